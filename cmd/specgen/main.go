@@ -1,0 +1,83 @@
+// Command specgen is the one tool for banklink's OpenAPI spec.
+//
+// It validates api/openapi.yaml with kin-openapi, applies banklink's own
+// rules (operation ids, summaries, provider tags, security, error schemas,
+// property descriptions, retry classes, references and examples), and then
+// generates one Go package per provider with oapi-codegen:
+// gen/moneykit/moneykit.gen.go and gen/linkmoney/linkmoney.gen.go.
+//
+// Usage:
+//
+//	go run ./cmd/specgen [-spec api/openapi.yaml] [-out gen] [-check]
+//
+// Every finding is printed as "file:line: /json/pointer: message" and makes
+// specgen exit with status 1. With -check nothing is written: the generated
+// files are compared with those on disk and every missing, stale or extra
+// file is reported instead.
+package main
+
+//go:generate go run . -spec ../../api/openapi.yaml -out ../../gen
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is specgen's entry point; it returns the process exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("specgen", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	specPath := flags.String("spec", "api/openapi.yaml", "path of the OpenAPI spec")
+	outDir := flags.String("out", "gen", "directory that holds the generated provider packages")
+	check := flags.Bool("check", false, "validate and compare the generated code with the files on disk; write nothing")
+	if err := flags.Parse(args); err != nil {
+		return 2
+	}
+	if flags.NArg() > 0 {
+		fmt.Fprintf(stderr, "specgen: unexpected arguments: %q\n", flags.Args())
+		return 2
+	}
+
+	data, err := os.ReadFile(*specPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "specgen: %v\n", err)
+		return 1
+	}
+	if findings := checkSpec(*specPath, data); len(findings) > 0 {
+		for _, f := range findings {
+			fmt.Fprintln(stderr, f)
+		}
+		fmt.Fprintf(stderr, "specgen: %d finding(s) in %s\n", len(findings), *specPath)
+		return 1
+	}
+
+	files, err := generate(data)
+	if err != nil {
+		// Generation errors carry no position; pin them to the document.
+		fmt.Fprintln(stderr, Finding{File: *specPath, Line: 1, Message: "generate: " + err.Error()})
+		return 1
+	}
+	report, err := sync(*outDir, files, *check)
+	for _, line := range report {
+		if *check {
+			fmt.Fprintln(stderr, line)
+		} else {
+			fmt.Fprintln(stdout, "specgen: "+line)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "specgen: %v\n", err)
+		return 1
+	}
+	if *check && len(report) > 0 {
+		fmt.Fprintf(stderr, "specgen: %d generated file(s) out of date in %s\n", len(report), *outDir)
+		return 1
+	}
+	return 0
+}
