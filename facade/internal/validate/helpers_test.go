@@ -1,0 +1,205 @@
+package validate
+
+import (
+	"bytes"
+	"encoding/json"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/stretchr/testify/require"
+
+	"github.com/banklink/banklink/gen/linkmoney"
+	"github.com/banklink/banklink/gen/moneykit"
+)
+
+// provider bundles one provider's spec and compiled rules for tests.
+type provider struct {
+	name  string
+	doc   *openapi3.T
+	raw   []byte
+	rules *Rules
+	// bodies maps an operationId to a valid request body that sets every
+	// property, so that every constraint in the spec can be broken from it.
+	bodies map[string]string
+	// types maps an operationId to a constructor of its generated request
+	// type.
+	types map[string]func() any
+}
+
+var (
+	providersOnce sync.Once
+	providers     map[string]*provider
+	providersErr  error
+)
+
+func loadProviders() (map[string]*provider, error) {
+	out := map[string]*provider{}
+	for _, p := range []struct {
+		name   string
+		spec   func() (*openapi3.T, error)
+		raw    func() ([]byte, error)
+		bodies map[string]string
+		types  map[string]func() any
+	}{
+		{"moneykit", moneykit.GetSwagger, moneykit.GetSpecJSON, moneyKitBodies, moneyKitTypes},
+		{"linkmoney", linkmoney.GetSwagger, linkmoney.GetSpecJSON, linkMoneyBodies, linkMoneyTypes},
+	} {
+		doc, err := p.spec()
+		if err != nil {
+			return nil, err
+		}
+		raw, err := p.raw()
+		if err != nil {
+			return nil, err
+		}
+		rules, err := Compile(doc)
+		if err != nil {
+			return nil, err
+		}
+		out[p.name] = &provider{name: p.name, doc: doc, raw: raw, rules: rules, bodies: p.bodies, types: p.types}
+	}
+	return out, nil
+}
+
+func getProvider(tb testing.TB, name string) *provider {
+	tb.Helper()
+	providersOnce.Do(func() { providers, providersErr = loadProviders() })
+	require.NoError(tb, providersErr)
+	p := providers[name]
+	require.NotNil(tb, p, name)
+	return p
+}
+
+// decode unmarshals a JSON body into the operation's generated request type.
+func (p *provider) decode(tb testing.TB, op, body string) any {
+	tb.Helper()
+	mk, ok := p.types[op]
+	require.True(tb, ok, "no generated type registered for %s", op)
+	v := mk()
+	require.NoError(tb, json.Unmarshal([]byte(body), v), "%s body", op)
+	return v
+}
+
+// rp is a violation reduced to what tests compare: path and rule.
+type rp struct{ Path, Rule string }
+
+func pairs(vs []Violation) []rp {
+	out := make([]rp, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, rp{v.Path, v.Rule})
+	}
+	return out
+}
+
+// mustJSON re-encodes a JSON document compactly; it fails on invalid JSON.
+func mustJSON(tb testing.TB, s string) string {
+	tb.Helper()
+	var buf bytes.Buffer
+	require.NoError(tb, json.Compact(&buf, []byte(s)))
+	return buf.String()
+}
+
+var moneyKitTypes = map[string]func() any{
+	"CreateAccessToken": func() any { return new(moneykit.CreateAccessTokenRequest) },
+	"CreateLinkSession": func() any { return new(moneykit.CreateLinkSessionRequest) },
+	"ExchangeToken":     func() any { return new(moneykit.ExchangeTokenRequest) },
+	"UpdateLink":        func() any { return new(moneykit.UpdateLinkRequest) },
+}
+
+var linkMoneyTypes = map[string]func() any{
+	"CreateToken":   func() any { return new(linkmoney.TokenRequest) },
+	"CreateSession": func() any { return new(linkmoney.SessionRequest) },
+	"CreatePayment": func() any { return new(linkmoney.PaymentRequest) },
+	"CreateRefund":  func() any { return new(linkmoney.RefundRequest) },
+}
+
+const productSettingsJSON = `{"required": true, "require_permission": true, "prefetch": false, "reason": "to pay you"}`
+
+var moneyKitBodies = map[string]string{
+	"CreateAccessToken": `{"grant_type": "client_credentials", "scope": "", "client_id": "live_5c739a369515e10fc9e0", "client_secret": "s3cr3t"}`,
+	"CreateLinkSession": `{
+		"settings": {
+			"providers": ["plaid", "mx"],
+			"products": {
+				"account_numbers": ` + productSettingsJSON + `,
+				"identity": ` + productSettingsJSON + `,
+				"investments": ` + productSettingsJSON + `,
+				"transactions": ` + productSettingsJSON + `
+			},
+			"countries": ["US", "CA"]
+		},
+		"customer_user": {
+			"id": "user-42",
+			"email": {"address": "jane@example.com", "customer_verified_at": "2024-01-02T03:04:05Z"},
+			"phone": {"number": "+15555550100", "country": "US", "customer_verified_at": "2024-01-02T03:04:05-04:00"}
+		},
+		"existing_link_id": "mk_eqkWN34UEoa2NxyALG8pcV",
+		"institution_id": "c7318ff7-257c-490e-8242-03a815b223b7",
+		"redirect_uri": "https://yourdomain.com/oauth.html",
+		"webhook": "https://yourdomain.com/moneykit_webhook",
+		"link_tags": ["checkout", "9lives"],
+		"connect_features": {
+			"issue_reporter": true, "enable_money_id": false, "duplicate_institution_warning": true,
+			"duplicate_institution_rejected": false, "connect_manually": false,
+			"permit_only_one_account": true, "permit_only_depository_accounts": true
+		}
+	}`,
+	"ExchangeToken": `{"exchangeable_token": "tok_123"}`,
+	"UpdateLink":    `{"webhook": "https://example.com/webhook", "link_tags": ["checkout"], "tags": ["legacy"]}`,
+}
+
+const amountJSON = `{"value": 20.00, "currency": "USD"}`
+
+var linkMoneyBodies = map[string]string{
+	"CreateToken": `{"client_id": "client", "client_secret": "s3cr3t", "grant_type": "client_credentials", "scope": "Link-Payment"}`,
+	"CreateSession": `{
+		"firstName": "Jane",
+		"lastName": "Doe",
+		"email": "jane.doe@example.com",
+		"phoneNumber": "+15555550100",
+		"billingAddress": {"streetAddress": "1 Main St", "city": "Springfield", "stateOrProvince": "IL", "postalCode": "62701", "country": "US"},
+		"orderDetails": {
+			"items": [{"description": "Widget", "goodType": "PHYSICAL", "amount": ` + amountJSON + `}],
+			"subtotalAmount": ` + amountJSON + `,
+			"discountAmount": {"value": 2.5, "currency": "USD"},
+			"shippingAmount": {"value": 5, "currency": "USD"},
+			"taxAmount": {"value": 1.25, "currency": "USD"},
+			"totalAmount": {"value": 23.75, "currency": "USD"},
+			"shippingAddress": {"streetAddress": "2 Elm St", "city": "Springfield", "stateOrProvince": "IL", "postalCode": "62702", "country": "US"}
+		},
+		"customerProfile": {
+			"id": "cust-1042",
+			"guestCheckout": false,
+			"accountCreationDate": "2023-12-30T07:00:00-04:00",
+			"transactionCount": 3,
+			"firstTransactionDate": "2023-12-30T07:00:00.1234-04:00",
+			"verifiedEmail": true,
+			"verifiedPhone": false
+		},
+		"paymentDetails": {
+			"amount": {"value": 23.75, "currency": "USD"},
+			"requestKey": "7b0f4d0e-2a56-4c4f-9d0b-1b1c2f3e4d5a",
+			"softDescriptor": "ACME ORDER 1042",
+			"clientReferenceId": "order-1042"
+		},
+		"product": "PAY",
+		"redirectUrl": "https://merchant.example/return",
+		"experienceId": "LINK_MANAGED_PAYMENT"
+	}`,
+	"CreatePayment": `{
+		"source": {"id": "8c4d7b3e-4f5a-4b1c-9d2e-6f7a8b9c0d1e", "type": "CUSTOMER"},
+		"destination": {"id": "merchant-1", "type": "MERCHANT"},
+		"amount": {"value": 25.00, "currency": "USD"},
+		"clientReferenceId": "order-1042",
+		"softDescriptor": "ACME ORDER 1042",
+		"requestKey": "7b0f4d0e-2a56-4c4f-9d0b-1b1c2f3e4d5a"
+	}`,
+	"CreateRefund": `{
+		"paymentId": "pay-1",
+		"amount": {"value": 5.5, "currency": "USD"},
+		"clientReferenceId": "refund-1",
+		"softDescriptor": "ACME REFUND",
+		"requestKey": "0d7c1d55-7a7e-4c2e-8c8a-1f0e2d3c4b5a"
+	}`,
+}
