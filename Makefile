@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: generate spec lint-spec check fmt-check vet test bench demo
+.PHONY: generate spec lint-spec check fmt-check vet test test-alloc bench demo
 
 # Regenerate gen/ from api/openapi.yaml through cmd/specgen.
 generate:
@@ -25,7 +25,12 @@ vet:
 test:
 	$(GO) test -race -count=1 ./...
 
-check: fmt-check spec vet test
+# Allocation-count tests are built only without -race (the race detector
+# changes allocation behaviour), so they run in a second pass.
+test-alloc:
+	$(GO) test -count=1 -run 'Alloc' ./...
+
+check: fmt-check spec vet test test-alloc
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
