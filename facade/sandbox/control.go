@@ -1,0 +1,326 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/banklink/banklink/gen/linkmoney"
+	"github.com/banklink/banklink/gen/moneykit"
+)
+
+// Errors of the control API.
+var (
+	ErrUnknownSession      = errors.New("sandbox: unknown session")
+	ErrSessionCompleted    = errors.New("sandbox: session already completed")
+	ErrUnknownLink         = errors.New("sandbox: unknown link")
+	ErrUnknownCustomer     = errors.New("sandbox: unknown customer")
+	ErrDuplicateRequestKey = errors.New("sandbox: requestKey already used")
+)
+
+// ConnectOptions describe what the end user does in MoneyKit Connect.
+type ConnectOptions struct {
+	// InstitutionID is the institution the user picks, when the session did
+	// not name one (default instant_bank). Naming a different institution
+	// than the session's is an error.
+	InstitutionID string
+	// DenyProducts are products the user refuses to share. Denying
+	// "accounts" makes GET /links/{id} answer 403 link_error.forbidden_action.
+	DenyProducts []string
+	// FailWith, a PublicLinkError such as "auth_expired", makes the link end
+	// up in state error with that error code.
+	FailWith string
+}
+
+// CompleteLinkSession plays the end user in MoneyKit Connect: it completes the
+// link session and returns the exchangeable token that Connect would hand to
+// the front end. The new link waits in state awaiting_token_exchange (or
+// error, with FailWith). A session made with existing_link_id reconnects
+// that link in place and returns "" (Connect's relink returns no token).
+func (s *Sandbox) CompleteLinkSession(linkSessionToken string, opt ConnectOptions) (string, error) {
+	if opt.FailWith != "" && !moneykit.PublicLinkError(opt.FailWith).Valid() {
+		return "", fmt.Errorf("sandbox: FailWith %q is not a PublicLinkError", opt.FailWith)
+	}
+	for _, p := range opt.DenyProducts {
+		if !moneykit.Product(p).Valid() {
+			return "", fmt.Errorf("sandbox: DenyProducts: %q is not a product", p)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess := s.mk.sessions[linkSessionToken]
+	switch {
+	case sess == nil:
+		return "", ErrUnknownSession
+	case sess.done:
+		return "", ErrSessionCompleted
+	}
+	now := s.Now()
+	if sess.existingLinkID != "" {
+		l := s.mk.links[sess.existingLinkID]
+		if l == nil || l.state == "deleted" {
+			return "", ErrUnknownLink
+		}
+		inst := institutions[l.institutionID]
+		for _, p := range sess.products {
+			if contains(inst.products, p.name) && !contains(opt.DenyProducts, p.name) && !contains(l.products, p.name) {
+				l.products = append(l.products, p.name)
+			}
+		}
+		l.webhook, l.tags = sess.webhook, sess.tags
+		l.state, l.errorCode = "connected", ""
+		if opt.FailWith != "" {
+			l.state, l.errorCode = "error", opt.FailWith
+		}
+		l.syncedAt = now
+		sess.done = true
+		return "", nil
+	}
+	instID := sess.institutionID
+	if opt.InstitutionID != "" {
+		if instID != "" && instID != opt.InstitutionID {
+			return "", fmt.Errorf("sandbox: the session was created for institution %q", instID)
+		}
+		instID = opt.InstitutionID
+	}
+	if instID == "" {
+		instID = defaultInstitution
+	}
+	inst, ok := institutions[instID]
+	if !ok {
+		return "", fmt.Errorf("sandbox: unknown institution %q", instID)
+	}
+	granted := []string{}
+	if !contains(opt.DenyProducts, "accounts") {
+		granted = append(granted, "accounts")
+	}
+	for _, p := range sess.products {
+		supported, denied := contains(inst.products, p.name), contains(opt.DenyProducts, p.name)
+		if p.required && (!supported || denied) {
+			return "", fmt.Errorf("sandbox: required product %q is not available", p.name)
+		}
+		if supported && !denied {
+			granted = append(granted, p.name)
+		}
+	}
+	l := &link{
+		id: newLinkID(), app: sess.app, userID: sess.userID, institutionID: inst.id,
+		state: "awaiting_token_exchange", webhook: sess.webhook, tags: sess.tags,
+		products: granted, accountsDenied: contains(opt.DenyProducts, "accounts"), syncedAt: now,
+	}
+	if opt.FailWith != "" {
+		l.state, l.errorCode = "error", opt.FailWith
+	}
+	s.mk.links[l.id] = l
+	tok := "sandbox_exchange_" + newUUID()
+	s.mk.exch[tok] = &exchangeable{app: sess.app, linkID: l.id}
+	sess.done = true
+	return tok, nil
+}
+
+// SetLinkState forces a link into a PublicLinkState; errorCode (a
+// PublicLinkError) is required for state "error" and must be empty otherwise.
+func (s *Sandbox) SetLinkState(linkID, state, errorCode string) error {
+	if !moneykit.PublicLinkState(state).Valid() {
+		return fmt.Errorf("sandbox: %q is not a PublicLinkState", state)
+	}
+	if (state == "error") != (errorCode != "") {
+		return errors.New("sandbox: errorCode goes with state error, and only with it")
+	}
+	if errorCode != "" && !moneykit.PublicLinkError(errorCode).Valid() {
+		return fmt.Errorf("sandbox: %q is not a PublicLinkError", errorCode)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.mk.links[linkID]
+	if l == nil {
+		return ErrUnknownLink
+	}
+	l.state, l.errorCode = state, errorCode
+	return nil
+}
+
+// CompleteSession plays the end user in Link Money's hosted UI: it completes
+// the session and returns the new customer's id. See CompleteSessionPayment.
+func (s *Sandbox) CompleteSession(sessionKey string) (customerID string, err error) {
+	customerID, _, err = s.CompleteSessionPayment(sessionKey)
+	return customerID, err
+}
+
+// CompleteSessionPayment completes a session like CompleteSession and also
+// returns the id of the payment that a LINK_MANAGED_PAYMENT session makes from
+// its paymentDetails ("" for other sessions). A session is single-use.
+func (s *Sandbox) CompleteSessionPayment(sessionKey string) (customerID, paymentID string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess := s.lm.sessions[sessionKey]
+	switch {
+	case sess == nil:
+		return "", "", ErrUnknownSession
+	case sess.done:
+		return "", "", ErrSessionCompleted
+	}
+	if pd := sess.payment; pd != nil {
+		if _, dup := s.lm.requestKeys[pd.RequestKey]; dup {
+			return "", "", ErrDuplicateRequestKey
+		}
+	}
+	c := s.newCustomerLocked(sess)
+	sess.done, sess.customerID = true, c.id
+	if pd := sess.payment; pd != nil {
+		resp, fail := s.createPaymentLocked(c.id, true, pd.Amount.Value, pd.ClientReferenceId, pd.RequestKey)
+		if fail != nil {
+			return c.id, "", fmt.Errorf("sandbox: the session's payment failed: %s", fail.msg)
+		}
+		sess.paymentID = *resp.PaymentId
+	}
+	return c.id, sess.paymentID, nil
+}
+
+// SetCustomerStatus sets a Link Money customer's status (ACTIVE, CREATED or
+// INACTIVE); only ACTIVE customers can pay.
+func (s *Sandbox) SetCustomerStatus(customerID, status string) error {
+	if !linkmoney.CustomerStatus(status).Valid() {
+		return fmt.Errorf("sandbox: %q is not a CustomerStatus", status)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.lm.customers[customerID]
+	if c == nil {
+		return ErrUnknownCustomer
+	}
+	c.status = status
+	return nil
+}
+
+// registerControl adds the sandbox's own endpoints under /_sandbox/.
+func (s *Sandbox) registerControl(mux *http.ServeMux) {
+	handle := func(pattern, name string, h func(http.ResponseWriter, *http.Request) (int, any)) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			rs := stateOf(r.Context())
+			rs.provider, rs.opID = provSandbox, name
+			status, body := h(w, r)
+			if status == http.StatusNoContent {
+				w.WriteHeader(status)
+				return
+			}
+			writeJSON(w, status, body)
+		})
+	}
+	handle("POST /_sandbox/moneykit/connect", "connect", func(w http.ResponseWriter, r *http.Request) (int, any) {
+		var in struct {
+			LinkSessionToken string   `json:"link_session_token"`
+			InstitutionID    string   `json:"institution_id"`
+			DenyProducts     []string `json:"deny_products"`
+			FailWith         string   `json:"fail_with"`
+		}
+		if err := decodeControl(r, &in); err != nil {
+			return controlError(err)
+		}
+		tok, err := s.CompleteLinkSession(in.LinkSessionToken, ConnectOptions{InstitutionID: in.InstitutionID, DenyProducts: in.DenyProducts, FailWith: in.FailWith})
+		if err != nil {
+			return controlError(err)
+		}
+		return http.StatusOK, map[string]string{"exchangeable_token": tok}
+	})
+	handle("POST /_sandbox/moneykit/links/{id}/state", "setLinkState", func(w http.ResponseWriter, r *http.Request) (int, any) {
+		var in struct {
+			State     string `json:"state"`
+			ErrorCode string `json:"error_code"`
+		}
+		if err := decodeControl(r, &in); err != nil {
+			return controlError(err)
+		}
+		if err := s.SetLinkState(r.PathValue("id"), in.State, in.ErrorCode); err != nil {
+			return controlError(err)
+		}
+		return http.StatusNoContent, nil
+	})
+	handle("POST /_sandbox/linkmoney/complete", "complete", func(w http.ResponseWriter, r *http.Request) (int, any) {
+		var in struct {
+			SessionKey string `json:"sessionKey"`
+		}
+		if err := decodeControl(r, &in); err != nil {
+			return controlError(err)
+		}
+		cid, pid, err := s.CompleteSessionPayment(in.SessionKey)
+		if err != nil {
+			return controlError(err)
+		}
+		out := map[string]string{"customerId": cid}
+		if pid != "" {
+			out["paymentId"] = pid
+		}
+		return http.StatusOK, out
+	})
+	handle("POST /_sandbox/linkmoney/customers/{id}/status", "setCustomerStatus", func(w http.ResponseWriter, r *http.Request) (int, any) {
+		var in struct {
+			CustomerStatus string `json:"customerStatus"`
+		}
+		if err := decodeControl(r, &in); err != nil {
+			return controlError(err)
+		}
+		if err := s.SetCustomerStatus(r.PathValue("id"), in.CustomerStatus); err != nil {
+			return controlError(err)
+		}
+		return http.StatusNoContent, nil
+	})
+	handle("POST /_sandbox/clock/advance", "advance", func(w http.ResponseWriter, r *http.Request) (int, any) {
+		var in struct {
+			Duration string `json:"duration"`
+		}
+		if err := decodeControl(r, &in); err != nil {
+			return controlError(err)
+		}
+		d, err := time.ParseDuration(in.Duration)
+		if err != nil || d < 0 {
+			return http.StatusBadRequest, map[string]string{"error": "duration must be a non-negative Go duration such as \"90s\""}
+		}
+		s.Advance(d)
+		return http.StatusOK, map[string]string{"now": s.Now().UTC().Format(time.RFC3339Nano)}
+	})
+	handle("GET /_sandbox/requests", "requests", func(w http.ResponseWriter, r *http.Request) (int, any) {
+		type entry struct {
+			Provider      string    `json:"provider"`
+			Operation     string    `json:"operation"`
+			Method        string    `json:"method"`
+			Path          string    `json:"path"`
+			Status        int       `json:"status"`
+			HandlerStatus int       `json:"handlerStatus"`
+			RequestKey    string    `json:"requestKey,omitempty"`
+			Time          time.Time `json:"time"`
+			Injected      string    `json:"injected,omitempty"`
+		}
+		// Bodies and headers stay out: they may hold personal data.
+		reqs := s.Requests()
+		out := make([]entry, len(reqs))
+		for i, q := range reqs {
+			out[i] = entry{q.Provider, q.Operation, q.Method, q.Path, q.Status, q.HandlerStatus, q.RequestKey, q.Time, q.Injected}
+		}
+		return http.StatusOK, out
+	})
+}
+
+func decodeControl(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errBadControlBody
+	}
+	return nil
+}
+
+var errBadControlBody = errors.New("sandbox: the body must be a JSON object with the documented fields")
+
+func controlError(err error) (int, any) {
+	status := http.StatusBadRequest
+	switch {
+	case errors.Is(err, ErrUnknownSession), errors.Is(err, ErrUnknownLink), errors.Is(err, ErrUnknownCustomer):
+		status = http.StatusNotFound
+	case errors.Is(err, ErrSessionCompleted), errors.Is(err, ErrDuplicateRequestKey):
+		status = http.StatusConflict
+	}
+	return status, map[string]string{"error": err.Error()}
+}

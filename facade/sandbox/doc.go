@@ -1,0 +1,141 @@
+// Package sandbox is an in-process, stateful fake of the two provider APIs that
+// banklink drives: MoneyKit (hosted bank linking) and Link Money (pay by bank).
+//
+// It is built from the same OpenAPI document as banklink's generated bindings
+// (gen/moneykit and gen/linkmoney): it implements their strict server
+// interfaces, validates every request against the embedded spec, and reads
+// the provider facts that the spec records in its x-banklink-* extensions
+// (rate limits, idempotency keys, cross-field rules, decimal places).
+// It shares no client code with package facade, so a bug in the client cannot
+// hide in the fake.
+//
+// # Use in tests
+//
+// Two lines give a test a running sandbox and the environment a banklink
+// client reads:
+//
+//	sb := sandbox.Start(t)
+//	sb.Setenv(t)
+//
+// One server hosts both providers: MoneyKit under URL()+"/moneykit", Link
+// Money under URL()+"/linkmoney", and the sandbox's own control endpoints
+// under URL()+"/_sandbox/" (not part of the providers' APIs).
+//
+// # Credentials
+//
+// The sandbox accepts fixed credentials: MoneyKit client id
+// "sandbox_client_id" with secret "sandbox_client_secret" (a second
+// application, "sandbox_other_client_id"/"sandbox_other_client_secret",
+// exists to exercise cross-application access), and Link Money client id
+// "lm_sandbox_client_id" with secret "lm_sandbox_client_secret".
+//
+// # MoneyKit behaviour
+//
+//   - POST /auth/token takes client credentials in the form or as HTTP Basic;
+//     wrong credentials answer 401 api_error.auth.unauthorized, a grant_type
+//     other than client_credentials answers 400. Tokens are opaque and live
+//     for Config.TokenTTL; an expired token answers 401
+//     api_error.auth.expired_access_token, a missing or unknown one 401
+//     api_error.auth.unauthorized.
+//   - The MoneyKit-Version header must be absent or 2023-02-18; anything
+//     else fails request validation (422).
+//   - POST /link-session answers 201 with a "sandbox_" token. The sandbox
+//     institutions are instant_bank ("Instant Bank", the default),
+//     credentials_bank ("Credentials Bank") and oauth_bank ("OAuth Bank");
+//     any other institution_id (for example "forbidden") answers 403
+//     link_session_error.forbidden_config, as does an existing_link_id that
+//     does not name a live link of the calling application.
+//   - The end user's part (MoneyKit Connect) is played by
+//     Sandbox.CompleteLinkSession or POST /_sandbox/moneykit/connect. A new
+//     link waits in state awaiting_token_exchange until its exchangeable
+//     token is exchanged; the exchange is single-use (a second one answers
+//     400 link_session_error.invalid_token_exchange). Completing a session
+//     made with existing_link_id reconnects that link in place: it returns no
+//     exchangeable token (as Connect's relink does) and replaces the link's
+//     webhook and tags with the session's (omitted means removed).
+//   - GET /links/{id}: unknown links answer 404 link_error.not_found; a link
+//     of another application answers 401 link_error.unauthorized_access;
+//     a deleted link answers 200 with state "deleted" (PATCH and DELETE on it
+//     answer 410 link_error.deleted); a link in state "error" answers 422
+//     link_error.bad_state with link_error_code set to its error code; a link
+//     whose user denied the "accounts" product (ConnectOptions.DenyProducts)
+//     answers 403 link_error.forbidden_action. Only GET applies the 422 and
+//     403 rules: PATCH and DELETE change the application's own settings and
+//     work on such links.
+//   - GET /users/{id}/links lists the user's links that are not deleted.
+//   - GET /.well-known/jwks.json needs X-Client-Id (a bearer token is also
+//     accepted) and publishes one ES256 P-256 key.
+//   - Rate limits are read from the spec's x-banklink-rate-limits and
+//     enforced as sliding windows on the sandbox clock: at most N requests in
+//     any span of the stated length, counted per client, app, user or link.
+//     Over the limit a request answers 429 api_error.rate_limit_exceeded with
+//     Retry-After (whole seconds until a slot frees). Config.NoRateLimits
+//     turns them off.
+//
+// # Link Money behaviour
+//
+//   - POST /v1/tokens issues one token per scope (Link-Core by default,
+//     or Link-Payment). Customers endpoints need a Link-Core token,
+//     payments and refunds a Link-Payment token; a token of the wrong scope
+//     answers 401 INVALID_SCOPE, an expired one 401 TOKEN_EXPIRED.
+//   - POST /v2/sessions checks HTTP Basic credentials and the spec's
+//     cross-field rules (paymentDetails only with experienceId
+//     LINK_MANAGED_PAYMENT, which in turn needs paymentDetails; subtotal
+//     before discount, shipping or tax).
+//   - The hosted UI is played by Sandbox.CompleteSession or POST
+//     /_sandbox/linkmoney/complete: it creates an ACTIVE customer with two
+//     accounts and, for LINK_MANAGED_PAYMENT, the payment.
+//   - POST /v1/payments: the customer must exist and be ACTIVE (else 400).
+//     Amounts up to 1000.00 are AUTHORIZED, up to 9000.00 PENDING, above
+//     that TERMINAL_FAILED with errorDetails PAYMENT_DECLINED. A requestKey
+//     already used by a payment or refund answers 400 DUPLICATE_REQUEST_KEY.
+//   - POST /v1/refunds answers 201 PENDING; the payment must exist (404),
+//     be a debit that did not fail, and have at least the refund amount
+//     left to refund (400 otherwise).
+//
+// # Faults
+//
+// Config.Faults injects faults per operationId (the spec's, such as
+// "getLink" or "createPayment"; the key "*" applies to every operation
+// without its own entry). Whether the n-th request to an operation is hit,
+// and how, is a pure function of Config.Seed, the operationId and n, so the
+// same seed gives the same fault sequence. See Fault.
+//
+// Faults happen before anything else: an injected status or a dropped
+// connection pre-empts authentication, validation and rate limiting (unless
+// AfterHandling is set). Note that Go's http.Transport resends an idempotent
+// request (a GET, or one with an Idempotency-Key header) by itself when a
+// reused connection closes without a response; fault tests that count
+// attempts should disable keep-alives.
+//
+// # Order of checks
+//
+// For every operation the sandbox applies, in order: faults, the
+// MoneyKit-Version header (MoneyKit), authentication, request validation
+// against the spec, rate limits, and then the operation. MoneyKit's
+// /auth/token is not schema-validated: it answers its documented 400 and 401
+// itself. Validation failures answer MoneyKit's 422
+// api_error.request.validation_failed with validation_errors, or Link
+// Money's 400 BAD_REQUEST; their messages come from the spec, never from
+// the request's values.
+//
+// # Control endpoints
+//
+// Besides the Go methods, the sandbox answers (JSON in, JSON out):
+//
+//	POST /_sandbox/moneykit/connect               {"link_session_token", "institution_id", "deny_products", "fail_with"} → {"exchangeable_token"}
+//	POST /_sandbox/moneykit/links/{id}/state      {"state", "error_code"} → 204
+//	POST /_sandbox/linkmoney/complete             {"sessionKey"} → {"customerId", "paymentId"}
+//	POST /_sandbox/linkmoney/customers/{id}/status {"customerStatus"} → 204
+//	POST /_sandbox/clock/advance                  {"duration": "90s"} → {"now"}
+//	GET  /_sandbox/requests                       the request log, without bodies and headers
+//
+// Unknown sessions, links and customers answer 404, a session completed
+// twice 409, anything else malformed 400, all as {"error": "..."}.
+//
+// # Request log
+//
+// Sandbox.Requests returns every request seen, in arrival order. The log
+// keeps request bodies as received: they may hold personal data and client
+// secrets, so never print or persist them.
+package sandbox
