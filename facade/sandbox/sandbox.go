@@ -200,12 +200,23 @@ func Start(tb testing.TB, cfg ...Config) *Sandbox {
 // server down gracefully and returns nil. It returns early only if it cannot
 // listen or serving fails.
 func (s *Sandbox) ListenAndServe(ctx context.Context, addr string) error {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", addr)
+	ln, err := s.Listen(ctx, addr)
 	if err != nil {
 		return err
 	}
 	return s.Serve(ctx, ln)
+}
+
+// Listen opens a TCP listener on addr and sets URL from it, so that URL,
+// Env and the credentials are ready before Serve starts.
+func (s *Sandbox) Listen(ctx context.Context, addr string) (net.Listener, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s.SetURL("http://" + urlHost(ln.Addr()))
+	return ln, nil
 }
 
 // Serve serves the sandbox on ln until ctx ends, then shuts the server down

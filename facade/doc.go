@@ -1,0 +1,129 @@
+// Package facade is the banklink client a backend uses to drive MoneyKit's
+// hosted bank linking and Link Money's pay by bank.
+//
+//	mk, err := facade.NewMoneyKit(facade.WithCredentials(id, secret))
+//	sess, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("user-42", "https://app.example/oauth"))
+//	link, err := mk.Links.Get(ctx, linkID) // errors.Is(err, facade.ErrLinkDeleted)
+//
+//	lm, err := facade.NewLinkMoney(facade.WithEnvironment(facade.Sandbox))
+//	pay, err := lm.Payments.Create(ctx, facade.NewPayment(customerID, merchantID, facade.USD(1234)))
+//
+// Requests and responses are the generated types of gen/moneykit and
+// gen/linkmoney, named here by aliases (Link, Session, Payment, …). Clients
+// are safe for concurrent use; build one per application and share it.
+//
+// # Configuration
+//
+// Options apply to both clients. Settings no option gives are read from
+// MONEYKIT_CLIENT_ID, MONEYKIT_CLIENT_SECRET, MONEYKIT_BASE_URL,
+// LINKMONEY_CLIENT_ID, LINKMONEY_CLIENT_SECRET and LINKMONEY_BASE_URL. Base
+// URLs default to https://api.moneykit.com (one host for sandbox and live
+// keys) and https://api.link.money or, with WithEnvironment(Sandbox),
+// https://api.link-sandbox.money. A plain-http base URL is refused unless
+// its host is loopback (127.0.0.0/8, ::1, localhost), since every call
+// carries credentials.
+//
+// The default HTTP client (DefaultHTTPClient) keeps up to 64 connections per
+// host, all of them reusable from the idle pool, bounds dialling and TLS
+// handshakes at 10s, response headers at 30s and each attempt at 30s
+// overall, negotiates HTTP/2, and does not follow redirects. Response
+// bodies are always drained and closed so connections are reused.
+// WithAttemptTimeout adds a per-attempt bound; the caller's context bounds
+// the whole call, waits and retries included.
+//
+// # Validation
+//
+// Before anything is sent, each request body and path parameter is checked
+// against the constraints in the providers' OpenAPI document (lengths,
+// patterns, enums, formats, amounts with at most two decimal places, and
+// banklink's conditional rules such as paymentDetails only with
+// LINK_MANAGED_PAYMENT). A failure returns *ValidationError listing every
+// violation (errors.Is(err, ErrInvalidRequest)); nothing is sent.
+//
+// # Retries and safety classes
+//
+// Whether a request may be replayed comes from the spec's x-banklink-retry,
+// read once per provider into a table keyed by operation:
+//
+//   - safe (GET, PATCH /links/{id}, DELETE, token endpoints): retried after
+//     connection errors and 408, 429, 500, 502, 503 and 504.
+//   - idempotency-key (Link Money payments and refunds): retried like safe
+//     operations. The key named by x-banklink-idempotency-key (requestKey) is
+//     generated as a UUID v4 when the caller gave none, written into the
+//     caller's request, and sent unchanged on every attempt.
+//   - unsafe (POST /link-session, POST /v2/sessions): retried only after a 429
+//     or when the request provably never reached the server (the connection
+//     could not be dialled or the host not resolved).
+//   - single-use (POST /link-session/exchange-token): retried only when the
+//     request provably never reached the server; never after any response or
+//     a connection lost mid-request.
+//
+// No other 4xx is retried. WithMaxRetries sets the retry budget (default 2,
+// so 3 attempts). WithRetryPolicy replaces the decision; it receives an
+// *Attempt with the operation, method, safety class, attempt number,
+// response, error and whether the request reached the server.
+//
+// # Backoff, Retry-After and the 429 gate
+//
+// Without a server hint, retries wait ExponentialBackoff: 500ms, 1s, 2s, …
+// capped at 8s, each shortened by up to 25% at random. A server hint wins:
+// Retry-After-Ms, then Retry-After as delta-seconds or an HTTP date. Hints
+// are capped by WithMaxRetryAfter (default 30s); when the server asks for
+// longer than the cap, or longer than the context has left, the call returns
+// *RateLimitError at once, carrying RetryAfter and the response's *Error,
+// without waiting. A backoff that would outlast the context returns the
+// last error at once too.
+//
+// A 429 closes a client-wide gate until its Retry-After (or backoff) has
+// passed: every other call on that client waits out the same window before
+// its next attempt instead of drawing its own 429, and fails fast with
+// *RateLimitError if the window outlasts its context. WithRateLimiter adds
+// client-side throttling with a golang.org/x/time/rate limiter, waited on
+// before each attempt. Every wait goes through WithWait's function (a timer
+// by default) and ends the moment the context ends.
+//
+// # Authentication
+//
+// MoneyKit calls carry a bearer token from POST /auth/token (client
+// credentials in the form body) and the MoneyKit-Version: 2023-02-18 header;
+// the JWKS endpoint gets X-Client-Id instead. Link Money's POST /v2/sessions
+// uses HTTP Basic; every other Link Money call a bearer token from
+// POST /v1/tokens for the scope its security requirement names (Link-Core or
+// Link-Payment). Tokens are cached per scope until min(60s, lifetime/10)
+// before they expire, and fetched once however many calls ask at the same
+// time. When MoneyKit answers 401 api_error.auth.expired_access_token, or
+// Link Money 401 on a bearer call, the token is dropped, a new one fetched
+// and the call resent once; this does not use up a retry and applies to
+// every safety class, since the server refused before acting. Token
+// endpoint failures are returned as that endpoint's own typed error.
+//
+// # Errors
+//
+// An HTTP error answer is *Error: provider, operation, status, the
+// provider's code (MoneyKit error_code, Link Money errorCode) and message,
+// documentation URL, link_error_code, validation errors, Link Money errorId
+// and severity, request id, Retry-After, up to 1 MiB of the body, the last
+// response (body readable again, Authorization redacted) and the number of
+// attempts. Decide on the code, not the status: MoneyKit's 422 is either
+// link_error.bad_state or api_error.request.validation_failed. Bodies that
+// are not the documented JSON (an HTML 502, truncated JSON, a huge body)
+// still give an *Error with the status and the capped bytes. Sentinels match
+// with errors.Is: ErrLinkNotFound, ErrLinkDeleted, ErrForbiddenAction,
+// ErrBadState, ErrRateLimited (any 429 and *RateLimitError), ErrAuthExpired,
+// ErrUnauthorized, ErrUnauthorizedLinkAccess, ErrInvalidTokenExchange,
+// ErrForbiddenConfig, ErrValidationFailed, ErrDuplicateRequestKey,
+// ErrNotFound (any 404), ErrServer (any 5xx) and ErrInvalidRequest. Failures
+// without an answer are *TransportError, which names the operation and the
+// attempts and unwraps to the cause (and to the last *Error, if the context
+// ended while waiting to retry).
+//
+// # Logging and redaction
+//
+// banklink logs nothing unless WithLogger is given. It then writes one
+// debug record per attempt: provider, operation, method, path template
+// (/links/{id}, never the concrete path), status, attempt, duration, request
+// id, and the retry decision with its reason. Credentials, tokens,
+// Authorization headers, request and response bodies and customer data are
+// never logged, and error messages carry status, code, provider message and
+// operation, never request contents or URLs.
+package facade

@@ -1,0 +1,282 @@
+package facade
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/banklink/banklink/gen/moneykit"
+)
+
+// documentedCodes collects the error_code enum values a response schema allows.
+func documentedCodes(s *openapi3.SchemaRef) []string {
+	if s == nil || s.Value == nil {
+		return nil
+	}
+	var out []string
+	if p, ok := s.Value.Properties["error_code"]; ok && p.Value != nil {
+		for _, v := range p.Value.Enum {
+			out = append(out, v.(string))
+		}
+	}
+	for _, sub := range s.Value.AllOf {
+		out = append(out, documentedCodes(sub)...)
+	}
+	return out
+}
+
+// statusSentinel is what every error of a status matches, whatever its code.
+func statusSentinel(p Provider, op string, status int, code string) error {
+	switch {
+	case status == 400 && (op == "CreateToken" || op == "CreateAccessToken"):
+		return ErrUnauthorized // a token endpoint refusing the client credentials
+	case status == 429:
+		return ErrRateLimited
+	case status >= 500:
+		return ErrServer
+	case status == 404:
+		return ErrNotFound
+	case status == 410 && p == ProviderMoneyKit:
+		return ErrLinkDeleted
+	case status == 401 && code != CodeUnauthorizedAccess:
+		return ErrUnauthorized
+	}
+	return nil
+}
+
+var allSentinels = []error{ErrLinkNotFound, ErrLinkDeleted, ErrForbiddenAction, ErrBadState, ErrRateLimited,
+	ErrAuthExpired, ErrUnauthorized, ErrUnauthorizedLinkAccess, ErrInvalidTokenExchange, ErrForbiddenConfig,
+	ErrValidationFailed, ErrDuplicateRequestKey, ErrNotFound, ErrServer, ErrInvalidRequest}
+
+// TestErrorMappingForEveryDocumentedStatusAndCode drives every operation
+// through the API with every error status its spec documents and, for
+// MoneyKit, every error_code that status may carry.
+func TestErrorMappingForEveryDocumentedStatusAndCode(t *testing.T) {
+	seenCodes := map[string]bool{}
+	for p, doc := range specDocs(t) {
+		for _, item := range doc.Paths.Map() {
+			for _, op := range item.Operations() {
+				var idx opIndex = -1
+				for i, s := range opSpecs {
+					if s.provider == p && strings.EqualFold(s.operationID, op.OperationID) {
+						idx = opIndex(i)
+					}
+				}
+				require.NotEqual(t, opIndex(-1), idx, op.OperationID)
+				oc := opCalls[idx]
+				for statusText, resp := range op.Responses.Map() {
+					status, err := strconv.Atoi(statusText)
+					require.NoError(t, err)
+					if status < 400 {
+						continue
+					}
+					var codes []string
+					if mt := resp.Value.Content.Get("application/json"); mt != nil {
+						codes = documentedCodes(mt.Schema)
+					}
+					if p == ProviderLinkMoney {
+						codes = []string{"SOME_CODE"}
+					}
+					if len(codes) == 0 {
+						codes = []string{""}
+					}
+					for _, code := range codes {
+						seenCodes[code] = true
+						name := op.OperationID + "/" + statusText + "/" + code
+						t.Run(name, func(t *testing.T) {
+							f := newFakeAPI(t)
+							body := `{"error_code":"` + code + `","error_message":"provider says no","documentation_url":"https://docs.example/e","link_error_code":"auth_expired"}`
+							if p == ProviderLinkMoney {
+								body = `{"errorId":10003,"errorCode":"` + code + `","errorMessage":"provider says no","errorSeverity":"ERROR"}`
+							}
+							f.handle(oc.route, jsonReply(status, body, "X-Request-Id", "req-123"))
+							err := oc.call(context.Background(), f.moneyKit(WithMaxRetries(0)), f.linkMoney(WithMaxRetries(0)))
+							var apiErr *Error
+							require.ErrorAs(t, err, &apiErr)
+							assert.Equal(t, status, apiErr.StatusCode)
+							assert.Equal(t, code, apiErr.Code)
+							assert.Equal(t, p, apiErr.Provider)
+							assert.Equal(t, op.OperationID, apiErr.Operation)
+							assert.Equal(t, "provider says no", apiErr.Message)
+							assert.Equal(t, "req-123", apiErr.RequestID)
+							if p == ProviderLinkMoney {
+								assert.Equal(t, int64(10003), apiErr.ErrorID)
+								assert.Equal(t, "ERROR", apiErr.Severity)
+							} else {
+								assert.Equal(t, "https://docs.example/e", apiErr.DocumentationURL)
+							}
+							want := map[error]bool{}
+							if s, ok := codeSentinels[code]; ok {
+								want[s] = true
+							} else if p == ProviderMoneyKit && code != "" {
+								t.Errorf("documented code %q maps to no sentinel", code)
+							}
+							if s := statusSentinel(p, op.OperationID, status, code); s != nil {
+								want[s] = true
+							}
+							for _, s := range allSentinels {
+								assert.Equal(t, want[s], errors.Is(err, s), "errors.Is(%v) for %s", s, name)
+							}
+						})
+					}
+				}
+			}
+		}
+	}
+	var codes []string
+	for c := range seenCodes {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	for _, c := range []string{CodeLinkNotFound, CodeLinkDeleted, CodeForbiddenAction, CodeBadState, CodeUnauthorizedAccess,
+		CodeRateLimitExceeded, CodeExpiredAccessToken, CodeUnauthorized, CodeInvalidTokenExchange, CodeForbiddenConfig, CodeValidationFailed} {
+		assert.Contains(t, codes, c, "code documented in the spec")
+	}
+}
+
+func TestMoneyKit422DecodedOnCode(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("POST /link-session", jsonReply(422, `{"error_code":"api_error.request.validation_failed","error_message":"Request validation error","validation_errors":[{"location":["body","redirect_uri"],"message":"bad uri","type":"value_error"}]}`))
+	f.handle("GET /links/mk_1", jsonReply(422, `{"error_code":"link_error.bad_state","error_message":"Link error","link_error_code":"auth_expired"}`))
+	mk := f.moneyKit()
+	_, err := mk.LinkSessions.Create(context.Background(), NewLinkSession("user-42", "https://app.example/oauth"))
+	require.ErrorIs(t, err, ErrValidationFailed)
+	assert.NotErrorIs(t, err, ErrBadState)
+	var apiErr *Error
+	require.ErrorAs(t, err, &apiErr)
+	require.Len(t, apiErr.ValidationErrors, 1)
+	assert.Equal(t, "bad uri", apiErr.ValidationErrors[0].Message)
+
+	_, err = mk.Links.Get(context.Background(), "mk_1")
+	require.ErrorIs(t, err, ErrBadState)
+	assert.NotErrorIs(t, err, ErrValidationFailed)
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "auth_expired", apiErr.LinkErrorCode)
+	assert.Contains(t, apiErr.Error(), "link_error.bad_state (auth_expired)")
+}
+
+func TestDuplicateRequestKey(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("POST /v1/payments", jsonReply(400, `{"errorId":4001,"errorCode":"DUPLICATE_REQUEST_KEY","errorMessage":"duplicate","errorSeverity":"ERROR"}`))
+	_, err := f.linkMoney().Payments.Create(context.Background(), NewPayment("c1", "m1", USD(100), WithRequestKey("k1")))
+	require.ErrorIs(t, err, ErrDuplicateRequestKey)
+	assert.Equal(t, 1, f.hitCount("POST /v1/payments"))
+}
+
+func TestLinkMoneyBareErrorString(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("GET /v1/customers/c1", jsonReply(404, `{"error":"customer not found"}`))
+	_, err := f.linkMoney().Customers.Get(context.Background(), "c1")
+	require.ErrorIs(t, err, ErrNotFound)
+	var apiErr *Error
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "customer not found", apiErr.Message)
+}
+
+func TestHostileErrorBodies(t *testing.T) {
+	huge := strings.Repeat("x", 5<<20)
+	tests := []struct {
+		name, ctype, body string
+		status            int
+		code              string
+		bodyLen           int
+		is                error
+	}{
+		{"html 502", "text/html", "<html><body>Bad Gateway</body></html>", 502, "", 37, ErrServer},
+		{"truncated json", "application/json", `{"error_code":"link_error.not_fo`, 404, "", 32, ErrNotFound},
+		{"json under text/plain", "text/plain", `{"error_code":"link_error.deleted","error_message":"gone"}`, 410, CodeLinkDeleted, 58, ErrLinkDeleted},
+		{"5 MiB body", "application/json", huge, 500, "", 1 << 20, ErrServer},
+		{"empty body", "", "", 403, "", 0, nil},
+		{"json array", "application/json", `[1,2]`, 404, "", 5, ErrNotFound},
+		{"error_code wrong type", "application/json", `{"error_code":17}`, 404, "", 17, ErrNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeAPI(t)
+			f.handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
+				if tc.ctype != "" {
+					w.Header().Set("Content-Type", tc.ctype)
+				}
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, tc.body)
+			})
+			_, err := f.moneyKit(WithMaxRetries(0)).Links.Get(context.Background(), "mk_1")
+			var apiErr *Error
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, tc.status, apiErr.StatusCode)
+			assert.Equal(t, tc.code, apiErr.Code)
+			assert.Len(t, apiErr.Body, tc.bodyLen)
+			if tc.is != nil {
+				assert.ErrorIs(t, err, tc.is)
+			}
+			// The response stays readable and carries no credentials.
+			again, rerr := io.ReadAll(apiErr.Response.Body)
+			require.NoError(t, rerr)
+			assert.Equal(t, apiErr.Body, again)
+			assert.NotContains(t, apiErr.Response.Request.Header.Get("Authorization"), "tok-")
+			assert.Less(t, len(err.Error()), 400, "message does not embed the body")
+		})
+	}
+}
+
+func TestHostileSuccessBodies(t *testing.T) {
+	tests := []struct {
+		name, ctype, body string
+	}{
+		{"html 200", "text/html", "<html>maintenance</html>"},
+		{"truncated", "application/json", `{"link_id":"mk_1","state":"conn`},
+		{"empty", "application/json", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeAPI(t)
+			f.handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tc.ctype)
+				_, _ = io.WriteString(w, tc.body)
+			})
+			_, err := f.moneyKit().Links.Get(context.Background(), "mk_1")
+			var apiErr *Error
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, 200, apiErr.StatusCode)
+			assert.Equal(t, tc.body, string(apiErr.Body))
+			assert.Error(t, apiErr.Err, "decoding cause kept")
+			assert.Equal(t, 1, f.hitCount("GET /links/mk_1"), "a 2xx is not retried")
+		})
+	}
+}
+
+func TestUnknownFieldsAndEnumValuesDecode(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("GET /links/mk_1", jsonReply(200, `{"link_id":"mk_1","institution_id":"i","institution_name":"n","institution_avatar":"a",
+		"state":"frozen","error_code":"brand_new_error","provider":"newco","products":{"accounts":{"error_code":"novel"},"brand_new_product":{}},
+		"available_products":["teleportation"],"surprise":{"nested":[1,2,3]}}`))
+	link, err := f.moneyKit().Links.Get(context.Background(), "mk_1")
+	require.NoError(t, err)
+	assert.Equal(t, moneykit.PublicLinkState("frozen"), link.State)
+	assert.False(t, link.State.Valid())
+	assert.Equal(t, moneykit.Provider("newco"), link.Provider)
+	assert.Equal(t, []moneykit.Product{"teleportation"}, link.AvailableProducts)
+}
+
+func TestErrorMessages(t *testing.T) {
+	e := &Error{Provider: ProviderMoneyKit, Operation: "GetLink", StatusCode: 404, Code: CodeLinkNotFound, Message: "Link not found.", RequestID: "r1", Attempts: 1}
+	assert.Equal(t, "banklink: moneykit GetLink: 404 Not Found: link_error.not_found: Link not found. [request id r1]", e.Error())
+	rl := &RateLimitError{Operation: "GetLink", RetryAfter: 90e9, Err: e}
+	assert.Contains(t, rl.Error(), "retry after 1m30s")
+	assert.ErrorIs(t, rl, ErrRateLimited)
+	assert.ErrorIs(t, rl, ErrLinkNotFound, "unwraps to the response")
+	var nilCause error = (&RateLimitError{}).Unwrap()
+	assert.Nil(t, nilCause)
+	te := &TransportError{Provider: ProviderLinkMoney, Operation: "GetCustomer", Attempts: 3, Err: io.ErrUnexpectedEOF}
+	assert.Equal(t, "banklink: linkmoney GetCustomer: unexpected EOF after 3 attempts", te.Error())
+	assert.ErrorIs(t, te, io.ErrUnexpectedEOF)
+}

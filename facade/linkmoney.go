@@ -1,0 +1,177 @@
+package facade
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/banklink/banklink/gen/linkmoney"
+)
+
+// LinkMoney is a client for Link Money's pay-by-bank API. It is safe for
+// concurrent use; build one per application and share it.
+type LinkMoney struct {
+	Sessions  *SessionsService
+	Customers *CustomersService
+	Payments  *PaymentsService
+	Refunds   *RefundsService
+	Auth      *LinkMoneyAuthService
+
+	c *client
+}
+
+// NewLinkMoney builds a Link Money client. Credentials come from
+// WithCredentials or LINKMONEY_CLIENT_ID/LINKMONEY_CLIENT_SECRET, the host from
+// WithBaseURL, LINKMONEY_BASE_URL or WithEnvironment (production by default).
+func NewLinkMoney(opts ...Option) (*LinkMoney, error) {
+	c, err := newClient(ProviderLinkMoney, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &LinkMoney{
+		Sessions:  &SessionsService{c},
+		Customers: &CustomersService{c},
+		Payments:  &PaymentsService{c},
+		Refunds:   &RefundsService{c},
+		Auth:      &LinkMoneyAuthService{c},
+		c:         c,
+	}, nil
+}
+
+// SessionsService creates sessions for Link Money's hosted UI.
+type SessionsService struct{ c *client }
+
+// Create gets a session key and URL (POST /v2/sessions, HTTP Basic auth). It is
+// retried only after a 429 or when the request never reached Link Money.
+func (s *SessionsService) Create(ctx context.Context, req *SessionRequest) (*Session, error) {
+	c := s.c
+	op := c.op(opCreateSession)
+	if req == nil {
+		return nil, invalid(op, Violation{Rule: "required", Message: "request body is required"})
+	}
+	if err := c.checkBody(op, req); err != nil {
+		return nil, err
+	}
+	body, err := marshalBody(op, req)
+	if err != nil {
+		return nil, err
+	}
+	hreq, err := linkmoney.NewCreateSessionRequestWithBody(c.baseURL, contentJSON, body)
+	if err != nil {
+		return nil, c.buildErr(op, err)
+	}
+	out := new(Session)
+	if err := c.do(ctx, op, hreq, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CustomersService reads customers created by the hosted UI.
+type CustomersService struct{ c *client }
+
+// Get fetches a customer (GET /v1/customers/{customerId}).
+func (s *CustomersService) Get(ctx context.Context, customerID string) (*Customer, error) {
+	c := s.c
+	op := c.op(opGetCustomer)
+	if err := c.checkParam(op, "customerId", customerID); err != nil {
+		return nil, err
+	}
+	hreq, err := linkmoney.NewGetCustomerRequest(c.baseURL, customerID)
+	if err != nil {
+		return nil, c.buildErr(op, err)
+	}
+	out := new(Customer)
+	if err := c.do(ctx, op, hreq, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Accounts lists a customer's linked accounts (GET /v1/customers/{customerId}/accounts).
+func (s *CustomersService) Accounts(ctx context.Context, customerID string) (*CustomerAccounts, error) {
+	c := s.c
+	op := c.op(opGetCustomerAccounts)
+	if err := c.checkParam(op, "customerId", customerID); err != nil {
+		return nil, err
+	}
+	hreq, err := linkmoney.NewGetCustomerAccountsRequest(c.baseURL, customerID)
+	if err != nil {
+		return nil, c.buildErr(op, err)
+	}
+	out := new(CustomerAccounts)
+	if err := c.do(ctx, op, hreq, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// PaymentsService moves money.
+type PaymentsService struct{ c *client }
+
+// Create makes a debit (NewPayment) or credit (NewCredit) (POST /v1/payments).
+// If req has no RequestKey, a UUID v4 is generated and written into req before
+// sending; every retry sends the same key, so Link Money executes the payment
+// at most once. A business decline is a normal result with PaymentStatus
+// TERMINAL_FAILED and ErrorDetails, not an error.
+func (s *PaymentsService) Create(ctx context.Context, req *PaymentRequest) (*Payment, error) {
+	c := s.c
+	op := c.op(opCreatePayment)
+	if req == nil {
+		return nil, invalid(op, Violation{Rule: "required", Message: "request body is required"})
+	}
+	if op.safety == SafetyIdempotencyKey && req.RequestKey == "" {
+		req.RequestKey = uuid.NewString()
+	}
+	if err := c.checkBody(op, req); err != nil {
+		return nil, err
+	}
+	body, err := marshalBody(op, req)
+	if err != nil {
+		return nil, err
+	}
+	hreq, err := linkmoney.NewCreatePaymentRequestWithBody(c.baseURL, contentJSON, body)
+	if err != nil {
+		return nil, c.buildErr(op, err)
+	}
+	out := new(Payment)
+	if err := c.do(ctx, op, hreq, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RefundsService refunds payments.
+type RefundsService struct{ c *client }
+
+// Create refunds part or all of a payment (POST /v1/refunds). The RequestKey
+// is handled as in PaymentsService.Create.
+func (s *RefundsService) Create(ctx context.Context, req *RefundRequest) (*Refund, error) {
+	c := s.c
+	op := c.op(opCreateRefund)
+	if req == nil {
+		return nil, invalid(op, Violation{Rule: "required", Message: "request body is required"})
+	}
+	if op.safety == SafetyIdempotencyKey && req.RequestKey == "" {
+		req.RequestKey = uuid.NewString()
+	}
+	if err := c.checkBody(op, req); err != nil {
+		return nil, err
+	}
+	body, err := marshalBody(op, req)
+	if err != nil {
+		return nil, err
+	}
+	hreq, err := linkmoney.NewCreateRefundRequestWithBody(c.baseURL, contentJSON, body)
+	if err != nil {
+		return nil, c.buildErr(op, err)
+	}
+	out := new(Refund)
+	if err := c.do(ctx, op, hreq, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CloseIdleConnections closes the client's idle keep-alive connections.
+func (l *LinkMoney) CloseIdleConnections() { l.c.http.CloseIdleConnections() }

@@ -1,0 +1,216 @@
+package facade
+
+import (
+	"context"
+
+	"github.com/banklink/banklink/gen/moneykit"
+)
+
+// MoneyKit is a client for MoneyKit's hosted bank-linking API. It is safe for
+// concurrent use; build one per application and share it.
+type MoneyKit struct {
+	LinkSessions *LinkSessionsService
+	Links        *LinksService
+	Users        *UsersService
+	Auth         *MoneyKitAuthService
+	Webhooks     *WebhooksService
+
+	c *client
+}
+
+// NewMoneyKit builds a MoneyKit client. Credentials come from WithCredentials
+// or MONEYKIT_CLIENT_ID/MONEYKIT_CLIENT_SECRET, the host from WithBaseURL,
+// MONEYKIT_BASE_URL or https://api.moneykit.com.
+func NewMoneyKit(opts ...Option) (*MoneyKit, error) {
+	c, err := newClient(ProviderMoneyKit, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &MoneyKit{
+		LinkSessions: &LinkSessionsService{c},
+		Links:        &LinksService{c},
+		Users:        &UsersService{c},
+		Auth:         &MoneyKitAuthService{c},
+		Webhooks:     &WebhooksService{c},
+		c:            c,
+	}, nil
+}
+
+// LinkSessionsService creates link sessions and exchanges Connect tokens.
+type LinkSessionsService struct{ c *client }
+
+// Create starts a link session (POST /link-session) and returns the
+// link_session_token for MoneyKit Connect. MoneyKit documents no idempotency
+// key here, so a failed call is retried only after a 429 or when the request
+// never reached MoneyKit.
+func (s *LinkSessionsService) Create(ctx context.Context, req *LinkSessionRequest) (*LinkSession, error) {
+	c := s.c
+	op := c.op(opCreateLinkSession)
+	if req == nil {
+		return nil, invalid(op, Violation{Rule: "required", Message: "request body is required"})
+	}
+	if err := c.checkBody(op, req); err != nil {
+		return nil, err
+	}
+	body, err := marshalBody(op, req)
+	if err != nil {
+		return nil, err
+	}
+	hreq, err := moneykit.NewCreateLinkSessionRequestWithBody(c.baseURL, nil, contentJSON, body)
+	if err != nil {
+		return nil, c.buildErr(op, err)
+	}
+	out := new(LinkSession)
+	if err := c.do(ctx, op, hreq, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Exchange trades the exchangeable token Connect gave the front end for the
+// new link (POST /link-session/exchange-token). The token is single-use: the
+// call is retried only when the request provably never reached MoneyKit.
+func (s *LinkSessionsService) Exchange(ctx context.Context, exchangeableToken string) (*ExchangeResult, error) {
+	c := s.c
+	op := c.op(opExchangeToken)
+	body := moneykit.ExchangeTokenRequest{ExchangeableToken: exchangeableToken}
+	if err := c.checkBody(op, &body); err != nil {
+		return nil, err
+	}
+	if exchangeableToken == "" {
+		return nil, invalid(op, Violation{Path: "exchangeable_token", Rule: "required", Message: "exchangeable_token must not be empty"})
+	}
+	rbody, err := marshalBody(op, &body)
+	if err != nil {
+		return nil, err
+	}
+	hreq, err := moneykit.NewExchangeTokenRequestWithBody(c.baseURL, nil, contentJSON, rbody)
+	if err != nil {
+		return nil, c.buildErr(op, err)
+	}
+	out := new(ExchangeResult)
+	if err := c.do(ctx, op, hreq, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// LinksService reads, updates and deletes links.
+type LinksService struct{ c *client }
+
+// Get fetches a link (GET /links/{id}). A recently deleted link comes back
+// with state "deleted" or as ErrLinkDeleted; handle both.
+func (s *LinksService) Get(ctx context.Context, linkID string) (*Link, error) {
+	c := s.c
+	op := c.op(opGetLink)
+	if err := c.checkParam(op, "id", linkID); err != nil {
+		return nil, err
+	}
+	hreq, err := moneykit.NewGetLinkRequest(c.baseURL, linkID, nil)
+	if err != nil {
+		return nil, c.buildErr(op, err)
+	}
+	out := new(Link)
+	if err := c.do(ctx, op, hreq, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Update changes a link's webhook or tags (PATCH /links/{id}). At least one
+// LinkUpdate is required.
+func (s *LinksService) Update(ctx context.Context, linkID string, updates ...LinkUpdate) (*Link, error) {
+	c := s.c
+	op := c.op(opUpdateLink)
+	if err := c.checkParam(op, "id", linkID); err != nil {
+		return nil, err
+	}
+	var body moneykit.UpdateLinkRequest
+	n := 0
+	for _, u := range updates {
+		if u != nil {
+			u(&body)
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, invalid(op, Violation{Rule: "required", Message: "at least one LinkUpdate (SetWebhook, RemoveWebhook, SetLinkTags) is required"})
+	}
+	if err := c.checkBody(op, &body); err != nil {
+		return nil, err
+	}
+	rbody, err := marshalBody(op, &body)
+	if err != nil {
+		return nil, err
+	}
+	hreq, err := moneykit.NewUpdateLinkRequestWithBody(c.baseURL, linkID, nil, contentJSON, rbody)
+	if err != nil {
+		return nil, c.buildErr(op, err)
+	}
+	out := new(Link)
+	if err := c.do(ctx, op, hreq, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Delete disconnects a link (DELETE /links/{id}).
+func (s *LinksService) Delete(ctx context.Context, linkID string) error {
+	c := s.c
+	op := c.op(opDeleteLink)
+	if err := c.checkParam(op, "id", linkID); err != nil {
+		return err
+	}
+	hreq, err := moneykit.NewDeleteLinkRequest(c.baseURL, linkID, nil)
+	if err != nil {
+		return c.buildErr(op, err)
+	}
+	return c.do(ctx, op, hreq, nil)
+}
+
+// UsersService reads per-user data.
+type UsersService struct{ c *client }
+
+// Links returns every link of your user customerUserID, keyed by link id
+// (GET /users/{id}/links).
+func (s *UsersService) Links(ctx context.Context, customerUserID string) (map[string]Link, error) {
+	c := s.c
+	op := c.op(opGetUserLinks)
+	if err := c.checkParam(op, "id", customerUserID); err != nil {
+		return nil, err
+	}
+	hreq, err := moneykit.NewGetUserLinksRequest(c.baseURL, customerUserID, nil)
+	if err != nil {
+		return nil, c.buildErr(op, err)
+	}
+	var out moneykit.GetUserLinksResponse
+	if err := c.do(ctx, op, hreq, &out); err != nil {
+		return nil, err
+	}
+	if out.Links == nil {
+		out.Links = map[string]Link{}
+	}
+	return out.Links, nil
+}
+
+// WebhooksService fetches what webhook verification needs.
+type WebhooksService struct{ c *client }
+
+// JWKS fetches the keys that sign MoneyKit webhooks (GET /.well-known/jwks.json,
+// sent with X-Client-Id, no token). Cache the result; refetch on an unknown kid.
+func (s *WebhooksService) JWKS(ctx context.Context) (*JWKSet, error) {
+	c := s.c
+	op := c.op(opGetJWKS)
+	hreq, err := moneykit.NewGetJWKSRequest(c.baseURL, nil)
+	if err != nil {
+		return nil, c.buildErr(op, err)
+	}
+	out := new(JWKSet)
+	if err := c.do(ctx, op, hreq, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CloseIdleConnections closes the client's idle keep-alive connections.
+func (m *MoneyKit) CloseIdleConnections() { m.c.http.CloseIdleConnections() }

@@ -1,0 +1,212 @@
+package facade
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPlainHTTPRefused(t *testing.T) {
+	for _, tc := range []struct {
+		url string
+		ok  bool
+	}{
+		{"http://api.moneykit.com", false},
+		{"http://10.0.0.1:8080", false},
+		{"http://localhost.evil.com", false},
+		{"http://127.0.0.1:8080", true},
+		{"http://127.5.6.7", true},
+		{"http://[::1]:9000", true},
+		{"http://localhost:3000", true},
+		{"http://api.localhost", true},
+		{"https://api.moneykit.com", true},
+		{"ftp://api.moneykit.com", false},
+		{"https://user:pw@api.moneykit.com", false},
+		{"not a url", false},
+		{"https://api.example/x?y=1", false},
+	} {
+		_, err := NewMoneyKit(WithCredentials("id", "secret"), WithBaseURL(tc.url))
+		_, err2 := NewLinkMoney(WithCredentials("id", "secret"), WithBaseURL(tc.url))
+		if tc.ok {
+			assert.NoError(t, err, tc.url)
+			assert.NoError(t, err2, tc.url)
+		} else {
+			assert.Error(t, err, tc.url)
+			assert.Error(t, err2, tc.url)
+		}
+		if err != nil {
+			assert.NotContains(t, err.Error(), "secret")
+		}
+	}
+	_, err := NewMoneyKit(WithCredentials("id", "secret"), WithBaseURL("http://api.moneykit.com"))
+	assert.ErrorContains(t, err, "plain-http")
+}
+
+func TestEnvironmentVariableDefaults(t *testing.T) {
+	env := map[string]string{
+		EnvMoneyKitClientID: "mk-id", EnvMoneyKitClientSecret: "mk-secret", EnvMoneyKitBaseURL: "https://mk.example/v",
+		EnvLinkMoneyClientID: "lm-id", EnvLinkMoneyClientSecret: "lm-secret",
+	}
+	getenv := func(k string) string { return env[k] }
+	mk, err := NewMoneyKit(withGetenv(getenv))
+	require.NoError(t, err)
+	assert.Equal(t, "mk-id", mk.c.clientID)
+	assert.Equal(t, "mk-secret", mk.c.clientSecret)
+	assert.Equal(t, "https://mk.example/v/", mk.c.baseURL)
+
+	lm, err := NewLinkMoney(withGetenv(getenv))
+	require.NoError(t, err)
+	assert.Equal(t, "lm-id", lm.c.clientID)
+	assert.Equal(t, LinkMoneyBaseURL+"/", lm.c.baseURL)
+
+	lm, err = NewLinkMoney(withGetenv(getenv), WithEnvironment(Sandbox))
+	require.NoError(t, err)
+	assert.Equal(t, LinkMoneySandboxBaseURL+"/", lm.c.baseURL)
+
+	env[EnvLinkMoneyBaseURL] = "https://lm.example"
+	lm, err = NewLinkMoney(withGetenv(getenv), WithEnvironment(Sandbox))
+	require.NoError(t, err)
+	assert.Equal(t, "https://lm.example/", lm.c.baseURL, "the env base URL beats the environment")
+
+	// Options beat the environment.
+	mk, err = NewMoneyKit(withGetenv(getenv), WithCredentials("opt-id", "opt-secret"), WithBaseURL("https://opt.example"))
+	require.NoError(t, err)
+	assert.Equal(t, "opt-id", mk.c.clientID)
+	assert.Equal(t, "https://opt.example/", mk.c.baseURL)
+
+	// MoneyKit ignores the environment setting.
+	mk, err = NewMoneyKit(withGetenv(func(string) string { return "" }), WithCredentials("a", "b"), WithEnvironment(Sandbox))
+	require.NoError(t, err)
+	assert.Equal(t, MoneyKitBaseURL+"/", mk.c.baseURL)
+
+	_, err = NewMoneyKit(withGetenv(func(string) string { return "" }))
+	assert.ErrorContains(t, err, EnvMoneyKitClientID)
+}
+
+func TestInvalidOptions(t *testing.T) {
+	for name, o := range map[string]Option{
+		"retries":     WithMaxRetries(-1),
+		"timeout":     WithAttemptTimeout(-time.Second),
+		"retry-after": WithMaxRetryAfter(-time.Second),
+		"backoff":     WithBackoff(nil),
+		"policy":      WithRetryPolicy(nil),
+		"wait":        WithWait(nil),
+		"http":        WithHTTPClient(nil),
+		"environment": WithEnvironment(Environment(7)),
+	} {
+		_, err := NewMoneyKit(WithCredentials("a", "b"), o)
+		assert.Error(t, err, name)
+	}
+}
+
+func TestHeadersOnEveryCall(t *testing.T) {
+	f := newFakeAPI(t)
+	for idx, oc := range opCalls {
+		if idx != opCreateAccessToken && idx != opCreateToken {
+			f.handle(oc.route, jsonReply(200, `{}`))
+		}
+	}
+	f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
+	mk := f.moneyKit(WithUserAgent("acme-checkout/2.1"))
+	lm := f.linkMoney()
+	for idx, oc := range opCalls {
+		if idx == opCreateAccessToken || idx == opCreateToken {
+			continue
+		}
+		_ = oc.call(context.Background(), mk, lm)
+		hs := f.headersOf(oc.route)
+		require.NotEmpty(t, hs, oc.route)
+		h := hs[len(hs)-1]
+		assert.Equal(t, "application/json", h.Get("Accept"), oc.route)
+		if opSpecs[idx].provider == ProviderMoneyKit {
+			assert.Equal(t, "2023-02-18", h.Get("MoneyKit-Version"), oc.route)
+			assert.Equal(t, "acme-checkout/2.1 banklink-go/"+Version, h.Get("User-Agent"), oc.route)
+		} else {
+			assert.Empty(t, h.Get("MoneyKit-Version"), oc.route)
+			assert.Equal(t, "banklink-go/"+Version, h.Get("User-Agent"), oc.route)
+		}
+	}
+	jwks := f.headersOf("GET /.well-known/jwks.json")[0]
+	assert.Equal(t, testClientID, jwks.Get("X-Client-Id"))
+	assert.Empty(t, jwks.Get("Authorization"))
+}
+
+func TestBaseURLPathPrefixKept(t *testing.T) {
+	var got string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/auth/token") {
+			jsonReply(201, `{"access_token":"a","token_type":"bearer","expires_in":3600}`)(w, r)
+			return
+		}
+		got = r.URL.Path
+		jsonReply(200, linkJSON)(w, r)
+	}))
+	defer srv.Close()
+	mk, err := NewMoneyKit(WithCredentials("a", "b"), WithBaseURL(srv.URL+"/proxy/mk"))
+	require.NoError(t, err)
+	_, err = mk.Links.Get(context.Background(), "mk_1")
+	require.NoError(t, err)
+	assert.Equal(t, "/proxy/mk/links/mk_1", got)
+}
+
+func TestPathParametersEscaped(t *testing.T) {
+	var uris []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/auth/token" {
+			jsonReply(201, `{"access_token":"a","token_type":"bearer","expires_in":3600}`)(w, r)
+			return
+		}
+		uris = append(uris, r.RequestURI)
+		jsonReply(200, linkJSON)(w, r)
+	}))
+	defer srv.Close()
+	mk, err := NewMoneyKit(WithCredentials("a", "b"), WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	_, err = mk.Links.Get(context.Background(), "../users/x?y=1#z")
+	require.NoError(t, err)
+	require.Len(t, uris, 1)
+	assert.Equal(t, "/links/..%2Fusers%2Fx%3Fy=1%23z", uris[0], "an id cannot reach another path or add a query")
+}
+
+func TestDefaultHTTPClient(t *testing.T) {
+	c := defaultHTTPClient()
+	require.NotZero(t, c.Timeout)
+	tr := c.Transport.(*http.Transport)
+	assert.GreaterOrEqual(t, tr.MaxIdleConnsPerHost, 64)
+	assert.GreaterOrEqual(t, tr.MaxIdleConns, tr.MaxIdleConnsPerHost)
+	assert.NotZero(t, tr.IdleConnTimeout)
+	assert.NotZero(t, tr.TLSHandshakeTimeout)
+	assert.NotZero(t, tr.ResponseHeaderTimeout)
+	assert.True(t, tr.ForceAttemptHTTP2)
+	assert.NotSame(t, http.DefaultTransport, tr)
+	// Redirects are not followed.
+	srv := httptest.NewServer(http.RedirectHandler("https://elsewhere.example/", http.StatusFound))
+	defer srv.Close()
+	resp, err := c.Get(srv.URL)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusFound, resp.StatusCode)
+}
+
+func TestAttemptTimeoutRetriesSafeCalls(t *testing.T) {
+	f := newFakeAPI(t)
+	block := make(chan struct{})
+	defer close(block)
+	f.handle("GET /links/mk_1", sequence(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-block:
+		case <-r.Context().Done():
+		}
+	}, jsonReply(200, linkJSON)))
+	start := time.Now()
+	_, err := f.moneyKit(WithAttemptTimeout(50*time.Millisecond)).Links.Get(context.Background(), "mk_1")
+	require.NoError(t, err)
+	assert.Equal(t, 2, f.hitCount("GET /links/mk_1"))
+	assert.Less(t, time.Since(start), 2*time.Second)
+}

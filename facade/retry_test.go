@@ -1,0 +1,518 @@
+package facade
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
+)
+
+func TestAttemptsPerStatusAndSafety(t *testing.T) {
+	ctx := context.Background()
+	type call func(mk *MoneyKit, lm *LinkMoney) error
+	getLink := func(mk *MoneyKit, _ *LinkMoney) error { _, err := mk.Links.Get(ctx, "mk_1"); return err }
+	createSession := func(mk *MoneyKit, _ *LinkMoney) error {
+		_, err := mk.LinkSessions.Create(ctx, NewLinkSession("user-42", "https://app.example/oauth"))
+		return err
+	}
+	exchange := func(mk *MoneyKit, _ *LinkMoney) error { _, err := mk.LinkSessions.Exchange(ctx, "ex-tok"); return err }
+	lmSession := func(_ *MoneyKit, lm *LinkMoney) error {
+		_, err := lm.Sessions.Create(ctx, NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"))
+		return err
+	}
+	payment := func(_ *MoneyKit, lm *LinkMoney) error {
+		_, err := lm.Payments.Create(ctx, NewPayment("cust", "merch", USD(100)))
+		return err
+	}
+	tests := []struct {
+		name   string
+		route  string
+		call   call
+		status int
+		hits   int
+	}{
+		{"GET retried on 503", "GET /links/mk_1", getLink, 503, 3},
+		{"GET retried on 500", "GET /links/mk_1", getLink, 500, 3},
+		{"GET retried on 502", "GET /links/mk_1", getLink, 502, 3},
+		{"GET retried on 504", "GET /links/mk_1", getLink, 504, 3},
+		{"GET retried on 408", "GET /links/mk_1", getLink, 408, 3},
+		{"GET retried on 429", "GET /links/mk_1", getLink, 429, 3},
+		{"GET not retried on 404", "GET /links/mk_1", getLink, 404, 1},
+		{"GET not retried on 422", "GET /links/mk_1", getLink, 422, 1},
+		{"GET not retried on 501", "GET /links/mk_1", getLink, 501, 1},
+		{"unsafe link-session not retried on 503", "POST /link-session", createSession, 503, 1},
+		{"unsafe link-session not retried on 500", "POST /link-session", createSession, 500, 1},
+		{"unsafe link-session retried on 429", "POST /link-session", createSession, 429, 3},
+		{"single-use exchange not retried on 503", "POST /link-session/exchange-token", exchange, 503, 1},
+		{"single-use exchange not retried on 429", "POST /link-session/exchange-token", exchange, 429, 1},
+		{"unsafe v2 sessions not retried on 500", "POST /v2/sessions", lmSession, 500, 1},
+		{"unsafe v2 sessions retried on 429", "POST /v2/sessions", lmSession, 429, 3},
+		{"idempotency-key payment retried on 503", "POST /v1/payments", payment, 503, 3},
+		{"idempotency-key payment not retried on 400", "POST /v1/payments", payment, 400, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeAPI(t)
+			f.handle(tc.route, jsonReply(tc.status, `{"error_code":"x","error_message":"y"}`))
+			err := tc.call(f.moneyKit(), f.linkMoney())
+			var apiErr *Error
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, tc.status, apiErr.StatusCode)
+			assert.Equal(t, tc.hits, f.hitCount(tc.route), "server hits")
+			assert.Equal(t, tc.hits, apiErr.Attempts)
+		})
+	}
+}
+
+func TestMaxRetriesOption(t *testing.T) {
+	for _, n := range []int{0, 1, 4} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			f := newFakeAPI(t)
+			f.handle("GET /links/mk_1", jsonReply(503, `{}`))
+			_, err := f.moneyKit(WithMaxRetries(n)).Links.Get(context.Background(), "mk_1")
+			require.ErrorIs(t, err, ErrServer)
+			assert.Equal(t, n+1, f.hitCount("GET /links/mk_1"))
+		})
+	}
+	_, err := NewMoneyKit(WithCredentials("a", "b"), WithMaxRetries(-1))
+	require.Error(t, err)
+}
+
+func TestRetryThenSuccess(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("GET /links/mk_1", sequence(jsonReply(503, `{}`), jsonReply(200, linkJSON)))
+	w := &waits{}
+	link, err := f.moneyKit(WithWait(w.wait)).Links.Get(context.Background(), "mk_1")
+	require.NoError(t, err)
+	assert.Equal(t, "mk_1", link.LinkId)
+	assert.Equal(t, 2, f.hitCount("GET /links/mk_1"))
+	require.Len(t, w.all(), 1)
+	assert.InDelta(t, 500*time.Millisecond, w.all()[0], float64(125*time.Millisecond), "first backoff is 500ms minus jitter")
+}
+
+func TestExchangeNeverReplayedAfterMidRequestReset(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("POST /link-session/exchange-token", func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			_ = conn.(*net.TCPConn).SetLinger(0) // RST, not FIN
+			_ = conn.Close()
+		}
+	})
+	_, err := f.moneyKit().LinkSessions.Exchange(context.Background(), "ex-tok")
+	var te *TransportError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, 1, te.Attempts)
+	assert.Equal(t, 1, f.hitCount("POST /link-session/exchange-token"))
+}
+
+func TestLinkSessionNotReplayedAfterReset(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("POST /link-session", func(w http.ResponseWriter, r *http.Request) {
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		_ = conn.Close()
+	})
+	_, err := f.moneyKit().LinkSessions.Create(context.Background(), NewLinkSession("user-42", "https://app.example/oauth"))
+	require.Error(t, err)
+	assert.Equal(t, 1, f.hitCount("POST /link-session"))
+}
+
+func TestGetRetriedAfterReset(t *testing.T) {
+	f := newFakeAPI(t)
+	var n atomic.Int64
+	f.handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			_ = conn.Close()
+			return
+		}
+		jsonReply(200, linkJSON)(w, r)
+	})
+	_, err := f.moneyKit().Links.Get(context.Background(), "mk_1")
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, f.hitCount("GET /links/mk_1"), 2)
+}
+
+// dialFailing routes the first n requests for path to a closed port (a real
+// dial failure) and everything else to the real transport.
+func dialFailing(t *testing.T, path string, n int) (*http.Client, *atomic.Int64) {
+	addr := closedAddr(t)
+	var dials atomic.Int64
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.URL.Path == path && dials.Load() < int64(n) {
+			dials.Add(1)
+			c, err := net.Dial("tcp", addr)
+			if err == nil {
+				_ = c.Close()
+				return nil, errors.New("expected dial to fail")
+			}
+			return nil, err
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	return &http.Client{Transport: rt, Timeout: 5 * time.Second}, &dials
+}
+
+func TestExchangeRetriedOnDialFailure(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("POST /link-session/exchange-token", jsonReply(201, `{"link_id":"mk_1","link":`+linkJSON+`}`))
+	hc, dials := dialFailing(t, "/link-session/exchange-token", 2)
+	res, err := f.moneyKit(WithHTTPClient(hc)).LinkSessions.Exchange(context.Background(), "ex-tok")
+	require.NoError(t, err)
+	assert.Equal(t, "mk_1", res.Link.LinkId)
+	assert.Equal(t, int64(2), dials.Load())
+	assert.Equal(t, 1, f.hitCount("POST /link-session/exchange-token"))
+}
+
+func TestDialFailureOnClosedPortIsTransportError(t *testing.T) {
+	addr := closedAddr(t)
+	w := &waits{}
+	lm, err := NewLinkMoney(WithCredentials(testClientID, testClientSecret), WithBaseURL("http://"+addr), WithWait(w.wait))
+	require.NoError(t, err)
+	_, err = lm.Sessions.Create(context.Background(), NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"))
+	var te *TransportError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, 3, te.Attempts, "unsafe op retried on dial failure")
+	var op *net.OpError
+	require.ErrorAs(t, err, &op)
+	assert.Equal(t, "dial", op.Op)
+	assert.Len(t, w.all(), 2)
+}
+
+func TestPaymentRetriedWithSameRequestKey(t *testing.T) {
+	for _, given := range []string{"", "merchant-key-1"} {
+		t.Run("given="+given, func(t *testing.T) {
+			f := newFakeAPI(t)
+			f.handle("POST /v1/payments", sequence(jsonReply(503, `{}`), jsonReply(502, `{}`),
+				jsonReply(200, `{"paymentId":"p1","paymentStatus":"PENDING"}`)))
+			var opts []PaymentOption
+			if given != "" {
+				opts = append(opts, WithRequestKey(given))
+			}
+			req := NewPayment("cust", "merch", USD(1234), opts...)
+			pay, err := f.linkMoney().Payments.Create(context.Background(), req)
+			require.NoError(t, err)
+			assert.Equal(t, "p1", *pay.PaymentId)
+			bodies := f.bodiesOf("POST /v1/payments")
+			require.Len(t, bodies, 3)
+			key := mustJSON(t, bodies[0])["requestKey"]
+			for _, b := range bodies {
+				assert.Equal(t, key, mustJSON(t, b)["requestKey"])
+				assert.JSONEq(t, bodies[0], b, "identical bytes on every attempt")
+			}
+			assert.Equal(t, req.RequestKey, key, "the key on the wire is written into the request")
+			if given == "" {
+				u, err := uuid.Parse(req.RequestKey)
+				require.NoError(t, err)
+				assert.Equal(t, uuid.Version(4), u.Version())
+			} else {
+				assert.Equal(t, given, key)
+			}
+		})
+	}
+}
+
+func TestRefundRetriedWithSameRequestKey(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("POST /v1/refunds", sequence(jsonReply(500, `{}`), jsonReply(201, `{"paymentId":"r1","paymentStatus":"PENDING"}`)))
+	req := NewRefund("p1", USD(100))
+	_, err := f.linkMoney().Refunds.Create(context.Background(), req)
+	require.NoError(t, err)
+	bodies := f.bodiesOf("POST /v1/refunds")
+	require.Len(t, bodies, 2)
+	assert.Equal(t, bodies[0], bodies[1])
+	assert.NotEmpty(t, req.RequestKey)
+}
+
+func TestRetryAfterHonoured(t *testing.T) {
+	date := time.Now().Add(5 * time.Second).UTC().Format(http.TimeFormat)
+	tests := []struct {
+		name    string
+		headers []string
+		want    time.Duration
+		slack   time.Duration
+	}{
+		{"seconds", []string{"Retry-After", "3"}, 3 * time.Second, 0},
+		{"http-date", []string{"Retry-After", date}, 5 * time.Second, 1100 * time.Millisecond},
+		{"ms", []string{"Retry-After-Ms", "1500"}, 1500 * time.Millisecond, 0},
+		{"ms wins over seconds", []string{"Retry-After-Ms", "250", "Retry-After", "9"}, 250 * time.Millisecond, 0},
+		{"zero", []string{"Retry-After", "0"}, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeAPI(t)
+			f.handle("GET /links/mk_1", sequence(jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, tc.headers...), jsonReply(200, linkJSON)))
+			w := &waits{}
+			_, err := f.moneyKit(WithWait(w.wait)).Links.Get(context.Background(), "mk_1")
+			require.NoError(t, err)
+			assert.Equal(t, 2, f.hitCount("GET /links/mk_1"))
+			ws := w.all()
+			if tc.want == 0 {
+				assert.Empty(t, ws)
+				return
+			}
+			require.Len(t, ws, 1)
+			assert.InDelta(t, float64(tc.want), float64(ws[0]), float64(tc.slack))
+		})
+	}
+}
+
+func TestRetryAfterOverCapFailsAtOnce(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("GET /links/mk_1", jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded","error_message":"Rate limit exceeded"}`, "Retry-After", "120"))
+	w := &waits{}
+	mk := f.moneyKit(WithWait(w.wait), WithMaxRetryAfter(10*time.Second))
+	_, err := mk.Links.Get(context.Background(), "mk_1")
+	var rl *RateLimitError
+	require.ErrorAs(t, err, &rl)
+	assert.Equal(t, 120*time.Second, rl.RetryAfter)
+	require.NotNil(t, rl.Err)
+	assert.Equal(t, 429, rl.Err.StatusCode)
+	assert.ErrorIs(t, err, ErrRateLimited)
+	assert.Empty(t, w.all(), "no wait at all")
+	assert.Equal(t, 1, f.hitCount("GET /links/mk_1"))
+
+	// The client now knows it is throttled: the next call fails fast without a request.
+	_, err = mk.Links.Get(context.Background(), "mk_1")
+	require.ErrorAs(t, err, &rl)
+	assert.Equal(t, 1, f.hitCount("GET /links/mk_1"))
+}
+
+func TestRetryAfterOverDeadlineFailsAtOnce(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("GET /links/mk_1", jsonReply(429, `{}`, "Retry-After", "5"))
+	w := &waits{}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := f.moneyKit(WithWait(w.wait)).Links.Get(ctx, "mk_1")
+	var rl *RateLimitError
+	require.ErrorAs(t, err, &rl)
+	assert.Equal(t, 5*time.Second, rl.RetryAfter)
+	assert.Empty(t, w.all())
+	assert.Less(t, time.Since(start), time.Second)
+}
+
+func TestRetryAfterCappedDefault(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("GET /links/mk_1", jsonReply(503, `{}`, "Retry-After", "31"))
+	_, err := f.moneyKit().Links.Get(context.Background(), "mk_1")
+	var rl *RateLimitError
+	require.ErrorAs(t, err, &rl, "31s is over the 30s default cap")
+	assert.Equal(t, 503, rl.Err.StatusCode)
+}
+
+func TestContextCancelledMidWaitReturnsPromptly(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("GET /links/mk_1", jsonReply(503, `{}`, "Retry-After", "10"))
+	mk, err := NewMoneyKit(WithCredentials(testClientID, testClientSecret), WithBaseURL(f.srv.URL)) // real timer wait
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	start := time.Now()
+	_, err = mk.Links.Get(ctx, "mk_1")
+	elapsed := time.Since(start)
+	require.ErrorIs(t, err, context.Canceled)
+	var apiErr *Error
+	require.ErrorAs(t, err, &apiErr, "the last answer stays reachable")
+	assert.Equal(t, 503, apiErr.StatusCode)
+	assert.Less(t, elapsed, 70*time.Millisecond, "returned within 50ms of the cancel")
+}
+
+func TestBackoffLongerThanDeadlineReturnsAtOnce(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("GET /links/mk_1", jsonReply(503, `{}`))
+	w := &waits{}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := f.moneyKit(WithWait(w.wait), WithBackoff(ExponentialBackoff{Initial: time.Second})).Links.Get(ctx, "mk_1")
+	require.ErrorIs(t, err, ErrServer)
+	assert.Empty(t, w.all())
+}
+
+func TestShared429Gate(t *testing.T) {
+	f := newFakeAPI(t)
+	const window = 300 * time.Millisecond
+	var first atomic.Bool
+	var mu sync.Mutex
+	var hitTimes []time.Time
+	f.handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hitTimes = append(hitTimes, time.Now())
+		mu.Unlock()
+		if first.CompareAndSwap(false, true) {
+			jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, "Retry-After-Ms", strconv.Itoa(int(window/time.Millisecond)))(w, r)
+			return
+		}
+		jsonReply(200, linkJSON)(w, r)
+	})
+	gateSet := make(chan struct{})
+	var once sync.Once
+	wait := func(ctx context.Context, d time.Duration) error {
+		once.Do(func() { close(gateSet) })
+		return waitTimer(ctx, d)
+	}
+	mk := f.moneyKit(WithWait(wait))
+	start := time.Now()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_, err := mk.Links.Get(context.Background(), "mk_1")
+		assert.NoError(t, err)
+	}()
+	<-gateSet
+	const others = 8
+	var waited atomic.Int64
+	for range others {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w2 := time.Now()
+			_, err := mk.Links.Get(context.Background(), "mk_1")
+			assert.NoError(t, err)
+			if time.Since(w2) > window/2 {
+				waited.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, int64(others), waited.Load(), "every concurrent caller waited out the window")
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, hitTimes, 2+others)
+	inWindow := 0
+	for _, ht := range hitTimes {
+		if ht.Sub(start) < window-20*time.Millisecond {
+			inWindow++
+		}
+	}
+	assert.Equal(t, 1, inWindow, "only the request that drew the 429 hit the server inside the window")
+}
+
+func TestRateLimiterWaitedBeforeEachAttempt(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("GET /links/mk_1", sequence(jsonReply(503, `{}`), jsonReply(200, linkJSON)))
+	// One request per 100ms, burst 1: the second attempt waits for a slot.
+	lim := rate.NewLimiter(rate.Every(100*time.Millisecond), 1)
+	w := &waits{}
+	_, err := f.moneyKit(WithRateLimiter(lim), WithWait(w.wait), WithBackoff(ExponentialBackoff{Initial: time.Millisecond})).Links.Get(context.Background(), "mk_1")
+	require.NoError(t, err)
+	// The token request takes the first slot; the waits reserve real time
+	// even though this wait function returns at once.
+	ws := w.all()
+	require.Len(t, ws, 3, "limiter, backoff, limiter")
+	assert.InDelta(t, float64(100*time.Millisecond), float64(ws[0]), float64(20*time.Millisecond))
+	assert.Equal(t, time.Millisecond, ws[1])
+	assert.InDelta(t, float64(200*time.Millisecond), float64(ws[2]), float64(20*time.Millisecond))
+
+	// A limiter whose next slot is past the deadline fails without sending.
+	f2 := newFakeAPI(t)
+	f2.handle("GET /links/mk_1", jsonReply(200, linkJSON))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = f2.moneyKit(WithRateLimiter(newExhaustedLimiter())).Links.Get(ctx, "mk_1")
+	var te *TransportError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, 0, f2.hitCount("GET /links/mk_1"))
+}
+
+func TestResponseBodyCutOff(t *testing.T) {
+	cut := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "400")
+		w.WriteHeader(201)
+		_, _ = w.Write([]byte(`{"link_id":"mk_1","link":{`))
+		w.(http.Flusher).Flush()
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			_ = conn.Close()
+		}
+	}
+	f := newFakeAPI(t)
+	f.handle("POST /link-session/exchange-token", cut)
+	_, err := f.moneyKit().LinkSessions.Exchange(context.Background(), "ex-tok")
+	var te *TransportError
+	require.ErrorAs(t, err, &te)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.Equal(t, 1, f.hitCount("POST /link-session/exchange-token"), "single-use: not replayed after a response began")
+
+	f.handle("GET /links/mk_1", sequence(cut, jsonReply(200, linkJSON)))
+	_, err = f.moneyKit().Links.Get(context.Background(), "mk_1")
+	require.NoError(t, err)
+	assert.Equal(t, 2, f.hitCount("GET /links/mk_1"), "safe: retried")
+}
+
+func TestCustomPolicyAndBackoff(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("GET /links/mk_1", jsonReply(418, `{}`))
+	var seen []Attempt
+	pol := RetryPolicyFunc(func(a *Attempt) bool {
+		seen = append(seen, *a)
+		return a.StatusCode() == 418
+	})
+	w := &waits{}
+	_, err := f.moneyKit(WithRetryPolicy(pol), WithBackoff(ExponentialBackoff{Initial: 10 * time.Millisecond, Max: 15 * time.Millisecond}), WithWait(w.wait)).Links.Get(context.Background(), "mk_1")
+	require.Error(t, err)
+	assert.Equal(t, 3, f.hitCount("GET /links/mk_1"))
+	require.Len(t, seen, 2, "the policy is asked only while the retry budget lasts")
+	assert.Equal(t, "GetLink", seen[0].Operation)
+	assert.Equal(t, http.MethodGet, seen[0].Method)
+	assert.Equal(t, SafetySafe, seen[0].Safety)
+	assert.Equal(t, []int{1, 2}, []int{seen[0].Number, seen[1].Number})
+	assert.True(t, seen[0].ReachedServer)
+	assert.Equal(t, []time.Duration{10 * time.Millisecond, 15 * time.Millisecond}, w.all())
+}
+
+func TestExponentialBackoff(t *testing.T) {
+	b := ExponentialBackoff{Initial: 500 * time.Millisecond, Max: 8 * time.Second}
+	assert.Equal(t, []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second},
+		[]time.Duration{b.Delay(1), b.Delay(2), b.Delay(3), b.Delay(4), b.Delay(5), b.Delay(6)})
+	d := DefaultBackoff()
+	for range 100 {
+		got := d.Delay(2)
+		assert.True(t, got > 750*time.Millisecond-1 && got <= time.Second, got)
+	}
+	assert.Equal(t, 8*time.Second, b.Delay(1000), "no overflow")
+}
+
+func TestRetryAfterParsing(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	h := func(kv ...string) http.Header {
+		out := http.Header{}
+		for i := 0; i < len(kv); i += 2 {
+			out.Set(kv[i], kv[i+1])
+		}
+		return out
+	}
+	tests := []struct {
+		h  http.Header
+		d  time.Duration
+		ok bool
+	}{
+		{h(), 0, false},
+		{h("Retry-After", "7"), 7 * time.Second, true},
+		{h("Retry-After", "-1"), 0, false},
+		{h("Retry-After", "soon"), 0, false},
+		{h("Retry-After", now.Add(90*time.Second).Format(http.TimeFormat)), 90 * time.Second, true},
+		{h("Retry-After", now.Add(-time.Hour).Format(http.TimeFormat)), 0, true},
+		{h("Retry-After-Ms", "12.5"), 12500 * time.Microsecond, true},
+		{h("Retry-After-Ms", "x", "Retry-After", "2"), 2 * time.Second, true},
+	}
+	for _, tc := range tests {
+		d, ok := retryAfter(tc.h, now)
+		assert.Equal(t, tc.ok, ok, tc.h)
+		assert.Equal(t, tc.d, d, tc.h)
+	}
+}

@@ -1,0 +1,231 @@
+package facade
+
+import (
+	"context"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/banklink/banklink/gen/linkmoney"
+	"github.com/banklink/banklink/gen/moneykit"
+)
+
+// opCall drives one operation through the public API.
+type opCall struct {
+	route string // METHOD and concrete path the call hits
+	call  func(ctx context.Context, mk *MoneyKit, lm *LinkMoney) error
+}
+
+func drop[T any](_ T, err error) error { return err }
+
+var opCalls = map[opIndex]opCall{
+	opCreateAccessToken: {"POST /auth/token", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Auth.Token(ctx))
+	}},
+	opCreateLinkSession: {"POST /link-session", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.LinkSessions.Create(ctx, NewLinkSession("user-42", "https://app.example/oauth")))
+	}},
+	opExchangeToken: {"POST /link-session/exchange-token", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.LinkSessions.Exchange(ctx, "ex-tok"))
+	}},
+	opGetLink: {"GET /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Links.Get(ctx, "mk_1"))
+	}},
+	opUpdateLink: {"PATCH /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Links.Update(ctx, "mk_1", SetLinkTags("a")))
+	}},
+	opDeleteLink: {"DELETE /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return mk.Links.Delete(ctx, "mk_1")
+	}},
+	opGetUserLinks: {"GET /users/user-42/links", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Users.Links(ctx, "user-42"))
+	}},
+	opGetJWKS: {"GET /.well-known/jwks.json", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Webhooks.JWKS(ctx))
+	}},
+	opCreateToken: {"POST /v1/tokens", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+		return drop(lm.Auth.Token(ctx, linkmoney.TokenScopeLinkCore))
+	}},
+	opCreateSession: {"POST /v2/sessions", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+		return drop(lm.Sessions.Create(ctx, NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r")))
+	}},
+	opGetCustomer: {"GET /v1/customers/c1", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+		return drop(lm.Customers.Get(ctx, "c1"))
+	}},
+	opGetCustomerAccounts: {"GET /v1/customers/c1/accounts", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+		return drop(lm.Customers.Accounts(ctx, "c1"))
+	}},
+	opCreatePayment: {"POST /v1/payments", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+		return drop(lm.Payments.Create(ctx, NewPayment("c1", "m1", USD(100))))
+	}},
+	opCreateRefund: {"POST /v1/refunds", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+		return drop(lm.Refunds.Create(ctx, NewRefund("p1", USD(100))))
+	}},
+}
+
+// specDocs returns each provider's embedded spec, decoded once (read only).
+func specDocs(t *testing.T) map[Provider]*openapi3.T {
+	t.Helper()
+	docs, err := loadedDocs()
+	require.NoError(t, err)
+	return docs
+}
+
+var loadedDocs = sync.OnceValues(func() (map[Provider]*openapi3.T, error) {
+	mk, err := moneykit.GetSwagger()
+	if err != nil {
+		return nil, err
+	}
+	lm, err := linkmoney.GetSwagger()
+	if err != nil {
+		return nil, err
+	}
+	return map[Provider]*openapi3.T{ProviderMoneyKit: mk, ProviderLinkMoney: lm}, nil
+})
+
+// TestEverySpecOperationHasAFacadeMethod walks each provider's spec and
+// requires an entry in the table and a call that hits the operation's route.
+func TestEverySpecOperationHasAFacadeMethod(t *testing.T) {
+	covered := map[string]bool{}
+	for i, s := range opSpecs {
+		covered[string(s.provider)+"/"+strings.ToLower(s.operationID)] = true
+		_, ok := opCalls[opIndex(i)]
+		assert.True(t, ok, "no test call for %s", s.operationID)
+	}
+	for p, doc := range specDocs(t) {
+		for path, item := range doc.Paths.Map() {
+			for method, op := range item.Operations() {
+				assert.True(t, covered[string(p)+"/"+strings.ToLower(op.OperationID)],
+					"%s %s %s (%s) has no facade method", p, method, path, op.OperationID)
+			}
+		}
+	}
+	// Each call reaches its own route.
+	for idx, oc := range opCalls {
+		f := newFakeAPI(t)
+		method, path, _ := strings.Cut(oc.route, " ")
+		f.handle(oc.route, jsonReply(418, `{}`))
+		_ = oc.call(context.Background(), f.moneyKit(), f.linkMoney())
+		if path == "/auth/token" || path == "/v1/tokens" {
+			continue // token routes are served by the fake itself
+		}
+		assert.Equal(t, 1, f.hitCount(oc.route), "%v does not reach %s %s", opSpecs[idx].operationID, method, path)
+	}
+}
+
+// TestServiceMethodsAreAllExercised reflects over the services' method sets
+// so a new public method without a spec operation (or a test) is noticed.
+func TestServiceMethodsAreAllExercised(t *testing.T) {
+	var names []string
+	for _, v := range []any{&LinkSessionsService{}, &LinksService{}, &UsersService{}, &MoneyKitAuthService{}, &WebhooksService{},
+		&SessionsService{}, &CustomersService{}, &PaymentsService{}, &RefundsService{}, &LinkMoneyAuthService{}} {
+		rt := reflect.TypeOf(v)
+		for i := range rt.NumMethod() {
+			names = append(names, rt.Elem().Name()+"."+rt.Method(i).Name)
+		}
+	}
+	sort.Strings(names)
+	assert.Equal(t, []string{
+		"CustomersService.Accounts", "CustomersService.Get",
+		"LinkMoneyAuthService.Token",
+		"LinkSessionsService.Create", "LinkSessionsService.Exchange",
+		"LinksService.Delete", "LinksService.Get", "LinksService.Update",
+		"MoneyKitAuthService.Token",
+		"PaymentsService.Create", "RefundsService.Create", "SessionsService.Create",
+		"UsersService.Links", "WebhooksService.JWKS",
+	}, names, "one method per spec operation (update opCalls and this list together)")
+	assert.Len(t, names, int(numOps))
+}
+
+// TestOperationTableMatchesSpec compares the loaded table with the raw extensions.
+func TestOperationTableMatchesSpec(t *testing.T) {
+	docs := specDocs(t)
+	for i, s := range opSpecs {
+		ps, err := specFor(s.provider)
+		require.NoError(t, err)
+		o := ps.ops[i]
+		require.NotNil(t, o, s.operationID)
+		var found *openapi3.Operation
+		var foundPath, foundMethod string
+		for path, item := range docs[s.provider].Paths.Map() {
+			for method, op := range item.Operations() {
+				if strings.EqualFold(op.OperationID, s.operationID) {
+					found, foundPath, foundMethod = op, path, method
+				}
+			}
+		}
+		require.NotNil(t, found, s.operationID)
+		assert.Equal(t, foundPath, o.path)
+		assert.Equal(t, foundMethod, o.method)
+		assert.Equal(t, found.Extensions["x-banklink-retry"], o.safety.String(), s.operationID)
+		if o.safety == SafetyIdempotencyKey {
+			assert.Equal(t, found.Extensions["x-banklink-idempotency-key"], o.idempotencyKey)
+		}
+	}
+	// Spot checks of what the spec says today.
+	want := map[opIndex]struct {
+		safety Safety
+		auth   authKind
+		scope  string
+	}{
+		opCreateAccessToken:   {SafetySafe, authNone, ""},
+		opCreateLinkSession:   {SafetyUnsafe, authBearer, ""},
+		opExchangeToken:       {SafetySingleUse, authBearer, ""},
+		opGetLink:             {SafetySafe, authBearer, ""},
+		opUpdateLink:          {SafetySafe, authBearer, ""},
+		opDeleteLink:          {SafetySafe, authBearer, ""},
+		opGetUserLinks:        {SafetySafe, authBearer, ""},
+		opGetJWKS:             {SafetySafe, authClientID, ""},
+		opCreateToken:         {SafetySafe, authNone, ""},
+		opCreateSession:       {SafetyUnsafe, authBasic, ""},
+		opGetCustomer:         {SafetySafe, authBearer, "Link-Core"},
+		opGetCustomerAccounts: {SafetySafe, authBearer, "Link-Core"},
+		opCreatePayment:       {SafetyIdempotencyKey, authBearer, "Link-Payment"},
+		opCreateRefund:        {SafetyIdempotencyKey, authBearer, "Link-Payment"},
+	}
+	for idx, w := range want {
+		ps, _ := specFor(opSpecs[idx].provider)
+		o := ps.ops[idx]
+		assert.Equal(t, w.safety, o.safety, o.id)
+		assert.Equal(t, w.auth, o.auth, o.id)
+		assert.Equal(t, w.scope, o.scope, o.id)
+	}
+	ps, _ := specFor(ProviderMoneyKit)
+	assert.Equal(t, "X-Client-Id", ps.ops[opGetJWKS].authHeader)
+}
+
+func TestLoadSpecRejectsBrokenExtensions(t *testing.T) {
+	load := func(mutate func(*openapi3.T)) error {
+		doc, err := moneykit.GetSwagger()
+		require.NoError(t, err)
+		mutate(doc)
+		_, err = loadSpec(ProviderMoneyKit, doc)
+		return err
+	}
+	find := func(doc *openapi3.T, id string) *openapi3.Operation {
+		for _, item := range doc.Paths.Map() {
+			for _, op := range item.Operations() {
+				if strings.EqualFold(op.OperationID, id) {
+					return op
+				}
+			}
+		}
+		t.Fatalf("no %s", id)
+		return nil
+	}
+	require.NoError(t, load(func(*openapi3.T) {}))
+	assert.ErrorContains(t, load(func(d *openapi3.T) { delete(find(d, "getLink").Extensions, "x-banklink-retry") }), "x-banklink-retry")
+	assert.ErrorContains(t, load(func(d *openapi3.T) { find(d, "getLink").Extensions["x-banklink-retry"] = "maybe" }), "maybe")
+	assert.ErrorContains(t, load(func(d *openapi3.T) { find(d, "getLink").OperationID = "renamed" }), "getLink")
+	assert.ErrorContains(t, load(func(d *openapi3.T) {
+		op := find(d, "exchangeToken")
+		op.Extensions["x-banklink-retry"] = "idempotency-key"
+		op.Extensions["x-banklink-idempotency-key"] = "requestKey"
+	}), "idempotency key")
+}
