@@ -1,0 +1,315 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/sandbox"
+	"github.com/banklink/banklink/gen/moneykit"
+)
+
+// step is one line of the demo story.
+type step struct {
+	Provider string         `json:"provider"`
+	Name     string         `json:"step"`
+	OK       bool           `json:"ok"`
+	Detail   map[string]any `json:"detail,omitempty"`
+	Error    string         `json:"error,omitempty"`
+	Millis   float64        `json:"ms"`
+}
+
+// story records the steps and prints them as they happen (text) or at the end (JSON).
+type story struct {
+	out   io.Writer
+	json  bool
+	steps []step
+}
+
+func (s *story) do(provider, name string, fn func() (map[string]any, error)) error {
+	start := time.Now()
+	detail, err := fn()
+	st := step{Provider: provider, Name: name, OK: err == nil, Detail: detail,
+		Millis: float64(time.Since(start).Microseconds()) / 1000}
+	if err != nil {
+		st.Error = err.Error()
+	}
+	s.steps = append(s.steps, st)
+	if !s.json {
+		mark := "ok "
+		if err != nil {
+			mark = "ERR"
+		}
+		fmt.Fprintf(s.out, "%s %-9s %-26s %s\n", mark, provider, name, describe(st))
+	}
+	return err
+}
+
+// describe renders a step's detail as key=value pairs in a stable order.
+func describe(st step) string {
+	if st.Error != "" {
+		return st.Error
+	}
+	keys := make([]string, 0, len(st.Detail))
+	for k := range st.Detail {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := ""
+	for _, k := range keys {
+		if out != "" {
+			out += "  "
+		}
+		out += fmt.Sprintf("%s=%v", k, st.Detail[k])
+	}
+	return out
+}
+
+// short shows the start of a token-like value and hides the rest: the demo
+// proves the flow without printing anything that works as a credential.
+func short(s string) string {
+	if len(s) <= 12 {
+		return s[:min(len(s), 4)] + "…"
+	}
+	return s[:12] + "…"
+}
+
+// runDemo runs both providers' stories on an embedded sandbox.
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the steps as JSON")
+	verbose := fs.Bool("verbose", false, "log every attempt to stderr (redacted)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return report(stderr, err)
+	}
+	if err := wantArgs("demo", pos); err != nil {
+		return report(stderr, err)
+	}
+
+	sb := sandbox.New(sandbox.Config{Seed: 1})
+	ln, err := sb.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		return report(stderr, fmt.Errorf("demo: %w", err))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- sb.Serve(ctx, ln) }()
+	defer func() { cancel(); <-served }()
+
+	g := globals{verbose: *verbose, maxRetries: 2}
+	mkCreds, lmCreds := sb.MoneyKit(), sb.LinkMoney()
+	mkOpts, err := g.options(stderr, credsEnv("MONEYKIT", mkCreds), "MONEYKIT")
+	if err != nil {
+		return report(stderr, err)
+	}
+	lmOpts, err := g.options(stderr, credsEnv("LINKMONEY", lmCreds), "LINKMONEY")
+	if err != nil {
+		return report(stderr, err)
+	}
+	mk, err := facade.NewMoneyKit(mkOpts...)
+	if err != nil {
+		return report(stderr, err)
+	}
+	lm, err := facade.NewLinkMoney(lmOpts...)
+	if err != nil {
+		return report(stderr, err)
+	}
+
+	s := &story{out: stdout, json: *asJSON}
+	if !s.json {
+		fmt.Fprintf(stdout, "banklink demo on an embedded sandbox at %s\n\n", sb.URL())
+	}
+	err = moneyKitStory(ctx, s, sb, mk)
+	if err == nil {
+		if !s.json {
+			fmt.Fprintln(stdout)
+		}
+		err = linkMoneyStory(ctx, s, sb, lm)
+	}
+	if s.json {
+		if perr := printJSON(stdout, map[string]any{"ok": err == nil, "steps": s.steps}); perr != nil {
+			return report(stderr, perr)
+		}
+	} else if err == nil {
+		fmt.Fprintf(stdout, "\nboth stories completed: %d steps\n", len(s.steps))
+	}
+	return report(stderr, err)
+}
+
+// credsEnv serves a sandbox's credentials as the provider's environment variables.
+func credsEnv(prefix string, c sandbox.Credentials) env {
+	return func(name string) string {
+		switch name {
+		case prefix + "_BASE_URL":
+			return c.BaseURL
+		case prefix + "_CLIENT_ID":
+			return c.ClientID
+		case prefix + "_CLIENT_SECRET":
+			return c.ClientSecret
+		}
+		return ""
+	}
+}
+
+// moneyKitStory: token → link session → the user completes it → exchange →
+// link details → update tags and webhook → delete → the link shows as deleted.
+func moneyKitStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *facade.MoneyKit) error {
+	const p = "moneykit"
+	var sessionToken, exchangeable, linkID string
+	steps := []struct {
+		name string
+		fn   func() (map[string]any, error)
+	}{
+		{"token", func() (map[string]any, error) {
+			tok, err := mk.Auth.Token(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"token_type": tok.TokenType, "expires_in": tok.ExpiresIn}, nil
+		}},
+		{"link session", func() (map[string]any, error) {
+			sess, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("demo-user-0042", "https://app.example/oauth",
+				facade.WithLinkTags("demo")))
+			if err != nil {
+				return nil, err
+			}
+			sessionToken = sess.LinkSessionToken
+			return map[string]any{"link_session_token": short(sessionToken)}, nil
+		}},
+		{"user completes Connect", func() (map[string]any, error) {
+			tok, err := sb.CompleteLinkSession(sessionToken, sandbox.ConnectOptions{InstitutionID: "instant_bank"})
+			if err != nil {
+				return nil, err
+			}
+			exchangeable = tok
+			return map[string]any{"institution": "instant_bank", "exchangeable_token": short(tok)}, nil
+		}},
+		{"exchange token", func() (map[string]any, error) {
+			res, err := mk.LinkSessions.Exchange(ctx, exchangeable)
+			if err != nil {
+				return nil, err
+			}
+			linkID = res.Link.LinkId
+			return map[string]any{"link_id": linkID, "state": res.Link.State}, nil
+		}},
+		{"link details", func() (map[string]any, error) {
+			link, err := mk.Links.Get(ctx, linkID)
+			if err != nil {
+				return nil, err
+			}
+			if link.State != moneykit.PublicLinkStateConnected {
+				return nil, fmt.Errorf("link state is %q, want connected", link.State)
+			}
+			return map[string]any{"state": link.State, "institution": link.InstitutionName}, nil
+		}},
+		{"update tags and webhook", func() (map[string]any, error) {
+			link, err := mk.Links.Update(ctx, linkID, facade.SetLinkTags("demo", "checkout"),
+				facade.SetWebhook("https://app.example/moneykit/webhook"))
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"link_tags": deref(link.LinkTags), "webhook": deref(link.Webhook)}, nil
+		}},
+		{"delete", func() (map[string]any, error) {
+			return map[string]any{"link_id": linkID}, mk.Links.Delete(ctx, linkID)
+		}},
+		{"link shows as deleted", func() (map[string]any, error) {
+			link, err := mk.Links.Get(ctx, linkID)
+			switch {
+			case errors.Is(err, facade.ErrLinkDeleted):
+				return map[string]any{"answer": "410 link_error.deleted"}, nil
+			case err != nil:
+				return nil, err
+			case link.State != moneykit.PublicLinkStateDeleted:
+				return nil, fmt.Errorf("link state is %q, want deleted", link.State)
+			}
+			return map[string]any{"state": link.State}, nil
+		}},
+	}
+	for _, st := range steps {
+		if err := s.do(p, st.name, st.fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// linkMoneyStory: a session with order details and a LINK_MANAGED_PAYMENT
+// payment → the customer completes it → a payment → a refund.
+func linkMoneyStory(ctx context.Context, s *story, sb *sandbox.Sandbox, lm *facade.LinkMoney) error {
+	const p = "linkmoney"
+	var sessionKey, customerID, paymentID string
+	total := facade.USD(2500)
+	steps := []struct {
+		name string
+		fn   func() (map[string]any, error)
+	}{
+		{"session (order + payment)", func() (map[string]any, error) {
+			req := facade.NewSession(facade.SessionCustomer{FirstName: "Demo", LastName: "Customer", Email: "demo.customer@example.com"},
+				"https://merchant.example/return",
+				facade.WithOrder(total,
+					facade.WithItem("Widget", "PHYSICAL", facade.USD(2000)),
+					facade.WithSubtotal(facade.USD(2000)),
+					facade.WithShipping(facade.USD(500))),
+				facade.WithPayment(total, facade.WithClientReferenceID("demo-order-1042")))
+			sess, err := lm.Sessions.Create(ctx, req)
+			if err != nil {
+				return nil, err
+			}
+			sessionKey = sess.SessionKey
+			return map[string]any{"session_key": short(sessionKey), "experience": "LINK_MANAGED_PAYMENT", "total": total.Value}, nil
+		}},
+		{"customer pays in the UI", func() (map[string]any, error) {
+			id, paymentID, err := sb.CompleteSessionPayment(sessionKey)
+			if err != nil {
+				return nil, err
+			}
+			customerID = id
+			return map[string]any{"customer_id": customerID, "payment_id": paymentID}, nil
+		}},
+		{"customer", func() (map[string]any, error) {
+			c, err := lm.Customers.Get(ctx, customerID)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"status": deref(c.CustomerStatus)}, nil
+		}},
+		{"payment", func() (map[string]any, error) {
+			pay, err := lm.Payments.Create(ctx, facade.NewPayment(customerID, "demo-merchant", facade.USD(1234),
+				facade.WithSoftDescriptor("BANKLINK DEMO")))
+			if err != nil {
+				return nil, err
+			}
+			paymentID = deref(pay.PaymentId)
+			return map[string]any{"payment_id": paymentID, "status": deref(pay.PaymentStatus), "amount": "12.34"}, nil
+		}},
+		{"refund", func() (map[string]any, error) {
+			ref, err := lm.Refunds.Create(ctx, facade.NewRefund(paymentID, facade.USD(234)))
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"refund_id": deref(ref.PaymentId), "status": deref(ref.PaymentStatus), "amount": "2.34"}, nil
+		}},
+	}
+	for _, st := range steps {
+		if err := s.do(p, st.name, st.fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deref reads an optional field, giving its zero value when absent.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

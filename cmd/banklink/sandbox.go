@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/banklink/banklink/facade/sandbox"
+)
+
+// runSandbox handles `banklink sandbox [--addr A]` and
+// `banklink sandbox connect <link_session_token>`.
+func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) int {
+	if len(args) > 0 && args[0] == "connect" {
+		return runSandboxConnect(ctx, args[1:], stdout, stderr, getenv)
+	}
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:4010", "address to listen on")
+	seed := fs.Int64("seed", 1, "seed for fault injection")
+	noLimits := fs.Bool("no-rate-limits", false, "do not enforce the providers' published rate limits (for load tests)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return report(stderr, err)
+	}
+	if err := wantArgs("sandbox", pos); err != nil {
+		return report(stderr, err)
+	}
+	sb := sandbox.New(sandbox.Config{Seed: *seed, NoRateLimits: *noLimits})
+	ln, err := sb.Listen(ctx, *addr)
+	if err != nil {
+		return report(stderr, fmt.Errorf("sandbox: %w", err))
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- sb.Serve(ctx, ln) }()
+	for _, kv := range sb.Env() {
+		fmt.Fprintln(stdout, kv)
+	}
+	fmt.Fprintln(stderr, "banklink: sandbox serving MoneyKit and Link Money; interrupt to stop")
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, context.Canceled) {
+		return report(stderr, fmt.Errorf("sandbox: %w", err))
+	}
+	return exitOK
+}
+
+// runSandboxConnect plays the end user in Connect against the sandbox at
+// MONEYKIT_BASE_URL and prints the exchangeable token.
+func runSandboxConnect(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) int {
+	fs := flag.NewFlagSet("sandbox connect", flag.ContinueOnError)
+	base := fs.String("base-url", "", "the sandbox's MoneyKit base URL (default $MONEYKIT_BASE_URL)")
+	institution := fs.String("institution-id", "", "the institution the user picks (default instant_bank)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return report(stderr, err)
+	}
+	if err := wantArgs("sandbox connect", pos, "<link_session_token>"); err != nil {
+		return report(stderr, err)
+	}
+	if *base == "" {
+		*base = getenv("MONEYKIT_BASE_URL")
+	}
+	if *base == "" {
+		return report(stderr, usagef("sandbox connect: MONEYKIT_BASE_URL (or --base-url) must point at a running sandbox"))
+	}
+	token, err := sandbox.Connect(ctx, nil, *base, pos[0], sandbox.ConnectOptions{InstitutionID: *institution})
+	if err != nil {
+		return report(stderr, err)
+	}
+	fmt.Fprintln(stdout, token)
+	return exitOK
+}
