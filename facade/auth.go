@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -19,6 +20,19 @@ const tokenFetchTimeout = 60 * time.Second
 
 // maxRefreshMargin is the most banklink refreshes a token ahead of its expiry.
 const maxRefreshMargin = 60 * time.Second
+
+// tokenLifetime turns a token response's expires_in into a duration: zero or
+// less means already expired, and values too large for a Duration saturate
+// instead of wrapping round to a past or negative lifetime.
+func tokenLifetime(secs int) time.Duration {
+	if secs <= 0 {
+		return 0
+	}
+	if int64(secs) > int64(math.MaxInt64/time.Second) {
+		return math.MaxInt64
+	}
+	return time.Duration(secs) * time.Second
+}
 
 // bearerToken is one cached access token.
 type bearerToken struct {
@@ -164,7 +178,7 @@ func (c *client) newTokenCaches() {
 				if err != nil {
 					return "", 0, err
 				}
-				return t.AccessToken, time.Duration(t.ExpiresIn) * time.Second, nil
+				return t.AccessToken, tokenLifetime(t.ExpiresIn), nil
 			}
 		case ProviderLinkMoney:
 			auth := &LinkMoneyAuthService{c}
@@ -174,7 +188,7 @@ func (c *client) newTokenCaches() {
 				if err != nil {
 					return "", 0, err
 				}
-				return t.AccessToken, time.Duration(t.ExpiresIn) * time.Second, nil
+				return t.AccessToken, tokenLifetime(t.ExpiresIn), nil
 			}
 		default:
 			panic(fmt.Sprintf("banklink: unknown provider %q", c.provider))

@@ -516,3 +516,42 @@ func TestRetryAfterParsing(t *testing.T) {
 		assert.Equal(t, tc.d, d, tc.h)
 	}
 }
+
+// A 429 asking for longer than the Retry-After cap fails that call at once, and
+// closes the gate only for the cap: once it has passed, calls reach the server
+// again instead of failing fast for as long as the server asked.
+func TestGateWindowIsCappedByMaxRetryAfter(t *testing.T) {
+	f := newFakeAPI(t)
+	var hits atomic.Int32
+	f.handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, "Retry-After", "99999999")(w, r)
+			return
+		}
+		jsonReply(200, linkJSON)(w, r)
+	})
+	var mu sync.Mutex
+	now := time.Unix(1_700_000_000, 0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	mk := f.moneyKit(withClock(clock), WithMaxRetryAfter(5*time.Second), WithWait(func(context.Context, time.Duration) error { return nil }))
+
+	_, err := mk.Links.Get(context.Background(), "mk_1")
+	var rl *RateLimitError
+	require.ErrorAs(t, err, &rl)
+	assert.Equal(t, 99999999*time.Second, rl.RetryAfter)
+	require.EqualValues(t, 1, hits.Load())
+
+	// Inside the capped window the gate fails calls fast, without a request.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err = mk.Links.Get(ctx, "mk_1")
+	require.ErrorIs(t, err, ErrRateLimited)
+	require.EqualValues(t, 1, hits.Load())
+
+	mu.Lock()
+	now = now.Add(5*time.Second + time.Millisecond)
+	mu.Unlock()
+	_, err = mk.Links.Get(context.Background(), "mk_1")
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, hits.Load())
+}
