@@ -74,8 +74,8 @@
 // without waiting. A backoff that would outlast the context returns the
 // last error at once too.
 //
-// A 429 closes a client-wide gate until its Retry-After (or backoff), capped
-// by WithMaxRetryAfter, has passed: every other call on that client waits out the same window before
+// A 429 closes a client-wide gate until its Retry-After (or backoff; at most
+// an hour, longer hints being taken as broken) has passed: every other call on that client waits out the same window before
 // its next attempt instead of drawing its own 429, and fails fast with
 // *RateLimitError if the window outlasts its context. WithRateLimiter adds
 // client-side throttling with a golang.org/x/time/rate limiter, waited on

@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// maxGateWindow bounds how long one 429 keeps the gate closed, whatever its
+// Retry-After says.
+const maxGateWindow = time.Hour
+
 // gate is the client-wide "blocked until" time set by a 429. Every attempt of
 // every caller checks it first, so after one caller is told to back off the
 // others wait out the same window instead of each drawing its own 429.

@@ -517,10 +517,10 @@ func TestRetryAfterParsing(t *testing.T) {
 	}
 }
 
-// A 429 asking for longer than the Retry-After cap fails that call at once, and
-// closes the gate only for the cap: once it has passed, calls reach the server
-// again instead of failing fast for as long as the server asked.
-func TestGateWindowIsCappedByMaxRetryAfter(t *testing.T) {
+// A 429 asking for longer than the Retry-After cap fails that call at once,
+// and later calls fail fast while the server's window lasts; a window of years
+// is taken as a broken header and closes the gate for at most maxGateWindow.
+func TestGateWindowIsBounded(t *testing.T) {
 	f := newFakeAPI(t)
 	var hits atomic.Int32
 	f.handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
@@ -533,6 +533,7 @@ func TestGateWindowIsCappedByMaxRetryAfter(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Unix(1_700_000_000, 0)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 	mk := f.moneyKit(withClock(clock), WithMaxRetryAfter(5*time.Second), WithWait(func(context.Context, time.Duration) error { return nil }))
 
 	_, err := mk.Links.Get(context.Background(), "mk_1")
@@ -541,16 +542,13 @@ func TestGateWindowIsCappedByMaxRetryAfter(t *testing.T) {
 	assert.Equal(t, 99999999*time.Second, rl.RetryAfter)
 	require.EqualValues(t, 1, hits.Load())
 
-	// Inside the capped window the gate fails calls fast, without a request.
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	_, err = mk.Links.Get(ctx, "mk_1")
+	// Well past the cap but inside the window, the gate still fails calls fast.
+	advance(30 * time.Minute)
+	_, err = mk.Links.Get(context.Background(), "mk_1")
 	require.ErrorIs(t, err, ErrRateLimited)
 	require.EqualValues(t, 1, hits.Load())
 
-	mu.Lock()
-	now = now.Add(5*time.Second + time.Millisecond)
-	mu.Unlock()
+	advance(maxGateWindow - 30*time.Minute + time.Millisecond)
 	_, err = mk.Links.Get(context.Background(), "mk_1")
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, hits.Load())

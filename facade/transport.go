@@ -284,12 +284,11 @@ func (c *client) do(ctx context.Context, op *operation, req *http.Request, out a
 				if !apiErr.retryAfterSet {
 					window = c.backoff.Delay(retries + 1)
 				}
-				// The gate stays closed for at most the Retry-After cap: a server
-				// asking for longer fails this call at once (RateLimitError), and
-				// later calls probe again once the cap has passed rather than
-				// failing fast for as long as the server asked.
-				if window > c.maxRetryAfter {
-					window = c.maxRetryAfter
+				// The gate honours the server's window, but a window longer than
+				// maxGateWindow is taken as a broken header: later calls probe
+				// again after maxGateWindow instead of failing fast for years.
+				if window > maxGateWindow {
+					window = maxGateWindow
 				}
 				if window > 0 {
 					c.gate.block(c.now().Add(window), apiErr)
