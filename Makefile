@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: generate spec lint-spec check fmt-check vet test test-alloc bench demo
+.PHONY: generate spec lint-spec check fmt-check vet test test-alloc bench bench-sandbox demo
 
 # Regenerate gen/ from api/openapi.yaml through cmd/specgen.
 generate:
@@ -32,8 +32,32 @@ test-alloc:
 
 check: fmt-check spec vet test test-alloc
 
+# Benchmarks (BENCHMARKS.md): facade vs generated vs hand-written net/http,
+# connection reuse, token fan-in, in-process sandbox throughput. The client
+# comparison runs in BENCH_COUNT interleaved rounds (like -count 12, without
+# running one variant's samples back to back). Raw output goes to
+# $(BENCH_OUT); the summary tables are printed. About 3 minutes.
+BENCH_COUNT ?= 12
+BENCH_TIME ?= 300ms
+BENCH_OUT ?= bench.out
+
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	GO="$(GO)" BENCH_COUNT="$(BENCH_COUNT)" BENCH_TIME="$(BENCH_TIME)" BENCH_OUT="$(BENCH_OUT)" \
+		bash internal/benchtable/bench.sh
+
+# The standalone sandbox against Stoplight Prism's mock of api/openapi.yaml,
+# under the same load (installs the pinned Prism with npm on first use).
+bench-sandbox:
+	GO="$(GO)" bash internal/loadgen/bench-sandbox.sh
 
 demo:
 	$(GO) run ./cmd/banklink demo
+
+# Longer fuzzing than the seed-corpus pass `make check` runs.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := ./facade:FuzzErrorResponse ./facade:FuzzRetryAfter ./facade:FuzzTokenResponse \
+	./facade:FuzzRequestValidation ./facade/internal/validate:FuzzBody
+.PHONY: fuzz
+fuzz:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$fn ($$pkg)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg || exit 1; done

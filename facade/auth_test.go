@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,42 +15,22 @@ import (
 	"github.com/banklink/banklink/gen/linkmoney"
 )
 
-func TestTokenSingleFlightColdCache(t *testing.T) {
-	f := newFakeAPI(t)
-	release := make(chan struct{})
-	var served atomic.Int64
-	f.handle("POST /auth/token", func(w http.ResponseWriter, r *http.Request) {
-		served.Add(1)
-		<-release // hold the flight open until every caller is waiting
-		jsonReply(201, `{"access_token":"tok-one","token_type":"bearer","expires_in":3600}`)(w, r)
-	})
-	f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
-	mk := f.moneyKit()
-	const callers = 1000
-	var wg sync.WaitGroup
-	var started sync.WaitGroup
-	started.Add(callers)
-	errs := make(chan error, callers)
-	for range callers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			started.Done()
-			_, err := mk.Links.Get(context.Background(), "mk_1")
-			errs <- err
-		}()
-	}
-	started.Wait()
-	time.Sleep(50 * time.Millisecond)
-	close(release)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
-	assert.Equal(t, int64(1), served.Load(), "exactly one token request")
-	for _, h := range f.headersOf("GET /links/mk_1") {
-		require.Equal(t, "Bearer tok-one", h.Get("Authorization"))
+// TestTokenSingleFlight: 1,000 concurrent calls on a cold token, on a token
+// past its refresh point, and on a token the server has expired cause
+// exactly one token request, and every call succeeds with the new token.
+// The token endpoint holds its answer until all callers are waiting.
+func TestTokenSingleFlight(t *testing.T) {
+	for _, mode := range fanInModes {
+		t.Run(string(mode), func(t *testing.T) {
+			rig := newFanInRig(t)
+			mk := rig.prepare(t, mode, nil)
+			res, err := rig.wave(mk, fanInCallers, 50*time.Millisecond)
+			require.NoError(t, err)
+			require.Empty(t, checkFanIn(mode, res))
+			if mode == fanInRejected {
+				assert.Positive(t, res.refused, "the server refused the expired token")
+			}
+		})
 	}
 }
 

@@ -2,6 +2,8 @@ package facade
 
 import (
 	"context"
+	"io"
+	"net/http"
 
 	"github.com/google/uuid"
 
@@ -28,6 +30,15 @@ func NewLinkMoney(opts ...Option) (*LinkMoney, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.posts[opCreateSession] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+		return linkmoney.NewCreateSessionRequestWithBody(c.baseURL, contentJSON, body)
+	})
+	c.posts[opCreatePayment] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+		return linkmoney.NewCreatePaymentRequestWithBody(c.baseURL, contentJSON, body)
+	})
+	c.posts[opCreateRefund] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+		return linkmoney.NewCreateRefundRequestWithBody(c.baseURL, contentJSON, body)
+	})
 	return &LinkMoney{
 		Sessions:  &SessionsService{c},
 		Customers: &CustomersService{c},
@@ -56,7 +67,7 @@ func (s *SessionsService) Create(ctx context.Context, req *SessionRequest) (*Ses
 	if err != nil {
 		return nil, err
 	}
-	hreq, err := linkmoney.NewCreateSessionRequestWithBody(c.baseURL, contentJSON, body)
+	hreq, err := c.posts[op.idx].request(ctx, body)
 	if err != nil {
 		return nil, c.buildErr(op, err)
 	}
@@ -130,7 +141,7 @@ func (s *PaymentsService) Create(ctx context.Context, req *PaymentRequest) (*Pay
 	if err != nil {
 		return nil, err
 	}
-	hreq, err := linkmoney.NewCreatePaymentRequestWithBody(c.baseURL, contentJSON, body)
+	hreq, err := c.posts[op.idx].request(ctx, body)
 	if err != nil {
 		return nil, c.buildErr(op, err)
 	}
@@ -162,7 +173,7 @@ func (s *RefundsService) Create(ctx context.Context, req *RefundRequest) (*Refun
 	if err != nil {
 		return nil, err
 	}
-	hreq, err := linkmoney.NewCreateRefundRequestWithBody(c.baseURL, contentJSON, body)
+	hreq, err := c.posts[op.idx].request(ctx, body)
 	if err != nil {
 		return nil, c.buildErr(op, err)
 	}

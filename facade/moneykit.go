@@ -2,6 +2,8 @@ package facade
 
 import (
 	"context"
+	"io"
+	"net/http"
 
 	"github.com/banklink/banklink/gen/moneykit"
 )
@@ -26,6 +28,12 @@ func NewMoneyKit(opts ...Option) (*MoneyKit, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.posts[opCreateLinkSession] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+		return moneykit.NewCreateLinkSessionRequestWithBody(c.baseURL, nil, contentJSON, body)
+	})
+	c.posts[opExchangeToken] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+		return moneykit.NewExchangeTokenRequestWithBody(c.baseURL, nil, contentJSON, body)
+	})
 	return &MoneyKit{
 		LinkSessions: &LinkSessionsService{c},
 		Links:        &LinksService{c},
@@ -56,7 +64,7 @@ func (s *LinkSessionsService) Create(ctx context.Context, req *LinkSessionReques
 	if err != nil {
 		return nil, err
 	}
-	hreq, err := moneykit.NewCreateLinkSessionRequestWithBody(c.baseURL, nil, contentJSON, body)
+	hreq, err := c.posts[op.idx].request(ctx, body)
 	if err != nil {
 		return nil, c.buildErr(op, err)
 	}
@@ -84,7 +92,7 @@ func (s *LinkSessionsService) Exchange(ctx context.Context, exchangeableToken st
 	if err != nil {
 		return nil, err
 	}
-	hreq, err := moneykit.NewExchangeTokenRequestWithBody(c.baseURL, nil, contentJSON, rbody)
+	hreq, err := c.posts[op.idx].request(ctx, rbody)
 	if err != nil {
 		return nil, c.buildErr(op, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -76,7 +77,8 @@ type client struct {
 	now            func() time.Time
 
 	gate   gate
-	tokens []*tokenCache // indexed by operation.scopeIdx
+	tokens []*tokenCache         // indexed by operation.scopeIdx
+	posts  [numOps]*postTemplate // JSON POSTs without parameters, by operation
 
 	// Header values built once and shared by every request (never mutated).
 	hdrUserAgent []string
@@ -460,6 +462,45 @@ func (c *client) decode(op *operation, resp *http.Response, out any) error {
 		return fail("decoding "+contentTypeOf(resp.Header)+" response", err)
 	}
 	return nil
+}
+
+// postTemplate is a JSON POST to an operation without path, query or header
+// parameters, as its generated builder makes it. The builder runs once, when
+// the client is built; each call then creates its request from the
+// builder's method, URL and headers, with the caller's context and body,
+// instead of parsing and resolving the URL again.
+type postTemplate struct {
+	method string
+	url    string
+	header http.Header // shared by every request built from it, never mutated
+	err    error       // the builder's failure, returned by every call
+}
+
+func newPostTemplate(build func(body io.Reader) (*http.Request, error)) *postTemplate {
+	req, err := build(nil)
+	if err != nil {
+		return &postTemplate{err: err}
+	}
+	header := make(http.Header, len(req.Header))
+	for k, v := range req.Header {
+		header[k] = slices.Clip(v) // an append to a request's value copies it
+	}
+	return &postTemplate{method: req.Method, url: req.URL.String(), header: header}
+}
+
+// request builds one call's request; body is rewindable (GetBody is set).
+func (t *postTemplate) request(ctx context.Context, body *bytes.Reader) (*http.Request, error) {
+	if t.err != nil {
+		return nil, t.err
+	}
+	req, err := http.NewRequestWithContext(ctx, t.method, t.url, body)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range t.header {
+		req.Header[k] = v
+	}
+	return req, nil
 }
 
 // urlErrCause strips the URL from a *url.Error so messages never echo path

@@ -21,6 +21,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	addr := fs.String("addr", "127.0.0.1:4010", "address to listen on")
 	seed := fs.Int64("seed", 1, "seed for fault injection")
 	noLimits := fs.Bool("no-rate-limits", false, "do not enforce the providers' published rate limits (for load tests)")
+	logLimit := fs.Int("request-log-limit", 10000, "keep only the newest N requests in the request log (0 keeps all, -1 none)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return report(stderr, err)
@@ -28,7 +29,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if err := wantArgs("sandbox", pos); err != nil {
 		return report(stderr, err)
 	}
-	sb := sandbox.New(sandbox.Config{Seed: *seed, NoRateLimits: *noLimits})
+	sb := sandbox.New(sandbox.Config{Seed: *seed, NoRateLimits: *noLimits, RequestLogLimit: *logLimit})
 	ln, err := sb.Listen(ctx, *addr)
 	if err != nil {
 		return report(stderr, fmt.Errorf("sandbox: %w", err))

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# bench.sh runs banklink's benchmarks for `make bench`, keeps the raw
+# `go test -bench` output in $BENCH_OUT and prints the summary tables of
+# internal/benchtable. BENCHMARKS.md explains the benchmarks and figures.
+#
+# BenchmarkOverhead (and its network-free twin BenchmarkClientOnly) runs in
+# $BENCH_COUNT rounds of -count 1, each round running every operation,
+# concurrency and client variant once, with the variants' order rotated from
+# round to round (over 12 rounds each variant runs first, second and last
+# four times). That gives the same
+# $BENCH_COUNT samples per benchmark as -count $BENCH_COUNT, but interleaved:
+# -count repeats each sub-benchmark back to back, so slow drift of a shared
+# machine would land on one variant. The connection-reuse and token fan-in
+# benchmarks check counts, not time, and run once; the in-process sandbox
+# and validation benchmarks run with -count $BENCH_COUNT.
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+GO=${GO:-go}
+COUNT=${BENCH_COUNT:-12}
+BENCHTIME=${BENCH_TIME:-300ms}
+OUT=${BENCH_OUT:-bench.out}
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo "building test binaries" >&2
+"$GO" test -c -o "$tmp/facade.test" ./facade
+"$GO" test -c -o "$tmp/sandbox.test" ./facade/sandbox
+"$GO" test -c -o "$tmp/validate.test" ./facade/internal/validate
+
+exec 3>&2
+run() { # dir binary args...: run a test binary in its package directory
+	local dir=$1 bin=$2
+	shift 2
+	(cd "$dir" && "$tmp/$bin" -test.run '^$' -test.benchmem "$@")
+}
+
+{
+	status=0
+	for round in $(seq 1 "$COUNT"); do
+		echo "BenchmarkOverhead, BenchmarkClientOnly: round $round of $COUNT" >&3
+		run facade facade.test -test.bench '^BenchmarkOverhead$' -test.count 1 \
+			-test.benchtime "$BENCHTIME" -benchround "$round" || status=1
+		run facade facade.test -test.bench '^BenchmarkClientOnly$' -test.count 1 \
+			-test.benchtime 200ms -benchround "$round" || status=1
+	done
+	echo "BenchmarkConnectionReuse, BenchmarkTokenFanIn" >&3
+	run facade facade.test -test.bench '^Benchmark(ConnectionReuse|TokenFanIn)$' -test.count 1 || status=1
+	echo "sandbox and validation benchmarks" >&3
+	run facade/sandbox sandbox.test -test.bench . -test.count "$COUNT" || status=1
+	run facade/internal/validate validate.test -test.bench . -test.count "$COUNT" -test.benchtime 200ms || status=1
+	exit $status
+} 2>&1 | tee "$OUT" | "$GO" run ./internal/benchtable
