@@ -55,27 +55,7 @@ type SessionsService struct{ c *client }
 // Create gets a session key and URL (POST /v2/sessions, HTTP Basic auth). It is
 // retried only after a 429 or when the request never reached Link Money.
 func (s *SessionsService) Create(ctx context.Context, req *SessionRequest) (*Session, error) {
-	c := s.c
-	op := c.op(opCreateSession)
-	if req == nil {
-		return nil, invalid(op, Violation{Rule: "required", Message: "request body is required"})
-	}
-	if err := c.checkBody(op, req); err != nil {
-		return nil, err
-	}
-	body, err := marshalBody(op, req)
-	if err != nil {
-		return nil, err
-	}
-	hreq, err := c.posts[op.idx].request(ctx, body)
-	if err != nil {
-		return nil, c.buildErr(op, err)
-	}
-	out := new(Session)
-	if err := c.do(ctx, op, hreq, out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return postJSON[Session](ctx, s.c, opCreateSession, req)
 }
 
 // CustomersService reads customers created by the hosted UI.
@@ -89,14 +69,7 @@ func (s *CustomersService) Get(ctx context.Context, customerID string) (*Custome
 		return nil, err
 	}
 	hreq, err := linkmoney.NewGetCustomerRequest(c.baseURL, customerID)
-	if err != nil {
-		return nil, c.buildErr(op, err)
-	}
-	out := new(Customer)
-	if err := c.do(ctx, op, hreq, out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return send[Customer](ctx, c, op, hreq, err)
 }
 
 // Accounts lists a customer's linked accounts (GET /v1/customers/{customerId}/accounts).
@@ -107,14 +80,7 @@ func (s *CustomersService) Accounts(ctx context.Context, customerID string) (*Cu
 		return nil, err
 	}
 	hreq, err := linkmoney.NewGetCustomerAccountsRequest(c.baseURL, customerID)
-	if err != nil {
-		return nil, c.buildErr(op, err)
-	}
-	out := new(CustomerAccounts)
-	if err := c.do(ctx, op, hreq, out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return send[CustomerAccounts](ctx, c, op, hreq, err)
 }
 
 // PaymentsService moves money.
@@ -126,30 +92,10 @@ type PaymentsService struct{ c *client }
 // at most once. A business decline is a normal result with PaymentStatus
 // TERMINAL_FAILED and ErrorDetails, not an error.
 func (s *PaymentsService) Create(ctx context.Context, req *PaymentRequest) (*Payment, error) {
-	c := s.c
-	op := c.op(opCreatePayment)
-	if req == nil {
-		return nil, invalid(op, Violation{Rule: "required", Message: "request body is required"})
-	}
-	if op.safety == SafetyIdempotencyKey && req.RequestKey == "" {
+	if req != nil && req.RequestKey == "" && s.c.op(opCreatePayment).safety == SafetyIdempotencyKey {
 		req.RequestKey = uuid.NewString()
 	}
-	if err := c.checkBody(op, req); err != nil {
-		return nil, err
-	}
-	body, err := marshalBody(op, req)
-	if err != nil {
-		return nil, err
-	}
-	hreq, err := c.posts[op.idx].request(ctx, body)
-	if err != nil {
-		return nil, c.buildErr(op, err)
-	}
-	out := new(Payment)
-	if err := c.do(ctx, op, hreq, out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return postJSON[Payment](ctx, s.c, opCreatePayment, req)
 }
 
 // RefundsService refunds payments.
@@ -158,30 +104,10 @@ type RefundsService struct{ c *client }
 // Create refunds part or all of a payment (POST /v1/refunds). The RequestKey
 // is handled as in PaymentsService.Create.
 func (s *RefundsService) Create(ctx context.Context, req *RefundRequest) (*Refund, error) {
-	c := s.c
-	op := c.op(opCreateRefund)
-	if req == nil {
-		return nil, invalid(op, Violation{Rule: "required", Message: "request body is required"})
-	}
-	if op.safety == SafetyIdempotencyKey && req.RequestKey == "" {
+	if req != nil && req.RequestKey == "" && s.c.op(opCreateRefund).safety == SafetyIdempotencyKey {
 		req.RequestKey = uuid.NewString()
 	}
-	if err := c.checkBody(op, req); err != nil {
-		return nil, err
-	}
-	body, err := marshalBody(op, req)
-	if err != nil {
-		return nil, err
-	}
-	hreq, err := c.posts[op.idx].request(ctx, body)
-	if err != nil {
-		return nil, c.buildErr(op, err)
-	}
-	out := new(Refund)
-	if err := c.do(ctx, op, hreq, out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return postJSON[Refund](ctx, s.c, opCreateRefund, req)
 }
 
 // CloseIdleConnections closes the client's idle keep-alive connections.

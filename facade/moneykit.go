@@ -52,55 +52,14 @@ type LinkSessionsService struct{ c *client }
 // key here, so a failed call is retried only after a 429 or when the request
 // never reached MoneyKit.
 func (s *LinkSessionsService) Create(ctx context.Context, req *LinkSessionRequest) (*LinkSession, error) {
-	c := s.c
-	op := c.op(opCreateLinkSession)
-	if req == nil {
-		return nil, invalid(op, Violation{Rule: "required", Message: "request body is required"})
-	}
-	if err := c.checkBody(op, req); err != nil {
-		return nil, err
-	}
-	body, err := marshalBody(op, req)
-	if err != nil {
-		return nil, err
-	}
-	hreq, err := c.posts[op.idx].request(ctx, body)
-	if err != nil {
-		return nil, c.buildErr(op, err)
-	}
-	out := new(LinkSession)
-	if err := c.do(ctx, op, hreq, out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return postJSON[LinkSession](ctx, s.c, opCreateLinkSession, req)
 }
 
 // Exchange trades the exchangeable token Connect gave the front end for the
 // new link (POST /link-session/exchange-token). The token is single-use: the
 // call is retried only when the request provably never reached MoneyKit.
 func (s *LinkSessionsService) Exchange(ctx context.Context, exchangeableToken string) (*ExchangeResult, error) {
-	c := s.c
-	op := c.op(opExchangeToken)
-	body := moneykit.ExchangeTokenRequest{ExchangeableToken: exchangeableToken}
-	if err := c.checkBody(op, &body); err != nil {
-		return nil, err
-	}
-	if exchangeableToken == "" {
-		return nil, invalid(op, Violation{Path: "exchangeable_token", Rule: "required", Message: "exchangeable_token must not be empty"})
-	}
-	rbody, err := marshalBody(op, &body)
-	if err != nil {
-		return nil, err
-	}
-	hreq, err := c.posts[op.idx].request(ctx, rbody)
-	if err != nil {
-		return nil, c.buildErr(op, err)
-	}
-	out := new(ExchangeResult)
-	if err := c.do(ctx, op, hreq, out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return postJSON[ExchangeResult](ctx, s.c, opExchangeToken, &moneykit.ExchangeTokenRequest{ExchangeableToken: exchangeableToken})
 }
 
 // LinksService reads, updates and deletes links.
@@ -115,14 +74,7 @@ func (s *LinksService) Get(ctx context.Context, linkID string) (*Link, error) {
 		return nil, err
 	}
 	hreq, err := moneykit.NewGetLinkRequest(c.baseURL, linkID, nil)
-	if err != nil {
-		return nil, c.buildErr(op, err)
-	}
-	out := new(Link)
-	if err := c.do(ctx, op, hreq, out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return send[Link](ctx, c, op, hreq, err)
 }
 
 // Update changes a link's webhook or tags (PATCH /links/{id}). At least one
@@ -152,14 +104,7 @@ func (s *LinksService) Update(ctx context.Context, linkID string, updates ...Lin
 		return nil, err
 	}
 	hreq, err := moneykit.NewUpdateLinkRequestWithBody(c.baseURL, linkID, nil, contentJSON, rbody)
-	if err != nil {
-		return nil, c.buildErr(op, err)
-	}
-	out := new(Link)
-	if err := c.do(ctx, op, hreq, out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return send[Link](ctx, c, op, hreq, err)
 }
 
 // Delete disconnects a link (DELETE /links/{id}).
@@ -188,11 +133,8 @@ func (s *UsersService) Links(ctx context.Context, customerUserID string) (map[st
 		return nil, err
 	}
 	hreq, err := moneykit.NewGetUserLinksRequest(c.baseURL, customerUserID, nil)
+	out, err := send[moneykit.GetUserLinksResponse](ctx, c, op, hreq, err)
 	if err != nil {
-		return nil, c.buildErr(op, err)
-	}
-	var out moneykit.GetUserLinksResponse
-	if err := c.do(ctx, op, hreq, &out); err != nil {
 		return nil, err
 	}
 	if out.Links == nil {
@@ -210,14 +152,7 @@ func (s *WebhooksService) JWKS(ctx context.Context) (*JWKSet, error) {
 	c := s.c
 	op := c.op(opGetJWKS)
 	hreq, err := moneykit.NewGetJWKSRequest(c.baseURL, nil)
-	if err != nil {
-		return nil, c.buildErr(op, err)
-	}
-	out := new(JWKSet)
-	if err := c.do(ctx, op, hreq, out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return send[JWKSet](ctx, c, op, hreq, err)
 }
 
 // CloseIdleConnections closes the client's idle keep-alive connections.
