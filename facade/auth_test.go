@@ -122,7 +122,7 @@ func TestTokenEndpointFailureIsTyped(t *testing.T) {
 	_, err := f.moneyKit().Links.Get(context.Background(), "mk_1")
 	var apiErr *Error
 	require.ErrorAs(t, err, &apiErr)
-	assert.Equal(t, "CreateAccessToken", apiErr.Operation)
+	assert.Equal(t, "createAccessToken", apiErr.Operation)
 	assert.Equal(t, 401, apiErr.StatusCode)
 	assert.ErrorIs(t, err, ErrUnauthorized)
 	assert.Equal(t, 0, f.hitCount("GET /links/mk_1"), "nothing sent without a token")

@@ -331,21 +331,21 @@ func (r *benchRig) ops() []benchOp {
 		return o
 	}
 	return []benchOp{
-		op("GetLink",
+		op("getLink",
 			func(ctx context.Context) error { _, err := r.raw.getLink(ctx, benchLinkID); return err },
 			func(ctx context.Context) error {
 				res, err := r.genMK.GetLinkWithResponse(ctx, benchLinkID, nil)
 				return genResult(res, err)
 			},
 			func(ctx context.Context) error { _, err := r.mk.Links.Get(ctx, benchLinkID); return err }),
-		op("CreateLinkSession",
+		op("createLinkSession",
 			func(ctx context.Context) error { _, err := r.raw.createLinkSession(ctx); return err },
 			func(ctx context.Context) error {
 				res, err := r.genMK.CreateLinkSessionWithResponse(ctx, nil, *r.linkSession)
 				return genResult(res, err)
 			},
 			func(ctx context.Context) error { _, err := r.mk.LinkSessions.Create(ctx, r.linkSession); return err }),
-		op("CreateSession",
+		op("createSession",
 			func(ctx context.Context) error { _, err := r.raw.createSession(ctx); return err },
 			func(ctx context.Context) error {
 				res, err := r.genLM.CreateSessionWithResponse(ctx, *r.session)

@@ -125,5 +125,5 @@ func TestCancelDuringTokenFetchReturnsPromptly(t *testing.T) {
 	var te *TransportError
 	require.ErrorAs(t, err, &te, "%T %v", err, err)
 	assert.True(t, errors.Is(err, context.Canceled))
-	assert.Equal(t, "GetLink", te.Operation)
+	assert.Equal(t, "getLink", te.Operation)
 }

@@ -93,7 +93,7 @@ var codeSentinels = map[string]error{
 // Error is an HTTP error answer from MoneyKit or Link Money.
 type Error struct {
 	Provider  Provider
-	Operation string // operationId, e.g. "GetLink"
+	Operation string // operationId as the spec spells it, e.g. "getLink"
 	// StatusCode is the HTTP status of the last failed attempt.
 	StatusCode int
 	// Code is MoneyKit's error_code or Link Money's errorCode. Decide on Code,

@@ -37,7 +37,7 @@ func documentedCodes(s *openapi3.SchemaRef) []string {
 // statusSentinel is what every error of a status matches, whatever its code.
 func statusSentinel(p Provider, op string, status int, code string) error {
 	switch {
-	case status == 400 && (op == "CreateToken" || op == "CreateAccessToken"):
+	case status == 400 && (op == "createToken" || op == "createAccessToken"):
 		return ErrUnauthorized // a token endpoint refusing the client credentials
 	case status == 429:
 		return ErrRateLimited
@@ -268,15 +268,15 @@ func TestUnknownFieldsAndEnumValuesDecode(t *testing.T) {
 }
 
 func TestErrorMessages(t *testing.T) {
-	e := &Error{Provider: ProviderMoneyKit, Operation: "GetLink", StatusCode: 404, Code: CodeLinkNotFound, Message: "Link not found.", RequestID: "r1", Attempts: 1}
-	assert.Equal(t, "banklink: moneykit GetLink: 404 Not Found: link_error.not_found: Link not found. [request id r1]", e.Error())
-	rl := &RateLimitError{Operation: "GetLink", RetryAfter: 90e9, Err: e}
+	e := &Error{Provider: ProviderMoneyKit, Operation: "getLink", StatusCode: 404, Code: CodeLinkNotFound, Message: "Link not found.", RequestID: "r1", Attempts: 1}
+	assert.Equal(t, "banklink: moneykit getLink: 404 Not Found: link_error.not_found: Link not found. [request id r1]", e.Error())
+	rl := &RateLimitError{Operation: "getLink", RetryAfter: 90e9, Err: e}
 	assert.Contains(t, rl.Error(), "retry after 1m30s")
 	assert.ErrorIs(t, rl, ErrRateLimited)
 	assert.ErrorIs(t, rl, ErrLinkNotFound, "unwraps to the response")
 	var nilCause error = (&RateLimitError{}).Unwrap()
 	assert.Nil(t, nilCause)
-	te := &TransportError{Provider: ProviderLinkMoney, Operation: "GetCustomer", Attempts: 3, Err: io.ErrUnexpectedEOF}
-	assert.Equal(t, "banklink: linkmoney GetCustomer: unexpected EOF after 3 attempts", te.Error())
+	te := &TransportError{Provider: ProviderLinkMoney, Operation: "getCustomer", Attempts: 3, Err: io.ErrUnexpectedEOF}
+	assert.Equal(t, "banklink: linkmoney getCustomer: unexpected EOF after 3 attempts", te.Error())
 	assert.ErrorIs(t, te, io.ErrUnexpectedEOF)
 }

@@ -179,6 +179,6 @@ func Example_errorHandling() {
 	// Output:
 	// link was deleted; ask the user to link again
 	// 410 link_error.deleted
-	// true banklink: invalid GetLink request (nothing was sent): path/id: required (path parameter id is required)
+	// true banklink: invalid getLink request (nothing was sent): path/id: required (path parameter id is required)
 	// rate limited: true
 }

@@ -128,7 +128,7 @@ var fuzzOps = []struct {
 	name, path string
 	call       func(ctx context.Context, opts []Option) error
 }{
-	{"GetLink", "/links/mk_1", func(ctx context.Context, opts []Option) error {
+	{"getLink", "/links/mk_1", func(ctx context.Context, opts []Option) error {
 		mk, err := NewMoneyKit(opts...)
 		if err != nil {
 			return err
@@ -136,14 +136,14 @@ var fuzzOps = []struct {
 		_, err = mk.Links.Get(ctx, "mk_1")
 		return err
 	}},
-	{"DeleteLink", "/links/mk_1", func(ctx context.Context, opts []Option) error {
+	{"deleteLink", "/links/mk_1", func(ctx context.Context, opts []Option) error {
 		mk, err := NewMoneyKit(opts...)
 		if err != nil {
 			return err
 		}
 		return mk.Links.Delete(ctx, "mk_1")
 	}},
-	{"GetUserLinks", "/users/user-1/links", func(ctx context.Context, opts []Option) error {
+	{"getUserLinks", "/users/user-1/links", func(ctx context.Context, opts []Option) error {
 		mk, err := NewMoneyKit(opts...)
 		if err != nil {
 			return err
@@ -151,7 +151,7 @@ var fuzzOps = []struct {
 		_, err = mk.Users.Links(ctx, "user-1")
 		return err
 	}},
-	{"CreateAccessToken", "/auth/token", func(ctx context.Context, opts []Option) error {
+	{"createAccessToken", "/auth/token", func(ctx context.Context, opts []Option) error {
 		mk, err := NewMoneyKit(opts...)
 		if err != nil {
 			return err
@@ -159,7 +159,7 @@ var fuzzOps = []struct {
 		_, err = mk.Auth.Token(ctx)
 		return err
 	}},
-	{"GetCustomer", "/v1/customers/c1", func(ctx context.Context, opts []Option) error {
+	{"getCustomer", "/v1/customers/c1", func(ctx context.Context, opts []Option) error {
 		lm, err := NewLinkMoney(opts...)
 		if err != nil {
 			return err
@@ -167,7 +167,7 @@ var fuzzOps = []struct {
 		_, err = lm.Customers.Get(ctx, "c1")
 		return err
 	}},
-	{"CreatePayment", "/v1/payments", func(ctx context.Context, opts []Option) error {
+	{"createPayment", "/v1/payments", func(ctx context.Context, opts []Option) error {
 		lm, err := NewLinkMoney(opts...)
 		if err != nil {
 			return err
@@ -175,7 +175,7 @@ var fuzzOps = []struct {
 		_, err = lm.Payments.Create(ctx, NewPayment("c1", "m1", USD(100)))
 		return err
 	}},
-	{"CreateToken", "/v1/tokens", func(ctx context.Context, opts []Option) error {
+	{"createToken", "/v1/tokens", func(ctx context.Context, opts []Option) error {
 		lm, err := NewLinkMoney(opts...)
 		if err != nil {
 			return err
@@ -423,11 +423,11 @@ func FuzzTokenResponse(f *testing.F) {
 		}
 		opts := []Option{WithCredentials(testClientID, testClientSecret), WithBaseURL("https://api.example"),
 			WithHTTPClient(scriptedClient(rt)), WithMaxRetries(0), WithWait(instantWait), withClock(now)}
-		tokenPath, tokenOp, callOp := "/auth/token", "CreateAccessToken", "GetUserLinks"
+		tokenPath, tokenOp, callOp := "/auth/token", "createAccessToken", "getUserLinks"
 		var direct func() (string, error)
 		var call func() error
 		if lm {
-			tokenPath, tokenOp, callOp = "/v1/tokens", "CreateToken", "GetCustomer"
+			tokenPath, tokenOp, callOp = "/v1/tokens", "createToken", "getCustomer"
 			c, err := NewLinkMoney(opts...)
 			require.NoError(t, err)
 			direct = func() (string, error) {

@@ -467,7 +467,7 @@ func TestCustomPolicyAndBackoff(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, 3, f.hitCount("GET /links/mk_1"))
 	require.Len(t, seen, 2, "the policy is asked only while the retry budget lasts")
-	assert.Equal(t, "GetLink", seen[0].Operation)
+	assert.Equal(t, "getLink", seen[0].Operation)
 	assert.Equal(t, http.MethodGet, seen[0].Method)
 	assert.Equal(t, SafetySafe, seen[0].Safety)
 	assert.Equal(t, []int{1, 2}, []int{seen[0].Number, seen[1].Number})

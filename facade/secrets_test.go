@@ -266,8 +266,8 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 	secrets = append(append(secrets, tokens...), pii...)
 
 	out := logs.String()
-	for _, op := range []string{"CreateAccessToken", "CreateLinkSession", "ExchangeToken", "GetLink", "UpdateLink", "DeleteLink", "GetUserLinks", "GetJWKS",
-		"CreateToken", "CreateSession", "GetCustomer", "GetCustomerAccounts", "CreatePayment", "CreateRefund"} {
+	for _, op := range []string{"createAccessToken", "createLinkSession", "exchangeToken", "getLink", "updateLink", "deleteLink", "getUserLinks", "getJWKS",
+		"createToken", "createSession", "getCustomer", "getCustomerAccounts", "createPayment", "createRefund"} {
 		assert.Contains(t, out, `"operation":"`+op+`"`, "every operation was logged")
 	}
 	for _, s := range []string{`"status":503`, `"status":429`, `"status":401`, `"decision":"retry"`, `"attempt":3`} {

@@ -85,11 +85,11 @@ func TestValidationRefusesBeforeSending(t *testing.T) {
 }
 
 func TestValidationMessageListsEveryViolation(t *testing.T) {
-	e := &ValidationError{Operation: "CreatePayment", Violations: []Violation{
+	e := &ValidationError{Operation: "createPayment", Violations: []Violation{
 		{Path: "/amount/value", Rule: "decimalPlaces", Message: "amount.value has at most 2 decimal places"},
 		{Path: "/softDescriptor", Rule: "maxLength", Message: "softDescriptor is at most 80 characters"},
 	}}
-	assert.Equal(t, "banklink: invalid CreatePayment request (nothing was sent): /amount/value: decimalPlaces (amount.value has at most 2 decimal places); /softDescriptor: maxLength (softDescriptor is at most 80 characters)", e.Error())
+	assert.Equal(t, "banklink: invalid createPayment request (nothing was sent): /amount/value: decimalPlaces (amount.value has at most 2 decimal places); /softDescriptor: maxLength (softDescriptor is at most 80 characters)", e.Error())
 }
 
 func TestValidRequestsPass(t *testing.T) {

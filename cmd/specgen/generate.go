@@ -95,6 +95,10 @@ func config(provider string) codegen.Configuration {
 		},
 		Compatibility: codegen.CompatibilityOptions{
 			AlwaysPrefixEnumValues: true,
+			// The embedded spec keeps operationIds as api/openapi.yaml spells
+			// them (getLink, not GetLink), so errors, logs and the sandbox's
+			// request log name operations the way the spec does.
+			PreserveOriginalOperationIdCasingInEmbeddedSpec: true,
 			// Routes are registered in the order the spec declares its
 			// paths (oapi-codegen's default). That order comes from source
 			// lines, so generate loads the spec with origins included.

@@ -69,7 +69,7 @@ func TestFaultStatusWithRetryAfter(t *testing.T) {
 
 func TestFault429WithoutRetryAfter(t *testing.T) {
 	sb := sandbox.Start(t, sandbox.Config{Faults: map[string]sandbox.Fault{
-		"CreatePayment": {Rate: 1, Statuses: []int{429}}, // Go-style names work too
+		"createPayment": {Rate: 1, Statuses: []int{429}}, // Go-style names work too
 		"getCustomer":   {Rate: 1, Statuses: []int{500}},
 	}})
 	c := faultyLM(t, sb)

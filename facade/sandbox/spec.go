@@ -89,8 +89,8 @@ func (cs *compiledSpec) add(doc *openapi3.T, provider, base string) error {
 			}
 			info := &opInfo{
 				provider: provider,
-				// The embedded spec capitalises operationIds ("GetLink");
-				// the sandbox uses api/openapi.yaml's spelling ("getLink").
+				// api/openapi.yaml's spelling ("getLink"); fault keys also
+				// accept the Go method's ("GetLink").
 				id:      normalizeOpID(op.OperationID),
 				method:  method,
 				path:    path,

@@ -28,9 +28,9 @@ func validBenchBodies(tb testing.TB) []struct {
 		rules    *Rules
 		body     any
 	}{
-		{"linkmoney/SessionRequest", "CreateSession", lm.rules, lm.decode(tb, "CreateSession", lm.bodies["CreateSession"])},
-		{"moneykit/CreateLinkSessionRequest", "CreateLinkSession", mk.rules, mk.decode(tb, "CreateLinkSession", mk.bodies["CreateLinkSession"])},
-		{"moneykit/UpdateLinkRequest", "UpdateLink", mk.rules, mk.decode(tb, "UpdateLink", mk.bodies["UpdateLink"])},
+		{"linkmoney/SessionRequest", "createSession", lm.rules, lm.decode(tb, "createSession", lm.bodies["createSession"])},
+		{"moneykit/CreateLinkSessionRequest", "createLinkSession", mk.rules, mk.decode(tb, "createLinkSession", mk.bodies["createLinkSession"])},
+		{"moneykit/UpdateLinkRequest", "updateLink", mk.rules, mk.decode(tb, "updateLink", mk.bodies["updateLink"])},
 	}
 }
 
@@ -50,12 +50,12 @@ func BenchmarkBodyValid(b *testing.B) {
 
 func BenchmarkBodyInvalid(b *testing.B) {
 	lm := getProvider(b, "linkmoney")
-	s := lm.decode(b, "CreateSession", lm.bodies["CreateSession"]).(*linkmoney.SessionRequest)
+	s := lm.decode(b, "createSession", lm.bodies["createSession"]).(*linkmoney.SessionRequest)
 	s.OrderDetails.SubtotalAmount = nil
 	s.PaymentDetails.Amount.Value = "1.001"
 	b.ReportAllocs()
 	for b.Loop() {
-		if lm.rules.Body("CreateSession", s) == nil {
+		if lm.rules.Body("createSession", s) == nil {
 			b.Fatal("valid")
 		}
 	}
@@ -69,12 +69,12 @@ func TestConcurrentUse(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for j := range 50 {
-				s := lm.decode(t, "CreateSession", lm.bodies["CreateSession"]).(*linkmoney.SessionRequest)
+				s := lm.decode(t, "createSession", lm.bodies["createSession"]).(*linkmoney.SessionRequest)
 				if (i+j)%2 == 0 {
 					s.FirstName = ""
-					assert.Equal(t, []rp{{"/firstName", "required"}}, pairs(lm.rules.Body("CreateSession", s)))
+					assert.Equal(t, []rp{{"/firstName", "required"}}, pairs(lm.rules.Body("createSession", s)))
 				} else {
-					assert.Nil(t, lm.rules.Body("CreateSession", s))
+					assert.Nil(t, lm.rules.Body("createSession", s))
 				}
 			}
 		}()
@@ -111,10 +111,10 @@ func FuzzBody(f *testing.F) {
 		op    string
 		mk    func() any
 	}{
-		{lm.rules, "CreateSession", func() any { return new(linkmoney.SessionRequest) }},
-		{lm.rules, "CreatePayment", func() any { return new(linkmoney.PaymentRequest) }},
-		{mk.rules, "CreateLinkSession", func() any { return new(moneykit.CreateLinkSessionRequest) }},
-		{mk.rules, "UpdateLink", func() any { return new(moneykit.UpdateLinkRequest) }},
+		{lm.rules, "createSession", func() any { return new(linkmoney.SessionRequest) }},
+		{lm.rules, "createPayment", func() any { return new(linkmoney.PaymentRequest) }},
+		{mk.rules, "createLinkSession", func() any { return new(moneykit.CreateLinkSessionRequest) }},
+		{mk.rules, "updateLink", func() any { return new(moneykit.UpdateLinkRequest) }},
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, tg := range targets {

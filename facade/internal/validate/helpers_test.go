@@ -101,24 +101,24 @@ func mustJSON(tb testing.TB, s string) string {
 }
 
 var moneyKitTypes = map[string]func() any{
-	"CreateAccessToken": func() any { return new(moneykit.CreateAccessTokenRequest) },
-	"CreateLinkSession": func() any { return new(moneykit.CreateLinkSessionRequest) },
-	"ExchangeToken":     func() any { return new(moneykit.ExchangeTokenRequest) },
-	"UpdateLink":        func() any { return new(moneykit.UpdateLinkRequest) },
+	"createAccessToken": func() any { return new(moneykit.CreateAccessTokenRequest) },
+	"createLinkSession": func() any { return new(moneykit.CreateLinkSessionRequest) },
+	"exchangeToken":     func() any { return new(moneykit.ExchangeTokenRequest) },
+	"updateLink":        func() any { return new(moneykit.UpdateLinkRequest) },
 }
 
 var linkMoneyTypes = map[string]func() any{
-	"CreateToken":   func() any { return new(linkmoney.TokenRequest) },
-	"CreateSession": func() any { return new(linkmoney.SessionRequest) },
-	"CreatePayment": func() any { return new(linkmoney.PaymentRequest) },
-	"CreateRefund":  func() any { return new(linkmoney.RefundRequest) },
+	"createToken":   func() any { return new(linkmoney.TokenRequest) },
+	"createSession": func() any { return new(linkmoney.SessionRequest) },
+	"createPayment": func() any { return new(linkmoney.PaymentRequest) },
+	"createRefund":  func() any { return new(linkmoney.RefundRequest) },
 }
 
 const productSettingsJSON = `{"required": true, "require_permission": true, "prefetch": false, "reason": "to pay you"}`
 
 var moneyKitBodies = map[string]string{
-	"CreateAccessToken": `{"grant_type": "client_credentials", "scope": "", "client_id": "live_5c739a369515e10fc9e0", "client_secret": "s3cr3t"}`,
-	"CreateLinkSession": `{
+	"createAccessToken": `{"grant_type": "client_credentials", "scope": "", "client_id": "live_5c739a369515e10fc9e0", "client_secret": "s3cr3t"}`,
+	"createLinkSession": `{
 		"settings": {
 			"providers": ["plaid", "mx"],
 			"products": {
@@ -145,15 +145,15 @@ var moneyKitBodies = map[string]string{
 			"permit_only_one_account": true, "permit_only_depository_accounts": true
 		}
 	}`,
-	"ExchangeToken": `{"exchangeable_token": "tok_123"}`,
-	"UpdateLink":    `{"webhook": "https://example.com/webhook", "link_tags": ["checkout"], "tags": ["legacy"]}`,
+	"exchangeToken": `{"exchangeable_token": "tok_123"}`,
+	"updateLink":    `{"webhook": "https://example.com/webhook", "link_tags": ["checkout"], "tags": ["legacy"]}`,
 }
 
 const amountJSON = `{"value": 20.00, "currency": "USD"}`
 
 var linkMoneyBodies = map[string]string{
-	"CreateToken": `{"client_id": "client", "client_secret": "s3cr3t", "grant_type": "client_credentials", "scope": "Link-Payment"}`,
-	"CreateSession": `{
+	"createToken": `{"client_id": "client", "client_secret": "s3cr3t", "grant_type": "client_credentials", "scope": "Link-Payment"}`,
+	"createSession": `{
 		"firstName": "Jane",
 		"lastName": "Doe",
 		"email": "jane.doe@example.com",
@@ -187,7 +187,7 @@ var linkMoneyBodies = map[string]string{
 		"redirectUrl": "https://merchant.example/return",
 		"experienceId": "LINK_MANAGED_PAYMENT"
 	}`,
-	"CreatePayment": `{
+	"createPayment": `{
 		"source": {"id": "8c4d7b3e-4f5a-4b1c-9d2e-6f7a8b9c0d1e", "type": "CUSTOMER"},
 		"destination": {"id": "merchant-1", "type": "MERCHANT"},
 		"amount": {"value": 25.00, "currency": "USD"},
@@ -195,7 +195,7 @@ var linkMoneyBodies = map[string]string{
 		"softDescriptor": "ACME ORDER 1042",
 		"requestKey": "7b0f4d0e-2a56-4c4f-9d0b-1b1c2f3e4d5a"
 	}`,
-	"CreateRefund": `{
+	"createRefund": `{
 		"paymentId": "pay-1",
 		"amount": {"value": 5.5, "currency": "USD"},
 		"clientReferenceId": "refund-1",

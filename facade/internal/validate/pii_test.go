@@ -25,7 +25,7 @@ func TestMessagesNeverContainValues(t *testing.T) {
 	lm := getProvider(t, "linkmoney")
 	secrets := []string{piiEmail, piiPhone, piiSecret, "15555550199", "jane.doe.pii"}
 
-	r := mk.decode(t, "CreateLinkSession", mk.bodies["CreateLinkSession"]).(*moneykit.CreateLinkSessionRequest)
+	r := mk.decode(t, "createLinkSession", mk.bodies["createLinkSession"]).(*moneykit.CreateLinkSessionRequest)
 	r.CustomerUser.Id = strings.Repeat(piiEmail, 7)                 // maxLength
 	r.CustomerUser.Email.Address = piiPhone                         // format
 	r.CustomerUser.Phone.Number = piiSecret + piiSecret             // maxLength
@@ -34,9 +34,9 @@ func TestMessagesNeverContainValues(t *testing.T) {
 	r.Webhook = ptr(piiEmail)                                       // format
 	r.LinkTags = &[]string{piiPhone, strings.Repeat(piiSecret, 7)}  // pattern, maxLength
 	r.Settings.Providers = &[]moneykit.Provider{piiSecret}          // enum
-	mkGot := mk.rules.Body("CreateLinkSession", r)
+	mkGot := mk.rules.Body("createLinkSession", r)
 
-	s := lm.decode(t, "CreateSession", lm.bodies["CreateSession"]).(*linkmoney.SessionRequest)
+	s := lm.decode(t, "createSession", lm.bodies["createSession"]).(*linkmoney.SessionRequest)
 	s.Email = piiPhone                                                        // format
 	s.RedirectUrl = piiEmail                                                  // format
 	s.PaymentDetails.SoftDescriptor = ptr(piiSecret)                          // pattern
@@ -46,10 +46,10 @@ func TestMessagesNeverContainValues(t *testing.T) {
 	s.CustomerProfile.Id = ptr(strings.Repeat(piiEmail, 6))                   // maxLength
 	s.Product = ptr(linkmoney.SessionProduct(piiEmail))                       // enum
 	s.ExperienceId = ptr(linkmoney.ExperienceID(piiSecret))                   // enum, requires
-	lmGot := lm.rules.Body("CreateSession", s)
+	lmGot := lm.rules.Body("createSession", s)
 
-	params := append(mk.rules.Param("GetUserLinks", "id", piiSecret+strings.Repeat("x", 150)),
-		mk.rules.Param("GetLink", "MoneyKit-Version", piiEmail)...)
+	params := append(mk.rules.Param("getUserLinks", "id", piiSecret+strings.Repeat("x", 150)),
+		mk.rules.Param("getLink", "MoneyKit-Version", piiEmail)...)
 
 	all := append(append(mkGot, lmGot...), params...)
 	// Every planted value produced a violation...
@@ -65,7 +65,7 @@ func TestMessagesNeverContainValues(t *testing.T) {
 		assert.NotEmpty(t, v.Rule)
 		assert.NotEmpty(t, v.Message)
 	}
-	err := (&Error{Operation: "CreateSession", Violations: all}).Error()
+	err := (&Error{Operation: "createSession", Violations: all}).Error()
 	for _, secret := range secrets {
 		assert.NotContains(t, err, secret)
 	}

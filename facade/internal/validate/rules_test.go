@@ -133,9 +133,9 @@ func TestCreateLinkSessionRules(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := p.decode(t, "CreateLinkSession", p.bodies["CreateLinkSession"]).(*moneykit.CreateLinkSessionRequest)
+			r := p.decode(t, "createLinkSession", p.bodies["createLinkSession"]).(*moneykit.CreateLinkSessionRequest)
 			tc.mutate(r)
-			got := p.rules.Body("CreateLinkSession", r)
+			got := p.rules.Body("createLinkSession", r)
 			if tc.want == nil {
 				assert.Empty(t, got)
 				return
@@ -150,29 +150,29 @@ func TestMoneyKitOtherBodies(t *testing.T) {
 	t.Run("update link webhook null", func(t *testing.T) {
 		u := moneykit.UpdateLinkRequest{}
 		u.Webhook.SetNull()
-		assert.Empty(t, p.rules.Body("UpdateLink", &u))
+		assert.Empty(t, p.rules.Body("updateLink", &u))
 	})
 	t.Run("update link webhook unset", func(t *testing.T) {
-		assert.Empty(t, p.rules.Body("UpdateLink", &moneykit.UpdateLinkRequest{}))
+		assert.Empty(t, p.rules.Body("updateLink", &moneykit.UpdateLinkRequest{}))
 	})
 	t.Run("update link webhook empty and deprecated tags", func(t *testing.T) {
 		u := moneykit.UpdateLinkRequest{Webhook: nullable.NewNullableWithValue(""), Tags: &[]string{"ok", " x"}}
-		assert.Equal(t, []rp{{"/tags/1", "pattern"}, {"/webhook", "format"}, {"/webhook", "minLength"}}, pairs(p.rules.Body("UpdateLink", &u)))
+		assert.Equal(t, []rp{{"/tags/1", "pattern"}, {"/webhook", "format"}, {"/webhook", "minLength"}}, pairs(p.rules.Body("updateLink", &u)))
 	})
 	t.Run("exchange token empty", func(t *testing.T) {
-		assert.Equal(t, []rp{{"/exchangeable_token", "required"}}, pairs(p.rules.Body("ExchangeToken", &moneykit.ExchangeTokenRequest{})))
+		assert.Equal(t, []rp{{"/exchangeable_token", "required"}}, pairs(p.rules.Body("exchangeToken", &moneykit.ExchangeTokenRequest{})))
 	})
 	t.Run("access token grant type", func(t *testing.T) {
 		r := moneykit.CreateAccessTokenRequest{GrantType: ptr(moneykit.CreateAccessTokenRequestGrantType("password"))}
-		assert.Equal(t, []rp{{"/grant_type", "enum"}}, pairs(p.rules.Body("CreateAccessToken", &r)))
+		assert.Equal(t, []rp{{"/grant_type", "enum"}}, pairs(p.rules.Body("createAccessToken", &r)))
 	})
 	t.Run("nil body", func(t *testing.T) {
-		assert.Equal(t, []rp{{"", "required"}}, pairs(p.rules.Body("CreateLinkSession", (*moneykit.CreateLinkSessionRequest)(nil))))
-		assert.Equal(t, []rp{{"", "required"}}, pairs(p.rules.Body("CreateLinkSession", nil)))
+		assert.Equal(t, []rp{{"", "required"}}, pairs(p.rules.Body("createLinkSession", (*moneykit.CreateLinkSessionRequest)(nil))))
+		assert.Equal(t, []rp{{"", "required"}}, pairs(p.rules.Body("createLinkSession", nil)))
 	})
 	t.Run("body on an operation without one", func(t *testing.T) {
-		assert.Equal(t, []rp{{"", "body"}}, pairs(p.rules.Body("GetLink", &moneykit.UpdateLinkRequest{})))
-		assert.Empty(t, p.rules.Body("GetLink", nil))
+		assert.Equal(t, []rp{{"", "body"}}, pairs(p.rules.Body("getLink", &moneykit.UpdateLinkRequest{})))
+		assert.Empty(t, p.rules.Body("getLink", nil))
 	})
 	t.Run("unknown operation", func(t *testing.T) {
 		assert.Equal(t, []rp{{"", "operation"}}, pairs(p.rules.Body("NoSuchOperation", &moneykit.UpdateLinkRequest{})))
@@ -192,17 +192,17 @@ func TestParams(t *testing.T) {
 		want        []rp
 		wantMessage string
 	}{
-		{"user id ok", mk, "GetUserLinks", "id", "user-42", nil, ""},
-		{"user id too short", mk, "GetUserLinks", "id", "abc", []rp{{"path/id", "minLength"}}, "path parameter id must be 4 to 150 characters"},
+		{"user id ok", mk, "getUserLinks", "id", "user-42", nil, ""},
+		{"user id too short", mk, "getUserLinks", "id", "abc", []rp{{"path/id", "minLength"}}, "path parameter id must be 4 to 150 characters"},
 		{"user id too long", mk, "getUserLinks", "id", strings.Repeat("a", 151), []rp{{"path/id", "maxLength"}}, ""},
-		{"link id missing", mk, "GetLink", "id", "", []rp{{"path/id", "required"}}, "path parameter id is required"},
-		{"link id by location", mk, "DeleteLink", "path/id", "", []rp{{"path/id", "required"}}, ""},
-		{"version ok", mk, "GetLink", "MoneyKit-Version", "2023-02-18", nil, ""},
-		{"version unknown", mk, "UpdateLink", "MoneyKit-Version", "2020-01-01", []rp{{"header/MoneyKit-Version", "enum"}}, ""},
-		{"version optional", mk, "GetLink", "MoneyKit-Version", "", nil, ""},
-		{"customer id missing", lm, "GetCustomer", "customerId", "", []rp{{"path/customerId", "required"}}, ""},
-		{"customer id ok", lm, "GetCustomerAccounts", "customerId", "8c4d7b3e-4f5a-4b1c-9d2e-6f7a8b9c0d1e", nil, ""},
-		{"unknown parameter", lm, "GetCustomer", "nope", "x", []rp{{"parameter/nope", "unknown"}}, ""},
+		{"link id missing", mk, "getLink", "id", "", []rp{{"path/id", "required"}}, "path parameter id is required"},
+		{"link id by location", mk, "deleteLink", "path/id", "", []rp{{"path/id", "required"}}, ""},
+		{"version ok", mk, "getLink", "MoneyKit-Version", "2023-02-18", nil, ""},
+		{"version unknown", mk, "updateLink", "MoneyKit-Version", "2020-01-01", []rp{{"header/MoneyKit-Version", "enum"}}, ""},
+		{"version optional", mk, "getLink", "MoneyKit-Version", "", nil, ""},
+		{"customer id missing", lm, "getCustomer", "customerId", "", []rp{{"path/customerId", "required"}}, ""},
+		{"customer id ok", lm, "getCustomerAccounts", "customerId", "8c4d7b3e-4f5a-4b1c-9d2e-6f7a8b9c0d1e", nil, ""},
+		{"unknown parameter", lm, "getCustomer", "nope", "x", []rp{{"parameter/nope", "unknown"}}, ""},
 		{"unknown operation", lm, "Nope", "id", "x", []rp{{"", "operation"}}, ""},
 	}
 	for _, tc := range tests {
@@ -328,9 +328,9 @@ func TestSessionRequestRules(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := p.decode(t, "CreateSession", p.bodies["CreateSession"]).(*linkmoney.SessionRequest)
+			r := p.decode(t, "createSession", p.bodies["createSession"]).(*linkmoney.SessionRequest)
 			tc.mutate(r)
-			got := p.rules.Body("CreateSession", r)
+			got := p.rules.Body("createSession", r)
 			if tc.want == nil {
 				assert.Empty(t, got)
 				return
@@ -344,30 +344,30 @@ func TestMessages(t *testing.T) {
 	mk := getProvider(t, "moneykit")
 	lm := getProvider(t, "linkmoney")
 
-	r := mk.decode(t, "CreateLinkSession", mk.bodies["CreateLinkSession"]).(*moneykit.CreateLinkSessionRequest)
+	r := mk.decode(t, "createLinkSession", mk.bodies["createLinkSession"]).(*moneykit.CreateLinkSessionRequest)
 	r.CustomerUser.Id = "abc"
 	r.LinkTags = &[]string{"a", "b", "-c"}
 	r.RedirectUri = "https://a.example/?q=1"
-	got := mk.rules.Body("CreateLinkSession", r)
+	got := mk.rules.Body("createLinkSession", r)
 	require.Len(t, got, 3)
 	assert.Equal(t, "customer_user.id must be 4 to 150 characters", got[0].Message)
 	assert.Equal(t, "link_tags[2] must match the pattern ^[A-Za-z0-9]", got[1].Message)
 	assert.Equal(t, "redirect_uri must not have query parameters or a fragment", got[2].Message)
 
-	s := lm.decode(t, "CreateSession", lm.bodies["CreateSession"]).(*linkmoney.SessionRequest)
+	s := lm.decode(t, "createSession", lm.bodies["createSession"]).(*linkmoney.SessionRequest)
 	s.OrderDetails.SubtotalAmount = nil
 	s.OrderDetails.DiscountAmount, s.OrderDetails.ShippingAmount = nil, nil
 	s.ExperienceId = nil
 	s.PaymentDetails.Amount.Value = "1.001"
 	s.PaymentDetails.Amount.Currency = "EUR"
-	got = lm.rules.Body("CreateSession", s)
+	got = lm.rules.Body("createSession", s)
 	require.Len(t, got, 4)
 	assert.Equal(t, "paymentDetails requires experienceId LINK_MANAGED_PAYMENT", got[0].Message)
 	assert.Equal(t, "orderDetails.subtotalAmount is required when orderDetails.taxAmount is present", got[1].Message)
 	assert.Equal(t, "paymentDetails.amount.currency must be one of USD", got[2].Message)
 	assert.Equal(t, "paymentDetails.amount.value must have at most 2 decimal places", got[3].Message)
 
-	err := &Error{Operation: "CreateSession", Violations: got}
+	err := &Error{Operation: "createSession", Violations: got}
 	assert.Contains(t, err.Error(), "/orderDetails/subtotalAmount: orderDetails.subtotalAmount is required")
 	assert.Contains(t, err.Error(), "/paymentDetails/amount/value: ")
 }

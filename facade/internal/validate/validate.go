@@ -161,7 +161,8 @@ func Compile(doc *openapi3.T) (*Rules, error) {
 			ids = append(ids, o.OperationID)
 		}
 	}
-	// The generated code capitalises operation ids; accept both spellings.
+	// Operations are named as api/openapi.yaml spells them ("createSession");
+	// the generated Go method's spelling ("CreateSession") is accepted too.
 	for _, id := range ids {
 		for _, alias := range []string{lowerFirst(id), upperFirst(id)} {
 			if _, taken := r.ops[alias]; !taken {
