@@ -169,7 +169,7 @@ func loadSpec(p Provider, doc *openapi3.T) (*providerSpec, error) {
 	byID := map[string]*specOp{}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
-			byID[strings.ToLower(op.OperationID)] = &specOp{path: path, method: method, op: op}
+			byID[op.OperationID] = &specOp{path: path, method: method, op: op}
 		}
 	}
 	scopeIdx := map[string]int{}
@@ -177,7 +177,7 @@ func loadSpec(p Provider, doc *openapi3.T) (*providerSpec, error) {
 		if s.provider != p {
 			continue
 		}
-		so, ok := byID[strings.ToLower(s.operationID)]
+		so, ok := byID[s.operationID]
 		if !ok {
 			return nil, fmt.Errorf("banklink: %s spec has no operation %q", p, s.operationID)
 		}

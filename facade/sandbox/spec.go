@@ -89,13 +89,11 @@ func (cs *compiledSpec) add(doc *openapi3.T, provider, base string) error {
 			}
 			info := &opInfo{
 				provider: provider,
-				// api/openapi.yaml's spelling ("getLink"); fault keys also
-				// accept the Go method's ("GetLink").
-				id:      normalizeOpID(op.OperationID),
-				method:  method,
-				path:    path,
-				pattern: method + " " + base + path,
-				route:   &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op},
+				id:       op.OperationID,
+				method:   method,
+				path:     path,
+				pattern:  method + " " + base + path,
+				route:    &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op},
 			}
 			if rb := op.RequestBody; rb != nil && rb.Value != nil {
 				info.hasBody = true

@@ -161,30 +161,7 @@ func Compile(doc *openapi3.T) (*Rules, error) {
 			ids = append(ids, o.OperationID)
 		}
 	}
-	// Operations are named as api/openapi.yaml spells them ("createSession");
-	// the generated Go method's spelling ("CreateSession") is accepted too.
-	for _, id := range ids {
-		for _, alias := range []string{lowerFirst(id), upperFirst(id)} {
-			if _, taken := r.ops[alias]; !taken {
-				r.ops[alias] = r.ops[id]
-			}
-		}
-	}
 	return r, nil
-}
-
-func lowerFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToLower(s[:1]) + s[1:]
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // bodyMediaTypes lists the request media types banklink validates, most
