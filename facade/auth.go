@@ -112,7 +112,7 @@ type MoneyKitAuthService struct{ c *client }
 // the form body). It does not touch the client's token cache.
 func (s *MoneyKitAuthService) Token(ctx context.Context) (*moneykit.CreateAccessTokenResponse, error) {
 	c := s.c
-	op := c.op(opCreateAccessToken)
+	op := c.op(moneykit.OpCreateAccessToken)
 	grant := moneykit.CreateAccessTokenRequestGrantTypeClientCredentials
 	form := moneykit.CreateAccessTokenRequest{GrantType: &grant, ClientId: &c.clientID, ClientSecret: &c.clientSecret}
 	req, err := moneykit.NewCreateAccessTokenRequestWithFormdataBody(c.baseURL, nil, form)
@@ -137,7 +137,7 @@ type LinkMoneyAuthService struct{ c *client }
 // client's token caches.
 func (s *LinkMoneyAuthService) Token(ctx context.Context, scope linkmoney.TokenScope) (*linkmoney.TokenResponse, error) {
 	c := s.c
-	op := c.op(opCreateToken)
+	op := c.op(linkmoney.OpCreateToken)
 	form := linkmoney.TokenRequest{
 		ClientId:     &c.clientID,
 		ClientSecret: c.clientSecret,

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/banklink/banklink/internal/reqcheck"
 	"time"
 
 	"github.com/banklink/banklink/gen/moneykit"
@@ -48,7 +50,7 @@ var (
 	// ErrServer: any 5xx.
 	ErrServer = errors.New("banklink: provider server error")
 	// ErrInvalidRequest: banklink refused to send the request (*ValidationError).
-	ErrInvalidRequest = errors.New("banklink: invalid request")
+	ErrInvalidRequest = reqcheck.ErrInvalid
 )
 
 // Error codes that banklink maps to sentinels: MoneyKit error_code values,
@@ -305,7 +307,7 @@ func newAPIError(op *operation, resp *http.Response, now time.Time) *Error {
 		Body:       body,
 		Response:   resp,
 
-		tokenEndpoint: op.idx == opCreateAccessToken || op.idx == opCreateToken,
+		tokenEndpoint: op.tokenEndpoint,
 	}
 	if d, ok := retryAfter(resp.Header, now); ok {
 		e.RetryAfter, e.retryAfterSet = d, true

@@ -30,13 +30,13 @@ func NewLinkMoney(opts ...Option) (*LinkMoney, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.posts[opCreateSession] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+	c.posts[linkmoney.OpCreateSession] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
 		return linkmoney.NewCreateSessionRequestWithBody(c.baseURL, contentJSON, body)
 	})
-	c.posts[opCreatePayment] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+	c.posts[linkmoney.OpCreatePayment] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
 		return linkmoney.NewCreatePaymentRequestWithBody(c.baseURL, contentJSON, body)
 	})
-	c.posts[opCreateRefund] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+	c.posts[linkmoney.OpCreateRefund] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
 		return linkmoney.NewCreateRefundRequestWithBody(c.baseURL, contentJSON, body)
 	})
 	return &LinkMoney{
@@ -55,7 +55,7 @@ type SessionsService struct{ c *client }
 // Create gets a session key and URL (POST /v2/sessions, HTTP Basic auth). It is
 // retried only after a 429 or when the request never reached Link Money.
 func (s *SessionsService) Create(ctx context.Context, req *SessionRequest) (*Session, error) {
-	return postJSON[Session](ctx, s.c, opCreateSession, req)
+	return postJSON[Session](ctx, s.c, linkmoney.OpCreateSession, req)
 }
 
 // CustomersService reads customers created by the hosted UI.
@@ -64,7 +64,7 @@ type CustomersService struct{ c *client }
 // Get fetches a customer (GET /v1/customers/{customerId}).
 func (s *CustomersService) Get(ctx context.Context, customerID string) (*Customer, error) {
 	c := s.c
-	op := c.op(opGetCustomer)
+	op := c.op(linkmoney.OpGetCustomer)
 	if err := c.checkParam(op, "customerId", customerID); err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func (s *CustomersService) Get(ctx context.Context, customerID string) (*Custome
 // Accounts lists a customer's linked accounts (GET /v1/customers/{customerId}/accounts).
 func (s *CustomersService) Accounts(ctx context.Context, customerID string) (*CustomerAccounts, error) {
 	c := s.c
-	op := c.op(opGetCustomerAccounts)
+	op := c.op(linkmoney.OpGetCustomerAccounts)
 	if err := c.checkParam(op, "customerId", customerID); err != nil {
 		return nil, err
 	}
@@ -92,10 +92,10 @@ type PaymentsService struct{ c *client }
 // at most once. A business decline is a normal result with PaymentStatus
 // TERMINAL_FAILED and ErrorDetails, not an error.
 func (s *PaymentsService) Create(ctx context.Context, req *PaymentRequest) (*Payment, error) {
-	if req != nil && req.RequestKey == "" && s.c.op(opCreatePayment).safety == SafetyIdempotencyKey {
+	if req != nil && req.RequestKey == "" && s.c.op(linkmoney.OpCreatePayment).safety == SafetyIdempotencyKey {
 		req.RequestKey = uuid.NewString()
 	}
-	return postJSON[Payment](ctx, s.c, opCreatePayment, req)
+	return postJSON[Payment](ctx, s.c, linkmoney.OpCreatePayment, req)
 }
 
 // RefundsService refunds payments.
@@ -104,10 +104,10 @@ type RefundsService struct{ c *client }
 // Create refunds part or all of a payment (POST /v1/refunds). The RequestKey
 // is handled as in PaymentsService.Create.
 func (s *RefundsService) Create(ctx context.Context, req *RefundRequest) (*Refund, error) {
-	if req != nil && req.RequestKey == "" && s.c.op(opCreateRefund).safety == SafetyIdempotencyKey {
+	if req != nil && req.RequestKey == "" && s.c.op(linkmoney.OpCreateRefund).safety == SafetyIdempotencyKey {
 		req.RequestKey = uuid.NewString()
 	}
-	return postJSON[Refund](ctx, s.c, opCreateRefund, req)
+	return postJSON[Refund](ctx, s.c, linkmoney.OpCreateRefund, req)
 }
 
 // CloseIdleConnections closes the client's idle keep-alive connections.

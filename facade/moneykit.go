@@ -28,10 +28,10 @@ func NewMoneyKit(opts ...Option) (*MoneyKit, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.posts[opCreateLinkSession] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+	c.posts[moneykit.OpCreateLinkSession] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
 		return moneykit.NewCreateLinkSessionRequestWithBody(c.baseURL, nil, contentJSON, body)
 	})
-	c.posts[opExchangeToken] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+	c.posts[moneykit.OpExchangeToken] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
 		return moneykit.NewExchangeTokenRequestWithBody(c.baseURL, nil, contentJSON, body)
 	})
 	return &MoneyKit{
@@ -52,14 +52,14 @@ type LinkSessionsService struct{ c *client }
 // key here, so a failed call is retried only after a 429 or when the request
 // never reached MoneyKit.
 func (s *LinkSessionsService) Create(ctx context.Context, req *LinkSessionRequest) (*LinkSession, error) {
-	return postJSON[LinkSession](ctx, s.c, opCreateLinkSession, req)
+	return postJSON[LinkSession](ctx, s.c, moneykit.OpCreateLinkSession, req)
 }
 
 // Exchange trades the exchangeable token Connect gave the front end for the
 // new link (POST /link-session/exchange-token). The token is single-use: the
 // call is retried only when the request provably never reached MoneyKit.
 func (s *LinkSessionsService) Exchange(ctx context.Context, exchangeableToken string) (*ExchangeResult, error) {
-	return postJSON[ExchangeResult](ctx, s.c, opExchangeToken, &moneykit.ExchangeTokenRequest{ExchangeableToken: exchangeableToken})
+	return postJSON[ExchangeResult](ctx, s.c, moneykit.OpExchangeToken, &moneykit.ExchangeTokenRequest{ExchangeableToken: exchangeableToken})
 }
 
 // LinksService reads, updates and deletes links.
@@ -69,7 +69,7 @@ type LinksService struct{ c *client }
 // with state "deleted" or as ErrLinkDeleted; handle both.
 func (s *LinksService) Get(ctx context.Context, linkID string) (*Link, error) {
 	c := s.c
-	op := c.op(opGetLink)
+	op := c.op(moneykit.OpGetLink)
 	if err := c.checkParam(op, "id", linkID); err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (s *LinksService) Get(ctx context.Context, linkID string) (*Link, error) {
 // LinkUpdate is required.
 func (s *LinksService) Update(ctx context.Context, linkID string, updates ...LinkUpdate) (*Link, error) {
 	c := s.c
-	op := c.op(opUpdateLink)
+	op := c.op(moneykit.OpUpdateLink)
 	if err := c.checkParam(op, "id", linkID); err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func (s *LinksService) Update(ctx context.Context, linkID string, updates ...Lin
 // Delete disconnects a link (DELETE /links/{id}).
 func (s *LinksService) Delete(ctx context.Context, linkID string) error {
 	c := s.c
-	op := c.op(opDeleteLink)
+	op := c.op(moneykit.OpDeleteLink)
 	if err := c.checkParam(op, "id", linkID); err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ type UsersService struct{ c *client }
 // (GET /users/{id}/links).
 func (s *UsersService) Links(ctx context.Context, customerUserID string) (map[string]Link, error) {
 	c := s.c
-	op := c.op(opGetUserLinks)
+	op := c.op(moneykit.OpGetUserLinks)
 	if err := c.checkParam(op, "id", customerUserID); err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ type WebhooksService struct{ c *client }
 // sent with X-Client-Id, no token). Cache the result; refetch on an unknown kid.
 func (s *WebhooksService) JWKS(ctx context.Context) (*JWKSet, error) {
 	c := s.c
-	op := c.op(opGetJWKS)
+	op := c.op(moneykit.OpGetJWKS)
 	hreq, err := moneykit.NewGetJWKSRequest(c.baseURL, nil)
 	return send[JWKSet](ctx, c, op, hreq, err)
 }

@@ -108,7 +108,7 @@ func TestInvalidOptions(t *testing.T) {
 func TestHeadersOnEveryCall(t *testing.T) {
 	f := newFakeAPI(t)
 	for idx, oc := range opCalls {
-		if idx != opCreateAccessToken && idx != opCreateToken {
+		if idx != "createAccessToken" && idx != "createToken" {
 			f.handle(oc.route, jsonReply(200, `{}`))
 		}
 	}
@@ -116,7 +116,7 @@ func TestHeadersOnEveryCall(t *testing.T) {
 	mk := f.moneyKit(WithUserAgent("acme-checkout/2.1"))
 	lm := f.linkMoney()
 	for idx, oc := range opCalls {
-		if idx == opCreateAccessToken || idx == opCreateToken {
+		if idx == "createAccessToken" || idx == "createToken" {
 			continue
 		}
 		_ = oc.call(context.Background(), mk, lm)
@@ -124,7 +124,7 @@ func TestHeadersOnEveryCall(t *testing.T) {
 		require.NotEmpty(t, hs, oc.route)
 		h := hs[len(hs)-1]
 		assert.Equal(t, "application/json", h.Get("Accept"), oc.route)
-		if opSpecs[idx].provider == ProviderMoneyKit {
+		if opProvider(t, idx) == ProviderMoneyKit {
 			assert.Equal(t, "2023-02-18", h.Get("MoneyKit-Version"), oc.route)
 			assert.Equal(t, "acme-checkout/2.1 banklink-go/"+Version, h.Get("User-Agent"), oc.route)
 		} else {

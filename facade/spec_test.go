@@ -13,7 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/gen/linkmoney"
+	"github.com/banklink/banklink/gen/linkmoney/linkmoneyspec"
 	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/gen/moneykit/moneykitspec"
 )
 
 // opCall drives one operation through the public API.
@@ -24,47 +26,47 @@ type opCall struct {
 
 func drop[T any](_ T, err error) error { return err }
 
-var opCalls = map[opIndex]opCall{
-	opCreateAccessToken: {"POST /auth/token", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+var opCalls = map[string]opCall{
+	"createAccessToken": {"POST /auth/token", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Auth.Token(ctx))
 	}},
-	opCreateLinkSession: {"POST /link-session", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"createLinkSession": {"POST /link-session", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.LinkSessions.Create(ctx, NewLinkSession("user-42", "https://app.example/oauth")))
 	}},
-	opExchangeToken: {"POST /link-session/exchange-token", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"exchangeToken": {"POST /link-session/exchange-token", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.LinkSessions.Exchange(ctx, "ex-tok"))
 	}},
-	opGetLink: {"GET /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"getLink": {"GET /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Links.Get(ctx, "mk_1"))
 	}},
-	opUpdateLink: {"PATCH /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"updateLink": {"PATCH /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Links.Update(ctx, "mk_1", SetLinkTags("a")))
 	}},
-	opDeleteLink: {"DELETE /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"deleteLink": {"DELETE /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return mk.Links.Delete(ctx, "mk_1")
 	}},
-	opGetUserLinks: {"GET /users/user-42/links", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"getUserLinks": {"GET /users/user-42/links", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Users.Links(ctx, "user-42"))
 	}},
-	opGetJWKS: {"GET /.well-known/jwks.json", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"getJWKS": {"GET /.well-known/jwks.json", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Webhooks.JWKS(ctx))
 	}},
-	opCreateToken: {"POST /v1/tokens", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+	"createToken": {"POST /v1/tokens", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Auth.Token(ctx, linkmoney.TokenScopeLinkCore))
 	}},
-	opCreateSession: {"POST /v2/sessions", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+	"createSession": {"POST /v2/sessions", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Sessions.Create(ctx, NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r")))
 	}},
-	opGetCustomer: {"GET /v1/customers/c1", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+	"getCustomer": {"GET /v1/customers/c1", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Customers.Get(ctx, "c1"))
 	}},
-	opGetCustomerAccounts: {"GET /v1/customers/c1/accounts", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+	"getCustomerAccounts": {"GET /v1/customers/c1/accounts", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Customers.Accounts(ctx, "c1"))
 	}},
-	opCreatePayment: {"POST /v1/payments", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+	"createPayment": {"POST /v1/payments", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Payments.Create(ctx, NewPayment("c1", "m1", USD(100))))
 	}},
-	opCreateRefund: {"POST /v1/refunds", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+	"createRefund": {"POST /v1/refunds", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Refunds.Create(ctx, NewRefund("p1", USD(100))))
 	}},
 }
@@ -78,11 +80,11 @@ func specDocs(t *testing.T) map[Provider]*openapi3.T {
 }
 
 var loadedDocs = sync.OnceValues(func() (map[Provider]*openapi3.T, error) {
-	mk, err := moneykit.GetSwagger()
+	mk, err := moneykitspec.GetSwagger()
 	if err != nil {
 		return nil, err
 	}
-	lm, err := linkmoney.GetSwagger()
+	lm, err := linkmoneyspec.GetSwagger()
 	if err != nil {
 		return nil, err
 	}
@@ -93,10 +95,10 @@ var loadedDocs = sync.OnceValues(func() (map[Provider]*openapi3.T, error) {
 // requires an entry in the table and a call that hits the operation's route.
 func TestEverySpecOperationHasAFacadeMethod(t *testing.T) {
 	covered := map[string]bool{}
-	for i, s := range opSpecs {
-		covered[string(s.provider)+"/"+strings.ToLower(s.operationID)] = true
-		_, ok := opCalls[opIndex(i)]
-		assert.True(t, ok, "no test call for %s", s.operationID)
+	for _, o := range tableOps(t) {
+		covered[string(o.provider)+"/"+strings.ToLower(o.id)] = true
+		_, ok := opCalls[o.id]
+		assert.True(t, ok, "no test call for %s", o.id)
 	}
 	for p, doc := range specDocs(t) {
 		for path, item := range doc.Paths.Map() {
@@ -115,7 +117,7 @@ func TestEverySpecOperationHasAFacadeMethod(t *testing.T) {
 		if path == "/auth/token" || path == "/v1/tokens" {
 			continue // token routes are served by the fake itself
 		}
-		assert.Equal(t, 1, f.hitCount(oc.route), "%v does not reach %s %s", opSpecs[idx].operationID, method, path)
+		assert.Equal(t, 1, f.hitCount(oc.route), "%v does not reach %s %s", idx, method, path)
 	}
 }
 
@@ -140,92 +142,90 @@ func TestServiceMethodsAreAllExercised(t *testing.T) {
 		"PaymentsService.Create", "RefundsService.Create", "SessionsService.Create",
 		"UsersService.Links", "WebhooksService.JWKS",
 	}, names, "one method per spec operation (update opCalls and this list together)")
-	assert.Len(t, names, int(numOps))
+	assert.Len(t, names, len(moneykit.Operations)+len(linkmoney.Operations))
 }
 
 // TestOperationTableMatchesSpec compares the loaded table with the raw extensions.
 func TestOperationTableMatchesSpec(t *testing.T) {
 	docs := specDocs(t)
-	for i, s := range opSpecs {
-		ps, err := specFor(s.provider)
-		require.NoError(t, err)
-		o := ps.ops[i]
-		require.NotNil(t, o, s.operationID)
+	for _, o := range tableOps(t) {
 		var found *openapi3.Operation
 		var foundPath, foundMethod string
-		for path, item := range docs[s.provider].Paths.Map() {
+		for path, item := range docs[o.provider].Paths.Map() {
 			for method, op := range item.Operations() {
-				if strings.EqualFold(op.OperationID, s.operationID) {
+				if strings.EqualFold(op.OperationID, o.id) {
 					found, foundPath, foundMethod = op, path, method
 				}
 			}
 		}
-		require.NotNil(t, found, s.operationID)
+		require.NotNil(t, found, o.id)
 		assert.Equal(t, foundPath, o.path)
 		assert.Equal(t, foundMethod, o.method)
-		assert.Equal(t, found.Extensions["x-banklink-retry"], o.safety.String(), s.operationID)
+		assert.Equal(t, found.Extensions["x-banklink-retry"], o.safety.String(), o.id)
 		if o.safety == SafetyIdempotencyKey {
 			assert.Equal(t, found.Extensions["x-banklink-idempotency-key"], o.idempotencyKey)
 		}
 	}
 	// Spot checks of what the spec says today.
-	want := map[opIndex]struct {
+	want := map[string]struct {
 		safety Safety
 		auth   authKind
 		scope  string
 	}{
-		opCreateAccessToken:   {SafetySafe, authNone, ""},
-		opCreateLinkSession:   {SafetyUnsafe, authBearer, ""},
-		opExchangeToken:       {SafetySingleUse, authBearer, ""},
-		opGetLink:             {SafetySafe, authBearer, ""},
-		opUpdateLink:          {SafetySafe, authBearer, ""},
-		opDeleteLink:          {SafetySafe, authBearer, ""},
-		opGetUserLinks:        {SafetySafe, authBearer, ""},
-		opGetJWKS:             {SafetySafe, authClientID, ""},
-		opCreateToken:         {SafetySafe, authNone, ""},
-		opCreateSession:       {SafetyUnsafe, authBasic, ""},
-		opGetCustomer:         {SafetySafe, authBearer, "Link-Core"},
-		opGetCustomerAccounts: {SafetySafe, authBearer, "Link-Core"},
-		opCreatePayment:       {SafetyIdempotencyKey, authBearer, "Link-Payment"},
-		opCreateRefund:        {SafetyIdempotencyKey, authBearer, "Link-Payment"},
+		"createAccessToken":   {SafetySafe, authNone, ""},
+		"createLinkSession":   {SafetyUnsafe, authBearer, ""},
+		"exchangeToken":       {SafetySingleUse, authBearer, ""},
+		"getLink":             {SafetySafe, authBearer, ""},
+		"updateLink":          {SafetySafe, authBearer, ""},
+		"deleteLink":          {SafetySafe, authBearer, ""},
+		"getUserLinks":        {SafetySafe, authBearer, ""},
+		"getJWKS":             {SafetySafe, authClientID, ""},
+		"createToken":         {SafetySafe, authNone, ""},
+		"createSession":       {SafetyUnsafe, authBasic, ""},
+		"getCustomer":         {SafetySafe, authBearer, "Link-Core"},
+		"getCustomerAccounts": {SafetySafe, authBearer, "Link-Core"},
+		"createPayment":       {SafetyIdempotencyKey, authBearer, "Link-Payment"},
+		"createRefund":        {SafetyIdempotencyKey, authBearer, "Link-Payment"},
 	}
-	for idx, w := range want {
-		ps, _ := specFor(opSpecs[idx].provider)
-		o := ps.ops[idx]
+	byID := map[string]*operation{}
+	for _, o := range tableOps(t) {
+		byID[o.id] = o
+	}
+	for id, w := range want {
+		o := byID[id]
+		require.NotNil(t, o, id)
 		assert.Equal(t, w.safety, o.safety, o.id)
 		assert.Equal(t, w.auth, o.auth, o.id)
 		assert.Equal(t, w.scope, o.scope, o.id)
 	}
 	ps, _ := specFor(ProviderMoneyKit)
-	assert.Equal(t, "X-Client-Id", ps.ops[opGetJWKS].authHeader)
+	assert.Equal(t, "X-Client-Id", ps.ops[moneykit.OpGetJWKS].authHeader)
 }
 
-func TestLoadSpecRejectsBrokenExtensions(t *testing.T) {
-	load := func(mutate func(*openapi3.T)) error {
-		doc, err := moneykit.GetSwagger()
+// tableOps lists the operations of both providers' generated tables.
+func tableOps(t *testing.T) []*operation {
+	t.Helper()
+	var out []*operation
+	for _, p := range []Provider{ProviderMoneyKit, ProviderLinkMoney} {
+		ps, err := specFor(p)
 		require.NoError(t, err)
-		mutate(doc)
-		_, err = loadSpec(ProviderMoneyKit, doc)
-		return err
-	}
-	find := func(doc *openapi3.T, id string) *openapi3.Operation {
-		for _, item := range doc.Paths.Map() {
-			for _, op := range item.Operations() {
-				if strings.EqualFold(op.OperationID, id) {
-					return op
-				}
+		for _, o := range ps.ops {
+			if o != nil {
+				out = append(out, o)
 			}
 		}
-		t.Fatalf("no %s", id)
-		return nil
 	}
-	require.NoError(t, load(func(*openapi3.T) {}))
-	assert.ErrorContains(t, load(func(d *openapi3.T) { delete(find(d, "getLink").Extensions, "x-banklink-retry") }), "x-banklink-retry")
-	assert.ErrorContains(t, load(func(d *openapi3.T) { find(d, "getLink").Extensions["x-banklink-retry"] = "maybe" }), "maybe")
-	assert.ErrorContains(t, load(func(d *openapi3.T) { find(d, "getLink").OperationID = "renamed" }), "getLink")
-	assert.ErrorContains(t, load(func(d *openapi3.T) {
-		op := find(d, "exchangeToken")
-		op.Extensions["x-banklink-retry"] = "idempotency-key"
-		op.Extensions["x-banklink-idempotency-key"] = "requestKey"
-	}), "idempotency key")
+	return out
 }
+
+// opProvider names the provider of operationId id.
+func opProvider(t *testing.T, id string) Provider {
+	for _, o := range tableOps(t) {
+		if o.id == id {
+			return o.provider
+		}
+	}
+	t.Fatalf("no operation %s", id)
+	return ""
+}
+
