@@ -228,4 +228,3 @@ func opProvider(t *testing.T, id string) Provider {
 	t.Fatalf("no operation %s", id)
 	return ""
 }
-

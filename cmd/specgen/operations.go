@@ -70,20 +70,29 @@ func generateOperations(provider string, doc *openapi3.T, code string) (ops, val
 	g := newValidatorGen(pkg)
 	var rows []tableOp
 	var paramFuncs []string
-	for _, path := range doc.Paths.InMatchingOrder() {
-		item := doc.Paths.Value(path)
+	type specOp struct {
+		path, method string
+		item         *openapi3.PathItem
+		op           *openapi3.Operation
+	}
+	var list []specOp
+	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
-			if len(op.Tags) != 1 || op.Tags[0] != provider {
-				continue
+			if len(op.Tags) == 1 && op.Tags[0] == provider {
+				list = append(list, specOp{path, method, item, op})
 			}
-			row, fn, err := tableRow(doc, g, path, method, item, op)
-			if err != nil {
-				return nil, nil, fmt.Errorf("operation %s: %w", op.OperationID, err)
-			}
-			rows = append(rows, row)
-			if fn != "" {
-				paramFuncs = append(paramFuncs, fn)
-			}
+		}
+	}
+	// Operation order fixes the order of everything generated.
+	sort.Slice(list, func(i, j int) bool { return list[i].op.OperationID < list[j].op.OperationID })
+	for _, so := range list {
+		row, fn, err := tableRow(doc, g, so.path, so.method, so.item, so.op)
+		if err != nil {
+			return nil, nil, fmt.Errorf("operation %s: %w", so.op.OperationID, err)
+		}
+		rows = append(rows, row)
+		if fn != "" {
+			paramFuncs = append(paramFuncs, fn)
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })

@@ -9,17 +9,84 @@ import (
 )
 
 var (
-	enum0    = []string{"LINK_MANAGED_PAYMENT", "ONBOARD_WITH_PAY_NOW", "ONBOARD_WITH_DONE"}
-	enum1    = []string{"PAY", "VERIFY"}
-	enum2    = []string{"client_credentials"}
-	enum3    = []string{"Link-Core", "Link-Payment"}
-	enum6    = []string{"USD"}
-	enum8    = []string{"CUSTOMER", "MERCHANT"}
+	enum1    = []string{"LINK_MANAGED_PAYMENT", "ONBOARD_WITH_PAY_NOW", "ONBOARD_WITH_DONE"}
+	enum2    = []string{"PAY", "VERIFY"}
+	enum3    = []string{"client_credentials"}
+	enum4    = []string{"Link-Core", "Link-Payment"}
+	enum5    = []string{"USD"}
+	enum7    = []string{"CUSTOMER", "MERCHANT"}
 	enum9    = []string{"DIGITAL", "PHYSICAL"}
-	number5  = reqcheck.Number{Integer: true, Decimals: -1, Min: 0, HasMin: true, ExclMin: false, MinText: "0"}
-	number7  = reqcheck.Number{Decimals: 2, Min: 0, HasMin: true, ExclMin: true, MinText: "0"}
-	pattern4 = regexp.MustCompile("^[A-Za-z0-9 ]*$")
+	number6  = reqcheck.Number{Decimals: 2, Min: 0, HasMin: true, ExclMin: true, MinText: "0"}
+	number8  = reqcheck.Number{Integer: true, Decimals: -1, Min: 0, HasMin: true, ExclMin: false, MinText: "0"}
+	pattern0 = regexp.MustCompile("^[A-Za-z0-9 ]*$")
 )
+
+// Validate checks r against the constraints api/openapi.yaml states for
+// PaymentRequest, as r would be marshalled. It returns nil, or an error
+// (facade.ValidationError) that lists every violation by field and rule,
+// never by value.
+func (r *PaymentRequest) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		c.MissingBody()
+		return c.Err()
+	}
+	r.validateAt(&c)
+	return c.Err()
+}
+
+func (r *PaymentRequest) validateAt(c *reqcheck.Checker) {
+	c.Push("amount")
+	r.Amount.validateAt(c)
+	c.Pop()
+	c.Push("destination")
+	r.Destination.validateAt(c)
+	c.Pop()
+	c.Push("requestKey")
+	c.Length(r.RequestKey, 1, -1)
+	c.Pop()
+	if r.SoftDescriptor != nil {
+		c.Push("softDescriptor")
+		c.Length((*r.SoftDescriptor), 0, 80)
+		c.Pattern((*r.SoftDescriptor), pattern0, "^[A-Za-z0-9 ]*$")
+		c.Pop()
+	}
+	c.Push("source")
+	r.Source.validateAt(c)
+	c.Pop()
+}
+
+// Validate checks r against the constraints api/openapi.yaml states for
+// RefundRequest, as r would be marshalled. It returns nil, or an error
+// (facade.ValidationError) that lists every violation by field and rule,
+// never by value.
+func (r *RefundRequest) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		c.MissingBody()
+		return c.Err()
+	}
+	r.validateAt(&c)
+	return c.Err()
+}
+
+func (r *RefundRequest) validateAt(c *reqcheck.Checker) {
+	c.Push("amount")
+	r.Amount.validateAt(c)
+	c.Pop()
+	c.Push("paymentId")
+	c.Length(r.PaymentId, 1, -1)
+	c.Pop()
+	c.Push("requestKey")
+	c.Length(r.RequestKey, 1, -1)
+	c.Pop()
+	if r.SoftDescriptor != nil {
+		c.Push("softDescriptor")
+		c.Length((*r.SoftDescriptor), 0, 80)
+		c.Pattern((*r.SoftDescriptor), pattern0, "^[A-Za-z0-9 ]*$")
+		c.Pop()
+	}
+}
 
 // Validate checks r against the constraints api/openapi.yaml states for
 // SessionRequest, as r would be marshalled. It returns nil, or an error
@@ -52,7 +119,7 @@ func (r *SessionRequest) validateAt(c *reqcheck.Checker) {
 	c.Pop()
 	if r.ExperienceId != nil {
 		c.Push("experienceId")
-		c.Enum(string((*r.ExperienceId)), enum0)
+		c.Enum(string((*r.ExperienceId)), enum1)
 		c.Pop()
 	}
 	c.Push("firstName")
@@ -73,7 +140,7 @@ func (r *SessionRequest) validateAt(c *reqcheck.Checker) {
 	}
 	if r.Product != nil {
 		c.Push("product")
-		c.Enum(string((*r.Product)), enum1)
+		c.Enum(string((*r.Product)), enum2)
 		c.Pop()
 	}
 	c.Push("redirectUrl")
@@ -101,20 +168,20 @@ func (r *TokenRequest) Validate() error {
 
 func (r *TokenRequest) validateAt(c *reqcheck.Checker) {
 	c.Push("grant_type")
-	c.Enum(string(r.GrantType), enum2)
+	c.Enum(string(r.GrantType), enum3)
 	c.Pop()
 	if r.Scope != nil {
 		c.Push("scope")
-		c.Enum(string((*r.Scope)), enum3)
+		c.Enum(string((*r.Scope)), enum4)
 		c.Pop()
 	}
 }
 
 // Validate checks r against the constraints api/openapi.yaml states for
-// RefundRequest, as r would be marshalled. It returns nil, or an error
+// PaymentRequest/properties/amount, as r would be marshalled. It returns nil, or an error
 // (facade.ValidationError) that lists every violation by field and rule,
 // never by value.
-func (r *RefundRequest) Validate() error {
+func (r *Amount) Validate() error {
 	var c reqcheck.Checker
 	if r == nil {
 		c.MissingBody()
@@ -124,29 +191,26 @@ func (r *RefundRequest) Validate() error {
 	return c.Err()
 }
 
-func (r *RefundRequest) validateAt(c *reqcheck.Checker) {
-	c.Push("amount")
-	r.Amount.validateAt(c)
+func (r *Amount) validateAt(c *reqcheck.Checker) {
+	c.Push("currency")
+	c.Enum(string(r.Currency), enum5)
 	c.Pop()
-	c.Push("paymentId")
-	c.Length(r.PaymentId, 1, -1)
-	c.Pop()
-	c.Push("requestKey")
-	c.Length(r.RequestKey, 1, -1)
-	c.Pop()
-	if r.SoftDescriptor != nil {
-		c.Push("softDescriptor")
-		c.Length((*r.SoftDescriptor), 0, 80)
-		c.Pattern((*r.SoftDescriptor), pattern4, "^[A-Za-z0-9 ]*$")
-		c.Pop()
+	c.Push("value")
+	{
+		s1 := string(r.Value)
+		if s1 == "" {
+			s1 = "0" // encoding/json sends an empty json.Number as 0
+		}
+		c.NumberText(s1, &number6)
 	}
+	c.Pop()
 }
 
 // Validate checks r against the constraints api/openapi.yaml states for
-// PaymentRequest, as r would be marshalled. It returns nil, or an error
+// PaymentRequest/properties/destination, as r would be marshalled. It returns nil, or an error
 // (facade.ValidationError) that lists every violation by field and rule,
 // never by value.
-func (r *PaymentRequest) Validate() error {
+func (r *PaymentParty) Validate() error {
 	var c reqcheck.Checker
 	if r == nil {
 		c.MissingBody()
@@ -156,24 +220,12 @@ func (r *PaymentRequest) Validate() error {
 	return c.Err()
 }
 
-func (r *PaymentRequest) validateAt(c *reqcheck.Checker) {
-	c.Push("amount")
-	r.Amount.validateAt(c)
+func (r *PaymentParty) validateAt(c *reqcheck.Checker) {
+	c.Push("id")
+	c.Length(r.Id, 1, -1)
 	c.Pop()
-	c.Push("destination")
-	r.Destination.validateAt(c)
-	c.Pop()
-	c.Push("requestKey")
-	c.Length(r.RequestKey, 1, -1)
-	c.Pop()
-	if r.SoftDescriptor != nil {
-		c.Push("softDescriptor")
-		c.Length((*r.SoftDescriptor), 0, 80)
-		c.Pattern((*r.SoftDescriptor), pattern4, "^[A-Za-z0-9 ]*$")
-		c.Pop()
-	}
-	c.Push("source")
-	r.Source.validateAt(c)
+	c.Push("type")
+	c.Enum(string(r.Type), enum7)
 	c.Pop()
 }
 
@@ -228,7 +280,7 @@ func (r *CustomerProfile) validateAt(c *reqcheck.Checker) {
 	}
 	if r.TransactionCount != nil {
 		c.Push("transactionCount")
-		c.Float(float64((*r.TransactionCount)), &number5)
+		c.Float(float64((*r.TransactionCount)), &number8)
 		c.Pop()
 	}
 }
@@ -255,9 +307,9 @@ func (r *OrderDetails) validateAt(c *reqcheck.Checker) {
 	}
 	if r.Items != nil {
 		c.Push("items")
-		for i1 := range *r.Items {
-			c.PushIndex(i1)
-			(*r.Items)[i1].validateAt(c)
+		for i2 := range *r.Items {
+			c.PushIndex(i2)
+			(*r.Items)[i2].validateAt(c)
 			c.Pop()
 		}
 		c.Pop()
@@ -320,61 +372,9 @@ func (r *PaymentDetails) validateAt(c *reqcheck.Checker) {
 	if r.SoftDescriptor != nil {
 		c.Push("softDescriptor")
 		c.Length((*r.SoftDescriptor), 0, 80)
-		c.Pattern((*r.SoftDescriptor), pattern4, "^[A-Za-z0-9 ]*$")
+		c.Pattern((*r.SoftDescriptor), pattern0, "^[A-Za-z0-9 ]*$")
 		c.Pop()
 	}
-}
-
-// Validate checks r against the constraints api/openapi.yaml states for
-// RefundRequest/properties/amount, as r would be marshalled. It returns nil, or an error
-// (facade.ValidationError) that lists every violation by field and rule,
-// never by value.
-func (r *Amount) Validate() error {
-	var c reqcheck.Checker
-	if r == nil {
-		c.MissingBody()
-		return c.Err()
-	}
-	r.validateAt(&c)
-	return c.Err()
-}
-
-func (r *Amount) validateAt(c *reqcheck.Checker) {
-	c.Push("currency")
-	c.Enum(string(r.Currency), enum6)
-	c.Pop()
-	c.Push("value")
-	{
-		s2 := string(r.Value)
-		if s2 == "" {
-			s2 = "0" // encoding/json sends an empty json.Number as 0
-		}
-		c.NumberText(s2, &number7)
-	}
-	c.Pop()
-}
-
-// Validate checks r against the constraints api/openapi.yaml states for
-// PaymentRequest/properties/destination, as r would be marshalled. It returns nil, or an error
-// (facade.ValidationError) that lists every violation by field and rule,
-// never by value.
-func (r *PaymentParty) Validate() error {
-	var c reqcheck.Checker
-	if r == nil {
-		c.MissingBody()
-		return c.Err()
-	}
-	r.validateAt(&c)
-	return c.Err()
-}
-
-func (r *PaymentParty) validateAt(c *reqcheck.Checker) {
-	c.Push("id")
-	c.Length(r.Id, 1, -1)
-	c.Pop()
-	c.Push("type")
-	c.Enum(string(r.Type), enum8)
-	c.Pop()
 }
 
 // Validate checks r against the constraints api/openapi.yaml states for

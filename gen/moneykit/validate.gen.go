@@ -10,15 +10,15 @@ import (
 
 var (
 	enum0    = []string{"2023-02-18"}
-	enum2    = []string{"client_credentials", "refresh_token"}
+	enum1    = []string{"client_credentials", "refresh_token"}
 	enum3    = []string{"US", "GB", "CA"}
 	enum4    = []string{"moneykit", "finicity", "plaid", "yodlee", "mx", "akoya"}
-	pattern1 = regexp.MustCompile("^[A-Za-z0-9]")
+	pattern2 = regexp.MustCompile("^[A-Za-z0-9]")
 )
 
 // Validate checks the parameters against api/openapi.yaml. A nil
 // receiver stands for no parameters.
-func (r *ExchangeTokenParams) Validate() error {
+func (r *CreateAccessTokenParams) Validate() error {
 	var c reqcheck.Checker
 	if r == nil {
 		return c.Err()
@@ -48,7 +48,22 @@ func (r *CreateLinkSessionParams) Validate() error {
 
 // Validate checks the parameters against api/openapi.yaml. A nil
 // receiver stands for no parameters.
-func (r *CreateAccessTokenParams) Validate() error {
+func (r *DeleteLinkParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
+func (r *ExchangeTokenParams) Validate() error {
 	var c reqcheck.Checker
 	if r == nil {
 		return c.Err()
@@ -78,7 +93,7 @@ func (r *GetJWKSParams) Validate() error {
 
 // Validate checks the parameters against api/openapi.yaml. A nil
 // receiver stands for no parameters.
-func (r *GetUserLinksParams) Validate() error {
+func (r *GetLinkParams) Validate() error {
 	var c reqcheck.Checker
 	if r == nil {
 		return c.Err()
@@ -93,7 +108,7 @@ func (r *GetUserLinksParams) Validate() error {
 
 // Validate checks the parameters against api/openapi.yaml. A nil
 // receiver stands for no parameters.
-func (r *GetLinkParams) Validate() error {
+func (r *GetUserLinksParams) Validate() error {
 	var c reqcheck.Checker
 	if r == nil {
 		return c.Err()
@@ -121,26 +136,11 @@ func (r *UpdateLinkParams) Validate() error {
 	return c.Err()
 }
 
-// Validate checks the parameters against api/openapi.yaml. A nil
-// receiver stands for no parameters.
-func (r *DeleteLinkParams) Validate() error {
-	var c reqcheck.Checker
-	if r == nil {
-		return c.Err()
-	}
-	if r.MoneyKitVersion != nil {
-		c.Param("header", "MoneyKit-Version")
-		c.Enum(string((*r.MoneyKitVersion)), enum0)
-		c.Pop()
-	}
-	return c.Err()
-}
-
 // Validate checks r against the constraints api/openapi.yaml states for
-// ExchangeTokenRequest, as r would be marshalled. It returns nil, or an error
+// CreateAccessTokenRequest, as r would be marshalled. It returns nil, or an error
 // (facade.ValidationError) that lists every violation by field and rule,
 // never by value.
-func (r *ExchangeTokenRequest) Validate() error {
+func (r *CreateAccessTokenRequest) Validate() error {
 	var c reqcheck.Checker
 	if r == nil {
 		c.MissingBody()
@@ -150,10 +150,12 @@ func (r *ExchangeTokenRequest) Validate() error {
 	return c.Err()
 }
 
-func (r *ExchangeTokenRequest) validateAt(c *reqcheck.Checker) {
-	c.Push("exchangeable_token")
-	c.Length(r.ExchangeableToken, 1, -1)
-	c.Pop()
+func (r *CreateAccessTokenRequest) validateAt(c *reqcheck.Checker) {
+	if r.GrantType != nil {
+		c.Push("grant_type")
+		c.Enum(string((*r.GrantType)), enum1)
+		c.Pop()
+	}
 }
 
 // Validate checks r against the constraints api/openapi.yaml states for
@@ -184,7 +186,7 @@ func (r *CreateLinkSessionRequest) validateAt(c *reqcheck.Checker) {
 		for i1 := range *r.LinkTags {
 			c.PushIndex(i1)
 			c.Length((*r.LinkTags)[i1], 1, 99)
-			c.Pattern((*r.LinkTags)[i1], pattern1, "^[A-Za-z0-9]")
+			c.Pattern((*r.LinkTags)[i1], pattern2, "^[A-Za-z0-9]")
 			c.Pop()
 		}
 		c.Pop()
@@ -208,10 +210,10 @@ func (r *CreateLinkSessionRequest) validateAt(c *reqcheck.Checker) {
 }
 
 // Validate checks r against the constraints api/openapi.yaml states for
-// CreateAccessTokenRequest, as r would be marshalled. It returns nil, or an error
+// ExchangeTokenRequest, as r would be marshalled. It returns nil, or an error
 // (facade.ValidationError) that lists every violation by field and rule,
 // never by value.
-func (r *CreateAccessTokenRequest) Validate() error {
+func (r *ExchangeTokenRequest) Validate() error {
 	var c reqcheck.Checker
 	if r == nil {
 		c.MissingBody()
@@ -221,12 +223,10 @@ func (r *CreateAccessTokenRequest) Validate() error {
 	return c.Err()
 }
 
-func (r *CreateAccessTokenRequest) validateAt(c *reqcheck.Checker) {
-	if r.GrantType != nil {
-		c.Push("grant_type")
-		c.Enum(string((*r.GrantType)), enum2)
-		c.Pop()
-	}
+func (r *ExchangeTokenRequest) validateAt(c *reqcheck.Checker) {
+	c.Push("exchangeable_token")
+	c.Length(r.ExchangeableToken, 1, -1)
+	c.Pop()
 }
 
 // Validate checks r against the constraints api/openapi.yaml states for
@@ -249,7 +249,7 @@ func (r *UpdateLinkRequest) validateAt(c *reqcheck.Checker) {
 		for i2 := range *r.LinkTags {
 			c.PushIndex(i2)
 			c.Length((*r.LinkTags)[i2], 1, 99)
-			c.Pattern((*r.LinkTags)[i2], pattern1, "^[A-Za-z0-9]")
+			c.Pattern((*r.LinkTags)[i2], pattern2, "^[A-Za-z0-9]")
 			c.Pop()
 		}
 		c.Pop()
@@ -259,7 +259,7 @@ func (r *UpdateLinkRequest) validateAt(c *reqcheck.Checker) {
 		for i3 := range *r.Tags {
 			c.PushIndex(i3)
 			c.Length((*r.Tags)[i3], 1, 99)
-			c.Pattern((*r.Tags)[i3], pattern1, "^[A-Za-z0-9]")
+			c.Pattern((*r.Tags)[i3], pattern2, "^[A-Za-z0-9]")
 			c.Pop()
 		}
 		c.Pop()
