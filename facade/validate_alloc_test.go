@@ -23,5 +23,4 @@ func TestValidateAllocatesNothingForAValidRequest(t *testing.T) {
 	}
 }
 
-func withKey(p *PaymentRequest) *PaymentRequest     { p.RequestKey = "k-1"; return p }
 func withRefundKey(r *RefundRequest) *RefundRequest { r.RequestKey = "k-1"; return r }

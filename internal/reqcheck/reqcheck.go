@@ -152,9 +152,23 @@ func (c *Checker) Pointer() string {
 			b.WriteString(strconv.Itoa(s.idx))
 			continue
 		}
-		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(s.name))
+		writeToken(&b, s.name)
 	}
 	return b.String()
+}
+
+// writeToken writes one JSON-pointer token, escaping ~ and / (RFC 6901).
+func writeToken(b *strings.Builder, name string) {
+	for i := 0; i < len(name); i++ {
+		switch name[i] {
+		case '~':
+			b.WriteString("~0")
+		case '/':
+			b.WriteString("~1")
+		default:
+			b.WriteByte(name[i])
+		}
+	}
 }
 
 // Field is the current field as a reader writes it ("customer_user.id",
