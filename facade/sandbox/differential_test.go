@@ -16,6 +16,7 @@ import (
 	"github.com/banklink/banklink/gen/linkmoney/linkmoneyspec"
 	"github.com/banklink/banklink/gen/moneykit"
 	"github.com/banklink/banklink/gen/moneykit/moneykitspec"
+	"github.com/banklink/banklink/internal/opmeta"
 )
 
 // The differential test: the validators specgen generates (Validate on
@@ -296,4 +297,31 @@ func FuzzDifferentialValidation(f *testing.F) {
 		}
 		compare(t, s, op, data, "/"+strings.Join(m.path, "/")+" fuzzed")
 	})
+}
+
+// TestDifferentialPathParameters compares each operation's generated path
+// parameter check (opmeta.Operation.CheckParam) with the sandbox's.
+func TestDifferentialPathParameters(t *testing.T) {
+	s := New(Config{})
+	values := []string{"x", "ab", "abcd", "mk_1", "user-42", strings.Repeat("u", 150), strings.Repeat("u", 151),
+		"-starts-with-dash", "has space", "ünïcode", "a/b", "%2F"}
+	checked := 0
+	for _, table := range [][]opmeta.Operation{moneykit.Operations[:], linkmoney.Operations[:]} {
+		for _, op := range table {
+			info := s.spec.byID[op.ID]
+			require.NotNil(t, info, op.ID)
+			require.Len(t, op.PathParams, len(info.pathParams), op.ID)
+			for _, p := range info.pathParams {
+				for _, v := range values {
+					gen := op.CheckParam(p.name, v)
+					sb := checkString(p.schema, v)
+					if (gen == nil) != (sb == nil) {
+						t.Errorf("%s path parameter %s, value %q: generated says %v, sandbox says %v", op.ID, p.name, v, errText(gen), sb)
+					}
+					checked++
+				}
+			}
+		}
+	}
+	require.Greater(t, checked, 50)
 }
