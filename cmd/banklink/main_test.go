@@ -20,13 +20,19 @@ import (
 // status, stdout and stderr.
 func cli(t *testing.T, environ []string, args ...string) (int, string, string) {
 	t.Helper()
+	return cliIn(t, environ, "", args...)
+}
+
+// cliIn is cli with the given standard input.
+func cliIn(t *testing.T, environ []string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
 	envMap := map[string]string{}
 	for _, kv := range environ {
 		k, v, _ := strings.Cut(kv, "=")
 		envMap[k] = v
 	}
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, &stdout, &stderr, func(k string) string { return envMap[k] })
+	code := run(context.Background(), args, streams{in: strings.NewReader(stdin), out: &stdout, err: &stderr}, func(k string) string { return envMap[k] })
 	return code, stdout.String(), stderr.String()
 }
 
@@ -269,7 +275,7 @@ func TestSandboxCommandPrintsEnvAndServes(t *testing.T) {
 	done := make(chan int, 1)
 	var stderr bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0"}, pw, &stderr, func(string) string { return "" })
+		done <- run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0"}, streams{in: strings.NewReader(""), out: pw, err: &stderr}, func(string) string { return "" })
 		pw.Close()
 	}()
 
