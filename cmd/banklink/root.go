@@ -64,7 +64,6 @@ Exit status: 0 ok, 1 API or network error, 2 bad usage or invalid input (nothing
 	root.SetContext(a.ctx)
 	root.SetVersionTemplate("banklink {{.Version}}\n")
 	root.SetFlagErrorFunc(flagError)
-	root.CompletionOptions.HiddenDefaultCmd = false
 	a.g.register(root.PersistentFlags())
 
 	root.AddCommand(
@@ -74,6 +73,16 @@ Exit status: 0 ok, 1 API or network error, 2 bad usage or invalid input (nothing
 		linkMoneyCmd(a),
 		versionCmd(a),
 	)
+	// cobra's completion command, answering an unknown shell with exit 2.
+	root.InitDefaultCompletionCmd()
+	if comp, _, err := root.Find([]string{"completion"}); err == nil && comp != root {
+		comp.Args, comp.RunE = subcommandArgs, groupRun(a)
+		comp.Use = "completion bash|zsh|fish|powershell"
+		comp.Example = `  source <(banklink completion bash)
+  banklink completion zsh > "${fpath[1]}/_banklink"
+  banklink completion fish > ~/.config/fish/completions/banklink.fish
+  banklink completion powershell | Out-String | Invoke-Expression`
+	}
 	return root
 }
 
