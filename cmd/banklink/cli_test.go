@@ -407,3 +407,23 @@ func TestVersion(t *testing.T) {
 	assert.Equal(t, facade.Version, versionOf(other, true), "another module's version is not banklink's")
 	assert.Equal(t, facade.Version, versionOf(nil, false))
 }
+
+func TestChangelogTopReleaseIsVersion(t *testing.T) {
+	raw, err := os.ReadFile("../../CHANGELOG.md")
+	require.NoError(t, err)
+	var top string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, "## ["); ok {
+			name, _, _ := strings.Cut(rest, "]")
+			if !strings.EqualFold(name, "Unreleased") {
+				top = name
+				break
+			}
+		}
+	}
+	require.NotEmpty(t, top, "CHANGELOG.md has a release entry")
+	assert.Equal(t, facade.Version, top, "facade.Version names CHANGELOG.md's top release")
+	_, out, _ := cli(t, nil, "--version")
+	assert.Equal(t, "banklink "+top+"\n", out)
+	assert.Contains(t, string(raw), "["+top+"]: ", "the entry links its release")
+}
