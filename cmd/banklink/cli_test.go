@@ -427,3 +427,15 @@ func TestChangelogTopReleaseIsVersion(t *testing.T) {
 	assert.Equal(t, "banklink "+top+"\n", out)
 	assert.Contains(t, string(raw), "["+top+"]: ", "the entry links its release")
 }
+
+func TestHelpForAnUnknownCommandSuggests(t *testing.T) {
+	code, out, errOut := cli(t, nil, "help", "moneykit", "lnks")
+	assert.Equal(t, exitUsage, code)
+	assert.Empty(t, out)
+	assert.Contains(t, errOut, `unknown command "lnks" for "banklink moneykit"`)
+	assert.Contains(t, errOut, "Did you mean this?\n\tlinks")
+
+	code, out, _ = cli(t, nil, "help")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "Available Commands:")
+}

@@ -49,7 +49,7 @@ MONEYKIT_BASE_URL, LINKMONEY_CLIENT_ID, LINKMONEY_CLIENT_SECRET and LINKMONEY_BA
 the global flags override them. Results are JSON on stdout, errors go to stderr.
 Exit status: 0 ok, 1 API or network error, 2 bad usage or invalid input (nothing sent).`,
 		Example: `  banklink demo
-  eval "$(banklink sandbox --export &)"    # or: banklink sandbox --export > sandbox.env &
+  banklink sandbox --export > sandbox.env &      # then source sandbox.env
   banklink --verbose moneykit links get mk_eqkWN34UEoa2NxyALG8pcV`,
 		Version:           version(),
 		SilenceErrors:     true,
@@ -73,6 +73,7 @@ Exit status: 0 ok, 1 API or network error, 2 bad usage or invalid input (nothing
 		linkMoneyCmd(a),
 		versionCmd(a),
 	)
+	root.SetHelpCommand(helpCmd(a))
 	// cobra's completion command, answering an unknown shell with exit 2.
 	root.InitDefaultCompletionCmd()
 	if comp, _, err := root.Find([]string{"completion"}); err == nil && comp != root {
@@ -84,6 +85,28 @@ Exit status: 0 ok, 1 API or network error, 2 bad usage or invalid input (nothing
   banklink completion powershell | Out-String | Invoke-Expression`
 	}
 	return root
+}
+
+// helpCmd is `banklink help [command]`: a command's usage on stdout, or an
+// unknown command's suggestions and exit status 2.
+func helpCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:     "help [command]",
+		Short:   "Help about any command",
+		Example: `  banklink help moneykit links get`,
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := c.Root().Find(args)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			if len(rest) > 0 {
+				return subcommandArgs(target, rest)
+			}
+			target.InitDefaultHelpFlag()
+			target.InitDefaultVersionFlag()
+			return target.Help()
+		},
+	}
 }
 
 // group builds a command that only holds subcommands.

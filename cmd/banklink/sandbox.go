@@ -27,6 +27,7 @@ MONEYKIT_BASE_URL, MONEYKIT_CLIENT_ID, MONEYKIT_CLIENT_SECRET, LINKMONEY_BASE_UR
 LINKMONEY_CLIENT_ID, LINKMONEY_CLIENT_SECRET and LINKMONEY_MERCHANT_ID as NAME=value
 lines, or with --export as "export NAME='value'" lines a POSIX shell can source.`,
 		Example: `  banklink sandbox --export > sandbox.env &
+  until grep -q LINKMONEY_MERCHANT_ID sandbox.env 2>/dev/null; do sleep 0.1; done
   . ./sandbox.env
   banklink moneykit link-sessions create --customer-user-id user-42 --redirect-uri https://app.example/oauth`,
 		Args: subcommandArgs,
