@@ -282,14 +282,15 @@ func TestSandboxCommandPrintsEnvAndServes(t *testing.T) {
 	sc := bufio.NewScanner(pr)
 	env := map[string]string{}
 	var names []string
-	for len(names) < 6 && sc.Scan() {
+	for len(names) < 7 && sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), "=")
 		require.True(t, ok, sc.Text())
 		names = append(names, k)
 		env[k] = v
 	}
 	require.Equal(t, []string{"MONEYKIT_BASE_URL", "MONEYKIT_CLIENT_ID", "MONEYKIT_CLIENT_SECRET",
-		"LINKMONEY_BASE_URL", "LINKMONEY_CLIENT_ID", "LINKMONEY_CLIENT_SECRET"}, names)
+		"LINKMONEY_BASE_URL", "LINKMONEY_CLIENT_ID", "LINKMONEY_CLIENT_SECRET", "LINKMONEY_MERCHANT_ID"}, names)
+	assert.Equal(t, sandbox.LinkMoneyMerchantID, env["LINKMONEY_MERCHANT_ID"])
 
 	// The served sandbox answers the CLI's own commands.
 	var environ []string
