@@ -439,3 +439,35 @@ func TestHelpForAnUnknownCommandSuggests(t *testing.T) {
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, out, "Available Commands:")
 }
+
+func TestReshapedResultsKeepFieldOrder(t *testing.T) {
+	var link facade.Link
+	require.NoError(t, json.Unmarshal([]byte(`{"link_id":"mk_1","link_tags":["a"],"tags":["a"],"webhook":"https://h.example/?a=1&b=2"}`), &link))
+	o, err := linkView(&link)
+	require.NoError(t, err)
+	raw, err := o.MarshalJSON()
+	require.NoError(t, err)
+	plain, err := marshal(&link)
+	require.NoError(t, err)
+	want := strings.Replace(string(plain), `,"tags":["a"]`, "", 1)
+	require.NotEqual(t, string(plain), want, "the plain encoding has the duplicate")
+	assert.Equal(t, want, string(raw), "only the duplicate is dropped; order and & are kept")
+
+	require.NoError(t, json.Unmarshal([]byte(`{"tags":["legacy"]}`), &link))
+	o, err = linkView(&link)
+	require.NoError(t, err)
+	raw, err = o.MarshalJSON()
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), `"tags":["legacy"]`, "tags that differ from link_tags are shown")
+
+	var refund facade.Refund
+	require.NoError(t, json.Unmarshal([]byte(`{"paymentId":"r-1","clientReferenceId":"ref"}`), &refund))
+	o, err = refundView(&refund)
+	require.NoError(t, err)
+	raw, err = o.MarshalJSON()
+	require.NoError(t, err)
+	assert.Equal(t, `{"clientReferenceId":"ref","refundId":"r-1"}`, string(raw))
+
+	_, err = toObject([]int{1})
+	assert.Error(t, err, "only objects are reshaped")
+}

@@ -58,7 +58,7 @@ func run(ctx context.Context, args []string, s streams, getenv env) int {
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
-		return a.code
+		return exitOK
 	}
 	if !a.started {
 		// cobra refused the command line (unknown command or flag, wrong

@@ -28,9 +28,6 @@ type app struct {
 	// started is set once a command's own code runs: errors before that
 	// are cobra's usage errors.
 	started bool
-	// code is the exit status of a command that finished without an error
-	// but must not exit 0 (a bare group name, for instance).
-	code int
 	// secret caches what --client-secret-stdin read.
 	secret *string
 }
@@ -154,9 +151,9 @@ func exactArgs(names ...string) cobra.PositionalArgs {
 	return func(c *cobra.Command, args []string) error {
 		if len(args) != len(names) {
 			if len(names) == 0 {
-				return usagef("%s takes no arguments (got %q)", cmdName(c), args)
+				return usagef("%s takes no arguments (got %q)\n\nRun '%s --help' for usage.", cmdName(c), args, c.CommandPath())
 			}
-			return usagef("%s needs %d argument(s): %s", cmdName(c), len(names), strings.Join(names, " "))
+			return usagef("%s needs %d argument(s): %s\n\nRun '%s --help' for usage.", cmdName(c), len(names), strings.Join(names, " "), c.CommandPath())
 		}
 		return nil
 	}
