@@ -10,25 +10,30 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/banklink/banklink/facade"
 )
 
-func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: facadeget BASE_URL LINK_ID")
-		os.Exit(2)
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run is the program; it returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 {
+		fmt.Fprintln(stderr, "usage: facadeget BASE_URL LINK_ID")
+		return 2
 	}
-	mk, err := facade.NewMoneyKit(facade.WithBaseURL(os.Args[1]))
+	mk, err := facade.NewMoneyKit(facade.WithBaseURL(args[0]))
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		fmt.Fprintln(stderr, err)
+		return 1
 	}
-	link, err := mk.Links.Get(context.Background(), os.Args[2])
+	link, err := mk.Links.Get(context.Background(), args[1])
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		fmt.Fprintln(stderr, err)
+		return 1
 	}
-	fmt.Println(link.LinkId, link.State)
+	fmt.Fprintln(stdout, link.LinkId, link.State)
+	return 0
 }

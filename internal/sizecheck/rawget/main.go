@@ -10,6 +10,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -29,12 +30,15 @@ type link struct {
 	LastSyncedAt      string          `json:"last_synced_at"`
 }
 
-func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: rawget BASE_URL LINK_ID")
-		os.Exit(2)
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run is the program; it returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 {
+		fmt.Fprintln(stderr, "usage: rawget BASE_URL LINK_ID")
+		return 2
 	}
-	base := strings.TrimRight(os.Args[1], "/")
+	base := strings.TrimRight(args[0], "/")
 	hc := &http.Client{Timeout: 30 * time.Second}
 	form := url.Values{"grant_type": {"client_credentials"},
 		"client_id": {os.Getenv("MONEYKIT_CLIENT_ID")}, "client_secret": {os.Getenv("MONEYKIT_CLIENT_SECRET")}}
@@ -43,8 +47,8 @@ func main() {
 	req.Header.Set("MoneyKit-Version", "2023-02-18")
 	resp, err := hc.Do(req)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		fmt.Fprintln(stderr, err)
+		return 1
 	}
 	var tok struct {
 		AccessToken string `json:"access_token"`
@@ -52,23 +56,24 @@ func main() {
 	err = json.NewDecoder(resp.Body).Decode(&tok)
 	resp.Body.Close()
 	if err != nil || resp.StatusCode/100 != 2 {
-		fmt.Fprintln(os.Stderr, "token:", resp.Status, err)
-		os.Exit(1)
+		fmt.Fprintln(stderr, "token:", resp.Status, err)
+		return 1
 	}
-	req, _ = http.NewRequest(http.MethodGet, base+"/links/"+url.PathEscape(os.Args[2]), nil)
+	req, _ = http.NewRequest(http.MethodGet, base+"/links/"+url.PathEscape(args[1]), nil)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	req.Header.Set("MoneyKit-Version", "2023-02-18")
 	req.Header.Set("Accept", "application/json")
 	resp, err = hc.Do(req)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		fmt.Fprintln(stderr, err)
+		return 1
 	}
 	defer resp.Body.Close()
 	var l link
 	if err := json.NewDecoder(resp.Body).Decode(&l); err != nil || resp.StatusCode/100 != 2 {
-		fmt.Fprintln(os.Stderr, "link:", resp.Status, err)
-		os.Exit(1)
+		fmt.Fprintln(stderr, "link:", resp.Status, err)
+		return 1
 	}
-	fmt.Println(l.LinkID, l.State)
+	fmt.Fprintln(stdout, l.LinkID, l.State)
+	return 0
 }
