@@ -17,8 +17,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"time"
 
+	"github.com/banklink/banklink/internal/timestamp"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/runtime"
 )
@@ -262,7 +262,7 @@ type Address struct {
 	Country string `json:"country"`
 
 	// PostalCode Postal code.
-	PostalCode *string `json:"postalCode,omitempty"`
+	PostalCode string `json:"postalCode,omitempty,omitzero"`
 
 	// StateOrProvince State or province.
 	StateOrProvince string `json:"stateOrProvince"`
@@ -295,63 +295,63 @@ type AmountCurrency string
 // Customer A Link Money customer, created by the hosted UI when the user links a bank.
 type Customer struct {
 	// AccountDetails The customer's preferred account, as shown on the customer.
-	AccountDetails *CustomerAccountSummary `json:"accountDetails,omitempty"`
+	AccountDetails CustomerAccountSummary `json:"accountDetails,omitempty,omitzero"`
 
 	// CreationDate When the customer was created, ISO-8601 UTC with milliseconds (kept as received).
 	//
 	// Example: 2022-05-27T19:46:24.548Z
-	CreationDate *string `json:"creationDate,omitempty"`
+	CreationDate timestamp.Time `json:"creationDate,omitempty,omitzero"`
 
 	// CustomerStatus A customer's state. Clients accept values not listed here.
-	CustomerStatus *CustomerStatus `json:"customerStatus,omitempty"`
+	CustomerStatus CustomerStatus `json:"customerStatus,omitempty,omitzero"`
 
 	// Email Email.
-	Email *string `json:"email,omitempty"`
+	Email string `json:"email,omitempty,omitzero"`
 
 	// FirstName First name.
-	FirstName *string `json:"firstName,omitempty"`
+	FirstName string `json:"firstName,omitempty,omitzero"`
 
 	// Id The customer id.
 	Id string `json:"id"`
 
 	// LastName Last name.
-	LastName *string `json:"lastName,omitempty"`
+	LastName string `json:"lastName,omitempty,omitzero"`
 }
 
 // CustomerAccount One linked bank account.
 type CustomerAccount struct {
 	// AccountId The account id (a number in Link Money's example).
-	AccountId *int64 `json:"accountId,omitempty"`
+	AccountId int64 `json:"accountId,omitempty,omitzero"`
 
 	// AccountLastFourDigits The last four digits of the account number.
-	AccountLastFourDigits *string `json:"accountLastFourDigits,omitempty"`
+	AccountLastFourDigits string `json:"accountLastFourDigits,omitempty,omitzero"`
 
 	// AccountStatus A linked account's state. Clients accept values not listed here.
-	AccountStatus *AccountStatus `json:"accountStatus,omitempty"`
+	AccountStatus AccountStatus `json:"accountStatus,omitempty,omitzero"`
 
 	// AccountType A linked account's type (lower case). Clients accept values not listed here.
-	AccountType *AccountType `json:"accountType,omitempty"`
+	AccountType AccountType `json:"accountType,omitempty,omitzero"`
 
 	// CreationDate When the account was linked, ISO-8601 UTC with milliseconds (kept as received).
-	CreationDate *string `json:"creationDate,omitempty"`
+	CreationDate timestamp.Time `json:"creationDate,omitempty,omitzero"`
 
 	// FinancialInstitutionId The bank's id.
-	FinancialInstitutionId *int64 `json:"financialInstitutionId,omitempty"`
+	FinancialInstitutionId int64 `json:"financialInstitutionId,omitempty,omitzero"`
 
 	// FinancialInstitutionName The bank's name.
-	FinancialInstitutionName *string `json:"financialInstitutionName,omitempty"`
+	FinancialInstitutionName string `json:"financialInstitutionName,omitempty,omitzero"`
 
 	// IconUrl The bank's icon.
-	IconUrl *string `json:"iconUrl,omitempty"`
+	IconUrl string `json:"iconUrl,omitempty,omitzero"`
 
 	// LogoUrl The bank's logo.
-	LogoUrl *string `json:"logoUrl,omitempty"`
+	LogoUrl string `json:"logoUrl,omitempty,omitzero"`
 
 	// Preferred Whether this is the customer's preferred account.
-	Preferred *bool `json:"preferred,omitempty"`
+	Preferred bool `json:"preferred,omitempty,omitzero"`
 
 	// RoutingNumber The ABA routing number.
-	RoutingNumber *string `json:"routingNumber,omitempty"`
+	RoutingNumber string `json:"routingNumber,omitempty,omitzero"`
 }
 
 // CustomerAccountSummary The customer's preferred account, as shown on the customer.
@@ -359,33 +359,33 @@ type CustomerAccountSummary struct {
 	// AccountLastFourDigits The last four digits of the account number.
 	//
 	// Example: 1234
-	AccountLastFourDigits *string `json:"accountLastFourDigits,omitempty"`
+	AccountLastFourDigits string `json:"accountLastFourDigits,omitempty,omitzero"`
 
 	// AccountStatus A linked account's state. Clients accept values not listed here.
-	AccountStatus *AccountStatus `json:"accountStatus,omitempty"`
+	AccountStatus AccountStatus `json:"accountStatus,omitempty,omitzero"`
 
 	// AccountType A linked account's type (lower case). Clients accept values not listed here.
-	AccountType *AccountType `json:"accountType,omitempty"`
+	AccountType AccountType `json:"accountType,omitempty,omitzero"`
 
 	// CreationDate When the account was linked, ISO-8601 UTC with milliseconds (kept as received).
 	//
 	// Example: 2022-05-27T19:46:24.548Z
-	CreationDate *string `json:"creationDate,omitempty"`
+	CreationDate timestamp.Time `json:"creationDate,omitempty,omitzero"`
 
 	// FinancialInstitutionName The bank's name.
-	FinancialInstitutionName *string `json:"financialInstitutionName,omitempty"`
+	FinancialInstitutionName string `json:"financialInstitutionName,omitempty,omitzero"`
 
 	// Preferred Whether this is the customer's preferred account.
-	Preferred *bool `json:"preferred,omitempty"`
+	Preferred bool `json:"preferred,omitempty,omitzero"`
 }
 
 // CustomerAccounts A customer's linked accounts.
 type CustomerAccounts struct {
 	// AccountDetails The accounts.
-	AccountDetails *[]CustomerAccount `json:"accountDetails,omitempty"`
+	AccountDetails []CustomerAccount `json:"accountDetails,omitempty,omitzero"`
 
 	// CustomerId The customer id.
-	CustomerId *string `json:"customerId,omitempty"`
+	CustomerId string `json:"customerId,omitempty,omitzero"`
 }
 
 // CustomerProfile Customer information collected to increase authorization rate and prevent fraud,
@@ -394,19 +394,19 @@ type CustomerProfile struct {
 	// AccountCreationDate Timestamp in ISO-8601 format e.g. '2023-12-30T07:00:00-04:00' and '2023-12-30T07:00:00.1234-04:00'.
 	//
 	// Example: 2023-12-30T07:00:00-04:00
-	AccountCreationDate *time.Time `json:"accountCreationDate,omitempty"`
+	AccountCreationDate timestamp.Time `json:"accountCreationDate,omitempty,omitzero"`
 
 	// FirstTransactionDate Timestamp in ISO-8601 format e.g. '2023-12-30T07:00:00-04:00' and '2023-12-30T07:00:00.1234-04:00'.
 	//
 	// Example: 2023-12-30T07:00:00.1234-04:00
-	FirstTransactionDate *time.Time `json:"firstTransactionDate,omitempty"`
+	FirstTransactionDate timestamp.Time `json:"firstTransactionDate,omitempty,omitzero"`
 
 	// GuestCheckout (Conditional) Whether this is a registered or guest checkout. This field is not
 	// required for Account Verification requests.
 	GuestCheckout *bool `json:"guestCheckout,omitempty"`
 
 	// Id Unique Merchant-defined customer identifier. 128 character limit.
-	Id *string `json:"id,omitempty"`
+	Id string `json:"id,omitempty,omitzero"`
 
 	// TransactionCount The number of transactions a customer has previously made with the merchant.
 	TransactionCount *int `json:"transactionCount,omitempty"`
@@ -426,12 +426,12 @@ type ErrorDetails struct {
 	// ErrorCode The failure code.
 	//
 	// Example: PAYMENT_DECLINED
-	ErrorCode *string `json:"errorCode,omitempty"`
+	ErrorCode string `json:"errorCode,omitempty,omitzero"`
 
 	// ErrorMessage What went wrong.
 	//
 	// Example: Transaction amount is greater than the limit.
-	ErrorMessage *string `json:"errorMessage,omitempty"`
+	ErrorMessage string `json:"errorMessage,omitempty,omitzero"`
 }
 
 // ExperienceID Override default linking experience and enable payments directly from the Link Money UI,
@@ -450,13 +450,13 @@ type Item struct {
 	// digits; only USD is accepted. banklink keeps the value as the exact decimal text.
 	// Amounts are positive: a zero discount, shipping or tax amount is expressed by leaving
 	// the field out.
-	Amount *Amount `json:"amount,omitempty"`
+	Amount Amount `json:"amount,omitempty,omitzero"`
 
 	// Description What the item is.
-	Description *string `json:"description,omitempty"`
+	Description string `json:"description,omitempty,omitzero"`
 
 	// GoodType Whether an item is digital or physical.
-	GoodType *GoodType `json:"goodType,omitempty"`
+	GoodType GoodType `json:"goodType,omitempty,omitzero"`
 }
 
 // LinkMoneyError The body of every Link Money error response, e.g. errorId 10003,
@@ -465,27 +465,27 @@ type Item struct {
 // Example: {"errorCode":"INTERNAL_SERVER_ERROR","errorId":10003,"errorMessage":"Please reach out to Support","errorSeverity":"ERROR"}
 type LinkMoneyError struct {
 	// Error A bare error string that some Link Money gateways return instead of the fields above.
-	Error *string `json:"error,omitempty"`
+	Error string `json:"error,omitempty,omitzero"`
 
 	// ErrorCode The machine-readable error code.
 	//
 	// Example: INTERNAL_SERVER_ERROR
-	ErrorCode *string `json:"errorCode,omitempty"`
+	ErrorCode string `json:"errorCode,omitempty,omitzero"`
 
 	// ErrorId Link Money's numeric error id.
 	//
 	// Example: 10003
-	ErrorId *int64 `json:"errorId,omitempty"`
+	ErrorId int64 `json:"errorId,omitempty,omitzero"`
 
 	// ErrorMessage What went wrong.
 	//
 	// Example: Please reach out to Support
-	ErrorMessage *string `json:"errorMessage,omitempty"`
+	ErrorMessage string `json:"errorMessage,omitempty,omitzero"`
 
 	// ErrorSeverity The severity, such as `ERROR`.
 	//
 	// Example: ERROR
-	ErrorSeverity *string `json:"errorSeverity,omitempty"`
+	ErrorSeverity string `json:"errorSeverity,omitempty,omitzero"`
 }
 
 // OrderDetails Order Details. Communicates details about the order on the UI, additionally
@@ -494,23 +494,23 @@ type LinkMoneyError struct {
 // populated; those three are only accepted if subtotalAmount is populated.
 type OrderDetails struct {
 	// DiscountAmount (Optional) Only accepted if subtotalAmount is populated.
-	DiscountAmount *Amount `json:"discountAmount,omitempty"`
+	DiscountAmount Amount `json:"discountAmount,omitempty,omitzero"`
 
 	// Items List of Items.
-	Items *[]Item `json:"items,omitempty"`
+	Items []Item `json:"items,omitempty,omitzero"`
 
 	// ShippingAddress Customer Shipping Address.
-	ShippingAddress *Address `json:"shippingAddress,omitempty"`
+	ShippingAddress Address `json:"shippingAddress,omitempty,omitzero"`
 
 	// ShippingAmount (Optional) Only accepted if subtotalAmount is populated.
-	ShippingAmount *Amount `json:"shippingAmount,omitempty"`
+	ShippingAmount Amount `json:"shippingAmount,omitempty,omitzero"`
 
 	// SubtotalAmount (Conditional) Base total not including customary charges or discounts. Required
 	// if any of discountAmount, shippingAmount, or taxAmount are populated.
-	SubtotalAmount *Amount `json:"subtotalAmount,omitempty"`
+	SubtotalAmount Amount `json:"subtotalAmount,omitempty,omitzero"`
 
 	// TaxAmount (Optional) Only accepted if subtotalAmount is populated.
-	TaxAmount *Amount `json:"taxAmount,omitempty"`
+	TaxAmount Amount `json:"taxAmount,omitempty,omitzero"`
 
 	// TotalAmount (Required) Total amount for the order.
 	TotalAmount Amount `json:"totalAmount"`
@@ -532,7 +532,7 @@ type PaymentDetails struct {
 
 	// ClientReferenceId Unique merchant-generated ID that identifies this payment. This ID is stored along
 	// with the payment request. Optional.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// RequestKey Merchant-generated unique key for this specific payment call. This is used to
 	// avoid duplicate payment calls (idempotency). The payment call is rejected if a
@@ -548,7 +548,7 @@ type PaymentDetails struct {
 	//
 	//
 	// Example: ACME ORDER 1042
-	SoftDescriptor *SoftDescriptor `json:"softDescriptor,omitempty"`
+	SoftDescriptor SoftDescriptor `json:"softDescriptor,omitempty,omitzero"`
 }
 
 // PaymentParty The source or destination of a payment.
@@ -571,7 +571,7 @@ type PaymentRequest struct {
 	Amount Amount `json:"amount"`
 
 	// ClientReferenceId Unique merchant-generated ID, echoed in responses and webhooks.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// Destination The source or destination of a payment.
 	Destination PaymentParty `json:"destination"`
@@ -588,7 +588,7 @@ type PaymentRequest struct {
 	//
 	//
 	// Example: ACME ORDER 1042
-	SoftDescriptor *SoftDescriptor `json:"softDescriptor,omitempty"`
+	SoftDescriptor SoftDescriptor `json:"softDescriptor,omitempty,omitzero"`
 
 	// Source The source or destination of a payment.
 	Source PaymentParty `json:"source"`
@@ -597,18 +597,18 @@ type PaymentRequest struct {
 // PaymentResponse A payment as Link Money recorded it.
 type PaymentResponse struct {
 	// ClientReferenceId The clientReferenceId sent with the request.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// ErrorDetails Why a payment failed, when paymentStatus is TERMINAL_FAILED.
-	ErrorDetails *ErrorDetails `json:"errorDetails,omitempty"`
+	ErrorDetails ErrorDetails `json:"errorDetails,omitempty,omitzero"`
 
 	// PaymentId The payment id.
-	PaymentId *string `json:"paymentId,omitempty"`
+	PaymentId string `json:"paymentId,omitempty,omitzero"`
 
 	// PaymentStatus The state of a payment. Lifecycle: created, pending, authorized, scheduled, initiated,
 	// succeeded, or failed; calls answer with PENDING, AUTHORIZED or TERMINAL_FAILED. Clients
 	// accept values not listed here.
-	PaymentStatus *PaymentStatus `json:"paymentStatus,omitempty"`
+	PaymentStatus PaymentStatus `json:"paymentStatus,omitempty,omitzero"`
 }
 
 // PaymentStatus The state of a payment. Lifecycle: created, pending, authorized, scheduled, initiated,
@@ -625,7 +625,7 @@ type RefundRequest struct {
 	Amount Amount `json:"amount"`
 
 	// ClientReferenceId Unique merchant-generated ID for the refund.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// PaymentId The payment to refund.
 	PaymentId string `json:"paymentId"`
@@ -642,24 +642,24 @@ type RefundRequest struct {
 	//
 	//
 	// Example: ACME ORDER 1042
-	SoftDescriptor *SoftDescriptor `json:"softDescriptor,omitempty"`
+	SoftDescriptor SoftDescriptor `json:"softDescriptor,omitempty,omitzero"`
 }
 
 // RefundResponse A refund as Link Money recorded it.
 type RefundResponse struct {
 	// ClientReferenceId The clientReferenceId sent with the request.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// ErrorDetails Why a payment failed, when paymentStatus is TERMINAL_FAILED.
-	ErrorDetails *ErrorDetails `json:"errorDetails,omitempty"`
+	ErrorDetails ErrorDetails `json:"errorDetails,omitempty,omitzero"`
 
 	// PaymentId The refund's payment id.
-	PaymentId *string `json:"paymentId,omitempty"`
+	PaymentId string `json:"paymentId,omitempty,omitzero"`
 
 	// PaymentStatus The state of a payment. Lifecycle: created, pending, authorized, scheduled, initiated,
 	// succeeded, or failed; calls answer with PENDING, AUTHORIZED or TERMINAL_FAILED. Clients
 	// accept values not listed here.
-	PaymentStatus *PaymentStatus `json:"paymentStatus,omitempty"`
+	PaymentStatus PaymentStatus `json:"paymentStatus,omitempty,omitzero"`
 }
 
 // SessionProduct PAY or VERIFY - indicates whether this session is for Pay by Bank or AccountVerify.
@@ -672,11 +672,11 @@ type SessionProduct string
 // Example: {"billingAddress":{"city":"Springfield","country":"US","postalCode":"62701","stateOrProvince":"IL","streetAddress":"1 Main St"},"customerProfile":{"accountCreationDate":"2023-12-30T07:00:00-04:00","guestCheckout":false,"id":"cust-1042","transactionCount":3,"verifiedEmail":true,"verifiedPhone":false},"email":"jane.doe@example.com","experienceId":"LINK_MANAGED_PAYMENT","firstName":"Jane","lastName":"Doe","orderDetails":{"items":[{"amount":{"currency":"USD","value":20},"description":"Widget","goodType":"PHYSICAL"}],"shippingAmount":{"currency":"USD","value":5},"subtotalAmount":{"currency":"USD","value":20},"totalAmount":{"currency":"USD","value":25}},"paymentDetails":{"amount":{"currency":"USD","value":25},"clientReferenceId":"order-1042","requestKey":"7b0f4d0e-2a56-4c4f-9d0b-1b1c2f3e4d5a","softDescriptor":"ACME ORDER 1042"},"phoneNumber":"+15555550100","product":"PAY","redirectUrl":"https://merchant.example/return"}
 type SessionRequest struct {
 	// BillingAddress (Optional) Customer Billing Address.
-	BillingAddress *Address `json:"billingAddress,omitempty"`
+	BillingAddress Address `json:"billingAddress,omitempty,omitzero"`
 
 	// CustomerProfile Customer information collected to increase authorization rate and prevent fraud,
 	// mitigating fraud and maximizing risk decisioning accuracy. (Conditional.)
-	CustomerProfile *CustomerProfile `json:"customerProfile,omitempty"`
+	CustomerProfile CustomerProfile `json:"customerProfile,omitempty,omitzero"`
 
 	// Email (Required) Customer Email.
 	Email string `json:"email"`
@@ -685,7 +685,7 @@ type SessionRequest struct {
 	// provide [LINK_MANAGED_PAYMENT]. `ONBOARD_WITH_PAY_NOW` links and authorises in the client
 	// and leaves the payment call to the merchant. `ONBOARD_WITH_DONE` (link an account only)
 	// appears in Link Money's own sample apps, not in its documents.
-	ExperienceId *ExperienceID `json:"experienceId,omitempty"`
+	ExperienceId ExperienceID `json:"experienceId,omitempty,omitzero"`
 
 	// FirstName (Required) Customer First Name.
 	FirstName string `json:"firstName"`
@@ -697,20 +697,20 @@ type SessionRequest struct {
 	// mitigating fraud, increasing conversion rate and maximizing risk decisioning accuracy.
 	// `subtotalAmount` is required if any of discountAmount, shippingAmount or taxAmount is
 	// populated; those three are only accepted if subtotalAmount is populated.
-	OrderDetails *OrderDetails `json:"orderDetails,omitempty"`
+	OrderDetails OrderDetails `json:"orderDetails,omitempty,omitzero"`
 
 	// PaymentDetails Details of the payment (Conditional). Only required if merchants intend for customers
 	// to initiate payments directly from the Link Money UI, and not required for Account
 	// Verification requests. Merchants pass `experienceId` `LINK_MANAGED_PAYMENT` with it;
 	// banklink refuses paymentDetails with any other experienceId.
-	PaymentDetails *PaymentDetails `json:"paymentDetails,omitempty"`
+	PaymentDetails PaymentDetails `json:"paymentDetails,omitempty,omitzero"`
 
 	// PhoneNumber (Optional) Customer Phone Number.
-	PhoneNumber *string `json:"phoneNumber,omitempty"`
+	PhoneNumber string `json:"phoneNumber,omitempty,omitzero"`
 
 	// Product PAY or VERIFY - indicates whether this session is for Pay by Bank or AccountVerify.
 	// Defaults to PAY.
-	Product *SessionProduct `json:"product,omitempty"`
+	Product SessionProduct `json:"product,omitempty,omitzero"`
 
 	// RedirectUrl (Required) URL customer will be redirected to after success or failure - must be
 	// pre-approved by Link Money.
@@ -748,7 +748,7 @@ type SupportedVersion string
 // TokenRequest Client-credentials token request, form-encoded. banklink sends all four fields.
 type TokenRequest struct {
 	// ClientId The merchant's client id.
-	ClientId *string `json:"client_id,omitempty"`
+	ClientId string `json:"client_id,omitempty,omitzero"`
 
 	// ClientSecret The merchant's client secret.
 	ClientSecret string `json:"client_secret"`
@@ -757,7 +757,7 @@ type TokenRequest struct {
 	GrantType TokenRequestGrantType `json:"grant_type"`
 
 	// Scope What a Link Money token may do.
-	Scope *TokenScope `json:"scope,omitempty"`
+	Scope TokenScope `json:"scope,omitempty,omitzero"`
 }
 
 // TokenRequestGrantType Always `client_credentials`.
@@ -776,12 +776,12 @@ type TokenResponse struct {
 	// Scope The scope the token carries.
 	//
 	// Example: Link-Core
-	Scope *string `json:"scope,omitempty"`
+	Scope string `json:"scope,omitempty,omitzero"`
 
 	// TokenType `Bearer`.
 	//
 	// Example: Bearer
-	TokenType *string `json:"token_type,omitempty"`
+	TokenType string `json:"token_type,omitempty,omitzero"`
 }
 
 // TokenScope What a Link Money token may do.
@@ -3509,138 +3509,148 @@ func (sh *strictHandler) CreateSession(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1rcxs3tuBfQfXeKkt3mxRFyY5N19QuLTEJx7Kklah4M2FWBLsPSUTdQAdAS+K49N+3Dh79IJsUPXE8",
-	"Se7Nl1hkN3DOwXk/wE9BJNJMcOBaBb1PQUYlTUGDNH+d5EqLFOTwFP+KQUWSZZoJHvSC0QLIGeN35IPg",
-	"sCSRe5SwmEjQueQQEy2IXgCREDMJkSY3V2eEzjRIkjB+x/i8XVnihRrzB5iS69P3RMKvOZOgCCVHr1rR",
-	"gkoa4Ws3N8PTt2RK+R0uQIDPhIxAEcGTJdELqgnThCnChSaQZnrZHvMgDOCRplkCQS94HR3H30yPoHU8",
-	"e0lbx9PDqPUm7kLr1ewb+nr6JurEhxCEAUMMM6oXQRhwmuKbHsFhHISBgy8OelrmEAYqWkBKkUgp42fA",
-	"53oR9A7DQC8zfFdpyfg8eHoKA8R3Ezlzzn7NgQxPyUxIohdMGTq1axikd7fw693H86Pjm4Gg3fPHZf/s",
-	"u9dZ9EMz2Oy3gWtO5j3TP4BUBtAmuP1DpH85JPf2yTaZdDvdo1an2zp8PcEzQU4w53RPkxwI5cvyRTzz",
-	"Oy4e1NsxL05XAY8VHqjgBO5BLklEk8SeqMF0ATQGWeLql2t5aKuY/oeEWdAL/sdByfAH9lt1cJ1nmZAa",
-	"Yv/iE+IuQWWCKzCigOdm1n9H4yv4NQel8eNIcA3c/JNmWcIiinQ5+EVZWu22fbH2QEoh7eZ1Kr+jsZEJ",
-	"ULodOC4ybwy5BslpYt/8egD5fYkCeQ+SAD5YB+1c6G9FzuOvCNW50GSGe9YhueE01wsh2T/ha0JT3bZt",
-	"pMm9i0v3o0jkXF9rqnO1LlZ9I/kQE2qfe6GI0lRDm5wkDOHALyDTVpiswkuY0hCTBUgwKoPnadD7Keif",
-	"jIY/DIIwGJ4X/+y/65+fXpwHYXByNeiPBqfBz2vSH3oYR+bzHSDEBcheIh5Akogq2P8XoI0WEKFlQNml",
-	"94zPVTNocSxBNRKusETUPlO1MaVhUVoCaLdMSCKml6El8YW8lOKe8Qh1VDzmBju5JA8L4FaJTX9BY8YU",
-	"aij9lmRCaZqciBjwM2EgoUmboGr0L8+ETKk3TWMeiyhPgSMB9obXF+To8NUrQpNsQVtdovJoQagik5tr",
-	"ozgf0K7VteK+1YKZFBlIzayKQhzWCXLC9BIJvFXTh4EDtOF9+8UOS5R0WF/l0nxHIhGb0157d4Xy6wug",
-	"oAARkmTukR0Aqp1x05L4NR4y4Xk6Bfnskk9VU/rTyvqhPYB1XErilpxsechwcopfrkM3+WSlpUf2Zomg",
-	"ej8kUS4l8GjZIzfXp+RpYlnMmlOGvlIMEUtpQh6YXhCqSSqUJvpBkBn6T0zwMY/ZnGn11lpiXIZ54YS4",
-	"XXLZHUBmTbaz1vYPeKSRLrbR8KjbY24xUIRKQFlgmt1Dj1DyT5CCxEwZ7EOiFizLGJ/jIWr6SKh5DfeH",
-	"xwwpCDGZLkkCRuzHHPebMUhiInLdyO+OHM1Oif/2bVX8LaaqwL6qeW6ujRYsPS38oIGrDEGa9/QocRKL",
-	"JKFShbVT8HTLEhqBqrl1h9320TH+HSW5YvfwgXGWIlzWYUv9n50CIMuyQRg8tvyptdwGLbtB0Ovit3PR",
-	"cq+ggWuf2/dWedliFZZEbeJVHw80qd2GWCAkkQSq7bnicS6E0fk3w1KZ5spFA8i/iEh77ZydgTkFTVmi",
-	"nrPLHkZvYPM0pXJpVBwCwwQ/pbrh/D56iAr78UCVRyAkw+uL1utXnUNyMzqx8pWyJGEKIoFe6t4dmjeq",
-	"iIQI2D3E+3Wvvdvpdludl63uN6PDN73jV73ucfvl8et/rDFY/TwLM9GyBiToBTHV0NIsBYOSg7V0I3Yh",
-	"jXv6KQwgpSxZp8UAP25vhy1jzHLnUxjMmFT63Djhq0t9i18RdNA/Yz0Wb5LpIshstCIJ3QTGGf1cKFbk",
-	"g8VbJcJx2/rGFxy8o4SbeG9pI5cPN6Duvsbweo86e4WKpho/E8dvhvcKhmFcvzousWZcwxwVQOi3RNp8",
-	"K3J5akxD8/ZIWXStJbEGhIiZERYPVmlA1w6Frnq621i07haXb3sfdId3zaO7i7vHAKXdHtS/KOy/RY5n",
-	"jFMeMZoMudJM5wjkJk7AVV8oJwI7nHLT2s1CUlm9WVRQNCPBb2SyHbRI8Gb5FHPx3Mv4TOPLmYQZSAlx",
-	"42HqBbiUiUs1eF3xQpHizar0ufWnQiRAOW4gRa4ZnzsD2Qhj/12fuMc2s/zT83rCW6WtWq4J8hDZTi3E",
-	"Ayeibq42apQvK96lSTvsHh3/V5b33924f1nB/Z3FZwem3xqtv1Ar+QS1iyO40U6at5mG9HP9xaBEhEpJ",
-	"l1Uva/gvuSXbKHMpxYwlDSd6UizJLXMwwUkkkgQibRPrjCPDKyA+yWSfkRgmY0ibSbgHrjH0y+NwzFOm",
-	"2ZwazWU+Mg+l9JGl7J/4oWTqzkQoigmOH9AoyiWNlm2ydyJ4zFxaY78hEnNEP9kqgSOWgtI0zdBtKSTO",
-	"JUagPW+TFyZjfNhtHXVGnW96nU6v02l1jnudzgsDbdP3bVRD7qE1qWxerGo2S4FrEBnj1o4k5cpGz39Y",
-	"vCoP74zcPAelTxYQ3Ym8wW+tnvk+WdUQlEiYM6UBtYKQxCxGIrdam4zwORu8+5SXd6ZNbcMJG/kBJJu5",
-	"/KtPcCsb66/b56ao4MaWTD6AjBaU61YMM8YhrookcM1mDGSbHHZfk7KWlLCUGVWW0sci5dN93UAqXbLA",
-	"SbOXj1rA+eRoOcvnkVQFLAtqlOk9E7lKliSlMVhrgwo3dSi4JNRquF9x6O4N0SAeNAdv5VnVtLgJ9QwI",
-	"UwBO/CLNrpD/9nIhOOy8RYZP77bFNqW4OSde2es3Z8N94ruSF29KNJvs/kaL83GxJJRkdJkaVUtZgu6E",
-	"SW64Dy0yKAWjwdWH4Xn/7Pbb/vBscLpu3kwNpTl9ivyFq+cSihxqqREu+z9+GJyPbk8HJ2fD80Fj1sos",
-	"/gGUovPGA6WaPCAOD1LweX35igasJO3mJjOCPECtY1XI0w72b/CYgWTAI2iqhV7cg5QsBhLDjOaJ9tVi",
-	"AsVrRm8Cp9MEPKUVsVXmZElmUqQGpkpS6mYYjrlJHsdAfjobnr+//dA/7383OL119Pu5TSYX5+8u+len",
-	"tx+Ho+/x89vzi48Tn5/isTe2ChRqe8P/hgPHHL9NgN6D9Z88T0Q0SXwdvBDxlX1OL84HE7JnEq+UFx6q",
-	"4Mlyf8xplgGVai3YxxhAmTMiNMtUaLiecYLuu/ctnS71zN+EdRAGTUivfowwNgrId0LEzRUiryUowgQp",
-	"Mo2JLmhi8viLpWIRTarCeTr8bjjqnwVhcPn9j9fDk/5Z45ZDDWlzpkXI2KYTweXGu3ZrbRiFKRLlmojZ",
-	"bI2YnmBv8aCUSzyrMZ+JJBEP5vQUKHSNfJLFsINJkB9W9mjKU9Miw781mkm9+1lDq1FScVtH0kZff145",
-	"k217FmfXKKQrFc7mqEPESzR5tj5fETejb4gvoYfWETIfDmNy2Ol0jsIxnwzPR4Mr1InXg6sfBle3g6ur",
-	"i6tJSMbBZWKcWwk0WhCRa5QhV6YfByFRuCHTSzKxr6z0edSUadC4S+B0Ijr1Fp4VHbkNBP/ytQMj6AV2",
-	"0adGpd5ky6ZUgqOSPTjbv6JEWlNbc6rhgS6Va6ohjCsNNPYBuuVTQqfivjnse8aopDRaMA4tCTQ2MmIh",
-	"Wrcxm2jYvGFTpFSTN56nIFnktrNxU1kMscexQ27rN1i17afbjFZ53E209DwZlhVcx5y1jTdQrkkCL1Cd",
-	"bXQ+zLfEfd0mJyJNc47ONCgS20+RMXKrL6xqdEmjm2FIaOz9+2S5Hh6GPsDETyLBXVtPGV/uFDqO+UTl",
-	"Uy00Tax+MwXtIhRgM9MGJGZFmdA+VRYL7d+uZNj3zseYZyLLE6ohRoUtFBC9kACmBGlqe76kiVvUIUAA",
-	"ireb1HUdFKPAk+RiFvR+2k2B/7zaB7J3kfk46uJzYDMxj09hrMqSQjtG0BLunuowdrMhv1EQu6yU74iy",
-	"e2Ed5yJ/ce2rvu7Zdm3DPwKJ699/CWBqofM71DJmA+egRUkeG6EyJKJyaWLSOSjkcs98qk2unJSM+a5i",
-	"EtblxNbjK5yOR++//TcT/QtT3NNqn4wMpV2YYtsone5rr9W8q0CsFfdquVrfNmRAZAjgipYIA70ABGWF",
-	"m55C9/wKyz/7fHlQGx/9+SkMLqnUy03ut6jEphk+6PxF726f3FyPLj4M0Bh9GFydfN8/HzX625d2jY2G",
-	"yH3hfRK/ZU0O2pZHqqrfh0MY2mjgNjPkQ3w15ibJyTRDi7NzjGfbeYQmTfmmMW9OOBX5I0UyqhSZlIHm",
-	"MJ6QSVPcNLGpG6arLasSZjnGhlmNYq4fB0XYBETV1b9EwGBD0CuYgbSLbsyTeZK35sBBmtaM4alrnPaJ",
-	"MmWzfA4Fl8sbmkYhpYUpAySCz8e8SF35A/cdqsQrhlomr+Qn99x7aHCkPqxD6Nqi72BZ9kWrDCI8yFqc",
-	"7WBliuTKJMnHnN4LFpM4t12e9bBckT0WQ5oJDTxa7tuIsRa3G1/lF5tyRyU85iWqkZBICXSclwQemdJF",
-	"SkAtFQZnBX0UTcETB9GwZHmueU3M9KkjjY0gtnYw159e1XTUq5IK6ZvaGZykG62ywckVuYxMI14MSjNu",
-	"JUnMSlWzntjaoZ3Dmq5KjoSwmDClcmQ3TQSfCirRbO7Q9qd3iHxLvdnQ6OGW2EKgSgf4alwXw5Rpslfg",
-	"pkWB0z4iGUmI8YECUS0KQtTrilVFUPa6ubY014XWfWkTBv4kPLmDQtIPSwkslPyKDAbfTDuz47gDrS59",
-	"+ap1HB3PWm/izrR1OD2MurMjOI5f0gBZEs++2GLHWQq3eWFsnp7+zfouJBAtBIo0LxIUNrv3ANOFEHfN",
-	"SZUVKm/nrooYfb7Cq2glVBdvCSW2FG21Ul2voFqs6Kn2761ZqmywOw1WO2ftEnWihp+rpq7c4TWJoVfU",
-	"VNXbv1FtI4kb1NQObDUqEr6Vx0wbeHkqxZzGpizCjo2MtcoDyozFaBNYHuENrXG1csSOZ+e7Mp42H8Gm",
-	"Wo0xFbZlu2oayBmbQbSMEuiVrZUZcNTsISnHJUKCoMS5Kad4JzAOx1zlUQQQgzUYtuDy1llzytUDSHsQ",
-	"l4Pz0+H5dyHp34y+v7ga/mNwii+s1mB8/WjMtxeQall0t3YQBuXiQRisrN3oSV/BLOfxFushzQPP2NOv",
-	"7R/6MMoCt429nmNOLSqLPKOm/kpKc0X9ldTaXed51tms8hzv/JfReBbfF+prq75rWwi6lCLOIyfFpk5p",
-	"S7HBanbisv8j6p4fBlfDb38kLcJ47LK0D9W2Cl9fYsoI3CVdkumSvKP8jpQRrIlfMYA4tVsqFKnL/o8r",
-	"GspAYTds1EMOhY2KaFSpdxVR3aQe1U5spnUuwAW49ah5zJvD5rVKzZQlST35aAeZgusMwTUVjsoMDTrA",
-	"QX3YKHjV/aZz2DB50wuGZ8HaHFBwSD5Qxsm1rjZ3VVqxGtuZtvYTrTTTzGiiwDasmPVbh53jbtDUSHK0",
-	"1s5hBz5WGjDMgmW/fvAL5dCOBfxvR8d2JFJD1fIAgt6mcm+lWz/4O+XohpWN88GpwA/ESuXB5Zd/2ikm",
-	"6ayNQn5k8RxQyZWVybLE+/RzU0Z40+ovG1O2W2HZ9dmXT6W2qOC+YxTWoEwtGf3p/2shV93sBP2TDwNy",
-	"cXU6uCJmWYQYecR3LQf/8/Cl+a9zaDgz81rKKQU/i2/asIOF1pnqHRwUnQmOnw5stXG9nLkurL+1UlDJ",
-	"IhdFg3d2l7JmsHFSpEF6d2n29I9vHoGppJQLsIqxmKIyaV+uOQ9Hu82X1CezKvayJsLP2MtqF832MZwm",
-	"dOxozrlrGN7m/2wk/+aBm6YNzRDOb9pvVS1to06teNoo2Dv4AdX3q2L2aQcuNrqbnG8YE9iIY1b6FVtd",
-	"zLoX8rQi2lvO4+bqrDLkxpKETMs7Omxzsb2kwwRbSvlIK5dAWiTNlSZTGPNMQotmmRT3dsCvdDqtiS+E",
-	"JJfsMwdrS0ausFhYSFsV0c+o28CvOcWD32QXTd1lhUuK4ktNLk3ppfChNnvkzoVayeq5T60doC+7b7ox",
-	"HB8eQav7qvsqft09Pu4evWm9/uYNfdOazabxjKL1cG/V9ba1OW1zS0iKpP9fnjZ/+3Q1OB1eDU5GtzdX",
-	"Z0/jvNPpvnJF/L89wLR1f9jutDv28xKiv326HlxfDy/Ob98Pfnxa1/9V2Dfia8KrhwWLFgSUptOEqYW5",
-	"y0VLyzz6AYBXBvV5bLin3iexM2XWY7UKqdYC3auzemmomqidAqlKAX7tWw9NS30ZkJdgfq2jeHYYvTyZ",
-	"GgWaYsnrtWB25SR5cY0BmUkAFGUz7e16uk3ByGgOLek9VKLrIhTjSsvc9oza7scxvzr9dtgmru+GCw12",
-	"HdtTXhlzSOkSVQ7+jwttD0VlCV2WNwoVE8ZjPqUKYt/X4oZgIprRKUsYcq2tCKagF8LmVaxO22NtaIcY",
-	"wjBu32N8Ho65CSEQhZCAjtr7pEVed0g/yRbU9yydFC3kZ6bltRpux8JljxRd+vBuzFVGI1D2MgiMz2ll",
-	"ucp1RhJorMpeWvOkGx9/3SEJaA1ShW5Ey3ac2pVXbzladRJrPe6vO2gLcS086v/3U7/1D9r6Z6f1hvz8",
-	"n/+x3UzlPBJ8xmSKLBf46NVhRyUQmiTiAWKyV+BkPjFIpfuG9Vav2qmFz+WVQWtRdL/5mqFK1Ft5uSnm",
-	"HYk72Bzx2kRgK5Jg6qA0wcj6DorwNzQTHS3gkYhrNyXYW4poktj5OduQtynVcrupFOYdcGRe8+SmZIZb",
-	"R0EkQe+6ln26uVVUUq5vdfMVL4npPJy4PSu0mdSubFn7upH+KhLP1+XMIV2bJ1cVXB3zGuRNOs4d92bj",
-	"PAUqjdq/A26yhWzOISZ//zgiEZVyaVsyS3KGBB4zJpdGnxhkGifUQKlbs+aGhtnKrs0JM9wE1C1rWODa",
-	"DSTmXLPEAGd51L1TM0xHrzqN0yPFMTRkfPCryrJIBrayrGnjbJ0I2ThUZN7bwE2Tdwb1lW5I++Gz1q1G",
-	"2BqRNp79dTOipimUVnW2RRbNTSyqfF3F1PzbxQQN3G2cjiiXTC+vkZMtN6B+SO2dYYpF2zpiyaRfneLr",
-	"EfMGQZfgKEIL9+p479PJ2XBwProdnj71/L+vBydXg9HTvnkQJkZJkcnBfffAeQAuS9f2V6GZIRwDTYED",
-	"OjBmOLuA1h7JGrjvKqxr228mlxfXI3Jwf3hgPlQTNKhAMjQKXkBmqP9LDXhS0RLmri2RlResWWqX3YMq",
-	"9C6lInv3h/t26uMe5FIvio5pd91frV5SO66eL1ap0OWMVejK8LbsG1EeQZIY0qt2wcd1V5tmrOLclTjX",
-	"csQ01wuTkzEP3TG94eQLU1Yoe6tVjG5Du//9aHTpmKBqkvacvPM4E8yPiOxyuAU8n3u2iJHFdBLatD9V",
-	"69xq37bsah52DPkZDLCZ6h72diTSCjzbCW/teVPpYJ32YVHh+vvH99cFddub7hn8vy3nLQzjktI0Y+h7",
-	"m3vg0JvdVAiTbrr+QRCRAW8515O40SSJ3o2ynF34GLFk96B6hQf0QrmrdGzrWcsHKUhqN0fk5SYsTAQa",
-	"sTmEdphpvwi6ipb8jC5b06WBZ8ztSuUiUSmR2aow7bfHfMxN65Ufo0GhTCnjmpppzOmSLCiP2+RbGmk3",
-	"uxf7bqkC8WJoacz3ikOamCw8IKT1osUkLB3CcfAdaIuNC9zHwQqCY24fosQtMw72jctqcvKRZFOMB010",
-	"M13af7TJoFQ1kCggkUhBFZ2HxTiZVC/I9el7q0w8FjaWyegcVJt8XAB6x2RG7cVxFUc6tEtVWAVjB0WU",
-	"sCpBm0qRLbNR0zhcsIWmd8b3H/MTwe9RqIyiRF90UvHa/3NC4FEDt3oUccaVEM0ojQ9UBtEceGjHSWhE",
-	"YyBC2uu3FOXxVDzu98a8VVuyQHyCKikjCdxDsk9SmiliBiqKQ9V0bqbVtfLDLsbTa6+uKEHL5YTs2UEi",
-	"9KkMAfc9AXywQYtGOjTYJnFlQ8PemBMyUXQGE7InIQM7zMC0GUjlgsxyabsvZzOI9H5IJpWScesOcHft",
-	"R5qc64Nr4md3sDQ3KxiqVcFeXeJtQ405dwGqQQ1XxOArzQwIivF5Aq1cIdQcnygQIoJH4CbPzB2biPCC",
-	"3uPfwAkz7WQG6ZyXaPtXk6VL4lFy3H2D8XRx5ZYnoN0ugZmuDDLur58M1dAyAamamKYIVRNb1By5TfHE",
-	"Nm619UvKy1O0Z+PbbSfGQZhkICeoYtClDUnKeK4hJAuRy30bKTtq25Ox0IWEZlloLg2zimwd3PodaBMy",
-	"FaijLHe7W/Aql5yUd+bZKs/6cqu3dExcSV2hONsh/2YtRqZm8oZqRL5U5T5B4O4uDqtldKoE92qxohDW",
-	"gKqojwlJqTSXpxndUgUF1bHZyj1seVPDo4Fozu6f0yv1Tblo/ZoDCqnghJossnV/eyhkTmBQ0MxTpLxJ",
-	"muxx5Ack/zxtZjGXprVLc3/DpmU2mSfgDKLKqJ1vtVF2j0w+sVmP9I3yQj/kaYKopUC5Iu98qppkEmzD",
-	"AkpAnzCXE5rYhHCP/DAplENxP+g7lw/8YQ3YjLGS6NXpd5DKZMxiqmklq+PETMztXcaSZLnGfyKkzKBr",
-	"L8+1vdJMJ9aNc2/X3YLSLtat235gSsY2oRKYdCI6Q+hg0IwFveCo3WkfBSbxszB+10H7AZKkdcfFAz/4",
-	"5eFOtYvrb422sSnzZs8JHaN8q5tmM+RVZ+3LLmwOwnknv+PSB95rav1eSKiDTyx+Wr15fUMxtXzkwF0j",
-	"/hQ+++TqDd6m2v7lkEBVbJGw+HxhGt0fHhSu58Gn8iIeQ7K5zYAVZsaU3Oegi2sqw8+kauW+eyRT7QLw",
-	"bqfzxe6OLgBsuDV6VLvT6ykMju3GTesVAB40XU9u3j38jHdr92Sbt48/4+3ivu+nMHj5WTDXLzGvJlPM",
-	"oa0lJqqpmZ+383MlxeLqqi5pnG8J7o1YbVzHOcWbF2n5J9xiCKC/783FIFHJoZrOEfASy+DnlRKm7XpC",
-	"F88Wt/7QuG4V2gNauQnsOektbg37o0txAegz0vxCVW4n+2/B/ksL9vp1dn9ZUff5IOPEiKba2ilMTaq1",
-	"rLXvTewEyIT4saCQTCqzIBPiZ5UqM1PKJJf3bOaFmpoLkehcK4j320V8+R7jxRRDGBvWmkE+H6brHoJh",
-	"GsLNtQHlO2P+YCqzdqDPxOzVDnHiJxpylzMWMdiBV6rdU+Z+JAmrN/yvFXhtZfe407GhX3FDB5mc3lye",
-	"DU/6o8Ht1eD/3AyuR7fvBz9O2mP+LleMg1K+D0eZVBSZ0ujOVIkJx0g0sbkL24xb63qerE4+2OrxpNqd",
-	"7Tpz6/rYDmn4THrRw/hOxMsvpkdXZuqe6rUf1xX1u2nx1VmiDUq8Mk/kW+r/zUr8q6jiouT1J9PGH+gd",
-	"lCWhHXTvSiIv6FXbdRu19OobWzolyvnjclE/rrSHiqBR8AlVKk8h3n9bdOI5BbTX7XSKb/88lsLVCzYb",
-	"CjvjokyVBPU+6un6/NjI/4hU9ecGzBVrpqxrSKpIt3PYHvMGg8B0xRSYu5RnQhYVjc0K0AL2O+m/+lDY",
-	"Turv8Itvvl37laNFfxDl9wf3YP+savPKnfNXVZx/Gv3lCv4b1ddFP9eLrq8rV+r2q81j/XqDjfFrTSG8",
-	"RyZV/pmMeVU/7dK+ELoVMIaaGO0G9SJme8yNK1u3KK6JotFrhccMIo1atWOrhB7PougYWnfS/7oO5UvS",
-	"fXzcrE5Hro1nN2362Hp4eDDVl1YuE0fE3TVcre/vKzuX9Sa0JuVq+cCOQv91HMo/l9azLQYYGK43gbp2",
-	"YdcYI2Qpq58b0G/xD/8K7l3ZcrZZQZoekaJ5yc6YKTOoXc4NGEViqou2AGcicSS8/11Ye2OTdwTHPKU8",
-	"plrIpb8M09/CU59fNaG5mSAJSTFfYguBfsSE7GHoPOaV+ZL9NukX9ySayp6vyMVEL6TI54vaZv3LobuW",
-	"uHYN8JjPch7ZVcwNke72RFD1Hhzbtb5E1P19ihXtb+88XqC6V7ZrxPx6Vjma0iaomZF1I9NhYzIBlVay",
-	"iWslLDoJe7U+wv3J2zF3DRimGrrqZJu7rWi9h9X30+Dh2e4StRBStxJ2D7H9BcWyycHdsSSZkL6D2yZR",
-	"mCpuXJqgqS3aF017S/3qUMCw6decRXdKY6BAEyVcrXiyMg/Yrg3mTghVVX55WLDEdljgsUk/uVnU6Cs2",
-	"0N4DrBoeNhi6i5+ZLn/+caPxc/T6nYKJlcnur2zvVmeiNoQTxVzUXzGBYjs+f/pz5q9L5tzVttnmoz+D",
-	"lXraqfBNru171jKwe9Rnpk8QddRCKHtFuDFVGWWSKEiMd2x+HpPfMym470J+rsId/kGZwh39xsZZ9zOO",
-	"5vfsfOvpnl83FpGq4Wn6k13nrP/8Gdzt1Rdm/XJduIcE9WkF9erSJZ8+1Rm1aIeqteQXd3NfO8W22688",
-	"lw3GOy7giVb8SvT/DwAA//8=",
+	"7H39c9u2tuC/guG+mdhvKVmWnTRR5s6uYqutbh3ba8vN9lZdEyIhCTUFsABoWzfj/33nHAD8kChZuU1z",
+	"077XX+pIIHjOwfn+gD4GsVxkUjBhdND7GGRU0QUzTOG/TnJt5IKp4Sn8K2E6VjwzXIqgF4zmjJxxcUfe",
+	"S8GWJHZLCU+IYiZXgiXESGLmjCiWcMViQ26uzgidGqZIysUdF7N2ZYsXeiwe2IRcn/5AFPst54ppQsnR",
+	"q1Y8p4rG8NjNzfD0LZlQcQcbECamUsVMEynSJTFzagg3hGsipCFskZlleyyCMGCPdJGlLOgFr+Pj5JvJ",
+	"EWsdT1/S1vHkMG69Sbqs9Wr6DX09eRN3kkMWhAEHDDNq5kEYCLqAJz2CwyQIAwdfEvSMylkY6HjOFhSI",
+	"tODijImZmQe9wzAwywye1UZxMQuensIA8N1Ezlzw33JGhqdkKhUxc66RTu0aBou7W/bb3Yfzo+ObgaTd",
+	"88dl/+y711n8YzPY/PeBiyfzAzc/MqUR0Ca4/SLSvxySe7uyTaJup3vU6nRbh68jOBPgBDyne5rmjFCx",
+	"LB+EM78T8kG/HYvidDUTiYYDlYKwe6aWJKZpak8UMZ0zmjBV4uq3a3loq5j+h2LToBf8j4OS4Q/st/rg",
+	"Os8yqQxL/INPgLtiOpNCMxQFODfc/x1NrthvOdMGPo6lMEzgnzTLUh5ToMvBr9rSarfXF3sPlJLKvrxO",
+	"5Xc0QZlg2rQDx0X4xFAYpgRN7ZNfDiD/XqKZumeKMFhYB+1cmm9lLpIvCNW5NGQK76xDciNobuZS8X+y",
+	"LwlN9bVtlCb3LGzdj2OZC3NtqMn1ulj1UfJZQqhd90ITbahhbXKScoADvmCZscJkFV7KtWEJmTPFUGWI",
+	"fBH0fg76J6Phj4MgDIbnxZ/9d/3z04vzIAxOrgb90eA0+GVN+kMP4wg/3wFC2IDspfKBKRJTzfb/BWjj",
+	"OYvBMoDs0nsuZroZtCRRTDcSrrBE1K6p2pjSsGijGDNum5DE3CxDS+ILdankPRcx6KhkLBA7tSQPcyas",
+	"Epv8CsaMa9BQ5i3JpDY0PZEJg88kQkLTNgHV6B+eSrWg3jSNRSLjfMEEEGBveH1Bjg5fvSI0zea01SU6",
+	"j+eEahLdXKPifAC7VteK+1YLZkpmTBluVRTgsE6QE26WQOCtmj4MHKANz9svdtiipMP6Lpf4HYllgqe9",
+	"9uwK5dc3AEFhRCqSuSU7AFQ746Yt4Ws4ZCLyxYSpZ7d8qprSn1f2D+0BrONSErfkZMtDyMkL+HIduuij",
+	"lZYe2Zumkpr9kMS5UkzEyx65uT4lT5FlMWtOOfhKCYv5gqbkgZs5oYYspDbEPEgyBf+JSzEWCZ9xo99a",
+	"SwzbcC+cLGmXXHbHWGZNtrPW9h/skcameI1hj6Y9FhYDTahiIAvc8HvWI5T8kylJEq4R+5DoOc8yLmZw",
+	"iIY+EoqPwfvZYwYUZAmZLEnKUOzHAt435SxNiMxNI787cjQ7Jf7bt1Xxt5jqAvuq5rm5Ri1YelrwQQNX",
+	"IUGa3+lREiSRaUqVDmun4OmWpTRmuubWHXbbR8fw7zjNNb9n77ngC4DLOmwL/89OAZBl2SAMHlv+1Fru",
+	"BS37gqDXhW9nsuUeAQPXPrfPrfKyxSosidrEqz4eaFK7DbFASGLFqLHnCsc5l6jzb4alMs21iwaAfwGR",
+	"9to5OwNzygzlqX7OLnsYvYHNFwuqlqjiABguxSk1Def3wUNU2I8Hqj0CIRleX7Rev+ockpvRiZWvBU9T",
+	"rlkswUvduwPzRjVRLGb8niX7da+92+l2W52Xre43o8M3veNXve5x++Xx638EYWBNQ9ALEmpYy/AFW+O6",
+	"+jHCEm3oImuP7OLiyxZfgB9rAzlQYcGMm3k+acdyceC5pPyDOyfuoNgR2cIToPRNdqG3W/0UBmxBebpO",
+	"4AF83G7ErWDgjHPL8k9hMOVKm3P07Fe3+ha+IuD1f8J+PNmkKIrItdE0pXQTGGf0U6FYETqebBUzx8Lr",
+	"L74QzHtf8BLvgm0UneEG1N3XELPvUWcEQXtVg3LimBgZuuBVLsyr4xJr4KQZaJXQvxJo863M1Snam+bX",
+	"A2XBX1fEWiUipyiBHqzSKq8dCl11n7exaN3XLp/2ju0Oz+LS3XWIxwBUiD2of1GDfHXKYcoFFTGn6VBo",
+	"w00OmG9iL9jrhXZytQPrNO3dLHmV3ZvlD+Q9luJGpdtBi6VoFno5k889DGsaH84UmzKlWNLIIWbOXHLH",
+	"JUW8AnqhSfFkVaTd/hMpU0YFvEDJ3HAxc6a8Ecb+uz5xyzbL0dPzysfbz62qswnyEHhZz+WDILJuWDeq",
+	"qc+rM0rje9g9Ov6vrET+nG7I59UGf7BM7iBJW5MVL/RKOkXv4gdvtOj4NDds8anuclAiQpWi1m8uM9//",
+	"ggO1jTKXSk552nCiJ8WWwvIll4LEMk1ZbGxdgQuQIs2Iz7HZNYoaTNvAqd0zYSDyzZNwLBbc8BlFdYgf",
+	"4aIFfeQL/k/4UHF9hwGa5lLABzSOc0XjZZvsnUiRcJfV2W8IRB3RT7aK9cgzNzhYhRi7vBBrz9rkBSbM",
+	"D7uto86o802v0+l1Oq3Oca/TeYHQNn3fBt3mFq2JevNmX6esK21Gigpt8xRfLQkri79GOs5yps3JnMV3",
+	"Mm+IG6qcvE9W9R4lis24Ngx0nVQENyOx261NRrDOZmR8HtMHM1iwciqE/MgUn7qkuq9aaJvAWVGbVfz1",
+	"Hc9aPnnayiRiGPSmNNWborcbWy97z1Q8p8K0EjblgiVVhcSE4VPOVJscdl+TspCY8gVHRb6gj0W+r/u6",
+	"wXCYkitPmqMx0IEudgJnpFwPJC1gmVM0Jfdc5jpdkgVNmDXgYG4WDgWXgVzN9Xgf+RPodY+HwJJBczBe",
+	"nn3N1mHojqBOGBPEb9L+XUfnd7mcS8F2BiWD1Z8XlG2maHMhpgLT7y7B+GpLpRjTVN3AktJGO/9hviSU",
+	"ZHS5QANHeQqeIWbU3IcWGZDS0eDq/fC8f3b7bX94NjhddyqwcNecswe+ht1zxYrEfakcL/s/vR+cj25P",
+	"Bydnw/NBY6oUN3/PtKazxoOnhjwADg9Kill9+4oxqGSKZ5iOA16h1kcu5HgHr2PwmDHFmYhZUwH+4p4p",
+	"xRNGEjaleWp8iwJhxWNoQpigk5R5SmtiWxvSJZkquUCYKpnQm2E4FlixSBj5+Wx4/sPt+/55/7vB6a2j",
+	"3y9tEl2cv7voX53efhiOvofPb88vPkQ+KSoS7+JopsHwoZwgB44FfJsyes+s1+p5IqZp6psvCtWy8p7T",
+	"i/NBRPYw209FEWxIkS73x4JmGaNKryWDIJzTeEaEZpkOkeu5IBCJ+aKW0/We+ZuwDsKgCenVjwHGRgH5",
+	"TsqkuSzptQkFmNgCmAYDRZpi8Wi+1DymaVU4T4ffDUf9syAMLr//6Xp40j9rfOXQsEVzJk6qxOawmSvI",
+	"dO2rDTIK1yTODZHT6RoxPcHewkFpV+3QYzGVaSof8PQ00+CQ+iQcsgNWZQ4r72gqjtCirLQ1MF14p7+G",
+	"VqOkwmsdSRsjrFnlTLa9szi7RiFdKas3x3oyWYKptU0hFXFDfUN830ZofUL8cJiQw06ncxSORTQ8Hw2u",
+	"QCdeD65+HFzdDq6uLq6ikIyDyxRDCsVoPCcyNyBDrjdkHIREwwu5WZLIPrLSXFRTpkHjWwKnEyGUsvCs",
+	"6MhtIPiHrx0YQS+wmz41KvUmWzahijkq2YOzTVNaLmpqa0YNe6BL7Tq5CBfaMJr4XIvlU0In8r452H7G",
+	"qCxoPOeCtRSjCcqIhWjdxmyiYfMLm+LTmryJfMEUj93rbLRaVuDsceyQpvwdVm376TajVR53Ey09T4Zl",
+	"24BjztqLN1CuSQIvQJ1tdD7wW+K+bpMTuVjkApx9pkliPwXGyK2+sKrR5f9uhiGhiY8/0uV6UB76sB4+",
+	"iaVwvWRlVL9TwD4Wkc4nRhqaWv2GXRRFqMKn2Hsmp0Vt2q4qK9T2365O3ffOx1hkMstTalgCCltqRsxc",
+	"MYZ1bywo+zo6vKIOAQBQPN2kruugoAJP04tp0Pt5NwX+y2rz0d5F5uO8i0+BDTPnPnG0Kksa7BgBS7h7",
+	"ggntZkNWqSB22Z6xI8rugXWci6zRtW81cGvbtRd+DSSuf/85gKmF9u9Ay+ALnIMWp3mCQoUkomqJsfCM",
+	"aeByz3y6Ta6clIzFrmIS1uXENoFUOB2O3n/7byb6Z6a4p9U+GSGlXZhie3ed7muvNVpUgVgr/tbKxr5X",
+	"DUHkAOCKlggDM2cAygo3PYVu/QrLP7u+PKiNS395CoNLqsxyk/stK7FpBgudv+jd7ZOb69HF+wEYo/eD",
+	"q5Pv++ejRn/70u6x0RC5L7xP4l9Zk4O25ZGq6vfhEIQ2hgmbufIhvh4LTC1zw8Hi7Bzj2R4yaUhTPmws",
+	"mhNiRd5Kk4xqTaIy0BwmEYma4qbIpoy4qfZJKzbNITbMahRzTWAgwhgQVXf/HAGDDUGv2JQpu+nG/Jwn",
+	"eWvGBFPYDzQ8dd36PkGnbRbSoeByjUPsTtNGYvEllWI2FkXKzB+4b4smXjHUMo0lP7l1P7AGR+r9OoSu",
+	"F/+OLctmfJ2xGA6yFmc7WLkmucbSxFjQe8kTkuS2tbgelmuyxxO2yKRhIl7u24ixFrejr/KrLXSAEh6L",
+	"EtVYKqAEOM5Lwh65NkVKQC81BGcFfTRdME8cQMOS5bmOSTk1p440NoLY2jZfX72q6ahXJRXSN7W7OElH",
+	"rbLByZW5irH7M2HacGElSU5LVbOe2Nqh3cearkqOhPCEcK1zYDdDpJhIqsBs7tBranaIfEu92dAI5LbY",
+	"QqDK2MFqXJewCTdkr8DNyAKnfUAyViyBBQWiRhaEqJeIq4qgbLB0vZCu9bH70iYM/El4cgeFpB+WElgo",
+	"+RUZDL6ZdKbHSYe1uvTlq9ZxfDxtvUk6k9bh5DDuTo/YcfKSBsCScPbFK3Yc4HEvL4zN09O/Wd+FhMVz",
+	"CSItigSFze49sMlcyrvmpMoKlbdzV0WMPl3hVbQSqIu3hBLbVWC1Ul2vgFqs6Kn2H61ZqmywOw1W27Xt",
+	"FnWihp+qpq7c4TWJoVfUVNdnDkBtA4kb1NQObDUqEr6VZTh7UJ5KMRy0KYuwY/dsrfIAMmMx2gSWR3hD",
+	"62StHLHj2fkGm6fNR7CpVoOmws4JVE0DOeNTFi/jlPXKft6MCdDsISlndEICoCQ5llO8E5iEY6HzOGYs",
+	"YdZg2ILLW2fNqdAPTNmDuBycnw7PvwtJ/2b0/cXV8B+DU3hgtQbj60djsb2AVMuiu72DMCg3D8JgZe9G",
+	"T/qKTXORbLEeChc8Y0+/tH/owygL3Db2eo45jaxs8oya+ispzRX1V1Jrd53nWWezynO8819G41l8X+gv",
+	"rfqubSHoUskkj50UY53SlmKD1ezEZf8n0D0/Dq6G3/5EWoSLxGVpH6ptH76+xDUK3CVdksmSvKPijpQR",
+	"LMavEECc2ldqEKnL/k8rGgqhsC9s1EMOhY2KaFSpdxVRXVSPaiObaZ1J5gLcetQ8Fs1h81qlZsLTtJ58",
+	"tNNzwXUG4GKFozK4BQ5wUJ9wC151v+kcNox79YLhWbA2fBYckveUC3Jtqi11lQa4xiayrV1cK80+2ONg",
+	"G2Vw/9Zh57gbNDWwHK21h9gpo5VGDd+/4eY5gl+pYO1Esv/t6NiO5QKpWh5A0NtU7q1McwR/pwLcsHKw",
+	"IjiV8IFcqTy4/PLPO8UknbX52w88mTFQcmVlsizxPv3SlBHetPvLxpTtVlh2XfvyqdQWFdx3jMIalKkl",
+	"oz/9fy3kqpudoH/yfkAurk4HVwS3BYiBR3wDevA/D1/if51D5MzMaymnFPwFENhRH8yNyXTv4KDoTHD8",
+	"dGCrjevlzHVh/b2VgkoWuSgavLNvKWsGGyeJGqR3lxZbv3zziFQlpVyAVYxNFZVJ+3DNeTjabf6o3oxY",
+	"sZc1EX7GXla7aLaPaTWhY0e3zl2b9jb/ZyP5Nw9kNb0Qh7R+1/tW1dI26tSKp42CvYMfUH2+KmYfd+Bi",
+	"1N3kfMPEx0Ycs9Kv2Opi1r2QpxXR3nIeN1dnlclKnqZkUl4MY1u67c0wGGxp7SOtXDHSIotcGzJhY5Ep",
+	"1qJZpuS9nSotnU5r4gshyRX/xGnukpErLBYW0lZF9BPqNuy3nMLBb7KLWHdZ4ZKi+FKTSyy9FD7UZo/c",
+	"uVArWT33qbUD9GX3TTdhx4dHrNV91X2VvO4eH3eP3rRef/OGvmlNp5NkSsF6uKfqetvanDZeTbMA0v8v",
+	"T5u/fbwanA6vBiej25urs6dx3ul0X7ki/t8e2KR1f9jutDv28xKiv328HlxfDy/Ob38Y/PS0rv+rsG/E",
+	"F8OrhzmP54RpQycp13O8QMgoyzzmgTFRuR1CJMg99T6JnSmzHqtVSLUW6F6d1UtD1UTthJGqFMDXvvUQ",
+	"BxnKgLwE80sdxbM3IJQnU6NAUyx5vRbMrpykKO7OIFPFGIgyXjHges6xYISawyh6zyrRdRGKCW1UbntG",
+	"bffjWFydfjtsE9d3I6Rhdh/b814ZLlnQJagc+J+Qxh6KzlK6LK+xKsbax2JCNUt8X4sbPYppRic85cC1",
+	"tiK4YGYubV7F6rQ93mbtEEIYLuxzXMzCscAQAlAICTNxe5+0yOsO6afZnPqepZOidf0MW16r4XYiXfZI",
+	"06UP78ZCZzRm2t5AAvE5rWxXuUNLMZrospcWV7o7C153SMqMYUqHbtrOdpzanVev1lp1Emu99a87YAth",
+	"Lzjq//dzv/UP2vpnp/WG/PKf/7HdTOUilmLK1QJYLvDRq8OOKkZomsoHlpC9Aif8BJFa7CPrrd7vVAuf",
+	"y3uq1qLofvPdVpWot/JwU8w7kndsc8RrE4GtWDGsg9IUIus7VoS/IQ63tJiIZVK7nsNejUXT1I5C2oa8",
+	"TamW202lMO+AA/Piyk3JDLePZrFiZte97OrmVlFFhbk1zfcKpdh5GLl3VmgT1e4JWvu6kf46ls/X5fCQ",
+	"rnHlqoKrY16DvEnHuePebJwnjCpU+3dMYLaQzwRLyN8/jEhMlVralsySnCFhjxlXS9QniEzjXCDT+hb3",
+	"3NAwW3lrc8IMXsL0LW/Y4NrNlubC8BSBszzqnqkZpqNXnU5Ty2RxDA0ZH/iqsi2Qga9si22crROpWBPw",
+	"+NwGboreIeor3ZD2w2etW42wNSJtPPvrZkSxKZRWdbZFFsxNIqt8XcUU/3YxQQN3o9MR54qb5TVwsuUG",
+	"0A8Le1Gd5vG2jlgS9auzkz2CTxBwCY5isHCvjvc+npwNB+ej2+HpU8//fT04uRqMnvZxIYtQSZHo4L57",
+	"4DwAl6Vr+/v3cFgHoSlwAAcG5+wLaO2RrIH7rsK6tv0mury4HpGD+8MD/FBHYFAZycAoeAGZgv4vNeBJ",
+	"RUvgBW8yK2/1s9Quuwd16F1KTfbuD/ft1Mc9U0szLzqm3R2TtXpJ7bh6vlilQ5cz1qErw9uyb0xFzNIU",
+	"Sa/bBR/XXW2a8YpzV+JcyxHT3MwxJ4OL7rjZcPKFKSuUvdUqqNvA7n8/Gl06JqiapD0n7yLBeSo7IrLL",
+	"4RbwfOrZAkYW0yi0aX+q17nVPm3ZFRc7hvwEBthMdQ87zl+W8GwnvLXnTaWDddqHRYXr7x9+uC6o2950",
+	"ueX/bTlvYZiUlKYZB98bLx8Eb3ZTIUy5ixIeJJEZEy3nehI3mqTAu9GWswsfI1H8nule4QG90O7+Jtt6",
+	"1vJBCpDazRF5uQkLEwFGbMZCO8y0XwRdRUt+RpetyRLhGQu7U7lJXEpktipM++2xGAtsvfJjNCCUC8qF",
+	"oTgFOlmSORVJm3xLY+Nm9xLfLVUgXgwtjcVecUgRZuEZQFovWkRh6RCOg++Ysdi4wH0crCA4FnYRJW6b",
+	"cbCPLivm5GPFJxAPYnQzWdo/2mRQqhqWakZiuWC66DwsxsmUfkGuT3+wysRjYWOZjM6YbpMPcwbeMZlS",
+	"e1thxZEO7VYVVoHYQRMtrUowWCmyZTaKjcMFWxh6h77/WHyLgOs5zZgmexU2cfMhbozJXtIx5TGnKV70",
+	"upAJS3VIvNS0VD5Z2rsWi4+ypZnbFq/3dEm6ne5L8ISwWv7g0Fo7QosCdjs+cM3eEpyy0Hk8H4uET12K",
+	"3LYUIi+4+A3B3e+NRYsUE+a6xiUVHqOaFMPeZE7vGYlsENkrP4/smTDw2rEhkBTke6FJMbGN92WGLmdh",
+	"w7Crb0/I0dHRGzv2l2obeMrpVDPTSiGExKjY0xp21nMIddwInnNxNNkrb999Neq86R0e9w4Po/0Qj08A",
+	"FjejkzbpOyiTEirYUzEXc2h7419qr2/DYNzfLNIGetVidmQHux9WCCnJUsoF+U7aDofQm0w7lfuW0InV",
+	"7SKxdwUCDSxjEqyY2yjaXSRYXHOYsqnB2RmceNW2j4PsRXLBDayMXFPllD0U/Y9+so6QBxzcqOy4YFRo",
+	"nICyMrcX1epqPYJlsCgk0WohrUc60T7w0hI2dlgB6Z8ZR/Zb7iMJI5GnKZ2kDKdU8P6WKQ6xVSH3TI9e",
+	"d8pjbgg8huPRFFHAKxMJ2YtussSpLqez2q7BrIePRESxhfQDo+6rfT/QUuPZArL2uQexXbUGVvsAky6o",
+	"urMpg4IbfI+bR8Dv9bYqDY7rqUXGWBx1lS+K1Aa+AgJ6JBrqyFIVl/NjSBHUOA+C2PjONUITzcUsZS17",
+	"6hE+cguPRAR8b6t/CFKlcjurHwaurQfA3AcLOwYWQSx33Dm0o4lco0dqO9MX9likYBdTFECZJoSCSQad",
+	"X90XleqJFPfgqaD3CQF+VEmF/GdE2KNhwjqnYEhQZCZLEi+SA52xeMZEaJUajWnCiFT2Ik1NRTKRj1bL",
+	"VbcsVFwEfl5GUnbP0n2yoJm2+rNQs4bO8OIVUDN2ghDJ217dUTGjlhHZs9OZEKiiVdr3VsVncGjB4xAF",
+	"YTXA5tt6yHyaTllE9hTLmJ0Q4wYPV0gyzZVtaZ9OWWz2QxJV+nBadwzebvycqIsn/dnesSVeEoRUq4K9",
+	"usXbhsad3GX9EDXYkRrDFhmC4Ngr1wC1gBUFQkSC3bHjvHhbNiCMtkMzBop7H8+JkCgXJdr+0XTpKiOU",
+	"HHffEKnKyzM9Ae3rUDGW0+H76ycDBgqzfDrCTrO6lQN3LLd588QmA21TCBXlKdqz8TMMEUZdUcZUBH5b",
+	"LEUSkgUXuWEhmctc7dv0o6O2PRkLXUholoV4/af1DtfBrd9mGpGJBMfPcre7z7ZyCVh5+60tna9tV3F/",
+	"IlQn2vtGq6YeFY5b/LawfID5jN8/5xfVXypk67ecgTxIQShWwWz43gN+drwJPI2rSPnzC2RPAOkB09mi",
+	"+TRdmcluLfy11PZcVZ4y59DrjFrnwGriHok+8mmP9FFPQBz1FAFq1g6+86U2kilmG66A2fqEu5x2ZAta",
+	"PfJjVMhhcan2O1fP+HEN2IzzkujVWz6Y0mgvEmpoJSvtOFrO7A8AKJLlBv4ESDmia2+ct7Me3KQ2DHVP",
+	"18Oa0q+ve+f7Aba82IRwgOUQCOYgQKIZD3rBUbvTPgowcT3HuPGg/cDStHUn5IM4+PXhTreLO+NRsG3J",
+	"rznyg8Au3xpm2gpfNdj8vBvjQbjo6g/c+sBHfa0/Cgl98JEnT6s/V7KhGaRccuB+e+MpfHbl6s9eYLfQ",
+	"50MCtJ5FwuLzmWl0f3hQhM4HH8vr25BkM5vBLzQ6tgzNmCnudg4/kaqVH4kBMtV+NaPb6Xy2H1woAGz4",
+	"qYVR7XrJpzA4ti9u2q8A8KDpNz3w2cNPeLb24xL49PEnPF38SMZTGLz8JJjrv/xRTQbjoa0lVqup5V+2",
+	"83MlRez6QlzRK9+SnESx2riP8z83b9LyK9xmAKC/etTlUOKSQw2dAeAllsEvKy0YtmsTvClbnP+qcd0q",
+	"tAe0cn/kc9Jb3DX5tUtxAegz0vxCV+60/G/B/ksL9volqH9ZUff5bHRiZFNvwCmbYKmo7BXai+wEW0T8",
+	"WGNIososW0T8rGVl5tOmIvZs5phizZgocK41S/bbRSj3A4RmCwhhbASJg8g+IjY9AAMHWjBLVD4zFg/Y",
+	"WWIHkjE8rk64ED+Rlbual0xcWoQatwrvd1Ns9Wdx1hpUbGfKcadj0znFDUMkOr25PBue9EeD26vB/7kZ",
+	"XI9ufxj8FLXH4l2uucCcqe0j1JhKJxMa32GWiQipIF7ENIEdJqhNbUSrk1u2+yWqTpe4yYK6PrZDZr4S",
+	"WPRgv5PJ8rPp0ZWZ4Kd67dp1df5hWnx1FnKDEq/MQ/qRoH+zEv8iqrgo2f/JtPF7esfKkvYOunclZxb0",
+	"quMGjVp69YktnV7l/Qnlpn7ccg8UQaPgE6p1vmDJ/tuik9gpoL1up1N8++exFK7eudlQ2Bk9jVVe0Pug",
+	"p+vzryP/y4vV3+jBKyKxLQVJqkm3c9geiwaDwE3FFOC1/lOpiorsZgVoAfuD9F99qHUn9Xf42V++XfuV",
+	"o5FfifL7yj3YP6vavHLn/EUV559Gf7mGpY3q66Kfm3nX98VU+o5Wm1/79QZB9GuxkadHoir/RGNR1U+7",
+	"tF+FbgeIoSLUbqzehNEeC3Rl6xbFNYE1eq3sMWOxAa3asQU5j2dR3wutO+l/ko6KJek+Pm5WpyPXhrib",
+	"Nn1sPTw8tJCCuUodEXfXcLW+5S/sXNabaJuUq+UDe5XDX8eh/HNpPdsiBYHhehO7G3dwjX1SlbL6qQH9",
+	"Fv/wr+DelS2zmxUk9rgVzZd2RlbjRRPl3JPtk7m5OnMFOIzEgfD+x9TtjXPeERyLBRUJNVItfX+Gv0Ws",
+	"Pn+PoTlOwIWkmI+zhUA/Ikf2IHQei8p83H6b9It7XrGy5ytyCTFzJfPZvPay/uXQXateu8Z8LKa5iO0u",
+	"eMOtu/2V6XoPoZ26WQLq/j7Yiva3d7bPQd1r21yEPzlZjta1CWhmYN0Yu8IwE1BphY1cK3TRCd2r9UHv",
+	"R2/HwvU6YDV01cnGu/lovQff9wPC4dlGDj2XyrRSfs8S24pS9hO4O+IUl8pPoNgkCtfFjXERmNqi/Ro7",
+	"SepXHzMIm37LeXynDQQK2Ldja8XRyjxzu9YAFRGqq/zyMOepbWaAY1N+8rzo1KnYQNsAqBsWI4bu4npe",
+	"dg1tNn6OXn9QMLFyM8UXtnerM50bwolirvOvmECxHes//znz1yVz7mrbbJ/Pn8FKPe1U+CbX9jlrGfg9",
+	"6DPscwYdNZfa/sQBmqqMckU0S9E7xt+UFvdcSeGnKJ6rcIdfKVO4o9/Y+O9++xh/r9W3zu/5fRMZ6xqe",
+	"OF/hOv/958/gbq/uwf3Lfdk9S0GfVlCvbl3y6VOdUYt2qNpIUfHbAtdOsTUrtJXfcKgMSOy4gSeaVxtP",
+	"/z8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

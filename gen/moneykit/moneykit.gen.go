@@ -17,25 +17,22 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"time"
 
+	"github.com/banklink/banklink/internal/timestamp"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 )
 
-// Defines values for APIErrorAuthResponseErrorCode.
+// Defines values for APIErrorAuthExpiredAccessTokenResponseErrorCode.
 const (
-	APIErrorAuthResponseErrorCodeApiErrorAuthExpiredAccessToken APIErrorAuthResponseErrorCode = "api_error.auth.expired_access_token"
-	APIErrorAuthResponseErrorCodeApiErrorAuthUnauthorized       APIErrorAuthResponseErrorCode = "api_error.auth.unauthorized"
+	APIErrorAuthExpiredAccessTokenResponseErrorCodeApiErrorAuthExpiredAccessToken APIErrorAuthExpiredAccessTokenResponseErrorCode = "api_error.auth.expired_access_token"
 )
 
-// Valid indicates whether the value is a known member of the APIErrorAuthResponseErrorCode enum.
-func (e APIErrorAuthResponseErrorCode) Valid() bool {
+// Valid indicates whether the value is a known member of the APIErrorAuthExpiredAccessTokenResponseErrorCode enum.
+func (e APIErrorAuthExpiredAccessTokenResponseErrorCode) Valid() bool {
 	switch e {
-	case APIErrorAuthResponseErrorCodeApiErrorAuthExpiredAccessToken:
-		return true
-	case APIErrorAuthResponseErrorCodeApiErrorAuthUnauthorized:
+	case APIErrorAuthExpiredAccessTokenResponseErrorCodeApiErrorAuthExpiredAccessToken:
 		return true
 	default:
 		return false
@@ -126,27 +123,6 @@ func (e CreateAccessTokenRequestGrantType) Valid() bool {
 	}
 }
 
-// Defines values for LinkAuthErrorResponseErrorCode.
-const (
-	LinkAuthErrorResponseErrorCodeApiErrorAuthExpiredAccessToken LinkAuthErrorResponseErrorCode = "api_error.auth.expired_access_token"
-	LinkAuthErrorResponseErrorCodeApiErrorAuthUnauthorized       LinkAuthErrorResponseErrorCode = "api_error.auth.unauthorized"
-	LinkAuthErrorResponseErrorCodeLinkErrorUnauthorizedAccess    LinkAuthErrorResponseErrorCode = "link_error.unauthorized_access"
-)
-
-// Valid indicates whether the value is a known member of the LinkAuthErrorResponseErrorCode enum.
-func (e LinkAuthErrorResponseErrorCode) Valid() bool {
-	switch e {
-	case LinkAuthErrorResponseErrorCodeApiErrorAuthExpiredAccessToken:
-		return true
-	case LinkAuthErrorResponseErrorCodeApiErrorAuthUnauthorized:
-		return true
-	case LinkAuthErrorResponseErrorCodeLinkErrorUnauthorizedAccess:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for LinkErrorBadStateResponseErrorCode.
 const (
 	LinkErrorBadStateResponseErrorCodeLinkErrorBadState LinkErrorBadStateResponseErrorCode = "link_error.bad_state"
@@ -201,6 +177,21 @@ const (
 func (e LinkErrorNotFoundResponseErrorCode) Valid() bool {
 	switch e {
 	case LinkErrorNotFoundResponseErrorCodeLinkErrorNotFound:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LinkErrorUnauthorizedAccessResponseErrorCode.
+const (
+	LinkErrorUnauthorizedAccessResponseErrorCodeLinkErrorUnauthorizedAccess LinkErrorUnauthorizedAccessResponseErrorCode = "link_error.unauthorized_access"
+)
+
+// Valid indicates whether the value is a known member of the LinkErrorUnauthorizedAccessResponseErrorCode enum.
+func (e LinkErrorUnauthorizedAccessResponseErrorCode) Valid() bool {
+	switch e {
+	case LinkErrorUnauthorizedAccessResponseErrorCodeLinkErrorUnauthorizedAccess:
 		return true
 	default:
 		return false
@@ -420,36 +411,39 @@ func (e SupportedVersion) Valid() bool {
 	}
 }
 
-// APIErrorAuthResponse A 401 on calls that are not scoped to a link: the token expired
-// (`api_error.auth.expired_access_token`, "Access token expired") or is not
-// authorized (`api_error.auth.unauthorized`).
-type APIErrorAuthResponse struct {
+// APIErrorAuthExpiredAccessTokenResponse The access token expired.
+type APIErrorAuthExpiredAccessTokenResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
-	// ErrorCode Which authentication failure this is.
-	ErrorCode APIErrorAuthResponseErrorCode `json:"error_code"`
+	// ErrorCode Always `api_error.auth.expired_access_token`.
+	ErrorCode APIErrorAuthExpiredAccessTokenResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
-// APIErrorAuthResponseErrorCode Which authentication failure this is.
-type APIErrorAuthResponseErrorCode string
+// APIErrorAuthExpiredAccessTokenResponseErrorCode Always `api_error.auth.expired_access_token`.
+type APIErrorAuthExpiredAccessTokenResponseErrorCode string
+
+// APIErrorAuthResponse A 401 on calls that are not scoped to a link: the token expired
+// (`api_error.auth.expired_access_token`) or is not authorized
+// (`api_error.auth.unauthorized`). Clients tell them apart by `error_code`.
+type APIErrorAuthResponse struct {
+	union json.RawMessage
+}
 
 // APIErrorAuthUnauthorizedResponse The client or its token is not authorized.
 type APIErrorAuthUnauthorizedResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `api_error.auth.unauthorized`.
-	ErrorCode APIErrorAuthUnauthorizedResponseErrorCode `json:"error_code"`
+	ErrorCode APIErrorAuthUnauthorizedResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
 	//
@@ -465,33 +459,33 @@ type APIErrorRateLimitExceededResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `api_error.rate_limit_exceeded`.
-	ErrorCode APIErrorRateLimitExceededResponseErrorCode `json:"error_code"`
+	ErrorCode APIErrorRateLimitExceededResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // APIErrorRateLimitExceededResponseErrorCode Always `api_error.rate_limit_exceeded`.
 type APIErrorRateLimitExceededResponseErrorCode string
 
-// APIErrorValidationFailedResponse The request failed validation.
+// APIErrorValidationFailedResponse The request failed validation (MoneyKit's `HTTPValidationError`).
 type APIErrorValidationFailedResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `api_error.request.validation_failed`.
-	ErrorCode APIErrorValidationFailedResponseErrorCode `json:"error_code"`
+	ErrorCode APIErrorValidationFailedResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 
 	// ValidationErrors One entry per violation.
-	ValidationErrors *[]ValidationError `json:"validation_errors,omitempty"`
+	ValidationErrors []ValidationError `json:"validation_errors"`
 }
 
 // APIErrorValidationFailedResponseErrorCode Always `api_error.request.validation_failed`.
@@ -505,17 +499,17 @@ type CreateAccessTokenRequest struct {
 	// ClientId The application's client id.
 	//
 	// Example: live_5c739a369515e10fc9e0
-	ClientId *string `json:"client_id,omitempty"`
+	ClientId string `json:"client_id,omitempty,omitzero"`
 
 	// ClientSecret The application's client secret.
-	ClientSecret *string `json:"client_secret,omitempty"`
+	ClientSecret string `json:"client_secret,omitempty,omitzero"`
 
 	// GrantType The OAuth2 grant. MoneyKit's newer docs also allow `refresh_token`, but no refresh
 	// token is ever returned; banklink sends `client_credentials`.
-	GrantType *CreateAccessTokenRequestGrantType `json:"grant_type,omitempty"`
+	GrantType CreateAccessTokenRequestGrantType `json:"grant_type,omitempty,omitzero"`
 
 	// Scope Space-separated actions to grant; omitted or empty means every action the application may use.
-	Scope *string `json:"scope,omitempty"`
+	Scope string `json:"scope,omitempty,omitzero"`
 }
 
 // CreateAccessTokenRequestGrantType The OAuth2 grant. MoneyKit's newer docs also allow `refresh_token`, but no refresh
@@ -538,13 +532,16 @@ type CreateAccessTokenResponse struct {
 	TokenType string `json:"token_type"`
 }
 
-// CreateLinkSessionRequest A request for a link session. MoneyKit's request also accepts `custom_sandbox_data`
-// (sandbox-only custom accounts); banklink does not model it.
+// CreateLinkSessionRequest A request for a link session.
 //
 // Example: {"customer_user":{"id":"user-42"},"existing_link_id":"mk_eqkWN34UEoa2NxyALG8pcV","institution_id":"c7318ff7-257c-490e-8242-03a815b223b7","redirect_uri":"https://yourdomain.com/oauth.html","webhook":"https://yourdomain.com/moneykit_webhook"}
 type CreateLinkSessionRequest struct {
 	// ConnectFeatures Connect UI and testing toggles.
-	ConnectFeatures *MoneyKitConnectFeatures `json:"connect_features,omitempty"`
+	ConnectFeatures MoneyKitConnectFeatures `json:"connect_features,omitempty,omitzero"`
+
+	// CustomSandboxData Sandbox only: the accounts (and optionally owners) returned when the user logs in to
+	// Credentials Bank as `user_custom`.
+	CustomSandboxData CustomSandboxData `json:"custom_sandbox_data,omitempty,omitzero"`
 
 	// CustomerUser Your own user, for whom the link is made.
 	CustomerUser LinkSessionCustomerUser `json:"customer_user"`
@@ -575,18 +572,18 @@ type CreateLinkSessionRequest struct {
 	//
 	//
 	// Example: mk_eqkWN34UEoa2NxyALG8pcV
-	ExistingLinkId *string `json:"existing_link_id,omitempty"`
+	ExistingLinkId string `json:"existing_link_id,omitempty,omitzero"`
 
 	// InstitutionId The ID of the institution you want to link to. Providing this will skip the
 	// institution selection step. This field is ignored if `existing_link_id` is provided.
 	//
 	//
 	// Example: c7318ff7-257c-490e-8242-03a815b223b7
-	InstitutionId *string `json:"institution_id,omitempty"`
+	InstitutionId string `json:"institution_id,omitempty,omitzero"`
 
 	// LinkTags Arbitrary strings used to describe this link. Each tag is under 100 characters and
 	// starts with a letter or digit.
-	LinkTags *LinkTags `json:"link_tags,omitempty"`
+	LinkTags LinkTags `json:"link_tags,omitempty,omitzero"`
 
 	// RedirectUri For Oauth linking, a URI indicating the destination, in your application, where the
 	// user should be sent after authenticating with the institution. The `redirect_uri`
@@ -598,12 +595,12 @@ type CreateLinkSessionRequest struct {
 	RedirectUri string `json:"redirect_uri"`
 
 	// Settings Overrides of the application's default link settings for this session.
-	Settings *LinkSessionSettingOverrides `json:"settings,omitempty"`
+	Settings LinkSessionSettingOverrides `json:"settings,omitempty,omitzero"`
 
 	// Webhook The destination URL to which any webhooks should be sent.
 	//
 	// Example: https://yourdomain.com/moneykit_webhook
-	Webhook *string `json:"webhook,omitempty"`
+	Webhook string `json:"webhook,omitempty,omitzero"`
 }
 
 // CreateLinkSessionResponse A new link session.
@@ -614,22 +611,61 @@ type CreateLinkSessionResponse struct {
 	LinkSessionToken string `json:"link_session_token"`
 }
 
+// CustomSandboxAccount One account of the custom sandbox data.
+type CustomSandboxAccount struct {
+	// AccountNumber Account number used for the sandbox account.
+	//
+	// Example: 1111222233330000
+	AccountNumber string `json:"account_number"`
+
+	// AccountType Account type applied to the sandbox account, such as `depository.checking`.
+	//
+	// Example: depository.checking
+	AccountType string `json:"account_type"`
+
+	// Name Account name used for the sandbox account.
+	//
+	// Example: Everyday Checking
+	Name string `json:"name"`
+
+	// RoutingNumber Routing number used for the sandbox account (if applicable). Must follow the
+	// standard ABA routing transit number format with a valid check digit, but does not
+	// need to be a real bank's routing number.
+	//
+	//
+	// Example: 011401533
+	RoutingNumber string `json:"routing_number,omitempty,omitzero"`
+}
+
+// CustomSandboxData Sandbox only: the accounts (and optionally owners) returned when the user logs in to
+// Credentials Bank as `user_custom`.
+type CustomSandboxData struct {
+	// Accounts An array of static accounts to be returned from Sandbox via `user_custom`.
+	Accounts []CustomSandboxAccount `json:"accounts"`
+
+	// Owners An array of owners to attach to the identity response of every account on
+	// `user_custom`. Owners will otherwise be randomly generated. Each is an identity
+	// owner as MoneyKit's identity product returns it (`names`, `addresses`,
+	// `phone_numbers`, `emails`); banklink passes it through as a JSON object.
+	Owners []map[string]interface{} `json:"owners,omitempty,omitzero"`
+}
+
 // CustomerUserEmail The user's email address; an email or a phone improves conversion (Money ID).
 type CustomerUserEmail struct {
 	// Address The email address.
 	Address string `json:"address"`
 
 	// CustomerVerifiedAt When you verified the address.
-	CustomerVerifiedAt *time.Time `json:"customer_verified_at,omitempty"`
+	CustomerVerifiedAt timestamp.Time `json:"customer_verified_at,omitempty,omitzero"`
 }
 
 // CustomerUserPhone The user's phone number.
 type CustomerUserPhone struct {
 	// Country A country MoneyKit serves.
-	Country *Country `json:"country,omitempty"`
+	Country Country `json:"country,omitempty,omitzero"`
 
 	// CustomerVerifiedAt When you verified the number.
-	CustomerVerifiedAt *time.Time `json:"customer_verified_at,omitempty"`
+	CustomerVerifiedAt timestamp.Time `json:"customer_verified_at,omitempty,omitzero"`
 
 	// Number The phone number, E.164 preferred.
 	Number string `json:"number"`
@@ -666,12 +702,12 @@ type JWK struct {
 	// Alg Algorithm, `ES256`.
 	//
 	// Example: ES256
-	Alg *string `json:"alg,omitempty"`
+	Alg string `json:"alg,omitempty,omitzero"`
 
 	// Crv Curve, `P-256`.
 	//
 	// Example: P-256
-	Crv *string `json:"crv,omitempty"`
+	Crv string `json:"crv,omitempty,omitzero"`
 
 	// Kid Key id, matched against the JWT header.
 	Kid string `json:"kid"`
@@ -684,13 +720,13 @@ type JWK struct {
 	// Use Key use; signing keys say `sig`.
 	//
 	// Example: sig
-	Use *string `json:"use,omitempty"`
+	Use string `json:"use,omitempty,omitzero"`
 
 	// X The x coordinate, base64url.
-	X *string `json:"x,omitempty"`
+	X string `json:"x,omitempty,omitzero"`
 
 	// Y The y coordinate, base64url.
-	Y *string `json:"y,omitempty"`
+	Y string `json:"y,omitempty,omitzero"`
 }
 
 // JWKSet A JSON Web Key Set (RFC 7517).
@@ -699,26 +735,12 @@ type JWKSet struct {
 	Keys []JWK `json:"keys"`
 }
 
-// LinkAuthErrorResponse A 401 on link-scoped calls: the two `api_error.auth.*` codes, or
-// `link_error.unauthorized_access` ("Unauthorized link access.") when the application may
-// not access the link.
+// LinkAuthErrorResponse A 401 on link-scoped calls: one of the two `api_error.auth.*` errors, or
+// `link_error.unauthorized_access` when the application may not access the link.
+// Clients tell them apart by `error_code`.
 type LinkAuthErrorResponse struct {
-	// DocumentationUrl A page that documents this error.
-	//
-	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
-
-	// ErrorCode Which authentication failure this is.
-	ErrorCode LinkAuthErrorResponseErrorCode `json:"error_code"`
-
-	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
-	ErrorMessage string `json:"error_message"`
+	union json.RawMessage
 }
-
-// LinkAuthErrorResponseErrorCode Which authentication failure this is.
-type LinkAuthErrorResponseErrorCode string
 
 // LinkCommon Link details.
 //
@@ -731,7 +753,7 @@ type LinkCommon struct {
 
 	// ErrorCode The type of error, if the link is in the `error` state. See MoneyKit's Errors page
 	// for an explanation of error codes. Clients accept values not listed here.
-	ErrorCode *PublicLinkError `json:"error_code,omitempty"`
+	ErrorCode PublicLinkError `json:"error_code,omitempty,omitzero"`
 
 	// InstitutionAvatar An avatar image for the link's institution.
 	//
@@ -749,13 +771,13 @@ type LinkCommon struct {
 	InstitutionName string `json:"institution_name"`
 
 	// LastSyncedAt An ISO-8601 timestamp indicating the last time that the link was updated.
-	// MoneyKit documents the format as date-time, but its own example carries no UTC
-	// offset, which RFC 3339 requires; banklink keeps the value as the string it received.
+	// MoneyKit's own example carries no UTC offset, which RFC 3339 requires; banklink reads
+	// such a value as UTC and re-encodes it exactly as received.
 	//
 	//
 	// Example: 2023-02-16T09:14:11
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	LastSyncedAt *string `json:"last_synced_at,omitempty"`
+	LastSyncedAt timestamp.Time `json:"last_synced_at,omitempty,omitzero"`
 
 	// LinkId The unique ID for this link.
 	//
@@ -763,7 +785,7 @@ type LinkCommon struct {
 	LinkId string `json:"link_id"`
 
 	// LinkTags Arbitrary strings used to describe this link.
-	LinkTags *[]string `json:"link_tags,omitempty"`
+	LinkTags []string `json:"link_tags,omitempty,omitzero"`
 
 	// Products The granted products available for this link.
 	Products LinkProducts `json:"products"`
@@ -789,12 +811,12 @@ type LinkCommon struct {
 
 	// Tags Deprecated; use `link_tags` instead.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	Tags *[]string `json:"tags,omitempty"`
+	Tags []string `json:"tags,omitempty,omitzero"`
 
 	// Webhook The webhook url assigned to this link.
 	//
 	// Example: https://example.com/webhook
-	Webhook *string `json:"webhook,omitempty"`
+	Webhook string `json:"webhook,omitempty,omitzero"`
 }
 
 // LinkErrorBadStateResponse Link error. The link is not usable in its current state.
@@ -802,14 +824,12 @@ type LinkErrorBadStateResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.bad_state`.
-	ErrorCode LinkErrorBadStateResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorBadStateResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
 	ErrorMessage string `json:"error_message"`
 
 	// LinkErrorCode Why the link is unusable, one of the `PublicLinkError` values such as `auth_expired`.
@@ -821,18 +841,20 @@ type LinkErrorBadStateResponse struct {
 // LinkErrorBadStateResponseErrorCode Always `link_error.bad_state`.
 type LinkErrorBadStateResponseErrorCode string
 
-// LinkErrorDeletedResponse Link deleted.
+// LinkErrorDeletedResponse Link deleted. The default message is the one in MoneyKit's "Get Link Details" document;
+// some versions of MoneyKit's SDKs give "Link deleted." instead, and banklink follows the
+// document.
 type LinkErrorDeletedResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.deleted`.
-	ErrorCode LinkErrorDeletedResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorDeletedResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // LinkErrorDeletedResponseErrorCode Always `link_error.deleted`.
@@ -843,10 +865,10 @@ type LinkErrorForbiddenActionResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.forbidden_action`.
-	ErrorCode LinkErrorForbiddenActionResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorForbiddenActionResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message
 	//
@@ -862,17 +884,34 @@ type LinkErrorNotFoundResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.not_found`.
-	ErrorCode LinkErrorNotFoundResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorNotFoundResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // LinkErrorNotFoundResponseErrorCode Always `link_error.not_found`.
 type LinkErrorNotFoundResponseErrorCode string
+
+// LinkErrorUnauthorizedAccessResponse The application may not access this link.
+type LinkErrorUnauthorizedAccessResponse struct {
+	// DocumentationUrl A page that documents this error.
+	//
+	// Example: https://docs.moneykit.com/api/reference/errors
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
+
+	// ErrorCode Always `link_error.unauthorized_access`.
+	ErrorCode LinkErrorUnauthorizedAccessResponseErrorCode `json:"error_code,omitempty,omitzero"`
+
+	// ErrorMessage Error message.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
+}
+
+// LinkErrorUnauthorizedAccessResponseErrorCode Always `link_error.unauthorized_access`.
+type LinkErrorUnauthorizedAccessResponseErrorCode string
 
 // LinkProductError Why the last refresh of a product failed. Clients accept values not listed here.
 type LinkProductError string
@@ -880,46 +919,56 @@ type LinkProductError string
 // LinkProductResponse The state of one granted product.
 type LinkProductResponse struct {
 	// ErrorCode Why the last refresh of a product failed. Clients accept values not listed here.
-	ErrorCode *LinkProductError `json:"error_code,omitempty"`
+	ErrorCode LinkProductError `json:"error_code,omitempty,omitzero"`
 
-	// ErrorMessage What went wrong with the last refresh.
-	ErrorMessage *string `json:"error_message,omitempty"`
+	// ErrorMessage The error message, if the last attempt to refresh the product failed.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 
-	// LastAttemptedAt When a refresh was last attempted (ISO-8601, kept as received).
-	LastAttemptedAt *string `json:"last_attempted_at,omitempty"`
+	// LastAttemptedAt An ISO-8601 timestamp indicating the last time that the product was attempted.
+	//
+	// Example: 2023-02-16T09:14:11
+	LastAttemptedAt timestamp.Time `json:"last_attempted_at,omitempty,omitzero"`
 
-	// RefreshedAt When the product's data was last refreshed (ISO-8601, kept as received).
-	RefreshedAt *string `json:"refreshed_at,omitempty"`
+	// RefreshedAt An ISO-8601 timestamp indicating the last time that the product was updated.
+	//
+	// Example: 2023-02-16T09:14:11
+	RefreshedAt timestamp.Time `json:"refreshed_at,omitempty,omitzero"`
 
-	// Unavailable Why the product is unavailable, if it is.
-	Unavailable *string `json:"unavailable,omitempty"`
+	// Settings DEPRECATED: The settings given when this product was created. This field is deprecated and will be removed.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	Settings ProductSettings `json:"settings,omitempty,omitzero"`
+
+	// Unavailable If this product can't currently be updated, the reason why it is unavailable.
+	// Unavailable products can't be refreshed, but past data, if any, is still accessible.
+	Unavailable string `json:"unavailable,omitempty,omitzero"`
 }
 
 // LinkProducts The granted products available for this link.
 type LinkProducts struct {
 	// AccountNumbers The state of one granted product.
-	AccountNumbers *LinkProductResponse `json:"account_numbers,omitempty"`
+	AccountNumbers LinkProductResponse `json:"account_numbers,omitempty,omitzero"`
 
 	// Accounts The state of one granted product.
-	Accounts *LinkProductResponse `json:"accounts,omitempty"`
+	Accounts LinkProductResponse `json:"accounts,omitempty,omitzero"`
 
 	// Enrichment The state of one granted product.
-	Enrichment *LinkProductResponse `json:"enrichment,omitempty"`
+	Enrichment LinkProductResponse `json:"enrichment,omitempty,omitzero"`
 
 	// Identity The state of one granted product.
-	Identity *LinkProductResponse `json:"identity,omitempty"`
+	Identity LinkProductResponse `json:"identity,omitempty,omitzero"`
 
 	// Investments The state of one granted product.
-	Investments *LinkProductResponse `json:"investments,omitempty"`
+	Investments LinkProductResponse `json:"investments,omitempty,omitzero"`
 
-	// Transactions The state of the transactions product.
-	Transactions *TransactionsLinkProduct `json:"transactions,omitempty"`
+	// Transactions The state of the transactions product: the fields of `LinkProductResponse` and
+	// `has_history`, which MoneyKit's SDK models require.
+	Transactions TransactionsLinkProduct `json:"transactions,omitempty,omitzero"`
 }
 
 // LinkSessionCustomerUser Your own user, for whom the link is made.
 type LinkSessionCustomerUser struct {
 	// Email The user's email address; an email or a phone improves conversion (Money ID).
-	Email *CustomerUserEmail `json:"email,omitempty"`
+	Email CustomerUserEmail `json:"email,omitempty,omitzero"`
 
 	// Id Your own id for the user, 4 to 150 characters. The same id addresses the user in
 	// `/users/{id}/...`.
@@ -929,7 +978,7 @@ type LinkSessionCustomerUser struct {
 	Id string `json:"id"`
 
 	// Phone The user's phone number.
-	Phone *CustomerUserPhone `json:"phone,omitempty"`
+	Phone CustomerUserPhone `json:"phone,omitempty,omitzero"`
 }
 
 // LinkSessionErrorForbiddenConfigResponse The link-session settings ask for something this application may not use.
@@ -937,29 +986,28 @@ type LinkSessionErrorForbiddenConfigResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_session_error.forbidden_config`.
-	ErrorCode LinkSessionErrorForbiddenConfigResponseErrorCode `json:"error_code"`
+	ErrorCode LinkSessionErrorForbiddenConfigResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
 	ErrorMessage string `json:"error_message"`
 }
 
 // LinkSessionErrorForbiddenConfigResponseErrorCode Always `link_session_error.forbidden_config`.
 type LinkSessionErrorForbiddenConfigResponseErrorCode string
 
-// LinkSessionErrorInvalidTokenExchangeResponse The exchangeable token is invalid, expired or already used.
+// LinkSessionErrorInvalidTokenExchangeResponse The exchangeable token is invalid, expired or already used. MoneyKit documents no default
+// message for it, so, as for its other errors without one, `error_message` is required.
 type LinkSessionErrorInvalidTokenExchangeResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_session_error.invalid_token_exchange`.
-	ErrorCode LinkSessionErrorInvalidTokenExchangeResponseErrorCode `json:"error_code"`
+	ErrorCode LinkSessionErrorInvalidTokenExchangeResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
 	//
@@ -973,13 +1021,13 @@ type LinkSessionErrorInvalidTokenExchangeResponseErrorCode string
 // LinkSessionSettingOverrides Overrides of the application's default link settings for this session.
 type LinkSessionSettingOverrides struct {
 	// Countries Countries whose institutions are offered, in order of priority. Defaults to the application's primary country (US).
-	Countries *[]Country `json:"countries,omitempty"`
+	Countries []Country `json:"countries,omitempty,omitzero"`
 
 	// Products Which products to request. Accounts are always included.
-	Products *ProductsSettings `json:"products,omitempty"`
+	Products ProductsSettings `json:"products,omitempty,omitzero"`
 
 	// Providers Offer only institutions served by one of these providers.
-	Providers *[]Provider `json:"providers,omitempty"`
+	Providers []Provider `json:"providers,omitempty,omitzero"`
 }
 
 // LinkTag One link tag, under 100 characters, starting with a letter or digit.
@@ -994,43 +1042,47 @@ type LinkTags = []LinkTag
 // MoneyKitConnectFeatures Connect UI and testing toggles.
 type MoneyKitConnectFeatures struct {
 	// ConnectManually Offer manual account entry.
-	ConnectManually *bool `json:"connect_manually,omitempty"`
+	ConnectManually bool `json:"connect_manually,omitempty,omitzero"`
 
 	// DuplicateInstitutionRejected Refuse an institution the user already linked.
-	DuplicateInstitutionRejected *bool `json:"duplicate_institution_rejected,omitempty"`
+	DuplicateInstitutionRejected bool `json:"duplicate_institution_rejected,omitempty,omitzero"`
 
 	// DuplicateInstitutionWarning Warn when the user links an institution they already linked.
-	DuplicateInstitutionWarning *bool `json:"duplicate_institution_warning,omitempty"`
+	DuplicateInstitutionWarning bool `json:"duplicate_institution_warning,omitempty,omitzero"`
 
 	// EnableMoneyId Enable Money ID.
-	EnableMoneyId *bool `json:"enable_money_id,omitempty"`
+	EnableMoneyId bool `json:"enable_money_id,omitempty,omitzero"`
 
 	// IssueReporter Let the user report an issue from Connect.
-	IssueReporter *bool `json:"issue_reporter,omitempty"`
+	IssueReporter bool `json:"issue_reporter,omitempty,omitzero"`
 
 	// PermitOnlyDepositoryAccounts Let the user pick only depository accounts.
-	PermitOnlyDepositoryAccounts *bool `json:"permit_only_depository_accounts,omitempty"`
+	PermitOnlyDepositoryAccounts bool `json:"permit_only_depository_accounts,omitempty,omitzero"`
 
 	// PermitOnlyOneAccount Let the user pick only one account.
-	PermitOnlyOneAccount *bool `json:"permit_only_one_account,omitempty"`
+	PermitOnlyOneAccount bool `json:"permit_only_one_account,omitempty,omitzero"`
 }
 
-// MoneyKitError The body of every MoneyKit error response.
+// MoneyKitError The fields every MoneyKit error body shares. Each error code has its own schema below,
+// with a single-value `error_code` enum whose default is that code, as in MoneyKit's SDK
+// models; `error_code` is optional there, so a body without it carries the default of the
+// schema declared for its status. `error_message` is optional where MoneyKit documents a
+// default message and required where it does not.
 type MoneyKitError struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode The machine-readable error code, such as `link_error.not_found`.
 	//
 	// Example: link_error.not_found
-	ErrorCode string `json:"error_code"`
+	ErrorCode string `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
 	//
 	// Example: Link not found.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // Product A MoneyKit data product. Clients accept values not listed here.
@@ -1039,31 +1091,31 @@ type Product string
 // ProductSettings How one product is requested.
 type ProductSettings struct {
 	// Prefetch Fetch the product right after linking instead of at the first manual refresh.
-	Prefetch *bool `json:"prefetch,omitempty"`
+	Prefetch bool `json:"prefetch,omitempty,omitzero"`
 
 	// Reason Shown to the user after "...data is used to".
-	Reason *string `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty,omitzero"`
 
 	// RequirePermission Show a non-required product as non-optional.
-	RequirePermission *bool `json:"require_permission,omitempty"`
+	RequirePermission bool `json:"require_permission,omitempty,omitzero"`
 
 	// Required Show only institutions that support the product, and make permission mandatory.
-	Required *bool `json:"required,omitempty"`
+	Required bool `json:"required,omitempty,omitzero"`
 }
 
 // ProductsSettings Which products to request. Accounts are always included.
 type ProductsSettings struct {
 	// AccountNumbers How one product is requested.
-	AccountNumbers *ProductSettings `json:"account_numbers,omitempty"`
+	AccountNumbers ProductSettings `json:"account_numbers,omitempty,omitzero"`
 
 	// Identity How one product is requested.
-	Identity *ProductSettings `json:"identity,omitempty"`
+	Identity ProductSettings `json:"identity,omitempty,omitzero"`
 
 	// Investments How one product is requested.
-	Investments *ProductSettings `json:"investments,omitempty"`
+	Investments ProductSettings `json:"investments,omitempty,omitzero"`
 
 	// Transactions How one product is requested.
-	Transactions *ProductSettings `json:"transactions,omitempty"`
+	Transactions ProductSettings `json:"transactions,omitempty,omitzero"`
 }
 
 // Provider The provider that most recently facilitated the creation of this link. Note that
@@ -1090,42 +1142,53 @@ type PublicLinkState string
 // SupportedVersion A MoneyKit API version.
 type SupportedVersion string
 
-// TransactionsLinkProduct The state of the transactions product.
+// TransactionsLinkProduct The state of the transactions product: the fields of `LinkProductResponse` and
+// `has_history`, which MoneyKit's SDK models require.
 type TransactionsLinkProduct struct {
 	// ErrorCode Why the last refresh of a product failed. Clients accept values not listed here.
-	ErrorCode *LinkProductError `json:"error_code,omitempty"`
+	ErrorCode LinkProductError `json:"error_code,omitempty,omitzero"`
 
-	// ErrorMessage What went wrong with the last refresh.
-	ErrorMessage *string `json:"error_message,omitempty"`
+	// ErrorMessage The error message, if the last attempt to refresh the product failed.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 
-	// HasHistory Whether the full transaction history has been fetched. Deprecated.
+	// HasHistory Whether the full transaction history has been fetched. Deprecated, but required:
+	// a body without it is rejected by MoneyKit's own SDKs.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	HasHistory *bool `json:"has_history,omitempty"`
+	HasHistory bool `json:"has_history"`
 
-	// LastAttemptedAt When a refresh was last attempted (ISO-8601, kept as received).
-	LastAttemptedAt *string `json:"last_attempted_at,omitempty"`
+	// LastAttemptedAt An ISO-8601 timestamp indicating the last time that the product was attempted.
+	//
+	// Example: 2023-02-16T09:14:11
+	LastAttemptedAt timestamp.Time `json:"last_attempted_at,omitempty,omitzero"`
 
-	// RefreshedAt When transactions were last refreshed (ISO-8601, kept as received).
-	RefreshedAt *string `json:"refreshed_at,omitempty"`
+	// RefreshedAt An ISO-8601 timestamp indicating the last time that the product was updated.
+	//
+	// Example: 2023-02-16T09:14:11
+	RefreshedAt timestamp.Time `json:"refreshed_at,omitempty,omitzero"`
 
-	// Unavailable Why the product is unavailable, if it is.
-	Unavailable *string `json:"unavailable,omitempty"`
+	// Settings DEPRECATED: The settings given when this product was created. This field is deprecated and will be removed.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	Settings ProductSettings `json:"settings,omitempty,omitzero"`
+
+	// Unavailable If this product can't currently be updated, the reason why it is unavailable.
+	// Unavailable products can't be refreshed, but past data, if any, is still accessible.
+	Unavailable string `json:"unavailable,omitempty,omitzero"`
 }
 
 // UpdateLinkRequest New values for a link's webhook and tags.
 type UpdateLinkRequest struct {
 	// LinkTags Arbitrary strings used to describe this link. Each tag is under 100 characters and
 	// starts with a letter or digit.
-	LinkTags *LinkTags `json:"link_tags,omitempty"`
+	LinkTags LinkTags `json:"link_tags,omitempty,omitzero"`
 
 	// Tags Deprecated; use `link_tags` instead.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	Tags *[]LinkTag `json:"tags,omitempty"`
+	Tags []LinkTag `json:"tags,omitempty,omitzero"`
 
 	// Webhook The webhook url to assign to this link; `null` removes it.
 	//
 	// Example: https://example.com/webhook
-	Webhook nullable.Nullable[string] `json:"webhook,omitempty"`
+	Webhook nullable.Nullable[string] `json:"webhook,omitempty,omitzero"`
 }
 
 // ValidationError One request-validation violation.
@@ -1149,7 +1212,9 @@ type MoneyKitVersion = SupportedVersion
 // MoneyKitLinkBadState Link error. The link is not usable in its current state.
 type MoneyKitLinkBadState = LinkErrorBadStateResponse
 
-// MoneyKitLinkDeleted Link deleted.
+// MoneyKitLinkDeleted Link deleted. The default message is the one in MoneyKit's "Get Link Details" document;
+// some versions of MoneyKit's SDKs give "Link deleted." instead, and banklink follows the
+// document.
 type MoneyKitLinkDeleted = LinkErrorDeletedResponse
 
 // MoneyKitLinkForbidden Forbidden by link owner. The user did not give permission to access this data when linking.
@@ -1158,76 +1223,76 @@ type MoneyKitLinkForbidden = LinkErrorForbiddenActionResponse
 // MoneyKitLinkNotFound Link not found.
 type MoneyKitLinkNotFound = LinkErrorNotFoundResponse
 
-// MoneyKitLinkUnauthorized A 401 on link-scoped calls: the two `api_error.auth.*` codes, or
-// `link_error.unauthorized_access` ("Unauthorized link access.") when the application may
-// not access the link.
+// MoneyKitLinkUnauthorized A 401 on link-scoped calls: one of the two `api_error.auth.*` errors, or
+// `link_error.unauthorized_access` when the application may not access the link.
+// Clients tell them apart by `error_code`.
 type MoneyKitLinkUnauthorized = LinkAuthErrorResponse
 
 // MoneyKitRateLimited Rate limit exceeded.
 type MoneyKitRateLimited = APIErrorRateLimitExceededResponse
 
 // MoneyKitUnauthorized A 401 on calls that are not scoped to a link: the token expired
-// (`api_error.auth.expired_access_token`, "Access token expired") or is not
-// authorized (`api_error.auth.unauthorized`).
+// (`api_error.auth.expired_access_token`) or is not authorized
+// (`api_error.auth.unauthorized`). Clients tell them apart by `error_code`.
 type MoneyKitUnauthorized = APIErrorAuthResponse
 
-// MoneyKitValidationFailed The request failed validation.
+// MoneyKitValidationFailed The request failed validation (MoneyKit's `HTTPValidationError`).
 type MoneyKitValidationFailed = APIErrorValidationFailedResponse
 
 // GetJWKSParams defines parameters for GetJWKS.
 type GetJWKSParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
 	// banklink sends it on every call.
-	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+	MoneyKitVersion MoneyKitVersion `json:"MoneyKit-Version,omitempty,omitzero"`
 }
 
 // CreateAccessTokenParams defines parameters for CreateAccessToken.
 type CreateAccessTokenParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
 	// banklink sends it on every call.
-	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+	MoneyKitVersion MoneyKitVersion `json:"MoneyKit-Version,omitempty,omitzero"`
 }
 
 // CreateLinkSessionParams defines parameters for CreateLinkSession.
 type CreateLinkSessionParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
 	// banklink sends it on every call.
-	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+	MoneyKitVersion MoneyKitVersion `json:"MoneyKit-Version,omitempty,omitzero"`
 }
 
 // ExchangeTokenParams defines parameters for ExchangeToken.
 type ExchangeTokenParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
 	// banklink sends it on every call.
-	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+	MoneyKitVersion MoneyKitVersion `json:"MoneyKit-Version,omitempty,omitzero"`
 }
 
 // DeleteLinkParams defines parameters for DeleteLink.
 type DeleteLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
 	// banklink sends it on every call.
-	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+	MoneyKitVersion MoneyKitVersion `json:"MoneyKit-Version,omitempty,omitzero"`
 }
 
 // GetLinkParams defines parameters for GetLink.
 type GetLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
 	// banklink sends it on every call.
-	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+	MoneyKitVersion MoneyKitVersion `json:"MoneyKit-Version,omitempty,omitzero"`
 }
 
 // UpdateLinkParams defines parameters for UpdateLink.
 type UpdateLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
 	// banklink sends it on every call.
-	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+	MoneyKitVersion MoneyKitVersion `json:"MoneyKit-Version,omitempty,omitzero"`
 }
 
 // GetUserLinksParams defines parameters for GetUserLinks.
 type GetUserLinksParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
 	// banklink sends it on every call.
-	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+	MoneyKitVersion MoneyKitVersion `json:"MoneyKit-Version,omitempty,omitzero"`
 }
 
 // CreateAccessTokenFormdataRequestBody defines body for CreateAccessToken for application/x-www-form-urlencoded ContentType.
@@ -1241,6 +1306,156 @@ type ExchangeTokenJSONRequestBody = ExchangeTokenRequest
 
 // UpdateLinkJSONRequestBody defines body for UpdateLink for application/json ContentType.
 type UpdateLinkJSONRequestBody = UpdateLinkRequest
+
+// AsAPIErrorAuthExpiredAccessTokenResponse returns the union data inside the APIErrorAuthResponse as a APIErrorAuthExpiredAccessTokenResponse
+func (t APIErrorAuthResponse) AsAPIErrorAuthExpiredAccessTokenResponse() (APIErrorAuthExpiredAccessTokenResponse, error) {
+	var body APIErrorAuthExpiredAccessTokenResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthExpiredAccessTokenResponse overwrites any union data inside the APIErrorAuthResponse as the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *APIErrorAuthResponse) FromAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthExpiredAccessTokenResponse performs a merge with any union data inside the APIErrorAuthResponse, using the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *APIErrorAuthResponse) MergeAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAPIErrorAuthUnauthorizedResponse returns the union data inside the APIErrorAuthResponse as a APIErrorAuthUnauthorizedResponse
+func (t APIErrorAuthResponse) AsAPIErrorAuthUnauthorizedResponse() (APIErrorAuthUnauthorizedResponse, error) {
+	var body APIErrorAuthUnauthorizedResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthUnauthorizedResponse overwrites any union data inside the APIErrorAuthResponse as the provided APIErrorAuthUnauthorizedResponse
+func (t *APIErrorAuthResponse) FromAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthUnauthorizedResponse performs a merge with any union data inside the APIErrorAuthResponse, using the provided APIErrorAuthUnauthorizedResponse
+func (t *APIErrorAuthResponse) MergeAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t APIErrorAuthResponse) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *APIErrorAuthResponse) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsAPIErrorAuthExpiredAccessTokenResponse returns the union data inside the LinkAuthErrorResponse as a APIErrorAuthExpiredAccessTokenResponse
+func (t LinkAuthErrorResponse) AsAPIErrorAuthExpiredAccessTokenResponse() (APIErrorAuthExpiredAccessTokenResponse, error) {
+	var body APIErrorAuthExpiredAccessTokenResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthExpiredAccessTokenResponse overwrites any union data inside the LinkAuthErrorResponse as the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *LinkAuthErrorResponse) FromAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthExpiredAccessTokenResponse performs a merge with any union data inside the LinkAuthErrorResponse, using the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *LinkAuthErrorResponse) MergeAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAPIErrorAuthUnauthorizedResponse returns the union data inside the LinkAuthErrorResponse as a APIErrorAuthUnauthorizedResponse
+func (t LinkAuthErrorResponse) AsAPIErrorAuthUnauthorizedResponse() (APIErrorAuthUnauthorizedResponse, error) {
+	var body APIErrorAuthUnauthorizedResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthUnauthorizedResponse overwrites any union data inside the LinkAuthErrorResponse as the provided APIErrorAuthUnauthorizedResponse
+func (t *LinkAuthErrorResponse) FromAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthUnauthorizedResponse performs a merge with any union data inside the LinkAuthErrorResponse, using the provided APIErrorAuthUnauthorizedResponse
+func (t *LinkAuthErrorResponse) MergeAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsLinkErrorUnauthorizedAccessResponse returns the union data inside the LinkAuthErrorResponse as a LinkErrorUnauthorizedAccessResponse
+func (t LinkAuthErrorResponse) AsLinkErrorUnauthorizedAccessResponse() (LinkErrorUnauthorizedAccessResponse, error) {
+	var body LinkErrorUnauthorizedAccessResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLinkErrorUnauthorizedAccessResponse overwrites any union data inside the LinkAuthErrorResponse as the provided LinkErrorUnauthorizedAccessResponse
+func (t *LinkAuthErrorResponse) FromLinkErrorUnauthorizedAccessResponse(v LinkErrorUnauthorizedAccessResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeLinkErrorUnauthorizedAccessResponse performs a merge with any union data inside the LinkAuthErrorResponse, using the provided LinkErrorUnauthorizedAccessResponse
+func (t *LinkAuthErrorResponse) MergeLinkErrorUnauthorizedAccessResponse(v LinkErrorUnauthorizedAccessResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t LinkAuthErrorResponse) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *LinkAuthErrorResponse) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -1709,16 +1924,14 @@ func NewGetJWKSRequest(server string, params *GetJWKSParams) (*http.Request, err
 
 	if params != nil {
 
-		if params.MoneyKitVersion != nil {
-			var headerParam0 string
+		var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("MoneyKit-Version", headerParam0)
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
 		}
+
+		req.Header.Set("MoneyKit-Version", headerParam0)
 
 	}
 
@@ -1764,16 +1977,14 @@ func NewCreateAccessTokenRequestWithBody(server string, params *CreateAccessToke
 
 	if params != nil {
 
-		if params.MoneyKitVersion != nil {
-			var headerParam0 string
+		var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("MoneyKit-Version", headerParam0)
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
 		}
+
+		req.Header.Set("MoneyKit-Version", headerParam0)
 
 	}
 
@@ -1819,16 +2030,14 @@ func NewCreateLinkSessionRequestWithBody(server string, params *CreateLinkSessio
 
 	if params != nil {
 
-		if params.MoneyKitVersion != nil {
-			var headerParam0 string
+		var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("MoneyKit-Version", headerParam0)
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
 		}
+
+		req.Header.Set("MoneyKit-Version", headerParam0)
 
 	}
 
@@ -1874,16 +2083,14 @@ func NewExchangeTokenRequestWithBody(server string, params *ExchangeTokenParams,
 
 	if params != nil {
 
-		if params.MoneyKitVersion != nil {
-			var headerParam0 string
+		var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("MoneyKit-Version", headerParam0)
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
 		}
+
+		req.Header.Set("MoneyKit-Version", headerParam0)
 
 	}
 
@@ -1923,16 +2130,14 @@ func NewDeleteLinkRequest(server string, id LinkID, params *DeleteLinkParams) (*
 
 	if params != nil {
 
-		if params.MoneyKitVersion != nil {
-			var headerParam0 string
+		var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("MoneyKit-Version", headerParam0)
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
 		}
+
+		req.Header.Set("MoneyKit-Version", headerParam0)
 
 	}
 
@@ -1972,16 +2177,14 @@ func NewGetLinkRequest(server string, id LinkID, params *GetLinkParams) (*http.R
 
 	if params != nil {
 
-		if params.MoneyKitVersion != nil {
-			var headerParam0 string
+		var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("MoneyKit-Version", headerParam0)
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
 		}
+
+		req.Header.Set("MoneyKit-Version", headerParam0)
 
 	}
 
@@ -2034,16 +2237,14 @@ func NewUpdateLinkRequestWithBody(server string, id LinkID, params *UpdateLinkPa
 
 	if params != nil {
 
-		if params.MoneyKitVersion != nil {
-			var headerParam0 string
+		var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("MoneyKit-Version", headerParam0)
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
 		}
+
+		req.Header.Set("MoneyKit-Version", headerParam0)
 
 	}
 
@@ -2083,16 +2284,14 @@ func NewGetUserLinksRequest(server string, id string, params *GetUserLinksParams
 
 	if params != nil {
 
-		if params.MoneyKitVersion != nil {
-			var headerParam0 string
+		var headerParam0 string
 
-			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("MoneyKit-Version", headerParam0)
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
 		}
+
+		req.Header.Set("MoneyKit-Version", headerParam0)
 
 	}
 
@@ -2318,7 +2517,7 @@ func (r GetJWKSResult) ContentType() string {
 
 // CreateAccessTokenResult429Headers the declared response headers of an HTTP 429 response for CreateAccessToken
 type CreateAccessTokenResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type CreateAccessTokenResult struct {
@@ -2387,7 +2586,7 @@ func (r CreateAccessTokenResult) ContentType() string {
 
 // CreateLinkSessionResult429Headers the declared response headers of an HTTP 429 response for CreateLinkSession
 type CreateLinkSessionResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type CreateLinkSessionResult struct {
@@ -2463,7 +2662,7 @@ func (r CreateLinkSessionResult) ContentType() string {
 
 // ExchangeTokenResult429Headers the declared response headers of an HTTP 429 response for ExchangeToken
 type ExchangeTokenResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type ExchangeTokenResult struct {
@@ -2532,7 +2731,7 @@ func (r ExchangeTokenResult) ContentType() string {
 
 // DeleteLinkResult429Headers the declared response headers of an HTTP 429 response for DeleteLink
 type DeleteLinkResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type DeleteLinkResult struct {
@@ -2615,7 +2814,7 @@ func (r DeleteLinkResult) ContentType() string {
 
 // GetLinkResult429Headers the declared response headers of an HTTP 429 response for GetLink
 type GetLinkResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type GetLinkResult struct {
@@ -2705,7 +2904,7 @@ func (r GetLinkResult) ContentType() string {
 
 // UpdateLinkResult429Headers the declared response headers of an HTTP 429 response for UpdateLink
 type UpdateLinkResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type UpdateLinkResult struct {
@@ -3122,7 +3321,7 @@ func ParseCreateAccessTokenResult(rsp *http.Response) (*CreateAccessTokenResult,
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3189,7 +3388,7 @@ func ParseCreateLinkSessionResult(rsp *http.Response) (*CreateLinkSessionResult,
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3249,7 +3448,7 @@ func ParseExchangeTokenResult(rsp *http.Response) (*ExchangeTokenResult, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3326,7 +3525,7 @@ func ParseDeleteLinkResult(rsp *http.Response) (*DeleteLinkResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3407,7 +3606,7 @@ func ParseGetLinkResult(rsp *http.Response) (*GetLinkResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3488,7 +3687,7 @@ func ParseUpdateLinkResult(rsp *http.Response) (*UpdateLinkResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3592,7 +3791,7 @@ func (siw *ServerInterfaceWrapper) GetJWKS(w http.ResponseWriter, r *http.Reques
 			return
 		}
 
-		params.MoneyKitVersion = &MoneyKitVersion
+		params.MoneyKitVersion = MoneyKitVersion
 
 	}
 
@@ -3633,7 +3832,7 @@ func (siw *ServerInterfaceWrapper) CreateAccessToken(w http.ResponseWriter, r *h
 			return
 		}
 
-		params.MoneyKitVersion = &MoneyKitVersion
+		params.MoneyKitVersion = MoneyKitVersion
 
 	}
 
@@ -3674,7 +3873,7 @@ func (siw *ServerInterfaceWrapper) CreateLinkSession(w http.ResponseWriter, r *h
 			return
 		}
 
-		params.MoneyKitVersion = &MoneyKitVersion
+		params.MoneyKitVersion = MoneyKitVersion
 
 	}
 
@@ -3715,7 +3914,7 @@ func (siw *ServerInterfaceWrapper) ExchangeToken(w http.ResponseWriter, r *http.
 			return
 		}
 
-		params.MoneyKitVersion = &MoneyKitVersion
+		params.MoneyKitVersion = MoneyKitVersion
 
 	}
 
@@ -3765,7 +3964,7 @@ func (siw *ServerInterfaceWrapper) DeleteLink(w http.ResponseWriter, r *http.Req
 			return
 		}
 
-		params.MoneyKitVersion = &MoneyKitVersion
+		params.MoneyKitVersion = MoneyKitVersion
 
 	}
 
@@ -3815,7 +4014,7 @@ func (siw *ServerInterfaceWrapper) GetLink(w http.ResponseWriter, r *http.Reques
 			return
 		}
 
-		params.MoneyKitVersion = &MoneyKitVersion
+		params.MoneyKitVersion = MoneyKitVersion
 
 	}
 
@@ -3865,7 +4064,7 @@ func (siw *ServerInterfaceWrapper) UpdateLink(w http.ResponseWriter, r *http.Req
 			return
 		}
 
-		params.MoneyKitVersion = &MoneyKitVersion
+		params.MoneyKitVersion = MoneyKitVersion
 
 	}
 
@@ -3915,7 +4114,7 @@ func (siw *ServerInterfaceWrapper) GetUserLinks(w http.ResponseWriter, r *http.R
 			return
 		}
 
-		params.MoneyKitVersion = &MoneyKitVersion
+		params.MoneyKitVersion = MoneyKitVersion
 
 	}
 
@@ -4072,8 +4271,16 @@ type MoneyKitLinkNotFoundJSONResponse LinkErrorNotFoundResponse
 
 type MoneyKitLinkUnauthorizedJSONResponse LinkAuthErrorResponse
 
+func (t MoneyKitLinkUnauthorizedJSONResponse) MarshalJSON() ([]byte, error) {
+	return LinkAuthErrorResponse(t).MarshalJSON()
+}
+
+func (t *MoneyKitLinkUnauthorizedJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*LinkAuthErrorResponse)(t).UnmarshalJSON(b)
+}
+
 type MoneyKitRateLimitedResponseHeaders struct {
-	RetryAfter *string
+	RetryAfter string
 }
 type MoneyKitRateLimitedJSONResponse struct {
 	Body APIErrorRateLimitExceededResponse
@@ -4082,6 +4289,14 @@ type MoneyKitRateLimitedJSONResponse struct {
 }
 
 type MoneyKitUnauthorizedJSONResponse APIErrorAuthResponse
+
+func (t MoneyKitUnauthorizedJSONResponse) MarshalJSON() ([]byte, error) {
+	return APIErrorAuthResponse(t).MarshalJSON()
+}
+
+func (t *MoneyKitUnauthorizedJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*APIErrorAuthResponse)(t).UnmarshalJSON(b)
+}
 
 type MoneyKitValidationFailedJSONResponse APIErrorValidationFailedResponse
 
@@ -4169,9 +4384,7 @@ func (response CreateAccessToken429JSONResponse) VisitCreateAccessTokenResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4257,9 +4470,7 @@ func (response CreateLinkSession429JSONResponse) VisitCreateLinkSessionResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4329,9 +4540,7 @@ func (response ExchangeToken429JSONResponse) VisitExchangeTokenResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4445,9 +4654,7 @@ func (response DeleteLink429JSONResponse) VisitDeleteLinkResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4567,9 +4774,7 @@ func (response GetLink429JSONResponse) VisitGetLinkResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4690,9 +4895,7 @@ func (response UpdateLink429JSONResponse) VisitUpdateLinkResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5053,160 +5256,184 @@ func (sh *strictHandler) GetUserLinks(w http.ResponseWriter, r *http.Request, id
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1td9u2sij8V7D4PGvVzpLk16SN88l10n28m9tmxcnOvafKlWASkrBNAiwAWtHO8n+/awYACZKgLLtJ",
-	"errP+WaLeBnMDAYzg5nB5ySVRSkFE0YnZ5+TkipaMMMU/veai5vLl/BXxnSqeGm4FMlZ8m7FSCX47xUj",
-	"ly/JQipiVlyTnIubSTJK2CdalDlLzpLiZsZ+v/nwy8np+1eSHv/yaXP++m8/lOk/klHCYaSSmlUySgQt",
-	"oDnPklGi2O8VVyxLzoyq2CjR6YoVFIAouHjNxNKskrOjUWI2JfTRRnGxTO7uRsn/koJtfubmH0xpBDQG",
-	"t29Ezt9cklvbckLmx4fHJ+PD4/HRD3PCNTErRqTIN+SW5hUjVGyajlcvfyY3Qq71i6m4puIGlk00E5km",
-	"3BApCLtlakNSmueTqfArXTGaMdWs1Q839tCGK/3/FVskZ8n/d9BQ58B+1QdXVVlKZVjmO97B2hXTpRSa",
-	"Id382EC/H2l2Zahh8HsqhWHCwJ+0LHOeUkDMwT+1RdZu88Ogr5SSyo/81k1tAWljHBoTBq0nBLCPuOKa",
-	"CGlIpel1zggXhBtN0kopJgzRMOSE/MhSWumAXDTXcioqzTQ5PT5GpgNOYdoAjXiGSxmRNOcALclYKjNG",
-	"KDaWgswRiBn8OB/h9FIglWG+SgOhAg4CsF+ynBlgwy+NNzfwvWjLbLtJF7CfpLrmWcbElwetHvo8hWG2",
-	"gVg3JdcbS1a5FsyRudJMkYxniOglv2WkZKrgGviVGElomjKtrdTIqKFkvWICR+Fi2VvwL9L8JCvxFUjh",
-	"R76XFrCOBbTsAfde0MqspOL/+sK8cl6ZFQK5DThAtkemvGEC9hYXuCGIVIR9KkGUjgiKaEYCiEhBN7is",
-	"kBZWggcrfEsNe80L/iU3wvmbS7suP/arTylj2fYdAY1JDq0Jc80njXCw0nf+lhm1GZ8vDFPzEaEgBXJD",
-	"x5qlEr5LRagg//Hu3RtgOmaFs5XLKDaD7v2z48oNYiRZU25qlNbDEQodyXrF0xW0UjDapCXWu0dWeGh9",
-	"FT7yqAZeeigb4XYVy1GEn1os8o9a+v5Eef4VgO9OcN9C/LGwwNbB6dAwzHcaTnHgjwUXzPL+tcw25Loy",
-	"hBpD0xWc5UYSIadClky540VLPKzsoQFYqkQqxYKrgmUvSK0NKEatNkDxtBqRn6g2528uv9MkleKWCQQH",
-	"+e/T2PcaB2Mhl+Ac/rCjJZ/Zg9Stb9IsbGaXikqQwx4gN0p9IEme/7pIzn7bjn6PKxwiuRt9TkoFmDDc",
-	"KhnNgdrfLB9wEwBDw1KdwAEgK+WwzTVqiqIqkrPfkmZx0Gfi2GxmWXKGLJmMuq2qcMd8jCmE7hd5/U+W",
-	"muTuY5dbzsnp4REoAqCrgQikhlDFUCzqVJYsw8MKxeIZ7na7Oxx8U7E33wHy+YhMk/Nwd/n+yT5sKqsO",
-	"TYPVkN644Vrn+05bCekbio+vT+sFrXKTnG2lSA/Z+ZpuNNm6si08cQ+1Rw7GgmlNlxGWxKUR97ltpVw6",
-	"AbdUVJgZDvwYbgLZY9VPpKoJZCmeszX4k5B4w6fgN6SeoobN8HSd+dN1B/pFeg1QMDb+jjT0wEYUgB6I",
-	"LRo/ioYxNSOk1uBZ9C2JNSj/dyDZUN8hwg3O9VDy9Ww1axZup+EkicwSwIJD6P5m/1UwwoRRG7A7yC2X",
-	"uVUAwBg3rND3qR4NmT2ZPBhUKbrZWRwMqyIw5IWsAMY++OcktZ9CDVfdstaZ+f4qGSV/+zEZJRfnUWpc",
-	"KEYNswfPO5BEjgb9+S5Qao1TxTI4r2nuRZeDfwQaSDFmAtgyAyDaPGul3oxncZdLoAKCAmRFJM/aQjjn",
-	"t2z2NP3+5Dk9efb86dFTdnS4SJ+zwxgLuAk1SxUzD5jUdohyVSD8W4zrpgpwk8Qo/Sscwsf2CGnpmYKt",
-	"wRaWqUYXBqF5LtdkrthCMb2qNQRQPAUYDfjzVNRHB7tlCmyJSomWiulMnj54c6tXejaJwt+aPco8qP60",
-	"MdFb91VJUzbWrKQg3zNC0WmAJhLi4QWRBTfwBUyHojQbUjAqtHOQ2eZRu7TSsa3f33RRJm8kcndXXTOq",
-	"mLK83efilrYZ5Sm9ksqMgVOz3lh9YYhKnp5xMWxMVsLwvKdY6tbOOHl2eFgPz4VhS2YFEvQIGDYm+C2Q",
-	"8/ZOsz9G0dv4Xn9LOsp3MF1rbR8HifKai5srhj6fQclz3ohIsHGIY22tu+aab2b3UJqy0gD3V9rIYqap",
-	"yK7lp1lGDZ1PxZ77f4weXNsG+oBM1fvBHsoks7pZITOWE27c1vGo+pzYzkzNKm2dAiDjEvhnfHpsqcy1",
-	"4WI5gwFRAt7j9NaGmwoPL2ycfn9y9MNi8f34+On36fj0+SEb/3B8ejw+PKE/HD29Pj4+uf4eN2zGFUvN",
-	"rFI8OUtWxpT67OBgIyuVyYJyMUllcSBRU16ZIk9GyZpdr6S8GW5dAHZvuJn5lnc9uS6FgEkXjJpKsXuP",
-	"TU+vC9vvJ98NJHYXkfe5vxznXLh+77Xl+j6+e3urKst8g5vKNyZz13pO+IJsZIVWHtU38M14fyX6bNyS",
-	"A3fYVEzFhxUehu6j9YosQLTXbIUjZlyn8pYpsBtXbEPWPM/JNSOlYpoJY81JP99UaDnkFmUFSamArihI",
-	"wSKUimRMcJbtT0htTMLIt1xWOt9MBY5lrCB2QDnTQ7FbeYPOdupWVkouDC7tEtYBw1G1GTX6BkhhagxI",
-	"7S5imB+fVBoQSEnGFwummDBTUSp5yzPA5opa2Y47bU01kYovuaA57Ek7GOJJyWq5sm7jdEXFEm8E6mG4",
-	"noolE0xhP81okTOtA9efkKqgOf8X04SLVBYAEbqUjSQFF7zg/2L1cGNdspQveDoVHuaU6RGhIiMZyyp7",
-	"CjE8tYlRVGh3pqHnB4dNpTBcVNxsALs1aFNBta4UHNEruYYDbkR0QfMcmUKxkoqUM41k1Qb4QqZppZAE",
-	"5wFroTNCANEcMgCFgdQY4Q+t3TThmf21VDKrUqNHRKqpwHZOjVxY12e9H5CxAeWakebKr+ZXzXMmTL4h",
-	"fCkkcDNfTMW8u/XwokzDbuMsw4UADedOmsyjk5InT1IqnjyBWewCM4v91nZ1QyA8U3HNyJMnihXylmVP",
-	"nsDGM6156gUAPE7jQHrBRtcrWeWZBROFwlQ0Pd+/fe0FwpoKz+iM37IaBHaL10kL5+2tCcWyRjpc8YLn",
-	"VOWbEaG9FjVSqdZ8KVhG1itqUKuzUsnQpZ6j+PC4RIxMRY0OaFEP4xABcIf9d1x60KNZtd+kRpIVvWUo",
-	"26jYdA7DredaT/vpHnQxderyJZGLLoO3qOHAmpA3uIGtuOYOGfqGl3ZZYXfNcrePtGElMDnXZMFZnuHd",
-	"SM3QJM7PTlJk3cXveE738FAjfJcz7x20u+ue9p/7N2/kVzjp/YUZsN37t5eEiwyVaHeoZQyW5xzXHBGr",
-	"Qk17RNYrhv5YhherynMMSACwluyFRujFhb3JzapLMyu95yHY86lwo6Esk8JQLvAe/fcKlP9G6tj9D0dO",
-	"pY07Lce0BEKAmt3YwFORVcovzktAopmpSiAbnGFdqu2iJ4FpS8G+AWSPkoJ+8kEGz54+PXk22hp20PLf",
-	"CznGxdnIBTCimAGc6QfoO1e2y6+3TCmeWd2p1uRimyigMsozI90VFODa9dQdyk52QVJPPfyDqOraF22N",
-	"sMP0O1oVw6YeHOAtY6Jn7uHOdF+3GX3WMgOeWygpDGEiIyXVmmmvzTl1l1y9/LmNWW+XHF+fLJ6mR2z8",
-	"nJ5+Pz7NDtPxD+zZ0fgwPc5O6bPFD9dHJ/faYxF4o1gKFOZXBeX5QPiOZuo7TRi0IDTLFNP6BR7X+Asa",
-	"Y+VKCkZ4gVvR3VxhyAnZwz1JLl/uR8xoO1h82tZ8k5Cl8EubqY6fnrZY6nTr7is59yFDn8ZLOe47jTzD",
-	"3TLFF5xlM2piV1fMnkG+ldV4IxBn1LCx4QW735R2KLmPXm8A4VvpZUkiquKaqYgfrnEobhM33u/4B3HS",
-	"QLELSkaJbR9fXriuEXk1OXp2CufAgillHY4BW5wcbueKLvbdvDHkv/pkldDt7tHz2jtjW/cR77+AjbXV",
-	"gcTFMmfjSnux4kWHd/B5kdKIGlBkKrT3EA0PELARoHbAwZBIraO3UhTDeDJbpX0IKdB6l5PvQhaFFLWy",
-	"5LXFUjGwxeo4wD44XsZ/pwnPJuRl3eUFbBerHk+8cjd5rC4bE8MYqIjri2H0b8zAboa16W1nVK3DuM0N",
-	"A+o4Hr1k5dCZ5m9aDXZH8KBcwTlG5IZtLGVtnF4WODb98iLoiAu2v3/4eeBiJs/h/3ScVuoW9sRSgFZ3",
-	"wzaRwyRfxrybS6m4WRUjMn91dfz0WYe4+Fv02kDdRi4/AIoRmb8Z90fC32Ij3cRsmp/ZhoAtXlCTrlhG",
-	"6JKCkozb5O8f3hEbahR1Ft+YTXw8aAnLvOiu8SI2TBVjNBim0uxFiGlNNN2QuebLzriaL2MDf4oLhE8k",
-	"lVJloH+yEbmmmj07rVQeXeImPsRm5yE6nAcos4QY4L4rFpXlf7/69RfygV0TwMsVM2Tv7U8X5PunR99H",
-	"lBlA1ZAob5AZuKOUNOhAMitWoD4l8wzaEG3oRpOyus65Buaw/u71iuds52tJ2FKxq8gWWgDiGEbiMYX/",
-	"puFA7iyxn8MvbpA/GC+ECqeLEMLYIRcdtJa9+JYncwJIcU65+Xaw5mRvmoShPFYQ24+TabJvA2UjV2ZT",
-	"0YrlZN475SnvzoAeaVyksaE8b187fU7oLeU5Kg/esQi0Cb2iwLd4q2g2gNDQ50NvqaEqsC7dwGha2o+T",
-	"ElX4/pXIimrW+eCC5i/cp5xqM9MbkTqFNanD95+9O3x+dnR6dnSUBPrE1vM+cNH8lqQrlt7IysB6mmXj",
-	"5SC61OFvd3u6Ze7/RHbyXmfYqzdyQ5MRBvWhO8n7CKMXNSGuBi9nYuTpS7uca0PkovYN2yC31HsDaJZ5",
-	"pdPfd5A3vqm7gqjb7KFb0jsgF0oW+30H7/XGaoj2ZsCraGNnuKKvx3oknSen8XN6P5x1Mdm+mrWgd/kU",
-	"u8hKt4q+vBx1RNXWQUBcp3W4eNex6Zm8h3ZB7CfCC7pktffYK6uB5yzqiRncK49ys3Yzddru1prwhOvw",
-	"Xka2QfObcisEdpfGYAhnhFa7TnsxNG1XAtxvMZwLcnn16/iHZ4dHBExUbWhRdn2mMCx+tfukdX9VlWDe",
-	"ZpOpqE/7TKZVgRcEaLShGYxx594OtoEd3Ggi17BTcF0kpUpxvHom799dTIVcLDQzI+e4A3Xk5OTkOXHH",
-	"ug5urG8YK+1kLjFJuyQWdIyC/mHvL3r+67iA3OJO8Utj2Thi3neNtS+eHbbdkd6hrLrmRlG1cXjQoO6i",
-	"xLLtrlkbglp+9G0TQ5dR5bUrQkKRe5/55eVp0joS7pVett1dfWbsKqlsthfAXCNr+8aI2s3+Wklow2j2",
-	"hbC21ZHtb9wqlTd3Za2T6V5Z2Xiqd7XhO/IzIs6iEt8TJSBowBOj2Nk8pJLHU+m+ejhpoIde02zmlxMP",
-	"I4o1bgWMRkf7OLSLt5sKm0bqYn6FTRMcESmYvy6cd87luZWGmugK7AxN5qBBz5zd0LFww0+7cUoA78f7",
-	"jYTHpjy2GKKbI/gt+cHlHe7CDa7pEC/4kR4YK/yu1g3WNoeLYVCLIVoWjDCqcs4UntKTB4cP3+1IwDD5",
-	"8t70yG9JnYWHYWaNsF3I1O0zRK/e2H80z6K18c7rUClrpcKGqGOWHkWpr5yDOpwm+i0JLqSZYerpLpSu",
-	"Gw+RuBntgZuymwb7tTZeO9M20J8sCocPDNDcnWUO5wT1RqMLvp+QC5cabqNH/ZEB84GRzDKyYoqFaGuy",
-	"VuBIbx8bgEftM/FhtbxgsoKGlbgRci2wzax2G7TVCJ/6IOSsYcooRQIEbL+bwUMEFg7npI8adCiIXFjt",
-	"bAL3KHC/CPgAptMaTra1kmHISEijyaBV58IOt91F0prScELgsHUvsufNvBG5AUJTXVtF+5M/aPS0XT9R",
-	"2IJIvO+8ZPFA1t2/KpCVqPXP4f3idwfqWHV7jP3ixvljd4i/bxk4Ucbs8KIm9WR927AXkA+bZ2YvcB9i",
-	"azUpwqOW5+4R3ZlQPF0VLpv5EQPUHtJHdhe3TJuCPX4FLY/tPUO8C9oGww3TPham3WOD/yMrhQ4QOJMx",
-	"mYisV7JoKfoFzWIX6z6CZWs8Qy/kBdG+BQ6e1b4wC9IpaARHTw9JuqKKpoYpbbUITQsGzV0Ih73ZsboF",
-	"F1MxP4A/9cFnnt0dTCaTedfv4lMFWhEMR0/vC2EYJaWPBdl15TZ4pGvADFyPBaRra7YXUiz48hsrOj6q",
-	"qauFYjr8crves71vXw26Z66Pj838bXm5feAfofoGOQ0sF7Oq41djdTgw5ylCGpedjOEZPlbjT6WPqwdh",
-	"7+FmPv7jIVSKj3AfrQbm/Tq54DY8B0jnz6bHsUUYhNMr0TLylQAw3i5XjGZ4VZ91GaEXFdp3w/lP3kfS",
-	"zn90BPUhkY476/N3MEjSRpTx2IwX/hPIct1y8dtsGIkJFhnGHkuVMWVvcrhU3Gwm5KUFqY6ibANcKl5Q",
-	"takzGPbeX+3vfE8eBLg91nHrdZorH8IbOG9j6Ie12ophLTxg2i5G1DTuK93ko+jJA66zaofwfanIlnXe",
-	"0WXcW2uD6ulyRCoBVDk6DI+9EVgSqgn1piRnxsDiwJpectO9F3L3pa0D7vnzbqhaCfq5AhD+72/n4/+k",
-	"438djp9/TAYsnnd/3M9PXtF0Bcu0Gm5/oTbJAherh5a6+3Wjx3iE5Yay4iI7ygYDvr+0KTHMpX/I5TJn",
-	"OrY5bXpeQUVF83zTktwLmuueq9+yqW1fZ3Fhonwg4a6lzBm18WI+I2oWWq+K/dPeXd8731u2qDQjVHSu",
-	"HJ0G5UUeEIxlDwFhTZUAfrkXgg9UiSZoAmfFkLUITJud4GEC/foYHV9ff22D4BV2ID5iOj4q17piM8XQ",
-	"n6DuH/Q1M82CbDdcEQyDN/M+sjQ+nXW7zUBezTJWSs2NVJtZaCo9YP6SpzdW9jVj1TmI9wMgBfMzP3pi",
-	"kK5ujNiEMRnZ1oiipiuWhJILl69e3/qidkF8xcX+vvQGuq1RUak8FphR0qW7ZA4vkbl2VwfRu65Mpnri",
-	"8zJsdEDJDzBMmomUHbhyGIMKUfzKBVZa0HTFBRsD/yO72jVCh1FzqzLsaAzKOEQdl19QQ+s7Iu8Jg26W",
-	"3p02Zhl5izdCsuban5ravfgIv2LgFOy6OAJ3wagXahV4Alp+iZgG7JZxFWQgtZfzH3KNuybwA7kc+1iF",
-	"D4zFN+nq/g36EzRreZgUX658Mplzr/t7ZXTU2g294EobfzT1fYSB7FCM6lgo29UKTPsgw9rNOU0mkwmS",
-	"jNcawzSJ+h8d34RO2XsXDNMSSoQUY8929dKpxt9lacO2h9bjmXWnqfpKJkoR54wOMW8z6wp607r6KKjI",
-	"KIjoXQVlTxUeiO9sQsykZyVMVW/y46k1CblI8ypaSOaBHr8ukz/A2xbrurunLdL7IV62XvcBtNehIpGE",
-	"mSDP3pBCahv6g1nbC5rynBtqXKKOjceTwtoftYL8izT2BAoCmgq6IXrNjSWntVFsqQNXIsAWHcAvPhVe",
-	"VropHtlLyMV5CM3zYEDkhcrIghqeYmJ/4xOWyt2Sv6g7TEWT1Ms1yTaCFjx1Sfsl1sGxfI1LN1LpXYVy",
-	"q1KOP1iTUbLggqdWCJc5xcCQjcxyBkdI8QnkNsZzfmzFFbgQz74o7gQRxrMMNyXah3hAjXySu3eOcqu+",
-	"2iLGc18j+YqxsEQKjq5RsZiKOvm+zKmoqd+c6o9Dkd5ow4r6+soTqP4hdscFkrj+p3eLFt6QYUvM553V",
-	"MhG3Jbp92hWMsC3m8c5sWQz/GxdlZWZcpFIp2EkwAGzBnA2EpHQjp6LkaYVqdPYR5vm0i0dumGmCGrFU",
-	"rA3tc8uairDgw6jO7ecijHKBk6OJjMSZ9YS8yRnVOItTH/22nwofKWENHBe9i8e2T9fimiwqYXfSHuwf",
-	"nHlFbxmhzdrmPqxj/8VU1NUsahnhsZlvXDGCJkbDzvz8kGQg5+3xi9988VSZ435ut0cgAG2YnsyE64jg",
-	"YpTHY1i1qdUCbLemHEOMez7LMBC7CXyx7Nra3mHDHg/1arK3fKhNbfm+kzRejz5YR9A5xr1DFzbb74gx",
-	"WSHo+Ze7KF5RPVtxDWrMLiGOH1bMrJi98FlUeR4unrhxyIpqcg3s57ZMmFEY19z+La6rQzZYM8X+XW+q",
-	"32P4NnDpYKLvL2ztZUtTjuw7XYemoleOLgdyNB9c5uNrBeg+0k+5c3SukS5AtxWe+4LMRZXn8/pQ4OYh",
-	"EbsPrC0BU1m2sRjbgQG6RT2jznFnuIyDOqWt8qEdskt7YRHdW7a0StOdcI1F6UtqVkSzpfX57AlaMFub",
-	"HghBuMjYJ6b3t4Rcn7eGGNlQJ4BqY3Mr9iwW9l3B+2BcsucKCO5PYhywXVBzbcX0llDvGOfccIF2fguN",
-	"90TderQ2ILkuH2P5yJqlleJmcwU83uxH1Od/pJqnA2lv1iU7P3fZdjjlGcEeZFodHp6kNh117/PF68tX",
-	"v7ybXb68O/N/X726ePvq3d0+NmRzG9UwP7g9PnCXaXqOpnr9AgCeHQhNvQbYET4q2kJrSzP2wP0xKDZp",
-	"3bvzN79evSMHt0cH+KOe2wDpkilbuRzLMuRyHdRnvQgUaCzCL0tWP/MzvpAKE25cRIEe+UtBTfZuj/ZR",
-	"9qEf1F9jW47ArENS0k3h6srgYG/s/8lZ4v7SIzhRKpHpEZijGTd4/wJKaspyyxd6Upe1fK/yQGDQkmMa",
-	"v3V9NmtubXMwBbAiozfjBijfqLG+Dq3NScPKsLA98UEHywRhQdw9VwNCZFg7D2m7vwtxa3geSltY0YGv",
-	"D2sLMuk+t9rell2xsWPIBzDAMNbbvuYanu2It8r6ZbYL7kd1HM7fP/x8VWN3MvRq0v8eu1rFl4EeTkv+",
-	"M9vY5yC4WMgBjwle9IHyu5ZElkygngK8XPtSzt9cOkOuKRGq+C3TZ6GdvZJgcti3n8beoQmoJnthxSE9",
-	"6pQNGVlzx26lRgB9ByfCZny9QXimwo7UDJI2O7LsbqZ9V3aP6/oWwcZScay3Zc2+FRXZhPxEU/dwBcu8",
-	"P6FeeH0FMRV7NZHmQ2Vc54ExOE3+xoxdzUubRTxNOgucCtuIEjfMNNlHSxlVT7y3zVyFtuuN/WNCXjWi",
-	"huWagdEJWpmyUWNNnUn9nX3JA51B4b0L+kH0hNiDmKJnqPNgx8gOFbAK0WC3amlFQp3Jj+95ACg1Wxh6",
-	"wzQi/6J+z0OTPZrnZB4owE/mhH0yTOg6KAJGwhzZIjvQJUuXzJV0XNCUZqyu3OhKR+2fTcW4NWS98DmI",
-	"pJLk7Jbl+6SgpSaMBn47vPs29r0S6/exOuCkOyI+VDMne/aWq37sZN8jYO2MJ1oX4S3oxpYiLHO6YdnZ",
-	"VBAy13TB5mRPsdJl/3KDJpWQZFEpHIEtFiw1+yMy5xkrSmmYSDfjGwazG3/f5pIjYUz47YZZrQaxFoLd",
-	"HeKFzYQEBQj64H0Gevv9i2wwojO7AISmFs+c7AlXZtsuiEiRWuUN4zcULhi9JOie4GYf6UTIvBLNsn3X",
-	"fOMr55HT4+fW+ePunz0C7XQ5W1h/vRWH+33KgK2EAeh6jp4O3dq234X1JGwzX3SzpqKljZtXz1FBmJdM",
-	"zUHEpFJkI1JwURk2IitZqX0bcOOwbSljoRsRWpYjFy4J0PXBzVjKC5qPy5ymTM/JtazwxSSsZ+SMbYyr",
-	"0DZA37UntMB7295wXetxjsU1VaZhO9tc27gUw6Rb69kmkWrPTCykStmo8TfYKyUvFgOB0AMqEB9zUlB1",
-	"o71sCUEBcewLH0Jjy5uGfUKIlnCkbJcr7Ul9YUHQKLHW42sXAXMGmyzIJu7WViR7Au3YhaJoK0RYzOUY",
-	"26EFsWq1YzZV5cxfL5XUJq2hfNZnZP6ZL87IOQov0EPu5rA0W9/9x7CWI2ouuAPOrQUkMjJnv1c012fk",
-	"H/NaOHhIyI8gta4Z+UcP2JLzBun+XIRdwJSWguZ4MRtkS7ttJpf2ZUZFysrAnwApVqN0l+3oODTc2PLo",
-	"vndbLWjOxfbptp+Mklvv9UuOJoeTQ1CGQMGgJU/OkpPJ4eQkwQioFepdB5M1y/MxZokc/HN9oyf+Xaxl",
-	"rGLNWywNZvmlV7vGht5hwSNX1gfN8hUj8/qBySu+FBhyNHcViIhcTIU36DOW81sGDDQhv8hWWXvU7/EN",
-	"lBfBO4z6xkqZeaCLubDnWuqA8gerAaUOl968KjoQp9o0Oeg+43n3sfO85fHh4Rd7ZMzVCRp4SgwL9zAz",
-	"aZmZuIa+svvbRwDUHhh2nXHlF3TbaqumjSvWVVFQtUnOUHdyJ6HfjEDkmiK+yGfiPUrBVdbHlj8OT3qs",
-	"S7lA99sXAvZulITGwdnnpJQx95qPXtaReM+oNWadcIOvLtiC06g0cN1+ooQEtg6e3kvppTu0Q89Iy9QD",
-	"+PvvuWIl9qAf+m8CU8C5skDc23QBu29yvmCGF2wquCbz5rGEOfFPEe6dPDs8hJEjg+3jRvQe43on+hKB",
-	"sa2Wdl/B+EKbDrWGH2W22bLfPo3X6zWe0ONK5Y4Au2/AwVdq7tpeIVdStyMIjr6YIBh+SCQmG5AorhIi",
-	"ui1Ov6BMuvddtwhE/TfMHFhHfypYwZtooTMF7xl8GKkF9Pj50Pw1yQ9ir5J2JfPd6HPXBfTVJLPlGdBF",
-	"+g8ohc9p7iCZG00fAbxhm/rtoQTDJZOzxCrqSb0xdXJ2cnh4981kfJjiMizlLVJ05zEXFOsqUGXm/XrG",
-	"86boTrfU8lREai2TSB0eIUlgGOIBXmc5pDTP3ROe+K7EY2w2BTa2i6uxqB2Wx4Hn5BvK48eIvchTPX+K",
-	"+I0V9x56ktkzVlsKH+0uRVov7mLnky/6gPMu+XXbn7BlmTUgl5XyN0jtqgkNbwegOnl6vDsmek/4fkmB",
-	"3HOAf31x3BI8gKJaUDjx8ViB7ErVD4rj40M4fmxbWpbbmh4dD4pu61T6isL7wLukxw/S2Of9itJOZHup",
-	"vKIiixWxbm7TndJea7WNF+7sXq/bqCWP0Ti9ZaqR4yNyzVKKCSdO0a5971gEwqX5PCAjcQozBPkjNkhZ",
-	"ClZXwQ5LbXZPARZW1v4vewJEa6B/Y+kfr0E+IBwt76yprqmb1U8IhRXKv7he/qDM3AHg/0A+6B873P56",
-	"4tyjlNBavjRZuVaaPMDlUcuZryBXbf6/FZ8YZ9oTpC85xjQHpXmbM8nWdKT2tTJMfkilsjLTRVKOiHv5",
-	"BqNIp2L+t1fvSDDznOiVXLvbvSZ807okjg9P/Xv1wSVa4Hc4Pjw+mYqrlz9bL/Xx4fFT/zp+mtuIVv8E",
-	"ATpbfJ1KulSMOZnqcyXbAtAC8toSqiM8Trc8MRCU/Xo458N0A6rd7gPU+prtffqw3r5eFHY+OnxYZ1f6",
-	"7cFKHPT1dQT/ojveLp3s4TuKuOP3d9/oUYXtHiXs2b3mc9QljzlOGPaMN96EXsvKeAWHvPV5GFvjseHE",
-	"ssoNEGwq6l0b+Np9JJ19ELIJu44HWAciheZaToXbv5qcHh1Gy/ZFTGPagto+Ayn0minCOF7TrOlmwNkf",
-	"3+df9vj1T1kM2IR1IfP/ERr/bYRGN/7ksaLCiZlhg+3p7rbd4b1y5WG2AKzv8iWWbXmE1VDSOnOzfbFo",
-	"L+rD0uS9SGdyBfabfzLzjNgQX8zwA9mEfd3H8D5GMwNiUcu8Mq5WtX1DtQkPCW25aJxITMxUdRB38nWs",
-	"oX6U+E6m0LeScljY0tYhd4Vp/kfS/beRdJY3h9MSvpbkO91Z8D37ltcRQeW1+omsrREUNsDN1oldtF8R",
-	"xXRxG0wx7z6ujO/CztHOir+Q1dOE6te/+k6f/naOzLfkLa9Ty50JtlHt4IhXmsPI2ZKaVRM3iymsbSE2",
-	"CgTSg2rTPfIU+moSM/rc2pDsbL209secKn+aHHjNtQkCoFqL+lODQG6PDupo5YPP/s9L6xoZnidIxnC5",
-	"Xi5LpNqSBoDK0OA4Lnx2eJCxb+EG2w7/QVgZ56+xEB8r/teB2MW0/3UAdlkofxF4m8SkvwLEuwkmcmX7",
-	"oQqU81tG9Ir6N+VWUpsXdQx5Sblyj8Nbi4eJW66k8HlL9wm40X9JPNXSfjDVxmarYExsXX1nb7CgFGY0",
-	"OZ2hPj+2r51uQB3C8Ztx2S3LQS0Klh4OXSe8JR11sVVisWnlE9GvnEIwbDohUHX+eb2E3QboFEm9u/t/",
-	"AQAA//8=",
+	"7H1tcxs30uBfQc1dVaTUkKJe7MTyJ0V28njjJ3FZ8ubuCXMaaAYksZoBZgGMaK7L//0K3cAM5o2kFNu7",
+	"rt1vtogBGo1Gv3fjQ5TKopSCCaOj8w9RSRUtmGEK/veai7tXL+y/MqZTxUvDpYjOo+sVI5Xgf68YefWC",
+	"LKQiZsU1ybm4m0ZxxN7TosxZdB4Vdzfs73e//XJ69u6lpCe/vN9cvP7p+zL9axRH3M5UUrOK4kjQwg7n",
+	"WRRHiv294opl0blRFYsjna5YQS0QBRevmViaVXR+HEdmU9pvtFFcLKOPH+Pov6Vgm5+5+StTGgAdgtsP",
+	"IhdvXpF7HDklycns5HQyO5kcf58QrolZMSJFviH3NK8YoWLTfHj14mdyJ+RaP5+LWyru7LaJZiLThBsi",
+	"BWH3TG1ISvN8Ohd+pytGM6aavfrpJh7acKf/W7FFdB79r6PmdI7wV310VZWlVIZl/sOPdu+K6VIKzeDc",
+	"/Nz2/H6g2ZWhhtm/p1IYJoz9Jy3LnKfUIubobxqRtd/6dtKXSknlZ37rlkZA2hi3gwmzo6fEYh9wxTUR",
+	"0pBK09ucES4IN5qklVJMGKLtlFPyA0tppYPjormWc1FppsnZyQkQnaUUpo09I57BVmKS5txCSzKWyowR",
+	"CoOlIAkAcWP/mMSwvBRwyna9StuDCijIgv2C5cxYMvzUeHMT70RbhuOmXcB+lOqWZxkTnx60euqL1E6z",
+	"DcR6KLnd4LHKtWDumCvNFMl4Bohe8ntGSqYKri29EiMJTVOmNXKNjBpK1ismYBYulr0N/yLNj7ISn+Eo",
+	"/Mw7z8LuY2FH9oB7J2hlVlLxf3xiWrmozAqA3AacRbZHprxjwt4tLuBCEKkIe19aVhoTYNGMBBCRgm5g",
+	"W+FZIAcPdviWGvaaF/xTXoSLN69wX37ul+9TxrLtN8IOJrkdTZgbPm2YA3Lf5C0zajO5WBimkphQywVy",
+	"QyeapdL+LhWhgvzX9fUbS3QMmTPyZWCbwed92XHlJjGSrCk3NUrr6Qi1H5L1iqcrO0rZ2aYttt4VWaHQ",
+	"+ix05FFtaemhZATXVSzjAXpqkchfa+77I+X5ZwC+u8CujXixsIDRgXRoCOYbbaW4pY8FFwxp/1ZmG3Jb",
+	"GUKNoenKynIjiZBzIUumnHjREoQVCg2LpUqkUiy4Klj2nNTagGIUtQEK0iomP1JtLt68+kaTVIp7JgAc",
+	"oL/3E//VJJgLqATW8MKOlvwGBanb37TZ2A1uFZQghz2L3PD0X+LJXcAhX9szrtFoDynPf11E579vPxCP",
+	"PZg0+hh/iEplcWM4qh2NiMXrs6BVbqLzqAHdkvjUEdENEtwNEFzUPciLfE03miR7fJuAzimqIjr/fa+1",
+	"/ugpj7GDvWBa02UH/IvwYrgJe/ACToj73gLUV0/dX+Tt31hqoo9/7LyE4W0bvMk9JnVBzmbHVrOxyqfl",
+	"6dQQqhjweZ3KkmUgfYHPnwP7aq00Fwd7IfzQ8gKnxTVca+DrKmBqyeGUXDrtzLA8t8sXhJZUGatChAoa",
+	"3gwp2B5EuSeRW2rdd5qQFTcT/NE5hcFRX/ouhQje9w61DmXL3WnNveed2XolGrvwlRMpS0WFuYGJh25M",
+	"Ywr+3lnsj/2uE1oDQK0mEG1tum3dr3Gl5AseraKG3YCyc+OVnT0Od+CrkeMdmv+BTHFAH9vOEx/FEoe0",
+	"vvC0RlWDL3lYo+J4jyMb+3bs4EbXeujx9UxntNIfLNfiKIAFptB9TvCrYIQJozbWDCT3XOaoj0VxxA0r",
+	"9C5NsDlmf0weDKoU3fR4RR+kPfnFqOpIDgLVMbE6fwem5BAI81JWdp9DkjnFn0KjRd0zHR70u6sojn76",
+	"IYqjy4vBE71UjBrWkm8AcH89lLSTVLHMaps09+zPbTG2SmUxYcKSdmaBaNM9cs4bng170QKt3uq0yGZ5",
+	"1ubyOb9nN0/S706f0dOnz54cP2HHs0X6jM2GyMgtqFmqmHnAovjBIGUG0qVF/G6pADfREDH8aqX8Ccqo",
+	"lukg2JopkslUg1eK0DyXa5IotlBMr5yOFIMtIawdCH+ei1r8sHumrHlYKdGyGpwV2wfPKUSeTAbhb60+",
+	"SDygALYx0dv3VUlTNtGspFZGZISCHwisXsDDcyILbuwv1hosSrMhBaNCO58nDh90NVR6P7V4kMjH9d1b",
+	"RhVTSNt9Km6p/YM0pVdSmYml1Kw3V5+hgn6pb7gY9w9UwvC8p1rr1s04fTqb1dNzYdiSIVOzXwQEOyQ8",
+	"EMikfdPwjzt1qI7FFSzX2tsfo4fymou7KwZuvFHOc9FwUWu2Ekfa8FEL6g9RWmkjC6ZuKo0uF8tuIvuf",
+	"ydkJIpxrw8Xyxk4CzGhHSEEbbipg/DA4/e70+PvF4rvJyZPv0snZsxmbfH9ydjKZndLvj5/cnpyc3n4H",
+	"dyfjiqXmplI8Oo9WxpT6/OhoIyuVyYJyMU1lcSRBK16ZIo/iaM1uV1LejY8uLL+44+bGj/zYY7FSCLvo",
+	"glFTKbZTCnoOdInf/eg/s8wTEHmjqchu5fubjJqd3pVL+OQKv3hhP6jnCQ5kl5PSEcOl++6dRkLun1vv",
+	"ulRlmW/gnvjBJHGjE8IXZCMrMF2pvrO/Ge9VBs+aQ13gtJyLufhtBfLN/Yi+q4Xl1tasttJXw4wZ16m8",
+	"Z8oawyu2IWue5+SWkVIxzYRBG9mvNxdajjmvWUFSKuynwBtZRg6kIhkTnGWHU1L7DezM91xWOt/MBcxl",
+	"kLc6oJxFoti9vIOQCHU7KyUXBrb2yu7DTkfVJm5UCMtYqTGWEXcRw/z8pNIWgZRkfLFgigkzF6WS9zyz",
+	"2FxRZNdwS9dUE6n4kgua5xviJgM8KVktV+jcT1dULCFuU0/D9VwsmWAKvtOMFjnTOnDQCqkKmvN/ME24",
+	"SGVhIQLHv5Gk4IIX/B+snm6iS5byBU/nwsOcMh0TKjKSsaxCwcJAEBOjqNBOTIF/DqZNpTBcVNxsLHZr",
+	"0OaCal0pK3VXcm1lVkx0QfMciEKxkoqUMw3Hqo2lC5mmlYIjuAhICzwswh6aQ4ZFYcB9YvhD6zZNeYZ/",
+	"LZXMqtTomEg1FzDOaYYLdFDX9wEI26JcM9IEZmt61TxnwuQbwpdCWmrmi7lIulcPwpna3jbOMtiIPcPE",
+	"caVkcFHy7bcpFd9+a1fBDWaI/dZ1dVMAPHNxy8i33ypWyHuWffutvXimtU69AQuPUyLgvOxF1ytZ5RmC",
+	"CUxhLpov37197RnCmgpP6IzfsxoEdg9upYXzydcHxbKGO1zxgudU5ZuY0N6IGqlUa74ULCPrFTWgqCFX",
+	"MnSpE2AfHpeAkbmo0WFH1NM4RFi4w+/33HrwRbNrf0mNJCt6z4C3UbFxquFeIfeeQtMVmEMa0qsXRC66",
+	"BN46DQfWlLyBC4zsmjtk6Dte4rbCzzXL3T3ShpWWyLkmC87yDCJYNUGTYXp2nCLrbn5Ped/DQ43wfWTe",
+	"tR33sas1fOjHR8mvVmPwYU1Ldu/eviJcZKAXO6GWMbs9F17ggFgVKs8xWa+YYohCkICOYiwHsAYQhp3s",
+	"StYYcDOvuVl1zwy5dxKCncyFmw14mRSGcgHZDn+vrD7fcB28/1bkVNo4aTmhpT0Iqzk3Zu1cZJXym/Mc",
+	"kGhmqtIem5Vh3VPbR9+y1iq1JotFdhwV9L1PBXn65Mnp03hrckgryiLkBDaH+SXWLmLG4kw/QN+5wk9+",
+	"vWdK8Qx1sFojHLpEwSkDPzPSBQotrt2XunOy032Q1FMz/ySquiZDWyPsEP2ehsK49WYFeNc+aCvJcDPd",
+	"r9vsODS2LM0tlBSGMJGRkmrNtNfmnNpMrl783Mas15pPbk8XT9JjNnlGz76bnGWzdPI9e3o8maUn2Rl9",
+	"uvj+9vh0p4k1AO8glkLt+wIVtWG/mdfiHA/G8yAOZlB2Bs1e+82NqIrboVi2W5Dg71bPzWrZ6Wd2c7RR",
+	"dXx8fHxycnJyenp6OpvNBh05fvERM9YtbX9FNtfo252lY6Ire0M0STJWSs2NVJtpumKpZacdC3hgxBBw",
+	"mHw1ig9asAdg4+U9U5uMbsjllhWVrEB8jZ3FW/x9n7MgB1bko2i4zdnhlPx3BWY2+J9AQGhDRUZVRi5+",
+	"uCBuaVSReX3cyB9QRFD0cRLAGcn4kht0XGWSgVUyF4LhCVnliChGc3BYfaPr6XHaLlOfHR+fzY6fnJ7u",
+	"45VoCMYdUdyl4Z2X6IWzeTtmpsOgFPnmPLSKNDmwAk3CQLBaIH1JH9aOOcxJqu3OXC6t7UKMnIvLwKv6",
+	"AxV3QKN21A1eT+evG7yUA+7xC0HAj23vuDbU8LSBEhFfw7RQsiB+U/ecdpbd16E+yH56XvU4QpxshxjH",
+	"gGGMiRPuNnNAkdkQn5poB3s3oeNpYi7aGyC/4mygOkqzYmrNNQMUUJHJIt84Y86wbEpeQp6GtvaLX20u",
+	"AB57IoHHtobFGV8OoZCicZBYitNJTBKaZYpZmZHEc5GUKymYoz/4mRWU5zo5DFy2TsRw401kuzAlf7n6",
+	"9ReChOpSQP2p0CzjSHJvAurATNc+86/hxty6aOASbA2E1DQ3fn3QafPSbm0k0Vcz9Y0msHniMPQcTEb4",
+	"C/j4AFWEF6AOuhwXSE51cRPy6sXhgJjCyYaXba03DdUa+KWt2Jw8OWupNWdbNcCSc4/y95OlnPRjEV7p",
+	"uWeKLzjLbuiAdAZ3k7WD/CjkLwMQZ9SwieFFPwjahsAO0YYW5fQaB9c/TnhRSmUwRdvuMFpys6puQQf0",
+	"G2v+wYVhStD8qJ7RZwkHtOGwv4s03tiz3UoaePpODPQjSU1IbCtLcsP+JPobKP7FsB9HYxqAxWSIwpi8",
+	"nB4/PbMW1oIphdG5gNhPZ9tpvXvQWyToy/fo3tkeS7yoQxk4un/G/herlmyNtnCxzNmk0l5h90p5LeCc",
+	"8GiUeCmsGpi6K/UQ02UAqD1wMGas1NnrKRg4YPOiO2wMKXb0PjblpSwKKWo3hPfDlIql1DR1EH1wvPUE",
+	"Am5KXtSfPLc3Ex1PU+82mT7WSzRk4EChBuxvCKM/MWMZh92b3mb91d4Bx0fshHoYj1tk50MQPMrCYI2Y",
+	"3LENnizWKWQDEncAHcM89C+//TySCZHn9v/pJK3Uvb0TS2HV6Du2GRCR+XIoFLiUiptVEZPk5dXJk6ed",
+	"w4W/DcbY1f1ApoCFIibJm0l/Jvjb0Ex3Q97Cn9mG8CwmBTXpimWELikXGl2Xf/ntmmCq9WBk9c5shuez",
+	"I+02L7t7vByaphoiNDtNpdnzENOaaLohieZdO1LzQSvu/TBDeE9SKVXGBTUsJrdUs6dnlcoHt7gZnmKz",
+	"9xQdyrMow4MYob4rNsjLQTf9jd0Si5crZsjB2x8vyXdPjr8bUNEsqsZYeYPMINCjpIHQjFmxArREmWd2",
+	"jDVsNpqU1W3O9crZuJSsVzxne5st9krtUnkB4iGMDNdUjKfQgqrokmYhnfacWBnt/DBmLXuJld8mmETl",
+	"Qjvoxsffw1xKl0ubNAbm1rIM5kMYX3PybLxnQU74NULSTsAN2Hnv5FzRlLFGWifRgN5TnoMe4KNvllTC",
+	"0KElQWdsWeoJAyP0nhqqAhesmxi0P/xxWoI22c8/WFHNOj+4+r9L91NOtbnRG5E6NTeqKxGfXs+enR+f",
+	"nR8fR4FqsFV0B3GM3yPw6cjK2P002247IlzW0Ja1/wdumA/N2mt3Jzc0iqE+AWIuPpA2mBUR4mo0E2Lo",
+	"ePr3Muca3KB+DKa3p95lTrPM648+KYC88UNdnL4ecwCxOx+lWyhZHPajoLcbVPYwfO61rYnz7kJABMN2",
+	"LtzRBAN9sMo72ey3mrWg7/gFtt0Ot4shB007PXXrJJbzpvVF60b/PJEPeXrgJ8ILumS1a9LrnUF4aTBc",
+	"MXpXHhWL7BYdt2OS9cETrsPkBdkGzV/KrRAMO4qvOyuCw3jPZS/Hlu1ygN3K/4Ugr65+nXz/dHZMahuz",
+	"G1i008KveE9aSR5VmYEHbS4CJ5lc2wsA4JKUKsXBA0zeXV8SuVhoZmIXs7L6wunp6TPi5K7uVj7NBXru",
+	"ffW0hknsfVHMpZyCz4y9p6nJN3aAi+j3IrrD3PBfzrYfzXP6JKXy2+PVHdpQt9woqqzGZYdrDCkYSXDc",
+	"LWtDUHOgvqFi6HJQk+0yoZBp75LyniNHLaGyk//huI+11NmX12Hpu4W5Rtb2qzVoRPvsDaENo9knwtrW",
+	"eLFPbKlU3qSktGTbTm7bBIT3Neg7HHiAIQ7KDH8owYEGNBEPSfcx/Xy4r8BnL+YIFPVbmt347Qwn4A4N",
+	"bpVrDM72KeqnhtlAd1NtH+mmYfxQrYpNF+LQlEk6qkGCbFs34Verk9+4SsCOvRz+9MAarj78e1RpPLah",
+	"RIvCuh0YviSBua4O+5CXGzpGXH6mB5b+XNfqyhor5BkkoxqiZcEIoyrnTIHiMP0cVa6t1hYEc2MAND9t",
+	"034FjjJQUObRT8wQmOAFmnnziGQyrQomzPO5gA24wJO21N0t94ZOFPM2CPPI83VMcao1GQyra1Ts/Squ",
+	"T8jOhhlfkqIWHoYbtGX3Ia3uN2M01pv7z/KxFvO4qNOy0dlhL3GdH/3pK0I/c8uS8a4iX5IahDQ30Klk",
+	"HzKoB4+dfzPbA7lMt2vK5+Ik7cYs+/iRvuRhDLj99jmWIW/hyAENrfDAowpxhdeC1vG2z9PkYN8uNIHB",
+	"gIcwruBYY9c5syznp3WmB5ZyNq0H7EKl8SqOXTrn2krAFVMsRHJTJG112LaaY6+F9n24LB54wWRlB1bi",
+	"Tsi1gDE3taetrTf7SlshbxoeM3hqAQK2RyZByYFsHNFUozgUDIRr9/Ya9U5gN7uH5I2QUGJfDACH1CpX",
+	"wfMKqiL8cY36SdznIzkBj3WM+NWtRlSvMP0aHRFth+7nwI/3HX2N2AlTvfcTAo74r/yHyNF2+BBevnn7",
+	"8vLi+uWLc1At/KqgVggf9sEyhhqtLq2gWwrRrAXaaae+BLhkJWoLu3/irxbtpVIqvjHeNso3di53oLEr",
+	"naFaWhg3hBs0GevZp3Pxrvlf44fHOQEqR3yYQ1paQrK6kq9ViaEWCeqqkN9znHW/uuCW+2iQ7XQYnyYN",
+	"sD3P27aM6Yd4soIYVyuy8ojPmVA8XRWucdYjJqgjWI/8XNwzbQr2+B20Imo7prgOxgbTjZ/9UK1pjwz+",
+	"r6wUeLKtPg9NDsh6JYuWF6Sg2VAOk0+B3J04G+ZMAtq3wMGbdG4E6cyKvuMnM5KuqKKpYUqjBaJpwezw",
+	"Ogu1ST7mYi6SI/tPffSBZx+PptNp0nWV+7rpVrLY8ZNd2WJxVPoMv313jimBXXtsJBMhOLq2yXwpxYIv",
+	"v7Be7kszuuYtdF5bblfOt3/b19B3rPUZXIKfomdSK8ZZiy6q74COtSyYWdUlfkOqPHR6GDh41/QJUgt8",
+	"0t0/9fRdY0PMDbzxiXwPoYHhGXZRwsi6n6fFFuZZ2qPzku8z0EyYatlrRBr79nKQK54rRjNIyAobeHr/",
+	"GkQc3aHNhfcILqCBV0y0hK6eC9fPC+oDXMoNRNplZawBFPt8GPc9lIz6Pe7ourhesWbWm8Al6b8nB0Gs",
+	"E8OfABttyo8H4aJdP+dh5470agr70SX/k/fctxvi+PldQZ27uLXiM1pihwnafGjFS/+TFaK6FfvGXgoS",
+	"yvMzqFyVKmMKUxy4VNxspuQFglTX4LUBLhUvqNrU9e8H764O9y9hafLFHxuP9Mpko9w3Iawh9Nu9Ylfw",
+	"Fh6gjxNkjTZBFd10M9DTB+R51HHOXo7boFy9psvhICSWZNNlTCphT+V4FuobMdGGqqZQmJKcGWM3p7AG",
+	"rJsw4RKJWprFs2fddOzSms7KgvD/fr+Y/A+d/GM2efZHNOLXuP7z4WssADJ0iYZKf6NYog+b1WNb3T8P",
+	"x2N8gOTGerMM3ChMeH/3ChsqMNc8QC6XOdNDlxObxBRUVDTPNy2htqC57tcNAZni+LrSCrqvBcz/Vsqc",
+	"UcyJ9v00bkIflWJ/w6Suneu9ZYtKM6jBauXiONXVM3x7YC3Hzk4Q1lQJSy87IfiNKtGt1uPiTg/AtNkL",
+	"HiYgXA211XVWxzYIXsIHxNc6Dc/Kta7YjWLgNVS7J33NTLMh/Ax2ZKfBQkBHTMPLYSDlxvKrm6Y69qZd",
+	"hrj3+iVP75D3NXPVVYq7AZCC+ZUfvbBsqqGHFhzikW1lcdBnAJ4W37+s1kfQgQktofWKKqYdr8G/w9MC",
+	"K6pRC1kLghyC3LJcruO5cJzGVbtgElSYokuscuhEqpfavM5nzBhoE+3Y59WLn+eikBnL9fP2XFzXVawW",
+	"a4pBaxGKwHvtg5s6pcsEIVcUVnPh4M9YmlPlkrObPtfTIX2qXhPbUwxocnQuuqFdTAFzihR+yJta46Gq",
+	"WT8ddnOsVD6UGVrSpXNWNquDlEB9ezBVJpOpnvruCZieWPIjKLliImVHrnHkqE4+nHBhKaqg6YoLNrF8",
+	"BthCQzRBSft4FC7onzgY1fuERkI/SreHH847agYOoqECauoQzCNiL0HgpOuZC7xccS+DO3BgtdxpQ6ZV",
+	"17Pb285/yTXwHO86dUYA02aoYSZU65l0tZu9/WiHtdzqii9XvpGLiyj7pAQIZiE7XHCljRfsztU6zHnR",
+	"iTtQDb+yzCrobubWnEfT6RSOjNf61jwaDMK42xsGrnZu2C5LKBFSTOrL77dONfzdc5Ox/Xj7dK+l+io6",
+	"8AYXsAsxjykfBb1rRfsLKjIKrST2FDM9Q2IgTsnTVZC5Lj0pQZu4pjcdRV8DF2leDfZlfaCjuhe+2N9J",
+	"PPTp/g7iga8f4hzufT6C9jp/dKCkNuhxZ0ghIUCcYtRjQVOec0ONqxrGNH8pUCDW5sUv0qBcafKkwcul",
+	"19zgcaKFh20GXXs+bPgHv/g2dLLSTWf/XjMsWIfQPA8mBFqojCyo4Sm0p2hCGVK5TLfn9Qdz0TTU4ppk",
+	"G0ELnrqGeSW0lUW6hq0bqfS+TLnVeNaLyyiOFlzwFJlwmVPIFt3ILGfMGonvLd+GMpE/WrmCrnKkz4o7",
+	"tQnDHX42JbaQsEOamLLz6XNU/lFRSfwrUleMhUrUS3TJWHVhLurGd2VORX36jax+HIr0RhtW1CF+f0D1",
+	"H4byAKADhv9PL9MgzCKAkdBL66bmiXAtwZ/YbggMY6GH1g22pPR/46KszA0XqVTK3iQ7gb2CORvJU+2m",
+	"Uw8eTyvdsnOPoBK4/RrFhpmmVgIe08HaAretuQibLcZ13JOLMHPVSo6m4AJW1lPyJmdUwypOKfTX3uqj",
+	"mO2I5qErCgKx7Qu6uSaLSuBNOqgjrit6z6xC7/eW+NTMw+dzUXeSrHmEx2a+cYHaJs8SV342I5nl8yh+",
+	"4Tf/vIzM4T63xwMQFm3QGowJ9yGAC5majyHVpk+qJbs15VC51HOGh/VdTfIqkmvreocDezTUe7Wu5Zxv",
+	"Xt/re9+HX+wL9hF8PES9Y3HG7Xk0UOMZfOll97lTxcBotJQwEAlN0O2UrKi+WXFtNYnE1860TTqCFp2n",
+	"+iED6OvM1Qm2vk/VxW/O6w64rfI8RD1x84DBfWuJ313YsOMBJhx4nng+F337F9R3dGqF/Qpd4dPVi591",
+	"KxMhUD//k3j0n8Sj/yQe/dskHoXR0JCPDSU3vIMtWM472j3nF7b24rhpiP+Nrku8IAxAlyONTx7clfZz",
+	"Fbo9MjCyd5Wbka7QrVXm9pwkosrzpNajuHlI5dsDW6HapZCaEWN7OMO6T9MMRuOcrT8J3pNpPYLTOXaJ",
+	"EdLBllfYCbj5nHAN3mLLm4hmS3R+HkBLO4i3Q5s+LjL2nunDLaWLF60pYsygtlBtsMr5ALFw6F7RDOYl",
+	"B+4JC3wCp0sBo8rHb5bJc03WSoptJZNDlHPHBbjGWmjcUefo0dqA5D75Y6jJj2ZppbjZXFkab+4jmMA/",
+	"UM3TkQYUGANKLlxKPSx5TuALMq9ms9MUe7wcfLh8/erlL9c3r158PPf/vnp5+fbl9cdDGMgSzF9Lju5P",
+	"jlz0Xifg3aqfFQVNBaCp92BvhC8ORGjxcZAeuD8Ez51gPCl58+vVNTm6Pz6CP+oE6wRLpvD1QGirlst1",
+	"8EJQ0AoTX/aUJavfDp9cSgWl7y53TMc+C0GTg/vjQ+B9EHnxKUVIEVAQQEq6KVwbZJjsDf4/Oo/cv3Rs",
+	"GX8lMh1bKZZxAwFfKxZSliNd6Gn9sMo7lQcMg5YcemNhDKDZc+uaW+sZHiLxno+Rk28sP/8SEnaHgLeJ",
+	"7PWEV2KRCMInmQ5cYzWRwVMPcLaH+xxuDc9Dz9bu6Mi/UIT9w3WfWvFrJFcY7AjyAQQwjvV20KWGZzvi",
+	"0b59le2D+7jOxPnLbz9f1didjj3F/n8m7rWsV4HpSkv+M9tg20QuFnLEyQiZBdZeXEsiSyYgr8jScu1+",
+	"vHjzyvk+6sShTPF7ps9DG2QlrZWOD8pPfAzAopochA2yddzpxRejhwCvUsOAvrESYTO53QA8c4EzNZOk",
+	"zY0su5fp0L0SYZVAF07DrFkO7eHRfFpRkU3JjzR1UUKWeRdcvfE6FjcX9etpJBl7SCgJ/CeDhZ7tDc4F",
+	"DqLETTOPDsG5BJYjJIpkTpm93eA/puRlw2pYrhlJpZWScD3AKVv7X7/BelHwn4YBSHAd6ilBQUzBmdp5",
+	"BTh2BaMNqRBNNxpissI7qbzGC28l1GRh6B3TgPwfAXC9oiXTrafnnOPBtXyG8PNiwVNO88CdEBN/ayaq",
+	"ut2gN6L+U7kxK/R1/jfdkJPZyZMYHlcsjYvI0v4R4hbqfrzPCaPpCmKZ4RMtqGQDLbgMEAD38HwuJuTa",
+	"20O6RSUBjVEorERzDT1uCepv583fE+fThgi8kXNBavR9owPLEtvGeZcizXTTtMROAM+2QaoeNDaZ5EyD",
+	"dl4EzxgQoldyrX05uVMwNTlIBmzO5DCG4xOu2cmUXDgoswYqO2fQAMV3PwFXE3tvwh4oE3IhmhA70jHO",
+	"h52WSZlTLshPEk2L2ItMCfbnc0JvkbeLjPyDKQk4QMIkkGeOgS+KP2KCgtW42cIQWRm0FDUTQJ8HiSy4",
+	"sSOTQ8xUX7B188gXUKSdF/MZghnxZbgmY/ggWdpPLl062TmBEF4SkyRw90Be3zmZJYfQMs5O7HZlUd+Y",
+	"5fqOl3XYcOKG+CkPAYWJ1+chYeHOUrgVDG3IPdFjJICn0CcdXL6aUNgCF0sLxUHSM/amztI4J20jxTS2",
+	"zeFzYlyeR0CzNWTTXzyI/cfJgUgLqu4weFVTQ91P223Az/U8vA2O6iluxuAedUgXPusClzArVgDSXg4l",
+	"wowlvOyX6AL8h2DiibvsLKtzUFrjLWCdZJPnhEJLPvDncR34/ws8Fmh1BxdQ5tloT7y5uKxfXtfkgOY5",
+	"SYIs4G8Twt4bJnSd2gpX5nZD0iI70iVLl8w967SgKc1Y/XqTa9KPXC6csmZxidXzSpKze5YfkoKWGvln",
+	"E6GkS3urgc0AvhG90+6Mihm1ScgBJivVz9Ifeqnik5dpTeMF3aB/pMzpBhyjhCSaLlhCDhQrXXMzbuBw",
+	"hSSLSmHy8mLBUnMYk4RnrCilYSLdTO6YXd1uGg7DZRT5s71jaCoC1kKwu1M8d48bFPgNOGYh60AKtAbs",
+	"jM4bakFougYn5EC41zNxQ0RauQPTMXUPeY8blB0QJuHmEM6JkKQSzbb9p/nGv55Dzk6eYRDKZRF6BOJy",
+	"wBhN/aD0Yf9krICCYmGdQMSlLeW+CTtf4jD/8FZ9ing2bl2dgNWVlEwlVm9LpchiUnBRGRaTlazUIaZN",
+	"O2zjySB0MaFlGbtqIwtdH9yMpbywbDOnKdMJuZVW8XOdl53bHbJjNRZTu/GEFpB9150uUH8SYCfa60Zd",
+	"Ue/fGbKDn9eSz+58ye936UXtRf07PtYihqeVXruU4fMw203I3lNG5ECAH26hKPg6Bk7TJfbj1MJ18nfn",
+	"qqqc+YySkqJygJz4nCQf+OKcXACfsHbUx8RuDeXgD+HTScCFgdgu0IMDfO/vFc31OflrUt/DusTgB/cS",
+	"xF97wJacN0j3er0lOKY0yIuMGhp0aHMUDc9ZwNPoZWXsPy2k8PiTy5pD7yg3+MBo/eBBy6xp9Pq2dn4Y",
+	"xdG9D/RFx9PZdAbPSZRM0JJH59HpdDY9jSBlfAV249F0zfJ8AsXzR39b3+np31wK03Koje1b934DGHnd",
+	"hraoiEAXZNfrF9yKK0YSD+/kii8F5Ggnri0xkYu58A7JjOX8nlkCmpJfZOthWPBPwEvkzxspSfUdXugk",
+	"sCV9J1Z/wa3xandjjVLYuifI0VhAM6Que/Lh049/xJFXBACBJ7OZyxc3roA0KLY48shEwbJHn90rZtD2",
+	"HfC9sQ3RzExbbjLYQ99Y//0PCyjyZtznsPFubfNqq6cAdqyroqBqE52D7eeEjr+M9pDrE/FvakXeIx5k",
+	"r/zRqv8BoQrPQC2ghvUTAfsxjkLnxvmHqJRD4QFfCacHCmQGvUkYRBh9txjfd/TKUuuRbxK+W2MF5VJ6",
+	"ox1sH6k6rioL/3P0SQQPVEPr4eC7uPPYSm0pZRLNBbw3OV8wawrNBdckaZ4bToh2TycfnD6dzTp5z36y",
+	"Q7iIdRTa30T/bsDQVUu770h/oksHAvoHmW223Lf3k/V6PQHsVyp3B7D/BRx9573ziod7wa7DCI4/GSMY",
+	"f4p7iDfAofhwor1KZ5+QJ+3uMd2HyNdANg/BO7CO/6lgXdeKZMsZvGZgdWCKAgJ68mxs/frIayJ9C7Zp",
+	"wQ3Lepz5Y/yh68L+bJwZacbqIigIwy3WSZDuAfIdnLlRqgHAO7apX++PoL4kOo9QJ47qi6mj89PZ7OMX",
+	"4/FhufQ4l0ek6M5z6K4eolFlkv7zgUmTDNF92XAuBp42HKmpDWwwEOB1WWhK8xwSzyDqPhePMY+UNWdd",
+	"Ki2idpwfB57fL8iPH8P2Bh67/6ew36G3NAe4yuuQsNpc+Hh/LhLyMPz49JNtZ99OECMssy6+QANyWSkf",
+	"AW83DmxoOwDV8dOT/THRRPZ/hDy3T8qQewG8z8+OW4zHoqhmFI59PJYhu5dhR9nxycyKHxxLy3Lb0OOT",
+	"UdaN/pvPyLyPfEht8iCNPek/M+VYtufKKyqyoZetmmwgp7TXWm3j8Drf6eCKW/wYjNN7pho+HpNbllKo",
+	"0HWKdh07hAROVxf9gO4Wc7tCUHCLdUlSsPpprODRkp4UYOFzW/+yEmDwYbQvzP2HHyYbYY5IO2uq69PN",
+	"6hf7w2fLPrle/qAuLyPAP7J9yJ8Xbl8fO/coJbTmL02HF+QmD3B51HzmM/BV7FSF7BNKS3qM9AWHMqbg",
+	"kaNGJt0xVkIAjgvwPCuWSoU80xVPxMQ9NA9R3rlIfnp5TYKVExe/xZT+umIDXRInszNX3BwmAQR+h5PZ",
+	"yelcXL34Gb3UJ7OTJxiVczXSVqd27xKCs8UHm+lSMeZ4qm8u0WaACMhrPKgO8zjb8u5g0K374ZRvlxtR",
+	"7fafoNbX8Ouzh33tuyLDx8ezh33sOrY/WImz3/r3BL7SG49bJwcZ167C5nD/iz6osO1Qwp7uNJ8HXfJQ",
+	"1gyVTpCxQ+gttj3Ci/3Wl15uLcGyEguVG3tgc1Hf2sDXHgTZi7DSarimKmApNNdyLtz91eTseDbYbX/A",
+	"NKYtqEEFo0KvmSKMQ5hmTTcjzv7he/5pxa9/33LEJqyfRPsP0/i3YRrd/LnHsgrHZsYNtif723aznXzl",
+	"YbaA3d+rF6NvC+6wGkpaN2toBxYxJh4+ctar1CBX1n5LOtk/UCVneVOY/xPGYzQzkIEj88owVxMC/KXJ",
+	"xAhtucGUjCE2U9V5SdHnsYb6VS57mUJfisvB8w1YS9T0jv8Pp/v34HRIm+NlVZ+L853tzfiefslwRNAj",
+	"uH43e2sGBeaS4WsoWPrbepbbJVMk9Zv89o9TnkFKZQJ21vCz2T1NqH4SvO/06V/ngfVaNYys7c4M6xhH",
+	"eiJD5j9UcNZ5/9C1os3E4oAhPaiL8iOl0GfjmINvsI/xztbz63/OqfJP4wOvuTZBAlRrU//UJJD746O6",
+	"2uLog//nK3SNjK8TFJO5eldX5VZtKWMCZWh0HpepOj7JxI9wk22H/yhsJfh1bMTXunw9ELuanK8HYFdF",
+	"95XA2xRWfg0Q78eYyBV+BypQzu8ZtrBEn8ZKavO8TtcuKVcEW0ehxcPEPVdS+LrLXQwu/pfEU83tR0sF",
+	"sdoOcmLrhnsHo50hoSLT6Qy1/Ni+d7qx6hDM38zL7llu1aJg6+HUdcFu1FEXWz2pm1G+OcyVUwjGTScA",
+	"qu4JU29hvwk6Dfc/fvz/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
