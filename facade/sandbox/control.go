@@ -174,7 +174,7 @@ func (s *Sandbox) CompleteSessionPayment(sessionKey string) (customerID, payment
 		if fail != nil {
 			return c.id, "", fmt.Errorf("sandbox: the session's payment failed: %s", fail.msg)
 		}
-		sess.paymentID = *resp.PaymentId
+		sess.paymentID = resp.PaymentId
 	}
 	return c.id, sess.paymentID, nil
 }
