@@ -1245,57 +1245,65 @@ type MoneyKitValidationFailed = APIErrorValidationFailedResponse
 // GetJWKSParams defines parameters for GetJWKS.
 type GetJWKSParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
-	MoneyKitVersion MoneyKitVersion `json:"MoneyKit-Version,omitempty,omitzero"`
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // CreateAccessTokenParams defines parameters for CreateAccessToken.
 type CreateAccessTokenParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
-	MoneyKitVersion MoneyKitVersion `json:"MoneyKit-Version,omitempty,omitzero"`
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // CreateLinkSessionParams defines parameters for CreateLinkSession.
 type CreateLinkSessionParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
-	MoneyKitVersion MoneyKitVersion `json:"MoneyKit-Version,omitempty,omitzero"`
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // ExchangeTokenParams defines parameters for ExchangeToken.
 type ExchangeTokenParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
-	MoneyKitVersion MoneyKitVersion `json:"MoneyKit-Version,omitempty,omitzero"`
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // DeleteLinkParams defines parameters for DeleteLink.
 type DeleteLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
-	MoneyKitVersion MoneyKitVersion `json:"MoneyKit-Version,omitempty,omitzero"`
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // GetLinkParams defines parameters for GetLink.
 type GetLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
-	MoneyKitVersion MoneyKitVersion `json:"MoneyKit-Version,omitempty,omitzero"`
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // UpdateLinkParams defines parameters for UpdateLink.
 type UpdateLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
-	MoneyKitVersion MoneyKitVersion `json:"MoneyKit-Version,omitempty,omitzero"`
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // GetUserLinksParams defines parameters for GetUserLinks.
 type GetUserLinksParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
-	MoneyKitVersion MoneyKitVersion `json:"MoneyKit-Version,omitempty,omitzero"`
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // CreateAccessTokenFormdataRequestBody defines body for CreateAccessToken for application/x-www-form-urlencoded ContentType.
@@ -1927,14 +1935,16 @@ func NewGetJWKSRequest(server string, params *GetJWKSParams) (*http.Request, err
 
 	if params != nil {
 
-		var headerParam0 string
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
 
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
 		}
-
-		req.Header.Set("MoneyKit-Version", headerParam0)
 
 	}
 
@@ -1980,14 +1990,16 @@ func NewCreateAccessTokenRequestWithBody(server string, params *CreateAccessToke
 
 	if params != nil {
 
-		var headerParam0 string
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
 
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
 		}
-
-		req.Header.Set("MoneyKit-Version", headerParam0)
 
 	}
 
@@ -2033,14 +2045,16 @@ func NewCreateLinkSessionRequestWithBody(server string, params *CreateLinkSessio
 
 	if params != nil {
 
-		var headerParam0 string
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
 
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
 		}
-
-		req.Header.Set("MoneyKit-Version", headerParam0)
 
 	}
 
@@ -2086,14 +2100,16 @@ func NewExchangeTokenRequestWithBody(server string, params *ExchangeTokenParams,
 
 	if params != nil {
 
-		var headerParam0 string
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
 
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
 		}
-
-		req.Header.Set("MoneyKit-Version", headerParam0)
 
 	}
 
@@ -2133,14 +2149,16 @@ func NewDeleteLinkRequest(server string, id LinkID, params *DeleteLinkParams) (*
 
 	if params != nil {
 
-		var headerParam0 string
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
 
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
 		}
-
-		req.Header.Set("MoneyKit-Version", headerParam0)
 
 	}
 
@@ -2180,14 +2198,16 @@ func NewGetLinkRequest(server string, id LinkID, params *GetLinkParams) (*http.R
 
 	if params != nil {
 
-		var headerParam0 string
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
 
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
 		}
-
-		req.Header.Set("MoneyKit-Version", headerParam0)
 
 	}
 
@@ -2240,14 +2260,16 @@ func NewUpdateLinkRequestWithBody(server string, id LinkID, params *UpdateLinkPa
 
 	if params != nil {
 
-		var headerParam0 string
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
 
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
 		}
-
-		req.Header.Set("MoneyKit-Version", headerParam0)
 
 	}
 
@@ -2287,14 +2309,16 @@ func NewGetUserLinksRequest(server string, id string, params *GetUserLinksParams
 
 	if params != nil {
 
-		var headerParam0 string
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
 
-		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-		if err != nil {
-			return nil, err
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
 		}
-
-		req.Header.Set("MoneyKit-Version", headerParam0)
 
 	}
 
@@ -3794,7 +3818,7 @@ func (siw *ServerInterfaceWrapper) GetJWKS(w http.ResponseWriter, r *http.Reques
 			return
 		}
 
-		params.MoneyKitVersion = MoneyKitVersion
+		params.MoneyKitVersion = &MoneyKitVersion
 
 	}
 
@@ -3835,7 +3859,7 @@ func (siw *ServerInterfaceWrapper) CreateAccessToken(w http.ResponseWriter, r *h
 			return
 		}
 
-		params.MoneyKitVersion = MoneyKitVersion
+		params.MoneyKitVersion = &MoneyKitVersion
 
 	}
 
@@ -3876,7 +3900,7 @@ func (siw *ServerInterfaceWrapper) CreateLinkSession(w http.ResponseWriter, r *h
 			return
 		}
 
-		params.MoneyKitVersion = MoneyKitVersion
+		params.MoneyKitVersion = &MoneyKitVersion
 
 	}
 
@@ -3917,7 +3941,7 @@ func (siw *ServerInterfaceWrapper) ExchangeToken(w http.ResponseWriter, r *http.
 			return
 		}
 
-		params.MoneyKitVersion = MoneyKitVersion
+		params.MoneyKitVersion = &MoneyKitVersion
 
 	}
 
@@ -3967,7 +3991,7 @@ func (siw *ServerInterfaceWrapper) DeleteLink(w http.ResponseWriter, r *http.Req
 			return
 		}
 
-		params.MoneyKitVersion = MoneyKitVersion
+		params.MoneyKitVersion = &MoneyKitVersion
 
 	}
 
@@ -4017,7 +4041,7 @@ func (siw *ServerInterfaceWrapper) GetLink(w http.ResponseWriter, r *http.Reques
 			return
 		}
 
-		params.MoneyKitVersion = MoneyKitVersion
+		params.MoneyKitVersion = &MoneyKitVersion
 
 	}
 
@@ -4067,7 +4091,7 @@ func (siw *ServerInterfaceWrapper) UpdateLink(w http.ResponseWriter, r *http.Req
 			return
 		}
 
-		params.MoneyKitVersion = MoneyKitVersion
+		params.MoneyKitVersion = &MoneyKitVersion
 
 	}
 
@@ -4117,7 +4141,7 @@ func (siw *ServerInterfaceWrapper) GetUserLinks(w http.ResponseWriter, r *http.R
 			return
 		}
 
-		params.MoneyKitVersion = MoneyKitVersion
+		params.MoneyKitVersion = &MoneyKitVersion
 
 	}
 
@@ -5264,181 +5288,182 @@ var swaggerSpec = []string{
 	"WUhFzIprknNxO43iiH2gRZmz6Dwqbq/Z329/++X07P1LSU9++bC5eP3T92X61yiOuJ2ppGYVxZGghR3O",
 	"syiOFPt7xRXLonOjKhZHOl2xglogCi5eM7E0q+j8OI7MprTfaKO4WEafPsXRf0vBNj9z81emNAA6BLcf",
 	"RC7evCJ3OHJKkpPZyelkdjI5/j4hXBOzYkSKfEPuaF4xQsWm+fDqxc/kVsi1fj4XN1Tc2m0TzUSmCTdE",
-	"CsLumNqQlOb5dC78TleMZkw1e/XTTTy04U7/t2KL6Dz6X0fN6Rzhr/roqipLqQzL/Ief7N4V06UUmsG5",
-	"+bnt+f1AsytDDbN/T6UwTBj7T1qWOU+pRczR3zQia7/17aQvlZLKz/zWLY2AtDFuBxNmR0+JxT7gimsi",
-	"pCGVpjc5I1wQbjRJK6WYMETbKafkB5bSSgfHRXMt56LSTJOzkxMgOkspTBt7RjyDrcQkzbmFlmQslRkj",
-	"FAZLQRIA4tr+MYlheSnglO16lbYHFVCQBfsFy5mxZPi58eYm3om2DMdNu4D9KNUNzzImPj9o9dQXqZ1m",
-	"G4j1UHKzwWOVa8HcMVeaKZLxDBC95HeMlEwVXFt6JUYSmqZMa+QaGTWUrFdMwCxcLHsb/kWaH2UlHuEo",
-	"/Mw7z8LuY2FH9oB7L2hlVlLxf3xmWrmozAqA3AacRbZHprxlwt4tLuBCEKkI+1BaVhoTYNGMBBCRgm5g",
-	"W+FZIAcPdviWGvaaF/xzXoSLN69wX37ulx9SxrLtN8IOJrkdTZgbPm2YA3Lf5C0zajO5WBimkphQywVy",
-	"QyeapdL+LhWhgvzXu3dvLNExZM7Il4FtBp/3ZceVm8RIsqbc1CitpyPUfkjWK56u7ChlZ5u22HpXZIVC",
-	"61HoyKPa0tJ9yQiuq1jGA/TUIpG/1tz3R8rzRwC+u8CujXixsIDRgXRoCOYbbaW4pY8FFwxp/0ZmG3JT",
-	"GUKNoenKynIjiZBzIUumnHjREoQVCg2LpUqkUiy4Klj2nNTagGIUtQEK0iomP1JtLt68+kaTVIo7JgAc",
-	"oL8PE//VJJgLqATW8MKOlvwaBanb37TZ2DVuFZQghz2L3PD0X+LJXcAhv7NnXKPRHlKe/7qIzn/ffiAe",
-	"ezBp9Cn+GJXK4sZwVDsaEYvXZ0Gr3ETnUQO6JfGpI6JrJLhrILioe5AX+ZpuNEn2+DYBnVNURXT++15r",
-	"/dFTHmMHe8G0pssO+BfhxXAT9uAFnBD3vQWor566v8ibv7HURJ/+2HkJw9s2eJN7TOqCnM2OrWZjlU/L",
-	"06khVDHg8zqVJctA+gKfPwf21VppLg72Qvih5QVOi2u41sDXVcDUksMpuXTamWF5bpcvCC2pMlaFCBU0",
-	"vBlSsD2Ick8it9S67zQhK24m+KNzCoOjvvRdChG87x1qHcqWu9Oae887s/VKNHbhKydSlooKcw0TD92Y",
-	"xhT8vbPYH/tdJ7QGgFpNINradNu6X+NKyRc8WkUNuwZl59orO3sc7sBXI8c7NP89meKAPradJz6IJQ5p",
-	"feFpjaoGX/KwRsXxHkc29u3YwY2udd/j65nOaKXfW67FUQALTKH7nOBXwQgTRm2sGUjuuMxRH4viiBtW",
-	"6F2aYHPM/pg8GFQpuunxij5Ie/KLUdWRHASqY2J1/g5MySEQ5qWs7D6HJHOKP4VGi7pjOjzo91dRHP30",
-	"QxRHlxeDJ3qpGDWsJd8A4P56KGknqWKZ1TZp7tmf22JslcpiwoQl7WxKXhlNJHxMc7LgLM9Ay92QUnJh",
-	"mLJmJflJns+F1RrstwS/VSRn9I5pIiuDLrNKaGbcHCjJ21cKmfI1z4YddIHBYNVl5OA8awuQnN+x6yfp",
-	"d6fP6OnTZ0+On7Dj2SJ9xmY9CrUa9lJO7B8n+paXE7/LidtZdL6guWafYg+YZqli5h7A4QfTP7N0IAhb",
-	"99SBFBxjNES3v1qF5ATFacvKEWzNFMlkqsGBRmieyzVJFFsopldOnYvB7BHWZIU/z0UtKdkdU9aSrZRo",
-	"GTjO4O6D53Q3T9GD8LdW79P5PdAGOm0bYz38XJU0ZRPNSmrFXkYouLbAkAd8PSey4Mb+Yg3cojQbUjAq",
-	"tHPj4vBB70ml2Z849L74G7zf46r+DaOKKbzW094ta1k8g7SsV1KZib1JWW+uviwB1VpfczHuGqmE4XnP",
-	"qtCtm3v6dDarp7f4WDLk5/aL4AIMyU0EMmlzAvzjTvWxY2wGy7X29sfoobzm4vaKgQdzlOleNALEWuzE",
-	"XRX4qAX1xyittJEFU9eVRm+TZYeR/c/k7AQRzrXhYnltJwFmuSOaog03Fcg8GJx+d3r8/WLx3eTkyXfp",
-	"5OzZjE2+Pzk7mcxO6ffHT25OTk5vvoO7mHHFUnNdKR6dRytjSn1+dLSRlcpkQbmYprI4kmAQrEyRR3G0",
-	"ZjcrKW/HRxeW/9xyc+1HfuqJACmEXXTBqKkU26kAeI52id/96D+zTBsQea2pyG7kh+uMmp2OpUv45Aq/",
-	"eGE/qOcJDmSXf9YRw6X77r1GQu6fW++6VGWZb+Ce+MEkcaMTwhdkIyuw2qm+tb8Z71AHp6JDXeCvnYu5",
-	"+G0Fot39iG67heX+hKageGiYMeM6lXdMsczOuiFrnufkhpFSMc2EQfeAX28utBzz27OCpFTYT4GHsowc",
-	"SEUyJjjLDqekdpnYme+4rHS+mQuYyyAPdkA5Y0yxO3kL0SDqdgbMErb2yu7DTkfVJm60J8uAqTGWYXcR",
-	"w/z8pNIWgZRkfLFgigkzF6WSd9yqLWZFka3DLV1TTaTiSy5onm+ImwzwpGS1XGFcI11RsYSQVT0N13Ox",
-	"ZIIp+E4zWuRM68A3LaQqaM7/wawKlcrCQgQxDyNJwQUv+D9YPd1ElyzlC57OhYc5ZTomVGQkY1mFAoiB",
-	"YCdGUaGdOAPXJEybSmG4qLjZWOzWoM0F1bpSVoqv5NrKtpjoguY5EIViJRUpZxqOVRtLFzJNKwVHcBGQ",
-	"FjiXhD00hwyLwoD7xPCH1m2a8gz/WiqZVanRMZEKFUmvFC/QN1/fByBsi3LNSBOTrulV85wJk28IXwpp",
-	"qZkv5iLpXj2I5Gp72zjLYCP2DBPHlZLBRcm336ZUfPutXQU3mCH2W9fVTQHwzMUNI99+q1gh71j27bf2",
-	"4pnWOvUGLDxO2YDzshddr2SVZwgmMIW5aL58//a1ZwhrKjyhM37HahDYHXjUFi4cUR8UyxrucMULnlOV",
-	"b2JCeyNqpFKt+VKwjKxX1IDih1zJ0KVOgH14XAJG5qJGhx1RT+MQYeEOv99z68EXza79JTWSrOgdA95G",
-	"xcapmntlG/QUmq7AHNKQXr0gctEl8NZpOLCm5A1cYGTX3CHDqn+4rfBzzXJ3j7RhpSVyrtFaguBdTdBk",
-	"mJ4dp8i6m99T3vfwUCN8H5n3zo771NUaPvZDw+RXqzH4iK4lu/dvXxEuMtCfnVDLmN2ei6xwQKwKleyY",
-	"rFdMMUQhSEBHMZYDWMMLI252JWtcuJnX3Ky6Z4bcOwnBTubCzQa8TApDuYBEj79XVu9vuA7efytyKm2c",
-	"tJzQ0h6E1Zwbi34uskr5zXkOSDQzVWmPzcqw7qnto29ZY5ta08YiO44K+sFnwTx98uT0abw1L6YVYBJy",
-	"ApvD1BprPzFjcabvoe9c4Se/3jGleIY6WK0RDl2i4JSBnxnpYqQW1+5L3TnZ6T5I6qmZfxJVXZOhrRF2",
-	"iH5PQ2HcerMCvGsftJVkuJnu1212HBpb4JZRUhjCREZKqjXTXptzajO5evFzG7Neaz65OV08SY/Z5Bk9",
-	"+25yls3Syffs6fFklp5kZ/Tp4vub49OdJtYAvINYCrXvC1TUhl2GXotzPBjPgziYQdkZNHvtN9eiKm6G",
-	"wvhuQYK/Wz03q2Wnn9nN0UbV8fHx8cnJycnp6enpbDabDfFSv/iIGeuWtr8im2v07c7SMdGVvSGaJBkr",
-	"peZGqs00XbHUstOOBTwwYgg4zDsbxQct2D2w8fKOqU1GN+Ryy4pKViC+xs7iLf6+z1mQAyvyUTTc5Oxw",
-	"Sv67AjMb/FkgILShIqMqIxc/XBC3NKrIvD5u5A8oIii6dwngjGR8yQ06wjLJwCqZC8HwhKxyRBSjOTjA",
-	"vtH19Dhtl6nPjo/PZsdPTk/38Uo0BOOOKO7S8M5L9MLZvB0z02FQinxzHlpFmhxYgeb9UvkGM7f0Ye3o",
-	"w3Ss2u7M5RLcv0bOxWXgUP6BilugUTvqGq9nMuTx9QsPkJ8g4MK3d1wbanjaQImIr2FaKFkQv6k7TjvL",
-	"7htLGGQ/vYBCHCFOtkOMY8AwxpwRd5s5oMhsiM/KtIO9O9HxNDEX7Q2QX3E2UB2lWTG15poBCqjIZJFv",
-	"nDFnWDYlLyFFRVv7xa82FwCPPZHAA1zD4owvh1DITjlILMXpJCYJzTLFrMxI4rlIypUUzNEf/MwKynOd",
-	"HAYuYCdiuPEmsl2Ykr9c/foLQUJ12a/+VGiWcSS5NwF1YJJvn/nXcGNaYTRwCbbGgGqaG78+6LR5abc2",
-	"kuOsmfpGE9g8cRh6DiYj/AV8fIAqwgtQB116D+TlupARefXicEBM4WTDy7bWm4ZqDfzSVmxOnpy11Jqz",
-	"rRpgyblHee2mbvHsWum5Y4ovOMuu6YB0BneTtYP8KOQvAxBn1LCJ4QXb5iiPziM7RBtalNN3OLjxovOi",
-	"lMpgdrrdYbTkZlXdgA7oN9b8A3zsguZH9Yw+QTqgDYf9XaTxxp7tVtLA03dioB/paqKBW1mSG/Yn0d9A",
-	"8S+G/Tga0wAsJkMUxuTl9PjpmbWwFkxB7lOL2E9n22m9e9BbJOjLD+je2R5GvahDGTi6f8b+F6uWbI22",
-	"cLHM2aTSXmH3Snkt4JzwaJR4KawamLordR/TZQCoPXAwZqzUifspGDhg86I7bAwpdvQ+NuWlLAopajeE",
-	"98OUiqXUNCUgfXC89QQCbkpe1J88tzcTHU9T7zaZPtRLNGTgQI0K7G8Ioz8xYxmH3ZveZv3V3gHHR+yE",
-	"ehiPW2TnfRA8ysJgjZjcsg2eLJZoZAMSdwAdwzz0L7/9PJIEkuf2/+kkrdSdvRNLYdXoW7YZEJH5cigU",
-	"uJSKm1URk+Tl1cmTp53Dhb8N2SKpuhtIkrBQxCR5M+nPBH8bmul2yFv4M9sQnsWkoCZdsYzQJeVCo+vy",
-	"L7+9I5hlPhhZvTWb4fnsSLvNy+4eL4emqYYIzU5TafY8xLQmmm5IonnXjtR80Ir7MMwQPpBUSpVxQQ2L",
-	"yQ3V7OlZpfLBLW6Gp9jsPUWH8izK8CBGqO+KDfJy0E1/YzfE4uWKGXLw9sdL8t2T4+8GVDSLqjFW3iAz",
-	"CPQoaSA0Y1asAC1R5pkdA3k0mpTVTc71ytm4lKxXPGd7my32Su1SeQHiIYwMl5OMZw+DqujyhSGT+JxY",
-	"Ge38MGYtezml3yaYP+ZCO+jGx9/DNFKXRpw0BubWihTmQxhfc95wvGctUvg1QtLOPQ7Yee/kXL2YsUZa",
-	"J9GA3lGegx7go2+WVMLQoSVBZ2xZ6gkDI/SOGqoCF6ybGLQ//HFagjbZzz9YUc06P7jSx0v3U061udYb",
-	"kTo1N6qLMJ++mz07Pz47Pz6OAtVgq+gO4hi/R+DTkZWx+2m23XZEuCykLWv/D9wwH5q11+5WbmgUQ2kG",
-	"xFx8IG0wKyLE1WgmxNDx9O9lzjW4Qf0YzOxPvcucZpnXH31SAHnjh7o4fT3mAGJ3Pkq3ULI47EdBbzao",
-	"7GH43GtbE+fdhYAIhu1cuKMJBvpglXey2W81a0Hf8Qtsux1uF0MOmnZm7tZJLOdN64vWjf55Ih/y9MBP",
-	"hBd0yWrXpNc7g/DSYLhi9K48KBbZrbduxyTrgydch8kLsg2av5RbIRh2FL/rrAgO4z2XvRxbtssBdiv/",
-	"F4K8uvp18v3T2TGpbcxuYNFOC7/iPWkleVRlBh60uQicZHJtLwCAS1KqFAcPMHn/7pLIxUIzE7uYldUX",
-	"Tk9PnxEnd3W36Gsu0HPvC8c1TGLvi2Iu2xZ8ZuwDTU2+sQNcRL8X0R3mhv9ytv1ontNn6RKwPV7doQ11",
-	"w42iympcdrjGkIKRBMfdsDYENQfqGyqGLgc12S4TCpn2LinvOXLUEio7+R+O+1RLnX15HVb9W5hrZG2/",
-	"WoNGtM/eENowmn0mrG2NF/vElkrlTUpKS7bt5LZNQHhfg77DgQcY4qDM8IcSHGhAE/GQdB/Tz4dbKjx6",
-	"HUugqN/Q7NpvZzgBd2hwq1JlcLbPUTo2zAa6m2r7SDcN44dCXew3EYemTNJRDRJk27oJv1qd/NoVQXbs",
-	"5fCne5av9eHfo0Dlob00WhTWbT7xJQnMNbTYh7zc0DHi8jPds+rpXa2urLE5AINkVEO0LBhhVOWcKVAc",
-	"po9R4Nvq6kEwNwZA89M2nWfgKAMFZR79xAyBCV6gmTePSCbTqmDCPJ8L2IALPGlL3d1Kd2jCMW+DMI88",
-	"X8cUp1qTwbC6RsXer+JapOzsFfIlKWrhYbhGW3Yf0up+M0Zjvbn/LB9rMY+LOi0bnR32Etf50Z+/GPaR",
-	"u7WMN1T5ktQgpLmGJi37kEE9eOz8m9nuyWW6DWMei5O0e9Ls40f6kocx4Pbb51iGvIUjBzS0wj2PKsQV",
-	"Xgtax9sep7/Dvg14AoMBD2FcwbHGrnNmWc5P60wPrGJtui7YhUrjVRy7dM61lYArpliI5KY+3OqwbTXH",
-	"XgvtW5BZPPCCycoOrMStkGsBY65rT1tbb/ZFxkJeNzxm8NQCBGyPTIKSA9k4oqlGcSgYCNfu7TXqncBu",
-	"dg/JGyGhxL4YAA6pVa6C5xVURfjjGvWTuM9HcgIe6hjxq1uNqF5h+jU6ItoO3cfAj/cdfY3YCVO99xMC",
-	"jviv/IfI0Xb4EF6+efvy8uLdyxfnoFr4VUGtED7sg2UMNVpdWkG3FKJZC7TTTn0JcMlK1BZ2/8RfLdpL",
-	"pVR8Y7xtlG/sXO5AY1c6Q7W0MG4IN2gy1rNP5+J987/GD49zAlSO+DCHtLSEZHUlX6sSQy0S1FUhv+c4",
-	"6z6SpMUMR2KSHcanSQNsz/O2LWP6Pp6sIMbViqw84HMmFE9XhesZ9oAJ6gjWAz8Xd0ybgj18B62I2o4p",
-	"3gVjg+nGz36o1rRHBv9XVgo82Vafh/4OZL2SRcsLUtBsKIfJp0DuTpwNcyYB7Vvg4E06N4J0ZkXf8ZMZ",
-	"SVdU0dQwpdEC0bRgdnidhdokH3MxF8mR/ac++sizT0fT6TTpusp93XQrWez4ya5ssTgqfYbfvjvHlMCu",
-	"PTaSiRAcXdtkvpRiwZdfWC/3pRld8xaazi23K+fbv+1r6DvWegSX4OdoF9WKcdaii+pboGMtC2ZWdYnf",
-	"kCoPHSEGDt71u4LUAp909089fdfTEXMDr30i331oYHiGXZQwsu7jdBfDPEt7dF7yPQLNhKmWvR6sse+s",
-	"B7niuWI0g4SssHep969BxNEd2lx4j+ACepfFREtoaLpwrcygPsCl3ECkHbvvsNjnw7jvoWTU73FHw8n1",
-	"ijWzXgcuSf89OQhinRj+BNhoU348CBft+jkPO3ekV1PYjy75n7znvt2Ix8/vCurcxa0Vn9ESO0zQ5kMr",
-	"XvqfrBDVrdg39lKQUJ6fQeWqVBlTmOLApeJmMyUvEKS6Bq8NcKl4QdWmrn8/eH91uH8JS5Mv/tB4pFcm",
-	"G+W+CWENod/uFbs7tfAALawga7QJquimm4Ge3iPPo45z9nLcBuXqO7ocDkJiSTZdxqQS9lSOZ6G+ERNt",
-	"qGoKhSnJmTF2cwprwLoJEy6RqKVZPHvWTccuremsLAj/7/eLyf/QyT9mk2d/RCN+jXd/PnyNBUCGLtFQ",
-	"6W8US/Rhs3psq/vn4XiMD5DcWG+WgRuFCe/vX2FDBeaaB8jlMmd66HJik5iCiorm+aYl1KCHUjxIpji+",
-	"rrSCxnMB87+RMmcUc6J9P43r0Eel2N8wqWvnem/ZotIMarBauThOdfUM3x5Yy7GzE4Q1VcLSy04IfqNK",
-	"dKv1uLjVAzBt9oKHCQhXQ211ndWxDYKX8AHxtU7Ds3KtK3atGHgN1e5JXzPTbAg/gx3ZabAQ0BHT8HIY",
-	"SLm2/Oq6qY69bpch7r1+ydNb5H3NXHWV4m4ApGB+5QcvLJtq6KEFh3hkW1kc9Bm4Nn9YmFjrI+jAhG7Y",
-	"ekUV047X4N/hVYUV1aiFrAVBDkFuWC7X8Vw4TuOqXTAJKkzRJVY5dCLVS21e5zNmDLSJduzz6sXPc1HI",
-	"jOX6eXsuHvQstIoHg9YiFIH32gc3dUqXCUKuKKzmwsGfsTSnyiVnNy2+p0P6VL0mtqcY0OToXHRDu5gC",
-	"5hQp/JA3tcZDVbN+OmxkWal8KDO0pEvnrGxWBymB+vZgqkwmUz313RMwPbHkR1ByxUTKjlzPzFGdfDjh",
-	"wlJUQdMVF2xi+QywhYZogpL28Shc0N9xMKr3GY2EfpRuDz+cd9QMHERDBdTUIZgHxF6CwEnXMxd4ueJe",
-	"BnfgwGq504ZMq65nt7ed/5Jr4DnedeqMAKad97tNqFCtZ9LVbvb2ox3Wcqsrvlz5Ri4uouyTEiCYhexw",
-	"wZU2XrA7V+sw50Un7kA1/Moyq6C7mVtzHk2nUzgyXutb82gwCONubxi42rlhuyyhREgxqS+/3zrV8HfP",
-	"Tcb24+3TvZbqq+jAG1zALsQ8pnwU9LYV7S+oyCi0kthTzPQMiYE4JU9XQea69KQEbeKa3nQUfQ1cpHkF",
-	"LWkvBskPtR1u9Fzcsg12RILmdTG0wgIG8/FTApIArZHxbrZbehWE7vA/Ey5pq4vYHDLsUOeWCQOWe3c/",
-	"DX3ejwFjt3XA/YBre9QfBb5miQeB2HXZPwaM4RoPAHLkytW5wwPl1EF/Q0MKCckBKUa8FjTlOTfUuIpx",
-	"LPGQApWh2rT8RRrUKZocefBw6jU3eJXRuscWk641IzZ7hF98C0JZ6eZBi14jNFiH0DwPJgQ+UBlZUMNT",
-	"aE3ShLGkclmOz+sP5qJppsY1yTaCFjx1zRJLaFGMPA22bqTS+wrkVhNjrypFcbTggqcogMucQqbwRmY5",
-	"Y1EcFR+szIYSoT9aeaKuaqgvhjt1KcPdnTYltg+xQ5p8AhfP4Wj4oZKa+MfTrhgLFeiX6I6zquJc1E0P",
-	"y5yK+vQbPe1hKNIbbVhRp3f4A6r/MJQDAt1P/H96WSZhBgmMhD5q17U8BA4DvuR2c2kYC/3TrrEdqf8b",
-	"F2VlrrlIpVL2JtkJ7PXO2UiOcjeVfvB4Wqm2nXsEVeDtR1g2zDR1MvCGFNaVuG3NRdhoM65j3lyEWctW",
-	"a2iKbWBlPSVvckY1rOIMAn/trS2Cma7oGnAFYaCy+WJ+rsmiEniTDupo+4reMWvM+b0lPi338Plc1F1E",
-	"ax7hsZlvXJC+ybHFlZ/NSGZlPKpe8Jt/VUnmcJ/b4wEIizZoC2eFO3wI4EKW7kNItemRa8luTTlUrfUC",
-	"IWFtX5O4jOTaut7hwB4N9R5rbAVmmkcn+5GX4Ycqg30EHw9R71iMeXsO1ZjIOndqOGhSlhIGouAJuhyT",
-	"FdXXK66tFpn4uqm2OU/QmvdUP6SGfZ15WsHW96m4+c1FXAC3VZ6HqCduHnC23Fjidxc27HaBySaeJ57P",
-	"Rd/3AbozOjTDXpWu6O3qxc+6lYUSmB7/STr7T9LZf5LO/m2SzsJIeMjHhhJb3sMWLOcd7Zz0C1t7cdw8",
-	"hvCNrsv7IARElyNNb+7dkfixihwfGBTbu8LRSFfk2CpxfE4SUeV5UutR3Nyn6vGebXDtUkjNiLE9HKHd",
-	"F5kGI7HOZzMJnlFqvf3UOXaJ0fHBdmfYBbr5nHANkQLLm4hmS3QCHEA7Q8i1gBaNXGTsA9OHW8pWL1pT",
-	"xJg9b6HaYIX7AWLh0D0eG8xLDtzzJfjyU5cCRpWP3yyT55qslRTbymWHKOeWC3CLttC4o8bVo7UByX3y",
-	"x1CDJ83SSnGzubI03txHMIF/oJqnI81HMP6XXLhyCljynMAXZF7NZqcp9vc5+Hj5+tXLX95dv3rx6dz/",
-	"++rl5duX7z4dwkCWYO5icnR3cuQyN3QCns36NV3QVACaeg/2RvjCUIQWH4bpgftD8NQNxhKTN79evSNH",
-	"d8dH8EedYI1oyRQ+mgkt9XK5Dl6vCtqg4oO2smT1k/mTS6mg7YHLG9Sxz0DR5ODu+BB4H0TdfDoZUgQU",
-	"g5CSbgrXAhsme4P/j84j9y8dW8ZfiUzHVopl3ECw34qFlOVIF3paP6rzXuUBw6Alh75oGP9p9ty65tZ6",
-	"hkdovOdj5OQby8+/0oWdQeA9LHs94XFkJILwJbID11RPZODugrM93Odwa3jue7Z2R0f+tSvsHa/71Ipf",
-	"I7nCYEeQ9yCAcay3A241PNsRj/btq2wf3Md1FtZffvv5qsYuMD/7BfYg822Gz6P/M3GPxL0KTFda8p/Z",
-	"BltmcrGQI05GyCqx9uJaElkyATlllpZr9+PFm1fO91EnjWWK3zF9HtogK2mt9LmwYyY+/mNRTQ7C5ug6",
-	"7vRhjNFDgFepYUDfWImwmdxsAJ65wJmaSdLmRpbdy3ToXgixSqALpWLGNIenAdB8WlGRTcmPNHURYpZ5",
-	"F1y98ToOOxf1o4EkGXtEKgn8J4NFvu0NzgUOosRNM48OwbkEliMkCWVOmb3Z4D+m5GXDaliuGUmllZJw",
-	"PcApW/tfv8FaYfCfhsFncB3qKUFBTMGZ2nn8OnbFwg2pEE03GuLxwjupvMYL72TUZGHoLdOA/B8BcL2i",
-	"JdOtFxed48G1+4bUg8WCp5zmgTshJv7WTFR1s0FvRP2ncmNW6Ov8b7ohJ7OTJzG8KVoaF42n/SPELdS9",
-	"mJ8TRtMVxLHD53lQyQZacNk/AO7h+VxMyDtvD+kWlQQ0RqGoFs019LglqL+dN39PnE8bsi+MnAtSo+8b",
-	"HViW2DLQuxRpppuGNXYCeAIQ0jShqc0kZ1rjW47NExaE6JVca99KwCmYmhwkAzZnchjD8QnX6GZKLhyU",
-	"WQOVnTNofuM734CriX0wYf+bCbkQnWco3XzYZZuUOYXIHZoWsReZGDR5TugN8naRkX8wJQEHSJgEagww",
-	"6EnxR0xOsRo3Wxh4vhIsRc0E0OdBIgtu7MjkEKsUFmzdPPAGFGnnxVyWYEZ8PbDJFj9IlvaTS5dKeE4g",
-	"tJPEJAncPZDTeU5mySEEKu3EdazyINkRLfJTHgIKE6/PQ7LKraVwKxjakHuix0gAT6FHPrh8NaGwBS6W",
-	"FoqDpGfsTZ2lcU7aRoppbJvD58S4HJ+AZmvIpr94EPtv8gORFlTdYvCqpoa6l7rbgJ/reXgbHNVT3IzB",
-	"PeqQLnzGDS5hVqwApL0cSoIaS3baL8kJ+A/BpCN32VlW5x+1xlvAOolGzwmFdozgz+M68P8XeCzQ5hAu",
-	"oMyz0X6Ic3EpxZ3VVED7pHlOkiAD/NuEsA+GCV2nNcOVudmQtMiOdMnSJXNPei1oSjNWv9zlHmhALhdO",
-	"WbO4xOp5JcnZHcsPSUFLjfyziVDSpb3VwGYA34jeaXdGxYzaJOQAE9WsdQZS6dBLFZ+4TmsaL+gG/SNl",
-	"TjfgGCUk0XTBEnKgWOka23EDhyskWVQKE9cXC5aaw5gkPGNFKQ0T6WZyy+zqdtNwGC6bzJ/tLUNTEbAW",
-	"gt2d4rl72KLAb8AxCxknUqA1YGd03lALQtMxOiEHwr3Eihsi0sodmI6pO8h53aDsgDAJN4dwToQklWi2",
-	"7T/NN/7lJHJ28gyDUC6D1CMQlwPGaOp31A/7J2MFFBSK6wQiLm0p903Y9RSH+UfX6lPEs3Hr6gSsrqRk",
-	"KrF6WypFFpOCi8qwmKxkpQ4xZd5hG08GoYsJLcvYVZpZ6PrgZizlhWWbOU2ZTsiNtIqf67rt3O6QGa2x",
-	"kN6NJ7SAzMvudIH6kwA70V436op6/8aUHfy8lnx250t+t0svai/q33CyFjE8q/XapYufh5mOQvaesSIH",
-	"AvxwC0XB1zFwmq6oA6cW7hUHd66qypnPJiopKgfIic9J8pEvzskF8AlrR31K7NZQDv4QPpsFXBiI7QI9",
-	"OMD3/l7RXJ+Tvyb1PazLS35wr4D8tQdsyXmDdK/XW4JjSoO8yKihQXc+R9HwlImxNF9Wxv7TQgoPf7mM",
-	"SfSOcoOPy9aPXbTMmkavb2vnh1Ec3flAX3Q8nU1n8JRIyQQteXQenU5n09MIygVWYDceTdcszyfQOOHo",
-	"b+tbPf2bS19bDrUwfuve7gAjr9vMGBUR6IDt+jyDW3HFSOLhnVzxpYD8/MS1pCZyMRfeIZmxnN8xS0BT",
-	"8otsPQoM/gl4gP95IyWpvsULnQS2pO/C6y+4NV7tbqxRClv3BDkaC2iG1CVvPnz66Y848ooAIPBkNnO1",
-	"AsYVDweFNkcemShY9uixfMUM2r4Dvje2IZqZactNBnvoG+u//2EBRd6M+xw23q1tXm31FMCOdVUUVG2i",
-	"c7D9nNDxl9Eecn0i/j21yHvEg+yVP1q1XyBU4QmwBdQvfyZgP8VR6Nw4/xiVcig84Ksg9UBx1KA3CYMI",
-	"o29W49ueXllqv20fvllkBeVSeqMdbB+pOq4qC/9z9EkEj51D2+ngu7jz0E5tKWUSzQW8NzlfMGsKzQXX",
-	"JGmemk6Ids9mH5w+nc06Oe9+skO4iHUU2t9E/2bE0FVLu2+If6ZLBwL6B5lttty3D5P1ej0B7Fcqdwew",
-	"/wUceP4co0udF1zc64UdRnD82RjB+DPsQ7wBDsWHE+1VOvuMPGl3f/E+RL7+FXpCwNtiDqzjfypY72pF",
-	"suUMXjOwOjBFAQE9eTa2fn3kNZG+Bdu04IZlPc78Kf7YdWE/GmdGmrG6CArCcIt1EqR7fH4HZ26UagDw",
-	"ltn5cdoIaoui8wh14qi+mDo6P53NPn0xHh+Wyo9zeUSK7jyF72phGlUm6T8dmTTJEN1XLedi4FnLkXrq",
-	"wAYDAV6XBKc0zyHxDKLuc/EQ80hZc9al0iJqx/lx4Pn9gvz4IWyv76P+57DfoXdUB7jK65Cw2lz4eH8u",
-	"EvIw/Pj0s21n3y4gIyyzqXzA5hmV8hHwdtPIhrYDUB0/PdkfE01k/0fIc/usDLkXwHt8dtxiPBZFNaNw",
-	"7OOhDNm9CjzKjk9mVvzgWFqW24Yen4yybvTfPCLzPvIhtcm9NPak/8SYY9meK6+oyIZeNWuygZzSXmu1",
-	"jcPrfKeDK27xYzBO75hq+HhMblhKoTrbKdp17BASOF1N/D06m8wFC7LJfE2aFKx+Fi14sKYnBVj41Nq/",
-	"rAQYfBTvC3P/4UfpRpgj0s6a6vp00Wg0nSfrPrtefq8OPyPAP7B1zJ8Xbl8fO/coJbTmL013H+Qm93B5",
-	"1HzmEfgqdilD9gmlJT1G+oJDGVPwwFUjk24ZKyEAxwV4nhVLpUKe6YonYpJVCtqXrHi6movkp5fvSLBy",
-	"4uK3mNJfV2ygS+JkduYK28MkgMDvcDI7OZ2Lqxc/o5f6ZHbyBKNyrj7e6tTuTUpwtvhgM10qxhxP9Y1F",
-	"2gwQAXmNB9VhHmdb3pwMOrXfn/LtciOq3f4T1Poafn12v699R2z4+Hh2v49dt/57K3H2W/+WxFd643Hr",
-	"5CDj2lXYHO5/0QcVth1K2NOd5vOgSx5K2qHSCTJ2CL3Blld4sd/60sutJVhWYqFyYw9sLupbG/jagyB7",
-	"EVZaDddUBSyF5lrOhbu/mpwdzwZfWhgwjWkLalDBqNBrpgjjEKZZ082Is3/4nn9e8evfNh2xCevn8P7D",
-	"NP5tmEY3f+6hrMKxmXGD7cn+tt1sJ1+5ny1g9/fqxei7kjushpLWjTragUWMiYcP3PUqNciVtd+STvYP",
-	"VMlZ3hTm/4TxGM0MZODIvDLM1YQAf2kyMUJbbjAlY4jNVHVeUvQ41lC/ymUvU+hLcTl4ugNriZp3A/7D",
-	"6f49OB3S5nhZ1WNxvrO9Gd/TLxmOCPpD12+mb82gwFwyfAkHS39bT7K7ZIrE//Ha/nHKM0ipTMDOGn4y",
-	"vacJ1c/B950+/es8sF6rhpG13ZlhHeNIP2zI/IcKzjrvH7pWtJlYHDCke3XQfqAUejSOOfj+/hjvbD29",
-	"/+ecKv80PvCaaxMkQLU29U9NArk7PqqrLY4++n++QtfI+DpBMZmrd3VVbtWWMiZQhkbncZmq45NM/Ag3",
-	"2Xb4j8I2kl/HRnyty9cDsavJ+XoAdlV0Xwm8TWHl1wDxfoyJXOF3oALl/I5h+1L0aaykNs/rdO2SckWw",
-	"dRRaPEzccSWFr7vcxeDif0k81dx+tFQQq+0gJ7Zutngw2hUUKjKdzlDLj+17pxurDsH8zbzsjuVWLQq2",
-	"Hk5dF+xGHXWx1Y+8GeWbw1w5hWDcdAKg6p4w9Rb2m6Dz2MKnT/8/AAD//w==",
+	"CsLumNqQlOb5lNglf5KkxivRhm40oaSUXBimYqIloYJUQjPj4ZkLnE5IsmI0Y4ooalbMopkKO5oVpdkQ",
+	"Kdh0LjwqcWSDTA/vxKMjROX/VmwRnUf/66g5/iP8VR9dVWUplWGZ//BTHH2YLOXEYnyib3k5kYBRmk/c",
+	"LqLzBc01s4egmC6l0AwIyMNgCekHml0Zapj9eyqFYcLYf9KyzHlK7XxHf9N4avvBaSd9qZRUfua3buno",
+	"kwWkffR2MGF2NJ4JHBq3KDak0vQmZ4QLwo0maaUUE8YelGFT8gNLaaUDuqG5lnNRaabJ2ckJUL8lWaaN",
+	"JRaewVZikubcQksylsqMEQqDpSAJAHFt/5jEsLwUQG52vUrbAw1I2YL9guXM2PvwufHmJt6JtgzHTbuA",
+	"/SjVDc8yJj4/aPXUF6mdZhuI9VBys8FjlWvB3DFXmimS8QwQveR3jJRMFVxbuiZGEpqmTGtkXxk1lKxX",
+	"TMAsXCx7G/5Fmh9lJR7hKPzMO8/C7mNhR/aAey9oZVZS8X98Zlq5qMwKgNwGnEW2R6a8ZcLeLS7gQhCp",
+	"CPtQWp4eE5AVjAQQkYJuYFvhWaAoCXb4lhr2mhf8c16EizevcF9+7pcfUsay7TfCDia5HU2YGz5tmAPy",
+	"7eQtM2ozuVgYppKYUMsFckMnmqXS/i6VZeL/9e7dG0t0jokj/wa2GXzeF2JXbhIjyZpyU6O0no5Q+yFZ",
+	"r3i6sqOUnW3aYv9d2RlKz0ehI49qS0v3JSO4rmIZD9BTi0T+WnPfHynPHwH47gK7NuLFwgJGB9KhIZhv",
+	"tFUnLH0suGBI+zcy25CbyhBqDE1XVqkwkgg5F7JkyokXLUFYodCwWKpEKsWCq4Jlz0mtlihGUS2hIK1i",
+	"8iPV5uLNq280SaW4YwLAAfr7MPFfTYK5gEpgDS/saMmvUZC6/U2bjV3jVkEbc9izyA1P/yWe3AUc8jt7",
+	"xjUa7SHl+a+L6Pz37QfisQeTRp/ij1GpLG4MR7WjEbF4fRa0yk10HjWgWxKfOiK6RoK7BoKLugd5ka+t",
+	"wpbs8W0Cyq+oiuj8973W+qOnxcYO9oJpTZcd8C/Ci+Em7MELOCHuewtQX092f5E3f2OpiT79sfMShrdt",
+	"8Cb3mNQFOZsdW83GasGWp1NDqGLA53UqS5aB9AU+fw7sq7XSXBzshfBDywucFtdwrYGvq4CpJYdTcum0",
+	"M8Py3C5fEFpSZawKESpoeDOkYHsQ5Z5Ebql132lCVtxM8EfnFAZHfem7FCJ43zvUOpQtd6c19553ZuuV",
+	"aAzUV06kLBUV5homHroxjU36e2exP/a7TmgNALWaQLS16bZ1v8aVki94tIoadg3KzrVXdvY43IGvRo53",
+	"aP57MsUBfWw7T3wQSxzS+sLTGlUNvuRhjYrjPY5s7Nuxgxtd677H1zOd0Uq/t1yLowAWmEL3OcGvghEm",
+	"jNpYM5DccZmjPhbFETes0Ls0weaY/TF5MKhSdNPjFX2Q9uQXo6ojOQhUx8Tq/B2YkkMgzEtZ2X0OSeYU",
+	"fwqNFnXHdHjQ76+iOPrphyiOLi8GT/RSMWpYS74BwP31UNJOUsUyq23S3LM/t8XYKpXFhAlL2tmUvDKa",
+	"ePcSWXCWZ6DlbrzDzJqV5Cd5PhdWa7DfEvxWkZzRO6aJrAz67tCnhnOgJG9fKWTK1zwb9hQGBoNVl5GD",
+	"86wtQHJ+x66fpN+dPqOnT589OX7CjmeL9Bmb9Sh0byda7AHTLFXM3AM4/GD6Z5YOBGHrnjqQgmOMhuj2",
+	"V6uQnKA4bVk5gq2ZIplMNTjQCM1zuSaJYgvF9MqpczGYPcKarPDnuaglJbtjylqylRItA8cZ3H3wnO7m",
+	"KXoQ/tbqfTq/B9pAp21jrIefq5KmbKJZSa3YywgF1xYY8oCv50QW3NhfrIELHt6CUaGdPxmHD3pPKs3+",
+	"xKH3xd/g/R5X9W8YVUzhtZ72blnL4hmkZb2SykzsTcp6c/VlCajW+pqLcddIJQzPe1aFbt3c06ezWT29",
+	"xceSIT+3XwQXYEhuIpBJmxPgH3eqjx1jM1iutbc/Rg/lNRe3Vww8mKNM96IRINZiJ+6qwEctqD9GaaWN",
+	"LJi6rjR6myw7jOx/JmcniHCuDRfLazsJMMsdYR1tuKlA5sHg9LvT4+8Xi+8mJ0++Sydnz2Zs8v3J2clk",
+	"dkq/P35yc3JyevMd3MWMK5aa60rx6DxaGVPq86OjjaxUJgvKxTSVxZEEg2BlijyKozW7WUl5Oz66sPzn",
+	"lptrP/JTTwRIIeyiC0ZNpdhOBcBztEv87kf/mWXagMhrTUV2Iz9cZ9TsdCxdwidX+MUL+0E9T3Agu/yz",
+	"jhgu3XfvNRJy/9x616Uqy3wD98QPJokbnRC+IBtZgdVO9a39zXiHOjgVHeoCf+1czMVvKxDt7kd02y0s",
+	"9yc0BcVDw4wZ16m8Y4pldtYNWfM8JzeMlIppJgy6B/x6c6HlmN+eFSSlwn4KPJRl5EAqkjHBWXY4JbXL",
+	"xM58x2Wl881cwFwGebADyhljit3JW4gGUbczYJawtVd2H3Y6qjZxoz1ZBkyNsQy7ixjm5yeVtgikJOOL",
+	"BVNMmLkolbzjmQ/qGR+TWlNNpOJLLmieb4ibDPCkZLVcYVwjXVGxhJBVPQ3Xc7Fkgin4TjNa5EzrwDct",
+	"pCpozv/BrAqVysJCBDEPI0nBBS/4P1g93USXLOULns6FhzllOiZUZCRjWYUCiIFgJ0ZRoZ04A9ckTJtK",
+	"YbiouNlY7NagzQXVulJWiq/k2sq2mOiC5jkQhWIlFSlnGo5VG0sXMk0rBUdwEZAWOJeEPTSHDIvCgPvE",
+	"8IfWbZryDP9aKplVqdExkQoVSa8UL9A3X98HIGyLcs2aIK6u6VXznAmTbwhfCmmpmS/mIulePQgpa3vb",
+	"OMtgI/YME8eVksFFybffplR8+61dBTeYIfZb19VNAfDMxQ0j336rWCHvWPbtt/bimdY6TRSaa69swHnZ",
+	"i65XssozBBOYwlw0X75/+9ozhDUVntAZv2M1COwOPGoLF46oD4plDXe44gXPqco3MaG9ETVSqdZ8KVhG",
+	"1itqQPFDrmToUifAPjwuASNzUaPDjqincYiwcIff77n14Itm1/6SGklW9I4Bb6Ni41TNvdIeegpNV2AO",
+	"aUivXhC56BJ46zQcWFPyBi4wsmvukGHVP9xW+LlmubtH2rDSEjnXaC1B8K4maDJMz45TZN3N7ynve3io",
+	"Eb6PzHtnx33qag0f+6Fh8qvVGHxE15Ld+7evCBcZ6M9OqGXMbs9FVjggVoVKdkzWK6YYohAkoKMYywGs",
+	"4YURN7uSNS7czGtuVt0zQ+6dhGAnc+FmA14mhaFcQMbJ3yur9zdcB++/FTmVNk5aTmhpD8Jqzo1FPxdZ",
+	"pfzmPAckmpmqtMdmZVj31PbRt6yxTa1pY5EdRwX94NNxnj55cvo03pqg0wowCTmBzWGOj7WfmLE40/fQ",
+	"d67wk1/vmFI8Qx2s1giHLlFwysDPjHQxUotr96XunOx0HyT11Mw/iaquydDWCDtEv6ehMG69WQHetQ/a",
+	"SjLcTPfrNjsOjS1wyygpDGEiIyXVmmmvzTm1mVy9+LmNWa81n9ycLp6kx2zyjJ59NznLZunke/b0eDJL",
+	"T7Iz+nTx/c3x6U4TawDeQSyF2vcFKmrDLkOvxTkejOdBHMyg7Ayavfaba1EVN0NhfLcgwd+tnpvVstPP",
+	"7OZoo+r4+Pj45OTk5PT09HQ2m82GeKlffMSMdUvbX5HNNfp2Z+mY6MreEE2SjJVScyPVZpquWGrZaccC",
+	"HhgxBBzmp43igxbsHth4ecfUJqMbcrllRSUrEF9jZ/EWf9/nLMiBFfkoGm5ydjgl/12BmQ3+LBAQ2lCR",
+	"UZWRix8uiFsaVWReHzfyBxQRFN27BHBGMr7kBh1hmWRglcyFYHhCVjkiitEcHGDf6Hp6nLbL1GfHx2ez",
+	"4yenp/t4JRqCcUcUd2l45yV64WzejpnpMChFvjkPrSJNDqxA836pfIOZW/qwdvRhOlZtd+ZyCe5fI+fi",
+	"MnAo/0DFLdCoHXWN1zMZ8vj6hQfITxBw4ds7rg01PG2gRMTXMC2ULIjf1B2nnWX3jSUMsp9eQCGOECfb",
+	"IcYxYBhjzoi7zRxQZDbEZ2Xawd6d6HiamIv2BsivOBuojtKsmFpzzQAFVGSyyDfOmDMsm5KXkKKirf3i",
+	"V5sLgMeeSOABrmFxxpdDKGSnHCSW4nQSk4RmmWJWZiTxXCTlSgrm6A9+ZgXluU4OAxewEzHceBPZLkzJ",
+	"X65+/YUgobosWX8qNMs4ktybgDow27jP/Gu4Ma0wGrgEW2NANc2NXx902ry0WxtJttZMfaMJbJ44DD3H",
+	"RGD7F/DxAaoIL0AddOk9kL/rQkbk1YvDATGFkw0v21pvGqo18EtbsTl5ctZSa862aoAl5x7ltZu6xbNr",
+	"peeOKb7gLLumA9IZ3E3WDvKjkL8MQJxRwyaGF2ybozw6j+wQbWhRTt/h4MaLzotSKoNp8naH0ZKbVXUD",
+	"OqDfWPMP8LELmh/VM2KeWIs2HPZ3kcYbe7ZbSQNP34mBfqSriQZuZUlu2J9EfwPFvxj242hMA7CYDFEY",
+	"k5fT46dn1sJaMAW5Ty1iP51tp/XuQW+RoC8/oHtnexj1og5l4Oj+GftfrFqyNdrCxTJnk0p7hd0r5bWA",
+	"c8KjUeKlsGpg6q7UfUyXAaD2wMGYsVIn7qdg4IDNi+6wMaTY0fvYlJeyKLDSoeUtLxVLqWlqUfrgeOsJ",
+	"BNyUvKg/eW5vJjqept5tMn2ol2jIwIFiGdjfEEZ/YsYyDrs3vc36q70Djo/YCfUwHrfIzvsgeJSFwRox",
+	"uWUbPFks0cgGJO4AOoZ56F9++3kkCSTP7f/TSVqpO3snlsKq0bdsMyAi8+VQKHApFTerIibJy6uTJ087",
+	"hwt/G7JFUnU3kCRhoYhJ8mbSnwn+NjTT7ZC38Ge2ITyLSUFNumIZoUvKhUbX5V9+e+fqiQYjq7dmMzyf",
+	"HWm3ednd4+XQNNUQodlpKs2eh5jWRNMNSTTv2pGaD1pxH4YZwgeSSqkyLqhhMbmhmj09q1Q+uMXN8BSb",
+	"vafoUJ5FGR7ECPVdsUFeDrrpb+yGWLxcMUMO3v54Sb57cvzdgIpmUTXGyhtkBoEeJQ2EZsyKFaAlyjyz",
+	"Y1ztWVnd5FyvnI1LyXrFc7a32WKv1C6VFyAewshwOcl49jCoii5fGDKJz4mV0c4PY9ayl1P6bYL5Yy60",
+	"g258/D1MI3VpxEljYG6tSGE+hPE15w3He9YihV8jJO3c44Cd907O1YsZa6R1Eg3oHeU56AE++mZJJQwd",
+	"WhJ0xpalnjAwQu+ooSpwwbqJQfvDH6claJP9/IMV1azzgyuRvHQ/5VSba70RqVNzo7oa9Om72bPz47Pz",
+	"4+MoUA22iu4gjvF7BD4dWRm7n2bbbUeEy0Lasvb/wA3zoVl77W7lhkYxlGZAzMUH0gazIkJcjWZCDB1P",
+	"/17mXIMb1I/BzP7Uu8xplnn90ScFkDd+qIvT12MOIHbno3QLJYvDfhT0ZoPKHobPvbY1cd5dCIhg2M6F",
+	"O5pgoA9WeSeb/VazFvQdv8C22+F2MeSgaWfmbp3Ect60vmjd6J8n8iFPD/xEeEGXrHZNer0zCC8NhitG",
+	"78qDYpHdwu92TLI+eMJ1mLwg26D5S7kVgmFH8bvOiuAw3nPZy7Fluxxgt/J/Icirq18n3z+dHZPaxuwG",
+	"Fu208Cvek1aSR1Vm4EGbi8BJJtf2AgC4JKVKcfAAk/fvLolcLDQzsYtZWX3h9PT0GXFyV3eLvuYCPfe+",
+	"gl3DJPa+KOaybcFnxj7Q1OQbO8BF9HsR3WFu+C9n24/mOX2WdgXb49Ud2lA33CiqrMZlh2sMKRhJcNwN",
+	"a0NQc6C+oWLoclCT7TKhkGnvkvKeI0ctobKT/+G4T7XU2ZfXYdW/hblG1varNWhE++wNoQ2j2WfC2tZ4",
+	"sU9sqVTepKS0ZNtObtsEhPc16DsceIAhDsoMfyjBgQY0EQ9J9zH9fLilwqPXsQSK+g3Nrv12hhNwhwa3",
+	"KlUGZ/scpWPDbKC7qbaPdNMwfijUxX4TcWjKJB3VIEG2rZvwq9XJr10RZMdeDn+6Z/laH/49ClQe2kuj",
+	"RWHd5hNfksBcQ4t9yMsNHSMuP9M9q57e1erKGpsDMEhGNUTLghFGVc6ZAsVh+hgFvq2uHgRzYwA0P23T",
+	"AgeOMlBQ5tFPzBCY4AWaefOIZDKtCibM87mADbjAk7bU3a10hyYc8zYI88jzdUxxqjUZDKtrVOz9Kq5F",
+	"ys5eIV+SohYehmu0Zfchre43YzTWm/vP8rEW87io07LR2WEvcZ0f/fmLYR+5W8t4Q5UvSQ1Cmmto0rIP",
+	"GdSDx86/me2eXKbbMOaxOEm7J80+fqQveRgDbr99jmXIWzhyQEMr3POoQlzhtaB1vO1x+jvs24AnMBjw",
+	"EMYVHGvsOmeW5fy0zvTAKtam64JdqDRexbFL51xbCbhiioVIburDrQ7bVnPstdC+VZnFAy+YrOzAStwK",
+	"uRYw5rr2tLX1Zl9kLOR1w2MGTy1AwPbIJCg5kI0jmmoUh4KBcO3eXqPeCexm95C8ERJK7IsB4JBa5Sp4",
+	"XkFVhD+uUT+J+3wkJ+ChjhG/utWI6hWmX6Mjou3QfQz8eN/R14idMNV7PyHgiP/Kf4gcbYcP4eWbty8v",
+	"L969fHEOqoVfFdQK4cM+WMZQo9WlFXRLIZq1QDvt1JcAl6xEbWH3T/zVor1USsU3xttG+cbO5Q40dqUz",
+	"VEsL44ZwgyZjPft0Lt43/2v88DgnQOWID3NIS0tIVlfytSox1CJBXRXye46z7iNJWsxwJCbZYXyaNMD2",
+	"PG/bMqbv48kKYlytyMoDPmdC8XRVuJ5hD5igjmA98HNxx7Qp2MN30Iqo7ZjiXTA2mG787IdqTXtk8H9l",
+	"pcCTbfV56O9A1itZtLwgBc2Gcph8CuTuxNkwZxLQvgUO3qRzI0hnVvQdP5mRdEUVTQ1TGi0QTQtmh9dZ",
+	"qE3yMRdzkRzZf+qjjzz7dDSdTpOuq9zXTbeSxY6f7MoWi6PSZ/jtu3NMCezaYyOZCMHRtU3mSykWfPmF",
+	"9XJfmtE1b6Hp3HK7cr79276GvmOtR3AJfo52Ua0YZy26qL4FOtayYGZVl/gNqfLQEWLg4F2/K0gt8El3",
+	"/9TTdz0dMTfw2ify3YcGhmfYRQkj6z5OdzHMs7RH5yXfI9BMmGrZ68Ea+856kCueK0YzSMgKe5d6/xpE",
+	"HN2hzYX3CC6gd1lMtISGpgvXygzqA1zKDUTasfsOi30+jPseSkb9Hnc0nFyvWDPrdeCS9N+TgyDWieFP",
+	"gI025ceDcNGun/Owc0d6NYX96JL/yXvu2414/PyuoM5d3FrxGS2xwwRtPrTipf/JClHdin1jLwUJ5fkZ",
+	"VK5KlTGFKQ5cKm42U/ICQapr8NoAl4oXVG3q+veD91eH+5ewNPniD41HemWyUe6bENYQ+u1esbtTCw/Q",
+	"wgqyRpugim66GejpPfI86jhnL8dtUK6+o8vhICSWZNNlTCphT+V4FuobMdGGqqZQmJKcGWM3p7AGrJsw",
+	"4RKJWprFs2fddOzSms7KgvD/fr+Y/A+d/GM2efZHNOLXePfnw9dYAGToEg2V/kaxRB82q8e2un8ejsf4",
+	"AMmN9WYZuFGY8P7+FTZUYK55gFwuc6aHLic2iSmoqGieb1pCDXooxYNkiuPrSitoPBcw/xspc0YxJ9r3",
+	"07gOfVSK/Q2Tunau95YtKs2gBquVi+NUV8/w7YG1HDs7QVhTJSy97ITgN6pEt1qPi1s9ANNmL3iYgHA1",
+	"1FbXWR3bIHgJHxBf6zQ8K9e6YteKgddQ7Z70NTPNhvAz2JGdBgsBHTENL4eBlGvLr66b6tjrdhni3uuX",
+	"PL1F3tfMVVcp7gZACuZXfvDCsqmGHlpwiEe2lcVBn4Fr84eFibU+gg5M6IatV1Qx7XgN/h1eVVhRjVrI",
+	"WhDkEOSG5XIdz4XjNK7aBZOgwhRdYpVDJ1K91OZ1PmPGQJtoxz6vXvw8F4XMWK6ft+fiQc9Cq3gwfNYD",
+	"gffaBzd1SpcJQq4orObCwZ+xNKfKJWc3Lb6nQ/pUvSa2pxjQ5OhcdEO7mALmFCn8kDe1xkNVs346bGRZ",
+	"qXwoM7SkS+esbFYHKYH69mCqTCZTPfXdEzA9seRHUHLFRMqOXM/MUZ18OOHCUlRB0xUXbGL5DLCFhmiC",
+	"kvbxKFzQ33EwqvcZjYR+lG4PP5x31AwcREMF1NQhmAfEXoLASdczF3i54l4Gd+DAarnThkyrrme3t53/",
+	"kmvgOd516owApp33u02oUK1n0tVu9vajHdZyqyu+XPlGLi6i7JMSIJiF7HDBlTZesDtX6zDnRSfuQDX8",
+	"yjKroLuZW3MeTadTODJe61vzaDAI425vGLjauWG7LKFESDGpL7/fOtXwd89Nxvbj7dO9luqr6MAbXMAu",
+	"xDymfBT0thXtL6jIKLSS2FPM9AyJgTglT1dB5rr0pARt4predBR9DVykeQUtaS8GyQ+1HW70XNyyDXZE",
+	"guZ1MbTCAgbz8VMCkgCtkfFutlt6FYTu8D8TLmmri9gcMuxQ55YJA5Z7dz8Nfd6PAWO3dcD9gGt71B8F",
+	"vmaJB4HYddk/BozhGg8AcuTK1bnDA+XUQX9DQwoJyQEpRrwWNOU5N9S4inEs8ZAClaHatPxFGtQpmhx5",
+	"8HDqNTd4ldG6xxaTrjUjNnuEX3wLQlnp5kGLXiM0WIfQPA8mBD5QGVlQw1NoTdKEsaRyWY7P6w/mommm",
+	"xjXJNoIWPHXNEktoUYw8DbZupNL7CuRWE2OvKkVxtOCCpyiAy5xCpvBGZjljURwVH6zMhhKhP1p5oq5q",
+	"qC+GO3Upw92dNiW2D7FDmnwCF8/haPihkpr4x9OuGAsV6JfojrOq4lzUTQ/LnIr69Bs97WEo0httWFGn",
+	"d/gDqv8wlAMC3U/8f3pZJmEGCYyEPmrXtTwEDgO+5HZzaRgL/dOusR2p/xsXZWWuuUilUvYm2Qns9c7Z",
+	"SI5yN5V+8HhaqbadewRV4O1HWDbMNHUy8IYU1pW4bc1F2GgzrmPeXIRZy1ZraIptYGU9JW9yRjWs4gwC",
+	"f+2tLYKZrugacAVhoLL5Yn6uyaISeJMO6mj7it4xa8z5vSU+Lffw+VzUXURrHuGxmW9ckL7JscWVn81I",
+	"Bs8wguoFv/lXlWQO97k9HoCwaIO2cFa4w4cALmTpPoRUmx65luzWlEPVWi8QEtb2NYnLSK6t6x0O7NFQ",
+	"71HHVmCmef2yH3kZfjEz2Efw8RD1jsWYt+dQjYmsc6eGgyZlKWEgCp6gyzFZUX294tpqkYmvm2qb8wSt",
+	"eU/1Q2rY15mnFWx9n4qb31zEBXBb5XmIeuLmAWfLjSV+d2HDbheYbOJ54vlc9H0foDujQzPsVemK3q5e",
+	"/KxbWSiB6fGfpLP/JJ39J+ns3ybpLIyEh3xsKLHlPWzBct7Rzkm/sLUXx81jCN/ourwPQkB0OdL05t4d",
+	"iR+ryPGBQbG9KxyNdEWOrRLH5yQRVZ4ntR7FzX2qHu/ZBtcuhdSMGNvDEdp9kWkwEut8NpPgGaXW20+d",
+	"Y5cYHR9sd4ZdoJvPCdcQKbC8iWi2RCfAAbQzhFwLaNHIRcY+MH24pWz1ojVFjNnzFqoNVrgfIBYO3eOx",
+	"wbzkwD1fgi8/dSlgVPn4zTJ5rslaSbGtXHaIcm65ALdoC407alw9WhuQ3Cd/DDV40iytFDebK0vjzX0E",
+	"E/gHqnk60nwE43/JhSungCXPCXxB5tVsdppif5+Dj5evX7385d31qxefzv2/r15evn357tMhDGQJ5i4m",
+	"R3cnRy5zQyfg2axf0wVNBaCp92BvhC8MRWjxYZgeuD8ET91gLDF58+vVO3J0d3wEf9QJ1oiWTOGjmdBS",
+	"L5fr4PWqoA0qPmgrS1a/3T+5lAraHri8QR37DBRNDu6OD4H3QdTNp5MhRUAxCCnppnAtsGGyN/j/6Dxy",
+	"/9KxZfyVyHRspVjGDQT7rVhIWY50oaf1ozrvVR4wDFpy6IuG8Z9mz61rbq1neITGez5GTr6x/PwrXdgZ",
+	"BN7DstcTHkdGIghfIjtwTfVEBu4uONvDfQ63hue+Z2t3dORfu8Le8bpPrfg1kisMdgR5DwIYx3o74FbD",
+	"sx3xaN++yvbBfVxnYf3lt5+vauwC87NfYA8y32b4PPo/E/dI3KvAdKUl/5ltsGUmFws54mSErBJrL64l",
+	"kSUTkFNmabl2P168eeV8H3XSWKb4HdPnoQ2yktZKnws7ZuLjPxbV5CBsjq7jTh/GGD0EeJUaBvSNlQib",
+	"yc0G4JkLnKmZJG1uZNm9TIfuhRCrBLpQKmZMc3gaAM2nFRXZlPxIUxchZpl3wdUbr+Owc1E/GkiSsUek",
+	"ksB/Mljk297gXOAgStw08+gQnEtgOUKSUOaU2ZsN/mNKXjashuWakVRaKQnXA5yytf/1G6wVBv9pGHwG",
+	"16GeEhTEFJypncevY1cs3JAK0XSjIR4vvJPKa7zwTkZNFobeMg3I/xEA1ytaMt16cdE5Hly7b0g9WCx4",
+	"ymkeuBNi4m/NRFU3G/RG1H8qN2aFvs7/phtyMjt5EsOboqVx0XjaP0LcQt2L+TlhNF1BHDt8ngeVbKAF",
+	"l/0D4B6ez8WEvPP2kG5RSUBjFIpq0VxDj1uC+tt58/fE+bQh+8LIuSA1+r7RgWWJLQO9S5FmumlYYyeA",
+	"JwAhTROa2kxypjW+5dg8YUGIXsm19q0EnIKpyUEyYHMmhzEcn3CNbqbkwkGZNVDZOYPmN77zDbia2AcT",
+	"9r+ZkAvReYbSzYddtkmZU4jcoWkRe5GJQZPnhN4gbxcZ+QdTEnCAhEmgxgCDnhR/xOQUq3GzhYHnK8FS",
+	"1EwAfR4ksuDGjkwOsUphwdbNA29AkXZezGUJZsTXA5ts8YNkaT+5dKmE5wRCO0lMksDdAzmd52SWHEKg",
+	"0k5cxyoPkh3RIj/lIaAw8fo8JKvcWgq3gqENuSd6jATwFHrkg8tXEwpb4GJpoThIesbe1Fka56RtpJjG",
+	"tjl8TozL8QlotoZs+osHsf8mPxBpQdUtBq9qaqh7qbsN+Lmeh7fBUT3FzRjcow7pwmfc4BJmxQpA2suh",
+	"JKixZKf9kpyA/xBMOnKXnWV1/lFrvAWsk2j0nFBoxwj+PK4D/3+BxwJtDuECyjwb7Yc4F5dS3FlNBbRP",
+	"muckCTLAv00I+2CY0HVaM1yZmw1Ji+xIlyxdMvek14KmNGP1y13ugQbkcuGUNYtLrJ5XkpzdsfyQFLTU",
+	"yD+bCCVd2lsNbAbwjeiddmdUzKhNQg4wUc1aZyCVDr1U8YnrtKbxgm7QP1LmdAOOUUISTRcsIQeKla6x",
+	"HTdwuEKSRaUwcX2xYKk5jEnCM1aU0jCRbia3zK5uNw2H4bLJ/NneMjQVAWsh2N0pnruHLQr8BhyzkHEi",
+	"BVoDdkbnDbUgNB2jE3Ig3EusuCEirdyB6Zi6g5zXDcoOCJNwcwjnREhSiWbb/tN8419OImcnzzAI5TJI",
+	"PQJxOWCMpn5H/bB/MlZAQaG4TiDi0pZy34RdT3GYf3StPkU8G7euTsDqSkqmEqu3pVJkMSm4qAyLyUpW",
+	"6hBT5h228WQQupjQsoxdpZmFrg9uxlJeWLaZ05TphNxIq/i5rtvO7Q6Z0RoL6d14QgvIvOxOF6g/CbAT",
+	"7XWjrqj3b0zZwc9ryWd3vuR3u/Si9qL+DSdrEcOzWq9duvh5mOkoZO8ZK3IgwA+3UBR8HQOn6Yo6cGrh",
+	"XnFw56qqnPlsopKicoCc+JwkH/ninFwAn7B21KfEbg3l4A/hs1nAhYHYLtCDA3zv7xXN9Tn5a1Lfw7q8",
+	"5Af3Cshfe8CWnDdI93q9JTimNMiLjBoadOdzFA1PmRhL82Vl7D8tpPDwl8uYRO8oN/i4bP3YRcusafT6",
+	"tnZ+GMXRnQ/0RcfT2XQGT4mUTNCSR+fR6XQ2PY2gXGAFduPRdM3yfAKNE47+tr7V07+59LXlUAvjt+7t",
+	"DjDyus2MURGBDtiuzzO4FVeMJB7eyRVfCsjPT1xLaiIXc+EdkhnL+R2zBDQlv8jWo8Dgn4AH+J83UpLq",
+	"W7zQSWBL+i68/oJb49XuxhqlsHVPkKOxgGZIXfLmw6ef/ogjrwgAAk9mM1crYFzxcFBoc+SRiYJljx7L",
+	"V8yg7Tvge2MbopmZttxksIe+sf77HxZQ5M24z2Hj3drm1VZPAexYV0VB1SY6B9vPCR1/Ge0h1yfi31OL",
+	"vEc8yF75o1X7BUIVngBbQP3yZwL2UxyFzo3zj1Eph8IDvgpSDxRHDXqTMIgw+mY1vu3plaX22/bhm0VW",
+	"UC6lN9rB9pGq46qy8D9Hn0Tw2Dm0nQ6+izsP7dSWUibRXMB7k/MFs6bQXHBNkuap6YRo92z2wenT2ayT",
+	"8+4nO4SLWEeh/U30b0YMXbW0+4b4Z7p0IKB/kNlmy337MFmv1xPAfqVydwD7X8CB588xutR5wcW9Xthh",
+	"BMefjRGMP8M+xBvgUHw40V6ls8/Ik3b3F+9D5OtfoScEvC3mwDr+p4L1rlYkW87gNQOrA1MUENCTZ2Pr",
+	"10deE+lbsE0LbljW48yf4o9dF/ajcWakGauLoCAMt1gnQbrH53dw5kapBgBvmZ0fp42gtig6j1AnjuqL",
+	"qaPz09ns0xfj8WGp/DiXR6TozlP4rhamUWWS/tORSZMM0X3Vci4GnrUcqacObDAQ4HVJcErzHBLPIOo+",
+	"Fw8xj5Q1Z10qLaJ2nB8Hnt8vyI8fwvb6Pup/Dvsdekd1gKu8DgmrzYWP9+ciIQ/Dj08/23b27QIywjKb",
+	"ygdsnlEpHwFvN41saDsA1fHTk/0x0UT2f4Q8t8/KkHsBvMdnxy3GY1FUMwrHPh7KkN2rwKPs+GRmxQ+O",
+	"pWW5bejxySjrRv/NIzLvIx9Sm9xLY0/6T4w5lu258oqKbOhVsyYbyCnttVbbOLzOdzq44hY/BuP0jqmG",
+	"j8fkhqUUqrOdol3HDiGB09XE36OzyVywIJvM16RJwepn0YIHa3pSgIVPrf3LSoDBR/G+MPcffpRuhDki",
+	"7ayprk8XjUbTebLus+vl9+rwMwL8A1vH/Hnh9vWxc49SQmv+0nT3QW5yD5dHzWcega9ilzJkn1Ba0mOk",
+	"LziUMQUPXDUy6ZaxEgJwXIDnWbFUKuSZrngiJlmloH3JiqeruUh+evmOBCsnLn6LKf11xQa6JE5mZ66w",
+	"PUwCCPwOJ7OT07m4evEzeqlPZidPMCrn6uOtTu3epARniw8206VizPFU31ikzQARkNd4UB3mcbblzcmg",
+	"U/v9Kd8uN6La7T9Bra/h12f3+9p3xIaPj2f3+9h167+3Eme/9W9JfKU3HrdODjKuXYXN4f4XfVBh26GE",
+	"Pd1pPg+65KGkHSqdIGOH0BtseYUX+60vvdxagmUlFio39sDmor61ga89CLIXYaXVcE1VwFJoruVcuPur",
+	"ydnxbPClhQHTmLagBhWMCr1mijAOYZo13Yw4+4fv+ecVv/5t0xGbsH4O7z9M49+GaXTz5x7KKhybGTfY",
+	"nuxv28128pX72QJ2f69ejL4rucNqKGndqKMdWMSYePjAXa9Sg1xZ+y3pZP9AlZzlTWH+TxiP0cxABo7M",
+	"K8NcTQjwlyYTI7TlBlMyhthMVeclRY9jDfWrXPYyhb4Ul4OnO7CWqHk34D+c7t+D0yFtjpdVPRbnO9ub",
+	"8T39kuGIoD90/Wb61gwKzCXDl3Cw9Lf1JLtLpkj8H6/tH6c8g5TKBOys4SfTe5pQ/Rx83+nTv84D67Vq",
+	"GFnbnRnWMY70w4bMf6jgrPP+oWtFm4nFAUO6VwftB0qhR+OYg+/vj/HO1tP7f86p8k/jA6+5NkECVGtT",
+	"/9QkkLvjo7ra4uij/+crdI2MrxMUk7l6V1flVm0pYwJlaHQel6k6PsnEj3CTbYf/KGwj+XVsxNe6fD0Q",
+	"u5qcrwdgV0X3lcDbFFZ+DRDvx5jIFX4HKlDO7xi2L0Wfxkpq87xO1y4pVwRbR6HFw8QdV1L4ustdDC7+",
+	"l8RTze1HSwWx2g5yYutmiwejXUGhItPpDLX82L53urHqEMzfzMvuWG7VomDr4dR1wW7UURdb/cibUb45",
+	"zJVTCMZNJwCq7glTb2G/CTqPLXz69P8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
