@@ -87,8 +87,8 @@ func TestCreateLinkSessionRules(t *testing.T) {
 		{"redirect_uri without host", func(r *moneykit.CreateLinkSessionRequest) { r.RedirectUri = "https:///oauth.html" },
 			[]rp{{"/redirect_uri", "format"}}},
 		{"redirect_uri custom scheme with port", func(r *moneykit.CreateLinkSessionRequest) { r.RedirectUri = "myapp+x://host.example:8443/cb" }, nil},
-		{"webhook empty", func(r *moneykit.CreateLinkSessionRequest) { r.Webhook = "" },
-			[]rp{{"/webhook", "format"}, {"/webhook", "minLength"}}},
+		// An optional field is a plain value tagged omitzero: empty is absent.
+		{"webhook empty is left out", func(r *moneykit.CreateLinkSessionRequest) { r.Webhook = "" }, nil},
 		{"webhook with query is fine", func(r *moneykit.CreateLinkSessionRequest) { r.Webhook = "https://a.example/h?k=v" }, nil},
 		{"link tag starting with a dash", func(r *moneykit.CreateLinkSessionRequest) { r.LinkTags = []string{"ok", "-bad"} },
 			[]rp{{"/link_tags/1", "pattern"}}},
@@ -100,7 +100,9 @@ func TestCreateLinkSessionRules(t *testing.T) {
 		{"empty link tag list", func(r *moneykit.CreateLinkSessionRequest) { r.LinkTags = []string{} }, nil},
 		{"email address", func(r *moneykit.CreateLinkSessionRequest) { r.CustomerUser.Email.Address = "jane@localhost" },
 			[]rp{{"/customer_user/email/address", "format"}}},
-		{"email object without address", func(r *moneykit.CreateLinkSessionRequest) { r.CustomerUser.Email = moneykit.CustomerUserEmail{} },
+		{"email object without address", func(r *moneykit.CreateLinkSessionRequest) {
+			r.CustomerUser.Email = moneykit.CustomerUserEmail{CustomerVerifiedAt: timestamp.New(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC))}
+		},
 			[]rp{{"/customer_user/email/address", "required"}}},
 		{"phone country", func(r *moneykit.CreateLinkSessionRequest) { r.CustomerUser.Phone.Country = moneykit.Country("FR") },
 			[]rp{{"/customer_user/phone/country", "enum"}}},
@@ -301,7 +303,9 @@ func TestSessionRequestRules(t *testing.T) {
 		}, nil},
 		{"unknown experience", func(r *linkmoney.SessionRequest) { r.ExperienceId = linkmoney.ExperienceID("LINK_MANAGED") },
 			[]rp{{"/experienceId", "enum"}, {"/experienceId", "requires"}}},
-		{"paymentDetails missing fields", func(r *linkmoney.SessionRequest) { r.PaymentDetails = linkmoney.PaymentDetails{} },
+		{"paymentDetails missing fields", func(r *linkmoney.SessionRequest) {
+			r.PaymentDetails = linkmoney.PaymentDetails{ClientReferenceId: "order-1"}
+		},
 			[]rp{{"/paymentDetails/amount", "required"}, {"/paymentDetails/requestKey", "required"}}},
 		{"product", func(r *linkmoney.SessionRequest) { r.Product = linkmoney.SessionProduct("BUY") }, []rp{{"/product", "enum"}}},
 		{"billing address parts", func(r *linkmoney.SessionRequest) { r.BillingAddress = linkmoney.Address{City: "X"} },
