@@ -102,7 +102,7 @@ func productOption(required bool, products []moneykit.Product) LinkSessionOption
 	return func(r *LinkSessionRequest) {
 		ps := &r.Settings.Products
 		for _, p := range products {
-			s := &moneykit.ProductSettings{Required: required}
+			s := &moneykit.ProductSettings{Required: &required}
 			switch p {
 			case moneykit.ProductAccountNumbers:
 				ps.AccountNumbers = s
@@ -147,7 +147,7 @@ func RemoveWebhook() LinkUpdate {
 // SetLinkTags replaces the link's tags; no tags clears them.
 func SetLinkTags(tags ...string) LinkUpdate {
 	tags = append([]string{}, tags...)
-	return func(r *moneykit.UpdateLinkRequest) { r.LinkTags = tags }
+	return func(r *moneykit.UpdateLinkRequest) { r.LinkTags = &tags }
 }
 
 // -------------------------------------------------------------- Link Money

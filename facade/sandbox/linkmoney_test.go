@@ -314,7 +314,7 @@ func TestLinkMoneyPayments(t *testing.T) {
 	assert.Equal(t, linkmoney.PaymentStatusAUTHORIZED, res.JSON200.PaymentStatus)
 	assert.Equal(t, "order-1042", res.JSON200.ClientReferenceId)
 	assert.Len(t, res.JSON200.PaymentId, 36)
-	assert.Nil(t, res.JSON200.ErrorDetails)
+	assert.Zero(t, res.JSON200.ErrorDetails)
 
 	res = do(debit(cust, "9000.00", "rk-2"))
 	assert.Equal(t, linkmoney.PaymentStatusPENDING, res.JSON200.PaymentStatus)

@@ -218,7 +218,7 @@ func (m *mkServer) CreateLinkSession(ctx context.Context, req moneykit.CreateLin
 			"transactions":    ps.Products.Transactions,
 		} {
 			if p != nil {
-				sess.products = append(sess.products, requestedProduct{name: name, required: p.Required})
+				sess.products = append(sess.products, requestedProduct{name: name, required: p.Required != nil && *p.Required})
 			}
 		}
 		sort.Slice(sess.products, func(i, j int) bool { return sess.products[i].name < sess.products[j].name })
@@ -333,10 +333,10 @@ func (m *mkServer) UpdateLink(ctx context.Context, req moneykit.UpdateLinkReques
 	}
 	switch {
 	case b.LinkTags != nil:
-		tags := append([]string{}, b.LinkTags...)
+		tags := append([]string{}, *b.LinkTags...)
 		l.tags = &tags
 	case b.Tags != nil:
-		tags := append([]string{}, b.Tags...)
+		tags := append([]string{}, *b.Tags...)
 		l.tags = &tags
 	}
 	return moneykit.UpdateLink200JSONResponse(l.view()), nil

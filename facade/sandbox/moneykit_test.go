@@ -144,7 +144,7 @@ func TestMoneyKitLinkFlow(t *testing.T) {
 	req.Webhook = "https://app.example/hooks/moneykit"
 	req.LinkTags = []string{"checkout"}
 	req.Settings = moneykit.LinkSessionSettingOverrides{Products: moneykit.ProductsSettings{
-		Transactions: &moneykit.ProductSettings{Required: true},
+		Transactions: &moneykit.ProductSettings{Required: ptr(true)},
 	}}
 	lst := createSession(t, c, tok, req)
 	assert.True(t, strings.HasPrefix(lst, "sandbox_"))
@@ -253,7 +253,7 @@ func TestMoneyKitReconnect(t *testing.T) {
 	l := getLink(t, c, tok, id)
 	require.Equal(t, http.StatusOK, l.StatusCode(), string(l.Body))
 	assert.Equal(t, moneykit.PublicLinkStateConnected, l.JSON200.State)
-	assert.Nil(t, l.JSON200.Webhook)
+	assert.Zero(t, l.JSON200.Webhook)
 	assert.Equal(t, []string{"new"}, l.JSON200.LinkTags)
 
 	// Unknown and deleted links cannot be reconnected.
@@ -290,7 +290,7 @@ func TestMoneyKitLinkErrors(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, http.StatusGone, del.StatusCode())
 		assert.Equal(t, moneykit.LinkErrorDeletedResponseErrorCode("link_error.deleted"), del.JSON410.ErrorCode)
-		upd, err := c.UpdateLinkWithResponse(ctx, id, nil, moneykit.UpdateLinkRequest{LinkTags: []string{"x"}}, bearer(tok))
+		upd, err := c.UpdateLinkWithResponse(ctx, id, nil, moneykit.UpdateLinkRequest{LinkTags: &moneykit.LinkTags{"x"}}, bearer(tok))
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusGone, upd.StatusCode())
 		ul, err := c.GetUserLinksWithResponse(ctx, "user-del", nil, bearer(tok))
@@ -353,7 +353,7 @@ func TestMoneyKitUpdateLink(t *testing.T) {
 	id := newLink(t, sb, c, tok, req, sandbox.ConnectOptions{})
 
 	// Tags only: the webhook stays.
-	res, err := c.UpdateLinkWithResponse(ctx, id, nil, moneykit.UpdateLinkRequest{LinkTags: []string{"t1", "t2"}}, bearer(tok))
+	res, err := c.UpdateLinkWithResponse(ctx, id, nil, moneykit.UpdateLinkRequest{LinkTags: &moneykit.LinkTags{"t1", "t2"}}, bearer(tok))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), string(res.Body))
 	assert.Equal(t, "https://app.example/a", res.JSON200.Webhook)
@@ -368,12 +368,12 @@ func TestMoneyKitUpdateLink(t *testing.T) {
 	res, err = c.UpdateLinkWithResponse(ctx, id, nil, moneykit.UpdateLinkRequest{Webhook: nullable.NewNullNullable[string]()}, bearer(tok))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), string(res.Body))
-	assert.Nil(t, res.JSON200.Webhook)
+	assert.Zero(t, res.JSON200.Webhook)
 	assert.NotContains(t, string(res.Body), `"webhook"`)
 	assert.Equal(t, []string{"t1", "t2"}, res.JSON200.LinkTags)
 
 	// Invalid tags fail validation.
-	res, err = c.UpdateLinkWithResponse(ctx, id, nil, moneykit.UpdateLinkRequest{LinkTags: []string{"-bad"}}, bearer(tok))
+	res, err = c.UpdateLinkWithResponse(ctx, id, nil, moneykit.UpdateLinkRequest{LinkTags: &moneykit.LinkTags{"-bad"}}, bearer(tok))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode())
 	// PATCH's 422 is declared as link_error.bad_state: clients decode on error_code.
@@ -424,11 +424,11 @@ func TestMoneyKitRateLimitPatchAndUser(t *testing.T) {
 	tok := mkToken(t, c, sb.MoneyKit())
 	id := newLink(t, sb, c, tok, sessionRequest("user-rate2"), sandbox.ConnectOptions{})
 	for range 4 {
-		res, err := c.UpdateLinkWithResponse(context.Background(), id, nil, moneykit.UpdateLinkRequest{LinkTags: []string{"a"}}, bearer(tok))
+		res, err := c.UpdateLinkWithResponse(context.Background(), id, nil, moneykit.UpdateLinkRequest{LinkTags: &moneykit.LinkTags{"a"}}, bearer(tok))
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, res.StatusCode())
 	}
-	res, err := c.UpdateLinkWithResponse(context.Background(), id, nil, moneykit.UpdateLinkRequest{LinkTags: []string{"a"}}, bearer(tok))
+	res, err := c.UpdateLinkWithResponse(context.Background(), id, nil, moneykit.UpdateLinkRequest{LinkTags: &moneykit.LinkTags{"a"}}, bearer(tok))
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusTooManyRequests, res.StatusCode())
 	assert.Equal(t, "60", res.HTTPResponse.Header.Get("Retry-After"))

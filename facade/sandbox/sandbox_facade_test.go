@@ -46,7 +46,7 @@ func TestFacadeMoneyKitFlow(t *testing.T) {
 
 	l, err = mk.Links.Update(ctx, id, facade.RemoveWebhook(), facade.SetLinkTags("a", "b"))
 	require.NoError(t, err)
-	assert.Nil(t, l.Webhook)
+	assert.Zero(t, l.Webhook)
 	assert.Equal(t, []string{"a", "b"}, l.LinkTags)
 
 	links, err := mk.Users.Links(ctx, "user-facade")

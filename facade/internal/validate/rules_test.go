@@ -157,7 +157,7 @@ func TestMoneyKitOtherBodies(t *testing.T) {
 		assert.Empty(t, p.rules.Body("updateLink", &moneykit.UpdateLinkRequest{}))
 	})
 	t.Run("update link webhook empty and deprecated tags", func(t *testing.T) {
-		u := moneykit.UpdateLinkRequest{Webhook: nullable.NewNullableWithValue(""), Tags: []string{"ok", " x"}}
+		u := moneykit.UpdateLinkRequest{Webhook: nullable.NewNullableWithValue(""), Tags: &[]moneykit.LinkTag{"ok", " x"}}
 		assert.Equal(t, []rp{{"/tags/1", "pattern"}, {"/webhook", "format"}, {"/webhook", "minLength"}}, pairs(p.rules.Body("updateLink", &u)))
 	})
 	t.Run("exchange token empty", func(t *testing.T) {
