@@ -12,6 +12,17 @@
 // gen/linkmoney, named here by aliases (Link, Session, Payment, …). Clients
 // are safe for concurrent use; build one per application and share it.
 //
+// Optional fields are plain values, not pointers, in both providers' types
+// (link.Webhook is a string; "" means absent), and a zero value is left out
+// of a request. The exceptions are fields where absent and zero differ on
+// the wire: UpdateLinkRequest's webhook (nullable.Nullable, so null removes
+// it) and link tags (nil leaves them, an empty slice clears them), product
+// requests, and a few Link Money profile fields such as guestCheckout.
+// Timestamps are Timestamp values: link.LastSyncedAt.Time() is a time.Time,
+// MoneyKit's offset-less "2023-02-16T09:14:11" is read as UTC, and the text
+// received is re-encoded unchanged. Build request timestamps with
+// NewTimestamp.
+//
 // # Configuration
 //
 // Options apply to both clients. Settings no option gives are read from
