@@ -102,7 +102,6 @@ func lmGenErr(code, msg string) linkmoney.LinkMoneyError {
 	return linkmoney.LinkMoneyError{ErrorId: id, ErrorCode: code, ErrorMessage: msg, ErrorSeverity: sev}
 }
 
-func ptr[T any](v T) *T { return &v }
 
 // lmServer implements Link Money's strict server interface. Authentication
 // and validation happened before any of its methods run.
