@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/banklink/banklink/internal/timestamp"
 	"math/big"
 	"math/rand/v2"
 	"net/url"
 	"time"
 
 	"github.com/banklink/banklink/gen/linkmoney"
+	"github.com/banklink/banklink/internal/timestamp"
 )
 
 const (

@@ -2,12 +2,12 @@ package sandbox
 
 import (
 	"context"
-	"github.com/banklink/banklink/internal/timestamp"
 	"net/http"
 	"sort"
 	"time"
 
 	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/internal/timestamp"
 )
 
 // mkApp is a MoneyKit application (one key pair).

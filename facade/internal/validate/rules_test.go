@@ -2,7 +2,6 @@ package validate
 
 import (
 	"encoding/json"
-	"github.com/banklink/banklink/internal/timestamp"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/banklink/banklink/gen/linkmoney"
 	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/internal/timestamp"
 )
 
 func ptr[T any](v T) *T { return &v }
