@@ -102,7 +102,6 @@ func lmGenErr(code, msg string) linkmoney.LinkMoneyError {
 	return linkmoney.LinkMoneyError{ErrorId: id, ErrorCode: code, ErrorMessage: msg, ErrorSeverity: sev}
 }
 
-
 // lmServer implements Link Money's strict server interface. Authentication
 // and validation happened before any of its methods run.
 type lmServer struct{ s *Sandbox }
