@@ -311,12 +311,3 @@ func linkMoneyStory(ctx context.Context, s *story, sb *sandbox.Sandbox, lm *faca
 	}
 	return nil
 }
-
-// deref reads an optional field, giving its zero value when absent.
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
