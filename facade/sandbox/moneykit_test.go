@@ -607,3 +607,22 @@ func TestMoneyKitJWKSWithBearer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, res.StatusCode(), "the deprecated Authorization header still works")
 }
+
+func TestMoneyKitDateTimeReading(t *testing.T) {
+	sb := sandbox.Start(t)
+	c := mkClient(t, sb)
+	tok := mkToken(t, c, sb.MoneyKit())
+	send := func(verifiedAt string) *moneykit.CreateLinkSessionResult {
+		body := `{"customer_user":{"id":"user-dates","email":{"address":"a@example.com","customer_verified_at":"` + verifiedAt + `"}},"redirect_uri":"https://app.example/oauth"}`
+		res, err := c.CreateLinkSessionWithBodyWithResponse(context.Background(), nil, "application/json", strings.NewReader(body), bearer(tok))
+		require.NoError(t, err)
+		return res
+	}
+	for _, ok := range []string{"2023-02-16T09:14:11", "2023-02-16T09:14:11Z", "2023-02-16T09:14:11.25-05:00"} {
+		assert.Equal(t, http.StatusCreated, send(ok).StatusCode(), "%s is a date-time as the spec reads it", ok)
+	}
+	res := send("16/02/2023")
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode(), string(res.Body))
+	require.Len(t, res.JSON422.ValidationErrors, 1)
+	assert.Equal(t, []any{"body", "customer_user", "email", "customer_verified_at"}, res.JSON422.ValidationErrors[0].Location)
+}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+
+	"github.com/banklink/banklink/internal/timestamp"
 )
 
 // violation is one request-validation failure. Messages are built from the
@@ -34,8 +36,9 @@ var validationOptions = &openapi3filter.Options{
 	SchemaValidationOptions: []openapi3.SchemaValidationOption{
 		openapi3.DisableSchemaErrorDetails(),
 		openapi3.WithStringFormatValidators(map[string]openapi3.StringFormatValidator{
-			"uri":   openapi3.NewCallbackValidator(validateURI),
-			"email": openapi3.NewCallbackValidator(validateEmail),
+			"uri":       openapi3.NewCallbackValidator(validateURI),
+			"email":     openapi3.NewCallbackValidator(validateEmail),
+			"date-time": openapi3.NewCallbackValidator(validateDateTime),
 		}),
 	},
 }
@@ -44,6 +47,15 @@ func validateURI(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme == "" || (u.Host == "" && u.Opaque == "") {
 		return errors.New("not an absolute URI")
+	}
+	return nil
+}
+
+// validateDateTime reads date-time as the spec does: RFC 3339, or the same
+// without an offset, taken as UTC.
+func validateDateTime(s string) error {
+	if _, err := timestamp.Parse(s); err != nil {
+		return errors.New("not a date-time")
 	}
 	return nil
 }
