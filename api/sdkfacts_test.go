@@ -105,6 +105,10 @@ var sdkSchemas = map[string]map[string]sdkField{
 		"error_message": opt("string"), "unavailable": opt("string"), "settings": opt("ref:ProductSettings"),
 		"has_history": req("boolean"),
 	},
+	"CreateAccessTokenRequest": {
+		"grant_type": {typ: "string", def: "client_credentials", enum: []any{"client_credentials", "refresh_token"}},
+		"scope":      {typ: "string", def: ""}, "client_id": opt("string"), "client_secret": opt("string"),
+	},
 	"GetUserLinksResponse":      {"links": req("object")},
 	"CreateAccessTokenResponse": {"access_token": req("string"), "token_type": req("string"), "expires_in": req("integer")},
 	"JWKSet":                    {"keys": req("array")},
@@ -256,4 +260,19 @@ func refersTo(s map[string]any, ref string) bool {
 		}
 	}
 	return false
+}
+
+// sdkEnums are the SDK models' enums that no seed document states.
+var sdkEnums = map[string][]any{
+	"Product":          {"accounts", "account_numbers", "identity", "transactions", "investments", "enrichment"},
+	"Country":          {"US", "GB", "CA"},
+	"LinkProductError": {"rate_limit", "auth_expired", "not_supported", "timeout", "unknown", "no_accounts", "institution_error", "no_permission"},
+	"SupportedVersion": {"2023-02-18"},
+}
+
+func TestSpecEnumsMatchSDKModels(t *testing.T) {
+	doc := loadSpec(t)
+	for name, want := range sdkEnums {
+		assert.Equal(t, want, lookup(t, doc, "/components/schemas/"+name+"/enum"), name)
+	}
 }
