@@ -8,15 +8,24 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
+
+// DefaultConnectTimeout bounds Connect when it is given no HTTP client: a
+// sandbox answers at once, so a silent server is a wrong address.
+const DefaultConnectTimeout = 30 * time.Second
 
 // Connect plays the end user in MoneyKit Connect against a sandbox running in
 // another process: moneyKitBaseURL is the sandbox's MONEYKIT_BASE_URL. It
 // completes the link session and returns the exchangeable token. A nil client
-// means http.DefaultClient.
+// means one that gives up after DefaultConnectTimeout and follows no
+// redirects; ctx bounds the call in any case.
 func Connect(ctx context.Context, client *http.Client, moneyKitBaseURL, linkSessionToken string, opt ConnectOptions) (string, error) {
 	if client == nil {
-		client = http.DefaultClient
+		client = &http.Client{
+			Timeout:       DefaultConnectTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
 	root, ok := strings.CutSuffix(strings.TrimRight(moneyKitBaseURL, "/"), "/moneykit")
 	if !ok {
