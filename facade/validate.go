@@ -66,7 +66,7 @@ func (c *client) checkParam(op *operation, name, value string) error {
 	// Even if the spec forgot minLength or a pattern, an id that is empty or
 	// leaves its path segment would address a different resource.
 	if rule, msg := segmentViolation(value); rule != "" {
-		return invalid(op, Violation{Path: name, Rule: rule, Message: name + " " + msg})
+		return invalid(op, Violation{Path: "path/" + name, Rule: rule, Message: "path parameter " + name + " " + msg})
 	}
 	return nil
 }
