@@ -3,8 +3,8 @@
 // whole story on an embedded sandbox with no set-up.
 //
 //	banklink demo [--json]
-//	banklink sandbox [--addr 127.0.0.1:4010]
-//	banklink sandbox connect <link_session_token>
+//	banklink sandbox [--addr 127.0.0.1:4010] [--public]
+//	banklink sandbox connect [--timeout 30s] <link_session_token>
 //	banklink moneykit link-sessions create --customer-user-id ID --redirect-uri URI [...]
 //	banklink moneykit link-sessions exchange <exchangeable_token>
 //	banklink moneykit links get|update|delete <link_id> [...]
@@ -48,8 +48,10 @@ const usage = `usage: banklink <command> [flags]
 
 commands:
   demo [--json]                                   run the whole link flow on an embedded sandbox
-  sandbox [--addr 127.0.0.1:4010]                 serve both providers' sandbox until interrupted
-  sandbox connect <link_session_token>            play the end user in a running sandbox
+  sandbox [--addr 127.0.0.1:4010] [--public]      serve both providers' sandbox until interrupted
+                                                  (a non-loopback --addr needs --public)
+  sandbox connect [--timeout 30s] <link_session_token>
+                                                  play the end user in a running sandbox
   moneykit link-sessions create --customer-user-id ID --redirect-uri URI
            [--institution-id ID] [--existing-link-id ID] [--webhook URL] [--tag T]...
   moneykit link-sessions exchange <exchangeable_token>
