@@ -343,6 +343,12 @@ func newAPIError(op *operation, resp *http.Response, now time.Time) *Error {
 	if d, ok := retryAfter(resp.Header, now); ok {
 		e.RetryAfter, e.retryAfterSet = d, true
 	}
+	if e.tokenEndpoint {
+		// A token endpoint's error answer has no reason to carry a token;
+		// if it does, it is not kept.
+		body = redactTokenBody(body)
+		e.Body = body
+	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	if resp.Request != nil {
 		resp.Request = redactedRequest(resp.Request)
@@ -426,7 +432,9 @@ func redactCredentials(msg string) string {
 // when it mentions access_token at all: losing the bytes is better than
 // keeping a live token in an error value that may be logged.
 func redactTokenBody(body []byte) []byte {
-	if !bytes.Contains(body, []byte("access_token")) {
+	// Go's JSON decoding matches member names without regard to case, so
+	// "Access_Token" is a token too.
+	if !containsFold(body, "access_token") {
 		return body
 	}
 	var fields map[string]json.RawMessage
@@ -438,7 +446,7 @@ func redactTokenBody(body []byte) []byte {
 		if strings.EqualFold(k, "access_token") {
 			fields[k] = json.RawMessage(`"REDACTED"`)
 			changed = true
-		} else if bytes.Contains(v, []byte("access_token")) {
+		} else if containsFold(v, "access_token") {
 			// A nested copy ({"data":{"access_token":…}}): drop rather than walk.
 			return nil
 		}
@@ -451,4 +459,14 @@ func redactTokenBody(body []byte) []byte {
 		return nil
 	}
 	return out
+}
+
+// containsFold reports whether b contains the ASCII string sub, ignoring case.
+func containsFold(b []byte, sub string) bool {
+	for i := 0; i+len(sub) <= len(b); i++ {
+		if bytes.EqualFold(b[i:i+len(sub)], []byte(sub)) {
+			return true
+		}
+	}
+	return false
 }

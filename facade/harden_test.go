@@ -146,6 +146,7 @@ func TestUndecodableTokenResponseKeepsNoToken(t *testing.T) {
 		"truncated":      `{"access_token":"` + live + `","token_type":"bea`,
 		"nested":         `{"data":{"access_token":"` + live + `"},"expires_in":[]}`,
 		"trailing bytes": `{"access_token":"` + live + `","expires_in":3600} garbage`,
+		"other case":     `{"Access_Token":"` + live + `","expires_in":{}}`,
 	}
 	for name, body := range bodies {
 		t.Run(name, func(t *testing.T) {
@@ -175,6 +176,15 @@ func TestUndecodableTokenResponseKeepsNoToken(t *testing.T) {
 			assert.NotContains(t, logs.String(), live)
 		})
 	}
+	t.Run("error answer", func(t *testing.T) {
+		f := newFakeAPI(t)
+		f.handle("POST /v1/tokens", jsonReply(400, `{"errorCode":"INVALID_GRANT","errorMessage":"bad","access_token":"`+live+`"}`))
+		_, err := f.linkMoney(WithMaxRetries(0)).Customers.Get(context.Background(), "cus_1")
+		var apiErr *Error
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, "INVALID_GRANT", apiErr.Code, "the error fields are still decoded")
+		assert.NotContains(t, string(apiErr.Body), live)
+	})
 	t.Run("other fields kept", func(t *testing.T) {
 		f := newFakeAPI(t)
 		f.handle("POST /auth/token", jsonReply(201, bodies["wrong type"]))

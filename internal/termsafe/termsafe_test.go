@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestString(t *testing.T) {
@@ -52,4 +53,31 @@ func TestReplaceAttr(t *testing.T) {
 	if strings.Contains(out, "\x1b") || strings.Contains(out, `\x1b`) || !strings.Contains(out, "error=gone") || !strings.Contains(out, "status=404") {
 		t.Fatalf("log line %q", out)
 	}
+}
+
+// FuzzString: whatever the input, the output is valid UTF-8 without
+// control characters or ESC, and bounded.
+func FuzzString(f *testing.F) {
+	for _, s := range []string{"", "plain", "\x1b[31mred", "\x1b]0;t\x07", "\xff\xfe", "a\u202eb", strings.Repeat("x", 600)} {
+		f.Add(s, 0)
+		f.Add(s, 7)
+	}
+	f.Fuzz(func(t *testing.T, s string, max int) {
+		max %= 4096
+		out := String(s, max)
+		if max <= 0 {
+			max = DefaultMax
+		}
+		if !utf8.ValidString(out) {
+			t.Fatalf("invalid UTF-8 out of %q", s)
+		}
+		for _, r := range out {
+			if unsafeRune(r) {
+				t.Fatalf("control %U in %q", r, out)
+			}
+		}
+		if len(out) > max+len("…( more bytes)")+20 {
+			t.Fatalf("len %d > max %d", len(out), max)
+		}
+	})
 }
