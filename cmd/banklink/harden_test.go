@@ -78,7 +78,7 @@ func TestSandboxRefusesNonLoopbackWithoutPublic(t *testing.T) {
 	cancel()
 	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0", "sandbox.localhost:0"} {
 		var stdout, stderr bytes.Buffer
-		code := run(ctx, []string{"sandbox", "--addr", addr}, &stdout, &stderr, func(string) string { return "" })
+		code := run(ctx, []string{"sandbox", "--addr", addr}, streams{in: strings.NewReader(""), out: &stdout, err: &stderr}, func(string) string { return "" })
 		assert.Equal(t, exitUsage, code, addr)
 		assert.Empty(t, stdout.String(), "no env lines for a sandbox that did not start")
 		assert.Contains(t, stderr.String(), "--public", addr)
@@ -92,7 +92,7 @@ func TestSandboxPublicWarnsAndPrintsReachableAddress(t *testing.T) {
 	var stderr lockedWriter
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"sandbox", "--addr", "0.0.0.0:0", "--public"}, pw, &stderr, func(string) string { return "" })
+		done <- run(ctx, []string{"sandbox", "--addr", "0.0.0.0:0", "--public"}, streams{in: strings.NewReader(""), out: pw, err: &stderr}, func(string) string { return "" })
 		pw.Close()
 	}()
 	sc := bufio.NewScanner(pr)
