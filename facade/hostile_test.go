@@ -186,12 +186,16 @@ func TestHostileSuccessBodiesEveryOperation(t *testing.T) {
 					apiErr, ok := err.(*Error)
 					require.True(t, ok, "%T %v", err, err)
 					assert.Equal(t, op.status, apiErr.StatusCode)
-					assert.Equal(t, tc.body, string(apiErr.Body))
+					want := tc.body
+					if strings.Contains(want, "access_token") {
+						want = "" // a token endpoint's body that cannot be redacted is dropped
+					}
+					assert.Equal(t, want, string(apiErr.Body))
 					assert.Error(t, apiErr.Err, "the decoding failure is kept")
 					assert.False(t, errors.Is(err, ErrServer))
 					again, rerr := io.ReadAll(apiErr.Response.Body)
 					require.NoError(t, rerr)
-					assert.Equal(t, tc.body, string(again))
+					assert.Equal(t, want, string(again))
 					if !strings.HasSuffix(op.route, "/token") && !strings.HasSuffix(op.route, "/tokens") {
 						assert.Equal(t, 1, f.hitCount(op.route), "a 2xx is never retried")
 					}

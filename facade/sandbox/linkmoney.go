@@ -251,6 +251,9 @@ type lmFailure struct {
 }
 
 func parseAmount(n json.Number) (*big.Rat, bool) {
+	if !numberInBounds(string(n)) {
+		return nil, false
+	}
 	r, ok := new(big.Rat).SetString(string(n))
 	if !ok || r.Sign() <= 0 {
 		return nil, false
