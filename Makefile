@@ -56,7 +56,7 @@ demo:
 # Longer fuzzing than the seed-corpus pass `make check` runs.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./facade:FuzzErrorResponse ./facade:FuzzRetryAfter ./facade:FuzzTokenResponse \
-	./facade:FuzzRequestValidation ./facade/sandbox:FuzzDifferentialValidation
+	./facade:FuzzRequestValidation ./internal/termsafe:FuzzString ./facade/sandbox:FuzzDifferentialValidation
 .PHONY: fuzz
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$fn ($$pkg)"; \

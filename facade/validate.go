@@ -33,16 +33,18 @@ func (c *client) checkBody(op *operation, body any) error {
 }
 
 // checkParam validates one path parameter with the operation's generated
-// checker. Nil means valid.
+// checker; the value must also become exactly one path segment. Nil means
+// valid.
 func (c *client) checkParam(op *operation, name, value string) error {
 	if op.meta.CheckParam != nil {
 		if err := op.meta.CheckParam(name, value); err != nil {
 			return named(op, err)
 		}
 	}
-	if value == "" {
-		// Even if the spec forgot minLength, an empty id would address a different resource.
-		return invalid(op, Violation{Path: "path/" + name, Rule: "required", Message: name + " must not be empty"})
+	// Even if the spec forgot minLength or a pattern, an id that is empty or
+	// leaves its path segment would address a different resource.
+	if rule, msg := segmentViolation(value); rule != "" {
+		return invalid(op, Violation{Path: "path/" + name, Rule: rule, Message: "path parameter " + name + " " + msg})
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/banklink/banklink/gen/linkmoney"
 )
 
 // The generated Validate methods, on bodies the facade builds (BENCHMARKS.md).
@@ -38,7 +40,7 @@ func BenchmarkBodyValid(b *testing.B) {
 
 func BenchmarkBodyInvalid(b *testing.B) {
 	s := NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r", WithOrder(USD(1100), WithTax(USD(100))))
-	s.OrderDetails.SubtotalAmount = nil
+	s.OrderDetails.SubtotalAmount = linkmoney.Amount{}
 	require.Error(b, s.Validate())
 	b.ReportAllocs()
 	for b.Loop() {

@@ -41,6 +41,7 @@ type goField struct {
 	name      string
 	typ       ast.Expr
 	omitEmpty bool
+	omitZero  bool
 }
 
 // fields maps the JSON names of struct type name's fields to the fields.
@@ -63,11 +64,12 @@ func (p *goPackage) fields(name string) (map[string]goField, bool) {
 		if jname == "" || jname == "-" {
 			continue
 		}
-		omit := false
+		omit, zero := false, false
 		for _, o := range strings.Split(opts, ",") {
 			omit = omit || o == "omitempty"
+			zero = zero || o == "omitzero"
 		}
-		out[jname] = goField{name: f.Names[0].Name, typ: f.Type, omitEmpty: omit}
+		out[jname] = goField{name: f.Names[0].Name, typ: f.Type, omitEmpty: omit, omitZero: zero}
 	}
 	return out, true
 }
@@ -174,4 +176,24 @@ func exprString(e ast.Expr) string {
 		return "*" + exprString(t.X)
 	}
 	return fmt.Sprintf("%T", e)
+}
+
+// allFields lists every field of struct type name, tagged or not: what
+// encoding/json's omitzero compares with the zero value.
+func (p *goPackage) allFields(name string) ([]goField, bool) {
+	ts := p.types[name]
+	if ts == nil {
+		return nil, false
+	}
+	st, ok := ts.Type.(*ast.StructType)
+	if !ok {
+		return nil, false
+	}
+	var out []goField
+	for _, f := range st.Fields.List {
+		for _, n := range f.Names {
+			out = append(out, goField{name: n.Name, typ: f.Type})
+		}
+	}
+	return out, true
 }

@@ -18,6 +18,9 @@ type validatorGen struct {
 	varByID map[string]string // declaration text -> variable name
 	done    map[string]bool   // struct types with a generated method
 	queue   []pendingType
+	// zeroQueue holds struct types that need an isZero method.
+	zeroQueue []string
+	zeroDone  map[string]bool
 	methods []string // rendered methods, in generation order
 	tmp     int
 }
@@ -50,7 +53,7 @@ func (g *validatorGen) drain() error {
 			return err
 		}
 	}
-	return nil
+	return g.zeroMethods()
 }
 
 func (g *validatorGen) decl(prefix, text string) string {
@@ -98,17 +101,23 @@ func (g *validatorGen) structMethod(p pendingType) error {
 		if err != nil {
 			return err
 		}
+		if f.omitZero && !f.omitEmpty || f.omitZero && isStructish(g.pkg, f.typ) {
+			if err := g.omitZeroProperty(w, pv, "r."+f.name, f.typ, v.required[name], fmt.Sprintf("c.Push(%q)", name)); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := g.property(w, pv, "r."+f.name, f.typ, hasOmitEmpty(f), v.required[name], fmt.Sprintf("c.Push(%q)", name)); err != nil {
 			return err
 		}
 	}
 	for _, r := range v.requires {
 		ifF, thenF := fields[r.ifProp], fields[r.thenProp]
-		ifPresent, err := g.presentExpr("r."+ifF.name, ifF.typ, hasOmitEmpty(ifF))
+		ifPresent, err := g.presentField(ifF)
 		if err != nil {
 			return fmt.Errorf("%s: x-banklink-requires: %w", p.where, err)
 		}
-		thenOK, err := g.presentExpr("r."+thenF.name, thenF.typ, hasOmitEmpty(thenF))
+		thenOK, err := g.presentField(thenF)
 		if err != nil {
 			return fmt.Errorf("%s: x-banklink-requires: %w", p.where, err)
 		}
@@ -142,6 +151,68 @@ func (g *validatorGen) structMethod(p pendingType) error {
 }
 
 func hasOmitEmpty(f goField) bool { return f.omitEmpty }
+
+// zeroExpr is a Go expression that is true when expr holds its type's zero
+// value, as encoding/json's omitzero decides it (IsZero where the type has
+// one).
+func (g *validatorGen) zeroExpr(expr string, t ast.Expr) (string, error) {
+	if sel, ok := t.(*ast.SelectorExpr); ok && exprString(sel) == "timestamp.Time" {
+		return expr + ".IsZero()", nil
+	}
+	gt, err := g.pkg.resolve(t)
+	if err != nil {
+		return "", err
+	}
+	switch gt.shape {
+	case shapePointer, shapeMap, shapeNullable, shapeSlice, shapeAny:
+		return expr + " == nil", nil
+	case shapeString, shapeNumber:
+		return expr + ` == ""`, nil
+	case shapeInt, shapeFloat:
+		return expr + " == 0", nil
+	case shapeBool:
+		return "!" + expr, nil
+	case shapeStruct:
+		g.wantZero(gt.name)
+		return expr + ".isZero()", nil
+	}
+	return "", fmt.Errorf("cannot tell whether %s of Go type %s is zero (omitzero)", expr, exprString(t))
+}
+
+func (g *validatorGen) wantZero(name string) {
+	if g.zeroDone == nil {
+		g.zeroDone = map[string]bool{}
+	}
+	if !g.zeroDone[name] {
+		g.zeroDone[name] = true
+		g.zeroQueue = append(g.zeroQueue, name)
+	}
+}
+
+// zeroMethods renders isZero for every struct type an omitzero field needs.
+func (g *validatorGen) zeroMethods() error {
+	for len(g.zeroQueue) > 0 {
+		name := g.zeroQueue[0]
+		g.zeroQueue = g.zeroQueue[1:]
+		fields, ok := g.pkg.allFields(name)
+		if !ok {
+			return fmt.Errorf("Go type %s is not a struct", name)
+		}
+		var parts []string
+		for _, f := range fields {
+			z, err := g.zeroExpr("r."+f.name, f.typ)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			parts = append(parts, z)
+		}
+		if len(parts) == 0 {
+			parts = []string{"true"}
+		}
+		g.methods = append(g.methods, fmt.Sprintf("// isZero reports whether encoding/json's omitzero leaves r out.\nfunc (r *%s) isZero() bool {\n\treturn %s\n}\n", name, strings.Join(parts, " &&\n\t\t")))
+	}
+	return nil
+}
 
 // property emits the presence handling of one field and, when present,
 // the checks of its value. push enters the field on the checker's path.
@@ -616,4 +687,60 @@ func (g *validatorGen) paramsMethod(typeName string, params []*openapi3.Paramete
 	fmt.Fprintf(&b, "\t\treturn c.Err()\n\t}\n%s\treturn c.Err()\n}\n", w.b.String())
 	g.methods = append(g.methods, b.String())
 	return nil
+}
+
+// isStructish reports whether t is (an alias of) a struct or an opaque
+// value type, which omitempty never omits and omitzero does.
+func isStructish(p *goPackage, t ast.Expr) bool {
+	gt, err := p.resolve(t)
+	return err == nil && (gt.shape == shapeStruct || gt.shape == shapeOpaque)
+}
+
+// omitZeroProperty handles a field tagged omitzero: absent when zero.
+func (g *validatorGen) omitZeroProperty(w *writer, v *view, expr string, t ast.Expr, required bool, push string) error {
+	z, err := g.zeroExpr(expr, t)
+	if err != nil {
+		return fmt.Errorf("%s: %w", v.where, err)
+	}
+	inner := &writer{indent: w.indent + 1}
+	if err := g.value(inner, v, expr, t); err != nil {
+		return err
+	}
+	switch {
+	case inner.b.Len() == 0 && !required:
+		return nil
+	case inner.b.Len() == 0:
+		w.line("if %s {", z)
+		w.line("\t%s", push)
+		w.line("\tc.Required()")
+		w.line("\tc.Pop()")
+		w.line("}")
+	default:
+		if required {
+			w.line("if %s {", z)
+			w.line("\t%s", push)
+			w.line("\tc.Required()")
+			w.line("\tc.Pop()")
+			w.line("} else {")
+		} else {
+			w.line("if !(%s) {", z)
+		}
+		w.line("\t%s", push)
+		w.b.WriteString(inner.b.String())
+		w.line("\tc.Pop()")
+		w.line("}")
+	}
+	return nil
+}
+
+// presentField is a Go expression that is true when field f is sent.
+func (g *validatorGen) presentField(f goField) (string, error) {
+	if f.omitZero && (!f.omitEmpty || isStructish(g.pkg, f.typ)) {
+		z, err := g.zeroExpr("r."+f.name, f.typ)
+		if err != nil {
+			return "", err
+		}
+		return "!(" + z + ")", nil
+	}
+	return g.presentExpr("r."+f.name, f.typ, f.omitEmpty)
 }

@@ -14,8 +14,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
+	"github.com/banklink/banklink/internal/timestamp"
 	"github.com/oapi-codegen/runtime"
 )
 
@@ -258,7 +258,7 @@ type Address struct {
 	Country string `json:"country"`
 
 	// PostalCode Postal code.
-	PostalCode *string `json:"postalCode,omitempty"`
+	PostalCode string `json:"postalCode,omitempty,omitzero"`
 
 	// StateOrProvince State or province.
 	StateOrProvince string `json:"stateOrProvince"`
@@ -291,63 +291,63 @@ type AmountCurrency string
 // Customer A Link Money customer, created by the hosted UI when the user links a bank.
 type Customer struct {
 	// AccountDetails The customer's preferred account, as shown on the customer.
-	AccountDetails *CustomerAccountSummary `json:"accountDetails,omitempty"`
+	AccountDetails CustomerAccountSummary `json:"accountDetails,omitempty,omitzero"`
 
 	// CreationDate When the customer was created, ISO-8601 UTC with milliseconds (kept as received).
 	//
 	// Example: 2022-05-27T19:46:24.548Z
-	CreationDate *string `json:"creationDate,omitempty"`
+	CreationDate timestamp.Time `json:"creationDate,omitempty,omitzero"`
 
 	// CustomerStatus A customer's state. Clients accept values not listed here.
-	CustomerStatus *CustomerStatus `json:"customerStatus,omitempty"`
+	CustomerStatus CustomerStatus `json:"customerStatus,omitempty,omitzero"`
 
 	// Email Email.
-	Email *string `json:"email,omitempty"`
+	Email string `json:"email,omitempty,omitzero"`
 
 	// FirstName First name.
-	FirstName *string `json:"firstName,omitempty"`
+	FirstName string `json:"firstName,omitempty,omitzero"`
 
 	// Id The customer id.
 	Id string `json:"id"`
 
 	// LastName Last name.
-	LastName *string `json:"lastName,omitempty"`
+	LastName string `json:"lastName,omitempty,omitzero"`
 }
 
 // CustomerAccount One linked bank account.
 type CustomerAccount struct {
 	// AccountId The account id (a number in Link Money's example).
-	AccountId *int64 `json:"accountId,omitempty"`
+	AccountId int64 `json:"accountId,omitempty,omitzero"`
 
 	// AccountLastFourDigits The last four digits of the account number.
-	AccountLastFourDigits *string `json:"accountLastFourDigits,omitempty"`
+	AccountLastFourDigits string `json:"accountLastFourDigits,omitempty,omitzero"`
 
 	// AccountStatus A linked account's state. Clients accept values not listed here.
-	AccountStatus *AccountStatus `json:"accountStatus,omitempty"`
+	AccountStatus AccountStatus `json:"accountStatus,omitempty,omitzero"`
 
 	// AccountType A linked account's type (lower case). Clients accept values not listed here.
-	AccountType *AccountType `json:"accountType,omitempty"`
+	AccountType AccountType `json:"accountType,omitempty,omitzero"`
 
 	// CreationDate When the account was linked, ISO-8601 UTC with milliseconds (kept as received).
-	CreationDate *string `json:"creationDate,omitempty"`
+	CreationDate timestamp.Time `json:"creationDate,omitempty,omitzero"`
 
 	// FinancialInstitutionId The bank's id.
-	FinancialInstitutionId *int64 `json:"financialInstitutionId,omitempty"`
+	FinancialInstitutionId int64 `json:"financialInstitutionId,omitempty,omitzero"`
 
 	// FinancialInstitutionName The bank's name.
-	FinancialInstitutionName *string `json:"financialInstitutionName,omitempty"`
+	FinancialInstitutionName string `json:"financialInstitutionName,omitempty,omitzero"`
 
 	// IconUrl The bank's icon.
-	IconUrl *string `json:"iconUrl,omitempty"`
+	IconUrl string `json:"iconUrl,omitempty,omitzero"`
 
 	// LogoUrl The bank's logo.
-	LogoUrl *string `json:"logoUrl,omitempty"`
+	LogoUrl string `json:"logoUrl,omitempty,omitzero"`
 
 	// Preferred Whether this is the customer's preferred account.
-	Preferred *bool `json:"preferred,omitempty"`
+	Preferred bool `json:"preferred,omitempty,omitzero"`
 
 	// RoutingNumber The ABA routing number.
-	RoutingNumber *string `json:"routingNumber,omitempty"`
+	RoutingNumber string `json:"routingNumber,omitempty,omitzero"`
 }
 
 // CustomerAccountSummary The customer's preferred account, as shown on the customer.
@@ -355,33 +355,33 @@ type CustomerAccountSummary struct {
 	// AccountLastFourDigits The last four digits of the account number.
 	//
 	// Example: 1234
-	AccountLastFourDigits *string `json:"accountLastFourDigits,omitempty"`
+	AccountLastFourDigits string `json:"accountLastFourDigits,omitempty,omitzero"`
 
 	// AccountStatus A linked account's state. Clients accept values not listed here.
-	AccountStatus *AccountStatus `json:"accountStatus,omitempty"`
+	AccountStatus AccountStatus `json:"accountStatus,omitempty,omitzero"`
 
 	// AccountType A linked account's type (lower case). Clients accept values not listed here.
-	AccountType *AccountType `json:"accountType,omitempty"`
+	AccountType AccountType `json:"accountType,omitempty,omitzero"`
 
 	// CreationDate When the account was linked, ISO-8601 UTC with milliseconds (kept as received).
 	//
 	// Example: 2022-05-27T19:46:24.548Z
-	CreationDate *string `json:"creationDate,omitempty"`
+	CreationDate timestamp.Time `json:"creationDate,omitempty,omitzero"`
 
 	// FinancialInstitutionName The bank's name.
-	FinancialInstitutionName *string `json:"financialInstitutionName,omitempty"`
+	FinancialInstitutionName string `json:"financialInstitutionName,omitempty,omitzero"`
 
 	// Preferred Whether this is the customer's preferred account.
-	Preferred *bool `json:"preferred,omitempty"`
+	Preferred bool `json:"preferred,omitempty,omitzero"`
 }
 
 // CustomerAccounts A customer's linked accounts.
 type CustomerAccounts struct {
 	// AccountDetails The accounts.
-	AccountDetails *[]CustomerAccount `json:"accountDetails,omitempty"`
+	AccountDetails []CustomerAccount `json:"accountDetails,omitempty,omitzero"`
 
 	// CustomerId The customer id.
-	CustomerId *string `json:"customerId,omitempty"`
+	CustomerId string `json:"customerId,omitempty,omitzero"`
 }
 
 // CustomerProfile Customer information collected to increase authorization rate and prevent fraud,
@@ -390,19 +390,19 @@ type CustomerProfile struct {
 	// AccountCreationDate Timestamp in ISO-8601 format e.g. '2023-12-30T07:00:00-04:00' and '2023-12-30T07:00:00.1234-04:00'.
 	//
 	// Example: 2023-12-30T07:00:00-04:00
-	AccountCreationDate *time.Time `json:"accountCreationDate,omitempty"`
+	AccountCreationDate timestamp.Time `json:"accountCreationDate,omitempty,omitzero"`
 
 	// FirstTransactionDate Timestamp in ISO-8601 format e.g. '2023-12-30T07:00:00-04:00' and '2023-12-30T07:00:00.1234-04:00'.
 	//
 	// Example: 2023-12-30T07:00:00.1234-04:00
-	FirstTransactionDate *time.Time `json:"firstTransactionDate,omitempty"`
+	FirstTransactionDate timestamp.Time `json:"firstTransactionDate,omitempty,omitzero"`
 
 	// GuestCheckout (Conditional) Whether this is a registered or guest checkout. This field is not
 	// required for Account Verification requests.
 	GuestCheckout *bool `json:"guestCheckout,omitempty"`
 
 	// Id Unique Merchant-defined customer identifier. 128 character limit.
-	Id *string `json:"id,omitempty"`
+	Id string `json:"id,omitempty,omitzero"`
 
 	// TransactionCount The number of transactions a customer has previously made with the merchant.
 	TransactionCount *int `json:"transactionCount,omitempty"`
@@ -422,12 +422,12 @@ type ErrorDetails struct {
 	// ErrorCode The failure code.
 	//
 	// Example: PAYMENT_DECLINED
-	ErrorCode *string `json:"errorCode,omitempty"`
+	ErrorCode string `json:"errorCode,omitempty,omitzero"`
 
 	// ErrorMessage What went wrong.
 	//
 	// Example: Transaction amount is greater than the limit.
-	ErrorMessage *string `json:"errorMessage,omitempty"`
+	ErrorMessage string `json:"errorMessage,omitempty,omitzero"`
 }
 
 // ExperienceID Override default linking experience and enable payments directly from the Link Money UI,
@@ -446,13 +446,13 @@ type Item struct {
 	// digits; only USD is accepted. banklink keeps the value as the exact decimal text.
 	// Amounts are positive: a zero discount, shipping or tax amount is expressed by leaving
 	// the field out.
-	Amount *Amount `json:"amount,omitempty"`
+	Amount Amount `json:"amount,omitempty,omitzero"`
 
 	// Description What the item is.
-	Description *string `json:"description,omitempty"`
+	Description string `json:"description,omitempty,omitzero"`
 
 	// GoodType Whether an item is digital or physical.
-	GoodType *GoodType `json:"goodType,omitempty"`
+	GoodType GoodType `json:"goodType,omitempty,omitzero"`
 }
 
 // LinkMoneyError The body of every Link Money error response, e.g. errorId 10003,
@@ -461,27 +461,27 @@ type Item struct {
 // Example: {"errorCode":"INTERNAL_SERVER_ERROR","errorId":10003,"errorMessage":"Please reach out to Support","errorSeverity":"ERROR"}
 type LinkMoneyError struct {
 	// Error A bare error string that some Link Money gateways return instead of the fields above.
-	Error *string `json:"error,omitempty"`
+	Error string `json:"error,omitempty,omitzero"`
 
 	// ErrorCode The machine-readable error code.
 	//
 	// Example: INTERNAL_SERVER_ERROR
-	ErrorCode *string `json:"errorCode,omitempty"`
+	ErrorCode string `json:"errorCode,omitempty,omitzero"`
 
 	// ErrorId Link Money's numeric error id.
 	//
 	// Example: 10003
-	ErrorId *int64 `json:"errorId,omitempty"`
+	ErrorId int64 `json:"errorId,omitempty,omitzero"`
 
 	// ErrorMessage What went wrong.
 	//
 	// Example: Please reach out to Support
-	ErrorMessage *string `json:"errorMessage,omitempty"`
+	ErrorMessage string `json:"errorMessage,omitempty,omitzero"`
 
 	// ErrorSeverity The severity, such as `ERROR`.
 	//
 	// Example: ERROR
-	ErrorSeverity *string `json:"errorSeverity,omitempty"`
+	ErrorSeverity string `json:"errorSeverity,omitempty,omitzero"`
 }
 
 // OrderDetails Order Details. Communicates details about the order on the UI, additionally
@@ -490,23 +490,23 @@ type LinkMoneyError struct {
 // populated; those three are only accepted if subtotalAmount is populated.
 type OrderDetails struct {
 	// DiscountAmount (Optional) Only accepted if subtotalAmount is populated.
-	DiscountAmount *Amount `json:"discountAmount,omitempty"`
+	DiscountAmount Amount `json:"discountAmount,omitempty,omitzero"`
 
 	// Items List of Items.
-	Items *[]Item `json:"items,omitempty"`
+	Items []Item `json:"items,omitempty,omitzero"`
 
 	// ShippingAddress Customer Shipping Address.
-	ShippingAddress *Address `json:"shippingAddress,omitempty"`
+	ShippingAddress Address `json:"shippingAddress,omitempty,omitzero"`
 
 	// ShippingAmount (Optional) Only accepted if subtotalAmount is populated.
-	ShippingAmount *Amount `json:"shippingAmount,omitempty"`
+	ShippingAmount Amount `json:"shippingAmount,omitempty,omitzero"`
 
 	// SubtotalAmount (Conditional) Base total not including customary charges or discounts. Required
 	// if any of discountAmount, shippingAmount, or taxAmount are populated.
-	SubtotalAmount *Amount `json:"subtotalAmount,omitempty"`
+	SubtotalAmount Amount `json:"subtotalAmount,omitempty,omitzero"`
 
 	// TaxAmount (Optional) Only accepted if subtotalAmount is populated.
-	TaxAmount *Amount `json:"taxAmount,omitempty"`
+	TaxAmount Amount `json:"taxAmount,omitempty,omitzero"`
 
 	// TotalAmount (Required) Total amount for the order.
 	TotalAmount Amount `json:"totalAmount"`
@@ -528,7 +528,7 @@ type PaymentDetails struct {
 
 	// ClientReferenceId Unique merchant-generated ID that identifies this payment. This ID is stored along
 	// with the payment request. Optional.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// RequestKey Merchant-generated unique key for this specific payment call. This is used to
 	// avoid duplicate payment calls (idempotency). The payment call is rejected if a
@@ -544,7 +544,7 @@ type PaymentDetails struct {
 	//
 	//
 	// Example: ACME ORDER 1042
-	SoftDescriptor *SoftDescriptor `json:"softDescriptor,omitempty"`
+	SoftDescriptor SoftDescriptor `json:"softDescriptor,omitempty,omitzero"`
 }
 
 // PaymentParty The source or destination of a payment.
@@ -567,7 +567,7 @@ type PaymentRequest struct {
 	Amount Amount `json:"amount"`
 
 	// ClientReferenceId Unique merchant-generated ID, echoed in responses and webhooks.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// Destination The source or destination of a payment.
 	Destination PaymentParty `json:"destination"`
@@ -584,7 +584,7 @@ type PaymentRequest struct {
 	//
 	//
 	// Example: ACME ORDER 1042
-	SoftDescriptor *SoftDescriptor `json:"softDescriptor,omitempty"`
+	SoftDescriptor SoftDescriptor `json:"softDescriptor,omitempty,omitzero"`
 
 	// Source The source or destination of a payment.
 	Source PaymentParty `json:"source"`
@@ -593,18 +593,18 @@ type PaymentRequest struct {
 // PaymentResponse A payment as Link Money recorded it.
 type PaymentResponse struct {
 	// ClientReferenceId The clientReferenceId sent with the request.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// ErrorDetails Why a payment failed, when paymentStatus is TERMINAL_FAILED.
-	ErrorDetails *ErrorDetails `json:"errorDetails,omitempty"`
+	ErrorDetails ErrorDetails `json:"errorDetails,omitempty,omitzero"`
 
 	// PaymentId The payment id.
-	PaymentId *string `json:"paymentId,omitempty"`
+	PaymentId string `json:"paymentId,omitempty,omitzero"`
 
 	// PaymentStatus The state of a payment. Lifecycle: created, pending, authorized, scheduled, initiated,
 	// succeeded, or failed; calls answer with PENDING, AUTHORIZED or TERMINAL_FAILED. Clients
 	// accept values not listed here.
-	PaymentStatus *PaymentStatus `json:"paymentStatus,omitempty"`
+	PaymentStatus PaymentStatus `json:"paymentStatus,omitempty,omitzero"`
 }
 
 // PaymentStatus The state of a payment. Lifecycle: created, pending, authorized, scheduled, initiated,
@@ -621,7 +621,7 @@ type RefundRequest struct {
 	Amount Amount `json:"amount"`
 
 	// ClientReferenceId Unique merchant-generated ID for the refund.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// PaymentId The payment to refund.
 	PaymentId string `json:"paymentId"`
@@ -638,24 +638,24 @@ type RefundRequest struct {
 	//
 	//
 	// Example: ACME ORDER 1042
-	SoftDescriptor *SoftDescriptor `json:"softDescriptor,omitempty"`
+	SoftDescriptor SoftDescriptor `json:"softDescriptor,omitempty,omitzero"`
 }
 
 // RefundResponse A refund as Link Money recorded it.
 type RefundResponse struct {
 	// ClientReferenceId The clientReferenceId sent with the request.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// ErrorDetails Why a payment failed, when paymentStatus is TERMINAL_FAILED.
-	ErrorDetails *ErrorDetails `json:"errorDetails,omitempty"`
+	ErrorDetails ErrorDetails `json:"errorDetails,omitempty,omitzero"`
 
 	// PaymentId The refund's payment id.
-	PaymentId *string `json:"paymentId,omitempty"`
+	PaymentId string `json:"paymentId,omitempty,omitzero"`
 
 	// PaymentStatus The state of a payment. Lifecycle: created, pending, authorized, scheduled, initiated,
 	// succeeded, or failed; calls answer with PENDING, AUTHORIZED or TERMINAL_FAILED. Clients
 	// accept values not listed here.
-	PaymentStatus *PaymentStatus `json:"paymentStatus,omitempty"`
+	PaymentStatus PaymentStatus `json:"paymentStatus,omitempty,omitzero"`
 }
 
 // SessionProduct PAY or VERIFY - indicates whether this session is for Pay by Bank or AccountVerify.
@@ -668,11 +668,11 @@ type SessionProduct string
 // Example: {"billingAddress":{"city":"Springfield","country":"US","postalCode":"62701","stateOrProvince":"IL","streetAddress":"1 Main St"},"customerProfile":{"accountCreationDate":"2023-12-30T07:00:00-04:00","guestCheckout":false,"id":"cust-1042","transactionCount":3,"verifiedEmail":true,"verifiedPhone":false},"email":"jane.doe@example.com","experienceId":"LINK_MANAGED_PAYMENT","firstName":"Jane","lastName":"Doe","orderDetails":{"items":[{"amount":{"currency":"USD","value":20},"description":"Widget","goodType":"PHYSICAL"}],"shippingAmount":{"currency":"USD","value":5},"subtotalAmount":{"currency":"USD","value":20},"totalAmount":{"currency":"USD","value":25}},"paymentDetails":{"amount":{"currency":"USD","value":25},"clientReferenceId":"order-1042","requestKey":"7b0f4d0e-2a56-4c4f-9d0b-1b1c2f3e4d5a","softDescriptor":"ACME ORDER 1042"},"phoneNumber":"+15555550100","product":"PAY","redirectUrl":"https://merchant.example/return"}
 type SessionRequest struct {
 	// BillingAddress (Optional) Customer Billing Address.
-	BillingAddress *Address `json:"billingAddress,omitempty"`
+	BillingAddress Address `json:"billingAddress,omitempty,omitzero"`
 
 	// CustomerProfile Customer information collected to increase authorization rate and prevent fraud,
 	// mitigating fraud and maximizing risk decisioning accuracy. (Conditional.)
-	CustomerProfile *CustomerProfile `json:"customerProfile,omitempty"`
+	CustomerProfile CustomerProfile `json:"customerProfile,omitempty,omitzero"`
 
 	// Email (Required) Customer Email.
 	Email string `json:"email"`
@@ -681,7 +681,7 @@ type SessionRequest struct {
 	// provide [LINK_MANAGED_PAYMENT]. `ONBOARD_WITH_PAY_NOW` links and authorises in the client
 	// and leaves the payment call to the merchant. `ONBOARD_WITH_DONE` (link an account only)
 	// appears in Link Money's own sample apps, not in its documents.
-	ExperienceId *ExperienceID `json:"experienceId,omitempty"`
+	ExperienceId ExperienceID `json:"experienceId,omitempty,omitzero"`
 
 	// FirstName (Required) Customer First Name.
 	FirstName string `json:"firstName"`
@@ -693,20 +693,20 @@ type SessionRequest struct {
 	// mitigating fraud, increasing conversion rate and maximizing risk decisioning accuracy.
 	// `subtotalAmount` is required if any of discountAmount, shippingAmount or taxAmount is
 	// populated; those three are only accepted if subtotalAmount is populated.
-	OrderDetails *OrderDetails `json:"orderDetails,omitempty"`
+	OrderDetails OrderDetails `json:"orderDetails,omitempty,omitzero"`
 
 	// PaymentDetails Details of the payment (Conditional). Only required if merchants intend for customers
 	// to initiate payments directly from the Link Money UI, and not required for Account
 	// Verification requests. Merchants pass `experienceId` `LINK_MANAGED_PAYMENT` with it;
 	// banklink refuses paymentDetails with any other experienceId.
-	PaymentDetails *PaymentDetails `json:"paymentDetails,omitempty"`
+	PaymentDetails PaymentDetails `json:"paymentDetails,omitempty,omitzero"`
 
 	// PhoneNumber (Optional) Customer Phone Number.
-	PhoneNumber *string `json:"phoneNumber,omitempty"`
+	PhoneNumber string `json:"phoneNumber,omitempty,omitzero"`
 
 	// Product PAY or VERIFY - indicates whether this session is for Pay by Bank or AccountVerify.
 	// Defaults to PAY.
-	Product *SessionProduct `json:"product,omitempty"`
+	Product SessionProduct `json:"product,omitempty,omitzero"`
 
 	// RedirectUrl (Required) URL customer will be redirected to after success or failure - must be
 	// pre-approved by Link Money.
@@ -741,7 +741,8 @@ type SoftDescriptor = string
 // SupportedVersion A MoneyKit API version.
 type SupportedVersion string
 
-// TokenRequest Client-credentials token request, form-encoded. banklink sends all four fields.
+// TokenRequest Client-credentials token request, form-encoded. banklink sends all four fields. Its
+// optional fields stay pointers in Go: the form encoder leaves out only unset fields.
 type TokenRequest struct {
 	// ClientId The merchant's client id.
 	ClientId *string `json:"client_id,omitempty"`
@@ -752,7 +753,7 @@ type TokenRequest struct {
 	// GrantType Always `client_credentials`.
 	GrantType TokenRequestGrantType `json:"grant_type"`
 
-	// Scope What a Link Money token may do.
+	// Scope What the token may do.
 	Scope *TokenScope `json:"scope,omitempty"`
 }
 
@@ -772,12 +773,12 @@ type TokenResponse struct {
 	// Scope The scope the token carries.
 	//
 	// Example: Link-Core
-	Scope *string `json:"scope,omitempty"`
+	Scope string `json:"scope,omitempty,omitzero"`
 
 	// TokenType `Bearer`.
 	//
 	// Example: Bearer
-	TokenType *string `json:"token_type,omitempty"`
+	TokenType string `json:"token_type,omitempty,omitzero"`
 }
 
 // TokenScope What a Link Money token may do.

@@ -45,10 +45,10 @@ func (r *PaymentRequest) validateAt(c *reqcheck.Checker) {
 	c.Push("requestKey")
 	c.Length(r.RequestKey, 1, -1)
 	c.Pop()
-	if r.SoftDescriptor != nil {
+	if r.SoftDescriptor != "" {
 		c.Push("softDescriptor")
-		c.Length((*r.SoftDescriptor), 0, 80)
-		c.Pattern((*r.SoftDescriptor), pattern0, "^[A-Za-z0-9 ]*$")
+		c.Length(r.SoftDescriptor, 0, 80)
+		c.Pattern(r.SoftDescriptor, pattern0, "^[A-Za-z0-9 ]*$")
 		c.Pop()
 	}
 	c.Push("source")
@@ -80,10 +80,10 @@ func (r *RefundRequest) validateAt(c *reqcheck.Checker) {
 	c.Push("requestKey")
 	c.Length(r.RequestKey, 1, -1)
 	c.Pop()
-	if r.SoftDescriptor != nil {
+	if r.SoftDescriptor != "" {
 		c.Push("softDescriptor")
-		c.Length((*r.SoftDescriptor), 0, 80)
-		c.Pattern((*r.SoftDescriptor), pattern0, "^[A-Za-z0-9 ]*$")
+		c.Length(r.SoftDescriptor, 0, 80)
+		c.Pattern(r.SoftDescriptor, pattern0, "^[A-Za-z0-9 ]*$")
 		c.Pop()
 	}
 }
@@ -103,23 +103,23 @@ func (r *SessionRequest) Validate() error {
 }
 
 func (r *SessionRequest) validateAt(c *reqcheck.Checker) {
-	if r.BillingAddress != nil {
+	if !(r.BillingAddress.isZero()) {
 		c.Push("billingAddress")
-		(*r.BillingAddress).validateAt(c)
+		r.BillingAddress.validateAt(c)
 		c.Pop()
 	}
-	if r.CustomerProfile != nil {
+	if !(r.CustomerProfile.isZero()) {
 		c.Push("customerProfile")
-		(*r.CustomerProfile).validateAt(c)
+		r.CustomerProfile.validateAt(c)
 		c.Pop()
 	}
 	c.Push("email")
 	c.Length(r.Email, 3, -1)
 	c.Format(r.Email, reqcheck.FormatEmail)
 	c.Pop()
-	if r.ExperienceId != nil {
+	if r.ExperienceId != "" {
 		c.Push("experienceId")
-		c.Enum(string((*r.ExperienceId)), enum1)
+		c.Enum(string(r.ExperienceId), enum1)
 		c.Pop()
 	}
 	c.Push("firstName")
@@ -128,26 +128,26 @@ func (r *SessionRequest) validateAt(c *reqcheck.Checker) {
 	c.Push("lastName")
 	c.Length(r.LastName, 1, -1)
 	c.Pop()
-	if r.OrderDetails != nil {
+	if !(r.OrderDetails.isZero()) {
 		c.Push("orderDetails")
-		(*r.OrderDetails).validateAt(c)
+		r.OrderDetails.validateAt(c)
 		c.Pop()
 	}
-	if r.PaymentDetails != nil {
+	if !(r.PaymentDetails.isZero()) {
 		c.Push("paymentDetails")
-		(*r.PaymentDetails).validateAt(c)
+		r.PaymentDetails.validateAt(c)
 		c.Pop()
 	}
-	if r.Product != nil {
+	if r.Product != "" {
 		c.Push("product")
-		c.Enum(string((*r.Product)), enum2)
+		c.Enum(string(r.Product), enum2)
 		c.Pop()
 	}
 	c.Push("redirectUrl")
 	c.Length(r.RedirectUrl, 1, -1)
 	c.Format(r.RedirectUrl, reqcheck.FormatURI)
 	c.Pop()
-	if r.PaymentDetails != nil && !(r.ExperienceId != nil && string(*r.ExperienceId) == "LINK_MANAGED_PAYMENT") {
+	if !(r.PaymentDetails.isZero()) && !(r.ExperienceId != "" && string(r.ExperienceId) == "LINK_MANAGED_PAYMENT") {
 		c.Requires("paymentDetails", "experienceId", "LINK_MANAGED_PAYMENT")
 	}
 }
@@ -273,9 +273,9 @@ func (r *CustomerProfile) Validate() error {
 }
 
 func (r *CustomerProfile) validateAt(c *reqcheck.Checker) {
-	if r.Id != nil {
+	if r.Id != "" {
 		c.Push("id")
-		c.Length((*r.Id), 0, 128)
+		c.Length(r.Id, 0, 128)
 		c.Pop()
 	}
 	if r.TransactionCount != nil {
@@ -300,50 +300,50 @@ func (r *OrderDetails) Validate() error {
 }
 
 func (r *OrderDetails) validateAt(c *reqcheck.Checker) {
-	if r.DiscountAmount != nil {
+	if !(r.DiscountAmount.isZero()) {
 		c.Push("discountAmount")
-		(*r.DiscountAmount).validateAt(c)
+		r.DiscountAmount.validateAt(c)
 		c.Pop()
 	}
-	if r.Items != nil {
+	if len(r.Items) > 0 {
 		c.Push("items")
-		for i2 := range *r.Items {
+		for i2 := range r.Items {
 			c.PushIndex(i2)
-			(*r.Items)[i2].validateAt(c)
+			r.Items[i2].validateAt(c)
 			c.Pop()
 		}
 		c.Pop()
 	}
-	if r.ShippingAddress != nil {
+	if !(r.ShippingAddress.isZero()) {
 		c.Push("shippingAddress")
-		(*r.ShippingAddress).validateAt(c)
+		r.ShippingAddress.validateAt(c)
 		c.Pop()
 	}
-	if r.ShippingAmount != nil {
+	if !(r.ShippingAmount.isZero()) {
 		c.Push("shippingAmount")
-		(*r.ShippingAmount).validateAt(c)
+		r.ShippingAmount.validateAt(c)
 		c.Pop()
 	}
-	if r.SubtotalAmount != nil {
+	if !(r.SubtotalAmount.isZero()) {
 		c.Push("subtotalAmount")
-		(*r.SubtotalAmount).validateAt(c)
+		r.SubtotalAmount.validateAt(c)
 		c.Pop()
 	}
-	if r.TaxAmount != nil {
+	if !(r.TaxAmount.isZero()) {
 		c.Push("taxAmount")
-		(*r.TaxAmount).validateAt(c)
+		r.TaxAmount.validateAt(c)
 		c.Pop()
 	}
 	c.Push("totalAmount")
 	r.TotalAmount.validateAt(c)
 	c.Pop()
-	if r.DiscountAmount != nil && !(r.SubtotalAmount != nil) {
+	if !(r.DiscountAmount.isZero()) && !(!(r.SubtotalAmount.isZero())) {
 		c.Requires("discountAmount", "subtotalAmount", "")
 	}
-	if r.ShippingAmount != nil && !(r.SubtotalAmount != nil) {
+	if !(r.ShippingAmount.isZero()) && !(!(r.SubtotalAmount.isZero())) {
 		c.Requires("shippingAmount", "subtotalAmount", "")
 	}
-	if r.TaxAmount != nil && !(r.SubtotalAmount != nil) {
+	if !(r.TaxAmount.isZero()) && !(!(r.SubtotalAmount.isZero())) {
 		c.Requires("taxAmount", "subtotalAmount", "")
 	}
 }
@@ -369,10 +369,10 @@ func (r *PaymentDetails) validateAt(c *reqcheck.Checker) {
 	c.Push("requestKey")
 	c.Length(r.RequestKey, 1, -1)
 	c.Pop()
-	if r.SoftDescriptor != nil {
+	if r.SoftDescriptor != "" {
 		c.Push("softDescriptor")
-		c.Length((*r.SoftDescriptor), 0, 80)
-		c.Pattern((*r.SoftDescriptor), pattern0, "^[A-Za-z0-9 ]*$")
+		c.Length(r.SoftDescriptor, 0, 80)
+		c.Pattern(r.SoftDescriptor, pattern0, "^[A-Za-z0-9 ]*$")
 		c.Pop()
 	}
 }
@@ -392,16 +392,61 @@ func (r *Item) Validate() error {
 }
 
 func (r *Item) validateAt(c *reqcheck.Checker) {
-	if r.Amount != nil {
+	if !(r.Amount.isZero()) {
 		c.Push("amount")
-		(*r.Amount).validateAt(c)
+		r.Amount.validateAt(c)
 		c.Pop()
 	}
-	if r.GoodType != nil {
+	if r.GoodType != "" {
 		c.Push("goodType")
-		c.Enum(string((*r.GoodType)), enum9)
+		c.Enum(string(r.GoodType), enum9)
 		c.Pop()
 	}
+}
+
+// isZero reports whether encoding/json's omitzero leaves r out.
+func (r *Address) isZero() bool {
+	return r.City == "" &&
+		r.Country == "" &&
+		r.PostalCode == "" &&
+		r.StateOrProvince == "" &&
+		r.StreetAddress == ""
+}
+
+// isZero reports whether encoding/json's omitzero leaves r out.
+func (r *CustomerProfile) isZero() bool {
+	return r.AccountCreationDate.IsZero() &&
+		r.FirstTransactionDate.IsZero() &&
+		r.GuestCheckout == nil &&
+		r.Id == "" &&
+		r.TransactionCount == nil &&
+		r.VerifiedEmail == nil &&
+		r.VerifiedPhone == nil
+}
+
+// isZero reports whether encoding/json's omitzero leaves r out.
+func (r *OrderDetails) isZero() bool {
+	return r.DiscountAmount.isZero() &&
+		r.Items == nil &&
+		r.ShippingAddress.isZero() &&
+		r.ShippingAmount.isZero() &&
+		r.SubtotalAmount.isZero() &&
+		r.TaxAmount.isZero() &&
+		r.TotalAmount.isZero()
+}
+
+// isZero reports whether encoding/json's omitzero leaves r out.
+func (r *PaymentDetails) isZero() bool {
+	return r.Amount.isZero() &&
+		r.ClientReferenceId == "" &&
+		r.RequestKey == "" &&
+		r.SoftDescriptor == ""
+}
+
+// isZero reports whether encoding/json's omitzero leaves r out.
+func (r *Amount) isZero() bool {
+	return r.Currency == "" &&
+		r.Value == ""
 }
 
 func checkGetCustomerAccountsParam(name, value string) error {

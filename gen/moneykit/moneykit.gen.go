@@ -14,24 +14,21 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
+	"github.com/banklink/banklink/internal/timestamp"
 	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 )
 
-// Defines values for APIErrorAuthResponseErrorCode.
+// Defines values for APIErrorAuthExpiredAccessTokenResponseErrorCode.
 const (
-	APIErrorAuthResponseErrorCodeApiErrorAuthExpiredAccessToken APIErrorAuthResponseErrorCode = "api_error.auth.expired_access_token"
-	APIErrorAuthResponseErrorCodeApiErrorAuthUnauthorized       APIErrorAuthResponseErrorCode = "api_error.auth.unauthorized"
+	APIErrorAuthExpiredAccessTokenResponseErrorCodeApiErrorAuthExpiredAccessToken APIErrorAuthExpiredAccessTokenResponseErrorCode = "api_error.auth.expired_access_token"
 )
 
-// Valid indicates whether the value is a known member of the APIErrorAuthResponseErrorCode enum.
-func (e APIErrorAuthResponseErrorCode) Valid() bool {
+// Valid indicates whether the value is a known member of the APIErrorAuthExpiredAccessTokenResponseErrorCode enum.
+func (e APIErrorAuthExpiredAccessTokenResponseErrorCode) Valid() bool {
 	switch e {
-	case APIErrorAuthResponseErrorCodeApiErrorAuthExpiredAccessToken:
-		return true
-	case APIErrorAuthResponseErrorCodeApiErrorAuthUnauthorized:
+	case APIErrorAuthExpiredAccessTokenResponseErrorCodeApiErrorAuthExpiredAccessToken:
 		return true
 	default:
 		return false
@@ -122,27 +119,6 @@ func (e CreateAccessTokenRequestGrantType) Valid() bool {
 	}
 }
 
-// Defines values for LinkAuthErrorResponseErrorCode.
-const (
-	LinkAuthErrorResponseErrorCodeApiErrorAuthExpiredAccessToken LinkAuthErrorResponseErrorCode = "api_error.auth.expired_access_token"
-	LinkAuthErrorResponseErrorCodeApiErrorAuthUnauthorized       LinkAuthErrorResponseErrorCode = "api_error.auth.unauthorized"
-	LinkAuthErrorResponseErrorCodeLinkErrorUnauthorizedAccess    LinkAuthErrorResponseErrorCode = "link_error.unauthorized_access"
-)
-
-// Valid indicates whether the value is a known member of the LinkAuthErrorResponseErrorCode enum.
-func (e LinkAuthErrorResponseErrorCode) Valid() bool {
-	switch e {
-	case LinkAuthErrorResponseErrorCodeApiErrorAuthExpiredAccessToken:
-		return true
-	case LinkAuthErrorResponseErrorCodeApiErrorAuthUnauthorized:
-		return true
-	case LinkAuthErrorResponseErrorCodeLinkErrorUnauthorizedAccess:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for LinkErrorBadStateResponseErrorCode.
 const (
 	LinkErrorBadStateResponseErrorCodeLinkErrorBadState LinkErrorBadStateResponseErrorCode = "link_error.bad_state"
@@ -197,6 +173,21 @@ const (
 func (e LinkErrorNotFoundResponseErrorCode) Valid() bool {
 	switch e {
 	case LinkErrorNotFoundResponseErrorCodeLinkErrorNotFound:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LinkErrorUnauthorizedAccessResponseErrorCode.
+const (
+	LinkErrorUnauthorizedAccessResponseErrorCodeLinkErrorUnauthorizedAccess LinkErrorUnauthorizedAccessResponseErrorCode = "link_error.unauthorized_access"
+)
+
+// Valid indicates whether the value is a known member of the LinkErrorUnauthorizedAccessResponseErrorCode enum.
+func (e LinkErrorUnauthorizedAccessResponseErrorCode) Valid() bool {
+	switch e {
+	case LinkErrorUnauthorizedAccessResponseErrorCodeLinkErrorUnauthorizedAccess:
 		return true
 	default:
 		return false
@@ -416,36 +407,39 @@ func (e SupportedVersion) Valid() bool {
 	}
 }
 
-// APIErrorAuthResponse A 401 on calls that are not scoped to a link: the token expired
-// (`api_error.auth.expired_access_token`, "Access token expired") or is not
-// authorized (`api_error.auth.unauthorized`).
-type APIErrorAuthResponse struct {
+// APIErrorAuthExpiredAccessTokenResponse The access token expired.
+type APIErrorAuthExpiredAccessTokenResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
-	// ErrorCode Which authentication failure this is.
-	ErrorCode APIErrorAuthResponseErrorCode `json:"error_code"`
+	// ErrorCode Always `api_error.auth.expired_access_token`.
+	ErrorCode APIErrorAuthExpiredAccessTokenResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
-// APIErrorAuthResponseErrorCode Which authentication failure this is.
-type APIErrorAuthResponseErrorCode string
+// APIErrorAuthExpiredAccessTokenResponseErrorCode Always `api_error.auth.expired_access_token`.
+type APIErrorAuthExpiredAccessTokenResponseErrorCode string
+
+// APIErrorAuthResponse A 401 on calls that are not scoped to a link: the token expired
+// (`api_error.auth.expired_access_token`) or is not authorized
+// (`api_error.auth.unauthorized`). Clients tell them apart by `error_code`.
+type APIErrorAuthResponse struct {
+	union json.RawMessage
+}
 
 // APIErrorAuthUnauthorizedResponse The client or its token is not authorized.
 type APIErrorAuthUnauthorizedResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `api_error.auth.unauthorized`.
-	ErrorCode APIErrorAuthUnauthorizedResponseErrorCode `json:"error_code"`
+	ErrorCode APIErrorAuthUnauthorizedResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
 	//
@@ -461,33 +455,33 @@ type APIErrorRateLimitExceededResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `api_error.rate_limit_exceeded`.
-	ErrorCode APIErrorRateLimitExceededResponseErrorCode `json:"error_code"`
+	ErrorCode APIErrorRateLimitExceededResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // APIErrorRateLimitExceededResponseErrorCode Always `api_error.rate_limit_exceeded`.
 type APIErrorRateLimitExceededResponseErrorCode string
 
-// APIErrorValidationFailedResponse The request failed validation.
+// APIErrorValidationFailedResponse The request failed validation (MoneyKit's `HTTPValidationError`).
 type APIErrorValidationFailedResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `api_error.request.validation_failed`.
-	ErrorCode APIErrorValidationFailedResponseErrorCode `json:"error_code"`
+	ErrorCode APIErrorValidationFailedResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 
 	// ValidationErrors One entry per violation.
-	ValidationErrors *[]ValidationError `json:"validation_errors,omitempty"`
+	ValidationErrors []ValidationError `json:"validation_errors"`
 }
 
 // APIErrorValidationFailedResponseErrorCode Always `api_error.request.validation_failed`.
@@ -496,7 +490,8 @@ type APIErrorValidationFailedResponseErrorCode string
 // Country A country MoneyKit serves.
 type Country string
 
-// CreateAccessTokenRequest Client-credentials token request, form-encoded.
+// CreateAccessTokenRequest Client-credentials token request, form-encoded. Its optional fields stay pointers in Go:
+// the form encoder leaves out only unset fields.
 type CreateAccessTokenRequest struct {
 	// ClientId The application's client id.
 	//
@@ -534,13 +529,16 @@ type CreateAccessTokenResponse struct {
 	TokenType string `json:"token_type"`
 }
 
-// CreateLinkSessionRequest A request for a link session. MoneyKit's request also accepts `custom_sandbox_data`
-// (sandbox-only custom accounts); banklink does not model it.
+// CreateLinkSessionRequest A request for a link session.
 //
 // Example: {"customer_user":{"id":"user-42"},"existing_link_id":"mk_eqkWN34UEoa2NxyALG8pcV","institution_id":"c7318ff7-257c-490e-8242-03a815b223b7","redirect_uri":"https://yourdomain.com/oauth.html","webhook":"https://yourdomain.com/moneykit_webhook"}
 type CreateLinkSessionRequest struct {
 	// ConnectFeatures Connect UI and testing toggles.
-	ConnectFeatures *MoneyKitConnectFeatures `json:"connect_features,omitempty"`
+	ConnectFeatures MoneyKitConnectFeatures `json:"connect_features,omitempty,omitzero"`
+
+	// CustomSandboxData Sandbox only: the accounts (and optionally owners) returned when the user logs in to
+	// Credentials Bank as `user_custom`.
+	CustomSandboxData CustomSandboxData `json:"custom_sandbox_data,omitempty,omitzero"`
 
 	// CustomerUser Your own user, for whom the link is made.
 	CustomerUser LinkSessionCustomerUser `json:"customer_user"`
@@ -571,18 +569,18 @@ type CreateLinkSessionRequest struct {
 	//
 	//
 	// Example: mk_eqkWN34UEoa2NxyALG8pcV
-	ExistingLinkId *string `json:"existing_link_id,omitempty"`
+	ExistingLinkId string `json:"existing_link_id,omitempty,omitzero"`
 
 	// InstitutionId The ID of the institution you want to link to. Providing this will skip the
 	// institution selection step. This field is ignored if `existing_link_id` is provided.
 	//
 	//
 	// Example: c7318ff7-257c-490e-8242-03a815b223b7
-	InstitutionId *string `json:"institution_id,omitempty"`
+	InstitutionId string `json:"institution_id,omitempty,omitzero"`
 
 	// LinkTags Arbitrary strings used to describe this link. Each tag is under 100 characters and
 	// starts with a letter or digit.
-	LinkTags *LinkTags `json:"link_tags,omitempty"`
+	LinkTags LinkTags `json:"link_tags,omitempty,omitzero"`
 
 	// RedirectUri For Oauth linking, a URI indicating the destination, in your application, where the
 	// user should be sent after authenticating with the institution. The `redirect_uri`
@@ -594,12 +592,12 @@ type CreateLinkSessionRequest struct {
 	RedirectUri string `json:"redirect_uri"`
 
 	// Settings Overrides of the application's default link settings for this session.
-	Settings *LinkSessionSettingOverrides `json:"settings,omitempty"`
+	Settings LinkSessionSettingOverrides `json:"settings,omitempty,omitzero"`
 
 	// Webhook The destination URL to which any webhooks should be sent.
 	//
 	// Example: https://yourdomain.com/moneykit_webhook
-	Webhook *string `json:"webhook,omitempty"`
+	Webhook string `json:"webhook,omitempty,omitzero"`
 }
 
 // CreateLinkSessionResponse A new link session.
@@ -610,22 +608,61 @@ type CreateLinkSessionResponse struct {
 	LinkSessionToken string `json:"link_session_token"`
 }
 
+// CustomSandboxAccount One account of the custom sandbox data.
+type CustomSandboxAccount struct {
+	// AccountNumber Account number used for the sandbox account.
+	//
+	// Example: 1111222233330000
+	AccountNumber string `json:"account_number"`
+
+	// AccountType Account type applied to the sandbox account, such as `depository.checking`.
+	//
+	// Example: depository.checking
+	AccountType string `json:"account_type"`
+
+	// Name Account name used for the sandbox account.
+	//
+	// Example: Everyday Checking
+	Name string `json:"name"`
+
+	// RoutingNumber Routing number used for the sandbox account (if applicable). Must follow the
+	// standard ABA routing transit number format with a valid check digit, but does not
+	// need to be a real bank's routing number.
+	//
+	//
+	// Example: 011401533
+	RoutingNumber string `json:"routing_number,omitempty,omitzero"`
+}
+
+// CustomSandboxData Sandbox only: the accounts (and optionally owners) returned when the user logs in to
+// Credentials Bank as `user_custom`.
+type CustomSandboxData struct {
+	// Accounts An array of static accounts to be returned from Sandbox via `user_custom`.
+	Accounts []CustomSandboxAccount `json:"accounts"`
+
+	// Owners An array of owners to attach to the identity response of every account on
+	// `user_custom`. Owners will otherwise be randomly generated. Each is an identity
+	// owner as MoneyKit's identity product returns it (`names`, `addresses`,
+	// `phone_numbers`, `emails`); banklink passes it through as a JSON object.
+	Owners []map[string]interface{} `json:"owners,omitempty,omitzero"`
+}
+
 // CustomerUserEmail The user's email address; an email or a phone improves conversion (Money ID).
 type CustomerUserEmail struct {
 	// Address The email address.
 	Address string `json:"address"`
 
 	// CustomerVerifiedAt When you verified the address.
-	CustomerVerifiedAt *time.Time `json:"customer_verified_at,omitempty"`
+	CustomerVerifiedAt timestamp.Time `json:"customer_verified_at,omitempty,omitzero"`
 }
 
 // CustomerUserPhone The user's phone number.
 type CustomerUserPhone struct {
 	// Country A country MoneyKit serves.
-	Country *Country `json:"country,omitempty"`
+	Country Country `json:"country,omitempty,omitzero"`
 
 	// CustomerVerifiedAt When you verified the number.
-	CustomerVerifiedAt *time.Time `json:"customer_verified_at,omitempty"`
+	CustomerVerifiedAt timestamp.Time `json:"customer_verified_at,omitempty,omitzero"`
 
 	// Number The phone number, E.164 preferred.
 	Number string `json:"number"`
@@ -662,12 +699,12 @@ type JWK struct {
 	// Alg Algorithm, `ES256`.
 	//
 	// Example: ES256
-	Alg *string `json:"alg,omitempty"`
+	Alg string `json:"alg,omitempty,omitzero"`
 
 	// Crv Curve, `P-256`.
 	//
 	// Example: P-256
-	Crv *string `json:"crv,omitempty"`
+	Crv string `json:"crv,omitempty,omitzero"`
 
 	// Kid Key id, matched against the JWT header.
 	Kid string `json:"kid"`
@@ -680,13 +717,13 @@ type JWK struct {
 	// Use Key use; signing keys say `sig`.
 	//
 	// Example: sig
-	Use *string `json:"use,omitempty"`
+	Use string `json:"use,omitempty,omitzero"`
 
 	// X The x coordinate, base64url.
-	X *string `json:"x,omitempty"`
+	X string `json:"x,omitempty,omitzero"`
 
 	// Y The y coordinate, base64url.
-	Y *string `json:"y,omitempty"`
+	Y string `json:"y,omitempty,omitzero"`
 }
 
 // JWKSet A JSON Web Key Set (RFC 7517).
@@ -695,26 +732,12 @@ type JWKSet struct {
 	Keys []JWK `json:"keys"`
 }
 
-// LinkAuthErrorResponse A 401 on link-scoped calls: the two `api_error.auth.*` codes, or
-// `link_error.unauthorized_access` ("Unauthorized link access.") when the application may
-// not access the link.
+// LinkAuthErrorResponse A 401 on link-scoped calls: one of the two `api_error.auth.*` errors, or
+// `link_error.unauthorized_access` when the application may not access the link.
+// Clients tell them apart by `error_code`.
 type LinkAuthErrorResponse struct {
-	// DocumentationUrl A page that documents this error.
-	//
-	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
-
-	// ErrorCode Which authentication failure this is.
-	ErrorCode LinkAuthErrorResponseErrorCode `json:"error_code"`
-
-	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
-	ErrorMessage string `json:"error_message"`
+	union json.RawMessage
 }
-
-// LinkAuthErrorResponseErrorCode Which authentication failure this is.
-type LinkAuthErrorResponseErrorCode string
 
 // LinkCommon Link details.
 //
@@ -727,7 +750,7 @@ type LinkCommon struct {
 
 	// ErrorCode The type of error, if the link is in the `error` state. See MoneyKit's Errors page
 	// for an explanation of error codes. Clients accept values not listed here.
-	ErrorCode *PublicLinkError `json:"error_code,omitempty"`
+	ErrorCode PublicLinkError `json:"error_code,omitempty,omitzero"`
 
 	// InstitutionAvatar An avatar image for the link's institution.
 	//
@@ -745,13 +768,13 @@ type LinkCommon struct {
 	InstitutionName string `json:"institution_name"`
 
 	// LastSyncedAt An ISO-8601 timestamp indicating the last time that the link was updated.
-	// MoneyKit documents the format as date-time, but its own example carries no UTC
-	// offset, which RFC 3339 requires; banklink keeps the value as the string it received.
+	// MoneyKit's own example carries no UTC offset, which RFC 3339 requires; banklink reads
+	// such a value as UTC and re-encodes it exactly as received.
 	//
 	//
 	// Example: 2023-02-16T09:14:11
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	LastSyncedAt *string `json:"last_synced_at,omitempty"`
+	LastSyncedAt timestamp.Time `json:"last_synced_at,omitempty,omitzero"`
 
 	// LinkId The unique ID for this link.
 	//
@@ -759,7 +782,7 @@ type LinkCommon struct {
 	LinkId string `json:"link_id"`
 
 	// LinkTags Arbitrary strings used to describe this link.
-	LinkTags *[]string `json:"link_tags,omitempty"`
+	LinkTags []string `json:"link_tags,omitempty,omitzero"`
 
 	// Products The granted products available for this link.
 	Products LinkProducts `json:"products"`
@@ -785,12 +808,12 @@ type LinkCommon struct {
 
 	// Tags Deprecated; use `link_tags` instead.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	Tags *[]string `json:"tags,omitempty"`
+	Tags []string `json:"tags,omitempty,omitzero"`
 
 	// Webhook The webhook url assigned to this link.
 	//
 	// Example: https://example.com/webhook
-	Webhook *string `json:"webhook,omitempty"`
+	Webhook string `json:"webhook,omitempty,omitzero"`
 }
 
 // LinkErrorBadStateResponse Link error. The link is not usable in its current state.
@@ -798,14 +821,12 @@ type LinkErrorBadStateResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.bad_state`.
-	ErrorCode LinkErrorBadStateResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorBadStateResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
 	ErrorMessage string `json:"error_message"`
 
 	// LinkErrorCode Why the link is unusable, one of the `PublicLinkError` values such as `auth_expired`.
@@ -817,18 +838,20 @@ type LinkErrorBadStateResponse struct {
 // LinkErrorBadStateResponseErrorCode Always `link_error.bad_state`.
 type LinkErrorBadStateResponseErrorCode string
 
-// LinkErrorDeletedResponse Link deleted.
+// LinkErrorDeletedResponse Link deleted. The default message is the one in MoneyKit's "Get Link Details" document;
+// some versions of MoneyKit's SDKs give "Link deleted." instead, and banklink follows the
+// document.
 type LinkErrorDeletedResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.deleted`.
-	ErrorCode LinkErrorDeletedResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorDeletedResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // LinkErrorDeletedResponseErrorCode Always `link_error.deleted`.
@@ -839,10 +862,10 @@ type LinkErrorForbiddenActionResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.forbidden_action`.
-	ErrorCode LinkErrorForbiddenActionResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorForbiddenActionResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message
 	//
@@ -858,17 +881,34 @@ type LinkErrorNotFoundResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.not_found`.
-	ErrorCode LinkErrorNotFoundResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorNotFoundResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // LinkErrorNotFoundResponseErrorCode Always `link_error.not_found`.
 type LinkErrorNotFoundResponseErrorCode string
+
+// LinkErrorUnauthorizedAccessResponse The application may not access this link.
+type LinkErrorUnauthorizedAccessResponse struct {
+	// DocumentationUrl A page that documents this error.
+	//
+	// Example: https://docs.moneykit.com/api/reference/errors
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
+
+	// ErrorCode Always `link_error.unauthorized_access`.
+	ErrorCode LinkErrorUnauthorizedAccessResponseErrorCode `json:"error_code,omitempty,omitzero"`
+
+	// ErrorMessage Error message.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
+}
+
+// LinkErrorUnauthorizedAccessResponseErrorCode Always `link_error.unauthorized_access`.
+type LinkErrorUnauthorizedAccessResponseErrorCode string
 
 // LinkProductError Why the last refresh of a product failed. Clients accept values not listed here.
 type LinkProductError string
@@ -876,46 +916,56 @@ type LinkProductError string
 // LinkProductResponse The state of one granted product.
 type LinkProductResponse struct {
 	// ErrorCode Why the last refresh of a product failed. Clients accept values not listed here.
-	ErrorCode *LinkProductError `json:"error_code,omitempty"`
+	ErrorCode LinkProductError `json:"error_code,omitempty,omitzero"`
 
-	// ErrorMessage What went wrong with the last refresh.
-	ErrorMessage *string `json:"error_message,omitempty"`
+	// ErrorMessage The error message, if the last attempt to refresh the product failed.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 
-	// LastAttemptedAt When a refresh was last attempted (ISO-8601, kept as received).
-	LastAttemptedAt *string `json:"last_attempted_at,omitempty"`
+	// LastAttemptedAt An ISO-8601 timestamp indicating the last time that the product was attempted.
+	//
+	// Example: 2023-02-16T09:14:11
+	LastAttemptedAt timestamp.Time `json:"last_attempted_at,omitempty,omitzero"`
 
-	// RefreshedAt When the product's data was last refreshed (ISO-8601, kept as received).
-	RefreshedAt *string `json:"refreshed_at,omitempty"`
+	// RefreshedAt An ISO-8601 timestamp indicating the last time that the product was updated.
+	//
+	// Example: 2023-02-16T09:14:11
+	RefreshedAt timestamp.Time `json:"refreshed_at,omitempty,omitzero"`
 
-	// Unavailable Why the product is unavailable, if it is.
-	Unavailable *string `json:"unavailable,omitempty"`
+	// Settings DEPRECATED: The settings given when this product was created. This field is deprecated and will be removed.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	Settings ProductSettings `json:"settings,omitempty,omitzero"`
+
+	// Unavailable If this product can't currently be updated, the reason why it is unavailable.
+	// Unavailable products can't be refreshed, but past data, if any, is still accessible.
+	Unavailable string `json:"unavailable,omitempty,omitzero"`
 }
 
 // LinkProducts The granted products available for this link.
 type LinkProducts struct {
 	// AccountNumbers The state of one granted product.
-	AccountNumbers *LinkProductResponse `json:"account_numbers,omitempty"`
+	AccountNumbers LinkProductResponse `json:"account_numbers,omitempty,omitzero"`
 
 	// Accounts The state of one granted product.
-	Accounts *LinkProductResponse `json:"accounts,omitempty"`
+	Accounts LinkProductResponse `json:"accounts,omitempty,omitzero"`
 
 	// Enrichment The state of one granted product.
-	Enrichment *LinkProductResponse `json:"enrichment,omitempty"`
+	Enrichment LinkProductResponse `json:"enrichment,omitempty,omitzero"`
 
 	// Identity The state of one granted product.
-	Identity *LinkProductResponse `json:"identity,omitempty"`
+	Identity LinkProductResponse `json:"identity,omitempty,omitzero"`
 
 	// Investments The state of one granted product.
-	Investments *LinkProductResponse `json:"investments,omitempty"`
+	Investments LinkProductResponse `json:"investments,omitempty,omitzero"`
 
-	// Transactions The state of the transactions product.
-	Transactions *TransactionsLinkProduct `json:"transactions,omitempty"`
+	// Transactions The state of the transactions product: the fields of `LinkProductResponse` and
+	// `has_history`, which MoneyKit's SDK models require.
+	Transactions TransactionsLinkProduct `json:"transactions,omitempty,omitzero"`
 }
 
 // LinkSessionCustomerUser Your own user, for whom the link is made.
 type LinkSessionCustomerUser struct {
 	// Email The user's email address; an email or a phone improves conversion (Money ID).
-	Email *CustomerUserEmail `json:"email,omitempty"`
+	Email CustomerUserEmail `json:"email,omitempty,omitzero"`
 
 	// Id Your own id for the user, 4 to 150 characters. The same id addresses the user in
 	// `/users/{id}/...`.
@@ -925,7 +975,7 @@ type LinkSessionCustomerUser struct {
 	Id string `json:"id"`
 
 	// Phone The user's phone number.
-	Phone *CustomerUserPhone `json:"phone,omitempty"`
+	Phone CustomerUserPhone `json:"phone,omitempty,omitzero"`
 }
 
 // LinkSessionErrorForbiddenConfigResponse The link-session settings ask for something this application may not use.
@@ -933,29 +983,28 @@ type LinkSessionErrorForbiddenConfigResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_session_error.forbidden_config`.
-	ErrorCode LinkSessionErrorForbiddenConfigResponseErrorCode `json:"error_code"`
+	ErrorCode LinkSessionErrorForbiddenConfigResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
 	ErrorMessage string `json:"error_message"`
 }
 
 // LinkSessionErrorForbiddenConfigResponseErrorCode Always `link_session_error.forbidden_config`.
 type LinkSessionErrorForbiddenConfigResponseErrorCode string
 
-// LinkSessionErrorInvalidTokenExchangeResponse The exchangeable token is invalid, expired or already used.
+// LinkSessionErrorInvalidTokenExchangeResponse The exchangeable token is invalid, expired or already used. MoneyKit documents no default
+// message for it, so, as for its other errors without one, `error_message` is required.
 type LinkSessionErrorInvalidTokenExchangeResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_session_error.invalid_token_exchange`.
-	ErrorCode LinkSessionErrorInvalidTokenExchangeResponseErrorCode `json:"error_code"`
+	ErrorCode LinkSessionErrorInvalidTokenExchangeResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
 	//
@@ -969,13 +1018,14 @@ type LinkSessionErrorInvalidTokenExchangeResponseErrorCode string
 // LinkSessionSettingOverrides Overrides of the application's default link settings for this session.
 type LinkSessionSettingOverrides struct {
 	// Countries Countries whose institutions are offered, in order of priority. Defaults to the application's primary country (US).
-	Countries *[]Country `json:"countries,omitempty"`
+	Countries []Country `json:"countries,omitempty,omitzero"`
 
-	// Products Which products to request. Accounts are always included.
-	Products *ProductsSettings `json:"products,omitempty"`
+	// Products Which products to request. Accounts are always included. A product is requested when its
+	// key is present, even as `{}`, so these fields stay pointers in Go.
+	Products ProductsSettings `json:"products,omitempty,omitzero"`
 
 	// Providers Offer only institutions served by one of these providers.
-	Providers *[]Provider `json:"providers,omitempty"`
+	Providers []Provider `json:"providers,omitempty,omitzero"`
 }
 
 // LinkTag One link tag, under 100 characters, starting with a letter or digit.
@@ -990,43 +1040,47 @@ type LinkTags = []LinkTag
 // MoneyKitConnectFeatures Connect UI and testing toggles.
 type MoneyKitConnectFeatures struct {
 	// ConnectManually Offer manual account entry.
-	ConnectManually *bool `json:"connect_manually,omitempty"`
+	ConnectManually bool `json:"connect_manually,omitempty,omitzero"`
 
 	// DuplicateInstitutionRejected Refuse an institution the user already linked.
-	DuplicateInstitutionRejected *bool `json:"duplicate_institution_rejected,omitempty"`
+	DuplicateInstitutionRejected bool `json:"duplicate_institution_rejected,omitempty,omitzero"`
 
 	// DuplicateInstitutionWarning Warn when the user links an institution they already linked.
-	DuplicateInstitutionWarning *bool `json:"duplicate_institution_warning,omitempty"`
+	DuplicateInstitutionWarning bool `json:"duplicate_institution_warning,omitempty,omitzero"`
 
 	// EnableMoneyId Enable Money ID.
-	EnableMoneyId *bool `json:"enable_money_id,omitempty"`
+	EnableMoneyId bool `json:"enable_money_id,omitempty,omitzero"`
 
 	// IssueReporter Let the user report an issue from Connect.
-	IssueReporter *bool `json:"issue_reporter,omitempty"`
+	IssueReporter bool `json:"issue_reporter,omitempty,omitzero"`
 
 	// PermitOnlyDepositoryAccounts Let the user pick only depository accounts.
-	PermitOnlyDepositoryAccounts *bool `json:"permit_only_depository_accounts,omitempty"`
+	PermitOnlyDepositoryAccounts bool `json:"permit_only_depository_accounts,omitempty,omitzero"`
 
 	// PermitOnlyOneAccount Let the user pick only one account.
-	PermitOnlyOneAccount *bool `json:"permit_only_one_account,omitempty"`
+	PermitOnlyOneAccount bool `json:"permit_only_one_account,omitempty,omitzero"`
 }
 
-// MoneyKitError The body of every MoneyKit error response.
+// MoneyKitError The fields every MoneyKit error body shares. Each error code has its own schema below,
+// with a single-value `error_code` enum whose default is that code, as in MoneyKit's SDK
+// models; `error_code` is optional there, so a body without it carries the default of the
+// schema declared for its status. `error_message` is optional where MoneyKit documents a
+// default message and required where it does not.
 type MoneyKitError struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode The machine-readable error code, such as `link_error.not_found`.
 	//
 	// Example: link_error.not_found
-	ErrorCode string `json:"error_code"`
+	ErrorCode string `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
 	//
 	// Example: Link not found.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // Product A MoneyKit data product. Clients accept values not listed here.
@@ -1035,30 +1089,33 @@ type Product string
 // ProductSettings How one product is requested.
 type ProductSettings struct {
 	// Prefetch Fetch the product right after linking instead of at the first manual refresh.
-	Prefetch *bool `json:"prefetch,omitempty"`
+	Prefetch bool `json:"prefetch,omitempty,omitzero"`
 
 	// Reason Shown to the user after "...data is used to".
-	Reason *string `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty,omitzero"`
 
 	// RequirePermission Show a non-required product as non-optional.
-	RequirePermission *bool `json:"require_permission,omitempty"`
+	RequirePermission bool `json:"require_permission,omitempty,omitzero"`
 
 	// Required Show only institutions that support the product, and make permission mandatory.
+	// A pointer in Go, so that banklink sends `false` for an optional product rather than
+	// leaving the choice to the default.
 	Required *bool `json:"required,omitempty"`
 }
 
-// ProductsSettings Which products to request. Accounts are always included.
+// ProductsSettings Which products to request. Accounts are always included. A product is requested when its
+// key is present, even as `{}`, so these fields stay pointers in Go.
 type ProductsSettings struct {
-	// AccountNumbers How one product is requested.
+	// AccountNumbers Request the account numbers product.
 	AccountNumbers *ProductSettings `json:"account_numbers,omitempty"`
 
-	// Identity How one product is requested.
+	// Identity Request the identity product.
 	Identity *ProductSettings `json:"identity,omitempty"`
 
-	// Investments How one product is requested.
+	// Investments Request the investments product.
 	Investments *ProductSettings `json:"investments,omitempty"`
 
-	// Transactions How one product is requested.
+	// Transactions Request the transactions product.
 	Transactions *ProductSettings `json:"transactions,omitempty"`
 }
 
@@ -1086,32 +1143,43 @@ type PublicLinkState string
 // SupportedVersion A MoneyKit API version.
 type SupportedVersion string
 
-// TransactionsLinkProduct The state of the transactions product.
+// TransactionsLinkProduct The state of the transactions product: the fields of `LinkProductResponse` and
+// `has_history`, which MoneyKit's SDK models require.
 type TransactionsLinkProduct struct {
 	// ErrorCode Why the last refresh of a product failed. Clients accept values not listed here.
-	ErrorCode *LinkProductError `json:"error_code,omitempty"`
+	ErrorCode LinkProductError `json:"error_code,omitempty,omitzero"`
 
-	// ErrorMessage What went wrong with the last refresh.
-	ErrorMessage *string `json:"error_message,omitempty"`
+	// ErrorMessage The error message, if the last attempt to refresh the product failed.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 
-	// HasHistory Whether the full transaction history has been fetched. Deprecated.
+	// HasHistory Whether the full transaction history has been fetched. Deprecated, but required:
+	// a body without it is rejected by MoneyKit's own SDKs.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	HasHistory *bool `json:"has_history,omitempty"`
+	HasHistory bool `json:"has_history"`
 
-	// LastAttemptedAt When a refresh was last attempted (ISO-8601, kept as received).
-	LastAttemptedAt *string `json:"last_attempted_at,omitempty"`
+	// LastAttemptedAt An ISO-8601 timestamp indicating the last time that the product was attempted.
+	//
+	// Example: 2023-02-16T09:14:11
+	LastAttemptedAt timestamp.Time `json:"last_attempted_at,omitempty,omitzero"`
 
-	// RefreshedAt When transactions were last refreshed (ISO-8601, kept as received).
-	RefreshedAt *string `json:"refreshed_at,omitempty"`
+	// RefreshedAt An ISO-8601 timestamp indicating the last time that the product was updated.
+	//
+	// Example: 2023-02-16T09:14:11
+	RefreshedAt timestamp.Time `json:"refreshed_at,omitempty,omitzero"`
 
-	// Unavailable Why the product is unavailable, if it is.
-	Unavailable *string `json:"unavailable,omitempty"`
+	// Settings DEPRECATED: The settings given when this product was created. This field is deprecated and will be removed.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	Settings ProductSettings `json:"settings,omitempty,omitzero"`
+
+	// Unavailable If this product can't currently be updated, the reason why it is unavailable.
+	// Unavailable products can't be refreshed, but past data, if any, is still accessible.
+	Unavailable string `json:"unavailable,omitempty,omitzero"`
 }
 
 // UpdateLinkRequest New values for a link's webhook and tags.
 type UpdateLinkRequest struct {
-	// LinkTags Arbitrary strings used to describe this link. Each tag is under 100 characters and
-	// starts with a letter or digit.
+	// LinkTags The link's new tags; an empty array removes them all. A pointer in Go, so that
+	// "no change" (nil) and "no tags" (an empty slice) stay apart.
 	LinkTags *LinkTags `json:"link_tags,omitempty"`
 
 	// Tags Deprecated; use `link_tags` instead.
@@ -1121,7 +1189,7 @@ type UpdateLinkRequest struct {
 	// Webhook The webhook url to assign to this link; `null` removes it.
 	//
 	// Example: https://example.com/webhook
-	Webhook nullable.Nullable[string] `json:"webhook,omitempty"`
+	Webhook nullable.Nullable[string] `json:"webhook,omitempty,omitzero"`
 }
 
 // ValidationError One request-validation violation.
@@ -1145,7 +1213,9 @@ type MoneyKitVersion = SupportedVersion
 // MoneyKitLinkBadState Link error. The link is not usable in its current state.
 type MoneyKitLinkBadState = LinkErrorBadStateResponse
 
-// MoneyKitLinkDeleted Link deleted.
+// MoneyKitLinkDeleted Link deleted. The default message is the one in MoneyKit's "Get Link Details" document;
+// some versions of MoneyKit's SDKs give "Link deleted." instead, and banklink follows the
+// document.
 type MoneyKitLinkDeleted = LinkErrorDeletedResponse
 
 // MoneyKitLinkForbidden Forbidden by link owner. The user did not give permission to access this data when linking.
@@ -1154,75 +1224,83 @@ type MoneyKitLinkForbidden = LinkErrorForbiddenActionResponse
 // MoneyKitLinkNotFound Link not found.
 type MoneyKitLinkNotFound = LinkErrorNotFoundResponse
 
-// MoneyKitLinkUnauthorized A 401 on link-scoped calls: the two `api_error.auth.*` codes, or
-// `link_error.unauthorized_access` ("Unauthorized link access.") when the application may
-// not access the link.
+// MoneyKitLinkUnauthorized A 401 on link-scoped calls: one of the two `api_error.auth.*` errors, or
+// `link_error.unauthorized_access` when the application may not access the link.
+// Clients tell them apart by `error_code`.
 type MoneyKitLinkUnauthorized = LinkAuthErrorResponse
 
 // MoneyKitRateLimited Rate limit exceeded.
 type MoneyKitRateLimited = APIErrorRateLimitExceededResponse
 
 // MoneyKitUnauthorized A 401 on calls that are not scoped to a link: the token expired
-// (`api_error.auth.expired_access_token`, "Access token expired") or is not
-// authorized (`api_error.auth.unauthorized`).
+// (`api_error.auth.expired_access_token`) or is not authorized
+// (`api_error.auth.unauthorized`). Clients tell them apart by `error_code`.
 type MoneyKitUnauthorized = APIErrorAuthResponse
 
-// MoneyKitValidationFailed The request failed validation.
+// MoneyKitValidationFailed The request failed validation (MoneyKit's `HTTPValidationError`).
 type MoneyKitValidationFailed = APIErrorValidationFailedResponse
 
 // GetJWKSParams defines parameters for GetJWKS.
 type GetJWKSParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // CreateAccessTokenParams defines parameters for CreateAccessToken.
 type CreateAccessTokenParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // CreateLinkSessionParams defines parameters for CreateLinkSession.
 type CreateLinkSessionParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // ExchangeTokenParams defines parameters for ExchangeToken.
 type ExchangeTokenParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // DeleteLinkParams defines parameters for DeleteLink.
 type DeleteLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // GetLinkParams defines parameters for GetLink.
 type GetLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // UpdateLinkParams defines parameters for UpdateLink.
 type UpdateLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // GetUserLinksParams defines parameters for GetUserLinks.
 type GetUserLinksParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
@@ -1237,6 +1315,156 @@ type ExchangeTokenJSONRequestBody = ExchangeTokenRequest
 
 // UpdateLinkJSONRequestBody defines body for UpdateLink for application/json ContentType.
 type UpdateLinkJSONRequestBody = UpdateLinkRequest
+
+// AsAPIErrorAuthExpiredAccessTokenResponse returns the union data inside the APIErrorAuthResponse as a APIErrorAuthExpiredAccessTokenResponse
+func (t APIErrorAuthResponse) AsAPIErrorAuthExpiredAccessTokenResponse() (APIErrorAuthExpiredAccessTokenResponse, error) {
+	var body APIErrorAuthExpiredAccessTokenResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthExpiredAccessTokenResponse overwrites any union data inside the APIErrorAuthResponse as the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *APIErrorAuthResponse) FromAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthExpiredAccessTokenResponse performs a merge with any union data inside the APIErrorAuthResponse, using the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *APIErrorAuthResponse) MergeAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAPIErrorAuthUnauthorizedResponse returns the union data inside the APIErrorAuthResponse as a APIErrorAuthUnauthorizedResponse
+func (t APIErrorAuthResponse) AsAPIErrorAuthUnauthorizedResponse() (APIErrorAuthUnauthorizedResponse, error) {
+	var body APIErrorAuthUnauthorizedResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthUnauthorizedResponse overwrites any union data inside the APIErrorAuthResponse as the provided APIErrorAuthUnauthorizedResponse
+func (t *APIErrorAuthResponse) FromAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthUnauthorizedResponse performs a merge with any union data inside the APIErrorAuthResponse, using the provided APIErrorAuthUnauthorizedResponse
+func (t *APIErrorAuthResponse) MergeAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t APIErrorAuthResponse) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *APIErrorAuthResponse) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsAPIErrorAuthExpiredAccessTokenResponse returns the union data inside the LinkAuthErrorResponse as a APIErrorAuthExpiredAccessTokenResponse
+func (t LinkAuthErrorResponse) AsAPIErrorAuthExpiredAccessTokenResponse() (APIErrorAuthExpiredAccessTokenResponse, error) {
+	var body APIErrorAuthExpiredAccessTokenResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthExpiredAccessTokenResponse overwrites any union data inside the LinkAuthErrorResponse as the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *LinkAuthErrorResponse) FromAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthExpiredAccessTokenResponse performs a merge with any union data inside the LinkAuthErrorResponse, using the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *LinkAuthErrorResponse) MergeAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAPIErrorAuthUnauthorizedResponse returns the union data inside the LinkAuthErrorResponse as a APIErrorAuthUnauthorizedResponse
+func (t LinkAuthErrorResponse) AsAPIErrorAuthUnauthorizedResponse() (APIErrorAuthUnauthorizedResponse, error) {
+	var body APIErrorAuthUnauthorizedResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthUnauthorizedResponse overwrites any union data inside the LinkAuthErrorResponse as the provided APIErrorAuthUnauthorizedResponse
+func (t *LinkAuthErrorResponse) FromAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthUnauthorizedResponse performs a merge with any union data inside the LinkAuthErrorResponse, using the provided APIErrorAuthUnauthorizedResponse
+func (t *LinkAuthErrorResponse) MergeAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsLinkErrorUnauthorizedAccessResponse returns the union data inside the LinkAuthErrorResponse as a LinkErrorUnauthorizedAccessResponse
+func (t LinkAuthErrorResponse) AsLinkErrorUnauthorizedAccessResponse() (LinkErrorUnauthorizedAccessResponse, error) {
+	var body LinkErrorUnauthorizedAccessResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLinkErrorUnauthorizedAccessResponse overwrites any union data inside the LinkAuthErrorResponse as the provided LinkErrorUnauthorizedAccessResponse
+func (t *LinkAuthErrorResponse) FromLinkErrorUnauthorizedAccessResponse(v LinkErrorUnauthorizedAccessResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeLinkErrorUnauthorizedAccessResponse performs a merge with any union data inside the LinkAuthErrorResponse, using the provided LinkErrorUnauthorizedAccessResponse
+func (t *LinkAuthErrorResponse) MergeLinkErrorUnauthorizedAccessResponse(v LinkErrorUnauthorizedAccessResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t LinkAuthErrorResponse) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *LinkAuthErrorResponse) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -2314,7 +2542,7 @@ func (r GetJWKSResult) ContentType() string {
 
 // CreateAccessTokenResult429Headers the declared response headers of an HTTP 429 response for CreateAccessToken
 type CreateAccessTokenResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type CreateAccessTokenResult struct {
@@ -2383,7 +2611,7 @@ func (r CreateAccessTokenResult) ContentType() string {
 
 // CreateLinkSessionResult429Headers the declared response headers of an HTTP 429 response for CreateLinkSession
 type CreateLinkSessionResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type CreateLinkSessionResult struct {
@@ -2459,7 +2687,7 @@ func (r CreateLinkSessionResult) ContentType() string {
 
 // ExchangeTokenResult429Headers the declared response headers of an HTTP 429 response for ExchangeToken
 type ExchangeTokenResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type ExchangeTokenResult struct {
@@ -2528,7 +2756,7 @@ func (r ExchangeTokenResult) ContentType() string {
 
 // DeleteLinkResult429Headers the declared response headers of an HTTP 429 response for DeleteLink
 type DeleteLinkResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type DeleteLinkResult struct {
@@ -2611,7 +2839,7 @@ func (r DeleteLinkResult) ContentType() string {
 
 // GetLinkResult429Headers the declared response headers of an HTTP 429 response for GetLink
 type GetLinkResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type GetLinkResult struct {
@@ -2701,7 +2929,7 @@ func (r GetLinkResult) ContentType() string {
 
 // UpdateLinkResult429Headers the declared response headers of an HTTP 429 response for UpdateLink
 type UpdateLinkResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type UpdateLinkResult struct {
@@ -3118,7 +3346,7 @@ func ParseCreateAccessTokenResult(rsp *http.Response) (*CreateAccessTokenResult,
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3185,7 +3413,7 @@ func ParseCreateLinkSessionResult(rsp *http.Response) (*CreateLinkSessionResult,
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3245,7 +3473,7 @@ func ParseExchangeTokenResult(rsp *http.Response) (*ExchangeTokenResult, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3322,7 +3550,7 @@ func ParseDeleteLinkResult(rsp *http.Response) (*DeleteLinkResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3403,7 +3631,7 @@ func ParseGetLinkResult(rsp *http.Response) (*GetLinkResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3484,7 +3712,7 @@ func ParseUpdateLinkResult(rsp *http.Response) (*UpdateLinkResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -4068,8 +4296,16 @@ type MoneyKitLinkNotFoundJSONResponse LinkErrorNotFoundResponse
 
 type MoneyKitLinkUnauthorizedJSONResponse LinkAuthErrorResponse
 
+func (t MoneyKitLinkUnauthorizedJSONResponse) MarshalJSON() ([]byte, error) {
+	return LinkAuthErrorResponse(t).MarshalJSON()
+}
+
+func (t *MoneyKitLinkUnauthorizedJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*LinkAuthErrorResponse)(t).UnmarshalJSON(b)
+}
+
 type MoneyKitRateLimitedResponseHeaders struct {
-	RetryAfter *string
+	RetryAfter string
 }
 type MoneyKitRateLimitedJSONResponse struct {
 	Body APIErrorRateLimitExceededResponse
@@ -4078,6 +4314,14 @@ type MoneyKitRateLimitedJSONResponse struct {
 }
 
 type MoneyKitUnauthorizedJSONResponse APIErrorAuthResponse
+
+func (t MoneyKitUnauthorizedJSONResponse) MarshalJSON() ([]byte, error) {
+	return APIErrorAuthResponse(t).MarshalJSON()
+}
+
+func (t *MoneyKitUnauthorizedJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*APIErrorAuthResponse)(t).UnmarshalJSON(b)
+}
 
 type MoneyKitValidationFailedJSONResponse APIErrorValidationFailedResponse
 
@@ -4165,9 +4409,7 @@ func (response CreateAccessToken429JSONResponse) VisitCreateAccessTokenResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4253,9 +4495,7 @@ func (response CreateLinkSession429JSONResponse) VisitCreateLinkSessionResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4325,9 +4565,7 @@ func (response ExchangeToken429JSONResponse) VisitExchangeTokenResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4441,9 +4679,7 @@ func (response DeleteLink429JSONResponse) VisitDeleteLinkResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4563,9 +4799,7 @@ func (response GetLink429JSONResponse) VisitGetLinkResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4686,9 +4920,7 @@ func (response UpdateLink429JSONResponse) VisitUpdateLinkResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err

@@ -173,20 +173,25 @@ func (r *CreateLinkSessionRequest) Validate() error {
 }
 
 func (r *CreateLinkSessionRequest) validateAt(c *reqcheck.Checker) {
-	if r.ConnectFeatures != nil {
+	if !(r.ConnectFeatures.isZero()) {
 		c.Push("connect_features")
-		(*r.ConnectFeatures).validateAt(c)
+		r.ConnectFeatures.validateAt(c)
+		c.Pop()
+	}
+	if !(r.CustomSandboxData.isZero()) {
+		c.Push("custom_sandbox_data")
+		r.CustomSandboxData.validateAt(c)
 		c.Pop()
 	}
 	c.Push("customer_user")
 	r.CustomerUser.validateAt(c)
 	c.Pop()
-	if r.LinkTags != nil {
+	if len(r.LinkTags) > 0 {
 		c.Push("link_tags")
-		for i1 := range *r.LinkTags {
+		for i1 := range r.LinkTags {
 			c.PushIndex(i1)
-			c.Length((*r.LinkTags)[i1], 1, 99)
-			c.Pattern((*r.LinkTags)[i1], pattern2, "^[A-Za-z0-9]")
+			c.Length(r.LinkTags[i1], 1, 99)
+			c.Pattern(r.LinkTags[i1], pattern2, "^[A-Za-z0-9]")
 			c.Pop()
 		}
 		c.Pop()
@@ -196,15 +201,15 @@ func (r *CreateLinkSessionRequest) validateAt(c *reqcheck.Checker) {
 	c.Format(r.RedirectUri, reqcheck.FormatURI)
 	c.NoQuery(r.RedirectUri)
 	c.Pop()
-	if r.Settings != nil {
+	if !(r.Settings.isZero()) {
 		c.Push("settings")
-		(*r.Settings).validateAt(c)
+		r.Settings.validateAt(c)
 		c.Pop()
 	}
-	if r.Webhook != nil {
+	if r.Webhook != "" {
 		c.Push("webhook")
-		c.Length((*r.Webhook), 1, 65536)
-		c.Format((*r.Webhook), reqcheck.FormatURI)
+		c.Length(r.Webhook, 1, 65536)
+		c.Format(r.Webhook, reqcheck.FormatURI)
 		c.Pop()
 	}
 }
@@ -294,6 +299,36 @@ func (r *MoneyKitConnectFeatures) validateAt(c *reqcheck.Checker) {
 }
 
 // Validate checks r against the constraints api/openapi.yaml states for
+// CreateLinkSessionRequest/properties/custom_sandbox_data, as r would be marshalled. It returns nil, or an error
+// (facade.ValidationError) that lists every violation by field and rule,
+// never by value.
+func (r *CustomSandboxData) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		c.MissingBody()
+		return c.Err()
+	}
+	r.validateAt(&c)
+	return c.Err()
+}
+
+func (r *CustomSandboxData) validateAt(c *reqcheck.Checker) {
+	if r.Accounts == nil {
+		c.Push("accounts")
+		c.Required()
+		c.Pop()
+	} else {
+		c.Push("accounts")
+		for i5 := range r.Accounts {
+			c.PushIndex(i5)
+			r.Accounts[i5].validateAt(c)
+			c.Pop()
+		}
+		c.Pop()
+	}
+}
+
+// Validate checks r against the constraints api/openapi.yaml states for
 // CreateLinkSessionRequest/properties/customer_user, as r would be marshalled. It returns nil, or an error
 // (facade.ValidationError) that lists every violation by field and rule,
 // never by value.
@@ -308,17 +343,17 @@ func (r *LinkSessionCustomerUser) Validate() error {
 }
 
 func (r *LinkSessionCustomerUser) validateAt(c *reqcheck.Checker) {
-	if r.Email != nil {
+	if !(r.Email.isZero()) {
 		c.Push("email")
-		(*r.Email).validateAt(c)
+		r.Email.validateAt(c)
 		c.Pop()
 	}
 	c.Push("id")
 	c.Length(r.Id, 4, 150)
 	c.Pop()
-	if r.Phone != nil {
+	if !(r.Phone.isZero()) {
 		c.Push("phone")
-		(*r.Phone).validateAt(c)
+		r.Phone.validateAt(c)
 		c.Pop()
 	}
 }
@@ -338,29 +373,47 @@ func (r *LinkSessionSettingOverrides) Validate() error {
 }
 
 func (r *LinkSessionSettingOverrides) validateAt(c *reqcheck.Checker) {
-	if r.Countries != nil {
+	if len(r.Countries) > 0 {
 		c.Push("countries")
-		for i5 := range *r.Countries {
-			c.PushIndex(i5)
-			c.Enum(string((*r.Countries)[i5]), enum3)
+		for i7 := range r.Countries {
+			c.PushIndex(i7)
+			c.Enum(string(r.Countries[i7]), enum3)
 			c.Pop()
 		}
 		c.Pop()
 	}
-	if r.Products != nil {
+	if !(r.Products.isZero()) {
 		c.Push("products")
-		(*r.Products).validateAt(c)
+		r.Products.validateAt(c)
 		c.Pop()
 	}
-	if r.Providers != nil {
+	if len(r.Providers) > 0 {
 		c.Push("providers")
-		for i6 := range *r.Providers {
-			c.PushIndex(i6)
-			c.Enum(string((*r.Providers)[i6]), enum4)
+		for i8 := range r.Providers {
+			c.PushIndex(i8)
+			c.Enum(string(r.Providers[i8]), enum4)
 			c.Pop()
 		}
 		c.Pop()
 	}
+}
+
+// Validate checks r against the constraints api/openapi.yaml states for
+// CreateLinkSessionRequest/properties/custom_sandbox_data/properties/accounts/items, as r would be marshalled. It returns nil, or an error
+// (facade.ValidationError) that lists every violation by field and rule,
+// never by value.
+func (r *CustomSandboxAccount) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		c.MissingBody()
+		return c.Err()
+	}
+	r.validateAt(&c)
+	return c.Err()
+}
+
+func (r *CustomSandboxAccount) validateAt(c *reqcheck.Checker) {
+	_ = c
 }
 
 // Validate checks r against the constraints api/openapi.yaml states for
@@ -399,9 +452,9 @@ func (r *CustomerUserPhone) Validate() error {
 }
 
 func (r *CustomerUserPhone) validateAt(c *reqcheck.Checker) {
-	if r.Country != nil {
+	if r.Country != "" {
 		c.Push("country")
-		c.Enum(string((*r.Country)), enum3)
+		c.Enum(string(r.Country), enum3)
 		c.Pop()
 	}
 	c.Push("number")
@@ -462,6 +515,51 @@ func (r *ProductSettings) Validate() error {
 
 func (r *ProductSettings) validateAt(c *reqcheck.Checker) {
 	_ = c
+}
+
+// isZero reports whether encoding/json's omitzero leaves r out.
+func (r *MoneyKitConnectFeatures) isZero() bool {
+	return !r.ConnectManually &&
+		!r.DuplicateInstitutionRejected &&
+		!r.DuplicateInstitutionWarning &&
+		!r.EnableMoneyId &&
+		!r.IssueReporter &&
+		!r.PermitOnlyDepositoryAccounts &&
+		!r.PermitOnlyOneAccount
+}
+
+// isZero reports whether encoding/json's omitzero leaves r out.
+func (r *CustomSandboxData) isZero() bool {
+	return r.Accounts == nil &&
+		r.Owners == nil
+}
+
+// isZero reports whether encoding/json's omitzero leaves r out.
+func (r *LinkSessionSettingOverrides) isZero() bool {
+	return r.Countries == nil &&
+		r.Products.isZero() &&
+		r.Providers == nil
+}
+
+// isZero reports whether encoding/json's omitzero leaves r out.
+func (r *CustomerUserEmail) isZero() bool {
+	return r.Address == "" &&
+		r.CustomerVerifiedAt.IsZero()
+}
+
+// isZero reports whether encoding/json's omitzero leaves r out.
+func (r *CustomerUserPhone) isZero() bool {
+	return r.Country == "" &&
+		r.CustomerVerifiedAt.IsZero() &&
+		r.Number == ""
+}
+
+// isZero reports whether encoding/json's omitzero leaves r out.
+func (r *ProductsSettings) isZero() bool {
+	return r.AccountNumbers == nil &&
+		r.Identity == nil &&
+		r.Investments == nil &&
+		r.Transactions == nil
 }
 
 func checkDeleteLinkParam(name, value string) error {

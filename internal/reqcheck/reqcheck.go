@@ -274,7 +274,7 @@ func (c *Checker) Format(s string, f Format) {
 	switch f {
 	case FormatDateTime:
 		if !validDateTime(s) {
-			c.Add("format", c.Field()+" must be an RFC 3339 date-time")
+			c.Add("format", c.Field()+" must be an RFC 3339 date-time, or one without an offset (read as UTC)")
 		}
 	case FormatEmail:
 		if !validEmail(s) {
