@@ -21,8 +21,8 @@ type validatorGen struct {
 	// zeroQueue holds struct types that need an isZero method.
 	zeroQueue []string
 	zeroDone  map[string]bool
-	methods []string // rendered methods, in generation order
-	tmp     int
+	methods   []string // rendered methods, in generation order
+	tmp       int
 }
 
 type pendingType struct {
