@@ -119,6 +119,9 @@ type Error struct {
 	Attempts int
 	// Err is a decoding failure of a 2xx body, if that is what went wrong.
 	Err error
+	// IdempotencyKey is the requestKey the call sent (Link Money payments
+	// and refunds); see IdempotencyKeyOf.
+	IdempotencyKey string
 
 	tokenEndpoint bool
 	retryAfterSet bool
@@ -202,6 +205,10 @@ type RateLimitError struct {
 	Operation  string
 	RetryAfter time.Duration // how long the server asked to wait
 	Err        *Error        // the response that asked; nil if none is known
+	// IdempotencyKey is the requestKey the call sent (Link Money payments
+	// and refunds). Err may be another call's answer, seen through the
+	// client-wide 429 gate, and then carries no key.
+	IdempotencyKey string
 }
 
 func (e *RateLimitError) Error() string {
@@ -233,6 +240,10 @@ type TransportError struct {
 	// Last is the previous attempt's API error, when the context ended while
 	// waiting to retry it.
 	Last *Error
+	// IdempotencyKey is the requestKey the call sent (Link Money payments
+	// and refunds): the outcome of such a call is unknown when an attempt
+	// may have reached the server, and a retry with the same key is safe.
+	IdempotencyKey string
 }
 
 func (e *TransportError) Error() string {

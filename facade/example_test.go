@@ -73,7 +73,7 @@ func Example_moneyKitLinkFlow() {
 	}
 	fmt.Println(link.InstitutionName, link.State)
 
-	if _, err := mk.Links.Update(ctx, linkID, facade.SetWebhook("https://app.example/hooks/moneykit"), facade.SetLinkTags("checkout", "vip")); err != nil {
+	if _, err := mk.Links.Update(ctx, linkID, facade.NewLinkUpdate(facade.SetWebhook("https://app.example/hooks/moneykit"), facade.SetLinkTags("checkout", "vip"))); err != nil {
 		log.Fatal(err)
 	}
 	if err := mk.Links.Delete(ctx, linkID); err != nil {
@@ -120,11 +120,14 @@ func Example_linkMoneyCheckout() {
 	// The redirect back carries the customer id; charge them again later.
 	req := facade.NewPayment("8c4d7b3e-4f5a-4b1c-9d2e-6f7a8b9c0d1e", "merchant-1", facade.USD(1234),
 		facade.WithClientReferenceID("order-1042"), facade.WithSoftDescriptor("ACME ORDER 1042"))
-	pay, err := lm.Payments.Create(ctx, req)
+	var resp facade.Response
+	pay, err := lm.Payments.Create(ctx, req, facade.WithResponse(&resp))
 	if err != nil {
+		// Store facade.IdempotencyKeyOf(err) with the order: sending the
+		// payment again with WithRequestKey(key) cannot charge twice.
 		log.Fatal(err)
 	}
-	fmt.Println(*pay.PaymentId, *pay.PaymentStatus, "requestKey set:", req.RequestKey != "")
+	fmt.Println(*pay.PaymentId, *pay.PaymentStatus, "requestKey sent:", resp.IdempotencyKey != "")
 
 	amount, err := facade.ParseUSD("2.34")
 	if err != nil {
@@ -137,7 +140,7 @@ func Example_linkMoneyCheckout() {
 	fmt.Println(*ref.PaymentId, *ref.PaymentStatus)
 	// Output:
 	// send the customer to: https://client.link-sandbox.money/?sessionKey=a5292de4
-	// pay_1 PENDING requestKey set: true
+	// pay_1 PENDING requestKey sent: true
 	// ref_1 PENDING
 }
 

@@ -38,7 +38,7 @@ var opCalls = map[opIndex]opCall{
 		return drop(mk.Links.Get(ctx, "mk_1"))
 	}},
 	opUpdateLink: {"PATCH /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
-		return drop(mk.Links.Update(ctx, "mk_1", SetLinkTags("a")))
+		return drop(mk.Links.Update(ctx, "mk_1", NewLinkUpdate(SetLinkTags("a"))))
 	}},
 	opDeleteLink: {"DELETE /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return mk.Links.Delete(ctx, "mk_1")

@@ -209,8 +209,7 @@ func moneyKitStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *facad
 			return map[string]any{"state": link.State, "institution": link.InstitutionName}, nil
 		}},
 		{"update tags and webhook", func() (map[string]any, error) {
-			link, err := mk.Links.Update(ctx, linkID, facade.SetLinkTags("demo", "checkout"),
-				facade.SetWebhook("https://app.example/moneykit/webhook"))
+			link, err := mk.Links.Update(ctx, linkID, facade.NewLinkUpdate(facade.SetLinkTags("demo", "checkout"), facade.SetWebhook("https://app.example/moneykit/webhook")))
 			if err != nil {
 				return nil, err
 			}

@@ -88,7 +88,7 @@ func runMoneyKit(ctx context.Context, args []string, stdout, stderr io.Writer, g
 			if len(updates) == 0 {
 				return nil, usagef("%s: nothing to update: give --webhook, --remove-webhook or --tag", fs.Name())
 			}
-			return mk.Links.Update(ctx, pos[0], updates...)
+			return mk.Links.Update(ctx, pos[0], facade.NewLinkUpdate(updates...))
 		}
 	case "links delete":
 		call = func(mk *facade.MoneyKit, pos []string) (any, error) {
