@@ -185,3 +185,41 @@ func Example_errorHandling() {
 	// true banklink: invalid getLink request (nothing was sent): path/id: required (path parameter id is required)
 	// rate limited: true
 }
+
+// One call can carry its own options: a retry budget, a header, and a
+// Response that reports what happened. Middleware set on the client runs
+// once per attempt.
+func ExampleWithResponse() {
+	srv := stubAPI(map[string]string{
+		"POST /auth/token":                     `201 {"access_token":"tok","token_type":"bearer","expires_in":3600}`,
+		"GET /links/mk_eqkWN34UEoa2NxyALG8pcV": `200 ` + exampleLink,
+	})
+	defer srv.Close()
+	ctx := context.Background()
+
+	attempts := 0
+	count := func(r *http.Request, next facade.Next) (*http.Response, error) {
+		if info, _ := facade.AttemptInfoFrom(r.Context()); info.Operation == "getLink" {
+			attempts++
+		}
+		return next(r)
+	}
+	mk, err := facade.NewMoneyKit(facade.WithCredentials("client-id", "client-secret"), facade.WithBaseURL(srv.URL),
+		facade.WithMiddleware(count))
+	if err != nil {
+		log.Fatal(err)
+	}
+	var resp facade.Response
+	link, err := mk.Links.Get(ctx, "mk_eqkWN34UEoa2NxyALG8pcV",
+		facade.WithMaxRetries(0), facade.WithHeader("X-Tenant", "eu-1"), facade.WithResponse(&resp))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(link.State, resp.StatusCode, resp.Attempts, attempts)
+
+	_, err = mk.Links.Get(ctx, "mk_eqkWN34UEoa2NxyALG8pcV", facade.WithHeader("Authorization", "Bearer other"))
+	fmt.Println(errors.Is(err, facade.ErrInvalidRequest))
+	// Output:
+	// connected 200 1 1
+	// true
+}
