@@ -13,7 +13,9 @@ const DefaultMaxConnsPerHost = 64
 
 // DefaultHTTPClient returns a new copy of the HTTP client banklink uses when
 // WithHTTPClient is not given, for callers who want to adjust it (for
-// example, to add a proxy) rather than start from a zero http.Client.
+// example, to add a proxy) rather than start from a zero http.Client. Its
+// transport is a clone of http.DefaultTransport when that is an
+// *http.Transport, and a fresh one when a program has wrapped it.
 func DefaultHTTPClient() *http.Client { return defaultHTTPClient() }
 
 // defaultHTTPClient is tuned for many goroutines calling one host: every
