@@ -204,7 +204,7 @@ func TestPaymentRetriedWithSameRequestKey(t *testing.T) {
 			var resp Response
 			pay, err := f.linkMoney().Payments.Create(context.Background(), req, WithResponse(&resp))
 			require.NoError(t, err)
-			assert.Equal(t, "p1", *pay.PaymentId)
+			assert.Equal(t, "p1", pay.PaymentId)
 			bodies := f.bodiesOf("POST /v1/payments")
 			require.Len(t, bodies, 3)
 			key := mustJSON(t, bodies[0])["requestKey"]

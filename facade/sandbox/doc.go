@@ -21,6 +21,22 @@
 // Money under URL()+"/linkmoney", and the sandbox's own control endpoints
 // under URL()+"/_sandbox/" (not part of the providers' APIs).
 //
+// # Safety on a laptop
+//
+// The sandbox's credentials are public and it speaks plain http, so it
+// keeps to the machine it runs on unless told otherwise: `banklink sandbox`
+// listens on 127.0.0.1 by default and refuses a non-loopback --addr without
+// --public (LoopbackAddr is the rule). The control endpoints refuse
+// cross-origin requests (http.CrossOriginProtection: Sec-Fetch-Site, then
+// Origin against Host, checked for GET too) and, for POST, any Content-Type
+// but application/json, so a web page open in the same browser cannot drive
+// them. Serve bounds request headers (ReadHeaderTimeout, MaxHeaderBytes),
+// whole requests (ReadTimeout), responses (WriteTimeout) and idle
+// connections (IdleTimeout); bodies are capped at MaxBodyBytes (413 above);
+// a JSON number in a body may have at most 32 digits and an exponent of at
+// most 32, since exact decimal checks on a 900,000-digit amount cost
+// seconds. Connect gives up after DefaultConnectTimeout when given no client.
+//
 // # Credentials
 //
 // The sandbox accepts fixed credentials: MoneyKit client id
@@ -46,7 +62,8 @@
 //     link_session_error.forbidden_config, as does an existing_link_id that
 //     does not name a live link of the calling application.
 //   - The end user's part (MoneyKit Connect) is played by
-//     Sandbox.CompleteLinkSession or POST /_sandbox/moneykit/connect. A new
+//     Sandbox.CompleteLinkSession, or from another process by Connect (POST
+//     /_sandbox/moneykit/connect). A new
 //     link waits in state awaiting_token_exchange until its exchangeable
 //     token is exchanged; the exchange is single-use (a second one answers
 //     400 link_session_error.invalid_token_exchange). Completing a session
@@ -82,8 +99,8 @@
 //     cross-field rules (paymentDetails only with experienceId
 //     LINK_MANAGED_PAYMENT, which in turn needs paymentDetails; subtotal
 //     before discount, shipping or tax).
-//   - The hosted UI is played by Sandbox.CompleteSession or POST
-//     /_sandbox/linkmoney/complete: it creates an ACTIVE customer with two
+//   - The hosted UI is played by Sandbox.CompleteSession, or from another
+//     process by Pay (POST /_sandbox/linkmoney/complete): it creates an ACTIVE customer with two
 //     accounts and, for LINK_MANAGED_PAYMENT, the payment.
 //   - POST /v1/payments: the customer must exist and be ACTIVE (else 400).
 //     Amounts up to 1000.00 are AUTHORIZED, up to 9000.00 PENDING, above
