@@ -186,6 +186,9 @@ func (m *MemoryTokenStore) Get(ctx context.Context, key string, fetch TokenFetch
 	if err := CheckKey(key); err != nil {
 		return Token{}, err
 	}
+	if err := ctx.Err(); err != nil {
+		return Token{}, err
+	}
 	ch := m.group.DoChan(key, func() (any, error) {
 		// A caller that raced with the previous flight finds its token here.
 		if t, ok := m.Cached(key); ok {
