@@ -245,6 +245,11 @@ func (s *TokenStore) fetchLocked(ctx context.Context, tokKey, lockKey, owner str
 			_ = f.down(context.Background(), "tokens", err)
 		}
 	}()
+	// Whoever held the lock before may have stored a token between our
+	// read and our SETNX.
+	if t, ok, err := s.read(ctx, tokKey); err == nil && ok {
+		return t, nil
+	}
 	t, err := fetch(ctx)
 	if err != nil {
 		return facade.Token{}, err
