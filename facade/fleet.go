@@ -194,42 +194,42 @@ func (f fleetConfig) stores() (Limiter, CoolDownStore, TokenStore) {
 // WithLimiter paces calls on each scope's documented rate limits through l
 // instead of an in-process limiter. nil is an error.
 func WithLimiter(l Limiter) Option {
-	return func(c *config) {
+	return fleetOption(func(c *config) {
 		if l == nil {
 			c.fail("banklink: WithLimiter(nil)")
 			return
 		}
 		c.fleet.limiter = l
-	}
+	})
 }
 
 // WithCoolDownStore records 429 windows in s instead of in-process. nil is an error.
 func WithCoolDownStore(s CoolDownStore) Option {
-	return func(c *config) {
+	return fleetOption(func(c *config) {
 		if s == nil {
 			c.fail("banklink: WithCoolDownStore(nil)")
 			return
 		}
 		c.fleet.coolDowns = s
-	}
+	})
 }
 
 // WithTokenStore caches bearer tokens in s instead of in-process. nil is an error.
 func WithTokenStore(s TokenStore) Option {
-	return func(c *config) {
+	return fleetOption(func(c *config) {
 		if s == nil {
 			c.fail("banklink: WithTokenStore(nil)")
 			return
 		}
 		c.fleet.tokens = s
-	}
+	})
 }
 
 // WithFleet takes the limiter, cool-down store and token store from f, for
 // example redisfleet.With(rdb, "myapp"). nil, or a Fleet whose stores could
 // not be set up, is an error.
 func WithFleet(f Fleet) Option {
-	return func(c *config) {
+	return fleetOption(func(c *config) {
 		if f == nil {
 			c.fail("banklink: WithFleet(nil)")
 			return
@@ -244,8 +244,12 @@ func WithFleet(f Fleet) Option {
 			return
 		}
 		c.fleet = fleetConfig{limiter: l, coolDowns: cd, tokens: t}
-	}
+	})
 }
+
+// fleetOption builds the options above, so they follow Option's definition
+// through one line.
+func fleetOption(f func(*config)) Option { return f }
 
 // Scope kinds: what a documented limit is counted by.
 const (
