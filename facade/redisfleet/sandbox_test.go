@@ -30,8 +30,8 @@ func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // The sandbox's rate limits stay authoritative and are never hit: N = 1, 4,
-// 16 and 64 instances, each with its own facade client and its own Redis
-// client, call GET /links/{id} on one link for 90 seconds, each call paced by the
+// 16 and 64 instances, each with its own Redis client and limiter (they
+// send through one facade client, which holds no fleet state yet), call GET /links/{id} on one link for 90 seconds, each call paced by the
 // shared limiter on the spec's limits (15/min per link, 1,000/min per app).
 // The sandbox counts with a sliding window, the strictest reading; it draws
 // no 429, and every call the budget allows succeeds: the fleet's throughput
@@ -76,7 +76,7 @@ func fleetAgainstSandbox(t *testing.T, instances int) {
 		var ok, limited, other atomic.Int64
 		var wg sync.WaitGroup
 		for range instances {
-			mk, lim := newClient(), r.instance().Limiter()
+			mk, lim := setup, r.instance().Limiter()
 			wg.Go(func() {
 				for time.Since(start) < run {
 					wait, err := lim.Allow(ctx, linkScope, perLink, 1)
