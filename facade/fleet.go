@@ -86,7 +86,10 @@ func (l Limit) String() string {
 }
 
 // Limiter decides whether a call may go now on a scope's budget.
-// Implementations must be safe for concurrent use.
+// Implementations must be safe for concurrent use. A call under several
+// limits (per link and per app) asks for each in turn, tightest first; a
+// slot taken on one is not given back if a later one says wait, which
+// errs on the side of sending less.
 type Limiter interface {
 	// Allow asks whether a call costing n may go now on key under limit. If
 	// it may, the call is counted and Allow returns 0. If not, nothing is
