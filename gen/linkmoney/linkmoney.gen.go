@@ -17,8 +17,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"time"
 
+	"github.com/banklink/banklink/internal/timestamp"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/runtime"
 )
@@ -262,7 +262,7 @@ type Address struct {
 	Country string `json:"country"`
 
 	// PostalCode Postal code.
-	PostalCode *string `json:"postalCode,omitempty"`
+	PostalCode string `json:"postalCode,omitempty,omitzero"`
 
 	// StateOrProvince State or province.
 	StateOrProvince string `json:"stateOrProvince"`
@@ -295,63 +295,63 @@ type AmountCurrency string
 // Customer A Link Money customer, created by the hosted UI when the user links a bank.
 type Customer struct {
 	// AccountDetails The customer's preferred account, as shown on the customer.
-	AccountDetails *CustomerAccountSummary `json:"accountDetails,omitempty"`
+	AccountDetails CustomerAccountSummary `json:"accountDetails,omitempty,omitzero"`
 
 	// CreationDate When the customer was created, ISO-8601 UTC with milliseconds (kept as received).
 	//
 	// Example: 2022-05-27T19:46:24.548Z
-	CreationDate *string `json:"creationDate,omitempty"`
+	CreationDate timestamp.Time `json:"creationDate,omitempty,omitzero"`
 
 	// CustomerStatus A customer's state. Clients accept values not listed here.
-	CustomerStatus *CustomerStatus `json:"customerStatus,omitempty"`
+	CustomerStatus CustomerStatus `json:"customerStatus,omitempty,omitzero"`
 
 	// Email Email.
-	Email *string `json:"email,omitempty"`
+	Email string `json:"email,omitempty,omitzero"`
 
 	// FirstName First name.
-	FirstName *string `json:"firstName,omitempty"`
+	FirstName string `json:"firstName,omitempty,omitzero"`
 
 	// Id The customer id.
 	Id string `json:"id"`
 
 	// LastName Last name.
-	LastName *string `json:"lastName,omitempty"`
+	LastName string `json:"lastName,omitempty,omitzero"`
 }
 
 // CustomerAccount One linked bank account.
 type CustomerAccount struct {
 	// AccountId The account id (a number in Link Money's example).
-	AccountId *int64 `json:"accountId,omitempty"`
+	AccountId int64 `json:"accountId,omitempty,omitzero"`
 
 	// AccountLastFourDigits The last four digits of the account number.
-	AccountLastFourDigits *string `json:"accountLastFourDigits,omitempty"`
+	AccountLastFourDigits string `json:"accountLastFourDigits,omitempty,omitzero"`
 
 	// AccountStatus A linked account's state. Clients accept values not listed here.
-	AccountStatus *AccountStatus `json:"accountStatus,omitempty"`
+	AccountStatus AccountStatus `json:"accountStatus,omitempty,omitzero"`
 
 	// AccountType A linked account's type (lower case). Clients accept values not listed here.
-	AccountType *AccountType `json:"accountType,omitempty"`
+	AccountType AccountType `json:"accountType,omitempty,omitzero"`
 
 	// CreationDate When the account was linked, ISO-8601 UTC with milliseconds (kept as received).
-	CreationDate *string `json:"creationDate,omitempty"`
+	CreationDate timestamp.Time `json:"creationDate,omitempty,omitzero"`
 
 	// FinancialInstitutionId The bank's id.
-	FinancialInstitutionId *int64 `json:"financialInstitutionId,omitempty"`
+	FinancialInstitutionId int64 `json:"financialInstitutionId,omitempty,omitzero"`
 
 	// FinancialInstitutionName The bank's name.
-	FinancialInstitutionName *string `json:"financialInstitutionName,omitempty"`
+	FinancialInstitutionName string `json:"financialInstitutionName,omitempty,omitzero"`
 
 	// IconUrl The bank's icon.
-	IconUrl *string `json:"iconUrl,omitempty"`
+	IconUrl string `json:"iconUrl,omitempty,omitzero"`
 
 	// LogoUrl The bank's logo.
-	LogoUrl *string `json:"logoUrl,omitempty"`
+	LogoUrl string `json:"logoUrl,omitempty,omitzero"`
 
 	// Preferred Whether this is the customer's preferred account.
-	Preferred *bool `json:"preferred,omitempty"`
+	Preferred bool `json:"preferred,omitempty,omitzero"`
 
 	// RoutingNumber The ABA routing number.
-	RoutingNumber *string `json:"routingNumber,omitempty"`
+	RoutingNumber string `json:"routingNumber,omitempty,omitzero"`
 }
 
 // CustomerAccountSummary The customer's preferred account, as shown on the customer.
@@ -359,33 +359,33 @@ type CustomerAccountSummary struct {
 	// AccountLastFourDigits The last four digits of the account number.
 	//
 	// Example: 1234
-	AccountLastFourDigits *string `json:"accountLastFourDigits,omitempty"`
+	AccountLastFourDigits string `json:"accountLastFourDigits,omitempty,omitzero"`
 
 	// AccountStatus A linked account's state. Clients accept values not listed here.
-	AccountStatus *AccountStatus `json:"accountStatus,omitempty"`
+	AccountStatus AccountStatus `json:"accountStatus,omitempty,omitzero"`
 
 	// AccountType A linked account's type (lower case). Clients accept values not listed here.
-	AccountType *AccountType `json:"accountType,omitempty"`
+	AccountType AccountType `json:"accountType,omitempty,omitzero"`
 
 	// CreationDate When the account was linked, ISO-8601 UTC with milliseconds (kept as received).
 	//
 	// Example: 2022-05-27T19:46:24.548Z
-	CreationDate *string `json:"creationDate,omitempty"`
+	CreationDate timestamp.Time `json:"creationDate,omitempty,omitzero"`
 
 	// FinancialInstitutionName The bank's name.
-	FinancialInstitutionName *string `json:"financialInstitutionName,omitempty"`
+	FinancialInstitutionName string `json:"financialInstitutionName,omitempty,omitzero"`
 
 	// Preferred Whether this is the customer's preferred account.
-	Preferred *bool `json:"preferred,omitempty"`
+	Preferred bool `json:"preferred,omitempty,omitzero"`
 }
 
 // CustomerAccounts A customer's linked accounts.
 type CustomerAccounts struct {
 	// AccountDetails The accounts.
-	AccountDetails *[]CustomerAccount `json:"accountDetails,omitempty"`
+	AccountDetails []CustomerAccount `json:"accountDetails,omitempty,omitzero"`
 
 	// CustomerId The customer id.
-	CustomerId *string `json:"customerId,omitempty"`
+	CustomerId string `json:"customerId,omitempty,omitzero"`
 }
 
 // CustomerProfile Customer information collected to increase authorization rate and prevent fraud,
@@ -394,19 +394,19 @@ type CustomerProfile struct {
 	// AccountCreationDate Timestamp in ISO-8601 format e.g. '2023-12-30T07:00:00-04:00' and '2023-12-30T07:00:00.1234-04:00'.
 	//
 	// Example: 2023-12-30T07:00:00-04:00
-	AccountCreationDate *time.Time `json:"accountCreationDate,omitempty"`
+	AccountCreationDate timestamp.Time `json:"accountCreationDate,omitempty,omitzero"`
 
 	// FirstTransactionDate Timestamp in ISO-8601 format e.g. '2023-12-30T07:00:00-04:00' and '2023-12-30T07:00:00.1234-04:00'.
 	//
 	// Example: 2023-12-30T07:00:00.1234-04:00
-	FirstTransactionDate *time.Time `json:"firstTransactionDate,omitempty"`
+	FirstTransactionDate timestamp.Time `json:"firstTransactionDate,omitempty,omitzero"`
 
 	// GuestCheckout (Conditional) Whether this is a registered or guest checkout. This field is not
 	// required for Account Verification requests.
 	GuestCheckout *bool `json:"guestCheckout,omitempty"`
 
 	// Id Unique Merchant-defined customer identifier. 128 character limit.
-	Id *string `json:"id,omitempty"`
+	Id string `json:"id,omitempty,omitzero"`
 
 	// TransactionCount The number of transactions a customer has previously made with the merchant.
 	TransactionCount *int `json:"transactionCount,omitempty"`
@@ -426,12 +426,12 @@ type ErrorDetails struct {
 	// ErrorCode The failure code.
 	//
 	// Example: PAYMENT_DECLINED
-	ErrorCode *string `json:"errorCode,omitempty"`
+	ErrorCode string `json:"errorCode,omitempty,omitzero"`
 
 	// ErrorMessage What went wrong.
 	//
 	// Example: Transaction amount is greater than the limit.
-	ErrorMessage *string `json:"errorMessage,omitempty"`
+	ErrorMessage string `json:"errorMessage,omitempty,omitzero"`
 }
 
 // ExperienceID Override default linking experience and enable payments directly from the Link Money UI,
@@ -450,13 +450,13 @@ type Item struct {
 	// digits; only USD is accepted. banklink keeps the value as the exact decimal text.
 	// Amounts are positive: a zero discount, shipping or tax amount is expressed by leaving
 	// the field out.
-	Amount *Amount `json:"amount,omitempty"`
+	Amount Amount `json:"amount,omitempty,omitzero"`
 
 	// Description What the item is.
-	Description *string `json:"description,omitempty"`
+	Description string `json:"description,omitempty,omitzero"`
 
 	// GoodType Whether an item is digital or physical.
-	GoodType *GoodType `json:"goodType,omitempty"`
+	GoodType GoodType `json:"goodType,omitempty,omitzero"`
 }
 
 // LinkMoneyError The body of every Link Money error response, e.g. errorId 10003,
@@ -465,27 +465,27 @@ type Item struct {
 // Example: {"errorCode":"INTERNAL_SERVER_ERROR","errorId":10003,"errorMessage":"Please reach out to Support","errorSeverity":"ERROR"}
 type LinkMoneyError struct {
 	// Error A bare error string that some Link Money gateways return instead of the fields above.
-	Error *string `json:"error,omitempty"`
+	Error string `json:"error,omitempty,omitzero"`
 
 	// ErrorCode The machine-readable error code.
 	//
 	// Example: INTERNAL_SERVER_ERROR
-	ErrorCode *string `json:"errorCode,omitempty"`
+	ErrorCode string `json:"errorCode,omitempty,omitzero"`
 
 	// ErrorId Link Money's numeric error id.
 	//
 	// Example: 10003
-	ErrorId *int64 `json:"errorId,omitempty"`
+	ErrorId int64 `json:"errorId,omitempty,omitzero"`
 
 	// ErrorMessage What went wrong.
 	//
 	// Example: Please reach out to Support
-	ErrorMessage *string `json:"errorMessage,omitempty"`
+	ErrorMessage string `json:"errorMessage,omitempty,omitzero"`
 
 	// ErrorSeverity The severity, such as `ERROR`.
 	//
 	// Example: ERROR
-	ErrorSeverity *string `json:"errorSeverity,omitempty"`
+	ErrorSeverity string `json:"errorSeverity,omitempty,omitzero"`
 }
 
 // OrderDetails Order Details. Communicates details about the order on the UI, additionally
@@ -494,23 +494,23 @@ type LinkMoneyError struct {
 // populated; those three are only accepted if subtotalAmount is populated.
 type OrderDetails struct {
 	// DiscountAmount (Optional) Only accepted if subtotalAmount is populated.
-	DiscountAmount *Amount `json:"discountAmount,omitempty"`
+	DiscountAmount Amount `json:"discountAmount,omitempty,omitzero"`
 
 	// Items List of Items.
-	Items *[]Item `json:"items,omitempty"`
+	Items []Item `json:"items,omitempty,omitzero"`
 
 	// ShippingAddress Customer Shipping Address.
-	ShippingAddress *Address `json:"shippingAddress,omitempty"`
+	ShippingAddress Address `json:"shippingAddress,omitempty,omitzero"`
 
 	// ShippingAmount (Optional) Only accepted if subtotalAmount is populated.
-	ShippingAmount *Amount `json:"shippingAmount,omitempty"`
+	ShippingAmount Amount `json:"shippingAmount,omitempty,omitzero"`
 
 	// SubtotalAmount (Conditional) Base total not including customary charges or discounts. Required
 	// if any of discountAmount, shippingAmount, or taxAmount are populated.
-	SubtotalAmount *Amount `json:"subtotalAmount,omitempty"`
+	SubtotalAmount Amount `json:"subtotalAmount,omitempty,omitzero"`
 
 	// TaxAmount (Optional) Only accepted if subtotalAmount is populated.
-	TaxAmount *Amount `json:"taxAmount,omitempty"`
+	TaxAmount Amount `json:"taxAmount,omitempty,omitzero"`
 
 	// TotalAmount (Required) Total amount for the order.
 	TotalAmount Amount `json:"totalAmount"`
@@ -532,7 +532,7 @@ type PaymentDetails struct {
 
 	// ClientReferenceId Unique merchant-generated ID that identifies this payment. This ID is stored along
 	// with the payment request. Optional.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// RequestKey Merchant-generated unique key for this specific payment call. This is used to
 	// avoid duplicate payment calls (idempotency). The payment call is rejected if a
@@ -548,7 +548,7 @@ type PaymentDetails struct {
 	//
 	//
 	// Example: ACME ORDER 1042
-	SoftDescriptor *SoftDescriptor `json:"softDescriptor,omitempty"`
+	SoftDescriptor SoftDescriptor `json:"softDescriptor,omitempty,omitzero"`
 }
 
 // PaymentParty The source or destination of a payment.
@@ -571,7 +571,7 @@ type PaymentRequest struct {
 	Amount Amount `json:"amount"`
 
 	// ClientReferenceId Unique merchant-generated ID, echoed in responses and webhooks.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// Destination The source or destination of a payment.
 	Destination PaymentParty `json:"destination"`
@@ -588,7 +588,7 @@ type PaymentRequest struct {
 	//
 	//
 	// Example: ACME ORDER 1042
-	SoftDescriptor *SoftDescriptor `json:"softDescriptor,omitempty"`
+	SoftDescriptor SoftDescriptor `json:"softDescriptor,omitempty,omitzero"`
 
 	// Source The source or destination of a payment.
 	Source PaymentParty `json:"source"`
@@ -597,18 +597,18 @@ type PaymentRequest struct {
 // PaymentResponse A payment as Link Money recorded it.
 type PaymentResponse struct {
 	// ClientReferenceId The clientReferenceId sent with the request.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// ErrorDetails Why a payment failed, when paymentStatus is TERMINAL_FAILED.
-	ErrorDetails *ErrorDetails `json:"errorDetails,omitempty"`
+	ErrorDetails ErrorDetails `json:"errorDetails,omitempty,omitzero"`
 
 	// PaymentId The payment id.
-	PaymentId *string `json:"paymentId,omitempty"`
+	PaymentId string `json:"paymentId,omitempty,omitzero"`
 
 	// PaymentStatus The state of a payment. Lifecycle: created, pending, authorized, scheduled, initiated,
 	// succeeded, or failed; calls answer with PENDING, AUTHORIZED or TERMINAL_FAILED. Clients
 	// accept values not listed here.
-	PaymentStatus *PaymentStatus `json:"paymentStatus,omitempty"`
+	PaymentStatus PaymentStatus `json:"paymentStatus,omitempty,omitzero"`
 }
 
 // PaymentStatus The state of a payment. Lifecycle: created, pending, authorized, scheduled, initiated,
@@ -625,7 +625,7 @@ type RefundRequest struct {
 	Amount Amount `json:"amount"`
 
 	// ClientReferenceId Unique merchant-generated ID for the refund.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// PaymentId The payment to refund.
 	PaymentId string `json:"paymentId"`
@@ -642,24 +642,24 @@ type RefundRequest struct {
 	//
 	//
 	// Example: ACME ORDER 1042
-	SoftDescriptor *SoftDescriptor `json:"softDescriptor,omitempty"`
+	SoftDescriptor SoftDescriptor `json:"softDescriptor,omitempty,omitzero"`
 }
 
 // RefundResponse A refund as Link Money recorded it.
 type RefundResponse struct {
 	// ClientReferenceId The clientReferenceId sent with the request.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// ErrorDetails Why a payment failed, when paymentStatus is TERMINAL_FAILED.
-	ErrorDetails *ErrorDetails `json:"errorDetails,omitempty"`
+	ErrorDetails ErrorDetails `json:"errorDetails,omitempty,omitzero"`
 
 	// PaymentId The refund's payment id.
-	PaymentId *string `json:"paymentId,omitempty"`
+	PaymentId string `json:"paymentId,omitempty,omitzero"`
 
 	// PaymentStatus The state of a payment. Lifecycle: created, pending, authorized, scheduled, initiated,
 	// succeeded, or failed; calls answer with PENDING, AUTHORIZED or TERMINAL_FAILED. Clients
 	// accept values not listed here.
-	PaymentStatus *PaymentStatus `json:"paymentStatus,omitempty"`
+	PaymentStatus PaymentStatus `json:"paymentStatus,omitempty,omitzero"`
 }
 
 // SessionProduct PAY or VERIFY - indicates whether this session is for Pay by Bank or AccountVerify.
@@ -672,11 +672,11 @@ type SessionProduct string
 // Example: {"billingAddress":{"city":"Springfield","country":"US","postalCode":"62701","stateOrProvince":"IL","streetAddress":"1 Main St"},"customerProfile":{"accountCreationDate":"2023-12-30T07:00:00-04:00","guestCheckout":false,"id":"cust-1042","transactionCount":3,"verifiedEmail":true,"verifiedPhone":false},"email":"jane.doe@example.com","experienceId":"LINK_MANAGED_PAYMENT","firstName":"Jane","lastName":"Doe","orderDetails":{"items":[{"amount":{"currency":"USD","value":20},"description":"Widget","goodType":"PHYSICAL"}],"shippingAmount":{"currency":"USD","value":5},"subtotalAmount":{"currency":"USD","value":20},"totalAmount":{"currency":"USD","value":25}},"paymentDetails":{"amount":{"currency":"USD","value":25},"clientReferenceId":"order-1042","requestKey":"7b0f4d0e-2a56-4c4f-9d0b-1b1c2f3e4d5a","softDescriptor":"ACME ORDER 1042"},"phoneNumber":"+15555550100","product":"PAY","redirectUrl":"https://merchant.example/return"}
 type SessionRequest struct {
 	// BillingAddress (Optional) Customer Billing Address.
-	BillingAddress *Address `json:"billingAddress,omitempty"`
+	BillingAddress Address `json:"billingAddress,omitempty,omitzero"`
 
 	// CustomerProfile Customer information collected to increase authorization rate and prevent fraud,
 	// mitigating fraud and maximizing risk decisioning accuracy. (Conditional.)
-	CustomerProfile *CustomerProfile `json:"customerProfile,omitempty"`
+	CustomerProfile CustomerProfile `json:"customerProfile,omitempty,omitzero"`
 
 	// Email (Required) Customer Email.
 	Email string `json:"email"`
@@ -685,7 +685,7 @@ type SessionRequest struct {
 	// provide [LINK_MANAGED_PAYMENT]. `ONBOARD_WITH_PAY_NOW` links and authorises in the client
 	// and leaves the payment call to the merchant. `ONBOARD_WITH_DONE` (link an account only)
 	// appears in Link Money's own sample apps, not in its documents.
-	ExperienceId *ExperienceID `json:"experienceId,omitempty"`
+	ExperienceId ExperienceID `json:"experienceId,omitempty,omitzero"`
 
 	// FirstName (Required) Customer First Name.
 	FirstName string `json:"firstName"`
@@ -697,20 +697,20 @@ type SessionRequest struct {
 	// mitigating fraud, increasing conversion rate and maximizing risk decisioning accuracy.
 	// `subtotalAmount` is required if any of discountAmount, shippingAmount or taxAmount is
 	// populated; those three are only accepted if subtotalAmount is populated.
-	OrderDetails *OrderDetails `json:"orderDetails,omitempty"`
+	OrderDetails OrderDetails `json:"orderDetails,omitempty,omitzero"`
 
 	// PaymentDetails Details of the payment (Conditional). Only required if merchants intend for customers
 	// to initiate payments directly from the Link Money UI, and not required for Account
 	// Verification requests. Merchants pass `experienceId` `LINK_MANAGED_PAYMENT` with it;
 	// banklink refuses paymentDetails with any other experienceId.
-	PaymentDetails *PaymentDetails `json:"paymentDetails,omitempty"`
+	PaymentDetails PaymentDetails `json:"paymentDetails,omitempty,omitzero"`
 
 	// PhoneNumber (Optional) Customer Phone Number.
-	PhoneNumber *string `json:"phoneNumber,omitempty"`
+	PhoneNumber string `json:"phoneNumber,omitempty,omitzero"`
 
 	// Product PAY or VERIFY - indicates whether this session is for Pay by Bank or AccountVerify.
 	// Defaults to PAY.
-	Product *SessionProduct `json:"product,omitempty"`
+	Product SessionProduct `json:"product,omitempty,omitzero"`
 
 	// RedirectUrl (Required) URL customer will be redirected to after success or failure - must be
 	// pre-approved by Link Money.
@@ -745,7 +745,8 @@ type SoftDescriptor = string
 // SupportedVersion A MoneyKit API version.
 type SupportedVersion string
 
-// TokenRequest Client-credentials token request, form-encoded. banklink sends all four fields.
+// TokenRequest Client-credentials token request, form-encoded. banklink sends all four fields. Its
+// optional fields stay pointers in Go: the form encoder leaves out only unset fields.
 type TokenRequest struct {
 	// ClientId The merchant's client id.
 	ClientId *string `json:"client_id,omitempty"`
@@ -756,7 +757,7 @@ type TokenRequest struct {
 	// GrantType Always `client_credentials`.
 	GrantType TokenRequestGrantType `json:"grant_type"`
 
-	// Scope What a Link Money token may do.
+	// Scope What the token may do.
 	Scope *TokenScope `json:"scope,omitempty"`
 }
 
@@ -776,12 +777,12 @@ type TokenResponse struct {
 	// Scope The scope the token carries.
 	//
 	// Example: Link-Core
-	Scope *string `json:"scope,omitempty"`
+	Scope string `json:"scope,omitempty,omitzero"`
 
 	// TokenType `Bearer`.
 	//
 	// Example: Bearer
-	TokenType *string `json:"token_type,omitempty"`
+	TokenType string `json:"token_type,omitempty,omitzero"`
 }
 
 // TokenScope What a Link Money token may do.
@@ -3509,138 +3510,149 @@ func (sh *strictHandler) CreateSession(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1rcxs3tuBfQfXeKkt3mxRFyY5N19QuLTEJx7Kklah4M2FWBLsPSUTdQAdAS+K49N+3Dh79IJsUPXE8",
-	"Se7Nl1hkN3DOwXk/wE9BJNJMcOBaBb1PQUYlTUGDNH+d5EqLFOTwFP+KQUWSZZoJHvSC0QLIGeN35IPg",
-	"sCSRe5SwmEjQueQQEy2IXgCREDMJkSY3V2eEzjRIkjB+x/i8XVnihRrzB5iS69P3RMKvOZOgCCVHr1rR",
-	"gkoa4Ws3N8PTt2RK+R0uQIDPhIxAEcGTJdELqgnThCnChSaQZnrZHvMgDOCRplkCQS94HR3H30yPoHU8",
-	"e0lbx9PDqPUm7kLr1ewb+nr6JurEhxCEAUMMM6oXQRhwmuKbHsFhHISBgy8OelrmEAYqWkBKkUgp42fA",
-	"53oR9A7DQC8zfFdpyfg8eHoKA8R3Ezlzzn7NgQxPyUxIohdMGTq1axikd7fw693H86Pjm4Gg3fPHZf/s",
-	"u9dZ9EMz2Oy3gWtO5j3TP4BUBtAmuP1DpH85JPf2yTaZdDvdo1an2zp8PcEzQU4w53RPkxwI5cvyRTzz",
-	"Oy4e1NsxL05XAY8VHqjgBO5BLklEk8SeqMF0ATQGWeLql2t5aKuY/oeEWdAL/sdByfAH9lt1cJ1nmZAa",
-	"Yv/iE+IuQWWCKzCigOdm1n9H4yv4NQel8eNIcA3c/JNmWcIiinQ5+EVZWu22fbH2QEoh7eZ1Kr+jsZEJ",
-	"ULodOC4ybwy5BslpYt/8egD5fYkCeQ+SAD5YB+1c6G9FzuOvCNW50GSGe9YhueE01wsh2T/ha0JT3bZt",
-	"pMm9i0v3o0jkXF9rqnO1LlZ9I/kQE2qfe6GI0lRDm5wkDOHALyDTVpiswkuY0hCTBUgwKoPnadD7Keif",
-	"jIY/DIIwGJ4X/+y/65+fXpwHYXByNeiPBqfBz2vSH3oYR+bzHSDEBcheIh5Akogq2P8XoI0WEKFlQNml",
-	"94zPVTNocSxBNRKusETUPlO1MaVhUVoCaLdMSCKml6El8YW8lOKe8Qh1VDzmBju5JA8L4FaJTX9BY8YU",
-	"aij9lmRCaZqciBjwM2EgoUmboGr0L8+ETKk3TWMeiyhPgSMB9obXF+To8NUrQpNsQVtdovJoQagik5tr",
-	"ozgf0K7VteK+1YKZFBlIzayKQhzWCXLC9BIJvFXTh4EDtOF9+8UOS5R0WF/l0nxHIhGb0157d4Xy6wug",
-	"oAARkmTukR0Aqp1x05L4NR4y4Xk6Bfnskk9VU/rTyvqhPYB1XErilpxsechwcopfrkM3+WSlpUf2Zomg",
-	"ej8kUS4l8GjZIzfXp+RpYlnMmlOGvlIMEUtpQh6YXhCqSSqUJvpBkBn6T0zwMY/ZnGn11lpiXIZ54YS4",
-	"XXLZHUBmTbaz1vYPeKSRLrbR8KjbY24xUIRKQFlgmt1Dj1DyT5CCxEwZ7EOiFizLGJ/jIWr6SKh5DfeH",
-	"xwwpCDGZLkkCRuzHHPebMUhiInLdyO+OHM1Oif/2bVX8LaaqwL6qeW6ujRYsPS38oIGrDEGa9/QocRKL",
-	"JKFShbVT8HTLEhqBqrl1h9320TH+HSW5YvfwgXGWIlzWYUv9n50CIMuyQRg8tvyptdwGLbtB0Ovit3PR",
-	"cq+ggWuf2/dWedliFZZEbeJVHw80qd2GWCAkkQSq7bnicS6E0fk3w1KZ5spFA8i/iEh77ZydgTkFTVmi",
-	"nrPLHkZvYPM0pXJpVBwCwwQ/pbrh/D56iAr78UCVRyAkw+uL1utXnUNyMzqx8pWyJGEKIoFe6t4dmjeq",
-	"iIQI2D3E+3Wvvdvpdludl63uN6PDN73jV73ucfvl8et/rDFY/TwLM9GyBiToBTHV0NIsBYOSg7V0I3Yh",
-	"jXv6KQwgpSxZp8UAP25vhy1jzHLnUxjMmFT63Djhq0t9i18RdNA/Yz0Wb5LpIshstCIJ3QTGGf1cKFbk",
-	"g8VbJcJx2/rGFxy8o4SbeG9pI5cPN6Duvsbweo86e4WKpho/E8dvhvcKhmFcvzousWZcwxwVQOi3RNp8",
-	"K3J5akxD8/ZIWXStJbEGhIiZERYPVmlA1w6Frnq621i07haXb3sfdId3zaO7i7vHAKXdHtS/KOy/RY5n",
-	"jFMeMZoMudJM5wjkJk7AVV8oJwI7nHLT2s1CUlm9WVRQNCPBb2SyHbRI8Gb5FHPx3Mv4TOPLmYQZSAlx",
-	"42HqBbiUiUs1eF3xQpHizar0ufWnQiRAOW4gRa4ZnzsD2Qhj/12fuMc2s/zT83rCW6WtWq4J8hDZTi3E",
-	"Ayeibq42apQvK96lSTvsHh3/V5b33924f1nB/Z3FZwem3xqtv1Ar+QS1iyO40U6at5mG9HP9xaBEhEpJ",
-	"l1Uva/gvuSXbKHMpxYwlDSd6UizJLXMwwUkkkgQibRPrjCPDKyA+yWSfkRgmY0ibSbgHrjH0y+NwzFOm",
-	"2ZwazWU+Mg+l9JGl7J/4oWTqzkQoigmOH9AoyiWNlm2ydyJ4zFxaY78hEnNEP9kqgSOWgtI0zdBtKSTO",
-	"JUagPW+TFyZjfNhtHXVGnW96nU6v02l1jnudzgsDbdP3bVRD7qE1qWxerGo2S4FrEBnj1o4k5cpGz39Y",
-	"vCoP74zcPAelTxYQ3Ym8wW+tnvk+WdUQlEiYM6UBtYKQxCxGIrdam4zwORu8+5SXd6ZNbcMJG/kBJJu5",
-	"/KtPcCsb66/b56ao4MaWTD6AjBaU61YMM8YhrookcM1mDGSbHHZfk7KWlLCUGVWW0sci5dN93UAqXbLA",
-	"SbOXj1rA+eRoOcvnkVQFLAtqlOk9E7lKliSlMVhrgwo3dSi4JNRquF9x6O4N0SAeNAdv5VnVtLgJ9QwI",
-	"UwBO/CLNrpD/9nIhOOy8RYZP77bFNqW4OSde2es3Z8N94ruSF29KNJvs/kaL83GxJJRkdJkaVUtZgu6E",
-	"SW64Dy0yKAWjwdWH4Xn/7Pbb/vBscLpu3kwNpTl9ivyFq+cSihxqqREu+z9+GJyPbk8HJ2fD80Fj1sos",
-	"/gGUovPGA6WaPCAOD1LweX35igasJO3mJjOCPECtY1XI0w72b/CYgWTAI2iqhV7cg5QsBhLDjOaJ9tVi",
-	"AsVrRm8Cp9MEPKUVsVXmZElmUqQGpkpS6mYYjrlJHsdAfjobnr+//dA/7383OL119Pu5TSYX5+8u+len",
-	"tx+Ho+/x89vzi48Tn5/isTe2ChRqe8P/hgPHHL9NgN6D9Z88T0Q0SXwdvBDxlX1OL84HE7JnEq+UFx6q",
-	"4Mlyf8xplgGVai3YxxhAmTMiNMtUaLiecYLuu/ctnS71zN+EdRAGTUivfowwNgrId0LEzRUiryUowgQp",
-	"Mo2JLmhi8viLpWIRTarCeTr8bjjqnwVhcPn9j9fDk/5Z45ZDDWlzpkXI2KYTweXGu3ZrbRiFKRLlmojZ",
-	"bI2YnmBv8aCUSzyrMZ+JJBEP5vQUKHSNfJLFsINJkB9W9mjKU9Miw781mkm9+1lDq1FScVtH0kZff145",
-	"k217FmfXKKQrFc7mqEPESzR5tj5fETejb4gvoYfWETIfDmNy2Ol0jsIxnwzPR4Mr1InXg6sfBle3g6ur",
-	"i6tJSMbBZWKcWwk0WhCRa5QhV6YfByFRuCHTSzKxr6z0edSUadC4S+B0Ijr1Fp4VHbkNBP/ytQMj6AV2",
-	"0adGpd5ky6ZUgqOSPTjbv6JEWlNbc6rhgS6Va6ohjCsNNPYBuuVTQqfivjnse8aopDRaMA4tCTQ2MmIh",
-	"Wrcxm2jYvGFTpFSTN56nIFnktrNxU1kMscexQ27rN1i17afbjFZ53E209DwZlhVcx5y1jTdQrkkCL1Cd",
-	"bXQ+zLfEfd0mJyJNc47ONCgS20+RMXKrL6xqdEmjm2FIaOz9+2S5Hh6GPsDETyLBXVtPGV/uFDqO+UTl",
-	"Uy00Tax+MwXtIhRgM9MGJGZFmdA+VRYL7d+uZNj3zseYZyLLE6ohRoUtFBC9kACmBGlqe76kiVvUIUAA",
-	"ireb1HUdFKPAk+RiFvR+2k2B/7zaB7J3kfk46uJzYDMxj09hrMqSQjtG0BLunuowdrMhv1EQu6yU74iy",
-	"e2Ed5yJ/ce2rvu7Zdm3DPwKJ699/CWBqofM71DJmA+egRUkeG6EyJKJyaWLSOSjkcs98qk2unJSM+a5i",
-	"EtblxNbjK5yOR++//TcT/QtT3NNqn4wMpV2YYtsone5rr9W8q0CsFfdquVrfNmRAZAjgipYIA70ABGWF",
-	"m55C9/wKyz/7fHlQGx/9+SkMLqnUy03ut6jEphk+6PxF726f3FyPLj4M0Bh9GFydfN8/HzX625d2jY2G",
-	"yH3hfRK/ZU0O2pZHqqrfh0MY2mjgNjPkQ3w15ibJyTRDi7NzjGfbeYQmTfmmMW9OOBX5I0UyqhSZlIHm",
-	"MJ6QSVPcNLGpG6arLasSZjnGhlmNYq4fB0XYBETV1b9EwGBD0CuYgbSLbsyTeZK35sBBmtaM4alrnPaJ",
-	"MmWzfA4Fl8sbmkYhpYUpAySCz8e8SF35A/cdqsQrhlomr+Qn99x7aHCkPqxD6Nqi72BZ9kWrDCI8yFqc",
-	"7WBliuTKJMnHnN4LFpM4t12e9bBckT0WQ5oJDTxa7tuIsRa3G1/lF5tyRyU85iWqkZBICXSclwQemdJF",
-	"SkAtFQZnBX0UTcETB9GwZHmueU3M9KkjjY0gtnYw159e1XTUq5IK6ZvaGZykG62ywckVuYxMI14MSjNu",
-	"JUnMSlWzntjaoZ3Dmq5KjoSwmDClcmQ3TQSfCirRbO7Q9qd3iHxLvdnQ6OGW2EKgSgf4alwXw5Rpslfg",
-	"pkWB0z4iGUmI8YECUS0KQtTrilVFUPa6ubY014XWfWkTBv4kPLmDQtIPSwkslPyKDAbfTDuz47gDrS59",
-	"+ap1HB3PWm/izrR1OD2MurMjOI5f0gBZEs++2GLHWQq3eWFsnp7+zfouJBAtBIo0LxIUNrv3ANOFEHfN",
-	"SZUVKm/nrooYfb7Cq2glVBdvCSW2FG21Ul2voFqs6Kn2761ZqmywOw1WO2ftEnWihp+rpq7c4TWJoVfU",
-	"VNXbv1FtI4kb1NQObDUqEr6Vx0wbeHkqxZzGpizCjo2MtcoDyozFaBNYHuENrXG1csSOZ+e7Mp42H8Gm",
-	"Wo0xFbZlu2oayBmbQbSMEuiVrZUZcNTsISnHJUKCoMS5Kad4JzAOx1zlUQQQgzUYtuDy1llzytUDSHsQ",
-	"l4Pz0+H5dyHp34y+v7ga/mNwii+s1mB8/WjMtxeQall0t3YQBuXiQRisrN3oSV/BLOfxFushzQPP2NOv",
-	"7R/6MMoCt429nmNOLSqLPKOm/kpKc0X9ldTaXed51tms8hzv/JfReBbfF+prq75rWwi6lCLOIyfFpk5p",
-	"S7HBanbisv8j6p4fBlfDb38kLcJ47LK0D9W2Cl9fYsoI3CVdkumSvKP8jpQRrIlfMYA4tVsqFKnL/o8r",
-	"GspAYTds1EMOhY2KaFSpdxVR3aQe1U5spnUuwAW49ah5zJvD5rVKzZQlST35aAeZgusMwTUVjsoMDTrA",
-	"QX3YKHjV/aZz2DB50wuGZ8HaHFBwSD5Qxsm1rjZ3VVqxGtuZtvYTrTTTzGiiwDasmPVbh53jbtDUSHK0",
-	"1s5hBz5WGjDMgmW/fvAL5dCOBfxvR8d2JFJD1fIAgt6mcm+lWz/4O+XohpWN88GpwA/ESuXB5Zd/2ikm",
-	"6ayNQn5k8RxQyZWVybLE+/RzU0Z40+ovG1O2W2HZ9dmXT6W2qOC+YxTWoEwtGf3p/2shV93sBP2TDwNy",
-	"cXU6uCJmWYQYecR3LQf/8/Cl+a9zaDgz81rKKQU/i2/asIOF1pnqHRwUnQmOnw5stXG9nLkurL+1UlDJ",
-	"IhdFg3d2l7JmsHFSpEF6d2n29I9vHoGppJQLsIqxmKIyaV+uOQ9Hu82X1CezKvayJsLP2MtqF832MZwm",
-	"dOxozrlrGN7m/2wk/+aBm6YNzRDOb9pvVS1to06teNoo2Dv4AdX3q2L2aQcuNrqbnG8YE9iIY1b6FVtd",
-	"zLoX8rQi2lvO4+bqrDLkxpKETMs7Omxzsb2kwwRbSvlIK5dAWiTNlSZTGPNMQotmmRT3dsCvdDqtiS+E",
-	"JJfsMwdrS0ausFhYSFsV0c+o28CvOcWD32QXTd1lhUuK4ktNLk3ppfChNnvkzoVayeq5T60doC+7b7ox",
-	"HB8eQav7qvsqft09Pu4evWm9/uYNfdOazabxjKL1cG/V9ba1OW1zS0iKpP9fnjZ/+3Q1OB1eDU5GtzdX",
-	"Z0/jvNPpvnJF/L89wLR1f9jutDv28xKiv326HlxfDy/Ob98Pfnxa1/9V2Dfia8KrhwWLFgSUptOEqYW5",
-	"y0VLyzz6AYBXBvV5bLin3iexM2XWY7UKqdYC3auzemmomqidAqlKAX7tWw9NS30ZkJdgfq2jeHYYvTyZ",
-	"GgWaYsnrtWB25SR5cY0BmUkAFGUz7e16uk3ByGgOLek9VKLrIhTjSsvc9oza7scxvzr9dtgmru+GCw12",
-	"HdtTXhlzSOkSVQ7+jwttD0VlCV2WNwoVE8ZjPqUKYt/X4oZgIprRKUsYcq2tCKagF8LmVaxO22NtaIcY",
-	"wjBu32N8Ho65CSEQhZCAjtr7pEVed0g/yRbU9yydFC3kZ6bltRpux8JljxRd+vBuzFVGI1D2MgiMz2ll",
-	"ucp1RhJorMpeWvOkGx9/3SEJaA1ShW5Ey3ac2pVXbzladRJrPe6vO2gLcS086v/3U7/1D9r6Z6f1hvz8",
-	"n/+x3UzlPBJ8xmSKLBf46NVhRyUQmiTiAWKyV+BkPjFIpfuG9Vav2qmFz+WVQWtRdL/5mqFK1Ft5uSnm",
-	"HYk72Bzx2kRgK5Jg6qA0wcj6DorwNzQTHS3gkYhrNyXYW4poktj5OduQtynVcrupFOYdcGRe8+SmZIZb",
-	"R0EkQe+6ln26uVVUUq5vdfMVL4npPJy4PSu0mdSubFn7upH+KhLP1+XMIV2bJ1cVXB3zGuRNOs4d92bj",
-	"PAUqjdq/A26yhWzOISZ//zgiEZVyaVsyS3KGBB4zJpdGnxhkGifUQKlbs+aGhtnKrs0JM9wE1C1rWODa",
-	"DSTmXLPEAGd51L1TM0xHrzqN0yPFMTRkfPCryrJIBrayrGnjbJ0I2ThUZN7bwE2Tdwb1lW5I++Gz1q1G",
-	"2BqRNp79dTOipimUVnW2RRbNTSyqfF3F1PzbxQQN3G2cjiiXTC+vkZMtN6B+SO2dYYpF2zpiyaRfneLr",
-	"EfMGQZfgKEIL9+p479PJ2XBwProdnj71/L+vBydXg9HTvnkQJkZJkcnBfffAeQAuS9f2V6GZIRwDTYED",
-	"OjBmOLuA1h7JGrjvKqxr228mlxfXI3Jwf3hgPlQTNKhAMjQKXkBmqP9LDXhS0RLmri2RlResWWqX3YMq",
-	"9C6lInv3h/t26uMe5FIvio5pd91frV5SO66eL1ap0OWMVejK8LbsG1EeQZIY0qt2wcd1V5tmrOLclTjX",
-	"csQ01wuTkzEP3TG94eQLU1Yoe6tVjG5Du//9aHTpmKBqkvacvPM4E8yPiOxyuAU8n3u2iJHFdBLatD9V",
-	"69xq37bsah52DPkZDLCZ6h72diTSCjzbCW/teVPpYJ32YVHh+vvH99cFddub7hn8vy3nLQzjktI0Y+h7",
-	"m3vg0JvdVAiTbrr+QRCRAW8515O40SSJ3o2ynF34GLFk96B6hQf0QrmrdGzrWcsHKUhqN0fk5SYsTAQa",
-	"sTmEdphpvwi6ipb8jC5b06WBZ8ztSuUiUSmR2aow7bfHfMxN65Ufo0GhTCnjmpppzOmSLCiP2+RbGmk3",
-	"uxf7bqkC8WJoacz3ikOamCw8IKT1osUkLB3CcfAdaIuNC9zHwQqCY24fosQtMw72jctqcvKRZFOMB010",
-	"M13af7TJoFQ1kCggkUhBFZ2HxTiZVC/I9el7q0w8FjaWyegcVJt8XAB6x2RG7cVxFUc6tEtVWAVjB0WU",
-	"sCpBm0qRLbNR0zhcsIWmd8b3H/MTwe9RqIyiRF90UvHa/3NC4FEDt3oUccaVEM0ojQ9UBtEceGjHSWhE",
-	"YyBC2uu3FOXxVDzu98a8VVuyQHyCKikjCdxDsk9SmiliBiqKQ9V0bqbVtfLDLsbTa6+uKEHL5YTs2UEi",
-	"9KkMAfc9AXywQYtGOjTYJnFlQ8PemBMyUXQGE7InIQM7zMC0GUjlgsxyabsvZzOI9H5IJpWScesOcHft",
-	"R5qc64Nr4md3sDQ3KxiqVcFeXeJtQ405dwGqQQ1XxOArzQwIivF5Aq1cIdQcnygQIoJH4CbPzB2biPCC",
-	"3uPfwAkz7WQG6ZyXaPtXk6VL4lFy3H2D8XRx5ZYnoN0ugZmuDDLur58M1dAyAamamKYIVRNb1By5TfHE",
-	"Nm619UvKy1O0Z+PbbSfGQZhkICeoYtClDUnKeK4hJAuRy30bKTtq25Ox0IWEZlloLg2zimwd3PodaBMy",
-	"FaijLHe7W/Aql5yUd+bZKs/6cqu3dExcSV2hONsh/2YtRqZm8oZqRL5U5T5B4O4uDqtldKoE92qxohDW",
-	"gKqojwlJqTSXpxndUgUF1bHZyj1seVPDo4Fozu6f0yv1Tblo/ZoDCqnghJossnV/eyhkTmBQ0MxTpLxJ",
-	"muxx5Ack/zxtZjGXprVLc3/DpmU2mSfgDKLKqJ1vtVF2j0w+sVmP9I3yQj/kaYKopUC5Iu98qppkEmzD",
-	"AkpAnzCXE5rYhHCP/DAplENxP+g7lw/8YQ3YjLGS6NXpd5DKZMxiqmklq+PETMztXcaSZLnGfyKkzKBr",
-	"L8+1vdJMJ9aNc2/X3YLSLtat235gSsY2oRKYdCI6Q+hg0IwFveCo3WkfBSbxszB+10H7AZKkdcfFAz/4",
-	"5eFOtYvrb422sSnzZs8JHaN8q5tmM+RVZ+3LLmwOwnknv+PSB95rav1eSKiDTyx+Wr15fUMxtXzkwF0j",
-	"/hQ+++TqDd6m2v7lkEBVbJGw+HxhGt0fHhSu58Gn8iIeQ7K5zYAVZsaU3Oegi2sqw8+kauW+eyRT7QLw",
-	"bqfzxe6OLgBsuDV6VLvT6ykMju3GTesVAB40XU9u3j38jHdr92Sbt48/4+3ivu+nMHj5WTDXLzGvJlPM",
-	"oa0lJqqpmZ+383MlxeLqqi5pnG8J7o1YbVzHOcWbF2n5J9xiCKC/783FIFHJoZrOEfASy+DnlRKm7XpC",
-	"F88Wt/7QuG4V2gNauQnsOektbg37o0txAegz0vxCVW4n+2/B/ksL9vp1dn9ZUff5IOPEiKba2ilMTaq1",
-	"rLXvTewEyIT4saCQTCqzIBPiZ5UqM1PKJJf3bOaFmpoLkehcK4j320V8+R7jxRRDGBvWmkE+H6brHoJh",
-	"GsLNtQHlO2P+YCqzdqDPxOzVDnHiJxpylzMWMdiBV6rdU+Z+JAmrN/yvFXhtZfe407GhX3FDB5mc3lye",
-	"DU/6o8Ht1eD/3AyuR7fvBz9O2mP+LleMg1K+D0eZVBSZ0ujOVIkJx0g0sbkL24xb63qerE4+2OrxpNqd",
-	"7Tpz6/rYDmn4THrRw/hOxMsvpkdXZuqe6rUf1xX1u2nx1VmiDUq8Mk/kW+r/zUr8q6jiouT1J9PGH+gd",
-	"lCWhHXTvSiIv6FXbdRu19OobWzolyvnjclE/rrSHiqBR8AlVKk8h3n9bdOI5BbTX7XSKb/88lsLVCzYb",
-	"CjvjokyVBPU+6un6/NjI/4hU9ecGzBVrpqxrSKpIt3PYHvMGg8B0xRSYu5RnQhYVjc0K0AL2O+m/+lDY",
-	"Turv8Itvvl37laNFfxDl9wf3YP+savPKnfNXVZx/Gv3lCv4b1ddFP9eLrq8rV+r2q81j/XqDjfFrTSG8",
-	"RyZV/pmMeVU/7dK+ELoVMIaaGO0G9SJme8yNK1u3KK6JotFrhccMIo1atWOrhB7PougYWnfS/7oO5UvS",
-	"fXzcrE5Hro1nN2362Hp4eDDVl1YuE0fE3TVcre/vKzuX9Sa0JuVq+cCOQv91HMo/l9azLQYYGK43gbp2",
-	"YdcYI2Qpq58b0G/xD/8K7l3ZcrZZQZoekaJ5yc6YKTOoXc4NGEViqou2AGcicSS8/11Ye2OTdwTHPKU8",
-	"plrIpb8M09/CU59fNaG5mSAJSTFfYguBfsSE7GHoPOaV+ZL9NukX9ySayp6vyMVEL6TI54vaZv3LobuW",
-	"uHYN8JjPch7ZVcwNke72RFD1Hhzbtb5E1P19ihXtb+88XqC6V7ZrxPx6Vjma0iaomZF1I9NhYzIBlVay",
-	"iWslLDoJe7U+wv3J2zF3DRimGrrqZJu7rWi9h9X30+Dh2e4StRBStxJ2D7H9BcWyycHdsSSZkL6D2yZR",
-	"mCpuXJqgqS3aF017S/3qUMCw6decRXdKY6BAEyVcrXiyMg/Yrg3mTghVVX55WLDEdljgsUk/uVnU6Cs2",
-	"0N4DrBoeNhi6i5+ZLn/+caPxc/T6nYKJlcnur2zvVmeiNoQTxVzUXzGBYjs+f/pz5q9L5tzVttnmoz+D",
-	"lXraqfBNru171jKwe9Rnpk8QddRCKHtFuDFVGWWSKEiMd2x+HpPfMym470J+rsId/kGZwh39xsZZ9zOO",
-	"5vfsfOvpnl83FpGq4Wn6k13nrP/8Gdzt1Rdm/XJduIcE9WkF9erSJZ8+1Rm1aIeqteQXd3NfO8W22688",
-	"lw3GOy7giVb8SvT/DwAA//8=",
+	"7H39c9u2tuC/guG+mdhvKVmWnTRR5s6uY6utbh3ba8vN9lbdECKPJNQkwAKgHd2M//cdHAD8kChZuU1z",
+	"077XX+pQIHBwcL4/wI9BLLJccOBaBYOPQU4lzUCDxH+dFkqLDOTozPwrARVLlmsmeDAIxgsg54zfkbeC",
+	"w5LEbihhCZGgC8khIVoQvQAiIWESYk1ur88JnWmQJGX8jvF5tzbFMzXhDzAlN2c/EAm/FUyCIpQcvejE",
+	"CyppbF67vR2dvSZTyu/MBAT4TMgYFBE8XRK9oJowTZgiXGgCWa6X3QkPwgA+0CxPIRgEL+Pj5JvpEXSO",
+	"Z89p53h6GHdeJX3ovJh9Q19OX8W95BCCMGBmhznViyAMOM3Mm36DoyQIAwdfEgy0LCAMVLyAjBokZYyf",
+	"A5/rRTA4DAO9zM27SkvG58HjYxiY/W5CZ8HZbwWQ0RmZCUn0ginEU7exg+zuPfx29+7i6Ph2KGj/4sPy",
+	"5Py7l3n8YzvY7PeBiyfzA9M/glQIaBvcfhA5uRqRezuyS6J+r3/U6fU7hy8jcyaGEvCc7mlaAKF8Wb1o",
+	"zvyOiwf1esLL01XAE2UOVHAC9yCXJKZp2iVmye8EKUmVKE2XhlRywbgGGRIlCOWk4Aq0h2fC7XRckAXQ",
+	"BCSRVC/AoJlyMxrJhQgOlmQQlXZkhUwPb8ejo47K/5AwCwbB/zioOOrA/qoOboo8F1JD4l98DIMPnbno",
+	"GIx31B3LOwIxStOO20UwmNFUgTkECSoXXAHypCEghOMNTa7htwKUNo9jwTVw/JPmecpiaqY7+FXZQ9sN",
+	"zHLuoZRCBo9m8eZxv6EJMico3Q0cOeMbIwMzp6l988sB5NclCuQ9SAJmYBO0C6G/FQVPviBUF0KTmVmz",
+	"Ccktp4VeCMn+CV8SmvqyXWRr966Z+iSORcH1jaa6UOv8fYIiCBJC7bhnyrCbhi45TZmBw/wAubZcbSVv",
+	"ypSGhCxAAsouXmTB4Ofg5HQ8+nEYhMHoovzz5M3JxdnlRRAGp9fDk/HwLPhlTQyFHsYxPt8BQjMB2UvF",
+	"A0gSUwX7/wK08QJio6IMj9N7xueqHbQkkaBaEVeqRGrH1JVdpeGUlgDaTROSmOllaFF8Ka+kuGc8NsIy",
+	"mXDcnVyShwVwK02nvxqtypQRlfo1yYXSND0VCZhnXqBYgelfngmZUa8jJzwRcZEBNwjYG91ckqPDFy8I",
+	"TfMF7fSJKuIFoYpEtzcowR+Mgm2K530rLXMpcpCaWRFl9rCOkFOmlwbBW1VOGDhAW963P+wwRYWH9Vmu",
+	"8DcSiwRPe+3dFcyvT2AYBYiQJHdDdgCoccZtU5qfzSETXmRTkE9O+VjX6T+vzB/aA1jfS4XcipItDSEl",
+	"Z+bHdeiij5ZbBmRvlgqq90MSF1ICj5cDcntzRh4jS2JWrzOjiROIWUZT8sD0glBNMqE00Q+CzIwhh+o4",
+	"YXOm1WtrEphpmGdOSLoVld0B5NZ2cGaD/Qd8oLEul9HwQXcn3O5AESrB8ALT7B4GhJJ/ghQkYQp3HxK1",
+	"YHnO+NwcoqYfCMXXzPrwITcYhIRMlyQFZPsJN+vNGKQJEYVupXeHjnbryP/6us7+dqeq3H1d8tzeoBSs",
+	"TD7zoIWqECHta/otcZKINKVShY1T8HjLUxqDatiXh/3u0bH5d5wWit3DW8ZZZuCylmPm/9krAbIkGxiD",
+	"xp9axy3QsQsEg37N3AkGgVFw3Qv73iot212FFVLbaNU7Jm1it8UpCUksgWp7ruY4FwJl/u2oEqaFcm6J",
+	"oV+zke7aOTsFcwaaslQ9pZc9jF7BFllG5RJFnAGGCX5Gdcv5vfMQlfrjgSq/gZCMbi47L1/0Dsnt+NTy",
+	"V8bSlCmIhbFv9+6MeqOKSIiB3UOy33Qf+r1+v9N73ul/Mz58NTh+Megfd58fv/xHEAZWNQSDIKEaOppl",
+	"sEZ1zWM0Q5SmWd4d28GVScsyY+9aj9KIsGDO9KKYdmORHXgqqf5gzog7KGdEsvAIqGyTXfDtRj+GAWSU",
+	"pesIHprH3da9lQScM2ZJ/jEMZkwqfYEewOpU35qfiPEOPmE+lmwSFKUL3aqaUroJjHP6qVCsMB1LtrKZ",
+	"I+H1hS85eOvLLOJNsI2sM9qwdfczYQnZo04JGulVjw4QR8RI0CWtMq5fHFe7NpQ0N1Il9Esa3HwrCnmG",
+	"+qZ9eYNZY69LYrUSETPkQA9WpZXXDoWums/bSLRpa1dve8N2h3dx6O4yxO/AiBB7UP+iBPnqhMOMccpj",
+	"RtMRV5rpwux8E3mZuZ4px1c7kE7b3O2cV5u9nf8Mv8eC38p0O2ix4O1ML+biqZfNmNaXcwkzkBKSVgpx",
+	"4Q+mfHTGC6BnipRv1lnazT8VIgWKMQwpCs343KnyVhhP3pwQN2wzHz0+LXy8/twqOtsgDw0tq4V44EQ0",
+	"FetGMfV5ZUalfA/7R8f/lYXIn9MM+bzS4A/myR04aWuw4plaCaeoXezgjRod32Yask81l4NqI1RKau3m",
+	"KgT/LxhQ2zBzJcWMpS0nelpOyS1dMsFJLNIUYm0THIwbLlJAfIzNjpFUY9jGnNo9cG083yIJJzxjms0p",
+	"ikN8hIMy+oFl7J/moWTqDh00xQQ3D2gcF5LGyy7ZOxU8YS6qs9/iiDqkn25l67EnbmNglWzs4kLQnXfJ",
+	"M4zcH/Y7R71x75tBrzfo9Tq940Gv9wyhbfu9a2SbG7TG6u2TfZ28LpUeS8qVjVN8tSisDf4a8TgvQOnT",
+	"BcR3omjxG+qUvE9W5R4lEuZMaTCyTkiCk5HYzdYlYzPORmR8HNM7M5g5cyKE/AiSzVxQ3WctlA3grIjN",
+	"nbMx7d7brU3cvQUZLyjXnQRmjENSF0jANZsxkF1y2H9JqoxmyjKGgjyjH8p4X/9li+LQFVWetntjRgY6",
+	"38kYI9V4g9ISlgVFVXLPRKHSJcloAlaBG3WTuS24CORqrMfbyJ+Ar3s8BEiG7c54dfYNXYeuO4I6BeDE",
+	"T9L9XUfnZ7laCA47g5Kb0Z8XlG2qaHMipgbT707B+GxLLRnTlt3AlNJGPf9usSSU5HSZoYKjLDWWIUbU",
+	"3EO7GcOl4+H129HFyfn7b09G58OzdaMCE3ftMXtD12b2QkIZuK+E49XJT2+HF+P3Z8PT89HFsDVUipO/",
+	"BaXovPXgqSYPZg8PUvB5c/qaMqhFiucYjnPZY0MwJR/vYHUMP+QgGfAY2ioBLu9BSpYASWBGi1T7WgkC",
+	"5WuoQoDTaQoe04rYGot0SWZSZAhTLRJ6OwonHDMWCZCfz0cXP7x/e3Jx8t3w7L3D3y9dEl1evLk8uT57",
+	"/240/t48f39x+S7yQVGeeBNHgTKKD/kEKXDCza8p0HuwVquniZimqa8CKUXLyjpnlxfDiOxhtJ/y0tkQ",
+	"PF3uTzjNc6BSrQWDjDun8IwIzXMVItUzTown5pNaTtZ74m/bdRAGbZtefWxgbGWQ74RI2tOSXppQAxNk",
+	"hmjQUaQpJo8WS8VimtaZ82z03Wh8ch6EwdX3P92MTk/OW5ccacjaI3FCJjaGDS4h07dLayQUpkhcaCJm",
+	"szVkeoS9NgelXLZDTfhMpKl4wNNToIxB6oNwSA6YlTmsrdGWHKFlWmmrY5p5o7+xrVZONcs6lLZ6WPPa",
+	"mWxbszy7ViZdSau3+3oiWRpVa6tTauyG8ob4uo3Q2oT4cJSQw16vdxROeDS6GA+vjUy8GV7/OLx+P7y+",
+	"vryOQjIJrlJ0KSTQeEFEoQ0PuRqSSRASZRZkekki+8pKlVNDmAatqwROJhpXysKzIiO3geBfvnFgBIPA",
+	"TvrYKtTbdNmUSnBYsgdnq7eUyBpia041PNClciVlhHGlgSY+1mLplNCpuG93tp9QKhmNF4xDRwJNkEcs",
+	"ROs6ZhMO2xds808b/MaLDCSL3XLWW60ycPY4dghT/g6ttv1027dVHXcbLj1NhlXZgCPOxsIbMNfGgZdG",
+	"nG00PvBX4n7uklORZQU3xj4oktinhjAKKy+saHTxv9tRSGji/Y90ue6Uh96tN09iwV0RWeXV7+SwT3ik",
+	"iqkWmqZWvmEVRemqsBkWwYlZmZu2o6oMtf23y1OfeONjwnORFynVkBiBLRQQvZAAmPfGhLLPo5slmhAY",
+	"AMq328R1ExQU4Gl6OQsGP+8mwH9ZLT7au8y9n3f5KbBh5NwHjlZ5SRk9Rowm3D3AhHqzJapUIrsqz9hx",
+	"y+6F9T2XUaMbX2rgxnYbC34NKG7+/jmAabj2b4yUwQWcgRanRYJMhSiicom+8ByUoXJPfKpLrh2XTPiu",
+	"bBI2+cQWgdQo3Ry9//XfjPTPjHGPq30yRkw7N8UWETvZ110rtKgDsZb8baSNfa0agsgMgCtSIgz0Agwo",
+	"K9T0GLrxKyT/5PjqoDYO/eUxDK6o1MtN5reo+aa5GejsRW9un97ejC/fDo0yeju8Pv3+5GLcam9f2Tk2",
+	"KiL3g7dJ/JINPuhaGqmLfu8OGddGA7eRK+/iqwnH0DLTzGicnX08W0MmNGmLh014e0CsjFspklOlSFQ5",
+	"mqMkIlGb3xTZkBHT9YJtCbPC+IZ5A2OuCMywMDpE9dk/h8NgXdBrmIG0k26Mz3mUd+bAQWI90OjMtQ34",
+	"AJ2yUUi3BRdrHGF1mtICky+p4PMJL0Nm/sB9WTTxgqERaazoyY37AVoMqbfrELqmgDtYVl0BKofYHGTD",
+	"z3awMkUKhamJCaf3giUkKWxpcdMtV2SPJZDlQgOPl/vWY2z47Wir/GoTHUYIT3i11VhIgwljOC8JfGBK",
+	"lyEBtVTGOSvxo2gGHjlmGxYtT1VMipk+c6ixHsTW8vrm6FVJR70oqaG+rdzFcTpKlQ1GrihkjNWfCSjN",
+	"uOUkMatEzXpga4dyH6u6ajESwhLClCoMuWki+FRQadTmDrWmegfPt5KbLYVAbootCKq1Haz6dQlMmSZ7",
+	"5d60KPe0bzYZS0jMgHKjWpSIaKaI64KgKrB0tZCu9LH/3AYM/El4dAclpx9WHFgK+RUeDL6Z9mbHSQ86",
+	"ffr8Rec4Pp51XiW9aedwehj3Z0dwnDyngSFJc/blEjt2ErnFS2Xz+PhvlnchgXghDEvzMkBho3sPMF0I",
+	"cdceVFnB8nbqqrHRpwu8mlQy4uI1ocRWFVip1JQrRizW5FT3j5YsdTLYHQer5dp2iiZSw08VU9fu8NrY",
+	"0Atqqpo9B0ZsGxS3iKkdyGpcBnxrw7D3oDqVsjloUxRhx+rZRubB8Izd0Saw/IY3lE420hE7np0vsHnc",
+	"fASbcjWoKmyfQF01kHM2g3gZpzCo6nlz4Eayh6Tq0QmJASUpMJ3ijcAknHBVxDFAAlZh2ITLa6fNKVcP",
+	"IO1BXA0vzkYX34Xk5Hb8/eX16B/DM/PCag7G548mfHsCqRFFd3MHYVBNHoTBytytlvQ1zAqebNEeEgc8",
+	"oU+/tH3o3SgL3Dbyeoo4tahN8oSY+isJzRXxV2Frd5nnSWezyHO0819G4tn9PlNfWvTd2ETQlRRJETsu",
+	"xjylTcUGq9GJq5OfjOz5cXg9+vYn0iGMJy5K+1Av+/D5JaaQ4a7okkyX5A3ld6TyYNF/NQ7EmV1SGZa6",
+	"OvlpRUIhFHbBVjnktrBREI1r+a7Sq4uaXm1kI61zAc7BbXrNE97uNq9laqYsTZvBR9s9F9zkBlzMcNQa",
+	"t4wBHDQ73IIX/W96hy3tXoNgdB6sNZ8Fh+QtZZzc6HpJXa0ArrWIbGsV10qxD9Y42EIZnL9z2DvuB20F",
+	"LEdr5SG2y2ilUMPXb7h+juBXyqGbCPjfDo/dWGSI1eoAgsGmdG+tmyP4O+XGDKsaK4IzYR6IlcyDiy//",
+	"vJNP0lvrv33HkjkYIVdlJqsU7+MvbRHhTbM/bw3ZboVl17HPHytpUdv7jl5YizC1aPSn/6+5XE21E5yc",
+	"vh2Sy+uz4TXBaQ3EhkZ8AXrwPw+f43+9Q6TM3EspJxT8TRRYUR8stM7V4OCgrExw9HRgs43r6cx1Zv29",
+	"mYJaFLlMGryxq1Q5g42dRC3cu0uJrR++uUWqFlIuwSrbpsrMpH25YTwc7dZ/1CxGrOnLBgs/oS/rVTTb",
+	"27TatmNbty5cmfY2+2cj+jc3ZLUtiE1av2u9VbG0DTuN5GkrY+9gB9Tfr7PZxx2oGGU3udjQ8bFxj3ll",
+	"V2w1MZtWyOMKa285j9vr81pnJUtTMq1uqLEl3faKGnS2lPKeViGBdEhWKE2mMOG5hA7NcynubVdpZXRa",
+	"FV8ySSHZJ3ZzV4RcI7Gw5Lb6Rj8hbwO/FdQc/Ca9iHmXFSopky8NvsTUS2lDbbbInQm1EtVzT60eoM/7",
+	"r/oJHB8eQaf/ov8iedk/Pu4fveq8/OYVfdWZzabJjBrt4d5qym2rc7p4R05mUP+/PG7+9vF6eDa6Hp6O",
+	"399enz9Oil6v/8Il8f/2ANPO/WG31+3Z5xVEf/t4M7y5GV1evP9h+NPjuvyvw75xv+hePSxYvCCgNJ2m",
+	"TC3wJiMtLfHoBwBeux2CJ0g9zTqJnTGz7qvVULXm6F6fN1ND9UDtFEidC8zPvvQQGxkqh7wC80sdxZM3",
+	"IFQn08BAmy95s+bMrpwkL+/OIDMJYFgZrxhwNeeYMELJoSW9h5p3XbpiXGlZ2JpRW/044ddn3466xNXd",
+	"cKHBzmNr3mvNJRldGpFj/seFtoei8pQuq/u0yrb2CZ9SBYmva3GtRzHN6ZSlzFCtzQhmoBfCxlWsTNtj",
+	"XeiGxoVh3L7H+DyccHQhzBZCAjru7pMOedkjJ2m+oL5m6bQsXT/Hkte6u50IFz1SdOnduwlXOY1B2RtI",
+	"jH9Oa9PVLvOSQBNV1dLiSHdnwcseSUFrkCp03Xa24tTOvHrH16qR2Kitf9kzutDMZY76//180vkH7fyz",
+	"13lFfvnP/9iupgoeCz5jMjMkF3jv1e2OSiA0TcUDJGSv3BM+wU1l+0h6q/dANdzn6sKsNS/6pP2SrZrX",
+	"W3u5zecdizvY7PHaQGAnloB5UJoaz/oOSvc3xOaWDvBYJI3rOeylWjRNbSukLcjrkpE5oYqJbJme0nTp",
+	"7+jCbOF3YmDL+AyD2bmlryIWhS0Bdrd4uYnbLt9A0N9vyrJ5297wBY5sjZN8QhOBW09BLEHvuqYd3V6t",
+	"KinX73X71UYpFj9Gbs3a8USNq4rWfm4lARULu8huTgtSzA2+s+63lIW4lkyMtEpEN/i0W80q8d1EagMp",
+	"bRLcEfNm02MKVKJSuwOOsVA255CQv78bk5hKubQFp9VJhQQ+5EwuUVoinlq7HkGp9zjnhnLg2qrt4UCz",
+	"CKj3rGWCG9c5W3DN0hpq3TsNtXv0otdrKwgtT7glnmV+qk1r0MBWpsUi1c6pkNAGPL63gVCjN7j1lVpP",
+	"+/BJ3d1AbANJG8/+pn2jSJW0rpFWybPsBajtFP92Hk8L46BJFReS6eWNYQ1LDUb6ZfYaPsXibfW+JDqp",
+	"d4YOCL5BjMFzFBv9/eJ47+Pp+Wh4MX4/Onsc+L9vhqfXw/HjPg6ECEUwiQ7u+wfOvnExyK6/hRBbkRCa",
+	"cg/GPMNbBEpo7ZGsgfumRrq2uCi6urwZk4P7wwN8qCJjLgDJjcrzDDIz2q0Swqc1AYTX14m8urPQYruq",
+	"jVShN5gV2bs/3Lc9Lfcgl3pR1oO7qzwb2aDGcQ18Kk6FLiKuQldkYJPaMeUxpCmiXnVLOm46EjRnNdO1",
+	"2nMjAk4LvcCIEw66Y3rDyZeKutQ3VqqgbDNWzffj8ZUjgrrC3XP8zhOUlbYBZpfDLeH51LM1O7I7jUKb",
+	"1KBqnVrt25ZccbAjyE8ggM1Y97Bjd2kFz3bEW2ulLTGyjvuwzN/9/d0PNyV2u5uu+Py/HWcLjZIK0zRn",
+	"xrPAqxWNrb4pzSfdNRAPgogceMcZ1sQ1XkljuylL2aUFlUh2D2pQ2nfPlLudyhbWdbwLZlDtuqQ834Sl",
+	"ijBKbA6hbdXaL13KsuEgp8vOdInwTLidqZokrjgyX2Wm/e6ETzgWlvkmIcOUGWVcU+xxnS7JgvKkS76l",
+	"sXadiYmvBSs3XrZkTfheeUgR5hjAQNpMyURhZe5Ogu9A2924sMQkWNnghNtBlLhpJsE+GuSYcYglmxpv",
+	"F3236dL+0SXDStRAqoDEIgNV1lWWzXJSPSM3Zz9YYeJ3YT21nM5Bdcm7BRjbn8yovYux5iaEdqoaqRjP",
+	"SNn7aROLK+WSiBTLokuy0PQOPZsJ/xYBVwuagyJ7NTJxZrVr0rJXkMxYzGiK9+lmIoFUhcRzTUcW06W9",
+	"SbJ8lC/1whawvaVL0u/1nxtLCGsBHty21o7QbgFrOR+YgtcEe0hUES8mPGEzlwCwBZNIC847RXD3BxPe",
+	"IWX/vGpQSY3GqCJlKztZ0HsgkXWRB9XzyJ4JGL8Byx1Jib5nipT96HgbaOgiMtbJvP72lBwdHb2yTY2p",
+	"sm61mM0U6E5qHGR0STyuzcxqYRw512DoTBxF9qpLjl+Me68Gh8eDw8NoP8Tj42YXt+PTLjlxUCYVVGZO",
+	"Cc6jUvY+w9ReToehBn9vStfgqxGRQHKw82H+k5I8pehN2fqN0KtMa3G/JnRqZTtP7E2IBgeWMAnWA9gY",
+	"gbsmsbzEMYWZRi8M+3mVrVIhe5HImDYjI1cyOoOHsrrT9w0S8oBtKbUZM6BcYX+X5bm9qJE1HBD0C6KQ",
+	"RKtpwgHpRfvoPJqJS/9xL3rC1fBT7iMKI16kKZ2mgD04eDvNDFv06pB7okerO2Ux08S8hs3fFLeAF0IS",
+	"shfd5okTXU5mdV353ABfiYiETPh2WPfTvm/XadBsCVn3woPYrWsDK30MkWZU3tmASEkNvoLPb8DP9brO",
+	"DY7qqd2MtntUdbooAze4hF5AhkhDGVmJ4qo7DjGCEueBE+swujJvohifp9Cxpx7hK+/NKxExtreVPwSx",
+	"Urt71rc6N8YbwNyDzDa5RcaXO+4d2sZLptAitXX3mT0WweFyhgwo0oRQo5KNzK/Pi0L1VPB7Y6mg9UnT",
+	"lES1QM9/RgQ+aODWODWKBFlmuiRxlhyoHOI58NAKNRrTBIiQ9ppQRXkyFR+slKtPWYq4yNh5OUnhHtJ9",
+	"ktFcWflZillN53itjBEztj8S0dtdnVGClsuI7NneU+Ooolba91rFx6doSePGC8Jch40mDpD4FJ1BRPYk",
+	"5GD735jGw+WCzAppC/ZnM4j1fkiiWpVR5w7M6tp3wTp/0p/tHSzxCiTEWh3s1Slet5QlFS6miVszM1Kt",
+	"IcsRBEdehTJQczOi3BARRu/YZmW8C9xsGHWHAjCCex/PiZCo4NW2/avp0uV9KDnuvyJCVleDegTa5VAw",
+	"Vr3v++snYxQUxjBVhHV0TS1nzLHCZgUSG+q0JS+UV6doz8Z3aETodUU5yMjYbbHgSUgyxgsNIVmIQu7b",
+	"4KrDtj0ZC11IaJ6HeLmptQ7XwW3e1RqRqTCGn6Vud1tv7Yqz6m5fWxiwNl3N/IlQnChvG62qehQ4bvDr",
+	"UvOZnc/Z/VN2UXNRLjq/FWD4QXBCMcdn3feBoWdHm4amcVT16QBF9rhBvdnpPGs/TZdEs1Nzf+m2PVdZ",
+	"pOAMepVTaxxYSTwg0Uc2G5ATlBPGj3qMzNasHnzjE4kkl2DLyQyxnRDmIvaRTdcNyI9RyYflleFvXLbm",
+	"xzVgc8YqpNfvMAGpUF8kVNNazN1RtJjb7yxIkhfa/GkgZfazCHifvu1kYTq1bqh7u+nWVHZ90zrfD7Cg",
+	"x4a7A0z2GGfOOEg0Z8EgOOr2ukcBhuUX6DcedB8gTTt3XDzwg18f7lS3vBEfGdsmNNs9P+PYFVvdTJu/",
+	"rDubn3diPAjnXf2BUx94r6/zR21CHXxkyePqV2E2RI2rIQfuEyeP4ZMjV78ugrVQn28TRurZTdj9fGYc",
+	"3R8elK7zwcfqcjpE2dwmB0qJjgVRc9DlzdXhJ2K19i0eg6bGN0H6vd5n+5xECWDLhyTGjcszH8Pg2C7c",
+	"Nl8J4EHbF0vw3cNPeLfx6Qx8+/gT3i4/AfIYBs8/Cebmd03qwWA8tLXAaj20/Mt2eq6FiF3Vi0vpFVuC",
+	"k8hWG+dx9ufmSTp+hJvMAOgvVnUxlLiiUE3nBvBql8EvKwUmtibVWFO29OCr3utWpj2gtdsxn+Le8ibN",
+	"r52LS0Cf4OZnqnZj538z9l+asdeveP3LsrqPZ6MRI9oqH85giqmiqhJqL7L9eRHxTZshiWqdehHxnaS1",
+	"jlYbitizkWOKOWMijXGtINnvlq7cD8Y1y4wLYz1IbLP2HrEeGDCwXQejRNU7E/6AdTO23Rrd43r/DvH9",
+	"ZoXLeYnEhUWodqPw9joJqx/9WSu/sXU3x72eDeeU9yeR6Oz26nx0ejIevr8e/p/b4c34/Q/Dn6LuhL8p",
+	"FOMYM7VVkgpD6WRK4zuMMhEupPEXMUxgWyUaPSnRal+are2J6r0zrm+iKY9tC53PBJYV5m9EsvxscnSl",
+	"4/mxmbt2Nat/mBRf7fTcIMRr3Z6+4enfLMS/iCguU/Z/Mmn8lt5BldLeQfauxMyCQb2ZolVKr76xpY6t",
+	"uh2imtQ3k+4ZQdDK+IQqVWSQ7L8u66SdANrr93rlr38eTeHynZsVhe1AVJjlNXLfyOlmd+/Yf+Cy/gUi",
+	"vAATy1IQpYr0e4fdCW9RCEzXVAF+tGAmZJmR3SwALWB/kPxrtuzuJP4OP/vi26Vf1fj5lQi/r9yC/bOK",
+	"zWt3zl9UcP5p5JcrWNoovi5PCr3o+7qYWt3RamnvSbNAEO1aLOQZkKhOP9GE1+XTLuVXoZvB+FARSjdo",
+	"FmF0JxxN2aZGcUVgrVYrfMgh1kaq9mxCzu+zzO+F1pz0H9yjfEn6Hz5sFqdjV4a4mzT90Hl4eOggBguZ",
+	"OiTuLuEaVdlf2LhsFtG2CVdLB/aiir+OQfnnknq2RMo4husl+q6ZwxX2CVnx6qc69Fvsw7+CeVeVzG4W",
+	"kFjjVhZf2g5ghddoVF1dtk7m9vrcJeDQEzeI99+st/fpeUNwwjPKE6qFXPr6DH9HWvN2AXTNsb8vJGX3",
+	"n00E+gZAsmdc5wmvdf/td8lJeYstZvZ8Ri4heiFFMV80Fju5GrlL4xuXtE/4rOCxnQXv73V324Jq1hDa",
+	"nqKl2bq/7bYm/e2N9Asj7pUtLsIPalaNg11iJLMh3RirwjASUCuFjVwpdFkJPWjUQe9Hryfc1TpgNnTV",
+	"yMabB2mzBt/XA5rDs4UcaiGk7qTsHhJbilLVE7gb8CQT0vfX2CAKU+V9eJFRtWX5NVaSNC92BuM2/Vaw",
+	"+E5p4yhg3Y7NFUcr3drdRgFURKiq08vDgqW2mMEcm/R99WWlTk0H2gJA1TIYd+gaalhVNbRZ+Tl8/UHO",
+	"xMq9G19Y3612rG5wJ8qu1b9iAMVWrP/854xfV8S5q26zdT5/Bi31uFPim9zY96xmYPdGnmGds5FRC6Hs",
+	"BxxQVeWUSaIgResYv5jN75kU3HdRPJXhDr9SonBHv7Hw333ZGb9G60vn9/y8iYhVY5/YX+Eq//3zJ/Zu",
+	"LybC+at54R5SI09rW69PXdHpY5NQy3KoRktR+eWEGyfY2gXayhcqag0SO07gkebFxuP/DwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -17,25 +17,22 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"time"
 
+	"github.com/banklink/banklink/internal/timestamp"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 )
 
-// Defines values for APIErrorAuthResponseErrorCode.
+// Defines values for APIErrorAuthExpiredAccessTokenResponseErrorCode.
 const (
-	APIErrorAuthResponseErrorCodeApiErrorAuthExpiredAccessToken APIErrorAuthResponseErrorCode = "api_error.auth.expired_access_token"
-	APIErrorAuthResponseErrorCodeApiErrorAuthUnauthorized       APIErrorAuthResponseErrorCode = "api_error.auth.unauthorized"
+	APIErrorAuthExpiredAccessTokenResponseErrorCodeApiErrorAuthExpiredAccessToken APIErrorAuthExpiredAccessTokenResponseErrorCode = "api_error.auth.expired_access_token"
 )
 
-// Valid indicates whether the value is a known member of the APIErrorAuthResponseErrorCode enum.
-func (e APIErrorAuthResponseErrorCode) Valid() bool {
+// Valid indicates whether the value is a known member of the APIErrorAuthExpiredAccessTokenResponseErrorCode enum.
+func (e APIErrorAuthExpiredAccessTokenResponseErrorCode) Valid() bool {
 	switch e {
-	case APIErrorAuthResponseErrorCodeApiErrorAuthExpiredAccessToken:
-		return true
-	case APIErrorAuthResponseErrorCodeApiErrorAuthUnauthorized:
+	case APIErrorAuthExpiredAccessTokenResponseErrorCodeApiErrorAuthExpiredAccessToken:
 		return true
 	default:
 		return false
@@ -126,27 +123,6 @@ func (e CreateAccessTokenRequestGrantType) Valid() bool {
 	}
 }
 
-// Defines values for LinkAuthErrorResponseErrorCode.
-const (
-	LinkAuthErrorResponseErrorCodeApiErrorAuthExpiredAccessToken LinkAuthErrorResponseErrorCode = "api_error.auth.expired_access_token"
-	LinkAuthErrorResponseErrorCodeApiErrorAuthUnauthorized       LinkAuthErrorResponseErrorCode = "api_error.auth.unauthorized"
-	LinkAuthErrorResponseErrorCodeLinkErrorUnauthorizedAccess    LinkAuthErrorResponseErrorCode = "link_error.unauthorized_access"
-)
-
-// Valid indicates whether the value is a known member of the LinkAuthErrorResponseErrorCode enum.
-func (e LinkAuthErrorResponseErrorCode) Valid() bool {
-	switch e {
-	case LinkAuthErrorResponseErrorCodeApiErrorAuthExpiredAccessToken:
-		return true
-	case LinkAuthErrorResponseErrorCodeApiErrorAuthUnauthorized:
-		return true
-	case LinkAuthErrorResponseErrorCodeLinkErrorUnauthorizedAccess:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for LinkErrorBadStateResponseErrorCode.
 const (
 	LinkErrorBadStateResponseErrorCodeLinkErrorBadState LinkErrorBadStateResponseErrorCode = "link_error.bad_state"
@@ -201,6 +177,21 @@ const (
 func (e LinkErrorNotFoundResponseErrorCode) Valid() bool {
 	switch e {
 	case LinkErrorNotFoundResponseErrorCodeLinkErrorNotFound:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LinkErrorUnauthorizedAccessResponseErrorCode.
+const (
+	LinkErrorUnauthorizedAccessResponseErrorCodeLinkErrorUnauthorizedAccess LinkErrorUnauthorizedAccessResponseErrorCode = "link_error.unauthorized_access"
+)
+
+// Valid indicates whether the value is a known member of the LinkErrorUnauthorizedAccessResponseErrorCode enum.
+func (e LinkErrorUnauthorizedAccessResponseErrorCode) Valid() bool {
+	switch e {
+	case LinkErrorUnauthorizedAccessResponseErrorCodeLinkErrorUnauthorizedAccess:
 		return true
 	default:
 		return false
@@ -420,36 +411,39 @@ func (e SupportedVersion) Valid() bool {
 	}
 }
 
-// APIErrorAuthResponse A 401 on calls that are not scoped to a link: the token expired
-// (`api_error.auth.expired_access_token`, "Access token expired") or is not
-// authorized (`api_error.auth.unauthorized`).
-type APIErrorAuthResponse struct {
+// APIErrorAuthExpiredAccessTokenResponse The access token expired.
+type APIErrorAuthExpiredAccessTokenResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
-	// ErrorCode Which authentication failure this is.
-	ErrorCode APIErrorAuthResponseErrorCode `json:"error_code"`
+	// ErrorCode Always `api_error.auth.expired_access_token`.
+	ErrorCode APIErrorAuthExpiredAccessTokenResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
-// APIErrorAuthResponseErrorCode Which authentication failure this is.
-type APIErrorAuthResponseErrorCode string
+// APIErrorAuthExpiredAccessTokenResponseErrorCode Always `api_error.auth.expired_access_token`.
+type APIErrorAuthExpiredAccessTokenResponseErrorCode string
+
+// APIErrorAuthResponse A 401 on calls that are not scoped to a link: the token expired
+// (`api_error.auth.expired_access_token`) or is not authorized
+// (`api_error.auth.unauthorized`). Clients tell them apart by `error_code`.
+type APIErrorAuthResponse struct {
+	union json.RawMessage
+}
 
 // APIErrorAuthUnauthorizedResponse The client or its token is not authorized.
 type APIErrorAuthUnauthorizedResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `api_error.auth.unauthorized`.
-	ErrorCode APIErrorAuthUnauthorizedResponseErrorCode `json:"error_code"`
+	ErrorCode APIErrorAuthUnauthorizedResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
 	//
@@ -465,33 +459,33 @@ type APIErrorRateLimitExceededResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `api_error.rate_limit_exceeded`.
-	ErrorCode APIErrorRateLimitExceededResponseErrorCode `json:"error_code"`
+	ErrorCode APIErrorRateLimitExceededResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // APIErrorRateLimitExceededResponseErrorCode Always `api_error.rate_limit_exceeded`.
 type APIErrorRateLimitExceededResponseErrorCode string
 
-// APIErrorValidationFailedResponse The request failed validation.
+// APIErrorValidationFailedResponse The request failed validation (MoneyKit's `HTTPValidationError`).
 type APIErrorValidationFailedResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `api_error.request.validation_failed`.
-	ErrorCode APIErrorValidationFailedResponseErrorCode `json:"error_code"`
+	ErrorCode APIErrorValidationFailedResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 
 	// ValidationErrors One entry per violation.
-	ValidationErrors *[]ValidationError `json:"validation_errors,omitempty"`
+	ValidationErrors []ValidationError `json:"validation_errors"`
 }
 
 // APIErrorValidationFailedResponseErrorCode Always `api_error.request.validation_failed`.
@@ -500,7 +494,8 @@ type APIErrorValidationFailedResponseErrorCode string
 // Country A country MoneyKit serves.
 type Country string
 
-// CreateAccessTokenRequest Client-credentials token request, form-encoded.
+// CreateAccessTokenRequest Client-credentials token request, form-encoded. Its optional fields stay pointers in Go:
+// the form encoder leaves out only unset fields.
 type CreateAccessTokenRequest struct {
 	// ClientId The application's client id.
 	//
@@ -538,13 +533,16 @@ type CreateAccessTokenResponse struct {
 	TokenType string `json:"token_type"`
 }
 
-// CreateLinkSessionRequest A request for a link session. MoneyKit's request also accepts `custom_sandbox_data`
-// (sandbox-only custom accounts); banklink does not model it.
+// CreateLinkSessionRequest A request for a link session.
 //
 // Example: {"customer_user":{"id":"user-42"},"existing_link_id":"mk_eqkWN34UEoa2NxyALG8pcV","institution_id":"c7318ff7-257c-490e-8242-03a815b223b7","redirect_uri":"https://yourdomain.com/oauth.html","webhook":"https://yourdomain.com/moneykit_webhook"}
 type CreateLinkSessionRequest struct {
 	// ConnectFeatures Connect UI and testing toggles.
-	ConnectFeatures *MoneyKitConnectFeatures `json:"connect_features,omitempty"`
+	ConnectFeatures MoneyKitConnectFeatures `json:"connect_features,omitempty,omitzero"`
+
+	// CustomSandboxData Sandbox only: the accounts (and optionally owners) returned when the user logs in to
+	// Credentials Bank as `user_custom`.
+	CustomSandboxData CustomSandboxData `json:"custom_sandbox_data,omitempty,omitzero"`
 
 	// CustomerUser Your own user, for whom the link is made.
 	CustomerUser LinkSessionCustomerUser `json:"customer_user"`
@@ -575,18 +573,18 @@ type CreateLinkSessionRequest struct {
 	//
 	//
 	// Example: mk_eqkWN34UEoa2NxyALG8pcV
-	ExistingLinkId *string `json:"existing_link_id,omitempty"`
+	ExistingLinkId string `json:"existing_link_id,omitempty,omitzero"`
 
 	// InstitutionId The ID of the institution you want to link to. Providing this will skip the
 	// institution selection step. This field is ignored if `existing_link_id` is provided.
 	//
 	//
 	// Example: c7318ff7-257c-490e-8242-03a815b223b7
-	InstitutionId *string `json:"institution_id,omitempty"`
+	InstitutionId string `json:"institution_id,omitempty,omitzero"`
 
 	// LinkTags Arbitrary strings used to describe this link. Each tag is under 100 characters and
 	// starts with a letter or digit.
-	LinkTags *LinkTags `json:"link_tags,omitempty"`
+	LinkTags LinkTags `json:"link_tags,omitempty,omitzero"`
 
 	// RedirectUri For Oauth linking, a URI indicating the destination, in your application, where the
 	// user should be sent after authenticating with the institution. The `redirect_uri`
@@ -598,12 +596,12 @@ type CreateLinkSessionRequest struct {
 	RedirectUri string `json:"redirect_uri"`
 
 	// Settings Overrides of the application's default link settings for this session.
-	Settings *LinkSessionSettingOverrides `json:"settings,omitempty"`
+	Settings LinkSessionSettingOverrides `json:"settings,omitempty,omitzero"`
 
 	// Webhook The destination URL to which any webhooks should be sent.
 	//
 	// Example: https://yourdomain.com/moneykit_webhook
-	Webhook *string `json:"webhook,omitempty"`
+	Webhook string `json:"webhook,omitempty,omitzero"`
 }
 
 // CreateLinkSessionResponse A new link session.
@@ -614,22 +612,61 @@ type CreateLinkSessionResponse struct {
 	LinkSessionToken string `json:"link_session_token"`
 }
 
+// CustomSandboxAccount One account of the custom sandbox data.
+type CustomSandboxAccount struct {
+	// AccountNumber Account number used for the sandbox account.
+	//
+	// Example: 1111222233330000
+	AccountNumber string `json:"account_number"`
+
+	// AccountType Account type applied to the sandbox account, such as `depository.checking`.
+	//
+	// Example: depository.checking
+	AccountType string `json:"account_type"`
+
+	// Name Account name used for the sandbox account.
+	//
+	// Example: Everyday Checking
+	Name string `json:"name"`
+
+	// RoutingNumber Routing number used for the sandbox account (if applicable). Must follow the
+	// standard ABA routing transit number format with a valid check digit, but does not
+	// need to be a real bank's routing number.
+	//
+	//
+	// Example: 011401533
+	RoutingNumber string `json:"routing_number,omitempty,omitzero"`
+}
+
+// CustomSandboxData Sandbox only: the accounts (and optionally owners) returned when the user logs in to
+// Credentials Bank as `user_custom`.
+type CustomSandboxData struct {
+	// Accounts An array of static accounts to be returned from Sandbox via `user_custom`.
+	Accounts []CustomSandboxAccount `json:"accounts"`
+
+	// Owners An array of owners to attach to the identity response of every account on
+	// `user_custom`. Owners will otherwise be randomly generated. Each is an identity
+	// owner as MoneyKit's identity product returns it (`names`, `addresses`,
+	// `phone_numbers`, `emails`); banklink passes it through as a JSON object.
+	Owners []map[string]interface{} `json:"owners,omitempty,omitzero"`
+}
+
 // CustomerUserEmail The user's email address; an email or a phone improves conversion (Money ID).
 type CustomerUserEmail struct {
 	// Address The email address.
 	Address string `json:"address"`
 
 	// CustomerVerifiedAt When you verified the address.
-	CustomerVerifiedAt *time.Time `json:"customer_verified_at,omitempty"`
+	CustomerVerifiedAt timestamp.Time `json:"customer_verified_at,omitempty,omitzero"`
 }
 
 // CustomerUserPhone The user's phone number.
 type CustomerUserPhone struct {
 	// Country A country MoneyKit serves.
-	Country *Country `json:"country,omitempty"`
+	Country Country `json:"country,omitempty,omitzero"`
 
 	// CustomerVerifiedAt When you verified the number.
-	CustomerVerifiedAt *time.Time `json:"customer_verified_at,omitempty"`
+	CustomerVerifiedAt timestamp.Time `json:"customer_verified_at,omitempty,omitzero"`
 
 	// Number The phone number, E.164 preferred.
 	Number string `json:"number"`
@@ -666,12 +703,12 @@ type JWK struct {
 	// Alg Algorithm, `ES256`.
 	//
 	// Example: ES256
-	Alg *string `json:"alg,omitempty"`
+	Alg string `json:"alg,omitempty,omitzero"`
 
 	// Crv Curve, `P-256`.
 	//
 	// Example: P-256
-	Crv *string `json:"crv,omitempty"`
+	Crv string `json:"crv,omitempty,omitzero"`
 
 	// Kid Key id, matched against the JWT header.
 	Kid string `json:"kid"`
@@ -684,13 +721,13 @@ type JWK struct {
 	// Use Key use; signing keys say `sig`.
 	//
 	// Example: sig
-	Use *string `json:"use,omitempty"`
+	Use string `json:"use,omitempty,omitzero"`
 
 	// X The x coordinate, base64url.
-	X *string `json:"x,omitempty"`
+	X string `json:"x,omitempty,omitzero"`
 
 	// Y The y coordinate, base64url.
-	Y *string `json:"y,omitempty"`
+	Y string `json:"y,omitempty,omitzero"`
 }
 
 // JWKSet A JSON Web Key Set (RFC 7517).
@@ -699,26 +736,12 @@ type JWKSet struct {
 	Keys []JWK `json:"keys"`
 }
 
-// LinkAuthErrorResponse A 401 on link-scoped calls: the two `api_error.auth.*` codes, or
-// `link_error.unauthorized_access` ("Unauthorized link access.") when the application may
-// not access the link.
+// LinkAuthErrorResponse A 401 on link-scoped calls: one of the two `api_error.auth.*` errors, or
+// `link_error.unauthorized_access` when the application may not access the link.
+// Clients tell them apart by `error_code`.
 type LinkAuthErrorResponse struct {
-	// DocumentationUrl A page that documents this error.
-	//
-	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
-
-	// ErrorCode Which authentication failure this is.
-	ErrorCode LinkAuthErrorResponseErrorCode `json:"error_code"`
-
-	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
-	ErrorMessage string `json:"error_message"`
+	union json.RawMessage
 }
-
-// LinkAuthErrorResponseErrorCode Which authentication failure this is.
-type LinkAuthErrorResponseErrorCode string
 
 // LinkCommon Link details.
 //
@@ -731,7 +754,7 @@ type LinkCommon struct {
 
 	// ErrorCode The type of error, if the link is in the `error` state. See MoneyKit's Errors page
 	// for an explanation of error codes. Clients accept values not listed here.
-	ErrorCode *PublicLinkError `json:"error_code,omitempty"`
+	ErrorCode PublicLinkError `json:"error_code,omitempty,omitzero"`
 
 	// InstitutionAvatar An avatar image for the link's institution.
 	//
@@ -749,13 +772,13 @@ type LinkCommon struct {
 	InstitutionName string `json:"institution_name"`
 
 	// LastSyncedAt An ISO-8601 timestamp indicating the last time that the link was updated.
-	// MoneyKit documents the format as date-time, but its own example carries no UTC
-	// offset, which RFC 3339 requires; banklink keeps the value as the string it received.
+	// MoneyKit's own example carries no UTC offset, which RFC 3339 requires; banklink reads
+	// such a value as UTC and re-encodes it exactly as received.
 	//
 	//
 	// Example: 2023-02-16T09:14:11
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	LastSyncedAt *string `json:"last_synced_at,omitempty"`
+	LastSyncedAt timestamp.Time `json:"last_synced_at,omitempty,omitzero"`
 
 	// LinkId The unique ID for this link.
 	//
@@ -763,7 +786,7 @@ type LinkCommon struct {
 	LinkId string `json:"link_id"`
 
 	// LinkTags Arbitrary strings used to describe this link.
-	LinkTags *[]string `json:"link_tags,omitempty"`
+	LinkTags []string `json:"link_tags,omitempty,omitzero"`
 
 	// Products The granted products available for this link.
 	Products LinkProducts `json:"products"`
@@ -789,12 +812,12 @@ type LinkCommon struct {
 
 	// Tags Deprecated; use `link_tags` instead.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	Tags *[]string `json:"tags,omitempty"`
+	Tags []string `json:"tags,omitempty,omitzero"`
 
 	// Webhook The webhook url assigned to this link.
 	//
 	// Example: https://example.com/webhook
-	Webhook *string `json:"webhook,omitempty"`
+	Webhook string `json:"webhook,omitempty,omitzero"`
 }
 
 // LinkErrorBadStateResponse Link error. The link is not usable in its current state.
@@ -802,14 +825,12 @@ type LinkErrorBadStateResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.bad_state`.
-	ErrorCode LinkErrorBadStateResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorBadStateResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
 	ErrorMessage string `json:"error_message"`
 
 	// LinkErrorCode Why the link is unusable, one of the `PublicLinkError` values such as `auth_expired`.
@@ -821,18 +842,20 @@ type LinkErrorBadStateResponse struct {
 // LinkErrorBadStateResponseErrorCode Always `link_error.bad_state`.
 type LinkErrorBadStateResponseErrorCode string
 
-// LinkErrorDeletedResponse Link deleted.
+// LinkErrorDeletedResponse Link deleted. The default message is the one in MoneyKit's "Get Link Details" document;
+// some versions of MoneyKit's SDKs give "Link deleted." instead, and banklink follows the
+// document.
 type LinkErrorDeletedResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.deleted`.
-	ErrorCode LinkErrorDeletedResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorDeletedResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // LinkErrorDeletedResponseErrorCode Always `link_error.deleted`.
@@ -843,10 +866,10 @@ type LinkErrorForbiddenActionResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.forbidden_action`.
-	ErrorCode LinkErrorForbiddenActionResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorForbiddenActionResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message
 	//
@@ -862,17 +885,34 @@ type LinkErrorNotFoundResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.not_found`.
-	ErrorCode LinkErrorNotFoundResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorNotFoundResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // LinkErrorNotFoundResponseErrorCode Always `link_error.not_found`.
 type LinkErrorNotFoundResponseErrorCode string
+
+// LinkErrorUnauthorizedAccessResponse The application may not access this link.
+type LinkErrorUnauthorizedAccessResponse struct {
+	// DocumentationUrl A page that documents this error.
+	//
+	// Example: https://docs.moneykit.com/api/reference/errors
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
+
+	// ErrorCode Always `link_error.unauthorized_access`.
+	ErrorCode LinkErrorUnauthorizedAccessResponseErrorCode `json:"error_code,omitempty,omitzero"`
+
+	// ErrorMessage Error message.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
+}
+
+// LinkErrorUnauthorizedAccessResponseErrorCode Always `link_error.unauthorized_access`.
+type LinkErrorUnauthorizedAccessResponseErrorCode string
 
 // LinkProductError Why the last refresh of a product failed. Clients accept values not listed here.
 type LinkProductError string
@@ -880,46 +920,56 @@ type LinkProductError string
 // LinkProductResponse The state of one granted product.
 type LinkProductResponse struct {
 	// ErrorCode Why the last refresh of a product failed. Clients accept values not listed here.
-	ErrorCode *LinkProductError `json:"error_code,omitempty"`
+	ErrorCode LinkProductError `json:"error_code,omitempty,omitzero"`
 
-	// ErrorMessage What went wrong with the last refresh.
-	ErrorMessage *string `json:"error_message,omitempty"`
+	// ErrorMessage The error message, if the last attempt to refresh the product failed.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 
-	// LastAttemptedAt When a refresh was last attempted (ISO-8601, kept as received).
-	LastAttemptedAt *string `json:"last_attempted_at,omitempty"`
+	// LastAttemptedAt An ISO-8601 timestamp indicating the last time that the product was attempted.
+	//
+	// Example: 2023-02-16T09:14:11
+	LastAttemptedAt timestamp.Time `json:"last_attempted_at,omitempty,omitzero"`
 
-	// RefreshedAt When the product's data was last refreshed (ISO-8601, kept as received).
-	RefreshedAt *string `json:"refreshed_at,omitempty"`
+	// RefreshedAt An ISO-8601 timestamp indicating the last time that the product was updated.
+	//
+	// Example: 2023-02-16T09:14:11
+	RefreshedAt timestamp.Time `json:"refreshed_at,omitempty,omitzero"`
 
-	// Unavailable Why the product is unavailable, if it is.
-	Unavailable *string `json:"unavailable,omitempty"`
+	// Settings DEPRECATED: The settings given when this product was created. This field is deprecated and will be removed.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	Settings ProductSettings `json:"settings,omitempty,omitzero"`
+
+	// Unavailable If this product can't currently be updated, the reason why it is unavailable.
+	// Unavailable products can't be refreshed, but past data, if any, is still accessible.
+	Unavailable string `json:"unavailable,omitempty,omitzero"`
 }
 
 // LinkProducts The granted products available for this link.
 type LinkProducts struct {
 	// AccountNumbers The state of one granted product.
-	AccountNumbers *LinkProductResponse `json:"account_numbers,omitempty"`
+	AccountNumbers LinkProductResponse `json:"account_numbers,omitempty,omitzero"`
 
 	// Accounts The state of one granted product.
-	Accounts *LinkProductResponse `json:"accounts,omitempty"`
+	Accounts LinkProductResponse `json:"accounts,omitempty,omitzero"`
 
 	// Enrichment The state of one granted product.
-	Enrichment *LinkProductResponse `json:"enrichment,omitempty"`
+	Enrichment LinkProductResponse `json:"enrichment,omitempty,omitzero"`
 
 	// Identity The state of one granted product.
-	Identity *LinkProductResponse `json:"identity,omitempty"`
+	Identity LinkProductResponse `json:"identity,omitempty,omitzero"`
 
 	// Investments The state of one granted product.
-	Investments *LinkProductResponse `json:"investments,omitempty"`
+	Investments LinkProductResponse `json:"investments,omitempty,omitzero"`
 
-	// Transactions The state of the transactions product.
-	Transactions *TransactionsLinkProduct `json:"transactions,omitempty"`
+	// Transactions The state of the transactions product: the fields of `LinkProductResponse` and
+	// `has_history`, which MoneyKit's SDK models require.
+	Transactions TransactionsLinkProduct `json:"transactions,omitempty,omitzero"`
 }
 
 // LinkSessionCustomerUser Your own user, for whom the link is made.
 type LinkSessionCustomerUser struct {
 	// Email The user's email address; an email or a phone improves conversion (Money ID).
-	Email *CustomerUserEmail `json:"email,omitempty"`
+	Email CustomerUserEmail `json:"email,omitempty,omitzero"`
 
 	// Id Your own id for the user, 4 to 150 characters. The same id addresses the user in
 	// `/users/{id}/...`.
@@ -929,7 +979,7 @@ type LinkSessionCustomerUser struct {
 	Id string `json:"id"`
 
 	// Phone The user's phone number.
-	Phone *CustomerUserPhone `json:"phone,omitempty"`
+	Phone CustomerUserPhone `json:"phone,omitempty,omitzero"`
 }
 
 // LinkSessionErrorForbiddenConfigResponse The link-session settings ask for something this application may not use.
@@ -937,29 +987,28 @@ type LinkSessionErrorForbiddenConfigResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_session_error.forbidden_config`.
-	ErrorCode LinkSessionErrorForbiddenConfigResponseErrorCode `json:"error_code"`
+	ErrorCode LinkSessionErrorForbiddenConfigResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
 	ErrorMessage string `json:"error_message"`
 }
 
 // LinkSessionErrorForbiddenConfigResponseErrorCode Always `link_session_error.forbidden_config`.
 type LinkSessionErrorForbiddenConfigResponseErrorCode string
 
-// LinkSessionErrorInvalidTokenExchangeResponse The exchangeable token is invalid, expired or already used.
+// LinkSessionErrorInvalidTokenExchangeResponse The exchangeable token is invalid, expired or already used. MoneyKit documents no default
+// message for it, so, as for its other errors without one, `error_message` is required.
 type LinkSessionErrorInvalidTokenExchangeResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_session_error.invalid_token_exchange`.
-	ErrorCode LinkSessionErrorInvalidTokenExchangeResponseErrorCode `json:"error_code"`
+	ErrorCode LinkSessionErrorInvalidTokenExchangeResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
 	//
@@ -973,13 +1022,14 @@ type LinkSessionErrorInvalidTokenExchangeResponseErrorCode string
 // LinkSessionSettingOverrides Overrides of the application's default link settings for this session.
 type LinkSessionSettingOverrides struct {
 	// Countries Countries whose institutions are offered, in order of priority. Defaults to the application's primary country (US).
-	Countries *[]Country `json:"countries,omitempty"`
+	Countries []Country `json:"countries,omitempty,omitzero"`
 
-	// Products Which products to request. Accounts are always included.
-	Products *ProductsSettings `json:"products,omitempty"`
+	// Products Which products to request. Accounts are always included. A product is requested when its
+	// key is present, even as `{}`, so these fields stay pointers in Go.
+	Products ProductsSettings `json:"products,omitempty,omitzero"`
 
 	// Providers Offer only institutions served by one of these providers.
-	Providers *[]Provider `json:"providers,omitempty"`
+	Providers []Provider `json:"providers,omitempty,omitzero"`
 }
 
 // LinkTag One link tag, under 100 characters, starting with a letter or digit.
@@ -994,43 +1044,47 @@ type LinkTags = []LinkTag
 // MoneyKitConnectFeatures Connect UI and testing toggles.
 type MoneyKitConnectFeatures struct {
 	// ConnectManually Offer manual account entry.
-	ConnectManually *bool `json:"connect_manually,omitempty"`
+	ConnectManually bool `json:"connect_manually,omitempty,omitzero"`
 
 	// DuplicateInstitutionRejected Refuse an institution the user already linked.
-	DuplicateInstitutionRejected *bool `json:"duplicate_institution_rejected,omitempty"`
+	DuplicateInstitutionRejected bool `json:"duplicate_institution_rejected,omitempty,omitzero"`
 
 	// DuplicateInstitutionWarning Warn when the user links an institution they already linked.
-	DuplicateInstitutionWarning *bool `json:"duplicate_institution_warning,omitempty"`
+	DuplicateInstitutionWarning bool `json:"duplicate_institution_warning,omitempty,omitzero"`
 
 	// EnableMoneyId Enable Money ID.
-	EnableMoneyId *bool `json:"enable_money_id,omitempty"`
+	EnableMoneyId bool `json:"enable_money_id,omitempty,omitzero"`
 
 	// IssueReporter Let the user report an issue from Connect.
-	IssueReporter *bool `json:"issue_reporter,omitempty"`
+	IssueReporter bool `json:"issue_reporter,omitempty,omitzero"`
 
 	// PermitOnlyDepositoryAccounts Let the user pick only depository accounts.
-	PermitOnlyDepositoryAccounts *bool `json:"permit_only_depository_accounts,omitempty"`
+	PermitOnlyDepositoryAccounts bool `json:"permit_only_depository_accounts,omitempty,omitzero"`
 
 	// PermitOnlyOneAccount Let the user pick only one account.
-	PermitOnlyOneAccount *bool `json:"permit_only_one_account,omitempty"`
+	PermitOnlyOneAccount bool `json:"permit_only_one_account,omitempty,omitzero"`
 }
 
-// MoneyKitError The body of every MoneyKit error response.
+// MoneyKitError The fields every MoneyKit error body shares. Each error code has its own schema below,
+// with a single-value `error_code` enum whose default is that code, as in MoneyKit's SDK
+// models; `error_code` is optional there, so a body without it carries the default of the
+// schema declared for its status. `error_message` is optional where MoneyKit documents a
+// default message and required where it does not.
 type MoneyKitError struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode The machine-readable error code, such as `link_error.not_found`.
 	//
 	// Example: link_error.not_found
-	ErrorCode string `json:"error_code"`
+	ErrorCode string `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
 	//
 	// Example: Link not found.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // Product A MoneyKit data product. Clients accept values not listed here.
@@ -1039,30 +1093,33 @@ type Product string
 // ProductSettings How one product is requested.
 type ProductSettings struct {
 	// Prefetch Fetch the product right after linking instead of at the first manual refresh.
-	Prefetch *bool `json:"prefetch,omitempty"`
+	Prefetch bool `json:"prefetch,omitempty,omitzero"`
 
 	// Reason Shown to the user after "...data is used to".
-	Reason *string `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty,omitzero"`
 
 	// RequirePermission Show a non-required product as non-optional.
-	RequirePermission *bool `json:"require_permission,omitempty"`
+	RequirePermission bool `json:"require_permission,omitempty,omitzero"`
 
 	// Required Show only institutions that support the product, and make permission mandatory.
+	// A pointer in Go, so that banklink sends `false` for an optional product rather than
+	// leaving the choice to the default.
 	Required *bool `json:"required,omitempty"`
 }
 
-// ProductsSettings Which products to request. Accounts are always included.
+// ProductsSettings Which products to request. Accounts are always included. A product is requested when its
+// key is present, even as `{}`, so these fields stay pointers in Go.
 type ProductsSettings struct {
-	// AccountNumbers How one product is requested.
+	// AccountNumbers Request the account numbers product.
 	AccountNumbers *ProductSettings `json:"account_numbers,omitempty"`
 
-	// Identity How one product is requested.
+	// Identity Request the identity product.
 	Identity *ProductSettings `json:"identity,omitempty"`
 
-	// Investments How one product is requested.
+	// Investments Request the investments product.
 	Investments *ProductSettings `json:"investments,omitempty"`
 
-	// Transactions How one product is requested.
+	// Transactions Request the transactions product.
 	Transactions *ProductSettings `json:"transactions,omitempty"`
 }
 
@@ -1090,32 +1147,43 @@ type PublicLinkState string
 // SupportedVersion A MoneyKit API version.
 type SupportedVersion string
 
-// TransactionsLinkProduct The state of the transactions product.
+// TransactionsLinkProduct The state of the transactions product: the fields of `LinkProductResponse` and
+// `has_history`, which MoneyKit's SDK models require.
 type TransactionsLinkProduct struct {
 	// ErrorCode Why the last refresh of a product failed. Clients accept values not listed here.
-	ErrorCode *LinkProductError `json:"error_code,omitempty"`
+	ErrorCode LinkProductError `json:"error_code,omitempty,omitzero"`
 
-	// ErrorMessage What went wrong with the last refresh.
-	ErrorMessage *string `json:"error_message,omitempty"`
+	// ErrorMessage The error message, if the last attempt to refresh the product failed.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 
-	// HasHistory Whether the full transaction history has been fetched. Deprecated.
+	// HasHistory Whether the full transaction history has been fetched. Deprecated, but required:
+	// a body without it is rejected by MoneyKit's own SDKs.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	HasHistory *bool `json:"has_history,omitempty"`
+	HasHistory bool `json:"has_history"`
 
-	// LastAttemptedAt When a refresh was last attempted (ISO-8601, kept as received).
-	LastAttemptedAt *string `json:"last_attempted_at,omitempty"`
+	// LastAttemptedAt An ISO-8601 timestamp indicating the last time that the product was attempted.
+	//
+	// Example: 2023-02-16T09:14:11
+	LastAttemptedAt timestamp.Time `json:"last_attempted_at,omitempty,omitzero"`
 
-	// RefreshedAt When transactions were last refreshed (ISO-8601, kept as received).
-	RefreshedAt *string `json:"refreshed_at,omitempty"`
+	// RefreshedAt An ISO-8601 timestamp indicating the last time that the product was updated.
+	//
+	// Example: 2023-02-16T09:14:11
+	RefreshedAt timestamp.Time `json:"refreshed_at,omitempty,omitzero"`
 
-	// Unavailable Why the product is unavailable, if it is.
-	Unavailable *string `json:"unavailable,omitempty"`
+	// Settings DEPRECATED: The settings given when this product was created. This field is deprecated and will be removed.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	Settings ProductSettings `json:"settings,omitempty,omitzero"`
+
+	// Unavailable If this product can't currently be updated, the reason why it is unavailable.
+	// Unavailable products can't be refreshed, but past data, if any, is still accessible.
+	Unavailable string `json:"unavailable,omitempty,omitzero"`
 }
 
 // UpdateLinkRequest New values for a link's webhook and tags.
 type UpdateLinkRequest struct {
-	// LinkTags Arbitrary strings used to describe this link. Each tag is under 100 characters and
-	// starts with a letter or digit.
+	// LinkTags The link's new tags; an empty array removes them all. A pointer in Go, so that
+	// "no change" (nil) and "no tags" (an empty slice) stay apart.
 	LinkTags *LinkTags `json:"link_tags,omitempty"`
 
 	// Tags Deprecated; use `link_tags` instead.
@@ -1125,7 +1193,7 @@ type UpdateLinkRequest struct {
 	// Webhook The webhook url to assign to this link; `null` removes it.
 	//
 	// Example: https://example.com/webhook
-	Webhook nullable.Nullable[string] `json:"webhook,omitempty"`
+	Webhook nullable.Nullable[string] `json:"webhook,omitempty,omitzero"`
 }
 
 // ValidationError One request-validation violation.
@@ -1149,7 +1217,9 @@ type MoneyKitVersion = SupportedVersion
 // MoneyKitLinkBadState Link error. The link is not usable in its current state.
 type MoneyKitLinkBadState = LinkErrorBadStateResponse
 
-// MoneyKitLinkDeleted Link deleted.
+// MoneyKitLinkDeleted Link deleted. The default message is the one in MoneyKit's "Get Link Details" document;
+// some versions of MoneyKit's SDKs give "Link deleted." instead, and banklink follows the
+// document.
 type MoneyKitLinkDeleted = LinkErrorDeletedResponse
 
 // MoneyKitLinkForbidden Forbidden by link owner. The user did not give permission to access this data when linking.
@@ -1158,75 +1228,83 @@ type MoneyKitLinkForbidden = LinkErrorForbiddenActionResponse
 // MoneyKitLinkNotFound Link not found.
 type MoneyKitLinkNotFound = LinkErrorNotFoundResponse
 
-// MoneyKitLinkUnauthorized A 401 on link-scoped calls: the two `api_error.auth.*` codes, or
-// `link_error.unauthorized_access` ("Unauthorized link access.") when the application may
-// not access the link.
+// MoneyKitLinkUnauthorized A 401 on link-scoped calls: one of the two `api_error.auth.*` errors, or
+// `link_error.unauthorized_access` when the application may not access the link.
+// Clients tell them apart by `error_code`.
 type MoneyKitLinkUnauthorized = LinkAuthErrorResponse
 
 // MoneyKitRateLimited Rate limit exceeded.
 type MoneyKitRateLimited = APIErrorRateLimitExceededResponse
 
 // MoneyKitUnauthorized A 401 on calls that are not scoped to a link: the token expired
-// (`api_error.auth.expired_access_token`, "Access token expired") or is not
-// authorized (`api_error.auth.unauthorized`).
+// (`api_error.auth.expired_access_token`) or is not authorized
+// (`api_error.auth.unauthorized`). Clients tell them apart by `error_code`.
 type MoneyKitUnauthorized = APIErrorAuthResponse
 
-// MoneyKitValidationFailed The request failed validation.
+// MoneyKitValidationFailed The request failed validation (MoneyKit's `HTTPValidationError`).
 type MoneyKitValidationFailed = APIErrorValidationFailedResponse
 
 // GetJWKSParams defines parameters for GetJWKS.
 type GetJWKSParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // CreateAccessTokenParams defines parameters for CreateAccessToken.
 type CreateAccessTokenParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // CreateLinkSessionParams defines parameters for CreateLinkSession.
 type CreateLinkSessionParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // ExchangeTokenParams defines parameters for ExchangeToken.
 type ExchangeTokenParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // DeleteLinkParams defines parameters for DeleteLink.
 type DeleteLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // GetLinkParams defines parameters for GetLink.
 type GetLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // UpdateLinkParams defines parameters for UpdateLink.
 type UpdateLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // GetUserLinksParams defines parameters for GetUserLinks.
 type GetUserLinksParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
@@ -1241,6 +1319,156 @@ type ExchangeTokenJSONRequestBody = ExchangeTokenRequest
 
 // UpdateLinkJSONRequestBody defines body for UpdateLink for application/json ContentType.
 type UpdateLinkJSONRequestBody = UpdateLinkRequest
+
+// AsAPIErrorAuthExpiredAccessTokenResponse returns the union data inside the APIErrorAuthResponse as a APIErrorAuthExpiredAccessTokenResponse
+func (t APIErrorAuthResponse) AsAPIErrorAuthExpiredAccessTokenResponse() (APIErrorAuthExpiredAccessTokenResponse, error) {
+	var body APIErrorAuthExpiredAccessTokenResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthExpiredAccessTokenResponse overwrites any union data inside the APIErrorAuthResponse as the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *APIErrorAuthResponse) FromAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthExpiredAccessTokenResponse performs a merge with any union data inside the APIErrorAuthResponse, using the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *APIErrorAuthResponse) MergeAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAPIErrorAuthUnauthorizedResponse returns the union data inside the APIErrorAuthResponse as a APIErrorAuthUnauthorizedResponse
+func (t APIErrorAuthResponse) AsAPIErrorAuthUnauthorizedResponse() (APIErrorAuthUnauthorizedResponse, error) {
+	var body APIErrorAuthUnauthorizedResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthUnauthorizedResponse overwrites any union data inside the APIErrorAuthResponse as the provided APIErrorAuthUnauthorizedResponse
+func (t *APIErrorAuthResponse) FromAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthUnauthorizedResponse performs a merge with any union data inside the APIErrorAuthResponse, using the provided APIErrorAuthUnauthorizedResponse
+func (t *APIErrorAuthResponse) MergeAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t APIErrorAuthResponse) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *APIErrorAuthResponse) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsAPIErrorAuthExpiredAccessTokenResponse returns the union data inside the LinkAuthErrorResponse as a APIErrorAuthExpiredAccessTokenResponse
+func (t LinkAuthErrorResponse) AsAPIErrorAuthExpiredAccessTokenResponse() (APIErrorAuthExpiredAccessTokenResponse, error) {
+	var body APIErrorAuthExpiredAccessTokenResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthExpiredAccessTokenResponse overwrites any union data inside the LinkAuthErrorResponse as the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *LinkAuthErrorResponse) FromAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthExpiredAccessTokenResponse performs a merge with any union data inside the LinkAuthErrorResponse, using the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *LinkAuthErrorResponse) MergeAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAPIErrorAuthUnauthorizedResponse returns the union data inside the LinkAuthErrorResponse as a APIErrorAuthUnauthorizedResponse
+func (t LinkAuthErrorResponse) AsAPIErrorAuthUnauthorizedResponse() (APIErrorAuthUnauthorizedResponse, error) {
+	var body APIErrorAuthUnauthorizedResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthUnauthorizedResponse overwrites any union data inside the LinkAuthErrorResponse as the provided APIErrorAuthUnauthorizedResponse
+func (t *LinkAuthErrorResponse) FromAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthUnauthorizedResponse performs a merge with any union data inside the LinkAuthErrorResponse, using the provided APIErrorAuthUnauthorizedResponse
+func (t *LinkAuthErrorResponse) MergeAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsLinkErrorUnauthorizedAccessResponse returns the union data inside the LinkAuthErrorResponse as a LinkErrorUnauthorizedAccessResponse
+func (t LinkAuthErrorResponse) AsLinkErrorUnauthorizedAccessResponse() (LinkErrorUnauthorizedAccessResponse, error) {
+	var body LinkErrorUnauthorizedAccessResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLinkErrorUnauthorizedAccessResponse overwrites any union data inside the LinkAuthErrorResponse as the provided LinkErrorUnauthorizedAccessResponse
+func (t *LinkAuthErrorResponse) FromLinkErrorUnauthorizedAccessResponse(v LinkErrorUnauthorizedAccessResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeLinkErrorUnauthorizedAccessResponse performs a merge with any union data inside the LinkAuthErrorResponse, using the provided LinkErrorUnauthorizedAccessResponse
+func (t *LinkAuthErrorResponse) MergeLinkErrorUnauthorizedAccessResponse(v LinkErrorUnauthorizedAccessResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t LinkAuthErrorResponse) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *LinkAuthErrorResponse) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -2318,7 +2546,7 @@ func (r GetJWKSResult) ContentType() string {
 
 // CreateAccessTokenResult429Headers the declared response headers of an HTTP 429 response for CreateAccessToken
 type CreateAccessTokenResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type CreateAccessTokenResult struct {
@@ -2387,7 +2615,7 @@ func (r CreateAccessTokenResult) ContentType() string {
 
 // CreateLinkSessionResult429Headers the declared response headers of an HTTP 429 response for CreateLinkSession
 type CreateLinkSessionResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type CreateLinkSessionResult struct {
@@ -2463,7 +2691,7 @@ func (r CreateLinkSessionResult) ContentType() string {
 
 // ExchangeTokenResult429Headers the declared response headers of an HTTP 429 response for ExchangeToken
 type ExchangeTokenResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type ExchangeTokenResult struct {
@@ -2532,7 +2760,7 @@ func (r ExchangeTokenResult) ContentType() string {
 
 // DeleteLinkResult429Headers the declared response headers of an HTTP 429 response for DeleteLink
 type DeleteLinkResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type DeleteLinkResult struct {
@@ -2615,7 +2843,7 @@ func (r DeleteLinkResult) ContentType() string {
 
 // GetLinkResult429Headers the declared response headers of an HTTP 429 response for GetLink
 type GetLinkResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type GetLinkResult struct {
@@ -2705,7 +2933,7 @@ func (r GetLinkResult) ContentType() string {
 
 // UpdateLinkResult429Headers the declared response headers of an HTTP 429 response for UpdateLink
 type UpdateLinkResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type UpdateLinkResult struct {
@@ -3122,7 +3350,7 @@ func ParseCreateAccessTokenResult(rsp *http.Response) (*CreateAccessTokenResult,
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3189,7 +3417,7 @@ func ParseCreateLinkSessionResult(rsp *http.Response) (*CreateLinkSessionResult,
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3249,7 +3477,7 @@ func ParseExchangeTokenResult(rsp *http.Response) (*ExchangeTokenResult, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3326,7 +3554,7 @@ func ParseDeleteLinkResult(rsp *http.Response) (*DeleteLinkResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3407,7 +3635,7 @@ func ParseGetLinkResult(rsp *http.Response) (*GetLinkResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3488,7 +3716,7 @@ func ParseUpdateLinkResult(rsp *http.Response) (*UpdateLinkResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -4072,8 +4300,16 @@ type MoneyKitLinkNotFoundJSONResponse LinkErrorNotFoundResponse
 
 type MoneyKitLinkUnauthorizedJSONResponse LinkAuthErrorResponse
 
+func (t MoneyKitLinkUnauthorizedJSONResponse) MarshalJSON() ([]byte, error) {
+	return LinkAuthErrorResponse(t).MarshalJSON()
+}
+
+func (t *MoneyKitLinkUnauthorizedJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*LinkAuthErrorResponse)(t).UnmarshalJSON(b)
+}
+
 type MoneyKitRateLimitedResponseHeaders struct {
-	RetryAfter *string
+	RetryAfter string
 }
 type MoneyKitRateLimitedJSONResponse struct {
 	Body APIErrorRateLimitExceededResponse
@@ -4082,6 +4318,14 @@ type MoneyKitRateLimitedJSONResponse struct {
 }
 
 type MoneyKitUnauthorizedJSONResponse APIErrorAuthResponse
+
+func (t MoneyKitUnauthorizedJSONResponse) MarshalJSON() ([]byte, error) {
+	return APIErrorAuthResponse(t).MarshalJSON()
+}
+
+func (t *MoneyKitUnauthorizedJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*APIErrorAuthResponse)(t).UnmarshalJSON(b)
+}
 
 type MoneyKitValidationFailedJSONResponse APIErrorValidationFailedResponse
 
@@ -4169,9 +4413,7 @@ func (response CreateAccessToken429JSONResponse) VisitCreateAccessTokenResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4257,9 +4499,7 @@ func (response CreateLinkSession429JSONResponse) VisitCreateLinkSessionResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4329,9 +4569,7 @@ func (response ExchangeToken429JSONResponse) VisitExchangeTokenResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4445,9 +4683,7 @@ func (response DeleteLink429JSONResponse) VisitDeleteLinkResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4567,9 +4803,7 @@ func (response GetLink429JSONResponse) VisitGetLinkResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4690,9 +4924,7 @@ func (response UpdateLink429JSONResponse) VisitUpdateLinkResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5053,160 +5285,189 @@ func (sh *strictHandler) GetUserLinks(w http.ResponseWriter, r *http.Request, id
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1td9u2sij8V7D4PGvVzpLk16SN88l10n28m9tmxcnOvafKlWASkrBNAiwAWtHO8n+/awYACZKgLLtJ",
-	"errP+WaLeBnMDAYzg5nB5ySVRSkFE0YnZ5+TkipaMMMU/veai5vLl/BXxnSqeGm4FMlZ8m7FSCX47xUj",
-	"ly/JQipiVlyTnIubSTJK2CdalDlLzpLiZsZ+v/nwy8np+1eSHv/yaXP++m8/lOk/klHCYaSSmlUySgQt",
-	"oDnPklGi2O8VVyxLzoyq2CjR6YoVFIAouHjNxNKskrOjUWI2JfTRRnGxTO7uRsn/koJtfubmH0xpBDQG",
-	"t29Ezt9cklvbckLmx4fHJ+PD4/HRD3PCNTErRqTIN+SW5hUjVGyajlcvfyY3Qq71i6m4puIGlk00E5km",
-	"3BApCLtlakNSmueTqfArXTGaMdWs1Q839tCGK/3/FVskZ8n/d9BQ58B+1QdXVVlKZVjmO97B2hXTpRSa",
-	"Id382EC/H2l2Zahh8HsqhWHCwJ+0LHOeUkDMwT+1RdZu88Ogr5SSyo/81k1tAWljHBoTBq0nBLCPuOKa",
-	"CGlIpel1zggXhBtN0kopJgzRMOSE/MhSWumAXDTXcioqzTQ5PT5GpgNOYdoAjXiGSxmRNOcALclYKjNG",
-	"KDaWgswRiBn8OB/h9FIglWG+SgOhAg4CsF+ynBlgwy+NNzfwvWjLbLtJF7CfpLrmWcbElwetHvo8hWG2",
-	"gVg3JdcbS1a5FsyRudJMkYxniOglv2WkZKrgGviVGElomjKtrdTIqKFkvWICR+Fi2VvwL9L8JCvxFUjh",
-	"R76XFrCOBbTsAfde0MqspOL/+sK8cl6ZFQK5DThAtkemvGEC9hYXuCGIVIR9KkGUjgiKaEYCiEhBN7is",
-	"kBZWggcrfEsNe80L/iU3wvmbS7suP/arTylj2fYdAY1JDq0Jc80njXCw0nf+lhm1GZ8vDFPzEaEgBXJD",
-	"x5qlEr5LRagg//Hu3RtgOmaFs5XLKDaD7v2z48oNYiRZU25qlNbDEQodyXrF0xW0UjDapCXWu0dWeGh9",
-	"FT7yqAZeeigb4XYVy1GEn1os8o9a+v5Eef4VgO9OcN9C/LGwwNbB6dAwzHcaTnHgjwUXzPL+tcw25Loy",
-	"hBpD0xWc5UYSIadClky540VLPKzsoQFYqkQqxYKrgmUvSK0NKEatNkDxtBqRn6g2528uv9MkleKWCQQH",
-	"+e/T2PcaB2Mhl+Ac/rCjJZ/Zg9Stb9IsbGaXikqQwx4gN0p9IEme/7pIzn7bjn6PKxwiuRt9TkoFmDDc",
-	"KhnNgdrfLB9wEwBDw1KdwAEgK+WwzTVqiqIqkrPfkmZx0Gfi2GxmWXKGLJmMuq2qcMd8jCmE7hd5/U+W",
-	"muTuY5dbzsnp4REoAqCrgQikhlDFUCzqVJYsw8MKxeIZ7na7Oxx8U7E33wHy+YhMk/Nwd/n+yT5sKqsO",
-	"TYPVkN644Vrn+05bCekbio+vT+sFrXKTnG2lSA/Z+ZpuNNm6si08cQ+1Rw7GgmlNlxGWxKUR97ltpVw6",
-	"AbdUVJgZDvwYbgLZY9VPpKoJZCmeszX4k5B4w6fgN6SeoobN8HSd+dN1B/pFeg1QMDb+jjT0wEYUgB6I",
-	"LRo/ioYxNSOk1uBZ9C2JNSj/dyDZUN8hwg3O9VDy9Ww1axZup+EkicwSwIJD6P5m/1UwwoRRG7A7yC2X",
-	"uVUAwBg3rND3qR4NmT2ZPBhUKbrZWRwMqyIw5IWsAMY++OcktZ9CDVfdstaZ+f4qGSV/+zEZJRfnUWpc",
-	"KEYNswfPO5BEjgb9+S5Qao1TxTI4r2nuRZeDfwQaSDFmAtgyAyDaPGul3oxncZdLoAKCAmRFJM/aQjjn",
-	"t2z2NP3+5Dk9efb86dFTdnS4SJ+zwxgLuAk1SxUzD5jUdohyVSD8W4zrpgpwk8Qo/Sscwsf2CGnpmYKt",
-	"wRaWqUYXBqF5LtdkrthCMb2qNQRQPAUYDfjzVNRHB7tlCmyJSomWiulMnj54c6tXejaJwt+aPco8qP60",
-	"MdFb91VJUzbWrKQg3zNC0WmAJhLi4QWRBTfwBUyHojQbUjAqtHOQ2eZRu7TSsa3f33RRJm8kcndXXTOq",
-	"mLK83efilrYZ5Sm9ksqMgVOz3lh9YYhKnp5xMWxMVsLwvKdY6tbOOHl2eFgPz4VhS2YFEvQIGDYm+C2Q",
-	"8/ZOsz9G0dv4Xn9LOsp3MF1rbR8HifKai5srhj6fQclz3ohIsHGIY22tu+aab2b3UJqy0gD3V9rIYqap",
-	"yK7lp1lGDZ1PxZ77f4weXNsG+oBM1fvBHsoks7pZITOWE27c1vGo+pzYzkzNKm2dAiDjEvhnfHpsqcy1",
-	"4WI5gwFRAt7j9NaGmwoPL2ycfn9y9MNi8f34+On36fj0+SEb/3B8ejw+PKE/HD29Pj4+uf4eN2zGFUvN",
-	"rFI8OUtWxpT67OBgIyuVyYJyMUllcSBRU16ZIk9GyZpdr6S8GW5dAHZvuJn5lnc9uS6FgEkXjJpKsXuP",
-	"TU+vC9vvJ98NJHYXkfe5vxznXLh+77Xl+j6+e3urKst8g5vKNyZz13pO+IJsZIVWHtU38M14fyX6bNyS",
-	"A3fYVEzFhxUehu6j9YosQLTXbIUjZlyn8pYpsBtXbEPWPM/JNSOlYpoJY81JP99UaDnkFmUFSamArihI",
-	"wSKUimRMcJbtT0htTMLIt1xWOt9MBY5lrCB2QDnTQ7FbeYPOdupWVkouDC7tEtYBw1G1GTX6BkhhagxI",
-	"7S5imB+fVBoQSEnGFwummDBTUSp5yzPA5opa2Y47bU01kYovuaA57Ek7GOJJyWq5sm7jdEXFEm8E6mG4",
-	"noolE0xhP81okTOtA9efkKqgOf8X04SLVBYAEbqUjSQFF7zg/2L1cGNdspQveDoVHuaU6RGhIiMZyyp7",
-	"CjE8tYlRVGh3pqHnB4dNpTBcVNxsALs1aFNBta4UHNEruYYDbkR0QfMcmUKxkoqUM41k1Qb4QqZppZAE",
-	"5wFroTNCANEcMgCFgdQY4Q+t3TThmf21VDKrUqNHRKqpwHZOjVxY12e9H5CxAeWakebKr+ZXzXMmTL4h",
-	"fCkkcDNfTMW8u/XwokzDbuMsw4UADedOmsyjk5InT1IqnjyBWewCM4v91nZ1QyA8U3HNyJMnihXylmVP",
-	"nsDGM6156gUAPE7jQHrBRtcrWeWZBROFwlQ0Pd+/fe0FwpoKz+iM37IaBHaL10kL5+2tCcWyRjpc8YLn",
-	"VOWbEaG9FjVSqdZ8KVhG1itqUKuzUsnQpZ6j+PC4RIxMRY0OaFEP4xABcIf9d1x60KNZtd+kRpIVvWUo",
-	"26jYdA7DredaT/vpHnQxderyJZGLLoO3qOHAmpA3uIGtuOYOGfqGl3ZZYXfNcrePtGElMDnXZMFZnuHd",
-	"SM3QJM7PTlJk3cXveE738FAjfJcz7x20u+ue9p/7N2/kVzjp/YUZsN37t5eEiwyVaHeoZQyW5xzXHBGr",
-	"Qk17RNYrhv5YhherynMMSACwluyFRujFhb3JzapLMyu95yHY86lwo6Esk8JQLvAe/fcKlP9G6tj9D0dO",
-	"pY07Lce0BEKAmt3YwFORVcovzktAopmpSiAbnGFdqu2iJ4FpS8G+AWSPkoJ+8kEGz54+PXk22hp20PLf",
-	"CznGxdnIBTCimAGc6QfoO1e2y6+3TCmeWd2p1uRimyigMsozI90VFODa9dQdyk52QVJPPfyDqOraF22N",
-	"sMP0O1oVw6YeHOAtY6Jn7uHOdF+3GX3WMgOeWygpDGEiIyXVmmmvzTl1l1y9/LmNWW+XHF+fLJ6mR2z8",
-	"nJ5+Pz7NDtPxD+zZ0fgwPc5O6bPFD9dHJ/faYxF4o1gKFOZXBeX5QPiOZuo7TRi0IDTLFNP6BR7X+Asa",
-	"Y+VKCkZ4gVvR3VxhyAnZwz1JLl/uR8xoO1h82tZ8k5Cl8EubqY6fnrZY6nTr7is59yFDn8ZLOe47jTzD",
-	"3TLFF5xlM2piV1fMnkG+ldV4IxBn1LCx4QW735R2KLmPXm8A4VvpZUkiquKaqYgfrnEobhM33u/4B3HS",
-	"QLELSkaJbR9fXriuEXk1OXp2CufAgillHY4BW5wcbueKLvbdvDHkv/pkldDt7tHz2jtjW/cR77+AjbXV",
-	"gcTFMmfjSnux4kWHd/B5kdKIGlBkKrT3EA0PELARoHbAwZBIraO3UhTDeDJbpX0IKdB6l5PvQhaFFLWy",
-	"5LXFUjGwxeo4wD44XsZ/pwnPJuRl3eUFbBerHk+8cjd5rC4bE8MYqIjri2H0b8zAboa16W1nVK3DuM0N",
-	"A+o4Hr1k5dCZ5m9aDXZH8KBcwTlG5IZtLGVtnF4WODb98iLoiAu2v3/4eeBiJs/h/3ScVuoW9sRSgFZ3",
-	"wzaRwyRfxrybS6m4WRUjMn91dfz0WYe4+Fv02kDdRi4/AIoRmb8Z90fC32Ij3cRsmp/ZhoAtXlCTrlhG",
-	"6JKCkozb5O8f3hEbahR1Ft+YTXw8aAnLvOiu8SI2TBVjNBim0uxFiGlNNN2QuebLzriaL2MDf4oLhE8k",
-	"lVJloH+yEbmmmj07rVQeXeImPsRm5yE6nAcos4QY4L4rFpXlf7/69RfygV0TwMsVM2Tv7U8X5PunR99H",
-	"lBlA1ZAob5AZuKOUNOhAMitWoD4l8wzaEG3oRpOyus65Buaw/u71iuds52tJ2FKxq8gWWgDiGEbiMYX/",
-	"puFA7iyxn8MvbpA/GC+ECqeLEMLYIRcdtJa9+JYncwJIcU65+Xaw5mRvmoShPFYQ24+TabJvA2UjV2ZT",
-	"0YrlZN475SnvzoAeaVyksaE8b187fU7oLeU5Kg/esQi0Cb2iwLd4q2g2gNDQ50NvqaEqsC7dwGha2o+T",
-	"ElX4/pXIimrW+eCC5i/cp5xqM9MbkTqFNanD95+9O3x+dnR6dnSUBPrE1vM+cNH8lqQrlt7IysB6mmXj",
-	"5SC61OFvd3u6Ze7/RHbyXmfYqzdyQ5MRBvWhO8n7CKMXNSGuBi9nYuTpS7uca0PkovYN2yC31HsDaJZ5",
-	"pdPfd5A3vqm7gqjb7KFb0jsgF0oW+30H7/XGaoj2ZsCraGNnuKKvx3oknSen8XN6P5x1Mdm+mrWgd/kU",
-	"u8hKt4q+vBx1RNXWQUBcp3W4eNex6Zm8h3ZB7CfCC7pktffYK6uB5yzqiRncK49ys3Yzddru1prwhOvw",
-	"Xka2QfObcisEdpfGYAhnhFa7TnsxNG1XAtxvMZwLcnn16/iHZ4dHBExUbWhRdn2mMCx+tfukdX9VlWDe",
-	"ZpOpqE/7TKZVgRcEaLShGYxx594OtoEd3Ggi17BTcF0kpUpxvHom799dTIVcLDQzI+e4A3Xk5OTkOXHH",
-	"ug5urG8YK+1kLjFJuyQWdIyC/mHvL3r+67iA3OJO8Utj2Thi3neNtS+eHbbdkd6hrLrmRlG1cXjQoO6i",
-	"xLLtrlkbglp+9G0TQ5dR5bUrQkKRe5/55eVp0joS7pVett1dfWbsKqlsthfAXCNr+8aI2s3+Wklow2j2",
-	"hbC21ZHtb9wqlTd3Za2T6V5Z2Xiqd7XhO/IzIs6iEt8TJSBowBOj2Nk8pJLHU+m+ejhpoIde02zmlxMP",
-	"I4o1bgWMRkf7OLSLt5sKm0bqYn6FTRMcESmYvy6cd87luZWGmugK7AxN5qBBz5zd0LFww0+7cUoA78f7",
-	"jYTHpjy2GKKbI/gt+cHlHe7CDa7pEC/4kR4YK/yu1g3WNoeLYVCLIVoWjDCqcs4UntKTB4cP3+1IwDD5",
-	"8t70yG9JnYWHYWaNsF3I1O0zRK/e2H80z6K18c7rUClrpcKGqGOWHkWpr5yDOpwm+i0JLqSZYerpLpSu",
-	"Gw+RuBntgZuymwb7tTZeO9M20J8sCocPDNDcnWUO5wT1RqMLvp+QC5cabqNH/ZEB84GRzDKyYoqFaGuy",
-	"VuBIbx8bgEftM/FhtbxgsoKGlbgRci2wzax2G7TVCJ/6IOSsYcooRQIEbL+bwUMEFg7npI8adCiIXFjt",
-	"bAL3KHC/CPgAptMaTra1kmHISEijyaBV58IOt91F0prScELgsHUvsufNvBG5AUJTXVtF+5M/aPS0XT9R",
-	"2IJIvO+8ZPFA1t2/KpCVqPXP4f3idwfqWHV7jP3ixvljd4i/bxk4Ucbs8KIm9WR927AXkA+bZ2YvcB9i",
-	"azUpwqOW5+4R3ZlQPF0VLpv5EQPUHtJHdhe3TJuCPX4FLY/tPUO8C9oGww3TPham3WOD/yMrhQ4QOJMx",
-	"mYisV7JoKfoFzWIX6z6CZWs8Qy/kBdG+BQ6e1b4wC9IpaARHTw9JuqKKpoYpbbUITQsGzV0Ih73ZsboF",
-	"F1MxP4A/9cFnnt0dTCaTedfv4lMFWhEMR0/vC2EYJaWPBdl15TZ4pGvADFyPBaRra7YXUiz48hsrOj6q",
-	"qauFYjr8crves71vXw26Z66Pj838bXm5feAfofoGOQ0sF7Oq41djdTgw5ylCGpedjOEZPlbjT6WPqwdh",
-	"7+FmPv7jIVSKj3AfrQbm/Tq54DY8B0jnz6bHsUUYhNMr0TLylQAw3i5XjGZ4VZ91GaEXFdp3w/lP3kfS",
-	"zn90BPUhkY476/N3MEjSRpTx2IwX/hPIct1y8dtsGIkJFhnGHkuVMWVvcrhU3Gwm5KUFqY6ibANcKl5Q",
-	"takzGPbeX+3vfE8eBLg91nHrdZorH8IbOG9j6Ie12ophLTxg2i5G1DTuK93ko+jJA66zaofwfanIlnXe",
-	"0WXcW2uD6ulyRCoBVDk6DI+9EVgSqgn1piRnxsDiwJpectO9F3L3pa0D7vnzbqhaCfq5AhD+72/n4/+k",
-	"438djp9/TAYsnnd/3M9PXtF0Bcu0Gm5/oTbJAherh5a6+3Wjx3iE5Yay4iI7ygYDvr+0KTHMpX/I5TJn",
-	"OrY5bXpeQUVF83zTktwLmuueq9+yqW1fZ3Fhonwg4a6lzBm18WI+I2oWWq+K/dPeXd8731u2qDQjVHSu",
-	"HJ0G5UUeEIxlDwFhTZUAfrkXgg9UiSZoAmfFkLUITJud4GEC/foYHV9ff22D4BV2ID5iOj4q17piM8XQ",
-	"n6DuH/Q1M82CbDdcEQyDN/M+sjQ+nXW7zUBezTJWSs2NVJtZaCo9YP6SpzdW9jVj1TmI9wMgBfMzP3pi",
-	"kK5ujNiEMRnZ1oiipiuWhJILl69e3/qidkF8xcX+vvQGuq1RUak8FphR0qW7ZA4vkbl2VwfRu65Mpnri",
-	"8zJsdEDJDzBMmomUHbhyGIMKUfzKBVZa0HTFBRsD/yO72jVCh1FzqzLsaAzKOEQdl19QQ+s7Iu8Jg26W",
-	"3p02Zhl5izdCsuban5ravfgIv2LgFOy6OAJ3wagXahV4Alp+iZgG7JZxFWQgtZfzH3KNuybwA7kc+1iF",
-	"D4zFN+nq/g36EzRreZgUX658Mplzr/t7ZXTU2g294EobfzT1fYSB7FCM6lgo29UKTPsgw9rNOU0mkwmS",
-	"jNcawzSJ+h8d34RO2XsXDNMSSoQUY8929dKpxt9lacO2h9bjmXWnqfpKJkoR54wOMW8z6wp607r6KKjI",
-	"KIjoXQVlTxUeiO9sQsykZyVMVW/y46k1CblI8ypaSOaBHr8ukz/A2xbrurunLdL7IV62XvcBtNehIpGE",
-	"mSDP3pBCahv6g1nbC5rynBtqXKKOjceTwtoftYL8izT2BAoCmgq6IXrNjSWntVFsqQNXIsAWHcAvPhVe",
-	"VropHtlLyMV5CM3zYEDkhcrIghqeYmJ/4xOWyt2Sv6g7TEWT1Ms1yTaCFjx1Sfsl1sGxfI1LN1LpXYVy",
-	"q1KOP1iTUbLggqdWCJc5xcCQjcxyBkdI8QnkNsZzfmzFFbgQz74o7gQRxrMMNyXah3hAjXySu3eOcqu+",
-	"2iLGc18j+YqxsEQKjq5RsZiKOvm+zKmoqd+c6o9Dkd5ow4r6+soTqP4hdscFkrj+p3eLFt6QYUvM553V",
-	"MhG3Jbp92hWMsC3m8c5sWQz/GxdlZWZcpFIp2EkwAGzBnA2EpHQjp6LkaYVqdPYR5vm0i0dumGmCGrFU",
-	"rA3tc8uairDgw6jO7ecijHKBk6OJjMSZ9YS8yRnVOItTH/22nwofKWENHBe9i8e2T9fimiwqYXfSHuwf",
-	"nHlFbxmhzdrmPqxj/8VU1NUsahnhsZlvXDGCJkbDzvz8kGQg5+3xi9988VSZ435ut0cgAG2YnsyE64jg",
-	"YpTHY1i1qdUCbLemHEOMez7LMBC7CXyx7Nra3mHDHg/1arK3fKhNbfm+kzRejz5YR9A5xr1DFzbb74gx",
-	"WSHo+Ze7KF5RPVtxDWrMLiGOH1bMrJi98FlUeR4unrhxyIpqcg3s57ZMmFEY19z+La6rQzZYM8X+XW+q",
-	"32P4NnDpYKLvL2ztZUtTjuw7XYemoleOLgdyNB9c5uNrBeg+0k+5c3SukS5AtxWe+4LMRZXn8/pQ4OYh",
-	"EbsPrC0BU1m2sRjbgQG6RT2jznFnuIyDOqWt8qEdskt7YRHdW7a0StOdcI1F6UtqVkSzpfX57AlaMFub",
-	"HghBuMjYJ6b3t4Rcn7eGGNlQJ4BqY3Mr9iwW9l3B+2BcsucKCO5PYhywXVBzbcX0llDvGOfccIF2fguN",
-	"90TderQ2ILkuH2P5yJqlleJmcwU83uxH1Od/pJqnA2lv1iU7P3fZdjjlGcEeZFodHp6kNh117/PF68tX",
-	"v7ybXb68O/N/X726ePvq3d0+NmRzG9UwP7g9PnCXaXqOpnr9AgCeHQhNvQbYET4q2kJrSzP2wP0xKDZp",
-	"3bvzN79evSMHt0cH+KOe2wDpkilbuRzLMuRyHdRnvQgUaCzCL0tWP/MzvpAKE25cRIEe+UtBTfZuj/ZR",
-	"9qEf1F9jW47ArENS0k3h6srgYG/s/8lZ4v7SIzhRKpHpEZijGTd4/wJKaspyyxd6Upe1fK/yQGDQkmMa",
-	"v3V9NmtubXMwBbAiozfjBijfqLG+Dq3NScPKsLA98UEHywRhQdw9VwNCZFg7D2m7vwtxa3geSltY0YGv",
-	"D2sLMuk+t9rell2xsWPIBzDAMNbbvuYanu2It8r6ZbYL7kd1HM7fP/x8VWN3MvRq0v8eu1rFl4EeTkv+",
-	"M9vY5yC4WMgBjwle9IHyu5ZElkygngK8XPtSzt9cOkOuKRGq+C3TZ6GdvZJgcti3n8beoQmoJnthxSE9",
-	"6pQNGVlzx26lRgB9ByfCZny9QXimwo7UDJI2O7LsbqZ9V3aP6/oWwcZScay3Zc2+FRXZhPxEU/dwBcu8",
-	"P6FeeH0FMRV7NZHmQ2Vc54ExOE3+xoxdzUubRTxNOgucCtuIEjfMNNlHSxlVT7y3zVyFtuuN/WNCXjWi",
-	"huWagdEJWpmyUWNNnUn9nX3JA51B4b0L+kH0hNiDmKJnqPNgx8gOFbAK0WC3amlFQp3Jj+95ACg1Wxh6",
-	"wzQi/6J+z0OTPZrnZB4owE/mhH0yTOg6KAJGwhzZIjvQJUuXzJV0XNCUZqyu3OhKR+2fTcW4NWS98DmI",
-	"pJLk7Jbl+6SgpSaMBn47vPs29r0S6/exOuCkOyI+VDMne/aWq37sZN8jYO2MJ1oX4S3oxpYiLHO6YdnZ",
-	"VBAy13TB5mRPsdJl/3KDJpWQZFEpHIEtFiw1+yMy5xkrSmmYSDfjGwazG3/f5pIjYUz47YZZrQaxFoLd",
-	"HeKFzYQEBQj64H0Gevv9i2wwojO7AISmFs+c7AlXZtsuiEiRWuUN4zcULhi9JOie4GYf6UTIvBLNsn3X",
-	"fOMr55HT4+fW+ePunz0C7XQ5W1h/vRWH+33KgK2EAeh6jp4O3dq234X1JGwzX3SzpqKljZtXz1FBmJdM",
-	"zUHEpFJkI1JwURk2IitZqX0bcOOwbSljoRsRWpYjFy4J0PXBzVjKC5qPy5ymTM/JtazwxSSsZ+SMbYyr",
-	"0DZA37UntMB7295wXetxjsU1VaZhO9tc27gUw6Rb69kmkWrPTCykStmo8TfYKyUvFgOB0AMqEB9zUlB1",
-	"o71sCUEBcewLH0Jjy5uGfUKIlnCkbJcr7Ul9YUHQKLHW42sXAXMGmyzIJu7WViR7Au3YhaJoK0RYzOUY",
-	"26EFsWq1YzZV5cxfL5XUJq2hfNZnZP6ZL87IOQov0EPu5rA0W9/9x7CWI2ouuAPOrQUkMjJnv1c012fk",
-	"H/NaOHhIyI8gta4Z+UcP2JLzBun+XIRdwJSWguZ4MRtkS7ttJpf2ZUZFysrAnwApVqN0l+3oODTc2PLo",
-	"vndbLWjOxfbptp+Mklvv9UuOJoeTQ1CGQMGgJU/OkpPJ4eQkwQioFepdB5M1y/MxZokc/HN9oyf+Xaxl",
-	"rGLNWywNZvmlV7vGht5hwSNX1gfN8hUj8/qBySu+FBhyNHcViIhcTIU36DOW81sGDDQhv8hWWXvU7/EN",
-	"lBfBO4z6xkqZeaCLubDnWuqA8gerAaUOl968KjoQp9o0Oeg+43n3sfO85fHh4Rd7ZMzVCRp4SgwL9zAz",
-	"aZmZuIa+svvbRwDUHhh2nXHlF3TbaqumjSvWVVFQtUnOUHdyJ6HfjEDkmiK+yGfiPUrBVdbHlj8OT3qs",
-	"S7lA99sXAvZulITGwdnnpJQx95qPXtaReM+oNWadcIOvLtiC06g0cN1+ooQEtg6e3kvppTu0Q89Iy9QD",
-	"+PvvuWIl9qAf+m8CU8C5skDc23QBu29yvmCGF2wquCbz5rGEOfFPEe6dPDs8hJEjg+3jRvQe43on+hKB",
-	"sa2Wdl/B+EKbDrWGH2W22bLfPo3X6zWe0ONK5Y4Au2/AwVdq7tpeIVdStyMIjr6YIBh+SCQmG5AorhIi",
-	"ui1Ov6BMuvddtwhE/TfMHFhHfypYwZtooTMF7xl8GKkF9Pj50Pw1yQ9ir5J2JfPd6HPXBfTVJLPlGdBF",
-	"+g8ohc9p7iCZG00fAbxhm/rtoQTDJZOzxCrqSb0xdXJ2cnh4981kfJjiMizlLVJ05zEXFOsqUGXm/XrG",
-	"86boTrfU8lREai2TSB0eIUlgGOIBXmc5pDTP3ROe+K7EY2w2BTa2i6uxqB2Wx4Hn5BvK48eIvchTPX+K",
-	"+I0V9x56ktkzVlsKH+0uRVov7mLnky/6gPMu+XXbn7BlmTUgl5XyN0jtqgkNbwegOnl6vDsmek/4fkmB",
-	"3HOAf31x3BI8gKJaUDjx8ViB7ErVD4rj40M4fmxbWpbbmh4dD4pu61T6isL7wLukxw/S2Of9itJOZHup",
-	"vKIiixWxbm7TndJea7WNF+7sXq/bqCWP0Ti9ZaqR4yNyzVKKCSdO0a5971gEwqX5PCAjcQozBPkjNkhZ",
-	"ClZXwQ5LbXZPARZW1v4vewJEa6B/Y+kfr0E+IBwt76yprqmb1U8IhRXKv7he/qDM3AHg/0A+6B873P56",
-	"4tyjlNBavjRZuVaaPMDlUcuZryBXbf6/FZ8YZ9oTpC85xjQHpXmbM8nWdKT2tTJMfkilsjLTRVKOiHv5",
-	"BqNIp2L+t1fvSDDznOiVXLvbvSZ807okjg9P/Xv1wSVa4Hc4Pjw+mYqrlz9bL/Xx4fFT/zp+mtuIVv8E",
-	"ATpbfJ1KulSMOZnqcyXbAtAC8toSqiM8Trc8MRCU/Xo458N0A6rd7gPU+prtffqw3r5eFHY+OnxYZ1f6",
-	"7cFKHPT1dQT/ojveLp3s4TuKuOP3d9/oUYXtHiXs2b3mc9QljzlOGPaMN96EXsvKeAWHvPV5GFvjseHE",
-	"ssoNEGwq6l0b+Np9JJ19ELIJu44HWAciheZaToXbv5qcHh1Gy/ZFTGPagto+Ayn0minCOF7TrOlmwNkf",
-	"3+df9vj1T1kM2IR1IfP/ERr/bYRGN/7ksaLCiZlhg+3p7rbd4b1y5WG2AKzv8iWWbXmE1VDSOnOzfbFo",
-	"L+rD0uS9SGdyBfabfzLzjNgQX8zwA9mEfd3H8D5GMwNiUcu8Mq5WtX1DtQkPCW25aJxITMxUdRB38nWs",
-	"oX6U+E6m0LeScljY0tYhd4Vp/kfS/beRdJY3h9MSvpbkO91Z8D37ltcRQeW1+omsrREUNsDN1oldtF8R",
-	"xXRxG0wx7z6ujO/CztHOir+Q1dOE6te/+k6f/naOzLfkLa9Ty50JtlHt4IhXmsPI2ZKaVRM3iymsbSE2",
-	"CgTSg2rTPfIU+moSM/rc2pDsbL209secKn+aHHjNtQkCoFqL+lODQG6PDupo5YPP/s9L6xoZnidIxnC5",
-	"Xi5LpNqSBoDK0OA4Lnx2eJCxb+EG2w7/QVgZ56+xEB8r/teB2MW0/3UAdlkofxF4m8SkvwLEuwkmcmX7",
-	"oQqU81tG9Ir6N+VWUpsXdQx5Sblyj8Nbi4eJW66k8HlL9wm40X9JPNXSfjDVxmarYExsXX1nb7CgFGY0",
-	"OZ2hPj+2r51uQB3C8Ztx2S3LQS0Klh4OXSe8JR11sVVisWnlE9GvnEIwbDohUHX+eb2E3QboFEm9u/t/",
-	"AQAA//8=",
+	"7H1tcxs30uBfQc1dlaXUkKJe7MTyJ0V28njjJ3FZ8ubuCX0aaAYksRoCswCGNNfl/36FbmAG80ZSiuVd",
+	"1+43W8QAjUaj37vxKUrlspCCCaOj809RQRVdMsMU/O8NF3evX9p/ZUyniheGSxGdR9cLRkrB/14y8vol",
+	"mUlFzIJrknNxN47iiH2kyyJn0Xm0vLthf7/7/dfTs/evJD359ePm4s3PPxTpX6M44namgppFFEeCLu1w",
+	"nkVxpNjfS65YFp0bVbI40umCLakFYsnFGybmZhGdH8eR2RT2G20UF/Po8+c4+m8p2OYXbv7KlAZA++D2",
+	"g8jF29dkhSPHJDmZnJyOJiej4x8SwjUxC0akyDdkRfOSESo29YdXL38hd0Ku9YupuKXizm6baCYyTbgh",
+	"UhC2YmpDUprnY2KX/FmSCq9EG7rRhJJCcmGYiomWhApSCs2Mh2cqcDohyYLRjCmiqFkwi2Yq7Gi2LMyG",
+	"SMHGU+FRiSNrZHp4Rx4dISr/t2Kz6Dz6X0f18R/hr/roqiwKqQzL/Ief4+jjaC5HFuMjfceLkQSM0nzk",
+	"dhGdz2iumT0ExXQhhWZAQB4GS0g/0uzKUMPs31MpDBPG/pMWRc5Tauc7+pvGU9sPTjvpK6Wk8jO/c0tH",
+	"ny0gzaO3gwmzo/FM4NC4RbEhpaa3OSNcEG40SUulmDD2oAwbkx9ZSksd0A3NtZyKUjNNzk5OgPotyTJt",
+	"LLHwDLYSkzTnFlqSsVRmjFAYLAVJAIgb+8ckhuWlAHKz65XaHmhAyhbslyxnxt6HL403N/FOtGU4btwG",
+	"7CepbnmWMfHlQaumvkjtNNtArIaS2w0eq1wL5o651EyRjGeA6DlfMVIwteTa0jUxktA0ZVoj+8qooWS9",
+	"YAJm4WLe2fCv0vwkS/EIR+Fn3nkWdh8zO7ID3HtBS7OQiv/jC9PKRWkWAOQ24CyyPTLlHRP2bnEBF4JI",
+	"RdjHwvL0mICsYCSAiCzpBrYVngWKkmCH76hhb/iSf8mLcPH2Ne7Lz/3qY8pYtv1G2MEkt6MJc8PHNXNA",
+	"vp28Y0ZtRhczw1QSE2q5QG7oSLNU2t+lskz8v66v31qic0wc+TewzeDzrhC7cpMYSdaUmwql1XSE2g/J",
+	"esHThR2l7GzjBvtvy85Qej4KHXlUW1q6LxnBdRXzuIeeGiTy14r7/kR5/gjAtxfYtREvFmYwOpAONcE8",
+	"0VadsPQx44Ih7d/KbENuS0OoMTRdWKXCSCLkVMiCKSdetARhhULDYqkUqRQzrpYse0EqtUQximoJBWkV",
+	"k5+oNhdvXz/RJJVixQSAA/T3ceS/GgVzAZXAGl7Y0YLfoCB1+xvXG7vBrYI25rBnkRue/is8uQs45Gt7",
+	"xhUa7SHl+W+z6PyP7QfisQeTRp/jT1GhLG4MR7WjFrF4fWa0zE10HtWgWxIfOyK6QYK7AYKL2gd5ka+t",
+	"wpbs8W0Cyq8ol9H5H3ut9aGjxcYO9iXTms5b4F+EF8NN2IEXcELc9xagrp7s/iJv/8ZSE33+sPMShret",
+	"9yZ3mNQFOZscW83GasGWp1NDqGLA53UqC5aB9AU+fw7sq7HSVBzshfBDywucFldzrZ6vy4CpJYdjcum0",
+	"M8Py3C6/JLSgylgVIlTQ8GZIwfYgyj2J3FLrvtOErLie4EPrFHpHfe27FCJ43zvUOJQtd6cx9553ZuuV",
+	"qA3U106kzBUV5gYm7rsxtU36R2uxD/tdJ7QGgFpNINqadNu4X8NKyVc8WkUNuwFl58YrO3scbs9XA8fb",
+	"N/89mWKPPradJz6IJfZpfeFpDaoGX/OwBsXxHkc29O3QwQ2udd/j65jOaKXfW67FUQALTKG7nOA3wQgT",
+	"Rm2sGUhWXOaoj0VxxA1b6l2aYH3M/pg8GFQpuunwii5Ie/KLQdWRHASqY2J1/hZMySEQ5qUs7T77JHOK",
+	"P4VGi1oxHR70+6sojn7+MYqjy4veE71UjBrWkG8AcHc9lLSjVLHMaps09+zPbTG2SuVyxIQl7WxMXhtN",
+	"vHuJzDjLM9ByN95hZs1K8rM8nwqrNdhvCX6rSM7oimkiS4O+O/Sp4RwoyZtXCpnyDc/6PYWBwWDVZeTg",
+	"PGsKkJyv2M3T9PvT5/T02fOnx0/Z8WSWPmeTDoXu7USLPWCapYqZewCHH4z/zNKBIGzcUwdScIxRH93+",
+	"ZhWSExSnDStHsDVTJJOpBgcaoXku1yRRbKaYXjh1LgazR1iTFf48FZWkZCumrCVbKtEwcJzB3QXP6W6e",
+	"onvhb6zepfN7oA102ibGOvi5KmjKRpoV1Iq9jFBwbYEhD/h6QeSSG/uLNXDBw7tkVGjnT8bhvd6TUrM/",
+	"cehd8dd7v4dV/VtGFVN4rcedW9aweHppWS+kMiN7k7LOXF1ZAqq1vuFi2DVSCsPzjlWhGzf39NlkUk1v",
+	"8TFnyM/tF8EF6JObCGTS5AT4x53qY8vYDJZr7O3D4KG84eLuioEHc5DpXtQCxFrsxF0V+KgB9acoLbWR",
+	"S6ZuSo3eJssOI/uf0dkJIpxrw8X8xk4CzHJHWEcbbkqQeTA4/f70+IfZ7PvRydPv09HZ8wkb/XBydjKa",
+	"nNIfjp/enpyc3n4PdzHjiqXmplQ8Oo8WxhT6/OhoI0uVySXlYpzK5ZEEg2BhlnkUR2t2u5Dybnj00vKf",
+	"O25u/MjPHREghbCLzhg1pWI7FQDP0S7xu5/8Z5ZpAyJvNBXZrfx4k1Gz07F0CZ9c4Rcv7QfVPMGB7PLP",
+	"OmK4dN+910jI3XPrXJeyKPIN3BM/mCRudEL4jGxkCVY71Xf2N+Md6uBUdKgL/LVTMRW/L0C0ux/RbTez",
+	"3J/QFBQPDTNmXKdyxRTL7KwbsuZ5Tm4ZKRTTTBh0D/j1pkLLIb89W5KUCvsp8FCWkQOpSMYEZ9nhmFQu",
+	"EzvzistS55upgLkM8mAHlDPGFFvJO4gGUbczYJawtdd2H3Y6qjZxrT1ZBkyNsQy7jRjm5yeltgikJOOz",
+	"GVNMmKkolFzxzAf1jI9JrakmUvE5FzTPN8RNBnhSspwvMK6RLqiYQ8iqmobrqZgzwRR8pxld5kzrwDct",
+	"pFrSnP+DWRUqlUsLEcQ8jCRLLviS/4NV0410wVI+4+lUeJhTpmNCRUYylpUogBgIdmIUFdqJM3BNwrSp",
+	"FIaLkpuNxW4F2lRQrUtlpfhCrq1si4le0jwHolCsoCLlTMOxamPpQqZpqeAILgLSAueSsIfmkGFRGHCf",
+	"GP7QuE1jnuFfCyWzMjU6JlKhIumV4hn65qv7AIRtUa5ZHcTVFb1qnjNh8g3hcyEtNfPZVCTtqwchZW1v",
+	"G2cZbMSeYeK4UtK7KPnuu5SK776zq+AGM8R+47q6KQCeqbhl5LvvFFvKFcu++85ePNNYp45Cc+2VDTgv",
+	"e9H1QpZ5hmACU5iK+sv37954hrCmwhM64ytWgcBW4FGbuXBEdVAsq7nDFV/ynKp8ExPaGVEhlWrN54Jl",
+	"ZL2gBhQ/5EqGznUC7MPjEjAyFRU67IhqGocIC3f4/Z5bD76od+0vqZFkQVcMeBsVG6dq7pX20FFo2gKz",
+	"T0N6/ZLIWZvAG6fhwBqTt3CBkV1zhwyr/uG2ws81y9090oYVlsi5RmsJgncVQZN+enacImtvfk9538FD",
+	"hfB9ZN61Hfe5rTV86oaGyW9WY/ARXUt279+9JlxkoD87oZYxuz0XWeGAWBUq2TFZL5hiiEKQgI5iLAew",
+	"hhdG3OxK1rhwM6+5WbTPDLl3EoKdTIWbDXiZFIZyARknfy+t3l9zHbz/VuSU2jhpOaKFPQirOdcW/VRk",
+	"pfKb8xyQaGbKwh6blWHtU9tH37LGNrWmjUV2HC3pR5+O8+zp09Nn8dYEnUaAScgRbA5zfKz9xIzFmb6H",
+	"vnOFn/y2YkrxDHWwSiPsu0TBKQM/M9LFSC2u3Ze6dbLjfZDUUTP/JKraJkNTI2wR/Z6GwrD1ZgV42z5o",
+	"KslwM92v2+w4NLbALaOkMISJjBRUa6a9NufUZnL18pcmZr3WfHJ7OnuaHrPRc3r2/egsm6SjH9iz49Ek",
+	"PcnO6LPZD7fHpztNrB54e7EUat8XqKj1uwy9Fud4MJ4HcTCDstNr9tpvbkS5vO0L47sFCf5u9dyskp1+",
+	"ZjdHE1XHx8fHJycnJ6enp6eTyWTSx0v94gNmrFva/opsrta3W0vHRJf2hmiSZKyQmhupNuN0wVLLTlsW",
+	"cM+IPuAwP20QH3TJ7oGNVyumNhndkMstKypZgvgaOot3+Ps+Z0EOrMhH0XCbs8Mx+e8SzGzwZ4GA0IaK",
+	"jKqMXPx4QdzSqCLz6riRP6CIoOjeJYAzkvE5N+gIyyQDq2QqBMMTssoRUYzm4AB7oqvpcdo2U58cH59N",
+	"jp+enu7jlagJxh1R3KbhnZfopbN5W2amw6AU+eY8tIo0ObACzful8g1mbunDytGH6ViV3ZnLObh/jZyK",
+	"y8Ch/CMVd0CjdtQNXs+kz+PrF+4hP0HAhW/vuDbU8LSGEhFfwTRTckn8plactpbdN5bQy346AYU4Qpxs",
+	"hxjHgGGMOSPuNnNAkdkQn5VpB3t3ouNpYiqaGyC/4WygOkqzYGrNNQMUUJHJZb5xxpxh2Zi8ghQVbe0X",
+	"v9pUADz2RAIPcAWLM74cQiE75SCxFKeTmCQ0yxSzMiOJpyIpFlIwR3/wM1tSnuvkMHABOxHDjTeR7cKU",
+	"/OXqt18JEqrLkvWn0mXwFWyYOhj1EPrWOE9FV8NXBB0zryz4AwnVmqknmsAGicPCC0z2tX8BPx6gg/Al",
+	"qHwuhQdydF1YiLx+edgjinCy/mUb641D1QV+aSovJ0/PGqrL2VYtr+DcJ3FXrugGX64UmxVTfMZZdkN7",
+	"JDC4lKyt40chD+mBOKOGjQxfsm3O8Og8skO0octifI2Da085XxZSGUyFtzuM5twsylvQ8/zG6n+AH13Q",
+	"/KiaEXPBGrThsL+LNN7as91KGnj6jtV3o1l1xG8r23HD/iT6ayj+xbAfR0NS3mIyRGFMXo2Pn51ZK2rG",
+	"FOQ3NYj9dLKd1tsHvUVKvvqILpztodKLKlyBo7tn7H+xqsfWiAoX85yNSu2Vcq94V0LMCYhaUZfCqnqp",
+	"u1L3MU96gNoDB0MGSZWcn4IRA3YturyGkGJH72M3XsrlEqsZGh7xQrGUmrrepAuOt5BAiI3Jy+qTF/Zm",
+	"onNp7F0j44d6gvqMGCiIgf31YfRnZizjsHvT2yy8ygPg+IidUPfj0csLjirZ28aA/RE8yMJgjZjcsQ2e",
+	"LJZhZD0Stwcd/Tz0L7//MpDokef2/+koLdXK3om5sKryHdv0iMh83hfum0vFzWIZk+TV1cnTZ63Dhb/1",
+	"2RupWvUkQlgoYpK8HXVngr/1zXTX5xH8hW0Iz2KypCZdsIzQOeVCo3vyL79fu5qh3ujpndn0z2dH2m1e",
+	"tvd42TdN2UdodppSsxchpjXRdEMSzdu2oua9ltrHfobwkaRSqowLalhMbqlmz85KlfducdM/xWbvKVqU",
+	"Z1GGBzFAfVesl5eD/vk7uyUWL1fMkIN3P12S758ef9+jollUDbHyGplBMEdJA+EXs2BL0BJlntkxrr6s",
+	"KG9zrhfOjqVkveA529s0sVdql8oLEPdhpL9kZDhDGFRFlxMM2cLnxMpo52sxa9nJG/0uwRwxF75BVz3+",
+	"HqaKulThpDYit1adMB+m+JZzg+M9643CrxGSZn5xwM47J+dqwow1xFrJBHRFeQ56gI+wWVIJw4OWBJ2x",
+	"ZaknDH7QFTVUBW5WNzFof/jjuABtsptjsKCatX5wZZCX7qecanOjNyJ1am5UVXw+u548Pz8+Oz8+jgLV",
+	"YKvoDmIVf0Tgt5Glsfupt910NrhMoy1r/w/cMB9+tdfuTm5oFEP5BcRVfLCsN/MhxNVgtkPf8XTvZc41",
+	"uDr9GMzeT71bnGaZ1x994J+89UNdLL4acwDxOR+Jmym5POxGOm83qOxhiNxrWyPnwYWgB4bmXEijDvj5",
+	"gJR3pNlvNWtA37L9t90Ot4s+J0wz+3brJJbzptVFa0f4PJH3eXPgJ8KXdM4q96PXO4MQUm9IYvCuPCje",
+	"2C7ubsYdq4MnXIcJCrIJmr+UWyHodwZft1YEp/Cey14OLdvmALuV/wtBXl/9Nvrh2eSYVDZmO3hop4Vf",
+	"8Z40EjnKIgMv2VQEjjC5thcAwCUpVYqDl5e8v74kcjbTzMQuLmX1hdPT0+fEyV3dLuyaCvTO+yp1DZPY",
+	"+6KYy6gFvxj7SFOTb+wAF7XvRG37ueG/nG0/mMv0RVoSbI9Jt2hD3XKjqLIalx2uMWxgJMFxt6wJwRbv",
+	"o6HzXk22zYRCpr1LynuOHDWEyk7+h+M+V1JnX16Hlf0W5gpZ269WrxHtMzSENoxmXwhrW2PCPnmlVHmd",
+	"dtKQbTu5bR303degb3HgHobYKzP8oQQHGtBE3Cfdh/Tz/rYJj16rEijqtzS78dvpT7LtG9yoRumd7UuU",
+	"h/Wzgfammj7STc34oRgXe0rEoSmTtFSDBNm2rkOsVie/cYWOLXs5/OmeJWpd+PcoQnlov4wGhbUbTHxN",
+	"AnNNK/YhLzd0iLj8TPesbLqu1JU1NgBgkHBqiJZLRhhVOWcKFIfxYxTxNjp3EMx/AdD8tHWbGzjKQEGZ",
+	"Rj8zQ2CCl2jmTSOSybRcMmFeTAVswAWetKXudjU7NNqYNkGYRp6vYxpTpclg6FyjYu9XcW1QdvYD+ZoU",
+	"NfMw3KAtuw9ptb8ZorHO3H+WjzWYx0WVeo3ODnuJqxzoL1/w+sgdWYabpnxNahDS3EAjln3IoBo8dP71",
+	"bPfkMu2mMI/FSZp9Z/bxI33Nw+hx++1zLH3ewoED6lvhnkcV4gqvBa3ibY/Tw2HfJjuBwYCHMKzgWGPX",
+	"ObMs56dVNgdWqtadFexChfEqjl0659pKwAVTLERyXQNuddimmmOvhfbtyCwe+JLJ0g4sxZ2QawFjbipP",
+	"W1Nv9oXEQt7UPKb31AIEbI9MgpIDGTeirjhxKOgJ1+7tNeqcwG52D8kbIaHEPuEfDqlRkoLnFVQ++OMa",
+	"9JO4zwdyAh7qGPGrW42oWmH8LToimg7dx8CP9x19i9gJ07n3EwKO+K/8h8jRdvgQXr199+ry4vrVy3NQ",
+	"LfyqoFYIH/bBUoUKrS6toF3uUK8F2mmrhgS4ZCkqC7t74q9nzaVSKp4YbxvlGzuXO9DYlcdQLS2MG8IN",
+	"mozV7OOpeF//r/bD45wAlSM+zBMtLCFZXcnXo8RQbwS1U8jvOc66jyRpMMOBmGSL8WlSA9vxvG3Lir6P",
+	"JyuIcTUiKw/4nAnF08XS9QV7wARVBOuBn4sV02bJHr6DRkRtxxTXwdhguuGz76sn7ZDB/5WlAk+21eeh",
+	"hwNZL+Sy4QVZ0qwvh8mnQO5Ojg1zJgHtW+Dgdco2gnRmRd/x0wlJF1TR1DCl0QLRdMns8CrTtE4w5mIq",
+	"kiP7T330iWefj8bjcdJ2lfva6Eay2PHTXdlicVT4DL99d44pgW17bCATITi6psl8KcWMz7+yXu7LL9rm",
+	"LTSWm29Xzrd/29XQd6z1CC7BL9ESqhHjrEQX1XdAx1oumVlUZXx9qjx0feg5eNfTClILfNLdP/X0Xd9G",
+	"zA288Yl896GB/hl2UcLAuo/TQQzzLO3Recn3CDQTplp2+qzGvnse5IrnitEMErLC/qTevwYRR3doU+E9",
+	"gjPoTxYTLaFp6cy1K4MaAJdyA5F27LDDYp8P476HslC/xx1NJdcLVs96E7gkKVIBlFUeBOFOjIASbg5b",
+	"NN+pA+xGi/xP3hPfbJ7j/aKuCM5dxEqRGSyLw4Rr3rfipf/JCkXdiGVj/wMJJfUZVJtKlTGFKQtcKm42",
+	"Y/ISQarq5poAF4ovqdpUNesH768O9y87qfO/Hxpf9MphrazXIak+9Nu9YkemBh6g7RRkgdZBEl13INDj",
+	"e+RtVHHLTs5ar5y8pvP+oCKWUdN5TEphT+V4EuoPsbX/VV3cS0nOjLGbU1i31U6AcIlBDU3h+fN2enVh",
+	"TWFlQfh/f1yM/oeO/jEZPf8QDfgprv98OBqLdgydo+HR3SiW1cNm9dBW98+r8RjvIbmhfio9NwoT2N+/",
+	"xiYIzBX8y/k8Z7rvcmJjlyUVJc3zTUNIQd+juJdMcXxVHQXN4gJmfitlzijmOPseGDehz0mxv2GS1s71",
+	"3rFZqRnUTTVya5wq6hm4PbCGo2YnCGuqhKWXnRD8TpVoV9hxcad7YNrsBQ8TEH6GeugqS2MbBK/gA+Jr",
+	"l/pn5VqX7EYx8AKq3ZO+YabeEH4GO7LTYPGeI6b+5TAwcmP51U1d0XrTLB3ce/2Cp3fI++q5qsrC3QBI",
+	"wfzKD15Y1hXMfQv28cim8tfrA3Ct+bCYsNIv0CEJHaz1giqmHa/Bv8NLCAuqUatYC4IcgtyyXK7jqXCc",
+	"xlWvYFJTmHJLrLLnRKqX2rzKT8wYaC3NWObVy1+mYikzlusXzbl40GfQqiIMn+JA4L2Ww02VomWCECoK",
+	"q6lw8GcszalyydZ1W+5xn35UrYktJXo0MzoV7VAtpnShYuU+5HV9cF+lq58Om0+WKu/L9Czo3Dkf69VB",
+	"SqD+3Jv6kslUj33HA0w3LPgRlFAxkbIj1+dyUMfuT6CwFLWk6YILNrJ8BthCTTRBGfpwVC3oydgbpfuC",
+	"Sn836raHX807XnoOoqYCaqqQygNiKUEgpO1pC7xWcScjO3BINdxjfaZS21Pb2c5/yTXwHO8KdUYB086b",
+	"3SRUqL4z6WI3e/vJDmu4yRWfL3zzFRch9kkGEJxCdjjjShsv2J3rtJ/zolO2p4J9YZlV0JHMrTmNxuMx",
+	"HBmv9K1p1BtUcbc3DETt3LBdllAipBhVl99vnWr4u+cmQ/vx9uZeS3VVdOANLgAXYh5TOJb0rhG9X1KR",
+	"UWj/MBUXvl8rtmsF3gqztTt3AjhVC6yKO1ZHXD98NBU5o6uqrc1C8pT5Q3G7a/i4PSL+VCPMjq3TExrl",
+	"6SJIlpee2qH7XN3yzhm2XKR5CZ1uL3pvCCpk3OipuGMbbLQEPfFi6LAFPPDT58Qh1BpMw01yt7RACD3w",
+	"fyZC09Rosedk2PjOLRPGSPduqhq62R8DxnZHgvsB13TiPwp89RIPArEdJXgMGMM1HgDkwJWr0pV7KriD",
+	"tomGLCXkI6QYZJvRlOfcUOOK1LGqRArU1yrr91dpUO2p0/LBqarX3OBVRgcEdq50HR+xhyT84jsbylLX",
+	"72R0+qvBOoTmeTAh8IHSyCU1PIWOJ3XkTCqXWPmi+mAq6h5tXJNsI+iSp64HYwH8E9kubN1IpffVGRq9",
+	"kb02F8XRjAueoo5Q5BSSkzcyyxmL4mj50aoVUJX0oZGa6gqVuppCqxSmv2nUpsCuJHZIncLgQkgcbVPU",
+	"oxP/JtsVY6GO/wo9k1abnYqql2KRU1Gdfq1KPgxFeqMNW1YZJf6Aqj/0pZ1AUxX/n05iS5i0AiOhPdtN",
+	"JbKBw4D7utmzGsZCW7Yb7HLq/8ZFUZobLlKplL1JdgJ7vXM2kBbdzt7vPZ5Gdm/rHkHhefNtlw0zdWkO",
+	"PE2FpSxuW1MR9u+MqzA7F2GitFVs6voeWFmPyducUQ2rOJvFX3trLmFyLXovXA0aaJW+fwDXZFYKvEkH",
+	"VYB/QVfM2pt+b4nPBD58MRVVc9KKR3hs5huXF1Cn9eLKzyckg9cdQTuE3/xjTTKH+9wcD0BYtEG3OSvc",
+	"4UMAFxKDH0KqdetdS3ZryqFQrhN7CcsJ61xpJNfG9Q4Hdmio81ZkIxZUP6rZDfb0P8QZ7CP4uI96h8La",
+	"29O2hkTWubMUQJOylNATeE/QK5osqL5ZcG0V3cSXajU9DgQdDp7q+9SwbzM1LNj6PkU+v7sgD+C2zPMQ",
+	"9cTNA/6gW0v87sKGDTYwv8XzxPOp6LpnQHdGn2vYAtPV2V29/EX3GgX/yXP7T57bf/Lc/p3y3MLge8jH",
+	"+nJp3sMWLOcdbNb0K1t7cVy/sfBEVxWFEKWi84E+O1VR6X5UU7c8HkwleeJasdO57xpXmI3rEOi1FWxm",
+	"kefge+h1z0zFNBLSNRyfRuRA8PwQ9gJ/t7Pbv1bz65yn7BB9D9Alw4f99zVRH6lc9CHhyHuAvXdNqZGu",
+	"rLRRVPqCJKLM86Q6GG7uU2d6z+bCdim8zIjZPVzV7XeuemPlzmU1Ch6naryo1aJ6ifkLvQ3msLd2/Tnh",
+	"GmI5ljUTzeboAzmAJpGQ3QJkzUXGPjJ9uKVQ+KIxRYz1ChaqDfYUOEAsHLoneYN5yYF7FAbf02oHrgd1",
+	"r9+tjOOarJUU2wqU+yjnjgtwXDfQuKOq2KO1Bsl98qGvpZZmaam42VzZu1CzI/AA/Eg1TwfavWCENrlw",
+	"BSyw5DmBL8i0nExOU+yodPDp8s3rV79e37x++fnc//vq1eW7V9efD2EgSzBbNDlanRy53BqdgO+5eqMY",
+	"FDWAptqDvRG+FBehxed2OuD+GDwghNHe5O1vV9fkaHV8BH/UCVblFkzhU6TQxDCX6+BNsKC5LD4TLAtE",
+	"lkXG6FIqaDThMjV17HOENDlYHSO7hLioT+BDioDyG1LQzdI1FofJ3uL/o/PI/UvHVu6VItOxFeIZN5CO",
+	"YaViynKkCz2unip6r/KAYdCCQyc6jNDVe25cc1qaBTzt4x0/AydfG77+7TPsxQKvjNnrCU9OIxGE77sd",
+	"uDaGIgPGCWd7uM/hVvDc92ztjo78G2LYkV93qRW/RnKFwY4g70EAw1hvhkQreLYjHs3719k+uI+r/Oa/",
+	"/P7LVYVdYH72C+z65ps3n0f/Z+Se3nsdWO604L+wDTYp5WImB3yskPdjzeW1JLJgArL4LC1X3teLt691",
+	"K6CTKb5i+jw0wRZSG5ZNhR0z8hE6i2pyELac13Gr82WMDhK8SjUDemIlwmZ0uwF4pgJnqidJ6xtZtC/T",
+	"oXt3xerALtiNOeocHlxA63FBRTYmP9HUxfBZ5j2Q1carSPlUVE8xkmToaa4kcB/1llU3N2jVLzuIEjfN",
+	"NDoE3xoYzpDGlTld/naD/xiTVzWrYblmJJVWSsL1AJ905X5+gtXZ4D4O0wPAc6rHBAUxBV9y60nx2JVn",
+	"16RCNKRpSmQJVTM6aExjQanIwtA7pgH5PwHgekELphvvWDq/i2uiDskhsxlPOc0Db0pM/K0ZqfJ2g86Y",
+	"6k/FxizQ1fvfdENOJidPY3iptTAuX4J2jxC3UHW4fkEYTReQaRA+eoQ2BtCCy88CcA/Pp2JErr05qBtU",
+	"EtAYhTJmtFbR4Zig/nZe/z1xLn3IjzFyKkiFvic6MKyxSaP3qNJM1y2C7ATwsCKU9EMboVHOtMYXMuuH",
+	"QQjRC7nWvnmDUzA1OUh6TO7kMIbjE661kLUbEMqshsrOGbQb8r2GwNPGPpqw49CIXIjW455uPuxdToqc",
+	"gj2CllXsRSaq3y8IvUXeLjLyD6Yk4AAJk0BVB4alKf6I6UNW42YzA4+CgqGsmQD6PEjkkhs7MjnEupAZ",
+	"W9fP5gFF2nkx2yiYEd9krPPzD5K5/eTSJXueE4xoxyQJvF2QdXtOJgnaSnbiKlR7kOywO/yUh4DCxOvz",
+	"kE50ZyncCoYm5J7oMRDCU3h5ADzemlDYAhdzC8VB0rF1x87SOCdNI8XUts3hC2JcFlZAsxVk4189iONO",
+	"bwgg0iVVdxi7q6ih6lDvNuDnehHeBkf1FDdjcI86pAufE4VLWIMXkPaqL01tKB1tvzQ04D8Esw/cZWdZ",
+	"lSHWGG8Ba6WCvSAUGmCCO5PrIPyxxGOBxpJwAWWeDXagnIpLKVZWUwHtk+Y5SYKc++8Swj4aJnSVeA5X",
+	"5nZD0mV2pAuWzpl7KG1GU5qx6j009+wFcrlwyorFJVbPK0jOViw/JEtaaOSfdYCWzu2tBjYD+Eb0jtsz",
+	"KmbUJiEHmEporTOQSodeqvhSAVrR+JJu0D1U5HQDfmFCEk1nLCEHihWulSA3cLhCklmpsNhgNmOpOYxJ",
+	"wjO2LKRhIt2M7phd3W4aDsPl+/mzvWNoKgLWQrDbU7xwz4Us8RvwS0NOkBRoDdgZnTPYglD36E7IgXDv",
+	"2+KGiLRyB6ZjagVZyRuUHRAl4uYQzomQpBT1tv2n+ca/R0XOTp5jDM7l+HoE4nLAGE31Ov1h92SsgILS",
+	"fJ1AwKkp5Z6EfWZxWJ3H404Rz8atqxOwupKCqcTqbakUWUyWXJSGxWQhS3WIRQ0O23gyCF1MaFHErrbP",
+	"QtcFN2MpX1q2mdOU6YTcSqv4uT7nLuoAuesaWxe48YQuITe2PV2g/iTATrTXjdqi3r/cZQe/qCSf3fmc",
+	"r3bpRc1F/ctY1iKGx8reuIT+8zAXVcjO42DkQIAbcqYo+Dp6TtPV0ODUwr2N4c5VlTnz+V4FReUAOfE5",
+	"ST7x2Tm5AD5h7ajPid0aysEfw8fIgAsDsV2gBwf43t9Lmutz8tekuodVNc+P7m2Vv3aALTivke71ektw",
+	"TGmQFxk1NOiH6CgaHogxluaL0th/WkjhOTWX04rOYW7wyd7qCZGGWVPr9U3t/DCKo5WPc0bH48l4Ag+0",
+	"FEzQgkfn0el4Mj6NoKBjAXbj0XjN8nwErSqO/ra+0+O/uQTDeV/T6HfuRRQw8trto1ERgZ7jrrM2uBUX",
+	"jCQe3tEVnwuooEhcE3AiZ1PhHZIZy/mKWQIak19l46ll8E8wlrHsRS0lqb7DC50EtqTve+wvuDVe7W6s",
+	"UQpb9wQ56NSuh1RFhj56/PlDHHlFABB4Mpm4ag7jyrWDUqgjj0wULHt0tb5iBm3fHt8b2xDNzLjhJoM9",
+	"dI31Pz5YQJE34z77jXdrm5dbPQWwY10ul1RtonOw/ZzQ8ZfRHnJ1Iv6Vush7zoPknQ+NajsQqvCw2gwq",
+	"xr8QsJ/jKHRunH+KCtkXHfF1p7qnfK3Xm4QxlMGXwPHFVK8sWZvGGRzZmIQvQVlBOZfeaAfbR6qWq8rC",
+	"/wJ9EkEiKsRGgu/i1vNFlaWUSTQX8N7kfMasKTQVXJOkfsA7Ido9Rn5w+mwyaVUl+MkO4SJWQXh/E/0r",
+	"HX1XLW2/zP6FLh0I6B9lttly3z6O1uv1CLBfqtwdwP4XsOdReQyutd7McW9CthjB8RdjBMOP2/fxBjgU",
+	"H021V+nsC/Kk3R3duxD5imPowgEvtjmwjv+pYF1XimTDGbxmYHVghgYCevJ8aP3qyCsifQe26ZIblnU4",
+	"8+f4U9uF/WicGWnG6iIoCMMtVjmg7kn/HZy5VqoBwDtm58dpI6j+is4j1Imj6mLq6Px0Mvn81Xh82Jxg",
+	"mMsjUrQLfpOwYbsKVJmk+yBnUueCtN8KnYqex0IHKtgDGwwEeFW0ndI8h6A2JB1MxUPMI2XNWZdJjKgd",
+	"5seB5/cr8uOHsL2uj/qfw377Xqft4SpvQsJqcuHj/blIyMPw49Mvtp19+64MsMy68APblZTKR8CbbTpr",
+	"2g5Adfz0ZH9M1JH9nyDN74sy5E4A7/HZcYPxWBRVjMKxj4cyZPfW8iA7PplY8YNjaVFsG3p8Msi60X/z",
+	"iMz7yIfURvfS2JPuo26OZXuuvKAi63tHrk6Gckp7pdXWDq/znQ6uuMGPwThdMVXz8ZjcspRC/bxTtKvY",
+	"IeSvuq4F9+glMxUsSKbzVYNSsOohuuCJoI4UYOHjdv+yEqD3GcKvzP37nwEcYI5IO2uqq9NFo9G0Hgn8",
+	"4nr5vXoqDQD/wGY9f164fXvs3KOU0Iq/1P2UkJvcw+VR8ZlH4KvYFw7ZJ1TWdBjpSw5VXMGTYrVMumOs",
+	"gAAcF+B5ViyVCnmmqx2JSVYqaDCz4OliKpKfX12TYOXExW+xoqEqWEGXxMnkzLUeCJMAAr/DyeTkdCqu",
+	"Xv6CXuqTyclTjMq5DgZWp3avgIKzxQeb6Vwx5niqb/3SZIAIyBs8qBbzONvyymfQG//+lG+XG1Dt9p+g",
+	"0tfw67P7fe17kMPHx5P7fezeR7i3Eme/9a93fKM3HrdODjKuXYHR4f4XvVdh26GEPdtpPve65KHpABR6",
+	"QcYOobeyNF7BIe985enWCjQrsVC5sQc2FdWtDXztjRTtoNCsv6QsYCk013Iq3P3V5Ox40vu2RY9pTBtQ",
+	"gwpGhV4zRRiHMM2abgac/f33/MuKX/+a7IBNWD1A+B+m8W/DNNr5cw9lFY7NDBtsT/e37SY7+cr9bAG7",
+	"v9cvB1/y3GE1FLRqpdIMLGJMPHxSsFOoQq6s/Za0sn+gSNDypjD/J4zHaGYgA0fmpWGuJAb4S52JEdpy",
+	"vSkZfWymrPKSosexhrpFPnuZQl+Ly8FjKVhKVb/U8B9O9+/B6ZA2h6vKHovzne3N+J59zXBE0JG7eqV+",
+	"awYF5pLh20NY+dx4BN8lUyT+jzf2j2OeQUplAnZW/yP1HU2oeoC/6/TpXuee9RolnKzpzgzLOAc6kEPm",
+	"PxSwVnn/0LSjycTigCHdq2f5A6XQo3HMnwOE73K/WCQ9wXo7/WedKv80PvCGaxMkQDU29U9NAlkdH1XV",
+	"Fkef/D9fo2tkeJ2gmMyV+7oqt3JLGRMoQ4PzuEzV4UlGfoSbbDv8R2Gjz29jI77W5duB2NXkfDsAuyq6",
+	"bwTeurDyW4B4P8ZErvA7UIFyvmLYYBZ9GgupzYsqXbugXBHsnIUWDxMrrqTwdZe7GFz8L4mnitsPlgpi",
+	"tR3kxFbtMA8G+7ZCRabTGSr5sX3vdGPVIZi/npetWG7VomDr4dRVwW7UUhcbHePrUb43zpVTCIZNJwCq",
+	"aolTbWG/CVrPW3z+/P8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
