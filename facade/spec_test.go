@@ -49,6 +49,15 @@ var opCalls = map[opIndex]opCall{
 	opGetJWKS: {"GET /.well-known/jwks.json", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Webhooks.JWKS(ctx))
 	}},
+	opWebhookTestLink: {"POST /webhooks/test/link/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Webhooks.TestLink(ctx, "mk_1", moneykit.WebhookLinkTestEventLinkStateChanged, ""))
+	}},
+	opSubscribeWebhook: {"POST /v1/webhook/subscribe", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+		return drop(lm.Webhooks.Subscribe(ctx, "https://m.example/hook", "s3cret"))
+	}},
+	opUnsubscribeWebhook: {"PUT /v1/webhook/unsubscribe", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+		return lm.Webhooks.Unsubscribe(ctx, "sub_1")
+	}},
 	opCreateToken: {"POST /v1/tokens", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Auth.Token(ctx, linkmoney.TokenScopeLinkCore))
 	}},

@@ -245,6 +245,21 @@ func (e TokenScope) Valid() bool {
 	}
 }
 
+// Defines values for WebhookSubscriptionDetailsType.
+const (
+	WebhookSubscriptionDetailsTypeALL WebhookSubscriptionDetailsType = "ALL"
+)
+
+// Valid indicates whether the value is a known member of the WebhookSubscriptionDetailsType enum.
+func (e WebhookSubscriptionDetailsType) Valid() bool {
+	switch e {
+	case WebhookSubscriptionDetailsTypeALL:
+		return true
+	default:
+		return false
+	}
+}
+
 // AccountStatus A linked account's state. Clients accept values not listed here.
 type AccountStatus string
 
@@ -787,6 +802,48 @@ type TokenResponse struct {
 // TokenScope What a Link Money token may do.
 type TokenScope string
 
+// WebhookSubscribeRequest A webhook subscription to create.
+type WebhookSubscribeRequest struct {
+	// SecretKey The shared secret deliveries are signed with. banklink never logs it.
+	SecretKey string `json:"secretKey"`
+
+	// SubscriptionDetails Which events a subscription receives.
+	SubscriptionDetails WebhookSubscriptionDetails `json:"subscriptionDetails"`
+
+	// Url The HTTPS endpoint that receives deliveries.
+	//
+	// Example: https://merchant.example/webhooks/linkmoney
+	Url string `json:"url"`
+}
+
+// WebhookSubscription A webhook subscription as Link Money recorded it.
+type WebhookSubscription struct {
+	// SubscriptionKey Names the subscription; unsubscribing sends it as `subscriptionId`.
+	SubscriptionKey string `json:"subscriptionKey"`
+}
+
+// WebhookSubscriptionDetails Which events a subscription receives.
+type WebhookSubscriptionDetails struct {
+	// Type The event selection; `ALL` is the only documented value.
+	//
+	// Example: ALL
+	Type WebhookSubscriptionDetailsType `json:"type"`
+}
+
+// WebhookSubscriptionDetailsType The event selection; `ALL` is the only documented value.
+//
+// Example: ALL
+type WebhookSubscriptionDetailsType string
+
+// WebhookUnsubscribeRequest The subscription to cancel.
+type WebhookUnsubscribeRequest struct {
+	// SubscriptionDetails Which events a subscription receives.
+	SubscriptionDetails WebhookSubscriptionDetails `json:"subscriptionDetails"`
+
+	// SubscriptionId The `subscriptionKey` that subscribing returned.
+	SubscriptionId string `json:"subscriptionId"`
+}
+
 // CustomerID defines model for CustomerID.
 type CustomerID = string
 
@@ -828,6 +885,12 @@ type CreateRefundJSONRequestBody = RefundRequest
 
 // CreateTokenFormdataRequestBody defines body for CreateToken for application/x-www-form-urlencoded ContentType.
 type CreateTokenFormdataRequestBody = TokenRequest
+
+// SubscribeWebhookJSONRequestBody defines body for SubscribeWebhook for application/json ContentType.
+type SubscribeWebhookJSONRequestBody = WebhookSubscribeRequest
+
+// UnsubscribeWebhookJSONRequestBody defines body for UnsubscribeWebhook for application/json ContentType.
+type UnsubscribeWebhookJSONRequestBody = WebhookUnsubscribeRequest
 
 // CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
 type CreateSessionJSONRequestBody = SessionRequest
@@ -987,6 +1050,72 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/tokens (the `CreateToken` operationId).
 	CreateTokenWithFormdataBody(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubscribeWebhookWithBody Subscribe a URL to Link Money webhooks
+	//
+	// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+	// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+	// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+	// documented (banklink expects 200 and accepts any 2xx).
+	//
+	// Link Money documents no signature scheme for deliveries. banklink verifies, by
+	// default, the scheme one production integrator documents: headers `x-signature`,
+	// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+	// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+	// a 5-minute window each way and deduplication on the unique id. The verifier is
+	// pluggable so that a different scheme can replace it.
+	//
+	// A repeated request may create a second subscription, so it is replayed only when
+	// it never reached Link Money.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+	SubscribeWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubscribeWebhook Subscribe a URL to Link Money webhooks
+	//
+	// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+	// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+	// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+	// documented (banklink expects 200 and accepts any 2xx).
+	//
+	// Link Money documents no signature scheme for deliveries. banklink verifies, by
+	// default, the scheme one production integrator documents: headers `x-signature`,
+	// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+	// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+	// a 5-minute window each way and deduplication on the unique id. The verifier is
+	// pluggable so that a different scheme can replace it.
+	//
+	// A repeated request may create a second subscription, so it is replayed only when
+	// it never reached Link Money.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+	SubscribeWebhook(ctx context.Context, body SubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnsubscribeWebhookWithBody Cancel a webhook subscription
+	//
+	// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+	// subscribing returned). Cancelling twice has no further effect. The response body is
+	// not documented; banklink reads only the status.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+	UnsubscribeWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnsubscribeWebhook Cancel a webhook subscription
+	//
+	// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+	// subscribing returned). Cancelling twice has no further effect. The response body is
+	// not documented; banklink reads only the status.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+	UnsubscribeWebhook(ctx context.Context, body UnsubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSessionWithBody Get a Session
 	//
@@ -1179,6 +1308,112 @@ func (c *Client) CreateTokenWithBody(ctx context.Context, contentType string, bo
 // Corresponds with POST /v1/tokens (the `CreateToken` operationId).
 func (c *Client) CreateTokenWithFormdataBody(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateTokenRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubscribeWebhookWithBody Subscribe a URL to Link Money webhooks
+//
+// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+// documented (banklink expects 200 and accepts any 2xx).
+//
+// Link Money documents no signature scheme for deliveries. banklink verifies, by
+// default, the scheme one production integrator documents: headers `x-signature`,
+// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+// a 5-minute window each way and deduplication on the unique id. The verifier is
+// pluggable so that a different scheme can replace it.
+//
+// A repeated request may create a second subscription, so it is replayed only when
+// it never reached Link Money.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+func (c *Client) SubscribeWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubscribeWebhookRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubscribeWebhook Subscribe a URL to Link Money webhooks
+//
+// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+// documented (banklink expects 200 and accepts any 2xx).
+//
+// Link Money documents no signature scheme for deliveries. banklink verifies, by
+// default, the scheme one production integrator documents: headers `x-signature`,
+// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+// a 5-minute window each way and deduplication on the unique id. The verifier is
+// pluggable so that a different scheme can replace it.
+//
+// A repeated request may create a second subscription, so it is replayed only when
+// it never reached Link Money.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+func (c *Client) SubscribeWebhook(ctx context.Context, body SubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubscribeWebhookRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnsubscribeWebhookWithBody Cancel a webhook subscription
+//
+// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+// subscribing returned). Cancelling twice has no further effect. The response body is
+// not documented; banklink reads only the status.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+func (c *Client) UnsubscribeWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnsubscribeWebhookRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnsubscribeWebhook Cancel a webhook subscription
+//
+// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+// subscribing returned). Cancelling twice has no further effect. The response body is
+// not documented; banklink reads only the status.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+func (c *Client) UnsubscribeWebhook(ctx context.Context, body UnsubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnsubscribeWebhookRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1435,6 +1670,86 @@ func NewCreateTokenRequestWithBody(server string, contentType string, body io.Re
 	return req, nil
 }
 
+// NewSubscribeWebhookRequest calls the generic SubscribeWebhook builder with application/json body
+func NewSubscribeWebhookRequest(server string, body SubscribeWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSubscribeWebhookRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSubscribeWebhookRequestWithBody constructs an http.Request for the SubscribeWebhook method, with any body, and a specified content type
+func NewSubscribeWebhookRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook/subscribe")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUnsubscribeWebhookRequest calls the generic UnsubscribeWebhook builder with application/json body
+func NewUnsubscribeWebhookRequest(server string, body UnsubscribeWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUnsubscribeWebhookRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUnsubscribeWebhookRequestWithBody constructs an http.Request for the UnsubscribeWebhook method, with any body, and a specified content type
+func NewUnsubscribeWebhookRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook/unsubscribe")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewCreateSessionRequest calls the generic CreateSession builder with application/json body
 func NewCreateSessionRequest(server string, body CreateSessionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -1604,6 +1919,72 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/tokens (the `CreateToken` operationId).
 	CreateTokenWithFormdataBodyWithResponse(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateTokenResult, error)
+
+	// SubscribeWebhookWithBodyWithResponse Subscribe a URL to Link Money webhooks
+	//
+	// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+	// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+	// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+	// documented (banklink expects 200 and accepts any 2xx).
+	//
+	// Link Money documents no signature scheme for deliveries. banklink verifies, by
+	// default, the scheme one production integrator documents: headers `x-signature`,
+	// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+	// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+	// a 5-minute window each way and deduplication on the unique id. The verifier is
+	// pluggable so that a different scheme can replace it.
+	//
+	// A repeated request may create a second subscription, so it is replayed only when
+	// it never reached Link Money.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+	SubscribeWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubscribeWebhookResult, error)
+
+	// SubscribeWebhookWithResponse Subscribe a URL to Link Money webhooks
+	//
+	// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+	// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+	// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+	// documented (banklink expects 200 and accepts any 2xx).
+	//
+	// Link Money documents no signature scheme for deliveries. banklink verifies, by
+	// default, the scheme one production integrator documents: headers `x-signature`,
+	// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+	// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+	// a 5-minute window each way and deduplication on the unique id. The verifier is
+	// pluggable so that a different scheme can replace it.
+	//
+	// A repeated request may create a second subscription, so it is replayed only when
+	// it never reached Link Money.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+	SubscribeWebhookWithResponse(ctx context.Context, body SubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*SubscribeWebhookResult, error)
+
+	// UnsubscribeWebhookWithBodyWithResponse Cancel a webhook subscription
+	//
+	// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+	// subscribing returned). Cancelling twice has no further effect. The response body is
+	// not documented; banklink reads only the status.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+	UnsubscribeWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UnsubscribeWebhookResult, error)
+
+	// UnsubscribeWebhookWithResponse Cancel a webhook subscription
+	//
+	// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+	// subscribing returned). Cancelling twice has no further effect. The response body is
+	// not documented; banklink reads only the status.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+	UnsubscribeWebhookWithResponse(ctx context.Context, body UnsubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*UnsubscribeWebhookResult, error)
 
 	// CreateSessionWithBodyWithResponse Get a Session
 	//
@@ -1975,6 +2356,130 @@ func (r CreateTokenResult) ContentType() string {
 	return ""
 }
 
+type SubscribeWebhookResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookSubscription
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *LinkMoneyBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *LinkMoneyUnauthorized
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *LinkMoneyInternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SubscribeWebhookResult) GetJSON200() *WebhookSubscription {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SubscribeWebhookResult) GetJSON400() *LinkMoneyBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SubscribeWebhookResult) GetJSON401() *LinkMoneyUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r SubscribeWebhookResult) GetJSON500() *LinkMoneyInternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r SubscribeWebhookResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubscribeWebhookResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubscribeWebhookResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubscribeWebhookResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UnsubscribeWebhookResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *LinkMoneyBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *LinkMoneyUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *LinkMoneyNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *LinkMoneyInternalError
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UnsubscribeWebhookResult) GetJSON400() *LinkMoneyBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UnsubscribeWebhookResult) GetJSON401() *LinkMoneyUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UnsubscribeWebhookResult) GetJSON404() *LinkMoneyNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UnsubscribeWebhookResult) GetJSON500() *LinkMoneyInternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r UnsubscribeWebhookResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnsubscribeWebhookResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnsubscribeWebhookResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnsubscribeWebhookResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type CreateSessionResult struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2169,6 +2674,96 @@ func (c *ClientWithResponses) CreateTokenWithFormdataBodyWithResponse(ctx contex
 		return nil, err
 	}
 	return ParseCreateTokenResult(rsp)
+}
+
+// SubscribeWebhookWithBodyWithResponse Subscribe a URL to Link Money webhooks
+//
+// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+// documented (banklink expects 200 and accepts any 2xx).
+//
+// Link Money documents no signature scheme for deliveries. banklink verifies, by
+// default, the scheme one production integrator documents: headers `x-signature`,
+// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+// a 5-minute window each way and deduplication on the unique id. The verifier is
+// pluggable so that a different scheme can replace it.
+//
+// A repeated request may create a second subscription, so it is replayed only when
+// it never reached Link Money.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+func (c *ClientWithResponses) SubscribeWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubscribeWebhookResult, error) {
+	rsp, err := c.SubscribeWebhookWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubscribeWebhookResult(rsp)
+}
+
+// SubscribeWebhookWithResponse Subscribe a URL to Link Money webhooks
+//
+// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+// documented (banklink expects 200 and accepts any 2xx).
+//
+// Link Money documents no signature scheme for deliveries. banklink verifies, by
+// default, the scheme one production integrator documents: headers `x-signature`,
+// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+// a 5-minute window each way and deduplication on the unique id. The verifier is
+// pluggable so that a different scheme can replace it.
+//
+// A repeated request may create a second subscription, so it is replayed only when
+// it never reached Link Money.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+func (c *ClientWithResponses) SubscribeWebhookWithResponse(ctx context.Context, body SubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*SubscribeWebhookResult, error) {
+	rsp, err := c.SubscribeWebhook(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubscribeWebhookResult(rsp)
+}
+
+// UnsubscribeWebhookWithBodyWithResponse Cancel a webhook subscription
+//
+// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+// subscribing returned). Cancelling twice has no further effect. The response body is
+// not documented; banklink reads only the status.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+func (c *ClientWithResponses) UnsubscribeWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UnsubscribeWebhookResult, error) {
+	rsp, err := c.UnsubscribeWebhookWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnsubscribeWebhookResult(rsp)
+}
+
+// UnsubscribeWebhookWithResponse Cancel a webhook subscription
+//
+// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+// subscribing returned). Cancelling twice has no further effect. The response body is
+// not documented; banklink reads only the status.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+func (c *ClientWithResponses) UnsubscribeWebhookWithResponse(ctx context.Context, body UnsubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*UnsubscribeWebhookResult, error) {
+	rsp, err := c.UnsubscribeWebhook(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnsubscribeWebhookResult(rsp)
 }
 
 // CreateSessionWithBodyWithResponse Get a Session
@@ -2477,6 +3072,103 @@ func ParseCreateTokenResult(rsp *http.Response) (*CreateTokenResult, error) {
 	return response, nil
 }
 
+// ParseSubscribeWebhookResult parses an HTTP response from a SubscribeWebhookWithResponse call
+func ParseSubscribeWebhookResult(rsp *http.Response) (*SubscribeWebhookResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubscribeWebhookResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookSubscription
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest LinkMoneyBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest LinkMoneyUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest LinkMoneyInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUnsubscribeWebhookResult parses an HTTP response from a UnsubscribeWebhookWithResponse call
+func ParseUnsubscribeWebhookResult(rsp *http.Response) (*UnsubscribeWebhookResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnsubscribeWebhookResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest LinkMoneyBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest LinkMoneyUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest LinkMoneyNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest LinkMoneyInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseCreateSessionResult parses an HTTP response from a CreateSessionWithResponse call
 func ParseCreateSessionResult(rsp *http.Response) (*CreateSessionResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -2541,6 +3233,12 @@ type ServerInterface interface {
 	// CreateToken Create a client-credentials access token for one scope
 	// (POST /v1/tokens)
 	CreateToken(w http.ResponseWriter, r *http.Request)
+	// SubscribeWebhook Subscribe a URL to Link Money webhooks
+	// (POST /v1/webhook/subscribe)
+	SubscribeWebhook(w http.ResponseWriter, r *http.Request)
+	// UnsubscribeWebhook Cancel a webhook subscription
+	// (PUT /v1/webhook/unsubscribe)
+	UnsubscribeWebhook(w http.ResponseWriter, r *http.Request)
 	// CreateSession Get a Session
 	// (POST /v2/sessions)
 	CreateSession(w http.ResponseWriter, r *http.Request)
@@ -2640,6 +3338,34 @@ func (siw *ServerInterfaceWrapper) CreateToken(w http.ResponseWriter, r *http.Re
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.CreateToken(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SubscribeWebhook operation middleware
+func (siw *ServerInterfaceWrapper) SubscribeWebhook(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SubscribeWebhook(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UnsubscribeWebhook operation middleware
+func (siw *ServerInterfaceWrapper) UnsubscribeWebhook(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UnsubscribeWebhook(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2789,6 +3515,8 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/customers/{customerId}/accounts", wrapper.GetCustomerAccounts)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/payments", wrapper.CreatePayment)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/refunds", wrapper.CreateRefund)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/webhook/subscribe", wrapper.SubscribeWebhook)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/v1/webhook/unsubscribe", wrapper.UnsubscribeWebhook)
 
 	return m
 }
@@ -3193,6 +3921,154 @@ func (response CreateToken500JSONResponse) VisitCreateTokenResponse(w http.Respo
 	return err
 }
 
+type SubscribeWebhookRequestObject struct {
+	Body *SubscribeWebhookJSONRequestBody
+}
+
+type SubscribeWebhookResponseObject interface {
+	VisitSubscribeWebhookResponse(w http.ResponseWriter) error
+}
+
+type SubscribeWebhook200JSONResponse WebhookSubscription
+
+func (response SubscribeWebhook200JSONResponse) VisitSubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeWebhook400JSONResponse struct {
+	LinkMoneyBadRequestJSONResponse
+}
+
+func (response SubscribeWebhook400JSONResponse) VisitSubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeWebhook401JSONResponse struct {
+	LinkMoneyUnauthorizedJSONResponse
+}
+
+func (response SubscribeWebhook401JSONResponse) VisitSubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeWebhook500JSONResponse struct {
+	LinkMoneyInternalErrorJSONResponse
+}
+
+func (response SubscribeWebhook500JSONResponse) VisitSubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeWebhookRequestObject struct {
+	Body *UnsubscribeWebhookJSONRequestBody
+}
+
+type UnsubscribeWebhookResponseObject interface {
+	VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error
+}
+
+type UnsubscribeWebhook200Response struct {
+}
+
+func (response UnsubscribeWebhook200Response) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type UnsubscribeWebhook400JSONResponse struct {
+	LinkMoneyBadRequestJSONResponse
+}
+
+func (response UnsubscribeWebhook400JSONResponse) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeWebhook401JSONResponse struct {
+	LinkMoneyUnauthorizedJSONResponse
+}
+
+func (response UnsubscribeWebhook401JSONResponse) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeWebhook404JSONResponse struct{ LinkMoneyNotFoundJSONResponse }
+
+func (response UnsubscribeWebhook404JSONResponse) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeWebhook500JSONResponse struct {
+	LinkMoneyInternalErrorJSONResponse
+}
+
+func (response UnsubscribeWebhook500JSONResponse) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateSessionRequestObject struct {
 	Body *CreateSessionJSONRequestBody
 }
@@ -3280,6 +4156,12 @@ type StrictServerInterface interface {
 	// CreateToken Create a client-credentials access token for one scope
 	// (POST /v1/tokens)
 	CreateToken(ctx context.Context, request CreateTokenRequestObject) (CreateTokenResponseObject, error)
+	// SubscribeWebhook Subscribe a URL to Link Money webhooks
+	// (POST /v1/webhook/subscribe)
+	SubscribeWebhook(ctx context.Context, request SubscribeWebhookRequestObject) (SubscribeWebhookResponseObject, error)
+	// UnsubscribeWebhook Cancel a webhook subscription
+	// (PUT /v1/webhook/unsubscribe)
+	UnsubscribeWebhook(ctx context.Context, request UnsubscribeWebhookRequestObject) (UnsubscribeWebhookResponseObject, error)
 	// CreateSession Get a Session
 	// (POST /v2/sessions)
 	CreateSession(ctx context.Context, request CreateSessionRequestObject) (CreateSessionResponseObject, error)
@@ -3473,6 +4355,68 @@ func (sh *strictHandler) CreateToken(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// SubscribeWebhook operation middleware
+func (sh *strictHandler) SubscribeWebhook(w http.ResponseWriter, r *http.Request) {
+	var request SubscribeWebhookRequestObject
+
+	var body SubscribeWebhookJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SubscribeWebhook(ctx, request.(SubscribeWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SubscribeWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SubscribeWebhookResponseObject); ok {
+		if err := validResponse.VisitSubscribeWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UnsubscribeWebhook operation middleware
+func (sh *strictHandler) UnsubscribeWebhook(w http.ResponseWriter, r *http.Request) {
+	var request UnsubscribeWebhookRequestObject
+
+	var body UnsubscribeWebhookJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UnsubscribeWebhook(ctx, request.(UnsubscribeWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnsubscribeWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UnsubscribeWebhookResponseObject); ok {
+		if err := validResponse.VisitUnsubscribeWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CreateSession operation middleware
 func (sh *strictHandler) CreateSession(w http.ResponseWriter, r *http.Request) {
 	var request CreateSessionRequestObject
@@ -3509,138 +4453,152 @@ func (sh *strictHandler) CreateSession(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1rcxs3tuBfQfXeKkt3mxRFyY5N19QuLTEJx7Kklah4M2FWBLsPSUTdQAdAS+K49N+3Dh79IJsUPXE8",
-	"Se7Nl1hkN3DOwXk/wE9BJNJMcOBaBb1PQUYlTUGDNH+d5EqLFOTwFP+KQUWSZZoJHvSC0QLIGeN35IPg",
-	"sCSRe5SwmEjQueQQEy2IXgCREDMJkSY3V2eEzjRIkjB+x/i8XVnihRrzB5iS69P3RMKvOZOgCCVHr1rR",
-	"gkoa4Ws3N8PTt2RK+R0uQIDPhIxAEcGTJdELqgnThCnChSaQZnrZHvMgDOCRplkCQS94HR3H30yPoHU8",
-	"e0lbx9PDqPUm7kLr1ewb+nr6JurEhxCEAUMMM6oXQRhwmuKbHsFhHISBgy8OelrmEAYqWkBKkUgp42fA",
-	"53oR9A7DQC8zfFdpyfg8eHoKA8R3Ezlzzn7NgQxPyUxIohdMGTq1axikd7fw693H86Pjm4Gg3fPHZf/s",
-	"u9dZ9EMz2Oy3gWtO5j3TP4BUBtAmuP1DpH85JPf2yTaZdDvdo1an2zp8PcEzQU4w53RPkxwI5cvyRTzz",
-	"Oy4e1NsxL05XAY8VHqjgBO5BLklEk8SeqMF0ATQGWeLql2t5aKuY/oeEWdAL/sdByfAH9lt1cJ1nmZAa",
-	"Yv/iE+IuQWWCKzCigOdm1n9H4yv4NQel8eNIcA3c/JNmWcIiinQ5+EVZWu22fbH2QEoh7eZ1Kr+jsZEJ",
-	"ULodOC4ybwy5BslpYt/8egD5fYkCeQ+SAD5YB+1c6G9FzuOvCNW50GSGe9YhueE01wsh2T/ha0JT3bZt",
-	"pMm9i0v3o0jkXF9rqnO1LlZ9I/kQE2qfe6GI0lRDm5wkDOHALyDTVpiswkuY0hCTBUgwKoPnadD7Keif",
-	"jIY/DIIwGJ4X/+y/65+fXpwHYXByNeiPBqfBz2vSH3oYR+bzHSDEBcheIh5Akogq2P8XoI0WEKFlQNml",
-	"94zPVTNocSxBNRKusETUPlO1MaVhUVoCaLdMSCKml6El8YW8lOKe8Qh1VDzmBju5JA8L4FaJTX9BY8YU",
-	"aij9lmRCaZqciBjwM2EgoUmboGr0L8+ETKk3TWMeiyhPgSMB9obXF+To8NUrQpNsQVtdovJoQagik5tr",
-	"ozgf0K7VteK+1YKZFBlIzayKQhzWCXLC9BIJvFXTh4EDtOF9+8UOS5R0WF/l0nxHIhGb0157d4Xy6wug",
-	"oAARkmTukR0Aqp1x05L4NR4y4Xk6Bfnskk9VU/rTyvqhPYB1XErilpxsechwcopfrkM3+WSlpUf2Zomg",
-	"ej8kUS4l8GjZIzfXp+RpYlnMmlOGvlIMEUtpQh6YXhCqSSqUJvpBkBn6T0zwMY/ZnGn11lpiXIZ54YS4",
-	"XXLZHUBmTbaz1vYPeKSRLrbR8KjbY24xUIRKQFlgmt1Dj1DyT5CCxEwZ7EOiFizLGJ/jIWr6SKh5DfeH",
-	"xwwpCDGZLkkCRuzHHPebMUhiInLdyO+OHM1Oif/2bVX8LaaqwL6qeW6ujRYsPS38oIGrDEGa9/QocRKL",
-	"JKFShbVT8HTLEhqBqrl1h9320TH+HSW5YvfwgXGWIlzWYUv9n50CIMuyQRg8tvyptdwGLbtB0Ovit3PR",
-	"cq+ggWuf2/dWedliFZZEbeJVHw80qd2GWCAkkQSq7bnicS6E0fk3w1KZ5spFA8i/iEh77ZydgTkFTVmi",
-	"nrPLHkZvYPM0pXJpVBwCwwQ/pbrh/D56iAr78UCVRyAkw+uL1utXnUNyMzqx8pWyJGEKIoFe6t4dmjeq",
-	"iIQI2D3E+3Wvvdvpdludl63uN6PDN73jV73ucfvl8et/rDFY/TwLM9GyBiToBTHV0NIsBYOSg7V0I3Yh",
-	"jXv6KQwgpSxZp8UAP25vhy1jzHLnUxjMmFT63Djhq0t9i18RdNA/Yz0Wb5LpIshstCIJ3QTGGf1cKFbk",
-	"g8VbJcJx2/rGFxy8o4SbeG9pI5cPN6Duvsbweo86e4WKpho/E8dvhvcKhmFcvzousWZcwxwVQOi3RNp8",
-	"K3J5akxD8/ZIWXStJbEGhIiZERYPVmlA1w6Frnq621i07haXb3sfdId3zaO7i7vHAKXdHtS/KOy/RY5n",
-	"jFMeMZoMudJM5wjkJk7AVV8oJwI7nHLT2s1CUlm9WVRQNCPBb2SyHbRI8Gb5FHPx3Mv4TOPLmYQZSAlx",
-	"42HqBbiUiUs1eF3xQpHizar0ufWnQiRAOW4gRa4ZnzsD2Qhj/12fuMc2s/zT83rCW6WtWq4J8hDZTi3E",
-	"Ayeibq42apQvK96lSTvsHh3/V5b33924f1nB/Z3FZwem3xqtv1Ar+QS1iyO40U6at5mG9HP9xaBEhEpJ",
-	"l1Uva/gvuSXbKHMpxYwlDSd6UizJLXMwwUkkkgQibRPrjCPDKyA+yWSfkRgmY0ibSbgHrjH0y+NwzFOm",
-	"2ZwazWU+Mg+l9JGl7J/4oWTqzkQoigmOH9AoyiWNlm2ydyJ4zFxaY78hEnNEP9kqgSOWgtI0zdBtKSTO",
-	"JUagPW+TFyZjfNhtHXVGnW96nU6v02l1jnudzgsDbdP3bVRD7qE1qWxerGo2S4FrEBnj1o4k5cpGz39Y",
-	"vCoP74zcPAelTxYQ3Ym8wW+tnvk+WdUQlEiYM6UBtYKQxCxGIrdam4zwORu8+5SXd6ZNbcMJG/kBJJu5",
-	"/KtPcCsb66/b56ao4MaWTD6AjBaU61YMM8YhrookcM1mDGSbHHZfk7KWlLCUGVWW0sci5dN93UAqXbLA",
-	"SbOXj1rA+eRoOcvnkVQFLAtqlOk9E7lKliSlMVhrgwo3dSi4JNRquF9x6O4N0SAeNAdv5VnVtLgJ9QwI",
-	"UwBO/CLNrpD/9nIhOOy8RYZP77bFNqW4OSde2es3Z8N94ruSF29KNJvs/kaL83GxJJRkdJkaVUtZgu6E",
-	"SW64Dy0yKAWjwdWH4Xn/7Pbb/vBscLpu3kwNpTl9ivyFq+cSihxqqREu+z9+GJyPbk8HJ2fD80Fj1sos",
-	"/gGUovPGA6WaPCAOD1LweX35igasJO3mJjOCPECtY1XI0w72b/CYgWTAI2iqhV7cg5QsBhLDjOaJ9tVi",
-	"AsVrRm8Cp9MEPKUVsVXmZElmUqQGpkpS6mYYjrlJHsdAfjobnr+//dA/7383OL119Pu5TSYX5+8u+len",
-	"tx+Ho+/x89vzi48Tn5/isTe2ChRqe8P/hgPHHL9NgN6D9Z88T0Q0SXwdvBDxlX1OL84HE7JnEq+UFx6q",
-	"4Mlyf8xplgGVai3YxxhAmTMiNMtUaLiecYLuu/ctnS71zN+EdRAGTUivfowwNgrId0LEzRUiryUowgQp",
-	"Mo2JLmhi8viLpWIRTarCeTr8bjjqnwVhcPn9j9fDk/5Z45ZDDWlzpkXI2KYTweXGu3ZrbRiFKRLlmojZ",
-	"bI2YnmBv8aCUSzyrMZ+JJBEP5vQUKHSNfJLFsINJkB9W9mjKU9Miw781mkm9+1lDq1FScVtH0kZff145",
-	"k217FmfXKKQrFc7mqEPESzR5tj5fETejb4gvoYfWETIfDmNy2Ol0jsIxnwzPR4Mr1InXg6sfBle3g6ur",
-	"i6tJSMbBZWKcWwk0WhCRa5QhV6YfByFRuCHTSzKxr6z0edSUadC4S+B0Ijr1Fp4VHbkNBP/ytQMj6AV2",
-	"0adGpd5ky6ZUgqOSPTjbv6JEWlNbc6rhgS6Va6ohjCsNNPYBuuVTQqfivjnse8aopDRaMA4tCTQ2MmIh",
-	"Wrcxm2jYvGFTpFSTN56nIFnktrNxU1kMscexQ27rN1i17afbjFZ53E209DwZlhVcx5y1jTdQrkkCL1Cd",
-	"bXQ+zLfEfd0mJyJNc47ONCgS20+RMXKrL6xqdEmjm2FIaOz9+2S5Hh6GPsDETyLBXVtPGV/uFDqO+UTl",
-	"Uy00Tax+MwXtIhRgM9MGJGZFmdA+VRYL7d+uZNj3zseYZyLLE6ohRoUtFBC9kACmBGlqe76kiVvUIUAA",
-	"ireb1HUdFKPAk+RiFvR+2k2B/7zaB7J3kfk46uJzYDMxj09hrMqSQjtG0BLunuowdrMhv1EQu6yU74iy",
-	"e2Ed5yJ/ce2rvu7Zdm3DPwKJ699/CWBqofM71DJmA+egRUkeG6EyJKJyaWLSOSjkcs98qk2unJSM+a5i",
-	"EtblxNbjK5yOR++//TcT/QtT3NNqn4wMpV2YYtsone5rr9W8q0CsFfdquVrfNmRAZAjgipYIA70ABGWF",
-	"m55C9/wKyz/7fHlQGx/9+SkMLqnUy03ut6jEphk+6PxF726f3FyPLj4M0Bh9GFydfN8/HzX625d2jY2G",
-	"yH3hfRK/ZU0O2pZHqqrfh0MY2mjgNjPkQ3w15ibJyTRDi7NzjGfbeYQmTfmmMW9OOBX5I0UyqhSZlIHm",
-	"MJ6QSVPcNLGpG6arLasSZjnGhlmNYq4fB0XYBETV1b9EwGBD0CuYgbSLbsyTeZK35sBBmtaM4alrnPaJ",
-	"MmWzfA4Fl8sbmkYhpYUpAySCz8e8SF35A/cdqsQrhlomr+Qn99x7aHCkPqxD6Nqi72BZ9kWrDCI8yFqc",
-	"7WBliuTKJMnHnN4LFpM4t12e9bBckT0WQ5oJDTxa7tuIsRa3G1/lF5tyRyU85iWqkZBICXSclwQemdJF",
-	"SkAtFQZnBX0UTcETB9GwZHmueU3M9KkjjY0gtnYw159e1XTUq5IK6ZvaGZykG62ywckVuYxMI14MSjNu",
-	"JUnMSlWzntjaoZ3Dmq5KjoSwmDClcmQ3TQSfCirRbO7Q9qd3iHxLvdnQ6OGW2EKgSgf4alwXw5Rpslfg",
-	"pkWB0z4iGUmI8YECUS0KQtTrilVFUPa6ubY014XWfWkTBv4kPLmDQtIPSwkslPyKDAbfTDuz47gDrS59",
-	"+ap1HB3PWm/izrR1OD2MurMjOI5f0gBZEs++2GLHWQq3eWFsnp7+zfouJBAtBIo0LxIUNrv3ANOFEHfN",
-	"SZUVKm/nrooYfb7Cq2glVBdvCSW2FG21Ul2voFqs6Kn2761ZqmywOw1WO2ftEnWihp+rpq7c4TWJoVfU",
-	"VNXbv1FtI4kb1NQObDUqEr6Vx0wbeHkqxZzGpizCjo2MtcoDyozFaBNYHuENrXG1csSOZ+e7Mp42H8Gm",
-	"Wo0xFbZlu2oayBmbQbSMEuiVrZUZcNTsISnHJUKCoMS5Kad4JzAOx1zlUQQQgzUYtuDy1llzytUDSHsQ",
-	"l4Pz0+H5dyHp34y+v7ga/mNwii+s1mB8/WjMtxeQall0t3YQBuXiQRisrN3oSV/BLOfxFushzQPP2NOv",
-	"7R/6MMoCt429nmNOLSqLPKOm/kpKc0X9ldTaXed51tms8hzv/JfReBbfF+prq75rWwi6lCLOIyfFpk5p",
-	"S7HBanbisv8j6p4fBlfDb38kLcJ47LK0D9W2Cl9fYsoI3CVdkumSvKP8jpQRrIlfMYA4tVsqFKnL/o8r",
-	"GspAYTds1EMOhY2KaFSpdxVR3aQe1U5spnUuwAW49ah5zJvD5rVKzZQlST35aAeZgusMwTUVjsoMDTrA",
-	"QX3YKHjV/aZz2DB50wuGZ8HaHFBwSD5Qxsm1rjZ3VVqxGtuZtvYTrTTTzGiiwDasmPVbh53jbtDUSHK0",
-	"1s5hBz5WGjDMgmW/fvAL5dCOBfxvR8d2JFJD1fIAgt6mcm+lWz/4O+XohpWN88GpwA/ESuXB5Zd/2ikm",
-	"6ayNQn5k8RxQyZWVybLE+/RzU0Z40+ovG1O2W2HZ9dmXT6W2qOC+YxTWoEwtGf3p/2shV93sBP2TDwNy",
-	"cXU6uCJmWYQYecR3LQf/8/Cl+a9zaDgz81rKKQU/i2/asIOF1pnqHRwUnQmOnw5stXG9nLkurL+1UlDJ",
-	"IhdFg3d2l7JmsHFSpEF6d2n29I9vHoGppJQLsIqxmKIyaV+uOQ9Hu82X1CezKvayJsLP2MtqF832MZwm",
-	"dOxozrlrGN7m/2wk/+aBm6YNzRDOb9pvVS1to06teNoo2Dv4AdX3q2L2aQcuNrqbnG8YE9iIY1b6FVtd",
-	"zLoX8rQi2lvO4+bqrDLkxpKETMs7Omxzsb2kwwRbSvlIK5dAWiTNlSZTGPNMQotmmRT3dsCvdDqtiS+E",
-	"JJfsMwdrS0ausFhYSFsV0c+o28CvOcWD32QXTd1lhUuK4ktNLk3ppfChNnvkzoVayeq5T60doC+7b7ox",
-	"HB8eQav7qvsqft09Pu4evWm9/uYNfdOazabxjKL1cG/V9ba1OW1zS0iKpP9fnjZ/+3Q1OB1eDU5GtzdX",
-	"Z0/jvNPpvnJF/L89wLR1f9jutDv28xKiv326HlxfDy/Ob98Pfnxa1/9V2Dfia8KrhwWLFgSUptOEqYW5",
-	"y0VLyzz6AYBXBvV5bLin3iexM2XWY7UKqdYC3auzemmomqidAqlKAX7tWw9NS30ZkJdgfq2jeHYYvTyZ",
-	"GgWaYsnrtWB25SR5cY0BmUkAFGUz7e16uk3ByGgOLek9VKLrIhTjSsvc9oza7scxvzr9dtgmru+GCw12",
-	"HdtTXhlzSOkSVQ7+jwttD0VlCV2WNwoVE8ZjPqUKYt/X4oZgIprRKUsYcq2tCKagF8LmVaxO22NtaIcY",
-	"wjBu32N8Ho65CSEQhZCAjtr7pEVed0g/yRbU9yydFC3kZ6bltRpux8JljxRd+vBuzFVGI1D2MgiMz2ll",
-	"ucp1RhJorMpeWvOkGx9/3SEJaA1ShW5Ey3ac2pVXbzladRJrPe6vO2gLcS086v/3U7/1D9r6Z6f1hvz8",
-	"n/+x3UzlPBJ8xmSKLBf46NVhRyUQmiTiAWKyV+BkPjFIpfuG9Vav2qmFz+WVQWtRdL/5mqFK1Ft5uSnm",
-	"HYk72Bzx2kRgK5Jg6qA0wcj6DorwNzQTHS3gkYhrNyXYW4poktj5OduQtynVcrupFOYdcGRe8+SmZIZb",
-	"R0EkQe+6ln26uVVUUq5vdfMVL4npPJy4PSu0mdSubFn7upH+KhLP1+XMIV2bJ1cVXB3zGuRNOs4d92bj",
-	"PAUqjdq/A26yhWzOISZ//zgiEZVyaVsyS3KGBB4zJpdGnxhkGifUQKlbs+aGhtnKrs0JM9wE1C1rWODa",
-	"DSTmXLPEAGd51L1TM0xHrzqN0yPFMTRkfPCryrJIBrayrGnjbJ0I2ThUZN7bwE2Tdwb1lW5I++Gz1q1G",
-	"2BqRNp79dTOipimUVnW2RRbNTSyqfF3F1PzbxQQN3G2cjiiXTC+vkZMtN6B+SO2dYYpF2zpiyaRfneLr",
-	"EfMGQZfgKEIL9+p479PJ2XBwProdnj71/L+vBydXg9HTvnkQJkZJkcnBfffAeQAuS9f2V6GZIRwDTYED",
-	"OjBmOLuA1h7JGrjvKqxr228mlxfXI3Jwf3hgPlQTNKhAMjQKXkBmqP9LDXhS0RLmri2RlResWWqX3YMq",
-	"9C6lInv3h/t26uMe5FIvio5pd91frV5SO66eL1ap0OWMVejK8LbsG1EeQZIY0qt2wcd1V5tmrOLclTjX",
-	"csQ01wuTkzEP3TG94eQLU1Yoe6tVjG5Du//9aHTpmKBqkvacvPM4E8yPiOxyuAU8n3u2iJHFdBLatD9V",
-	"69xq37bsah52DPkZDLCZ6h72diTSCjzbCW/teVPpYJ32YVHh+vvH99cFddub7hn8vy3nLQzjktI0Y+h7",
-	"m3vg0JvdVAiTbrr+QRCRAW8515O40SSJ3o2ynF34GLFk96B6hQf0QrmrdGzrWcsHKUhqN0fk5SYsTAQa",
-	"sTmEdphpvwi6ipb8jC5b06WBZ8ztSuUiUSmR2aow7bfHfMxN65Ufo0GhTCnjmpppzOmSLCiP2+RbGmk3",
-	"uxf7bqkC8WJoacz3ikOamCw8IKT1osUkLB3CcfAdaIuNC9zHwQqCY24fosQtMw72jctqcvKRZFOMB010",
-	"M13af7TJoFQ1kCggkUhBFZ2HxTiZVC/I9el7q0w8FjaWyegcVJt8XAB6x2RG7cVxFUc6tEtVWAVjB0WU",
-	"sCpBm0qRLbNR0zhcsIWmd8b3H/MTwe9RqIyiRF90UvHa/3NC4FEDt3oUccaVEM0ojQ9UBtEceGjHSWhE",
-	"YyBC2uu3FOXxVDzu98a8VVuyQHyCKikjCdxDsk9SmiliBiqKQ9V0bqbVtfLDLsbTa6+uKEHL5YTs2UEi",
-	"9KkMAfc9AXywQYtGOjTYJnFlQ8PemBMyUXQGE7InIQM7zMC0GUjlgsxyabsvZzOI9H5IJpWScesOcHft",
-	"R5qc64Nr4md3sDQ3KxiqVcFeXeJtQ405dwGqQQ1XxOArzQwIivF5Aq1cIdQcnygQIoJH4CbPzB2biPCC",
-	"3uPfwAkz7WQG6ZyXaPtXk6VL4lFy3H2D8XRx5ZYnoN0ugZmuDDLur58M1dAyAamamKYIVRNb1By5TfHE",
-	"Nm619UvKy1O0Z+PbbSfGQZhkICeoYtClDUnKeK4hJAuRy30bKTtq25Ox0IWEZlloLg2zimwd3PodaBMy",
-	"FaijLHe7W/Aql5yUd+bZKs/6cqu3dExcSV2hONsh/2YtRqZm8oZqRL5U5T5B4O4uDqtldKoE92qxohDW",
-	"gKqojwlJqTSXpxndUgUF1bHZyj1seVPDo4Fozu6f0yv1Tblo/ZoDCqnghJossnV/eyhkTmBQ0MxTpLxJ",
-	"muxx5Ack/zxtZjGXprVLc3/DpmU2mSfgDKLKqJ1vtVF2j0w+sVmP9I3yQj/kaYKopUC5Iu98qppkEmzD",
-	"AkpAnzCXE5rYhHCP/DAplENxP+g7lw/8YQ3YjLGS6NXpd5DKZMxiqmklq+PETMztXcaSZLnGfyKkzKBr",
-	"L8+1vdJMJ9aNc2/X3YLSLtat235gSsY2oRKYdCI6Q+hg0IwFveCo3WkfBSbxszB+10H7AZKkdcfFAz/4",
-	"5eFOtYvrb422sSnzZs8JHaN8q5tmM+RVZ+3LLmwOwnknv+PSB95rav1eSKiDTyx+Wr15fUMxtXzkwF0j",
-	"/hQ+++TqDd6m2v7lkEBVbJGw+HxhGt0fHhSu58Gn8iIeQ7K5zYAVZsaU3Oegi2sqw8+kauW+eyRT7QLw",
-	"bqfzxe6OLgBsuDV6VLvT6ykMju3GTesVAB40XU9u3j38jHdr92Sbt48/4+3ivu+nMHj5WTDXLzGvJlPM",
-	"oa0lJqqpmZ+383MlxeLqqi5pnG8J7o1YbVzHOcWbF2n5J9xiCKC/783FIFHJoZrOEfASy+DnlRKm7XpC",
-	"F88Wt/7QuG4V2gNauQnsOektbg37o0txAegz0vxCVW4n+2/B/ksL9vp1dn9ZUff5IOPEiKba2ilMTaq1",
-	"rLXvTewEyIT4saCQTCqzIBPiZ5UqM1PKJJf3bOaFmpoLkehcK4j320V8+R7jxRRDGBvWmkE+H6brHoJh",
-	"GsLNtQHlO2P+YCqzdqDPxOzVDnHiJxpylzMWMdiBV6rdU+Z+JAmrN/yvFXhtZfe407GhX3FDB5mc3lye",
-	"DU/6o8Ht1eD/3AyuR7fvBz9O2mP+LleMg1K+D0eZVBSZ0ujOVIkJx0g0sbkL24xb63qerE4+2OrxpNqd",
-	"7Tpz6/rYDmn4THrRw/hOxMsvpkdXZuqe6rUf1xX1u2nx1VmiDUq8Mk/kW+r/zUr8q6jiouT1J9PGH+gd",
-	"lCWhHXTvSiIv6FXbdRu19OobWzolyvnjclE/rrSHiqBR8AlVKk8h3n9bdOI5BbTX7XSKb/88lsLVCzYb",
-	"CjvjokyVBPU+6un6/NjI/4hU9ecGzBVrpqxrSKpIt3PYHvMGg8B0xRSYu5RnQhYVjc0K0AL2O+m/+lDY",
-	"Turv8Itvvl37laNFfxDl9wf3YP+savPKnfNXVZx/Gv3lCv4b1ddFP9eLrq8rV+r2q81j/XqDjfFrTSG8",
-	"RyZV/pmMeVU/7dK+ELoVMIaaGO0G9SJme8yNK1u3KK6JotFrhccMIo1atWOrhB7PougYWnfS/7oO5UvS",
-	"fXzcrE5Hro1nN2362Hp4eDDVl1YuE0fE3TVcre/vKzuX9Sa0JuVq+cCOQv91HMo/l9azLQYYGK43gbp2",
-	"YdcYI2Qpq58b0G/xD/8K7l3ZcrZZQZoekaJ5yc6YKTOoXc4NGEViqou2AGcicSS8/11Ye2OTdwTHPKU8",
-	"plrIpb8M09/CU59fNaG5mSAJSTFfYguBfsSE7GHoPOaV+ZL9NukX9ySayp6vyMVEL6TI54vaZv3LobuW",
-	"uHYN8JjPch7ZVcwNke72RFD1Hhzbtb5E1P19ihXtb+88XqC6V7ZrxPx6Vjma0iaomZF1I9NhYzIBlVay",
-	"iWslLDoJe7U+wv3J2zF3DRimGrrqZJu7rWi9h9X30+Dh2e4StRBStxJ2D7H9BcWyycHdsSSZkL6D2yZR",
-	"mCpuXJqgqS3aF017S/3qUMCw6decRXdKY6BAEyVcrXiyMg/Yrg3mTghVVX55WLDEdljgsUk/uVnU6Cs2",
-	"0N4DrBoeNhi6i5+ZLn/+caPxc/T6nYKJlcnur2zvVmeiNoQTxVzUXzGBYjs+f/pz5q9L5tzVttnmoz+D",
-	"lXraqfBNru171jKwe9Rnpk8QddRCKHtFuDFVGWWSKEiMd2x+HpPfMym470J+rsId/kGZwh39xsZZ9zOO",
-	"5vfsfOvpnl83FpGq4Wn6k13nrP/8Gdzt1Rdm/XJduIcE9WkF9erSJZ8+1Rm1aIeqteQXd3NfO8W22688",
-	"lw3GOy7giVb8SvT/DwAA//8=",
+	"7H37c9s2uui/guE9M7HPUrIsO2mizM69iq222ji2ry03t1v1hhD5SUJNASwAWlYz/t/P4EWCFCXLbZJt",
+	"uttfGlMgHh++94sfg5gtMkaBShH0PgYZ5ngBErj+6yQXki2AD0/VXwmImJNMEkaDXjCaAzoj9Ba9YxRW",
+	"KLZDEUkQB5lzCgmSDMk5IA4J4RBLdHN1hvBUAkcpobeEztreFM/EmC5hgq5P3yIOv+aEg0AYHb1oxXPM",
+	"caxeu7kZnr5GE0xv1QQI6JTxGARiNF0hOccSEYmIQJRJBItMrtpjGoQB3ONFlkLQC17Gx8k3kyNoHU+f",
+	"49bx5DBuvUq60Hox/Qa/nLyKO8khBGFA1AkzLOdBGFC8UG+6Aw6TIAzs/pKgJ3kOYSDiOSywAtKC0DOg",
+	"MzkPeodhIFeZeldITugseHgIA3XeTeDMKfk1BzQ8RVPGkZwToeHUrpxgcfsBfr19f350fDNguHt+v+qf",
+	"ffcyi39o3jb5Y9vVN/OWyB+AC73Rpn27Qah/OUR3ZmQbRd1O96jV6bYOX0bqThQm6Hu6w2kOCNNV+aK6",
+	"81vKluL1mBa3K4AmQl0oowjugK9QjNPU3Kg+6RxwArw8q5uu5Xbrn/S/OEyDXvC/DkqEPzC/ioPrPMsY",
+	"l5C4Fx/U2TmIjFEBmhTUven53+DkCn7NQUj1OGZUAtX/xFmWkhgruBz8Igysdlu+mHvAOeNm8SqU3+BE",
+	"0wQI2Q4sFuk3hlQCpzg1b365Dbl1kQB+BxyBGljd2jmT37KcJl9wV+dMoqlas7qTG4pzOWec/AZfcjf+",
+	"sm1NTfZdNXU/jllO5bXEMhfrZNXXlA8JwmbcM4GExBLa6CQlah/qB8ikISbD8FIiJCRoDhw0y6D5Iuj9",
+	"FPRPRsMfBkEYDM+Lf/bf9M9PL86DMDi5GvRHg9Pg5zXqD90eR/r5DjtUE6C9lC2BoxgL2P8du43nECvJ",
+	"oGgX3xE6E81bSxIOohFwhSTCZowvY0rBIiQHkHaaEMVErkID4gt+ydkdobHiUcmY6tPxFVrOgRomNvlF",
+	"CTMiFIeSr1HGhMTpCUtAPWN6JzhtI8Ua3ctTxhfYiaYxTVicL4AqAOwNry/Q0eGLFwin2Ry3ukjk8Rxh",
+	"gaKba804l0quVbnivuGCGWcZcEkMi1JnWAfICZErBeCtnD4M7EYb3jc/7DBFCYf1WS71byhmib7ttXdr",
+	"kF+fQBEKIMZRZofssKHKHTdNqX5Wl4xovpgAf3TKB1+U/lSbPzQXsH6WErglJhsc0pi8UD+u7y76aKil",
+	"h/amKcNyP0RxzjnQeNVDN9en6CEyKGbEKVG6UgIxWeAULYmcIyzRggmJ5JKhqdKfCKNjmpAZkeK1kcRq",
+	"GuKIE5J2iWW3AJkR2VZamz/gHseyWEbCvWyPqTmBQJiDogUiyR30EEa/AWcoIUKfPkRiTrKM0Jm6RInv",
+	"EdavqfXhPlMQhARNVigFTfZjqtabEkgTxHLZiO8WHM1Kifv1tU/+5qSiOL3PeW6uNRcsNS31oAGrNECa",
+	"13RHoihhaYq5CCu34OCWpTgGUVHrDrvto2P1d5zmgtzBO0LJQu3LKGwL92en2JBB2SAM7lvu1lp2gZZZ",
+	"IOh11a8z1rKvKAHXPjfv1XHZnCosgdqEq84eaGK7DbZAiGIOWJp7Vdc5Z5rn3wxLZpoLaw0o/FUHaa/d",
+	"sxUwpyAxScVjctnt0QnYfLHAfKVZnNoMYfQUy4b7e+92VMiPJRbuACEaXl+0Xr7oHKKb0YmhrwVJUyIg",
+	"ZkpL3btV4g0LxCEGcgfJflVr73a63Vbneav7zejwVe/4Ra973H5+/PKfawhWvc9CTLSMAAl6QYIltCRZ",
+	"gD6S3WupRuwCGjv6IQxggUm6DouBetzevreMEIOdD2EwJVzIc62E16f6Vv2ElIL+hPlIsommCyOzUYqk",
+	"eNM2zvBTd1GjD5JspQiLbesLX1BwipJaxGlLG7F8uOHo9mdlXu9hK68Uo/HtZ2TxTeNegTCEyhfH5akJ",
+	"lTBTDCB0SyrYfMtyfqpFQ/PyCrJKtebICBDEpppY3LZKAbp2Kbiu6W5D0apaXL7tdNAd3tVDdyd3dwJF",
+	"7eaifiex/xE6nhKKaUxwOqRCEpmrTW7CBDXrM2FJYIdbbpq7mUi82ZtJRZFmzOgNT7dvLWa0mT7ZjD32",
+	"shrT+HLGYQqcQ9J4mXIO1mViXQ2OVzwTqHjTpz47/4SxFDBVC3CWS0JnVkA27rH/po/ssM0o//A4n3BS",
+	"aSuXa9p5qNBOzNmSIlYVVxs5yqcl71KkHXaPjv+d6f2zC/dPS7ifmXx2QPqt1vozUfMniF0UwY1yUr9N",
+	"JCyeqi8G5UEw53jla1nD36WWbIPMJWdTkjbc6EkxJTXIQRhFMUtTiKVxrBOqEF4Ack4mM4YrM1mZtBmH",
+	"O6BSmX55Eo7pgkgyw5pz6Ud60ALfkwX5TT3kRNxqC0UQRtUDHMc5x/GqjfZOGE2IdWvsN1hiFugnWylw",
+	"RBYgJF5kSm0pKM46RqA9a6Nn2mN82G0ddUadb3qdTq/TaXWOe53OM73bpt/big3ZQWtU2TyZLzZLgmsg",
+	"Ga3WjjimwljPf9pzeYN3PtwsByFP5hDfsrxBb/XvfB/VOQRGHGZESFBcgXGkJ0Oxna2NRmqcMd6dy8sp",
+	"0zq2YYkN/QCcTK3/1Tm4hbH11+Vzk1VwY0Im74DHc0xlK4EpoZD4JAlUkikB3kaH3ZeojCWlZEE0K1vg",
+	"+8Ll033ZACpZosBJs5avuIDVyZXkLMcrUBV7mWPNTO8Iy0W6QgucgJE2iuEu7BGsE6pu7nsK3Z0GGiSD",
+	"ZuOtvKsKF9emnt7CBIAiN0mzKuR+vZwzCjsvkanRuy2xjSlu9ol7a/1hb7hzfHt+8SZHs/bub5Q47+cr",
+	"hFGGVwvNajFJlTqhnRv2oTmMooLR4Ord8Lx/9uHb/vBscLou3nQMpdl9qvBLzZ5zKHyoJUe47P/4bnA+",
+	"+nA6ODkbng8avVZ68ncgBJ41XiiWaKnOsOSMzqrTexzQc9rNtGdE4QA2ilVBTzvIv8F9BpwAjaEpFnpx",
+	"B5yTBFACU5yn0kWLERSvab4JFE9ScJAWyESZ0xWacrbQe/KcUjfDcEy18zgB9NPZ8Pzth3f98/53g9MP",
+	"Fn4/t1F0cf7mon91+uH9cPS9ev7h/OJ95PxTNHHCVoBQ3F7jv8bAMVW/poDvwOhPDidinKYuDl6QeG2d",
+	"04vzQYT2tOMV00JDZTRd7Y8pzjLAXKwZ+8oGEPqOEM4yEWqsJxQp9d3plpaXOuRvOnUQBk2Hrj9We2wk",
+	"kO8YS5ojRI5LYLUnWCik0dYFTrUff74SJMapT5ynw++Go/5ZEAaX3/94PTzpnzUuOZSwaPa0MJ4YdyJY",
+	"33jXLC01ohCB4lwiNp2uAdMB7LW6KGEdz2JMpyxN2VLfngChVCPnZNHooB3kh94aTX5qXHj4t1ozC6d+",
+	"Vo7VSKlqWQvSRl1/5t3JtjWLu2sk0lqEs9nqYMlKiTwTn/fITfMb5ELooVGE9MNhgg47nc5ROKbR8Hw0",
+	"uFI88Xpw9cPg6sPg6uriKgrROLhMtXLLAcdzxHKpaMiG6cdBiIRakMgViswrtTyPCjMNGlcJLE9USr3Z",
+	"T41HbtuCe/nabiPoBWbSh0am3iTLJpiDhZK5OJO/ItiiwrZmWMISr4RNqkGECgk4cQa6wVOEJ+yu2ex7",
+	"RKgscDwnFFoccKJpxOxoXcZsgmHzgk2WUoXeaL4ATmK7nLGbymCIuY4dfFt/QKptv93mY5XX3QRLh5Nh",
+	"GcG1yFlZeAPkmijwQrGzjcqH/hXZn9vohC0WOVXKNAiUmKcKMXLDLwxrtE6jm2GIcOL0+3S1bh6GzsBU",
+	"T2JGbVpPaV/uZDqOaSTyiWQSp4a/6YB2YQqQqU4DYtMiTGhGlcFC87cNGfad8jGmGcvyFEtIFMNmApCc",
+	"cwAdgtSxPRfSVEtUd6A2ULzdxK6rW9EMPE0vpkHvp90Y+M/1PJC9i8zZURdP2Zu2eZwLo05LQskxpCTh",
+	"7q4OLTcb/BsFsMtI+Y5Hti+sn7nwX1y7qK8d264s+GcAcfX3T7GZiun8RnEZvYBV0OI0TzRRaRBhvtI2",
+	"6QyEwnKHfKKNriyVjOmuZBJW6cTE4z1MV1fvfv0XA/0TQ9zBah+NNKStmWLSKC3va6/FvP1NrAX3Kr5a",
+	"lzakt0jUBmtcIgzkHNRWatj0ENrxNZR/dHx5URuH/vwQBpeYy9Um9Zt5tmmmBlp90anbJzfXo4t3AyWM",
+	"3g2uTr7vn48a9e1LM8dGQWR/cDqJW7JCB22DIz7rd+aQMm0kUOMZcia+GFPt5CSSKImzs41n0nmYRE3+",
+	"pjFtdjgV/iOBMiwEikpDc5hEKGqymyLjuiHST1nlMM2VbZhVIGbzcRQJa4PIn/1TGAzGBL2CKXAz6UY/",
+	"mQN5awYUuE7NGJ7axGnnKBPGy2ePYH15Q50oJCTTYYCU0dmYFq4rd+EuQxU5xlDx5JX4ZMe9hQZF6t36",
+	"Dm1a9C2syrxokUGsLrJiZ9u9EoFyoZ3kY4rvGElQkpssz6pZLtAeSWCRMQk0Xu0bi7Fit2td5RfjcldM",
+	"eEzLo8aMK0goxXmF4J4IWbgExEoo46yAj8ALcMBRxzBgeSx5jU3lqQWNsSC2ZjBXR9c5HXasxAN9UzqD",
+	"pXTNVTYouSznsU7ES0BIQg0lsWnJatYdWzukcxjR5flIEEkQESJX6CYRoxOGuRKbO6T9yR0s35JvNiR6",
+	"2Cm2AMjLAK/bdQlMiER7xdkkK860rw4Zc0jUgOKgkhWAqMYVfUZQ5rrZtDSbhdZ9bhwG7iYcuIOC0g9L",
+	"CiyYfI0Gg28mnelx0oFWFz9/0TqOj6etV0ln0jqcHMbd6REcJ89xoFBS3X2xxI61FHbxQtg8PPyL+V2I",
+	"IJ4zRdK0cFAY794SJnPGbpudKjUob8cuj4yezvA8rqTYxWuEkQlFG65U5SuKLXp8qv25OYuPBrvDoJ45",
+	"a6aoAjV8Kpu6spfXRIaOUWNRTf9WbFuBuIFN7YBWo8Lh6w3TaeDlrRR1Gpu8CDsmMlYiD4pmzIk2bcsd",
+	"eENqXCUcsePduayMh81XsClWo0WFSdn2RQM6I1OIV3EKvTK1MgOqOHuIynKJEKmtJLkOpzglMAnHVORx",
+	"DJCAERgm4PLaSnNMxRK4uYjLwfnp8Py7EPVvRt9fXA3/OThVL9RjMC5+NKbbA0gVL7qdOwiDcvIgDGpz",
+	"N2rSVzDNabJFenA94BF5+qX1Q2dGmc1tQ6/HkFMyb5JH2NRfiWnW2F8Jrd15nkOdzSzP4s6/Dccz530m",
+	"vjTruzaBoEvOkjy2VKzjlCYUG9S9E5f9HxXv+WFwNfz2R9RChCbWS7v00ypcfIkITXCXeIUmK/QG01tU",
+	"WrDaflUGxKlZUiiSuuz/WONQehdmwUY+ZI+wkRGNvHhXYdVFVas2Mp7WGQNr4Fat5jFtNpvXIjUTkqZV",
+	"56MpZAquM7VdHeHwamiUAhxUi42CF91vOocNlTe9YHgWrNUBBYfoHSYUXUs/uctLxWpMZ9qaT1RLppni",
+	"VIBJWNHztw47x92gKZHkaC2dwxR81BIw9IRlvn7wC6bQThj8HwvHdswWGqrlBQS9TeFeL1s/+AemSg0r",
+	"E+eDU6YesFrkwfqXf9rJJumslUK+J8kMFJMrI5NliPfh5yaP8KbZnze6bLfuZdexzx9KbuGdfUcrrIGZ",
+	"GjC62/99JldV7AT9k3cDdHF1OrhCelq1Y4UjLms5+Nvhc/1f51BjZua4lGUKrhZfp2EHcykz0Ts4KDIT",
+	"LD4dmGjjejhznVj/aKTA8yIXQYM3ZpUyZrCxUqSBendJ9nTDN5fAeC7lYltFWUwRmTQvV5SHo93qS6qV",
+	"WZ68rJDwI/LSz6LZXobTdBxTmnNuE4a36T8bwb+54KZpQV2E84fWq7OlbdCpBE8bCXsHPcB/3yezjztg",
+	"sebd6HxDmcDGM2alXrFVxaxqIQ810t5yHzdXZ16RG0lTNCl7dJjkYtOkQxtbQjhLK+eAWmiRC4kmMKYZ",
+	"hxbOMs7uTIFfqXQaEV8QSc7JEwtrS0T2UCwsqM0/6BPiNvBrjtXFb5KLOu5Sw5Ii+FKhSx16KXSozRq5",
+	"VaFqXj371MgB/Lz7qpvA8eERtLovui+Sl93j4+7Rq9bLb17hV63pdJJMsZIe9q0q3zYyp627hCwU6P+3",
+	"g83fP14NTodXg5PRh5urs4dx3ul0X9gg/t+XMGndHbY77Y55Xu7o7x+vB9fXw4vzD28HPz6s839/7xvP",
+	"q82r5ZzEcwRC4klKxFz3cpHcII9cAlCvUJ8mGnuqeRI7Q2bdVvNAtWboXp1VQ0O+o3YCyKcC9bNLPdQp",
+	"9aVBXm7zS13Fo8Xo5c1UINBkS16vGbO1m6RFGwM05QCKlHW1t83p1gEjzTkkx3fgWdeFKUaF5LnJGTXZ",
+	"j2N6dfrtsI1s3g1lEsw8JqfcK3NY4JViOep/lElzKSJL8arsKFRUGI/pBAtIXF6LLYKJcYYnJCUKa01E",
+	"cAFyzoxfxfC0PdKGdqhMGELNe4TOwjHVJoQ6QohAxu191EIvO6ifZnPscpZOihTyM53y6pvbCbPeI4FX",
+	"zrwbU5HhGIRpBqHsc+xN57Uz4oATUebS6pG2fPxlB6UgJXAR2hItk3FqZq53OaoriZUc95cdJQvVXOqq",
+	"//9P/dY/ceu3TusV+vm//2u7mMppzOiU8IVCucBZr/Z0mAPCacqWkKC94kz6iT7UYl+jXr3VTsV8LlsG",
+	"rVnR/eY2Q57V673cZPOO2C1stniNI7AVc9BxUJwqy/oWCvM31BUdLaAxSyqdEkyXIpympn7OJORtcrV8",
+	"2BQKcwq4Ql49cpMzw84jIOYgd53LjG5OFeWYyg+yucVLqjMPI7umB5uo0rJl7edG+IuYPR6X05d0rUfW",
+	"GVz15JWdN/E4e92bhfMEMNds/xao9haSGYUE/eP9CMWY85VJySzBGSK4zwhfaX6iD9NYoQZCfNBzbkiY",
+	"9VZtdpipRUB8IA0TXNuCxJxKkurNGRy171QE09GLTmP1SHENDR4f9ZM3rQIDqU2r0zhbJ4w3FhXp9zZg",
+	"U/RGH72WDWkePirdKoCtAGnj3V83H1QnhWKfZ5vDKnGTMB+v/ZPqf1uboBG735vQ4XU+UYtNYIuP30YZ",
+	"kTBjMyckTUBkHakMxjeqXPrW5ljpMmYUSiAld0pTNQzZIrWSzx7PonAHHKVsJtBaCdTzw+7jznBv5zva",
+	"U1X4VN58CIN8U1H496PR5TUCmmSMUGkUBluFK7yzNqtka14NF989UFDQSlqDnVKCots5fvk0w0WdI/Qu",
+	"rBlUTSjbAJ+dcecJHn//vUaMUqaW0UH8oa9RTu3fE8UXi9Z8WKDIHzhMovbjqmptEzvCY0sVljY17kwl",
+	"WBU2DlnWQdHMpRTSmcJZASnE5vBR/+ys2sPQa+ClfYCVErOzs2ojIfXgMZhslGMWEDcF/GG7177OVDCN",
+	"Id2OCJ+EhKtY0Ly5qHbzka158DDL9Q59ci+u6vK7Ep62FuOcE7m6Vsc0wCnYwxssSLytlAFFfb/8uof0",
+	"G0jZckexMk1eHO99PDkbDs5HH4anDz337+vBydVg9LCvB0KktUsUHdx1D6zpZsMrbdfDUldP6t0UZ1Bs",
+	"TnfVKHZrZOnadt94OofJm4wuL65H6ODu8EA/FJGyhABlSpt3ms1UKe6l6nriqXe6SSLLys6YRkyWad8i",
+	"dL4AgfbuDvdNud4d8JWcF6Uutk9rJdBdkbM9l2UgQhvsE6HNnzL5Oga5Uw160S4UkKqPBGfEs8rLM1eC",
+	"eziXc+1M14Nuidxw84UNUmjpRh00whcLLbAsEvi2xJ5V1Jwg07V9u1xusZ+n3q06kTlpFJp4reLVdWw1",
+	"bxt01YMtQj4BATZD3e29HbOFt5/tgDeGWBMHWYd9WKQm/OP921JNaG9qEPv/WtbMGyYlpHFGlBDSDTwJ",
+	"nbJNGQzctkVZMsQyoC3rM0C2ppQrs1QYzC4UrYQr2dMrTNdnwvZAMznDLeddUqC2BaCObsJCt1c6zAxC",
+	"U4W6X3jLilqqDK9ak5Xez5iamcpJ4pIiszox7bfHdEx1zqyTZ4ooF5hQiXUZ/WSF5pgmbfQtjqUtuk5c",
+	"mmtx8KLadEz3ikuKdPgU1E6r0eYoLC35cfAdSHMay6PHQe2AY2oGYWSnGQf7WrXVwVQtEBPrlpqszD/a",
+	"aFCyGkgFoJgprcaljBd1wFw8Q9enbw0zcacwTqgMz0C00fs5cEAYTbHp+Ol5QEIzlYcqSChzWTDDEqQO",
+	"8Zv8CKwrPgq0kPhWO23G9IRRpWwYRonTFEWeu+W/IwT3Eqjho+rMaiZ1zHiRHIgM4hnQ0NQB4hgngBg3",
+	"fRMFpsmE3e/3xrRVmbI4eKRYUoZSuIN0Hy1wJpCuhCsuVeKZbjMihatS1GpAuz4jB8lXEdozFaBKxdAA",
+	"3HcAcF4iXGRAK0tLRxyMT683pghFAk8hQnscMjBVaETqTgKUoWnOTdr8dAqx3A9R5OX6tG6VGrEnXS2q",
+	"tVnVnOrZLax0SxwNNX/b9SleNyQH5dazqI+mZsRSwiLTWxCEzlJo5ULt2thT7kCI0RhsybBujqwOPMd3",
+	"6m+giOg8YH3onJbHdq+mKxt9wei4+woxXvZKdAC05htMpVeBvr9+M1hCS3sSRaSz2USFbBXnyI1vPjEO",
+	"R5N4gml5i+ZuXJ1EpBWEKAMeKRYTM5qEaEFoLiFEc5bzfePitNA2N2N2FyKcZaHu9mgY2fp2q80rIzRh",
+	"ikcZ7LbtS73uVGWzUxOeX5+u3l4pspaRMhFsd5ZmLoYmubE01eFLVu48u7bpfOjnP2HBqGOLHkNY25TH",
+	"PiK0wFx3vdS8xd+KYsd6KTvY4KaEe72jGbl7jK9UF6Ws9WsOikiVrajDf0aJ7ikiswSjCE2PQuUnANAe",
+	"VfigwD9bNKOYja+ZqalrjWyQjecpWIEoMmwaExj3aA9FH8m0h/qaeSk95CFSR1sApgK9cTFGlHEwmWaK",
+	"AvqIWGd+ZCJ5PfRDVDCHorHzGxvI+WFtsxkhJdD9tiXAhQ51JFji1xu8JLplQS7VP9VOiT6u6XpuilyI",
+	"TI0aZ9+uqgWlXKxKt/1A5/oYT3ig40BKGVIKBs5I0AuO2p32UaA99nOtdx20l5CmrVvKlvTgl+WtaBd9",
+	"yzW3MbHOZs1JKUb5VjXNhDZ9Ze3TTqwvwmonn3HqA6c1tT7XIcTBR5I81D+ZsSELphxyYL//8BA+OrL+",
+	"6QWdJvXpDqFYsTmEOc8nhtHd4UGheh58LDuoaZDNTOiiEDM6V2oGsugvHD4Rqt6HShSYKl9u6HY6n6zp",
+	"f7HBhnb/o0ozxocwODYLN81XbPCg6bsS+t3DJ7xb+cCBfvv4CW8XH2p4CIPnT9pz9esTvjNFX9qaY8L3",
+	"qf+8HZ89F4tNiLHRvnyLca/JauM8VinePEnLjbCTqQ26Rp3WBolLDJV4pjZenjL4uZZ7YtJVlYpnshL+",
+	"1GfdSrQH2Gvh+Bj1Fu0e/+xUXGz0EWp+Jry2kv8h7L80Ya/3If3LkrrzB2klhjUFFE5hol2tZZLUXmRK",
+	"9yLk6jlDFHlFfBFyRaZesavQzuU943nBOgSBuFKuBST77cK+1AGBhTJhjFmrK7CdmS57ahu6kkf3eynf",
+	"GdOlTqkxldjaZvdLe5ArRcutz5glYDoV6FDiL2Ab23Gof5plLTPHxLuOOx1j+hWtlVB0enN5NjzpjwYf",
+	"rgb/92ZwPfrwdvBj1B7TN7kgFIRwCZRCu6LQBMe3Or0HUWWJpsZ3YaooKuUqUb1kzaT9RH5ZjS2pqPJj",
+	"E0x2nvQi+fwNS1afjI/WiqEfqjEZm8762bh4vQh0AxP3CkFdZPRfzMS/CCsuchW+Mm78Dt9CGRLagffW",
+	"HHlBz6+zaOTS9Te2pLiVjSPKSV2d6Z5iBI2Ej7AQ+QKS/ddFCrVlQHvdTqf49euRFDZesFlQmOJEoaMk",
+	"iu8rPl0t/B25yLn/nRjdG1Pn42iQCtTtHLbHtEEgEOmJAt0Ef8p4EdHYzADNxj4T/6tW8+7E/g4/+eLb",
+	"uV9ZE/onYX5/cg32a2WbV/aevyjj/Gr4lw34b2RfF/1czrsuruzF7etZv/1qZqTWa3UgvIciH3+iMfX5",
+	"0y7pC6GdQdlQkeZuUA1itsfUJPhUJIpNomjUWuE+g1gqrtoxUUJ3ziLoGBp10n0WDdMV6t7fb2anI5t/",
+	"uRs3vW8tl0sdfWnlPLVA3J3DVRK2v7ByWc0ebmKuBg9MD4u/jkL5dXE9k2KgDMP17H1b52ETYxgvafWp",
+	"Bv0W/fCvod7ZpNKDIsNwm6JnPvsgUJTzNDINPXSGZdE8KfSTjlFUJMNGIcK1ZGXtESgaYcVzxgQIoyta",
+	"Jdsx2rXMwdAWmFXzUilAorRB3WswakgBbMtVBlGZ0KnDaNZH0MRYq59qbeKsqIGBmsSaSlmQiy1TpsGD",
+	"Zc7BpFSAxk4vl7lk4LYLgAjRZDWmtkzGsHL7qs7aK/BHN1KccSyZF87uIZMGJVB03yrWjsIx9f/W3wnR",
+	"nzGJ0F5Oyb3tnmITjipDTUM+kkQmBl6dKEJ/Rzbx8ft3/ZPW9ff954fdvQINQtvPb5igv6Fx0B4H6G+o",
+	"WNx7NmHJan9fSSj0vGWyDNCS0IQtTabKEptSjASclaY70dnPSpp+NsT6fywguekdnOazmW52LZg1P1BC",
+	"prpuXzrAxpiahI4YEJH6PvvIZKdAUklliR0Tsu1mfKwL1RLmk/TVFI/lHOiYEpfLobtQQ7JWQ1uVwQV9",
+	"2kzcz2TWbCpl+MIiuCkjfoOV44P838G581X62Qt8sjkokvm+ACc9niCcTfbU7xXPr4vef66J/gRWdfp9",
+	"C6vXjjWv1hn3nsf3kMftEFNE7fhcu+Bube3m/XoVhFLYGhWh6cNRJ9qoWS8h8dLwagUjJnuvuTZgTJuK",
+	"A/bbyCyju4TIJYmhOVnQcP/iojX4lQjYaDIZR79m0bKIGzTxYg8UX4QbN9R/7M6PHykTIcKZov9xD/0F",
+	"Ga8hFYQbi8c+oTFUJTOdA/0XMI/KipzNVpFOoS9qOwyX0pVoXj8MbSY4wTcBE6hUmv/16VuvE7nzk4/p",
+	"AtNEafIrJ59cd+lqXzYdudSdUUJU9E0xeZKudQraM2q61zdlv436xfc/dOKjS1hMkJxzls/mlcX6l0P7",
+	"ua3K563GdJrT2Myiv3xivwoColqiYLoxrNTR3XdCPOeY+ZbXXKGpMDah/ip82XKljfq5nCvLPtbqt7Ys",
+	"vUqbyBocRaFVr1JmtR+9HlObn66FQz0GoXu242pttis3UJdna2nnjMuW0gV00c+Yljngtnc4J4y7zgQm",
+	"xqxZq+kkHilJWlR31SzEZwJRUAbvrzmJb4XEXCKcCmZTaaNan6t2peFchLDw8WU5J6lJQFfXxl1HsiKF",
+	"2ZN35vtWomGwPqH9oBmRRT+Qzb5BC6/PJAZrHQu/sC1S7/WzyQ5x/X7+iiaIKYj76etM7ymR84nWxdch",
+	"pYrCdglC6nzerzo9+WGnqdC1gYSRdeTOtkIwXHfOhPmYnxa+GSbcFnQbXgf0jnBGXdnpY1sK/6RobpF5",
+	"Y6WkKTbU7L7oZLXn5k1YLCrn1AWptlTSPX/k7KZJrZ6/nBfuIFUSwju6P3VJeQ9V0ivqXyo12MVX9K4t",
+	"q25m0bWvFXoVpTtO4IDmGOHD/wQAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -147,6 +147,21 @@ func (e LinkAuthErrorResponseErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for LinkErrorBadConfigResponseErrorCode.
+const (
+	LinkErrorBadConfigResponseErrorCodeLinkErrorBadConfig LinkErrorBadConfigResponseErrorCode = "link_error.bad_config"
+)
+
+// Valid indicates whether the value is a known member of the LinkErrorBadConfigResponseErrorCode enum.
+func (e LinkErrorBadConfigResponseErrorCode) Valid() bool {
+	switch e {
+	case LinkErrorBadConfigResponseErrorCodeLinkErrorBadConfig:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LinkErrorBadStateResponseErrorCode.
 const (
 	LinkErrorBadStateResponseErrorCodeLinkErrorBadState LinkErrorBadStateResponseErrorCode = "link_error.bad_state"
@@ -414,6 +429,30 @@ const (
 func (e SupportedVersion) Valid() bool {
 	switch e {
 	case SupportedVersionN20230218:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookLinkTestEvent.
+const (
+	WebhookLinkTestEventLinkProductRefresh           WebhookLinkTestEvent = "link.product_refresh"
+	WebhookLinkTestEventLinkStateChanged             WebhookLinkTestEvent = "link.state_changed"
+	WebhookLinkTestEventProductStateChanged          WebhookLinkTestEvent = "product.state_changed"
+	WebhookLinkTestEventTransactionsUpdatesAvailable WebhookLinkTestEvent = "transactions.updates_available"
+)
+
+// Valid indicates whether the value is a known member of the WebhookLinkTestEvent enum.
+func (e WebhookLinkTestEvent) Valid() bool {
+	switch e {
+	case WebhookLinkTestEventLinkProductRefresh:
+		return true
+	case WebhookLinkTestEventLinkStateChanged:
+		return true
+	case WebhookLinkTestEventProductStateChanged:
+		return true
+	case WebhookLinkTestEventTransactionsUpdatesAvailable:
 		return true
 	default:
 		return false
@@ -797,6 +836,25 @@ type LinkCommon struct {
 	Webhook *string `json:"webhook,omitempty"`
 }
 
+// LinkErrorBadConfigResponse The link's configuration does not allow this call.
+type LinkErrorBadConfigResponse struct {
+	// DocumentationUrl A page that documents this error.
+	//
+	// Example: https://docs.moneykit.com/api/reference/errors
+	DocumentationUrl *string `json:"documentation_url,omitempty"`
+
+	// ErrorCode Always `link_error.bad_config`.
+	ErrorCode LinkErrorBadConfigResponseErrorCode `json:"error_code"`
+
+	// ErrorMessage Error message.
+	//
+	// Example: Link not found.
+	ErrorMessage string `json:"error_message"`
+}
+
+// LinkErrorBadConfigResponseErrorCode Always `link_error.bad_config`.
+type LinkErrorBadConfigResponseErrorCode string
+
 // LinkErrorBadStateResponse Link error. The link is not usable in its current state.
 type LinkErrorBadStateResponse struct {
 	// DocumentationUrl A page that documents this error.
@@ -1140,6 +1198,30 @@ type ValidationError struct {
 	Type string `json:"type"`
 }
 
+// WebhookLinkTestEvent The webhook types the test trigger can send. Clients accept values not listed here.
+//
+// Example: link.state_changed
+type WebhookLinkTestEvent string
+
+// WebhookTestLinkRequest The test webhook to send.
+type WebhookTestLinkRequest struct {
+	// WebhookEvent The webhook types the test trigger can send. Clients accept values not listed here.
+	//
+	// Example: link.state_changed
+	WebhookEvent WebhookLinkTestEvent `json:"webhook_event"`
+
+	// WebhookIdempotencyKey The idempotency key the delivery carries; banklink generates a UUID when none is given.
+	//
+	// Example: 6f1b8a0e-3f9c-4d2e-8a7b-1c2d3e4f5a6b
+	WebhookIdempotencyKey string `json:"webhook_idempotency_key"`
+}
+
+// WebhookTestLinkResponse The queued test delivery.
+type WebhookTestLinkResponse struct {
+	// DeliveryToken Identifies the delivery; it is sent as the `MoneyKit-Delivery-Token` header.
+	DeliveryToken string `json:"delivery_token"`
+}
+
 // LinkID defines model for LinkID.
 type LinkID = string
 
@@ -1230,6 +1312,13 @@ type GetUserLinksParams struct {
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
+// WebhookTestLinkParams defines parameters for WebhookTestLink.
+type WebhookTestLinkParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
 // CreateAccessTokenFormdataRequestBody defines body for CreateAccessToken for application/x-www-form-urlencoded ContentType.
 type CreateAccessTokenFormdataRequestBody = CreateAccessTokenRequest
 
@@ -1241,6 +1330,9 @@ type ExchangeTokenJSONRequestBody = ExchangeTokenRequest
 
 // UpdateLinkJSONRequestBody defines body for UpdateLink for application/json ContentType.
 type UpdateLinkJSONRequestBody = UpdateLinkRequest
+
+// WebhookTestLinkJSONRequestBody defines body for WebhookTestLink for application/json ContentType.
+type WebhookTestLinkJSONRequestBody = WebhookTestLinkRequest
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -1438,6 +1530,32 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /users/{id}/links (the `GetUserLinks` operationId).
 	GetUserLinks(ctx context.Context, id string, params *GetUserLinksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WebhookTestLinkWithBody Send a test webhook for a sandbox link
+	//
+	// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+	// integration can test its handler. Sandbox links only; a link without a webhook URL,
+	// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+	// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+	// receiver already deduplicates: banklink reuses the same key on every attempt.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+	WebhookTestLinkWithBody(ctx context.Context, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WebhookTestLink Send a test webhook for a sandbox link
+	//
+	// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+	// integration can test its handler. Sandbox links only; a link without a webhook URL,
+	// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+	// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+	// receiver already deduplicates: banklink reuses the same key on every attempt.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+	WebhookTestLink(ctx context.Context, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetJWKS Get the keys that sign MoneyKit webhooks
@@ -1673,6 +1791,52 @@ func (c *Client) UpdateLink(ctx context.Context, id LinkID, params *UpdateLinkPa
 // Corresponds with GET /users/{id}/links (the `GetUserLinks` operationId).
 func (c *Client) GetUserLinks(ctx context.Context, id string, params *GetUserLinksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetUserLinksRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WebhookTestLinkWithBody Send a test webhook for a sandbox link
+//
+// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+// integration can test its handler. Sandbox links only; a link without a webhook URL,
+// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+// receiver already deduplicates: banklink reuses the same key on every attempt.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+func (c *Client) WebhookTestLinkWithBody(ctx context.Context, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWebhookTestLinkRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WebhookTestLink Send a test webhook for a sandbox link
+//
+// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+// integration can test its handler. Sandbox links only; a link without a webhook URL,
+// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+// receiver already deduplicates: banklink reuses the same key on every attempt.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+func (c *Client) WebhookTestLink(ctx context.Context, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWebhookTestLinkRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2099,6 +2263,68 @@ func NewGetUserLinksRequest(server string, id string, params *GetUserLinksParams
 	return req, nil
 }
 
+// NewWebhookTestLinkRequest calls the generic WebhookTestLink builder with application/json body
+func NewWebhookTestLinkRequest(server string, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewWebhookTestLinkRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewWebhookTestLinkRequestWithBody constructs an http.Request for the WebhookTestLink method, with any body, and a specified content type
+func NewWebhookTestLinkRequestWithBody(server string, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/webhooks/test/link/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -2273,6 +2499,32 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /users/{id}/links (the `GetUserLinks` operationId).
 	GetUserLinksWithResponse(ctx context.Context, id string, params *GetUserLinksParams, reqEditors ...RequestEditorFn) (*GetUserLinksResult, error)
+
+	// WebhookTestLinkWithBodyWithResponse Send a test webhook for a sandbox link
+	//
+	// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+	// integration can test its handler. Sandbox links only; a link without a webhook URL,
+	// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+	// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+	// receiver already deduplicates: banklink reuses the same key on every attempt.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+	WebhookTestLinkWithBodyWithResponse(ctx context.Context, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WebhookTestLinkResult, error)
+
+	// WebhookTestLinkWithResponse Send a test webhook for a sandbox link
+	//
+	// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+	// integration can test its handler. Sandbox links only; a link without a webhook URL,
+	// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+	// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+	// receiver already deduplicates: banklink reuses the same key on every attempt.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+	WebhookTestLinkWithResponse(ctx context.Context, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*WebhookTestLinkResult, error)
 }
 
 type GetJWKSResult struct {
@@ -2841,6 +3093,103 @@ func (r GetUserLinksResult) ContentType() string {
 	return ""
 }
 
+// WebhookTestLinkResult429Headers the declared response headers of an HTTP 429 response for WebhookTestLink
+type WebhookTestLinkResult429Headers struct {
+	RetryAfter *string
+}
+
+type WebhookTestLinkResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookTestLinkResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *LinkErrorBadConfigResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *WebhookTestLinkResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r WebhookTestLinkResult) GetJSON200() *WebhookTestLinkResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r WebhookTestLinkResult) GetJSON400() *LinkErrorBadConfigResponse {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r WebhookTestLinkResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r WebhookTestLinkResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r WebhookTestLinkResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r WebhookTestLinkResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r WebhookTestLinkResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r WebhookTestLinkResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r WebhookTestLinkResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WebhookTestLinkResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WebhookTestLinkResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WebhookTestLinkResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetJWKSWithResponse Get the keys that sign MoneyKit webhooks
 //
 // Returns the JSON Web Key Set whose ES256 keys sign the `MoneyKit-Signature` header of
@@ -3042,6 +3391,44 @@ func (c *ClientWithResponses) GetUserLinksWithResponse(ctx context.Context, id s
 		return nil, err
 	}
 	return ParseGetUserLinksResult(rsp)
+}
+
+// WebhookTestLinkWithBodyWithResponse Send a test webhook for a sandbox link
+//
+// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+// integration can test its handler. Sandbox links only; a link without a webhook URL,
+// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+// receiver already deduplicates: banklink reuses the same key on every attempt.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+func (c *ClientWithResponses) WebhookTestLinkWithBodyWithResponse(ctx context.Context, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WebhookTestLinkResult, error) {
+	rsp, err := c.WebhookTestLinkWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWebhookTestLinkResult(rsp)
+}
+
+// WebhookTestLinkWithResponse Send a test webhook for a sandbox link
+//
+// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+// integration can test its handler. Sandbox links only; a link without a webhook URL,
+// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+// receiver already deduplicates: banklink reuses the same key on every attempt.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+func (c *ClientWithResponses) WebhookTestLinkWithResponse(ctx context.Context, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*WebhookTestLinkResult, error) {
+	rsp, err := c.WebhookTestLink(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWebhookTestLinkResult(rsp)
 }
 
 // ParseGetJWKSResult parses an HTTP response from a GetJWKSWithResponse call
@@ -3529,6 +3916,94 @@ func ParseGetUserLinksResult(rsp *http.Response) (*GetUserLinksResult, error) {
 	return response, nil
 }
 
+// ParseWebhookTestLinkResult parses an HTTP response from a WebhookTestLinkWithResponse call
+func ParseWebhookTestLinkResult(rsp *http.Response) (*WebhookTestLinkResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WebhookTestLinkResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookTestLinkResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest LinkErrorBadConfigResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers WebhookTestLinkResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetJWKS Get the keys that sign MoneyKit webhooks
@@ -3555,6 +4030,9 @@ type ServerInterface interface {
 	// GetUserLinks List a customer user's links
 	// (GET /users/{id}/links)
 	GetUserLinks(w http.ResponseWriter, r *http.Request, id string, params GetUserLinksParams)
+	// WebhookTestLink Send a test webhook for a sandbox link
+	// (POST /webhooks/test/link/{id})
+	WebhookTestLink(w http.ResponseWriter, r *http.Request, id LinkID, params WebhookTestLinkParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -3930,6 +4408,56 @@ func (siw *ServerInterfaceWrapper) GetUserLinks(w http.ResponseWriter, r *http.R
 	handler.ServeHTTP(w, r)
 }
 
+// WebhookTestLink operation middleware
+func (siw *ServerInterfaceWrapper) WebhookTestLink(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params WebhookTestLinkParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.WebhookTestLink(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 type UnescapedCookieParamError struct {
 	ParamName string
 	Err       error
@@ -4058,6 +4586,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/links/{id}", wrapper.UpdateLink)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/users/{id}/links", wrapper.GetUserLinks)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/webhooks/test/link/{id}", wrapper.WebhookTestLink)
 
 	return m
 }
@@ -4737,6 +5266,143 @@ func (response GetUserLinks401JSONResponse) VisitGetUserLinksResponse(w http.Res
 	return err
 }
 
+type WebhookTestLinkRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params WebhookTestLinkParams
+	Body   *WebhookTestLinkJSONRequestBody
+}
+
+type WebhookTestLinkResponseObject interface {
+	VisitWebhookTestLinkResponse(w http.ResponseWriter) error
+}
+
+type WebhookTestLink200JSONResponse WebhookTestLinkResponse
+
+func (response WebhookTestLink200JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink400JSONResponse LinkErrorBadConfigResponse
+
+func (response WebhookTestLink400JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response WebhookTestLink401JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response WebhookTestLink403JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response WebhookTestLink404JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response WebhookTestLink410JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response WebhookTestLink422JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response WebhookTestLink429JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS Get the keys that sign MoneyKit webhooks
@@ -4763,6 +5429,9 @@ type StrictServerInterface interface {
 	// GetUserLinks List a customer user's links
 	// (GET /users/{id}/links)
 	GetUserLinks(ctx context.Context, request GetUserLinksRequestObject) (GetUserLinksResponseObject, error)
+	// WebhookTestLink Send a test webhook for a sandbox link
+	// (POST /webhooks/test/link/{id})
+	WebhookTestLink(ctx context.Context, request WebhookTestLinkRequestObject) (WebhookTestLinkResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -5048,165 +5717,208 @@ func (sh *strictHandler) GetUserLinks(w http.ResponseWriter, r *http.Request, id
 	}
 }
 
+// WebhookTestLink operation middleware
+func (sh *strictHandler) WebhookTestLink(w http.ResponseWriter, r *http.Request, id LinkID, params WebhookTestLinkParams) {
+	var request WebhookTestLinkRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body WebhookTestLinkJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.WebhookTestLink(ctx, request.(WebhookTestLinkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "WebhookTestLink")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(WebhookTestLinkResponseObject); ok {
+		if err := validResponse.VisitWebhookTestLinkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1td9u2sij8V7D4PGvVzpLk16SN88l10n28m9tmxcnOvafKlWASkrBNAiwAWtHO8n+/awYACZKgLLtJ",
-	"errP+WaLeBnMDAYzg5nB5ySVRSkFE0YnZ5+TkipaMMMU/veai5vLl/BXxnSqeGm4FMlZ8m7FSCX47xUj",
-	"ly/JQipiVlyTnIubSTJK2CdalDlLzpLiZsZ+v/nwy8np+1eSHv/yaXP++m8/lOk/klHCYaSSmlUySgQt",
-	"oDnPklGi2O8VVyxLzoyq2CjR6YoVFIAouHjNxNKskrOjUWI2JfTRRnGxTO7uRsn/koJtfubmH0xpBDQG",
-	"t29Ezt9cklvbckLmx4fHJ+PD4/HRD3PCNTErRqTIN+SW5hUjVGyajlcvfyY3Qq71i6m4puIGlk00E5km",
-	"3BApCLtlakNSmueTqfArXTGaMdWs1Q839tCGK/3/FVskZ8n/d9BQ58B+1QdXVVlKZVjmO97B2hXTpRSa",
-	"Id382EC/H2l2Zahh8HsqhWHCwJ+0LHOeUkDMwT+1RdZu88Ogr5SSyo/81k1tAWljHBoTBq0nBLCPuOKa",
-	"CGlIpel1zggXhBtN0kopJgzRMOSE/MhSWumAXDTXcioqzTQ5PT5GpgNOYdoAjXiGSxmRNOcALclYKjNG",
-	"KDaWgswRiBn8OB/h9FIglWG+SgOhAg4CsF+ynBlgwy+NNzfwvWjLbLtJF7CfpLrmWcbElwetHvo8hWG2",
-	"gVg3JdcbS1a5FsyRudJMkYxniOglv2WkZKrgGviVGElomjKtrdTIqKFkvWICR+Fi2VvwL9L8JCvxFUjh",
-	"R76XFrCOBbTsAfde0MqspOL/+sK8cl6ZFQK5DThAtkemvGEC9hYXuCGIVIR9KkGUjgiKaEYCiEhBN7is",
-	"kBZWggcrfEsNe80L/iU3wvmbS7suP/arTylj2fYdAY1JDq0Jc80njXCw0nf+lhm1GZ8vDFPzEaEgBXJD",
-	"x5qlEr5LRagg//Hu3RtgOmaFs5XLKDaD7v2z48oNYiRZU25qlNbDEQodyXrF0xW0UjDapCXWu0dWeGh9",
-	"FT7yqAZeeigb4XYVy1GEn1os8o9a+v5Eef4VgO9OcN9C/LGwwNbB6dAwzHcaTnHgjwUXzPL+tcw25Loy",
-	"hBpD0xWc5UYSIadClky540VLPKzsoQFYqkQqxYKrgmUvSK0NKEatNkDxtBqRn6g2528uv9MkleKWCQQH",
-	"+e/T2PcaB2Mhl+Ac/rCjJZ/Zg9Stb9IsbGaXikqQwx4gN0p9IEme/7pIzn7bjn6PKxwiuRt9TkoFmDDc",
-	"KhnNgdrfLB9wEwBDw1KdwAEgK+WwzTVqiqIqkrPfkmZx0Gfi2GxmWXKGLJmMuq2qcMd8jCmE7hd5/U+W",
-	"muTuY5dbzsnp4REoAqCrgQikhlDFUCzqVJYsw8MKxeIZ7na7Oxx8U7E33wHy+YhMk/Nwd/n+yT5sKqsO",
-	"TYPVkN644Vrn+05bCekbio+vT+sFrXKTnG2lSA/Z+ZpuNNm6si08cQ+1Rw7GgmlNlxGWxKUR97ltpVw6",
-	"AbdUVJgZDvwYbgLZY9VPpKoJZCmeszX4k5B4w6fgN6SeoobN8HSd+dN1B/pFeg1QMDb+jjT0wEYUgB6I",
-	"LRo/ioYxNSOk1uBZ9C2JNSj/dyDZUN8hwg3O9VDy9Ww1axZup+EkicwSwIJD6P5m/1UwwoRRG7A7yC2X",
-	"uVUAwBg3rND3qR4NmT2ZPBhUKbrZWRwMqyIw5IWsAMY++OcktZ9CDVfdstaZ+f4qGSV/+zEZJRfnUWpc",
-	"KEYNswfPO5BEjgb9+S5Qao1TxTI4r2nuRZeDfwQaSDFmAtgyAyDaPGul3oxncZdLoAKCAmRFJM/aQjjn",
-	"t2z2NP3+5Dk9efb86dFTdnS4SJ+zwxgLuAk1SxUzD5jUdohyVSD8W4zrpgpwk8Qo/Sscwsf2CGnpmYKt",
-	"wRaWqUYXBqF5LtdkrthCMb2qNQRQPAUYDfjzVNRHB7tlCmyJSomWiulMnj54c6tXejaJwt+aPco8qP60",
-	"MdFb91VJUzbWrKQg3zNC0WmAJhLi4QWRBTfwBUyHojQbUjAqtHOQ2eZRu7TSsa3f33RRJm8kcndXXTOq",
-	"mLK83efilrYZ5Sm9ksqMgVOz3lh9YYhKnp5xMWxMVsLwvKdY6tbOOHl2eFgPz4VhS2YFEvQIGDYm+C2Q",
-	"8/ZOsz9G0dv4Xn9LOsp3MF1rbR8HifKai5srhj6fQclz3ohIsHGIY22tu+aab2b3UJqy0gD3V9rIYqap",
-	"yK7lp1lGDZ1PxZ77f4weXNsG+oBM1fvBHsoks7pZITOWE27c1vGo+pzYzkzNKm2dAiDjEvhnfHpsqcy1",
-	"4WI5gwFRAt7j9NaGmwoPL2ycfn9y9MNi8f34+On36fj0+SEb/3B8ejw+PKE/HD29Pj4+uf4eN2zGFUvN",
-	"rFI8OUtWxpT67OBgIyuVyYJyMUllcSBRU16ZIk9GyZpdr6S8GW5dAHZvuJn5lnc9uS6FgEkXjJpKsXuP",
-	"TU+vC9vvJ98NJHYXkfe5vxznXLh+77Xl+j6+e3urKst8g5vKNyZz13pO+IJsZIVWHtU38M14fyX6bNyS",
-	"A3fYVEzFhxUehu6j9YosQLTXbIUjZlyn8pYpsBtXbEPWPM/JNSOlYpoJY81JP99UaDnkFmUFSamArihI",
-	"wSKUimRMcJbtT0htTMLIt1xWOt9MBY5lrCB2QDnTQ7FbeYPOdupWVkouDC7tEtYBw1G1GTX6BkhhagxI",
-	"7S5imB+fVBoQSEnGFwummDBTUSp5yzPA5opa2Y47bU01kYovuaA57Ek7GOJJyWq5sm7jdEXFEm8E6mG4",
-	"noolE0xhP81okTOtA9efkKqgOf8X04SLVBYAEbqUjSQFF7zg/2L1cGNdspQveDoVHuaU6RGhIiMZyyp7",
-	"CjE8tYlRVGh3pqHnB4dNpTBcVNxsALs1aFNBta4UHNEruYYDbkR0QfMcmUKxkoqUM41k1Qb4QqZppZAE",
-	"5wFroTNCANEcMgCFgdQY4Q+t3TThmf21VDKrUqNHRKqpwHZOjVxY12e9H5CxAeWakebKr+ZXzXMmTL4h",
-	"fCkkcDNfTMW8u/XwokzDbuMsw4UADedOmsyjk5InT1IqnjyBWewCM4v91nZ1QyA8U3HNyJMnihXylmVP",
-	"nsDGM6156gUAPE7jQHrBRtcrWeWZBROFwlQ0Pd+/fe0FwpoKz+iM37IaBHaL10kL5+2tCcWyRjpc8YLn",
-	"VOWbEaG9FjVSqdZ8KVhG1itqUKuzUsnQpZ6j+PC4RIxMRY0OaFEP4xABcIf9d1x60KNZtd+kRpIVvWUo",
-	"26jYdA7DredaT/vpHnQxderyJZGLLoO3qOHAmpA3uIGtuOYOGfqGl3ZZYXfNcrePtGElMDnXZMFZnuHd",
-	"SM3QJM7PTlJk3cXveE738FAjfJcz7x20u+ue9p/7N2/kVzjp/YUZsN37t5eEiwyVaHeoZQyW5xzXHBGr",
-	"Qk17RNYrhv5YhherynMMSACwluyFRujFhb3JzapLMyu95yHY86lwo6Esk8JQLvAe/fcKlP9G6tj9D0dO",
-	"pY07Lce0BEKAmt3YwFORVcovzktAopmpSiAbnGFdqu2iJ4FpS8G+AWSPkoJ+8kEGz54+PXk22hp20PLf",
-	"CznGxdnIBTCimAGc6QfoO1e2y6+3TCmeWd2p1uRimyigMsozI90VFODa9dQdyk52QVJPPfyDqOraF22N",
-	"sMP0O1oVw6YeHOAtY6Jn7uHOdF+3GX3WMgOeWygpDGEiIyXVmmmvzTl1l1y9/LmNWW+XHF+fLJ6mR2z8",
-	"nJ5+Pz7NDtPxD+zZ0fgwPc5O6bPFD9dHJ/faYxF4o1gKFOZXBeX5QPiOZuo7TRi0IDTLFNP6BR7X+Asa",
-	"Y+VKCkZ4gVvR3VxhyAnZwz1JLl/uR8xoO1h82tZ8k5Cl8EubqY6fnrZY6nTr7is59yFDn8ZLOe47jTzD",
-	"3TLFF5xlM2piV1fMnkG+ldV4IxBn1LCx4QW735R2KLmPXm8A4VvpZUkiquKaqYgfrnEobhM33u/4B3HS",
-	"QLELSkaJbR9fXriuEXk1OXp2CufAgillHY4BW5wcbueKLvbdvDHkv/pkldDt7tHz2jtjW/cR77+AjbXV",
-	"gcTFMmfjSnux4kWHd/B5kdKIGlBkKrT3EA0PELARoHbAwZBIraO3UhTDeDJbpX0IKdB6l5PvQhaFFLWy",
-	"5LXFUjGwxeo4wD44XsZ/pwnPJuRl3eUFbBerHk+8cjd5rC4bE8MYqIjri2H0b8zAboa16W1nVK3DuM0N",
-	"A+o4Hr1k5dCZ5m9aDXZH8KBcwTlG5IZtLGVtnF4WODb98iLoiAu2v3/4eeBiJs/h/3ScVuoW9sRSgFZ3",
-	"wzaRwyRfxrybS6m4WRUjMn91dfz0WYe4+Fv02kDdRi4/AIoRmb8Z90fC32Ij3cRsmp/ZhoAtXlCTrlhG",
-	"6JKCkozb5O8f3hEbahR1Ft+YTXw8aAnLvOiu8SI2TBVjNBim0uxFiGlNNN2QuebLzriaL2MDf4oLhE8k",
-	"lVJloH+yEbmmmj07rVQeXeImPsRm5yE6nAcos4QY4L4rFpXlf7/69RfygV0TwMsVM2Tv7U8X5PunR99H",
-	"lBlA1ZAob5AZuKOUNOhAMitWoD4l8wzaEG3oRpOyus65Buaw/u71iuds52tJ2FKxq8gWWgDiGEbiMYX/",
-	"puFA7iyxn8MvbpA/GC+ECqeLEMLYIRcdtJa9+JYncwJIcU65+Xaw5mRvmoShPFYQ24+TabJvA2UjV2ZT",
-	"0YrlZN475SnvzoAeaVyksaE8b187fU7oLeU5Kg/esQi0Cb2iwLd4q2g2gNDQ50NvqaEqsC7dwGha2o+T",
-	"ElX4/pXIimrW+eCC5i/cp5xqM9MbkTqFNanD95+9O3x+dnR6dnSUBPrE1vM+cNH8lqQrlt7IysB6mmXj",
-	"5SC61OFvd3u6Ze7/RHbyXmfYqzdyQ5MRBvWhO8n7CKMXNSGuBi9nYuTpS7uca0PkovYN2yC31HsDaJZ5",
-	"pdPfd5A3vqm7gqjb7KFb0jsgF0oW+30H7/XGaoj2ZsCraGNnuKKvx3oknSen8XN6P5x1Mdm+mrWgd/kU",
-	"u8hKt4q+vBx1RNXWQUBcp3W4eNex6Zm8h3ZB7CfCC7pktffYK6uB5yzqiRncK49ys3Yzddru1prwhOvw",
-	"Xka2QfObcisEdpfGYAhnhFa7TnsxNG1XAtxvMZwLcnn16/iHZ4dHBExUbWhRdn2mMCx+tfukdX9VlWDe",
-	"ZpOpqE/7TKZVgRcEaLShGYxx594OtoEd3Ggi17BTcF0kpUpxvHom799dTIVcLDQzI+e4A3Xk5OTkOXHH",
-	"ug5urG8YK+1kLjFJuyQWdIyC/mHvL3r+67iA3OJO8Utj2Thi3neNtS+eHbbdkd6hrLrmRlG1cXjQoO6i",
-	"xLLtrlkbglp+9G0TQ5dR5bUrQkKRe5/55eVp0joS7pVett1dfWbsKqlsthfAXCNr+8aI2s3+Wklow2j2",
-	"hbC21ZHtb9wqlTd3Za2T6V5Z2Xiqd7XhO/IzIs6iEt8TJSBowBOj2Nk8pJLHU+m+ejhpoIde02zmlxMP",
-	"I4o1bgWMRkf7OLSLt5sKm0bqYn6FTRMcESmYvy6cd87luZWGmugK7AxN5qBBz5zd0LFww0+7cUoA78f7",
-	"jYTHpjy2GKKbI/gt+cHlHe7CDa7pEC/4kR4YK/yu1g3WNoeLYVCLIVoWjDCqcs4UntKTB4cP3+1IwDD5",
-	"8t70yG9JnYWHYWaNsF3I1O0zRK/e2H80z6K18c7rUClrpcKGqGOWHkWpr5yDOpwm+i0JLqSZYerpLpSu",
-	"Gw+RuBntgZuymwb7tTZeO9M20J8sCocPDNDcnWUO5wT1RqMLvp+QC5cabqNH/ZEB84GRzDKyYoqFaGuy",
-	"VuBIbx8bgEftM/FhtbxgsoKGlbgRci2wzax2G7TVCJ/6IOSsYcooRQIEbL+bwUMEFg7npI8adCiIXFjt",
-	"bAL3KHC/CPgAptMaTra1kmHISEijyaBV58IOt91F0prScELgsHUvsufNvBG5AUJTXVtF+5M/aPS0XT9R",
-	"2IJIvO+8ZPFA1t2/KpCVqPXP4f3idwfqWHV7jP3ixvljd4i/bxk4Ucbs8KIm9WR927AXkA+bZ2YvcB9i",
-	"azUpwqOW5+4R3ZlQPF0VLpv5EQPUHtJHdhe3TJuCPX4FLY/tPUO8C9oGww3TPham3WOD/yMrhQ4QOJMx",
-	"mYisV7JoKfoFzWIX6z6CZWs8Qy/kBdG+BQ6e1b4wC9IpaARHTw9JuqKKpoYpbbUITQsGzV0Ih73ZsboF",
-	"F1MxP4A/9cFnnt0dTCaTedfv4lMFWhEMR0/vC2EYJaWPBdl15TZ4pGvADFyPBaRra7YXUiz48hsrOj6q",
-	"qauFYjr8crves71vXw26Z66Pj838bXm5feAfofoGOQ0sF7Oq41djdTgw5ylCGpedjOEZPlbjT6WPqwdh",
-	"7+FmPv7jIVSKj3AfrQbm/Tq54DY8B0jnz6bHsUUYhNMr0TLylQAw3i5XjGZ4VZ91GaEXFdp3w/lP3kfS",
-	"zn90BPUhkY476/N3MEjSRpTx2IwX/hPIct1y8dtsGIkJFhnGHkuVMWVvcrhU3Gwm5KUFqY6ibANcKl5Q",
-	"takzGPbeX+3vfE8eBLg91nHrdZorH8IbOG9j6Ie12ophLTxg2i5G1DTuK93ko+jJA66zaofwfanIlnXe",
-	"0WXcW2uD6ulyRCoBVDk6DI+9EVgSqgn1piRnxsDiwJpectO9F3L3pa0D7vnzbqhaCfq5AhD+72/n4/+k",
-	"438djp9/TAYsnnd/3M9PXtF0Bcu0Gm5/oTbJAherh5a6+3Wjx3iE5Yay4iI7ygYDvr+0KTHMpX/I5TJn",
-	"OrY5bXpeQUVF83zTktwLmuueq9+yqW1fZ3Fhonwg4a6lzBm18WI+I2oWWq+K/dPeXd8731u2qDQjVHSu",
-	"HJ0G5UUeEIxlDwFhTZUAfrkXgg9UiSZoAmfFkLUITJud4GEC/foYHV9ff22D4BV2ID5iOj4q17piM8XQ",
-	"n6DuH/Q1M82CbDdcEQyDN/M+sjQ+nXW7zUBezTJWSs2NVJtZaCo9YP6SpzdW9jVj1TmI9wMgBfMzP3pi",
-	"kK5ujNiEMRnZ1oiipiuWhJILl69e3/qidkF8xcX+vvQGuq1RUak8FphR0qW7ZA4vkbl2VwfRu65Mpnri",
-	"8zJsdEDJDzBMmomUHbhyGIMKUfzKBVZa0HTFBRsD/yO72jVCh1FzqzLsaAzKOEQdl19QQ+s7Iu8Jg26W",
-	"3p02Zhl5izdCsuban5ravfgIv2LgFOy6OAJ3wagXahV4Alp+iZgG7JZxFWQgtZfzH3KNuybwA7kc+1iF",
-	"D4zFN+nq/g36EzRreZgUX658Mplzr/t7ZXTU2g294EobfzT1fYSB7FCM6lgo29UKTPsgw9rNOU0mkwmS",
-	"jNcawzSJ+h8d34RO2XsXDNMSSoQUY8929dKpxt9lacO2h9bjmXWnqfpKJkoR54wOMW8z6wp607r6KKjI",
-	"KIjoXQVlTxUeiO9sQsykZyVMVW/y46k1CblI8ypaSOaBHr8ukz/A2xbrurunLdL7IV62XvcBtNehIpGE",
-	"mSDP3pBCahv6g1nbC5rynBtqXKKOjceTwtoftYL8izT2BAoCmgq6IXrNjSWntVFsqQNXIsAWHcAvPhVe",
-	"VropHtlLyMV5CM3zYEDkhcrIghqeYmJ/4xOWyt2Sv6g7TEWT1Ms1yTaCFjx1Sfsl1sGxfI1LN1LpXYVy",
-	"q1KOP1iTUbLggqdWCJc5xcCQjcxyBkdI8QnkNsZzfmzFFbgQz74o7gQRxrMMNyXah3hAjXySu3eOcqu+",
-	"2iLGc18j+YqxsEQKjq5RsZiKOvm+zKmoqd+c6o9Dkd5ow4r6+soTqP4hdscFkrj+p3eLFt6QYUvM553V",
-	"MhG3Jbp92hWMsC3m8c5sWQz/GxdlZWZcpFIp2EkwAGzBnA2EpHQjp6LkaYVqdPYR5vm0i0dumGmCGrFU",
-	"rA3tc8uairDgw6jO7ecijHKBk6OJjMSZ9YS8yRnVOItTH/22nwofKWENHBe9i8e2T9fimiwqYXfSHuwf",
-	"nHlFbxmhzdrmPqxj/8VU1NUsahnhsZlvXDGCJkbDzvz8kGQg5+3xi9988VSZ435ut0cgAG2YnsyE64jg",
-	"YpTHY1i1qdUCbLemHEOMez7LMBC7CXyx7Nra3mHDHg/1arK3fKhNbfm+kzRejz5YR9A5xr1DFzbb74gx",
-	"WSHo+Ze7KF5RPVtxDWrMLiGOH1bMrJi98FlUeR4unrhxyIpqcg3s57ZMmFEY19z+La6rQzZYM8X+XW+q",
-	"32P4NnDpYKLvL2ztZUtTjuw7XYemoleOLgdyNB9c5uNrBeg+0k+5c3SukS5AtxWe+4LMRZXn8/pQ4OYh",
-	"EbsPrC0BU1m2sRjbgQG6RT2jznFnuIyDOqWt8qEdskt7YRHdW7a0StOdcI1F6UtqVkSzpfX57AlaMFub",
-	"HghBuMjYJ6b3t4Rcn7eGGNlQJ4BqY3Mr9iwW9l3B+2BcsucKCO5PYhywXVBzbcX0llDvGOfccIF2fguN",
-	"90TderQ2ILkuH2P5yJqlleJmcwU83uxH1Od/pJqnA2lv1iU7P3fZdjjlGcEeZFodHp6kNh117/PF68tX",
-	"v7ybXb68O/N/X726ePvq3d0+NmRzG9UwP7g9PnCXaXqOpnr9AgCeHQhNvQbYET4q2kJrSzP2wP0xKDZp",
-	"3bvzN79evSMHt0cH+KOe2wDpkilbuRzLMuRyHdRnvQgUaCzCL0tWP/MzvpAKE25cRIEe+UtBTfZuj/ZR",
-	"9qEf1F9jW47ArENS0k3h6srgYG/s/8lZ4v7SIzhRKpHpEZijGTd4/wJKaspyyxd6Upe1fK/yQGDQkmMa",
-	"v3V9NmtubXMwBbAiozfjBijfqLG+Dq3NScPKsLA98UEHywRhQdw9VwNCZFg7D2m7vwtxa3geSltY0YGv",
-	"D2sLMuk+t9rell2xsWPIBzDAMNbbvuYanu2It8r6ZbYL7kd1HM7fP/x8VWN3MvRq0v8eu1rFl4EeTkv+",
-	"M9vY5yC4WMgBjwle9IHyu5ZElkygngK8XPtSzt9cOkOuKRGq+C3TZ6GdvZJgcti3n8beoQmoJnthxSE9",
-	"6pQNGVlzx26lRgB9ByfCZny9QXimwo7UDJI2O7LsbqZ9V3aP6/oWwcZScay3Zc2+FRXZhPxEU/dwBcu8",
-	"P6FeeH0FMRV7NZHmQ2Vc54ExOE3+xoxdzUubRTxNOgucCtuIEjfMNNlHSxlVT7y3zVyFtuuN/WNCXjWi",
-	"huWagdEJWpmyUWNNnUn9nX3JA51B4b0L+kH0hNiDmKJnqPNgx8gOFbAK0WC3amlFQp3Jj+95ACg1Wxh6",
-	"wzQi/6J+z0OTPZrnZB4owE/mhH0yTOg6KAJGwhzZIjvQJUuXzJV0XNCUZqyu3OhKR+2fTcW4NWS98DmI",
-	"pJLk7Jbl+6SgpSaMBn47vPs29r0S6/exOuCkOyI+VDMne/aWq37sZN8jYO2MJ1oX4S3oxpYiLHO6YdnZ",
-	"VBAy13TB5mRPsdJl/3KDJpWQZFEpHIEtFiw1+yMy5xkrSmmYSDfjGwazG3/f5pIjYUz47YZZrQaxFoLd",
-	"HeKFzYQEBQj64H0Gevv9i2wwojO7AISmFs+c7AlXZtsuiEiRWuUN4zcULhi9JOie4GYf6UTIvBLNsn3X",
-	"fOMr55HT4+fW+ePunz0C7XQ5W1h/vRWH+33KgK2EAeh6jp4O3dq234X1JGwzX3SzpqKljZtXz1FBmJdM",
-	"zUHEpFJkI1JwURk2IitZqX0bcOOwbSljoRsRWpYjFy4J0PXBzVjKC5qPy5ymTM/JtazwxSSsZ+SMbYyr",
-	"0DZA37UntMB7295wXetxjsU1VaZhO9tc27gUw6Rb69kmkWrPTCykStmo8TfYKyUvFgOB0AMqEB9zUlB1",
-	"o71sCUEBcewLH0Jjy5uGfUKIlnCkbJcr7Ul9YUHQKLHW42sXAXMGmyzIJu7WViR7Au3YhaJoK0RYzOUY",
-	"26EFsWq1YzZV5cxfL5XUJq2hfNZnZP6ZL87IOQov0EPu5rA0W9/9x7CWI2ouuAPOrQUkMjJnv1c012fk",
-	"H/NaOHhIyI8gta4Z+UcP2JLzBun+XIRdwJSWguZ4MRtkS7ttJpf2ZUZFysrAnwApVqN0l+3oODTc2PLo",
-	"vndbLWjOxfbptp+Mklvv9UuOJoeTQ1CGQMGgJU/OkpPJ4eQkwQioFepdB5M1y/MxZokc/HN9oyf+Xaxl",
-	"rGLNWywNZvmlV7vGht5hwSNX1gfN8hUj8/qBySu+FBhyNHcViIhcTIU36DOW81sGDDQhv8hWWXvU7/EN",
-	"lBfBO4z6xkqZeaCLubDnWuqA8gerAaUOl968KjoQp9o0Oeg+43n3sfO85fHh4Rd7ZMzVCRp4SgwL9zAz",
-	"aZmZuIa+svvbRwDUHhh2nXHlF3TbaqumjSvWVVFQtUnOUHdyJ6HfjEDkmiK+yGfiPUrBVdbHlj8OT3qs",
-	"S7lA99sXAvZulITGwdnnpJQx95qPXtaReM+oNWadcIOvLtiC06g0cN1+ooQEtg6e3kvppTu0Q89Iy9QD",
-	"+PvvuWIl9qAf+m8CU8C5skDc23QBu29yvmCGF2wquCbz5rGEOfFPEe6dPDs8hJEjg+3jRvQe43on+hKB",
-	"sa2Wdl/B+EKbDrWGH2W22bLfPo3X6zWe0ONK5Y4Au2/AwVdq7tpeIVdStyMIjr6YIBh+SCQmG5AorhIi",
-	"ui1Ov6BMuvddtwhE/TfMHFhHfypYwZtooTMF7xl8GKkF9Pj50Pw1yQ9ir5J2JfPd6HPXBfTVJLPlGdBF",
-	"+g8ohc9p7iCZG00fAbxhm/rtoQTDJZOzxCrqSb0xdXJ2cnh4981kfJjiMizlLVJ05zEXFOsqUGXm/XrG",
-	"86boTrfU8lREai2TSB0eIUlgGOIBXmc5pDTP3ROe+K7EY2w2BTa2i6uxqB2Wx4Hn5BvK48eIvchTPX+K",
-	"+I0V9x56ktkzVlsKH+0uRVov7mLnky/6gPMu+XXbn7BlmTUgl5XyN0jtqgkNbwegOnl6vDsmek/4fkmB",
-	"3HOAf31x3BI8gKJaUDjx8ViB7ErVD4rj40M4fmxbWpbbmh4dD4pu61T6isL7wLukxw/S2Of9itJOZHup",
-	"vKIiixWxbm7TndJea7WNF+7sXq/bqCWP0Ti9ZaqR4yNyzVKKCSdO0a5971gEwqX5PCAjcQozBPkjNkhZ",
-	"ClZXwQ5LbXZPARZW1v4vewJEa6B/Y+kfr0E+IBwt76yprqmb1U8IhRXKv7he/qDM3AHg/0A+6B873P56",
-	"4tyjlNBavjRZuVaaPMDlUcuZryBXbf6/FZ8YZ9oTpC85xjQHpXmbM8nWdKT2tTJMfkilsjLTRVKOiHv5",
-	"BqNIp2L+t1fvSDDznOiVXLvbvSZ807okjg9P/Xv1wSVa4Hc4Pjw+mYqrlz9bL/Xx4fFT/zp+mtuIVv8E",
-	"ATpbfJ1KulSMOZnqcyXbAtAC8toSqiM8Trc8MRCU/Xo458N0A6rd7gPU+prtffqw3r5eFHY+OnxYZ1f6",
-	"7cFKHPT1dQT/ojveLp3s4TuKuOP3d9/oUYXtHiXs2b3mc9QljzlOGPaMN96EXsvKeAWHvPV5GFvjseHE",
-	"ssoNEGwq6l0b+Np9JJ19ELIJu44HWAciheZaToXbv5qcHh1Gy/ZFTGPagto+Ayn0minCOF7TrOlmwNkf",
-	"3+df9vj1T1kM2IR1IfP/ERr/bYRGN/7ksaLCiZlhg+3p7rbd4b1y5WG2AKzv8iWWbXmE1VDSOnOzfbFo",
-	"L+rD0uS9SGdyBfabfzLzjNgQX8zwA9mEfd3H8D5GMwNiUcu8Mq5WtX1DtQkPCW25aJxITMxUdRB38nWs",
-	"oX6U+E6m0LeScljY0tYhd4Vp/kfS/beRdJY3h9MSvpbkO91Z8D37ltcRQeW1+omsrREUNsDN1oldtF8R",
-	"xXRxG0wx7z6ujO/CztHOir+Q1dOE6te/+k6f/naOzLfkLa9Ty50JtlHt4IhXmsPI2ZKaVRM3iymsbSE2",
-	"CgTSg2rTPfIU+moSM/rc2pDsbL209secKn+aHHjNtQkCoFqL+lODQG6PDupo5YPP/s9L6xoZnidIxnC5",
-	"Xi5LpNqSBoDK0OA4Lnx2eJCxb+EG2w7/QVgZ56+xEB8r/teB2MW0/3UAdlkofxF4m8SkvwLEuwkmcmX7",
-	"oQqU81tG9Ir6N+VWUpsXdQx5Sblyj8Nbi4eJW66k8HlL9wm40X9JPNXSfjDVxmarYExsXX1nb7CgFGY0",
-	"OZ2hPj+2r51uQB3C8Ztx2S3LQS0Klh4OXSe8JR11sVVisWnlE9GvnEIwbDohUHX+eb2E3QboFEm9u/t/",
-	"AQAA//8=",
+	"7L1rc9s40ij8V1B836qxU5J8TSZxPnmczD7eyZlJxcnknGeUI8EkJGFNARwAtKJN+b+f6gZAgiQoyc5l",
+	"nuzut8QCgUZ3o9F3fEpSuSykYMLo5OxTUlBFl8wwhf97xcXN5Qv4V8Z0qnhhuBTJWfJ2wUgp+J8lI5cv",
+	"yEwqYhZck5yLm1EySNhHuixylpwly5sJ+/Pm/a8np+9eSnr868f1+au/PS3S35NBwmGmgppFMkgEXcJw",
+	"niWDRLE/S65YlpwZVbJBotMFW1IAYsnFKybmZpGcHQ0Ssy7gG20UF/Pk7m6Q/C8p2PoXbn5nSiOgMbj9",
+	"IHL++pLc2pEjMj0+PD4ZHh4Pj55OCdfELBiRIl+TW5qXjFCxrj+8evELuRFypZ+PxTUVN7BtopnINOGG",
+	"SEHYLVNrktI8H42F3+mC0Yypeq9+uqGHNtzp/6/YLDlL/r+DmjoH9ld9cFUWhVSGZf7DO9i7YrqQQjOk",
+	"m58b6PcTza4MNQz+nkphmDDwT1oUOU8pIObgH9oia7f1YdKXSknlZ37jlraANDEOgwmD0SMC2EdccU2E",
+	"NKTU9DpnhAvCjSZpqRQThmiYckR+YiktdUAumms5FqVmmpweHyPTAacwbYBGPMOtDEiac4CWZCyVGSMU",
+	"B0tBpgjEBP44HeDyUiCVYb1SA6ECDgKwX7CcGWDDL403N/FWtGV23KgN2M9SXfMsY+LLg1ZNfZ7CNJtA",
+	"rIaS67Ulq1wJ5shcaqZIxjNE9JzfMlIwteQa+JUYSWiaMq2t1MiooWS1YAJn4WLe2fCv0vwsS/EVSOFn",
+	"3koL2McMRnaAeydoaRZS8X9+YV45L80CgdwEHCDbI1PeMAFniws8EEQqwj4WIEoHBEU0IwFEZEnXuK2Q",
+	"FlaCBzt8Qw17xZf8Sx6E89eXdl9+7pcfU8ayzScCBpMcRhPmho9q4WCl7/QNM2o9PJ8ZpqYDQkEK5IYO",
+	"NUsl/C4VoYL819u3r4HpmBXOVi6j2Aw+794dV24SI8mKclOhtJqOUPiQrBY8XcAoBbONGmK9fWWFl9ZX",
+	"4SOPauCl+7IRHlcxH0T4qcEiv1fS92fK868AfHuBbRvx18IMRwe3Q80wP2i4xYE/Zlwwy/vXMluT69IQ",
+	"agxNF3CXG0mEHAtZMOWuFy3xsrKXBmCpFKkUM66WLHtOKm1AMWq1AYq31YD8TLU5f335gyapFLdMIDjI",
+	"fx+H/qthMBdyCa7hLzta8Im9SN3+RvXGJnarqAQ57AFyo9QHkuT5b7Pk7I/N6Pe4wimSu8GnpFCACcOt",
+	"klFfqN3D8h4PATA0bNUJHACyVA7bXKOmKMplcvZHUm8Ovhk5NptYlpwgSyaD9qgyPDEfYgqh+4u8/gdL",
+	"TXL3oc0t5+T08AgUAdDVQARSQ6hiKBZ1KguW4WWFYvEMT7s9HQ6+sdib7gD5dEDGyXl4uvz3yT4cKqsO",
+	"jYPdkM684V6n+05bCekbio+vT+sZLXOTnG2kSAfZ+YquNdm4sw08sYXaAwfjkmlN5xGWxK0R93PTSrl0",
+	"Am6uqDATnPgh3ASyx6qfSFUTyFK8ZyvwRyHx+m/Bb0g9RQ2b4O068bfrDvSLfNVDwdj8O9LQAxtRADog",
+	"Nmj8IBrG1IyQWr130bckVq/834Fkfd/2Ea53rfuSr2OrWbNwMw1HSWSVABacQncP+2+CESaMWoPdQW65",
+	"zK0CAMa4YUu9TfWoyezJ5MGgStH1zuKgXxWBKS9kCTB2wT8nqf0p1HDVLWvcme+ukkHyt5+SQXJxHqXG",
+	"hWLUMHvxvAVJ5GjQXe8CpdYwVSyD+5rmXnQ5+AeggSyHTABbZgBEk2et1JvwLO5yCVRAUICsiORZUwjn",
+	"/JZNHqc/njyjJ0+ePT56zI4OZ+kzdhhjAbegZqli5h6L2g+iXBUI/wbjuqUC3CQxSv8Gl/CxvUIaeqZg",
+	"K7CFZarRhUFonssVmSo2U0wvKg0BFE8BRgP+eSyqq4PdMgW2RKlEQ8V0Jk8XvKnVKz2bROFvrB5lHlR/",
+	"mpjo7PuqoCkbalZQkO8Zoeg0QBMJ8fCcyCU38AuYDsvCrMmSUaGdg8wOj9qlpY4d/e6hizJ5LZHbp+qa",
+	"UcWU5e0uFze0zShP6YVUZgicmnXm6gpDVPL0hIt+Y7IUhucdxVI3TsbJk8PDanouDJszK5Dgi4BhY4Lf",
+	"AjltnjT7xyh6a9/rH0lL+Q6Wa+ztQy9RXnFxc8XQ59Mrec5rEQk2DnGsrXXbXPPD7BlKU1YY4P5SG7mc",
+	"aCqya/lxklFDp2Ox5/4/RA+uHQPfgEzV+8EZyiSzutlSZiwn3Lij41H1KbEfMzUptXUKgIxL4D/D02NL",
+	"Za4NF/MJTIgScIvTWxtuSry8cHD648nR09nsx+Hx4x/T4emzQzZ8enx6PDw8oU+PHl8fH59c/4gHNuOK",
+	"pWZSKp6cJQtjCn12cLCWpcrkknIxSuXyQKKmvDDLPBkkK3a9kPKmf/QSsHvDzcSPvOvIdSkELDpj1JSK",
+	"bb02Pb0u7Hc/+89AYrcRuc395Tjnwn33Tluu7+K7c7bKosjXeKj8YDJ1o6eEz8halmjlUX0Dvxnvr0Sf",
+	"jdty4A4bi7F4v8DL0P1ovSIzEO0VW+GMGdepvGUK7MYFW5MVz3NyzUihmGbCWHPSrzcWWva5RdmSpFTA",
+	"pyhIwSKUimRMcJbtj0hlTMLMt1yWOl+PBc5lrCB2QDnTQ7FbeYPOdup2VkguDG7tEvYB01G1HtT6Bkhh",
+	"agxI7TZimJ+flBoQSEnGZzOmmDBjUSh5yzPA5oJa2Y4nbUU1kYrPuaA5nEk7GeJJyXK+sG7jdEHFHCMC",
+	"1TRcj8WcCabwO83oMmdaB64/IdWS5vyfTBMuUrkEiNClbCRZcsGX/J+smm6oC5byGU/HwsOcMj0gVGQk",
+	"Y1lpbyGGtzYxigrt7jT0/OC0qRSGi5KbNWC3Am0sqNalgit6IVdwwQ2IXtI8R6ZQrKAi5UwjWbUBvpBp",
+	"WiokwXnAWuiMEEA0hwxAYSA1BviHxmka8cz+tVAyK1OjB0SqscBxTo2cWddndR6QsQHlmpE65Ffxq+Y5",
+	"EyZfEz4XEriZz8Zi2j56GCjTcNo4y3AjQMOpkybT6KLk0aOUikePYBW7wcxiv3Fc3RQIz1hcM/LokWJL",
+	"ecuyR4/g4JnGOtUGAB6ncSC94KDrhSzzzIKJQmEs6i/fvXnlBcKKCs/ojN+yCgR2i+GkmfP2VoRiWS0d",
+	"rviS51Tl6wGhnREVUqnWfC5YRlYLalCrs1LJ0LmeovjwuESMjEWFDhhRTeMQAXCH3++49eCLetf+kBpJ",
+	"FvSWoWyjYt26DDfeax3tp33RxdSpyxdEztoM3qCGA2tEXuMBtuKaO2ToG17YbYWfa5a7c6QNK4DJuSYz",
+	"zvIMYyMVQ5M4PztJkbU3v+M93cFDhfBd7ry3MO6ufdt/6kbeyG9w0/uAGbDduzeXhIsMlWh3qWUMtucc",
+	"1xwRq0JNe0BWC4b+WIaBVeU5BiQAWEs2oBF6ceFscrNo08xK72kI9nQs3Gwoy6QwlAuMo/9ZgvJfSx17",
+	"/uHKKbVxt+WQFkAIULNrG3gsslL5zXkJSDQzZQFkgzusTbVd9CQwbSnYN4DsQbKkH32SwZPHj0+eDDam",
+	"HTT890IOcXM2cwGMKGYAZ/oe+s6V/eS3W6YUz6zuVGlysUMUUBnlmZEuBAW4dl/qFmVHuyCpox5+Jqra",
+	"9kVTI2wx/Y5WRb+pBxd4w5jomHt4Mt2vm4w+a5kBz82UFIYwkZGCas201+acukuuXvzSxKy3S46vT2aP",
+	"0yM2fEZPfxyeZofp8Cl7cjQ8TI+zU/pk9vT66GSrPRaBN4qlQGF+uaQ870nf0Uz9oAmDEYRmmWJaP8fr",
+	"Gv+CxlixkIIRvsSj6CJXmHJC9vBMkssX+xEz2k4WX7ax3ihkKfylyVTHj08bLHW68fQVnPuUoY/DuRx2",
+	"nUae4W6Z4jPOsgk1sdAVs3eQH2U13gjEGTVsaPiSbTelHUq20es1IHwjvSxJRLm8Zirih6sdipvEjfc7",
+	"fiZOaih2QckgsePj2wv3NSAvR0dPTuEemDGlrMMxYIuTw81c0ca+WzeG/JcfrRK62T16Xnln7Ogu4v0v",
+	"YGNtdCBxMc/ZsNRerHjR4R18XqTUogYUmRLtPUTDPQRsBKgdcNAnUqvsrRTFMN7MVmnvQwqM3uXmu5DL",
+	"pRSVsuS1xUIxsMWqPMAuOF7G/6AJz0bkRfXJczguVj0eeeVu9FBdNiaGMVER9xfD6N+YgdMMe9Ob7qhK",
+	"h3GHGybUcTx6ycrhY5q/bgzYHcG9cgXXGJAbtraUtXl6WeDY9NuLoCMu2P7+/peewEyew//TYVqqWzgT",
+	"cwFa3Q1bRy6TfB7zbs6l4maxHJDpy6vjx09axMW/RcMG6jYS/AAoBmT6etidCf8Wm+kmZtP8wtYEbPEl",
+	"NemCZYTOKSjJeEz+/v4tsalGUWfxjVnH54ORsM2L9h4vYtOUMUaDaUrNnoeY1kTTNZlqPm/Nq/k8NvHH",
+	"uED4SFIpVQb6JxuQa6rZk9NS5dEtruNTrHeeosV5gDJLiB7uu2JRWf73q99+Je/ZNQG8XDFD9t78fEF+",
+	"fHz0Y0SZAVT1ifIamYE7SkmDDiSzYEvUp2SewRiiDV1rUpTXOdfAHNbfvVrwnO0cloQjFQtFNtACEMcw",
+	"Es8p/BdNB3J3if05/MVN8pn5QqhwugwhzB1y2UEr2clveTQlgBTnlJtuBmtK9sZJmMpjBbH9cTRO9m2i",
+	"bCRkNhaNXE7mvVOe8u4O6JDGZRobyvNm2OlTQm8pz1F58I5FoE3oFQW+xaiiWQNCQ58PvaWGqsC6dBOj",
+	"aWl/HBWowndDIguqWesHlzR/4X7KqTYTvRapU1iTKn3/ydvDZ2dHp2dHR0mgT2y87wMXzR9JumDpjSwN",
+	"7KfeNgYH0aUO/3bR0w1r/zeyk/c6w1m9kWuaDDCpD91J3kcYDdSEuOoNzsTI05V2OdeGyFnlG7ZJbqn3",
+	"BtAs80qnj3eQ136oC0FUY/bQLekdkDMll/tdB+/12mqINjLgVbShM1zR12M9ks6TU/s5vR/Oupjst5o1",
+	"oHf1FLvISreLrrwctETVxklAXKdVunjbsemZvIN2QexPhC/pnFXeY6+sBp6zqCem96w8yM3artRpulsr",
+	"whOuw7iMbILmD+VGCOwpjcEQrgijdl32om/ZtgTYbjGcC3J59dvw6ZPDIwImqjZ0WbR9pjAt/mrPSSN+",
+	"VRZg3majsahu+0ym5RIDBGi0oRmMeefeDraJHdxoIldwUnBfJKVKcQw9k3dvL8ZCzmaamYFz3IE6cnJy",
+	"8oy4a10HEesbxgq7mCtM0q6IBR2joH/Y+EXHfx0XkBvcKX5rLBtGzPu2sfbFq8M2O9JblFXX3Ciq1g4P",
+	"GtRdlFh23DVrQlDJj65tYug8qry2RUgocreZX16eJo0rYav0suPuqjtjV0llq70A5gpZmw9G1G72YSWh",
+	"DaPZF8LaRke2j7iVKq9jZY2baausrD3Vu9rwLfkZEWdRie+JEhA04IlB7G7uU8l9Kd2FFDM+/3b5pIEi",
+	"ek2zCVYezHszSKOjGzmj8fk+PDSR2l2VdprSll/U+To2iQ45A8ss28hs1iV+a1x63tgJlTh4EybtbB/6",
+	"ROJmu2tdX2FYrGJrLgdECuZjr9OWkjO1V4smugSjTZMpmCMTZ4S13AXhT7sduwDeD9tZ4aH1ow2GaBdc",
+	"fkt+cEWcu3CDG9rHC36meyZev60UrZUtiGOYIWSIlktGGFU5ZwpVntG9c7HvdiRgWMm6tdb0W1Jn5mGY",
+	"WIt2FzK1v+mjV2fuzy1aaRy88yrvzJr8cCCqBLAHUeorF/T219x+S4ILaSZYx7sLpavBfSSuZ7vnoWzX",
+	"FH+tg9csWw6UUYvC/gsDzCDn5oB7gnoL3FUyjMiFq7O3qbj+yoD1cq5BwiyYYiHa6hIg0I+a1wbgUfu2",
+	"BrBbvmSyhIGluBFyJXDMpPLBNHUyX0ci5KRmyihFAgRsDnThJQIbh3vSp2A6FESifzv7EzoU2C4C3oMd",
+	"uoKbbaVkmH8T0mjUayK7HM5NgV1aURpuCJy2+orseZt5QG6A0FRXJub+6DMtyKYfLQpbkNb4g5csHsjq",
+	"868KZCkqZb7/vPjTgTpWNR4T6bhxzu0dihka1mKUMVu8qEm1WNfQ7lQ3wOGZ2Gj4fQzXut560HCDPuBz",
+	"JhRPF0tXGv6ACSp38wM/F7dMmyV7+A4a7u8tU7wNxgbT9dM+lvPeYYP/I0uF3iS4k7Eyi6wWctlQ9Jc0",
+	"i2Up+HSgjckhnfwhRPsGOHhWORYtSKegERw9PiTpgiqaGqa01SI0XTIY7vJhbJjM6hZcjMX0AP6pDz7x",
+	"7O5gNBpN204sX3fRSAc5erwtH2SQFD6xZted20yctgHTE2sMSNfUbP8Sm96niLW10F0s/M3fdtWgLWt9",
+	"lvVfhQx8FiWh+gY5DSwXs6iSgWNNTbCALEIaV+qNuS4+8eUvpY9rrmGDmhOfTHMfKsVn2EarnnW/TmG9",
+	"zXUC0vm76WFsEWY0dfrdDHxbBUxezBWjGeY9ZG1G6KTYdn2a/ifvI2kWkzqC+vxSx53V/dubcWrT83hs",
+	"xQv/E8hy3YiX2NIiidUqGSZyS5UxZcNiXCpu1iPywoJUpaQ2AS4UX1K1rspB9t5d7e+cdBBkCz7UC+51",
+	"miufDx14wmPoh73a9msNPGANNKYn1e4rXRf36NE9YoOVd31bXbdlnbd0Hnd92woFOh+QUgBVjg7Da28A",
+	"loSq8+YpyZkxsDmwpufctINsLvjcuOCePWvn/RWgnysA4f/+cT78bzr85+Hw2Yekx+J5+/lBE/KSpgvY",
+	"ptVwuxu1FSu4Wd231d1jtx7jEZbrKzGMnCibWfnu0tYXMVdLI+fznOnY4bS1jksqSprn64bkntFcd+Im",
+	"lk3t+KokDrsOBBLuWsqcUZt858vLJqH1qtg/bCLA1vXesFmpGaGiFb91GpQXeUAwlt0HhBVVAvhlKwTv",
+	"qRJ1Bgquivl/EZjWO8HDBAZJsNSgiiVuguAlfkB8+nl8Vq51ySaKoT9BbZ/0FTP1huxnuCOYBtMcfJpu",
+	"fDnrdpuAvJpkrJCaG6nWk9BUusf6BU9vrOyr56oKOrcDIAXzKz94YZCubo7YgjEZ2dSIoqYr9teSM1f8",
+	"X4XQUbsgvn1l91x6A902/ChVHstyKejcRezDiDzXLnQQDRxmMtUjX+RiUy0KfoA550yk7MD1FulViOIh",
+	"F9jpkqYLLtgQ+B/Z1e4RPhjUUZV+R2PQEyPquPyCGlrXEbklp7zeenvZmGXkLd4IyeocCmoq9+ID/IqB",
+	"U7Dt4gjcBYNO3lrgCWj4JWIasNvGVVDO1dzOf8kVnprAD+QaFsTapWBhg0kX2w/ozzCs4WFSfL7wlXnO",
+	"ve6D9OiotQd6xpU2/mrq+ggD2aEY1bG8wKsFmPZBubpbc5yMRiMkGa80hnES9T86vgmdsls3DMsSSoQU",
+	"Q8921dapxr/LwubA9+3HM+tOS3WVTJQizhkdYt6WKS7pTSP0saQioyCidxWUHVW4J1m2zteTnpWw7r9u",
+	"NkCtSchFmpfRrjz39Pi1mfwe3rbYp7t72iJf38fL1vm8B+1V3k2k+ihoWmDIUmqbR4Ul8DOa8pwbalzV",
+	"k01ulMLaH5WC/Ks09gYKssOWdE30ihtLTmuj2L4Rrt+C7eCAv/i+ArLUdSfOTnUzrkNongcTIi+URi6p",
+	"4Sl2Sah9wlK5KPnz6oOxqCukuSbZWtAlT10HhAKbClm+xq0bqfSuQrnRdshfrMkgmXHBUyuEi5xils1a",
+	"ZjmDK2T5EeQ2Jsd+aOQVuHzZrihuZWTGSzbXBdqHeEENfMcA7xzlVn21HaGnvuH0FWNhvxmcXaNiMRZV",
+	"J4Mip6Kifn2rPwxFeq0NW1bhK0+g6g+xGBdI4uo/nShaGCHDkVgcPalkIh5LdPs020HhWCyKntgeI/5v",
+	"XBSlmXCRSqXgJMEEcARz1pOS0k5Di5KnkarROkdYNNXsxLlmps4Qxb67Nk/SbWsswu4Zg6pRAhdhlgvc",
+	"HHWaKa6sR+R1zqjGVZz66I/9WPhMCWvguFRovLZ97RvXZFYKe5L24Pzgygt6ywit9zb1aR37z8eiag1S",
+	"yQiPzXztOjvUORp25WeHJAM5b69f/M13opU5nufmeAQC0Ia13ky4DxFczPJ4CKvWjW+A7VaUY752x2cZ",
+	"ZrXXiS+WXRvHOxzY4aFOg/uGD7Vu1N91ksab+wf7CD6OcW9fwGZzjBgrP4Ivv7tA8YLqyYJrUGN2yRd9",
+	"v2BmwWzAZ1bmebh54uYhC6rJNbCfOzJheWZcc/uXCFeHbLBiiv2rRqrfYS48cGlv1fSvbOVlS93b7Qdd",
+	"5fmiV47Oewpe790z5WtlOz/QT7lzqrORLtu5kev8nExFmefT6lLg5j7pz/ds1AFLWbaxGNuBAdodUqPO",
+	"cWe4DIOmr41erC2ySxuwiJ4t26em/pxwjR3+C2oWRLO59fnsCbpkttE/EIJwkbGPTO9vyF8/b0wxsKlO",
+	"ANXaFqrsWSzsu9cDgnnJnuvGuD+KccBmQc21FdMb8uZjnHPDBdr5DTRuybr1aK1Bcp/EPDbvLQ8hZzNt",
+	"Xt4yYTYzMUxhA/mGaUOM4vM5U7bRGRMPSRVDTRCv14nrEeaq9EZOek2cQG25dUa2QkdPajlYxaha831o",
+	"u9k663WI4jADWNko9956TFQIkhYRHYZ3AybsdoeEmChhakEz4RlbFtIwka4nN6yn2DoYhEXJtk1Uzt2D",
+	"RViVFFQb2e52hmlCybt3ly+s719gVxiNaaCtArYns6Prp/SQDU9mz9LhaXbMhk/pj9fDo/Q4O2Gns8f0",
+	"yXW7x8vj+3W1aCKtf/8bmLsm4aYcwD9LVjIbOKpwFHFPu1/6un5copk14+6I+OHP7W3r+mzZ36bVk1Av",
+	"3Kgh5ilM+xsHtHDTAuZDrHmDZmmpuFlfAV/V9y3a6z9RzdOeGmEbcpmeu9JkFClnBL8g4/Lw8CS1tft7",
+	"ny5eXb789e3k8sXdmf/31cuLNy/f3u3jQDa1WUvTg9vjAxcs11N0xVXPpaBuiNBUe4Abz1c9WGhtH9sO",
+	"uD8FnXlt+Gb6+rert+Tg9ugA/6intgCiYMo+84A9bHK5CppZXwQGMr5YIgtWvYk2vJAKqxNdxpAe+KC/",
+	"Jnu3R/uo22Ccw6epWImPpSukoOula8KFk722/0/OEvcvPQCNsRSZHhAw1LnB+CqI1JTlVu7rUdUD+J3K",
+	"A4WAFhx7ntjQRr3nxjUOpj62r/Vumh7K12aqb9ptC3ixjTbwLb5+Y5kg7B6+5xrmiAwbjSJt93chbgXP",
+	"fWkLOzrwzbT9qepwq/3asisOdgx5Dwbox3ozllTBsxnx9nK8zHbB/aDKs/v7+1+uKuyO+p6Y+99D19j9",
+	"MrjQaMF/YWv7dg4XM9njEcVAPhi3K0lkwQTaIcDLla/0/PWlc9TU/ZQVv2X6LPSjLSRc8fahvKEPWACq",
+	"yV7Ynk0PWj2WBtadYY9SLYB+AI1vPbxeIzxjYWeqJ0nrE1m0D9O+61HKdRUltLmSHJsTWrfOgoLK8jNN",
+	"3Ss/LPP+wmrjVYhxLPYqIk37el5PA2fPOPkbM3Y3L2zLhXHS2uBY2EGUuGnGyT56wlDRwbyMzLWzvF7b",
+	"f4zIy1rUsFwzkkrQgvF4oAe5chb/YJ89QmdvGFdFP6ceEatoU/T8tl43GtipAlYhmq410dKKhKrtCT5+",
+	"BKBUbGHoDdOI/Ivq8SNN9miek2lg4D6aEvbRMKGrpCeYCRsKLLMDXbB0zlz/2xlNacaqNreuz97+2VgM",
+	"G1NWG5+CSCpIzm5Zvk+WtNCE0cAvj7ktxj7uZP26Vu8atWfEV72mZM9GsauXofY9AlbOOUKrjuVLurZ9",
+	"W4ucrll2NhaETDWdsSnZU6xwrRK4QZeJkGRWKpyBzWYsNfsDMg1Um+ENg9WNj6c7nQ3mhL+BTgeHH7EW",
+	"gt2e4rktGwcDB77BeCVG8/zzlTCjc6sACHXjsinZE+5NArshIkVqjTPMz1K4YfSCovuRm32kEyHTUtTb",
+	"9p/ma99mlJweP7POXZdf4hFol8vZzMbjrDjc71KGGjbEAhM9RctCN47tD2HzHTvMdyiuqGhp49bVU1QQ",
+	"pgVTUxAxqRTZgCy5KA0bkIUs1b5NqHPYtpSx0A0ILYqBS4cG6LrgZizlS5oPi5ymTE/JtSzxeTls/uac",
+	"aZg3pW0BjhtP6BLzMjrTtb1DU+xErDLQ3V1jgrgUww4FNnJFIq3xmZhJlbJB7U+0IWMvFgOB0AEqEB9T",
+	"sqTqRnvZEoIC4th3iYXBz50x+REhAitji1xpLuq7sIJGiY1xX7kMtzM4ZEHrhXYjWrIn0E81UxR9AREW",
+	"cw0Z7NSCWLXaMZsqc+bDxwW1Rakon/UZmX7iszNyjsIL9JC7KWzNPobxU9j4FjUXPAHn1sMhMjJlf5Y0",
+	"12fk92klHDwk5CeQWteM/N4BtuC8Rrq/F+EUMKWloDkmXgTGnjtmcm6fsVWkKA38EyDF1r0umQYDA4Yb",
+	"+5aE/7qpFtT3YvN2208Gya336idHo8PRIShDoGDQgidnycnocHSSYIbjAvWug9GK5fkQq8AO/rG60SP/",
+	"iOA81t7rDfZRtPzSafRlU2uxO5zrgYZut4bpdcXnAlMKvdVF5GwsvCnvDCwOd+WvsvEGCOr3+GDU8+DR",
+	"Wn1jpcw00MVcWUMldUD5g92AUodbr59g7slDr4cctN88vvvQegv4+PDwi73I6Jqq9by7iF3OmBk1zEzc",
+	"Q1fZ/eMDAGovDLvPuPILum25UdPGHetyuaRqnZyh7uRuQn8YgcgVRXxH5MR7jINQ9YeGvx1vemziO0P3",
+	"+hcC9m6QhMbB2aekkDE3kq9O0JF87qg1Zp3svU/U2O78qDRw3XzPiQS2Dt7ec+mlO4xDz2fD1AP4u49f",
+	"47MVwXfonw1MAecmAnFvy4Hsucn5jBm+ZGPBNZnWL8tMiX+3de/kyeEhzByZbB8Poo8IVSfR91ONHbW0",
+	"/WTQFzp0qDX8JLP1hvP2cbharfCGHpYqdwTY/QD2Pul113QFuf7jLUFw9MUEQf+rSzHZgERxbWPRbXH6",
+	"BWXS1kcwIxB1H3x0YB39pWAFD0iGzhSMI/o0cQvo8bO+9SuSH8SecG5L5rvBp7YL6KtJZsszoIt0X5sL",
+	"3x7eQTLXmj4CiO5u57ZJMB06OUusop5UB1MnZyeHh3ffTMaHJWz9Ut4iRbdevkKxrgJVZtpt/j6tO5S1",
+	"+9KPRaQxPYk0LROyExGoqphSmufuvWN8hOchNpsCG9vlzVnU9svjwHPyDeXxQ8Re5F2zv0T8xl5C6Hu/",
+	"3jNWUwof7S5FGs+T48cnX/S1+13qZze/982yVrco3uqKUvN2AKqTp8e7Y6Lz3vmXFMgdB/jXF8cNwQMo",
+	"qgSFEx8PFcjuXY9ecXx8CNePHUuLYtPQo+Ne0W2dSl9ReB94l/TwXhr7tNt+34lsL5UXVGSxjv91toxT",
+	"2iuttvbCnW31ug0a8hiN01umajk+INcspVhQ5hTtyveOTV5cGd89Ko7HsEJQH2aLEKRg1ZMBYV/i9i3A",
+	"wmcI/sfeANEHI76x9I8/2NAjHC3vrKiuqJtV762Fzzl8cb38XpX3PcB/Rr33511u35849ygltJIvddW9",
+	"lSb3cHlUcuYryFXb38PlTrBYjvgLjjULQR/z+k6yDXCpfdoRi5tSqazMdJnSA+KeCcMs8bGY/u3lWxKs",
+	"PCV6IVcuulenZ1uXxPHhKf5Q6jCIFvgdjg+PT8bi6sUv1kt9fHj82MbUMpbmNmPdv9eCzhbf1JfOFWNO",
+	"pvpa6KYAtIC8soRqCY/TDe+xBG397s/5sFyParf7BJW+Zr8+vd/Xvh8cfnx0eL+PXWvHeytx8K3vE/qd",
+	"nni7dbKHj87iid/f/aBHFbYtStiTreZz1CWPNYxY1oARb0KvZWm8gkPe+DqrjfUWcGNZ5QYINhbVqQ18",
+	"7T5T1r6eW5dVxAsoApFCcy3Hwp1fTU6PDqNtOSOmMW1Abd/MFXrFFGEcwzQruu5x9sfP+Ze9fv27Pz02",
+	"YfXqw3+Exr+N0GjnnzxUVDgx02+wPd7dtjvcKlfuZwvA/i5fYFumB1gNBa0qs5uBRRuoD99x6FQykCuw",
+	"3/z7wmfEpvBjBS/IJvzW/RjGYzQzIBa1zEvjGvvbB6fr9JDQlovmicTETFkVaSRfxxrqVoHsZAp9KymH",
+	"jWvtow2u8dR/JN2/jaSzvNlfdvS1JN/pzoLvybcMRwSdFav3BDdmUNgEN9sHetZ8chnbQdhkimn7JXp8",
+	"RHuKdlb8OcGOJlQ9ldh1+nSPc2Q9LEOovU4NdybYRpWDI95JEjNnC2oWdd4slqg3hdggEEj36j35wFvo",
+	"q0nM6NuUfbKz8Szl5zlV/jI58IprEyRANTb1lyaB3B4dVNnKB5/8Py+ta6R/naAYw5U2uSqwckMZACpD",
+	"vfO49Nn+SYZ+hJtsM/wHYeer72MjPlf8+4HY5bR/PwC7KpTvBl6nLxzo8tqm3X9/oJfiuwO+Lgj7TiD2",
+	"+YQHhmmDqlXl3v6mVms0Inmub+oMPNvaE/NXCa3UYafbWSUK++a4eGRLbX735pV1eYmxwLJnF2RPqbAl",
+	"ktxojGjmTI3IlcWUc+ZJka+f+0jzipuFdQCGU4+FC1Pc2pUHzpGmyenhYe/zU+iyb9ev2joVp2b/oCtz",
+	"vF0hOt1gYtuERlrP7ebETg11tCljVUNNfVZnUmMphW5WWPi6Cl9UEbPXV83y1K9ktPfUMX9jy72vFLcv",
+	"jBlW4aJab8tzv0rYsudJth7QbBSV4vu7jkMa9d9YVwD8roNDgW2MhAzPwP5/3BP/Ru4J9BTSZqMAl8Ed",
+	"sMl2A6VV2FVLkU5BfNSuaX/+BU2c3aaqrgoqMiv+9YL6V8EXUpvnVWFbQbkitnmdFa5M3HIlhS+m3gbS",
+	"4H+kElFRuLf+15bQ4vVStfzc6+1ii2XWzpFR8czmvdM1uV7b+et52S3L4XoKth5OXVXhJy0fVqOvez3K",
+	"d7+6clK4X/oiUFXTq2oLu03Qepnh7u7/BQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
