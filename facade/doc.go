@@ -111,7 +111,7 @@
 // with errors.Is: ErrLinkNotFound, ErrLinkDeleted, ErrForbiddenAction,
 // ErrBadState, ErrRateLimited (any 429 and *RateLimitError), ErrAuthExpired,
 // ErrUnauthorized, ErrUnauthorizedLinkAccess, ErrInvalidTokenExchange,
-// ErrForbiddenConfig, ErrValidationFailed, ErrDuplicateRequestKey,
+// ErrForbiddenConfig, ErrBadConfig, ErrValidationFailed, ErrDuplicateRequestKey,
 // ErrNotFound (any 404), ErrServer (any 5xx) and ErrInvalidRequest. Failures
 // without an answer are *TransportError, which names the operation and the
 // attempts and unwraps to the cause (and to the last *Error, if the context

@@ -133,7 +133,7 @@ func TestEverySpecOperationHasAFacadeMethod(t *testing.T) {
 func TestServiceMethodsAreAllExercised(t *testing.T) {
 	var names []string
 	for _, v := range []any{&LinkSessionsService{}, &LinksService{}, &UsersService{}, &MoneyKitAuthService{}, &WebhooksService{},
-		&SessionsService{}, &CustomersService{}, &PaymentsService{}, &RefundsService{}, &LinkMoneyAuthService{}} {
+		&SessionsService{}, &CustomersService{}, &PaymentsService{}, &RefundsService{}, &LinkMoneyAuthService{}, &LinkMoneyWebhooksService{}} {
 		rt := reflect.TypeOf(v)
 		for i := range rt.NumMethod() {
 			names = append(names, rt.Elem().Name()+"."+rt.Method(i).Name)
@@ -142,12 +142,12 @@ func TestServiceMethodsAreAllExercised(t *testing.T) {
 	sort.Strings(names)
 	assert.Equal(t, []string{
 		"CustomersService.Accounts", "CustomersService.Get",
-		"LinkMoneyAuthService.Token",
+		"LinkMoneyAuthService.Token", "LinkMoneyWebhooksService.Subscribe", "LinkMoneyWebhooksService.Unsubscribe",
 		"LinkSessionsService.Create", "LinkSessionsService.Exchange",
 		"LinksService.Delete", "LinksService.Get", "LinksService.Update",
 		"MoneyKitAuthService.Token",
 		"PaymentsService.Create", "RefundsService.Create", "SessionsService.Create",
-		"UsersService.Links", "WebhooksService.JWKS",
+		"UsersService.Links", "WebhooksService.JWKS", "WebhooksService.TestLink",
 	}, names, "one method per spec operation (update opCalls and this list together)")
 	assert.Len(t, names, int(numOps))
 }
