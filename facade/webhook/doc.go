@@ -24,8 +24,8 @@
 // (GET /.well-known/jwks.json, sent with X-Client-Id, answer capped at
 // 1 MiB; keys whose use is not sig are ignored). The JWKS is kept for 12
 // hours, refreshed in the background, and refetched on an unknown kid at most
-// once per 5 minutes; an unknown kid inside that window is rejected at once
-// rather than waiting. keyfunc logs nothing: fetch failures go to
+// once per 5 minutes; an unknown kid inside that window is rejected without
+// waiting for it to end (unless it ends within the 10s fetch timeout). keyfunc logs nothing: fetch failures go to
 // MoneyKitOptions.Logger, reason only. Close stops the refresher.
 //
 // The claims must hold request_body_sha256 equal to the SHA-256 of the raw

@@ -56,7 +56,8 @@ type MoneyKitOptions struct {
 	RefreshInterval time.Duration
 	// UnknownKIDInterval is the least time between two fetches caused by a
 	// token whose kid is not cached (default 5m). A token with an unknown kid
-	// within that time is rejected at once, without a fetch.
+	// within that time is rejected without a fetch: at once, or after at
+	// most 10s when the interval ends sooner.
 	UnknownKIDInterval time.Duration
 	// Now is the clock for iat checks (default time.Now).
 	Now func() time.Time
@@ -142,9 +143,10 @@ func NewMoneyKitVerifier(opts MoneyKitOptions) (*MoneyKitVerifier, error) {
 		HTTPTimeout:       jwksFetchTimeout,
 		RefreshInterval:   opts.RefreshInterval,
 		RefreshUnknownKID: rate.NewLimiter(rate.Every(opts.UnknownKIDInterval), 1),
-		// An unknown kid inside the interval fails now rather than
-		// stalling the webhook request until a fetch is allowed.
-		RateLimitWaitMax: time.Millisecond,
+		// This bounds the limiter wait and the fetch together. An unknown
+		// kid inside the interval fails at once (the limiter refuses a wait
+		// past the deadline) unless the interval ends within it.
+		RateLimitWaitMax: jwksFetchTimeout,
 		RefreshErrorHandlerFunc: func(string) func(context.Context, error) {
 			return func(ctx context.Context, err error) {
 				if logger != nil {
