@@ -139,7 +139,7 @@ type webhooks struct {
 	keys    []*signingKey // newest last
 	subs    map[string]*lmSubscription
 	log     []*delivery
-	held    *delivery
+	held    []*delivery // an out-of-order event (and its duplicate) held back
 	order   int
 	paused  bool
 	running bool
@@ -192,8 +192,10 @@ func (s *Sandbox) SetWebhookFaults(f WebhookFaults) {
 	w := s.wh
 	w.mu.Lock()
 	w.faults = f
-	if !f.OutOfOrder && w.held != nil {
-		w.held.State = DeliveryPending
+	if !f.OutOfOrder {
+		for _, d := range w.held {
+			d.State = DeliveryPending
+		}
 		w.held = nil
 	}
 	w.mu.Unlock()
@@ -448,15 +450,17 @@ func (w *webhooks) enqueue(d *delivery) {
 	if f.OutOfOrder && d.State == DeliveryPending {
 		if prev := w.held; prev != nil {
 			// Release the held event behind this one.
-			w.order++
-			prev.order, prev.State = w.order, DeliveryPending
+			for _, x := range prev {
+				w.order++
+				x.order, x.State = w.order, DeliveryPending
+			}
 			w.held = nil
 		} else {
 			for _, x := range list {
 				x.State = DeliveryHeld
 				x.Faults = append(x.Faults, "out_of_order")
 			}
-			w.held = d
+			w.held = list
 		}
 	}
 	w.mu.Unlock()
