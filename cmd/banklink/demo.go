@@ -132,6 +132,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		err = linkMoneyStory(ctx, s, sb, lm)
 	}
+	if err == nil {
+		if !s.json {
+			fmt.Fprintln(stdout)
+		}
+		err = webhookStory(ctx, s, sb, mk, lm)
+	}
 	if s.json {
 		if perr := printJSON(stdout, map[string]any{"ok": err == nil, "steps": s.steps}); perr != nil {
 			return report(stderr, perr)

@@ -80,6 +80,8 @@ func runLinkMoney(ctx context.Context, args []string, stdout, stderr io.Writer, 
 			}
 			return lm.Refunds.Create(ctx, facade.NewRefund(paymentID, amt, po.options()...))
 		}
+	case "webhooks subscribe", "webhooks unsubscribe":
+		call = linkMoneyWebhooks(ctx, fs, verb, getenv)
 	default:
 		return report(stderr, usagef("unknown command: linkmoney %s %s", group, verb))
 	}

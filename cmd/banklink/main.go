@@ -8,9 +8,12 @@
 //	banklink moneykit link-sessions create --customer-user-id ID --redirect-uri URI [...]
 //	banklink moneykit link-sessions exchange <exchangeable_token>
 //	banklink moneykit links get|update|delete <link_id> [...]
+//	banklink moneykit webhooks trigger <link_id> --event link.state_changed
 //	banklink linkmoney sessions create --first-name F --last-name L --email E --redirect-url U [...]
 //	banklink linkmoney payments create --customer-id ID --merchant-id ID --amount 12.34 [...]
 //	banklink linkmoney refunds create --payment-id ID --amount 1.00 [...]
+//	banklink linkmoney webhooks subscribe|unsubscribe [...]
+//	banklink webhooks listen --provider moneykit|linkmoney [--addr A] [--path P] [--secret S]
 //
 // Credentials and base URLs come from MONEYKIT_CLIENT_ID, MONEYKIT_CLIENT_SECRET,
 // MONEYKIT_BASE_URL, LINKMONEY_CLIENT_ID, LINKMONEY_CLIENT_SECRET and
@@ -56,11 +59,16 @@ commands:
   moneykit links get <link_id>
   moneykit links update <link_id> [--webhook URL | --remove-webhook] [--tag T]...
   moneykit links delete <link_id>
+  moneykit webhooks trigger <link_id> [--event link.state_changed] [--idempotency-key K]
   linkmoney sessions create --first-name F --last-name L --email E --redirect-url U
            [--product PAY|VERIFY] [--amount 12.34 --request-key K]
   linkmoney payments create --customer-id ID --merchant-id ID --amount 12.34
            [--request-key K] [--soft-descriptor S] [--client-reference-id R]
   linkmoney refunds create --payment-id ID --amount 1.00 [--request-key K]
+  linkmoney webhooks subscribe --url U --secret S
+  linkmoney webhooks unsubscribe --subscription-key K
+  webhooks listen --provider moneykit|linkmoney [--addr 127.0.0.1:4020] [--path /webhook] [--secret S]
+                                                  print verified deliveries as JSON lines
 
 global flags (any command):
   --verbose          log every attempt to stderr (redacted)
@@ -89,6 +97,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 		return runMoneyKit(ctx, rest, stdout, stderr, getenv)
 	case "linkmoney":
 		return runLinkMoney(ctx, rest, stdout, stderr, getenv)
+	case "webhooks":
+		return runWebhooks(ctx, rest, stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -100,6 +100,8 @@ func runMoneyKit(ctx context.Context, args []string, stdout, stderr io.Writer, g
 			}
 			return map[string]any{"link_id": pos[0], "deleted": true}, nil
 		}
+	case "webhooks trigger":
+		call = moneyKitWebhooksTrigger(ctx, fs)
 	default:
 		return report(stderr, usagef("unknown command: moneykit %s %s", group, verb))
 	}
