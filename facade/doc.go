@@ -117,6 +117,18 @@
 // attempts and unwraps to the cause (and to the last *Error, if the context
 // ended while waiting to retry).
 //
+// # Webhooks
+//
+// Verifying and handling webhooks lives in package facade/webhook, so that
+// importing facade does not link the JWT libraries. The facade has the
+// calls around them: MoneyKit.Webhooks.JWKS, MoneyKit.Webhooks.TestLink
+// (the test trigger, sandbox links only; the idempotency key is generated
+// when empty and reused on retries), LinkMoney.Webhooks.Subscribe (retried
+// only when the request never reached Link Money, since a repeat may create
+// a second subscription) and LinkMoney.Webhooks.Unsubscribe. Link Money's
+// delivery signature scheme is unconfirmed (x-banklink-unconfirmed in the
+// spec); see package webhook for the scheme banklink assumes.
+//
 // # Logging and redaction
 //
 // banklink logs nothing unless WithLogger is given. It then writes one
