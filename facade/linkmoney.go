@@ -115,6 +115,12 @@ func (s *RefundsService) Create(ctx context.Context, req *RefundRequest) (*Refun
 	return postJSON[Refund](ctx, s.c, opCreateRefund, req)
 }
 
+// allEvents is the only documented subscription selection, ALL.
+func allEvents() linkmoney.WebhookSubscriptionDetails {
+	all := linkmoney.WebhookSubscriptionDetailsTypeALL
+	return linkmoney.WebhookSubscriptionDetails{Type: &all}
+}
+
 // LinkMoneyWebhooksService manages webhook subscriptions.
 type LinkMoneyWebhooksService struct{ c *client }
 
@@ -126,7 +132,7 @@ type LinkMoneyWebhooksService struct{ c *client }
 func (s *LinkMoneyWebhooksService) Subscribe(ctx context.Context, url, secretKey string) (*WebhookSubscription, error) {
 	return postJSON[WebhookSubscription](ctx, s.c, opSubscribeWebhook, &linkmoney.WebhookSubscribeRequest{
 		Url: url, SecretKey: secretKey,
-		SubscriptionDetails: linkmoney.WebhookSubscriptionDetails{Type: linkmoney.WebhookSubscriptionDetailsTypeALL},
+		SubscriptionDetails: allEvents(),
 	})
 }
 
@@ -138,7 +144,7 @@ func (s *LinkMoneyWebhooksService) Unsubscribe(ctx context.Context, subscription
 	op := c.op(opUnsubscribeWebhook)
 	body := &linkmoney.WebhookUnsubscribeRequest{
 		SubscriptionId:      subscriptionKey,
-		SubscriptionDetails: linkmoney.WebhookSubscriptionDetails{Type: linkmoney.WebhookSubscriptionDetailsTypeALL},
+		SubscriptionDetails: allEvents(),
 	}
 	if err := c.checkBody(op, body); err != nil {
 		return err

@@ -807,7 +807,7 @@ type WebhookSubscribeRequest struct {
 	// SecretKey The shared secret deliveries are signed with. banklink never logs it.
 	SecretKey string `json:"secretKey"`
 
-	// SubscriptionDetails Which events a subscription receives.
+	// SubscriptionDetails Which events a subscription receives. banklink always sends `type` `ALL`.
 	SubscriptionDetails WebhookSubscriptionDetails `json:"subscriptionDetails"`
 
 	// Url The HTTPS endpoint that receives deliveries.
@@ -822,12 +822,12 @@ type WebhookSubscription struct {
 	SubscriptionKey string `json:"subscriptionKey"`
 }
 
-// WebhookSubscriptionDetails Which events a subscription receives.
+// WebhookSubscriptionDetails Which events a subscription receives. banklink always sends `type` `ALL`.
 type WebhookSubscriptionDetails struct {
 	// Type The event selection; `ALL` is the only documented value.
 	//
 	// Example: ALL
-	Type WebhookSubscriptionDetailsType `json:"type"`
+	Type *WebhookSubscriptionDetailsType `json:"type,omitempty"`
 }
 
 // WebhookSubscriptionDetailsType The event selection; `ALL` is the only documented value.
@@ -837,7 +837,7 @@ type WebhookSubscriptionDetailsType string
 
 // WebhookUnsubscribeRequest The subscription to cancel.
 type WebhookUnsubscribeRequest struct {
-	// SubscriptionDetails Which events a subscription receives.
+	// SubscriptionDetails Which events a subscription receives. banklink always sends `type` `ALL`.
 	SubscriptionDetails WebhookSubscriptionDetails `json:"subscriptionDetails"`
 
 	// SubscriptionId The `subscriptionKey` that subscribing returned.
@@ -4545,60 +4545,60 @@ var swaggerSpec = []string{
 	"kTBjMyckTUBkHakMxjeqXPrW5ljpMmYUSiAld0pTNQzZIrWSzx7PonAHHKVsJtBaCdTzw+7jznBv5zva",
 	"U1X4VN58CIN8U1H496PR5TUCmmSMUGkUBluFK7yzNqtka14NF989UFDQSlqDnVKCots5fvk0w0WdI/Qu",
 	"rBlUTSjbAJ+dcecJHn//vUaMUqaW0UH8oa9RTu3fE8UXi9Z8WKDIHzhMovbjqmptEzvCY0sVljY17kwl",
-	"WBU2DlnWQdHMpRTSmcJZASnE5vBR/+ys2sPQa+ClfYCVErOzs2ojIfXgMZhslGMWEDcF/GG7177OVDCN",
-	"Id2OCJ+EhKtY0Ly5qHbzka158DDL9Q59ci+u6vK7Ep62FuOcE7m6Vsc0wCnYwxssSLytlAFFfb/8uof0",
-	"G0jZckexMk1eHO99PDkbDs5HH4anDz337+vBydVg9LCvB0KktUsUHdx1D6zpZsMrbdfDUldP6t0UZ1Bs",
-	"TnfVKHZrZOnadt94OofJm4wuL65H6ODu8EA/FJGyhABlSpt3ms1UKe6l6nriqXe6SSLLys6YRkyWad8i",
-	"dL4AgfbuDvdNud4d8JWcF6Uutk9rJdBdkbM9l2UgQhvsE6HNnzL5Oga5Uw160S4UkKqPBGfEs8rLM1eC",
-	"eziXc+1M14Nuidxw84UNUmjpRh00whcLLbAsEvi2xJ5V1Jwg07V9u1xusZ+n3q06kTlpFJp4reLVdWw1",
-	"bxt01YMtQj4BATZD3e29HbOFt5/tgDeGWBMHWYd9WKQm/OP921JNaG9qEPv/WtbMGyYlpHFGlBDSDTwJ",
-	"nbJNGQzctkVZMsQyoC3rM0C2ppQrs1QYzC4UrYQr2dMrTNdnwvZAMznDLeddUqC2BaCObsJCt1c6zAxC",
-	"U4W6X3jLilqqDK9ak5Xez5iamcpJ4pIiszox7bfHdEx1zqyTZ4ooF5hQiXUZ/WSF5pgmbfQtjqUtuk5c",
-	"mmtx8KLadEz3ikuKdPgU1E6r0eYoLC35cfAdSHMay6PHQe2AY2oGYWSnGQf7WrXVwVQtEBPrlpqszD/a",
-	"aFCyGkgFoJgprcaljBd1wFw8Q9enbw0zcacwTqgMz0C00fs5cEAYTbHp+Ol5QEIzlYcqSChzWTDDEqQO",
-	"8Zv8CKwrPgq0kPhWO23G9IRRpWwYRonTFEWeu+W/IwT3Eqjho+rMaiZ1zHiRHIgM4hnQ0NQB4hgngBg3",
-	"fRMFpsmE3e/3xrRVmbI4eKRYUoZSuIN0Hy1wJpCuhCsuVeKZbjMihatS1GpAuz4jB8lXEdozFaBKxdAA",
-	"3HcAcF4iXGRAK0tLRxyMT683pghFAk8hQnscMjBVaETqTgKUoWnOTdr8dAqx3A9R5OX6tG6VGrEnXS2q",
-	"tVnVnOrZLax0SxwNNX/b9SleNyQH5dazqI+mZsRSwiLTWxCEzlJo5ULt2thT7kCI0RhsybBujqwOPMd3",
-	"6m+giOg8YH3onJbHdq+mKxt9wei4+woxXvZKdAC05htMpVeBvr9+M1hCS3sSRaSz2USFbBXnyI1vPjEO",
-	"R5N4gml5i+ZuXJ1EpBWEKAMeKRYTM5qEaEFoLiFEc5bzfePitNA2N2N2FyKcZaHu9mgY2fp2q80rIzRh",
-	"ikcZ7LbtS73uVGWzUxOeX5+u3l4pspaRMhFsd5ZmLoYmubE01eFLVu48u7bpfOjnP2HBqGOLHkNY25TH",
-	"PiK0wFx3vdS8xd+KYsd6KTvY4KaEe72jGbl7jK9UF6Ws9WsOikiVrajDf0aJ7ikiswSjCE2PQuUnANAe",
-	"VfigwD9bNKOYja+ZqalrjWyQjecpWIEoMmwaExj3aA9FH8m0h/qaeSk95CFSR1sApgK9cTFGlHEwmWaK",
-	"AvqIWGd+ZCJ5PfRDVDCHorHzGxvI+WFtsxkhJdD9tiXAhQ51JFji1xu8JLplQS7VP9VOiT6u6XpuilyI",
-	"TI0aZ9+uqgWlXKxKt/1A5/oYT3ig40BKGVIKBs5I0AuO2p32UaA99nOtdx20l5CmrVvKlvTgl+WtaBd9",
-	"yzW3MbHOZs1JKUb5VjXNhDZ9Ze3TTqwvwmonn3HqA6c1tT7XIcTBR5I81D+ZsSELphxyYL//8BA+OrL+",
-	"6QWdJvXpDqFYsTmEOc8nhtHd4UGheh58LDuoaZDNTOiiEDM6V2oGsugvHD4Rqt6HShSYKl9u6HY6n6zp",
-	"f7HBhnb/o0ozxocwODYLN81XbPCg6bsS+t3DJ7xb+cCBfvv4CW8XH2p4CIPnT9pz9esTvjNFX9qaY8L3",
-	"qf+8HZ89F4tNiLHRvnyLca/JauM8VinePEnLjbCTqQ26Rp3WBolLDJV4pjZenjL4uZZ7YtJVlYpnshL+",
-	"1GfdSrQH2Gvh+Bj1Fu0e/+xUXGz0EWp+Jry2kv8h7L80Ya/3If3LkrrzB2klhjUFFE5hol2tZZLUXmRK",
-	"9yLk6jlDFHlFfBFyRaZesavQzuU943nBOgSBuFKuBST77cK+1AGBhTJhjFmrK7CdmS57ahu6kkf3eynf",
-	"GdOlTqkxldjaZvdLe5ArRcutz5glYDoV6FDiL2Ab23Gof5plLTPHxLuOOx1j+hWtlVB0enN5NjzpjwYf",
-	"rgb/92ZwPfrwdvBj1B7TN7kgFIRwCZRCu6LQBMe3Or0HUWWJpsZ3YaooKuUqUb1kzaT9RH5ZjS2pqPJj",
-	"E0x2nvQi+fwNS1afjI/WiqEfqjEZm8762bh4vQh0AxP3CkFdZPRfzMS/CCsuchW+Mm78Dt9CGRLagffW",
-	"HHlBz6+zaOTS9Te2pLiVjSPKSV2d6Z5iBI2Ej7AQ+QKS/ddFCrVlQHvdTqf49euRFDZesFlQmOJEoaMk",
-	"iu8rPl0t/B25yLn/nRjdG1Pn42iQCtTtHLbHtEEgEOmJAt0Ef8p4EdHYzADNxj4T/6tW8+7E/g4/+eLb",
-	"uV9ZE/onYX5/cg32a2WbV/aevyjj/Gr4lw34b2RfF/1czrsuruzF7etZv/1qZqTWa3UgvIciH3+iMfX5",
-	"0y7pC6GdQdlQkeZuUA1itsfUJPhUJIpNomjUWuE+g1gqrtoxUUJ3ziLoGBp10n0WDdMV6t7fb2anI5t/",
-	"uRs3vW8tl0sdfWnlPLVA3J3DVRK2v7ByWc0ebmKuBg9MD4u/jkL5dXE9k2KgDMP17H1b52ETYxgvafWp",
-	"Bv0W/fCvod7ZpNKDIsNwm6JnPvsgUJTzNDINPXSGZdE8KfSTjlFUJMNGIcK1ZGXtESgaYcVzxgQIoyta",
-	"Jdsx2rXMwdAWmFXzUilAorRB3WswakgBbMtVBlGZ0KnDaNZH0MRYq59qbeKsqIGBmsSaSlmQiy1TpsGD",
-	"Zc7BpFSAxk4vl7lk4LYLgAjRZDWmtkzGsHL7qs7aK/BHN1KccSyZF87uIZMGJVB03yrWjsIx9f/W3wnR",
-	"nzGJ0F5Oyb3tnmITjipDTUM+kkQmBl6dKEJ/Rzbx8ft3/ZPW9ff954fdvQINQtvPb5igv6Fx0B4H6G+o",
-	"WNx7NmHJan9fSSj0vGWyDNCS0IQtTabKEptSjASclaY70dnPSpp+NsT6fywguekdnOazmW52LZg1P1BC",
-	"prpuXzrAxpiahI4YEJH6PvvIZKdAUklliR0Tsu1mfKwL1RLmk/TVFI/lHOiYEpfLobtQQ7JWQ1uVwQV9",
-	"2kzcz2TWbCpl+MIiuCkjfoOV44P838G581X62Qt8sjkokvm+ACc9niCcTfbU7xXPr4vef66J/gRWdfp9",
-	"C6vXjjWv1hn3nsf3kMftEFNE7fhcu+Bube3m/XoVhFLYGhWh6cNRJ9qoWS8h8dLwagUjJnuvuTZgTJuK",
-	"A/bbyCyju4TIJYmhOVnQcP/iojX4lQjYaDIZR79m0bKIGzTxYg8UX4QbN9R/7M6PHykTIcKZov9xD/0F",
-	"Ga8hFYQbi8c+oTFUJTOdA/0XMI/KipzNVpFOoS9qOwyX0pVoXj8MbSY4wTcBE6hUmv/16VuvE7nzk4/p",
-	"AtNEafIrJ59cd+lqXzYdudSdUUJU9E0xeZKudQraM2q61zdlv436xfc/dOKjS1hMkJxzls/mlcX6l0P7",
-	"ua3K563GdJrT2Myiv3xivwoColqiYLoxrNTR3XdCPOeY+ZbXXKGpMDah/ip82XKljfq5nCvLPtbqt7Ys",
-	"vUqbyBocRaFVr1JmtR+9HlObn66FQz0GoXu242pttis3UJdna2nnjMuW0gV00c+Yljngtnc4J4y7zgQm",
-	"xqxZq+kkHilJWlR31SzEZwJRUAbvrzmJb4XEXCKcCmZTaaNan6t2peFchLDw8WU5J6lJQFfXxl1HsiKF",
-	"2ZN35vtWomGwPqH9oBmRRT+Qzb5BC6/PJAZrHQu/sC1S7/WzyQ5x/X7+iiaIKYj76etM7ymR84nWxdch",
-	"pYrCdglC6nzerzo9+WGnqdC1gYSRdeTOtkIwXHfOhPmYnxa+GSbcFnQbXgf0jnBGXdnpY1sK/6RobpF5",
-	"Y6WkKTbU7L7oZLXn5k1YLCrn1AWptlTSPX/k7KZJrZ6/nBfuIFUSwju6P3VJeQ9V0ivqXyo12MVX9K4t",
-	"q25m0bWvFXoVpTtO4IDmGOHD/wQAAP//",
+	"WBU2Dlk87MdGrJkzRGrlCEX9s7NoHVwlJ3MaSv/sbE01UYhqim0FpBAbgOkZK30PvaZf2m9YKUs7O6s2",
+	"HzLr7JAjbgF1U9wPbPfq15kOpjGk2xHlk5B4FUuaNxfVMCOyNREe5rneok/u1VVdflfC1NZknHMiV9fq",
+	"mAY4Bft4gwWJt5U6oKjvl2f3kH4DKVvvKFamy4vjvY8nZ8PB+ejD8PSh5/59PTi5Gowe9vVAiLT2iaKD",
+	"u+6BNe1s+KXtelzq6kq9m+IMig3qrhvFbo2sXdvuG08nMXmV0eXF9Qgd3B0e6IciUpYSoExp+07zmSrF",
+	"vlRtTzz1TzdRZFnZOdOI0TItXITOVyDQ3t3hvinnuwO+kvOiFMb2ca0EwityuOeyEERog4EitPlVJp/H",
+	"IHeqQS/ahYJS9aHgjHhWe3nmCrnhXM61s10PuiVyw80XNkqhxRt10QhnLLRAs0jg2xp7VpFzgk7X/u1y",
+	"ucV+nnq36kTmpFFo4rmKl9ex1bxt0FUPtgj5BATYDHW393bMFt5+tgPeGGpNHGQd9mGRuvCP929LNaK9",
+	"qYHs/2tZM3CYlJDGGVFCSjf4JHTKNmU4cNs2ZckQy4C2rE8B2ZpTrsxWYTC7EEUJV7KpV5i2z4TtkWZy",
+	"ilvO+6RAbQtEHd2Ehe6vdJwZhKZKdb/wphW1VhletSYrvZ8xNTOVk8QlRWZ1Ytpvj+mY6pxaJ7sUUS4w",
+	"oRLrMvvJCs0xTdroWxxLW5SduDTY4uBFNeqY7hWXFOnwKqidVqPRUVha+uPgO5DmNJZHj4PaAcfUDMLI",
+	"TjMO9rXqq4OtWiAm1m01WZl/tNGgZDWQCkAxU1qPSykv6oS5eIauT98aZuJOYZxUGZ4ppeL9HDggjKbY",
+	"dAT1PCShmcpDFSS03sEMS5A6BcDkT2BdEVKghcS32qkzpieMKsXCMEqcpijy3DH/HSG4l0ANH1VnVjOp",
+	"Y8aL5EBkEM+AhqZOEMc4AcS46asoME0m7H6/N6atypTFwSPFkjKUwh2k+2iBM4F0pVxxqRLPdBsSKVwV",
+	"o1YD2vUZOUi+itCeqRBVKoYG4L4DgPMi4SJDWlliOiJhfH69MUUoEngKEdrjkIGpUiNSdxqgDE1zbtLq",
+	"p1OI5X6IIi8XqHWr1Ig96WpVrU2r5lTPbmGlW+ZoqPnbrk/xuiF5KLeeR300NSOWEhaZ3oIgdJZCKxdq",
+	"18becgdCjMZgS4p182R14Dm+U38DRUTnCetD57Q8tns1XdnoDEbH3VeI8bKXogOgNe9gKr0K9f31m8ES",
+	"WtrTKCKd7SYqZKs4R25894lxSJrEFEzLWzR34+ooIq0gRBnwSLGYmNEkRAtCcwkhmrOc7xsXqIW2uRmz",
+	"uxDhLAt1N0jDyNa3W21uGaEJUzzKYLdtb+p1ryqboZrw/fp09fZLkbWclAlhu7c0czE0yY0lqg5fsnLn",
+	"+bVN6UM/PwoLRh1b9BjC2qY89hGhBea6K6bmLf5WFDvWS9nBBjcl3OsdzcjdY3yluihlrV9zUESqbEkd",
+	"HjRKdE8RmSUYRWh6FCo/EYD2qMIHBf7ZohnFbPzNTE1d62SDbDxPwQpEkWHTuMC4T3so+kimPdTXzEvp",
+	"IQ+ROtoCMBXojYtBooyDyURTFNBHxDr7IxPp66EfooI5FI2f39hAzw9rm80IKYHutzUBLnQoJMESv97g",
+	"RdEtDXKp/ql2SvRxTVd0UwRDZGrUOPt2VS0o5WJVuu0HOhfIeMoDHSdSypBSMHBGgl5w1O60jwLt0Z9r",
+	"veugvYQ0bd1StqQHvyxvRbvoa665jYmFNmtOSjHKt6ppJvTpK2ufdmJ9EVY7+YxTHzitqfW5DiEOPpLk",
+	"of5JjQ1ZMuWQA/t9iIfw0ZH1TzPoNKpPdwjFis0hzHk+MYzuDg8K1fPgY9lhTYNsZkIbhZjRuVQzkEX/",
+	"4fCJUPU+ZKLAVPmyQ7fT+WQfBSg22PA5gFGlWeNDGBybhZvmKzZ40PTdCf3u4RPerXwAQb99/IS3iw85",
+	"PITB8yftufp1Ct+Zoi9tzTHh+9x/3o7PnovFJszYaGC+xbjXZLVxHqsUb56k5UbYydQGXSNPa4PEJYZK",
+	"PFMbL08Z/FzLTTHprErFM1kLf+qzbiXaA+y1eHyMeot2kH92Ki42+gg1PxNe28n/EPZfmrDX+5T+ZUnd",
+	"+YO0EsOaAgqnMNGu1jKJai8ypX0RcvWeIYq8Ir8IuSJUrxhWaOfynvG8YB2CQFwp1wKS/XZhX+qAwEKZ",
+	"MMas1RXazkyXPbUNXemj+8GU74zpUqfcmEptbbP7pT/Ilarl1mfMEjCdDHSo8Rewje841D/dspa5Y+Jh",
+	"x52OMf2K1ksoOr25PBue9EeDD1eD/3szuB59eDv4MWqP6ZtcEApCuARLoV1RaILjW53+g6iyRFPjuzBV",
+	"FpVylqhe0mbSgiK/7MaWXFT5sQk2O096kZz+hiWrT8ZHa8XSD9WYjE13/WxcvF4kuoGJe4WiLnL6L2bi",
+	"X4QVF7kMXxk3fodvoQwJ7cB7a468oOfXYTRy6fobW1LgysYS5aSuDnVPMYJGwkdYiHwByf7rIsXaMqC9",
+	"bqdT/Pr1SAobL9gsKEzxotBREsX3FZ+uFgaPXJTc/46M7p2p83U0SAXqdg7bY9ogEIj0RIFukj9lvIho",
+	"bGaAZmOfif9Vq313Yn+Hn3zx7dyvrBn9kzC/P7kG+7WyzSt7z1+UcX41/MsG/Deyr4t+LuddF1f24vb1",
+	"rOB+NXNS67U6EN5DkY8/0Zj6/GmX9IXQzqBsqEhzN6gGMdtjahJ8KhLFJlE0aq1wn0EsFVftmCihO2cR",
+	"dAyNOuk+m4bpCnXv7zez05HNz9yNm963lsuljr60cp5aIO7O4SoJ3V9YuaxmFzcxV4MHpsfFX0eh/Lq4",
+	"nkkxUIbhena/rQOxiTGMl7T6VIN+i37411DvbNLpQZFhuE3RM5+FECjKeRqZhh86A7NorhT6SckoKpJl",
+	"oxDhWjKz9ggUjbLiOWMChNEVrZLtGO1a5mBoC9CqeasUIFHaoO5FGDWkALa9dFDFO3UYzfoImhhr9VOu",
+	"TZwVNTBQk1hTKRtysWXKNHiwzDmYlArQ2OnlOpcM3HYJECGarMbUJqkaVm5f1Vl7Bf7oRoszjiXzwtk9",
+	"ZNKgBIruW8XaUTim/t/6OyL6MycR2sspubfdVWzCUWWoadhHksjEwKsTRejvyCY+fv+uf9K6/r7//LC7",
+	"V6BBaPv9DRP0NzQO2uMA/Q0Vi3vPJixZ7e8rCYWet0yWAVoSmrClyVRZYlOqkYCz0nSnOvvZSdPvhlj/",
+	"jwUkN72F03w2082wBbPmB0rIVNf1SwfYGFOT0BEDIlLfZx+Z7BRIKqkssWNCth2Nj3WhWsJ8sr6a4rGc",
+	"Ax1T4nI5dJdqSNZqbKsyuKBPm4n7mcyaTaUOX1gEN2XMb7ByfJD/Ozh3vko/e4FPNgdFMt8X4KTHE4Sz",
+	"yZ76veL5ddEb0DXZn8CqTr9vYfXasebVOuPe8/ge8rgdYoqoHZ9rF9ytrd28X6+CUApboyI0fVjqRBs1",
+	"6yUmXhperaDEZO811waMaVNxwH4bmWV0FxG5JDE0Jwsa7l9ctAa/EgEbTSbj6NcsWhZxgyZe7IHii3Dj",
+	"hvqP3fnxI2UiRDhT9D/uob8g4zWkgnBjcdknNIaqZKZzoP8C5lFZkbPZKtIp9EVth+FSulLN65ehzQQn",
+	"+CZgApVK878+fet1Knd+8jFdYJooTX7l5JPrPl3t26Yjl7pzSoiKviomT9K1VkF7Rk33+qrst1G/+D6I",
+	"Tnx0CYsJknPO8tm8slj/cmg/x1X5/NWYTnMam1n0l1HsV0NAVEsUTLeGlTq6+46I5xwz3/qaKzQVxibU",
+	"X40vW7K0UT+Xc2XZx1r91palV2kTWYOjKLTqVcqs9qPXY2rz07VwqMcgdE93XK3dduUG6vJsre2ccdlS",
+	"uoAu+hnTMgfc9hbnhHHXucDEmDVrNZ3GIyVJi+qumoX4TCAKyuD9NSfxrZCYS4RTwWwqbVTrg9WuNKSL",
+	"EBY+viznJDUJ6OrauOtYVqQwe/LOfP9KNAzWJ7QfPCOy6Bey2Tdo4fWZxGCto+EXtkXqvYA22SGuH9Bf",
+	"0QQxBXE/fZ3pPSVyPtG6+DqkVFH4LkFInc/7VacnP+w0Fbo2kDCyjtzZVgmG686ZMB/708I3w4Tb4m3D",
+	"64DeEc6oKzt9bEvhnxTNLTJvrJQ0xYaa3RedrvbcvAmLReWcuiDVlkq654+c3TSx1fOX88IdpEpCeEf3",
+	"py4p76FKekX9S6UGu/jK3rVl1c0suvY1Q6+idMcJHNAcI3z4nwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
