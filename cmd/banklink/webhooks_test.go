@@ -50,7 +50,7 @@ func listen(t *testing.T, environ []string, args ...string) (url string, stdout,
 	stdout, stderr = &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, append([]string{"webhooks", "listen", "--addr", "127.0.0.1:0"}, args...), stdout, stderr, func(k string) string { return envMap[k] })
+		done <- run(ctx, append([]string{"webhooks", "listen", "--addr", "127.0.0.1:0"}, args...), streams{in: strings.NewReader(""), out: stdout, err: stderr}, func(k string) string { return envMap[k] })
 	}()
 	var addr net.Addr
 	select {
@@ -159,7 +159,7 @@ func TestWebhooksListenLinkMoney(t *testing.T) {
 	_, err = sb.CompleteSession(sess.SessionKey)
 	require.NoError(t, err)
 	require.NoError(t, sb.WaitWebhooks(ctx))
-	code, _, errOut = cli(t, sb.Env(), "linkmoney", "webhooks", "unsubscribe", "--subscription-key", sub.SubscriptionKey)
+	code, _, errOut = cli(t, sb.Env(), "linkmoney", "webhooks", "unsubscribe", sub.SubscriptionKey)
 	require.Equal(t, exitOK, code, errOut)
 	require.Equal(t, exitOK, stop())
 
