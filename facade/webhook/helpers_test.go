@@ -39,7 +39,7 @@ type testKey struct {
 	priv *ecdsa.PrivateKey
 }
 
-func newKey(t *testing.T, kid string) testKey {
+func newKey(t testing.TB, kid string) testKey {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
@@ -61,7 +61,7 @@ type jwksServer struct {
 	fetches atomic.Int32
 }
 
-func newJWKSServer(t *testing.T, keys ...testKey) *jwksServer {
+func newJWKSServer(t testing.TB, keys ...testKey) *jwksServer {
 	t.Helper()
 	s := &jwksServer{keys: keys}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -94,7 +94,7 @@ func bodyDigest(body []byte) string {
 }
 
 // mkToken signs claims for body with key k (ES256, kid k.kid).
-func mkToken(t *testing.T, k testKey, claims jwt.MapClaims) string {
+func mkToken(t testing.TB, k testKey, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
 	tok.Header["kid"] = k.kid
