@@ -1,8 +1,10 @@
 package facade
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -66,4 +68,19 @@ func TestLinkMoneySubscriptionsOnTheWire(t *testing.T) {
 		require.ErrorIs(t, err, ErrInvalidRequest)
 	}
 	assert.Equal(t, 2, f.hitCount("POST /v1/webhook/subscribe"), "invalid input is not sent")
+}
+
+func TestSubscribeSecretNeverLogged(t *testing.T) {
+	f := newFakeAPI(t)
+	f.handle("POST /v1/webhook/subscribe", jsonReply(400, `{"errorCode":"BAD_REQUEST","errorMessage":"bad url"}`))
+	var logs bytes.Buffer
+	lm := f.linkMoney(WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	_, err := lm.Webhooks.Subscribe(context.Background(), "https://m.example/hook", "whsec-NEVERLOGGED")
+	require.Error(t, err)
+	_, err2 := lm.Webhooks.Subscribe(context.Background(), "https://m.example/hook", string(bytes.Repeat([]byte("x"), 600))+"whsec-NEVERLOGGED")
+	require.ErrorIs(t, err2, ErrInvalidRequest)
+	assert.NotEmpty(t, logs.String())
+	for _, out := range []string{logs.String(), err.Error(), err2.Error()} {
+		assert.NotContains(t, out, "NEVERLOGGED")
+	}
 }

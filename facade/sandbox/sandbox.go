@@ -112,10 +112,6 @@ type Sandbox struct {
 	logMu sync.Mutex
 	log   []*Request
 
-	jwk     *ecdsa.PrivateKey
-	jwkKid  string
-	jwkX    string
-	jwkY    string
 	mkApps  []*mkApp
 	lmCreds [2]string
 
@@ -159,8 +155,6 @@ func New(cfg Config) *Sandbox {
 	if err != nil {
 		panic(fmt.Sprintf("sandbox: generating the webhook signing key: %v", err))
 	}
-	s.jwk = key
-	s.jwkKid, s.jwkX, s.jwkY = jwkParts(&key.PublicKey)
 	s.wh = newWebhooks(s, key)
 
 	s.handler = s.buildHandler()

@@ -44,6 +44,9 @@ const (
 	publishedKeys = 3
 	// staleBy is how old a stale-timestamp fault makes a signature.
 	staleBy = 10 * time.Minute
+	// deliveryLogLimit bounds the delivery log: past it, finished
+	// deliveries are dropped and pending ones kept.
+	deliveryLogLimit = 10000
 )
 
 // WebhookOptions tune how the sandbox delivers webhooks. The zero value uses
@@ -139,6 +142,7 @@ type webhooks struct {
 	keys    []*signingKey // newest last
 	subs    map[string]*lmSubscription
 	log     []*delivery
+	active  []*delivery // the log's pending, held and sending deliveries
 	held    []*delivery // an out-of-order event (and its duplicate) held back
 	order   int
 	paused  bool
@@ -211,7 +215,8 @@ func (s *Sandbox) PauseWebhooks(paused bool) {
 	s.wh.kick()
 }
 
-// WebhookDeliveries returns a copy of the delivery log, oldest first.
+// WebhookDeliveries returns a copy of the delivery log, oldest first. Once
+// the log holds more than 10000 deliveries, the finished ones are dropped.
 func (s *Sandbox) WebhookDeliveries() []WebhookDelivery {
 	w := s.wh
 	w.mu.Lock()
@@ -446,6 +451,14 @@ func (w *webhooks) enqueue(d *delivery) {
 		w.order++
 		x.order = w.order
 		w.log = append(w.log, x)
+		if x.State != DeliveryRefused {
+			w.active = append(w.active, x)
+		}
+	}
+	if len(w.log) > deliveryLogLimit {
+		w.log = slices.DeleteFunc(w.log, func(d *delivery) bool {
+			return d.State == DeliveryDelivered || d.State == DeliveryFailed || d.State == DeliveryRefused
+		})
 	}
 	if f.OutOfOrder && d.State == DeliveryPending {
 		if prev := w.held; prev != nil {
@@ -486,7 +499,7 @@ func loopbackURL(u string) bool {
 // dueLocked returns the deliveries due at now, in delivery order.
 func (w *webhooks) dueLocked(now time.Time) []*delivery {
 	var due []*delivery
-	for _, d := range w.log {
+	for _, d := range w.active {
 		if d.State == DeliveryPending && !d.nextAt.After(now) {
 			due = append(due, d)
 		}
@@ -545,8 +558,10 @@ func (w *webhooks) attempt(d *delivery, opts WebhookOptions, client *http.Client
 	switch {
 	case att.Status >= 200 && att.Status < 300:
 		d.State = DeliveryDelivered
+		w.active = slices.DeleteFunc(w.active, func(x *delivery) bool { return x == d })
 	case len(d.Attempts) >= opts.MaxAttempts:
 		d.State = DeliveryFailed
+		w.active = slices.DeleteFunc(w.active, func(x *delivery) bool { return x == d })
 	default:
 		wait := opts.Backoff << (len(d.Attempts) - 1)
 		if wait > opts.MaxBackoff || wait <= 0 {

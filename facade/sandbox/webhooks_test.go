@@ -134,3 +134,21 @@ func TestWebhookControlEndpoints(t *testing.T) {
 	defer resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }
+
+func TestDeliveryLogIsBounded(t *testing.T) {
+	s := New(Config{Clock: NewFakeClock(time.Time{})})
+	url := "https://merchant.example/hook" // refused: not loopback, never sent
+	l := &link{id: "mk_1", webhook: &url, state: "connected"}
+	s.mu.Lock()
+	for range deliveryLogLimit + 1 {
+		s.mkLinkStateChangedLocked(l)
+	}
+	s.mu.Unlock()
+	ds := s.WebhookDeliveries()
+	assert.Empty(t, ds, "finished deliveries are dropped past the limit")
+	s.mu.Lock()
+	s.mkLinkStateChangedLocked(l)
+	s.mu.Unlock()
+	require.Len(t, s.WebhookDeliveries(), 1)
+	assert.Equal(t, DeliveryRefused, s.WebhookDeliveries()[0].State)
+}
