@@ -117,8 +117,7 @@ func (s *RefundsService) Create(ctx context.Context, req *RefundRequest) (*Refun
 
 // allEvents is the only documented subscription selection, ALL.
 func allEvents() linkmoney.WebhookSubscriptionDetails {
-	all := linkmoney.WebhookSubscriptionDetailsTypeALL
-	return linkmoney.WebhookSubscriptionDetails{Type: &all}
+	return linkmoney.WebhookSubscriptionDetails{Type: linkmoney.WebhookSubscriptionDetailsTypeALL}
 }
 
 // LinkMoneyWebhooksService manages webhook subscriptions.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/internal/timestamp"
 )
 
 // mkApp is a MoneyKit application (one key pair).
@@ -90,31 +91,30 @@ func (m *mkState) init() {
 // view renders a link as MoneyKit's LinkCommon.
 func (l *link) view() moneykit.LinkCommon {
 	inst := institutions[l.institutionID]
-	synced := l.syncedAt.UTC().Format("2006-01-02T15:04:05")
-	refreshed := l.syncedAt.UTC().Format(time.RFC3339)
+	// MoneyKit's documented last_synced_at carries no offset; the product
+	// timestamps are sent with one, so clients meet both forms.
+	synced := mustTimestamp(l.syncedAt.UTC().Format("2006-01-02T15:04:05"))
+	refreshed := timestamp.New(l.syncedAt.UTC().Truncate(time.Second))
 	lc := moneykit.LinkCommon{
 		LinkId:            l.id,
 		InstitutionId:     inst.id,
 		InstitutionName:   inst.name,
 		InstitutionAvatar: "https://sandbox.invalid/institutions/" + inst.id + ".png",
 		State:             moneykit.PublicLinkState(l.state),
-		LastSyncedAt:      &synced,
+		LastSyncedAt:      synced,
 		Provider:          moneykit.Provider("moneykit"),
-		Webhook:           l.webhook,
+		Webhook:           deref(l.webhook),
 		AvailableProducts: []moneykit.Product{},
 	}
 	if l.errorCode != "" {
-		ec := moneykit.PublicLinkError(l.errorCode)
-		lc.ErrorCode = &ec
+		lc.ErrorCode = moneykit.PublicLinkError(l.errorCode)
 	}
 	if l.tags != nil {
-		tags := append([]string{}, *l.tags...)
-		lc.LinkTags = &tags
-		dup := append([]string{}, tags...)
-		lc.Tags = &dup
+		lc.LinkTags = append([]string{}, *l.tags...)
+		lc.Tags = append([]string{}, *l.tags...)
 	}
 	for _, p := range l.products {
-		pr := &moneykit.LinkProductResponse{RefreshedAt: &refreshed}
+		pr := moneykit.LinkProductResponse{RefreshedAt: refreshed}
 		switch p {
 		case "accounts":
 			lc.Products.Accounts = pr
@@ -127,7 +127,10 @@ func (l *link) view() moneykit.LinkCommon {
 		case "enrichment":
 			lc.Products.Enrichment = pr
 		case "transactions":
-			lc.Products.Transactions = &moneykit.TransactionsLinkProduct{RefreshedAt: &refreshed}
+			// has_history is required: the official SDKs refuse a
+			// transactions product without it. The sandbox fetches the
+			// whole (empty) history at link time.
+			lc.Products.Transactions = moneykit.TransactionsLinkProduct{RefreshedAt: refreshed, HasHistory: true}
 		}
 	}
 	for _, p := range inst.products {
@@ -197,8 +200,17 @@ func (m *mkServer) CreateLinkSession(ctx context.Context, req moneykit.CreateLin
 	forbidden := func(msg string) (moneykit.CreateLinkSessionResponseObject, error) {
 		return moneykit.CreateLinkSession403JSONResponse{ErrorCode: "link_session_error.forbidden_config", ErrorMessage: msg}, nil
 	}
-	sess := &linkSession{app: rs.mkApp, userID: b.CustomerUser.Id, webhook: b.Webhook, tags: b.LinkTags}
-	if ps := b.Settings; ps != nil && ps.Products != nil {
+	sess := &linkSession{app: rs.mkApp, userID: b.CustomerUser.Id}
+	if b.Webhook != "" {
+		webhook := b.Webhook
+		sess.webhook = &webhook
+	}
+	if b.LinkTags != nil {
+		tags := append([]string{}, b.LinkTags...)
+		sess.tags = &tags
+	}
+	{
+		ps := &b.Settings
 		for name, p := range map[string]*moneykit.ProductSettings{
 			"account_numbers": ps.Products.AccountNumbers,
 			"identity":        ps.Products.Identity,
@@ -214,19 +226,19 @@ func (m *mkServer) CreateLinkSession(ctx context.Context, req moneykit.CreateLin
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
-	case b.ExistingLinkId != nil:
-		l := s.mk.links[*b.ExistingLinkId]
+	case b.ExistingLinkId != "":
+		l := s.mk.links[b.ExistingLinkId]
 		if l == nil || l.app != rs.mkApp || l.state == "deleted" {
 			return forbidden("existing_link_id does not name a link this application can reconnect.")
 		}
 		sess.existingLinkID = l.id
 		sess.institutionID = l.institutionID
 		sess.userID = l.userID
-	case b.InstitutionId != nil:
-		if _, ok := institutions[*b.InstitutionId]; !ok {
+	case b.InstitutionId != "":
+		if _, ok := institutions[b.InstitutionId]; !ok {
 			return forbidden("This institution is not available to this application.")
 		}
-		sess.institutionID = *b.InstitutionId
+		sess.institutionID = b.InstitutionId
 	}
 	tok := "sandbox_" + newUUID()
 	s.mk.sessions[tok] = sess
@@ -281,7 +293,7 @@ func (m *mkServer) GetLink(ctx context.Context, req moneykit.GetLinkRequestObjec
 	case http.StatusNotFound:
 		return moneykit.GetLink404JSONResponse{MoneyKitLinkNotFoundJSONResponse: moneykit.MoneyKitLinkNotFoundJSONResponse{ErrorCode: "link_error.not_found", ErrorMessage: msgLinkNotFound}}, nil
 	case http.StatusUnauthorized:
-		return moneykit.GetLink401JSONResponse{MoneyKitLinkUnauthorizedJSONResponse: moneykit.MoneyKitLinkUnauthorizedJSONResponse{ErrorCode: "link_error.unauthorized_access", ErrorMessage: msgUnauthorizedLink}}, nil
+		return moneykit.GetLink401JSONResponse{MoneyKitLinkUnauthorizedJSONResponse: linkUnauthorized()}, nil
 	}
 	switch {
 	case l.state == "deleted":
@@ -307,7 +319,7 @@ func (m *mkServer) UpdateLink(ctx context.Context, req moneykit.UpdateLinkReques
 	case miss == http.StatusNotFound:
 		return moneykit.UpdateLink404JSONResponse{MoneyKitLinkNotFoundJSONResponse: moneykit.MoneyKitLinkNotFoundJSONResponse{ErrorCode: "link_error.not_found", ErrorMessage: msgLinkNotFound}}, nil
 	case miss == http.StatusUnauthorized:
-		return moneykit.UpdateLink401JSONResponse{MoneyKitLinkUnauthorizedJSONResponse: moneykit.MoneyKitLinkUnauthorizedJSONResponse{ErrorCode: "link_error.unauthorized_access", ErrorMessage: msgUnauthorizedLink}}, nil
+		return moneykit.UpdateLink401JSONResponse{MoneyKitLinkUnauthorizedJSONResponse: linkUnauthorized()}, nil
 	case l.state == "deleted":
 		return moneykit.UpdateLink410JSONResponse{MoneyKitLinkDeletedJSONResponse: moneykit.MoneyKitLinkDeletedJSONResponse{ErrorCode: "link_error.deleted", ErrorMessage: msgLinkDeleted}}, nil
 	}
@@ -341,7 +353,7 @@ func (m *mkServer) DeleteLink(ctx context.Context, req moneykit.DeleteLinkReques
 	case miss == http.StatusNotFound:
 		return moneykit.DeleteLink404JSONResponse{MoneyKitLinkNotFoundJSONResponse: moneykit.MoneyKitLinkNotFoundJSONResponse{ErrorCode: "link_error.not_found", ErrorMessage: msgLinkNotFound}}, nil
 	case miss == http.StatusUnauthorized:
-		return moneykit.DeleteLink401JSONResponse{MoneyKitLinkUnauthorizedJSONResponse: moneykit.MoneyKitLinkUnauthorizedJSONResponse{ErrorCode: "link_error.unauthorized_access", ErrorMessage: msgUnauthorizedLink}}, nil
+		return moneykit.DeleteLink401JSONResponse{MoneyKitLinkUnauthorizedJSONResponse: linkUnauthorized()}, nil
 	case l.state == "deleted":
 		return moneykit.DeleteLink410JSONResponse{MoneyKitLinkDeletedJSONResponse: moneykit.MoneyKitLinkDeletedJSONResponse{ErrorCode: "link_error.deleted", ErrorMessage: msgLinkDeleted}}, nil
 	}
@@ -367,4 +379,33 @@ func (m *mkServer) GetUserLinks(ctx context.Context, req moneykit.GetUserLinksRe
 // GetJWKS publishes the sandbox's webhook signing keys, the current one first.
 func (m *mkServer) GetJWKS(ctx context.Context, req moneykit.GetJWKSRequestObject) (moneykit.GetJWKSResponseObject, error) {
 	return moneykit.GetJWKS200JSONResponse{Keys: m.s.jwks()}, nil
+}
+
+// linkUnauthorized is the 401 a link-scoped call gets for a link of another
+// application.
+func linkUnauthorized() moneykit.MoneyKitLinkUnauthorizedJSONResponse {
+	var u moneykit.LinkAuthErrorResponse
+	if err := u.FromLinkErrorUnauthorizedAccessResponse(moneykit.LinkErrorUnauthorizedAccessResponse{
+		ErrorCode: moneykit.LinkErrorUnauthorizedAccessResponseErrorCodeLinkErrorUnauthorizedAccess, ErrorMessage: msgUnauthorizedLink,
+	}); err != nil {
+		panic(err) // a struct of strings always marshals
+	}
+	return moneykit.MoneyKitLinkUnauthorizedJSONResponse(u)
+}
+
+// mustTimestamp parses a timestamp the sandbox formats itself.
+func mustTimestamp(s string) timestamp.Time {
+	t, err := timestamp.Parse(s)
+	if err != nil {
+		panic(err) // the sandbox's own layouts always parse
+	}
+	return t
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }

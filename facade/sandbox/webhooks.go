@@ -281,7 +281,7 @@ func (s *Sandbox) jwks() []moneykit.JWK {
 	out := make([]moneykit.JWK, 0, len(w.keys))
 	for i := len(w.keys) - 1; i >= 0; i-- {
 		k := w.keys[i]
-		out = append(out, moneykit.JWK{Kty: "EC", Crv: ptr("P-256"), X: ptr(k.x), Y: ptr(k.y), Kid: k.kid, Use: ptr("sig"), Alg: ptr("ES256")})
+		out = append(out, moneykit.JWK{Kty: "EC", Crv: "P-256", X: k.x, Y: k.y, Kid: k.kid, Use: "sig", Alg: "ES256"})
 	}
 	return out
 }
@@ -404,14 +404,10 @@ func cmpString(a, b string) int {
 
 // lmPaymentEvents raises payment.created and the event of the payment's
 // status, as the sandbox's payment rules set it.
-func (s *Sandbox) lmPaymentEvents(p *lmPayment, clientRef *string) {
+func (s *Sandbox) lmPaymentEvents(p *lmPayment, ref string) {
 	ptype := "Credit"
 	if p.debit {
 		ptype = "Debit"
-	}
-	ref := ""
-	if clientRef != nil {
-		ref = *clientRef
 	}
 	s.lmEvent("payment.created", "Payment", p.id, ptype, ref)
 	switch p.status {
@@ -661,7 +657,7 @@ func (m *mkServer) WebhookTestLink(ctx context.Context, req moneykit.WebhookTest
 	case miss == http.StatusNotFound:
 		return moneykit.WebhookTestLink404JSONResponse{MoneyKitLinkNotFoundJSONResponse: moneykit.MoneyKitLinkNotFoundJSONResponse{ErrorCode: "link_error.not_found", ErrorMessage: msgLinkNotFound}}, nil
 	case miss == http.StatusUnauthorized:
-		return moneykit.WebhookTestLink401JSONResponse{MoneyKitLinkUnauthorizedJSONResponse: moneykit.MoneyKitLinkUnauthorizedJSONResponse{ErrorCode: "link_error.unauthorized_access", ErrorMessage: msgUnauthorizedLink}}, nil
+		return moneykit.WebhookTestLink401JSONResponse{MoneyKitLinkUnauthorizedJSONResponse: linkUnauthorized()}, nil
 	case l.state == "deleted":
 		return moneykit.WebhookTestLink410JSONResponse{MoneyKitLinkDeletedJSONResponse: moneykit.MoneyKitLinkDeletedJSONResponse{ErrorCode: "link_error.deleted", ErrorMessage: msgLinkDeleted}}, nil
 	case l.webhook == nil || *l.webhook == "":

@@ -283,7 +283,7 @@ func TestEndToEndLinkMoneyPaymentEvents(t *testing.T) {
 	assert.Equal(t, webhook.PaymentCreated, evs[2].Type)
 	assert.Equal(t, webhook.PaymentAuthorized, evs[3].Type)
 	for _, ev := range evs[2:] {
-		assert.Equal(t, *pay.PaymentId, ev.ResourceID)
+		assert.Equal(t, pay.PaymentId, ev.ResourceID)
 		assert.Equal(t, "Payment", ev.ResourceType)
 		assert.Equal(t, "Debit", ev.PaymentType)
 		assert.Equal(t, "order-7", ev.ClientReferenceID)
@@ -302,7 +302,7 @@ func TestEndToEndLinkMoneyPaymentEvents(t *testing.T) {
 	require.Len(t, evs, 2)
 	assert.Equal(t, webhook.PaymentFailed, evs[0].Type, "delivered out of order")
 	assert.Equal(t, webhook.PaymentCreated, evs[1].Type)
-	assert.Equal(t, *pay2.PaymentId, evs[0].ResourceID)
+	assert.Equal(t, pay2.PaymentId, evs[0].ResourceID)
 	var sent []string
 	for _, d := range sb.WebhookDeliveries()[4:] {
 		assert.Equal(t, []int{200}, statuses(d), "every copy was delivered")

@@ -17,8 +17,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"time"
 
+	"github.com/banklink/banklink/internal/timestamp"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/runtime"
 )
@@ -277,7 +277,7 @@ type Address struct {
 	Country string `json:"country"`
 
 	// PostalCode Postal code.
-	PostalCode *string `json:"postalCode,omitempty"`
+	PostalCode string `json:"postalCode,omitempty,omitzero"`
 
 	// StateOrProvince State or province.
 	StateOrProvince string `json:"stateOrProvince"`
@@ -310,63 +310,63 @@ type AmountCurrency string
 // Customer A Link Money customer, created by the hosted UI when the user links a bank.
 type Customer struct {
 	// AccountDetails The customer's preferred account, as shown on the customer.
-	AccountDetails *CustomerAccountSummary `json:"accountDetails,omitempty"`
+	AccountDetails CustomerAccountSummary `json:"accountDetails,omitempty,omitzero"`
 
 	// CreationDate When the customer was created, ISO-8601 UTC with milliseconds (kept as received).
 	//
 	// Example: 2022-05-27T19:46:24.548Z
-	CreationDate *string `json:"creationDate,omitempty"`
+	CreationDate timestamp.Time `json:"creationDate,omitempty,omitzero"`
 
 	// CustomerStatus A customer's state. Clients accept values not listed here.
-	CustomerStatus *CustomerStatus `json:"customerStatus,omitempty"`
+	CustomerStatus CustomerStatus `json:"customerStatus,omitempty,omitzero"`
 
 	// Email Email.
-	Email *string `json:"email,omitempty"`
+	Email string `json:"email,omitempty,omitzero"`
 
 	// FirstName First name.
-	FirstName *string `json:"firstName,omitempty"`
+	FirstName string `json:"firstName,omitempty,omitzero"`
 
 	// Id The customer id.
 	Id string `json:"id"`
 
 	// LastName Last name.
-	LastName *string `json:"lastName,omitempty"`
+	LastName string `json:"lastName,omitempty,omitzero"`
 }
 
 // CustomerAccount One linked bank account.
 type CustomerAccount struct {
 	// AccountId The account id (a number in Link Money's example).
-	AccountId *int64 `json:"accountId,omitempty"`
+	AccountId int64 `json:"accountId,omitempty,omitzero"`
 
 	// AccountLastFourDigits The last four digits of the account number.
-	AccountLastFourDigits *string `json:"accountLastFourDigits,omitempty"`
+	AccountLastFourDigits string `json:"accountLastFourDigits,omitempty,omitzero"`
 
 	// AccountStatus A linked account's state. Clients accept values not listed here.
-	AccountStatus *AccountStatus `json:"accountStatus,omitempty"`
+	AccountStatus AccountStatus `json:"accountStatus,omitempty,omitzero"`
 
 	// AccountType A linked account's type (lower case). Clients accept values not listed here.
-	AccountType *AccountType `json:"accountType,omitempty"`
+	AccountType AccountType `json:"accountType,omitempty,omitzero"`
 
 	// CreationDate When the account was linked, ISO-8601 UTC with milliseconds (kept as received).
-	CreationDate *string `json:"creationDate,omitempty"`
+	CreationDate timestamp.Time `json:"creationDate,omitempty,omitzero"`
 
 	// FinancialInstitutionId The bank's id.
-	FinancialInstitutionId *int64 `json:"financialInstitutionId,omitempty"`
+	FinancialInstitutionId int64 `json:"financialInstitutionId,omitempty,omitzero"`
 
 	// FinancialInstitutionName The bank's name.
-	FinancialInstitutionName *string `json:"financialInstitutionName,omitempty"`
+	FinancialInstitutionName string `json:"financialInstitutionName,omitempty,omitzero"`
 
 	// IconUrl The bank's icon.
-	IconUrl *string `json:"iconUrl,omitempty"`
+	IconUrl string `json:"iconUrl,omitempty,omitzero"`
 
 	// LogoUrl The bank's logo.
-	LogoUrl *string `json:"logoUrl,omitempty"`
+	LogoUrl string `json:"logoUrl,omitempty,omitzero"`
 
 	// Preferred Whether this is the customer's preferred account.
-	Preferred *bool `json:"preferred,omitempty"`
+	Preferred bool `json:"preferred,omitempty,omitzero"`
 
 	// RoutingNumber The ABA routing number.
-	RoutingNumber *string `json:"routingNumber,omitempty"`
+	RoutingNumber string `json:"routingNumber,omitempty,omitzero"`
 }
 
 // CustomerAccountSummary The customer's preferred account, as shown on the customer.
@@ -374,33 +374,33 @@ type CustomerAccountSummary struct {
 	// AccountLastFourDigits The last four digits of the account number.
 	//
 	// Example: 1234
-	AccountLastFourDigits *string `json:"accountLastFourDigits,omitempty"`
+	AccountLastFourDigits string `json:"accountLastFourDigits,omitempty,omitzero"`
 
 	// AccountStatus A linked account's state. Clients accept values not listed here.
-	AccountStatus *AccountStatus `json:"accountStatus,omitempty"`
+	AccountStatus AccountStatus `json:"accountStatus,omitempty,omitzero"`
 
 	// AccountType A linked account's type (lower case). Clients accept values not listed here.
-	AccountType *AccountType `json:"accountType,omitempty"`
+	AccountType AccountType `json:"accountType,omitempty,omitzero"`
 
 	// CreationDate When the account was linked, ISO-8601 UTC with milliseconds (kept as received).
 	//
 	// Example: 2022-05-27T19:46:24.548Z
-	CreationDate *string `json:"creationDate,omitempty"`
+	CreationDate timestamp.Time `json:"creationDate,omitempty,omitzero"`
 
 	// FinancialInstitutionName The bank's name.
-	FinancialInstitutionName *string `json:"financialInstitutionName,omitempty"`
+	FinancialInstitutionName string `json:"financialInstitutionName,omitempty,omitzero"`
 
 	// Preferred Whether this is the customer's preferred account.
-	Preferred *bool `json:"preferred,omitempty"`
+	Preferred bool `json:"preferred,omitempty,omitzero"`
 }
 
 // CustomerAccounts A customer's linked accounts.
 type CustomerAccounts struct {
 	// AccountDetails The accounts.
-	AccountDetails *[]CustomerAccount `json:"accountDetails,omitempty"`
+	AccountDetails []CustomerAccount `json:"accountDetails,omitempty,omitzero"`
 
 	// CustomerId The customer id.
-	CustomerId *string `json:"customerId,omitempty"`
+	CustomerId string `json:"customerId,omitempty,omitzero"`
 }
 
 // CustomerProfile Customer information collected to increase authorization rate and prevent fraud,
@@ -409,19 +409,19 @@ type CustomerProfile struct {
 	// AccountCreationDate Timestamp in ISO-8601 format e.g. '2023-12-30T07:00:00-04:00' and '2023-12-30T07:00:00.1234-04:00'.
 	//
 	// Example: 2023-12-30T07:00:00-04:00
-	AccountCreationDate *time.Time `json:"accountCreationDate,omitempty"`
+	AccountCreationDate timestamp.Time `json:"accountCreationDate,omitempty,omitzero"`
 
 	// FirstTransactionDate Timestamp in ISO-8601 format e.g. '2023-12-30T07:00:00-04:00' and '2023-12-30T07:00:00.1234-04:00'.
 	//
 	// Example: 2023-12-30T07:00:00.1234-04:00
-	FirstTransactionDate *time.Time `json:"firstTransactionDate,omitempty"`
+	FirstTransactionDate timestamp.Time `json:"firstTransactionDate,omitempty,omitzero"`
 
 	// GuestCheckout (Conditional) Whether this is a registered or guest checkout. This field is not
 	// required for Account Verification requests.
 	GuestCheckout *bool `json:"guestCheckout,omitempty"`
 
 	// Id Unique Merchant-defined customer identifier. 128 character limit.
-	Id *string `json:"id,omitempty"`
+	Id string `json:"id,omitempty,omitzero"`
 
 	// TransactionCount The number of transactions a customer has previously made with the merchant.
 	TransactionCount *int `json:"transactionCount,omitempty"`
@@ -441,12 +441,12 @@ type ErrorDetails struct {
 	// ErrorCode The failure code.
 	//
 	// Example: PAYMENT_DECLINED
-	ErrorCode *string `json:"errorCode,omitempty"`
+	ErrorCode string `json:"errorCode,omitempty,omitzero"`
 
 	// ErrorMessage What went wrong.
 	//
 	// Example: Transaction amount is greater than the limit.
-	ErrorMessage *string `json:"errorMessage,omitempty"`
+	ErrorMessage string `json:"errorMessage,omitempty,omitzero"`
 }
 
 // ExperienceID Override default linking experience and enable payments directly from the Link Money UI,
@@ -465,13 +465,13 @@ type Item struct {
 	// digits; only USD is accepted. banklink keeps the value as the exact decimal text.
 	// Amounts are positive: a zero discount, shipping or tax amount is expressed by leaving
 	// the field out.
-	Amount *Amount `json:"amount,omitempty"`
+	Amount Amount `json:"amount,omitempty,omitzero"`
 
 	// Description What the item is.
-	Description *string `json:"description,omitempty"`
+	Description string `json:"description,omitempty,omitzero"`
 
 	// GoodType Whether an item is digital or physical.
-	GoodType *GoodType `json:"goodType,omitempty"`
+	GoodType GoodType `json:"goodType,omitempty,omitzero"`
 }
 
 // LinkMoneyError The body of every Link Money error response, e.g. errorId 10003,
@@ -480,27 +480,27 @@ type Item struct {
 // Example: {"errorCode":"INTERNAL_SERVER_ERROR","errorId":10003,"errorMessage":"Please reach out to Support","errorSeverity":"ERROR"}
 type LinkMoneyError struct {
 	// Error A bare error string that some Link Money gateways return instead of the fields above.
-	Error *string `json:"error,omitempty"`
+	Error string `json:"error,omitempty,omitzero"`
 
 	// ErrorCode The machine-readable error code.
 	//
 	// Example: INTERNAL_SERVER_ERROR
-	ErrorCode *string `json:"errorCode,omitempty"`
+	ErrorCode string `json:"errorCode,omitempty,omitzero"`
 
 	// ErrorId Link Money's numeric error id.
 	//
 	// Example: 10003
-	ErrorId *int64 `json:"errorId,omitempty"`
+	ErrorId int64 `json:"errorId,omitempty,omitzero"`
 
 	// ErrorMessage What went wrong.
 	//
 	// Example: Please reach out to Support
-	ErrorMessage *string `json:"errorMessage,omitempty"`
+	ErrorMessage string `json:"errorMessage,omitempty,omitzero"`
 
 	// ErrorSeverity The severity, such as `ERROR`.
 	//
 	// Example: ERROR
-	ErrorSeverity *string `json:"errorSeverity,omitempty"`
+	ErrorSeverity string `json:"errorSeverity,omitempty,omitzero"`
 }
 
 // OrderDetails Order Details. Communicates details about the order on the UI, additionally
@@ -509,23 +509,23 @@ type LinkMoneyError struct {
 // populated; those three are only accepted if subtotalAmount is populated.
 type OrderDetails struct {
 	// DiscountAmount (Optional) Only accepted if subtotalAmount is populated.
-	DiscountAmount *Amount `json:"discountAmount,omitempty"`
+	DiscountAmount Amount `json:"discountAmount,omitempty,omitzero"`
 
 	// Items List of Items.
-	Items *[]Item `json:"items,omitempty"`
+	Items []Item `json:"items,omitempty,omitzero"`
 
 	// ShippingAddress Customer Shipping Address.
-	ShippingAddress *Address `json:"shippingAddress,omitempty"`
+	ShippingAddress Address `json:"shippingAddress,omitempty,omitzero"`
 
 	// ShippingAmount (Optional) Only accepted if subtotalAmount is populated.
-	ShippingAmount *Amount `json:"shippingAmount,omitempty"`
+	ShippingAmount Amount `json:"shippingAmount,omitempty,omitzero"`
 
 	// SubtotalAmount (Conditional) Base total not including customary charges or discounts. Required
 	// if any of discountAmount, shippingAmount, or taxAmount are populated.
-	SubtotalAmount *Amount `json:"subtotalAmount,omitempty"`
+	SubtotalAmount Amount `json:"subtotalAmount,omitempty,omitzero"`
 
 	// TaxAmount (Optional) Only accepted if subtotalAmount is populated.
-	TaxAmount *Amount `json:"taxAmount,omitempty"`
+	TaxAmount Amount `json:"taxAmount,omitempty,omitzero"`
 
 	// TotalAmount (Required) Total amount for the order.
 	TotalAmount Amount `json:"totalAmount"`
@@ -547,7 +547,7 @@ type PaymentDetails struct {
 
 	// ClientReferenceId Unique merchant-generated ID that identifies this payment. This ID is stored along
 	// with the payment request. Optional.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// RequestKey Merchant-generated unique key for this specific payment call. This is used to
 	// avoid duplicate payment calls (idempotency). The payment call is rejected if a
@@ -563,7 +563,7 @@ type PaymentDetails struct {
 	//
 	//
 	// Example: ACME ORDER 1042
-	SoftDescriptor *SoftDescriptor `json:"softDescriptor,omitempty"`
+	SoftDescriptor SoftDescriptor `json:"softDescriptor,omitempty,omitzero"`
 }
 
 // PaymentParty The source or destination of a payment.
@@ -586,7 +586,7 @@ type PaymentRequest struct {
 	Amount Amount `json:"amount"`
 
 	// ClientReferenceId Unique merchant-generated ID, echoed in responses and webhooks.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// Destination The source or destination of a payment.
 	Destination PaymentParty `json:"destination"`
@@ -603,7 +603,7 @@ type PaymentRequest struct {
 	//
 	//
 	// Example: ACME ORDER 1042
-	SoftDescriptor *SoftDescriptor `json:"softDescriptor,omitempty"`
+	SoftDescriptor SoftDescriptor `json:"softDescriptor,omitempty,omitzero"`
 
 	// Source The source or destination of a payment.
 	Source PaymentParty `json:"source"`
@@ -612,18 +612,18 @@ type PaymentRequest struct {
 // PaymentResponse A payment as Link Money recorded it.
 type PaymentResponse struct {
 	// ClientReferenceId The clientReferenceId sent with the request.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// ErrorDetails Why a payment failed, when paymentStatus is TERMINAL_FAILED.
-	ErrorDetails *ErrorDetails `json:"errorDetails,omitempty"`
+	ErrorDetails ErrorDetails `json:"errorDetails,omitempty,omitzero"`
 
 	// PaymentId The payment id.
-	PaymentId *string `json:"paymentId,omitempty"`
+	PaymentId string `json:"paymentId,omitempty,omitzero"`
 
 	// PaymentStatus The state of a payment. Lifecycle: created, pending, authorized, scheduled, initiated,
 	// succeeded, or failed; calls answer with PENDING, AUTHORIZED or TERMINAL_FAILED. Clients
 	// accept values not listed here.
-	PaymentStatus *PaymentStatus `json:"paymentStatus,omitempty"`
+	PaymentStatus PaymentStatus `json:"paymentStatus,omitempty,omitzero"`
 }
 
 // PaymentStatus The state of a payment. Lifecycle: created, pending, authorized, scheduled, initiated,
@@ -640,7 +640,7 @@ type RefundRequest struct {
 	Amount Amount `json:"amount"`
 
 	// ClientReferenceId Unique merchant-generated ID for the refund.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// PaymentId The payment to refund.
 	PaymentId string `json:"paymentId"`
@@ -657,24 +657,24 @@ type RefundRequest struct {
 	//
 	//
 	// Example: ACME ORDER 1042
-	SoftDescriptor *SoftDescriptor `json:"softDescriptor,omitempty"`
+	SoftDescriptor SoftDescriptor `json:"softDescriptor,omitempty,omitzero"`
 }
 
 // RefundResponse A refund as Link Money recorded it.
 type RefundResponse struct {
 	// ClientReferenceId The clientReferenceId sent with the request.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// ErrorDetails Why a payment failed, when paymentStatus is TERMINAL_FAILED.
-	ErrorDetails *ErrorDetails `json:"errorDetails,omitempty"`
+	ErrorDetails ErrorDetails `json:"errorDetails,omitempty,omitzero"`
 
 	// PaymentId The refund's payment id.
-	PaymentId *string `json:"paymentId,omitempty"`
+	PaymentId string `json:"paymentId,omitempty,omitzero"`
 
 	// PaymentStatus The state of a payment. Lifecycle: created, pending, authorized, scheduled, initiated,
 	// succeeded, or failed; calls answer with PENDING, AUTHORIZED or TERMINAL_FAILED. Clients
 	// accept values not listed here.
-	PaymentStatus *PaymentStatus `json:"paymentStatus,omitempty"`
+	PaymentStatus PaymentStatus `json:"paymentStatus,omitempty,omitzero"`
 }
 
 // SessionProduct PAY or VERIFY - indicates whether this session is for Pay by Bank or AccountVerify.
@@ -687,11 +687,11 @@ type SessionProduct string
 // Example: {"billingAddress":{"city":"Springfield","country":"US","postalCode":"62701","stateOrProvince":"IL","streetAddress":"1 Main St"},"customerProfile":{"accountCreationDate":"2023-12-30T07:00:00-04:00","guestCheckout":false,"id":"cust-1042","transactionCount":3,"verifiedEmail":true,"verifiedPhone":false},"email":"jane.doe@example.com","experienceId":"LINK_MANAGED_PAYMENT","firstName":"Jane","lastName":"Doe","orderDetails":{"items":[{"amount":{"currency":"USD","value":20},"description":"Widget","goodType":"PHYSICAL"}],"shippingAmount":{"currency":"USD","value":5},"subtotalAmount":{"currency":"USD","value":20},"totalAmount":{"currency":"USD","value":25}},"paymentDetails":{"amount":{"currency":"USD","value":25},"clientReferenceId":"order-1042","requestKey":"7b0f4d0e-2a56-4c4f-9d0b-1b1c2f3e4d5a","softDescriptor":"ACME ORDER 1042"},"phoneNumber":"+15555550100","product":"PAY","redirectUrl":"https://merchant.example/return"}
 type SessionRequest struct {
 	// BillingAddress (Optional) Customer Billing Address.
-	BillingAddress *Address `json:"billingAddress,omitempty"`
+	BillingAddress Address `json:"billingAddress,omitempty,omitzero"`
 
 	// CustomerProfile Customer information collected to increase authorization rate and prevent fraud,
 	// mitigating fraud and maximizing risk decisioning accuracy. (Conditional.)
-	CustomerProfile *CustomerProfile `json:"customerProfile,omitempty"`
+	CustomerProfile CustomerProfile `json:"customerProfile,omitempty,omitzero"`
 
 	// Email (Required) Customer Email.
 	Email string `json:"email"`
@@ -700,7 +700,7 @@ type SessionRequest struct {
 	// provide [LINK_MANAGED_PAYMENT]. `ONBOARD_WITH_PAY_NOW` links and authorises in the client
 	// and leaves the payment call to the merchant. `ONBOARD_WITH_DONE` (link an account only)
 	// appears in Link Money's own sample apps, not in its documents.
-	ExperienceId *ExperienceID `json:"experienceId,omitempty"`
+	ExperienceId ExperienceID `json:"experienceId,omitempty,omitzero"`
 
 	// FirstName (Required) Customer First Name.
 	FirstName string `json:"firstName"`
@@ -712,20 +712,20 @@ type SessionRequest struct {
 	// mitigating fraud, increasing conversion rate and maximizing risk decisioning accuracy.
 	// `subtotalAmount` is required if any of discountAmount, shippingAmount or taxAmount is
 	// populated; those three are only accepted if subtotalAmount is populated.
-	OrderDetails *OrderDetails `json:"orderDetails,omitempty"`
+	OrderDetails OrderDetails `json:"orderDetails,omitempty,omitzero"`
 
 	// PaymentDetails Details of the payment (Conditional). Only required if merchants intend for customers
 	// to initiate payments directly from the Link Money UI, and not required for Account
 	// Verification requests. Merchants pass `experienceId` `LINK_MANAGED_PAYMENT` with it;
 	// banklink refuses paymentDetails with any other experienceId.
-	PaymentDetails *PaymentDetails `json:"paymentDetails,omitempty"`
+	PaymentDetails PaymentDetails `json:"paymentDetails,omitempty,omitzero"`
 
 	// PhoneNumber (Optional) Customer Phone Number.
-	PhoneNumber *string `json:"phoneNumber,omitempty"`
+	PhoneNumber string `json:"phoneNumber,omitempty,omitzero"`
 
 	// Product PAY or VERIFY - indicates whether this session is for Pay by Bank or AccountVerify.
 	// Defaults to PAY.
-	Product *SessionProduct `json:"product,omitempty"`
+	Product SessionProduct `json:"product,omitempty,omitzero"`
 
 	// RedirectUrl (Required) URL customer will be redirected to after success or failure - must be
 	// pre-approved by Link Money.
@@ -760,7 +760,8 @@ type SoftDescriptor = string
 // SupportedVersion A MoneyKit API version.
 type SupportedVersion string
 
-// TokenRequest Client-credentials token request, form-encoded. banklink sends all four fields.
+// TokenRequest Client-credentials token request, form-encoded. banklink sends all four fields. Its
+// optional fields stay pointers in Go: the form encoder leaves out only unset fields.
 type TokenRequest struct {
 	// ClientId The merchant's client id.
 	ClientId *string `json:"client_id,omitempty"`
@@ -771,7 +772,7 @@ type TokenRequest struct {
 	// GrantType Always `client_credentials`.
 	GrantType TokenRequestGrantType `json:"grant_type"`
 
-	// Scope What a Link Money token may do.
+	// Scope What the token may do.
 	Scope *TokenScope `json:"scope,omitempty"`
 }
 
@@ -791,12 +792,12 @@ type TokenResponse struct {
 	// Scope The scope the token carries.
 	//
 	// Example: Link-Core
-	Scope *string `json:"scope,omitempty"`
+	Scope string `json:"scope,omitempty,omitzero"`
 
 	// TokenType `Bearer`.
 	//
 	// Example: Bearer
-	TokenType *string `json:"token_type,omitempty"`
+	TokenType string `json:"token_type,omitempty,omitzero"`
 }
 
 // TokenScope What a Link Money token may do.
@@ -827,7 +828,7 @@ type WebhookSubscriptionDetails struct {
 	// Type The event selection; `ALL` is the only documented value.
 	//
 	// Example: ALL
-	Type *WebhookSubscriptionDetailsType `json:"type,omitempty"`
+	Type WebhookSubscriptionDetailsType `json:"type,omitempty,omitzero"`
 }
 
 // WebhookSubscriptionDetailsType The event selection; `ALL` is the only documented value.
@@ -4453,152 +4454,164 @@ func (sh *strictHandler) CreateSession(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H37c9s2uui/guE9M7HPUrIsO2mizM69iq222ji2ry03t1v1hhD5SUJNASwAWlYz/t/P4EWCFCXLbZJt",
-	"uttfGlMgHh++94sfg5gtMkaBShH0PgYZ5ngBErj+6yQXki2AD0/VXwmImJNMEkaDXjCaAzoj9Ba9YxRW",
-	"KLZDEUkQB5lzCgmSDMk5IA4J4RBLdHN1hvBUAkcpobeEztreFM/EmC5hgq5P3yIOv+aEg0AYHb1oxXPM",
-	"caxeu7kZnr5GE0xv1QQI6JTxGARiNF0hOccSEYmIQJRJBItMrtpjGoQB3ONFlkLQC17Gx8k3kyNoHU+f",
-	"49bx5DBuvUq60Hox/Qa/nLyKO8khBGFA1AkzLOdBGFC8UG+6Aw6TIAzs/pKgJ3kOYSDiOSywAtKC0DOg",
-	"MzkPeodhIFeZeldITugseHgIA3XeTeDMKfk1BzQ8RVPGkZwToeHUrpxgcfsBfr19f350fDNguHt+v+qf",
-	"ffcyi39o3jb5Y9vVN/OWyB+AC73Rpn27Qah/OUR3ZmQbRd1O96jV6bYOX0bqThQm6Hu6w2kOCNNV+aK6",
-	"81vKluL1mBa3K4AmQl0oowjugK9QjNPU3Kg+6RxwArw8q5uu5Xbrn/S/OEyDXvC/DkqEPzC/ioPrPMsY",
-	"l5C4Fx/U2TmIjFEBmhTUven53+DkCn7NQUj1OGZUAtX/xFmWkhgruBz8Igysdlu+mHvAOeNm8SqU3+BE",
-	"0wQI2Q4sFuk3hlQCpzg1b365Dbl1kQB+BxyBGljd2jmT37KcJl9wV+dMoqlas7qTG4pzOWec/AZfcjf+",
-	"sm1NTfZdNXU/jllO5bXEMhfrZNXXlA8JwmbcM4GExBLa6CQlah/qB8ikISbD8FIiJCRoDhw0y6D5Iuj9",
-	"FPRPRsMfBkEYDM+Lf/bf9M9PL86DMDi5GvRHg9Pg5zXqD90eR/r5DjtUE6C9lC2BoxgL2P8du43nECvJ",
-	"oGgX3xE6E81bSxIOohFwhSTCZowvY0rBIiQHkHaaEMVErkID4gt+ydkdobHiUcmY6tPxFVrOgRomNvlF",
-	"CTMiFIeSr1HGhMTpCUtAPWN6JzhtI8Ua3ctTxhfYiaYxTVicL4AqAOwNry/Q0eGLFwin2Ry3ukjk8Rxh",
-	"gaKba804l0quVbnivuGCGWcZcEkMi1JnWAfICZErBeCtnD4M7EYb3jc/7DBFCYf1WS71byhmib7ttXdr",
-	"kF+fQBEKIMZRZofssKHKHTdNqX5Wl4xovpgAf3TKB1+U/lSbPzQXsH6WErglJhsc0pi8UD+u7y76aKil",
-	"h/amKcNyP0RxzjnQeNVDN9en6CEyKGbEKVG6UgIxWeAULYmcIyzRggmJ5JKhqdKfCKNjmpAZkeK1kcRq",
-	"GuKIE5J2iWW3AJkR2VZamz/gHseyWEbCvWyPqTmBQJiDogUiyR30EEa/AWcoIUKfPkRiTrKM0Jm6RInv",
-	"EdavqfXhPlMQhARNVigFTfZjqtabEkgTxHLZiO8WHM1Kifv1tU/+5qSiOL3PeW6uNRcsNS31oAGrNECa",
-	"13RHoihhaYq5CCu34OCWpTgGUVHrDrvto2P1d5zmgtzBO0LJQu3LKGwL92en2JBB2SAM7lvu1lp2gZZZ",
-	"IOh11a8z1rKvKAHXPjfv1XHZnCosgdqEq84eaGK7DbZAiGIOWJp7Vdc5Z5rn3wxLZpoLaw0o/FUHaa/d",
-	"sxUwpyAxScVjctnt0QnYfLHAfKVZnNoMYfQUy4b7e+92VMiPJRbuACEaXl+0Xr7oHKKb0YmhrwVJUyIg",
-	"ZkpL3btV4g0LxCEGcgfJflVr73a63Vbneav7zejwVe/4Ra973H5+/PKfawhWvc9CTLSMAAl6QYIltCRZ",
-	"gD6S3WupRuwCGjv6IQxggUm6DouBetzevreMEIOdD2EwJVzIc62E16f6Vv2ElIL+hPlIsommCyOzUYqk",
-	"eNM2zvBTd1GjD5JspQiLbesLX1BwipJaxGlLG7F8uOHo9mdlXu9hK68Uo/HtZ2TxTeNegTCEyhfH5akJ",
-	"lTBTDCB0SyrYfMtyfqpFQ/PyCrJKtebICBDEpppY3LZKAbp2Kbiu6W5D0apaXL7tdNAd3tVDdyd3dwJF",
-	"7eaifiex/xE6nhKKaUxwOqRCEpmrTW7CBDXrM2FJYIdbbpq7mUi82ZtJRZFmzOgNT7dvLWa0mT7ZjD32",
-	"shrT+HLGYQqcQ9J4mXIO1mViXQ2OVzwTqHjTpz47/4SxFDBVC3CWS0JnVkA27rH/po/ssM0o//A4n3BS",
-	"aSuXa9p5qNBOzNmSIlYVVxs5yqcl71KkHXaPjv+d6f2zC/dPS7ifmXx2QPqt1vozUfMniF0UwY1yUr9N",
-	"JCyeqi8G5UEw53jla1nD36WWbIPMJWdTkjbc6EkxJTXIQRhFMUtTiKVxrBOqEF4Ack4mM4YrM1mZtBmH",
-	"O6BSmX55Eo7pgkgyw5pz6Ud60ALfkwX5TT3kRNxqC0UQRtUDHMc5x/GqjfZOGE2IdWvsN1hiFugnWylw",
-	"RBYgJF5kSm0pKM46RqA9a6Nn2mN82G0ddUadb3qdTq/TaXWOe53OM73bpt/big3ZQWtU2TyZLzZLgmsg",
-	"Ga3WjjimwljPf9pzeYN3PtwsByFP5hDfsrxBb/XvfB/VOQRGHGZESFBcgXGkJ0Oxna2NRmqcMd6dy8sp",
-	"0zq2YYkN/QCcTK3/1Tm4hbH11+Vzk1VwY0Im74DHc0xlK4EpoZD4JAlUkikB3kaH3ZeojCWlZEE0K1vg",
-	"+8Ll033ZACpZosBJs5avuIDVyZXkLMcrUBV7mWPNTO8Iy0W6QgucgJE2iuEu7BGsE6pu7nsK3Z0GGiSD",
-	"ZuOtvKsKF9emnt7CBIAiN0mzKuR+vZwzCjsvkanRuy2xjSlu9ol7a/1hb7hzfHt+8SZHs/bub5Q47+cr",
-	"hFGGVwvNajFJlTqhnRv2oTmMooLR4Ord8Lx/9uHb/vBscLou3nQMpdl9qvBLzZ5zKHyoJUe47P/4bnA+",
-	"+nA6ODkbng8avVZ68ncgBJ41XiiWaKnOsOSMzqrTexzQc9rNtGdE4QA2ilVBTzvIv8F9BpwAjaEpFnpx",
-	"B5yTBFACU5yn0kWLERSvab4JFE9ScJAWyESZ0xWacrbQe/KcUjfDcEy18zgB9NPZ8Pzth3f98/53g9MP",
-	"Fn4/t1F0cf7mon91+uH9cPS9ev7h/OJ95PxTNHHCVoBQ3F7jv8bAMVW/poDvwOhPDidinKYuDl6QeG2d",
-	"04vzQYT2tOMV00JDZTRd7Y8pzjLAXKwZ+8oGEPqOEM4yEWqsJxQp9d3plpaXOuRvOnUQBk2Hrj9We2wk",
-	"kO8YS5ojRI5LYLUnWCik0dYFTrUff74SJMapT5ynw++Go/5ZEAaX3/94PTzpnzUuOZSwaPa0MJ4YdyJY",
-	"33jXLC01ohCB4lwiNp2uAdMB7LW6KGEdz2JMpyxN2VLfngChVCPnZNHooB3kh94aTX5qXHj4t1ozC6d+",
-	"Vo7VSKlqWQvSRl1/5t3JtjWLu2sk0lqEs9nqYMlKiTwTn/fITfMb5ELooVGE9MNhgg47nc5ROKbR8Hw0",
-	"uFI88Xpw9cPg6sPg6uriKgrROLhMtXLLAcdzxHKpaMiG6cdBiIRakMgViswrtTyPCjMNGlcJLE9USr3Z",
-	"T41HbtuCe/nabiPoBWbSh0am3iTLJpiDhZK5OJO/ItiiwrZmWMISr4RNqkGECgk4cQa6wVOEJ+yu2ex7",
-	"RKgscDwnFFoccKJpxOxoXcZsgmHzgk2WUoXeaL4ATmK7nLGbymCIuY4dfFt/QKptv93mY5XX3QRLh5Nh",
-	"GcG1yFlZeAPkmijwQrGzjcqH/hXZn9vohC0WOVXKNAiUmKcKMXLDLwxrtE6jm2GIcOL0+3S1bh6GzsBU",
-	"T2JGbVpPaV/uZDqOaSTyiWQSp4a/6YB2YQqQqU4DYtMiTGhGlcFC87cNGfad8jGmGcvyFEtIFMNmApCc",
-	"cwAdgtSxPRfSVEtUd6A2ULzdxK6rW9EMPE0vpkHvp90Y+M/1PJC9i8zZURdP2Zu2eZwLo05LQskxpCTh",
-	"7q4OLTcb/BsFsMtI+Y5Hti+sn7nwX1y7qK8d264s+GcAcfX3T7GZiun8RnEZvYBV0OI0TzRRaRBhvtI2",
-	"6QyEwnKHfKKNriyVjOmuZBJW6cTE4z1MV1fvfv0XA/0TQ9zBah+NNKStmWLSKC3va6/FvP1NrAX3Kr5a",
-	"lzakt0jUBmtcIgzkHNRWatj0ENrxNZR/dHx5URuH/vwQBpeYy9Um9Zt5tmmmBlp90anbJzfXo4t3AyWM",
-	"3g2uTr7vn48a9e1LM8dGQWR/cDqJW7JCB22DIz7rd+aQMm0kUOMZcia+GFPt5CSSKImzs41n0nmYRE3+",
-	"pjFtdjgV/iOBMiwEikpDc5hEKGqymyLjuiHST1nlMM2VbZhVIGbzcRQJa4PIn/1TGAzGBL2CKXAz6UY/",
-	"mQN5awYUuE7NGJ7axGnnKBPGy2ePYH15Q50oJCTTYYCU0dmYFq4rd+EuQxU5xlDx5JX4ZMe9hQZF6t36",
-	"Dm1a9C2syrxokUGsLrJiZ9u9EoFyoZ3kY4rvGElQkpssz6pZLtAeSWCRMQk0Xu0bi7Fit2td5RfjcldM",
-	"eEzLo8aMK0goxXmF4J4IWbgExEoo46yAj8ALcMBRxzBgeSx5jU3lqQWNsSC2ZjBXR9c5HXasxAN9UzqD",
-	"pXTNVTYouSznsU7ES0BIQg0lsWnJatYdWzukcxjR5flIEEkQESJX6CYRoxOGuRKbO6T9yR0s35JvNiR6",
-	"2Cm2AMjLAK/bdQlMiER7xdkkK860rw4Zc0jUgOKgkhWAqMYVfUZQ5rrZtDSbhdZ9bhwG7iYcuIOC0g9L",
-	"CiyYfI0Gg28mnelx0oFWFz9/0TqOj6etV0ln0jqcHMbd6REcJ89xoFBS3X2xxI61FHbxQtg8PPyL+V2I",
-	"IJ4zRdK0cFAY794SJnPGbpudKjUob8cuj4yezvA8rqTYxWuEkQlFG65U5SuKLXp8qv25OYuPBrvDoJ45",
-	"a6aoAjV8Kpu6spfXRIaOUWNRTf9WbFuBuIFN7YBWo8Lh6w3TaeDlrRR1Gpu8CDsmMlYiD4pmzIk2bcsd",
-	"eENqXCUcsePduayMh81XsClWo0WFSdn2RQM6I1OIV3EKvTK1MgOqOHuIynKJEKmtJLkOpzglMAnHVORx",
-	"DJCAERgm4PLaSnNMxRK4uYjLwfnp8Py7EPVvRt9fXA3/OThVL9RjMC5+NKbbA0gVL7qdOwiDcvIgDGpz",
-	"N2rSVzDNabJFenA94BF5+qX1Q2dGmc1tQ6/HkFMyb5JH2NRfiWnW2F8Jrd15nkOdzSzP4s6/Dccz530m",
-	"vjTruzaBoEvOkjy2VKzjlCYUG9S9E5f9HxXv+WFwNfz2R9RChCbWS7v00ypcfIkITXCXeIUmK/QG01tU",
-	"WrDaflUGxKlZUiiSuuz/WONQehdmwUY+ZI+wkRGNvHhXYdVFVas2Mp7WGQNr4Fat5jFtNpvXIjUTkqZV",
-	"56MpZAquM7VdHeHwamiUAhxUi42CF91vOocNlTe9YHgWrNUBBYfoHSYUXUs/uctLxWpMZ9qaT1RLppni",
-	"VIBJWNHztw47x92gKZHkaC2dwxR81BIw9IRlvn7wC6bQThj8HwvHdswWGqrlBQS9TeFeL1s/+AemSg0r",
-	"E+eDU6YesFrkwfqXf9rJJumslUK+J8kMFJMrI5NliPfh5yaP8KbZnze6bLfuZdexzx9KbuGdfUcrrIGZ",
-	"GjC62/99JldV7AT9k3cDdHF1OrhCelq1Y4UjLms5+Nvhc/1f51BjZua4lGUKrhZfp2EHcykz0Ts4KDIT",
-	"LD4dmGjjejhznVj/aKTA8yIXQYM3ZpUyZrCxUqSBendJ9nTDN5fAeC7lYltFWUwRmTQvV5SHo93qS6qV",
-	"WZ68rJDwI/LSz6LZXobTdBxTmnNuE4a36T8bwb+54KZpQV2E84fWq7OlbdCpBE8bCXsHPcB/3yezjztg",
-	"sebd6HxDmcDGM2alXrFVxaxqIQ810t5yHzdXZ16RG0lTNCl7dJjkYtOkQxtbQjhLK+eAWmiRC4kmMKYZ",
-	"hxbOMs7uTIFfqXQaEV8QSc7JEwtrS0T2UCwsqM0/6BPiNvBrjtXFb5KLOu5Sw5Ii+FKhSx16KXSozRq5",
-	"VaFqXj371MgB/Lz7qpvA8eERtLovui+Sl93j4+7Rq9bLb17hV63pdJJMsZIe9q0q3zYyp627hCwU6P+3",
-	"g83fP14NTodXg5PRh5urs4dx3ul0X9gg/t+XMGndHbY77Y55Xu7o7x+vB9fXw4vzD28HPz6s839/7xvP",
-	"q82r5ZzEcwRC4klKxFz3cpHcII9cAlCvUJ8mGnuqeRI7Q2bdVvNAtWboXp1VQ0O+o3YCyKcC9bNLPdQp",
-	"9aVBXm7zS13Fo8Xo5c1UINBkS16vGbO1m6RFGwM05QCKlHW1t83p1gEjzTkkx3fgWdeFKUaF5LnJGTXZ",
-	"j2N6dfrtsI1s3g1lEsw8JqfcK3NY4JViOep/lElzKSJL8arsKFRUGI/pBAtIXF6LLYKJcYYnJCUKa01E",
-	"cAFyzoxfxfC0PdKGdqhMGELNe4TOwjHVJoQ6QohAxu191EIvO6ifZnPscpZOihTyM53y6pvbCbPeI4FX",
-	"zrwbU5HhGIRpBqHsc+xN57Uz4oATUebS6pG2fPxlB6UgJXAR2hItk3FqZq53OaoriZUc95cdJQvVXOqq",
-	"//9P/dY/ceu3TusV+vm//2u7mMppzOiU8IVCucBZr/Z0mAPCacqWkKC94kz6iT7UYl+jXr3VTsV8LlsG",
-	"rVnR/eY2Q57V673cZPOO2C1stniNI7AVc9BxUJwqy/oWCvM31BUdLaAxSyqdEkyXIpympn7OJORtcrV8",
-	"2BQKcwq4Ql49cpMzw84jIOYgd53LjG5OFeWYyg+yucVLqjMPI7umB5uo0rJl7edG+IuYPR6X05d0rUfW",
-	"GVz15JWdN/E4e92bhfMEMNds/xao9haSGYUE/eP9CMWY85VJySzBGSK4zwhfaX6iD9NYoQZCfNBzbkiY",
-	"9VZtdpipRUB8IA0TXNuCxJxKkurNGRy171QE09GLTmP1SHENDR4f9ZM3rQIDqU2r0zhbJ4w3FhXp9zZg",
-	"U/RGH72WDWkePirdKoCtAGnj3V83H1QnhWKfZ5vDKnGTMB+v/ZPqf1uboBG735vQ4XU+UYtNYIuP30YZ",
-	"kTBjMyckTUBkHakMxjeqXPrW5ljpMmYUSiAld0pTNQzZIrWSzx7PonAHHKVsJtBaCdTzw+7jznBv5zva",
-	"U1X4VN58CIN8U1H496PR5TUCmmSMUGkUBluFK7yzNqtka14NF989UFDQSlqDnVKCots5fvk0w0WdI/Qu",
-	"rBlUTSjbAJ+dcecJHn//vUaMUqaW0UH8oa9RTu3fE8UXi9Z8WKDIHzhMovbjqmptEzvCY0sVljY17kwl",
-	"WBU2Dlk87MdGrJkzRGrlCEX9s7NoHVwlJ3MaSv/sbE01UYhqim0FpBAbgOkZK30PvaZf2m9YKUs7O6s2",
-	"HzLr7JAjbgF1U9wPbPfq15kOpjGk2xHlk5B4FUuaNxfVMCOyNREe5rneok/u1VVdflfC1NZknHMiV9fq",
-	"mAY4Bft4gwWJt5U6oKjvl2f3kH4DKVvvKFamy4vjvY8nZ8PB+ejD8PSh5/59PTi5Gowe9vVAiLT2iaKD",
-	"u+6BNe1s+KXtelzq6kq9m+IMig3qrhvFbo2sXdvuG08nMXmV0eXF9Qgd3B0e6IciUpYSoExp+07zmSrF",
-	"vlRtTzz1TzdRZFnZOdOI0TItXITOVyDQ3t3hvinnuwO+kvOiFMb2ca0EwityuOeyEERog4EitPlVJp/H",
-	"IHeqQS/ahYJS9aHgjHhWe3nmCrnhXM61s10PuiVyw80XNkqhxRt10QhnLLRAs0jg2xp7VpFzgk7X/u1y",
-	"ucV+nnq36kTmpFFo4rmKl9ex1bxt0FUPtgj5BATYDHW393bMFt5+tgPeGGpNHGQd9mGRuvCP929LNaK9",
-	"qYHs/2tZM3CYlJDGGVFCSjf4JHTKNmU4cNs2ZckQy4C2rE8B2ZpTrsxWYTC7EEUJV7KpV5i2z4TtkWZy",
-	"ilvO+6RAbQtEHd2Ehe6vdJwZhKZKdb/wphW1VhletSYrvZ8xNTOVk8QlRWZ1Ytpvj+mY6pxaJ7sUUS4w",
-	"oRLrMvvJCs0xTdroWxxLW5SduDTY4uBFNeqY7hWXFOnwKqidVqPRUVha+uPgO5DmNJZHj4PaAcfUDMLI",
-	"TjMO9rXqq4OtWiAm1m01WZl/tNGgZDWQCkAxU1qPSykv6oS5eIauT98aZuJOYZxUGZ4ppeL9HDggjKbY",
-	"dAT1PCShmcpDFSS03sEMS5A6BcDkT2BdEVKghcS32qkzpieMKsXCMEqcpijy3DH/HSG4l0ANH1VnVjOp",
-	"Y8aL5EBkEM+AhqZOEMc4AcS46asoME0m7H6/N6atypTFwSPFkjKUwh2k+2iBM4F0pVxxqRLPdBsSKVwV",
-	"o1YD2vUZOUi+itCeqRBVKoYG4L4DgPMi4SJDWlliOiJhfH69MUUoEngKEdrjkIGpUiNSdxqgDE1zbtLq",
-	"p1OI5X6IIi8XqHWr1Ig96WpVrU2r5lTPbmGlW+ZoqPnbrk/xuiF5KLeeR300NSOWEhaZ3oIgdJZCKxdq",
-	"18becgdCjMZgS4p182R14Dm+U38DRUTnCetD57Q8tns1XdnoDEbH3VeI8bKXogOgNe9gKr0K9f31m8ES",
-	"WtrTKCKd7SYqZKs4R25894lxSJrEFEzLWzR34+ooIq0gRBnwSLGYmNEkRAtCcwkhmrOc7xsXqIW2uRmz",
-	"uxDhLAt1N0jDyNa3W21uGaEJUzzKYLdtb+p1ryqboZrw/fp09fZLkbWclAlhu7c0czE0yY0lqg5fsnLn",
-	"+bVN6UM/PwoLRh1b9BjC2qY89hGhBea6K6bmLf5WFDvWS9nBBjcl3OsdzcjdY3yluihlrV9zUESqbEkd",
-	"HjRKdE8RmSUYRWh6FCo/EYD2qMIHBf7ZohnFbPzNTE1d62SDbDxPwQpEkWHTuMC4T3so+kimPdTXzEvp",
-	"IQ+ROtoCMBXojYtBooyDyURTFNBHxDr7IxPp66EfooI5FI2f39hAzw9rm80IKYHutzUBLnQoJMESv97g",
-	"RdEtDXKp/ql2SvRxTVd0UwRDZGrUOPt2VS0o5WJVuu0HOhfIeMoDHSdSypBSMHBGgl5w1O60jwLt0Z9r",
-	"veugvYQ0bd1StqQHvyxvRbvoa665jYmFNmtOSjHKt6ppJvTpK2ufdmJ9EVY7+YxTHzitqfW5DiEOPpLk",
-	"of5JjQ1ZMuWQA/t9iIfw0ZH1TzPoNKpPdwjFis0hzHk+MYzuDg8K1fPgY9lhTYNsZkIbhZjRuVQzkEX/",
-	"4fCJUPU+ZKLAVPmyQ7fT+WQfBSg22PA5gFGlWeNDGBybhZvmKzZ40PTdCf3u4RPerXwAQb99/IS3iw85",
-	"PITB8yftufp1Ct+Zoi9tzTHh+9x/3o7PnovFJszYaGC+xbjXZLVxHqsUb56k5UbYydQGXSNPa4PEJYZK",
-	"PFMbL08Z/FzLTTHprErFM1kLf+qzbiXaA+y1eHyMeot2kH92Ki42+gg1PxNe28n/EPZfmrDX+5T+ZUnd",
-	"+YO0EsOaAgqnMNGu1jKJai8ypX0RcvWeIYq8Ir8IuSJUrxhWaOfynvG8YB2CQFwp1wKS/XZhX+qAwEKZ",
-	"MMas1RXazkyXPbUNXemj+8GU74zpUqfcmEptbbP7pT/Ilarl1mfMEjCdDHSo8Rewje841D/dspa5Y+Jh",
-	"x52OMf2K1ksoOr25PBue9EeDD1eD/3szuB59eDv4MWqP6ZtcEApCuARLoV1RaILjW53+g6iyRFPjuzBV",
-	"FpVylqhe0mbSgiK/7MaWXFT5sQk2O096kZz+hiWrT8ZHa8XSD9WYjE13/WxcvF4kuoGJe4WiLnL6L2bi",
-	"X4QVF7kMXxk3fodvoQwJ7cB7a468oOfXYTRy6fobW1LgysYS5aSuDnVPMYJGwkdYiHwByf7rIsXaMqC9",
-	"bqdT/Pr1SAobL9gsKEzxotBREsX3FZ+uFgaPXJTc/46M7p2p83U0SAXqdg7bY9ogEIj0RIFukj9lvIho",
-	"bGaAZmOfif9Vq313Yn+Hn3zx7dyvrBn9kzC/P7kG+7WyzSt7z1+UcX41/MsG/Deyr4t+LuddF1f24vb1",
-	"rOB+NXNS67U6EN5DkY8/0Zj6/GmX9IXQzqBsqEhzN6gGMdtjahJ8KhLFJlE0aq1wn0EsFVftmCihO2cR",
-	"dAyNOuk+m4bpCnXv7zez05HNz9yNm963lsuljr60cp5aIO7O4SoJ3V9YuaxmFzcxV4MHpsfFX0eh/Lq4",
-	"nkkxUIbhena/rQOxiTGMl7T6VIN+i37411DvbNLpQZFhuE3RM5+FECjKeRqZhh86A7NorhT6SckoKpJl",
-	"oxDhWjKz9ggUjbLiOWMChNEVrZLtGO1a5mBoC9CqeasUIFHaoO5FGDWkALa9dFDFO3UYzfoImhhr9VOu",
-	"TZwVNTBQk1hTKRtysWXKNHiwzDmYlArQ2OnlOpcM3HYJECGarMbUJqkaVm5f1Vl7Bf7oRoszjiXzwtk9",
-	"ZNKgBIruW8XaUTim/t/6OyL6MycR2sspubfdVWzCUWWoadhHksjEwKsTRejvyCY+fv+uf9K6/r7//LC7",
-	"V6BBaPv9DRP0NzQO2uMA/Q0Vi3vPJixZ7e8rCYWet0yWAVoSmrClyVRZYlOqkYCz0nSnOvvZSdPvhlj/",
-	"jwUkN72F03w2082wBbPmB0rIVNf1SwfYGFOT0BEDIlLfZx+Z7BRIKqkssWNCth2Nj3WhWsJ8sr6a4rGc",
-	"Ax1T4nI5dJdqSNZqbKsyuKBPm4n7mcyaTaUOX1gEN2XMb7ByfJD/Ozh3vko/e4FPNgdFMt8X4KTHE4Sz",
-	"yZ76veL5ddEb0DXZn8CqTr9vYfXasebVOuPe8/ge8rgdYoqoHZ9rF9ytrd28X6+CUApboyI0fVjqRBs1",
-	"6yUmXhperaDEZO811waMaVNxwH4bmWV0FxG5JDE0Jwsa7l9ctAa/EgEbTSbj6NcsWhZxgyZe7IHii3Dj",
-	"hvqP3fnxI2UiRDhT9D/uob8g4zWkgnBjcdknNIaqZKZzoP8C5lFZkbPZKtIp9EVth+FSulLN65ehzQQn",
-	"+CZgApVK878+fet1Knd+8jFdYJooTX7l5JPrPl3t26Yjl7pzSoiKviomT9K1VkF7Rk33+qrst1G/+D6I",
-	"Tnx0CYsJknPO8tm8slj/cmg/x1X5/NWYTnMam1n0l1HsV0NAVEsUTLeGlTq6+46I5xwz3/qaKzQVxibU",
-	"X40vW7K0UT+Xc2XZx1r91palV2kTWYOjKLTqVcqs9qPXY2rz07VwqMcgdE93XK3dduUG6vJsre2ccdlS",
-	"uoAu+hnTMgfc9hbnhHHXucDEmDVrNZ3GIyVJi+qumoX4TCAKyuD9NSfxrZCYS4RTwWwqbVTrg9WuNKSL",
-	"EBY+viznJDUJ6OrauOtYVqQwe/LOfP9KNAzWJ7QfPCOy6Bey2Tdo4fWZxGCto+EXtkXqvYA22SGuH9Bf",
-	"0QQxBXE/fZ3pPSVyPtG6+DqkVFH4LkFInc/7VacnP+w0Fbo2kDCyjtzZVgmG686ZMB/708I3w4Tb4m3D",
-	"64DeEc6oKzt9bEvhnxTNLTJvrJQ0xYaa3RedrvbcvAmLReWcuiDVlkq654+c3TSx1fOX88IdpEpCeEf3",
-	"py4p76FKekX9S6UGu/jK3rVl1c0suvY1Q6+idMcJHNAcI3z4nwAAAP//",
+	"7L17c9s22ij+VTD8vTOx36VkWXbSRJ6d31Fst9XWsX18aU636gkhEpJQUwALgJa1GX/3M3gegBeJkuU2",
+	"zSbdt/80pkBcHjz3Gz8GsZxlUjBhdND7GGRU0RkzTMFfx7k2csbU4MT+lTAdK54ZLkXQC26mjJxxcUfe",
+	"ScEWJHZDCU+IYiZXgiXESGKmjCiWcMViQ26vzggdG6ZIysUdF5N2ZYoXeijmbESuT34giv2Wc8U0oeTg",
+	"VSueUkVj+9rt7eDkiIyouLMTECbGUsVMEynSBTFTagg3hGsipCFslplFeyiCMGAPdJalLOgFr+PD5JvR",
+	"AWsdjl/S1uFoP269Sbqs9Wr8DX09ehN3kn0WhAG3J8yomQZhIOjMvukPOEiCMHD7S4KeUTkLAx1P2Yxa",
+	"IM24OGNiYqZBbz8MzCKz72qjuJgEj49hYM+7Dpy54L/ljAxOyFgqYqZcA5zatRPM7j6w3+7enx8c3p5K",
+	"2j1/WPTPvnudxT82b5v/se3CzfzAzY9Madho0779INK/HJB7HNkmUbfTPWh1uq3915G9E4sJcE/3NM0Z",
+	"oWJRvmjv/E7IuT4aiuJ2NROJthcqBWH3TC1ITNO0TeyS30lSoCrRhi4sqmSSC8NUSLQkVJBcaGb8foYC",
+	"pxOSTBlNmCKKmimzYKbCjgZ0IVIwRBkAJY4sgen32/LgqILyvxQbB73g/9srKWoPf9V713mWSWVY4l98",
+	"DIOH1kS2LMRb+o5nLQkQpWnLnSLojWmqmb0ExXQmhWZAkxaBYB9vaXLFfsuZNvZxLIVhAv5JsyzlMbXT",
+	"7f2q8dK222Yx96lSUgWPdvH6db+lCRAn06YdOHSGNwZ2z4Km+Obn25Bfl2im7pkizA6sb+1cmm9lLpLP",
+	"uKtzacjYrlnfya2guZlKxf/FPuduqsu2gazdu3bqfhzLXJhrQ02uV+m7DyyIJYTiuBfakpthbXKccrsP",
+	"+wPLDFI1ct6Ua8MSMmWKAe8S+Szo/Rz0j28GP54GYTA4L/7Zf9s/P7k4D8Lg+Oq0f3N6EvyywoZCv8cb",
+	"eL7FDu0EZCeVc6ZITDXb/R27jacstiLK0ji952Kim7eWJIrpRsAVIpHimKqwKyWcNoox46YJSczNIkQQ",
+	"X6hLJe+5iC2zTIYCTqcWZD5lArnp6FcrVbm2rNIckUxqQ9NjmTD7zDMUZJj+5bFUM+pl5FAkMs5nTFgA",
+	"7AyuL8jB/qtXhKbZlLa6ROfxlFBNottr4OBzK2Dr7HkXuWWmZMaU4cii7BlWAXLMzcICeKPICQO30Yb3",
+	"8YctpijhsDrLJfxGYpnAba+8uwT51QksoTAiFcnckC02VLvjpintz/aSichnI6aenPKxKtN/Xpo/xAtY",
+	"PUsJ3BKTEYcAk2f2x9XdRR+RWnpkZ5xKanZDEudKMREveuT2+oQ8RohiKNe5lcQJi/mMpmTOzZRQQ2ZS",
+	"G2LmkoytIgfiOOETbvQRqgR2Gu6JkyXtEsvuGMtQd3BqA/7BHmhsimUMezDtocATaEIVs7TADb9nPULJ",
+	"v5iSJOEaTh8SPeVZxsXEXqKhD4TCa3Z99pBZCLKEjBYkZUD2Q2HXG3OWJkTmphHfHTiatSP/61GV/PGk",
+	"ujh9lfPcXgMXLFU++6ABqwAgzWv6IwmSyDSlSoe1W/Bwy1IaM13TL/e77YND+3ec5prfs3dc8JndF2qO",
+	"M/9np9gQomxgFRp/ay23QAsXCHrdiroT9AIr4Nrn+N4yLuOpwhKoTbjqDZMmtttglIQkVowavFd7nVMJ",
+	"PP92UDLTXDuzxOKvPUh75Z6dgDlhhvJUPyWX/R69gM1nM6oWwOLsZrgUJ9Q03N97v6NCfsyp9gcIyeD6",
+	"ovX6VWef3N4cI33NeJpyzWJp9dudOyveqCaKxYzfs2S3bj50O91uq/Oy1f3mZv9N7/BVr3vYfnn4+p9B",
+	"GKBoCHpBQg1rGT5jK1hXv0Y7RBs6y9o3OLhUafnM6rtoUVoWFky4meajdixnex5Lyn9wp8TtFTMCWngA",
+	"lLrJNvB2ox/DgM0oT1cBfGoftxvPViBwxjmi/GMYjLnS5hwsgOWpvrU/EWsdPGM+nqxjFIUJ3SiaUrpu",
+	"G2f0ubtYIjqebCQzh8KrC18I5rUvu4hXwdaSzmDN0d3PhCdkhzohaLlX1TtAHBIDQhe4yoV5dVie2mLS",
+	"xHKV0C9pYfOtzNUJyJvm5S1krb6uCEolIsdAgX5bpVReuRS6rD5vQtG6rl2+7RXbLd6FodvzEH8Cy0Lw",
+	"on4nB/nimMOYCypiTtOB0Iab3J58HXrZuV5oR1dboE7T3M2UV5m9mf4svcdS3Kp089ZiKZqJXk7kUy/b",
+	"MY0vZ4qNmVIsacQQ5/7g2ntnPAN6oUnxZpWk3fwjKVNGwYehZG64mDhR3rjH/ts+ccPW09Hj08zHy8+N",
+	"rLNp56HFZT2Vc0FkXbCuZVOflmeUwne/e3D4n8xEvk415NNygz+ZJregpI3Oihd6yZ2it9GD10p0eJsb",
+	"NnuuuhyUB6FKUdSbSxf871CgNkHmUskxTxtu9LiYUiBecilILNOUxQYDHFxYKtKMeB8bjlHUgNvG3to9",
+	"E8ZavnkSDsWMGz6hwA7hEQya0Qc+4/+yDxXXd2CgaS6FfUDjOFc0XrTJzrEUCXdend0GQ9QB/XgjWd94",
+	"5LYKVkHGzi/E2pM2eQGe+/1u66Bz0/mm1+n0Op1W57DX6byA3Tb93ra8zQ1aIfXmyb5MWlfa3CgqNPop",
+	"vlgQVgZ/iXCc5Eyb4ymL72TeYDdUMXmXLPM9ShSbcG2Y5XVSEZiMxG62Nrmx49Aj4/2Y3piByJljIeRH",
+	"pvjYOdV91EKjA2eJbW4djWm23m4xcPeOqXhKhWklbMwFS6oMiQnDx5ypNtnvviZlRDPlMw6MfEYfCn9f",
+	"93WD4DAlVh43W2OWBzrbySoj5XgL0mIvUwqi5J7LXKcLMqMJQwFuxc3MHcF5IJd9PV5Hfga87uESWHLa",
+	"bIyXd1+TdWC6w1ZHjAniJ2n/oavzs1xOpWBbbyWzoz/tVjaJovWBmMqe/nAIxkdbKsGYpugGhJTWyvn3",
+	"0wWhJKOLGQg4ylOrGYJHzT3Ew1gqvTm9ejc47599+LY/ODs9WVUqIHDX7LO3eG1nzxUrHPclc7zs//Tu",
+	"9Pzmw8np8dng/LTRVQqTv2Na00njxVND5vYMcyXFpD59RRhUPMUTcMe56LFFmIKOt9A6Th8ypjgTMWvK",
+	"BLi4Z0rxhJGEjWmeGp8rQVjxGogQJugoZR7SmmCORbogYyVnsKeKJ/R2EA4FRCwSRn4+G5z/8OFd/7z/",
+	"3enJBwe/X9okujh/e9G/OvnwfnDzvX3+4fzifeSdoiLxKo5m2go+oBPAwKGwv6aM3jPUWj1OxDRNfRZI",
+	"wVqW1jm5OD+NyA54+6kojA0p0sXuUNAsY1TpFWeQNec03BGhWaZDwHouiLXEfFDL8XqP/E2nDsKg6dDL",
+	"j+0eGwnkOymT5rCk5ybU7onNLNKAoUhTCB5NF5rHNK0S58ngu8FN/ywIg8vvf7oeHPfPGpccGDZr9sRJ",
+	"laAPm7mATBeXNoAoXJM4N0SOxyvA9AA7shelXbRDD8VYpqmcw+1ppq1C6p1wgA4QldmvrNEUHKFFWGmj",
+	"YTrzSn/tWI2Uapd1IG20sCaVO9m0ZnF3jUS6FFZvtvVksrCiFrNTKuQG/Ib4vI0QdUJ4OEjIfqfTOQiH",
+	"Ihqc35xeWZ54fXr14+nVh9Orq4urKCTD4DIFk0IxGk+JzI2lIZdDMgxCou2C3CxIhK8sZTnVmGnQuErg",
+	"eKI1pXA/Szxy0xb8y9duG0EvwEkfG5l6kywbUcUclPDiMHtLy1mNbU2oYXO60C6ljHChDaOJ97UgnhI6",
+	"kvfNxvYTQmVG4ykXrKUYTYBGcEerMmYdDJsXbLJPa/Qm8hlTPHbLobVaRuDwOrZwU/4Bqbb5dpuPVV53",
+	"Eyw9ToZl2oBDztrCayDXRIEXlp2tVT7gV+J+bpNjOZvlwir7TJMEn1rEyJFfIGt0/r/bQUho4u2PdLFq",
+	"lIferLdPYilcEllp1W9lsA9FpPORkYamyN8gi6IwVfgYkuDkuIhN46gyQo1/uzh13ysfQ5HJLE+pYYll",
+	"2FIzYqaKMYh7Q0DZx9HtEvUd2A0Ubzex6/pWgIGn6cU46P28HQP/ZTn5aOci83bexXP2Bp5z7zhapiVt",
+	"5RixknB7BxPIzQavUgHsMj1jyyO7F1bPXHiNrn2qgRvbri34JYC4/vun2EzNtH9ruQws4BS0OM0TICoA",
+	"EVULsIUnTFss98in2+TKUclQbEsmYZ1OMAmkgun26v2v/2agf2KIe1jtkhuAtDNTMInY8b72SqJFdRMr",
+	"wd9a2NjnqsEWud3gEpcIAzNlditL2PQYuvFLKP/k+PKi1g795TEMLqkyi3Xqt6zYppkd6PRFr24f317f",
+	"XLw7tcLo3enV8ff985tGffsS51griNwPXifxS9booI04UmX93hyypo1hAj1X3sTXQwGuZW64lThb23iY",
+	"QyYNafKHDUWzQ6zwW2mSUa1JVBqagyQiUZPdFKHLiJtqwrZi49zahlkNYi4JzJIwGETV2T+FwYAm6BUb",
+	"M4WTrvXPeZC3JkwwBflAgxNXNuAddBq9kO4Iztc4gOw0bSQEX1IpJkNRuMz8hfu0aOIZQ83TWOKTG/cD",
+	"a1Ck3q3u0BUF3LFFWRWgMxbbi6zZ2W6vXJNcQ2hiKOi95AlJckwtrpvlmuzwhM0yaZiIF7toMdbsdtBV",
+	"fsVAh2XCQ1EeNZbKQsIqzgvCHrg2hUtAL7Q1zgr4aDpjHjj2GAiWpzIm5dicONCgBbExvb4+epnTUc9K",
+	"KqBvSndxlA5cZY2SK3MVQ/ZnwrThAilJjktWs+rY2iLdB0VXxUdCeEK41rlFN0OkGEmqrNjcItfUbGH5",
+	"lnyzIRHITbEBQJWyg2W7LmEjbshOcTYjizPt2kPGiiV2QHFQIwtA1EPEVUZQJli6XEiX+th9iQ4DfxMe",
+	"3EFB6fslBRZMfokGg29GnfFh0mGtLn35qnUYH45bb5LOqLU/2o+74wN2mLykgUVJe/fFEltWErnFC2Hz",
+	"+Phv5nchYfFUWpIWhYMCvXtzNppKedfsVFmC8mbsqpDR8xlehStZdnFEKMGsAuRKdb5i2WKFT7X/bM5S",
+	"RYPtYbCcro1T1IEaPpdNXbnLayJDz6iprtccWLZtQdzAprZAq5vC4VsZBrUH5a0UxUHrvAhbZs/WIg+W",
+	"ZvBE67blD7wmdbIWjtjy7nyCzeP6K1gXqwFRgXUCVdFAzviYxYs4Zb0ynzdjwnL2kJQ1OiGxW0lyCKd4",
+	"JTAJh0LnccxYwlBgYMDlyElzKvScKbyIy9Pzk8H5dyHp3958f3E1+OfpiX1hOQbj40dDsTmAVPOiu7mD",
+	"MCgnD8Jgae5GTfqKjXORbJAeCgY8IU8/t37ozSjc3Cb0ego5jaxM8gSb+isxzSX2V0Jre57nUWc9y3O4",
+	"8x/D8fC8L/TnZn3XGAi6VDLJY0fFEKfEUGyw7J247P9kec+Pp1eDb38iLcJF4ry082rah48vcQ0Ed0kX",
+	"ZLQgb6m4I6UFC/arNSBOcEltSeqy/9MSh4Jd4IKNfMgdYS0juqnEuwqrLqpbtRF6WieSOQO3bjUPRbPZ",
+	"vBKpGfE0rTsfsXouuM7sdiHCUSncsgpwUK9wC151v+nsN5R79YLBWbBSfBbsk3eUC3Jtqil1lQS4xiSy",
+	"jVlcS8k+kOOAiTIwf2u/c9gNmhJYDlbSQ7DKaClRw+dvuHqO4FcqWDuR7H85OLZjOQOolhcQ9NaFeyvV",
+	"HME/qLBqWFlYEZxI+0AuRR6cf/nnrWySzkr97XueTJhlcmVksgzxPv7S5BFeN/vLRpftxr1sO/blY8kt",
+	"Kmff0gprYKYIRn/7v8/kqoudoH/87pRcXJ2cXhGY1u7Y4ohPQA/+tv8S/uvsA2Zmnks5puA7UUBGfTA1",
+	"JtO9vb0iM8Hh0x5GG1fDmavE+kcjBRUvchE0eIurlDGDtZVEDdS7TYqtH76+RKriUi62VZRNFZFJfLmm",
+	"PBxsV39UT0asyMsaCT8hL6tZNJvLtJqOg6Vb5y5Ne5P+sxb86wuymhaEIq0/tN4yW9oEnVrwtJGwt9AD",
+	"qu9XyezjFlgMvJucr6n4WHvGrNQrNqqYdS3kcYm0N9zH7dVZpbKSpykZlR1qMKUbW9SAsaW1t7RyxUiL",
+	"zHJtyIgNRaZYi2aZkvdYVVoqnSjiCyLJFX9mNXeJyBUUCwtqqx70GXEb9ltO7cWvk4sQd1nCkiL4UqNL",
+	"CL0UOtR6jdypUEtePfcU5QB92X3TTdjh/gFrdV91XyWvu4eH3YM3rdffvKFvWuPxKBlTKz3cW3W+jTKn",
+	"DT1yZhb0/7+Hzd8/Xp2eDK5Oj28+3F6dPQ7zTqf7ygXx/z5no9b9frvT7uDzckd//3h9en09uDj/8MPp",
+	"T4+r/L+697XnBfNqPuXxlDBt6CjlegqdjIxC5DFzxkSlO4RIAHvqeRJbQ2bVVquAasXQvTqrh4aqjtoR",
+	"I1UqsD/71EMoZCgN8nKbn+sqnuyAUN5MDQJNtuT1ijG7dJOi6J1BxooxS8rQYsDlnEPACDiHUfSeVazr",
+	"whQT2qgcc0Yx+3Eork6+HbSJy7sR0jCcB3PeK8UlM7qwLMf+T0iDl6KzlC7KflpFWftQjKhmic9rcaVH",
+	"Mc3oiKfcYi1GBGfMTCX6VZCn7fA2a4fWhOEC3+NiEg4FmBD2CCFhJm7vkhZ53SH9NJtSn7N0XKSun0HK",
+	"a9XcTqTzHmm68ObdUOiMxkxjBxJrn9PKdJVmXorRRJe5tDDS9Sx43SEpM4YpHbpqO8w4xZmXe3wtK4m1",
+	"3PrXHSsL7Vz2qv/vz/3WP2nrX53WG/LLf//XZjGVi1iKMVczi3KBt17d6ahihKapnLOE7BRngidwqNku",
+	"oN5yH6ia+Vw2zFqxovvNTbYqVm/l5Sab90besfUWLzoCW7FiEAelqbWs71hh/oZQ3NJiIpZJrT0HNtWi",
+	"aYqlkJiQ1yYDe0MlEWGanjZ04Xt0QbTwO9nDND5LYDi38lnEMscUYNfFy03c1HwDtv5hXZTN6/aWLmBk",
+	"o5/kGUUEbj3NYsXMtmvi6OZsVUWF+WCaWxulkPwYuTUr1xPVWhWt/NyIAjqWuMh2RgtgzDW8s2q3FIm4",
+	"iCaWWyWyHTyvq1nJvutArQGliYM7ZF6veowYVSDU7pgAXyifCJaQf7y/ITFVaoEJp+VNhYQ9ZFwtgFsC",
+	"nBqrHpnWH2DONenAlVWb3YF2EaY/8IYJrl3lbC4MTyugde/UxO7Bq06nKSG0uOEGf5b9qTKtBQNfmhaS",
+	"VFvHUrGmzcN7axA1egtHX8r1xIdPyu4aYGtAWnv3180HBaykVYm0jJ5FLUDlpPBvZ/E0Es57DIxe5yO7",
+	"2IhtiGC4GCrRODbzKgCGe1aRCjG+UaGEW5tSq6nhKJKwlN9bPRzFjUNqq31UOLJg95aLyokmK4VlL/e7",
+	"T7v6Kzvf0lqsw6f25mMY5Ou6F3x/c3N5TZhIgDegOuTKxXXlrM0K54rPxkev9ywUQAVtsMJKUHQ7h6+f",
+	"Z5bZc4SVC2sGVRPKNsBna9x5Rjyj+l4jRllDEjWs6tAjK2Idalu+WLTdpJpE1YGDJGo/rYgvbWJLeGyo",
+	"MQND6h7r3Oqw8chSwX6KEhPPENmVIxL1z86iVXCVnMzrX/2zsxXFyyIqFnBrlrIYAQYz1nqaVvrogVe0",
+	"VnR3dlbv54XrbJEB7wB1W9wP2xyzWGY6VMQs3Ywon4TE61jSvLloCTMiV/FRwTzfN/jZ7e/qy29LmGAr",
+	"x7niZnFtj4nAKdjHW6p5vKmQg0T9asl/j8AbxFqyB7E1zF4d7nw8Phucnt98GJw89vy/r0+Pr05vHndh",
+	"IItAtybR3n13zxmuLrjU9u1locYUdlOcwbJBaA9T7BZl7cp231Z0EswajS4vrm/I3v3+HjzUkbUDGcms",
+	"LeM1n7E1W0rt+riiWUJfUpmVzWhRjJZJ7zr0nhBNdu73d7FY8Z6phZkWhT6uR3MtzF+Twz2fY6FDF+rU",
+	"ocsew2wlRO4UQK/bhYJS9xDRjFd8EuWZa+RGczOFUAIMuuNmzc0XFlhhSKC6iMKZahBoDgmqltSOU+S8",
+	"oIPKxm0ut9jPc+/WnghPGoUYrba8fBlb8W1EVxjsEPIZCLAe6n7v0Dag3M9mwKMZ2sRBVmEfFokZ/3j/",
+	"Q6lGtNf1bv4/LWfkDpIS0jTjVkhBz1wuxnJd/oZy/X3mksiMiZbzmBBXUausUa4RswtRlCgrm3qF4f5C",
+	"u7aDmDHd8r41C2pX/urpJix0f6vjTFiINbi7ha+wqCTL6KI1WsB+hgJnKieJS4rMlolptz0UQwEZw152",
+	"WaKcUS4MheYFowWZUpG0ybc0Nq7kPPFJvsXBi1rbodgpLimC4DGzO63H2qOw9GMMg++YwdM4Hj0Mlg44",
+	"FDiIEjfNMNgF1RdCySAQE+eUGy3wH21yWrIalmpGYmm1Hp8wX1RBK/2CXJ/8gMzEnwJdcBmdWKXi/ZQp",
+	"RigZU2yyW/H/hDhVBVWIBr1DIkswkOCA2SEU6l0KtDD0DlxWQ/EtbFxPacY02amgifOXuOpb7C015jGn",
+	"KTRKn8mEpToknmpaKh8tsEVw8ShbmClmJr+jC9LtdF9aExeSvObuWCtXiEeAJP051+yIQHGgzuPpUCR8",
+	"7CK7mAkPuODcjrDd3d5QtEjRGEXXsKSCY1STokcJmdJ7RiJU0nvl8wjvhMUyYZDHTgrwvdCkaDQCbZ5D",
+	"52pH7+HVt8fk4ODgDVarpxr9pXI81sy0UqY1+po8rO3Meirn2leOOx1Nk52ye/2rm86b3v5hb38/2g3h",
+	"+kArv705bpO+22VS7srOqZhzlWlsVJti11HwIfuGWG0Lr5qrGdAB54PEFkqylIKbDHXK0ItMdKUcETpC",
+	"3i4SbHFrYYCISSDRC52/rv9t0Z03ZWMD7jVo1KAx/ZDsRHLGjR0ZuVqAMZsXafu+IJyQOdQbVmacMSo0",
+	"FO4ize1EtXSQHgGHTxSSaDn/o0c60S54Be3EhWNwJ3rCh+Sn3AUQRiJPUzpKGSjk0HZsDLXX1Z17pAd3",
+	"Sspjboh9Dbp6UDgCdPolZCe6zRLHuhzPaju7rAevRESxmfR9DtxPu74Os4azxc7a536L7ao0QO5jkXRG",
+	"1R16ugts8KnZ/gB+rqMqNTisp3gYg2fUVbwoPPKwhJmyGQANeGTJisuyZ4AIcJy5IKj8u/odormYpKyF",
+	"tx7BKx/sKxGxhg7yHwJQqRhDvodFbbzdmHsww+rl6IhQctjZx4p6rkEjxYKqGV6LFOxiDAQo04RQK5It",
+	"z6/OC0z1WAprraH2SdOURBUP/n9HhD0YJlA5tYIESGa0IPEs2dMZiydMhMjUaEwTRqTC/s+aimQkH5DL",
+	"VacsWFxk9byMpOyepbtkRjON/LNgs4ZOoF+YZTNY+A7gbS/PqJhRi4jsYFMBa7eBVNr1UsUHHmiB4zO6",
+	"wCA2hol6gHyajllEdhTLGBY2cwOXKyQZ5worscZjFpvdkESV9NHWnbXNdoxvb+Achf5u79gCetsB1Krb",
+	"Xp7iqCHfNHfBKjianZEaw2YZbMGhV67trtGJ5Q9EpJU72IUCPvJgDwyyQzNmGfcu3BMhUS7KY/tX04UL",
+	"6FNy2H1DpCp7PnsAOp+ZZYxlU5Pd1ZuxAgqCUzqCBOm6lLPqWI7h3gRjWJjLSEV5i3g3vvQuAqsrypiK",
+	"rN4WS5GEZMZFblhIpjJXuxg1c9DGm8HdhYRmWQhdq1E7XN1uvQl3REbSKn6I3a4Ne6V3Zdm0HTO+Vqar",
+	"qD8RsBPtdaNlUQ8Mxw0+KiSfPfmE3z+lF9UXFbL1W84sPUhBKCRvoBOgZ/HZ4abFaRhVfhNGkx1hQW9P",
+	"Opk136bLjsCphf+aAt6rylPmFHqdUVQOkBP3SPSRj3ukD3zC2lGPkT0aysG3PkOEZIphnrBFtj7hLhQb",
+	"YR5Gj/wYFXRYfAvirQvD/7iy2YzzEujV5lRMaZAXCTX0aI0XGBrO5Mb+0+6U4/du4EMpWKLITYpmqHu7",
+	"btaUen1dO98NIFMT45gBRPGtMWcNJJrxoBcctDvtgwDirVOwG/fac5amrTsh52Lv1/mdbhefOgHCxkyV",
+	"ZsvPGnb5RjMTE1OqxuannRguwllXf+LUe97qa/1Zh9B7H3nyuPy5rzXhwHLInvt21WP45Mjlz0ZBkuun",
+	"O4TlengIPM8nhtH9/l5hOu99LLuOAsgmGPUtODpkuk6YKT5JED4TqpWPrFkw1T721O10Ptl3gooNNnwh",
+	"6KbWFfkxDA5x4ab5ig3uNX2KCt7df8a7tW8iwduHz3i7+LbTYxi8fNae6x+sqjqD4dJWHKvVmOEvm/G5",
+	"4iJ26YwuVyPf4JwEslo7j9M/10/S8iPcZHaDvmO286HEJYYaOrEbL08Z/LKUOYjFBlabwpyyL/qsG4l2",
+	"j1baHj9FvUWL5C+diouNPkHNL3SlFfP/EPZfmrBXe3f/ZUnd+7NBiZFNAdETNoJQUZniuhNh4XVEfDV+",
+	"SKJKCXZEfIuASqsCdEXsoOeYQgiVKKtca5bstgtTDgKaM2vCoAUJ/TO8RWx6dhtQhwleovKdoZhDQiT2",
+	"0QDzuFqYSXwhce5iXjJxbhFIlfiVubakii1/zW0lrxLj+YedDrpzisZ4JDq5vTwbHPdvTj9cnf7v29Pr",
+	"mw8/nP4UtYfiba65AJ8ppr9rcKWTEY3vwMtEhFTWXgQ3AdbA1YoNo+WCY0zajKpFka4grs6PMVnGRwKL",
+	"0qG3Mll8Mj661MrisR5TdsUIfxoXXy7hX8PEK2X8PvPj38zEPwsrLnKxvjJu/I7esTKkvQXvXfKZBb1q",
+	"lVwjl15+Y0OCctn2p5zUdwnYsYygkfAJ1TqfsWT3qCiAcQxop9vpFL9+PZLCxTvXCwosLdcQ5bV83/Lp",
+	"etuGG5/lU/20HHQ2hnxDAKkm3c5+eygaBAI3FVEAX6MZS1VEZNczQNzYn8T/6r0YtmJ/+5988c3cr6zo",
+	"/0KY3xeuwX6tbPPK3fNnZZxfDf9yCUtr2ddFPzfTrs+LqeQdLdds9OuZ36DXQiJPj0RV/ImGosqftkm/",
+	"Ct0M1oaKgLuxehJGeygwQbEmUVwSWKPWyh4yFhvLVTsYkPPnLOJ7IaqT/kuqVCxI9+FhPTu9cfnl23HT",
+	"h9Z8Pm8BBHOVOiBuz+Fq5TafWbmsV0c0MVfEA+xA9NdRKL8urocpUtYwXK29clV6LrFPqpJWn2vQb9AP",
+	"/xrqncvA2CsypDcpevhRIU2iXKURtmOCZJyi9V1YLaogUZHsH4WELhVjgEegaGMYT6XUTKOu6JRsz2hX",
+	"Mp99zlI9714wBhVu0Ck2akhhblfS2SHXRci5cD6CJsZa/7p7E2clDQwUEwNrRZ0uw48ICeChJlcMsxeg",
+	"dq9aq1EycNfDRYdktBgKlweCrNy9ClnHBf5AG9yJokZWkgp7BNM4NYkeWsXaUTgU1b9bRfJVRHZywR9c",
+	"7yuXMFkbiu1UeWIvgZtpfaKI/J24xO3v3/WPW9ff91/ud3cKNAhdN9ZBQv5GhkF7GJC/VfLRymcjmSx2",
+	"d62EIi9bGNAncy4SOcekkDlduBw3b6VBH1H3JWrsRsad/8cBUmHn9zSfTOBTBZDbBuVOPjfPeMDGVGDu",
+	"RMwIN3CffYKJICypZY3Engm5ZmFVrAvtEtygQ6qaTTGfMjEU3KdNwDcEWLLSAaEugwv6dJUEf5JZs65U",
+	"6zOL4KaKnzVWThXk/wnOna/Sz17gk8tBMbLqC/DS4xnCGROVfq94PlpJDxyxxTL9/sAWR541L1YZ906F",
+	"75EKtyPSErXnc+3yQ4Hg5v16FYRS2KKK0PRZwmMwalZL5CoZb0sFcZgo11zbNBRNxU27bYLLQI8nM+cx",
+	"a87LQ+5fXLTLjByKtSYTOvqBRZsibtDEiyug+CzcuKF+bXt+/ESZG9feFP0f99BfkPEiqRDaWBz7CY2h",
+	"OplBDcdfwDwqKwrXW0VQAlTUpiGXgkrbSjcjLCNwgm/EMFBpNf/rkx8q35HwfvKhmFGRWE1+4eWT/zZA",
+	"vasmRC6hr1VIiq5XmCfpG1+RHVTTK12vdtukX3y9CRIffcJiQsxUyXwyrS3Wvxy4jyXWPk44FONcxDgL",
+	"fLfKfdOJ6XqJFfbSWdij+688VZxj+CXGqUVTjTZhrmsfuWiTfm6m1rKPQf0Gy7JSKRg5g6MoFO3VykR3",
+	"o6OhcKngIByWYxDwxQ1a7z3hy6Xs5bleAVOpTMvqAglm6pfp1u7LD4pL5fvKYIwZWCt+ByKykrSoTl2y",
+	"EF9oIpg1eH/LeXynDVUGyxowlTZa6lLYrtWHRITqKr7MpzzFXG97bcr3kywKGSryDuujdMNgOKFrJMPL",
+	"oor1vkEHrz9JDC71m/3Mtshyp7Z1dojv1vZXNEGwoPfnrzO9p0TOZ1oXX4eUKhp3GKYN5PN+1enJj1tN",
+	"Ra4REijr+L1r9YJcdyo1fooVhG9GuXLNJ5DXMXHPlRS+bP6pLYVfKJo7ZF5b6Y3F0sDuiz6EO37eRMa6",
+	"dk4oqHel3v75E2fHFuMwfzkvu2eplRCVo1enLinvsU56Rf1LrYdE8Q3Ua8eqm1n00rdmKxXxW07ggeYZ",
+	"4eP/CwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -17,25 +17,22 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"time"
 
+	"github.com/banklink/banklink/internal/timestamp"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 )
 
-// Defines values for APIErrorAuthResponseErrorCode.
+// Defines values for APIErrorAuthExpiredAccessTokenResponseErrorCode.
 const (
-	APIErrorAuthResponseErrorCodeApiErrorAuthExpiredAccessToken APIErrorAuthResponseErrorCode = "api_error.auth.expired_access_token"
-	APIErrorAuthResponseErrorCodeApiErrorAuthUnauthorized       APIErrorAuthResponseErrorCode = "api_error.auth.unauthorized"
+	APIErrorAuthExpiredAccessTokenResponseErrorCodeApiErrorAuthExpiredAccessToken APIErrorAuthExpiredAccessTokenResponseErrorCode = "api_error.auth.expired_access_token"
 )
 
-// Valid indicates whether the value is a known member of the APIErrorAuthResponseErrorCode enum.
-func (e APIErrorAuthResponseErrorCode) Valid() bool {
+// Valid indicates whether the value is a known member of the APIErrorAuthExpiredAccessTokenResponseErrorCode enum.
+func (e APIErrorAuthExpiredAccessTokenResponseErrorCode) Valid() bool {
 	switch e {
-	case APIErrorAuthResponseErrorCodeApiErrorAuthExpiredAccessToken:
-		return true
-	case APIErrorAuthResponseErrorCodeApiErrorAuthUnauthorized:
+	case APIErrorAuthExpiredAccessTokenResponseErrorCodeApiErrorAuthExpiredAccessToken:
 		return true
 	default:
 		return false
@@ -126,27 +123,6 @@ func (e CreateAccessTokenRequestGrantType) Valid() bool {
 	}
 }
 
-// Defines values for LinkAuthErrorResponseErrorCode.
-const (
-	LinkAuthErrorResponseErrorCodeApiErrorAuthExpiredAccessToken LinkAuthErrorResponseErrorCode = "api_error.auth.expired_access_token"
-	LinkAuthErrorResponseErrorCodeApiErrorAuthUnauthorized       LinkAuthErrorResponseErrorCode = "api_error.auth.unauthorized"
-	LinkAuthErrorResponseErrorCodeLinkErrorUnauthorizedAccess    LinkAuthErrorResponseErrorCode = "link_error.unauthorized_access"
-)
-
-// Valid indicates whether the value is a known member of the LinkAuthErrorResponseErrorCode enum.
-func (e LinkAuthErrorResponseErrorCode) Valid() bool {
-	switch e {
-	case LinkAuthErrorResponseErrorCodeApiErrorAuthExpiredAccessToken:
-		return true
-	case LinkAuthErrorResponseErrorCodeApiErrorAuthUnauthorized:
-		return true
-	case LinkAuthErrorResponseErrorCodeLinkErrorUnauthorizedAccess:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for LinkErrorBadConfigResponseErrorCode.
 const (
 	LinkErrorBadConfigResponseErrorCodeLinkErrorBadConfig LinkErrorBadConfigResponseErrorCode = "link_error.bad_config"
@@ -216,6 +192,21 @@ const (
 func (e LinkErrorNotFoundResponseErrorCode) Valid() bool {
 	switch e {
 	case LinkErrorNotFoundResponseErrorCodeLinkErrorNotFound:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LinkErrorUnauthorizedAccessResponseErrorCode.
+const (
+	LinkErrorUnauthorizedAccessResponseErrorCodeLinkErrorUnauthorizedAccess LinkErrorUnauthorizedAccessResponseErrorCode = "link_error.unauthorized_access"
+)
+
+// Valid indicates whether the value is a known member of the LinkErrorUnauthorizedAccessResponseErrorCode enum.
+func (e LinkErrorUnauthorizedAccessResponseErrorCode) Valid() bool {
+	switch e {
+	case LinkErrorUnauthorizedAccessResponseErrorCodeLinkErrorUnauthorizedAccess:
 		return true
 	default:
 		return false
@@ -459,36 +450,39 @@ func (e WebhookLinkTestEvent) Valid() bool {
 	}
 }
 
-// APIErrorAuthResponse A 401 on calls that are not scoped to a link: the token expired
-// (`api_error.auth.expired_access_token`, "Access token expired") or is not
-// authorized (`api_error.auth.unauthorized`).
-type APIErrorAuthResponse struct {
+// APIErrorAuthExpiredAccessTokenResponse The access token expired.
+type APIErrorAuthExpiredAccessTokenResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
-	// ErrorCode Which authentication failure this is.
-	ErrorCode APIErrorAuthResponseErrorCode `json:"error_code"`
+	// ErrorCode Always `api_error.auth.expired_access_token`.
+	ErrorCode APIErrorAuthExpiredAccessTokenResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
-// APIErrorAuthResponseErrorCode Which authentication failure this is.
-type APIErrorAuthResponseErrorCode string
+// APIErrorAuthExpiredAccessTokenResponseErrorCode Always `api_error.auth.expired_access_token`.
+type APIErrorAuthExpiredAccessTokenResponseErrorCode string
+
+// APIErrorAuthResponse A 401 on calls that are not scoped to a link: the token expired
+// (`api_error.auth.expired_access_token`) or is not authorized
+// (`api_error.auth.unauthorized`). Clients tell them apart by `error_code`.
+type APIErrorAuthResponse struct {
+	union json.RawMessage
+}
 
 // APIErrorAuthUnauthorizedResponse The client or its token is not authorized.
 type APIErrorAuthUnauthorizedResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `api_error.auth.unauthorized`.
-	ErrorCode APIErrorAuthUnauthorizedResponseErrorCode `json:"error_code"`
+	ErrorCode APIErrorAuthUnauthorizedResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
 	//
@@ -504,33 +498,33 @@ type APIErrorRateLimitExceededResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `api_error.rate_limit_exceeded`.
-	ErrorCode APIErrorRateLimitExceededResponseErrorCode `json:"error_code"`
+	ErrorCode APIErrorRateLimitExceededResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // APIErrorRateLimitExceededResponseErrorCode Always `api_error.rate_limit_exceeded`.
 type APIErrorRateLimitExceededResponseErrorCode string
 
-// APIErrorValidationFailedResponse The request failed validation.
+// APIErrorValidationFailedResponse The request failed validation (MoneyKit's `HTTPValidationError`).
 type APIErrorValidationFailedResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `api_error.request.validation_failed`.
-	ErrorCode APIErrorValidationFailedResponseErrorCode `json:"error_code"`
+	ErrorCode APIErrorValidationFailedResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 
 	// ValidationErrors One entry per violation.
-	ValidationErrors *[]ValidationError `json:"validation_errors,omitempty"`
+	ValidationErrors []ValidationError `json:"validation_errors"`
 }
 
 // APIErrorValidationFailedResponseErrorCode Always `api_error.request.validation_failed`.
@@ -539,7 +533,8 @@ type APIErrorValidationFailedResponseErrorCode string
 // Country A country MoneyKit serves.
 type Country string
 
-// CreateAccessTokenRequest Client-credentials token request, form-encoded.
+// CreateAccessTokenRequest Client-credentials token request, form-encoded. Its optional fields stay pointers in Go:
+// the form encoder leaves out only unset fields.
 type CreateAccessTokenRequest struct {
 	// ClientId The application's client id.
 	//
@@ -577,13 +572,16 @@ type CreateAccessTokenResponse struct {
 	TokenType string `json:"token_type"`
 }
 
-// CreateLinkSessionRequest A request for a link session. MoneyKit's request also accepts `custom_sandbox_data`
-// (sandbox-only custom accounts); banklink does not model it.
+// CreateLinkSessionRequest A request for a link session.
 //
 // Example: {"customer_user":{"id":"user-42"},"existing_link_id":"mk_eqkWN34UEoa2NxyALG8pcV","institution_id":"c7318ff7-257c-490e-8242-03a815b223b7","redirect_uri":"https://yourdomain.com/oauth.html","webhook":"https://yourdomain.com/moneykit_webhook"}
 type CreateLinkSessionRequest struct {
 	// ConnectFeatures Connect UI and testing toggles.
-	ConnectFeatures *MoneyKitConnectFeatures `json:"connect_features,omitempty"`
+	ConnectFeatures MoneyKitConnectFeatures `json:"connect_features,omitempty,omitzero"`
+
+	// CustomSandboxData Sandbox only: the accounts (and optionally owners) returned when the user logs in to
+	// Credentials Bank as `user_custom`.
+	CustomSandboxData CustomSandboxData `json:"custom_sandbox_data,omitempty,omitzero"`
 
 	// CustomerUser Your own user, for whom the link is made.
 	CustomerUser LinkSessionCustomerUser `json:"customer_user"`
@@ -614,18 +612,18 @@ type CreateLinkSessionRequest struct {
 	//
 	//
 	// Example: mk_eqkWN34UEoa2NxyALG8pcV
-	ExistingLinkId *string `json:"existing_link_id,omitempty"`
+	ExistingLinkId string `json:"existing_link_id,omitempty,omitzero"`
 
 	// InstitutionId The ID of the institution you want to link to. Providing this will skip the
 	// institution selection step. This field is ignored if `existing_link_id` is provided.
 	//
 	//
 	// Example: c7318ff7-257c-490e-8242-03a815b223b7
-	InstitutionId *string `json:"institution_id,omitempty"`
+	InstitutionId string `json:"institution_id,omitempty,omitzero"`
 
 	// LinkTags Arbitrary strings used to describe this link. Each tag is under 100 characters and
 	// starts with a letter or digit.
-	LinkTags *LinkTags `json:"link_tags,omitempty"`
+	LinkTags LinkTags `json:"link_tags,omitempty,omitzero"`
 
 	// RedirectUri For Oauth linking, a URI indicating the destination, in your application, where the
 	// user should be sent after authenticating with the institution. The `redirect_uri`
@@ -637,12 +635,12 @@ type CreateLinkSessionRequest struct {
 	RedirectUri string `json:"redirect_uri"`
 
 	// Settings Overrides of the application's default link settings for this session.
-	Settings *LinkSessionSettingOverrides `json:"settings,omitempty"`
+	Settings LinkSessionSettingOverrides `json:"settings,omitempty,omitzero"`
 
 	// Webhook The destination URL to which any webhooks should be sent.
 	//
 	// Example: https://yourdomain.com/moneykit_webhook
-	Webhook *string `json:"webhook,omitempty"`
+	Webhook string `json:"webhook,omitempty,omitzero"`
 }
 
 // CreateLinkSessionResponse A new link session.
@@ -653,22 +651,61 @@ type CreateLinkSessionResponse struct {
 	LinkSessionToken string `json:"link_session_token"`
 }
 
+// CustomSandboxAccount One account of the custom sandbox data.
+type CustomSandboxAccount struct {
+	// AccountNumber Account number used for the sandbox account.
+	//
+	// Example: 1111222233330000
+	AccountNumber string `json:"account_number"`
+
+	// AccountType Account type applied to the sandbox account, such as `depository.checking`.
+	//
+	// Example: depository.checking
+	AccountType string `json:"account_type"`
+
+	// Name Account name used for the sandbox account.
+	//
+	// Example: Everyday Checking
+	Name string `json:"name"`
+
+	// RoutingNumber Routing number used for the sandbox account (if applicable). Must follow the
+	// standard ABA routing transit number format with a valid check digit, but does not
+	// need to be a real bank's routing number.
+	//
+	//
+	// Example: 011401533
+	RoutingNumber string `json:"routing_number,omitempty,omitzero"`
+}
+
+// CustomSandboxData Sandbox only: the accounts (and optionally owners) returned when the user logs in to
+// Credentials Bank as `user_custom`.
+type CustomSandboxData struct {
+	// Accounts An array of static accounts to be returned from Sandbox via `user_custom`.
+	Accounts []CustomSandboxAccount `json:"accounts"`
+
+	// Owners An array of owners to attach to the identity response of every account on
+	// `user_custom`. Owners will otherwise be randomly generated. Each is an identity
+	// owner as MoneyKit's identity product returns it (`names`, `addresses`,
+	// `phone_numbers`, `emails`); banklink passes it through as a JSON object.
+	Owners []map[string]interface{} `json:"owners,omitempty,omitzero"`
+}
+
 // CustomerUserEmail The user's email address; an email or a phone improves conversion (Money ID).
 type CustomerUserEmail struct {
 	// Address The email address.
 	Address string `json:"address"`
 
 	// CustomerVerifiedAt When you verified the address.
-	CustomerVerifiedAt *time.Time `json:"customer_verified_at,omitempty"`
+	CustomerVerifiedAt timestamp.Time `json:"customer_verified_at,omitempty,omitzero"`
 }
 
 // CustomerUserPhone The user's phone number.
 type CustomerUserPhone struct {
 	// Country A country MoneyKit serves.
-	Country *Country `json:"country,omitempty"`
+	Country Country `json:"country,omitempty,omitzero"`
 
 	// CustomerVerifiedAt When you verified the number.
-	CustomerVerifiedAt *time.Time `json:"customer_verified_at,omitempty"`
+	CustomerVerifiedAt timestamp.Time `json:"customer_verified_at,omitempty,omitzero"`
 
 	// Number The phone number, E.164 preferred.
 	Number string `json:"number"`
@@ -705,12 +742,12 @@ type JWK struct {
 	// Alg Algorithm, `ES256`.
 	//
 	// Example: ES256
-	Alg *string `json:"alg,omitempty"`
+	Alg string `json:"alg,omitempty,omitzero"`
 
 	// Crv Curve, `P-256`.
 	//
 	// Example: P-256
-	Crv *string `json:"crv,omitempty"`
+	Crv string `json:"crv,omitempty,omitzero"`
 
 	// Kid Key id, matched against the JWT header.
 	Kid string `json:"kid"`
@@ -723,13 +760,13 @@ type JWK struct {
 	// Use Key use; signing keys say `sig`.
 	//
 	// Example: sig
-	Use *string `json:"use,omitempty"`
+	Use string `json:"use,omitempty,omitzero"`
 
 	// X The x coordinate, base64url.
-	X *string `json:"x,omitempty"`
+	X string `json:"x,omitempty,omitzero"`
 
 	// Y The y coordinate, base64url.
-	Y *string `json:"y,omitempty"`
+	Y string `json:"y,omitempty,omitzero"`
 }
 
 // JWKSet A JSON Web Key Set (RFC 7517).
@@ -738,26 +775,12 @@ type JWKSet struct {
 	Keys []JWK `json:"keys"`
 }
 
-// LinkAuthErrorResponse A 401 on link-scoped calls: the two `api_error.auth.*` codes, or
-// `link_error.unauthorized_access` ("Unauthorized link access.") when the application may
-// not access the link.
+// LinkAuthErrorResponse A 401 on link-scoped calls: one of the two `api_error.auth.*` errors, or
+// `link_error.unauthorized_access` when the application may not access the link.
+// Clients tell them apart by `error_code`.
 type LinkAuthErrorResponse struct {
-	// DocumentationUrl A page that documents this error.
-	//
-	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
-
-	// ErrorCode Which authentication failure this is.
-	ErrorCode LinkAuthErrorResponseErrorCode `json:"error_code"`
-
-	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
-	ErrorMessage string `json:"error_message"`
+	union json.RawMessage
 }
-
-// LinkAuthErrorResponseErrorCode Which authentication failure this is.
-type LinkAuthErrorResponseErrorCode string
 
 // LinkCommon Link details.
 //
@@ -770,7 +793,7 @@ type LinkCommon struct {
 
 	// ErrorCode The type of error, if the link is in the `error` state. See MoneyKit's Errors page
 	// for an explanation of error codes. Clients accept values not listed here.
-	ErrorCode *PublicLinkError `json:"error_code,omitempty"`
+	ErrorCode PublicLinkError `json:"error_code,omitempty,omitzero"`
 
 	// InstitutionAvatar An avatar image for the link's institution.
 	//
@@ -788,13 +811,13 @@ type LinkCommon struct {
 	InstitutionName string `json:"institution_name"`
 
 	// LastSyncedAt An ISO-8601 timestamp indicating the last time that the link was updated.
-	// MoneyKit documents the format as date-time, but its own example carries no UTC
-	// offset, which RFC 3339 requires; banklink keeps the value as the string it received.
+	// MoneyKit's own example carries no UTC offset, which RFC 3339 requires; banklink reads
+	// such a value as UTC and re-encodes it exactly as received.
 	//
 	//
 	// Example: 2023-02-16T09:14:11
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	LastSyncedAt *string `json:"last_synced_at,omitempty"`
+	LastSyncedAt timestamp.Time `json:"last_synced_at,omitempty,omitzero"`
 
 	// LinkId The unique ID for this link.
 	//
@@ -802,7 +825,7 @@ type LinkCommon struct {
 	LinkId string `json:"link_id"`
 
 	// LinkTags Arbitrary strings used to describe this link.
-	LinkTags *[]string `json:"link_tags,omitempty"`
+	LinkTags []string `json:"link_tags,omitempty,omitzero"`
 
 	// Products The granted products available for this link.
 	Products LinkProducts `json:"products"`
@@ -828,12 +851,12 @@ type LinkCommon struct {
 
 	// Tags Deprecated; use `link_tags` instead.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	Tags *[]string `json:"tags,omitempty"`
+	Tags []string `json:"tags,omitempty,omitzero"`
 
 	// Webhook The webhook url assigned to this link.
 	//
 	// Example: https://example.com/webhook
-	Webhook *string `json:"webhook,omitempty"`
+	Webhook string `json:"webhook,omitempty,omitzero"`
 }
 
 // LinkErrorBadConfigResponse The link's configuration does not allow this call.
@@ -841,15 +864,15 @@ type LinkErrorBadConfigResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.bad_config`.
-	ErrorCode LinkErrorBadConfigResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorBadConfigResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
 	//
 	// Example: Link not found.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // LinkErrorBadConfigResponseErrorCode Always `link_error.bad_config`.
@@ -860,14 +883,12 @@ type LinkErrorBadStateResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.bad_state`.
-	ErrorCode LinkErrorBadStateResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorBadStateResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
 	ErrorMessage string `json:"error_message"`
 
 	// LinkErrorCode Why the link is unusable, one of the `PublicLinkError` values such as `auth_expired`.
@@ -879,18 +900,20 @@ type LinkErrorBadStateResponse struct {
 // LinkErrorBadStateResponseErrorCode Always `link_error.bad_state`.
 type LinkErrorBadStateResponseErrorCode string
 
-// LinkErrorDeletedResponse Link deleted.
+// LinkErrorDeletedResponse Link deleted. The default message is the one in MoneyKit's "Get Link Details" document;
+// some versions of MoneyKit's SDKs give "Link deleted." instead, and banklink follows the
+// document.
 type LinkErrorDeletedResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.deleted`.
-	ErrorCode LinkErrorDeletedResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorDeletedResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // LinkErrorDeletedResponseErrorCode Always `link_error.deleted`.
@@ -901,10 +924,10 @@ type LinkErrorForbiddenActionResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.forbidden_action`.
-	ErrorCode LinkErrorForbiddenActionResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorForbiddenActionResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message
 	//
@@ -920,17 +943,34 @@ type LinkErrorNotFoundResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.not_found`.
-	ErrorCode LinkErrorNotFoundResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorNotFoundResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // LinkErrorNotFoundResponseErrorCode Always `link_error.not_found`.
 type LinkErrorNotFoundResponseErrorCode string
+
+// LinkErrorUnauthorizedAccessResponse The application may not access this link.
+type LinkErrorUnauthorizedAccessResponse struct {
+	// DocumentationUrl A page that documents this error.
+	//
+	// Example: https://docs.moneykit.com/api/reference/errors
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
+
+	// ErrorCode Always `link_error.unauthorized_access`.
+	ErrorCode LinkErrorUnauthorizedAccessResponseErrorCode `json:"error_code,omitempty,omitzero"`
+
+	// ErrorMessage Error message.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
+}
+
+// LinkErrorUnauthorizedAccessResponseErrorCode Always `link_error.unauthorized_access`.
+type LinkErrorUnauthorizedAccessResponseErrorCode string
 
 // LinkProductError Why the last refresh of a product failed. Clients accept values not listed here.
 type LinkProductError string
@@ -938,46 +978,56 @@ type LinkProductError string
 // LinkProductResponse The state of one granted product.
 type LinkProductResponse struct {
 	// ErrorCode Why the last refresh of a product failed. Clients accept values not listed here.
-	ErrorCode *LinkProductError `json:"error_code,omitempty"`
+	ErrorCode LinkProductError `json:"error_code,omitempty,omitzero"`
 
-	// ErrorMessage What went wrong with the last refresh.
-	ErrorMessage *string `json:"error_message,omitempty"`
+	// ErrorMessage The error message, if the last attempt to refresh the product failed.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 
-	// LastAttemptedAt When a refresh was last attempted (ISO-8601, kept as received).
-	LastAttemptedAt *string `json:"last_attempted_at,omitempty"`
+	// LastAttemptedAt An ISO-8601 timestamp indicating the last time that the product was attempted.
+	//
+	// Example: 2023-02-16T09:14:11
+	LastAttemptedAt timestamp.Time `json:"last_attempted_at,omitempty,omitzero"`
 
-	// RefreshedAt When the product's data was last refreshed (ISO-8601, kept as received).
-	RefreshedAt *string `json:"refreshed_at,omitempty"`
+	// RefreshedAt An ISO-8601 timestamp indicating the last time that the product was updated.
+	//
+	// Example: 2023-02-16T09:14:11
+	RefreshedAt timestamp.Time `json:"refreshed_at,omitempty,omitzero"`
 
-	// Unavailable Why the product is unavailable, if it is.
-	Unavailable *string `json:"unavailable,omitempty"`
+	// Settings DEPRECATED: The settings given when this product was created. This field is deprecated and will be removed.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	Settings ProductSettings `json:"settings,omitempty,omitzero"`
+
+	// Unavailable If this product can't currently be updated, the reason why it is unavailable.
+	// Unavailable products can't be refreshed, but past data, if any, is still accessible.
+	Unavailable string `json:"unavailable,omitempty,omitzero"`
 }
 
 // LinkProducts The granted products available for this link.
 type LinkProducts struct {
 	// AccountNumbers The state of one granted product.
-	AccountNumbers *LinkProductResponse `json:"account_numbers,omitempty"`
+	AccountNumbers LinkProductResponse `json:"account_numbers,omitempty,omitzero"`
 
 	// Accounts The state of one granted product.
-	Accounts *LinkProductResponse `json:"accounts,omitempty"`
+	Accounts LinkProductResponse `json:"accounts,omitempty,omitzero"`
 
 	// Enrichment The state of one granted product.
-	Enrichment *LinkProductResponse `json:"enrichment,omitempty"`
+	Enrichment LinkProductResponse `json:"enrichment,omitempty,omitzero"`
 
 	// Identity The state of one granted product.
-	Identity *LinkProductResponse `json:"identity,omitempty"`
+	Identity LinkProductResponse `json:"identity,omitempty,omitzero"`
 
 	// Investments The state of one granted product.
-	Investments *LinkProductResponse `json:"investments,omitempty"`
+	Investments LinkProductResponse `json:"investments,omitempty,omitzero"`
 
-	// Transactions The state of the transactions product.
-	Transactions *TransactionsLinkProduct `json:"transactions,omitempty"`
+	// Transactions The state of the transactions product: the fields of `LinkProductResponse` and
+	// `has_history`, which MoneyKit's SDK models require.
+	Transactions TransactionsLinkProduct `json:"transactions,omitempty,omitzero"`
 }
 
 // LinkSessionCustomerUser Your own user, for whom the link is made.
 type LinkSessionCustomerUser struct {
 	// Email The user's email address; an email or a phone improves conversion (Money ID).
-	Email *CustomerUserEmail `json:"email,omitempty"`
+	Email CustomerUserEmail `json:"email,omitempty,omitzero"`
 
 	// Id Your own id for the user, 4 to 150 characters. The same id addresses the user in
 	// `/users/{id}/...`.
@@ -987,7 +1037,7 @@ type LinkSessionCustomerUser struct {
 	Id string `json:"id"`
 
 	// Phone The user's phone number.
-	Phone *CustomerUserPhone `json:"phone,omitempty"`
+	Phone CustomerUserPhone `json:"phone,omitempty,omitzero"`
 }
 
 // LinkSessionErrorForbiddenConfigResponse The link-session settings ask for something this application may not use.
@@ -995,29 +1045,28 @@ type LinkSessionErrorForbiddenConfigResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_session_error.forbidden_config`.
-	ErrorCode LinkSessionErrorForbiddenConfigResponseErrorCode `json:"error_code"`
+	ErrorCode LinkSessionErrorForbiddenConfigResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
 	ErrorMessage string `json:"error_message"`
 }
 
 // LinkSessionErrorForbiddenConfigResponseErrorCode Always `link_session_error.forbidden_config`.
 type LinkSessionErrorForbiddenConfigResponseErrorCode string
 
-// LinkSessionErrorInvalidTokenExchangeResponse The exchangeable token is invalid, expired or already used.
+// LinkSessionErrorInvalidTokenExchangeResponse The exchangeable token is invalid, expired or already used. MoneyKit documents no default
+// message for it, so, as for its other errors without one, `error_message` is required.
 type LinkSessionErrorInvalidTokenExchangeResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_session_error.invalid_token_exchange`.
-	ErrorCode LinkSessionErrorInvalidTokenExchangeResponseErrorCode `json:"error_code"`
+	ErrorCode LinkSessionErrorInvalidTokenExchangeResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
 	//
@@ -1031,13 +1080,14 @@ type LinkSessionErrorInvalidTokenExchangeResponseErrorCode string
 // LinkSessionSettingOverrides Overrides of the application's default link settings for this session.
 type LinkSessionSettingOverrides struct {
 	// Countries Countries whose institutions are offered, in order of priority. Defaults to the application's primary country (US).
-	Countries *[]Country `json:"countries,omitempty"`
+	Countries []Country `json:"countries,omitempty,omitzero"`
 
-	// Products Which products to request. Accounts are always included.
-	Products *ProductsSettings `json:"products,omitempty"`
+	// Products Which products to request. Accounts are always included. A product is requested when its
+	// key is present, even as `{}`, so these fields stay pointers in Go.
+	Products ProductsSettings `json:"products,omitempty,omitzero"`
 
 	// Providers Offer only institutions served by one of these providers.
-	Providers *[]Provider `json:"providers,omitempty"`
+	Providers []Provider `json:"providers,omitempty,omitzero"`
 }
 
 // LinkTag One link tag, under 100 characters, starting with a letter or digit.
@@ -1052,43 +1102,47 @@ type LinkTags = []LinkTag
 // MoneyKitConnectFeatures Connect UI and testing toggles.
 type MoneyKitConnectFeatures struct {
 	// ConnectManually Offer manual account entry.
-	ConnectManually *bool `json:"connect_manually,omitempty"`
+	ConnectManually bool `json:"connect_manually,omitempty,omitzero"`
 
 	// DuplicateInstitutionRejected Refuse an institution the user already linked.
-	DuplicateInstitutionRejected *bool `json:"duplicate_institution_rejected,omitempty"`
+	DuplicateInstitutionRejected bool `json:"duplicate_institution_rejected,omitempty,omitzero"`
 
 	// DuplicateInstitutionWarning Warn when the user links an institution they already linked.
-	DuplicateInstitutionWarning *bool `json:"duplicate_institution_warning,omitempty"`
+	DuplicateInstitutionWarning bool `json:"duplicate_institution_warning,omitempty,omitzero"`
 
 	// EnableMoneyId Enable Money ID.
-	EnableMoneyId *bool `json:"enable_money_id,omitempty"`
+	EnableMoneyId bool `json:"enable_money_id,omitempty,omitzero"`
 
 	// IssueReporter Let the user report an issue from Connect.
-	IssueReporter *bool `json:"issue_reporter,omitempty"`
+	IssueReporter bool `json:"issue_reporter,omitempty,omitzero"`
 
 	// PermitOnlyDepositoryAccounts Let the user pick only depository accounts.
-	PermitOnlyDepositoryAccounts *bool `json:"permit_only_depository_accounts,omitempty"`
+	PermitOnlyDepositoryAccounts bool `json:"permit_only_depository_accounts,omitempty,omitzero"`
 
 	// PermitOnlyOneAccount Let the user pick only one account.
-	PermitOnlyOneAccount *bool `json:"permit_only_one_account,omitempty"`
+	PermitOnlyOneAccount bool `json:"permit_only_one_account,omitempty,omitzero"`
 }
 
-// MoneyKitError The body of every MoneyKit error response.
+// MoneyKitError The fields every MoneyKit error body shares. Each error code has its own schema below,
+// with a single-value `error_code` enum whose default is that code, as in MoneyKit's SDK
+// models; `error_code` is optional there, so a body without it carries the default of the
+// schema declared for its status. `error_message` is optional where MoneyKit documents a
+// default message and required where it does not.
 type MoneyKitError struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode The machine-readable error code, such as `link_error.not_found`.
 	//
 	// Example: link_error.not_found
-	ErrorCode string `json:"error_code"`
+	ErrorCode string `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
 	//
 	// Example: Link not found.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // Product A MoneyKit data product. Clients accept values not listed here.
@@ -1097,30 +1151,33 @@ type Product string
 // ProductSettings How one product is requested.
 type ProductSettings struct {
 	// Prefetch Fetch the product right after linking instead of at the first manual refresh.
-	Prefetch *bool `json:"prefetch,omitempty"`
+	Prefetch bool `json:"prefetch,omitempty,omitzero"`
 
 	// Reason Shown to the user after "...data is used to".
-	Reason *string `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty,omitzero"`
 
 	// RequirePermission Show a non-required product as non-optional.
-	RequirePermission *bool `json:"require_permission,omitempty"`
+	RequirePermission bool `json:"require_permission,omitempty,omitzero"`
 
 	// Required Show only institutions that support the product, and make permission mandatory.
+	// A pointer in Go, so that banklink sends `false` for an optional product rather than
+	// leaving the choice to the default.
 	Required *bool `json:"required,omitempty"`
 }
 
-// ProductsSettings Which products to request. Accounts are always included.
+// ProductsSettings Which products to request. Accounts are always included. A product is requested when its
+// key is present, even as `{}`, so these fields stay pointers in Go.
 type ProductsSettings struct {
-	// AccountNumbers How one product is requested.
+	// AccountNumbers Request the account numbers product.
 	AccountNumbers *ProductSettings `json:"account_numbers,omitempty"`
 
-	// Identity How one product is requested.
+	// Identity Request the identity product.
 	Identity *ProductSettings `json:"identity,omitempty"`
 
-	// Investments How one product is requested.
+	// Investments Request the investments product.
 	Investments *ProductSettings `json:"investments,omitempty"`
 
-	// Transactions How one product is requested.
+	// Transactions Request the transactions product.
 	Transactions *ProductSettings `json:"transactions,omitempty"`
 }
 
@@ -1148,32 +1205,43 @@ type PublicLinkState string
 // SupportedVersion A MoneyKit API version.
 type SupportedVersion string
 
-// TransactionsLinkProduct The state of the transactions product.
+// TransactionsLinkProduct The state of the transactions product: the fields of `LinkProductResponse` and
+// `has_history`, which MoneyKit's SDK models require.
 type TransactionsLinkProduct struct {
 	// ErrorCode Why the last refresh of a product failed. Clients accept values not listed here.
-	ErrorCode *LinkProductError `json:"error_code,omitempty"`
+	ErrorCode LinkProductError `json:"error_code,omitempty,omitzero"`
 
-	// ErrorMessage What went wrong with the last refresh.
-	ErrorMessage *string `json:"error_message,omitempty"`
+	// ErrorMessage The error message, if the last attempt to refresh the product failed.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 
-	// HasHistory Whether the full transaction history has been fetched. Deprecated.
+	// HasHistory Whether the full transaction history has been fetched. Deprecated, but required:
+	// a body without it is rejected by MoneyKit's own SDKs.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	HasHistory *bool `json:"has_history,omitempty"`
+	HasHistory bool `json:"has_history"`
 
-	// LastAttemptedAt When a refresh was last attempted (ISO-8601, kept as received).
-	LastAttemptedAt *string `json:"last_attempted_at,omitempty"`
+	// LastAttemptedAt An ISO-8601 timestamp indicating the last time that the product was attempted.
+	//
+	// Example: 2023-02-16T09:14:11
+	LastAttemptedAt timestamp.Time `json:"last_attempted_at,omitempty,omitzero"`
 
-	// RefreshedAt When transactions were last refreshed (ISO-8601, kept as received).
-	RefreshedAt *string `json:"refreshed_at,omitempty"`
+	// RefreshedAt An ISO-8601 timestamp indicating the last time that the product was updated.
+	//
+	// Example: 2023-02-16T09:14:11
+	RefreshedAt timestamp.Time `json:"refreshed_at,omitempty,omitzero"`
 
-	// Unavailable Why the product is unavailable, if it is.
-	Unavailable *string `json:"unavailable,omitempty"`
+	// Settings DEPRECATED: The settings given when this product was created. This field is deprecated and will be removed.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	Settings ProductSettings `json:"settings,omitempty,omitzero"`
+
+	// Unavailable If this product can't currently be updated, the reason why it is unavailable.
+	// Unavailable products can't be refreshed, but past data, if any, is still accessible.
+	Unavailable string `json:"unavailable,omitempty,omitzero"`
 }
 
 // UpdateLinkRequest New values for a link's webhook and tags.
 type UpdateLinkRequest struct {
-	// LinkTags Arbitrary strings used to describe this link. Each tag is under 100 characters and
-	// starts with a letter or digit.
+	// LinkTags The link's new tags; an empty array removes them all. A pointer in Go, so that
+	// "no change" (nil) and "no tags" (an empty slice) stay apart.
 	LinkTags *LinkTags `json:"link_tags,omitempty"`
 
 	// Tags Deprecated; use `link_tags` instead.
@@ -1183,7 +1251,7 @@ type UpdateLinkRequest struct {
 	// Webhook The webhook url to assign to this link; `null` removes it.
 	//
 	// Example: https://example.com/webhook
-	Webhook nullable.Nullable[string] `json:"webhook,omitempty"`
+	Webhook nullable.Nullable[string] `json:"webhook,omitempty,omitzero"`
 }
 
 // ValidationError One request-validation violation.
@@ -1231,7 +1299,9 @@ type MoneyKitVersion = SupportedVersion
 // MoneyKitLinkBadState Link error. The link is not usable in its current state.
 type MoneyKitLinkBadState = LinkErrorBadStateResponse
 
-// MoneyKitLinkDeleted Link deleted.
+// MoneyKitLinkDeleted Link deleted. The default message is the one in MoneyKit's "Get Link Details" document;
+// some versions of MoneyKit's SDKs give "Link deleted." instead, and banklink follows the
+// document.
 type MoneyKitLinkDeleted = LinkErrorDeletedResponse
 
 // MoneyKitLinkForbidden Forbidden by link owner. The user did not give permission to access this data when linking.
@@ -1240,82 +1310,91 @@ type MoneyKitLinkForbidden = LinkErrorForbiddenActionResponse
 // MoneyKitLinkNotFound Link not found.
 type MoneyKitLinkNotFound = LinkErrorNotFoundResponse
 
-// MoneyKitLinkUnauthorized A 401 on link-scoped calls: the two `api_error.auth.*` codes, or
-// `link_error.unauthorized_access` ("Unauthorized link access.") when the application may
-// not access the link.
+// MoneyKitLinkUnauthorized A 401 on link-scoped calls: one of the two `api_error.auth.*` errors, or
+// `link_error.unauthorized_access` when the application may not access the link.
+// Clients tell them apart by `error_code`.
 type MoneyKitLinkUnauthorized = LinkAuthErrorResponse
 
 // MoneyKitRateLimited Rate limit exceeded.
 type MoneyKitRateLimited = APIErrorRateLimitExceededResponse
 
 // MoneyKitUnauthorized A 401 on calls that are not scoped to a link: the token expired
-// (`api_error.auth.expired_access_token`, "Access token expired") or is not
-// authorized (`api_error.auth.unauthorized`).
+// (`api_error.auth.expired_access_token`) or is not authorized
+// (`api_error.auth.unauthorized`). Clients tell them apart by `error_code`.
 type MoneyKitUnauthorized = APIErrorAuthResponse
 
-// MoneyKitValidationFailed The request failed validation.
+// MoneyKitValidationFailed The request failed validation (MoneyKit's `HTTPValidationError`).
 type MoneyKitValidationFailed = APIErrorValidationFailedResponse
 
 // GetJWKSParams defines parameters for GetJWKS.
 type GetJWKSParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // CreateAccessTokenParams defines parameters for CreateAccessToken.
 type CreateAccessTokenParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // CreateLinkSessionParams defines parameters for CreateLinkSession.
 type CreateLinkSessionParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // ExchangeTokenParams defines parameters for ExchangeToken.
 type ExchangeTokenParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // DeleteLinkParams defines parameters for DeleteLink.
 type DeleteLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // GetLinkParams defines parameters for GetLink.
 type GetLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // UpdateLinkParams defines parameters for UpdateLink.
 type UpdateLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // GetUserLinksParams defines parameters for GetUserLinks.
 type GetUserLinksParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // WebhookTestLinkParams defines parameters for WebhookTestLink.
 type WebhookTestLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
@@ -1333,6 +1412,156 @@ type UpdateLinkJSONRequestBody = UpdateLinkRequest
 
 // WebhookTestLinkJSONRequestBody defines body for WebhookTestLink for application/json ContentType.
 type WebhookTestLinkJSONRequestBody = WebhookTestLinkRequest
+
+// AsAPIErrorAuthExpiredAccessTokenResponse returns the union data inside the APIErrorAuthResponse as a APIErrorAuthExpiredAccessTokenResponse
+func (t APIErrorAuthResponse) AsAPIErrorAuthExpiredAccessTokenResponse() (APIErrorAuthExpiredAccessTokenResponse, error) {
+	var body APIErrorAuthExpiredAccessTokenResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthExpiredAccessTokenResponse overwrites any union data inside the APIErrorAuthResponse as the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *APIErrorAuthResponse) FromAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthExpiredAccessTokenResponse performs a merge with any union data inside the APIErrorAuthResponse, using the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *APIErrorAuthResponse) MergeAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAPIErrorAuthUnauthorizedResponse returns the union data inside the APIErrorAuthResponse as a APIErrorAuthUnauthorizedResponse
+func (t APIErrorAuthResponse) AsAPIErrorAuthUnauthorizedResponse() (APIErrorAuthUnauthorizedResponse, error) {
+	var body APIErrorAuthUnauthorizedResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthUnauthorizedResponse overwrites any union data inside the APIErrorAuthResponse as the provided APIErrorAuthUnauthorizedResponse
+func (t *APIErrorAuthResponse) FromAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthUnauthorizedResponse performs a merge with any union data inside the APIErrorAuthResponse, using the provided APIErrorAuthUnauthorizedResponse
+func (t *APIErrorAuthResponse) MergeAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t APIErrorAuthResponse) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *APIErrorAuthResponse) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsAPIErrorAuthExpiredAccessTokenResponse returns the union data inside the LinkAuthErrorResponse as a APIErrorAuthExpiredAccessTokenResponse
+func (t LinkAuthErrorResponse) AsAPIErrorAuthExpiredAccessTokenResponse() (APIErrorAuthExpiredAccessTokenResponse, error) {
+	var body APIErrorAuthExpiredAccessTokenResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthExpiredAccessTokenResponse overwrites any union data inside the LinkAuthErrorResponse as the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *LinkAuthErrorResponse) FromAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthExpiredAccessTokenResponse performs a merge with any union data inside the LinkAuthErrorResponse, using the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *LinkAuthErrorResponse) MergeAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAPIErrorAuthUnauthorizedResponse returns the union data inside the LinkAuthErrorResponse as a APIErrorAuthUnauthorizedResponse
+func (t LinkAuthErrorResponse) AsAPIErrorAuthUnauthorizedResponse() (APIErrorAuthUnauthorizedResponse, error) {
+	var body APIErrorAuthUnauthorizedResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthUnauthorizedResponse overwrites any union data inside the LinkAuthErrorResponse as the provided APIErrorAuthUnauthorizedResponse
+func (t *LinkAuthErrorResponse) FromAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthUnauthorizedResponse performs a merge with any union data inside the LinkAuthErrorResponse, using the provided APIErrorAuthUnauthorizedResponse
+func (t *LinkAuthErrorResponse) MergeAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsLinkErrorUnauthorizedAccessResponse returns the union data inside the LinkAuthErrorResponse as a LinkErrorUnauthorizedAccessResponse
+func (t LinkAuthErrorResponse) AsLinkErrorUnauthorizedAccessResponse() (LinkErrorUnauthorizedAccessResponse, error) {
+	var body LinkErrorUnauthorizedAccessResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLinkErrorUnauthorizedAccessResponse overwrites any union data inside the LinkAuthErrorResponse as the provided LinkErrorUnauthorizedAccessResponse
+func (t *LinkAuthErrorResponse) FromLinkErrorUnauthorizedAccessResponse(v LinkErrorUnauthorizedAccessResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeLinkErrorUnauthorizedAccessResponse performs a merge with any union data inside the LinkAuthErrorResponse, using the provided LinkErrorUnauthorizedAccessResponse
+func (t *LinkAuthErrorResponse) MergeLinkErrorUnauthorizedAccessResponse(v LinkErrorUnauthorizedAccessResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t LinkAuthErrorResponse) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *LinkAuthErrorResponse) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -2570,7 +2799,7 @@ func (r GetJWKSResult) ContentType() string {
 
 // CreateAccessTokenResult429Headers the declared response headers of an HTTP 429 response for CreateAccessToken
 type CreateAccessTokenResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type CreateAccessTokenResult struct {
@@ -2639,7 +2868,7 @@ func (r CreateAccessTokenResult) ContentType() string {
 
 // CreateLinkSessionResult429Headers the declared response headers of an HTTP 429 response for CreateLinkSession
 type CreateLinkSessionResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type CreateLinkSessionResult struct {
@@ -2715,7 +2944,7 @@ func (r CreateLinkSessionResult) ContentType() string {
 
 // ExchangeTokenResult429Headers the declared response headers of an HTTP 429 response for ExchangeToken
 type ExchangeTokenResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type ExchangeTokenResult struct {
@@ -2784,7 +3013,7 @@ func (r ExchangeTokenResult) ContentType() string {
 
 // DeleteLinkResult429Headers the declared response headers of an HTTP 429 response for DeleteLink
 type DeleteLinkResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type DeleteLinkResult struct {
@@ -2867,7 +3096,7 @@ func (r DeleteLinkResult) ContentType() string {
 
 // GetLinkResult429Headers the declared response headers of an HTTP 429 response for GetLink
 type GetLinkResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type GetLinkResult struct {
@@ -2957,7 +3186,7 @@ func (r GetLinkResult) ContentType() string {
 
 // UpdateLinkResult429Headers the declared response headers of an HTTP 429 response for UpdateLink
 type UpdateLinkResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type UpdateLinkResult struct {
@@ -3095,7 +3324,7 @@ func (r GetUserLinksResult) ContentType() string {
 
 // WebhookTestLinkResult429Headers the declared response headers of an HTTP 429 response for WebhookTestLink
 type WebhookTestLinkResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type WebhookTestLinkResult struct {
@@ -3509,7 +3738,7 @@ func ParseCreateAccessTokenResult(rsp *http.Response) (*CreateAccessTokenResult,
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3576,7 +3805,7 @@ func ParseCreateLinkSessionResult(rsp *http.Response) (*CreateLinkSessionResult,
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3636,7 +3865,7 @@ func ParseExchangeTokenResult(rsp *http.Response) (*ExchangeTokenResult, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3713,7 +3942,7 @@ func ParseDeleteLinkResult(rsp *http.Response) (*DeleteLinkResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3794,7 +4023,7 @@ func ParseGetLinkResult(rsp *http.Response) (*GetLinkResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3875,7 +4104,7 @@ func ParseUpdateLinkResult(rsp *http.Response) (*UpdateLinkResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -3996,7 +4225,7 @@ func ParseWebhookTestLinkResult(rsp *http.Response) (*WebhookTestLinkResult, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -4601,8 +4830,16 @@ type MoneyKitLinkNotFoundJSONResponse LinkErrorNotFoundResponse
 
 type MoneyKitLinkUnauthorizedJSONResponse LinkAuthErrorResponse
 
+func (t MoneyKitLinkUnauthorizedJSONResponse) MarshalJSON() ([]byte, error) {
+	return LinkAuthErrorResponse(t).MarshalJSON()
+}
+
+func (t *MoneyKitLinkUnauthorizedJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*LinkAuthErrorResponse)(t).UnmarshalJSON(b)
+}
+
 type MoneyKitRateLimitedResponseHeaders struct {
-	RetryAfter *string
+	RetryAfter string
 }
 type MoneyKitRateLimitedJSONResponse struct {
 	Body APIErrorRateLimitExceededResponse
@@ -4611,6 +4848,14 @@ type MoneyKitRateLimitedJSONResponse struct {
 }
 
 type MoneyKitUnauthorizedJSONResponse APIErrorAuthResponse
+
+func (t MoneyKitUnauthorizedJSONResponse) MarshalJSON() ([]byte, error) {
+	return APIErrorAuthResponse(t).MarshalJSON()
+}
+
+func (t *MoneyKitUnauthorizedJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*APIErrorAuthResponse)(t).UnmarshalJSON(b)
+}
 
 type MoneyKitValidationFailedJSONResponse APIErrorValidationFailedResponse
 
@@ -4698,9 +4943,7 @@ func (response CreateAccessToken429JSONResponse) VisitCreateAccessTokenResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4786,9 +5029,7 @@ func (response CreateLinkSession429JSONResponse) VisitCreateLinkSessionResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4858,9 +5099,7 @@ func (response ExchangeToken429JSONResponse) VisitExchangeTokenResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4974,9 +5213,7 @@ func (response DeleteLink429JSONResponse) VisitDeleteLinkResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5096,9 +5333,7 @@ func (response GetLink429JSONResponse) VisitGetLinkResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5219,9 +5454,7 @@ func (response UpdateLink429JSONResponse) VisitUpdateLinkResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5395,9 +5628,7 @@ func (response WebhookTestLink429JSONResponse) VisitWebhookTestLinkResponse(w ht
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5756,169 +5987,199 @@ func (sh *strictHandler) WebhookTestLink(w http.ResponseWriter, r *http.Request,
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1rc9s40ij8V1B836qxU5J8TSZxPnmczD7eyZlJxcnknGeUI8EkJGFNARwAtKJN+b+f6gZAgiQoyc5l",
-	"nuzut8QCgUZ3o9F3fEpSuSykYMLo5OxTUlBFl8wwhf97xcXN5Qv4V8Z0qnhhuBTJWfJ2wUgp+J8lI5cv",
-	"yEwqYhZck5yLm1EySNhHuixylpwly5sJ+/Pm/a8np+9eSnr868f1+au/PS3S35NBwmGmgppFMkgEXcJw",
-	"niWDRLE/S65YlpwZVbJBotMFW1IAYsnFKybmZpGcHQ0Ssy7gG20UF/Pk7m6Q/C8p2PoXbn5nSiOgMbj9",
-	"IHL++pLc2pEjMj0+PD4ZHh4Pj55OCdfELBiRIl+TW5qXjFCxrj+8evELuRFypZ+PxTUVN7BtopnINOGG",
-	"SEHYLVNrktI8H42F3+mC0Yypeq9+uqGHNtzp/6/YLDlL/r+DmjoH9ld9cFUWhVSGZf7DO9i7YrqQQjOk",
-	"m58b6PcTza4MNQz+nkphmDDwT1oUOU8pIObgH9oia7f1YdKXSknlZ37jlraANDEOgwmD0SMC2EdccU2E",
-	"NKTU9DpnhAvCjSZpqRQThmiYckR+YiktdUAumms5FqVmmpweHyPTAacwbYBGPMOtDEiac4CWZCyVGSMU",
-	"B0tBpgjEBP44HeDyUiCVYb1SA6ECDgKwX7CcGWDDL403N/FWtGV23KgN2M9SXfMsY+LLg1ZNfZ7CNJtA",
-	"rIaS67Ulq1wJ5shcaqZIxjNE9JzfMlIwteQa+JUYSWiaMq2t1MiooWS1YAJn4WLe2fCv0vwsS/EVSOFn",
-	"3koL2McMRnaAeydoaRZS8X9+YV45L80CgdwEHCDbI1PeMAFniws8EEQqwj4WIEoHBEU0IwFEZEnXuK2Q",
-	"FlaCBzt8Qw17xZf8Sx6E89eXdl9+7pcfU8ayzScCBpMcRhPmho9q4WCl7/QNM2o9PJ8ZpqYDQkEK5IYO",
-	"NUsl/C4VoYL819u3r4HpmBXOVi6j2Aw+794dV24SI8mKclOhtJqOUPiQrBY8XcAoBbONGmK9fWWFl9ZX",
-	"4SOPauCl+7IRHlcxH0T4qcEiv1fS92fK868AfHuBbRvx18IMRwe3Q80wP2i4xYE/Zlwwy/vXMluT69IQ",
-	"agxNF3CXG0mEHAtZMOWuFy3xsrKXBmCpFKkUM66WLHtOKm1AMWq1AYq31YD8TLU5f335gyapFLdMIDjI",
-	"fx+H/qthMBdyCa7hLzta8Im9SN3+RvXGJnarqAQ57AFyo9QHkuT5b7Pk7I/N6Pe4wimSu8GnpFCACcOt",
-	"klFfqN3D8h4PATA0bNUJHACyVA7bXKOmKMplcvZHUm8Ovhk5NptYlpwgSyaD9qgyPDEfYgqh+4u8/gdL",
-	"TXL3oc0t5+T08AgUAdDVQARSQ6hiKBZ1KguW4WWFYvEMT7s9HQ6+sdib7gD5dEDGyXl4uvz3yT4cKqsO",
-	"jYPdkM684V6n+05bCekbio+vT+sZLXOTnG2kSAfZ+YquNdm4sw08sYXaAwfjkmlN5xGWxK0R93PTSrl0",
-	"Am6uqDATnPgh3ASyx6qfSFUTyFK8ZyvwRyHx+m/Bb0g9RQ2b4O068bfrDvSLfNVDwdj8O9LQAxtRADog",
-	"Nmj8IBrG1IyQWr130bckVq/834Fkfd/2Ea53rfuSr2OrWbNwMw1HSWSVABacQncP+2+CESaMWoPdQW65",
-	"zK0CAMa4YUu9TfWoyezJ5MGgStH1zuKgXxWBKS9kCTB2wT8nqf0p1HDVLWvcme+ukkHyt5+SQXJxHqXG",
-	"hWLUMHvxvAVJ5GjQXe8CpdYwVSyD+5rmXnQ5+AeggSyHTABbZgBEk2et1JvwLO5yCVRAUICsiORZUwjn",
-	"/JZNHqc/njyjJ0+ePT56zI4OZ+kzdhhjAbegZqli5h6L2g+iXBUI/wbjuqUC3CQxSv8Gl/CxvUIaeqZg",
-	"K7CFZarRhUFonssVmSo2U0wvKg0BFE8BRgP+eSyqq4PdMgW2RKlEQ8V0Jk8XvKnVKz2bROFvrB5lHlR/",
-	"mpjo7PuqoCkbalZQkO8Zoeg0QBMJ8fCcyCU38AuYDsvCrMmSUaGdg8wOj9qlpY4d/e6hizJ5LZHbp+qa",
-	"UcWU5e0uFze0zShP6YVUZgicmnXm6gpDVPL0hIt+Y7IUhucdxVI3TsbJk8PDanouDJszK5Dgi4BhY4Lf",
-	"AjltnjT7xyh6a9/rH0lL+Q6Wa+ztQy9RXnFxc8XQ59Mrec5rEQk2DnGsrXXbXPPD7BlKU1YY4P5SG7mc",
-	"aCqya/lxklFDp2Ox5/4/RA+uHQPfgEzV+8EZyiSzutlSZiwn3Lij41H1KbEfMzUptXUKgIxL4D/D02NL",
-	"Za4NF/MJTIgScIvTWxtuSry8cHD648nR09nsx+Hx4x/T4emzQzZ8enx6PDw8oU+PHl8fH59c/4gHNuOK",
-	"pWZSKp6cJQtjCn12cLCWpcrkknIxSuXyQKKmvDDLPBkkK3a9kPKmf/QSsHvDzcSPvOvIdSkELDpj1JSK",
-	"bb02Pb0u7Hc/+89AYrcRuc395Tjnwn33Tluu7+K7c7bKosjXeKj8YDJ1o6eEz8halmjlUX0Dvxnvr0Sf",
-	"jdty4A4bi7F4v8DL0P1ovSIzEO0VW+GMGdepvGUK7MYFW5MVz3NyzUihmGbCWHPSrzcWWva5RdmSpFTA",
-	"pyhIwSKUimRMcJbtj0hlTMLMt1yWOl+PBc5lrCB2QDnTQ7FbeYPOdup2VkguDG7tEvYB01G1HtT6Bkhh",
-	"agxI7TZimJ+flBoQSEnGZzOmmDBjUSh5yzPA5oJa2Y4nbUU1kYrPuaA5nEk7GeJJyXK+sG7jdEHFHCMC",
-	"1TRcj8WcCabwO83oMmdaB64/IdWS5vyfTBMuUrkEiNClbCRZcsGX/J+smm6oC5byGU/HwsOcMj0gVGQk",
-	"Y1lpbyGGtzYxigrt7jT0/OC0qRSGi5KbNWC3Am0sqNalgit6IVdwwQ2IXtI8R6ZQrKAi5UwjWbUBvpBp",
-	"WiokwXnAWuiMEEA0hwxAYSA1BviHxmka8cz+tVAyK1OjB0SqscBxTo2cWddndR6QsQHlmpE65Ffxq+Y5",
-	"EyZfEz4XEriZz8Zi2j56GCjTcNo4y3AjQMOpkybT6KLk0aOUikePYBW7wcxiv3Fc3RQIz1hcM/LokWJL",
-	"ecuyR4/g4JnGOtUGAB6ncSC94KDrhSzzzIKJQmEs6i/fvXnlBcKKCs/ojN+yCgR2i+GkmfP2VoRiWS0d",
-	"rviS51Tl6wGhnREVUqnWfC5YRlYLalCrs1LJ0LmeovjwuESMjEWFDhhRTeMQAXCH3++49eCLetf+kBpJ",
-	"FvSWoWyjYt26DDfeax3tp33RxdSpyxdEztoM3qCGA2tEXuMBtuKaO2ToG17YbYWfa5a7c6QNK4DJuSYz",
-	"zvIMYyMVQ5M4PztJkbU3v+M93cFDhfBd7ry3MO6ufdt/6kbeyG9w0/uAGbDduzeXhIsMlWh3qWUMtucc",
-	"1xwRq0JNe0BWC4b+WIaBVeU5BiQAWEs2oBF6ceFscrNo08xK72kI9nQs3Gwoy6QwlAuMo/9ZgvJfSx17",
-	"/uHKKbVxt+WQFkAIULNrG3gsslL5zXkJSDQzZQFkgzusTbVd9CQwbSnYN4DsQbKkH32SwZPHj0+eDDam",
-	"HTT890IOcXM2cwGMKGYAZ/oe+s6V/eS3W6YUz6zuVGlysUMUUBnlmZEuBAW4dl/qFmVHuyCpox5+Jqra",
-	"9kVTI2wx/Y5WRb+pBxd4w5jomHt4Mt2vm4w+a5kBz82UFIYwkZGCas201+acukuuXvzSxKy3S46vT2aP",
-	"0yM2fEZPfxyeZofp8Cl7cjQ8TI+zU/pk9vT66GSrPRaBN4qlQGF+uaQ870nf0Uz9oAmDEYRmmWJaP8fr",
-	"Gv+CxlixkIIRvsSj6CJXmHJC9vBMkssX+xEz2k4WX7ax3ihkKfylyVTHj08bLHW68fQVnPuUoY/DuRx2",
-	"nUae4W6Z4jPOsgk1sdAVs3eQH2U13gjEGTVsaPiSbTelHUq20es1IHwjvSxJRLm8Zirih6sdipvEjfc7",
-	"fiZOaih2QckgsePj2wv3NSAvR0dPTuEemDGlrMMxYIuTw81c0ca+WzeG/JcfrRK62T16Xnln7Ogu4v0v",
-	"YGNtdCBxMc/ZsNRerHjR4R18XqTUogYUmRLtPUTDPQRsBKgdcNAnUqvsrRTFMN7MVmnvQwqM3uXmu5DL",
-	"pRSVsuS1xUIxsMWqPMAuOF7G/6AJz0bkRfXJczguVj0eeeVu9FBdNiaGMVER9xfD6N+YgdMMe9Ob7qhK",
-	"h3GHGybUcTx6ycrhY5q/bgzYHcG9cgXXGJAbtraUtXl6WeDY9NuLoCMu2P7+/peewEyew//TYVqqWzgT",
-	"cwFa3Q1bRy6TfB7zbs6l4maxHJDpy6vjx09axMW/RcMG6jYS/AAoBmT6etidCf8Wm+kmZtP8wtYEbPEl",
-	"NemCZYTOKSjJeEz+/v4tsalGUWfxjVnH54ORsM2L9h4vYtOUMUaDaUrNnoeY1kTTNZlqPm/Nq/k8NvHH",
-	"uED4SFIpVQb6JxuQa6rZk9NS5dEtruNTrHeeosV5gDJLiB7uu2JRWf73q99+Je/ZNQG8XDFD9t78fEF+",
-	"fHz0Y0SZAVT1ifIamYE7SkmDDiSzYEvUp2SewRiiDV1rUpTXOdfAHNbfvVrwnO0cloQjFQtFNtACEMcw",
-	"Es8p/BdNB3J3if05/MVN8pn5QqhwugwhzB1y2UEr2clveTQlgBTnlJtuBmtK9sZJmMpjBbH9cTRO9m2i",
-	"bCRkNhaNXE7mvVOe8u4O6JDGZRobyvNm2OlTQm8pz1F58I5FoE3oFQW+xaiiWQNCQ58PvaWGqsC6dBOj",
-	"aWl/HBWowndDIguqWesHlzR/4X7KqTYTvRapU1iTKn3/ydvDZ2dHp2dHR0mgT2y87wMXzR9JumDpjSwN",
-	"7KfeNgYH0aUO/3bR0w1r/zeyk/c6w1m9kWuaDDCpD91J3kcYDdSEuOoNzsTI05V2OdeGyFnlG7ZJbqn3",
-	"BtAs80qnj3eQ136oC0FUY/bQLekdkDMll/tdB+/12mqINjLgVbShM1zR12M9ks6TU/s5vR/Oupjst5o1",
-	"oHf1FLvISreLrrwctETVxklAXKdVunjbsemZvIN2QexPhC/pnFXeY6+sBp6zqCem96w8yM3artRpulsr",
-	"whOuw7iMbILmD+VGCOwpjcEQrgijdl32om/ZtgTYbjGcC3J59dvw6ZPDIwImqjZ0WbR9pjAt/mrPSSN+",
-	"VRZg3majsahu+0ym5RIDBGi0oRmMeefeDraJHdxoIldwUnBfJKVKcQw9k3dvL8ZCzmaamYFz3IE6cnJy",
-	"8oy4a10HEesbxgq7mCtM0q6IBR2joH/Y+EXHfx0XkBvcKX5rLBtGzPu2sfbFq8M2O9JblFXX3Ciq1g4P",
-	"GtRdlFh23DVrQlDJj65tYug8qry2RUgocreZX16eJo0rYav0suPuqjtjV0llq70A5gpZmw9G1G72YSWh",
-	"DaPZF8LaRke2j7iVKq9jZY2baausrD3Vu9rwLfkZEWdRie+JEhA04IlB7G7uU8l9Kd2FFDM+/3b5pIEi",
-	"ek2zCVYezHszSKOjGzmj8fk+PDSR2l2VdprSll/U+To2iQ45A8ss28hs1iV+a1x63tgJlTh4EybtbB/6",
-	"ROJmu2tdX2FYrGJrLgdECuZjr9OWkjO1V4smugSjTZMpmCMTZ4S13AXhT7sduwDeD9tZ4aH1ow2GaBdc",
-	"fkt+cEWcu3CDG9rHC36meyZev60UrZUtiGOYIWSIlktGGFU5ZwpVntG9c7HvdiRgWMm6tdb0W1Jn5mGY",
-	"WIt2FzK1v+mjV2fuzy1aaRy88yrvzJr8cCCqBLAHUeorF/T219x+S4ILaSZYx7sLpavBfSSuZ7vnoWzX",
-	"FH+tg9csWw6UUYvC/gsDzCDn5oB7gnoL3FUyjMiFq7O3qbj+yoD1cq5BwiyYYiHa6hIg0I+a1wbgUfu2",
-	"BrBbvmSyhIGluBFyJXDMpPLBNHUyX0ci5KRmyihFAgRsDnThJQIbh3vSp2A6FESifzv7EzoU2C4C3oMd",
-	"uoKbbaVkmH8T0mjUayK7HM5NgV1aURpuCJy2+orseZt5QG6A0FRXJub+6DMtyKYfLQpbkNb4g5csHsjq",
-	"868KZCkqZb7/vPjTgTpWNR4T6bhxzu0dihka1mKUMVu8qEm1WNfQ7lQ3wOGZ2Gj4fQzXut560HCDPuBz",
-	"JhRPF0tXGv6ACSp38wM/F7dMmyV7+A4a7u8tU7wNxgbT9dM+lvPeYYP/I0uF3iS4k7Eyi6wWctlQ9Jc0",
-	"i2Up+HSgjckhnfwhRPsGOHhWORYtSKegERw9PiTpgiqaGqa01SI0XTIY7vJhbJjM6hZcjMX0AP6pDz7x",
-	"7O5gNBpN204sX3fRSAc5erwtH2SQFD6xZted20yctgHTE2sMSNfUbP8Sm96niLW10F0s/M3fdtWgLWt9",
-	"lvVfhQx8FiWh+gY5DSwXs6iSgWNNTbCALEIaV+qNuS4+8eUvpY9rrmGDmhOfTHMfKsVn2EarnnW/TmG9",
-	"zXUC0vm76WFsEWY0dfrdDHxbBUxezBWjGeY9ZG1G6KTYdn2a/ifvI2kWkzqC+vxSx53V/dubcWrT83hs",
-	"xQv/E8hy3YiX2NIiidUqGSZyS5UxZcNiXCpu1iPywoJUpaQ2AS4UX1K1rspB9t5d7e+cdBBkCz7UC+51",
-	"miufDx14wmPoh73a9msNPGANNKYn1e4rXRf36NE9YoOVd31bXbdlnbd0Hnd92woFOh+QUgBVjg7Da28A",
-	"loSq8+YpyZkxsDmwpufctINsLvjcuOCePWvn/RWgnysA4f/+cT78bzr85+Hw2Yekx+J5+/lBE/KSpgvY",
-	"ptVwuxu1FSu4Wd231d1jtx7jEZbrKzGMnCibWfnu0tYXMVdLI+fznOnY4bS1jksqSprn64bkntFcd+Im",
-	"lk3t+KokDrsOBBLuWsqcUZt858vLJqH1qtg/bCLA1vXesFmpGaGiFb91GpQXeUAwlt0HhBVVAvhlKwTv",
-	"qRJ1Bgquivl/EZjWO8HDBAZJsNSgiiVuguAlfkB8+nl8Vq51ySaKoT9BbZ/0FTP1huxnuCOYBtMcfJpu",
-	"fDnrdpuAvJpkrJCaG6nWk9BUusf6BU9vrOyr56oKOrcDIAXzKz94YZCubo7YgjEZ2dSIoqYr9teSM1f8",
-	"X4XQUbsgvn1l91x6A902/ChVHstyKejcRezDiDzXLnQQDRxmMtUjX+RiUy0KfoA550yk7MD1FulViOIh",
-	"F9jpkqYLLtgQ+B/Z1e4RPhjUUZV+R2PQEyPquPyCGlrXEbklp7zeenvZmGXkLd4IyeocCmoq9+ID/IqB",
-	"U7Dt4gjcBYNO3lrgCWj4JWIasNvGVVDO1dzOf8kVnprAD+QaFsTapWBhg0kX2w/ozzCs4WFSfL7wlXnO",
-	"ve6D9OiotQd6xpU2/mrq+ggD2aEY1bG8wKsFmPZBubpbc5yMRiMkGa80hnES9T86vgmdsls3DMsSSoQU",
-	"Q8921dapxr/LwubA9+3HM+tOS3WVTJQizhkdYt6WKS7pTSP0saQioyCidxWUHVW4J1m2zteTnpWw7r9u",
-	"NkCtSchFmpfRrjz39Pi1mfwe3rbYp7t72iJf38fL1vm8B+1V3k2k+ihoWmDIUmqbR4Ul8DOa8pwbalzV",
-	"k01ulMLaH5WC/Ks09gYKssOWdE30ihtLTmuj2L4Rrt+C7eCAv/i+ArLUdSfOTnUzrkNongcTIi+URi6p",
-	"4Sl2Sah9wlK5KPnz6oOxqCukuSbZWtAlT10HhAKbClm+xq0bqfSuQrnRdshfrMkgmXHBUyuEi5xils1a",
-	"ZjmDK2T5EeQ2Jsd+aOQVuHzZrihuZWTGSzbXBdqHeEENfMcA7xzlVn21HaGnvuH0FWNhvxmcXaNiMRZV",
-	"J4Mip6Kifn2rPwxFeq0NW1bhK0+g6g+xGBdI4uo/nShaGCHDkVgcPalkIh5LdPs020HhWCyKntgeI/5v",
-	"XBSlmXCRSqXgJMEEcARz1pOS0k5Di5KnkarROkdYNNXsxLlmps4Qxb67Nk/SbWsswu4Zg6pRAhdhlgvc",
-	"HHWaKa6sR+R1zqjGVZz66I/9WPhMCWvguFRovLZ97RvXZFYKe5L24Pzgygt6ywit9zb1aR37z8eiag1S",
-	"yQiPzXztOjvUORp25WeHJAM5b69f/M13opU5nufmeAQC0Ia13ky4DxFczPJ4CKvWjW+A7VaUY752x2cZ",
-	"ZrXXiS+WXRvHOxzY4aFOg/uGD7Vu1N91ksab+wf7CD6OcW9fwGZzjBgrP4Ivv7tA8YLqyYJrUGN2yRd9",
-	"v2BmwWzAZ1bmebh54uYhC6rJNbCfOzJheWZcc/uXCFeHbLBiiv2rRqrfYS48cGlv1fSvbOVlS93b7Qdd",
-	"5fmiV47Oewpe790z5WtlOz/QT7lzqrORLtu5kev8nExFmefT6lLg5j7pz/ds1AFLWbaxGNuBAdodUqPO",
-	"cWe4DIOmr41erC2ySxuwiJ4t26em/pxwjR3+C2oWRLO59fnsCbpkttE/EIJwkbGPTO9vyF8/b0wxsKlO",
-	"ANXaFqrsWSzsu9cDgnnJnuvGuD+KccBmQc21FdMb8uZjnHPDBdr5DTRuybr1aK1Bcp/EPDbvLQ8hZzNt",
-	"Xt4yYTYzMUxhA/mGaUOM4vM5U7bRGRMPSRVDTRCv14nrEeaq9EZOek2cQG25dUa2QkdPajlYxaha831o",
-	"u9k663WI4jADWNko9956TFQIkhYRHYZ3AybsdoeEmChhakEz4RlbFtIwka4nN6yn2DoYhEXJtk1Uzt2D",
-	"RViVFFQb2e52hmlCybt3ly+s719gVxiNaaCtArYns6Prp/SQDU9mz9LhaXbMhk/pj9fDo/Q4O2Gns8f0",
-	"yXW7x8vj+3W1aCKtf/8bmLsm4aYcwD9LVjIbOKpwFHFPu1/6un5copk14+6I+OHP7W3r+mzZ36bVk1Av",
-	"3Kgh5ilM+xsHtHDTAuZDrHmDZmmpuFlfAV/V9y3a6z9RzdOeGmEbcpmeu9JkFClnBL8g4/Lw8CS1tft7",
-	"ny5eXb789e3k8sXdmf/31cuLNy/f3u3jQDa1WUvTg9vjAxcs11N0xVXPpaBuiNBUe4Abz1c9WGhtH9sO",
-	"uD8FnXlt+Gb6+rert+Tg9ugA/6intgCiYMo+84A9bHK5CppZXwQGMr5YIgtWvYk2vJAKqxNdxpAe+KC/",
-	"Jnu3R/uo22Ccw6epWImPpSukoOula8KFk722/0/OEvcvPQCNsRSZHhAw1LnB+CqI1JTlVu7rUdUD+J3K",
-	"A4WAFhx7ntjQRr3nxjUOpj62r/Vumh7K12aqb9ptC3ixjTbwLb5+Y5kg7B6+5xrmiAwbjSJt93chbgXP",
-	"fWkLOzrwzbT9qepwq/3asisOdgx5Dwbox3ozllTBsxnx9nK8zHbB/aDKs/v7+1+uKuyO+p6Y+99D19j9",
-	"MrjQaMF/YWv7dg4XM9njEcVAPhi3K0lkwQTaIcDLla/0/PWlc9TU/ZQVv2X6LPSjLSRc8fahvKEPWACq",
-	"yV7Ynk0PWj2WBtadYY9SLYB+AI1vPbxeIzxjYWeqJ0nrE1m0D9O+61HKdRUltLmSHJsTWrfOgoLK8jNN",
-	"3Ss/LPP+wmrjVYhxLPYqIk37el5PA2fPOPkbM3Y3L2zLhXHS2uBY2EGUuGnGyT56wlDRwbyMzLWzvF7b",
-	"f4zIy1rUsFwzkkrQgvF4oAe5chb/YJ89QmdvGFdFP6ceEatoU/T8tl43GtipAlYhmq410dKKhKrtCT5+",
-	"BKBUbGHoDdOI/Ivq8SNN9miek2lg4D6aEvbRMKGrpCeYCRsKLLMDXbB0zlz/2xlNacaqNreuz97+2VgM",
-	"G1NWG5+CSCpIzm5Zvk+WtNCE0cAvj7ktxj7uZP26Vu8atWfEV72mZM9GsauXofY9AlbOOUKrjuVLurZ9",
-	"W4ucrll2NhaETDWdsSnZU6xwrRK4QZeJkGRWKpyBzWYsNfsDMg1Um+ENg9WNj6c7nQ3mhL+BTgeHH7EW",
-	"gt2e4rktGwcDB77BeCVG8/zzlTCjc6sACHXjsinZE+5NArshIkVqjTPMz1K4YfSCovuRm32kEyHTUtTb",
-	"9p/ma99mlJweP7POXZdf4hFol8vZzMbjrDjc71KGGjbEAhM9RctCN47tD2HzHTvMdyiuqGhp49bVU1QQ",
-	"pgVTUxAxqRTZgCy5KA0bkIUs1b5NqHPYtpSx0A0ILYqBS4cG6LrgZizlS5oPi5ymTE/JtSzxeTls/uac",
-	"aZg3pW0BjhtP6BLzMjrTtb1DU+xErDLQ3V1jgrgUww4FNnJFIq3xmZhJlbJB7U+0IWMvFgOB0AEqEB9T",
-	"sqTqRnvZEoIC4th3iYXBz50x+REhAitji1xpLuq7sIJGiY1xX7kMtzM4ZEHrhXYjWrIn0E81UxR9AREW",
-	"cw0Z7NSCWLXaMZsqc+bDxwW1Rakon/UZmX7iszNyjsIL9JC7KWzNPobxU9j4FjUXPAHn1sMhMjJlf5Y0",
-	"12fk92klHDwk5CeQWteM/N4BtuC8Rrq/F+EUMKWloDkmXgTGnjtmcm6fsVWkKA38EyDF1r0umQYDA4Yb",
-	"+5aE/7qpFtT3YvN2208Gya336idHo8PRIShDoGDQgidnycnocHSSYIbjAvWug9GK5fkQq8AO/rG60SP/",
-	"iOA81t7rDfZRtPzSafRlU2uxO5zrgYZut4bpdcXnAlMKvdVF5GwsvCnvDCwOd+WvsvEGCOr3+GDU8+DR",
-	"Wn1jpcw00MVcWUMldUD5g92AUodbr59g7slDr4cctN88vvvQegv4+PDwi73I6Jqq9by7iF3OmBk1zEzc",
-	"Q1fZ/eMDAGovDLvPuPILum25UdPGHetyuaRqnZyh7uRuQn8YgcgVRXxH5MR7jINQ9YeGvx1vemziO0P3",
-	"+hcC9m6QhMbB2aekkDE3kq9O0JF87qg1Zp3svU/U2O78qDRw3XzPiQS2Dt7ec+mlO4xDz2fD1AP4u49f",
-	"47MVwXfonw1MAecmAnFvy4Hsucn5jBm+ZGPBNZnWL8tMiX+3de/kyeEhzByZbB8Poo8IVSfR91ONHbW0",
-	"/WTQFzp0qDX8JLP1hvP2cbharfCGHpYqdwTY/QD2Pul113QFuf7jLUFw9MUEQf+rSzHZgERxbWPRbXH6",
-	"BWXS1kcwIxB1H3x0YB39pWAFD0iGzhSMI/o0cQvo8bO+9SuSH8SecG5L5rvBp7YL6KtJZsszoIt0X5sL",
-	"3x7eQTLXmj4CiO5u57ZJMB06OUusop5UB1MnZyeHh3ffTMaHJWz9Ut4iRbdevkKxrgJVZtpt/j6tO5S1",
-	"+9KPRaQxPYk0LROyExGoqphSmufuvWN8hOchNpsCG9vlzVnU9svjwHPyDeXxQ8Re5F2zv0T8xl5C6Hu/",
-	"3jNWUwof7S5FGs+T48cnX/S1+13qZze/982yVrco3uqKUvN2AKqTp8e7Y6Lz3vmXFMgdB/jXF8cNwQMo",
-	"qgSFEx8PFcjuXY9ecXx8CNePHUuLYtPQo+Ne0W2dSl9ReB94l/TwXhr7tNt+34lsL5UXVGSxjv91toxT",
-	"2iuttvbCnW31ug0a8hiN01umajk+INcspVhQ5hTtyveOTV5cGd89Ko7HsEJQH2aLEKRg1ZMBYV/i9i3A",
-	"wmcI/sfeANEHI76x9I8/2NAjHC3vrKiuqJtV762Fzzl8cb38XpX3PcB/Rr33511u35849ygltJIvddW9",
-	"lSb3cHlUcuYryFXb38PlTrBYjvgLjjULQR/z+k6yDXCpfdoRi5tSqazMdJnSA+KeCcMs8bGY/u3lWxKs",
-	"PCV6IVcuulenZ1uXxPHhKf5Q6jCIFvgdjg+PT8bi6sUv1kt9fHj82MbUMpbmNmPdv9eCzhbf1JfOFWNO",
-	"pvpa6KYAtIC8soRqCY/TDe+xBG397s/5sFyParf7BJW+Zr8+vd/Xvh8cfnx0eL+PXWvHeytx8K3vE/qd",
-	"nni7dbKHj87iid/f/aBHFbYtStiTreZz1CWPNYxY1oARb0KvZWm8gkPe+DqrjfUWcGNZ5QYINhbVqQ18",
-	"7T5T1r6eW5dVxAsoApFCcy3Hwp1fTU6PDqNtOSOmMW1Abd/MFXrFFGEcwzQruu5x9sfP+Ze9fv27Pz02",
-	"YfXqw3+Exr+N0GjnnzxUVDgx02+wPd7dtjvcKlfuZwvA/i5fYFumB1gNBa0qs5uBRRuoD99x6FQykCuw",
-	"3/z7wmfEpvBjBS/IJvzW/RjGYzQzIBa1zEvjGvvbB6fr9JDQlovmicTETFkVaSRfxxrqVoHsZAp9KymH",
-	"jWvtow2u8dR/JN2/jaSzvNlfdvS1JN/pzoLvybcMRwSdFav3BDdmUNgEN9sHetZ8chnbQdhkimn7JXp8",
-	"RHuKdlb8OcGOJlQ9ldh1+nSPc2Q9LEOovU4NdybYRpWDI95JEjNnC2oWdd4slqg3hdggEEj36j35wFvo",
-	"q0nM6NuUfbKz8Szl5zlV/jI58IprEyRANTb1lyaB3B4dVNnKB5/8Py+ta6R/naAYw5U2uSqwckMZACpD",
-	"vfO49Nn+SYZ+hJtsM/wHYeer72MjPlf8+4HY5bR/PwC7KpTvBl6nLxzo8tqm3X9/oJfiuwO+Lgj7TiD2",
-	"+YQHhmmDqlXl3v6mVms0Inmub+oMPNvaE/NXCa3UYafbWSUK++a4eGRLbX735pV1eYmxwLJnF2RPqbAl",
-	"ktxojGjmTI3IlcWUc+ZJka+f+0jzipuFdQCGU4+FC1Pc2pUHzpGmyenhYe/zU+iyb9ev2joVp2b/oCtz",
-	"vF0hOt1gYtuERlrP7ebETg11tCljVUNNfVZnUmMphW5WWPi6Cl9UEbPXV83y1K9ktPfUMX9jy72vFLcv",
-	"jBlW4aJab8tzv0rYsudJth7QbBSV4vu7jkMa9d9YVwD8roNDgW2MhAzPwP5/3BP/Ru4J9BTSZqMAl8Ed",
-	"sMl2A6VV2FVLkU5BfNSuaX/+BU2c3aaqrgoqMiv+9YL6V8EXUpvnVWFbQbkitnmdFa5M3HIlhS+m3gbS",
-	"4H+kElFRuLf+15bQ4vVStfzc6+1ii2XWzpFR8czmvdM1uV7b+et52S3L4XoKth5OXVXhJy0fVqOvez3K",
-	"d7+6clK4X/oiUFXTq2oLu03Qepnh7u7/BQAA//8=",
+	"7H1tc9u20uhfwfDemdgdSpZfkjb2J9dJ+/g0T5uJk9N7nypXhElIwjEFsABoR83kv9/BLkCCb5LsxunJ",
+	"nH5LLBBYLBb7vouPUSpXhRRMGB2dfowKquiKGabgf6+4uLl8Yf+VMZ0qXhguRXQavV0yUgr+e8nI5Qsy",
+	"l4qYJdck5+JmHMUR+0BXRc6i02h1M2O/3/z68/HJu5eSHv38YX3+6sfvivSfURxxO1NBzTKKI0FXdjjP",
+	"ojhS7PeSK5ZFp0aVLI50umQraoFYcfGKiYVZRqeHcWTWhf1GG8XFIvr0KY7+Wwq2/ombfzKlAdA+uP0g",
+	"cv76ktziyDFJjiZHx6PJ0ejwu4RwTcySESnyNbmleckIFev6w6sXP5EbIe/02VRcU3Fjt000E5km3BAp",
+	"CLtlak1SmudjYpf8UZIKr0QbutaEkkJyYZiKiZaEClIKzYyHZypwOiHJktGMKaKoWTKLZirsaLYqzJpI",
+	"wcZT4VGJI2tkenhHHh0hKv+3YvPoNPpfB/XxH+Cv+uCqLAqpDMv8h5/i6MNoIUcW4yN9w4uRBIzSfOR2",
+	"EZ3Oaa6ZPQTFdCGFZkBAHgZLSN/T7MpQw+zfUykME8b+kxZFzlNq5zv4l8ZT2w1OO+lLpaTyM79xS0ef",
+	"LCDNo7eDCbOj8Uzg0LhFsSGlptc5I1wQbjRJS6WYMPagDBuT71lKSx3QDc21nIpSM01Ojo6A+i3JMm0s",
+	"sfAMthKTNOcWWpKxVGaMUBgsBUkAiJn9YxLD8lIAudn1Sm0PNCBlC/YLljNj78PnxpubeCvaMhw3bgP2",
+	"g1TXPMuY+PygVVOfp3aaTSBWQ8n1Go9V3gnmjrnUTJGMZ4DoBb9lpGBqxbWla2IkoWnKtEb2lVFDyd2S",
+	"CZiFi0Vnwz9L84MsxSMchZ9561nYfcztyA5w7wQtzVIq/sdnppXz0iwByE3AWWR7ZMobJuzd4gIuBJGK",
+	"sA+F5ekxAVnBSAARWdE1bCs8CxQlwQ7fUMNe8RX/nBfh/PUl7svP/fJDyli2+UbYwSS3owlzw8c1c0C+",
+	"nbxhRq1H53PDVBITarlAbuhIs1Ta36WyTPy/3r59bYnOMXHk38A2g8+7QuzKTWIkuaPcVCitpiPUfkju",
+	"ljxd2lHKzjZusP+27Ayl56PQkUe1paX7khFcV7GIe+ipQSL/rLjvD5TnjwB8e4FtG/FiYQ6jA+lQE8wT",
+	"bdUJSx9zLhjS/rXM1uS6NIQaQ9OlVSqMJEJOhSyYcuJFSxBWKDQslkqRSjHnasWyM1KpJYpRVEsoSKuY",
+	"/EC1OX99+USTVIpbJgAcoL8PI//VKJgLqATW8MKOFnyGgtTtb1xvbIZbBW3MYc8iNzz9l3hy53DIb+0Z",
+	"V2i0h5Tnv8yj0982H4jHHkwafYo/RoWyuDEc1Y5axOL1mdMyN9FpVINuSXzsiGiGBDcDgovaB3me31mF",
+	"Ldnh2wSUX1GuotPfdlrrfUeLjR3sK6Y1XbTAPw8vhpuwAy/ghLjvLUBdPdn9RV7/i6Um+vR+6yUMb1vv",
+	"Te4wqXNyMjm0mo3Vgi1Pp4ZQxYDP61QWLAPpC3z+FNhXY6Wp2NsJ4fuWFzgtruZaPV+XAVNL9sfkwmln",
+	"huW5XX5FaEGVsSpEqKDhzZCC7UCUOxK5pdZdpwlZcT3B+9Yp9I760ncpRPCud6hxKBvuTmPuHe/MxitR",
+	"G6iXTqQsFBVmBhP33ZjaJv2ttdj73a4TWgNArSYQbU26bdyvYaXkCx6toobNQNmZeWVnh8Pt+WrgePvm",
+	"vydT7NHHNvPEB7HEPq0vPK1B1eBLHtagON7hyIa+HTq4wbXue3wd0xmt9HvLtTgKYIEpdJcT/CIYYcKo",
+	"tTUDyS2XOepjURxxw1Z6myZYH7M/Jg8GVYquO7yiC9KO/GJQdSR7geqYWJ2/BVOyD4R5IUu7zz7JnOJP",
+	"odGibpkOD/rdVRRHP34fxdHFee+JXihGDWvINwC4ux5K2lGqWGa1TZp79ue2GFulcjViwpJ2NiaXRhPv",
+	"XiJzzvIMtNy1d5hZs5L8KE+nwmoN9luC3yqSM3rLNJGlQd8d+tRwDpTkzSuFTHnGs35PYWAwWHUZOTjP",
+	"mgIk57ds9jT99vg5PX72/OnhU3Y4mafP2aRDoTs70WIPmGapYuYewOEH4z+zdCAIG/fUgRQcY9RHt79Y",
+	"heQIxWnDyhHsjimSyVSDA43QPJd3JFFsrpheOnUuBrNHWJMV/jwVlaRkt0xZS7ZUomHgOIO7C57T3TxF",
+	"98LfWL1L5/dAG+i0TYx18HNV0JSNNCuoFXsZoeDaAkMe8HVG5Iob+4s1cMHDu2JUaOdPxuG93pNSsz9x",
+	"6F3x13u/h1X9a0YVU3itx51b1rB4emlZL6UyI3uTss5cXVkCqrWecTHsGimF4XnHqtCNm3v8bDKpprf4",
+	"WDDk5/aL4AL0yU0EMmlyAvzjVvWxZWwGyzX29n7wUF5xcXPFwIM5yHTPawFiLXbirgp81ID6Y5SW2sgV",
+	"U7NSo7fJssPI/md0coQI59pwsZjZSYBZbgnraMNNCTIPBqffHh9+N59/Ozp6+m06Onk+YaPvjk6ORpNj",
+	"+t3h0+ujo+Prb+EuZlyx1MxKxaPTaGlMoU8PDtayVJlcUS7GqVwdSDAIlmaVR3F0x66XUt4Mj15Z/nPD",
+	"zcyP/NQRAVIIu+icUVMqtlUB8BztAr/7wX9mmTYgcqapyK7lh1lGzVbH0gV8coVfvLAfVPMEB7LNP+uI",
+	"4cJ9904jIXfPrXNdyqLI13BP/GCSuNEJ4XOyliVY7VTf2N+Md6iDU9GhLvDXTsVU/LoE0e5+RLfd3HJ/",
+	"QlNQPDTMmHGdylumWGZnXZM7nufkmpFCMc2EQfeAX28qtBzy27MVSamwnwIPZRnZk4pkTHCW7Y9J5TKx",
+	"M99yWep8PRUwl0Ee7IByxphit/IGokHU7QyYJWzt0u7DTkfVOq61J8uAqTGWYbcRw/z8pNQWgZRkfD5n",
+	"igkzFYWStzzzQT3jY1J3VBOp+IILmudr4iYDPClZLpYY10iXVCwgZFVNw/VULJhgCr7TjK5ypnXgmxZS",
+	"rWjO/2BWhUrlykIEMQ8jyYoLvuJ/sGq6kS5Yyuc8nQoPc8p0TKjISMayEgUQA8FOjKJCO3EGrkmYNpXC",
+	"cFFys7bYrUCbCqp1qawUX8o7K9tiolc0z4EoFCuoSDnTcKzaWLqQaVoqOILzgLTAuSTsoTlkWBQG3CeG",
+	"PzRu05hn+NdCyaxMjY6JVKhIeqV4jr756j4AYVuUa1YHcXVFr5rnTJh8TfhCSEvNfD4VSfvqQUhZ29vG",
+	"WQYbsWeYOK6U9C5KvvkmpeKbb+wquMEMsd+4rm4KgGcqrhn55hvFVvKWZd98Yy+eaaxTR6G59soGnJe9",
+	"6HopyzxDMIEpTEX95bs3rzxDuKPCEzrjt6wCgd2CR23uwhHVQbGs5g5XfMVzqvJ1TGhnRIVUqjVfCJaR",
+	"uyU1oPghVzJ0oRNgHx6XgJGpqNBhR1TTOERYuMPvd9x68EW9a39JjSRLesuAt1GxdqrmTmkPHYWmLTD7",
+	"NKTLF0TO2wTeOA0H1pi8hguM7Jo7ZFj1D7cVfq5Z7u6RNqywRM41WksQvKsImvTTs+MUWXvzO8r7Dh4q",
+	"hO8i897acZ/aWsPHbmiY/GI1Bh/RtWT37s0l4SID/dkJtYzZ7bnICgfEqlDJjsndkimGKAQJ6CjGcgBr",
+	"eGHEza5kjQs38x03y/aZIfdOQrCTqXCzAS+TwlAuIOPk99Lq/TXXwftvRU6pjZOWI1rYg7Cac23RT0VW",
+	"Kr85zwGJZqYs7LFZGdY+tV30LWtsU2vaWGTH0Yp+8Ok4z54+PX4Wb0zQaQSYhBzB5jDHx9pPzFic6Xvo",
+	"O1f4yS+3TCmeoQ5WaYR9lyg4ZeBnRroYqcW1+1K3Tna8C5I6auafRFXbZGhqhC2i39FQGLberABv2wdN",
+	"JRlupvt1kx2Hxha4ZZQUhjCRkYJqzbTX5pzaTK5e/NTErNeaj66P50/TQzZ6Tk++HZ1kk3T0HXt2OJqk",
+	"R9kJfTb/7vrweKuJ1QNvL5ZC7fscFbV+l6HX4hwPxvMgDmZQdnrNXvvNTJSr674wvluQ4O9Wz80q2eln",
+	"dnM0UXV4eHh4dHR0dHx8fDyZTCZ9vNQvPmDGuqXtr8jman27tXRMdGlviCZJxgqpuZFqPU6XLLXstGUB",
+	"94zoAw7z0wbxQVfsHth4ecvUOqNrcrFhRSVLEF9DZ/EGf9/lLMieFfkoGq5ztj8m/12CmQ3+LBAQ2lCR",
+	"UZWR8+/PiVsaVWReHTfyBxQRFN27BHBGMr7gBh1hmWRglUyFYHhCVjkiitEcHGBPdDU9Tttm6pPDw5PJ",
+	"4dPj4128EjXBuCOK2zS89RK9cDZvy8x0GJQiX5+GVpEme1ageb9UvsbMLb1fOfowHauyO3O5APevkVNx",
+	"ETiUv6fiBmjUjprh9Uz6PL5+4R7yEwRc+PaOa0MNT2soEfEVTHMlV8Rv6pbT1rK7xhJ62U8noBBHiJPN",
+	"EOMYMIwxZ8TdZg4oMmviszLtYO9OdDxNTEVzA+QXnA1UR2mWTN1xzQAFVGRyla+dMWdYNiYvIUVFW/vF",
+	"rzYVAI89kcADXMHijC+HUMhO2UssxekkJgnNMsWszEjiqUiKpRTM0R/8zFaU5zrZD1zATsRw401kuzAl",
+	"/7j65WeChOqyZP2pdBl8BRumDkY9hL4xzlPR1fAVQcfMSwv+QEK1ZuqJJrBB4rBwhsm+9i/gxwN0EL4C",
+	"lc+l8ECOrgsLkcsX+z2iCCfrX7ax3jhUXeCXpvJy9PSkobqcbNTyCs59Enflim7w5UqxuWWKzznLZrRH",
+	"AoNLydo6fhTykB6IM2rYyPAV2+QMj04jO0QbuirGb3Fw7Snnq0Iqg6nwdofRgptleQ16nt9Y/Q/wowua",
+	"H1QzYi5YgzYc9reRxmt7thtJA0/fsfpuNKuO+G1kO27Yn0R/DcW/GfbjaEjKW0yGKIzJy/HhsxNrRc2Z",
+	"gvymBrEfTzbTevugN0jJlx/QhbM5VHpehStwdPeM/S9W9dgYUeFikbNRqb1S7hXvSog5AVEr6lJYVS91",
+	"V+o+5kkPUDvgYMggqZLzUzBiwK5Fl9cQUuzoXezGC7laYTVDwyNeKJZSU9ebdMHxFhIIsTF5UX1yZm8m",
+	"OpfG3jUyfqgnqM+IgYIY2F8fRn9kxjIOuze9ycKrPACOj9gJdT8evbzgqJK9bgzYHcGDLAzWiMkNW+PJ",
+	"YhlG1iNxe9DRz0P/8etPA4keeW7/n47SUt3aO7EQVlW+YeseEZkv+sJ9C6m4Wa5ikry8Onr6rHW48Lc+",
+	"eyNVtz2JEBaKmCSvR92Z4G99M930eQR/YmvCs5isqEmXLCN0QbnQ6J78x69vXc1Qb/T0xqz757Mj7TYv",
+	"2nu86Jum7CM0O02p2VmIaU00XZNE87atqHmvpfahnyF8IKmUKuOCGhaTa6rZs5NS5b1bXPdPsd55ihbl",
+	"WZThQQxQ3xXr5eWgf/7KronFyxUzZO/NDxfk26eH3/aoaBZVQ6y8RmYQzFHSQPjFLNkKtESZZ3aMqy8r",
+	"yuuc66WzYym5W/Kc7Wya2Cu1TeUFiPsw0l8yMpwhDKqiywmGbOFTYmW087WYO9nJG/0mwRwxF75BVz3+",
+	"HqaKulThpDYiN1adMB+m+Jpzg+Md643CrxGSZn5xwM47J+dqwow1xFrJBPSW8hz0AB9hs6QShgctCTpj",
+	"y1JPGPygt9RQFbhZ3cSg/eGP4wK0yW6OwZJq1vrBlUFeuJ9yqs1Mr0Xq1Nyoqvh89nby/PTw5PTwMApU",
+	"g42iO4hV/BaB30aWxu6n3nbT2eAyjTas/T9ww3z41V67G7mmUQzlFxBX8cGy3syHEFeD2Q59x9O9lznX",
+	"4Or0YzB7P/VucZplXn/0gX/y2g91sfhqzB7E53wkbq7kar8b6bxeo7KHIXKvbY2cBxeCHhiacyGNOuDn",
+	"A1LekWa/1awBfcv233Q73C76nDDN7NuNk1jOm1YXrR3h80Te582Bnwhf0QWr3I9e7wxCSL0hicG78qB4",
+	"Y7u4uxl3rA6ecB0mKMgmaP5SboSg3xn8trUiOIV3XPZiaNk2B9iu/J8Lcnn1y+i7Z5NDUtmY7eChnRZ+",
+	"xXvSSOQoiwy8ZFMROMLknb0AAC5JqVIcvLzk3dsLIudzzUzs4lJWXzg+Pn5OnNzV7cKuqUDvvK9S1zCJ",
+	"vS+KuYxa8IuxDzQ1+doOcFH7TtS2nxv+29n2g7lMn6UlweaYdIs21DU3iiqrcdnhGsMGRhIcd82aEGzw",
+	"Phq66NVk20woZNrbpLznyFFDqGzlfzjuUyV1duV1WNlvYa6Qtflq9RrRPkNDaMNo9pmwtjEm7JNXSpXX",
+	"aScN2baV29ZB310N+hYH7mGIvTLDH0pwoAFNxH3SfUg/920TLqSY88WXK1YJNPVrms2gynQxWJ7SO7pR",
+	"kNI/3/uHFj06YYvTlFhqW0XhXMo6UAb09mgjs9mD4kvj0tPGTqiEwZswibN9jlq7fp7a3lTT4byupShU",
+	"NmODjji0C5OWnpWgDNR1vNoaODNXNdpyPoQ/3bPerwv/DhU9D20+0qCwdreOL0lgrgPILuTlhg4Rl5/p",
+	"nmVibyvd7w67KTDI3jVEyxUjjKqcMwVa2PgxKqIbbVAIJhMBaH7aumcQHGWg7U2jH5khMMELtJmnEclk",
+	"Wq6YMGdTARtwUTxtqbvdGgC6lkybIEwjLyQxJ6xSCzEPQaOV5FdxPWW2Nlf5khQ19zDM0DGwC2m1vxmi",
+	"sc7cf5aPNZjHeZXHjp4je4mrhPLPXz38yO1thjvQfElqENLMoKvNLmRQDR46/3q2e3KZdoedx+IkzSY+",
+	"uzjlvuRh9PhQdzmWPtfrwAH1rXDPowpxhdeCVsHLx2mIsWvHosD6wkMYVnCoNr7U0XJ+WqXGYNlv3abC",
+	"LlQYr+LYpXOurQRcMsVCJNcF9dYgaKo59lpo39vN4oGvmCztwFLcCHknYMyscls2jRBflS3krOYxvacW",
+	"IGBzmBeUHEhfEnX5jkNBT+x7Zxdc5wS2s3vIhAkJJfbVE3BIjfoePK+gjMQf16DTyX0+kGDxUC+TX91q",
+	"RNUK46/Rq9P0jj8Gfrwj7mvETpgbv5sQcMR/5T9EjrbFIfPy9ZuXF+dvX744BdXCrwpqhfAxNKz7qNDq",
+	"cjTatSP1WqCdtgpygEuWonJXdE/8ct5cKqXiifG2Ub62c7kDjV2tEdXSwrgm3KDJWM0+nop39f/qoAbO",
+	"CVA54sOk28ISktWVfHFPDMVbUIiG/J7jrLtIkgYzHAjwthifJjWwHTfmphTz+7gFg4BhI0z1gM+ZUDxd",
+	"rlyTtQdMUIUDH/i5uGXarNjDd9AIT26Z4m0wNphu+Oz7inM7ZPB/ZakgLGD1eWiIQe6WctXwgqxo1pcQ",
+	"5vNJt2cahwmogPYNcPA6/x1BOrGi7/DphKRLqmhqmNJogWi6YnZ4lbZbZ2tzMRXJgf2nPvjIs08H4/E4",
+	"accdfKF5I/Pu8Om21Ls4Kny65K47x/zKtj02kNYRHF3TZP5LPKa+lqVt3u7iP938bVdD37LWI7gEP0d/",
+	"rUbAuBJdVN8AHWu5YmZZ1UT2qfLQQqPn4F2DMMjT8BmMf+npuyaYmGg581mR96GB/hm2UcLAuo/Tjg2T",
+	"Vu3Recn3CDQT5q12mtbGvhUhJN7nitEMstvCZq/evwbhW3doU+E9gnNo9hYTLaED7Nz1foOCCpe/BGkL",
+	"2K6IxT65yH0PNbZ+j1s6dN4tWT3rLHBJUqQCqFHdC2LHGE4m3Oy3aL5TVNkNvfmfvCe+2YnI+0VdRaG7",
+	"iJUiM1hjiNnrvG/FC/+TFYq6kRiAzSQk9CfIoHRXqowpzP/gUnGzHpMXCFJVhNgEuFB8RdW6agCw9+5q",
+	"f/canjqZ/qHBWq8c1sp6Hd/rQ7/dK7a3auABenhBSm0dJNF1Owc9vkcSTBUE7iQA9srJt3TRH6HFmnS6",
+	"iEkp7KkcTkL9Ibb2v6orpSnJmTF2cwqL4NrZJC7LqqEpPH/ezlUvrCmsLAj/77fz0f/Q0R+T0fP30YCf",
+	"4u2fj+1jBZShCzQ8uhvFHgWwWT201d2TlDzGe0huqDlNz43CaoB3l9hRgrnuCXKxyJnuu5zYJWdFRUnz",
+	"fN0QUtBEKu4lUxxflZpB572AmV9LmTOKCeO+ocgs9Dkp9i/MeNu63hs2LzWDIrRGopJTRT0DtwfWcNRs",
+	"BeGOKmHpZSsEv1Il2uWKXNzoHpjWO8HDBMTyobi8SnnZBMFL+ID4QrD+WbnWJZspBl5AtX3SV8zUG8LP",
+	"YEd2GqyEdMTUvxwGRmaWX83q8uBZsw5z5/ULnt4g76vnqso0twMgBfMrP3hhWZeD9y3YxyObyl+vD8D1",
+	"OcTKzEq/QIcktAPXS6qYdrwG/w7PSiypRq3iThDkEOSa5fIungrHaVwpEGaIhfnLxCp7TqR6qc2rZM+M",
+	"gdbSjGVevfhpKlYyY7k+a87Fg6aNVhVh+K4JAu+1HG6qfDcThFBRWE2Fgz9jaU6Vy1yve5yP+/Sjak3s",
+	"z9GjmdGpaIdqMT8OFSv3Ia+LrfvKhv102MmzVHlf2mxBF875WK8OUgL15948okymeuzbR2DuZsEPoB6N",
+	"iZQduKahgzp2fwKFpagVTZdcsJHlM8AWaqIJavqHo2pBg8veKN1nVPq7Ubcd/Gre8dJzEDUVUFOFVB4Q",
+	"SwkCIW1PW+C1ijvp7YFDquEe6zOV2p7aznb+S94Bz/GuUGcUMO282U1ChVJGky63s7cf7LCGm1zxxdJ3",
+	"snERYp9kAMEpZIdzrrTxgt25Tvs5Lzple9oBLC2zCtq7uTWn0Xg8hiPjlb41jXqDKu72hoGorRu2yxJK",
+	"hBSj6vL7rVMNf/fcZGg/3t7caamuig68wQXgQsxjCseK3jSi9ysqMgq9NKbi3De/xd63wFthtnYbVACn",
+	"6idWccfqiOtXpKYiZ/S26hG0lDxl/lDc7ho+bo+IP9VVtGPr9IRGeboMKg+kp3Zo5Vf3D3SGLRdpXkLb",
+	"4PPeG4IKGTd6Km7YGrtWQYPBGNqVAQ/8+ClxCLUG03DH4Q39JEIP/J+J0DQ1WmzgGXYRdMuEMdKdO9SG",
+	"bvbHgLHd3uF+wDWd+I8CX73Eg0BsRwkeA8ZwjQcAOXDlqtzvnnL4oAelISsJ+QgpBtnmNOU5N9S4in8s",
+	"0ZEC9bXK+v1ZGlR76hoHcKrqO27wKqMDAtuAuvaZ2JATfvFtImWp60dHOs3qYB1C8zyYEPhAaeSKGp5C",
+	"+5g6ciaVS6w8qz6YirrhHdckWwu64qlraFkA/0S2C1s3UulddYZGo2mvzUVxNOeCp6gjFDmFTO+1zHLG",
+	"ojhafbBqBZR4vW+kprqqr66m0Kor6u/AtS6wxYsdUqcwuBASR9sU9ejEP3B3xVio479Ez6TVZqeiakxZ",
+	"5FRUp1+rkg9DkV5rw1ZVRok/oOoPfWkn0KHG/6eT2BImrcBI6HU3q0Q2cBhwXzcbgMNY6HE3w5ax/m9c",
+	"FKWZcZFKpexNshPY652zgbTodilE7/E0sntb9wiq+JsP5ayZqeuc4J0vrAty25qKsBlqXIXZuQgTpa1i",
+	"UxdLwcp6TF7njGpYxdks/tpbcwmTa9F74Qr6QKv0zRi4JvNS4E3aqwL8S3rLrL3p95b4TOD9s6moOr1W",
+	"PMJjM1+7vIA6rRdXfj4hGTyVCdoh/OZfvpI53OfmeADCog1a91nhDh8CuJAY/BBSrfsYW7K7oxyqDjux",
+	"l7A2s86VRnJtXO9wYIeGOg9vNmJB9Qul3WBP/6umwT6Cj/uodyisvTlta0hknTpLATQpSwk9gfcEvaLJ",
+	"kurZkmur6Ca+7q3pcSDocPBU36eGfZ2pYcHWd6mY+tUFeQC3ZZ6HqCduHvAHXVvidxc27FaC+S2eJ55O",
+	"Rdc9A7oz+lzDfqKuaPHqxU+61yj4O8/t7zy3v/Pc/pPy3MLge8jH+nJp3sEWLOcd7Hz1M7vz4rh+sOKJ",
+	"rsozIUpFFwNNi6oK3d2opu4fvakIEPra04VvwVeYtWu36LUV7AyS5+B76HXPTMU0EtJ1b59GZE/wfB/2",
+	"An+3s9u/VvPrnKdsH30P0HLEh/13NVEfqfb2IeHIe4C9c4Guka5Gt1Ghe0YSUeZ5Uh0MN/cp2r1np2a7",
+	"FF5mxOwOrur2o2G9sXLnshoFL301nidrUb3E/IXebn3YqLz+nHANsRzLmolmC/SB7EHHTchuAbLmImMf",
+	"mN7fUHV93pgixnoFC9UaGzTsIRb23fvGwbxkz72wg4+TtQPXg7rXr1bGcU3ulBSbqr37KOeGC3BcN9C4",
+	"pUTbo7UGyX3Sx9d+RRqCG8C0eXnLhNlMxHYKjH0ZcPkovlgwhS9dMPGQeg+wHUEhn7lHIlyF6tgJgJlj",
+	"+604xRjlip7V0qlKWWnN974dDeqs1zkUhxmLlY1s/63HRIUgiYjoELwbMGO3OyQa9x5MzWhmPGOrQhom",
+	"0vXshg30CwsGQV8tdIznHEK0LowZ9OPwHXE1oeTdu8sXqEgIqAd1ukWTKz2bH15/RydsdDx/no5OsiM2",
+	"+o5+ez06TI+yY3Yyf0qfXbebrz69X2PGJtKG97+BuOsj3FTI83vJSoZ5JBWOumfofxlqXHkJjpl5HR7G",
+	"4WdO18GHFvC3xFsmoxdu1AgyNJPh3nct3LSAed/Xf1CztFTcrK8sXdXqBnj4vqeapwO9sTADIzl3BWrA",
+	"Uk4JfEGm5WRynGL7ub2PF68uX/78dnb54tOp//fVy4s3L99+2oeBLMFs8OTg9ujA5c7pBGJL1YPuYIgB",
+	"NNUerMTzpfYILb5N1gH3++C1NczmSF7/cvWWHNweHsAfdYJV9wVT+G4zdHzN5V3wgGLQiRvfVJcFIssi",
+	"Y3QhFXTlcZnYOvY5gJrs3R6iOgR5Dz5BFzk+lNeRgq5X7hUGmOw1/j86jdy/dGz12lJkOrZKesYNpFtZ",
+	"lpqyHPm+Hlfvur1TeaAQ0IJD206MwNd7bohxWpolvIPmHbsDJ187tvxDkdi4Cp5ktHQL7/MjEYSPYe65",
+	"nq8iA8UIznZ/l8Ot4Lnv2dodHfgHF/2t6lArfo3kCoMdQd6DAIax3kx5qODZjHgUjpfZLriPq/qFf/z6",
+	"01WFXVBu7BfIJnyn+9Po/4zcO6WXgUCjBf+JrbGjMxdzORBDgbw+OYdWhbJgArJ0LS1X0ZXz15e6FbDN",
+	"FL9l+jR0sSylFfFTYceMfATeoprshe9z6LjVJjhGByhepZoBPbEa33p0vQZ4pgJnqidJ6xtZtC/Tvnuk",
+	"ytq4LpkFa1A4vE6D3qEltSrLDzR1OTos8xGGauNVJsxUVO/WkmToHcMkcA/3tk1obtCaV3YQJW6aabQP",
+	"vnNQdCBNM3O2+vUa/zEmL2tWw3LNSCqtFgzXA2JOVXjpCXZfgPBQmP4DkRE9JqhoU4gVoSleZWTHrv1C",
+	"TSpEQxq2RJZQde6ELl4WlIosDL1hGpD/AwCul9SqjOGjv86v6l6cgOSv+ZynnOaBtzQm/taMVHm9Rmdr",
+	"9adibZYYyvlvuiZHk6OnMTxrXRiXD0W7R4hbqJ4DOCOMpkvIJApfiEMfAtCCy78EcPdPp2JE3np3j25Q",
+	"SUBjFNoUoDcKAwoJ2men9d8TF7KD/Dcjp4JU6HuiA8cZdrT1EROa6bqfmp0AXqGFlh3Qc22UM63xOeH6",
+	"FSVC9FLead+cxSlvmuwlPS61ZD+G4xOuD9uYnDsosxoqO2fQm803ZkOT4IMJ27ONyLlovYTs5sOHHkiR",
+	"U/A3oJkQe5GJ5vUZodfI20VG/mBKAg6QMAlUbWHaCcUfMT3QWtRsbuAFZdBfrTJu6XMvkStu7MhkH+u+",
+	"5uyufmMUKNLOi9mEwYz4gG1df7OXLOwnFy6Z+5RgxkpMksA6gaz6UzJJ0BdiJ65SMfaSLX4FP+U+oDDx",
+	"9jqkC95YCreCoQm5J3oMdPIUnmmBiJbV5u0WuFhYKPaSji9r7JTqU9J0Qpja7Ns/I8ZlWQY0W0E2/tmD",
+	"OO70fgEiXVF1g7H5ihqq5zzcBvxcZ+FtcFRPcTMG96hDuqhaW8ESZslWgLSXfWmoQ+mmu6WZAv8hqNe7",
+	"y86yKgO0Md4C1kr1PCMUugVDuILrILy5wmOBLrxwAWWeDbbrnYoLKawthNonzXOSBDU13ySEfTBM6Kqw",
+	"BK7M9Zqkq+xAFyxdMPeq5JymNGPV45HujSDkcuGUFYtLrJ5XkJzdsnyfrGihkX/WCRh0YW81sBnAN6J3",
+	"3J5RMaPWCdnDVGFrXoFU2vdSxZcC0YrGV3SN7t8ip2uI+xCSaDpnCdlTrHB9V7mBwxWSzEuFxUTzOUvN",
+	"fkySwF4c3TC7ut00HIYzhP3ZWkPZalSAtRDs9hRn7m2lFX4DcSfI+ZMCrQE7owv2WBDqBw0SsifcY+C4",
+	"ISKt3IHpmLqFqoM1yg6IAnOzD+dESFKKetv+03ztH+8jJ0fPMcbucvg9AnE5YIyQBwOK4n73ZKyAgtYb",
+	"OgF3TVPKPQmbcuOwOk/PnSKejVtXJ2B1JQVTidXbUimymKy4KA2LyVKWah+Llhy28WQQupjQoohd7a6F",
+	"rgtuxlK+smwzpynTCbmWVvFzj0K4qCLUpmhsTeLGE7qC3Pf2dIH6kwA70V43aot6/8yhHXxWST678wW/",
+	"3aYXNRf1zwhaixhednzlCnZOw1xzITsvKZI9AWGGuaLgy+w5TVcjh1ML95CQO1dV5szncxYUlQPkxKck",
+	"+cjnp+Qc+IS1oz4ldmsoB78PX24ELgzEdo4eWuB7v5c016fkn0l1D6tqve/dQ1T/7ABbcF4j3ev1luCY",
+	"0iAvMmpo4KxyFA2vaRlL80Vp7D8tpPD2pMtZx+APN/i+efXeUsOsqfX6pna+H8XRrc9jiA7Hk/EEXrMq",
+	"mKAFj06j4/FkfBxBwdYS7MaD8R3L8xG0ojn4192NHv/LJRAv+jrsv3HPR4GR1+61j4oIPNDgniGAsEHD",
+	"dXTFFwIqpLzXiMj5VHhXpHMQcavr/ywb79KDf4KxjGVntZSk+gYvdBLYkr5JvL/g1ni1u7FGKWzdE+Rg",
+	"0KoeUhUR++yQT+/jyCsCgMCjycRVaxnnJQ1KHQ88MlGw7PAEwBUzaPv2+NbZmmhmxg03Geyha6z/9t4C",
+	"irwZ99lvvFvbvNzoKYAd63K1omodnYLt54SOv4z2kKsT8U96Rj4yFiTnvW9U04JQhVco59AR4jMB+ymO",
+	"QufG6ceokH1ucF9XrnvKU3u9SRgj1UupzMhSadYgzzE+L+2VJWvTOIMjG5Pw2TwrKBfSG+1g+0jVclVZ",
+	"+M/QJxEkmkPsM/gubr31VllKmURzAe9NzufMmkJTwTVJMIFPz7hICIo3TfaOn00mraojP9k+XMQqycbf",
+	"RP+kUd9Vw7h98NTCZ7p0IKC/l9l6w337MLq7uxsB9kuVuwPY/QJetEH3UZTWA2PuAd0WIzj8bIygBw7f",
+	"OqWHN8Ch+GwJe5VOPiNP2v78RRci31EAuuzA85YOrMO/FKy3lSLZcAbfMbA6MAMLAT16PrR+deQVkb4B",
+	"23TFDcs6nPlT/LHtwn40zow0Y3URFIThFqscb7yN2zhzrVQDgBCuc27nCKo7o9MIdeKoupg6Oj2eTD59",
+	"MR4fNh8Z5vKIFO2SW0j4uoUKVJmk+3pxUud6tR9Wnoqel5UHOlS0I5pVU4aU5jkkrUCgbSoeYh4pa866",
+	"SgFE7TA/Djy/X5AfP4TtdX3Ufw377XvKu4ervAoJq8mFD3fnIiEPw4+PP9t2du2rNMAy68KuZo923mrD",
+	"W9N2AKrjp0e7Y6LO3PkB0ng/K0PuBPAenx03GI9FUcUoHPt4KEN2D9MPsuOjiRU/OJYWxaahh0eDrBv9",
+	"N4/IvA98SG10L4096b6A6Vi258pLKrK+RzfrZEentFdabe3wOt3q4Iob/BiM01umaj4ek2uWUuiP4RTt",
+	"KnYI+emuK8k9ekVNBQuSZX1VsBSserUzeE+tIwVY+BLov60E6H2z9Qtz//43UweYI9LOHdXV6aLRaFov",
+	"qn52vfxePdMGgH9gM64/L9y+PnbuUUpoxV/qfmnITe7h8qj4zCPwVez76HK/WF9V3AsOVZrB+4u1TLph",
+	"rIAAHBfgeVYslQp5pqsNi0lWKmggteTpciqSH1++JcHKiYvfYsVSVZCGLomjyYlrLRImAQR+h6PJ0fFU",
+	"XL34Cb3UR5OjpxiVcx1KrE7tnkwGZ4sPNtOFYszxVN/aqckAEZBXeFAt5nGy4Unk4O2L+1O+XW5Atdt9",
+	"gkpfw69P7ve1f2MAPj6c3O9j9/7JvZU4+61/necrvfG4dbKXce0KCPd3v+i9CtsWJezZVvO51yUPTUWg",
+	"kBMydgi9lqXxCg554yvLN1aYWomFyo09sKmobm3ga2+UYASFpP0lowFLobmWU+HuryYnh5Pet2t6TGPa",
+	"gBpUMCr0HVOEcQjT3NH1gLO//55/XvHrn94esAmr11r/Zhr/MUyjnT/3UFbh2MywwfZ0d9tuspWv3M8W",
+	"sPu7fDH47PEWq6GgVaukZmARY+Lh+6udQjRyZe23pJX9A0XAljeF+T9hPEYzAxk4Mi8Nc/UdwF/qTIzQ",
+	"lutNyehjM2WVlxQ9jjXULeLbyRT6UlwOHkPCUsn6JZa/Od1/BqdD2hyuGn0szneyM+N79iXDEUHHfdCw",
+	"tmZQYC4Zvi2GnQ18Dgn2Z8NkisT/cWb/OOYZpFQmYGfF5IatMQ8Jm81ACVdHE3qnmYI+J12nT/c696zX",
+	"KNFmTXdmWKY98MIAZP5DgXqV9w9NeZpMLA4Y0r3eJHigFHo0jvljgPBt7heLpCdYT6v/rFPlL+MDr7g2",
+	"QQJUY1N/aRLI7eFBVW1x8NH/8xJdI8PrBMVkrjTTVbGWG8qYQBkanMdlqg5PMvIj3GSb4T8IG/l+HRvx",
+	"tS5fD8SuJufrAdhV0X018Dp94UCX11g29PWBXoqvDvi6oPUrgdjnEx4Ypg2oVpV7+4tarb0RyXN9U2fg",
+	"4UsFkL9KaKUOO90OlSjoFOjikS21+d2bV+jyElMBbRtckD2lAku8udEQ0cyZGpMrxJRz5kmRr898pNk3",
+	"lqKNqafChSluceXYOdI0OZlMBh99d48uN+vvsZzJqdlPdGWOtyvckw0mNiY00npuNyfUYdXRpoxV7wPo",
+	"07DEpvRvXlXFDL6Ewdcv9Nnrd83y+kcy2gf6MHxhy32olcBQGDPsIgBqPbYXeJSwpX+7f7f0E4yiUiFk",
+	"VanX6F8BdQWW3nVwKaBxo5DhHdj/2z3xH+SeAE8hbTY6cRncAZlsN1BaNVQ1F+k09Oi1a9qff0YTZ7ep",
+	"KlFBRYbsH161wEDLUmpzVtWQFZQrgu16kbkyccuVFL4ZxDaQ4n9LJaI64cH+BdgCAMRL1YN/b/CxCGgT",
+	"4RwZFc1s3jtdk+s1zl/Py25ZbsVTsPVw6qqLSNTyYTWeqapH+YacV44LD3NfAKrqw1ltYbcJWm/qffr0",
+	"/wMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -148,6 +148,10 @@ var moneyKitBodies = map[string]string{
 			"issue_reporter": true, "enable_money_id": false, "duplicate_institution_warning": true,
 			"duplicate_institution_rejected": false, "connect_manually": false,
 			"permit_only_one_account": true, "permit_only_depository_accounts": true
+		},
+		"custom_sandbox_data": {
+			"accounts": [{"account_type": "depository.checking", "name": "Everyday Checking", "account_number": "1111222233330000", "routing_number": "011401533"}],
+			"owners": [{"names": ["Jane Doe"]}]
 		}
 	}`,
 	"exchangeToken": `{"exchangeable_token": "tok_123"}`,
