@@ -85,6 +85,7 @@ type config struct {
 	wait                   func(ctx context.Context, d time.Duration) error
 	now                    func() time.Time
 	getenv                 func(string) string
+	fleet                  fleetConfig // fleet.go
 	errs                   []error
 }
 
