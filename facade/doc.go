@@ -212,11 +212,23 @@
 // with errors.Is: ErrLinkNotFound, ErrLinkDeleted, ErrForbiddenAction,
 // ErrBadState, ErrRateLimited (any 429 and *RateLimitError), ErrAuthExpired,
 // ErrUnauthorized, ErrUnauthorizedLinkAccess, ErrInvalidTokenExchange,
-// ErrForbiddenConfig, ErrValidationFailed, ErrDuplicateRequestKey,
+// ErrForbiddenConfig, ErrBadConfig, ErrValidationFailed, ErrDuplicateRequestKey,
 // ErrNotFound (any 404), ErrServer (any 5xx) and ErrInvalidRequest. Failures
 // without an answer are *TransportError, which names the operation and the
 // attempts and unwraps to the cause (and to the last *Error, if the context
 // ended while waiting to retry).
+//
+// # Webhooks
+//
+// Verifying and handling webhooks lives in package facade/webhook, so that
+// importing facade does not link the JWT libraries. The facade has the
+// calls around them: MoneyKit.Webhooks.JWKS, MoneyKit.Webhooks.TestLink
+// (the test trigger, sandbox links only; the idempotency key is generated
+// when empty and reused on retries), LinkMoney.Webhooks.Subscribe (retried
+// only when the request never reached Link Money, since a repeat may create
+// a second subscription) and LinkMoney.Webhooks.Unsubscribe. Link Money's
+// delivery signature scheme is unconfirmed (x-banklink-unconfirmed in the
+// spec); see package webhook for the scheme banklink assumes.
 //
 // # Logging and redaction
 //

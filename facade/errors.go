@@ -28,6 +28,9 @@ var (
 	ErrForbiddenAction = errors.New("banklink: action forbidden by the link's owner")
 	// ErrBadState: MoneyKit link_error.bad_state; see Error.LinkErrorCode.
 	ErrBadState = errors.New("banklink: link is not usable in its current state")
+	// ErrBadConfig: MoneyKit link_error.bad_config; the link cannot receive
+	// test webhooks (not a sandbox link, or no webhook URL).
+	ErrBadConfig = errors.New("banklink: the link's configuration does not allow this call")
 	// ErrRateLimited: any 429, MoneyKit api_error.rate_limit_exceeded, and *RateLimitError.
 	ErrRateLimited = errors.New("banklink: rate limited")
 	// ErrAuthExpired: MoneyKit api_error.auth.expired_access_token (after banklink's one refresh).
@@ -62,6 +65,7 @@ const (
 	CodeForbiddenAction      = "link_error.forbidden_action"
 	CodeBadState             = "link_error.bad_state"
 	CodeUnauthorizedAccess   = "link_error.unauthorized_access"
+	CodeBadConfig            = "link_error.bad_config"
 	CodeRateLimitExceeded    = "api_error.rate_limit_exceeded"
 	CodeExpiredAccessToken   = "api_error.auth.expired_access_token"
 	CodeUnauthorized         = "api_error.auth.unauthorized"
@@ -90,6 +94,7 @@ var codeSentinels = map[string]error{
 	CodeForbiddenAction:      ErrForbiddenAction,
 	CodeBadState:             ErrBadState,
 	CodeUnauthorizedAccess:   ErrUnauthorizedLinkAccess,
+	CodeBadConfig:            ErrBadConfig,
 	CodeRateLimitExceeded:    ErrRateLimited,
 	CodeExpiredAccessToken:   ErrAuthExpired,
 	CodeUnauthorized:         ErrUnauthorized,

@@ -18,6 +18,7 @@ type LinkMoney struct {
 	Payments  *PaymentsService
 	Refunds   *RefundsService
 	Auth      *LinkMoneyAuthService
+	Webhooks  *LinkMoneyWebhooksService
 
 	c *client
 }
@@ -39,12 +40,16 @@ func NewLinkMoney(opts ...Option) (*LinkMoney, error) {
 	c.posts[opCreateRefund] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
 		return linkmoney.NewCreateRefundRequestWithBody(c.baseURL, contentJSON, body)
 	})
+	c.posts[opSubscribeWebhook] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+		return linkmoney.NewSubscribeWebhookRequestWithBody(c.baseURL, contentJSON, body)
+	})
 	return &LinkMoney{
 		Sessions:  &SessionsService{c},
 		Customers: &CustomersService{c},
 		Payments:  &PaymentsService{c},
 		Refunds:   &RefundsService{c},
 		Auth:      &LinkMoneyAuthService{c},
+		Webhooks:  &LinkMoneyWebhooksService{c},
 		c:         c,
 	}, nil
 }
@@ -131,6 +136,50 @@ func withRequestKey[Req any](op *operation, req *Req, field func(*Req) *string) 
 	key := uuid.NewString()
 	*field(&cp) = key
 	return &cp, key
+}
+
+// allEvents is the only documented subscription selection, ALL.
+func allEvents() linkmoney.WebhookSubscriptionDetails {
+	return linkmoney.WebhookSubscriptionDetails{Type: linkmoney.WebhookSubscriptionDetailsTypeALL}
+}
+
+// LinkMoneyWebhooksService manages webhook subscriptions.
+type LinkMoneyWebhooksService struct{ c *client }
+
+// Subscribe registers url for every Link Money event (POST
+// /v1/webhook/subscribe, subscriptionDetails type ALL); deliveries are signed
+// with secretKey. Keep the returned SubscriptionKey to unsubscribe. A repeated
+// call may create a second subscription, so it is retried only after a 429 or
+// when the request never reached Link Money.
+func (s *LinkMoneyWebhooksService) Subscribe(ctx context.Context, url, secretKey string) (*WebhookSubscription, error) {
+	return postJSON[WebhookSubscription](ctx, s.c, opSubscribeWebhook, &linkmoney.WebhookSubscribeRequest{
+		Url: url, SecretKey: secretKey,
+		SubscriptionDetails: allEvents(),
+	})
+}
+
+// Unsubscribe cancels the subscription that Subscribe returned (PUT
+// /v1/webhook/unsubscribe). Cancelling twice has no further effect, so it is
+// retried like a read.
+func (s *LinkMoneyWebhooksService) Unsubscribe(ctx context.Context, subscriptionKey string) error {
+	c := s.c
+	op := c.op(opUnsubscribeWebhook)
+	body := &linkmoney.WebhookUnsubscribeRequest{
+		SubscriptionId:      subscriptionKey,
+		SubscriptionDetails: allEvents(),
+	}
+	if err := c.checkBody(op, body); err != nil {
+		return err
+	}
+	rbody, err := marshalBody(op, body)
+	if err != nil {
+		return err
+	}
+	hreq, err := linkmoney.NewUnsubscribeWebhookRequestWithBody(c.baseURL, contentJSON, rbody)
+	if err != nil {
+		return c.buildErr(op, err)
+	}
+	return c.do(ctx, op, hreq, nil)
 }
 
 // CloseIdleConnections closes the client's idle keep-alive connections.

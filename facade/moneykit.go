@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/google/uuid"
+
 	"github.com/banklink/banklink/gen/moneykit"
 )
 
@@ -187,6 +189,34 @@ func (s *WebhooksService) JWKS(ctx context.Context, opts ...CallOption) (*JWKSet
 	}
 	hreq, err := moneykit.NewGetJWKSRequest(c.baseURL, nil)
 	return send[JWKSet](ctx, c, op, hreq, err, cl)
+}
+
+// TestLink asks MoneyKit to deliver a test webhook of type event to a sandbox
+// link's webhook URL (POST /webhooks/test/link/{id}) and returns the
+// delivery token, which the delivery carries as MoneyKit-Delivery-Token.
+// idempotencyKey becomes the delivery's webhook_idempotency_key; when it is
+// empty a UUID v4 is generated. Every retry sends the same key, so a receiver
+// that deduplicates handles the event once. A live link, or one without a
+// webhook URL, answers 400 link_error.bad_config.
+func (s *WebhooksService) TestLink(ctx context.Context, linkID string, event moneykit.WebhookLinkTestEvent, idempotencyKey string) (*WebhookTestResult, error) {
+	c := s.c
+	op := c.op(opWebhookTestLink)
+	if err := c.checkParam(op, "id", linkID); err != nil {
+		return nil, err
+	}
+	if idempotencyKey == "" && op.safety == SafetyIdempotencyKey {
+		idempotencyKey = uuid.NewString()
+	}
+	body := &moneykit.WebhookTestLinkRequest{WebhookEvent: event, WebhookIdempotencyKey: idempotencyKey}
+	if err := c.checkBody(op, body); err != nil {
+		return nil, err
+	}
+	rbody, err := marshalBody(op, body)
+	if err != nil {
+		return nil, err
+	}
+	hreq, err := moneykit.NewWebhookTestLinkRequestWithBody(c.baseURL, linkID, nil, contentJSON, rbody)
+	return send[WebhookTestResult](ctx, c, op, hreq, err)
 }
 
 // CloseIdleConnections closes the client's idle keep-alive connections.

@@ -103,6 +103,7 @@ const (
 	opDeleteLink
 	opGetUserLinks
 	opGetJWKS
+	opWebhookTestLink
 
 	opCreateToken
 	opCreateSession
@@ -110,6 +111,8 @@ const (
 	opGetCustomerAccounts
 	opCreatePayment
 	opCreateRefund
+	opSubscribeWebhook
+	opUnsubscribeWebhook
 
 	numOps
 )
@@ -130,6 +133,7 @@ var opSpecs = [numOps]struct {
 	opDeleteLink:        {ProviderMoneyKit, "deleteLink", nil},
 	opGetUserLinks:      {ProviderMoneyKit, "getUserLinks", nil},
 	opGetJWKS:           {ProviderMoneyKit, "getJWKS", nil},
+	opWebhookTestLink:   {ProviderMoneyKit, "webhookTestLink", reflect.TypeFor[moneykit.WebhookTestLinkRequest]()},
 
 	opCreateToken:         {ProviderLinkMoney, "createToken", nil},
 	opCreateSession:       {ProviderLinkMoney, "createSession", nil},
@@ -137,6 +141,8 @@ var opSpecs = [numOps]struct {
 	opGetCustomerAccounts: {ProviderLinkMoney, "getCustomerAccounts", nil},
 	opCreatePayment:       {ProviderLinkMoney, "createPayment", reflect.TypeFor[linkmoney.PaymentRequest]()},
 	opCreateRefund:        {ProviderLinkMoney, "createRefund", reflect.TypeFor[linkmoney.RefundRequest]()},
+	opSubscribeWebhook:    {ProviderLinkMoney, "subscribeWebhook", nil},
+	opUnsubscribeWebhook:  {ProviderLinkMoney, "unsubscribeWebhook", nil},
 }
 
 // providerSpec is what banklink reads from one provider's embedded spec.

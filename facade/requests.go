@@ -22,6 +22,8 @@ type (
 	Link = moneykit.LinkCommon
 	// JWKSet is MoneyKit's webhook signing key set.
 	JWKSet = moneykit.JWKSet
+	// WebhookTestResult holds the delivery token of a test webhook.
+	WebhookTestResult = moneykit.WebhookTestLinkResponse
 
 	// SessionRequest is the body of Link Money's POST /v2/sessions.
 	SessionRequest = linkmoney.SessionRequest
@@ -39,6 +41,8 @@ type (
 	RefundRequest = linkmoney.RefundRequest
 	// Refund is a refund as Link Money recorded it.
 	Refund = linkmoney.RefundResponse
+	// WebhookSubscription is a Link Money webhook subscription.
+	WebhookSubscription = linkmoney.WebhookSubscription
 )
 
 // ---------------------------------------------------------------- MoneyKit

@@ -49,6 +49,15 @@ var opCalls = map[opIndex]opCall{
 	opGetJWKS: {"GET /.well-known/jwks.json", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Webhooks.JWKS(ctx))
 	}},
+	opWebhookTestLink: {"POST /webhooks/test/link/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Webhooks.TestLink(ctx, "mk_1", moneykit.WebhookLinkTestEventLinkStateChanged, ""))
+	}},
+	opSubscribeWebhook: {"POST /v1/webhook/subscribe", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+		return drop(lm.Webhooks.Subscribe(ctx, "https://m.example/hook", "s3cret"))
+	}},
+	opUnsubscribeWebhook: {"PUT /v1/webhook/unsubscribe", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+		return lm.Webhooks.Unsubscribe(ctx, "sub_1")
+	}},
 	opCreateToken: {"POST /v1/tokens", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Auth.Token(ctx, linkmoney.TokenScopeLinkCore))
 	}},
@@ -124,7 +133,7 @@ func TestEverySpecOperationHasAFacadeMethod(t *testing.T) {
 func TestServiceMethodsAreAllExercised(t *testing.T) {
 	var names []string
 	for _, v := range []any{&LinkSessionsService{}, &LinksService{}, &UsersService{}, &MoneyKitAuthService{}, &WebhooksService{},
-		&SessionsService{}, &CustomersService{}, &PaymentsService{}, &RefundsService{}, &LinkMoneyAuthService{}} {
+		&SessionsService{}, &CustomersService{}, &PaymentsService{}, &RefundsService{}, &LinkMoneyAuthService{}, &LinkMoneyWebhooksService{}} {
 		rt := reflect.TypeOf(v)
 		for i := range rt.NumMethod() {
 			names = append(names, rt.Elem().Name()+"."+rt.Method(i).Name)
@@ -133,12 +142,12 @@ func TestServiceMethodsAreAllExercised(t *testing.T) {
 	sort.Strings(names)
 	assert.Equal(t, []string{
 		"CustomersService.Accounts", "CustomersService.Get",
-		"LinkMoneyAuthService.Token",
+		"LinkMoneyAuthService.Token", "LinkMoneyWebhooksService.Subscribe", "LinkMoneyWebhooksService.Unsubscribe",
 		"LinkSessionsService.Create", "LinkSessionsService.Exchange",
 		"LinksService.Delete", "LinksService.Get", "LinksService.Update",
 		"MoneyKitAuthService.Token",
 		"PaymentsService.Create", "RefundsService.Create", "SessionsService.Create",
-		"UsersService.Links", "WebhooksService.JWKS",
+		"UsersService.Links", "WebhooksService.JWKS", "WebhooksService.TestLink",
 	}, names, "one method per spec operation (update opCalls and this list together)")
 	assert.Len(t, names, int(numOps))
 }

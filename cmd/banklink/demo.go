@@ -139,6 +139,12 @@ func (a *app) demo(ctx context.Context) error {
 		}
 		err = linkMoneyStory(ctx, s, sb, lm)
 	}
+	if err == nil {
+		if !s.json {
+			fmt.Fprintln(stdout)
+		}
+		err = webhookStory(ctx, s, sb, mk, lm)
+	}
 	if s.json {
 		if perr := printJSON(stdout, map[string]any{"ok": err == nil, "steps": s.steps}); perr != nil {
 			return perr

@@ -22,6 +22,9 @@ func moneyKitCmd(a *app) *cobra.Command {
 			linksGetCmd(a),
 			linksUpdateCmd(a),
 			linksDeleteCmd(a)),
+		group(a, "webhooks", "Send test webhooks",
+			`  banklink moneykit webhooks trigger mk_eqkWN34UEoa2NxyALG8pcV --event link.state_changed`,
+			moneyKitWebhooksTriggerCmd(a)),
 	)
 }
 

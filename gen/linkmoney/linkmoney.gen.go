@@ -245,6 +245,21 @@ func (e TokenScope) Valid() bool {
 	}
 }
 
+// Defines values for WebhookSubscriptionDetailsType.
+const (
+	WebhookSubscriptionDetailsTypeALL WebhookSubscriptionDetailsType = "ALL"
+)
+
+// Valid indicates whether the value is a known member of the WebhookSubscriptionDetailsType enum.
+func (e WebhookSubscriptionDetailsType) Valid() bool {
+	switch e {
+	case WebhookSubscriptionDetailsTypeALL:
+		return true
+	default:
+		return false
+	}
+}
+
 // AccountStatus A linked account's state. Clients accept values not listed here.
 type AccountStatus string
 
@@ -788,6 +803,48 @@ type TokenResponse struct {
 // TokenScope What a Link Money token may do.
 type TokenScope string
 
+// WebhookSubscribeRequest A webhook subscription to create.
+type WebhookSubscribeRequest struct {
+	// SecretKey The shared secret deliveries are signed with. banklink never logs it.
+	SecretKey string `json:"secretKey"`
+
+	// SubscriptionDetails Which events a subscription receives. banklink always sends `type` `ALL`.
+	SubscriptionDetails WebhookSubscriptionDetails `json:"subscriptionDetails"`
+
+	// Url The HTTPS endpoint that receives deliveries.
+	//
+	// Example: https://merchant.example/webhooks/linkmoney
+	Url string `json:"url"`
+}
+
+// WebhookSubscription A webhook subscription as Link Money recorded it.
+type WebhookSubscription struct {
+	// SubscriptionKey Names the subscription; unsubscribing sends it as `subscriptionId`.
+	SubscriptionKey string `json:"subscriptionKey"`
+}
+
+// WebhookSubscriptionDetails Which events a subscription receives. banklink always sends `type` `ALL`.
+type WebhookSubscriptionDetails struct {
+	// Type The event selection; `ALL` is the only documented value.
+	//
+	// Example: ALL
+	Type WebhookSubscriptionDetailsType `json:"type,omitempty,omitzero"`
+}
+
+// WebhookSubscriptionDetailsType The event selection; `ALL` is the only documented value.
+//
+// Example: ALL
+type WebhookSubscriptionDetailsType string
+
+// WebhookUnsubscribeRequest The subscription to cancel.
+type WebhookUnsubscribeRequest struct {
+	// SubscriptionDetails Which events a subscription receives. banklink always sends `type` `ALL`.
+	SubscriptionDetails WebhookSubscriptionDetails `json:"subscriptionDetails"`
+
+	// SubscriptionId The `subscriptionKey` that subscribing returned.
+	SubscriptionId string `json:"subscriptionId"`
+}
+
 // CustomerID defines model for CustomerID.
 type CustomerID = string
 
@@ -829,6 +886,12 @@ type CreateRefundJSONRequestBody = RefundRequest
 
 // CreateTokenFormdataRequestBody defines body for CreateToken for application/x-www-form-urlencoded ContentType.
 type CreateTokenFormdataRequestBody = TokenRequest
+
+// SubscribeWebhookJSONRequestBody defines body for SubscribeWebhook for application/json ContentType.
+type SubscribeWebhookJSONRequestBody = WebhookSubscribeRequest
+
+// UnsubscribeWebhookJSONRequestBody defines body for UnsubscribeWebhook for application/json ContentType.
+type UnsubscribeWebhookJSONRequestBody = WebhookUnsubscribeRequest
 
 // CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
 type CreateSessionJSONRequestBody = SessionRequest
@@ -988,6 +1051,72 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/tokens (the `CreateToken` operationId).
 	CreateTokenWithFormdataBody(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubscribeWebhookWithBody Subscribe a URL to Link Money webhooks
+	//
+	// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+	// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+	// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+	// documented (banklink expects 200 and accepts any 2xx).
+	//
+	// Link Money documents no signature scheme for deliveries. banklink verifies, by
+	// default, the scheme one production integrator documents: headers `x-signature`,
+	// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+	// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+	// a 5-minute window each way and deduplication on the unique id. The verifier is
+	// pluggable so that a different scheme can replace it.
+	//
+	// A repeated request may create a second subscription, so it is replayed only when
+	// it never reached Link Money.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+	SubscribeWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubscribeWebhook Subscribe a URL to Link Money webhooks
+	//
+	// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+	// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+	// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+	// documented (banklink expects 200 and accepts any 2xx).
+	//
+	// Link Money documents no signature scheme for deliveries. banklink verifies, by
+	// default, the scheme one production integrator documents: headers `x-signature`,
+	// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+	// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+	// a 5-minute window each way and deduplication on the unique id. The verifier is
+	// pluggable so that a different scheme can replace it.
+	//
+	// A repeated request may create a second subscription, so it is replayed only when
+	// it never reached Link Money.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+	SubscribeWebhook(ctx context.Context, body SubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnsubscribeWebhookWithBody Cancel a webhook subscription
+	//
+	// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+	// subscribing returned). Cancelling twice has no further effect. The response body is
+	// not documented; banklink reads only the status.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+	UnsubscribeWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnsubscribeWebhook Cancel a webhook subscription
+	//
+	// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+	// subscribing returned). Cancelling twice has no further effect. The response body is
+	// not documented; banklink reads only the status.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+	UnsubscribeWebhook(ctx context.Context, body UnsubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSessionWithBody Get a Session
 	//
@@ -1180,6 +1309,112 @@ func (c *Client) CreateTokenWithBody(ctx context.Context, contentType string, bo
 // Corresponds with POST /v1/tokens (the `CreateToken` operationId).
 func (c *Client) CreateTokenWithFormdataBody(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateTokenRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubscribeWebhookWithBody Subscribe a URL to Link Money webhooks
+//
+// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+// documented (banklink expects 200 and accepts any 2xx).
+//
+// Link Money documents no signature scheme for deliveries. banklink verifies, by
+// default, the scheme one production integrator documents: headers `x-signature`,
+// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+// a 5-minute window each way and deduplication on the unique id. The verifier is
+// pluggable so that a different scheme can replace it.
+//
+// A repeated request may create a second subscription, so it is replayed only when
+// it never reached Link Money.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+func (c *Client) SubscribeWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubscribeWebhookRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubscribeWebhook Subscribe a URL to Link Money webhooks
+//
+// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+// documented (banklink expects 200 and accepts any 2xx).
+//
+// Link Money documents no signature scheme for deliveries. banklink verifies, by
+// default, the scheme one production integrator documents: headers `x-signature`,
+// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+// a 5-minute window each way and deduplication on the unique id. The verifier is
+// pluggable so that a different scheme can replace it.
+//
+// A repeated request may create a second subscription, so it is replayed only when
+// it never reached Link Money.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+func (c *Client) SubscribeWebhook(ctx context.Context, body SubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubscribeWebhookRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnsubscribeWebhookWithBody Cancel a webhook subscription
+//
+// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+// subscribing returned). Cancelling twice has no further effect. The response body is
+// not documented; banklink reads only the status.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+func (c *Client) UnsubscribeWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnsubscribeWebhookRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnsubscribeWebhook Cancel a webhook subscription
+//
+// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+// subscribing returned). Cancelling twice has no further effect. The response body is
+// not documented; banklink reads only the status.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+func (c *Client) UnsubscribeWebhook(ctx context.Context, body UnsubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnsubscribeWebhookRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1436,6 +1671,86 @@ func NewCreateTokenRequestWithBody(server string, contentType string, body io.Re
 	return req, nil
 }
 
+// NewSubscribeWebhookRequest calls the generic SubscribeWebhook builder with application/json body
+func NewSubscribeWebhookRequest(server string, body SubscribeWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSubscribeWebhookRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSubscribeWebhookRequestWithBody constructs an http.Request for the SubscribeWebhook method, with any body, and a specified content type
+func NewSubscribeWebhookRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook/subscribe")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUnsubscribeWebhookRequest calls the generic UnsubscribeWebhook builder with application/json body
+func NewUnsubscribeWebhookRequest(server string, body UnsubscribeWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUnsubscribeWebhookRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUnsubscribeWebhookRequestWithBody constructs an http.Request for the UnsubscribeWebhook method, with any body, and a specified content type
+func NewUnsubscribeWebhookRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook/unsubscribe")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewCreateSessionRequest calls the generic CreateSession builder with application/json body
 func NewCreateSessionRequest(server string, body CreateSessionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -1605,6 +1920,72 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/tokens (the `CreateToken` operationId).
 	CreateTokenWithFormdataBodyWithResponse(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateTokenResult, error)
+
+	// SubscribeWebhookWithBodyWithResponse Subscribe a URL to Link Money webhooks
+	//
+	// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+	// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+	// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+	// documented (banklink expects 200 and accepts any 2xx).
+	//
+	// Link Money documents no signature scheme for deliveries. banklink verifies, by
+	// default, the scheme one production integrator documents: headers `x-signature`,
+	// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+	// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+	// a 5-minute window each way and deduplication on the unique id. The verifier is
+	// pluggable so that a different scheme can replace it.
+	//
+	// A repeated request may create a second subscription, so it is replayed only when
+	// it never reached Link Money.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+	SubscribeWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubscribeWebhookResult, error)
+
+	// SubscribeWebhookWithResponse Subscribe a URL to Link Money webhooks
+	//
+	// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+	// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+	// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+	// documented (banklink expects 200 and accepts any 2xx).
+	//
+	// Link Money documents no signature scheme for deliveries. banklink verifies, by
+	// default, the scheme one production integrator documents: headers `x-signature`,
+	// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+	// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+	// a 5-minute window each way and deduplication on the unique id. The verifier is
+	// pluggable so that a different scheme can replace it.
+	//
+	// A repeated request may create a second subscription, so it is replayed only when
+	// it never reached Link Money.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+	SubscribeWebhookWithResponse(ctx context.Context, body SubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*SubscribeWebhookResult, error)
+
+	// UnsubscribeWebhookWithBodyWithResponse Cancel a webhook subscription
+	//
+	// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+	// subscribing returned). Cancelling twice has no further effect. The response body is
+	// not documented; banklink reads only the status.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+	UnsubscribeWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UnsubscribeWebhookResult, error)
+
+	// UnsubscribeWebhookWithResponse Cancel a webhook subscription
+	//
+	// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+	// subscribing returned). Cancelling twice has no further effect. The response body is
+	// not documented; banklink reads only the status.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+	UnsubscribeWebhookWithResponse(ctx context.Context, body UnsubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*UnsubscribeWebhookResult, error)
 
 	// CreateSessionWithBodyWithResponse Get a Session
 	//
@@ -1976,6 +2357,130 @@ func (r CreateTokenResult) ContentType() string {
 	return ""
 }
 
+type SubscribeWebhookResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookSubscription
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *LinkMoneyBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *LinkMoneyUnauthorized
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *LinkMoneyInternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SubscribeWebhookResult) GetJSON200() *WebhookSubscription {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SubscribeWebhookResult) GetJSON400() *LinkMoneyBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SubscribeWebhookResult) GetJSON401() *LinkMoneyUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r SubscribeWebhookResult) GetJSON500() *LinkMoneyInternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r SubscribeWebhookResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubscribeWebhookResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubscribeWebhookResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubscribeWebhookResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UnsubscribeWebhookResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *LinkMoneyBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *LinkMoneyUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *LinkMoneyNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *LinkMoneyInternalError
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UnsubscribeWebhookResult) GetJSON400() *LinkMoneyBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UnsubscribeWebhookResult) GetJSON401() *LinkMoneyUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UnsubscribeWebhookResult) GetJSON404() *LinkMoneyNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UnsubscribeWebhookResult) GetJSON500() *LinkMoneyInternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r UnsubscribeWebhookResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnsubscribeWebhookResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnsubscribeWebhookResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnsubscribeWebhookResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type CreateSessionResult struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2170,6 +2675,96 @@ func (c *ClientWithResponses) CreateTokenWithFormdataBodyWithResponse(ctx contex
 		return nil, err
 	}
 	return ParseCreateTokenResult(rsp)
+}
+
+// SubscribeWebhookWithBodyWithResponse Subscribe a URL to Link Money webhooks
+//
+// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+// documented (banklink expects 200 and accepts any 2xx).
+//
+// Link Money documents no signature scheme for deliveries. banklink verifies, by
+// default, the scheme one production integrator documents: headers `x-signature`,
+// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+// a 5-minute window each way and deduplication on the unique id. The verifier is
+// pluggable so that a different scheme can replace it.
+//
+// A repeated request may create a second subscription, so it is replayed only when
+// it never reached Link Money.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+func (c *ClientWithResponses) SubscribeWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubscribeWebhookResult, error) {
+	rsp, err := c.SubscribeWebhookWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubscribeWebhookResult(rsp)
+}
+
+// SubscribeWebhookWithResponse Subscribe a URL to Link Money webhooks
+//
+// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+// documented (banklink expects 200 and accepts any 2xx).
+//
+// Link Money documents no signature scheme for deliveries. banklink verifies, by
+// default, the scheme one production integrator documents: headers `x-signature`,
+// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+// a 5-minute window each way and deduplication on the unique id. The verifier is
+// pluggable so that a different scheme can replace it.
+//
+// A repeated request may create a second subscription, so it is replayed only when
+// it never reached Link Money.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+func (c *ClientWithResponses) SubscribeWebhookWithResponse(ctx context.Context, body SubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*SubscribeWebhookResult, error) {
+	rsp, err := c.SubscribeWebhook(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubscribeWebhookResult(rsp)
+}
+
+// UnsubscribeWebhookWithBodyWithResponse Cancel a webhook subscription
+//
+// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+// subscribing returned). Cancelling twice has no further effect. The response body is
+// not documented; banklink reads only the status.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+func (c *ClientWithResponses) UnsubscribeWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UnsubscribeWebhookResult, error) {
+	rsp, err := c.UnsubscribeWebhookWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnsubscribeWebhookResult(rsp)
+}
+
+// UnsubscribeWebhookWithResponse Cancel a webhook subscription
+//
+// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+// subscribing returned). Cancelling twice has no further effect. The response body is
+// not documented; banklink reads only the status.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+func (c *ClientWithResponses) UnsubscribeWebhookWithResponse(ctx context.Context, body UnsubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*UnsubscribeWebhookResult, error) {
+	rsp, err := c.UnsubscribeWebhook(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnsubscribeWebhookResult(rsp)
 }
 
 // CreateSessionWithBodyWithResponse Get a Session
@@ -2478,6 +3073,103 @@ func ParseCreateTokenResult(rsp *http.Response) (*CreateTokenResult, error) {
 	return response, nil
 }
 
+// ParseSubscribeWebhookResult parses an HTTP response from a SubscribeWebhookWithResponse call
+func ParseSubscribeWebhookResult(rsp *http.Response) (*SubscribeWebhookResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubscribeWebhookResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookSubscription
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest LinkMoneyBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest LinkMoneyUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest LinkMoneyInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUnsubscribeWebhookResult parses an HTTP response from a UnsubscribeWebhookWithResponse call
+func ParseUnsubscribeWebhookResult(rsp *http.Response) (*UnsubscribeWebhookResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnsubscribeWebhookResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest LinkMoneyBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest LinkMoneyUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest LinkMoneyNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest LinkMoneyInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseCreateSessionResult parses an HTTP response from a CreateSessionWithResponse call
 func ParseCreateSessionResult(rsp *http.Response) (*CreateSessionResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -2542,6 +3234,12 @@ type ServerInterface interface {
 	// CreateToken Create a client-credentials access token for one scope
 	// (POST /v1/tokens)
 	CreateToken(w http.ResponseWriter, r *http.Request)
+	// SubscribeWebhook Subscribe a URL to Link Money webhooks
+	// (POST /v1/webhook/subscribe)
+	SubscribeWebhook(w http.ResponseWriter, r *http.Request)
+	// UnsubscribeWebhook Cancel a webhook subscription
+	// (PUT /v1/webhook/unsubscribe)
+	UnsubscribeWebhook(w http.ResponseWriter, r *http.Request)
 	// CreateSession Get a Session
 	// (POST /v2/sessions)
 	CreateSession(w http.ResponseWriter, r *http.Request)
@@ -2641,6 +3339,34 @@ func (siw *ServerInterfaceWrapper) CreateToken(w http.ResponseWriter, r *http.Re
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.CreateToken(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SubscribeWebhook operation middleware
+func (siw *ServerInterfaceWrapper) SubscribeWebhook(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SubscribeWebhook(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UnsubscribeWebhook operation middleware
+func (siw *ServerInterfaceWrapper) UnsubscribeWebhook(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UnsubscribeWebhook(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2790,6 +3516,8 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/customers/{customerId}/accounts", wrapper.GetCustomerAccounts)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/payments", wrapper.CreatePayment)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/refunds", wrapper.CreateRefund)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/webhook/subscribe", wrapper.SubscribeWebhook)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/v1/webhook/unsubscribe", wrapper.UnsubscribeWebhook)
 
 	return m
 }
@@ -3194,6 +3922,154 @@ func (response CreateToken500JSONResponse) VisitCreateTokenResponse(w http.Respo
 	return err
 }
 
+type SubscribeWebhookRequestObject struct {
+	Body *SubscribeWebhookJSONRequestBody
+}
+
+type SubscribeWebhookResponseObject interface {
+	VisitSubscribeWebhookResponse(w http.ResponseWriter) error
+}
+
+type SubscribeWebhook200JSONResponse WebhookSubscription
+
+func (response SubscribeWebhook200JSONResponse) VisitSubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeWebhook400JSONResponse struct {
+	LinkMoneyBadRequestJSONResponse
+}
+
+func (response SubscribeWebhook400JSONResponse) VisitSubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeWebhook401JSONResponse struct {
+	LinkMoneyUnauthorizedJSONResponse
+}
+
+func (response SubscribeWebhook401JSONResponse) VisitSubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeWebhook500JSONResponse struct {
+	LinkMoneyInternalErrorJSONResponse
+}
+
+func (response SubscribeWebhook500JSONResponse) VisitSubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeWebhookRequestObject struct {
+	Body *UnsubscribeWebhookJSONRequestBody
+}
+
+type UnsubscribeWebhookResponseObject interface {
+	VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error
+}
+
+type UnsubscribeWebhook200Response struct {
+}
+
+func (response UnsubscribeWebhook200Response) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type UnsubscribeWebhook400JSONResponse struct {
+	LinkMoneyBadRequestJSONResponse
+}
+
+func (response UnsubscribeWebhook400JSONResponse) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeWebhook401JSONResponse struct {
+	LinkMoneyUnauthorizedJSONResponse
+}
+
+func (response UnsubscribeWebhook401JSONResponse) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeWebhook404JSONResponse struct{ LinkMoneyNotFoundJSONResponse }
+
+func (response UnsubscribeWebhook404JSONResponse) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeWebhook500JSONResponse struct {
+	LinkMoneyInternalErrorJSONResponse
+}
+
+func (response UnsubscribeWebhook500JSONResponse) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateSessionRequestObject struct {
 	Body *CreateSessionJSONRequestBody
 }
@@ -3281,6 +4157,12 @@ type StrictServerInterface interface {
 	// CreateToken Create a client-credentials access token for one scope
 	// (POST /v1/tokens)
 	CreateToken(ctx context.Context, request CreateTokenRequestObject) (CreateTokenResponseObject, error)
+	// SubscribeWebhook Subscribe a URL to Link Money webhooks
+	// (POST /v1/webhook/subscribe)
+	SubscribeWebhook(ctx context.Context, request SubscribeWebhookRequestObject) (SubscribeWebhookResponseObject, error)
+	// UnsubscribeWebhook Cancel a webhook subscription
+	// (PUT /v1/webhook/unsubscribe)
+	UnsubscribeWebhook(ctx context.Context, request UnsubscribeWebhookRequestObject) (UnsubscribeWebhookResponseObject, error)
 	// CreateSession Get a Session
 	// (POST /v2/sessions)
 	CreateSession(ctx context.Context, request CreateSessionRequestObject) (CreateSessionResponseObject, error)
@@ -3474,6 +4356,68 @@ func (sh *strictHandler) CreateToken(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// SubscribeWebhook operation middleware
+func (sh *strictHandler) SubscribeWebhook(w http.ResponseWriter, r *http.Request) {
+	var request SubscribeWebhookRequestObject
+
+	var body SubscribeWebhookJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SubscribeWebhook(ctx, request.(SubscribeWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SubscribeWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SubscribeWebhookResponseObject); ok {
+		if err := validResponse.VisitSubscribeWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UnsubscribeWebhook operation middleware
+func (sh *strictHandler) UnsubscribeWebhook(w http.ResponseWriter, r *http.Request) {
+	var request UnsubscribeWebhookRequestObject
+
+	var body UnsubscribeWebhookJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UnsubscribeWebhook(ctx, request.(UnsubscribeWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnsubscribeWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UnsubscribeWebhookResponseObject); ok {
+		if err := validResponse.VisitUnsubscribeWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CreateSession operation middleware
 func (sh *strictHandler) CreateSession(w http.ResponseWriter, r *http.Request) {
 	var request CreateSessionRequestObject
@@ -3510,149 +4454,164 @@ func (sh *strictHandler) CreateSession(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H39c9u2tuC/guG+mdhvKVmWnTRR5s6uY6utbh3ba8vN9lbdECKPJNQkwAKgHd2M//cdHAD8kChZuU1z",
-	"077XX+pQIHBwcL4/wI9BLLJccOBaBYOPQU4lzUCDxH+dFkqLDOTozPwrARVLlmsmeDAIxgsg54zfkbeC",
-	"w5LEbihhCZGgC8khIVoQvQAiIWESYk1ur88JnWmQJGX8jvF5tzbFMzXhDzAlN2c/EAm/FUyCIpQcvejE",
-	"CyppbF67vR2dvSZTyu/MBAT4TMgYFBE8XRK9oJowTZgiXGgCWa6X3QkPwgA+0CxPIRgEL+Pj5JvpEXSO",
-	"Z89p53h6GHdeJX3ovJh9Q19OX8W95BCCMGBmhznViyAMOM3Mm36DoyQIAwdfEgy0LCAMVLyAjBokZYyf",
-	"A5/rRTA4DAO9zM27SkvG58HjYxiY/W5CZ8HZbwWQ0RmZCUn0ginEU7exg+zuPfx29+7i6Ph2KGj/4sPy",
-	"5Py7l3n8YzvY7PeBiyfzA9M/glQIaBvcfhA5uRqRezuyS6J+r3/U6fU7hy8jcyaGEvCc7mlaAKF8Wb1o",
-	"zvyOiwf1esLL01XAE2UOVHAC9yCXJKZp2iVmye8EKUmVKE2XhlRywbgGGRIlCOWk4Aq0h2fC7XRckAXQ",
-	"BCSRVC/AoJlyMxrJhQgOlmQQlXZkhUwPb8ejo47K/5AwCwbB/zioOOrA/qoOboo8F1JD4l98DIMPnbno",
-	"GIx31B3LOwIxStOO20UwmNFUgTkECSoXXAHypCEghOMNTa7htwKUNo9jwTVw/JPmecpiaqY7+FXZQ9sN",
-	"zHLuoZRCBo9m8eZxv6EJMico3Q0cOeMbIwMzp6l988sB5NclCuQ9SAJmYBO0C6G/FQVPviBUF0KTmVmz",
-	"Ccktp4VeCMn+CV8SmvqyXWRr966Z+iSORcH1jaa6UOv8fYIiCBJC7bhnyrCbhi45TZmBw/wAubZcbSVv",
-	"ypSGhCxAAsouXmTB4Ofg5HQ8+nEYhMHoovzz5M3JxdnlRRAGp9fDk/HwLPhlTQyFHsYxPt8BQjMB2UvF",
-	"A0gSUwX7/wK08QJio6IMj9N7xueqHbQkkaBaEVeqRGrH1JVdpeGUlgDaTROSmOllaFF8Ka+kuGc8NsIy",
-	"mXDcnVyShwVwK02nvxqtypQRlfo1yYXSND0VCZhnXqBYgelfngmZUa8jJzwRcZEBNwjYG91ckqPDFy8I",
-	"TfMF7fSJKuIFoYpEtzcowR+Mgm2K530rLXMpcpCaWRFl9rCOkFOmlwbBW1VOGDhAW963P+wwRYWH9Vmu",
-	"8DcSiwRPe+3dFcyvT2AYBYiQJHdDdgCoccZtU5qfzSETXmRTkE9O+VjX6T+vzB/aA1jfS4XcipItDSEl",
-	"Z+bHdeiij5ZbBmRvlgqq90MSF1ICj5cDcntzRh4jS2JWrzOjiROIWUZT8sD0glBNMqE00Q+CzIwhh+o4",
-	"YXOm1WtrEphpmGdOSLoVld0B5NZ2cGaD/Qd8oLEul9HwQXcn3O5AESrB8ALT7B4GhJJ/ghQkYQp3HxK1",
-	"YHnO+NwcoqYfCMXXzPrwITcYhIRMlyQFZPsJN+vNGKQJEYVupXeHjnbryP/6us7+dqeq3H1d8tzeoBSs",
-	"TD7zoIWqECHta/otcZKINKVShY1T8HjLUxqDatiXh/3u0bH5d5wWit3DW8ZZZuCylmPm/9krAbIkGxiD",
-	"xp9axy3QsQsEg37N3AkGgVFw3Qv73iot212FFVLbaNU7Jm1it8UpCUksgWp7ruY4FwJl/u2oEqaFcm6J",
-	"oV+zke7aOTsFcwaaslQ9pZc9jF7BFllG5RJFnAGGCX5Gdcv5vfMQlfrjgSq/gZCMbi47L1/0Dsnt+NTy",
-	"V8bSlCmIhbFv9+6MeqOKSIiB3UOy33Qf+r1+v9N73ul/Mz58NTh+Megfd58fv/xHEAZWNQSDIKEaOppl",
-	"sEZ1zWM0Q5SmWd4d28GVScsyY+9aj9KIsGDO9KKYdmORHXgqqf5gzog7KGdEsvAIqGyTXfDtRj+GAWSU",
-	"pesIHprH3da9lQScM2ZJ/jEMZkwqfYEewOpU35qfiPEOPmE+lmwSFKUL3aqaUroJjHP6qVCsMB1LtrKZ",
-	"I+H1hS85eOvLLOJNsI2sM9qwdfczYQnZo04JGulVjw4QR8RI0CWtMq5fHFe7NpQ0N1Il9Esa3HwrCnmG",
-	"+qZ9eYNZY69LYrUSETPkQA9WpZXXDoWums/bSLRpa1dve8N2h3dx6O4yxO/AiBB7UP+iBPnqhMOMccpj",
-	"RtMRV5rpwux8E3mZuZ4px1c7kE7b3O2cV5u9nf8Mv8eC38p0O2ix4O1ML+biqZfNmNaXcwkzkBKSVgpx",
-	"4Q+mfHTGC6BnipRv1lnazT8VIgWKMQwpCs343KnyVhhP3pwQN2wzHz0+LXy8/twqOtsgDw0tq4V44EQ0",
-	"FetGMfV5ZUalfA/7R8f/lYXIn9MM+bzS4A/myR04aWuw4plaCaeoXezgjRod32Yask81l4NqI1RKau3m",
-	"KgT/LxhQ2zBzJcWMpS0nelpOyS1dMsFJLNIUYm0THIwbLlJAfIzNjpFUY9jGnNo9cG083yIJJzxjms0p",
-	"ikN8hIMy+oFl7J/moWTqDh00xQQ3D2gcF5LGyy7ZOxU8YS6qs9/iiDqkn25l67EnbmNglWzs4kLQnXfJ",
-	"M4zcH/Y7R71x75tBrzfo9Tq940Gv9wyhbfu9a2SbG7TG6u2TfZ28LpUeS8qVjVN8tSisDf4a8TgvQOnT",
-	"BcR3omjxG+qUvE9W5R4lEuZMaTCyTkiCk5HYzdYlYzPORmR8HNM7M5g5cyKE/AiSzVxQ3WctlA3grIjN",
-	"nbMx7d7brU3cvQUZLyjXnQRmjENSF0jANZsxkF1y2H9JqoxmyjKGgjyjH8p4X/9li+LQFVWetntjRgY6",
-	"38kYI9V4g9ISlgVFVXLPRKHSJcloAlaBG3WTuS24CORqrMfbyJ+Ar3s8BEiG7c54dfYNXYeuO4I6BeDE",
-	"T9L9XUfnZ7laCA47g5Kb0Z8XlG2qaHMipgbT707B+GxLLRnTlt3AlNJGPf9usSSU5HSZoYKjLDWWIUbU",
-	"3EO7GcOl4+H129HFyfn7b09G58OzdaMCE3ftMXtD12b2QkIZuK+E49XJT2+HF+P3Z8PT89HFsDVUipO/",
-	"BaXovPXgqSYPZg8PUvB5c/qaMqhFiucYjnPZY0MwJR/vYHUMP+QgGfAY2ioBLu9BSpYASWBGi1T7WgkC",
-	"5WuoQoDTaQoe04rYGot0SWZSZAhTLRJ6OwonHDMWCZCfz0cXP7x/e3Jx8t3w7L3D3y9dEl1evLk8uT57",
-	"/240/t48f39x+S7yQVGeeBNHgTKKD/kEKXDCza8p0HuwVquniZimqa8CKUXLyjpnlxfDiOxhtJ/y0tkQ",
-	"PF3uTzjNc6BSrQWDjDun8IwIzXMVItUzTown5pNaTtZ74m/bdRAGbZtefWxgbGWQ74RI2tOSXppQAxNk",
-	"hmjQUaQpJo8WS8VimtaZ82z03Wh8ch6EwdX3P92MTk/OW5ccacjaI3FCJjaGDS4h07dLayQUpkhcaCJm",
-	"szVkeoS9NgelXLZDTfhMpKl4wNNToIxB6oNwSA6YlTmsrdGWHKFlWmmrY5p5o7+xrVZONcs6lLZ6WPPa",
-	"mWxbszy7ViZdSau3+3oiWRpVa6tTauyG8ob4uo3Q2oT4cJSQw16vdxROeDS6GA+vjUy8GV7/OLx+P7y+",
-	"vryOQjIJrlJ0KSTQeEFEoQ0PuRqSSRASZRZkekki+8pKlVNDmAatqwROJhpXysKzIiO3geBfvnFgBIPA",
-	"TvrYKtTbdNmUSnBYsgdnq7eUyBpia041PNClciVlhHGlgSY+1mLplNCpuG93tp9QKhmNF4xDRwJNkEcs",
-	"ROs6ZhMO2xds808b/MaLDCSL3XLWW60ycPY4dghT/g6ttv1027dVHXcbLj1NhlXZgCPOxsIbMNfGgZdG",
-	"nG00PvBX4n7uklORZQU3xj4oktinhjAKKy+saHTxv9tRSGji/Y90ue6Uh96tN09iwV0RWeXV7+SwT3ik",
-	"iqkWmqZWvmEVRemqsBkWwYlZmZu2o6oMtf23y1OfeONjwnORFynVkBiBLRQQvZAAmPfGhLLPo5slmhAY",
-	"AMq328R1ExQU4Gl6OQsGP+8mwH9ZLT7au8y9n3f5KbBh5NwHjlZ5SRk9Rowm3D3AhHqzJapUIrsqz9hx",
-	"y+6F9T2XUaMbX2rgxnYbC34NKG7+/jmAabj2b4yUwQWcgRanRYJMhSiicom+8ByUoXJPfKpLrh2XTPiu",
-	"bBI2+cQWgdQo3Ry9//XfjPTPjHGPq30yRkw7N8UWETvZ110rtKgDsZb8baSNfa0agsgMgCtSIgz0Agwo",
-	"K9T0GLrxKyT/5PjqoDYO/eUxDK6o1MtN5reo+aa5GejsRW9un97ejC/fDo0yeju8Pv3+5GLcam9f2Tk2",
-	"KiL3g7dJ/JINPuhaGqmLfu8OGddGA7eRK+/iqwnH0DLTzGicnX08W0MmNGmLh014e0CsjFspklOlSFQ5",
-	"mqMkIlGb3xTZkBHT9YJtCbPC+IZ5A2OuCMywMDpE9dk/h8NgXdBrmIG0k26Mz3mUd+bAQWI90OjMtQ34",
-	"AJ2yUUi3BRdrHGF1mtICky+p4PMJL0Nm/sB9WTTxgqERaazoyY37AVoMqbfrELqmgDtYVl0BKofYHGTD",
-	"z3awMkUKhamJCaf3giUkKWxpcdMtV2SPJZDlQgOPl/vWY2z47Wir/GoTHUYIT3i11VhIgwljOC8JfGBK",
-	"lyEBtVTGOSvxo2gGHjlmGxYtT1VMipk+c6ixHsTW8vrm6FVJR70oqaG+rdzFcTpKlQ1GrihkjNWfCSjN",
-	"uOUkMatEzXpga4dyH6u6ajESwhLClCoMuWki+FRQadTmDrWmegfPt5KbLYVAbootCKq1Haz6dQlMmSZ7",
-	"5d60KPe0bzYZS0jMgHKjWpSIaKaI64KgKrB0tZCu9LH/3AYM/El4dAclpx9WHFgK+RUeDL6Z9mbHSQ86",
-	"ffr8Rec4Pp51XiW9aedwehj3Z0dwnDyngSFJc/blEjt2ErnFS2Xz+PhvlnchgXghDEvzMkBho3sPMF0I",
-	"cdceVFnB8nbqqrHRpwu8mlQy4uI1ocRWFVip1JQrRizW5FT3j5YsdTLYHQer5dp2iiZSw08VU9fu8NrY",
-	"0Atqqpo9B0ZsGxS3iKkdyGpcBnxrw7D3oDqVsjloUxRhx+rZRubB8Izd0Saw/IY3lE420hE7np0vsHnc",
-	"fASbcjWoKmyfQF01kHM2g3gZpzCo6nlz4Eayh6Tq0QmJASUpMJ3ijcAknHBVxDFAAlZh2ITLa6fNKVcP",
-	"IO1BXA0vzkYX34Xk5Hb8/eX16B/DM/PCag7G548mfHsCqRFFd3MHYVBNHoTBytytlvQ1zAqebNEeEgc8",
-	"oU+/tH3o3SgL3Dbyeoo4tahN8oSY+isJzRXxV2Frd5nnSWezyHO0819G4tn9PlNfWvTd2ETQlRRJETsu",
-	"xjylTcUGq9GJq5OfjOz5cXg9+vYn0iGMJy5K+1Av+/D5JaaQ4a7okkyX5A3ld6TyYNF/NQ7EmV1SGZa6",
-	"OvlpRUIhFHbBVjnktrBREI1r+a7Sq4uaXm1kI61zAc7BbXrNE97uNq9laqYsTZvBR9s9F9zkBlzMcNQa",
-	"t4wBHDQ73IIX/W96hy3tXoNgdB6sNZ8Fh+QtZZzc6HpJXa0ArrWIbGsV10qxD9Y42EIZnL9z2DvuB20F",
-	"LEdr5SG2y2ilUMPXb7h+juBXyqGbCPjfDo/dWGSI1eoAgsGmdG+tmyP4O+XGDKsaK4IzYR6IlcyDiy//",
-	"vJNP0lvrv33HkjkYIVdlJqsU7+MvbRHhTbM/bw3ZboVl17HPHytpUdv7jl5YizC1aPSn/6+5XE21E5yc",
-	"vh2Sy+uz4TXBaQ3EhkZ8AXrwPw+f43+9Q6TM3EspJxT8TRRYUR8stM7V4OCgrExw9HRgs43r6cx1Zv29",
-	"mYJaFLlMGryxq1Q5g42dRC3cu0uJrR++uUWqFlIuwSrbpsrMpH25YTwc7dZ/1CxGrOnLBgs/oS/rVTTb",
-	"27TatmNbty5cmfY2+2cj+jc3ZLUtiE1av2u9VbG0DTuN5GkrY+9gB9Tfr7PZxx2oGGU3udjQ8bFxj3ll",
-	"V2w1MZtWyOMKa285j9vr81pnJUtTMq1uqLEl3faKGnS2lPKeViGBdEhWKE2mMOG5hA7NcynubVdpZXRa",
-	"FV8ySSHZJ3ZzV4RcI7Gw5Lb6Rj8hbwO/FdQc/Ca9iHmXFSopky8NvsTUS2lDbbbInQm1EtVzT60eoM/7",
-	"r/oJHB8eQaf/ov8iedk/Pu4fveq8/OYVfdWZzabJjBrt4d5qym2rc7p4R05mUP+/PG7+9vF6eDa6Hp6O",
-	"399enz9Oil6v/8Il8f/2ANPO/WG31+3Z5xVEf/t4M7y5GV1evP9h+NPjuvyvw75xv+hePSxYvCCgNJ2m",
-	"TC3wJiMtLfHoBwBeux2CJ0g9zTqJnTGz7qvVULXm6F6fN1ND9UDtFEidC8zPvvQQGxkqh7wC80sdxZM3",
-	"IFQn08BAmy95s+bMrpwkL+/OIDMJYFgZrxhwNeeYMELJoSW9h5p3XbpiXGlZ2JpRW/044ddn3466xNXd",
-	"cKHBzmNr3mvNJRldGpFj/seFtoei8pQuq/u0yrb2CZ9SBYmva3GtRzHN6ZSlzFCtzQhmoBfCxlWsTNtj",
-	"XeiGxoVh3L7H+DyccHQhzBZCAjru7pMOedkjJ2m+oL5m6bQsXT/Hkte6u50IFz1SdOnduwlXOY1B2RtI",
-	"jH9Oa9PVLvOSQBNV1dLiSHdnwcseSUFrkCp03Xa24tTOvHrH16qR2Kitf9kzutDMZY76//180vkH7fyz",
-	"13lFfvnP/9iupgoeCz5jMjMkF3jv1e2OSiA0TcUDJGSv3BM+wU1l+0h6q/dANdzn6sKsNS/6pP2SrZrX",
-	"W3u5zecdizvY7PHaQGAnloB5UJoaz/oOSvc3xOaWDvBYJI3rOeylWjRNbSukLcjrkpE5oYqJbJme0nTp",
-	"7+jCbOF3YmDL+AyD2bmlryIWhS0Bdrd4uYnbLt9A0N9vyrJ5297wBY5sjZN8QhOBW09BLEHvuqYd3V6t",
-	"KinX73X71UYpFj9Gbs3a8USNq4rWfm4lARULu8huTgtSzA2+s+63lIW4lkyMtEpEN/i0W80q8d1EagMp",
-	"bRLcEfNm02MKVKJSuwOOsVA255CQv78bk5hKubQFp9VJhQQ+5EwuUVoinlq7HkGp9zjnhnLg2qrt4UCz",
-	"CKj3rGWCG9c5W3DN0hpq3TsNtXv0otdrKwgtT7glnmV+qk1r0MBWpsUi1c6pkNAGPL63gVCjN7j1lVpP",
-	"+/BJ3d1AbANJG8/+pn2jSJW0rpFWybPsBajtFP92Hk8L46BJFReS6eWNYQ1LDUb6ZfYaPsXibfW+JDqp",
-	"d4YOCL5BjMFzFBv9/eJ47+Pp+Wh4MX4/Onsc+L9vhqfXw/HjPg6ECEUwiQ7u+wfOvnExyK6/hRBbkRCa",
-	"cg/GPMNbBEpo7ZGsgfumRrq2uCi6urwZk4P7wwN8qCJjLgDJjcrzDDIz2q0Swqc1AYTX14m8urPQYruq",
-	"jVShN5gV2bs/3Lc9Lfcgl3pR1oO7qzwb2aDGcQ18Kk6FLiKuQldkYJPaMeUxpCmiXnVLOm46EjRnNdO1",
-	"2nMjAk4LvcCIEw66Y3rDyZeKutQ3VqqgbDNWzffj8ZUjgrrC3XP8zhOUlbYBZpfDLeH51LM1O7I7jUKb",
-	"1KBqnVrt25ZccbAjyE8ggM1Y97Bjd2kFz3bEW2ulLTGyjvuwzN/9/d0PNyV2u5uu+Py/HWcLjZIK0zRn",
-	"xrPAqxWNrb4pzSfdNRAPgogceMcZ1sQ1XkljuylL2aUFlUh2D2pQ2nfPlLudyhbWdbwLZlDtuqQ834Sl",
-	"ijBKbA6hbdXaL13KsuEgp8vOdInwTLidqZokrjgyX2Wm/e6ETzgWlvkmIcOUGWVcU+xxnS7JgvKkS76l",
-	"sXadiYmvBSs3XrZkTfheeUgR5hjAQNpMyURhZe5Ogu9A2924sMQkWNnghNtBlLhpJsE+GuSYcYglmxpv",
-	"F3236dL+0SXDStRAqoDEIgNV1lWWzXJSPSM3Zz9YYeJ3YT21nM5Bdcm7BRjbn8yovYux5iaEdqoaqRjP",
-	"SNn7aROLK+WSiBTLokuy0PQOPZsJ/xYBVwuagyJ7NTJxZrVr0rJXkMxYzGiK9+lmIoFUhcRzTUcW06W9",
-	"SbJ8lC/1whawvaVL0u/1nxtLCGsBHty21o7QbgFrOR+YgtcEe0hUES8mPGEzlwCwBZNIC847RXD3BxPe",
-	"IWX/vGpQSY3GqCJlKztZ0HsgkXWRB9XzyJ4JGL8Byx1Jib5nipT96HgbaOgiMtbJvP72lBwdHb2yTY2p",
-	"sm61mM0U6E5qHGR0STyuzcxqYRw512DoTBxF9qpLjl+Me68Gh8eDw8NoP8Tj42YXt+PTLjlxUCYVVGZO",
-	"Cc6jUvY+w9ReToehBn9vStfgqxGRQHKw82H+k5I8pehN2fqN0KtMa3G/JnRqZTtP7E2IBgeWMAnWA9gY",
-	"gbsmsbzEMYWZRi8M+3mVrVIhe5HImDYjI1cyOoOHsrrT9w0S8oBtKbUZM6BcYX+X5bm9qJE1HBD0C6KQ",
-	"RKtpwgHpRfvoPJqJS/9xL3rC1fBT7iMKI16kKZ2mgD04eDvNDFv06pB7okerO2Ux08S8hs3fFLeAF0IS",
-	"shfd5okTXU5mdV353ABfiYiETPh2WPfTvm/XadBsCVn3woPYrWsDK30MkWZU3tmASEkNvoLPb8DP9brO",
-	"DY7qqd2MtntUdbooAze4hF5AhkhDGVmJ4qo7DjGCEueBE+swujJvohifp9Cxpx7hK+/NKxExtreVPwSx",
-	"Urt71rc6N8YbwNyDzDa5RcaXO+4d2sZLptAitXX3mT0WweFyhgwo0oRQo5KNzK/Pi0L1VPB7Y6mg9UnT",
-	"lES1QM9/RgQ+aODWODWKBFlmuiRxlhyoHOI58NAKNRrTBIiQ9ppQRXkyFR+slKtPWYq4yNh5OUnhHtJ9",
-	"ktFcWflZillN53itjBEztj8S0dtdnVGClsuI7NneU+Ooolba91rFx6doSePGC8Jch40mDpD4FJ1BRPYk",
-	"5GD735jGw+WCzAppC/ZnM4j1fkiiWpVR5w7M6tp3wTp/0p/tHSzxCiTEWh3s1Slet5QlFS6miVszM1Kt",
-	"IcsRBEdehTJQczOi3BARRu/YZmW8C9xsGHWHAjCCex/PiZCo4NW2/avp0uV9KDnuvyJCVleDegTa5VAw",
-	"Vr3v++snYxQUxjBVhHV0TS1nzLHCZgUSG+q0JS+UV6doz8Z3aETodUU5yMjYbbHgSUgyxgsNIVmIQu7b",
-	"4KrDtj0ZC11IaJ6HeLmptQ7XwW3e1RqRqTCGn6Vud1tv7Yqz6m5fWxiwNl3N/IlQnChvG62qehQ4bvDr",
-	"UvOZnc/Z/VN2UXNRLjq/FWD4QXBCMcdn3feBoWdHm4amcVT16QBF9rhBvdnpPGs/TZdEs1Nzf+m2PVdZ",
-	"pOAMepVTaxxYSTwg0Uc2G5ATlBPGj3qMzNasHnzjE4kkl2DLyQyxnRDmIvaRTdcNyI9RyYflleFvXLbm",
-	"xzVgc8YqpNfvMAGpUF8kVNNazN1RtJjb7yxIkhfa/GkgZfazCHifvu1kYTq1bqh7u+nWVHZ90zrfD7Cg",
-	"x4a7A0z2GGfOOEg0Z8EgOOr2ukcBhuUX6DcedB8gTTt3XDzwg18f7lS3vBEfGdsmNNs9P+PYFVvdTJu/",
-	"rDubn3diPAjnXf2BUx94r6/zR21CHXxkyePqV2E2RI2rIQfuEyeP4ZMjV78ugrVQn28TRurZTdj9fGYc",
-	"3R8elK7zwcfqcjpE2dwmB0qJjgVRc9DlzdXhJ2K19i0eg6bGN0H6vd5n+5xECWDLhyTGjcszH8Pg2C7c",
-	"Nl8J4EHbF0vw3cNPeLfx6Qx8+/gT3i4/AfIYBs8/Cebmd03qwWA8tLXAaj20/Mt2eq6FiF3Vi0vpFVuC",
-	"k8hWG+dx9ufmSTp+hJvMAOgvVnUxlLiiUE3nBvBql8EvKwUmtibVWFO29OCr3utWpj2gtdsxn+Le8ibN",
-	"r52LS0Cf4OZnqnZj538z9l+asdeveP3LsrqPZ6MRI9oqH85giqmiqhJqL7L9eRHxTZshiWqdehHxnaS1",
-	"jlYbitizkWOKOWMijXGtINnvlq7cD8Y1y4wLYz1IbLP2HrEeGDCwXQejRNU7E/6AdTO23Rrd43r/DvH9",
-	"ZoXLeYnEhUWodqPw9joJqx/9WSu/sXU3x72eDeeU9yeR6Oz26nx0ejIevr8e/p/b4c34/Q/Dn6LuhL8p",
-	"FOMYM7VVkgpD6WRK4zuMMhEupPEXMUxgWyUaPSnRal+are2J6r0zrm+iKY9tC53PBJYV5m9EsvxscnSl",
-	"4/mxmbt2Nat/mBRf7fTcIMRr3Z6+4enfLMS/iCguU/Z/Mmn8lt5BldLeQfauxMyCQb2ZolVKr76xpY6t",
-	"uh2imtQ3k+4ZQdDK+IQqVWSQ7L8u66SdANrr93rlr38eTeHynZsVhe1AVJjlNXLfyOlmd+/Yf+Cy/gUi",
-	"vAATy1IQpYr0e4fdCW9RCEzXVAF+tGAmZJmR3SwALWB/kPxrtuzuJP4OP/vi26Vf1fj5lQi/r9yC/bOK",
-	"zWt3zl9UcP5p5JcrWNoovi5PCr3o+7qYWt3RamnvSbNAEO1aLOQZkKhOP9GE1+XTLuVXoZvB+FARSjdo",
-	"FmF0JxxN2aZGcUVgrVYrfMgh1kaq9mxCzu+zzO+F1pz0H9yjfEn6Hz5sFqdjV4a4mzT90Hl4eOggBguZ",
-	"OiTuLuEaVdlf2LhsFtG2CVdLB/aiir+OQfnnknq2RMo4husl+q6ZwxX2CVnx6qc69Fvsw7+CeVeVzG4W",
-	"kFjjVhZf2g5ghddoVF1dtk7m9vrcJeDQEzeI99+st/fpeUNwwjPKE6qFXPr6DH9HWvN2AXTNsb8vJGX3",
-	"n00E+gZAsmdc5wmvdf/td8lJeYstZvZ8Ri4heiFFMV80Fju5GrlL4xuXtE/4rOCxnQXv73V324Jq1hDa",
-	"nqKl2bq/7bYm/e2N9Asj7pUtLsIPalaNg11iJLMh3RirwjASUCuFjVwpdFkJPWjUQe9Hryfc1TpgNnTV",
-	"yMabB2mzBt/XA5rDs4UcaiGk7qTsHhJbilLVE7gb8CQT0vfX2CAKU+V9eJFRtWX5NVaSNC92BuM2/Vaw",
-	"+E5p4yhg3Y7NFUcr3drdRgFURKiq08vDgqW2mMEcm/R99WWlTk0H2gJA1TIYd+gaalhVNbRZ+Tl8/UHO",
-	"xMq9G19Y3612rG5wJ8qu1b9iAMVWrP/854xfV8S5q26zdT5/Bi31uFPim9zY96xmYPdGnmGds5FRC6Hs",
-	"BxxQVeWUSaIgResYv5jN75kU3HdRPJXhDr9SonBHv7Hw333ZGb9G60vn9/y8iYhVY5/YX+Eq//3zJ/Zu",
-	"LybC+at54R5SI09rW69PXdHpY5NQy3KoRktR+eWEGyfY2gXayhcqag0SO07gkebFxuP/DwAA//8=",
+	"7L17c9s22ij+VTD8vTOx36VkWXbSRJ6d31Fst9XWsX18aU636gkhEpJQUwALgJa1GX/3M3gegBeJkuU2",
+	"zSbdt/80pkBcHjz3Gz8GsZxlUjBhdND7GGRU0RkzTMFfx7k2csbU4MT+lTAdK54ZLkXQC26mjJxxcUfe",
+	"ScEWJHZDCU+IYiZXgiXESGKmjCiWcMViQ26vzggdG6ZIysUdF5N2ZYoXeijmbESuT34giv2Wc8U0oeTg",
+	"VSueUkVj+9rt7eDkiIyouLMTECbGUsVMEynSBTFTagg3hGsipCFslplFeyiCMGAPdJalLOgFr+PD5JvR",
+	"AWsdjl/S1uFoP269Sbqs9Wr8DX09ehN3kn0WhAG3J8yomQZhIOjMvukPOEiCMHD7S4KeUTkLAx1P2Yxa",
+	"IM24OGNiYqZBbz8MzCKz72qjuJgEj49hYM+7Dpy54L/ljAxOyFgqYqZcA5zatRPM7j6w3+7enx8c3p5K",
+	"2j1/WPTPvnudxT82b5v/se3CzfzAzY9Madho0779INK/HJB7HNkmUbfTPWh1uq3915G9E4sJcE/3NM0Z",
+	"oWJRvmjv/E7IuT4aiuJ2NROJthcqBWH3TC1ITNO0TeyS30lSoCrRhi4sqmSSC8NUSLQkVJBcaGb8foYC",
+	"pxOSTBlNmCKKmimzYKbCjgZ0IVIwRBkAJY4sgen32/LgqILyvxQbB73g/9srKWoPf9V713mWSWVY4l98",
+	"DIOH1kS2LMRb+o5nLQkQpWnLnSLojWmqmb0ExXQmhWZAkxaBYB9vaXLFfsuZNvZxLIVhAv5JsyzlMbXT",
+	"7f2q8dK222Yx96lSUgWPdvH6db+lCRAn06YdOHSGNwZ2z4Km+Obn25Bfl2im7pkizA6sb+1cmm9lLpLP",
+	"uKtzacjYrlnfya2guZlKxf/FPuduqsu2gazdu3bqfhzLXJhrQ02uV+m7DyyIJYTiuBfakpthbXKccrsP",
+	"+wPLDFI1ct6Ua8MSMmWKAe8S+Szo/Rz0j28GP54GYTA4L/7Zf9s/P7k4D8Lg+Oq0f3N6EvyywoZCv8cb",
+	"eL7FDu0EZCeVc6ZITDXb/R27jacstiLK0ji952Kim7eWJIrpRsAVIpHimKqwKyWcNoox46YJSczNIkQQ",
+	"X6hLJe+5iC2zTIYCTqcWZD5lArnp6FcrVbm2rNIckUxqQ9NjmTD7zDMUZJj+5bFUM+pl5FAkMs5nTFgA",
+	"7AyuL8jB/qtXhKbZlLa6ROfxlFBNottr4OBzK2Dr7HkXuWWmZMaU4cii7BlWAXLMzcICeKPICQO30Yb3",
+	"8YctpijhsDrLJfxGYpnAba+8uwT51QksoTAiFcnckC02VLvjpintz/aSichnI6aenPKxKtN/Xpo/xAtY",
+	"PUsJ3BKTEYcAk2f2x9XdRR+RWnpkZ5xKanZDEudKMREveuT2+oQ8RohiKNe5lcQJi/mMpmTOzZRQQ2ZS",
+	"G2LmkoytIgfiOOETbvQRqgR2Gu6JkyXtEsvuGMtQd3BqA/7BHmhsimUMezDtocATaEIVs7TADb9nPULJ",
+	"v5iSJOEaTh8SPeVZxsXEXqKhD4TCa3Z99pBZCLKEjBYkZUD2Q2HXG3OWJkTmphHfHTiatSP/61GV/PGk",
+	"ujh9lfPcXgMXLFU++6ABqwAgzWv6IwmSyDSlSoe1W/Bwy1IaM13TL/e77YND+3ec5prfs3dc8JndF2qO",
+	"M/9np9gQomxgFRp/ay23QAsXCHrdiroT9AIr4Nrn+N4yLuOpwhKoTbjqDZMmtttglIQkVowavFd7nVMJ",
+	"PP92UDLTXDuzxOKvPUh75Z6dgDlhhvJUPyWX/R69gM1nM6oWwOLsZrgUJ9Q03N97v6NCfsyp9gcIyeD6",
+	"ovX6VWef3N4cI33NeJpyzWJp9dudOyveqCaKxYzfs2S3bj50O91uq/Oy1f3mZv9N7/BVr3vYfnn4+p9B",
+	"GKBoCHpBQg1rGT5jK1hXv0Y7RBs6y9o3OLhUafnM6rtoUVoWFky4meajdixnex5Lyn9wp8TtFTMCWngA",
+	"lLrJNvB2ox/DgM0oT1cBfGoftxvPViBwxjmi/GMYjLnS5hwsgOWpvrU/EWsdPGM+nqxjFIUJ3SiaUrpu",
+	"G2f0ubtYIjqebCQzh8KrC18I5rUvu4hXwdaSzmDN0d3PhCdkhzohaLlX1TtAHBIDQhe4yoV5dVie2mLS",
+	"xHKV0C9pYfOtzNUJyJvm5S1krb6uCEolIsdAgX5bpVReuRS6rD5vQtG6rl2+7RXbLd6FodvzEH8Cy0Lw",
+	"on4nB/nimMOYCypiTtOB0Iab3J58HXrZuV5oR1dboE7T3M2UV5m9mf4svcdS3Kp089ZiKZqJXk7kUy/b",
+	"MY0vZ4qNmVIsacQQ5/7g2ntnPAN6oUnxZpWk3fwjKVNGwYehZG64mDhR3rjH/ts+ccPW09Hj08zHy8+N",
+	"rLNp56HFZT2Vc0FkXbCuZVOflmeUwne/e3D4n8xEvk415NNygz+ZJregpI3Oihd6yZ2it9GD10p0eJsb",
+	"NnuuuhyUB6FKUdSbSxf871CgNkHmUskxTxtu9LiYUiBecilILNOUxQYDHFxYKtKMeB8bjlHUgNvG3to9",
+	"E8ZavnkSDsWMGz6hwA7hEQya0Qc+4/+yDxXXd2CgaS6FfUDjOFc0XrTJzrEUCXdend0GQ9QB/XgjWd94",
+	"5LYKVkHGzi/E2pM2eQGe+/1u66Bz0/mm1+n0Op1W57DX6byA3Tb93ra8zQ1aIfXmyb5MWlfa3CgqNPop",
+	"vlgQVgZ/iXCc5Eyb4ymL72TeYDdUMXmXLPM9ShSbcG2Y5XVSEZiMxG62Nrmx49Aj4/2Y3piByJljIeRH",
+	"pvjYOdV91EKjA2eJbW4djWm23m4xcPeOqXhKhWklbMwFS6oMiQnDx5ypNtnvviZlRDPlMw6MfEYfCn9f",
+	"93WD4DAlVh43W2OWBzrbySoj5XgL0mIvUwqi5J7LXKcLMqMJQwFuxc3MHcF5IJd9PV5Hfga87uESWHLa",
+	"bIyXd1+TdWC6w1ZHjAniJ2n/oavzs1xOpWBbbyWzoz/tVjaJovWBmMqe/nAIxkdbKsGYpugGhJTWyvn3",
+	"0wWhJKOLGQg4ylOrGYJHzT3Ew1gqvTm9ejc47599+LY/ODs9WVUqIHDX7LO3eG1nzxUrHPclc7zs//Tu",
+	"9Pzmw8np8dng/LTRVQqTv2Na00njxVND5vYMcyXFpD59RRhUPMUTcMe56LFFmIKOt9A6Th8ypjgTMWvK",
+	"BLi4Z0rxhJGEjWmeGp8rQVjxGogQJugoZR7SmmCORbogYyVnsKeKJ/R2EA4FRCwSRn4+G5z/8OFd/7z/",
+	"3enJBwe/X9okujh/e9G/OvnwfnDzvX3+4fzifeSdoiLxKo5m2go+oBPAwKGwv6aM3jPUWj1OxDRNfRZI",
+	"wVqW1jm5OD+NyA54+6kojA0p0sXuUNAsY1TpFWeQNec03BGhWaZDwHouiLXEfFDL8XqP/E2nDsKg6dDL",
+	"j+0eGwnkOymT5rCk5ybU7onNLNKAoUhTCB5NF5rHNK0S58ngu8FN/ywIg8vvf7oeHPfPGpccGDZr9sRJ",
+	"laAPm7mATBeXNoAoXJM4N0SOxyvA9AA7shelXbRDD8VYpqmcw+1ppq1C6p1wgA4QldmvrNEUHKFFWGmj",
+	"YTrzSn/tWI2Uapd1IG20sCaVO9m0ZnF3jUS6FFZvtvVksrCiFrNTKuQG/Ib4vI0QdUJ4OEjIfqfTOQiH",
+	"Ihqc35xeWZ54fXr14+nVh9Orq4urKCTD4DIFk0IxGk+JzI2lIZdDMgxCou2C3CxIhK8sZTnVmGnQuErg",
+	"eKI1pXA/Szxy0xb8y9duG0EvwEkfG5l6kywbUcUclPDiMHtLy1mNbU2oYXO60C6ljHChDaOJ97UgnhI6",
+	"kvfNxvYTQmVG4ykXrKUYTYBGcEerMmYdDJsXbLJPa/Qm8hlTPHbLobVaRuDwOrZwU/4Bqbb5dpuPVV53",
+	"Eyw9ToZl2oBDztrCayDXRIEXlp2tVT7gV+J+bpNjOZvlwir7TJMEn1rEyJFfIGt0/r/bQUho4u2PdLFq",
+	"lIferLdPYilcEllp1W9lsA9FpPORkYamyN8gi6IwVfgYkuDkuIhN46gyQo1/uzh13ysfQ5HJLE+pYYll",
+	"2FIzYqaKMYh7Q0DZx9HtEvUd2A0Ubzex6/pWgIGn6cU46P28HQP/ZTn5aOci83bexXP2Bp5z7zhapiVt",
+	"5RixknB7BxPIzQavUgHsMj1jyyO7F1bPXHiNrn2qgRvbri34JYC4/vun2EzNtH9ruQws4BS0OM0TICoA",
+	"EVULsIUnTFss98in2+TKUclQbEsmYZ1OMAmkgun26v2v/2agf2KIe1jtkhuAtDNTMInY8b72SqJFdRMr",
+	"wd9a2NjnqsEWud3gEpcIAzNlditL2PQYuvFLKP/k+PKi1g795TEMLqkyi3Xqt6zYppkd6PRFr24f317f",
+	"XLw7tcLo3enV8ff985tGffsS51griNwPXifxS9booI04UmX93hyypo1hAj1X3sTXQwGuZW64lThb23iY",
+	"QyYNafKHDUWzQ6zwW2mSUa1JVBqagyQiUZPdFKHLiJtqwrZi49zahlkNYi4JzJIwGETV2T+FwYAm6BUb",
+	"M4WTrvXPeZC3JkwwBflAgxNXNuAddBq9kO4Iztc4gOw0bSQEX1IpJkNRuMz8hfu0aOIZQ83TWOKTG/cD",
+	"a1Ck3q3u0BUF3LFFWRWgMxbbi6zZ2W6vXJNcQ2hiKOi95AlJckwtrpvlmuzwhM0yaZiIF7toMdbsdtBV",
+	"fsVAh2XCQ1EeNZbKQsIqzgvCHrg2hUtAL7Q1zgr4aDpjHjj2GAiWpzIm5dicONCgBbExvb4+epnTUc9K",
+	"KqBvSndxlA5cZY2SK3MVQ/ZnwrThAilJjktWs+rY2iLdB0VXxUdCeEK41rlFN0OkGEmqrNjcItfUbGH5",
+	"lnyzIRHITbEBQJWyg2W7LmEjbshOcTYjizPt2kPGiiV2QHFQIwtA1EPEVUZQJli6XEiX+th9iQ4DfxMe",
+	"3EFB6fslBRZMfokGg29GnfFh0mGtLn35qnUYH45bb5LOqLU/2o+74wN2mLykgUVJe/fFEltWErnFC2Hz",
+	"+Phv5nchYfFUWpIWhYMCvXtzNppKedfsVFmC8mbsqpDR8xlehStZdnFEKMGsAuRKdb5i2WKFT7X/bM5S",
+	"RYPtYbCcro1T1IEaPpdNXbnLayJDz6iprtccWLZtQdzAprZAq5vC4VsZBrUH5a0UxUHrvAhbZs/WIg+W",
+	"ZvBE67blD7wmdbIWjtjy7nyCzeP6K1gXqwFRgXUCVdFAzviYxYs4Zb0ynzdjwnL2kJQ1OiGxW0lyCKd4",
+	"JTAJh0LnccxYwlBgYMDlyElzKvScKbyIy9Pzk8H5dyHp3958f3E1+OfpiX1hOQbj40dDsTmAVPOiu7mD",
+	"MCgnD8Jgae5GTfqKjXORbJAeCgY8IU8/t37ozSjc3Cb0ego5jaxM8gSb+isxzSX2V0Jre57nUWc9y3O4",
+	"8x/D8fC8L/TnZn3XGAi6VDLJY0fFEKfEUGyw7J247P9kec+Pp1eDb38iLcJF4ry082rah48vcQ0Ed0kX",
+	"ZLQgb6m4I6UFC/arNSBOcEltSeqy/9MSh4Jd4IKNfMgdYS0juqnEuwqrLqpbtRF6WieSOQO3bjUPRbPZ",
+	"vBKpGfE0rTsfsXouuM7sdiHCUSncsgpwUK9wC151v+nsN5R79YLBWbBSfBbsk3eUC3Jtqil1lQS4xiSy",
+	"jVlcS8k+kOOAiTIwf2u/c9gNmhJYDlbSQ7DKaClRw+dvuHqO4FcqWDuR7H85OLZjOQOolhcQ9NaFeyvV",
+	"HME/qLBqWFlYEZxI+0AuRR6cf/nnrWySzkr97XueTJhlcmVksgzxPv7S5BFeN/vLRpftxr1sO/blY8kt",
+	"Kmff0gprYKYIRn/7v8/kqoudoH/87pRcXJ2cXhGY1u7Y4ohPQA/+tv8S/uvsA2Zmnks5puA7UUBGfTA1",
+	"JtO9vb0iM8Hh0x5GG1fDmavE+kcjBRUvchE0eIurlDGDtZVEDdS7TYqtH76+RKriUi62VZRNFZFJfLmm",
+	"PBxsV39UT0asyMsaCT8hL6tZNJvLtJqOg6Vb5y5Ne5P+sxb86wuymhaEIq0/tN4yW9oEnVrwtJGwt9AD",
+	"qu9XyezjFlgMvJucr6n4WHvGrNQrNqqYdS3kcYm0N9zH7dVZpbKSpykZlR1qMKUbW9SAsaW1t7RyxUiL",
+	"zHJtyIgNRaZYi2aZkvdYVVoqnSjiCyLJFX9mNXeJyBUUCwtqqx70GXEb9ltO7cWvk4sQd1nCkiL4UqNL",
+	"CL0UOtR6jdypUEtePfcU5QB92X3TTdjh/gFrdV91XyWvu4eH3YM3rdffvKFvWuPxKBlTKz3cW3W+jTKn",
+	"DT1yZhb0/7+Hzd8/Xp2eDK5Oj28+3F6dPQ7zTqf7ygXx/z5no9b9frvT7uDzckd//3h9en09uDj/8MPp",
+	"T4+r/L+697XnBfNqPuXxlDBt6CjlegqdjIxC5DFzxkSlO4RIAHvqeRJbQ2bVVquAasXQvTqrh4aqjtoR",
+	"I1UqsD/71EMoZCgN8nKbn+sqnuyAUN5MDQJNtuT1ijG7dJOi6J1BxooxS8rQYsDlnEPACDiHUfSeVazr",
+	"whQT2qgcc0Yx+3Eork6+HbSJy7sR0jCcB3PeK8UlM7qwLMf+T0iDl6KzlC7KflpFWftQjKhmic9rcaVH",
+	"Mc3oiKfcYi1GBGfMTCX6VZCn7fA2a4fWhOEC3+NiEg4FmBD2CCFhJm7vkhZ53SH9NJtSn7N0XKSun0HK",
+	"a9XcTqTzHmm68ObdUOiMxkxjBxJrn9PKdJVmXorRRJe5tDDS9Sx43SEpM4YpHbpqO8w4xZmXe3wtK4m1",
+	"3PrXHSsL7Vz2qv/vz/3WP2nrX53WG/LLf//XZjGVi1iKMVczi3KBt17d6ahihKapnLOE7BRngidwqNku",
+	"oN5yH6ia+Vw2zFqxovvNTbYqVm/l5Sab90besfUWLzoCW7FiEAelqbWs71hh/oZQ3NJiIpZJrT0HNtWi",
+	"aYqlkJiQ1yYDe0MlEWGanjZ04Xt0QbTwO9nDND5LYDi38lnEMscUYNfFy03c1HwDtv5hXZTN6/aWLmBk",
+	"o5/kGUUEbj3NYsXMtmvi6OZsVUWF+WCaWxulkPwYuTUr1xPVWhWt/NyIAjqWuMh2RgtgzDW8s2q3FIm4",
+	"iCaWWyWyHTyvq1nJvutArQGliYM7ZF6veowYVSDU7pgAXyifCJaQf7y/ITFVaoEJp+VNhYQ9ZFwtgFsC",
+	"nBqrHpnWH2DONenAlVWb3YF2EaY/8IYJrl3lbC4MTyugde/UxO7Bq06nKSG0uOEGf5b9qTKtBQNfmhaS",
+	"VFvHUrGmzcN7axA1egtHX8r1xIdPyu4aYGtAWnv3180HBaykVYm0jJ5FLUDlpPBvZ/E0Es57DIxe5yO7",
+	"2IhtiGC4GCrRODbzKgCGe1aRCjG+UaGEW5tSq6nhKJKwlN9bPRzFjUNqq31UOLJg95aLyokmK4VlL/e7",
+	"T7v6Kzvf0lqsw6f25mMY5Ou6F3x/c3N5TZhIgDegOuTKxXXlrM0K54rPxkev9ywUQAVtsMJKUHQ7h6+f",
+	"Z5bZc4SVC2sGVRPKNsBna9x5Rjyj+l4jRllDEjWs6tAjK2Idalu+WLTdpJpE1YGDJGo/rYgvbWJLeGyo",
+	"MQND6h7r3Oqw8chSwX6KEhPPENmVIxL1z86iVXCVnMzrX/2zsxXFyyIqFnBrlrIYAQYz1nqaVvrogVe0",
+	"VnR3dlbv54XrbJEB7wB1W9wP2xyzWGY6VMQs3Ywon4TE61jSvLloCTMiV/FRwTzfN/jZ7e/qy29LmGAr",
+	"x7niZnFtj4nAKdjHW6p5vKmQg0T9asl/j8AbxFqyB7E1zF4d7nw8Phucnt98GJw89vy/r0+Pr05vHndh",
+	"IItAtybR3n13zxmuLrjU9u1locYUdlOcwbJBaA9T7BZl7cp231Z0EswajS4vrm/I3v3+HjzUkbUDGcms",
+	"LeM1n7E1W0rt+riiWUJfUpmVzWhRjJZJ7zr0nhBNdu73d7FY8Z6phZkWhT6uR3MtzF+Twz2fY6FDF+rU",
+	"ocsew2wlRO4UQK/bhYJS9xDRjFd8EuWZa+RGczOFUAIMuuNmzc0XFlhhSKC6iMKZahBoDgmqltSOU+S8",
+	"oIPKxm0ut9jPc+/WnghPGoUYrba8fBlb8W1EVxjsEPIZCLAe6n7v0Dag3M9mwKMZ2sRBVmEfFokZ/3j/",
+	"Q6lGtNf1bv4/LWfkDpIS0jTjVkhBz1wuxnJd/oZy/X3mksiMiZbzmBBXUausUa4RswtRlCgrm3qF4f5C",
+	"u7aDmDHd8r41C2pX/urpJix0f6vjTFiINbi7ha+wqCTL6KI1WsB+hgJnKieJS4rMlolptz0UQwEZw152",
+	"WaKcUS4MheYFowWZUpG0ybc0Nq7kPPFJvsXBi1rbodgpLimC4DGzO63H2qOw9GMMg++YwdM4Hj0Mlg44",
+	"FDiIEjfNMNgF1RdCySAQE+eUGy3wH21yWrIalmpGYmm1Hp8wX1RBK/2CXJ/8gMzEnwJdcBmdWKXi/ZQp",
+	"RigZU2yyW/H/hDhVBVWIBr1DIkswkOCA2SEU6l0KtDD0DlxWQ/EtbFxPacY02amgifOXuOpb7C015jGn",
+	"KTRKn8mEpToknmpaKh8tsEVw8ShbmClmJr+jC9LtdF9aExeSvObuWCtXiEeAJP051+yIQHGgzuPpUCR8",
+	"7CK7mAkPuODcjrDd3d5QtEjRGEXXsKSCY1STokcJmdJ7RiJU0nvl8wjvhMUyYZDHTgrwvdCkaDQCbZ5D",
+	"52pH7+HVt8fk4ODgDVarpxr9pXI81sy0UqY1+po8rO3Meirn2leOOx1Nk52ye/2rm86b3v5hb38/2g3h",
+	"+kArv705bpO+22VS7srOqZhzlWlsVJti11HwIfuGWG0Lr5qrGdAB54PEFkqylIKbDHXK0ItMdKUcETpC",
+	"3i4SbHFrYYCISSDRC52/rv9t0Z03ZWMD7jVo1KAx/ZDsRHLGjR0ZuVqAMZsXafu+IJyQOdQbVmacMSo0",
+	"FO4ize1EtXSQHgGHTxSSaDn/o0c60S54Be3EhWNwJ3rCh+Sn3AUQRiJPUzpKGSjk0HZsDLXX1Z17pAd3",
+	"Sspjboh9Dbp6UDgCdPolZCe6zRLHuhzPaju7rAevRESxmfR9DtxPu74Os4azxc7a536L7ao0QO5jkXRG",
+	"1R16ugts8KnZ/gB+rqMqNTisp3gYg2fUVbwoPPKwhJmyGQANeGTJisuyZ4AIcJy5IKj8u/odormYpKyF",
+	"tx7BKx/sKxGxhg7yHwJQqRhDvodFbbzdmHsww+rl6IhQctjZx4p6rkEjxYKqGV6LFOxiDAQo04RQK5It",
+	"z6/OC0z1WAprraH2SdOURBUP/n9HhD0YJlA5tYIESGa0IPEs2dMZiydMhMjUaEwTRqTC/s+aimQkH5DL",
+	"VacsWFxk9byMpOyepbtkRjON/LNgs4ZOoF+YZTNY+A7gbS/PqJhRi4jsYFMBa7eBVNr1UsUHHmiB4zO6",
+	"wCA2hol6gHyajllEdhTLGBY2cwOXKyQZ5worscZjFpvdkESV9NHWnbXNdoxvb+Achf5u79gCetsB1Krb",
+	"Xp7iqCHfNHfBKjianZEaw2YZbMGhV67trtGJ5Q9EpJU72IUCPvJgDwyyQzNmGfcu3BMhUS7KY/tX04UL",
+	"6FNy2H1DpCp7PnsAOp+ZZYxlU5Pd1ZuxAgqCUzqCBOm6lLPqWI7h3gRjWJjLSEV5i3g3vvQuAqsrypiK",
+	"rN4WS5GEZMZFblhIpjJXuxg1c9DGm8HdhYRmWQhdq1E7XN1uvQl3REbSKn6I3a4Ne6V3Zdm0HTO+Vqar",
+	"qD8RsBPtdaNlUQ8Mxw0+KiSfPfmE3z+lF9UXFbL1W84sPUhBKCRvoBOgZ/HZ4abFaRhVfhNGkx1hQW9P",
+	"Opk136bLjsCphf+aAt6rylPmFHqdUVQOkBP3SPSRj3ukD3zC2lGPkT0aysG3PkOEZIphnrBFtj7hLhQb",
+	"YR5Gj/wYFXRYfAvirQvD/7iy2YzzEujV5lRMaZAXCTX0aI0XGBrO5Mb+0+6U4/du4EMpWKLITYpmqHu7",
+	"btaUen1dO98NIFMT45gBRPGtMWcNJJrxoBcctDvtgwDirVOwG/fac5amrTsh52Lv1/mdbhefOgHCxkyV",
+	"ZsvPGnb5RjMTE1OqxuannRguwllXf+LUe97qa/1Zh9B7H3nyuPy5rzXhwHLInvt21WP45Mjlz0ZBkuun",
+	"O4TlengIPM8nhtH9/l5hOu99LLuOAsgmGPUtODpkuk6YKT5JED4TqpWPrFkw1T721O10Ptl3gooNNnwh",
+	"6KbWFfkxDA5x4ab5ig3uNX2KCt7df8a7tW8iwduHz3i7+LbTYxi8fNae6x+sqjqD4dJWHKvVmOEvm/G5",
+	"4iJ26YwuVyPf4JwEslo7j9M/10/S8iPcZHaDvmO286HEJYYaOrEbL08Z/LKUOYjFBlabwpyyL/qsG4l2",
+	"j1baHj9FvUWL5C+diouNPkHNL3SlFfP/EPZfmrBXe3f/ZUnd+7NBiZFNAdETNoJQUZniuhNh4XVEfDV+",
+	"SKJKCXZEfIuASqsCdEXsoOeYQgiVKKtca5bstgtTDgKaM2vCoAUJ/TO8RWx6dhtQhwleovKdoZhDQiT2",
+	"0QDzuFqYSXwhce5iXjJxbhFIlfiVubakii1/zW0lrxLj+YedDrpzisZ4JDq5vTwbHPdvTj9cnf7v29Pr",
+	"mw8/nP4UtYfiba65AJ8ppr9rcKWTEY3vwMtEhFTWXgQ3AdbA1YoNo+WCY0zajKpFka4grs6PMVnGRwKL",
+	"0qG3Mll8Mj661MrisR5TdsUIfxoXXy7hX8PEK2X8PvPj38zEPwsrLnKxvjJu/I7esTKkvQXvXfKZBb1q",
+	"lVwjl15+Y0OCctn2p5zUdwnYsYygkfAJ1TqfsWT3qCiAcQxop9vpFL9+PZLCxTvXCwosLdcQ5bV83/Lp",
+	"etuGG5/lU/20HHQ2hnxDAKkm3c5+eygaBAI3FVEAX6MZS1VEZNczQNzYn8T/6r0YtmJ/+5988c3cr6zo",
+	"/0KY3xeuwX6tbPPK3fNnZZxfDf9yCUtr2ddFPzfTrs+LqeQdLdds9OuZ36DXQiJPj0RV/ImGosqftkm/",
+	"Ct0M1oaKgLuxehJGeygwQbEmUVwSWKPWyh4yFhvLVTsYkPPnLOJ7IaqT/kuqVCxI9+FhPTu9cfnl23HT",
+	"h9Z8Pm8BBHOVOiBuz+Fq5TafWbmsV0c0MVfEA+xA9NdRKL8urocpUtYwXK29clV6LrFPqpJWn2vQb9AP",
+	"/xrqncvA2CsypDcpevhRIU2iXKURtmOCZJyi9V1YLaogUZHsH4WELhVjgEegaGMYT6XUTKOu6JRsz2hX",
+	"Mp99zlI9714wBhVu0Ck2akhhblfS2SHXRci5cD6CJsZa/7p7E2clDQwUEwNrRZ0uw48ICeChJlcMsxeg",
+	"dq9aq1EycNfDRYdktBgKlweCrNy9ClnHBf5AG9yJokZWkgp7BNM4NYkeWsXaUTgU1b9bRfJVRHZywR9c",
+	"7yuXMFkbiu1UeWIvgZtpfaKI/J24xO3v3/WPW9ff91/ud3cKNAhdN9ZBQv5GhkF7GJC/VfLRymcjmSx2",
+	"d62EIi9bGNAncy4SOcekkDlduBw3b6VBH1H3JWrsRsad/8cBUmHn9zSfTOBTBZDbBuVOPjfPeMDGVGDu",
+	"RMwIN3CffYKJICypZY3Engm5ZmFVrAvtEtygQ6qaTTGfMjEU3KdNwDcEWLLSAaEugwv6dJUEf5JZs65U",
+	"6zOL4KaKnzVWThXk/wnOna/Sz17gk8tBMbLqC/DS4xnCGROVfq94PlpJDxyxxTL9/sAWR541L1YZ906F",
+	"75EKtyPSErXnc+3yQ4Hg5v16FYRS2KKK0PRZwmMwalZL5CoZb0sFcZgo11zbNBRNxU27bYLLQI8nM+cx",
+	"a87LQ+5fXLTLjByKtSYTOvqBRZsibtDEiyug+CzcuKF+bXt+/ESZG9feFP0f99BfkPEiqRDaWBz7CY2h",
+	"OplBDcdfwDwqKwrXW0VQAlTUpiGXgkrbSjcjLCNwgm/EMFBpNf/rkx8q35HwfvKhmFGRWE1+4eWT/zZA",
+	"vasmRC6hr1VIiq5XmCfpG1+RHVTTK12vdtukX3y9CRIffcJiQsxUyXwyrS3Wvxy4jyXWPk44FONcxDgL",
+	"fLfKfdOJ6XqJFfbSWdij+688VZxj+CXGqUVTjTZhrmsfuWiTfm6m1rKPQf0Gy7JSKRg5g6MoFO3VykR3",
+	"o6OhcKngIByWYxDwxQ1a7z3hy6Xs5bleAVOpTMvqAglm6pfp1u7LD4pL5fvKYIwZWCt+ByKykrSoTl2y",
+	"EF9oIpg1eH/LeXynDVUGyxowlTZa6lLYrtWHRITqKr7MpzzFXG97bcr3kywKGSryDuujdMNgOKFrJMPL",
+	"oor1vkEHrz9JDC71m/3Mtshyp7Z1dojv1vZXNEGwoPfnrzO9p0TOZ1oXX4eUKhp3GKYN5PN+1enJj1tN",
+	"Ra4REijr+L1r9YJcdyo1fooVhG9GuXLNJ5DXMXHPlRS+bP6pLYVfKJo7ZF5b6Y3F0sDuiz6EO37eRMa6",
+	"dk4oqHel3v75E2fHFuMwfzkvu2eplRCVo1enLinvsU56Rf1LrYdE8Q3Ua8eqm1n00rdmKxXxW07ggeYZ",
+	"4eP/CwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

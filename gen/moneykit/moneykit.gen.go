@@ -123,6 +123,21 @@ func (e CreateAccessTokenRequestGrantType) Valid() bool {
 	}
 }
 
+// Defines values for LinkErrorBadConfigResponseErrorCode.
+const (
+	LinkErrorBadConfigResponseErrorCodeLinkErrorBadConfig LinkErrorBadConfigResponseErrorCode = "link_error.bad_config"
+)
+
+// Valid indicates whether the value is a known member of the LinkErrorBadConfigResponseErrorCode enum.
+func (e LinkErrorBadConfigResponseErrorCode) Valid() bool {
+	switch e {
+	case LinkErrorBadConfigResponseErrorCodeLinkErrorBadConfig:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LinkErrorBadStateResponseErrorCode.
 const (
 	LinkErrorBadStateResponseErrorCodeLinkErrorBadState LinkErrorBadStateResponseErrorCode = "link_error.bad_state"
@@ -405,6 +420,30 @@ const (
 func (e SupportedVersion) Valid() bool {
 	switch e {
 	case SupportedVersionN20230218:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookLinkTestEvent.
+const (
+	WebhookLinkTestEventLinkProductRefresh           WebhookLinkTestEvent = "link.product_refresh"
+	WebhookLinkTestEventLinkStateChanged             WebhookLinkTestEvent = "link.state_changed"
+	WebhookLinkTestEventProductStateChanged          WebhookLinkTestEvent = "product.state_changed"
+	WebhookLinkTestEventTransactionsUpdatesAvailable WebhookLinkTestEvent = "transactions.updates_available"
+)
+
+// Valid indicates whether the value is a known member of the WebhookLinkTestEvent enum.
+func (e WebhookLinkTestEvent) Valid() bool {
+	switch e {
+	case WebhookLinkTestEventLinkProductRefresh:
+		return true
+	case WebhookLinkTestEventLinkStateChanged:
+		return true
+	case WebhookLinkTestEventProductStateChanged:
+		return true
+	case WebhookLinkTestEventTransactionsUpdatesAvailable:
 		return true
 	default:
 		return false
@@ -820,6 +859,25 @@ type LinkCommon struct {
 	Webhook string `json:"webhook,omitempty,omitzero"`
 }
 
+// LinkErrorBadConfigResponse The link's configuration does not allow this call.
+type LinkErrorBadConfigResponse struct {
+	// DocumentationUrl A page that documents this error.
+	//
+	// Example: https://docs.moneykit.com/api/reference/errors
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
+
+	// ErrorCode Always `link_error.bad_config`.
+	ErrorCode LinkErrorBadConfigResponseErrorCode `json:"error_code,omitempty,omitzero"`
+
+	// ErrorMessage Error message.
+	//
+	// Example: Link not found.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
+}
+
+// LinkErrorBadConfigResponseErrorCode Always `link_error.bad_config`.
+type LinkErrorBadConfigResponseErrorCode string
+
 // LinkErrorBadStateResponse Link error. The link is not usable in its current state.
 type LinkErrorBadStateResponse struct {
 	// DocumentationUrl A page that documents this error.
@@ -1208,6 +1266,30 @@ type ValidationError struct {
 	Type string `json:"type"`
 }
 
+// WebhookLinkTestEvent The webhook types the test trigger can send. Clients accept values not listed here.
+//
+// Example: link.state_changed
+type WebhookLinkTestEvent string
+
+// WebhookTestLinkRequest The test webhook to send.
+type WebhookTestLinkRequest struct {
+	// WebhookEvent The webhook types the test trigger can send. Clients accept values not listed here.
+	//
+	// Example: link.state_changed
+	WebhookEvent WebhookLinkTestEvent `json:"webhook_event"`
+
+	// WebhookIdempotencyKey The idempotency key the delivery carries; banklink generates a UUID when none is given.
+	//
+	// Example: 6f1b8a0e-3f9c-4d2e-8a7b-1c2d3e4f5a6b
+	WebhookIdempotencyKey string `json:"webhook_idempotency_key"`
+}
+
+// WebhookTestLinkResponse The queued test delivery.
+type WebhookTestLinkResponse struct {
+	// DeliveryToken Identifies the delivery; it is sent as the `MoneyKit-Delivery-Token` header.
+	DeliveryToken string `json:"delivery_token"`
+}
+
 // LinkID defines model for LinkID.
 type LinkID = string
 
@@ -1308,6 +1390,14 @@ type GetUserLinksParams struct {
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
+// WebhookTestLinkParams defines parameters for WebhookTestLink.
+type WebhookTestLinkParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
 // CreateAccessTokenFormdataRequestBody defines body for CreateAccessToken for application/x-www-form-urlencoded ContentType.
 type CreateAccessTokenFormdataRequestBody = CreateAccessTokenRequest
 
@@ -1319,6 +1409,9 @@ type ExchangeTokenJSONRequestBody = ExchangeTokenRequest
 
 // UpdateLinkJSONRequestBody defines body for UpdateLink for application/json ContentType.
 type UpdateLinkJSONRequestBody = UpdateLinkRequest
+
+// WebhookTestLinkJSONRequestBody defines body for WebhookTestLink for application/json ContentType.
+type WebhookTestLinkJSONRequestBody = WebhookTestLinkRequest
 
 // AsAPIErrorAuthExpiredAccessTokenResponse returns the union data inside the APIErrorAuthResponse as a APIErrorAuthExpiredAccessTokenResponse
 func (t APIErrorAuthResponse) AsAPIErrorAuthExpiredAccessTokenResponse() (APIErrorAuthExpiredAccessTokenResponse, error) {
@@ -1666,6 +1759,32 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /users/{id}/links (the `GetUserLinks` operationId).
 	GetUserLinks(ctx context.Context, id string, params *GetUserLinksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WebhookTestLinkWithBody Send a test webhook for a sandbox link
+	//
+	// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+	// integration can test its handler. Sandbox links only; a link without a webhook URL,
+	// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+	// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+	// receiver already deduplicates: banklink reuses the same key on every attempt.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+	WebhookTestLinkWithBody(ctx context.Context, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WebhookTestLink Send a test webhook for a sandbox link
+	//
+	// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+	// integration can test its handler. Sandbox links only; a link without a webhook URL,
+	// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+	// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+	// receiver already deduplicates: banklink reuses the same key on every attempt.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+	WebhookTestLink(ctx context.Context, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetJWKS Get the keys that sign MoneyKit webhooks
@@ -1901,6 +2020,52 @@ func (c *Client) UpdateLink(ctx context.Context, id LinkID, params *UpdateLinkPa
 // Corresponds with GET /users/{id}/links (the `GetUserLinks` operationId).
 func (c *Client) GetUserLinks(ctx context.Context, id string, params *GetUserLinksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetUserLinksRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WebhookTestLinkWithBody Send a test webhook for a sandbox link
+//
+// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+// integration can test its handler. Sandbox links only; a link without a webhook URL,
+// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+// receiver already deduplicates: banklink reuses the same key on every attempt.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+func (c *Client) WebhookTestLinkWithBody(ctx context.Context, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWebhookTestLinkRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WebhookTestLink Send a test webhook for a sandbox link
+//
+// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+// integration can test its handler. Sandbox links only; a link without a webhook URL,
+// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+// receiver already deduplicates: banklink reuses the same key on every attempt.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+func (c *Client) WebhookTestLink(ctx context.Context, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWebhookTestLinkRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2327,6 +2492,68 @@ func NewGetUserLinksRequest(server string, id string, params *GetUserLinksParams
 	return req, nil
 }
 
+// NewWebhookTestLinkRequest calls the generic WebhookTestLink builder with application/json body
+func NewWebhookTestLinkRequest(server string, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewWebhookTestLinkRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewWebhookTestLinkRequestWithBody constructs an http.Request for the WebhookTestLink method, with any body, and a specified content type
+func NewWebhookTestLinkRequestWithBody(server string, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/webhooks/test/link/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -2501,6 +2728,32 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /users/{id}/links (the `GetUserLinks` operationId).
 	GetUserLinksWithResponse(ctx context.Context, id string, params *GetUserLinksParams, reqEditors ...RequestEditorFn) (*GetUserLinksResult, error)
+
+	// WebhookTestLinkWithBodyWithResponse Send a test webhook for a sandbox link
+	//
+	// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+	// integration can test its handler. Sandbox links only; a link without a webhook URL,
+	// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+	// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+	// receiver already deduplicates: banklink reuses the same key on every attempt.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+	WebhookTestLinkWithBodyWithResponse(ctx context.Context, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WebhookTestLinkResult, error)
+
+	// WebhookTestLinkWithResponse Send a test webhook for a sandbox link
+	//
+	// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+	// integration can test its handler. Sandbox links only; a link without a webhook URL,
+	// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+	// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+	// receiver already deduplicates: banklink reuses the same key on every attempt.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+	WebhookTestLinkWithResponse(ctx context.Context, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*WebhookTestLinkResult, error)
 }
 
 type GetJWKSResult struct {
@@ -3069,6 +3322,103 @@ func (r GetUserLinksResult) ContentType() string {
 	return ""
 }
 
+// WebhookTestLinkResult429Headers the declared response headers of an HTTP 429 response for WebhookTestLink
+type WebhookTestLinkResult429Headers struct {
+	RetryAfter string
+}
+
+type WebhookTestLinkResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookTestLinkResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *LinkErrorBadConfigResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *WebhookTestLinkResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r WebhookTestLinkResult) GetJSON200() *WebhookTestLinkResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r WebhookTestLinkResult) GetJSON400() *LinkErrorBadConfigResponse {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r WebhookTestLinkResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r WebhookTestLinkResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r WebhookTestLinkResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r WebhookTestLinkResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r WebhookTestLinkResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r WebhookTestLinkResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r WebhookTestLinkResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WebhookTestLinkResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WebhookTestLinkResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WebhookTestLinkResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetJWKSWithResponse Get the keys that sign MoneyKit webhooks
 //
 // Returns the JSON Web Key Set whose ES256 keys sign the `MoneyKit-Signature` header of
@@ -3270,6 +3620,44 @@ func (c *ClientWithResponses) GetUserLinksWithResponse(ctx context.Context, id s
 		return nil, err
 	}
 	return ParseGetUserLinksResult(rsp)
+}
+
+// WebhookTestLinkWithBodyWithResponse Send a test webhook for a sandbox link
+//
+// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+// integration can test its handler. Sandbox links only; a link without a webhook URL,
+// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+// receiver already deduplicates: banklink reuses the same key on every attempt.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+func (c *ClientWithResponses) WebhookTestLinkWithBodyWithResponse(ctx context.Context, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WebhookTestLinkResult, error) {
+	rsp, err := c.WebhookTestLinkWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWebhookTestLinkResult(rsp)
+}
+
+// WebhookTestLinkWithResponse Send a test webhook for a sandbox link
+//
+// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+// integration can test its handler. Sandbox links only; a link without a webhook URL,
+// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+// receiver already deduplicates: banklink reuses the same key on every attempt.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+func (c *ClientWithResponses) WebhookTestLinkWithResponse(ctx context.Context, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*WebhookTestLinkResult, error) {
+	rsp, err := c.WebhookTestLink(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWebhookTestLinkResult(rsp)
 }
 
 // ParseGetJWKSResult parses an HTTP response from a GetJWKSWithResponse call
@@ -3757,6 +4145,94 @@ func ParseGetUserLinksResult(rsp *http.Response) (*GetUserLinksResult, error) {
 	return response, nil
 }
 
+// ParseWebhookTestLinkResult parses an HTTP response from a WebhookTestLinkWithResponse call
+func ParseWebhookTestLinkResult(rsp *http.Response) (*WebhookTestLinkResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WebhookTestLinkResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookTestLinkResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest LinkErrorBadConfigResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers WebhookTestLinkResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetJWKS Get the keys that sign MoneyKit webhooks
@@ -3783,6 +4259,9 @@ type ServerInterface interface {
 	// GetUserLinks List a customer user's links
 	// (GET /users/{id}/links)
 	GetUserLinks(w http.ResponseWriter, r *http.Request, id string, params GetUserLinksParams)
+	// WebhookTestLink Send a test webhook for a sandbox link
+	// (POST /webhooks/test/link/{id})
+	WebhookTestLink(w http.ResponseWriter, r *http.Request, id LinkID, params WebhookTestLinkParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -4158,6 +4637,56 @@ func (siw *ServerInterfaceWrapper) GetUserLinks(w http.ResponseWriter, r *http.R
 	handler.ServeHTTP(w, r)
 }
 
+// WebhookTestLink operation middleware
+func (siw *ServerInterfaceWrapper) WebhookTestLink(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params WebhookTestLinkParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.WebhookTestLink(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 type UnescapedCookieParamError struct {
 	ParamName string
 	Err       error
@@ -4286,6 +4815,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/links/{id}", wrapper.UpdateLink)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/users/{id}/links", wrapper.GetUserLinks)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/webhooks/test/link/{id}", wrapper.WebhookTestLink)
 
 	return m
 }
@@ -4969,6 +5499,141 @@ func (response GetUserLinks401JSONResponse) VisitGetUserLinksResponse(w http.Res
 	return err
 }
 
+type WebhookTestLinkRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params WebhookTestLinkParams
+	Body   *WebhookTestLinkJSONRequestBody
+}
+
+type WebhookTestLinkResponseObject interface {
+	VisitWebhookTestLinkResponse(w http.ResponseWriter) error
+}
+
+type WebhookTestLink200JSONResponse WebhookTestLinkResponse
+
+func (response WebhookTestLink200JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink400JSONResponse LinkErrorBadConfigResponse
+
+func (response WebhookTestLink400JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response WebhookTestLink401JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response WebhookTestLink403JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response WebhookTestLink404JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response WebhookTestLink410JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response WebhookTestLink422JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response WebhookTestLink429JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS Get the keys that sign MoneyKit webhooks
@@ -4995,6 +5660,9 @@ type StrictServerInterface interface {
 	// GetUserLinks List a customer user's links
 	// (GET /users/{id}/links)
 	GetUserLinks(ctx context.Context, request GetUserLinksRequestObject) (GetUserLinksResponseObject, error)
+	// WebhookTestLink Send a test webhook for a sandbox link
+	// (POST /webhooks/test/link/{id})
+	WebhookTestLink(ctx context.Context, request WebhookTestLinkRequestObject) (WebhookTestLinkResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -5280,194 +5948,238 @@ func (sh *strictHandler) GetUserLinks(w http.ResponseWriter, r *http.Request, id
 	}
 }
 
+// WebhookTestLink operation middleware
+func (sh *strictHandler) WebhookTestLink(w http.ResponseWriter, r *http.Request, id LinkID, params WebhookTestLinkParams) {
+	var request WebhookTestLinkRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body WebhookTestLinkJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.WebhookTestLink(ctx, request.(WebhookTestLinkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "WebhookTestLink")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(WebhookTestLinkResponseObject); ok {
+		if err := validResponse.VisitWebhookTestLinkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1tcxs30uBfQc1dlaXUkKJe7MTyJ0V28njjJ3FZ8ubuCX0aaAYksRoCswCGNNfl/36FbmAG80ZSiuVd",
-	"1+43W8QAjUaj37vxKUrlspCCCaOj809RQRVdMsMU/O8NF3evX9p/ZUyniheGSxGdR9cLRkrB/14y8vol",
-	"mUlFzIJrknNxN47iiH2kyyJn0Xm0vLthf7/7/dfTs/evJD359ePm4s3PPxTpX6M44namgppFFEeCLu1w",
-	"nkVxpNjfS65YFp0bVbI40umCLakFYsnFGybmZhGdH8eR2RT2G20UF/Po8+c4+m8p2OYXbv7KlAZA++D2",
-	"g8jF29dkhSPHJDmZnJyOJiej4x8SwjUxC0akyDdkRfOSESo29YdXL38hd0Ku9YupuKXizm6baCYyTbgh",
-	"UhC2YmpDUprnY2KX/FmSCq9EG7rRhJJCcmGYiomWhApSCs2Mh2cqcDohyYLRjCmiqFkwi2Yq7Gi2LMyG",
-	"SMHGU+FRiSNrZHp4Rx4dISr/t2Kz6Dz6X0f18R/hr/roqiwKqQzL/Ief4+jjaC5HFuMjfceLkQSM0nzk",
-	"dhGdz2iumT0ExXQhhWZAQB4GS0g/0uzKUMPs31MpDBPG/pMWRc5Tauc7+pvGU9sPTjvpK6Wk8jO/c0tH",
-	"ny0gzaO3gwmzo/FM4NC4RbEhpaa3OSNcEG40SUulmDD2oAwbkx9ZSksd0A3NtZyKUjNNzk5OgPotyTJt",
-	"LLHwDLYSkzTnFlqSsVRmjFAYLAVJAIgb+8ckhuWlAHKz65XaHmhAyhbslyxnxt6HL403N/FOtGU4btwG",
-	"7CepbnmWMfHlQaumvkjtNNtArIaS2w0eq1wL5o651EyRjGeA6DlfMVIwteTa0jUxktA0ZVoj+8qooWS9",
-	"YAJm4WLe2fCv0vwkS/EIR+Fn3nkWdh8zO7ID3HtBS7OQiv/jC9PKRWkWAOQ24CyyPTLlHRP2bnEBF4JI",
-	"RdjHwvL0mICsYCSAiCzpBrYVngWKkmCH76hhb/iSf8mLcPH2Ne7Lz/3qY8pYtv1G2MEkt6MJc8PHNXNA",
-	"vp28Y0ZtRhczw1QSE2q5QG7oSLNU2t+lskz8v66v31qic0wc+TewzeDzrhC7cpMYSdaUmwql1XSE2g/J",
-	"esHThR2l7GzjBvtvy85Qej4KHXlUW1q6LxnBdRXzuIeeGiTy14r7/kR5/gjAtxfYtREvFmYwOpAONcE8",
-	"0VadsPQx44Ih7d/KbENuS0OoMTRdWKXCSCLkVMiCKSdetARhhULDYqkUqRQzrpYse0EqtUQximoJBWkV",
-	"k5+oNhdvXz/RJJVixQSAA/T3ceS/GgVzAZXAGl7Y0YLfoCB1+xvXG7vBrYI25rBnkRue/is8uQs45Gt7",
-	"xhUa7SHl+W+z6PyP7QfisQeTRp/jT1GhLG4MR7WjFrF4fWa0zE10HtWgWxIfOyK6QYK7AYKL2gd5ka+t",
-	"wpbs8W0Cyq8ol9H5H3ut9aGjxcYO9iXTms5b4F+EF8NN2IEXcELc9xagrp7s/iJv/8ZSE33+sPMShret",
-	"9yZ3mNQFOZscW83GasGWp1NDqGLA53UqC5aB9AU+fw7sq7HSVBzshfBDywucFldzrZ6vy4CpJYdjcum0",
-	"M8Py3C6/JLSgylgVIlTQ8GZIwfYgyj2J3FLrvtOErLie4EPrFHpHfe27FCJ43zvUOJQtd6cx9553ZuuV",
-	"qA3U106kzBUV5gYm7rsxtU36R2uxD/tdJ7QGgFpNINqadNu4X8NKyVc8WkUNuwFl58YrO3scbs9XA8fb",
-	"N/89mWKPPradJz6IJfZpfeFpDaoGX/OwBsXxHkc29O3QwQ2udd/j65jOaKXfW67FUQALTKG7nOA3wQgT",
-	"Rm2sGUhWXOaoj0VxxA1b6l2aYH3M/pg8GFQpuunwii5Ie/KLQdWRHASqY2J1/hZMySEQ5qUs7T77JHOK",
-	"P4VGi1oxHR70+6sojn7+MYqjy4veE71UjBrWkG8AcHc9lLSjVLHMaps09+zPbTG2SuVyxIQl7WxMXhtN",
-	"vHuJzDjLM9ByN95hZs1K8rM8nwqrNdhvCX6rSM7oimkiS4O+O/Sp4RwoyZtXCpnyDc/6PYWBwWDVZeTg",
-	"PGsKkJyv2M3T9PvT5/T02fOnx0/Z8WSWPmeTDoXu7USLPWCapYqZewCHH4z/zNKBIGzcUwdScIxRH93+",
-	"ZhWSExSnDStHsDVTJJOpBgcaoXku1yRRbKaYXjh1LgazR1iTFf48FZWkZCumrCVbKtEwcJzB3QXP6W6e",
-	"onvhb6zepfN7oA102ibGOvi5KmjKRpoV1Iq9jFBwbYEhD/h6QeSSG/uLNXDBw7tkVGjnT8bhvd6TUrM/",
-	"cehd8dd7v4dV/VtGFVN4rcedW9aweHppWS+kMiN7k7LOXF1ZAqq1vuFi2DVSCsPzjlWhGzf39NlkUk1v",
-	"8TFnyM/tF8EF6JObCGTS5AT4x53qY8vYDJZr7O3D4KG84eLuioEHc5DpXtQCxFrsxF0V+KgB9acoLbWR",
-	"S6ZuSo3eJssOI/uf0dkJIpxrw8X8xk4CzHJHWEcbbkqQeTA4/f70+IfZ7PvRydPv09HZ8wkb/XBydjKa",
-	"nNIfjp/enpyc3n4PdzHjiqXmplQ8Oo8WxhT6/OhoI0uVySXlYpzK5ZEEg2BhlnkUR2t2u5Dybnj00vKf",
-	"O25u/MjPHREghbCLzhg1pWI7FQDP0S7xu5/8Z5ZpAyJvNBXZrfx4k1Gz07F0CZ9c4Rcv7QfVPMGB7PLP",
-	"OmK4dN+910jI3XPrXJeyKPIN3BM/mCRudEL4jGxkCVY71Xf2N+Md6uBUdKgL/LVTMRW/L0C0ux/RbTez",
-	"3J/QFBQPDTNmXKdyxRTL7KwbsuZ5Tm4ZKRTTTBh0D/j1pkLLIb89W5KUCvsp8FCWkQOpSMYEZ9nhmFQu",
-	"EzvzistS55upgLkM8mAHlDPGFFvJO4gGUbczYJawtdd2H3Y6qjZxrT1ZBkyNsQy7jRjm5yeltgikJOOz",
-	"GVNMmKkolFzxzAf1jI9JrakmUvE5FzTPN8RNBnhSspwvMK6RLqiYQ8iqmobrqZgzwRR8pxld5kzrwDct",
-	"pFrSnP+DWRUqlUsLEcQ8jCRLLviS/4NV0410wVI+4+lUeJhTpmNCRUYylpUogBgIdmIUFdqJM3BNwrSp",
-	"FIaLkpuNxW4F2lRQrUtlpfhCrq1si4le0jwHolCsoCLlTMOxamPpQqZpqeAILgLSAueSsIfmkGFRGHCf",
-	"GP7QuE1jnuFfCyWzMjU6JlKhIumV4hn65qv7AIRtUa5ZHcTVFb1qnjNh8g3hcyEtNfPZVCTtqwchZW1v",
-	"G2cZbMSeYeK4UtK7KPnuu5SK776zq+AGM8R+47q6KQCeqbhl5LvvFFvKFcu++85ePNNYp45Cc+2VDTgv",
-	"e9H1QpZ5hmACU5iK+sv37954hrCmwhM64ytWgcBW4FGbuXBEdVAsq7nDFV/ynKp8ExPaGVEhlWrN54Jl",
-	"ZL2gBhQ/5EqGznUC7MPjEjAyFRU67IhqGocIC3f4/Z5bD76od+0vqZFkQVcMeBsVG6dq7pX20FFo2gKz",
-	"T0N6/ZLIWZvAG6fhwBqTt3CBkV1zhwyr/uG2ws81y9090oYVlsi5RmsJgncVQZN+enacImtvfk9538FD",
-	"hfB9ZN61Hfe5rTV86oaGyW9WY/ARXUt279+9JlxkoD87oZYxuz0XWeGAWBUq2TFZL5hiiEKQgI5iLAew",
-	"hhdG3OxK1rhwM6+5WbTPDLl3EoKdTIWbDXiZFIZyARknfy+t3l9zHbz/VuSU2jhpOaKFPQirOdcW/VRk",
-	"pfKb8xyQaGbKwh6blWHtU9tH37LGNrWmjUV2HC3pR5+O8+zp09Nn8dYEnUaAScgRbA5zfKz9xIzFmb6H",
-	"vnOFn/y2YkrxDHWwSiPsu0TBKQM/M9LFSC2u3Ze6dbLjfZDUUTP/JKraJkNTI2wR/Z6GwrD1ZgV42z5o",
-	"KslwM92v2+w4NLbALaOkMISJjBRUa6a9NufUZnL18pcmZr3WfHJ7OnuaHrPRc3r2/egsm6SjH9iz49Ek",
-	"PcnO6LPZD7fHpztNrB54e7EUat8XqKj1uwy9Fud4MJ4HcTCDstNr9tpvbkS5vO0L47sFCf5u9dyskp1+",
-	"ZjdHE1XHx8fHJycnJ6enp6eTyWTSx0v94gNmrFva/opsrta3W0vHRJf2hmiSZKyQmhupNuN0wVLLTlsW",
-	"cM+IPuAwP20QH3TJ7oGNVyumNhndkMstKypZgvgaOot3+Ps+Z0EOrMhH0XCbs8Mx+e8SzGzwZ4GA0IaK",
-	"jKqMXPx4QdzSqCLz6riRP6CIoOjeJYAzkvE5N+gIyyQDq2QqBMMTssoRUYzm4AB7oqvpcdo2U58cH59N",
-	"jp+enu7jlagJxh1R3KbhnZfopbN5W2amw6AU+eY8tIo0ObACzful8g1mbunDytGH6ViV3ZnLObh/jZyK",
-	"y8Ch/CMVd0CjdtQNXs+kz+PrF+4hP0HAhW/vuDbU8LSGEhFfwTRTckn8plactpbdN5bQy346AYU4Qpxs",
-	"hxjHgGGMOSPuNnNAkdkQn5VpB3t3ouNpYiqaGyC/4WygOkqzYGrNNQMUUJHJZb5xxpxh2Zi8ghQVbe0X",
-	"v9pUADz2RAIPcAWLM74cQiE75SCxFKeTmCQ0yxSzMiOJpyIpFlIwR3/wM1tSnuvkMHABOxHDjTeR7cKU",
-	"/OXqt18JEqrLkvWn0mXwFWyYOhj1EPrWOE9FV8NXBB0zryz4AwnVmqknmsAGicPCC0z2tX8BPx6gg/Al",
-	"qHwuhQdydF1YiLx+edgjinCy/mUb641D1QV+aSovJ0/PGqrL2VYtr+DcJ3FXrugGX64UmxVTfMZZdkN7",
-	"JDC4lKyt40chD+mBOKOGjQxfsm3O8Og8skO0octifI2Da085XxZSGUyFtzuM5twsylvQ8/zG6n+AH13Q",
-	"/KiaEXPBGrThsL+LNN7as91KGnj6jtV3o1l1xG8r23HD/iT6ayj+xbAfR0NS3mIyRGFMXo2Pn51ZK2rG",
-	"FOQ3NYj9dLKd1tsHvUVKvvqILpztodKLKlyBo7tn7H+xqsfWiAoX85yNSu2Vcq94V0LMCYhaUZfCqnqp",
-	"u1L3MU96gNoDB0MGSZWcn4IRA3YturyGkGJH72M3XsrlEqsZGh7xQrGUmrrepAuOt5BAiI3Jy+qTF/Zm",
-	"onNp7F0j44d6gvqMGCiIgf31YfRnZizjsHvT2yy8ygPg+IidUPfj0csLjirZ28aA/RE8yMJgjZjcsQ2e",
-	"LJZhZD0Stwcd/Tz0L7//MpDokef2/+koLdXK3om5sKryHdv0iMh83hfum0vFzWIZk+TV1cnTZ63Dhb/1",
-	"2RupWvUkQlgoYpK8HXVngr/1zXTX5xH8hW0Iz2KypCZdsIzQOeVCo3vyL79fu5qh3ujpndn0z2dH2m1e",
-	"tvd42TdN2UdodppSsxchpjXRdEMSzdu2oua9ltrHfobwkaRSqowLalhMbqlmz85KlfducdM/xWbvKVqU",
-	"Z1GGBzFAfVesl5eD/vk7uyUWL1fMkIN3P12S758ef9+jollUDbHyGplBMEdJA+EXs2BL0BJlntkxrr6s",
-	"KG9zrhfOjqVkveA529s0sVdql8oLEPdhpL9kZDhDGFRFlxMM2cLnxMpo52sxa9nJG/0uwRwxF75BVz3+",
-	"HqaKulThpDYit1adMB+m+JZzg+M9643CrxGSZn5xwM47J+dqwow1xFrJBHRFeQ56gI+wWVIJw4OWBJ2x",
-	"ZaknDH7QFTVUBW5WNzFof/jjuABtsptjsKCatX5wZZCX7qecanOjNyJ1am5UVXw+u548Pz8+Oz8+jgLV",
-	"YKvoDmIVf0Tgt5Glsfupt910NrhMoy1r/w/cMB9+tdfuTm5oFEP5BcRVfLCsN/MhxNVgtkPf8XTvZc41",
-	"uDr9GMzeT71bnGaZ1x994J+89UNdLL4acwDxOR+Jmym5POxGOm83qOxhiNxrWyPnwYWgB4bmXEijDvj5",
-	"gJR3pNlvNWtA37L9t90Ot4s+J0wz+3brJJbzptVFa0f4PJH3eXPgJ8KXdM4q96PXO4MQUm9IYvCuPCje",
-	"2C7ubsYdq4MnXIcJCrIJmr+UWyHodwZft1YEp/Cey14OLdvmALuV/wtBXl/9Nvrh2eSYVDZmO3hop4Vf",
-	"8Z40EjnKIgMv2VQEjjC5thcAwCUpVYqDl5e8v74kcjbTzMQuLmX1hdPT0+fEyV3dLuyaCvTO+yp1DZPY",
-	"+6KYy6gFvxj7SFOTb+wAF7XvRG37ueG/nG0/mMv0RVoSbI9Jt2hD3XKjqLIalx2uMWxgJMFxt6wJwRbv",
-	"o6HzXk22zYRCpr1LynuOHDWEyk7+h+M+V1JnX16Hlf0W5gpZ269WrxHtMzSENoxmXwhrW2PCPnmlVHmd",
-	"dtKQbTu5bR303degb3HgHobYKzP8oQQHGtBE3Cfdh/Tz/rYJj16rEijqtzS78dvpT7LtG9yoRumd7UuU",
-	"h/Wzgfammj7STc34oRgXe0rEoSmTtFSDBNm2rkOsVie/cYWOLXs5/OmeJWpd+PcoQnlov4wGhbUbTHxN",
-	"AnNNK/YhLzd0iLj8TPesbLqu1JU1NgBgkHBqiJZLRhhVOWcKFIfxYxTxNjp3EMx/AdD8tHWbGzjKQEGZ",
-	"Rj8zQ2CCl2jmTSOSybRcMmFeTAVswAWetKXudjU7NNqYNkGYRp6vYxpTpclg6FyjYu9XcW1QdvYD+ZoU",
-	"NfMw3KAtuw9ptb8ZorHO3H+WjzWYx0WVeo3ODnuJqxzoL1/w+sgdWYabpnxNahDS3EAjln3IoBo8dP71",
-	"bPfkMu2mMI/FSZp9Z/bxI33Nw+hx++1zLH3ewoED6lvhnkcV4gqvBa3ibY/Tw2HfJjuBwYCHMKzgWGPX",
-	"ObMs56dVNgdWqtadFexChfEqjl0659pKwAVTLERyXQNuddimmmOvhfbtyCwe+JLJ0g4sxZ2QawFjbipP",
-	"W1Nv9oXEQt7UPKb31AIEbI9MgpIDGTeirjhxKOgJ1+7tNeqcwG52D8kbIaHEPuEfDqlRkoLnFVQ++OMa",
-	"9JO4zwdyAh7qGPGrW42oWmH8LToimg7dx8CP9x19i9gJ07n3EwKO+K/8h8jRdvgQXr199+ry4vrVy3NQ",
-	"LfyqoFYIH/bBUoUKrS6toF3uUK8F2mmrhgS4ZCkqC7t74q9nzaVSKp4YbxvlGzuXO9DYlcdQLS2MG8IN",
-	"mozV7OOpeF//r/bD45wAlSM+zBMtLCFZXcnXo8RQbwS1U8jvOc66jyRpMMOBmGSL8WlSA9vxvG3Lir6P",
-	"JyuIcTUiKw/4nAnF08XS9QV7wARVBOuBn4sV02bJHr6DRkRtxxTXwdhguuGz76sn7ZDB/5WlAk+21eeh",
-	"hwNZL+Sy4QVZ0qwvh8mnQO5Ojg1zJgHtW+Dgdco2gnRmRd/x0wlJF1TR1DCl0QLRdMns8CrTtE4w5mIq",
-	"kiP7T330iWefj8bjcdJ2lfva6Eay2PHTXdlicVT4DL99d44pgW17bCATITi6psl8KcWMz7+yXu7LL9rm",
-	"LTSWm29Xzrd/29XQd6z1CC7BL9ESqhHjrEQX1XdAx1oumVlUZXx9qjx0feg5eNfTClILfNLdP/X0Xd9G",
-	"zA288Yl896GB/hl2UcLAuo/TQQzzLO3Recn3CDQTplp2+qzGvnse5IrnitEMErLC/qTevwYRR3doU+E9",
-	"gjPoTxYTLaFp6cy1K4MaAJdyA5F27LDDYp8P476HslC/xx1NJdcLVs96E7gkKVIBlFUeBOFOjIASbg5b",
-	"NN+pA+xGi/xP3hPfbJ7j/aKuCM5dxEqRGSyLw4Rr3rfipf/JCkXdiGVj/wMJJfUZVJtKlTGFKQtcKm42",
-	"Y/ISQarq5poAF4ovqdpUNesH768O9y87qfO/Hxpf9MphrazXIak+9Nu9YkemBh6g7RRkgdZBEl13INDj",
-	"e+RtVHHLTs5ar5y8pvP+oCKWUdN5TEphT+V4EuoPsbX/VV3cS0nOjLGbU1i31U6AcIlBDU3h+fN2enVh",
-	"TWFlQfh/f1yM/oeO/jEZPf8QDfgprv98OBqLdgydo+HR3SiW1cNm9dBW98+r8RjvIbmhfio9NwoT2N+/",
-	"xiYIzBX8y/k8Z7rvcmJjlyUVJc3zTUNIQd+juJdMcXxVHQXN4gJmfitlzijmOPseGDehz0mxv2GS1s71",
-	"3rFZqRnUTTVya5wq6hm4PbCGo2YnCGuqhKWXnRD8TpVoV9hxcad7YNrsBQ8TEH6GeugqS2MbBK/gA+Jr",
-	"l/pn5VqX7EYx8AKq3ZO+YabeEH4GO7LTYPGeI6b+5TAwcmP51U1d0XrTLB3ce/2Cp3fI++q5qsrC3QBI",
-	"wfzKD15Y1hXMfQv28cim8tfrA3Ct+bCYsNIv0CEJHaz1giqmHa/Bv8NLCAuqUatYC4IcgtyyXK7jqXCc",
-	"xlWvYFJTmHJLrLLnRKqX2rzKT8wYaC3NWObVy1+mYikzlusXzbl40GfQqiIMn+JA4L2Ww02VomWCECoK",
-	"q6lw8GcszalyydZ1W+5xn35UrYktJXo0MzoV7VAtpnShYuU+5HV9cF+lq58Om0+WKu/L9Czo3Dkf69VB",
-	"SqD+3Jv6kslUj33HA0w3LPgRlFAxkbIj1+dyUMfuT6CwFLWk6YILNrJ8BthCTTRBGfpwVC3oydgbpfuC",
-	"Sn836raHX807XnoOoqYCaqqQygNiKUEgpO1pC7xWcScjO3BINdxjfaZS21Pb2c5/yTXwHO8KdUYB086b",
-	"3SRUqL4z6WI3e/vJDmu4yRWfL3zzFRch9kkGEJxCdjjjShsv2J3rtJ/zolO2p4J9YZlV0JHMrTmNxuMx",
-	"HBmv9K1p1BtUcbc3DETt3LBdllAipBhVl99vnWr4u+cmQ/vx9uZeS3VVdOANLgAXYh5TOJb0rhG9X1KR",
-	"UWj/MBUXvl8rtmsF3gqztTt3AjhVC6yKO1ZHXD98NBU5o6uqrc1C8pT5Q3G7a/i4PSL+VCPMjq3TExrl",
-	"6SJIlpee2qH7XN3yzhm2XKR5CZ1uL3pvCCpk3OipuGMbbLQEPfFi6LAFPPDT58Qh1BpMw01yt7RACD3w",
-	"fyZC09Rosedk2PjOLRPGSPduqhq62R8DxnZHgvsB13TiPwp89RIPArEdJXgMGMM1HgDkwJWr0pV7KriD",
-	"tomGLCXkI6QYZJvRlOfcUOOK1LGqRArU1yrr91dpUO2p0/LBqarX3OBVRgcEdq50HR+xhyT84jsbylLX",
-	"72R0+qvBOoTmeTAh8IHSyCU1PIWOJ3XkTCqXWPmi+mAq6h5tXJNsI+iSp64HYwH8E9kubN1IpffVGRq9",
-	"kb02F8XRjAueoo5Q5BSSkzcyyxmL4mj50aoVUJX0oZGa6gqVuppCqxSmv2nUpsCuJHZIncLgQkgcbVPU",
-	"oxP/JtsVY6GO/wo9k1abnYqql2KRU1Gdfq1KPgxFeqMNW1YZJf6Aqj/0pZ1AUxX/n05iS5i0AiOhPdtN",
-	"JbKBw4D7utmzGsZCW7Yb7HLq/8ZFUZobLlKplL1JdgJ7vXM2kBbdzt7vPZ5Gdm/rHkHhefNtlw0zdWkO",
-	"PE2FpSxuW1MR9u+MqzA7F2GitFVs6voeWFmPyducUQ2rOJvFX3trLmFyLXovXA0aaJW+fwDXZFYKvEkH",
-	"VYB/QVfM2pt+b4nPBD58MRVVc9KKR3hs5huXF1Cn9eLKzyckg9cdQTuE3/xjTTKH+9wcD0BYtEG3OSvc",
-	"4UMAFxKDH0KqdetdS3ZryqFQrhN7CcsJ61xpJNfG9Q4Hdmio81ZkIxZUP6rZDfb0P8QZ7CP4uI96h8La",
-	"29O2hkTWubMUQJOylNATeE/QK5osqL5ZcG0V3cSXajU9DgQdDp7q+9SwbzM1LNj6PkU+v7sgD+C2zPMQ",
-	"9cTNA/6gW0v87sKGDTYwv8XzxPOp6LpnQHdGn2vYAtPV2V29/EX3GgX/yXP7T57bf/Lc/p3y3MLge8jH",
-	"+nJp3sMWLOcdbNb0K1t7cVy/sfBEVxWFEKWi84E+O1VR6X5UU7c8HkwleeJasdO57xpXmI3rEOi1FWxm",
-	"kefge+h1z0zFNBLSNRyfRuRA8PwQ9gJ/t7Pbv1bz65yn7BB9D9Alw4f99zVRH6lc9CHhyHuAvXdNqZGu",
-	"rLRRVPqCJKLM86Q6GG7uU2d6z+bCdim8zIjZPVzV7XeuemPlzmU1Ch6naryo1aJ6ifkLvQ3msLd2/Tnh",
-	"GmI5ljUTzeboAzmAJpGQ3QJkzUXGPjJ9uKVQ+KIxRYz1ChaqDfYUOEAsHLoneYN5yYF7FAbf02oHrgd1",
-	"r9+tjOOarJUU2wqU+yjnjgtwXDfQuKOq2KO1Bsl98qGvpZZmaam42VzZu1CzI/AA/Eg1TwfavWCENrlw",
-	"BSyw5DmBL8i0nExOU+yodPDp8s3rV79e37x++fnc//vq1eW7V9efD2EgSzBbNDlanRy53BqdgO+5eqMY",
-	"FDWAptqDvRG+FBehxed2OuD+GDwghNHe5O1vV9fkaHV8BH/UCVblFkzhU6TQxDCX6+BNsKC5LD4TLAtE",
-	"lkXG6FIqaDThMjV17HOENDlYHSO7hLioT+BDioDyG1LQzdI1FofJ3uL/o/PI/UvHVu6VItOxFeIZN5CO",
-	"YaViynKkCz2unip6r/KAYdCCQyc6jNDVe25cc1qaBTzt4x0/AydfG77+7TPsxQKvjNnrCU9OIxGE77sd",
-	"uDaGIgPGCWd7uM/hVvDc92ztjo78G2LYkV93qRW/RnKFwY4g70EAw1hvhkQreLYjHs3719k+uI+r/Oa/",
-	"/P7LVYVdYH72C+z65ps3n0f/Z+Se3nsdWO604L+wDTYp5WImB3yskPdjzeW1JLJgArL4LC1X3teLt691",
-	"K6CTKb5i+jw0wRZSG5ZNhR0z8hE6i2pyELac13Gr82WMDhK8SjUDemIlwmZ0uwF4pgJnqidJ6xtZtC/T",
-	"oXt3xerALtiNOeocHlxA63FBRTYmP9HUxfBZ5j2Q1carSPlUVE8xkmToaa4kcB/1llU3N2jVLzuIEjfN",
-	"NDoE3xoYzpDGlTld/naD/xiTVzWrYblmJJVWSsL1AJ905X5+gtXZ4D4O0wPAc6rHBAUxBV9y60nx2JVn",
-	"16RCNKRpSmQJVTM6aExjQanIwtA7pgH5PwHgekELphvvWDq/i2uiDskhsxlPOc0Db0pM/K0ZqfJ2g86Y",
-	"6k/FxizQ1fvfdENOJidPY3iptTAuX4J2jxC3UHW4fkEYTReQaRA+eoQ2BtCCy88CcA/Pp2JErr05qBtU",
-	"EtAYhTJmtFbR4Zig/nZe/z1xLn3IjzFyKkiFvic6MKyxSaP3qNJM1y2C7ATwsCKU9EMboVHOtMYXMuuH",
-	"QQjRC7nWvnmDUzA1OUh6TO7kMIbjE661kLUbEMqshsrOGbQb8r2GwNPGPpqw49CIXIjW455uPuxdToqc",
-	"gj2CllXsRSaq3y8IvUXeLjLyD6Yk4AAJk0BVB4alKf6I6UNW42YzA4+CgqGsmQD6PEjkkhs7MjnEupAZ",
-	"W9fP5gFF2nkx2yiYEd9krPPzD5K5/eTSJXueE4xoxyQJvF2QdXtOJgnaSnbiKlR7kOywO/yUh4DCxOvz",
-	"kE50ZyncCoYm5J7oMRDCU3h5ADzemlDYAhdzC8VB0rF1x87SOCdNI8XUts3hC2JcFlZAsxVk4189iONO",
-	"bwgg0iVVdxi7q6ih6lDvNuDnehHeBkf1FDdjcI86pAufE4VLWIMXkPaqL01tKB1tvzQ04D8Esw/cZWdZ",
-	"lSHWGG8Ba6WCvSAUGmCCO5PrIPyxxGOBxpJwAWWeDXagnIpLKVZWUwHtk+Y5SYKc++8Swj4aJnSVeA5X",
-	"5nZD0mV2pAuWzpl7KG1GU5qx6j009+wFcrlwyorFJVbPK0jOViw/JEtaaOSfdYCWzu2tBjYD+Eb0jtsz",
-	"KmbUJiEHmEporTOQSodeqvhSAVrR+JJu0D1U5HQDfmFCEk1nLCEHihWulSA3cLhCklmpsNhgNmOpOYxJ",
-	"wjO2LKRhIt2M7phd3W4aDsPl+/mzvWNoKgLWQrDbU7xwz4Us8RvwS0NOkBRoDdgZnTPYglD36E7IgXDv",
-	"2+KGiLRyB6ZjagVZyRuUHRAl4uYQzomQpBT1tv2n+ca/R0XOTp5jDM7l+HoE4nLAGE31Ov1h92SsgILS",
-	"fJ1AwKkp5Z6EfWZxWJ3H404Rz8atqxOwupKCqcTqbakUWUyWXJSGxWQhS3WIRQ0O23gyCF1MaFHErrbP",
-	"QtcFN2MpX1q2mdOU6YTcSqv4uT7nLuoAuesaWxe48YQuITe2PV2g/iTATrTXjdqi3r/cZQe/qCSf3fmc",
-	"r3bpRc1F/ctY1iKGx8reuIT+8zAXVcjO42DkQIAbcqYo+Dp6TtPV0ODUwr2N4c5VlTnz+V4FReUAOfE5",
-	"ST7x2Tm5AD5h7ajPid0aysEfw8fIgAsDsV2gBwf43t9Lmutz8tekuodVNc+P7m2Vv3aALTivke71ektw",
-	"TGmQFxk1NOiH6CgaHogxluaL0th/WkjhOTWX04rOYW7wyd7qCZGGWVPr9U3t/DCKo5WPc0bH48l4Ag+0",
-	"FEzQgkfn0el4Mj6NoKBjAXbj0XjN8nwErSqO/ra+0+O/uQTDeV/T6HfuRRQw8trto1ERgZ7jrrM2uBUX",
-	"jCQe3tEVnwuooEhcE3AiZ1PhHZIZy/mKWQIak19l46ll8E8wlrHsRS0lqb7DC50EtqTve+wvuDVe7W6s",
-	"UQpb9wQ56NSuh1RFhj56/PlDHHlFABB4Mpm4ag7jyrWDUqgjj0wULHt0tb5iBm3fHt8b2xDNzLjhJoM9",
-	"dI31Pz5YQJE34z77jXdrm5dbPQWwY10ul1RtonOw/ZzQ8ZfRHnJ1Iv6Vush7zoPknQ+NajsQqvCw2gwq",
-	"xr8QsJ/jKHRunH+KCtkXHfF1p7qnfK3Xm4QxlMGXwPHFVK8sWZvGGRzZmIQvQVlBOZfeaAfbR6qWq8rC",
-	"/wJ9EkEiKsRGgu/i1vNFlaWUSTQX8N7kfMasKTQVXJOkfsA7Ido9Rn5w+mwyaVUl+MkO4SJWQXh/E/0r",
-	"HX1XLW2/zP6FLh0I6B9lttly3z6O1uv1CLBfqtwdwP4XsOdReQyutd7McW9CthjB8RdjBMOP2/fxBjgU",
-	"H021V+nsC/Kk3R3duxD5imPowgEvtjmwjv+pYF1XimTDGbxmYHVghgYCevJ8aP3qyCsifQe26ZIblnU4",
-	"8+f4U9uF/WicGWnG6iIoCMMtVjmg7kn/HZy5VqoBwDtm58dpI6j+is4j1Imj6mLq6Px0Mvn81Xh82Jxg",
-	"mMsjUrQLfpOwYbsKVJmk+yBnUueCtN8KnYqex0IHKtgDGwwEeFW0ndI8h6A2JB1MxUPMI2XNWZdJjKgd",
-	"5seB5/cr8uOHsL2uj/qfw377Xqft4SpvQsJqcuHj/blIyMPw49Mvtp19+64MsMy68APblZTKR8CbbTpr",
-	"2g5Adfz0ZH9M1JH9nyDN74sy5E4A7/HZcYPxWBRVjMKxj4cyZPfW8iA7PplY8YNjaVFsG3p8Msi60X/z",
-	"iMz7yIfURvfS2JPuo26OZXuuvKAi63tHrk6Gckp7pdXWDq/znQ6uuMGPwThdMVXz8ZjcspRC/bxTtKvY",
-	"IeSvuq4F9+glMxUsSKbzVYNSsOohuuCJoI4UYOHjdv+yEqD3GcKvzP37nwEcYI5IO2uqq9NFo9G0Hgn8",
-	"4nr5vXoqDQD/wGY9f164fXvs3KOU0Iq/1P2UkJvcw+VR8ZlH4KvYFw7ZJ1TWdBjpSw5VXMGTYrVMumOs",
-	"gAAcF+B5ViyVCnmmqx2JSVYqaDCz4OliKpKfX12TYOXExW+xoqEqWEGXxMnkzLUeCJMAAr/DyeTkdCqu",
-	"Xv6CXuqTyclTjMq5DgZWp3avgIKzxQeb6Vwx5niqb/3SZIAIyBs8qBbzONvyymfQG//+lG+XG1Dt9p+g",
-	"0tfw67P7fe17kMPHx5P7fezeR7i3Eme/9a93fKM3HrdODjKuXYHR4f4XvVdh26GEPdtpPve65KHpABR6",
-	"QcYOobeyNF7BIe985enWCjQrsVC5sQc2FdWtDXztjRTtoNCsv6QsYCk013Iq3P3V5Ox40vu2RY9pTBtQ",
-	"gwpGhV4zRRiHMM2abgac/f33/MuKX/+a7IBNWD1A+B+m8W/DNNr5cw9lFY7NDBtsT/e37SY7+cr9bAG7",
-	"v9cvB1/y3GE1FLRqpdIMLGJMPHxSsFOoQq6s/Za0sn+gSNDypjD/J4zHaGYgA0fmpWGuJAb4S52JEdpy",
-	"vSkZfWymrPKSosexhrpFPnuZQl+Ly8FjKVhKVb/U8B9O9+/B6ZA2h6vKHovzne3N+J59zXBE0JG7eqV+",
-	"awYF5pLh20NY+dx4BN8lUyT+jzf2j2OeQUplAnZW/yP1HU2oeoC/6/TpXuee9RolnKzpzgzLOAc6kEPm",
-	"PxSwVnn/0LSjycTigCHdq2f5A6XQo3HMnwOE73K/WCQ9wXo7/WedKv80PvCGaxMkQDU29U9NAlkdH1XV",
-	"Fkef/D9fo2tkeJ2gmMyV+7oqt3JLGRMoQ4PzuEzV4UlGfoSbbDv8R2Gjz29jI77W5duB2NXkfDsAuyq6",
-	"bwTeurDyW4B4P8ZErvA7UIFyvmLYYBZ9GgupzYsqXbugXBHsnIUWDxMrrqTwdZe7GFz8L4mnitsPlgpi",
-	"tR3kxFbtMA8G+7ZCRabTGSr5sX3vdGPVIZi/npetWG7VomDr4dRVwW7UUhcbHePrUb43zpVTCIZNJwCq",
-	"aolTbWG/CVrPW3z+/P8DAAD//w==",
+	"7H1tc9u20uhfwfDemdgdSpZfkjb2J9dJ+/g0T5uJk9N7nypXhElIwjEFsABoR83kv9/BLkCCb5LsxunJ",
+	"nH5LLBBYLBb7vouPUSpXhRRMGB2dfowKquiKGabgf6+4uLl8Yf+VMZ0qXhguRXQavV0yUgr+e8nI5Qsy",
+	"l4qYJdck5+JmHMUR+0BXRc6i02h1M2O/3/z68/HJu5eSHv38YX3+6sfvivSfURxxO1NBzTKKI0FXdjjP",
+	"ojhS7PeSK5ZFp0aVLI50umQraoFYcfGKiYVZRqeHcWTWhf1GG8XFIvr0KY7+Wwq2/ombfzKlAdA+uP0g",
+	"cv76ktziyDFJjiZHx6PJ0ejwu4RwTcySESnyNbmleckIFev6w6sXP5EbIe/02VRcU3Fjt000E5km3BAp",
+	"CLtlak1SmudjYpf8UZIKr0QbutaEkkJyYZiKiZaEClIKzYyHZypwOiHJktGMKaKoWTKLZirsaLYqzJpI",
+	"wcZT4VGJI2tkenhHHh0hKv+3YvPoNPpfB/XxH+Cv+uCqLAqpDMv8h5/i6MNoIUcW4yN9w4uRBIzSfOR2",
+	"EZ3Oaa6ZPQTFdCGFZkBAHgZLSN/T7MpQw+zfUykME8b+kxZFzlNq5zv4l8ZT2w1OO+lLpaTyM79xS0ef",
+	"LCDNo7eDCbOj8Uzg0LhFsSGlptc5I1wQbjRJS6WYMPagDBuT71lKSx3QDc21nIpSM01Ojo6A+i3JMm0s",
+	"sfAMthKTNOcWWpKxVGaMUBgsBUkAiJn9YxLD8lIAudn1Sm0PNCBlC/YLljNj78PnxpubeCvaMhw3bgP2",
+	"g1TXPMuY+PygVVOfp3aaTSBWQ8n1Go9V3gnmjrnUTJGMZ4DoBb9lpGBqxbWla2IkoWnKtEb2lVFDyd2S",
+	"CZiFi0Vnwz9L84MsxSMchZ9561nYfcztyA5w7wQtzVIq/sdnppXz0iwByE3AWWR7ZMobJuzd4gIuBJGK",
+	"sA+F5ekxAVnBSAARWdE1bCs8CxQlwQ7fUMNe8RX/nBfh/PUl7svP/fJDyli2+UbYwSS3owlzw8c1c0C+",
+	"nbxhRq1H53PDVBITarlAbuhIs1Ta36WyTPy/3r59bYnOMXHk38A2g8+7QuzKTWIkuaPcVCitpiPUfkju",
+	"ljxd2lHKzjZusP+27Ayl56PQkUe1paX7khFcV7GIe+ipQSL/rLjvD5TnjwB8e4FtG/FiYQ6jA+lQE8wT",
+	"bdUJSx9zLhjS/rXM1uS6NIQaQ9OlVSqMJEJOhSyYcuJFSxBWKDQslkqRSjHnasWyM1KpJYpRVEsoSKuY",
+	"/EC1OX99+USTVIpbJgAcoL8PI//VKJgLqATW8MKOFnyGgtTtb1xvbIZbBW3MYc8iNzz9l3hy53DIb+0Z",
+	"V2i0h5Tnv8yj0982H4jHHkwafYo/RoWyuDEc1Y5axOL1mdMyN9FpVINuSXzsiGiGBDcDgovaB3me31mF",
+	"Ldnh2wSUX1GuotPfdlrrfUeLjR3sK6Y1XbTAPw8vhpuwAy/ghLjvLUBdPdn9RV7/i6Um+vR+6yUMb1vv",
+	"Te4wqXNyMjm0mo3Vgi1Pp4ZQxYDP61QWLAPpC3z+FNhXY6Wp2NsJ4fuWFzgtruZaPV+XAVNL9sfkwmln",
+	"huW5XX5FaEGVsSpEqKDhzZCC7UCUOxK5pdZdpwlZcT3B+9Yp9I760ncpRPCud6hxKBvuTmPuHe/MxitR",
+	"G6iXTqQsFBVmBhP33ZjaJv2ttdj73a4TWgNArSYQbU26bdyvYaXkCx6toobNQNmZeWVnh8Pt+WrgePvm",
+	"vydT7NHHNvPEB7HEPq0vPK1B1eBLHtagON7hyIa+HTq4wbXue3wd0xmt9HvLtTgKYIEpdJcT/CIYYcKo",
+	"tTUDyS2XOepjURxxw1Z6myZYH7M/Jg8GVYquO7yiC9KO/GJQdSR7geqYWJ2/BVOyD4R5IUu7zz7JnOJP",
+	"odGibpkOD/rdVRRHP34fxdHFee+JXihGDWvINwC4ux5K2lGqWGa1TZp79ue2GFulcjViwpJ2NiaXRhPv",
+	"XiJzzvIMtNy1d5hZs5L8KE+nwmoN9luC3yqSM3rLNJGlQd8d+tRwDpTkzSuFTHnGs35PYWAwWHUZOTjP",
+	"mgIk57ds9jT99vg5PX72/OnhU3Y4mafP2aRDoTs70WIPmGapYuYewOEH4z+zdCAIG/fUgRQcY9RHt79Y",
+	"heQIxWnDyhHsjimSyVSDA43QPJd3JFFsrpheOnUuBrNHWJMV/jwVlaRkt0xZS7ZUomHgOIO7C57T3TxF",
+	"98LfWL1L5/dAG+i0TYx18HNV0JSNNCuoFXsZoeDaAkMe8HVG5Iob+4s1cMHDu2JUaOdPxuG93pNSsz9x",
+	"6F3x13u/h1X9a0YVU3itx51b1rB4emlZL6UyI3uTss5cXVkCqrWecTHsGimF4XnHqtCNm3v8bDKpprf4",
+	"WDDk5/aL4AL0yU0EMmlyAvzjVvWxZWwGyzX29n7wUF5xcXPFwIM5yHTPawFiLXbirgp81ID6Y5SW2sgV",
+	"U7NSo7fJssPI/md0coQI59pwsZjZSYBZbgnraMNNCTIPBqffHh9+N59/Ozp6+m06Onk+YaPvjk6ORpNj",
+	"+t3h0+ujo+Prb+EuZlyx1MxKxaPTaGlMoU8PDtayVJlcUS7GqVwdSDAIlmaVR3F0x66XUt4Mj15Z/nPD",
+	"zcyP/NQRAVIIu+icUVMqtlUB8BztAr/7wX9mmTYgcqapyK7lh1lGzVbH0gV8coVfvLAfVPMEB7LNP+uI",
+	"4cJ9904jIXfPrXNdyqLI13BP/GCSuNEJ4XOyliVY7VTf2N+Md6iDU9GhLvDXTsVU/LoE0e5+RLfd3HJ/",
+	"QlNQPDTMmHGdylumWGZnXZM7nufkmpFCMc2EQfeAX28qtBzy27MVSamwnwIPZRnZk4pkTHCW7Y9J5TKx",
+	"M99yWep8PRUwl0Ee7IByxphit/IGokHU7QyYJWzt0u7DTkfVOq61J8uAqTGWYbcRw/z8pNQWgZRkfD5n",
+	"igkzFYWStzzzQT3jY1J3VBOp+IILmudr4iYDPClZLpYY10iXVCwgZFVNw/VULJhgCr7TjK5ypnXgmxZS",
+	"rWjO/2BWhUrlykIEMQ8jyYoLvuJ/sGq6kS5Yyuc8nQoPc8p0TKjISMayEgUQA8FOjKJCO3EGrkmYNpXC",
+	"cFFys7bYrUCbCqp1qawUX8o7K9tiolc0z4EoFCuoSDnTcKzaWLqQaVoqOILzgLTAuSTsoTlkWBQG3CeG",
+	"PzRu05hn+NdCyaxMjY6JVKhIeqV4jr756j4AYVuUa1YHcXVFr5rnTJh8TfhCSEvNfD4VSfvqQUhZ29vG",
+	"WQYbsWeYOK6U9C5KvvkmpeKbb+wquMEMsd+4rm4KgGcqrhn55hvFVvKWZd98Yy+eaaxTR6G59soGnJe9",
+	"6HopyzxDMIEpTEX95bs3rzxDuKPCEzrjt6wCgd2CR23uwhHVQbGs5g5XfMVzqvJ1TGhnRIVUqjVfCJaR",
+	"uyU1oPghVzJ0oRNgHx6XgJGpqNBhR1TTOERYuMPvd9x68EW9a39JjSRLesuAt1GxdqrmTmkPHYWmLTD7",
+	"NKTLF0TO2wTeOA0H1pi8hguM7Jo7ZFj1D7cVfq5Z7u6RNqywRM41WksQvKsImvTTs+MUWXvzO8r7Dh4q",
+	"hO8i897acZ/aWsPHbmiY/GI1Bh/RtWT37s0l4SID/dkJtYzZ7bnICgfEqlDJjsndkimGKAQJ6CjGcgBr",
+	"eGHEza5kjQs38x03y/aZIfdOQrCTqXCzAS+TwlAuIOPk99Lq/TXXwftvRU6pjZOWI1rYg7Cac23RT0VW",
+	"Kr85zwGJZqYs7LFZGdY+tV30LWtsU2vaWGTH0Yp+8Ok4z54+PX4Wb0zQaQSYhBzB5jDHx9pPzFic6Xvo",
+	"O1f4yS+3TCmeoQ5WaYR9lyg4ZeBnRroYqcW1+1K3Tna8C5I6auafRFXbZGhqhC2i39FQGLberABv2wdN",
+	"JRlupvt1kx2Hxha4ZZQUhjCRkYJqzbTX5pzaTK5e/NTErNeaj66P50/TQzZ6Tk++HZ1kk3T0HXt2OJqk",
+	"R9kJfTb/7vrweKuJ1QNvL5ZC7fscFbV+l6HX4hwPxvMgDmZQdnrNXvvNTJSr674wvluQ4O9Wz80q2eln",
+	"dnM0UXV4eHh4dHR0dHx8fDyZTCZ9vNQvPmDGuqXtr8jman27tXRMdGlviCZJxgqpuZFqPU6XLLXstGUB",
+	"94zoAw7z0wbxQVfsHth4ecvUOqNrcrFhRSVLEF9DZ/EGf9/lLMieFfkoGq5ztj8m/12CmQ3+LBAQ2lCR",
+	"UZWR8+/PiVsaVWReHTfyBxQRFN27BHBGMr7gBh1hmWRglUyFYHhCVjkiitEcHGBPdDU9Tttm6pPDw5PJ",
+	"4dPj4128EjXBuCOK2zS89RK9cDZvy8x0GJQiX5+GVpEme1ageb9UvsbMLb1fOfowHauyO3O5APevkVNx",
+	"ETiUv6fiBmjUjprh9Uz6PL5+4R7yEwRc+PaOa0MNT2soEfEVTHMlV8Rv6pbT1rK7xhJ62U8noBBHiJPN",
+	"EOMYMIwxZ8TdZg4oMmviszLtYO9OdDxNTEVzA+QXnA1UR2mWTN1xzQAFVGRyla+dMWdYNiYvIUVFW/vF",
+	"rzYVAI89kcADXMHijC+HUMhO2UssxekkJgnNMsWszEjiqUiKpRTM0R/8zFaU5zrZD1zATsRw401kuzAl",
+	"/7j65WeChOqyZP2pdBl8BRumDkY9hL4xzlPR1fAVQcfMSwv+QEK1ZuqJJrBB4rBwhsm+9i/gxwN0EL4C",
+	"lc+l8ECOrgsLkcsX+z2iCCfrX7ax3jhUXeCXpvJy9PSkobqcbNTyCs59Enflim7w5UqxuWWKzznLZrRH",
+	"AoNLydo6fhTykB6IM2rYyPAV2+QMj04jO0QbuirGb3Fw7Snnq0Iqg6nwdofRgptleQ16nt9Y/Q/wowua",
+	"H1QzYi5YgzYc9reRxmt7thtJA0/fsfpuNKuO+G1kO27Yn0R/DcW/GfbjaEjKW0yGKIzJy/HhsxNrRc2Z",
+	"gvymBrEfTzbTevugN0jJlx/QhbM5VHpehStwdPeM/S9W9dgYUeFikbNRqb1S7hXvSog5AVEr6lJYVS91",
+	"V+o+5kkPUDvgYMggqZLzUzBiwK5Fl9cQUuzoXezGC7laYTVDwyNeKJZSU9ebdMHxFhIIsTF5UX1yZm8m",
+	"OpfG3jUyfqgnqM+IgYIY2F8fRn9kxjIOuze9ycKrPACOj9gJdT8evbzgqJK9bgzYHcGDLAzWiMkNW+PJ",
+	"YhlG1iNxe9DRz0P/8etPA4keeW7/n47SUt3aO7EQVlW+YeseEZkv+sJ9C6m4Wa5ikry8Onr6rHW48Lc+",
+	"eyNVtz2JEBaKmCSvR92Z4G99M930eQR/YmvCs5isqEmXLCN0QbnQ6J78x69vXc1Qb/T0xqz757Mj7TYv",
+	"2nu86Jum7CM0O02p2VmIaU00XZNE87atqHmvpfahnyF8IKmUKuOCGhaTa6rZs5NS5b1bXPdPsd55ihbl",
+	"WZThQQxQ3xXr5eWgf/7KronFyxUzZO/NDxfk26eH3/aoaBZVQ6y8RmYQzFHSQPjFLNkKtESZZ3aMqy8r",
+	"yuuc66WzYym5W/Kc7Wya2Cu1TeUFiPsw0l8yMpwhDKqiywmGbOFTYmW087WYO9nJG/0mwRwxF75BVz3+",
+	"HqaKulThpDYiN1adMB+m+Jpzg+Md643CrxGSZn5xwM47J+dqwow1xFrJBPSW8hz0AB9hs6QShgctCTpj",
+	"y1JPGPygt9RQFbhZ3cSg/eGP4wK0yW6OwZJq1vrBlUFeuJ9yqs1Mr0Xq1Nyoqvh89nby/PTw5PTwMApU",
+	"g42iO4hV/BaB30aWxu6n3nbT2eAyjTas/T9ww3z41V67G7mmUQzlFxBX8cGy3syHEFeD2Q59x9O9lznX",
+	"4Or0YzB7P/VucZplXn/0gX/y2g91sfhqzB7E53wkbq7kar8b6bxeo7KHIXKvbY2cBxeCHhiacyGNOuDn",
+	"A1LekWa/1awBfcv233Q73C76nDDN7NuNk1jOm1YXrR3h80Te582Bnwhf0QWr3I9e7wxCSL0hicG78qB4",
+	"Y7u4uxl3rA6ecB0mKMgmaP5SboSg3xn8trUiOIV3XPZiaNk2B9iu/J8Lcnn1y+i7Z5NDUtmY7eChnRZ+",
+	"xXvSSOQoiwy8ZFMROMLknb0AAC5JqVIcvLzk3dsLIudzzUzs4lJWXzg+Pn5OnNzV7cKuqUDvvK9S1zCJ",
+	"vS+KuYxa8IuxDzQ1+doOcFH7TtS2nxv+29n2g7lMn6UlweaYdIs21DU3iiqrcdnhGsMGRhIcd82aEGzw",
+	"Phq66NVk20woZNrbpLznyFFDqGzlfzjuUyV1duV1WNlvYa6Qtflq9RrRPkNDaMNo9pmwtjEm7JNXSpXX",
+	"aScN2baV29ZB310N+hYH7mGIvTLDH0pwoAFNxH3SfUg/920TLqSY88WXK1YJNPVrms2gynQxWJ7SO7pR",
+	"kNI/3/uHFj06YYvTlFhqW0XhXMo6UAb09mgjs9mD4kvj0tPGTqiEwZswibN9jlq7fp7a3lTT4byupShU",
+	"NmODjji0C5OWnpWgDNR1vNoaODNXNdpyPoQ/3bPerwv/DhU9D20+0qCwdreOL0lgrgPILuTlhg4Rl5/p",
+	"nmVibyvd7w67KTDI3jVEyxUjjKqcMwVa2PgxKqIbbVAIJhMBaH7aumcQHGWg7U2jH5khMMELtJmnEclk",
+	"Wq6YMGdTARtwUTxtqbvdGgC6lkybIEwjLyQxJ6xSCzEPQaOV5FdxPWW2Nlf5khQ19zDM0DGwC2m1vxmi",
+	"sc7cf5aPNZjHeZXHjp4je4mrhPLPXz38yO1thjvQfElqENLMoKvNLmRQDR46/3q2e3KZdoedx+IkzSY+",
+	"uzjlvuRh9PhQdzmWPtfrwAH1rXDPowpxhdeCVsHLx2mIsWvHosD6wkMYVnCoNr7U0XJ+WqXGYNlv3abC",
+	"LlQYr+LYpXOurQRcMsVCJNcF9dYgaKo59lpo39vN4oGvmCztwFLcCHknYMyscls2jRBflS3krOYxvacW",
+	"IGBzmBeUHEhfEnX5jkNBT+x7Zxdc5wS2s3vIhAkJJfbVE3BIjfoePK+gjMQf16DTyX0+kGDxUC+TX91q",
+	"RNUK46/Rq9P0jj8Gfrwj7mvETpgbv5sQcMR/5T9EjrbFIfPy9ZuXF+dvX744BdXCrwpqhfAxNKz7qNDq",
+	"cjTatSP1WqCdtgpygEuWonJXdE/8ct5cKqXiifG2Ub62c7kDjV2tEdXSwrgm3KDJWM0+nop39f/qoAbO",
+	"CVA54sOk28ISktWVfHFPDMVbUIiG/J7jrLtIkgYzHAjwthifJjWwHTfmphTz+7gFg4BhI0z1gM+ZUDxd",
+	"rlyTtQdMUIUDH/i5uGXarNjDd9AIT26Z4m0wNphu+Oz7inM7ZPB/ZakgLGD1eWiIQe6WctXwgqxo1pcQ",
+	"5vNJt2cahwmogPYNcPA6/x1BOrGi7/DphKRLqmhqmNJogWi6YnZ4lbZbZ2tzMRXJgf2nPvjIs08H4/E4",
+	"accdfKF5I/Pu8Om21Ls4Kny65K47x/zKtj02kNYRHF3TZP5LPKa+lqVt3u7iP938bVdD37LWI7gEP0d/",
+	"rUbAuBJdVN8AHWu5YmZZ1UT2qfLQQqPn4F2DMMjT8BmMf+npuyaYmGg581mR96GB/hm2UcLAuo/Tjg2T",
+	"Vu3Recn3CDQT5q12mtbGvhUhJN7nitEMstvCZq/evwbhW3doU+E9gnNo9hYTLaED7Nz1foOCCpe/BGkL",
+	"2K6IxT65yH0PNbZ+j1s6dN4tWT3rLHBJUqQCqFHdC2LHGE4m3Oy3aL5TVNkNvfmfvCe+2YnI+0VdRaG7",
+	"iJUiM1hjiNnrvG/FC/+TFYq6kRiAzSQk9CfIoHRXqowpzP/gUnGzHpMXCFJVhNgEuFB8RdW6agCw9+5q",
+	"f/canjqZ/qHBWq8c1sp6Hd/rQ7/dK7a3auABenhBSm0dJNF1Owc9vkcSTBUE7iQA9srJt3TRH6HFmnS6",
+	"iEkp7KkcTkL9Ibb2v6orpSnJmTF2cwqL4NrZJC7LqqEpPH/ezlUvrCmsLAj/77fz0f/Q0R+T0fP30YCf",
+	"4u2fj+1jBZShCzQ8uhvFHgWwWT201d2TlDzGe0huqDlNz43CaoB3l9hRgrnuCXKxyJnuu5zYJWdFRUnz",
+	"fN0QUtBEKu4lUxxflZpB572AmV9LmTOKCeO+ocgs9Dkp9i/MeNu63hs2LzWDIrRGopJTRT0DtwfWcNRs",
+	"BeGOKmHpZSsEv1Il2uWKXNzoHpjWO8HDBMTyobi8SnnZBMFL+ID4QrD+WbnWJZspBl5AtX3SV8zUG8LP",
+	"YEd2GqyEdMTUvxwGRmaWX83q8uBZsw5z5/ULnt4g76vnqso0twMgBfMrP3hhWZeD9y3YxyObyl+vD8D1",
+	"OcTKzEq/QIcktAPXS6qYdrwG/w7PSiypRq3iThDkEOSa5fIungrHaVwpEGaIhfnLxCp7TqR6qc2rZM+M",
+	"gdbSjGVevfhpKlYyY7k+a87Fg6aNVhVh+K4JAu+1HG6qfDcThFBRWE2Fgz9jaU6Vy1yve5yP+/Sjak3s",
+	"z9GjmdGpaIdqMT8OFSv3Ia+LrfvKhv102MmzVHlf2mxBF875WK8OUgL15948okymeuzbR2DuZsEPoB6N",
+	"iZQduKahgzp2fwKFpagVTZdcsJHlM8AWaqIJavqHo2pBg8veKN1nVPq7Ubcd/Gre8dJzEDUVUFOFVB4Q",
+	"SwkCIW1PW+C1ijvp7YFDquEe6zOV2p7aznb+S94Bz/GuUGcUMO282U1ChVJGky63s7cf7LCGm1zxxdJ3",
+	"snERYp9kAMEpZIdzrrTxgt25Tvs5Lzple9oBLC2zCtq7uTWn0Xg8hiPjlb41jXqDKu72hoGorRu2yxJK",
+	"hBSj6vL7rVMNf/fcZGg/3t7caamuig68wQXgQsxjCseK3jSi9ysqMgq9NKbi3De/xd63wFthtnYbVACn",
+	"6idWccfqiOtXpKYiZ/S26hG0lDxl/lDc7ho+bo+IP9VVtGPr9IRGeboMKg+kp3Zo5Vf3D3SGLRdpXkLb",
+	"4PPeG4IKGTd6Km7YGrtWQYPBGNqVAQ/8+ClxCLUG03DH4Q39JEIP/J+J0DQ1WmzgGXYRdMuEMdKdO9SG",
+	"bvbHgLHd3uF+wDWd+I8CX73Eg0BsRwkeA8ZwjQcAOXDlqtzvnnL4oAelISsJ+QgpBtnmNOU5N9S4in8s",
+	"0ZEC9bXK+v1ZGlR76hoHcKrqO27wKqMDAtuAuvaZ2JATfvFtImWp60dHOs3qYB1C8zyYEPhAaeSKGp5C",
+	"+5g6ciaVS6w8qz6YirrhHdckWwu64qlraFkA/0S2C1s3UulddYZGo2mvzUVxNOeCp6gjFDmFTO+1zHLG",
+	"ojhafbBqBZR4vW+kprqqr66m0Kor6u/AtS6wxYsdUqcwuBASR9sU9ejEP3B3xVio479Ez6TVZqeiakxZ",
+	"5FRUp1+rkg9DkV5rw1ZVRok/oOoPfWkn0KHG/6eT2BImrcBI6HU3q0Q2cBhwXzcbgMNY6HE3w5ax/m9c",
+	"FKWZcZFKpexNshPY652zgbTodilE7/E0sntb9wiq+JsP5ayZqeuc4J0vrAty25qKsBlqXIXZuQgTpa1i",
+	"UxdLwcp6TF7njGpYxdks/tpbcwmTa9F74Qr6QKv0zRi4JvNS4E3aqwL8S3rLrL3p95b4TOD9s6moOr1W",
+	"PMJjM1+7vIA6rRdXfj4hGTyVCdoh/OZfvpI53OfmeADCog1a91nhDh8CuJAY/BBSrfsYW7K7oxyqDjux",
+	"l7A2s86VRnJtXO9wYIeGOg9vNmJB9Qul3WBP/6umwT6Cj/uodyisvTlta0hknTpLATQpSwk9gfcEvaLJ",
+	"kurZkmur6Ca+7q3pcSDocPBU36eGfZ2pYcHWd6mY+tUFeQC3ZZ6HqCduHvAHXVvidxc27FaC+S2eJ55O",
+	"Rdc9A7oz+lzDfqKuaPHqxU+61yj4O8/t7zy3v/Pc/pPy3MLge8jH+nJp3sEWLOcd7Hz1M7vz4rh+sOKJ",
+	"rsozIUpFFwNNi6oK3d2opu4fvakIEPra04VvwVeYtWu36LUV7AyS5+B76HXPTMU0EtJ1b59GZE/wfB/2",
+	"An+3s9u/VvPrnKdsH30P0HLEh/13NVEfqfb2IeHIe4C9c4Guka5Gt1Ghe0YSUeZ5Uh0MN/cp2r1np2a7",
+	"FF5mxOwOrur2o2G9sXLnshoFL301nidrUb3E/IXebn3YqLz+nHANsRzLmolmC/SB7EHHTchuAbLmImMf",
+	"mN7fUHV93pgixnoFC9UaGzTsIRb23fvGwbxkz72wg4+TtQPXg7rXr1bGcU3ulBSbqr37KOeGC3BcN9C4",
+	"pUTbo7UGyX3Sx9d+RRqCG8C0eXnLhNlMxHYKjH0ZcPkovlgwhS9dMPGQeg+wHUEhn7lHIlyF6tgJgJlj",
+	"+604xRjlip7V0qlKWWnN974dDeqs1zkUhxmLlY1s/63HRIUgiYjoELwbMGO3OyQa9x5MzWhmPGOrQhom",
+	"0vXshg30CwsGQV8tdIznHEK0LowZ9OPwHXE1oeTdu8sXqEgIqAd1ukWTKz2bH15/RydsdDx/no5OsiM2",
+	"+o5+ez06TI+yY3Yyf0qfXbebrz69X2PGJtKG97+BuOsj3FTI83vJSoZ5JBWOumfofxlqXHkJjpl5HR7G",
+	"4WdO18GHFvC3xFsmoxdu1AgyNJPh3nct3LSAed/Xf1CztFTcrK8sXdXqBnj4vqeapwO9sTADIzl3BWrA",
+	"Uk4JfEGm5WRynGL7ub2PF68uX/78dnb54tOp//fVy4s3L99+2oeBLMFs8OTg9ujA5c7pBGJL1YPuYIgB",
+	"NNUerMTzpfYILb5N1gH3++C1NczmSF7/cvWWHNweHsAfdYJV9wVT+G4zdHzN5V3wgGLQiRvfVJcFIssi",
+	"Y3QhFXTlcZnYOvY5gJrs3R6iOgR5Dz5BFzk+lNeRgq5X7hUGmOw1/j86jdy/dGz12lJkOrZKesYNpFtZ",
+	"lpqyHPm+Hlfvur1TeaAQ0IJD206MwNd7bohxWpolvIPmHbsDJ187tvxDkdi4Cp5ktHQL7/MjEYSPYe65",
+	"nq8iA8UIznZ/l8Ot4Lnv2dodHfgHF/2t6lArfo3kCoMdQd6DAIax3kx5qODZjHgUjpfZLriPq/qFf/z6",
+	"01WFXVBu7BfIJnyn+9Po/4zcO6WXgUCjBf+JrbGjMxdzORBDgbw+OYdWhbJgArJ0LS1X0ZXz15e6FbDN",
+	"FL9l+jR0sSylFfFTYceMfATeoprshe9z6LjVJjhGByhepZoBPbEa33p0vQZ4pgJnqidJ6xtZtC/Tvnuk",
+	"ytq4LpkFa1A4vE6D3qEltSrLDzR1OTos8xGGauNVJsxUVO/WkmToHcMkcA/3tk1obtCaV3YQJW6aabQP",
+	"vnNQdCBNM3O2+vUa/zEmL2tWw3LNSCqtFgzXA2JOVXjpCXZfgPBQmP4DkRE9JqhoU4gVoSleZWTHrv1C",
+	"TSpEQxq2RJZQde6ELl4WlIosDL1hGpD/AwCul9SqjOGjv86v6l6cgOSv+ZynnOaBtzQm/taMVHm9Rmdr",
+	"9adibZYYyvlvuiZHk6OnMTxrXRiXD0W7R4hbqJ4DOCOMpkvIJApfiEMfAtCCy78EcPdPp2JE3np3j25Q",
+	"SUBjFNoUoDcKAwoJ2men9d8TF7KD/Dcjp4JU6HuiA8cZdrT1EROa6bqfmp0AXqGFlh3Qc22UM63xOeH6",
+	"FSVC9FLead+cxSlvmuwlPS61ZD+G4xOuD9uYnDsosxoqO2fQm803ZkOT4IMJ27ONyLlovYTs5sOHHkiR",
+	"U/A3oJkQe5GJ5vUZodfI20VG/mBKAg6QMAlUbWHaCcUfMT3QWtRsbuAFZdBfrTJu6XMvkStu7MhkH+u+",
+	"5uyufmMUKNLOi9mEwYz4gG1df7OXLOwnFy6Z+5RgxkpMksA6gaz6UzJJ0BdiJ65SMfaSLX4FP+U+oDDx",
+	"9jqkC95YCreCoQm5J3oMdPIUnmmBiJbV5u0WuFhYKPaSji9r7JTqU9J0Qpja7Ns/I8ZlWQY0W0E2/tmD",
+	"OO70fgEiXVF1g7H5ihqq5zzcBvxcZ+FtcFRPcTMG96hDuqhaW8ESZslWgLSXfWmoQ+mmu6WZAv8hqNe7",
+	"y86yKgO0Md4C1kr1PCMUugVDuILrILy5wmOBLrxwAWWeDbbrnYoLKawthNonzXOSBDU13ySEfTBM6Kqw",
+	"BK7M9Zqkq+xAFyxdMPeq5JymNGPV45HujSDkcuGUFYtLrJ5XkJzdsnyfrGihkX/WCRh0YW81sBnAN6J3",
+	"3J5RMaPWCdnDVGFrXoFU2vdSxZcC0YrGV3SN7t8ip2uI+xCSaDpnCdlTrHB9V7mBwxWSzEuFxUTzOUvN",
+	"fkySwF4c3TC7ut00HIYzhP3ZWkPZalSAtRDs9hRn7m2lFX4DcSfI+ZMCrQE7owv2WBDqBw0SsifcY+C4",
+	"ISKt3IHpmLqFqoM1yg6IAnOzD+dESFKKetv+03ztH+8jJ0fPMcbucvg9AnE5YIyQBwOK4n73ZKyAgtYb",
+	"OgF3TVPKPQmbcuOwOk/PnSKejVtXJ2B1JQVTidXbUimymKy4KA2LyVKWah+Llhy28WQQupjQoohd7a6F",
+	"rgtuxlK+smwzpynTCbmWVvFzj0K4qCLUpmhsTeLGE7qC3Pf2dIH6kwA70V43aot6/8yhHXxWST678wW/",
+	"3aYXNRf1zwhaixhednzlCnZOw1xzITsvKZI9AWGGuaLgy+w5TVcjh1ML95CQO1dV5szncxYUlQPkxKck",
+	"+cjnp+Qc+IS1oz4ldmsoB78PX24ELgzEdo4eWuB7v5c016fkn0l1D6tqve/dQ1T/7ABbcF4j3ev1luCY",
+	"0iAvMmpo4KxyFA2vaRlL80Vp7D8tpPD2pMtZx+APN/i+efXeUsOsqfX6pna+H8XRrc9jiA7Hk/EEXrMq",
+	"mKAFj06j4/FkfBxBwdYS7MaD8R3L8xG0ojn4192NHv/LJRAv+jrsv3HPR4GR1+61j4oIPNDgniGAsEHD",
+	"dXTFFwIqpLzXiMj5VHhXpHMQcavr/ywb79KDf4KxjGVntZSk+gYvdBLYkr5JvL/g1ni1u7FGKWzdE+Rg",
+	"0KoeUhUR++yQT+/jyCsCgMCjycRVaxnnJQ1KHQ88MlGw7PAEwBUzaPv2+NbZmmhmxg03Geyha6z/9t4C",
+	"irwZ99lvvFvbvNzoKYAd63K1omodnYLt54SOv4z2kKsT8U96Rj4yFiTnvW9U04JQhVco59AR4jMB+ymO",
+	"QufG6ceokH1ucF9XrnvKU3u9SRgj1UupzMhSadYgzzE+L+2VJWvTOIMjG5Pw2TwrKBfSG+1g+0jVclVZ",
+	"+M/QJxEkmkPsM/gubr31VllKmURzAe9NzufMmkJTwTVJMIFPz7hICIo3TfaOn00mraojP9k+XMQqycbf",
+	"RP+kUd9Vw7h98NTCZ7p0IKC/l9l6w337MLq7uxsB9kuVuwPY/QJetEH3UZTWA2PuAd0WIzj8bIygBw7f",
+	"OqWHN8Ch+GwJe5VOPiNP2v78RRci31EAuuzA85YOrMO/FKy3lSLZcAbfMbA6MAMLAT16PrR+deQVkb4B",
+	"23TFDcs6nPlT/LHtwn40zow0Y3URFIThFqscb7yN2zhzrVQDgBCuc27nCKo7o9MIdeKoupg6Oj2eTD59",
+	"MR4fNh8Z5vKIFO2SW0j4uoUKVJmk+3pxUud6tR9Wnoqel5UHOlS0I5pVU4aU5jkkrUCgbSoeYh4pa866",
+	"SgFE7TA/Djy/X5AfP4TtdX3Ufw377XvKu4ervAoJq8mFD3fnIiEPw4+PP9t2du2rNMAy68KuZo923mrD",
+	"W9N2AKrjp0e7Y6LO3PkB0ng/K0PuBPAenx03GI9FUcUoHPt4KEN2D9MPsuOjiRU/OJYWxaahh0eDrBv9",
+	"N4/IvA98SG10L4096b6A6Vi258pLKrK+RzfrZEentFdabe3wOt3q4Iob/BiM01umaj4ek2uWUuiP4RTt",
+	"KnYI+emuK8k9ekVNBQuSZX1VsBSserUzeE+tIwVY+BLov60E6H2z9Qtz//43UweYI9LOHdXV6aLRaFov",
+	"qn52vfxePdMGgH9gM64/L9y+PnbuUUpoxV/qfmnITe7h8qj4zCPwVez76HK/WF9V3AsOVZrB+4u1TLph",
+	"rIAAHBfgeVYslQp5pqsNi0lWKmggteTpciqSH1++JcHKiYvfYsVSVZCGLomjyYlrLRImAQR+h6PJ0fFU",
+	"XL34Cb3UR5OjpxiVcx1KrE7tnkwGZ4sPNtOFYszxVN/aqckAEZBXeFAt5nGy4Unk4O2L+1O+XW5Atdt9",
+	"gkpfw69P7ve1f2MAPj6c3O9j9/7JvZU4+61/necrvfG4dbKXce0KCPd3v+i9CtsWJezZVvO51yUPTUWg",
+	"kBMydgi9lqXxCg554yvLN1aYWomFyo09sKmobm3ga2+UYASFpP0lowFLobmWU+HuryYnh5Pet2t6TGPa",
+	"gBpUMCr0HVOEcQjT3NH1gLO//55/XvHrn94esAmr11r/Zhr/MUyjnT/3UFbh2MywwfZ0d9tuspWv3M8W",
+	"sPu7fDH47PEWq6GgVaukZmARY+Lh+6udQjRyZe23pJX9A0XAljeF+T9hPEYzAxk4Mi8Nc/UdwF/qTIzQ",
+	"lutNyehjM2WVlxQ9jjXULeLbyRT6UlwOHkPCUsn6JZa/Od1/BqdD2hyuGn0szneyM+N79iXDEUHHfdCw",
+	"tmZQYC4Zvi2GnQ18Dgn2Z8NkisT/cWb/OOYZpFQmYGfF5IatMQ8Jm81ACVdHE3qnmYI+J12nT/c696zX",
+	"KNFmTXdmWKY98MIAZP5DgXqV9w9NeZpMLA4Y0r3eJHigFHo0jvljgPBt7heLpCdYT6v/rFPlL+MDr7g2",
+	"QQJUY1N/aRLI7eFBVW1x8NH/8xJdI8PrBMVkrjTTVbGWG8qYQBkanMdlqg5PMvIj3GSb4T8IG/l+HRvx",
+	"tS5fD8SuJufrAdhV0X018Dp94UCX11g29PWBXoqvDvi6oPUrgdjnEx4Ypg2oVpV7+4tarb0RyXN9U2fg",
+	"4UsFkL9KaKUOO90OlSjoFOjikS21+d2bV+jyElMBbRtckD2lAku8udEQ0cyZGpMrxJRz5kmRr898pNk3",
+	"lqKNqafChSluceXYOdI0OZlMBh99d48uN+vvsZzJqdlPdGWOtyvckw0mNiY00npuNyfUYdXRpoxV7wPo",
+	"07DEpvRvXlXFDL6Ewdcv9Nnrd83y+kcy2gf6MHxhy32olcBQGDPsIgBqPbYXeJSwpX+7f7f0E4yiUiFk",
+	"VanX6F8BdQWW3nVwKaBxo5DhHdj/2z3xH+SeAE8hbTY6cRncAZlsN1BaNVQ1F+k09Oi1a9qff0YTZ7ep",
+	"KlFBRYbsH161wEDLUmpzVtWQFZQrgu16kbkyccuVFL4ZxDaQ4n9LJaI64cH+BdgCAMRL1YN/b/CxCGgT",
+	"4RwZFc1s3jtdk+s1zl/Py25ZbsVTsPVw6qqLSNTyYTWeqapH+YacV44LD3NfAKrqw1ltYbcJWm/qffr0",
+	"/wMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -49,6 +49,12 @@ func derefAny(v any) any {
 		return *v
 	case *linkmoney.TokenRequest:
 		return *v
+	case *moneykit.WebhookTestLinkRequest:
+		return *v
+	case *linkmoney.WebhookSubscribeRequest:
+		return *v
+	case *linkmoney.WebhookUnsubscribeRequest:
+		return *v
 	}
 	panic("unknown type")
 }
