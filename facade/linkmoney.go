@@ -151,19 +151,23 @@ type LinkMoneyWebhooksService struct{ c *client }
 // with secretKey. Keep the returned SubscriptionKey to unsubscribe. A repeated
 // call may create a second subscription, so it is retried only after a 429 or
 // when the request never reached Link Money.
-func (s *LinkMoneyWebhooksService) Subscribe(ctx context.Context, url, secretKey string) (*WebhookSubscription, error) {
+func (s *LinkMoneyWebhooksService) Subscribe(ctx context.Context, url, secretKey string, opts ...CallOption) (*WebhookSubscription, error) {
 	return postJSON[WebhookSubscription](ctx, s.c, opSubscribeWebhook, &linkmoney.WebhookSubscribeRequest{
 		Url: url, SecretKey: secretKey,
 		SubscriptionDetails: allEvents(),
-	})
+	}, "", opts)
 }
 
 // Unsubscribe cancels the subscription that Subscribe returned (PUT
 // /v1/webhook/unsubscribe). Cancelling twice has no further effect, so it is
 // retried like a read.
-func (s *LinkMoneyWebhooksService) Unsubscribe(ctx context.Context, subscriptionKey string) error {
+func (s *LinkMoneyWebhooksService) Unsubscribe(ctx context.Context, subscriptionKey string, opts ...CallOption) error {
 	c := s.c
 	op := c.op(opUnsubscribeWebhook)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return err
+	}
 	body := &linkmoney.WebhookUnsubscribeRequest{
 		SubscriptionId:      subscriptionKey,
 		SubscriptionDetails: allEvents(),
@@ -179,7 +183,7 @@ func (s *LinkMoneyWebhooksService) Unsubscribe(ctx context.Context, subscription
 	if err != nil {
 		return c.buildErr(op, err)
 	}
-	return c.do(ctx, op, hreq, nil)
+	return c.do(ctx, op, hreq, nil, cl)
 }
 
 // CloseIdleConnections closes the client's idle keep-alive connections.

@@ -197,10 +197,15 @@ func (s *WebhooksService) JWKS(ctx context.Context, opts ...CallOption) (*JWKSet
 // idempotencyKey becomes the delivery's webhook_idempotency_key; when it is
 // empty a UUID v4 is generated. Every retry sends the same key, so a receiver
 // that deduplicates handles the event once. A live link, or one without a
-// webhook URL, answers 400 link_error.bad_config.
-func (s *WebhooksService) TestLink(ctx context.Context, linkID string, event moneykit.WebhookLinkTestEvent, idempotencyKey string) (*WebhookTestResult, error) {
+// webhook URL, answers 400 link_error.bad_config. The key sent is reported
+// by WithResponse and on every error (IdempotencyKeyOf).
+func (s *WebhooksService) TestLink(ctx context.Context, linkID string, event moneykit.WebhookLinkTestEvent, idempotencyKey string, opts ...CallOption) (*WebhookTestResult, error) {
 	c := s.c
 	op := c.op(opWebhookTestLink)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkParam(op, "id", linkID); err != nil {
 		return nil, err
 	}
@@ -215,8 +220,9 @@ func (s *WebhooksService) TestLink(ctx context.Context, linkID string, event mon
 	if err != nil {
 		return nil, err
 	}
+	cl.key = idempotencyKey
 	hreq, err := moneykit.NewWebhookTestLinkRequestWithBody(c.baseURL, linkID, nil, contentJSON, rbody)
-	return send[WebhookTestResult](ctx, c, op, hreq, err)
+	return send[WebhookTestResult](ctx, c, op, hreq, err, cl)
 }
 
 // CloseIdleConnections closes the client's idle keep-alive connections.

@@ -162,7 +162,7 @@ func TestEndToEndMoneyKitTestTriggerAndKeyRotation(t *testing.T) {
 	assert.Len(t, e.rec.got(), 2)
 
 	// A link without a webhook URL cannot be triggered.
-	_, err = e.mk.Links.Update(ctx, linkID, facade.RemoveWebhook())
+	_, err = e.mk.Links.Update(ctx, linkID, facade.NewLinkUpdate(facade.RemoveWebhook()))
 	require.NoError(t, err)
 	_, err = e.mk.Webhooks.TestLink(ctx, linkID, moneykit.WebhookLinkTestEventLinkStateChanged, "")
 	require.ErrorIs(t, err, facade.ErrBadConfig)
