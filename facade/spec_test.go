@@ -40,7 +40,7 @@ var opCalls = map[string]opCall{
 		return drop(mk.Links.Get(ctx, "mk_1"))
 	}},
 	"updateLink": {"PATCH /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
-		return drop(mk.Links.Update(ctx, "mk_1", SetLinkTags("a")))
+		return drop(mk.Links.Update(ctx, "mk_1", NewLinkUpdate(SetLinkTags("a"))))
 	}},
 	"deleteLink": {"DELETE /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return mk.Links.Delete(ctx, "mk_1")
@@ -50,6 +50,15 @@ var opCalls = map[string]opCall{
 	}},
 	"getJWKS": {"GET /.well-known/jwks.json", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Webhooks.JWKS(ctx))
+	}},
+	"webhookTestLink": {"POST /webhooks/test/link/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Webhooks.TestLink(ctx, "mk_1", moneykit.WebhookLinkTestEventLinkStateChanged, ""))
+	}},
+	"subscribeWebhook": {"POST /v1/webhook/subscribe", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+		return drop(lm.Webhooks.Subscribe(ctx, "https://m.example/hook", "s3cret"))
+	}},
+	"unsubscribeWebhook": {"PUT /v1/webhook/unsubscribe", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+		return lm.Webhooks.Unsubscribe(ctx, "sub_1")
 	}},
 	"createToken": {"POST /v1/tokens", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Auth.Token(ctx, linkmoney.TokenScopeLinkCore))
@@ -126,7 +135,7 @@ func TestEverySpecOperationHasAFacadeMethod(t *testing.T) {
 func TestServiceMethodsAreAllExercised(t *testing.T) {
 	var names []string
 	for _, v := range []any{&LinkSessionsService{}, &LinksService{}, &UsersService{}, &MoneyKitAuthService{}, &WebhooksService{},
-		&SessionsService{}, &CustomersService{}, &PaymentsService{}, &RefundsService{}, &LinkMoneyAuthService{}} {
+		&SessionsService{}, &CustomersService{}, &PaymentsService{}, &RefundsService{}, &LinkMoneyAuthService{}, &LinkMoneyWebhooksService{}} {
 		rt := reflect.TypeOf(v)
 		for i := range rt.NumMethod() {
 			names = append(names, rt.Elem().Name()+"."+rt.Method(i).Name)
@@ -135,12 +144,12 @@ func TestServiceMethodsAreAllExercised(t *testing.T) {
 	sort.Strings(names)
 	assert.Equal(t, []string{
 		"CustomersService.Accounts", "CustomersService.Get",
-		"LinkMoneyAuthService.Token",
+		"LinkMoneyAuthService.Token", "LinkMoneyWebhooksService.Subscribe", "LinkMoneyWebhooksService.Unsubscribe",
 		"LinkSessionsService.Create", "LinkSessionsService.Exchange",
 		"LinksService.Delete", "LinksService.Get", "LinksService.Update",
 		"MoneyKitAuthService.Token",
 		"PaymentsService.Create", "RefundsService.Create", "SessionsService.Create",
-		"UsersService.Links", "WebhooksService.JWKS",
+		"UsersService.Links", "WebhooksService.JWKS", "WebhooksService.TestLink",
 	}, names, "one method per spec operation (update opCalls and this list together)")
 	assert.Len(t, names, len(moneykit.Operations)+len(linkmoney.Operations))
 }

@@ -15,7 +15,7 @@ func TestValidateAllocatesNothingForAValidRequest(t *testing.T) {
 	for name, v := range map[string]validator{
 		"link session": NewLinkSession("user-42", "https://app.example/oauth", WithLinkTags("a", "b")),
 		"session":      NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r", WithOrder(USD(1100))),
-		"payment":      withKey(NewPayment("c1", "m1", USD(1234))),
+		"payment":      keyedPayment(NewPayment("c1", "m1", USD(1234))),
 		"refund":       withRefundKey(NewRefund("p1", USD(100))),
 	} {
 		require.NoError(t, v.Validate(), name)

@@ -19,7 +19,7 @@ func validBenchBodies() []struct {
 		body validator
 	}{
 		{"linkmoney/SessionRequest", NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r", WithOrder(USD(1100)))},
-		{"linkmoney/PaymentRequest", withKey(NewPayment("c1", "m1", USD(1234)))},
+		{"linkmoney/PaymentRequest", keyedPayment(NewPayment("c1", "m1", USD(1234)))},
 		{"moneykit/CreateLinkSessionRequest", NewLinkSession("user-42", "https://app.example/oauth", WithLinkTags("a", "b"))},
 	}
 }
@@ -50,4 +50,4 @@ func BenchmarkBodyInvalid(b *testing.B) {
 	}
 }
 
-func withKey(p *PaymentRequest) *PaymentRequest { p.RequestKey = "k-1"; return p }
+func keyedPayment(p *PaymentRequest) *PaymentRequest { p.RequestKey = "k-1"; return p }

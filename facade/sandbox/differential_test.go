@@ -35,12 +35,15 @@ var diffBodies = map[string]struct {
 	path string
 	body func() validator
 }{
-	"createLinkSession": {"/link-session", func() validator { return new(moneykit.CreateLinkSessionRequest) }},
-	"exchangeToken":     {"/link-session/exchange-token", func() validator { return new(moneykit.ExchangeTokenRequest) }},
-	"updateLink":        {"/links/mk_1", func() validator { return new(moneykit.UpdateLinkRequest) }},
-	"createSession":     {"/v2/sessions", func() validator { return new(linkmoney.SessionRequest) }},
-	"createPayment":     {"/v1/payments", func() validator { return new(linkmoney.PaymentRequest) }},
-	"createRefund":      {"/v1/refunds", func() validator { return new(linkmoney.RefundRequest) }},
+	"createLinkSession":  {"/link-session", func() validator { return new(moneykit.CreateLinkSessionRequest) }},
+	"exchangeToken":      {"/link-session/exchange-token", func() validator { return new(moneykit.ExchangeTokenRequest) }},
+	"updateLink":         {"/links/mk_1", func() validator { return new(moneykit.UpdateLinkRequest) }},
+	"createSession":      {"/v2/sessions", func() validator { return new(linkmoney.SessionRequest) }},
+	"createPayment":      {"/v1/payments", func() validator { return new(linkmoney.PaymentRequest) }},
+	"createRefund":       {"/v1/refunds", func() validator { return new(linkmoney.RefundRequest) }},
+	"webhookTestLink":    {"/webhooks/test/link/mk_1", func() validator { return new(moneykit.WebhookTestLinkRequest) }},
+	"subscribeWebhook":   {"/v1/webhook/subscribe", func() validator { return new(linkmoney.WebhookSubscribeRequest) }},
+	"unsubscribeWebhook": {"/v1/webhook/unsubscribe", func() validator { return new(linkmoney.WebhookUnsubscribeRequest) }},
 }
 
 type diffOp struct {

@@ -291,6 +291,7 @@ func (s *Sandbox) createPaymentLocked(customerID string, debit bool, amount json
 	resp.PaymentStatus = linkmoney.PaymentStatus(p.status)
 	s.lm.payments[p.id] = p
 	s.lm.requestKeys[requestKey] = p.id
+	s.lmPaymentEvents(p, clientRef)
 	return resp, nil
 }
 

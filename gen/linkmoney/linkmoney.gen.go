@@ -241,6 +241,21 @@ func (e TokenScope) Valid() bool {
 	}
 }
 
+// Defines values for WebhookSubscriptionDetailsType.
+const (
+	WebhookSubscriptionDetailsTypeALL WebhookSubscriptionDetailsType = "ALL"
+)
+
+// Valid indicates whether the value is a known member of the WebhookSubscriptionDetailsType enum.
+func (e WebhookSubscriptionDetailsType) Valid() bool {
+	switch e {
+	case WebhookSubscriptionDetailsTypeALL:
+		return true
+	default:
+		return false
+	}
+}
+
 // AccountStatus A linked account's state. Clients accept values not listed here.
 type AccountStatus string
 
@@ -784,6 +799,48 @@ type TokenResponse struct {
 // TokenScope What a Link Money token may do.
 type TokenScope string
 
+// WebhookSubscribeRequest A webhook subscription to create.
+type WebhookSubscribeRequest struct {
+	// SecretKey The shared secret deliveries are signed with. banklink never logs it.
+	SecretKey string `json:"secretKey"`
+
+	// SubscriptionDetails Which events a subscription receives. banklink always sends `type` `ALL`.
+	SubscriptionDetails WebhookSubscriptionDetails `json:"subscriptionDetails"`
+
+	// Url The HTTPS endpoint that receives deliveries.
+	//
+	// Example: https://merchant.example/webhooks/linkmoney
+	Url string `json:"url"`
+}
+
+// WebhookSubscription A webhook subscription as Link Money recorded it.
+type WebhookSubscription struct {
+	// SubscriptionKey Names the subscription; unsubscribing sends it as `subscriptionId`.
+	SubscriptionKey string `json:"subscriptionKey"`
+}
+
+// WebhookSubscriptionDetails Which events a subscription receives. banklink always sends `type` `ALL`.
+type WebhookSubscriptionDetails struct {
+	// Type The event selection; `ALL` is the only documented value.
+	//
+	// Example: ALL
+	Type WebhookSubscriptionDetailsType `json:"type,omitempty,omitzero"`
+}
+
+// WebhookSubscriptionDetailsType The event selection; `ALL` is the only documented value.
+//
+// Example: ALL
+type WebhookSubscriptionDetailsType string
+
+// WebhookUnsubscribeRequest The subscription to cancel.
+type WebhookUnsubscribeRequest struct {
+	// SubscriptionDetails Which events a subscription receives. banklink always sends `type` `ALL`.
+	SubscriptionDetails WebhookSubscriptionDetails `json:"subscriptionDetails"`
+
+	// SubscriptionId The `subscriptionKey` that subscribing returned.
+	SubscriptionId string `json:"subscriptionId"`
+}
+
 // CustomerID defines model for CustomerID.
 type CustomerID = string
 
@@ -825,6 +882,12 @@ type CreateRefundJSONRequestBody = RefundRequest
 
 // CreateTokenFormdataRequestBody defines body for CreateToken for application/x-www-form-urlencoded ContentType.
 type CreateTokenFormdataRequestBody = TokenRequest
+
+// SubscribeWebhookJSONRequestBody defines body for SubscribeWebhook for application/json ContentType.
+type SubscribeWebhookJSONRequestBody = WebhookSubscribeRequest
+
+// UnsubscribeWebhookJSONRequestBody defines body for UnsubscribeWebhook for application/json ContentType.
+type UnsubscribeWebhookJSONRequestBody = WebhookUnsubscribeRequest
 
 // CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
 type CreateSessionJSONRequestBody = SessionRequest
@@ -984,6 +1047,72 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/tokens (the `CreateToken` operationId).
 	CreateTokenWithFormdataBody(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubscribeWebhookWithBody Subscribe a URL to Link Money webhooks
+	//
+	// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+	// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+	// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+	// documented (banklink expects 200 and accepts any 2xx).
+	//
+	// Link Money documents no signature scheme for deliveries. banklink verifies, by
+	// default, the scheme one production integrator documents: headers `x-signature`,
+	// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+	// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+	// a 5-minute window each way and deduplication on the unique id. The verifier is
+	// pluggable so that a different scheme can replace it.
+	//
+	// A repeated request may create a second subscription, so it is replayed only when
+	// it never reached Link Money.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+	SubscribeWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubscribeWebhook Subscribe a URL to Link Money webhooks
+	//
+	// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+	// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+	// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+	// documented (banklink expects 200 and accepts any 2xx).
+	//
+	// Link Money documents no signature scheme for deliveries. banklink verifies, by
+	// default, the scheme one production integrator documents: headers `x-signature`,
+	// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+	// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+	// a 5-minute window each way and deduplication on the unique id. The verifier is
+	// pluggable so that a different scheme can replace it.
+	//
+	// A repeated request may create a second subscription, so it is replayed only when
+	// it never reached Link Money.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+	SubscribeWebhook(ctx context.Context, body SubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnsubscribeWebhookWithBody Cancel a webhook subscription
+	//
+	// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+	// subscribing returned). Cancelling twice has no further effect. The response body is
+	// not documented; banklink reads only the status.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+	UnsubscribeWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnsubscribeWebhook Cancel a webhook subscription
+	//
+	// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+	// subscribing returned). Cancelling twice has no further effect. The response body is
+	// not documented; banklink reads only the status.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+	UnsubscribeWebhook(ctx context.Context, body UnsubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSessionWithBody Get a Session
 	//
@@ -1176,6 +1305,112 @@ func (c *Client) CreateTokenWithBody(ctx context.Context, contentType string, bo
 // Corresponds with POST /v1/tokens (the `CreateToken` operationId).
 func (c *Client) CreateTokenWithFormdataBody(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateTokenRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubscribeWebhookWithBody Subscribe a URL to Link Money webhooks
+//
+// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+// documented (banklink expects 200 and accepts any 2xx).
+//
+// Link Money documents no signature scheme for deliveries. banklink verifies, by
+// default, the scheme one production integrator documents: headers `x-signature`,
+// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+// a 5-minute window each way and deduplication on the unique id. The verifier is
+// pluggable so that a different scheme can replace it.
+//
+// A repeated request may create a second subscription, so it is replayed only when
+// it never reached Link Money.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+func (c *Client) SubscribeWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubscribeWebhookRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubscribeWebhook Subscribe a URL to Link Money webhooks
+//
+// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+// documented (banklink expects 200 and accepts any 2xx).
+//
+// Link Money documents no signature scheme for deliveries. banklink verifies, by
+// default, the scheme one production integrator documents: headers `x-signature`,
+// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+// a 5-minute window each way and deduplication on the unique id. The verifier is
+// pluggable so that a different scheme can replace it.
+//
+// A repeated request may create a second subscription, so it is replayed only when
+// it never reached Link Money.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+func (c *Client) SubscribeWebhook(ctx context.Context, body SubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubscribeWebhookRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnsubscribeWebhookWithBody Cancel a webhook subscription
+//
+// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+// subscribing returned). Cancelling twice has no further effect. The response body is
+// not documented; banklink reads only the status.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+func (c *Client) UnsubscribeWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnsubscribeWebhookRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnsubscribeWebhook Cancel a webhook subscription
+//
+// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+// subscribing returned). Cancelling twice has no further effect. The response body is
+// not documented; banklink reads only the status.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+func (c *Client) UnsubscribeWebhook(ctx context.Context, body UnsubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnsubscribeWebhookRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1432,6 +1667,86 @@ func NewCreateTokenRequestWithBody(server string, contentType string, body io.Re
 	return req, nil
 }
 
+// NewSubscribeWebhookRequest calls the generic SubscribeWebhook builder with application/json body
+func NewSubscribeWebhookRequest(server string, body SubscribeWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSubscribeWebhookRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSubscribeWebhookRequestWithBody constructs an http.Request for the SubscribeWebhook method, with any body, and a specified content type
+func NewSubscribeWebhookRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook/subscribe")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUnsubscribeWebhookRequest calls the generic UnsubscribeWebhook builder with application/json body
+func NewUnsubscribeWebhookRequest(server string, body UnsubscribeWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUnsubscribeWebhookRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUnsubscribeWebhookRequestWithBody constructs an http.Request for the UnsubscribeWebhook method, with any body, and a specified content type
+func NewUnsubscribeWebhookRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook/unsubscribe")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewCreateSessionRequest calls the generic CreateSession builder with application/json body
 func NewCreateSessionRequest(server string, body CreateSessionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -1601,6 +1916,72 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/tokens (the `CreateToken` operationId).
 	CreateTokenWithFormdataBodyWithResponse(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateTokenResult, error)
+
+	// SubscribeWebhookWithBodyWithResponse Subscribe a URL to Link Money webhooks
+	//
+	// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+	// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+	// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+	// documented (banklink expects 200 and accepts any 2xx).
+	//
+	// Link Money documents no signature scheme for deliveries. banklink verifies, by
+	// default, the scheme one production integrator documents: headers `x-signature`,
+	// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+	// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+	// a 5-minute window each way and deduplication on the unique id. The verifier is
+	// pluggable so that a different scheme can replace it.
+	//
+	// A repeated request may create a second subscription, so it is replayed only when
+	// it never reached Link Money.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+	SubscribeWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubscribeWebhookResult, error)
+
+	// SubscribeWebhookWithResponse Subscribe a URL to Link Money webhooks
+	//
+	// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+	// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+	// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+	// documented (banklink expects 200 and accepts any 2xx).
+	//
+	// Link Money documents no signature scheme for deliveries. banklink verifies, by
+	// default, the scheme one production integrator documents: headers `x-signature`,
+	// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+	// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+	// a 5-minute window each way and deduplication on the unique id. The verifier is
+	// pluggable so that a different scheme can replace it.
+	//
+	// A repeated request may create a second subscription, so it is replayed only when
+	// it never reached Link Money.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+	SubscribeWebhookWithResponse(ctx context.Context, body SubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*SubscribeWebhookResult, error)
+
+	// UnsubscribeWebhookWithBodyWithResponse Cancel a webhook subscription
+	//
+	// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+	// subscribing returned). Cancelling twice has no further effect. The response body is
+	// not documented; banklink reads only the status.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+	UnsubscribeWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UnsubscribeWebhookResult, error)
+
+	// UnsubscribeWebhookWithResponse Cancel a webhook subscription
+	//
+	// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+	// subscribing returned). Cancelling twice has no further effect. The response body is
+	// not documented; banklink reads only the status.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+	UnsubscribeWebhookWithResponse(ctx context.Context, body UnsubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*UnsubscribeWebhookResult, error)
 
 	// CreateSessionWithBodyWithResponse Get a Session
 	//
@@ -1972,6 +2353,130 @@ func (r CreateTokenResult) ContentType() string {
 	return ""
 }
 
+type SubscribeWebhookResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookSubscription
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *LinkMoneyBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *LinkMoneyUnauthorized
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *LinkMoneyInternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SubscribeWebhookResult) GetJSON200() *WebhookSubscription {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SubscribeWebhookResult) GetJSON400() *LinkMoneyBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SubscribeWebhookResult) GetJSON401() *LinkMoneyUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r SubscribeWebhookResult) GetJSON500() *LinkMoneyInternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r SubscribeWebhookResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubscribeWebhookResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubscribeWebhookResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubscribeWebhookResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UnsubscribeWebhookResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *LinkMoneyBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *LinkMoneyUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *LinkMoneyNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *LinkMoneyInternalError
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UnsubscribeWebhookResult) GetJSON400() *LinkMoneyBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UnsubscribeWebhookResult) GetJSON401() *LinkMoneyUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UnsubscribeWebhookResult) GetJSON404() *LinkMoneyNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UnsubscribeWebhookResult) GetJSON500() *LinkMoneyInternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r UnsubscribeWebhookResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnsubscribeWebhookResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnsubscribeWebhookResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnsubscribeWebhookResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type CreateSessionResult struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2166,6 +2671,96 @@ func (c *ClientWithResponses) CreateTokenWithFormdataBodyWithResponse(ctx contex
 		return nil, err
 	}
 	return ParseCreateTokenResult(rsp)
+}
+
+// SubscribeWebhookWithBodyWithResponse Subscribe a URL to Link Money webhooks
+//
+// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+// documented (banklink expects 200 and accepts any 2xx).
+//
+// Link Money documents no signature scheme for deliveries. banklink verifies, by
+// default, the scheme one production integrator documents: headers `x-signature`,
+// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+// a 5-minute window each way and deduplication on the unique id. The verifier is
+// pluggable so that a different scheme can replace it.
+//
+// A repeated request may create a second subscription, so it is replayed only when
+// it never reached Link Money.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+func (c *ClientWithResponses) SubscribeWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubscribeWebhookResult, error) {
+	rsp, err := c.SubscribeWebhookWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubscribeWebhookResult(rsp)
+}
+
+// SubscribeWebhookWithResponse Subscribe a URL to Link Money webhooks
+//
+// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+// documented (banklink expects 200 and accepts any 2xx).
+//
+// Link Money documents no signature scheme for deliveries. banklink verifies, by
+// default, the scheme one production integrator documents: headers `x-signature`,
+// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+// a 5-minute window each way and deduplication on the unique id. The verifier is
+// pluggable so that a different scheme can replace it.
+//
+// A repeated request may create a second subscription, so it is replayed only when
+// it never reached Link Money.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+func (c *ClientWithResponses) SubscribeWebhookWithResponse(ctx context.Context, body SubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*SubscribeWebhookResult, error) {
+	rsp, err := c.SubscribeWebhook(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubscribeWebhookResult(rsp)
+}
+
+// UnsubscribeWebhookWithBodyWithResponse Cancel a webhook subscription
+//
+// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+// subscribing returned). Cancelling twice has no further effect. The response body is
+// not documented; banklink reads only the status.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+func (c *ClientWithResponses) UnsubscribeWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UnsubscribeWebhookResult, error) {
+	rsp, err := c.UnsubscribeWebhookWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnsubscribeWebhookResult(rsp)
+}
+
+// UnsubscribeWebhookWithResponse Cancel a webhook subscription
+//
+// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+// subscribing returned). Cancelling twice has no further effect. The response body is
+// not documented; banklink reads only the status.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+func (c *ClientWithResponses) UnsubscribeWebhookWithResponse(ctx context.Context, body UnsubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*UnsubscribeWebhookResult, error) {
+	rsp, err := c.UnsubscribeWebhook(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnsubscribeWebhookResult(rsp)
 }
 
 // CreateSessionWithBodyWithResponse Get a Session
@@ -2474,6 +3069,103 @@ func ParseCreateTokenResult(rsp *http.Response) (*CreateTokenResult, error) {
 	return response, nil
 }
 
+// ParseSubscribeWebhookResult parses an HTTP response from a SubscribeWebhookWithResponse call
+func ParseSubscribeWebhookResult(rsp *http.Response) (*SubscribeWebhookResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubscribeWebhookResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookSubscription
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest LinkMoneyBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest LinkMoneyUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest LinkMoneyInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUnsubscribeWebhookResult parses an HTTP response from a UnsubscribeWebhookWithResponse call
+func ParseUnsubscribeWebhookResult(rsp *http.Response) (*UnsubscribeWebhookResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnsubscribeWebhookResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest LinkMoneyBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest LinkMoneyUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest LinkMoneyNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest LinkMoneyInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseCreateSessionResult parses an HTTP response from a CreateSessionWithResponse call
 func ParseCreateSessionResult(rsp *http.Response) (*CreateSessionResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -2538,6 +3230,12 @@ type ServerInterface interface {
 	// CreateToken Create a client-credentials access token for one scope
 	// (POST /v1/tokens)
 	CreateToken(w http.ResponseWriter, r *http.Request)
+	// SubscribeWebhook Subscribe a URL to Link Money webhooks
+	// (POST /v1/webhook/subscribe)
+	SubscribeWebhook(w http.ResponseWriter, r *http.Request)
+	// UnsubscribeWebhook Cancel a webhook subscription
+	// (PUT /v1/webhook/unsubscribe)
+	UnsubscribeWebhook(w http.ResponseWriter, r *http.Request)
 	// CreateSession Get a Session
 	// (POST /v2/sessions)
 	CreateSession(w http.ResponseWriter, r *http.Request)
@@ -2637,6 +3335,34 @@ func (siw *ServerInterfaceWrapper) CreateToken(w http.ResponseWriter, r *http.Re
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.CreateToken(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// SubscribeWebhook operation middleware
+func (siw *ServerInterfaceWrapper) SubscribeWebhook(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SubscribeWebhook(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UnsubscribeWebhook operation middleware
+func (siw *ServerInterfaceWrapper) UnsubscribeWebhook(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UnsubscribeWebhook(w, r)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2786,6 +3512,8 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/customers/{customerId}/accounts", wrapper.GetCustomerAccounts)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/payments", wrapper.CreatePayment)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/refunds", wrapper.CreateRefund)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/webhook/subscribe", wrapper.SubscribeWebhook)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/v1/webhook/unsubscribe", wrapper.UnsubscribeWebhook)
 
 	return m
 }
@@ -3190,6 +3918,154 @@ func (response CreateToken500JSONResponse) VisitCreateTokenResponse(w http.Respo
 	return err
 }
 
+type SubscribeWebhookRequestObject struct {
+	Body *SubscribeWebhookJSONRequestBody
+}
+
+type SubscribeWebhookResponseObject interface {
+	VisitSubscribeWebhookResponse(w http.ResponseWriter) error
+}
+
+type SubscribeWebhook200JSONResponse WebhookSubscription
+
+func (response SubscribeWebhook200JSONResponse) VisitSubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeWebhook400JSONResponse struct {
+	LinkMoneyBadRequestJSONResponse
+}
+
+func (response SubscribeWebhook400JSONResponse) VisitSubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeWebhook401JSONResponse struct {
+	LinkMoneyUnauthorizedJSONResponse
+}
+
+func (response SubscribeWebhook401JSONResponse) VisitSubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeWebhook500JSONResponse struct {
+	LinkMoneyInternalErrorJSONResponse
+}
+
+func (response SubscribeWebhook500JSONResponse) VisitSubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeWebhookRequestObject struct {
+	Body *UnsubscribeWebhookJSONRequestBody
+}
+
+type UnsubscribeWebhookResponseObject interface {
+	VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error
+}
+
+type UnsubscribeWebhook200Response struct {
+}
+
+func (response UnsubscribeWebhook200Response) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type UnsubscribeWebhook400JSONResponse struct {
+	LinkMoneyBadRequestJSONResponse
+}
+
+func (response UnsubscribeWebhook400JSONResponse) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeWebhook401JSONResponse struct {
+	LinkMoneyUnauthorizedJSONResponse
+}
+
+func (response UnsubscribeWebhook401JSONResponse) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeWebhook404JSONResponse struct{ LinkMoneyNotFoundJSONResponse }
+
+func (response UnsubscribeWebhook404JSONResponse) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeWebhook500JSONResponse struct {
+	LinkMoneyInternalErrorJSONResponse
+}
+
+func (response UnsubscribeWebhook500JSONResponse) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateSessionRequestObject struct {
 	Body *CreateSessionJSONRequestBody
 }
@@ -3277,6 +4153,12 @@ type StrictServerInterface interface {
 	// CreateToken Create a client-credentials access token for one scope
 	// (POST /v1/tokens)
 	CreateToken(ctx context.Context, request CreateTokenRequestObject) (CreateTokenResponseObject, error)
+	// SubscribeWebhook Subscribe a URL to Link Money webhooks
+	// (POST /v1/webhook/subscribe)
+	SubscribeWebhook(ctx context.Context, request SubscribeWebhookRequestObject) (SubscribeWebhookResponseObject, error)
+	// UnsubscribeWebhook Cancel a webhook subscription
+	// (PUT /v1/webhook/unsubscribe)
+	UnsubscribeWebhook(ctx context.Context, request UnsubscribeWebhookRequestObject) (UnsubscribeWebhookResponseObject, error)
 	// CreateSession Get a Session
 	// (POST /v2/sessions)
 	CreateSession(ctx context.Context, request CreateSessionRequestObject) (CreateSessionResponseObject, error)
@@ -3463,6 +4345,68 @@ func (sh *strictHandler) CreateToken(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(CreateTokenResponseObject); ok {
 		if err := validResponse.VisitCreateTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SubscribeWebhook operation middleware
+func (sh *strictHandler) SubscribeWebhook(w http.ResponseWriter, r *http.Request) {
+	var request SubscribeWebhookRequestObject
+
+	var body SubscribeWebhookJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SubscribeWebhook(ctx, request.(SubscribeWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SubscribeWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SubscribeWebhookResponseObject); ok {
+		if err := validResponse.VisitSubscribeWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UnsubscribeWebhook operation middleware
+func (sh *strictHandler) UnsubscribeWebhook(w http.ResponseWriter, r *http.Request) {
+	var request UnsubscribeWebhookRequestObject
+
+	var body UnsubscribeWebhookJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UnsubscribeWebhook(ctx, request.(UnsubscribeWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnsubscribeWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UnsubscribeWebhookResponseObject); ok {
+		if err := validResponse.VisitUnsubscribeWebhookResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -14,6 +14,8 @@ const (
 	OpCreateToken         = 3 // POST /v1/tokens
 	OpGetCustomer         = 4 // GET /v1/customers/{customerId}
 	OpGetCustomerAccounts = 5 // GET /v1/customers/{customerId}/accounts
+	OpSubscribeWebhook    = 6 // POST /v1/webhook/subscribe
+	OpUnsubscribeWebhook  = 7 // PUT /v1/webhook/unsubscribe
 )
 
 // Operations is the operation table of api/openapi.yaml for this provider,
@@ -85,6 +87,25 @@ var Operations = [...]opmeta.Operation{
 		PathParams:    []string{"customerId"},
 		CheckParam:    checkGetCustomerAccountsParam,
 	},
+	OpSubscribeWebhook: {
+		ID:            "subscribeWebhook",
+		Method:        "POST",
+		Path:          "/v1/webhook/subscribe",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetryUnsafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "linkmoneyBearer", Scopes: []string{"Link-Core"}},
+		ResponseRequired: []string{
+			"/subscriptionKey",
+		},
+	},
+	OpUnsubscribeWebhook: {
+		ID:            "unsubscribeWebhook",
+		Method:        "PUT",
+		Path:          "/v1/webhook/unsubscribe",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "linkmoneyBearer", Scopes: []string{"Link-Core"}},
+	},
 }
 
 // OperationIndex returns the index in Operations of operationId id.
@@ -102,6 +123,10 @@ func OperationIndex(id string) (int, bool) {
 		return OpGetCustomer, true
 	case "getCustomerAccounts":
 		return OpGetCustomerAccounts, true
+	case "subscribeWebhook":
+		return OpSubscribeWebhook, true
+	case "unsubscribeWebhook":
+		return OpUnsubscribeWebhook, true
 	}
 	return -1, false
 }

@@ -10,12 +10,13 @@ import (
 
 var (
 	enum1    = []string{"LINK_MANAGED_PAYMENT", "ONBOARD_WITH_PAY_NOW", "ONBOARD_WITH_DONE"}
+	enum10   = []string{"DIGITAL", "PHYSICAL"}
 	enum2    = []string{"PAY", "VERIFY"}
 	enum3    = []string{"client_credentials"}
 	enum4    = []string{"Link-Core", "Link-Payment"}
 	enum5    = []string{"USD"}
 	enum7    = []string{"CUSTOMER", "MERCHANT"}
-	enum9    = []string{"DIGITAL", "PHYSICAL"}
+	enum9    = []string{"ALL"}
 	number6  = reqcheck.Number{Decimals: 2, Min: 0, HasMin: true, ExclMin: true, MinText: "0"}
 	number8  = reqcheck.Number{Integer: true, Decimals: -1, Min: 0, HasMin: true, ExclMin: false, MinText: "0"}
 	pattern0 = regexp.MustCompile("^[A-Za-z0-9 ]*$")
@@ -175,6 +176,56 @@ func (r *TokenRequest) validateAt(c *reqcheck.Checker) {
 		c.Enum(string((*r.Scope)), enum4)
 		c.Pop()
 	}
+}
+
+// Validate checks r against the constraints api/openapi.yaml states for
+// WebhookSubscribeRequest, as r would be marshalled. It returns nil, or an error
+// (facade.ValidationError) that lists every violation by field and rule,
+// never by value.
+func (r *WebhookSubscribeRequest) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		c.MissingBody()
+		return c.Err()
+	}
+	r.validateAt(&c)
+	return c.Err()
+}
+
+func (r *WebhookSubscribeRequest) validateAt(c *reqcheck.Checker) {
+	c.Push("secretKey")
+	c.Length(r.SecretKey, 1, 512)
+	c.Pop()
+	c.Push("subscriptionDetails")
+	r.SubscriptionDetails.validateAt(c)
+	c.Pop()
+	c.Push("url")
+	c.Length(r.Url, 1, 2048)
+	c.Format(r.Url, reqcheck.FormatURI)
+	c.Pop()
+}
+
+// Validate checks r against the constraints api/openapi.yaml states for
+// WebhookUnsubscribeRequest, as r would be marshalled. It returns nil, or an error
+// (facade.ValidationError) that lists every violation by field and rule,
+// never by value.
+func (r *WebhookUnsubscribeRequest) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		c.MissingBody()
+		return c.Err()
+	}
+	r.validateAt(&c)
+	return c.Err()
+}
+
+func (r *WebhookUnsubscribeRequest) validateAt(c *reqcheck.Checker) {
+	c.Push("subscriptionDetails")
+	r.SubscriptionDetails.validateAt(c)
+	c.Pop()
+	c.Push("subscriptionId")
+	c.Length(r.SubscriptionId, 1, -1)
+	c.Pop()
 }
 
 // Validate checks r against the constraints api/openapi.yaml states for
@@ -378,6 +429,28 @@ func (r *PaymentDetails) validateAt(c *reqcheck.Checker) {
 }
 
 // Validate checks r against the constraints api/openapi.yaml states for
+// WebhookSubscribeRequest/properties/subscriptionDetails, as r would be marshalled. It returns nil, or an error
+// (facade.ValidationError) that lists every violation by field and rule,
+// never by value.
+func (r *WebhookSubscriptionDetails) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		c.MissingBody()
+		return c.Err()
+	}
+	r.validateAt(&c)
+	return c.Err()
+}
+
+func (r *WebhookSubscriptionDetails) validateAt(c *reqcheck.Checker) {
+	if r.Type != "" {
+		c.Push("type")
+		c.Enum(string(r.Type), enum9)
+		c.Pop()
+	}
+}
+
+// Validate checks r against the constraints api/openapi.yaml states for
 // SessionRequest/properties/orderDetails/properties/items/items, as r would be marshalled. It returns nil, or an error
 // (facade.ValidationError) that lists every violation by field and rule,
 // never by value.
@@ -399,7 +472,7 @@ func (r *Item) validateAt(c *reqcheck.Checker) {
 	}
 	if r.GoodType != "" {
 		c.Push("goodType")
-		c.Enum(string(r.GoodType), enum9)
+		c.Enum(string(r.GoodType), enum10)
 		c.Pop()
 	}
 }

@@ -119,6 +119,21 @@ func (e CreateAccessTokenRequestGrantType) Valid() bool {
 	}
 }
 
+// Defines values for LinkErrorBadConfigResponseErrorCode.
+const (
+	LinkErrorBadConfigResponseErrorCodeLinkErrorBadConfig LinkErrorBadConfigResponseErrorCode = "link_error.bad_config"
+)
+
+// Valid indicates whether the value is a known member of the LinkErrorBadConfigResponseErrorCode enum.
+func (e LinkErrorBadConfigResponseErrorCode) Valid() bool {
+	switch e {
+	case LinkErrorBadConfigResponseErrorCodeLinkErrorBadConfig:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LinkErrorBadStateResponseErrorCode.
 const (
 	LinkErrorBadStateResponseErrorCodeLinkErrorBadState LinkErrorBadStateResponseErrorCode = "link_error.bad_state"
@@ -401,6 +416,30 @@ const (
 func (e SupportedVersion) Valid() bool {
 	switch e {
 	case SupportedVersionN20230218:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookLinkTestEvent.
+const (
+	WebhookLinkTestEventLinkProductRefresh           WebhookLinkTestEvent = "link.product_refresh"
+	WebhookLinkTestEventLinkStateChanged             WebhookLinkTestEvent = "link.state_changed"
+	WebhookLinkTestEventProductStateChanged          WebhookLinkTestEvent = "product.state_changed"
+	WebhookLinkTestEventTransactionsUpdatesAvailable WebhookLinkTestEvent = "transactions.updates_available"
+)
+
+// Valid indicates whether the value is a known member of the WebhookLinkTestEvent enum.
+func (e WebhookLinkTestEvent) Valid() bool {
+	switch e {
+	case WebhookLinkTestEventLinkProductRefresh:
+		return true
+	case WebhookLinkTestEventLinkStateChanged:
+		return true
+	case WebhookLinkTestEventProductStateChanged:
+		return true
+	case WebhookLinkTestEventTransactionsUpdatesAvailable:
 		return true
 	default:
 		return false
@@ -816,6 +855,25 @@ type LinkCommon struct {
 	Webhook string `json:"webhook,omitempty,omitzero"`
 }
 
+// LinkErrorBadConfigResponse The link's configuration does not allow this call.
+type LinkErrorBadConfigResponse struct {
+	// DocumentationUrl A page that documents this error.
+	//
+	// Example: https://docs.moneykit.com/api/reference/errors
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
+
+	// ErrorCode Always `link_error.bad_config`.
+	ErrorCode LinkErrorBadConfigResponseErrorCode `json:"error_code,omitempty,omitzero"`
+
+	// ErrorMessage Error message.
+	//
+	// Example: Link not found.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
+}
+
+// LinkErrorBadConfigResponseErrorCode Always `link_error.bad_config`.
+type LinkErrorBadConfigResponseErrorCode string
+
 // LinkErrorBadStateResponse Link error. The link is not usable in its current state.
 type LinkErrorBadStateResponse struct {
 	// DocumentationUrl A page that documents this error.
@@ -1204,6 +1262,30 @@ type ValidationError struct {
 	Type string `json:"type"`
 }
 
+// WebhookLinkTestEvent The webhook types the test trigger can send. Clients accept values not listed here.
+//
+// Example: link.state_changed
+type WebhookLinkTestEvent string
+
+// WebhookTestLinkRequest The test webhook to send.
+type WebhookTestLinkRequest struct {
+	// WebhookEvent The webhook types the test trigger can send. Clients accept values not listed here.
+	//
+	// Example: link.state_changed
+	WebhookEvent WebhookLinkTestEvent `json:"webhook_event"`
+
+	// WebhookIdempotencyKey The idempotency key the delivery carries; banklink generates a UUID when none is given.
+	//
+	// Example: 6f1b8a0e-3f9c-4d2e-8a7b-1c2d3e4f5a6b
+	WebhookIdempotencyKey string `json:"webhook_idempotency_key"`
+}
+
+// WebhookTestLinkResponse The queued test delivery.
+type WebhookTestLinkResponse struct {
+	// DeliveryToken Identifies the delivery; it is sent as the `MoneyKit-Delivery-Token` header.
+	DeliveryToken string `json:"delivery_token"`
+}
+
 // LinkID defines model for LinkID.
 type LinkID = string
 
@@ -1304,6 +1386,14 @@ type GetUserLinksParams struct {
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
+// WebhookTestLinkParams defines parameters for WebhookTestLink.
+type WebhookTestLinkParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
 // CreateAccessTokenFormdataRequestBody defines body for CreateAccessToken for application/x-www-form-urlencoded ContentType.
 type CreateAccessTokenFormdataRequestBody = CreateAccessTokenRequest
 
@@ -1315,6 +1405,9 @@ type ExchangeTokenJSONRequestBody = ExchangeTokenRequest
 
 // UpdateLinkJSONRequestBody defines body for UpdateLink for application/json ContentType.
 type UpdateLinkJSONRequestBody = UpdateLinkRequest
+
+// WebhookTestLinkJSONRequestBody defines body for WebhookTestLink for application/json ContentType.
+type WebhookTestLinkJSONRequestBody = WebhookTestLinkRequest
 
 // AsAPIErrorAuthExpiredAccessTokenResponse returns the union data inside the APIErrorAuthResponse as a APIErrorAuthExpiredAccessTokenResponse
 func (t APIErrorAuthResponse) AsAPIErrorAuthExpiredAccessTokenResponse() (APIErrorAuthExpiredAccessTokenResponse, error) {
@@ -1662,6 +1755,32 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /users/{id}/links (the `GetUserLinks` operationId).
 	GetUserLinks(ctx context.Context, id string, params *GetUserLinksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WebhookTestLinkWithBody Send a test webhook for a sandbox link
+	//
+	// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+	// integration can test its handler. Sandbox links only; a link without a webhook URL,
+	// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+	// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+	// receiver already deduplicates: banklink reuses the same key on every attempt.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+	WebhookTestLinkWithBody(ctx context.Context, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WebhookTestLink Send a test webhook for a sandbox link
+	//
+	// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+	// integration can test its handler. Sandbox links only; a link without a webhook URL,
+	// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+	// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+	// receiver already deduplicates: banklink reuses the same key on every attempt.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+	WebhookTestLink(ctx context.Context, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetJWKS Get the keys that sign MoneyKit webhooks
@@ -1897,6 +2016,52 @@ func (c *Client) UpdateLink(ctx context.Context, id LinkID, params *UpdateLinkPa
 // Corresponds with GET /users/{id}/links (the `GetUserLinks` operationId).
 func (c *Client) GetUserLinks(ctx context.Context, id string, params *GetUserLinksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetUserLinksRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WebhookTestLinkWithBody Send a test webhook for a sandbox link
+//
+// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+// integration can test its handler. Sandbox links only; a link without a webhook URL,
+// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+// receiver already deduplicates: banklink reuses the same key on every attempt.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+func (c *Client) WebhookTestLinkWithBody(ctx context.Context, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWebhookTestLinkRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WebhookTestLink Send a test webhook for a sandbox link
+//
+// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+// integration can test its handler. Sandbox links only; a link without a webhook URL,
+// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+// receiver already deduplicates: banklink reuses the same key on every attempt.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+func (c *Client) WebhookTestLink(ctx context.Context, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWebhookTestLinkRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2323,6 +2488,68 @@ func NewGetUserLinksRequest(server string, id string, params *GetUserLinksParams
 	return req, nil
 }
 
+// NewWebhookTestLinkRequest calls the generic WebhookTestLink builder with application/json body
+func NewWebhookTestLinkRequest(server string, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewWebhookTestLinkRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewWebhookTestLinkRequestWithBody constructs an http.Request for the WebhookTestLink method, with any body, and a specified content type
+func NewWebhookTestLinkRequestWithBody(server string, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/webhooks/test/link/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -2497,6 +2724,32 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /users/{id}/links (the `GetUserLinks` operationId).
 	GetUserLinksWithResponse(ctx context.Context, id string, params *GetUserLinksParams, reqEditors ...RequestEditorFn) (*GetUserLinksResult, error)
+
+	// WebhookTestLinkWithBodyWithResponse Send a test webhook for a sandbox link
+	//
+	// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+	// integration can test its handler. Sandbox links only; a link without a webhook URL,
+	// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+	// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+	// receiver already deduplicates: banklink reuses the same key on every attempt.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+	WebhookTestLinkWithBodyWithResponse(ctx context.Context, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WebhookTestLinkResult, error)
+
+	// WebhookTestLinkWithResponse Send a test webhook for a sandbox link
+	//
+	// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+	// integration can test its handler. Sandbox links only; a link without a webhook URL,
+	// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+	// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+	// receiver already deduplicates: banklink reuses the same key on every attempt.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+	WebhookTestLinkWithResponse(ctx context.Context, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*WebhookTestLinkResult, error)
 }
 
 type GetJWKSResult struct {
@@ -3065,6 +3318,103 @@ func (r GetUserLinksResult) ContentType() string {
 	return ""
 }
 
+// WebhookTestLinkResult429Headers the declared response headers of an HTTP 429 response for WebhookTestLink
+type WebhookTestLinkResult429Headers struct {
+	RetryAfter string
+}
+
+type WebhookTestLinkResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookTestLinkResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *LinkErrorBadConfigResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *WebhookTestLinkResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r WebhookTestLinkResult) GetJSON200() *WebhookTestLinkResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r WebhookTestLinkResult) GetJSON400() *LinkErrorBadConfigResponse {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r WebhookTestLinkResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r WebhookTestLinkResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r WebhookTestLinkResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r WebhookTestLinkResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r WebhookTestLinkResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r WebhookTestLinkResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r WebhookTestLinkResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WebhookTestLinkResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WebhookTestLinkResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WebhookTestLinkResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetJWKSWithResponse Get the keys that sign MoneyKit webhooks
 //
 // Returns the JSON Web Key Set whose ES256 keys sign the `MoneyKit-Signature` header of
@@ -3266,6 +3616,44 @@ func (c *ClientWithResponses) GetUserLinksWithResponse(ctx context.Context, id s
 		return nil, err
 	}
 	return ParseGetUserLinksResult(rsp)
+}
+
+// WebhookTestLinkWithBodyWithResponse Send a test webhook for a sandbox link
+//
+// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+// integration can test its handler. Sandbox links only; a link without a webhook URL,
+// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+// receiver already deduplicates: banklink reuses the same key on every attempt.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+func (c *ClientWithResponses) WebhookTestLinkWithBodyWithResponse(ctx context.Context, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WebhookTestLinkResult, error) {
+	rsp, err := c.WebhookTestLinkWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWebhookTestLinkResult(rsp)
+}
+
+// WebhookTestLinkWithResponse Send a test webhook for a sandbox link
+//
+// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+// integration can test its handler. Sandbox links only; a link without a webhook URL,
+// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+// receiver already deduplicates: banklink reuses the same key on every attempt.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+func (c *ClientWithResponses) WebhookTestLinkWithResponse(ctx context.Context, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*WebhookTestLinkResult, error) {
+	rsp, err := c.WebhookTestLink(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWebhookTestLinkResult(rsp)
 }
 
 // ParseGetJWKSResult parses an HTTP response from a GetJWKSWithResponse call
@@ -3753,6 +4141,94 @@ func ParseGetUserLinksResult(rsp *http.Response) (*GetUserLinksResult, error) {
 	return response, nil
 }
 
+// ParseWebhookTestLinkResult parses an HTTP response from a WebhookTestLinkWithResponse call
+func ParseWebhookTestLinkResult(rsp *http.Response) (*WebhookTestLinkResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WebhookTestLinkResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookTestLinkResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest LinkErrorBadConfigResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers WebhookTestLinkResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetJWKS Get the keys that sign MoneyKit webhooks
@@ -3779,6 +4255,9 @@ type ServerInterface interface {
 	// GetUserLinks List a customer user's links
 	// (GET /users/{id}/links)
 	GetUserLinks(w http.ResponseWriter, r *http.Request, id string, params GetUserLinksParams)
+	// WebhookTestLink Send a test webhook for a sandbox link
+	// (POST /webhooks/test/link/{id})
+	WebhookTestLink(w http.ResponseWriter, r *http.Request, id LinkID, params WebhookTestLinkParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -4154,6 +4633,56 @@ func (siw *ServerInterfaceWrapper) GetUserLinks(w http.ResponseWriter, r *http.R
 	handler.ServeHTTP(w, r)
 }
 
+// WebhookTestLink operation middleware
+func (siw *ServerInterfaceWrapper) WebhookTestLink(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params WebhookTestLinkParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.WebhookTestLink(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 type UnescapedCookieParamError struct {
 	ParamName string
 	Err       error
@@ -4282,6 +4811,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/links/{id}", wrapper.UpdateLink)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/users/{id}/links", wrapper.GetUserLinks)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/webhooks/test/link/{id}", wrapper.WebhookTestLink)
 
 	return m
 }
@@ -4965,6 +5495,141 @@ func (response GetUserLinks401JSONResponse) VisitGetUserLinksResponse(w http.Res
 	return err
 }
 
+type WebhookTestLinkRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params WebhookTestLinkParams
+	Body   *WebhookTestLinkJSONRequestBody
+}
+
+type WebhookTestLinkResponseObject interface {
+	VisitWebhookTestLinkResponse(w http.ResponseWriter) error
+}
+
+type WebhookTestLink200JSONResponse WebhookTestLinkResponse
+
+func (response WebhookTestLink200JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink400JSONResponse LinkErrorBadConfigResponse
+
+func (response WebhookTestLink400JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response WebhookTestLink401JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response WebhookTestLink403JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response WebhookTestLink404JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response WebhookTestLink410JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response WebhookTestLink422JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response WebhookTestLink429JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS Get the keys that sign MoneyKit webhooks
@@ -4991,6 +5656,9 @@ type StrictServerInterface interface {
 	// GetUserLinks List a customer user's links
 	// (GET /users/{id}/links)
 	GetUserLinks(ctx context.Context, request GetUserLinksRequestObject) (GetUserLinksResponseObject, error)
+	// WebhookTestLink Send a test webhook for a sandbox link
+	// (POST /webhooks/test/link/{id})
+	WebhookTestLink(ctx context.Context, request WebhookTestLinkRequestObject) (WebhookTestLinkResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -5269,6 +5937,40 @@ func (sh *strictHandler) GetUserLinks(w http.ResponseWriter, r *http.Request, id
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetUserLinksResponseObject); ok {
 		if err := validResponse.VisitGetUserLinksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// WebhookTestLink operation middleware
+func (sh *strictHandler) WebhookTestLink(w http.ResponseWriter, r *http.Request, id LinkID, params WebhookTestLinkParams) {
+	var request WebhookTestLinkRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body WebhookTestLinkJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.WebhookTestLink(ctx, request.(WebhookTestLinkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "WebhookTestLink")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(WebhookTestLinkResponseObject); ok {
+		if err := validResponse.VisitWebhookTestLinkResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

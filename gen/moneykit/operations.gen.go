@@ -18,6 +18,7 @@ const (
 	OpGetLink           = 5 // GET /links/{id}
 	OpGetUserLinks      = 6 // GET /users/{id}/links
 	OpUpdateLink        = 7 // PATCH /links/{id}
+	OpWebhookTestLink   = 8 // POST /webhooks/test/link/{id}
 )
 
 // Operations is the operation table of api/openapi.yaml for this provider,
@@ -174,6 +175,20 @@ var Operations = [...]opmeta.Operation{
 		PathParams: []string{"id"},
 		CheckParam: checkUpdateLinkParam,
 	},
+	OpWebhookTestLink: {
+		ID:             "webhookTestLink",
+		Method:         "POST",
+		Path:           "/webhooks/test/link/{id}",
+		SuccessStatus:  200,
+		Retry:          opmeta.RetryIdempotencyKey,
+		IdempotencyKey: "webhook_idempotency_key",
+		Auth:           opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		ResponseRequired: []string{
+			"/delivery_token",
+		},
+		PathParams: []string{"id"},
+		CheckParam: checkWebhookTestLinkParam,
+	},
 }
 
 // OperationIndex returns the index in Operations of operationId id.
@@ -195,6 +210,8 @@ func OperationIndex(id string) (int, bool) {
 		return OpGetUserLinks, true
 	case "updateLink":
 		return OpUpdateLink, true
+	case "webhookTestLink":
+		return OpWebhookTestLink, true
 	}
 	return -1, false
 }

@@ -11,8 +11,9 @@ import (
 var (
 	enum0    = []string{"2023-02-18"}
 	enum1    = []string{"client_credentials", "refresh_token"}
-	enum3    = []string{"US", "GB", "CA"}
-	enum4    = []string{"moneykit", "finicity", "plaid", "yodlee", "mx", "akoya"}
+	enum3    = []string{"link.state_changed", "link.product_refresh", "transactions.updates_available", "product.state_changed"}
+	enum4    = []string{"US", "GB", "CA"}
+	enum5    = []string{"moneykit", "finicity", "plaid", "yodlee", "mx", "akoya"}
 	pattern2 = regexp.MustCompile("^[A-Za-z0-9]")
 )
 
@@ -124,6 +125,21 @@ func (r *GetUserLinksParams) Validate() error {
 // Validate checks the parameters against api/openapi.yaml. A nil
 // receiver stands for no parameters.
 func (r *UpdateLinkParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
+func (r *WebhookTestLinkParams) Validate() error {
 	var c reqcheck.Checker
 	if r == nil {
 		return c.Err()
@@ -281,6 +297,29 @@ func (r *UpdateLinkRequest) validateAt(c *reqcheck.Checker) {
 }
 
 // Validate checks r against the constraints api/openapi.yaml states for
+// WebhookTestLinkRequest, as r would be marshalled. It returns nil, or an error
+// (facade.ValidationError) that lists every violation by field and rule,
+// never by value.
+func (r *WebhookTestLinkRequest) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		c.MissingBody()
+		return c.Err()
+	}
+	r.validateAt(&c)
+	return c.Err()
+}
+
+func (r *WebhookTestLinkRequest) validateAt(c *reqcheck.Checker) {
+	c.Push("webhook_event")
+	c.Enum(string(r.WebhookEvent), enum3)
+	c.Pop()
+	c.Push("webhook_idempotency_key")
+	c.Length(r.WebhookIdempotencyKey, 1, 255)
+	c.Pop()
+}
+
+// Validate checks r against the constraints api/openapi.yaml states for
 // CreateLinkSessionRequest/properties/connect_features, as r would be marshalled. It returns nil, or an error
 // (facade.ValidationError) that lists every violation by field and rule,
 // never by value.
@@ -377,7 +416,7 @@ func (r *LinkSessionSettingOverrides) validateAt(c *reqcheck.Checker) {
 		c.Push("countries")
 		for i7 := range r.Countries {
 			c.PushIndex(i7)
-			c.Enum(string(r.Countries[i7]), enum3)
+			c.Enum(string(r.Countries[i7]), enum4)
 			c.Pop()
 		}
 		c.Pop()
@@ -391,7 +430,7 @@ func (r *LinkSessionSettingOverrides) validateAt(c *reqcheck.Checker) {
 		c.Push("providers")
 		for i8 := range r.Providers {
 			c.PushIndex(i8)
-			c.Enum(string(r.Providers[i8]), enum4)
+			c.Enum(string(r.Providers[i8]), enum5)
 			c.Pop()
 		}
 		c.Pop()
@@ -454,7 +493,7 @@ func (r *CustomerUserPhone) Validate() error {
 func (r *CustomerUserPhone) validateAt(c *reqcheck.Checker) {
 	if r.Country != "" {
 		c.Push("country")
-		c.Enum(string(r.Country), enum3)
+		c.Enum(string(r.Country), enum4)
 		c.Pop()
 	}
 	c.Push("number")
@@ -614,6 +653,23 @@ func checkGetUserLinksParam(name, value string) error {
 }
 
 func checkUpdateLinkParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "id":
+		c.Param("path", "id")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 1, -1)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no path parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkWebhookTestLinkParam(name, value string) error {
 	var c reqcheck.Checker
 	switch name {
 	case "id":
