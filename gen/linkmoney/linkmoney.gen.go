@@ -245,6 +245,45 @@ func (e TokenScope) Valid() bool {
 	}
 }
 
+// Defines values for TransactionStatus.
+const (
+	TransactionStatusAUTHORIZED      TransactionStatus = "AUTHORIZED"
+	TransactionStatusCANCELED        TransactionStatus = "CANCELED"
+	TransactionStatusCREATED         TransactionStatus = "CREATED"
+	TransactionStatusINITIATED       TransactionStatus = "INITIATED"
+	TransactionStatusPENDING         TransactionStatus = "PENDING"
+	TransactionStatusRETRYABLEFAILED TransactionStatus = "RETRYABLE_FAILED"
+	TransactionStatusSCHEDULED       TransactionStatus = "SCHEDULED"
+	TransactionStatusSUCCEEDED       TransactionStatus = "SUCCEEDED"
+	TransactionStatusTERMINALFAILED  TransactionStatus = "TERMINAL_FAILED"
+)
+
+// Valid indicates whether the value is a known member of the TransactionStatus enum.
+func (e TransactionStatus) Valid() bool {
+	switch e {
+	case TransactionStatusAUTHORIZED:
+		return true
+	case TransactionStatusCANCELED:
+		return true
+	case TransactionStatusCREATED:
+		return true
+	case TransactionStatusINITIATED:
+		return true
+	case TransactionStatusPENDING:
+		return true
+	case TransactionStatusRETRYABLEFAILED:
+		return true
+	case TransactionStatusSCHEDULED:
+		return true
+	case TransactionStatusSUCCEEDED:
+		return true
+	case TransactionStatusTERMINALFAILED:
+		return true
+	default:
+		return false
+	}
+}
+
 // AccountStatus A linked account's state. Clients accept values not listed here.
 type AccountStatus string
 
@@ -787,6 +826,58 @@ type TokenResponse struct {
 // TokenScope What a Link Money token may do.
 type TokenScope string
 
+// Transaction A payment or refund with its current status.
+type Transaction struct {
+	// AccountDetails The customer's bank account the payment uses.
+	AccountDetails *TransactionAccountDetails `json:"accountDetails,omitempty"`
+
+	// AchReturnCode The ACH return code (such as `R01`) when the payment failed after initiation.
+	//
+	// Example: R01
+	AchReturnCode *string `json:"achReturnCode,omitempty"`
+
+	// Amount `{ value: (float), currency: USD }`. The value is a decimal with at most two fraction
+	// digits; only USD is accepted. banklink keeps the value as the exact decimal text.
+	// Amounts are positive: a zero discount, shipping or tax amount is expressed by leaving
+	// the field out.
+	Amount *Amount `json:"amount,omitempty"`
+
+	// ClientReferenceId The clientReferenceId sent when the payment was made.
+	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+
+	// CustomerId The customer paying or paid.
+	CustomerId *string `json:"customerId,omitempty"`
+
+	// TransactionFailureReason Why a payment failed.
+	TransactionFailureReason *TransactionFailureReason `json:"transactionFailureReason,omitempty"`
+
+	// TransactionId The payment's `paymentId`.
+	TransactionId string `json:"transactionId"`
+
+	// TransactionStatus Where a payment is in its lifecycle. The values are those a third-party client reads;
+	// Link Money documents the lifecycle as events. Clients accept values not listed here.
+	TransactionStatus TransactionStatus `json:"transactionStatus"`
+}
+
+// TransactionAccountDetails The customer's bank account the payment uses.
+type TransactionAccountDetails struct {
+	// AccountLastFourDigits The last four digits of the account number.
+	AccountLastFourDigits *string `json:"accountLastFourDigits,omitempty"`
+}
+
+// TransactionFailureReason Why a payment failed.
+type TransactionFailureReason struct {
+	// Code The failure code.
+	Code *string `json:"code,omitempty"`
+
+	// Description What went wrong.
+	Description *string `json:"description,omitempty"`
+}
+
+// TransactionStatus Where a payment is in its lifecycle. The values are those a third-party client reads;
+// Link Money documents the lifecycle as events. Clients accept values not listed here.
+type TransactionStatus string
+
 // CustomerID defines model for CustomerID.
 type CustomerID = string
 
@@ -944,6 +1035,17 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/payments (the `CreatePayment` operationId).
 	CreatePayment(ctx context.Context, body CreatePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ReleasePayment Release a held payment
+	//
+	// Releases a payment that Link Money held after decisioning, for merchants Link Money has
+	// configured to hold decisioned payments. There is no body. Link Money's page heads the
+	// call PUT while its example sends POST; banklink sends POST, the method the example
+	// shows working. A release acts on one payment and cannot move money twice, so it may
+	// be replayed; a payment that is no longer held answers TERMINAL_FAILED or an error.
+	//
+	// Corresponds with POST /v1/payments/{transactionId}/release (the `ReleasePayment` operationId).
+	ReleasePayment(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateRefundWithBody Refund a payment
 	//
 	// Refunds part or all of a payment. The only Link Money call that answers 201.
@@ -987,6 +1089,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/tokens (the `CreateToken` operationId).
 	CreateTokenWithFormdataBody(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTransaction Get a payment's current status
+	//
+	// Reads a payment or refund by its `paymentId`, with its status in the lifecycle created,
+	// pending, authorized, scheduled, initiated, then succeeded or failed. Link Money's
+	// reference documents no such read; this path and shape are those a third-party client
+	// uses, and webhooks remain the documented way to follow a payment.
+	//
+	// Corresponds with GET /v1/transactions/{transactionId} (the `GetTransaction` operationId).
+	GetTransaction(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSessionWithBody Get a Session
 	//
@@ -1105,6 +1217,27 @@ func (c *Client) CreatePayment(ctx context.Context, body CreatePaymentJSONReques
 	return c.Client.Do(req)
 }
 
+// ReleasePayment Release a held payment
+//
+// Releases a payment that Link Money held after decisioning, for merchants Link Money has
+// configured to hold decisioned payments. There is no body. Link Money's page heads the
+// call PUT while its example sends POST; banklink sends POST, the method the example
+// shows working. A release acts on one payment and cannot move money twice, so it may
+// be replayed; a payment that is no longer held answers TERMINAL_FAILED or an error.
+//
+// Corresponds with POST /v1/payments/{transactionId}/release (the `ReleasePayment` operationId).
+func (c *Client) ReleasePayment(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReleasePaymentRequest(c.Server, transactionId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreateRefundWithBody Refund a payment
 //
 // Refunds part or all of a payment. The only Link Money call that answers 201.
@@ -1179,6 +1312,26 @@ func (c *Client) CreateTokenWithBody(ctx context.Context, contentType string, bo
 // Corresponds with POST /v1/tokens (the `CreateToken` operationId).
 func (c *Client) CreateTokenWithFormdataBody(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateTokenRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTransaction Get a payment's current status
+//
+// Reads a payment or refund by its `paymentId`, with its status in the lifecycle created,
+// pending, authorized, scheduled, initiated, then succeeded or failed. Link Money's
+// reference documents no such read; this path and shape are those a third-party client
+// uses, and webhooks remain the documented way to follow a payment.
+//
+// Corresponds with GET /v1/transactions/{transactionId} (the `GetTransaction` operationId).
+func (c *Client) GetTransaction(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTransactionRequest(c.Server, transactionId)
 	if err != nil {
 		return nil, err
 	}
@@ -1355,6 +1508,40 @@ func NewCreatePaymentRequestWithBody(server string, contentType string, body io.
 	return req, nil
 }
 
+// NewReleasePaymentRequest constructs an http.Request for the ReleasePayment method
+func NewReleasePaymentRequest(server string, transactionId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "transactionId", transactionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/payments/%s/release", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewCreateRefundRequest calls the generic CreateRefund builder with application/json body
 func NewCreateRefundRequest(server string, body CreateRefundJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -1431,6 +1618,40 @@ func NewCreateTokenRequestWithBody(server string, contentType string, body io.Re
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetTransactionRequest constructs an http.Request for the GetTransaction method
+func NewGetTransactionRequest(server string, transactionId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "transactionId", transactionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/transactions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -1561,6 +1782,19 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/payments (the `CreatePayment` operationId).
 	CreatePaymentWithResponse(ctx context.Context, body CreatePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentResult, error)
 
+	// ReleasePaymentWithResponse Release a held payment
+	//
+	// Releases a payment that Link Money held after decisioning, for merchants Link Money has
+	// configured to hold decisioned payments. There is no body. Link Money's page heads the
+	// call PUT while its example sends POST; banklink sends POST, the method the example
+	// shows working. A release acts on one payment and cannot move money twice, so it may
+	// be replayed; a payment that is no longer held answers TERMINAL_FAILED or an error.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/payments/{transactionId}/release (the `ReleasePayment` operationId).
+	ReleasePaymentWithResponse(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*ReleasePaymentResult, error)
+
 	// CreateRefundWithBodyWithResponse Refund a payment
 	//
 	// Refunds part or all of a payment. The only Link Money call that answers 201.
@@ -1604,6 +1838,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/tokens (the `CreateToken` operationId).
 	CreateTokenWithFormdataBodyWithResponse(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateTokenResult, error)
+
+	// GetTransactionWithResponse Get a payment's current status
+	//
+	// Reads a payment or refund by its `paymentId`, with its status in the lifecycle created,
+	// pending, authorized, scheduled, initiated, then succeeded or failed. Link Money's
+	// reference documents no such read; this path and shape are those a third-party client
+	// uses, and webhooks remain the documented way to follow a payment.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/transactions/{transactionId} (the `GetTransaction` operationId).
+	GetTransactionWithResponse(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*GetTransactionResult, error)
 
 	// CreateSessionWithBodyWithResponse Get a Session
 	//
@@ -1844,6 +2090,75 @@ func (r CreatePaymentResult) ContentType() string {
 	return ""
 }
 
+type ReleasePaymentResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PaymentResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *LinkMoneyBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *LinkMoneyUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *LinkMoneyNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *LinkMoneyInternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReleasePaymentResult) GetJSON200() *PaymentResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReleasePaymentResult) GetJSON400() *LinkMoneyBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReleasePaymentResult) GetJSON401() *LinkMoneyUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReleasePaymentResult) GetJSON404() *LinkMoneyNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReleasePaymentResult) GetJSON500() *LinkMoneyInternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReleasePaymentResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReleasePaymentResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReleasePaymentResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReleasePaymentResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type CreateRefundResult struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1969,6 +2284,75 @@ func (r CreateTokenResult) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateTokenResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetTransactionResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Transaction
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *LinkMoneyBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *LinkMoneyUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *LinkMoneyNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *LinkMoneyInternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTransactionResult) GetJSON200() *Transaction {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetTransactionResult) GetJSON400() *LinkMoneyBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTransactionResult) GetJSON401() *LinkMoneyUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTransactionResult) GetJSON404() *LinkMoneyNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetTransactionResult) GetJSON500() *LinkMoneyInternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTransactionResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTransactionResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTransactionResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTransactionResult) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2103,6 +2487,25 @@ func (c *ClientWithResponses) CreatePaymentWithResponse(ctx context.Context, bod
 	return ParseCreatePaymentResult(rsp)
 }
 
+// ReleasePaymentWithResponse Release a held payment
+//
+// Releases a payment that Link Money held after decisioning, for merchants Link Money has
+// configured to hold decisioned payments. There is no body. Link Money's page heads the
+// call PUT while its example sends POST; banklink sends POST, the method the example
+// shows working. A release acts on one payment and cannot move money twice, so it may
+// be replayed; a payment that is no longer held answers TERMINAL_FAILED or an error.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/payments/{transactionId}/release (the `ReleasePayment` operationId).
+func (c *ClientWithResponses) ReleasePaymentWithResponse(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*ReleasePaymentResult, error) {
+	rsp, err := c.ReleasePayment(ctx, transactionId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReleasePaymentResult(rsp)
+}
+
 // CreateRefundWithBodyWithResponse Refund a payment
 //
 // Refunds part or all of a payment. The only Link Money call that answers 201.
@@ -2169,6 +2572,24 @@ func (c *ClientWithResponses) CreateTokenWithFormdataBodyWithResponse(ctx contex
 		return nil, err
 	}
 	return ParseCreateTokenResult(rsp)
+}
+
+// GetTransactionWithResponse Get a payment's current status
+//
+// Reads a payment or refund by its `paymentId`, with its status in the lifecycle created,
+// pending, authorized, scheduled, initiated, then succeeded or failed. Link Money's
+// reference documents no such read; this path and shape are those a third-party client
+// uses, and webhooks remain the documented way to follow a payment.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/transactions/{transactionId} (the `GetTransaction` operationId).
+func (c *ClientWithResponses) GetTransactionWithResponse(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*GetTransactionResult, error) {
+	rsp, err := c.GetTransaction(ctx, transactionId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTransactionResult(rsp)
 }
 
 // CreateSessionWithBodyWithResponse Get a Session
@@ -2376,6 +2797,60 @@ func ParseCreatePaymentResult(rsp *http.Response) (*CreatePaymentResult, error) 
 	return response, nil
 }
 
+// ParseReleasePaymentResult parses an HTTP response from a ReleasePaymentWithResponse call
+func ParseReleasePaymentResult(rsp *http.Response) (*ReleasePaymentResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReleasePaymentResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PaymentResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest LinkMoneyBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest LinkMoneyUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest LinkMoneyNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest LinkMoneyInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseCreateRefundResult parses an HTTP response from a CreateRefundWithResponse call
 func ParseCreateRefundResult(rsp *http.Response) (*CreateRefundResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -2477,6 +2952,60 @@ func ParseCreateTokenResult(rsp *http.Response) (*CreateTokenResult, error) {
 	return response, nil
 }
 
+// ParseGetTransactionResult parses an HTTP response from a GetTransactionWithResponse call
+func ParseGetTransactionResult(rsp *http.Response) (*GetTransactionResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTransactionResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Transaction
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest LinkMoneyBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest LinkMoneyUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest LinkMoneyNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest LinkMoneyInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseCreateSessionResult parses an HTTP response from a CreateSessionWithResponse call
 func ParseCreateSessionResult(rsp *http.Response) (*CreateSessionResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -2535,12 +3064,18 @@ type ServerInterface interface {
 	// CreatePayment Make a payment
 	// (POST /v1/payments)
 	CreatePayment(w http.ResponseWriter, r *http.Request)
+	// ReleasePayment Release a held payment
+	// (POST /v1/payments/{transactionId}/release)
+	ReleasePayment(w http.ResponseWriter, r *http.Request, transactionId string)
 	// CreateRefund Refund a payment
 	// (POST /v1/refunds)
 	CreateRefund(w http.ResponseWriter, r *http.Request)
 	// CreateToken Create a client-credentials access token for one scope
 	// (POST /v1/tokens)
 	CreateToken(w http.ResponseWriter, r *http.Request)
+	// GetTransaction Get a payment's current status
+	// (GET /v1/transactions/{transactionId})
+	GetTransaction(w http.ResponseWriter, r *http.Request, transactionId string)
 	// CreateSession Get a Session
 	// (POST /v2/sessions)
 	CreateSession(w http.ResponseWriter, r *http.Request)
@@ -2621,6 +3156,32 @@ func (siw *ServerInterfaceWrapper) CreatePayment(w http.ResponseWriter, r *http.
 	handler.ServeHTTP(w, r)
 }
 
+// ReleasePayment operation middleware
+func (siw *ServerInterfaceWrapper) ReleasePayment(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "transactionId" -------------
+	var transactionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "transactionId", r.PathValue("transactionId"), &transactionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "transactionId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ReleasePayment(w, r, transactionId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // CreateRefund operation middleware
 func (siw *ServerInterfaceWrapper) CreateRefund(w http.ResponseWriter, r *http.Request) {
 
@@ -2640,6 +3201,32 @@ func (siw *ServerInterfaceWrapper) CreateToken(w http.ResponseWriter, r *http.Re
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.CreateToken(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetTransaction operation middleware
+func (siw *ServerInterfaceWrapper) GetTransaction(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "transactionId" -------------
+	var transactionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "transactionId", r.PathValue("transactionId"), &transactionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "transactionId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetTransaction(w, r, transactionId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2789,6 +3376,8 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/customers/{customerId}/accounts", wrapper.GetCustomerAccounts)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/payments", wrapper.CreatePayment)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/refunds", wrapper.CreateRefund)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/payments/{transactionId}/release", wrapper.ReleasePayment)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/transactions/{transactionId}", wrapper.GetTransaction)
 
 	return m
 }
@@ -3039,6 +3628,90 @@ func (response CreatePayment500JSONResponse) VisitCreatePaymentResponse(w http.R
 	return err
 }
 
+type ReleasePaymentRequestObject struct {
+	TransactionId string `json:"transactionId"`
+}
+
+type ReleasePaymentResponseObject interface {
+	VisitReleasePaymentResponse(w http.ResponseWriter) error
+}
+
+type ReleasePayment200JSONResponse PaymentResponse
+
+func (response ReleasePayment200JSONResponse) VisitReleasePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReleasePayment400JSONResponse struct {
+	LinkMoneyBadRequestJSONResponse
+}
+
+func (response ReleasePayment400JSONResponse) VisitReleasePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReleasePayment401JSONResponse struct {
+	LinkMoneyUnauthorizedJSONResponse
+}
+
+func (response ReleasePayment401JSONResponse) VisitReleasePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReleasePayment404JSONResponse struct{ LinkMoneyNotFoundJSONResponse }
+
+func (response ReleasePayment404JSONResponse) VisitReleasePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReleasePayment500JSONResponse struct {
+	LinkMoneyInternalErrorJSONResponse
+}
+
+func (response ReleasePayment500JSONResponse) VisitReleasePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateRefundRequestObject struct {
 	Body *CreateRefundJSONRequestBody
 }
@@ -3193,6 +3866,90 @@ func (response CreateToken500JSONResponse) VisitCreateTokenResponse(w http.Respo
 	return err
 }
 
+type GetTransactionRequestObject struct {
+	TransactionId string `json:"transactionId"`
+}
+
+type GetTransactionResponseObject interface {
+	VisitGetTransactionResponse(w http.ResponseWriter) error
+}
+
+type GetTransaction200JSONResponse Transaction
+
+func (response GetTransaction200JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransaction400JSONResponse struct {
+	LinkMoneyBadRequestJSONResponse
+}
+
+func (response GetTransaction400JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransaction401JSONResponse struct {
+	LinkMoneyUnauthorizedJSONResponse
+}
+
+func (response GetTransaction401JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransaction404JSONResponse struct{ LinkMoneyNotFoundJSONResponse }
+
+func (response GetTransaction404JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransaction500JSONResponse struct {
+	LinkMoneyInternalErrorJSONResponse
+}
+
+func (response GetTransaction500JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateSessionRequestObject struct {
 	Body *CreateSessionJSONRequestBody
 }
@@ -3274,12 +4031,18 @@ type StrictServerInterface interface {
 	// CreatePayment Make a payment
 	// (POST /v1/payments)
 	CreatePayment(ctx context.Context, request CreatePaymentRequestObject) (CreatePaymentResponseObject, error)
+	// ReleasePayment Release a held payment
+	// (POST /v1/payments/{transactionId}/release)
+	ReleasePayment(ctx context.Context, request ReleasePaymentRequestObject) (ReleasePaymentResponseObject, error)
 	// CreateRefund Refund a payment
 	// (POST /v1/refunds)
 	CreateRefund(ctx context.Context, request CreateRefundRequestObject) (CreateRefundResponseObject, error)
 	// CreateToken Create a client-credentials access token for one scope
 	// (POST /v1/tokens)
 	CreateToken(ctx context.Context, request CreateTokenRequestObject) (CreateTokenResponseObject, error)
+	// GetTransaction Get a payment's current status
+	// (GET /v1/transactions/{transactionId})
+	GetTransaction(ctx context.Context, request GetTransactionRequestObject) (GetTransactionResponseObject, error)
 	// CreateSession Get a Session
 	// (POST /v2/sessions)
 	CreateSession(ctx context.Context, request CreateSessionRequestObject) (CreateSessionResponseObject, error)
@@ -3407,6 +4170,32 @@ func (sh *strictHandler) CreatePayment(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// ReleasePayment operation middleware
+func (sh *strictHandler) ReleasePayment(w http.ResponseWriter, r *http.Request, transactionId string) {
+	var request ReleasePaymentRequestObject
+
+	request.TransactionId = transactionId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ReleasePayment(ctx, request.(ReleasePaymentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReleasePayment")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ReleasePaymentResponseObject); ok {
+		if err := validResponse.VisitReleasePaymentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CreateRefund operation middleware
 func (sh *strictHandler) CreateRefund(w http.ResponseWriter, r *http.Request) {
 	var request CreateRefundRequestObject
@@ -3473,6 +4262,32 @@ func (sh *strictHandler) CreateToken(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// GetTransaction operation middleware
+func (sh *strictHandler) GetTransaction(w http.ResponseWriter, r *http.Request, transactionId string) {
+	var request GetTransactionRequestObject
+
+	request.TransactionId = transactionId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTransaction(ctx, request.(GetTransactionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTransaction")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetTransactionResponseObject); ok {
+		if err := validResponse.VisitGetTransactionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CreateSession operation middleware
 func (sh *strictHandler) CreateSession(w http.ResponseWriter, r *http.Request) {
 	var request CreateSessionRequestObject
@@ -3509,138 +4324,154 @@ func (sh *strictHandler) CreateSession(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1rcxs3tuBfQfXeKkt3mxRFyY5N19QuLTEJx7Kklah4M2FWBLsPSUTdQAdAS+K49N+3Dh79IJsUPXE8",
-	"Se7Nl1hkN3DOwXk/wE9BJNJMcOBaBb1PQUYlTUGDNH+d5EqLFOTwFP+KQUWSZZoJHvSC0QLIGeN35IPg",
-	"sCSRe5SwmEjQueQQEy2IXgCREDMJkSY3V2eEzjRIkjB+x/i8XVnihRrzB5iS69P3RMKvOZOgCCVHr1rR",
-	"gkoa4Ws3N8PTt2RK+R0uQIDPhIxAEcGTJdELqgnThCnChSaQZnrZHvMgDOCRplkCQS94HR3H30yPoHU8",
-	"e0lbx9PDqPUm7kLr1ewb+nr6JurEhxCEAUMMM6oXQRhwmuKbHsFhHISBgy8OelrmEAYqWkBKkUgp42fA",
-	"53oR9A7DQC8zfFdpyfg8eHoKA8R3Ezlzzn7NgQxPyUxIohdMGTq1axikd7fw693H86Pjm4Gg3fPHZf/s",
-	"u9dZ9EMz2Oy3gWtO5j3TP4BUBtAmuP1DpH85JPf2yTaZdDvdo1an2zp8PcEzQU4w53RPkxwI5cvyRTzz",
-	"Oy4e1NsxL05XAY8VHqjgBO5BLklEk8SeqMF0ATQGWeLql2t5aKuY/oeEWdAL/sdByfAH9lt1cJ1nmZAa",
-	"Yv/iE+IuQWWCKzCigOdm1n9H4yv4NQel8eNIcA3c/JNmWcIiinQ5+EVZWu22fbH2QEoh7eZ1Kr+jsZEJ",
-	"ULodOC4ybwy5BslpYt/8egD5fYkCeQ+SAD5YB+1c6G9FzuOvCNW50GSGe9YhueE01wsh2T/ha0JT3bZt",
-	"pMm9i0v3o0jkXF9rqnO1LlZ9I/kQE2qfe6GI0lRDm5wkDOHALyDTVpiswkuY0hCTBUgwKoPnadD7Keif",
-	"jIY/DIIwGJ4X/+y/65+fXpwHYXByNeiPBqfBz2vSH3oYR+bzHSDEBcheIh5Akogq2P8XoI0WEKFlQNml",
-	"94zPVTNocSxBNRKusETUPlO1MaVhUVoCaLdMSCKml6El8YW8lOKe8Qh1VDzmBju5JA8L4FaJTX9BY8YU",
-	"aij9lmRCaZqciBjwM2EgoUmboGr0L8+ETKk3TWMeiyhPgSMB9obXF+To8NUrQpNsQVtdovJoQagik5tr",
-	"ozgf0K7VteK+1YKZFBlIzayKQhzWCXLC9BIJvFXTh4EDtOF9+8UOS5R0WF/l0nxHIhGb0157d4Xy6wug",
-	"oAARkmTukR0Aqp1x05L4NR4y4Xk6Bfnskk9VU/rTyvqhPYB1XErilpxsechwcopfrkM3+WSlpUf2Zomg",
-	"ej8kUS4l8GjZIzfXp+RpYlnMmlOGvlIMEUtpQh6YXhCqSSqUJvpBkBn6T0zwMY/ZnGn11lpiXIZ54YS4",
-	"XXLZHUBmTbaz1vYPeKSRLrbR8KjbY24xUIRKQFlgmt1Dj1DyT5CCxEwZ7EOiFizLGJ/jIWr6SKh5DfeH",
-	"xwwpCDGZLkkCRuzHHPebMUhiInLdyO+OHM1Oif/2bVX8LaaqwL6qeW6ujRYsPS38oIGrDEGa9/QocRKL",
-	"JKFShbVT8HTLEhqBqrl1h9320TH+HSW5YvfwgXGWIlzWYUv9n50CIMuyQRg8tvyptdwGLbtB0Ovit3PR",
-	"cq+ggWuf2/dWedliFZZEbeJVHw80qd2GWCAkkQSq7bnicS6E0fk3w1KZ5spFA8i/iEh77ZydgTkFTVmi",
-	"nrPLHkZvYPM0pXJpVBwCwwQ/pbrh/D56iAr78UCVRyAkw+uL1utXnUNyMzqx8pWyJGEKIoFe6t4dmjeq",
-	"iIQI2D3E+3Wvvdvpdludl63uN6PDN73jV73ucfvl8et/rDFY/TwLM9GyBiToBTHV0NIsBYOSg7V0I3Yh",
-	"jXv6KQwgpSxZp8UAP25vhy1jzHLnUxjMmFT63Djhq0t9i18RdNA/Yz0Wb5LpIshstCIJ3QTGGf1cKFbk",
-	"g8VbJcJx2/rGFxy8o4SbeG9pI5cPN6Duvsbweo86e4WKpho/E8dvhvcKhmFcvzousWZcwxwVQOi3RNp8",
-	"K3J5akxD8/ZIWXStJbEGhIiZERYPVmlA1w6Frnq621i07haXb3sfdId3zaO7i7vHAKXdHtS/KOy/RY5n",
-	"jFMeMZoMudJM5wjkJk7AVV8oJwI7nHLT2s1CUlm9WVRQNCPBb2SyHbRI8Gb5FHPx3Mv4TOPLmYQZSAlx",
-	"42HqBbiUiUs1eF3xQpHizar0ufWnQiRAOW4gRa4ZnzsD2Qhj/12fuMc2s/zT83rCW6WtWq4J8hDZTi3E",
-	"Ayeibq42apQvK96lSTvsHh3/V5b33924f1nB/Z3FZwem3xqtv1Ar+QS1iyO40U6at5mG9HP9xaBEhEpJ",
-	"l1Uva/gvuSXbKHMpxYwlDSd6UizJLXMwwUkkkgQibRPrjCPDKyA+yWSfkRgmY0ibSbgHrjH0y+NwzFOm",
-	"2ZwazWU+Mg+l9JGl7J/4oWTqzkQoigmOH9AoyiWNlm2ydyJ4zFxaY78hEnNEP9kqgSOWgtI0zdBtKSTO",
-	"JUagPW+TFyZjfNhtHXVGnW96nU6v02l1jnudzgsDbdP3bVRD7qE1qWxerGo2S4FrEBnj1o4k5cpGz39Y",
-	"vCoP74zcPAelTxYQ3Ym8wW+tnvk+WdUQlEiYM6UBtYKQxCxGIrdam4zwORu8+5SXd6ZNbcMJG/kBJJu5",
-	"/KtPcCsb66/b56ao4MaWTD6AjBaU61YMM8YhrookcM1mDGSbHHZfk7KWlLCUGVWW0sci5dN93UAqXbLA",
-	"SbOXj1rA+eRoOcvnkVQFLAtqlOk9E7lKliSlMVhrgwo3dSi4JNRquF9x6O4N0SAeNAdv5VnVtLgJ9QwI",
-	"UwBO/CLNrpD/9nIhOOy8RYZP77bFNqW4OSde2es3Z8N94ruSF29KNJvs/kaL83GxJJRkdJkaVUtZgu6E",
-	"SW64Dy0yKAWjwdWH4Xn/7Pbb/vBscLpu3kwNpTl9ivyFq+cSihxqqREu+z9+GJyPbk8HJ2fD80Fj1sos",
-	"/gGUovPGA6WaPCAOD1LweX35igasJO3mJjOCPECtY1XI0w72b/CYgWTAI2iqhV7cg5QsBhLDjOaJ9tVi",
-	"AsVrRm8Cp9MEPKUVsVXmZElmUqQGpkpS6mYYjrlJHsdAfjobnr+//dA/7383OL119Pu5TSYX5+8u+len",
-	"tx+Ho+/x89vzi48Tn5/isTe2ChRqe8P/hgPHHL9NgN6D9Z88T0Q0SXwdvBDxlX1OL84HE7JnEq+UFx6q",
-	"4Mlyf8xplgGVai3YxxhAmTMiNMtUaLiecYLuu/ctnS71zN+EdRAGTUivfowwNgrId0LEzRUiryUowgQp",
-	"Mo2JLmhi8viLpWIRTarCeTr8bjjqnwVhcPn9j9fDk/5Z45ZDDWlzpkXI2KYTweXGu3ZrbRiFKRLlmojZ",
-	"bI2YnmBv8aCUSzyrMZ+JJBEP5vQUKHSNfJLFsINJkB9W9mjKU9Miw781mkm9+1lDq1FScVtH0kZff145",
-	"k217FmfXKKQrFc7mqEPESzR5tj5fETejb4gvoYfWETIfDmNy2Ol0jsIxnwzPR4Mr1InXg6sfBle3g6ur",
-	"i6tJSMbBZWKcWwk0WhCRa5QhV6YfByFRuCHTSzKxr6z0edSUadC4S+B0Ijr1Fp4VHbkNBP/ytQMj6AV2",
-	"0adGpd5ky6ZUgqOSPTjbv6JEWlNbc6rhgS6Va6ohjCsNNPYBuuVTQqfivjnse8aopDRaMA4tCTQ2MmIh",
-	"Wrcxm2jYvGFTpFSTN56nIFnktrNxU1kMscexQ27rN1i17afbjFZ53E209DwZlhVcx5y1jTdQrkkCL1Cd",
-	"bXQ+zLfEfd0mJyJNc47ONCgS20+RMXKrL6xqdEmjm2FIaOz9+2S5Hh6GPsDETyLBXVtPGV/uFDqO+UTl",
-	"Uy00Tax+MwXtIhRgM9MGJGZFmdA+VRYL7d+uZNj3zseYZyLLE6ohRoUtFBC9kACmBGlqe76kiVvUIUAA",
-	"ireb1HUdFKPAk+RiFvR+2k2B/7zaB7J3kfk46uJzYDMxj09hrMqSQjtG0BLunuowdrMhv1EQu6yU74iy",
-	"e2Ed5yJ/ce2rvu7Zdm3DPwKJ699/CWBqofM71DJmA+egRUkeG6EyJKJyaWLSOSjkcs98qk2unJSM+a5i",
-	"EtblxNbjK5yOR++//TcT/QtT3NNqn4wMpV2YYtsone5rr9W8q0CsFfdquVrfNmRAZAjgipYIA70ABGWF",
-	"m55C9/wKyz/7fHlQGx/9+SkMLqnUy03ut6jEphk+6PxF726f3FyPLj4M0Bh9GFydfN8/HzX625d2jY2G",
-	"yH3hfRK/ZU0O2pZHqqrfh0MY2mjgNjPkQ3w15ibJyTRDi7NzjGfbeYQmTfmmMW9OOBX5I0UyqhSZlIHm",
-	"MJ6QSVPcNLGpG6arLasSZjnGhlmNYq4fB0XYBETV1b9EwGBD0CuYgbSLbsyTeZK35sBBmtaM4alrnPaJ",
-	"MmWzfA4Fl8sbmkYhpYUpAySCz8e8SF35A/cdqsQrhlomr+Qn99x7aHCkPqxD6Nqi72BZ9kWrDCI8yFqc",
-	"7WBliuTKJMnHnN4LFpM4t12e9bBckT0WQ5oJDTxa7tuIsRa3G1/lF5tyRyU85iWqkZBICXSclwQemdJF",
-	"SkAtFQZnBX0UTcETB9GwZHmueU3M9KkjjY0gtnYw159e1XTUq5IK6ZvaGZykG62ywckVuYxMI14MSjNu",
-	"JUnMSlWzntjaoZ3Dmq5KjoSwmDClcmQ3TQSfCirRbO7Q9qd3iHxLvdnQ6OGW2EKgSgf4alwXw5Rpslfg",
-	"pkWB0z4iGUmI8YECUS0KQtTrilVFUPa6ubY014XWfWkTBv4kPLmDQtIPSwkslPyKDAbfTDuz47gDrS59",
-	"+ap1HB3PWm/izrR1OD2MurMjOI5f0gBZEs++2GLHWQq3eWFsnp7+zfouJBAtBIo0LxIUNrv3ANOFEHfN",
-	"SZUVKm/nrooYfb7Cq2glVBdvCSW2FG21Ul2voFqs6Kn2761ZqmywOw1WO2ftEnWihp+rpq7c4TWJoVfU",
-	"VNXbv1FtI4kb1NQObDUqEr6Vx0wbeHkqxZzGpizCjo2MtcoDyozFaBNYHuENrXG1csSOZ+e7Mp42H8Gm",
-	"Wo0xFbZlu2oayBmbQbSMEuiVrZUZcNTsISnHJUKCoMS5Kad4JzAOx1zlUQQQgzUYtuDy1llzytUDSHsQ",
-	"l4Pz0+H5dyHp34y+v7ga/mNwii+s1mB8/WjMtxeQall0t3YQBuXiQRisrN3oSV/BLOfxFushzQPP2NOv",
-	"7R/6MMoCt429nmNOLSqLPKOm/kpKc0X9ldTaXed51tms8hzv/JfReBbfF+prq75rWwi6lCLOIyfFpk5p",
-	"S7HBanbisv8j6p4fBlfDb38kLcJ47LK0D9W2Cl9fYsoI3CVdkumSvKP8jpQRrIlfMYA4tVsqFKnL/o8r",
-	"GspAYTds1EMOhY2KaFSpdxVR3aQe1U5spnUuwAW49ah5zJvD5rVKzZQlST35aAeZgusMwTUVjsoMDTrA",
-	"QX3YKHjV/aZz2DB50wuGZ8HaHFBwSD5Qxsm1rjZ3VVqxGtuZtvYTrTTTzGiiwDasmPVbh53jbtDUSHK0",
-	"1s5hBz5WGjDMgmW/fvAL5dCOBfxvR8d2JFJD1fIAgt6mcm+lWz/4O+XohpWN88GpwA/ESuXB5Zd/2ikm",
-	"6ayNQn5k8RxQyZWVybLE+/RzU0Z40+ovG1O2W2HZ9dmXT6W2qOC+YxTWoEwtGf3p/2shV93sBP2TDwNy",
-	"cXU6uCJmWYQYecR3LQf/8/Cl+a9zaDgz81rKKQU/i2/asIOF1pnqHRwUnQmOnw5stXG9nLkurL+1UlDJ",
-	"IhdFg3d2l7JmsHFSpEF6d2n29I9vHoGppJQLsIqxmKIyaV+uOQ9Hu82X1CezKvayJsLP2MtqF832MZwm",
-	"dOxozrlrGN7m/2wk/+aBm6YNzRDOb9pvVS1to06teNoo2Dv4AdX3q2L2aQcuNrqbnG8YE9iIY1b6FVtd",
-	"zLoX8rQi2lvO4+bqrDLkxpKETMs7Omxzsb2kwwRbSvlIK5dAWiTNlSZTGPNMQotmmRT3dsCvdDqtiS+E",
-	"JJfsMwdrS0ausFhYSFsV0c+o28CvOcWD32QXTd1lhUuK4ktNLk3ppfChNnvkzoVayeq5T60doC+7b7ox",
-	"HB8eQav7qvsqft09Pu4evWm9/uYNfdOazabxjKL1cG/V9ba1OW1zS0iKpP9fnjZ/+3Q1OB1eDU5GtzdX",
-	"Z0/jvNPpvnJF/L89wLR1f9jutDv28xKiv326HlxfDy/Ob98Pfnxa1/9V2Dfia8KrhwWLFgSUptOEqYW5",
-	"y0VLyzz6AYBXBvV5bLin3iexM2XWY7UKqdYC3auzemmomqidAqlKAX7tWw9NS30ZkJdgfq2jeHYYvTyZ",
-	"GgWaYsnrtWB25SR5cY0BmUkAFGUz7e16uk3ByGgOLek9VKLrIhTjSsvc9oza7scxvzr9dtgmru+GCw12",
-	"HdtTXhlzSOkSVQ7+jwttD0VlCV2WNwoVE8ZjPqUKYt/X4oZgIprRKUsYcq2tCKagF8LmVaxO22NtaIcY",
-	"wjBu32N8Ho65CSEQhZCAjtr7pEVed0g/yRbU9yydFC3kZ6bltRpux8JljxRd+vBuzFVGI1D2MgiMz2ll",
-	"ucp1RhJorMpeWvOkGx9/3SEJaA1ShW5Ey3ac2pVXbzladRJrPe6vO2gLcS086v/3U7/1D9r6Z6f1hvz8",
-	"n/+x3UzlPBJ8xmSKLBf46NVhRyUQmiTiAWKyV+BkPjFIpfuG9Vav2qmFz+WVQWtRdL/5mqFK1Ft5uSnm",
-	"HYk72Bzx2kRgK5Jg6qA0wcj6DorwNzQTHS3gkYhrNyXYW4poktj5OduQtynVcrupFOYdcGRe8+SmZIZb",
-	"R0EkQe+6ln26uVVUUq5vdfMVL4npPJy4PSu0mdSubFn7upH+KhLP1+XMIV2bJ1cVXB3zGuRNOs4d92bj",
-	"PAUqjdq/A26yhWzOISZ//zgiEZVyaVsyS3KGBB4zJpdGnxhkGifUQKlbs+aGhtnKrs0JM9wE1C1rWODa",
-	"DSTmXLPEAGd51L1TM0xHrzqN0yPFMTRkfPCryrJIBrayrGnjbJ0I2ThUZN7bwE2Tdwb1lW5I++Gz1q1G",
-	"2BqRNp79dTOipimUVnW2RRbNTSyqfF3F1PzbxQQN3G2cjiiXTC+vkZMtN6B+SO2dYYpF2zpiyaRfneLr",
-	"EfMGQZfgKEIL9+p479PJ2XBwProdnj71/L+vBydXg9HTvnkQJkZJkcnBfffAeQAuS9f2V6GZIRwDTYED",
-	"OjBmOLuA1h7JGrjvKqxr228mlxfXI3Jwf3hgPlQTNKhAMjQKXkBmqP9LDXhS0RLmri2RlResWWqX3YMq",
-	"9C6lInv3h/t26uMe5FIvio5pd91frV5SO66eL1ap0OWMVejK8LbsG1EeQZIY0qt2wcd1V5tmrOLclTjX",
-	"csQ01wuTkzEP3TG94eQLU1Yoe6tVjG5Du//9aHTpmKBqkvacvPM4E8yPiOxyuAU8n3u2iJHFdBLatD9V",
-	"69xq37bsah52DPkZDLCZ6h72diTSCjzbCW/teVPpYJ32YVHh+vvH99cFddub7hn8vy3nLQzjktI0Y+h7",
-	"m3vg0JvdVAiTbrr+QRCRAW8515O40SSJ3o2ynF34GLFk96B6hQf0QrmrdGzrWcsHKUhqN0fk5SYsTAQa",
-	"sTmEdphpvwi6ipb8jC5b06WBZ8ztSuUiUSmR2aow7bfHfMxN65Ufo0GhTCnjmpppzOmSLCiP2+RbGmk3",
-	"uxf7bqkC8WJoacz3ikOamCw8IKT1osUkLB3CcfAdaIuNC9zHwQqCY24fosQtMw72jctqcvKRZFOMB010",
-	"M13af7TJoFQ1kCggkUhBFZ2HxTiZVC/I9el7q0w8FjaWyegcVJt8XAB6x2RG7cVxFUc6tEtVWAVjB0WU",
-	"sCpBm0qRLbNR0zhcsIWmd8b3H/MTwe9RqIyiRF90UvHa/3NC4FEDt3oUccaVEM0ojQ9UBtEceGjHSWhE",
-	"YyBC2uu3FOXxVDzu98a8VVuyQHyCKikjCdxDsk9SmiliBiqKQ9V0bqbVtfLDLsbTa6+uKEHL5YTs2UEi",
-	"9KkMAfc9AXywQYtGOjTYJnFlQ8PemBMyUXQGE7InIQM7zMC0GUjlgsxyabsvZzOI9H5IJpWScesOcHft",
-	"R5qc64Nr4md3sDQ3KxiqVcFeXeJtQ405dwGqQQ1XxOArzQwIivF5Aq1cIdQcnygQIoJH4CbPzB2biPCC",
-	"3uPfwAkz7WQG6ZyXaPtXk6VL4lFy3H2D8XRx5ZYnoN0ugZmuDDLur58M1dAyAamamKYIVRNb1By5TfHE",
-	"Nm619UvKy1O0Z+PbbSfGQZhkICeoYtClDUnKeK4hJAuRy30bKTtq25Ox0IWEZlloLg2zimwd3PodaBMy",
-	"FaijLHe7W/Aql5yUd+bZKs/6cqu3dExcSV2hONsh/2YtRqZm8oZqRL5U5T5B4O4uDqtldKoE92qxohDW",
-	"gKqojwlJqTSXpxndUgUF1bHZyj1seVPDo4Fozu6f0yv1Tblo/ZoDCqnghJossnV/eyhkTmBQ0MxTpLxJ",
-	"muxx5Ack/zxtZjGXprVLc3/DpmU2mSfgDKLKqJ1vtVF2j0w+sVmP9I3yQj/kaYKopUC5Iu98qppkEmzD",
-	"AkpAnzCXE5rYhHCP/DAplENxP+g7lw/8YQ3YjLGS6NXpd5DKZMxiqmklq+PETMztXcaSZLnGfyKkzKBr",
-	"L8+1vdJMJ9aNc2/X3YLSLtat235gSsY2oRKYdCI6Q+hg0IwFveCo3WkfBSbxszB+10H7AZKkdcfFAz/4",
-	"5eFOtYvrb422sSnzZs8JHaN8q5tmM+RVZ+3LLmwOwnknv+PSB95rav1eSKiDTyx+Wr15fUMxtXzkwF0j",
-	"/hQ+++TqDd6m2v7lkEBVbJGw+HxhGt0fHhSu58Gn8iIeQ7K5zYAVZsaU3Oegi2sqw8+kauW+eyRT7QLw",
-	"bqfzxe6OLgBsuDV6VLvT6ykMju3GTesVAB40XU9u3j38jHdr92Sbt48/4+3ivu+nMHj5WTDXLzGvJlPM",
-	"oa0lJqqpmZ+383MlxeLqqi5pnG8J7o1YbVzHOcWbF2n5J9xiCKC/783FIFHJoZrOEfASy+DnlRKm7XpC",
-	"F88Wt/7QuG4V2gNauQnsOektbg37o0txAegz0vxCVW4n+2/B/ksL9vp1dn9ZUff5IOPEiKba2ilMTaq1",
-	"rLXvTewEyIT4saCQTCqzIBPiZ5UqM1PKJJf3bOaFmpoLkehcK4j320V8+R7jxRRDGBvWmkE+H6brHoJh",
-	"GsLNtQHlO2P+YCqzdqDPxOzVDnHiJxpylzMWMdiBV6rdU+Z+JAmrN/yvFXhtZfe407GhX3FDB5mc3lye",
-	"DU/6o8Ht1eD/3AyuR7fvBz9O2mP+LleMg1K+D0eZVBSZ0ujOVIkJx0g0sbkL24xb63qerE4+2OrxpNqd",
-	"7Tpz6/rYDmn4THrRw/hOxMsvpkdXZuqe6rUf1xX1u2nx1VmiDUq8Mk/kW+r/zUr8q6jiouT1J9PGH+gd",
-	"lCWhHXTvSiIv6FXbdRu19OobWzolyvnjclE/rrSHiqBR8AlVKk8h3n9bdOI5BbTX7XSKb/88lsLVCzYb",
-	"CjvjokyVBPU+6un6/NjI/4hU9ecGzBVrpqxrSKpIt3PYHvMGg8B0xRSYu5RnQhYVjc0K0AL2O+m/+lDY",
-	"Turv8Itvvl37laNFfxDl9wf3YP+savPKnfNXVZx/Gv3lCv4b1ddFP9eLrq8rV+r2q81j/XqDjfFrTSG8",
-	"RyZV/pmMeVU/7dK+ELoVMIaaGO0G9SJme8yNK1u3KK6JotFrhccMIo1atWOrhB7PougYWnfS/7oO5UvS",
-	"fXzcrE5Hro1nN2362Hp4eDDVl1YuE0fE3TVcre/vKzuX9Sa0JuVq+cCOQv91HMo/l9azLQYYGK43gbp2",
-	"YdcYI2Qpq58b0G/xD/8K7l3ZcrZZQZoekaJ5yc6YKTOoXc4NGEViqou2AGcicSS8/11Ye2OTdwTHPKU8",
-	"plrIpb8M09/CU59fNaG5mSAJSTFfYguBfsSE7GHoPOaV+ZL9NukX9ySayp6vyMVEL6TI54vaZv3LobuW",
-	"uHYN8JjPch7ZVcwNke72RFD1Hhzbtb5E1P19ihXtb+88XqC6V7ZrxPx6Vjma0iaomZF1I9NhYzIBlVay",
-	"iWslLDoJe7U+wv3J2zF3DRimGrrqZJu7rWi9h9X30+Dh2e4StRBStxJ2D7H9BcWyycHdsSSZkL6D2yZR",
-	"mCpuXJqgqS3aF017S/3qUMCw6decRXdKY6BAEyVcrXiyMg/Yrg3mTghVVX55WLDEdljgsUk/uVnU6Cs2",
-	"0N4DrBoeNhi6i5+ZLn/+caPxc/T6nYKJlcnur2zvVmeiNoQTxVzUXzGBYjs+f/pz5q9L5tzVttnmoz+D",
-	"lXraqfBNru171jKwe9Rnpk8QddRCKHtFuDFVGWWSKEiMd2x+HpPfMym470J+rsId/kGZwh39xsZZ9zOO",
-	"5vfsfOvpnl83FpGq4Wn6k13nrP/8Gdzt1Rdm/XJduIcE9WkF9erSJZ8+1Rm1aIeqteQXd3NfO8W22688",
-	"lw3GOy7giVb8SvT/DwAA//8=",
+	"7H37c9u2uuC/guHemdh3KVmWnTRR5s6uYqutThzba8vt9lRdCyI/SahJgAVAyzoZ/+87eJEgRcnKyeO0",
+	"vqe/NKZI4APwvV/4GEQszRgFKkXQ+xhkmOMUJHD910kuJEuBD0/VXzGIiJNMEkaDXjBaADoj9A59YBRW",
+	"KLKvIhIjDjLnFGIkGZILQBxiwiGS6ObqDOGZBI4SQu8Inbe9IV6IMV3CFF2fvkcc/sgJB4EwOnrVihaY",
+	"40h9dnMzPH2LppjeqQEQ0BnjEQjEaLJCcoElIhIRgSiTCNJMrtpjGoQBPOA0SyDoBa+j4/i76RG0jmcv",
+	"cet4ehi13sRdaL2afYdfT99EnfgQgjAgaoUZlosgDChO1ZdugcM4CAMLXxz0JM8hDES0gBSrTUoJPQM6",
+	"l4ugdxgGcpWpb4XkhM6Dx8cwUOvdtJ05JX/kgIanaMY4kgsi9D61KytI727hj7ufz4+ObwYMd88fVv2z",
+	"H15n0U/NYJPPA1efzHsifwIuNKBNcLuXUP9yiO7Nm2006Xa6R61Ot3X4eqLORGGCPqd7nOSAMF2VH6oz",
+	"v6NsKd6OaXG6Amgs1IEyiuAe+ApFOEnMieqVLgDHwMu1uuFaDlp/pf/BYRb0gv9xUCL8gflVHFznWca4",
+	"hNh9+KjWzkFkjArQpKDOTY//DsdX8EcOQqrHEaMSqP4nzrKERFjty8HvwuzVbtMXYw84Z9xMXt3ldzjW",
+	"NAFCtgOLRfqLIZXAKU7Ml98OIDcvEsDvgSNQL1ZBO2fye5bT+BtCdc4kmqk5q5DcUJzLBePkH/AtofGn",
+	"bWtqst+qoftRxHIqryWWuVgnq76mfIgRNu+9EEhILKGNThKi4FA/QCYNMRmGlxAhIUYL4KBZBs3ToPdr",
+	"0D8ZDX8aBGEwPC/+2X/XPz+9OA/C4ORq0B8NToPf1qg/dDCO9PMdIFQDoL2ELYGjCAvY/yegjRYQKcmg",
+	"aBffEzoXzaDFMQfRuHGFJMLmHV/GlIJFSA4g7TAhiohchWaLL/glZ/eERopHxWOqV8dXaLkAapjY9Hcl",
+	"zIhQHEq+RRkTEicnLAb1jGlIcNJGijW6j2eMp9iJpjGNWZSnQNUG7A2vL9DR4atXCCfZAre6SOTRAmGB",
+	"JjfXmnEulVyrcsV9wwUzzjLgkhgWpdawviEnRK7UBm/l9GFgAW343vywwxDlPqyPcql/QxGL9WmvfVvb",
+	"+fUBFKEAYhxl9pUdAKqccdOQ6md1yIjm6RT4k0M++qL019r4oTmA9bWUm1tissEhjcmp+nEduslHQy09",
+	"tDdLGJb7IYpyzoFGqx66uT5FjxODYkacEqUrxRCRFCdoSeQCYYlSJiSSS4ZmSn8ijI5pTOZEirdGEqth",
+	"iCNOiNsllt0BZEZkW2lt/oAHHMliGgkPsj2mZgUCYQ6KFogk99BDGP0DOEMxEXr1IRILkmWEztUhSvyA",
+	"sP5MzQ8PmdpBiNF0hRLQZD+mar4ZgSRGLJeN+G63o1kpcb++9cnfrFQUq/c5z8215oKlpqUeNGCV3pDm",
+	"Od2SKIpZkmAuwsopuH3LEhyBqKh1h9320bH6O0pyQe7hA6EkVXAZhS11f3YKgAzKBmHw0HKn1rITtMwE",
+	"Qa+rfp2zlv1ECbj2ufmujstmVWG5qU246uyBJrbbYAuEKOKApTlXdZwLpnn+zbBkprmw1oDCX7WQ9to5",
+	"WwFzChKTRDwllx2MTsDmaYr5SrM4BQxh9BTLhvP72UFUyI8lFm4BIRpeX7Rev+ocopvRiaGvlCQJERAx",
+	"paXu3SnxhgXiEAG5h3i/qrV3O91uq/Oy1f1udPimd/yq1z1uvzx+/fc1BKueZyEmWkaABL0gxhJakqSg",
+	"l2RhLdWIXbbGvv0YBpBikqzvxUA9bm+HLSPEYOdjGMwIF/JcK+H1ob5XPyGloH/CeCTeRNOFkdkoRRK8",
+	"CYwz/KlQ1OiDxFspwmLb+sQXFJyipCZx2tJGLB9uWLr9WZnXe9jKK8VofPsZWXzTuFcgDKHy1XG5akIl",
+	"zBUDCN2Uam++Zzk/1aKheXq1s0q15sgIEMRmmlgcWKUAXTsUXNd0t6FoVS0uv3Y66A7f6ld3J3e3AkXt",
+	"5qD+SWL/HDqeEYppRHAypEISmSsgN2GCGvWFsCSwwyk3jd1MJN7ozaSiSDNi9IYn20GLGG2mTzZnT32s",
+	"3mn8OOMwA84hbjxMuQDrMrGuBscrXghUfOlTnx1/ylgCmKoJOMsloXMrIBth7L/rI/vaZpR/fJpPOKm0",
+	"lcs1QR4qtBMLtqSIVcXVRo7yZcm7FGmH3aPj/870/tWF+5cl3K9MPjsg/VZr/YWo+RPELorgRjmpvyYS",
+	"0k/VF4NyIZhzvPK1rOE/pZZs25lLzmYkaTjRk2JIapCDMIoiliQQSeNYJ1QhvADknEzmHa7MZGXSZhzu",
+	"gUpl+uVxOKYpkWSONefSj/RLKX4gKfmHesiJuNMWiiCMqgc4inKOo1Ub7Z0wGhPr1thvsMTspp9spcAR",
+	"SUFInGZKbSkozjpGoD1voxfaY3zYbR11Rp3vep1Or9NpdY57nc4LDW3T723FhuxLa1TZPJgvNkuCayAZ",
+	"rdaOOKbCWM9/2nV5L++8uHkOQp4sILpjeYPe6p/5PqpzCIw4zImQoLgC40gPhiI7WhuN1HvGeHcuL6dM",
+	"69iGJTb0E3Ays/5X5+AWxtZfl89NVsGNCZl8AB4tMJWtGGaEQuyTJFBJZgR4Gx12X6MylpSQlGhWluKH",
+	"wuXTfd2wVbJEgZNmLV9xAauTK8lZvq+2qoBlgTUzvScsF8kKpTgGI20Uw03tEqwTqm7uewrdvd40iAfN",
+	"xlt5VhUurk09DcIUgCI3SLMq5H69XDAKO0+Rqbd3m2IbU9zsE/fm+mxvuHN8e37xJkez9u5vlDg/L1YI",
+	"owyvUs1qMUmUOqGdG/ahWYyigtHg6sPwvH92+31/eDY4XRdvOobS7D5V+KVGzzkUPtSSI1z2f/kwOB/d",
+	"ng5Ozobng0avlR78AwiB540HiiVaqjUsOaPz6vAeB/ScdnPtGVE4gI1iVdDTDvJv8JABJ0AjaIqFXtwD",
+	"5yQGFMMM54l00WIExWeabwLF0wTcTgtkoszJCs04SzVMnlPqZhiOqXYex4B+PRuev7/90D/v/zA4vbX7",
+	"91sbTS7O3130r05vfx6OflTPb88vfp44/xSNnbAVIBS31/ivMXBM1a8J4Hsw+pPDiQgniYuDFyRem+f0",
+	"4nwwQXva8YppoaEymqz2xxRnGWAu1ox9ZQMIfUYIZ5kINdYTipT67nRLy0sd8jetOgiDpkXXHysYGwnk",
+	"B8bi5giR4xJYwQSpQhptXeBE+/EXK0EinPjEeTr8YTjqnwVhcPnjL9fDk/5Z45RDCWmzp4Xx2LgTwfrG",
+	"u2ZqqRGFCBTlErHZbG0z3Ya9VQclrONZjOmMJQlb6tMTIJRq5JwsGh20g/zQm6PJT40LD/9WayZ16mdl",
+	"WY2Uqqa1W9qo68+9M9k2Z3F2jURai3A2Wx0sXimRZ+LzHrlpfoNcCD00ipB+OIzRYafTOQrHdDI8Hw2u",
+	"FE+8Hlz9NLi6HVxdXVxNQjQOLhOt3HLA0QKxXCoasmH6cRAioSYkcoUm5pNankeFmQaNswSWJyql3sBT",
+	"45HbQHAfX1swgl5gBn1sZOpNsmyKOdhdMgdn8lcESytsa44lLPFK2KQaRKiQgGNnoBs8RXjK7pvNvieE",
+	"SoqjBaHQ4oBjTSMGonUZs2kPmydsspQq9EbzFDiJ7HTGbiqDIeY4dvBtfYZU2366zcsqj7tpLx1OhmUE",
+	"1yJnZeINO9dEgReKnW1UPvSvyP7cRicsTXOqlGkQKDZPFWLkhl8Y1midRjfDEOHY6ffJat08DJ2BqZ5E",
+	"jNq0ntK+3Ml0HNOJyKeSSZwY/qYD2oUpQGY6DYjNijCheasMFpq/bciw75SPMc1YlidYQqwYNhOA5IID",
+	"6BCkju25kKaaogqBAqD4uoldV0HRDDxJLmZB79fdGPhv9TyQvYvM2VEXnwKbtnmcC6NOS0LJMaQk4e6u",
+	"Di03G/wbxWaXkfIdl2w/WF9z4b+4dlFf+267MuGfYYurv38JYCqm8zvFZfQEVkGLkjzWRKW3CPOVtknn",
+	"IBSWO+QTbXRlqWRMdyWTsEonJh7vYbo6evfrv3jTv/COu73aRyO909ZMMWmUlve112LePhBrwb2Kr9al",
+	"DWkQiQKwxiXCQC5AgVLDpsfQvl9D+SffLw9q46u/PYbBJeZytUn9Zp5tmqkXrb7o1O2Tm+vRxYeBEkYf",
+	"BlcnP/bPR4369qUZY6Mgsj84ncRNWaGDtsERn/U7c0iZNhKo8Qw5E1+MqXZyEkmUxNnZxjPpPEyiJn/T",
+	"mDY7nAr/kUAZFgJNSkNzGE/QpMlumhjXDZF+yiqHWa5sw6yyYzYfR5GwNoj80b+EwWBM0CuYATeDbvST",
+	"uS1vzYEC16kZw1ObOO0cZcJ4+ewSrC9vqBOFhGQ6DJAwOh/TwnXlDtxlqCLHGCqevBKf7HvvoUGR+rAO",
+	"oU2LvoNVmRctMojUQVbsbAsrESgX2kk+pviekRjFucnyrJrlAu2RGNKMSaDRat9YjBW7XesqvxuXu2LC",
+	"Y1ouNWJc7YRSnFcIHoiQhUtArIQyzor9ETgFtzlqGWZbnkpeYzN5arfGWBBbM5irb9c5HXasxNv6pnQG",
+	"S+maq2xQclnOI52IF4OQhBpKYrOS1aw7tnZI5zCiy/ORIBIjIkSu0E0iRqcMcyU2d0j7kztYviXfbEj0",
+	"sENs2SAvA7xu18UwJRLtFWuTrFjTvlpkxCFWLxQLlazYiGpc0WcEZa6bTUuzWWjdl8Zh4E7CbXdQUPph",
+	"SYEFk6/RYPDdtDM7jjvQ6uKXr1rH0fGs9SbuTFuH08OoOzuC4/glDhRKqrMvptixlsJOXgibx8d/Mb8L",
+	"EUQLpkiaFg4K491bwnTB2F2zU6W2y9uxyyOjT2d4HldS7OItwsiEog1XqvIVxRY9PtX+2pzFR4Pd96Ce",
+	"OWuGqG5q+Kls6soeXhMZOkaNRTX9W7FttcUNbGoHtBoVDl/vNZ0GXp5KUaexyYuwYyJjJfKgaMasaBNY",
+	"bsEbUuMq4Ygdz85lZTxuPoJNsRotKkzKti8a0BmZQbSKEuiVqZUZUMXZQ1SWS4RIgRLnOpzilMA4HFOR",
+	"RxFADEZgmIDLWyvNMRVL4OYgLgfnp8PzH0LUvxn9eHE1/PvgVH1Qj8G4+NGYbg8gVbzoduwgDMrBgzCo",
+	"jd2oSV/BLKfxFunB9QtPyNNvrR86M8oAtw29nkJOybxBnmBTz4lp1thfuVu78zyHOptZnsWd/zYcz6z3",
+	"hfjWrO/aBIIuOYvzyFKxjlOaUGxQ905c9n9RvOenwdXw+19QCxEaWy/t0k+rcPElIjTBXeIVmq7QO0zv",
+	"UGnBavtVGRCnZkqhSOqy/0uNQ2kozISNfMguYSMjGnnxrsKqm1St2onxtM4ZWAO3ajWPabPZvBapmZIk",
+	"qTofTSFTcJ0pcHWEw6uhUQpwUC02Cl51v+scNlTe9ILhWbBWBxQcog+YUHQt/eQuLxWrMZ1paz5RLZlm",
+	"hhMBJmFFj9867Bx3g6ZEkqO1dA5T8FFLwNADlvn6we+YQjtm8L/tPrYjlupdLQ8g6G0K93rZ+sHfMFVq",
+	"WJk4H5wy9YDVIg/Wv/zrTjZJZ60U8mcSz0ExuTIyWYZ4H39r8ghvGv1lo8t2Kyy7vvvyseQW3tp3tMIa",
+	"mKnZRnf6/5zJVRU7Qf/kwwBdXJ0OrpAeVkGscMRlLQf/8/Cl/q9zqDEzc1zKMgVXi6/TsIOFlJnoHRwU",
+	"mQkWnw5MtHE9nLlOrJ8bKfC8yEXQ4J2ZpYwZbKwUaaDeXZI93eubS2A8l3IBVlEWU0QmzccV5eFot/qS",
+	"amWWJy8rJPyEvPSzaLaX4TQtx5TmnNuE4W36z8bt31xw0zShLsL5rPnqbGnb7lSCp42EvYMe4H/vk9nH",
+	"HbBY8250vqFMYOMas1Kv2KpiVrWQxxppbzmPm6szr8iNJAmalj06THKxadKhjS0hnKWVc0AtlOZCoimM",
+	"acahhbOMs3tT4FcqnUbEF0SSc/KJhbUlInsoFhbU5i/0E+I28EeO1cFvkos67lLDkiL4UqFLHXopdKjN",
+	"GrlVoWpePfvUyAH8svumG8Px4RG0uq+6r+LX3ePj7tGb1uvv3uA3rdlsGs+wkh72qyrfNjKnrbuEpGrr",
+	"/5fbm//6eDU4HV4NTka3N1dnj+O80+m+skH8/1rCtHV/2O60O+Z5CdF/fbweXF8PL85v3w9+eVzn/z7s",
+	"G9erzavlgkQLBELiaULEQvdykdwgj1wCUK9Qn8Yae6p5EjvvzLqt5m3VmqF7dVYNDfmO2ikgnwrUzy71",
+	"UKfUlwZ5Cea3Oooni9HLk6nsQJMteb1mzNZOkhZtDNCMAyhS1tXeNqdbB4w055Ac34NnXRemGBWS5yZn",
+	"1GQ/junV6ffDNrJ5N5RJMOOYnHKvzCHFK8Vy1P8ok+ZQRJbgVdlRqKgwHtMpFhC7vBZbBBPhDE9JQhTW",
+	"mohgCnLBjF/F8LQ90oZ2qEwYQs13hM7DMdUmhFpCiEBG7X3UQq87qJ9kC+xylk6KFPIznfLqm9sxs94j",
+	"gVfOvBtTkeEIhGkGoexz7A3ntTPigGNR5tLqN235+OsOSkBK4CK0JVom49SMXO9yVFcSKznurztKFqqx",
+	"1FH/v1/7rb/j1j86rTfot//8j+1iKqcRozPCU4VygbNe7eowB4SThC0hRnvFmvQTvah0X6NevdVOxXwu",
+	"WwatWdH95jZDntXrfdxk847YHWy2eI0jsBVx0HFQnCjL+g4K8zfUFR0toBGLK50STJcinCSmfs4k5G1y",
+	"tdxuCoU5BVwhr35zkzPDjiMg4iB3Hcu83ZwqyjGVt7K5xUuiMw8ndk5vbyaVli1rPzfuv4jY03E5fUjX",
+	"+s06g6uuvAJ5E4+zx71ZOE8Bc83274BqbyGZU4jR334eoQhzvjIpmeV2hggeMsJXmp/oxTRWqIEQt3rM",
+	"DQmz3qzNDjM1CYhb0jDAtS1IzKkkiQbO4Kj9piKYjl51GqtHimNo8Pion7xh1TaQ2rA6jbN1wnhjUZH+",
+	"bgM2Td7ppdeyIc3DJ6VbZWMrm7Tx7K+bF6qTQrHPs81ilbiJmY/X/kr1v61N0MxdStfOtnCUzonWblqb",
+	"PSJsoxKpwyW5+Nz2Fx4c/eqHurh2caUN+80Jwf2TH12qseJ0aK/IZb3qHE72y8Yd1aIXazHYUE1d5w2u",
+	"OoeNpcJfPpCxzV9dB32JhS7Cama0uxZ9Znhlu9pkeAPT9vx+3xtD6gqweDqOPNr0XXXMJ6IuL0Thuh3G",
+	"k6cA3M1NPlr7YC25rgJf0xSNlLsRfZ8qlfe7a1ROORcgvlFx/A4p3aMtqPB0bVmDXrFzvVhTQsMTdSbV",
+	"3PlPW92myPDPC1CKYmkpCFe0lLjYsNfXyqiVJsUbK1OBxy2TymhVG60zvx3Tig5ui5+sKm1HVUxMl0SL",
+	"XcsGKzGVsl5wQ/z3+uTHwenNmS0pHI6G9vXrm5OTweBU//tqMLr6pf/ubOCCxOth4zA46Z+fDJojyNq4",
+	"jXJO5OpaUaLBAaWHpqY3pSDRtsoLNOn71eI9pL9AyvQ8ipQl9ep47+PJ2XBwProdnj723L+vBydXg9Hj",
+	"vn4RJloZRpOD++6BtTRtNKjtWm7qYk8NTbEGZSjrJiAFtEb0r4H7zlORTJrn5PLieoQO7g8P9EMxUYYb",
+	"oEwZH04Rmyk7o9S0TzxtVPd0ZFnZyNNI9TJLXYTOdSHQ3v3hvqkuvAe+kouiMse2la3E5StqQc8lRYjQ",
+	"CnkR2nQvk14UYRpBkuitF+1CX6q6dHBGPCdCueYKweFcLrTvX790R+SGky9MpsKoMNqr1qEVQfw4Gl1a",
+	"JPBNnz2rV9I4Y8SVIu5yuAU8n3q2akVmpZPQiGulc9Sx1Xxt0FW/bBHyExBg86472NsRSz14tm+84SRN",
+	"Enh978Mik+JvP7+/Lna3vamf7f9tWat0GJc7jTPyHlam3yihM7ZJ9HMrqJYMsQxoy7o4kC2B5cqKFgaz",
+	"C1s25uQeRK+wtF8I27LNpDi3nDNMbbWtV3V0ExamiDKW5hCaotn9wrlXlH5leNWarjQ8Y2pGKgeJSorM",
+	"6sS03x7TMdUpvo7FK6JMMaES66r/6QotMI3b6HscSVsjHrus3GLhhXwY073ikCY62gsK0mpwfBKWjodx",
+	"8ANIsxqrloyD2gLH1LyEkR1mHOwbGaZEY8TJFGLrRZuuzD/aaFCyGkiEEtkpiCLDvShb5uIFuj59b5iJ",
+	"W4XxmWV4DqKNnHCdYdOg1HPYhGYoD1WQUNa9YIYlSJ2RYNI5sC5QKdBC4jvtYxrTE0aVBDWMEicJmnje",
+	"of+cIHiQQA0fVWtWI6llRml8IDKI5kBDU7aIIxwDYty0eRSYxlP2sN8b01ZlyGLhE8WSMpTAPST7KMWZ",
+	"QLpwrzhUiee6K4oUrqhSa6rt+ogcJF9N0J4pWFWalN7AfbcBzqmFi4RtZRjqAIlxQfbGFKGJwDOYoD0O",
+	"GZiiOSJ14wPK0CznJst/NoNI7odo4qUmte5AzS5d6aw1sdWY6tkdrHQHH71rPtj1Id425DLl1hGql6ZG",
+	"xFJCmmkQBKHzBFq5UFBT9UaxIMRoBLbCWfdyVgte4Hv1NyjNbF+fE0KTnJbLdp8mK2v6YXTcfaOsoMLM",
+	"chtopktgJr2C+f31k8ESWtrxKSZaDRMVslWcIzehhNj4R02eDKblKZqzcWUdE60gTDLgE8ViIkbjEKWE",
+	"5hJCtGA53zceWbvb5mQMdCHCWRbq5pSGka2DW+21OUFTpniUwW7bbdWzF8rerMbmXR+u3g1qYlO3hCJn",
+	"00ymmYuhqa7wxFItvmTlzhFte+SHfrqWMjgcW/QYwhpQHvuYoBRz3aRT8xYfFMWO9VT2ZYObEh40RHNy",
+	"/xRfqU5KWeuPHBSRMoqwjlYa9beniMwSjCI0/RYqbyxAe1Thg9r+edqMYjYcaIamrpOzQTaeJ2AFosiw",
+	"MUmMN7eHJh/JrIf6mnkpPeRxopaWAqYCvXMhUZRxKB0NfURs7GFiAo899NOkYA5FH+p3Nu700xqwGSHl",
+	"pvtdVoALHZmJscRe9MCSGZubnvkcZblU/1SQEr1c06Td1OQQmRg1zn5dVQtKuViVbvuBTk0yjvtAh62U",
+	"MqQUDJyRoBcctTvto0AHGBZa7zpoLyFJWneULenB78s70S7arGtuY0KzzZqTUozyrWqaicQaZY1QyZmS",
+	"MvJrjF64dL/gwKTs6ya+4tAHH72/bkn8+IXn0thqVbivOPSBUy1bX+MstLb6NcY8IKnuKfA1hv5oD9O/",
+	"tWVDIlb5yoG9guQxfPLN+u0fOlPvayziAHstAp/Pag6Ma/C5reqj/dft56Lf5jbHw1OdgAEyWtSyQqLo",
+	"9tUIZt1Xb969+nufX/+U/cIf5O/vNtx/U4L6Offg/IlOwdTpmvLMvz5OGeZ44HfMeyYLo/cgpFbQDxYs",
+	"ifVNJs9uZc/v3Gz25TNZjTJI5PNYyvNDNX9FB2JFo2e4rI/eX0pdOADKSbRI7fVbX1Bz8CZCSx0vjLCE",
+	"OePaOxYxzotSvwY1oQrmX1lVyIWaZE2p/jozfA2ryRu+TvNfcJb7w4Mi1nDwsUz20Art3DDNwq+oa3nm",
+	"IIv7b8JPxFzvIk113JWbBbudzhe7lK4AsOE6ulHlsoDHMDg2EzeNVwB40HTvof728BO+rVzAp78+/oSv",
+	"i4sEH8Pg5SfBXL0d0Y+e60Nbi0T7OV+/badLL6ZuVQab9JRvieY2sC5vHBsF2TxIy71hB1MAuoskbNAp",
+	"KjFUYqVx/lquMvitVhthyikFnoHJmv9Tr3Ur0VZY3VPUW1xH8Gen4gLQJ6j5hfCuPfg3YT9rwl6/J+PZ",
+	"krpLANCKImtK2j+Fqc6tKZMx9yamtcwEuX5DIZp4TWYmyDVB8poxCZ1NtGdC7Vin1iEOaocg3m8XAcX3",
+	"sJqgFN/ZcJbpEObisrKnwNCdJrTyWX4zpktd8mE6hekgrd96ArlWKblNEmIxmAxDLO1buvE6h/rVoWuV",
+	"I6Zk5LjTMbG+ovUvmpzeXJ4NT/qjwe3V4P/cDK5Ht+8Hv0zaY/ouF4SCEC5bUOjcAzTF0Z0uP0GU8RQn",
+	"Jlhtqvwr7RQm9ZYqpixl4rd9sCX/VX5sur+41KmiOPodi1dfjI/WmnU9VlNUbbnlV+Pi9SZFG5i416jI",
+	"9er4FzPxb8KKi1z6vxg3/oDvvOzVHXhvLXMj6Pl9ABq5dP2LLSVYZWPDclDXB2lPMYJGwkdYiDyFeP9t",
+	"UeJrGdBet9Mpfv3rSYqKu2Go/V+62nCzBLkyLwgvIVkzXg+qBSSuvMHrcW1y+coWpv4HWIzNKc1zbmoW",
+	"FyyJi6+hqCQVmvtzMLmlmsm268lyc0ALVxc4plrCXN6M0HJBEjDpTvY+AlOIdnlxPXpbr05TD0NbzKTr",
+	"IO1dvuq7MRULthRoyfgdofM26iO7a0gn0TFqcm0dmzJ5rJRJlLJ7QKkpoVmSCEIkmJJBKV6NqZcx9ba+",
+	"uWa1CaNz4HZ7Ncqu3ZGCTH6Pl7dQFSIW0FKK1PT5dW6rZ9tYF7HdMTT8HL/Qb38iSTOT4Bp66f37t9Hw",
+	"HCXVlaPiCtJ/qrWwRfhYXrKnE7iLdsyWrZgksIVN+dKZppc3o2cjcWxK8jbBol/QidiajSVJrRWiIkmd",
+	"P+nfnK1vC9IVipYjdjuH7TFtMEGI9IwPfS3oTJegrbx7f5pUbgPYV9K4q/0Nd1K4D7/45Nu5YNkl70+i",
+	"bv+b/X0l9mfO+Zuq6n8Z/mVrijayr4t+LhddV7rilQbV+yD0q7XiWlfUtTY9NPHxZzKmPn/apUIqtCOc",
+	"MA4Tzd2gWifRHlPtPKlKFFun1egngYcMlFLb7XSMPuzWWdQ1hMaBYQoDhW7a33142MxOR7YifTdu+tBa",
+	"Lpc6wbuV88Ru4u4crtLC4hu7M6r9FJqYq8ED09X3+bgw/lpcz1QxIWwpt9LPxHa+sbV3jJe0+gWVwueh",
+	"3m3MYagGiOsqH459R0LZ62G60pa6Z22GZf8Hx7ZorVzZ9cce090bZOv6BFQ0yS57ZFfdCmPKXXMEr46E",
+	"MnNxGQesr9XSl4Doi0tiJBY4gydqscc0F67fkuukjzik2FWaFBwZLfHKNNjStyuWSnEDm52DfwXzLjb+",
+	"czPv/eVvN+3/rck+R03WBABLrK42jPmCvFsR6XLBEigr6tCeKQKkjRRf3Dlb8VkWvOUvw/DLNgabNWJd",
+	"d1wUxJsWOUI3mS97HmrNUVesmaIuHexTkvb69L1325Sz/Mc0xTTGkvGVu8jT3SBU7b2tGa/ufhmiojem",
+	"YbSuPSbaUwJFMfaiN+Z+G/WLOx51tZir8oqRXHCWzxeVyfqXQ3ulcuUK4zGd5TQyo+jbLe3NjyCqx246",
+	"7mm+7jzdnrpv7mteKP3eurJzUbkKq42UKq50lUhXbWv56LUnmNj2FEV3il6lN8X+5O2Y2qJeXWFX96rk",
+	"xstf6b/larTV4ZmKZbFgXLYScg+6U8KYloWz9n4oThh33edMnJaI4raoiVIeipYYumS6eu0pLIGjP3IS",
+	"3QmJuUQ4EczWH05qvYzblabiE4SFjy/G/6+OSR2bL85N3adn9BgpKxpe1iu0l1YTWfR83Gzt2P36St6j",
+	"Wlf6b2zg1Pu5bhC1RU/X5xijNV1Efv1rSsgSOXcViKag/a8gpR53yhFG1+Y7IxnIveJnRmcnppPH26LL",
+	"QIYJRwIS7Q7Rfnt6TzijrrPNU0m04Z8UKezRb2zGYvqZmG5hrp3Jnhs3ZpGorFP3vLGmgnv+xNrNtR16",
+	"/HJcuIdE8VNv6f7QJZ4+VhG1KLGvtHkq7hW/toytmaHV7m/3mtbsOIDbNMc2Hv9/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // Defines values for APIErrorAuthResponseErrorCode.
@@ -120,6 +122,21 @@ func (e CreateAccessTokenRequestGrantType) Valid() bool {
 	case CreateAccessTokenRequestGrantTypeClientCredentials:
 		return true
 	case CreateAccessTokenRequestGrantTypeRefreshToken:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InstitutionErrorNotFoundResponseErrorCode.
+const (
+	InstitutionErrorNotFoundResponseErrorCodeInstitutionErrorNotFound InstitutionErrorNotFoundResponseErrorCode = "institution_error.not_found"
+)
+
+// Valid indicates whether the value is a known member of the InstitutionErrorNotFoundResponseErrorCode enum.
+func (e InstitutionErrorNotFoundResponseErrorCode) Valid() bool {
+	switch e {
+	case InstitutionErrorNotFoundResponseErrorCodeInstitutionErrorNotFound:
 		return true
 	default:
 		return false
@@ -273,6 +290,30 @@ func (e LinkSessionErrorInvalidTokenExchangeResponseErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for PhoneNumberType.
+const (
+	PhoneNumberTypeHome   PhoneNumberType = "home"
+	PhoneNumberTypeMobile PhoneNumberType = "mobile"
+	PhoneNumberTypeOther  PhoneNumberType = "other"
+	PhoneNumberTypeWork   PhoneNumberType = "work"
+)
+
+// Valid indicates whether the value is a known member of the PhoneNumberType enum.
+func (e PhoneNumberType) Valid() bool {
+	switch e {
+	case PhoneNumberTypeHome:
+		return true
+	case PhoneNumberTypeMobile:
+		return true
+	case PhoneNumberTypeOther:
+		return true
+	case PhoneNumberTypeWork:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Product.
 const (
 	ProductAccountNumbers Product = "account_numbers"
@@ -420,6 +461,24 @@ func (e SupportedVersion) Valid() bool {
 	}
 }
 
+// Defines values for TransactionType.
+const (
+	TransactionTypeCredit TransactionType = "credit"
+	TransactionTypeDebit  TransactionType = "debit"
+)
+
+// Valid indicates whether the value is a known member of the TransactionType enum.
+func (e TransactionType) Valid() bool {
+	switch e {
+	case TransactionTypeCredit:
+		return true
+	case TransactionTypeDebit:
+		return true
+	default:
+		return false
+	}
+}
+
 // APIErrorAuthResponse A 401 on calls that are not scoped to a link: the token expired
 // (`api_error.auth.expired_access_token`, "Access token expired") or is not
 // authorized (`api_error.auth.unauthorized`).
@@ -497,6 +556,249 @@ type APIErrorValidationFailedResponse struct {
 // APIErrorValidationFailedResponseErrorCode Always `api_error.request.validation_failed`.
 type APIErrorValidationFailedResponseErrorCode string
 
+// AccountBalances An account's balances. Liability balances are reported sign-reversed (an amount owed is positive).
+type AccountBalances struct {
+	// Available The amount of funds available for use, which typically excludes overdraft limits. Not all institutions report it.
+	Available *float64 `json:"available,omitempty"`
+
+	// BalanceDate When the balance was captured; absent when that is unknown.
+	BalanceDate *time.Time `json:"balance_date,omitempty"`
+
+	// Currency A three-character currency code (ISO-4217 or similar, e.g. `USD`, `CAD`) for the balances.
+	//
+	// Example: USD
+	Currency *string `json:"currency,omitempty"`
+
+	// Current The total amount of funds in the account. For credit or loan accounts, a positive
+	// number is the amount owed; for depository or investment accounts, the asset value.
+	Current *float64 `json:"current,omitempty"`
+
+	// Limit The credit limit on the account (for depository accounts, sometimes the overdraft limit).
+	Limit *float64 `json:"limit,omitempty"`
+}
+
+// AccountGroup The accounts of one link.
+type AccountGroup struct {
+	// Accounts The link's accounts.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// LastSyncedAt When the link's accounts were last updated.
+	LastSyncedAt *time.Time `json:"last_synced_at,omitempty"`
+}
+
+// AccountIdentity An account with its owners.
+type AccountIdentity struct {
+	// AccountId MoneyKit's unique ID for the account, distinct from the institution's account number.
+	// MoneyKit tries to keep it constant when an account's number changes.
+	//
+	//
+	// Example: acc_6Tef269B6ZArSVpYrxtjBV
+	AccountId string `json:"account_id"`
+
+	// AccountMask The last four characters (usually digits) of the account number; not necessarily unique.
+	//
+	// Example: 3748
+	AccountMask *string `json:"account_mask,omitempty"`
+
+	// AccountType The account type, dot-prefixed with one of `depository`, `investment`, `liability`
+	// or `other` (such as `depository.checking`), or `unknown`. Balances of `liability`
+	// accounts are reversed: the amount owed is reported as a positive value.
+	//
+	//
+	// Example: depository.checking
+	AccountType string `json:"account_type"`
+
+	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is positive).
+	Balances AccountBalances `json:"balances"`
+
+	// Closed True if this account is closed.
+	Closed *bool `json:"closed,omitempty"`
+
+	// Name The account name, according to the institution (possibly the user's nickname for it).
+	//
+	// Example: Premier Checking
+	Name string `json:"name"`
+
+	// OriginalId The original ID of this account, if you supplied one during an import.
+	OriginalId *string `json:"original_id,omitempty"`
+
+	// Owners The account's owners.
+	Owners []Owner `json:"owners"`
+
+	// RawProviderData Raw account data from the provider.
+	RawProviderData *map[string]interface{} `json:"raw_provider_data,omitempty"`
+}
+
+// AccountImportData One account to import.
+type AccountImportData struct {
+	// AccountId Your internal ID for this account. Must be unique within the imported account batch.
+	AccountId string `json:"account_id"`
+
+	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is positive).
+	Balances AccountBalances `json:"balances"`
+
+	// Mask The last four characters (usually digits) of the account number; strongly
+	// encouraged, as it is the most important factor for connecting later data to this account.
+	Mask *string `json:"mask,omitempty"`
+
+	// Name The account name. This value may change if synced with a data provider later.
+	Name string `json:"name"`
+
+	// Nickname The account nickname. This value may change if synced with a data provider later.
+	Nickname *string `json:"nickname,omitempty"`
+
+	// Type The account type. It can have any initial value but it will be converted to a
+	// MoneyKit account type upon output. The account may change types if it is synced
+	// with a data provider later.
+	Type string `json:"type"`
+}
+
+// AccountNumbers An account's transfer numbers, by payment scheme.
+type AccountNumbers struct {
+	// Ach The ACH account and routing numbers.
+	Ach []AchNumber `json:"ach"`
+
+	// Bacs The BACS account number and sort code.
+	Bacs []BacsNumber `json:"bacs"`
+
+	// Eft The EFT transfer numbers.
+	Eft []EftNumber `json:"eft"`
+
+	// International Internationally recognized transfer numbers.
+	International []InternationalNumber `json:"international"`
+}
+
+// AccountResponse An account of a link.
+type AccountResponse struct {
+	// AccountId MoneyKit's unique ID for the account, distinct from the institution's account number.
+	// MoneyKit tries to keep it constant when an account's number changes.
+	//
+	//
+	// Example: acc_6Tef269B6ZArSVpYrxtjBV
+	AccountId string `json:"account_id"`
+
+	// AccountMask The last four characters (usually digits) of the account number; not necessarily unique.
+	//
+	// Example: 3748
+	AccountMask *string `json:"account_mask,omitempty"`
+
+	// AccountType The account type, dot-prefixed with one of `depository`, `investment`, `liability`
+	// or `other` (such as `depository.checking`), or `unknown`. Balances of `liability`
+	// accounts are reversed: the amount owed is reported as a positive value.
+	//
+	//
+	// Example: depository.checking
+	AccountType string `json:"account_type"`
+
+	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is positive).
+	Balances AccountBalances `json:"balances"`
+
+	// Closed True if this account is closed.
+	Closed *bool `json:"closed,omitempty"`
+
+	// Name The account name, according to the institution (possibly the user's nickname for it).
+	//
+	// Example: Premier Checking
+	Name string `json:"name"`
+
+	// OriginalId The original ID of this account, if you supplied one during an import.
+	OriginalId *string `json:"original_id,omitempty"`
+
+	// RawProviderData Raw account data from the provider.
+	RawProviderData *map[string]interface{} `json:"raw_provider_data,omitempty"`
+}
+
+// AccountWithAccountNumbers An account with its transfer numbers.
+type AccountWithAccountNumbers struct {
+	// AccountId MoneyKit's unique ID for the account, distinct from the institution's account number.
+	// MoneyKit tries to keep it constant when an account's number changes.
+	//
+	//
+	// Example: acc_6Tef269B6ZArSVpYrxtjBV
+	AccountId string `json:"account_id"`
+
+	// AccountMask The last four characters (usually digits) of the account number; not necessarily unique.
+	//
+	// Example: 3748
+	AccountMask *string `json:"account_mask,omitempty"`
+
+	// AccountType The account type, dot-prefixed with one of `depository`, `investment`, `liability`
+	// or `other` (such as `depository.checking`), or `unknown`. Balances of `liability`
+	// accounts are reversed: the amount owed is reported as a positive value.
+	//
+	//
+	// Example: depository.checking
+	AccountType string `json:"account_type"`
+
+	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is positive).
+	Balances AccountBalances `json:"balances"`
+
+	// Closed True if this account is closed.
+	Closed *bool `json:"closed,omitempty"`
+
+	// Name The account name, according to the institution (possibly the user's nickname for it).
+	//
+	// Example: Premier Checking
+	Name string `json:"name"`
+
+	// Numbers An account's transfer numbers, by payment scheme.
+	Numbers AccountNumbers `json:"numbers"`
+
+	// OriginalId The original ID of this account, if you supplied one during an import.
+	OriginalId *string `json:"original_id,omitempty"`
+
+	// RawProviderData Raw account data from the provider.
+	RawProviderData *map[string]interface{} `json:"raw_provider_data,omitempty"`
+}
+
+// AchNumber A US ACH account number with its routing number.
+type AchNumber struct {
+	// AccountNumber The account number.
+	AccountNumber string `json:"account_number"`
+
+	// RoutingNumber The nine-digit ABA routing number.
+	//
+	// Example: 011000015
+	RoutingNumber string `json:"routing_number"`
+
+	// WireRoutingNumber The wire routing number.
+	WireRoutingNumber *string `json:"wire_routing_number,omitempty"`
+}
+
+// BacsNumber A UK BACS account number.
+type BacsNumber struct {
+	// AccountNumber The account number.
+	AccountNumber string `json:"account_number"`
+
+	// SortCode The sort code.
+	SortCode string `json:"sort_code"`
+}
+
+// BasicAccountDetails An account, briefly.
+type BasicAccountDetails struct {
+	// InstitutionId The institution the account is held at.
+	InstitutionId string `json:"institution_id"`
+
+	// LastSyncedAt When the account was last updated.
+	LastSyncedAt *time.Time `json:"last_synced_at,omitempty"`
+
+	// LinkId The unique ID of the link this account belongs to.
+	LinkId string `json:"link_id"`
+
+	// Name The account name, according to the institution (possibly the user's nickname for it).
+	Name string `json:"name"`
+}
+
+// BudCategory A transaction category chosen by the application.
+type BudCategory struct {
+	// Category The primary category (MoneyKit's `BudPrimaryCategory`, such as `food_and_drinks`).
+	// banklink passes the value through: MoneyKit validates it against its current list.
+	Category string `json:"category"`
+
+	// Subcategory The subcategory within it (MoneyKit's `BudSubcategory`), passed through like the category.
+	Subcategory *string `json:"subcategory,omitempty"`
+}
+
 // Country A country MoneyKit serves.
 type Country string
 
@@ -538,13 +840,16 @@ type CreateAccessTokenResponse struct {
 	TokenType string `json:"token_type"`
 }
 
-// CreateLinkSessionRequest A request for a link session. MoneyKit's request also accepts `custom_sandbox_data`
-// (sandbox-only custom accounts); banklink does not model it.
+// CreateLinkSessionRequest A request for a link session.
 //
 // Example: {"customer_user":{"id":"user-42"},"existing_link_id":"mk_eqkWN34UEoa2NxyALG8pcV","institution_id":"c7318ff7-257c-490e-8242-03a815b223b7","redirect_uri":"https://yourdomain.com/oauth.html","webhook":"https://yourdomain.com/moneykit_webhook"}
 type CreateLinkSessionRequest struct {
 	// ConnectFeatures Connect UI and testing toggles.
 	ConnectFeatures *MoneyKitConnectFeatures `json:"connect_features,omitempty"`
+
+	// CustomSandboxData Sandbox only: accounts and owners the sandbox link gets instead of generated ones
+	// (MoneyKit returns them when logging into Credentials Bank as `user_custom`).
+	CustomSandboxData *CustomSandboxData `json:"custom_sandbox_data,omitempty"`
 
 	// CustomerUser Your own user, for whom the link is made.
 	CustomerUser LinkSessionCustomerUser `json:"customer_user"`
@@ -614,6 +919,57 @@ type CreateLinkSessionResponse struct {
 	LinkSessionToken string `json:"link_session_token"`
 }
 
+// CursorPagination Where the next call continues.
+type CursorPagination struct {
+	// Next The cursor to send on the next call; store the last one to resume later.
+	Next *string `json:"next,omitempty"`
+}
+
+// Cursors Where the next page starts.
+type Cursors struct {
+	// Next The cursor for the next page; absent when there are no more.
+	Next *string `json:"next,omitempty"`
+}
+
+// CustomSandboxAccount One custom sandbox account.
+type CustomSandboxAccount struct {
+	// AccountNumber The account number.
+	AccountNumber string `json:"account_number"`
+
+	// AccountType The account type, such as `depository.checking`.
+	AccountType string `json:"account_type"`
+
+	// Name The account name.
+	Name string `json:"name"`
+
+	// RoutingNumber The ABA routing number, if applicable. It must have a valid check digit but need
+	// not be a real bank's.
+	RoutingNumber *string `json:"routing_number,omitempty"`
+}
+
+// CustomSandboxData Sandbox only: accounts and owners the sandbox link gets instead of generated ones
+// (MoneyKit returns them when logging into Credentials Bank as `user_custom`).
+type CustomSandboxData struct {
+	// Accounts The accounts.
+	Accounts []CustomSandboxAccount `json:"accounts"`
+
+	// Owners The owners of every account.
+	Owners *[]Owner `json:"owners,omitempty"`
+}
+
+// CustomerApp The application.
+type CustomerApp struct {
+	// AppName The application's name.
+	//
+	// Example: My App
+	AppName string `json:"app_name"`
+
+	// Id The application's ID.
+	//
+	// Example: 3d18cdd1-fa96-4423-b781-bd5be036830e
+	Id string `json:"id"`
+}
+
 // CustomerUserEmail The user's email address; an email or a phone improves conversion (Money ID).
 type CustomerUserEmail struct {
 	// Address The email address.
@@ -633,6 +989,18 @@ type CustomerUserPhone struct {
 
 	// Number The phone number, E.164 preferred.
 	Number string `json:"number"`
+}
+
+// EftNumber A Canadian EFT account number.
+type EftNumber struct {
+	// AccountNumber The account number.
+	AccountNumber string `json:"account_number"`
+
+	// BranchNumber The branch number.
+	BranchNumber string `json:"branch_number"`
+
+	// InstitutionNumber The institution number.
+	InstitutionNumber string `json:"institution_number"`
 }
 
 // ExchangeTokenRequest A token exchange.
@@ -655,10 +1023,353 @@ type ExchangeTokenResponse struct {
 	LinkId string `json:"link_id"`
 }
 
+// GetAccountNumbersResponse A link's accounts with their account numbers.
+type GetAccountNumbersResponse struct {
+	// Accounts The accounts with their numbers.
+	Accounts []AccountWithAccountNumbers `json:"accounts"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+}
+
+// GetAccountResponse One account of a link.
+type GetAccountResponse struct {
+	// Account An account of a link.
+	Account AccountResponse `json:"account"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+}
+
+// GetAccountsResponse A link's accounts.
+type GetAccountsResponse struct {
+	// Accounts The accounts.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+}
+
+// GetHoldingsResponse The holdings of a link's investment accounts.
+type GetHoldingsResponse struct {
+	// Accounts The investment accounts.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// Holdings The holdings.
+	Holdings []HoldingResponse `json:"holdings"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+
+	// Securities The securities held.
+	Securities []SecurityResponse `json:"securities"`
+}
+
+// GetInstitutionsResponse One page of institutions.
+type GetInstitutionsResponse struct {
+	// Cursors Where the next page starts.
+	Cursors Cursors `json:"cursors"`
+
+	// Institutions The institutions on this page.
+	Institutions []Institution `json:"institutions"`
+}
+
+// GetInvestmentTransactionsResponse One page of a link's investment transactions, newest first.
+type GetInvestmentTransactionsResponse struct {
+	// Accounts The investment accounts.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// InvestmentTransactions The investment transactions on this page.
+	InvestmentTransactions []InvestmentTransactionResponse `json:"investment_transactions"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+
+	// Page The page number of this batch of results.
+	Page int `json:"page"`
+
+	// Securities The securities the transactions involve.
+	Securities []SecurityResponse `json:"securities"`
+
+	// Size The number of results in this batch.
+	Size int `json:"size"`
+
+	// Total The total number of results for this query.
+	Total int `json:"total"`
+}
+
+// GetLinksLink One active link.
+type GetLinksLink struct {
+	// CreatedAt When the link was created.
+	CreatedAt time.Time `json:"created_at"`
+
+	// LinkId The unique ID for this link.
+	//
+	// Example: mk_eqkWN34UEoa2NxyALG8pcV
+	LinkId string `json:"link_id"`
+}
+
+// GetLinksResponse One page of the application's active links.
+type GetLinksResponse struct {
+	// Links The links on this page.
+	Links *[]GetLinksLink `json:"links,omitempty"`
+
+	// NextCursor The cursor for the next page; empty when there are no more links.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// GetTransactionsResponse One page of a link's transactions, newest first.
+type GetTransactionsResponse struct {
+	// Accounts The accounts the transactions belong to.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+
+	// Page The page number of this batch of results.
+	Page int `json:"page"`
+
+	// Size The number of results in this batch.
+	Size int `json:"size"`
+
+	// Total The total number of results for this query.
+	Total int `json:"total"`
+
+	// Transactions The transactions on this page.
+	Transactions []TransactionResponse `json:"transactions"`
+}
+
+// GetUserAccountsResponse A customer user's accounts, grouped by link.
+type GetUserAccountsResponse struct {
+	// Links The accounts of each of the user's links, keyed by link id.
+	Links map[string]AccountGroup `json:"links"`
+}
+
 // GetUserLinksResponse A customer user's links.
 type GetUserLinksResponse struct {
 	// Links The user's links, keyed by link id.
 	Links map[string]LinkCommon `json:"links"`
+}
+
+// GetUserTransactionsResponse One page of a customer user's transactions, newest first.
+type GetUserTransactionsResponse struct {
+	// Accounts The accounts the transactions belong to, keyed by account id.
+	Accounts map[string]BasicAccountDetails `json:"accounts"`
+
+	// Page The page number of this batch of results.
+	Page int `json:"page"`
+
+	// Size The number of results in this batch.
+	Size int `json:"size"`
+
+	// Total The total number of results for this query.
+	Total int `json:"total"`
+
+	// Transactions The transactions on this page.
+	Transactions []TransactionResponse `json:"transactions"`
+}
+
+// HoldingResponse A position in one security in one account.
+type HoldingResponse struct {
+	// AccountId The MoneyKit ID of the account for this holding.
+	AccountId string `json:"account_id"`
+
+	// CostBasis The total purchase cost of the holding as reported by the institution, in account currency.
+	CostBasis *string `json:"cost_basis,omitempty"`
+
+	// Price The per-share price as reported by the institution, in account currency.
+	//
+	// Example: 98.12
+	Price *string `json:"price,omitempty"`
+
+	// PriceDatetime The time for which the institution-reported price is valid.
+	PriceDatetime *time.Time `json:"price_datetime,omitempty"`
+
+	// Quantity The units of this security (shares) held, as a decimal string.
+	//
+	// Example: 10
+	Quantity string `json:"quantity"`
+
+	// SecurityId The MoneyKit ID of the security for this holding.
+	SecurityId string `json:"security_id"`
+
+	// Value The value of this holding as reported by the institution, in account currency.
+	Value *string `json:"value,omitempty"`
+}
+
+// IdentityResponse A link's accounts with their owners.
+type IdentityResponse struct {
+	// Accounts The accounts with their owners.
+	Accounts []AccountIdentity `json:"accounts"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+}
+
+// ImportLinkRequest A link to create from accounts and transactions held elsewhere (at most 1 MB).
+type ImportLinkRequest struct {
+	// Accounts The link's accounts.
+	Accounts []AccountImportData `json:"accounts"`
+
+	// CustomerUser Your own user, for whom the link is made.
+	CustomerUser LinkSessionCustomerUser `json:"customer_user"`
+
+	// InstitutionId MoneyKit's unique ID for this institution. With a MoneyKit-supported provider, the
+	// provider name and the provider's institution id in dotted notation (such as
+	// `mx.chase` or `yodlee.30188`) are accepted too. If the imported link is synced
+	// with a data provider later, it will be connected to this institution.
+	InstitutionId string `json:"institution_id"`
+
+	// Provider The provider that most recently facilitated the creation of this link. Note that
+	// MoneyKit may switch providers if necessary to provide continuous access to the
+	// institution. Not all providers are automatically available or usable; provider
+	// selection is dynamic and depends on many factors. Clients accept values not listed here.
+	//
+	//
+	// Example: akoya
+	Provider *Provider `json:"provider,omitempty"`
+
+	// Transactions The accounts' transactions.
+	Transactions []TransactionImportData `json:"transactions"`
+}
+
+// ImportTransactionsRequest Transactions to add to an imported link.
+type ImportTransactionsRequest struct {
+	// Transactions The transactions to add.
+	Transactions []TransactionImportData `json:"transactions"`
+}
+
+// Institution A financial institution.
+type Institution struct {
+	// Color The primary color of this institution, as a hex code.
+	Color *string `json:"color,omitempty"`
+
+	// ColorDark The dark-mode primary color of this institution, as a hex code.
+	ColorDark *string `json:"color_dark,omitempty"`
+
+	// Country A country MoneyKit serves.
+	Country Country `json:"country"`
+
+	// Domain The domain of the institution's user-facing website.
+	Domain *string `json:"domain,omitempty"`
+
+	// InstitutionId MoneyKit's unique ID for this institution.
+	//
+	// Example: chase
+	InstitutionId string `json:"institution_id"`
+
+	// InstitutionIdAliases Alternative institution IDs that point to this institution and can be used for lookup.
+	InstitutionIdAliases []string `json:"institution_id_aliases"`
+
+	// IsFeatured True for institutions that should be visually promoted to the end user.
+	IsFeatured bool `json:"is_featured"`
+
+	// Name The name of the institution.
+	//
+	// Example: Chase
+	Name string `json:"name"`
+}
+
+// InstitutionErrorNotFoundResponse Institution not found.
+type InstitutionErrorNotFoundResponse struct {
+	// DocumentationUrl A page that documents this error.
+	//
+	// Example: https://docs.moneykit.com/api/reference/errors
+	DocumentationUrl *string `json:"documentation_url,omitempty"`
+
+	// ErrorCode Always `institution_error.not_found`.
+	ErrorCode InstitutionErrorNotFoundResponseErrorCode `json:"error_code"`
+
+	// ErrorMessage Error message.
+	ErrorMessage string `json:"error_message"`
+}
+
+// InstitutionErrorNotFoundResponseErrorCode Always `institution_error.not_found`.
+type InstitutionErrorNotFoundResponseErrorCode string
+
+// InternationalNumber An international account number.
+type InternationalNumber struct {
+	// Bic The Bank Identifier Code (BIC).
+	Bic string `json:"bic"`
+
+	// Iban The International Bank Account Number (IBAN).
+	Iban string `json:"iban"`
+}
+
+// IntrospectClientResponse The client an access token belongs to.
+type IntrospectClientResponse struct {
+	// App The application.
+	App CustomerApp `json:"app"`
+
+	// ClientId The application's MoneyKit client ID.
+	//
+	// Example: live_5c739a369515e10fc9e0
+	ClientId string `json:"client_id"`
+
+	// ClientName Friendly API client name for identification.
+	//
+	// Example: My App (Prod)
+	ClientName string `json:"client_name"`
+
+	// DisabledAt When the client was disabled, if it was.
+	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+
+	// Scope Actions allowed by the client.
+	Scope string `json:"scope"`
+}
+
+// InvestmentTransactionResponse A transaction of an investment account.
+type InvestmentTransactionResponse struct {
+	// AccountId The ID of the account in which this investment transaction occurred.
+	AccountId string `json:"account_id"`
+
+	// Amount The total value in account currency; positive for debits (deposits), negative for
+	// credits (withdrawals). For a `buy`, `-(quantity * price + fees)`.
+	Amount string `json:"amount"`
+
+	// Date The effective (posted) date of the transaction.
+	Date openapi_types.Date `json:"date"`
+
+	// Datetime The full date and time of the transaction, when the institution gives it.
+	Datetime *time.Time `json:"datetime,omitempty"`
+
+	// Description A normalized, cleaned description for presentation.
+	Description string `json:"description"`
+
+	// Fees The combined value of any fees, positive; refunds of fees are negative.
+	Fees *string `json:"fees,omitempty"`
+
+	// ForexRate The exchange rate applied, for a security priced in another currency than the account's.
+	ForexRate *string `json:"forex_rate,omitempty"`
+
+	// Id The unique ID for this investment transaction.
+	Id string `json:"id"`
+
+	// Price The price per share in account currency; absent when no security is involved.
+	Price *string `json:"price,omitempty"`
+
+	// Quantity The units bought, sold or transferred; positive when shares were added to the account.
+	Quantity *string `json:"quantity,omitempty"`
+
+	// SecurityId The MoneyKit ID of the security involved, if any.
+	SecurityId *string `json:"security_id,omitempty"`
+
+	// Type The type (buy, sell, cash, fee, transfer), possibly with a dotted subtype such as `fee.transfer_fee`.
+	Type string `json:"type"`
 }
 
 // JWK One elliptic-curve signing key.
@@ -1033,6 +1744,67 @@ type MoneyKitError struct {
 	ErrorMessage string `json:"error_message"`
 }
 
+// Owner One owner of an account, as the institution reports them.
+type Owner struct {
+	// Addresses A list of addresses for the account owner. MoneyKit does not verify or normalize
+	// them, so they may be partial or not in a country's canonical format.
+	Addresses []OwnerAddress `json:"addresses"`
+
+	// Emails A list of email addresses for the account owner.
+	Emails []OwnerEmail `json:"emails"`
+
+	// Names A list of names for the account owner.
+	Names []string `json:"names"`
+
+	// PhoneNumbers A list of phone numbers for the account owner.
+	PhoneNumbers []PhoneNumber `json:"phone_numbers"`
+}
+
+// OwnerAddress A postal address of an account owner (MoneyKit's `Address`).
+type OwnerAddress struct {
+	// City The city of the address.
+	City *string `json:"city,omitempty"`
+
+	// Country The country of the address.
+	Country *string `json:"country,omitempty"`
+
+	// PostalCode The postal or zip code of the address.
+	PostalCode *string `json:"postal_code,omitempty"`
+
+	// Primary Whether this is the owner's primary address, as reported by the institution.
+	Primary *bool `json:"primary,omitempty"`
+
+	// Region The region or state of the address.
+	Region *string `json:"region,omitempty"`
+
+	// Street The street of the address.
+	Street *string `json:"street,omitempty"`
+}
+
+// OwnerEmail An email address of an account owner (MoneyKit's `Email`).
+type OwnerEmail struct {
+	// Address An email address for the account owner.
+	Address string `json:"address"`
+
+	// Primary Whether this is the owner's primary email address, as reported by the institution.
+	Primary *bool `json:"primary,omitempty"`
+}
+
+// PhoneNumber A phone number of an account owner.
+type PhoneNumber struct {
+	// Number The number, in any format, possibly with a country code or an extension.
+	Number string `json:"number"`
+
+	// Primary Whether this is the owner's primary phone number, as reported by the institution.
+	Primary *bool `json:"primary,omitempty"`
+
+	// Type The kind of phone number. Clients accept values not listed here.
+	Type PhoneNumberType `json:"type"`
+}
+
+// PhoneNumberType The kind of phone number. Clients accept values not listed here.
+type PhoneNumberType string
+
 // Product A MoneyKit data product. Clients accept values not listed here.
 type Product string
 
@@ -1087,8 +1859,208 @@ type PublicLinkError string
 // Example: connected
 type PublicLinkState string
 
+// RefreshProductsRequest The products to refresh.
+type RefreshProductsRequest struct {
+	// Products A list of products to refresh; at least one.
+	Products []Product `json:"products"`
+}
+
+// SecurityResponse A security.
+type SecurityResponse struct {
+	// CloseDate The date for which `close_price` is given.
+	CloseDate *openapi_types.Date `json:"close_date,omitempty"`
+
+	// ClosePrice The price at the close of the previous trading session, in pricing currency.
+	ClosePrice *string `json:"close_price,omitempty"`
+
+	// Currency The ISO-4217 code of the currency in which this security is priced.
+	Currency string `json:"currency"`
+
+	// Id A unique MoneyKit ID for this security.
+	//
+	// Example: sec_bb6fi893jxdfNxyAjnb784
+	Id string `json:"id"`
+
+	// Isin The ISO 6166 globally unique ID for this security, if available.
+	Isin *string `json:"isin,omitempty"`
+
+	// Name A user-facing name for this security.
+	Name string `json:"name"`
+
+	// Sedol The security's SEDOL ID from the London Stock Exchange, if available.
+	Sedol *string `json:"sedol,omitempty"`
+
+	// Ticker The security's public trading symbol, if available.
+	Ticker *string `json:"ticker,omitempty"`
+
+	// Type The type: `cash`, `crypto`, `derivative`, `equity`, `etf`, `bond`, `loan`, `fund` or
+	// `unknown`. MoneyKit declares it as a string, so banklink does not enforce the list.
+	Type string `json:"type"`
+}
+
 // SupportedVersion A MoneyKit API version.
 type SupportedVersion string
+
+// TransactionCategoryResponse An inferred category or subcategory.
+type TransactionCategoryResponse struct {
+	// Confidence Estimated accuracy of this data point, as a percentage.
+	Confidence *int `json:"confidence,omitempty"`
+
+	// Value The category, such as `food_and_drink`.
+	//
+	// Example: food_and_drink
+	Value string `json:"value"`
+}
+
+// TransactionCounterpartyResponse An inferred merchant or payment processor (MoneyKit's `TransactionMerchantResponse` and `TransactionProcessorResponse`).
+type TransactionCounterpartyResponse struct {
+	// Confidence Estimated accuracy of this data point, as a percentage.
+	Confidence *int `json:"confidence,omitempty"`
+
+	// Logo A URL of the logo.
+	Logo *string `json:"logo,omitempty"`
+
+	// Name The name.
+	Name string `json:"name"`
+
+	// Website The website.
+	Website *string `json:"website,omitempty"`
+}
+
+// TransactionEnrichmentResponse What MoneyKit inferred about a transaction.
+type TransactionEnrichmentResponse struct {
+	// Category An inferred category or subcategory.
+	Category TransactionCategoryResponse `json:"category"`
+
+	// Merchant An inferred merchant or payment processor (MoneyKit's `TransactionMerchantResponse` and `TransactionProcessorResponse`).
+	Merchant *TransactionCounterpartyResponse `json:"merchant,omitempty"`
+
+	// Processor An inferred merchant or payment processor (MoneyKit's `TransactionMerchantResponse` and `TransactionProcessorResponse`).
+	Processor *TransactionCounterpartyResponse `json:"processor,omitempty"`
+
+	// Recurrence Whether the transaction recurs.
+	Recurrence *TransactionRecurrenceResponse `json:"recurrence,omitempty"`
+
+	// Subcategory An inferred category or subcategory.
+	Subcategory *TransactionCategoryResponse `json:"subcategory,omitempty"`
+}
+
+// TransactionImportData One transaction to import.
+type TransactionImportData struct {
+	// AccountId Your internal ID for the account this transaction belongs to; it must match one of the imported accounts.
+	AccountId string `json:"account_id"`
+
+	// Amount The amount in account currency; positive for credits (deposits), negative for debits (withdrawals).
+	//
+	// Example: 384.05
+	Amount string `json:"amount"`
+
+	// Date The date of the transaction, formatted as YYYY-MM-DD.
+	//
+	// Example: 2024-03-01
+	Date string `json:"date"`
+
+	// Description A description of this transaction.
+	Description *string `json:"description,omitempty"`
+
+	// TransactionId Your internal ID for this transaction, returned later as the transaction's `original_id`.
+	TransactionId *string `json:"transaction_id,omitempty"`
+
+	// Type A type or category for this transaction; it need not match MoneyKit's categories.
+	Type *string `json:"type,omitempty"`
+}
+
+// TransactionRecurrenceResponse Whether the transaction recurs.
+type TransactionRecurrenceResponse struct {
+	// Confidence Estimated accuracy of this data point, as a percentage.
+	Confidence *int `json:"confidence,omitempty"`
+
+	// Value The recurrence, such as `recurring`.
+	Value string `json:"value"`
+}
+
+// TransactionResponse A transaction of an account.
+type TransactionResponse struct {
+	// AccountId The ID of the account in which this transaction occurred.
+	AccountId string `json:"account_id"`
+
+	// Amount The amount in account currency, always non-negative; `type` gives the direction.
+	//
+	// Example: 384.05
+	Amount string `json:"amount"`
+
+	// Category Deprecated; use `enrichment.category`.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	Category *string `json:"category,omitempty"`
+
+	// Currency The ISO-4217 currency code of the transaction.
+	//
+	// Example: USD
+	Currency string `json:"currency"`
+
+	// Date The effective (posted) date; for a pending transaction, the date it was initiated.
+	Date openapi_types.Date `json:"date"`
+
+	// Datetime The full date and time of the transaction, when the institution gives it (often in the institution's or holder's timezone).
+	Datetime *time.Time `json:"datetime,omitempty"`
+
+	// Description A normalized, cleaned description for presentation, commonly the merchant or counterparty name.
+	Description *string `json:"description,omitempty"`
+
+	// Enrichment What MoneyKit inferred about a transaction.
+	Enrichment *TransactionEnrichmentResponse `json:"enrichment,omitempty"`
+
+	// OriginalId The original ID of this transaction, if you supplied one during an import.
+	OriginalId *string `json:"original_id,omitempty"`
+
+	// Pending True while the transaction is pending or unsettled and has not yet affected the account.
+	Pending bool `json:"pending"`
+
+	// RawDescription The raw transaction description as provided by the institution, where available.
+	RawDescription *string `json:"raw_description,omitempty"`
+
+	// TransactionId The unique ID for this transaction.
+	TransactionId string `json:"transaction_id"`
+
+	// Type `debit`: money leaving the account; `credit`: money entering it, whatever the account type.
+	Type TransactionType `json:"type"`
+}
+
+// TransactionSync The changes, by kind; each list is unordered.
+type TransactionSync struct {
+	// Created Transactions new since the cursor, pending ones included.
+	Created []TransactionResponse `json:"created"`
+
+	// Removed IDs of transactions removed since the cursor.
+	Removed []string `json:"removed"`
+
+	// Updated Transactions changed since the cursor.
+	Updated []TransactionResponse `json:"updated"`
+}
+
+// TransactionSyncResponse One batch of changes to a link's transactions.
+type TransactionSyncResponse struct {
+	// Accounts The link's accounts.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// Cursor Where the next call continues.
+	Cursor CursorPagination `json:"cursor"`
+
+	// HasMore True when more changes remain than this batch carries; fetch them by calling again
+	// with `cursor.next`.
+	HasMore bool `json:"has_more"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+
+	// Transactions The changes, by kind; each list is unordered.
+	Transactions TransactionSync `json:"transactions"`
+}
+
+// TransactionType `debit`: money leaving the account; `credit`: money entering it, whatever the account type.
+type TransactionType string
 
 // TransactionsLinkProduct The state of the transactions product.
 type TransactionsLinkProduct struct {
@@ -1128,6 +2100,23 @@ type UpdateLinkRequest struct {
 	Webhook nullable.Nullable[string] `json:"webhook,omitempty"`
 }
 
+// UpdateTransactionEnrichmentResponse The corrected transaction, with the link's accounts.
+type UpdateTransactionEnrichmentResponse struct {
+	// Accounts A list of accounts for which transactions are being returned.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// Cursor Where the next call continues.
+	Cursor CursorPagination `json:"cursor"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+
+	// Transactions A list of transactions (the corrected one).
+	Transactions []TransactionResponse `json:"transactions"`
+}
+
 // ValidationError One request-validation violation.
 type ValidationError struct {
 	// Location Where the violation is, as path segments (names or array indexes).
@@ -1140,11 +2129,29 @@ type ValidationError struct {
 	Type string `json:"type"`
 }
 
+// AccountIDs defines model for AccountIDs.
+type AccountIDs = []string
+
+// EndDate defines model for EndDate.
+type EndDate = openapi_types.Date
+
 // LinkID defines model for LinkID.
 type LinkID = string
 
 // MoneyKitVersion A MoneyKit API version.
 type MoneyKitVersion = SupportedVersion
+
+// Page defines model for Page.
+type Page = int
+
+// PageSize defines model for PageSize.
+type PageSize = int
+
+// StartDate defines model for StartDate.
+type StartDate = openapi_types.Date
+
+// UserID defines model for UserID.
+type UserID = string
 
 // MoneyKitLinkBadState Link error. The link is not usable in its current state.
 type MoneyKitLinkBadState = LinkErrorBadStateResponse
@@ -1181,8 +2188,41 @@ type GetJWKSParams struct {
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
+// IntrospectClientParams defines parameters for IntrospectClient.
+type IntrospectClientParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
 // CreateAccessTokenParams defines parameters for CreateAccessToken.
 type CreateAccessTokenParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetInstitutionsParams defines parameters for GetInstitutions.
+type GetInstitutionsParams struct {
+	// Name If provided, returns only institutions containing this name (wholly or as a prefix).
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// Featured If true, returns only featured institutions.
+	Featured *bool `form:"featured,omitempty" json:"featured,omitempty"`
+
+	// Cursor Cursor to fetch the next set of institutions (`cursors.next` of the previous call).
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit A limit on the number of institutions to be returned.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetInstitutionParams defines parameters for GetInstitution.
+type GetInstitutionParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
 	// banklink sends it on every call.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
@@ -1197,6 +2237,26 @@ type CreateLinkSessionParams struct {
 
 // ExchangeTokenParams defines parameters for ExchangeToken.
 type ExchangeTokenParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetLinksParams defines parameters for GetLinks.
+type GetLinksParams struct {
+	// Cursor The `next_cursor` of the previous page; omit it for the first page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit How many links to return per page.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// ImportLinkParams defines parameters for ImportLink.
+type ImportLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
 	// banklink sends it on every call.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
@@ -1223,8 +2283,188 @@ type UpdateLinkParams struct {
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
+// GetAccountsParams defines parameters for GetAccounts.
+type GetAccountsParams struct {
+	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
+	AccountIds *AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetAccountNumbersParams defines parameters for GetAccountNumbers.
+type GetAccountNumbersParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetAccountParams defines parameters for GetAccount.
+type GetAccountParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetIdentityParams defines parameters for GetIdentity.
+type GetIdentityParams struct {
+	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
+	AccountIds *AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// ImportTransactionsParams defines parameters for ImportTransactions.
+type ImportTransactionsParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetHoldingsParams defines parameters for GetHoldings.
+type GetHoldingsParams struct {
+	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
+	AccountIds *AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetInvestmentTransactionsParams defines parameters for GetInvestmentTransactions.
+type GetInvestmentTransactionsParams struct {
+	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
+	AccountIds *AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty"`
+
+	// StartDate The earliest date for which data should be returned, formatted as YYYY-MM-DD.
+	StartDate *StartDate `form:"start_date,omitempty" json:"start_date,omitempty"`
+
+	// EndDate The latest date for which data should be returned, formatted as YYYY-MM-DD.
+	EndDate *EndDate `form:"end_date,omitempty" json:"end_date,omitempty"`
+
+	// Page The page number to return, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Size The number of items to return per page.
+	Size *PageSize `form:"size,omitempty" json:"size,omitempty"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// RefreshProductsParams defines parameters for RefreshProducts.
+type RefreshProductsParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// ResetLinkParams defines parameters for ResetLink.
+type ResetLinkParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetTransactionsParams defines parameters for GetTransactions.
+type GetTransactionsParams struct {
+	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
+	AccountIds *AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty"`
+
+	// StartDate The earliest date for which data should be returned, formatted as YYYY-MM-DD.
+	StartDate *StartDate `form:"start_date,omitempty" json:"start_date,omitempty"`
+
+	// EndDate The latest date for which data should be returned, formatted as YYYY-MM-DD.
+	EndDate *EndDate `form:"end_date,omitempty" json:"end_date,omitempty"`
+
+	// Page The page number to return, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Size The number of items to return per page.
+	Size *PageSize `form:"size,omitempty" json:"size,omitempty"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetTransactionsSyncParams defines parameters for GetTransactionsSync.
+type GetTransactionsSyncParams struct {
+	// Cursor A cursor value representing the last update requested. If included, the response
+	// will only return changes after this update. If omitted, a complete history of
+	// updates will be returned. This value must be stored by the client as MoneyKit does
+	// not keep track of app cursors.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Size The number of items to return.
+	Size *int `form:"size,omitempty" json:"size,omitempty"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// UpdateTransactionEnrichmentParams defines parameters for UpdateTransactionEnrichment.
+type UpdateTransactionEnrichmentParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetUserAccountsParams defines parameters for GetUserAccounts.
+type GetUserAccountsParams struct {
+	// AccountIds If present, filters results to accounts matching the given IDs.
+	AccountIds *[]string `form:"account_ids,omitempty" json:"account_ids,omitempty"`
+
+	// InstitutionIds If present, filters results to accounts at institutions matching the given IDs. Deprecated.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	InstitutionIds *[]string `form:"institution_ids,omitempty" json:"institution_ids,omitempty"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
 // GetUserLinksParams defines parameters for GetUserLinks.
 type GetUserLinksParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetUserTransactionsParams defines parameters for GetUserTransactions.
+type GetUserTransactionsParams struct {
+	// TransactionType If present, filters results to transactions of these types. Deprecated.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	TransactionType *[]TransactionType `form:"transaction_type,omitempty" json:"transaction_type,omitempty"`
+
+	// Category If present, filters results to transactions in these categories. Deprecated.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	Category *[]string `form:"category,omitempty" json:"category,omitempty"`
+
+	// AccountId If present, filters results to transactions in accounts matching the given IDs.
+	AccountId *[]string `form:"account_id,omitempty" json:"account_id,omitempty"`
+
+	// InstitutionId If present, filters results to transactions at institutions matching the given IDs. Deprecated.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	InstitutionId *[]string `form:"institution_id,omitempty" json:"institution_id,omitempty"`
+
+	// Page The page number to return, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Size The number of items to return per page.
+	Size *PageSize `form:"size,omitempty" json:"size,omitempty"`
+
+	// StartDate The earliest date for which data should be returned, formatted as YYYY-MM-DD.
+	StartDate *StartDate `form:"start_date,omitempty" json:"start_date,omitempty"`
+
+	// EndDate The latest date for which data should be returned, formatted as YYYY-MM-DD.
+	EndDate *EndDate `form:"end_date,omitempty" json:"end_date,omitempty"`
+
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
 	// banklink sends it on every call.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
@@ -1239,8 +2479,20 @@ type CreateLinkSessionJSONRequestBody = CreateLinkSessionRequest
 // ExchangeTokenJSONRequestBody defines body for ExchangeToken for application/json ContentType.
 type ExchangeTokenJSONRequestBody = ExchangeTokenRequest
 
+// ImportLinkJSONRequestBody defines body for ImportLink for application/json ContentType.
+type ImportLinkJSONRequestBody = ImportLinkRequest
+
 // UpdateLinkJSONRequestBody defines body for UpdateLink for application/json ContentType.
 type UpdateLinkJSONRequestBody = UpdateLinkRequest
+
+// ImportTransactionsJSONRequestBody defines body for ImportTransactions for application/json ContentType.
+type ImportTransactionsJSONRequestBody = ImportTransactionsRequest
+
+// RefreshProductsJSONRequestBody defines body for RefreshProducts for application/json ContentType.
+type RefreshProductsJSONRequestBody = RefreshProductsRequest
+
+// UpdateTransactionEnrichmentJSONRequestBody defines body for UpdateTransactionEnrichment for application/json ContentType.
+type UpdateTransactionEnrichmentJSONRequestBody = BudCategory
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -1324,6 +2576,13 @@ type ClientInterface interface {
 	// Corresponds with GET /.well-known/jwks.json (the `GetJWKS` operationId).
 	GetJWKS(ctx context.Context, params *GetJWKSParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// IntrospectClient Describe the client the access token belongs to
+	//
+	// Returns the application and client behind the bearer token, and the actions it may use.
+	//
+	// Corresponds with GET /auth/introspect (the `IntrospectClient` operationId).
+	IntrospectClient(ctx context.Context, params *IntrospectClientParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateAccessTokenWithBody Create a client-credentials access token
 	//
 	// Exchanges the application's client id and secret for a short-lived bearer token.
@@ -1347,6 +2606,22 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /auth/token (the `CreateAccessToken` operationId).
 	CreateAccessTokenWithFormdataBody(ctx context.Context, params *CreateAccessTokenParams, body CreateAccessTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetInstitutions Search the institution catalogue
+	//
+	// Lists institutions, optionally those whose name contains `name` (wholly or as a prefix),
+	// a page at a time. Pass the previous page's `cursors.next` as `cursor` for the next page;
+	// an absent `cursors.next` means there are no more.
+	//
+	// Corresponds with GET /institutions (the `GetInstitutions` operationId).
+	GetInstitutions(ctx context.Context, params *GetInstitutionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetInstitution Get one institution
+	//
+	// Fetches details about a single institution, by its id or one of its aliases.
+	//
+	// Corresponds with GET /institutions/{institution_id} (the `GetInstitution` operationId).
+	GetInstitution(ctx context.Context, institutionId string, params *GetInstitutionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateLinkSessionWithBody Create a link session for MoneyKit Connect
 	//
@@ -1394,6 +2669,41 @@ type ClientInterface interface {
 	// Corresponds with POST /link-session/exchange-token (the `ExchangeToken` operationId).
 	ExchangeToken(ctx context.Context, params *ExchangeTokenParams, body ExchangeTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetLinks List the application's active links
+	//
+	// Returns every active link of the application, oldest first, a page at a time. Pass the
+	// previous page's `next_cursor` as `cursor` to get the next page; an empty or absent
+	// `next_cursor` means there are no more links.
+	//
+	// Corresponds with GET /links (the `GetLinks` operationId).
+	GetLinks(ctx context.Context, params *GetLinksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportLinkWithBody Import a link with its accounts and transactions
+	//
+	// Creates a link from accounts and transactions held elsewhere, for example before moving
+	// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+	// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+	// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+	// idempotency key, so a timed-out import is not replayed: it may have created the link.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /links/import (the `ImportLink` operationId).
+	ImportLinkWithBody(ctx context.Context, params *ImportLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportLink Import a link with its accounts and transactions
+	//
+	// Creates a link from accounts and transactions held elsewhere, for example before moving
+	// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+	// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+	// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+	// idempotency key, so a timed-out import is not replayed: it may have created the link.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /links/import (the `ImportLink` operationId).
+	ImportLink(ctx context.Context, params *ImportLinkParams, body ImportLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DeleteLink Delete (disconnect) a link
 	//
 	// Disables the link. MoneyKit keeps a minimal record for 90 days, during which
@@ -1432,12 +2742,184 @@ type ClientInterface interface {
 	// Corresponds with PATCH /links/{id} (the `UpdateLink` operationId).
 	UpdateLink(ctx context.Context, id LinkID, params *UpdateLinkParams, body UpdateLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetAccounts List a link's accounts
+	//
+	// Returns the open accounts the user permitted, with balances as last fetched. It does
+	// not fetch from the institution; `refreshProducts` does.
+	//
+	// Corresponds with GET /links/{id}/accounts (the `GetAccounts` operationId).
+	GetAccounts(ctx context.Context, id LinkID, params *GetAccountsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAccountNumbers List a link's accounts with account and routing numbers
+	//
+	// Returns the link's open, permitted accounts with full account and routing numbers where
+	// they apply (checking and savings). Needs the `account_numbers` product; 403 when the
+	// user did not grant it. The shape is the one MoneyKit serves for API version 2023-02-18.
+	//
+	// Corresponds with GET /links/{id}/accounts/numbers (the `GetAccountNumbers` operationId).
+	GetAccountNumbers(ctx context.Context, id LinkID, params *GetAccountNumbersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAccount Get one account of a link
+	//
+	// Fetches a single account of the link. An account id the link does not have answers
+	// 404, like an unknown link; the two are told apart by `error_code`.
+	//
+	// Corresponds with GET /links/{id}/accounts/{account_id} (the `GetAccount` operationId).
+	GetAccount(ctx context.Context, id LinkID, accountId string, params *GetAccountParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetIdentity Get the owners of a link's accounts
+	//
+	// Returns the link's accounts with the names, addresses, phone numbers and emails of their
+	// owners as the institution reports them. Needs the `identity` product. The owners are
+	// personal data: banklink never logs them.
+	//
+	// Corresponds with GET /links/{id}/identity (the `GetIdentity` operationId).
+	GetIdentity(ctx context.Context, id LinkID, params *GetIdentityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportTransactionsWithBody Import more transactions into an imported link
+	//
+	// Adds transactions to a link created by `importLink`. Each transaction names one of the
+	// link's imported accounts by the `account_id` given at import. Repeating the call adds
+	// the transactions again, so it is not replayed once the server may have seen it.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+	ImportTransactionsWithBody(ctx context.Context, id LinkID, params *ImportTransactionsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportTransactions Import more transactions into an imported link
+	//
+	// Adds transactions to a link created by `importLink`. Each transaction names one of the
+	// link's imported accounts by the `account_id` given at import. Repeating the call adds
+	// the transactions again, so it is not replayed once the server may have seen it.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+	ImportTransactions(ctx context.Context, id LinkID, params *ImportTransactionsParams, body ImportTransactionsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetHoldings Get the holdings of a link's investment accounts
+	//
+	// Returns the holdings of the link's investment accounts with the securities they hold.
+	// Needs the `investments` product.
+	//
+	// Corresponds with GET /links/{id}/investments/holdings (the `GetHoldings` operationId).
+	GetHoldings(ctx context.Context, id LinkID, params *GetHoldingsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetInvestmentTransactions List the transactions of a link's investment accounts, page by page
+	//
+	// Returns the investment transactions newest first, `size` per page. Needs the `investments` product.
+	//
+	// Corresponds with GET /links/{id}/investments/transactions (the `GetInvestmentTransactions` operationId).
+	GetInvestmentTransactions(ctx context.Context, id LinkID, params *GetInvestmentTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RefreshProductsWithBody Refresh a link's products
+	//
+	// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+	// is asynchronous: it answers 202 at once, the data arrives later (a
+	// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+	// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+	// account numbers and identity at most once a day; a refresh asked for too soon, or
+	// outside the institution's refresh window, answers 429. Asking again converges on the
+	// same data, so the request may be replayed.
+	//
+	// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+	// banklink declares the link and reads an empty body as no link.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+	RefreshProductsWithBody(ctx context.Context, id LinkID, params *RefreshProductsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RefreshProducts Refresh a link's products
+	//
+	// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+	// is asynchronous: it answers 202 at once, the data arrives later (a
+	// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+	// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+	// account numbers and identity at most once a day; a refresh asked for too soon, or
+	// outside the institution's refresh window, answers 429. Asking again converges on the
+	// same data, so the request may be replayed.
+	//
+	// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+	// banklink declares the link and reads an empty body as no link.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+	RefreshProducts(ctx context.Context, id LinkID, params *RefreshProductsParams, body RefreshProductsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetLink Force a sandbox link into the disconnected state
+	//
+	// Sandbox only. Puts the link into state `error` with error code `auth_expired`, as if the
+	// user's credentials had expired, so that reconnection can be tested. Resetting twice has
+	// no further effect.
+	//
+	// Corresponds with POST /links/{id}/reset (the `ResetLink` operationId).
+	ResetLink(ctx context.Context, id LinkID, params *ResetLinkParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTransactions List a link's transactions, page by page
+	//
+	// Returns the link's transactions newest first, `size` per page. It does not fetch from
+	// the institution; `refreshProducts` does. For keeping a copy up to date, prefer
+	// `getTransactionsSync`, which reports what changed.
+	//
+	// Corresponds with GET /links/{id}/transactions (the `GetTransactions` operationId).
+	GetTransactions(ctx context.Context, id LinkID, params *GetTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTransactionsSync Get the changes to a link's transactions since a cursor
+	//
+	// Reports the transactions created, updated and removed since `cursor` (everything, when
+	// no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
+	// while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
+	// for the application. The lists are unordered. Pending transactions are only ever
+	// reported in `created`; when one posts, the posted transaction is reported as updated.
+	//
+	// Corresponds with GET /links/{id}/transactions/sync (the `GetTransactionsSync` operationId).
+	GetTransactionsSync(ctx context.Context, id LinkID, params *GetTransactionsSyncParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTransactionEnrichmentWithBody Correct a transaction's category
+	//
+	// Sets the category (and optionally subcategory) of one transaction, overriding
+	// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+	// effect. The answer carries the corrected transaction with the link's accounts.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+	UpdateTransactionEnrichmentWithBody(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTransactionEnrichment Correct a transaction's category
+	//
+	// Sets the category (and optionally subcategory) of one transaction, overriding
+	// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+	// effect. The answer carries the corrected transaction with the link's accounts.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+	UpdateTransactionEnrichment(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, body UpdateTransactionEnrichmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUserAccounts List a customer user's accounts across their links
+	//
+	// Returns the accounts of every link of the customer user whose `customer_user.id` is `{id}`, grouped by link id.
+	//
+	// Corresponds with GET /users/{id}/accounts (the `GetUserAccounts` operationId).
+	GetUserAccounts(ctx context.Context, id UserID, params *GetUserAccountsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetUserLinks List a customer user's links
 	//
 	// Returns every link of the customer user whose `customer_user.id` is `{id}`, keyed by link id.
 	//
 	// Corresponds with GET /users/{id}/links (the `GetUserLinks` operationId).
 	GetUserLinks(ctx context.Context, id string, params *GetUserLinksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUserTransactions List a customer user's transactions across their links, page by page
+	//
+	// Returns the transactions of every link of the customer user, newest first, `size` per page.
+	//
+	// Corresponds with GET /users/{id}/transactions (the `GetUserTransactions` operationId).
+	GetUserTransactions(ctx context.Context, id UserID, params *GetUserTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetJWKS Get the keys that sign MoneyKit webhooks
@@ -1448,6 +2930,23 @@ type ClientInterface interface {
 // Corresponds with GET /.well-known/jwks.json (the `GetJWKS` operationId).
 func (c *Client) GetJWKS(ctx context.Context, params *GetJWKSParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetJWKSRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IntrospectClient Describe the client the access token belongs to
+//
+// Returns the application and client behind the bearer token, and the actions it may use.
+//
+// Corresponds with GET /auth/introspect (the `IntrospectClient` operationId).
+func (c *Client) IntrospectClient(ctx context.Context, params *IntrospectClientParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntrospectClientRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1492,6 +2991,42 @@ func (c *Client) CreateAccessTokenWithBody(ctx context.Context, params *CreateAc
 // Corresponds with POST /auth/token (the `CreateAccessToken` operationId).
 func (c *Client) CreateAccessTokenWithFormdataBody(ctx context.Context, params *CreateAccessTokenParams, body CreateAccessTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateAccessTokenRequestWithFormdataBody(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetInstitutions Search the institution catalogue
+//
+// Lists institutions, optionally those whose name contains `name` (wholly or as a prefix),
+// a page at a time. Pass the previous page's `cursors.next` as `cursor` for the next page;
+// an absent `cursors.next` means there are no more.
+//
+// Corresponds with GET /institutions (the `GetInstitutions` operationId).
+func (c *Client) GetInstitutions(ctx context.Context, params *GetInstitutionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetInstitutionsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetInstitution Get one institution
+//
+// Fetches details about a single institution, by its id or one of its aliases.
+//
+// Corresponds with GET /institutions/{institution_id} (the `GetInstitution` operationId).
+func (c *Client) GetInstitution(ctx context.Context, institutionId string, params *GetInstitutionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetInstitutionRequest(c.Server, institutionId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1588,6 +3123,71 @@ func (c *Client) ExchangeToken(ctx context.Context, params *ExchangeTokenParams,
 	return c.Client.Do(req)
 }
 
+// GetLinks List the application's active links
+//
+// Returns every active link of the application, oldest first, a page at a time. Pass the
+// previous page's `next_cursor` as `cursor` to get the next page; an empty or absent
+// `next_cursor` means there are no more links.
+//
+// Corresponds with GET /links (the `GetLinks` operationId).
+func (c *Client) GetLinks(ctx context.Context, params *GetLinksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetLinksRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportLinkWithBody Import a link with its accounts and transactions
+//
+// Creates a link from accounts and transactions held elsewhere, for example before moving
+// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+// idempotency key, so a timed-out import is not replayed: it may have created the link.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /links/import (the `ImportLink` operationId).
+func (c *Client) ImportLinkWithBody(ctx context.Context, params *ImportLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportLinkRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportLink Import a link with its accounts and transactions
+//
+// Creates a link from accounts and transactions held elsewhere, for example before moving
+// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+// idempotency key, so a timed-out import is not replayed: it may have created the link.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /links/import (the `ImportLink` operationId).
+func (c *Client) ImportLink(ctx context.Context, params *ImportLinkParams, body ImportLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportLinkRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // DeleteLink Delete (disconnect) a link
 //
 // Disables the link. MoneyKit keeps a minimal record for 90 days, during which
@@ -1666,6 +3266,331 @@ func (c *Client) UpdateLink(ctx context.Context, id LinkID, params *UpdateLinkPa
 	return c.Client.Do(req)
 }
 
+// GetAccounts List a link's accounts
+//
+// Returns the open accounts the user permitted, with balances as last fetched. It does
+// not fetch from the institution; `refreshProducts` does.
+//
+// Corresponds with GET /links/{id}/accounts (the `GetAccounts` operationId).
+func (c *Client) GetAccounts(ctx context.Context, id LinkID, params *GetAccountsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAccountsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAccountNumbers List a link's accounts with account and routing numbers
+//
+// Returns the link's open, permitted accounts with full account and routing numbers where
+// they apply (checking and savings). Needs the `account_numbers` product; 403 when the
+// user did not grant it. The shape is the one MoneyKit serves for API version 2023-02-18.
+//
+// Corresponds with GET /links/{id}/accounts/numbers (the `GetAccountNumbers` operationId).
+func (c *Client) GetAccountNumbers(ctx context.Context, id LinkID, params *GetAccountNumbersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAccountNumbersRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAccount Get one account of a link
+//
+// Fetches a single account of the link. An account id the link does not have answers
+// 404, like an unknown link; the two are told apart by `error_code`.
+//
+// Corresponds with GET /links/{id}/accounts/{account_id} (the `GetAccount` operationId).
+func (c *Client) GetAccount(ctx context.Context, id LinkID, accountId string, params *GetAccountParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAccountRequest(c.Server, id, accountId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetIdentity Get the owners of a link's accounts
+//
+// Returns the link's accounts with the names, addresses, phone numbers and emails of their
+// owners as the institution reports them. Needs the `identity` product. The owners are
+// personal data: banklink never logs them.
+//
+// Corresponds with GET /links/{id}/identity (the `GetIdentity` operationId).
+func (c *Client) GetIdentity(ctx context.Context, id LinkID, params *GetIdentityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIdentityRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportTransactionsWithBody Import more transactions into an imported link
+//
+// Adds transactions to a link created by `importLink`. Each transaction names one of the
+// link's imported accounts by the `account_id` given at import. Repeating the call adds
+// the transactions again, so it is not replayed once the server may have seen it.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+func (c *Client) ImportTransactionsWithBody(ctx context.Context, id LinkID, params *ImportTransactionsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportTransactionsRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportTransactions Import more transactions into an imported link
+//
+// Adds transactions to a link created by `importLink`. Each transaction names one of the
+// link's imported accounts by the `account_id` given at import. Repeating the call adds
+// the transactions again, so it is not replayed once the server may have seen it.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+func (c *Client) ImportTransactions(ctx context.Context, id LinkID, params *ImportTransactionsParams, body ImportTransactionsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportTransactionsRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetHoldings Get the holdings of a link's investment accounts
+//
+// Returns the holdings of the link's investment accounts with the securities they hold.
+// Needs the `investments` product.
+//
+// Corresponds with GET /links/{id}/investments/holdings (the `GetHoldings` operationId).
+func (c *Client) GetHoldings(ctx context.Context, id LinkID, params *GetHoldingsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHoldingsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetInvestmentTransactions List the transactions of a link's investment accounts, page by page
+//
+// Returns the investment transactions newest first, `size` per page. Needs the `investments` product.
+//
+// Corresponds with GET /links/{id}/investments/transactions (the `GetInvestmentTransactions` operationId).
+func (c *Client) GetInvestmentTransactions(ctx context.Context, id LinkID, params *GetInvestmentTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetInvestmentTransactionsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RefreshProductsWithBody Refresh a link's products
+//
+// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+// is asynchronous: it answers 202 at once, the data arrives later (a
+// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+// account numbers and identity at most once a day; a refresh asked for too soon, or
+// outside the institution's refresh window, answers 429. Asking again converges on the
+// same data, so the request may be replayed.
+//
+// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+// banklink declares the link and reads an empty body as no link.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+func (c *Client) RefreshProductsWithBody(ctx context.Context, id LinkID, params *RefreshProductsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefreshProductsRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RefreshProducts Refresh a link's products
+//
+// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+// is asynchronous: it answers 202 at once, the data arrives later (a
+// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+// account numbers and identity at most once a day; a refresh asked for too soon, or
+// outside the institution's refresh window, answers 429. Asking again converges on the
+// same data, so the request may be replayed.
+//
+// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+// banklink declares the link and reads an empty body as no link.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+func (c *Client) RefreshProducts(ctx context.Context, id LinkID, params *RefreshProductsParams, body RefreshProductsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefreshProductsRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetLink Force a sandbox link into the disconnected state
+//
+// Sandbox only. Puts the link into state `error` with error code `auth_expired`, as if the
+// user's credentials had expired, so that reconnection can be tested. Resetting twice has
+// no further effect.
+//
+// Corresponds with POST /links/{id}/reset (the `ResetLink` operationId).
+func (c *Client) ResetLink(ctx context.Context, id LinkID, params *ResetLinkParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetLinkRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTransactions List a link's transactions, page by page
+//
+// Returns the link's transactions newest first, `size` per page. It does not fetch from
+// the institution; `refreshProducts` does. For keeping a copy up to date, prefer
+// `getTransactionsSync`, which reports what changed.
+//
+// Corresponds with GET /links/{id}/transactions (the `GetTransactions` operationId).
+func (c *Client) GetTransactions(ctx context.Context, id LinkID, params *GetTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTransactionsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTransactionsSync Get the changes to a link's transactions since a cursor
+//
+// Reports the transactions created, updated and removed since `cursor` (everything, when
+// no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
+// while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
+// for the application. The lists are unordered. Pending transactions are only ever
+// reported in `created`; when one posts, the posted transaction is reported as updated.
+//
+// Corresponds with GET /links/{id}/transactions/sync (the `GetTransactionsSync` operationId).
+func (c *Client) GetTransactionsSync(ctx context.Context, id LinkID, params *GetTransactionsSyncParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTransactionsSyncRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTransactionEnrichmentWithBody Correct a transaction's category
+//
+// Sets the category (and optionally subcategory) of one transaction, overriding
+// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+// effect. The answer carries the corrected transaction with the link's accounts.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+func (c *Client) UpdateTransactionEnrichmentWithBody(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTransactionEnrichmentRequestWithBody(c.Server, id, transactionId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTransactionEnrichment Correct a transaction's category
+//
+// Sets the category (and optionally subcategory) of one transaction, overriding
+// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+// effect. The answer carries the corrected transaction with the link's accounts.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+func (c *Client) UpdateTransactionEnrichment(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, body UpdateTransactionEnrichmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTransactionEnrichmentRequest(c.Server, id, transactionId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUserAccounts List a customer user's accounts across their links
+//
+// Returns the accounts of every link of the customer user whose `customer_user.id` is `{id}`, grouped by link id.
+//
+// Corresponds with GET /users/{id}/accounts (the `GetUserAccounts` operationId).
+func (c *Client) GetUserAccounts(ctx context.Context, id UserID, params *GetUserAccountsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUserAccountsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetUserLinks List a customer user's links
 //
 // Returns every link of the customer user whose `customer_user.id` is `{id}`, keyed by link id.
@@ -1673,6 +3598,23 @@ func (c *Client) UpdateLink(ctx context.Context, id LinkID, params *UpdateLinkPa
 // Corresponds with GET /users/{id}/links (the `GetUserLinks` operationId).
 func (c *Client) GetUserLinks(ctx context.Context, id string, params *GetUserLinksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetUserLinksRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUserTransactions List a customer user's transactions across their links, page by page
+//
+// Returns the transactions of every link of the customer user, newest first, `size` per page.
+//
+// Corresponds with GET /users/{id}/transactions (the `GetUserTransactions` operationId).
+func (c *Client) GetUserTransactions(ctx context.Context, id UserID, params *GetUserTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUserTransactionsRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1693,6 +3635,48 @@ func NewGetJWKSRequest(server string, params *GetJWKSParams) (*http.Request, err
 	}
 
 	operationPath := fmt.Sprintf("/.well-known/jwks.json")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewIntrospectClientRequest constructs an http.Request for the IntrospectClient method
+func NewIntrospectClientRequest(server string, params *IntrospectClientParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/auth/introspect")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -1761,6 +3745,160 @@ func NewCreateAccessTokenRequestWithBody(server string, params *CreateAccessToke
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetInstitutionsRequest constructs an http.Request for the GetInstitutions method
+func NewGetInstitutionsRequest(server string, params *GetInstitutionsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/institutions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Name != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", *params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Featured != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "featured", *params.Featured, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetInstitutionRequest constructs an http.Request for the GetInstitution method
+func NewGetInstitutionRequest(server string, institutionId string, params *GetInstitutionParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "institution_id", institutionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/institutions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	if params != nil {
 
@@ -1856,6 +3994,142 @@ func NewExchangeTokenRequestWithBody(server string, params *ExchangeTokenParams,
 	}
 
 	operationPath := fmt.Sprintf("/link-session/exchange-token")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetLinksRequest constructs an http.Request for the GetLinks method
+func NewGetLinksRequest(server string, params *GetLinksParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewImportLinkRequest calls the generic ImportLink builder with application/json body
+func NewImportLinkRequest(server string, params *ImportLinkParams, body ImportLinkJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewImportLinkRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewImportLinkRequestWithBody constructs an http.Request for the ImportLink method, with any body, and a specified content type
+func NewImportLinkRequestWithBody(server string, params *ImportLinkParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/import")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -2050,6 +4324,1005 @@ func NewUpdateLinkRequestWithBody(server string, id LinkID, params *UpdateLinkPa
 	return req, nil
 }
 
+// NewGetAccountsRequest constructs an http.Request for the GetAccounts method
+func NewGetAccountsRequest(server string, id LinkID, params *GetAccountsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/accounts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AccountIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", *params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetAccountNumbersRequest constructs an http.Request for the GetAccountNumbers method
+func NewGetAccountNumbersRequest(server string, id LinkID, params *GetAccountNumbersParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/accounts/numbers", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetAccountRequest constructs an http.Request for the GetAccount method
+func NewGetAccountRequest(server string, id LinkID, accountId string, params *GetAccountParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "account_id", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/accounts/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetIdentityRequest constructs an http.Request for the GetIdentity method
+func NewGetIdentityRequest(server string, id LinkID, params *GetIdentityParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/identity", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AccountIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", *params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewImportTransactionsRequest calls the generic ImportTransactions builder with application/json body
+func NewImportTransactionsRequest(server string, id LinkID, params *ImportTransactionsParams, body ImportTransactionsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewImportTransactionsRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewImportTransactionsRequestWithBody constructs an http.Request for the ImportTransactions method, with any body, and a specified content type
+func NewImportTransactionsRequestWithBody(server string, id LinkID, params *ImportTransactionsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/import/transactions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetHoldingsRequest constructs an http.Request for the GetHoldings method
+func NewGetHoldingsRequest(server string, id LinkID, params *GetHoldingsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/investments/holdings", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AccountIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", *params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetInvestmentTransactionsRequest constructs an http.Request for the GetInvestmentTransactions method
+func NewGetInvestmentTransactionsRequest(server string, id LinkID, params *GetInvestmentTransactionsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/investments/transactions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AccountIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", *params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "start_date", *params.StartDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EndDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "end_date", *params.EndDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRefreshProductsRequest calls the generic RefreshProducts builder with application/json body
+func NewRefreshProductsRequest(server string, id LinkID, params *RefreshProductsParams, body RefreshProductsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRefreshProductsRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewRefreshProductsRequestWithBody constructs an http.Request for the RefreshProducts method, with any body, and a specified content type
+func NewRefreshProductsRequestWithBody(server string, id LinkID, params *RefreshProductsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/products", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewResetLinkRequest constructs an http.Request for the ResetLink method
+func NewResetLinkRequest(server string, id LinkID, params *ResetLinkParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/reset", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetTransactionsRequest constructs an http.Request for the GetTransactions method
+func NewGetTransactionsRequest(server string, id LinkID, params *GetTransactionsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/transactions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AccountIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", *params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "start_date", *params.StartDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EndDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "end_date", *params.EndDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetTransactionsSyncRequest constructs an http.Request for the GetTransactionsSync method
+func NewGetTransactionsSyncRequest(server string, id LinkID, params *GetTransactionsSyncParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/transactions/sync", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpdateTransactionEnrichmentRequest calls the generic UpdateTransactionEnrichment builder with application/json body
+func NewUpdateTransactionEnrichmentRequest(server string, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, body UpdateTransactionEnrichmentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateTransactionEnrichmentRequestWithBody(server, id, transactionId, params, "application/json", bodyReader)
+}
+
+// NewUpdateTransactionEnrichmentRequestWithBody constructs an http.Request for the UpdateTransactionEnrichment method, with any body, and a specified content type
+func NewUpdateTransactionEnrichmentRequestWithBody(server string, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "transaction_id", transactionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/transactions/%s/enrichment", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetUserAccountsRequest constructs an http.Request for the GetUserAccounts method
+func NewGetUserAccountsRequest(server string, id UserID, params *GetUserAccountsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/accounts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AccountIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", *params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.InstitutionIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "institution_ids", *params.InstitutionIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetUserLinksRequest constructs an http.Request for the GetUserLinks method
 func NewGetUserLinksRequest(server string, id string, params *GetUserLinksParams) (*http.Request, error) {
 	var err error
@@ -2074,6 +5347,166 @@ func NewGetUserLinksRequest(server string, id string, params *GetUserLinksParams
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetUserTransactionsRequest constructs an http.Request for the GetUserTransactions method
+func NewGetUserTransactionsRequest(server string, id UserID, params *GetUserTransactionsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/transactions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.TransactionType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "transaction_type", *params.TransactionType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Category != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "category", *params.Category, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AccountId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_id", *params.AccountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.InstitutionId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "institution_id", *params.InstitutionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "start_date", *params.StartDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EndDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "end_date", *params.EndDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -2153,6 +5586,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /.well-known/jwks.json (the `GetJWKS` operationId).
 	GetJWKSWithResponse(ctx context.Context, params *GetJWKSParams, reqEditors ...RequestEditorFn) (*GetJWKSResult, error)
 
+	// IntrospectClientWithResponse Describe the client the access token belongs to
+	//
+	// Returns the application and client behind the bearer token, and the actions it may use.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /auth/introspect (the `IntrospectClient` operationId).
+	IntrospectClientWithResponse(ctx context.Context, params *IntrospectClientParams, reqEditors ...RequestEditorFn) (*IntrospectClientResult, error)
+
 	// CreateAccessTokenWithBodyWithResponse Create a client-credentials access token
 	//
 	// Exchanges the application's client id and secret for a short-lived bearer token.
@@ -2176,6 +5618,26 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /auth/token (the `CreateAccessToken` operationId).
 	CreateAccessTokenWithFormdataBodyWithResponse(ctx context.Context, params *CreateAccessTokenParams, body CreateAccessTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateAccessTokenResult, error)
+
+	// GetInstitutionsWithResponse Search the institution catalogue
+	//
+	// Lists institutions, optionally those whose name contains `name` (wholly or as a prefix),
+	// a page at a time. Pass the previous page's `cursors.next` as `cursor` for the next page;
+	// an absent `cursors.next` means there are no more.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /institutions (the `GetInstitutions` operationId).
+	GetInstitutionsWithResponse(ctx context.Context, params *GetInstitutionsParams, reqEditors ...RequestEditorFn) (*GetInstitutionsResult, error)
+
+	// GetInstitutionWithResponse Get one institution
+	//
+	// Fetches details about a single institution, by its id or one of its aliases.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /institutions/{institution_id} (the `GetInstitution` operationId).
+	GetInstitutionWithResponse(ctx context.Context, institutionId string, params *GetInstitutionParams, reqEditors ...RequestEditorFn) (*GetInstitutionResult, error)
 
 	// CreateLinkSessionWithBodyWithResponse Create a link session for MoneyKit Connect
 	//
@@ -2223,6 +5685,43 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /link-session/exchange-token (the `ExchangeToken` operationId).
 	ExchangeTokenWithResponse(ctx context.Context, params *ExchangeTokenParams, body ExchangeTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ExchangeTokenResult, error)
 
+	// GetLinksWithResponse List the application's active links
+	//
+	// Returns every active link of the application, oldest first, a page at a time. Pass the
+	// previous page's `next_cursor` as `cursor` to get the next page; an empty or absent
+	// `next_cursor` means there are no more links.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links (the `GetLinks` operationId).
+	GetLinksWithResponse(ctx context.Context, params *GetLinksParams, reqEditors ...RequestEditorFn) (*GetLinksResult, error)
+
+	// ImportLinkWithBodyWithResponse Import a link with its accounts and transactions
+	//
+	// Creates a link from accounts and transactions held elsewhere, for example before moving
+	// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+	// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+	// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+	// idempotency key, so a timed-out import is not replayed: it may have created the link.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/import (the `ImportLink` operationId).
+	ImportLinkWithBodyWithResponse(ctx context.Context, params *ImportLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportLinkResult, error)
+
+	// ImportLinkWithResponse Import a link with its accounts and transactions
+	//
+	// Creates a link from accounts and transactions held elsewhere, for example before moving
+	// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+	// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+	// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+	// idempotency key, so a timed-out import is not replayed: it may have created the link.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/import (the `ImportLink` operationId).
+	ImportLinkWithResponse(ctx context.Context, params *ImportLinkParams, body ImportLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportLinkResult, error)
+
 	// DeleteLinkWithResponse Delete (disconnect) a link
 	//
 	// Disables the link. MoneyKit keeps a minimal record for 90 days, during which
@@ -2265,6 +5764,191 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /links/{id} (the `UpdateLink` operationId).
 	UpdateLinkWithResponse(ctx context.Context, id LinkID, params *UpdateLinkParams, body UpdateLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateLinkResult, error)
 
+	// GetAccountsWithResponse List a link's accounts
+	//
+	// Returns the open accounts the user permitted, with balances as last fetched. It does
+	// not fetch from the institution; `refreshProducts` does.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/accounts (the `GetAccounts` operationId).
+	GetAccountsWithResponse(ctx context.Context, id LinkID, params *GetAccountsParams, reqEditors ...RequestEditorFn) (*GetAccountsResult, error)
+
+	// GetAccountNumbersWithResponse List a link's accounts with account and routing numbers
+	//
+	// Returns the link's open, permitted accounts with full account and routing numbers where
+	// they apply (checking and savings). Needs the `account_numbers` product; 403 when the
+	// user did not grant it. The shape is the one MoneyKit serves for API version 2023-02-18.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/accounts/numbers (the `GetAccountNumbers` operationId).
+	GetAccountNumbersWithResponse(ctx context.Context, id LinkID, params *GetAccountNumbersParams, reqEditors ...RequestEditorFn) (*GetAccountNumbersResult, error)
+
+	// GetAccountWithResponse Get one account of a link
+	//
+	// Fetches a single account of the link. An account id the link does not have answers
+	// 404, like an unknown link; the two are told apart by `error_code`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/accounts/{account_id} (the `GetAccount` operationId).
+	GetAccountWithResponse(ctx context.Context, id LinkID, accountId string, params *GetAccountParams, reqEditors ...RequestEditorFn) (*GetAccountResult, error)
+
+	// GetIdentityWithResponse Get the owners of a link's accounts
+	//
+	// Returns the link's accounts with the names, addresses, phone numbers and emails of their
+	// owners as the institution reports them. Needs the `identity` product. The owners are
+	// personal data: banklink never logs them.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/identity (the `GetIdentity` operationId).
+	GetIdentityWithResponse(ctx context.Context, id LinkID, params *GetIdentityParams, reqEditors ...RequestEditorFn) (*GetIdentityResult, error)
+
+	// ImportTransactionsWithBodyWithResponse Import more transactions into an imported link
+	//
+	// Adds transactions to a link created by `importLink`. Each transaction names one of the
+	// link's imported accounts by the `account_id` given at import. Repeating the call adds
+	// the transactions again, so it is not replayed once the server may have seen it.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+	ImportTransactionsWithBodyWithResponse(ctx context.Context, id LinkID, params *ImportTransactionsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportTransactionsResult, error)
+
+	// ImportTransactionsWithResponse Import more transactions into an imported link
+	//
+	// Adds transactions to a link created by `importLink`. Each transaction names one of the
+	// link's imported accounts by the `account_id` given at import. Repeating the call adds
+	// the transactions again, so it is not replayed once the server may have seen it.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+	ImportTransactionsWithResponse(ctx context.Context, id LinkID, params *ImportTransactionsParams, body ImportTransactionsJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportTransactionsResult, error)
+
+	// GetHoldingsWithResponse Get the holdings of a link's investment accounts
+	//
+	// Returns the holdings of the link's investment accounts with the securities they hold.
+	// Needs the `investments` product.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/investments/holdings (the `GetHoldings` operationId).
+	GetHoldingsWithResponse(ctx context.Context, id LinkID, params *GetHoldingsParams, reqEditors ...RequestEditorFn) (*GetHoldingsResult, error)
+
+	// GetInvestmentTransactionsWithResponse List the transactions of a link's investment accounts, page by page
+	//
+	// Returns the investment transactions newest first, `size` per page. Needs the `investments` product.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/investments/transactions (the `GetInvestmentTransactions` operationId).
+	GetInvestmentTransactionsWithResponse(ctx context.Context, id LinkID, params *GetInvestmentTransactionsParams, reqEditors ...RequestEditorFn) (*GetInvestmentTransactionsResult, error)
+
+	// RefreshProductsWithBodyWithResponse Refresh a link's products
+	//
+	// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+	// is asynchronous: it answers 202 at once, the data arrives later (a
+	// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+	// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+	// account numbers and identity at most once a day; a refresh asked for too soon, or
+	// outside the institution's refresh window, answers 429. Asking again converges on the
+	// same data, so the request may be replayed.
+	//
+	// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+	// banklink declares the link and reads an empty body as no link.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+	RefreshProductsWithBodyWithResponse(ctx context.Context, id LinkID, params *RefreshProductsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshProductsResult, error)
+
+	// RefreshProductsWithResponse Refresh a link's products
+	//
+	// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+	// is asynchronous: it answers 202 at once, the data arrives later (a
+	// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+	// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+	// account numbers and identity at most once a day; a refresh asked for too soon, or
+	// outside the institution's refresh window, answers 429. Asking again converges on the
+	// same data, so the request may be replayed.
+	//
+	// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+	// banklink declares the link and reads an empty body as no link.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+	RefreshProductsWithResponse(ctx context.Context, id LinkID, params *RefreshProductsParams, body RefreshProductsJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshProductsResult, error)
+
+	// ResetLinkWithResponse Force a sandbox link into the disconnected state
+	//
+	// Sandbox only. Puts the link into state `error` with error code `auth_expired`, as if the
+	// user's credentials had expired, so that reconnection can be tested. Resetting twice has
+	// no further effect.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/reset (the `ResetLink` operationId).
+	ResetLinkWithResponse(ctx context.Context, id LinkID, params *ResetLinkParams, reqEditors ...RequestEditorFn) (*ResetLinkResult, error)
+
+	// GetTransactionsWithResponse List a link's transactions, page by page
+	//
+	// Returns the link's transactions newest first, `size` per page. It does not fetch from
+	// the institution; `refreshProducts` does. For keeping a copy up to date, prefer
+	// `getTransactionsSync`, which reports what changed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/transactions (the `GetTransactions` operationId).
+	GetTransactionsWithResponse(ctx context.Context, id LinkID, params *GetTransactionsParams, reqEditors ...RequestEditorFn) (*GetTransactionsResult, error)
+
+	// GetTransactionsSyncWithResponse Get the changes to a link's transactions since a cursor
+	//
+	// Reports the transactions created, updated and removed since `cursor` (everything, when
+	// no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
+	// while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
+	// for the application. The lists are unordered. Pending transactions are only ever
+	// reported in `created`; when one posts, the posted transaction is reported as updated.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/transactions/sync (the `GetTransactionsSync` operationId).
+	GetTransactionsSyncWithResponse(ctx context.Context, id LinkID, params *GetTransactionsSyncParams, reqEditors ...RequestEditorFn) (*GetTransactionsSyncResult, error)
+
+	// UpdateTransactionEnrichmentWithBodyWithResponse Correct a transaction's category
+	//
+	// Sets the category (and optionally subcategory) of one transaction, overriding
+	// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+	// effect. The answer carries the corrected transaction with the link's accounts.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+	UpdateTransactionEnrichmentWithBodyWithResponse(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTransactionEnrichmentResult, error)
+
+	// UpdateTransactionEnrichmentWithResponse Correct a transaction's category
+	//
+	// Sets the category (and optionally subcategory) of one transaction, overriding
+	// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+	// effect. The answer carries the corrected transaction with the link's accounts.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+	UpdateTransactionEnrichmentWithResponse(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, body UpdateTransactionEnrichmentJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTransactionEnrichmentResult, error)
+
+	// GetUserAccountsWithResponse List a customer user's accounts across their links
+	//
+	// Returns the accounts of every link of the customer user whose `customer_user.id` is `{id}`, grouped by link id.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /users/{id}/accounts (the `GetUserAccounts` operationId).
+	GetUserAccountsWithResponse(ctx context.Context, id UserID, params *GetUserAccountsParams, reqEditors ...RequestEditorFn) (*GetUserAccountsResult, error)
+
 	// GetUserLinksWithResponse List a customer user's links
 	//
 	// Returns every link of the customer user whose `customer_user.id` is `{id}`, keyed by link id.
@@ -2273,6 +5957,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /users/{id}/links (the `GetUserLinks` operationId).
 	GetUserLinksWithResponse(ctx context.Context, id string, params *GetUserLinksParams, reqEditors ...RequestEditorFn) (*GetUserLinksResult, error)
+
+	// GetUserTransactionsWithResponse List a customer user's transactions across their links, page by page
+	//
+	// Returns the transactions of every link of the customer user, newest first, `size` per page.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /users/{id}/transactions (the `GetUserTransactions` operationId).
+	GetUserTransactionsWithResponse(ctx context.Context, id UserID, params *GetUserTransactionsParams, reqEditors ...RequestEditorFn) (*GetUserTransactionsResult, error)
 }
 
 type GetJWKSResult struct {
@@ -2310,6 +6003,68 @@ func (r GetJWKSResult) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetJWKSResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// IntrospectClientResult429Headers the declared response headers of an HTTP 429 response for IntrospectClient
+type IntrospectClientResult429Headers struct {
+	RetryAfter *string
+}
+
+type IntrospectClientResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntrospectClientResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *IntrospectClientResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntrospectClientResult) GetJSON200() *IntrospectClientResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IntrospectClientResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r IntrospectClientResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r IntrospectClientResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntrospectClientResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntrospectClientResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntrospectClientResult) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2379,6 +6134,144 @@ func (r CreateAccessTokenResult) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateAccessTokenResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetInstitutionsResult429Headers the declared response headers of an HTTP 429 response for GetInstitutions
+type GetInstitutionsResult429Headers struct {
+	RetryAfter *string
+}
+
+type GetInstitutionsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetInstitutionsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetInstitutionsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetInstitutionsResult) GetJSON200() *GetInstitutionsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetInstitutionsResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetInstitutionsResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetInstitutionsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetInstitutionsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetInstitutionsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetInstitutionsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetInstitutionsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetInstitutionResult429Headers the declared response headers of an HTTP 429 response for GetInstitution
+type GetInstitutionResult429Headers struct {
+	RetryAfter *string
+}
+
+type GetInstitutionResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Institution
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InstitutionErrorNotFoundResponse
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetInstitutionResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetInstitutionResult) GetJSON200() *Institution {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetInstitutionResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetInstitutionResult) GetJSON404() *InstitutionErrorNotFoundResponse {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetInstitutionResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetInstitutionResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetInstitutionResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetInstitutionResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetInstitutionResult) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2524,6 +6417,144 @@ func (r ExchangeTokenResult) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ExchangeTokenResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetLinksResult429Headers the declared response headers of an HTTP 429 response for GetLinks
+type GetLinksResult429Headers struct {
+	RetryAfter *string
+}
+
+type GetLinksResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetLinksResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetLinksResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetLinksResult) GetJSON200() *GetLinksResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetLinksResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetLinksResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetLinksResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetLinksResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetLinksResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetLinksResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetLinksResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ImportLinkResult429Headers the declared response headers of an HTTP 429 response for ImportLink
+type ImportLinkResult429Headers struct {
+	RetryAfter *string
+}
+
+type ImportLinkResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LinkCommon
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ImportLinkResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportLinkResult) GetJSON200() *LinkCommon {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ImportLinkResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ImportLinkResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ImportLinkResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportLinkResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportLinkResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportLinkResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportLinkResult) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2793,6 +6824,1127 @@ func (r UpdateLinkResult) ContentType() string {
 	return ""
 }
 
+// GetAccountsResult429Headers the declared response headers of an HTTP 429 response for GetAccounts
+type GetAccountsResult429Headers struct {
+	RetryAfter *string
+}
+
+type GetAccountsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetAccountsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAccountsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAccountsResult) GetJSON200() *GetAccountsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAccountsResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAccountsResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAccountsResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetAccountsResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetAccountsResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAccountsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAccountsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAccountsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAccountsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAccountsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAccountNumbersResult429Headers the declared response headers of an HTTP 429 response for GetAccountNumbers
+type GetAccountNumbersResult429Headers struct {
+	RetryAfter *string
+}
+
+type GetAccountNumbersResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetAccountNumbersResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAccountNumbersResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAccountNumbersResult) GetJSON200() *GetAccountNumbersResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAccountNumbersResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAccountNumbersResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAccountNumbersResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetAccountNumbersResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetAccountNumbersResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAccountNumbersResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAccountNumbersResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAccountNumbersResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAccountNumbersResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAccountNumbersResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAccountResult429Headers the declared response headers of an HTTP 429 response for GetAccount
+type GetAccountResult429Headers struct {
+	RetryAfter *string
+}
+
+type GetAccountResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetAccountResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitError
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAccountResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAccountResult) GetJSON200() *GetAccountResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAccountResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAccountResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAccountResult) GetJSON404() *MoneyKitError {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetAccountResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetAccountResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAccountResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAccountResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAccountResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAccountResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAccountResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetIdentityResult429Headers the declared response headers of an HTTP 429 response for GetIdentity
+type GetIdentityResult429Headers struct {
+	RetryAfter *string
+}
+
+type GetIdentityResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IdentityResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetIdentityResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetIdentityResult) GetJSON200() *IdentityResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetIdentityResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetIdentityResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetIdentityResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetIdentityResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetIdentityResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetIdentityResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetIdentityResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetIdentityResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetIdentityResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetIdentityResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ImportTransactionsResult429Headers the declared response headers of an HTTP 429 response for ImportTransactions
+type ImportTransactionsResult429Headers struct {
+	RetryAfter *string
+}
+
+type ImportTransactionsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LinkCommon
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ImportTransactionsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportTransactionsResult) GetJSON200() *LinkCommon {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ImportTransactionsResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ImportTransactionsResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r ImportTransactionsResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ImportTransactionsResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ImportTransactionsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportTransactionsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportTransactionsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportTransactionsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportTransactionsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetHoldingsResult429Headers the declared response headers of an HTTP 429 response for GetHoldings
+type GetHoldingsResult429Headers struct {
+	RetryAfter *string
+}
+
+type GetHoldingsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetHoldingsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetHoldingsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetHoldingsResult) GetJSON200() *GetHoldingsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetHoldingsResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetHoldingsResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetHoldingsResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetHoldingsResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetHoldingsResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetHoldingsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetHoldingsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetHoldingsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetHoldingsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetHoldingsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetInvestmentTransactionsResult429Headers the declared response headers of an HTTP 429 response for GetInvestmentTransactions
+type GetInvestmentTransactionsResult429Headers struct {
+	RetryAfter *string
+}
+
+type GetInvestmentTransactionsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetInvestmentTransactionsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetInvestmentTransactionsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON200() *GetInvestmentTransactionsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetInvestmentTransactionsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetInvestmentTransactionsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetInvestmentTransactionsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetInvestmentTransactionsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RefreshProductsResult429Headers the declared response headers of an HTTP 429 response for RefreshProducts
+type RefreshProductsResult429Headers struct {
+	RetryAfter *string
+}
+
+type RefreshProductsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *LinkCommon
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RefreshProductsResult429Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r RefreshProductsResult) GetJSON202() *LinkCommon {
+	return r.JSON202
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RefreshProductsResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RefreshProductsResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RefreshProductsResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r RefreshProductsResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RefreshProductsResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RefreshProductsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r RefreshProductsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RefreshProductsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RefreshProductsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RefreshProductsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ResetLinkResult429Headers the declared response headers of an HTTP 429 response for ResetLink
+type ResetLinkResult429Headers struct {
+	RetryAfter *string
+}
+
+type ResetLinkResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LinkCommon
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ResetLinkResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResetLinkResult) GetJSON200() *LinkCommon {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ResetLinkResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ResetLinkResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r ResetLinkResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ResetLinkResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ResetLinkResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResetLinkResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResetLinkResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResetLinkResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetTransactionsResult429Headers the declared response headers of an HTTP 429 response for GetTransactions
+type GetTransactionsResult429Headers struct {
+	RetryAfter *string
+}
+
+type GetTransactionsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetTransactionsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetTransactionsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTransactionsResult) GetJSON200() *GetTransactionsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTransactionsResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTransactionsResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTransactionsResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetTransactionsResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetTransactionsResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetTransactionsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTransactionsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTransactionsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTransactionsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTransactionsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetTransactionsSyncResult429Headers the declared response headers of an HTTP 429 response for GetTransactionsSync
+type GetTransactionsSyncResult429Headers struct {
+	RetryAfter *string
+}
+
+type GetTransactionsSyncResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TransactionSyncResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetTransactionsSyncResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON200() *TransactionSyncResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTransactionsSyncResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTransactionsSyncResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTransactionsSyncResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTransactionsSyncResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateTransactionEnrichmentResult429Headers the declared response headers of an HTTP 429 response for UpdateTransactionEnrichment
+type UpdateTransactionEnrichmentResult429Headers struct {
+	RetryAfter *string
+}
+
+type UpdateTransactionEnrichmentResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UpdateTransactionEnrichmentResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitError
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateTransactionEnrichmentResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON200() *UpdateTransactionEnrichmentResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON404() *MoneyKitError {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateTransactionEnrichmentResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateTransactionEnrichmentResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateTransactionEnrichmentResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateTransactionEnrichmentResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetUserAccountsResult429Headers the declared response headers of an HTTP 429 response for GetUserAccounts
+type GetUserAccountsResult429Headers struct {
+	RetryAfter *string
+}
+
+type GetUserAccountsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetUserAccountsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetUserAccountsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUserAccountsResult) GetJSON200() *GetUserAccountsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUserAccountsResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetUserAccountsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUserAccountsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUserAccountsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUserAccountsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUserAccountsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetUserLinksResult struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2841,6 +7993,75 @@ func (r GetUserLinksResult) ContentType() string {
 	return ""
 }
 
+// GetUserTransactionsResult429Headers the declared response headers of an HTTP 429 response for GetUserTransactions
+type GetUserTransactionsResult429Headers struct {
+	RetryAfter *string
+}
+
+type GetUserTransactionsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetUserTransactionsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetUserTransactionsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUserTransactionsResult) GetJSON200() *GetUserTransactionsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUserTransactionsResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetUserTransactionsResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetUserTransactionsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUserTransactionsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUserTransactionsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUserTransactionsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUserTransactionsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetJWKSWithResponse Get the keys that sign MoneyKit webhooks
 //
 // Returns the JSON Web Key Set whose ES256 keys sign the `MoneyKit-Signature` header of
@@ -2855,6 +8076,21 @@ func (c *ClientWithResponses) GetJWKSWithResponse(ctx context.Context, params *G
 		return nil, err
 	}
 	return ParseGetJWKSResult(rsp)
+}
+
+// IntrospectClientWithResponse Describe the client the access token belongs to
+//
+// Returns the application and client behind the bearer token, and the actions it may use.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /auth/introspect (the `IntrospectClient` operationId).
+func (c *ClientWithResponses) IntrospectClientWithResponse(ctx context.Context, params *IntrospectClientParams, reqEditors ...RequestEditorFn) (*IntrospectClientResult, error) {
+	rsp, err := c.IntrospectClient(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntrospectClientResult(rsp)
 }
 
 // CreateAccessTokenWithBodyWithResponse Create a client-credentials access token
@@ -2891,6 +8127,38 @@ func (c *ClientWithResponses) CreateAccessTokenWithFormdataBodyWithResponse(ctx 
 		return nil, err
 	}
 	return ParseCreateAccessTokenResult(rsp)
+}
+
+// GetInstitutionsWithResponse Search the institution catalogue
+//
+// Lists institutions, optionally those whose name contains `name` (wholly or as a prefix),
+// a page at a time. Pass the previous page's `cursors.next` as `cursor` for the next page;
+// an absent `cursors.next` means there are no more.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /institutions (the `GetInstitutions` operationId).
+func (c *ClientWithResponses) GetInstitutionsWithResponse(ctx context.Context, params *GetInstitutionsParams, reqEditors ...RequestEditorFn) (*GetInstitutionsResult, error) {
+	rsp, err := c.GetInstitutions(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetInstitutionsResult(rsp)
+}
+
+// GetInstitutionWithResponse Get one institution
+//
+// Fetches details about a single institution, by its id or one of its aliases.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /institutions/{institution_id} (the `GetInstitution` operationId).
+func (c *ClientWithResponses) GetInstitutionWithResponse(ctx context.Context, institutionId string, params *GetInstitutionParams, reqEditors ...RequestEditorFn) (*GetInstitutionResult, error) {
+	rsp, err := c.GetInstitution(ctx, institutionId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetInstitutionResult(rsp)
 }
 
 // CreateLinkSessionWithBodyWithResponse Create a link session for MoneyKit Connect
@@ -2963,6 +8231,61 @@ func (c *ClientWithResponses) ExchangeTokenWithResponse(ctx context.Context, par
 	return ParseExchangeTokenResult(rsp)
 }
 
+// GetLinksWithResponse List the application's active links
+//
+// Returns every active link of the application, oldest first, a page at a time. Pass the
+// previous page's `next_cursor` as `cursor` to get the next page; an empty or absent
+// `next_cursor` means there are no more links.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links (the `GetLinks` operationId).
+func (c *ClientWithResponses) GetLinksWithResponse(ctx context.Context, params *GetLinksParams, reqEditors ...RequestEditorFn) (*GetLinksResult, error) {
+	rsp, err := c.GetLinks(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetLinksResult(rsp)
+}
+
+// ImportLinkWithBodyWithResponse Import a link with its accounts and transactions
+//
+// Creates a link from accounts and transactions held elsewhere, for example before moving
+// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+// idempotency key, so a timed-out import is not replayed: it may have created the link.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/import (the `ImportLink` operationId).
+func (c *ClientWithResponses) ImportLinkWithBodyWithResponse(ctx context.Context, params *ImportLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportLinkResult, error) {
+	rsp, err := c.ImportLinkWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportLinkResult(rsp)
+}
+
+// ImportLinkWithResponse Import a link with its accounts and transactions
+//
+// Creates a link from accounts and transactions held elsewhere, for example before moving
+// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+// idempotency key, so a timed-out import is not replayed: it may have created the link.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/import (the `ImportLink` operationId).
+func (c *ClientWithResponses) ImportLinkWithResponse(ctx context.Context, params *ImportLinkParams, body ImportLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportLinkResult, error) {
+	rsp, err := c.ImportLink(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportLinkResult(rsp)
+}
+
 // DeleteLinkWithResponse Delete (disconnect) a link
 //
 // Disables the link. MoneyKit keeps a minimal record for 90 days, during which
@@ -3029,6 +8352,287 @@ func (c *ClientWithResponses) UpdateLinkWithResponse(ctx context.Context, id Lin
 	return ParseUpdateLinkResult(rsp)
 }
 
+// GetAccountsWithResponse List a link's accounts
+//
+// Returns the open accounts the user permitted, with balances as last fetched. It does
+// not fetch from the institution; `refreshProducts` does.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/accounts (the `GetAccounts` operationId).
+func (c *ClientWithResponses) GetAccountsWithResponse(ctx context.Context, id LinkID, params *GetAccountsParams, reqEditors ...RequestEditorFn) (*GetAccountsResult, error) {
+	rsp, err := c.GetAccounts(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAccountsResult(rsp)
+}
+
+// GetAccountNumbersWithResponse List a link's accounts with account and routing numbers
+//
+// Returns the link's open, permitted accounts with full account and routing numbers where
+// they apply (checking and savings). Needs the `account_numbers` product; 403 when the
+// user did not grant it. The shape is the one MoneyKit serves for API version 2023-02-18.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/accounts/numbers (the `GetAccountNumbers` operationId).
+func (c *ClientWithResponses) GetAccountNumbersWithResponse(ctx context.Context, id LinkID, params *GetAccountNumbersParams, reqEditors ...RequestEditorFn) (*GetAccountNumbersResult, error) {
+	rsp, err := c.GetAccountNumbers(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAccountNumbersResult(rsp)
+}
+
+// GetAccountWithResponse Get one account of a link
+//
+// Fetches a single account of the link. An account id the link does not have answers
+// 404, like an unknown link; the two are told apart by `error_code`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/accounts/{account_id} (the `GetAccount` operationId).
+func (c *ClientWithResponses) GetAccountWithResponse(ctx context.Context, id LinkID, accountId string, params *GetAccountParams, reqEditors ...RequestEditorFn) (*GetAccountResult, error) {
+	rsp, err := c.GetAccount(ctx, id, accountId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAccountResult(rsp)
+}
+
+// GetIdentityWithResponse Get the owners of a link's accounts
+//
+// Returns the link's accounts with the names, addresses, phone numbers and emails of their
+// owners as the institution reports them. Needs the `identity` product. The owners are
+// personal data: banklink never logs them.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/identity (the `GetIdentity` operationId).
+func (c *ClientWithResponses) GetIdentityWithResponse(ctx context.Context, id LinkID, params *GetIdentityParams, reqEditors ...RequestEditorFn) (*GetIdentityResult, error) {
+	rsp, err := c.GetIdentity(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetIdentityResult(rsp)
+}
+
+// ImportTransactionsWithBodyWithResponse Import more transactions into an imported link
+//
+// Adds transactions to a link created by `importLink`. Each transaction names one of the
+// link's imported accounts by the `account_id` given at import. Repeating the call adds
+// the transactions again, so it is not replayed once the server may have seen it.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+func (c *ClientWithResponses) ImportTransactionsWithBodyWithResponse(ctx context.Context, id LinkID, params *ImportTransactionsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportTransactionsResult, error) {
+	rsp, err := c.ImportTransactionsWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportTransactionsResult(rsp)
+}
+
+// ImportTransactionsWithResponse Import more transactions into an imported link
+//
+// Adds transactions to a link created by `importLink`. Each transaction names one of the
+// link's imported accounts by the `account_id` given at import. Repeating the call adds
+// the transactions again, so it is not replayed once the server may have seen it.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+func (c *ClientWithResponses) ImportTransactionsWithResponse(ctx context.Context, id LinkID, params *ImportTransactionsParams, body ImportTransactionsJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportTransactionsResult, error) {
+	rsp, err := c.ImportTransactions(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportTransactionsResult(rsp)
+}
+
+// GetHoldingsWithResponse Get the holdings of a link's investment accounts
+//
+// Returns the holdings of the link's investment accounts with the securities they hold.
+// Needs the `investments` product.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/investments/holdings (the `GetHoldings` operationId).
+func (c *ClientWithResponses) GetHoldingsWithResponse(ctx context.Context, id LinkID, params *GetHoldingsParams, reqEditors ...RequestEditorFn) (*GetHoldingsResult, error) {
+	rsp, err := c.GetHoldings(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetHoldingsResult(rsp)
+}
+
+// GetInvestmentTransactionsWithResponse List the transactions of a link's investment accounts, page by page
+//
+// Returns the investment transactions newest first, `size` per page. Needs the `investments` product.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/investments/transactions (the `GetInvestmentTransactions` operationId).
+func (c *ClientWithResponses) GetInvestmentTransactionsWithResponse(ctx context.Context, id LinkID, params *GetInvestmentTransactionsParams, reqEditors ...RequestEditorFn) (*GetInvestmentTransactionsResult, error) {
+	rsp, err := c.GetInvestmentTransactions(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetInvestmentTransactionsResult(rsp)
+}
+
+// RefreshProductsWithBodyWithResponse Refresh a link's products
+//
+// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+// is asynchronous: it answers 202 at once, the data arrives later (a
+// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+// account numbers and identity at most once a day; a refresh asked for too soon, or
+// outside the institution's refresh window, answers 429. Asking again converges on the
+// same data, so the request may be replayed.
+//
+// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+// banklink declares the link and reads an empty body as no link.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+func (c *ClientWithResponses) RefreshProductsWithBodyWithResponse(ctx context.Context, id LinkID, params *RefreshProductsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshProductsResult, error) {
+	rsp, err := c.RefreshProductsWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRefreshProductsResult(rsp)
+}
+
+// RefreshProductsWithResponse Refresh a link's products
+//
+// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+// is asynchronous: it answers 202 at once, the data arrives later (a
+// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+// account numbers and identity at most once a day; a refresh asked for too soon, or
+// outside the institution's refresh window, answers 429. Asking again converges on the
+// same data, so the request may be replayed.
+//
+// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+// banklink declares the link and reads an empty body as no link.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+func (c *ClientWithResponses) RefreshProductsWithResponse(ctx context.Context, id LinkID, params *RefreshProductsParams, body RefreshProductsJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshProductsResult, error) {
+	rsp, err := c.RefreshProducts(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRefreshProductsResult(rsp)
+}
+
+// ResetLinkWithResponse Force a sandbox link into the disconnected state
+//
+// Sandbox only. Puts the link into state `error` with error code `auth_expired`, as if the
+// user's credentials had expired, so that reconnection can be tested. Resetting twice has
+// no further effect.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/reset (the `ResetLink` operationId).
+func (c *ClientWithResponses) ResetLinkWithResponse(ctx context.Context, id LinkID, params *ResetLinkParams, reqEditors ...RequestEditorFn) (*ResetLinkResult, error) {
+	rsp, err := c.ResetLink(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetLinkResult(rsp)
+}
+
+// GetTransactionsWithResponse List a link's transactions, page by page
+//
+// Returns the link's transactions newest first, `size` per page. It does not fetch from
+// the institution; `refreshProducts` does. For keeping a copy up to date, prefer
+// `getTransactionsSync`, which reports what changed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/transactions (the `GetTransactions` operationId).
+func (c *ClientWithResponses) GetTransactionsWithResponse(ctx context.Context, id LinkID, params *GetTransactionsParams, reqEditors ...RequestEditorFn) (*GetTransactionsResult, error) {
+	rsp, err := c.GetTransactions(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTransactionsResult(rsp)
+}
+
+// GetTransactionsSyncWithResponse Get the changes to a link's transactions since a cursor
+//
+// Reports the transactions created, updated and removed since `cursor` (everything, when
+// no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
+// while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
+// for the application. The lists are unordered. Pending transactions are only ever
+// reported in `created`; when one posts, the posted transaction is reported as updated.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/transactions/sync (the `GetTransactionsSync` operationId).
+func (c *ClientWithResponses) GetTransactionsSyncWithResponse(ctx context.Context, id LinkID, params *GetTransactionsSyncParams, reqEditors ...RequestEditorFn) (*GetTransactionsSyncResult, error) {
+	rsp, err := c.GetTransactionsSync(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTransactionsSyncResult(rsp)
+}
+
+// UpdateTransactionEnrichmentWithBodyWithResponse Correct a transaction's category
+//
+// Sets the category (and optionally subcategory) of one transaction, overriding
+// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+// effect. The answer carries the corrected transaction with the link's accounts.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+func (c *ClientWithResponses) UpdateTransactionEnrichmentWithBodyWithResponse(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTransactionEnrichmentResult, error) {
+	rsp, err := c.UpdateTransactionEnrichmentWithBody(ctx, id, transactionId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTransactionEnrichmentResult(rsp)
+}
+
+// UpdateTransactionEnrichmentWithResponse Correct a transaction's category
+//
+// Sets the category (and optionally subcategory) of one transaction, overriding
+// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+// effect. The answer carries the corrected transaction with the link's accounts.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+func (c *ClientWithResponses) UpdateTransactionEnrichmentWithResponse(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, body UpdateTransactionEnrichmentJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTransactionEnrichmentResult, error) {
+	rsp, err := c.UpdateTransactionEnrichment(ctx, id, transactionId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTransactionEnrichmentResult(rsp)
+}
+
+// GetUserAccountsWithResponse List a customer user's accounts across their links
+//
+// Returns the accounts of every link of the customer user whose `customer_user.id` is `{id}`, grouped by link id.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /users/{id}/accounts (the `GetUserAccounts` operationId).
+func (c *ClientWithResponses) GetUserAccountsWithResponse(ctx context.Context, id UserID, params *GetUserAccountsParams, reqEditors ...RequestEditorFn) (*GetUserAccountsResult, error) {
+	rsp, err := c.GetUserAccounts(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUserAccountsResult(rsp)
+}
+
 // GetUserLinksWithResponse List a customer user's links
 //
 // Returns every link of the customer user whose `customer_user.id` is `{id}`, keyed by link id.
@@ -3042,6 +8646,21 @@ func (c *ClientWithResponses) GetUserLinksWithResponse(ctx context.Context, id s
 		return nil, err
 	}
 	return ParseGetUserLinksResult(rsp)
+}
+
+// GetUserTransactionsWithResponse List a customer user's transactions across their links, page by page
+//
+// Returns the transactions of every link of the customer user, newest first, `size` per page.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /users/{id}/transactions (the `GetUserTransactions` operationId).
+func (c *ClientWithResponses) GetUserTransactionsWithResponse(ctx context.Context, id UserID, params *GetUserTransactionsParams, reqEditors ...RequestEditorFn) (*GetUserTransactionsResult, error) {
+	rsp, err := c.GetUserTransactions(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUserTransactionsResult(rsp)
 }
 
 // ParseGetJWKSResult parses an HTTP response from a GetJWKSWithResponse call
@@ -3065,6 +8684,59 @@ func ParseGetJWKSResult(rsp *http.Response) (*GetJWKSResult, error) {
 		}
 		response.JSON200 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseIntrospectClientResult parses an HTTP response from a IntrospectClientWithResponse call
+func ParseIntrospectClientResult(rsp *http.Response) (*IntrospectClientResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntrospectClientResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntrospectClientResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers IntrospectClientResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -3117,6 +8789,126 @@ func ParseCreateAccessTokenResult(rsp *http.Response) (*CreateAccessTokenResult,
 	switch {
 	case rsp.StatusCode == 429:
 		var headers CreateAccessTokenResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetInstitutionsResult parses an HTTP response from a GetInstitutionsWithResponse call
+func ParseGetInstitutionsResult(rsp *http.Response) (*GetInstitutionsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetInstitutionsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetInstitutionsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetInstitutionsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetInstitutionResult parses an HTTP response from a GetInstitutionWithResponse call
+func ParseGetInstitutionResult(rsp *http.Response) (*GetInstitutionResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetInstitutionResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Institution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InstitutionErrorNotFoundResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetInstitutionResult429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -3244,6 +9036,126 @@ func ParseExchangeTokenResult(rsp *http.Response) (*ExchangeTokenResult, error) 
 	switch {
 	case rsp.StatusCode == 429:
 		var headers ExchangeTokenResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetLinksResult parses an HTTP response from a GetLinksWithResponse call
+func ParseGetLinksResult(rsp *http.Response) (*GetLinksResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetLinksResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetLinksResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetLinksResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseImportLinkResult parses an HTTP response from a ImportLinkWithResponse call
+func ParseImportLinkResult(rsp *http.Response) (*ImportLinkResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportLinkResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LinkCommon
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ImportLinkResult429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -3496,6 +9408,1010 @@ func ParseUpdateLinkResult(rsp *http.Response) (*UpdateLinkResult, error) {
 	return response, nil
 }
 
+// ParseGetAccountsResult parses an HTTP response from a GetAccountsWithResponse call
+func ParseGetAccountsResult(rsp *http.Response) (*GetAccountsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAccountsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetAccountsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAccountsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAccountNumbersResult parses an HTTP response from a GetAccountNumbersWithResponse call
+func ParseGetAccountNumbersResult(rsp *http.Response) (*GetAccountNumbersResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAccountNumbersResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetAccountNumbersResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAccountNumbersResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAccountResult parses an HTTP response from a GetAccountWithResponse call
+func ParseGetAccountResult(rsp *http.Response) (*GetAccountResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAccountResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetAccountResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAccountResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetIdentityResult parses an HTTP response from a GetIdentityWithResponse call
+func ParseGetIdentityResult(rsp *http.Response) (*GetIdentityResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetIdentityResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IdentityResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetIdentityResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseImportTransactionsResult parses an HTTP response from a ImportTransactionsWithResponse call
+func ParseImportTransactionsResult(rsp *http.Response) (*ImportTransactionsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportTransactionsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LinkCommon
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ImportTransactionsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetHoldingsResult parses an HTTP response from a GetHoldingsWithResponse call
+func ParseGetHoldingsResult(rsp *http.Response) (*GetHoldingsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetHoldingsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetHoldingsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetHoldingsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetInvestmentTransactionsResult parses an HTTP response from a GetInvestmentTransactionsWithResponse call
+func ParseGetInvestmentTransactionsResult(rsp *http.Response) (*GetInvestmentTransactionsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetInvestmentTransactionsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetInvestmentTransactionsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetInvestmentTransactionsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRefreshProductsResult parses an HTTP response from a RefreshProductsWithResponse call
+func ParseRefreshProductsResult(rsp *http.Response) (*RefreshProductsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RefreshProductsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest LinkCommon
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers RefreshProductsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResetLinkResult parses an HTTP response from a ResetLinkWithResponse call
+func ParseResetLinkResult(rsp *http.Response) (*ResetLinkResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResetLinkResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LinkCommon
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ResetLinkResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetTransactionsResult parses an HTTP response from a GetTransactionsWithResponse call
+func ParseGetTransactionsResult(rsp *http.Response) (*GetTransactionsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTransactionsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetTransactionsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetTransactionsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetTransactionsSyncResult parses an HTTP response from a GetTransactionsSyncWithResponse call
+func ParseGetTransactionsSyncResult(rsp *http.Response) (*GetTransactionsSyncResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTransactionsSyncResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TransactionSyncResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetTransactionsSyncResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateTransactionEnrichmentResult parses an HTTP response from a UpdateTransactionEnrichmentWithResponse call
+func ParseUpdateTransactionEnrichmentResult(rsp *http.Response) (*UpdateTransactionEnrichmentResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateTransactionEnrichmentResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UpdateTransactionEnrichmentResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers UpdateTransactionEnrichmentResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetUserAccountsResult parses an HTTP response from a GetUserAccountsWithResponse call
+func ParseGetUserAccountsResult(rsp *http.Response) (*GetUserAccountsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUserAccountsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetUserAccountsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetUserAccountsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetUserLinksResult parses an HTTP response from a GetUserLinksWithResponse call
 func ParseGetUserLinksResult(rsp *http.Response) (*GetUserLinksResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -3529,20 +10445,95 @@ func ParseGetUserLinksResult(rsp *http.Response) (*GetUserLinksResult, error) {
 	return response, nil
 }
 
+// ParseGetUserTransactionsResult parses an HTTP response from a GetUserTransactionsWithResponse call
+func ParseGetUserTransactionsResult(rsp *http.Response) (*GetUserTransactionsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUserTransactionsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetUserTransactionsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetUserTransactionsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetJWKS Get the keys that sign MoneyKit webhooks
 	// (GET /.well-known/jwks.json)
 	GetJWKS(w http.ResponseWriter, r *http.Request, params GetJWKSParams)
+	// IntrospectClient Describe the client the access token belongs to
+	// (GET /auth/introspect)
+	IntrospectClient(w http.ResponseWriter, r *http.Request, params IntrospectClientParams)
 	// CreateAccessToken Create a client-credentials access token
 	// (POST /auth/token)
 	CreateAccessToken(w http.ResponseWriter, r *http.Request, params CreateAccessTokenParams)
+	// GetInstitutions Search the institution catalogue
+	// (GET /institutions)
+	GetInstitutions(w http.ResponseWriter, r *http.Request, params GetInstitutionsParams)
+	// GetInstitution Get one institution
+	// (GET /institutions/{institution_id})
+	GetInstitution(w http.ResponseWriter, r *http.Request, institutionId string, params GetInstitutionParams)
 	// CreateLinkSession Create a link session for MoneyKit Connect
 	// (POST /link-session)
 	CreateLinkSession(w http.ResponseWriter, r *http.Request, params CreateLinkSessionParams)
 	// ExchangeToken Exchange a Connect token for a link
 	// (POST /link-session/exchange-token)
 	ExchangeToken(w http.ResponseWriter, r *http.Request, params ExchangeTokenParams)
+	// GetLinks List the application's active links
+	// (GET /links)
+	GetLinks(w http.ResponseWriter, r *http.Request, params GetLinksParams)
+	// ImportLink Import a link with its accounts and transactions
+	// (POST /links/import)
+	ImportLink(w http.ResponseWriter, r *http.Request, params ImportLinkParams)
 	// DeleteLink Delete (disconnect) a link
 	// (DELETE /links/{id})
 	DeleteLink(w http.ResponseWriter, r *http.Request, id LinkID, params DeleteLinkParams)
@@ -3552,9 +10543,51 @@ type ServerInterface interface {
 	// UpdateLink Update a link's webhook and tags
 	// (PATCH /links/{id})
 	UpdateLink(w http.ResponseWriter, r *http.Request, id LinkID, params UpdateLinkParams)
+	// GetAccounts List a link's accounts
+	// (GET /links/{id}/accounts)
+	GetAccounts(w http.ResponseWriter, r *http.Request, id LinkID, params GetAccountsParams)
+	// GetAccountNumbers List a link's accounts with account and routing numbers
+	// (GET /links/{id}/accounts/numbers)
+	GetAccountNumbers(w http.ResponseWriter, r *http.Request, id LinkID, params GetAccountNumbersParams)
+	// GetAccount Get one account of a link
+	// (GET /links/{id}/accounts/{account_id})
+	GetAccount(w http.ResponseWriter, r *http.Request, id LinkID, accountId string, params GetAccountParams)
+	// GetIdentity Get the owners of a link's accounts
+	// (GET /links/{id}/identity)
+	GetIdentity(w http.ResponseWriter, r *http.Request, id LinkID, params GetIdentityParams)
+	// ImportTransactions Import more transactions into an imported link
+	// (POST /links/{id}/import/transactions)
+	ImportTransactions(w http.ResponseWriter, r *http.Request, id LinkID, params ImportTransactionsParams)
+	// GetHoldings Get the holdings of a link's investment accounts
+	// (GET /links/{id}/investments/holdings)
+	GetHoldings(w http.ResponseWriter, r *http.Request, id LinkID, params GetHoldingsParams)
+	// GetInvestmentTransactions List the transactions of a link's investment accounts, page by page
+	// (GET /links/{id}/investments/transactions)
+	GetInvestmentTransactions(w http.ResponseWriter, r *http.Request, id LinkID, params GetInvestmentTransactionsParams)
+	// RefreshProducts Refresh a link's products
+	// (POST /links/{id}/products)
+	RefreshProducts(w http.ResponseWriter, r *http.Request, id LinkID, params RefreshProductsParams)
+	// ResetLink Force a sandbox link into the disconnected state
+	// (POST /links/{id}/reset)
+	ResetLink(w http.ResponseWriter, r *http.Request, id LinkID, params ResetLinkParams)
+	// GetTransactions List a link's transactions, page by page
+	// (GET /links/{id}/transactions)
+	GetTransactions(w http.ResponseWriter, r *http.Request, id LinkID, params GetTransactionsParams)
+	// GetTransactionsSync Get the changes to a link's transactions since a cursor
+	// (GET /links/{id}/transactions/sync)
+	GetTransactionsSync(w http.ResponseWriter, r *http.Request, id LinkID, params GetTransactionsSyncParams)
+	// UpdateTransactionEnrichment Correct a transaction's category
+	// (POST /links/{id}/transactions/{transaction_id}/enrichment)
+	UpdateTransactionEnrichment(w http.ResponseWriter, r *http.Request, id LinkID, transactionId string, params UpdateTransactionEnrichmentParams)
+	// GetUserAccounts List a customer user's accounts across their links
+	// (GET /users/{id}/accounts)
+	GetUserAccounts(w http.ResponseWriter, r *http.Request, id UserID, params GetUserAccountsParams)
 	// GetUserLinks List a customer user's links
 	// (GET /users/{id}/links)
 	GetUserLinks(w http.ResponseWriter, r *http.Request, id string, params GetUserLinksParams)
+	// GetUserTransactions List a customer user's transactions across their links, page by page
+	// (GET /users/{id}/transactions)
+	GetUserTransactions(w http.ResponseWriter, r *http.Request, id UserID, params GetUserTransactionsParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -3607,6 +10640,47 @@ func (siw *ServerInterfaceWrapper) GetJWKS(w http.ResponseWriter, r *http.Reques
 	handler.ServeHTTP(w, r)
 }
 
+// IntrospectClient operation middleware
+func (siw *ServerInterfaceWrapper) IntrospectClient(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params IntrospectClientParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.IntrospectClient(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // CreateAccessToken operation middleware
 func (siw *ServerInterfaceWrapper) CreateAccessToken(w http.ResponseWriter, r *http.Request) {
 
@@ -3639,6 +10713,149 @@ func (siw *ServerInterfaceWrapper) CreateAccessToken(w http.ResponseWriter, r *h
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.CreateAccessToken(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetInstitutions operation middleware
+func (siw *ServerInterfaceWrapper) GetInstitutions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetInstitutionsParams
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", r.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "name"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "featured" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "featured", r.URL.Query(), &params.Featured, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "featured"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "featured", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetInstitutions(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetInstitution operation middleware
+func (siw *ServerInterfaceWrapper) GetInstitution(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "institution_id" -------------
+	var institutionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "institution_id", r.PathValue("institution_id"), &institutionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "institution_id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetInstitutionParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetInstitution(w, r, institutionId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3721,6 +10938,114 @@ func (siw *ServerInterfaceWrapper) ExchangeToken(w http.ResponseWriter, r *http.
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ExchangeToken(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetLinks operation middleware
+func (siw *ServerInterfaceWrapper) GetLinks(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetLinksParams
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetLinks(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ImportLink operation middleware
+func (siw *ServerInterfaceWrapper) ImportLink(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ImportLinkParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ImportLink(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3880,6 +11205,895 @@ func (siw *ServerInterfaceWrapper) UpdateLink(w http.ResponseWriter, r *http.Req
 	handler.ServeHTTP(w, r)
 }
 
+// GetAccounts operation middleware
+func (siw *ServerInterfaceWrapper) GetAccounts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAccountsParams
+
+	// ------------- Optional query parameter "account_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_ids", r.URL.Query(), &params.AccountIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_ids", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAccounts(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAccountNumbers operation middleware
+func (siw *ServerInterfaceWrapper) GetAccountNumbers(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAccountNumbersParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAccountNumbers(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAccount operation middleware
+func (siw *ServerInterfaceWrapper) GetAccount(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "account_id" -------------
+	var accountId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "account_id", r.PathValue("account_id"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAccountParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAccount(w, r, id, accountId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetIdentity operation middleware
+func (siw *ServerInterfaceWrapper) GetIdentity(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetIdentityParams
+
+	// ------------- Optional query parameter "account_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_ids", r.URL.Query(), &params.AccountIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_ids", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetIdentity(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ImportTransactions operation middleware
+func (siw *ServerInterfaceWrapper) ImportTransactions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ImportTransactionsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ImportTransactions(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetHoldings operation middleware
+func (siw *ServerInterfaceWrapper) GetHoldings(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetHoldingsParams
+
+	// ------------- Optional query parameter "account_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_ids", r.URL.Query(), &params.AccountIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_ids", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetHoldings(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetInvestmentTransactions operation middleware
+func (siw *ServerInterfaceWrapper) GetInvestmentTransactions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetInvestmentTransactionsParams
+
+	// ------------- Optional query parameter "account_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_ids", r.URL.Query(), &params.AccountIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_ids", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "start_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "start_date", r.URL.Query(), &params.StartDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "start_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "start_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "end_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "end_date", r.URL.Query(), &params.EndDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "end_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "end_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "size", r.URL.Query(), &params.Size, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "size", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetInvestmentTransactions(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RefreshProducts operation middleware
+func (siw *ServerInterfaceWrapper) RefreshProducts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RefreshProductsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RefreshProducts(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ResetLink operation middleware
+func (siw *ServerInterfaceWrapper) ResetLink(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ResetLinkParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ResetLink(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetTransactions operation middleware
+func (siw *ServerInterfaceWrapper) GetTransactions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetTransactionsParams
+
+	// ------------- Optional query parameter "account_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_ids", r.URL.Query(), &params.AccountIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_ids", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "start_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "start_date", r.URL.Query(), &params.StartDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "start_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "start_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "end_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "end_date", r.URL.Query(), &params.EndDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "end_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "end_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "size", r.URL.Query(), &params.Size, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "size", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetTransactions(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetTransactionsSync operation middleware
+func (siw *ServerInterfaceWrapper) GetTransactionsSync(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetTransactionsSyncParams
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "size", r.URL.Query(), &params.Size, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "size", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetTransactionsSync(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateTransactionEnrichment operation middleware
+func (siw *ServerInterfaceWrapper) UpdateTransactionEnrichment(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "transaction_id" -------------
+	var transactionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "transaction_id", r.PathValue("transaction_id"), &transactionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "transaction_id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateTransactionEnrichmentParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateTransactionEnrichment(w, r, id, transactionId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetUserAccounts operation middleware
+func (siw *ServerInterfaceWrapper) GetUserAccounts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUserAccountsParams
+
+	// ------------- Optional query parameter "account_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_ids", r.URL.Query(), &params.AccountIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_ids", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "institution_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "institution_ids", r.URL.Query(), &params.InstitutionIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "institution_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "institution_ids", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetUserAccounts(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetUserLinks operation middleware
 func (siw *ServerInterfaceWrapper) GetUserLinks(w http.ResponseWriter, r *http.Request) {
 
@@ -3921,6 +12135,160 @@ func (siw *ServerInterfaceWrapper) GetUserLinks(w http.ResponseWriter, r *http.R
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetUserLinks(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetUserTransactions operation middleware
+func (siw *ServerInterfaceWrapper) GetUserTransactions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUserTransactionsParams
+
+	// ------------- Optional query parameter "transaction_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "transaction_type", r.URL.Query(), &params.TransactionType, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "transaction_type"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "transaction_type", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "category" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "category", r.URL.Query(), &params.Category, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "category"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "category", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "account_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_id", r.URL.Query(), &params.AccountId, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "institution_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "institution_id", r.URL.Query(), &params.InstitutionId, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "institution_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "institution_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "size", r.URL.Query(), &params.Size, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "start_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "start_date", r.URL.Query(), &params.StartDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "start_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "start_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "end_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "end_date", r.URL.Query(), &params.EndDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "end_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "end_date", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetUserTransactions(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4057,6 +12425,25 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}", wrapper.GetLink)
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/links/{id}", wrapper.UpdateLink)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/users/{id}/links", wrapper.GetUserLinks)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links", wrapper.GetLinks)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/links/import", wrapper.ImportLink)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/links/{id}/import/transactions", wrapper.ImportTransactions)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/links/{id}/products", wrapper.RefreshProducts)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/links/{id}/reset", wrapper.ResetLink)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/accounts", wrapper.GetAccounts)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/accounts/numbers", wrapper.GetAccountNumbers)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/accounts/{account_id}", wrapper.GetAccount)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/identity", wrapper.GetIdentity)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/transactions", wrapper.GetTransactions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/transactions/sync", wrapper.GetTransactionsSync)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/links/{id}/transactions/{transaction_id}/enrichment", wrapper.UpdateTransactionEnrichment)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/investments/holdings", wrapper.GetHoldings)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/investments/transactions", wrapper.GetInvestmentTransactions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/users/{id}/accounts", wrapper.GetUserAccounts)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/users/{id}/transactions", wrapper.GetUserTransactions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/institutions", wrapper.GetInstitutions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/institutions/{institution_id}", wrapper.GetInstitution)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/auth/introspect", wrapper.IntrospectClient)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 
 	return m
@@ -4103,6 +12490,63 @@ func (response GetJWKS200JSONResponse) VisitGetJWKSResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntrospectClientRequestObject struct {
+	Params IntrospectClientParams
+}
+
+type IntrospectClientResponseObject interface {
+	VisitIntrospectClientResponse(w http.ResponseWriter) error
+}
+
+type IntrospectClient200JSONResponse IntrospectClientResponse
+
+func (response IntrospectClient200JSONResponse) VisitIntrospectClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntrospectClient401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response IntrospectClient401JSONResponse) VisitIntrospectClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntrospectClient429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response IntrospectClient429JSONResponse) VisitIntrospectClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4163,6 +12607,151 @@ type CreateAccessToken429JSONResponse struct {
 }
 
 func (response CreateAccessToken429JSONResponse) VisitCreateAccessTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitutionsRequestObject struct {
+	Params GetInstitutionsParams
+}
+
+type GetInstitutionsResponseObject interface {
+	VisitGetInstitutionsResponse(w http.ResponseWriter) error
+}
+
+type GetInstitutions200JSONResponse GetInstitutionsResponse
+
+func (response GetInstitutions200JSONResponse) VisitGetInstitutionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitutions401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response GetInstitutions401JSONResponse) VisitGetInstitutionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitutions422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response GetInstitutions422JSONResponse) VisitGetInstitutionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitutions429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetInstitutions429JSONResponse) VisitGetInstitutionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitutionRequestObject struct {
+	InstitutionId string `json:"institution_id"`
+	Params        GetInstitutionParams
+}
+
+type GetInstitutionResponseObject interface {
+	VisitGetInstitutionResponse(w http.ResponseWriter) error
+}
+
+type GetInstitution200JSONResponse Institution
+
+func (response GetInstitution200JSONResponse) VisitGetInstitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitution401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response GetInstitution401JSONResponse) VisitGetInstitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitution404JSONResponse InstitutionErrorNotFoundResponse
+
+func (response GetInstitution404JSONResponse) VisitGetInstitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitution429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetInstitution429JSONResponse) VisitGetInstitutionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4323,6 +12912,153 @@ type ExchangeToken429JSONResponse struct {
 }
 
 func (response ExchangeToken429JSONResponse) VisitExchangeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLinksRequestObject struct {
+	Params GetLinksParams
+}
+
+type GetLinksResponseObject interface {
+	VisitGetLinksResponse(w http.ResponseWriter) error
+}
+
+type GetLinks200JSONResponse GetLinksResponse
+
+func (response GetLinks200JSONResponse) VisitGetLinksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLinks401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response GetLinks401JSONResponse) VisitGetLinksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLinks422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response GetLinks422JSONResponse) VisitGetLinksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLinks429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetLinks429JSONResponse) VisitGetLinksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportLinkRequestObject struct {
+	Params ImportLinkParams
+	Body   *ImportLinkJSONRequestBody
+}
+
+type ImportLinkResponseObject interface {
+	VisitImportLinkResponse(w http.ResponseWriter) error
+}
+
+type ImportLink200JSONResponse LinkCommon
+
+func (response ImportLink200JSONResponse) VisitImportLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportLink401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response ImportLink401JSONResponse) VisitImportLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportLink422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response ImportLink422JSONResponse) VisitImportLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportLink429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response ImportLink429JSONResponse) VisitImportLinkResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4698,6 +13434,1481 @@ func (response UpdateLink429JSONResponse) VisitUpdateLinkResponse(w http.Respons
 	return err
 }
 
+type GetAccountsRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetAccountsParams
+}
+
+type GetAccountsResponseObject interface {
+	VisitGetAccountsResponse(w http.ResponseWriter) error
+}
+
+type GetAccounts200JSONResponse GetAccountsResponse
+
+func (response GetAccounts200JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccounts401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetAccounts401JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccounts403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetAccounts403JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccounts404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetAccounts404JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccounts410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetAccounts410JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccounts422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetAccounts422JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccounts429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetAccounts429JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbersRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetAccountNumbersParams
+}
+
+type GetAccountNumbersResponseObject interface {
+	VisitGetAccountNumbersResponse(w http.ResponseWriter) error
+}
+
+type GetAccountNumbers200JSONResponse GetAccountNumbersResponse
+
+func (response GetAccountNumbers200JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbers401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetAccountNumbers401JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbers403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetAccountNumbers403JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbers404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetAccountNumbers404JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbers410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetAccountNumbers410JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbers422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetAccountNumbers422JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbers429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetAccountNumbers429JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountRequestObject struct {
+	Id        LinkID `json:"id"`
+	AccountId string `json:"account_id"`
+	Params    GetAccountParams
+}
+
+type GetAccountResponseObject interface {
+	VisitGetAccountResponse(w http.ResponseWriter) error
+}
+
+type GetAccount200JSONResponse GetAccountResponse
+
+func (response GetAccount200JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetAccount401JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetAccount403JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount404JSONResponse MoneyKitError
+
+func (response GetAccount404JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetAccount410JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetAccount422JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetAccount429JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentityRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetIdentityParams
+}
+
+type GetIdentityResponseObject interface {
+	VisitGetIdentityResponse(w http.ResponseWriter) error
+}
+
+type GetIdentity200JSONResponse IdentityResponse
+
+func (response GetIdentity200JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentity401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetIdentity401JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentity403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetIdentity403JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentity404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetIdentity404JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentity410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetIdentity410JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentity422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetIdentity422JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentity429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetIdentity429JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportTransactionsRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params ImportTransactionsParams
+	Body   *ImportTransactionsJSONRequestBody
+}
+
+type ImportTransactionsResponseObject interface {
+	VisitImportTransactionsResponse(w http.ResponseWriter) error
+}
+
+type ImportTransactions200JSONResponse LinkCommon
+
+func (response ImportTransactions200JSONResponse) VisitImportTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportTransactions401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response ImportTransactions401JSONResponse) VisitImportTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportTransactions404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response ImportTransactions404JSONResponse) VisitImportTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportTransactions410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response ImportTransactions410JSONResponse) VisitImportTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportTransactions422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response ImportTransactions422JSONResponse) VisitImportTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportTransactions429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response ImportTransactions429JSONResponse) VisitImportTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldingsRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetHoldingsParams
+}
+
+type GetHoldingsResponseObject interface {
+	VisitGetHoldingsResponse(w http.ResponseWriter) error
+}
+
+type GetHoldings200JSONResponse GetHoldingsResponse
+
+func (response GetHoldings200JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldings401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetHoldings401JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldings403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetHoldings403JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldings404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetHoldings404JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldings410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetHoldings410JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldings422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetHoldings422JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldings429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetHoldings429JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactionsRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetInvestmentTransactionsParams
+}
+
+type GetInvestmentTransactionsResponseObject interface {
+	VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error
+}
+
+type GetInvestmentTransactions200JSONResponse GetInvestmentTransactionsResponse
+
+func (response GetInvestmentTransactions200JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactions401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetInvestmentTransactions401JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactions403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetInvestmentTransactions403JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactions404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetInvestmentTransactions404JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactions410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetInvestmentTransactions410JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactions422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetInvestmentTransactions422JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactions429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetInvestmentTransactions429JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProductsRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params RefreshProductsParams
+	Body   *RefreshProductsJSONRequestBody
+}
+
+type RefreshProductsResponseObject interface {
+	VisitRefreshProductsResponse(w http.ResponseWriter) error
+}
+
+type RefreshProducts202JSONResponse LinkCommon
+
+func (response RefreshProducts202JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProducts401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response RefreshProducts401JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProducts403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response RefreshProducts403JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProducts404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response RefreshProducts404JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProducts410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response RefreshProducts410JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProducts422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response RefreshProducts422JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProducts429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response RefreshProducts429JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLinkRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params ResetLinkParams
+}
+
+type ResetLinkResponseObject interface {
+	VisitResetLinkResponse(w http.ResponseWriter) error
+}
+
+type ResetLink200JSONResponse LinkCommon
+
+func (response ResetLink200JSONResponse) VisitResetLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLink401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response ResetLink401JSONResponse) VisitResetLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLink404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response ResetLink404JSONResponse) VisitResetLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLink410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response ResetLink410JSONResponse) VisitResetLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLink429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response ResetLink429JSONResponse) VisitResetLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetTransactionsParams
+}
+
+type GetTransactionsResponseObject interface {
+	VisitGetTransactionsResponse(w http.ResponseWriter) error
+}
+
+type GetTransactions200JSONResponse GetTransactionsResponse
+
+func (response GetTransactions200JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactions401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetTransactions401JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactions403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetTransactions403JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactions404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetTransactions404JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactions410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetTransactions410JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactions422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetTransactions422JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactions429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetTransactions429JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSyncRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetTransactionsSyncParams
+}
+
+type GetTransactionsSyncResponseObject interface {
+	VisitGetTransactionsSyncResponse(w http.ResponseWriter) error
+}
+
+type GetTransactionsSync200JSONResponse TransactionSyncResponse
+
+func (response GetTransactionsSync200JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSync401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetTransactionsSync401JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSync403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetTransactionsSync403JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSync404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetTransactionsSync404JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSync410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetTransactionsSync410JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSync422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetTransactionsSync422JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSync429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetTransactionsSync429JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichmentRequestObject struct {
+	Id            LinkID `json:"id"`
+	TransactionId string `json:"transaction_id"`
+	Params        UpdateTransactionEnrichmentParams
+	Body          *UpdateTransactionEnrichmentJSONRequestBody
+}
+
+type UpdateTransactionEnrichmentResponseObject interface {
+	VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error
+}
+
+type UpdateTransactionEnrichment200JSONResponse UpdateTransactionEnrichmentResponse
+
+func (response UpdateTransactionEnrichment200JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichment401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response UpdateTransactionEnrichment401JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichment403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response UpdateTransactionEnrichment403JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichment404JSONResponse MoneyKitError
+
+func (response UpdateTransactionEnrichment404JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichment410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response UpdateTransactionEnrichment410JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichment422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response UpdateTransactionEnrichment422JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichment429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response UpdateTransactionEnrichment429JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserAccountsRequestObject struct {
+	Id     UserID `json:"id"`
+	Params GetUserAccountsParams
+}
+
+type GetUserAccountsResponseObject interface {
+	VisitGetUserAccountsResponse(w http.ResponseWriter) error
+}
+
+type GetUserAccounts200JSONResponse GetUserAccountsResponse
+
+func (response GetUserAccounts200JSONResponse) VisitGetUserAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserAccounts401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response GetUserAccounts401JSONResponse) VisitGetUserAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserAccounts429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetUserAccounts429JSONResponse) VisitGetUserAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUserLinksRequestObject struct {
 	Id     string `json:"id"`
 	Params GetUserLinksParams
@@ -4737,20 +14948,109 @@ func (response GetUserLinks401JSONResponse) VisitGetUserLinksResponse(w http.Res
 	return err
 }
 
+type GetUserTransactionsRequestObject struct {
+	Id     UserID `json:"id"`
+	Params GetUserTransactionsParams
+}
+
+type GetUserTransactionsResponseObject interface {
+	VisitGetUserTransactionsResponse(w http.ResponseWriter) error
+}
+
+type GetUserTransactions200JSONResponse GetUserTransactionsResponse
+
+func (response GetUserTransactions200JSONResponse) VisitGetUserTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserTransactions401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response GetUserTransactions401JSONResponse) VisitGetUserTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserTransactions422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response GetUserTransactions422JSONResponse) VisitGetUserTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserTransactions429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetUserTransactions429JSONResponse) VisitGetUserTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS Get the keys that sign MoneyKit webhooks
 	// (GET /.well-known/jwks.json)
 	GetJWKS(ctx context.Context, request GetJWKSRequestObject) (GetJWKSResponseObject, error)
+	// IntrospectClient Describe the client the access token belongs to
+	// (GET /auth/introspect)
+	IntrospectClient(ctx context.Context, request IntrospectClientRequestObject) (IntrospectClientResponseObject, error)
 	// CreateAccessToken Create a client-credentials access token
 	// (POST /auth/token)
 	CreateAccessToken(ctx context.Context, request CreateAccessTokenRequestObject) (CreateAccessTokenResponseObject, error)
+	// GetInstitutions Search the institution catalogue
+	// (GET /institutions)
+	GetInstitutions(ctx context.Context, request GetInstitutionsRequestObject) (GetInstitutionsResponseObject, error)
+	// GetInstitution Get one institution
+	// (GET /institutions/{institution_id})
+	GetInstitution(ctx context.Context, request GetInstitutionRequestObject) (GetInstitutionResponseObject, error)
 	// CreateLinkSession Create a link session for MoneyKit Connect
 	// (POST /link-session)
 	CreateLinkSession(ctx context.Context, request CreateLinkSessionRequestObject) (CreateLinkSessionResponseObject, error)
 	// ExchangeToken Exchange a Connect token for a link
 	// (POST /link-session/exchange-token)
 	ExchangeToken(ctx context.Context, request ExchangeTokenRequestObject) (ExchangeTokenResponseObject, error)
+	// GetLinks List the application's active links
+	// (GET /links)
+	GetLinks(ctx context.Context, request GetLinksRequestObject) (GetLinksResponseObject, error)
+	// ImportLink Import a link with its accounts and transactions
+	// (POST /links/import)
+	ImportLink(ctx context.Context, request ImportLinkRequestObject) (ImportLinkResponseObject, error)
 	// DeleteLink Delete (disconnect) a link
 	// (DELETE /links/{id})
 	DeleteLink(ctx context.Context, request DeleteLinkRequestObject) (DeleteLinkResponseObject, error)
@@ -4760,9 +15060,51 @@ type StrictServerInterface interface {
 	// UpdateLink Update a link's webhook and tags
 	// (PATCH /links/{id})
 	UpdateLink(ctx context.Context, request UpdateLinkRequestObject) (UpdateLinkResponseObject, error)
+	// GetAccounts List a link's accounts
+	// (GET /links/{id}/accounts)
+	GetAccounts(ctx context.Context, request GetAccountsRequestObject) (GetAccountsResponseObject, error)
+	// GetAccountNumbers List a link's accounts with account and routing numbers
+	// (GET /links/{id}/accounts/numbers)
+	GetAccountNumbers(ctx context.Context, request GetAccountNumbersRequestObject) (GetAccountNumbersResponseObject, error)
+	// GetAccount Get one account of a link
+	// (GET /links/{id}/accounts/{account_id})
+	GetAccount(ctx context.Context, request GetAccountRequestObject) (GetAccountResponseObject, error)
+	// GetIdentity Get the owners of a link's accounts
+	// (GET /links/{id}/identity)
+	GetIdentity(ctx context.Context, request GetIdentityRequestObject) (GetIdentityResponseObject, error)
+	// ImportTransactions Import more transactions into an imported link
+	// (POST /links/{id}/import/transactions)
+	ImportTransactions(ctx context.Context, request ImportTransactionsRequestObject) (ImportTransactionsResponseObject, error)
+	// GetHoldings Get the holdings of a link's investment accounts
+	// (GET /links/{id}/investments/holdings)
+	GetHoldings(ctx context.Context, request GetHoldingsRequestObject) (GetHoldingsResponseObject, error)
+	// GetInvestmentTransactions List the transactions of a link's investment accounts, page by page
+	// (GET /links/{id}/investments/transactions)
+	GetInvestmentTransactions(ctx context.Context, request GetInvestmentTransactionsRequestObject) (GetInvestmentTransactionsResponseObject, error)
+	// RefreshProducts Refresh a link's products
+	// (POST /links/{id}/products)
+	RefreshProducts(ctx context.Context, request RefreshProductsRequestObject) (RefreshProductsResponseObject, error)
+	// ResetLink Force a sandbox link into the disconnected state
+	// (POST /links/{id}/reset)
+	ResetLink(ctx context.Context, request ResetLinkRequestObject) (ResetLinkResponseObject, error)
+	// GetTransactions List a link's transactions, page by page
+	// (GET /links/{id}/transactions)
+	GetTransactions(ctx context.Context, request GetTransactionsRequestObject) (GetTransactionsResponseObject, error)
+	// GetTransactionsSync Get the changes to a link's transactions since a cursor
+	// (GET /links/{id}/transactions/sync)
+	GetTransactionsSync(ctx context.Context, request GetTransactionsSyncRequestObject) (GetTransactionsSyncResponseObject, error)
+	// UpdateTransactionEnrichment Correct a transaction's category
+	// (POST /links/{id}/transactions/{transaction_id}/enrichment)
+	UpdateTransactionEnrichment(ctx context.Context, request UpdateTransactionEnrichmentRequestObject) (UpdateTransactionEnrichmentResponseObject, error)
+	// GetUserAccounts List a customer user's accounts across their links
+	// (GET /users/{id}/accounts)
+	GetUserAccounts(ctx context.Context, request GetUserAccountsRequestObject) (GetUserAccountsResponseObject, error)
 	// GetUserLinks List a customer user's links
 	// (GET /users/{id}/links)
 	GetUserLinks(ctx context.Context, request GetUserLinksRequestObject) (GetUserLinksResponseObject, error)
+	// GetUserTransactions List a customer user's transactions across their links, page by page
+	// (GET /users/{id}/transactions)
+	GetUserTransactions(ctx context.Context, request GetUserTransactionsRequestObject) (GetUserTransactionsResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -4830,6 +15172,32 @@ func (sh *strictHandler) GetJWKS(w http.ResponseWriter, r *http.Request, params 
 	}
 }
 
+// IntrospectClient operation middleware
+func (sh *strictHandler) IntrospectClient(w http.ResponseWriter, r *http.Request, params IntrospectClientParams) {
+	var request IntrospectClientRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.IntrospectClient(ctx, request.(IntrospectClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IntrospectClient")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(IntrospectClientResponseObject); ok {
+		if err := validResponse.VisitIntrospectClientResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CreateAccessToken operation middleware
 func (sh *strictHandler) CreateAccessToken(w http.ResponseWriter, r *http.Request, params CreateAccessTokenParams) {
 	var request CreateAccessTokenRequestObject
@@ -4860,6 +15228,59 @@ func (sh *strictHandler) CreateAccessToken(w http.ResponseWriter, r *http.Reques
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(CreateAccessTokenResponseObject); ok {
 		if err := validResponse.VisitCreateAccessTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetInstitutions operation middleware
+func (sh *strictHandler) GetInstitutions(w http.ResponseWriter, r *http.Request, params GetInstitutionsParams) {
+	var request GetInstitutionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInstitutions(ctx, request.(GetInstitutionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInstitutions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetInstitutionsResponseObject); ok {
+		if err := validResponse.VisitGetInstitutionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetInstitution operation middleware
+func (sh *strictHandler) GetInstitution(w http.ResponseWriter, r *http.Request, institutionId string, params GetInstitutionParams) {
+	var request GetInstitutionRequestObject
+
+	request.InstitutionId = institutionId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInstitution(ctx, request.(GetInstitutionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInstitution")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetInstitutionResponseObject); ok {
+		if err := validResponse.VisitGetInstitutionResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -4926,6 +15347,65 @@ func (sh *strictHandler) ExchangeToken(w http.ResponseWriter, r *http.Request, p
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ExchangeTokenResponseObject); ok {
 		if err := validResponse.VisitExchangeTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetLinks operation middleware
+func (sh *strictHandler) GetLinks(w http.ResponseWriter, r *http.Request, params GetLinksParams) {
+	var request GetLinksRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLinks(ctx, request.(GetLinksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLinks")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetLinksResponseObject); ok {
+		if err := validResponse.VisitGetLinksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ImportLink operation middleware
+func (sh *strictHandler) ImportLink(w http.ResponseWriter, r *http.Request, params ImportLinkParams) {
+	var request ImportLinkRequestObject
+
+	request.Params = params
+
+	var body ImportLinkJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportLink(ctx, request.(ImportLinkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportLink")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ImportLinkResponseObject); ok {
+		if err := validResponse.VisitImportLinkResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -5021,6 +15501,380 @@ func (sh *strictHandler) UpdateLink(w http.ResponseWriter, r *http.Request, id L
 	}
 }
 
+// GetAccounts operation middleware
+func (sh *strictHandler) GetAccounts(w http.ResponseWriter, r *http.Request, id LinkID, params GetAccountsParams) {
+	var request GetAccountsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAccounts(ctx, request.(GetAccountsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAccounts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAccountsResponseObject); ok {
+		if err := validResponse.VisitGetAccountsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAccountNumbers operation middleware
+func (sh *strictHandler) GetAccountNumbers(w http.ResponseWriter, r *http.Request, id LinkID, params GetAccountNumbersParams) {
+	var request GetAccountNumbersRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAccountNumbers(ctx, request.(GetAccountNumbersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAccountNumbers")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAccountNumbersResponseObject); ok {
+		if err := validResponse.VisitGetAccountNumbersResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAccount operation middleware
+func (sh *strictHandler) GetAccount(w http.ResponseWriter, r *http.Request, id LinkID, accountId string, params GetAccountParams) {
+	var request GetAccountRequestObject
+
+	request.Id = id
+	request.AccountId = accountId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAccount(ctx, request.(GetAccountRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAccount")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAccountResponseObject); ok {
+		if err := validResponse.VisitGetAccountResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetIdentity operation middleware
+func (sh *strictHandler) GetIdentity(w http.ResponseWriter, r *http.Request, id LinkID, params GetIdentityParams) {
+	var request GetIdentityRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetIdentity(ctx, request.(GetIdentityRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetIdentity")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetIdentityResponseObject); ok {
+		if err := validResponse.VisitGetIdentityResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ImportTransactions operation middleware
+func (sh *strictHandler) ImportTransactions(w http.ResponseWriter, r *http.Request, id LinkID, params ImportTransactionsParams) {
+	var request ImportTransactionsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body ImportTransactionsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportTransactions(ctx, request.(ImportTransactionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportTransactions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ImportTransactionsResponseObject); ok {
+		if err := validResponse.VisitImportTransactionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetHoldings operation middleware
+func (sh *strictHandler) GetHoldings(w http.ResponseWriter, r *http.Request, id LinkID, params GetHoldingsParams) {
+	var request GetHoldingsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHoldings(ctx, request.(GetHoldingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHoldings")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetHoldingsResponseObject); ok {
+		if err := validResponse.VisitGetHoldingsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetInvestmentTransactions operation middleware
+func (sh *strictHandler) GetInvestmentTransactions(w http.ResponseWriter, r *http.Request, id LinkID, params GetInvestmentTransactionsParams) {
+	var request GetInvestmentTransactionsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInvestmentTransactions(ctx, request.(GetInvestmentTransactionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInvestmentTransactions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetInvestmentTransactionsResponseObject); ok {
+		if err := validResponse.VisitGetInvestmentTransactionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RefreshProducts operation middleware
+func (sh *strictHandler) RefreshProducts(w http.ResponseWriter, r *http.Request, id LinkID, params RefreshProductsParams) {
+	var request RefreshProductsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body RefreshProductsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RefreshProducts(ctx, request.(RefreshProductsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RefreshProducts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RefreshProductsResponseObject); ok {
+		if err := validResponse.VisitRefreshProductsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResetLink operation middleware
+func (sh *strictHandler) ResetLink(w http.ResponseWriter, r *http.Request, id LinkID, params ResetLinkParams) {
+	var request ResetLinkRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetLink(ctx, request.(ResetLinkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetLink")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ResetLinkResponseObject); ok {
+		if err := validResponse.VisitResetLinkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetTransactions operation middleware
+func (sh *strictHandler) GetTransactions(w http.ResponseWriter, r *http.Request, id LinkID, params GetTransactionsParams) {
+	var request GetTransactionsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTransactions(ctx, request.(GetTransactionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTransactions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetTransactionsResponseObject); ok {
+		if err := validResponse.VisitGetTransactionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetTransactionsSync operation middleware
+func (sh *strictHandler) GetTransactionsSync(w http.ResponseWriter, r *http.Request, id LinkID, params GetTransactionsSyncParams) {
+	var request GetTransactionsSyncRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTransactionsSync(ctx, request.(GetTransactionsSyncRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTransactionsSync")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetTransactionsSyncResponseObject); ok {
+		if err := validResponse.VisitGetTransactionsSyncResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateTransactionEnrichment operation middleware
+func (sh *strictHandler) UpdateTransactionEnrichment(w http.ResponseWriter, r *http.Request, id LinkID, transactionId string, params UpdateTransactionEnrichmentParams) {
+	var request UpdateTransactionEnrichmentRequestObject
+
+	request.Id = id
+	request.TransactionId = transactionId
+	request.Params = params
+
+	var body UpdateTransactionEnrichmentJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateTransactionEnrichment(ctx, request.(UpdateTransactionEnrichmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateTransactionEnrichment")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateTransactionEnrichmentResponseObject); ok {
+		if err := validResponse.VisitUpdateTransactionEnrichmentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetUserAccounts operation middleware
+func (sh *strictHandler) GetUserAccounts(w http.ResponseWriter, r *http.Request, id UserID, params GetUserAccountsParams) {
+	var request GetUserAccountsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUserAccounts(ctx, request.(GetUserAccountsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUserAccounts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetUserAccountsResponseObject); ok {
+		if err := validResponse.VisitGetUserAccountsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetUserLinks operation middleware
 func (sh *strictHandler) GetUserLinks(w http.ResponseWriter, r *http.Request, id string, params GetUserLinksParams) {
 	var request GetUserLinksRequestObject
@@ -5048,165 +15902,349 @@ func (sh *strictHandler) GetUserLinks(w http.ResponseWriter, r *http.Request, id
 	}
 }
 
+// GetUserTransactions operation middleware
+func (sh *strictHandler) GetUserTransactions(w http.ResponseWriter, r *http.Request, id UserID, params GetUserTransactionsParams) {
+	var request GetUserTransactionsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUserTransactions(ctx, request.(GetUserTransactionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUserTransactions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetUserTransactionsResponseObject); ok {
+		if err := validResponse.VisitGetUserTransactionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1td9u2sij8V7D4PGvVzpLk16SN88l10n28m9tmxcnOvafKlWASkrBNAiwAWtHO8n+/awYACZKgLLtJ",
-	"errP+WaLeBnMDAYzg5nB5ySVRSkFE0YnZ5+TkipaMMMU/veai5vLl/BXxnSqeGm4FMlZ8m7FSCX47xUj",
-	"ly/JQipiVlyTnIubSTJK2CdalDlLzpLiZsZ+v/nwy8np+1eSHv/yaXP++m8/lOk/klHCYaSSmlUySgQt",
-	"oDnPklGi2O8VVyxLzoyq2CjR6YoVFIAouHjNxNKskrOjUWI2JfTRRnGxTO7uRsn/koJtfubmH0xpBDQG",
-	"t29Ezt9cklvbckLmx4fHJ+PD4/HRD3PCNTErRqTIN+SW5hUjVGyajlcvfyY3Qq71i6m4puIGlk00E5km",
-	"3BApCLtlakNSmueTqfArXTGaMdWs1Q839tCGK/3/FVskZ8n/d9BQ58B+1QdXVVlKZVjmO97B2hXTpRSa",
-	"Id382EC/H2l2Zahh8HsqhWHCwJ+0LHOeUkDMwT+1RdZu88Ogr5SSyo/81k1tAWljHBoTBq0nBLCPuOKa",
-	"CGlIpel1zggXhBtN0kopJgzRMOSE/MhSWumAXDTXcioqzTQ5PT5GpgNOYdoAjXiGSxmRNOcALclYKjNG",
-	"KDaWgswRiBn8OB/h9FIglWG+SgOhAg4CsF+ynBlgwy+NNzfwvWjLbLtJF7CfpLrmWcbElwetHvo8hWG2",
-	"gVg3JdcbS1a5FsyRudJMkYxniOglv2WkZKrgGviVGElomjKtrdTIqKFkvWICR+Fi2VvwL9L8JCvxFUjh",
-	"R76XFrCOBbTsAfde0MqspOL/+sK8cl6ZFQK5DThAtkemvGEC9hYXuCGIVIR9KkGUjgiKaEYCiEhBN7is",
-	"kBZWggcrfEsNe80L/iU3wvmbS7suP/arTylj2fYdAY1JDq0Jc80njXCw0nf+lhm1GZ8vDFPzEaEgBXJD",
-	"x5qlEr5LRagg//Hu3RtgOmaFs5XLKDaD7v2z48oNYiRZU25qlNbDEQodyXrF0xW0UjDapCXWu0dWeGh9",
-	"FT7yqAZeeigb4XYVy1GEn1os8o9a+v5Eef4VgO9OcN9C/LGwwNbB6dAwzHcaTnHgjwUXzPL+tcw25Loy",
-	"hBpD0xWc5UYSIadClky540VLPKzsoQFYqkQqxYKrgmUvSK0NKEatNkDxtBqRn6g2528uv9MkleKWCQQH",
-	"+e/T2PcaB2Mhl+Ac/rCjJZ/Zg9Stb9IsbGaXikqQwx4gN0p9IEme/7pIzn7bjn6PKxwiuRt9TkoFmDDc",
-	"KhnNgdrfLB9wEwBDw1KdwAEgK+WwzTVqiqIqkrPfkmZx0Gfi2GxmWXKGLJmMuq2qcMd8jCmE7hd5/U+W",
-	"muTuY5dbzsnp4REoAqCrgQikhlDFUCzqVJYsw8MKxeIZ7na7Oxx8U7E33wHy+YhMk/Nwd/n+yT5sKqsO",
-	"TYPVkN644Vrn+05bCekbio+vT+sFrXKTnG2lSA/Z+ZpuNNm6si08cQ+1Rw7GgmlNlxGWxKUR97ltpVw6",
-	"AbdUVJgZDvwYbgLZY9VPpKoJZCmeszX4k5B4w6fgN6SeoobN8HSd+dN1B/pFeg1QMDb+jjT0wEYUgB6I",
-	"LRo/ioYxNSOk1uBZ9C2JNSj/dyDZUN8hwg3O9VDy9Ww1axZup+EkicwSwIJD6P5m/1UwwoRRG7A7yC2X",
-	"uVUAwBg3rND3qR4NmT2ZPBhUKbrZWRwMqyIw5IWsAMY++OcktZ9CDVfdstaZ+f4qGSV/+zEZJRfnUWpc",
-	"KEYNswfPO5BEjgb9+S5Qao1TxTI4r2nuRZeDfwQaSDFmAtgyAyDaPGul3oxncZdLoAKCAmRFJM/aQjjn",
-	"t2z2NP3+5Dk9efb86dFTdnS4SJ+zwxgLuAk1SxUzD5jUdohyVSD8W4zrpgpwk8Qo/Sscwsf2CGnpmYKt",
-	"wRaWqUYXBqF5LtdkrthCMb2qNQRQPAUYDfjzVNRHB7tlCmyJSomWiulMnj54c6tXejaJwt+aPco8qP60",
-	"MdFb91VJUzbWrKQg3zNC0WmAJhLi4QWRBTfwBUyHojQbUjAqtHOQ2eZRu7TSsa3f33RRJm8kcndXXTOq",
-	"mLK83efilrYZ5Sm9ksqMgVOz3lh9YYhKnp5xMWxMVsLwvKdY6tbOOHl2eFgPz4VhS2YFEvQIGDYm+C2Q",
-	"8/ZOsz9G0dv4Xn9LOsp3MF1rbR8HifKai5srhj6fQclz3ohIsHGIY22tu+aab2b3UJqy0gD3V9rIYqap",
-	"yK7lp1lGDZ1PxZ77f4weXNsG+oBM1fvBHsoks7pZITOWE27c1vGo+pzYzkzNKm2dAiDjEvhnfHpsqcy1",
-	"4WI5gwFRAt7j9NaGmwoPL2ycfn9y9MNi8f34+On36fj0+SEb/3B8ejw+PKE/HD29Pj4+uf4eN2zGFUvN",
-	"rFI8OUtWxpT67OBgIyuVyYJyMUllcSBRU16ZIk9GyZpdr6S8GW5dAHZvuJn5lnc9uS6FgEkXjJpKsXuP",
-	"TU+vC9vvJ98NJHYXkfe5vxznXLh+77Xl+j6+e3urKst8g5vKNyZz13pO+IJsZIVWHtU38M14fyX6bNyS",
-	"A3fYVEzFhxUehu6j9YosQLTXbIUjZlyn8pYpsBtXbEPWPM/JNSOlYpoJY81JP99UaDnkFmUFSamArihI",
-	"wSKUimRMcJbtT0htTMLIt1xWOt9MBY5lrCB2QDnTQ7FbeYPOdupWVkouDC7tEtYBw1G1GTX6BkhhagxI",
-	"7S5imB+fVBoQSEnGFwummDBTUSp5yzPA5opa2Y47bU01kYovuaA57Ek7GOJJyWq5sm7jdEXFEm8E6mG4",
-	"noolE0xhP81okTOtA9efkKqgOf8X04SLVBYAEbqUjSQFF7zg/2L1cGNdspQveDoVHuaU6RGhIiMZyyp7",
-	"CjE8tYlRVGh3pqHnB4dNpTBcVNxsALs1aFNBta4UHNEruYYDbkR0QfMcmUKxkoqUM41k1Qb4QqZppZAE",
-	"5wFroTNCANEcMgCFgdQY4Q+t3TThmf21VDKrUqNHRKqpwHZOjVxY12e9H5CxAeWakebKr+ZXzXMmTL4h",
-	"fCkkcDNfTMW8u/XwokzDbuMsw4UADedOmsyjk5InT1IqnjyBWewCM4v91nZ1QyA8U3HNyJMnihXylmVP",
-	"nsDGM6156gUAPE7jQHrBRtcrWeWZBROFwlQ0Pd+/fe0FwpoKz+iM37IaBHaL10kL5+2tCcWyRjpc8YLn",
-	"VOWbEaG9FjVSqdZ8KVhG1itqUKuzUsnQpZ6j+PC4RIxMRY0OaFEP4xABcIf9d1x60KNZtd+kRpIVvWUo",
-	"26jYdA7DredaT/vpHnQxderyJZGLLoO3qOHAmpA3uIGtuOYOGfqGl3ZZYXfNcrePtGElMDnXZMFZnuHd",
-	"SM3QJM7PTlJk3cXveE738FAjfJcz7x20u+ue9p/7N2/kVzjp/YUZsN37t5eEiwyVaHeoZQyW5xzXHBGr",
-	"Qk17RNYrhv5YhherynMMSACwluyFRujFhb3JzapLMyu95yHY86lwo6Esk8JQLvAe/fcKlP9G6tj9D0dO",
-	"pY07Lce0BEKAmt3YwFORVcovzktAopmpSiAbnGFdqu2iJ4FpS8G+AWSPkoJ+8kEGz54+PXk22hp20PLf",
-	"CznGxdnIBTCimAGc6QfoO1e2y6+3TCmeWd2p1uRimyigMsozI90VFODa9dQdyk52QVJPPfyDqOraF22N",
-	"sMP0O1oVw6YeHOAtY6Jn7uHOdF+3GX3WMgOeWygpDGEiIyXVmmmvzTl1l1y9/LmNWW+XHF+fLJ6mR2z8",
-	"nJ5+Pz7NDtPxD+zZ0fgwPc5O6bPFD9dHJ/faYxF4o1gKFOZXBeX5QPiOZuo7TRi0IDTLFNP6BR7X+Asa",
-	"Y+VKCkZ4gVvR3VxhyAnZwz1JLl/uR8xoO1h82tZ8k5Cl8EubqY6fnrZY6nTr7is59yFDn8ZLOe47jTzD",
-	"3TLFF5xlM2piV1fMnkG+ldV4IxBn1LCx4QW735R2KLmPXm8A4VvpZUkiquKaqYgfrnEobhM33u/4B3HS",
-	"QLELSkaJbR9fXriuEXk1OXp2CufAgillHY4BW5wcbueKLvbdvDHkv/pkldDt7tHz2jtjW/cR77+AjbXV",
-	"gcTFMmfjSnux4kWHd/B5kdKIGlBkKrT3EA0PELARoHbAwZBIraO3UhTDeDJbpX0IKdB6l5PvQhaFFLWy",
-	"5LXFUjGwxeo4wD44XsZ/pwnPJuRl3eUFbBerHk+8cjd5rC4bE8MYqIjri2H0b8zAboa16W1nVK3DuM0N",
-	"A+o4Hr1k5dCZ5m9aDXZH8KBcwTlG5IZtLGVtnF4WODb98iLoiAu2v3/4eeBiJs/h/3ScVuoW9sRSgFZ3",
-	"wzaRwyRfxrybS6m4WRUjMn91dfz0WYe4+Fv02kDdRi4/AIoRmb8Z90fC32Ij3cRsmp/ZhoAtXlCTrlhG",
-	"6JKCkozb5O8f3hEbahR1Ft+YTXw8aAnLvOiu8SI2TBVjNBim0uxFiGlNNN2QuebLzriaL2MDf4oLhE8k",
-	"lVJloH+yEbmmmj07rVQeXeImPsRm5yE6nAcos4QY4L4rFpXlf7/69RfygV0TwMsVM2Tv7U8X5PunR99H",
-	"lBlA1ZAob5AZuKOUNOhAMitWoD4l8wzaEG3oRpOyus65Buaw/u71iuds52tJ2FKxq8gWWgDiGEbiMYX/",
-	"puFA7iyxn8MvbpA/GC+ECqeLEMLYIRcdtJa9+JYncwJIcU65+Xaw5mRvmoShPFYQ24+TabJvA2UjV2ZT",
-	"0YrlZN475SnvzoAeaVyksaE8b187fU7oLeU5Kg/esQi0Cb2iwLd4q2g2gNDQ50NvqaEqsC7dwGha2o+T",
-	"ElX4/pXIimrW+eCC5i/cp5xqM9MbkTqFNanD95+9O3x+dnR6dnSUBPrE1vM+cNH8lqQrlt7IysB6mmXj",
-	"5SC61OFvd3u6Ze7/RHbyXmfYqzdyQ5MRBvWhO8n7CKMXNSGuBi9nYuTpS7uca0PkovYN2yC31HsDaJZ5",
-	"pdPfd5A3vqm7gqjb7KFb0jsgF0oW+30H7/XGaoj2ZsCraGNnuKKvx3oknSen8XN6P5x1Mdm+mrWgd/kU",
-	"u8hKt4q+vBx1RNXWQUBcp3W4eNex6Zm8h3ZB7CfCC7pktffYK6uB5yzqiRncK49ys3Yzddru1prwhOvw",
-	"Xka2QfObcisEdpfGYAhnhFa7TnsxNG1XAtxvMZwLcnn16/iHZ4dHBExUbWhRdn2mMCx+tfukdX9VlWDe",
-	"ZpOpqE/7TKZVgRcEaLShGYxx594OtoEd3Ggi17BTcF0kpUpxvHom799dTIVcLDQzI+e4A3Xk5OTkOXHH",
-	"ug5urG8YK+1kLjFJuyQWdIyC/mHvL3r+67iA3OJO8Utj2Thi3neNtS+eHbbdkd6hrLrmRlG1cXjQoO6i",
-	"xLLtrlkbglp+9G0TQ5dR5bUrQkKRe5/55eVp0joS7pVett1dfWbsKqlsthfAXCNr+8aI2s3+Wklow2j2",
-	"hbC21ZHtb9wqlTd3Za2T6V5Z2Xiqd7XhO/IzIs6iEt8TJSBowBOj2Nk8pJLHU+m+ejhpoIde02zmlxMP",
-	"I4o1bgWMRkf7OLSLt5sKm0bqYn6FTRMcESmYvy6cd87luZWGmugK7AxN5qBBz5zd0LFww0+7cUoA78f7",
-	"jYTHpjy2GKKbI/gt+cHlHe7CDa7pEC/4kR4YK/yu1g3WNoeLYVCLIVoWjDCqcs4UntKTB4cP3+1IwDD5",
-	"8t70yG9JnYWHYWaNsF3I1O0zRK/e2H80z6K18c7rUClrpcKGqGOWHkWpr5yDOpwm+i0JLqSZYerpLpSu",
-	"Gw+RuBntgZuymwb7tTZeO9M20J8sCocPDNDcnWUO5wT1RqMLvp+QC5cabqNH/ZEB84GRzDKyYoqFaGuy",
-	"VuBIbx8bgEftM/FhtbxgsoKGlbgRci2wzax2G7TVCJ/6IOSsYcooRQIEbL+bwUMEFg7npI8adCiIXFjt",
-	"bAL3KHC/CPgAptMaTra1kmHISEijyaBV58IOt91F0prScELgsHUvsufNvBG5AUJTXVtF+5M/aPS0XT9R",
-	"2IJIvO+8ZPFA1t2/KpCVqPXP4f3idwfqWHV7jP3ixvljd4i/bxk4Ucbs8KIm9WR927AXkA+bZ2YvcB9i",
-	"azUpwqOW5+4R3ZlQPF0VLpv5EQPUHtJHdhe3TJuCPX4FLY/tPUO8C9oGww3TPham3WOD/yMrhQ4QOJMx",
-	"mYisV7JoKfoFzWIX6z6CZWs8Qy/kBdG+BQ6e1b4wC9IpaARHTw9JuqKKpoYpbbUITQsGzV0Ih73ZsboF",
-	"F1MxP4A/9cFnnt0dTCaTedfv4lMFWhEMR0/vC2EYJaWPBdl15TZ4pGvADFyPBaRra7YXUiz48hsrOj6q",
-	"qauFYjr8crves71vXw26Z66Pj838bXm5feAfofoGOQ0sF7Oq41djdTgw5ylCGpedjOEZPlbjT6WPqwdh",
-	"7+FmPv7jIVSKj3AfrQbm/Tq54DY8B0jnz6bHsUUYhNMr0TLylQAw3i5XjGZ4VZ91GaEXFdp3w/lP3kfS",
-	"zn90BPUhkY476/N3MEjSRpTx2IwX/hPIct1y8dtsGIkJFhnGHkuVMWVvcrhU3Gwm5KUFqY6ibANcKl5Q",
-	"takzGPbeX+3vfE8eBLg91nHrdZorH8IbOG9j6Ie12ophLTxg2i5G1DTuK93ko+jJA66zaofwfanIlnXe",
-	"0WXcW2uD6ulyRCoBVDk6DI+9EVgSqgn1piRnxsDiwJpectO9F3L3pa0D7vnzbqhaCfq5AhD+72/n4/+k",
-	"438djp9/TAYsnnd/3M9PXtF0Bcu0Gm5/oTbJAherh5a6+3Wjx3iE5Yay4iI7ygYDvr+0KTHMpX/I5TJn",
-	"OrY5bXpeQUVF83zTktwLmuueq9+yqW1fZ3Fhonwg4a6lzBm18WI+I2oWWq+K/dPeXd8731u2qDQjVHSu",
-	"HJ0G5UUeEIxlDwFhTZUAfrkXgg9UiSZoAmfFkLUITJud4GEC/foYHV9ff22D4BV2ID5iOj4q17piM8XQ",
-	"n6DuH/Q1M82CbDdcEQyDN/M+sjQ+nXW7zUBezTJWSs2NVJtZaCo9YP6SpzdW9jVj1TmI9wMgBfMzP3pi",
-	"kK5ujNiEMRnZ1oiipiuWhJILl69e3/qidkF8xcX+vvQGuq1RUak8FphR0qW7ZA4vkbl2VwfRu65Mpnri",
-	"8zJsdEDJDzBMmomUHbhyGIMKUfzKBVZa0HTFBRsD/yO72jVCh1FzqzLsaAzKOEQdl19QQ+s7Iu8Jg26W",
-	"3p02Zhl5izdCsuban5ravfgIv2LgFOy6OAJ3wagXahV4Alp+iZgG7JZxFWQgtZfzH3KNuybwA7kc+1iF",
-	"D4zFN+nq/g36EzRreZgUX658Mplzr/t7ZXTU2g294EobfzT1fYSB7FCM6lgo29UKTPsgw9rNOU0mkwmS",
-	"jNcawzSJ+h8d34RO2XsXDNMSSoQUY8929dKpxt9lacO2h9bjmXWnqfpKJkoR54wOMW8z6wp607r6KKjI",
-	"KIjoXQVlTxUeiO9sQsykZyVMVW/y46k1CblI8ypaSOaBHr8ukz/A2xbrurunLdL7IV62XvcBtNehIpGE",
-	"mSDP3pBCahv6g1nbC5rynBtqXKKOjceTwtoftYL8izT2BAoCmgq6IXrNjSWntVFsqQNXIsAWHcAvPhVe",
-	"VropHtlLyMV5CM3zYEDkhcrIghqeYmJ/4xOWyt2Sv6g7TEWT1Ms1yTaCFjx1Sfsl1sGxfI1LN1LpXYVy",
-	"q1KOP1iTUbLggqdWCJc5xcCQjcxyBkdI8QnkNsZzfmzFFbgQz74o7gQRxrMMNyXah3hAjXySu3eOcqu+",
-	"2iLGc18j+YqxsEQKjq5RsZiKOvm+zKmoqd+c6o9Dkd5ow4r6+soTqP4hdscFkrj+p3eLFt6QYUvM553V",
-	"MhG3Jbp92hWMsC3m8c5sWQz/GxdlZWZcpFIp2EkwAGzBnA2EpHQjp6LkaYVqdPYR5vm0i0dumGmCGrFU",
-	"rA3tc8uairDgw6jO7ecijHKBk6OJjMSZ9YS8yRnVOItTH/22nwofKWENHBe9i8e2T9fimiwqYXfSHuwf",
-	"nHlFbxmhzdrmPqxj/8VU1NUsahnhsZlvXDGCJkbDzvz8kGQg5+3xi9988VSZ435ut0cgAG2YnsyE64jg",
-	"YpTHY1i1qdUCbLemHEOMez7LMBC7CXyx7Nra3mHDHg/1arK3fKhNbfm+kzRejz5YR9A5xr1DFzbb74gx",
-	"WSHo+Ze7KF5RPVtxDWrMLiGOH1bMrJi98FlUeR4unrhxyIpqcg3s57ZMmFEY19z+La6rQzZYM8X+XW+q",
-	"32P4NnDpYKLvL2ztZUtTjuw7XYemoleOLgdyNB9c5uNrBeg+0k+5c3SukS5AtxWe+4LMRZXn8/pQ4OYh",
-	"EbsPrC0BU1m2sRjbgQG6RT2jznFnuIyDOqWt8qEdskt7YRHdW7a0StOdcI1F6UtqVkSzpfX57AlaMFub",
-	"HghBuMjYJ6b3t4Rcn7eGGNlQJ4BqY3Mr9iwW9l3B+2BcsucKCO5PYhywXVBzbcX0llDvGOfccIF2fguN",
-	"90TderQ2ILkuH2P5yJqlleJmcwU83uxH1Od/pJqnA2lv1iU7P3fZdjjlGcEeZFodHp6kNh117/PF68tX",
-	"v7ybXb68O/N/X726ePvq3d0+NmRzG9UwP7g9PnCXaXqOpnr9AgCeHQhNvQbYET4q2kJrSzP2wP0xKDZp",
-	"3bvzN79evSMHt0cH+KOe2wDpkilbuRzLMuRyHdRnvQgUaCzCL0tWP/MzvpAKE25cRIEe+UtBTfZuj/ZR",
-	"9qEf1F9jW47ArENS0k3h6srgYG/s/8lZ4v7SIzhRKpHpEZijGTd4/wJKaspyyxd6Upe1fK/yQGDQkmMa",
-	"v3V9NmtubXMwBbAiozfjBijfqLG+Dq3NScPKsLA98UEHywRhQdw9VwNCZFg7D2m7vwtxa3geSltY0YGv",
-	"D2sLMuk+t9rell2xsWPIBzDAMNbbvuYanu2It8r6ZbYL7kd1HM7fP/x8VWN3MvRq0v8eu1rFl4EeTkv+",
-	"M9vY5yC4WMgBjwle9IHyu5ZElkygngK8XPtSzt9cOkOuKRGq+C3TZ6GdvZJgcti3n8beoQmoJnthxSE9",
-	"6pQNGVlzx26lRgB9ByfCZny9QXimwo7UDJI2O7LsbqZ9V3aP6/oWwcZScay3Zc2+FRXZhPxEU/dwBcu8",
-	"P6FeeH0FMRV7NZHmQ2Vc54ExOE3+xoxdzUubRTxNOgucCtuIEjfMNNlHSxlVT7y3zVyFtuuN/WNCXjWi",
-	"huWagdEJWpmyUWNNnUn9nX3JA51B4b0L+kH0hNiDmKJnqPNgx8gOFbAK0WC3amlFQp3Jj+95ACg1Wxh6",
-	"wzQi/6J+z0OTPZrnZB4owE/mhH0yTOg6KAJGwhzZIjvQJUuXzJV0XNCUZqyu3OhKR+2fTcW4NWS98DmI",
-	"pJLk7Jbl+6SgpSaMBn47vPs29r0S6/exOuCkOyI+VDMne/aWq37sZN8jYO2MJ1oX4S3oxpYiLHO6YdnZ",
-	"VBAy13TB5mRPsdJl/3KDJpWQZFEpHIEtFiw1+yMy5xkrSmmYSDfjGwazG3/f5pIjYUz47YZZrQaxFoLd",
-	"HeKFzYQEBQj64H0Gevv9i2wwojO7AISmFs+c7AlXZtsuiEiRWuUN4zcULhi9JOie4GYf6UTIvBLNsn3X",
-	"fOMr55HT4+fW+ePunz0C7XQ5W1h/vRWH+33KgK2EAeh6jp4O3dq234X1JGwzX3SzpqKljZtXz1FBmJdM",
-	"zUHEpFJkI1JwURk2IitZqX0bcOOwbSljoRsRWpYjFy4J0PXBzVjKC5qPy5ymTM/JtazwxSSsZ+SMbYyr",
-	"0DZA37UntMB7295wXetxjsU1VaZhO9tc27gUw6Rb69kmkWrPTCykStmo8TfYKyUvFgOB0AMqEB9zUlB1",
-	"o71sCUEBcewLH0Jjy5uGfUKIlnCkbJcr7Ul9YUHQKLHW42sXAXMGmyzIJu7WViR7Au3YhaJoK0RYzOUY",
-	"26EFsWq1YzZV5cxfL5XUJq2hfNZnZP6ZL87IOQov0EPu5rA0W9/9x7CWI2ouuAPOrQUkMjJnv1c012fk",
-	"H/NaOHhIyI8gta4Z+UcP2JLzBun+XIRdwJSWguZ4MRtkS7ttJpf2ZUZFysrAnwApVqN0l+3oODTc2PLo",
-	"vndbLWjOxfbptp+Mklvv9UuOJoeTQ1CGQMGgJU/OkpPJ4eQkwQioFepdB5M1y/MxZokc/HN9oyf+Xaxl",
-	"rGLNWywNZvmlV7vGht5hwSNX1gfN8hUj8/qBySu+FBhyNHcViIhcTIU36DOW81sGDDQhv8hWWXvU7/EN",
-	"lBfBO4z6xkqZeaCLubDnWuqA8gerAaUOl968KjoQp9o0Oeg+43n3sfO85fHh4Rd7ZMzVCRp4SgwL9zAz",
-	"aZmZuIa+svvbRwDUHhh2nXHlF3TbaqumjSvWVVFQtUnOUHdyJ6HfjEDkmiK+yGfiPUrBVdbHlj8OT3qs",
-	"S7lA99sXAvZulITGwdnnpJQx95qPXtaReM+oNWadcIOvLtiC06g0cN1+ooQEtg6e3kvppTu0Q89Iy9QD",
-	"+PvvuWIl9qAf+m8CU8C5skDc23QBu29yvmCGF2wquCbz5rGEOfFPEe6dPDs8hJEjg+3jRvQe43on+hKB",
-	"sa2Wdl/B+EKbDrWGH2W22bLfPo3X6zWe0ONK5Y4Au2/AwVdq7tpeIVdStyMIjr6YIBh+SCQmG5AorhIi",
-	"ui1Ov6BMuvddtwhE/TfMHFhHfypYwZtooTMF7xl8GKkF9Pj50Pw1yQ9ir5J2JfPd6HPXBfTVJLPlGdBF",
-	"+g8ohc9p7iCZG00fAbxhm/rtoQTDJZOzxCrqSb0xdXJ2cnh4981kfJjiMizlLVJ05zEXFOsqUGXm/XrG",
-	"86boTrfU8lREai2TSB0eIUlgGOIBXmc5pDTP3ROe+K7EY2w2BTa2i6uxqB2Wx4Hn5BvK48eIvchTPX+K",
-	"+I0V9x56ktkzVlsKH+0uRVov7mLnky/6gPMu+XXbn7BlmTUgl5XyN0jtqgkNbwegOnl6vDsmek/4fkmB",
-	"3HOAf31x3BI8gKJaUDjx8ViB7ErVD4rj40M4fmxbWpbbmh4dD4pu61T6isL7wLukxw/S2Of9itJOZHup",
-	"vKIiixWxbm7TndJea7WNF+7sXq/bqCWP0Ti9ZaqR4yNyzVKKCSdO0a5971gEwqX5PCAjcQozBPkjNkhZ",
-	"ClZXwQ5LbXZPARZW1v4vewJEa6B/Y+kfr0E+IBwt76yprqmb1U8IhRXKv7he/qDM3AHg/0A+6B873P56",
-	"4tyjlNBavjRZuVaaPMDlUcuZryBXbf6/FZ8YZ9oTpC85xjQHpXmbM8nWdKT2tTJMfkilsjLTRVKOiHv5",
-	"BqNIp2L+t1fvSDDznOiVXLvbvSZ807okjg9P/Xv1wSVa4Hc4Pjw+mYqrlz9bL/Xx4fFT/zp+mtuIVv8E",
-	"ATpbfJ1KulSMOZnqcyXbAtAC8toSqiM8Trc8MRCU/Xo458N0A6rd7gPU+prtffqw3r5eFHY+OnxYZ1f6",
-	"7cFKHPT1dQT/ojveLp3s4TuKuOP3d9/oUYXtHiXs2b3mc9QljzlOGPaMN96EXsvKeAWHvPV5GFvjseHE",
-	"ssoNEGwq6l0b+Np9JJ19ELIJu44HWAciheZaToXbv5qcHh1Gy/ZFTGPagto+Ayn0minCOF7TrOlmwNkf",
-	"3+df9vj1T1kM2IR1IfP/ERr/bYRGN/7ksaLCiZlhg+3p7rbd4b1y5WG2AKzv8iWWbXmE1VDSOnOzfbFo",
-	"L+rD0uS9SGdyBfabfzLzjNgQX8zwA9mEfd3H8D5GMwNiUcu8Mq5WtX1DtQkPCW25aJxITMxUdRB38nWs",
-	"oX6U+E6m0LeScljY0tYhd4Vp/kfS/beRdJY3h9MSvpbkO91Z8D37ltcRQeW1+omsrREUNsDN1oldtF8R",
-	"xXRxG0wx7z6ujO/CztHOir+Q1dOE6te/+k6f/naOzLfkLa9Ty50JtlHt4IhXmsPI2ZKaVRM3iymsbSE2",
-	"CgTSg2rTPfIU+moSM/rc2pDsbL209secKn+aHHjNtQkCoFqL+lODQG6PDupo5YPP/s9L6xoZnidIxnC5",
-	"Xi5LpNqSBoDK0OA4Lnx2eJCxb+EG2w7/QVgZ56+xEB8r/teB2MW0/3UAdlkofxF4m8SkvwLEuwkmcmX7",
-	"oQqU81tG9Ir6N+VWUpsXdQx5Sblyj8Nbi4eJW66k8HlL9wm40X9JPNXSfjDVxmarYExsXX1nb7CgFGY0",
-	"OZ2hPj+2r51uQB3C8Ztx2S3LQS0Klh4OXSe8JR11sVVisWnlE9GvnEIwbDohUHX+eb2E3QboFEm9u/t/",
-	"AQAA//8=",
+	"7L1rcxu3sjb6V1A8u8pSXpKWZNmJ5Q9vyZaTpZ2bK7KTk72YI4IzIImlIcAFYCRzufzfT6EbwGCGGHIo",
+	"S77s+FNiEYNLo9Fo9OXpd71MLpZSMGF07+Rdb0kVXTDDFPzrNMtkKcz5GfwrZzpTfGm4FL2T3qkgEv6f",
+	"FqTg2hA5JRTbk/MzTYwkU14YpoiZM6KYLguj+0QzYQjVRLElo4bl5Iqt9LDX77G3y0LmrHdiVMn6PW7H",
+	"+HfJ1KrX7wm6YL2Tnuv+kue61+/pbM4W1E6MG7ZIzPBXwcKMeG7HMKul7UcbxcWs9z78gSpFV/bf2qwK",
+	"+4epVAv775ciP6OGrff9es5IQQ3ThuTUMDKVitzMeTa3/6REz2VZ5GRiF25KJVjet00W1NglU03+/PPP",
+	"Pwc//zw4O7PzSi2WifzSdl1bKfbRO+m5XxoLet/v/cTF1flZesKl4P8uGTk/g+maOdek4OIKqU8XS1j6",
+	"4uqS/fvqj18eHb95KenRL29Xpz/98N0y+93Pc0nNvJomz3v9nmL/Lrliud+8asILLn5iYmbmvZPD1HR/",
+	"loKtfuTmd6Y0TDQ1b9+InL46J9fYckjGRwdHjwYHR4PD78aEa2AzKYoVuaZFyQgVq+rDi7MfyZWQN/rZ",
+	"SEyouLLLtqyYa8INkYKwa6ZWJKNFMRwJv9I5ozlT1Vp9dwM/23il/6XYtHfS+38eVgfqIf6qH16Uy6VU",
+	"huX+Q7v0V3TWwlhLOmNElIuJPTzSsVCfTJVckMM2frEf1SaUsyktCwOEX3DBF+Ui3gQuDJsxFaZywf/T",
+	"Mh03EzklcNCqKZElUzDZtjlp22dyTo8P+r0FfesmdXBwsHWOF4Yq034YGVUFv8fjqO3wtzmQbzRTbQdy",
+	"nJXayAVTl6VmasjzMZnxaybIzZwJYGj79wd4TIlm2jKPJjdMMZIpkJ/1w2ubD46PbndU6dtwVB/jfvh/",
+	"H68v7L3tSi+l0AxErz8bVv48p/mFcTuVSWGYMPZ/6XJZ8Iza9T/8l8bD3u382E5fKiWV7/k3NzROpE5Y",
+	"25gw23pIQEzbf3NNhDSk1HRSMMIF4UaTrFTKXkfadjkkz1lGSx2JG1poORKlZpocHx0BU1nyWS67pgXP",
+	"YSl9khXczpbkLJM5IxQaS0HGMIlL+8dxH4aXuKl2vFJbQRNJQDvtM1YwY/fmrunmOt5KthzbDZsT+16q",
+	"Cc9zJu5+aqHr08x2s2mKoSmZrHBb5Y1gbpst65Oc50Boe4qsdFpwODJWZNEsY1rjrQdCAc6Y7YWL2dqC",
+	"f5Hme1mKe9gK3/PWvbDrmNqWa5N7I2hp5lLx/9wxr5yWZg6T3DQ5S2xPTHnFhD1bXMCBIFIR9nZp5Uuf",
+	"SNT8ohmRBV3BsuK9QA0kWuFv1LCf+ILf5UE4fXWO6/J9v3ybMZZvPhG2MSlsa8Jc82ElHFB7GP/GjFoN",
+	"TqeGqXHfXiU5KwwdaJZJ+7tUhAryj9evX8HFhMoF6hUgNqPP16+IC9eJkeSGchNIGroj1H7objq8ltVq",
+	"WLug1uR2ROl74SNPastLu7IRHFcx6yf4qcYivwfp+z3lxT1MvjnAtoX4a2EKraPboWKYB9pqoZY/plww",
+	"5P2JzFdkUhpCjaHZ3OqiRhIhR0IumXLXi5ZwWeGlYalUikyKKVcLlj8jQZtVjKI2S+G26pPvqTanr84f",
+	"aJJJcc0ETAf47+3AfzWI+kIlx47hLzu65Jd4kbr1DauFXeJSQcVx1IMXY2r37ZYUxa/T3sk/N5Pf0wq6",
+	"6L3vv+stlaWE4ahkVBfq+mH5Aw6BZWi7VCdw7CRL5ajN8Z0prI75z161OPvN0LHZJbLkJbBkr99sVcYn",
+	"5q+Uuuf+Iif/Ypnpvf+ryS2n5Pjg0CoC9q1hRSA1hCoGYlFncslyuKxALJ7AacfT4eY3EnvjDjMf98nI",
+	"vt6r0+W/7+3bQ4Xq0ChaDVnrN17reN9pK/H+xuLj/vfaPRw27sgasYsbutJk48o28MSW3e67OS6Y1sm3",
+	"HCyNuJ/rivq5E3AzRYW5hI5vw01W9qD6CbtqIlkK92yY/jDevPZb8CPunqKGXcLteulv1w77l/iqZQdT",
+	"/XfcQz/ZhAKwNsXaHt9qD1NqRrxbrXfRx9ysVvnfYcvavm3buNaxdt2+tbcaPgs372HSThjNBbposTYy",
+	"YdQKrCLXXBaoANi3uLdPbtqkapv9NjWskx3FQbsqAkyF9tDntKAiY2mzrrOZPtBk4poNyU+cTnjBzSr8",
+	"DW4txdCuRTSfiYFi10xpe5dQQegCDK/yhuVWHC2l5oZfs31LkDr70WvKC/suTxtJfEdTMi2tNhyag45S",
+	"atb3CvBqye2turLnqChzpom8ZipXdGrwgOkh+cWKxaIgXGjDTWnAoILLINzYyVUmHVnaSQWyox3MUtHR",
+	"AM1BCU3EGW9cM3JDNcno0pTKamx0AjZwZ+KhBlW6KyFvRH14atjA8AVLMSSaLrJVYgOJmSvGBtmcKprZ",
+	"54FvS8A8sXd+8evg+OjwW3tjaL7gBVV9woazIRm/uTgb98n4xenZeN/ZiFnFBLUL7M3FWfu8THonjTS0",
+	"WNtPjsRyXDck30tFMsVyDndaIWngSN0nNDDSSDi7pDP9Rvz2DOaeM2gq1QruRnHNtFmA9yH0Bt9pzQza",
+	"jFE77rD/wEzpNbqZozyXtaWRvca0qolouWB2q50Vu861+524cl08hNP+g5LlsuVwuSnY7ZCCBX9A44S6",
+	"Vi1+EC6uHujQVWeJ52ZXva3W/TEF1eZSr0Rm9Vuz4ag15oAmUvs1KZe5t5N2OVrvYxPpP6uV/9VO3vPc",
+	"vjjMqvuFvL7y5pUMhi29cc8eaDR/dSf4r7Z58mKJl+yG/qvDWyacTHLDzRz0Tz+liDwLK1zPqKGbXXRG",
+	"Eg5NW/nvkufrXfwpS3u6DVOCFjXfVpAoP5fakEnwf9m5OqGDA7I8TGJCTTa3E9jouAo3QFceD/ft+35v",
+	"QfVVm0NRg8lPkSC8NdkrdQmXWs5n3Oh9e1JjoYLn/xnRRkkxK1YjwUQmS0VnLAeDFDdeRC6kNm7JVFgN",
+	"ITNSAb0yKQTLDBcz8GoqtJAaWSckiMc1UqB3YQOjEttiSF7brtA3t6Aru0QxY4RPCZ5vZCGKIy+VvOY5",
+	"UzibpEomeHbVYWjX6s6Hxz9sGtq2GJJzQzIqyJxeo0uSC244LdxMJqXVOsgNLwrLoGCoAX40ktCRqDwR",
+	"UZ+kXEpBZGmWpUHTt/81WpdtqO3qcPdxjSOxYZGpzU0Lw0twJAHt3RfRedggJ38BTt2mcxpFhZ4y5Rhb",
+	"98lkRZZ0BVc3HCuWEhDz9GacvvhHIA8VOVGyBC53ne9wV81/Cdd/85aa0KxFVD8/fXHROKkwDW3VTauO",
+	"dZ7Ac5rp9hmwaYs68vL712sU7Tzmy6lpH9KJXIwAWR/8PP65WBHFMjkTYGm69XxqfbbNbI1n5z2kj9un",
+	"5sw3MGz80m69+eTUWet2u7Yis3AzLCMc6D7JuTZcZAZ9/3BjVe+WSt9xlBxGEsMozsBzcMXY0kqBTAoN",
+	"Yh8eHjQ+co4xUXRolASVpk+z7PLJazY9evL0+ZP/OVUXvy//VG/Nv57/npKLfs33dMsJaYhgmX2qK16s",
+	"HO3qT5NH3x5/t2lq3UR3n+TSDJaKTflbfz1YDVlOybjS4e1zqXpa2H8V/qU8HgmpyFiaOVNjsqfLbG6v",
+	"4+jjYTZn2RUXs/E++HbG7hk4HhKvMMBwcZdBw8XnNz64T5ovICvzw9uc6ujZFL90KpIl5tS7W60nK6Rm",
+	"iXPwWpVwC8eKhp09to+u3omUBaOiu8bRh3+p3Ip70GRqh4fsLaXWfFKs4jgLry7ASXQvr4pKrxRbcKbI",
+	"iw0kkorPuKBF8tDbKfoG9rzL+rr7lhArWRJdLpcFZzkwXF7avu2JrdTjtWEVvbn0F/plntS1f6M3gT6g",
+	"AASZ4j+MevaycJMGUDtPQSHoogn8wc18XSm4q7eTqLrs0JGfQHOpvpdbvoPWLzlYvtciEmabNxc1bcUJ",
+	"5dBhXXNpv2xEywCv16TpOiPVXINLzjFIyBIGB9/YueCCDUB8k9Pnp4n5Vgfp4PDw4ODg4PBxipVvuGKX",
+	"XQa0DRPDdNNhXcdrS0txbaR7pfbtx5Sa95E3yCqULY5R229N39yRQFXXadponrmjdMYM5cVGBb9PJoqz",
+	"abFap08knFuFZyzAY/WAazJnRU5oWjp2NiOFY0z1raxH/Z7dmdbpV5qeU2/Ac1+7+iaskGJmNbfh7R/b",
+	"d3X1beYUJ/Ab+1aRIMkuZf6CGjaTKm26tlKTQiAYyVw7ks2lxpivRjzROg9lrX1DXK3iCwphvq7nvUgL",
+	"Hz8v81fYwM9w3CdBa5tKmV9SkV/miosrDQ7xEHuxpFo72y2+681cyXI2P6nChZwfhmGIxoxaqtWCEAuu",
+	"nYVli+lJl5PNy4waeFsXN2trvahaWfUTlpD7iZOCXzFYj2+z1SbWYI4wxRQXvLCcmuaADH+K46zUNatF",
+	"bry56PV7Pzzv9XsvTpM+wRcQGovhD6/lFRPOE7g+3gvwnQ8yxcCGSwvvQHdeNAwTHjBh5V+e4Df4vvW8",
+	"R7z6QHtHPW/E7Bb8ml0+zr599JQ+evL08eFjdngwzZ6yg6R/BQfULFPM7DAofpAUKVEIQs196oaKaNNL",
+	"+Rt/PS3N/AgDGWrRToLdMEVymWkIpCW0KOQNGSs2VUzPQ5zKpDRESOL+PBIhgMG+bUK8dhTo5ALv1qc3",
+	"dq8axybJ+ddGTzIPBOHUKbG27oslzdhAsyVVFK3H6Ec0EunwjMgFh9hyqQhbLM2KLBgV2qUZOAGXio4s",
+	"dcsVvX6G1pm81VpBJowqSCa4YiKpmVQxT2mRMpfKDCyn5mt9rbvkIdRIX3LRHtJYCsOLtfCmuo/x0ZOD",
+	"g/VUgH4Pvmh5xfvwA5zkuH7S8I9dNKA4BCwarra2v1o35Scuri4wWL9V8pxWjnqpnAXJR/g3XufverU0",
+	"AdCV8ijYH0gOhqLZZVA/tuTx1FWtXvbto8PvptNvB0ePv80Gx08P2OC7o+OjwcEj+t3h48nR0aPJt3B6",
+	"cq5YZi5LxXsnvbkxS33y8OFKliqXC8rFMJOLhxKCp+ZmUfT6vRs2mUt51d56YSXGFTeXvuX7NSGLzonL",
+	"KaOmVNutD14GvcDvvvefgXvaEvJSU5FP5NvwUN7U2wv45AK/AC9W6CfakG2R1Y4dXrjv3mhk5fV9Wzsw",
+	"5XLpFDXfmIxd67G3F1DFCNVXoO75UHgIB3akiyKtR2IkQN0NP2LA7dTKa1KzLuVcZ/KaKVAL2Cp4KZaK",
+	"aSacl8KPNxJatkXcswX4QCYMpSPLyR44wgVn+f6QhDhF2/M1l6UuViMBfZnIN6d9VJti1/IKAkCoW9lS",
+	"cnBPjcT5NJgHV/1KibCilRpjRXGTMJXmXGqws5CcT6fM6mQjEXwkZk4rRzM8D7wdp1h571mlPqFbxruY",
+	"ROVq4XokZkwwBd9pRhcF0zqKKhf2kVHw/1g9UWRyYWfkfXGQIMX/U9lrBnrJMj7l2Uj4OWdM98HDkLO8",
+	"xKuFwVUcq9YQcIDdZlIYLkpuVpa6YWojQbXGcJW5vLG3Vp/oBS0KYArFllRknGnYVm0sX8gsKxVswWnE",
+	"WqDGC7tp3i9Vf4pgCEYzC6rvrVJ5mRndJ1KNBLRzuuEUo+rDeQDGtiTXjFQJrIFfNS+YMMWK8JmQlpv5",
+	"dCTGzaMHOYTe8AYLgQwtJ5XGyUHJN99kVHzzDfjuYIE5Ur92XF0XMJ+RmDDyzTeKLeQ1y7/5Bk2f8Thh",
+	"AXY+To2A/QLDICay6SAURqL68s1vP3mBcEOFZ3TGr1mYAruGTCXvZwgbxfJKOlxgTFCx6hO61iIQlWrN",
+	"Z4Ll5GZODahqKJUMnekxiA9PS6DISARy2BahG0cIO+/4+45Lj76oVh2e1RK8riDbqFg1Td6b7sc1laaL",
+	"baJ61cdv7Xg33LSG5BUcYBTX3BFDX/ElLiv+XLPCnSNt2NJ5saecFWDirxiapPnZSYq8ufiO933aumEJ",
+	"3uXOe23bvW9qDe/Wk7rIr1Zj8LlYlu3e/HZOuMhBM3aXWs7s8lxOBAfCqlh97pObOYNQfwY5eyrK+sSk",
+	"c8iViRME7NnkZt7cM5Te43ja45FwvYEsk8JQLsCfD2mikdTB82+vHBd0slRsQJd2I6zuXD1sR8IZ9mMJ",
+	"SDQz5dJum73DmrvWRd8KVipL7H6c1Pnk8eNHTzY/4mvmRSEHmAMbbIzMWJrpHfSdC/zk12umFM9RBwsa",
+	"YeoQRbsM8sxIF9xpae2+1I2dHXYh0pqa+YGkWrN31DTCBtN3fCq0v9/sBV57Iay94eBkul83veTwuWV5",
+	"bqqkMISJPJivUJtzajO5OPuxTlmvNR9NHk0fZ4ds8JQefzs4zg+ywXfsyeHgIDvKj+mT6XeTw0dbH1mJ",
+	"+SapVCot1Ss6c0yRtN3iqSeCvTWQVuO1GnxPNpxD7G1b5CYMZamgLVHcAz10+oxoI91IYBqWguEVq8sF",
+	"a40Uet+6KL11LYADAInnt1mIv+RDV83QYzsWph6RhVSd7Q7xe8gZ/tOBfXgkiGObEEV2R46RLVbSXZ39",
+	"G93zHcbrGAWX9N128HWte9RQr8H7b1JgpBncORhqhgZnAkvAoAq0tDGWj0AhtzocUYwWYFl74C6bpX0l",
+	"KTvq//fPg8HTv949ff9fnV1GdUdwY1v/2sZL6QhR9yMge5xE71N7QiHUFDPqXSuQkTNm34pCG0Zzq5Lh",
+	"q8agO12PRLCEO+uie6JiPriczSyNuTCSvIjMws+puAL+sPL9Elkbs+J2C5beOUo6ed7eAz+e4/eH68FZ",
+	"m8KHHdnkNFgjw7m8wyjijYHT3gxyulxutWEn5MVyebnhuNXM3/7QVbfYzytih00p+Z2s+OdnjWij/PC7",
+	"LM8PB1P69Mng+Pjo0WDy7XeHg0n+eMIOHj357tHB9jBzjKfw69pEsjeaqZcLyosWDyM685htQWieK6b1",
+	"M3i3wl/A1Lic26uLL0AnddnBAEvjfETk/CyVpYOdtaCvxOPVnKXwS127Onp8vBldJO3ltn+dyUEi5cRp",
+	"XtdM8Snf5OK1jzHfCk0/iRnvkBzgSLJtv15Zgm/cL9yStsiBrHKXbZQUrtkH0qSaRTeP96ZrK15Xn7wc",
+	"Hj45tg+iKVMK3WkRWzzaijmTCtBJEr8KXE3o0i+ooDmnAmJjP2nQxkRRkc039o1N2qNb6qaJTT3FVoVb",
+	"B8skBmsuI7kfb9E6ttkZexp8Qdh6fTf8L1bh2eiu4mJWsEGp/XvHv2m8O9G/dao3kBRWBcycMNjl5ZeY",
+	"VAcatL31AmKRw3fyYQ/tRLGtuzzJX8jFQoq1GJWlYhk1FSBUIrDLPT4faMLzITkLnzyz4gvtdkNvdRre",
+	"1siWeh+GcJIkRX9gph7Dt+kFvZYg5gw/XDXOrx7eUqOLu9w9vaAtLjKVFLfjhrdpZp1I207TOHdrexD8",
+	"LZIB72ad3Za5C+8M71vl75IY+VF44B+yyLmY6c3iau5aVVzwQKfybXelW0sXd0VCP+3Ni+o8oqPVXW5a",
+	"v6dZViruyZW46MLvEP/YebIX+N2qfbYNhgnEqs2p35WRzqNs+80SBWxeclrLz09oxJUFbfPbGZvV1SS9",
+	"VUHSaP3jukK37JafFHrYStDafPphQa3080fhdeTG7UbJ1JGsO4MFu4FAFK60+cwOadX9ZTznrXOJG992",
+	"MxMkv9vTveyEAOuTRCA12f7LYSlH6nsUHLWDxIDoq5hOXFzL4prdoRTpIwTsFlhZtyBEgvArTS8PICQ2",
+	"oUus9xrywcGbleq2cTRxjH5A1EUQ2zZOvJ1AtIygf3Ick9KrIFcrrVG5l8F2QAQEHqlwYu80gv2WENJd",
+	"tf5okZtI2E0EmjUrXkRgnX5SbQC7uKVEqW174qgI9tZc4kWwJf50s5cHA07TTp5qxR1cPT+wD7lu7u6O",
+	"CS+sNYmF2RIuWeJT6db3JMi/AMHZ722/lD/8Ju50/3aS4Q3B3VFWv9FMdXkmhiAOZ9St4H1mSpZLtOWk",
+	"RXoQODTPOSamv6o16MDSiPLThrMaUH4YReZroIvrPrliq2qO9YoJLemgOO0NZNsio9dptk0g34Y+9bPa",
+	"aoO/PyrcRog2CXNbaXobgqVy+jbzVbtgjgiarMVREeurEP2yhWjqADSNIgkJgMAEUlj6SxEeKCv/761h",
+	"I22qavDyV4GZngPDpjizRtKxkkltLidUc71px5elyuZUM2Kb+3Fct67ODaIwODt+LfiZV4njHqQvOZWl",
+	"4lnb2WBqoOdWw4NGtx2yUt6ffjc8PGqdBEAewsshTRO+iItvNEYfhJnhXBGQie/wNvl3SQPUWvJxgncc",
+	"7G1gpD2gj94HE1kf4TBylvEFLQh2XafAYTLzzne3C7+FKXRiOEgdTfeNWaV+ZXfLXpsgHuJFR9RPHXWP",
+	"gndLJ0wFZfehvpcdQfGaIH6fxtiOIHm2kw3uUR/Wjm9jxO+oRUTVrglIiGeFZhgXvUcNAsAdkp+f739k",
+	"jMcIAzBB37vKptoWpb8Bc4nregT4HwiUFio+aV/BKSTf9DHSPKT2QO68z/3wf31Q65bw3J7JXEJak5AG",
+	"45w9NNBIjBdvh3CbjAEOaCXzgrHho4PD774b72OWV5axJaZeySE5n9ZRDH2pm+1wb/0G7JzPX5LrtOiS",
+	"k+4737Z5r3y7TlqP57YHNca+jcqzif+2BHKvwRtEx7m2hPZjXdf/W4533Aiy53JEART17V0/uDtqj9j1",
+	"PRNxO2EiV0lC0k25oCLjtIbTnAqMKqTagvVgm4Sbs3Y9giIwZ2/bgFH62P9lTlVbtgJVV4OFzO9suF3j",
+	"vDDBoWVy8FsiJ8mKP83UYEozl56muWHD2+Q9dZeo9fQjK+O2j3dJC051EqW8cBB+1/XAJig8OacGM0JT",
+	"4gxEtMtGLTXLYbaFlFflsnYmEjZ5O5lOVSS59rnKbYBngLES+xth0lVayzV3cHhLJRcySrVlIofN2xUY",
+	"DW6ndVaob8uL9La0ey5RILZsWggE92xdJ8wWqZCulXXvJQ/itWA5AiHNJZThai11sOGbWomDTX3vWNrg",
+	"PA7mq+qE7VrYoENJgZaRYLPW0ThTyE81uM2tAZcTnrVAqVJxRVBLnwIIH4DZPz9/sZ+WXBPaIhdr88Zu",
+	"nZZKcBVk7/z56S/7nQM5m+fDjtyHhaR53CiplywzCD6zObbGwbcgXGdVzaeOErUWHt8tpwDj7ytQmW7x",
+	"7+GZ66bWjIe/DZxNWm59rzgTebGCsq9utAqhynFClSTQDPEne6+UzPdTw+Yc6kBucaG6IW+oJv6DvoNU",
+	"vqG6u9EiQpSpHQ2nkAEuTvWCx1G3v9OrTauT0Y8H+QQtHLgpsmELKpecgkq6FvWxu31u3SzHRbAb8bZw",
+	"FQQaUCxdzxkhUDfZ69CSkrCMPKsgUrFMw4QbTfZcOpje7xPBZtT/PhJY6EGTPfvIyhW9oYXex+oVlIwn",
+	"JUDDDva8zYR844xe/4dMGdP74xY09by9wu10ytBrvbeU2rB8H2sAOiJGNFpjzbaB2g1507IoXIlB+6Tl",
+	"i9Q4/apObaxhzfg1wJx1PyG18RPZrx4UI++TzOo6LCdRG9gvB0oSpMHaGJbqLTJWLiZcYK0ctLJRsYJd",
+	"6geeeEYUw3Ilcgo/oVPdcUR6QKnY20vVvp8uopsoILMHS0A4oGA5BKYBswEVACVclXMJmCQByXm4S1pT",
+	"UmFPHbmdTdLA50vIwLdUSh62OBVVyMjqH8KQ0ie8iwV4IsvZ3PSJlgUgcHksVsAzCacchkbTMJYLoXle",
+	"KdqRWLtbU7BfXcCl2K26AFQA2JuUqz7RrCj6JKN63rcs2Q/r3Ae+RYRHbwJCm5MuJ9BBBWvI2NB/djll",
+	"bDzsmKtWAwJeuEBrJ2viWbveUvfQf//xY0sZraKw/84GWamuGdSWsg/VK5ZADaXFLPU8nEnFzXzRJ+OX",
+	"F0ePnzTSEuBvSX1EXSdAAu0s+mT8arDeE/wt1dNVijd+ZCvC8z5ZUJPNWR5wIC2D/PcfrwkWhk1yxFWK",
+	"5W1/mL48fvmiucYXqW7K1A1vuyk1exZTWhNNV2Ss+azRr+ZJ3Ou3aXZ9SzIJQKTUsD6ZUM2eHJeqSC6x",
+	"5UyvOnfRYFRLMtyIFu67YEkz+39f/PoL+YNNiKXLBTNk77fvX5BvHx9+mzCbW1K1JSFVxIwQnpQ0gMlk",
+	"5mwBmZlWSF2xFdHGviaX5aTgeu4ME9QqREV3L689UttsczDjFEXSFaD/lxZvdXGO+HP8i+vkA6u7whPR",
+	"1XOFSq+uluuNXKtG+s0YLIIO52q8eVpjsjfqxYVX0eaPPw5Hvf1KJWtAS2LWf4XJ5gGf/M4759Xa1ri6",
+	"8BAFMqzDEoZKfJceq2vN9mvVDxachrEFhF5TQ1UE2OI6BrQW/HG4hEf3Olqhs1PVshHhCRlMWE3E597R",
+	"wdGjwcHR4PDJ64OnJ4fHJ4eHEVTx5pjVCPXonz1AVJAlhKVWy677zxzK6Iax/wfYqXKb9OiVXFH7eDOg",
+	"MPaCTyaJoRjTqhU3MbU9Kacixi34NmiKzLwlMlKKfKwveeWbOjtqaLMHSF8e02uq5GJ/HTNtskIHJoLt",
+	"+eTCgcOCwfI4APLlwJEq6DAPbeWVGvutZrXZ46uqk6x0q0iW06mJqo2dWHGdheL+TRu2Z/IUIDr8RPiC",
+	"zliI4g2ZGi0W2q1n5VbIZesFaOo4627joSxH5Cq8hU2/3UBdS0+mC9Z12Bdtw6Yw3zfnup4Kcn7x6+C7",
+	"JweH8OLVhi6WTRgygP6B9zCck1qovQeLj8rw5DIrF8yHyOFr2Cre4TncdzXAoHIecesiGVVQv0dI8ub1",
+	"i5GQ06lmxhc6terIo0ePnhJ3resIHfmKsWWMRE4dQArQhQDmCUACrkHCpQXkBgOoXxrLB4lX/sdOJGhg",
+	"0zV2Vk24UVStHB00un6MdGaECavPYIMXyNBZJx9QLHK3hTN4eXpbT7q7M7pKqgtobucciLX5YCQzvj1S",
+	"I+Ls3BHVNmLDeRDLUhUV/GTtZtoqKyvwt655KBu9XYkKCE7i+02JNjTiiX7qbm5TyeFieU5z2LaP5wmL",
+	"9NAJzS/9ctIusFTjmu8r2dtfbad481NhVUldKJ1cgm2+76tzAZxq414eozTUleHDatCX7t3QeOHGP3Xj",
+	"lGi+HcoFgUaNtCCvo5VY/RzXQqBkQ1UbAsg1rDHEGSuY+ZjF4KMdzHHsLtzgmrbxgu9pR/fn66AbgHMG",
+	"OyHUQB1lwqgqOFNwS9+LT9Q9iWDU+q58L9WE5zkTp2tOlY+2O1M/h0t8hHXZpuY3bfu11nfHjWvdgNrB",
+	"Ow2xjPhKtQciwIDfaqfCfoSEDogOxXMHILE5R0zXGb9mbfjlXGMIHSLEIUptfd8/fqBCtCnbIxRSjdu2",
+	"+NYxCXAq7jcYoTmE2wKnPyEJ2y8Mq7m7lznm2LirFwxNLB8SdMhrF2Tprww7nn0ks5zMGcJkerIpatgl",
+	"FoPvN68NS8cQNWpXyxdMlrahq/IIbS6jaMK1+BBsUTFlckciAmwOJYBLxNd590D8jgQJqKXOT+C1Hdgu",
+	"Av6wT6cb8P8oGaMwx3vUXsnLIflv8t/TsNOhlFf4iuz5Z16fXNmNhjh6fBVti/rY+uipm35aYwsc3R94",
+	"yeInGT6/10mWIuif7efFnw7QsUL7figq3TGJuPbASTJmgxc1CYOtvw03obPt8taKc6Biy90tPmdC8Wxu",
+	"6X3LDoKF9JafB6ftbVfQjCDuGA+so+7a9z4Vq58u4i9vBNzJfZdB5KqTevV4QfMUJJzHwuwS71SBZ7b4",
+	"xcM8eB5sYTilY6sRHD4+iIoWoxah6YLZ5g4M0uFqgG7BxUiMH9r/1Q/f8fz9w+FwOG7aXXwVnxoW4uHj",
+	"bWCI/d7So0p2XTnCUCbcuX9t3rq6ZvtCiimffWRFxwOFN7XQDCazWe/Z/O26GrRlrFv5hfwzL1i5PZY+",
+	"ofoKOM2+XMw8lIRo1gXDt2H1Boy35lxAFh0AC3qUwU+6PxwnhH64Sx/nsssupXvYtlct437oG6VuHXDU",
+	"doGYED3u7qbbsUUMH0lC8Tu3lL4rjAZhLLRQjObgqs+bjLBWaGHdDOd/SgOiuA31VQYcd4b7t7XuAAZ3",
+	"J+GGXvifrCzXDYAtqqwuOmUKImEEkSrHxOml4lJxsxqSM5xSKExQn3CVcYFFgfbeXOx3B9WuUihua7j1",
+	"Os2Fr4oRGW9T5LdrBRTzOh2gvCUEf1bmK10lkHXPdqqlVjX9/0nx/prO0tZazDOksz4phd2Vw4P42utj",
+	"SYJQPYWSghljF6cQaL7pF3L+0toF9/RpM6csRp4/HfwPHfznYPD0r17Li+f1h9v5yUuaze0yUcNdXyjW",
+	"LcL6C21L7e5u9BRPsFxbwbrEiUIY2zfnGJbJXEUlOZsVqWIXvnLeggpIJ6lJ7ikt9JqpH9kU24eoPWbP",
+	"SjrjJBQZu4xfr4r9C33XW8f7jU1LzTCkuF7aGTQoL/LshtUCArdO4YYqYfll6wz+oEpUQRMwKmI8rc9p",
+	"1Wk+TIBdHwrOBPfXphm8hA+Ix15P98q1LtmlS/dW2zv9iZlqQfgZrMh2g5nDjpnSw6HZ7dLKq8uqIsZl",
+	"PUm48/hLnl2h7Kv6quUSb56AFOySxpVGbjFwA0qiOWBKRtY1ojQ8t8xXVSWF4PUF7YIop4Otn0v/QIe7",
+	"7LJURRIYg86ckzl2InPtXAdJX1cuMz30pY4wOmDJHwLgOhMZewif6l6rQtReQX5BszkXbGD5H9gV12g/",
+	"iIqntBsao/yQpOHyDjW0dUPkFgDvaunNYVMvI6x/kbw4wbjsUiRCwXvngY9lCZ5HjAFsrbTANobrVM9N",
+	"/04NWMxo4Y5CEJwRE1D+V/buCgH1UFdxATX2QL7Zp8YEiigaTgtsCnkZ1OtZDyDqRwqe0cLFM+xwCQLt",
+	"Tl3ZhFTgzQLAhjasu1ZponX1O80nWATWAPnoYvMmQIMOU1jnlHQxoNZKAWtKqn3Kx2av1qiuqADDhxIL",
+	"7Acu0W9bkCmSrh/xcnPSYbNbz9hpW8URAA0yNLBB/cS5U1ird++6GicCeLPWZAL7S3gsVYVCNqVtp5JL",
+	"8HnSoR9c1AYZ7FYtFfkPX4Lo7dQtPpSSxmhIKHHxtdAR0C56XbmO+1uwZtJ3uGKzZEbPayg9OoNsLlX5",
+	"JbYtRBvF2ore42/be1m751uPXCQaUuF7NTm0nQGho/EuZXXWxmg9vB1lyAfxQW0qt+GGHUrnxHImdfYj",
+	"kZYifKJU3oayKKGYGpbzxBttPX/GH2M8dK4SsGFCJ/Oj7mcP6sV0bnMgfVpRRyn/2jZvKbuzIa+n2UOS",
+	"7ldc5M0L6hYe2LmECKwbqa56/d5CTnhh/w2ZcknDn/dXJBir0pgcXg54RnefU+TSbTqoImfPGpBe7Mep",
+	"eZU2LOMiKslaX84/5A28eSIvnkLoGXy31k8I1GQy2Xz78+p726zmH1R8NvfVdV1wRFx9zwXJAlSlNyys",
+	"e3hrtwbVqVvjYi5vRFxy3o056g2HQ9gyHuw9o1660iLycexS37pgOyyhRAB8HR6DsHSq4e9yiWACbevx",
+	"h6fTUOsmQsQGwVCCmPJYanhBr2qBKwsqcgrlKzs+c9cMmS3ZOVWCgPSsNCRVyI5ihKJBn4usKPMUm+3o",
+	"r20y+Q6+0tSn3f2kia938ZGufd5C9hDom8qhdWhdsPmA26ZYhmXspzTjBTdQHQoQAyCbQooAO4TmzV+k",
+	"QftBFI5u33f6hhvcTrQwEz4lgmX2xatWdnPdL76Krix1BT6xVqEcxiG0KKIOgRdKIxfU2GdisYo8+lK5",
+	"GMdn4YORqKqcc03ylaALngFz52zJIOka+BqWbqTSXYUyulqdWPZmkV6/N+WCZyiElwWFsF7EWrN3yFsr",
+	"tyEb569aVKhL0FkXxY0UkPa0Xft8tU36vuq/d21zND6OGcaqYrgnuWBVJvEDTaB3RH0dianXQZYFFWH3",
+	"K5vM7UikV9qwRQg+8hsU/pCKUIJ6qP4fazFQcXwTtIQC55dBJsKxBKddVhVb9W2hsPllzgSHlvA3Lpal",
+	"ueQik0qh/m7/3+5RS0BxM+69rWRyFWjbOEeAYY3nEIH0DVkxU6Wk9EnAO3XLGgnF3M+IkuBw9hyirXuk",
+	"2JujymuBkfWQvCoY1TCKM/75Yz8SPs4VzdMu9wquba8Cck2mpcCTtGfPD4zsCgKHtY19UO7+s5GYyxt2",
+	"bfXJCtfFUbNYEczkqiJsceSnByS3ch6vX/gNlqklkQWc53p7mIQrOawZE+5DmC7E6N6GVT19QdumN5RD",
+	"gtiaxzlOo6vClpFda8c7brjGQ7+hvuJvynYMv+pydtdk0HOa+tYuCXmho2dWm7IMAtXHh7fIdNtQNbih",
+	"52/MS1ir/JJYh0c8SJhcCqkRSbgNVs/EKMJjbA+wEmMrLmf8mnUDOYm+3IRV4XRUaO2P51Kxa27vPqMo",
+	"oO06Fzg8Fe1n9m8bUZv9jy3wNxe/Do6PDr+t2XECtkcdCidGx0BAkM5IH6c+0yrGpIjc+tUeRSn+LLuc",
+	"TJ5M+XdPH/3rbT795e3q9F9i8u13x8lRdRsC4fnFr+TJ4ZMnZFbICegBiawvPwXEw/B6QnJ96ezB0xqa",
+	"YQCIWltfAsYjl8XGKkmrB5pcvDz79SeYsXIBaT9JkUtBLozMrogPuOkwfcOzqzZ9LxoQEACyiu1Wi4ks",
+	"unS/ETPkhIwzqufjPhlnarU00v5fzhS/BgQb+y97+A3AFjEztf+ZSJHb/xaSCvvfaSnyMWapuxjmcexn",
+	"YFkBYCrcINYlTg3uhZCeGJwRzKowGXNqkDZJOKQU8ojLuXK15sMZS0opH379O9a3rgcuhYTH79Yjk6pV",
+	"nb46J648dvzGjz5OKR1RlOQLathMqk2iUhAuEJ6GZK41GEbLif9n0rU/tY+hlGB7qQ1fwPOAZlmpaLYK",
+	"Kg2aNiR3jilqX45Wv3BOtAV9yxd2hYcHGICI/zpIVS3YAFfupx15BqdS5pdU5Je54uKq4ROs/7iVD3Dk",
+	"1I7HdLdqJ1NLqkxH2i+YsmfZWNov6QpgkJZK2pePbJhzo3F+dl/5McbwcIlbvPJ9hCb7n+N+FnImU9L1",
+	"zW8/+evJNtlBMnvg0eQnDna2NdWzBZM24WfaxgkvgymtnQ8gIyEc+sASdCJLQ2gTDauxdY7bdwidXhMK",
+	"VjVzjLRLNykexzg05Lg76EsxJ2PZTiVG/EdxV5FA+yBaNZEQfZ9b+CDCr04nKUcog0Y62O3dcA0hftwB",
+	"nhYxoIL3UOCjJxqoQvJ8Zi/ORQlWUqhtUz0VAwJ4HDOzBZJ9ExQi/tYBBTGAHLbAIAaYxBoIYk22P/ru",
+	"eHjwuFcL8Bv8338eDJ7+9X/2RqMh/t/+//2v3dAQW6AP+86DA8TS5M8///xz8PPPg7MGSOnRwdHx4ODR",
+	"4OCwPjGYzLvj9wP8n6Pqf/7rdik3HdANYyRDL9a3oe9Fv+/Ch/We+1U5fKgJ4CNVoib2rpOKz7igha/u",
+	"3lHxPHU2L1XpNKlJANcLhvUQHOdHN637ljO9Y+WSOibdFsmQEFcbPHR1SQHyUX9hClol1CMVDf/IxawD",
+	"CGAnFWw3TNl7A5K9E/TYdpHZ934PIcXAC8dnZGy7HzswVDu5nCuWrUP6BPm4bj+I7sqdIToq/+HQ9zP+",
+	"ICuFt0zE5oqGmKoW9ebi7E7AbZ85FLwlE/AYrkkv468BBGQmXHDDk7VuPw3+LdmTU8OEt+7XKzBIBWWc",
+	"sLYfX7D/SMH2Pxlibp9kAP9WYCBB/BLKIr2wXZvvngS5WTF/3+9F9016b3yDcPCb1xqfkpUsEUWMsxw0",
+	"qbwEAKRQTiUdKoVs1lK0AaAY1+Q/14E7pSKl0MyYwkp2kZM51cFfQIHDnctuQyRyv6fozeXG/QUJTm9q",
+	"04h3l2rvW0vXBcOCUFusSVs0jBYMp62KS4cIlIhDkhEojam1gdE2LUQBntbv8pbb62IlWkoRoMVP9y1x",
+	"r7jIn2FRVTDcQy4JJDOlHOCuqvWW6j+Aa8eFs45hoed+xWWC1X3sd1f/0dIZsPvWJ3h+holj8Tw90F9z",
+	"rhtiX+sXP887oUI5XLUtVMNd2TKbuy6R6Te0mmRFww78tbkabKhx6hgOQElS5bU/cjW3TQxU1S/fnJZs",
+	"W72iVo7DvN73e3OqLxdSsVbpywSWMPfUUAwKHDkY9FAT1mHnPUPXKMTYA+YkLQq4AWaUC1cabew4RLC3",
+	"pg7IH4nj3cuB3zKfHgTOxkpateJjjtIR4TbUF2zK1DUaj+ElPz4hECZBCkavPeShG/MZGaM5IDSy710H",
+	"K2gvFWrYNWuYO1bLWmgcdgD29gk320znNYCBzZgmawWIvzRgE7uJc65NR30/fo2CrhqLVdcPqB8TxoQP",
+	"EhiS6pmQVj3+V8CrxGwAwP7/S5FV3sCNs7Fm6C/sxkdT4EPKSX4PpQiPGzprqbge0DQ75LXq+wSUvGVe",
+	"bWc0SXuvAqBkDU7yGRmLsijGIQymmdq8GWEyMEipeD35+cnjx4+eNA24dihkG6RYZwbY0dOBSSkQPMXy",
+	"xms2SKt1/aCrehFlqPnQ0KgedHw0qWJkwuz14c2Qn4ce8uH3fRtFasvfM7WN8M//+yvm3qpIFOhzdRRL",
+	"aQ+/04LnNJTlS2urLiZ4cB0ak2suC5p2mhUSkRySQlyh/h4+JxxzTpbUzIlmM0yG3cP0OyvX7IoJFzl7",
+	"y/T+xudH3EUfMeDsrNC0QfbwuO27FI+oX7LnLKv7wxS7bdYIuEZ9YMe4DZ8jUSPjFjhST9ZqSq2ZGlEl",
+	"mwvLWJXgB/XuOdWpWnyQXYu56uNTV4YAhjwh8AUZlQcHjzKs07H37sVP5y9/eX15fvb+xP//xcsXv718",
+	"/X4fGrIxwj2NH14fPXQhVnoMUfBDqGVmJ2aVFJhNWIMVvf6w4mwZVangGvy7R2tRckHGr369eE0eXh8+",
+	"hD/qMSLHQr2iTKK+Oi3kjQtV40yYF1Fs6sk7LLAG/2eJMXgBj5aeh1rSfR8qpsne9eE+XLKQIO7xfZAj",
+	"oByDDzSwg0Jnr/DfvZOe+z/d96Wn+sEd52qYZqxAvtDIk3Y5b1QR3Ux0yYcQxQo0qtZcu09oaeZHwMQu",
+	"Qrpl55uV/zgauTTLFAMt6h+vX79yTBBF85I9JD4TOVZltXu732Vzw3x23Vu7Ilzp2G6GgNmtcSt+jewK",
+	"jR1D7sAA7VSvJ+GH+WwmPMbBnuddaN8PvuX//uPHi0BdEH72C6wl5AOmTnr/7wB7H5xHIa50yX9k9q6A",
+	"/IipbAmSBAQUe4HdSCKXTIBCbHk5pCmcvjp3MdJVqJfi10yfxN68OZj2R8K2GfhcIUtqsudwh/Dc9N2e",
+	"shBcB5HEeJQqAfTA3girwWQF8xkJ7KnqJKtO5LJ5mPaHIzESACTslXoEmePCUKgGN7EPKJEPyfc0Mxqf",
+	"mrk35oeFB2yGkQgRQmT8AsxCET6T09DHUZz1qPcDM7iaMyyvMuo1FjgS2IgS182oh2Xg4TIHQJucTDkr",
+	"YLbwP0PyshI1rNBQ3s6q/y56sapYrx+Qi7MfUZjUACkgxUAPCV7EFJIu8K0CPk21YLkrfh8bnTVdaaIl",
+	"ioRQ4ogohmGMgS0MvWIaiP9Cimt7qEBQ0qIg4+il9c24SrBEXdH2BIacRf5QL1k2Y84HNKUZhaxMQDMg",
+	"mop8It/un4zEoNZlWPjYiqQlKdg1K/bJgi41GnCrpBs6gwgQ48A2CCpew2aPihm1GpM9hP+wigQQcN8T",
+	"4Ma90qlXjjzAgmLLgq5YfjIShIw1nbIx2VNs6cqicONcB2RaKugB/WP7fTLmOVsspWEiWw2umB3deCAS",
+	"Z/myfdq/XTHUaoBq8bSbXTzDEhFWAbLfQKogJNJJgReX7dG97+0UNBezgg1KbWctwOjjF0SkN74CsJWC",
+	"BUMCAkT+c7MP+0TIuBTVsv2nxcrlBlByfPQU8yqcg80TEIcr2NRE1VL313fGPsoBmVePQf/WtWP7IC60",
+	"hc2IS6kJu4h748bVY1AQxkumxlbEZFLkfbLgojSsT+ayVPvOU4bUxp3B2fUJXS77DkfSzm59ujnL+IIW",
+	"g2VBM6bHZCKh1iRwt/IeHj7jKIYpce2dV3q9u6aZwr5hM6lybY8zFiFJSzGoRoJJY6Q9ajd6KmK2pheL",
+	"kUBYm1QkPsZkQdWV9rIlnooVxzCUa4y8adhbmFHlTW+VK/VBhRz8u2T2kEpBKMQyouZ8Yg9ZVGYFWtmb",
+	"ji4YgH/tCTCYTBWFt0KCxVzxFexaEFSrHbOpsmA+c3NJEc0f5LM+IeN3fHpCTkF4WT3k/dgubcGo0OQ5",
+	"RoBNmHfP4gk4xReQyCFKmxb6hPw+DsLBz4Q8t1Jrwsjva5Ndcl4R3d+L9hQwpaEOdk4NjcrIuGMmZ+DI",
+	"loosS2P/184UUuUdChHazLkpUI1zX9fVguperN9u+71+79pHZvcOhwfDA/D/LpmgS9476T0aHgwfYYDW",
+	"HPSuh8MbVhQDCD1/+K+bKz38l0sVnqWAIX4DuwLyy1pRP8QkhEqQrt4h2H/mjIz9fAcXfCYAi23sSjMS",
+	"OR0JbznKWcGvGcQmkV8s3SNt1Or3jOUsf1Zd+FRfoZQZR7qYczsEqWOVP7saq9TB0j1DtgJ4Vk0ChqeP",
+	"d3//l30dooEACHh0cOBik4xz1Uegig89MfG261Br8IIZ1B0Tb1e2IpqZYe2ZCWtYV3b/+ZedKF4YuM60",
+	"8mt123Kjpg0r1uUCQRZAd3I3oT+MdpPDjridBEAsV94tZIn+VTP8wk1vn910iqGsdzPZ9/0ePg54qArf",
+	"iZtjeFh4DOKrYMLmXGCEQcyNKDnQL4PqlksFLhGcrM58vFGg/vPmwtZy+i186curv+/3jg8O23oP0w2L",
+	"iWsuwsdHT7t//Bs8Bhbc2G/bzoN/5d7baTirMDBDcXvnrMPkbiu4qnjkT38o8MV88g6QkRJRlG+DX3wN",
+	"HTZponCltedSmYEV3XntlAztc9Bp0hwE9WLARCZzKA0R2TPsyZlJr/LYdmAurNk/7Pyf4UPXvWydPreI",
+	"vwOjZvQ+do4EqwMhuDjuScGnEKo2ElyTMaZX60suxgQVUU32Hj05OLA9Jzrbh9vJ++vC9RSM7on7B6Ma",
+	"ToEvXrtiqnchA0CVfi7z1Ybj/3Zwc3MDauugVIXbgO7y4EVz6t439r5uKnWAPA25dHhncikxjw2CCTbF",
+	"xZI42XR3IvL01TmY7U9LM4/F2KYZeZRrqM1wiW78SmR+smlVErxmYQQvrwedHd6peH7ff9e0i96bgEae",
+	"sQo6aofxEmMh3UEyV89fmOAVs/1n4T6HkrP4eu2Fg6l7J48ODt5/NBkfg9y0aj0/wXMqbtonHm8HolWt",
+	"Fo+6PHhwLGtSLjQZ23+Oyd7NXNqGKKGpfVZN+dv9/khQRFilkN8FMASvqNb13G/b4oH2cUIaA4XAmIx/",
+	"GQcjrP0Fmj8bCSoIncDjrfEhvvEM2tUASwIimlqeAOcxfdYEcOO8TkPIp0/r0AkoIUedUGYAnV5pEgVL",
+	"MjyNK0OyS8CtDvmaRyoxOfBp1yc2RZjrvDbDtkF949rATTSldbSjRCl/bTdMVsFhuHOujHCNWHuN3WsC",
+	"A2S0KFqpFKKzdqDTKZqiiEPAriDu6nBQEi2Ikc88Mb6vSpWgFtQWifJI4kSSw/VEEjvPz0nj/6F+MjZd",
+	"F78Khoe8QcO7UP+Pun9cuc+/h0pjX+j74YJR5c5MnO6QUUMLOSvZba8lulxuvpM+zZX08F299uv71jsK",
+	"MPEAJgfcOCFrGO3k9dj7yQpsgRwqergUT3DpFpxqzHLbdBFsuweapbTPz4KwS5frBtmxpGZeiY61krd1",
+	"rTmWKRtzUD83wRGTsUW3rCFofrCMODi+j7mnC04mdfiopHqtaOIXKHx+YIB5FO/QPcmb44+pA8dFodot",
+	"Hfgw0C5+07vJwbShIqtgvZISxj9UZeqnSkItj5wsqdZMj4TD0vRVRS7OfqzBxnuXkJAk8hiCZTfk+1gd",
+	"CBBeIHB1JG7jzFOMAoRZ5TVst0lELvWPaJO4zdN/3fn/aUwQtXm0C4ufYsaqWyI+SAQ+urPldK1I1yLa",
+	"A/otehZnpfKhhfU6wxVvR1Md/l11vmCSqAkeS6IgKJz4uK00LjXWxm8Tx0cHVo/oJLkPj1pFN0Yb3KPw",
+	"fuhjlQY7Wa3Hcfm3msj2UnlORY41rOpCvIrnd4brYNmtwjNOtoZj9GvyGLyW10xVcrxPJiyjUKLJGZtD",
+	"UBaUTXaFsXao4TeyI0QVlxAY2l7tTuqECPTULeC7+dhW6d1E1ct4lp9I+jfmsFk4Iu/cUB12Nw8+Qzj5",
+	"92Wb3qmWZcvkP6CC4t/NBehJSmiQL1UdS5QmO7j9gpy5B7mqt/rBMeiOImoE1vZfK2zZB0RabVDKQLx/",
+	"i813JNaMvoK9NZfezhvbfI0kMxdZUJl9ISZmsTRoRwXz70jU+2gx/2Jwa4sRGNCHu7z660M1bZU4Rbmw",
+	"aroJRmuUvUuHLXNXZsx/yBtE60b4X4CvtVsGEXSbBttgs3RmSm+1fFy3Wj4+OPgi7JawmV0NlsgVXy2V",
+	"txBzP3FtEkEBkazQ92Q8ePKxjQf6IeKZdDYeQCB4yM2DSz5OS5uzIoe4cQAJwSQDZzUkEza14mohr7mY",
+	"gfkgTJl4WAHi6qXmXFfg5nuYp+3w7fsRTj0Zx5DxgEgeVa10PUC8kpkrWc7m4d5CvZO95VAD9RIUUJ6P",
+	"cSYQxOFircslMXIkDsnPz4NOk9GiAFV5JbK5ksKKyD1o6Iy3hwc+tmK/xSYyEg2jCJhB8FrJB7YP3Bj/",
+	"wAwh3z74CtTwLjov9vMT3s2fp8J7Hqa4k7Z7t3qkT8hsMe16DEUs1/1VrO4uVnGXvSCBA8iNbhcm9yZj",
+	"P/YjXz985/w/WENgXciecShqoquDXEmNK8aWVvyCugLVjzKp8AHvSin0PTwVpEmPxPiHl69JNPKY6Lm8",
+	"cTlIVf0GlHVHB8fwQ6njVJ8oEOzo4OjRSFyc/Yix9EcHR48x88chdls9VJcYX2IFZ99la9OZYkz7fU5J",
+	"JpyIk0yNs33cDj0DD023iN1Poh2uxc7YvYNgPIwcNd2/9t4X+PjwYLePz1wZil2FiP32Oc2xismXGoFq",
+	"l072KuVgv/ur837UsZ0cuniwf/OFmDYWZEH8t2uHUTMS4dRGGQEeWALiQqO6K+kKK5FIoYWWIxEQ948P",
+	"D2q1l/1QCT8Nrc0aFBEq9A1ThHFIJrmhqw1P0d4nu8PBQeE25KvQ+BsJjWaW7G1FhRMz7d6Dx90dDQdb",
+	"5cpuerpd3/lZ75YmiyUNpRvrhjJMJ4whXdaAf8gFEzkZu7+fEES8AZuNlU3wrfsxDpDXzOp7Ey2L0jAH",
+	"MQTypUpijR0LyWzWlJgpA6ZR735eKuugSZ/dS8UhCd7yofJV0n2xkg55sx2l674k33FnwfcJzFv2/fMw",
+	"xpvamhwnl0xUj9JgTgoefpe9PKEFFVY8egS7gJJ3biDjeSQgagoChUPxpyj+6BkZq3phuDF816I+nVaI",
+	"S7tdDu7D8zN97wZqP8dtLrc1gLCvUupvI6XAuE6bLPAlyKaPqZPdrxx8GFVQ3ioP3U5ZsdiP4pyChARp",
+	"CCCiHrYVAgtlCWqcGwlBw8E6vwK3yorsZXOWXSGqek40AMZCtiFjDrti3Cj4PPbQl8/I8cGjEAMyEiCg",
+	"c45FQCDnjHingp7TJQsl8UVUyBBIjBn1UZU2UpVm2yyIfwk12T+CRHWDbZOr9T0xc8aV34CvMvZvL2OR",
+	"KzYc0vsSwo++CuGUEH5XFR7YnhwS0kH8/slp5Cw4rerK8CjsKgDvYA1nMNTpkTg+OO6Tgl/ZPxFXitNB",
+	"1gJazo1ElDBZ5IQuqTKASVQhX483S8aPIxI7ysLPSO7dCQH8IA5SvF2/hrriMZi6Pf0cgzZvXGGRKKXj",
+	"q3TdOZckOokf5oW4Q9PiPQrQ1iPWniVGs+zyyWs2PXry9PmT/zlVF78v/1Rvzb+e/55OHatVYvm4aWP3",
+	"I+s5JOCb1S6K9poSB2nWuk9oniumtf3f5dwyoNetASF2Aa4mvBW4GlmZDr/ptYxLxZZSoWljUVO3/WyD",
+	"no0qtO/J6u81wK+TJOAXdNuSku7J8bnaMPwEb6NoI5m+6tl/s5vAVCckXAQfwbDxVaeuyVkILXrYRNL/",
+	"qF60ZPTkaZ7Xay1VRZhC8J5VrqsgvfGQvKT1YgfEIdWHir4j4bhsrbKvL9g2rq5SLCIpCPUhhUPyW83L",
+	"BtGMNM81Bk/WqyzMKBdVhmYtFHFrdlB7NOLrepjX/cUUxgN9th47BCBtkh5QiWiO2Vt3da18vRg+Zqgj",
+	"pGfUNpULe/5FPZy0e87MPYcoPuTimmkDMcoP57LIuZh1MxL7xrFZ4gFkUbn+Emqt2xqOIQYr6GM4ErFC",
+	"Wk2n0knTquU//Gw/Y/eYn+M27dIT86su+TfUJeOTRDeco93xNf8XqHmReGrqeltFVERD0yiXGqX4jTX/",
+	"DxtXuWZkmzhKI+74hg1F5/aiafs2XBiqzBkegK2NX4q8a9NXdNa53QX/D/sI8F0p6nYH8kqywVdZ+3fz",
+	"j60p3FsEbh9ZaLKC//4dxa8TeZ/L01pfVejHFSYj4hTn1NCQp4zvXz/7ZDAWWjrtSxhQkmmU2QcZd853",
+	"Ro4OjuxD2r58EfsCBqIKihWRghqmyB4dCQinH7ohL12c1ziE5BlWFBATIfYrdHXX+oEOgWFQp3RMMMof",
+	"amJU650raUwBdYyxLVRjAP492ZCgSe2rROMK7ENkLkvVHwlvyo9Nyt4c3PiG5HT1LCrhSvWVh72RkmgJ",
+	"afNqJGRpNM9Zk9IPdFX8lYtc3vQDcY+Png7Jqb4KdZZJJsU1UzNYPRo+oMyMJToYJeIg4UZtHKgRVE9j",
+	"grwlEtIegpvU2cjt3mICEzeY9uQrHLnMfPtjjMqd6AkgtWje+Ihg/HJbhmYjDPCeDCK/1UfZyRpy9BGt",
+	"IXFpYJplbPk1zevvdTv/5gWLv4yX1cHY5c6t/RKVD+qd9PxRx+pX6C4P14KXFM/cCXaI+0Eg7N+f/UUx",
+	"jc+YT3+9XmAdNCylSV6VJhJzYMWqJeWjVac1MR8qFfBpFa33QNcQ2Oc090A7Tq5TUyXwI0wspMcZwGAb",
+	"kt8sodCCfcMzRuYU4q07pIgAiT9tLhpKOc3MneZofDLp9MUJmO+lAkXGlfqLeBo0uhh6Apj8k5YyiaTD",
+	"ziYPJz93MXe45AVSz11Az1CX5AXyvVSQsg5KHMnkcoUQGlZpY31Ah2dqJMYzVnu+X6xENvap4z5C4caK",
+	"AQco1mL3/WpguXsDy23MKl9tKV9jjRui5qvBJKbGQ70S2QapHWKy6uLaBQn0Q1onPjEX8treTty+yAOw",
+	"3F5VJrwPxgVQifBXwjXaQfb74T3vhL8HFLWXQEaLYkh+ZGwJ/wugIoCUhL1gKYuRuJnzgpHxnOrLhVRs",
+	"DAkWUKPDzJkg2khXgx8y42ofnzSRTcIUR8IbbGLoXAcNpQ2W8S2FVDlTVgd8xQTU8KzbNxRD8OgARIp+",
+	"Vi7I2NFy/AxTR6Bsu9RGoyVnCdWla3EXUOfKR1hovwUdbiJ7m21D3Tv1OwPpz3YgLNnpwzKAdDhkhT48",
+	"JOdTwkVWlLkro0y8YBiJG14UuHiHmOd3FoEgAMkBO4RupM9npAE8gsy53bsVFKrEpppAt3HNEAJ1r3Ha",
+	"vt4obHnuw09ckaWoPFmUEmm33ZI5A8hFulwSXygFCHtXOIKv6zVQDFtEYIJtGIL2RHQoe/J4a9WT+7yi",
+	"I06zjLbtip5Qq8bJqWeHr9fz39CtHFCjZfqydncJJeGo/b1v63fRvy7tr0wons0X7vDeYRR9fOFgJbKM",
+	"GjazUphrkkmlXF26ZMh8fZofPWy+xXbEnCoTVrJn1Zao8JouJ/63fSua7F0cLaVP5DVTiueAFBlXpQy7",
+	"ECE1IpqIaACKNPBE1orij4QzEkFHDsXIl/SGyXvS17fIhy81k9hb4Ugicf2yYqL7MfI/L/MXjq4fO87x",
+	"Tftit9ZkTFH6a+ZWk+2+Zm/dRUkK5DVCY/I+0EFUfVJjX6mtoN0dsyT4e+XUAZvHiOa+YD8CmeAdM/Z/",
+	"vLR/HPIc3nBjgIvsk5mS5RLVeTSO5sk4pzeaqVvjktiPk5ciFKOEp1CfTHlhG9tHTlkYVF/8WhdWr/Wv",
+	"JfTxn59pzEBbFjJn/gpMKfpVfLyu6fvwTlgn9q9Rvh8So3F/hj9QpegK2MKsIAluKtXCrXKpmGWzcDff",
+	"bt3U1Cs6ttCBnIXxOtKkXrmtM13i3LLb0uYzQ1qPGXvb5eXcWbcHs/lfUBjCGQFrgiZOZaSZklgogavO",
+	"AOofRczuUiziw2TqFVt1k6jdazasj4fHP1THqZVdsnpDKMQSp+narwfHRy3lHLc8Kujb8Kh4jEYR/+/j",
+	"z76k4w8RwTse8zspq/C5ndPP6kTu7OVsBnFuOaz9LS7QtmP5QZ7GmrLzQWpAc7VmzjQj9qDd5sqPzQdw",
+	"WJN3fkdj5GvbwUfQhBoZVY4EToHnt6JDpP130nl8+9tqgh+w2rvWf78Q9bcZxfoxVODPSAPePUjg0wU0",
+	"fIo7/FYxC9W1/mHhC1+re7SqFvVju/YM+NAYgTtUQa4PH/rJ64fv/P+eIzZX+ziALQ6D+ThVsF2mBoVo",
+	"Pxg5cQtE/bi4tPZOBr6F62zz/GumpC9jIUu6gjS7L2/GNcfROYT0Foxq9uWsRLFpKfIviPRQgvJLmm+b",
+	"n/ELkjVHD51V4Yuge7eLgviQdypyUvBrAI+FOCauyVxqg/CIV3YtlCuiWQHV5ewfmbjmSgpwTHa4cPqf",
+	"JZ3C7dtGIqACywH2C+5vq3Lv+X5zmenaOveHlWId7vPNa6crqwtA/1W/7JoV9kkeLT3u2v61WkKkLCyV",
+	"vOa5wzmuWp2860GiwoXTL9tD+GFSzl/Xr5bQrYM1f9//HwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
