@@ -658,12 +658,15 @@ func (m *mkServer) GetInstitutions(ctx context.Context, req moneykit.GetInstitut
 	if p.Limit != nil {
 		limit = *p.Limit
 	}
+	if limit < 1 || limit > 1000 {
+		return failValidation("limit must be 1 to 1000."), nil
+	}
 	end := min(start+limit, len(match))
 	out := moneykit.GetInstitutions200JSONResponse{Institutions: []moneykit.Institution{}}
 	for _, in := range match[start:end] {
 		out.Institutions = append(out.Institutions, in.view())
 	}
-	if end < len(match) {
+	if end > start && end < len(match) {
 		out.Cursors.Next = ptr("inst_after_" + match[end-1].id)
 	}
 	return out, nil
