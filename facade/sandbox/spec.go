@@ -40,7 +40,7 @@ type opInfo struct {
 	pattern    string // the ServeMux pattern the generated router registers
 	route      *routers.Route
 	hasBody    bool
-	hasQuery   bool // the operation takes query parameters, checked like a body
+	hasQuery   bool             // the operation takes query parameters, checked like a body
 	bodySchema *openapi3.Schema // JSON body schema, if any
 	security   []string         // schemes of the operation's requirement; nil if none is required
 	scopes     []string         // OAuth scopes the requirement names
