@@ -3,7 +3,7 @@
 //
 //	mk, err := facade.NewMoneyKit(facade.WithCredentials(id, secret))
 //	sess, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("user-42", "https://app.example/oauth"))
-//	link, err := mk.Links.Get(ctx, linkID) // errors.Is(err, facade.ErrLinkDeleted)
+//	link, err := mk.Links.Get(ctx, linkID) // facade.LinkDeleted(link, err): state deleted or 410
 //
 //	lm, err := facade.NewLinkMoney(facade.WithEnvironment(facade.Sandbox))
 //	pay, err := lm.Payments.Create(ctx, facade.NewPayment(customerID, merchantID, facade.USD(1234)))

@@ -2,6 +2,7 @@ package facade
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 
@@ -76,7 +77,7 @@ func (s *LinkSessionsService) Exchange(ctx context.Context, exchangeableToken st
 type LinksService struct{ c *client }
 
 // Get fetches a link (GET /links/{id}). A recently deleted link comes back
-// with state "deleted" or as ErrLinkDeleted; handle both.
+// with state "deleted" or as ErrLinkDeleted; LinkDeleted tests for both.
 func (s *LinksService) Get(ctx context.Context, linkID string) (*Link, error) {
 	c := s.c
 	op := c.op(opGetLink)
@@ -85,6 +86,27 @@ func (s *LinksService) Get(ctx context.Context, linkID string) (*Link, error) {
 	}
 	hreq, err := moneykit.NewGetLinkRequest(c.baseURL, linkID, nil)
 	return send[Link](ctx, c, op, hreq, err)
+}
+
+// LinkDeleted reports whether the answer of Links.Get says the link was
+// deleted. MoneyKit answers a recently deleted link with 200 and state
+// "deleted" (its Get Link Details reference says so), and also declares 410
+// link_error.deleted (ErrLinkDeleted) for the call; Links.Update and
+// Links.Delete of a deleted link answer 410. MoneyKit removes deleted links
+// 90 days after deletion, after which they answer 404 (ErrLinkNotFound),
+// which LinkDeleted does not count as deleted.
+//
+//	link, err := mk.Links.Get(ctx, linkID)
+//	if facade.LinkDeleted(link, err) {
+//		// ask the user to link the bank again
+//	} else if err != nil {
+//		return err
+//	}
+func LinkDeleted(link *Link, err error) bool {
+	if err != nil {
+		return errors.Is(err, ErrLinkDeleted)
+	}
+	return link != nil && link.State == moneykit.PublicLinkStateDeleted
 }
 
 // Update changes a link's webhook or tags (PATCH /links/{id}). At least one

@@ -3,11 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/sandbox"
@@ -79,49 +80,55 @@ func short(s string) string {
 	return s[:12] + "…"
 }
 
-// runDemo runs both providers' stories on an embedded sandbox.
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print the steps as JSON")
-	verbose := fs.Bool("verbose", false, "log every attempt to stderr (redacted)")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return report(stderr, err)
+// demoCmd is `banklink demo`: both providers' stories on an embedded sandbox.
+func demoCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "demo [--json]",
+		Short: "Run the whole link flow of both providers on an embedded sandbox, no credentials",
+		Example: `  banklink demo
+  banklink demo --json | jq '.steps[] | {step, ok}'`,
+		Args: exactArgs(),
+		RunE: func(c *cobra.Command, _ []string) error { return a.demo(c.Context()) },
 	}
-	if err := wantArgs("demo", pos); err != nil {
-		return report(stderr, err)
-	}
+}
 
+// demo runs both providers' stories on an embedded sandbox.
+func (a *app) demo(ctx context.Context) error {
+	stdout := a.out
 	sb := sandbox.New(sandbox.Config{Seed: 1})
 	ln, err := sb.Listen(ctx, "127.0.0.1:0")
 	if err != nil {
-		return report(stderr, fmt.Errorf("demo: %w", err))
+		return fmt.Errorf("demo: %w", err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- sb.Serve(ctx, ln) }()
 	defer func() { cancel(); <-served }()
 
-	g := globals{verbose: *verbose, maxRetries: 2}
+	// The demo's clients take only --verbose from the global flags: the
+	// sandbox's credentials and address are its own.
 	mkCreds, lmCreds := sb.MoneyKit(), sb.LinkMoney()
-	mkOpts, err := g.options(stderr, credsEnv("MONEYKIT", mkCreds), "MONEYKIT")
+	demoApp := &app{streams: a.streams, g: globals{verbose: a.g.verbose, maxRetries: 2}}
+	demoApp.getenv = credsEnv("MONEYKIT", mkCreds)
+	mkOpts, err := demoApp.options("MONEYKIT")
 	if err != nil {
-		return report(stderr, err)
+		return err
 	}
-	lmOpts, err := g.options(stderr, credsEnv("LINKMONEY", lmCreds), "LINKMONEY")
+	demoApp.getenv = credsEnv("LINKMONEY", lmCreds)
+	lmOpts, err := demoApp.options("LINKMONEY")
 	if err != nil {
-		return report(stderr, err)
+		return err
 	}
 	mk, err := facade.NewMoneyKit(mkOpts...)
 	if err != nil {
-		return report(stderr, err)
+		return err
 	}
 	lm, err := facade.NewLinkMoney(lmOpts...)
 	if err != nil {
-		return report(stderr, err)
+		return err
 	}
 
-	s := &story{out: stdout, json: *asJSON}
+	s := &story{out: stdout, json: a.g.json}
 	if !s.json {
 		fmt.Fprintf(stdout, "banklink demo on an embedded sandbox at %s\n\n", sb.URL())
 	}
@@ -134,12 +141,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if s.json {
 		if perr := printJSON(stdout, map[string]any{"ok": err == nil, "steps": s.steps}); perr != nil {
-			return report(stderr, perr)
+			return perr
 		}
 	} else if err == nil {
 		fmt.Fprintf(stdout, "\nboth stories completed: %d steps\n", len(s.steps))
 	}
-	return report(stderr, err)
+	return err
 }
 
 // credsEnv serves a sandbox's credentials as the provider's environment variables.
@@ -263,7 +270,7 @@ func linkMoneyStory(ctx context.Context, s *story, sb *sandbox.Sandbox, lm *faca
 				return nil, err
 			}
 			sessionKey = sess.SessionKey
-			return map[string]any{"session_key": short(sessionKey), "experience": "LINK_MANAGED_PAYMENT", "total": total.Value}, nil
+			return map[string]any{"session_key": short(sessionKey), "experience": "LINK_MANAGED_PAYMENT", "total": string(total.Value)}, nil
 		}},
 		{"customer pays in the UI", func() (map[string]any, error) {
 			id, paymentID, err := sb.CompleteSessionPayment(sessionKey)

@@ -1,13 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/banklink/banklink/facade"
 )
@@ -21,41 +23,56 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// globals are the flags every command accepts.
+// globals are the flags every command accepts, before or after its name.
 type globals struct {
 	verbose      bool
+	json         bool
 	maxRetries   int
 	baseURL      string
 	clientID     string
 	clientSecret string
+	secretStdin  bool
 }
 
-func (g *globals) register(fs *flag.FlagSet) {
+func (g *globals) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&g.verbose, "verbose", false, "log every attempt to stderr (redacted)")
+	fs.BoolVar(&g.json, "json", false, "print the demo's steps as JSON (the provider commands always print JSON)")
 	fs.IntVar(&g.maxRetries, "max-retries", 2, "retries after the first attempt")
-	fs.StringVar(&g.baseURL, "base-url", "", "override the provider's base URL")
+	fs.StringVar(&g.baseURL, "base-url", "", "override the provider's base URL (default $MONEYKIT_BASE_URL or $LINKMONEY_BASE_URL)")
 	fs.StringVar(&g.clientID, "client-id", "", "override the provider's client id")
-	fs.StringVar(&g.clientSecret, "client-secret", "", "override the provider's client secret")
+	fs.StringVar(&g.clientSecret, "client-secret", "", "override the provider's client secret (visible to other users; prefer the environment or --client-secret-stdin)")
+	fs.BoolVar(&g.secretStdin, "client-secret-stdin", false, "read the provider's client secret from the first line of standard input")
 }
 
 // options turns the global flags and the provider's environment variables into
 // facade options. Flags win over the environment.
-func (g *globals) options(stderr io.Writer, getenv env, prefix string) ([]facade.Option, error) {
+func (a *app) options(prefix string) ([]facade.Option, error) {
+	g := &a.g
 	if g.maxRetries < 0 {
 		return nil, usagef("--max-retries must be 0 or more")
 	}
-	id, secret, base := getenv(prefix+"_CLIENT_ID"), getenv(prefix+"_CLIENT_SECRET"), getenv(prefix+"_BASE_URL")
+	id, secret, base := a.getenv(prefix+"_CLIENT_ID"), a.getenv(prefix+"_CLIENT_SECRET"), a.getenv(prefix+"_BASE_URL")
 	if g.clientID != "" {
 		id = g.clientID
 	}
-	if g.clientSecret != "" {
+	switch {
+	case g.secretStdin && g.clientSecret != "":
+		return nil, usagef("--client-secret and --client-secret-stdin exclude each other")
+	case g.secretStdin:
+		s, err := a.readSecret()
+		if err != nil {
+			return nil, err
+		}
+		secret = s
+	case g.clientSecret != "":
+		fmt.Fprintf(a.err, "banklink: warning: --client-secret shows the secret to other users of this machine and keeps it in shell history; use %s_CLIENT_SECRET or --client-secret-stdin\n", prefix)
 		secret = g.clientSecret
 	}
 	if g.baseURL != "" {
 		base = g.baseURL
 	}
 	if id == "" || secret == "" {
-		return nil, usagef("%s_CLIENT_ID and %s_CLIENT_SECRET (or --client-id and --client-secret) are required", prefix, prefix)
+		return nil, usagef("%s_CLIENT_ID and %s_CLIENT_SECRET (or --client-id and --client-secret-stdin) are required", prefix, prefix)
 	}
 	opts := []facade.Option{
 		facade.WithCredentials(id, secret),
@@ -66,9 +83,27 @@ func (g *globals) options(stderr io.Writer, getenv env, prefix string) ([]facade
 		opts = append(opts, facade.WithBaseURL(base))
 	}
 	if g.verbose {
-		opts = append(opts, facade.WithLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+		opts = append(opts, facade.WithLogger(slog.New(slog.NewTextHandler(a.err, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
 	return opts, nil
+}
+
+// readSecret reads the client secret from the first line of standard input,
+// once.
+func (a *app) readSecret() (string, error) {
+	if a.secret != nil {
+		return *a.secret, nil
+	}
+	line, err := bufio.NewReader(io.LimitReader(a.in, 64<<10)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", usagef("--client-secret-stdin: reading standard input: %v", err)
+	}
+	s := strings.TrimRight(line, "\r\n")
+	if s == "" {
+		return "", usagef("--client-secret-stdin: standard input is empty; pipe the secret in, e.g. from your secret manager")
+	}
+	a.secret = &s
+	return s, nil
 }
 
 // multi collects a repeatable string flag.
@@ -76,36 +111,14 @@ type multi []string
 
 func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+func (m *multi) Type() string       { return "string" }
 
-// parse parses flags that may come before, between or after the positional
-// arguments, and returns the positional ones.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	fs.SetOutput(io.Discard)
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, usagef("%s: %v", fs.Name(), err)
-		}
-		if fs.NArg() == 0 {
-			return positional, nil
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
-// wantArgs checks the number of positional arguments.
-func wantArgs(cmd string, got []string, names ...string) error {
-	if len(got) != len(names) {
-		return usagef("%s needs %d argument(s): %s", cmd, len(names), strings.Join(names, " "))
-	}
-	return nil
-}
-
-// printJSON writes a result to stdout as indented JSON.
+// printJSON writes a result to stdout as indented JSON, leaving &, < and >
+// as they are.
 func printJSON(stdout io.Writer, v any) error {
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
 
@@ -121,7 +134,7 @@ func report(stderr io.Writer, err error) int {
 	var ae *facade.Error
 	switch {
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "banklink: %s\n", strings.TrimPrefix(ue.msg, "banklink: "))
+		fmt.Fprintf(stderr, "banklink: %s\n", unprefixed(ue.msg))
 		return exitUsage
 	case errors.As(err, &ve):
 		fmt.Fprintf(stderr, "banklink: invalid request for %s, nothing was sent:\n", ve.Operation)
@@ -146,7 +159,14 @@ func report(stderr io.Writer, err error) int {
 		fmt.Fprintln(stderr)
 		return exitAPI
 	default:
-		fmt.Fprintf(stderr, "banklink: %s\n", strings.TrimPrefix(err.Error(), "banklink: "))
+		fmt.Fprintf(stderr, "banklink: %s\n", unprefixed(err.Error()))
 		return exitAPI
 	}
+}
+
+// unprefixed drops the "banklink: " that the facade's errors start with,
+// wherever an error was wrapped into another, so a message carries the one
+// prefix report writes.
+func unprefixed(msg string) string {
+	return strings.ReplaceAll(strings.TrimPrefix(msg, "banklink: "), ": banklink: ", ": ")
 }

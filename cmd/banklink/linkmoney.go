@@ -2,36 +2,63 @@ package main
 
 import (
 	"context"
-	"flag"
-	"io"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/gen/linkmoney"
 )
 
-// runLinkMoney handles `banklink linkmoney <group> create ...`.
-func runLinkMoney(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) int {
-	if len(args) < 2 {
-		return report(stderr, usagef("usage: banklink linkmoney sessions|payments|refunds create ..."))
-	}
-	group, verb, rest := args[0], args[1], args[2:]
-	var g globals
-	fs := flag.NewFlagSet("linkmoney "+group+" "+verb, flag.ContinueOnError)
-	g.register(fs)
+// linkMoneyCmd is `banklink linkmoney`.
+func linkMoneyCmd(a *app) *cobra.Command {
+	return group(a, "linkmoney", "Link Money: sessions, payments and refunds",
+		`  banklink linkmoney sessions create --first-name Jane --last-name Doe --email jane@example.com \
+    --redirect-url https://merchant.example/return --amount 25.00
+  banklink linkmoney payments create --customer-id "$CUSTOMER_ID" --amount 12.34`,
+		group(a, "sessions", "Create sessions for Link Money's hosted UI",
+			`  banklink linkmoney sessions create --first-name Jane --last-name Doe --email jane@example.com --redirect-url https://merchant.example/return`,
+			sessionsCreateCmd(a)),
+		group(a, "payments", "Make payments",
+			`  banklink linkmoney payments create --customer-id "$CUSTOMER_ID" --merchant-id "$LINKMONEY_MERCHANT_ID" --amount 12.34`,
+			paymentsCreateCmd(a)),
+		group(a, "refunds", "Refund payments",
+			`  banklink linkmoney refunds create --payment-id "$PAYMENT_ID" --amount 1.00`,
+			refundsCreateCmd(a)),
+	)
+}
 
-	var call func(lm *facade.LinkMoney) (any, error)
-	switch group + " " + verb {
-	case "sessions create":
-		var first, last, email, phone, redirect, product, amount, requestKey string
-		fs.StringVar(&first, "first-name", "", "customer first name")
-		fs.StringVar(&last, "last-name", "", "customer last name")
-		fs.StringVar(&email, "email", "", "customer email")
-		fs.StringVar(&phone, "phone", "", "customer phone number")
-		fs.StringVar(&redirect, "redirect-url", "", "where the customer returns; must be pre-approved by Link Money")
-		fs.StringVar(&product, "product", "", "PAY or VERIFY (default PAY)")
-		fs.StringVar(&amount, "amount", "", "take a payment in Link Money's UI (LINK_MANAGED_PAYMENT), in dollars, e.g. 12.34")
-		fs.StringVar(&requestKey, "request-key", "", "idempotency key of that payment (generated when absent)")
-		call = func(lm *facade.LinkMoney) (any, error) {
+// linkMoneyRun builds a Link Money client from the global flags and the
+// environment, calls fn and prints its result as JSON.
+func (a *app) linkMoneyRun(fn func(ctx context.Context, lm *facade.LinkMoney) (any, error)) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, _ []string) error {
+		opts, err := a.options("LINKMONEY")
+		if err != nil {
+			return err
+		}
+		lm, err := facade.NewLinkMoney(opts...)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		out, err := fn(c.Context(), lm)
+		if err != nil {
+			return err
+		}
+		return printJSON(a.out, out)
+	}
+}
+
+func sessionsCreateCmd(a *app) *cobra.Command {
+	var first, last, email, phone, redirect, product, amount, requestKey string
+	c := &cobra.Command{
+		Use:   "create --first-name F --last-name L --email E --redirect-url U",
+		Short: "Start a session and print its sessionKey and sessionUrl",
+		Example: `  banklink linkmoney sessions create --first-name Jane --last-name Doe --email jane@example.com \
+    --redirect-url https://merchant.example/return
+  banklink linkmoney sessions create --first-name Jane --last-name Doe --email jane@example.com \
+    --redirect-url https://merchant.example/return --amount 25.00   # LINK_MANAGED_PAYMENT`,
+		Args: exactArgs(),
+		RunE: a.linkMoneyRun(func(ctx context.Context, lm *facade.LinkMoney) (any, error) {
 			var opts []facade.SessionOption
 			if product != "" {
 				opts = append(opts, facade.WithProduct(linkmoney.SessionProduct(product)))
@@ -52,58 +79,74 @@ func runLinkMoney(ctx context.Context, args []string, stdout, stderr io.Writer, 
 			return lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{
 				FirstName: first, LastName: last, Email: email, Phone: phone,
 			}, redirect, opts...))
-		}
-	case "payments create":
-		var customerID, merchantID, amount string
-		var po paymentFlags
-		fs.StringVar(&customerID, "customer-id", "", "the paying customer")
-		fs.StringVar(&merchantID, "merchant-id", "", "your merchant id")
-		fs.StringVar(&amount, "amount", "", "amount in dollars, e.g. 12.34")
-		po.register(fs)
-		call = func(lm *facade.LinkMoney) (any, error) {
-			amt, err := facade.ParseUSD(amount)
-			if err != nil {
-				return nil, usagef("--amount: %v", err)
-			}
-			return lm.Payments.Create(ctx, facade.NewPayment(customerID, merchantID, amt, po.options()...))
-		}
-	case "refunds create":
-		var paymentID, amount string
-		var po paymentFlags
-		fs.StringVar(&paymentID, "payment-id", "", "the payment to refund")
-		fs.StringVar(&amount, "amount", "", "amount in dollars, e.g. 1.00")
-		po.register(fs)
-		call = func(lm *facade.LinkMoney) (any, error) {
-			amt, err := facade.ParseUSD(amount)
-			if err != nil {
-				return nil, usagef("--amount: %v", err)
-			}
-			return lm.Refunds.Create(ctx, facade.NewRefund(paymentID, amt, po.options()...))
-		}
-	default:
-		return report(stderr, usagef("unknown command: linkmoney %s %s", group, verb))
+		}),
 	}
+	f := c.Flags()
+	f.StringVar(&first, "first-name", "", "customer first name")
+	f.StringVar(&last, "last-name", "", "customer last name")
+	f.StringVar(&email, "email", "", "customer email")
+	f.StringVar(&phone, "phone", "", "customer phone number")
+	f.StringVar(&redirect, "redirect-url", "", "where the customer returns; must be pre-approved by Link Money")
+	f.StringVar(&product, "product", "", "PAY or VERIFY (default PAY)")
+	f.StringVar(&amount, "amount", "", "take a payment in Link Money's UI (LINK_MANAGED_PAYMENT), in dollars, e.g. 12.34")
+	f.StringVar(&requestKey, "request-key", "", "idempotency key of that payment (generated when absent)")
+	return c
+}
 
-	pos, err := parse(fs, rest)
-	if err != nil {
-		return report(stderr, err)
+func paymentsCreateCmd(a *app) *cobra.Command {
+	var customerID, merchantID, amount string
+	var po paymentFlags
+	c := &cobra.Command{
+		Use:   "create --customer-id ID --merchant-id ID --amount 12.34",
+		Short: "Debit a customer and print the payment",
+		Example: `  banklink linkmoney payments create --customer-id "$CUSTOMER_ID" --merchant-id "$LINKMONEY_MERCHANT_ID" --amount 12.34 \
+    --request-key order-1042 --soft-descriptor "ORDER 1042"`,
+		Args: exactArgs(),
+		RunE: a.linkMoneyRun(func(ctx context.Context, lm *facade.LinkMoney) (any, error) {
+			amt, err := facade.ParseUSD(amount)
+			if err != nil {
+				return nil, usagef("--amount: %v", err)
+			}
+			merchant := merchantID
+			if merchant == "" {
+				merchant = a.getenv("LINKMONEY_MERCHANT_ID")
+			}
+			return lm.Payments.Create(ctx, facade.NewPayment(customerID, merchant, amt, po.options()...))
+		}),
 	}
-	if err := wantArgs(fs.Name(), pos); err != nil {
-		return report(stderr, err)
+	f := c.Flags()
+	f.StringVar(&customerID, "customer-id", "", "the paying customer")
+	f.StringVar(&merchantID, "merchant-id", "", "your merchant id (default $LINKMONEY_MERCHANT_ID)")
+	f.StringVar(&amount, "amount", "", "amount in dollars, e.g. 12.34")
+	po.register(f)
+	return c
+}
+
+func refundsCreateCmd(a *app) *cobra.Command {
+	var paymentID, amount string
+	var po paymentFlags
+	c := &cobra.Command{
+		Use:     "create --payment-id ID --amount 1.00",
+		Short:   "Refund part or all of a payment and print the refund, its id as refundId",
+		Example: `  banklink linkmoney refunds create --payment-id "$PAYMENT_ID" --amount 1.00 --request-key refund-1042`,
+		Args:    exactArgs(),
+		RunE: a.linkMoneyRun(func(ctx context.Context, lm *facade.LinkMoney) (any, error) {
+			amt, err := facade.ParseUSD(amount)
+			if err != nil {
+				return nil, usagef("--amount: %v", err)
+			}
+			ref, err := lm.Refunds.Create(ctx, facade.NewRefund(paymentID, amt, po.options()...))
+			if err != nil {
+				return nil, err
+			}
+			return refundView(ref)
+		}),
 	}
-	opts, err := g.options(stderr, getenv, "LINKMONEY")
-	if err != nil {
-		return report(stderr, err)
-	}
-	lm, err := facade.NewLinkMoney(opts...)
-	if err != nil {
-		return report(stderr, usagef("%v", err))
-	}
-	out, err := call(lm)
-	if err != nil {
-		return report(stderr, err)
-	}
-	return report(stderr, printJSON(stdout, out))
+	f := c.Flags()
+	f.StringVar(&paymentID, "payment-id", "", "the payment to refund")
+	f.StringVar(&amount, "amount", "", "amount in dollars, e.g. 1.00")
+	po.register(f)
+	return c
 }
 
 // paymentFlags are the optional flags payments and refunds share.
@@ -111,7 +154,7 @@ type paymentFlags struct {
 	requestKey, softDescriptor, clientReferenceID string
 }
 
-func (p *paymentFlags) register(fs *flag.FlagSet) {
+func (p *paymentFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&p.requestKey, "request-key", "", "idempotency key (generated when absent)")
 	fs.StringVar(&p.softDescriptor, "soft-descriptor", "", "text for the bank statement, at most 80 letters, digits and spaces")
 	fs.StringVar(&p.clientReferenceID, "client-reference-id", "", "your own id for this payment")

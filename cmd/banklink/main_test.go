@@ -20,13 +20,19 @@ import (
 // status, stdout and stderr.
 func cli(t *testing.T, environ []string, args ...string) (int, string, string) {
 	t.Helper()
+	return cliIn(t, environ, "", args...)
+}
+
+// cliIn is cli with the given standard input.
+func cliIn(t *testing.T, environ []string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
 	envMap := map[string]string{}
 	for _, kv := range environ {
 		k, v, _ := strings.Cut(kv, "=")
 		envMap[k] = v
 	}
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, &stdout, &stderr, func(k string) string { return envMap[k] })
+	code := run(context.Background(), args, streams{in: strings.NewReader(stdin), out: &stdout, err: &stderr}, func(k string) string { return envMap[k] })
 	return code, stdout.String(), stderr.String()
 }
 
@@ -269,21 +275,22 @@ func TestSandboxCommandPrintsEnvAndServes(t *testing.T) {
 	done := make(chan int, 1)
 	var stderr bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0"}, pw, &stderr, func(string) string { return "" })
+		done <- run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0"}, streams{in: strings.NewReader(""), out: pw, err: &stderr}, func(string) string { return "" })
 		pw.Close()
 	}()
 
 	sc := bufio.NewScanner(pr)
 	env := map[string]string{}
 	var names []string
-	for len(names) < 6 && sc.Scan() {
+	for len(names) < 7 && sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), "=")
 		require.True(t, ok, sc.Text())
 		names = append(names, k)
 		env[k] = v
 	}
 	require.Equal(t, []string{"MONEYKIT_BASE_URL", "MONEYKIT_CLIENT_ID", "MONEYKIT_CLIENT_SECRET",
-		"LINKMONEY_BASE_URL", "LINKMONEY_CLIENT_ID", "LINKMONEY_CLIENT_SECRET"}, names)
+		"LINKMONEY_BASE_URL", "LINKMONEY_CLIENT_ID", "LINKMONEY_CLIENT_SECRET", "LINKMONEY_MERCHANT_ID"}, names)
+	assert.Equal(t, sandbox.LinkMoneyMerchantID, env["LINKMONEY_MERCHANT_ID"])
 
 	// The served sandbox answers the CLI's own commands.
 	var environ []string

@@ -2,37 +2,59 @@ package main
 
 import (
 	"context"
-	"flag"
-	"io"
+
+	"github.com/spf13/cobra"
 
 	"github.com/banklink/banklink/facade"
 )
 
-// runMoneyKit handles `banklink moneykit <group> <verb> ...`.
-func runMoneyKit(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) int {
-	if len(args) < 2 {
-		return report(stderr, usagef("usage: banklink moneykit link-sessions create|exchange ..., or links get|update|delete <link_id>"))
-	}
-	group, verb, rest := args[0], args[1], args[2:]
-	var g globals
-	fs := flag.NewFlagSet("moneykit "+group+" "+verb, flag.ContinueOnError)
-	g.register(fs)
+// moneyKitCmd is `banklink moneykit`.
+func moneyKitCmd(a *app) *cobra.Command {
+	return group(a, "moneykit", "MoneyKit: link sessions and links",
+		`  banklink moneykit link-sessions create --customer-user-id user-42 --redirect-uri https://app.example/oauth
+  banklink moneykit links get mk_eqkWN34UEoa2NxyALG8pcV`,
+		group(a, "link-sessions", "Create link sessions and exchange Connect's token",
+			`  banklink moneykit link-sessions create --customer-user-id user-42 --redirect-uri https://app.example/oauth`,
+			linkSessionsCreateCmd(a),
+			linkSessionsExchangeCmd(a)),
+		group(a, "links", "Read, update and delete links",
+			`  banklink moneykit links get mk_eqkWN34UEoa2NxyALG8pcV`,
+			linksGetCmd(a),
+			linksUpdateCmd(a),
+			linksDeleteCmd(a)),
+	)
+}
 
-	var call func(mk *facade.MoneyKit, pos []string) (any, error)
-	switch group + " " + verb {
-	case "link-sessions create":
-		var userID, redirect, institution, existing, webhook string
-		var tags multi
-		fs.StringVar(&userID, "customer-user-id", "", "your id for the user (4 to 150 characters)")
-		fs.StringVar(&redirect, "redirect-uri", "", "where the user returns after OAuth; no query parameters")
-		fs.StringVar(&institution, "institution-id", "", "skip the institution picker")
-		fs.StringVar(&existing, "existing-link-id", "", "reconnect this link")
-		fs.StringVar(&webhook, "webhook", "", "webhook URL for the link")
-		fs.Var(&tags, "tag", "link tag (repeatable)")
-		call = func(mk *facade.MoneyKit, pos []string) (any, error) {
-			if err := wantArgs(fs.Name(), pos); err != nil {
-				return nil, err
-			}
+// moneyKitRun builds a MoneyKit client from the global flags and the
+// environment, calls fn and prints its result as JSON.
+func (a *app) moneyKitRun(fn func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error)) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, args []string) error {
+		opts, err := a.options("MONEYKIT")
+		if err != nil {
+			return err
+		}
+		mk, err := facade.NewMoneyKit(opts...)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		out, err := fn(c.Context(), mk, args)
+		if err != nil {
+			return err
+		}
+		return printJSON(a.out, out)
+	}
+}
+
+func linkSessionsCreateCmd(a *app) *cobra.Command {
+	var userID, redirect, institution, existing, webhook string
+	var tags multi
+	c := &cobra.Command{
+		Use:   "create --customer-user-id ID --redirect-uri URI",
+		Short: "Start a link session and print its link_session_token for Connect",
+		Example: `  banklink moneykit link-sessions create --customer-user-id user-42 --redirect-uri https://app.example/oauth \
+    --institution-id chase --webhook https://app.example/moneykit/webhook --tag checkout`,
+		Args: exactArgs(),
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, _ []string) (any, error) {
 			var opts []facade.LinkSessionOption
 			if institution != "" {
 				opts = append(opts, facade.WithInstitution(institution))
@@ -47,32 +69,74 @@ func runMoneyKit(ctx context.Context, args []string, stdout, stderr io.Writer, g
 				opts = append(opts, facade.WithLinkTags(tags...))
 			}
 			return mk.LinkSessions.Create(ctx, facade.NewLinkSession(userID, redirect, opts...))
-		}
-	case "link-sessions exchange":
-		call = func(mk *facade.MoneyKit, pos []string) (any, error) {
-			if err := wantArgs(fs.Name(), pos, "<exchangeable_token>"); err != nil {
+		}),
+	}
+	f := c.Flags()
+	f.StringVar(&userID, "customer-user-id", "", "your id for the user (4 to 150 characters)")
+	f.StringVar(&redirect, "redirect-uri", "", "where the user returns after OAuth; no query parameters")
+	f.StringVar(&institution, "institution-id", "", "skip the institution picker")
+	f.StringVar(&existing, "existing-link-id", "", "reconnect this link")
+	f.StringVar(&webhook, "webhook", "", "webhook URL for the link")
+	f.Var(&tags, "tag", "link tag (repeatable)")
+	return c
+}
+
+func linkSessionsExchangeCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:     "exchange <exchangeable_token>",
+		Short:   "Trade Connect's single-use exchangeable token for the new link",
+		Example: `  banklink moneykit link-sessions exchange "$(banklink sandbox connect "$LINK_SESSION_TOKEN")"`,
+		Args:    exactArgs("<exchangeable_token>"),
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
+			res, err := mk.LinkSessions.Exchange(ctx, args[0])
+			if err != nil {
 				return nil, err
 			}
-			return mk.LinkSessions.Exchange(ctx, pos[0])
-		}
-	case "links get":
-		call = func(mk *facade.MoneyKit, pos []string) (any, error) {
-			if err := wantArgs(fs.Name(), pos, "<link_id>"); err != nil {
+			out, err := toObject(res)
+			if err != nil {
 				return nil, err
 			}
-			return mk.Links.Get(ctx, pos[0])
-		}
-	case "links update":
-		var webhook string
-		var removeWebhook bool
-		var tags multi
-		fs.StringVar(&webhook, "webhook", "", "new webhook URL")
-		fs.BoolVar(&removeWebhook, "remove-webhook", false, "remove the link's webhook")
-		fs.Var(&tags, "tag", "link tag (repeatable); replaces the link's tags")
-		call = func(mk *facade.MoneyKit, pos []string) (any, error) {
-			if err := wantArgs(fs.Name(), pos, "<link_id>"); err != nil {
+			link, err := linkView(&res.Link)
+			if err != nil {
 				return nil, err
 			}
+			raw, err := link.MarshalJSON()
+			if err != nil {
+				return nil, err
+			}
+			return out.set("link", raw), nil
+		}),
+	}
+}
+
+func linksGetCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "get <link_id>",
+		Short: "Print a link; a recently deleted link shows state \"deleted\"",
+		Example: `  banklink moneykit links get mk_eqkWN34UEoa2NxyALG8pcV
+  banklink --verbose moneykit links get mk_eqkWN34UEoa2NxyALG8pcV   # log each attempt to stderr`,
+		Args: exactArgs("<link_id>"),
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
+			link, err := mk.Links.Get(ctx, args[0])
+			if err != nil {
+				return nil, err
+			}
+			return linkView(link)
+		}),
+	}
+}
+
+func linksUpdateCmd(a *app) *cobra.Command {
+	var webhook string
+	var removeWebhook bool
+	var tags multi
+	c := &cobra.Command{
+		Use:   "update <link_id> [--webhook URL | --remove-webhook] [--tag T]...",
+		Short: "Change a link's webhook or tags",
+		Example: `  banklink moneykit links update mk_eqkWN34UEoa2NxyALG8pcV --tag checkout --tag vip
+  banklink moneykit links update mk_eqkWN34UEoa2NxyALG8pcV --remove-webhook`,
+		Args: exactArgs("<link_id>"),
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
 			var updates []facade.LinkUpdate
 			switch {
 			case webhook != "" && removeWebhook:
@@ -86,39 +150,33 @@ func runMoneyKit(ctx context.Context, args []string, stdout, stderr io.Writer, g
 				updates = append(updates, facade.SetLinkTags(tags...))
 			}
 			if len(updates) == 0 {
-				return nil, usagef("%s: nothing to update: give --webhook, --remove-webhook or --tag", fs.Name())
+				return nil, usagef("moneykit links update: nothing to update: give --webhook, --remove-webhook or --tag")
 			}
-			return mk.Links.Update(ctx, pos[0], updates...)
-		}
-	case "links delete":
-		call = func(mk *facade.MoneyKit, pos []string) (any, error) {
-			if err := wantArgs(fs.Name(), pos, "<link_id>"); err != nil {
+			link, err := mk.Links.Update(ctx, args[0], updates...)
+			if err != nil {
 				return nil, err
 			}
-			if err := mk.Links.Delete(ctx, pos[0]); err != nil {
-				return nil, err
-			}
-			return map[string]any{"link_id": pos[0], "deleted": true}, nil
-		}
-	default:
-		return report(stderr, usagef("unknown command: moneykit %s %s", group, verb))
+			return linkView(link)
+		}),
 	}
+	f := c.Flags()
+	f.StringVar(&webhook, "webhook", "", "new webhook URL")
+	f.BoolVar(&removeWebhook, "remove-webhook", false, "remove the link's webhook")
+	f.Var(&tags, "tag", "link tag (repeatable); replaces the link's tags")
+	return c
+}
 
-	pos, err := parse(fs, rest)
-	if err != nil {
-		return report(stderr, err)
+func linksDeleteCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:     "delete <link_id>",
+		Short:   "Disconnect a link; it stays readable in state \"deleted\" for 90 days",
+		Example: `  banklink moneykit links delete mk_eqkWN34UEoa2NxyALG8pcV`,
+		Args:    exactArgs("<link_id>"),
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
+			if err := mk.Links.Delete(ctx, args[0]); err != nil {
+				return nil, err
+			}
+			return map[string]any{"link_id": args[0], "deleted": true}, nil
+		}),
 	}
-	opts, err := g.options(stderr, getenv, "MONEYKIT")
-	if err != nil {
-		return report(stderr, err)
-	}
-	mk, err := facade.NewMoneyKit(opts...)
-	if err != nil {
-		return report(stderr, usagef("%v", err))
-	}
-	out, err := call(mk, pos)
-	if err != nil {
-		return report(stderr, err)
-	}
-	return report(stderr, printJSON(stdout, out))
 }

@@ -13,47 +13,111 @@ import (
 // Connect plays the end user in MoneyKit Connect against a sandbox running in
 // another process: moneyKitBaseURL is the sandbox's MONEYKIT_BASE_URL. It
 // completes the link session and returns the exchangeable token. A nil client
-// means http.DefaultClient.
+// means http.DefaultClient. The sandbox's refusals unwrap to the control
+// API's errors (ErrUnknownSession, ErrSessionCompleted).
 func Connect(ctx context.Context, client *http.Client, moneyKitBaseURL, linkSessionToken string, opt ConnectOptions) (string, error) {
-	if client == nil {
-		client = http.DefaultClient
+	var out struct {
+		ExchangeableToken string `json:"exchangeable_token"`
 	}
-	root, ok := strings.CutSuffix(strings.TrimRight(moneyKitBaseURL, "/"), "/moneykit")
-	if !ok {
-		return "", fmt.Errorf("sandbox: %q is not a sandbox MoneyKit base URL (it ends in /moneykit)", moneyKitBaseURL)
-	}
-	body, err := json.Marshal(map[string]any{
+	err := control(ctx, client, "connect", moneyKitBaseURL, "/moneykit", "/_sandbox/moneykit/connect", map[string]any{
 		"link_session_token": linkSessionToken,
 		"institution_id":     opt.InstitutionID,
 		"deny_products":      opt.DenyProducts,
 		"fail_with":          opt.FailWith,
-	})
-	if err != nil {
-		return "", err
+	}, &out)
+	return out.ExchangeableToken, err
+}
+
+// PayResult is what a customer's completion of a Link Money session made.
+type PayResult struct {
+	// CustomerID is the new customer.
+	CustomerID string `json:"customerId"`
+	// PaymentID is the payment a LINK_MANAGED_PAYMENT session makes from its
+	// paymentDetails; empty for other sessions.
+	PaymentID string `json:"paymentId,omitempty"`
+}
+
+// Pay plays the customer in Link Money's hosted UI against a sandbox running
+// in another process, as CompleteSessionPayment does in process:
+// linkMoneyBaseURL is the sandbox's LINKMONEY_BASE_URL. A session completes
+// once. A nil client means http.DefaultClient. The sandbox's refusals unwrap
+// to the control API's errors (ErrUnknownSession, ErrSessionCompleted,
+// ErrDuplicateRequestKey).
+func Pay(ctx context.Context, client *http.Client, linkMoneyBaseURL, sessionKey string) (PayResult, error) {
+	var out PayResult
+	err := control(ctx, client, "pay", linkMoneyBaseURL, "/linkmoney", "/_sandbox/linkmoney/complete",
+		map[string]string{"sessionKey": sessionKey}, &out)
+	return out, err
+}
+
+// ControlError is a refusal of the sandbox's control API, seen through HTTP.
+type ControlError struct {
+	// Call is the helper that made the request, such as "connect" or "pay".
+	Call string
+	// StatusCode is the HTTP status the sandbox answered.
+	StatusCode int
+	// Message is the sandbox's explanation.
+	Message string
+
+	err error // the control API's error, when the message names one
+}
+
+func (e *ControlError) Error() string {
+	return fmt.Sprintf("sandbox %s: HTTP %d: %s", e.Call, e.StatusCode, e.Message)
+}
+
+// Unwrap returns the control API's error (ErrUnknownSession and the like)
+// that the sandbox answered with, if any.
+func (e *ControlError) Unwrap() error { return e.err }
+
+// controlErrors are the control API's errors a ControlError can unwrap to.
+var controlErrors = []error{ErrUnknownSession, ErrSessionCompleted, ErrUnknownLink, ErrUnknownCustomer, ErrDuplicateRequestKey}
+
+// control POSTs a JSON body to one of the sandbox's /_sandbox/ endpoints,
+// found from a provider base URL ending in suffix, and decodes the answer.
+func control(ctx context.Context, client *http.Client, call, baseURL, suffix, path string, in, out any) error {
+	if client == nil {
+		client = http.DefaultClient
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, root+"/_sandbox/moneykit/connect", bytes.NewReader(body))
+	root, ok := strings.CutSuffix(strings.TrimRight(baseURL, "/"), suffix)
+	if !ok {
+		return fmt.Errorf("sandbox %s: %q is not a sandbox base URL for this call (it ends in %s)", call, baseURL, suffix)
+	}
+	body, err := json.Marshal(in)
 	if err != nil {
-		return "", fmt.Errorf("sandbox: %w", err)
+		return fmt.Errorf("sandbox %s: %w", call, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, root+path, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("sandbox %s: %w", call, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("sandbox connect: %w", err)
+		return fmt.Errorf("sandbox %s: %w", call, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return "", fmt.Errorf("sandbox connect: %w", err)
-	}
-	var out struct {
-		ExchangeableToken string `json:"exchangeable_token"`
-		Error             string `json:"error"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return "", fmt.Errorf("sandbox connect: HTTP %d with an unreadable body", resp.StatusCode)
+		return fmt.Errorf("sandbox %s: %w", call, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("sandbox connect: HTTP %d: %s", resp.StatusCode, out.Error)
+		var refusal struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(raw, &refusal) != nil || refusal.Error == "" {
+			return &ControlError{Call: call, StatusCode: resp.StatusCode, Message: "unreadable body"}
+		}
+		ce := &ControlError{Call: call, StatusCode: resp.StatusCode, Message: strings.TrimPrefix(refusal.Error, "sandbox: ")}
+		for _, known := range controlErrors {
+			if refusal.Error == known.Error() {
+				ce.err = known
+			}
+		}
+		return ce
 	}
-	return out.ExchangeableToken, nil
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("sandbox %s: HTTP %d with an unreadable body", call, resp.StatusCode)
+	}
+	return nil
 }

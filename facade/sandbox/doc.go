@@ -46,7 +46,8 @@
 //     link_session_error.forbidden_config, as does an existing_link_id that
 //     does not name a live link of the calling application.
 //   - The end user's part (MoneyKit Connect) is played by
-//     Sandbox.CompleteLinkSession or POST /_sandbox/moneykit/connect. A new
+//     Sandbox.CompleteLinkSession, or from another process by Connect (POST
+//     /_sandbox/moneykit/connect). A new
 //     link waits in state awaiting_token_exchange until its exchangeable
 //     token is exchanged; the exchange is single-use (a second one answers
 //     400 link_session_error.invalid_token_exchange). Completing a session
@@ -120,8 +121,8 @@
 //     cross-field rules (paymentDetails only with experienceId
 //     LINK_MANAGED_PAYMENT, which in turn needs paymentDetails; subtotal
 //     before discount, shipping or tax).
-//   - The hosted UI is played by Sandbox.CompleteSession or POST
-//     /_sandbox/linkmoney/complete: it creates an ACTIVE customer with two
+//   - The hosted UI is played by Sandbox.CompleteSession, or from another
+//     process by Pay (POST /_sandbox/linkmoney/complete): it creates an ACTIVE customer with two
 //     accounts and, for LINK_MANAGED_PAYMENT, the payment.
 //   - POST /v1/payments: the customer must exist and be ACTIVE (else 400).
 //     Amounts up to 1000.00 are AUTHORIZED, up to 9000.00 PENDING, above
