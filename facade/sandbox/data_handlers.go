@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -151,7 +152,7 @@ func (m *mkServer) ImportLink(ctx context.Context, req moneykit.ImportLinkReques
 	byOriginal := map[string]string{}
 	for i, a := range b.Accounts {
 		if _, dup := byOriginal[a.AccountId]; dup {
-			return failValidation(fmt.Sprintf("accounts[%d].account_id: %q is given twice", i, a.AccountId)), nil
+			return failValidation(fmt.Sprintf("accounts[%d].account_id: the id is given twice", i)), nil
 		}
 		acc := &account{id: "acc_" + randBase62(22), typ: a.Type, name: a.Name, originalID: a.AccountId}
 		if a.Mask != nil {
@@ -190,7 +191,7 @@ func importTxns(d *linkData, byOriginal map[string]string, ts []moneykit.Transac
 	for i, t := range ts {
 		acc, ok := byOriginal[t.AccountId]
 		if !ok {
-			return failValidation(fmt.Sprintf("transactions[%d].account_id: %q is not one of the imported accounts", i, t.AccountId))
+			return failValidation(fmt.Sprintf("transactions[%d].account_id: not one of the imported accounts", i))
 		}
 		cents, credit, err := parseCents(t.Amount)
 		if err != nil {
@@ -198,7 +199,7 @@ func importTxns(d *linkData, byOriginal map[string]string, ts []moneykit.Transac
 		}
 		date, err := time.Parse(time.DateOnly, t.Date)
 		if err != nil {
-			return failValidation(fmt.Sprintf("transactions[%d].date: %q is not a YYYY-MM-DD date", i, t.Date))
+			return failValidation(fmt.Sprintf("transactions[%d].date: not a YYYY-MM-DD date", i))
 		}
 		x := &txn{id: "txn_" + randBase62(22), accountID: acc, cents: cents, credit: credit, date: date}
 		if t.Description != nil {
@@ -223,13 +224,13 @@ func parseCents(s string) (cents int64, credit bool, err error) {
 	neg := strings.HasPrefix(s, "-")
 	whole, frac, _ := strings.Cut(strings.TrimPrefix(s, "-"), ".")
 	if len(frac) > 2 {
-		return 0, false, fmt.Errorf("%q has more than two decimal places", s)
+		return 0, false, errors.New("more than two decimal places")
 	}
 	frac += strings.Repeat("0", 2-len(frac))
 	w, err1 := strconv.ParseInt(whole, 10, 64)
 	f, err2 := strconv.ParseInt(frac, 10, 64)
 	if err1 != nil || err2 != nil || w > 1e12 {
-		return 0, false, fmt.Errorf("%q is not a decimal amount", s)
+		return 0, false, errors.New("not a decimal amount")
 	}
 	return w*100 + f, !neg, nil
 }

@@ -102,3 +102,14 @@ func TestPaymentLifecycle(t *testing.T) {
 	refund := &lmPayment{refund: true, amount: big.NewRat(5, 1), status: statusPending, created: t0}
 	assert.Equal(t, []string{"CREATED", "PENDING"}, statuses(refund, t0.Add(1000*time.Hour)), "refunds keep their status")
 }
+
+func BenchmarkNewLinkData(b *testing.B) {
+	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	inst := institutions["credentials_bank"]
+	var n int
+	for b.Loop() {
+		d := newLinkData("mk_BenchmarkLink000000001", inst, start, nil)
+		n = len(d.order)
+	}
+	b.ReportMetric(float64(n), "txns/link")
+}
