@@ -209,7 +209,7 @@ func (d *linkData) advance(linkID string, now time.Time) {
 					n = 1
 				}
 			default:
-				n = r.IntN(3)
+				n = 1 + r.IntN(2) // a checking account moves every day
 			}
 			for k := 0; k < n; k++ {
 				m := merchants[r.IntN(len(merchants))]
@@ -247,14 +247,15 @@ func (d *linkData) add(t *txn) {
 
 // refresh moves the institution's view of the link forward to now: new
 // transactions appear, pending ones older than pendingDays post (updated),
-// and one posted transaction of the last month is removed, as institutions
-// sometimes retract a duplicate.
+// and one transaction of the last month that had posted before the refresh
+// is removed, as institutions sometimes retract a duplicate.
 func (d *linkData) refresh(linkID string, now time.Time) {
 	if d.imported {
 		return
 	}
 	d.refreshes++
-	d.advance(linkID, now)
+	// The removal is chosen among transactions reported before this
+	// refresh, so that it retracts something a client may have stored.
 	r := rngOf(linkID, "removals", strconv.Itoa(d.refreshes))
 	cutoff := now.UTC().AddDate(0, -1, 0)
 	var candidates []*txn
@@ -263,6 +264,7 @@ func (d *linkData) refresh(linkID string, now time.Time) {
 			candidates = append(candidates, t)
 		}
 	}
+	d.advance(linkID, now)
 	if len(candidates) > 0 {
 		t := candidates[r.IntN(len(candidates))]
 		t.removed = true
