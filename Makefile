@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: generate spec lint-spec check fmt-check vet test test-alloc bench bench-sandbox demo
+.PHONY: generate spec lint-spec check check-redis fmt-check vet test test-alloc bench bench-fleet bench-sandbox demo
 
 # Regenerate gen/ from api/openapi.yaml through cmd/specgen.
 generate:
@@ -32,6 +32,11 @@ test-alloc:
 
 check: fmt-check spec vet test test-alloc
 
+# make check with the Redis integration tests: starts a throwaway
+# redis-server on loopback (installing the Debian package if missing).
+check-redis:
+	.ci/with-redis $(MAKE) check
+
 # Benchmarks (BENCHMARKS.md): facade vs generated vs hand-written net/http,
 # connection reuse, token fan-in, in-process sandbox throughput. The client
 # comparison runs in BENCH_COUNT interleaved rounds (like -count 12, without
@@ -41,9 +46,16 @@ BENCH_COUNT ?= 12
 BENCH_TIME ?= 300ms
 BENCH_OUT ?= bench.out
 
-bench:
+bench: bench-fleet
 	GO="$(GO)" BENCH_COUNT="$(BENCH_COUNT)" BENCH_TIME="$(BENCH_TIME)" BENCH_OUT="$(BENCH_OUT)" \
 		bash internal/benchtable/bench.sh
+
+# The shared Redis stores against the in-process ones, on a throwaway
+# loopback redis-server; prints each Redis path's cost as a ratio.
+bench-fleet:
+	.ci/with-redis bash -c '$(GO) test -run "^$$" -bench . -benchtime $(BENCH_TIME) ./facade/redisfleet/ | tee $(BENCH_OUT).fleet | \
+		awk '\''/^Benchmark/ { split($$1, p, "/"); sub(/-[0-9]+$$/, "", p[2]); ns[p[1] "/" p[2]] = $$3; if (p[2] == "memory") base[p[1]] = $$3; order[++n] = p[1] "/" p[2] } \
+		END { for (i = 1; i <= n; i++) { k = order[i]; split(k, q, "/"); printf "%-40s %12.1f ns/op  %8.1fx memory\n", k, ns[k], ns[k] / base[q[1]] } }'\'''
 
 # The standalone sandbox against Stoplight Prism's mock of api/openapi.yaml,
 # under the same load (installs the pinned Prism with npm on first use).
@@ -56,7 +68,7 @@ demo:
 # Longer fuzzing than the seed-corpus pass `make check` runs.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./facade:FuzzErrorResponse ./facade:FuzzRetryAfter ./facade:FuzzTokenResponse \
-	./facade:FuzzRequestValidation ./facade/internal/validate:FuzzBody
+	./facade:FuzzRequestValidation ./facade/internal/validate:FuzzBody ./internal/termsafe:FuzzString
 .PHONY: fuzz
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$fn ($$pkg)"; \

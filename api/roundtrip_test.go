@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,14 +43,14 @@ func TestSeedExamplesRoundTrip(t *testing.T) {
 		assert.Equal(t, "mk_eqkWN34UEoa2NxyALG8pcV", link.LinkId)
 		assert.Equal(t, moneykit.PublicLinkStateConnected, link.State)
 		assert.Equal(t, moneykit.ProviderAkoya, link.Provider)
-		require.NotNil(t, link.LastSyncedAt)
-		assert.Equal(t, "2023-02-16T09:14:11", *link.LastSyncedAt, "the documented timestamp has no offset and is kept as received")
+		assert.Equal(t, "2023-02-16T09:14:11", link.LastSyncedAt.String(), "the documented timestamp has no offset and is kept as received")
+		assert.Equal(t, time.Date(2023, 2, 16, 9, 14, 11, 0, time.UTC), link.LastSyncedAt.Time(), "an offset-less timestamp is UTC")
+		assert.Equal(t, "2023-02-16T09:14:11Z", link.Products.Accounts.RefreshedAt.String(), "an RFC 3339 timestamp is kept as received")
 	})
 	t.Run("MoneyKit create-link-session request", func(t *testing.T) {
 		req := roundTrip[moneykit.CreateLinkSessionRequest](t, exampleJSON(t, "/components/schemas/CreateLinkSessionRequest/example"))
 		assert.Equal(t, "https://yourdomain.com/oauth.html", req.RedirectUri)
-		require.NotNil(t, req.InstitutionId)
-		assert.Equal(t, "c7318ff7-257c-490e-8242-03a815b223b7", *req.InstitutionId)
+		assert.Equal(t, "c7318ff7-257c-490e-8242-03a815b223b7", req.InstitutionId)
 	})
 	t.Run("Link Money session response", func(t *testing.T) {
 		s := roundTrip[linkmoney.SessionResponse](t, exampleJSON(t, "/components/schemas/SessionResponse/example"))
@@ -57,15 +58,12 @@ func TestSeedExamplesRoundTrip(t *testing.T) {
 	})
 	t.Run("Link Money session request", func(t *testing.T) {
 		s := roundTrip[linkmoney.SessionRequest](t, exampleJSON(t, "/components/schemas/SessionRequest/example"))
-		require.NotNil(t, s.PaymentDetails)
 		assert.Equal(t, json.Number("25"), s.PaymentDetails.Amount.Value)
-		require.NotNil(t, s.ExperienceId)
-		assert.Equal(t, linkmoney.ExperienceIDLINKMANAGEDPAYMENT, *s.ExperienceId)
+		assert.Equal(t, linkmoney.ExperienceIDLINKMANAGEDPAYMENT, s.ExperienceId)
 	})
 	t.Run("Link Money error", func(t *testing.T) {
 		e := roundTrip[linkmoney.LinkMoneyError](t, exampleJSON(t, "/components/schemas/LinkMoneyError/example"))
-		require.NotNil(t, e.ErrorId)
-		assert.EqualValues(t, 10003, *e.ErrorId)
+		assert.EqualValues(t, 10003, e.ErrorId)
 	})
 	t.Run("MoneyKit documented error defaults", func(t *testing.T) {
 		e := roundTrip[moneykit.LinkErrorNotFoundResponse](t, []byte(`{"error_code":"link_error.not_found","error_message":"Link not found."}`))
@@ -102,20 +100,18 @@ func TestUnknownEnumValuesDecode(t *testing.T) {
 	assert.Equal(t, moneykit.PublicLinkState("reauthorizing"), link.State)
 	assert.False(t, link.State.Valid())
 	assert.Equal(t, moneykit.Provider("newprovider"), link.Provider)
-	require.NotNil(t, link.ErrorCode)
-	assert.Equal(t, moneykit.PublicLinkError("brand_new_error"), *link.ErrorCode)
+	assert.Equal(t, moneykit.PublicLinkError("brand_new_error"), link.ErrorCode)
 	assert.Equal(t, []moneykit.Product{"payments", moneykit.ProductAccounts}, link.AvailableProducts)
 	assert.False(t, link.AvailableProducts[0].Valid())
 	assert.True(t, link.AvailableProducts[1].Valid())
 
 	var pay linkmoney.PaymentResponse
 	require.NoError(t, json.Unmarshal([]byte(`{"paymentId":"p1","paymentStatus":"SCHEDULED"}`), &pay))
-	require.NotNil(t, pay.PaymentStatus)
-	assert.Equal(t, linkmoney.PaymentStatus("SCHEDULED"), *pay.PaymentStatus)
+	assert.Equal(t, linkmoney.PaymentStatus("SCHEDULED"), pay.PaymentStatus)
 	assert.False(t, pay.PaymentStatus.Valid())
 
 	var cust linkmoney.Customer
 	require.NoError(t, json.Unmarshal([]byte(`{"id":"c1","customerStatus":"SUSPENDED","accountDetails":{"accountType":"brokerage"}}`), &cust))
-	assert.Equal(t, linkmoney.CustomerStatus("SUSPENDED"), *cust.CustomerStatus)
-	assert.Equal(t, linkmoney.AccountType("brokerage"), *cust.AccountDetails.AccountType)
+	assert.Equal(t, linkmoney.CustomerStatus("SUSPENDED"), cust.CustomerStatus)
+	assert.Equal(t, linkmoney.AccountType("brokerage"), cust.AccountDetails.AccountType)
 }

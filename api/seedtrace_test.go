@@ -180,7 +180,7 @@ var seedFacts = []fact{
 	{mkLink, "/components/schemas/PublicLinkError/enum", "eq", []any{"system_error", "provider_error", "institution_error", "user_error", "auth_expired", "no_accounts", "user_setup_required", "invalid_credentials", "user_oauth_denied", "user_input_incorrect", "incomplete"}},
 	{mkLink, "/components/schemas/PublicLinkError/description", "contains", "The type of error, if the link is in the `error` state."},
 	{mkLink, "/components/schemas/LinkCommon/properties/last_synced_at/deprecated", "eq", true},
-	{mkLink, "/components/schemas/LinkCommon/properties/last_synced_at/x-banklink-documented-format", "eq", "date-time"},
+	{mkLink, "/components/schemas/LinkCommon/properties/last_synced_at/format", "eq", "date-time"},
 	{mkLink, "/components/schemas/LinkCommon/properties/last_synced_at/example", "eq", "2023-02-16T09:14:11"},
 	{mkLink, "/components/schemas/Provider/enum", "eq", []any{"moneykit", "finicity", "plaid", "yodlee", "mx", "akoya"}},
 	{mkLink, "/components/schemas/Provider/example", "eq", "akoya"},

@@ -81,19 +81,21 @@ func (p TransactionsParams) dates() (start, end *openapi_types.Date) {
 	return start, end
 }
 
-func optInt(v int) *int {
-	if v == 0 {
+// opt makes an optional query parameter: nil (not sent) for the zero value.
+func opt[T comparable](v T) *T {
+	var zero T
+	if v == zero {
 		return nil
 	}
 	return &v
 }
 
-func optIDs(ids []string) *[]string {
+// optIDs copies ids, so that a request never shares the caller's slice.
+func optIDs(ids []string) []string {
 	if len(ids) == 0 {
 		return nil
 	}
-	cp := append([]string(nil), ids...)
-	return &cp
+	return append([]string(nil), ids...)
 }
 
 // checkIDs checks linkID and each of accountIDs as the operation's parameters.
@@ -198,7 +200,7 @@ func (s *TransactionsService) List(ctx context.Context, linkID string, p Transac
 	}
 	start, end := p.dates()
 	hreq, err := moneykit.NewGetTransactionsRequest(c.baseURL, linkID, &moneykit.GetTransactionsParams{
-		AccountIds: optIDs(p.AccountIDs), StartDate: start, EndDate: end, Page: optInt(p.Page), Size: optInt(p.Size),
+		AccountIds: optIDs(p.AccountIDs), StartDate: start, EndDate: end, Page: opt(p.Page), Size: opt(p.Size),
 	})
 	return send[moneykit.GetTransactionsResponse](ctx, c, op, hreq, err)
 }
@@ -238,11 +240,7 @@ func (s *TransactionsService) SyncPage(ctx context.Context, linkID, cursor strin
 			return nil, err
 		}
 	}
-	var cur *string
-	if cursor != "" {
-		cur = &cursor
-	}
-	hreq, err := moneykit.NewGetTransactionsSyncRequest(c.baseURL, linkID, &moneykit.GetTransactionsSyncParams{Cursor: cur, Size: optInt(size)})
+	hreq, err := moneykit.NewGetTransactionsSyncRequest(c.baseURL, linkID, &moneykit.GetTransactionsSyncParams{Cursor: opt(cursor), Size: opt(size)})
 	return send[moneykit.TransactionSyncResponse](ctx, c, op, hreq, err)
 }
 
@@ -264,10 +262,7 @@ func (s *TransactionsService) UpdateEnrichment(ctx context.Context, linkID, tran
 	if err := c.checkIDs(op, linkID, "transaction_id", []string{transactionID}); err != nil {
 		return nil, err
 	}
-	body := moneykit.BudCategory{Category: category}
-	if subcategory != "" {
-		body.Subcategory = &subcategory
-	}
+	body := moneykit.BudCategory{Category: category, Subcategory: subcategory}
 	return sendBody[moneykit.UpdateTransactionEnrichmentResponse](ctx, c, op, &body, func(r io.Reader) (*http.Request, error) {
 		return moneykit.NewUpdateTransactionEnrichmentRequestWithBody(c.baseURL, linkID, transactionID, nil, contentJSON, r)
 	})
@@ -303,7 +298,7 @@ func (s *InvestmentsService) Transactions(ctx context.Context, linkID string, p 
 	}
 	start, end := p.dates()
 	hreq, err := moneykit.NewGetInvestmentTransactionsRequest(c.baseURL, linkID, &moneykit.GetInvestmentTransactionsParams{
-		AccountIds: optIDs(p.AccountIDs), StartDate: start, EndDate: end, Page: optInt(p.Page), Size: optInt(p.Size),
+		AccountIds: optIDs(p.AccountIDs), StartDate: start, EndDate: end, Page: opt(p.Page), Size: opt(p.Size),
 	})
 	return send[moneykit.GetInvestmentTransactionsResponse](ctx, c, op, hreq, err)
 }
@@ -348,16 +343,7 @@ type InstitutionsService struct{ c *client }
 func (s *InstitutionsService) List(ctx context.Context, p InstitutionsParams) (*moneykit.GetInstitutionsResponse, error) {
 	c := s.c
 	op := c.op(opGetInstitutions)
-	q := &moneykit.GetInstitutionsParams{Limit: optInt(p.Limit)}
-	if p.Name != "" {
-		q.Name = &p.Name
-	}
-	if p.Featured {
-		q.Featured = &p.Featured
-	}
-	if p.Cursor != "" {
-		q.Cursor = &p.Cursor
-	}
+	q := &moneykit.GetInstitutionsParams{Name: opt(p.Name), Featured: opt(p.Featured), Cursor: opt(p.Cursor), Limit: opt(p.Limit)}
 	if p.Limit != 0 {
 		if err := c.checkParam(op, "limit", strconv.Itoa(p.Limit)); err != nil {
 			return nil, err
@@ -410,10 +396,7 @@ func (s *LinksService) List(ctx context.Context, p LinksParams) (*moneykit.GetLi
 			return nil, err
 		}
 	}
-	q := &moneykit.GetLinksParams{Limit: optInt(p.Limit)}
-	if p.Cursor != "" {
-		q.Cursor = &p.Cursor
-	}
+	q := &moneykit.GetLinksParams{Cursor: opt(p.Cursor), Limit: opt(p.Limit)}
 	hreq, err := moneykit.NewGetLinksRequest(c.baseURL, q)
 	return send[moneykit.GetLinksResponse](ctx, c, op, hreq, err)
 }
@@ -529,7 +512,7 @@ func (s *UsersService) Transactions(ctx context.Context, customerUserID string, 
 	}
 	start, end := p.dates()
 	hreq, err := moneykit.NewGetUserTransactionsRequest(c.baseURL, customerUserID, &moneykit.GetUserTransactionsParams{
-		AccountId: optIDs(p.AccountIDs), StartDate: start, EndDate: end, Page: optInt(p.Page), Size: optInt(p.Size),
+		AccountId: optIDs(p.AccountIDs), StartDate: start, EndDate: end, Page: opt(p.Page), Size: opt(p.Size),
 	})
 	return send[moneykit.GetUserTransactionsResponse](ctx, c, op, hreq, err)
 }

@@ -12,6 +12,17 @@
 // gen/linkmoney, named here by aliases (Link, Session, Payment, …). Clients
 // are safe for concurrent use; build one per application and share it.
 //
+// Optional fields are plain values, not pointers, in both providers' types
+// (link.Webhook is a string; "" means absent), and a zero value is left out
+// of a request. The exceptions are fields where absent and zero differ on
+// the wire: UpdateLinkRequest's webhook (nullable.Nullable, so null removes
+// it) and link tags (nil leaves them, an empty slice clears them), product
+// requests, and a few Link Money profile fields such as guestCheckout.
+// Timestamps are Timestamp values: link.LastSyncedAt.Time() is a time.Time,
+// MoneyKit's offset-less "2023-02-16T09:14:11" is read as UTC, and the text
+// received is re-encoded unchanged. Build request timestamps with
+// NewTimestamp.
+//
 // # Configuration
 //
 // Options apply to both clients. Settings no option gives are read from
@@ -20,18 +31,33 @@
 // URLs default to https://api.moneykit.com (one host for sandbox and live
 // keys) and https://api.link.money or, with WithEnvironment(Sandbox),
 // https://api.link-sandbox.money. A plain-http base URL is refused unless
-// its host is loopback (127.0.0.0/8, ::1, localhost), since every call
-// carries credentials.
+// its host is provably loopback: an IP literal in 127.0.0.0/8 or ::1, or the
+// exact name localhost. Other names, *.localhost included, are refused,
+// because a proxy (HTTP_PROXY) or resolver may send them elsewhere and every
+// call carries credentials. A base URL must not carry user info; error
+// messages about a base URL never quote its password.
 //
 // The default HTTP client (DefaultHTTPClient) keeps up to 64 connections per
 // host, all of them reusable from the idle pool, bounds dialling and TLS
 // handshakes at 10s, response headers at 30s and each attempt at 30s
-// overall, negotiates HTTP/2, and does not follow redirects. Response
+// overall, negotiates HTTP/2, and does not follow redirects. Redirects are
+// not followed through a client given with WithHTTPClient either: banklink
+// sends through a copy of it whose CheckRedirect stops at the first
+// response, so a 3xx comes back as an *Error and the credentials, token and
+// body are never re-sent to the Location (the caller's client itself is not
+// changed). Response
 // bodies are always drained and closed so connections are reused.
 // WithAttemptTimeout adds a per-attempt bound; the caller's context bounds
 // the whole call, waits and retries included.
 //
 // # Validation
+//
+// Every path parameter must become exactly one path segment: the empty
+// string, "." and "..", and any value containing '/', '\\', '?', '#', '%' or a
+// control character are refused with a *ValidationError (rule
+// "path_segment") before anything is sent, since escaping alone cannot stop
+// a dot segment from addressing another resource ("DELETE /links/.."
+// would be "DELETE /").
 //
 // Before anything is sent, each request body and path parameter is checked
 // against the constraints in the providers' OpenAPI document (lengths,
@@ -107,7 +133,13 @@
 // attempts. Decide on the code, not the status: MoneyKit's 422 is either
 // link_error.bad_state or api_error.request.validation_failed. Bodies that
 // are not the documented JSON (an HTML 502, truncated JSON, a huge body)
-// still give an *Error with the status and the capped bytes. Sentinels match
+// still give an *Error with the status and the capped bytes. The error
+// fields are decoded one at a time, so a field of an unexpected type (an
+// errorId that is a string, a validation_errors that is an object) leaves
+// only that field empty, never the code and message. A 2xx from a token
+// endpoint that cannot be decoded keeps no token: the access_token value in
+// Body (and in the response's body) reads "REDACTED", or the body is
+// dropped when it cannot be rewritten. Sentinels match
 // with errors.Is: ErrLinkNotFound, ErrLinkDeleted, ErrForbiddenAction,
 // ErrBadState, ErrRateLimited (any 429 and *RateLimitError), ErrAuthExpired,
 // ErrUnauthorized, ErrUnauthorizedLinkAccess, ErrInvalidTokenExchange,
@@ -144,5 +176,12 @@
 // id, and the retry decision with its reason. Credentials, tokens,
 // Authorization headers, request and response bodies and customer data are
 // never logged, and error messages carry status, code, provider message and
-// operation, never request contents or URLs.
+// operation, never request contents or URLs. The user info of any URL in a
+// transport or proxy error (net/http quotes a proxy URL as configured) is
+// replaced by REDACTED in Error() and in the log.
+//
+// Error() strings show the provider's text (code, message, request id)
+// without control characters or terminal escape sequences and cut to a few
+// hundred bytes; the fields of *Error keep the raw text and Body the raw
+// bytes, for programs that need them.
 package facade

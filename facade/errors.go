@@ -2,17 +2,20 @@ package facade
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/internal/termsafe"
 )
 
 // Sentinel errors, matched with errors.Is against any error banklink returns.
@@ -68,6 +71,12 @@ const (
 	CodeInstitutionNotFound  = "institution_error.not_found"
 
 	CodeDuplicateRequestKey = "DUPLICATE_REQUEST_KEY"
+)
+
+// Bounds on the provider's text shown in Error() strings (Error's fields keep it whole).
+const (
+	maxShownCode    = 128
+	maxShownMessage = 512
 )
 
 const (
@@ -138,18 +147,20 @@ func (e *Error) Error() string {
 		b.WriteByte(' ')
 		b.WriteString(t)
 	}
+	// Code, Message and RequestID are the provider's text: the string shows
+	// them without control characters and bounded; the fields keep them raw.
 	if e.Code != "" {
 		b.WriteString(": ")
-		b.WriteString(e.Code)
+		b.WriteString(termsafe.String(e.Code, maxShownCode))
 	}
 	if e.LinkErrorCode != "" {
 		b.WriteString(" (")
-		b.WriteString(e.LinkErrorCode)
+		b.WriteString(termsafe.String(e.LinkErrorCode, maxShownCode))
 		b.WriteByte(')')
 	}
 	if e.Message != "" {
 		b.WriteString(": ")
-		b.WriteString(e.Message)
+		b.WriteString(termsafe.String(e.Message, maxShownMessage))
 	}
 	if e.Err != nil {
 		b.WriteString(": ")
@@ -157,7 +168,7 @@ func (e *Error) Error() string {
 	}
 	if e.RequestID != "" {
 		b.WriteString(" [request id ")
-		b.WriteString(e.RequestID)
+		b.WriteString(termsafe.String(e.RequestID, maxShownCode))
 		b.WriteByte(']')
 	}
 	if e.Attempts > 1 {
@@ -238,7 +249,7 @@ type TransportError struct {
 }
 
 func (e *TransportError) Error() string {
-	msg := fmt.Sprintf("banklink: %s %s: %v", e.Provider, e.Operation, urlErrCause(e.Err))
+	msg := fmt.Sprintf("banklink: %s %s: %s", e.Provider, e.Operation, redactCredentials(urlErrCause(e.Err).Error()))
 	if e.Attempts > 1 {
 		msg += fmt.Sprintf(" after %d attempts", e.Attempts)
 	}
@@ -256,20 +267,42 @@ func (e *TransportError) Unwrap() []error {
 	return []error{e.Err}
 }
 
-// errorBody is the union of both providers' error fields.
-type errorBody struct {
-	// MoneyKit
-	ErrorCode        string                     `json:"error_code"`
-	ErrorMessage     string                     `json:"error_message"`
-	DocumentationURL string                     `json:"documentation_url"`
-	LinkErrorCode    string                     `json:"link_error_code"`
-	ValidationErrors []moneykit.ValidationError `json:"validation_errors"`
-	// Link Money
-	ErrorID        json.Number `json:"errorId"`
-	ErrorCodeLM    string      `json:"errorCode"`
-	ErrorMessageLM string      `json:"errorMessage"`
-	ErrorSeverity  string      `json:"errorSeverity"`
-	BareError      string      `json:"error"`
+// decodeErrorBody reads both providers' error fields from a JSON object one
+// field at a time, so that a field of an unexpected type (an errorId that is
+// a string, a validation_errors that is an object) loses only that field,
+// never the code and message that errors.Is depends on. ok is false when
+// body is not a JSON object.
+func decodeErrorBody(e *Error, body []byte) (ok bool) {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil || fields == nil {
+		return false
+	}
+	str := func(key string) string {
+		var v string
+		if raw, ok := fields[key]; ok {
+			_ = json.Unmarshal(raw, &v)
+		}
+		return v
+	}
+	// MoneyKit, then Link Money.
+	e.Code = cmp.Or(str("error_code"), str("errorCode"))
+	e.Message = cmp.Or(str("error_message"), str("errorMessage"), str("error"))
+	e.DocumentationURL = str("documentation_url")
+	e.LinkErrorCode = str("link_error_code")
+	e.Severity = str("errorSeverity")
+	if raw, ok := fields["validation_errors"]; ok {
+		var ves []moneykit.ValidationError
+		if json.Unmarshal(raw, &ves) == nil {
+			e.ValidationErrors = ves
+		}
+	}
+	if raw, ok := fields["errorId"]; ok {
+		var n json.Number
+		if json.Unmarshal(raw, &n) == nil {
+			e.ErrorID, _ = n.Int64()
+		}
+	}
+	return true
 }
 
 var requestIDHeaders = []string{"X-Request-Id", "Request-Id", "X-Correlation-Id", "X-Amzn-Requestid"}
@@ -312,29 +345,19 @@ func newAPIError(op *operation, resp *http.Response, now time.Time) *Error {
 	if d, ok := retryAfter(resp.Header, now); ok {
 		e.RetryAfter, e.retryAfterSet = d, true
 	}
+	if e.tokenEndpoint {
+		// A token endpoint's error answer has no reason to carry a token;
+		// if it does, it is not kept.
+		body = redactTokenBody(body)
+		e.Body = body
+	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	if resp.Request != nil {
 		resp.Request = redactedRequest(resp.Request)
 	}
 	decoded := false
 	if readErr == nil && !truncated && looksJSON(resp.Header.Get("Content-Type"), body) {
-		var eb errorBody
-		if json.Unmarshal(body, &eb) == nil {
-			decoded = true
-			e.Code, e.Message = eb.ErrorCode, eb.ErrorMessage
-			if e.Code == "" {
-				e.Code = eb.ErrorCodeLM
-			}
-			if e.Message == "" {
-				e.Message = eb.ErrorMessageLM
-			}
-			if e.Message == "" {
-				e.Message = eb.BareError
-			}
-			e.DocumentationURL, e.LinkErrorCode, e.ValidationErrors = eb.DocumentationURL, eb.LinkErrorCode, eb.ValidationErrors
-			e.ErrorID, _ = eb.ErrorID.Int64()
-			e.Severity = eb.ErrorSeverity
-		}
+		decoded = decodeErrorBody(e, body)
 	}
 	if !decoded {
 		switch {
@@ -388,4 +411,64 @@ func redactedRequest(r *http.Request) *http.Request {
 func drainAndClose(rc io.ReadCloser) {
 	_, _ = io.CopyN(io.Discard, rc, maxDrain)
 	_ = rc.Close()
+}
+
+// urlUserinfo matches the user-info part of a URL inside a message, up to the
+// last "@" of a run without spaces or quotes.
+var urlUserinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)[^\s"'<>]*@`)
+
+// redactCredentials replaces the user info of any URL in msg with REDACTED.
+// Proxy errors from net/http quote the proxy URL as configured, password
+// included (`invalid proxy address "http://user:pass@…"`).
+func redactCredentials(msg string) string {
+	if !strings.Contains(msg, "@") {
+		return msg
+	}
+	return urlUserinfo.ReplaceAllString(msg, "${1}REDACTED@")
+}
+
+// redactTokenBody returns body with the value of every "access_token" member
+// replaced by "REDACTED", for a token endpoint's 2xx answer that banklink
+// could not decode and keeps in an *Error. A body it cannot rewrite that way
+// (not a JSON object, or one whose token is not a string) is dropped whole
+// when it mentions access_token at all: losing the bytes is better than
+// keeping a live token in an error value that may be logged.
+func redactTokenBody(body []byte) []byte {
+	// Go's JSON decoding matches member names without regard to case, so
+	// "Access_Token" is a token too.
+	if !containsFold(body, "access_token") {
+		return body
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return nil
+	}
+	changed := false
+	for k, v := range fields {
+		if strings.EqualFold(k, "access_token") {
+			fields[k] = json.RawMessage(`"REDACTED"`)
+			changed = true
+		} else if containsFold(v, "access_token") {
+			// A nested copy ({"data":{"access_token":…}}): drop rather than walk.
+			return nil
+		}
+	}
+	if !changed {
+		return nil
+	}
+	out, err := json.Marshal(fields)
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+// containsFold reports whether b contains the ASCII string sub, ignoring case.
+func containsFold(b []byte, sub string) bool {
+	for i := 0; i+len(sub) <= len(b); i++ {
+		if bytes.EqualFold(b[i:i+len(sub)], []byte(sub)) {
+			return true
+		}
+	}
+	return false
 }

@@ -31,6 +31,9 @@ func documentedCodes(s *openapi3.SchemaRef) []string {
 	for _, sub := range s.Value.AllOf {
 		out = append(out, documentedCodes(sub)...)
 	}
+	for _, sub := range s.Value.OneOf { // a 401 body is one of several error schemas
+		out = append(out, documentedCodes(sub)...)
+	}
 	return out
 }
 

@@ -124,17 +124,17 @@ func Example_linkMoneyCheckout() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(*pay.PaymentId, *pay.PaymentStatus, "requestKey set:", req.RequestKey != "")
+	fmt.Println(pay.PaymentId, pay.PaymentStatus, "requestKey set:", req.RequestKey != "")
 
 	amount, err := facade.ParseUSD("2.34")
 	if err != nil {
 		log.Fatal(err)
 	}
-	ref, err := lm.Refunds.Create(ctx, facade.NewRefund(*pay.PaymentId, amount))
+	ref, err := lm.Refunds.Create(ctx, facade.NewRefund(pay.PaymentId, amount))
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(*ref.PaymentId, *ref.PaymentStatus)
+	fmt.Println(ref.PaymentId, ref.PaymentStatus)
 	// Output:
 	// send the customer to: https://client.link-sandbox.money/?sessionKey=a5292de4
 	// pay_1 PENDING requestKey set: true

@@ -106,7 +106,7 @@ func FuzzRequestValidation(f *testing.F) {
 			return err
 		},
 		func(a, b, c, d, e string, cents int64) error {
-			_, err := lm.Refunds.Create(ctx, facade.NewRefund(*paid.PaymentId, facade.USD(cents),
+			_, err := lm.Refunds.Create(ctx, facade.NewRefund(paid.PaymentId, facade.USD(cents),
 				facade.WithRequestKey(b), facade.WithSoftDescriptor(c), facade.WithClientReferenceID(d)))
 			return err
 		},

@@ -30,8 +30,7 @@ func assertNovelLink(t *testing.T, l moneykit.LinkCommon) {
 	t.Helper()
 	assert.Equal(t, "mk_1", l.LinkId)
 	assert.Equal(t, moneykit.PublicLinkState("frozen"), l.State)
-	require.NotNil(t, l.ErrorCode)
-	assert.Equal(t, moneykit.PublicLinkError("novel_error"), *l.ErrorCode)
+	assert.Equal(t, moneykit.PublicLinkError("novel_error"), l.ErrorCode)
 	assert.Equal(t, moneykit.Provider("newco"), l.Provider)
 	assert.Equal(t, []moneykit.Product{"teleportation"}, l.AvailableProducts)
 }
@@ -93,8 +92,8 @@ var hostileOps = []hostileOp{
 			ks := v.(*JWKSet).Keys
 			require.Len(t, ks, 1)
 			assert.Equal(t, "OKP", ks[0].Kty)
-			assert.Equal(t, "Ed448", *ks[0].Crv)
-			assert.Equal(t, "EdDSA", *ks[0].Alg)
+			assert.Equal(t, "Ed448", ks[0].Crv)
+			assert.Equal(t, "EdDSA", ks[0].Alg)
 		}},
 	{"Link Money Auth.Token", "POST /v1/tokens", 200,
 		`{"access_token":"tok-novel","expires_in":60,"scope":"Link-Future","token_type":"DPoP","issued_at":1}`,
@@ -104,8 +103,8 @@ var hostileOps = []hostileOp{
 		func(t *testing.T, v any) {
 			r := v.(*linkmoney.TokenResponse)
 			assert.Equal(t, "tok-novel", r.AccessToken)
-			assert.Equal(t, "Link-Future", *r.Scope)
-			assert.Equal(t, "DPoP", *r.TokenType)
+			assert.Equal(t, "Link-Future", r.Scope)
+			assert.Equal(t, "DPoP", r.TokenType)
 		}},
 	{"Sessions.Create", "POST /v2/sessions", 200, `{"sessionKey":"sk-1","sessionUrl":"https://client.example/?s=1","expiresAt":"later"}`,
 		func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) (any, error) {
@@ -117,7 +116,7 @@ var hostileOps = []hostileOp{
 		func(t *testing.T, v any) {
 			c := v.(*Customer)
 			assert.Equal(t, "c1", c.Id)
-			assert.Equal(t, linkmoney.CustomerStatus("FROZEN"), *c.CustomerStatus)
+			assert.Equal(t, linkmoney.CustomerStatus("FROZEN"), c.CustomerStatus)
 		}},
 	{"Customers.Accounts", "GET /v1/customers/c1/accounts", 200,
 		`{"customerId":"c1","accountDetails":[{"accountId":1,"accountStatus":"PAUSED","accountType":"CRYPTO","brandNew":true}]}`,
@@ -125,10 +124,10 @@ var hostileOps = []hostileOp{
 			return lm.Customers.Accounts(ctx, "c1")
 		},
 		func(t *testing.T, v any) {
-			as := *v.(*CustomerAccounts).AccountDetails
+			as := v.(*CustomerAccounts).AccountDetails
 			require.Len(t, as, 1)
-			assert.Equal(t, linkmoney.AccountStatus("PAUSED"), *as[0].AccountStatus)
-			assert.Equal(t, linkmoney.AccountType("CRYPTO"), *as[0].AccountType)
+			assert.Equal(t, linkmoney.AccountStatus("PAUSED"), as[0].AccountStatus)
+			assert.Equal(t, linkmoney.AccountType("CRYPTO"), as[0].AccountType)
 		}},
 	{"Payments.Create", "POST /v1/payments", 200, `{"paymentId":"p1","paymentStatus":"SETTLING","errorDetails":{"errorCode":"NEW","hint":1},"fee":{"value":1}}`,
 		func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) (any, error) {
@@ -136,16 +135,16 @@ var hostileOps = []hostileOp{
 		},
 		func(t *testing.T, v any) {
 			p := v.(*Payment)
-			assert.Equal(t, "p1", *p.PaymentId)
-			assert.Equal(t, linkmoney.PaymentStatus("SETTLING"), *p.PaymentStatus)
-			assert.Equal(t, "NEW", *p.ErrorDetails.ErrorCode)
+			assert.Equal(t, "p1", p.PaymentId)
+			assert.Equal(t, linkmoney.PaymentStatus("SETTLING"), p.PaymentStatus)
+			assert.Equal(t, "NEW", p.ErrorDetails.ErrorCode)
 		}},
 	{"Refunds.Create", "POST /v1/refunds", 201, `{"paymentId":"r1","paymentStatus":"REVERSED","extra":[]}`,
 		func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) (any, error) {
 			return lm.Refunds.Create(ctx, NewRefund("p1", USD(100)))
 		},
 		func(t *testing.T, v any) {
-			assert.Equal(t, linkmoney.PaymentStatus("REVERSED"), *v.(*Refund).PaymentStatus)
+			assert.Equal(t, linkmoney.PaymentStatus("REVERSED"), v.(*Refund).PaymentStatus)
 		}},
 }
 
@@ -187,12 +186,16 @@ func TestHostileSuccessBodiesEveryOperation(t *testing.T) {
 					apiErr, ok := err.(*Error)
 					require.True(t, ok, "%T %v", err, err)
 					assert.Equal(t, op.status, apiErr.StatusCode)
-					assert.Equal(t, tc.body, string(apiErr.Body))
+					want := tc.body
+					if strings.Contains(want, "access_token") {
+						want = "" // a token endpoint's body that cannot be redacted is dropped
+					}
+					assert.Equal(t, want, string(apiErr.Body))
 					assert.Error(t, apiErr.Err, "the decoding failure is kept")
 					assert.False(t, errors.Is(err, ErrServer))
 					again, rerr := io.ReadAll(apiErr.Response.Body)
 					require.NoError(t, rerr)
-					assert.Equal(t, tc.body, string(again))
+					assert.Equal(t, want, string(again))
 					if !strings.HasSuffix(op.route, "/token") && !strings.HasSuffix(op.route, "/tokens") {
 						assert.Equal(t, 1, f.hitCount(op.route), "a 2xx is never retried")
 					}

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+
+	"github.com/banklink/banklink/internal/termsafe"
 )
 
 // logAttempt writes one debug record per HTTP attempt. It records only the
@@ -29,14 +31,14 @@ func (c *client) logAttempt(ctx context.Context, op *operation, attempt, status 
 		attrs = append(attrs, slog.Int("status", status))
 	}
 	if reqID != "" {
-		attrs = append(attrs, slog.String("request_id", reqID))
+		attrs = append(attrs, slog.String("request_id", termsafe.String(reqID, maxShownCode)))
 	}
 	if reason != "" {
 		attrs = append(attrs, slog.String("reason", reason))
 	}
 	if err != nil && status == 0 {
 		// Transport failures only; the message carries no URL.
-		attrs = append(attrs, slog.String("error", urlErrCause(err).Error()))
+		attrs = append(attrs, slog.String("error", redactCredentials(urlErrCause(err).Error())))
 	}
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "banklink attempt", attrs...)
 }

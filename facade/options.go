@@ -85,6 +85,7 @@ type config struct {
 	wait                   func(ctx context.Context, d time.Duration) error
 	now                    func() time.Time
 	getenv                 func(string) string
+	fleet                  fleetConfig // fleet.go
 	errs                   []error
 }
 
@@ -302,8 +303,22 @@ func newConfig(p Provider, opts []Option) (*config, error) {
 	c.baseURL = base
 	if c.httpClient == nil {
 		c.httpClient = defaultHTTPClient()
+	} else {
+		c.httpClient = noRedirects(c.httpClient)
 	}
 	return c, nil
+}
+
+// noRedirects returns a shallow copy of a caller's client that never follows
+// a redirect: the first response, 3xx included, is the answer. Following one
+// would re-send the Authorization header, the client secret or customer data
+// to wherever the Location points. The copy shares the caller's Transport
+// (and so its connection pool), Jar and Timeout; the caller's client is not
+// modified.
+func noRedirects(hc *http.Client) *http.Client {
+	cp := *hc
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
 }
 
 // checkBaseURL refuses URLs that would send credentials in clear text to a
@@ -312,10 +327,15 @@ func newConfig(p Provider, opts []Option) (*config, error) {
 func checkBaseURL(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("banklink: invalid base URL: %w", err)
+		// url.Parse's message quotes the input, password included, and
+		// its cause may quote a part of the user info ("invalid port").
+		if strings.Contains(raw, "@") {
+			return "", errors.New("banklink: invalid base URL (not shown: it carries user info, which may be a credential)")
+		}
+		return "", fmt.Errorf("banklink: invalid base URL %q: %w", raw, urlErrCause(err))
 	}
 	if u.Host == "" {
-		return "", fmt.Errorf("banklink: base URL %q has no host", raw)
+		return "", errors.New("banklink: base URL has no host (want https://host or http://127.0.0.1:port)")
 	}
 	if u.User != nil {
 		return "", errors.New("banklink: base URL must not carry user info; use WithCredentials")
@@ -341,8 +361,13 @@ func checkBaseURL(raw string) (string, error) {
 	return u.String(), nil
 }
 
+// isLoopback accepts only hosts that are loopback without asking anyone: an
+// IP literal in 127.0.0.0/8 or ::1, or the exact name "localhost". Other
+// names, "*.localhost" included, may be resolved by a proxy (HTTP_PROXY) or a
+// resolver that does not treat them as loopback, which would carry the
+// credentials in clear text off the machine.
 func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)

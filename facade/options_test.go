@@ -24,7 +24,10 @@ func TestPlainHTTPRefused(t *testing.T) {
 		{"http://127.5.6.7", true},
 		{"http://[::1]:9000", true},
 		{"http://localhost:3000", true},
-		{"http://api.localhost", true},
+		{"http://api.localhost", false}, // a proxy or resolver may not treat it as loopback
+		{"http://LOCALHOST:3000", true},
+		{"http://localhost.:3000", false},
+		{"http://0.0.0.0:3000", false},
 		{"https://api.moneykit.com", true},
 		{"ftp://api.moneykit.com", false},
 		{"https://user:pw@api.moneykit.com", false},
@@ -168,10 +171,14 @@ func TestPathParametersEscaped(t *testing.T) {
 	defer srv.Close()
 	mk, err := NewMoneyKit(WithCredentials("a", "b"), WithBaseURL(srv.URL))
 	require.NoError(t, err)
-	_, err = mk.Links.Get(context.Background(), "../users/x?y=1#z")
+	_, err = mk.Links.Get(context.Background(), "a b+c;d=e@f")
 	require.NoError(t, err)
 	require.Len(t, uris, 1)
-	assert.Equal(t, "/links/..%2Fusers%2Fx%3Fy=1%23z", uris[0], "an id cannot reach another path or add a query")
+	assert.Equal(t, "/links/a%20b+c%3Bd=e@f", uris[0], "an id is escaped into one segment")
+	// An id that would leave its segment is refused before sending (TestPathParameterOneSegment).
+	_, err = mk.Links.Get(context.Background(), "../users/x?y=1#z")
+	require.ErrorIs(t, err, ErrInvalidRequest)
+	assert.Len(t, uris, 1)
 }
 
 func TestDefaultHTTPClient(t *testing.T) {

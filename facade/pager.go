@@ -194,24 +194,13 @@ func (p *PagePager[T]) Done() bool { return p.done }
 
 // linksPage maps a GET /links response (next_cursor style) to a CursorPage.
 func linksPage(r *moneykit.GetLinksResponse) CursorPage[moneykit.GetLinksLink] {
-	var pg CursorPage[moneykit.GetLinksLink]
-	if r.Links != nil {
-		pg.Items = *r.Links
-	}
-	if r.NextCursor != nil {
-		pg.Next = *r.NextCursor
-	}
-	return pg
+	return CursorPage[moneykit.GetLinksLink]{Items: r.Links, Next: r.NextCursor}
 }
 
 // institutionsPage maps a GET /institutions response (cursors.next style) to
 // a CursorPage.
 func institutionsPage(r *moneykit.GetInstitutionsResponse) CursorPage[moneykit.Institution] {
-	pg := CursorPage[moneykit.Institution]{Items: r.Institutions}
-	if r.Cursors.Next != nil {
-		pg.Next = *r.Cursors.Next
-	}
-	return pg
+	return CursorPage[moneykit.Institution]{Items: r.Institutions, Next: r.Cursors.Next}
 }
 
 // SyncBatch is one response of GET /links/{id}/transactions/sync: what
@@ -278,8 +267,8 @@ func (s *TransactionSync) All(ctx context.Context) iter.Seq2[SyncBatch, error] {
 				return
 			}
 			next := s.cursor
-			if r.Cursor.Next != nil {
-				next = *r.Cursor.Next
+			if r.Cursor.Next != "" {
+				next = r.Cursor.Next
 			}
 			if !r.HasMore {
 				s.done = true

@@ -219,7 +219,7 @@ func TestCursorPagerErrorMidway(t *testing.T) {
 }
 
 func TestCursorPagerInstitutionsStyle(t *testing.T) {
-	inst := func(next *string, ids ...string) string {
+	inst := func(next string, ids ...string) string {
 		var is []moneykit.Institution
 		for _, id := range ids {
 			is = append(is, moneykit.Institution{InstitutionId: id, Name: id, Country: "US", InstitutionIdAliases: []string{}})
@@ -227,8 +227,7 @@ func TestCursorPagerInstitutionsStyle(t *testing.T) {
 		b, _ := json.Marshal(moneykit.GetInstitutionsResponse{Institutions: is, Cursors: moneykit.Cursors{Next: next}})
 		return string(b)
 	}
-	n1 := "after_b"
-	s := newPageScript(t, map[string]string{"": inst(&n1, "a", "b"), "after_b": inst(nil, "c")})
+	s := newPageScript(t, map[string]string{"": inst("after_b", "a", "b"), "after_b": inst("", "c")})
 	p := NewCursorPager("", func(ctx context.Context, cursor string) (CursorPage[moneykit.Institution], error) {
 		u := s.srv.URL + "/institutions"
 		if cursor != "" {
@@ -336,7 +335,7 @@ func syncBody(next string, hasMore bool, created, updated, removed []string) str
 	}
 	b, _ := json.Marshal(moneykit.TransactionSyncResponse{
 		Transactions: moneykit.TransactionSync{Created: mk(created), Updated: mk(updated), Removed: removed},
-		Cursor:       moneykit.CursorPagination{Next: &next}, HasMore: hasMore, Accounts: []moneykit.AccountResponse{},
+		Cursor:       moneykit.CursorPagination{Next: next}, HasMore: hasMore, Accounts: []moneykit.AccountResponse{},
 	})
 	return string(b)
 }

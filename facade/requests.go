@@ -62,25 +62,25 @@ func NewLinkSession(customerUserID, redirectURI string, opts ...LinkSessionOptio
 
 // WithInstitution skips Connect's institution picker.
 func WithInstitution(institutionID string) LinkSessionOption {
-	return func(r *LinkSessionRequest) { r.InstitutionId = &institutionID }
+	return func(r *LinkSessionRequest) { r.InstitutionId = institutionID }
 }
 
 // WithExistingLink reconnects an existing link. MoneyKit then replaces the
 // link's webhook and tags with the ones in this request (dropping them when
 // absent), so pass WithWebhook and WithLinkTags again if the link has them.
 func WithExistingLink(linkID string) LinkSessionOption {
-	return func(r *LinkSessionRequest) { r.ExistingLinkId = &linkID }
+	return func(r *LinkSessionRequest) { r.ExistingLinkId = linkID }
 }
 
 // WithWebhook sets the URL MoneyKit sends this link's webhooks to.
 func WithWebhook(url string) LinkSessionOption {
-	return func(r *LinkSessionRequest) { r.Webhook = &url }
+	return func(r *LinkSessionRequest) { r.Webhook = url }
 }
 
 // WithLinkTags tags the link (each tag under 100 characters, starting with a letter or digit).
 func WithLinkTags(tags ...string) LinkSessionOption {
 	tags = append([]string{}, tags...)
-	return func(r *LinkSessionRequest) { r.LinkTags = &tags }
+	return func(r *LinkSessionRequest) { r.LinkTags = tags }
 }
 
 // WithProducts requests products as required: Connect shows only institutions
@@ -100,13 +100,7 @@ func WithOptionalProducts(products ...moneykit.Product) LinkSessionOption {
 func productOption(required bool, products []moneykit.Product) LinkSessionOption {
 	products = append([]moneykit.Product{}, products...)
 	return func(r *LinkSessionRequest) {
-		if r.Settings == nil {
-			r.Settings = &moneykit.LinkSessionSettingOverrides{}
-		}
-		if r.Settings.Products == nil {
-			r.Settings.Products = &moneykit.ProductsSettings{}
-		}
-		ps := r.Settings.Products
+		ps := &r.Settings.Products
 		for _, p := range products {
 			s := &moneykit.ProductSettings{Required: &required}
 			switch p {
@@ -126,14 +120,14 @@ func productOption(required bool, products []moneykit.Product) LinkSessionOption
 // WithCustomerEmail passes the user's email address (improves conversion with Money ID).
 func WithCustomerEmail(address string) LinkSessionOption {
 	return func(r *LinkSessionRequest) {
-		r.CustomerUser.Email = &moneykit.CustomerUserEmail{Address: address}
+		r.CustomerUser.Email = moneykit.CustomerUserEmail{Address: address}
 	}
 }
 
 // WithCustomerPhone passes the user's phone number, E.164 preferred.
 func WithCustomerPhone(number string) LinkSessionOption {
 	return func(r *LinkSessionRequest) {
-		r.CustomerUser.Phone = &moneykit.CustomerUserPhone{Number: number}
+		r.CustomerUser.Phone = moneykit.CustomerUserPhone{Number: number}
 	}
 }
 
@@ -176,10 +170,7 @@ func NewSession(c SessionCustomer, redirectURL string, opts ...SessionOption) *S
 		Email:       c.Email,
 		RedirectUrl: redirectURL,
 	}
-	if c.Phone != "" {
-		phone := c.Phone
-		r.PhoneNumber = &phone
-	}
+	r.PhoneNumber = c.Phone
 	for _, o := range opts {
 		if o != nil {
 			o(r)
@@ -195,10 +186,10 @@ type OrderOption func(*linkmoney.OrderDetails)
 // Link Money needs a subtotal whenever tax, shipping or discount is given.
 func WithOrder(total Amount, opts ...OrderOption) SessionOption {
 	return func(r *SessionRequest) {
-		od := &linkmoney.OrderDetails{TotalAmount: total}
+		od := linkmoney.OrderDetails{TotalAmount: total}
 		for _, o := range opts {
 			if o != nil {
-				o(od)
+				o(&od)
 			}
 		}
 		r.OrderDetails = od
@@ -208,37 +199,33 @@ func WithOrder(total Amount, opts ...OrderOption) SessionOption {
 // WithItem adds an order line.
 func WithItem(description string, goodType linkmoney.GoodType, amount Amount) OrderOption {
 	return func(od *linkmoney.OrderDetails) {
-		item := linkmoney.Item{Description: &description, GoodType: &goodType, Amount: &amount}
-		if od.Items == nil {
-			od.Items = &[]linkmoney.Item{}
-		}
-		*od.Items = append(*od.Items, item)
+		od.Items = append(od.Items, linkmoney.Item{Description: description, GoodType: goodType, Amount: amount})
 	}
 }
 
 // WithSubtotal sets the amount before tax, shipping and discount.
 func WithSubtotal(a Amount) OrderOption {
-	return func(od *linkmoney.OrderDetails) { od.SubtotalAmount = &a }
+	return func(od *linkmoney.OrderDetails) { od.SubtotalAmount = a }
 }
 
 // WithTax sets the tax amount (needs WithSubtotal).
 func WithTax(a Amount) OrderOption {
-	return func(od *linkmoney.OrderDetails) { od.TaxAmount = &a }
+	return func(od *linkmoney.OrderDetails) { od.TaxAmount = a }
 }
 
 // WithShipping sets the shipping amount (needs WithSubtotal).
 func WithShipping(a Amount) OrderOption {
-	return func(od *linkmoney.OrderDetails) { od.ShippingAmount = &a }
+	return func(od *linkmoney.OrderDetails) { od.ShippingAmount = a }
 }
 
 // WithDiscount sets the discount amount (needs WithSubtotal).
 func WithDiscount(a Amount) OrderOption {
-	return func(od *linkmoney.OrderDetails) { od.DiscountAmount = &a }
+	return func(od *linkmoney.OrderDetails) { od.DiscountAmount = a }
 }
 
 // WithShippingAddress sets where the order ships.
 func WithShippingAddress(a linkmoney.Address) OrderOption {
-	return func(od *linkmoney.OrderDetails) { od.ShippingAddress = &a }
+	return func(od *linkmoney.OrderDetails) { od.ShippingAddress = a }
 }
 
 // WithPayment makes the session take the payment inside Link Money's UI: it
@@ -247,36 +234,35 @@ func WithShippingAddress(a linkmoney.Address) OrderOption {
 // read from the request's PaymentDetails.
 func WithPayment(amount Amount, opts ...PaymentOption) SessionOption {
 	return func(r *SessionRequest) {
-		pd := &linkmoney.PaymentDetails{Amount: amount}
+		pd := linkmoney.PaymentDetails{Amount: amount}
 		applyPayment(opts, &pd.RequestKey, &pd.SoftDescriptor, &pd.ClientReferenceId)
 		if pd.RequestKey == "" {
 			pd.RequestKey = uuid.NewString()
 		}
 		r.PaymentDetails = pd
-		exp := linkmoney.ExperienceIDLINKMANAGEDPAYMENT
-		r.ExperienceId = &exp
+		r.ExperienceId = linkmoney.ExperienceIDLINKMANAGEDPAYMENT
 	}
 }
 
 // WithProduct selects PAY (the default) or VERIFY.
 func WithProduct(p linkmoney.SessionProduct) SessionOption {
-	return func(r *SessionRequest) { r.Product = &p }
+	return func(r *SessionRequest) { r.Product = p }
 }
 
 // WithBillingAddress sets the customer's billing address.
 func WithBillingAddress(a linkmoney.Address) SessionOption {
-	return func(r *SessionRequest) { r.BillingAddress = &a }
+	return func(r *SessionRequest) { r.BillingAddress = a }
 }
 
 // WithCustomerProfile passes what you know about the customer, which improves
 // Link Money's payment decisioning.
 func WithCustomerProfile(p linkmoney.CustomerProfile) SessionOption {
-	return func(r *SessionRequest) { r.CustomerProfile = &p }
+	return func(r *SessionRequest) { r.CustomerProfile = p }
 }
 
 // WithExperience overrides the merchant's default linking experience.
 func WithExperience(e linkmoney.ExperienceID) SessionOption {
-	return func(r *SessionRequest) { r.ExperienceId = &e }
+	return func(r *SessionRequest) { r.ExperienceId = e }
 }
 
 // PaymentOption sets an optional field of a payment, credit, refund or a
@@ -285,11 +271,11 @@ type PaymentOption func(*paymentFields)
 
 type paymentFields struct {
 	requestKey     *string
-	softDescriptor **string
-	clientRef      **string
+	softDescriptor *string
+	clientRef      *string
 }
 
-func applyPayment(opts []PaymentOption, key *string, soft, ref **string) {
+func applyPayment(opts []PaymentOption, key, soft, ref *string) {
 	f := paymentFields{requestKey: key, softDescriptor: soft, clientRef: ref}
 	for _, o := range opts {
 		if o != nil {
@@ -306,12 +292,12 @@ func WithRequestKey(key string) PaymentOption {
 
 // WithSoftDescriptor sets the text sent to the customer's bank (up to 80 letters, digits and spaces).
 func WithSoftDescriptor(s string) PaymentOption {
-	return func(f *paymentFields) { *f.softDescriptor = &s }
+	return func(f *paymentFields) { *f.softDescriptor = s }
 }
 
 // WithClientReferenceID sets your own reference, echoed in responses and webhooks.
 func WithClientReferenceID(id string) PaymentOption {
-	return func(f *paymentFields) { *f.clientRef = &id }
+	return func(f *paymentFields) { *f.clientRef = id }
 }
 
 // NewPayment debits customerID's account to merchantID.

@@ -203,7 +203,7 @@ func TestPaymentRetriedWithSameRequestKey(t *testing.T) {
 			req := NewPayment("cust", "merch", USD(1234), opts...)
 			pay, err := f.linkMoney().Payments.Create(context.Background(), req)
 			require.NoError(t, err)
-			assert.Equal(t, "p1", *pay.PaymentId)
+			assert.Equal(t, "p1", pay.PaymentId)
 			bodies := f.bodiesOf("POST /v1/payments")
 			require.Len(t, bodies, 3)
 			key := mustJSON(t, bodies[0])["requestKey"]

@@ -117,7 +117,7 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 		}
 	}
 	customer := facade.SessionCustomer{FirstName: first, LastName: last, Email: email, Phone: phone}
-	address := facade.WithBillingAddress(linkmoney.Address{StreetAddress: street, City: city, StateOrProvince: "MI", Country: "US", PostalCode: ptr(postal)})
+	address := facade.WithBillingAddress(linkmoney.Address{StreetAddress: street, City: city, StateOrProvince: "MI", Country: "US", PostalCode: postal})
 	newLinkSession := func() *facade.LinkSessionRequest {
 		return facade.NewLinkSession(userID, "https://app.example/oauth", facade.WithCustomerEmail(email), facade.WithCustomerPhone(phone))
 	}
@@ -172,7 +172,7 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 			p, err := lm.Payments.Create(ctx, facade.NewPayment(customerID, "merchant-1", facade.USD(5000), facade.WithClientReferenceID("order-"+round)))
 			keep(err)
 			if err == nil && paymentID == "" {
-				paymentID = *p.PaymentId
+				paymentID = p.PaymentId
 			}
 		}
 		if paymentID != "" {

@@ -326,7 +326,7 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 				_ = s.call("getCustomer", func(ctx context.Context) error { _, err := lm.Customers.Get(ctx, customer); return err })
 				_ = s.call("getCustomerAccounts", func(ctx context.Context) error { _, err := lm.Customers.Accounts(ctx, customer); return err })
 				payments = append(payments, s.pay(lm, customer, "order-"+strconv.Itoa(r), 1000+int64(r)))
-				refunds = append(refunds, s.refund(lm, *refundable.PaymentId, "refund-"+strconv.Itoa(r)))
+				refunds = append(refunds, s.refund(lm, refundable.PaymentId, "refund-"+strconv.Itoa(r)))
 			}
 		})
 		wg.Wait()
@@ -368,11 +368,11 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 		}
 	}
 	left := int64(90000 - 100*created)
-	_, err = lm.Refunds.Create(ctx, facade.NewRefund(*refundable.PaymentId, facade.USD(left+1)))
+	_, err = lm.Refunds.Create(ctx, facade.NewRefund(refundable.PaymentId, facade.USD(left+1)))
 	var apiErr *facade.Error
 	require.ErrorAs(t, err, &apiErr, "more than %d cents left to refund", left)
 	assert.Equal(t, "INVALID_REFUND", apiErr.Code)
-	_, err = lm.Refunds.Create(ctx, facade.NewRefund(*refundable.PaymentId, facade.USD(left)))
+	_, err = lm.Refunds.Create(ctx, facade.NewRefund(refundable.PaymentId, facade.USD(left)))
 	require.NoError(t, err, "exactly %d cents were left to refund", left)
 }
 
@@ -608,7 +608,7 @@ func TestFaultSoakConcurrentPayments(t *testing.T) {
 				for i := range perWorker {
 					ref := fmt.Sprintf("p%d-w%d-%d", p, w, i)
 					pb := s.pay(lm, customer, "order-"+ref, 500+int64(i))
-					rb := s.refund(lm, *refundable.PaymentId, "refund-"+ref)
+					rb := s.refund(lm, refundable.PaymentId, "refund-"+ref)
 					mu.Lock()
 					payments, refunds = append(payments, pb), append(refunds, rb)
 					mu.Unlock()

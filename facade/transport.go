@@ -446,6 +446,10 @@ func (c *client) decode(op *operation, resp *http.Response, out any) error {
 			body = body[:maxErrorBody]
 		}
 		body = bytes.Clone(body)
+		tokenEndpoint := op.idx == opCreateAccessToken || op.idx == opCreateToken
+		if tokenEndpoint {
+			body = redactTokenBody(body)
+		}
 		resp.Body = io.NopCloser(bytes.NewReader(body))
 		if resp.Request != nil {
 			resp.Request = redactedRequest(resp.Request)
@@ -453,6 +457,7 @@ func (c *client) decode(op *operation, resp *http.Response, out any) error {
 		return &Error{
 			Provider: op.provider, Operation: op.id, StatusCode: resp.StatusCode,
 			Message: msg, RequestID: requestID(resp.Header), Body: body, Response: resp, Err: cause,
+			tokenEndpoint: tokenEndpoint,
 		}
 	}
 	if buf.Len() > maxSuccessBody {

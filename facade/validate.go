@@ -57,14 +57,16 @@ func (c *client) checkBody(op *operation, body any) error {
 	return nil
 }
 
-// checkParam validates one path parameter. Nil means valid.
+// checkParam validates one path parameter, which must become exactly one
+// path segment. Nil means valid.
 func (c *client) checkParam(op *operation, name, value string) error {
 	if vs := c.spec.rules.Param(op.id, name, value); len(vs) > 0 {
 		return invalid(op, vs...)
 	}
-	if value == "" {
-		// Even if the spec forgot minLength, an empty id would address a different resource.
-		return invalid(op, Violation{Path: name, Rule: "required", Message: name + " must not be empty"})
+	// Even if the spec forgot minLength or a pattern, an id that is empty or
+	// leaves its path segment would address a different resource.
+	if rule, msg := segmentViolation(value); rule != "" {
+		return invalid(op, Violation{Path: "path/" + name, Rule: rule, Message: "path parameter " + name + " " + msg})
 	}
 	return nil
 }

@@ -221,7 +221,7 @@ func moneyKitStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *facad
 			if err != nil {
 				return nil, err
 			}
-			return map[string]any{"link_tags": deref(link.LinkTags), "webhook": deref(link.Webhook)}, nil
+			return map[string]any{"link_tags": link.LinkTags, "webhook": link.Webhook}, nil
 		}},
 		{"delete", func() (map[string]any, error) {
 			return map[string]any{"link_id": linkID}, mk.Links.Delete(ctx, linkID)
@@ -285,7 +285,7 @@ func linkMoneyStory(ctx context.Context, s *story, sb *sandbox.Sandbox, lm *faca
 			if err != nil {
 				return nil, err
 			}
-			return map[string]any{"status": deref(c.CustomerStatus)}, nil
+			return map[string]any{"status": c.CustomerStatus}, nil
 		}},
 		{"payment", func() (map[string]any, error) {
 			pay, err := lm.Payments.Create(ctx, facade.NewPayment(customerID, "demo-merchant", facade.USD(1234),
@@ -293,15 +293,15 @@ func linkMoneyStory(ctx context.Context, s *story, sb *sandbox.Sandbox, lm *faca
 			if err != nil {
 				return nil, err
 			}
-			paymentID = deref(pay.PaymentId)
-			return map[string]any{"payment_id": paymentID, "status": deref(pay.PaymentStatus), "amount": "12.34"}, nil
+			paymentID = pay.PaymentId
+			return map[string]any{"payment_id": paymentID, "status": pay.PaymentStatus, "amount": "12.34"}, nil
 		}},
 		{"refund", func() (map[string]any, error) {
 			ref, err := lm.Refunds.Create(ctx, facade.NewRefund(paymentID, facade.USD(234)))
 			if err != nil {
 				return nil, err
 			}
-			return map[string]any{"refund_id": deref(ref.PaymentId), "status": deref(ref.PaymentStatus), "amount": "2.34"}, nil
+			return map[string]any{"refund_id": ref.PaymentId, "status": ref.PaymentStatus, "amount": "2.34"}, nil
 		}},
 	}
 	for _, st := range steps {
@@ -310,13 +310,4 @@ func linkMoneyStory(ctx context.Context, s *story, sb *sandbox.Sandbox, lm *faca
 		}
 	}
 	return nil
-}
-
-// deref reads an optional field, giving its zero value when absent.
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }

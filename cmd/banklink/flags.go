@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/internal/termsafe"
 )
 
 // usageError is bad usage or invalid input: exit status 2, nothing sent.
@@ -83,7 +84,7 @@ func (a *app) options(prefix string) ([]facade.Option, error) {
 		opts = append(opts, facade.WithBaseURL(base))
 	}
 	if g.verbose {
-		opts = append(opts, facade.WithLogger(slog.New(slog.NewTextHandler(a.err, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+		opts = append(opts, facade.WithLogger(slog.New(slog.NewTextHandler(a.err, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: termsafe.ReplaceAttr}))))
 	}
 	return opts, nil
 }
@@ -139,19 +140,21 @@ func report(stderr io.Writer, err error) int {
 	case errors.As(err, &ve):
 		fmt.Fprintf(stderr, "banklink: invalid request for %s, nothing was sent:\n", ve.Operation)
 		for _, v := range ve.Violations {
-			fmt.Fprintf(stderr, "  %s: %s (%s)\n", v.Path, v.Message, v.Rule)
+			fmt.Fprintf(stderr, "  %s: %s (%s)\n", termsafe.String(v.Path, 0), termsafe.String(v.Message, 0), v.Rule)
 		}
 		return exitUsage
 	case errors.As(err, &ae):
+		// Code, message and link error code are the provider's text: shown
+		// without control characters or escapes, and bounded.
 		fmt.Fprintf(stderr, "banklink: %s %s failed: HTTP %d", ae.Provider, ae.Operation, ae.StatusCode)
 		if ae.Code != "" {
-			fmt.Fprintf(stderr, " %s", ae.Code)
+			fmt.Fprintf(stderr, " %s", termsafe.String(ae.Code, 128))
 		}
 		if ae.Message != "" {
-			fmt.Fprintf(stderr, ": %s", ae.Message)
+			fmt.Fprintf(stderr, ": %s", termsafe.String(ae.Message, termsafe.DefaultMax))
 		}
 		if ae.LinkErrorCode != "" {
-			fmt.Fprintf(stderr, " (link_error_code %s)", ae.LinkErrorCode)
+			fmt.Fprintf(stderr, " (link_error_code %s)", termsafe.String(ae.LinkErrorCode, 128))
 		}
 		if ae.RetryAfter > 0 {
 			fmt.Fprintf(stderr, " (retry after %s)", ae.RetryAfter)
@@ -159,7 +162,7 @@ func report(stderr io.Writer, err error) int {
 		fmt.Fprintln(stderr)
 		return exitAPI
 	default:
-		fmt.Fprintf(stderr, "banklink: %s\n", unprefixed(err.Error()))
+		fmt.Fprintf(stderr, "banklink: %s\n", termsafe.String(unprefixed(err.Error()), 4*termsafe.DefaultMax))
 		return exitAPI
 	}
 }

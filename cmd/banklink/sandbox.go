@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,15 +19,21 @@ import (
 func sandboxCmd(a *app) *cobra.Command {
 	var addr string
 	var seed int64
-	var noLimits, export bool
+	var noLimits, export, public bool
 	var logLimit int
 	c := &cobra.Command{
-		Use:   "sandbox [--addr 127.0.0.1:4010] [--export]",
+		Use:   "sandbox [--addr 127.0.0.1:4010] [--public] [--export]",
 		Short: "Serve both providers' sandbox until interrupted, printing its environment",
 		Long: `Serve a stateful sandbox of MoneyKit and Link Money until interrupted. It first prints
 MONEYKIT_BASE_URL, MONEYKIT_CLIENT_ID, MONEYKIT_CLIENT_SECRET, LINKMONEY_BASE_URL,
 LINKMONEY_CLIENT_ID, LINKMONEY_CLIENT_SECRET and LINKMONEY_MERCHANT_ID as NAME=value
-lines, or with --export as "export NAME='value'" lines a POSIX shell can source.`,
+lines, or with --export as "export NAME='value'" lines a POSIX shell can source.
+
+The sandbox's credentials are public and it speaks plain http, so it listens on
+loopback only: an --addr that is not a loopback IP or "localhost" is refused
+unless --public is given, and then a warning is printed. The printed base URLs
+name 127.0.0.1 when the sandbox listens on all interfaces, since banklink's
+clients accept plain http only to loopback; the warning names the real address.`,
 		Example: `  banklink sandbox --export > sandbox.env &
   until grep -q LINKMONEY_MERCHANT_ID sandbox.env 2>/dev/null; do sleep 0.1; done
   . ./sandbox.env
@@ -33,10 +41,25 @@ lines, or with --export as "export NAME='value'" lines a POSIX shell can source.
 		Args: subcommandArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			ctx := c.Context()
+			loopback, err := sandbox.LoopbackAddr(addr)
+			if err != nil {
+				return usagef("sandbox: --addr: %v", err)
+			}
+			if !loopback && !public {
+				return usagef("sandbox: --addr %s is not a loopback address; the sandbox has fixed, published credentials and no TLS, so anyone who can reach it can use it. Pass --public to serve it there anyway", addr)
+			}
 			sb := sandbox.New(sandbox.Config{Seed: seed, NoRateLimits: noLimits, RequestLogLimit: logLimit})
 			ln, err := sb.Listen(ctx, addr)
 			if err != nil {
 				return fmt.Errorf("sandbox: %w", err)
+			}
+			if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() && !public {
+				// "localhost" resolved to something else.
+				_ = ln.Close()
+				return usagef("sandbox: --addr %s listens on %s, which is not loopback; pass --public to serve it there anyway", addr, ln.Addr())
+			}
+			if !loopback {
+				fmt.Fprintf(a.err, "banklink: WARNING: sandbox listening on %s, reachable beyond this machine; its credentials are public and it speaks plain http\n", ln.Addr())
 			}
 			serveErr := make(chan error, 1)
 			go func() { serveErr <- sb.Serve(ctx, ln) }()
@@ -60,6 +83,7 @@ lines, or with --export as "export NAME='value'" lines a POSIX shell can source.
 	f.BoolVar(&noLimits, "no-rate-limits", false, "do not enforce the providers' published rate limits (for load tests)")
 	f.IntVar(&logLimit, "request-log-limit", 10000, "keep only the newest N requests in the request log (0 keeps all, -1 none)")
 	f.BoolVar(&export, "export", false, "print the environment as shell export lines")
+	f.BoolVar(&public, "public", false, "allow an --addr that is not loopback, reachable from other machines (prints a warning)")
 	c.AddCommand(sandboxConnectCmd(a), sandboxPayCmd(a))
 	return c
 }
@@ -90,6 +114,7 @@ func (a *app) sandboxBase(cmd, prefix string) (string, error) {
 
 func sandboxConnectCmd(a *app) *cobra.Command {
 	var institution string
+	var timeout time.Duration
 	c := &cobra.Command{
 		Use:     "connect <link_session_token>",
 		Short:   "Play the end user in MoneyKit Connect and print the exchangeable token",
@@ -100,7 +125,12 @@ func sandboxConnectCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			token, err := sandbox.Connect(c.Context(), nil, base, args[0], sandbox.ConnectOptions{InstitutionID: institution})
+			if timeout <= 0 {
+				return usagef("sandbox connect: --timeout must be positive")
+			}
+			ctx, cancel := context.WithTimeout(c.Context(), timeout)
+			defer cancel()
+			token, err := sandbox.Connect(ctx, nil, base, args[0], sandbox.ConnectOptions{InstitutionID: institution})
 			if err != nil {
 				return err
 			}
@@ -109,6 +139,7 @@ func sandboxConnectCmd(a *app) *cobra.Command {
 		},
 	}
 	c.Flags().StringVar(&institution, "institution-id", "", "the institution the user picks (default instant_bank)")
+	c.Flags().DurationVar(&timeout, "timeout", sandbox.DefaultConnectTimeout, "give up when the sandbox has not answered within this time")
 	return c
 }
 

@@ -112,6 +112,16 @@ func config(provider string) codegen.Configuration {
 			// Optional nullable fields become nullable.Nullable[T], so a
 			// PATCH body can send an explicit null.
 			NullableType: true,
+			// Every other optional field is a plain value tagged omitzero,
+			// in MoneyKit and Link Money types alike: a response reads
+			// link.Webhook, not *link.Webhook, and a zero value is left out
+			// of a request. Request fields whose zero value carries meaning
+			// opt back into a pointer in the spec with
+			// x-go-type-skip-optional-pointer: false. Nullable fields are
+			// unaffected: NullableType wins over both options.
+			PreferSkipOptionalPointer:                 true,
+			PreferSkipOptionalPointerWithOmitzero:     true,
+			PreferSkipOptionalPointerOnContainerTypes: true,
 		},
 		// specgen loads the spec itself and never follows external refs.
 		AllowRemoteRefsFrom:  []string{},

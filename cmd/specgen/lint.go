@@ -320,7 +320,7 @@ func (l *linter) checkErrorResponses(op operation, provider string) {
 			if via != "" {
 				at = rptr // the provider is a property of the operation
 			}
-			l.add(at, "error response %s%s schema must be $ref #%s or $ref a component schema whose allOf includes it", code, via, errPtr)
+			l.add(at, "error response %s%s schema must be $ref #%s or $ref a component schema whose allOf includes it (or a oneOf of such schemas)", code, via, errPtr)
 		}
 	}
 }
@@ -345,6 +345,16 @@ func (l *linter) derivesFrom(ref, errPtr string, depth int) bool {
 		if l.derivesFrom(str(it, "$ref"), errPtr, depth+1) {
 			return true
 		}
+	}
+	// A oneOf of error schemas (MoneyKit's 401 bodies) derives from the
+	// error schema when every branch does.
+	if branches := items(get(target, "oneOf")); len(branches) > 0 {
+		for _, it := range branches {
+			if !l.derivesFrom(str(it, "$ref"), errPtr, depth+1) {
+				return false
+			}
+		}
+		return true
 	}
 	return false
 }

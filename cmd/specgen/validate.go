@@ -12,7 +12,22 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/banklink/banklink/internal/timestamp"
 )
+
+// specgen reads format date-time as banklink does: RFC 3339, or the same
+// without an offset (taken as UTC), which MoneyKit uses in its own examples.
+// The generated bindings decode date-time fields with timestamp.Time, which
+// accepts exactly these. kin-openapi validates a document's examples with its
+// process-wide formats only, and specgen is its own process, so the format is
+// replaced there.
+func init() {
+	openapi3.DefineStringFormatValidator("date-time", openapi3.NewCallbackValidator(func(s string) error {
+		_, err := timestamp.Parse(s)
+		return err
+	}))
+}
 
 // checkSpec validates the spec source with kin-openapi, applies banklink's
 // own rules, validates every example, and returns all findings sorted by

@@ -8,12 +8,14 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Connect plays the end user in MoneyKit Connect against a sandbox running in
 // another process: moneyKitBaseURL is the sandbox's MONEYKIT_BASE_URL. It
 // completes the link session and returns the exchangeable token. A nil client
-// means http.DefaultClient. The sandbox's refusals unwrap to the control
+// means one that gives up after DefaultConnectTimeout; ctx bounds the call in
+// any case. The sandbox's refusals unwrap to the control
 // API's errors (ErrUnknownSession, ErrSessionCompleted).
 func Connect(ctx context.Context, client *http.Client, moneyKitBaseURL, linkSessionToken string, opt ConnectOptions) (string, error) {
 	var out struct {
@@ -40,7 +42,7 @@ type PayResult struct {
 // Pay plays the customer in Link Money's hosted UI against a sandbox running
 // in another process, as CompleteSessionPayment does in process:
 // linkMoneyBaseURL is the sandbox's LINKMONEY_BASE_URL. A session completes
-// once. A nil client means http.DefaultClient. The sandbox's refusals unwrap
+// once. A nil client means one that gives up after DefaultConnectTimeout. The sandbox's refusals unwrap
 // to the control API's errors (ErrUnknownSession, ErrSessionCompleted,
 // ErrDuplicateRequestKey).
 func Pay(ctx context.Context, client *http.Client, linkMoneyBaseURL, sessionKey string) (PayResult, error) {
@@ -73,11 +75,22 @@ func (e *ControlError) Unwrap() error { return e.err }
 // controlErrors are the control API's errors a ControlError can unwrap to.
 var controlErrors = []error{ErrUnknownSession, ErrSessionCompleted, ErrUnknownLink, ErrUnknownCustomer, ErrDuplicateRequestKey}
 
+// DefaultConnectTimeout bounds Connect and Pay when they are given no HTTP
+// client: a sandbox answers at once, so a silent server is a wrong address.
+const DefaultConnectTimeout = 30 * time.Second
+
+// defaultControlClient is the client Connect and Pay use when given none: it
+// gives up after DefaultConnectTimeout and follows no redirects.
+var defaultControlClient = &http.Client{
+	Timeout:       DefaultConnectTimeout,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
 // control POSTs a JSON body to one of the sandbox's /_sandbox/ endpoints,
 // found from a provider base URL ending in suffix, and decodes the answer.
 func control(ctx context.Context, client *http.Client, call, baseURL, suffix, path string, in, out any) error {
 	if client == nil {
-		client = http.DefaultClient
+		client = defaultControlClient
 	}
 	root, ok := strings.CutSuffix(strings.TrimRight(baseURL, "/"), suffix)
 	if !ok {

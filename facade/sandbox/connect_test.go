@@ -73,8 +73,8 @@ func lmSessionKey(t *testing.T, sb *sandbox.Sandbox, managed bool) string {
 	t.Helper()
 	req := lmSessionRequest()
 	if managed {
-		req.ExperienceId = ptr(linkmoney.ExperienceIDLINKMANAGEDPAYMENT)
-		req.PaymentDetails = &linkmoney.PaymentDetails{Amount: amount("25.00"), RequestKey: "rk-pay-" + t.Name()}
+		req.ExperienceId = linkmoney.ExperienceIDLINKMANAGEDPAYMENT
+		req.PaymentDetails = linkmoney.PaymentDetails{Amount: amount("25.00"), RequestKey: "rk-pay-" + t.Name()}
 	}
 	res, err := lmClient(t, sb).CreateSessionWithResponse(context.Background(), req, basicOK())
 	require.NoError(t, err)

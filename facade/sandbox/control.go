@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"time"
 
@@ -175,7 +176,7 @@ func (s *Sandbox) CompleteSessionPayment(sessionKey string) (customerID, payment
 		if fail != nil {
 			return c.id, "", fmt.Errorf("sandbox: the session's payment failed: %s", fail.msg)
 		}
-		sess.paymentID = *resp.PaymentId
+		sess.paymentID = resp.PaymentId
 	}
 	return c.id, sess.paymentID, nil
 }
@@ -202,6 +203,10 @@ func (s *Sandbox) registerControl(mux *http.ServeMux) {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			rs := stateOf(r.Context())
 			rs.provider, rs.opID = provSandbox, name
+			if status, msg := controlRefusal(r); status != 0 {
+				writeJSON(w, status, map[string]string{"error": msg})
+				return
+			}
 			status, body := h(w, r)
 			if status == http.StatusNoContent {
 				w.WriteHeader(status)
@@ -324,4 +329,36 @@ func controlError(err error) (int, any) {
 		status = http.StatusConflict
 	}
 	return status, map[string]string{"error": err.Error()}
+}
+
+// crossOrigin is the standard library's CSRF check: a request is cross-origin
+// when Sec-Fetch-Site says so (anything but same-origin or none) or, without
+// that header, when Origin names a host other than the request's Host.
+var crossOrigin = http.NewCrossOriginProtection()
+
+// controlRefusal keeps the control endpoints out of a web page's reach: a
+// page on another origin may send a "simple" cross-origin POST (text/plain or
+// a form) to a sandbox on localhost without any CORS preflight. Every control
+// request must come from the same origin or a non-browser client, and every
+// control POST must declare application/json, which a page cannot send
+// cross-origin without a preflight the sandbox never answers. It returns 0
+// when r is acceptable.
+func controlRefusal(r *http.Request) (int, string) {
+	probe := r
+	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
+		// CrossOriginProtection lets safe methods through; the request log
+		// holds request keys, so GET is checked too.
+		probe = r.Clone(r.Context())
+		probe.Method = http.MethodPost
+	}
+	if err := crossOrigin.Check(probe); err != nil {
+		return http.StatusForbidden, "sandbox: cross-origin requests to the control endpoints are refused"
+	}
+	if r.Method == http.MethodPost {
+		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || mt != "application/json" {
+			return http.StatusUnsupportedMediaType, "sandbox: control endpoints accept only Content-Type application/json"
+		}
+	}
+	return 0, ""
 }

@@ -13,6 +13,7 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/internal/timestamp"
 )
 
 // historyDays is how far back a new link's transaction history reaches.
@@ -142,8 +143,8 @@ func newLinkData(linkID string, inst institution, created time.Time, custom *mon
 			}
 			a.investment = strings.HasPrefix(c.AccountType, "investment")
 			a.credit = strings.HasPrefix(c.AccountType, "liability")
-			if c.RoutingNumber != nil {
-				a.routing = *c.RoutingNumber
+			if c.RoutingNumber != "" {
+				a.routing = c.RoutingNumber
 			} else if strings.HasPrefix(c.AccountType, "depository") {
 				p := "0" + digits(r, 7)
 				a.routing = p + string(abaCheckDigit(p))
@@ -151,9 +152,7 @@ func newLinkData(linkID string, inst institution, created time.Time, custom *mon
 			a.available = a.current
 			d.accounts = append(d.accounts, a)
 		}
-		if custom.Owners != nil {
-			d.owners = append(d.owners, *custom.Owners...)
-		}
+		d.owners = append(d.owners, custom.Owners...)
 	} else {
 		routing := func() string { p := "0" + digits(r, 7); return p + string(abaCheckDigit(p)) }
 		chk := &account{id: acctID(0), typ: "depository.checking", name: "Everyday Checking", number: digits(r, 10), routing: routing()}
@@ -176,11 +175,11 @@ func newLinkData(linkID string, inst institution, created time.Time, custom *mon
 		d.owners = []moneykit.Owner{{
 			Names: []string{fn + " " + ln},
 			Addresses: []moneykit.OwnerAddress{{
-				Street: ptr(fmt.Sprintf("%d %s", 1+r.IntN(999), streets[r.IntN(len(streets))])),
-				City:   ptr(city[0]), Region: ptr(city[1]), PostalCode: ptr(digits(r, 5)), Country: ptr("US"), Primary: ptr(true),
+				Street: fmt.Sprintf("%d %s", 1+r.IntN(999), streets[r.IntN(len(streets))]),
+				City:   city[0], Region: city[1], PostalCode: digits(r, 5), Country: "US", Primary: true,
 			}},
-			PhoneNumbers: []moneykit.PhoneNumber{{Number: "+1555" + digits(r, 7), Type: moneykit.PhoneNumberType("mobile"), Primary: ptr(true)}},
-			Emails:       []moneykit.OwnerEmail{{Address: strings.ToLower(fn+"."+ln) + "@example.com", Primary: ptr(true)}},
+			PhoneNumbers: []moneykit.PhoneNumber{{Number: "+1555" + digits(r, 7), Type: moneykit.PhoneNumberType("mobile"), Primary: true}},
+			Emails:       []moneykit.OwnerEmail{{Address: strings.ToLower(fn+"."+ln) + "@example.com", Primary: true}},
 		}}
 	}
 	d.generated = day.AddDate(0, 0, -historyDays)
@@ -277,9 +276,9 @@ func (d *linkData) refresh(linkID string, now time.Time) {
 func (d *linkData) investments(linkID string, day time.Time) {
 	r := rngOf(linkID, "investments")
 	d.securities = []moneykit.SecurityResponse{
-		{Id: "sec_sandbox_msft", Name: "Microsoft Corporation", Type: "equity", Currency: "USD", Ticker: ptr("MSFT"), Isin: ptr("US5949181045"), ClosePrice: ptr("415.20"), CloseDate: &openapi_types.Date{Time: day.AddDate(0, 0, -1)}},
-		{Id: "sec_sandbox_vti", Name: "Vanguard Total Stock Market ETF", Type: "etf", Currency: "USD", Ticker: ptr("VTI"), Isin: ptr("US9229087690"), ClosePrice: ptr("265.10"), CloseDate: &openapi_types.Date{Time: day.AddDate(0, 0, -1)}},
-		{Id: "sec_sandbox_cash", Name: "U.S. Dollar", Type: "cash", Currency: "USD", ClosePrice: ptr("1.00"), CloseDate: &openapi_types.Date{Time: day.AddDate(0, 0, -1)}},
+		{Id: "sec_sandbox_msft", Name: "Microsoft Corporation", Type: "equity", Currency: "USD", Ticker: "MSFT", Isin: "US5949181045", ClosePrice: "415.20", CloseDate: openapi_types.Date{Time: day.AddDate(0, 0, -1)}},
+		{Id: "sec_sandbox_vti", Name: "Vanguard Total Stock Market ETF", Type: "etf", Currency: "USD", Ticker: "VTI", Isin: "US9229087690", ClosePrice: "265.10", CloseDate: openapi_types.Date{Time: day.AddDate(0, 0, -1)}},
+		{Id: "sec_sandbox_cash", Name: "U.S. Dollar", Type: "cash", Currency: "USD", ClosePrice: "1.00", CloseDate: openapi_types.Date{Time: day.AddDate(0, 0, -1)}},
 	}
 	prices := []float64{415.20, 265.10, 1.00}
 	for _, a := range d.accounts {
@@ -296,8 +295,8 @@ func (d *linkData) investments(linkID string, day time.Time) {
 			total += v
 			d.holdings = append(d.holdings, moneykit.HoldingResponse{
 				AccountId: a.id, SecurityId: sec.Id, Quantity: strconv.Itoa(q),
-				Price: ptr(fmt.Sprintf("%.2f", prices[i])), Value: ptr(fmt.Sprintf("%.2f", v)),
-				CostBasis: ptr(fmt.Sprintf("%.2f", v*0.8)), PriceDatetime: ptr(day.Add(-8 * time.Hour)),
+				Price: fmt.Sprintf("%.2f", prices[i]), Value: fmt.Sprintf("%.2f", v),
+				CostBasis: fmt.Sprintf("%.2f", v*0.8), PriceDatetime: timestamp.New(day.Add(-8 * time.Hour)),
 			})
 		}
 		a.current, a.available = total, total
@@ -307,7 +306,7 @@ func (d *linkData) investments(linkID string, day time.Time) {
 			d.invTxns = append(d.invTxns, moneykit.InvestmentTransactionResponse{
 				Id: fmt.Sprintf("it_%s_%02d", a.id, m), AccountId: a.id, Date: openapi_types.Date{Time: date},
 				Amount: fmt.Sprintf("-%.2f", float64(q)*prices[1]+4.95), Description: "Bought VTI", Type: "buy",
-				Fees: ptr("4.95"), Price: ptr(fmt.Sprintf("%.2f", prices[1])), Quantity: ptr(strconv.Itoa(q)), SecurityId: ptr(d.securities[1].Id),
+				Fees: "4.95", Price: fmt.Sprintf("%.2f", prices[1]), Quantity: strconv.Itoa(q), SecurityId: d.securities[1].Id,
 			})
 		}
 	}
@@ -315,17 +314,10 @@ func (d *linkData) investments(linkID string, day time.Time) {
 
 func (a *account) view() moneykit.AccountResponse {
 	cur, av := a.current, a.available
-	out := moneykit.AccountResponse{
-		AccountId: a.id, AccountType: a.typ, Name: a.name,
-		Balances: moneykit.AccountBalances{Currency: ptr("USD"), Current: &cur, Available: &av, Limit: a.limit},
+	return moneykit.AccountResponse{
+		AccountId: a.id, AccountType: a.typ, Name: a.name, AccountMask: a.mask, OriginalId: a.originalID,
+		Balances: moneykit.AccountBalances{Currency: "USD", Current: &cur, Available: &av, Limit: a.limit},
 	}
-	if a.mask != "" {
-		out.AccountMask = ptr(a.mask)
-	}
-	if a.originalID != "" {
-		out.OriginalId = ptr(a.originalID)
-	}
-	return out
 }
 
 func (t *txn) view() moneykit.TransactionResponse {
@@ -336,26 +328,22 @@ func (t *txn) view() moneykit.TransactionResponse {
 	out := moneykit.TransactionResponse{
 		TransactionId: t.id, AccountId: t.accountID, Amount: fmt.Sprintf("%d.%02d", t.cents/100, t.cents%100),
 		Type: typ, Currency: "USD", Date: openapi_types.Date{Time: t.date}, Pending: t.pending,
-		Description: ptr(t.desc), RawDescription: ptr(strings.ToUpper(t.desc)),
+		Description: t.desc, RawDescription: strings.ToUpper(t.desc), OriginalId: t.originalID,
 	}
 	if t.category != "" {
-		out.Category = ptr(t.category)
-		e := &moneykit.TransactionEnrichmentResponse{Category: moneykit.TransactionCategoryResponse{Value: t.category, Confidence: ptr(90)}}
+		out.Category = t.category
+		out.Enrichment = moneykit.TransactionEnrichmentResponse{Category: moneykit.TransactionCategoryResponse{Value: t.category, Confidence: 90}}
 		if t.subcategory != "" {
-			e.Subcategory = &moneykit.TransactionCategoryResponse{Value: t.subcategory, Confidence: ptr(100)}
+			out.Enrichment.Subcategory = moneykit.TransactionCategoryResponse{Value: t.subcategory, Confidence: 100}
 		}
-		out.Enrichment = e
-	}
-	if t.originalID != "" {
-		out.OriginalId = ptr(t.originalID)
 	}
 	return out
 }
 
-func (d *linkData) accountViews(ids *[]string) []moneykit.AccountResponse {
+func (d *linkData) accountViews(ids []string) []moneykit.AccountResponse {
 	out := []moneykit.AccountResponse{}
 	for _, a := range d.accounts {
-		if ids == nil || contains(*ids, a.id) {
+		if len(ids) == 0 || contains(ids, a.id) {
 			out = append(out, a.view())
 		}
 	}
@@ -364,13 +352,13 @@ func (d *linkData) accountViews(ids *[]string) []moneykit.AccountResponse {
 
 // current returns the link's transactions that are not removed, newest
 // first (ties broken by id), filtered by account and date.
-func (d *linkData) current(ids *[]string, from, to *openapi_types.Date) []*txn {
+func (d *linkData) current(ids []string, from, to openapi_types.Date) []*txn {
 	var out []*txn
 	for _, id := range d.order {
 		t := d.txns[id]
 		switch {
-		case t.removed, ids != nil && !contains(*ids, t.accountID),
-			from != nil && t.date.Before(from.Time), to != nil && t.date.After(to.Time):
+		case t.removed, len(ids) > 0 && !contains(ids, t.accountID),
+			!from.IsZero() && t.date.Before(from.Time), !to.IsZero() && t.date.After(to.Time):
 			continue
 		}
 		out = append(out, t)

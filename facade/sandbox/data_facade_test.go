@@ -21,7 +21,7 @@ func facadeLink(t *testing.T, sb *sandbox.Sandbox, mk *facade.MoneyKit, user, in
 	ctx := context.Background()
 	p := &moneykit.ProductSettings{}
 	req := facade.NewLinkSession(user, "https://app.example/oauth", facade.WithInstitution(inst))
-	req.Settings = &moneykit.LinkSessionSettingOverrides{Products: &moneykit.ProductsSettings{AccountNumbers: p, Identity: p, Transactions: p, Investments: p}}
+	req.Settings = moneykit.LinkSessionSettingOverrides{Products: moneykit.ProductsSettings{AccountNumbers: p, Identity: p, Transactions: p, Investments: p}}
 	ls, err := mk.LinkSessions.Create(ctx, req)
 	require.NoError(t, err)
 	exch, err := sb.CompleteLinkSession(ls.LinkSessionToken, opt)
@@ -281,7 +281,7 @@ func TestFacadeImport(t *testing.T) {
 		Transactions:  []moneykit.TransactionImportData{{AccountId: "ext-1", Amount: "-9.99", Date: "2024-04-01"}},
 	})
 	require.NoError(t, err)
-	assert.Equal(t, moneykit.PublicLinkError("auth_expired"), *l.ErrorCode)
+	assert.Equal(t, moneykit.PublicLinkError("auth_expired"), l.ErrorCode)
 	l2, err := mk.Links.ImportTransactions(ctx, l.LinkId, []moneykit.TransactionImportData{{AccountId: "ext-1", Amount: "5", Date: "2024-04-02"}})
 	require.NoError(t, err)
 	assert.Equal(t, l.LinkId, l2.LinkId)
@@ -301,14 +301,14 @@ func TestFacadePaymentStatusAndRelease(t *testing.T) {
 
 	held, err := lm.Payments.Create(ctx, facade.NewPayment(cust, "m1", facade.USD(500000)))
 	require.NoError(t, err)
-	st, err := lm.Payments.Status(ctx, *held.PaymentId)
+	st, err := lm.Payments.Status(ctx, held.PaymentId)
 	require.NoError(t, err)
 	assert.Equal(t, "PENDING", string(st.TransactionStatus))
-	rel, err := lm.Payments.Release(ctx, *held.PaymentId)
+	rel, err := lm.Payments.Release(ctx, held.PaymentId)
 	require.NoError(t, err)
-	assert.Equal(t, "AUTHORIZED", string(*rel.PaymentStatus))
+	assert.Equal(t, "AUTHORIZED", string(rel.PaymentStatus))
 	sb.Advance(26 * time.Hour)
-	st, err = lm.Payments.Status(ctx, *held.PaymentId)
+	st, err = lm.Payments.Status(ctx, held.PaymentId)
 	require.NoError(t, err)
 	assert.Equal(t, "INITIATED", string(st.TransactionStatus))
 	_, err = lm.Payments.Status(ctx, "no-such-payment")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/internal/timestamp"
 )
 
 // mkFail is a MoneyKit error answer of any data operation. The bodies are
@@ -119,27 +120,25 @@ func (m *mkServer) GetLinks(ctx context.Context, req moneykit.GetLinksRequestObj
 		return ls[i].id < ls[j].id
 	})
 	start := 0
-	if c := req.Params.Cursor; c != nil && *c != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(*c, "links_"))
-		if err != nil || !strings.HasPrefix(*c, "links_") || n < 0 {
+	if c := deref(req.Params.Cursor); c != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(c, "links_"))
+		if err != nil || !strings.HasPrefix(c, "links_") || n < 0 {
 			return failValidation("cursor is not a cursor this endpoint returned."), nil
 		}
 		start = min(n, len(ls))
 	}
 	limit := 1000
-	if req.Params.Limit != nil {
-		limit = *req.Params.Limit
+	if v := deref(req.Params.Limit); v != 0 {
+		limit = v
 	}
-	out := moneykit.GetLinks200JSONResponse{Links: &[]moneykit.GetLinksLink{}}
+	out := moneykit.GetLinks200JSONResponse{Links: []moneykit.GetLinksLink{}}
 	end := min(start+limit, len(ls))
 	for _, l := range ls[start:end] {
-		*out.Links = append(*out.Links, moneykit.GetLinksLink{LinkId: l.id, CreatedAt: l.created.UTC()})
+		out.Links = append(out.Links, moneykit.GetLinksLink{LinkId: l.id, CreatedAt: timestamp.New(l.created.UTC())})
 	}
-	next := ""
 	if end < len(ls) {
-		next = "links_" + strconv.Itoa(end)
+		out.NextCursor = "links_" + strconv.Itoa(end)
 	}
-	out.NextCursor = &next
 	return out, nil
 }
 
@@ -154,10 +153,7 @@ func (m *mkServer) ImportLink(ctx context.Context, req moneykit.ImportLinkReques
 		if _, dup := byOriginal[a.AccountId]; dup {
 			return failValidation(fmt.Sprintf("accounts[%d].account_id: the id is given twice", i)), nil
 		}
-		acc := &account{id: "acc_" + randBase62(22), typ: a.Type, name: a.Name, originalID: a.AccountId}
-		if a.Mask != nil {
-			acc.mask = *a.Mask
-		}
+		acc := &account{id: "acc_" + randBase62(22), typ: a.Type, name: a.Name, originalID: a.AccountId, mask: a.Mask}
 		if a.Balances.Current != nil {
 			acc.current = *a.Balances.Current
 		}
@@ -201,16 +197,8 @@ func importTxns(d *linkData, byOriginal map[string]string, ts []moneykit.Transac
 		if err != nil {
 			return failValidation(fmt.Sprintf("transactions[%d].date: not a YYYY-MM-DD date", i))
 		}
-		x := &txn{id: "txn_" + randBase62(22), accountID: acc, cents: cents, credit: credit, date: date}
-		if t.Description != nil {
-			x.desc = *t.Description
-		}
-		if t.Type != nil {
-			x.category = *t.Type
-		}
-		if t.TransactionId != nil {
-			x.originalID = *t.TransactionId
-		}
+		x := &txn{id: "txn_" + randBase62(22), accountID: acc, cents: cents, credit: credit, date: date,
+			desc: t.Description, category: t.Type, originalID: t.TransactionId}
 		add = append(add, x)
 	}
 	for _, x := range add {
@@ -345,7 +333,7 @@ func (m *mkServer) GetAccountNumbers(ctx context.Context, req moneykit.GetAccoun
 		v := a.view()
 		n := moneykit.AccountNumbers{Ach: []moneykit.AchNumber{}, Eft: []moneykit.EftNumber{}, Bacs: []moneykit.BacsNumber{}, International: []moneykit.InternationalNumber{}}
 		if a.routing != "" && a.number != "" {
-			n.Ach = append(n.Ach, moneykit.AchNumber{AccountNumber: a.number, RoutingNumber: a.routing, WireRoutingNumber: ptr(a.routing)})
+			n.Ach = append(n.Ach, moneykit.AchNumber{AccountNumber: a.number, RoutingNumber: a.routing, WireRoutingNumber: a.routing})
 		}
 		out.Accounts = append(out.Accounts, moneykit.AccountWithAccountNumbers{
 			AccountId: v.AccountId, AccountType: v.AccountType, Name: v.Name, AccountMask: v.AccountMask,
@@ -375,13 +363,13 @@ func (m *mkServer) GetIdentity(ctx context.Context, req moneykit.GetIdentityRequ
 	return out, nil
 }
 
-func pageParams(p *int, size *int) (int, int) {
+func pageParams(p, size int) (int, int) {
 	pg, sz := 1, 50
-	if p != nil {
-		pg = *p
+	if p != 0 {
+		pg = p
 	}
-	if size != nil {
-		sz = *size
+	if size != 0 {
+		sz = size
 	}
 	return pg, sz
 }
@@ -396,8 +384,8 @@ func (m *mkServer) GetTransactions(ctx context.Context, req moneykit.GetTransact
 		return f, nil
 	}
 	p := req.Params
-	all := l.data.current(p.AccountIds, p.StartDate, p.EndDate)
-	pg, sz := pageParams(p.Page, p.Size)
+	all := l.data.current(p.AccountIds, deref(p.StartDate), deref(p.EndDate))
+	pg, sz := pageParams(deref(p.Page), deref(p.Size))
 	out := moneykit.GetTransactions200JSONResponse{Total: len(all), Page: pg, Transactions: []moneykit.TransactionResponse{}, Accounts: l.data.accountViews(p.AccountIds), Link: l.view()}
 	for _, t := range page(all, pg, sz) {
 		out.Transactions = append(out.Transactions, t.view())
@@ -417,21 +405,21 @@ func (m *mkServer) GetTransactionsSync(ctx context.Context, req moneykit.GetTran
 	}
 	d := l.data
 	from := 0
-	if c := req.Params.Cursor; c != nil && *c != "" {
-		n, ok := parseSyncCursor(*c, len(d.changes))
+	if c := deref(req.Params.Cursor); c != "" {
+		n, ok := parseSyncCursor(c, len(d.changes))
 		if !ok {
 			return failValidation("cursor is not a cursor this link's sync returned."), nil
 		}
 		from = n
 	}
 	size := 50
-	if req.Params.Size != nil {
-		size = *req.Params.Size
+	if v := deref(req.Params.Size); v != 0 {
+		size = v
 	}
 	to := min(from+size, len(d.changes))
 	out := moneykit.GetTransactionsSync200JSONResponse{
 		Transactions: moneykit.TransactionSync{Created: []moneykit.TransactionResponse{}, Updated: []moneykit.TransactionResponse{}, Removed: []string{}},
-		Accounts:     d.accountViews(nil), Cursor: moneykit.CursorPagination{Next: ptr(syncCursor(to))},
+		Accounts:     d.accountViews(nil), Cursor: moneykit.CursorPagination{Next: syncCursor(to)},
 		HasMore: to < len(d.changes), Link: l.view(),
 	}
 	for _, c := range d.changes[from:to] {
@@ -460,10 +448,7 @@ func (m *mkServer) UpdateTransactionEnrichment(ctx context.Context, req moneykit
 	if t == nil || t.removed {
 		return failMK(404, "transaction_error.not_found", "Transaction not found."), nil
 	}
-	t.category, t.subcategory = req.Body.Category, ""
-	if req.Body.Subcategory != nil {
-		t.subcategory = *req.Body.Subcategory
-	}
+	t.category, t.subcategory = req.Body.Category, req.Body.Subcategory
 	l.data.changes = append(l.data.changes, change{kind: "updated", t: *t})
 	var acct []moneykit.AccountResponse
 	for _, a := range l.data.accounts {
@@ -473,14 +458,14 @@ func (m *mkServer) UpdateTransactionEnrichment(ctx context.Context, req moneykit
 	}
 	return moneykit.UpdateTransactionEnrichment200JSONResponse{
 		Transactions: []moneykit.TransactionResponse{t.view()}, Accounts: acct, Link: l.view(),
-		Cursor: moneykit.CursorPagination{Next: ptr(syncCursor(len(l.data.changes)))},
+		Cursor: moneykit.CursorPagination{Next: syncCursor(len(l.data.changes))},
 	}, nil
 }
 
-func (d *linkData) investmentAccounts(ids *[]string) []moneykit.AccountResponse {
+func (d *linkData) investmentAccounts(ids []string) []moneykit.AccountResponse {
 	out := []moneykit.AccountResponse{}
 	for _, a := range d.accounts {
-		if a.investment && (ids == nil || contains(*ids, a.id)) {
+		if a.investment && (len(ids) == 0 || contains(ids, a.id)) {
 			out = append(out, a.view())
 		}
 	}
@@ -499,7 +484,7 @@ func (m *mkServer) GetHoldings(ctx context.Context, req moneykit.GetHoldingsRequ
 	ids := req.Params.AccountIds
 	out := moneykit.GetHoldings200JSONResponse{Holdings: []moneykit.HoldingResponse{}, Securities: l.data.securities, Accounts: l.data.investmentAccounts(ids), Link: l.view()}
 	for _, h := range l.data.holdings {
-		if ids == nil || contains(*ids, h.AccountId) {
+		if len(ids) == 0 || contains(ids, h.AccountId) {
 			out.Holdings = append(out.Holdings, h)
 		}
 	}
@@ -519,13 +504,13 @@ func (m *mkServer) GetInvestmentTransactions(ctx context.Context, req moneykit.G
 	var all []moneykit.InvestmentTransactionResponse
 	for _, t := range l.data.invTxns {
 		switch {
-		case p.AccountIds != nil && !contains(*p.AccountIds, t.AccountId),
+		case len(p.AccountIds) > 0 && !contains(p.AccountIds, t.AccountId),
 			p.StartDate != nil && t.Date.Before(p.StartDate.Time), p.EndDate != nil && t.Date.After(p.EndDate.Time):
 			continue
 		}
 		all = append(all, t)
 	}
-	pg, sz := pageParams(p.Page, p.Size)
+	pg, sz := pageParams(deref(p.Page), deref(p.Size))
 	items := append([]moneykit.InvestmentTransactionResponse{}, page(all, pg, sz)...)
 	return moneykit.GetInvestmentTransactions200JSONResponse{
 		Total: len(all), Page: pg, Size: len(items), InvestmentTransactions: items,
@@ -553,14 +538,14 @@ func (m *mkServer) GetUserAccounts(ctx context.Context, req moneykit.GetUserAcco
 	defer s.mu.Unlock()
 	out := moneykit.GetUserAccounts200JSONResponse{Links: map[string]moneykit.AccountGroup{}}
 	for _, l := range s.userLinks(rs, req.Id) {
-		if ids := req.Params.InstitutionIds; ids != nil && !contains(*ids, l.institutionID) {
+		if ids := req.Params.InstitutionIds; len(ids) > 0 && !contains(ids, l.institutionID) {
 			continue
 		}
 		accts := l.data.accountViews(req.Params.AccountIds)
-		if len(accts) == 0 && req.Params.AccountIds != nil {
+		if len(accts) == 0 && len(req.Params.AccountIds) > 0 {
 			continue
 		}
-		out.Links[l.id] = moneykit.AccountGroup{Accounts: accts, LastSyncedAt: ptr(l.syncedAt.UTC())}
+		out.Links[l.id] = moneykit.AccountGroup{Accounts: accts, LastSyncedAt: timestamp.New(l.syncedAt.UTC().Truncate(time.Second))}
 	}
 	return out, nil
 }
@@ -578,14 +563,14 @@ func (m *mkServer) GetUserTransactions(ctx context.Context, req moneykit.GetUser
 	var all []item
 	accounts := map[string]moneykit.BasicAccountDetails{}
 	for _, l := range s.userLinks(rs, req.Id) {
-		if !contains(l.products, "transactions") || (p.InstitutionId != nil && !contains(*p.InstitutionId, l.institutionID)) {
+		if !contains(l.products, "transactions") || (len(p.InstitutionId) > 0 && !contains(p.InstitutionId, l.institutionID)) {
 			continue
 		}
-		for _, t := range l.data.current(p.AccountId, p.StartDate, p.EndDate) {
-			if p.TransactionType != nil && !containsType(*p.TransactionType, t.credit) {
+		for _, t := range l.data.current(p.AccountId, deref(p.StartDate), deref(p.EndDate)) {
+			if len(p.TransactionType) > 0 && !containsType(p.TransactionType, t.credit) {
 				continue
 			}
-			if p.Category != nil && !contains(*p.Category, t.category) {
+			if len(p.Category) > 0 && !contains(p.Category, t.category) {
 				continue
 			}
 			all = append(all, item{t, l})
@@ -598,13 +583,13 @@ func (m *mkServer) GetUserTransactions(ctx context.Context, req moneykit.GetUser
 		}
 		return a.id > b.id
 	})
-	pg, sz := pageParams(p.Page, p.Size)
+	pg, sz := pageParams(deref(p.Page), deref(p.Size))
 	out := moneykit.GetUserTransactions200JSONResponse{Total: len(all), Page: pg, Transactions: []moneykit.TransactionResponse{}, Accounts: accounts}
 	for _, it := range page(all, pg, sz) {
 		out.Transactions = append(out.Transactions, it.t.view())
 		for _, a := range it.l.data.accounts {
 			if a.id == it.t.accountID {
-				accounts[a.id] = moneykit.BasicAccountDetails{Name: a.name, InstitutionId: it.l.institutionID, LinkId: it.l.id, LastSyncedAt: ptr(it.l.syncedAt.UTC())}
+				accounts[a.id] = moneykit.BasicAccountDetails{Name: a.name, InstitutionId: it.l.institutionID, LinkId: it.l.id, LastSyncedAt: timestamp.New(it.l.syncedAt.UTC().Truncate(time.Second))}
 			}
 		}
 	}
@@ -639,25 +624,25 @@ func (m *mkServer) GetInstitutions(ctx context.Context, req moneykit.GetInstitut
 	p := req.Params
 	var match []institution
 	for _, in := range catalogue {
-		if p.Name != nil && !strings.Contains(strings.ToLower(in.name), strings.ToLower(*p.Name)) {
+		if name := deref(p.Name); name != "" && !strings.Contains(strings.ToLower(in.name), strings.ToLower(name)) {
 			continue
 		}
-		if p.Featured != nil && *p.Featured && !in.featured {
+		if deref(p.Featured) && !in.featured {
 			continue
 		}
 		match = append(match, in)
 	}
 	start := 0
-	if p.Cursor != nil && *p.Cursor != "" {
-		after, ok := strings.CutPrefix(*p.Cursor, "inst_after_")
+	if c := deref(p.Cursor); c != "" {
+		after, ok := strings.CutPrefix(c, "inst_after_")
 		if !ok {
 			return failValidation("cursor is not a cursor this endpoint returned."), nil
 		}
 		start = sort.Search(len(match), func(i int) bool { return match[i].id > after })
 	}
 	limit := 50
-	if p.Limit != nil {
-		limit = *p.Limit
+	if v := deref(p.Limit); v != 0 {
+		limit = v
 	}
 	if limit < 1 || limit > 1000 {
 		return failValidation("limit must be 1 to 1000."), nil
@@ -668,7 +653,7 @@ func (m *mkServer) GetInstitutions(ctx context.Context, req moneykit.GetInstitut
 		out.Institutions = append(out.Institutions, in.view())
 	}
 	if end > start && end < len(match) {
-		out.Cursors.Next = ptr("inst_after_" + match[end-1].id)
+		out.Cursors.Next = "inst_after_" + match[end-1].id
 	}
 	return out, nil
 }
@@ -686,8 +671,8 @@ func (m *mkServer) GetInstitution(ctx context.Context, req moneykit.GetInstituti
 func (in institution) view() moneykit.Institution {
 	return moneykit.Institution{
 		InstitutionId: in.id, InstitutionIdAliases: []string{"sandbox." + in.id}, Name: in.name,
-		Country: moneykit.Country(in.country), Domain: ptr(strings.ReplaceAll(in.id, "_", "") + ".example"),
-		Color: ptr("#1a4f8b"), ColorDark: ptr("#7fb2ff"), IsFeatured: in.featured,
+		Country: moneykit.Country(in.country), Domain: strings.ReplaceAll(in.id, "_", "") + ".example",
+		Color: "#1a4f8b", ColorDark: "#7fb2ff", IsFeatured: in.featured,
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	openapi_types "github.com/oapi-codegen/runtime/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -25,7 +26,7 @@ func snapshot(t *testing.T, l *link) string {
 	t.Helper()
 	d := l.data
 	var txns []any
-	for _, x := range d.current(nil, nil, nil) {
+	for _, x := range d.current(nil, openapi_types.Date{}, openapi_types.Date{}) {
 		txns = append(txns, x.view())
 	}
 	var changes []any

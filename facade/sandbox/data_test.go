@@ -33,9 +33,9 @@ func newDataFixture(t *testing.T) *dataFixture {
 	return &dataFixture{sb: sb, c: c, tok: mkToken(t, c, sb.MoneyKit())}
 }
 
-func allProducts() *moneykit.LinkSessionSettingOverrides {
+func allProducts() moneykit.LinkSessionSettingOverrides {
 	p := &moneykit.ProductSettings{}
-	return &moneykit.LinkSessionSettingOverrides{Products: &moneykit.ProductsSettings{
+	return moneykit.LinkSessionSettingOverrides{Products: moneykit.ProductsSettings{
 		AccountNumbers: p, Identity: p, Transactions: p, Investments: p,
 	}}
 }
@@ -70,16 +70,15 @@ func TestSandboxAccountsNumbersIdentity(t *testing.T) {
 	for _, a := range accts {
 		types[strings.SplitN(a.AccountType, ".", 2)[0]] = true
 		require.NotNil(t, a.Balances.Current, a.AccountId)
-		assert.Equal(t, "USD", *a.Balances.Currency)
-		require.NotNil(t, a.AccountMask)
-		assert.Len(t, *a.AccountMask, 4)
+		assert.Equal(t, "USD", a.Balances.Currency)
+		assert.Len(t, a.AccountMask, 4)
 	}
 	assert.Equal(t, map[string]bool{"depository": true, "liability": true, "investment": true}, types)
 	assert.Equal(t, id, res.JSON200.Link.LinkId)
 
 	// account_ids filters; the generated client sends repeated keys.
 	want := []string{accts[0].AccountId, accts[2].AccountId}
-	res, err = f.c.GetAccountsWithResponse(ctxb, id, &moneykit.GetAccountsParams{AccountIds: &want, MoneyKitVersion: mkVersion}, bearer(f.tok))
+	res, err = f.c.GetAccountsWithResponse(ctxb, id, &moneykit.GetAccountsParams{AccountIds: want, MoneyKitVersion: mkVersion}, bearer(f.tok))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode())
 	var got []string
@@ -105,7 +104,7 @@ func TestSandboxAccountsNumbersIdentity(t *testing.T) {
 		for _, n := range a.Numbers.Ach {
 			achs++
 			assert.True(t, abaValid(n.RoutingNumber), "routing number %s fails the ABA check", n.RoutingNumber)
-			assert.True(t, strings.HasSuffix(n.AccountNumber, *a.AccountMask))
+			assert.True(t, strings.HasSuffix(n.AccountNumber, a.AccountMask))
 		}
 		if strings.HasPrefix(a.AccountType, "depository") {
 			assert.Len(t, a.Numbers.Ach, 1, a.AccountType)
@@ -225,7 +224,7 @@ func syncAll(t *testing.T, f *dataFixture, id, cursor string, size int) (created
 		}
 		removed = append(removed, b.Transactions.Removed...)
 		require.LessOrEqual(t, len(b.Transactions.Created)+len(b.Transactions.Updated)+len(b.Transactions.Removed), size)
-		cursor = *b.Cursor.Next
+		cursor = b.Cursor.Next
 		if !b.HasMore {
 			return created, updated, removed, cursor, calls
 		}
@@ -354,7 +353,7 @@ func TestSandboxTransactionsPagedAndSynced(t *testing.T) {
 		break
 	}
 	er, err := f.c.UpdateTransactionEnrichmentWithResponse(ctxb, id, anyID, &moneykit.UpdateTransactionEnrichmentParams{MoneyKitVersion: mkVersion},
-		moneykit.BudCategory{Category: "shopping", Subcategory: ptr("books")}, bearer(f.tok))
+		moneykit.BudCategory{Category: "shopping", Subcategory: "books"}, bearer(f.tok))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, er.StatusCode(), string(er.Body))
 	assert.Equal(t, "shopping", er.JSON200.Transactions[0].Enrichment.Category.Value)
@@ -366,20 +365,19 @@ func mustDate(t *testing.T, s string) *moneykit.StartDate {
 	t.Helper()
 	d, err := time.Parse(time.DateOnly, s)
 	require.NoError(t, err)
-	v := moneykit.StartDate{Time: d}
-	return &v
+	return &moneykit.StartDate{Time: d}
 }
 
 func TestSandboxCustomSandboxData(t *testing.T) {
 	f := newDataFixture(t)
 	req := sessionRequest("user-custom")
 	req.Settings = allProducts()
-	req.CustomSandboxData = &moneykit.CustomSandboxData{
+	req.CustomSandboxData = moneykit.CustomSandboxData{
 		Accounts: []moneykit.CustomSandboxAccount{
-			{AccountType: "depository.checking", Name: "My Checking", AccountNumber: "9876543210", RoutingNumber: ptr("021000021")},
+			{AccountType: "depository.checking", Name: "My Checking", AccountNumber: "9876543210", RoutingNumber: "021000021"},
 			{AccountType: "depository.savings", Name: "My Savings", AccountNumber: "1111222233"},
 		},
-		Owners: &[]moneykit.Owner{{Names: []string{"Custom Owner"}, Addresses: []moneykit.OwnerAddress{}, PhoneNumbers: []moneykit.PhoneNumber{}, Emails: []moneykit.OwnerEmail{}}},
+		Owners: []moneykit.Owner{{Names: []string{"Custom Owner"}, Addresses: []moneykit.OwnerAddress{}, PhoneNumbers: []moneykit.PhoneNumber{}, Emails: []moneykit.OwnerEmail{}}},
 	}
 	id := newLink(t, f.sb, f.c, f.tok, req, sandbox.ConnectOptions{InstitutionID: "credentials_bank"})
 	nums, err := f.c.GetAccountNumbersWithResponse(ctxb, id, &moneykit.GetAccountNumbersParams{MoneyKitVersion: mkVersion}, bearer(f.tok))
@@ -388,15 +386,15 @@ func TestSandboxCustomSandboxData(t *testing.T) {
 	require.Len(t, nums.JSON200.Accounts, 2, "the custom accounts replace the generated ones")
 	a := nums.JSON200.Accounts[0]
 	assert.Equal(t, "My Checking", a.Name)
-	assert.Equal(t, "3210", *a.AccountMask)
-	assert.Equal(t, []moneykit.AchNumber{{AccountNumber: "9876543210", RoutingNumber: "021000021", WireRoutingNumber: ptr("021000021")}}, a.Numbers.Ach)
+	assert.Equal(t, "3210", a.AccountMask)
+	assert.Equal(t, []moneykit.AchNumber{{AccountNumber: "9876543210", RoutingNumber: "021000021", WireRoutingNumber: "021000021"}}, a.Numbers.Ach)
 	assert.True(t, abaValid(nums.JSON200.Accounts[1].Numbers.Ach[0].RoutingNumber), "a generated routing number passes the check")
 	idn, err := f.c.GetIdentityWithResponse(ctxb, id, &moneykit.GetIdentityParams{MoneyKitVersion: mkVersion}, bearer(f.tok))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"Custom Owner"}, idn.JSON200.Accounts[1].Owners[0].Names)
 
 	// A routing number with a wrong check digit is refused.
-	req.CustomSandboxData.Accounts[0].RoutingNumber = ptr("021000022")
+	req.CustomSandboxData.Accounts[0].RoutingNumber = "021000022"
 	res, err := f.c.CreateLinkSessionWithResponse(ctxb, &moneykit.CreateLinkSessionParams{MoneyKitVersion: mkVersion}, req, bearer(f.tok))
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode())
@@ -442,10 +440,11 @@ func TestSandboxInstitutionsCatalogue(t *testing.T) {
 		for _, in := range res.JSON200.Institutions {
 			names = append(names, in.Name)
 		}
-		if res.JSON200.Cursors.Next == nil {
+		if res.JSON200.Cursors.Next == "" {
 			break
 		}
-		cursor = res.JSON200.Cursors.Next
+		next := res.JSON200.Cursors.Next
+		cursor = &next
 	}
 	assert.Greater(t, pages, 5, "enough institutions to page through")
 	assert.Subset(t, names, []string{"Instant Bank", "Credentials Bank", "OAuth Bank"})
@@ -490,9 +489,9 @@ func TestSandboxLinksUsersImportResetIntrospect(t *testing.T) {
 	links, err := f.c.GetLinksWithResponse(ctxb, &moneykit.GetLinksParams{MoneyKitVersion: mkVersion}, bearer(f.tok))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, links.StatusCode(), string(links.Body))
-	require.Len(t, *links.JSON200.Links, 2)
-	assert.Equal(t, a, (*links.JSON200.Links)[0].LinkId, "oldest first")
-	assert.Equal(t, "", *links.JSON200.NextCursor)
+	require.Len(t, links.JSON200.Links, 2)
+	assert.Equal(t, a, links.JSON200.Links[0].LinkId, "oldest first")
+	assert.Equal(t, "", links.JSON200.NextCursor)
 
 	ua, err := f.c.GetUserAccountsWithResponse(ctxb, "user-many", &moneykit.GetUserAccountsParams{MoneyKitVersion: mkVersion}, bearer(f.tok))
 	require.NoError(t, err)
@@ -515,13 +514,13 @@ func TestSandboxLinksUsersImportResetIntrospect(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, reset.StatusCode())
 	assert.Equal(t, moneykit.PublicLinkState("error"), reset.JSON200.State)
-	assert.Equal(t, moneykit.PublicLinkError("auth_expired"), *reset.JSON200.ErrorCode)
+	assert.Equal(t, moneykit.PublicLinkError("auth_expired"), reset.JSON200.ErrorCode)
 
 	imp, err := f.c.ImportLinkWithResponse(ctxb, &moneykit.ImportLinkParams{MoneyKitVersion: mkVersion}, moneykit.ImportLinkRequest{
 		CustomerUser:  moneykit.LinkSessionCustomerUser{Id: "user-import"},
 		InstitutionId: "mx.chase",
 		Accounts:      []moneykit.AccountImportData{{AccountId: "ext-1", Name: "Old Checking", Type: "checking", Balances: moneykit.AccountBalances{Current: ptr(12.5)}}},
-		Transactions:  []moneykit.TransactionImportData{{AccountId: "ext-1", Amount: "-3.20", Date: "2024-05-01", TransactionId: ptr("ext-t1")}},
+		Transactions:  []moneykit.TransactionImportData{{AccountId: "ext-1", Amount: "-3.20", Date: "2024-05-01", TransactionId: "ext-t1"}},
 	}, bearer(f.tok))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, imp.StatusCode(), string(imp.Body))
@@ -549,7 +548,7 @@ func TestSandboxPaymentLifecycleOnTheFakeClock(t *testing.T) {
 		res, err := c.CreatePaymentWithResponse(ctxb, debit(cust, value, key), lmBearer(pay))
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, res.StatusCode(), string(res.Body))
-		return *res.JSON200.PaymentId
+		return res.JSON200.PaymentId
 	}
 	read := func(id string) *linkmoney.Transaction {
 		t.Helper()
@@ -577,15 +576,15 @@ func TestSandboxPaymentLifecycleOnTheFakeClock(t *testing.T) {
 		assert.Equal(t, linkmoney.TransactionStatus("PENDING"), read(held).TransactionStatus, "a held payment waits for its release")
 	}
 	b := read(bounced)
-	assert.Equal(t, "R01", *b.AchReturnCode)
-	assert.Equal(t, "R01", *b.TransactionFailureReason.Code)
-	assert.Nil(t, read(ok).AchReturnCode)
+	assert.Equal(t, "R01", b.AchReturnCode)
+	assert.Equal(t, "R01", b.TransactionFailureReason.Code)
+	assert.Empty(t, read(ok).AchReturnCode)
 	assert.Equal(t, json.Number("25.00"), read(ok).Amount.Value)
 
 	rel, err := c.ReleasePaymentWithResponse(ctxb, held, lmBearer(pay))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, rel.StatusCode(), string(rel.Body))
-	assert.Equal(t, linkmoney.PaymentStatusAUTHORIZED, *rel.JSON200.PaymentStatus)
+	assert.Equal(t, linkmoney.PaymentStatusAUTHORIZED, rel.JSON200.PaymentStatus)
 	sb.Advance(time.Hour)
 	pay = lmToken(t, c, linkmoney.TokenScopeLinkPayment)
 	assert.Equal(t, linkmoney.TransactionStatus("SCHEDULED"), read(held).TransactionStatus, "a released payment moves on")

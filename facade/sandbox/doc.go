@@ -21,6 +21,22 @@
 // Money under URL()+"/linkmoney", and the sandbox's own control endpoints
 // under URL()+"/_sandbox/" (not part of the providers' APIs).
 //
+// # Safety on a laptop
+//
+// The sandbox's credentials are public and it speaks plain http, so it
+// keeps to the machine it runs on unless told otherwise: `banklink sandbox`
+// listens on 127.0.0.1 by default and refuses a non-loopback --addr without
+// --public (LoopbackAddr is the rule). The control endpoints refuse
+// cross-origin requests (http.CrossOriginProtection: Sec-Fetch-Site, then
+// Origin against Host, checked for GET too) and, for POST, any Content-Type
+// but application/json, so a web page open in the same browser cannot drive
+// them. Serve bounds request headers (ReadHeaderTimeout, MaxHeaderBytes),
+// whole requests (ReadTimeout), responses (WriteTimeout) and idle
+// connections (IdleTimeout); bodies are capped at MaxBodyBytes (413 above);
+// a JSON number in a body may have at most 32 digits and an exponent of at
+// most 32, since exact decimal checks on a 900,000-digit amount cost
+// seconds. Connect gives up after DefaultConnectTimeout when given no client.
+//
 // # Credentials
 //
 // The sandbox accepts fixed credentials: MoneyKit client id

@@ -86,8 +86,8 @@ func TestFault429WithoutRetryAfter(t *testing.T) {
 	gc, err := c.GetCustomerWithResponse(context.Background(), cust, lmBearer(lmToken(t, c, linkmoney.TokenScopeLinkCore)))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusInternalServerError, gc.StatusCode())
-	assert.Equal(t, "INTERNAL_SERVER_ERROR", *gc.JSON500.ErrorCode)
-	assert.Equal(t, int64(10003), *gc.JSON500.ErrorId)
+	assert.Equal(t, "INTERNAL_SERVER_ERROR", gc.JSON500.ErrorCode)
+	assert.Equal(t, int64(10003), gc.JSON500.ErrorId)
 }
 
 func TestFaultLatency(t *testing.T) {
@@ -144,7 +144,7 @@ func TestFaultDropAfterHandling(t *testing.T) {
 	res, err := c.CreatePaymentWithResponse(context.Background(), debit(cust, "1.00", "rk-lost"), lmBearer(pay))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusBadRequest, res.StatusCode())
-	assert.Equal(t, "DUPLICATE_REQUEST_KEY", *res.JSON400.ErrorCode)
+	assert.Equal(t, "DUPLICATE_REQUEST_KEY", res.JSON400.ErrorCode)
 }
 
 func TestFaultStatusAfterHandling(t *testing.T) {

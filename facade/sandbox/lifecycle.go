@@ -92,19 +92,16 @@ func (h *lmServer) GetTransaction(ctx context.Context, req linkmoney.GetTransact
 	last := ts[len(ts)-1]
 	out := linkmoney.GetTransaction200JSONResponse{
 		TransactionId: p.id, TransactionStatus: linkmoney.TransactionStatus(last.Status),
-		ClientReferenceId: p.clientRef, CustomerId: ptr(p.customerID),
-		Amount: &linkmoney.Amount{Currency: "USD", Value: json.Number(p.amount.FloatString(2))},
-	}
-	if p.lastFour != "" {
-		out.AccountDetails = &linkmoney.TransactionAccountDetails{AccountLastFourDigits: ptr(p.lastFour)}
+		ClientReferenceId: p.clientRef, CustomerId: p.customerID,
+		Amount:         linkmoney.Amount{Currency: "USD", Value: json.Number(p.amount.FloatString(2))},
+		AccountDetails: linkmoney.TransactionAccountDetails{AccountLastFourDigits: p.lastFour},
 	}
 	if last.Status == statusTerminalFailed {
-		reason := &linkmoney.TransactionFailureReason{Code: ptr("PAYMENT_DECLINED"), Description: ptr("Transaction amount is greater than the limit.")}
+		out.TransactionFailureReason = linkmoney.TransactionFailureReason{Code: "PAYMENT_DECLINED", Description: "Transaction amount is greater than the limit."}
 		if last.ACHReturnCode != "" {
-			out.AchReturnCode = ptr(last.ACHReturnCode)
-			reason = &linkmoney.TransactionFailureReason{Code: ptr(last.ACHReturnCode), Description: ptr(achReturnText[last.ACHReturnCode])}
+			out.AchReturnCode = last.ACHReturnCode
+			out.TransactionFailureReason = linkmoney.TransactionFailureReason{Code: last.ACHReturnCode, Description: achReturnText[last.ACHReturnCode]}
 		}
-		out.TransactionFailureReason = reason
 	}
 	return out, nil
 }
@@ -120,13 +117,13 @@ func (h *lmServer) ReleasePayment(ctx context.Context, req linkmoney.ReleasePaym
 	if p == nil || p.refund || !p.debit {
 		return linkmoney.ReleasePayment404JSONResponse{LinkMoneyNotFoundJSONResponse: linkmoney.LinkMoneyNotFoundJSONResponse(lmGenErr("NOT_FOUND", "Payment not found."))}, nil
 	}
-	resp := linkmoney.ReleasePayment200JSONResponse{PaymentId: ptr(p.id), ClientReferenceId: p.clientRef}
+	resp := linkmoney.ReleasePayment200JSONResponse{PaymentId: p.id, ClientReferenceId: p.clientRef}
 	switch p.status {
 	case statusPending:
 		p.status, p.authorized = statusAuthorized, s.Now()
 	case statusTerminalFailed:
-		resp.ErrorDetails = &linkmoney.ErrorDetails{ErrorCode: ptr("PAYMENT_DECLINED"), ErrorMessage: ptr("Transaction amount is greater than the limit.")}
+		resp.ErrorDetails = linkmoney.ErrorDetails{ErrorCode: "PAYMENT_DECLINED", ErrorMessage: "Transaction amount is greater than the limit."}
 	}
-	resp.PaymentStatus = ptr(linkmoney.PaymentStatus(p.status))
+	resp.PaymentStatus = linkmoney.PaymentStatus(p.status)
 	return resp, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/banklink/banklink/gen/linkmoney"
+	"github.com/banklink/banklink/internal/timestamp"
 )
 
 const (
@@ -72,7 +73,7 @@ type lmPayment struct {
 	amount     *big.Rat
 	refunded   *big.Rat
 	status     string // as recorded at creation, or by a release
-	clientRef  *string
+	clientRef  string
 	lastFour   string
 	created    time.Time
 	authorized time.Time // when the payment was authorized; zero while it is not
@@ -97,12 +98,13 @@ func (l *lmState) init() {
 
 func lmTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
+// lmTimestamp is t as Link Money writes it: UTC with milliseconds.
+func lmTimestamp(t time.Time) timestamp.Time { return mustTimestamp(lmTime(t)) }
+
 func lmGenErr(code, msg string) linkmoney.LinkMoneyError {
 	id, sev := lmErrorIDs[code], "ERROR"
-	return linkmoney.LinkMoneyError{ErrorId: &id, ErrorCode: &code, ErrorMessage: &msg, ErrorSeverity: &sev}
+	return linkmoney.LinkMoneyError{ErrorId: id, ErrorCode: code, ErrorMessage: msg, ErrorSeverity: sev}
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // lmServer implements Link Money's strict server interface. Authentication
 // and validation happened before any of its methods run.
@@ -150,7 +152,7 @@ func (h *lmServer) CreateToken(ctx context.Context, req linkmoney.CreateTokenReq
 		}
 	}
 	s.mu.Unlock()
-	return linkmoney.CreateToken200JSONResponse{AccessToken: tok, ExpiresIn: ttlSeconds(s.cfg.TokenTTL), Scope: &scope, TokenType: ptr("Bearer")}, nil
+	return linkmoney.CreateToken200JSONResponse{AccessToken: tok, ExpiresIn: ttlSeconds(s.cfg.TokenTTL), Scope: scope, TokenType: "Bearer"}, nil
 }
 
 // CreateSession opens a hosted-UI session.
@@ -160,17 +162,18 @@ func (h *lmServer) CreateSession(ctx context.Context, req linkmoney.CreateSessio
 	bad := func(code, msg string) (linkmoney.CreateSessionResponseObject, error) {
 		return linkmoney.CreateSession400JSONResponse{LinkMoneyBadRequestJSONResponse: linkmoney.LinkMoneyBadRequestJSONResponse(lmGenErr(code, msg))}, nil
 	}
-	sess := &lmSession{firstName: b.FirstName, lastName: b.LastName, email: b.Email, payment: b.PaymentDetails}
-	if b.ExperienceId != nil {
-		sess.experience = string(*b.ExperienceId)
+	sess := &lmSession{firstName: b.FirstName, lastName: b.LastName, email: b.Email, experience: string(b.ExperienceId)}
+	if b.PaymentDetails != (linkmoney.PaymentDetails{}) {
+		pd := b.PaymentDetails
+		sess.payment = &pd
 	}
-	if sess.experience == string(linkmoney.ExperienceIDLINKMANAGEDPAYMENT) && b.PaymentDetails == nil {
+	if sess.experience == string(linkmoney.ExperienceIDLINKMANAGEDPAYMENT) && sess.payment == nil {
 		return bad("BAD_REQUEST", "Invalid request: body.paymentDetails: Field required when experienceId is LINK_MANAGED_PAYMENT")
 	}
 	key := newSessionKey()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if pd := b.PaymentDetails; pd != nil {
+	if pd := sess.payment; pd != nil {
 		if _, dup := s.lm.requestKeys[pd.RequestKey]; dup {
 			return bad("DUPLICATE_REQUEST_KEY", "A payment with this requestKey already exists.")
 		}
@@ -183,21 +186,21 @@ func (h *lmServer) CreateSession(ctx context.Context, req linkmoney.CreateSessio
 func (c *lmCustomer) view() linkmoney.Customer {
 	out := linkmoney.Customer{
 		Id:             c.id,
-		FirstName:      ptr(c.firstName),
-		LastName:       ptr(c.lastName),
-		Email:          ptr(c.email),
-		CustomerStatus: ptr(linkmoney.CustomerStatus(c.status)),
-		CreationDate:   ptr(lmTime(c.created)),
+		FirstName:      c.firstName,
+		LastName:       c.lastName,
+		Email:          c.email,
+		CustomerStatus: linkmoney.CustomerStatus(c.status),
+		CreationDate:   lmTimestamp(c.created),
 	}
 	for _, a := range c.accounts {
 		if a.preferred {
-			out.AccountDetails = &linkmoney.CustomerAccountSummary{
-				FinancialInstitutionName: ptr(a.institutionName),
-				AccountLastFourDigits:    ptr(a.lastFour),
-				AccountType:              ptr(linkmoney.AccountType(a.accountType)),
-				AccountStatus:            ptr(linkmoney.AccountStatus(a.status)),
-				Preferred:                ptr(true),
-				CreationDate:             ptr(lmTime(c.created)),
+			out.AccountDetails = linkmoney.CustomerAccountSummary{
+				FinancialInstitutionName: a.institutionName,
+				AccountLastFourDigits:    a.lastFour,
+				AccountType:              linkmoney.AccountType(a.accountType),
+				AccountStatus:            linkmoney.AccountStatus(a.status),
+				Preferred:                true,
+				CreationDate:             lmTimestamp(c.created),
 			}
 		}
 	}
@@ -228,20 +231,20 @@ func (h *lmServer) GetCustomerAccounts(ctx context.Context, req linkmoney.GetCus
 	accts := make([]linkmoney.CustomerAccount, 0, len(c.accounts))
 	for _, a := range c.accounts {
 		accts = append(accts, linkmoney.CustomerAccount{
-			AccountId:                ptr(a.id),
-			FinancialInstitutionId:   ptr(a.institutionID),
-			FinancialInstitutionName: ptr(a.institutionName),
-			LogoUrl:                  ptr("https://sandbox.invalid/banks/finbank/logo.png"),
-			IconUrl:                  ptr("https://sandbox.invalid/banks/finbank/icon.png"),
-			AccountLastFourDigits:    ptr(a.lastFour),
-			AccountType:              ptr(linkmoney.AccountType(a.accountType)),
-			AccountStatus:            ptr(linkmoney.AccountStatus(a.status)),
-			Preferred:                ptr(a.preferred),
-			RoutingNumber:            ptr(a.routingNumber),
-			CreationDate:             ptr(lmTime(c.created)),
+			AccountId:                a.id,
+			FinancialInstitutionId:   a.institutionID,
+			FinancialInstitutionName: a.institutionName,
+			LogoUrl:                  "https://sandbox.invalid/banks/finbank/logo.png",
+			IconUrl:                  "https://sandbox.invalid/banks/finbank/icon.png",
+			AccountLastFourDigits:    a.lastFour,
+			AccountType:              linkmoney.AccountType(a.accountType),
+			AccountStatus:            linkmoney.AccountStatus(a.status),
+			Preferred:                a.preferred,
+			RoutingNumber:            a.routingNumber,
+			CreationDate:             lmTimestamp(c.created),
 		})
 	}
-	return linkmoney.GetCustomerAccounts200JSONResponse{CustomerId: ptr(c.id), AccountDetails: &accts}, nil
+	return linkmoney.GetCustomerAccounts200JSONResponse{CustomerId: c.id, AccountDetails: accts}, nil
 }
 
 // lmFailure is a rejected payment or refund call.
@@ -252,6 +255,9 @@ type lmFailure struct {
 }
 
 func parseAmount(n json.Number) (*big.Rat, bool) {
+	if !numberInBounds(string(n)) {
+		return nil, false
+	}
 	r, ok := new(big.Rat).SetString(string(n))
 	if !ok || r.Sign() <= 0 {
 		return nil, false
@@ -260,7 +266,7 @@ func parseAmount(n json.Number) (*big.Rat, bool) {
 }
 
 // createPaymentLocked records a payment; the caller holds s.mu.
-func (s *Sandbox) createPaymentLocked(customerID string, debit bool, amount json.Number, clientRef *string, requestKey string) (linkmoney.PaymentResponse, *lmFailure) {
+func (s *Sandbox) createPaymentLocked(customerID string, debit bool, amount json.Number, clientRef string, requestKey string) (linkmoney.PaymentResponse, *lmFailure) {
 	if _, dup := s.lm.requestKeys[requestKey]; dup {
 		return linkmoney.PaymentResponse{}, &lmFailure{400, "DUPLICATE_REQUEST_KEY", "A payment or refund with this requestKey already exists."}
 	}
@@ -279,18 +285,18 @@ func (s *Sandbox) createPaymentLocked(customerID string, debit bool, amount json
 	if len(c.accounts) > 0 {
 		p.lastFour = c.accounts[0].lastFour
 	}
-	resp := linkmoney.PaymentResponse{PaymentId: ptr(p.id), ClientReferenceId: clientRef}
+	resp := linkmoney.PaymentResponse{PaymentId: p.id, ClientReferenceId: clientRef}
 	switch {
 	case amt.Cmp(declineLimit) > 0:
 		p.status = statusTerminalFailed
-		resp.ErrorDetails = &linkmoney.ErrorDetails{ErrorCode: ptr("PAYMENT_DECLINED"), ErrorMessage: ptr("Transaction amount is greater than the limit.")}
+		resp.ErrorDetails = linkmoney.ErrorDetails{ErrorCode: "PAYMENT_DECLINED", ErrorMessage: "Transaction amount is greater than the limit."}
 	case amt.Cmp(authorizedLimit) > 0:
 		p.status = statusPending
 	default:
 		p.status = statusAuthorized
 		p.authorized = s.Now()
 	}
-	resp.PaymentStatus = ptr(linkmoney.PaymentStatus(p.status))
+	resp.PaymentStatus = linkmoney.PaymentStatus(p.status)
 	p.created = s.Now()
 	s.lm.payments[p.id] = p
 	s.lm.requestKeys[requestKey] = p.id
@@ -353,7 +359,7 @@ func (h *lmServer) CreateRefund(ctx context.Context, req linkmoney.CreateRefundR
 	r.created = s.Now()
 	s.lm.payments[r.id] = r
 	s.lm.requestKeys[b.RequestKey] = r.id
-	return linkmoney.CreateRefund201JSONResponse{PaymentId: ptr(r.id), PaymentStatus: ptr(linkmoney.PaymentStatus(r.status)), ClientReferenceId: b.ClientReferenceId}, nil
+	return linkmoney.CreateRefund201JSONResponse{PaymentId: r.id, PaymentStatus: linkmoney.PaymentStatus(r.status), ClientReferenceId: b.ClientReferenceId}, nil
 }
 
 // newCustomerLocked creates an ACTIVE customer with a preferred checking and

@@ -63,8 +63,8 @@ func TestLinkMoneyTokens(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode())
-	assert.Equal(t, "Bearer", *res.JSON200.TokenType)
-	assert.Equal(t, "Link-Payment", *res.JSON200.Scope)
+	assert.Equal(t, "Bearer", res.JSON200.TokenType)
+	assert.Equal(t, "Link-Payment", res.JSON200.Scope)
 	assert.Equal(t, 3600, res.JSON200.ExpiresIn)
 	assert.NotEmpty(t, res.JSON200.AccessToken)
 
@@ -73,7 +73,7 @@ func TestLinkMoneyTokens(t *testing.T) {
 		ClientId: ptr(sandbox.LinkMoneyClientID), ClientSecret: sandbox.LinkMoneyClientSecret, GrantType: linkmoney.TokenRequestGrantTypeClientCredentials,
 	})
 	require.NoError(t, err)
-	assert.Equal(t, "Link-Core", *res.JSON200.Scope)
+	assert.Equal(t, "Link-Core", res.JSON200.Scope)
 
 	// Wrong secret.
 	res, err = c.CreateTokenWithFormdataBodyWithResponse(ctx, linkmoney.TokenRequest{
@@ -81,9 +81,9 @@ func TestLinkMoneyTokens(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnauthorized, res.StatusCode())
-	assert.Equal(t, "UNAUTHORIZED", *res.JSON401.ErrorCode)
-	assert.Equal(t, "ERROR", *res.JSON401.ErrorSeverity)
-	assert.NotZero(t, *res.JSON401.ErrorId)
+	assert.Equal(t, "UNAUTHORIZED", res.JSON401.ErrorCode)
+	assert.Equal(t, "ERROR", res.JSON401.ErrorSeverity)
+	assert.NotZero(t, res.JSON401.ErrorId)
 
 	// Malformed: wrong grant type and scope are 400 in Link Money's shape.
 	for _, form := range []string{
@@ -115,7 +115,7 @@ func TestLinkMoneyTokenExpiry(t *testing.T) {
 	res, err = c.GetCustomerWithResponse(context.Background(), cust, lmBearer(tok))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnauthorized, res.StatusCode())
-	assert.Equal(t, "TOKEN_EXPIRED", *res.JSON401.ErrorCode)
+	assert.Equal(t, "TOKEN_EXPIRED", res.JSON401.ErrorCode)
 }
 
 func TestLinkMoneySessionBasicAuth(t *testing.T) {
@@ -131,7 +131,7 @@ func TestLinkMoneySessionBasicAuth(t *testing.T) {
 			res, err := c.CreateSessionWithResponse(ctx, lmSessionRequest(), ed...)
 			require.NoError(t, err)
 			require.Equal(t, http.StatusUnauthorized, res.StatusCode())
-			assert.Equal(t, "UNAUTHORIZED", *res.JSON401.ErrorCode)
+			assert.Equal(t, "UNAUTHORIZED", res.JSON401.ErrorCode)
 		})
 	}
 	res, err := c.CreateSessionWithResponse(ctx, lmSessionRequest(), basicOK())
@@ -157,29 +157,29 @@ func TestLinkMoneySessionRules(t *testing.T) {
 		res, err := c.CreateSessionWithResponse(ctx, req, basicOK())
 		require.NoError(t, err)
 		require.Equal(t, http.StatusBadRequest, res.StatusCode(), string(res.Body))
-		assert.Equal(t, "BAD_REQUEST", *res.JSON400.ErrorCode)
-		assert.Contains(t, *res.JSON400.ErrorMessage, want)
+		assert.Equal(t, "BAD_REQUEST", res.JSON400.ErrorCode)
+		assert.Contains(t, res.JSON400.ErrorMessage, want)
 		assert.NotContains(t, string(res.Body), "jane.doe", "errors must not echo personal data")
 	}
-	pd := &linkmoney.PaymentDetails{Amount: amount("25.00"), RequestKey: "rk-session"}
+	pd := linkmoney.PaymentDetails{Amount: amount("25.00"), RequestKey: "rk-session"}
 
 	t.Run("paymentDetails needs LINK_MANAGED_PAYMENT", func(t *testing.T) {
 		req := lmSessionRequest()
 		req.PaymentDetails = pd
 		expectBad(t, req, "body.experienceId")
-		req.ExperienceId = ptr(linkmoney.ExperienceIDONBOARDWITHPAYNOW)
+		req.ExperienceId = linkmoney.ExperienceIDONBOARDWITHPAYNOW
 		expectBad(t, req, "body.experienceId")
 	})
 	t.Run("LINK_MANAGED_PAYMENT needs paymentDetails", func(t *testing.T) {
 		req := lmSessionRequest()
-		req.ExperienceId = ptr(linkmoney.ExperienceIDLINKMANAGEDPAYMENT)
+		req.ExperienceId = linkmoney.ExperienceIDLINKMANAGEDPAYMENT
 		expectBad(t, req, "paymentDetails")
 	})
 	t.Run("subtotal rule", func(t *testing.T) {
 		req := lmSessionRequest()
-		req.OrderDetails = &linkmoney.OrderDetails{TotalAmount: amount("25.00"), ShippingAmount: ptr(amount("5.00"))}
+		req.OrderDetails = linkmoney.OrderDetails{TotalAmount: amount("25.00"), ShippingAmount: amount("5.00")}
 		expectBad(t, req, "body.orderDetails.subtotalAmount")
-		req.OrderDetails.SubtotalAmount = ptr(amount("20.00"))
+		req.OrderDetails.SubtotalAmount = amount("20.00")
 		res, err := c.CreateSessionWithResponse(ctx, req, basicOK())
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusOK, res.StatusCode(), string(res.Body))
@@ -190,12 +190,12 @@ func TestLinkMoneySessionRules(t *testing.T) {
 		req.FirstName = ""
 		expectBad(t, req, "body.email")
 		req = lmSessionRequest()
-		req.OrderDetails = &linkmoney.OrderDetails{TotalAmount: amount("25.001")}
+		req.OrderDetails = linkmoney.OrderDetails{TotalAmount: amount("25.001")}
 		expectBad(t, req, "body.orderDetails.totalAmount.value: Input should have at most 2 decimal places")
-		req.OrderDetails = &linkmoney.OrderDetails{TotalAmount: linkmoney.Amount{Value: "25", Currency: "EUR"}}
+		req.OrderDetails = linkmoney.OrderDetails{TotalAmount: linkmoney.Amount{Value: "25", Currency: "EUR"}}
 		expectBad(t, req, "body.orderDetails.totalAmount.currency")
 		req = lmSessionRequest()
-		req.BillingAddress = &linkmoney.Address{StreetAddress: "1 Main St", City: "Springfield", Country: "US"}
+		req.BillingAddress = linkmoney.Address{StreetAddress: "1 Main St", City: "Springfield", Country: "US"}
 		expectBad(t, req, "body.billingAddress.stateOrProvince: String should have at least 1 characters")
 	})
 }
@@ -213,33 +213,32 @@ func TestLinkMoneyCustomers(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.StatusCode())
 	cu := res.JSON200
 	assert.Equal(t, cust, cu.Id)
-	assert.Equal(t, "Jane", *cu.FirstName)
-	assert.Equal(t, "jane.doe@example.com", *cu.Email)
-	assert.Equal(t, linkmoney.CustomerStatusACTIVE, *cu.CustomerStatus)
-	require.NotNil(t, cu.AccountDetails)
-	assert.True(t, *cu.AccountDetails.Preferred)
-	assert.Regexp(t, `^\d{4}$`, *cu.AccountDetails.AccountLastFourDigits)
-	_, err = time.Parse("2006-01-02T15:04:05.000Z", *cu.CreationDate)
+	assert.Equal(t, "Jane", cu.FirstName)
+	assert.Equal(t, "jane.doe@example.com", cu.Email)
+	assert.Equal(t, linkmoney.CustomerStatusACTIVE, cu.CustomerStatus)
+	assert.True(t, cu.AccountDetails.Preferred)
+	assert.Regexp(t, `^\d{4}$`, cu.AccountDetails.AccountLastFourDigits)
+	_, err = time.Parse("2006-01-02T15:04:05.000Z", cu.CreationDate.String())
 	assert.NoError(t, err)
 
 	ar, err := c.GetCustomerAccountsWithResponse(ctx, cust, lmBearer(core))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, ar.StatusCode())
-	assert.Equal(t, cust, *ar.JSON200.CustomerId)
-	accts := *ar.JSON200.AccountDetails
+	assert.Equal(t, cust, ar.JSON200.CustomerId)
+	accts := ar.JSON200.AccountDetails
 	require.Len(t, accts, 2)
-	assert.Equal(t, linkmoney.AccountTypeChecking, *accts[0].AccountType)
-	assert.Equal(t, linkmoney.AccountTypeSavings, *accts[1].AccountType)
+	assert.Equal(t, linkmoney.AccountTypeChecking, accts[0].AccountType)
+	assert.Equal(t, linkmoney.AccountTypeSavings, accts[1].AccountType)
 	for _, a := range accts {
-		assert.True(t, abaValid(*a.RoutingNumber), *a.RoutingNumber)
-		assert.NotZero(t, *a.AccountId)
-		assert.Equal(t, "FinBank Profiles - A", *a.FinancialInstitutionName)
+		assert.True(t, abaValid(a.RoutingNumber), a.RoutingNumber)
+		assert.NotZero(t, a.AccountId)
+		assert.Equal(t, "FinBank Profiles - A", a.FinancialInstitutionName)
 	}
 
 	nf, err := c.GetCustomerWithResponse(ctx, "8c4d7b3e-4f5a-4b1c-9d2e-6f7a8b9c0d1e", lmBearer(core))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNotFound, nf.StatusCode())
-	assert.Equal(t, "NOT_FOUND", *nf.JSON404.ErrorCode)
+	assert.Equal(t, "NOT_FOUND", nf.JSON404.ErrorCode)
 	nfa, err := c.GetCustomerAccountsWithResponse(ctx, "nope", lmBearer(core))
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, nfa.StatusCode())
@@ -276,17 +275,17 @@ func TestLinkMoneyScopes(t *testing.T) {
 	res, err := c.GetCustomerWithResponse(ctx, cust, lmBearer(pay))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnauthorized, res.StatusCode())
-	assert.Equal(t, "INVALID_SCOPE", *res.JSON401.ErrorCode)
+	assert.Equal(t, "INVALID_SCOPE", res.JSON401.ErrorCode)
 
 	pr, err := c.CreatePaymentWithResponse(ctx, debit(cust, "10.00", "rk-scope"), lmBearer(core))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnauthorized, pr.StatusCode())
-	assert.Equal(t, "INVALID_SCOPE", *pr.JSON401.ErrorCode)
+	assert.Equal(t, "INVALID_SCOPE", pr.JSON401.ErrorCode)
 
 	pr, err = c.CreatePaymentWithResponse(ctx, debit(cust, "10.00", "rk-scope"), lmBearer("junk"))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnauthorized, pr.StatusCode())
-	assert.Equal(t, "UNAUTHORIZED", *pr.JSON401.ErrorCode)
+	assert.Equal(t, "UNAUTHORIZED", pr.JSON401.ErrorCode)
 
 	// The request key was not used by the rejected calls.
 	pr, err = c.CreatePaymentWithResponse(ctx, debit(cust, "10.00", "rk-scope"), lmBearer(pay))
@@ -308,28 +307,28 @@ func TestLinkMoneyPayments(t *testing.T) {
 	}
 
 	req := debit(cust, "25.00", "rk-1")
-	req.ClientReferenceId = ptr("order-1042")
-	req.SoftDescriptor = ptr("ACME ORDER 1042")
+	req.ClientReferenceId = "order-1042"
+	req.SoftDescriptor = "ACME ORDER 1042"
 	res := do(req)
 	require.Equal(t, http.StatusOK, res.StatusCode(), string(res.Body))
-	assert.Equal(t, linkmoney.PaymentStatusAUTHORIZED, *res.JSON200.PaymentStatus)
-	assert.Equal(t, "order-1042", *res.JSON200.ClientReferenceId)
-	assert.Len(t, *res.JSON200.PaymentId, 36)
-	assert.Nil(t, res.JSON200.ErrorDetails)
+	assert.Equal(t, linkmoney.PaymentStatusAUTHORIZED, res.JSON200.PaymentStatus)
+	assert.Equal(t, "order-1042", res.JSON200.ClientReferenceId)
+	assert.Len(t, res.JSON200.PaymentId, 36)
+	assert.Zero(t, res.JSON200.ErrorDetails)
 
 	res = do(debit(cust, "9000.00", "rk-2"))
-	assert.Equal(t, linkmoney.PaymentStatusPENDING, *res.JSON200.PaymentStatus)
+	assert.Equal(t, linkmoney.PaymentStatusPENDING, res.JSON200.PaymentStatus)
 
 	res = do(debit(cust, "9000.01", "rk-3"))
 	require.Equal(t, http.StatusOK, res.StatusCode())
-	assert.Equal(t, linkmoney.PaymentStatusTERMINALFAILED, *res.JSON200.PaymentStatus)
-	assert.Equal(t, "PAYMENT_DECLINED", *res.JSON200.ErrorDetails.ErrorCode)
-	assert.Equal(t, "Transaction amount is greater than the limit.", *res.JSON200.ErrorDetails.ErrorMessage)
+	assert.Equal(t, linkmoney.PaymentStatusTERMINALFAILED, res.JSON200.PaymentStatus)
+	assert.Equal(t, "PAYMENT_DECLINED", res.JSON200.ErrorDetails.ErrorCode)
+	assert.Equal(t, "Transaction amount is greater than the limit.", res.JSON200.ErrorDetails.ErrorMessage)
 
 	// Duplicate requestKey, even with another amount.
 	res = do(debit(cust, "1.00", "rk-1"))
 	require.Equal(t, http.StatusBadRequest, res.StatusCode())
-	assert.Equal(t, "DUPLICATE_REQUEST_KEY", *res.JSON400.ErrorCode)
+	assert.Equal(t, "DUPLICATE_REQUEST_KEY", res.JSON400.ErrorCode)
 
 	// Credits: merchant to customer.
 	credit := linkmoney.PaymentRequest{
@@ -344,14 +343,14 @@ func TestLinkMoneyPayments(t *testing.T) {
 	bad.Destination.Type = linkmoney.PartyTypeCUSTOMER
 	res = do(bad)
 	require.Equal(t, http.StatusBadRequest, res.StatusCode())
-	assert.Equal(t, "INVALID_PAYMENT", *res.JSON400.ErrorCode)
+	assert.Equal(t, "INVALID_PAYMENT", res.JSON400.ErrorCode)
 	res = do(debit("8c4d7b3e-4f5a-4b1c-9d2e-6f7a8b9c0d1e", "1.00", "rk-nocust"))
 	require.Equal(t, http.StatusBadRequest, res.StatusCode())
-	assert.Equal(t, "CUSTOMER_NOT_FOUND", *res.JSON400.ErrorCode)
+	assert.Equal(t, "CUSTOMER_NOT_FOUND", res.JSON400.ErrorCode)
 	require.NoError(t, sb.SetCustomerStatus(cust, "INACTIVE"))
 	res = do(debit(cust, "1.00", "rk-inactive"))
 	require.Equal(t, http.StatusBadRequest, res.StatusCode())
-	assert.Equal(t, "CUSTOMER_NOT_ACTIVE", *res.JSON400.ErrorCode)
+	assert.Equal(t, "CUSTOMER_NOT_ACTIVE", res.JSON400.ErrorCode)
 	require.NoError(t, sb.SetCustomerStatus(cust, "ACTIVE"))
 	assert.Equal(t, http.StatusOK, do(debit(cust, "1.00", "rk-inactive")).StatusCode())
 	assert.ErrorIs(t, sb.SetCustomerStatus("nope", "ACTIVE"), sandbox.ErrUnknownCustomer)
@@ -363,7 +362,7 @@ func TestLinkMoneyPayments(t *testing.T) {
 		"zero":           func(p *linkmoney.PaymentRequest) { p.Amount.Value = "0" },
 		"negative":       func(p *linkmoney.PaymentRequest) { p.Amount.Value = "-5.00" },
 		"currency":       func(p *linkmoney.PaymentRequest) { p.Amount.Currency = "EUR" },
-		"descriptor":     func(p *linkmoney.PaymentRequest) { p.SoftDescriptor = ptr("ORDER #1") },
+		"descriptor":     func(p *linkmoney.PaymentRequest) { p.SoftDescriptor = "ORDER #1" },
 		"empty key":      func(p *linkmoney.PaymentRequest) { p.RequestKey = "" },
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -371,8 +370,8 @@ func TestLinkMoneyPayments(t *testing.T) {
 			mut(&p)
 			res := do(p)
 			require.Equal(t, http.StatusBadRequest, res.StatusCode(), string(res.Body))
-			assert.Equal(t, "BAD_REQUEST", *res.JSON400.ErrorCode)
-			assert.True(t, strings.HasPrefix(*res.JSON400.ErrorMessage, "Invalid request: body."), *res.JSON400.ErrorMessage)
+			assert.Equal(t, "BAD_REQUEST", res.JSON400.ErrorCode)
+			assert.True(t, strings.HasPrefix(res.JSON400.ErrorMessage, "Invalid request: body."), res.JSON400.ErrorMessage)
 		})
 	}
 }
@@ -385,11 +384,11 @@ func TestLinkMoneyRefunds(t *testing.T) {
 	pay := lmToken(t, c, linkmoney.TokenScopeLinkPayment)
 	pr, err := c.CreatePaymentWithResponse(ctx, debit(cust, "100.00", "rk-p"), lmBearer(pay))
 	require.NoError(t, err)
-	pid := *pr.JSON200.PaymentId
+	pid := pr.JSON200.PaymentId
 	refund := func(paymentID, value, key string) *linkmoney.CreateRefundResult {
 		t.Helper()
 		res, err := c.CreateRefundWithResponse(ctx, linkmoney.RefundRequest{
-			PaymentId: paymentID, Amount: amount(value), RequestKey: key, ClientReferenceId: ptr("refund-" + key),
+			PaymentId: paymentID, Amount: amount(value), RequestKey: key, ClientReferenceId: "refund-" + key,
 		}, lmBearer(pay))
 		require.NoError(t, err)
 		return res
@@ -397,13 +396,13 @@ func TestLinkMoneyRefunds(t *testing.T) {
 
 	res := refund(pid, "60.00", "rk-r1")
 	require.Equal(t, http.StatusCreated, res.StatusCode(), string(res.Body))
-	assert.Equal(t, linkmoney.PaymentStatusPENDING, *res.JSON201.PaymentStatus)
-	assert.Equal(t, "refund-rk-r1", *res.JSON201.ClientReferenceId)
-	assert.NotEqual(t, pid, *res.JSON201.PaymentId)
+	assert.Equal(t, linkmoney.PaymentStatusPENDING, res.JSON201.PaymentStatus)
+	assert.Equal(t, "refund-rk-r1", res.JSON201.ClientReferenceId)
+	assert.NotEqual(t, pid, res.JSON201.PaymentId)
 
 	res = refund(pid, "40.01", "rk-r2")
 	require.Equal(t, http.StatusBadRequest, res.StatusCode())
-	assert.Equal(t, "INVALID_REFUND", *res.JSON400.ErrorCode)
+	assert.Equal(t, "INVALID_REFUND", res.JSON400.ErrorCode)
 
 	res = refund(pid, "40.00", "rk-r2")
 	require.Equal(t, http.StatusCreated, res.StatusCode())
@@ -413,20 +412,20 @@ func TestLinkMoneyRefunds(t *testing.T) {
 	// Duplicate keys, shared with payments.
 	res = refund(pid, "1.00", "rk-r1")
 	require.Equal(t, http.StatusBadRequest, res.StatusCode())
-	assert.Equal(t, "DUPLICATE_REQUEST_KEY", *res.JSON400.ErrorCode)
+	assert.Equal(t, "DUPLICATE_REQUEST_KEY", res.JSON400.ErrorCode)
 	res = refund(pid, "1.00", "rk-p")
-	assert.Equal(t, "DUPLICATE_REQUEST_KEY", *res.JSON400.ErrorCode)
+	assert.Equal(t, "DUPLICATE_REQUEST_KEY", res.JSON400.ErrorCode)
 
 	res = refund("8c4d7b3e-4f5a-4b1c-9d2e-6f7a8b9c0d1e", "1.00", "rk-r4")
 	require.Equal(t, http.StatusNotFound, res.StatusCode())
-	assert.Equal(t, "NOT_FOUND", *res.JSON404.ErrorCode)
+	assert.Equal(t, "NOT_FOUND", res.JSON404.ErrorCode)
 
 	// A failed payment cannot be refunded.
 	fr, err := c.CreatePaymentWithResponse(ctx, debit(cust, "9500.00", "rk-fail"), lmBearer(pay))
 	require.NoError(t, err)
-	res = refund(*fr.JSON200.PaymentId, "1.00", "rk-r5")
+	res = refund(fr.JSON200.PaymentId, "1.00", "rk-r5")
 	require.Equal(t, http.StatusBadRequest, res.StatusCode())
-	assert.Equal(t, "INVALID_REFUND", *res.JSON400.ErrorCode)
+	assert.Equal(t, "INVALID_REFUND", res.JSON400.ErrorCode)
 
 	// Refunds need a Link-Payment token.
 	core := lmToken(t, c, linkmoney.TokenScopeLinkCore)
@@ -440,8 +439,8 @@ func TestLinkMoneyManagedPaymentSession(t *testing.T) {
 	c := lmClient(t, sb)
 	ctx := context.Background()
 	req := lmSessionRequest()
-	req.ExperienceId = ptr(linkmoney.ExperienceIDLINKMANAGEDPAYMENT)
-	req.PaymentDetails = &linkmoney.PaymentDetails{Amount: amount("25.00"), RequestKey: "rk-managed", ClientReferenceId: ptr("order-7")}
+	req.ExperienceId = linkmoney.ExperienceIDLINKMANAGEDPAYMENT
+	req.PaymentDetails = linkmoney.PaymentDetails{Amount: amount("25.00"), RequestKey: "rk-managed", ClientReferenceId: "order-7"}
 	res, err := c.CreateSessionWithResponse(ctx, req, basicOK())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), string(res.Body))
@@ -457,7 +456,7 @@ func TestLinkMoneyManagedPaymentSession(t *testing.T) {
 	pay := lmToken(t, c, linkmoney.TokenScopeLinkPayment)
 	pr, err := c.CreatePaymentWithResponse(ctx, debit(out.CustomerID, "1.00", "rk-managed"), lmBearer(pay))
 	require.NoError(t, err)
-	assert.Equal(t, "DUPLICATE_REQUEST_KEY", *pr.JSON400.ErrorCode)
+	assert.Equal(t, "DUPLICATE_REQUEST_KEY", pr.JSON400.ErrorCode)
 	rf, err := c.CreateRefundWithResponse(ctx, linkmoney.RefundRequest{PaymentId: out.PaymentID, Amount: amount("25.00"), RequestKey: "rk-managed-refund"}, lmBearer(pay))
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusCreated, rf.StatusCode(), string(rf.Body))
@@ -466,7 +465,7 @@ func TestLinkMoneyManagedPaymentSession(t *testing.T) {
 	res2, err := c.CreateSessionWithResponse(ctx, req, basicOK())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusBadRequest, res2.StatusCode())
-	assert.Equal(t, "DUPLICATE_REQUEST_KEY", *res2.JSON400.ErrorCode)
+	assert.Equal(t, "DUPLICATE_REQUEST_KEY", res2.JSON400.ErrorCode)
 	r, _ = postJSON(t, sb.URL()+"/_sandbox/linkmoney/complete", map[string]string{"sessionKey": res.JSON200.SessionKey})
 	assert.Equal(t, http.StatusConflict, r.StatusCode)
 	r, _ = postJSON(t, sb.URL()+"/_sandbox/linkmoney/complete", map[string]string{"sessionKey": "nope"})
@@ -490,5 +489,5 @@ func TestLinkMoneyCustomerStatusOverHTTP(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, r.StatusCode, string(b))
 	res, err := c.GetCustomerWithResponse(context.Background(), cust, lmBearer(lmToken(t, c, linkmoney.TokenScopeLinkCore)))
 	require.NoError(t, err)
-	assert.Equal(t, linkmoney.CustomerStatusINACTIVE, *res.JSON200.CustomerStatus)
+	assert.Equal(t, linkmoney.CustomerStatusINACTIVE, res.JSON200.CustomerStatus)
 }

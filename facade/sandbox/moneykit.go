@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/internal/timestamp"
 )
 
 // mkApp is a MoneyKit application (one key pair).
@@ -97,31 +98,30 @@ func (m *mkState) init() {
 // view renders a link as MoneyKit's LinkCommon.
 func (l *link) view() moneykit.LinkCommon {
 	inst := institutions[l.institutionID]
-	synced := l.syncedAt.UTC().Format("2006-01-02T15:04:05")
-	refreshed := l.syncedAt.UTC().Format(time.RFC3339)
+	// MoneyKit's documented last_synced_at carries no offset; the product
+	// timestamps are sent with one, so clients meet both forms.
+	synced := mustTimestamp(l.syncedAt.UTC().Format("2006-01-02T15:04:05"))
+	refreshed := timestamp.New(l.syncedAt.UTC().Truncate(time.Second))
 	lc := moneykit.LinkCommon{
 		LinkId:            l.id,
 		InstitutionId:     inst.id,
 		InstitutionName:   inst.name,
 		InstitutionAvatar: "https://sandbox.invalid/institutions/" + inst.id + ".png",
 		State:             moneykit.PublicLinkState(l.state),
-		LastSyncedAt:      &synced,
+		LastSyncedAt:      synced,
 		Provider:          moneykit.Provider("moneykit"),
-		Webhook:           l.webhook,
+		Webhook:           deref(l.webhook),
 		AvailableProducts: []moneykit.Product{},
 	}
 	if l.errorCode != "" {
-		ec := moneykit.PublicLinkError(l.errorCode)
-		lc.ErrorCode = &ec
+		lc.ErrorCode = moneykit.PublicLinkError(l.errorCode)
 	}
 	if l.tags != nil {
-		tags := append([]string{}, *l.tags...)
-		lc.LinkTags = &tags
-		dup := append([]string{}, tags...)
-		lc.Tags = &dup
+		lc.LinkTags = append([]string{}, *l.tags...)
+		lc.Tags = append([]string{}, *l.tags...)
 	}
 	for _, p := range l.products {
-		pr := &moneykit.LinkProductResponse{RefreshedAt: &refreshed}
+		pr := moneykit.LinkProductResponse{RefreshedAt: refreshed}
 		switch p {
 		case "accounts":
 			lc.Products.Accounts = pr
@@ -134,7 +134,10 @@ func (l *link) view() moneykit.LinkCommon {
 		case "enrichment":
 			lc.Products.Enrichment = pr
 		case "transactions":
-			lc.Products.Transactions = &moneykit.TransactionsLinkProduct{RefreshedAt: &refreshed}
+			// has_history is required: the official SDKs refuse a
+			// transactions product without it. The sandbox fetches the
+			// whole (empty) history at link time.
+			lc.Products.Transactions = moneykit.TransactionsLinkProduct{RefreshedAt: refreshed, HasHistory: true}
 		}
 	}
 	for _, p := range inst.products {
@@ -204,18 +207,28 @@ func (m *mkServer) CreateLinkSession(ctx context.Context, req moneykit.CreateLin
 	forbidden := func(msg string) (moneykit.CreateLinkSessionResponseObject, error) {
 		return moneykit.CreateLinkSession403JSONResponse{ErrorCode: "link_session_error.forbidden_config", ErrorMessage: msg}, nil
 	}
-	sess := &linkSession{app: rs.mkApp, userID: b.CustomerUser.Id, webhook: b.Webhook, tags: b.LinkTags, custom: b.CustomSandboxData}
-	if c := b.CustomSandboxData; c != nil {
+	sess := &linkSession{app: rs.mkApp, userID: b.CustomerUser.Id}
+	if b.Webhook != "" {
+		webhook := b.Webhook
+		sess.webhook = &webhook
+	}
+	if b.LinkTags != nil {
+		tags := append([]string{}, b.LinkTags...)
+		sess.tags = &tags
+	}
+	if c := b.CustomSandboxData; len(c.Accounts) > 0 {
 		for i, a := range c.Accounts {
-			if a.RoutingNumber != nil && !validABA(*a.RoutingNumber) {
+			if a.RoutingNumber != "" && !validABA(a.RoutingNumber) {
 				return moneykit.CreateLinkSession422JSONResponse{MoneyKitValidationFailedJSONResponse: moneykit.MoneyKitValidationFailedJSONResponse{
 					ErrorCode:    "api_error.request.validation_failed",
 					ErrorMessage: fmt.Sprintf("custom_sandbox_data.accounts[%d].routing_number: the ABA check digit is wrong", i),
 				}}, nil
 			}
 		}
+		sess.custom = &c
 	}
-	if ps := b.Settings; ps != nil && ps.Products != nil {
+	{
+		ps := &b.Settings
 		for name, p := range map[string]*moneykit.ProductSettings{
 			"account_numbers": ps.Products.AccountNumbers,
 			"identity":        ps.Products.Identity,
@@ -231,19 +244,19 @@ func (m *mkServer) CreateLinkSession(ctx context.Context, req moneykit.CreateLin
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
-	case b.ExistingLinkId != nil:
-		l := s.mk.links[*b.ExistingLinkId]
+	case b.ExistingLinkId != "":
+		l := s.mk.links[b.ExistingLinkId]
 		if l == nil || l.app != rs.mkApp || l.state == "deleted" {
 			return forbidden("existing_link_id does not name a link this application can reconnect.")
 		}
 		sess.existingLinkID = l.id
 		sess.institutionID = l.institutionID
 		sess.userID = l.userID
-	case b.InstitutionId != nil:
-		if _, ok := institutions[*b.InstitutionId]; !ok {
+	case b.InstitutionId != "":
+		if _, ok := institutions[b.InstitutionId]; !ok {
 			return forbidden("This institution is not available to this application.")
 		}
-		sess.institutionID = *b.InstitutionId
+		sess.institutionID = b.InstitutionId
 	}
 	tok := "sandbox_" + newUUID()
 	s.mk.sessions[tok] = sess
@@ -297,7 +310,7 @@ func (m *mkServer) GetLink(ctx context.Context, req moneykit.GetLinkRequestObjec
 	case http.StatusNotFound:
 		return moneykit.GetLink404JSONResponse{MoneyKitLinkNotFoundJSONResponse: moneykit.MoneyKitLinkNotFoundJSONResponse{ErrorCode: "link_error.not_found", ErrorMessage: msgLinkNotFound}}, nil
 	case http.StatusUnauthorized:
-		return moneykit.GetLink401JSONResponse{MoneyKitLinkUnauthorizedJSONResponse: moneykit.MoneyKitLinkUnauthorizedJSONResponse{ErrorCode: "link_error.unauthorized_access", ErrorMessage: msgUnauthorizedLink}}, nil
+		return moneykit.GetLink401JSONResponse{MoneyKitLinkUnauthorizedJSONResponse: linkUnauthorized()}, nil
 	}
 	switch {
 	case l.state == "deleted":
@@ -323,7 +336,7 @@ func (m *mkServer) UpdateLink(ctx context.Context, req moneykit.UpdateLinkReques
 	case miss == http.StatusNotFound:
 		return moneykit.UpdateLink404JSONResponse{MoneyKitLinkNotFoundJSONResponse: moneykit.MoneyKitLinkNotFoundJSONResponse{ErrorCode: "link_error.not_found", ErrorMessage: msgLinkNotFound}}, nil
 	case miss == http.StatusUnauthorized:
-		return moneykit.UpdateLink401JSONResponse{MoneyKitLinkUnauthorizedJSONResponse: moneykit.MoneyKitLinkUnauthorizedJSONResponse{ErrorCode: "link_error.unauthorized_access", ErrorMessage: msgUnauthorizedLink}}, nil
+		return moneykit.UpdateLink401JSONResponse{MoneyKitLinkUnauthorizedJSONResponse: linkUnauthorized()}, nil
 	case l.state == "deleted":
 		return moneykit.UpdateLink410JSONResponse{MoneyKitLinkDeletedJSONResponse: moneykit.MoneyKitLinkDeletedJSONResponse{ErrorCode: "link_error.deleted", ErrorMessage: msgLinkDeleted}}, nil
 	}
@@ -357,7 +370,7 @@ func (m *mkServer) DeleteLink(ctx context.Context, req moneykit.DeleteLinkReques
 	case miss == http.StatusNotFound:
 		return moneykit.DeleteLink404JSONResponse{MoneyKitLinkNotFoundJSONResponse: moneykit.MoneyKitLinkNotFoundJSONResponse{ErrorCode: "link_error.not_found", ErrorMessage: msgLinkNotFound}}, nil
 	case miss == http.StatusUnauthorized:
-		return moneykit.DeleteLink401JSONResponse{MoneyKitLinkUnauthorizedJSONResponse: moneykit.MoneyKitLinkUnauthorizedJSONResponse{ErrorCode: "link_error.unauthorized_access", ErrorMessage: msgUnauthorizedLink}}, nil
+		return moneykit.DeleteLink401JSONResponse{MoneyKitLinkUnauthorizedJSONResponse: linkUnauthorized()}, nil
 	case l.state == "deleted":
 		return moneykit.DeleteLink410JSONResponse{MoneyKitLinkDeletedJSONResponse: moneykit.MoneyKitLinkDeletedJSONResponse{ErrorCode: "link_error.deleted", ErrorMessage: msgLinkDeleted}}, nil
 	}
@@ -385,6 +398,35 @@ func (m *mkServer) GetJWKS(ctx context.Context, req moneykit.GetJWKSRequestObjec
 	kty, crv, use, alg := "EC", "P-256", "sig", "ES256"
 	x, y := s.jwkX, s.jwkY
 	return moneykit.GetJWKS200JSONResponse{Keys: []moneykit.JWK{{
-		Kty: kty, Crv: &crv, X: &x, Y: &y, Kid: s.jwkKid, Use: &use, Alg: &alg,
+		Kty: kty, Crv: crv, X: x, Y: y, Kid: s.jwkKid, Use: use, Alg: alg,
 	}}}, nil
+}
+
+// linkUnauthorized is the 401 a link-scoped call gets for a link of another
+// application.
+func linkUnauthorized() moneykit.MoneyKitLinkUnauthorizedJSONResponse {
+	var u moneykit.LinkAuthErrorResponse
+	if err := u.FromLinkErrorUnauthorizedAccessResponse(moneykit.LinkErrorUnauthorizedAccessResponse{
+		ErrorCode: moneykit.LinkErrorUnauthorizedAccessResponseErrorCodeLinkErrorUnauthorizedAccess, ErrorMessage: msgUnauthorizedLink,
+	}); err != nil {
+		panic(err) // a struct of strings always marshals
+	}
+	return moneykit.MoneyKitLinkUnauthorizedJSONResponse(u)
+}
+
+// mustTimestamp parses a timestamp the sandbox formats itself.
+func mustTimestamp(s string) timestamp.Time {
+	t, err := timestamp.Parse(s)
+	if err != nil {
+		panic(err) // the sandbox's own layouts always parse
+	}
+	return t
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }

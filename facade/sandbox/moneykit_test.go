@@ -86,8 +86,10 @@ func TestMoneyKitTokenExpiryOnFakeClock(t *testing.T) {
 	r2, err := c.CreateLinkSessionWithResponse(context.Background(), nil, sessionRequest("user-expiry"), bearer(tok))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnauthorized, r2.StatusCode())
-	assert.Equal(t, moneykit.APIErrorAuthResponseErrorCode("api_error.auth.expired_access_token"), r2.JSON401.ErrorCode)
-	assert.Equal(t, "Access token expired", r2.JSON401.ErrorMessage)
+	expired, err := r2.JSON401.AsAPIErrorAuthExpiredAccessTokenResponse()
+	require.NoError(t, err)
+	assert.Equal(t, moneykit.APIErrorAuthExpiredAccessTokenResponseErrorCodeApiErrorAuthExpiredAccessToken, expired.ErrorCode)
+	assert.Equal(t, "Access token expired", expired.ErrorMessage)
 
 	// A fresh token works again.
 	createSession(t, c, mkToken(t, c, sb.MoneyKit()), sessionRequest("user-expiry"))
@@ -108,7 +110,9 @@ func TestMoneyKitMissingOrUnknownToken(t *testing.T) {
 			res, err := c.GetLinkWithResponse(context.Background(), "mk_x", nil, editors...)
 			require.NoError(t, err)
 			require.Equal(t, http.StatusUnauthorized, res.StatusCode())
-			assert.Equal(t, moneykit.LinkAuthErrorResponseErrorCode("api_error.auth.unauthorized"), res.JSON401.ErrorCode)
+			unauth, err := res.JSON401.AsAPIErrorAuthUnauthorizedResponse()
+			require.NoError(t, err)
+			assert.Equal(t, moneykit.APIErrorAuthUnauthorizedResponseErrorCodeApiErrorAuthUnauthorized, unauth.ErrorCode)
 		})
 	}
 }
@@ -128,8 +132,8 @@ func TestMoneyKitVersionHeader(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode())
 	require.NotNil(t, res.JSON422)
 	assert.Equal(t, moneykit.APIErrorValidationFailedResponseErrorCode("api_error.request.validation_failed"), res.JSON422.ErrorCode)
-	require.Len(t, *res.JSON422.ValidationErrors, 1)
-	assert.Equal(t, []any{"header", "MoneyKit-Version"}, (*res.JSON422.ValidationErrors)[0].Location)
+	require.Len(t, res.JSON422.ValidationErrors, 1)
+	assert.Equal(t, []any{"header", "MoneyKit-Version"}, (res.JSON422.ValidationErrors)[0].Location)
 }
 
 func TestMoneyKitLinkFlow(t *testing.T) {
@@ -137,9 +141,9 @@ func TestMoneyKitLinkFlow(t *testing.T) {
 	c := mkClient(t, sb)
 	tok := mkToken(t, c, sb.MoneyKit())
 	req := sessionRequest("user-flow")
-	req.Webhook = ptr("https://app.example/hooks/moneykit")
-	req.LinkTags = &[]string{"checkout"}
-	req.Settings = &moneykit.LinkSessionSettingOverrides{Products: &moneykit.ProductsSettings{
+	req.Webhook = "https://app.example/hooks/moneykit"
+	req.LinkTags = []string{"checkout"}
+	req.Settings = moneykit.LinkSessionSettingOverrides{Products: moneykit.ProductsSettings{
 		Transactions: &moneykit.ProductSettings{Required: ptr(true)},
 	}}
 	lst := createSession(t, c, tok, req)
@@ -165,10 +169,13 @@ func TestMoneyKitLinkFlow(t *testing.T) {
 	assert.Equal(t, moneykit.PublicLinkStateConnected, l.State)
 	assert.Equal(t, "instant_bank", l.InstitutionId)
 	assert.Equal(t, "Instant Bank", l.InstitutionName)
-	assert.Equal(t, "https://app.example/hooks/moneykit", *l.Webhook)
-	assert.Equal(t, []string{"checkout"}, *l.LinkTags)
-	assert.NotNil(t, l.Products.Accounts)
-	assert.NotNil(t, l.Products.Transactions)
+	assert.Equal(t, "https://app.example/hooks/moneykit", l.Webhook)
+	assert.Equal(t, []string{"checkout"}, l.LinkTags)
+	assert.False(t, l.Products.Accounts.RefreshedAt.IsZero(), "the accounts product was refreshed at link time")
+	assert.False(t, l.Products.Transactions.RefreshedAt.IsZero(), "the transactions product was refreshed at link time")
+	assert.True(t, l.Products.Transactions.HasHistory, "has_history is required by MoneyKit's SDKs")
+	assert.Contains(t, string(res.Body), `"has_history":true`)
+	assert.Zero(t, l.Products.Identity, "an ungranted product decodes as the zero value")
 	assert.ElementsMatch(t, []moneykit.Product{"account_numbers", "identity"}, l.AvailableProducts)
 
 	got := getLink(t, c, tok, l.LinkId)
@@ -202,7 +209,7 @@ func TestMoneyKitInstitutions(t *testing.T) {
 	tok := mkToken(t, c, sb.MoneyKit())
 
 	req := sessionRequest("user-inst")
-	req.InstitutionId = ptr("credentials_bank")
+	req.InstitutionId = "credentials_bank"
 	id := newLink(t, sb, c, tok, req, sandbox.ConnectOptions{})
 	l := getLink(t, c, tok, id).JSON200
 	assert.Equal(t, "Credentials Bank", l.InstitutionName)
@@ -217,7 +224,7 @@ func TestMoneyKitInstitutions(t *testing.T) {
 	assert.Error(t, err)
 
 	for _, inst := range []string{"forbidden", "c7318ff7-257c-490e-8242-03a815b223b7"} {
-		req.InstitutionId = ptr(inst)
+		req.InstitutionId = inst
 		res, err := c.CreateLinkSessionWithResponse(context.Background(), nil, req, bearer(tok))
 		require.NoError(t, err)
 		require.Equal(t, http.StatusForbidden, res.StatusCode())
@@ -230,15 +237,15 @@ func TestMoneyKitReconnect(t *testing.T) {
 	c := mkClient(t, sb)
 	tok := mkToken(t, c, sb.MoneyKit())
 	req := sessionRequest("user-relink")
-	req.Webhook = ptr("https://app.example/old")
-	req.LinkTags = &[]string{"old"}
+	req.Webhook = "https://app.example/old"
+	req.LinkTags = []string{"old"}
 	id := newLink(t, sb, c, tok, req, sandbox.ConnectOptions{})
 	require.NoError(t, sb.SetLinkState(id, "error", "auth_expired"))
 
 	// Reconnect without webhook, with new tags: the webhook is removed.
 	re := sessionRequest("user-relink")
-	re.ExistingLinkId = &id
-	re.LinkTags = &[]string{"new"}
+	re.ExistingLinkId = id
+	re.LinkTags = []string{"new"}
 	lst := createSession(t, c, tok, re)
 	exch, err := sb.CompleteLinkSession(lst, sandbox.ConnectOptions{})
 	require.NoError(t, err)
@@ -246,11 +253,11 @@ func TestMoneyKitReconnect(t *testing.T) {
 	l := getLink(t, c, tok, id)
 	require.Equal(t, http.StatusOK, l.StatusCode(), string(l.Body))
 	assert.Equal(t, moneykit.PublicLinkStateConnected, l.JSON200.State)
-	assert.Nil(t, l.JSON200.Webhook)
-	assert.Equal(t, []string{"new"}, *l.JSON200.LinkTags)
+	assert.Zero(t, l.JSON200.Webhook)
+	assert.Equal(t, []string{"new"}, l.JSON200.LinkTags)
 
 	// Unknown and deleted links cannot be reconnected.
-	re.ExistingLinkId = ptr("mk_doesnotexist")
+	re.ExistingLinkId = "mk_doesnotexist"
 	res, err := c.CreateLinkSessionWithResponse(context.Background(), nil, re, bearer(tok))
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusForbidden, res.StatusCode())
@@ -283,7 +290,7 @@ func TestMoneyKitLinkErrors(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, http.StatusGone, del.StatusCode())
 		assert.Equal(t, moneykit.LinkErrorDeletedResponseErrorCode("link_error.deleted"), del.JSON410.ErrorCode)
-		upd, err := c.UpdateLinkWithResponse(ctx, id, nil, moneykit.UpdateLinkRequest{LinkTags: &[]string{"x"}}, bearer(tok))
+		upd, err := c.UpdateLinkWithResponse(ctx, id, nil, moneykit.UpdateLinkRequest{LinkTags: &moneykit.LinkTags{"x"}}, bearer(tok))
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusGone, upd.StatusCode())
 		ul, err := c.GetUserLinksWithResponse(ctx, "user-del", nil, bearer(tok))
@@ -320,7 +327,9 @@ func TestMoneyKitLinkErrors(t *testing.T) {
 		other := mkToken(t, c, sb.MoneyKitOtherApp())
 		res := getLink(t, c, other, id)
 		require.Equal(t, http.StatusUnauthorized, res.StatusCode())
-		assert.Equal(t, moneykit.LinkAuthErrorResponseErrorCode("link_error.unauthorized_access"), res.JSON401.ErrorCode)
+		access, err := res.JSON401.AsLinkErrorUnauthorizedAccessResponse()
+		require.NoError(t, err)
+		assert.Equal(t, moneykit.LinkErrorUnauthorizedAccessResponseErrorCodeLinkErrorUnauthorizedAccess, access.ErrorCode)
 		ul, err := c.GetUserLinksWithResponse(ctx, "user-other", nil, bearer(other))
 		require.NoError(t, err)
 		assert.Empty(t, ul.JSON200.Links)
@@ -340,31 +349,31 @@ func TestMoneyKitUpdateLink(t *testing.T) {
 	tok := mkToken(t, c, sb.MoneyKit())
 	ctx := context.Background()
 	req := sessionRequest("user-patch")
-	req.Webhook = ptr("https://app.example/a")
+	req.Webhook = "https://app.example/a"
 	id := newLink(t, sb, c, tok, req, sandbox.ConnectOptions{})
 
 	// Tags only: the webhook stays.
-	res, err := c.UpdateLinkWithResponse(ctx, id, nil, moneykit.UpdateLinkRequest{LinkTags: &[]string{"t1", "t2"}}, bearer(tok))
+	res, err := c.UpdateLinkWithResponse(ctx, id, nil, moneykit.UpdateLinkRequest{LinkTags: &moneykit.LinkTags{"t1", "t2"}}, bearer(tok))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), string(res.Body))
-	assert.Equal(t, "https://app.example/a", *res.JSON200.Webhook)
-	assert.Equal(t, []string{"t1", "t2"}, *res.JSON200.LinkTags)
+	assert.Equal(t, "https://app.example/a", res.JSON200.Webhook)
+	assert.Equal(t, []string{"t1", "t2"}, res.JSON200.LinkTags)
 
 	// A new webhook.
 	res, err = c.UpdateLinkWithResponse(ctx, id, nil, moneykit.UpdateLinkRequest{Webhook: nullable.NewNullableWithValue("https://app.example/b")}, bearer(tok))
 	require.NoError(t, err)
-	assert.Equal(t, "https://app.example/b", *res.JSON200.Webhook)
+	assert.Equal(t, "https://app.example/b", res.JSON200.Webhook)
 
 	// An explicit null removes it.
 	res, err = c.UpdateLinkWithResponse(ctx, id, nil, moneykit.UpdateLinkRequest{Webhook: nullable.NewNullNullable[string]()}, bearer(tok))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), string(res.Body))
-	assert.Nil(t, res.JSON200.Webhook)
+	assert.Zero(t, res.JSON200.Webhook)
 	assert.NotContains(t, string(res.Body), `"webhook"`)
-	assert.Equal(t, []string{"t1", "t2"}, *res.JSON200.LinkTags)
+	assert.Equal(t, []string{"t1", "t2"}, res.JSON200.LinkTags)
 
 	// Invalid tags fail validation.
-	res, err = c.UpdateLinkWithResponse(ctx, id, nil, moneykit.UpdateLinkRequest{LinkTags: &[]string{"-bad"}}, bearer(tok))
+	res, err = c.UpdateLinkWithResponse(ctx, id, nil, moneykit.UpdateLinkRequest{LinkTags: &moneykit.LinkTags{"-bad"}}, bearer(tok))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode())
 	// PATCH's 422 is declared as link_error.bad_state: clients decode on error_code.
@@ -415,11 +424,11 @@ func TestMoneyKitRateLimitPatchAndUser(t *testing.T) {
 	tok := mkToken(t, c, sb.MoneyKit())
 	id := newLink(t, sb, c, tok, sessionRequest("user-rate2"), sandbox.ConnectOptions{})
 	for range 4 {
-		res, err := c.UpdateLinkWithResponse(context.Background(), id, nil, moneykit.UpdateLinkRequest{LinkTags: &[]string{"a"}}, bearer(tok))
+		res, err := c.UpdateLinkWithResponse(context.Background(), id, nil, moneykit.UpdateLinkRequest{LinkTags: &moneykit.LinkTags{"a"}}, bearer(tok))
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, res.StatusCode())
 	}
-	res, err := c.UpdateLinkWithResponse(context.Background(), id, nil, moneykit.UpdateLinkRequest{LinkTags: &[]string{"a"}}, bearer(tok))
+	res, err := c.UpdateLinkWithResponse(context.Background(), id, nil, moneykit.UpdateLinkRequest{LinkTags: &moneykit.LinkTags{"a"}}, bearer(tok))
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusTooManyRequests, res.StatusCode())
 	assert.Equal(t, "60", res.HTTPResponse.Header.Get("Retry-After"))
@@ -456,11 +465,11 @@ func TestMoneyKitJWKS(t *testing.T) {
 	require.Len(t, res.JSON200.Keys, 1)
 	k := res.JSON200.Keys[0]
 	assert.Equal(t, "EC", k.Kty)
-	assert.Equal(t, "P-256", *k.Crv)
-	assert.Equal(t, "sig", *k.Use)
-	assert.Equal(t, "ES256", *k.Alg)
+	assert.Equal(t, "P-256", k.Crv)
+	assert.Equal(t, "sig", k.Use)
+	assert.Equal(t, "ES256", k.Alg)
 	assert.NotEmpty(t, k.Kid)
-	for _, coord := range []string{*k.X, *k.Y} {
+	for _, coord := range []string{k.X, k.Y} {
 		b, err := base64.RawURLEncoding.DecodeString(coord)
 		require.NoError(t, err)
 		assert.Len(t, b, 32)
@@ -597,4 +606,23 @@ func TestMoneyKitJWKSWithBearer(t *testing.T) {
 	res, err := c.GetJWKSWithResponse(context.Background(), nil, bearer(mkToken(t, c, sb.MoneyKit())))
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, res.StatusCode(), "the deprecated Authorization header still works")
+}
+
+func TestMoneyKitDateTimeReading(t *testing.T) {
+	sb := sandbox.Start(t)
+	c := mkClient(t, sb)
+	tok := mkToken(t, c, sb.MoneyKit())
+	send := func(verifiedAt string) *moneykit.CreateLinkSessionResult {
+		body := `{"customer_user":{"id":"user-dates","email":{"address":"a@example.com","customer_verified_at":"` + verifiedAt + `"}},"redirect_uri":"https://app.example/oauth"}`
+		res, err := c.CreateLinkSessionWithBodyWithResponse(context.Background(), nil, "application/json", strings.NewReader(body), bearer(tok))
+		require.NoError(t, err)
+		return res
+	}
+	for _, ok := range []string{"2023-02-16T09:14:11", "2023-02-16T09:14:11Z", "2023-02-16T09:14:11.25-05:00"} {
+		assert.Equal(t, http.StatusCreated, send(ok).StatusCode(), "%s is a date-time as the spec reads it", ok)
+	}
+	res := send("16/02/2023")
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode(), string(res.Body))
+	require.Len(t, res.JSON422.ValidationErrors, 1)
+	assert.Equal(t, []any{"body", "customer_user", "email", "customer_verified_at"}, res.JSON422.ValidationErrors[0].Location)
 }

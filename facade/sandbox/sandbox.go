@@ -219,12 +219,31 @@ func (s *Sandbox) Listen(ctx context.Context, addr string) (net.Listener, error)
 	return ln, nil
 }
 
+// Limits of the server Serve runs, so that a slow or stalled client cannot
+// hold a connection or a goroutine for ever. Request bodies are bounded at
+// MaxBodyBytes by the handler itself.
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	ReadTimeout       = 30 * time.Second // headers and body
+	WriteTimeout      = 60 * time.Second
+	IdleTimeout       = 2 * time.Minute
+	MaxHeaderBytes    = 64 << 10
+	MaxBodyBytes      = maxBody
+)
+
 // Serve serves the sandbox on ln until ctx ends, then shuts the server down
 // gracefully and returns nil. URL reflects ln's address (an unspecified host
 // is reported as 127.0.0.1).
 func (s *Sandbox) Serve(ctx context.Context, ln net.Listener) error {
 	s.SetURL("http://" + urlHost(ln.Addr()))
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       IdleTimeout,
+		MaxHeaderBytes:    MaxHeaderBytes,
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -241,6 +260,22 @@ func (s *Sandbox) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// LoopbackAddr reports whether the listen address addr ("host:port") binds
+// only to loopback: its host is an IP literal in 127.0.0.0/8 or ::1, or the
+// exact name "localhost". An empty host, an unspecified address (0.0.0.0,
+// [::]) and any other name are not.
+func LoopbackAddr(addr string) (bool, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false, err
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true, nil
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback(), nil
 }
 
 func urlHost(a net.Addr) string {

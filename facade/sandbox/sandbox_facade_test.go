@@ -42,12 +42,12 @@ func TestFacadeMoneyKitFlow(t *testing.T) {
 
 	l, err := mk.Links.Get(ctx, id)
 	require.NoError(t, err)
-	assert.Equal(t, "https://app.example/hooks", *l.Webhook)
+	assert.Equal(t, "https://app.example/hooks", l.Webhook)
 
 	l, err = mk.Links.Update(ctx, id, facade.RemoveWebhook(), facade.SetLinkTags("a", "b"))
 	require.NoError(t, err)
-	assert.Nil(t, l.Webhook)
-	assert.Equal(t, []string{"a", "b"}, *l.LinkTags)
+	assert.Zero(t, l.Webhook)
+	assert.Equal(t, []string{"a", "b"}, l.LinkTags)
 
 	links, err := mk.Users.Links(ctx, "user-facade")
 	require.NoError(t, err)
@@ -56,7 +56,7 @@ func TestFacadeMoneyKitFlow(t *testing.T) {
 	jwks, err := mk.Webhooks.JWKS(ctx)
 	require.NoError(t, err)
 	require.Len(t, jwks.Keys, 1)
-	assert.Equal(t, "ES256", *jwks.Keys[0].Alg)
+	assert.Equal(t, "ES256", jwks.Keys[0].Alg)
 
 	require.NoError(t, sb.SetLinkState(id, "error", "auth_expired"))
 	_, err = mk.Links.Get(ctx, id)
@@ -143,25 +143,25 @@ func TestFacadeLinkMoneyFlow(t *testing.T) {
 
 	c, err := lm.Customers.Get(ctx, cust)
 	require.NoError(t, err)
-	assert.Equal(t, linkmoney.CustomerStatusACTIVE, *c.CustomerStatus)
+	assert.Equal(t, linkmoney.CustomerStatusACTIVE, c.CustomerStatus)
 	accts, err := lm.Customers.Accounts(ctx, cust)
 	require.NoError(t, err)
-	assert.Len(t, *accts.AccountDetails, 2)
+	assert.Len(t, accts.AccountDetails, 2)
 
 	p, err := lm.Payments.Create(ctx, facade.NewPayment(cust, "merchant-1", facade.USD(2500), facade.WithClientReferenceID("order-1")))
 	require.NoError(t, err)
-	assert.Equal(t, linkmoney.PaymentStatusAUTHORIZED, *p.PaymentStatus)
-	assert.Equal(t, "order-1", *p.ClientReferenceId)
+	assert.Equal(t, linkmoney.PaymentStatusAUTHORIZED, p.PaymentStatus)
+	assert.Equal(t, "order-1", p.ClientReferenceId)
 
-	r, err := lm.Refunds.Create(ctx, facade.NewRefund(*p.PaymentId, facade.USD(1000)))
+	r, err := lm.Refunds.Create(ctx, facade.NewRefund(p.PaymentId, facade.USD(1000)))
 	require.NoError(t, err)
-	assert.Equal(t, linkmoney.PaymentStatusPENDING, *r.PaymentStatus)
-	_, err = lm.Refunds.Create(ctx, facade.NewRefund(*p.PaymentId, facade.USD(1501)))
+	assert.Equal(t, linkmoney.PaymentStatusPENDING, r.PaymentStatus)
+	_, err = lm.Refunds.Create(ctx, facade.NewRefund(p.PaymentId, facade.USD(1501)))
 	assert.Error(t, err)
 
 	big, err := lm.Payments.Create(ctx, facade.NewPayment(cust, "merchant-1", facade.USD(900001)))
 	require.NoError(t, err)
-	assert.Equal(t, linkmoney.PaymentStatusTERMINALFAILED, *big.PaymentStatus)
+	assert.Equal(t, linkmoney.PaymentStatusTERMINALFAILED, big.PaymentStatus)
 
 	_, err = lm.Payments.Create(ctx, facade.NewPayment(cust, "merchant-1", facade.USD(100), facade.WithRequestKey("rk-facade")))
 	require.NoError(t, err)

@@ -17,8 +17,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"time"
 
+	"github.com/banklink/banklink/internal/timestamp"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/runtime"
 )
@@ -301,7 +301,7 @@ type Address struct {
 	Country string `json:"country"`
 
 	// PostalCode Postal code.
-	PostalCode *string `json:"postalCode,omitempty"`
+	PostalCode string `json:"postalCode,omitempty,omitzero"`
 
 	// StateOrProvince State or province.
 	StateOrProvince string `json:"stateOrProvince"`
@@ -334,63 +334,63 @@ type AmountCurrency string
 // Customer A Link Money customer, created by the hosted UI when the user links a bank.
 type Customer struct {
 	// AccountDetails The customer's preferred account, as shown on the customer.
-	AccountDetails *CustomerAccountSummary `json:"accountDetails,omitempty"`
+	AccountDetails CustomerAccountSummary `json:"accountDetails,omitempty,omitzero"`
 
 	// CreationDate When the customer was created, ISO-8601 UTC with milliseconds (kept as received).
 	//
 	// Example: 2022-05-27T19:46:24.548Z
-	CreationDate *string `json:"creationDate,omitempty"`
+	CreationDate timestamp.Time `json:"creationDate,omitempty,omitzero"`
 
 	// CustomerStatus A customer's state. Clients accept values not listed here.
-	CustomerStatus *CustomerStatus `json:"customerStatus,omitempty"`
+	CustomerStatus CustomerStatus `json:"customerStatus,omitempty,omitzero"`
 
 	// Email Email.
-	Email *string `json:"email,omitempty"`
+	Email string `json:"email,omitempty,omitzero"`
 
 	// FirstName First name.
-	FirstName *string `json:"firstName,omitempty"`
+	FirstName string `json:"firstName,omitempty,omitzero"`
 
 	// Id The customer id.
 	Id string `json:"id"`
 
 	// LastName Last name.
-	LastName *string `json:"lastName,omitempty"`
+	LastName string `json:"lastName,omitempty,omitzero"`
 }
 
 // CustomerAccount One linked bank account.
 type CustomerAccount struct {
 	// AccountId The account id (a number in Link Money's example).
-	AccountId *int64 `json:"accountId,omitempty"`
+	AccountId int64 `json:"accountId,omitempty,omitzero"`
 
 	// AccountLastFourDigits The last four digits of the account number.
-	AccountLastFourDigits *string `json:"accountLastFourDigits,omitempty"`
+	AccountLastFourDigits string `json:"accountLastFourDigits,omitempty,omitzero"`
 
 	// AccountStatus A linked account's state. Clients accept values not listed here.
-	AccountStatus *AccountStatus `json:"accountStatus,omitempty"`
+	AccountStatus AccountStatus `json:"accountStatus,omitempty,omitzero"`
 
 	// AccountType A linked account's type (lower case). Clients accept values not listed here.
-	AccountType *AccountType `json:"accountType,omitempty"`
+	AccountType AccountType `json:"accountType,omitempty,omitzero"`
 
 	// CreationDate When the account was linked, ISO-8601 UTC with milliseconds (kept as received).
-	CreationDate *string `json:"creationDate,omitempty"`
+	CreationDate timestamp.Time `json:"creationDate,omitempty,omitzero"`
 
 	// FinancialInstitutionId The bank's id.
-	FinancialInstitutionId *int64 `json:"financialInstitutionId,omitempty"`
+	FinancialInstitutionId int64 `json:"financialInstitutionId,omitempty,omitzero"`
 
 	// FinancialInstitutionName The bank's name.
-	FinancialInstitutionName *string `json:"financialInstitutionName,omitempty"`
+	FinancialInstitutionName string `json:"financialInstitutionName,omitempty,omitzero"`
 
 	// IconUrl The bank's icon.
-	IconUrl *string `json:"iconUrl,omitempty"`
+	IconUrl string `json:"iconUrl,omitempty,omitzero"`
 
 	// LogoUrl The bank's logo.
-	LogoUrl *string `json:"logoUrl,omitempty"`
+	LogoUrl string `json:"logoUrl,omitempty,omitzero"`
 
 	// Preferred Whether this is the customer's preferred account.
-	Preferred *bool `json:"preferred,omitempty"`
+	Preferred bool `json:"preferred,omitempty,omitzero"`
 
 	// RoutingNumber The ABA routing number.
-	RoutingNumber *string `json:"routingNumber,omitempty"`
+	RoutingNumber string `json:"routingNumber,omitempty,omitzero"`
 }
 
 // CustomerAccountSummary The customer's preferred account, as shown on the customer.
@@ -398,33 +398,33 @@ type CustomerAccountSummary struct {
 	// AccountLastFourDigits The last four digits of the account number.
 	//
 	// Example: 1234
-	AccountLastFourDigits *string `json:"accountLastFourDigits,omitempty"`
+	AccountLastFourDigits string `json:"accountLastFourDigits,omitempty,omitzero"`
 
 	// AccountStatus A linked account's state. Clients accept values not listed here.
-	AccountStatus *AccountStatus `json:"accountStatus,omitempty"`
+	AccountStatus AccountStatus `json:"accountStatus,omitempty,omitzero"`
 
 	// AccountType A linked account's type (lower case). Clients accept values not listed here.
-	AccountType *AccountType `json:"accountType,omitempty"`
+	AccountType AccountType `json:"accountType,omitempty,omitzero"`
 
 	// CreationDate When the account was linked, ISO-8601 UTC with milliseconds (kept as received).
 	//
 	// Example: 2022-05-27T19:46:24.548Z
-	CreationDate *string `json:"creationDate,omitempty"`
+	CreationDate timestamp.Time `json:"creationDate,omitempty,omitzero"`
 
 	// FinancialInstitutionName The bank's name.
-	FinancialInstitutionName *string `json:"financialInstitutionName,omitempty"`
+	FinancialInstitutionName string `json:"financialInstitutionName,omitempty,omitzero"`
 
 	// Preferred Whether this is the customer's preferred account.
-	Preferred *bool `json:"preferred,omitempty"`
+	Preferred bool `json:"preferred,omitempty,omitzero"`
 }
 
 // CustomerAccounts A customer's linked accounts.
 type CustomerAccounts struct {
 	// AccountDetails The accounts.
-	AccountDetails *[]CustomerAccount `json:"accountDetails,omitempty"`
+	AccountDetails []CustomerAccount `json:"accountDetails,omitempty,omitzero"`
 
 	// CustomerId The customer id.
-	CustomerId *string `json:"customerId,omitempty"`
+	CustomerId string `json:"customerId,omitempty,omitzero"`
 }
 
 // CustomerProfile Customer information collected to increase authorization rate and prevent fraud,
@@ -433,19 +433,19 @@ type CustomerProfile struct {
 	// AccountCreationDate Timestamp in ISO-8601 format e.g. '2023-12-30T07:00:00-04:00' and '2023-12-30T07:00:00.1234-04:00'.
 	//
 	// Example: 2023-12-30T07:00:00-04:00
-	AccountCreationDate *time.Time `json:"accountCreationDate,omitempty"`
+	AccountCreationDate timestamp.Time `json:"accountCreationDate,omitempty,omitzero"`
 
 	// FirstTransactionDate Timestamp in ISO-8601 format e.g. '2023-12-30T07:00:00-04:00' and '2023-12-30T07:00:00.1234-04:00'.
 	//
 	// Example: 2023-12-30T07:00:00.1234-04:00
-	FirstTransactionDate *time.Time `json:"firstTransactionDate,omitempty"`
+	FirstTransactionDate timestamp.Time `json:"firstTransactionDate,omitempty,omitzero"`
 
 	// GuestCheckout (Conditional) Whether this is a registered or guest checkout. This field is not
 	// required for Account Verification requests.
 	GuestCheckout *bool `json:"guestCheckout,omitempty"`
 
 	// Id Unique Merchant-defined customer identifier. 128 character limit.
-	Id *string `json:"id,omitempty"`
+	Id string `json:"id,omitempty,omitzero"`
 
 	// TransactionCount The number of transactions a customer has previously made with the merchant.
 	TransactionCount *int `json:"transactionCount,omitempty"`
@@ -465,12 +465,12 @@ type ErrorDetails struct {
 	// ErrorCode The failure code.
 	//
 	// Example: PAYMENT_DECLINED
-	ErrorCode *string `json:"errorCode,omitempty"`
+	ErrorCode string `json:"errorCode,omitempty,omitzero"`
 
 	// ErrorMessage What went wrong.
 	//
 	// Example: Transaction amount is greater than the limit.
-	ErrorMessage *string `json:"errorMessage,omitempty"`
+	ErrorMessage string `json:"errorMessage,omitempty,omitzero"`
 }
 
 // ExperienceID Override default linking experience and enable payments directly from the Link Money UI,
@@ -489,13 +489,13 @@ type Item struct {
 	// digits; only USD is accepted. banklink keeps the value as the exact decimal text.
 	// Amounts are positive: a zero discount, shipping or tax amount is expressed by leaving
 	// the field out.
-	Amount *Amount `json:"amount,omitempty"`
+	Amount Amount `json:"amount,omitempty,omitzero"`
 
 	// Description What the item is.
-	Description *string `json:"description,omitempty"`
+	Description string `json:"description,omitempty,omitzero"`
 
 	// GoodType Whether an item is digital or physical.
-	GoodType *GoodType `json:"goodType,omitempty"`
+	GoodType GoodType `json:"goodType,omitempty,omitzero"`
 }
 
 // LinkMoneyError The body of every Link Money error response, e.g. errorId 10003,
@@ -504,27 +504,27 @@ type Item struct {
 // Example: {"errorCode":"INTERNAL_SERVER_ERROR","errorId":10003,"errorMessage":"Please reach out to Support","errorSeverity":"ERROR"}
 type LinkMoneyError struct {
 	// Error A bare error string that some Link Money gateways return instead of the fields above.
-	Error *string `json:"error,omitempty"`
+	Error string `json:"error,omitempty,omitzero"`
 
 	// ErrorCode The machine-readable error code.
 	//
 	// Example: INTERNAL_SERVER_ERROR
-	ErrorCode *string `json:"errorCode,omitempty"`
+	ErrorCode string `json:"errorCode,omitempty,omitzero"`
 
 	// ErrorId Link Money's numeric error id.
 	//
 	// Example: 10003
-	ErrorId *int64 `json:"errorId,omitempty"`
+	ErrorId int64 `json:"errorId,omitempty,omitzero"`
 
 	// ErrorMessage What went wrong.
 	//
 	// Example: Please reach out to Support
-	ErrorMessage *string `json:"errorMessage,omitempty"`
+	ErrorMessage string `json:"errorMessage,omitempty,omitzero"`
 
 	// ErrorSeverity The severity, such as `ERROR`.
 	//
 	// Example: ERROR
-	ErrorSeverity *string `json:"errorSeverity,omitempty"`
+	ErrorSeverity string `json:"errorSeverity,omitempty,omitzero"`
 }
 
 // OrderDetails Order Details. Communicates details about the order on the UI, additionally
@@ -533,23 +533,23 @@ type LinkMoneyError struct {
 // populated; those three are only accepted if subtotalAmount is populated.
 type OrderDetails struct {
 	// DiscountAmount (Optional) Only accepted if subtotalAmount is populated.
-	DiscountAmount *Amount `json:"discountAmount,omitempty"`
+	DiscountAmount Amount `json:"discountAmount,omitempty,omitzero"`
 
 	// Items List of Items.
-	Items *[]Item `json:"items,omitempty"`
+	Items []Item `json:"items,omitempty,omitzero"`
 
 	// ShippingAddress Customer Shipping Address.
-	ShippingAddress *Address `json:"shippingAddress,omitempty"`
+	ShippingAddress Address `json:"shippingAddress,omitempty,omitzero"`
 
 	// ShippingAmount (Optional) Only accepted if subtotalAmount is populated.
-	ShippingAmount *Amount `json:"shippingAmount,omitempty"`
+	ShippingAmount Amount `json:"shippingAmount,omitempty,omitzero"`
 
 	// SubtotalAmount (Conditional) Base total not including customary charges or discounts. Required
 	// if any of discountAmount, shippingAmount, or taxAmount are populated.
-	SubtotalAmount *Amount `json:"subtotalAmount,omitempty"`
+	SubtotalAmount Amount `json:"subtotalAmount,omitempty,omitzero"`
 
 	// TaxAmount (Optional) Only accepted if subtotalAmount is populated.
-	TaxAmount *Amount `json:"taxAmount,omitempty"`
+	TaxAmount Amount `json:"taxAmount,omitempty,omitzero"`
 
 	// TotalAmount (Required) Total amount for the order.
 	TotalAmount Amount `json:"totalAmount"`
@@ -571,7 +571,7 @@ type PaymentDetails struct {
 
 	// ClientReferenceId Unique merchant-generated ID that identifies this payment. This ID is stored along
 	// with the payment request. Optional.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// RequestKey Merchant-generated unique key for this specific payment call. This is used to
 	// avoid duplicate payment calls (idempotency). The payment call is rejected if a
@@ -587,7 +587,7 @@ type PaymentDetails struct {
 	//
 	//
 	// Example: ACME ORDER 1042
-	SoftDescriptor *SoftDescriptor `json:"softDescriptor,omitempty"`
+	SoftDescriptor SoftDescriptor `json:"softDescriptor,omitempty,omitzero"`
 }
 
 // PaymentParty The source or destination of a payment.
@@ -610,7 +610,7 @@ type PaymentRequest struct {
 	Amount Amount `json:"amount"`
 
 	// ClientReferenceId Unique merchant-generated ID, echoed in responses and webhooks.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// Destination The source or destination of a payment.
 	Destination PaymentParty `json:"destination"`
@@ -627,7 +627,7 @@ type PaymentRequest struct {
 	//
 	//
 	// Example: ACME ORDER 1042
-	SoftDescriptor *SoftDescriptor `json:"softDescriptor,omitempty"`
+	SoftDescriptor SoftDescriptor `json:"softDescriptor,omitempty,omitzero"`
 
 	// Source The source or destination of a payment.
 	Source PaymentParty `json:"source"`
@@ -636,18 +636,18 @@ type PaymentRequest struct {
 // PaymentResponse A payment as Link Money recorded it.
 type PaymentResponse struct {
 	// ClientReferenceId The clientReferenceId sent with the request.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// ErrorDetails Why a payment failed, when paymentStatus is TERMINAL_FAILED.
-	ErrorDetails *ErrorDetails `json:"errorDetails,omitempty"`
+	ErrorDetails ErrorDetails `json:"errorDetails,omitempty,omitzero"`
 
 	// PaymentId The payment id.
-	PaymentId *string `json:"paymentId,omitempty"`
+	PaymentId string `json:"paymentId,omitempty,omitzero"`
 
 	// PaymentStatus The state of a payment. Lifecycle: created, pending, authorized, scheduled, initiated,
 	// succeeded, or failed; calls answer with PENDING, AUTHORIZED or TERMINAL_FAILED. Clients
 	// accept values not listed here.
-	PaymentStatus *PaymentStatus `json:"paymentStatus,omitempty"`
+	PaymentStatus PaymentStatus `json:"paymentStatus,omitempty,omitzero"`
 }
 
 // PaymentStatus The state of a payment. Lifecycle: created, pending, authorized, scheduled, initiated,
@@ -664,7 +664,7 @@ type RefundRequest struct {
 	Amount Amount `json:"amount"`
 
 	// ClientReferenceId Unique merchant-generated ID for the refund.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// PaymentId The payment to refund.
 	PaymentId string `json:"paymentId"`
@@ -681,24 +681,24 @@ type RefundRequest struct {
 	//
 	//
 	// Example: ACME ORDER 1042
-	SoftDescriptor *SoftDescriptor `json:"softDescriptor,omitempty"`
+	SoftDescriptor SoftDescriptor `json:"softDescriptor,omitempty,omitzero"`
 }
 
 // RefundResponse A refund as Link Money recorded it.
 type RefundResponse struct {
 	// ClientReferenceId The clientReferenceId sent with the request.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// ErrorDetails Why a payment failed, when paymentStatus is TERMINAL_FAILED.
-	ErrorDetails *ErrorDetails `json:"errorDetails,omitempty"`
+	ErrorDetails ErrorDetails `json:"errorDetails,omitempty,omitzero"`
 
 	// PaymentId The refund's payment id.
-	PaymentId *string `json:"paymentId,omitempty"`
+	PaymentId string `json:"paymentId,omitempty,omitzero"`
 
 	// PaymentStatus The state of a payment. Lifecycle: created, pending, authorized, scheduled, initiated,
 	// succeeded, or failed; calls answer with PENDING, AUTHORIZED or TERMINAL_FAILED. Clients
 	// accept values not listed here.
-	PaymentStatus *PaymentStatus `json:"paymentStatus,omitempty"`
+	PaymentStatus PaymentStatus `json:"paymentStatus,omitempty,omitzero"`
 }
 
 // SessionProduct PAY or VERIFY - indicates whether this session is for Pay by Bank or AccountVerify.
@@ -711,11 +711,11 @@ type SessionProduct string
 // Example: {"billingAddress":{"city":"Springfield","country":"US","postalCode":"62701","stateOrProvince":"IL","streetAddress":"1 Main St"},"customerProfile":{"accountCreationDate":"2023-12-30T07:00:00-04:00","guestCheckout":false,"id":"cust-1042","transactionCount":3,"verifiedEmail":true,"verifiedPhone":false},"email":"jane.doe@example.com","experienceId":"LINK_MANAGED_PAYMENT","firstName":"Jane","lastName":"Doe","orderDetails":{"items":[{"amount":{"currency":"USD","value":20},"description":"Widget","goodType":"PHYSICAL"}],"shippingAmount":{"currency":"USD","value":5},"subtotalAmount":{"currency":"USD","value":20},"totalAmount":{"currency":"USD","value":25}},"paymentDetails":{"amount":{"currency":"USD","value":25},"clientReferenceId":"order-1042","requestKey":"7b0f4d0e-2a56-4c4f-9d0b-1b1c2f3e4d5a","softDescriptor":"ACME ORDER 1042"},"phoneNumber":"+15555550100","product":"PAY","redirectUrl":"https://merchant.example/return"}
 type SessionRequest struct {
 	// BillingAddress (Optional) Customer Billing Address.
-	BillingAddress *Address `json:"billingAddress,omitempty"`
+	BillingAddress Address `json:"billingAddress,omitempty,omitzero"`
 
 	// CustomerProfile Customer information collected to increase authorization rate and prevent fraud,
 	// mitigating fraud and maximizing risk decisioning accuracy. (Conditional.)
-	CustomerProfile *CustomerProfile `json:"customerProfile,omitempty"`
+	CustomerProfile CustomerProfile `json:"customerProfile,omitempty,omitzero"`
 
 	// Email (Required) Customer Email.
 	Email string `json:"email"`
@@ -724,7 +724,7 @@ type SessionRequest struct {
 	// provide [LINK_MANAGED_PAYMENT]. `ONBOARD_WITH_PAY_NOW` links and authorises in the client
 	// and leaves the payment call to the merchant. `ONBOARD_WITH_DONE` (link an account only)
 	// appears in Link Money's own sample apps, not in its documents.
-	ExperienceId *ExperienceID `json:"experienceId,omitempty"`
+	ExperienceId ExperienceID `json:"experienceId,omitempty,omitzero"`
 
 	// FirstName (Required) Customer First Name.
 	FirstName string `json:"firstName"`
@@ -736,20 +736,20 @@ type SessionRequest struct {
 	// mitigating fraud, increasing conversion rate and maximizing risk decisioning accuracy.
 	// `subtotalAmount` is required if any of discountAmount, shippingAmount or taxAmount is
 	// populated; those three are only accepted if subtotalAmount is populated.
-	OrderDetails *OrderDetails `json:"orderDetails,omitempty"`
+	OrderDetails OrderDetails `json:"orderDetails,omitempty,omitzero"`
 
 	// PaymentDetails Details of the payment (Conditional). Only required if merchants intend for customers
 	// to initiate payments directly from the Link Money UI, and not required for Account
 	// Verification requests. Merchants pass `experienceId` `LINK_MANAGED_PAYMENT` with it;
 	// banklink refuses paymentDetails with any other experienceId.
-	PaymentDetails *PaymentDetails `json:"paymentDetails,omitempty"`
+	PaymentDetails PaymentDetails `json:"paymentDetails,omitempty,omitzero"`
 
 	// PhoneNumber (Optional) Customer Phone Number.
-	PhoneNumber *string `json:"phoneNumber,omitempty"`
+	PhoneNumber string `json:"phoneNumber,omitempty,omitzero"`
 
 	// Product PAY or VERIFY - indicates whether this session is for Pay by Bank or AccountVerify.
 	// Defaults to PAY.
-	Product *SessionProduct `json:"product,omitempty"`
+	Product SessionProduct `json:"product,omitempty,omitzero"`
 
 	// RedirectUrl (Required) URL customer will be redirected to after success or failure - must be
 	// pre-approved by Link Money.
@@ -784,7 +784,8 @@ type SoftDescriptor = string
 // SupportedVersion A MoneyKit API version.
 type SupportedVersion string
 
-// TokenRequest Client-credentials token request, form-encoded. banklink sends all four fields.
+// TokenRequest Client-credentials token request, form-encoded. banklink sends all four fields. Its
+// optional fields stay pointers in Go: the form encoder leaves out only unset fields.
 type TokenRequest struct {
 	// ClientId The merchant's client id.
 	ClientId *string `json:"client_id,omitempty"`
@@ -795,7 +796,7 @@ type TokenRequest struct {
 	// GrantType Always `client_credentials`.
 	GrantType TokenRequestGrantType `json:"grant_type"`
 
-	// Scope What a Link Money token may do.
+	// Scope What the token may do.
 	Scope *TokenScope `json:"scope,omitempty"`
 }
 
@@ -815,12 +816,12 @@ type TokenResponse struct {
 	// Scope The scope the token carries.
 	//
 	// Example: Link-Core
-	Scope *string `json:"scope,omitempty"`
+	Scope string `json:"scope,omitempty,omitzero"`
 
 	// TokenType `Bearer`.
 	//
 	// Example: Bearer
-	TokenType *string `json:"token_type,omitempty"`
+	TokenType string `json:"token_type,omitempty,omitzero"`
 }
 
 // TokenScope What a Link Money token may do.
@@ -829,27 +830,27 @@ type TokenScope string
 // Transaction A payment or refund with its current status.
 type Transaction struct {
 	// AccountDetails The customer's bank account the payment uses.
-	AccountDetails *TransactionAccountDetails `json:"accountDetails,omitempty"`
+	AccountDetails TransactionAccountDetails `json:"accountDetails,omitempty,omitzero"`
 
 	// AchReturnCode The ACH return code (such as `R01`) when the payment failed after initiation.
 	//
 	// Example: R01
-	AchReturnCode *string `json:"achReturnCode,omitempty"`
+	AchReturnCode string `json:"achReturnCode,omitempty,omitzero"`
 
 	// Amount `{ value: (float), currency: USD }`. The value is a decimal with at most two fraction
 	// digits; only USD is accepted. banklink keeps the value as the exact decimal text.
 	// Amounts are positive: a zero discount, shipping or tax amount is expressed by leaving
 	// the field out.
-	Amount *Amount `json:"amount,omitempty"`
+	Amount Amount `json:"amount,omitempty,omitzero"`
 
 	// ClientReferenceId The clientReferenceId sent when the payment was made.
-	ClientReferenceId *string `json:"clientReferenceId,omitempty"`
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
 
 	// CustomerId The customer paying or paid.
-	CustomerId *string `json:"customerId,omitempty"`
+	CustomerId string `json:"customerId,omitempty,omitzero"`
 
 	// TransactionFailureReason Why a payment failed.
-	TransactionFailureReason *TransactionFailureReason `json:"transactionFailureReason,omitempty"`
+	TransactionFailureReason TransactionFailureReason `json:"transactionFailureReason,omitempty,omitzero"`
 
 	// TransactionId The payment's `paymentId`.
 	TransactionId string `json:"transactionId"`
@@ -862,16 +863,16 @@ type Transaction struct {
 // TransactionAccountDetails The customer's bank account the payment uses.
 type TransactionAccountDetails struct {
 	// AccountLastFourDigits The last four digits of the account number.
-	AccountLastFourDigits *string `json:"accountLastFourDigits,omitempty"`
+	AccountLastFourDigits string `json:"accountLastFourDigits,omitempty,omitzero"`
 }
 
 // TransactionFailureReason Why a payment failed.
 type TransactionFailureReason struct {
 	// Code The failure code.
-	Code *string `json:"code,omitempty"`
+	Code string `json:"code,omitempty,omitzero"`
 
 	// Description What went wrong.
-	Description *string `json:"description,omitempty"`
+	Description string `json:"description,omitempty,omitzero"`
 }
 
 // TransactionStatus Where a payment is in its lifecycle. The values are those a third-party client reads;
@@ -4324,154 +4325,167 @@ func (sh *strictHandler) CreateSession(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H37c9u2uuC/guHemdh3KVmWnTRR5s6uYqutThzba8vt9lRdCyI/SahJgAVAyzoZ/+87eJEgRcnKyeO0",
-	"vqe/NKZI4APwvV/4GEQszRgFKkXQ+xhkmOMUJHD910kuJEuBD0/VXzGIiJNMEkaDXjBaADoj9A59YBRW",
-	"KLKvIhIjDjLnFGIkGZILQBxiwiGS6ObqDOGZBI4SQu8Inbe9IV6IMV3CFF2fvkcc/sgJB4EwOnrVihaY",
-	"40h9dnMzPH2LppjeqQEQ0BnjEQjEaLJCcoElIhIRgSiTCNJMrtpjGoQBPOA0SyDoBa+j4/i76RG0jmcv",
-	"cet4ehi13sRdaL2afYdfT99EnfgQgjAgaoUZlosgDChO1ZdugcM4CAMLXxz0JM8hDES0gBSrTUoJPQM6",
-	"l4ugdxgGcpWpb4XkhM6Dx8cwUOvdtJ05JX/kgIanaMY4kgsi9D61KytI727hj7ufz4+ObwYMd88fVv2z",
-	"H15n0U/NYJPPA1efzHsifwIuNKBNcLuXUP9yiO7Nm2006Xa6R61Ot3X4eqLORGGCPqd7nOSAMF2VH6oz",
-	"v6NsKd6OaXG6Amgs1IEyiuAe+ApFOEnMieqVLgDHwMu1uuFaDlp/pf/BYRb0gv9xUCL8gflVHFznWca4",
-	"hNh9+KjWzkFkjArQpKDOTY//DsdX8EcOQqrHEaMSqP4nzrKERFjty8HvwuzVbtMXYw84Z9xMXt3ldzjW",
-	"NAFCtgOLRfqLIZXAKU7Ml98OIDcvEsDvgSNQL1ZBO2fye5bT+BtCdc4kmqk5q5DcUJzLBePkH/AtofGn",
-	"bWtqst+qoftRxHIqryWWuVgnq76mfIgRNu+9EEhILKGNThKi4FA/QCYNMRmGlxAhIUYL4KBZBs3ToPdr",
-	"0D8ZDX8aBGEwPC/+2X/XPz+9OA/C4ORq0B8NToPf1qg/dDCO9PMdIFQDoL2ELYGjCAvY/yegjRYQKcmg",
-	"aBffEzoXzaDFMQfRuHGFJMLmHV/GlIJFSA4g7TAhiohchWaLL/glZ/eERopHxWOqV8dXaLkAapjY9Hcl",
-	"zIhQHEq+RRkTEicnLAb1jGlIcNJGijW6j2eMp9iJpjGNWZSnQNUG7A2vL9DR4atXCCfZAre6SOTRAmGB",
-	"JjfXmnEulVyrcsV9wwUzzjLgkhgWpdawviEnRK7UBm/l9GFgAW343vywwxDlPqyPcql/QxGL9WmvfVvb",
-	"+fUBFKEAYhxl9pUdAKqccdOQ6md1yIjm6RT4k0M++qL019r4oTmA9bWUm1tissEhjcmp+nEduslHQy09",
-	"tDdLGJb7IYpyzoFGqx66uT5FjxODYkacEqUrxRCRFCdoSeQCYYlSJiSSS4ZmSn8ijI5pTOZEirdGEqth",
-	"iCNOiNsllt0BZEZkW2lt/oAHHMliGgkPsj2mZgUCYQ6KFogk99BDGP0DOEMxEXr1IRILkmWEztUhSvyA",
-	"sP5MzQ8PmdpBiNF0hRLQZD+mar4ZgSRGLJeN+G63o1kpcb++9cnfrFQUq/c5z8215oKlpqUeNGCV3pDm",
-	"Od2SKIpZkmAuwsopuH3LEhyBqKh1h9320bH6O0pyQe7hA6EkVXAZhS11f3YKgAzKBmHw0HKn1rITtMwE",
-	"Qa+rfp2zlv1ECbj2ufmujstmVWG5qU246uyBJrbbYAuEKOKApTlXdZwLpnn+zbBkprmw1oDCX7WQ9to5",
-	"WwFzChKTRDwllx2MTsDmaYr5SrM4BQxh9BTLhvP72UFUyI8lFm4BIRpeX7Rev+ocopvRiaGvlCQJERAx",
-	"paXu3SnxhgXiEAG5h3i/qrV3O91uq/Oy1f1udPimd/yq1z1uvzx+/fc1BKueZyEmWkaABL0gxhJakqSg",
-	"l2RhLdWIXbbGvv0YBpBikqzvxUA9bm+HLSPEYOdjGMwIF/JcK+H1ob5XPyGloH/CeCTeRNOFkdkoRRK8",
-	"CYwz/KlQ1OiDxFspwmLb+sQXFJyipCZx2tJGLB9uWLr9WZnXe9jKK8VofPsZWXzTuFcgDKHy1XG5akIl",
-	"zBUDCN2Uam++Zzk/1aKheXq1s0q15sgIEMRmmlgcWKUAXTsUXNd0t6FoVS0uv3Y66A7f6ld3J3e3AkXt",
-	"5qD+SWL/HDqeEYppRHAypEISmSsgN2GCGvWFsCSwwyk3jd1MJN7ozaSiSDNi9IYn20GLGG2mTzZnT32s",
-	"3mn8OOMwA84hbjxMuQDrMrGuBscrXghUfOlTnx1/ylgCmKoJOMsloXMrIBth7L/rI/vaZpR/fJpPOKm0",
-	"lcs1QR4qtBMLtqSIVcXVRo7yZcm7FGmH3aPj/870/tWF+5cl3K9MPjsg/VZr/YWo+RPELorgRjmpvyYS",
-	"0k/VF4NyIZhzvPK1rOE/pZZs25lLzmYkaTjRk2JIapCDMIoiliQQSeNYJ1QhvADknEzmHa7MZGXSZhzu",
-	"gUpl+uVxOKYpkWSONefSj/RLKX4gKfmHesiJuNMWiiCMqgc4inKOo1Ub7Z0wGhPr1thvsMTspp9spcAR",
-	"SUFInGZKbSkozjpGoD1voxfaY3zYbR11Rp3vep1Or9NpdY57nc4LDW3T723FhuxLa1TZPJgvNkuCayAZ",
-	"rdaOOKbCWM9/2nV5L++8uHkOQp4sILpjeYPe6p/5PqpzCIw4zImQoLgC40gPhiI7WhuN1HvGeHcuL6dM",
-	"69iGJTb0E3Ays/5X5+AWxtZfl89NVsGNCZl8AB4tMJWtGGaEQuyTJFBJZgR4Gx12X6MylpSQlGhWluKH",
-	"wuXTfd2wVbJEgZNmLV9xAauTK8lZvq+2qoBlgTUzvScsF8kKpTgGI20Uw03tEqwTqm7uewrdvd40iAfN",
-	"xlt5VhUurk09DcIUgCI3SLMq5H69XDAKO0+Rqbd3m2IbU9zsE/fm+mxvuHN8e37xJkez9u5vlDg/L1YI",
-	"owyvUs1qMUmUOqGdG/ahWYyigtHg6sPwvH92+31/eDY4XRdvOobS7D5V+KVGzzkUPtSSI1z2f/kwOB/d",
-	"ng5Ozobng0avlR78AwiB540HiiVaqjUsOaPz6vAeB/ScdnPtGVE4gI1iVdDTDvJv8JABJ0AjaIqFXtwD",
-	"5yQGFMMM54l00WIExWeabwLF0wTcTgtkoszJCs04SzVMnlPqZhiOqXYex4B+PRuev7/90D/v/zA4vbX7",
-	"91sbTS7O3130r05vfx6OflTPb88vfp44/xSNnbAVIBS31/ivMXBM1a8J4Hsw+pPDiQgniYuDFyRem+f0",
-	"4nwwQXva8YppoaEymqz2xxRnGWAu1ox9ZQMIfUYIZ5kINdYTipT67nRLy0sd8jetOgiDpkXXHysYGwnk",
-	"B8bi5giR4xJYwQSpQhptXeBE+/EXK0EinPjEeTr8YTjqnwVhcPnjL9fDk/5Z45RDCWmzp4Xx2LgTwfrG",
-	"u2ZqqRGFCBTlErHZbG0z3Ya9VQclrONZjOmMJQlb6tMTIJRq5JwsGh20g/zQm6PJT40LD/9WayZ16mdl",
-	"WY2Uqqa1W9qo68+9M9k2Z3F2jURai3A2Wx0sXimRZ+LzHrlpfoNcCD00ipB+OIzRYafTOQrHdDI8Hw2u",
-	"FE+8Hlz9NLi6HVxdXVxNQjQOLhOt3HLA0QKxXCoasmH6cRAioSYkcoUm5pNankeFmQaNswSWJyql3sBT",
-	"45HbQHAfX1swgl5gBn1sZOpNsmyKOdhdMgdn8lcESytsa44lLPFK2KQaRKiQgGNnoBs8RXjK7pvNvieE",
-	"SoqjBaHQ4oBjTSMGonUZs2kPmydsspQq9EbzFDiJ7HTGbiqDIeY4dvBtfYZU2366zcsqj7tpLx1OhmUE",
-	"1yJnZeINO9dEgReKnW1UPvSvyP7cRicsTXOqlGkQKDZPFWLkhl8Y1midRjfDEOHY6ffJat08DJ2BqZ5E",
-	"jNq0ntK+3Ml0HNOJyKeSSZwY/qYD2oUpQGY6DYjNijCheasMFpq/bciw75SPMc1YlidYQqwYNhOA5IID",
-	"6BCkju25kKaaogqBAqD4uoldV0HRDDxJLmZB79fdGPhv9TyQvYvM2VEXnwKbtnmcC6NOS0LJMaQk4e6u",
-	"Di03G/wbxWaXkfIdl2w/WF9z4b+4dlFf+267MuGfYYurv38JYCqm8zvFZfQEVkGLkjzWRKW3CPOVtknn",
-	"IBSWO+QTbXRlqWRMdyWTsEonJh7vYbo6evfrv3jTv/COu73aRyO909ZMMWmUlve112LePhBrwb2Kr9al",
-	"DWkQiQKwxiXCQC5AgVLDpsfQvl9D+SffLw9q46u/PYbBJeZytUn9Zp5tmqkXrb7o1O2Tm+vRxYeBEkYf",
-	"BlcnP/bPR4369qUZY6Mgsj84ncRNWaGDtsERn/U7c0iZNhKo8Qw5E1+MqXZyEkmUxNnZxjPpPEyiJn/T",
-	"mDY7nAr/kUAZFgJNSkNzGE/QpMlumhjXDZF+yiqHWa5sw6yyYzYfR5GwNoj80b+EwWBM0CuYATeDbvST",
-	"uS1vzYEC16kZw1ObOO0cZcJ4+ewSrC9vqBOFhGQ6DJAwOh/TwnXlDtxlqCLHGCqevBKf7HvvoUGR+rAO",
-	"oU2LvoNVmRctMojUQVbsbAsrESgX2kk+pviekRjFucnyrJrlAu2RGNKMSaDRat9YjBW7XesqvxuXu2LC",
-	"Y1ouNWJc7YRSnFcIHoiQhUtArIQyzor9ETgFtzlqGWZbnkpeYzN5arfGWBBbM5irb9c5HXasxNv6pnQG",
-	"S+maq2xQclnOI52IF4OQhBpKYrOS1aw7tnZI5zCiy/ORIBIjIkSu0E0iRqcMcyU2d0j7kztYviXfbEj0",
-	"sENs2SAvA7xu18UwJRLtFWuTrFjTvlpkxCFWLxQLlazYiGpc0WcEZa6bTUuzWWjdl8Zh4E7CbXdQUPph",
-	"SYEFk6/RYPDdtDM7jjvQ6uKXr1rH0fGs9SbuTFuH08OoOzuC4/glDhRKqrMvptixlsJOXgibx8d/Mb8L",
-	"EUQLpkiaFg4K491bwnTB2F2zU6W2y9uxyyOjT2d4HldS7OItwsiEog1XqvIVxRY9PtX+2pzFR4Pd96Ce",
-	"OWuGqG5q+Kls6soeXhMZOkaNRTX9W7FttcUNbGoHtBoVDl/vNZ0GXp5KUaexyYuwYyJjJfKgaMasaBNY",
-	"bsEbUuMq4Ygdz85lZTxuPoJNsRotKkzKti8a0BmZQbSKEuiVqZUZUMXZQ1SWS4RIgRLnOpzilMA4HFOR",
-	"RxFADEZgmIDLWyvNMRVL4OYgLgfnp8PzH0LUvxn9eHE1/PvgVH1Qj8G4+NGYbg8gVbzoduwgDMrBgzCo",
-	"jd2oSV/BLKfxFunB9QtPyNNvrR86M8oAtw29nkJOybxBnmBTz4lp1thfuVu78zyHOptZnsWd/zYcz6z3",
-	"hfjWrO/aBIIuOYvzyFKxjlOaUGxQ905c9n9RvOenwdXw+19QCxEaWy/t0k+rcPElIjTBXeIVmq7QO0zv",
-	"UGnBavtVGRCnZkqhSOqy/0uNQ2kozISNfMguYSMjGnnxrsKqm1St2onxtM4ZWAO3ajWPabPZvBapmZIk",
-	"qTofTSFTcJ0pcHWEw6uhUQpwUC02Cl51v+scNlTe9ILhWbBWBxQcog+YUHQt/eQuLxWrMZ1paz5RLZlm",
-	"hhMBJmFFj9867Bx3g6ZEkqO1dA5T8FFLwNADlvn6we+YQjtm8L/tPrYjlupdLQ8g6G0K93rZ+sHfMFVq",
-	"WJk4H5wy9YDVIg/Wv/zrTjZJZ60U8mcSz0ExuTIyWYZ4H39r8ghvGv1lo8t2Kyy7vvvyseQW3tp3tMIa",
-	"mKnZRnf6/5zJVRU7Qf/kwwBdXJ0OrpAeVkGscMRlLQf/8/Cl/q9zqDEzc1zKMgVXi6/TsIOFlJnoHRwU",
-	"mQkWnw5MtHE9nLlOrJ8bKfC8yEXQ4J2ZpYwZbKwUaaDeXZI93eubS2A8l3IBVlEWU0QmzccV5eFot/qS",
-	"amWWJy8rJPyEvPSzaLaX4TQtx5TmnNuE4W36z8bt31xw0zShLsL5rPnqbGnb7lSCp42EvYMe4H/vk9nH",
-	"HbBY8250vqFMYOMas1Kv2KpiVrWQxxppbzmPm6szr8iNJAmalj06THKxadKhjS0hnKWVc0AtlOZCoimM",
-	"acahhbOMs3tT4FcqnUbEF0SSc/KJhbUlInsoFhbU5i/0E+I28EeO1cFvkos67lLDkiL4UqFLHXopdKjN",
-	"GrlVoWpePfvUyAH8svumG8Px4RG0uq+6r+LX3ePj7tGb1uvv3uA3rdlsGs+wkh72qyrfNjKnrbuEpGrr",
-	"/5fbm//6eDU4HV4NTka3N1dnj+O80+m+skH8/1rCtHV/2O60O+Z5CdF/fbweXF8PL85v3w9+eVzn/z7s",
-	"G9erzavlgkQLBELiaULEQvdykdwgj1wCUK9Qn8Yae6p5EjvvzLqt5m3VmqF7dVYNDfmO2ikgnwrUzy71",
-	"UKfUlwZ5Cea3Oooni9HLk6nsQJMteb1mzNZOkhZtDNCMAyhS1tXeNqdbB4w055Ac34NnXRemGBWS5yZn",
-	"1GQ/junV6ffDNrJ5N5RJMOOYnHKvzCHFK8Vy1P8ok+ZQRJbgVdlRqKgwHtMpFhC7vBZbBBPhDE9JQhTW",
-	"mohgCnLBjF/F8LQ90oZ2qEwYQs13hM7DMdUmhFpCiEBG7X3UQq87qJ9kC+xylk6KFPIznfLqm9sxs94j",
-	"gVfOvBtTkeEIhGkGoexz7A3ntTPigGNR5tLqN235+OsOSkBK4CK0JVom49SMXO9yVFcSKznurztKFqqx",
-	"1FH/v1/7rb/j1j86rTfot//8j+1iKqcRozPCU4VygbNe7eowB4SThC0hRnvFmvQTvah0X6NevdVOxXwu",
-	"WwatWdH95jZDntXrfdxk847YHWy2eI0jsBVx0HFQnCjL+g4K8zfUFR0toBGLK50STJcinCSmfs4k5G1y",
-	"tdxuCoU5BVwhr35zkzPDjiMg4iB3Hcu83ZwqyjGVt7K5xUuiMw8ndk5vbyaVli1rPzfuv4jY03E5fUjX",
-	"+s06g6uuvAJ5E4+zx71ZOE8Bc83274BqbyGZU4jR334eoQhzvjIpmeV2hggeMsJXmp/oxTRWqIEQt3rM",
-	"DQmz3qzNDjM1CYhb0jDAtS1IzKkkiQbO4Kj9piKYjl51GqtHimNo8Pion7xh1TaQ2rA6jbN1wnhjUZH+",
-	"bgM2Td7ppdeyIc3DJ6VbZWMrm7Tx7K+bF6qTQrHPs81ilbiJmY/X/kr1v61N0MxdStfOtnCUzonWblqb",
-	"PSJsoxKpwyW5+Nz2Fx4c/eqHurh2caUN+80Jwf2TH12qseJ0aK/IZb3qHE72y8Yd1aIXazHYUE1d5w2u",
-	"OoeNpcJfPpCxzV9dB32JhS7Cama0uxZ9Znhlu9pkeAPT9vx+3xtD6gqweDqOPNr0XXXMJ6IuL0Thuh3G",
-	"k6cA3M1NPlr7YC25rgJf0xSNlLsRfZ8qlfe7a1ROORcgvlFx/A4p3aMtqPB0bVmDXrFzvVhTQsMTdSbV",
-	"3PlPW92myPDPC1CKYmkpCFe0lLjYsNfXyqiVJsUbK1OBxy2TymhVG60zvx3Tig5ui5+sKm1HVUxMl0SL",
-	"XcsGKzGVsl5wQ/z3+uTHwenNmS0pHI6G9vXrm5OTweBU//tqMLr6pf/ubOCCxOth4zA46Z+fDJojyNq4",
-	"jXJO5OpaUaLBAaWHpqY3pSDRtsoLNOn71eI9pL9AyvQ8ipQl9ep47+PJ2XBwProdnj723L+vBydXg9Hj",
-	"vn4RJloZRpOD++6BtTRtNKjtWm7qYk8NTbEGZSjrJiAFtEb0r4H7zlORTJrn5PLieoQO7g8P9EMxUYYb",
-	"oEwZH04Rmyk7o9S0TzxtVPd0ZFnZyNNI9TJLXYTOdSHQ3v3hvqkuvAe+kouiMse2la3E5StqQc8lRYjQ",
-	"CnkR2nQvk14UYRpBkuitF+1CX6q6dHBGPCdCueYKweFcLrTvX790R+SGky9MpsKoMNqr1qEVQfw4Gl1a",
-	"JPBNnz2rV9I4Y8SVIu5yuAU8n3q2akVmpZPQiGulc9Sx1Xxt0FW/bBHyExBg86472NsRSz14tm+84SRN",
-	"Enh978Mik+JvP7+/Lna3vamf7f9tWat0GJc7jTPyHlam3yihM7ZJ9HMrqJYMsQxoy7o4kC2B5cqKFgaz",
-	"C1s25uQeRK+wtF8I27LNpDi3nDNMbbWtV3V0ExamiDKW5hCaotn9wrlXlH5leNWarjQ8Y2pGKgeJSorM",
-	"6sS03x7TMdUpvo7FK6JMMaES66r/6QotMI3b6HscSVsjHrus3GLhhXwY073ikCY62gsK0mpwfBKWjodx",
-	"8ANIsxqrloyD2gLH1LyEkR1mHOwbGaZEY8TJFGLrRZuuzD/aaFCyGkiEEtkpiCLDvShb5uIFuj59b5iJ",
-	"W4XxmWV4DqKNnHCdYdOg1HPYhGYoD1WQUNa9YIYlSJ2RYNI5sC5QKdBC4jvtYxrTE0aVBDWMEicJmnje",
-	"of+cIHiQQA0fVWtWI6llRml8IDKI5kBDU7aIIxwDYty0eRSYxlP2sN8b01ZlyGLhE8WSMpTAPST7KMWZ",
-	"QLpwrzhUiee6K4oUrqhSa6rt+ogcJF9N0J4pWFWalN7AfbcBzqmFi4RtZRjqAIlxQfbGFKGJwDOYoD0O",
-	"GZiiOSJ14wPK0CznJst/NoNI7odo4qUmte5AzS5d6aw1sdWY6tkdrHQHH71rPtj1Id425DLl1hGql6ZG",
-	"xFJCmmkQBKHzBFq5UFBT9UaxIMRoBLbCWfdyVgte4Hv1NyjNbF+fE0KTnJbLdp8mK2v6YXTcfaOsoMLM",
-	"chtopktgJr2C+f31k8ESWtrxKSZaDRMVslWcIzehhNj4R02eDKblKZqzcWUdE60gTDLgE8ViIkbjEKWE",
-	"5hJCtGA53zceWbvb5mQMdCHCWRbq5pSGka2DW+21OUFTpniUwW7bbdWzF8rerMbmXR+u3g1qYlO3hCJn",
-	"00ymmYuhqa7wxFItvmTlzhFte+SHfrqWMjgcW/QYwhpQHvuYoBRz3aRT8xYfFMWO9VT2ZYObEh40RHNy",
-	"/xRfqU5KWeuPHBSRMoqwjlYa9beniMwSjCI0/RYqbyxAe1Thg9r+edqMYjYcaIamrpOzQTaeJ2AFosiw",
-	"MUmMN7eHJh/JrIf6mnkpPeRxopaWAqYCvXMhUZRxKB0NfURs7GFiAo899NOkYA5FH+p3Nu700xqwGSHl",
-	"pvtdVoALHZmJscRe9MCSGZubnvkcZblU/1SQEr1c06Td1OQQmRg1zn5dVQtKuViVbvuBTk0yjvtAh62U",
-	"MqQUDJyRoBcctTvto0AHGBZa7zpoLyFJWneULenB78s70S7arGtuY0KzzZqTUozyrWqaicQaZY1QyZmS",
-	"MvJrjF64dL/gwKTs6ya+4tAHH72/bkn8+IXn0thqVbivOPSBUy1bX+MstLb6NcY8IKnuKfA1hv5oD9O/",
-	"tWVDIlb5yoG9guQxfPLN+u0fOlPvayziAHstAp/Pag6Ma/C5reqj/dft56Lf5jbHw1OdgAEyWtSyQqLo",
-	"9tUIZt1Xb969+nufX/+U/cIf5O/vNtx/U4L6Offg/IlOwdTpmvLMvz5OGeZ44HfMeyYLo/cgpFbQDxYs",
-	"ifVNJs9uZc/v3Gz25TNZjTJI5PNYyvNDNX9FB2JFo2e4rI/eX0pdOADKSbRI7fVbX1Bz8CZCSx0vjLCE",
-	"OePaOxYxzotSvwY1oQrmX1lVyIWaZE2p/jozfA2ryRu+TvNfcJb7w4Mi1nDwsUz20Art3DDNwq+oa3nm",
-	"IIv7b8JPxFzvIk113JWbBbudzhe7lK4AsOE6ulHlsoDHMDg2EzeNVwB40HTvof728BO+rVzAp78+/oSv",
-	"i4sEH8Pg5SfBXL0d0Y+e60Nbi0T7OV+/badLL6ZuVQab9JRvieY2sC5vHBsF2TxIy71hB1MAuoskbNAp",
-	"KjFUYqVx/lquMvitVhthyikFnoHJmv9Tr3Ur0VZY3VPUW1xH8Gen4gLQJ6j5hfCuPfg3YT9rwl6/J+PZ",
-	"krpLANCKImtK2j+Fqc6tKZMx9yamtcwEuX5DIZp4TWYmyDVB8poxCZ1NtGdC7Vin1iEOaocg3m8XAcX3",
-	"sJqgFN/ZcJbpEObisrKnwNCdJrTyWX4zpktd8mE6hekgrd96ArlWKblNEmIxmAxDLO1buvE6h/rVoWuV",
-	"I6Zk5LjTMbG+ovUvmpzeXJ4NT/qjwe3V4P/cDK5Ht+8Hv0zaY/ouF4SCEC5bUOjcAzTF0Z0uP0GU8RQn",
-	"Jlhtqvwr7RQm9ZYqpixl4rd9sCX/VX5sur+41KmiOPodi1dfjI/WmnU9VlNUbbnlV+Pi9SZFG5i416jI",
-	"9er4FzPxb8KKi1z6vxg3/oDvvOzVHXhvLXMj6Pl9ABq5dP2LLSVYZWPDclDXB2lPMYJGwkdYiDyFeP9t",
-	"UeJrGdBet9Mpfv3rSYqKu2Go/V+62nCzBLkyLwgvIVkzXg+qBSSuvMHrcW1y+coWpv4HWIzNKc1zbmoW",
-	"FyyJi6+hqCQVmvtzMLmlmsm268lyc0ALVxc4plrCXN6M0HJBEjDpTvY+AlOIdnlxPXpbr05TD0NbzKTr",
-	"IO1dvuq7MRULthRoyfgdofM26iO7a0gn0TFqcm0dmzJ5rJRJlLJ7QKkpoVmSCEIkmJJBKV6NqZcx9ba+",
-	"uWa1CaNz4HZ7Ncqu3ZGCTH6Pl7dQFSIW0FKK1PT5dW6rZ9tYF7HdMTT8HL/Qb38iSTOT4Bp66f37t9Hw",
-	"HCXVlaPiCtJ/qrWwRfhYXrKnE7iLdsyWrRh2s7ApXzrT9PJm9Gwkjk1J3iZY9As6EVuzsSSptUJUJKnz",
-	"J/2bs/VtQbpC0XLEbuewPaYNJgiRnvGhrwWd6RK0lXfvT5PKbQD7Shp3tb/hTgr34ReffDsXLLvk/UnU",
-	"7X+zv6/E/sw5f1NV/S/Dv2xN0Ub2ddHP5aLrSle80qB6H4R+tVZc64q61qaHJj7+TMbU50+7VEiFdoQT",
-	"xmGiuRtU6yTaY6qdJ1WJYuu0Gv0k8JCBUmq7nY4RUG6dRV1DaBwYpjBQ6Kb93YeHzex0ZCvSd+OmD63l",
-	"cqkTvFs5T+wm7s7hKi0svrE7o9pPoYm5GjwwXX2fjwvjr8X1TBUTwpZyK/1MbOcbW3vHeEmrX1ApfB7q",
-	"3cYchmqAuK7y4dh3JJS9HqYrbal71mZY9n9wbIvWypVdf+wx3b1Btq5PQEWT7LJHdtWtMKbcNUfw6kgo",
-	"MxeXccD6Wi19CYi+uCRGYoEzeKIWe0xz4fotuU76iEOKXaVJwZHREq9Mgy19u2KpFDew2Tn4VzDvYuM/",
-	"N/PeX/520/7fmuxz1GRNALDE6mrDmC/IuxWRLhcsgbKiDu2ZIkDaSPHFnbMVn2XBW/4yDL9sY7BZI9Z1",
-	"x0VBvGmRI3ST+bLnodYcdcWaKerSwT4laa9P33u3TTnLf0xTTGMsGV+5izzdDULV3tua8erulyEqemMa",
-	"RuvaY6I9JVAUYy96Y+63Ub+441FXi7kqrxjJBWf5fFGZrH85tFcqV64wHtNZTiMzir7d0t78CKJ67Kbj",
-	"nubrztPtqfvmvuaF0u+tKzsXlauw2kip4kpXiXTVtpaPXnuCiW1PUXSn6FV6U+xP3o6pLerVFXZ1r0pu",
-	"vPyV/luuRlsdnqlYFgvGZSsh96A7JYxpWThr74fihHHXfc7EaYkobouaKOWhaImhS6ar157CEjj6IyfR",
-	"nZCYS4QTwWz94aTWy7hdaSo+QVj4+GL8/+qY1LH54tzUfXpGj5GyouFlvUJ7aTWRRc/HzdaO3a+v5D2q",
-	"daX/xgZOvZ/rBlFb9HR9jjFa00Xk17+mhCyRc1eBaAra/wpS6nGnHGF0bb4zkoHcK35mdHZiOnm8LboM",
-	"ZJhwJCDR7hDtt6f3hDPqOts8lUQb/kmRwh79xmYspp+J6Rbm2pnsuXFjFonKOnXPG2squOdPrN1c26HH",
-	"L8eFe0gUP/WW7g9d4uljFVGLEvtKm6fiXvFry9iaGVrt/navac2OA7hNc2zj8f8HAAD//w==",
+	"7H37c9u2uuC/guHemdh3KVl+JE2UObOr2GqrG8f22nK7PVXXhEhIQk0BLABa0cn4f9/B9wF8SJSsnCY5",
+	"ae7pL3UoEo8P3/uFD0Es55kUTBgddD8EGVV0zgxT8K/TXBs5Z2pwZv+VMB0rnhkuRdANhjNGzrm4J++k",
+	"YEsSu1cJT4hiJleCJcRIYmaMKJZwxWJDbq/PCZ0YpkjKxT0X03ZliGd6JBZsTG7O3hLF/si5YppQcvyi",
+	"Fc+oorH97PZ2cPaajKm4twMQJiZSxUwTKdIlMTNqCDeEayKkIWyemWV7JIIwYO/pPEtZ0A1exifJd+Nj",
+	"1jqZPKetk/Fh3HqVHLHWi8l39OX4VdxJDlkQBtzuMKNmFoSBoHP7pd/gIAnCwK0vCbpG5SwMdDxjc2qB",
+	"NOfinImpmQXdwzAwy8x+q43iYho8PoaB3e8mcOaC/5EzMjgjE6mImXENcGrXdjC/v2N/3P98cXxy25f0",
+	"6OL9snf+w8ss/ql52fzPLRdO5i03PzGlYaFN6/Yvkd7VgDzgm20SHXWOjludo9bhy8ieicUEOKcHmuaM",
+	"ULEsP7Rnfi/kQr8eieJ0NROJtgcqBWEPTC1JTNO0TeyUP0hSoCrRhi4tqmSSC8NUSLQkVJBcaGb8ekYC",
+	"hxOSzBhNmCKKmhmzYKbCvg3oQqRgiDIASnyzBKZfb8uDowrK/1BsEnSD/3FQUtQB/qoPbvIsk8qwxH/4",
+	"GAbvW1PZshBv6XuetSRAlKYtt4ugO6GpZvYQFNOZFJoBTVoEgnW8ock1+yNn2tjHsRSGCfiTZlnKY2qH",
+	"O/hd46Httsxi7L5SUgWPdvL6cb+hCRAn06YdOHSGLwZ2zYKm+OWXW5Cfl2imHpgizL5YX9qFNN/LXCRf",
+	"cFUX0pCJnbO+kltBczOTiv+DfcnVVKdtA1m7b+3QvTiWuTA3hppcr9N3D1gQSwjF955pS26Gtclpyu06",
+	"7A8sM0jVyHlTrg1LyIwpBrxL5POg+2vQOx0OfuoHYTC4KP7sveldnF1eBGFwet3vDftnwW9rbCj0axzC",
+	"8x1WaAcge6lcMEViqtn+P7HaeMZiK6IsjdMHLqa6eWlJophuBFwhEim+UxV2pYTTRjFm3DAhiblZhgji",
+	"S3Wl5AMXsWWWyUjA7tSSLGZMIDcd/26lKteWVZrXJJPa0PRUJsw+8wwFGab/eCLVnHoZORKJjPM5ExYA",
+	"e4ObS3J8+OIFoWk2o60jovN4Rqgm0e0NcPCFFbB19ryP3DJTMmPKcGRRdg/rADnlZmkBvFXkhIFbaMP3",
+	"+MMOQ5RwWB/lCn4jsUzgtNe+XYH8+gCWUBiRimTulR0WVDvjpiHtz/aQicjnY6aeHPKxKtN/XRk/xANY",
+	"30sJ3BKTEYcAk+f2x/XVRR+QWrpkb5JKavZDEudKMREvu+T25ow8RohiKNe5lcQJi/mcpmTBzYxQQ+ZS",
+	"G2IWkkysIgfiOOFTbvRrVAnsMNwTJ0vaJZbdM5ah7uDUBvwHe09jU0xj2HvTHgncgSZUMUsL3PAH1iWU",
+	"/IMpSRKuYfch0TOeZVxM7SEa+p5Q+MzOz95nFoIsIeMlSRmQ/UjY+SacpQmRuWnEdweOZu3I//q6Sv64",
+	"U13svsp5bm+AC5Yqn33QgFUAkOY5/ZYESWSaUqXD2il4uGUpjZmu6ZeHR+3jE/vvOM01f2DvuOBzuy7U",
+	"HOf+n51iQYiygVVo/Km13AQtnCDoHlXUnaAbWAHXvsDvVnEZdxWWQG3CVW+YNLHdBqMkJLFi1OC52uOc",
+	"SeD5t4OSmebamSUWf+1G2mvn7ATMGTOUp/opuezX6AVsPp9TtQQWZxfDpTijpuH8fvYrKuTHgmq/gZAM",
+	"bi5bL190Dsnt8BTpa87TlGsWS6vf7t1b8UY1USxm/IEl+3Xz4ahzdNTqPG8dfTc8fNU9edE9Omk/P3n5",
+	"9yAMUDQE3SChhrUMn7M1rKsfo31FGzrP2kN8uVRp+dzqu2hRWhYWTLmZ5eN2LOcHHkvKP7hT4g6KEQEt",
+	"PABK3WQXeLu3H8OAzSlP1wHct4/bjXsrEDjjHFH+MQwmXGlzARbA6lDf25+ItQ4+YjyebGIUhQndKJpS",
+	"umkZ5/RjV7FCdDzZSmYOhdcnvhTMa192Eq+CbSSdwYatu58JT8gedULQcq+qd4A4JAaELnCVC/PipNy1",
+	"xaSp5Sqhn9LC5nuZqzOQN83TW8hafV0RlEpEToAC/bJKqbx2KHRVfd6GonVdu/zaK7Y7fAuv7s5D/A4s",
+	"C8GD+ic5yFfHHCZcUBFzmg6ENtzkdueb0MuO9Uw7utoBdZrGbqa8yujN9GfpPZbiVqXblxZL0Uz0ciqf",
+	"+ti+0/hxptiEKcWSRgxx7g+uvXfGM6BnmhRfVknajT+WMmUUfBhK5oaLqRPljWvsvekR99pmOnp8mvl4",
+	"+bmVdTatPLS4rGdyIYisC9aNbOrT8oxS+B4eHZ/8d2Yif0015NNyg89MkztQ0lZnxTO94k7Ru+jBGyU6",
+	"fM0Nm3+suhyUG6FKUdSbSxf8P6FAbYPMlZITnjac6GkxpEC85FKQWKYpiw0GOLiwVKQZ8T42fEdRA24b",
+	"e2oPTBhr+eZJOBJzbviUAjuER/DSnL7nc/4P+1BxfQ8GmuZS2Ac0jnNF42Wb7J1KkXDn1dlvMEQd0E+3",
+	"kvXQI7dVsAoydn4h1p62yTPw3B8etY47w8533U6n2+m0OifdTucZrLbp97blbe6lNVJvHuzrpHWlzVBR",
+	"odFP8dWCsPLy1wjHac60OZ2x+F7mDXZDFZP3ySrfo0SxKdeGWV4nFYHBSOxGa5OhfQ89Mt6P6Y0ZiJw5",
+	"FkJ+YopPnFPdRy00OnBW2ObO0Zhm6+0WA3fvmIpnVJhWwiZcsKTKkJgwfMKZapPDo5ekjGimfM6Bkc/p",
+	"+8Lfd/SyQXCYEitPm60xywOd7WSVkfJ9C9JiLTMKouSBy1ynSzKnCUMBbsXN3G3BeSBXfT1eR/4IeD3A",
+	"IbCk32yMl2dfk3VgusNSx4wJ4gdp/6mj86NczaRgOy8ls29/2qVsE0WbAzGVNf3pEIyPtlSCMU3RDQgp",
+	"bZTzP8+WhJKMLucg4ChPrWYIHjX3EDdjqXTYv343uOid333fG5z3z9aVCgjcNfvsLV7b0XPFCsd9yRyv",
+	"er+8618M7876p+eDi36jqxQGf8e0ptPGg6eGLOweFkqKaX34ijCoeIqn4I5z0WOLMAUd76B19N9nTHEm",
+	"YtaUCXD5wJTiCSMJm9A8NT5XgrDiMxAhTNBxyjykNcEci3RJJkrOYU0VT+jtIBwJiFgkjPx6Prh4e/eu",
+	"d9H7oX925+D3W5tElxdvLnvXZ3c/D4Y/2ud3F5c/R94pKhKv4mimreADOgEMHAn7a8roA0Ot1eNETNPU",
+	"Z4EUrGVlnrPLi35E9sDbT0VhbEiRLvdHgmYZo0qvOYOsOafhjAjNMh0C1nNBrCXmg1qO13vkb9p1EAZN",
+	"m159bNfYSCA/SJk0hyU9N6F2TWxukQYMRZpC8Gi21DymaZU4zwY/DIa98yAMrn785WZw2jtvnHJg2LzZ",
+	"EydVgj5s5gIyRzi1AUThmsS5IXIyWQOmB9hre1DaRTv0SExkmsoFnJ5m2iqk3gkH6ABRmcPKHE3BEVqE",
+	"lbYapnOv9Ne21UipdloH0kYLa1o5k21zFmfXSKQrYfVmW08mSytqMTulQm7Ab4jP2whRJ4SHg4Qcdjqd",
+	"43AkosHFsH9teeJN//qn/vVd//r68joKySi4SsGkUIzGMyJzY2nI5ZCMgpBoOyE3SxLhJytZTjVmGjTO",
+	"EjieaE0pXM8Kj9y2BP/xjVtG0A1w0MdGpt4ky8ZUMQclPDjM3tJyXmNbU2rYgi61SykjXGjDaOJ9LYin",
+	"hI7lQ7Ox/YRQmdN4xgVrKUYToBFc0bqM2QTD5gmb7NMavYl8zhSP3XRorZYRODyOHdyUf0KqbT/d5m2V",
+	"x90ES4+TYZk24JCzNvEGyDVR4KVlZxuVD/iVuJ/b5FTO57mwyj7TJMGnFjFy5BfIGp3/73YQEpp4+yNd",
+	"rhvloTfr7ZNYCpdEVlr1OxnsIxHpfGykoSnyN8iiKEwVPoEkODkpYtP4Vhmhxn+7OHXPKx8jkcksT6lh",
+	"iWXYUjNiZooxiHtDQNnH0e0U9RXYBRRfN7Hr+lKAgafp5STo/robA/9tNflo7zLzdt7lx6wNPOfecbRK",
+	"S9rKMWIl4e4OJpCbDV6lAthlesaOW3YfrO+58Brd+FQD9267NuHXAOL6759iMTXT/o3lMjCBU9DiNE+A",
+	"qABEVC3BFp4ybbHcI59uk2tHJSOxK5mEdTrBJJAKptuj97/+i4H+iSHuYbVPhgBpZ6ZgErHjfe21RIvq",
+	"ItaCv7Wwsc9VgyVyu8AVLhEGZsbsUlaw6TF076+g/JPvlwe18dXfHsPgiiqz3KR+y4ptmtkXnb7o1e3T",
+	"25vh5bu+FUbv+tenP/Yuho369hWOsVEQuR+8TuKnrNFBG3Gkyvq9OWRNG8MEeq68ia9HAlzL3HArcXa2",
+	"8TCHTBrS5A8biWaHWOG30iSjWpOoNDQHSUSiJrspQpcRN9WEbcUmubUNsxrEXBKYJWEwiKqjfwqDAU3Q",
+	"azZhCgfd6J/zIG9NmWAK8oEGZ65swDvoNHoh3Racr3EA2WnaSAi+pFJMR6JwmfkD92nRxDOGmqexxCf3",
+	"3lvWoEi9W1+hKwq4Z8uyKkBnLLYHWbOz3Vq5JrmG0MRI0AfJE5LkmFpcN8s12eMJm2fSMBEv99FirNnt",
+	"oKv8joEOy4RHotxqLJWFhFWcl4S959oULgG91NY4K+Cj6Zx54NhtIFieypiUE3PmQIMWxNb0+vrbq5yO",
+	"elZSAX1TuoujdOAqG5RcmasYsj8Tpg0XSElyUrKadcfWDuk+KLoqPhLCE8K1zi26GSLFWFJlxeYOuaZm",
+	"B8u35JsNiUBuiC0AqpQdrNp1CRtzQ/aKvRlZ7GnfbjJWLLEvFBs1sgBEPURcZQRlgqXLhXSpj0fP0WHg",
+	"T8KDOygo/bCkwILJr9Bg8N24MzlJOqx1RJ+/aJ3EJ5PWq6Qzbh2OD+OjyTE7SZ7TwKKkPftiih0ridzk",
+	"hbB5fPwX87uQsHgmLUmLwkGB3r0FG8+kvG92qqxAeTt2Vcjo4xlehStZdvGaUIJZBciV6nzFssUKn2p/",
+	"bs5SRYPdYbCaro1D1IEafiybunaH10SGnlFTXa85sGzbgriBTe2AVsPC4Vt5DWoPylMpioM2eRF2zJ6t",
+	"RR4szeCONi3Lb3hD6mQtHLHj2fkEm8fNR7ApVgOiAusEqqKBnPMJi5dxyrplPm/GhOXsISlrdEJil5Lk",
+	"EE7xSmASjoTO45ixhKHAwIDLayfNqdALpvAgrvoXZ4OLH0LSux3+eHk9+Hv/zH6wGoPx8aOR2B5AqnnR",
+	"3dhBGJSDB2GwMnajJn3NJrlItkgPBS88IU+/tH7ozShc3Db0ego5jawM8gSb+paY5gr7K6G1O8/zqLOZ",
+	"5Tnc+W/D8XC/z/SXZn03GAi6UjLJY0fFEKfEUGyw6p246v1iec9P/evB97+QFuEicV7aRTXtw8eXuAaC",
+	"u6JLMl6SN1Tck9KCBfvVGhBnOKW2JHXV+2WFQ8EqcMJGPuS2sJERDSvxrsKqi+pWbYSe1qlkzsCtW80j",
+	"0Ww2r0VqxjxN685HrJ4LbjK7XIhwVAq3rAIc1CvcghdH33UOG8q9usHgPFgrPgsOyTvKBbkx1ZS6SgJc",
+	"YxLZ1iyulWQfyHHARBkYv3XYOTkKmhJYjtfSQ7DKaCVRw+dvuHqO4HcqWDuR7H87OLZjOQeolgcQdDeF",
+	"eyvVHMF/UWHVsLKwIjiT9oFciTw4//KvO9kknbX62595MmWWyZWRyTLE+/hbk0d40+jPG122W9ey67vP",
+	"H0tuUdn7jlZYAzNFMPrT/+dMrrrYCXqn7/rk8vqsf01gWLtiiyM+AT34n4fP4b/OIWBm5rmUYwq+EwVk",
+	"1AczYzLdPTgoMhMcPh1gtHE9nLlOrH82UlDxIhdBgzc4Sxkz2FhJ1EC9u6TY+tc3l0hVXMrFsoqyqSIy",
+	"iR/XlIfj3eqP6smIFXlZI+En5GU1i2Z7mVbTdrB068KlaW/TfzaCf3NBVtOEUKT1p+ZbZUvboFMLnjYS",
+	"9g56QPX7Kpl92AGLgXeTiw0VHxv3mJV6xVYVs66FPK6Q9pbzuL0+r1RW8jQl47JDDaZ0Y4saMLa09pZW",
+	"rhhpkXmuDRmzkcgUa9EsU/IBq0pLpRNFfEEkueIfWc1dInIFxcKC2qob/Yi4Dfsjp/bgN8lFiLusYEkR",
+	"fKnRJYReCh1qs0buVKgVr557inKAPj96dZSwk8Nj1jp6cfQieXl0cnJ0/Kr18rtX9FVrMhknE2qlh/uq",
+	"zrdR5rShR87cgv5/edj87cN1/2xw3T8d3t1enz+O8k7n6IUL4v9twcath8N2p93B5+WK/vbhpn9zM7i8",
+	"uHvb/+Vxnf9X175xv2BeLWY8nhGmDR2nXM+gk5FRiDxmwZiodIcQCWBPPU9iZ8is22oVUK0Zutfn9dBQ",
+	"1VE7ZqRKBfZnn3oIhQylQV4u80sdxZMdEMqTqUGgyZa8WTNmV05SFL0zyEQxZkkZWgy4nHMIGAHnMIo+",
+	"sIp1XZhiQhuVY84oZj+OxPXZ94M2cXk3QhqG42DOe6W4ZE6XluXY/wlp8FB0ltJl2U+rKGsfiTHVLPF5",
+	"La70KKYZHfOUW6zFiOCcmZlEvwrytD3eZu3QmjBc4HdcTMORABPCbiEkzMTtfdIiLzukl2Yz6nOWTovU",
+	"9XNIea2a24l03iNNl968Gwmd0Zhp7EBi7XNaGa7SzEsxmugylxbedD0LXnZIyoxhSoeu2g4zTnHk1R5f",
+	"q0piLbf+ZcfKQjuWPer/92uv9Xfa+ken9Yr89p//sV1M5SKWYsLV3KJc4K1XtzuqGKFpKhcsIXvFnuAJ",
+	"bGq+D6i32geqZj6XDbPWrOhec5OtitVb+bjJ5h3Ke7bZ4kVHYCtWDOKgNLWW9T0rzN8QiltaTMQyqbXn",
+	"wKZaNE2xFBIT8tpkYE+oJCJM09OGLn2PLogW/iC7mMZnCQzHVj6LWOaYAuy6eLmBm5pvwNLvNkXZvG5v",
+	"6QLebPSTfEQRgZtPs1gxs+uc+HZztqqiwtyZ5tZGKSQ/Rm7OyvFEtVZFaz83ooCOJU6ym9ECGHMD36zb",
+	"LUUiLqKJ5VaJbAcf19WsZN91oNaA0sTBHTJvVj3GjCoQavdMgC+UTwVLyH/9PCQxVWqJCaflSYWEvc+4",
+	"WgK3BDg1Vj0yre9gzA3pwJVZm92BdhKm73jDADeucjYXhqcV0LpvamL3+EWn05QQWpxwgz/L/lQZ1oKB",
+	"rwwLSaqtU6lY0+Lhuw2IGr2Bra/keuLDJ2V3DbA1IG08+5vmjQJW0qpEWkXPohagslP421k8zbyzdFxt",
+	"C7ZBxjc4oV1ujHa9fwwEg3L9ZzvKVNbRq38IVeCza3BbbE537p3+6BOpLa8le0Wm7nXnMNove+HUS3qc",
+	"PeQCUasafXDdOWysaf/0YZpt3vjVpS+ohtK2RjrcuZA4o0vXKCqjG/zrFa/m92gmXjOqn46SDzd9Vx/z",
+	"iZjSM104pgdJ9NQCdwsCDNc+WEsdrK2vaYpGyt2Ivk/1dKj2lqmdcq6Z/kJdHHZIWB9uQYWnK+caAlQ7",
+	"V8M1pWs8UUVTrwz4uN1tinv/PGNWDS7tIO1LslIf+a60ikOlGRPYqTWEVNLCRE2nNYFF8HokahaGK+1y",
+	"hoIb1TIxKLPXuxZF1iJGZTXkhuj2zemP/bPbc1cwORgO3Os3t6en/f4Z/H3dH17/0ntz3vch8PWgeBic",
+	"9i5O+83xcTDd41xxs7yxlIg4YLXsObZ71TzeVldCol61A0GXwBfEGtbHsbUTX5zsfTg9H/QvhneDs8eu",
+	"//umf3rdHz7uw4ssAlWfRAcPRwfOjnaxrrbvdgslr7CaYg8zYzLoVlOsFkX/2nLfVFQkTGKNri5vhuTg",
+	"4fAAHurImqWMZNa08orYxFpRpbJ/WlF0oU2qzMreuCjVyxx8HXrHjCZ7D4f7WDv5wNTSzIq6I9cyupZ1",
+	"UFMLuj7lQ4dOyOvQJbNh8lRMRczSFECv24W+VHdY0YxXXCTlnmsER3Mzg8gGvHTPzYaTLwzCwq5B7RV0",
+	"aEsQPw6HVw4JqobdntMrRQI6ORZa7nK4xXo+9mztjnCnUYji2uocq9iKXyO6wssOIT8CATZD3a8duhiU",
+	"69kOeOQkTRJ4HfZhkSfyXz+/vSmg297USvr/tpzNPUhKSNOMv2VLbOHLxURuEv3KCaqFJDJjouUcOMQV",
+	"+CrSuxpoxOzCUk8Uf2C6W/gRnmnXBRETuFve1WdB7apxPd2EhSlijaUpC7EkeL9wXRaFbRldtsZLWM9I",
+	"4EjlIHFJkdkqMe23R2IkIIHZs3hLlHPKhaHQS2G8JDMqkjb5nsbGVcAnPue42HghH0ZirzikCGLZzK60",
+	"HvqPwtKtMgp+YAZ349SSUbCywZHAlyhxw4yCfZRhVjTGio9Z4nyE4yX+0Sb9ktWwVFuRPWe6yN8virKV",
+	"fkZuzt4iM/G7QI9gRqdMt4kXrhOKPX8r7qgQh6qgCtF0qbEPeoKw0i5ZhUL5TYEWht6DB20kvoeF6xnN",
+	"mCZ7FTRx7htXDIxK0oTHnKbQt30uE5bqkHiqaal8vMSOxcWjbGlmmCj9ji7JUefoubW4QT4vvM6weoS4",
+	"BagZWHDNXhOoVbQmy0gkfOIMAEzMB1xwXlBY7n53JFqk6NOia1hSwTGqSdEyhczoAyMRumK75fMIz4SB",
+	"zWTkSJACfM80KfqeQNfp0Hn+0Zl5/f0pOT4+foXF86lG962cTDQzrZRpja4vD2s7sp7JRaE1OSNLk72y",
+	"mf6LYedV9/Cke3gY7YdwfMLu4nZ42iY9t8qkXJUdUzHnudPYNzfFJqjg0vb9udoWXjXPN6ADjgd5NpRk",
+	"KQWvHepUoReZ6Nl5TegYebtIsOOuhQEiJoG8M/RFu3a8RbPglE0MePvAhNOYDUn2Ijnnxr4ZudKECVsU",
+	"VQS+Pp2QBWiPlRHnjAoNdcRIc3tRLTulS8D/FIUkWk1H6ZJOtA9OSjtw4afci55wafkh96HRXCJLEOqY",
+	"plSRP3KmcMzicg2PJvYYyiQ+J0wWMk+TEvEBJiAxLSP4Wyey5mgU50pL9bcIzi0SeZrSccqgwBRar03A",
+	"G1EFl6c0cCmlPObWukmxyQoFuEG3Y0L2otsscfzSMcq2yw3vwicRUWwufa8H99O+r0WtEUqxsvaFX2K7",
+	"KoKQ5VnKmFN1j97+An4+Pd1vwI/1ukqCjtQobsbgHnUVGYuoBExhZmwOQAPGXPL/svQbIAJsbiEIGsWu",
+	"holoLqYpayGqRfDJnf0kItaUQKZHACqVxuq+j0ftfbsw92COFdzRa0LJSecQuwpwDWowmqNzPBYp2OUE",
+	"qF6mCaFWD7CCpjoucPJTKawthCovTVMSVaIY/xkR9t4wgRqxlV5Ap+MliefJgc5YPGUiRE5KY5owIhX2",
+	"wNZUJGP5HllrdciCr0ZWucxIyh5Yuk/mNNPItAvebugUeqZZ3obF/wDe9uqIihm1jMgeNlawNjGIwn0v",
+	"ynzwhRY4PqdLDORjqKwLyKfphEVkT7GMYXE3N3C4QpJJrrAabTJhsdkPSVRJoW3dMzu78S0enLPUn+09",
+	"W0J/P4BaddmrQ7xuyLnNXcAOtmZHpMaweQZLcOiVa7tqYd8oNkSkFXbYiQMuurAbBoGlGbPSYh/OiZAo",
+	"F+W2/afp0jnxKDk5emUZSOEw8wDE6YAbl41d9tdPxkpFCNDpCAzqumi1OmCOIe8E43iYz0lFeYp4Nr78",
+	"MAJTL8qYiqyyGEuRhGTORW5YSGYyV/sYOXTQxpPB1YWEZlkInbtRJV1fbr0ReUTG0mqbiN2uFX3F81M2",
+	"rkfv5dpwFZ0rAnaivUK2ql8Aw3Evvy7Erd35lD88pYzVJxWyBSLEmuGEQgIL+gy6Fp8dblqchrcqUobs",
+	"CQt6u9PpvPk0XYYIDi38jRJ4ripPmbMidEZRI0FO3CXRBz7pkh7wCWu8PUZ2ayh83/gsGZIpVnpne4S7",
+	"cHSEuShd8lNU0GFxH8Ybl4rw09piM85LoFcbdDGlQV4k1NBKQNlhtJziJUKKZLmxf9qVcrzzBy6LwTJN",
+	"blK0fd3XdVuqNCbqJsF+ANmqGMsNIJPBWpDWKqMZD7rBcbvTPg4g5jwDY/WgvWBp2roXciEOfl/c63Zx",
+	"3QsQNmbrNJub1prMt9q2mJyDFi4XRknL0M3nGL2Ig33CgXnZYFV/xqEPPlT+dceTx088F2Crs3s/49AH",
+	"3h5vfY6zABP/c4x5UDaY/ORDf3CHWb3GbkOYu3zlwN3J9hg++ebqdWiQvP05NnFAK716v53dHGA85Vvb",
+	"1Qf3192fRb/NNyMMziAnj5l4tpIoGMd3L4ZscvTi1ZsXf++pm5+yX9R78/ubDRcClkv9MxcDfkWngK0b",
+	"sGL/r49TyBwPqs1bv5GNiQemDfhmD2YyTeBGtW9uZ9/eubmE/G9kN9YgMd/GVr49VKvu6EAvRfwNbutD",
+	"5V9WXThgQvF4NnfXgH5CzaEykXOTx9SwqVTgiIqlUkX1d4OaUF/mX1lVyLWdZE2p/jwzfA6rqTL8Ks1/",
+	"wlkeDg+KAO3BhzJDDhTaKTLNwoUH5Z1TZop7+MKPxNzKzeL2uGs3HB91Op/sctxigQ3X4g5rVwE9hsEJ",
+	"Ttw0XrHAg6b7l+Hbw4/4tnYRMHx98hFfFxcaP4bB849ac/2W5mrKERzaWvpONVH2t+10WUlEciqDyxTN",
+	"t6TANLCuyjgu4LB5kJZ/ww1mF+iviXKR+rjEUEOtxvlrucvgt5VyOayw13TCsJDqq97rVqKtsbqnqLe4",
+	"F+hrp+JioU9Q8zNduX/o34T9TRP2+oVV3yyp+6wpUBRlUx3XGRtDQmKZwb4XYbexiPgWdCGJKn3HIuL7",
+	"4lX682HseQ/zkyjkIxPFLIRYst8uYndv2TIic3rvwlnYNNKHQE3XLgOaD4HyWX4zEguoAsTmkRAPrXYj",
+	"Ir57Vu4yK2Xi4uDUuLfgLg7FVq8wXysmxCrCk04H4/dFN3gSnd1enQ9Oe8P+3XX//9z2b4Z3b/u/RO2R",
+	"eJNrLiAzB1OsNSRskTGN7yGtgAip5jTFuDA2fql12IlWu2xhpWJU7QTkusDU+TE2BPP5pkW/jDcyWX4y",
+	"PrrSv/GxntfvKvA/Gxdf7Vu3gYlXetf59k3/Yib+RVhxUYD0F+PG7+h9JeV/B967kiQRdKutYRq59OoX",
+	"W6pyy1635aC+Nd6eZQSNhE+o1vmcJfuvi64PjgHtHXU6xa9/PUlRczcMwP8FBeibJcg1vqArVRzAeCur",
+	"mrHU14RVrj3ABOiyq3X1A6pHeErTXGEZ+0xiciF8zYrmAhq4v2KYkA9Mtr2aYTxlZOZLxUcCJMzV7ZAs",
+	"Zjxl1axJV5t8dXkzfL1asGwfhq4CFErj7Z/uu5HAHMyFVPdcTNukRxzUCGQeS4EFCp5NYfI/5JfJB4Zp",
+	"sMQseMxCoqWVQXO6HIlKctLrVeDiblMppkw58ALKrl2bRTCVppK3UBcibqGlFFnR59e5Lcy2sZhsu2No",
+	"8Gf8Qr99RZJmYpjv8Qjw+7fR8C1KqmtPxTWk/1hrYYvwcbxkD6peig79jq0gu5m5lC/Ibb+6HX4zEsfV",
+	"cWwTLPACVK8AG0vTle64liQhVbGyHrxADsq6HUc86hy2R6LBBOGmYnxALvYE6naXlavgmlRuXNhn0rjr",
+	"LW93UrgPP/nk27lg2Tj1K1G3/83+PhP7w3P+oqr6X4Z/uULMjezrspeb2ZEv0ajUU662xunVG2yArggF",
+	"il0SVfEnGokqf9qlrDR0I5xKxSLgbqxeXNYeCXCe1CWKK25t9JOw9xmzSu1Rp4MCyu+zKCEI0YGB1dQa",
+	"7nE5ev9+MzsdujYeu3HT963FYtECCOYqdUDcncPVuhp9YXdGvQlNE3NFPMBG79+OC+OvxfWw9JNQR7m1",
+	"FleuGZorWJaqpNVPqBR+G+rdxhyGeoB4VeXDyqz1BjnjJVjqFWszLJvmeLYlVno8+CsTRmL3OxOgPoEU",
+	"9yaU1ybU3QojoXxHmUqLCSHxLkvFKNy0CPdCwV1Wrk72iQYWI5Fr34LPX65CFJtTt7VKjdiCLrHnItTY",
+	"lkpxA5udMlNtSLSDjf+tmffV7W837f+tyX6LmiwGAEusrnfZ+oS8G8pbZzJlZfEa2cN6O9FI8cU15DWf",
+	"ZcFb/jIMv+z9slkjhmYNRRcR7Cum4d6Rsg0uFnzfXp+7oi4I9llJe3P2tnIBobf8R2JORUKNVEtf8+sv",
+	"latfxwCMFxoih6Rol4yM1ndMJntWoFjGXrRL3m+TXnHtL1SL+SqvhJiZkvl0VpusdzVwt+zXbrUfiUku",
+	"YhwFLjx2lwEzXT92bMIKfN17uivqPl7hP7P6vXNl57p2O2KbWFXc6ioxVIeDfKz0dIlcT5+ipU+31tBn",
+	"P3o9Eq5+FirsVr0qOXr5a00LfWMLe3hYHKxnUplWyh9YguXNZY2quzJQcal8Q1KM03JdXCAYWeWh6CME",
+	"1cn1m7DZginyR87je22oMlgLjvWH0Up7+3atkj8iVFfxBf3/9pjssVXFOVZ/V4welLK64WXYoetAystK",
+	"9M3WjoPXZ/IerVxU8oUNnNUW3xtEbdHm+1uM0WLrpV//mhKyRM5dBSLWjv8VpNTjTjnC5Aa/Q8nAHyw/",
+	"Q52dY/uj10VBf0a5Ipql4A4Bv7144EoK3w7sqSTa8CtFCnf0GztYYRMobLHoe0Dt+XETGevaPqFRmDMV",
+	"/PMn9o43OcH45bjsgaWWn1a2Xh26xNPHOqIWJfa13nj2HxATvXGMrZmhFeTvyL7s9LXjAB5onm08/v8A",
+	"AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -18,26 +18,23 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"time"
 
+	"github.com/banklink/banklink/internal/timestamp"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
-// Defines values for APIErrorAuthResponseErrorCode.
+// Defines values for APIErrorAuthExpiredAccessTokenResponseErrorCode.
 const (
-	APIErrorAuthResponseErrorCodeApiErrorAuthExpiredAccessToken APIErrorAuthResponseErrorCode = "api_error.auth.expired_access_token"
-	APIErrorAuthResponseErrorCodeApiErrorAuthUnauthorized       APIErrorAuthResponseErrorCode = "api_error.auth.unauthorized"
+	APIErrorAuthExpiredAccessTokenResponseErrorCodeApiErrorAuthExpiredAccessToken APIErrorAuthExpiredAccessTokenResponseErrorCode = "api_error.auth.expired_access_token"
 )
 
-// Valid indicates whether the value is a known member of the APIErrorAuthResponseErrorCode enum.
-func (e APIErrorAuthResponseErrorCode) Valid() bool {
+// Valid indicates whether the value is a known member of the APIErrorAuthExpiredAccessTokenResponseErrorCode enum.
+func (e APIErrorAuthExpiredAccessTokenResponseErrorCode) Valid() bool {
 	switch e {
-	case APIErrorAuthResponseErrorCodeApiErrorAuthExpiredAccessToken:
-		return true
-	case APIErrorAuthResponseErrorCodeApiErrorAuthUnauthorized:
+	case APIErrorAuthExpiredAccessTokenResponseErrorCodeApiErrorAuthExpiredAccessToken:
 		return true
 	default:
 		return false
@@ -143,27 +140,6 @@ func (e InstitutionErrorNotFoundResponseErrorCode) Valid() bool {
 	}
 }
 
-// Defines values for LinkAuthErrorResponseErrorCode.
-const (
-	LinkAuthErrorResponseErrorCodeApiErrorAuthExpiredAccessToken LinkAuthErrorResponseErrorCode = "api_error.auth.expired_access_token"
-	LinkAuthErrorResponseErrorCodeApiErrorAuthUnauthorized       LinkAuthErrorResponseErrorCode = "api_error.auth.unauthorized"
-	LinkAuthErrorResponseErrorCodeLinkErrorUnauthorizedAccess    LinkAuthErrorResponseErrorCode = "link_error.unauthorized_access"
-)
-
-// Valid indicates whether the value is a known member of the LinkAuthErrorResponseErrorCode enum.
-func (e LinkAuthErrorResponseErrorCode) Valid() bool {
-	switch e {
-	case LinkAuthErrorResponseErrorCodeApiErrorAuthExpiredAccessToken:
-		return true
-	case LinkAuthErrorResponseErrorCodeApiErrorAuthUnauthorized:
-		return true
-	case LinkAuthErrorResponseErrorCodeLinkErrorUnauthorizedAccess:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for LinkErrorBadStateResponseErrorCode.
 const (
 	LinkErrorBadStateResponseErrorCodeLinkErrorBadState LinkErrorBadStateResponseErrorCode = "link_error.bad_state"
@@ -218,6 +194,21 @@ const (
 func (e LinkErrorNotFoundResponseErrorCode) Valid() bool {
 	switch e {
 	case LinkErrorNotFoundResponseErrorCodeLinkErrorNotFound:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LinkErrorUnauthorizedAccessResponseErrorCode.
+const (
+	LinkErrorUnauthorizedAccessResponseErrorCodeLinkErrorUnauthorizedAccess LinkErrorUnauthorizedAccessResponseErrorCode = "link_error.unauthorized_access"
+)
+
+// Valid indicates whether the value is a known member of the LinkErrorUnauthorizedAccessResponseErrorCode enum.
+func (e LinkErrorUnauthorizedAccessResponseErrorCode) Valid() bool {
+	switch e {
+	case LinkErrorUnauthorizedAccessResponseErrorCodeLinkErrorUnauthorizedAccess:
 		return true
 	default:
 		return false
@@ -479,36 +470,39 @@ func (e TransactionType) Valid() bool {
 	}
 }
 
-// APIErrorAuthResponse A 401 on calls that are not scoped to a link: the token expired
-// (`api_error.auth.expired_access_token`, "Access token expired") or is not
-// authorized (`api_error.auth.unauthorized`).
-type APIErrorAuthResponse struct {
+// APIErrorAuthExpiredAccessTokenResponse The access token expired.
+type APIErrorAuthExpiredAccessTokenResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
-	// ErrorCode Which authentication failure this is.
-	ErrorCode APIErrorAuthResponseErrorCode `json:"error_code"`
+	// ErrorCode Always `api_error.auth.expired_access_token`.
+	ErrorCode APIErrorAuthExpiredAccessTokenResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
-// APIErrorAuthResponseErrorCode Which authentication failure this is.
-type APIErrorAuthResponseErrorCode string
+// APIErrorAuthExpiredAccessTokenResponseErrorCode Always `api_error.auth.expired_access_token`.
+type APIErrorAuthExpiredAccessTokenResponseErrorCode string
+
+// APIErrorAuthResponse A 401 on calls that are not scoped to a link: the token expired
+// (`api_error.auth.expired_access_token`) or is not authorized
+// (`api_error.auth.unauthorized`). Clients tell them apart by `error_code`.
+type APIErrorAuthResponse struct {
+	union json.RawMessage
+}
 
 // APIErrorAuthUnauthorizedResponse The client or its token is not authorized.
 type APIErrorAuthUnauthorizedResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `api_error.auth.unauthorized`.
-	ErrorCode APIErrorAuthUnauthorizedResponseErrorCode `json:"error_code"`
+	ErrorCode APIErrorAuthUnauthorizedResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
 	//
@@ -524,50 +518,51 @@ type APIErrorRateLimitExceededResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `api_error.rate_limit_exceeded`.
-	ErrorCode APIErrorRateLimitExceededResponseErrorCode `json:"error_code"`
+	ErrorCode APIErrorRateLimitExceededResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // APIErrorRateLimitExceededResponseErrorCode Always `api_error.rate_limit_exceeded`.
 type APIErrorRateLimitExceededResponseErrorCode string
 
-// APIErrorValidationFailedResponse The request failed validation.
+// APIErrorValidationFailedResponse The request failed validation (MoneyKit's `HTTPValidationError`).
 type APIErrorValidationFailedResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `api_error.request.validation_failed`.
-	ErrorCode APIErrorValidationFailedResponseErrorCode `json:"error_code"`
+	ErrorCode APIErrorValidationFailedResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 
 	// ValidationErrors One entry per violation.
-	ValidationErrors *[]ValidationError `json:"validation_errors,omitempty"`
+	ValidationErrors []ValidationError `json:"validation_errors"`
 }
 
 // APIErrorValidationFailedResponseErrorCode Always `api_error.request.validation_failed`.
 type APIErrorValidationFailedResponseErrorCode string
 
-// AccountBalances An account's balances. Liability balances are reported sign-reversed (an amount owed is positive).
+// AccountBalances An account's balances. Liability balances are reported sign-reversed (an amount owed is
+// positive). The amounts stay pointers in Go: a balance of 0 and an unreported balance differ.
 type AccountBalances struct {
 	// Available The amount of funds available for use, which typically excludes overdraft limits. Not all institutions report it.
 	Available *float64 `json:"available,omitempty"`
 
 	// BalanceDate When the balance was captured; absent when that is unknown.
-	BalanceDate *time.Time `json:"balance_date,omitempty"`
+	BalanceDate timestamp.Time `json:"balance_date,omitempty,omitzero"`
 
 	// Currency A three-character currency code (ISO-4217 or similar, e.g. `USD`, `CAD`) for the balances.
 	//
 	// Example: USD
-	Currency *string `json:"currency,omitempty"`
+	Currency string `json:"currency,omitempty,omitzero"`
 
 	// Current The total amount of funds in the account. For credit or loan accounts, a positive
 	// number is the amount owed; for depository or investment accounts, the asset value.
@@ -583,7 +578,7 @@ type AccountGroup struct {
 	Accounts []AccountResponse `json:"accounts"`
 
 	// LastSyncedAt When the link's accounts were last updated.
-	LastSyncedAt *time.Time `json:"last_synced_at,omitempty"`
+	LastSyncedAt timestamp.Time `json:"last_synced_at,omitempty,omitzero"`
 }
 
 // AccountIdentity An account with its owners.
@@ -598,7 +593,7 @@ type AccountIdentity struct {
 	// AccountMask The last four characters (usually digits) of the account number; not necessarily unique.
 	//
 	// Example: 3748
-	AccountMask *string `json:"account_mask,omitempty"`
+	AccountMask string `json:"account_mask,omitempty,omitzero"`
 
 	// AccountType The account type, dot-prefixed with one of `depository`, `investment`, `liability`
 	// or `other` (such as `depository.checking`), or `unknown`. Balances of `liability`
@@ -608,11 +603,12 @@ type AccountIdentity struct {
 	// Example: depository.checking
 	AccountType string `json:"account_type"`
 
-	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is positive).
+	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is
+	// positive). The amounts stay pointers in Go: a balance of 0 and an unreported balance differ.
 	Balances AccountBalances `json:"balances"`
 
 	// Closed True if this account is closed.
-	Closed *bool `json:"closed,omitempty"`
+	Closed bool `json:"closed,omitempty,omitzero"`
 
 	// Name The account name, according to the institution (possibly the user's nickname for it).
 	//
@@ -620,13 +616,13 @@ type AccountIdentity struct {
 	Name string `json:"name"`
 
 	// OriginalId The original ID of this account, if you supplied one during an import.
-	OriginalId *string `json:"original_id,omitempty"`
+	OriginalId string `json:"original_id,omitempty,omitzero"`
 
 	// Owners The account's owners.
 	Owners []Owner `json:"owners"`
 
 	// RawProviderData Raw account data from the provider.
-	RawProviderData *map[string]interface{} `json:"raw_provider_data,omitempty"`
+	RawProviderData map[string]interface{} `json:"raw_provider_data,omitempty,omitzero"`
 }
 
 // AccountImportData One account to import.
@@ -634,18 +630,19 @@ type AccountImportData struct {
 	// AccountId Your internal ID for this account. Must be unique within the imported account batch.
 	AccountId string `json:"account_id"`
 
-	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is positive).
+	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is
+	// positive). The amounts stay pointers in Go: a balance of 0 and an unreported balance differ.
 	Balances AccountBalances `json:"balances"`
 
 	// Mask The last four characters (usually digits) of the account number; strongly
 	// encouraged, as it is the most important factor for connecting later data to this account.
-	Mask *string `json:"mask,omitempty"`
+	Mask string `json:"mask,omitempty,omitzero"`
 
 	// Name The account name. This value may change if synced with a data provider later.
 	Name string `json:"name"`
 
 	// Nickname The account nickname. This value may change if synced with a data provider later.
-	Nickname *string `json:"nickname,omitempty"`
+	Nickname string `json:"nickname,omitempty,omitzero"`
 
 	// Type The account type. It can have any initial value but it will be converted to a
 	// MoneyKit account type upon output. The account may change types if it is synced
@@ -680,7 +677,7 @@ type AccountResponse struct {
 	// AccountMask The last four characters (usually digits) of the account number; not necessarily unique.
 	//
 	// Example: 3748
-	AccountMask *string `json:"account_mask,omitempty"`
+	AccountMask string `json:"account_mask,omitempty,omitzero"`
 
 	// AccountType The account type, dot-prefixed with one of `depository`, `investment`, `liability`
 	// or `other` (such as `depository.checking`), or `unknown`. Balances of `liability`
@@ -690,11 +687,12 @@ type AccountResponse struct {
 	// Example: depository.checking
 	AccountType string `json:"account_type"`
 
-	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is positive).
+	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is
+	// positive). The amounts stay pointers in Go: a balance of 0 and an unreported balance differ.
 	Balances AccountBalances `json:"balances"`
 
 	// Closed True if this account is closed.
-	Closed *bool `json:"closed,omitempty"`
+	Closed bool `json:"closed,omitempty,omitzero"`
 
 	// Name The account name, according to the institution (possibly the user's nickname for it).
 	//
@@ -702,10 +700,10 @@ type AccountResponse struct {
 	Name string `json:"name"`
 
 	// OriginalId The original ID of this account, if you supplied one during an import.
-	OriginalId *string `json:"original_id,omitempty"`
+	OriginalId string `json:"original_id,omitempty,omitzero"`
 
 	// RawProviderData Raw account data from the provider.
-	RawProviderData *map[string]interface{} `json:"raw_provider_data,omitempty"`
+	RawProviderData map[string]interface{} `json:"raw_provider_data,omitempty,omitzero"`
 }
 
 // AccountWithAccountNumbers An account with its transfer numbers.
@@ -720,7 +718,7 @@ type AccountWithAccountNumbers struct {
 	// AccountMask The last four characters (usually digits) of the account number; not necessarily unique.
 	//
 	// Example: 3748
-	AccountMask *string `json:"account_mask,omitempty"`
+	AccountMask string `json:"account_mask,omitempty,omitzero"`
 
 	// AccountType The account type, dot-prefixed with one of `depository`, `investment`, `liability`
 	// or `other` (such as `depository.checking`), or `unknown`. Balances of `liability`
@@ -730,11 +728,12 @@ type AccountWithAccountNumbers struct {
 	// Example: depository.checking
 	AccountType string `json:"account_type"`
 
-	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is positive).
+	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is
+	// positive). The amounts stay pointers in Go: a balance of 0 and an unreported balance differ.
 	Balances AccountBalances `json:"balances"`
 
 	// Closed True if this account is closed.
-	Closed *bool `json:"closed,omitempty"`
+	Closed bool `json:"closed,omitempty,omitzero"`
 
 	// Name The account name, according to the institution (possibly the user's nickname for it).
 	//
@@ -745,10 +744,10 @@ type AccountWithAccountNumbers struct {
 	Numbers AccountNumbers `json:"numbers"`
 
 	// OriginalId The original ID of this account, if you supplied one during an import.
-	OriginalId *string `json:"original_id,omitempty"`
+	OriginalId string `json:"original_id,omitempty,omitzero"`
 
 	// RawProviderData Raw account data from the provider.
-	RawProviderData *map[string]interface{} `json:"raw_provider_data,omitempty"`
+	RawProviderData map[string]interface{} `json:"raw_provider_data,omitempty,omitzero"`
 }
 
 // AchNumber A US ACH account number with its routing number.
@@ -762,7 +761,7 @@ type AchNumber struct {
 	RoutingNumber string `json:"routing_number"`
 
 	// WireRoutingNumber The wire routing number.
-	WireRoutingNumber *string `json:"wire_routing_number,omitempty"`
+	WireRoutingNumber string `json:"wire_routing_number,omitempty,omitzero"`
 }
 
 // BacsNumber A UK BACS account number.
@@ -780,7 +779,7 @@ type BasicAccountDetails struct {
 	InstitutionId string `json:"institution_id"`
 
 	// LastSyncedAt When the account was last updated.
-	LastSyncedAt *time.Time `json:"last_synced_at,omitempty"`
+	LastSyncedAt timestamp.Time `json:"last_synced_at,omitempty,omitzero"`
 
 	// LinkId The unique ID of the link this account belongs to.
 	LinkId string `json:"link_id"`
@@ -796,13 +795,14 @@ type BudCategory struct {
 	Category string `json:"category"`
 
 	// Subcategory The subcategory within it (MoneyKit's `BudSubcategory`), passed through like the category.
-	Subcategory *string `json:"subcategory,omitempty"`
+	Subcategory string `json:"subcategory,omitempty,omitzero"`
 }
 
 // Country A country MoneyKit serves.
 type Country string
 
-// CreateAccessTokenRequest Client-credentials token request, form-encoded.
+// CreateAccessTokenRequest Client-credentials token request, form-encoded. Its optional fields stay pointers in Go:
+// the form encoder leaves out only unset fields.
 type CreateAccessTokenRequest struct {
 	// ClientId The application's client id.
 	//
@@ -845,11 +845,11 @@ type CreateAccessTokenResponse struct {
 // Example: {"customer_user":{"id":"user-42"},"existing_link_id":"mk_eqkWN34UEoa2NxyALG8pcV","institution_id":"c7318ff7-257c-490e-8242-03a815b223b7","redirect_uri":"https://yourdomain.com/oauth.html","webhook":"https://yourdomain.com/moneykit_webhook"}
 type CreateLinkSessionRequest struct {
 	// ConnectFeatures Connect UI and testing toggles.
-	ConnectFeatures *MoneyKitConnectFeatures `json:"connect_features,omitempty"`
+	ConnectFeatures MoneyKitConnectFeatures `json:"connect_features,omitempty,omitzero"`
 
-	// CustomSandboxData Sandbox only: accounts and owners the sandbox link gets instead of generated ones
-	// (MoneyKit returns them when logging into Credentials Bank as `user_custom`).
-	CustomSandboxData *CustomSandboxData `json:"custom_sandbox_data,omitempty"`
+	// CustomSandboxData Sandbox only: the accounts (and optionally owners) returned when the user logs in to
+	// Credentials Bank as `user_custom`.
+	CustomSandboxData CustomSandboxData `json:"custom_sandbox_data,omitempty,omitzero"`
 
 	// CustomerUser Your own user, for whom the link is made.
 	CustomerUser LinkSessionCustomerUser `json:"customer_user"`
@@ -880,18 +880,18 @@ type CreateLinkSessionRequest struct {
 	//
 	//
 	// Example: mk_eqkWN34UEoa2NxyALG8pcV
-	ExistingLinkId *string `json:"existing_link_id,omitempty"`
+	ExistingLinkId string `json:"existing_link_id,omitempty,omitzero"`
 
 	// InstitutionId The ID of the institution you want to link to. Providing this will skip the
 	// institution selection step. This field is ignored if `existing_link_id` is provided.
 	//
 	//
 	// Example: c7318ff7-257c-490e-8242-03a815b223b7
-	InstitutionId *string `json:"institution_id,omitempty"`
+	InstitutionId string `json:"institution_id,omitempty,omitzero"`
 
 	// LinkTags Arbitrary strings used to describe this link. Each tag is under 100 characters and
 	// starts with a letter or digit.
-	LinkTags *LinkTags `json:"link_tags,omitempty"`
+	LinkTags LinkTags `json:"link_tags,omitempty,omitzero"`
 
 	// RedirectUri For Oauth linking, a URI indicating the destination, in your application, where the
 	// user should be sent after authenticating with the institution. The `redirect_uri`
@@ -903,12 +903,12 @@ type CreateLinkSessionRequest struct {
 	RedirectUri string `json:"redirect_uri"`
 
 	// Settings Overrides of the application's default link settings for this session.
-	Settings *LinkSessionSettingOverrides `json:"settings,omitempty"`
+	Settings LinkSessionSettingOverrides `json:"settings,omitempty,omitzero"`
 
 	// Webhook The destination URL to which any webhooks should be sent.
 	//
 	// Example: https://yourdomain.com/moneykit_webhook
-	Webhook *string `json:"webhook,omitempty"`
+	Webhook string `json:"webhook,omitempty,omitzero"`
 }
 
 // CreateLinkSessionResponse A new link session.
@@ -922,39 +922,52 @@ type CreateLinkSessionResponse struct {
 // CursorPagination Where the next call continues.
 type CursorPagination struct {
 	// Next The cursor to send on the next call; store the last one to resume later.
-	Next *string `json:"next,omitempty"`
+	Next string `json:"next,omitempty,omitzero"`
 }
 
 // Cursors Where the next page starts.
 type Cursors struct {
 	// Next The cursor for the next page; absent when there are no more.
-	Next *string `json:"next,omitempty"`
+	Next string `json:"next,omitempty,omitzero"`
 }
 
-// CustomSandboxAccount One custom sandbox account.
+// CustomSandboxAccount One account of the custom sandbox data.
 type CustomSandboxAccount struct {
-	// AccountNumber The account number.
+	// AccountNumber Account number used for the sandbox account.
+	//
+	// Example: 1111222233330000
 	AccountNumber string `json:"account_number"`
 
-	// AccountType The account type, such as `depository.checking`.
+	// AccountType Account type applied to the sandbox account, such as `depository.checking`.
+	//
+	// Example: depository.checking
 	AccountType string `json:"account_type"`
 
-	// Name The account name.
+	// Name Account name used for the sandbox account.
+	//
+	// Example: Everyday Checking
 	Name string `json:"name"`
 
-	// RoutingNumber The ABA routing number, if applicable. It must have a valid check digit but need
-	// not be a real bank's.
-	RoutingNumber *string `json:"routing_number,omitempty"`
+	// RoutingNumber Routing number used for the sandbox account (if applicable). Must follow the
+	// standard ABA routing transit number format with a valid check digit, but does not
+	// need to be a real bank's routing number.
+	//
+	//
+	// Example: 011401533
+	RoutingNumber string `json:"routing_number,omitempty,omitzero"`
 }
 
-// CustomSandboxData Sandbox only: accounts and owners the sandbox link gets instead of generated ones
-// (MoneyKit returns them when logging into Credentials Bank as `user_custom`).
+// CustomSandboxData Sandbox only: the accounts (and optionally owners) returned when the user logs in to
+// Credentials Bank as `user_custom`.
 type CustomSandboxData struct {
-	// Accounts The accounts.
+	// Accounts An array of static accounts to be returned from Sandbox via `user_custom`.
 	Accounts []CustomSandboxAccount `json:"accounts"`
 
-	// Owners The owners of every account.
-	Owners *[]Owner `json:"owners,omitempty"`
+	// Owners An array of owners to attach to the identity response of every account on
+	// `user_custom`. Owners will otherwise be randomly generated. Each is an identity
+	// owner as MoneyKit's identity product returns it (`names`, `addresses`,
+	// `phone_numbers`, `emails`).
+	Owners []Owner `json:"owners,omitempty,omitzero"`
 }
 
 // CustomerApp The application.
@@ -976,16 +989,16 @@ type CustomerUserEmail struct {
 	Address string `json:"address"`
 
 	// CustomerVerifiedAt When you verified the address.
-	CustomerVerifiedAt *time.Time `json:"customer_verified_at,omitempty"`
+	CustomerVerifiedAt timestamp.Time `json:"customer_verified_at,omitempty,omitzero"`
 }
 
 // CustomerUserPhone The user's phone number.
 type CustomerUserPhone struct {
 	// Country A country MoneyKit serves.
-	Country *Country `json:"country,omitempty"`
+	Country Country `json:"country,omitempty,omitzero"`
 
 	// CustomerVerifiedAt When you verified the number.
-	CustomerVerifiedAt *time.Time `json:"customer_verified_at,omitempty"`
+	CustomerVerifiedAt timestamp.Time `json:"customer_verified_at,omitempty,omitzero"`
 
 	// Number The phone number, E.164 preferred.
 	Number string `json:"number"`
@@ -1111,7 +1124,7 @@ type GetInvestmentTransactionsResponse struct {
 // GetLinksLink One active link.
 type GetLinksLink struct {
 	// CreatedAt When the link was created.
-	CreatedAt time.Time `json:"created_at"`
+	CreatedAt timestamp.Time `json:"created_at"`
 
 	// LinkId The unique ID for this link.
 	//
@@ -1122,10 +1135,10 @@ type GetLinksLink struct {
 // GetLinksResponse One page of the application's active links.
 type GetLinksResponse struct {
 	// Links The links on this page.
-	Links *[]GetLinksLink `json:"links,omitempty"`
+	Links []GetLinksLink `json:"links,omitempty,omitzero"`
 
 	// NextCursor The cursor for the next page; empty when there are no more links.
-	NextCursor *string `json:"next_cursor,omitempty"`
+	NextCursor string `json:"next_cursor,omitempty,omitzero"`
 }
 
 // GetTransactionsResponse One page of a link's transactions, newest first.
@@ -1187,15 +1200,15 @@ type HoldingResponse struct {
 	AccountId string `json:"account_id"`
 
 	// CostBasis The total purchase cost of the holding as reported by the institution, in account currency.
-	CostBasis *string `json:"cost_basis,omitempty"`
+	CostBasis string `json:"cost_basis,omitempty,omitzero"`
 
 	// Price The per-share price as reported by the institution, in account currency.
 	//
 	// Example: 98.12
-	Price *string `json:"price,omitempty"`
+	Price string `json:"price,omitempty,omitzero"`
 
 	// PriceDatetime The time for which the institution-reported price is valid.
-	PriceDatetime *time.Time `json:"price_datetime,omitempty"`
+	PriceDatetime timestamp.Time `json:"price_datetime,omitempty,omitzero"`
 
 	// Quantity The units of this security (shares) held, as a decimal string.
 	//
@@ -1206,7 +1219,7 @@ type HoldingResponse struct {
 	SecurityId string `json:"security_id"`
 
 	// Value The value of this holding as reported by the institution, in account currency.
-	Value *string `json:"value,omitempty"`
+	Value string `json:"value,omitempty,omitzero"`
 }
 
 // IdentityResponse A link's accounts with their owners.
@@ -1241,7 +1254,7 @@ type ImportLinkRequest struct {
 	//
 	//
 	// Example: akoya
-	Provider *Provider `json:"provider,omitempty"`
+	Provider Provider `json:"provider,omitempty,omitzero"`
 
 	// Transactions The accounts' transactions.
 	Transactions []TransactionImportData `json:"transactions"`
@@ -1256,16 +1269,16 @@ type ImportTransactionsRequest struct {
 // Institution A financial institution.
 type Institution struct {
 	// Color The primary color of this institution, as a hex code.
-	Color *string `json:"color,omitempty"`
+	Color string `json:"color,omitempty,omitzero"`
 
 	// ColorDark The dark-mode primary color of this institution, as a hex code.
-	ColorDark *string `json:"color_dark,omitempty"`
+	ColorDark string `json:"color_dark,omitempty,omitzero"`
 
 	// Country A country MoneyKit serves.
 	Country Country `json:"country"`
 
 	// Domain The domain of the institution's user-facing website.
-	Domain *string `json:"domain,omitempty"`
+	Domain string `json:"domain,omitempty,omitzero"`
 
 	// InstitutionId MoneyKit's unique ID for this institution.
 	//
@@ -1289,13 +1302,13 @@ type InstitutionErrorNotFoundResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `institution_error.not_found`.
-	ErrorCode InstitutionErrorNotFoundResponseErrorCode `json:"error_code"`
+	ErrorCode InstitutionErrorNotFoundResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // InstitutionErrorNotFoundResponseErrorCode Always `institution_error.not_found`.
@@ -1326,7 +1339,7 @@ type IntrospectClientResponse struct {
 	ClientName string `json:"client_name"`
 
 	// DisabledAt When the client was disabled, if it was.
-	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+	DisabledAt timestamp.Time `json:"disabled_at,omitempty,omitzero"`
 
 	// Scope Actions allowed by the client.
 	Scope string `json:"scope"`
@@ -1345,28 +1358,28 @@ type InvestmentTransactionResponse struct {
 	Date openapi_types.Date `json:"date"`
 
 	// Datetime The full date and time of the transaction, when the institution gives it.
-	Datetime *time.Time `json:"datetime,omitempty"`
+	Datetime timestamp.Time `json:"datetime,omitempty,omitzero"`
 
 	// Description A normalized, cleaned description for presentation.
 	Description string `json:"description"`
 
 	// Fees The combined value of any fees, positive; refunds of fees are negative.
-	Fees *string `json:"fees,omitempty"`
+	Fees string `json:"fees,omitempty,omitzero"`
 
 	// ForexRate The exchange rate applied, for a security priced in another currency than the account's.
-	ForexRate *string `json:"forex_rate,omitempty"`
+	ForexRate string `json:"forex_rate,omitempty,omitzero"`
 
 	// Id The unique ID for this investment transaction.
 	Id string `json:"id"`
 
 	// Price The price per share in account currency; absent when no security is involved.
-	Price *string `json:"price,omitempty"`
+	Price string `json:"price,omitempty,omitzero"`
 
 	// Quantity The units bought, sold or transferred; positive when shares were added to the account.
-	Quantity *string `json:"quantity,omitempty"`
+	Quantity string `json:"quantity,omitempty,omitzero"`
 
 	// SecurityId The MoneyKit ID of the security involved, if any.
-	SecurityId *string `json:"security_id,omitempty"`
+	SecurityId string `json:"security_id,omitempty,omitzero"`
 
 	// Type The type (buy, sell, cash, fee, transfer), possibly with a dotted subtype such as `fee.transfer_fee`.
 	Type string `json:"type"`
@@ -1377,12 +1390,12 @@ type JWK struct {
 	// Alg Algorithm, `ES256`.
 	//
 	// Example: ES256
-	Alg *string `json:"alg,omitempty"`
+	Alg string `json:"alg,omitempty,omitzero"`
 
 	// Crv Curve, `P-256`.
 	//
 	// Example: P-256
-	Crv *string `json:"crv,omitempty"`
+	Crv string `json:"crv,omitempty,omitzero"`
 
 	// Kid Key id, matched against the JWT header.
 	Kid string `json:"kid"`
@@ -1395,13 +1408,13 @@ type JWK struct {
 	// Use Key use; signing keys say `sig`.
 	//
 	// Example: sig
-	Use *string `json:"use,omitempty"`
+	Use string `json:"use,omitempty,omitzero"`
 
 	// X The x coordinate, base64url.
-	X *string `json:"x,omitempty"`
+	X string `json:"x,omitempty,omitzero"`
 
 	// Y The y coordinate, base64url.
-	Y *string `json:"y,omitempty"`
+	Y string `json:"y,omitempty,omitzero"`
 }
 
 // JWKSet A JSON Web Key Set (RFC 7517).
@@ -1410,26 +1423,12 @@ type JWKSet struct {
 	Keys []JWK `json:"keys"`
 }
 
-// LinkAuthErrorResponse A 401 on link-scoped calls: the two `api_error.auth.*` codes, or
-// `link_error.unauthorized_access` ("Unauthorized link access.") when the application may
-// not access the link.
+// LinkAuthErrorResponse A 401 on link-scoped calls: one of the two `api_error.auth.*` errors, or
+// `link_error.unauthorized_access` when the application may not access the link.
+// Clients tell them apart by `error_code`.
 type LinkAuthErrorResponse struct {
-	// DocumentationUrl A page that documents this error.
-	//
-	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
-
-	// ErrorCode Which authentication failure this is.
-	ErrorCode LinkAuthErrorResponseErrorCode `json:"error_code"`
-
-	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
-	ErrorMessage string `json:"error_message"`
+	union json.RawMessage
 }
-
-// LinkAuthErrorResponseErrorCode Which authentication failure this is.
-type LinkAuthErrorResponseErrorCode string
 
 // LinkCommon Link details.
 //
@@ -1442,7 +1441,7 @@ type LinkCommon struct {
 
 	// ErrorCode The type of error, if the link is in the `error` state. See MoneyKit's Errors page
 	// for an explanation of error codes. Clients accept values not listed here.
-	ErrorCode *PublicLinkError `json:"error_code,omitempty"`
+	ErrorCode PublicLinkError `json:"error_code,omitempty,omitzero"`
 
 	// InstitutionAvatar An avatar image for the link's institution.
 	//
@@ -1460,13 +1459,13 @@ type LinkCommon struct {
 	InstitutionName string `json:"institution_name"`
 
 	// LastSyncedAt An ISO-8601 timestamp indicating the last time that the link was updated.
-	// MoneyKit documents the format as date-time, but its own example carries no UTC
-	// offset, which RFC 3339 requires; banklink keeps the value as the string it received.
+	// MoneyKit's own example carries no UTC offset, which RFC 3339 requires; banklink reads
+	// such a value as UTC and re-encodes it exactly as received.
 	//
 	//
 	// Example: 2023-02-16T09:14:11
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	LastSyncedAt *string `json:"last_synced_at,omitempty"`
+	LastSyncedAt timestamp.Time `json:"last_synced_at,omitempty,omitzero"`
 
 	// LinkId The unique ID for this link.
 	//
@@ -1474,7 +1473,7 @@ type LinkCommon struct {
 	LinkId string `json:"link_id"`
 
 	// LinkTags Arbitrary strings used to describe this link.
-	LinkTags *[]string `json:"link_tags,omitempty"`
+	LinkTags []string `json:"link_tags,omitempty,omitzero"`
 
 	// Products The granted products available for this link.
 	Products LinkProducts `json:"products"`
@@ -1500,12 +1499,12 @@ type LinkCommon struct {
 
 	// Tags Deprecated; use `link_tags` instead.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	Tags *[]string `json:"tags,omitempty"`
+	Tags []string `json:"tags,omitempty,omitzero"`
 
 	// Webhook The webhook url assigned to this link.
 	//
 	// Example: https://example.com/webhook
-	Webhook *string `json:"webhook,omitempty"`
+	Webhook string `json:"webhook,omitempty,omitzero"`
 }
 
 // LinkErrorBadStateResponse Link error. The link is not usable in its current state.
@@ -1513,14 +1512,12 @@ type LinkErrorBadStateResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.bad_state`.
-	ErrorCode LinkErrorBadStateResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorBadStateResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
 	ErrorMessage string `json:"error_message"`
 
 	// LinkErrorCode Why the link is unusable, one of the `PublicLinkError` values such as `auth_expired`.
@@ -1532,18 +1529,20 @@ type LinkErrorBadStateResponse struct {
 // LinkErrorBadStateResponseErrorCode Always `link_error.bad_state`.
 type LinkErrorBadStateResponseErrorCode string
 
-// LinkErrorDeletedResponse Link deleted.
+// LinkErrorDeletedResponse Link deleted. The default message is the one in MoneyKit's "Get Link Details" document;
+// some versions of MoneyKit's SDKs give "Link deleted." instead, and banklink follows the
+// document.
 type LinkErrorDeletedResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.deleted`.
-	ErrorCode LinkErrorDeletedResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorDeletedResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // LinkErrorDeletedResponseErrorCode Always `link_error.deleted`.
@@ -1554,10 +1553,10 @@ type LinkErrorForbiddenActionResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.forbidden_action`.
-	ErrorCode LinkErrorForbiddenActionResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorForbiddenActionResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message
 	//
@@ -1573,17 +1572,34 @@ type LinkErrorNotFoundResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_error.not_found`.
-	ErrorCode LinkErrorNotFoundResponseErrorCode `json:"error_code"`
+	ErrorCode LinkErrorNotFoundResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // LinkErrorNotFoundResponseErrorCode Always `link_error.not_found`.
 type LinkErrorNotFoundResponseErrorCode string
+
+// LinkErrorUnauthorizedAccessResponse The application may not access this link.
+type LinkErrorUnauthorizedAccessResponse struct {
+	// DocumentationUrl A page that documents this error.
+	//
+	// Example: https://docs.moneykit.com/api/reference/errors
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
+
+	// ErrorCode Always `link_error.unauthorized_access`.
+	ErrorCode LinkErrorUnauthorizedAccessResponseErrorCode `json:"error_code,omitempty,omitzero"`
+
+	// ErrorMessage Error message.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
+}
+
+// LinkErrorUnauthorizedAccessResponseErrorCode Always `link_error.unauthorized_access`.
+type LinkErrorUnauthorizedAccessResponseErrorCode string
 
 // LinkProductError Why the last refresh of a product failed. Clients accept values not listed here.
 type LinkProductError string
@@ -1591,46 +1607,56 @@ type LinkProductError string
 // LinkProductResponse The state of one granted product.
 type LinkProductResponse struct {
 	// ErrorCode Why the last refresh of a product failed. Clients accept values not listed here.
-	ErrorCode *LinkProductError `json:"error_code,omitempty"`
+	ErrorCode LinkProductError `json:"error_code,omitempty,omitzero"`
 
-	// ErrorMessage What went wrong with the last refresh.
-	ErrorMessage *string `json:"error_message,omitempty"`
+	// ErrorMessage The error message, if the last attempt to refresh the product failed.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 
-	// LastAttemptedAt When a refresh was last attempted (ISO-8601, kept as received).
-	LastAttemptedAt *string `json:"last_attempted_at,omitempty"`
+	// LastAttemptedAt An ISO-8601 timestamp indicating the last time that the product was attempted.
+	//
+	// Example: 2023-02-16T09:14:11
+	LastAttemptedAt timestamp.Time `json:"last_attempted_at,omitempty,omitzero"`
 
-	// RefreshedAt When the product's data was last refreshed (ISO-8601, kept as received).
-	RefreshedAt *string `json:"refreshed_at,omitempty"`
+	// RefreshedAt An ISO-8601 timestamp indicating the last time that the product was updated.
+	//
+	// Example: 2023-02-16T09:14:11
+	RefreshedAt timestamp.Time `json:"refreshed_at,omitempty,omitzero"`
 
-	// Unavailable Why the product is unavailable, if it is.
-	Unavailable *string `json:"unavailable,omitempty"`
+	// Settings DEPRECATED: The settings given when this product was created. This field is deprecated and will be removed.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	Settings ProductSettings `json:"settings,omitempty,omitzero"`
+
+	// Unavailable If this product can't currently be updated, the reason why it is unavailable.
+	// Unavailable products can't be refreshed, but past data, if any, is still accessible.
+	Unavailable string `json:"unavailable,omitempty,omitzero"`
 }
 
 // LinkProducts The granted products available for this link.
 type LinkProducts struct {
 	// AccountNumbers The state of one granted product.
-	AccountNumbers *LinkProductResponse `json:"account_numbers,omitempty"`
+	AccountNumbers LinkProductResponse `json:"account_numbers,omitempty,omitzero"`
 
 	// Accounts The state of one granted product.
-	Accounts *LinkProductResponse `json:"accounts,omitempty"`
+	Accounts LinkProductResponse `json:"accounts,omitempty,omitzero"`
 
 	// Enrichment The state of one granted product.
-	Enrichment *LinkProductResponse `json:"enrichment,omitempty"`
+	Enrichment LinkProductResponse `json:"enrichment,omitempty,omitzero"`
 
 	// Identity The state of one granted product.
-	Identity *LinkProductResponse `json:"identity,omitempty"`
+	Identity LinkProductResponse `json:"identity,omitempty,omitzero"`
 
 	// Investments The state of one granted product.
-	Investments *LinkProductResponse `json:"investments,omitempty"`
+	Investments LinkProductResponse `json:"investments,omitempty,omitzero"`
 
-	// Transactions The state of the transactions product.
-	Transactions *TransactionsLinkProduct `json:"transactions,omitempty"`
+	// Transactions The state of the transactions product: the fields of `LinkProductResponse` and
+	// `has_history`, which MoneyKit's SDK models require.
+	Transactions TransactionsLinkProduct `json:"transactions,omitempty,omitzero"`
 }
 
 // LinkSessionCustomerUser Your own user, for whom the link is made.
 type LinkSessionCustomerUser struct {
 	// Email The user's email address; an email or a phone improves conversion (Money ID).
-	Email *CustomerUserEmail `json:"email,omitempty"`
+	Email CustomerUserEmail `json:"email,omitempty,omitzero"`
 
 	// Id Your own id for the user, 4 to 150 characters. The same id addresses the user in
 	// `/users/{id}/...`.
@@ -1640,7 +1666,7 @@ type LinkSessionCustomerUser struct {
 	Id string `json:"id"`
 
 	// Phone The user's phone number.
-	Phone *CustomerUserPhone `json:"phone,omitempty"`
+	Phone CustomerUserPhone `json:"phone,omitempty,omitzero"`
 }
 
 // LinkSessionErrorForbiddenConfigResponse The link-session settings ask for something this application may not use.
@@ -1648,29 +1674,28 @@ type LinkSessionErrorForbiddenConfigResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_session_error.forbidden_config`.
-	ErrorCode LinkSessionErrorForbiddenConfigResponseErrorCode `json:"error_code"`
+	ErrorCode LinkSessionErrorForbiddenConfigResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
-	//
-	// Example: Link not found.
 	ErrorMessage string `json:"error_message"`
 }
 
 // LinkSessionErrorForbiddenConfigResponseErrorCode Always `link_session_error.forbidden_config`.
 type LinkSessionErrorForbiddenConfigResponseErrorCode string
 
-// LinkSessionErrorInvalidTokenExchangeResponse The exchangeable token is invalid, expired or already used.
+// LinkSessionErrorInvalidTokenExchangeResponse The exchangeable token is invalid, expired or already used. MoneyKit documents no default
+// message for it, so, as for its other errors without one, `error_message` is required.
 type LinkSessionErrorInvalidTokenExchangeResponse struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode Always `link_session_error.invalid_token_exchange`.
-	ErrorCode LinkSessionErrorInvalidTokenExchangeResponseErrorCode `json:"error_code"`
+	ErrorCode LinkSessionErrorInvalidTokenExchangeResponseErrorCode `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
 	//
@@ -1684,13 +1709,14 @@ type LinkSessionErrorInvalidTokenExchangeResponseErrorCode string
 // LinkSessionSettingOverrides Overrides of the application's default link settings for this session.
 type LinkSessionSettingOverrides struct {
 	// Countries Countries whose institutions are offered, in order of priority. Defaults to the application's primary country (US).
-	Countries *[]Country `json:"countries,omitempty"`
+	Countries []Country `json:"countries,omitempty,omitzero"`
 
-	// Products Which products to request. Accounts are always included.
-	Products *ProductsSettings `json:"products,omitempty"`
+	// Products Which products to request. Accounts are always included. A product is requested when its
+	// key is present, even as `{}`, so these fields stay pointers in Go.
+	Products ProductsSettings `json:"products,omitempty,omitzero"`
 
 	// Providers Offer only institutions served by one of these providers.
-	Providers *[]Provider `json:"providers,omitempty"`
+	Providers []Provider `json:"providers,omitempty,omitzero"`
 }
 
 // LinkTag One link tag, under 100 characters, starting with a letter or digit.
@@ -1705,43 +1731,47 @@ type LinkTags = []LinkTag
 // MoneyKitConnectFeatures Connect UI and testing toggles.
 type MoneyKitConnectFeatures struct {
 	// ConnectManually Offer manual account entry.
-	ConnectManually *bool `json:"connect_manually,omitempty"`
+	ConnectManually bool `json:"connect_manually,omitempty,omitzero"`
 
 	// DuplicateInstitutionRejected Refuse an institution the user already linked.
-	DuplicateInstitutionRejected *bool `json:"duplicate_institution_rejected,omitempty"`
+	DuplicateInstitutionRejected bool `json:"duplicate_institution_rejected,omitempty,omitzero"`
 
 	// DuplicateInstitutionWarning Warn when the user links an institution they already linked.
-	DuplicateInstitutionWarning *bool `json:"duplicate_institution_warning,omitempty"`
+	DuplicateInstitutionWarning bool `json:"duplicate_institution_warning,omitempty,omitzero"`
 
 	// EnableMoneyId Enable Money ID.
-	EnableMoneyId *bool `json:"enable_money_id,omitempty"`
+	EnableMoneyId bool `json:"enable_money_id,omitempty,omitzero"`
 
 	// IssueReporter Let the user report an issue from Connect.
-	IssueReporter *bool `json:"issue_reporter,omitempty"`
+	IssueReporter bool `json:"issue_reporter,omitempty,omitzero"`
 
 	// PermitOnlyDepositoryAccounts Let the user pick only depository accounts.
-	PermitOnlyDepositoryAccounts *bool `json:"permit_only_depository_accounts,omitempty"`
+	PermitOnlyDepositoryAccounts bool `json:"permit_only_depository_accounts,omitempty,omitzero"`
 
 	// PermitOnlyOneAccount Let the user pick only one account.
-	PermitOnlyOneAccount *bool `json:"permit_only_one_account,omitempty"`
+	PermitOnlyOneAccount bool `json:"permit_only_one_account,omitempty,omitzero"`
 }
 
-// MoneyKitError The body of every MoneyKit error response.
+// MoneyKitError The fields every MoneyKit error body shares. Each error code has its own schema below,
+// with a single-value `error_code` enum whose default is that code, as in MoneyKit's SDK
+// models; `error_code` is optional there, so a body without it carries the default of the
+// schema declared for its status. `error_message` is optional where MoneyKit documents a
+// default message and required where it does not.
 type MoneyKitError struct {
 	// DocumentationUrl A page that documents this error.
 	//
 	// Example: https://docs.moneykit.com/api/reference/errors
-	DocumentationUrl *string `json:"documentation_url,omitempty"`
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
 
 	// ErrorCode The machine-readable error code, such as `link_error.not_found`.
 	//
 	// Example: link_error.not_found
-	ErrorCode string `json:"error_code"`
+	ErrorCode string `json:"error_code,omitempty,omitzero"`
 
 	// ErrorMessage Error message.
 	//
 	// Example: Link not found.
-	ErrorMessage string `json:"error_message"`
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
 // Owner One owner of an account, as the institution reports them.
@@ -1763,22 +1793,22 @@ type Owner struct {
 // OwnerAddress A postal address of an account owner (MoneyKit's `Address`).
 type OwnerAddress struct {
 	// City The city of the address.
-	City *string `json:"city,omitempty"`
+	City string `json:"city,omitempty,omitzero"`
 
 	// Country The country of the address.
-	Country *string `json:"country,omitempty"`
+	Country string `json:"country,omitempty,omitzero"`
 
 	// PostalCode The postal or zip code of the address.
-	PostalCode *string `json:"postal_code,omitempty"`
+	PostalCode string `json:"postal_code,omitempty,omitzero"`
 
 	// Primary Whether this is the owner's primary address, as reported by the institution.
-	Primary *bool `json:"primary,omitempty"`
+	Primary bool `json:"primary,omitempty,omitzero"`
 
 	// Region The region or state of the address.
-	Region *string `json:"region,omitempty"`
+	Region string `json:"region,omitempty,omitzero"`
 
 	// Street The street of the address.
-	Street *string `json:"street,omitempty"`
+	Street string `json:"street,omitempty,omitzero"`
 }
 
 // OwnerEmail An email address of an account owner (MoneyKit's `Email`).
@@ -1787,7 +1817,7 @@ type OwnerEmail struct {
 	Address string `json:"address"`
 
 	// Primary Whether this is the owner's primary email address, as reported by the institution.
-	Primary *bool `json:"primary,omitempty"`
+	Primary bool `json:"primary,omitempty,omitzero"`
 }
 
 // PhoneNumber A phone number of an account owner.
@@ -1796,7 +1826,7 @@ type PhoneNumber struct {
 	Number string `json:"number"`
 
 	// Primary Whether this is the owner's primary phone number, as reported by the institution.
-	Primary *bool `json:"primary,omitempty"`
+	Primary bool `json:"primary,omitempty,omitzero"`
 
 	// Type The kind of phone number. Clients accept values not listed here.
 	Type PhoneNumberType `json:"type"`
@@ -1811,30 +1841,33 @@ type Product string
 // ProductSettings How one product is requested.
 type ProductSettings struct {
 	// Prefetch Fetch the product right after linking instead of at the first manual refresh.
-	Prefetch *bool `json:"prefetch,omitempty"`
+	Prefetch bool `json:"prefetch,omitempty,omitzero"`
 
 	// Reason Shown to the user after "...data is used to".
-	Reason *string `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty,omitzero"`
 
 	// RequirePermission Show a non-required product as non-optional.
-	RequirePermission *bool `json:"require_permission,omitempty"`
+	RequirePermission bool `json:"require_permission,omitempty,omitzero"`
 
 	// Required Show only institutions that support the product, and make permission mandatory.
+	// A pointer in Go, so that banklink sends `false` for an optional product rather than
+	// leaving the choice to the default.
 	Required *bool `json:"required,omitempty"`
 }
 
-// ProductsSettings Which products to request. Accounts are always included.
+// ProductsSettings Which products to request. Accounts are always included. A product is requested when its
+// key is present, even as `{}`, so these fields stay pointers in Go.
 type ProductsSettings struct {
-	// AccountNumbers How one product is requested.
+	// AccountNumbers Request the account numbers product.
 	AccountNumbers *ProductSettings `json:"account_numbers,omitempty"`
 
-	// Identity How one product is requested.
+	// Identity Request the identity product.
 	Identity *ProductSettings `json:"identity,omitempty"`
 
-	// Investments How one product is requested.
+	// Investments Request the investments product.
 	Investments *ProductSettings `json:"investments,omitempty"`
 
-	// Transactions How one product is requested.
+	// Transactions Request the transactions product.
 	Transactions *ProductSettings `json:"transactions,omitempty"`
 }
 
@@ -1868,10 +1901,10 @@ type RefreshProductsRequest struct {
 // SecurityResponse A security.
 type SecurityResponse struct {
 	// CloseDate The date for which `close_price` is given.
-	CloseDate *openapi_types.Date `json:"close_date,omitempty"`
+	CloseDate openapi_types.Date `json:"close_date,omitempty,omitzero"`
 
 	// ClosePrice The price at the close of the previous trading session, in pricing currency.
-	ClosePrice *string `json:"close_price,omitempty"`
+	ClosePrice string `json:"close_price,omitempty,omitzero"`
 
 	// Currency The ISO-4217 code of the currency in which this security is priced.
 	Currency string `json:"currency"`
@@ -1882,16 +1915,16 @@ type SecurityResponse struct {
 	Id string `json:"id"`
 
 	// Isin The ISO 6166 globally unique ID for this security, if available.
-	Isin *string `json:"isin,omitempty"`
+	Isin string `json:"isin,omitempty,omitzero"`
 
 	// Name A user-facing name for this security.
 	Name string `json:"name"`
 
 	// Sedol The security's SEDOL ID from the London Stock Exchange, if available.
-	Sedol *string `json:"sedol,omitempty"`
+	Sedol string `json:"sedol,omitempty,omitzero"`
 
 	// Ticker The security's public trading symbol, if available.
-	Ticker *string `json:"ticker,omitempty"`
+	Ticker string `json:"ticker,omitempty,omitzero"`
 
 	// Type The type: `cash`, `crypto`, `derivative`, `equity`, `etf`, `bond`, `loan`, `fund` or
 	// `unknown`. MoneyKit declares it as a string, so banklink does not enforce the list.
@@ -1904,7 +1937,7 @@ type SupportedVersion string
 // TransactionCategoryResponse An inferred category or subcategory.
 type TransactionCategoryResponse struct {
 	// Confidence Estimated accuracy of this data point, as a percentage.
-	Confidence *int `json:"confidence,omitempty"`
+	Confidence int `json:"confidence,omitempty,omitzero"`
 
 	// Value The category, such as `food_and_drink`.
 	//
@@ -1915,16 +1948,16 @@ type TransactionCategoryResponse struct {
 // TransactionCounterpartyResponse An inferred merchant or payment processor (MoneyKit's `TransactionMerchantResponse` and `TransactionProcessorResponse`).
 type TransactionCounterpartyResponse struct {
 	// Confidence Estimated accuracy of this data point, as a percentage.
-	Confidence *int `json:"confidence,omitempty"`
+	Confidence int `json:"confidence,omitempty,omitzero"`
 
 	// Logo A URL of the logo.
-	Logo *string `json:"logo,omitempty"`
+	Logo string `json:"logo,omitempty,omitzero"`
 
 	// Name The name.
 	Name string `json:"name"`
 
 	// Website The website.
-	Website *string `json:"website,omitempty"`
+	Website string `json:"website,omitempty,omitzero"`
 }
 
 // TransactionEnrichmentResponse What MoneyKit inferred about a transaction.
@@ -1933,16 +1966,16 @@ type TransactionEnrichmentResponse struct {
 	Category TransactionCategoryResponse `json:"category"`
 
 	// Merchant An inferred merchant or payment processor (MoneyKit's `TransactionMerchantResponse` and `TransactionProcessorResponse`).
-	Merchant *TransactionCounterpartyResponse `json:"merchant,omitempty"`
+	Merchant TransactionCounterpartyResponse `json:"merchant,omitempty,omitzero"`
 
 	// Processor An inferred merchant or payment processor (MoneyKit's `TransactionMerchantResponse` and `TransactionProcessorResponse`).
-	Processor *TransactionCounterpartyResponse `json:"processor,omitempty"`
+	Processor TransactionCounterpartyResponse `json:"processor,omitempty,omitzero"`
 
 	// Recurrence Whether the transaction recurs.
-	Recurrence *TransactionRecurrenceResponse `json:"recurrence,omitempty"`
+	Recurrence TransactionRecurrenceResponse `json:"recurrence,omitempty,omitzero"`
 
 	// Subcategory An inferred category or subcategory.
-	Subcategory *TransactionCategoryResponse `json:"subcategory,omitempty"`
+	Subcategory TransactionCategoryResponse `json:"subcategory,omitempty,omitzero"`
 }
 
 // TransactionImportData One transaction to import.
@@ -1961,19 +1994,19 @@ type TransactionImportData struct {
 	Date string `json:"date"`
 
 	// Description A description of this transaction.
-	Description *string `json:"description,omitempty"`
+	Description string `json:"description,omitempty,omitzero"`
 
 	// TransactionId Your internal ID for this transaction, returned later as the transaction's `original_id`.
-	TransactionId *string `json:"transaction_id,omitempty"`
+	TransactionId string `json:"transaction_id,omitempty,omitzero"`
 
 	// Type A type or category for this transaction; it need not match MoneyKit's categories.
-	Type *string `json:"type,omitempty"`
+	Type string `json:"type,omitempty,omitzero"`
 }
 
 // TransactionRecurrenceResponse Whether the transaction recurs.
 type TransactionRecurrenceResponse struct {
 	// Confidence Estimated accuracy of this data point, as a percentage.
-	Confidence *int `json:"confidence,omitempty"`
+	Confidence int `json:"confidence,omitempty,omitzero"`
 
 	// Value The recurrence, such as `recurring`.
 	Value string `json:"value"`
@@ -1991,7 +2024,7 @@ type TransactionResponse struct {
 
 	// Category Deprecated; use `enrichment.category`.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	Category *string `json:"category,omitempty"`
+	Category string `json:"category,omitempty,omitzero"`
 
 	// Currency The ISO-4217 currency code of the transaction.
 	//
@@ -2002,22 +2035,22 @@ type TransactionResponse struct {
 	Date openapi_types.Date `json:"date"`
 
 	// Datetime The full date and time of the transaction, when the institution gives it (often in the institution's or holder's timezone).
-	Datetime *time.Time `json:"datetime,omitempty"`
+	Datetime timestamp.Time `json:"datetime,omitempty,omitzero"`
 
 	// Description A normalized, cleaned description for presentation, commonly the merchant or counterparty name.
-	Description *string `json:"description,omitempty"`
+	Description string `json:"description,omitempty,omitzero"`
 
 	// Enrichment What MoneyKit inferred about a transaction.
-	Enrichment *TransactionEnrichmentResponse `json:"enrichment,omitempty"`
+	Enrichment TransactionEnrichmentResponse `json:"enrichment,omitempty,omitzero"`
 
 	// OriginalId The original ID of this transaction, if you supplied one during an import.
-	OriginalId *string `json:"original_id,omitempty"`
+	OriginalId string `json:"original_id,omitempty,omitzero"`
 
 	// Pending True while the transaction is pending or unsettled and has not yet affected the account.
 	Pending bool `json:"pending"`
 
 	// RawDescription The raw transaction description as provided by the institution, where available.
-	RawDescription *string `json:"raw_description,omitempty"`
+	RawDescription string `json:"raw_description,omitempty,omitzero"`
 
 	// TransactionId The unique ID for this transaction.
 	TransactionId string `json:"transaction_id"`
@@ -2062,32 +2095,43 @@ type TransactionSyncResponse struct {
 // TransactionType `debit`: money leaving the account; `credit`: money entering it, whatever the account type.
 type TransactionType string
 
-// TransactionsLinkProduct The state of the transactions product.
+// TransactionsLinkProduct The state of the transactions product: the fields of `LinkProductResponse` and
+// `has_history`, which MoneyKit's SDK models require.
 type TransactionsLinkProduct struct {
 	// ErrorCode Why the last refresh of a product failed. Clients accept values not listed here.
-	ErrorCode *LinkProductError `json:"error_code,omitempty"`
+	ErrorCode LinkProductError `json:"error_code,omitempty,omitzero"`
 
-	// ErrorMessage What went wrong with the last refresh.
-	ErrorMessage *string `json:"error_message,omitempty"`
+	// ErrorMessage The error message, if the last attempt to refresh the product failed.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 
-	// HasHistory Whether the full transaction history has been fetched. Deprecated.
+	// HasHistory Whether the full transaction history has been fetched. Deprecated, but required:
+	// a body without it is rejected by MoneyKit's own SDKs.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	HasHistory *bool `json:"has_history,omitempty"`
+	HasHistory bool `json:"has_history"`
 
-	// LastAttemptedAt When a refresh was last attempted (ISO-8601, kept as received).
-	LastAttemptedAt *string `json:"last_attempted_at,omitempty"`
+	// LastAttemptedAt An ISO-8601 timestamp indicating the last time that the product was attempted.
+	//
+	// Example: 2023-02-16T09:14:11
+	LastAttemptedAt timestamp.Time `json:"last_attempted_at,omitempty,omitzero"`
 
-	// RefreshedAt When transactions were last refreshed (ISO-8601, kept as received).
-	RefreshedAt *string `json:"refreshed_at,omitempty"`
+	// RefreshedAt An ISO-8601 timestamp indicating the last time that the product was updated.
+	//
+	// Example: 2023-02-16T09:14:11
+	RefreshedAt timestamp.Time `json:"refreshed_at,omitempty,omitzero"`
 
-	// Unavailable Why the product is unavailable, if it is.
-	Unavailable *string `json:"unavailable,omitempty"`
+	// Settings DEPRECATED: The settings given when this product was created. This field is deprecated and will be removed.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	Settings ProductSettings `json:"settings,omitempty,omitzero"`
+
+	// Unavailable If this product can't currently be updated, the reason why it is unavailable.
+	// Unavailable products can't be refreshed, but past data, if any, is still accessible.
+	Unavailable string `json:"unavailable,omitempty,omitzero"`
 }
 
 // UpdateLinkRequest New values for a link's webhook and tags.
 type UpdateLinkRequest struct {
-	// LinkTags Arbitrary strings used to describe this link. Each tag is under 100 characters and
-	// starts with a letter or digit.
+	// LinkTags The link's new tags; an empty array removes them all. A pointer in Go, so that
+	// "no change" (nil) and "no tags" (an empty slice) stay apart.
 	LinkTags *LinkTags `json:"link_tags,omitempty"`
 
 	// Tags Deprecated; use `link_tags` instead.
@@ -2097,7 +2141,7 @@ type UpdateLinkRequest struct {
 	// Webhook The webhook url to assign to this link; `null` removes it.
 	//
 	// Example: https://example.com/webhook
-	Webhook nullable.Nullable[string] `json:"webhook,omitempty"`
+	Webhook nullable.Nullable[string] `json:"webhook,omitempty,omitzero"`
 }
 
 // UpdateTransactionEnrichmentResponse The corrected transaction, with the link's accounts.
@@ -2156,7 +2200,9 @@ type UserID = string
 // MoneyKitLinkBadState Link error. The link is not usable in its current state.
 type MoneyKitLinkBadState = LinkErrorBadStateResponse
 
-// MoneyKitLinkDeleted Link deleted.
+// MoneyKitLinkDeleted Link deleted. The default message is the one in MoneyKit's "Get Link Details" document;
+// some versions of MoneyKit's SDKs give "Link deleted." instead, and banklink follows the
+// document.
 type MoneyKitLinkDeleted = LinkErrorDeletedResponse
 
 // MoneyKitLinkForbidden Forbidden by link owner. The user did not give permission to access this data when linking.
@@ -2165,40 +2211,43 @@ type MoneyKitLinkForbidden = LinkErrorForbiddenActionResponse
 // MoneyKitLinkNotFound Link not found.
 type MoneyKitLinkNotFound = LinkErrorNotFoundResponse
 
-// MoneyKitLinkUnauthorized A 401 on link-scoped calls: the two `api_error.auth.*` codes, or
-// `link_error.unauthorized_access` ("Unauthorized link access.") when the application may
-// not access the link.
+// MoneyKitLinkUnauthorized A 401 on link-scoped calls: one of the two `api_error.auth.*` errors, or
+// `link_error.unauthorized_access` when the application may not access the link.
+// Clients tell them apart by `error_code`.
 type MoneyKitLinkUnauthorized = LinkAuthErrorResponse
 
 // MoneyKitRateLimited Rate limit exceeded.
 type MoneyKitRateLimited = APIErrorRateLimitExceededResponse
 
 // MoneyKitUnauthorized A 401 on calls that are not scoped to a link: the token expired
-// (`api_error.auth.expired_access_token`, "Access token expired") or is not
-// authorized (`api_error.auth.unauthorized`).
+// (`api_error.auth.expired_access_token`) or is not authorized
+// (`api_error.auth.unauthorized`). Clients tell them apart by `error_code`.
 type MoneyKitUnauthorized = APIErrorAuthResponse
 
-// MoneyKitValidationFailed The request failed validation.
+// MoneyKitValidationFailed The request failed validation (MoneyKit's `HTTPValidationError`).
 type MoneyKitValidationFailed = APIErrorValidationFailedResponse
 
 // GetJWKSParams defines parameters for GetJWKS.
 type GetJWKSParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // IntrospectClientParams defines parameters for IntrospectClient.
 type IntrospectClientParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // CreateAccessTokenParams defines parameters for CreateAccessToken.
 type CreateAccessTokenParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
@@ -2217,28 +2266,32 @@ type GetInstitutionsParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // GetInstitutionParams defines parameters for GetInstitution.
 type GetInstitutionParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // CreateLinkSessionParams defines parameters for CreateLinkSession.
 type CreateLinkSessionParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // ExchangeTokenParams defines parameters for ExchangeToken.
 type ExchangeTokenParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
@@ -2251,93 +2304,104 @@ type GetLinksParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // ImportLinkParams defines parameters for ImportLink.
 type ImportLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // DeleteLinkParams defines parameters for DeleteLink.
 type DeleteLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // GetLinkParams defines parameters for GetLink.
 type GetLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // UpdateLinkParams defines parameters for UpdateLink.
 type UpdateLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // GetAccountsParams defines parameters for GetAccounts.
 type GetAccountsParams struct {
 	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
-	AccountIds *AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty"`
+	AccountIds AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty,omitzero"`
 
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // GetAccountNumbersParams defines parameters for GetAccountNumbers.
 type GetAccountNumbersParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // GetAccountParams defines parameters for GetAccount.
 type GetAccountParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // GetIdentityParams defines parameters for GetIdentity.
 type GetIdentityParams struct {
 	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
-	AccountIds *AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty"`
+	AccountIds AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty,omitzero"`
 
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // ImportTransactionsParams defines parameters for ImportTransactions.
 type ImportTransactionsParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // GetHoldingsParams defines parameters for GetHoldings.
 type GetHoldingsParams struct {
 	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
-	AccountIds *AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty"`
+	AccountIds AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty,omitzero"`
 
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // GetInvestmentTransactionsParams defines parameters for GetInvestmentTransactions.
 type GetInvestmentTransactionsParams struct {
 	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
-	AccountIds *AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty"`
+	AccountIds AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty,omitzero"`
 
 	// StartDate The earliest date for which data should be returned, formatted as YYYY-MM-DD.
 	StartDate *StartDate `form:"start_date,omitempty" json:"start_date,omitempty"`
@@ -2352,28 +2416,31 @@ type GetInvestmentTransactionsParams struct {
 	Size *PageSize `form:"size,omitempty" json:"size,omitempty"`
 
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // RefreshProductsParams defines parameters for RefreshProducts.
 type RefreshProductsParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // ResetLinkParams defines parameters for ResetLink.
 type ResetLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // GetTransactionsParams defines parameters for GetTransactions.
 type GetTransactionsParams struct {
 	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
-	AccountIds *AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty"`
+	AccountIds AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty,omitzero"`
 
 	// StartDate The earliest date for which data should be returned, formatted as YYYY-MM-DD.
 	StartDate *StartDate `form:"start_date,omitempty" json:"start_date,omitempty"`
@@ -2388,7 +2455,8 @@ type GetTransactionsParams struct {
 	Size *PageSize `form:"size,omitempty" json:"size,omitempty"`
 
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
@@ -2404,35 +2472,39 @@ type GetTransactionsSyncParams struct {
 	Size *int `form:"size,omitempty" json:"size,omitempty"`
 
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // UpdateTransactionEnrichmentParams defines parameters for UpdateTransactionEnrichment.
 type UpdateTransactionEnrichmentParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // GetUserAccountsParams defines parameters for GetUserAccounts.
 type GetUserAccountsParams struct {
 	// AccountIds If present, filters results to accounts matching the given IDs.
-	AccountIds *[]string `form:"account_ids,omitempty" json:"account_ids,omitempty"`
+	AccountIds []string `form:"account_ids,omitempty" json:"account_ids,omitempty,omitzero"`
 
 	// InstitutionIds If present, filters results to accounts at institutions matching the given IDs. Deprecated.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	InstitutionIds *[]string `form:"institution_ids,omitempty" json:"institution_ids,omitempty"`
+	InstitutionIds []string `form:"institution_ids,omitempty" json:"institution_ids,omitempty,omitzero"`
 
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
 // GetUserLinksParams defines parameters for GetUserLinks.
 type GetUserLinksParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
@@ -2440,18 +2512,18 @@ type GetUserLinksParams struct {
 type GetUserTransactionsParams struct {
 	// TransactionType If present, filters results to transactions of these types. Deprecated.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	TransactionType *[]TransactionType `form:"transaction_type,omitempty" json:"transaction_type,omitempty"`
+	TransactionType []TransactionType `form:"transaction_type,omitempty" json:"transaction_type,omitempty,omitzero"`
 
 	// Category If present, filters results to transactions in these categories. Deprecated.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	Category *[]string `form:"category,omitempty" json:"category,omitempty"`
+	Category []string `form:"category,omitempty" json:"category,omitempty,omitzero"`
 
 	// AccountId If present, filters results to transactions in accounts matching the given IDs.
-	AccountId *[]string `form:"account_id,omitempty" json:"account_id,omitempty"`
+	AccountId []string `form:"account_id,omitempty" json:"account_id,omitempty,omitzero"`
 
 	// InstitutionId If present, filters results to transactions at institutions matching the given IDs. Deprecated.
 	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
-	InstitutionId *[]string `form:"institution_id,omitempty" json:"institution_id,omitempty"`
+	InstitutionId []string `form:"institution_id,omitempty" json:"institution_id,omitempty,omitzero"`
 
 	// Page The page number to return, from 1.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
@@ -2466,7 +2538,8 @@ type GetUserTransactionsParams struct {
 	EndDate *EndDate `form:"end_date,omitempty" json:"end_date,omitempty"`
 
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
-	// banklink sends it on every call.
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
@@ -2493,6 +2566,156 @@ type RefreshProductsJSONRequestBody = RefreshProductsRequest
 
 // UpdateTransactionEnrichmentJSONRequestBody defines body for UpdateTransactionEnrichment for application/json ContentType.
 type UpdateTransactionEnrichmentJSONRequestBody = BudCategory
+
+// AsAPIErrorAuthExpiredAccessTokenResponse returns the union data inside the APIErrorAuthResponse as a APIErrorAuthExpiredAccessTokenResponse
+func (t APIErrorAuthResponse) AsAPIErrorAuthExpiredAccessTokenResponse() (APIErrorAuthExpiredAccessTokenResponse, error) {
+	var body APIErrorAuthExpiredAccessTokenResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthExpiredAccessTokenResponse overwrites any union data inside the APIErrorAuthResponse as the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *APIErrorAuthResponse) FromAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthExpiredAccessTokenResponse performs a merge with any union data inside the APIErrorAuthResponse, using the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *APIErrorAuthResponse) MergeAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAPIErrorAuthUnauthorizedResponse returns the union data inside the APIErrorAuthResponse as a APIErrorAuthUnauthorizedResponse
+func (t APIErrorAuthResponse) AsAPIErrorAuthUnauthorizedResponse() (APIErrorAuthUnauthorizedResponse, error) {
+	var body APIErrorAuthUnauthorizedResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthUnauthorizedResponse overwrites any union data inside the APIErrorAuthResponse as the provided APIErrorAuthUnauthorizedResponse
+func (t *APIErrorAuthResponse) FromAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthUnauthorizedResponse performs a merge with any union data inside the APIErrorAuthResponse, using the provided APIErrorAuthUnauthorizedResponse
+func (t *APIErrorAuthResponse) MergeAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t APIErrorAuthResponse) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *APIErrorAuthResponse) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsAPIErrorAuthExpiredAccessTokenResponse returns the union data inside the LinkAuthErrorResponse as a APIErrorAuthExpiredAccessTokenResponse
+func (t LinkAuthErrorResponse) AsAPIErrorAuthExpiredAccessTokenResponse() (APIErrorAuthExpiredAccessTokenResponse, error) {
+	var body APIErrorAuthExpiredAccessTokenResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthExpiredAccessTokenResponse overwrites any union data inside the LinkAuthErrorResponse as the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *LinkAuthErrorResponse) FromAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthExpiredAccessTokenResponse performs a merge with any union data inside the LinkAuthErrorResponse, using the provided APIErrorAuthExpiredAccessTokenResponse
+func (t *LinkAuthErrorResponse) MergeAPIErrorAuthExpiredAccessTokenResponse(v APIErrorAuthExpiredAccessTokenResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAPIErrorAuthUnauthorizedResponse returns the union data inside the LinkAuthErrorResponse as a APIErrorAuthUnauthorizedResponse
+func (t LinkAuthErrorResponse) AsAPIErrorAuthUnauthorizedResponse() (APIErrorAuthUnauthorizedResponse, error) {
+	var body APIErrorAuthUnauthorizedResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorAuthUnauthorizedResponse overwrites any union data inside the LinkAuthErrorResponse as the provided APIErrorAuthUnauthorizedResponse
+func (t *LinkAuthErrorResponse) FromAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorAuthUnauthorizedResponse performs a merge with any union data inside the LinkAuthErrorResponse, using the provided APIErrorAuthUnauthorizedResponse
+func (t *LinkAuthErrorResponse) MergeAPIErrorAuthUnauthorizedResponse(v APIErrorAuthUnauthorizedResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsLinkErrorUnauthorizedAccessResponse returns the union data inside the LinkAuthErrorResponse as a LinkErrorUnauthorizedAccessResponse
+func (t LinkAuthErrorResponse) AsLinkErrorUnauthorizedAccessResponse() (LinkErrorUnauthorizedAccessResponse, error) {
+	var body LinkErrorUnauthorizedAccessResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLinkErrorUnauthorizedAccessResponse overwrites any union data inside the LinkAuthErrorResponse as the provided LinkErrorUnauthorizedAccessResponse
+func (t *LinkAuthErrorResponse) FromLinkErrorUnauthorizedAccessResponse(v LinkErrorUnauthorizedAccessResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeLinkErrorUnauthorizedAccessResponse performs a merge with any union data inside the LinkAuthErrorResponse, using the provided LinkErrorUnauthorizedAccessResponse
+func (t *LinkAuthErrorResponse) MergeLinkErrorUnauthorizedAccessResponse(v LinkErrorUnauthorizedAccessResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t LinkAuthErrorResponse) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *LinkAuthErrorResponse) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -4361,7 +4584,7 @@ func NewGetAccountsRequest(server string, id LinkID, params *GetAccountsParams) 
 
 		if params.AccountIds != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", *params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -4542,7 +4765,7 @@ func NewGetIdentityRequest(server string, id LinkID, params *GetIdentityParams) 
 
 		if params.AccountIds != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", *params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -4680,7 +4903,7 @@ func NewGetHoldingsRequest(server string, id LinkID, params *GetHoldingsParams) 
 
 		if params.AccountIds != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", *params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -4756,7 +4979,7 @@ func NewGetInvestmentTransactionsRequest(server string, id LinkID, params *GetIn
 
 		if params.AccountIds != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", *params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -4991,7 +5214,7 @@ func NewGetTransactionsRequest(server string, id LinkID, params *GetTransactions
 
 		if params.AccountIds != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", *params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5272,7 +5495,7 @@ func NewGetUserAccountsRequest(server string, id UserID, params *GetUserAccounts
 
 		if params.AccountIds != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", *params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5284,7 +5507,7 @@ func NewGetUserAccountsRequest(server string, id UserID, params *GetUserAccounts
 
 		if params.InstitutionIds != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "institution_ids", *params.InstitutionIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "institution_ids", params.InstitutionIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5409,7 +5632,7 @@ func NewGetUserTransactionsRequest(server string, id UserID, params *GetUserTran
 
 		if params.TransactionType != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "transaction_type", *params.TransactionType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "transaction_type", params.TransactionType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5421,7 +5644,7 @@ func NewGetUserTransactionsRequest(server string, id UserID, params *GetUserTran
 
 		if params.Category != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "category", *params.Category, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "category", params.Category, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5433,7 +5656,7 @@ func NewGetUserTransactionsRequest(server string, id UserID, params *GetUserTran
 
 		if params.AccountId != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_id", *params.AccountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_id", params.AccountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -5445,7 +5668,7 @@ func NewGetUserTransactionsRequest(server string, id UserID, params *GetUserTran
 
 		if params.InstitutionId != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "institution_id", *params.InstitutionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "institution_id", params.InstitutionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -6011,7 +6234,7 @@ func (r GetJWKSResult) ContentType() string {
 
 // IntrospectClientResult429Headers the declared response headers of an HTTP 429 response for IntrospectClient
 type IntrospectClientResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type IntrospectClientResult struct {
@@ -6073,7 +6296,7 @@ func (r IntrospectClientResult) ContentType() string {
 
 // CreateAccessTokenResult429Headers the declared response headers of an HTTP 429 response for CreateAccessToken
 type CreateAccessTokenResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type CreateAccessTokenResult struct {
@@ -6142,7 +6365,7 @@ func (r CreateAccessTokenResult) ContentType() string {
 
 // GetInstitutionsResult429Headers the declared response headers of an HTTP 429 response for GetInstitutions
 type GetInstitutionsResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type GetInstitutionsResult struct {
@@ -6211,7 +6434,7 @@ func (r GetInstitutionsResult) ContentType() string {
 
 // GetInstitutionResult429Headers the declared response headers of an HTTP 429 response for GetInstitution
 type GetInstitutionResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type GetInstitutionResult struct {
@@ -6280,7 +6503,7 @@ func (r GetInstitutionResult) ContentType() string {
 
 // CreateLinkSessionResult429Headers the declared response headers of an HTTP 429 response for CreateLinkSession
 type CreateLinkSessionResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type CreateLinkSessionResult struct {
@@ -6356,7 +6579,7 @@ func (r CreateLinkSessionResult) ContentType() string {
 
 // ExchangeTokenResult429Headers the declared response headers of an HTTP 429 response for ExchangeToken
 type ExchangeTokenResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type ExchangeTokenResult struct {
@@ -6425,7 +6648,7 @@ func (r ExchangeTokenResult) ContentType() string {
 
 // GetLinksResult429Headers the declared response headers of an HTTP 429 response for GetLinks
 type GetLinksResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type GetLinksResult struct {
@@ -6494,7 +6717,7 @@ func (r GetLinksResult) ContentType() string {
 
 // ImportLinkResult429Headers the declared response headers of an HTTP 429 response for ImportLink
 type ImportLinkResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type ImportLinkResult struct {
@@ -6563,7 +6786,7 @@ func (r ImportLinkResult) ContentType() string {
 
 // DeleteLinkResult429Headers the declared response headers of an HTTP 429 response for DeleteLink
 type DeleteLinkResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type DeleteLinkResult struct {
@@ -6646,7 +6869,7 @@ func (r DeleteLinkResult) ContentType() string {
 
 // GetLinkResult429Headers the declared response headers of an HTTP 429 response for GetLink
 type GetLinkResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type GetLinkResult struct {
@@ -6736,7 +6959,7 @@ func (r GetLinkResult) ContentType() string {
 
 // UpdateLinkResult429Headers the declared response headers of an HTTP 429 response for UpdateLink
 type UpdateLinkResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type UpdateLinkResult struct {
@@ -6826,7 +7049,7 @@ func (r UpdateLinkResult) ContentType() string {
 
 // GetAccountsResult429Headers the declared response headers of an HTTP 429 response for GetAccounts
 type GetAccountsResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type GetAccountsResult struct {
@@ -6916,7 +7139,7 @@ func (r GetAccountsResult) ContentType() string {
 
 // GetAccountNumbersResult429Headers the declared response headers of an HTTP 429 response for GetAccountNumbers
 type GetAccountNumbersResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type GetAccountNumbersResult struct {
@@ -7006,7 +7229,7 @@ func (r GetAccountNumbersResult) ContentType() string {
 
 // GetAccountResult429Headers the declared response headers of an HTTP 429 response for GetAccount
 type GetAccountResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type GetAccountResult struct {
@@ -7096,7 +7319,7 @@ func (r GetAccountResult) ContentType() string {
 
 // GetIdentityResult429Headers the declared response headers of an HTTP 429 response for GetIdentity
 type GetIdentityResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type GetIdentityResult struct {
@@ -7186,7 +7409,7 @@ func (r GetIdentityResult) ContentType() string {
 
 // ImportTransactionsResult429Headers the declared response headers of an HTTP 429 response for ImportTransactions
 type ImportTransactionsResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type ImportTransactionsResult struct {
@@ -7269,7 +7492,7 @@ func (r ImportTransactionsResult) ContentType() string {
 
 // GetHoldingsResult429Headers the declared response headers of an HTTP 429 response for GetHoldings
 type GetHoldingsResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type GetHoldingsResult struct {
@@ -7359,7 +7582,7 @@ func (r GetHoldingsResult) ContentType() string {
 
 // GetInvestmentTransactionsResult429Headers the declared response headers of an HTTP 429 response for GetInvestmentTransactions
 type GetInvestmentTransactionsResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type GetInvestmentTransactionsResult struct {
@@ -7449,7 +7672,7 @@ func (r GetInvestmentTransactionsResult) ContentType() string {
 
 // RefreshProductsResult429Headers the declared response headers of an HTTP 429 response for RefreshProducts
 type RefreshProductsResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type RefreshProductsResult struct {
@@ -7539,7 +7762,7 @@ func (r RefreshProductsResult) ContentType() string {
 
 // ResetLinkResult429Headers the declared response headers of an HTTP 429 response for ResetLink
 type ResetLinkResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type ResetLinkResult struct {
@@ -7615,7 +7838,7 @@ func (r ResetLinkResult) ContentType() string {
 
 // GetTransactionsResult429Headers the declared response headers of an HTTP 429 response for GetTransactions
 type GetTransactionsResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type GetTransactionsResult struct {
@@ -7705,7 +7928,7 @@ func (r GetTransactionsResult) ContentType() string {
 
 // GetTransactionsSyncResult429Headers the declared response headers of an HTTP 429 response for GetTransactionsSync
 type GetTransactionsSyncResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type GetTransactionsSyncResult struct {
@@ -7795,7 +8018,7 @@ func (r GetTransactionsSyncResult) ContentType() string {
 
 // UpdateTransactionEnrichmentResult429Headers the declared response headers of an HTTP 429 response for UpdateTransactionEnrichment
 type UpdateTransactionEnrichmentResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type UpdateTransactionEnrichmentResult struct {
@@ -7885,7 +8108,7 @@ func (r UpdateTransactionEnrichmentResult) ContentType() string {
 
 // GetUserAccountsResult429Headers the declared response headers of an HTTP 429 response for GetUserAccounts
 type GetUserAccountsResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type GetUserAccountsResult struct {
@@ -7995,7 +8218,7 @@ func (r GetUserLinksResult) ContentType() string {
 
 // GetUserTransactionsResult429Headers the declared response headers of an HTTP 429 response for GetUserTransactions
 type GetUserTransactionsResult429Headers struct {
-	RetryAfter *string
+	RetryAfter string
 }
 
 type GetUserTransactionsResult struct {
@@ -8734,7 +8957,7 @@ func ParseIntrospectClientResult(rsp *http.Response) (*IntrospectClientResult, e
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -8794,7 +9017,7 @@ func ParseCreateAccessTokenResult(rsp *http.Response) (*CreateAccessTokenResult,
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -8854,7 +9077,7 @@ func ParseGetInstitutionsResult(rsp *http.Response) (*GetInstitutionsResult, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -8914,7 +9137,7 @@ func ParseGetInstitutionResult(rsp *http.Response) (*GetInstitutionResult, error
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -8981,7 +9204,7 @@ func ParseCreateLinkSessionResult(rsp *http.Response) (*CreateLinkSessionResult,
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -9041,7 +9264,7 @@ func ParseExchangeTokenResult(rsp *http.Response) (*ExchangeTokenResult, error) 
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -9101,7 +9324,7 @@ func ParseGetLinksResult(rsp *http.Response) (*GetLinksResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -9161,7 +9384,7 @@ func ParseImportLinkResult(rsp *http.Response) (*ImportLinkResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -9238,7 +9461,7 @@ func ParseDeleteLinkResult(rsp *http.Response) (*DeleteLinkResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -9319,7 +9542,7 @@ func ParseGetLinkResult(rsp *http.Response) (*GetLinkResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -9400,7 +9623,7 @@ func ParseUpdateLinkResult(rsp *http.Response) (*UpdateLinkResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -9481,7 +9704,7 @@ func ParseGetAccountsResult(rsp *http.Response) (*GetAccountsResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -9562,7 +9785,7 @@ func ParseGetAccountNumbersResult(rsp *http.Response) (*GetAccountNumbersResult,
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -9643,7 +9866,7 @@ func ParseGetAccountResult(rsp *http.Response) (*GetAccountResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -9724,7 +9947,7 @@ func ParseGetIdentityResult(rsp *http.Response) (*GetIdentityResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -9798,7 +10021,7 @@ func ParseImportTransactionsResult(rsp *http.Response) (*ImportTransactionsResul
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -9879,7 +10102,7 @@ func ParseGetHoldingsResult(rsp *http.Response) (*GetHoldingsResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -9960,7 +10183,7 @@ func ParseGetInvestmentTransactionsResult(rsp *http.Response) (*GetInvestmentTra
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -10041,7 +10264,7 @@ func ParseRefreshProductsResult(rsp *http.Response) (*RefreshProductsResult, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -10108,7 +10331,7 @@ func ParseResetLinkResult(rsp *http.Response) (*ResetLinkResult, error) {
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -10189,7 +10412,7 @@ func ParseGetTransactionsResult(rsp *http.Response) (*GetTransactionsResult, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -10270,7 +10493,7 @@ func ParseGetTransactionsSyncResult(rsp *http.Response) (*GetTransactionsSyncRes
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -10351,7 +10574,7 @@ func ParseUpdateTransactionEnrichmentResult(rsp *http.Response) (*UpdateTransact
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -10404,7 +10627,7 @@ func ParseGetUserAccountsResult(rsp *http.Response) (*GetUserAccountsResult, err
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -10497,7 +10720,7 @@ func ParseGetUserTransactionsResult(rsp *http.Response) (*GetUserTransactionsRes
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		response.Headers429 = &headers
 	}
@@ -12459,8 +12682,16 @@ type MoneyKitLinkNotFoundJSONResponse LinkErrorNotFoundResponse
 
 type MoneyKitLinkUnauthorizedJSONResponse LinkAuthErrorResponse
 
+func (t MoneyKitLinkUnauthorizedJSONResponse) MarshalJSON() ([]byte, error) {
+	return LinkAuthErrorResponse(t).MarshalJSON()
+}
+
+func (t *MoneyKitLinkUnauthorizedJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*LinkAuthErrorResponse)(t).UnmarshalJSON(b)
+}
+
 type MoneyKitRateLimitedResponseHeaders struct {
-	RetryAfter *string
+	RetryAfter string
 }
 type MoneyKitRateLimitedJSONResponse struct {
 	Body APIErrorRateLimitExceededResponse
@@ -12469,6 +12700,14 @@ type MoneyKitRateLimitedJSONResponse struct {
 }
 
 type MoneyKitUnauthorizedJSONResponse APIErrorAuthResponse
+
+func (t MoneyKitUnauthorizedJSONResponse) MarshalJSON() ([]byte, error) {
+	return APIErrorAuthResponse(t).MarshalJSON()
+}
+
+func (t *MoneyKitUnauthorizedJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*APIErrorAuthResponse)(t).UnmarshalJSON(b)
+}
 
 type MoneyKitValidationFailedJSONResponse APIErrorValidationFailedResponse
 
@@ -12543,9 +12782,7 @@ func (response IntrospectClient429JSONResponse) VisitIntrospectClientResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12613,9 +12850,7 @@ func (response CreateAccessToken429JSONResponse) VisitCreateAccessTokenResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12686,9 +12921,7 @@ func (response GetInstitutions429JSONResponse) VisitGetInstitutionsResponse(w ht
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12758,9 +12991,7 @@ func (response GetInstitution429JSONResponse) VisitGetInstitutionResponse(w http
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12846,9 +13077,7 @@ func (response CreateLinkSession429JSONResponse) VisitCreateLinkSessionResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12918,9 +13147,7 @@ func (response ExchangeToken429JSONResponse) VisitExchangeTokenResponse(w http.R
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12991,9 +13218,7 @@ func (response GetLinks429JSONResponse) VisitGetLinksResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13065,9 +13290,7 @@ func (response ImportLink429JSONResponse) VisitImportLinkResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13181,9 +13404,7 @@ func (response DeleteLink429JSONResponse) VisitDeleteLinkResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13303,9 +13524,7 @@ func (response GetLink429JSONResponse) VisitGetLinkResponse(w http.ResponseWrite
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13426,9 +13645,7 @@ func (response UpdateLink429JSONResponse) VisitUpdateLinkResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13548,9 +13765,7 @@ func (response GetAccounts429JSONResponse) VisitGetAccountsResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13670,9 +13885,7 @@ func (response GetAccountNumbers429JSONResponse) VisitGetAccountNumbersResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13791,9 +14004,7 @@ func (response GetAccount429JSONResponse) VisitGetAccountResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13913,9 +14124,7 @@ func (response GetIdentity429JSONResponse) VisitGetIdentityResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14020,9 +14229,7 @@ func (response ImportTransactions429JSONResponse) VisitImportTransactionsRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14142,9 +14349,7 @@ func (response GetHoldings429JSONResponse) VisitGetHoldingsResponse(w http.Respo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14264,9 +14469,7 @@ func (response GetInvestmentTransactions429JSONResponse) VisitGetInvestmentTrans
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14387,9 +14590,7 @@ func (response RefreshProducts429JSONResponse) VisitRefreshProductsResponse(w ht
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14477,9 +14678,7 @@ func (response ResetLink429JSONResponse) VisitResetLinkResponse(w http.ResponseW
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14599,9 +14798,7 @@ func (response GetTransactions429JSONResponse) VisitGetTransactionsResponse(w ht
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14721,9 +14918,7 @@ func (response GetTransactionsSync429JSONResponse) VisitGetTransactionsSyncRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14843,9 +15038,7 @@ func (response UpdateTransactionEnrichment429JSONResponse) VisitUpdateTransactio
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14901,9 +15094,7 @@ func (response GetUserAccounts429JSONResponse) VisitGetUserAccountsResponse(w ht
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15014,9 +15205,7 @@ func (response GetUserTransactions429JSONResponse) VisitGetUserTransactionsRespo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15934,317 +16123,346 @@ func (sh *strictHandler) GetUserTransactions(w http.ResponseWriter, r *http.Requ
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1rcxu3sjb6V1A8u8pSXpKWZNmJ5Q9vyZaTpZ2bK7KTk72YI4IzIImlIcAFYCRzufzfT6EbwGCGGHIo",
-	"S77s+FNiEYNLo9Fo9OXpd71MLpZSMGF07+Rdb0kVXTDDFPzrNMtkKcz5GfwrZzpTfGm4FL2T3qkgEv6f",
-	"FqTg2hA5JRTbk/MzTYwkU14YpoiZM6KYLguj+0QzYQjVRLElo4bl5Iqt9LDX77G3y0LmrHdiVMn6PW7H",
-	"+HfJ1KrX7wm6YL2Tnuv+kue61+/pbM4W1E6MG7ZIzPBXwcKMeG7HMKul7UcbxcWs9z78gSpFV/bf2qwK",
-	"+4epVAv775ciP6OGrff9es5IQQ3ThuTUMDKVitzMeTa3/6REz2VZ5GRiF25KJVjet00W1NglU03+/PPP",
-	"Pwc//zw4O7PzSi2WifzSdl1bKfbRO+m5XxoLet/v/cTF1flZesKl4P8uGTk/g+maOdek4OIKqU8XS1j6",
-	"4uqS/fvqj18eHb95KenRL29Xpz/98N0y+93Pc0nNvJomz3v9nmL/Lrliud+8asILLn5iYmbmvZPD1HR/",
-	"loKtfuTmd6Y0TDQ1b9+InL46J9fYckjGRwdHjwYHR4PD78aEa2AzKYoVuaZFyQgVq+rDi7MfyZWQN/rZ",
-	"SEyouLLLtqyYa8INkYKwa6ZWJKNFMRwJv9I5ozlT1Vp9dwM/23il/6XYtHfS+38eVgfqIf6qH16Uy6VU",
-	"huX+Q7v0V3TWwlhLOmNElIuJPTzSsVCfTJVckMM2frEf1SaUsyktCwOEX3DBF+Ui3gQuDJsxFaZywf/T",
-	"Mh03EzklcNCqKZElUzDZtjlp22dyTo8P+r0FfesmdXBwsHWOF4Yq034YGVUFv8fjqO3wtzmQbzRTbQdy",
-	"nJXayAVTl6VmasjzMZnxaybIzZwJYGj79wd4TIlm2jKPJjdMMZIpkJ/1w2ubD46PbndU6dtwVB/jfvh/",
-	"H68v7L3tSi+l0AxErz8bVv48p/mFcTuVSWGYMPZ/6XJZ8Iza9T/8l8bD3u382E5fKiWV7/k3NzROpE5Y",
-	"25gw23pIQEzbf3NNhDSk1HRSMMIF4UaTrFTKXkfadjkkz1lGSx2JG1poORKlZpocHx0BU1nyWS67pgXP",
-	"YSl9khXczpbkLJM5IxQaS0HGMIlL+8dxH4aXuKl2vFJbQRNJQDvtM1YwY/fmrunmOt5KthzbDZsT+16q",
-	"Cc9zJu5+aqHr08x2s2mKoSmZrHBb5Y1gbpst65Oc50Boe4qsdFpwODJWZNEsY1rjrQdCAc6Y7YWL2dqC",
-	"f5Hme1mKe9gK3/PWvbDrmNqWa5N7I2hp5lLx/9wxr5yWZg6T3DQ5S2xPTHnFhD1bXMCBIFIR9nZp5Uuf",
-	"SNT8ohmRBV3BsuK9QA0kWuFv1LCf+ILf5UE4fXWO6/J9v3ybMZZvPhG2MSlsa8Jc82ElHFB7GP/GjFoN",
-	"TqeGqXHfXiU5KwwdaJZJ+7tUhAryj9evX8HFhMoF6hUgNqPP16+IC9eJkeSGchNIGroj1H7objq8ltVq",
-	"WLug1uR2ROl74SNPastLu7IRHFcx6yf4qcYivwfp+z3lxT1MvjnAtoX4a2EKraPboWKYB9pqoZY/plww",
-	"5P2JzFdkUhpCjaHZ3OqiRhIhR0IumXLXi5ZwWeGlYalUikyKKVcLlj8jQZtVjKI2S+G26pPvqTanr84f",
-	"aJJJcc0ETAf47+3AfzWI+kIlx47hLzu65Jd4kbr1DauFXeJSQcVx1IMXY2r37ZYUxa/T3sk/N5Pf0wq6",
-	"6L3vv+stlaWE4ahkVBfq+mH5Aw6BZWi7VCdw7CRL5ajN8Z0prI75z161OPvN0LHZJbLkJbBkr99sVcYn",
-	"5q+Uuuf+Iif/Ypnpvf+ryS2n5Pjg0CoC9q1hRSA1hCoGYlFncslyuKxALJ7AacfT4eY3EnvjDjMf98nI",
-	"vt6r0+W/7+3bQ4Xq0ChaDVnrN17reN9pK/H+xuLj/vfaPRw27sgasYsbutJk48o28MSW3e67OS6Y1sm3",
-	"HCyNuJ/rivq5E3AzRYW5hI5vw01W9qD6CbtqIlkK92yY/jDevPZb8CPunqKGXcLteulv1w77l/iqZQdT",
-	"/XfcQz/ZhAKwNsXaHt9qD1NqRrxbrXfRx9ysVvnfYcvavm3buNaxdt2+tbcaPgs372HSThjNBbposTYy",
-	"YdQKrCLXXBaoANi3uLdPbtqkapv9NjWskx3FQbsqAkyF9tDntKAiY2mzrrOZPtBk4poNyU+cTnjBzSr8",
-	"DW4txdCuRTSfiYFi10xpe5dQQegCDK/yhuVWHC2l5oZfs31LkDr70WvKC/suTxtJfEdTMi2tNhyag45S",
-	"atb3CvBqye2turLnqChzpom8ZipXdGrwgOkh+cWKxaIgXGjDTWnAoILLINzYyVUmHVnaSQWyox3MUtHR",
-	"AM1BCU3EGW9cM3JDNcno0pTKamx0AjZwZ+KhBlW6KyFvRH14atjA8AVLMSSaLrJVYgOJmSvGBtmcKprZ",
-	"54FvS8A8sXd+8evg+OjwW3tjaL7gBVV9woazIRm/uTgb98n4xenZeN/ZiFnFBLUL7M3FWfu8THonjTS0",
-	"WNtPjsRyXDck30tFMsVyDndaIWngSN0nNDDSSDi7pDP9Rvz2DOaeM2gq1QruRnHNtFmA9yH0Bt9pzQza",
-	"jFE77rD/wEzpNbqZozyXtaWRvca0qolouWB2q50Vu861+524cl08hNP+g5LlsuVwuSnY7ZCCBX9A44S6",
-	"Vi1+EC6uHujQVWeJ52ZXva3W/TEF1eZSr0Rm9Vuz4ag15oAmUvs1KZe5t5N2OVrvYxPpP6uV/9VO3vPc",
-	"vjjMqvuFvL7y5pUMhi29cc8eaDR/dSf4r7Z58mKJl+yG/qvDWyacTHLDzRz0Tz+liDwLK1zPqKGbXXRG",
-	"Eg5NW/nvkufrXfwpS3u6DVOCFjXfVpAoP5fakEnwf9m5OqGDA7I8TGJCTTa3E9jouAo3QFceD/ft+35v",
-	"QfVVm0NRg8lPkSC8NdkrdQmXWs5n3Oh9e1JjoYLn/xnRRkkxK1YjwUQmS0VnLAeDFDdeRC6kNm7JVFgN",
-	"ITNSAb0yKQTLDBcz8GoqtJAaWSckiMc1UqB3YQOjEttiSF7brtA3t6Aru0QxY4RPCZ5vZCGKIy+VvOY5",
-	"UzibpEomeHbVYWjX6s6Hxz9sGtq2GJJzQzIqyJxeo0uSC244LdxMJqXVOsgNLwrLoGCoAX40ktCRqDwR",
-	"UZ+kXEpBZGmWpUHTt/81WpdtqO3qcPdxjSOxYZGpzU0Lw0twJAHt3RfRedggJ38BTt2mcxpFhZ4y5Rhb",
-	"98lkRZZ0BVc3HCuWEhDz9GacvvhHIA8VOVGyBC53ne9wV81/Cdd/85aa0KxFVD8/fXHROKkwDW3VTauO",
-	"dZ7Ac5rp9hmwaYs68vL712sU7Tzmy6lpH9KJXIwAWR/8PP65WBHFMjkTYGm69XxqfbbNbI1n5z2kj9un",
-	"5sw3MGz80m69+eTUWet2u7Yis3AzLCMc6D7JuTZcZAZ9/3BjVe+WSt9xlBxGEsMozsBzcMXY0kqBTAoN",
-	"Yh8eHjQ+co4xUXRolASVpk+z7PLJazY9evL0+ZP/OVUXvy//VG/Nv57/npKLfs33dMsJaYhgmX2qK16s",
-	"HO3qT5NH3x5/t2lq3UR3n+TSDJaKTflbfz1YDVlOybjS4e1zqXpa2H8V/qU8HgmpyFiaOVNjsqfLbG6v",
-	"4+jjYTZn2RUXs/E++HbG7hk4HhKvMMBwcZdBw8XnNz64T5ovICvzw9uc6ujZFL90KpIl5tS7W60nK6Rm",
-	"iXPwWpVwC8eKhp09to+u3omUBaOiu8bRh3+p3Ip70GRqh4fsLaXWfFKs4jgLry7ASXQvr4pKrxRbcKbI",
-	"iw0kkorPuKBF8tDbKfoG9rzL+rr7lhArWRJdLpcFZzkwXF7avu2JrdTjtWEVvbn0F/plntS1f6M3gT6g",
-	"AASZ4j+MevaycJMGUDtPQSHoogn8wc18XSm4q7eTqLrs0JGfQHOpvpdbvoPWLzlYvtciEmabNxc1bcUJ",
-	"5dBhXXNpv2xEywCv16TpOiPVXINLzjFIyBIGB9/YueCCDUB8k9Pnp4n5Vgfp4PDw4ODg4PBxipVvuGKX",
-	"XQa0DRPDdNNhXcdrS0txbaR7pfbtx5Sa95E3yCqULY5R229N39yRQFXXadponrmjdMYM5cVGBb9PJoqz",
-	"abFap08knFuFZyzAY/WAazJnRU5oWjp2NiOFY0z1raxH/Z7dmdbpV5qeU2/Ac1+7+iaskGJmNbfh7R/b",
-	"d3X1beYUJ/Ab+1aRIMkuZf6CGjaTKm26tlKTQiAYyVw7ks2lxpivRjzROg9lrX1DXK3iCwphvq7nvUgL",
-	"Hz8v81fYwM9w3CdBa5tKmV9SkV/miosrDQ7xEHuxpFo72y2+681cyXI2P6nChZwfhmGIxoxaqtWCEAuu",
-	"nYVli+lJl5PNy4waeFsXN2trvahaWfUTlpD7iZOCXzFYj2+z1SbWYI4wxRQXvLCcmuaADH+K46zUNatF",
-	"bry56PV7Pzzv9XsvTpM+wRcQGovhD6/lFRPOE7g+3gvwnQ8yxcCGSwvvQHdeNAwTHjBh5V+e4Df4vvW8",
-	"R7z6QHtHPW/E7Bb8ml0+zr599JQ+evL08eFjdngwzZ6yg6R/BQfULFPM7DAofpAUKVEIQs196oaKaNNL",
-	"+Rt/PS3N/AgDGWrRToLdMEVymWkIpCW0KOQNGSs2VUzPQ5zKpDRESOL+PBIhgMG+bUK8dhTo5ALv1qc3",
-	"dq8axybJ+ddGTzIPBOHUKbG27oslzdhAsyVVFK3H6Ec0EunwjMgFh9hyqQhbLM2KLBgV2qUZOAGXio4s",
-	"dcsVvX6G1pm81VpBJowqSCa4YiKpmVQxT2mRMpfKDCyn5mt9rbvkIdRIX3LRHtJYCsOLtfCmuo/x0ZOD",
-	"g/VUgH4Pvmh5xfvwA5zkuH7S8I9dNKA4BCwarra2v1o35Scuri4wWL9V8pxWjnqpnAXJR/g3XufverU0",
-	"AdCV8ijYH0gOhqLZZVA/tuTx1FWtXvbto8PvptNvB0ePv80Gx08P2OC7o+OjwcEj+t3h48nR0aPJt3B6",
-	"cq5YZi5LxXsnvbkxS33y8OFKliqXC8rFMJOLhxKCp+ZmUfT6vRs2mUt51d56YSXGFTeXvuX7NSGLzonL",
-	"KaOmVNutD14GvcDvvvefgXvaEvJSU5FP5NvwUN7U2wv45AK/AC9W6CfakG2R1Y4dXrjv3mhk5fV9Wzsw",
-	"5XLpFDXfmIxd67G3F1DFCNVXoO75UHgIB3akiyKtR2IkQN0NP2LA7dTKa1KzLuVcZ/KaKVAL2Cp4KZaK",
-	"aSacl8KPNxJatkXcswX4QCYMpSPLyR44wgVn+f6QhDhF2/M1l6UuViMBfZnIN6d9VJti1/IKAkCoW9lS",
-	"cnBPjcT5NJgHV/1KibCilRpjRXGTMJXmXGqws5CcT6fM6mQjEXwkZk4rRzM8D7wdp1h571mlPqFbxruY",
-	"ROVq4XokZkwwBd9pRhcF0zqKKhf2kVHw/1g9UWRyYWfkfXGQIMX/U9lrBnrJMj7l2Uj4OWdM98HDkLO8",
-	"xKuFwVUcq9YQcIDdZlIYLkpuVpa6YWojQbXGcJW5vLG3Vp/oBS0KYArFllRknGnYVm0sX8gsKxVswWnE",
-	"WqDGC7tp3i9Vf4pgCEYzC6rvrVJ5mRndJ1KNBLRzuuEUo+rDeQDGtiTXjFQJrIFfNS+YMMWK8JmQlpv5",
-	"dCTGzaMHOYTe8AYLgQwtJ5XGyUHJN99kVHzzDfjuYIE5Ur92XF0XMJ+RmDDyzTeKLeQ1y7/5Bk2f8Thh",
-	"AXY+To2A/QLDICay6SAURqL68s1vP3mBcEOFZ3TGr1mYAruGTCXvZwgbxfJKOlxgTFCx6hO61iIQlWrN",
-	"Z4Ll5GZODahqKJUMnekxiA9PS6DISARy2BahG0cIO+/4+45Lj76oVh2e1RK8riDbqFg1Td6b7sc1laaL",
-	"baJ61cdv7Xg33LSG5BUcYBTX3BFDX/ElLiv+XLPCnSNt2NJ5saecFWDirxiapPnZSYq8ufiO933aumEJ",
-	"3uXOe23bvW9qDe/Wk7rIr1Zj8LlYlu3e/HZOuMhBM3aXWs7s8lxOBAfCqlh97pObOYNQfwY5eyrK+sSk",
-	"c8iViRME7NnkZt7cM5Te43ja45FwvYEsk8JQLsCfD2mikdTB82+vHBd0slRsQJd2I6zuXD1sR8IZ9mMJ",
-	"SDQz5dJum73DmrvWRd8KVipL7H6c1Pnk8eNHTzY/4mvmRSEHmAMbbIzMWJrpHfSdC/zk12umFM9RBwsa",
-	"YeoQRbsM8sxIF9xpae2+1I2dHXYh0pqa+YGkWrN31DTCBtN3fCq0v9/sBV57Iay94eBkul83veTwuWV5",
-	"bqqkMISJPJivUJtzajO5OPuxTlmvNR9NHk0fZ4ds8JQefzs4zg+ywXfsyeHgIDvKj+mT6XeTw0dbH1mJ",
-	"+SapVCot1Ss6c0yRtN3iqSeCvTWQVuO1GnxPNpxD7G1b5CYMZamgLVHcAz10+oxoI91IYBqWguEVq8sF",
-	"a40Uet+6KL11LYADAInnt1mIv+RDV83QYzsWph6RhVSd7Q7xe8gZ/tOBfXgkiGObEEV2R46RLVbSXZ39",
-	"G93zHcbrGAWX9N128HWte9RQr8H7b1JgpBncORhqhgZnAkvAoAq0tDGWj0AhtzocUYwWYFl74C6bpX0l",
-	"KTvq//fPg8HTv949ff9fnV1GdUdwY1v/2sZL6QhR9yMge5xE71N7QiHUFDPqXSuQkTNm34pCG0Zzq5Lh",
-	"q8agO12PRLCEO+uie6JiPriczSyNuTCSvIjMws+puAL+sPL9Elkbs+J2C5beOUo6ed7eAz+e4/eH68FZ",
-	"m8KHHdnkNFgjw7m8wyjijYHT3gxyulxutWEn5MVyebnhuNXM3/7QVbfYzytih00p+Z2s+OdnjWij/PC7",
-	"LM8PB1P69Mng+Pjo0WDy7XeHg0n+eMIOHj357tHB9jBzjKfw69pEsjeaqZcLyosWDyM685htQWieK6b1",
-	"M3i3wl/A1Lic26uLL0AnddnBAEvjfETk/CyVpYOdtaCvxOPVnKXwS127Onp8vBldJO3ltn+dyUEi5cRp",
-	"XtdM8Snf5OK1jzHfCk0/iRnvkBzgSLJtv15Zgm/cL9yStsiBrHKXbZQUrtkH0qSaRTeP96ZrK15Xn7wc",
-	"Hj45tg+iKVMK3WkRWzzaijmTCtBJEr8KXE3o0i+ooDmnAmJjP2nQxkRRkc039o1N2qNb6qaJTT3FVoVb",
-	"B8skBmsuI7kfb9E6ttkZexp8Qdh6fTf8L1bh2eiu4mJWsEGp/XvHv2m8O9G/dao3kBRWBcycMNjl5ZeY",
-	"VAcatL31AmKRw3fyYQ/tRLGtuzzJX8jFQoq1GJWlYhk1FSBUIrDLPT4faMLzITkLnzyz4gvtdkNvdRre",
-	"1siWeh+GcJIkRX9gph7Dt+kFvZYg5gw/XDXOrx7eUqOLu9w9vaAtLjKVFLfjhrdpZp1I207TOHdrexD8",
-	"LZIB72ad3Za5C+8M71vl75IY+VF44B+yyLmY6c3iau5aVVzwQKfybXelW0sXd0VCP+3Ni+o8oqPVXW5a",
-	"v6dZViruyZW46MLvEP/YebIX+N2qfbYNhgnEqs2p35WRzqNs+80SBWxeclrLz09oxJUFbfPbGZvV1SS9",
-	"VUHSaP3jukK37JafFHrYStDafPphQa3080fhdeTG7UbJ1JGsO4MFu4FAFK60+cwOadX9ZTznrXOJG992",
-	"MxMkv9vTveyEAOuTRCA12f7LYSlH6nsUHLWDxIDoq5hOXFzL4prdoRTpIwTsFlhZtyBEgvArTS8PICQ2",
-	"oUus9xrywcGbleq2cTRxjH5A1EUQ2zZOvJ1AtIygf3Ick9KrIFcrrVG5l8F2QAQEHqlwYu80gv2WENJd",
-	"tf5okZtI2E0EmjUrXkRgnX5SbQC7uKVEqW174qgI9tZc4kWwJf50s5cHA07TTp5qxR1cPT+wD7lu7u6O",
-	"CS+sNYmF2RIuWeJT6db3JMi/AMHZ722/lD/8Ju50/3aS4Q3B3VFWv9FMdXkmhiAOZ9St4H1mSpZLtOWk",
-	"RXoQODTPOSamv6o16MDSiPLThrMaUH4YReZroIvrPrliq2qO9YoJLemgOO0NZNsio9dptk0g34Y+9bPa",
-	"aoO/PyrcRog2CXNbaXobgqVy+jbzVbtgjgiarMVREeurEP2yhWjqADSNIgkJgMAEUlj6SxEeKCv/761h",
-	"I22qavDyV4GZngPDpjizRtKxkkltLidUc71px5elyuZUM2Kb+3Fct67ODaIwODt+LfiZV4njHqQvOZWl",
-	"4lnb2WBqoOdWw4NGtx2yUt6ffjc8PGqdBEAewsshTRO+iItvNEYfhJnhXBGQie/wNvl3SQPUWvJxgncc",
-	"7G1gpD2gj94HE1kf4TBylvEFLQh2XafAYTLzzne3C7+FKXRiOEgdTfeNWaV+ZXfLXpsgHuJFR9RPHXWP",
-	"gndLJ0wFZfehvpcdQfGaIH6fxtiOIHm2kw3uUR/Wjm9jxO+oRUTVrglIiGeFZhgXvUcNAsAdkp+f739k",
-	"jMcIAzBB37vKptoWpb8Bc4nregT4HwiUFio+aV/BKSTf9DHSPKT2QO68z/3wf31Q65bw3J7JXEJak5AG",
-	"45w9NNBIjBdvh3CbjAEOaCXzgrHho4PD774b72OWV5axJaZeySE5n9ZRDH2pm+1wb/0G7JzPX5LrtOiS",
-	"k+4737Z5r3y7TlqP57YHNca+jcqzif+2BHKvwRtEx7m2hPZjXdf/W4533Aiy53JEART17V0/uDtqj9j1",
-	"PRNxO2EiV0lC0k25oCLjtIbTnAqMKqTagvVgm4Sbs3Y9giIwZ2/bgFH62P9lTlVbtgJVV4OFzO9suF3j",
-	"vDDBoWVy8FsiJ8mKP83UYEozl56muWHD2+Q9dZeo9fQjK+O2j3dJC051EqW8cBB+1/XAJig8OacGM0JT",
-	"4gxEtMtGLTXLYbaFlFflsnYmEjZ5O5lOVSS59rnKbYBngLES+xth0lVayzV3cHhLJRcySrVlIofN2xUY",
-	"DW6ndVaob8uL9La0ey5RILZsWggE92xdJ8wWqZCulXXvJQ/itWA5AiHNJZThai11sOGbWomDTX3vWNrg",
-	"PA7mq+qE7VrYoENJgZaRYLPW0ThTyE81uM2tAZcTnrVAqVJxRVBLnwIIH4DZPz9/sZ+WXBPaIhdr88Zu",
-	"nZZKcBVk7/z56S/7nQM5m+fDjtyHhaR53CiplywzCD6zObbGwbcgXGdVzaeOErUWHt8tpwDj7ytQmW7x",
-	"7+GZ66bWjIe/DZxNWm59rzgTebGCsq9utAqhynFClSTQDPEne6+UzPdTw+Yc6kBucaG6IW+oJv6DvoNU",
-	"vqG6u9EiQpSpHQ2nkAEuTvWCx1G3v9OrTauT0Y8H+QQtHLgpsmELKpecgkq6FvWxu31u3SzHRbAb8bZw",
-	"FQQaUCxdzxkhUDfZ69CSkrCMPKsgUrFMw4QbTfZcOpje7xPBZtT/PhJY6EGTPfvIyhW9oYXex+oVlIwn",
-	"JUDDDva8zYR844xe/4dMGdP74xY09by9wu10ytBrvbeU2rB8H2sAOiJGNFpjzbaB2g1507IoXIlB+6Tl",
-	"i9Q4/apObaxhzfg1wJx1PyG18RPZrx4UI++TzOo6LCdRG9gvB0oSpMHaGJbqLTJWLiZcYK0ctLJRsYJd",
-	"6geeeEYUw3Ilcgo/oVPdcUR6QKnY20vVvp8uopsoILMHS0A4oGA5BKYBswEVACVclXMJmCQByXm4S1pT",
-	"UmFPHbmdTdLA50vIwLdUSh62OBVVyMjqH8KQ0ie8iwV4IsvZ3PSJlgUgcHksVsAzCacchkbTMJYLoXle",
-	"KdqRWLtbU7BfXcCl2K26AFQA2JuUqz7RrCj6JKN63rcs2Q/r3Ae+RYRHbwJCm5MuJ9BBBWvI2NB/djll",
-	"bDzsmKtWAwJeuEBrJ2viWbveUvfQf//xY0sZraKw/84GWamuGdSWsg/VK5ZADaXFLPU8nEnFzXzRJ+OX",
-	"F0ePnzTSEuBvSX1EXSdAAu0s+mT8arDeE/wt1dNVijd+ZCvC8z5ZUJPNWR5wIC2D/PcfrwkWhk1yxFWK",
-	"5W1/mL48fvmiucYXqW7K1A1vuyk1exZTWhNNV2Ss+azRr+ZJ3Ou3aXZ9SzIJQKTUsD6ZUM2eHJeqSC6x",
-	"5UyvOnfRYFRLMtyIFu67YEkz+39f/PoL+YNNiKXLBTNk77fvX5BvHx9+mzCbW1K1JSFVxIwQnpQ0gMlk",
-	"5mwBmZlWSF2xFdHGviaX5aTgeu4ME9QqREV3L689UttsczDjFEXSFaD/lxZvdXGO+HP8i+vkA6u7whPR",
-	"1XOFSq+uluuNXKtG+s0YLIIO52q8eVpjsjfqxYVX0eaPPw5Hvf1KJWtAS2LWf4XJ5gGf/M4759Xa1ri6",
-	"8BAFMqzDEoZKfJceq2vN9mvVDxachrEFhF5TQ1UE2OI6BrQW/HG4hEf3Olqhs1PVshHhCRlMWE3E597R",
-	"wdGjwcHR4PDJ64OnJ4fHJ4eHEVTx5pjVCPXonz1AVJAlhKVWy677zxzK6Iax/wfYqXKb9OiVXFH7eDOg",
-	"MPaCTyaJoRjTqhU3MbU9Kacixi34NmiKzLwlMlKKfKwveeWbOjtqaLMHSF8e02uq5GJ/HTNtskIHJoLt",
-	"+eTCgcOCwfI4APLlwJEq6DAPbeWVGvutZrXZ46uqk6x0q0iW06mJqo2dWHGdheL+TRu2Z/IUIDr8RPiC",
-	"zliI4g2ZGi0W2q1n5VbIZesFaOo4627joSxH5Cq8hU2/3UBdS0+mC9Z12Bdtw6Yw3zfnup4Kcn7x6+C7",
-	"JweH8OLVhi6WTRgygP6B9zCck1qovQeLj8rw5DIrF8yHyOFr2Cre4TncdzXAoHIecesiGVVQv0dI8ub1",
-	"i5GQ06lmxhc6terIo0ePnhJ3resIHfmKsWWMRE4dQArQhQDmCUACrkHCpQXkBgOoXxrLB4lX/sdOJGhg",
-	"0zV2Vk24UVStHB00un6MdGaECavPYIMXyNBZJx9QLHK3hTN4eXpbT7q7M7pKqgtobucciLX5YCQzvj1S",
-	"I+Ls3BHVNmLDeRDLUhUV/GTtZtoqKyvwt655KBu9XYkKCE7i+02JNjTiiX7qbm5TyeFieU5z2LaP5wmL",
-	"9NAJzS/9ctIusFTjmu8r2dtfbad481NhVUldKJ1cgm2+76tzAZxq414eozTUleHDatCX7t3QeOHGP3Xj",
-	"lGi+HcoFgUaNtCCvo5VY/RzXQqBkQ1UbAsg1rDHEGSuY+ZjF4KMdzHHsLtzgmrbxgu9pR/fn66AbgHMG",
-	"OyHUQB1lwqgqOFNwS9+LT9Q9iWDU+q58L9WE5zkTp2tOlY+2O1M/h0t8hHXZpuY3bfu11nfHjWvdgNrB",
-	"Ow2xjPhKtQciwIDfaqfCfoSEDogOxXMHILE5R0zXGb9mbfjlXGMIHSLEIUptfd8/fqBCtCnbIxRSjdu2",
-	"+NYxCXAq7jcYoTmE2wKnPyEJ2y8Mq7m7lznm2LirFwxNLB8SdMhrF2Tprww7nn0ks5zMGcJkerIpatgl",
-	"FoPvN68NS8cQNWpXyxdMlrahq/IIbS6jaMK1+BBsUTFlckciAmwOJYBLxNd590D8jgQJqKXOT+C1Hdgu",
-	"Av6wT6cb8P8oGaMwx3vUXsnLIflv8t/TsNOhlFf4iuz5Z16fXNmNhjh6fBVti/rY+uipm35aYwsc3R94",
-	"yeInGT6/10mWIuif7efFnw7QsUL7figq3TGJuPbASTJmgxc1CYOtvw03obPt8taKc6Biy90tPmdC8Wxu",
-	"6X3LDoKF9JafB6ftbVfQjCDuGA+so+7a9z4Vq58u4i9vBNzJfZdB5KqTevV4QfMUJJzHwuwS71SBZ7b4",
-	"xcM8eB5sYTilY6sRHD4+iIoWoxah6YLZ5g4M0uFqgG7BxUiMH9r/1Q/f8fz9w+FwOG7aXXwVnxoW4uHj",
-	"bWCI/d7So0p2XTnCUCbcuX9t3rq6ZvtCiimffWRFxwOFN7XQDCazWe/Z/O26GrRlrFv5hfwzL1i5PZY+",
-	"ofoKOM2+XMw8lIRo1gXDt2H1Boy35lxAFh0AC3qUwU+6PxwnhH64Sx/nsssupXvYtlct437oG6VuHXDU",
-	"doGYED3u7qbbsUUMH0lC8Tu3lL4rjAZhLLRQjObgqs+bjLBWaGHdDOd/SgOiuA31VQYcd4b7t7XuAAZ3",
-	"J+GGXvifrCzXDYAtqqwuOmUKImEEkSrHxOml4lJxsxqSM5xSKExQn3CVcYFFgfbeXOx3B9WuUihua7j1",
-	"Os2Fr4oRGW9T5LdrBRTzOh2gvCUEf1bmK10lkHXPdqqlVjX9/0nx/prO0tZazDOksz4phd2Vw4P42utj",
-	"SYJQPYWSghljF6cQaL7pF3L+0toF9/RpM6csRp4/HfwPHfznYPD0r17Li+f1h9v5yUuaze0yUcNdXyjW",
-	"LcL6C21L7e5u9BRPsFxbwbrEiUIY2zfnGJbJXEUlOZsVqWIXvnLeggpIJ6lJ7ikt9JqpH9kU24eoPWbP",
-	"SjrjJBQZu4xfr4r9C33XW8f7jU1LzTCkuF7aGTQoL/LshtUCArdO4YYqYfll6wz+oEpUQRMwKmI8rc9p",
-	"1Wk+TIBdHwrOBPfXphm8hA+Ix15P98q1LtmlS/dW2zv9iZlqQfgZrMh2g5nDjpnSw6HZ7dLKq8uqIsZl",
-	"PUm48/hLnl2h7Kv6quUSb56AFOySxpVGbjFwA0qiOWBKRtY1ojQ8t8xXVSWF4PUF7YIop4Otn0v/QIe7",
-	"7LJURRIYg86ckzl2InPtXAdJX1cuMz30pY4wOmDJHwLgOhMZewif6l6rQtReQX5BszkXbGD5H9gV12g/",
-	"iIqntBsao/yQpOHyDjW0dUPkFgDvaunNYVMvI6x/kbw4wbjsUiRCwXvngY9lCZ5HjAFsrbTANobrVM9N",
-	"/04NWMxo4Y5CEJwRE1D+V/buCgH1UFdxATX2QL7Zp8YEiigaTgtsCnkZ1OtZDyDqRwqe0cLFM+xwCQLt",
-	"Tl3ZhFTgzQLAhjasu1ZponX1O80nWATWAPnoYvMmQIMOU1jnlHQxoNZKAWtKqn3Kx2av1qiuqADDhxIL",
-	"7Acu0W9bkCmSrh/xcnPSYbNbz9hpW8URAA0yNLBB/cS5U1ird++6GicCeLPWZAL7S3gsVYVCNqVtp5JL",
-	"8HnSoR9c1AYZ7FYtFfkPX4Lo7dQtPpSSxmhIKHHxtdAR0C56XbmO+1uwZtJ3uGKzZEbPayg9OoNsLlX5",
-	"JbYtRBvF2ore42/be1m751uPXCQaUuF7NTm0nQGho/EuZXXWxmg9vB1lyAfxQW0qt+GGHUrnxHImdfYj",
-	"kZYifKJU3oayKKGYGpbzxBttPX/GH2M8dK4SsGFCJ/Oj7mcP6sV0bnMgfVpRRyn/2jZvKbuzIa+n2UOS",
-	"7ldc5M0L6hYe2LmECKwbqa56/d5CTnhh/w2ZcknDn/dXJBir0pgcXg54RnefU+TSbTqoImfPGpBe7Mep",
-	"eZU2LOMiKslaX84/5A28eSIvnkLoGXy31k8I1GQy2Xz78+p726zmH1R8NvfVdV1wRFx9zwXJAlSlNyys",
-	"e3hrtwbVqVvjYi5vRFxy3o056g2HQ9gyHuw9o1660iLycexS37pgOyyhRAB8HR6DsHSq4e9yiWACbevx",
-	"h6fTUOsmQsQGwVCCmPJYanhBr2qBKwsqcgrlKzs+c9cMmS3ZOVWCgPSsNCRVyI5ihKJBn4usKPMUm+3o",
-	"r20y+Q6+0tSn3f2kia938ZGufd5C9hDom8qhdWhdsPmA26ZYhmXspzTjBTdQHQoQAyCbQooAO4TmzV+k",
-	"QftBFI5u33f6hhvcTrQwEz4lgmX2xatWdnPdL76Krix1BT6xVqEcxiG0KKIOgRdKIxfU2GdisYo8+lK5",
-	"GMdn4YORqKqcc03ylaALngFz52zJIOka+BqWbqTSXYUyulqdWPZmkV6/N+WCZyiElwWFsF7EWrN3yFsr",
-	"tyEb569aVKhL0FkXxY0UkPa0Xft8tU36vuq/d21zND6OGcaqYrgnuWBVJvEDTaB3RH0dianXQZYFFWH3",
-	"K5vM7UikV9qwRQg+8hsU/pCKUIJ6qP4fazFQcXwTtIQC55dBJsKxBKddVhVb9W2hsPllzgSHlvA3Lpal",
-	"ueQik0qh/m7/3+5RS0BxM+69rWRyFWjbOEeAYY3nEIH0DVkxU6Wk9EnAO3XLGgnF3M+IkuBw9hyirXuk",
-	"2JujymuBkfWQvCoY1TCKM/75Yz8SPs4VzdMu9wquba8Cck2mpcCTtGfPD4zsCgKHtY19UO7+s5GYyxt2",
-	"bfXJCtfFUbNYEczkqiJsceSnByS3ch6vX/gNlqklkQWc53p7mIQrOawZE+5DmC7E6N6GVT19QdumN5RD",
-	"gtiaxzlOo6vClpFda8c7brjGQ7+hvuJvynYMv+pydtdk0HOa+tYuCXmho2dWm7IMAtXHh7fIdNtQNbih",
-	"52/MS1ir/JJYh0c8SJhcCqkRSbgNVs/EKMJjbA+wEmMrLmf8mnUDOYm+3IRV4XRUaO2P51Kxa27vPqMo",
-	"oO06Fzg8Fe1n9m8bUZv9jy3wNxe/Do6PDr+t2XECtkcdCidGx0BAkM5IH6c+0yrGpIjc+tUeRSn+LLuc",
-	"TJ5M+XdPH/3rbT795e3q9F9i8u13x8lRdRsC4fnFr+TJ4ZMnZFbICegBiawvPwXEw/B6QnJ96ezB0xqa",
-	"YQCIWltfAsYjl8XGKkmrB5pcvDz79SeYsXIBaT9JkUtBLozMrogPuOkwfcOzqzZ9LxoQEACyiu1Wi4ks",
-	"unS/ETPkhIwzqufjPhlnarU00v5fzhS/BgQb+y97+A3AFjEztf+ZSJHb/xaSCvvfaSnyMWapuxjmcexn",
-	"YFkBYCrcINYlTg3uhZCeGJwRzKowGXNqkDZJOKQU8ojLuXK15sMZS0opH379O9a3rgcuhYTH79Yjk6pV",
-	"nb46J648dvzGjz5OKR1RlOQLathMqk2iUhAuEJ6GZK41GEbLif9n0rU/tY+hlGB7qQ1fwPOAZlmpaLYK",
-	"Kg2aNiR3jilqX45Wv3BOtAV9yxd2hYcHGICI/zpIVS3YAFfupx15BqdS5pdU5Je54uKq4ROs/7iVD3Dk",
-	"1I7HdLdqJ1NLqkxH2i+YsmfZWNov6QpgkJZK2pePbJhzo3F+dl/5McbwcIlbvPJ9hCb7n+N+FnImU9L1",
-	"zW8/+evJNtlBMnvg0eQnDna2NdWzBZM24WfaxgkvgymtnQ8gIyEc+sASdCJLQ2gTDauxdY7bdwidXhMK",
-	"VjVzjLRLNykexzg05Lg76EsxJ2PZTiVG/EdxV5FA+yBaNZEQfZ9b+CDCr04nKUcog0Y62O3dcA0hftwB",
-	"nhYxoIL3UOCjJxqoQvJ8Zi/ORQlWUqhtUz0VAwJ4HDOzBZJ9ExQi/tYBBTGAHLbAIAaYxBoIYk22P/ru",
-	"eHjwuFcL8Bv8338eDJ7+9X/2RqMh/t/+//2v3dAQW6AP+86DA8TS5M8///xz8PPPg7MGSOnRwdHx4ODR",
-	"4OCwPjGYzLvj9wP8n6Pqf/7rdik3HdANYyRDL9a3oe9Fv+/Ch/We+1U5fKgJ4CNVoib2rpOKz7igha/u",
-	"3lHxPHU2L1XpNKlJANcLhvUQHOdHN637ljO9Y+WSOibdFsmQEFcbPHR1SQHyUX9hClol1CMVDf/IxawD",
-	"CGAnFWw3TNl7A5K9E/TYdpHZ934PIcXAC8dnZGy7HzswVDu5nCuWrUP6BPm4bj+I7sqdIToq/+HQ9zP+",
-	"ICuFt0zE5oqGmKoW9ebi7E7AbZ85FLwlE/AYrkkv468BBGQmXHDDk7VuPw3+LdmTU8OEt+7XKzBIBWWc",
-	"sLYfX7D/SMH2Pxlibp9kAP9WYCBB/BLKIr2wXZvvngS5WTF/3+9F9016b3yDcPCb1xqfkpUsEUWMsxw0",
-	"qbwEAKRQTiUdKoVs1lK0AaAY1+Q/14E7pSKl0MyYwkp2kZM51cFfQIHDnctuQyRyv6fozeXG/QUJTm9q",
-	"04h3l2rvW0vXBcOCUFusSVs0jBYMp62KS4cIlIhDkhEojam1gdE2LUQBntbv8pbb62IlWkoRoMVP9y1x",
-	"r7jIn2FRVTDcQy4JJDOlHOCuqvWW6j+Aa8eFs45hoed+xWWC1X3sd1f/0dIZsPvWJ3h+holj8Tw90F9z",
-	"rhtiX+sXP887oUI5XLUtVMNd2TKbuy6R6Te0mmRFww78tbkabKhx6hgOQElS5bU/cjW3TQxU1S/fnJZs",
-	"W72iVo7DvN73e3OqLxdSsVbpywSWMPfUUAwKHDkY9FAT1mHnPUPXKMTYA+YkLQq4AWaUC1cabew4RLC3",
-	"pg7IH4nj3cuB3zKfHgTOxkpateJjjtIR4TbUF2zK1DUaj+ElPz4hECZBCkavPeShG/MZGaM5IDSy710H",
-	"K2gvFWrYNWuYO1bLWmgcdgD29gk320znNYCBzZgmawWIvzRgE7uJc65NR30/fo2CrhqLVdcPqB8TxoQP",
-	"EhiS6pmQVj3+V8CrxGwAwP7/S5FV3sCNs7Fm6C/sxkdT4EPKSX4PpQiPGzprqbge0DQ75LXq+wSUvGVe",
-	"bWc0SXuvAqBkDU7yGRmLsijGIQymmdq8GWEyMEipeD35+cnjx4+eNA24dihkG6RYZwbY0dOBSSkQPMXy",
-	"xms2SKt1/aCrehFlqPnQ0KgedHw0qWJkwuz14c2Qn4ce8uH3fRtFasvfM7WN8M//+yvm3qpIFOhzdRRL",
-	"aQ+/04LnNJTlS2urLiZ4cB0ak2suC5p2mhUSkRySQlyh/h4+JxxzTpbUzIlmM0yG3cP0OyvX7IoJFzl7",
-	"y/T+xudH3EUfMeDsrNC0QfbwuO27FI+oX7LnLKv7wxS7bdYIuEZ9YMe4DZ8jUSPjFjhST9ZqSq2ZGlEl",
-	"mwvLWJXgB/XuOdWpWnyQXYu56uNTV4YAhjwh8AUZlQcHjzKs07H37sVP5y9/eX15fvb+xP//xcsXv718",
-	"/X4fGrIxwj2NH14fPXQhVnoMUfBDqGVmJ2aVFJhNWIMVvf6w4mwZVangGvy7R2tRckHGr369eE0eXh8+",
-	"hD/qMSLHQr2iTKK+Oi3kjQtV40yYF1Fs6sk7LLAG/2eJMXgBj5aeh1rSfR8qpsne9eE+XLKQIO7xfZAj",
-	"oByDDzSwg0Jnr/DfvZOe+z/d96Wn+sEd52qYZqxAvtDIk3Y5b1QR3Ux0yYcQxQo0qtZcu09oaeZHwMQu",
-	"Qrpl55uV/zgauTTLFAMt6h+vX79yTBBF85I9JD4TOVZltXu732Vzw3x23Vu7Ilzp2G6GgNmtcSt+jewK",
-	"jR1D7sAA7VSvJ+GH+WwmPMbBnuddaN8PvuX//uPHi0BdEH72C6wl5AOmTnr/7wB7H5xHIa50yX9k9q6A",
-	"/IipbAmSBAQUe4HdSCKXTIBCbHk5pCmcvjp3MdJVqJfi10yfxN68OZj2R8K2GfhcIUtqsudwh/Dc9N2e",
-	"shBcB5HEeJQqAfTA3girwWQF8xkJ7KnqJKtO5LJ5mPaHIzESACTslXoEmePCUKgGN7EPKJEPyfc0Mxqf",
-	"mrk35oeFB2yGkQgRQmT8AsxCET6T09DHUZz1qPcDM7iaMyyvMuo1FjgS2IgS182oh2Xg4TIHQJucTDkr",
-	"YLbwP0PyshI1rNBQ3s6q/y56sapYrx+Qi7MfUZjUACkgxUAPCV7EFJIu8K0CPk21YLkrfh8bnTVdaaIl",
-	"ioRQ4ogohmGMgS0MvWIaiP9Cimt7qEBQ0qIg4+il9c24SrBEXdH2BIacRf5QL1k2Y84HNKUZhaxMQDMg",
-	"mop8It/un4zEoNZlWPjYiqQlKdg1K/bJgi41GnCrpBs6gwgQ48A2CCpew2aPihm1GpM9hP+wigQQcN8T",
-	"4Ma90qlXjjzAgmLLgq5YfjIShIw1nbIx2VNs6cqicONcB2RaKugB/WP7fTLmOVsspWEiWw2umB3deCAS",
-	"Z/myfdq/XTHUaoBq8bSbXTzDEhFWAbLfQKogJNJJgReX7dG97+0UNBezgg1KbWctwOjjF0SkN74CsJWC",
-	"BUMCAkT+c7MP+0TIuBTVsv2nxcrlBlByfPQU8yqcg80TEIcr2NRE1VL313fGPsoBmVePQf/WtWP7IC60",
-	"hc2IS6kJu4h748bVY1AQxkumxlbEZFLkfbLgojSsT+ayVPvOU4bUxp3B2fUJXS77DkfSzm59ujnL+IIW",
-	"g2VBM6bHZCKh1iRwt/IeHj7jKIYpce2dV3q9u6aZwr5hM6lybY8zFiFJSzGoRoJJY6Q9ajd6KmK2pheL",
-	"kUBYm1QkPsZkQdWV9rIlnooVxzCUa4y8adhbmFHlTW+VK/VBhRz8u2T2kEpBKMQyouZ8Yg9ZVGYFWtmb",
-	"ji4YgH/tCTCYTBWFt0KCxVzxFexaEFSrHbOpsmA+c3NJEc0f5LM+IeN3fHpCTkF4WT3k/dgubcGo0OQ5",
-	"RoBNmHfP4gk4xReQyCFKmxb6hPw+DsLBz4Q8t1Jrwsjva5Ndcl4R3d+L9hQwpaEOdk4NjcrIuGMmZ+DI",
-	"loosS2P/184UUuUdChHazLkpUI1zX9fVguperN9u+71+79pHZvcOhwfDA/D/LpmgS9476T0aHgwfYYDW",
-	"HPSuh8MbVhQDCD1/+K+bKz38l0sVnqWAIX4DuwLyy1pRP8QkhEqQrt4h2H/mjIz9fAcXfCYAi23sSjMS",
-	"OR0JbznKWcGvGcQmkV8s3SNt1Or3jOUsf1Zd+FRfoZQZR7qYczsEqWOVP7saq9TB0j1DtgJ4Vk0ChqeP",
-	"d3//l30dooEACHh0cOBik4xz1Uegig89MfG261Br8IIZ1B0Tb1e2IpqZYe2ZCWtYV3b/+ZedKF4YuM60",
-	"8mt123Kjpg0r1uUCQRZAd3I3oT+MdpPDjridBEAsV94tZIn+VTP8wk1vn910iqGsdzPZ9/0ePg54qArf",
-	"iZtjeFh4DOKrYMLmXGCEQcyNKDnQL4PqlksFLhGcrM58vFGg/vPmwtZy+i186curv+/3jg8O23oP0w2L",
-	"iWsuwsdHT7t//Bs8Bhbc2G/bzoN/5d7baTirMDBDcXvnrMPkbiu4qnjkT38o8MV88g6QkRJRlG+DX3wN",
-	"HTZponCltedSmYEV3XntlAztc9Bp0hwE9WLARCZzKA0R2TPsyZlJr/LYdmAurNk/7Pyf4UPXvWydPreI",
-	"vwOjZvQ+do4EqwMhuDjuScGnEKo2ElyTMaZX60suxgQVUU32Hj05OLA9Jzrbh9vJ++vC9RSM7on7B6Ma",
-	"ToEvXrtiqnchA0CVfi7z1Ybj/3Zwc3MDauugVIXbgO7y4EVz6t439r5uKnWAPA25dHhncikxjw2CCTbF",
-	"xZI42XR3IvL01TmY7U9LM4/F2KYZeZRrqM1wiW78SmR+smlVErxmYQQvrwedHd6peH7ff9e0i96bgEae",
-	"sQo6aofxEmMh3UEyV89fmOAVs/1n4T6HkrP4eu2Fg6l7J48ODt5/NBkfg9y0aj0/wXMqbtonHm8HolWt",
-	"Fo+6PHhwLGtSLjQZ23+Oyd7NXNqGKKGpfVZN+dv9/khQRFilkN8FMASvqNb13G/b4oH2cUIaA4XAmIx/",
-	"GQcjrP0Fmj8bCSoIncDjrfEhvvEM2tUASwIimlqeAOcxfdYEcOO8TkPIp0/r0AkoIUedUGYAnV5pEgVL",
-	"MjyNK0OyS8CtDvmaRyoxOfBp1yc2RZjrvDbDtkF949rATTSldbSjRCl/bTdMVsFhuHOujHCNWHuN3WsC",
-	"A2S0KFqpFKKzdqDTKZqiiEPAriDu6nBQEi2Ikc88Mb6vSpWgFtQWifJI4kSSw/VEEjvPz0nj/6F+MjZd",
-	"F78Khoe8QcO7UP+Pun9cuc+/h0pjX+j74YJR5c5MnO6QUUMLOSvZba8lulxuvpM+zZX08F299uv71jsK",
-	"MPEAJgfcOCFrGO3k9dj7yQpsgRwqergUT3DpFpxqzHLbdBFsuweapbTPz4KwS5frBtmxpGZeiY61krd1",
-	"rTmWKRtzUD83wRGTsUW3rCFofrCMODi+j7mnC04mdfiopHqtaOIXKHx+YIB5FO/QPcmb44+pA8dFodot",
-	"Hfgw0C5+07vJwbShIqtgvZISxj9UZeqnSkItj5wsqdZMj4TD0vRVRS7OfqzBxnuXkJAk8hiCZTfk+1gd",
-	"CBBeIHB1JG7jzFOMAoRZ5TVst0lELvWPaJO4zdN/3fn/aUwQtXm0C4ufYsaqWyI+SAQ+urPldK1I1yLa",
-	"A/otehZnpfKhhfU6wxVvR1Md/l11vmCSqAkeS6IgKJz4uK00LjXWxm8Tx0cHVo/oJLkPj1pFN0Yb3KPw",
-	"fuhjlQY7Wa3Hcfm3msj2UnlORY41rOpCvIrnd4brYNmtwjNOtoZj9GvyGLyW10xVcrxPJiyjUKLJGZtD",
-	"UBaUTXaFsXao4TeyI0QVlxAY2l7tTuqECPTULeC7+dhW6d1E1ct4lp9I+jfmsFk4Iu/cUB12Nw8+Qzj5",
-	"92Wb3qmWZcvkP6CC4t/NBehJSmiQL1UdS5QmO7j9gpy5B7mqt/rBMeiOImoE1vZfK2zZB0RabVDKQLx/",
-	"i813JNaMvoK9NZfezhvbfI0kMxdZUJl9ISZmsTRoRwXz70jU+2gx/2Jwa4sRGNCHu7z660M1bZU4Rbmw",
-	"aroJRmuUvUuHLXNXZsx/yBtE60b4X4CvtVsGEXSbBttgs3RmSm+1fFy3Wj4+OPgi7JawmV0NlsgVXy2V",
-	"txBzP3FtEkEBkazQ92Q8ePKxjQf6IeKZdDYeQCB4yM2DSz5OS5uzIoe4cQAJwSQDZzUkEza14mohr7mY",
-	"gfkgTJl4WAHi6qXmXFfg5nuYp+3w7fsRTj0Zx5DxgEgeVa10PUC8kpkrWc7m4d5CvZO95VAD9RIUUJ6P",
-	"cSYQxOFircslMXIkDsnPz4NOk9GiAFV5JbK5ksKKyD1o6Iy3hwc+tmK/xSYyEg2jCJhB8FrJB7YP3Bj/",
-	"wAwh3z74CtTwLjov9vMT3s2fp8J7Hqa4k7Z7t3qkT8hsMe16DEUs1/1VrO4uVnGXvSCBA8iNbhcm9yZj",
-	"P/YjXz985/w/WENgXciecShqoquDXEmNK8aWVvyCugLVjzKp8AHvSin0PTwVpEmPxPiHl69JNPKY6Lm8",
-	"cTlIVf0GlHVHB8fwQ6njVJ8oEOzo4OjRSFyc/Yix9EcHR48x88chdls9VJcYX2IFZ99la9OZYkz7fU5J",
-	"JpyIk0yNs33cDj0DD023iN1Poh2uxc7YvYNgPIwcNd2/9t4X+PjwYLePz1wZil2FiP32Oc2xismXGoFq",
-	"l072KuVgv/ur837UsZ0cuniwf/OFmDYWZEH8t2uHUTMS4dRGGQEeWALiQqO6K+kKK5FIoYWWIxEQ948P",
-	"D2q1l/1QCT8Nrc0aFBEq9A1ThHFIJrmhqw1P0d4nu8PBQeE25KvQ+BsJjWaW7G1FhRMz7d6Dx90dDQdb",
-	"5cpuerpd3/lZ75YmiyUNpRvrhjJMJ4whXdaAf8gFEzkZu7+fEES8AZuNlU3wrfsxDpDXzOp7Ey2L0jAH",
-	"MQTypUpijR0LyWzWlJgpA6ZR735eKuugSZ/dS8UhCd7yofJV0n2xkg55sx2l674k33FnwfcJzFv2/fMw",
-	"xpvamhwnl0xUj9JgTgoefpe9PKEFFVY8egS7gJJ3biDjeSQgagoChUPxpyj+6BkZq3phuDF816I+nVaI",
-	"S7tdDu7D8zN97wZqP8dtLrc1gLCvUupvI6XAuE6bLPAlyKaPqZPdrxx8GFVQ3ioP3U5ZsdiP4pyChARp",
-	"CCCiHrYVAgtlCWqcGwlBw8E6vwK3yorsZXOWXSGqek40AMZCtiFjDrti3Cj4PPbQl8/I8cGjEAMyEiCg",
-	"c45FQCDnjHingp7TJQsl8UVUyBBIjBn1UZU2UpVm2yyIfwk12T+CRHWDbZOr9T0xc8aV34CvMvZvL2OR",
-	"KzYc0vsSwo++CuGUEH5XFR7YnhwS0kH8/slp5Cw4rerK8CjsKgDvYA1nMNTpkTg+OO6Tgl/ZPxFXitNB",
-	"1gJazo1ElDBZ5IQuqTKASVQhX483S8aPIxI7ysLPSO7dCQH8IA5SvF2/hrriMZi6Pf0cgzZvXGGRKKXj",
-	"q3TdOZckOokf5oW4Q9PiPQrQ1iPWniVGs+zyyWs2PXry9PmT/zlVF78v/1Rvzb+e/55OHatVYvm4aWP3",
-	"I+s5JOCb1S6K9poSB2nWuk9oniumtf3f5dwyoNetASF2Aa4mvBW4GlmZDr/ptYxLxZZSoWljUVO3/WyD",
-	"no0qtO/J6u81wK+TJOAXdNuSku7J8bnaMPwEb6NoI5m+6tl/s5vAVCckXAQfwbDxVaeuyVkILXrYRNL/",
-	"qF60ZPTkaZ7Xay1VRZhC8J5VrqsgvfGQvKT1YgfEIdWHir4j4bhsrbKvL9g2rq5SLCIpCPUhhUPyW83L",
-	"BtGMNM81Bk/WqyzMKBdVhmYtFHFrdlB7NOLrepjX/cUUxgN9th47BCBtkh5QiWiO2Vt3da18vRg+Zqgj",
-	"pGfUNpULe/5FPZy0e87MPYcoPuTimmkDMcoP57LIuZh1MxL7xrFZ4gFkUbn+Emqt2xqOIQYr6GM4ErFC",
-	"Wk2n0knTquU//Gw/Y/eYn+M27dIT86su+TfUJeOTRDeco93xNf8XqHmReGrqeltFVERD0yiXGqX4jTX/",
-	"DxtXuWZkmzhKI+74hg1F5/aiafs2XBiqzBkegK2NX4q8a9NXdNa53QX/D/sI8F0p6nYH8kqywVdZ+3fz",
-	"j60p3FsEbh9ZaLKC//4dxa8TeZ/L01pfVejHFSYj4hTn1NCQp4zvXz/7ZDAWWjrtSxhQkmmU2QcZd853",
-	"Ro4OjuxD2r58EfsCBqIKihWRghqmyB4dCQinH7ohL12c1ziE5BlWFBATIfYrdHXX+oEOgWFQp3RMMMof",
-	"amJU650raUwBdYyxLVRjAP492ZCgSe2rROMK7ENkLkvVHwlvyo9Nyt4c3PiG5HT1LCrhSvWVh72RkmgJ",
-	"afNqJGRpNM9Zk9IPdFX8lYtc3vQDcY+Png7Jqb4KdZZJJsU1UzNYPRo+oMyMJToYJeIg4UZtHKgRVE9j",
-	"grwlEtIegpvU2cjt3mICEzeY9uQrHLnMfPtjjMqd6AkgtWje+Ihg/HJbhmYjDPCeDCK/1UfZyRpy9BGt",
-	"IXFpYJplbPk1zevvdTv/5gWLv4yX1cHY5c6t/RKVD+qd9PxRx+pXcHQdrr4XE313fKs/ozTYvz/ji2Ia",
-	"3zCf/m69wCJoWEeTvCpNJOPAhFXLyEeTTmtWPpQp4NMqVO+BrsGvz2nuUXacUKemyt5HjFjIjTMAwDYk",
-	"v1lCofn6hmeMzCkEW3fIDwESf9pENBRxmpk7TdD4ZKLpi5Mu30sFWoyr8xfxNKhzMe4EMPknrWMSSYed",
-	"7R1OeO5i63CZC6SeuIBuoS6ZC+R7qSBfHTQ4ksnlCvEzrMbG+gANz9RIjGes9na/WIls7PPGfXjCjRUD",
-	"Dk2sxej71bpy99aV29hUvhpSvgYaN0TNV2tJTI2HeiWyDVI7BGTVxbWLEOiHnE58Xy7ktb2duH2OB1S5",
-	"vapGeB8sC6AS4a+EazSC7PfDY94Jf48mai+BjBbFkPzI2BL+FxBFACYJe8E6FiNxM+cFI+M51ZcLqdgY",
-	"siugQIeZM0G0ka4AP6TF1T4+acKahCmOhLfWxLi5DhdKG6zhWwqpcqasDviKCSjgWTduKIbI0QGFFJ2s",
-	"XJCxo+X4GeaNQM12qY1GM84SSkvXgi6gyJUPr9B+CzrcRPY22wa5d+p3BnKf7UBYr9PHZADpcMgKenhI",
-	"zqeEi6woc1dDmXjBMBI3vChw8Q4uz+8sokAAjAN2CN1In8xIA3IEmXO7dyuoUolNNYFu44IhBIpe47R9",
-	"sVHY8tzHnrgKS1Ftsigf0m67JXMGeIt0uSS+SgoQ9q5ABF/XC6AYtoiQBNsABO2J6FDz5PHWkif3eUVH",
-	"nGYZbdsVPaFWjZNTzw5fr+e/oU85QEbL9GXt7hJKwlH7e9/W76J/XdpfmVA8my/c4b3DEPr4wsEyZBk1",
-	"bGalMNckk0q5onTJePn6ND96zHyL7Yg5VSasZM+qLVHVNV1O/G/7VjTZuzhaSp/Ia6YUzwEmMi5JGXYh",
-	"gmlEKBHRQBNpgImsVcQfCWckgo4chJGv5w2T96Svb5GPXWpmsLdikUTi+mXFRPdj4X9e5i8cXT92kOOb",
-	"9sVuLciYovTXtK0m231N3bqLehTIa4TG5H2gg6j6pMa+UltBuztgSXD2yqlDNY/hzH21fkQxwTtm7P94",
-	"af845Dm84caAFdknMyXLJarzaBzNk0FObzRTtwYlsR8nL0WoRAlPoT6Z8sI2to+csjCovvi1Lqxe619L",
-	"6OA/P9OYfrYsZM78FZhS9KvgeF3T9+GdsE7sX6NkPyRG4/4Mf6BK0RWwhVlBBtxUqoVb5VIxy2bhbr7d",
-	"uqmpl3NsoQM5C+N1pEm9bFtnusSJZbelzWcGsx4z9rbLy7mzbo9k87+gKoQzAtYETZzHSDMlsUoCV53R",
-	"0z+KmN2lUsSHydQrtuomUbsXbFgfD49/KI1Tq7lk9YZQhSXO0bVfD46PWmo5bnlU0LfhUfEYjSL+38ef",
-	"fT3HHyKCdzzmd1JT4XM7p5/VidzZy9mM4NxyWPtbXKBtx/KDPI01ZeeD1IDmas2caUbsQbvNlR+bD+Cw",
-	"Ju/8jsbI17aDj6AJNdKpHAmcAs9vRYdI+++k8/j2t9UEP2C1d63/fiHqbzOE9WOowJ+RBrx7kMCnC2j4",
-	"FHf4rWIWqmv9w8IXvpb2aFUt6sd27RnwoTECd6iCXB8+9JPXD9/5/z1HYK72cQBYHAbzQapgu0wNCtF+",
-	"MHLiFoj6cXFp7Z0MfAvX2eb510xJX8ZClnQFOXZf3oxrjqNzCOktGNXsy1mJYtNS5F8Q6aH+5Jc03zY/",
-	"4xcka44eOqvCF0H3bhcF8SHvVOSk4NeAHAtxTFyTudQGsRGv7FooV0SzAkrL2T8ycc2VFOCY7HDh9D9L",
-	"OoXbt41EQAWWA+YX3N9W5d7z/eYy07V17g8rxTrc55vXTldWF4D+q37ZNSvskzxaety1/Wu1hEhZWCp5",
-	"zXMHcly1OnnXg0SFC6dftofww6Scv65fLaFbB2v+vv8/AAD//w==",
+	"7L19c9u2tjf6VTC6ZyZ2H0rxS5I2zjxzxonTbu++ZeKkvT1bvSZEQhK2KUAbAO2onXz3O1gLAEGKlCjH",
+	"TpPT/NXGIkFgYWFhvf7Wn4NMLpZSMGH04OTPwZIqumCGKfjXaZbJUpjzM/hXznSm+NJwKQYng1NBJPw/",
+	"LUjBtSFySig+T87PNDGSTHlhmCJmzohiuiyMTohmwhCqiWJLRg3LyRVb6dEgGbB3y0LmbHBiVMmSAbff",
+	"+E/J1GqQDARdsMHJwA1/yXM9SAY6m7MFtRPjhi1aZvizYGFGPLffMKulHUcbxcVs8D78gSpFV/bf2qwK",
+	"+4epVAv775ciP6OGrY/9Zs5IQQ3ThuTUMDKVitzMeTa3/6REz2VZ5GRiF25KJVie2EcW1NglU01+++23",
+	"34Y//jg8O7PzalssE/mlHbq2UhxjcDJwv9QXlAzeDWdyaP841Fd8OfQbNFxKLgxTg5MpLTR7/z4Z/MDF",
+	"1flZ+8JKwf9TMnJ+Bssyc65JwcUV7hJdLIFEi6tL9p+rX386fvT2paRHP71bnf7w3TfL7Be/niU182o5",
+	"PB8kA8X+U3LFcr/J1cIWXPzAxMzMByeHa/v0Phn8KAVbfc/NL0xpmGjbvP1D5PTVObnGJ0ckPTo4Oh4e",
+	"HA0Pv0kJ18COUhQrck2LkhEqVtWLF2ffkyshb/SzsZhQcWWXbVk214QbIgVh10ytSEaLYkTsJ7+TJBwZ",
+	"og1daUKJo3ZCtCRUkFJoZvx8xgKHE5LMGc2ZIoqaOZwSKuzTbLE0KyIFG42FJyU+WRHTz3foyRGT8r8U",
+	"mw5OBv/Pw+pkP8Rf9cOLcrmUyrDcv/i+N88kg1d01nESlnTGiCgXE7sO6Xg+IVMlF+Swi8HtS7WJ52xK",
+	"y8IAByy44ItyEXODnc0MqNCfy+2UL/gfHdN2M5ZTAhKkmjpZMgWL6pq7tmO2zv3xQTJY0Hdu8gcHB3e2",
+	"lgtDlemWRoyqgt+jPNL28/cpkd5qprokUpqV2sgFU5elZmrE85TM+DUT5GbOBJxo+/cHKKeIZtoytyY3",
+	"TDGSKbho6tLLPj58dHQ7WUXfBVn1GPfX//vRuux6b4fSSyk0gzvKn10rgJ/T/MK4Hc2kMEwY+790uSx4",
+	"Ru36H/5bo7Trd77toC+VksqP/Np9GidSJ6x9mDD7NMoyoB23osmQUtNJwQgXhBtNslIpe29rO+SIPGcZ",
+	"LXUkb2mh5ViUmmny6OgImM+Sz3LjNS14DktJSFZwO1uSs0zmjFB4WAqSwiQu7R/TBD4vcVPt90ptBWF0",
+	"Bdhpn7GCGbs3d003N/BWsuX43Kg5sW+lmvA8Z+LupxaGPs3sMJumGB4lkxVuq7wRzG2zZX2S8xwIbU+R",
+	"lXYLDkfGikCaZUxrvPZBeMAZs6NwMVtb8E/SfCtLcQ9b4Ufeuhd2HVP75Nrk3gpamrlU/I875pXT0sxh",
+	"kpsmZ4ntiSmvmLBniws4EEQqwt4trXxJiEQVOZoRWdAVLCveC1TBohW+pob9wBf8Lg/C6atzXJcf++W7",
+	"jLF884mwD5PCPk2Ye3xUCQfUd9LXzKjV8HRqmEoTe+XkrDB0qFkm7e9SWeXnH2/evIILDJUf1HtAbEav",
+	"r18RF24QI8kN5SaQNAxHqH3R3Yh4zavVqHaRrcntiNL3wkee1JaXdmUjOK5ilrTwU41FfgnS91vKi3uY",
+	"fPMD2xbir4UpPB3dDhXDPNBWDbf8MeWCIe9PZL4ik9IQagzN5lYZN5IIORZyyZS7XrSEywovDUulUmRS",
+	"TLlasPwZCeq8YhTVeQq3VUK+pdqcvjp/oEkmxTUTMB3gv3dD/9YwGguVIfsNf9nRJb/Ei9Stb1Qt7BKX",
+	"ClaMox6Y1tHuv8SdO4VNfmP3OJDRblJR/DwdnPxr84Z46sGgg/fJn4OlsrQxHNWO6oqtqauDauqWxUeO",
+	"iS6R4S6B4QbNjTwtbqyhk/Z4NwW1S1jt91+9vvV7i5WOc18wrYMF4qd/Gh8MN+DafIEmxL3f4geoHAFy",
+	"8m+WmcH737cewvi0tZ7kdYcJeXRwaDUbaz1amU4NoYqBnNeZXLIcbl+Q8ycgvmpfGou9XgTft7LAaXGV",
+	"1Gp5u4yEWro/Ii+cdmZYUdjPLwhdUmWsChEraHgypGA9mLInk1tu7TtMLIqrAX5v7ELrUx/7LMUE7nuG",
+	"apuy4ezUxu55ZjYeico0OndXykxRYS5h4LYTU9lH/2p87Pd+xwmtAeBWE11tdb6tna9upeQjbq2ihl2C",
+	"snPplZ0em9vyVsf2to2/o1Bs0cc2y8RbicQ2rS/erU7V4GNuVud13GPLut7t2rjOb+26fWumM1rpO99r",
+	"ySCaCwzR4SVnwqgVOL2uuSxQHxsklV990yZV2+y3qeFVb8iK9Sn1lBedqiPZi1TH1Or8jTml+8iYGAt4",
+	"TgsqMtYe0nDxggeaTNxjI/IDpxNecLMKf4N7WzF0pRLNZ2Ko2DVTmuVkjwpCFxB0kDcsJ1yPxVJqbvg1",
+	"20cLHH8GTXXlncXWNCTfyRNC/VeInJIDQkWOPuTwOf9zzqdTpvA6rp8Lek15QSdFh6fQz25KpqW1msLj",
+	"oMuWmiXeUFotuVVWVvaAF2XONJHXTOWKTg2efD0iP1l5XRSEC224KQ043nCyhBvLRpWLUJZ2UmG70f86",
+	"2MEF7daObsi1xf3qnYGeRDdUk4wuTamsBUAnEHxyLkNq0ES4EvJG1KdJDRsavtjozhycDOwj2tDFcvQG",
+	"H66WwRd2/RhQM/PByWDGzbycjDK5eOhNiup/YJGCFg/DiHBq0OuWrdpUSTNXjA2zOVU0s5atf5aAZ23v",
+	"/OLn4aOjw6/t7ar5ghdUJYSNZiOSvr04SxOSvjg9S/ddfIdVzF7TBN5enLUJFecNbGcuIw0t1liM4764",
+	"0zUi30pFMsVyDvd/IWk4eTqBAAqel7FwLnoXtonO1TOYe87gUalWoEeIa6bNAiKMYTR4T0MEhhalcyzc",
+	"IUvCOWinhVsh3pGyRgKy15h+NWEtFwwYASNV9QO3f6cHav2WD1LyOyXLZYf8cFO12ysFC7HBhhByT3XE",
+	"Trm4eqDDUL1vGze7yHRYi+EWVJtLvRKZtYzMBinRmANGC+zbpFzmPmTwiUmFxmUaiPx7906e50wYblb9",
+	"9a51Ijc1L3An643s8UCj07n/3v5sH9+qP7hP91Aaquuc3HAzBzPDTykiD2zKGTV0cwaBkQT3r5PVL3m+",
+	"PsRvsrSCCbeyFlIPwvDHUhsyCWF3O1cnL/GDLA+TmFCTze0ENsbLwz3Z9zgFleh9MlhQfdWV76DB0a5I",
+	"uHc02St1CSpCzmfc6H0rFGI5hyLpGdFGSTErVmPBRCZLRWcsBzcwN166L6Q2bslUWD0vM1IBvTIpBMsM",
+	"FzNIulAYlzCyTkiQ7GukwJjeBkYl9gmrmHHtUgIWdGWXKGaM8ClBUYIsRPHLSyWvec4UzqZV8xY8u+rx",
+	"affUnX8e/7Dp0/aJETk3JKOCzOk1ZkJwwQ2nhZvJpLQ6HLnhRWEZFNyjwI9GEjoWVfwvGpOUSymILM2y",
+	"NE7ddb9G67IPars63H1c41hsWGTb5rYLw0sI3wLt3RvRedggJ38CTt1mFhhFhZ4y5RhbJ2SyIku6Aq0D",
+	"jhVrExDz9s04ffGPQB6r6StZApe7wXe4Fuc4/bYLcUKzDlH9/PTFReOkwjS0Vd6tJtl7As9pprtnwKYd",
+	"GtLLb9+sUbT3N19OTfcnnchFvWf94+fxz8WKKJbJmeB/WN6+7XxqY3bNbI1n5wOkj9un5sw3MOwGV3N1",
+	"88mpcynvdm1FFnUzGywc6ITkXBsuMoOZPnBjVVZgpVo5So4iiWEUZxCvu2JsaaVAJoUGsQ/mGY2PnGNM",
+	"FB0aJUFlpNAsu3zyhk2Pnjx9/uR/TtXFL8vf1Dvz7+e/tMlFv+Z7uuWENESwjGlNFS9WjnZ1q+r460ff",
+	"bJpaP9GdkFya4VKxKX/nrwerjMspSSuzwlp6lVVk/1V4Z0Y6FlKRVJo5UynZ02U2t9dx9PIom7PsiotZ",
+	"ug8R1dQZy+mIeIUBPhcPGZRp9JCgT+SkabxZmR/8GVRHFl9spFUka5nT4G61nqyQmrWcgzeqhFs4VjTs",
+	"7PH56OqdSFkwKvprHAn8S+VW3IMmUzs8ZG8pteaTYhVnN3l1AU6iMwYrKr1SbMGZIi82kEgqPuOCFq2H",
+	"3k7RP2DPu6yvO7GEWMmS6HK5LDjLgeHy0o5tT2ylHq99VtGbS3+hX+atuvZrehPoAwpAkCn+xWhkLws3",
+	"aQC18xQUgj6awK/czNeVgruynUQ1ZI+B/ASaS/Wj3NIOWr/kYPlei2jxOL29qGkrTiiHAeuaS/dlIzo+",
+	"8GZNmo5aDe0QkF9yjql5ljD48Y2DCy7YEMQ3OX1+2jLf6iAdHB4eHBwcHD5uY+Ubrthlnw/aB1s+00+H",
+	"DZ6cxpfauDbSvdr27fs2Ne8jb5BVKKNATXPcmr65I4Gqodtpo3nmjtIZM5QXGxX8hEwUZ9NitU6fSDh3",
+	"Cs9YgMfqAddkzoqc0Hbp2NtjFY4x1Z+6oyoZ2N86KVUplU6TgtSc2i07YYUUM6skjm5v19/VLbuZKd3d",
+	"0mCRigStnFnmL6hhM6naHfxWQFPI9CSZe45kc6kxqbORMLjOrlnn2JCwr/iCQiGDG7kWQnte5q/wAT/D",
+	"NCFBQZxKmV9SkV/miosrne6PolqJJdXaea7RhWDmSpaz+UmVD+gCdwxzsGbUUq2WZVxw7Zw5W7xcupxs",
+	"Xmb0gHercbO21ovqKavpwhJyP3FS8CsG6/HPbHW/NZgjTLGNC15YTm3ngAx/ihMp1bUL0bjg89uLQTL4",
+	"7vkgGbw4bY0yv4Dc91rODQRR17+H2T/DTDFwF9PCp2S4sCvWCwyZsKI2H5Fzo6v6rylnRd4ezxwLSzv7",
+	"LsF3FSkYvbamQ2mwDgfrY3CMtnAmJop0ipLoGDzQPquEN/L9C37NLh9nXx8/pcdPnj4+fMwOD6bZU3Zw",
+	"+5KFxE9Ms0wxs8Pk8IXRh3w6Ss6p5Q64KUXbOGiLpf98Wpr5Eab41DIvBbthiuQy05DUT2hRyBuSKjZV",
+	"TM9dilkCjkEhifvzWITsHWvxhRqTKOnSJQGvT8/lk3mObp1/7evrfL4D2SDPrk6xNfpcLGnGhpotqaLo",
+	"e8eYtpFIr2dELjjUzUjlqrUWjArtasOczG7L6C41G31Qicy6+Fg/393phxNGFRRoXTHRqv9VWZjt0nQu",
+	"lRnak5SvjbWe3wLpfvqSi+507VIYXqxlOtaD0MdPDg7WyqYsKewbHb4Sn8uDk0zrkgD/2EfPjBNgo8/V",
+	"1vZ756b8wMXVBRYidQrd0yqpRSrnp/PVS7VZ/zmoFUCBPppHZUxAcHDGzS6D3rWlRLOuzg6yr48Pv5lO",
+	"vx4ePf46Gz56esCG3xw9OhoeHNNvDh9Pjo6OJ1/DWcy5Ypm5LBUfnAzmxiz1ycOHK1mqXC4oF6AkSkhS",
+	"nJtFMUgGN2wyl/Kq++mFlT9X3Fz6J9+vXQEYALqcMmpKtd3D4yXaC3zvW/8aZC9YQl5qKvKJfBecEZtG",
+	"ewGvXOAbECkM40Qbsq1mxDHDC/feW42MvL5va8elXC6dhuofJql7OvU+GaoYofoK9Fxf5AOFDo50UQ3J",
+	"WIwFmBThRywlmFrpT2oevJzrTF4zBfoQW4VI0FIxzYSLBPnvjYWWXbVEbAFxpglDGcpysgf5D4KzfH9E",
+	"Qhq3Hfmay1IXq7GAsUwU/9Q+QVSxa3kFKUvUrQyEJSztfBpcsKuk0p6sAKbGWIHdJExlMpQafFkut4oJ",
+	"MxYhDgUFusFUsSaY95UVKx+hrPRGDH35MJ6owllcj8WMCabgPc3oomBaR/UywhpyBf/DKsgikws7Ix/v",
+	"hFJS/kflExvqJcv4lGdj4eecMZ1AFCdneYkXEIOLPbYpIM8Eh82kMFyU3KwsdcPUxoJqjYlTc3lj77aE",
+	"6AUtCmAKxZZUZJxp2FZtLF/ILCsVbMFpxFpgvwi7aT72V7fBMEOnWd+ZeM9fXmZGJ0QqVCS9UjzFeqFw",
+	"HoCxLck1qwqydeBXzQsmTLEifCak5WY+HYu0efSgPNw7N2EhUHvqpFLa+lHy1VcZFV99BfFRWGCO1K8d",
+	"VzcEzGcsJox89ZViC3nN8q++Qvdy/J2qopxrr2zAfoHzFUt5dRAKY1G9+fb1D14g3FDhGZ3xaxamwK4h",
+	"y9/HcsJGsbySDheYMlasEkLXnghEpVrzmWA5uZlTA4ofSiVDZzoF8eFpCRQZi0AO+0QYxhHCzjt+v+fS",
+	"ozeqVQd/goTINsg2KlbNsMKm+3FNoenj/6ncGbGTId4NN60ReQUHGMU1d8Sw6h8uK35ds8KdI23Y0mUK",
+	"gLUEBYWBoUk7PztJkTcX3/O+X3dWeYL3ufPe2OfeN7WGP9fLVcnPVmPwVaaW7d6+Pidc5KA/u0stZ3Z5",
+	"rtqLA2FVrGQn5GbOFEMSwg1Y1b0j7ghUAdovWePCjQwu7MaeofRO42mnY+FGA1kmhaFcQM4EFMpHUgfP",
+	"v71yXGLPUrEhXdqNsJpzZdGPhQuexBKQaGbKpd02e4c1d62PvhU8gZbYSVyu/uTx4+Mnm70XNReukENE",
+	"AQh+XGYszfQO+s4FvvLzNVOK56iDBY2w7RBFuwzyzEiXjmxp7d7UjZ0d9SHSmpr5gaRac/TUNMIG0/c0",
+	"FLqtN3uBN+2DupIMJ9P9usmOQ2ML3DJKCkOYyIPfDrU5pzaTi7Pv65T1WvPR5Hj6ODtkw6f00dfDR/lB",
+	"NvyGPTkcHmRH+SP6ZPrN5PB4q4nVMt9WKpVKS/WKzhxTtPrH8dQTwd4ZqK/zWg1ak40AHHvXlbALn7JU",
+	"0JYozowPgz4j2kj3JXC/S8HwitXlgnVmY73vXJTeuhZAVgHojdssxF/yYahmErz9FtYgkoVUrPfkI3vI",
+	"BVc2J0+6WxFPCHFcBOrn7oGo03oEstQsDwv1I/uUwBrzHh4eHh4dHR0dHx8fHxwcHOyehHEa57lRFwR3",
+	"Z6bx6chh3pZRMbpNfkN7yOM0CnfsQI2X10ytcrramC6wLc75uhbe3Ph1smeVMLysJwXbd3mvUwkeRriy",
+	"taEipyqvBWjBaOFhu1Fi+3RIrFQEmmFqDromc8nAThwLwXCHrLpKFKMFuCQfrMWrG9fsweHho4PDx8fH",
+	"veOR9SyDBg//vu0Qtacfux/BS34S26ma7FkVw3sKi5XLa94Prtc6MA4p5AyLMORYvIhc/M+puAIetU9d",
+	"4vFMW0uKOrP5TwWB1DZ7xrWhhmfVLJHwYU6Q0eEXdc1p47N98+xaxU9LCmBXkno8Y3wGXBWILOCDhC5p",
+	"nnjsHvuwd/A6mSbGor4A8jOOBso8JFbdcM2ABFTkclGsnHltWD4iLwHIQEPmjPvaWMB87I5EPvkwF2cO",
+	"O4JC/GwvtRyn04SkNM8Vs7d4moxFupxLwRz/wc9sQXmB0bq7TcjfWIPgvV2ny+XWAEnLVbBcXm6I89Zi",
+	"K5BGXTvEP66I/WybLdcrlHR+1kjcyw+/yfL8cDilT58MHz06Oh5Ovv7mcDjJH0/YwfGTb44PtpdKY2qS",
+	"X9cmkr3VTL20m9YRQcdgNWwrcXv/DAHk7F/AnwxMQPgCTA8HbwG4by4GSs7P9luojoN1wIzF36vlHcAv",
+	"dSX66PGjzfBY7Qkj9TyFuPDMKdjXTPEp35QtYW1u/xRKzpYZf5olPY7621jjld3bjayBu9+V75NVkeeN",
+	"wtY99oHkr2bxyeWpbEp4ikmYkJejwyePrDU/ZUph1k3E7MdboeDaMvha97nKbG8xBF9QQXNOBSTP/6VZ",
+	"XRNFRTbfODY+0p3+VverbRopdondOpuu5WPNZbTuxzt07W5OoTgNYUx8en03/C9WAd4YaeViVrBhqb2x",
+	"7g3yoEo5NaUy4KWwBkfmRNwubouWSfWgQZejIgAJOthFn6zUTRT7dB9/0gu5WCBiaS1StlQso6bCaWzJ",
+	"/HSeE1ClRuQsvPLMSkp0Oo+8y3R0Ww9xm3MjJIG1UvQ7ZupJvpvcP2vFqs5ryVXj/OpdS3Hbhty9/qgr",
+	"cbqtQHfHDe/SN3uRtpumDf/EliqZWxQm3806+y1zF965LYPcaZH2R+GBf8gi52KmN4uruXuq4oIHug1L",
+	"YFe6dQxxVyT00968qN5fdLS6y01LBpplpeKeXC0XXfgdEqR7T/YC31t1z7bBMIFYtTklfRnpPAI32SxR",
+	"wGErpzU4lBblu3L/bvZ04GN1NUlvVZA0uq65rkCs+xUwhhG2ErQ2nyQsqJN+/ii8iXIQ+lGy7UjWMxkE",
+	"u4EcKq60+cQOaTX8ZTznrXOJH77tZraQ/G5P97IXILyvIgPsAvsv1wsiUt+jvL4dJAYkDsZ04uJaFtfs",
+	"DqVIgkjvW9Dj3YIQ5cavtH15AI+zCTlnfdQAGAGh2LZhG0cTv5EEgH3Equ/ixNsJRMsI+gfHMW16FRRz",
+	"tmtUzjLYDs6C+E0VfPvnWuJyyy4afQ2MiJ6bdquftDVrbtBoL3W79bYB4+eWwqvGYS2nUrB35hLvnC3Z",
+	"3JujoZi+3R4MrVbcIyT6HfuQm+3urrMq9NIUjlhO5aqp/io1/p7ujM9ARieD7ff/h1/6va76XtdF447o",
+	"eS281Uz1sUhDspNzVVfoZzMlyyW6jdpvjyBwaJ5zjH++qj3Qg6UR3KwLaT2AmzGKzNfoL6ITcsVW1Rzr",
+	"zaU6StNx2hvItkVGr9Nsm0C+DX3qZ7UzsnB/VLiNEG0S5rbS9DYEa6sv3sxX3YI5Imhr27KKWF+E6Oct",
+	"RNsOQNP/0iIBECRFCkt/KYIttPL/jvJ8+iP91BqnVQnMngPDpjgPSmsMJ5PaXE6o5nrTji9Llc2pZsQ+",
+	"7r/jhnUtAR3C7Wq9SIBXIBYe67R1KkvFs66zwdRQz62GBw/d9pOV8v70m9HhUeckAKQWjJR2mvBF3Kar",
+	"8fVhmBnOFcHh+KdpBv2npAFhstUOwusU2Cjw7B5shd4Hx1+CKEA5y/iCFgRX0cjea83X88PtwtphCr14",
+	"G8rY28fGCne/srvl5E3INvGiI+q3SRUP/nnL0FKF4PmhEaUdsUCb2KV/TQgBsUHtIBuCvr7SBM1wTHKr",
+	"iuhEXr+RAAeEFZphqcIeNYh7eUh+fL7/kVF0I+jTFvreVYHjtsKZDVBz0DArKsr4FbM+Q/tL7dtZhnq4",
+	"BDNJQ7UdJMX6ciz/1we1YQnP7ZnMJVQaCmkcqLzL3x2LdPFuBBdXCihoK5kXjI2ODw6/+Sbdx8LLLGNL",
+	"rIaUI3I+rYO3+r5621Eukwbapi8plOu06IOP4Qfftnmv/HO9FCzPbQ9qjH0b7WoT/22prViDWomOc20J",
+	"3ce6bmp0HO/4IcgSzRH8VNS3d/3g7qio4tD3TMTthIkCQC2SbsoFFRmnNbD/tsyyQqotuDP2kXBz1q5H",
+	"UATm7F0XHlSC41/mVHUVEFF1NVzI/M4+t2uiHNYcdUwOfmspE7TiTzM1nNLMVYxqbtjoNqWI/SVqvSLQ",
+	"yrjt37ukBae6tX9G4ZBLr+vpWtAOfE4NFmm3iTMQ0a5APBQRFFJelcvamWiJNNjJ9OrtzbWHD+jCeQS8",
+	"pziKCpOuKs2uuUMBXSq5kFH1OxM5bN6ueJBwO62zQn1bXrRvS3c8FgVix6aFEgXP1nXCbJEK7Y05772h",
+	"T7wWbLYjpLmEnp+djXw2vFNr4LNp7B0b95zHKYpVU9J7aEfX8SXYrHUQ4rYKiBrK8NY00gnPOhCkqbgi",
+	"qKVPAXsU2o88P3+x3y65JrRDLtbmjcP6wiZcBdk7f376037v9NTm+bBfTmAh7TxulNRLlhkEwtqcMeRw",
+	"nBCluOoJWEesWytl6FfXgrUSFbpUv1qFYOa6qTVrF/rjX1Vfbpdb3yrORF6soMm++1qFluc4oSroaJZj",
+	"kL1XSub7bZ/NOTSd3hIYdp+8oZr4FxKHJH9D9SfpH4lQp+qFe3jLAMZW5SzABW53CVT8Ud8x/z0oM+lg",
+	"9k2pIVvACOUUtN+1tJndvY7rzkYugjeMd+X7IMyIqoEvR/Wbi/Zi1MoLiU6bFifMswqEGnvzTLjRZM/V",
+	"Zur9hAg2o/73scDuPprsWXsuV/SGFnofWxtRkk5KAN8e7nn3DPnKufL+D5kypvfTjn4VeXeH/+mUYSx+",
+	"bym1Yfk+9jZ2RIxotHYKuj7U7Z6clkXhWidb65kv2r6TVGWGsTI349eA7vhJHsbaUlvK7D36Tp6QzGpw",
+	"LCfRM8AaDv0oyLg10toN7rg55GLCBbavQ98hFStgiCSw3zOiGLbNklP4CbMSHPO1f1Aq9u5SdbOOy74n",
+	"CnbUo7Ig6ljwhwJ/gjOECihfrNqKBfCjAMs/2qWwrtUMaTvdO/v04UgtAerDUqn1XMc170JGYZOQMtYu",
+	"TPr4tSeynM1NQrQsABDQA2sDcFIQKPBpdHhjmyma55X5EEnQu3Vw+9UFAJzdWsVAmfvepFwlRLOiSEhG",
+	"9TyxLJmEde4D3yKGrndsoSdNlxMYoAKOZWzkX7ucMpaOelZL1lDdFy4p3om1eNZutLYr75+/ft/R+rIo",
+	"7L+zYVaqawa9HK35fcVaIKBpMWszemdScTNfJCR9eXH0+EmjhAT+1qplqesWGFY7i4Skr4brI8Hf2ka6",
+	"auON79mK8DwhC2qyOcsD0q5lkH/++oZgb/1WjrhqY3k7HjaeSF++aK7xRdswZZsyYYcpNXsWU1oTTVck",
+	"1byJi6B5KyrBu3Z2fUcyCVDP1LCETKhmTx6VqmhdYseZXvUeosGolmS4ER3cd8Fagwf/vPj5J/IrmxBL",
+	"lwtmyN7rb1+Qrx8fft0SDLCk6ioYq4gZQckpaQD8zczZAmqDrZC6YitA6tVkWU4KrufO3UKt7lX0D5Pb",
+	"I7XN4wgzbqPID1xcQVdw6Ou8vWc6GHeuSzr0Tz/x3U5AJbmRa520v0qxa64Dj0OgMPw9bp7tmqenlSbT",
+	"RG2FhtQBx9CDpH3O3dKT7bEcGCF+G2dS77geRdfWds7+RnLMiGlAmYZ+s5ce32/NOW01CRaimrGLhl5T",
+	"Q1UE8uQGBiUQfxwtQalcRzh1jrRaESjYuMHH1kTiHxwdHB0PD46Gh0/eHDw9OXx0cngY4bpvzt+NkNL+",
+	"NQCMEllCim617HqAz+Ecb/j2/8AJq+I6A3olV9SafAZ0v0EIGrXirsa06sRabduetqgn5nD4Z9BXmnlX",
+	"aaTf+Lxn8so/6hy94Zk9QAf0OIBTJRf76ziLkxVGWBGg09d0Dh1+FLYtA2BAB6hWwQ16ODyvn9h3NavN",
+	"fgdQDLeK1jZnNfflxkGs5M3CQWs62T2TtyGXwE+EL+iMhYzmUCDT4ULeelZuhXa43his3v/CbTy0S4pi",
+	"mbcIOnR70GtV4XTB+n72Rddn23pxbC4xPhXk/OLn4TdPDg5JMDWb0IUAFwZWNJyTWoWDb+JRtUfD3qnE",
+	"TZdkVEG7NCHJ2zcviJxONTO+SbfVF46Pj58Sd+/qCHVdMZrrsUAN3JmcVMMg0G2QOTx/gJJh72hmihXm",
+	"rwBm6BpmZLs0/HuXZTQQMRu8oSbcKKpWLqVJY3TLSOdTmLD6DDYEugyd9QpzxUJ72y3vJfJtkwXcrdNX",
+	"1l3A43bOgVibj1Zrqb7HhxXaMJrfEdU2IlJ66NxSFRXobe1u2yptK8jJvlU9GwN6LQ1n3J3hNyXa0Ign",
+	"krbbvUs/h6vpOc1h2z5esC9S1Cc0v/TLaY/ytT1cC++1jtYzrrdL0C6JvtTR6erX+aoS/FyTUpQQv0hi",
+	"UyZtqAYpim1duVGsTn6JLQiacBXxT1tZrb7g9fn36CwHSj4Sl7yJVmZNJlwbgZY7VW8foP+oxmFnrGCG",
+	"5X8Jg+X47T7s5R7tYi4/0o4h4zdBXYGAFg5CqCFaLhhhVBWcKVAc7iWO7Kw0+CpuoZuaH9b35gYcMRGj",
+	"0o0H3zFDYABX+DAekFxm5YIJ82wsYAEObgw82dG7F2ffa4gSkHF9CuOBl+sIohw0GYSJ1KjY+69Y9STm",
+	"pG+lmvA8Z+J0LaL10Thq6udwibZsH9ZqvtPFY2tjf6gcqwmP05Czis4Oe4hDB4YdpUkP2RE2KxQQQYow",
+	"ciGAVuYcsbaBUTr6SnCNeZTgvXHo4XXx8vGzVaId256m0vZw1/7fOjEFztj9ZqQ0PxFvwQY/0sfcjBa3",
+	"X59tafMWdmxQ2xd23KqYVngsaED1uvNNe7PN3Rn0W7edzmDATehWcKyx65xZWKLnkUunlBf2pvHeU0yc",
+	"9iqO/XTBtb0B5wzRqD2RFTXssuALbqwOW1dz7LEImeCWDnzBZGkfdA2r4ZnLKEN4LecLn6hkTOuuRQTY",
+	"nB4ESg6gy4qq340jQQsoXG+v0doObBf3EPyNGSXx7UZgk2oNcXC/or4rfrs6/STu9Y6Unds6RvzXrUYU",
+	"vjD6HB0RdYfufdAnagD72VEnbibR7xJwzH/hX0SJtsWH8PLV65cvTt+8PDshCCCDL4NaIXzYBxulBLJ6",
+	"0JFGs5XqW6CdNjrYgJQsRbCw13f8fFr/VEbFA5+oYIoVZD/jhiauOQ/V0s5xRbhBkzGMPhqLt9W/Kj88",
+	"jgmzcsyHmOhLy0hWV/LJAAnUpEDnJpT3HEftB3hRcx+1ip2G4NOkmuya520TaOkunqy4XjeOrNzidSYU",
+	"z+bWzLjlACGCdcvXQ37MbVfQLEHpWVCio+G6976t2GuNDX6TJVT+gT6fuGpX19Xf+woWNG9DSvXA130S",
+	"Ziuk7I4UpDAPXrUnwCk9slff4eMDks2poplhSqMFoumC2ccDqnoFps/FWKQP7f/qh3/y/P3D0WiUNl3l",
+	"vjNjDSL48PE2jOBksPS4zn1XjkDQLZkzv2/eurrJ/EKKKZ99ZL3cN39pmrcZTGazcr753XUNfcu37sEl",
+	"+KEWsveohRhnuLqovgI+1nLBzDw0EWtT5aHnbMvGnwuoJ4fUAg/t+5fuPscJIQLxpU9Y3IUH2kfYxgkd",
+	"370LfqikgaO2qxOA4iZ3890Dz8SAziR0ZnbrTFyXXUhWpIViNIeErDxKG/L+NYg4uk0bC+8RxK74CdES",
+	"qufwnxr7XbiUG4i0Y39vlvh8GPc+NKXza0SpGdVvlALOo1rY9Q9u5qwa9TJySVLkAkjr3IvCnRgBJdzs",
+	"N3h+rQvZerTI/9SOgub9oq4FlzuIQZHpbMqFZVatcIYv/E/2UtQNAE+qrAU5ZQqyNwWRKke0lKXiUnGz",
+	"GpEznFLo2lWfcFX7iB0z995e7PdvsVIVM942vuiVw0pZr0JSbeS3a8V+8DU6QNN7qI2ogiS6KuXuX3dc",
+	"K3Ju5qy13pNv6Kw9qIgV/3SWkFLYXTk8iPWHBPt1hdaClBTMGLs4hT2KmgkQLjGopik8fdqs7l5aU1jZ",
+	"Kfx//zod/g8d/nEwfPr7oMNP8ebDw9HYoMbQGRoe6wvFpp7YnKxrqf3zajzFW1iuq5tzy4lCmPy351i1",
+	"wFy7UTmbFW2d4Hxb6QUVUNhZu6Sg63rSyqb4fMg0Z/astNd+hg68l7HPSbF/Y5LW1u+9ZtNSM6y4iXNr",
+	"nCrqBbjdsJqjZusUbqgSll+2zuBXqkSzmxQAO67PadVrPkxA+Bm6MYYsjU0zeAkvEN+xpn1UrnXJLh3w",
+	"ito+6A/MVAvC12BFdhjE8HDM1P45DIxcWnl1WXVvu6zDdfT+/pJnVyj7qrFqqB6bJyAFu6RxG75bfLiB",
+	"H9X8YJuMrCt/7VVEnBW5do2zgn6BDsmJzFeuJsLJGvy71RbJnGrUKm4EQQkB1ZU3SYDPcD0yMKkpTrkl",
+	"VtlzV6q/tXnIT8wZaC31WObF2fdjsZA5K/Sz+lhchy5riBAKzYgpTt5rOdyEFC0ThVDxshoLN/+cZQVV",
+	"Ltnark0bako9atOPwjcRJaZFM6Nj0QzVYkoXKlbuRV71wmvr6uaHA53hslRFK+oYnTnnY/V1uCVQf25N",
+	"fcllpke+3yqmGy75Q2icw0TGHqKaOOjUsdsTKCxHLWg254INrZwBsVAxTdRysTuqFlXEtkbp7lDpX4+6",
+	"9fCrYc+1VrUDe8Nh/WXoMkn1WuYlSjPM+u/s7sU2ZvVWXg/vLgmdMjBIG3GkC9xAu6eVvflDCR20bF/A",
+	"iYHbwdqkE+jPbjgt8FEo+qReS30A/kspeEYL1+px1351p65/Vlt+LrTA27TuWnezztXvNJ/gmFrDMKaL",
+	"zZsAD/SYwjqn+F54Pfs4ran4ce/AjcnfUXusDyUWuLEcYMG2shIkXRLxcnPSYbN/7zpjp11d7gBn0dDA",
+	"BvUT507hXnR7pG6otKVkJ+ssH7S/BFOzak63CX6mrZwUjbse4+CiNkhWt2qpyB98ibdwn2HRzGwt2Afb",
+	"HYs9XRaRpV1km7qBky2Yee0akGKz1hreNxA4mUGpuKpisdsWoo1izHQFdO1v20dZE+idRy4SDW1xwZoc",
+	"2s6AMFC6SyvHtW90Ht6eMuSD+KA2ldtwww49FGM503b2I5HWRviWLtwbmtb5zoFQUr1yN9p6xaw/xnjo",
+	"FBa/GCZ0a0X0/exBvdXhbQ6kLyTuKeXf2Mc7miJuqORtjtBK9ysu8uYFdYusk7mEuPeNVFeDZLCQE17Y",
+	"f4Ors9VD7MNmLYxVaUwO9w+yQXafU5TG0oyTRjHHNezhOJxYC25uWMZFFKCvL+cf8gYsRh/Idi5dpl0u",
+	"Qv2EQMdMk823G6ff2sdqSQ6Kz+aG0KlxfgcuZj5FFI4nGrOA7u3dMi7w3XVrUN12a1zMranpPKnoW4Fv",
+	"jgej0Qi2jAdv2XjQeoM4Po7TiLYu2H6WUCIA8deZbn7pVMPfvS3YtR5/eHp9at3BihhnmD4VUx4TcBf0",
+	"qpZ7uaAip9CofixOEc8NIqLkO+n0fGqqrF3NRK5JCtNJschYVLZt2GLqhBMVY1Eweu1zX7K55Bnzm+JW",
+	"V8tQ8ISIc1P0FV8Gog3dFB1NWk2uNU91i/zk2TwqdZSe20ekyppVzIcluMiKMmf5iJy2nhB0p3Gjx+KK",
+	"AQyFQxRJCLtmAizYP9+n3nDSwY+iDV15omuk+oZm7bEG/yH5NXV/JKyhpip4/T/KcOu5G/UkifuYY7N3",
+	"+m6Tq6dg3Mv8qk/caorNHI/7mGMNqHT3SXYcuVBs1gbq4kBxQZoAPLJiGaZITWnGC24gBwtkBNQESxHQ",
+	"PTF28ZM06LSqiirB/aBvuMGjjOEjwqdEsIxpbXUgI/0vJJPCcFHKUlcYb+jOqyES/yQNoUURDQhyoDRy",
+	"QQ3PAC2yynuSypXFPAsvjIVmBUNkK65JvhJ0wTOQvTlbgvxEsQtLN1LpvjoDJqQ4rcH74gbJYMoFz1BH",
+	"WBYUSssQ0tiqOO+sWgE15b/XCotcmfm6ptAoZO7GkZFTdNVVCaguAYhjZAG9oKmrECIXjMUe2pcYV17S",
+	"GRuLqVeRlwUVYfcrR+DtSKRX2rBFyAf2GxT+0JY0bBWF8I+1tOQ45Rie1MyUy8twZYOEgeSDTDEQVLQI",
+	"z0oYLmeCw5PwNy6WpbnkIpNKoXlp/9/uUUdRW7P2st2JENdmNc4RdKXBc4itsQxZMVMVVickdDBwyxoL",
+	"xdzPiBDmkiRdjwpnQ1vFpqrOhi/rEXlVMKrhK87j7I/9WPjSKIw9OQQB0Cq9hcI1mZYCT9JeSM+c02tG",
+	"aLW21Ndx7T8bi7m8YdfW3KngEx01i5XL6qyKsvDLTw9Ibu941A7hN1imlkQWcJ7rz8MkLNkmjGhmL3d4",
+	"EaYLZV23YVVPXzAG6Q3lAHOwljkTg0FUlW7IrrXjHT+4xkOvUZ32WlI3VPacNVSkoIY3zYFdYCXCQM+s",
+	"sm8ZBNJKRrfAa1hwcY6vHG5xMG6sjV1rG9myDg/B1eIRLKTG3iBd6NUm7guS4vOAcwahIUhb7gXwF725",
+	"CTzNmVDwtD+eS8Wuub37jKLQ1MLlt4Anw75m/7axD4v/sQP68eLn4aOjw69rbsYANleHgYzh2hChrjf0",
+	"3Kmv9o9B0qKcnWqPIswpll1OJk+m/Junx/9+l09/erc6/beYfP3No9av6i6g7/OLn8mTwydPyKyQE9AD",
+	"WpAH/BQwJzukdrd9qR0D47QGGh5wWNfW14Irl8tiY4vV1QNNLl6e/fwDzFi5tN0fpMilIBdGZlfEJw72",
+	"mL7h2VWXvhd9ECCpsortVouJLPoMvxHE7oSkGdXzNCFpplZLI+3/5Uzxa4BUtP+yh98AZCczU/ufiRS5",
+	"/W8hqbD/nZYiTxFKypUVpXEYDIO7AKQBkPI4NbgXgjkcYmXMqjDWsgU1SJuurPs1KDxX9w9PRmesVUr5",
+	"iqhfsAa3noAZSkS+Wc+wrFZ1+urcl/DGLqjo5TalI8olf0ENm0m1SVQKwgXiJZLMPQ1++3Li/9matzO1",
+	"ll2bYHupDV9giUaWlYpmq6DSoOfNWicO93/JlNUvXOR2Qd/xhV3h4QGmaeO/Dtr6kG3oCuSnHYWjp1Lm",
+	"l1Tkl7ni4qoRiK7/uJUP8MttOx7T3aqdTC2pMj1pv2DKnmVjab+kK8DlXCppLR/ZiDZE3/nRveW/kYLh",
+	"Ej/xyo8RHtn/FPezkDPZJl3fvv7BX0/2kR0ks8f3b33FdXfohBvpaP3QEgbdxgkvg6e3mw9+tap2OPSB",
+	"JehElobQJjxrY+sct+9QYLImFKxq5hhpl2HaeByTTJHj7mAsxZyMZTs1DfQvxUNFAu2DaNVEAfdjbuGD",
+	"qE1MO1BOhLBtpOtusxumN1TZ+Fq/GBbMOwrR6Ik+VAHmP7MX56IEJz50q6xMxdBoJ06I29L5aBMMOP7W",
+	"AwE8AHx3QIAHiPAaAHhNth9/82h08HhQy94d/ve/DoZPf/8/e+PxCP9v/7//azck8A7Y78QFGIFYmvz2",
+	"22+/DX/8cXh2tlYe+mh4cDw8OKxPDCbz56P3Q/yfo+p//mtzDNLnhbF8WDdKtsNtx9DaXqxvg4OOft+F",
+	"D+sjJ0QxUyphDXVqLXK61prV3nVS8RkXtLjkebqD4nnqfF6q0mnaJgFcLxi2HXOcH9207l3O9I4NAusg",
+	"yVskQ4u42hBArksKkI/6M1PQKqEeqWj4Ry5mPVCpe6lgu/VTuLcmCnfSOaFbZCY+5iWkGHrh+IykdvjU",
+	"NQKA4B1XLFsHpgzycd1/EN2VO8PEVeHtkR8n/SAvhfdMxO6KhpiqFvX24uxOGjs8c7DMSybAGK5JL+Ov",
+	"Aex7QrjghnsogE+g9wPZk1PDhPfu1xudSQXdUrFbN1+wP6Rg+3+HbhEJyQAvucCUmtjoyiIVtNtw6F+V",
+	"vtkGeJ8MoqutnQ38A0HGNG9QPiUrWSLsLmc5KG15qQChV0Qq5HrSIHJ0Rxs2gCFfu2q4DgdBKlIKzYwp",
+	"HBDDnOoQmqBwmFx0cENFQzJQ9OZy4/7CZUFvatOId5dqH8Zr7/SLOfhbHFdblJkOyNKtOlKPXKyIQ1pz",
+	"sRpT62rE0HRGhdYMfpe3XJQXK9HRXAydizqxxL3iIn9GGM3mGCOAmjQoimzLOHL4HVv6eQIQNBfOEWc1",
+	"GamSissEi1I57rR5vKUzQIa0QIScYQFqPE+PjN2c64Ys8LqOwfNeIKgOe2QL1XBXtszmrvvr+w2tJlnR",
+	"sAd/dStj1vadoMk59QwHCHMeVLvZ5PYj9mfexEBI8+04EfapV9TKcZjX+2Qwp/pyIRXrlL5MEPt7oIZi",
+	"0LLUtQDi2tHLlTw9wygs9kCYrKA7A9wAM8qFq9ZKHYcI9s6krQlct+jnfWuAExA4G3vj1toJO0pHhNvQ",
+	"MbwpU9donILTID0hkJFB4nQ3981nJEXPQ3jImtZwq3JA/aaGXbOGZ2W1rCWJ4gDg2p9ws81LX0N82Yxo",
+	"1pUPdOLSMCFNTU5J2oJJk2LBcGrpOOfaWK3co5jXi/EI1uL5lIK2HLfPEzUtWnofwyY2u0Epj4W6GweU",
+	"nwljwmdDjEhlDyH0k+fzk7FYr1yExEQsR7bHtwFBf3H2ve48sF8g4L5AwH2BgPu7QMDFt2Usx9quwbew",
+	"BCt5O9OFfmI3PtcJ3RxOWfJg++B6oLMWnavWb6Ef1wRIjG6UpQdoD9hxoVWWlTkrAvpWSAXDPk9FAYnd",
+	"rbnvYzEeCOlUp/GA7Ale7MNa4O92dPvXML4ueMb2MbEbGkh5RJy++b/31EnhNkgdO0y7d7sFq4lDx4Va",
+	"v4VnJBVlUaRhY5qgKptbMAQxWCpeh1158vjx8ZNmdMl+Cg8zUrZHFTfy/45hWCzohMxOljdcbVaLNu0W",
+	"RV+DJKru9jULVZpZTaejipEJs9ePj5F8GpbLh1sIXRSpLX/P1DbC+ybvzbbtNj0KTAhxFGsTtL/Qguc0",
+	"tOZvt29d4cnwOjxMrrksaHtEv5CIIdUaBVJo8YfXCcd6TasDEM1mWMmwh6XrVqyD/OQiZ++Y3t/osIiH",
+	"SBAz2s4KnaFkD4/bviuPjMYley7ssz9qY7dOJR+yHrgmN0qK2Y5JZb6+sEbGLZ1dPFmrKXVWOUZ9Xy8s",
+	"Y1X3HhiEz6lu68cPeBOIkpOeOhBx+OQJgTfIuDw4OM6wq+Xeny9+OH/505vL87P3J/7/L16+eP3yzft9",
+	"eJCliNiZPrw+eujyP3UKFWQjaDJuJ2YtAphNWIMVvf6w4mwZVW2Zf/h3D4mn5IKkr36+eEMeXh8+hD/q",
+	"FDujQHffTKKFOy3kjcuj5UyYF1Hi/Mmf2Pkc/s8SY/gC3BwDj5apE5/Hqsne9SHey4BN40EUkSMAAt1n",
+	"QdmPwmCv8N+Dk4H7P534Rs1JyBWwI2ZUZKxAvtDIk3Y5b1UR3Ux0yUeQYg80qtZcu09oaeZHwMSufKNj",
+	"55vd/zkqp5plikE+4j/evHnlmCAqNSB7SHwmcrihYW/3+2xumM+ue2tXhCtNE4Tvo3qdW/FtZFd42DHk",
+	"DgzQTfU6LE2Yz2bCY5L+ed6H9klIfPnnr99fBOqC8LNvYOddn815Mvh/hzj68DzKv6dL/j2zdwXUoU1l",
+	"RwY3YK/ZC+xGErlkApIyLC+HGqrTV+e6UZaZK37N9Els688h7jgW9pmhr7O1pCZ7rpITz03i9pSFzF8o",
+	"c8CjVAmgB/ZGWA0nK5jPWOBI1SBZdSKXzcO0PxqLsQCryyeWIE4wF4ZC7/TJisypyEfkW5o5HCVsW27i",
+	"4rGAVjQWIX2RpC/ArIuQIZ2BkkZFIK2tbeoLtHq+fYgSN8x4sA96E1zmAKWXO6NxssL/GZGXlahhhYZm",
+	"8Nb6canVYxGKyB5ghxwoAoshmqD+SY8IXsQUKsLQJgyomYlrkROFqTRAZUoUCaEhMDQHtFMJbGHoFdNA",
+	"/G9h4npOl0zXcj+dgw+78SBA13TKM06LyG2XEH9qhqqcrNDrF/60XJk5pj38SFfk6ODocWK5iS2Nj5et",
+	"byEuAcrub7hmLg6ky2w+FjmfOlQpNGYp6myVP3L/ZCyG5I33O+gal0Q8RiH/BN0iWDaUoqFwUv09dYV5",
+	"kAdg5FiQQD4XykYPDjbK9nVRNNdVm0Y7AC2wste1chwWDoFjEXjQjqzn8kb7BlrOktFkL23x7aT7CWyf",
+	"cO0drYGKs8yrWdkxo5aPvt8juHTZOxN3fRyS06hQG/kYx3PBkWVBwfBFEz7xVybaeaHjvl3rH0xJoAEy",
+	"JgFkbSwup/gjQrhZ045NDZGl69SvXRxuL5ULbuyT6T5ic0/ZjddpHUfacRHxLRpxwajQEUbyXjqzr7xw",
+	"gJsnBOvSE5KaRiboCTlI0Si3A4eC6710i4Hrh9wHnTiXFQl1RguqyH9KpnBMquiCIVyoz9ZhZMYEU8DA",
+	"7jK5gX66gfGBJnBjWkHwfw9Sqw274Mr/TWHfUm+tQrHQlT1W9jaqk8ufNKyh5Bk3xL4GrmQKdONiZqe5",
+	"l655ckbOjj4hdRPcVJb7/jNiHPxedFDCzEY/+SmO1pqCwclYUHWFZb+BfsoZU34Bfqxn8RF0R43iYgyu",
+	"UcfMGCow4BMAkGaJ9rINn7ALh7Af/iAIPYJpOiE9MkAD1p6HlPk6BuAzQqHzOTjruY7SYRe4LdBRHE69",
+	"LPLO1uNj8UKKa6segcpLi4KkUd7mV2kFM4NWP5zTyYpki/yhXrJsxlyq0ZRmFLBpANONaCryiXyHojUe",
+	"MsjV1CqXS1Kwa1bskwVdahTaVW03nUGisXFAgo68o+aIihm1SskeYkhakxCuwn1/lXmMaBp43MHMKbYs",
+	"6AqiHoSkmk5ZSvYUW7oe0ty4tBEyLRWiTEPmyH5CUp6zxVIaJrLV8IrZr9tFw2a4qKff2yuG9ilQLZ52",
+	"c4hnxPiuAg7zQTGAE5ECTRA7ogt12Ck49iq1nbWAgJ9fEJE+8A7gyAoWDBcWFJhysw/7REhaimrZ/tVi",
+	"5UpQKXl09BTLd10elycgfg6kMVYGWlm0v74z9laEnkw6BU9K/Wr11Vx6DsWw9rEKAsTtIu6N+65OwdRL",
+	"l0ylVlnMpMgTsuCiNCwhc1mqfZclhdTGncHZJYQul4lr6mBntz7dnGV8YWV1QTOmUzKRVttE7lY+u4fP",
+	"UKkhgNdpn3fJj2vDRTpXCuJEe4WsqV+AwHEPPwvXrV15lR/ZqYzVPyrkEK4Qa4YTCtUp6G44iUFIhcSL",
+	"JrplyJ4AJ/tUUXCwtOymA0/HoQVBX4TbV1UWzEPFLClqJCiJT0j6J5+ekFOQE9Z4e5/apeHl+xxz+ifM",
+	"Z8Ehs52i2wjk3n9KWugT8ksazmGAcX9uBcSEkV/WJrvkvCK6NyYswzGl4b7IqaFRI2zH0XIGqYlSkWVp",
+	"7P/amQI2lwMzxdAHNwXavu7tui1VGRN1k2B/kAyufa3d4HB0MDqANLslE3TJByeD49HB6BhT7udgrD4c",
+	"3bCiGEIx4cN/31zp0b8dNtGsDYnuNThjkV/+efHzT+RXNiHfsxW5YMZpPy8vjh4/sQJGE3SazxlJ/XyH",
+	"F3wmADo7JWiDEjkdC+9uz1nBrxlkm5OfLN0jE55rSFNn+bPqlqT6Cg90GhmwLrsjHHBrMdvVWEsYlu4Z",
+	"sjNkUz0Sukv4Csb3vycDrwgAAY8ODly2uXEZkREG/kNPTLxYtnlu7QyZQYO7xeHHVkQzM6r55mAN6x6C",
+	"f/1uJ4qyGdfZ7jEYDZJBudE9ASvW5QJR3cDgdJeOP4x2k8OOuJ0EXF2IC0W4H7/XKjbgUh2cDOz1gNXA",
+	"dzLZ98kAPSpcGCWtAmF6cXPcuAQ8aKj9TticC0zkjLkRJQemv6Bm48BdoNdJk/mqqeAOfdpceN6YbVT3",
+	"1cqXSClwMj46OOwaPUw3LCZuMwkvHz3t//JrsAgW3Nh3u86Ddw3e22k4q1oWeDr4nCiE67GCq6ow++sP",
+	"BboZT/4EKNaWuph3If1wrZlHq18Xw+Z6LpUZWtGd107JaCzeeKWVo3fBmf75iEReUzg5M+ndZ+CFkKrh",
+	"NLbzf4bewQjYDcLh0Xtg9UYWXfBZ5BINd9yTgk+h+GAsuCYpAuboSy5SgjqfJnvHTw4OGhjtfrB9uJ1C",
+	"3pW/nkKksuX+wVQO7DwLDY/uSAaA1vpc5qsNx//d8ObmBsrihqUq3Ab0lwcvmlP3+RTv6/ElhwDakEuH",
+	"dyaXWuaxQTDBpvgEGpRNdyciT1+dQ6zztDTzWIxtmpHvvwQ9CS8xW7ISmX/ZtCoJXgvL3DAwxTEpb3Sn",
+	"4vl98mczmHRvAhp5xiroqB3GS4yFdA/JXFmaMMErZsfPwn1u75kBGoqDcDD14OT44OD9R5PxMapmp9bz",
+	"A5hT8aNJcHKBL9Zq8ajLQ9jbsiblQpPU/jMlezdzaR9ECU2tWTXl7/aTsaDYqIFCxT4AS72iWtfRfOwT",
+	"D7T3GGrMxwZ/Iv4lDZEr+ws8/mwsqPAutMaLaOM5Pxugg0HieIcJcB7TZ00Ar2XJ+coaX6irW7BLHXVC",
+	"AzzMFGgnUQi/gWlcRd8cpEp1yDvzIbfBHLal+qmSNRYwxe5FeW0lXZPzD9cm2IR5vT0W6lr/JNhea3WH",
+	"nH7kBI3o5zXi7zW4oQkdldGi6KR6SKq/B7qforfJB4EqLO867q1EJ2GU4NQyT99yvIX60MszqkiOS5IP",
+	"10qSd1rPp2SRfFc/uZuus58FQyHUoPVdmCdH/V+ucqK+hUz8z9S+uWBUuTMYF9hm1NBCzkp222uTLpeb",
+	"78y/5sp8+GcMsMnz9513KICEAzAjxOYDTg26zOslmJMV+Co5tLt0URTI0yk41YirsOmi2nZPvWlszvlZ",
+	"EJ7NLn9UMy9jIGE+iJj6sgdNrT6WPRtRTz41wRGTsUP3rbUU+GAZcfDoPuYOSv1P0nwrS7HFxqj4IOr6",
+	"9HkKn+8YoGzGO3RP8ubRx9TR43bK3Z4YNFy0q0nwuU+uv1rltaz3IMaktqpEZ6oktIbMyZJqzfRYOBx7",
+	"36Ty4uz7rp67UfAQPM+h7NvqVFBrALUgY3GbuJ5iFEBzqwBit88kypP6iD6T27gm1jO6/hoXSW0e3cLi",
+	"h5ix6p6SDxKBx3e2nL6d4jtEe9XsABusl8rni4NwxPaVhuUVb0dTHf1ddb7gMqkJHkuiICic+LitNC41",
+	"GCOd4vjowOoRvST34VGn6MbEg3sU3g99AupwJ696GvdGr4lsL5XnVOTYErkuxKsaNedYD57nKlPjZGtm",
+	"RlKTxxBVvWaqkuMJmbCMQsdf5wwPmbZQVuz6LO/Q/X4sWFTj6Dvl2KvdSZ1QVtR2C/hhPrbXfDdR9TKe",
+	"5V8k/Rtz2CwckXduqA67m4eYJpz8+/KdN4W684vDpP0Ktk0+PkLVKXDslxDXAAHcb64bdKnv5HL7/MS5",
+	"JymhQb64koggTXYISwY5cw9yVW+N02P+HUWcMmBSjztXcWMCPRAgzVRpLOLq8EmPxZpTWrB35tL7oWOf",
+	"tJFk5jIfKrd0VaJrSQnu6bGoj9HhnsaKhQ4nNfS76GP11z/V9H3iFOWCA8SCd6qj7F06NMOP7Rb9h7zB",
+	"PjLYmALAK+zWQtLdpklt8IE6t6f3gj6ue0EfHxz8r/KDAnP0dYAil33xfN5CbP7AfYexWhJEJHv0PTkj",
+	"nnxsZ4R+GOFo9HFGQLVQKOAGpSGuXZ6zIofiohtsVm9Fj/NCkgmbWvG3kNeQ3W9kMCowOwNtDgMlZTnX",
+	"VXuePYT/cR2akjg/Po2bHkFPndA/MbQBgvwsM1eynM3DPYh6LHvHNfSuAYWW5ynOBJJWXBp3uYT6gUPy",
+	"4/OgI2W0KED1XolsrqSwIncPHnTO4MMDn0uy3+FjGYuGk8U19rfXVD4EbBzYGG+whmxyn2wGan0fHRrH",
+	"+QHv+k9TgT4PU9xJe75bvdRX7Xe4ij0KOJD5i1i9hVjFXfaCBA4gN7pbmNybjP3YTgP98E8XT8IuWOtC",
+	"9oxDWz5dHeRKalwxtoSyKKvWQClSJhU6BFwzsMSjnkIl11ik3718Q6Ivp66Uz4lR34EMZd3RwSP4odRx",
+	"PWiU+HZ0cHQ8Fhdn32PtwNHB0WOslXI9Z6xeq0vMp7GC0xeU0ZliTPt9bpNMOBEnmRpn+1E3oiEYrm4R",
+	"u59E+7kOv2X/AYIzMgr89H/bR3Pg5cOD3V4+c43UdhUi9t3nNMc+fJ9rxq1dOtmrlIP9/lbs/ahjOwWI",
+	"8WC/9q1EN7YURFjhawd9OBbh1EYVEDVYqKhzYHuPwEik0ELLsQg9ox4dHjiXHrry/Kda4j60NmtQRKjQ",
+	"N0wRxqF45oauNpi2g7/sDoeAh9uQL0LjbyQ0mlAKtxUVTsx0RyMe9w9cHGyVK7vp6XZ952eDW7osljT0",
+	"xq873rBSMcb9WgPHIxdM5CRt1GSDb8fKprgqOy4I0MxAXbQsSsMcDB/Il6o+Ng5UtBbKtomZMlSLD+7H",
+	"UlkHFvzkLBUH33hLQ+WLpPtsJR3yZjeS5X1Jvke9Bd9f4N6y9s/DGJRwazGgXDJRGaXBnRQyBhwa4oQW",
+	"VFjxSDUi5Ab443MDOA9jAVlYkMgc2pdG+UzPSKrqrY1TeK9DfTqtYPl2uxzci+dn+t4d1H6O20J4ayiS",
+	"X6TU30ZKgXOdNlngc5BNH1Mnu185+BBrEvrJQ7dTViwmUd5UkJAgDQEd3ncDgERFWYIa576EiD/gnV9B",
+	"WGVF9rI5y66wWU9ONPQhgOpKxhwsRuobvrhBUg8x/Yw8OjgOOSVjAQI659jGDmrsiA8qAIgY4U60i6gV",
+	"N5AYEQSiPsOkai68WRD/5Ej4USSq+9g2uVrfEzNnXPkN+CJj//Yy1iFHdR/S+xLCx1+EcJsQ/rPqZ7W9",
+	"2CSUl/j9812hwad4WnVG5FEaV4AbA08iOur0WDw6eJSQgl8BAptrJu9wzQEd6EYilOQmaK8NkvHjiMSe",
+	"svATknt3QgD/EddKplu/Tkij+7E9/RyTQG9cv7qoROSLdN25NiU6iR8WhbhD1+I9CtDOI9ZddUaz7PLJ",
+	"GzY9evL0+ZP/OVUXvyx/U+/Mv5//0l6KVmvw93HL0O5H1nMAHDCrXRTtNSUOysp1QmieK6a1/d/l3DKg",
+	"160BRnwBoSa8FbgaW5kOv+m1Ck7FllKha2NRU7f9bIOejSq0H8nq7zWAs5NWgDOHatla2ejJ8an6MPwE",
+	"b6NoI5m+6Nl/s5vAVCckXAQfwbHxRaeuyVlILXrYbLfyUaNordmTp3leb+FZ9fYMyXtWua6S9NIReUnr",
+	"HXGIa2cSQHjHwnFZyEoLAsn1AU6rqzR1bcaoTykckde1KBtkM9I815g8WW/FM6NcVBWftVTErdVG3dmI",
+	"b+ppXveXUxh/6JON2CHgapP0gMJEc6wGu6tr5cvF8DFTHaHco7apXNjzL+rppP1rcO45RfEhF9dMG8hR",
+	"fjiXRe57I27VXf3DsVviAVRlufFa1Fq3NRxTDFYwxmgsYoW0mk6lk7arlv/ws/2Ew2N+jtu0S0/ML7rk",
+	"31CXjE8S3XCOdscT/V+g5kXiqanrbRVREQ1Nowt/VDKYav4HS6uaNLJNHLUj+PgHG4rO7UXT9m24MFSZ",
+	"MzwAWx9+KfK+j76is97PXfA/2EeAA2ujbn9gsFY2+CJr/27xsTWFe4vATZCFJiv4799R/PoGz5+Iaa2v",
+	"KrTnCjMScZlzamioe0b7N7SnbkvGQk+ntYQBFZpGlX1QcediZ+To4Mga0tbyRSwN+BBV0NGOFNQwRfbo",
+	"WEA6/ch98tLleaUhJc+wooCcCLFfocm7px/okBgGXdtTgln+UozGolrvXEljCqZDk23oPgH8e7KhQJMa",
+	"19nI2u5UQFuTZCy8Kz92KXt3cOMdktPVM2h3g6Sm+srD6EhJtIQyfDUWsjSa56xJ6QdhxuSGi1zeJIG4",
+	"j46ejsipxpyQGeWCZFJcMzWD1aPjAzrYYA9x18Oso+0OtB+qlzFB3RIJZQ8hTOp85HZvsYCJGyx78m3w",
+	"XKW//TFGIW8ZCSC6oAlU/BLB/OWuCs1GGuA9OURe17+ykzfk6CN6QwJ3UIRpXn4p8/p73c6vvWDxl/Gy",
+	"Ohi73Lm1X6J2SYOTgT/q2FgLjq7rI+DFROKOb/VnlAb79+d8UUyjDfPX360X2F8Nmy2TV6WJZBy4sGoV",
+	"+ejS6azKh7YMfFql6j3QNbj5Oc09ao8T6tRU1fuIOQu1cQYA3UbktSUUuq9veAZN8saiV30IkPivLURD",
+	"EaeZudMCjb9MNH120uVbqUCLcS0EI54GdS7GnQAm/0v7tkTSYWd/h28Ku4Ovw1UukHrhAoaF+lQukG+l",
+	"gnp10OBIJpcrxM+ADrYJQOEzNRbpjNVs94uVyNKqXy2mJ9xYMeDQyTqcvl+8K3fvXbmNT+WLI+VLonFD",
+	"1HzxlsTUeKhXItsgtUNCVl1cuwyBJNR0on25kNf2duLWHA8oddigFjpNJ+BZAJUIfyVcoxNkPwnGvBP+",
+	"Hp3UXgIZLYoR+Z6xJfwvIIoATBKOgn02xuJmzgtG0jnVlwupsNEzNhox0DfbQNTT3kBUm/rLJ01YkzDF",
+	"sfDemhiH1+FCaYPtgUshVc6U1QFfue7cdeeGYohEHVBNMcjKBUkdLdNnWDcirfiS2mh049j/ZTVXCTb1",
+	"8ukV2m9Bj5vI3mbbIPxO/c5g/2bFXH9Sn5MBpMNPVlDGI3I+JVxkRZm7RvuhL/VY3PCiwMU7WD2/s4gC",
+	"ATAOOCAMI30xIw3IEWTO7d6toCsnPqoJDBs3KiFv7Eiuw7lrrgpbnvvcE9dRKurFFtVD2m23ZM4Av5Eu",
+	"l8R3cQHCfmxQwjf1Bi2GLSJkwi5AQntyevRkeXxnLVnu88qPONcy7rYrf0KtWiinnr2+XPd/wxh1gLSW",
+	"7Ze/u5soCUf37337/xn969L+yoTi2XzhDu8dpuTHFxi2ccuoYTMr1bkmmVTKNfVrzb+vT/Oj5+B3+KKY",
+	"U43CSvasGhR1rdPlxP+2b0WTvdujpSREXjOleA6wk3FLz7ALEewjQpOIBjpJA5xkrXn/WDinEwzkIJF8",
+	"P3SYvCd9fYt8LlSzIr4T2yQS1y8rJrqfiMHzMn/h6Pqxkybfdi92a0PLNkp/KQNrst2XUrC76JeBvEZo",
+	"TN4HOoiqv9R5WGoraHcHQAnBYzl1qOsx3HpWaiMXTCEqCt4xqf/jpf3jiOdgE6aAPZmQmZLlEs0DdLbm",
+	"rUlTbzVTtwY5sS+3XorQyRNMq4RMeWEftkZTWRhUX/xaF1av9dYXJgycn2ksZ1sWMmf+CmwzCKpke12z",
+	"C8CeWCf2z1HxIBKjcX+GP1Cl6ArYwqygom4q1cKtcqmYZbNwN99u3dTU21J20IGche/1pEm9rVxvusSF",
+	"arelzScG2x4z9rbLy4XHbo+M87+ga4VzKtYETVwXSTMlsYsDV73R2D+KmN2lk8WHydQrtuonUfs3lFj/",
+	"Hh7/0Lqn1hPK6g2hS0xc82vfHj466ug1ucWooO+CUfEYnSf+348++X6T30UE73nM76RHw6d2Tj+pE7lz",
+	"1LSZEbrlsCZbQqpdx/KDIpc1ZeeD1IDmas2caUbsQbvNlR+7D+Cwtt75PZ2Rb+wAH0ETapRnORI4BZ7f",
+	"ig6R9t9L5/HP31YT/IDV3rX++5mov82U2I+hAn9CGvDuSQd/XYLEX3GH3yoHorrWPywd4kurkE7Von5s",
+	"18yAD805uEMV5PrwoZ+8fvin/99zBPrq/g4AlcPHfNIr+C7bPgrZg/DlllsgGsfluXUPMvRPuME2z7/m",
+	"Svo8FrKkK6jZ+/xmXAscnUOKcMGoZp/PShSbliL/jEgP/TE/p/l2xRk/I1lz9NB5FT4Luve7KIhPoaci",
+	"JwW/BiRayIvimsylNoi1eGXXQrkimhXQqs7+kYlrrqSAwGSPCyf5JOkUbt8uEgEVWA4YYnB/W5V7z4+b",
+	"y0zX1rk/qhTrcJ9vXjtdWV0Axq/GZdessCZ5tPR4aPvXagmRsrBU8prnDjS5eurkzwEUPlw4/bK7JAAm",
+	"5eJ1SbWEfgOsxfv+/wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

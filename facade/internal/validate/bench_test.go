@@ -51,7 +51,7 @@ func BenchmarkBodyValid(b *testing.B) {
 func BenchmarkBodyInvalid(b *testing.B) {
 	lm := getProvider(b, "linkmoney")
 	s := lm.decode(b, "createSession", lm.bodies["createSession"]).(*linkmoney.SessionRequest)
-	s.OrderDetails.SubtotalAmount = nil
+	s.OrderDetails.SubtotalAmount = linkmoney.Amount{}
 	s.PaymentDetails.Amount.Value = "1.001"
 	b.ReportAllocs()
 	for b.Loop() {

@@ -3,16 +3,19 @@ package validate
 import (
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
+
+	"github.com/banklink/banklink/internal/timestamp"
 )
 
 // runeCount counts characters the way JSON Schema does (code points).
 func runeCount(s string) int { return utf8.RuneCountInString(s) }
 
-// validDateTime reports whether s is an RFC 3339 date-time.
+// validDateTime reports whether s is a date-time as banklink reads the
+// format: RFC 3339, or the same without an offset (taken as UTC), the form
+// MoneyKit uses in its own examples. timestamp.Time accepts exactly these.
 func validDateTime(s string) bool {
-	_, err := time.Parse(time.RFC3339, s)
+	_, err := timestamp.Parse(s)
 	return err == nil
 }
 

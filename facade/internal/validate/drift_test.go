@@ -26,7 +26,7 @@ import (
 // schemaInformational are schema keys that carry no request constraint.
 var schemaInformational = map[string]bool{
 	"description": true, "example": true, "default": true, "deprecated": true, "title": true,
-	"x-go-type": true, "x-banklink-pii": true, "x-banklink-documented-format": true, "x-banklink-unconfirmed": true,
+	"x-go-type": true, "x-go-type-import": true, "x-go-type-skip-optional-pointer": true, "x-banklink-pii": true, "x-banklink-documented-format": true, "x-banklink-unconfirmed": true,
 }
 
 // schemaConstraints are the keywords the drift test knows how to break.
@@ -377,7 +377,7 @@ func (d *driftRunner) params(op string, list []any) {
 				info.required = p[k].(bool)
 			case "schema":
 				schema = p[k].(map[string]any)
-			case "description", "example", "deprecated":
+			case "description", "example", "deprecated", "x-go-type-skip-optional-pointer":
 			case "style", "explode":
 				// Exploded form style is how array query parameters are sent
 				// (one key per element); the engine checks each element.
@@ -471,6 +471,11 @@ func (d *driftRunner) mutations(c driftCase) []mutation {
 		if m == 1 && s["@required"] == true {
 			// A required non-pointer Go string cannot tell "" from absent.
 			rules = append(rules, "required")
+		}
+		if m == 1 && d.isProperty(body, c.path) && s["@required"] != true && s["nullable"] != true && s["x-go-type-skip-optional-pointer"] != false {
+			// An optional string is a plain Go value tagged omitzero: ""
+			// is absent and never sent, so the schema holds.
+			return []mutation{{desc: "empty optional string is absent", doc: set(""), wantPath: at, wantNone: "*"}}
 		}
 		return []mutation{{desc: "too short", doc: set(strings.Repeat("a", m-1)), wantPath: at, wantRules: rules}}
 
@@ -843,6 +848,20 @@ func getAt(doc any, path []string) (any, bool) {
 }
 
 // setAt sets the value at path (its parent must exist) and returns the root.
+// isProperty reports whether path names an object property (not an
+// array element) of the body.
+func (d *driftRunner) isProperty(body any, path []string) bool {
+	if len(path) == 0 {
+		return false
+	}
+	parent, ok := getAt(body, path[:len(path)-1])
+	if !ok {
+		return false
+	}
+	_, isObject := parent.(map[string]any)
+	return isObject
+}
+
 func setAt(doc any, path []string, v any) (any, bool) {
 	if len(path) == 0 {
 		return v, true

@@ -149,7 +149,7 @@ var moneyKitBodies = map[string]string{
 			"permit_only_one_account": true, "permit_only_depository_accounts": true
 		},
 		"custom_sandbox_data": {
-			"accounts": [{"account_type": "depository.checking", "name": "Checking", "account_number": "1234567890", "routing_number": "011000015"}],
+			"accounts": [{"account_type": "depository.checking", "name": "Everyday Checking", "account_number": "1111222233330000", "routing_number": "011401533"}],
 			"owners": [{"names": ["Jane Doe"], "addresses": [{"street": "1 Main St", "city": "Springfield", "region": "IL", "postal_code": "62701", "country": "US", "primary": true}],
 				"phone_numbers": [{"number": "+15555550100", "type": "mobile", "primary": true}], "emails": [{"address": "jane@example.com", "primary": true}]}]
 		}

@@ -26,26 +26,26 @@ func TestMessagesNeverContainValues(t *testing.T) {
 	secrets := []string{piiEmail, piiPhone, piiSecret, "15555550199", "jane.doe.pii"}
 
 	r := mk.decode(t, "createLinkSession", mk.bodies["createLinkSession"]).(*moneykit.CreateLinkSessionRequest)
-	r.CustomerUser.Id = strings.Repeat(piiEmail, 7)                 // maxLength
-	r.CustomerUser.Email.Address = piiPhone                         // format
-	r.CustomerUser.Phone.Number = piiSecret + piiSecret             // maxLength
-	r.CustomerUser.Phone.Country = ptr(moneykit.Country(piiSecret)) // enum
-	r.RedirectUri = "https://a.example/cb?email=" + piiEmail        // noQuery
-	r.Webhook = ptr(piiEmail)                                       // format
-	r.LinkTags = &[]string{piiPhone, strings.Repeat(piiSecret, 7)}  // pattern, maxLength
-	r.Settings.Providers = &[]moneykit.Provider{piiSecret}          // enum
+	r.CustomerUser.Id = strings.Repeat(piiEmail, 7)               // maxLength
+	r.CustomerUser.Email.Address = piiPhone                       // format
+	r.CustomerUser.Phone.Number = piiSecret + piiSecret           // maxLength
+	r.CustomerUser.Phone.Country = moneykit.Country(piiSecret)    // enum
+	r.RedirectUri = "https://a.example/cb?email=" + piiEmail      // noQuery
+	r.Webhook = piiEmail                                          // format
+	r.LinkTags = []string{piiPhone, strings.Repeat(piiSecret, 7)} // pattern, maxLength
+	r.Settings.Providers = []moneykit.Provider{piiSecret}         // enum
 	mkGot := mk.rules.Body("createLinkSession", r)
 
 	s := lm.decode(t, "createSession", lm.bodies["createSession"]).(*linkmoney.SessionRequest)
 	s.Email = piiPhone                                                        // format
 	s.RedirectUrl = piiEmail                                                  // format
-	s.PaymentDetails.SoftDescriptor = ptr(piiSecret)                          // pattern
+	s.PaymentDetails.SoftDescriptor = piiSecret                               // pattern
 	s.PaymentDetails.Amount.Value = json.Number("15555550199.123")            // decimalPlaces
 	s.OrderDetails.TotalAmount.Value = json.Number("-15555550199")            // sign
 	s.OrderDetails.TotalAmount.Currency = linkmoney.AmountCurrency(piiSecret) // enum
-	s.CustomerProfile.Id = ptr(strings.Repeat(piiEmail, 6))                   // maxLength
-	s.Product = ptr(linkmoney.SessionProduct(piiEmail))                       // enum
-	s.ExperienceId = ptr(linkmoney.ExperienceID(piiSecret))                   // enum, requires
+	s.CustomerProfile.Id = strings.Repeat(piiEmail, 6)                        // maxLength
+	s.Product = linkmoney.SessionProduct(piiEmail)                            // enum
+	s.ExperienceId = linkmoney.ExperienceID(piiSecret)                        // enum, requires
 	lmGot := lm.rules.Body("createSession", s)
 
 	params := append(mk.rules.Param("getUserLinks", "id", piiSecret+strings.Repeat("x", 150)),

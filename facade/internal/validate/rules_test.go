@@ -13,6 +13,7 @@ import (
 
 	"github.com/banklink/banklink/gen/linkmoney"
 	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/internal/timestamp"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -73,30 +74,32 @@ func TestCreateLinkSessionRules(t *testing.T) {
 		{"redirect_uri without host", func(r *moneykit.CreateLinkSessionRequest) { r.RedirectUri = "https:///oauth.html" },
 			[]rp{{"/redirect_uri", "format"}}},
 		{"redirect_uri custom scheme with port", func(r *moneykit.CreateLinkSessionRequest) { r.RedirectUri = "myapp+x://host.example:8443/cb" }, nil},
-		{"webhook empty", func(r *moneykit.CreateLinkSessionRequest) { r.Webhook = ptr("") },
-			[]rp{{"/webhook", "format"}, {"/webhook", "minLength"}}},
-		{"webhook with query is fine", func(r *moneykit.CreateLinkSessionRequest) { r.Webhook = ptr("https://a.example/h?k=v") }, nil},
-		{"link tag starting with a dash", func(r *moneykit.CreateLinkSessionRequest) { r.LinkTags = &[]string{"ok", "-bad"} },
+		// An optional field is a plain value tagged omitzero: empty is absent.
+		{"webhook empty is left out", func(r *moneykit.CreateLinkSessionRequest) { r.Webhook = "" }, nil},
+		{"webhook with query is fine", func(r *moneykit.CreateLinkSessionRequest) { r.Webhook = "https://a.example/h?k=v" }, nil},
+		{"link tag starting with a dash", func(r *moneykit.CreateLinkSessionRequest) { r.LinkTags = []string{"ok", "-bad"} },
 			[]rp{{"/link_tags/1", "pattern"}}},
-		{"link tag of 99 characters", func(r *moneykit.CreateLinkSessionRequest) { r.LinkTags = &[]string{strings.Repeat("x", 99)} }, nil},
-		{"link tag of 100 characters", func(r *moneykit.CreateLinkSessionRequest) { r.LinkTags = &[]string{strings.Repeat("x", 100)} },
+		{"link tag of 99 characters", func(r *moneykit.CreateLinkSessionRequest) { r.LinkTags = []string{strings.Repeat("x", 99)} }, nil},
+		{"link tag of 100 characters", func(r *moneykit.CreateLinkSessionRequest) { r.LinkTags = []string{strings.Repeat("x", 100)} },
 			[]rp{{"/link_tags/0", "maxLength"}}},
-		{"empty link tag", func(r *moneykit.CreateLinkSessionRequest) { r.LinkTags = &[]string{""} },
+		{"empty link tag", func(r *moneykit.CreateLinkSessionRequest) { r.LinkTags = []string{""} },
 			[]rp{{"/link_tags/0", "minLength"}, {"/link_tags/0", "pattern"}}},
-		{"empty link tag list", func(r *moneykit.CreateLinkSessionRequest) { r.LinkTags = &[]string{} }, nil},
+		{"empty link tag list", func(r *moneykit.CreateLinkSessionRequest) { r.LinkTags = []string{} }, nil},
 		{"email address", func(r *moneykit.CreateLinkSessionRequest) { r.CustomerUser.Email.Address = "jane@localhost" },
 			[]rp{{"/customer_user/email/address", "format"}}},
-		{"email object without address", func(r *moneykit.CreateLinkSessionRequest) { r.CustomerUser.Email = &moneykit.CustomerUserEmail{} },
+		{"email object without address", func(r *moneykit.CreateLinkSessionRequest) {
+			r.CustomerUser.Email = moneykit.CustomerUserEmail{CustomerVerifiedAt: timestamp.New(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC))}
+		},
 			[]rp{{"/customer_user/email/address", "required"}}},
-		{"phone country", func(r *moneykit.CreateLinkSessionRequest) { r.CustomerUser.Phone.Country = ptr(moneykit.Country("FR")) },
+		{"phone country", func(r *moneykit.CreateLinkSessionRequest) { r.CustomerUser.Phone.Country = moneykit.Country("FR") },
 			[]rp{{"/customer_user/phone/country", "enum"}}},
 		{"phone number too long", func(r *moneykit.CreateLinkSessionRequest) { r.CustomerUser.Phone.Number = strings.Repeat("5", 31) },
 			[]rp{{"/customer_user/phone/number", "maxLength"}}},
 		{"verified_at beyond year 9999", func(r *moneykit.CreateLinkSessionRequest) {
-			r.CustomerUser.Email.CustomerVerifiedAt = ptr(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))
+			r.CustomerUser.Email.CustomerVerifiedAt = timestamp.New(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))
 		}, []rp{{"/customer_user/email/customer_verified_at", "format"}}},
 		{"provider enum in array", func(r *moneykit.CreateLinkSessionRequest) {
-			r.Settings.Providers = &[]moneykit.Provider{"plaid", "acme", "mx", "nope"}
+			r.Settings.Providers = []moneykit.Provider{"plaid", "acme", "mx", "nope"}
 		}, []rp{{"/settings/providers/1", "enum"}, {"/settings/providers/3", "enum"}}},
 		{"every violation is reported, ordered by path", func(r *moneykit.CreateLinkSessionRequest) {
 			tags := make([]string, 12)
@@ -104,10 +107,10 @@ func TestCreateLinkSessionRules(t *testing.T) {
 				tags[i] = "t"
 			}
 			tags[2], tags[10] = "_x", "_y"
-			r.LinkTags = &tags
+			r.LinkTags = tags
 			r.CustomerUser.Id = "x"
 			r.RedirectUri = "https://a.example/?q"
-			r.Settings.Countries = &[]moneykit.Country{"XX"}
+			r.Settings.Countries = []moneykit.Country{"XX"}
 		}, []rp{
 			{"/customer_user/id", "minLength"},
 			{"/link_tags/2", "pattern"},
@@ -141,7 +144,7 @@ func TestMoneyKitOtherBodies(t *testing.T) {
 		assert.Empty(t, p.rules.Body("updateLink", &moneykit.UpdateLinkRequest{}))
 	})
 	t.Run("update link webhook empty and deprecated tags", func(t *testing.T) {
-		u := moneykit.UpdateLinkRequest{Webhook: nullable.NewNullableWithValue(""), Tags: &[]string{"ok", " x"}}
+		u := moneykit.UpdateLinkRequest{Webhook: nullable.NewNullableWithValue(""), Tags: &[]moneykit.LinkTag{"ok", " x"}}
 		assert.Equal(t, []rp{{"/tags/1", "pattern"}, {"/webhook", "format"}, {"/webhook", "minLength"}}, pairs(p.rules.Body("updateLink", &u)))
 	})
 	t.Run("exchange token empty", func(t *testing.T) {
@@ -243,63 +246,65 @@ func TestSessionRequestRules(t *testing.T) {
 			[]rp{{"/orderDetails/totalAmount/value", "required"}}},
 		{"zero totalAmount", func(r *linkmoney.SessionRequest) { r.OrderDetails.TotalAmount = linkmoney.Amount{} },
 			[]rp{{"/orderDetails/totalAmount", "required"}}},
-		{"item amount", func(r *linkmoney.SessionRequest) { (*r.OrderDetails.Items)[0].Amount.Value = "1.234" },
+		{"item amount", func(r *linkmoney.SessionRequest) { (r.OrderDetails.Items)[0].Amount.Value = "1.234" },
 			[]rp{{"/orderDetails/items/0/amount/value", "decimalPlaces"}}},
 		{"item good type", func(r *linkmoney.SessionRequest) {
-			(*r.OrderDetails.Items)[0].GoodType = ptr(linkmoney.GoodType("SERVICE"))
+			(r.OrderDetails.Items)[0].GoodType = linkmoney.GoodType("SERVICE")
 		},
 			[]rp{{"/orderDetails/items/0/goodType", "enum"}}},
 		{"subtotal alone", func(r *linkmoney.SessionRequest) {
-			r.OrderDetails.DiscountAmount, r.OrderDetails.ShippingAmount, r.OrderDetails.TaxAmount = nil, nil, nil
+			r.OrderDetails.DiscountAmount, r.OrderDetails.ShippingAmount, r.OrderDetails.TaxAmount = linkmoney.Amount{}, linkmoney.Amount{}, linkmoney.Amount{}
 		}, nil},
 		{"no subtotal and no extras", func(r *linkmoney.SessionRequest) {
-			r.OrderDetails.SubtotalAmount, r.OrderDetails.DiscountAmount, r.OrderDetails.ShippingAmount, r.OrderDetails.TaxAmount = nil, nil, nil, nil
+			r.OrderDetails.SubtotalAmount, r.OrderDetails.DiscountAmount, r.OrderDetails.ShippingAmount, r.OrderDetails.TaxAmount = linkmoney.Amount{}, linkmoney.Amount{}, linkmoney.Amount{}, linkmoney.Amount{}
 		}, nil},
 		{"tax without subtotal", func(r *linkmoney.SessionRequest) {
-			r.OrderDetails.SubtotalAmount, r.OrderDetails.DiscountAmount, r.OrderDetails.ShippingAmount = nil, nil, nil
+			r.OrderDetails.SubtotalAmount, r.OrderDetails.DiscountAmount, r.OrderDetails.ShippingAmount = linkmoney.Amount{}, linkmoney.Amount{}, linkmoney.Amount{}
 		}, []rp{{"/orderDetails/subtotalAmount", "requires"}}},
-		{"three extras without subtotal", func(r *linkmoney.SessionRequest) { r.OrderDetails.SubtotalAmount = nil },
+		{"three extras without subtotal", func(r *linkmoney.SessionRequest) { r.OrderDetails.SubtotalAmount = linkmoney.Amount{} },
 			[]rp{{"/orderDetails/subtotalAmount", "requires"}, {"/orderDetails/subtotalAmount", "requires"}, {"/orderDetails/subtotalAmount", "requires"}}},
-		{"softDescriptor 80 with spaces", func(r *linkmoney.SessionRequest) { r.PaymentDetails.SoftDescriptor = ptr(strings.Repeat("AB 1", 20)) }, nil},
-		{"softDescriptor 81", func(r *linkmoney.SessionRequest) { r.PaymentDetails.SoftDescriptor = ptr(strings.Repeat("A", 81)) },
+		{"softDescriptor 80 with spaces", func(r *linkmoney.SessionRequest) { r.PaymentDetails.SoftDescriptor = strings.Repeat("AB 1", 20) }, nil},
+		{"softDescriptor 81", func(r *linkmoney.SessionRequest) { r.PaymentDetails.SoftDescriptor = strings.Repeat("A", 81) },
 			[]rp{{"/paymentDetails/softDescriptor", "maxLength"}}},
-		{"softDescriptor punctuation", func(r *linkmoney.SessionRequest) { r.PaymentDetails.SoftDescriptor = ptr("ACME-1042") },
+		{"softDescriptor punctuation", func(r *linkmoney.SessionRequest) { r.PaymentDetails.SoftDescriptor = "ACME-1042" },
 			[]rp{{"/paymentDetails/softDescriptor", "pattern"}}},
-		{"customerProfile.id 128", func(r *linkmoney.SessionRequest) { r.CustomerProfile.Id = ptr(strings.Repeat("c", 128)) }, nil},
-		{"customerProfile.id 129", func(r *linkmoney.SessionRequest) { r.CustomerProfile.Id = ptr(strings.Repeat("c", 129)) },
+		{"customerProfile.id 128", func(r *linkmoney.SessionRequest) { r.CustomerProfile.Id = strings.Repeat("c", 128) }, nil},
+		{"customerProfile.id 129", func(r *linkmoney.SessionRequest) { r.CustomerProfile.Id = strings.Repeat("c", 129) },
 			[]rp{{"/customerProfile/id", "maxLength"}}},
 		{"transactionCount negative", func(r *linkmoney.SessionRequest) { r.CustomerProfile.TransactionCount = ptr(-1) },
 			[]rp{{"/customerProfile/transactionCount", "minimum"}}},
 		{"transactionCount zero", func(r *linkmoney.SessionRequest) { r.CustomerProfile.TransactionCount = ptr(0) }, nil},
-		{"timestamps are time.Time", func(r *linkmoney.SessionRequest) {
-			r.CustomerProfile.AccountCreationDate = ptr(time.Now())
-			r.CustomerProfile.FirstTransactionDate = ptr(time.Time{})
+		{"timestamps are timestamp.Time", func(r *linkmoney.SessionRequest) {
+			r.CustomerProfile.AccountCreationDate = timestamp.New(time.Now())
+			r.CustomerProfile.FirstTransactionDate = timestamp.Time{}
 		}, nil},
-		{"paymentDetails without experienceId", func(r *linkmoney.SessionRequest) { r.ExperienceId = nil },
+		{"paymentDetails without experienceId", func(r *linkmoney.SessionRequest) { r.ExperienceId = "" },
 			[]rp{{"/experienceId", "requires"}}},
 		{"paymentDetails with another experience", func(r *linkmoney.SessionRequest) {
-			r.ExperienceId = ptr(linkmoney.ExperienceID("ONBOARD_WITH_PAY_NOW"))
+			r.ExperienceId = linkmoney.ExperienceID("ONBOARD_WITH_PAY_NOW")
 		},
 			[]rp{{"/experienceId", "requires"}}},
 		{"experience without paymentDetails", func(r *linkmoney.SessionRequest) {
-			r.PaymentDetails = nil
-			r.ExperienceId = ptr(linkmoney.ExperienceID("ONBOARD_WITH_DONE"))
+			r.PaymentDetails = linkmoney.PaymentDetails{}
+			r.ExperienceId = linkmoney.ExperienceID("ONBOARD_WITH_DONE")
 		}, nil},
-		{"unknown experience", func(r *linkmoney.SessionRequest) { r.ExperienceId = ptr(linkmoney.ExperienceID("LINK_MANAGED")) },
+		{"unknown experience", func(r *linkmoney.SessionRequest) { r.ExperienceId = linkmoney.ExperienceID("LINK_MANAGED") },
 			[]rp{{"/experienceId", "enum"}, {"/experienceId", "requires"}}},
-		{"paymentDetails missing fields", func(r *linkmoney.SessionRequest) { r.PaymentDetails = &linkmoney.PaymentDetails{} },
+		{"paymentDetails missing fields", func(r *linkmoney.SessionRequest) {
+			r.PaymentDetails = linkmoney.PaymentDetails{ClientReferenceId: "order-1"}
+		},
 			[]rp{{"/paymentDetails/amount", "required"}, {"/paymentDetails/requestKey", "required"}}},
-		{"product", func(r *linkmoney.SessionRequest) { r.Product = ptr(linkmoney.SessionProduct("BUY")) }, []rp{{"/product", "enum"}}},
-		{"billing address parts", func(r *linkmoney.SessionRequest) { r.BillingAddress = &linkmoney.Address{City: "X"} },
+		{"product", func(r *linkmoney.SessionRequest) { r.Product = linkmoney.SessionProduct("BUY") }, []rp{{"/product", "enum"}}},
+		{"billing address parts", func(r *linkmoney.SessionRequest) { r.BillingAddress = linkmoney.Address{City: "X"} },
 			[]rp{{"/billingAddress/country", "required"}, {"/billingAddress/stateOrProvince", "required"}, {"/billingAddress/streetAddress", "required"}}},
 		{"every violation", func(r *linkmoney.SessionRequest) {
 			r.FirstName = ""
-			r.OrderDetails.SubtotalAmount = nil
+			r.OrderDetails.SubtotalAmount = linkmoney.Amount{}
 			r.OrderDetails.TotalAmount.Value = "1.999"
-			r.OrderDetails.ShippingAddress.PostalCode = nil
+			r.OrderDetails.ShippingAddress.PostalCode = ""
 			r.OrderDetails.ShippingAddress.City = ""
 			r.PaymentDetails.Amount.Currency = "CAD"
-			r.ExperienceId = nil
+			r.ExperienceId = ""
 		}, []rp{
 			{"/experienceId", "requires"},
 			{"/firstName", "required"},
@@ -331,7 +336,7 @@ func TestMessages(t *testing.T) {
 
 	r := mk.decode(t, "createLinkSession", mk.bodies["createLinkSession"]).(*moneykit.CreateLinkSessionRequest)
 	r.CustomerUser.Id = "abc"
-	r.LinkTags = &[]string{"a", "b", "-c"}
+	r.LinkTags = []string{"a", "b", "-c"}
 	r.RedirectUri = "https://a.example/?q=1"
 	got := mk.rules.Body("createLinkSession", r)
 	require.Len(t, got, 3)
@@ -340,9 +345,9 @@ func TestMessages(t *testing.T) {
 	assert.Equal(t, "redirect_uri must not have query parameters or a fragment", got[2].Message)
 
 	s := lm.decode(t, "createSession", lm.bodies["createSession"]).(*linkmoney.SessionRequest)
-	s.OrderDetails.SubtotalAmount = nil
-	s.OrderDetails.DiscountAmount, s.OrderDetails.ShippingAmount = nil, nil
-	s.ExperienceId = nil
+	s.OrderDetails.SubtotalAmount = linkmoney.Amount{}
+	s.OrderDetails.DiscountAmount, s.OrderDetails.ShippingAmount = linkmoney.Amount{}, linkmoney.Amount{}
+	s.ExperienceId = ""
 	s.PaymentDetails.Amount.Value = "1.001"
 	s.PaymentDetails.Amount.Currency = "EUR"
 	got = lm.rules.Body("createSession", s)

@@ -13,11 +13,14 @@ import (
 	"time"
 
 	"github.com/oapi-codegen/nullable"
+
+	"github.com/banklink/banklink/internal/timestamp"
 )
 
 var (
 	numberType         = reflect.TypeFor[json.Number]()
 	timeType           = reflect.TypeFor[time.Time]()
+	timestampType      = reflect.TypeFor[timestamp.Time]()
 	trueValue          = reflect.ValueOf(true)
 	nullablePkgPath    = reflect.TypeFor[nullable.Nullable[string]]().PkgPath()
 	nullableTypePrefix = "Nullable["
@@ -223,6 +226,18 @@ func (w *walker) walk(n *node, v reflect.Value) {
 		return
 	case timeType:
 		w.time(n, v)
+		return
+	case timestampType:
+		// A timestamp.Time encodes as the text it holds; that text is
+		// what the rules see.
+		if n.kind != kindString && n.kind != kindAny {
+			w.typeErr(n)
+		} else if v.CanAddr() && v.Addr().CanInterface() {
+			// Through a pointer: boxing the struct itself would allocate.
+			w.str(n, v.Addr().Interface().(*timestamp.Time).String())
+		} else if v.CanInterface() {
+			w.str(n, v.Interface().(timestamp.Time).String())
+		}
 		return
 	}
 
@@ -536,7 +551,7 @@ func (w *walker) str(n *node, s string) {
 	switch n.format {
 	case formatDateTime:
 		if !validDateTime(s) {
-			w.add("format", w.field()+" must be an RFC 3339 date-time")
+			w.add("format", w.field()+" must be an RFC 3339 date-time, or one without an offset (read as UTC)")
 		}
 	case formatEmail:
 		if !validEmail(s) {

@@ -1,0 +1,278 @@
+package api_test
+
+import (
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// sdkField is what MoneyKit's official SDK models (moneykit-ruby and
+// moneykit-python, May 2025) say about one field. typ is the JSON type, or
+// "ref:Name" for another schema; format, def and enum are checked when set.
+type sdkField struct {
+	typ      string
+	required bool
+	format   string
+	def      any
+	enum     []any
+}
+
+func opt(typ string) sdkField { return sdkField{typ: typ} }
+func req(typ string) sdkField { return sdkField{typ: typ, required: true} }
+func ts() sdkField            { return sdkField{typ: "string", format: "date-time"} }
+
+// errCode is an error schema's error_code: optional, one enum value, that
+// value as its default.
+func errCode(code string) sdkField {
+	return sdkField{typ: "string", def: code, enum: []any{code}}
+}
+
+// errMessage is an error_message with MoneyKit's default, or required where
+// MoneyKit documents none.
+func errMessage(def string) sdkField {
+	if def == "" {
+		return req("string")
+	}
+	return sdkField{typ: "string", def: def}
+}
+
+func errorSchema(code, message string, extra map[string]sdkField) map[string]sdkField {
+	m := map[string]sdkField{"error_code": errCode(code), "error_message": errMessage(message), "documentation_url": opt("string")}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}
+
+// sdkSchemas lists, for every MoneyKit schema the spec shares with the SDKs,
+// every field the SDK models declare. Where a seed document differs the seed
+// wins, and the entry says so.
+var sdkSchemas = map[string]map[string]sdkField{
+	"CreateLinkSessionRequest": {
+		"settings": opt("ref:LinkSessionSettingOverrides"), "customer_user": req("ref:LinkSessionCustomerUser"),
+		"existing_link_id": opt("string"), "institution_id": opt("string"), "redirect_uri": req("string"),
+		"webhook": opt("string"), "link_tags": opt("ref:LinkTags"), "connect_features": opt("ref:MoneyKitConnectFeatures"),
+		"custom_sandbox_data": opt("ref:CustomSandboxData"),
+	},
+	"CustomSandboxData":    {"accounts": req("array"), "owners": opt("array")},
+	"CustomSandboxAccount": {"account_type": req("string"), "name": req("string"), "account_number": req("string"), "routing_number": opt("string")},
+	"LinkSessionCustomerUser": {
+		"id": req("string"), "email": opt("ref:CustomerUserEmail"), "phone": opt("ref:CustomerUserPhone"),
+	},
+	"CustomerUserEmail": {"address": req("string"), "customer_verified_at": ts()},
+	"CustomerUserPhone": {"number": req("string"), "country": opt("ref:Country"), "customer_verified_at": ts()},
+	"LinkSessionSettingOverrides": {
+		"providers": opt("array"), "products": opt("ref:ProductsSettings"), "countries": opt("array"),
+	},
+	"ProductsSettings": {
+		"account_numbers": opt("ref:ProductSettings"), "identity": opt("ref:ProductSettings"),
+		"investments": opt("ref:ProductSettings"), "transactions": opt("ref:ProductSettings"),
+	},
+	"ProductSettings": {
+		"required": {typ: "boolean", def: false}, "require_permission": {typ: "boolean", def: false},
+		"prefetch": {typ: "boolean", def: false}, "reason": opt("string"),
+	},
+	"MoneyKitConnectFeatures": {
+		"issue_reporter": {typ: "boolean", def: false}, "enable_money_id": {typ: "boolean", def: false},
+		"duplicate_institution_warning": {typ: "boolean", def: false}, "duplicate_institution_rejected": {typ: "boolean", def: false},
+		"connect_manually": {typ: "boolean", def: false}, "permit_only_one_account": {typ: "boolean", def: false},
+		"permit_only_depository_accounts": {typ: "boolean", def: false},
+	},
+	"CreateLinkSessionResponse": {"link_session_token": req("string")},
+	"ExchangeTokenRequest":      {"exchangeable_token": req("string")},
+	"ExchangeTokenResponse":     {"link_id": req("string"), "link": req("ref:LinkCommon")},
+	"UpdateLinkRequest":         {"webhook": opt("string"), "link_tags": opt("ref:LinkTags"), "tags": opt("array")},
+	"LinkCommon": {
+		"link_id": req("string"), "institution_id": req("string"), "institution_name": req("string"),
+		"institution_avatar": req("string"), "state": req("ref:PublicLinkState"), "error_code": opt("ref:PublicLinkError"),
+		"last_synced_at": ts(), "provider": req("ref:Provider"), "link_tags": opt("array"), "tags": opt("array"),
+		"webhook": opt("string"), "products": req("ref:LinkProducts"), "available_products": req("array"),
+	},
+	"LinkProducts": {
+		"accounts": opt("ref:LinkProductResponse"), "account_numbers": opt("ref:LinkProductResponse"),
+		"identity": opt("ref:LinkProductResponse"), "investments": opt("ref:LinkProductResponse"),
+		"enrichment": opt("ref:LinkProductResponse"), "transactions": opt("ref:TransactionsLinkProduct"),
+	},
+	"LinkProductResponse": {
+		"refreshed_at": ts(), "last_attempted_at": ts(), "error_code": opt("ref:LinkProductError"),
+		"error_message": opt("string"), "unavailable": opt("string"), "settings": opt("ref:ProductSettings"),
+	},
+	"TransactionsLinkProduct": {
+		"refreshed_at": ts(), "last_attempted_at": ts(), "error_code": opt("ref:LinkProductError"),
+		"error_message": opt("string"), "unavailable": opt("string"), "settings": opt("ref:ProductSettings"),
+		"has_history": req("boolean"),
+	},
+	"CreateAccessTokenRequest": {
+		"grant_type": {typ: "string", def: "client_credentials", enum: []any{"client_credentials", "refresh_token"}},
+		"scope":      {typ: "string", def: ""}, "client_id": opt("string"), "client_secret": opt("string"),
+	},
+	"GetUserLinksResponse":      {"links": req("object")},
+	"CreateAccessTokenResponse": {"access_token": req("string"), "token_type": req("string"), "expires_in": req("integer")},
+	"JWKSet":                    {"keys": req("array")},
+	"ValidationError":           {"location": req("array"), "message": req("string"), "type": req("string")},
+
+	"APIErrorAuthExpiredAccessTokenResponse": errorSchema("api_error.auth.expired_access_token", "Access token expired", nil),
+	"APIErrorAuthUnauthorizedResponse":       errorSchema("api_error.auth.unauthorized", "", nil),
+	"LinkErrorUnauthorizedAccessResponse":    errorSchema("link_error.unauthorized_access", "Unauthorized link access.", nil),
+	"APIErrorRateLimitExceededResponse":      errorSchema("api_error.rate_limit_exceeded", "Rate limit exceeded", nil),
+	"LinkErrorForbiddenActionResponse":       errorSchema("link_error.forbidden_action", "", nil),
+	"LinkErrorNotFoundResponse":              errorSchema("link_error.not_found", "Link not found.", nil),
+	// The SDKs' default message is "Link deleted."; MoneyKit's "Get Link
+	// Details" document says "This link was deleted at some earlier time.",
+	// and the document wins.
+	"LinkErrorDeletedResponse":                     errorSchema("link_error.deleted", "This link was deleted at some earlier time.", nil),
+	"LinkErrorBadStateResponse":                    errorSchema("link_error.bad_state", "", map[string]sdkField{"link_error_code": req("string")}),
+	"LinkSessionErrorForbiddenConfigResponse":      errorSchema("link_session_error.forbidden_config", "", nil),
+	"LinkSessionErrorInvalidTokenExchangeResponse": errorSchema("link_session_error.invalid_token_exchange", "", nil),
+	"APIErrorValidationFailedResponse": errorSchema("api_error.request.validation_failed", "Request validation error",
+		map[string]sdkField{"validation_errors": req("array")}),
+}
+
+// flatten merges a schema's own properties and required list with those of
+// its allOf members, later members overriding earlier ones, as a decoder
+// sees them.
+func flatten(t *testing.T, doc any, s map[string]any) (map[string]map[string]any, map[string]bool) {
+	t.Helper()
+	props, required := map[string]map[string]any{}, map[string]bool{}
+	var walk func(s map[string]any)
+	walk = func(s map[string]any) {
+		if ref, ok := s["$ref"].(string); ok {
+			walk(lookup(t, doc, strings.TrimPrefix(ref, "#")).(map[string]any))
+			return
+		}
+		for _, m := range asList(s["allOf"]) {
+			walk(m.(map[string]any))
+		}
+		for name, p := range asMap(s["properties"]) {
+			props[name] = p.(map[string]any)
+		}
+		for _, r := range asList(s["required"]) {
+			required[r.(string)] = true
+		}
+	}
+	walk(s)
+	return props, required
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+// fieldType names a property's type the way sdkField does: a $ref, or an
+// allOf of a single $ref (which lets a property carry its own description),
+// is "ref:Name".
+func fieldType(p map[string]any) string {
+	if ref, ok := p["$ref"].(string); ok {
+		return "ref:" + strings.TrimPrefix(ref, "#/components/schemas/")
+	}
+	if all := asList(p["allOf"]); len(all) == 1 {
+		if ref, ok := asMap(all[0])["$ref"].(string); ok {
+			return "ref:" + strings.TrimPrefix(ref, "#/components/schemas/")
+		}
+	}
+	typ, _ := p["type"].(string)
+	return typ
+}
+
+// TestSpecMatchesSDKModels pins the spec's MoneyKit schemas to the official
+// SDK models: the same fields, no more and no fewer, with the same
+// required-ness, types, formats, enums and defaults.
+func TestSpecMatchesSDKModels(t *testing.T) {
+	doc := loadSpec(t)
+	names := make([]string, 0, len(sdkSchemas))
+	for n := range sdkSchemas {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		want := sdkSchemas[name]
+		t.Run(name, func(t *testing.T) {
+			props, required := flatten(t, doc, lookup(t, doc, "/components/schemas/"+name).(map[string]any))
+			var gotNames, wantNames []string
+			for n := range props {
+				gotNames = append(gotNames, n)
+			}
+			for n := range want {
+				wantNames = append(wantNames, n)
+			}
+			sort.Strings(gotNames)
+			sort.Strings(wantNames)
+			require.Equal(t, wantNames, gotNames, "field names")
+			for _, f := range wantNames {
+				w, p := want[f], props[f]
+				assert.Equal(t, w.typ, fieldType(p), "%s type", f)
+				assert.Equal(t, w.required, required[f], "%s required", f)
+				if w.format != "" {
+					assert.Equal(t, w.format, p["format"], "%s format", f)
+				}
+				if w.def != nil {
+					assert.Equal(t, w.def, p["default"], "%s default", f)
+				}
+				if w.enum != nil {
+					assert.Equal(t, w.enum, p["enum"], "%s enum", f)
+				}
+			}
+		})
+	}
+}
+
+// TestEveryErrorSchemaHasOneCode checks that no MoneyKit error schema merges
+// several codes into one enum: a body that can carry several codes is a
+// oneOf of single-code schemas.
+func TestEveryErrorSchemaHasOneCode(t *testing.T) {
+	doc := loadSpec(t)
+	schemas := lookup(t, doc, "/components/schemas").(map[string]any)
+	seen := 0
+	for name, s := range schemas {
+		sm := s.(map[string]any)
+		if !refersTo(sm, "#/components/schemas/MoneyKitError") {
+			continue
+		}
+		seen++
+		props, required := flatten(t, doc, sm)
+		code := props["error_code"]
+		require.NotNil(t, code, name)
+		assert.Len(t, asList(code["enum"]), 1, "%s: error_code enum", name)
+		assert.Equal(t, asList(code["enum"])[0], code["default"], "%s: error_code default", name)
+		assert.False(t, required["error_code"], "%s: error_code is optional", name)
+	}
+	assert.GreaterOrEqual(t, seen, 11, "error schemas found")
+	for _, union := range []string{"APIErrorAuthResponse", "LinkAuthErrorResponse"} {
+		s := lookup(t, doc, "/components/schemas/"+union).(map[string]any)
+		assert.NotEmpty(t, asList(s["oneOf"]), "%s is a oneOf", union)
+		assert.Nil(t, s["properties"], "%s declares no merged fields", union)
+	}
+}
+
+func refersTo(s map[string]any, ref string) bool {
+	for _, m := range asList(s["allOf"]) {
+		if asMap(m)["$ref"] == ref {
+			return true
+		}
+	}
+	return false
+}
+
+// sdkEnums are the SDK models' enums that no seed document states.
+var sdkEnums = map[string][]any{
+	"Product":          {"accounts", "account_numbers", "identity", "transactions", "investments", "enrichment"},
+	"Country":          {"US", "GB", "CA"},
+	"LinkProductError": {"rate_limit", "auth_expired", "not_supported", "timeout", "unknown", "no_accounts", "institution_error", "no_permission"},
+	"SupportedVersion": {"2023-02-18"},
+}
+
+func TestSpecEnumsMatchSDKModels(t *testing.T) {
+	doc := loadSpec(t)
+	for name, want := range sdkEnums {
+		assert.Equal(t, want, lookup(t, doc, "/components/schemas/"+name+"/enum"), name)
+	}
+}
