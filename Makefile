@@ -68,7 +68,8 @@ demo:
 # Longer fuzzing than the seed-corpus pass `make check` runs.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./facade:FuzzErrorResponse ./facade:FuzzRetryAfter ./facade:FuzzTokenResponse \
-	./facade:FuzzRequestValidation ./facade/internal/validate:FuzzBody ./internal/termsafe:FuzzString
+	./facade:FuzzRequestValidation ./facade/internal/validate:FuzzBody ./internal/termsafe:FuzzString \
+	./facade/webhook:FuzzParse ./facade/webhook:FuzzLinkMoneyHeaders
 .PHONY: fuzz
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$fn ($$pkg)"; \

@@ -110,9 +110,13 @@ type MoneyKitAuthService struct{ c *client }
 
 // Token requests a fresh access token (POST /auth/token, client credentials in
 // the form body). It does not touch the client's token cache.
-func (s *MoneyKitAuthService) Token(ctx context.Context) (*moneykit.CreateAccessTokenResponse, error) {
+func (s *MoneyKitAuthService) Token(ctx context.Context, opts ...CallOption) (*moneykit.CreateAccessTokenResponse, error) {
 	c := s.c
 	op := c.op(opCreateAccessToken)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	grant := moneykit.CreateAccessTokenRequestGrantTypeClientCredentials
 	form := moneykit.CreateAccessTokenRequest{GrantType: &grant, ClientId: &c.clientID, ClientSecret: &c.clientSecret}
 	req, err := moneykit.NewCreateAccessTokenRequestWithFormdataBody(c.baseURL, nil, form)
@@ -120,7 +124,7 @@ func (s *MoneyKitAuthService) Token(ctx context.Context) (*moneykit.CreateAccess
 		return nil, c.buildErr(op, err)
 	}
 	var out moneykit.CreateAccessTokenResponse
-	if err := c.do(ctx, op, req, &out); err != nil {
+	if err := c.do(ctx, op, req, &out, cl); err != nil {
 		return nil, err
 	}
 	if out.AccessToken == "" {
@@ -135,9 +139,13 @@ type LinkMoneyAuthService struct{ c *client }
 // Token requests a fresh access token for scope (linkmoney.TokenScopeLinkCore or
 // linkmoney.TokenScopeLinkPayment) from POST /v1/tokens. It does not touch the
 // client's token caches.
-func (s *LinkMoneyAuthService) Token(ctx context.Context, scope linkmoney.TokenScope) (*linkmoney.TokenResponse, error) {
+func (s *LinkMoneyAuthService) Token(ctx context.Context, scope linkmoney.TokenScope, opts ...CallOption) (*linkmoney.TokenResponse, error) {
 	c := s.c
 	op := c.op(opCreateToken)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	form := linkmoney.TokenRequest{
 		ClientId:     &c.clientID,
 		ClientSecret: c.clientSecret,
@@ -152,7 +160,7 @@ func (s *LinkMoneyAuthService) Token(ctx context.Context, scope linkmoney.TokenS
 		return nil, c.buildErr(op, err)
 	}
 	var out linkmoney.TokenResponse
-	if err := c.do(ctx, op, req, &out); err != nil {
+	if err := c.do(ctx, op, req, &out, cl); err != nil {
 		return nil, err
 	}
 	if out.AccessToken == "" {

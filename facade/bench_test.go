@@ -647,3 +647,36 @@ func TestConnectionReuse(t *testing.T) {
 	require.LessOrEqual(t, srv.conns.Load(), int64(2*facade.DefaultMaxConnsPerHost), "opened in all")
 	require.Equal(t, int64(1), srv.tokens.Load(), "one token for every caller")
 }
+
+// BenchmarkCallOptions measures what the call options cost when used, on
+// BenchmarkClientOnly's in-memory transport (client-side work only): GET
+// /links/{id} with no option, with WithResponse, with a per-call
+// WithHeader, with a pass-through middleware on the client and with the
+// same middleware per call. Names are opts=<variant>.
+func BenchmarkCallOptions(b *testing.B) {
+	hc := facade.DefaultHTTPClient()
+	hc.Transport = cannedTransport{srv: &benchServer{}}
+	pass := func(r *http.Request, next facade.Next) (*http.Response, error) { return next(r) }
+	r := newBenchRigWith(b, "http://127.0.0.1:9", hc)
+	mw, err := facade.NewMoneyKit(facade.WithCredentials(benchClientID, benchClientSecret),
+		facade.WithBaseURL("http://127.0.0.1:9"), facade.WithHTTPClient(hc), facade.WithMiddleware(pass))
+	require.NoError(b, err)
+	var resp facade.Response
+	header := facade.WithHeader("X-Tenant", "bench")
+	perCall := facade.WithMiddleware(pass)
+	for _, v := range []struct {
+		name string
+		call benchCall
+	}{
+		{"none", func(ctx context.Context) error { _, err := r.mk.Links.Get(ctx, benchLinkID); return err }},
+		{"response", func(ctx context.Context) error {
+			_, err := r.mk.Links.Get(ctx, benchLinkID, facade.WithResponse(&resp))
+			return err
+		}},
+		{"header", func(ctx context.Context) error { _, err := r.mk.Links.Get(ctx, benchLinkID, header); return err }},
+		{"client-middleware", func(ctx context.Context) error { _, err := mw.Links.Get(ctx, benchLinkID); return err }},
+		{"call-middleware", func(ctx context.Context) error { _, err := r.mk.Links.Get(ctx, benchLinkID, perCall); return err }},
+	} {
+		b.Run("opts="+v.name, func(b *testing.B) { runSerial(b, v.call) })
+	}
+}

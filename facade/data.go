@@ -112,7 +112,7 @@ func (c *client) checkIDs(op *operation, linkID string, accountKey string, accou
 }
 
 // sendBody validates body, marshals it and sends the request build makes.
-func sendBody[Resp any](ctx context.Context, c *client, op *operation, body any, build func(io.Reader) (*http.Request, error)) (*Resp, error) {
+func sendBody[Resp any](ctx context.Context, c *client, op *operation, cl call, body any, build func(io.Reader) (*http.Request, error)) (*Resp, error) {
 	if err := c.checkBody(op, body); err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func sendBody[Resp any](ctx context.Context, c *client, op *operation, body any,
 		return nil, err
 	}
 	hreq, err := build(rbody)
-	return send[Resp](ctx, c, op, hreq, err)
+	return send[Resp](ctx, c, op, hreq, err, cl)
 }
 
 // ---------------------------------------------------------------- accounts
@@ -132,53 +132,69 @@ type AccountsService struct{ c *client }
 // List returns the link's accounts with their balances (GET
 // /links/{id}/accounts), only those in accountIDs when any are given.
 // ErrForbiddenAction means the user did not share accounts.
-func (s *AccountsService) List(ctx context.Context, linkID string, accountIDs ...string) (*moneykit.GetAccountsResponse, error) {
+func (s *AccountsService) List(ctx context.Context, linkID string, accountIDs []string, opts ...CallOption) (*moneykit.GetAccountsResponse, error) {
 	c := s.c
 	op := c.op(opGetAccounts)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkIDs(op, linkID, "account_ids", accountIDs); err != nil {
 		return nil, err
 	}
 	hreq, err := moneykit.NewGetAccountsRequest(c.baseURL, linkID, &moneykit.GetAccountsParams{AccountIds: optIDs(accountIDs)})
-	return send[moneykit.GetAccountsResponse](ctx, c, op, hreq, err)
+	return send[moneykit.GetAccountsResponse](ctx, c, op, hreq, err, cl)
 }
 
 // Get returns one account of the link (GET /links/{id}/accounts/{account_id}).
 // An unknown account is ErrNotFound, like an unknown link; Error.Code tells them apart.
-func (s *AccountsService) Get(ctx context.Context, linkID, accountID string) (*moneykit.GetAccountResponse, error) {
+func (s *AccountsService) Get(ctx context.Context, linkID, accountID string, opts ...CallOption) (*moneykit.GetAccountResponse, error) {
 	c := s.c
 	op := c.op(opGetAccount)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkIDs(op, linkID, "account_id", []string{accountID}); err != nil {
 		return nil, err
 	}
 	hreq, err := moneykit.NewGetAccountRequest(c.baseURL, linkID, accountID, nil)
-	return send[moneykit.GetAccountResponse](ctx, c, op, hreq, err)
+	return send[moneykit.GetAccountResponse](ctx, c, op, hreq, err, cl)
 }
 
 // Numbers returns the link's accounts with their account and routing
 // numbers (GET /links/{id}/accounts/numbers). Account numbers are personal
 // data: banklink never logs them.
-func (s *AccountsService) Numbers(ctx context.Context, linkID string) (*moneykit.GetAccountNumbersResponse, error) {
+func (s *AccountsService) Numbers(ctx context.Context, linkID string, opts ...CallOption) (*moneykit.GetAccountNumbersResponse, error) {
 	c := s.c
 	op := c.op(opGetAccountNumbers)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkParam(op, "id", linkID); err != nil {
 		return nil, err
 	}
 	hreq, err := moneykit.NewGetAccountNumbersRequest(c.baseURL, linkID, nil)
-	return send[moneykit.GetAccountNumbersResponse](ctx, c, op, hreq, err)
+	return send[moneykit.GetAccountNumbersResponse](ctx, c, op, hreq, err, cl)
 }
 
 // IdentityService reads who owns a link's accounts.
 type IdentityService struct{ c *client }
 
 // Get returns the link's accounts with their owners (GET /links/{id}/identity).
-func (s *IdentityService) Get(ctx context.Context, linkID string, accountIDs ...string) (*moneykit.IdentityResponse, error) {
+func (s *IdentityService) Get(ctx context.Context, linkID string, accountIDs []string, opts ...CallOption) (*moneykit.IdentityResponse, error) {
 	c := s.c
 	op := c.op(opGetIdentity)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkIDs(op, linkID, "account_ids", accountIDs); err != nil {
 		return nil, err
 	}
 	hreq, err := moneykit.NewGetIdentityRequest(c.baseURL, linkID, &moneykit.GetIdentityParams{AccountIds: optIDs(accountIDs)})
-	return send[moneykit.IdentityResponse](ctx, c, op, hreq, err)
+	return send[moneykit.IdentityResponse](ctx, c, op, hreq, err, cl)
 }
 
 // ------------------------------------------------------------ transactions
@@ -189,9 +205,13 @@ type TransactionsService struct{ c *client }
 // List returns one page of the link's transactions, newest first (GET
 // /links/{id}/transactions). Use Pager to read them all, and Sync to keep a
 // copy up to date.
-func (s *TransactionsService) List(ctx context.Context, linkID string, p TransactionsParams) (*moneykit.GetTransactionsResponse, error) {
+func (s *TransactionsService) List(ctx context.Context, linkID string, p TransactionsParams, opts ...CallOption) (*moneykit.GetTransactionsResponse, error) {
 	c := s.c
 	op := c.op(opGetTransactions)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkParam(op, "id", linkID); err != nil {
 		return nil, err
 	}
@@ -202,12 +222,12 @@ func (s *TransactionsService) List(ctx context.Context, linkID string, p Transac
 	hreq, err := moneykit.NewGetTransactionsRequest(c.baseURL, linkID, &moneykit.GetTransactionsParams{
 		AccountIds: optIDs(p.AccountIDs), StartDate: start, EndDate: end, Page: opt(p.Page), Size: opt(p.Size),
 	})
-	return send[moneykit.GetTransactionsResponse](ctx, c, op, hreq, err)
+	return send[moneykit.GetTransactionsResponse](ctx, c, op, hreq, err, cl)
 }
 
 // Pager returns a lazy pager over every transaction List selects, from
 // p.Page on.
-func (s *TransactionsService) Pager(linkID string, p TransactionsParams) *PagePager[Transaction] {
+func (s *TransactionsService) Pager(linkID string, p TransactionsParams, opts ...CallOption) *PagePager[Transaction] {
 	size := p.Size
 	if size == 0 {
 		size = 50
@@ -215,7 +235,7 @@ func (s *TransactionsService) Pager(linkID string, p TransactionsParams) *PagePa
 	return NewPagePager(p.Page, size, func(ctx context.Context, page, size int) (NumberedPage[Transaction], error) {
 		q := p
 		q.Page, q.Size = page, size
-		r, err := s.List(ctx, linkID, q)
+		r, err := s.List(ctx, linkID, q, opts...)
 		if err != nil {
 			return NumberedPage[Transaction]{}, err
 		}
@@ -229,9 +249,13 @@ const syncBatchSize = 500
 // SyncPage makes one call of GET /links/{id}/transactions/sync: the changes
 // after cursor ("" for the whole history), at most size (0 means 50).
 // Sync runs the loop around it.
-func (s *TransactionsService) SyncPage(ctx context.Context, linkID, cursor string, size int) (*moneykit.TransactionSyncResponse, error) {
+func (s *TransactionsService) SyncPage(ctx context.Context, linkID, cursor string, size int, opts ...CallOption) (*moneykit.TransactionSyncResponse, error) {
 	c := s.c
 	op := c.op(opGetTransactionsSync)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkParam(op, "id", linkID); err != nil {
 		return nil, err
 	}
@@ -241,29 +265,33 @@ func (s *TransactionsService) SyncPage(ctx context.Context, linkID, cursor strin
 		}
 	}
 	hreq, err := moneykit.NewGetTransactionsSyncRequest(c.baseURL, linkID, &moneykit.GetTransactionsSyncParams{Cursor: opt(cursor), Size: opt(size)})
-	return send[moneykit.TransactionSyncResponse](ctx, c, op, hreq, err)
+	return send[moneykit.TransactionSyncResponse](ctx, c, op, hreq, err, cl)
 }
 
 // Sync returns the resumable sync loop for the link, starting after cursor
 // (the last SyncBatch.Cursor you stored, or "" for the whole history). See
 // TransactionSync for the right use.
-func (s *TransactionsService) Sync(linkID, cursor string) *TransactionSync {
+func (s *TransactionsService) Sync(linkID, cursor string, opts ...CallOption) *TransactionSync {
 	return NewTransactionSync(cursor, func(ctx context.Context, cursor string) (*moneykit.TransactionSyncResponse, error) {
-		return s.SyncPage(ctx, linkID, cursor, syncBatchSize)
+		return s.SyncPage(ctx, linkID, cursor, syncBatchSize, opts...)
 	})
 }
 
 // UpdateEnrichment corrects a transaction's category (POST
 // /links/{id}/transactions/{transaction_id}/enrichment); subcategory may be
 // "". Sync reports the transaction as updated.
-func (s *TransactionsService) UpdateEnrichment(ctx context.Context, linkID, transactionID, category, subcategory string) (*moneykit.UpdateTransactionEnrichmentResponse, error) {
+func (s *TransactionsService) UpdateEnrichment(ctx context.Context, linkID, transactionID, category, subcategory string, opts ...CallOption) (*moneykit.UpdateTransactionEnrichmentResponse, error) {
 	c := s.c
 	op := c.op(opUpdateTransactionEnrichment)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkIDs(op, linkID, "transaction_id", []string{transactionID}); err != nil {
 		return nil, err
 	}
 	body := moneykit.BudCategory{Category: category, Subcategory: subcategory}
-	return sendBody[moneykit.UpdateTransactionEnrichmentResponse](ctx, c, op, &body, func(r io.Reader) (*http.Request, error) {
+	return sendBody[moneykit.UpdateTransactionEnrichmentResponse](ctx, c, op, cl, &body, func(r io.Reader) (*http.Request, error) {
 		return moneykit.NewUpdateTransactionEnrichmentRequestWithBody(c.baseURL, linkID, transactionID, nil, contentJSON, r)
 	})
 }
@@ -275,21 +303,29 @@ type InvestmentsService struct{ c *client }
 
 // Holdings returns the holdings of the link's investment accounts with the
 // securities they hold (GET /links/{id}/investments/holdings).
-func (s *InvestmentsService) Holdings(ctx context.Context, linkID string, accountIDs ...string) (*moneykit.GetHoldingsResponse, error) {
+func (s *InvestmentsService) Holdings(ctx context.Context, linkID string, accountIDs []string, opts ...CallOption) (*moneykit.GetHoldingsResponse, error) {
 	c := s.c
 	op := c.op(opGetHoldings)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkIDs(op, linkID, "account_ids", accountIDs); err != nil {
 		return nil, err
 	}
 	hreq, err := moneykit.NewGetHoldingsRequest(c.baseURL, linkID, &moneykit.GetHoldingsParams{AccountIds: optIDs(accountIDs)})
-	return send[moneykit.GetHoldingsResponse](ctx, c, op, hreq, err)
+	return send[moneykit.GetHoldingsResponse](ctx, c, op, hreq, err, cl)
 }
 
 // Transactions returns one page of investment transactions, newest first
 // (GET /links/{id}/investments/transactions).
-func (s *InvestmentsService) Transactions(ctx context.Context, linkID string, p TransactionsParams) (*moneykit.GetInvestmentTransactionsResponse, error) {
+func (s *InvestmentsService) Transactions(ctx context.Context, linkID string, p TransactionsParams, opts ...CallOption) (*moneykit.GetInvestmentTransactionsResponse, error) {
 	c := s.c
 	op := c.op(opGetInvestmentTransactions)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkParam(op, "id", linkID); err != nil {
 		return nil, err
 	}
@@ -300,12 +336,12 @@ func (s *InvestmentsService) Transactions(ctx context.Context, linkID string, p 
 	hreq, err := moneykit.NewGetInvestmentTransactionsRequest(c.baseURL, linkID, &moneykit.GetInvestmentTransactionsParams{
 		AccountIds: optIDs(p.AccountIDs), StartDate: start, EndDate: end, Page: opt(p.Page), Size: opt(p.Size),
 	})
-	return send[moneykit.GetInvestmentTransactionsResponse](ctx, c, op, hreq, err)
+	return send[moneykit.GetInvestmentTransactionsResponse](ctx, c, op, hreq, err, cl)
 }
 
 // TransactionsPager returns a lazy pager over every investment transaction
 // Transactions selects.
-func (s *InvestmentsService) TransactionsPager(linkID string, p TransactionsParams) *PagePager[InvestmentTransaction] {
+func (s *InvestmentsService) TransactionsPager(linkID string, p TransactionsParams, opts ...CallOption) *PagePager[InvestmentTransaction] {
 	size := p.Size
 	if size == 0 {
 		size = 50
@@ -313,7 +349,7 @@ func (s *InvestmentsService) TransactionsPager(linkID string, p TransactionsPara
 	return NewPagePager(p.Page, size, func(ctx context.Context, page, size int) (NumberedPage[InvestmentTransaction], error) {
 		q := p
 		q.Page, q.Size = page, size
-		r, err := s.Transactions(ctx, linkID, q)
+		r, err := s.Transactions(ctx, linkID, q, opts...)
 		if err != nil {
 			return NumberedPage[InvestmentTransaction]{}, err
 		}
@@ -340,9 +376,13 @@ type InstitutionsParams struct {
 type InstitutionsService struct{ c *client }
 
 // List returns one page of institutions (GET /institutions).
-func (s *InstitutionsService) List(ctx context.Context, p InstitutionsParams) (*moneykit.GetInstitutionsResponse, error) {
+func (s *InstitutionsService) List(ctx context.Context, p InstitutionsParams, opts ...CallOption) (*moneykit.GetInstitutionsResponse, error) {
 	c := s.c
 	op := c.op(opGetInstitutions)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	q := &moneykit.GetInstitutionsParams{Name: opt(p.Name), Featured: opt(p.Featured), Cursor: opt(p.Cursor), Limit: opt(p.Limit)}
 	if p.Limit != 0 {
 		if err := c.checkParam(op, "limit", strconv.Itoa(p.Limit)); err != nil {
@@ -350,15 +390,15 @@ func (s *InstitutionsService) List(ctx context.Context, p InstitutionsParams) (*
 		}
 	}
 	hreq, err := moneykit.NewGetInstitutionsRequest(c.baseURL, q)
-	return send[moneykit.GetInstitutionsResponse](ctx, c, op, hreq, err)
+	return send[moneykit.GetInstitutionsResponse](ctx, c, op, hreq, err, cl)
 }
 
 // Pager returns a lazy pager over every institution List selects.
-func (s *InstitutionsService) Pager(p InstitutionsParams) *CursorPager[Institution] {
+func (s *InstitutionsService) Pager(p InstitutionsParams, opts ...CallOption) *CursorPager[Institution] {
 	return NewCursorPager(p.Cursor, func(ctx context.Context, cursor string) (CursorPage[Institution], error) {
 		q := p
 		q.Cursor = cursor
-		r, err := s.List(ctx, q)
+		r, err := s.List(ctx, q, opts...)
 		if err != nil {
 			return CursorPage[Institution]{}, err
 		}
@@ -367,14 +407,18 @@ func (s *InstitutionsService) Pager(p InstitutionsParams) *CursorPager[Instituti
 }
 
 // Get returns one institution by id or alias (GET /institutions/{institution_id}).
-func (s *InstitutionsService) Get(ctx context.Context, institutionID string) (*Institution, error) {
+func (s *InstitutionsService) Get(ctx context.Context, institutionID string, opts ...CallOption) (*Institution, error) {
 	c := s.c
 	op := c.op(opGetInstitution)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkParam(op, "institution_id", institutionID); err != nil {
 		return nil, err
 	}
 	hreq, err := moneykit.NewGetInstitutionRequest(c.baseURL, institutionID, nil)
-	return send[Institution](ctx, c, op, hreq, err)
+	return send[Institution](ctx, c, op, hreq, err, cl)
 }
 
 // ------------------------------------------------------------------- links
@@ -388,9 +432,13 @@ type LinksParams struct {
 }
 
 // List returns one page of the application's active links (GET /links).
-func (s *LinksService) List(ctx context.Context, p LinksParams) (*moneykit.GetLinksResponse, error) {
+func (s *LinksService) List(ctx context.Context, p LinksParams, opts ...CallOption) (*moneykit.GetLinksResponse, error) {
 	c := s.c
 	op := c.op(opGetLinks)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if p.Limit != 0 {
 		if err := c.checkParam(op, "limit", strconv.Itoa(p.Limit)); err != nil {
 			return nil, err
@@ -398,15 +446,15 @@ func (s *LinksService) List(ctx context.Context, p LinksParams) (*moneykit.GetLi
 	}
 	q := &moneykit.GetLinksParams{Cursor: opt(p.Cursor), Limit: opt(p.Limit)}
 	hreq, err := moneykit.NewGetLinksRequest(c.baseURL, q)
-	return send[moneykit.GetLinksResponse](ctx, c, op, hreq, err)
+	return send[moneykit.GetLinksResponse](ctx, c, op, hreq, err, cl)
 }
 
 // Pager returns a lazy pager over every active link of the application.
-func (s *LinksService) Pager(p LinksParams) *CursorPager[LinkSummary] {
+func (s *LinksService) Pager(p LinksParams, opts ...CallOption) *CursorPager[LinkSummary] {
 	return NewCursorPager(p.Cursor, func(ctx context.Context, cursor string) (CursorPage[LinkSummary], error) {
 		q := p
 		q.Cursor = cursor
-		r, err := s.List(ctx, q)
+		r, err := s.List(ctx, q, opts...)
 		if err != nil {
 			return CursorPage[LinkSummary]{}, err
 		}
@@ -420,14 +468,18 @@ func (s *LinksService) Pager(p LinksParams) *CursorPager[LinkSummary] {
 // link.product_refresh webhook. MoneyKit throttles refreshes (accounts and
 // transactions hourly, numbers and identity daily): too soon is
 // ErrRateLimited. The link is returned when MoneyKit sends it, nil otherwise.
-func (s *LinksService) Refresh(ctx context.Context, linkID string, products ...moneykit.Product) (*Link, error) {
+func (s *LinksService) Refresh(ctx context.Context, linkID string, products []moneykit.Product, opts ...CallOption) (*Link, error) {
 	c := s.c
 	op := c.op(opRefreshProducts)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkParam(op, "id", linkID); err != nil {
 		return nil, err
 	}
 	body := moneykit.RefreshProductsRequest{Products: append([]moneykit.Product{}, products...)}
-	l, err := sendBody[Link](ctx, c, op, &body, func(r io.Reader) (*http.Request, error) {
+	l, err := sendBody[Link](ctx, c, op, cl, &body, func(r io.Reader) (*http.Request, error) {
 		return moneykit.NewRefreshProductsRequestWithBody(c.baseURL, linkID, nil, contentJSON, r)
 	})
 	if err != nil || l.LinkId == "" {
@@ -438,41 +490,53 @@ func (s *LinksService) Refresh(ctx context.Context, linkID string, products ...m
 
 // Reset forces a sandbox link into the error state auth_expired (POST
 // /links/{id}/reset), to test reconnection.
-func (s *LinksService) Reset(ctx context.Context, linkID string) (*Link, error) {
+func (s *LinksService) Reset(ctx context.Context, linkID string, opts ...CallOption) (*Link, error) {
 	c := s.c
 	op := c.op(opResetLink)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkParam(op, "id", linkID); err != nil {
 		return nil, err
 	}
 	hreq, err := moneykit.NewResetLinkRequest(c.baseURL, linkID, nil)
-	return send[Link](ctx, c, op, hreq, err)
+	return send[Link](ctx, c, op, hreq, err, cl)
 }
 
 // Import creates a link from accounts and transactions held elsewhere (POST
 // /links/import). The link starts disconnected; the user reconnects it with
 // a link session made WithExistingLink. MoneyKit documents no idempotency
 // key, so a failed import is not replayed once MoneyKit may have seen it.
-func (s *LinksService) Import(ctx context.Context, req *moneykit.ImportLinkRequest) (*Link, error) {
+func (s *LinksService) Import(ctx context.Context, req *moneykit.ImportLinkRequest, opts ...CallOption) (*Link, error) {
 	c := s.c
 	op := c.op(opImportLink)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if req == nil {
 		return nil, invalid(op, Violation{Rule: "required", Message: "request body is required"})
 	}
-	return sendBody[Link](ctx, c, op, req, func(r io.Reader) (*http.Request, error) {
+	return sendBody[Link](ctx, c, op, cl, req, func(r io.Reader) (*http.Request, error) {
 		return moneykit.NewImportLinkRequestWithBody(c.baseURL, nil, contentJSON, r)
 	})
 }
 
 // ImportTransactions adds transactions to an imported link (POST
 // /links/{id}/import/transactions). Like Import, it is not replayed.
-func (s *LinksService) ImportTransactions(ctx context.Context, linkID string, txns []moneykit.TransactionImportData) (*Link, error) {
+func (s *LinksService) ImportTransactions(ctx context.Context, linkID string, txns []moneykit.TransactionImportData, opts ...CallOption) (*Link, error) {
 	c := s.c
 	op := c.op(opImportTransactions)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkParam(op, "id", linkID); err != nil {
 		return nil, err
 	}
 	body := moneykit.ImportTransactionsRequest{Transactions: append([]moneykit.TransactionImportData{}, txns...)}
-	return sendBody[Link](ctx, c, op, &body, func(r io.Reader) (*http.Request, error) {
+	return sendBody[Link](ctx, c, op, cl, &body, func(r io.Reader) (*http.Request, error) {
 		return moneykit.NewImportTransactionsRequestWithBody(c.baseURL, linkID, nil, contentJSON, r)
 	})
 }
@@ -481,14 +545,18 @@ func (s *LinksService) ImportTransactions(ctx context.Context, linkID string, tx
 
 // Accounts returns the accounts of every link of your user customerUserID,
 // keyed by link id (GET /users/{id}/accounts).
-func (s *UsersService) Accounts(ctx context.Context, customerUserID string, accountIDs ...string) (map[string]moneykit.AccountGroup, error) {
+func (s *UsersService) Accounts(ctx context.Context, customerUserID string, accountIDs []string, opts ...CallOption) (map[string]moneykit.AccountGroup, error) {
 	c := s.c
 	op := c.op(opGetUserAccounts)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkIDs(op, customerUserID, "account_ids", accountIDs); err != nil {
 		return nil, err
 	}
 	hreq, err := moneykit.NewGetUserAccountsRequest(c.baseURL, customerUserID, &moneykit.GetUserAccountsParams{AccountIds: optIDs(accountIDs)})
-	out, err := send[moneykit.GetUserAccountsResponse](ctx, c, op, hreq, err)
+	out, err := send[moneykit.GetUserAccountsResponse](ctx, c, op, hreq, err, cl)
 	if err != nil {
 		return nil, err
 	}
@@ -501,9 +569,13 @@ func (s *UsersService) Accounts(ctx context.Context, customerUserID string, acco
 // Transactions returns one page of the transactions of every link of your
 // user, newest first (GET /users/{id}/transactions; p.AccountIDs is sent as
 // account_id).
-func (s *UsersService) Transactions(ctx context.Context, customerUserID string, p TransactionsParams) (*moneykit.GetUserTransactionsResponse, error) {
+func (s *UsersService) Transactions(ctx context.Context, customerUserID string, p TransactionsParams, opts ...CallOption) (*moneykit.GetUserTransactionsResponse, error) {
 	c := s.c
 	op := c.op(opGetUserTransactions)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkParam(op, "id", customerUserID); err != nil {
 		return nil, err
 	}
@@ -514,12 +586,12 @@ func (s *UsersService) Transactions(ctx context.Context, customerUserID string, 
 	hreq, err := moneykit.NewGetUserTransactionsRequest(c.baseURL, customerUserID, &moneykit.GetUserTransactionsParams{
 		AccountId: optIDs(p.AccountIDs), StartDate: start, EndDate: end, Page: opt(p.Page), Size: opt(p.Size),
 	})
-	return send[moneykit.GetUserTransactionsResponse](ctx, c, op, hreq, err)
+	return send[moneykit.GetUserTransactionsResponse](ctx, c, op, hreq, err, cl)
 }
 
 // TransactionsPager returns a lazy pager over every transaction
 // Transactions selects.
-func (s *UsersService) TransactionsPager(customerUserID string, p TransactionsParams) *PagePager[Transaction] {
+func (s *UsersService) TransactionsPager(customerUserID string, p TransactionsParams, opts ...CallOption) *PagePager[Transaction] {
 	size := p.Size
 	if size == 0 {
 		size = 50
@@ -527,7 +599,7 @@ func (s *UsersService) TransactionsPager(customerUserID string, p TransactionsPa
 	return NewPagePager(p.Page, size, func(ctx context.Context, page, size int) (NumberedPage[Transaction], error) {
 		q := p
 		q.Page, q.Size = page, size
-		r, err := s.Transactions(ctx, customerUserID, q)
+		r, err := s.Transactions(ctx, customerUserID, q, opts...)
 		if err != nil {
 			return NumberedPage[Transaction]{}, err
 		}
@@ -539,11 +611,15 @@ func (s *UsersService) TransactionsPager(customerUserID string, p TransactionsPa
 
 // Introspect describes the application and client behind the client's
 // access token (GET /auth/introspect).
-func (s *MoneyKitAuthService) Introspect(ctx context.Context) (*moneykit.IntrospectClientResponse, error) {
+func (s *MoneyKitAuthService) Introspect(ctx context.Context, opts ...CallOption) (*moneykit.IntrospectClientResponse, error) {
 	c := s.c
 	op := c.op(opIntrospectClient)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	hreq, err := moneykit.NewIntrospectClientRequest(c.baseURL, nil)
-	return send[moneykit.IntrospectClientResponse](ctx, c, op, hreq, err)
+	return send[moneykit.IntrospectClientResponse](ctx, c, op, hreq, err, cl)
 }
 
 // -------------------------------------------------------------- Link Money
@@ -551,25 +627,33 @@ func (s *MoneyKitAuthService) Introspect(ctx context.Context) (*moneykit.Introsp
 // Release releases a payment Link Money held after decisioning (POST
 // /v1/payments/{id}/release; the method is unconfirmed, see the spec). A
 // release acts on one payment, so it may be replayed.
-func (s *PaymentsService) Release(ctx context.Context, paymentID string) (*Payment, error) {
+func (s *PaymentsService) Release(ctx context.Context, paymentID string, opts ...CallOption) (*Payment, error) {
 	c := s.c
 	op := c.op(opReleasePayment)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkParam(op, "transactionId", paymentID); err != nil {
 		return nil, err
 	}
 	hreq, err := linkmoney.NewReleasePaymentRequest(c.baseURL, paymentID)
-	return send[Payment](ctx, c, op, hreq, err)
+	return send[Payment](ctx, c, op, hreq, err, cl)
 }
 
 // Status reads a payment's current lifecycle status (GET
 // /v1/transactions/{id}; unconfirmed by Link Money, see the spec). Webhooks
 // remain the documented way to follow a payment.
-func (s *PaymentsService) Status(ctx context.Context, paymentID string) (*PaymentStatus, error) {
+func (s *PaymentsService) Status(ctx context.Context, paymentID string, opts ...CallOption) (*PaymentStatus, error) {
 	c := s.c
 	op := c.op(opGetTransaction)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkParam(op, "transactionId", paymentID); err != nil {
 		return nil, err
 	}
 	hreq, err := linkmoney.NewGetTransactionRequest(c.baseURL, paymentID)
-	return send[PaymentStatus](ctx, c, op, hreq, err)
+	return send[PaymentStatus](ctx, c, op, hreq, err, cl)
 }

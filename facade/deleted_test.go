@@ -40,7 +40,7 @@ func TestLinkDeletedMatchesBothAnswers(t *testing.T) {
 	assert.False(t, errors.Is(err, facade.ErrLinkDeleted), "the 410 sentinel alone never matches this answer")
 	assert.True(t, facade.LinkDeleted(link, err))
 
-	_, err = mk.Links.Update(ctx, id, facade.SetWebhook("https://app.example/hook"))
+	_, err = mk.Links.Update(ctx, id, facade.NewLinkUpdate(facade.SetWebhook("https://app.example/hook")))
 	require.ErrorIs(t, err, facade.ErrLinkDeleted, "updating a deleted link answers 410")
 	assert.True(t, facade.LinkDeleted(nil, err))
 

@@ -48,7 +48,67 @@
 // changed). Response
 // bodies are always drained and closed so connections are reused.
 // WithAttemptTimeout adds a per-attempt bound; the caller's context bounds
-// the whole call, waits and retries included.
+// the whole call, waits and retries included. When a program has replaced
+// http.DefaultTransport with a wrapper (tracing setups do), the default
+// client starts from a fresh *http.Transport (proxy from the environment)
+// instead; trace banklink's calls with WithMiddleware.
+//
+// # Per-call options
+//
+// Every service method takes trailing CallOptions:
+//
+//	var resp facade.Response
+//	link, err := mk.Links.Get(ctx, linkID,
+//		facade.WithMaxRetries(0),                     // this call only
+//		facade.WithHeader("X-Tenant", "eu-1"),
+//		facade.WithResponse(&resp))                   // what happened, on success or failure
+//	log.Print(resp.StatusCode, resp.RequestID, resp.Attempts, resp.Duration)
+//
+// WithMaxRetries, WithAttemptTimeout, WithRetryPolicy, WithHeader and
+// WithMiddleware return a SharedOption: given to NewMoneyKit or
+// NewLinkMoney it sets the client's default, given to a method it
+// overrides that default for the one call (middleware is added after the
+// client's). One value may be used in both places. An invalid option is an
+// error matching ErrInvalidRequest, before anything is sent; a call without
+// options allocates nothing for them.
+//
+// WithHeader sets a header on every attempt; a per-call one replaces the
+// client's of the same name. It refuses, with an error rather than
+// silently, the headers banklink sets itself (Authorization, X-Client-Id,
+// User-Agent, Accept, Content-Type, MoneyKit-Version) and those net/http
+// manages (Host, Content-Length, Connection, Transfer-Encoding, …).
+// Middleware, which sees the finished request, can change any header on
+// purpose.
+//
+// WithResponse(&r) fills r with the last HTTP answer's status, headers and
+// request id, the number of attempts, the call's duration (token fetches,
+// retries and waits included, on the client's clock) and, for Link Money
+// payments and refunds, the requestKey sent.
+//
+// # Middleware, tracing and metrics
+//
+// WithMiddleware(func(req *http.Request, next facade.Next) (*http.Response, error))
+// wraps each HTTP attempt inside the retry loop: it runs once per attempt
+// (every retry, the resend after a token refresh, and the token requests
+// themselves for client-level middleware), in the order given, the
+// client's before the call's. Each attempt's request is its own copy, with
+// credentials already set: middleware must not log its headers.
+// AttemptInfoFrom(req.Context()) names the provider, operation, path
+// template and attempt number, which make low-cardinality span names and
+// metric labels. TransportMiddleware adapts RoundTripper wrappers; for
+// OpenTelemetry (banklink does not depend on it):
+//
+//	tracing := facade.TransportMiddleware(func(next http.RoundTripper) http.RoundTripper {
+//		return otelhttp.NewTransport(next, otelhttp.WithSpanNameFormatter(
+//			func(_ string, r *http.Request) string {
+//				info, _ := facade.AttemptInfoFrom(r.Context())
+//				return string(info.Provider) + " " + info.Operation // "moneykit getLink"
+//			}))
+//	})
+//	mk, err := facade.NewMoneyKit(facade.WithMiddleware(tracing))
+//
+// otelhttp records the full URL, whose path can carry link and customer
+// ids; filter that attribute if your traces must be free of identifiers.
 //
 // # Validation
 //
@@ -75,8 +135,17 @@
 //     connection errors and 408, 429, 500, 502, 503 and 504.
 //   - idempotency-key (Link Money payments and refunds): retried like safe
 //     operations. The key named by x-banklink-idempotency-key (requestKey) is
-//     generated as a UUID v4 when the caller gave none, written into the
-//     caller's request, and sent unchanged on every attempt.
+//     generated as a UUID v4 for the call when the request has none (the
+//     caller's request value is never written to, so it may be shared
+//     between goroutines) and sent unchanged on every attempt. The key sent
+//     is reported by WithResponse and carried by every *Error,
+//     *TransportError and *RateLimitError the call returns
+//     (IdempotencyKeyOf(err)); after an unknown outcome (a timeout, a lost
+//     answer, a 5xx), send the payment again with WithRequestKey(key) and
+//     Link Money executes it at most once. A *ValidationError means nothing
+//     was sent and carries no key. A token failure during such a call is
+//     returned inside a *TransportError with the key, since an earlier
+//     attempt may have reached Link Money.
 //   - unsafe (POST /link-session, POST /v2/sessions): retried only after a 429
 //     or when the request provably never reached the server (the connection
 //     could not be dialled or the host not resolved).
@@ -143,7 +212,7 @@
 // with errors.Is: ErrLinkNotFound, ErrLinkDeleted, ErrForbiddenAction,
 // ErrBadState, ErrRateLimited (any 429 and *RateLimitError), ErrAuthExpired,
 // ErrUnauthorized, ErrUnauthorizedLinkAccess, ErrInvalidTokenExchange,
-// ErrForbiddenConfig, ErrValidationFailed, ErrDuplicateRequestKey,
+// ErrForbiddenConfig, ErrBadConfig, ErrValidationFailed, ErrDuplicateRequestKey,
 // ErrNotFound (any 404), ErrServer (any 5xx) and ErrInvalidRequest. Failures
 // without an answer are *TransportError, which names the operation and the
 // attempts and unwraps to the cause (and to the last *Error, if the context
@@ -167,6 +236,18 @@
 // per call, 500 changes at most (MoneyKit's maximum), until has_more is
 // false. Store each batch's Cursor with its effects; syncing again from the
 // stored cursor has no gap and no duplicate.
+//
+// # Webhooks
+//
+// Verifying and handling webhooks lives in package facade/webhook, so that
+// importing facade does not link the JWT libraries. The facade has the
+// calls around them: MoneyKit.Webhooks.JWKS, MoneyKit.Webhooks.TestLink
+// (the test trigger, sandbox links only; the idempotency key is generated
+// when empty and reused on retries), LinkMoney.Webhooks.Subscribe (retried
+// only when the request never reached Link Money, since a repeat may create
+// a second subscription) and LinkMoney.Webhooks.Unsubscribe. Link Money's
+// delivery signature scheme is unconfirmed (x-banklink-unconfirmed in the
+// spec); see package webhook for the scheme banklink assumes.
 //
 // # Logging and redaction
 //

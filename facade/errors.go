@@ -28,6 +28,9 @@ var (
 	ErrForbiddenAction = errors.New("banklink: action forbidden by the link's owner")
 	// ErrBadState: MoneyKit link_error.bad_state; see Error.LinkErrorCode.
 	ErrBadState = errors.New("banklink: link is not usable in its current state")
+	// ErrBadConfig: MoneyKit link_error.bad_config; the link cannot receive
+	// test webhooks (not a sandbox link, or no webhook URL).
+	ErrBadConfig = errors.New("banklink: the link's configuration does not allow this call")
 	// ErrRateLimited: any 429, MoneyKit api_error.rate_limit_exceeded, and *RateLimitError.
 	ErrRateLimited = errors.New("banklink: rate limited")
 	// ErrAuthExpired: MoneyKit api_error.auth.expired_access_token (after banklink's one refresh).
@@ -62,6 +65,7 @@ const (
 	CodeForbiddenAction      = "link_error.forbidden_action"
 	CodeBadState             = "link_error.bad_state"
 	CodeUnauthorizedAccess   = "link_error.unauthorized_access"
+	CodeBadConfig            = "link_error.bad_config"
 	CodeRateLimitExceeded    = "api_error.rate_limit_exceeded"
 	CodeExpiredAccessToken   = "api_error.auth.expired_access_token"
 	CodeUnauthorized         = "api_error.auth.unauthorized"
@@ -91,6 +95,7 @@ var codeSentinels = map[string]error{
 	CodeForbiddenAction:      ErrForbiddenAction,
 	CodeBadState:             ErrBadState,
 	CodeUnauthorizedAccess:   ErrUnauthorizedLinkAccess,
+	CodeBadConfig:            ErrBadConfig,
 	CodeRateLimitExceeded:    ErrRateLimited,
 	CodeExpiredAccessToken:   ErrAuthExpired,
 	CodeUnauthorized:         ErrUnauthorized,
@@ -130,6 +135,9 @@ type Error struct {
 	Attempts int
 	// Err is a decoding failure of a 2xx body, if that is what went wrong.
 	Err error
+	// IdempotencyKey is the requestKey the call sent (Link Money payments
+	// and refunds); see IdempotencyKeyOf.
+	IdempotencyKey string
 
 	tokenEndpoint bool
 	retryAfterSet bool
@@ -215,6 +223,10 @@ type RateLimitError struct {
 	Operation  string
 	RetryAfter time.Duration // how long the server asked to wait
 	Err        *Error        // the response that asked; nil if none is known
+	// IdempotencyKey is the requestKey the call sent (Link Money payments
+	// and refunds). Err may be another call's answer, seen through the
+	// client-wide 429 gate, and then carries no key.
+	IdempotencyKey string
 }
 
 func (e *RateLimitError) Error() string {
@@ -246,6 +258,10 @@ type TransportError struct {
 	// Last is the previous attempt's API error, when the context ended while
 	// waiting to retry it.
 	Last *Error
+	// IdempotencyKey is the requestKey the call sent (Link Money payments
+	// and refunds): the outcome of such a call is unknown when an attempt
+	// may have reached the server, and a retry with the same key is safe.
+	IdempotencyKey string
 }
 
 func (e *TransportError) Error() string {

@@ -58,7 +58,7 @@ func statusSentinel(p Provider, op string, status int, code string) error {
 
 var allSentinels = []error{ErrLinkNotFound, ErrLinkDeleted, ErrForbiddenAction, ErrBadState, ErrRateLimited,
 	ErrAuthExpired, ErrUnauthorized, ErrUnauthorizedLinkAccess, ErrInvalidTokenExchange, ErrForbiddenConfig,
-	ErrValidationFailed, ErrDuplicateRequestKey, ErrNotFound, ErrServer, ErrInvalidRequest}
+	ErrValidationFailed, ErrDuplicateRequestKey, ErrNotFound, ErrServer, ErrInvalidRequest, ErrBadConfig}
 
 // TestErrorMappingForEveryDocumentedStatusAndCode drives every operation
 // through the API with every error status its spec documents and, for
@@ -141,7 +141,7 @@ func TestErrorMappingForEveryDocumentedStatusAndCode(t *testing.T) {
 	}
 	sort.Strings(codes)
 	for _, c := range []string{CodeLinkNotFound, CodeLinkDeleted, CodeForbiddenAction, CodeBadState, CodeUnauthorizedAccess,
-		CodeRateLimitExceeded, CodeExpiredAccessToken, CodeUnauthorized, CodeInvalidTokenExchange, CodeForbiddenConfig, CodeValidationFailed} {
+		CodeRateLimitExceeded, CodeExpiredAccessToken, CodeUnauthorized, CodeInvalidTokenExchange, CodeForbiddenConfig, CodeValidationFailed, CodeBadConfig} {
 		assert.Contains(t, codes, c, "code documented in the spec")
 	}
 }

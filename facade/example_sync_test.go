@@ -9,6 +9,7 @@ import (
 
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/sandbox"
+	"github.com/banklink/banklink/gen/moneykit"
 )
 
 // store is the application's copy of a link's transactions, with the sync
@@ -84,7 +85,7 @@ func ExampleTransactionsService_Sync() {
 
 	// Two days later the link is refreshed (a webhook would say so).
 	clock.Advance(48 * time.Hour)
-	if _, err := mk.Links.Refresh(ctx, linkID, "transactions"); err != nil {
+	if _, err := mk.Links.Refresh(ctx, linkID, []moneykit.Product{"transactions"}); err != nil {
 		log.Fatal(err)
 	}
 	if err := sync(); err != nil {

@@ -73,7 +73,7 @@ func Example_moneyKitLinkFlow() {
 	}
 	fmt.Println(link.InstitutionName, link.State)
 
-	if _, err := mk.Links.Update(ctx, linkID, facade.SetWebhook("https://app.example/hooks/moneykit"), facade.SetLinkTags("checkout", "vip")); err != nil {
+	if _, err := mk.Links.Update(ctx, linkID, facade.NewLinkUpdate(facade.SetWebhook("https://app.example/hooks/moneykit"), facade.SetLinkTags("checkout", "vip"))); err != nil {
 		log.Fatal(err)
 	}
 	if err := mk.Links.Delete(ctx, linkID); err != nil {
@@ -120,11 +120,14 @@ func Example_linkMoneyCheckout() {
 	// The redirect back carries the customer id; charge them again later.
 	req := facade.NewPayment("8c4d7b3e-4f5a-4b1c-9d2e-6f7a8b9c0d1e", "merchant-1", facade.USD(1234),
 		facade.WithClientReferenceID("order-1042"), facade.WithSoftDescriptor("ACME ORDER 1042"))
-	pay, err := lm.Payments.Create(ctx, req)
+	var resp facade.Response
+	pay, err := lm.Payments.Create(ctx, req, facade.WithResponse(&resp))
 	if err != nil {
+		// Store facade.IdempotencyKeyOf(err) with the order: sending the
+		// payment again with WithRequestKey(key) cannot charge twice.
 		log.Fatal(err)
 	}
-	fmt.Println(pay.PaymentId, pay.PaymentStatus, "requestKey set:", req.RequestKey != "")
+	fmt.Println(pay.PaymentId, pay.PaymentStatus, "requestKey sent:", resp.IdempotencyKey != "")
 
 	amount, err := facade.ParseUSD("2.34")
 	if err != nil {
@@ -137,7 +140,7 @@ func Example_linkMoneyCheckout() {
 	fmt.Println(ref.PaymentId, ref.PaymentStatus)
 	// Output:
 	// send the customer to: https://client.link-sandbox.money/?sessionKey=a5292de4
-	// pay_1 PENDING requestKey set: true
+	// pay_1 PENDING requestKey sent: true
 	// ref_1 PENDING
 }
 
@@ -181,4 +184,42 @@ func Example_errorHandling() {
 	// 410 link_error.deleted
 	// true banklink: invalid getLink request (nothing was sent): path/id: required (path parameter id is required)
 	// rate limited: true
+}
+
+// One call can carry its own options: a retry budget, a header, and a
+// Response that reports what happened. Middleware set on the client runs
+// once per attempt.
+func ExampleWithResponse() {
+	srv := stubAPI(map[string]string{
+		"POST /auth/token":                     `201 {"access_token":"tok","token_type":"bearer","expires_in":3600}`,
+		"GET /links/mk_eqkWN34UEoa2NxyALG8pcV": `200 ` + exampleLink,
+	})
+	defer srv.Close()
+	ctx := context.Background()
+
+	attempts := 0
+	count := func(r *http.Request, next facade.Next) (*http.Response, error) {
+		if info, _ := facade.AttemptInfoFrom(r.Context()); info.Operation == "getLink" {
+			attempts++
+		}
+		return next(r)
+	}
+	mk, err := facade.NewMoneyKit(facade.WithCredentials("client-id", "client-secret"), facade.WithBaseURL(srv.URL),
+		facade.WithMiddleware(count))
+	if err != nil {
+		log.Fatal(err)
+	}
+	var resp facade.Response
+	link, err := mk.Links.Get(ctx, "mk_eqkWN34UEoa2NxyALG8pcV",
+		facade.WithMaxRetries(0), facade.WithHeader("X-Tenant", "eu-1"), facade.WithResponse(&resp))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(link.State, resp.StatusCode, resp.Attempts, attempts)
+
+	_, err = mk.Links.Get(ctx, "mk_eqkWN34UEoa2NxyALG8pcV", facade.WithHeader("Authorization", "Bearer other"))
+	fmt.Println(errors.Is(err, facade.ErrInvalidRequest))
+	// Output:
+	// connected 200 1 1
+	// true
 }

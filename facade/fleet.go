@@ -252,7 +252,7 @@ func WithFleet(f Fleet) Option {
 
 // fleetOption builds the options above, so they follow Option's definition
 // through one line.
-func fleetOption(f func(*config)) Option { return f }
+func fleetOption(f func(*config)) Option { return clientOption(f) }
 
 // Scope kinds: what a documented limit is counted by.
 const (

@@ -90,7 +90,7 @@ func FuzzRequestValidation(f *testing.F) {
 			return err
 		},
 		func(a, b, c, d, e string, _ int64) error {
-			_, err := mk.Links.Update(ctx, linkID, facade.SetWebhook(a), facade.SetLinkTags(b, e))
+			_, err := mk.Links.Update(ctx, linkID, facade.NewLinkUpdate(facade.SetWebhook(a), facade.SetLinkTags(b, e)))
 			return err
 		},
 		func(a, b, c, d, e string, _ int64) error { _, err := mk.Links.Get(ctx, a); return err },

@@ -34,7 +34,7 @@ func TestPathParameterOneSegment(t *testing.T) {
 	ctx := context.Background()
 	calls := map[string]func(id string) error{
 		"Links.Get":    func(id string) error { _, err := mk.Links.Get(ctx, id); return err },
-		"Links.Update": func(id string) error { _, err := mk.Links.Update(ctx, id, RemoveWebhook()); return err },
+		"Links.Update": func(id string) error { _, err := mk.Links.Update(ctx, id, NewLinkUpdate(RemoveWebhook())); return err },
 		"Links.Delete": func(id string) error { return mk.Links.Delete(ctx, id) },
 		"Users.Links":  func(id string) error { _, err := mk.Users.Links(ctx, id); return err },
 		"Customers.Get": func(id string) error {

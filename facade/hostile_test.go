@@ -73,7 +73,7 @@ var hostileOps = []hostileOp{
 		func(t *testing.T, v any) { assertNovelLink(t, *v.(*Link)) }},
 	{"Links.Update", "PATCH /links/mk_1", 200, linkWithNovelties,
 		func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) (any, error) {
-			return mk.Links.Update(ctx, "mk_1", SetLinkTags("a"))
+			return mk.Links.Update(ctx, "mk_1", NewLinkUpdate(SetLinkTags("a")))
 		},
 		func(t *testing.T, v any) { assertNovelLink(t, *v.(*Link)) }},
 	{"Users.Links", "GET /users/user-1234/links", 200, `{"links":{"mk_1":` + linkWithNovelties + `},"cursor":"next"}`,

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/google/uuid"
+
 	"github.com/banklink/banklink/gen/moneykit"
 )
 
@@ -62,15 +64,15 @@ type LinkSessionsService struct{ c *client }
 // link_session_token for MoneyKit Connect. MoneyKit documents no idempotency
 // key here, so a failed call is retried only after a 429 or when the request
 // never reached MoneyKit.
-func (s *LinkSessionsService) Create(ctx context.Context, req *LinkSessionRequest) (*LinkSession, error) {
-	return postJSON[LinkSession](ctx, s.c, opCreateLinkSession, req)
+func (s *LinkSessionsService) Create(ctx context.Context, req *LinkSessionRequest, opts ...CallOption) (*LinkSession, error) {
+	return postJSON[LinkSession](ctx, s.c, opCreateLinkSession, req, "", opts)
 }
 
 // Exchange trades the exchangeable token Connect gave the front end for the
 // new link (POST /link-session/exchange-token). The token is single-use: the
 // call is retried only when the request provably never reached MoneyKit.
-func (s *LinkSessionsService) Exchange(ctx context.Context, exchangeableToken string) (*ExchangeResult, error) {
-	return postJSON[ExchangeResult](ctx, s.c, opExchangeToken, &moneykit.ExchangeTokenRequest{ExchangeableToken: exchangeableToken})
+func (s *LinkSessionsService) Exchange(ctx context.Context, exchangeableToken string, opts ...CallOption) (*ExchangeResult, error) {
+	return postJSON[ExchangeResult](ctx, s.c, opExchangeToken, &moneykit.ExchangeTokenRequest{ExchangeableToken: exchangeableToken}, "", opts)
 }
 
 // LinksService reads, updates and deletes links.
@@ -78,14 +80,18 @@ type LinksService struct{ c *client }
 
 // Get fetches a link (GET /links/{id}). A recently deleted link comes back
 // with state "deleted" or as ErrLinkDeleted; LinkDeleted tests for both.
-func (s *LinksService) Get(ctx context.Context, linkID string) (*Link, error) {
+func (s *LinksService) Get(ctx context.Context, linkID string, opts ...CallOption) (*Link, error) {
 	c := s.c
 	op := c.op(opGetLink)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkParam(op, "id", linkID); err != nil {
 		return nil, err
 	}
 	hreq, err := moneykit.NewGetLinkRequest(c.baseURL, linkID, nil)
-	return send[Link](ctx, c, op, hreq, err)
+	return send[Link](ctx, c, op, hreq, err, cl)
 }
 
 // LinkDeleted reports whether the answer of Links.Get says the link was
@@ -109,40 +115,40 @@ func LinkDeleted(link *Link, err error) bool {
 	return link != nil && link.State == moneykit.PublicLinkStateDeleted
 }
 
-// Update changes a link's webhook or tags (PATCH /links/{id}). At least one
-// LinkUpdate is required.
-func (s *LinksService) Update(ctx context.Context, linkID string, updates ...LinkUpdate) (*Link, error) {
+// Update changes a link's webhook or tags (PATCH /links/{id}); build req
+// with NewLinkUpdate. At least one change is required.
+func (s *LinksService) Update(ctx context.Context, linkID string, req *LinkUpdateRequest, opts ...CallOption) (*Link, error) {
 	c := s.c
 	op := c.op(opUpdateLink)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkParam(op, "id", linkID); err != nil {
 		return nil, err
 	}
-	var body moneykit.UpdateLinkRequest
-	n := 0
-	for _, u := range updates {
-		if u != nil {
-			u(&body)
-			n++
-		}
+	if req == nil || (req.LinkTags == nil && req.Tags == nil && !req.Webhook.IsSpecified()) {
+		return nil, invalid(op, Violation{Rule: "required", Message: "at least one change (SetWebhook, RemoveWebhook, SetLinkTags) is required"})
 	}
-	if n == 0 {
-		return nil, invalid(op, Violation{Rule: "required", Message: "at least one LinkUpdate (SetWebhook, RemoveWebhook, SetLinkTags) is required"})
-	}
-	if err := c.checkBody(op, &body); err != nil {
+	if err := c.checkBody(op, req); err != nil {
 		return nil, err
 	}
-	rbody, err := marshalBody(op, &body)
+	rbody, err := marshalBody(op, req)
 	if err != nil {
 		return nil, err
 	}
 	hreq, err := moneykit.NewUpdateLinkRequestWithBody(c.baseURL, linkID, nil, contentJSON, rbody)
-	return send[Link](ctx, c, op, hreq, err)
+	return send[Link](ctx, c, op, hreq, err, cl)
 }
 
 // Delete disconnects a link (DELETE /links/{id}).
-func (s *LinksService) Delete(ctx context.Context, linkID string) error {
+func (s *LinksService) Delete(ctx context.Context, linkID string, opts ...CallOption) error {
 	c := s.c
 	op := c.op(opDeleteLink)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return err
+	}
 	if err := c.checkParam(op, "id", linkID); err != nil {
 		return err
 	}
@@ -150,7 +156,7 @@ func (s *LinksService) Delete(ctx context.Context, linkID string) error {
 	if err != nil {
 		return c.buildErr(op, err)
 	}
-	return c.do(ctx, op, hreq, nil)
+	return c.do(ctx, op, hreq, nil, cl)
 }
 
 // UsersService reads per-user data.
@@ -158,14 +164,18 @@ type UsersService struct{ c *client }
 
 // Links returns every link of your user customerUserID, keyed by link id
 // (GET /users/{id}/links).
-func (s *UsersService) Links(ctx context.Context, customerUserID string) (map[string]Link, error) {
+func (s *UsersService) Links(ctx context.Context, customerUserID string, opts ...CallOption) (map[string]Link, error) {
 	c := s.c
 	op := c.op(opGetUserLinks)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := c.checkParam(op, "id", customerUserID); err != nil {
 		return nil, err
 	}
 	hreq, err := moneykit.NewGetUserLinksRequest(c.baseURL, customerUserID, nil)
-	out, err := send[moneykit.GetUserLinksResponse](ctx, c, op, hreq, err)
+	out, err := send[moneykit.GetUserLinksResponse](ctx, c, op, hreq, err, cl)
 	if err != nil {
 		return nil, err
 	}
@@ -180,11 +190,49 @@ type WebhooksService struct{ c *client }
 
 // JWKS fetches the keys that sign MoneyKit webhooks (GET /.well-known/jwks.json,
 // sent with X-Client-Id, no token). Cache the result; refetch on an unknown kid.
-func (s *WebhooksService) JWKS(ctx context.Context) (*JWKSet, error) {
+func (s *WebhooksService) JWKS(ctx context.Context, opts ...CallOption) (*JWKSet, error) {
 	c := s.c
 	op := c.op(opGetJWKS)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
 	hreq, err := moneykit.NewGetJWKSRequest(c.baseURL, nil)
-	return send[JWKSet](ctx, c, op, hreq, err)
+	return send[JWKSet](ctx, c, op, hreq, err, cl)
+}
+
+// TestLink asks MoneyKit to deliver a test webhook of type event to a sandbox
+// link's webhook URL (POST /webhooks/test/link/{id}) and returns the
+// delivery token, which the delivery carries as MoneyKit-Delivery-Token.
+// idempotencyKey becomes the delivery's webhook_idempotency_key; when it is
+// empty a UUID v4 is generated. Every retry sends the same key, so a receiver
+// that deduplicates handles the event once. A live link, or one without a
+// webhook URL, answers 400 link_error.bad_config. The key sent is reported
+// by WithResponse and on every error (IdempotencyKeyOf).
+func (s *WebhooksService) TestLink(ctx context.Context, linkID string, event moneykit.WebhookLinkTestEvent, idempotencyKey string, opts ...CallOption) (*WebhookTestResult, error) {
+	c := s.c
+	op := c.op(opWebhookTestLink)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkParam(op, "id", linkID); err != nil {
+		return nil, err
+	}
+	if idempotencyKey == "" && op.safety == SafetyIdempotencyKey {
+		idempotencyKey = uuid.NewString()
+	}
+	body := &moneykit.WebhookTestLinkRequest{WebhookEvent: event, WebhookIdempotencyKey: idempotencyKey}
+	if err := c.checkBody(op, body); err != nil {
+		return nil, err
+	}
+	rbody, err := marshalBody(op, body)
+	if err != nil {
+		return nil, err
+	}
+	cl.key = idempotencyKey
+	hreq, err := moneykit.NewWebhookTestLinkRequestWithBody(c.baseURL, linkID, nil, contentJSON, rbody)
+	return send[WebhookTestResult](ctx, c, op, hreq, err, cl)
 }
 
 // CloseIdleConnections closes the client's idle keep-alive connections.

@@ -122,6 +122,7 @@ const (
 	opGetInstitutions
 	opGetInstitution
 	opIntrospectClient
+	opWebhookTestLink
 
 	opCreateToken
 	opCreateSession
@@ -131,6 +132,8 @@ const (
 	opCreateRefund
 	opReleasePayment
 	opGetTransaction
+	opSubscribeWebhook
+	opUnsubscribeWebhook
 
 	numOps
 )
@@ -151,6 +154,7 @@ var opSpecs = [numOps]struct {
 	opDeleteLink:        {ProviderMoneyKit, "deleteLink", nil},
 	opGetUserLinks:      {ProviderMoneyKit, "getUserLinks", nil},
 	opGetJWKS:           {ProviderMoneyKit, "getJWKS", nil},
+	opWebhookTestLink:   {ProviderMoneyKit, "webhookTestLink", reflect.TypeFor[moneykit.WebhookTestLinkRequest]()},
 
 	opGetLinks:                    {ProviderMoneyKit, "getLinks", nil},
 	opRefreshProducts:             {ProviderMoneyKit, "refreshProducts", nil},
@@ -180,6 +184,8 @@ var opSpecs = [numOps]struct {
 	opCreateRefund:        {ProviderLinkMoney, "createRefund", reflect.TypeFor[linkmoney.RefundRequest]()},
 	opReleasePayment:      {ProviderLinkMoney, "releasePayment", nil},
 	opGetTransaction:      {ProviderLinkMoney, "getTransaction", nil},
+	opSubscribeWebhook:    {ProviderLinkMoney, "subscribeWebhook", nil},
+	opUnsubscribeWebhook:  {ProviderLinkMoney, "unsubscribeWebhook", nil},
 }
 
 // providerSpec is what banklink reads from one provider's embedded spec.

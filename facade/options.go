@@ -43,8 +43,19 @@ const (
 	EnvLinkMoneyBaseURL      = "LINKMONEY_BASE_URL"
 )
 
-// Option configures a MoneyKit or Link Money client. Every option works on both.
-type Option func(*config)
+// Option configures a MoneyKit or Link Money client (NewMoneyKit,
+// NewLinkMoney). Every option works on both. A SharedOption is an Option
+// too, and also a CallOption.
+type Option interface{ applyClient(*config) }
+
+// clientOption is an Option that only a client takes.
+type clientOption func(*config)
+
+func (o clientOption) applyClient(c *config) {
+	if o != nil {
+		o(c)
+	}
+}
 
 // Environment selects a provider environment.
 type Environment int
@@ -74,10 +85,8 @@ type config struct {
 	baseURL                string
 	env                    Environment
 	httpClient             *http.Client
-	attemptTimeout         time.Duration
-	maxRetries             int
+	call                   callSettings // defaults a call's SharedOptions override
 	backoff                Backoff
-	policy                 RetryPolicy
 	maxRetryAfter          time.Duration
 	limiter                *rate.Limiter
 	logger                 *slog.Logger
@@ -96,140 +105,103 @@ func (c *config) fail(format string, args ...any) {
 // WithCredentials sets the client id and secret. Without it the client reads
 // MONEYKIT_CLIENT_ID/MONEYKIT_CLIENT_SECRET or LINKMONEY_CLIENT_ID/LINKMONEY_CLIENT_SECRET.
 func WithCredentials(clientID, clientSecret string) Option {
-	return func(c *config) {
+	return clientOption(func(c *config) {
 		c.clientID, c.clientSecret, c.credentialsSet = clientID, clientSecret, true
-	}
+	})
 }
 
 // WithBaseURL overrides the API host, for example to point at a sandbox or a proxy.
 // Plain http is accepted only for loopback hosts.
 func WithBaseURL(u string) Option {
-	return func(c *config) { c.baseURL = u }
+	return clientOption(func(c *config) { c.baseURL = u })
 }
 
 // WithEnvironment selects production (default) or sandbox. Link Money uses
 // api.link.money or api.link-sandbox.money; MoneyKit ignores it (its key pair
 // selects the environment). WithBaseURL and *_BASE_URL take precedence.
 func WithEnvironment(e Environment) Option {
-	return func(c *config) {
+	return clientOption(func(c *config) {
 		if e != Production && e != Sandbox {
 			c.fail("banklink: unknown environment %d", int(e))
 			return
 		}
 		c.env = e
-	}
+	})
 }
 
 // WithHTTPClient sends requests through c instead of banklink's tuned default
 // client. c should carry a timeout; nil is an error.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *config) {
+	return clientOption(func(c *config) {
 		if hc == nil {
 			c.fail("banklink: WithHTTPClient(nil)")
 			return
 		}
 		c.httpClient = hc
-	}
-}
-
-// WithAttemptTimeout bounds each HTTP attempt. The caller's context bounds the
-// whole call, retries and waits included. Zero means no per-attempt bound beyond
-// the HTTP client's own timeout.
-func WithAttemptTimeout(d time.Duration) Option {
-	return func(c *config) {
-		if d < 0 {
-			c.fail("banklink: negative attempt timeout %v", d)
-			return
-		}
-		c.attemptTimeout = d
-	}
-}
-
-// WithMaxRetries sets how many times a failed attempt may be retried: 2 by
-// default (3 attempts), 0 for a single attempt. Negative values are an error.
-func WithMaxRetries(n int) Option {
-	return func(c *config) {
-		if n < 0 {
-			c.fail("banklink: negative max retries %d", n)
-			return
-		}
-		c.maxRetries = n
-	}
+	})
 }
 
 // WithBackoff replaces the delay between retries when the server gives no hint.
 func WithBackoff(b Backoff) Option {
-	return func(c *config) {
+	return clientOption(func(c *config) {
 		if b == nil {
 			c.fail("banklink: WithBackoff(nil)")
 			return
 		}
 		c.backoff = b
-	}
-}
-
-// WithRetryPolicy replaces the decision whether a failed attempt is retried.
-// The retry budget (WithMaxRetries) and context still apply.
-func WithRetryPolicy(p RetryPolicy) Option {
-	return func(c *config) {
-		if p == nil {
-			c.fail("banklink: WithRetryPolicy(nil)")
-			return
-		}
-		c.policy = p
-	}
+	})
 }
 
 // WithMaxRetryAfter caps how long banklink waits when a server asks it to
 // (Retry-After-Ms, Retry-After). A longer request yields *RateLimitError at once.
 // Default 30s.
 func WithMaxRetryAfter(d time.Duration) Option {
-	return func(c *config) {
+	return clientOption(func(c *config) {
 		if d < 0 {
 			c.fail("banklink: negative max Retry-After %v", d)
 			return
 		}
 		c.maxRetryAfter = d
-	}
+	})
 }
 
 // WithRateLimiter makes every attempt wait on l first (client-side throttling).
 func WithRateLimiter(l *rate.Limiter) Option {
-	return func(c *config) { c.limiter = l }
+	return clientOption(func(c *config) { c.limiter = l })
 }
 
 // WithLogger logs each attempt at debug level to l. Without it (or with nil)
 // banklink does not log.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.logger = l }
+	return clientOption(func(c *config) { c.logger = l })
 }
 
 // WithUserAgent prefixes the User-Agent header ("<ua> banklink-go/<version>").
 func WithUserAgent(ua string) Option {
-	return func(c *config) { c.userAgent = ua }
+	return clientOption(func(c *config) { c.userAgent = ua })
 }
 
 // WithWait replaces the function that performs every wait (backoff, Retry-After,
 // the shared 429 gate). It must return when ctx ends. Tests pass a function
 // that returns at once.
 func WithWait(wait func(ctx context.Context, d time.Duration) error) Option {
-	return func(c *config) {
+	return clientOption(func(c *config) {
 		if wait == nil {
 			c.fail("banklink: WithWait(nil)")
 			return
 		}
 		c.wait = wait
-	}
+	})
 }
 
 // withClock replaces the clock used for token expiry and Retry-After dates (tests).
 func withClock(now func() time.Time) Option {
-	return func(c *config) { c.now = now }
+	return clientOption(func(c *config) { c.now = now })
 }
 
 // withGetenv replaces os.Getenv (tests).
 func withGetenv(getenv func(string) string) Option {
-	return func(c *config) { c.getenv = getenv }
+	return clientOption(func(c *config) { c.getenv = getenv })
 }
 
 // waitTimer is the default wait: a timer that stops early when ctx ends.
@@ -257,17 +229,16 @@ var (
 // newConfig applies options, then the environment, then defaults.
 func newConfig(p Provider, opts []Option) (*config, error) {
 	c := &config{
-		maxRetries:    DefaultMaxRetries,
+		call:          callSettings{maxRetries: DefaultMaxRetries, policy: DefaultRetryPolicy()},
 		maxRetryAfter: DefaultMaxRetryAfter,
 		backoff:       DefaultBackoff(),
-		policy:        DefaultRetryPolicy(),
 		wait:          waitTimer,
 		now:           time.Now,
 		getenv:        os.Getenv,
 	}
 	for _, o := range opts {
 		if o != nil {
-			o(c)
+			o.applyClient(c)
 		}
 	}
 	if len(c.errs) > 0 {

@@ -75,7 +75,7 @@ func TestNoSecretsOrPIIInLogsOrErrors(t *testing.T) {
 	keep(err)
 	_, err = mk.Users.Links(ctx, userID)
 	require.NoError(t, err)
-	_, err = mk.Links.Update(ctx, "mk_1", SetWebhook("https://hooks.example/"+email))
+	_, err = mk.Links.Update(ctx, "mk_1", NewLinkUpdate(SetWebhook("https://hooks.example/"+email)))
 	require.NoError(t, err)
 	_, err = lm.Sessions.Create(ctx, NewSession(SessionCustomer{FirstName: first, LastName: last, Email: email, Phone: phone}, "https://m.example/r",
 		WithBillingAddress(linkmoney.Address{StreetAddress: street, City: "Springfield", StateOrProvince: "IL", Country: "US"})))

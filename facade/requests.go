@@ -16,10 +16,14 @@ type (
 	LinkSession = moneykit.CreateLinkSessionResponse
 	// ExchangeResult is the link created by exchanging a Connect token.
 	ExchangeResult = moneykit.ExchangeTokenResponse
+	// LinkUpdateRequest is the body of MoneyKit's PATCH /links/{id} (NewLinkUpdate).
+	LinkUpdateRequest = moneykit.UpdateLinkRequest
 	// Link is a MoneyKit link.
 	Link = moneykit.LinkCommon
 	// JWKSet is MoneyKit's webhook signing key set.
 	JWKSet = moneykit.JWKSet
+	// WebhookTestResult holds the delivery token of a test webhook.
+	WebhookTestResult = moneykit.WebhookTestLinkResponse
 
 	// SessionRequest is the body of Link Money's POST /v2/sessions.
 	SessionRequest = linkmoney.SessionRequest
@@ -37,6 +41,8 @@ type (
 	RefundRequest = linkmoney.RefundRequest
 	// Refund is a refund as Link Money recorded it.
 	Refund = linkmoney.RefundResponse
+	// WebhookSubscription is a Link Money webhook subscription.
+	WebhookSubscription = linkmoney.WebhookSubscription
 )
 
 // ---------------------------------------------------------------- MoneyKit
@@ -131,8 +137,20 @@ func WithCustomerPhone(number string) LinkSessionOption {
 	}
 }
 
-// LinkUpdate changes one field in Links.Update.
+// LinkUpdate changes one field of a LinkUpdateRequest.
 type LinkUpdate func(*moneykit.UpdateLinkRequest)
+
+// NewLinkUpdate builds the body of Links.Update from one or more changes
+// (SetWebhook, RemoveWebhook, SetLinkTags).
+func NewLinkUpdate(updates ...LinkUpdate) *LinkUpdateRequest {
+	r := &LinkUpdateRequest{}
+	for _, u := range updates {
+		if u != nil {
+			u(r)
+		}
+	}
+	return r
+}
 
 // SetWebhook points the link's webhooks at url.
 func SetWebhook(url string) LinkUpdate {
@@ -285,7 +303,9 @@ func applyPayment(opts []PaymentOption, key, soft, ref *string) {
 }
 
 // WithRequestKey sets the idempotency key. Without it banklink generates a
-// UUID v4 and writes it into the request before sending, so you can store it.
+// UUID v4 for each call, reported by WithResponse and on every error
+// (IdempotencyKeyOf); the request value is left as it is. Pass the reported
+// key here to retry a payment whose outcome is unknown.
 func WithRequestKey(key string) PaymentOption {
 	return func(f *paymentFields) { *f.requestKey = key }
 }

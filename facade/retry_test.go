@@ -201,7 +201,8 @@ func TestPaymentRetriedWithSameRequestKey(t *testing.T) {
 				opts = append(opts, WithRequestKey(given))
 			}
 			req := NewPayment("cust", "merch", USD(1234), opts...)
-			pay, err := f.linkMoney().Payments.Create(context.Background(), req)
+			var resp Response
+			pay, err := f.linkMoney().Payments.Create(context.Background(), req, WithResponse(&resp))
 			require.NoError(t, err)
 			assert.Equal(t, "p1", pay.PaymentId)
 			bodies := f.bodiesOf("POST /v1/payments")
@@ -211,9 +212,10 @@ func TestPaymentRetriedWithSameRequestKey(t *testing.T) {
 				assert.Equal(t, key, mustJSON(t, b)["requestKey"])
 				assert.JSONEq(t, bodies[0], b, "identical bytes on every attempt")
 			}
-			assert.Equal(t, req.RequestKey, key, "the key on the wire is written into the request")
+			assert.Equal(t, resp.IdempotencyKey, key, "the key on the wire is reported")
+			assert.Equal(t, given, req.RequestKey, "the caller's request is left as it was")
 			if given == "" {
-				u, err := uuid.Parse(req.RequestKey)
+				u, err := uuid.Parse(resp.IdempotencyKey)
 				require.NoError(t, err)
 				assert.Equal(t, uuid.Version(4), u.Version())
 			} else {
@@ -227,12 +229,15 @@ func TestRefundRetriedWithSameRequestKey(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("POST /v1/refunds", sequence(jsonReply(500, `{}`), jsonReply(201, `{"paymentId":"r1","paymentStatus":"PENDING"}`)))
 	req := NewRefund("p1", USD(100))
-	_, err := f.linkMoney().Refunds.Create(context.Background(), req)
+	var resp Response
+	_, err := f.linkMoney().Refunds.Create(context.Background(), req, WithResponse(&resp))
 	require.NoError(t, err)
 	bodies := f.bodiesOf("POST /v1/refunds")
 	require.Len(t, bodies, 2)
 	assert.Equal(t, bodies[0], bodies[1])
-	assert.NotEmpty(t, req.RequestKey)
+	assert.Empty(t, req.RequestKey, "the caller's request is left as it was")
+	assert.Equal(t, resp.IdempotencyKey, mustJSON(t, bodies[0])["requestKey"])
+	assert.Equal(t, 2, resp.Attempts)
 }
 
 func TestRetryAfterHonoured(t *testing.T) {

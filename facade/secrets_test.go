@@ -151,7 +151,7 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 		if linkID != "" {
 			_, err = mk.Links.Get(ctx, linkID)
 			keep(err)
-			_, err = mk.Links.Update(ctx, linkID, facade.SetLinkTags(round))
+			_, err = mk.Links.Update(ctx, linkID, facade.NewLinkUpdate(facade.SetLinkTags(round)))
 			keep(err)
 		}
 		_, err = mk.Users.Links(ctx, userID)

@@ -192,11 +192,11 @@ func soakFaults(after bool, retryAfter time.Duration) map[string]sandbox.Fault {
 }
 
 // business is one payment or refund the application means to make, sent
-// again with the same request (and so the same requestKey) after a failure,
-// as an application would after a crash or a timeout.
+// again after a failure with the requestKey banklink reported for the first
+// call, as an application would after a crash or a timeout.
 type business struct {
 	ref     string // clientReferenceId, unique per business payment
-	key     string // the requestKey banklink generated
+	key     string // the requestKey banklink generated and reported
 	outcome error  // the last call's result
 	calls   []string
 }
@@ -205,37 +205,56 @@ const soakResends = 3
 
 func (s *soak) pay(lm *facade.LinkMoney, customerID, ref string, cents int64) *business {
 	req := facade.NewPayment(customerID, "merchant-soak", facade.USD(cents), facade.WithClientReferenceID(ref))
-	return s.resend("createPayment", ref, &req.RequestKey, func(ctx context.Context) error {
-		_, err := lm.Payments.Create(ctx, req)
+	return s.resend("createPayment", ref, &req.RequestKey, func(ctx context.Context, key string, r *facade.Response) error {
+		send := req
+		if key != "" {
+			cp := *req
+			cp.RequestKey = key
+			send = &cp
+		}
+		_, err := lm.Payments.Create(ctx, send, facade.WithResponse(r))
 		return err
 	})
 }
 
 func (s *soak) refund(lm *facade.LinkMoney, paymentID, ref string) *business {
 	req := facade.NewRefund(paymentID, facade.USD(100), facade.WithClientReferenceID(ref))
-	return s.resend("createRefund", ref, &req.RequestKey, func(ctx context.Context) error {
-		_, err := lm.Refunds.Create(ctx, req)
+	return s.resend("createRefund", ref, &req.RequestKey, func(ctx context.Context, key string, r *facade.Response) error {
+		send := req
+		if key != "" {
+			cp := *req
+			cp.RequestKey = key
+			send = &cp
+		}
+		_, err := lm.Refunds.Create(ctx, send, facade.WithResponse(r))
 		return err
 	})
 }
 
-// resend makes one business request, sending the same request again after a
-// failure until it succeeds, is refused as a duplicate (an earlier attempt
-// made it), or soakResends calls were made.
-func (s *soak) resend(op, ref string, requestKey *string, create func(ctx context.Context) error) *business {
+// resend makes one business request, sending it again after a failure with
+// the key the failed call reported, until it succeeds, is refused as a
+// duplicate (an earlier attempt made it), or soakResends calls were made.
+// Every call must report the key it sent, on success and on failure, and
+// leave the caller's request (whose RequestKey is requestKey) as it was.
+func (s *soak) resend(op, ref string, requestKey *string, create func(ctx context.Context, key string, r *facade.Response) error) *business {
 	b := &business{ref: ref}
 	for range soakResends {
 		var name string
+		var r facade.Response
 		b.outcome = s.call(op, func(ctx context.Context) error {
 			name = ctx.Value(soakCallKey{}).(*soakTag).name
-			return create(ctx)
+			return create(ctx, b.key, &r)
 		})
 		b.calls = append(b.calls, name)
 		if b.key == "" {
-			b.key = *requestKey
+			b.key = r.IdempotencyKey
 		}
-		assert.NotEmpty(s.t, b.key, "%s: banklink wrote the requestKey it generated into the request", ref)
-		assert.Equal(s.t, b.key, *requestKey, "%s: the requestKey stays the request's", ref)
+		assert.NotEmpty(s.t, b.key, "%s: banklink reported the requestKey it generated", ref)
+		assert.Equal(s.t, b.key, r.IdempotencyKey, "%s: the Response names the key sent", ref)
+		if b.outcome != nil {
+			assert.Equal(s.t, b.key, facade.IdempotencyKeyOf(b.outcome), "%s: the error carries the key sent: %v", ref, b.outcome)
+		}
+		assert.Empty(s.t, *requestKey, "%s: the caller's request is not written to", ref)
 		if b.outcome == nil || errors.Is(b.outcome, facade.ErrDuplicateRequestKey) {
 			break
 		}
@@ -304,7 +323,7 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 				}
 				_ = s.call("getLink", func(ctx context.Context) error { _, err := mk.Links.Get(ctx, link); return err })
 				_ = s.call("updateLink", func(ctx context.Context) error {
-					_, err := mk.Links.Update(ctx, link, facade.SetLinkTags("round-"+strconv.Itoa(r)))
+					_, err := mk.Links.Update(ctx, link, facade.NewLinkUpdate(facade.SetLinkTags("round-"+strconv.Itoa(r))))
 					return err
 				})
 				_ = s.call("getUserLinks", func(ctx context.Context) error { _, err := mk.Users.Links(ctx, "soak-user-setup"); return err })

@@ -38,7 +38,7 @@ var opCalls = map[opIndex]opCall{
 		return drop(mk.Links.Get(ctx, "mk_1"))
 	}},
 	opUpdateLink: {"PATCH /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
-		return drop(mk.Links.Update(ctx, "mk_1", SetLinkTags("a")))
+		return drop(mk.Links.Update(ctx, "mk_1", NewLinkUpdate(SetLinkTags("a"))))
 	}},
 	opDeleteLink: {"DELETE /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return mk.Links.Delete(ctx, "mk_1")
@@ -48,6 +48,15 @@ var opCalls = map[opIndex]opCall{
 	}},
 	opGetJWKS: {"GET /.well-known/jwks.json", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Webhooks.JWKS(ctx))
+	}},
+	opWebhookTestLink: {"POST /webhooks/test/link/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Webhooks.TestLink(ctx, "mk_1", moneykit.WebhookLinkTestEventLinkStateChanged, ""))
+	}},
+	opSubscribeWebhook: {"POST /v1/webhook/subscribe", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+		return drop(lm.Webhooks.Subscribe(ctx, "https://m.example/hook", "s3cret"))
+	}},
+	opUnsubscribeWebhook: {"PUT /v1/webhook/unsubscribe", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+		return lm.Webhooks.Unsubscribe(ctx, "sub_1")
 	}},
 	opCreateToken: {"POST /v1/tokens", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Auth.Token(ctx, linkmoney.TokenScopeLinkCore))
@@ -77,7 +86,7 @@ var opCalls = map[opIndex]opCall{
 		return drop(mk.Links.List(ctx, LinksParams{}))
 	}},
 	opRefreshProducts: {"POST /links/mk_1/products", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
-		return drop(mk.Links.Refresh(ctx, "mk_1", "transactions"))
+		return drop(mk.Links.Refresh(ctx, "mk_1", []moneykit.Product{"transactions"}))
 	}},
 	opResetLink: {"POST /links/mk_1/reset", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Links.Reset(ctx, "mk_1"))
@@ -92,7 +101,7 @@ var opCalls = map[opIndex]opCall{
 		return drop(mk.Links.ImportTransactions(ctx, "mk_1", nil))
 	}},
 	opGetAccounts: {"GET /links/mk_1/accounts", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
-		return drop(mk.Accounts.List(ctx, "mk_1"))
+		return drop(mk.Accounts.List(ctx, "mk_1", nil))
 	}},
 	opGetAccount: {"GET /links/mk_1/accounts/acc_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Accounts.Get(ctx, "mk_1", "acc_1"))
@@ -101,7 +110,7 @@ var opCalls = map[opIndex]opCall{
 		return drop(mk.Accounts.Numbers(ctx, "mk_1"))
 	}},
 	opGetIdentity: {"GET /links/mk_1/identity", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
-		return drop(mk.Identity.Get(ctx, "mk_1"))
+		return drop(mk.Identity.Get(ctx, "mk_1", nil))
 	}},
 	opGetTransactions: {"GET /links/mk_1/transactions", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Transactions.List(ctx, "mk_1", TransactionsParams{}))
@@ -113,13 +122,13 @@ var opCalls = map[opIndex]opCall{
 		return drop(mk.Transactions.UpdateEnrichment(ctx, "mk_1", "t1", "shopping", ""))
 	}},
 	opGetHoldings: {"GET /links/mk_1/investments/holdings", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
-		return drop(mk.Investments.Holdings(ctx, "mk_1"))
+		return drop(mk.Investments.Holdings(ctx, "mk_1", nil))
 	}},
 	opGetInvestmentTransactions: {"GET /links/mk_1/investments/transactions", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Investments.Transactions(ctx, "mk_1", TransactionsParams{}))
 	}},
 	opGetUserAccounts: {"GET /users/user-42/accounts", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
-		return drop(mk.Users.Accounts(ctx, "user-42"))
+		return drop(mk.Users.Accounts(ctx, "user-42", nil))
 	}},
 	opGetUserTransactions: {"GET /users/user-42/transactions", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Users.Transactions(ctx, "user-42", TransactionsParams{}))
@@ -191,7 +200,7 @@ func TestServiceMethodsAreAllExercised(t *testing.T) {
 	var names, helpers []string
 	for _, v := range []any{&LinkSessionsService{}, &LinksService{}, &UsersService{}, &MoneyKitAuthService{}, &WebhooksService{},
 		&AccountsService{}, &IdentityService{}, &TransactionsService{}, &InvestmentsService{}, &InstitutionsService{},
-		&SessionsService{}, &CustomersService{}, &PaymentsService{}, &RefundsService{}, &LinkMoneyAuthService{}} {
+		&SessionsService{}, &CustomersService{}, &PaymentsService{}, &RefundsService{}, &LinkMoneyAuthService{}, &LinkMoneyWebhooksService{}} {
 		rt := reflect.TypeOf(v)
 		for i := range rt.NumMethod() {
 			name := rt.Elem().Name() + "." + rt.Method(i).Name
@@ -211,7 +220,7 @@ func TestServiceMethodsAreAllExercised(t *testing.T) {
 		"IdentityService.Get",
 		"InstitutionsService.Get", "InstitutionsService.List",
 		"InvestmentsService.Holdings", "InvestmentsService.Transactions",
-		"LinkMoneyAuthService.Token",
+		"LinkMoneyAuthService.Token", "LinkMoneyWebhooksService.Subscribe", "LinkMoneyWebhooksService.Unsubscribe",
 		"LinkSessionsService.Create", "LinkSessionsService.Exchange",
 		"LinksService.Delete", "LinksService.Get", "LinksService.Import", "LinksService.ImportTransactions",
 		"LinksService.List", "LinksService.Refresh", "LinksService.Reset", "LinksService.Update",
@@ -220,7 +229,7 @@ func TestServiceMethodsAreAllExercised(t *testing.T) {
 		"RefundsService.Create", "SessionsService.Create",
 		"TransactionsService.List", "TransactionsService.SyncPage", "TransactionsService.UpdateEnrichment",
 		"UsersService.Accounts", "UsersService.Links", "UsersService.Transactions",
-		"WebhooksService.JWKS",
+		"WebhooksService.JWKS", "WebhooksService.TestLink",
 	}, names, "one method per spec operation (update opCalls and this list together)")
 	assert.Len(t, names, int(numOps))
 	assert.Equal(t, []string{

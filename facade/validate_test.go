@@ -29,7 +29,7 @@ func TestValidationRefusesBeforeSending(t *testing.T) {
 		}, []string{"link_tags"}},
 		{"get link: empty id", func(mk *MoneyKit, _ *LinkMoney) error { return drop(mk.Links.Get(ctx, "")) }, []string{"id", "required"}},
 		{"delete link: empty id", func(mk *MoneyKit, _ *LinkMoney) error { return mk.Links.Delete(ctx, "") }, []string{"id"}},
-		{"update link: no changes", func(mk *MoneyKit, _ *LinkMoney) error { return drop(mk.Links.Update(ctx, "mk_1")) }, []string{"required"}},
+		{"update link: no changes", func(mk *MoneyKit, _ *LinkMoney) error { return drop(mk.Links.Update(ctx, "mk_1", NewLinkUpdate())) }, []string{"required"}},
 		{"user links: short id", func(mk *MoneyKit, _ *LinkMoney) error { return drop(mk.Users.Links(ctx, "ab")) }, []string{"id"}},
 		{"exchange: empty token", func(mk *MoneyKit, _ *LinkMoney) error { return drop(mk.LinkSessions.Exchange(ctx, "")) }, []string{"exchangeable_token"}},
 		{"session: missing names", func(_ *MoneyKit, lm *LinkMoney) error {
@@ -139,7 +139,7 @@ func TestLinkUpdatesOnTheWire(t *testing.T) {
 		{[]LinkUpdate{SetLinkTags()}, `{"link_tags":[]}`},
 		{[]LinkUpdate{RemoveWebhook(), SetLinkTags("a")}, `{"webhook":null,"link_tags":["a"]}`},
 	} {
-		_, err := mk.Links.Update(context.Background(), "mk_1", tc.updates...)
+		_, err := mk.Links.Update(context.Background(), "mk_1", NewLinkUpdate(tc.updates...))
 		require.NoError(t, err)
 		bodies := f.bodiesOf("PATCH /links/mk_1")
 		assert.JSONEq(t, tc.want, bodies[len(bodies)-1])

@@ -139,6 +139,12 @@ func (a *app) demo(ctx context.Context) error {
 		}
 		err = linkMoneyStory(ctx, s, sb, lm)
 	}
+	if err == nil {
+		if !s.json {
+			fmt.Fprintln(stdout)
+		}
+		err = webhookStory(ctx, s, sb, mk, lm)
+	}
 	if s.json {
 		if perr := printJSON(stdout, map[string]any{"ok": err == nil, "steps": s.steps}); perr != nil {
 			return perr
@@ -216,8 +222,7 @@ func moneyKitStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *facad
 			return map[string]any{"state": link.State, "institution": link.InstitutionName}, nil
 		}},
 		{"update tags and webhook", func() (map[string]any, error) {
-			link, err := mk.Links.Update(ctx, linkID, facade.SetLinkTags("demo", "checkout"),
-				facade.SetWebhook("https://app.example/moneykit/webhook"))
+			link, err := mk.Links.Update(ctx, linkID, facade.NewLinkUpdate(facade.SetLinkTags("demo", "checkout"), facade.SetWebhook("https://app.example/moneykit/webhook")))
 			if err != nil {
 				return nil, err
 			}

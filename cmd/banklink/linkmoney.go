@@ -25,6 +25,10 @@ func linkMoneyCmd(a *app) *cobra.Command {
 		group(a, "refunds", "Refund payments",
 			`  banklink linkmoney refunds create --payment-id "$PAYMENT_ID" --amount 1.00`,
 			refundsCreateCmd(a)),
+		group(a, "webhooks", "Manage webhook subscriptions",
+			`  banklink linkmoney webhooks subscribe --url https://merchant.example/webhooks/linkmoney --secret "$LINKMONEY_WEBHOOK_SECRET"`,
+			linkMoneyWebhooksSubscribeCmd(a),
+			linkMoneyWebhooksUnsubscribeCmd(a)),
 	)
 }
 

@@ -71,7 +71,9 @@ func TestDemoRunsBothStories(t *testing.T) {
 	}
 	assert.Contains(t, out, "state=connected")
 	assert.Contains(t, out, "state=deleted")
-	assert.Contains(t, out, "both stories completed: 13 steps")
+	assert.Contains(t, out, "verified=[moneykit link.state_changed]")
+	assert.Contains(t, out, "verified=[linkmoney payment.created linkmoney payment.authorized]")
+	assert.Contains(t, out, "both stories completed: 18 steps")
 	assert.NotContains(t, out, "ERR")
 	requireNoSecrets(t, out, errOut)
 	assert.NotContains(t, out, "demo.customer@example.com", "customer PII stays out of the demo output")
@@ -91,13 +93,13 @@ func TestDemoJSON(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &doc), out)
 	require.True(t, doc.OK)
-	require.Len(t, doc.Steps, 13)
+	require.Len(t, doc.Steps, 18)
 	providers := map[string]int{}
 	for _, s := range doc.Steps {
 		assert.True(t, s.OK, s.Step)
 		providers[s.Provider]++
 	}
-	assert.Equal(t, map[string]int{"moneykit": 8, "linkmoney": 5}, providers)
+	assert.Equal(t, map[string]int{"moneykit": 8, "linkmoney": 5, "webhooks": 5}, providers)
 	assert.Equal(t, "connected", doc.Steps[4].Detail["state"])
 	assert.Equal(t, "deleted", doc.Steps[7].Detail["state"])
 	requireNoSecrets(t, out, errOut)

@@ -22,6 +22,9 @@ func moneyKitCmd(a *app) *cobra.Command {
 			linksGetCmd(a),
 			linksUpdateCmd(a),
 			linksDeleteCmd(a)),
+		group(a, "webhooks", "Send test webhooks",
+			`  banklink moneykit webhooks trigger mk_eqkWN34UEoa2NxyALG8pcV --event link.state_changed`,
+			moneyKitWebhooksTriggerCmd(a)),
 	)
 }
 
@@ -152,7 +155,7 @@ func linksUpdateCmd(a *app) *cobra.Command {
 			if len(updates) == 0 {
 				return nil, usagef("moneykit links update: nothing to update: give --webhook, --remove-webhook or --tag")
 			}
-			link, err := mk.Links.Update(ctx, args[0], updates...)
+			link, err := mk.Links.Update(ctx, args[0], facade.NewLinkUpdate(updates...))
 			if err != nil {
 				return nil, err
 			}

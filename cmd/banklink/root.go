@@ -68,6 +68,7 @@ Exit status: 0 ok, 1 API or network error, 2 bad usage or invalid input (nothing
 		sandboxCmd(a),
 		moneyKitCmd(a),
 		linkMoneyCmd(a),
+		webhooksCmd(a),
 		versionCmd(a),
 	)
 	root.SetHelpCommand(helpCmd(a))

@@ -77,6 +77,7 @@ func (s *Sandbox) CompleteLinkSession(linkSessionToken string, opt ConnectOption
 		}
 		l.syncedAt = now
 		sess.done = true
+		s.mkLinkStateChangedLocked(l)
 		return "", nil
 	}
 	instID := sess.institutionID
@@ -114,6 +115,7 @@ func (s *Sandbox) CompleteLinkSession(linkSessionToken string, opt ConnectOption
 	}
 	if opt.FailWith != "" {
 		l.state, l.errorCode = "error", opt.FailWith
+		s.mkLinkStateChangedLocked(l)
 	}
 	s.mk.links[l.id] = l
 	tok := "sandbox_exchange_" + newUUID()
@@ -140,7 +142,11 @@ func (s *Sandbox) SetLinkState(linkID, state, errorCode string) error {
 	if l == nil {
 		return ErrUnknownLink
 	}
+	changed := l.state != state || l.errorCode != errorCode
 	l.state, l.errorCode = state, errorCode
+	if changed {
+		s.mkLinkStateChangedLocked(l)
+	}
 	return nil
 }
 
@@ -171,6 +177,8 @@ func (s *Sandbox) CompleteSessionPayment(sessionKey string) (customerID, payment
 	}
 	c := s.newCustomerLocked(sess)
 	sess.done, sess.customerID = true, c.id
+	s.lmEvent("customer.created", "Customer", c.id, "", "")
+	s.lmEvent("customer.activated", "Customer", c.id, "", "")
 	if pd := sess.payment; pd != nil {
 		resp, fail := s.createPaymentLocked(c.id, true, pd.Amount.Value, pd.ClientReferenceId, pd.RequestKey)
 		if fail != nil {
@@ -307,6 +315,7 @@ func (s *Sandbox) registerControl(mux *http.ServeMux) {
 		}
 		return http.StatusOK, out
 	})
+	s.registerWebhookControl(handle)
 }
 
 func decodeControl(r *http.Request, v any) error {

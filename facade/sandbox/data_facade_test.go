@@ -47,10 +47,10 @@ func TestFacadeAccountData(t *testing.T) {
 	ctx := context.Background()
 	id := facadeLink(t, sb, mk, "user-fdata", "credentials_bank", sandbox.ConnectOptions{})
 
-	accts, err := mk.Accounts.List(ctx, id)
+	accts, err := mk.Accounts.List(ctx, id, nil)
 	require.NoError(t, err)
 	require.Len(t, accts.Accounts, 4)
-	one, err := mk.Accounts.List(ctx, id, accts.Accounts[1].AccountId)
+	one, err := mk.Accounts.List(ctx, id, []string{accts.Accounts[1].AccountId})
 	require.NoError(t, err)
 	require.Len(t, one.Accounts, 1)
 	a, err := mk.Accounts.Get(ctx, id, accts.Accounts[0].AccountId)
@@ -67,11 +67,11 @@ func TestFacadeAccountData(t *testing.T) {
 			assert.True(t, abaValid(n.RoutingNumber))
 		}
 	}
-	idn, err := mk.Identity.Get(ctx, id)
+	idn, err := mk.Identity.Get(ctx, id, nil)
 	require.NoError(t, err)
 	assert.NotEmpty(t, idn.Accounts[0].Owners)
 
-	h, err := mk.Investments.Holdings(ctx, id)
+	h, err := mk.Investments.Holdings(ctx, id, nil)
 	require.NoError(t, err)
 	assert.Len(t, h.Holdings, 3)
 	var inv []string
@@ -81,7 +81,7 @@ func TestFacadeAccountData(t *testing.T) {
 	}
 	assert.Len(t, inv, 12)
 
-	byUser, err := mk.Users.Accounts(ctx, "user-fdata")
+	byUser, err := mk.Users.Accounts(ctx, "user-fdata", nil)
 	require.NoError(t, err)
 	assert.Len(t, byUser[id].Accounts, 4)
 	ut, err := mk.Users.Transactions(ctx, "user-fdata", facade.TransactionsParams{Size: 3})
@@ -104,30 +104,30 @@ func TestFacadeAccountData(t *testing.T) {
 	r, err := mk.Links.Reset(ctx, id)
 	require.NoError(t, err)
 	assert.Equal(t, moneykit.PublicLinkState("error"), r.State)
-	_, err = mk.Accounts.List(ctx, id)
+	_, err = mk.Accounts.List(ctx, id, nil)
 	assert.ErrorIs(t, err, facade.ErrBadState)
 }
 
 func TestFacadeDataErrors(t *testing.T) {
 	sb, mk := newFacadeData(t, facade.WithMaxRetries(0))
 	ctx := context.Background()
-	_, err := mk.Accounts.List(ctx, "mk_unknown")
+	_, err := mk.Accounts.List(ctx, "mk_unknown", nil)
 	assert.ErrorIs(t, err, facade.ErrLinkNotFound)
 
 	denied := facadeLink(t, sb, mk, "user-fdenied", "instant_bank", sandbox.ConnectOptions{DenyProducts: []string{"accounts"}})
-	_, err = mk.Accounts.List(ctx, denied)
+	_, err = mk.Accounts.List(ctx, denied, nil)
 	assert.ErrorIs(t, err, facade.ErrForbiddenAction, "reading accounts the user denied is 403")
 	_, err = mk.Transactions.List(ctx, denied, facade.TransactionsParams{})
 	assert.ErrorIs(t, err, facade.ErrForbiddenAction)
 
 	id := facadeLink(t, sb, mk, "user-ferr", "instant_bank", sandbox.ConnectOptions{})
-	_, err = mk.Investments.Holdings(ctx, id)
+	_, err = mk.Investments.Holdings(ctx, id, nil)
 	assert.ErrorIs(t, err, facade.ErrForbiddenAction, "Instant Bank has no investments")
 
 	other, err := facade.NewMoneyKit(facade.WithCredentials(sandbox.MoneyKitOtherClientID, sandbox.MoneyKitOtherClientSecret), facade.WithMaxRetries(0))
 	require.NoError(t, err)
 	t.Cleanup(other.CloseIdleConnections)
-	_, err = other.Identity.Get(ctx, id)
+	_, err = other.Identity.Get(ctx, id, nil)
 	assert.ErrorIs(t, err, facade.ErrUnauthorizedLinkAccess)
 
 	// Bad input is refused before anything is sent.
@@ -141,7 +141,7 @@ func TestFacadeDataErrors(t *testing.T) {
 	require.ErrorIs(t, err, facade.ErrInvalidRequest)
 	_, err = mk.Institutions.List(ctx, facade.InstitutionsParams{Limit: 1001})
 	require.ErrorIs(t, err, facade.ErrInvalidRequest)
-	_, err = mk.Links.Refresh(ctx, id)
+	_, err = mk.Links.Refresh(ctx, id, nil)
 	require.ErrorIs(t, err, facade.ErrInvalidRequest, "at least one product")
 	_, err = mk.Accounts.Get(ctx, id, "")
 	require.ErrorIs(t, err, facade.ErrInvalidRequest)
@@ -150,16 +150,16 @@ func TestFacadeDataErrors(t *testing.T) {
 	assert.Len(t, sb.Requests(), before, "nothing was sent")
 
 	require.NoError(t, mk.Links.Delete(ctx, denied))
-	_, err = mk.Accounts.List(ctx, denied)
+	_, err = mk.Accounts.List(ctx, denied, nil)
 	assert.ErrorIs(t, err, facade.ErrLinkDeleted)
 	// Last, as the client then waits out the server's window: the identity
 	// endpoint allows three reads a minute per link.
 	sb.Advance(time.Minute)
 	for range 3 {
-		_, err = mk.Identity.Get(ctx, id)
+		_, err = mk.Identity.Get(ctx, id, nil)
 		require.NoError(t, err)
 	}
-	_, err = mk.Identity.Get(ctx, id)
+	_, err = mk.Identity.Get(ctx, id, nil)
 	assert.ErrorIs(t, err, facade.ErrRateLimited)
 }
 
@@ -207,7 +207,7 @@ func TestFacadeTransactionsPagerAndSyncResume(t *testing.T) {
 	// A refresh later, a sync resumed from the stored cursor yields exactly
 	// the new, updated and removed transactions.
 	sb.Advance(50 * time.Hour)
-	_, err := mk.Links.Refresh(ctx, id, "transactions")
+	_, err := mk.Links.Refresh(ctx, id, []moneykit.Product{"transactions"})
 	require.NoError(t, err)
 	after := list()
 
@@ -313,4 +313,34 @@ func TestFacadePaymentStatusAndRelease(t *testing.T) {
 	assert.Equal(t, "INITIATED", string(st.TransactionStatus))
 	_, err = lm.Payments.Status(ctx, "no-such-payment")
 	assert.ErrorIs(t, err, facade.ErrNotFound)
+}
+
+// A pager and the sync loop send the call's options with every page.
+func TestFacadePagersHonourCallOptionsOnEveryPage(t *testing.T) {
+	sb, mk := newFacadeData(t)
+	ctx := context.Background()
+	id := facadeLink(t, sb, mk, "user-fopts", "instant_bank", sandbox.ConnectOptions{})
+	before := len(sb.Requests())
+	n := 0
+	for _, err := range mk.Transactions.Pager(id, facade.TransactionsParams{Size: 100}, facade.WithHeader("X-Trace", "pager-1")).All(ctx) {
+		require.NoError(t, err)
+		n++
+	}
+	for _, err := range mk.Transactions.Sync(id, "", facade.WithHeader("X-Trace", "sync-1")).All(ctx) {
+		require.NoError(t, err)
+	}
+	var pages, syncs int
+	for _, r := range sb.Requests()[before:] {
+		switch r.Operation {
+		case "getTransactions":
+			pages++
+			assert.Equal(t, "pager-1", r.Header.Get("X-Trace"))
+		case "getTransactionsSync":
+			syncs++
+			assert.Equal(t, "sync-1", r.Header.Get("X-Trace"))
+		}
+	}
+	assert.Equal(t, (n+99)/100, pages, "one request per page")
+	assert.Greater(t, pages, 1)
+	assert.Positive(t, syncs)
 }

@@ -91,8 +91,10 @@ func (s *Sandbox) ensureData(l *link) {
 }
 
 // productsRefreshed is called, with s.mu held, after a refresh of products
-// on l has completed: the institution's view moves forward to now. It is the
-// single place where a refresh takes effect.
+// on l has completed: the institution's view moves forward to now, and the
+// link's webhook hears link.product_refresh for each product (and
+// transactions.updates_available for transactions). It is the single place
+// where a refresh takes effect.
 func (s *Sandbox) productsRefreshed(l *link, products []string) {
 	s.ensureData(l)
 	now := s.Now()
@@ -100,6 +102,12 @@ func (s *Sandbox) productsRefreshed(l *link, products []string) {
 		l.data.refresh(l.id, now)
 	}
 	l.syncedAt = now
+	for _, p := range products {
+		s.mkProductRefreshLocked(l, p, "refreshed", "")
+	}
+	if contains(products, "transactions") {
+		s.mkTransactionsUpdatesLocked(l, true)
+	}
 }
 
 // GetLinks lists the application's active links, oldest first.

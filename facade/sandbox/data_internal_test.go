@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/json"
 	"math/big"
 	"testing"
@@ -113,4 +114,26 @@ func BenchmarkNewLinkData(b *testing.B) {
 		n = len(d.order)
 	}
 	b.ReportMetric(float64(n), "txns/link")
+}
+
+// A products refresh raises the webhook events the webhooks code delivers.
+func TestProductsRefreshedRaisesWebhooks(t *testing.T) {
+	s := New(Config{Clock: NewFakeClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))})
+	sink, url := newHookSink(t)
+	l := &link{id: "mk_RefreshHook", app: s.mkApps[0], webhook: &url, institutionID: "instant_bank", state: "connected",
+		products: []string{"accounts", "transactions"}, created: s.Now(), syncedAt: s.Now()}
+	s.mu.Lock()
+	s.mk.links[l.id] = l
+	s.Advance(72 * time.Hour)
+	before := len(func() []change { s.ensureData(l); return l.data.changes }())
+	s.productsRefreshed(l, []string{"accounts", "transactions"})
+	after := len(l.data.changes)
+	s.mu.Unlock()
+	require.NoError(t, s.WaitWebhooks(context.Background()))
+	require.Len(t, sink.bodies, 3)
+	assert.Equal(t, "link.product_refresh", sink.bodies[0]["webhook_event"])
+	assert.Equal(t, "accounts", sink.bodies[0]["product"])
+	assert.Equal(t, "transactions", sink.bodies[1]["product"])
+	assert.Equal(t, "transactions.updates_available", sink.bodies[2]["webhook_event"])
+	assert.Greater(t, after, before, "the refresh logged changes for sync")
 }

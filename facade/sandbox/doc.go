@@ -81,7 +81,8 @@
 //     work on such links.
 //   - GET /users/{id}/links lists the user's links that are not deleted.
 //   - GET /.well-known/jwks.json needs X-Client-Id (a bearer token is also
-//     accepted) and publishes one ES256 P-256 key.
+//     accepted) and publishes the ES256 P-256 webhook signing keys, the
+//     current one first.
 //   - Account data. Every link has data generated from its link id and the
 //     day it was made, so the same link id always gives the same data:
 //     checking and savings accounts (with ACH numbers whose routing numbers
@@ -103,7 +104,8 @@
 //     the link: with "transactions" it moves the link's data to the sandbox
 //     clock's now: the days since the last refresh get their transactions
 //     (created), pending transactions older than two days post (updated) and
-//     one posted transaction of the last month is removed. The sandbox does
+//     one transaction of the last month that had posted before is removed.
+//     The sandbox does
 //     not apply MoneyKit's hourly and daily refresh throttles.
 //     Sandbox.productsRefreshed is the single place a refresh takes effect.
 //   - GET /links/{id}/transactions/sync replays the link's change log:
@@ -156,6 +158,33 @@
 //     be a debit that did not fail, and have at least the refund amount
 //     left to refund (400 otherwise).
 //
+// # Webhooks
+//
+// The sandbox delivers both providers' webhooks (see webhooks.go and the
+// README). MoneyKit deliveries carry MoneyKit-Signature (an ES256 JWT with
+// iss https://api.moneykit.com, iat and request_body_sha256, signed with the
+// newest key its JWKS publishes; RotateWebhookKey adds a key and keeps the
+// previous two published), MoneyKit-Delivery-Token and
+// MoneyKit-Delivery-Attempt, and go to the link's webhook URL:
+// link.state_changed when a link is connected (token exchange or relink),
+// is deleted, or changes state through ConnectOptions.FailWith or
+// SetLinkState, and any event through POST /webhooks/test/link/{id} (a link
+// without a webhook URL answers 400 link_error.bad_config). Link Money
+// deliveries go to every subscription (POST /v1/webhook/subscribe), signed
+// with its secretKey by the scheme package webhook verifies by default:
+// customer.created and customer.activated when a session completes,
+// payment.created and then payment.authorized, payment.pending or
+// payment.failed as the payment rules decide. Refund events are not sent
+// (their names are unconfirmed).
+//
+// A delivery that gets no 2xx (or times out, WebhookOptions.Timeout) is
+// retried after 1s, 2s, 4s, … capped at 1m, on the sandbox clock, up to 6
+// attempts. WebhookDeliveries is the log (state, attempts, statuses),
+// WaitWebhooks waits until nothing is due, PauseWebhooks holds delivery, and
+// SetWebhookFaults injects duplicates, reordering, bad signatures and stale
+// timestamps. URLs that are not loopback are refused unless
+// WebhookOptions.AllowAnyHost is set.
+//
 // # Faults
 //
 // Config.Faults injects faults per operationId (the spec's, such as
@@ -192,6 +221,9 @@
 //	POST /_sandbox/linkmoney/customers/{id}/status {"customerStatus"} → 204
 //	POST /_sandbox/clock/advance                  {"duration": "90s"} → {"now"}
 //	GET  /_sandbox/requests                       the request log, without bodies and headers
+//	POST /_sandbox/moneykit/webhooks/rotate-key   {} → {"kid"}
+//	POST /_sandbox/webhooks/faults                {"duplicate", "out_of_order", "bad_signature", "stale_timestamp"} → 204
+//	GET  /_sandbox/webhooks                       the delivery log, without bodies
 //
 // Unknown sessions, links and customers answer 404, a session completed
 // twice 409, anything else malformed 400, all as {"error": "..."}.

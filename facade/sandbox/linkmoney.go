@@ -300,6 +300,7 @@ func (s *Sandbox) createPaymentLocked(customerID string, debit bool, amount json
 	p.created = s.Now()
 	s.lm.payments[p.id] = p
 	s.lm.requestKeys[requestKey] = p.id
+	s.lmPaymentEvents(p, clientRef)
 	return resp, nil
 }
 

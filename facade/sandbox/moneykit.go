@@ -276,6 +276,7 @@ func (m *mkServer) ExchangeToken(ctx context.Context, req moneykit.ExchangeToken
 	l := s.mk.links[e.linkID]
 	if l.state == "awaiting_token_exchange" {
 		l.state = "connected"
+		s.mkLinkStateChangedLocked(l)
 	}
 	return moneykit.ExchangeToken201JSONResponse{LinkId: l.id, Link: l.view()}, nil
 }
@@ -375,6 +376,7 @@ func (m *mkServer) DeleteLink(ctx context.Context, req moneykit.DeleteLinkReques
 		return moneykit.DeleteLink410JSONResponse{MoneyKitLinkDeletedJSONResponse: moneykit.MoneyKitLinkDeletedJSONResponse{ErrorCode: "link_error.deleted", ErrorMessage: msgLinkDeleted}}, nil
 	}
 	l.state, l.errorCode = "deleted", ""
+	s.mkLinkStateChangedLocked(l)
 	return moneykit.DeleteLink204Response{}, nil
 }
 
@@ -392,14 +394,9 @@ func (m *mkServer) GetUserLinks(ctx context.Context, req moneykit.GetUserLinksRe
 	return moneykit.GetUserLinks200JSONResponse{Links: out}, nil
 }
 
-// GetJWKS publishes the sandbox's webhook signing key.
+// GetJWKS publishes the sandbox's webhook signing keys, the current one first.
 func (m *mkServer) GetJWKS(ctx context.Context, req moneykit.GetJWKSRequestObject) (moneykit.GetJWKSResponseObject, error) {
-	s := m.s
-	kty, crv, use, alg := "EC", "P-256", "sig", "ES256"
-	x, y := s.jwkX, s.jwkY
-	return moneykit.GetJWKS200JSONResponse{Keys: []moneykit.JWK{{
-		Kty: kty, Crv: crv, X: x, Y: y, Kid: s.jwkKid, Use: use, Alg: alg,
-	}}}, nil
+	return moneykit.GetJWKS200JSONResponse{Keys: m.s.jwks()}, nil
 }
 
 // linkUnauthorized is the 401 a link-scoped call gets for a link of another

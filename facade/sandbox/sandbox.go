@@ -112,12 +112,10 @@ type Sandbox struct {
 	logMu sync.Mutex
 	log   []*Request
 
-	jwk     *ecdsa.PrivateKey
-	jwkKid  string
-	jwkX    string
-	jwkY    string
 	mkApps  []*mkApp
 	lmCreds [2]string
+
+	wh *webhooks // webhook signing keys, subscriptions and deliveries
 }
 
 // New returns a sandbox that is not yet listening; serve Handler yourself, or
@@ -157,8 +155,7 @@ func New(cfg Config) *Sandbox {
 	if err != nil {
 		panic(fmt.Sprintf("sandbox: generating the webhook signing key: %v", err))
 	}
-	s.jwk = key
-	s.jwkKid, s.jwkX, s.jwkY = jwkParts(&key.PublicKey)
+	s.wh = newWebhooks(s, key)
 
 	s.handler = s.buildHandler()
 	empty := ""
@@ -350,13 +347,14 @@ func (s *Sandbox) SetFaults(faults map[string]Fault) {
 }
 
 // Advance moves the sandbox clock on by d: a FakeClock is advanced, any other
-// clock gets an offset.
+// clock gets an offset. Webhook retries that fall due are then sent.
 func (s *Sandbox) Advance(d time.Duration) {
 	if fc, ok := s.cfg.Clock.(*FakeClock); ok {
 		fc.Advance(d)
-		return
+	} else {
+		s.offset.Add(int64(d))
 	}
-	s.offset.Add(int64(d))
+	s.wh.kick()
 }
 
 // Now returns the sandbox clock's current time.

@@ -44,7 +44,7 @@ func TestFacadeMoneyKitFlow(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "https://app.example/hooks", l.Webhook)
 
-	l, err = mk.Links.Update(ctx, id, facade.RemoveWebhook(), facade.SetLinkTags("a", "b"))
+	l, err = mk.Links.Update(ctx, id, facade.NewLinkUpdate(facade.RemoveWebhook(), facade.SetLinkTags("a", "b")))
 	require.NoError(t, err)
 	assert.Zero(t, l.Webhook)
 	assert.Equal(t, []string{"a", "b"}, l.LinkTags)

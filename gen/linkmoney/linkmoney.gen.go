@@ -284,6 +284,21 @@ func (e TransactionStatus) Valid() bool {
 	}
 }
 
+// Defines values for WebhookSubscriptionDetailsType.
+const (
+	WebhookSubscriptionDetailsTypeALL WebhookSubscriptionDetailsType = "ALL"
+)
+
+// Valid indicates whether the value is a known member of the WebhookSubscriptionDetailsType enum.
+func (e WebhookSubscriptionDetailsType) Valid() bool {
+	switch e {
+	case WebhookSubscriptionDetailsTypeALL:
+		return true
+	default:
+		return false
+	}
+}
+
 // AccountStatus A linked account's state. Clients accept values not listed here.
 type AccountStatus string
 
@@ -879,6 +894,48 @@ type TransactionFailureReason struct {
 // Link Money documents the lifecycle as events. Clients accept values not listed here.
 type TransactionStatus string
 
+// WebhookSubscribeRequest A webhook subscription to create.
+type WebhookSubscribeRequest struct {
+	// SecretKey The shared secret deliveries are signed with. banklink never logs it.
+	SecretKey string `json:"secretKey"`
+
+	// SubscriptionDetails Which events a subscription receives. banklink always sends `type` `ALL`.
+	SubscriptionDetails WebhookSubscriptionDetails `json:"subscriptionDetails"`
+
+	// Url The HTTPS endpoint that receives deliveries.
+	//
+	// Example: https://merchant.example/webhooks/linkmoney
+	Url string `json:"url"`
+}
+
+// WebhookSubscription A webhook subscription as Link Money recorded it.
+type WebhookSubscription struct {
+	// SubscriptionKey Names the subscription; unsubscribing sends it as `subscriptionId`.
+	SubscriptionKey string `json:"subscriptionKey"`
+}
+
+// WebhookSubscriptionDetails Which events a subscription receives. banklink always sends `type` `ALL`.
+type WebhookSubscriptionDetails struct {
+	// Type The event selection; `ALL` is the only documented value.
+	//
+	// Example: ALL
+	Type WebhookSubscriptionDetailsType `json:"type,omitempty,omitzero"`
+}
+
+// WebhookSubscriptionDetailsType The event selection; `ALL` is the only documented value.
+//
+// Example: ALL
+type WebhookSubscriptionDetailsType string
+
+// WebhookUnsubscribeRequest The subscription to cancel.
+type WebhookUnsubscribeRequest struct {
+	// SubscriptionDetails Which events a subscription receives. banklink always sends `type` `ALL`.
+	SubscriptionDetails WebhookSubscriptionDetails `json:"subscriptionDetails"`
+
+	// SubscriptionId The `subscriptionKey` that subscribing returned.
+	SubscriptionId string `json:"subscriptionId"`
+}
+
 // CustomerID defines model for CustomerID.
 type CustomerID = string
 
@@ -920,6 +977,12 @@ type CreateRefundJSONRequestBody = RefundRequest
 
 // CreateTokenFormdataRequestBody defines body for CreateToken for application/x-www-form-urlencoded ContentType.
 type CreateTokenFormdataRequestBody = TokenRequest
+
+// SubscribeWebhookJSONRequestBody defines body for SubscribeWebhook for application/json ContentType.
+type SubscribeWebhookJSONRequestBody = WebhookSubscribeRequest
+
+// UnsubscribeWebhookJSONRequestBody defines body for UnsubscribeWebhook for application/json ContentType.
+type UnsubscribeWebhookJSONRequestBody = WebhookUnsubscribeRequest
 
 // CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
 type CreateSessionJSONRequestBody = SessionRequest
@@ -1100,6 +1163,72 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/transactions/{transactionId} (the `GetTransaction` operationId).
 	GetTransaction(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubscribeWebhookWithBody Subscribe a URL to Link Money webhooks
+	//
+	// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+	// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+	// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+	// documented (banklink expects 200 and accepts any 2xx).
+	//
+	// Link Money documents no signature scheme for deliveries. banklink verifies, by
+	// default, the scheme one production integrator documents: headers `x-signature`,
+	// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+	// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+	// a 5-minute window each way and deduplication on the unique id. The verifier is
+	// pluggable so that a different scheme can replace it.
+	//
+	// A repeated request may create a second subscription, so it is replayed only when
+	// it never reached Link Money.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+	SubscribeWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SubscribeWebhook Subscribe a URL to Link Money webhooks
+	//
+	// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+	// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+	// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+	// documented (banklink expects 200 and accepts any 2xx).
+	//
+	// Link Money documents no signature scheme for deliveries. banklink verifies, by
+	// default, the scheme one production integrator documents: headers `x-signature`,
+	// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+	// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+	// a 5-minute window each way and deduplication on the unique id. The verifier is
+	// pluggable so that a different scheme can replace it.
+	//
+	// A repeated request may create a second subscription, so it is replayed only when
+	// it never reached Link Money.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+	SubscribeWebhook(ctx context.Context, body SubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnsubscribeWebhookWithBody Cancel a webhook subscription
+	//
+	// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+	// subscribing returned). Cancelling twice has no further effect. The response body is
+	// not documented; banklink reads only the status.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+	UnsubscribeWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UnsubscribeWebhook Cancel a webhook subscription
+	//
+	// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+	// subscribing returned). Cancelling twice has no further effect. The response body is
+	// not documented; banklink reads only the status.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+	UnsubscribeWebhook(ctx context.Context, body UnsubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSessionWithBody Get a Session
 	//
@@ -1333,6 +1462,112 @@ func (c *Client) CreateTokenWithFormdataBody(ctx context.Context, body CreateTok
 // Corresponds with GET /v1/transactions/{transactionId} (the `GetTransaction` operationId).
 func (c *Client) GetTransaction(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetTransactionRequest(c.Server, transactionId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubscribeWebhookWithBody Subscribe a URL to Link Money webhooks
+//
+// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+// documented (banklink expects 200 and accepts any 2xx).
+//
+// Link Money documents no signature scheme for deliveries. banklink verifies, by
+// default, the scheme one production integrator documents: headers `x-signature`,
+// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+// a 5-minute window each way and deduplication on the unique id. The verifier is
+// pluggable so that a different scheme can replace it.
+//
+// A repeated request may create a second subscription, so it is replayed only when
+// it never reached Link Money.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+func (c *Client) SubscribeWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubscribeWebhookRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SubscribeWebhook Subscribe a URL to Link Money webhooks
+//
+// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+// documented (banklink expects 200 and accepts any 2xx).
+//
+// Link Money documents no signature scheme for deliveries. banklink verifies, by
+// default, the scheme one production integrator documents: headers `x-signature`,
+// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+// a 5-minute window each way and deduplication on the unique id. The verifier is
+// pluggable so that a different scheme can replace it.
+//
+// A repeated request may create a second subscription, so it is replayed only when
+// it never reached Link Money.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+func (c *Client) SubscribeWebhook(ctx context.Context, body SubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSubscribeWebhookRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnsubscribeWebhookWithBody Cancel a webhook subscription
+//
+// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+// subscribing returned). Cancelling twice has no further effect. The response body is
+// not documented; banklink reads only the status.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+func (c *Client) UnsubscribeWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnsubscribeWebhookRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UnsubscribeWebhook Cancel a webhook subscription
+//
+// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+// subscribing returned). Cancelling twice has no further effect. The response body is
+// not documented; banklink reads only the status.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+func (c *Client) UnsubscribeWebhook(ctx context.Context, body UnsubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUnsubscribeWebhookRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1657,6 +1892,86 @@ func NewGetTransactionRequest(server string, transactionId string) (*http.Reques
 	return req, nil
 }
 
+// NewSubscribeWebhookRequest calls the generic SubscribeWebhook builder with application/json body
+func NewSubscribeWebhookRequest(server string, body SubscribeWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSubscribeWebhookRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewSubscribeWebhookRequestWithBody constructs an http.Request for the SubscribeWebhook method, with any body, and a specified content type
+func NewSubscribeWebhookRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook/subscribe")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewUnsubscribeWebhookRequest calls the generic UnsubscribeWebhook builder with application/json body
+func NewUnsubscribeWebhookRequest(server string, body UnsubscribeWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUnsubscribeWebhookRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewUnsubscribeWebhookRequestWithBody constructs an http.Request for the UnsubscribeWebhook method, with any body, and a specified content type
+func NewUnsubscribeWebhookRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/webhook/unsubscribe")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewCreateSessionRequest calls the generic CreateSession builder with application/json body
 func NewCreateSessionRequest(server string, body CreateSessionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -1851,6 +2166,72 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/transactions/{transactionId} (the `GetTransaction` operationId).
 	GetTransactionWithResponse(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*GetTransactionResult, error)
+
+	// SubscribeWebhookWithBodyWithResponse Subscribe a URL to Link Money webhooks
+	//
+	// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+	// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+	// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+	// documented (banklink expects 200 and accepts any 2xx).
+	//
+	// Link Money documents no signature scheme for deliveries. banklink verifies, by
+	// default, the scheme one production integrator documents: headers `x-signature`,
+	// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+	// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+	// a 5-minute window each way and deduplication on the unique id. The verifier is
+	// pluggable so that a different scheme can replace it.
+	//
+	// A repeated request may create a second subscription, so it is replayed only when
+	// it never reached Link Money.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+	SubscribeWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubscribeWebhookResult, error)
+
+	// SubscribeWebhookWithResponse Subscribe a URL to Link Money webhooks
+	//
+	// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+	// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+	// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+	// documented (banklink expects 200 and accepts any 2xx).
+	//
+	// Link Money documents no signature scheme for deliveries. banklink verifies, by
+	// default, the scheme one production integrator documents: headers `x-signature`,
+	// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+	// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+	// a 5-minute window each way and deduplication on the unique id. The verifier is
+	// pluggable so that a different scheme can replace it.
+	//
+	// A repeated request may create a second subscription, so it is replayed only when
+	// it never reached Link Money.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+	SubscribeWebhookWithResponse(ctx context.Context, body SubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*SubscribeWebhookResult, error)
+
+	// UnsubscribeWebhookWithBodyWithResponse Cancel a webhook subscription
+	//
+	// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+	// subscribing returned). Cancelling twice has no further effect. The response body is
+	// not documented; banklink reads only the status.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+	UnsubscribeWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UnsubscribeWebhookResult, error)
+
+	// UnsubscribeWebhookWithResponse Cancel a webhook subscription
+	//
+	// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+	// subscribing returned). Cancelling twice has no further effect. The response body is
+	// not documented; banklink reads only the status.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+	UnsubscribeWebhookWithResponse(ctx context.Context, body UnsubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*UnsubscribeWebhookResult, error)
 
 	// CreateSessionWithBodyWithResponse Get a Session
 	//
@@ -2360,6 +2741,130 @@ func (r GetTransactionResult) ContentType() string {
 	return ""
 }
 
+type SubscribeWebhookResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookSubscription
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *LinkMoneyBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *LinkMoneyUnauthorized
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *LinkMoneyInternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SubscribeWebhookResult) GetJSON200() *WebhookSubscription {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SubscribeWebhookResult) GetJSON400() *LinkMoneyBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SubscribeWebhookResult) GetJSON401() *LinkMoneyUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r SubscribeWebhookResult) GetJSON500() *LinkMoneyInternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r SubscribeWebhookResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SubscribeWebhookResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SubscribeWebhookResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SubscribeWebhookResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type UnsubscribeWebhookResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *LinkMoneyBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *LinkMoneyUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *LinkMoneyNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *LinkMoneyInternalError
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r UnsubscribeWebhookResult) GetJSON400() *LinkMoneyBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UnsubscribeWebhookResult) GetJSON401() *LinkMoneyUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UnsubscribeWebhookResult) GetJSON404() *LinkMoneyNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r UnsubscribeWebhookResult) GetJSON500() *LinkMoneyInternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r UnsubscribeWebhookResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UnsubscribeWebhookResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UnsubscribeWebhookResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UnsubscribeWebhookResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type CreateSessionResult struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2591,6 +3096,96 @@ func (c *ClientWithResponses) GetTransactionWithResponse(ctx context.Context, tr
 		return nil, err
 	}
 	return ParseGetTransactionResult(rsp)
+}
+
+// SubscribeWebhookWithBodyWithResponse Subscribe a URL to Link Money webhooks
+//
+// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+// documented (banklink expects 200 and accepts any 2xx).
+//
+// Link Money documents no signature scheme for deliveries. banklink verifies, by
+// default, the scheme one production integrator documents: headers `x-signature`,
+// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+// a 5-minute window each way and deduplication on the unique id. The verifier is
+// pluggable so that a different scheme can replace it.
+//
+// A repeated request may create a second subscription, so it is replayed only when
+// it never reached Link Money.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+func (c *ClientWithResponses) SubscribeWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SubscribeWebhookResult, error) {
+	rsp, err := c.SubscribeWebhookWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubscribeWebhookResult(rsp)
+}
+
+// SubscribeWebhookWithResponse Subscribe a URL to Link Money webhooks
+//
+// Registers `url` to receive webhooks, signed with `secretKey`, a shared secret the
+// merchant chooses. The answer carries `subscriptionKey`, which unsubscribing needs.
+// Only `subscriptionDetails.type` `ALL` is known. The success status is not
+// documented (banklink expects 200 and accepts any 2xx).
+//
+// Link Money documents no signature scheme for deliveries. banklink verifies, by
+// default, the scheme one production integrator documents: headers `x-signature`,
+// `x-signature-timestamp` (unix seconds) and `x-signature-uniqueid`, with
+// `x-signature` = base64(HMAC-SHA512(secretKey, uniqueId + "." + timestamp + "." + body)),
+// a 5-minute window each way and deduplication on the unique id. The verifier is
+// pluggable so that a different scheme can replace it.
+//
+// A repeated request may create a second subscription, so it is replayed only when
+// it never reached Link Money.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhook/subscribe (the `SubscribeWebhook` operationId).
+func (c *ClientWithResponses) SubscribeWebhookWithResponse(ctx context.Context, body SubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*SubscribeWebhookResult, error) {
+	rsp, err := c.SubscribeWebhook(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSubscribeWebhookResult(rsp)
+}
+
+// UnsubscribeWebhookWithBodyWithResponse Cancel a webhook subscription
+//
+// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+// subscribing returned). Cancelling twice has no further effect. The response body is
+// not documented; banklink reads only the status.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+func (c *ClientWithResponses) UnsubscribeWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UnsubscribeWebhookResult, error) {
+	rsp, err := c.UnsubscribeWebhookWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnsubscribeWebhookResult(rsp)
+}
+
+// UnsubscribeWebhookWithResponse Cancel a webhook subscription
+//
+// Cancels the subscription named by `subscriptionId` (the `subscriptionKey` that
+// subscribing returned). Cancelling twice has no further effect. The response body is
+// not documented; banklink reads only the status.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/webhook/unsubscribe (the `UnsubscribeWebhook` operationId).
+func (c *ClientWithResponses) UnsubscribeWebhookWithResponse(ctx context.Context, body UnsubscribeWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*UnsubscribeWebhookResult, error) {
+	rsp, err := c.UnsubscribeWebhook(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUnsubscribeWebhookResult(rsp)
 }
 
 // CreateSessionWithBodyWithResponse Get a Session
@@ -3007,6 +3602,103 @@ func ParseGetTransactionResult(rsp *http.Response) (*GetTransactionResult, error
 	return response, nil
 }
 
+// ParseSubscribeWebhookResult parses an HTTP response from a SubscribeWebhookWithResponse call
+func ParseSubscribeWebhookResult(rsp *http.Response) (*SubscribeWebhookResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SubscribeWebhookResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookSubscription
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest LinkMoneyBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest LinkMoneyUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest LinkMoneyInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUnsubscribeWebhookResult parses an HTTP response from a UnsubscribeWebhookWithResponse call
+func ParseUnsubscribeWebhookResult(rsp *http.Response) (*UnsubscribeWebhookResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UnsubscribeWebhookResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest LinkMoneyBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest LinkMoneyUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest LinkMoneyNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest LinkMoneyInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseCreateSessionResult parses an HTTP response from a CreateSessionWithResponse call
 func ParseCreateSessionResult(rsp *http.Response) (*CreateSessionResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -3077,6 +3769,12 @@ type ServerInterface interface {
 	// GetTransaction Get a payment's current status
 	// (GET /v1/transactions/{transactionId})
 	GetTransaction(w http.ResponseWriter, r *http.Request, transactionId string)
+	// SubscribeWebhook Subscribe a URL to Link Money webhooks
+	// (POST /v1/webhook/subscribe)
+	SubscribeWebhook(w http.ResponseWriter, r *http.Request)
+	// UnsubscribeWebhook Cancel a webhook subscription
+	// (PUT /v1/webhook/unsubscribe)
+	UnsubscribeWebhook(w http.ResponseWriter, r *http.Request)
 	// CreateSession Get a Session
 	// (POST /v2/sessions)
 	CreateSession(w http.ResponseWriter, r *http.Request)
@@ -3237,6 +3935,34 @@ func (siw *ServerInterfaceWrapper) GetTransaction(w http.ResponseWriter, r *http
 	handler.ServeHTTP(w, r)
 }
 
+// SubscribeWebhook operation middleware
+func (siw *ServerInterfaceWrapper) SubscribeWebhook(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.SubscribeWebhook(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UnsubscribeWebhook operation middleware
+func (siw *ServerInterfaceWrapper) UnsubscribeWebhook(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UnsubscribeWebhook(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // CreateSession operation middleware
 func (siw *ServerInterfaceWrapper) CreateSession(w http.ResponseWriter, r *http.Request) {
 
@@ -3377,6 +4103,8 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/customers/{customerId}/accounts", wrapper.GetCustomerAccounts)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/payments", wrapper.CreatePayment)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/refunds", wrapper.CreateRefund)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/webhook/subscribe", wrapper.SubscribeWebhook)
+	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/v1/webhook/unsubscribe", wrapper.UnsubscribeWebhook)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/payments/{transactionId}/release", wrapper.ReleasePayment)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/transactions/{transactionId}", wrapper.GetTransaction)
 
@@ -3951,6 +4679,154 @@ func (response GetTransaction500JSONResponse) VisitGetTransactionResponse(w http
 	return err
 }
 
+type SubscribeWebhookRequestObject struct {
+	Body *SubscribeWebhookJSONRequestBody
+}
+
+type SubscribeWebhookResponseObject interface {
+	VisitSubscribeWebhookResponse(w http.ResponseWriter) error
+}
+
+type SubscribeWebhook200JSONResponse WebhookSubscription
+
+func (response SubscribeWebhook200JSONResponse) VisitSubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeWebhook400JSONResponse struct {
+	LinkMoneyBadRequestJSONResponse
+}
+
+func (response SubscribeWebhook400JSONResponse) VisitSubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeWebhook401JSONResponse struct {
+	LinkMoneyUnauthorizedJSONResponse
+}
+
+func (response SubscribeWebhook401JSONResponse) VisitSubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SubscribeWebhook500JSONResponse struct {
+	LinkMoneyInternalErrorJSONResponse
+}
+
+func (response SubscribeWebhook500JSONResponse) VisitSubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeWebhookRequestObject struct {
+	Body *UnsubscribeWebhookJSONRequestBody
+}
+
+type UnsubscribeWebhookResponseObject interface {
+	VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error
+}
+
+type UnsubscribeWebhook200Response struct {
+}
+
+func (response UnsubscribeWebhook200Response) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type UnsubscribeWebhook400JSONResponse struct {
+	LinkMoneyBadRequestJSONResponse
+}
+
+func (response UnsubscribeWebhook400JSONResponse) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeWebhook401JSONResponse struct {
+	LinkMoneyUnauthorizedJSONResponse
+}
+
+func (response UnsubscribeWebhook401JSONResponse) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeWebhook404JSONResponse struct{ LinkMoneyNotFoundJSONResponse }
+
+func (response UnsubscribeWebhook404JSONResponse) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnsubscribeWebhook500JSONResponse struct {
+	LinkMoneyInternalErrorJSONResponse
+}
+
+func (response UnsubscribeWebhook500JSONResponse) VisitUnsubscribeWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateSessionRequestObject struct {
 	Body *CreateSessionJSONRequestBody
 }
@@ -4044,6 +4920,12 @@ type StrictServerInterface interface {
 	// GetTransaction Get a payment's current status
 	// (GET /v1/transactions/{transactionId})
 	GetTransaction(ctx context.Context, request GetTransactionRequestObject) (GetTransactionResponseObject, error)
+	// SubscribeWebhook Subscribe a URL to Link Money webhooks
+	// (POST /v1/webhook/subscribe)
+	SubscribeWebhook(ctx context.Context, request SubscribeWebhookRequestObject) (SubscribeWebhookResponseObject, error)
+	// UnsubscribeWebhook Cancel a webhook subscription
+	// (PUT /v1/webhook/unsubscribe)
+	UnsubscribeWebhook(ctx context.Context, request UnsubscribeWebhookRequestObject) (UnsubscribeWebhookResponseObject, error)
 	// CreateSession Get a Session
 	// (POST /v2/sessions)
 	CreateSession(ctx context.Context, request CreateSessionRequestObject) (CreateSessionResponseObject, error)
@@ -4289,6 +5171,68 @@ func (sh *strictHandler) GetTransaction(w http.ResponseWriter, r *http.Request, 
 	}
 }
 
+// SubscribeWebhook operation middleware
+func (sh *strictHandler) SubscribeWebhook(w http.ResponseWriter, r *http.Request) {
+	var request SubscribeWebhookRequestObject
+
+	var body SubscribeWebhookJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.SubscribeWebhook(ctx, request.(SubscribeWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SubscribeWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(SubscribeWebhookResponseObject); ok {
+		if err := validResponse.VisitSubscribeWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UnsubscribeWebhook operation middleware
+func (sh *strictHandler) UnsubscribeWebhook(w http.ResponseWriter, r *http.Request) {
+	var request UnsubscribeWebhookRequestObject
+
+	var body UnsubscribeWebhookJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UnsubscribeWebhook(ctx, request.(UnsubscribeWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnsubscribeWebhook")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UnsubscribeWebhookResponseObject); ok {
+		if err := validResponse.VisitUnsubscribeWebhookResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CreateSession operation middleware
 func (sh *strictHandler) CreateSession(w http.ResponseWriter, r *http.Request) {
 	var request CreateSessionRequestObject
@@ -4325,167 +5269,181 @@ func (sh *strictHandler) CreateSession(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H37c9u2uuC/guHemdh3KVl+JE2UObOr2GqrG8f22nK7PVXXhEhIQk0BLABa0cn4f9/B9wF8SJSsnCY5",
-	"ae7pL3UoEo8P3/uFD0Es55kUTBgddD8EGVV0zgxT8K/TXBs5Z2pwZv+VMB0rnhkuRdANhjNGzrm4J++k",
-	"YEsSu1cJT4hiJleCJcRIYmaMKJZwxWJDbq/PCZ0YpkjKxT0X03ZliGd6JBZsTG7O3hLF/si5YppQcvyi",
-	"Fc+oorH97PZ2cPaajKm4twMQJiZSxUwTKdIlMTNqCDeEayKkIWyemWV7JIIwYO/pPEtZ0A1exifJd+Nj",
-	"1jqZPKetk/Fh3HqVHLHWi8l39OX4VdxJDlkQBtzuMKNmFoSBoHP7pd/gIAnCwK0vCbpG5SwMdDxjc2qB",
-	"NOfinImpmQXdwzAwy8x+q43iYho8PoaB3e8mcOaC/5EzMjgjE6mImXENcGrXdjC/v2N/3P98cXxy25f0",
-	"6OL9snf+w8ss/ql52fzPLRdO5i03PzGlYaFN6/Yvkd7VgDzgm20SHXWOjludo9bhy8ieicUEOKcHmuaM",
-	"ULEsP7Rnfi/kQr8eieJ0NROJtgcqBWEPTC1JTNO0TeyUP0hSoCrRhi4tqmSSC8NUSLQkVJBcaGb8ekYC",
-	"hxOSzBhNmCKKmhmzYKbCvg3oQqRgiDIASnyzBKZfb8uDowrK/1BsEnSD/3FQUtQB/qoPbvIsk8qwxH/4",
-	"GAbvW1PZshBv6XuetSRAlKYtt4ugO6GpZvYQFNOZFJoBTVoEgnW8ock1+yNn2tjHsRSGCfiTZlnKY2qH",
-	"O/hd46Httsxi7L5SUgWPdvL6cb+hCRAn06YdOHSGLwZ2zYKm+OWXW5Cfl2imHpgizL5YX9qFNN/LXCRf",
-	"cFUX0pCJnbO+kltBczOTiv+DfcnVVKdtA1m7b+3QvTiWuTA3hppcr9N3D1gQSwjF955pS26Gtclpyu06",
-	"7A8sM0jVyHlTrg1LyIwpBrxL5POg+2vQOx0OfuoHYTC4KP7sveldnF1eBGFwet3vDftnwW9rbCj0axzC",
-	"8x1WaAcge6lcMEViqtn+P7HaeMZiK6IsjdMHLqa6eWlJophuBFwhEim+UxV2pYTTRjFm3DAhiblZhgji",
-	"S3Wl5AMXsWWWyUjA7tSSLGZMIDcd/26lKteWVZrXJJPa0PRUJsw+8wwFGab/eCLVnHoZORKJjPM5ExYA",
-	"e4ObS3J8+OIFoWk2o60jovN4Rqgm0e0NcPCFFbB19ryP3DJTMmPKcGRRdg/rADnlZmkBvFXkhIFbaMP3",
-	"+MMOQ5RwWB/lCn4jsUzgtNe+XYH8+gCWUBiRimTulR0WVDvjpiHtz/aQicjnY6aeHPKxKtN/XRk/xANY",
-	"30sJ3BKTEYcAk+f2x/XVRR+QWrpkb5JKavZDEudKMREvu+T25ow8RohiKNe5lcQJi/mcpmTBzYxQQ+ZS",
-	"G2IWkkysIgfiOOFTbvRrVAnsMNwTJ0vaJZbdM5ah7uDUBvwHe09jU0xj2HvTHgncgSZUMUsL3PAH1iWU",
-	"/IMpSRKuYfch0TOeZVxM7SEa+p5Q+MzOz95nFoIsIeMlSRmQ/UjY+SacpQmRuWnEdweOZu3I//q6Sv64",
-	"U13svsp5bm+AC5Yqn33QgFUAkOY5/ZYESWSaUqXD2il4uGUpjZmu6ZeHR+3jE/vvOM01f2DvuOBzuy7U",
-	"HOf+n51iQYiygVVo/Km13AQtnCDoHlXUnaAbWAHXvsDvVnEZdxWWQG3CVW+YNLHdBqMkJLFi1OC52uOc",
-	"SeD5t4OSmebamSUWf+1G2mvn7ATMGTOUp/opuezX6AVsPp9TtQQWZxfDpTijpuH8fvYrKuTHgmq/gZAM",
-	"bi5bL190Dsnt8BTpa87TlGsWS6vf7t1b8UY1USxm/IEl+3Xz4ahzdNTqPG8dfTc8fNU9edE9Omk/P3n5",
-	"9yAMUDQE3SChhrUMn7M1rKsfo31FGzrP2kN8uVRp+dzqu2hRWhYWTLmZ5eN2LOcHHkvKP7hT4g6KEQEt",
-	"PABK3WQXeLu3H8OAzSlP1wHct4/bjXsrEDjjHFH+MQwmXGlzARbA6lDf25+ItQ4+YjyebGIUhQndKJpS",
-	"umkZ5/RjV7FCdDzZSmYOhdcnvhTMa192Eq+CbSSdwYatu58JT8gedULQcq+qd4A4JAaELnCVC/PipNy1",
-	"xaSp5Sqhn9LC5nuZqzOQN83TW8hafV0RlEpEToAC/bJKqbx2KHRVfd6GonVdu/zaK7Y7fAuv7s5D/A4s",
-	"C8GD+ic5yFfHHCZcUBFzmg6ENtzkdueb0MuO9Uw7utoBdZrGbqa8yujN9GfpPZbiVqXblxZL0Uz0ciqf",
-	"+ti+0/hxptiEKcWSRgxx7g+uvXfGM6BnmhRfVknajT+WMmUUfBhK5oaLqRPljWvsvekR99pmOnp8mvl4",
-	"+bmVdTatPLS4rGdyIYisC9aNbOrT8oxS+B4eHZ/8d2Yif0015NNyg89MkztQ0lZnxTO94k7Ru+jBGyU6",
-	"fM0Nm3+suhyUG6FKUdSbSxf8P6FAbYPMlZITnjac6GkxpEC85FKQWKYpiw0GOLiwVKQZ8T42fEdRA24b",
-	"e2oPTBhr+eZJOBJzbviUAjuER/DSnL7nc/4P+1BxfQ8GmuZS2Ac0jnNF42Wb7J1KkXDn1dlvMEQd0E+3",
-	"kvXQI7dVsAoydn4h1p62yTPw3B8etY47w8533U6n2+m0OifdTucZrLbp97blbe6lNVJvHuzrpHWlzVBR",
-	"odFP8dWCsPLy1wjHac60OZ2x+F7mDXZDFZP3ySrfo0SxKdeGWV4nFYHBSOxGa5OhfQ89Mt6P6Y0ZiJw5",
-	"FkJ+YopPnFPdRy00OnBW2ObO0Zhm6+0WA3fvmIpnVJhWwiZcsKTKkJgwfMKZapPDo5ekjGimfM6Bkc/p",
-	"+8Lfd/SyQXCYEitPm60xywOd7WSVkfJ9C9JiLTMKouSBy1ynSzKnCUMBbsXN3G3BeSBXfT1eR/4IeD3A",
-	"IbCk32yMl2dfk3VgusNSx4wJ4gdp/6mj86NczaRgOy8ls29/2qVsE0WbAzGVNf3pEIyPtlSCMU3RDQgp",
-	"bZTzP8+WhJKMLucg4ChPrWYIHjX3EDdjqXTYv343uOid333fG5z3z9aVCgjcNfvsLV7b0XPFCsd9yRyv",
-	"er+8618M7876p+eDi36jqxQGf8e0ptPGg6eGLOweFkqKaX34ijCoeIqn4I5z0WOLMAUd76B19N9nTHEm",
-	"YtaUCXD5wJTiCSMJm9A8NT5XgrDiMxAhTNBxyjykNcEci3RJJkrOYU0VT+jtIBwJiFgkjPx6Prh4e/eu",
-	"d9H7oX925+D3W5tElxdvLnvXZ3c/D4Y/2ud3F5c/R94pKhKv4mimreADOgEMHAn7a8roA0Ot1eNETNPU",
-	"Z4EUrGVlnrPLi35E9sDbT0VhbEiRLvdHgmYZo0qvOYOsOafhjAjNMh0C1nNBrCXmg1qO13vkb9p1EAZN",
-	"m159bNfYSCA/SJk0hyU9N6F2TWxukQYMRZpC8Gi21DymaZU4zwY/DIa98yAMrn785WZw2jtvnHJg2LzZ",
-	"EydVgj5s5gIyRzi1AUThmsS5IXIyWQOmB9hre1DaRTv0SExkmsoFnJ5m2iqk3gkH6ABRmcPKHE3BEVqE",
-	"lbYapnOv9Ne21UipdloH0kYLa1o5k21zFmfXSKQrYfVmW08mSytqMTulQm7Ab4jP2whRJ4SHg4Qcdjqd",
-	"43AkosHFsH9teeJN//qn/vVd//r68joKySi4SsGkUIzGMyJzY2nI5ZCMgpBoOyE3SxLhJytZTjVmGjTO",
-	"EjieaE0pXM8Kj9y2BP/xjVtG0A1w0MdGpt4ky8ZUMQclPDjM3tJyXmNbU2rYgi61SykjXGjDaOJ9LYin",
-	"hI7lQ7Ox/YRQmdN4xgVrKUYToBFc0bqM2QTD5gmb7NMavYl8zhSP3XRorZYRODyOHdyUf0KqbT/d5m2V",
-	"x90ES4+TYZk24JCzNvEGyDVR4KVlZxuVD/iVuJ/b5FTO57mwyj7TJMGnFjFy5BfIGp3/73YQEpp4+yNd",
-	"rhvloTfr7ZNYCpdEVlr1OxnsIxHpfGykoSnyN8iiKEwVPoEkODkpYtP4Vhmhxn+7OHXPKx8jkcksT6lh",
-	"iWXYUjNiZooxiHtDQNnH0e0U9RXYBRRfN7Hr+lKAgafp5STo/robA/9tNflo7zLzdt7lx6wNPOfecbRK",
-	"S9rKMWIl4e4OJpCbDV6lAthlesaOW3YfrO+58Brd+FQD9267NuHXAOL6759iMTXT/o3lMjCBU9DiNE+A",
-	"qABEVC3BFp4ybbHcI59uk2tHJSOxK5mEdTrBJJAKptuj97/+i4H+iSHuYbVPhgBpZ6ZgErHjfe21RIvq",
-	"ItaCv7Wwsc9VgyVyu8AVLhEGZsbsUlaw6TF076+g/JPvlwe18dXfHsPgiiqz3KR+y4ptmtkXnb7o1e3T",
-	"25vh5bu+FUbv+tenP/Yuho369hWOsVEQuR+8TuKnrNFBG3Gkyvq9OWRNG8MEeq68ia9HAlzL3HArcXa2",
-	"8TCHTBrS5A8biWaHWOG30iSjWpOoNDQHSUSiJrspQpcRN9WEbcUmubUNsxrEXBKYJWEwiKqjfwqDAU3Q",
-	"azZhCgfd6J/zIG9NmWAK8oEGZ65swDvoNHoh3Racr3EA2WnaSAi+pFJMR6JwmfkD92nRxDOGmqexxCf3",
-	"3lvWoEi9W1+hKwq4Z8uyKkBnLLYHWbOz3Vq5JrmG0MRI0AfJE5LkmFpcN8s12eMJm2fSMBEv99FirNnt",
-	"oKv8joEOy4RHotxqLJWFhFWcl4S959oULgG91NY4K+Cj6Zx54NhtIFieypiUE3PmQIMWxNb0+vrbq5yO",
-	"elZSAX1TuoujdOAqG5RcmasYsj8Tpg0XSElyUrKadcfWDuk+KLoqPhLCE8K1zi26GSLFWFJlxeYOuaZm",
-	"B8u35JsNiUBuiC0AqpQdrNp1CRtzQ/aKvRlZ7GnfbjJWLLEvFBs1sgBEPURcZQRlgqXLhXSpj0fP0WHg",
-	"T8KDOygo/bCkwILJr9Bg8N24MzlJOqx1RJ+/aJ3EJ5PWq6Qzbh2OD+OjyTE7SZ7TwKKkPftiih0ridzk",
-	"hbB5fPwX87uQsHgmLUmLwkGB3r0FG8+kvG92qqxAeTt2Vcjo4xlehStZdvGaUIJZBciV6nzFssUKn2p/",
-	"bs5SRYPdYbCaro1D1IEafiybunaH10SGnlFTXa85sGzbgriBTe2AVsPC4Vt5DWoPylMpioM2eRF2zJ6t",
-	"RR4szeCONi3Lb3hD6mQtHLHj2fkEm8fNR7ApVgOiAusEqqKBnPMJi5dxyrplPm/GhOXsISlrdEJil5Lk",
-	"EE7xSmASjoTO45ixhKHAwIDLayfNqdALpvAgrvoXZ4OLH0LSux3+eHk9+Hv/zH6wGoPx8aOR2B5AqnnR",
-	"3dhBGJSDB2GwMnajJn3NJrlItkgPBS88IU+/tH7ozShc3Db0ego5jawM8gSb+paY5gr7K6G1O8/zqLOZ",
-	"5Tnc+W/D8XC/z/SXZn03GAi6UjLJY0fFEKfEUGyw6p246v1iec9P/evB97+QFuEicV7aRTXtw8eXuAaC",
-	"u6JLMl6SN1Tck9KCBfvVGhBnOKW2JHXV+2WFQ8EqcMJGPuS2sJERDSvxrsKqi+pWbYSe1qlkzsCtW80j",
-	"0Ww2r0VqxjxN685HrJ4LbjK7XIhwVAq3rAIc1CvcghdH33UOG8q9usHgPFgrPgsOyTvKBbkx1ZS6SgJc",
-	"YxLZ1iyulWQfyHHARBkYv3XYOTkKmhJYjtfSQ7DKaCVRw+dvuHqO4HcqWDuR7H87OLZjOQeolgcQdDeF",
-	"eyvVHMF/UWHVsLKwIjiT9oFciTw4//KvO9kknbX62595MmWWyZWRyTLE+/hbk0d40+jPG122W9ey67vP",
-	"H0tuUdn7jlZYAzNFMPrT/+dMrrrYCXqn7/rk8vqsf01gWLtiiyM+AT34n4fP4b/OIWBm5rmUYwq+EwVk",
-	"1AczYzLdPTgoMhMcPh1gtHE9nLlOrH82UlDxIhdBgzc4Sxkz2FhJ1EC9u6TY+tc3l0hVXMrFsoqyqSIy",
-	"iR/XlIfj3eqP6smIFXlZI+En5GU1i2Z7mVbTdrB068KlaW/TfzaCf3NBVtOEUKT1p+ZbZUvboFMLnjYS",
-	"9g56QPX7Kpl92AGLgXeTiw0VHxv3mJV6xVYVs66FPK6Q9pbzuL0+r1RW8jQl47JDDaZ0Y4saMLa09pZW",
-	"rhhpkXmuDRmzkcgUa9EsU/IBq0pLpRNFfEEkueIfWc1dInIFxcKC2qob/Yi4Dfsjp/bgN8lFiLusYEkR",
-	"fKnRJYReCh1qs0buVKgVr557inKAPj96dZSwk8Nj1jp6cfQieXl0cnJ0/Kr18rtX9FVrMhknE2qlh/uq",
-	"zrdR5rShR87cgv5/edj87cN1/2xw3T8d3t1enz+O8k7n6IUL4v9twcath8N2p93B5+WK/vbhpn9zM7i8",
-	"uHvb/+Vxnf9X175xv2BeLWY8nhGmDR2nXM+gk5FRiDxmwZiodIcQCWBPPU9iZ8is22oVUK0Zutfn9dBQ",
-	"1VE7ZqRKBfZnn3oIhQylQV4u80sdxZMdEMqTqUGgyZa8WTNmV05SFL0zyEQxZkkZWgy4nHMIGAHnMIo+",
-	"sIp1XZhiQhuVY84oZj+OxPXZ94M2cXk3QhqG42DOe6W4ZE6XluXY/wlp8FB0ltJl2U+rKGsfiTHVLPF5",
-	"La70KKYZHfOUW6zFiOCcmZlEvwrytD3eZu3QmjBc4HdcTMORABPCbiEkzMTtfdIiLzukl2Yz6nOWTovU",
-	"9XNIea2a24l03iNNl968Gwmd0Zhp7EBi7XNaGa7SzEsxmugylxbedD0LXnZIyoxhSoeu2g4zTnHk1R5f",
-	"q0piLbf+ZcfKQjuWPer/92uv9Xfa+ken9Yr89p//sV1M5SKWYsLV3KJc4K1XtzuqGKFpKhcsIXvFnuAJ",
-	"bGq+D6i32geqZj6XDbPWrOhec5OtitVb+bjJ5h3Ke7bZ4kVHYCtWDOKgNLWW9T0rzN8QiltaTMQyqbXn",
-	"wKZaNE2xFBIT8tpkYE+oJCJM09OGLn2PLogW/iC7mMZnCQzHVj6LWOaYAuy6eLmBm5pvwNLvNkXZvG5v",
-	"6QLebPSTfEQRgZtPs1gxs+uc+HZztqqiwtyZ5tZGKSQ/Rm7OyvFEtVZFaz83ooCOJU6ym9ECGHMD36zb",
-	"LUUiLqKJ5VaJbAcf19WsZN91oNaA0sTBHTJvVj3GjCoQavdMgC+UTwVLyH/9PCQxVWqJCaflSYWEvc+4",
-	"WgK3BDg1Vj0yre9gzA3pwJVZm92BdhKm73jDADeucjYXhqcV0LpvamL3+EWn05QQWpxwgz/L/lQZ1oKB",
-	"rwwLSaqtU6lY0+Lhuw2IGr2Bra/keuLDJ2V3DbA1IG08+5vmjQJW0qpEWkXPohagslP421k8zbyzdFxt",
-	"C7ZBxjc4oV1ujHa9fwwEg3L9ZzvKVNbRq38IVeCza3BbbE537p3+6BOpLa8le0Wm7nXnMNove+HUS3qc",
-	"PeQCUasafXDdOWysaf/0YZpt3vjVpS+ohtK2RjrcuZA4o0vXKCqjG/zrFa/m92gmXjOqn46SDzd9Vx/z",
-	"iZjSM104pgdJ9NQCdwsCDNc+WEsdrK2vaYpGyt2Ivk/1dKj2lqmdcq6Z/kJdHHZIWB9uQYWnK+caAlQ7",
-	"V8M1pWs8UUVTrwz4uN1tinv/PGNWDS7tIO1LslIf+a60ikOlGRPYqTWEVNLCRE2nNYFF8HokahaGK+1y",
-	"hoIb1TIxKLPXuxZF1iJGZTXkhuj2zemP/bPbc1cwORgO3Os3t6en/f4Z/H3dH17/0ntz3vch8PWgeBic",
-	"9i5O+83xcTDd41xxs7yxlIg4YLXsObZ71TzeVldCol61A0GXwBfEGtbHsbUTX5zsfTg9H/QvhneDs8eu",
-	"//umf3rdHz7uw4ssAlWfRAcPRwfOjnaxrrbvdgslr7CaYg8zYzLoVlOsFkX/2nLfVFQkTGKNri5vhuTg",
-	"4fAAHurImqWMZNa08orYxFpRpbJ/WlF0oU2qzMreuCjVyxx8HXrHjCZ7D4f7WDv5wNTSzIq6I9cyupZ1",
-	"UFMLuj7lQ4dOyOvQJbNh8lRMRczSFECv24W+VHdY0YxXXCTlnmsER3Mzg8gGvHTPzYaTLwzCwq5B7RV0",
-	"aEsQPw6HVw4JqobdntMrRQI6ORZa7nK4xXo+9mztjnCnUYji2uocq9iKXyO6wssOIT8CATZD3a8duhiU",
-	"69kOeOQkTRJ4HfZhkSfyXz+/vSmg297USvr/tpzNPUhKSNOMv2VLbOHLxURuEv3KCaqFJDJjouUcOMQV",
-	"+CrSuxpoxOzCUk8Uf2C6W/gRnmnXBRETuFve1WdB7apxPd2EhSlijaUpC7EkeL9wXRaFbRldtsZLWM9I",
-	"4EjlIHFJkdkqMe23R2IkIIHZs3hLlHPKhaHQS2G8JDMqkjb5nsbGVcAnPue42HghH0ZirzikCGLZzK60",
-	"HvqPwtKtMgp+YAZ349SSUbCywZHAlyhxw4yCfZRhVjTGio9Z4nyE4yX+0Sb9ktWwVFuRPWe6yN8virKV",
-	"fkZuzt4iM/G7QI9gRqdMt4kXrhOKPX8r7qgQh6qgCtF0qbEPeoKw0i5ZhUL5TYEWht6DB20kvoeF6xnN",
-	"mCZ7FTRx7htXDIxK0oTHnKbQt30uE5bqkHiqaal8vMSOxcWjbGlmmCj9ji7JUefoubW4QT4vvM6weoS4",
-	"BagZWHDNXhOoVbQmy0gkfOIMAEzMB1xwXlBY7n53JFqk6NOia1hSwTGqSdEyhczoAyMRumK75fMIz4SB",
-	"zWTkSJACfM80KfqeQNfp0Hn+0Zl5/f0pOT4+foXF86lG962cTDQzrZRpja4vD2s7sp7JRaE1OSNLk72y",
-	"mf6LYedV9/Cke3gY7YdwfMLu4nZ42iY9t8qkXJUdUzHnudPYNzfFJqjg0vb9udoWXjXPN6ADjgd5NpRk",
-	"KQWvHepUoReZ6Nl5TegYebtIsOOuhQEiJoG8M/RFu3a8RbPglE0MePvAhNOYDUn2Ijnnxr4ZudKECVsU",
-	"VQS+Pp2QBWiPlRHnjAoNdcRIc3tRLTulS8D/FIUkWk1H6ZJOtA9OSjtw4afci55wafkh96HRXCJLEOqY",
-	"plSRP3KmcMzicg2PJvYYyiQ+J0wWMk+TEvEBJiAxLSP4Wyey5mgU50pL9bcIzi0SeZrSccqgwBRar03A",
-	"G1EFl6c0cCmlPObWukmxyQoFuEG3Y0L2otsscfzSMcq2yw3vwicRUWwufa8H99O+r0WtEUqxsvaFX2K7",
-	"KoKQ5VnKmFN1j97+An4+Pd1vwI/1ukqCjtQobsbgHnUVGYuoBExhZmwOQAPGXPL/svQbIAJsbiEIGsWu",
-	"holoLqYpayGqRfDJnf0kItaUQKZHACqVxuq+j0ftfbsw92COFdzRa0LJSecQuwpwDWowmqNzPBYp2OUE",
-	"qF6mCaFWD7CCpjoucPJTKawthCovTVMSVaIY/xkR9t4wgRqxlV5Ap+MliefJgc5YPGUiRE5KY5owIhX2",
-	"wNZUJGP5HllrdciCr0ZWucxIyh5Yuk/mNNPItAvebugUeqZZ3obF/wDe9uqIihm1jMgeNlawNjGIwn0v",
-	"ynzwhRY4PqdLDORjqKwLyKfphEVkT7GMYXE3N3C4QpJJrrAabTJhsdkPSVRJoW3dMzu78S0enLPUn+09",
-	"W0J/P4BaddmrQ7xuyLnNXcAOtmZHpMaweQZLcOiVa7tqYd8oNkSkFXbYiQMuurAbBoGlGbPSYh/OiZAo",
-	"F+W2/afp0jnxKDk5emUZSOEw8wDE6YAbl41d9tdPxkpFCNDpCAzqumi1OmCOIe8E43iYz0lFeYp4Nr78",
-	"MAJTL8qYiqyyGEuRhGTORW5YSGYyV/sYOXTQxpPB1YWEZlkInbtRJV1fbr0ReUTG0mqbiN2uFX3F81M2",
-	"rkfv5dpwFZ0rAnaivUK2ql8Aw3Evvy7Erd35lD88pYzVJxWyBSLEmuGEQgIL+gy6Fp8dblqchrcqUobs",
-	"CQt6u9PpvPk0XYYIDi38jRJ4ripPmbMidEZRI0FO3CXRBz7pkh7wCWu8PUZ2ayh83/gsGZIpVnpne4S7",
-	"cHSEuShd8lNU0GFxH8Ybl4rw09piM85LoFcbdDGlQV4k1NBKQNlhtJziJUKKZLmxf9qVcrzzBy6LwTJN",
-	"blK0fd3XdVuqNCbqJsF+ANmqGMsNIJPBWpDWKqMZD7rBcbvTPg4g5jwDY/WgvWBp2roXciEOfl/c63Zx",
-	"3QsQNmbrNJub1prMt9q2mJyDFi4XRknL0M3nGL2Ig33CgXnZYFV/xqEPPlT+dceTx088F2Crs3s/49AH",
-	"3h5vfY6zABP/c4x5UDaY/ORDf3CHWb3GbkOYu3zlwN3J9hg++ebqdWiQvP05NnFAK716v53dHGA85Vvb",
-	"1Qf3192fRb/NNyMMziAnj5l4tpIoGMd3L4ZscvTi1ZsXf++pm5+yX9R78/ubDRcClkv9MxcDfkWngK0b",
-	"sGL/r49TyBwPqs1bv5GNiQemDfhmD2YyTeBGtW9uZ9/eubmE/G9kN9YgMd/GVr49VKvu6EAvRfwNbutD",
-	"5V9WXThgQvF4NnfXgH5CzaEykXOTx9SwqVTgiIqlUkX1d4OaUF/mX1lVyLWdZE2p/jwzfA6rqTL8Ks1/",
-	"wlkeDg+KAO3BhzJDDhTaKTLNwoUH5Z1TZop7+MKPxNzKzeL2uGs3HB91Op/sctxigQ3X4g5rVwE9hsEJ",
-	"Ttw0XrHAg6b7l+Hbw4/4tnYRMHx98hFfFxcaP4bB849ac/2W5mrKERzaWvpONVH2t+10WUlEciqDyxTN",
-	"t6TANLCuyjgu4LB5kJZ/ww1mF+iviXKR+rjEUEOtxvlrucvgt5VyOayw13TCsJDqq97rVqKtsbqnqLe4",
-	"F+hrp+JioU9Q8zNduX/o34T9TRP2+oVV3yyp+6wpUBRlUx3XGRtDQmKZwb4XYbexiPgWdCGJKn3HIuL7",
-	"4lX682HseQ/zkyjkIxPFLIRYst8uYndv2TIic3rvwlnYNNKHQE3XLgOaD4HyWX4zEguoAsTmkRAPrXYj",
-	"Ir57Vu4yK2Xi4uDUuLfgLg7FVq8wXysmxCrCk04H4/dFN3gSnd1enQ9Oe8P+3XX//9z2b4Z3b/u/RO2R",
-	"eJNrLiAzB1OsNSRskTGN7yGtgAip5jTFuDA2fql12IlWu2xhpWJU7QTkusDU+TE2BPP5pkW/jDcyWX4y",
-	"PrrSv/GxntfvKvA/Gxdf7Vu3gYlXetf59k3/Yib+RVhxUYD0F+PG7+h9JeV/B967kiQRdKutYRq59OoX",
-	"W6pyy1635aC+Nd6eZQSNhE+o1vmcJfuvi64PjgHtHXU6xa9/PUlRczcMwP8FBeibJcg1vqArVRzAeCur",
-	"mrHU14RVrj3ABOiyq3X1A6pHeErTXGEZ+0xiciF8zYrmAhq4v2KYkA9Mtr2aYTxlZOZLxUcCJMzV7ZAs",
-	"Zjxl1axJV5t8dXkzfL1asGwfhq4CFErj7Z/uu5HAHMyFVPdcTNukRxzUCGQeS4EFCp5NYfI/5JfJB4Zp",
-	"sMQseMxCoqWVQXO6HIlKctLrVeDiblMppkw58ALKrl2bRTCVppK3UBcibqGlFFnR59e5Lcy2sZhsu2No",
-	"8Gf8Qr99RZJmYpjv8Qjw+7fR8C1KqmtPxTWk/1hrYYvwcbxkD6peig79jq0gu5m5lC/Ibb+6HX4zEsfV",
-	"cWwTLPACVK8AG0vTle64liQhVbGyHrxADsq6HUc86hy2R6LBBOGmYnxALvYE6naXlavgmlRuXNhn0rjr",
-	"LW93UrgPP/nk27lg2Tj1K1G3/83+PhP7w3P+oqr6X4Z/uULMjezrspeb2ZEv0ajUU662xunVG2yArggF",
-	"il0SVfEnGokqf9qlrDR0I5xKxSLgbqxeXNYeCXCe1CWKK25t9JOw9xmzSu1Rp4MCyu+zKCEI0YGB1dQa",
-	"7nE5ev9+MzsdujYeu3HT963FYtECCOYqdUDcncPVuhp9YXdGvQlNE3NFPMBG79+OC+OvxfWw9JNQR7m1",
-	"FleuGZorWJaqpNVPqBR+G+rdxhyGeoB4VeXDyqz1BjnjJVjqFWszLJvmeLYlVno8+CsTRmL3OxOgPoEU",
-	"9yaU1ybU3QojoXxHmUqLCSHxLkvFKNy0CPdCwV1Wrk72iQYWI5Fr34LPX65CFJtTt7VKjdiCLrHnItTY",
-	"lkpxA5udMlNtSLSDjf+tmffV7W837f+tyX6LmiwGAEusrnfZ+oS8G8pbZzJlZfEa2cN6O9FI8cU15DWf",
-	"ZcFb/jIMv+z9slkjhmYNRRcR7Cum4d6Rsg0uFnzfXp+7oi4I9llJe3P2tnIBobf8R2JORUKNVEtf8+sv",
-	"latfxwCMFxoih6Rol4yM1ndMJntWoFjGXrRL3m+TXnHtL1SL+SqvhJiZkvl0VpusdzVwt+zXbrUfiUku",
-	"YhwFLjx2lwEzXT92bMIKfN17uivqPl7hP7P6vXNl57p2O2KbWFXc6ioxVIeDfKz0dIlcT5+ipU+31tBn",
-	"P3o9Eq5+FirsVr0qOXr5a00LfWMLe3hYHKxnUplWyh9YguXNZY2quzJQcal8Q1KM03JdXCAYWeWh6CME",
-	"1cn1m7DZginyR87je22oMlgLjvWH0Up7+3atkj8iVFfxBf3/9pjssVXFOVZ/V4welLK64WXYoetAystK",
-	"9M3WjoPXZ/IerVxU8oUNnNUW3xtEbdHm+1uM0WLrpV//mhKyRM5dBSLWjv8VpNTjTjnC5Aa/Q8nAHyw/",
-	"Q52dY/uj10VBf0a5Ipql4A4Bv7144EoK3w7sqSTa8CtFCnf0GztYYRMobLHoe0Dt+XETGevaPqFRmDMV",
-	"/PMn9o43OcH45bjsgaWWn1a2Xh26xNPHOqIWJfa13nj2HxATvXGMrZmhFeTvyL7s9LXjAB5onm08/v8A",
-	"AAD//w==",
+	"7L19c9s21ij+VTD8PTOxn4eSZcdJE3k6v6vYaqutY/vacnu7VW8IkZCEmgJYArSizfi738E5AAlKlCxv",
+	"k2yT3f7TmCLxcnDe3/AhiOU8k4IJrYLuhyCjOZ0zzXL467RQWs5ZPjgzfyVMxTnPNJci6AbDGSPnXNyR",
+	"t1KwJYntq4QnJGe6yAVLiJZEzxjJWcJzFmtye31O6ESznKRc3HExbXtDPFMjsWBjcnP2I8nZHwXPmSKU",
+	"PH/Zimc0p7H57PZ2cHZCxlTcmQEIExOZx0wRKdIl0TOqCdeEKyKkJmye6WV7JIIwYO/pPEtZ0A1excfJ",
+	"N+PnrHU8eUFbx+PDuPU6OWKtl5Nv6Kvx67iTHLIgDLjZYUb1LAgDQefmS7fBQRKEgV1fEnR1XrAwUPGM",
+	"zakB0pyLcyamehZ0D8NALzPzrdI5F9Pg4SEMzH43gbMQ/I+CkcEZmcic6BlXAKd2bQfzu3fsj7ufL54f",
+	"3/YlPbp4v+ydf/8qi39qXjb/c8uFk/mR659YrmChTet2L5He1YDc45ttEh11jp63Oketw1eRORODCXBO",
+	"9zQtGKFiWX1ozvxOyIU6GYnydBUTiTIHKgVh9yxfkpimaZuYKb+XpERVojRdGlTJJBea5SFRklBBCqGY",
+	"dusZCRxOSDJjNGE5yameMQNmKszbgC5ECoYoA6DENytguvW2HDh8UP5XziZBN/j/DiqKOsBf1cFNkWUy",
+	"1yxxHz6EwfvWVLYMxFvqjmctCRClacvuIuhOaKqYOYScqUwKxYAmDQLBOt7Q5Jr9UTClzeNYCs0E/JNm",
+	"WcpjaoY7+F3hoe22zHLsfp7LPHgwk9eP+w1NgDiZ0u3AojN8MTBrFjTFLz/fgty8RLH8nuWEmRfrS7uQ",
+	"+jtZiOQzrupCajIxc9ZXcitooWcy5/9gn3M1/rRtIGv7rRm6F8eyEPpGU12odfruAQtiCaH43jNlyE2z",
+	"NjlNuVmH+YFlGqkaOW/KlWYJmbGcAe8SxTzo/hr0ToeDn/pBGAwuyn/23vQuzi4vgjA4ve73hv2z4Lc1",
+	"NhS6NQ7h+Q4rNAOQvVQuWE5iqtj+P7HaeMZiI6IMjdN7LqaqeWlJkjPVCLhSJFJ8xxd2lYRTOmdM22FC",
+	"EnO9DBHEl/lVLu+5iA2zTEYCdpcvyWLGBHLT8e9GqnJlWKU+IZlUmqanMmHmmWMoyDDdxxOZz6mTkSOR",
+	"yLiYM2EAsDe4uSTPD1++JDTNZrR1RFQRzwhVJLq9AQ6+MAK2zp73kVtmucxYrjmyKLOHdYCccr00AN4q",
+	"csLALrThe/xhhyEqOKyPcgW/kVgmcNpr365Afn0AQyiMyJxk9pUdFlQ746Yhzc/mkIko5mOWPzrkgy/T",
+	"f10ZP8QDWN9LBdwKkxGHAJPn5sf11UUfkFq6ZG+SSqr3QxIXec5EvOyS25sz8hAhiqFc50YSJyzmc5qS",
+	"BdczQjWZS6WJXkgyMYociOOET7lWJ6gSmGG4I06WtCssu2MsQ93Bqg34B3tPY11Oo9l73R4J3IEiNGeG",
+	"Frjm96xLKPkHyyVJuILdh0TNeJZxMTWHqOl7QuEzMz97nxkIsoSMlyRlQPYjYeabcJYmRBa6Ed8tOJq1",
+	"I/friU/+uFNV7t7nPLc3wAUrlc88aMAqAEjznG5LgiQyTWmuwtopOLhlKY2ZqumXh0ft58fm7zgtFL9n",
+	"b7ngc7Mu1Bzn7s9OuSBE2cAoNO7UWnaCFk4QdI88dSfoBkbAtS/wu1Vcxl2FFVCbcNUZJk1st8EoCUmc",
+	"M6rxXM1xziTw/NtBxUwLZc0Sg79mI+21c7YC5oxpylP1mFx2a3QCtpjPab4EFmcWw6U4o7rh/H52Kyrl",
+	"x4Iqt4GQDG4uW69edg7J7fAU6WvO05QrFkuj3+7dGfFGFclZzPg9S/br5sNR5+io1XnROvpmePi6e/yy",
+	"e3TcfnH86u9BGKBoCLpBQjVraT5na1hXP0bzitJ0nrWH+HKl0vK50XfRojQsLJhyPSvG7VjODxyWVP/g",
+	"Vok7KEcEtHAAqHSTXeBt334IAzanPF0HcN88bjfurUTgjHNE+YcwmPBc6QuwAFaH+s78RIx18ITxeLKJ",
+	"UZQmdKNoSummZZzTp65iheh4spXMLAqvT3wpmNO+zCROBdtIOoMNW7c/E56QPWqFoOFevneAWCQGhC5x",
+	"lQv98rjatcGkqeEqoZvSwOY7WeRnIG+apzeQNfp6TlAqETkBCnTLqqTy2qHQVfV5G4rWde3qa6fY7vAt",
+	"vLo7D3E7MCwED+qf5CB/OeYw4YKKmNN0IJTmujA734ReZqxnytLVDqjTNHYz5XmjN9OfofdYits83b60",
+	"WIpmopdT+djH5p3Gj7OcTVies6QRQ6z7gyvnnXEM6Jki5Zc+Sdvxx1KmjIIPI5eF5mJqRXnjGntvesS+",
+	"tpmOHh5nPk5+bmWdTSsPDS6rmVwIIuuCdSOb+rg8oxK+h0fPj/+dmciXqYZ8XG7wiWlyB0ra6qx4plbc",
+	"KWoXPXijRIevuWbzp6rLQbURmucU9ebKBf9PKFDbIHOVywlPG070tBxSIF5yKUgs05TFGgMcXBgqUow4",
+	"Hxu+k1MNbhtzavdMaGP5Fkk4EnOu+ZQCO4RH8NKcvudz/g/zMOfqDgw0xaUwD2gcFzmNl22ydypFwq1X",
+	"Z7/BELVAP91K1kOH3EbBKsnY+oVYe9omz8Bzf3jUet4Zdr7pdjrdTqfVOe52Os9gtU2/tw1vsy+tkXrz",
+	"YH9NWs+VHuZUKPRT/GVB6L38V4TjtGBKn85YfCeLBrvBx+R9ssr3KMnZlCvNDK+TOYHBSGxHa5OheQ89",
+	"Ms6P6YwZiJxZFkJ+YjmfWKe6i1oodOCssM2dozHN1tstBu7esjyeUaFbCZtwwRKfITGh+YSzvE0Oj16R",
+	"KqKZ8jkHRj6n70t/39GrBsGhK6w8bbbGDA+0tpNRRqr3DUjLtcwoiJJ7LguVLsmcJgwFuBE3c7sF64Fc",
+	"9fU4HfkJ8LqHQ2BJv9kYr86+JuvAdIeljhkTxA3S/lNH50a5mknBdl5KZt7+uEvZJoo2B2K8Nf3pEIyL",
+	"tnjBmKboBoSUNsr5n2dLQklGl3MQcJSnRjMEj5p9iJsxVDrsX78dXPTO333XG5z3z9aVCgjcNfvsDV6b",
+	"0YuclY77ijle9X55278Yvjvrn54PLvqNrlIY/C1Tik4bD55qsjB7WORSTOvDe8LA8xRPwR1no8cGYUo6",
+	"3kHr6L/PWM6ZiFlTJsDlPctznjCSsAktUu1yJQgrPwMRwgQdp8xBWhHMsUiXZJLLOazJ84TeDsKRgIhF",
+	"wsiv54OLH9+97V30vu+fvbPw+61NosuLN5e967N3Pw+GP5jn7y4uf46cU1QkTsVRTBnBB3QCGDgS5teU",
+	"0XuGWqvDiZimqcsCKVnLyjxnlxf9iOyBt5+K0tiQIl3ujwTNMkZzteYMMuacgjMiNMtUCFjPBTGWmAtq",
+	"WV7vkL9p10EYNG169bFZYyOBfC9l0hyWdNyEmjWxuUEaMBRpCsGj2VLxmKY+cZ4Nvh8Me+dBGFz98MvN",
+	"4LR33jjlQLN5sydO5gn6sJkNyBzh1BoQhSsSF5rIyWQNmA5gJ+aglI12qJGYyDSVCzg9xZRRSJ0TDtAB",
+	"ojKH3hxNwRFahpW2GqZzp/TXttVIqWZaC9JGC2vqncm2OcuzayTSlbB6s60nk6URtZid4pEb8Bvi8jZC",
+	"1Anh4SAhh51O53k4EtHgYti/Njzxpn/9U//6Xf/6+vI6CskouErBpMgZjWdEFtrQkM0hGQUhUWZCrpck",
+	"wk9WspxqzDRonCWwPNGYUrieFR65bQnu4xu7jKAb4KAPjUy9SZaNac4slPDgMHtLyXmNbU2pZgu6VDal",
+	"jHChNKOJ87UgnhI6lvfNxvYjQmVO4xkXrJUzmgCN4IrWZcwmGDZP2GSf1uhNFHOW89hOh9ZqFYHD49jB",
+	"TfknpNr2023eVnXcTbB0OBlWaQMWOWsTb4BcEwVeGna2UfmAX4n9uU1O5XxeCKPsM0USfGoQo0B+gazR",
+	"+v9uByGhibM/0uW6UR46s948iaWwSWSVVb+TwT4SkSrGWmqaIn+DLIrSVOETSIKTkzI2jW9VEWr828ap",
+	"e075GIlMZkVKNUsMw5aKET3LGYO4NwSUXRzdTFFfgVlA+XUTu64vBRh4ml5Ogu6vuzHw31aTj/YuM2fn",
+	"XT5lbeA5d46jVVpSRo4RIwl3dzCB3GzwKpXArtIzdtyy/WB9z6XX6MalGth327UJ/wogrv/+MRZTM+3f",
+	"GC4DE1gFLU6LBIgKQETzJdjCU6YMljvkU21ybalkJHYlk7BOJ5gE4mG6OXr3678Y6B8Z4g5W+2QIkLZm",
+	"CiYRW97XXku08BexFvythY1drhoskZsFrnCJMNAzZpaygk0PoX1/BeUffb86qI2v/vYQBlc018tN6rf0",
+	"bNPMvGj1Radun97eDC/f9o0wetu/Pv2hdzFs1LevcIyNgsj+4HQSN2WNDtqIIz7rd+aQMW00E+i5cia+",
+	"GglwLXPNjcTZ2cbDHDKpSZM/bCSaHWKl30qRjCpFosrQHCQRiZrspghdRlz7Cds5mxTGNsxqELNJYIaE",
+	"wSDyR/8YBgOaoNdswnIcdKN/zoG8NWWC5ZAPNDizZQPOQafQC2m3YH2NA8hOU1pC8CWVYjoSpcvMHbhL",
+	"iyaOMdQ8jRU+2fd+ZA2K1Nv1FdqigDu2rKoCVMZic5A1O9uulStSKAhNjAS9lzwhSYGpxXWzXJE9nrB5",
+	"JjUT8XIfLcaa3Q66yu8Y6DBMeCSqrcYyN5AwivOSsPdc6dIloJbKGGclfBSdMwccsw0Ey2MZk3Kizyxo",
+	"0ILYml5ff3uV01HHSjzQN6W7WEoHrrJByZVFHkP2Z8KU5gIpSU4qVrPu2Noh3QdFl+cjITwhXKnCoJsm",
+	"UowlzY3Y3CHXVO9g+VZ8syERyA6xBUBe2cGqXZewMddkr9ybluWe9s0m45wl5oVyo1qWgKiHiH1GUCVY",
+	"2lxIm/p49AIdBu4kHLiDktIPKwosmfwKDQbfjDuT46TDWkf0xcvWcXw8ab1OOuPW4fgwPpo8Z8fJCxoY",
+	"lDRnX06xYyWRnbwUNg8P/2J+FxIWz6QhaVE6KNC7t2DjmZR3zU6VFShvxy6PjJ7O8DyuZNjFCaEEswqQ",
+	"K9X5imGLHp9qf2rO4qPB7jBYTdfGIepADZ/Kpq7t4TWRoWPUVNVrDgzbNiBuYFM7oNWwdPh6r0HtQXUq",
+	"ZXHQJi/CjtmztciDoRnc0aZluQ1vSJ2shSN2PDuXYPOw+Qg2xWpAVGCdgC8ayDmfsHgZp6xb5fNmTBjO",
+	"HpKqRickZilJAeEUpwQm4UioIo4ZSxgKDAy4nFhpToVasBwP4qp/cTa4+D4kvdvhD5fXg7/3z8wHqzEY",
+	"Fz8aie0BpJoX3Y4dhEE1eBAGK2M3atLXbFKIZIv0yOGFR+Tp59YPnRmFi9uGXo8hp5beII+wqa+Jaa6w",
+	"vwpau/M8hzqbWZ7FnX8bjof7faY+N+u7wUDQVS6TIrZUDHFKDMUGq96Jq94vhvf81L8efPcLaREuEuul",
+	"XfhpHy6+xBUQ3BVdkvGSvKHijlQWLNivxoA4wymVIamr3i8rHApWgRM28iG7hY2MaOjFu0qrLqpbtRF6",
+	"WqeSWQO3bjWPRLPZvBapGfM0rTsfsXouuMnMciHC4RVuGQU4qFe4BS+PvukcNpR7dYPBebBWfBYckreU",
+	"C3Kj/ZQ6LwGuMYlsaxbXSrIP5DhgogyM3zrsHB8FTQksz9fSQ7DKaCVRw+Vv2HqO4HcqWDuR7H9ZOLZj",
+	"OQeoVgcQdDeFe71qjuBvVBg1rCqsCM6keSBXIg/Wv/zrTjZJZ63+9meeTJlhclVksgrxPvzW5BHeNPqL",
+	"Rpft1rXs+u6Lh4pbeHvf0QprYKYIRnf6/5zJVRc7Qe/0bZ9cXp/1rwkMa1ZscMQloAf/c/gC/uscAmZm",
+	"jktZpuA6UUBGfTDTOlPdg4MyM8Hi0wFGG9fDmevE+mcjBZ4XuQwavMFZqpjBxkqiBurdJcXWvb65RMpz",
+	"KZfLKsumysgkflxTHp7vVn9UT0b05GWNhB+Rl34WzfYyrabtYOnWhU3T3qb/bAT/5oKspgmhSOtPzbfK",
+	"lrZBpxY8bSTsHfQA/3ufzD7sgMXAu8nFhoqPjXvMKr1iq4pZ10IeVkh7y3ncXp97lZU8Tcm46lCDKd3Y",
+	"ogaMLaWcpVXkjLTIvFCajNlIZDlr0SzL5T1WlVZKJ4r4kkiKnD+xmrtCZA/FwpLa/I0+IW7D/iioOfhN",
+	"chHiLitYUgZfanQJoZdSh9qskVsVasWrZ5+iHKAvjl4fJez48DlrHb08epm8Ojo+Pnr+uvXqm9f0dWsy",
+	"GScTaqSH/arOt1HmtKFHztyA/v93sPn2w3X/bHDdPx2+u70+fxgVnc7RSxvE/3bBxq37w3an3cHn1Yq+",
+	"/XDTv7kZXF68+7H/y8M6//fXvnG/YF4tZjyeEaY0HadczaCTkc4RefSCMeF1hxAJYE89T2JnyKzbah6o",
+	"1gzd6/N6aMh31I4Z8anA/OxSD6GQoTLIq2V+rqN4tANCdTI1CDTZkjdrxuzKSYqydwaZ5IwZUoYWAzbn",
+	"HAJGwDl0Tu+ZZ12XpphQOi8wZxSzH0fi+uy7QZvYvBshNcNxMOfdKy6Z06VhOeZ/Qmo8FJWldFn10yrL",
+	"2kdiTBVLXF6LLT2KaUbHPOUGazEiOGd6JtGvgjxtj7dZOzQmDBf4HRfTcCTAhDBbCAnTcXuftMirDuml",
+	"2Yy6nKXTMnX9HFJefXM7kdZ7pOjSmXcjoTIaM4UdSIx9Tr3hvGZeOaOJqnJp4U3bs+BVh6RMa5ar0Fbb",
+	"YcYpjrza42tVSazl1r/qGFloxjJH/X9/7bX+Tlv/6LRek9/++7+2i6lCxFJMeD43KBc469XujuaM0DSV",
+	"C5aQvXJP8AQ2Nd8H1FvtA1Uzn6uGWWtWdK+5yZZn9XofN9m8Q3nHNlu86AhsxTmDOChNjWV9x0rzN4Ti",
+	"lhYTsUxq7TmwqRZNUyyFxIS8NhmYE6qICNP0lKZL16MLooXfyy6m8RkCw7Fzl0UsC0wBtl287MBNzTdg",
+	"6e82Rdmcbm/oAt5s9JM8oYjAzqdYnDO965z4dnO2ak6FfqebWxulkPwY2Tm944lqrYrWfm5EARVLnGQ3",
+	"owUw5ga+WbdbykRcRBPDrRLZDp7W1axi33Wg1oDSxMEtMm9WPcaM5iDU7pgAXyifCpaQv/08JDHN8yUm",
+	"nFYnFRL2PuP5ErglwKmx6pEp9Q7G3JAO7M3a7A40kzD1jjcMcGMrZwuheeqB1n5TE7vPX3Y6TQmh5Qk3",
+	"+LPMT96wBgx8ZVhIUm2dypw1LR6+24Co0RvY+kquJz58VHbXAFsD0sazv2neKGAl9SXSKnqWtQDeTuHf",
+	"1uJp5p2V42pbsA0yvsEJbXNjlO39oyEYVKg/21HGW0ev/iFUgc+uwW2xOd25d/qDS6Q2vJbslZm6153D",
+	"aL/qhVMv6bH2kA1ErWr0wXXnsLGm/eOHabZ541eXvqAKStsa6XDnQuKMLm2jqIxu8K97Xs3v0Ey8ZlQ9",
+	"HiUfbvquPuYjMaVnqnRMD5LosQXuFgQYrn2wljpYW1/TFI2UuxF9H+vp4PeWqZ1yoZj6TF0cdkhYH25B",
+	"hccr5xoCVDtXwzWlazxSRVOvDHja7jbFvX+eMaMGV3aQciVZqYt8e63iUGnGBHZqDKE8aWGiptWawCI4",
+	"GYmahWFLu6yhYEc1TAzK7NWuRZG1iFFVDbkhun1z+kP/7PbcFkwOhgP7+s3t6Wm/fwb/vu4Pr3/pvTnv",
+	"uxD4elA8DE57F6f9TfHxnzEB56YYG6CO2ZZIuc3VIQrfzZypiWkF66iEmlWj4wK0gxnNWWLVVJKwlN8z",
+	"ox7ACVnlyQg1T/MX7N5o63KqyFoB84vDo8dDyt7Kd5R/dfjUvnwIg2JTl5wfhsOrG8JEAjoomt22LYny",
+	"9trs2FiLDbgsqQMDBXB1NHj7KlAcdY5fPc39Z/YRegfWDKomBtsAn51x5wlxc/+7Roy6oHNbB+q/emJM",
+	"OYvaRqiW7Z2NAuK/2CzIVh0+K4vYER5bapnBYXePrKMOG4csHvZTtMxwD5GZOSJR7/w8WgdXpTE7O793",
+	"fr5m4BtExUYhiqUsRoDBiLXe2V6/VmBsteLu8/N630icZwfWbgF1W54P2x4bX2U6VMQs3Y4oH4XE61jS",
+	"vLhoBTMiW1noYZ7rT//kNqv16XclTPDJxkXO9fLGbBOBU7KPN1TxeFvBIIl6fmuZLoEvyKjodJ7HY6rY",
+	"y+O9D6fng/7F8N3g7KHr/n3TP73uDx/24UUWgQ+HRAf3RwfWQWqTGNqujTn0MoDVlHswbBDakJWrRZtu",
+	"bblvPNsXqxOiq8ubITm4PzyAhyoKiRSMZCyvLOxJKheeF+fU82BA/2uZVU3P0VyriqtU6DzuiuzdH+5j",
+	"Ufw9y5d6VhaU2rsAaulkNXuv63L5VGitNxXaLGXMikXkTgH0ql0awvVIBM245/uu9lwjN1roGYSs4aU7",
+	"rjecfOnpKx1W6JZA4UwVCDSLBL7Hbs86DJyggwr6XQ63XM9Tz9bsCHcahWiHGV6+iq34NaIrvGwR8gkI",
+	"sBnqbu3QnqZaz3bAo4rYxEHWYR+WCYB/+/nHSo1ob7oj4P+0rDN1kFSQphk3Qgp6s3MxkZtsutxaIAtJ",
+	"ZMZEy3rmie3ckJPe1UAhZpeiKMmNbOqWDuJnyra3xcqclovhGFDbNguObsLSx2R0nCkLsdfDfhmTKiuW",
+	"M7psjZewnpHAkapB4oois1Vi2m+PxEhAZYqTXYYo55QLTaFJznhJZlQkbfIdjbVtbZK4YpJy46XiPxJ7",
+	"5SFFkKTEzErrOV1RWPnLR8H3TONuLI8eBSsbHAl8iRI7zCjYR+PE2DwgEBMb/Bkv8R9t0q9YDUuVscWM",
+	"1uMKs8puG7l6Rm7OfkRm4naBoZ6MTo1S4aymCcVm7l6cIcShPFQhCvQOiSxBQyIdZiFSqKss0ULTOwiN",
+	"jMR3sHA1oxlTZM9DE+uXt10e0Pqd8JjTFC7kmMuEpSokjmpaeTFeYiv68lG21DOsgHlLl+Soc/QiNNhk",
+	"DK+FMwZXjxC3AMVgC67YCYEidFXEs5FI+MR6drDiCnDBhrdgufvdkWiRsgGXqmGJh2NUkbIXFpnRe0Yi",
+	"VNK71fMIz4SBM0zLkSAl+J4pUja0gusEQhvSxSjV9Xen5Pnz56+xK0qqMC4nJxPFdCtlSmFMw8HajKxm",
+	"clGaw1ZHU2SvuiXl5bDzunt43D08jPZDOD7Qym+Hp23Ss6tMqlWZMXNmQzIKG6Kn2N0aYpWu8WLbwKsW",
+	"0gR0wPEggZKSLKUQjkGdMnQiE132J4SOkbeLBFupGxggYhJIKMYgo+2zXnaBT9lEQxgHfHMK09zJXiTn",
+	"XJs3I1tzNmGLsjzMNR4hZAFuAW/EOaNCQYMIpLm9qJZ22CUQWIhCEq3mGXZJJ9qH6JMZuAxA7UWPxCrc",
+	"kPvQQTSRFQhVTFOakz8KluOY5a1JDk3MMVTZ2VaYLGSRJhXiA0xAYhpG8G0nIkY/i4tcyfzbCM4tEkWa",
+	"0nHKwAqAnpoTcDP74HKUBrGClMdcE/MZtKyiADdoY0/IXnSbJZZfWkbZtsZgFz6JSM7m0jXxsT/tuyYD",
+	"NUIpV9a+cEts+yIIWZ6hjDnN7zCMW8LP1R25DbixTnwStKRGcTMa96h8ZCzDzTCFnrE5AA0Yc8X/q54e",
+	"ABFgcwtB0OKwxalEcTFNWQtRLYJP3plPImKsK2R6BKDiWWCuQVPtfbMw+2COrTmiE0LJcecQ28VwBWow",
+	"+hnneCxSsMsJUL1ME0KNHmAEjT8ucPJTKYyJiCovTVMSeeHp/44Ie6+ZQI3YSC+g0/GSxPPkQGUsnjIR",
+	"IielMU0YkTlebqCoSMbyPbJWf8iSr0ZGucxIyu5Zuk/mNFPItEverukUmmEa3oZdXQC87dURc6bzZUT2",
+	"sGOOMRZBFO47Ueai6rTE8TldYoYW5kB0AfkUnbCI7OUsY9i1g2s4XCHJpMixzHgyYbHeD0nk1Ua07oxB",
+	"uKdd7x4bBXNne8eW0LgVoOYve3WIk4ZiisJmYsDWzIhUazbPYAkWvQplVo2eM7chIo2wwxZLcIOR2TAI",
+	"LMWYkRb7cE6ERIWotu0+TZc2OkPJ8dFrw0DKSIgDoHXUGW5cdezaXz8ZIxUh80JF4Cmti1ajAxaYy5Rg",
+	"ggYm6lNRnSKejasrj8DUizKWR0ZZjKVIQjLnotAsJDNZ5PuYEmKhjSeDqwsJzbIQrmRAlXR9ufUbJiIy",
+	"lkbbROy2d4x4Lv3qRhIMS60N5+lcEbAT5RSyVf0CGI59+aQUt2bnU37/mDJWn1TIFogQY4YTCpmJ6Hno",
+	"Gny2uGlwGt7ypAzZEwb0ZqfTefNp2tQ/HFq4q4LwXPMiZdaKUBlFjQQ5cZdEH/ikS3rAJ4zx9hCZraHw",
+	"fePSH0mWsyrs1iPc5hlFmGTYJT9FJR2WFx29sTlmP60tNuO8ArrfeZHlCuRFQjU92eB6huBcoc0/zUo5",
+	"XuYGt4Bh/T3XKdq+9uu6LVUZE3WTYD+AMgRM0gkgRc1YkMYqoxkPusHzdqf9PIBkohkYqwftBUvT1p2Q",
+	"C3Hw++JOtct7vICwMQ2z2dw01mSx1bbFrEu0cLnQuTQMXX+K0csEh484MK86Z6tPOPTBB++vdzx5+Mhz",
+	"AbZau/cTDn3g7PHWpzgLMPE/xZgHVefgjz70B3uY/v2kG/KXqlcO7GWbD+Gjb67ecwlVOZ9iEwfUa8L+",
+	"9ezmAAPlX9uuPth/vfuz6Lf5ypvBGSRbMx3PVjLA4/jdyyGbHL18/ebl33v5zU/ZL/l7/fubDTe9Vkv9",
+	"Mze+/oVOAXvyYCuWLx+nkDke+F25v5KNiXumNPhmD2YyTeCqzK9uZ1/fudlKq69kN8Yg0V/HVr4+VPN3",
+	"dKCWIv4Kt/XB+8uoCwdM5Dyeze39zh9Rc/Amsm7ymGo2lTk4omKZ52VbjwY1ob7ML1lVKJSZZE2p/jQz",
+	"fAqryRt+leY/4iz3hwdlgPbgQ5X6DArtFJlm6cKDuv0p0+UFq+ETMdd9aLD3t5Wr6486nY9263m5wIb7",
+	"zoe1O94ewuAYJ24ar1zgQdPF+vDt4RO+rd3wDl8fP+Hr8qb6hzB48aQ116/f91OO4NDW0nf8CojfttOl",
+	"l4hkVQZbAlBsSYFpYF3eODbgsHmQlnvDDmYW6O7/s5H6uMJQTY3G+Wu1y+C3lTpobJ2i6IRhhexfeq9b",
+	"ibbG6h6j3vLCt786FZcLfYSanynvYrn/EPZXTdjrNxF+taTusqZAUZRNabdnbAwJiVVp0l6EbSQj4nqL",
+	"hiTyGkpGxDU89RqvYux5D/OTKCTqkpwZCLFkv13G7iBtdk7vbDgLuwG7EKjummVAVzlQPqtvRmIB5d3Y",
+	"FRjioX6bOeLaIhY2s1ImNg4OCfm/M3vJUs7wTrcq0r5WJY5Z48edDsbvy2s+SHR2e3U+OO0N+++u+//7",
+	"tn8zfPdj/5eoPRJvCsUFZOZg7YyChC0ypvEdpBUQIfM5TTEujB29aq3TotX2iViCHvkt3mx7rzo/xpIM",
+	"l29aNkJ6I5PlR+OjK415H+qZy7a1yifj4qsNSTcwca8pqasv+Bcz8c/CisvK0i+MG7+ld14t1w68dyVJ",
+	"Iuj6Pb8aufTqF1vaLVRNzKtBXc/TPcMIGgmfUKWKOUv2T8p2PpYB7R11OuWvX56kqLkbBuD/gs4imyXI",
+	"Nb6gvPI8YLzeqmYsdcW+3n02mABdXVfgf0DVCE9pWuTYn2QmMbkQvmZl1xgF3D9nmJAPTLa9mmE8ZWTm",
+	"eoCMBEiYq9shWcx4yvysSVt1c3V5MzxZ7URhHoa2tB96nph/2u9GAnMwFzK/42LaJj1ioUYg81gKLFBw",
+	"bAqT/yG/TN4zTIMlesFjFhIljQya0+VIeMlJJ6vAxd2mUkxZbsELKLt2HyLBVBovb6EuROxCKymyos+v",
+	"c1uYbWOV8HbH0ODP+IV++wtJmolmrnkvwO8/RsPXKKmuHRXXkP6p1sIW4WN5yR5UvZRXr1i2guxmZlO+",
+	"ILf96nb41UgcW8exTbDAC1C9AmwsTVfang9d9aK3HrwZFPp1WI541Dlsj0SDCcK1Z3xALvYEGjIsvTs+",
+	"m1RuXNgn0rjrvcx3UrgPP/rk27lg1RH7L6Ju/4f9fSL2h+f8WVX1L4Z/2ULMjezrslfo2ZEr0fDqKVd7",
+	"nvXqnZNAV4QCxS6JfPyJRsLnT7uUlYZ2hFOZswi4G6sXl7VHAguvaxLFFrc2+knY+4wZpfao00EB5fZZ",
+	"lhCE6MDANhkKLug6ev9+Mzsd2v5Mu3HT963FYtECCBZ5aoG4O4ertav7zO6MenexJuaKeIA3eHw9Lowv",
+	"i+th6SehlnJrvQttl0tbsCzzilY/olL4dah3G3MY6gHiVZUPK7PWO5+Nl2Cpe9ZmWHVDc2xLrDTvcXfh",
+	"jMTul+FAfQIpL8Sp7sOpuxVGInetwrzeQULiJcU5o3CFLlz4B5cU2jrZRzoTjUShXG9V1w+G5GxO7da8",
+	"GrEFXWIzXaixrZTiBjY7ZdrvNLeDjf+1mff+9reb9v/RZL9GTRYDgBVW19snfkTeDeWtM5myqniN7GG9",
+	"nWik+NBeX1z3WZa85Qti+JZfHZStfrZZ9lOuoN4sKvI0wvuroKq85Hqh3x2MRGXXqigkdKWrGHh1y3sf",
+	"45mUiqFb2PnxnWa91sLHVVXXG0gJxqAlMFytGzX04ml7fZmgflrIhbBhyCZN2g85ek2cPVWaNGjM2OGi",
+	"sUedkTN8KqgucoYVsdDs2G86Vmns9tIbFZLxciRsbTHq7vZT8E6X+AP3Bk9zqqXXHaNLsB+JItH7Vjl3",
+	"FI6E/3er7CIQkb1C8Pf2sjDb+aP2Kt4/y50grw8UkW+J7UD0w9veaevmh96Lw6O9Eg1Ce33tICH/Q0ZB",
+	"exSQ//EaK1TPxjJZ7u8bk4S8aGGRKFlwkcgFFhobMYrNGlwgCC5eRXFrr8jlNsRsAZnjVflpMZ3SccoI",
+	"NGmA/rCuyYR2gI2pQB9+zAjXcJ49gsXFLKlVIsdO67S3q/lY56ICEPP2K3QXMyZGgrtS3NzsiCVrV0bU",
+	"tYGSPm1LrE/kx9rUc/Az21xNres2aAA+yP8d4sdfZCpPiU+2rllL3/nrpMcTJDoWv/+z9tjJWsuJMVuu",
+	"0u+PbHniWPNynXHveXyPeNyOSEPUjs+1S+7WhkySL88idApCJWxRRSia7g0AL9Z6r0evi8JKZ0dsvtDc",
+	"pG8kmrr07bcJTgOXYkH8tbnXA3L/8qBtt42R2Ogjw1wiYNG6TE1q4sUeKD4LN25oxLg7P36kXyNXzvf4",
+	"n3jAV8h4kVQIbezy+hEtqDqZgePkK/CHVa0xN1tF0MuubLKIXApaxnrXP2E/LCv4xgxzIY3mf3P2o9Mn",
+	"VRUYHYk5FYnR5JdOPllP0so1pOCXgovAQlJeE4Z+KHdTGNlDNd27Jmy/TXpJwm3zpYTqsilbQvQsl8V0",
+	"VpusdzUgTBilWfnd1kdiUogYR+F6GZI5fc/n/B9M1a1ivHwI3F4uEciLhkCXTjEzaGozfQplWHh5w1ib",
+	"9Ao9Y0JDupe1LL2Wl5E1OMqOp91av9P96GQkbHshEA6rQecCk6Bql3W4vn/m8GzT65nMdcvoAgl2f6pa",
+	"+OC5ZTmXubuIB9NYgbWmqWGxkZGkZZvVFQvxmSKCGYP3j4LHd0rTXGOrLGzPEq1c69iuNTqLCFU+vmB6",
+	"lDkmc2y+txObY3nyDp2QquFl2KG9eYdXjbo2B4MsvD6RGFy5oPcz2yKrV9ttskPc9XZfowmCnWl//TId",
+	"iBVyPtG6+DKkVNmBXjOloTDxi26P8rDTUOQGIYGyjt/bOwuQ686k0idlB7eM8tx2UUdex8Q9z6Vw/Z8f",
+	"W1L4F0Vzi8wbWxZj11+8LMU1/d1z4yYyVrV9QmdoGxtyzx/ZO97JDuNX47J7lhoJ4W3dH7qivIc66ZU9",
+	"1WrN0M0fkAR7Y1l1M4suGZplZFVr5x0HcEBzjPDh/wUAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

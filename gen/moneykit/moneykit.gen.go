@@ -140,6 +140,21 @@ func (e InstitutionErrorNotFoundResponseErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for LinkErrorBadConfigResponseErrorCode.
+const (
+	LinkErrorBadConfigResponseErrorCodeLinkErrorBadConfig LinkErrorBadConfigResponseErrorCode = "link_error.bad_config"
+)
+
+// Valid indicates whether the value is a known member of the LinkErrorBadConfigResponseErrorCode enum.
+func (e LinkErrorBadConfigResponseErrorCode) Valid() bool {
+	switch e {
+	case LinkErrorBadConfigResponseErrorCodeLinkErrorBadConfig:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LinkErrorBadStateResponseErrorCode.
 const (
 	LinkErrorBadStateResponseErrorCodeLinkErrorBadState LinkErrorBadStateResponseErrorCode = "link_error.bad_state"
@@ -464,6 +479,30 @@ func (e TransactionType) Valid() bool {
 	case TransactionTypeCredit:
 		return true
 	case TransactionTypeDebit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookLinkTestEvent.
+const (
+	WebhookLinkTestEventLinkProductRefresh           WebhookLinkTestEvent = "link.product_refresh"
+	WebhookLinkTestEventLinkStateChanged             WebhookLinkTestEvent = "link.state_changed"
+	WebhookLinkTestEventProductStateChanged          WebhookLinkTestEvent = "product.state_changed"
+	WebhookLinkTestEventTransactionsUpdatesAvailable WebhookLinkTestEvent = "transactions.updates_available"
+)
+
+// Valid indicates whether the value is a known member of the WebhookLinkTestEvent enum.
+func (e WebhookLinkTestEvent) Valid() bool {
+	switch e {
+	case WebhookLinkTestEventLinkProductRefresh:
+		return true
+	case WebhookLinkTestEventLinkStateChanged:
+		return true
+	case WebhookLinkTestEventProductStateChanged:
+		return true
+	case WebhookLinkTestEventTransactionsUpdatesAvailable:
 		return true
 	default:
 		return false
@@ -1507,6 +1546,25 @@ type LinkCommon struct {
 	Webhook string `json:"webhook,omitempty,omitzero"`
 }
 
+// LinkErrorBadConfigResponse The link's configuration does not allow this call.
+type LinkErrorBadConfigResponse struct {
+	// DocumentationUrl A page that documents this error.
+	//
+	// Example: https://docs.moneykit.com/api/reference/errors
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
+
+	// ErrorCode Always `link_error.bad_config`.
+	ErrorCode LinkErrorBadConfigResponseErrorCode `json:"error_code,omitempty,omitzero"`
+
+	// ErrorMessage Error message.
+	//
+	// Example: Link not found.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
+}
+
+// LinkErrorBadConfigResponseErrorCode Always `link_error.bad_config`.
+type LinkErrorBadConfigResponseErrorCode string
+
 // LinkErrorBadStateResponse Link error. The link is not usable in its current state.
 type LinkErrorBadStateResponse struct {
 	// DocumentationUrl A page that documents this error.
@@ -2173,6 +2231,30 @@ type ValidationError struct {
 	Type string `json:"type"`
 }
 
+// WebhookLinkTestEvent The webhook types the test trigger can send. Clients accept values not listed here.
+//
+// Example: link.state_changed
+type WebhookLinkTestEvent string
+
+// WebhookTestLinkRequest The test webhook to send.
+type WebhookTestLinkRequest struct {
+	// WebhookEvent The webhook types the test trigger can send. Clients accept values not listed here.
+	//
+	// Example: link.state_changed
+	WebhookEvent WebhookLinkTestEvent `json:"webhook_event"`
+
+	// WebhookIdempotencyKey The idempotency key the delivery carries; banklink generates a UUID when none is given.
+	//
+	// Example: 6f1b8a0e-3f9c-4d2e-8a7b-1c2d3e4f5a6b
+	WebhookIdempotencyKey string `json:"webhook_idempotency_key"`
+}
+
+// WebhookTestLinkResponse The queued test delivery.
+type WebhookTestLinkResponse struct {
+	// DeliveryToken Identifies the delivery; it is sent as the `MoneyKit-Delivery-Token` header.
+	DeliveryToken string `json:"delivery_token"`
+}
+
 // AccountIDs defines model for AccountIDs.
 type AccountIDs = []string
 
@@ -2543,6 +2625,14 @@ type GetUserTransactionsParams struct {
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
+// WebhookTestLinkParams defines parameters for WebhookTestLink.
+type WebhookTestLinkParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
 // CreateAccessTokenFormdataRequestBody defines body for CreateAccessToken for application/x-www-form-urlencoded ContentType.
 type CreateAccessTokenFormdataRequestBody = CreateAccessTokenRequest
 
@@ -2566,6 +2656,9 @@ type RefreshProductsJSONRequestBody = RefreshProductsRequest
 
 // UpdateTransactionEnrichmentJSONRequestBody defines body for UpdateTransactionEnrichment for application/json ContentType.
 type UpdateTransactionEnrichmentJSONRequestBody = BudCategory
+
+// WebhookTestLinkJSONRequestBody defines body for WebhookTestLink for application/json ContentType.
+type WebhookTestLinkJSONRequestBody = WebhookTestLinkRequest
 
 // AsAPIErrorAuthExpiredAccessTokenResponse returns the union data inside the APIErrorAuthResponse as a APIErrorAuthExpiredAccessTokenResponse
 func (t APIErrorAuthResponse) AsAPIErrorAuthExpiredAccessTokenResponse() (APIErrorAuthExpiredAccessTokenResponse, error) {
@@ -3143,6 +3236,32 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /users/{id}/transactions (the `GetUserTransactions` operationId).
 	GetUserTransactions(ctx context.Context, id UserID, params *GetUserTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WebhookTestLinkWithBody Send a test webhook for a sandbox link
+	//
+	// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+	// integration can test its handler. Sandbox links only; a link without a webhook URL,
+	// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+	// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+	// receiver already deduplicates: banklink reuses the same key on every attempt.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+	WebhookTestLinkWithBody(ctx context.Context, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WebhookTestLink Send a test webhook for a sandbox link
+	//
+	// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+	// integration can test its handler. Sandbox links only; a link without a webhook URL,
+	// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+	// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+	// receiver already deduplicates: banklink reuses the same key on every attempt.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+	WebhookTestLink(ctx context.Context, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetJWKS Get the keys that sign MoneyKit webhooks
@@ -3838,6 +3957,52 @@ func (c *Client) GetUserLinks(ctx context.Context, id string, params *GetUserLin
 // Corresponds with GET /users/{id}/transactions (the `GetUserTransactions` operationId).
 func (c *Client) GetUserTransactions(ctx context.Context, id UserID, params *GetUserTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetUserTransactionsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WebhookTestLinkWithBody Send a test webhook for a sandbox link
+//
+// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+// integration can test its handler. Sandbox links only; a link without a webhook URL,
+// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+// receiver already deduplicates: banklink reuses the same key on every attempt.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+func (c *Client) WebhookTestLinkWithBody(ctx context.Context, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWebhookTestLinkRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WebhookTestLink Send a test webhook for a sandbox link
+//
+// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+// integration can test its handler. Sandbox links only; a link without a webhook URL,
+// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+// receiver already deduplicates: banklink reuses the same key on every attempt.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+func (c *Client) WebhookTestLink(ctx context.Context, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWebhookTestLinkRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5755,6 +5920,68 @@ func NewGetUserTransactionsRequest(server string, id UserID, params *GetUserTran
 	return req, nil
 }
 
+// NewWebhookTestLinkRequest calls the generic WebhookTestLink builder with application/json body
+func NewWebhookTestLinkRequest(server string, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewWebhookTestLinkRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewWebhookTestLinkRequestWithBody constructs an http.Request for the WebhookTestLink method, with any body, and a specified content type
+func NewWebhookTestLinkRequestWithBody(server string, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/webhooks/test/link/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -6189,6 +6416,32 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /users/{id}/transactions (the `GetUserTransactions` operationId).
 	GetUserTransactionsWithResponse(ctx context.Context, id UserID, params *GetUserTransactionsParams, reqEditors ...RequestEditorFn) (*GetUserTransactionsResult, error)
+
+	// WebhookTestLinkWithBodyWithResponse Send a test webhook for a sandbox link
+	//
+	// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+	// integration can test its handler. Sandbox links only; a link without a webhook URL,
+	// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+	// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+	// receiver already deduplicates: banklink reuses the same key on every attempt.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+	WebhookTestLinkWithBodyWithResponse(ctx context.Context, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WebhookTestLinkResult, error)
+
+	// WebhookTestLinkWithResponse Send a test webhook for a sandbox link
+	//
+	// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+	// integration can test its handler. Sandbox links only; a link without a webhook URL,
+	// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+	// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+	// receiver already deduplicates: banklink reuses the same key on every attempt.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+	WebhookTestLinkWithResponse(ctx context.Context, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*WebhookTestLinkResult, error)
 }
 
 type GetJWKSResult struct {
@@ -8285,6 +8538,103 @@ func (r GetUserTransactionsResult) ContentType() string {
 	return ""
 }
 
+// WebhookTestLinkResult429Headers the declared response headers of an HTTP 429 response for WebhookTestLink
+type WebhookTestLinkResult429Headers struct {
+	RetryAfter string
+}
+
+type WebhookTestLinkResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WebhookTestLinkResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *LinkErrorBadConfigResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *WebhookTestLinkResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r WebhookTestLinkResult) GetJSON200() *WebhookTestLinkResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r WebhookTestLinkResult) GetJSON400() *LinkErrorBadConfigResponse {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r WebhookTestLinkResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r WebhookTestLinkResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r WebhookTestLinkResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r WebhookTestLinkResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r WebhookTestLinkResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r WebhookTestLinkResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r WebhookTestLinkResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WebhookTestLinkResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WebhookTestLinkResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WebhookTestLinkResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetJWKSWithResponse Get the keys that sign MoneyKit webhooks
 //
 // Returns the JSON Web Key Set whose ES256 keys sign the `MoneyKit-Signature` header of
@@ -8884,6 +9234,44 @@ func (c *ClientWithResponses) GetUserTransactionsWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseGetUserTransactionsResult(rsp)
+}
+
+// WebhookTestLinkWithBodyWithResponse Send a test webhook for a sandbox link
+//
+// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+// integration can test its handler. Sandbox links only; a link without a webhook URL,
+// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+// receiver already deduplicates: banklink reuses the same key on every attempt.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+func (c *ClientWithResponses) WebhookTestLinkWithBodyWithResponse(ctx context.Context, id LinkID, params *WebhookTestLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WebhookTestLinkResult, error) {
+	rsp, err := c.WebhookTestLinkWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWebhookTestLinkResult(rsp)
+}
+
+// WebhookTestLinkWithResponse Send a test webhook for a sandbox link
+//
+// Asks MoneyKit to deliver a webhook of the given type to the link's webhook URL, so an
+// integration can test its handler. Sandbox links only; a link without a webhook URL,
+// or a live link, answers 400 `link_error.bad_config`. The delivery carries the
+// request's `webhook_idempotency_key`, so repeating the request sends a delivery the
+// receiver already deduplicates: banklink reuses the same key on every attempt.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /webhooks/test/link/{id} (the `WebhookTestLink` operationId).
+func (c *ClientWithResponses) WebhookTestLinkWithResponse(ctx context.Context, id LinkID, params *WebhookTestLinkParams, body WebhookTestLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*WebhookTestLinkResult, error) {
+	rsp, err := c.WebhookTestLink(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWebhookTestLinkResult(rsp)
 }
 
 // ParseGetJWKSResult parses an HTTP response from a GetJWKSWithResponse call
@@ -10728,6 +11116,94 @@ func ParseGetUserTransactionsResult(rsp *http.Response) (*GetUserTransactionsRes
 	return response, nil
 }
 
+// ParseWebhookTestLinkResult parses an HTTP response from a WebhookTestLinkWithResponse call
+func ParseWebhookTestLinkResult(rsp *http.Response) (*WebhookTestLinkResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WebhookTestLinkResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WebhookTestLinkResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest LinkErrorBadConfigResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers WebhookTestLinkResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetJWKS Get the keys that sign MoneyKit webhooks
@@ -10811,6 +11287,9 @@ type ServerInterface interface {
 	// GetUserTransactions List a customer user's transactions across their links, page by page
 	// (GET /users/{id}/transactions)
 	GetUserTransactions(w http.ResponseWriter, r *http.Request, id UserID, params GetUserTransactionsParams)
+	// WebhookTestLink Send a test webhook for a sandbox link
+	// (POST /webhooks/test/link/{id})
+	WebhookTestLink(w http.ResponseWriter, r *http.Request, id LinkID, params WebhookTestLinkParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -12521,6 +13000,56 @@ func (siw *ServerInterfaceWrapper) GetUserTransactions(w http.ResponseWriter, r 
 	handler.ServeHTTP(w, r)
 }
 
+// WebhookTestLink operation middleware
+func (siw *ServerInterfaceWrapper) WebhookTestLink(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params WebhookTestLinkParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.WebhookTestLink(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 type UnescapedCookieParamError struct {
 	ParamName string
 	Err       error
@@ -12668,6 +13197,7 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/institutions/{institution_id}", wrapper.GetInstitution)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/auth/introspect", wrapper.IntrospectClient)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/webhooks/test/link/{id}", wrapper.WebhookTestLink)
 
 	return m
 }
@@ -15211,6 +15741,141 @@ func (response GetUserTransactions429JSONResponse) VisitGetUserTransactionsRespo
 	return err
 }
 
+type WebhookTestLinkRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params WebhookTestLinkParams
+	Body   *WebhookTestLinkJSONRequestBody
+}
+
+type WebhookTestLinkResponseObject interface {
+	VisitWebhookTestLinkResponse(w http.ResponseWriter) error
+}
+
+type WebhookTestLink200JSONResponse WebhookTestLinkResponse
+
+func (response WebhookTestLink200JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink400JSONResponse LinkErrorBadConfigResponse
+
+func (response WebhookTestLink400JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response WebhookTestLink401JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response WebhookTestLink403JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response WebhookTestLink404JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response WebhookTestLink410JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response WebhookTestLink422JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WebhookTestLink429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response WebhookTestLink429JSONResponse) VisitWebhookTestLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// GetJWKS Get the keys that sign MoneyKit webhooks
@@ -15294,6 +15959,9 @@ type StrictServerInterface interface {
 	// GetUserTransactions List a customer user's transactions across their links, page by page
 	// (GET /users/{id}/transactions)
 	GetUserTransactions(ctx context.Context, request GetUserTransactionsRequestObject) (GetUserTransactionsResponseObject, error)
+	// WebhookTestLink Send a test webhook for a sandbox link
+	// (POST /webhooks/test/link/{id})
+	WebhookTestLink(ctx context.Context, request WebhookTestLinkRequestObject) (WebhookTestLinkResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -16118,351 +16786,395 @@ func (sh *strictHandler) GetUserTransactions(w http.ResponseWriter, r *http.Requ
 	}
 }
 
+// WebhookTestLink operation middleware
+func (sh *strictHandler) WebhookTestLink(w http.ResponseWriter, r *http.Request, id LinkID, params WebhookTestLinkParams) {
+	var request WebhookTestLinkRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body WebhookTestLinkJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.WebhookTestLink(ctx, request.(WebhookTestLinkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "WebhookTestLink")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(WebhookTestLinkResponseObject); ok {
+		if err := validResponse.VisitWebhookTestLinkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L19c9u2tjf6VTC6ZyZ2H0rxS5I2zjxzxonTbu++ZeKkvT1bvSZEQhK2KUAbAO2onXz3O1gLAEGKlCjH",
-	"TpPT/NXGIkFgYWFhvf7Wn4NMLpZSMGH04OTPwZIqumCGKfjXaZbJUpjzM/hXznSm+NJwKQYng1NBJPw/",
-	"LUjBtSFySig+T87PNDGSTHlhmCJmzohiuiyMTohmwhCqiWJLRg3LyRVb6dEgGbB3y0LmbHBiVMmSAbff",
-	"+E/J1GqQDARdsMHJwA1/yXM9SAY6m7MFtRPjhi1aZvizYGFGPLffMKulHUcbxcVs8D78gSpFV/bf2qwK",
-	"+4epVAv775ciP6OGrY/9Zs5IQQ3ThuTUMDKVitzMeTa3/6REz2VZ5GRiF25KJVie2EcW1NglU01+++23",
-	"34Y//jg8O7PzalssE/mlHbq2UhxjcDJwv9QXlAzeDWdyaP841Fd8OfQbNFxKLgxTg5MpLTR7/z4Z/MDF",
-	"1flZ+8JKwf9TMnJ+Bssyc65JwcUV7hJdLIFEi6tL9p+rX386fvT2paRHP71bnf7w3TfL7Be/niU182o5",
-	"PB8kA8X+U3LFcr/J1cIWXPzAxMzMByeHa/v0Phn8KAVbfc/NL0xpmGjbvP1D5PTVObnGJ0ckPTo4Oh4e",
-	"HA0Pv0kJ18COUhQrck2LkhEqVtWLF2ffkyshb/SzsZhQcWWXbVk214QbIgVh10ytSEaLYkTsJ7+TJBwZ",
-	"og1daUKJo3ZCtCRUkFJoZvx8xgKHE5LMGc2ZIoqaOZwSKuzTbLE0KyIFG42FJyU+WRHTz3foyRGT8r8U",
-	"mw5OBv/Pw+pkP8Rf9cOLcrmUyrDcv/i+N88kg1d01nESlnTGiCgXE7sO6Xg+IVMlF+Swi8HtS7WJ52xK",
-	"y8IAByy44ItyEXODnc0MqNCfy+2UL/gfHdN2M5ZTAhKkmjpZMgWL6pq7tmO2zv3xQTJY0Hdu8gcHB3e2",
-	"lgtDlemWRoyqgt+jPNL28/cpkd5qprokUpqV2sgFU5elZmrE85TM+DUT5GbOBJxo+/cHKKeIZtoytyY3",
-	"TDGSKbho6tLLPj58dHQ7WUXfBVn1GPfX//vRuux6b4fSSyk0gzvKn10rgJ/T/MK4Hc2kMEwY+790uSx4",
-	"Ru36H/5bo7Trd77toC+VksqP/Np9GidSJ6x9mDD7NMoyoB23osmQUtNJwQgXhBtNslIpe29rO+SIPGcZ",
-	"LXUkb2mh5ViUmmny6OgImM+Sz3LjNS14DktJSFZwO1uSs0zmjFB4WAqSwiQu7R/TBD4vcVPt90ptBWF0",
-	"Bdhpn7GCGbs3d003N/BWsuX43Kg5sW+lmvA8Z+LupxaGPs3sMJumGB4lkxVuq7wRzG2zZX2S8xwIbU+R",
-	"lXYLDkfGikCaZUxrvPZBeMAZs6NwMVtb8E/SfCtLcQ9b4Ufeuhd2HVP75Nrk3gpamrlU/I875pXT0sxh",
-	"kpsmZ4ntiSmvmLBniws4EEQqwt4trXxJiEQVOZoRWdAVLCveC1TBohW+pob9wBf8Lg/C6atzXJcf++W7",
-	"jLF884mwD5PCPk2Ye3xUCQfUd9LXzKjV8HRqmEoTe+XkrDB0qFkm7e9SWeXnH2/evIILDJUf1HtAbEav",
-	"r18RF24QI8kN5SaQNAxHqH3R3Yh4zavVqHaRrcntiNL3wkee1JaXdmUjOK5ilrTwU41FfgnS91vKi3uY",
-	"fPMD2xbir4UpPB3dDhXDPNBWDbf8MeWCIe9PZL4ik9IQagzN5lYZN5IIORZyyZS7XrSEywovDUulUmRS",
-	"TLlasPwZCeq8YhTVeQq3VUK+pdqcvjp/oEkmxTUTMB3gv3dD/9YwGguVIfsNf9nRJb/Ei9Stb1Qt7BKX",
-	"ClaMox6Y1tHuv8SdO4VNfmP3OJDRblJR/DwdnPxr84Z46sGgg/fJn4OlsrQxHNWO6oqtqauDauqWxUeO",
-	"iS6R4S6B4QbNjTwtbqyhk/Z4NwW1S1jt91+9vvV7i5WOc18wrYMF4qd/Gh8MN+DafIEmxL3f4geoHAFy",
-	"8m+WmcH737cewvi0tZ7kdYcJeXRwaDUbaz1amU4NoYqBnNeZXLIcbl+Q8ycgvmpfGou9XgTft7LAaXGV",
-	"1Gp5u4yEWro/Ii+cdmZYUdjPLwhdUmWsChEraHgypGA9mLInk1tu7TtMLIqrAX5v7ELrUx/7LMUE7nuG",
-	"apuy4ezUxu55ZjYeico0OndXykxRYS5h4LYTU9lH/2p87Pd+xwmtAeBWE11tdb6tna9upeQjbq2ihl2C",
-	"snPplZ0em9vyVsf2to2/o1Bs0cc2y8RbicQ2rS/erU7V4GNuVud13GPLut7t2rjOb+26fWumM1rpO99r",
-	"ySCaCwzR4SVnwqgVOL2uuSxQHxsklV990yZV2+y3qeFVb8iK9Sn1lBedqiPZi1TH1Or8jTml+8iYGAt4",
-	"TgsqMtYe0nDxggeaTNxjI/IDpxNecLMKf4N7WzF0pRLNZ2Ko2DVTmuVkjwpCFxB0kDcsJ1yPxVJqbvg1",
-	"20cLHH8GTXXlncXWNCTfyRNC/VeInJIDQkWOPuTwOf9zzqdTpvA6rp8Lek15QSdFh6fQz25KpqW1msLj",
-	"oMuWmiXeUFotuVVWVvaAF2XONJHXTOWKTg2efD0iP1l5XRSEC224KQ043nCyhBvLRpWLUJZ2UmG70f86",
-	"2MEF7daObsi1xf3qnYGeRDdUk4wuTamsBUAnEHxyLkNq0ES4EvJG1KdJDRsavtjozhycDOwj2tDFcvQG",
-	"H66WwRd2/RhQM/PByWDGzbycjDK5eOhNiup/YJGCFg/DiHBq0OuWrdpUSTNXjA2zOVU0s5atf5aAZ23v",
-	"/OLn4aOjw6/t7ar5ghdUJYSNZiOSvr04SxOSvjg9S/ddfIdVzF7TBN5enLUJFecNbGcuIw0t1liM4764",
-	"0zUi30pFMsVyDvd/IWk4eTqBAAqel7FwLnoXtonO1TOYe87gUalWoEeIa6bNAiKMYTR4T0MEhhalcyzc",
-	"IUvCOWinhVsh3pGyRgKy15h+NWEtFwwYASNV9QO3f6cHav2WD1LyOyXLZYf8cFO12ysFC7HBhhByT3XE",
-	"Trm4eqDDUL1vGze7yHRYi+EWVJtLvRKZtYzMBinRmANGC+zbpFzmPmTwiUmFxmUaiPx7906e50wYblb9",
-	"9a51Ijc1L3An643s8UCj07n/3v5sH9+qP7hP91Aaquuc3HAzBzPDTykiD2zKGTV0cwaBkQT3r5PVL3m+",
-	"PsRvsrSCCbeyFlIPwvDHUhsyCWF3O1cnL/GDLA+TmFCTze0ENsbLwz3Z9zgFleh9MlhQfdWV76DB0a5I",
-	"uHc02St1CSpCzmfc6H0rFGI5hyLpGdFGSTErVmPBRCZLRWcsBzcwN166L6Q2bslUWD0vM1IBvTIpBMsM",
-	"FzNIulAYlzCyTkiQ7GukwJjeBkYl9gmrmHHtUgIWdGWXKGaM8ClBUYIsRPHLSyWvec4UzqZV8xY8u+rx",
-	"affUnX8e/7Dp0/aJETk3JKOCzOk1ZkJwwQ2nhZvJpLQ6HLnhRWEZFNyjwI9GEjoWVfwvGpOUSymILM2y",
-	"NE7ddb9G67IPars63H1c41hsWGTb5rYLw0sI3wLt3RvRedggJ38CTt1mFhhFhZ4y5RhbJ2SyIku6Aq0D",
-	"jhVrExDz9s04ffGPQB6r6StZApe7wXe4Fuc4/bYLcUKzDlH9/PTFReOkwjS0Vd6tJtl7As9pprtnwKYd",
-	"GtLLb9+sUbT3N19OTfcnnchFvWf94+fxz8WKKJbJmeB/WN6+7XxqY3bNbI1n5wOkj9un5sw3MOwGV3N1",
-	"88mpcynvdm1FFnUzGywc6ITkXBsuMoOZPnBjVVZgpVo5So4iiWEUZxCvu2JsaaVAJoUGsQ/mGY2PnGNM",
-	"FB0aJUFlpNAsu3zyhk2Pnjx9/uR/TtXFL8vf1Dvz7+e/tMlFv+Z7uuWENESwjGlNFS9WjnZ1q+r460ff",
-	"bJpaP9GdkFya4VKxKX/nrwerjMspSSuzwlp6lVVk/1V4Z0Y6FlKRVJo5UynZ02U2t9dx9PIom7PsiotZ",
-	"ug8R1dQZy+mIeIUBPhcPGZRp9JCgT+SkabxZmR/8GVRHFl9spFUka5nT4G61nqyQmrWcgzeqhFs4VjTs",
-	"7PH56OqdSFkwKvprHAn8S+VW3IMmUzs8ZG8pteaTYhVnN3l1AU6iMwYrKr1SbMGZIi82kEgqPuOCFq2H",
-	"3k7RP2DPu6yvO7GEWMmS6HK5LDjLgeHy0o5tT2ylHq99VtGbS3+hX+atuvZrehPoAwpAkCn+xWhkLws3",
-	"aQC18xQUgj6awK/czNeVgruynUQ1ZI+B/ASaS/Wj3NIOWr/kYPlei2jxOL29qGkrTiiHAeuaS/dlIzo+",
-	"8GZNmo5aDe0QkF9yjql5ljD48Y2DCy7YEMQ3OX1+2jLf6iAdHB4eHBwcHD5uY+Ubrthlnw/aB1s+00+H",
-	"DZ6cxpfauDbSvdr27fs2Ne8jb5BVKKNATXPcmr65I4Gqodtpo3nmjtIZM5QXGxX8hEwUZ9NitU6fSDh3",
-	"Cs9YgMfqAddkzoqc0Hbp2NtjFY4x1Z+6oyoZ2N86KVUplU6TgtSc2i07YYUUM6skjm5v19/VLbuZKd3d",
-	"0mCRigStnFnmL6hhM6naHfxWQFPI9CSZe45kc6kxqbORMLjOrlnn2JCwr/iCQiGDG7kWQnte5q/wAT/D",
-	"NCFBQZxKmV9SkV/miosrne6PolqJJdXaea7RhWDmSpaz+UmVD+gCdwxzsGbUUq2WZVxw7Zw5W7xcupxs",
-	"Xmb0gHercbO21ovqKavpwhJyP3FS8CsG6/HPbHW/NZgjTLGNC15YTm3ngAx/ihMp1bUL0bjg89uLQTL4",
-	"7vkgGbw4bY0yv4Dc91rODQRR17+H2T/DTDFwF9PCp2S4sCvWCwyZsKI2H5Fzo6v6rylnRd4ezxwLSzv7",
-	"LsF3FSkYvbamQ2mwDgfrY3CMtnAmJop0ipLoGDzQPquEN/L9C37NLh9nXx8/pcdPnj4+fMwOD6bZU3Zw",
-	"+5KFxE9Ms0wxs8Pk8IXRh3w6Ss6p5Q64KUXbOGiLpf98Wpr5Eab41DIvBbthiuQy05DUT2hRyBuSKjZV",
-	"TM9dilkCjkEhifvzWITsHWvxhRqTKOnSJQGvT8/lk3mObp1/7evrfL4D2SDPrk6xNfpcLGnGhpotqaLo",
-	"e8eYtpFIr2dELjjUzUjlqrUWjArtasOczG7L6C41G31Qicy6+Fg/393phxNGFRRoXTHRqv9VWZjt0nQu",
-	"lRnak5SvjbWe3wLpfvqSi+507VIYXqxlOtaD0MdPDg7WyqYsKewbHb4Sn8uDk0zrkgD/2EfPjBNgo8/V",
-	"1vZ756b8wMXVBRYidQrd0yqpRSrnp/PVS7VZ/zmoFUCBPppHZUxAcHDGzS6D3rWlRLOuzg6yr48Pv5lO",
-	"vx4ePf46Gz56esCG3xw9OhoeHNNvDh9Pjo6OJ1/DWcy5Ypm5LBUfnAzmxiz1ycOHK1mqXC4oF6AkSkhS",
-	"nJtFMUgGN2wyl/Kq++mFlT9X3Fz6J9+vXQEYALqcMmpKtd3D4yXaC3zvW/8aZC9YQl5qKvKJfBecEZtG",
-	"ewGvXOAbECkM40Qbsq1mxDHDC/feW42MvL5va8elXC6dhuofJql7OvU+GaoYofoK9Fxf5AOFDo50UQ3J",
-	"WIwFmBThRywlmFrpT2oevJzrTF4zBfoQW4VI0FIxzYSLBPnvjYWWXbVEbAFxpglDGcpysgf5D4KzfH9E",
-	"Qhq3Hfmay1IXq7GAsUwU/9Q+QVSxa3kFKUvUrQyEJSztfBpcsKuk0p6sAKbGWIHdJExlMpQafFkut4oJ",
-	"MxYhDgUFusFUsSaY95UVKx+hrPRGDH35MJ6owllcj8WMCabgPc3oomBaR/UywhpyBf/DKsgikws7Ix/v",
-	"hFJS/kflExvqJcv4lGdj4eecMZ1AFCdneYkXEIOLPbYpIM8Eh82kMFyU3KwsdcPUxoJqjYlTc3lj77aE",
-	"6AUtCmAKxZZUZJxp2FZtLF/ILCsVbMFpxFpgvwi7aT72V7fBMEOnWd+ZeM9fXmZGJ0QqVCS9UjzFeqFw",
-	"HoCxLck1qwqydeBXzQsmTLEifCak5WY+HYu0efSgPNw7N2EhUHvqpFLa+lHy1VcZFV99BfFRWGCO1K8d",
-	"VzcEzGcsJox89ZViC3nN8q++Qvdy/J2qopxrr2zAfoHzFUt5dRAKY1G9+fb1D14g3FDhGZ3xaxamwK4h",
-	"y9/HcsJGsbySDheYMlasEkLXnghEpVrzmWA5uZlTA4ofSiVDZzoF8eFpCRQZi0AO+0QYxhHCzjt+v+fS",
-	"ozeqVQd/goTINsg2KlbNsMKm+3FNoenj/6ncGbGTId4NN60ReQUHGMU1d8Sw6h8uK35ds8KdI23Y0mUK",
-	"gLUEBYWBoUk7PztJkTcX3/O+X3dWeYL3ufPe2OfeN7WGP9fLVcnPVmPwVaaW7d6+Pidc5KA/u0stZ3Z5",
-	"rtqLA2FVrGQn5GbOFEMSwg1Y1b0j7ghUAdovWePCjQwu7MaeofRO42mnY+FGA1kmhaFcQM4EFMpHUgfP",
-	"v71yXGLPUrEhXdqNsJpzZdGPhQuexBKQaGbKpd02e4c1d62PvhU8gZbYSVyu/uTx4+Mnm70XNReukENE",
-	"AQh+XGYszfQO+s4FvvLzNVOK56iDBY2w7RBFuwzyzEiXjmxp7d7UjZ0d9SHSmpr5gaRac/TUNMIG0/c0",
-	"FLqtN3uBN+2DupIMJ9P9usmOQ2ML3DJKCkOYyIPfDrU5pzaTi7Pv65T1WvPR5Hj6ODtkw6f00dfDR/lB",
-	"NvyGPTkcHmRH+SP6ZPrN5PB4q4nVMt9WKpVKS/WKzhxTtPrH8dQTwd4ZqK/zWg1ak40AHHvXlbALn7JU",
-	"0JYozowPgz4j2kj3JXC/S8HwitXlgnVmY73vXJTeuhZAVgHojdssxF/yYahmErz9FtYgkoVUrPfkI3vI",
-	"BVc2J0+6WxFPCHFcBOrn7oGo03oEstQsDwv1I/uUwBrzHh4eHh4dHR0dHx8fHxwcHOyehHEa57lRFwR3",
-	"Z6bx6chh3pZRMbpNfkN7yOM0CnfsQI2X10ytcrramC6wLc75uhbe3Ph1smeVMLysJwXbd3mvUwkeRriy",
-	"taEipyqvBWjBaOFhu1Fi+3RIrFQEmmFqDromc8nAThwLwXCHrLpKFKMFuCQfrMWrG9fsweHho4PDx8fH",
-	"veOR9SyDBg//vu0Qtacfux/BS34S26ma7FkVw3sKi5XLa94Prtc6MA4p5AyLMORYvIhc/M+puAIetU9d",
-	"4vFMW0uKOrP5TwWB1DZ7xrWhhmfVLJHwYU6Q0eEXdc1p47N98+xaxU9LCmBXkno8Y3wGXBWILOCDhC5p",
-	"nnjsHvuwd/A6mSbGor4A8jOOBso8JFbdcM2ABFTkclGsnHltWD4iLwHIQEPmjPvaWMB87I5EPvkwF2cO",
-	"O4JC/GwvtRyn04SkNM8Vs7d4moxFupxLwRz/wc9sQXmB0bq7TcjfWIPgvV2ny+XWAEnLVbBcXm6I89Zi",
-	"K5BGXTvEP66I/WybLdcrlHR+1kjcyw+/yfL8cDilT58MHz06Oh5Ovv7mcDjJH0/YwfGTb44PtpdKY2qS",
-	"X9cmkr3VTL20m9YRQcdgNWwrcXv/DAHk7F/AnwxMQPgCTA8HbwG4by4GSs7P9luojoN1wIzF36vlHcAv",
-	"dSX66PGjzfBY7Qkj9TyFuPDMKdjXTPEp35QtYW1u/xRKzpYZf5olPY7621jjld3bjayBu9+V75NVkeeN",
-	"wtY99oHkr2bxyeWpbEp4ikmYkJejwyePrDU/ZUph1k3E7MdboeDaMvha97nKbG8xBF9QQXNOBSTP/6VZ",
-	"XRNFRTbfODY+0p3+VverbRopdondOpuu5WPNZbTuxzt07W5OoTgNYUx8en03/C9WAd4YaeViVrBhqb2x",
-	"7g3yoEo5NaUy4KWwBkfmRNwubouWSfWgQZejIgAJOthFn6zUTRT7dB9/0gu5WCBiaS1StlQso6bCaWzJ",
-	"/HSeE1ClRuQsvPLMSkp0Oo+8y3R0Ww9xm3MjJIG1UvQ7ZupJvpvcP2vFqs5ryVXj/OpdS3Hbhty9/qgr",
-	"cbqtQHfHDe/SN3uRtpumDf/EliqZWxQm3806+y1zF965LYPcaZH2R+GBf8gi52KmN4uruXuq4oIHug1L",
-	"YFe6dQxxVyT00968qN5fdLS6y01LBpplpeKeXC0XXfgdEqR7T/YC31t1z7bBMIFYtTklfRnpPAI32SxR",
-	"wGErpzU4lBblu3L/bvZ04GN1NUlvVZA0uq65rkCs+xUwhhG2ErQ2nyQsqJN+/ii8iXIQ+lGy7UjWMxkE",
-	"u4EcKq60+cQOaTX8ZTznrXOJH77tZraQ/G5P97IXILyvIgPsAvsv1wsiUt+jvL4dJAYkDsZ04uJaFtfs",
-	"DqVIgkjvW9Dj3YIQ5cavtH15AI+zCTlnfdQAGAGh2LZhG0cTv5EEgH3Equ/ixNsJRMsI+gfHMW16FRRz",
-	"tmtUzjLYDs6C+E0VfPvnWuJyyy4afQ2MiJ6bdquftDVrbtBoL3W79bYB4+eWwqvGYS2nUrB35hLvnC3Z",
-	"3JujoZi+3R4MrVbcIyT6HfuQm+3urrMq9NIUjlhO5aqp/io1/p7ujM9ARieD7ff/h1/6va76XtdF447o",
-	"eS281Uz1sUhDspNzVVfoZzMlyyW6jdpvjyBwaJ5zjH++qj3Qg6UR3KwLaT2AmzGKzNfoL6ITcsVW1Rzr",
-	"zaU6StNx2hvItkVGr9Nsm0C+DX3qZ7UzsnB/VLiNEG0S5rbS9DYEa6sv3sxX3YI5Imhr27KKWF+E6Oct",
-	"RNsOQNP/0iIBECRFCkt/KYIttPL/jvJ8+iP91BqnVQnMngPDpjgPSmsMJ5PaXE6o5nrTji9Llc2pZsQ+",
-	"7r/jhnUtAR3C7Wq9SIBXIBYe67R1KkvFs66zwdRQz62GBw/d9pOV8v70m9HhUeckAKQWjJR2mvBF3Kar",
-	"8fVhmBnOFcHh+KdpBv2npAFhstUOwusU2Cjw7B5shd4Hx1+CKEA5y/iCFgRX0cjea83X88PtwtphCr14",
-	"G8rY28fGCne/srvl5E3INvGiI+q3SRUP/nnL0FKF4PmhEaUdsUCb2KV/TQgBsUHtIBuCvr7SBM1wTHKr",
-	"iuhEXr+RAAeEFZphqcIeNYh7eUh+fL7/kVF0I+jTFvreVYHjtsKZDVBz0DArKsr4FbM+Q/tL7dtZhnq4",
-	"BDNJQ7UdJMX6ciz/1we1YQnP7ZnMJVQaCmkcqLzL3x2LdPFuBBdXCihoK5kXjI2ODw6/+Sbdx8LLLGNL",
-	"rIaUI3I+rYO3+r5621Eukwbapi8plOu06IOP4Qfftnmv/HO9FCzPbQ9qjH0b7WoT/22prViDWomOc20J",
-	"3ce6bmp0HO/4IcgSzRH8VNS3d/3g7qio4tD3TMTthIkCQC2SbsoFFRmnNbD/tsyyQqotuDP2kXBz1q5H",
-	"UATm7F0XHlSC41/mVHUVEFF1NVzI/M4+t2uiHNYcdUwOfmspE7TiTzM1nNLMVYxqbtjoNqWI/SVqvSLQ",
-	"yrjt37ukBae6tX9G4ZBLr+vpWtAOfE4NFmm3iTMQ0a5APBQRFFJelcvamWiJNNjJ9OrtzbWHD+jCeQS8",
-	"pziKCpOuKs2uuUMBXSq5kFH1OxM5bN6ueJBwO62zQn1bXrRvS3c8FgVix6aFEgXP1nXCbJEK7Y05772h",
-	"T7wWbLYjpLmEnp+djXw2vFNr4LNp7B0b95zHKYpVU9J7aEfX8SXYrHUQ4rYKiBrK8NY00gnPOhCkqbgi",
-	"qKVPAXsU2o88P3+x3y65JrRDLtbmjcP6wiZcBdk7f376037v9NTm+bBfTmAh7TxulNRLlhkEwtqcMeRw",
-	"nBCluOoJWEesWytl6FfXgrUSFbpUv1qFYOa6qTVrF/rjX1Vfbpdb3yrORF6soMm++1qFluc4oSroaJZj",
-	"kL1XSub7bZ/NOTSd3hIYdp+8oZr4FxKHJH9D9SfpH4lQp+qFe3jLAMZW5SzABW53CVT8Ud8x/z0oM+lg",
-	"9k2pIVvACOUUtN+1tJndvY7rzkYugjeMd+X7IMyIqoEvR/Wbi/Zi1MoLiU6bFifMswqEGnvzTLjRZM/V",
-	"Zur9hAg2o/73scDuPprsWXsuV/SGFnofWxtRkk5KAN8e7nn3DPnKufL+D5kypvfTjn4VeXeH/+mUYSx+",
-	"bym1Yfk+9jZ2RIxotHYKuj7U7Z6clkXhWidb65kv2r6TVGWGsTI349eA7vhJHsbaUlvK7D36Tp6QzGpw",
-	"LCfRM8AaDv0oyLg10toN7rg55GLCBbavQ98hFStgiCSw3zOiGLbNklP4CbMSHPO1f1Aq9u5SdbOOy74n",
-	"CnbUo7Ig6ljwhwJ/gjOECihfrNqKBfCjAMs/2qWwrtUMaTvdO/v04UgtAerDUqn1XMc170JGYZOQMtYu",
-	"TPr4tSeynM1NQrQsABDQA2sDcFIQKPBpdHhjmyma55X5EEnQu3Vw+9UFAJzdWsVAmfvepFwlRLOiSEhG",
-	"9TyxLJmEde4D3yKGrndsoSdNlxMYoAKOZWzkX7ucMpaOelZL1lDdFy4p3om1eNZutLYr75+/ft/R+rIo",
-	"7L+zYVaqawa9HK35fcVaIKBpMWszemdScTNfJCR9eXH0+EmjhAT+1qplqesWGFY7i4Skr4brI8Hf2ka6",
-	"auON79mK8DwhC2qyOcsD0q5lkH/++oZgb/1WjrhqY3k7HjaeSF++aK7xRdswZZsyYYcpNXsWU1oTTVck",
-	"1byJi6B5KyrBu3Z2fUcyCVDP1LCETKhmTx6VqmhdYseZXvUeosGolmS4ER3cd8Fagwf/vPj5J/IrmxBL",
-	"lwtmyN7rb1+Qrx8fft0SDLCk6ioYq4gZQckpaQD8zczZAmqDrZC6YitA6tVkWU4KrufO3UKt7lX0D5Pb",
-	"I7XN4wgzbqPID1xcQVdw6Ou8vWc6GHeuSzr0Tz/x3U5AJbmRa520v0qxa64Dj0OgMPw9bp7tmqenlSbT",
-	"RG2FhtQBx9CDpH3O3dKT7bEcGCF+G2dS77geRdfWds7+RnLMiGlAmYZ+s5ce32/NOW01CRaimrGLhl5T",
-	"Q1UE8uQGBiUQfxwtQalcRzh1jrRaESjYuMHH1kTiHxwdHB0PD46Gh0/eHDw9OXx0cngY4bpvzt+NkNL+",
-	"NQCMEllCim617HqAz+Ecb/j2/8AJq+I6A3olV9SafAZ0v0EIGrXirsa06sRabduetqgn5nD4Z9BXmnlX",
-	"aaTf+Lxn8so/6hy94Zk9QAf0OIBTJRf76ziLkxVGWBGg09d0Dh1+FLYtA2BAB6hWwQ16ODyvn9h3NavN",
-	"fgdQDLeK1jZnNfflxkGs5M3CQWs62T2TtyGXwE+EL+iMhYzmUCDT4ULeelZuhXa43his3v/CbTy0S4pi",
-	"mbcIOnR70GtV4XTB+n72Rddn23pxbC4xPhXk/OLn4TdPDg5JMDWb0IUAFwZWNJyTWoWDb+JRtUfD3qnE",
-	"TZdkVEG7NCHJ2zcviJxONTO+SbfVF46Pj58Sd+/qCHVdMZrrsUAN3JmcVMMg0G2QOTx/gJJh72hmihXm",
-	"rwBm6BpmZLs0/HuXZTQQMRu8oSbcKKpWLqVJY3TLSOdTmLD6DDYEugyd9QpzxUJ72y3vJfJtkwXcrdNX",
-	"1l3A43bOgVibj1Zrqb7HhxXaMJrfEdU2IlJ66NxSFRXobe1u2yptK8jJvlU9GwN6LQ1n3J3hNyXa0Ign",
-	"krbbvUs/h6vpOc1h2z5esC9S1Cc0v/TLaY/ytT1cC++1jtYzrrdL0C6JvtTR6erX+aoS/FyTUpQQv0hi",
-	"UyZtqAYpim1duVGsTn6JLQiacBXxT1tZrb7g9fn36CwHSj4Sl7yJVmZNJlwbgZY7VW8foP+oxmFnrGCG",
-	"5X8Jg+X47T7s5R7tYi4/0o4h4zdBXYGAFg5CqCFaLhhhVBWcKVAc7iWO7Kw0+CpuoZuaH9b35gYcMRGj",
-	"0o0H3zFDYABX+DAekFxm5YIJ82wsYAEObgw82dG7F2ffa4gSkHF9CuOBl+sIohw0GYSJ1KjY+69Y9STm",
-	"pG+lmvA8Z+J0LaL10Thq6udwibZsH9ZqvtPFY2tjf6gcqwmP05Czis4Oe4hDB4YdpUkP2RE2KxQQQYow",
-	"ciGAVuYcsbaBUTr6SnCNeZTgvXHo4XXx8vGzVaId256m0vZw1/7fOjEFztj9ZqQ0PxFvwQY/0sfcjBa3",
-	"X59tafMWdmxQ2xd23KqYVngsaED1uvNNe7PN3Rn0W7edzmDATehWcKyx65xZWKLnkUunlBf2pvHeU0yc",
-	"9iqO/XTBtb0B5wzRqD2RFTXssuALbqwOW1dz7LEImeCWDnzBZGkfdA2r4ZnLKEN4LecLn6hkTOuuRQTY",
-	"nB4ESg6gy4qq340jQQsoXG+v0doObBf3EPyNGSXx7UZgk2oNcXC/or4rfrs6/STu9Y6Unds6RvzXrUYU",
-	"vjD6HB0RdYfufdAnagD72VEnbibR7xJwzH/hX0SJtsWH8PLV65cvTt+8PDshCCCDL4NaIXzYBxulBLJ6",
-	"0JFGs5XqW6CdNjrYgJQsRbCw13f8fFr/VEbFA5+oYIoVZD/jhiauOQ/V0s5xRbhBkzGMPhqLt9W/Kj88",
-	"jgmzcsyHmOhLy0hWV/LJAAnUpEDnJpT3HEftB3hRcx+1ip2G4NOkmuya520TaOkunqy4XjeOrNzidSYU",
-	"z+bWzLjlACGCdcvXQ37MbVfQLEHpWVCio+G6976t2GuNDX6TJVT+gT6fuGpX19Xf+woWNG9DSvXA130S",
-	"Ziuk7I4UpDAPXrUnwCk9slff4eMDks2poplhSqMFoumC2ccDqnoFps/FWKQP7f/qh3/y/P3D0WiUNl3l",
-	"vjNjDSL48PE2jOBksPS4zn1XjkDQLZkzv2/eurrJ/EKKKZ99ZL3cN39pmrcZTGazcr753XUNfcu37sEl",
-	"+KEWsveohRhnuLqovgI+1nLBzDw0EWtT5aHnbMvGnwuoJ4fUAg/t+5fuPscJIQLxpU9Y3IUH2kfYxgkd",
-	"370LfqikgaO2qxOA4iZ3890Dz8SAziR0ZnbrTFyXXUhWpIViNIeErDxKG/L+NYg4uk0bC+8RxK74CdES",
-	"qufwnxr7XbiUG4i0Y39vlvh8GPc+NKXza0SpGdVvlALOo1rY9Q9u5qwa9TJySVLkAkjr3IvCnRgBJdzs",
-	"N3h+rQvZerTI/9SOgub9oq4FlzuIQZHpbMqFZVatcIYv/E/2UtQNAE+qrAU5ZQqyNwWRKke0lKXiUnGz",
-	"GpEznFLo2lWfcFX7iB0z995e7PdvsVIVM942vuiVw0pZr0JSbeS3a8V+8DU6QNN7qI2ogiS6KuXuX3dc",
-	"K3Ju5qy13pNv6Kw9qIgV/3SWkFLYXTk8iPWHBPt1hdaClBTMGLs4hT2KmgkQLjGopik8fdqs7l5aU1jZ",
-	"Kfx//zod/g8d/nEwfPr7oMNP8ebDw9HYoMbQGRoe6wvFpp7YnKxrqf3zajzFW1iuq5tzy4lCmPy351i1",
-	"wFy7UTmbFW2d4Hxb6QUVUNhZu6Sg63rSyqb4fMg0Z/astNd+hg68l7HPSbF/Y5LW1u+9ZtNSM6y4iXNr",
-	"nCrqBbjdsJqjZusUbqgSll+2zuBXqkSzmxQAO67PadVrPkxA+Bm6MYYsjU0zeAkvEN+xpn1UrnXJLh3w",
-	"ito+6A/MVAvC12BFdhjE8HDM1P45DIxcWnl1WXVvu6zDdfT+/pJnVyj7qrFqqB6bJyAFu6RxG75bfLiB",
-	"H9X8YJuMrCt/7VVEnBW5do2zgn6BDsmJzFeuJsLJGvy71RbJnGrUKm4EQQkB1ZU3SYDPcD0yMKkpTrkl",
-	"VtlzV6q/tXnIT8wZaC31WObF2fdjsZA5K/Sz+lhchy5riBAKzYgpTt5rOdyEFC0ThVDxshoLN/+cZQVV",
-	"Ltnark0bako9atOPwjcRJaZFM6Nj0QzVYkoXKlbuRV71wmvr6uaHA53hslRFK+oYnTnnY/V1uCVQf25N",
-	"fcllpke+3yqmGy75Q2icw0TGHqKaOOjUsdsTKCxHLWg254INrZwBsVAxTdRysTuqFlXEtkbp7lDpX4+6",
-	"9fCrYc+1VrUDe8Nh/WXoMkn1WuYlSjPM+u/s7sU2ZvVWXg/vLgmdMjBIG3GkC9xAu6eVvflDCR20bF/A",
-	"iYHbwdqkE+jPbjgt8FEo+qReS30A/kspeEYL1+px1351p65/Vlt+LrTA27TuWnezztXvNJ/gmFrDMKaL",
-	"zZsAD/SYwjqn+F54Pfs4ran4ce/AjcnfUXusDyUWuLEcYMG2shIkXRLxcnPSYbN/7zpjp11d7gBn0dDA",
-	"BvUT507hXnR7pG6otKVkJ+ssH7S/BFOzak63CX6mrZwUjbse4+CiNkhWt2qpyB98ibdwn2HRzGwt2Afb",
-	"HYs9XRaRpV1km7qBky2Yee0akGKz1hreNxA4mUGpuKpisdsWoo1izHQFdO1v20dZE+idRy4SDW1xwZoc",
-	"2s6AMFC6SyvHtW90Ht6eMuSD+KA2ldtwww49FGM503b2I5HWRviWLtwbmtb5zoFQUr1yN9p6xaw/xnjo",
-	"FBa/GCZ0a0X0/exBvdXhbQ6kLyTuKeXf2Mc7miJuqORtjtBK9ysu8uYFdYusk7mEuPeNVFeDZLCQE17Y",
-	"f4Ors9VD7MNmLYxVaUwO9w+yQXafU5TG0oyTRjHHNezhOJxYC25uWMZFFKCvL+cf8gYsRh/Idi5dpl0u",
-	"Qv2EQMdMk823G6ff2sdqSQ6Kz+aG0KlxfgcuZj5FFI4nGrOA7u3dMi7w3XVrUN12a1zMranpPKnoW4Fv",
-	"jgej0Qi2jAdv2XjQeoM4Po7TiLYu2H6WUCIA8deZbn7pVMPfvS3YtR5/eHp9at3BihhnmD4VUx4TcBf0",
-	"qpZ7uaAip9CofixOEc8NIqLkO+n0fGqqrF3NRK5JCtNJschYVLZt2GLqhBMVY1Eweu1zX7K55Bnzm+JW",
-	"V8tQ8ISIc1P0FV8Gog3dFB1NWk2uNU91i/zk2TwqdZSe20ekyppVzIcluMiKMmf5iJy2nhB0p3Gjx+KK",
-	"AQyFQxRJCLtmAizYP9+n3nDSwY+iDV15omuk+oZm7bEG/yH5NXV/JKyhpip4/T/KcOu5G/UkifuYY7N3",
-	"+m6Tq6dg3Mv8qk/caorNHI/7mGMNqHT3SXYcuVBs1gbq4kBxQZoAPLJiGaZITWnGC24gBwtkBNQESxHQ",
-	"PTF28ZM06LSqiirB/aBvuMGjjOEjwqdEsIxpbXUgI/0vJJPCcFHKUlcYb+jOqyES/yQNoUURDQhyoDRy",
-	"QQ3PAC2yynuSypXFPAsvjIVmBUNkK65JvhJ0wTOQvTlbgvxEsQtLN1LpvjoDJqQ4rcH74gbJYMoFz1BH",
-	"WBYUSssQ0tiqOO+sWgE15b/XCotcmfm6ptAoZO7GkZFTdNVVCaguAYhjZAG9oKmrECIXjMUe2pcYV17S",
-	"GRuLqVeRlwUVYfcrR+DtSKRX2rBFyAf2GxT+0JY0bBWF8I+1tOQ45Rie1MyUy8twZYOEgeSDTDEQVLQI",
-	"z0oYLmeCw5PwNy6WpbnkIpNKoXlp/9/uUUdRW7P2st2JENdmNc4RdKXBc4itsQxZMVMVVickdDBwyxoL",
-	"xdzPiBDmkiRdjwpnQ1vFpqrOhi/rEXlVMKrhK87j7I/9WPjSKIw9OQQB0Cq9hcI1mZYCT9JeSM+c02tG",
-	"aLW21Ndx7T8bi7m8YdfW3KngEx01i5XL6qyKsvDLTw9Ibu941A7hN1imlkQWcJ7rz8MkLNkmjGhmL3d4",
-	"EaYLZV23YVVPXzAG6Q3lAHOwljkTg0FUlW7IrrXjHT+4xkOvUZ32WlI3VPacNVSkoIY3zYFdYCXCQM+s",
-	"sm8ZBNJKRrfAa1hwcY6vHG5xMG6sjV1rG9myDg/B1eIRLKTG3iBd6NUm7guS4vOAcwahIUhb7gXwF725",
-	"CTzNmVDwtD+eS8Wuub37jKLQ1MLlt4Anw75m/7axD4v/sQP68eLn4aOjw69rbsYANleHgYzh2hChrjf0",
-	"3Kmv9o9B0qKcnWqPIswpll1OJk+m/Junx/9+l09/erc6/beYfP3No9av6i6g7/OLn8mTwydPyKyQE9AD",
-	"WpAH/BQwJzukdrd9qR0D47QGGh5wWNfW14Irl8tiY4vV1QNNLl6e/fwDzFi5tN0fpMilIBdGZlfEJw72",
-	"mL7h2VWXvhd9ECCpsortVouJLPoMvxHE7oSkGdXzNCFpplZLI+3/5Uzxa4BUtP+yh98AZCczU/ufiRS5",
-	"/W8hqbD/nZYiTxFKypUVpXEYDIO7AKQBkPI4NbgXgjkcYmXMqjDWsgU1SJuurPs1KDxX9w9PRmesVUr5",
-	"iqhfsAa3noAZSkS+Wc+wrFZ1+urcl/DGLqjo5TalI8olf0ENm0m1SVQKwgXiJZLMPQ1++3Li/9matzO1",
-	"ll2bYHupDV9giUaWlYpmq6DSoOfNWicO93/JlNUvXOR2Qd/xhV3h4QGmaeO/Dtr6kG3oCuSnHYWjp1Lm",
-	"l1Tkl7ni4qoRiK7/uJUP8MttOx7T3aqdTC2pMj1pv2DKnmVjab+kK8DlXCppLR/ZiDZE3/nRveW/kYLh",
-	"Ej/xyo8RHtn/FPezkDPZJl3fvv7BX0/2kR0ks8f3b33FdXfohBvpaP3QEgbdxgkvg6e3mw9+tap2OPSB",
-	"JehElobQJjxrY+sct+9QYLImFKxq5hhpl2HaeByTTJHj7mAsxZyMZTs1DfQvxUNFAu2DaNVEAfdjbuGD",
-	"qE1MO1BOhLBtpOtusxumN1TZ+Fq/GBbMOwrR6Ik+VAHmP7MX56IEJz50q6xMxdBoJ06I29L5aBMMOP7W",
-	"AwE8AHx3QIAHiPAaAHhNth9/82h08HhQy94d/ve/DoZPf/8/e+PxCP9v/7//azck8A7Y78QFGIFYmvz2",
-	"22+/DX/8cXh2tlYe+mh4cDw8OKxPDCbz56P3Q/yfo+p//mtzDNLnhbF8WDdKtsNtx9DaXqxvg4OOft+F",
-	"D+sjJ0QxUyphDXVqLXK61prV3nVS8RkXtLjkebqD4nnqfF6q0mnaJgFcLxi2HXOcH9207l3O9I4NAusg",
-	"yVskQ4u42hBArksKkI/6M1PQKqEeqWj4Ry5mPVCpe6lgu/VTuLcmCnfSOaFbZCY+5iWkGHrh+IykdvjU",
-	"NQKA4B1XLFsHpgzycd1/EN2VO8PEVeHtkR8n/SAvhfdMxO6KhpiqFvX24uxOGjs8c7DMSybAGK5JL+Ov",
-	"Aex7QrjghnsogE+g9wPZk1PDhPfu1xudSQXdUrFbN1+wP6Rg+3+HbhEJyQAvucCUmtjoyiIVtNtw6F+V",
-	"vtkGeJ8MoqutnQ38A0HGNG9QPiUrWSLsLmc5KG15qQChV0Qq5HrSIHJ0Rxs2gCFfu2q4DgdBKlIKzYwp",
-	"HBDDnOoQmqBwmFx0cENFQzJQ9OZy4/7CZUFvatOId5dqH8Zr7/SLOfhbHFdblJkOyNKtOlKPXKyIQ1pz",
-	"sRpT62rE0HRGhdYMfpe3XJQXK9HRXAydizqxxL3iIn9GGM3mGCOAmjQoimzLOHL4HVv6eQIQNBfOEWc1",
-	"GamSissEi1I57rR5vKUzQIa0QIScYQFqPE+PjN2c64Ys8LqOwfNeIKgOe2QL1XBXtszmrvvr+w2tJlnR",
-	"sAd/dStj1vadoMk59QwHCHMeVLvZ5PYj9mfexEBI8+04EfapV9TKcZjX+2Qwp/pyIRXrlL5MEPt7oIZi",
-	"0LLUtQDi2tHLlTw9wygs9kCYrKA7A9wAM8qFq9ZKHYcI9s6krQlct+jnfWuAExA4G3vj1toJO0pHhNvQ",
-	"MbwpU9donILTID0hkJFB4nQ3981nJEXPQ3jImtZwq3JA/aaGXbOGZ2W1rCWJ4gDg2p9ws81LX0N82Yxo",
-	"1pUPdOLSMCFNTU5J2oJJk2LBcGrpOOfaWK3co5jXi/EI1uL5lIK2HLfPEzUtWnofwyY2u0Epj4W6GweU",
-	"nwljwmdDjEhlDyH0k+fzk7FYr1yExEQsR7bHtwFBf3H2ve48sF8g4L5AwH2BgPu7QMDFt2Usx9quwbew",
-	"BCt5O9OFfmI3PtcJ3RxOWfJg++B6oLMWnavWb6Ef1wRIjG6UpQdoD9hxoVWWlTkrAvpWSAXDPk9FAYnd",
-	"rbnvYzEeCOlUp/GA7Ale7MNa4O92dPvXML4ueMb2MbEbGkh5RJy++b/31EnhNkgdO0y7d7sFq4lDx4Va",
-	"v4VnJBVlUaRhY5qgKptbMAQxWCpeh1158vjx8ZNmdMl+Cg8zUrZHFTfy/45hWCzohMxOljdcbVaLNu0W",
-	"RV+DJKru9jULVZpZTaejipEJs9ePj5F8GpbLh1sIXRSpLX/P1DbC+ybvzbbtNj0KTAhxFGsTtL/Qguc0",
-	"tOZvt29d4cnwOjxMrrksaHtEv5CIIdUaBVJo8YfXCcd6TasDEM1mWMmwh6XrVqyD/OQiZ++Y3t/osIiH",
-	"SBAz2s4KnaFkD4/bviuPjMYley7ssz9qY7dOJR+yHrgmN0qK2Y5JZb6+sEbGLZ1dPFmrKXVWOUZ9Xy8s",
-	"Y1X3HhiEz6lu68cPeBOIkpOeOhBx+OQJgTfIuDw4OM6wq+Xeny9+OH/505vL87P3J/7/L16+eP3yzft9",
-	"eJCliNiZPrw+eujyP3UKFWQjaDJuJ2YtAphNWIMVvf6w4mwZVW2Zf/h3D4mn5IKkr36+eEMeXh8+hD/q",
-	"FDujQHffTKKFOy3kjcuj5UyYF1Hi/Mmf2Pkc/s8SY/gC3BwDj5apE5/Hqsne9SHey4BN40EUkSMAAt1n",
-	"QdmPwmCv8N+Dk4H7P534Rs1JyBWwI2ZUZKxAvtDIk3Y5b1UR3Ux0yUeQYg80qtZcu09oaeZHwMSufKNj",
-	"55vd/zkqp5plikE+4j/evHnlmCAqNSB7SHwmcrihYW/3+2xumM+ue2tXhCtNE4Tvo3qdW/FtZFd42DHk",
-	"DgzQTfU6LE2Yz2bCY5L+ed6H9klIfPnnr99fBOqC8LNvYOddn815Mvh/hzj68DzKv6dL/j2zdwXUoU1l",
-	"RwY3YK/ZC+xGErlkApIyLC+HGqrTV+e6UZaZK37N9Els688h7jgW9pmhr7O1pCZ7rpITz03i9pSFzF8o",
-	"c8CjVAmgB/ZGWA0nK5jPWOBI1SBZdSKXzcO0PxqLsQCryyeWIE4wF4ZC7/TJisypyEfkW5o5HCVsW27i",
-	"4rGAVjQWIX2RpC/ArIuQIZ2BkkZFIK2tbeoLtHq+fYgSN8x4sA96E1zmAKWXO6NxssL/GZGXlahhhYZm",
-	"8Nb6canVYxGKyB5ghxwoAoshmqD+SY8IXsQUKsLQJgyomYlrkROFqTRAZUoUCaEhMDQHtFMJbGHoFdNA",
-	"/G9h4npOl0zXcj+dgw+78SBA13TKM06LyG2XEH9qhqqcrNDrF/60XJk5pj38SFfk6ODocWK5iS2Nj5et",
-	"byEuAcrub7hmLg6ky2w+FjmfOlQpNGYp6myVP3L/ZCyG5I33O+gal0Q8RiH/BN0iWDaUoqFwUv09dYV5",
-	"kAdg5FiQQD4XykYPDjbK9nVRNNdVm0Y7AC2wste1chwWDoFjEXjQjqzn8kb7BlrOktFkL23x7aT7CWyf",
-	"cO0drYGKs8yrWdkxo5aPvt8juHTZOxN3fRyS06hQG/kYx3PBkWVBwfBFEz7xVybaeaHjvl3rH0xJoAEy",
-	"JgFkbSwup/gjQrhZ045NDZGl69SvXRxuL5ULbuyT6T5ic0/ZjddpHUfacRHxLRpxwajQEUbyXjqzr7xw",
-	"gJsnBOvSE5KaRiboCTlI0Si3A4eC6710i4Hrh9wHnTiXFQl1RguqyH9KpnBMquiCIVyoz9ZhZMYEU8DA",
-	"7jK5gX66gfGBJnBjWkHwfw9Sqw274Mr/TWHfUm+tQrHQlT1W9jaqk8ufNKyh5Bk3xL4GrmQKdONiZqe5",
-	"l655ckbOjj4hdRPcVJb7/jNiHPxedFDCzEY/+SmO1pqCwclYUHWFZb+BfsoZU34Bfqxn8RF0R43iYgyu",
-	"UcfMGCow4BMAkGaJ9rINn7ALh7Af/iAIPYJpOiE9MkAD1p6HlPk6BuAzQqHzOTjruY7SYRe4LdBRHE69",
-	"LPLO1uNj8UKKa6segcpLi4KkUd7mV2kFM4NWP5zTyYpki/yhXrJsxlyq0ZRmFLBpANONaCryiXyHojUe",
-	"MsjV1CqXS1Kwa1bskwVdahTaVW03nUGisXFAgo68o+aIihm1SskeYkhakxCuwn1/lXmMaBp43MHMKbYs",
-	"6AqiHoSkmk5ZSvYUW7oe0ty4tBEyLRWiTEPmyH5CUp6zxVIaJrLV8IrZr9tFw2a4qKff2yuG9ilQLZ52",
-	"c4hnxPiuAg7zQTGAE5ECTRA7ogt12Ck49iq1nbWAgJ9fEJE+8A7gyAoWDBcWFJhysw/7REhaimrZ/tVi",
-	"5UpQKXl09BTLd10elycgfg6kMVYGWlm0v74z9laEnkw6BU9K/Wr11Vx6DsWw9rEKAsTtIu6N+65OwdRL",
-	"l0ylVlnMpMgTsuCiNCwhc1mqfZclhdTGncHZJYQul4lr6mBntz7dnGV8YWV1QTOmUzKRVttE7lY+u4fP",
-	"UKkhgNdpn3fJj2vDRTpXCuJEe4WsqV+AwHEPPwvXrV15lR/ZqYzVPyrkEK4Qa4YTCtUp6G44iUFIhcSL",
-	"JrplyJ4AJ/tUUXCwtOymA0/HoQVBX4TbV1UWzEPFLClqJCiJT0j6J5+ekFOQE9Z4e5/apeHl+xxz+ifM",
-	"Z8Ehs52i2wjk3n9KWugT8ksazmGAcX9uBcSEkV/WJrvkvCK6NyYswzGl4b7IqaFRI2zH0XIGqYlSkWVp",
-	"7P/amQI2lwMzxdAHNwXavu7tui1VGRN1k2B/kAyufa3d4HB0MDqANLslE3TJByeD49HB6BhT7udgrD4c",
-	"3bCiGEIx4cN/31zp0b8dNtGsDYnuNThjkV/+efHzT+RXNiHfsxW5YMZpPy8vjh4/sQJGE3SazxlJ/XyH",
-	"F3wmADo7JWiDEjkdC+9uz1nBrxlkm5OfLN0jE55rSFNn+bPqlqT6Cg90GhmwLrsjHHBrMdvVWEsYlu4Z",
-	"sjNkUz0Sukv4Csb3vycDrwgAAY8ODly2uXEZkREG/kNPTLxYtnlu7QyZQYO7xeHHVkQzM6r55mAN6x6C",
-	"f/1uJ4qyGdfZ7jEYDZJBudE9ASvW5QJR3cDgdJeOP4x2k8OOuJ0EXF2IC0W4H7/XKjbgUh2cDOz1gNXA",
-	"dzLZ98kAPSpcGCWtAmF6cXPcuAQ8aKj9TticC0zkjLkRJQemv6Bm48BdoNdJk/mqqeAOfdpceN6YbVT3",
-	"1cqXSClwMj46OOwaPUw3LCZuMwkvHz3t//JrsAgW3Nh3u86Ddw3e22k4q1oWeDr4nCiE67GCq6ow++sP",
-	"BboZT/4EKNaWuph3If1wrZlHq18Xw+Z6LpUZWtGd107JaCzeeKWVo3fBmf75iEReUzg5M+ndZ+CFkKrh",
-	"NLbzf4bewQjYDcLh0Xtg9UYWXfBZ5BINd9yTgk+h+GAsuCYpAuboSy5SgjqfJnvHTw4OGhjtfrB9uJ1C",
-	"3pW/nkKksuX+wVQO7DwLDY/uSAaA1vpc5qsNx//d8ObmBsrihqUq3Ab0lwcvmlP3+RTv6/ElhwDakEuH",
-	"dyaXWuaxQTDBpvgEGpRNdyciT1+dQ6zztDTzWIxtmpHvvwQ9CS8xW7ISmX/ZtCoJXgvL3DAwxTEpb3Sn",
-	"4vl98mczmHRvAhp5xiroqB3GS4yFdA/JXFmaMMErZsfPwn1u75kBGoqDcDD14OT44OD9R5PxMapmp9bz",
-	"A5hT8aNJcHKBL9Zq8ajLQ9jbsiblQpPU/jMlezdzaR9ECU2tWTXl7/aTsaDYqIFCxT4AS72iWtfRfOwT",
-	"D7T3GGrMxwZ/Iv4lDZEr+ws8/mwsqPAutMaLaOM5Pxugg0HieIcJcB7TZ00Ar2XJ+coaX6irW7BLHXVC",
-	"AzzMFGgnUQi/gWlcRd8cpEp1yDvzIbfBHLal+qmSNRYwxe5FeW0lXZPzD9cm2IR5vT0W6lr/JNhea3WH",
-	"nH7kBI3o5zXi7zW4oQkdldGi6KR6SKq/B7qforfJB4EqLO867q1EJ2GU4NQyT99yvIX60MszqkiOS5IP",
-	"10qSd1rPp2SRfFc/uZuus58FQyHUoPVdmCdH/V+ucqK+hUz8z9S+uWBUuTMYF9hm1NBCzkp222uTLpeb",
-	"78y/5sp8+GcMsMnz9513KICEAzAjxOYDTg26zOslmJMV+Co5tLt0URTI0yk41YirsOmi2nZPvWlszvlZ",
-	"EJ7NLn9UMy9jIGE+iJj6sgdNrT6WPRtRTz41wRGTsUP3rbUU+GAZcfDoPuYOSv1P0nwrS7HFxqj4IOr6",
-	"9HkKn+8YoGzGO3RP8ubRx9TR43bK3Z4YNFy0q0nwuU+uv1rltaz3IMaktqpEZ6oktIbMyZJqzfRYOBx7",
-	"36Ty4uz7rp67UfAQPM+h7NvqVFBrALUgY3GbuJ5iFEBzqwBit88kypP6iD6T27gm1jO6/hoXSW0e3cLi",
-	"h5ix6p6SDxKBx3e2nL6d4jtEe9XsABusl8rni4NwxPaVhuUVb0dTHf1ddb7gMqkJHkuiICic+LitNC41",
-	"GCOd4vjowOoRvST34VGn6MbEg3sU3g99AupwJ696GvdGr4lsL5XnVOTYErkuxKsaNedYD57nKlPjZGtm",
-	"RlKTxxBVvWaqkuMJmbCMQsdf5wwPmbZQVuz6LO/Q/X4sWFTj6Dvl2KvdSZ1QVtR2C/hhPrbXfDdR9TKe",
-	"5V8k/Rtz2CwckXduqA67m4eYJpz8+/KdN4W684vDpP0Ktk0+PkLVKXDslxDXAAHcb64bdKnv5HL7/MS5",
-	"JymhQb64koggTXYISwY5cw9yVW+N02P+HUWcMmBSjztXcWMCPRAgzVRpLOLq8EmPxZpTWrB35tL7oWOf",
-	"tJFk5jIfKrd0VaJrSQnu6bGoj9HhnsaKhQ4nNfS76GP11z/V9H3iFOWCA8SCd6qj7F06NMOP7Rb9h7zB",
-	"PjLYmALAK+zWQtLdpklt8IE6t6f3gj6ue0EfHxz8r/KDAnP0dYAil33xfN5CbP7AfYexWhJEJHv0PTkj",
-	"nnxsZ4R+GOFo9HFGQLVQKOAGpSGuXZ6zIofiohtsVm9Fj/NCkgmbWvG3kNeQ3W9kMCowOwNtDgMlZTnX",
-	"VXuePYT/cR2akjg/Po2bHkFPndA/MbQBgvwsM1eynM3DPYh6LHvHNfSuAYWW5ynOBJJWXBp3uYT6gUPy",
-	"4/OgI2W0KED1XolsrqSwIncPHnTO4MMDn0uy3+FjGYuGk8U19rfXVD4EbBzYGG+whmxyn2wGan0fHRrH",
-	"+QHv+k9TgT4PU9xJe75bvdRX7Xe4ij0KOJD5i1i9hVjFXfaCBA4gN7pbmNybjP3YTgP98E8XT8IuWOtC",
-	"9oxDWz5dHeRKalwxtoSyKKvWQClSJhU6BFwzsMSjnkIl11ik3718Q6Ivp66Uz4lR34EMZd3RwSP4odRx",
-	"PWiU+HZ0cHQ8Fhdn32PtwNHB0WOslXI9Z6xeq0vMp7GC0xeU0ZliTPt9bpNMOBEnmRpn+1E3oiEYrm4R",
-	"u59E+7kOv2X/AYIzMgr89H/bR3Pg5cOD3V4+c43UdhUi9t3nNMc+fJ9rxq1dOtmrlIP9/lbs/ahjOwWI",
-	"8WC/9q1EN7YURFjhawd9OBbh1EYVEDVYqKhzYHuPwEik0ELLsQg9ox4dHjiXHrry/Kda4j60NmtQRKjQ",
-	"N0wRxqF45oauNpi2g7/sDoeAh9uQL0LjbyQ0mlAKtxUVTsx0RyMe9w9cHGyVK7vp6XZ952eDW7osljT0",
-	"xq873rBSMcb9WgPHIxdM5CRt1GSDb8fKprgqOy4I0MxAXbQsSsMcDB/Il6o+Ng5UtBbKtomZMlSLD+7H",
-	"UlkHFvzkLBUH33hLQ+WLpPtsJR3yZjeS5X1Jvke9Bd9f4N6y9s/DGJRwazGgXDJRGaXBnRQyBhwa4oQW",
-	"VFjxSDUi5Ab443MDOA9jAVlYkMgc2pdG+UzPSKrqrY1TeK9DfTqtYPl2uxzci+dn+t4d1H6O20J4ayiS",
-	"X6TU30ZKgXOdNlngc5BNH1Mnu185+BBrEvrJQ7dTViwmUd5UkJAgDQEd3ncDgERFWYIa576EiD/gnV9B",
-	"WGVF9rI5y66wWU9ONPQhgOpKxhwsRuobvrhBUg8x/Yw8OjgOOSVjAQI659jGDmrsiA8qAIgY4U60i6gV",
-	"N5AYEQSiPsOkai68WRD/5Ej4USSq+9g2uVrfEzNnXPkN+CJj//Yy1iFHdR/S+xLCx1+EcJsQ/rPqZ7W9",
-	"2CSUl/j9812hwad4WnVG5FEaV4AbA08iOur0WDw6eJSQgl8BAptrJu9wzQEd6EYilOQmaK8NkvHjiMSe",
-	"svATknt3QgD/EddKplu/Tkij+7E9/RyTQG9cv7qoROSLdN25NiU6iR8WhbhD1+I9CtDOI9ZddUaz7PLJ",
-	"GzY9evL0+ZP/OVUXvyx/U+/Mv5//0l6KVmvw93HL0O5H1nMAHDCrXRTtNSUOysp1QmieK6a1/d/l3DKg",
-	"160BRnwBoSa8FbgaW5kOv+m1Ck7FllKha2NRU7f9bIOejSq0H8nq7zWAs5NWgDOHatla2ejJ8an6MPwE",
-	"b6NoI5m+6Nl/s5vAVCckXAQfwbHxRaeuyVlILXrYbLfyUaNordmTp3leb+FZ9fYMyXtWua6S9NIReUnr",
-	"HXGIa2cSQHjHwnFZyEoLAsn1AU6rqzR1bcaoTykckde1KBtkM9I815g8WW/FM6NcVBWftVTErdVG3dmI",
-	"b+ppXveXUxh/6JON2CHgapP0gMJEc6wGu6tr5cvF8DFTHaHco7apXNjzL+rppP1rcO45RfEhF9dMG8hR",
-	"fjiXRe57I27VXf3DsVviAVRlufFa1Fq3NRxTDFYwxmgsYoW0mk6lk7arlv/ws/2Ew2N+jtu0S0/ML7rk",
-	"31CXjE8S3XCOdscT/V+g5kXiqanrbRVREQ1Nowt/VDKYav4HS6uaNLJNHLUj+PgHG4rO7UXT9m24MFSZ",
-	"MzwAWx9+KfK+j76is97PXfA/2EeAA2ujbn9gsFY2+CJr/27xsTWFe4vATZCFJiv4799R/PoGz5+Iaa2v",
-	"KrTnCjMScZlzamioe0b7N7SnbkvGQk+ntYQBFZpGlX1QcediZ+To4Mga0tbyRSwN+BBV0NGOFNQwRfbo",
-	"WEA6/ch98tLleaUhJc+wooCcCLFfocm7px/okBgGXdtTgln+UozGolrvXEljCqZDk23oPgH8e7KhQJMa",
-	"19nI2u5UQFuTZCy8Kz92KXt3cOMdktPVM2h3g6Sm+srD6EhJtIQyfDUWsjSa56xJ6QdhxuSGi1zeJIG4",
-	"j46ejsipxpyQGeWCZFJcMzWD1aPjAzrYYA9x18Oso+0OtB+qlzFB3RIJZQ8hTOp85HZvsYCJGyx78m3w",
-	"XKW//TFGIW8ZCSC6oAlU/BLB/OWuCs1GGuA9OURe17+ykzfk6CN6QwJ3UIRpXn4p8/p73c6vvWDxl/Gy",
-	"Ohi73Lm1X6J2SYOTgT/q2FgLjq7rI+DFROKOb/VnlAb79+d8UUyjDfPX360X2F8Nmy2TV6WJZBy4sGoV",
-	"+ejS6azKh7YMfFql6j3QNbj5Oc09ao8T6tRU1fuIOQu1cQYA3UbktSUUuq9veAZN8saiV30IkPivLURD",
-	"EaeZudMCjb9MNH120uVbqUCLcS0EI54GdS7GnQAm/0v7tkTSYWd/h28Ku4Ovw1UukHrhAoaF+lQukG+l",
-	"gnp10OBIJpcrxM+ADrYJQOEzNRbpjNVs94uVyNKqXy2mJ9xYMeDQyTqcvl+8K3fvXbmNT+WLI+VLonFD",
-	"1HzxlsTUeKhXItsgtUNCVl1cuwyBJNR0on25kNf2duLWHA8oddigFjpNJ+BZAJUIfyVcoxNkPwnGvBP+",
-	"Hp3UXgIZLYoR+Z6xJfwvIIoATBKOgn02xuJmzgtG0jnVlwupsNEzNhox0DfbQNTT3kBUm/rLJ01YkzDF",
-	"sfDemhiH1+FCaYPtgUshVc6U1QFfue7cdeeGYohEHVBNMcjKBUkdLdNnWDcirfiS2mh049j/ZTVXCTb1",
-	"8ukV2m9Bj5vI3mbbIPxO/c5g/2bFXH9Sn5MBpMNPVlDGI3I+JVxkRZm7RvuhL/VY3PCiwMU7WD2/s4gC",
-	"ATAOOCAMI30xIw3IEWTO7d6toCsnPqoJDBs3KiFv7Eiuw7lrrgpbnvvcE9dRKurFFtVD2m23ZM4Av5Eu",
-	"l8R3cQHCfmxQwjf1Bi2GLSJkwi5AQntyevRkeXxnLVnu88qPONcy7rYrf0KtWiinnr2+XPd/wxh1gLSW",
-	"7Ze/u5soCUf37337/xn969L+yoTi2XzhDu8dpuTHFxi2ccuoYTMr1bkmmVTKNfVrzb+vT/Oj5+B3+KKY",
-	"U43CSvasGhR1rdPlxP+2b0WTvdujpSREXjOleA6wk3FLz7ALEewjQpOIBjpJA5xkrXn/WDinEwzkIJF8",
-	"P3SYvCd9fYt8LlSzIr4T2yQS1y8rJrqfiMHzMn/h6Pqxkybfdi92a0PLNkp/KQNrst2XUrC76JeBvEZo",
-	"TN4HOoiqv9R5WGoraHcHQAnBYzl1qOsx3HpWaiMXTCEqCt4xqf/jpf3jiOdgE6aAPZmQmZLlEs0DdLbm",
-	"rUlTbzVTtwY5sS+3XorQyRNMq4RMeWEftkZTWRhUX/xaF1av9dYXJgycn2ksZ1sWMmf+CmwzCKpke12z",
-	"C8CeWCf2z1HxIBKjcX+GP1Cl6ArYwqygom4q1cKtcqmYZbNwN99u3dTU21J20IGche/1pEm9rVxvusSF",
-	"arelzScG2x4z9rbLy4XHbo+M87+ga4VzKtYETVwXSTMlsYsDV73R2D+KmN2lk8WHydQrtuonUfs3lFj/",
-	"Hh7/0Lqn1hPK6g2hS0xc82vfHj466ug1ucWooO+CUfEYnSf+348++X6T30UE73nM76RHw6d2Tj+pE7lz",
-	"1LSZEbrlsCZbQqpdx/KDIpc1ZeeD1IDmas2caUbsQbvNlR+7D+Cwtt75PZ2Rb+wAH0ETapRnORI4BZ7f",
-	"ig6R9t9L5/HP31YT/IDV3rX++5mov82U2I+hAn9CGvDuSQd/XYLEX3GH3yoHorrWPywd4kurkE7Von5s",
-	"18yAD805uEMV5PrwoZ+8fvin/99zBPrq/g4AlcPHfNIr+C7bPgrZg/DlllsgGsfluXUPMvRPuME2z7/m",
-	"Svo8FrKkK6jZ+/xmXAscnUOKcMGoZp/PShSbliL/jEgP/TE/p/l2xRk/I1lz9NB5FT4Luve7KIhPoaci",
-	"JwW/BiRayIvimsylNoi1eGXXQrkimhXQqs7+kYlrrqSAwGSPCyf5JOkUbt8uEgEVWA4YYnB/W5V7z4+b",
-	"y0zX1rk/qhTrcJ9vXjtdWV0Axq/GZdessCZ5tPR4aPvXagmRsrBU8prnDjS5eurkzwEUPlw4/bK7JAAm",
-	"5eJ1SbWEfgOsxfv+/wAAAP//",
+	"7L37c9u2tj/6r2B0z0zsfiXFr6SJM98548Rpt3dfmThpb89WrwiRkIRtCtAGQDtqJ//7HawFgCBFSpRj",
+	"53Gan9pYJAgsLCys52f91UvlYikFE0b3Tv/qLamiC2aYgn+dpakshLk4h39lTKeKLw2XonfaOxNEwv/T",
+	"nORcGyKnhOLz5OJcEyPJlOeGKWLmjCimi9zoPtFMGEI1UWzJqGEZuWIrPez1e+zdMpcZ650aVbB+j9tv",
+	"/KdgatXr9wRdsN5pzw0/5pnu9Xs6nbMFtRPjhi0aZviLYGFGPLPfMKulHUcbxcWs9z78gSpFV/bf2qxy",
+	"+4epVAv775ciO6eGrY/9Zs5ITg3ThmTUMDKVitzMeTq3/6REz2WRZ2RiF24KJVjWt48sqLFLppr8/vvv",
+	"vw9++mlwfm7n1bRYJrKxHbqyUhyjd9pzv1QX1O+9G8zkwP5xoK/4cuA3aLCUXBimeqdTmmv2/n2/9yMX",
+	"VxfnzQsrBP9PwcjFOSzLzLkmORdXuEt0sQQSLa7G7D9Xv/18fPL2paRHP79bnf34/ZNl+qtfz5Kaebkc",
+	"nvX6PcX+U3DFMr/J5cIWXPzIxMzMe6eHa/v0vt/7SQq2+oGbX5nSMNGmefuHyNmrC3KNTw5JcnRwdDw4",
+	"OBocPkkI18COUuQrck3zghEqVuWLl+c/kCshb/SzkZhQcWWXbVk204QbIgVh10ytSErzfEjsJ7+XJBwZ",
+	"og1daUKJo3afaEmoIIXQzPj5jAQOJySZM5oxRRQ1czglVNin2WJpVkQKNhwJT0p8siSmn+/AkyMm5X8p",
+	"Nu2d9v6fh+XJfoi/6oeXxXIplWGZf/F9Z57p917RWctJWNIZI6JYTOw6pOP5PpkquSCHbQxuX6pMPGNT",
+	"WuQGOGDBBV8Ui5gb7GxmQIXuXG6nfMn/bJm2m7GcEpAg5dTJkilYVNvctR2zce6PDvq9BX3nJn9wcHBn",
+	"a7k0VJl2acSoyvk9yiNtP3+fEumtZqpNIiVpoY1cMDUuNFNDniVkxq+ZIDdzJuBE278/QDlFNNOWuTW5",
+	"YYqRVMFFU5Ve9vHBydHtZBV9F2TVI9xf/++Tddn13g6ll1JoBneUP7tWAD+n2aVxO5pKYZgw9n/pcpnz",
+	"lNr1P/y3RmnX7XzbQV8qJZUf+bX7NE6kSlj7MGH2aZRlQDtuRZMhhaaTnBEuCDeapIVS9t7Wdsghec5S",
+	"WuhI3tJcy5EoNNPk5OgImM+Sz3LjNc15BkvpkzTndrYkY6nMGKHwsBQkgUmM7R+TPnxe4qba7xXaCsLo",
+	"CrDTPmc5M3Zv7ppubuCtZMvwuWF9Yt9JNeFZxsTdTy0MfZbaYTZNMTxKJivcVnkjmNtmy/ok4xkQ2p4i",
+	"K+0WHI6MFYE0TZnWeO2D8IAzZkfhYra24J+l+U4W4h62wo+8dS/sOqb2ybXJvRW0MHOp+J93zCtnhZnD",
+	"JDdNzhLbE1NeMWHPFhdwIIhUhL1bWvnSJxJV5GhGZEFXsKx4L1AFi1b4mhr2I1/wuzwIZ68ucF1+7Jfv",
+	"UsayzSfCPkxy+zRh7vFhKRxQ30leM6NWg7OpYSrp2ysnY7mhA81SaX+Xyio//3jz5hVcYKj8oN4DYjN6",
+	"ff2KuHSDGEluKDeBpGE4Qu2L7kbEa16thpWLbE1uR5S+Fz7ypLa8tCsbwXEVs34DP1VY5Ncgfb+jPL+H",
+	"ydc/sG0h/lqYwtPR7VAyzANt1XDLH1MuGPL+RGYrMikMocbQdG6VcSOJkCMhl0y560VLuKzw0rBUKkQq",
+	"xZSrBcuekaDOK0ZRnadwW/XJd1Sbs1cXDzRJpbhmAqYD/Pdu4N8aRGOhMmS/4S87uuRjvEjd+oblwsa4",
+	"VLBiHPXAtI52/yXu3Bls8hu7x4GMdpPy/Jdp7/RfmzfEUw8G7b3v/9VbKksbw1HtKK/YirraK6duWXzo",
+	"mGiMDDcGhuvVN/Isv7GGTtLh3QTULmG13391+tYfDVY6zn3BtA4WiJ/+WXww3IBr8wWaEPd+gx+gdATI",
+	"yb9Zanrv/9h6COPT1niS1x0m5OTg0Go21nq0Mp0aQhUDOa9TuWQZ3L4g509BfFW+NBJ7nQi+b2WB0+JK",
+	"qdXwdhEJtWR/SF447cywPLefXxC6pMpYFSJW0PBkSME6MGVHJrfc2nWYWBSXA/xR24XGpz72WYoJ3PUM",
+	"VTZlw9mpjN3xzGw8EqVpdOGulJmiwoxh4KYTU9pH/6p97I9uxwmtAeBWE11tVb6tnK92peQjbq2iho1B",
+	"2Rl7ZafD5ja81bK9TePvKBQb9LHNMvFWIrFJ64t3q1U1+Jib1Xodd9iytnfbNq71W7tu35rpjFb6zvda",
+	"vxfNBYZo8ZIzYdQKnF7XXOaoj/X6pV990yaV2+y3qeZVr8mK9Sl1lBetqiPZi1THxOr8tTkl+8iYGAt4",
+	"TnMqUtYc0nDxggeaTNxjQ/IjpxOec7MKf4N7WzF0pRLNZ2Kg2DVTmmVkjwpCFxB0kDcsI1yPxFJqbvg1",
+	"20cLHH8GTXXlncXWNCTfy1NC/VeInJIDQkWGPuTwOf9zxqdTpvA6rp4Lek15Tid5i6fQz25KpoW1msLj",
+	"oMsWmvW9obRacqusrOwBz4uMaSKvmcoUnRo8+XpIfrbyOs8JF9pwUxhwvOFkCTeWjUoXoSzspMJ2o/+1",
+	"t4ML2q0d3ZBri/vNOwM9iW6oJildmkJZC4BOIPjkXIbUoIlwJeSNqE6TGjYwfLHRndk77dlHtKGL5fAN",
+	"Plwugy/s+jGgZua9096Mm3kxGaZy8dCbFOX/wCIFzR+GEeHUoNctXTWpkmauGBukc6poai1b/ywBz9re",
+	"xeUvg5Ojw2/t7ar5gudU9QkbzoYkeXt5nvRJ8uLsPNl38R1WMntFE3h7ed4kVJw3sJm5jDQ0X2Mxjvvi",
+	"TteQfCcVSRXLONz/uaTh5Ok+BFDwvIyEc9G7sE10rp7B3DMGj0q1Aj1CXDNtFhBhDKPBexoiMDQvnGPh",
+	"DlkSzkEzLdwK8Y6UFRKQvdr0ywlruWDACBipqh64/Ts9UOu3fJCS3ytZLFvkh5uq3V4pWIgN1oSQe6ol",
+	"dsrF1QMdhup827jZRabDWgw3p9qM9Uqk1jIyG6REbQ4YLbBvk2KZ+ZDBZyYVapdpIPIf7Tt5kTFhuFl1",
+	"17vWiVzXvMCdrDeyxwONTufue/uLfXyr/uA+3UFpKK9zcsPNHMwMP6WIPLAp59TQzRkERhLcv1ZWH/Ns",
+	"fYjfZWEFE25lJaQehOFPhTZkEsLudq5OXuIHWRYmMaEmndsJbIyXh3uy63EKKtH7fm9B9VVbvoMGR7si",
+	"4d7RZK/QBagIGZ9xo/etUIjlHIqkZ0QbJcUsX40EE6ksFJ2xDNzA3HjpvpDauCVTYfW81EgF9EqlECw1",
+	"XMwg6UJhXMLIKiFBsq+RAmN6GxiV2CesYsa1SwlY0JVdopgxwqcERQmyEMUvL5W85hlTOJtGzVvw9KrD",
+	"p91Td/55/MOmT9snhuTCkJQKMqfXmAnBBTec5m4mk8LqcOSG57llUHCPAj8aSehIlPG/aExSLKUgsjDL",
+	"wjh11/0arcs+qO3qcPdxjSOxYZFNm9ssDMcQvgXauzei87BBTv4MnLrNLDCKCj1lyjG27pPJiizpCrQO",
+	"OFasSUDMmzfj7MU/Anmspq9kAVzuBt/hWpzj9JsuxAlNW0T187MXl7WTCtPQVnm3mmTnCTynqW6fAZu2",
+	"aEgvv3uzRtHO33w5Ne2fdCIX9Z71j1/EP+crolgqZ4L/aXn7tvOpjNk2szWenfeQPm6f6jPfwLAbXM3l",
+	"zSenzqW827UVWdT1bLBwoPsk49pwkRrM9IEbq7QCS9XKUXIYSQyjOIN43RVjSysFUik0iH0wz2h85Bxj",
+	"oujQKAlKI4Wm6fjxGzY9evz0+eP/OVOXvy5/V+/Mv5//2iQX/Zrv6ZYT0hDBUqY1VTxfOdpVrarjb0+e",
+	"bJpaN9HdJ5k0g6ViU/7OXw9WGZdTkpRmhbX0SqvI/iv3zoxkJKQiiTRzphKyp4t0bq/j6OVhOmfpFRez",
+	"ZB8iqokzlpMh8QoDfC4eMijT6CFBn8hp3XizMj/4M6iOLL7YSCtJ1jCn3t1qPWkuNWs4B29UAbdwrGjY",
+	"2ePz0dU7kTJnVHTXOPrwL5VZcQ+aTOXwkL2l1JpP8lWc3eTVBTiJzhgsqfRKsQVnirzYQCKp+IwLmjce",
+	"ejtF/4A977K67r4lxEoWRBfLZc5ZBgyXFXZse2JL9Xjts4rejP2FPs4ade3X9CbQBxSAIFP8i9HIXhZu",
+	"0gAq5ykoBF00gd+4ma8rBXdlO4lyyA4D+QnUl+pHuaUdtH7JwfK9FtHgcXp7WdFWnFAOA1Y1l/bLRrR8",
+	"4M2aNB02GtohIL/kHFPzLGHw4xsHF1ywAYhvcvb8rGG+5UE6ODw8ODg4OHzUxMo3XLFxlw/aBxs+002H",
+	"DZ6c2peauDbSvZr27YcmNe8jb5BVKKNATX3cir65I4HKoZtpo3nqjtI5M5TnGxX8Ppkozqb5ap0+kXBu",
+	"FZ6xAI/VA67JnOUZoc3SsbPHKhxjqj93R1W/Z39rpVSpVDpNClJzKrfshOVSzKySOLy9XX9Xt+xmpnR3",
+	"S41FShI0cmaRvaCGzaRqdvBbAU0h05Ok7jmSzqXGpM5awuA6u6atY0PCvuILCoUMbuRKCO15kb3CB/wM",
+	"kz4JCuJUymxMRTbOFBdXOtkfRrUSS6q181yjC8HMlSxm89MyH9AF7hjmYM2opVolyzjn2jlztni5dDHZ",
+	"vMzoAe9W42ZtrZflU1bThSVkfuIk51cM1uOf2ep+qzFHmGITF7ywnNrMASn+FCdSqmsXonHB57eXvX7v",
+	"++e9fu/FWWOU+QXkvldybiCIuv49zP4ZpIqBu5jmPiXDhV2xXmDAhBW12ZBcGF3Wf005y7PmeOZIWNrZ",
+	"dwm+q0jO6LU1HQqDdThYH4NjNIUzMVGkVZREx+CB9lklvJbvn/NrNn6Ufnv8lB4/fvro8BE7PJimT9nB",
+	"7UsW+n5imqWKmR0mhy8MP+TTUXJOJXfATSnaxl5TLP2Xs8LMjzDFp5J5KdgNUySTqYakfkLzXN6QRLGp",
+	"YnruUsz64BgUkrg/j0TI3rEWX6gxiZIuXRLw+vRcPpnn6Mb5V76+zuc7kA3y7KoUW6PP5ZKmbKDZkiqK",
+	"vneMaRuJ9HpG5IJD3YxUrlprwajQrjbMyeymjO5Cs+EHlcisi4/1892efjhhVEGB1hUTjfpfmYXZLE3n",
+	"UpmBPUnZ2ljr+S2Q7qfHXLSnaxfC8Hwt07EahD5+fHCwVjZlSWHfaPGV+FwenGRSlQT4xy56ZpwAG32u",
+	"srY/WjflRy6uLrEQqVXonpVJLVI5P52vXqrM+q9epQAK9NEsKmMCgoMzbjYOeteWEs2qOttLvz0+fDKd",
+	"fjs4evRtOjh5esAGT45OjgYHx/TJ4aPJ0dHx5Fs4ixlXLDXjQvHeaW9uzFKfPny4koXK5IJyAUqihCTF",
+	"uVnkvX7vhk3mUl61P72w8ueKm7F/8v3aFYABoPGUUVOo7R4eL9Fe4Hvf+dcge8EScqypyCbyXXBGbBrt",
+	"BbxyiW9ApDCME23ItpoRxwwv3HtvNTLy+r6tHZdiuXQaqn+YJO7pxPtkqGKE6ivQc32RDxQ6ONJFNSQj",
+	"MRJgUoQfsZRgaqU/qXjwMq5Tec0U6ENsFSJBS8U0Ey4S5L83Elq21RKxBcSZJgxlKMvIHuQ/CM6y/SEJ",
+	"adx25GsuC52vRgLGMlH8U/sEUcWu5RWkLFG3MhCWsLSLaXDBrvql9mQFMDXGCuw6YUqTodDgy3K5VUyY",
+	"kQhxKCjQDaaKNcG8ryxf+QhlqTdi6MuH8UQZzuJ6JGZMMAXvaUYXOdM6qpcR1pDL+Z9WQRapXNgZ+Xgn",
+	"lJLyP0uf2EAvWcqnPB0JP+eU6T5EcTKWFXgBMbjYY5sC8kxw2FQKw0XBzcpSN0xtJKjWmDg1lzf2busT",
+	"vaB5Dkyh2JKKlDMN26qN5QuZpoWCLTiLWAvsF2E3zcf+qjYYZujU6zv73vOXFanRfSIVKpJeKZ5ivVA4",
+	"D8DYluSalQXZOvCr5jkTJl8RPhPScjOfjkRSP3pQHu6dm7AQqD11Uilp/Cj55puUim++gfgoLDBD6leO",
+	"qxsC5jMSE0a++Uaxhbxm2TffoHs5/k5ZUc61VzZgv8D5iqW8OgiFkSjffPv6Ry8QbqjwjM74NQtTYNeQ",
+	"5e9jOWGjWFZKh0tMGctXfULXnghEpVrzmWAZuZlTA4ofSiVDZzoB8eFpCRQZiUAO+0QYxhHCzjt+v+PS",
+	"ozfKVQd/goTINsg2Klb1sMKm+3FNoeni/yndGbGTId4NN60heQUHGMU1d8Sw6h8uK35ds9ydI23Y0mUK",
+	"gLUEBYWBoUkzPztJkdUX3/G+X3dWeYJ3ufPe2Ofe17WGv9bLVckvVmPwVaaW7d6+viBcZKA/u0stY3Z5",
+	"rtqLA2FVrGT3yc2cKYYkhBuwrHtH3BGoArRfssaFGxlc2LU9Q+mdxNNORsKNBrJMCkO5gJwJKJSPpA6e",
+	"f3vluMSepWIDurQbYTXn0qIfCRc8iSUg0cwUS7tt9g6r71oXfSt4Ai2x+3G5+uNHj44fb/ZeVFy4Qg4Q",
+	"BSD4cZmxNNM76DuX+Mov10wpnqEOFjTCpkMU7TLIMyNdOrKltXtT13Z22IVIa2rmB5JqzdFT0QhrTN/R",
+	"UGi33uwFXrcPqkoynEz36yY7Do0tcMsoKQxhIgt+O9TmnNpMLs9/qFLWa81Hk+Ppo/SQDZ7Sk28HJ9lB",
+	"OnjCHh8ODtKj7IQ+nj6ZHB5vNbEa5ttIpUJpqV7RmWOKRv84nnoi2DsD9XVeq0FrshaAY+/aEnbhU5YK",
+	"2hLFmfFh0GdEG+m+BO53KRhesbpYsNZsrPeti9Jb1wLIKgC9cZuF+Es+DFVPgrffwhpEspCKdZ58ZA+5",
+	"4Mrm5El3K+IJIY6LQP3cPRB1Vo1AFpplYaF+ZJ8SWGHew8PDw6Ojo6Pj4+Pjg4ODg92TMM7iPDfqguDu",
+	"zNQ+HTnMmzIqhrfJb2gOeZxF4Y4dqPHymqlVRlcb0wW2xTlfV8KbG79O9qwShpf1JGf7Lu91KsHDCFe2",
+	"NlRkVGWVAC0YLTxsN0psnw6JlYpAM0zNQddkJhnYiSMhGO6QVVeJYjQHl+SDtXh17Zo9ODw8OTh8dHzc",
+	"OR5ZzTKo8fAf2w5Rc/qx+xG85KexnarJnlUxvKcwX7m85v3geq0C45BczrAIQ47Ei8jF/5yKK+BR+9QY",
+	"j2fSWFLUms1/Jgikttkzrg01PC1niYQPc4KMDr+oa05rn+2aZ9cofhpSANuS1OMZ4zPgqkBkAR8kdEnz",
+	"xGP32Ie9g9fJNDES1QWQX3A0UOYhseqGawYkoCKTi3zlzGvDsiF5CUAGGjJn3NdGAuZjdyTyyYe5OHPY",
+	"ERTiZ3uJ5Tid9ElCs0wxe4sn/ZFIlnMpmOM/+JktKM8xWne3CfkbaxC8t+tsudwaIGm4CpbL8YY4byW2",
+	"AmnUlUP804rYzzbZcp1CSRfntcS97PBJmmWHgyl9+nhwcnJ0PJh8++RwMMkeTdjB8eMnxwfbS6UxNcmv",
+	"axPJ3mqmXtpNa4mgY7AatpW4vX+GAHL2L+BPBiYgfAGmh4O3ANw3FwMlF+f7DVTHwVpgxuLvVfIO4Jeq",
+	"En306GQzPFZzwkg1TyEuPHMK9jVTfMo3ZUtYm9s/hZKzYcafZ0mPo/421nhl93Yja+Dut+X7pGXkeaOw",
+	"dY99IPnLWXx2eSqbEp5iEvbJy+Hh4xNrzU+ZUph1EzH78VYouKYMvsZ9LjPbGwzBF1TQjFMByfOfNKtr",
+	"oqhI5xvHxkfa09+qfrVNI8UusVtn0zV8rL6Mxv14h67dzSkUZyGMiU+v74b/xSrAGyOtXMxyNii0N9a9",
+	"QR5UKaemlAa8FNbgSJ2I28Vt0TCpDjRoc1QEIEEHu+iTldqJYp/u4k96IRcLRCytRMqWiqXUlDiNDZmf",
+	"znMCqtSQnIdXnllJiU7noXeZDm/rIW5yboQksEaKfs9MNcl3k/tnrVjVeS25qp1fvWspbtOQu9cftSVO",
+	"NxXo7rjhbfpmJ9K207Tmn9hSJXOLwuS7WWe3Ze7CO7dlkDst0v4oPPAPmWdczPRmcTV3T5Vc8EA3YQns",
+	"SreWIe6KhH7amxfV+YuOVne5af2eZmmhuCdXw0UXfocE6c6TvcT3Vu2zrTFMIFZlTv2ujHQRgZtslijg",
+	"sJXTChxKg/Jdun83ezrwsaqapLcqSBpd11yXINbdChjDCFsJWplPPyyolX7+KLyJchC6UbLpSFYzGQS7",
+	"gRwqrrT5zA5pOfw4nvPWucQP33YzG0h+t6d72QkQ3leRAXaB/ZfrBRGp71Fe3w4SAxIHYzpxcS3za3aH",
+	"UqSPSO9b0OPdghDlxq+0eXkAj7MJOWd91AAYAaHYpmFrRxO/0Q8A+4hV38aJtxOIlhH0j45jmvQqKOZs",
+	"1qicZbAdnAXxm0r49i+1xOWWXTS6GhgRPTftVjdpa9bcoNFe6mbrbQPGzy2FV4XDGk6lYO/MGO+cLdnc",
+	"m6OhmL7dHAwtV9whJPo9+5Cb7e6uszL0UheOWE7lqqk+lRp/T3fGFyCj+73t9/+HX/qdrvpO10Xtjuh4",
+	"LbzVTHWxSEOyk3NVl+hnMyWLJbqNmm+PIHBolnGMf76qPNCBpRHcrA1pPYCbMYrMV+svovvkiq3KOVab",
+	"S7WUpuO0N5Bti4xep9k2gXwb+lTPamtk4f6ocBshWifMbaXpbQjWVF+8ma/aBXNE0Ma2ZSWxvgrRL1uI",
+	"Nh2Auv+lQQIgSIoUlv5SBFto5f8d5fl0R/qpNE4rE5g9B4ZNcR6UxhhOKrUZT6jmetOOLwuVzqlmxD7u",
+	"v+OGdS0BHcLtar1IgJcgFh7rtHEqS8XTtrPB1EDPrYYHD932k6Xy/vTJ8PCodRIAUgtGSjNN+CJu01X7",
+	"+iDMDOeK4HD88zSD/lPQgDDZaAfhdQpsFHh2D7ZC74Pjr48oQBlL+YLmBFdRy95rzNfzw+3C2mEKnXgb",
+	"ytibx8YKd7+yu+XkTcg28aIj6jdJFQ/+ecvQUong+aERpR2xQOvYpZ8mhIDYoHaQDUFfX2mCZjgmuZVF",
+	"dCKr3kiAA8JyzbBUYY8axL08JD893//IKLoR9GkDfe+qwHFb4cwGqDlomBUVZfyGWZ+h/aX27SxDPVwf",
+	"M0lDtR0kxfpyLP/XB5VhCc/smcwkVBoKaRyovMvfHYlk8W4IF1cCKGgrmeWMDY8PDp88Sfax8DJN2RKr",
+	"IeWQXEyr4K2+r952lMt+DW3TlxTKdVp0wcfwg2/bvFf+uU4Klue2BxXGvo12tYn/ttRWrEGtRMe5soT2",
+	"Y101NVqOd/wQZIlmCH4qqtu7fnB3VFRx6Hsm4nbCRAGgBkk35YKKlNMK2H9TZlku1RbcGftIuDkr1yMo",
+	"AnP2rg0Pqo/jjzOq2gqIqLoaLGR2Z5/bNVEOa45aJge/NZQJWvGnmRpMaeoqRjU3bHibUsTuErVaEWhl",
+	"3PbvjWnOqW7sn5E75NLraroWtAOfU4NF2k3iDES0KxAPRQS5lFfFsnImGiINdjKdentz7eED2nAeAe8p",
+	"jqLCpMtKs2vuUECXSi5kVP3ORAabtyseJNxO66xQ3ZYXzdvSHo9FgdiyaaFEwbN1lTBbpEJzY857b+gT",
+	"rwWb7QhpxtDzs7WRz4Z3Kg18No29Y+OeizhFsWxKeg/t6Fq+BJu1DkLcVAFRQRnemkY64WkLgjQVVwS1",
+	"9Clgj0L7kecXL/abJdeEtsjFyrxxWF/YhKsgexfPz37e75yeWj8f9st9WEgzjxsl9ZKlBoGwNmcMORwn",
+	"RCkuewJWEevWShm61bVgrUSJLtWtViGYuW5q9dqF7vhX5Zeb5dZ3ijOR5Stosu++VqLlOU4oCzrq5Rhk",
+	"75WS2X7TZzMOTae3BIbdJ2+oJv6FvkOSv6H6s/SPRKhT1cI9vGUAY6t0FuACt7sESv6o7pj/HpSZtDD7",
+	"ptSQLWCEcgra71razO5ex3VnIxfBG8bb8n0QZkRVwJej+s1FczFq6YVEp02DE+ZZCUKNvXkm3Giy52oz",
+	"9X6fCDaj/veRwO4+muxZey5T9Ibmeh9bG1GSTAoA3x7sefcM+ca58v4PmTKm95OWfhVZe4f/6ZRhLH5v",
+	"KbVh2T72NnZEjGi0dgraPtTunpwWee5aJ1vrmS+avtMvywxjZW7GrwHd8bM8jJWlNpTZe/SdrE9Sq8Gx",
+	"jETPAGs49KMg49ZIaze45eaQiwkX2L4OfYdUrIAh+oH9nhHFsG2WnMJPmJXgmK/5g1Kxd2PVzjou+54o",
+	"2FGPyoKoY8EfCvwJzhAqoHyxbCsWwI8CLP9wl8K6RjOk6XTv7NOHI7UEqA9LpcZzHde8CxmFTULKWLMw",
+	"6eLXnshiNjd9omUOgIAeWBuAk4JAgU+jwxvbTNEsK82HSILerYPbry4A4OzWKgbK3PcmxapPNMvzPkmp",
+	"nvctS/bDOveBbxFD1zu20JOmiwkMUALHMjb0r42njCXDjtWSFVT3hUuKd2ItnrUbrenK++dvP7S0vsxz",
+	"++90kBbqmkEvR2t+X7EGCGiaz5qM3plU3MwXfZK8vDx69LhWQgJ/a9Sy1HUDDKudRZ8krwbrI8Hfmka6",
+	"auKNH9iK8KxPFtSkc5YFpF3LIP/87Q3B3vqNHHHVxPJ2PGw8kbx8UV/ji6ZhiiZlwg5TaPYsprQmmq5I",
+	"onkdF0HzRlSCd83s+o6kEqCeqWF9MqGaPT4pVN64xJYzveo8RI1RLclwI1q475I1Bg/+efnLz+Q3NiGW",
+	"LpfMkL3X370g3z46/LYhGGBJ1VYwVhIzgpJT0gD4m5mzBdQGWyF1xVaA1KvJspjkXM+du4Va3SvvHia3",
+	"R2qbxxFm3ESRH7m4gq7g0Nd5e890MO5cl3Ton37qu52ASnIj1zppf5Ng11wHHodAYfh73DzbNU9PSk2m",
+	"jtoKDakDjqEHSfuSu6X3t8dyYIT4bZxJteN6FF1b2zn7G8kwI6YGZRr6zY49vt+ac9pqEixENWMXDb2m",
+	"hqoI5MkNDEog/jhcglK5jnDqHGmVIlCwcYOPrY7E3zs6ODoeHBwNDh+/OXh6enhyengY4bpvzt+NkNL+",
+	"1QOMEllAim657GqAz+Ecb/j2/8AJK+M6PXolV9SafAZ0v14IGjXirsa0asVabdqepqgn5nD4Z9BXmnpX",
+	"aaTf+Lxn8so/6hy94Zk9QAf0OIBTJRf76ziLkxVGWBGg09d0Dhx+FLYtA2BAB6hWwg16ODyvn9h3NavM",
+	"fgdQDLeKxjZnFfflxkGs5E3DQas72T2TNyGXwE+EL+iMhYzmUCDT4kLeelZuhXa43his2v/CbTy0S4pi",
+	"mbcIOrR70CtV4XTBun72Rdtnm3pxbC4xPhPk4vKXwZPHB4ckmJp16EKACwMrGs5JpcLBN/Eo26Nh71Ti",
+	"pktSqqBdmpDk7ZsXRE6nmhnfpNvqC8fHx0+Ju3d1hLquGM30SKAG7kxOqmEQ6DbIHJ4/QMmwdzQ1+Qrz",
+	"VwAzdA0zslka/r3LMmqImDXeUBNuFFUrl9KkMbplpPMpTFh1BhsCXYbOOoW5YqG97Zb3Evm2yQLu1ukq",
+	"6y7hcTvnQKzNR6uxVN/jwwptGM3uiGobESk9dG6h8hL0tnK3bZW2JeRk16qejQG9hoYz7s7wmxJtaMQT",
+	"/abbvU0/h6vpOc1eSDHls48X7Ys09QnNxil8vjXO1/h0JcLXPN4ft4m7RUlXOEyh0FDwiHOuYQZwhrVT",
+	"hnViwhn4ZLT0vNGJlPDwJkriaB2DpLtEQPvRl1rahv02X5W3KNekEAUEg/qxXZjU9KwE70Bd+qSsgTPG",
+	"fg517I/4p63ntrrg9fl3aNMHFhMSl7yJVma5CtdGoH9R2SgJ6F/lsHOWM8OyT8JgGX67C3u5R9uYy4+0",
+	"Y/z9TdD9IDqIgxBqiJYLRhhVOWcKtLB7Cco7kxe+ilvopuaH9Y3OAZRNxBB/o973zBAYwFWRjHokk2mx",
+	"YMI8GwlYgMNug7BA9O7l+Q8aQi5kVJ3CqOcvSUSkDmohYm5qtJL8V6yuF3PSd1JNeJYxcbYWHvxoHDX1",
+	"cxijY6ALa9XfaeOxtbE/VI5VhMdZSABGz5E9xKGdxY7SpIPsCJsVqrEg3xq5EBBAM47A5cAoLU06uMak",
+	"VHCFOSj2qnj5+Kk/0Y5tz/lperht/2+d5QNn7H7Te+qfiLdgg1PuY25Ggw+1y7Y0uV5bNqjpCztuVUwr",
+	"PBY0QKTd+aa92eY7DsaC205nfeEmtCs4VBvfaA3rHT0M7JTy3N403hWNWehexbGfzrm2N+CcIbS3J7Ki",
+	"ho1zvuDGGgRVNccei5BWb+nAF0wW9kHX/RueGUfp1msJdPhEKWMady0iwOZcK1ByAKpXlM2DHAkaEPY6",
+	"u+DWdmC7uIdIeswofd+7BTap0l0I9ytqYuO3q9Xp5F5vyX+6rZfJf91qROELwy/Rq1P1jt8HfaJuul8c",
+	"deLOHN0uAcf8l/5FlGhbHDIvX71++eLszcvzU4JoPPgyqBXCx9Cw60wgq0dwqXWuKb8F2mmtHRBIyUIE",
+	"d8X6jl9Mq59KqXjgsz5MvoJUctzQvut0RLW0c1wRbtBkDKMPR+Jt+a8yqIFjwqwc8yHA/NIyktWVfGZF",
+	"Hwp8oA0WynuOo3ZDD6n44hrFTk3waVJOds2NuQkBdhe3YFz8HIepbvE6E4qnc2tm3HKAEA685esh2ei2",
+	"K6jX83SsztHRcO1731Q5t8YGv8sCyihBn++70mG5qHhBFjRrgp31KOJdso9L2PGWfK4wD172esApndir",
+	"7/DRAUnnVNHUMKXRAtF0wezjAaK+7EzAxUgkD+3/6od/8ez9w+FwmNTjDr7NZQVv+fDRNsDlfm/pQbK7",
+	"rhxRtRvSkP7YvHVVk/mTeEx9J526edvFf7r53XUNfcu37sEl+KEWsveohYBxuLqovgI+1nLBzDx0ZGtS",
+	"5aGBb8PGXwgozoc8DY+T/El3n+OEEM557LM/d+GB5hG2cULLd++CH0pp4Kjtii6gUszdfPfAMzE6Nglt",
+	"rt06+65lMWR+0lwxmkF2WxblYHn/GoRv3aaNhPcIQtEEpI9CKSL+U2PzEJe/BGkL2Cyd9X1ykXsfOvz5",
+	"NaLUjIphCgHnUS3s+ns3c1aOOo5ckhS5AHJk96LYMYaTCTf7NZ5fa+m2HnrzPzVDynm/qOtn5g5iUGRa",
+	"O5xhzVojNuQL/5O9FHUNDZUqa0FOmYJUWEGkyhB6Zqm4VNyshuQcpxRaoFUnXBaSYvvRvbeX+9371ZSV",
+	"obcN1nrlsFTWy/heE/ntWrG5foUOminXgrAMkuiyLr57EXelYryeANh4T76hs+YILcIn0FmfFMLuyuFB",
+	"rD/0sflZ6NNISc6MsYtT2PCpnk3isqwqmsLTp/VS+aU1hZWdwv/3r7PB/9DBnweDp3/0WvwUbz48to/d",
+	"fgydoeGxvlDskIqd3tqW2j1JyVO8geXaWmM3nCjsOfD2AktAmOvdKmezvKmtnu/RvaACqmQrlxS0sO83",
+	"sik+H9L2mT0rzYW0oZ3xOPY5KfZvzHjb+r3XbFpohuVLcaKSU0W9ALcbVnHUbJ3CDVXC8svWGfxGlai3",
+	"5gKUzPU5rTrNhwmI5UNry5DysmkGL+EF4tv/NI/KtS7Y2KHYqO2D/shMuSB8DVZkh0FAFMdMzZ/DwMjY",
+	"yqtx2QpvXMU+6fz9JU+vUPaVY1UgUjZPQAo2pnFPw1t8uAbGVf9gk4ysKn/NJVmc5Zl2XciCfoEOyYnM",
+	"Vq7AxMka/LvVFsmcatQqbgRBCQGlqjf9gEXiGo5ghlicv0yssueuVH9r85DsmTHQWqqxzMvzH0ZiITOW",
+	"62fVsbgOLesQbhU6O1OcvNdyuAn5biYKoeJlNRJu/hlLc6pc5rpdmzbUFHrYpB+FbyLkToNmRkeiHqrF",
+	"/DhUrNyLvGws2NQizw8HOsO4UHkjhBudOedj+XW4JVB/bswjymSqh755LeZuLvlD6ELERMoeoprYa9Wx",
+	"mxMoLEctaDrngg2snAGxUDJN1L+yPaoWlRc3RunuUOlfj7p18KthA7tGtQMb7WExa2jZSfVaGitKMyyh",
+	"aG2VxjamSJdeD+8uCW1HMEgbcaQL3EDvrJW9+UM9IvS/X8CJgdvB2qQTaHZvOM3xUaigpV5LfQD+Syl4",
+	"SnPXN3PX5n9nrhlZU7Iz9BPctO5Kq7jW1e80n+CYWgOEpovNmwAPdJjCOqf4xoIdm2KtqfhxI8aNmfRR",
+	"r7EPJRa4sRz6w7YaHSRdP+Ll+qTDZv/RdsbO2loGAmiloYENqifOncK96PZI3FBJQ/1T2lqLaX8JpmbZ",
+	"6W8Tlk9TbS4adx3GwUVtkKxu1VKRP/kSb+Euw6KZ2Yh+ALY7Vs66LCJLu8g2dQP3twAQNmtAis0aC6Lf",
+	"QOBkBnX3qozFbluINoox0xbQtb9tH2VNoLceuUg0NMUFK3JoOwPCQMkufTHXvtF6eDvKkA/ig8pUbsMN",
+	"OzSkjOVM09mPRFoT4Rtamm/oAOjbMEJ9+srdaOvlx/4Y46FTWElkmNCN5eX3swfVvpG3OZC+KrujlH9j",
+	"H2/pMLmhLLo+QiPdr7jI6hfULbJO5hLi3jdSXfX6vYWc8Nz+G1ydjR5iHzZrYKxSY3IgipANsvucojSW",
+	"epw0ijmuATnH4cRKcHPDMi6jAH11Of+QN2Ax+kC2c+ky7XIRqicE2o+adL7dOP3OPlZJclB8NjeETo3z",
+	"O3Ax8ymicDzRmAWodO+WcYHvtluD6qZb43JuTU3nSUXfCnxz1BsOh7BlPHjLRr3GG8TxcZxGtHXB9rOE",
+	"EgHwyc5080unGv7ubcG29fjD0+lT6w5WBIzD9KmY8piAu6BXldzLBRUZha7/I3GG4HgQESXfS6fnU1Nm",
+	"7WomMk0SmE6CFduitG3DFlMnnKgYiZzRa5/7ks4lT5nfFLe6SoaCJ0Scm6Kv+DIQbeCm6GjSaHKteaob",
+	"5CdP51HdqPTcPiRl1qxiPizBRZoXGcuG5KzxhKA7jRs9ElcMMD0cPEufsGsmwIL9633iDScd/Cja0JUn",
+	"ukaqb+h8H2vwH5JfU/VHwhoqqoLX/6MMt467UU2SuI851hvR7za5agrGvcyv/MStpljP8biPOVZQX3ef",
+	"ZMuRC5V7TQg5DmEYpAlgTSuWYorUlKY85wZysEBGQIG1FAEqFWMXP0uDTquyQhXcD/qGGzzKGD4ifEoE",
+	"S5nWVgcy0v9CUikMF4UsdAmYh+68Crzzz1g/FQ0IcqAwckENTwF6s8x7ksqVxTwLL4yEZjlDmDCuSbYS",
+	"dMFTkL0ZW4L8RLELSzdS6a46AyakOK3B++J6/d6UC56ijrDMKdTpIT60VXHeWbUCCvT/qBQWuZr9dU2h",
+	"VhXeDsojp+iqKxNQXQIQx8gCekETVyFELhmLPbQvMa68pDM2ElOvIi9zKsLul47A25FIr7Rhi5AP7Dco",
+	"/KEpadgqCuEfa2nJccoxPKmZKZbjcGWDhIHkg1QxEFQ0D89KGC5jgsOT8DculoUZc5FKpdC8tP9v96il",
+	"qK1eyNrsRIhrs2rnCFr84DnEPmOGrJgpq9T7JLSDcMsaCcXczwi35pIkXcMPZ0NbxaYsdYcv6yF5lTOq",
+	"4SvO4+yP/Uj40iiMPTk4BtAqvYXCNZkWAk/SXkjPnNNrRmi5tsTXce0/G4m5vGHX1twpsSgdNfOVy+os",
+	"i7Lwy08PSGbveNQO4TdYppZE5nCeq8/DJCzZJoxoZi93eBGmC2Vdt2FVT18wBukN5YAZsZY5EyNrlJVu",
+	"yK6V4x0/uMZDr1Gd9lpSO+74nNVUpKCG182BXTA6wkDPrLJvGQTSSoa3AL9YcHGBrxxucTBuLDRe68HZ",
+	"sA6PZ9bgEcylxkYrbVDgJm6ykuDzABoHoSFIW+6Elhi9uQmJzplQ8LQ/nkvFrrm9+4yi0CHE5beAJ8O+",
+	"Zv+2samN/7EFR/Pyl8HJ0eG3FTdjQO6rYmrG2HcI99cZx+/MQyfEiHNRzk65RxGAF0vHk8njKX/y9Pjf",
+	"77Lpz+9WZ/8Wk2+fnDR+Vbehpl9c/kIeHz5+TGa5nIAe0ADj4KeAOdkhtbvpS82AImcVBPYAaru2vgaQ",
+	"vkzmG/vVrh5ocvny/JcfYcbKpe3+KEUmBbk0Mr0iPnGww/QNT6/a9L3og4DvlZZst1pMZN5l+I2IgKck",
+	"SameJ32SpGq1NNL+X8YUvwZ8Svsve/gN4J8yM7X/mUiR2f/mkgr732khsgRxuVxZURKHwTC4C6gkgM+P",
+	"U4N7IZjDIVbGrApjLVtQg7Rpy7pfwxV0IArwZHTGGqWUr4j6FWtwqwmYoUTkyXqGZbmqs1cXvoQ3dkFF",
+	"LzcpHVEu+Qtq2EyqTaJSEC4QfJKk7mnw2xcT/8/GvJ2pteyaBNtLbfgCSzTStFA0XQWVBj1v1jpxTRSW",
+	"TFn9wkVuF/QdX9gVHh5gmjb+66CpqduGFkt+2lE4eiplNqYiG2eKi6taILr641Y+wC837XhMd6t2MrWk",
+	"ynSk/YIpe5aNpf2SrgDkdKmktXxkLdoQfecn95b/RgKGS/zEKz9GeGT/c9zPXM5kk3R9+/pHfz3ZR3aQ",
+	"zL5ZQuMrrlVGK3ZLSx+NhjDoNk54GTy97Xzwm1W1w6EPLEEnsjCE1rFua1vnuH2HApM1oWBVM8dIuwzT",
+	"xOOYZIocdwdjKeZkLNupA6N/KR4qEmgfRKs6pLofcwsfRD13mlGHIrhyI12roN0A0qHKxtf6xRhr3lGI",
+	"Rk/0obL7wDN7cS4KcOJD68/SVAxdi+KEuC1tpDZhquNvHeDUA1p6C556wFuvoKlXZPvxk5PhwaNeJXt3",
+	"8N//Ohg8/eP/7I1GQ/y//f/+r91g1Vsw1PsuwAjE0uT333//ffDTT4Pz87Xy0JPBwfHg4LA6MZjMXyfv",
+	"B/g/R+X//NfmGKTPC2PZoGqUbMcuj3HKvVjfhq0d/b4LH1ZH7hPFTKGENdSptcjpWp9be9dJxWdc0HzM",
+	"s2QHxfPM+bxUqdM0TQK4XjDs4eY4P7pp3buc6R27LVYRp7dIhgZxtSGAXJUUIB/1F6aglUI9UtHwj1zM",
+	"OkB8d1LBdmtOcW8dKe6kDUW7yOz7mJeQYuCF4zOS2OET11UBgndcsXQd5TPIx3X/QXRX7oy5V4a3h36c",
+	"5IO8FN4zEbsramKqXNTby/M76ZLxzGFcL5kAY7givYy/BrCJDOGCG+6hAD6DRhpkT04NE967X+0aJxW0",
+	"nsXW53zB/pSC7f8dWm/0SQrg0zmm1MRGVxqpoO2GQ/eq9M02wPt+L7ramtnAPxBkTP0G5VOykgViGHOW",
+	"gdKWFQrgjkWkQq4nDSJHt/S0A0z3tauG63AQpCKF0MyY3AExzKkOoQkKh8lFBzdUNPR7it6MN+4vXBb0",
+	"pjKNeHep9mG85rbJmIO/xXG1RZlpwX/dqiN1yMWKOKQxF6s2tbauFnVnVOhz4Xd5y0V5uRItndrQuaj7",
+	"lrhXXGTPCKPpHGMEUJMGRZFNGUcOv2NLc1RA1ebCOeKsJiNVv+QywaJUjjvtxG/pDJAhDRAh51iAGs/T",
+	"w4zX57ohC7yqY/CsE6Kswx7ZQjXclS2z+WAS1c1ct6HlJEsaduCvdmXM2r4TNDmnnuEAYc6DptY7Bn/E",
+	"ZtebGAhpvh0nwj71ilo5DvN63+/NqR4vpGKt0pcJYn8P1FAM+r+6fkpcO3q5kqdnGIXFhhKTFUDIwg0w",
+	"o1y4aq3EcYhg70zSmMB1i+botwY4AYGzsdFwpTezo3REuA3t1+sydY3GCTgNklMCGRkkTndz33xGEvQ8",
+	"hIesaQ23KgcIdWrYNat5VlbLSpIoDgCu/Qk327z0FcSXzYhmbflApy4NE9LU5JQkDZg0CRYMJ5aOc66N",
+	"1co9JHy1GI9gLZ5PKWjKcfsyUdOipXcxbGKzG5TyWKi7cUD5mTAmfDbEkJT2EEI/eT4/HYn1ykVITMRy",
+	"ZHt8a3j+l+c/6NYD+xUC7isE3FcIuL8LBFx8W8ZyrOkafAtLsJK3NV3oZ3bjc53QzeGUJd+5AFwPdNag",
+	"c1WaV3TjmgCJsREf39oDdlzoO2ZlzoqAvhVSwbBpVp5DYndj7vtIjHpCOtVp1CN7guf7sBb4ux3d/jWM",
+	"r3Oesn1M7IZuXB4Rp2v+7z21pbgNUscO0+7cu8Jq4tC+otK84hlJRJHnSdiYOqjK5n4WQQwWildhVx4/",
+	"enT8uB5dsp/Cw4yU7VDFjfy/YxgWCzohs5NlNVeb1aJNs0XR1SCJqrt9zUKZZlbR6ahiZMLs9eNjJJ+H",
+	"5fLhFkIbRSrL3zOVjfC+yXuzbdtNjxwTQhzFmgTtrzTnGRCoJf/a2reu8GRwHR4m11zmtDmin0vEkGqM",
+	"Aim0+MPrhGO9ptUBiGYzrGTYw9J1K9ZBfnKRsXdM7290WMRD9BEz2s4KnaFkD4/bviuPjMYley7ssz9s",
+	"YrdWJR+yHrgmN0qK2Y5JZb6+sELGLW1yPFnLKW2ocvwNhRWIWqbNy2vWFpvx0tIO4UKYULih+GzGFGRK",
+	"ayZug7kNGeBg+Y2dz8ex5NBpGmOnX9SqDYeowOhxqQYF2LDaeH/UETnWvre2KY4yliob9Ys3nhKBQBIJ",
+	"scbw7oExu+7gVm/cmPJGG/OMLZbSMJGuxlesJbAUPQS9TbG8LecAkxP8KiFvcMYEU9AVlZK3by/OfVto",
+	"wSoJwSUlH08PJ0/oARscT5+mg5PsiA2e0G8ng8P0KDtmJ9NH9PGkevEdPXq0Jamixs5VorWvfwNzl1u4",
+	"6Ub8T8EKhlhegUbre+h/wST4BrUbyiumJUQPPv7MKdUAJOgyABJvAg/O3VMDQMlM2vsP12hTm8w6CaIm",
+	"2ZeWr0q9Fhw+z6nmaUt/UkTBSs5ckwAQKacE3iCj4uDgOMUWwHt/vfjx4uXPb8YX5+9P/f9fvnzx+uWb",
+	"9/vwIEsQkTd5eH300OV36wQqRO0SgeHB4ofZhDVY1cpfxjhbRlVTZi/+3UNeKrkgyatfLt+Qh9eHD+GP",
+	"OsHOR9AKPZXowZrm8sblyVtx9SIqjDn9qwePwf9ZYgxegBuz59Fwdd/nqWuyd32IejdgT3mQVJT40OLA",
+	"Zznaj8Jgr/DfvdOe+z/d913t+yEXyI6YUpGyHOW+xjvHLuetyiPNky75EAQa0Khcc0VfpIWZH8El5cqz",
+	"Wna+LE8BogAusciIZqliwLf/ePPmlWOCqJSI7CHxmchAA4e93e+yuWE+u+6tXRGuNOmHU7XGrfg2sis8",
+	"7BhyBwZop3oVdirMZzPh8XK8yLrQvh8S2/752w+Xgbqg3Ng3UEz4bO3T3v87wNEHF9GFRpf8B2Z1Qagz",
+	"ncqWCg3AVrQK6o0kcskEJF1ZXg41kmevLnSt7DpT/Jrp09iXN4e8gpGwzwx8Hb0lNdlzldp4bvpuT1nI",
+	"7IcyJjxKpQB6YDW+1WCygvmMBI5UDpKWJ3JZP0z7w5EYCfCq+MQxxAHnwlAu0A05p1Zl+Y6mDieNZT6T",
+	"ICw8oJGNREhPJskLcNtEyK9OQUiiIq/G1lXVBVo73j5EiRtm1NsHuwgUHYDKzJxTaLLC/xmSl6WoYbm2",
+	"NgQAOLnSiZEIRaIPsAMWFHnGEGxQ36iHBBVtChWf6PMJqLh91wIrCkNrgMKVKBJC93TopGqnEtjC0Cum",
+	"gfjfwcT1nFqVMc7tdg587LaFAHzTKU85zSO3fJ/4UzNQxWSFXv3wp+XKzDGt6Se6IkcHR4/6lpusyuni",
+	"4etbiEsAWI0brpmL8+oinY9ExqcONQ6dVRRtsjLesH86EgPyxvsVdYVLIh6jkF+Gbk8sC0zQEXBa/j1x",
+	"hbeQ52PkSJBAPpeqgh5ae4j7oe6RZrrsaWsHoDlW7ru+t4PcIewsAg/akfVc3mjfIM8pb5rsJQ2+22S/",
+	"D9snXC/cITlzs8zKWdkxo/64vjkumgTvTNwid0DOIiAG5GMczwU/lzkFxxaaCX1/ZaIf5xmhE5TtIiN/",
+	"MiWBBsiYBJDzETyC4o8I0cg1ydnUEFkY1F+1i7PvJXLBjX0y2Ufs/Sm78Tar40g7LiI6RiMuGBU6wkDf",
+	"S2b2lRcOUPeUIO5EnySmlul9Sg4SdLrZgQOgwl6yxYHlh9wHmzeTJQl1SnOqrLKqcEyq6IIhHLDPxmNB",
+	"kc/8ZXIDzccD4wNN4Ma0guD/HiTW2nXB0/+bwL4l3hsFxYBX9ljZ26hKLn/SsEaap9wQ+xqEiijQjYuZ",
+	"neZesuapHTpN/pRUXWymtDX3nxHj4DWjgxJmNvzZT3G41vQPTsaCqiss6w/0U84G8AvwYz2Lj6A7ahQX",
+	"Y3CNOmbGUGEFnwAAREu0l034o204o93wRUHoETQmQvpzgP6sPA8lMVWMz2eEkpODQwzGcR2luy9wW6Rg",
+	"v0zh1Ms8Q8+wvWjicUGSv5DCGmCo8tI8J0mUl/1NUsJIoVcPzulkRdJF9lAvWTpjLpVwSlMK2FOA2Ug0",
+	"FdlEvkPRGg8Z5Gpilcslydk1y/fJgi41Cu0Su4HOoJDAOKBQR95hfUTFjFolZA8xYq1NB1fhvr/KPAY8",
+	"DTzuYCQVW+Z0BVFNQhJNpywhe4otXcN9blxaGJkWClHkITNsv0+SyEgdXDH7dbto2Axnffu9tda5VeOA",
+	"avG060M8I8Z3DXGYLooBXJAUaILYEV0o007BsVeh7awFBPT9goj0iTUAfq5gwXBhQQE5N/uwT4QkhSiX",
+	"7V/NV67EnJKTo6dYnu/yND0B8XMgjbHy18qi/fWdsbci9FzTCfiIqlerr9bUcyh2t4+VED9uF3Fv3Hd1",
+	"AqZesmQqscpiKkXWJwsuCsP6ZC4Lte+yIJHauDM4uz6hy2XfNW2xs1ufbsZSvrCyOqcp0wmZSKttIncr",
+	"n73HZ6jUEMDjtc+75Oa14SKdKwFxor1CVtcvQOC4h5+F69auvMx/blXGqh8VcgBXiDXDCYXqM/QxnMYg",
+	"w0LiRRPdMmRPQBBtqig4UBt20zVHwKEFQV+E21dV5MxDQS0paiQoiU9J8hefnpIzkBPWeHuf2KXh5fsc",
+	"a3YmzGe5IrOdoVsY5N5/CprrU/JrEs5haNPw3AqICSO/rk12yXlJdG9MWIZjSsN9kVFDIw+Z42g5g9Rj",
+	"qciyMPZ/7UwBe8+BFWNok5scbV/3dtWWKo2Jqkmw3+v3rn0tbe9weDA8gDTaJRN0yXunvePhwfAYS2rm",
+	"YKw+HN6wPB9AsfDDf99c6eG/HfbYrAlp8jUEW5Bf/nn5y8/kNzYhP7AVuWTGaT8vL48ePbYCRhMMilX8",
+	"VZd8JgAa37uqiJyOhPd/Oq8UtwbGz5bukQnPNZShsOxZeUtSfYUHOokMWJe9FQ64tZjtaqwlDEv3DNka",
+	"ki0fCd1jfIXy+z/6Pa8IAAGPDg5cNYlxrtmox8VDT0y8WLY5bu0MmUGDu8Ghz1ZEMzOs+OZgDesegn/9",
+	"YSeKshnX2ewxGPb6vWKjewJWrIsFojaCwekuHX8Y7SaHHXE7CbjZEPeNcH3+qFRkwaXaO+3Z6wGr/e9k",
+	"su/7PfSocGGUtAqE6cTNcWMi8KCh9jthcy4wUTvmRpQcmN6Gmo0Db4JeRnXmK6eCO/R5c+FFbbZRXWcj",
+	"XyKlwMl4cnDYNnqYblhM3EYWXj562v3l12ARLLix77adB+8avLfTcF62JPF08DmPCMdlBVdZQfrpD0UI",
+	"PSxlU0DKg2XohmY9jX5dTIvRc6nMwIrurHJKhiPxxiutHL0LzvTPhiTymsLJmUnvPgMvhFQ1p7Gd/zP0",
+	"DkbAjZDuEr0HVm9k0QWfRSbRcMc9yfkUiotGgmuSICCWHnORENT5NNk7fnxwUOvB4Afbh9sp5FX66ylk",
+	"IjTcP5iqhZ2lIVRzRzIAtNbnMlttOP7vBjc3N1D2OihU7jaguzx4UZ+6j2e+rwaVHMJvTS4d3plcapjH",
+	"BsEEm+IT5FA23Z2IPHt1AbkMZ4WZx2Js04x8fzXoOTrGbOhSZH6yaZUSvBKWuWFgimPS7fBOxfP7/l/1",
+	"YNK9CWjkGaugo3YYLzEW0h0kc2lpwgQhcO4CQFBIpHqnPTQUe+Fg6t7p8cHB+48m42PU3Fat50cwp+JH",
+	"+8HJBb5Yq8WjLg9pLZY1KReaJPafCdm7mUv7IEpoas2qKX+33x8Jio1YKCByAHDcK6p1Fa3LPvFAe4+h",
+	"xnoL8CfiX5IQubK/wOPPRoIK70KrvYg2nvOzAfofFIa0mAAXMX3WBPBaFqyvnPOF+LoBm9hRJzS4xEyg",
+	"ZhKF8BuYxmX0zUEmlYe8Nd95G4xpUyqvKlhtAVPsTpZVVtI2Of9wZYJ1GOfbYx2v9UeD7bVWd6jZQU7Q",
+	"2N2gQvy9GjfUoeFSmuetVA9FM/dA9zP0NvkgUInVX8W1lugkjBIYG+YJIzVTH3r1RogDMeTA4RrkwE7r",
+	"+Zwsku+rJ3fTdfaLYCiEarS+C/PkqPvLZc7jd1Bp84XaN5eMKncG4wL6lBqay1nBbntt0uVy8535aa7M",
+	"h3/FALo8e996h0ITAABehdh8wKFCl3m1xHqyAl8lh3a2LooCeTo5pxpxUzZdVNvuqTe1zbk4D8Kz3sWT",
+	"auZlDBTEBBFTXXavrtXHsmdLAt7n5sooydii+1ZahnywjDg4uY+5g1L/szTfyUJssTFKPoi6un2Zwud7",
+	"Bii68Q7dk7w5+Zg6etwuvd0Tg4aLdjVHPvfJ9U8svZbVHuOY1FaW4E2VhNavGVlSrZkeCdenwjehvTz/",
+	"oa2ndj3/N8A6WJ0KaokgLXUkbhPXU4wCKHYZQGz3mUR5Uh/RZ3Ib18R6RtencZFU5tEuLH6MGavqKfkg",
+	"EXh8Z8uJFgIi8DupJjzLmHghxZTPtrk1ymYmEPmcFcrXg4BwxPa0xnU7Bd6Opjr8u+p8wWVSETyWREFQ",
+	"OPFxW2lcaDBGWsXx0YHVIzpJ7sOjVtGNiQf3KLwf+gTUwU5e9cS/Bi2mY5HtpfKcigxbnleFeFmD6hzr",
+	"wfNcZmqcbs3M6FfkMURVr5kq5XifTFhKoaO3c4aHTFuADXB91Ks3D4aufauIKsp/MhIsqmH2nbDs1e6k",
+	"TigbbLoF/DAf22u+m6h6Gc/yE0n/2hw2C0fknRuqw+5mIaYJJ/++fOd1oe784jBpv4Jtk4+PUHkKHPv1",
+	"iWtwAu431+290HdyuX154tyTlNAgX1xJRJAmO4Qlg5y5B7mqt8bpMf+OIg4hMKnHlSy5sQ89TiDNVGks",
+	"0mzxSY/EmlNasHdm7P3QsU/aSDJzmQ+lW7oswbekBPf0SFTHaHFPY8VCi5Ma+tl0sfqrn6r7PnGKcsEB",
+	"QsU71VH2Lh1a6cd2i/5D3mCfKGw8A+A0dmsh6W7TpDb4QJ3b03tBH1W9oI8ODv5X+UGBObo6QJHLvno+",
+	"byE2f+S+g2AlCSKSPfqenBGPP7YzQj+McHK6OCOgWigANIDSEGMTzFmeQXERZPhjJZrzQpIJm1rxt5DX",
+	"kN1vZDAqMDsDbQ4DJWUZ12X7rT2E93Id2PpxfnwSNzWDnlmhP2po8wX5WWauZDGbh3sQ9Vj2jmvoTQUK",
+	"Lc8SnAkkrbg07mIJ9QOH5KfnQUdKaZ6D6r0S6VxJYUXuHjzonMGHBz6XZL/FxzISNScLuFXwmsoGgH0F",
+	"G+MN1pBN7pPNQK3vokPjOD/iXf95KtAXYYo7ac93q5d6VI4WV7FH+QcyfxWrtxCruMtekMAB5Ea3C5N7",
+	"k7Ef22mgH/7l4knY5W5dyJ5zaLupy4NcSo0rxpZQFmXVGihFSqVCh4Br9tf3qMZQyTUSyfcv35Doy4kr",
+	"5XNi1HcYRFl3dHACPxQ6rgeNEt+ODo6OR+Ly/AesHTg6OHqEtVKup5TVa3WB+TRWcPqCMjpTjGm/z02S",
+	"CSfiJFPtbJ+0I5aC4eoWsftJtJ9r8Vt2HyA4I6PAT/e3fTQHXj482O3lc9cocVchYt99TjPss/mlZtza",
+	"pZO9UjnY727F3o86tlOAGA/2a98qeGPLUIQNv3bQpiMRTm1UAVGBfYs6gzb3AI1ECs21HInQE+7k8MC5",
+	"9NCV5z/VEPehlVmDIkKFvmGKMA7FMzd0tcG07X2yOxwCHm5DvgqNv5HQqEMp3FZUODHTHo141D1wcbBV",
+	"ruymp9v1XZz3bumyWFKTzpscb1ipGOP6rYFfkksmMpLUarLBt2NlU1yVHRcEaGagLlrmhWEO6gvkS1kf",
+	"GwcqGgtlm8RMEarFe/djqawDh352loqDZ72lofJV0n2xkg55sx2p9r4k30lnwfcJ3FvW/nkYg45uLQaU",
+	"SyZKozS4k0LGgEM7ndCcCiseqUYE7ABvfmEA52EkIAsLEplDe+Ion+kZSVS1dXkC77WoT2cl7OZul4N7",
+	"8eJc37uD2s9xWwhvDSX2q5T620gpcK7TOgt8CbLpY+pk9ysHH2JNQjd56HbKisV+lDcVJCRIQ+j+4Lt9",
+	"QKKiLECNc19CxB/wzq8grLIie+mcpVfYjCsjGvqMQHUlYw4WI/ENndwgiYeQf0ZODo5DTslIgIDOOLap",
+	"hBo74oMKACJGuBPtImq1DyRGBIGojzgpm4dvFsQ/OxJ+FInqPrZNrlb3xMwZV34DvsrYv72MdchR7Yf0",
+	"voTw8Vch3CSE/yr71W0vNgnlJX7/fNd38CmelZ1PeZTGFeDGwJOIjjo9EicHJ32S8ytAYCsE4L+4vgWA",
+	"DnQjEUpyE7TXBsn4cURiR1n4Gcm9OyGA/4hrFdWuX/dJrbu5Pf0ck0BvXD/KqETkq3TduTYlOokfFoW4",
+	"Q9fiPQrQ1iPWXnVG03T8+A2bHj1++vzx/5ypy1+Xv6t35t/Pf20uRas08Py4ZWj3I+s5AA6Y1S6K9poS",
+	"B2Xluk9olimmtf3f5dwyoNetAUZ8AaEmvBW4GlmZDr/ptQpOxZZSoWtjUVG3/WyDno0qtB/J6u8VgLPT",
+	"RoAzh2rZWNnoyfG5+jD8BG+jaCOZvurZf7ObwJQnJFwEH8Gx8VWnrshZSC16WG+n9FGjaI3Zk2dZVm3R",
+	"W/buDcl7Vrkuk/SSIXlJqx2viGtXFEB4R8JxWchKCwLJ9flOyqs0cW0EqU8pHJLXlSgbZDPSLNOYPFlt",
+	"tTWjXJQVn5VUxK3VRu3ZiG+qaV73l1MYf+izjdgh4Gqd9IDCRDOsBrura+XrxfAxUx2h3KOyqVzY8y+q",
+	"6aTda3DuOUXxIRfXTBvIUX44l3nme59u1V39w7Fb4gFUZbnxGtRatzWu59EKxhiORKyQltMpddJm1fIf",
+	"frafcXjMz3GbdumJ+VWX/BvqkvFJohvO0e54ov8L1LxIPNV1va0iKqJhRSQLdhOVDCaa/8mSsiaNbBNH",
+	"zQg+/sGaonN70bR9Gy4NVeYcD8DWh1+KrOujr+is83OX/E/2EeDAmqjbHRiskQ2+ytq/W3xsTeHeInD7",
+	"yEKTFfz37yh+fQP3z8S01lcl2nOJGYm4zBk1NNQ9o/0b2s83JWOhp9NawoAKTaPKPqi4c7EzcnRwZA1p",
+	"a/kilgZ8iCroaEdyapgie3QkkqY+tEnZ65XlOeREiP0STd49/UCHxDCWjalJCGb5SzEciXK9cyWNyZkO",
+	"TfSh+wTw7+mGAk1qXGcja7tTAW1N+iPhXfmxS9m7g2vvkIyunkG7GyQ11VceRkdKoiWU4auRkIXRPGN1",
+	"Sj8IMyY3XGTyph+Ie3L0dEjONOaEzCgXJJXimqkZrB4dH9DBxhLdtbRnbW13oP1QtYwJ6pZIKHsIYVLn",
+	"I7d7iwVM3GDZk2+D5yr97Y8xCnnDSADRBU2g4pcI5i+3VWjW0gDvySHyuvqVnbwhRx/RGxK4g/pe0F/L",
+	"vP5Wt/NrL1j8ZbwsD8Yud27ll6hdUu+05486NtaCo+v6CHgx0XfHt/wzSoP9+3O+KKbRhvn0d+sl9lfD",
+	"ZsvkVWEiGQcurEpFPrp0WqvyoS0Dn5apeg90BW5+TjOP2uOEOjVl9T5izkJtnAFAtyF5bQmF7usbnkKT",
+	"vJHoVB8CJP60hWgo4jQzd1qg8clE0xcnXb6TCrQY10Iw4mlQ52LcCWDyT9q3JZIOO/s7fFPYHXwdrnKB",
+	"VAsXMCzUpXKBfCcV1KuDBkdSuVwhfgZ0sO0DFD5TI5HMWMV2v1yJNCn71WJ6wo0VAw6drMXp+9W7cvfe",
+	"ldv4VL46Ur4mGtdEzVdvSUyNh3ol0g1SOyRkVcW1yxDoh5pOtC8X8treTtya4wGlDhvUQqfpPngWQCXC",
+	"XwnX6ATZ7wdj3gl/j05qL4GU5vmQ/MDYEv4XEEUAJglHwT4bI3Ez5zkjyZzq8UIqbPSMjUYM9M02EPW0",
+	"NxDVpvryaR3WJExxJLy3JsbhdbhQ2mB74EJIlTFldcBXrjt31bmhGCJRB1RTDLJyQRJHy+QZ1o1IK76k",
+	"NhrdOPZ/WcVVgk29fHqF9lvQ4Sayt9k2CL8zvzPYv1kx15/U52QA6fCTJZTxkFxMCRdpXmSu0X7oSz0S",
+	"NzzPcfEOVs/vLKJAAIwDDgjDSF/MSANyBJlzu3cr6MqJj2oCw8aNSsgbO5LrcO6aq8KWZz73xHWUinqx",
+	"RfWQdtstmVPAb6TLJfFdXICwHxuU8E21QYthiwiZsA2Q0J6cDj1ZHt1ZS5b7vPIjzrWMu+3Kn1CrFsqp",
+	"Z6+v1/3fMEYdIK1l8+Xv7iZKwtH9e9/+f0X/GttfmVA8nS/c4b3DlPz4AsM2bik1bGalOtcklUq5pn6N",
+	"+ffVaX70HPwWXxRzqlFYyZ5Vg6KudbqY+N/2rWiyd3u0lD6R10wpngHsZNzSM+xCBPuI0CSihk5SAydZ",
+	"a94/Es7pBAM5SCTfDx0m70lf3SKfC1WviG/FNonE9cuSie4nYvC8yF44un7spMm37Yvd2tCyidJfy8Dq",
+	"bPe1FOwu+mUgrxEak/eBDqLqkzoPC20F7e4AKCF4LKcOdT2GW08LbeSCKURFwTsm8X8c2z8OeQY2YQLY",
+	"k30yU7JYonmAztasMWnqrWbq1iAn9uXGSxE6eYJp1SdTntuHrdFU5AbVF7/WhdVrvfWFCQMX5xrL2Za5",
+	"zJi/ApsMgjLZXlfsArAn1on9S1Q8iMSo3Z/hD1QpugK2MCuoqJtKtXCrXCpm2SzczbdbNzXVtpQtdCDn",
+	"4XsdaVJtK9eZLnGh2m1p85nBtseMve3ycuGx2yPj/C/oWuGcihVBE9dF0lRJ7OLAVWc09o8iZnfpZPFh",
+	"MvWKrbpJ1O4NJda/h8c/tO6p9ISyekPoEhPX/Nq3BydHLb0mtxgV9F0wKh6h88T/++Sz7zf5fUTwjsf8",
+	"Tno0fG7n9LM6kTtHTesZoVsOa39LSLXtWH5Q5LKi7HyQGlBfrZkzzYg9aLe58mP3ARzWxju/ozPyjR3g",
+	"I2hCtfIsRwKnwPNb0SHS/jvpPP7522qCH7Dau9Z/vxD1t54S+zFU4M9IA9496eDTJUh8ijv8VjkQ5bX+",
+	"YekQX1uFtKoW1WO7ZgZ8aM7BHaog14cP/eT1w7/8/14g0Ff7dwCoHD7mk17Bd9n0UcgehC833ALROC7P",
+	"rX2QgX/CDbZ5/hVX0pexkCVdQc3elzfjSuDoAlKEc0Y1+3JWoti0ENkXRHroj/klzbctzvhFyRpXF/VQ",
+	"FxM79IR9eVMvxBc3+aOHzpvzpfC7o7V+aJg24G0LnbU+w3rEjOX8milCQ9mfUxPRprBKvO/zXUPsf/v6",
+	"R+y2I0YCsoVc8/qUCiiCgAK1ORVZztSQXEaZ7BpSwJ7FTdaw91A89Ei49r/XPkYYKvAOqp2AJjQbY/98",
+	"1y3MrWkVx7ZHwgWfH+jQCWQcdTccX7FVsqG7h2Yi09hZCMd2Y6YMyee6OGcsK1CvZzpCnlOs0C7GDrWB",
+	"V2xFpPDtgo1hi2VjKYib6BumzT32C/mt+pVPBEG0Nost7cHtroTduKGa/KdgxT21A4cI9nOavQA269I5",
+	"wB4DxKECDsHpetFA9uxP1fIOiIELGZ+B/a95a3+jMD00KaIVRnEt0GM22W4wRkJtgNh7LeKu12hn1l+/",
+	"Q5Oz21DhqqAiQ/Gv54D0POeazKU2CABtReiSckU0y6F/rv0jE9dcSQHZUh2m1P8slYiww20kAiqwDK4X",
+	"YAp7We35cTOZ6so694elty/wzOa10xWZrHD8clx2zXJ7PUVLj4e2fy2XEHHWUslrnrlODuVTp3/14P6+",
+	"dFK4XfrCpFwSUb9cQrcB1pKQ/v8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

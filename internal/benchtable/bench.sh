@@ -45,6 +45,8 @@ run() { # dir binary args...: run a test binary in its package directory
 		run facade facade.test -test.bench '^BenchmarkClientOnly$' -test.count 1 \
 			-test.benchtime 200ms -benchround "$round" || status=1
 	done
+	echo "BenchmarkCallOptions" >&3
+	run facade facade.test -test.bench '^BenchmarkCallOptions$' -test.count "$COUNT" -test.benchtime 200ms || status=1
 	echo "BenchmarkConnectionReuse, BenchmarkTokenFanIn" >&3
 	run facade facade.test -test.bench '^Benchmark(ConnectionReuse|TokenFanIn)$' -test.count 1 || status=1
 	echo "sandbox and validation benchmarks" >&3

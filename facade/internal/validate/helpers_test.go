@@ -109,6 +109,7 @@ var moneyKitTypes = map[string]func() any{
 	"importTransactions":          func() any { return new(moneykit.ImportTransactionsRequest) },
 	"refreshProducts":             func() any { return new(moneykit.RefreshProductsRequest) },
 	"updateTransactionEnrichment": func() any { return new(moneykit.BudCategory) },
+	"webhookTestLink":             func() any { return new(moneykit.WebhookTestLinkRequest) },
 }
 
 var linkMoneyTypes = map[string]func() any{
@@ -116,11 +117,15 @@ var linkMoneyTypes = map[string]func() any{
 	"createSession": func() any { return new(linkmoney.SessionRequest) },
 	"createPayment": func() any { return new(linkmoney.PaymentRequest) },
 	"createRefund":  func() any { return new(linkmoney.RefundRequest) },
+
+	"subscribeWebhook":   func() any { return new(linkmoney.WebhookSubscribeRequest) },
+	"unsubscribeWebhook": func() any { return new(linkmoney.WebhookUnsubscribeRequest) },
 }
 
 const productSettingsJSON = `{"required": true, "require_permission": true, "prefetch": false, "reason": "to pay you"}`
 
 var moneyKitBodies = map[string]string{
+	"webhookTestLink":   `{"webhook_event": "link.state_changed", "webhook_idempotency_key": "6f1b8a0e-3f9c-4d2e-8a7b-1c2d3e4f5a6b"}`,
 	"createAccessToken": `{"grant_type": "client_credentials", "scope": "", "client_id": "live_5c739a369515e10fc9e0", "client_secret": "s3cr3t"}`,
 	"createLinkSession": `{
 		"settings": {
@@ -215,6 +220,12 @@ var linkMoneyBodies = map[string]string{
 		"softDescriptor": "ACME ORDER 1042",
 		"requestKey": "7b0f4d0e-2a56-4c4f-9d0b-1b1c2f3e4d5a"
 	}`,
+	"subscribeWebhook": `{
+		"url": "https://merchant.example/webhooks/linkmoney",
+		"secretKey": "whsec-0123456789",
+		"subscriptionDetails": {"type": "ALL"}
+	}`,
+	"unsubscribeWebhook": `{"subscriptionId": "sub_1", "subscriptionDetails": {"type": "ALL"}}`,
 	"createRefund": `{
 		"paymentId": "pay-1",
 		"amount": {"value": 5.5, "currency": "USD"},

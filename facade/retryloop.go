@@ -1,0 +1,451 @@
+package facade
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"time"
+)
+
+// This file holds the retry loop every call goes through. One pass of the
+// loop is one HTTP attempt, in named stages:
+//
+//	wait      the retry delay decide chose, or the 429 gate's window
+//	limit     the client-side rate limiter (WithRateLimiter)
+//	token     the bearer token for the operation's scope
+//	attempt   one HTTP request (built by request), through the middleware
+//	classify  success, a failure to judge, a token to refresh, or the end
+//	decide    retry or not, and after how long
+//
+// The loop's state lives in an exchange, one per call.
+
+// exchange is one call in flight: its request and settings, and what its
+// attempts have met so far.
+type exchange struct {
+	c          *client
+	ctx        context.Context
+	op         *operation
+	req        *http.Request // from a generated builder; the first attempt sends it
+	out        any           // where a 2xx body is decoded; nil to discard it
+	set        *callSettings
+	key        string // idempotency key sent, for idempotency-key operations
+	rewindable bool   // the body can be sent again
+
+	attempts, retries int
+	refreshed         bool          // the token was refreshed after a 401 once already
+	delay             time.Duration // wait before the next attempt
+	hinted            bool          // delay was asked for by the server
+	lastAPI           *Error        // last HTTP error answer
+	lastErr           error         // last failure, API or transport
+	answer            *http.Response
+}
+
+// verdict is classify's reading of an attempt.
+type verdict int
+
+const (
+	verdictDone   verdict = iota // the call ends, with classify's error (nil on success)
+	verdictResend                // the token was refreshed: send again now, no retry used
+	verdictFailed                // a failed attempt for decide to judge
+)
+
+// do sends req for op, retrying as the call's settings allow, and decodes a
+// 2xx body into out (unless out is nil). req comes from a generated builder;
+// its body, if any, must be rewindable through GetBody for retries to happen.
+func (c *client) do(ctx context.Context, op *operation, req *http.Request, out any, cl call) error {
+	x := exchange{c: c, ctx: ctx, op: op, req: req, out: out, set: cl.set, key: cl.key}
+	x.prepare()
+	if cl.resp == nil {
+		return x.run()
+	}
+	began := c.now()
+	err := x.run()
+	x.report(cl.resp, c.now().Sub(began))
+	return err
+}
+
+// prepare sets the headers every attempt carries.
+func (x *exchange) prepare() {
+	c, h := x.c, x.req.Header
+	h["User-Agent"] = c.hdrUserAgent
+	h["Accept"] = c.hdrAccept
+	if c.hdrVersion != nil {
+		h["Moneykit-Version"] = c.hdrVersion
+	}
+	for _, fh := range x.set.headers {
+		h[fh.name] = fh.value
+	}
+	x.rewindable = x.req.Body == nil || x.req.Body == http.NoBody || x.req.GetBody != nil
+}
+
+func (x *exchange) run() error {
+	for {
+		if err := x.wait(); err != nil {
+			return err
+		}
+		if err := x.limit(); err != nil {
+			return err
+		}
+		tok, err := x.token()
+		if err != nil {
+			return err
+		}
+		areq, cancel, err := x.request(tok)
+		if err != nil {
+			return x.transportErr(err)
+		}
+		began := time.Now()
+		resp, err := x.attempt(areq)
+		v, a, err := x.classify(resp, cancel, err, tok, began)
+		switch v {
+		case verdictDone:
+			return err
+		case verdictResend:
+			continue
+		}
+		if err := x.decide(a, began); err != nil {
+			return err
+		}
+	}
+}
+
+// wait performs the wait before an attempt: the retry delay, or the 429
+// gate's window if that is longer.
+func (x *exchange) wait() error {
+	c := x.c
+	wait, fromServer, cause := x.delay, x.hinted, x.lastAPI
+	if g, gcause := x.gateWindow(); g > wait {
+		wait, fromServer = g, true
+		if gcause != nil {
+			cause = gcause
+		}
+	}
+	if wait <= 0 {
+		if err := x.ctx.Err(); err != nil {
+			return x.transportErr(err)
+		}
+		return nil
+	}
+	if fromServer && (wait > c.maxRetryAfter || exceedsDeadline(x.ctx, wait)) {
+		return x.rateLimited(wait, cause)
+	}
+	if !fromServer && exceedsDeadline(x.ctx, wait) {
+		// Waiting would outlast the caller; give back the failure now.
+		return x.final(x.lastErr)
+	}
+	if err := c.wait(x.ctx, wait); err != nil {
+		return x.transportErr(err)
+	}
+	return nil
+}
+
+// gateWindow is how long the client-wide 429 gate stays closed, and the
+// answer that closed it.
+func (x *exchange) gateWindow() (time.Duration, *Error) {
+	if x.c.gate.until.Load() == 0 {
+		return 0, nil
+	}
+	return x.c.gate.remaining(x.c.now())
+}
+
+// closeGate closes the client-wide gate after apiErr, a 429, for the
+// server's window (or a backoff delay when it named none).
+func (x *exchange) closeGate(apiErr *Error) {
+	c := x.c
+	window := apiErr.RetryAfter
+	if !apiErr.retryAfterSet {
+		window = c.backoff.Delay(x.retries + 1)
+	}
+	// The gate honours the server's window, but a window longer than
+	// maxGateWindow is taken as a broken header: later calls probe again
+	// after maxGateWindow instead of failing fast for years.
+	window = min(window, maxGateWindow)
+	if window <= 0 {
+		return
+	}
+	cause := apiErr
+	if cause.IdempotencyKey != "" {
+		// Other calls see the answer through the gate, but not this call's key.
+		shared := *apiErr
+		shared.IdempotencyKey = ""
+		cause = &shared
+	}
+	c.gate.block(c.now().Add(window), cause)
+}
+
+// limit waits for the client-side rate limiter, if there is one.
+func (x *exchange) limit() error {
+	if x.c.limiter == nil {
+		return nil
+	}
+	if err := x.c.waitLimiter(x.ctx); err != nil {
+		return x.transportErr(err)
+	}
+	return nil
+}
+
+// token returns the bearer token the operation needs (nil if it needs none).
+func (x *exchange) token() (*bearerToken, error) {
+	if x.op.auth != authBearer {
+		return nil, nil
+	}
+	t, err := x.c.tokens[x.op.scopeIdx].get(x.ctx)
+	if err != nil {
+		return nil, x.authFailed(err)
+	}
+	return t, nil
+}
+
+// request builds the attempt's request. cancel, when not nil, ends the
+// attempt's own timeout and must be called once its body has been read.
+func (x *exchange) request(tok *bearerToken) (areq *http.Request, cancel context.CancelFunc, err error) {
+	c, op, req := x.c, x.op, x.req
+	actx := x.ctx
+	if d := x.set.attemptTimeout; d > 0 {
+		actx, cancel = context.WithTimeout(actx, d)
+	}
+	mw := x.set.send != nil
+	if mw {
+		actx = context.WithValue(actx, attemptInfoKey{}, &AttemptInfo{
+			Provider: op.provider, Operation: op.id, Method: op.method, Path: op.path,
+			Attempt: x.attempts + 1, IdempotencyKey: x.key,
+		})
+	}
+	if x.attempts == 0 && !mw {
+		areq = req.WithContext(actx)
+	} else {
+		// Middleware gets a request of its own on every attempt, so what it
+		// changes does not carry over to the next one.
+		areq = req.Clone(actx)
+		if x.attempts > 0 && req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				if cancel != nil {
+					cancel()
+				}
+				return nil, nil, err
+			}
+			areq.Body = body
+		}
+	}
+	switch op.auth {
+	case authBearer:
+		areq.Header["Authorization"] = tok.header
+	case authBasic:
+		areq.Header["Authorization"] = c.hdrBasic
+	case authClientID:
+		areq.Header[textproto.CanonicalMIMEHeaderKey(op.authHeader)] = c.hdrClientID
+	}
+	return areq, cancel, nil
+}
+
+// attempt sends areq, through the middleware if there is any. A
+// middleware's odd answers are made regular: a response with an error is
+// closed and dropped, no response and no error is an error, and a missing
+// body an empty one.
+func (x *exchange) attempt(areq *http.Request) (*http.Response, error) {
+	x.attempts++
+	if x.set.send == nil {
+		return x.c.http.Do(areq)
+	}
+	resp, err := x.set.send(areq)
+	switch {
+	case err != nil && resp != nil:
+		if resp.Body != nil {
+			_ = resp.Body.Close()
+		}
+		resp = nil
+	case err == nil && resp == nil:
+		err = errors.New("middleware returned neither a response nor an error")
+	case err == nil && resp.Body == nil:
+		resp.Body = http.NoBody
+	}
+	return resp, err
+}
+
+// classify reads an attempt's outcome: a decoded success, the call's end, a
+// rejected token to refresh, or a failed attempt (returned for decide).
+func (x *exchange) classify(resp *http.Response, cancel context.CancelFunc, err error, used *bearerToken, began time.Time) (verdict, *Attempt, error) {
+	c, op, ctx := x.c, x.op, x.ctx
+	if err == nil {
+		x.answer = resp
+	}
+	if err == nil && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		derr := c.decode(op, resp, x.out)
+		if cancel != nil {
+			cancel()
+		}
+		if derr == nil {
+			if c.logger != nil {
+				c.logAttempt(ctx, op, x.attempts, resp.StatusCode, time.Since(began), requestID(resp.Header), "done", "", nil)
+			}
+			return verdictDone, nil, nil
+		}
+		var apiErr *Error
+		if errors.As(derr, &apiErr) {
+			apiErr.Attempts, apiErr.IdempotencyKey = x.attempts, x.key
+			c.logAttempt(ctx, op, x.attempts, resp.StatusCode, time.Since(began), apiErr.RequestID, "fail", "undecodable response", nil)
+			return verdictDone, nil, apiErr
+		}
+		// The body broke off mid-read: the server answered, so it saw the request.
+		err, resp = derr, nil
+	} else if cancel != nil && err != nil {
+		cancel()
+	}
+
+	// Failure path: the Attempt is built only here, so a successful call
+	// does not pay for it.
+	a := &Attempt{
+		Provider:  op.provider,
+		Operation: op.id,
+		Method:    op.method,
+		Safety:    op.safety,
+		Number:    x.attempts,
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			c.logAttempt(ctx, op, x.attempts, 0, time.Since(began), "", "fail", "context ended", err)
+			return verdictDone, nil, x.transportErr(err)
+		}
+		a.Err = err
+		a.ReachedServer = !neverReachedServer(err)
+		x.lastErr = err
+		return verdictFailed, a, nil
+	}
+	apiErr := newAPIError(op, resp, c.now())
+	if cancel != nil {
+		cancel()
+	}
+	// Set before the error can be shared through the gate.
+	apiErr.Attempts, apiErr.IdempotencyKey = x.attempts, x.key
+	if resp.StatusCode == http.StatusUnauthorized && !x.refreshed && op.auth == authBearer &&
+		(op.provider == ProviderLinkMoney || apiErr.Code == CodeExpiredAccessToken) {
+		// The server refused before doing anything: refresh once and resend,
+		// whatever the operation's safety. This does not use up a retry.
+		c.tokens[op.scopeIdx].invalidate(used)
+		x.refreshed = true
+		x.delay, x.hinted = 0, false
+		c.logAttempt(ctx, op, x.attempts, resp.StatusCode, time.Since(began), apiErr.RequestID, "retry", "access token rejected; refreshing it", nil)
+		return verdictResend, nil, nil
+	}
+	a.Response = resp
+	a.Err = apiErr
+	a.ReachedServer = true
+	x.lastAPI, x.lastErr = apiErr, apiErr
+	if resp.StatusCode == http.StatusTooManyRequests {
+		x.closeGate(apiErr)
+	}
+	return verdictFailed, a, nil
+}
+
+// decide judges a failed attempt: nil to retry (after x.delay), or the
+// error the call ends with.
+func (x *exchange) decide(a *Attempt, began time.Time) error {
+	c, op, ctx := x.c, x.op, x.ctx
+	status := a.StatusCode()
+	var reqID string
+	if x.lastAPI != nil && a.Response != nil {
+		reqID = x.lastAPI.RequestID
+	}
+	fail := func(reason string) error {
+		c.logAttempt(ctx, op, x.attempts, status, time.Since(began), reqID, "fail", reason, a.Err)
+		return x.final(a.Err)
+	}
+	switch {
+	case x.retries >= x.set.maxRetries:
+		return fail("retries exhausted")
+	case !x.rewindable:
+		return fail("request body cannot be replayed")
+	case !x.set.policy.ShouldRetry(a):
+		return fail(notRetriedReason(a))
+	}
+	x.retries++
+	x.delay, x.hinted = c.backoff.Delay(x.retries), false
+	if a.Response != nil && x.lastAPI.retryAfterSet {
+		x.delay, x.hinted = x.lastAPI.RetryAfter, true
+		if x.delay > c.maxRetryAfter || exceedsDeadline(ctx, x.delay) {
+			c.logAttempt(ctx, op, x.attempts, status, time.Since(began), reqID, "fail", "server asked to wait longer than allowed", a.Err)
+			return x.rateLimited(x.delay, x.lastAPI)
+		}
+	}
+	c.logAttempt(ctx, op, x.attempts, status, time.Since(began), reqID, "retry", retryReason(a, x.hinted, x.delay), a.Err)
+	return nil
+}
+
+// report fills in a WithResponse target.
+func (x *exchange) report(r *Response, d time.Duration) {
+	r.Attempts, r.Duration, r.IdempotencyKey = x.attempts, d, x.key
+	if x.answer != nil {
+		r.StatusCode, r.Header, r.RequestID = x.answer.StatusCode, x.answer.Header, requestID(x.answer.Header)
+	}
+}
+
+// final turns the last attempt's failure into the error the caller sees.
+func (x *exchange) final(err error) error {
+	var apiErr *Error
+	if errors.As(err, &apiErr) {
+		return apiErr
+	}
+	if err == nil && x.lastAPI != nil {
+		return x.lastAPI
+	}
+	return x.transportErr(err)
+}
+
+func (x *exchange) transportErr(err error) error {
+	return &TransportError{Provider: x.op.provider, Operation: x.op.id, Attempts: x.attempts, Err: err, Last: x.lastAPI, IdempotencyKey: x.key}
+}
+
+func (x *exchange) rateLimited(wait time.Duration, cause *Error) error {
+	return &RateLimitError{Operation: x.op.id, RetryAfter: wait, Err: cause, IdempotencyKey: x.key}
+}
+
+// authFailed returns the token endpoint's failure met while calling op, as
+// its own typed error (*Error for CreateAccessToken/CreateToken,
+// *TransportError, *RateLimitError), unless the caller's context ended. For
+// an idempotency-key operation it is wrapped in a *TransportError carrying
+// the key, since an earlier attempt may have reached the server.
+func (x *exchange) authFailed(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		var te *TransportError
+		if !errors.As(err, &te) {
+			return x.transportErr(err)
+		}
+	}
+	if x.key != "" {
+		return x.transportErr(fmt.Errorf("fetching token: %w", err))
+	}
+	return err
+}
+
+// errLimiterDeadline is returned when the rate limiter's next slot is past the context's deadline.
+var errLimiterDeadline = errors.New("rate limiter wait would exceed the context deadline")
+
+// waitLimiter reserves a slot on the client-side rate limiter and waits for
+// it through the wait function, giving the slot back if the wait is cut short.
+func (c *client) waitLimiter(ctx context.Context) error {
+	r := c.limiter.Reserve()
+	if !r.OK() {
+		return errors.New("rate limiter allows no requests")
+	}
+	d := r.Delay()
+	if d <= 0 {
+		return nil
+	}
+	if exceedsDeadline(ctx, d) {
+		r.Cancel()
+		return errLimiterDeadline
+	}
+	if err := c.wait(ctx, d); err != nil {
+		r.Cancel()
+		return err
+	}
+	return nil
+}
+
+func exceedsDeadline(ctx context.Context, d time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) < d
+}
