@@ -212,9 +212,10 @@ func tableRow(doc *openapi3.T, g *validatorGen, path, method string, item *opena
 		}
 	}
 	fn := ""
-	if len(pathParams) > 0 {
+	if len(pathParams)+len(other) > 0 {
 		row.CheckParam = "check" + goName + "Param"
-		if fn, err = g.paramFunc(row.CheckParam, pathParams); err != nil {
+		all := append(append([]*openapi3.Parameter{}, pathParams...), other...)
+		if fn, err = g.paramFunc(row.CheckParam, all); err != nil {
 			return row, "", err
 		}
 	}

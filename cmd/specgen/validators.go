@@ -617,20 +617,39 @@ func (g *validatorGen) paramFunc(fn string, params []*openapi3.Parameter) (strin
 	w := &writer{indent: 1}
 	w.line("var c reqcheck.Checker")
 	w.line("switch name {")
-	sort.Slice(params, func(i, j int) bool { return params[i].Name < params[j].Name })
+	order := map[string]int{openapi3.ParameterInPath: 0, openapi3.ParameterInQuery: 1, openapi3.ParameterInHeader: 2}
+	sort.Slice(params, func(i, j int) bool {
+		if params[i].Name != params[j].Name {
+			return params[i].Name < params[j].Name
+		}
+		return order[params[i].In] < order[params[j].In]
+	})
+	seen := map[string]bool{}
 	for _, p := range params {
+		if seen[p.Name] {
+			continue // a bare name selects the first location: path, then query, then header
+		}
+		seen[p.Name] = true
 		v, err := buildView(p.Schema, "parameter "+p.Name)
 		if err != nil {
 			return "", err
 		}
+		if v.kind == openapi3.TypeArray && v.items != nil {
+			// One value of an array parameter is checked against its items.
+			if v, err = buildView(v.items, "parameter "+p.Name+"/items"); err != nil {
+				return "", err
+			}
+		}
 		if v.kind == openapi3.TypeObject || v.kind == openapi3.TypeArray {
-			return "", fmt.Errorf("path parameter %s: %s parameters are not supported", p.Name, v.kind)
+			return "", fmt.Errorf("parameter %s: %s parameters are not supported", p.Name, v.kind)
 		}
 		w.line("case %q:", p.Name)
 		w.indent++
 		w.line("c.Param(%q, %q)", p.In, p.Name)
 		w.line("if value == \"\" {")
-		w.line("\tc.Required()")
+		if p.Required || p.In == openapi3.ParameterInPath {
+			w.line("\tc.Required()")
+		}
 		w.line("} else {")
 		w.indent++
 		switch v.kind {
@@ -649,7 +668,7 @@ func (g *validatorGen) paramFunc(fn string, params []*openapi3.Parameter) (strin
 	}
 	w.line("default:")
 	w.line("\tc.Param(\"path\", name)")
-	w.line("\tc.Add(\"unknown\", \"the operation has no path parameter \"+name)")
+	w.line("\tc.Add(\"unknown\", \"the operation has no parameter \"+name)")
 	w.line("}")
 	w.line("return c.Err()")
 	return fmt.Sprintf("func %s(name, value string) error {\n%s}\n", fn, w.b.String()), nil

@@ -35,15 +35,19 @@ var diffBodies = map[string]struct {
 	path string
 	body func() validator
 }{
-	"createLinkSession":  {"/link-session", func() validator { return new(moneykit.CreateLinkSessionRequest) }},
-	"exchangeToken":      {"/link-session/exchange-token", func() validator { return new(moneykit.ExchangeTokenRequest) }},
-	"updateLink":         {"/links/mk_1", func() validator { return new(moneykit.UpdateLinkRequest) }},
-	"createSession":      {"/v2/sessions", func() validator { return new(linkmoney.SessionRequest) }},
-	"createPayment":      {"/v1/payments", func() validator { return new(linkmoney.PaymentRequest) }},
-	"createRefund":       {"/v1/refunds", func() validator { return new(linkmoney.RefundRequest) }},
-	"webhookTestLink":    {"/webhooks/test/link/mk_1", func() validator { return new(moneykit.WebhookTestLinkRequest) }},
-	"subscribeWebhook":   {"/v1/webhook/subscribe", func() validator { return new(linkmoney.WebhookSubscribeRequest) }},
-	"unsubscribeWebhook": {"/v1/webhook/unsubscribe", func() validator { return new(linkmoney.WebhookUnsubscribeRequest) }},
+	"createLinkSession":           {"/link-session", func() validator { return new(moneykit.CreateLinkSessionRequest) }},
+	"exchangeToken":               {"/link-session/exchange-token", func() validator { return new(moneykit.ExchangeTokenRequest) }},
+	"updateLink":                  {"/links/mk_1", func() validator { return new(moneykit.UpdateLinkRequest) }},
+	"createSession":               {"/v2/sessions", func() validator { return new(linkmoney.SessionRequest) }},
+	"createPayment":               {"/v1/payments", func() validator { return new(linkmoney.PaymentRequest) }},
+	"createRefund":                {"/v1/refunds", func() validator { return new(linkmoney.RefundRequest) }},
+	"importLink":                  {"/links/import", func() validator { return new(moneykit.ImportLinkRequest) }},
+	"importTransactions":          {"/links/mk_1/import/transactions", func() validator { return new(moneykit.ImportTransactionsRequest) }},
+	"refreshProducts":             {"/links/mk_1/products", func() validator { return new(moneykit.RefreshProductsRequest) }},
+	"updateTransactionEnrichment": {"/links/mk_1/transactions/tx_1/enrichment", func() validator { return new(moneykit.BudCategory) }},
+	"webhookTestLink":             {"/webhooks/test/link/mk_1", func() validator { return new(moneykit.WebhookTestLinkRequest) }},
+	"subscribeWebhook":            {"/v1/webhook/subscribe", func() validator { return new(linkmoney.WebhookSubscribeRequest) }},
+	"unsubscribeWebhook":          {"/v1/webhook/unsubscribe", func() validator { return new(linkmoney.WebhookUnsubscribeRequest) }},
 }
 
 type diffOp struct {

@@ -241,6 +241,45 @@ func (e TokenScope) Valid() bool {
 	}
 }
 
+// Defines values for TransactionStatus.
+const (
+	TransactionStatusAUTHORIZED      TransactionStatus = "AUTHORIZED"
+	TransactionStatusCANCELED        TransactionStatus = "CANCELED"
+	TransactionStatusCREATED         TransactionStatus = "CREATED"
+	TransactionStatusINITIATED       TransactionStatus = "INITIATED"
+	TransactionStatusPENDING         TransactionStatus = "PENDING"
+	TransactionStatusRETRYABLEFAILED TransactionStatus = "RETRYABLE_FAILED"
+	TransactionStatusSCHEDULED       TransactionStatus = "SCHEDULED"
+	TransactionStatusSUCCEEDED       TransactionStatus = "SUCCEEDED"
+	TransactionStatusTERMINALFAILED  TransactionStatus = "TERMINAL_FAILED"
+)
+
+// Valid indicates whether the value is a known member of the TransactionStatus enum.
+func (e TransactionStatus) Valid() bool {
+	switch e {
+	case TransactionStatusAUTHORIZED:
+		return true
+	case TransactionStatusCANCELED:
+		return true
+	case TransactionStatusCREATED:
+		return true
+	case TransactionStatusINITIATED:
+		return true
+	case TransactionStatusPENDING:
+		return true
+	case TransactionStatusRETRYABLEFAILED:
+		return true
+	case TransactionStatusSCHEDULED:
+		return true
+	case TransactionStatusSUCCEEDED:
+		return true
+	case TransactionStatusTERMINALFAILED:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookSubscriptionDetailsType.
 const (
 	WebhookSubscriptionDetailsTypeALL WebhookSubscriptionDetailsType = "ALL"
@@ -799,6 +838,58 @@ type TokenResponse struct {
 // TokenScope What a Link Money token may do.
 type TokenScope string
 
+// Transaction A payment or refund with its current status.
+type Transaction struct {
+	// AccountDetails The customer's bank account the payment uses.
+	AccountDetails TransactionAccountDetails `json:"accountDetails,omitempty,omitzero"`
+
+	// AchReturnCode The ACH return code (such as `R01`) when the payment failed after initiation.
+	//
+	// Example: R01
+	AchReturnCode string `json:"achReturnCode,omitempty,omitzero"`
+
+	// Amount `{ value: (float), currency: USD }`. The value is a decimal with at most two fraction
+	// digits; only USD is accepted. banklink keeps the value as the exact decimal text.
+	// Amounts are positive: a zero discount, shipping or tax amount is expressed by leaving
+	// the field out.
+	Amount Amount `json:"amount,omitempty,omitzero"`
+
+	// ClientReferenceId The clientReferenceId sent when the payment was made.
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
+
+	// CustomerId The customer paying or paid.
+	CustomerId string `json:"customerId,omitempty,omitzero"`
+
+	// TransactionFailureReason Why a payment failed.
+	TransactionFailureReason TransactionFailureReason `json:"transactionFailureReason,omitempty,omitzero"`
+
+	// TransactionId The payment's `paymentId`.
+	TransactionId string `json:"transactionId"`
+
+	// TransactionStatus Where a payment is in its lifecycle. The values are those a third-party client reads;
+	// Link Money documents the lifecycle as events. Clients accept values not listed here.
+	TransactionStatus TransactionStatus `json:"transactionStatus"`
+}
+
+// TransactionAccountDetails The customer's bank account the payment uses.
+type TransactionAccountDetails struct {
+	// AccountLastFourDigits The last four digits of the account number.
+	AccountLastFourDigits string `json:"accountLastFourDigits,omitempty,omitzero"`
+}
+
+// TransactionFailureReason Why a payment failed.
+type TransactionFailureReason struct {
+	// Code The failure code.
+	Code string `json:"code,omitempty,omitzero"`
+
+	// Description What went wrong.
+	Description string `json:"description,omitempty,omitzero"`
+}
+
+// TransactionStatus Where a payment is in its lifecycle. The values are those a third-party client reads;
+// Link Money documents the lifecycle as events. Clients accept values not listed here.
+type TransactionStatus string
+
 // WebhookSubscribeRequest A webhook subscription to create.
 type WebhookSubscribeRequest struct {
 	// SecretKey The shared secret deliveries are signed with. banklink never logs it.
@@ -1004,6 +1095,17 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/payments (the `CreatePayment` operationId).
 	CreatePayment(ctx context.Context, body CreatePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ReleasePayment Release a held payment
+	//
+	// Releases a payment that Link Money held after decisioning, for merchants Link Money has
+	// configured to hold decisioned payments. There is no body. Link Money's page heads the
+	// call PUT while its example sends POST; banklink sends POST, the method the example
+	// shows working. A release acts on one payment and cannot move money twice, so it may
+	// be replayed; a payment that is no longer held answers TERMINAL_FAILED or an error.
+	//
+	// Corresponds with POST /v1/payments/{transactionId}/release (the `ReleasePayment` operationId).
+	ReleasePayment(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateRefundWithBody Refund a payment
 	//
 	// Refunds part or all of a payment. The only Link Money call that answers 201.
@@ -1047,6 +1149,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/tokens (the `CreateToken` operationId).
 	CreateTokenWithFormdataBody(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTransaction Get a payment's current status
+	//
+	// Reads a payment or refund by its `paymentId`, with its status in the lifecycle created,
+	// pending, authorized, scheduled, initiated, then succeeded or failed. Link Money's
+	// reference documents no such read; this path and shape are those a third-party client
+	// uses, and webhooks remain the documented way to follow a payment.
+	//
+	// Corresponds with GET /v1/transactions/{transactionId} (the `GetTransaction` operationId).
+	GetTransaction(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SubscribeWebhookWithBody Subscribe a URL to Link Money webhooks
 	//
@@ -1231,6 +1343,27 @@ func (c *Client) CreatePayment(ctx context.Context, body CreatePaymentJSONReques
 	return c.Client.Do(req)
 }
 
+// ReleasePayment Release a held payment
+//
+// Releases a payment that Link Money held after decisioning, for merchants Link Money has
+// configured to hold decisioned payments. There is no body. Link Money's page heads the
+// call PUT while its example sends POST; banklink sends POST, the method the example
+// shows working. A release acts on one payment and cannot move money twice, so it may
+// be replayed; a payment that is no longer held answers TERMINAL_FAILED or an error.
+//
+// Corresponds with POST /v1/payments/{transactionId}/release (the `ReleasePayment` operationId).
+func (c *Client) ReleasePayment(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReleasePaymentRequest(c.Server, transactionId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreateRefundWithBody Refund a payment
 //
 // Refunds part or all of a payment. The only Link Money call that answers 201.
@@ -1305,6 +1438,26 @@ func (c *Client) CreateTokenWithBody(ctx context.Context, contentType string, bo
 // Corresponds with POST /v1/tokens (the `CreateToken` operationId).
 func (c *Client) CreateTokenWithFormdataBody(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateTokenRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTransaction Get a payment's current status
+//
+// Reads a payment or refund by its `paymentId`, with its status in the lifecycle created,
+// pending, authorized, scheduled, initiated, then succeeded or failed. Link Money's
+// reference documents no such read; this path and shape are those a third-party client
+// uses, and webhooks remain the documented way to follow a payment.
+//
+// Corresponds with GET /v1/transactions/{transactionId} (the `GetTransaction` operationId).
+func (c *Client) GetTransaction(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTransactionRequest(c.Server, transactionId)
 	if err != nil {
 		return nil, err
 	}
@@ -1587,6 +1740,40 @@ func NewCreatePaymentRequestWithBody(server string, contentType string, body io.
 	return req, nil
 }
 
+// NewReleasePaymentRequest constructs an http.Request for the ReleasePayment method
+func NewReleasePaymentRequest(server string, transactionId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "transactionId", transactionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/payments/%s/release", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewCreateRefundRequest calls the generic CreateRefund builder with application/json body
 func NewCreateRefundRequest(server string, body CreateRefundJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -1663,6 +1850,40 @@ func NewCreateTokenRequestWithBody(server string, contentType string, body io.Re
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetTransactionRequest constructs an http.Request for the GetTransaction method
+func NewGetTransactionRequest(server string, transactionId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "transactionId", transactionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/transactions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -1873,6 +2094,19 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/payments (the `CreatePayment` operationId).
 	CreatePaymentWithResponse(ctx context.Context, body CreatePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentResult, error)
 
+	// ReleasePaymentWithResponse Release a held payment
+	//
+	// Releases a payment that Link Money held after decisioning, for merchants Link Money has
+	// configured to hold decisioned payments. There is no body. Link Money's page heads the
+	// call PUT while its example sends POST; banklink sends POST, the method the example
+	// shows working. A release acts on one payment and cannot move money twice, so it may
+	// be replayed; a payment that is no longer held answers TERMINAL_FAILED or an error.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/payments/{transactionId}/release (the `ReleasePayment` operationId).
+	ReleasePaymentWithResponse(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*ReleasePaymentResult, error)
+
 	// CreateRefundWithBodyWithResponse Refund a payment
 	//
 	// Refunds part or all of a payment. The only Link Money call that answers 201.
@@ -1916,6 +2150,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/tokens (the `CreateToken` operationId).
 	CreateTokenWithFormdataBodyWithResponse(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateTokenResult, error)
+
+	// GetTransactionWithResponse Get a payment's current status
+	//
+	// Reads a payment or refund by its `paymentId`, with its status in the lifecycle created,
+	// pending, authorized, scheduled, initiated, then succeeded or failed. Link Money's
+	// reference documents no such read; this path and shape are those a third-party client
+	// uses, and webhooks remain the documented way to follow a payment.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/transactions/{transactionId} (the `GetTransaction` operationId).
+	GetTransactionWithResponse(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*GetTransactionResult, error)
 
 	// SubscribeWebhookWithBodyWithResponse Subscribe a URL to Link Money webhooks
 	//
@@ -2222,6 +2468,75 @@ func (r CreatePaymentResult) ContentType() string {
 	return ""
 }
 
+type ReleasePaymentResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PaymentResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *LinkMoneyBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *LinkMoneyUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *LinkMoneyNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *LinkMoneyInternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReleasePaymentResult) GetJSON200() *PaymentResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReleasePaymentResult) GetJSON400() *LinkMoneyBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReleasePaymentResult) GetJSON401() *LinkMoneyUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReleasePaymentResult) GetJSON404() *LinkMoneyNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReleasePaymentResult) GetJSON500() *LinkMoneyInternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReleasePaymentResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReleasePaymentResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReleasePaymentResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReleasePaymentResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type CreateRefundResult struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2347,6 +2662,75 @@ func (r CreateTokenResult) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateTokenResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetTransactionResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Transaction
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *LinkMoneyBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *LinkMoneyUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *LinkMoneyNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *LinkMoneyInternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTransactionResult) GetJSON200() *Transaction {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetTransactionResult) GetJSON400() *LinkMoneyBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTransactionResult) GetJSON401() *LinkMoneyUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTransactionResult) GetJSON404() *LinkMoneyNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetTransactionResult) GetJSON500() *LinkMoneyInternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTransactionResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTransactionResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTransactionResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTransactionResult) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2605,6 +2989,25 @@ func (c *ClientWithResponses) CreatePaymentWithResponse(ctx context.Context, bod
 	return ParseCreatePaymentResult(rsp)
 }
 
+// ReleasePaymentWithResponse Release a held payment
+//
+// Releases a payment that Link Money held after decisioning, for merchants Link Money has
+// configured to hold decisioned payments. There is no body. Link Money's page heads the
+// call PUT while its example sends POST; banklink sends POST, the method the example
+// shows working. A release acts on one payment and cannot move money twice, so it may
+// be replayed; a payment that is no longer held answers TERMINAL_FAILED or an error.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/payments/{transactionId}/release (the `ReleasePayment` operationId).
+func (c *ClientWithResponses) ReleasePaymentWithResponse(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*ReleasePaymentResult, error) {
+	rsp, err := c.ReleasePayment(ctx, transactionId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReleasePaymentResult(rsp)
+}
+
 // CreateRefundWithBodyWithResponse Refund a payment
 //
 // Refunds part or all of a payment. The only Link Money call that answers 201.
@@ -2671,6 +3074,24 @@ func (c *ClientWithResponses) CreateTokenWithFormdataBodyWithResponse(ctx contex
 		return nil, err
 	}
 	return ParseCreateTokenResult(rsp)
+}
+
+// GetTransactionWithResponse Get a payment's current status
+//
+// Reads a payment or refund by its `paymentId`, with its status in the lifecycle created,
+// pending, authorized, scheduled, initiated, then succeeded or failed. Link Money's
+// reference documents no such read; this path and shape are those a third-party client
+// uses, and webhooks remain the documented way to follow a payment.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/transactions/{transactionId} (the `GetTransaction` operationId).
+func (c *ClientWithResponses) GetTransactionWithResponse(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*GetTransactionResult, error) {
+	rsp, err := c.GetTransaction(ctx, transactionId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTransactionResult(rsp)
 }
 
 // SubscribeWebhookWithBodyWithResponse Subscribe a URL to Link Money webhooks
@@ -2968,6 +3389,60 @@ func ParseCreatePaymentResult(rsp *http.Response) (*CreatePaymentResult, error) 
 	return response, nil
 }
 
+// ParseReleasePaymentResult parses an HTTP response from a ReleasePaymentWithResponse call
+func ParseReleasePaymentResult(rsp *http.Response) (*ReleasePaymentResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReleasePaymentResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PaymentResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest LinkMoneyBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest LinkMoneyUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest LinkMoneyNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest LinkMoneyInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseCreateRefundResult parses an HTTP response from a CreateRefundWithResponse call
 func ParseCreateRefundResult(rsp *http.Response) (*CreateRefundResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -3056,6 +3531,60 @@ func ParseCreateTokenResult(rsp *http.Response) (*CreateTokenResult, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest LinkMoneyInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetTransactionResult parses an HTTP response from a GetTransactionWithResponse call
+func ParseGetTransactionResult(rsp *http.Response) (*GetTransactionResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTransactionResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Transaction
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest LinkMoneyBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest LinkMoneyUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest LinkMoneyNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest LinkMoneyInternalError
@@ -3224,12 +3753,18 @@ type ServerInterface interface {
 	// CreatePayment Make a payment
 	// (POST /v1/payments)
 	CreatePayment(w http.ResponseWriter, r *http.Request)
+	// ReleasePayment Release a held payment
+	// (POST /v1/payments/{transactionId}/release)
+	ReleasePayment(w http.ResponseWriter, r *http.Request, transactionId string)
 	// CreateRefund Refund a payment
 	// (POST /v1/refunds)
 	CreateRefund(w http.ResponseWriter, r *http.Request)
 	// CreateToken Create a client-credentials access token for one scope
 	// (POST /v1/tokens)
 	CreateToken(w http.ResponseWriter, r *http.Request)
+	// GetTransaction Get a payment's current status
+	// (GET /v1/transactions/{transactionId})
+	GetTransaction(w http.ResponseWriter, r *http.Request, transactionId string)
 	// SubscribeWebhook Subscribe a URL to Link Money webhooks
 	// (POST /v1/webhook/subscribe)
 	SubscribeWebhook(w http.ResponseWriter, r *http.Request)
@@ -3316,6 +3851,32 @@ func (siw *ServerInterfaceWrapper) CreatePayment(w http.ResponseWriter, r *http.
 	handler.ServeHTTP(w, r)
 }
 
+// ReleasePayment operation middleware
+func (siw *ServerInterfaceWrapper) ReleasePayment(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "transactionId" -------------
+	var transactionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "transactionId", r.PathValue("transactionId"), &transactionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "transactionId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ReleasePayment(w, r, transactionId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // CreateRefund operation middleware
 func (siw *ServerInterfaceWrapper) CreateRefund(w http.ResponseWriter, r *http.Request) {
 
@@ -3335,6 +3896,32 @@ func (siw *ServerInterfaceWrapper) CreateToken(w http.ResponseWriter, r *http.Re
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.CreateToken(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetTransaction operation middleware
+func (siw *ServerInterfaceWrapper) GetTransaction(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "transactionId" -------------
+	var transactionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "transactionId", r.PathValue("transactionId"), &transactionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "transactionId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetTransaction(w, r, transactionId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3514,6 +4101,8 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/refunds", wrapper.CreateRefund)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/webhook/subscribe", wrapper.SubscribeWebhook)
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/v1/webhook/unsubscribe", wrapper.UnsubscribeWebhook)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/payments/{transactionId}/release", wrapper.ReleasePayment)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/transactions/{transactionId}", wrapper.GetTransaction)
 
 	return m
 }
@@ -3764,6 +4353,90 @@ func (response CreatePayment500JSONResponse) VisitCreatePaymentResponse(w http.R
 	return err
 }
 
+type ReleasePaymentRequestObject struct {
+	TransactionId string `json:"transactionId"`
+}
+
+type ReleasePaymentResponseObject interface {
+	VisitReleasePaymentResponse(w http.ResponseWriter) error
+}
+
+type ReleasePayment200JSONResponse PaymentResponse
+
+func (response ReleasePayment200JSONResponse) VisitReleasePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReleasePayment400JSONResponse struct {
+	LinkMoneyBadRequestJSONResponse
+}
+
+func (response ReleasePayment400JSONResponse) VisitReleasePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReleasePayment401JSONResponse struct {
+	LinkMoneyUnauthorizedJSONResponse
+}
+
+func (response ReleasePayment401JSONResponse) VisitReleasePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReleasePayment404JSONResponse struct{ LinkMoneyNotFoundJSONResponse }
+
+func (response ReleasePayment404JSONResponse) VisitReleasePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReleasePayment500JSONResponse struct {
+	LinkMoneyInternalErrorJSONResponse
+}
+
+func (response ReleasePayment500JSONResponse) VisitReleasePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateRefundRequestObject struct {
 	Body *CreateRefundJSONRequestBody
 }
@@ -3907,6 +4580,90 @@ type CreateToken500JSONResponse struct {
 }
 
 func (response CreateToken500JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionRequestObject struct {
+	TransactionId string `json:"transactionId"`
+}
+
+type GetTransactionResponseObject interface {
+	VisitGetTransactionResponse(w http.ResponseWriter) error
+}
+
+type GetTransaction200JSONResponse Transaction
+
+func (response GetTransaction200JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransaction400JSONResponse struct {
+	LinkMoneyBadRequestJSONResponse
+}
+
+func (response GetTransaction400JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransaction401JSONResponse struct {
+	LinkMoneyUnauthorizedJSONResponse
+}
+
+func (response GetTransaction401JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransaction404JSONResponse struct{ LinkMoneyNotFoundJSONResponse }
+
+func (response GetTransaction404JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransaction500JSONResponse struct {
+	LinkMoneyInternalErrorJSONResponse
+}
+
+func (response GetTransaction500JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4147,12 +4904,18 @@ type StrictServerInterface interface {
 	// CreatePayment Make a payment
 	// (POST /v1/payments)
 	CreatePayment(ctx context.Context, request CreatePaymentRequestObject) (CreatePaymentResponseObject, error)
+	// ReleasePayment Release a held payment
+	// (POST /v1/payments/{transactionId}/release)
+	ReleasePayment(ctx context.Context, request ReleasePaymentRequestObject) (ReleasePaymentResponseObject, error)
 	// CreateRefund Refund a payment
 	// (POST /v1/refunds)
 	CreateRefund(ctx context.Context, request CreateRefundRequestObject) (CreateRefundResponseObject, error)
 	// CreateToken Create a client-credentials access token for one scope
 	// (POST /v1/tokens)
 	CreateToken(ctx context.Context, request CreateTokenRequestObject) (CreateTokenResponseObject, error)
+	// GetTransaction Get a payment's current status
+	// (GET /v1/transactions/{transactionId})
+	GetTransaction(ctx context.Context, request GetTransactionRequestObject) (GetTransactionResponseObject, error)
 	// SubscribeWebhook Subscribe a URL to Link Money webhooks
 	// (POST /v1/webhook/subscribe)
 	SubscribeWebhook(ctx context.Context, request SubscribeWebhookRequestObject) (SubscribeWebhookResponseObject, error)
@@ -4286,6 +5049,32 @@ func (sh *strictHandler) CreatePayment(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// ReleasePayment operation middleware
+func (sh *strictHandler) ReleasePayment(w http.ResponseWriter, r *http.Request, transactionId string) {
+	var request ReleasePaymentRequestObject
+
+	request.TransactionId = transactionId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ReleasePayment(ctx, request.(ReleasePaymentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReleasePayment")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ReleasePaymentResponseObject); ok {
+		if err := validResponse.VisitReleasePaymentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CreateRefund operation middleware
 func (sh *strictHandler) CreateRefund(w http.ResponseWriter, r *http.Request) {
 	var request CreateRefundRequestObject
@@ -4345,6 +5134,32 @@ func (sh *strictHandler) CreateToken(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(CreateTokenResponseObject); ok {
 		if err := validResponse.VisitCreateTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetTransaction operation middleware
+func (sh *strictHandler) GetTransaction(w http.ResponseWriter, r *http.Request, transactionId string) {
+	var request GetTransactionRequestObject
+
+	request.TransactionId = transactionId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTransaction(ctx, request.(GetTransactionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTransaction")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetTransactionResponseObject); ok {
+		if err := validResponse.VisitGetTransactionResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -14,8 +14,10 @@ const (
 	OpCreateToken         = 3 // POST /v1/tokens
 	OpGetCustomer         = 4 // GET /v1/customers/{customerId}
 	OpGetCustomerAccounts = 5 // GET /v1/customers/{customerId}/accounts
-	OpSubscribeWebhook    = 6 // POST /v1/webhook/subscribe
-	OpUnsubscribeWebhook  = 7 // PUT /v1/webhook/unsubscribe
+	OpGetTransaction      = 6 // GET /v1/transactions/{transactionId}
+	OpReleasePayment      = 7 // POST /v1/payments/{transactionId}/release
+	OpSubscribeWebhook    = 8 // POST /v1/webhook/subscribe
+	OpUnsubscribeWebhook  = 9 // PUT /v1/webhook/unsubscribe
 )
 
 // Operations is the operation table of api/openapi.yaml for this provider,
@@ -87,6 +89,32 @@ var Operations = [...]opmeta.Operation{
 		PathParams:    []string{"customerId"},
 		CheckParam:    checkGetCustomerAccountsParam,
 	},
+	OpGetTransaction: {
+		ID:            "getTransaction",
+		Method:        "GET",
+		Path:          "/v1/transactions/{transactionId}",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "linkmoneyBearer", Scopes: []string{"Link-Payment"}},
+		ResponseRequired: []string{
+			"/amount/currency",
+			"/amount/value",
+			"/transactionId",
+			"/transactionStatus",
+		},
+		PathParams: []string{"transactionId"},
+		CheckParam: checkGetTransactionParam,
+	},
+	OpReleasePayment: {
+		ID:            "releasePayment",
+		Method:        "POST",
+		Path:          "/v1/payments/{transactionId}/release",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "linkmoneyBearer", Scopes: []string{"Link-Payment"}},
+		PathParams:    []string{"transactionId"},
+		CheckParam:    checkReleasePaymentParam,
+	},
 	OpSubscribeWebhook: {
 		ID:            "subscribeWebhook",
 		Method:        "POST",
@@ -123,6 +151,10 @@ func OperationIndex(id string) (int, bool) {
 		return OpGetCustomer, true
 	case "getCustomerAccounts":
 		return OpGetCustomerAccounts, true
+	case "getTransaction":
+		return OpGetTransaction, true
+	case "releasePayment":
+		return OpReleasePayment, true
 	case "subscribeWebhook":
 		return OpSubscribeWebhook, true
 	case "unsubscribeWebhook":

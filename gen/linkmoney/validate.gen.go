@@ -534,7 +534,7 @@ func checkGetCustomerAccountsParam(name, value string) error {
 		}
 	default:
 		c.Param("path", name)
-		c.Add("unknown", "the operation has no path parameter "+name)
+		c.Add("unknown", "the operation has no parameter "+name)
 	}
 	return c.Err()
 }
@@ -551,7 +551,41 @@ func checkGetCustomerParam(name, value string) error {
 		}
 	default:
 		c.Param("path", name)
-		c.Add("unknown", "the operation has no path parameter "+name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkGetTransactionParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "transactionId":
+		c.Param("path", "transactionId")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 1, -1)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkReleasePaymentParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "transactionId":
+		c.Param("path", "transactionId")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 1, -1)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
 	}
 	return c.Err()
 }

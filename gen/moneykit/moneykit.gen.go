@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/banklink/banklink/internal/timestamp"
 	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // Defines values for APIErrorAuthExpiredAccessTokenResponseErrorCode.
@@ -113,6 +115,21 @@ func (e CreateAccessTokenRequestGrantType) Valid() bool {
 	case CreateAccessTokenRequestGrantTypeClientCredentials:
 		return true
 	case CreateAccessTokenRequestGrantTypeRefreshToken:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InstitutionErrorNotFoundResponseErrorCode.
+const (
+	InstitutionErrorNotFoundResponseErrorCodeInstitutionErrorNotFound InstitutionErrorNotFoundResponseErrorCode = "institution_error.not_found"
+)
+
+// Valid indicates whether the value is a known member of the InstitutionErrorNotFoundResponseErrorCode enum.
+func (e InstitutionErrorNotFoundResponseErrorCode) Valid() bool {
+	switch e {
+	case InstitutionErrorNotFoundResponseErrorCodeInstitutionErrorNotFound:
 		return true
 	default:
 		return false
@@ -275,6 +292,30 @@ func (e LinkSessionErrorInvalidTokenExchangeResponseErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for PhoneNumberType.
+const (
+	PhoneNumberTypeHome   PhoneNumberType = "home"
+	PhoneNumberTypeMobile PhoneNumberType = "mobile"
+	PhoneNumberTypeOther  PhoneNumberType = "other"
+	PhoneNumberTypeWork   PhoneNumberType = "work"
+)
+
+// Valid indicates whether the value is a known member of the PhoneNumberType enum.
+func (e PhoneNumberType) Valid() bool {
+	switch e {
+	case PhoneNumberTypeHome:
+		return true
+	case PhoneNumberTypeMobile:
+		return true
+	case PhoneNumberTypeOther:
+		return true
+	case PhoneNumberTypeWork:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Product.
 const (
 	ProductAccountNumbers Product = "account_numbers"
@@ -422,6 +463,24 @@ func (e SupportedVersion) Valid() bool {
 	}
 }
 
+// Defines values for TransactionType.
+const (
+	TransactionTypeCredit TransactionType = "credit"
+	TransactionTypeDebit  TransactionType = "debit"
+)
+
+// Valid indicates whether the value is a known member of the TransactionType enum.
+func (e TransactionType) Valid() bool {
+	switch e {
+	case TransactionTypeCredit:
+		return true
+	case TransactionTypeDebit:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookLinkTestEvent.
 const (
 	WebhookLinkTestEventLinkProductRefresh           WebhookLinkTestEvent = "link.product_refresh"
@@ -525,6 +584,254 @@ type APIErrorValidationFailedResponse struct {
 
 // APIErrorValidationFailedResponseErrorCode Always `api_error.request.validation_failed`.
 type APIErrorValidationFailedResponseErrorCode string
+
+// AccountBalances An account's balances. Liability balances are reported sign-reversed (an amount owed is
+// positive). The amounts stay pointers in Go: a balance of 0 and an unreported balance differ.
+type AccountBalances struct {
+	// Available The amount of funds available for use, which typically excludes overdraft limits. Not all institutions report it.
+	Available *float64 `json:"available,omitempty"`
+
+	// BalanceDate When the balance was captured; absent when that is unknown.
+	BalanceDate timestamp.Time `json:"balance_date,omitempty,omitzero"`
+
+	// Currency A three-character currency code (ISO-4217 or similar, e.g. `USD`, `CAD`) for the balances.
+	//
+	// Example: USD
+	Currency string `json:"currency,omitempty,omitzero"`
+
+	// Current The total amount of funds in the account. For credit or loan accounts, a positive
+	// number is the amount owed; for depository or investment accounts, the asset value.
+	Current *float64 `json:"current,omitempty"`
+
+	// Limit The credit limit on the account (for depository accounts, sometimes the overdraft limit).
+	Limit *float64 `json:"limit,omitempty"`
+}
+
+// AccountGroup The accounts of one link.
+type AccountGroup struct {
+	// Accounts The link's accounts.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// LastSyncedAt When the link's accounts were last updated.
+	LastSyncedAt timestamp.Time `json:"last_synced_at,omitempty,omitzero"`
+}
+
+// AccountIdentity An account with its owners.
+type AccountIdentity struct {
+	// AccountId MoneyKit's unique ID for the account, distinct from the institution's account number.
+	// MoneyKit tries to keep it constant when an account's number changes.
+	//
+	//
+	// Example: acc_6Tef269B6ZArSVpYrxtjBV
+	AccountId string `json:"account_id"`
+
+	// AccountMask The last four characters (usually digits) of the account number; not necessarily unique.
+	//
+	// Example: 3748
+	AccountMask string `json:"account_mask,omitempty,omitzero"`
+
+	// AccountType The account type, dot-prefixed with one of `depository`, `investment`, `liability`
+	// or `other` (such as `depository.checking`), or `unknown`. Balances of `liability`
+	// accounts are reversed: the amount owed is reported as a positive value.
+	//
+	//
+	// Example: depository.checking
+	AccountType string `json:"account_type"`
+
+	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is
+	// positive). The amounts stay pointers in Go: a balance of 0 and an unreported balance differ.
+	Balances AccountBalances `json:"balances"`
+
+	// Closed True if this account is closed.
+	Closed bool `json:"closed,omitempty,omitzero"`
+
+	// Name The account name, according to the institution (possibly the user's nickname for it).
+	//
+	// Example: Premier Checking
+	Name string `json:"name"`
+
+	// OriginalId The original ID of this account, if you supplied one during an import.
+	OriginalId string `json:"original_id,omitempty,omitzero"`
+
+	// Owners The account's owners.
+	Owners []Owner `json:"owners"`
+
+	// RawProviderData Raw account data from the provider.
+	RawProviderData map[string]interface{} `json:"raw_provider_data,omitempty,omitzero"`
+}
+
+// AccountImportData One account to import.
+type AccountImportData struct {
+	// AccountId Your internal ID for this account. Must be unique within the imported account batch.
+	AccountId string `json:"account_id"`
+
+	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is
+	// positive). The amounts stay pointers in Go: a balance of 0 and an unreported balance differ.
+	Balances AccountBalances `json:"balances"`
+
+	// Mask The last four characters (usually digits) of the account number; strongly
+	// encouraged, as it is the most important factor for connecting later data to this account.
+	Mask string `json:"mask,omitempty,omitzero"`
+
+	// Name The account name. This value may change if synced with a data provider later.
+	Name string `json:"name"`
+
+	// Nickname The account nickname. This value may change if synced with a data provider later.
+	Nickname string `json:"nickname,omitempty,omitzero"`
+
+	// Type The account type. It can have any initial value but it will be converted to a
+	// MoneyKit account type upon output. The account may change types if it is synced
+	// with a data provider later.
+	Type string `json:"type"`
+}
+
+// AccountNumbers An account's transfer numbers, by payment scheme.
+type AccountNumbers struct {
+	// Ach The ACH account and routing numbers.
+	Ach []AchNumber `json:"ach"`
+
+	// Bacs The BACS account number and sort code.
+	Bacs []BacsNumber `json:"bacs"`
+
+	// Eft The EFT transfer numbers.
+	Eft []EftNumber `json:"eft"`
+
+	// International Internationally recognized transfer numbers.
+	International []InternationalNumber `json:"international"`
+}
+
+// AccountResponse An account of a link.
+type AccountResponse struct {
+	// AccountId MoneyKit's unique ID for the account, distinct from the institution's account number.
+	// MoneyKit tries to keep it constant when an account's number changes.
+	//
+	//
+	// Example: acc_6Tef269B6ZArSVpYrxtjBV
+	AccountId string `json:"account_id"`
+
+	// AccountMask The last four characters (usually digits) of the account number; not necessarily unique.
+	//
+	// Example: 3748
+	AccountMask string `json:"account_mask,omitempty,omitzero"`
+
+	// AccountType The account type, dot-prefixed with one of `depository`, `investment`, `liability`
+	// or `other` (such as `depository.checking`), or `unknown`. Balances of `liability`
+	// accounts are reversed: the amount owed is reported as a positive value.
+	//
+	//
+	// Example: depository.checking
+	AccountType string `json:"account_type"`
+
+	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is
+	// positive). The amounts stay pointers in Go: a balance of 0 and an unreported balance differ.
+	Balances AccountBalances `json:"balances"`
+
+	// Closed True if this account is closed.
+	Closed bool `json:"closed,omitempty,omitzero"`
+
+	// Name The account name, according to the institution (possibly the user's nickname for it).
+	//
+	// Example: Premier Checking
+	Name string `json:"name"`
+
+	// OriginalId The original ID of this account, if you supplied one during an import.
+	OriginalId string `json:"original_id,omitempty,omitzero"`
+
+	// RawProviderData Raw account data from the provider.
+	RawProviderData map[string]interface{} `json:"raw_provider_data,omitempty,omitzero"`
+}
+
+// AccountWithAccountNumbers An account with its transfer numbers.
+type AccountWithAccountNumbers struct {
+	// AccountId MoneyKit's unique ID for the account, distinct from the institution's account number.
+	// MoneyKit tries to keep it constant when an account's number changes.
+	//
+	//
+	// Example: acc_6Tef269B6ZArSVpYrxtjBV
+	AccountId string `json:"account_id"`
+
+	// AccountMask The last four characters (usually digits) of the account number; not necessarily unique.
+	//
+	// Example: 3748
+	AccountMask string `json:"account_mask,omitempty,omitzero"`
+
+	// AccountType The account type, dot-prefixed with one of `depository`, `investment`, `liability`
+	// or `other` (such as `depository.checking`), or `unknown`. Balances of `liability`
+	// accounts are reversed: the amount owed is reported as a positive value.
+	//
+	//
+	// Example: depository.checking
+	AccountType string `json:"account_type"`
+
+	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is
+	// positive). The amounts stay pointers in Go: a balance of 0 and an unreported balance differ.
+	Balances AccountBalances `json:"balances"`
+
+	// Closed True if this account is closed.
+	Closed bool `json:"closed,omitempty,omitzero"`
+
+	// Name The account name, according to the institution (possibly the user's nickname for it).
+	//
+	// Example: Premier Checking
+	Name string `json:"name"`
+
+	// Numbers An account's transfer numbers, by payment scheme.
+	Numbers AccountNumbers `json:"numbers"`
+
+	// OriginalId The original ID of this account, if you supplied one during an import.
+	OriginalId string `json:"original_id,omitempty,omitzero"`
+
+	// RawProviderData Raw account data from the provider.
+	RawProviderData map[string]interface{} `json:"raw_provider_data,omitempty,omitzero"`
+}
+
+// AchNumber A US ACH account number with its routing number.
+type AchNumber struct {
+	// AccountNumber The account number.
+	AccountNumber string `json:"account_number"`
+
+	// RoutingNumber The nine-digit ABA routing number.
+	//
+	// Example: 011000015
+	RoutingNumber string `json:"routing_number"`
+
+	// WireRoutingNumber The wire routing number.
+	WireRoutingNumber string `json:"wire_routing_number,omitempty,omitzero"`
+}
+
+// BacsNumber A UK BACS account number.
+type BacsNumber struct {
+	// AccountNumber The account number.
+	AccountNumber string `json:"account_number"`
+
+	// SortCode The sort code.
+	SortCode string `json:"sort_code"`
+}
+
+// BasicAccountDetails An account, briefly.
+type BasicAccountDetails struct {
+	// InstitutionId The institution the account is held at.
+	InstitutionId string `json:"institution_id"`
+
+	// LastSyncedAt When the account was last updated.
+	LastSyncedAt timestamp.Time `json:"last_synced_at,omitempty,omitzero"`
+
+	// LinkId The unique ID of the link this account belongs to.
+	LinkId string `json:"link_id"`
+
+	// Name The account name, according to the institution (possibly the user's nickname for it).
+	Name string `json:"name"`
+}
+
+// BudCategory A transaction category chosen by the application.
+type BudCategory struct {
+	// Category The primary category (MoneyKit's `BudPrimaryCategory`, such as `food_and_drinks`).
+	// banklink passes the value through: MoneyKit validates it against its current list.
+	Category string `json:"category"`
+
+	// Subcategory The subcategory within it (MoneyKit's `BudSubcategory`), passed through like the category.
+	Subcategory string `json:"subcategory,omitempty,omitzero"`
+}
 
 // Country A country MoneyKit serves.
 type Country string
@@ -647,6 +954,18 @@ type CreateLinkSessionResponse struct {
 	LinkSessionToken string `json:"link_session_token"`
 }
 
+// CursorPagination Where the next call continues.
+type CursorPagination struct {
+	// Next The cursor to send on the next call; store the last one to resume later.
+	Next string `json:"next,omitempty,omitzero"`
+}
+
+// Cursors Where the next page starts.
+type Cursors struct {
+	// Next The cursor for the next page; absent when there are no more.
+	Next string `json:"next,omitempty,omitzero"`
+}
+
 // CustomSandboxAccount One account of the custom sandbox data.
 type CustomSandboxAccount struct {
 	// AccountNumber Account number used for the sandbox account.
@@ -682,8 +1001,21 @@ type CustomSandboxData struct {
 	// Owners An array of owners to attach to the identity response of every account on
 	// `user_custom`. Owners will otherwise be randomly generated. Each is an identity
 	// owner as MoneyKit's identity product returns it (`names`, `addresses`,
-	// `phone_numbers`, `emails`); banklink passes it through as a JSON object.
-	Owners []map[string]interface{} `json:"owners,omitempty,omitzero"`
+	// `phone_numbers`, `emails`).
+	Owners []Owner `json:"owners,omitempty,omitzero"`
+}
+
+// CustomerApp The application.
+type CustomerApp struct {
+	// AppName The application's name.
+	//
+	// Example: My App
+	AppName string `json:"app_name"`
+
+	// Id The application's ID.
+	//
+	// Example: 3d18cdd1-fa96-4423-b781-bd5be036830e
+	Id string `json:"id"`
 }
 
 // CustomerUserEmail The user's email address; an email or a phone improves conversion (Money ID).
@@ -707,6 +1039,18 @@ type CustomerUserPhone struct {
 	Number string `json:"number"`
 }
 
+// EftNumber A Canadian EFT account number.
+type EftNumber struct {
+	// AccountNumber The account number.
+	AccountNumber string `json:"account_number"`
+
+	// BranchNumber The branch number.
+	BranchNumber string `json:"branch_number"`
+
+	// InstitutionNumber The institution number.
+	InstitutionNumber string `json:"institution_number"`
+}
+
 // ExchangeTokenRequest A token exchange.
 type ExchangeTokenRequest struct {
 	// ExchangeableToken The single-use token Connect returned to the front end on success.
@@ -727,10 +1071,353 @@ type ExchangeTokenResponse struct {
 	LinkId string `json:"link_id"`
 }
 
+// GetAccountNumbersResponse A link's accounts with their account numbers.
+type GetAccountNumbersResponse struct {
+	// Accounts The accounts with their numbers.
+	Accounts []AccountWithAccountNumbers `json:"accounts"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+}
+
+// GetAccountResponse One account of a link.
+type GetAccountResponse struct {
+	// Account An account of a link.
+	Account AccountResponse `json:"account"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+}
+
+// GetAccountsResponse A link's accounts.
+type GetAccountsResponse struct {
+	// Accounts The accounts.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+}
+
+// GetHoldingsResponse The holdings of a link's investment accounts.
+type GetHoldingsResponse struct {
+	// Accounts The investment accounts.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// Holdings The holdings.
+	Holdings []HoldingResponse `json:"holdings"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+
+	// Securities The securities held.
+	Securities []SecurityResponse `json:"securities"`
+}
+
+// GetInstitutionsResponse One page of institutions.
+type GetInstitutionsResponse struct {
+	// Cursors Where the next page starts.
+	Cursors Cursors `json:"cursors"`
+
+	// Institutions The institutions on this page.
+	Institutions []Institution `json:"institutions"`
+}
+
+// GetInvestmentTransactionsResponse One page of a link's investment transactions, newest first.
+type GetInvestmentTransactionsResponse struct {
+	// Accounts The investment accounts.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// InvestmentTransactions The investment transactions on this page.
+	InvestmentTransactions []InvestmentTransactionResponse `json:"investment_transactions"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+
+	// Page The page number of this batch of results.
+	Page int `json:"page"`
+
+	// Securities The securities the transactions involve.
+	Securities []SecurityResponse `json:"securities"`
+
+	// Size The number of results in this batch.
+	Size int `json:"size"`
+
+	// Total The total number of results for this query.
+	Total int `json:"total"`
+}
+
+// GetLinksLink One active link.
+type GetLinksLink struct {
+	// CreatedAt When the link was created.
+	CreatedAt timestamp.Time `json:"created_at"`
+
+	// LinkId The unique ID for this link.
+	//
+	// Example: mk_eqkWN34UEoa2NxyALG8pcV
+	LinkId string `json:"link_id"`
+}
+
+// GetLinksResponse One page of the application's active links.
+type GetLinksResponse struct {
+	// Links The links on this page.
+	Links []GetLinksLink `json:"links,omitempty,omitzero"`
+
+	// NextCursor The cursor for the next page; empty when there are no more links.
+	NextCursor string `json:"next_cursor,omitempty,omitzero"`
+}
+
+// GetTransactionsResponse One page of a link's transactions, newest first.
+type GetTransactionsResponse struct {
+	// Accounts The accounts the transactions belong to.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+
+	// Page The page number of this batch of results.
+	Page int `json:"page"`
+
+	// Size The number of results in this batch.
+	Size int `json:"size"`
+
+	// Total The total number of results for this query.
+	Total int `json:"total"`
+
+	// Transactions The transactions on this page.
+	Transactions []TransactionResponse `json:"transactions"`
+}
+
+// GetUserAccountsResponse A customer user's accounts, grouped by link.
+type GetUserAccountsResponse struct {
+	// Links The accounts of each of the user's links, keyed by link id.
+	Links map[string]AccountGroup `json:"links"`
+}
+
 // GetUserLinksResponse A customer user's links.
 type GetUserLinksResponse struct {
 	// Links The user's links, keyed by link id.
 	Links map[string]LinkCommon `json:"links"`
+}
+
+// GetUserTransactionsResponse One page of a customer user's transactions, newest first.
+type GetUserTransactionsResponse struct {
+	// Accounts The accounts the transactions belong to, keyed by account id.
+	Accounts map[string]BasicAccountDetails `json:"accounts"`
+
+	// Page The page number of this batch of results.
+	Page int `json:"page"`
+
+	// Size The number of results in this batch.
+	Size int `json:"size"`
+
+	// Total The total number of results for this query.
+	Total int `json:"total"`
+
+	// Transactions The transactions on this page.
+	Transactions []TransactionResponse `json:"transactions"`
+}
+
+// HoldingResponse A position in one security in one account.
+type HoldingResponse struct {
+	// AccountId The MoneyKit ID of the account for this holding.
+	AccountId string `json:"account_id"`
+
+	// CostBasis The total purchase cost of the holding as reported by the institution, in account currency.
+	CostBasis string `json:"cost_basis,omitempty,omitzero"`
+
+	// Price The per-share price as reported by the institution, in account currency.
+	//
+	// Example: 98.12
+	Price string `json:"price,omitempty,omitzero"`
+
+	// PriceDatetime The time for which the institution-reported price is valid.
+	PriceDatetime timestamp.Time `json:"price_datetime,omitempty,omitzero"`
+
+	// Quantity The units of this security (shares) held, as a decimal string.
+	//
+	// Example: 10
+	Quantity string `json:"quantity"`
+
+	// SecurityId The MoneyKit ID of the security for this holding.
+	SecurityId string `json:"security_id"`
+
+	// Value The value of this holding as reported by the institution, in account currency.
+	Value string `json:"value,omitempty,omitzero"`
+}
+
+// IdentityResponse A link's accounts with their owners.
+type IdentityResponse struct {
+	// Accounts The accounts with their owners.
+	Accounts []AccountIdentity `json:"accounts"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+}
+
+// ImportLinkRequest A link to create from accounts and transactions held elsewhere (at most 1 MB).
+type ImportLinkRequest struct {
+	// Accounts The link's accounts.
+	Accounts []AccountImportData `json:"accounts"`
+
+	// CustomerUser Your own user, for whom the link is made.
+	CustomerUser LinkSessionCustomerUser `json:"customer_user"`
+
+	// InstitutionId MoneyKit's unique ID for this institution. With a MoneyKit-supported provider, the
+	// provider name and the provider's institution id in dotted notation (such as
+	// `mx.chase` or `yodlee.30188`) are accepted too. If the imported link is synced
+	// with a data provider later, it will be connected to this institution.
+	InstitutionId string `json:"institution_id"`
+
+	// Provider The provider that most recently facilitated the creation of this link. Note that
+	// MoneyKit may switch providers if necessary to provide continuous access to the
+	// institution. Not all providers are automatically available or usable; provider
+	// selection is dynamic and depends on many factors. Clients accept values not listed here.
+	//
+	//
+	// Example: akoya
+	Provider Provider `json:"provider,omitempty,omitzero"`
+
+	// Transactions The accounts' transactions.
+	Transactions []TransactionImportData `json:"transactions"`
+}
+
+// ImportTransactionsRequest Transactions to add to an imported link.
+type ImportTransactionsRequest struct {
+	// Transactions The transactions to add.
+	Transactions []TransactionImportData `json:"transactions"`
+}
+
+// Institution A financial institution.
+type Institution struct {
+	// Color The primary color of this institution, as a hex code.
+	Color string `json:"color,omitempty,omitzero"`
+
+	// ColorDark The dark-mode primary color of this institution, as a hex code.
+	ColorDark string `json:"color_dark,omitempty,omitzero"`
+
+	// Country A country MoneyKit serves.
+	Country Country `json:"country"`
+
+	// Domain The domain of the institution's user-facing website.
+	Domain string `json:"domain,omitempty,omitzero"`
+
+	// InstitutionId MoneyKit's unique ID for this institution.
+	//
+	// Example: chase
+	InstitutionId string `json:"institution_id"`
+
+	// InstitutionIdAliases Alternative institution IDs that point to this institution and can be used for lookup.
+	InstitutionIdAliases []string `json:"institution_id_aliases"`
+
+	// IsFeatured True for institutions that should be visually promoted to the end user.
+	IsFeatured bool `json:"is_featured"`
+
+	// Name The name of the institution.
+	//
+	// Example: Chase
+	Name string `json:"name"`
+}
+
+// InstitutionErrorNotFoundResponse Institution not found.
+type InstitutionErrorNotFoundResponse struct {
+	// DocumentationUrl A page that documents this error.
+	//
+	// Example: https://docs.moneykit.com/api/reference/errors
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
+
+	// ErrorCode Always `institution_error.not_found`.
+	ErrorCode InstitutionErrorNotFoundResponseErrorCode `json:"error_code,omitempty,omitzero"`
+
+	// ErrorMessage Error message.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
+}
+
+// InstitutionErrorNotFoundResponseErrorCode Always `institution_error.not_found`.
+type InstitutionErrorNotFoundResponseErrorCode string
+
+// InternationalNumber An international account number.
+type InternationalNumber struct {
+	// Bic The Bank Identifier Code (BIC).
+	Bic string `json:"bic"`
+
+	// Iban The International Bank Account Number (IBAN).
+	Iban string `json:"iban"`
+}
+
+// IntrospectClientResponse The client an access token belongs to.
+type IntrospectClientResponse struct {
+	// App The application.
+	App CustomerApp `json:"app"`
+
+	// ClientId The application's MoneyKit client ID.
+	//
+	// Example: live_5c739a369515e10fc9e0
+	ClientId string `json:"client_id"`
+
+	// ClientName Friendly API client name for identification.
+	//
+	// Example: My App (Prod)
+	ClientName string `json:"client_name"`
+
+	// DisabledAt When the client was disabled, if it was.
+	DisabledAt timestamp.Time `json:"disabled_at,omitempty,omitzero"`
+
+	// Scope Actions allowed by the client.
+	Scope string `json:"scope"`
+}
+
+// InvestmentTransactionResponse A transaction of an investment account.
+type InvestmentTransactionResponse struct {
+	// AccountId The ID of the account in which this investment transaction occurred.
+	AccountId string `json:"account_id"`
+
+	// Amount The total value in account currency; positive for debits (deposits), negative for
+	// credits (withdrawals). For a `buy`, `-(quantity * price + fees)`.
+	Amount string `json:"amount"`
+
+	// Date The effective (posted) date of the transaction.
+	Date openapi_types.Date `json:"date"`
+
+	// Datetime The full date and time of the transaction, when the institution gives it.
+	Datetime timestamp.Time `json:"datetime,omitempty,omitzero"`
+
+	// Description A normalized, cleaned description for presentation.
+	Description string `json:"description"`
+
+	// Fees The combined value of any fees, positive; refunds of fees are negative.
+	Fees string `json:"fees,omitempty,omitzero"`
+
+	// ForexRate The exchange rate applied, for a security priced in another currency than the account's.
+	ForexRate string `json:"forex_rate,omitempty,omitzero"`
+
+	// Id The unique ID for this investment transaction.
+	Id string `json:"id"`
+
+	// Price The price per share in account currency; absent when no security is involved.
+	Price string `json:"price,omitempty,omitzero"`
+
+	// Quantity The units bought, sold or transferred; positive when shares were added to the account.
+	Quantity string `json:"quantity,omitempty,omitzero"`
+
+	// SecurityId The MoneyKit ID of the security involved, if any.
+	SecurityId string `json:"security_id,omitempty,omitzero"`
+
+	// Type The type (buy, sell, cash, fee, transfer), possibly with a dotted subtype such as `fee.transfer_fee`.
+	Type string `json:"type"`
 }
 
 // JWK One elliptic-curve signing key.
@@ -1141,6 +1828,67 @@ type MoneyKitError struct {
 	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
+// Owner One owner of an account, as the institution reports them.
+type Owner struct {
+	// Addresses A list of addresses for the account owner. MoneyKit does not verify or normalize
+	// them, so they may be partial or not in a country's canonical format.
+	Addresses []OwnerAddress `json:"addresses"`
+
+	// Emails A list of email addresses for the account owner.
+	Emails []OwnerEmail `json:"emails"`
+
+	// Names A list of names for the account owner.
+	Names []string `json:"names"`
+
+	// PhoneNumbers A list of phone numbers for the account owner.
+	PhoneNumbers []PhoneNumber `json:"phone_numbers"`
+}
+
+// OwnerAddress A postal address of an account owner (MoneyKit's `Address`).
+type OwnerAddress struct {
+	// City The city of the address.
+	City string `json:"city,omitempty,omitzero"`
+
+	// Country The country of the address.
+	Country string `json:"country,omitempty,omitzero"`
+
+	// PostalCode The postal or zip code of the address.
+	PostalCode string `json:"postal_code,omitempty,omitzero"`
+
+	// Primary Whether this is the owner's primary address, as reported by the institution.
+	Primary bool `json:"primary,omitempty,omitzero"`
+
+	// Region The region or state of the address.
+	Region string `json:"region,omitempty,omitzero"`
+
+	// Street The street of the address.
+	Street string `json:"street,omitempty,omitzero"`
+}
+
+// OwnerEmail An email address of an account owner (MoneyKit's `Email`).
+type OwnerEmail struct {
+	// Address An email address for the account owner.
+	Address string `json:"address"`
+
+	// Primary Whether this is the owner's primary email address, as reported by the institution.
+	Primary bool `json:"primary,omitempty,omitzero"`
+}
+
+// PhoneNumber A phone number of an account owner.
+type PhoneNumber struct {
+	// Number The number, in any format, possibly with a country code or an extension.
+	Number string `json:"number"`
+
+	// Primary Whether this is the owner's primary phone number, as reported by the institution.
+	Primary bool `json:"primary,omitempty,omitzero"`
+
+	// Type The kind of phone number. Clients accept values not listed here.
+	Type PhoneNumberType `json:"type"`
+}
+
+// PhoneNumberType The kind of phone number. Clients accept values not listed here.
+type PhoneNumberType string
+
 // Product A MoneyKit data product. Clients accept values not listed here.
 type Product string
 
@@ -1198,8 +1946,217 @@ type PublicLinkError string
 // Example: connected
 type PublicLinkState string
 
+// RefreshProductsRequest The products to refresh.
+type RefreshProductsRequest struct {
+	// Products A list of products to refresh; at least one.
+	Products []Product `json:"products"`
+}
+
+// SecurityResponse A security.
+type SecurityResponse struct {
+	// CloseDate The date for which `close_price` is given.
+	CloseDate openapi_types.Date `json:"close_date,omitempty,omitzero"`
+
+	// ClosePrice The price at the close of the previous trading session, in pricing currency.
+	ClosePrice string `json:"close_price,omitempty,omitzero"`
+
+	// Currency The ISO-4217 code of the currency in which this security is priced.
+	Currency string `json:"currency"`
+
+	// Id A unique MoneyKit ID for this security.
+	//
+	// Example: sec_bb6fi893jxdfNxyAjnb784
+	Id string `json:"id"`
+
+	// Isin The ISO 6166 globally unique ID for this security, if available.
+	Isin string `json:"isin,omitempty,omitzero"`
+
+	// Name A user-facing name for this security.
+	Name string `json:"name"`
+
+	// Sedol The security's SEDOL ID from the London Stock Exchange, if available.
+	Sedol string `json:"sedol,omitempty,omitzero"`
+
+	// Ticker The security's public trading symbol, if available.
+	Ticker string `json:"ticker,omitempty,omitzero"`
+
+	// Type The type: `cash`, `crypto`, `derivative`, `equity`, `etf`, `bond`, `loan`, `fund` or
+	// `unknown`. MoneyKit declares it as a string, so banklink does not enforce the list.
+	Type string `json:"type"`
+}
+
 // SupportedVersion A MoneyKit API version.
 type SupportedVersion string
+
+// TransactionCategoryResponse An inferred category or subcategory.
+type TransactionCategoryResponse struct {
+	// Confidence Estimated accuracy of this data point, as a percentage.
+	Confidence int `json:"confidence,omitempty,omitzero"`
+
+	// Value The category, such as `food_and_drink`.
+	//
+	// Example: food_and_drink
+	Value string `json:"value"`
+}
+
+// TransactionCounterpartyResponse An inferred merchant or payment processor (MoneyKit's `TransactionMerchantResponse`
+// and `TransactionProcessorResponse`, which have the same fields).
+type TransactionCounterpartyResponse struct {
+	// Confidence Estimated accuracy of this data point, as a percentage.
+	Confidence int `json:"confidence,omitempty,omitzero"`
+
+	// Id Unique identifier for the merchant or processor.
+	//
+	// Example: a0822a4f-a59b-4fc9-a768-d880da5bd090
+	Id string `json:"id,omitempty,omitzero"`
+
+	// Logo A URL of the logo.
+	//
+	// Example: https://example.com/starbucks.png
+	Logo string `json:"logo,omitempty,omitzero"`
+
+	// Name The merchant's or processor's name.
+	//
+	// Example: Starbucks
+	Name string `json:"name,omitempty,omitzero"`
+}
+
+// TransactionEnrichmentResponse What MoneyKit inferred about a transaction.
+type TransactionEnrichmentResponse struct {
+	// Category An inferred category or subcategory.
+	Category TransactionCategoryResponse `json:"category"`
+
+	// Merchant An inferred merchant or payment processor (MoneyKit's `TransactionMerchantResponse`
+	// and `TransactionProcessorResponse`, which have the same fields).
+	Merchant TransactionCounterpartyResponse `json:"merchant,omitempty,omitzero"`
+
+	// Processor An inferred merchant or payment processor (MoneyKit's `TransactionMerchantResponse`
+	// and `TransactionProcessorResponse`, which have the same fields).
+	Processor TransactionCounterpartyResponse `json:"processor,omitempty,omitzero"`
+
+	// Recurrence Whether and how often the transaction recurs.
+	Recurrence TransactionRecurrenceResponse `json:"recurrence,omitempty,omitzero"`
+
+	// Subcategory An inferred category or subcategory.
+	Subcategory TransactionCategoryResponse `json:"subcategory,omitempty,omitzero"`
+}
+
+// TransactionImportData One transaction to import.
+type TransactionImportData struct {
+	// AccountId Your internal ID for the account this transaction belongs to; it must match one of the imported accounts.
+	AccountId string `json:"account_id"`
+
+	// Amount The amount in account currency; positive for credits (deposits), negative for debits (withdrawals).
+	//
+	// Example: 384.05
+	Amount string `json:"amount"`
+
+	// Date The date of the transaction, formatted as YYYY-MM-DD.
+	//
+	// Example: 2024-03-01
+	Date string `json:"date"`
+
+	// Description A description of this transaction.
+	Description string `json:"description,omitempty,omitzero"`
+
+	// TransactionId Your internal ID for this transaction, returned later as the transaction's `original_id`.
+	TransactionId string `json:"transaction_id,omitempty,omitzero"`
+
+	// Type A type or category for this transaction; it need not match MoneyKit's categories.
+	Type string `json:"type,omitempty,omitzero"`
+}
+
+// TransactionRecurrenceResponse Whether and how often the transaction recurs.
+type TransactionRecurrenceResponse struct {
+	// Frequency Frequency of the recurring transaction.
+	Frequency string `json:"frequency,omitempty,omitzero"`
+
+	// NextPredictedDate Predicted date of the next transaction.
+	NextPredictedDate openapi_types.Date `json:"next_predicted_date,omitempty,omitzero"`
+}
+
+// TransactionResponse A transaction of an account.
+type TransactionResponse struct {
+	// AccountId The ID of the account in which this transaction occurred.
+	AccountId string `json:"account_id"`
+
+	// Amount The amount in account currency, always non-negative; `type` gives the direction.
+	//
+	// Example: 384.05
+	Amount string `json:"amount"`
+
+	// Category Deprecated; use `enrichment.category`.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	Category string `json:"category,omitempty,omitzero"`
+
+	// Currency The ISO-4217 currency code of the transaction.
+	//
+	// Example: USD
+	Currency string `json:"currency"`
+
+	// Date The effective (posted) date; for a pending transaction, the date it was initiated.
+	Date openapi_types.Date `json:"date"`
+
+	// Datetime The full date and time of the transaction, when the institution gives it (often in the institution's or holder's timezone).
+	Datetime timestamp.Time `json:"datetime,omitempty,omitzero"`
+
+	// Description A normalized, cleaned description for presentation, commonly the merchant or counterparty name.
+	Description string `json:"description,omitempty,omitzero"`
+
+	// Enrichment What MoneyKit inferred about a transaction.
+	Enrichment TransactionEnrichmentResponse `json:"enrichment,omitempty,omitzero"`
+
+	// OriginalId The original ID of this transaction, if you supplied one during an import.
+	OriginalId string `json:"original_id,omitempty,omitzero"`
+
+	// Pending True while the transaction is pending or unsettled and has not yet affected the account.
+	Pending bool `json:"pending"`
+
+	// RawDescription The raw transaction description as provided by the institution, where available.
+	RawDescription string `json:"raw_description,omitempty,omitzero"`
+
+	// TransactionId The unique ID for this transaction.
+	TransactionId string `json:"transaction_id"`
+
+	// Type `debit`: money leaving the account; `credit`: money entering it, whatever the account type.
+	Type TransactionType `json:"type"`
+}
+
+// TransactionSync The changes, by kind; each list is unordered.
+type TransactionSync struct {
+	// Created Transactions new since the cursor, pending ones included.
+	Created []TransactionResponse `json:"created"`
+
+	// Removed IDs of transactions removed since the cursor.
+	Removed []string `json:"removed"`
+
+	// Updated Transactions changed since the cursor.
+	Updated []TransactionResponse `json:"updated"`
+}
+
+// TransactionSyncResponse One batch of changes to a link's transactions.
+type TransactionSyncResponse struct {
+	// Accounts The link's accounts.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// Cursor Where the next call continues.
+	Cursor CursorPagination `json:"cursor"`
+
+	// HasMore True when more changes remain than this batch carries; fetch them by calling again
+	// with `cursor.next`.
+	HasMore bool `json:"has_more"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+
+	// Transactions The changes, by kind; each list is unordered.
+	Transactions TransactionSync `json:"transactions"`
+}
+
+// TransactionType `debit`: money leaving the account; `credit`: money entering it, whatever the account type.
+type TransactionType string
 
 // TransactionsLinkProduct The state of the transactions product: the fields of `LinkProductResponse` and
 // `has_history`, which MoneyKit's SDK models require.
@@ -1250,6 +2207,23 @@ type UpdateLinkRequest struct {
 	Webhook nullable.Nullable[string] `json:"webhook,omitempty,omitzero"`
 }
 
+// UpdateTransactionEnrichmentResponse The corrected transaction, with the link's accounts.
+type UpdateTransactionEnrichmentResponse struct {
+	// Accounts A list of accounts for which transactions are being returned.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// Cursor Where the next call continues.
+	Cursor CursorPagination `json:"cursor"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+
+	// Transactions A list of transactions (the corrected one).
+	Transactions []TransactionResponse `json:"transactions"`
+}
+
 // ValidationError One request-validation violation.
 type ValidationError struct {
 	// Location Where the violation is, as path segments (names or array indexes).
@@ -1286,11 +2260,29 @@ type WebhookTestLinkResponse struct {
 	DeliveryToken string `json:"delivery_token"`
 }
 
+// AccountIDs defines model for AccountIDs.
+type AccountIDs = []string
+
+// EndDate defines model for EndDate.
+type EndDate = openapi_types.Date
+
 // LinkID defines model for LinkID.
 type LinkID = string
 
 // MoneyKitVersion A MoneyKit API version.
 type MoneyKitVersion = SupportedVersion
+
+// Page defines model for Page.
+type Page = int
+
+// PageSize defines model for PageSize.
+type PageSize = int
+
+// StartDate defines model for StartDate.
+type StartDate = openapi_types.Date
+
+// UserID defines model for UserID.
+type UserID = string
 
 // MoneyKitLinkBadState Link error. The link is not usable in its current state.
 type MoneyKitLinkBadState = LinkErrorBadStateResponse
@@ -1330,8 +2322,44 @@ type GetJWKSParams struct {
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
+// IntrospectClientParams defines parameters for IntrospectClient.
+type IntrospectClientParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
 // CreateAccessTokenParams defines parameters for CreateAccessToken.
 type CreateAccessTokenParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetInstitutionsParams defines parameters for GetInstitutions.
+type GetInstitutionsParams struct {
+	// Name If provided, returns only institutions containing this name (wholly or as a prefix).
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// Featured If true, returns only featured institutions.
+	Featured *bool `form:"featured,omitempty" json:"featured,omitempty"`
+
+	// Cursor Cursor to fetch the next set of institutions (`cursors.next` of the previous call).
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit A limit on the number of institutions to be returned.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetInstitutionParams defines parameters for GetInstitution.
+type GetInstitutionParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
 	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
 	// sends no header rather than an empty one.
@@ -1348,6 +2376,28 @@ type CreateLinkSessionParams struct {
 
 // ExchangeTokenParams defines parameters for ExchangeToken.
 type ExchangeTokenParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetLinksParams defines parameters for GetLinks.
+type GetLinksParams struct {
+	// Cursor The `next_cursor` of the previous page; omit it for the first page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit How many links to return per page.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// ImportLinkParams defines parameters for ImportLink.
+type ImportLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
 	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
 	// sends no header rather than an empty one.
@@ -1378,8 +2428,202 @@ type UpdateLinkParams struct {
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
+// GetAccountsParams defines parameters for GetAccounts.
+type GetAccountsParams struct {
+	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
+	AccountIds AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty,omitzero"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetAccountNumbersParams defines parameters for GetAccountNumbers.
+type GetAccountNumbersParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetAccountParams defines parameters for GetAccount.
+type GetAccountParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetIdentityParams defines parameters for GetIdentity.
+type GetIdentityParams struct {
+	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
+	AccountIds AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty,omitzero"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// ImportTransactionsParams defines parameters for ImportTransactions.
+type ImportTransactionsParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetHoldingsParams defines parameters for GetHoldings.
+type GetHoldingsParams struct {
+	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
+	AccountIds AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty,omitzero"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetInvestmentTransactionsParams defines parameters for GetInvestmentTransactions.
+type GetInvestmentTransactionsParams struct {
+	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
+	AccountIds AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty,omitzero"`
+
+	// StartDate The earliest date for which data should be returned, formatted as YYYY-MM-DD.
+	StartDate *StartDate `form:"start_date,omitempty" json:"start_date,omitempty"`
+
+	// EndDate The latest date for which data should be returned, formatted as YYYY-MM-DD.
+	EndDate *EndDate `form:"end_date,omitempty" json:"end_date,omitempty"`
+
+	// Page The page number to return, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Size The number of items to return per page.
+	Size *PageSize `form:"size,omitempty" json:"size,omitempty"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// RefreshProductsParams defines parameters for RefreshProducts.
+type RefreshProductsParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// ResetLinkParams defines parameters for ResetLink.
+type ResetLinkParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetTransactionsParams defines parameters for GetTransactions.
+type GetTransactionsParams struct {
+	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
+	AccountIds AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty,omitzero"`
+
+	// StartDate The earliest date for which data should be returned, formatted as YYYY-MM-DD.
+	StartDate *StartDate `form:"start_date,omitempty" json:"start_date,omitempty"`
+
+	// EndDate The latest date for which data should be returned, formatted as YYYY-MM-DD.
+	EndDate *EndDate `form:"end_date,omitempty" json:"end_date,omitempty"`
+
+	// Page The page number to return, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Size The number of items to return per page.
+	Size *PageSize `form:"size,omitempty" json:"size,omitempty"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetTransactionsSyncParams defines parameters for GetTransactionsSync.
+type GetTransactionsSyncParams struct {
+	// Cursor A cursor value representing the last update requested. If included, the response
+	// will only return changes after this update. If omitted, a complete history of
+	// updates will be returned. This value must be stored by the client as MoneyKit does
+	// not keep track of app cursors.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Size The number of items to return.
+	Size *int `form:"size,omitempty" json:"size,omitempty"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// UpdateTransactionEnrichmentParams defines parameters for UpdateTransactionEnrichment.
+type UpdateTransactionEnrichmentParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetUserAccountsParams defines parameters for GetUserAccounts.
+type GetUserAccountsParams struct {
+	// AccountIds If present, filters results to accounts matching the given IDs.
+	AccountIds []string `form:"account_ids,omitempty" json:"account_ids,omitempty,omitzero"`
+
+	// InstitutionIds If present, filters results to accounts at institutions matching the given IDs. Deprecated.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	InstitutionIds []string `form:"institution_ids,omitempty" json:"institution_ids,omitempty,omitzero"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
 // GetUserLinksParams defines parameters for GetUserLinks.
 type GetUserLinksParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetUserTransactionsParams defines parameters for GetUserTransactions.
+type GetUserTransactionsParams struct {
+	// TransactionType If present, filters results to transactions of these types. Deprecated.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	TransactionType []TransactionType `form:"transaction_type,omitempty" json:"transaction_type,omitempty,omitzero"`
+
+	// Category If present, filters results to transactions in these categories. Deprecated.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	Category []string `form:"category,omitempty" json:"category,omitempty,omitzero"`
+
+	// AccountId If present, filters results to transactions in accounts matching the given IDs.
+	AccountId []string `form:"account_id,omitempty" json:"account_id,omitempty,omitzero"`
+
+	// InstitutionId If present, filters results to transactions at institutions matching the given IDs. Deprecated.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	InstitutionId []string `form:"institution_id,omitempty" json:"institution_id,omitempty,omitzero"`
+
+	// Page The page number to return, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Size The number of items to return per page.
+	Size *PageSize `form:"size,omitempty" json:"size,omitempty"`
+
+	// StartDate The earliest date for which data should be returned, formatted as YYYY-MM-DD.
+	StartDate *StartDate `form:"start_date,omitempty" json:"start_date,omitempty"`
+
+	// EndDate The latest date for which data should be returned, formatted as YYYY-MM-DD.
+	EndDate *EndDate `form:"end_date,omitempty" json:"end_date,omitempty"`
+
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
 	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
 	// sends no header rather than an empty one.
@@ -1403,8 +2647,20 @@ type CreateLinkSessionJSONRequestBody = CreateLinkSessionRequest
 // ExchangeTokenJSONRequestBody defines body for ExchangeToken for application/json ContentType.
 type ExchangeTokenJSONRequestBody = ExchangeTokenRequest
 
+// ImportLinkJSONRequestBody defines body for ImportLink for application/json ContentType.
+type ImportLinkJSONRequestBody = ImportLinkRequest
+
 // UpdateLinkJSONRequestBody defines body for UpdateLink for application/json ContentType.
 type UpdateLinkJSONRequestBody = UpdateLinkRequest
+
+// ImportTransactionsJSONRequestBody defines body for ImportTransactions for application/json ContentType.
+type ImportTransactionsJSONRequestBody = ImportTransactionsRequest
+
+// RefreshProductsJSONRequestBody defines body for RefreshProducts for application/json ContentType.
+type RefreshProductsJSONRequestBody = RefreshProductsRequest
+
+// UpdateTransactionEnrichmentJSONRequestBody defines body for UpdateTransactionEnrichment for application/json ContentType.
+type UpdateTransactionEnrichmentJSONRequestBody = BudCategory
 
 // WebhookTestLinkJSONRequestBody defines body for WebhookTestLink for application/json ContentType.
 type WebhookTestLinkJSONRequestBody = WebhookTestLinkRequest
@@ -1641,6 +2897,13 @@ type ClientInterface interface {
 	// Corresponds with GET /.well-known/jwks.json (the `GetJWKS` operationId).
 	GetJWKS(ctx context.Context, params *GetJWKSParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// IntrospectClient Describe the client the access token belongs to
+	//
+	// Returns the application and client behind the bearer token, and the actions it may use.
+	//
+	// Corresponds with GET /auth/introspect (the `IntrospectClient` operationId).
+	IntrospectClient(ctx context.Context, params *IntrospectClientParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateAccessTokenWithBody Create a client-credentials access token
 	//
 	// Exchanges the application's client id and secret for a short-lived bearer token.
@@ -1664,6 +2927,22 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /auth/token (the `CreateAccessToken` operationId).
 	CreateAccessTokenWithFormdataBody(ctx context.Context, params *CreateAccessTokenParams, body CreateAccessTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetInstitutions Search the institution catalogue
+	//
+	// Lists institutions, optionally those whose name contains `name` (wholly or as a prefix),
+	// a page at a time. Pass the previous page's `cursors.next` as `cursor` for the next page;
+	// an absent `cursors.next` means there are no more.
+	//
+	// Corresponds with GET /institutions (the `GetInstitutions` operationId).
+	GetInstitutions(ctx context.Context, params *GetInstitutionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetInstitution Get one institution
+	//
+	// Fetches details about a single institution, by its id or one of its aliases.
+	//
+	// Corresponds with GET /institutions/{institution_id} (the `GetInstitution` operationId).
+	GetInstitution(ctx context.Context, institutionId string, params *GetInstitutionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateLinkSessionWithBody Create a link session for MoneyKit Connect
 	//
@@ -1711,6 +2990,41 @@ type ClientInterface interface {
 	// Corresponds with POST /link-session/exchange-token (the `ExchangeToken` operationId).
 	ExchangeToken(ctx context.Context, params *ExchangeTokenParams, body ExchangeTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetLinks List the application's active links
+	//
+	// Returns every active link of the application, oldest first, a page at a time. Pass the
+	// previous page's `next_cursor` as `cursor` to get the next page; an empty or absent
+	// `next_cursor` means there are no more links.
+	//
+	// Corresponds with GET /links (the `GetLinks` operationId).
+	GetLinks(ctx context.Context, params *GetLinksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportLinkWithBody Import a link with its accounts and transactions
+	//
+	// Creates a link from accounts and transactions held elsewhere, for example before moving
+	// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+	// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+	// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+	// idempotency key, so a timed-out import is not replayed: it may have created the link.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /links/import (the `ImportLink` operationId).
+	ImportLinkWithBody(ctx context.Context, params *ImportLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportLink Import a link with its accounts and transactions
+	//
+	// Creates a link from accounts and transactions held elsewhere, for example before moving
+	// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+	// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+	// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+	// idempotency key, so a timed-out import is not replayed: it may have created the link.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /links/import (the `ImportLink` operationId).
+	ImportLink(ctx context.Context, params *ImportLinkParams, body ImportLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DeleteLink Delete (disconnect) a link
 	//
 	// Disables the link. MoneyKit keeps a minimal record for 90 days, during which
@@ -1749,12 +3063,184 @@ type ClientInterface interface {
 	// Corresponds with PATCH /links/{id} (the `UpdateLink` operationId).
 	UpdateLink(ctx context.Context, id LinkID, params *UpdateLinkParams, body UpdateLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetAccounts List a link's accounts
+	//
+	// Returns the open accounts the user permitted, with balances as last fetched. It does
+	// not fetch from the institution; `refreshProducts` does.
+	//
+	// Corresponds with GET /links/{id}/accounts (the `GetAccounts` operationId).
+	GetAccounts(ctx context.Context, id LinkID, params *GetAccountsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAccountNumbers List a link's accounts with account and routing numbers
+	//
+	// Returns the link's open, permitted accounts with full account and routing numbers where
+	// they apply (checking and savings). Needs the `account_numbers` product; 403 when the
+	// user did not grant it. The shape is the one MoneyKit serves for API version 2023-02-18.
+	//
+	// Corresponds with GET /links/{id}/accounts/numbers (the `GetAccountNumbers` operationId).
+	GetAccountNumbers(ctx context.Context, id LinkID, params *GetAccountNumbersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAccount Get one account of a link
+	//
+	// Fetches a single account of the link. An account id the link does not have answers
+	// 404, like an unknown link; the two are told apart by `error_code`.
+	//
+	// Corresponds with GET /links/{id}/accounts/{account_id} (the `GetAccount` operationId).
+	GetAccount(ctx context.Context, id LinkID, accountId string, params *GetAccountParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetIdentity Get the owners of a link's accounts
+	//
+	// Returns the link's accounts with the names, addresses, phone numbers and emails of their
+	// owners as the institution reports them. Needs the `identity` product. The owners are
+	// personal data: banklink never logs them.
+	//
+	// Corresponds with GET /links/{id}/identity (the `GetIdentity` operationId).
+	GetIdentity(ctx context.Context, id LinkID, params *GetIdentityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportTransactionsWithBody Import more transactions into an imported link
+	//
+	// Adds transactions to a link created by `importLink`. Each transaction names one of the
+	// link's imported accounts by the `account_id` given at import. Repeating the call adds
+	// the transactions again, so it is not replayed once the server may have seen it.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+	ImportTransactionsWithBody(ctx context.Context, id LinkID, params *ImportTransactionsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportTransactions Import more transactions into an imported link
+	//
+	// Adds transactions to a link created by `importLink`. Each transaction names one of the
+	// link's imported accounts by the `account_id` given at import. Repeating the call adds
+	// the transactions again, so it is not replayed once the server may have seen it.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+	ImportTransactions(ctx context.Context, id LinkID, params *ImportTransactionsParams, body ImportTransactionsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetHoldings Get the holdings of a link's investment accounts
+	//
+	// Returns the holdings of the link's investment accounts with the securities they hold.
+	// Needs the `investments` product.
+	//
+	// Corresponds with GET /links/{id}/investments/holdings (the `GetHoldings` operationId).
+	GetHoldings(ctx context.Context, id LinkID, params *GetHoldingsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetInvestmentTransactions List the transactions of a link's investment accounts, page by page
+	//
+	// Returns the investment transactions newest first, `size` per page. Needs the `investments` product.
+	//
+	// Corresponds with GET /links/{id}/investments/transactions (the `GetInvestmentTransactions` operationId).
+	GetInvestmentTransactions(ctx context.Context, id LinkID, params *GetInvestmentTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RefreshProductsWithBody Refresh a link's products
+	//
+	// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+	// is asynchronous: it answers 202 at once, the data arrives later (a
+	// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+	// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+	// account numbers and identity at most once a day; a refresh asked for too soon, or
+	// outside the institution's refresh window, answers 429. Asking again converges on the
+	// same data, so the request may be replayed.
+	//
+	// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+	// banklink declares the link and reads an empty body as no link.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+	RefreshProductsWithBody(ctx context.Context, id LinkID, params *RefreshProductsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RefreshProducts Refresh a link's products
+	//
+	// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+	// is asynchronous: it answers 202 at once, the data arrives later (a
+	// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+	// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+	// account numbers and identity at most once a day; a refresh asked for too soon, or
+	// outside the institution's refresh window, answers 429. Asking again converges on the
+	// same data, so the request may be replayed.
+	//
+	// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+	// banklink declares the link and reads an empty body as no link.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+	RefreshProducts(ctx context.Context, id LinkID, params *RefreshProductsParams, body RefreshProductsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetLink Force a sandbox link into the disconnected state
+	//
+	// Sandbox only. Puts the link into state `error` with error code `auth_expired`, as if the
+	// user's credentials had expired, so that reconnection can be tested. Resetting twice has
+	// no further effect.
+	//
+	// Corresponds with POST /links/{id}/reset (the `ResetLink` operationId).
+	ResetLink(ctx context.Context, id LinkID, params *ResetLinkParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTransactions List a link's transactions, page by page
+	//
+	// Returns the link's transactions newest first, `size` per page. It does not fetch from
+	// the institution; `refreshProducts` does. For keeping a copy up to date, prefer
+	// `getTransactionsSync`, which reports what changed.
+	//
+	// Corresponds with GET /links/{id}/transactions (the `GetTransactions` operationId).
+	GetTransactions(ctx context.Context, id LinkID, params *GetTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTransactionsSync Get the changes to a link's transactions since a cursor
+	//
+	// Reports the transactions created, updated and removed since `cursor` (everything, when
+	// no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
+	// while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
+	// for the application. The lists are unordered. Pending transactions are only ever
+	// reported in `created`; when one posts, the posted transaction is reported as updated.
+	//
+	// Corresponds with GET /links/{id}/transactions/sync (the `GetTransactionsSync` operationId).
+	GetTransactionsSync(ctx context.Context, id LinkID, params *GetTransactionsSyncParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTransactionEnrichmentWithBody Correct a transaction's category
+	//
+	// Sets the category (and optionally subcategory) of one transaction, overriding
+	// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+	// effect. The answer carries the corrected transaction with the link's accounts.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+	UpdateTransactionEnrichmentWithBody(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTransactionEnrichment Correct a transaction's category
+	//
+	// Sets the category (and optionally subcategory) of one transaction, overriding
+	// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+	// effect. The answer carries the corrected transaction with the link's accounts.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+	UpdateTransactionEnrichment(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, body UpdateTransactionEnrichmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUserAccounts List a customer user's accounts across their links
+	//
+	// Returns the accounts of every link of the customer user whose `customer_user.id` is `{id}`, grouped by link id.
+	//
+	// Corresponds with GET /users/{id}/accounts (the `GetUserAccounts` operationId).
+	GetUserAccounts(ctx context.Context, id UserID, params *GetUserAccountsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetUserLinks List a customer user's links
 	//
 	// Returns every link of the customer user whose `customer_user.id` is `{id}`, keyed by link id.
 	//
 	// Corresponds with GET /users/{id}/links (the `GetUserLinks` operationId).
 	GetUserLinks(ctx context.Context, id string, params *GetUserLinksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUserTransactions List a customer user's transactions across their links, page by page
+	//
+	// Returns the transactions of every link of the customer user, newest first, `size` per page.
+	//
+	// Corresponds with GET /users/{id}/transactions (the `GetUserTransactions` operationId).
+	GetUserTransactions(ctx context.Context, id UserID, params *GetUserTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// WebhookTestLinkWithBody Send a test webhook for a sandbox link
 	//
@@ -1801,6 +3287,23 @@ func (c *Client) GetJWKS(ctx context.Context, params *GetJWKSParams, reqEditors 
 	return c.Client.Do(req)
 }
 
+// IntrospectClient Describe the client the access token belongs to
+//
+// Returns the application and client behind the bearer token, and the actions it may use.
+//
+// Corresponds with GET /auth/introspect (the `IntrospectClient` operationId).
+func (c *Client) IntrospectClient(ctx context.Context, params *IntrospectClientParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntrospectClientRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreateAccessTokenWithBody Create a client-credentials access token
 //
 // Exchanges the application's client id and secret for a short-lived bearer token.
@@ -1835,6 +3338,42 @@ func (c *Client) CreateAccessTokenWithBody(ctx context.Context, params *CreateAc
 // Corresponds with POST /auth/token (the `CreateAccessToken` operationId).
 func (c *Client) CreateAccessTokenWithFormdataBody(ctx context.Context, params *CreateAccessTokenParams, body CreateAccessTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateAccessTokenRequestWithFormdataBody(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetInstitutions Search the institution catalogue
+//
+// Lists institutions, optionally those whose name contains `name` (wholly or as a prefix),
+// a page at a time. Pass the previous page's `cursors.next` as `cursor` for the next page;
+// an absent `cursors.next` means there are no more.
+//
+// Corresponds with GET /institutions (the `GetInstitutions` operationId).
+func (c *Client) GetInstitutions(ctx context.Context, params *GetInstitutionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetInstitutionsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetInstitution Get one institution
+//
+// Fetches details about a single institution, by its id or one of its aliases.
+//
+// Corresponds with GET /institutions/{institution_id} (the `GetInstitution` operationId).
+func (c *Client) GetInstitution(ctx context.Context, institutionId string, params *GetInstitutionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetInstitutionRequest(c.Server, institutionId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1931,6 +3470,71 @@ func (c *Client) ExchangeToken(ctx context.Context, params *ExchangeTokenParams,
 	return c.Client.Do(req)
 }
 
+// GetLinks List the application's active links
+//
+// Returns every active link of the application, oldest first, a page at a time. Pass the
+// previous page's `next_cursor` as `cursor` to get the next page; an empty or absent
+// `next_cursor` means there are no more links.
+//
+// Corresponds with GET /links (the `GetLinks` operationId).
+func (c *Client) GetLinks(ctx context.Context, params *GetLinksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetLinksRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportLinkWithBody Import a link with its accounts and transactions
+//
+// Creates a link from accounts and transactions held elsewhere, for example before moving
+// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+// idempotency key, so a timed-out import is not replayed: it may have created the link.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /links/import (the `ImportLink` operationId).
+func (c *Client) ImportLinkWithBody(ctx context.Context, params *ImportLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportLinkRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportLink Import a link with its accounts and transactions
+//
+// Creates a link from accounts and transactions held elsewhere, for example before moving
+// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+// idempotency key, so a timed-out import is not replayed: it may have created the link.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /links/import (the `ImportLink` operationId).
+func (c *Client) ImportLink(ctx context.Context, params *ImportLinkParams, body ImportLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportLinkRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // DeleteLink Delete (disconnect) a link
 //
 // Disables the link. MoneyKit keeps a minimal record for 90 days, during which
@@ -2009,6 +3613,331 @@ func (c *Client) UpdateLink(ctx context.Context, id LinkID, params *UpdateLinkPa
 	return c.Client.Do(req)
 }
 
+// GetAccounts List a link's accounts
+//
+// Returns the open accounts the user permitted, with balances as last fetched. It does
+// not fetch from the institution; `refreshProducts` does.
+//
+// Corresponds with GET /links/{id}/accounts (the `GetAccounts` operationId).
+func (c *Client) GetAccounts(ctx context.Context, id LinkID, params *GetAccountsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAccountsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAccountNumbers List a link's accounts with account and routing numbers
+//
+// Returns the link's open, permitted accounts with full account and routing numbers where
+// they apply (checking and savings). Needs the `account_numbers` product; 403 when the
+// user did not grant it. The shape is the one MoneyKit serves for API version 2023-02-18.
+//
+// Corresponds with GET /links/{id}/accounts/numbers (the `GetAccountNumbers` operationId).
+func (c *Client) GetAccountNumbers(ctx context.Context, id LinkID, params *GetAccountNumbersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAccountNumbersRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAccount Get one account of a link
+//
+// Fetches a single account of the link. An account id the link does not have answers
+// 404, like an unknown link; the two are told apart by `error_code`.
+//
+// Corresponds with GET /links/{id}/accounts/{account_id} (the `GetAccount` operationId).
+func (c *Client) GetAccount(ctx context.Context, id LinkID, accountId string, params *GetAccountParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAccountRequest(c.Server, id, accountId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetIdentity Get the owners of a link's accounts
+//
+// Returns the link's accounts with the names, addresses, phone numbers and emails of their
+// owners as the institution reports them. Needs the `identity` product. The owners are
+// personal data: banklink never logs them.
+//
+// Corresponds with GET /links/{id}/identity (the `GetIdentity` operationId).
+func (c *Client) GetIdentity(ctx context.Context, id LinkID, params *GetIdentityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIdentityRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportTransactionsWithBody Import more transactions into an imported link
+//
+// Adds transactions to a link created by `importLink`. Each transaction names one of the
+// link's imported accounts by the `account_id` given at import. Repeating the call adds
+// the transactions again, so it is not replayed once the server may have seen it.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+func (c *Client) ImportTransactionsWithBody(ctx context.Context, id LinkID, params *ImportTransactionsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportTransactionsRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportTransactions Import more transactions into an imported link
+//
+// Adds transactions to a link created by `importLink`. Each transaction names one of the
+// link's imported accounts by the `account_id` given at import. Repeating the call adds
+// the transactions again, so it is not replayed once the server may have seen it.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+func (c *Client) ImportTransactions(ctx context.Context, id LinkID, params *ImportTransactionsParams, body ImportTransactionsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportTransactionsRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetHoldings Get the holdings of a link's investment accounts
+//
+// Returns the holdings of the link's investment accounts with the securities they hold.
+// Needs the `investments` product.
+//
+// Corresponds with GET /links/{id}/investments/holdings (the `GetHoldings` operationId).
+func (c *Client) GetHoldings(ctx context.Context, id LinkID, params *GetHoldingsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHoldingsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetInvestmentTransactions List the transactions of a link's investment accounts, page by page
+//
+// Returns the investment transactions newest first, `size` per page. Needs the `investments` product.
+//
+// Corresponds with GET /links/{id}/investments/transactions (the `GetInvestmentTransactions` operationId).
+func (c *Client) GetInvestmentTransactions(ctx context.Context, id LinkID, params *GetInvestmentTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetInvestmentTransactionsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RefreshProductsWithBody Refresh a link's products
+//
+// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+// is asynchronous: it answers 202 at once, the data arrives later (a
+// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+// account numbers and identity at most once a day; a refresh asked for too soon, or
+// outside the institution's refresh window, answers 429. Asking again converges on the
+// same data, so the request may be replayed.
+//
+// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+// banklink declares the link and reads an empty body as no link.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+func (c *Client) RefreshProductsWithBody(ctx context.Context, id LinkID, params *RefreshProductsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefreshProductsRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RefreshProducts Refresh a link's products
+//
+// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+// is asynchronous: it answers 202 at once, the data arrives later (a
+// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+// account numbers and identity at most once a day; a refresh asked for too soon, or
+// outside the institution's refresh window, answers 429. Asking again converges on the
+// same data, so the request may be replayed.
+//
+// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+// banklink declares the link and reads an empty body as no link.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+func (c *Client) RefreshProducts(ctx context.Context, id LinkID, params *RefreshProductsParams, body RefreshProductsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefreshProductsRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetLink Force a sandbox link into the disconnected state
+//
+// Sandbox only. Puts the link into state `error` with error code `auth_expired`, as if the
+// user's credentials had expired, so that reconnection can be tested. Resetting twice has
+// no further effect.
+//
+// Corresponds with POST /links/{id}/reset (the `ResetLink` operationId).
+func (c *Client) ResetLink(ctx context.Context, id LinkID, params *ResetLinkParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetLinkRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTransactions List a link's transactions, page by page
+//
+// Returns the link's transactions newest first, `size` per page. It does not fetch from
+// the institution; `refreshProducts` does. For keeping a copy up to date, prefer
+// `getTransactionsSync`, which reports what changed.
+//
+// Corresponds with GET /links/{id}/transactions (the `GetTransactions` operationId).
+func (c *Client) GetTransactions(ctx context.Context, id LinkID, params *GetTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTransactionsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTransactionsSync Get the changes to a link's transactions since a cursor
+//
+// Reports the transactions created, updated and removed since `cursor` (everything, when
+// no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
+// while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
+// for the application. The lists are unordered. Pending transactions are only ever
+// reported in `created`; when one posts, the posted transaction is reported as updated.
+//
+// Corresponds with GET /links/{id}/transactions/sync (the `GetTransactionsSync` operationId).
+func (c *Client) GetTransactionsSync(ctx context.Context, id LinkID, params *GetTransactionsSyncParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTransactionsSyncRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTransactionEnrichmentWithBody Correct a transaction's category
+//
+// Sets the category (and optionally subcategory) of one transaction, overriding
+// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+// effect. The answer carries the corrected transaction with the link's accounts.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+func (c *Client) UpdateTransactionEnrichmentWithBody(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTransactionEnrichmentRequestWithBody(c.Server, id, transactionId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTransactionEnrichment Correct a transaction's category
+//
+// Sets the category (and optionally subcategory) of one transaction, overriding
+// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+// effect. The answer carries the corrected transaction with the link's accounts.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+func (c *Client) UpdateTransactionEnrichment(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, body UpdateTransactionEnrichmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTransactionEnrichmentRequest(c.Server, id, transactionId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUserAccounts List a customer user's accounts across their links
+//
+// Returns the accounts of every link of the customer user whose `customer_user.id` is `{id}`, grouped by link id.
+//
+// Corresponds with GET /users/{id}/accounts (the `GetUserAccounts` operationId).
+func (c *Client) GetUserAccounts(ctx context.Context, id UserID, params *GetUserAccountsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUserAccountsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetUserLinks List a customer user's links
 //
 // Returns every link of the customer user whose `customer_user.id` is `{id}`, keyed by link id.
@@ -2016,6 +3945,23 @@ func (c *Client) UpdateLink(ctx context.Context, id LinkID, params *UpdateLinkPa
 // Corresponds with GET /users/{id}/links (the `GetUserLinks` operationId).
 func (c *Client) GetUserLinks(ctx context.Context, id string, params *GetUserLinksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetUserLinksRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUserTransactions List a customer user's transactions across their links, page by page
+//
+// Returns the transactions of every link of the customer user, newest first, `size` per page.
+//
+// Corresponds with GET /users/{id}/transactions (the `GetUserTransactions` operationId).
+func (c *Client) GetUserTransactions(ctx context.Context, id UserID, params *GetUserTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUserTransactionsRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2114,6 +4060,48 @@ func NewGetJWKSRequest(server string, params *GetJWKSParams) (*http.Request, err
 	return req, nil
 }
 
+// NewIntrospectClientRequest constructs an http.Request for the IntrospectClient method
+func NewIntrospectClientRequest(server string, params *IntrospectClientParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/auth/introspect")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewCreateAccessTokenRequestWithFormdataBody calls the generic CreateAccessToken builder with application/x-www-form-urlencoded body
 func NewCreateAccessTokenRequestWithFormdataBody(server string, params *CreateAccessTokenParams, body CreateAccessTokenFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -2150,6 +4138,160 @@ func NewCreateAccessTokenRequestWithBody(server string, params *CreateAccessToke
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetInstitutionsRequest constructs an http.Request for the GetInstitutions method
+func NewGetInstitutionsRequest(server string, params *GetInstitutionsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/institutions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Name != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", *params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Featured != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "featured", *params.Featured, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetInstitutionRequest constructs an http.Request for the GetInstitution method
+func NewGetInstitutionRequest(server string, institutionId string, params *GetInstitutionParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "institution_id", institutionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/institutions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	if params != nil {
 
@@ -2245,6 +4387,142 @@ func NewExchangeTokenRequestWithBody(server string, params *ExchangeTokenParams,
 	}
 
 	operationPath := fmt.Sprintf("/link-session/exchange-token")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetLinksRequest constructs an http.Request for the GetLinks method
+func NewGetLinksRequest(server string, params *GetLinksParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewImportLinkRequest calls the generic ImportLink builder with application/json body
+func NewImportLinkRequest(server string, params *ImportLinkParams, body ImportLinkJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewImportLinkRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewImportLinkRequestWithBody constructs an http.Request for the ImportLink method, with any body, and a specified content type
+func NewImportLinkRequestWithBody(server string, params *ImportLinkParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/import")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -2439,6 +4717,1005 @@ func NewUpdateLinkRequestWithBody(server string, id LinkID, params *UpdateLinkPa
 	return req, nil
 }
 
+// NewGetAccountsRequest constructs an http.Request for the GetAccounts method
+func NewGetAccountsRequest(server string, id LinkID, params *GetAccountsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/accounts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AccountIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetAccountNumbersRequest constructs an http.Request for the GetAccountNumbers method
+func NewGetAccountNumbersRequest(server string, id LinkID, params *GetAccountNumbersParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/accounts/numbers", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetAccountRequest constructs an http.Request for the GetAccount method
+func NewGetAccountRequest(server string, id LinkID, accountId string, params *GetAccountParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "account_id", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/accounts/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetIdentityRequest constructs an http.Request for the GetIdentity method
+func NewGetIdentityRequest(server string, id LinkID, params *GetIdentityParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/identity", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AccountIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewImportTransactionsRequest calls the generic ImportTransactions builder with application/json body
+func NewImportTransactionsRequest(server string, id LinkID, params *ImportTransactionsParams, body ImportTransactionsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewImportTransactionsRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewImportTransactionsRequestWithBody constructs an http.Request for the ImportTransactions method, with any body, and a specified content type
+func NewImportTransactionsRequestWithBody(server string, id LinkID, params *ImportTransactionsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/import/transactions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetHoldingsRequest constructs an http.Request for the GetHoldings method
+func NewGetHoldingsRequest(server string, id LinkID, params *GetHoldingsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/investments/holdings", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AccountIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetInvestmentTransactionsRequest constructs an http.Request for the GetInvestmentTransactions method
+func NewGetInvestmentTransactionsRequest(server string, id LinkID, params *GetInvestmentTransactionsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/investments/transactions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AccountIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "start_date", *params.StartDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EndDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "end_date", *params.EndDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRefreshProductsRequest calls the generic RefreshProducts builder with application/json body
+func NewRefreshProductsRequest(server string, id LinkID, params *RefreshProductsParams, body RefreshProductsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRefreshProductsRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewRefreshProductsRequestWithBody constructs an http.Request for the RefreshProducts method, with any body, and a specified content type
+func NewRefreshProductsRequestWithBody(server string, id LinkID, params *RefreshProductsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/products", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewResetLinkRequest constructs an http.Request for the ResetLink method
+func NewResetLinkRequest(server string, id LinkID, params *ResetLinkParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/reset", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetTransactionsRequest constructs an http.Request for the GetTransactions method
+func NewGetTransactionsRequest(server string, id LinkID, params *GetTransactionsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/transactions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AccountIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "start_date", *params.StartDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EndDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "end_date", *params.EndDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetTransactionsSyncRequest constructs an http.Request for the GetTransactionsSync method
+func NewGetTransactionsSyncRequest(server string, id LinkID, params *GetTransactionsSyncParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/transactions/sync", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpdateTransactionEnrichmentRequest calls the generic UpdateTransactionEnrichment builder with application/json body
+func NewUpdateTransactionEnrichmentRequest(server string, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, body UpdateTransactionEnrichmentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateTransactionEnrichmentRequestWithBody(server, id, transactionId, params, "application/json", bodyReader)
+}
+
+// NewUpdateTransactionEnrichmentRequestWithBody constructs an http.Request for the UpdateTransactionEnrichment method, with any body, and a specified content type
+func NewUpdateTransactionEnrichmentRequestWithBody(server string, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "transaction_id", transactionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/transactions/%s/enrichment", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetUserAccountsRequest constructs an http.Request for the GetUserAccounts method
+func NewGetUserAccountsRequest(server string, id UserID, params *GetUserAccountsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/accounts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AccountIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.InstitutionIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "institution_ids", params.InstitutionIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetUserLinksRequest constructs an http.Request for the GetUserLinks method
 func NewGetUserLinksRequest(server string, id string, params *GetUserLinksParams) (*http.Request, error) {
 	var err error
@@ -2463,6 +5740,166 @@ func NewGetUserLinksRequest(server string, id string, params *GetUserLinksParams
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetUserTransactionsRequest constructs an http.Request for the GetUserTransactions method
+func NewGetUserTransactionsRequest(server string, id UserID, params *GetUserTransactionsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/transactions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.TransactionType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "transaction_type", params.TransactionType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Category != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "category", params.Category, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AccountId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_id", params.AccountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.InstitutionId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "institution_id", params.InstitutionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "start_date", *params.StartDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EndDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "end_date", *params.EndDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -2604,6 +6041,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /.well-known/jwks.json (the `GetJWKS` operationId).
 	GetJWKSWithResponse(ctx context.Context, params *GetJWKSParams, reqEditors ...RequestEditorFn) (*GetJWKSResult, error)
 
+	// IntrospectClientWithResponse Describe the client the access token belongs to
+	//
+	// Returns the application and client behind the bearer token, and the actions it may use.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /auth/introspect (the `IntrospectClient` operationId).
+	IntrospectClientWithResponse(ctx context.Context, params *IntrospectClientParams, reqEditors ...RequestEditorFn) (*IntrospectClientResult, error)
+
 	// CreateAccessTokenWithBodyWithResponse Create a client-credentials access token
 	//
 	// Exchanges the application's client id and secret for a short-lived bearer token.
@@ -2627,6 +6073,26 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /auth/token (the `CreateAccessToken` operationId).
 	CreateAccessTokenWithFormdataBodyWithResponse(ctx context.Context, params *CreateAccessTokenParams, body CreateAccessTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateAccessTokenResult, error)
+
+	// GetInstitutionsWithResponse Search the institution catalogue
+	//
+	// Lists institutions, optionally those whose name contains `name` (wholly or as a prefix),
+	// a page at a time. Pass the previous page's `cursors.next` as `cursor` for the next page;
+	// an absent `cursors.next` means there are no more.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /institutions (the `GetInstitutions` operationId).
+	GetInstitutionsWithResponse(ctx context.Context, params *GetInstitutionsParams, reqEditors ...RequestEditorFn) (*GetInstitutionsResult, error)
+
+	// GetInstitutionWithResponse Get one institution
+	//
+	// Fetches details about a single institution, by its id or one of its aliases.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /institutions/{institution_id} (the `GetInstitution` operationId).
+	GetInstitutionWithResponse(ctx context.Context, institutionId string, params *GetInstitutionParams, reqEditors ...RequestEditorFn) (*GetInstitutionResult, error)
 
 	// CreateLinkSessionWithBodyWithResponse Create a link session for MoneyKit Connect
 	//
@@ -2674,6 +6140,43 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /link-session/exchange-token (the `ExchangeToken` operationId).
 	ExchangeTokenWithResponse(ctx context.Context, params *ExchangeTokenParams, body ExchangeTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ExchangeTokenResult, error)
 
+	// GetLinksWithResponse List the application's active links
+	//
+	// Returns every active link of the application, oldest first, a page at a time. Pass the
+	// previous page's `next_cursor` as `cursor` to get the next page; an empty or absent
+	// `next_cursor` means there are no more links.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links (the `GetLinks` operationId).
+	GetLinksWithResponse(ctx context.Context, params *GetLinksParams, reqEditors ...RequestEditorFn) (*GetLinksResult, error)
+
+	// ImportLinkWithBodyWithResponse Import a link with its accounts and transactions
+	//
+	// Creates a link from accounts and transactions held elsewhere, for example before moving
+	// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+	// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+	// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+	// idempotency key, so a timed-out import is not replayed: it may have created the link.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/import (the `ImportLink` operationId).
+	ImportLinkWithBodyWithResponse(ctx context.Context, params *ImportLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportLinkResult, error)
+
+	// ImportLinkWithResponse Import a link with its accounts and transactions
+	//
+	// Creates a link from accounts and transactions held elsewhere, for example before moving
+	// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+	// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+	// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+	// idempotency key, so a timed-out import is not replayed: it may have created the link.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/import (the `ImportLink` operationId).
+	ImportLinkWithResponse(ctx context.Context, params *ImportLinkParams, body ImportLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportLinkResult, error)
+
 	// DeleteLinkWithResponse Delete (disconnect) a link
 	//
 	// Disables the link. MoneyKit keeps a minimal record for 90 days, during which
@@ -2716,6 +6219,191 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /links/{id} (the `UpdateLink` operationId).
 	UpdateLinkWithResponse(ctx context.Context, id LinkID, params *UpdateLinkParams, body UpdateLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateLinkResult, error)
 
+	// GetAccountsWithResponse List a link's accounts
+	//
+	// Returns the open accounts the user permitted, with balances as last fetched. It does
+	// not fetch from the institution; `refreshProducts` does.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/accounts (the `GetAccounts` operationId).
+	GetAccountsWithResponse(ctx context.Context, id LinkID, params *GetAccountsParams, reqEditors ...RequestEditorFn) (*GetAccountsResult, error)
+
+	// GetAccountNumbersWithResponse List a link's accounts with account and routing numbers
+	//
+	// Returns the link's open, permitted accounts with full account and routing numbers where
+	// they apply (checking and savings). Needs the `account_numbers` product; 403 when the
+	// user did not grant it. The shape is the one MoneyKit serves for API version 2023-02-18.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/accounts/numbers (the `GetAccountNumbers` operationId).
+	GetAccountNumbersWithResponse(ctx context.Context, id LinkID, params *GetAccountNumbersParams, reqEditors ...RequestEditorFn) (*GetAccountNumbersResult, error)
+
+	// GetAccountWithResponse Get one account of a link
+	//
+	// Fetches a single account of the link. An account id the link does not have answers
+	// 404, like an unknown link; the two are told apart by `error_code`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/accounts/{account_id} (the `GetAccount` operationId).
+	GetAccountWithResponse(ctx context.Context, id LinkID, accountId string, params *GetAccountParams, reqEditors ...RequestEditorFn) (*GetAccountResult, error)
+
+	// GetIdentityWithResponse Get the owners of a link's accounts
+	//
+	// Returns the link's accounts with the names, addresses, phone numbers and emails of their
+	// owners as the institution reports them. Needs the `identity` product. The owners are
+	// personal data: banklink never logs them.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/identity (the `GetIdentity` operationId).
+	GetIdentityWithResponse(ctx context.Context, id LinkID, params *GetIdentityParams, reqEditors ...RequestEditorFn) (*GetIdentityResult, error)
+
+	// ImportTransactionsWithBodyWithResponse Import more transactions into an imported link
+	//
+	// Adds transactions to a link created by `importLink`. Each transaction names one of the
+	// link's imported accounts by the `account_id` given at import. Repeating the call adds
+	// the transactions again, so it is not replayed once the server may have seen it.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+	ImportTransactionsWithBodyWithResponse(ctx context.Context, id LinkID, params *ImportTransactionsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportTransactionsResult, error)
+
+	// ImportTransactionsWithResponse Import more transactions into an imported link
+	//
+	// Adds transactions to a link created by `importLink`. Each transaction names one of the
+	// link's imported accounts by the `account_id` given at import. Repeating the call adds
+	// the transactions again, so it is not replayed once the server may have seen it.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+	ImportTransactionsWithResponse(ctx context.Context, id LinkID, params *ImportTransactionsParams, body ImportTransactionsJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportTransactionsResult, error)
+
+	// GetHoldingsWithResponse Get the holdings of a link's investment accounts
+	//
+	// Returns the holdings of the link's investment accounts with the securities they hold.
+	// Needs the `investments` product.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/investments/holdings (the `GetHoldings` operationId).
+	GetHoldingsWithResponse(ctx context.Context, id LinkID, params *GetHoldingsParams, reqEditors ...RequestEditorFn) (*GetHoldingsResult, error)
+
+	// GetInvestmentTransactionsWithResponse List the transactions of a link's investment accounts, page by page
+	//
+	// Returns the investment transactions newest first, `size` per page. Needs the `investments` product.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/investments/transactions (the `GetInvestmentTransactions` operationId).
+	GetInvestmentTransactionsWithResponse(ctx context.Context, id LinkID, params *GetInvestmentTransactionsParams, reqEditors ...RequestEditorFn) (*GetInvestmentTransactionsResult, error)
+
+	// RefreshProductsWithBodyWithResponse Refresh a link's products
+	//
+	// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+	// is asynchronous: it answers 202 at once, the data arrives later (a
+	// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+	// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+	// account numbers and identity at most once a day; a refresh asked for too soon, or
+	// outside the institution's refresh window, answers 429. Asking again converges on the
+	// same data, so the request may be replayed.
+	//
+	// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+	// banklink declares the link and reads an empty body as no link.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+	RefreshProductsWithBodyWithResponse(ctx context.Context, id LinkID, params *RefreshProductsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshProductsResult, error)
+
+	// RefreshProductsWithResponse Refresh a link's products
+	//
+	// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+	// is asynchronous: it answers 202 at once, the data arrives later (a
+	// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+	// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+	// account numbers and identity at most once a day; a refresh asked for too soon, or
+	// outside the institution's refresh window, answers 429. Asking again converges on the
+	// same data, so the request may be replayed.
+	//
+	// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+	// banklink declares the link and reads an empty body as no link.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+	RefreshProductsWithResponse(ctx context.Context, id LinkID, params *RefreshProductsParams, body RefreshProductsJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshProductsResult, error)
+
+	// ResetLinkWithResponse Force a sandbox link into the disconnected state
+	//
+	// Sandbox only. Puts the link into state `error` with error code `auth_expired`, as if the
+	// user's credentials had expired, so that reconnection can be tested. Resetting twice has
+	// no further effect.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/reset (the `ResetLink` operationId).
+	ResetLinkWithResponse(ctx context.Context, id LinkID, params *ResetLinkParams, reqEditors ...RequestEditorFn) (*ResetLinkResult, error)
+
+	// GetTransactionsWithResponse List a link's transactions, page by page
+	//
+	// Returns the link's transactions newest first, `size` per page. It does not fetch from
+	// the institution; `refreshProducts` does. For keeping a copy up to date, prefer
+	// `getTransactionsSync`, which reports what changed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/transactions (the `GetTransactions` operationId).
+	GetTransactionsWithResponse(ctx context.Context, id LinkID, params *GetTransactionsParams, reqEditors ...RequestEditorFn) (*GetTransactionsResult, error)
+
+	// GetTransactionsSyncWithResponse Get the changes to a link's transactions since a cursor
+	//
+	// Reports the transactions created, updated and removed since `cursor` (everything, when
+	// no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
+	// while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
+	// for the application. The lists are unordered. Pending transactions are only ever
+	// reported in `created`; when one posts, the posted transaction is reported as updated.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/transactions/sync (the `GetTransactionsSync` operationId).
+	GetTransactionsSyncWithResponse(ctx context.Context, id LinkID, params *GetTransactionsSyncParams, reqEditors ...RequestEditorFn) (*GetTransactionsSyncResult, error)
+
+	// UpdateTransactionEnrichmentWithBodyWithResponse Correct a transaction's category
+	//
+	// Sets the category (and optionally subcategory) of one transaction, overriding
+	// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+	// effect. The answer carries the corrected transaction with the link's accounts.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+	UpdateTransactionEnrichmentWithBodyWithResponse(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTransactionEnrichmentResult, error)
+
+	// UpdateTransactionEnrichmentWithResponse Correct a transaction's category
+	//
+	// Sets the category (and optionally subcategory) of one transaction, overriding
+	// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+	// effect. The answer carries the corrected transaction with the link's accounts.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+	UpdateTransactionEnrichmentWithResponse(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, body UpdateTransactionEnrichmentJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTransactionEnrichmentResult, error)
+
+	// GetUserAccountsWithResponse List a customer user's accounts across their links
+	//
+	// Returns the accounts of every link of the customer user whose `customer_user.id` is `{id}`, grouped by link id.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /users/{id}/accounts (the `GetUserAccounts` operationId).
+	GetUserAccountsWithResponse(ctx context.Context, id UserID, params *GetUserAccountsParams, reqEditors ...RequestEditorFn) (*GetUserAccountsResult, error)
+
 	// GetUserLinksWithResponse List a customer user's links
 	//
 	// Returns every link of the customer user whose `customer_user.id` is `{id}`, keyed by link id.
@@ -2724,6 +6412,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /users/{id}/links (the `GetUserLinks` operationId).
 	GetUserLinksWithResponse(ctx context.Context, id string, params *GetUserLinksParams, reqEditors ...RequestEditorFn) (*GetUserLinksResult, error)
+
+	// GetUserTransactionsWithResponse List a customer user's transactions across their links, page by page
+	//
+	// Returns the transactions of every link of the customer user, newest first, `size` per page.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /users/{id}/transactions (the `GetUserTransactions` operationId).
+	GetUserTransactionsWithResponse(ctx context.Context, id UserID, params *GetUserTransactionsParams, reqEditors ...RequestEditorFn) (*GetUserTransactionsResult, error)
 
 	// WebhookTestLinkWithBodyWithResponse Send a test webhook for a sandbox link
 	//
@@ -2793,6 +6490,68 @@ func (r GetJWKSResult) ContentType() string {
 	return ""
 }
 
+// IntrospectClientResult429Headers the declared response headers of an HTTP 429 response for IntrospectClient
+type IntrospectClientResult429Headers struct {
+	RetryAfter string
+}
+
+type IntrospectClientResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntrospectClientResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *IntrospectClientResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntrospectClientResult) GetJSON200() *IntrospectClientResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IntrospectClientResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r IntrospectClientResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r IntrospectClientResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntrospectClientResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntrospectClientResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntrospectClientResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // CreateAccessTokenResult429Headers the declared response headers of an HTTP 429 response for CreateAccessToken
 type CreateAccessTokenResult429Headers struct {
 	RetryAfter string
@@ -2856,6 +6615,144 @@ func (r CreateAccessTokenResult) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateAccessTokenResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetInstitutionsResult429Headers the declared response headers of an HTTP 429 response for GetInstitutions
+type GetInstitutionsResult429Headers struct {
+	RetryAfter string
+}
+
+type GetInstitutionsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetInstitutionsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetInstitutionsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetInstitutionsResult) GetJSON200() *GetInstitutionsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetInstitutionsResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetInstitutionsResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetInstitutionsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetInstitutionsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetInstitutionsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetInstitutionsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetInstitutionsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetInstitutionResult429Headers the declared response headers of an HTTP 429 response for GetInstitution
+type GetInstitutionResult429Headers struct {
+	RetryAfter string
+}
+
+type GetInstitutionResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Institution
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InstitutionErrorNotFoundResponse
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetInstitutionResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetInstitutionResult) GetJSON200() *Institution {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetInstitutionResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetInstitutionResult) GetJSON404() *InstitutionErrorNotFoundResponse {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetInstitutionResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetInstitutionResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetInstitutionResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetInstitutionResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetInstitutionResult) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3001,6 +6898,144 @@ func (r ExchangeTokenResult) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ExchangeTokenResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetLinksResult429Headers the declared response headers of an HTTP 429 response for GetLinks
+type GetLinksResult429Headers struct {
+	RetryAfter string
+}
+
+type GetLinksResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetLinksResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetLinksResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetLinksResult) GetJSON200() *GetLinksResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetLinksResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetLinksResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetLinksResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetLinksResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetLinksResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetLinksResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetLinksResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ImportLinkResult429Headers the declared response headers of an HTTP 429 response for ImportLink
+type ImportLinkResult429Headers struct {
+	RetryAfter string
+}
+
+type ImportLinkResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LinkCommon
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ImportLinkResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportLinkResult) GetJSON200() *LinkCommon {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ImportLinkResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ImportLinkResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ImportLinkResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportLinkResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportLinkResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportLinkResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportLinkResult) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3270,6 +7305,1127 @@ func (r UpdateLinkResult) ContentType() string {
 	return ""
 }
 
+// GetAccountsResult429Headers the declared response headers of an HTTP 429 response for GetAccounts
+type GetAccountsResult429Headers struct {
+	RetryAfter string
+}
+
+type GetAccountsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetAccountsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAccountsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAccountsResult) GetJSON200() *GetAccountsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAccountsResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAccountsResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAccountsResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetAccountsResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetAccountsResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAccountsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAccountsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAccountsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAccountsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAccountsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAccountNumbersResult429Headers the declared response headers of an HTTP 429 response for GetAccountNumbers
+type GetAccountNumbersResult429Headers struct {
+	RetryAfter string
+}
+
+type GetAccountNumbersResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetAccountNumbersResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAccountNumbersResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAccountNumbersResult) GetJSON200() *GetAccountNumbersResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAccountNumbersResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAccountNumbersResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAccountNumbersResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetAccountNumbersResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetAccountNumbersResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAccountNumbersResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAccountNumbersResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAccountNumbersResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAccountNumbersResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAccountNumbersResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAccountResult429Headers the declared response headers of an HTTP 429 response for GetAccount
+type GetAccountResult429Headers struct {
+	RetryAfter string
+}
+
+type GetAccountResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetAccountResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitError
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAccountResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAccountResult) GetJSON200() *GetAccountResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAccountResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAccountResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAccountResult) GetJSON404() *MoneyKitError {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetAccountResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetAccountResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAccountResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAccountResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAccountResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAccountResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAccountResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetIdentityResult429Headers the declared response headers of an HTTP 429 response for GetIdentity
+type GetIdentityResult429Headers struct {
+	RetryAfter string
+}
+
+type GetIdentityResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IdentityResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetIdentityResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetIdentityResult) GetJSON200() *IdentityResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetIdentityResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetIdentityResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetIdentityResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetIdentityResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetIdentityResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetIdentityResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetIdentityResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetIdentityResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetIdentityResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetIdentityResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ImportTransactionsResult429Headers the declared response headers of an HTTP 429 response for ImportTransactions
+type ImportTransactionsResult429Headers struct {
+	RetryAfter string
+}
+
+type ImportTransactionsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LinkCommon
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ImportTransactionsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportTransactionsResult) GetJSON200() *LinkCommon {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ImportTransactionsResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ImportTransactionsResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r ImportTransactionsResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ImportTransactionsResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ImportTransactionsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportTransactionsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportTransactionsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportTransactionsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportTransactionsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetHoldingsResult429Headers the declared response headers of an HTTP 429 response for GetHoldings
+type GetHoldingsResult429Headers struct {
+	RetryAfter string
+}
+
+type GetHoldingsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetHoldingsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetHoldingsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetHoldingsResult) GetJSON200() *GetHoldingsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetHoldingsResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetHoldingsResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetHoldingsResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetHoldingsResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetHoldingsResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetHoldingsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetHoldingsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetHoldingsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetHoldingsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetHoldingsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetInvestmentTransactionsResult429Headers the declared response headers of an HTTP 429 response for GetInvestmentTransactions
+type GetInvestmentTransactionsResult429Headers struct {
+	RetryAfter string
+}
+
+type GetInvestmentTransactionsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetInvestmentTransactionsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetInvestmentTransactionsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON200() *GetInvestmentTransactionsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetInvestmentTransactionsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetInvestmentTransactionsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetInvestmentTransactionsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetInvestmentTransactionsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RefreshProductsResult429Headers the declared response headers of an HTTP 429 response for RefreshProducts
+type RefreshProductsResult429Headers struct {
+	RetryAfter string
+}
+
+type RefreshProductsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *LinkCommon
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RefreshProductsResult429Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r RefreshProductsResult) GetJSON202() *LinkCommon {
+	return r.JSON202
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RefreshProductsResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RefreshProductsResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RefreshProductsResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r RefreshProductsResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RefreshProductsResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RefreshProductsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r RefreshProductsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RefreshProductsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RefreshProductsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RefreshProductsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ResetLinkResult429Headers the declared response headers of an HTTP 429 response for ResetLink
+type ResetLinkResult429Headers struct {
+	RetryAfter string
+}
+
+type ResetLinkResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LinkCommon
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ResetLinkResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResetLinkResult) GetJSON200() *LinkCommon {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ResetLinkResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ResetLinkResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r ResetLinkResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ResetLinkResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ResetLinkResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResetLinkResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResetLinkResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResetLinkResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetTransactionsResult429Headers the declared response headers of an HTTP 429 response for GetTransactions
+type GetTransactionsResult429Headers struct {
+	RetryAfter string
+}
+
+type GetTransactionsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetTransactionsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetTransactionsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTransactionsResult) GetJSON200() *GetTransactionsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTransactionsResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTransactionsResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTransactionsResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetTransactionsResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetTransactionsResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetTransactionsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTransactionsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTransactionsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTransactionsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTransactionsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetTransactionsSyncResult429Headers the declared response headers of an HTTP 429 response for GetTransactionsSync
+type GetTransactionsSyncResult429Headers struct {
+	RetryAfter string
+}
+
+type GetTransactionsSyncResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TransactionSyncResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetTransactionsSyncResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON200() *TransactionSyncResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTransactionsSyncResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTransactionsSyncResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTransactionsSyncResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTransactionsSyncResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateTransactionEnrichmentResult429Headers the declared response headers of an HTTP 429 response for UpdateTransactionEnrichment
+type UpdateTransactionEnrichmentResult429Headers struct {
+	RetryAfter string
+}
+
+type UpdateTransactionEnrichmentResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UpdateTransactionEnrichmentResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitError
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateTransactionEnrichmentResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON200() *UpdateTransactionEnrichmentResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON404() *MoneyKitError {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateTransactionEnrichmentResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateTransactionEnrichmentResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateTransactionEnrichmentResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateTransactionEnrichmentResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetUserAccountsResult429Headers the declared response headers of an HTTP 429 response for GetUserAccounts
+type GetUserAccountsResult429Headers struct {
+	RetryAfter string
+}
+
+type GetUserAccountsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetUserAccountsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetUserAccountsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUserAccountsResult) GetJSON200() *GetUserAccountsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUserAccountsResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetUserAccountsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUserAccountsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUserAccountsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUserAccountsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUserAccountsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetUserLinksResult struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3312,6 +8468,75 @@ func (r GetUserLinksResult) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetUserLinksResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetUserTransactionsResult429Headers the declared response headers of an HTTP 429 response for GetUserTransactions
+type GetUserTransactionsResult429Headers struct {
+	RetryAfter string
+}
+
+type GetUserTransactionsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetUserTransactionsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetUserTransactionsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUserTransactionsResult) GetJSON200() *GetUserTransactionsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUserTransactionsResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetUserTransactionsResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetUserTransactionsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUserTransactionsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUserTransactionsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUserTransactionsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUserTransactionsResult) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3431,6 +8656,21 @@ func (c *ClientWithResponses) GetJWKSWithResponse(ctx context.Context, params *G
 	return ParseGetJWKSResult(rsp)
 }
 
+// IntrospectClientWithResponse Describe the client the access token belongs to
+//
+// Returns the application and client behind the bearer token, and the actions it may use.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /auth/introspect (the `IntrospectClient` operationId).
+func (c *ClientWithResponses) IntrospectClientWithResponse(ctx context.Context, params *IntrospectClientParams, reqEditors ...RequestEditorFn) (*IntrospectClientResult, error) {
+	rsp, err := c.IntrospectClient(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntrospectClientResult(rsp)
+}
+
 // CreateAccessTokenWithBodyWithResponse Create a client-credentials access token
 //
 // Exchanges the application's client id and secret for a short-lived bearer token.
@@ -3465,6 +8705,38 @@ func (c *ClientWithResponses) CreateAccessTokenWithFormdataBodyWithResponse(ctx 
 		return nil, err
 	}
 	return ParseCreateAccessTokenResult(rsp)
+}
+
+// GetInstitutionsWithResponse Search the institution catalogue
+//
+// Lists institutions, optionally those whose name contains `name` (wholly or as a prefix),
+// a page at a time. Pass the previous page's `cursors.next` as `cursor` for the next page;
+// an absent `cursors.next` means there are no more.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /institutions (the `GetInstitutions` operationId).
+func (c *ClientWithResponses) GetInstitutionsWithResponse(ctx context.Context, params *GetInstitutionsParams, reqEditors ...RequestEditorFn) (*GetInstitutionsResult, error) {
+	rsp, err := c.GetInstitutions(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetInstitutionsResult(rsp)
+}
+
+// GetInstitutionWithResponse Get one institution
+//
+// Fetches details about a single institution, by its id or one of its aliases.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /institutions/{institution_id} (the `GetInstitution` operationId).
+func (c *ClientWithResponses) GetInstitutionWithResponse(ctx context.Context, institutionId string, params *GetInstitutionParams, reqEditors ...RequestEditorFn) (*GetInstitutionResult, error) {
+	rsp, err := c.GetInstitution(ctx, institutionId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetInstitutionResult(rsp)
 }
 
 // CreateLinkSessionWithBodyWithResponse Create a link session for MoneyKit Connect
@@ -3537,6 +8809,61 @@ func (c *ClientWithResponses) ExchangeTokenWithResponse(ctx context.Context, par
 	return ParseExchangeTokenResult(rsp)
 }
 
+// GetLinksWithResponse List the application's active links
+//
+// Returns every active link of the application, oldest first, a page at a time. Pass the
+// previous page's `next_cursor` as `cursor` to get the next page; an empty or absent
+// `next_cursor` means there are no more links.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links (the `GetLinks` operationId).
+func (c *ClientWithResponses) GetLinksWithResponse(ctx context.Context, params *GetLinksParams, reqEditors ...RequestEditorFn) (*GetLinksResult, error) {
+	rsp, err := c.GetLinks(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetLinksResult(rsp)
+}
+
+// ImportLinkWithBodyWithResponse Import a link with its accounts and transactions
+//
+// Creates a link from accounts and transactions held elsewhere, for example before moving
+// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+// idempotency key, so a timed-out import is not replayed: it may have created the link.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/import (the `ImportLink` operationId).
+func (c *ClientWithResponses) ImportLinkWithBodyWithResponse(ctx context.Context, params *ImportLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportLinkResult, error) {
+	rsp, err := c.ImportLinkWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportLinkResult(rsp)
+}
+
+// ImportLinkWithResponse Import a link with its accounts and transactions
+//
+// Creates a link from accounts and transactions held elsewhere, for example before moving
+// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+// idempotency key, so a timed-out import is not replayed: it may have created the link.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/import (the `ImportLink` operationId).
+func (c *ClientWithResponses) ImportLinkWithResponse(ctx context.Context, params *ImportLinkParams, body ImportLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportLinkResult, error) {
+	rsp, err := c.ImportLink(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportLinkResult(rsp)
+}
+
 // DeleteLinkWithResponse Delete (disconnect) a link
 //
 // Disables the link. MoneyKit keeps a minimal record for 90 days, during which
@@ -3603,6 +8930,287 @@ func (c *ClientWithResponses) UpdateLinkWithResponse(ctx context.Context, id Lin
 	return ParseUpdateLinkResult(rsp)
 }
 
+// GetAccountsWithResponse List a link's accounts
+//
+// Returns the open accounts the user permitted, with balances as last fetched. It does
+// not fetch from the institution; `refreshProducts` does.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/accounts (the `GetAccounts` operationId).
+func (c *ClientWithResponses) GetAccountsWithResponse(ctx context.Context, id LinkID, params *GetAccountsParams, reqEditors ...RequestEditorFn) (*GetAccountsResult, error) {
+	rsp, err := c.GetAccounts(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAccountsResult(rsp)
+}
+
+// GetAccountNumbersWithResponse List a link's accounts with account and routing numbers
+//
+// Returns the link's open, permitted accounts with full account and routing numbers where
+// they apply (checking and savings). Needs the `account_numbers` product; 403 when the
+// user did not grant it. The shape is the one MoneyKit serves for API version 2023-02-18.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/accounts/numbers (the `GetAccountNumbers` operationId).
+func (c *ClientWithResponses) GetAccountNumbersWithResponse(ctx context.Context, id LinkID, params *GetAccountNumbersParams, reqEditors ...RequestEditorFn) (*GetAccountNumbersResult, error) {
+	rsp, err := c.GetAccountNumbers(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAccountNumbersResult(rsp)
+}
+
+// GetAccountWithResponse Get one account of a link
+//
+// Fetches a single account of the link. An account id the link does not have answers
+// 404, like an unknown link; the two are told apart by `error_code`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/accounts/{account_id} (the `GetAccount` operationId).
+func (c *ClientWithResponses) GetAccountWithResponse(ctx context.Context, id LinkID, accountId string, params *GetAccountParams, reqEditors ...RequestEditorFn) (*GetAccountResult, error) {
+	rsp, err := c.GetAccount(ctx, id, accountId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAccountResult(rsp)
+}
+
+// GetIdentityWithResponse Get the owners of a link's accounts
+//
+// Returns the link's accounts with the names, addresses, phone numbers and emails of their
+// owners as the institution reports them. Needs the `identity` product. The owners are
+// personal data: banklink never logs them.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/identity (the `GetIdentity` operationId).
+func (c *ClientWithResponses) GetIdentityWithResponse(ctx context.Context, id LinkID, params *GetIdentityParams, reqEditors ...RequestEditorFn) (*GetIdentityResult, error) {
+	rsp, err := c.GetIdentity(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetIdentityResult(rsp)
+}
+
+// ImportTransactionsWithBodyWithResponse Import more transactions into an imported link
+//
+// Adds transactions to a link created by `importLink`. Each transaction names one of the
+// link's imported accounts by the `account_id` given at import. Repeating the call adds
+// the transactions again, so it is not replayed once the server may have seen it.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+func (c *ClientWithResponses) ImportTransactionsWithBodyWithResponse(ctx context.Context, id LinkID, params *ImportTransactionsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportTransactionsResult, error) {
+	rsp, err := c.ImportTransactionsWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportTransactionsResult(rsp)
+}
+
+// ImportTransactionsWithResponse Import more transactions into an imported link
+//
+// Adds transactions to a link created by `importLink`. Each transaction names one of the
+// link's imported accounts by the `account_id` given at import. Repeating the call adds
+// the transactions again, so it is not replayed once the server may have seen it.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+func (c *ClientWithResponses) ImportTransactionsWithResponse(ctx context.Context, id LinkID, params *ImportTransactionsParams, body ImportTransactionsJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportTransactionsResult, error) {
+	rsp, err := c.ImportTransactions(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportTransactionsResult(rsp)
+}
+
+// GetHoldingsWithResponse Get the holdings of a link's investment accounts
+//
+// Returns the holdings of the link's investment accounts with the securities they hold.
+// Needs the `investments` product.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/investments/holdings (the `GetHoldings` operationId).
+func (c *ClientWithResponses) GetHoldingsWithResponse(ctx context.Context, id LinkID, params *GetHoldingsParams, reqEditors ...RequestEditorFn) (*GetHoldingsResult, error) {
+	rsp, err := c.GetHoldings(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetHoldingsResult(rsp)
+}
+
+// GetInvestmentTransactionsWithResponse List the transactions of a link's investment accounts, page by page
+//
+// Returns the investment transactions newest first, `size` per page. Needs the `investments` product.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/investments/transactions (the `GetInvestmentTransactions` operationId).
+func (c *ClientWithResponses) GetInvestmentTransactionsWithResponse(ctx context.Context, id LinkID, params *GetInvestmentTransactionsParams, reqEditors ...RequestEditorFn) (*GetInvestmentTransactionsResult, error) {
+	rsp, err := c.GetInvestmentTransactions(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetInvestmentTransactionsResult(rsp)
+}
+
+// RefreshProductsWithBodyWithResponse Refresh a link's products
+//
+// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+// is asynchronous: it answers 202 at once, the data arrives later (a
+// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+// account numbers and identity at most once a day; a refresh asked for too soon, or
+// outside the institution's refresh window, answers 429. Asking again converges on the
+// same data, so the request may be replayed.
+//
+// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+// banklink declares the link and reads an empty body as no link.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+func (c *ClientWithResponses) RefreshProductsWithBodyWithResponse(ctx context.Context, id LinkID, params *RefreshProductsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshProductsResult, error) {
+	rsp, err := c.RefreshProductsWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRefreshProductsResult(rsp)
+}
+
+// RefreshProductsWithResponse Refresh a link's products
+//
+// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+// is asynchronous: it answers 202 at once, the data arrives later (a
+// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+// account numbers and identity at most once a day; a refresh asked for too soon, or
+// outside the institution's refresh window, answers 429. Asking again converges on the
+// same data, so the request may be replayed.
+//
+// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+// banklink declares the link and reads an empty body as no link.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+func (c *ClientWithResponses) RefreshProductsWithResponse(ctx context.Context, id LinkID, params *RefreshProductsParams, body RefreshProductsJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshProductsResult, error) {
+	rsp, err := c.RefreshProducts(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRefreshProductsResult(rsp)
+}
+
+// ResetLinkWithResponse Force a sandbox link into the disconnected state
+//
+// Sandbox only. Puts the link into state `error` with error code `auth_expired`, as if the
+// user's credentials had expired, so that reconnection can be tested. Resetting twice has
+// no further effect.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/reset (the `ResetLink` operationId).
+func (c *ClientWithResponses) ResetLinkWithResponse(ctx context.Context, id LinkID, params *ResetLinkParams, reqEditors ...RequestEditorFn) (*ResetLinkResult, error) {
+	rsp, err := c.ResetLink(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetLinkResult(rsp)
+}
+
+// GetTransactionsWithResponse List a link's transactions, page by page
+//
+// Returns the link's transactions newest first, `size` per page. It does not fetch from
+// the institution; `refreshProducts` does. For keeping a copy up to date, prefer
+// `getTransactionsSync`, which reports what changed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/transactions (the `GetTransactions` operationId).
+func (c *ClientWithResponses) GetTransactionsWithResponse(ctx context.Context, id LinkID, params *GetTransactionsParams, reqEditors ...RequestEditorFn) (*GetTransactionsResult, error) {
+	rsp, err := c.GetTransactions(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTransactionsResult(rsp)
+}
+
+// GetTransactionsSyncWithResponse Get the changes to a link's transactions since a cursor
+//
+// Reports the transactions created, updated and removed since `cursor` (everything, when
+// no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
+// while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
+// for the application. The lists are unordered. Pending transactions are only ever
+// reported in `created`; when one posts, the posted transaction is reported as updated.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/transactions/sync (the `GetTransactionsSync` operationId).
+func (c *ClientWithResponses) GetTransactionsSyncWithResponse(ctx context.Context, id LinkID, params *GetTransactionsSyncParams, reqEditors ...RequestEditorFn) (*GetTransactionsSyncResult, error) {
+	rsp, err := c.GetTransactionsSync(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTransactionsSyncResult(rsp)
+}
+
+// UpdateTransactionEnrichmentWithBodyWithResponse Correct a transaction's category
+//
+// Sets the category (and optionally subcategory) of one transaction, overriding
+// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+// effect. The answer carries the corrected transaction with the link's accounts.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+func (c *ClientWithResponses) UpdateTransactionEnrichmentWithBodyWithResponse(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTransactionEnrichmentResult, error) {
+	rsp, err := c.UpdateTransactionEnrichmentWithBody(ctx, id, transactionId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTransactionEnrichmentResult(rsp)
+}
+
+// UpdateTransactionEnrichmentWithResponse Correct a transaction's category
+//
+// Sets the category (and optionally subcategory) of one transaction, overriding
+// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+// effect. The answer carries the corrected transaction with the link's accounts.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+func (c *ClientWithResponses) UpdateTransactionEnrichmentWithResponse(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, body UpdateTransactionEnrichmentJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTransactionEnrichmentResult, error) {
+	rsp, err := c.UpdateTransactionEnrichment(ctx, id, transactionId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTransactionEnrichmentResult(rsp)
+}
+
+// GetUserAccountsWithResponse List a customer user's accounts across their links
+//
+// Returns the accounts of every link of the customer user whose `customer_user.id` is `{id}`, grouped by link id.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /users/{id}/accounts (the `GetUserAccounts` operationId).
+func (c *ClientWithResponses) GetUserAccountsWithResponse(ctx context.Context, id UserID, params *GetUserAccountsParams, reqEditors ...RequestEditorFn) (*GetUserAccountsResult, error) {
+	rsp, err := c.GetUserAccounts(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUserAccountsResult(rsp)
+}
+
 // GetUserLinksWithResponse List a customer user's links
 //
 // Returns every link of the customer user whose `customer_user.id` is `{id}`, keyed by link id.
@@ -3616,6 +9224,21 @@ func (c *ClientWithResponses) GetUserLinksWithResponse(ctx context.Context, id s
 		return nil, err
 	}
 	return ParseGetUserLinksResult(rsp)
+}
+
+// GetUserTransactionsWithResponse List a customer user's transactions across their links, page by page
+//
+// Returns the transactions of every link of the customer user, newest first, `size` per page.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /users/{id}/transactions (the `GetUserTransactions` operationId).
+func (c *ClientWithResponses) GetUserTransactionsWithResponse(ctx context.Context, id UserID, params *GetUserTransactionsParams, reqEditors ...RequestEditorFn) (*GetUserTransactionsResult, error) {
+	rsp, err := c.GetUserTransactions(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUserTransactionsResult(rsp)
 }
 
 // WebhookTestLinkWithBodyWithResponse Send a test webhook for a sandbox link
@@ -3682,6 +9305,59 @@ func ParseGetJWKSResult(rsp *http.Response) (*GetJWKSResult, error) {
 	return response, nil
 }
 
+// ParseIntrospectClientResult parses an HTTP response from a IntrospectClientWithResponse call
+func ParseIntrospectClientResult(rsp *http.Response) (*IntrospectClientResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntrospectClientResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntrospectClientResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers IntrospectClientResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseCreateAccessTokenResult parses an HTTP response from a CreateAccessTokenWithResponse call
 func ParseCreateAccessTokenResult(rsp *http.Response) (*CreateAccessTokenResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -3729,6 +9405,126 @@ func ParseCreateAccessTokenResult(rsp *http.Response) (*CreateAccessTokenResult,
 	switch {
 	case rsp.StatusCode == 429:
 		var headers CreateAccessTokenResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetInstitutionsResult parses an HTTP response from a GetInstitutionsWithResponse call
+func ParseGetInstitutionsResult(rsp *http.Response) (*GetInstitutionsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetInstitutionsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetInstitutionsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetInstitutionsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetInstitutionResult parses an HTTP response from a GetInstitutionWithResponse call
+func ParseGetInstitutionResult(rsp *http.Response) (*GetInstitutionResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetInstitutionResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Institution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InstitutionErrorNotFoundResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetInstitutionResult429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -3856,6 +9652,126 @@ func ParseExchangeTokenResult(rsp *http.Response) (*ExchangeTokenResult, error) 
 	switch {
 	case rsp.StatusCode == 429:
 		var headers ExchangeTokenResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetLinksResult parses an HTTP response from a GetLinksWithResponse call
+func ParseGetLinksResult(rsp *http.Response) (*GetLinksResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetLinksResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetLinksResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetLinksResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseImportLinkResult parses an HTTP response from a ImportLinkWithResponse call
+func ParseImportLinkResult(rsp *http.Response) (*ImportLinkResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportLinkResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LinkCommon
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ImportLinkResult429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -4108,6 +10024,1010 @@ func ParseUpdateLinkResult(rsp *http.Response) (*UpdateLinkResult, error) {
 	return response, nil
 }
 
+// ParseGetAccountsResult parses an HTTP response from a GetAccountsWithResponse call
+func ParseGetAccountsResult(rsp *http.Response) (*GetAccountsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAccountsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetAccountsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAccountsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAccountNumbersResult parses an HTTP response from a GetAccountNumbersWithResponse call
+func ParseGetAccountNumbersResult(rsp *http.Response) (*GetAccountNumbersResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAccountNumbersResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetAccountNumbersResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAccountNumbersResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAccountResult parses an HTTP response from a GetAccountWithResponse call
+func ParseGetAccountResult(rsp *http.Response) (*GetAccountResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAccountResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetAccountResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAccountResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetIdentityResult parses an HTTP response from a GetIdentityWithResponse call
+func ParseGetIdentityResult(rsp *http.Response) (*GetIdentityResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetIdentityResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IdentityResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetIdentityResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseImportTransactionsResult parses an HTTP response from a ImportTransactionsWithResponse call
+func ParseImportTransactionsResult(rsp *http.Response) (*ImportTransactionsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportTransactionsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LinkCommon
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ImportTransactionsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetHoldingsResult parses an HTTP response from a GetHoldingsWithResponse call
+func ParseGetHoldingsResult(rsp *http.Response) (*GetHoldingsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetHoldingsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetHoldingsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetHoldingsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetInvestmentTransactionsResult parses an HTTP response from a GetInvestmentTransactionsWithResponse call
+func ParseGetInvestmentTransactionsResult(rsp *http.Response) (*GetInvestmentTransactionsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetInvestmentTransactionsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetInvestmentTransactionsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetInvestmentTransactionsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRefreshProductsResult parses an HTTP response from a RefreshProductsWithResponse call
+func ParseRefreshProductsResult(rsp *http.Response) (*RefreshProductsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RefreshProductsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest LinkCommon
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers RefreshProductsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResetLinkResult parses an HTTP response from a ResetLinkWithResponse call
+func ParseResetLinkResult(rsp *http.Response) (*ResetLinkResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResetLinkResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LinkCommon
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ResetLinkResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetTransactionsResult parses an HTTP response from a GetTransactionsWithResponse call
+func ParseGetTransactionsResult(rsp *http.Response) (*GetTransactionsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTransactionsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetTransactionsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetTransactionsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetTransactionsSyncResult parses an HTTP response from a GetTransactionsSyncWithResponse call
+func ParseGetTransactionsSyncResult(rsp *http.Response) (*GetTransactionsSyncResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTransactionsSyncResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TransactionSyncResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetTransactionsSyncResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateTransactionEnrichmentResult parses an HTTP response from a UpdateTransactionEnrichmentWithResponse call
+func ParseUpdateTransactionEnrichmentResult(rsp *http.Response) (*UpdateTransactionEnrichmentResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateTransactionEnrichmentResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UpdateTransactionEnrichmentResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers UpdateTransactionEnrichmentResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetUserAccountsResult parses an HTTP response from a GetUserAccountsWithResponse call
+func ParseGetUserAccountsResult(rsp *http.Response) (*GetUserAccountsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUserAccountsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetUserAccountsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetUserAccountsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetUserLinksResult parses an HTTP response from a GetUserLinksWithResponse call
 func ParseGetUserLinksResult(rsp *http.Response) (*GetUserLinksResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -4136,6 +11056,66 @@ func ParseGetUserLinksResult(rsp *http.Response) (*GetUserLinksResult, error) {
 		}
 		response.JSON401 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetUserTransactionsResult parses an HTTP response from a GetUserTransactionsWithResponse call
+func ParseGetUserTransactionsResult(rsp *http.Response) (*GetUserTransactionsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUserTransactionsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetUserTransactionsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetUserTransactionsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -4234,15 +11214,30 @@ type ServerInterface interface {
 	// GetJWKS Get the keys that sign MoneyKit webhooks
 	// (GET /.well-known/jwks.json)
 	GetJWKS(w http.ResponseWriter, r *http.Request, params GetJWKSParams)
+	// IntrospectClient Describe the client the access token belongs to
+	// (GET /auth/introspect)
+	IntrospectClient(w http.ResponseWriter, r *http.Request, params IntrospectClientParams)
 	// CreateAccessToken Create a client-credentials access token
 	// (POST /auth/token)
 	CreateAccessToken(w http.ResponseWriter, r *http.Request, params CreateAccessTokenParams)
+	// GetInstitutions Search the institution catalogue
+	// (GET /institutions)
+	GetInstitutions(w http.ResponseWriter, r *http.Request, params GetInstitutionsParams)
+	// GetInstitution Get one institution
+	// (GET /institutions/{institution_id})
+	GetInstitution(w http.ResponseWriter, r *http.Request, institutionId string, params GetInstitutionParams)
 	// CreateLinkSession Create a link session for MoneyKit Connect
 	// (POST /link-session)
 	CreateLinkSession(w http.ResponseWriter, r *http.Request, params CreateLinkSessionParams)
 	// ExchangeToken Exchange a Connect token for a link
 	// (POST /link-session/exchange-token)
 	ExchangeToken(w http.ResponseWriter, r *http.Request, params ExchangeTokenParams)
+	// GetLinks List the application's active links
+	// (GET /links)
+	GetLinks(w http.ResponseWriter, r *http.Request, params GetLinksParams)
+	// ImportLink Import a link with its accounts and transactions
+	// (POST /links/import)
+	ImportLink(w http.ResponseWriter, r *http.Request, params ImportLinkParams)
 	// DeleteLink Delete (disconnect) a link
 	// (DELETE /links/{id})
 	DeleteLink(w http.ResponseWriter, r *http.Request, id LinkID, params DeleteLinkParams)
@@ -4252,9 +11247,51 @@ type ServerInterface interface {
 	// UpdateLink Update a link's webhook and tags
 	// (PATCH /links/{id})
 	UpdateLink(w http.ResponseWriter, r *http.Request, id LinkID, params UpdateLinkParams)
+	// GetAccounts List a link's accounts
+	// (GET /links/{id}/accounts)
+	GetAccounts(w http.ResponseWriter, r *http.Request, id LinkID, params GetAccountsParams)
+	// GetAccountNumbers List a link's accounts with account and routing numbers
+	// (GET /links/{id}/accounts/numbers)
+	GetAccountNumbers(w http.ResponseWriter, r *http.Request, id LinkID, params GetAccountNumbersParams)
+	// GetAccount Get one account of a link
+	// (GET /links/{id}/accounts/{account_id})
+	GetAccount(w http.ResponseWriter, r *http.Request, id LinkID, accountId string, params GetAccountParams)
+	// GetIdentity Get the owners of a link's accounts
+	// (GET /links/{id}/identity)
+	GetIdentity(w http.ResponseWriter, r *http.Request, id LinkID, params GetIdentityParams)
+	// ImportTransactions Import more transactions into an imported link
+	// (POST /links/{id}/import/transactions)
+	ImportTransactions(w http.ResponseWriter, r *http.Request, id LinkID, params ImportTransactionsParams)
+	// GetHoldings Get the holdings of a link's investment accounts
+	// (GET /links/{id}/investments/holdings)
+	GetHoldings(w http.ResponseWriter, r *http.Request, id LinkID, params GetHoldingsParams)
+	// GetInvestmentTransactions List the transactions of a link's investment accounts, page by page
+	// (GET /links/{id}/investments/transactions)
+	GetInvestmentTransactions(w http.ResponseWriter, r *http.Request, id LinkID, params GetInvestmentTransactionsParams)
+	// RefreshProducts Refresh a link's products
+	// (POST /links/{id}/products)
+	RefreshProducts(w http.ResponseWriter, r *http.Request, id LinkID, params RefreshProductsParams)
+	// ResetLink Force a sandbox link into the disconnected state
+	// (POST /links/{id}/reset)
+	ResetLink(w http.ResponseWriter, r *http.Request, id LinkID, params ResetLinkParams)
+	// GetTransactions List a link's transactions, page by page
+	// (GET /links/{id}/transactions)
+	GetTransactions(w http.ResponseWriter, r *http.Request, id LinkID, params GetTransactionsParams)
+	// GetTransactionsSync Get the changes to a link's transactions since a cursor
+	// (GET /links/{id}/transactions/sync)
+	GetTransactionsSync(w http.ResponseWriter, r *http.Request, id LinkID, params GetTransactionsSyncParams)
+	// UpdateTransactionEnrichment Correct a transaction's category
+	// (POST /links/{id}/transactions/{transaction_id}/enrichment)
+	UpdateTransactionEnrichment(w http.ResponseWriter, r *http.Request, id LinkID, transactionId string, params UpdateTransactionEnrichmentParams)
+	// GetUserAccounts List a customer user's accounts across their links
+	// (GET /users/{id}/accounts)
+	GetUserAccounts(w http.ResponseWriter, r *http.Request, id UserID, params GetUserAccountsParams)
 	// GetUserLinks List a customer user's links
 	// (GET /users/{id}/links)
 	GetUserLinks(w http.ResponseWriter, r *http.Request, id string, params GetUserLinksParams)
+	// GetUserTransactions List a customer user's transactions across their links, page by page
+	// (GET /users/{id}/transactions)
+	GetUserTransactions(w http.ResponseWriter, r *http.Request, id UserID, params GetUserTransactionsParams)
 	// WebhookTestLink Send a test webhook for a sandbox link
 	// (POST /webhooks/test/link/{id})
 	WebhookTestLink(w http.ResponseWriter, r *http.Request, id LinkID, params WebhookTestLinkParams)
@@ -4310,6 +11347,47 @@ func (siw *ServerInterfaceWrapper) GetJWKS(w http.ResponseWriter, r *http.Reques
 	handler.ServeHTTP(w, r)
 }
 
+// IntrospectClient operation middleware
+func (siw *ServerInterfaceWrapper) IntrospectClient(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params IntrospectClientParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.IntrospectClient(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // CreateAccessToken operation middleware
 func (siw *ServerInterfaceWrapper) CreateAccessToken(w http.ResponseWriter, r *http.Request) {
 
@@ -4342,6 +11420,149 @@ func (siw *ServerInterfaceWrapper) CreateAccessToken(w http.ResponseWriter, r *h
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.CreateAccessToken(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetInstitutions operation middleware
+func (siw *ServerInterfaceWrapper) GetInstitutions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetInstitutionsParams
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", r.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "name"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "featured" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "featured", r.URL.Query(), &params.Featured, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "featured"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "featured", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetInstitutions(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetInstitution operation middleware
+func (siw *ServerInterfaceWrapper) GetInstitution(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "institution_id" -------------
+	var institutionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "institution_id", r.PathValue("institution_id"), &institutionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "institution_id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetInstitutionParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetInstitution(w, r, institutionId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4424,6 +11645,114 @@ func (siw *ServerInterfaceWrapper) ExchangeToken(w http.ResponseWriter, r *http.
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ExchangeToken(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetLinks operation middleware
+func (siw *ServerInterfaceWrapper) GetLinks(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetLinksParams
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetLinks(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ImportLink operation middleware
+func (siw *ServerInterfaceWrapper) ImportLink(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ImportLinkParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ImportLink(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4583,6 +11912,895 @@ func (siw *ServerInterfaceWrapper) UpdateLink(w http.ResponseWriter, r *http.Req
 	handler.ServeHTTP(w, r)
 }
 
+// GetAccounts operation middleware
+func (siw *ServerInterfaceWrapper) GetAccounts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAccountsParams
+
+	// ------------- Optional query parameter "account_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_ids", r.URL.Query(), &params.AccountIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_ids", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAccounts(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAccountNumbers operation middleware
+func (siw *ServerInterfaceWrapper) GetAccountNumbers(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAccountNumbersParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAccountNumbers(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAccount operation middleware
+func (siw *ServerInterfaceWrapper) GetAccount(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "account_id" -------------
+	var accountId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "account_id", r.PathValue("account_id"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAccountParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAccount(w, r, id, accountId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetIdentity operation middleware
+func (siw *ServerInterfaceWrapper) GetIdentity(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetIdentityParams
+
+	// ------------- Optional query parameter "account_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_ids", r.URL.Query(), &params.AccountIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_ids", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetIdentity(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ImportTransactions operation middleware
+func (siw *ServerInterfaceWrapper) ImportTransactions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ImportTransactionsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ImportTransactions(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetHoldings operation middleware
+func (siw *ServerInterfaceWrapper) GetHoldings(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetHoldingsParams
+
+	// ------------- Optional query parameter "account_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_ids", r.URL.Query(), &params.AccountIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_ids", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetHoldings(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetInvestmentTransactions operation middleware
+func (siw *ServerInterfaceWrapper) GetInvestmentTransactions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetInvestmentTransactionsParams
+
+	// ------------- Optional query parameter "account_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_ids", r.URL.Query(), &params.AccountIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_ids", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "start_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "start_date", r.URL.Query(), &params.StartDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "start_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "start_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "end_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "end_date", r.URL.Query(), &params.EndDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "end_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "end_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "size", r.URL.Query(), &params.Size, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "size", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetInvestmentTransactions(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RefreshProducts operation middleware
+func (siw *ServerInterfaceWrapper) RefreshProducts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RefreshProductsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RefreshProducts(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ResetLink operation middleware
+func (siw *ServerInterfaceWrapper) ResetLink(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ResetLinkParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ResetLink(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetTransactions operation middleware
+func (siw *ServerInterfaceWrapper) GetTransactions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetTransactionsParams
+
+	// ------------- Optional query parameter "account_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_ids", r.URL.Query(), &params.AccountIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_ids", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "start_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "start_date", r.URL.Query(), &params.StartDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "start_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "start_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "end_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "end_date", r.URL.Query(), &params.EndDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "end_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "end_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "size", r.URL.Query(), &params.Size, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "size", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetTransactions(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetTransactionsSync operation middleware
+func (siw *ServerInterfaceWrapper) GetTransactionsSync(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetTransactionsSyncParams
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "size", r.URL.Query(), &params.Size, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "size", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetTransactionsSync(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateTransactionEnrichment operation middleware
+func (siw *ServerInterfaceWrapper) UpdateTransactionEnrichment(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "transaction_id" -------------
+	var transactionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "transaction_id", r.PathValue("transaction_id"), &transactionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "transaction_id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateTransactionEnrichmentParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateTransactionEnrichment(w, r, id, transactionId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetUserAccounts operation middleware
+func (siw *ServerInterfaceWrapper) GetUserAccounts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUserAccountsParams
+
+	// ------------- Optional query parameter "account_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_ids", r.URL.Query(), &params.AccountIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_ids", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "institution_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "institution_ids", r.URL.Query(), &params.InstitutionIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "institution_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "institution_ids", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetUserAccounts(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetUserLinks operation middleware
 func (siw *ServerInterfaceWrapper) GetUserLinks(w http.ResponseWriter, r *http.Request) {
 
@@ -4624,6 +12842,160 @@ func (siw *ServerInterfaceWrapper) GetUserLinks(w http.ResponseWriter, r *http.R
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetUserLinks(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetUserTransactions operation middleware
+func (siw *ServerInterfaceWrapper) GetUserTransactions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUserTransactionsParams
+
+	// ------------- Optional query parameter "transaction_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "transaction_type", r.URL.Query(), &params.TransactionType, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "transaction_type"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "transaction_type", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "category" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "category", r.URL.Query(), &params.Category, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "category"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "category", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "account_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_id", r.URL.Query(), &params.AccountId, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "institution_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "institution_id", r.URL.Query(), &params.InstitutionId, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "institution_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "institution_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "size", r.URL.Query(), &params.Size, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "start_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "start_date", r.URL.Query(), &params.StartDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "start_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "start_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "end_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "end_date", r.URL.Query(), &params.EndDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "end_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "end_date", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetUserTransactions(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4810,6 +13182,25 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}", wrapper.GetLink)
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/links/{id}", wrapper.UpdateLink)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/users/{id}/links", wrapper.GetUserLinks)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links", wrapper.GetLinks)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/links/import", wrapper.ImportLink)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/links/{id}/import/transactions", wrapper.ImportTransactions)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/links/{id}/products", wrapper.RefreshProducts)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/links/{id}/reset", wrapper.ResetLink)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/accounts", wrapper.GetAccounts)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/accounts/numbers", wrapper.GetAccountNumbers)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/accounts/{account_id}", wrapper.GetAccount)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/identity", wrapper.GetIdentity)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/transactions", wrapper.GetTransactions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/transactions/sync", wrapper.GetTransactionsSync)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/links/{id}/transactions/{transaction_id}/enrichment", wrapper.UpdateTransactionEnrichment)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/investments/holdings", wrapper.GetHoldings)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/investments/transactions", wrapper.GetInvestmentTransactions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/users/{id}/accounts", wrapper.GetUserAccounts)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/users/{id}/transactions", wrapper.GetUserTransactions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/institutions", wrapper.GetInstitutions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/institutions/{institution_id}", wrapper.GetInstitution)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/auth/introspect", wrapper.IntrospectClient)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/webhooks/test/link/{id}", wrapper.WebhookTestLink)
 
@@ -4877,6 +13268,61 @@ func (response GetJWKS200JSONResponse) VisitGetJWKSResponse(w http.ResponseWrite
 	return err
 }
 
+type IntrospectClientRequestObject struct {
+	Params IntrospectClientParams
+}
+
+type IntrospectClientResponseObject interface {
+	VisitIntrospectClientResponse(w http.ResponseWriter) error
+}
+
+type IntrospectClient200JSONResponse IntrospectClientResponse
+
+func (response IntrospectClient200JSONResponse) VisitIntrospectClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntrospectClient401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response IntrospectClient401JSONResponse) VisitIntrospectClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntrospectClient429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response IntrospectClient429JSONResponse) VisitIntrospectClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateAccessTokenRequestObject struct {
 	Params CreateAccessTokenParams
 	Body   *CreateAccessTokenFormdataRequestBody
@@ -4933,6 +13379,147 @@ type CreateAccessToken429JSONResponse struct {
 }
 
 func (response CreateAccessToken429JSONResponse) VisitCreateAccessTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitutionsRequestObject struct {
+	Params GetInstitutionsParams
+}
+
+type GetInstitutionsResponseObject interface {
+	VisitGetInstitutionsResponse(w http.ResponseWriter) error
+}
+
+type GetInstitutions200JSONResponse GetInstitutionsResponse
+
+func (response GetInstitutions200JSONResponse) VisitGetInstitutionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitutions401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response GetInstitutions401JSONResponse) VisitGetInstitutionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitutions422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response GetInstitutions422JSONResponse) VisitGetInstitutionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitutions429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetInstitutions429JSONResponse) VisitGetInstitutionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitutionRequestObject struct {
+	InstitutionId string `json:"institution_id"`
+	Params        GetInstitutionParams
+}
+
+type GetInstitutionResponseObject interface {
+	VisitGetInstitutionResponse(w http.ResponseWriter) error
+}
+
+type GetInstitution200JSONResponse Institution
+
+func (response GetInstitution200JSONResponse) VisitGetInstitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitution401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response GetInstitution401JSONResponse) VisitGetInstitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitution404JSONResponse InstitutionErrorNotFoundResponse
+
+func (response GetInstitution404JSONResponse) VisitGetInstitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitution429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetInstitution429JSONResponse) VisitGetInstitutionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -5089,6 +13676,149 @@ type ExchangeToken429JSONResponse struct {
 }
 
 func (response ExchangeToken429JSONResponse) VisitExchangeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLinksRequestObject struct {
+	Params GetLinksParams
+}
+
+type GetLinksResponseObject interface {
+	VisitGetLinksResponse(w http.ResponseWriter) error
+}
+
+type GetLinks200JSONResponse GetLinksResponse
+
+func (response GetLinks200JSONResponse) VisitGetLinksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLinks401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response GetLinks401JSONResponse) VisitGetLinksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLinks422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response GetLinks422JSONResponse) VisitGetLinksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLinks429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetLinks429JSONResponse) VisitGetLinksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportLinkRequestObject struct {
+	Params ImportLinkParams
+	Body   *ImportLinkJSONRequestBody
+}
+
+type ImportLinkResponseObject interface {
+	VisitImportLinkResponse(w http.ResponseWriter) error
+}
+
+type ImportLink200JSONResponse LinkCommon
+
+func (response ImportLink200JSONResponse) VisitImportLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportLink401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response ImportLink401JSONResponse) VisitImportLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportLink422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response ImportLink422JSONResponse) VisitImportLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportLink429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response ImportLink429JSONResponse) VisitImportLinkResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -5456,6 +14186,1455 @@ func (response UpdateLink429JSONResponse) VisitUpdateLinkResponse(w http.Respons
 	return err
 }
 
+type GetAccountsRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetAccountsParams
+}
+
+type GetAccountsResponseObject interface {
+	VisitGetAccountsResponse(w http.ResponseWriter) error
+}
+
+type GetAccounts200JSONResponse GetAccountsResponse
+
+func (response GetAccounts200JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccounts401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetAccounts401JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccounts403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetAccounts403JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccounts404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetAccounts404JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccounts410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetAccounts410JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccounts422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetAccounts422JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccounts429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetAccounts429JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbersRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetAccountNumbersParams
+}
+
+type GetAccountNumbersResponseObject interface {
+	VisitGetAccountNumbersResponse(w http.ResponseWriter) error
+}
+
+type GetAccountNumbers200JSONResponse GetAccountNumbersResponse
+
+func (response GetAccountNumbers200JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbers401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetAccountNumbers401JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbers403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetAccountNumbers403JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbers404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetAccountNumbers404JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbers410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetAccountNumbers410JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbers422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetAccountNumbers422JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbers429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetAccountNumbers429JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountRequestObject struct {
+	Id        LinkID `json:"id"`
+	AccountId string `json:"account_id"`
+	Params    GetAccountParams
+}
+
+type GetAccountResponseObject interface {
+	VisitGetAccountResponse(w http.ResponseWriter) error
+}
+
+type GetAccount200JSONResponse GetAccountResponse
+
+func (response GetAccount200JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetAccount401JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetAccount403JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount404JSONResponse MoneyKitError
+
+func (response GetAccount404JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetAccount410JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetAccount422JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetAccount429JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentityRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetIdentityParams
+}
+
+type GetIdentityResponseObject interface {
+	VisitGetIdentityResponse(w http.ResponseWriter) error
+}
+
+type GetIdentity200JSONResponse IdentityResponse
+
+func (response GetIdentity200JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentity401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetIdentity401JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentity403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetIdentity403JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentity404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetIdentity404JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentity410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetIdentity410JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentity422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetIdentity422JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentity429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetIdentity429JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportTransactionsRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params ImportTransactionsParams
+	Body   *ImportTransactionsJSONRequestBody
+}
+
+type ImportTransactionsResponseObject interface {
+	VisitImportTransactionsResponse(w http.ResponseWriter) error
+}
+
+type ImportTransactions200JSONResponse LinkCommon
+
+func (response ImportTransactions200JSONResponse) VisitImportTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportTransactions401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response ImportTransactions401JSONResponse) VisitImportTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportTransactions404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response ImportTransactions404JSONResponse) VisitImportTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportTransactions410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response ImportTransactions410JSONResponse) VisitImportTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportTransactions422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response ImportTransactions422JSONResponse) VisitImportTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportTransactions429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response ImportTransactions429JSONResponse) VisitImportTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldingsRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetHoldingsParams
+}
+
+type GetHoldingsResponseObject interface {
+	VisitGetHoldingsResponse(w http.ResponseWriter) error
+}
+
+type GetHoldings200JSONResponse GetHoldingsResponse
+
+func (response GetHoldings200JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldings401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetHoldings401JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldings403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetHoldings403JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldings404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetHoldings404JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldings410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetHoldings410JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldings422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetHoldings422JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldings429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetHoldings429JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactionsRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetInvestmentTransactionsParams
+}
+
+type GetInvestmentTransactionsResponseObject interface {
+	VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error
+}
+
+type GetInvestmentTransactions200JSONResponse GetInvestmentTransactionsResponse
+
+func (response GetInvestmentTransactions200JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactions401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetInvestmentTransactions401JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactions403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetInvestmentTransactions403JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactions404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetInvestmentTransactions404JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactions410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetInvestmentTransactions410JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactions422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetInvestmentTransactions422JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactions429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetInvestmentTransactions429JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProductsRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params RefreshProductsParams
+	Body   *RefreshProductsJSONRequestBody
+}
+
+type RefreshProductsResponseObject interface {
+	VisitRefreshProductsResponse(w http.ResponseWriter) error
+}
+
+type RefreshProducts202JSONResponse LinkCommon
+
+func (response RefreshProducts202JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProducts401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response RefreshProducts401JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProducts403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response RefreshProducts403JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProducts404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response RefreshProducts404JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProducts410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response RefreshProducts410JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProducts422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response RefreshProducts422JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProducts429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response RefreshProducts429JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLinkRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params ResetLinkParams
+}
+
+type ResetLinkResponseObject interface {
+	VisitResetLinkResponse(w http.ResponseWriter) error
+}
+
+type ResetLink200JSONResponse LinkCommon
+
+func (response ResetLink200JSONResponse) VisitResetLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLink401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response ResetLink401JSONResponse) VisitResetLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLink404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response ResetLink404JSONResponse) VisitResetLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLink410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response ResetLink410JSONResponse) VisitResetLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLink429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response ResetLink429JSONResponse) VisitResetLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetTransactionsParams
+}
+
+type GetTransactionsResponseObject interface {
+	VisitGetTransactionsResponse(w http.ResponseWriter) error
+}
+
+type GetTransactions200JSONResponse GetTransactionsResponse
+
+func (response GetTransactions200JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactions401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetTransactions401JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactions403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetTransactions403JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactions404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetTransactions404JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactions410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetTransactions410JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactions422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetTransactions422JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactions429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetTransactions429JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSyncRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetTransactionsSyncParams
+}
+
+type GetTransactionsSyncResponseObject interface {
+	VisitGetTransactionsSyncResponse(w http.ResponseWriter) error
+}
+
+type GetTransactionsSync200JSONResponse TransactionSyncResponse
+
+func (response GetTransactionsSync200JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSync401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetTransactionsSync401JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSync403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetTransactionsSync403JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSync404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetTransactionsSync404JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSync410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetTransactionsSync410JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSync422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetTransactionsSync422JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSync429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetTransactionsSync429JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichmentRequestObject struct {
+	Id            LinkID `json:"id"`
+	TransactionId string `json:"transaction_id"`
+	Params        UpdateTransactionEnrichmentParams
+	Body          *UpdateTransactionEnrichmentJSONRequestBody
+}
+
+type UpdateTransactionEnrichmentResponseObject interface {
+	VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error
+}
+
+type UpdateTransactionEnrichment200JSONResponse UpdateTransactionEnrichmentResponse
+
+func (response UpdateTransactionEnrichment200JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichment401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response UpdateTransactionEnrichment401JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichment403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response UpdateTransactionEnrichment403JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichment404JSONResponse MoneyKitError
+
+func (response UpdateTransactionEnrichment404JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichment410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response UpdateTransactionEnrichment410JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichment422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response UpdateTransactionEnrichment422JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichment429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response UpdateTransactionEnrichment429JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserAccountsRequestObject struct {
+	Id     UserID `json:"id"`
+	Params GetUserAccountsParams
+}
+
+type GetUserAccountsResponseObject interface {
+	VisitGetUserAccountsResponse(w http.ResponseWriter) error
+}
+
+type GetUserAccounts200JSONResponse GetUserAccountsResponse
+
+func (response GetUserAccounts200JSONResponse) VisitGetUserAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserAccounts401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response GetUserAccounts401JSONResponse) VisitGetUserAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserAccounts429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetUserAccounts429JSONResponse) VisitGetUserAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUserLinksRequestObject struct {
 	Id     string `json:"id"`
 	Params GetUserLinksParams
@@ -5491,6 +15670,78 @@ func (response GetUserLinks401JSONResponse) VisitGetUserLinksResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserTransactionsRequestObject struct {
+	Id     UserID `json:"id"`
+	Params GetUserTransactionsParams
+}
+
+type GetUserTransactionsResponseObject interface {
+	VisitGetUserTransactionsResponse(w http.ResponseWriter) error
+}
+
+type GetUserTransactions200JSONResponse GetUserTransactionsResponse
+
+func (response GetUserTransactions200JSONResponse) VisitGetUserTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserTransactions401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response GetUserTransactions401JSONResponse) VisitGetUserTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserTransactions422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response GetUserTransactions422JSONResponse) VisitGetUserTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserTransactions429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetUserTransactions429JSONResponse) VisitGetUserTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5635,15 +15886,30 @@ type StrictServerInterface interface {
 	// GetJWKS Get the keys that sign MoneyKit webhooks
 	// (GET /.well-known/jwks.json)
 	GetJWKS(ctx context.Context, request GetJWKSRequestObject) (GetJWKSResponseObject, error)
+	// IntrospectClient Describe the client the access token belongs to
+	// (GET /auth/introspect)
+	IntrospectClient(ctx context.Context, request IntrospectClientRequestObject) (IntrospectClientResponseObject, error)
 	// CreateAccessToken Create a client-credentials access token
 	// (POST /auth/token)
 	CreateAccessToken(ctx context.Context, request CreateAccessTokenRequestObject) (CreateAccessTokenResponseObject, error)
+	// GetInstitutions Search the institution catalogue
+	// (GET /institutions)
+	GetInstitutions(ctx context.Context, request GetInstitutionsRequestObject) (GetInstitutionsResponseObject, error)
+	// GetInstitution Get one institution
+	// (GET /institutions/{institution_id})
+	GetInstitution(ctx context.Context, request GetInstitutionRequestObject) (GetInstitutionResponseObject, error)
 	// CreateLinkSession Create a link session for MoneyKit Connect
 	// (POST /link-session)
 	CreateLinkSession(ctx context.Context, request CreateLinkSessionRequestObject) (CreateLinkSessionResponseObject, error)
 	// ExchangeToken Exchange a Connect token for a link
 	// (POST /link-session/exchange-token)
 	ExchangeToken(ctx context.Context, request ExchangeTokenRequestObject) (ExchangeTokenResponseObject, error)
+	// GetLinks List the application's active links
+	// (GET /links)
+	GetLinks(ctx context.Context, request GetLinksRequestObject) (GetLinksResponseObject, error)
+	// ImportLink Import a link with its accounts and transactions
+	// (POST /links/import)
+	ImportLink(ctx context.Context, request ImportLinkRequestObject) (ImportLinkResponseObject, error)
 	// DeleteLink Delete (disconnect) a link
 	// (DELETE /links/{id})
 	DeleteLink(ctx context.Context, request DeleteLinkRequestObject) (DeleteLinkResponseObject, error)
@@ -5653,9 +15919,51 @@ type StrictServerInterface interface {
 	// UpdateLink Update a link's webhook and tags
 	// (PATCH /links/{id})
 	UpdateLink(ctx context.Context, request UpdateLinkRequestObject) (UpdateLinkResponseObject, error)
+	// GetAccounts List a link's accounts
+	// (GET /links/{id}/accounts)
+	GetAccounts(ctx context.Context, request GetAccountsRequestObject) (GetAccountsResponseObject, error)
+	// GetAccountNumbers List a link's accounts with account and routing numbers
+	// (GET /links/{id}/accounts/numbers)
+	GetAccountNumbers(ctx context.Context, request GetAccountNumbersRequestObject) (GetAccountNumbersResponseObject, error)
+	// GetAccount Get one account of a link
+	// (GET /links/{id}/accounts/{account_id})
+	GetAccount(ctx context.Context, request GetAccountRequestObject) (GetAccountResponseObject, error)
+	// GetIdentity Get the owners of a link's accounts
+	// (GET /links/{id}/identity)
+	GetIdentity(ctx context.Context, request GetIdentityRequestObject) (GetIdentityResponseObject, error)
+	// ImportTransactions Import more transactions into an imported link
+	// (POST /links/{id}/import/transactions)
+	ImportTransactions(ctx context.Context, request ImportTransactionsRequestObject) (ImportTransactionsResponseObject, error)
+	// GetHoldings Get the holdings of a link's investment accounts
+	// (GET /links/{id}/investments/holdings)
+	GetHoldings(ctx context.Context, request GetHoldingsRequestObject) (GetHoldingsResponseObject, error)
+	// GetInvestmentTransactions List the transactions of a link's investment accounts, page by page
+	// (GET /links/{id}/investments/transactions)
+	GetInvestmentTransactions(ctx context.Context, request GetInvestmentTransactionsRequestObject) (GetInvestmentTransactionsResponseObject, error)
+	// RefreshProducts Refresh a link's products
+	// (POST /links/{id}/products)
+	RefreshProducts(ctx context.Context, request RefreshProductsRequestObject) (RefreshProductsResponseObject, error)
+	// ResetLink Force a sandbox link into the disconnected state
+	// (POST /links/{id}/reset)
+	ResetLink(ctx context.Context, request ResetLinkRequestObject) (ResetLinkResponseObject, error)
+	// GetTransactions List a link's transactions, page by page
+	// (GET /links/{id}/transactions)
+	GetTransactions(ctx context.Context, request GetTransactionsRequestObject) (GetTransactionsResponseObject, error)
+	// GetTransactionsSync Get the changes to a link's transactions since a cursor
+	// (GET /links/{id}/transactions/sync)
+	GetTransactionsSync(ctx context.Context, request GetTransactionsSyncRequestObject) (GetTransactionsSyncResponseObject, error)
+	// UpdateTransactionEnrichment Correct a transaction's category
+	// (POST /links/{id}/transactions/{transaction_id}/enrichment)
+	UpdateTransactionEnrichment(ctx context.Context, request UpdateTransactionEnrichmentRequestObject) (UpdateTransactionEnrichmentResponseObject, error)
+	// GetUserAccounts List a customer user's accounts across their links
+	// (GET /users/{id}/accounts)
+	GetUserAccounts(ctx context.Context, request GetUserAccountsRequestObject) (GetUserAccountsResponseObject, error)
 	// GetUserLinks List a customer user's links
 	// (GET /users/{id}/links)
 	GetUserLinks(ctx context.Context, request GetUserLinksRequestObject) (GetUserLinksResponseObject, error)
+	// GetUserTransactions List a customer user's transactions across their links, page by page
+	// (GET /users/{id}/transactions)
+	GetUserTransactions(ctx context.Context, request GetUserTransactionsRequestObject) (GetUserTransactionsResponseObject, error)
 	// WebhookTestLink Send a test webhook for a sandbox link
 	// (POST /webhooks/test/link/{id})
 	WebhookTestLink(ctx context.Context, request WebhookTestLinkRequestObject) (WebhookTestLinkResponseObject, error)
@@ -5726,6 +16034,32 @@ func (sh *strictHandler) GetJWKS(w http.ResponseWriter, r *http.Request, params 
 	}
 }
 
+// IntrospectClient operation middleware
+func (sh *strictHandler) IntrospectClient(w http.ResponseWriter, r *http.Request, params IntrospectClientParams) {
+	var request IntrospectClientRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.IntrospectClient(ctx, request.(IntrospectClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IntrospectClient")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(IntrospectClientResponseObject); ok {
+		if err := validResponse.VisitIntrospectClientResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CreateAccessToken operation middleware
 func (sh *strictHandler) CreateAccessToken(w http.ResponseWriter, r *http.Request, params CreateAccessTokenParams) {
 	var request CreateAccessTokenRequestObject
@@ -5756,6 +16090,59 @@ func (sh *strictHandler) CreateAccessToken(w http.ResponseWriter, r *http.Reques
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(CreateAccessTokenResponseObject); ok {
 		if err := validResponse.VisitCreateAccessTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetInstitutions operation middleware
+func (sh *strictHandler) GetInstitutions(w http.ResponseWriter, r *http.Request, params GetInstitutionsParams) {
+	var request GetInstitutionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInstitutions(ctx, request.(GetInstitutionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInstitutions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetInstitutionsResponseObject); ok {
+		if err := validResponse.VisitGetInstitutionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetInstitution operation middleware
+func (sh *strictHandler) GetInstitution(w http.ResponseWriter, r *http.Request, institutionId string, params GetInstitutionParams) {
+	var request GetInstitutionRequestObject
+
+	request.InstitutionId = institutionId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInstitution(ctx, request.(GetInstitutionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInstitution")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetInstitutionResponseObject); ok {
+		if err := validResponse.VisitGetInstitutionResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -5822,6 +16209,65 @@ func (sh *strictHandler) ExchangeToken(w http.ResponseWriter, r *http.Request, p
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ExchangeTokenResponseObject); ok {
 		if err := validResponse.VisitExchangeTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetLinks operation middleware
+func (sh *strictHandler) GetLinks(w http.ResponseWriter, r *http.Request, params GetLinksParams) {
+	var request GetLinksRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLinks(ctx, request.(GetLinksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLinks")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetLinksResponseObject); ok {
+		if err := validResponse.VisitGetLinksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ImportLink operation middleware
+func (sh *strictHandler) ImportLink(w http.ResponseWriter, r *http.Request, params ImportLinkParams) {
+	var request ImportLinkRequestObject
+
+	request.Params = params
+
+	var body ImportLinkJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportLink(ctx, request.(ImportLinkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportLink")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ImportLinkResponseObject); ok {
+		if err := validResponse.VisitImportLinkResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -5917,6 +16363,380 @@ func (sh *strictHandler) UpdateLink(w http.ResponseWriter, r *http.Request, id L
 	}
 }
 
+// GetAccounts operation middleware
+func (sh *strictHandler) GetAccounts(w http.ResponseWriter, r *http.Request, id LinkID, params GetAccountsParams) {
+	var request GetAccountsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAccounts(ctx, request.(GetAccountsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAccounts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAccountsResponseObject); ok {
+		if err := validResponse.VisitGetAccountsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAccountNumbers operation middleware
+func (sh *strictHandler) GetAccountNumbers(w http.ResponseWriter, r *http.Request, id LinkID, params GetAccountNumbersParams) {
+	var request GetAccountNumbersRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAccountNumbers(ctx, request.(GetAccountNumbersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAccountNumbers")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAccountNumbersResponseObject); ok {
+		if err := validResponse.VisitGetAccountNumbersResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAccount operation middleware
+func (sh *strictHandler) GetAccount(w http.ResponseWriter, r *http.Request, id LinkID, accountId string, params GetAccountParams) {
+	var request GetAccountRequestObject
+
+	request.Id = id
+	request.AccountId = accountId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAccount(ctx, request.(GetAccountRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAccount")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAccountResponseObject); ok {
+		if err := validResponse.VisitGetAccountResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetIdentity operation middleware
+func (sh *strictHandler) GetIdentity(w http.ResponseWriter, r *http.Request, id LinkID, params GetIdentityParams) {
+	var request GetIdentityRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetIdentity(ctx, request.(GetIdentityRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetIdentity")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetIdentityResponseObject); ok {
+		if err := validResponse.VisitGetIdentityResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ImportTransactions operation middleware
+func (sh *strictHandler) ImportTransactions(w http.ResponseWriter, r *http.Request, id LinkID, params ImportTransactionsParams) {
+	var request ImportTransactionsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body ImportTransactionsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportTransactions(ctx, request.(ImportTransactionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportTransactions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ImportTransactionsResponseObject); ok {
+		if err := validResponse.VisitImportTransactionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetHoldings operation middleware
+func (sh *strictHandler) GetHoldings(w http.ResponseWriter, r *http.Request, id LinkID, params GetHoldingsParams) {
+	var request GetHoldingsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHoldings(ctx, request.(GetHoldingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHoldings")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetHoldingsResponseObject); ok {
+		if err := validResponse.VisitGetHoldingsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetInvestmentTransactions operation middleware
+func (sh *strictHandler) GetInvestmentTransactions(w http.ResponseWriter, r *http.Request, id LinkID, params GetInvestmentTransactionsParams) {
+	var request GetInvestmentTransactionsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInvestmentTransactions(ctx, request.(GetInvestmentTransactionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInvestmentTransactions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetInvestmentTransactionsResponseObject); ok {
+		if err := validResponse.VisitGetInvestmentTransactionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RefreshProducts operation middleware
+func (sh *strictHandler) RefreshProducts(w http.ResponseWriter, r *http.Request, id LinkID, params RefreshProductsParams) {
+	var request RefreshProductsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body RefreshProductsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RefreshProducts(ctx, request.(RefreshProductsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RefreshProducts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RefreshProductsResponseObject); ok {
+		if err := validResponse.VisitRefreshProductsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResetLink operation middleware
+func (sh *strictHandler) ResetLink(w http.ResponseWriter, r *http.Request, id LinkID, params ResetLinkParams) {
+	var request ResetLinkRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetLink(ctx, request.(ResetLinkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetLink")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ResetLinkResponseObject); ok {
+		if err := validResponse.VisitResetLinkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetTransactions operation middleware
+func (sh *strictHandler) GetTransactions(w http.ResponseWriter, r *http.Request, id LinkID, params GetTransactionsParams) {
+	var request GetTransactionsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTransactions(ctx, request.(GetTransactionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTransactions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetTransactionsResponseObject); ok {
+		if err := validResponse.VisitGetTransactionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetTransactionsSync operation middleware
+func (sh *strictHandler) GetTransactionsSync(w http.ResponseWriter, r *http.Request, id LinkID, params GetTransactionsSyncParams) {
+	var request GetTransactionsSyncRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTransactionsSync(ctx, request.(GetTransactionsSyncRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTransactionsSync")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetTransactionsSyncResponseObject); ok {
+		if err := validResponse.VisitGetTransactionsSyncResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateTransactionEnrichment operation middleware
+func (sh *strictHandler) UpdateTransactionEnrichment(w http.ResponseWriter, r *http.Request, id LinkID, transactionId string, params UpdateTransactionEnrichmentParams) {
+	var request UpdateTransactionEnrichmentRequestObject
+
+	request.Id = id
+	request.TransactionId = transactionId
+	request.Params = params
+
+	var body UpdateTransactionEnrichmentJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateTransactionEnrichment(ctx, request.(UpdateTransactionEnrichmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateTransactionEnrichment")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateTransactionEnrichmentResponseObject); ok {
+		if err := validResponse.VisitUpdateTransactionEnrichmentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetUserAccounts operation middleware
+func (sh *strictHandler) GetUserAccounts(w http.ResponseWriter, r *http.Request, id UserID, params GetUserAccountsParams) {
+	var request GetUserAccountsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUserAccounts(ctx, request.(GetUserAccountsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUserAccounts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetUserAccountsResponseObject); ok {
+		if err := validResponse.VisitGetUserAccountsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetUserLinks operation middleware
 func (sh *strictHandler) GetUserLinks(w http.ResponseWriter, r *http.Request, id string, params GetUserLinksParams) {
 	var request GetUserLinksRequestObject
@@ -5937,6 +16757,33 @@ func (sh *strictHandler) GetUserLinks(w http.ResponseWriter, r *http.Request, id
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetUserLinksResponseObject); ok {
 		if err := validResponse.VisitGetUserLinksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetUserTransactions operation middleware
+func (sh *strictHandler) GetUserTransactions(w http.ResponseWriter, r *http.Request, id UserID, params GetUserTransactionsParams) {
+	var request GetUserTransactionsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUserTransactions(ctx, request.(GetUserTransactionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUserTransactions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetUserTransactionsResponseObject); ok {
+		if err := validResponse.VisitGetUserTransactionsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

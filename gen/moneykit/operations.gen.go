@@ -10,15 +10,34 @@ import (
 
 // Indexes into Operations, one per operationId.
 const (
-	OpCreateAccessToken = 0 // POST /auth/token
-	OpCreateLinkSession = 1 // POST /link-session
-	OpDeleteLink        = 2 // DELETE /links/{id}
-	OpExchangeToken     = 3 // POST /link-session/exchange-token
-	OpGetJWKS           = 4 // GET /.well-known/jwks.json
-	OpGetLink           = 5 // GET /links/{id}
-	OpGetUserLinks      = 6 // GET /users/{id}/links
-	OpUpdateLink        = 7 // PATCH /links/{id}
-	OpWebhookTestLink   = 8 // POST /webhooks/test/link/{id}
+	OpCreateAccessToken           = 0  // POST /auth/token
+	OpCreateLinkSession           = 1  // POST /link-session
+	OpDeleteLink                  = 2  // DELETE /links/{id}
+	OpExchangeToken               = 3  // POST /link-session/exchange-token
+	OpGetAccount                  = 4  // GET /links/{id}/accounts/{account_id}
+	OpGetAccountNumbers           = 5  // GET /links/{id}/accounts/numbers
+	OpGetAccounts                 = 6  // GET /links/{id}/accounts
+	OpGetHoldings                 = 7  // GET /links/{id}/investments/holdings
+	OpGetIdentity                 = 8  // GET /links/{id}/identity
+	OpGetInstitution              = 9  // GET /institutions/{institution_id}
+	OpGetInstitutions             = 10 // GET /institutions
+	OpGetInvestmentTransactions   = 11 // GET /links/{id}/investments/transactions
+	OpGetJWKS                     = 12 // GET /.well-known/jwks.json
+	OpGetLink                     = 13 // GET /links/{id}
+	OpGetLinks                    = 14 // GET /links
+	OpGetTransactions             = 15 // GET /links/{id}/transactions
+	OpGetTransactionsSync         = 16 // GET /links/{id}/transactions/sync
+	OpGetUserAccounts             = 17 // GET /users/{id}/accounts
+	OpGetUserLinks                = 18 // GET /users/{id}/links
+	OpGetUserTransactions         = 19 // GET /users/{id}/transactions
+	OpImportLink                  = 20 // POST /links/import
+	OpImportTransactions          = 21 // POST /links/{id}/import/transactions
+	OpIntrospectClient            = 22 // GET /auth/introspect
+	OpRefreshProducts             = 23 // POST /links/{id}/products
+	OpResetLink                   = 24 // POST /links/{id}/reset
+	OpUpdateLink                  = 25 // PATCH /links/{id}
+	OpUpdateTransactionEnrichment = 26 // POST /links/{id}/transactions/{transaction_id}/enrichment
+	OpWebhookTestLink             = 27 // POST /webhooks/test/link/{id}
 )
 
 // Operations is the operation table of api/openapi.yaml for this provider,
@@ -40,6 +59,7 @@ var Operations = [...]opmeta.Operation{
 			"/expires_in",
 			"/token_type",
 		},
+		CheckParam: checkCreateAccessTokenParam,
 	},
 	OpCreateLinkSession: {
 		ID:            "createLinkSession",
@@ -55,6 +75,7 @@ var Operations = [...]opmeta.Operation{
 		ResponseRequired: []string{
 			"/link_session_token",
 		},
+		CheckParam: checkCreateLinkSessionParam,
 	},
 	OpDeleteLink: {
 		ID:            "deleteLink",
@@ -89,6 +110,272 @@ var Operations = [...]opmeta.Operation{
 			"/link/state",
 			"/link_id",
 		},
+		CheckParam: checkExchangeTokenParam,
+	},
+	OpGetAccount: {
+		ID:            "getAccount",
+		Method:        "GET",
+		Path:          "/links/{id}/accounts/{account_id}",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		RateLimits: []opmeta.RateLimit{
+			{Requests: 15, Per: time.Minute, Key: opmeta.LimitPerLink},
+			{Requests: 600, Per: time.Minute, Key: opmeta.LimitPerApp},
+		},
+		ResponseRequired: []string{
+			"/account",
+			"/account/account_id",
+			"/account/account_type",
+			"/account/balances",
+			"/account/name",
+			"/link",
+			"/link/available_products",
+			"/link/institution_avatar",
+			"/link/institution_id",
+			"/link/institution_name",
+			"/link/link_id",
+			"/link/products",
+			"/link/products/transactions/has_history",
+			"/link/provider",
+			"/link/state",
+		},
+		PathParams: []string{"id", "account_id"},
+		CheckParam: checkGetAccountParam,
+	},
+	OpGetAccountNumbers: {
+		ID:            "getAccountNumbers",
+		Method:        "GET",
+		Path:          "/links/{id}/accounts/numbers",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		RateLimits: []opmeta.RateLimit{
+			{Requests: 3, Per: time.Minute, Key: opmeta.LimitPerLink},
+			{Requests: 600, Per: time.Minute, Key: opmeta.LimitPerApp},
+		},
+		ResponseRequired: []string{
+			"/accounts",
+			"/accounts/*/account_id",
+			"/accounts/*/account_type",
+			"/accounts/*/balances",
+			"/accounts/*/name",
+			"/accounts/*/numbers",
+			"/accounts/*/numbers/ach",
+			"/accounts/*/numbers/ach/*/account_number",
+			"/accounts/*/numbers/ach/*/routing_number",
+			"/accounts/*/numbers/bacs",
+			"/accounts/*/numbers/bacs/*/account_number",
+			"/accounts/*/numbers/bacs/*/sort_code",
+			"/accounts/*/numbers/eft",
+			"/accounts/*/numbers/eft/*/account_number",
+			"/accounts/*/numbers/eft/*/branch_number",
+			"/accounts/*/numbers/eft/*/institution_number",
+			"/accounts/*/numbers/international",
+			"/accounts/*/numbers/international/*/bic",
+			"/accounts/*/numbers/international/*/iban",
+			"/link",
+			"/link/available_products",
+			"/link/institution_avatar",
+			"/link/institution_id",
+			"/link/institution_name",
+			"/link/link_id",
+			"/link/products",
+			"/link/products/transactions/has_history",
+			"/link/provider",
+			"/link/state",
+		},
+		PathParams: []string{"id"},
+		CheckParam: checkGetAccountNumbersParam,
+	},
+	OpGetAccounts: {
+		ID:            "getAccounts",
+		Method:        "GET",
+		Path:          "/links/{id}/accounts",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		RateLimits: []opmeta.RateLimit{
+			{Requests: 4, Per: time.Minute, Key: opmeta.LimitPerLink},
+			{Requests: 600, Per: time.Minute, Key: opmeta.LimitPerApp},
+		},
+		ResponseRequired: []string{
+			"/accounts",
+			"/accounts/*/account_id",
+			"/accounts/*/account_type",
+			"/accounts/*/balances",
+			"/accounts/*/name",
+			"/link",
+			"/link/available_products",
+			"/link/institution_avatar",
+			"/link/institution_id",
+			"/link/institution_name",
+			"/link/link_id",
+			"/link/products",
+			"/link/products/transactions/has_history",
+			"/link/provider",
+			"/link/state",
+		},
+		PathParams: []string{"id"},
+		CheckParam: checkGetAccountsParam,
+	},
+	OpGetHoldings: {
+		ID:            "getHoldings",
+		Method:        "GET",
+		Path:          "/links/{id}/investments/holdings",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		ResponseRequired: []string{
+			"/accounts",
+			"/accounts/*/account_id",
+			"/accounts/*/account_type",
+			"/accounts/*/balances",
+			"/accounts/*/name",
+			"/holdings",
+			"/holdings/*/account_id",
+			"/holdings/*/quantity",
+			"/holdings/*/security_id",
+			"/link",
+			"/link/available_products",
+			"/link/institution_avatar",
+			"/link/institution_id",
+			"/link/institution_name",
+			"/link/link_id",
+			"/link/products",
+			"/link/products/transactions/has_history",
+			"/link/provider",
+			"/link/state",
+			"/securities",
+			"/securities/*/currency",
+			"/securities/*/id",
+			"/securities/*/name",
+			"/securities/*/type",
+		},
+		PathParams: []string{"id"},
+		CheckParam: checkGetHoldingsParam,
+	},
+	OpGetIdentity: {
+		ID:            "getIdentity",
+		Method:        "GET",
+		Path:          "/links/{id}/identity",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		RateLimits: []opmeta.RateLimit{
+			{Requests: 3, Per: time.Minute, Key: opmeta.LimitPerLink},
+			{Requests: 600, Per: time.Minute, Key: opmeta.LimitPerApp},
+		},
+		ResponseRequired: []string{
+			"/accounts",
+			"/accounts/*/account_id",
+			"/accounts/*/account_type",
+			"/accounts/*/balances",
+			"/accounts/*/name",
+			"/accounts/*/owners",
+			"/accounts/*/owners/*/addresses",
+			"/accounts/*/owners/*/emails",
+			"/accounts/*/owners/*/emails/*/address",
+			"/accounts/*/owners/*/names",
+			"/accounts/*/owners/*/phone_numbers",
+			"/accounts/*/owners/*/phone_numbers/*/number",
+			"/accounts/*/owners/*/phone_numbers/*/type",
+			"/link",
+			"/link/available_products",
+			"/link/institution_avatar",
+			"/link/institution_id",
+			"/link/institution_name",
+			"/link/link_id",
+			"/link/products",
+			"/link/products/transactions/has_history",
+			"/link/provider",
+			"/link/state",
+		},
+		PathParams: []string{"id"},
+		CheckParam: checkGetIdentityParam,
+	},
+	OpGetInstitution: {
+		ID:            "getInstitution",
+		Method:        "GET",
+		Path:          "/institutions/{institution_id}",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		RateLimits: []opmeta.RateLimit{
+			{Requests: 400, Per: time.Minute, Key: opmeta.LimitPerApp},
+		},
+		ResponseRequired: []string{
+			"/country",
+			"/institution_id",
+			"/institution_id_aliases",
+			"/is_featured",
+			"/name",
+		},
+		PathParams: []string{"institution_id"},
+		CheckParam: checkGetInstitutionParam,
+	},
+	OpGetInstitutions: {
+		ID:            "getInstitutions",
+		Method:        "GET",
+		Path:          "/institutions",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		RateLimits: []opmeta.RateLimit{
+			{Requests: 30, Per: time.Minute, Key: opmeta.LimitPerApp},
+		},
+		ResponseRequired: []string{
+			"/cursors",
+			"/institutions",
+			"/institutions/*/country",
+			"/institutions/*/institution_id",
+			"/institutions/*/institution_id_aliases",
+			"/institutions/*/is_featured",
+			"/institutions/*/name",
+		},
+		CheckParam: checkGetInstitutionsParam,
+	},
+	OpGetInvestmentTransactions: {
+		ID:            "getInvestmentTransactions",
+		Method:        "GET",
+		Path:          "/links/{id}/investments/transactions",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		ResponseRequired: []string{
+			"/accounts",
+			"/accounts/*/account_id",
+			"/accounts/*/account_type",
+			"/accounts/*/balances",
+			"/accounts/*/name",
+			"/investment_transactions",
+			"/investment_transactions/*/account_id",
+			"/investment_transactions/*/amount",
+			"/investment_transactions/*/date",
+			"/investment_transactions/*/description",
+			"/investment_transactions/*/id",
+			"/investment_transactions/*/type",
+			"/link",
+			"/link/available_products",
+			"/link/institution_avatar",
+			"/link/institution_id",
+			"/link/institution_name",
+			"/link/link_id",
+			"/link/products",
+			"/link/products/transactions/has_history",
+			"/link/provider",
+			"/link/state",
+			"/page",
+			"/securities",
+			"/securities/*/currency",
+			"/securities/*/id",
+			"/securities/*/name",
+			"/securities/*/type",
+			"/size",
+			"/total",
+		},
+		PathParams: []string{"id"},
+		CheckParam: checkGetInvestmentTransactionsParam,
 	},
 	OpGetJWKS: {
 		ID:            "getJWKS",
@@ -102,6 +389,7 @@ var Operations = [...]opmeta.Operation{
 			"/keys/*/kid",
 			"/keys/*/kty",
 		},
+		CheckParam: checkGetJWKSParam,
 	},
 	OpGetLink: {
 		ID:            "getLink",
@@ -128,6 +416,134 @@ var Operations = [...]opmeta.Operation{
 		PathParams: []string{"id"},
 		CheckParam: checkGetLinkParam,
 	},
+	OpGetLinks: {
+		ID:            "getLinks",
+		Method:        "GET",
+		Path:          "/links",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		RateLimits: []opmeta.RateLimit{
+			{Requests: 600, Per: time.Minute, Key: opmeta.LimitPerApp},
+		},
+		ResponseRequired: []string{
+			"/links/*/created_at",
+			"/links/*/link_id",
+		},
+		CheckParam: checkGetLinksParam,
+	},
+	OpGetTransactions: {
+		ID:            "getTransactions",
+		Method:        "GET",
+		Path:          "/links/{id}/transactions",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		ResponseRequired: []string{
+			"/accounts",
+			"/accounts/*/account_id",
+			"/accounts/*/account_type",
+			"/accounts/*/balances",
+			"/accounts/*/name",
+			"/link",
+			"/link/available_products",
+			"/link/institution_avatar",
+			"/link/institution_id",
+			"/link/institution_name",
+			"/link/link_id",
+			"/link/products",
+			"/link/products/transactions/has_history",
+			"/link/provider",
+			"/link/state",
+			"/page",
+			"/size",
+			"/total",
+			"/transactions",
+			"/transactions/*/account_id",
+			"/transactions/*/amount",
+			"/transactions/*/currency",
+			"/transactions/*/date",
+			"/transactions/*/enrichment/category",
+			"/transactions/*/enrichment/category/value",
+			"/transactions/*/enrichment/subcategory/value",
+			"/transactions/*/pending",
+			"/transactions/*/transaction_id",
+			"/transactions/*/type",
+		},
+		PathParams: []string{"id"},
+		CheckParam: checkGetTransactionsParam,
+	},
+	OpGetTransactionsSync: {
+		ID:            "getTransactionsSync",
+		Method:        "GET",
+		Path:          "/links/{id}/transactions/sync",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		ResponseRequired: []string{
+			"/accounts",
+			"/accounts/*/account_id",
+			"/accounts/*/account_type",
+			"/accounts/*/balances",
+			"/accounts/*/name",
+			"/cursor",
+			"/has_more",
+			"/link",
+			"/link/available_products",
+			"/link/institution_avatar",
+			"/link/institution_id",
+			"/link/institution_name",
+			"/link/link_id",
+			"/link/products",
+			"/link/products/transactions/has_history",
+			"/link/provider",
+			"/link/state",
+			"/transactions",
+			"/transactions/created",
+			"/transactions/created/*/account_id",
+			"/transactions/created/*/amount",
+			"/transactions/created/*/currency",
+			"/transactions/created/*/date",
+			"/transactions/created/*/enrichment/category",
+			"/transactions/created/*/enrichment/category/value",
+			"/transactions/created/*/enrichment/subcategory/value",
+			"/transactions/created/*/pending",
+			"/transactions/created/*/transaction_id",
+			"/transactions/created/*/type",
+			"/transactions/removed",
+			"/transactions/updated",
+			"/transactions/updated/*/account_id",
+			"/transactions/updated/*/amount",
+			"/transactions/updated/*/currency",
+			"/transactions/updated/*/date",
+			"/transactions/updated/*/enrichment/category",
+			"/transactions/updated/*/enrichment/category/value",
+			"/transactions/updated/*/enrichment/subcategory/value",
+			"/transactions/updated/*/pending",
+			"/transactions/updated/*/transaction_id",
+			"/transactions/updated/*/type",
+		},
+		PathParams: []string{"id"},
+		CheckParam: checkGetTransactionsSyncParam,
+	},
+	OpGetUserAccounts: {
+		ID:            "getUserAccounts",
+		Method:        "GET",
+		Path:          "/users/{id}/accounts",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		ResponseRequired: []string{
+			"/links",
+			"/links/*/accounts",
+			"/links/*/accounts/*/account_id",
+			"/links/*/accounts/*/account_type",
+			"/links/*/accounts/*/balances",
+			"/links/*/accounts/*/name",
+		},
+		PathParams: []string{"id"},
+		CheckParam: checkGetUserAccountsParam,
+	},
 	OpGetUserLinks: {
 		ID:            "getUserLinks",
 		Method:        "GET",
@@ -149,6 +565,139 @@ var Operations = [...]opmeta.Operation{
 		},
 		PathParams: []string{"id"},
 		CheckParam: checkGetUserLinksParam,
+	},
+	OpGetUserTransactions: {
+		ID:            "getUserTransactions",
+		Method:        "GET",
+		Path:          "/users/{id}/transactions",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		ResponseRequired: []string{
+			"/accounts",
+			"/accounts/*/institution_id",
+			"/accounts/*/link_id",
+			"/accounts/*/name",
+			"/page",
+			"/size",
+			"/total",
+			"/transactions",
+			"/transactions/*/account_id",
+			"/transactions/*/amount",
+			"/transactions/*/currency",
+			"/transactions/*/date",
+			"/transactions/*/enrichment/category",
+			"/transactions/*/enrichment/category/value",
+			"/transactions/*/enrichment/subcategory/value",
+			"/transactions/*/pending",
+			"/transactions/*/transaction_id",
+			"/transactions/*/type",
+		},
+		PathParams: []string{"id"},
+		CheckParam: checkGetUserTransactionsParam,
+	},
+	OpImportLink: {
+		ID:            "importLink",
+		Method:        "POST",
+		Path:          "/links/import",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetryUnsafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		RateLimits: []opmeta.RateLimit{
+			{Requests: 60, Per: time.Minute, Key: opmeta.LimitPerApp},
+		},
+		ResponseRequired: []string{
+			"/available_products",
+			"/institution_avatar",
+			"/institution_id",
+			"/institution_name",
+			"/link_id",
+			"/products",
+			"/products/transactions/has_history",
+			"/provider",
+			"/state",
+		},
+		CheckParam: checkImportLinkParam,
+	},
+	OpImportTransactions: {
+		ID:            "importTransactions",
+		Method:        "POST",
+		Path:          "/links/{id}/import/transactions",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetryUnsafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		ResponseRequired: []string{
+			"/available_products",
+			"/institution_avatar",
+			"/institution_id",
+			"/institution_name",
+			"/link_id",
+			"/products",
+			"/products/transactions/has_history",
+			"/provider",
+			"/state",
+		},
+		PathParams: []string{"id"},
+		CheckParam: checkImportTransactionsParam,
+	},
+	OpIntrospectClient: {
+		ID:            "introspectClient",
+		Method:        "GET",
+		Path:          "/auth/introspect",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		ResponseRequired: []string{
+			"/app",
+			"/app/app_name",
+			"/app/id",
+			"/client_id",
+			"/client_name",
+			"/scope",
+		},
+		CheckParam: checkIntrospectClientParam,
+	},
+	OpRefreshProducts: {
+		ID:            "refreshProducts",
+		Method:        "POST",
+		Path:          "/links/{id}/products",
+		SuccessStatus: 202,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		ResponseRequired: []string{
+			"/available_products",
+			"/institution_avatar",
+			"/institution_id",
+			"/institution_name",
+			"/link_id",
+			"/products",
+			"/products/transactions/has_history",
+			"/provider",
+			"/state",
+		},
+		PathParams: []string{"id"},
+		CheckParam: checkRefreshProductsParam,
+	},
+	OpResetLink: {
+		ID:            "resetLink",
+		Method:        "POST",
+		Path:          "/links/{id}/reset",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		ResponseRequired: []string{
+			"/available_products",
+			"/institution_avatar",
+			"/institution_id",
+			"/institution_name",
+			"/link_id",
+			"/products",
+			"/products/transactions/has_history",
+			"/provider",
+			"/state",
+		},
+		PathParams: []string{"id"},
+		CheckParam: checkResetLinkParam,
 	},
 	OpUpdateLink: {
 		ID:            "updateLink",
@@ -174,6 +723,45 @@ var Operations = [...]opmeta.Operation{
 		},
 		PathParams: []string{"id"},
 		CheckParam: checkUpdateLinkParam,
+	},
+	OpUpdateTransactionEnrichment: {
+		ID:            "updateTransactionEnrichment",
+		Method:        "POST",
+		Path:          "/links/{id}/transactions/{transaction_id}/enrichment",
+		SuccessStatus: 200,
+		Retry:         opmeta.RetrySafe,
+		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
+		ResponseRequired: []string{
+			"/accounts",
+			"/accounts/*/account_id",
+			"/accounts/*/account_type",
+			"/accounts/*/balances",
+			"/accounts/*/name",
+			"/cursor",
+			"/link",
+			"/link/available_products",
+			"/link/institution_avatar",
+			"/link/institution_id",
+			"/link/institution_name",
+			"/link/link_id",
+			"/link/products",
+			"/link/products/transactions/has_history",
+			"/link/provider",
+			"/link/state",
+			"/transactions",
+			"/transactions/*/account_id",
+			"/transactions/*/amount",
+			"/transactions/*/currency",
+			"/transactions/*/date",
+			"/transactions/*/enrichment/category",
+			"/transactions/*/enrichment/category/value",
+			"/transactions/*/enrichment/subcategory/value",
+			"/transactions/*/pending",
+			"/transactions/*/transaction_id",
+			"/transactions/*/type",
+		},
+		PathParams: []string{"id", "transaction_id"},
+		CheckParam: checkUpdateTransactionEnrichmentParam,
 	},
 	OpWebhookTestLink: {
 		ID:             "webhookTestLink",
@@ -202,14 +790,52 @@ func OperationIndex(id string) (int, bool) {
 		return OpDeleteLink, true
 	case "exchangeToken":
 		return OpExchangeToken, true
+	case "getAccount":
+		return OpGetAccount, true
+	case "getAccountNumbers":
+		return OpGetAccountNumbers, true
+	case "getAccounts":
+		return OpGetAccounts, true
+	case "getHoldings":
+		return OpGetHoldings, true
+	case "getIdentity":
+		return OpGetIdentity, true
+	case "getInstitution":
+		return OpGetInstitution, true
+	case "getInstitutions":
+		return OpGetInstitutions, true
+	case "getInvestmentTransactions":
+		return OpGetInvestmentTransactions, true
 	case "getJWKS":
 		return OpGetJWKS, true
 	case "getLink":
 		return OpGetLink, true
+	case "getLinks":
+		return OpGetLinks, true
+	case "getTransactions":
+		return OpGetTransactions, true
+	case "getTransactionsSync":
+		return OpGetTransactionsSync, true
+	case "getUserAccounts":
+		return OpGetUserAccounts, true
 	case "getUserLinks":
 		return OpGetUserLinks, true
+	case "getUserTransactions":
+		return OpGetUserTransactions, true
+	case "importLink":
+		return OpImportLink, true
+	case "importTransactions":
+		return OpImportTransactions, true
+	case "introspectClient":
+		return OpIntrospectClient, true
+	case "refreshProducts":
+		return OpRefreshProducts, true
+	case "resetLink":
+		return OpResetLink, true
 	case "updateLink":
 		return OpUpdateLink, true
+	case "updateTransactionEnrichment":
+		return OpUpdateTransactionEnrichment, true
 	case "webhookTestLink":
 		return OpWebhookTestLink, true
 	}

@@ -9,12 +9,21 @@ import (
 )
 
 var (
-	enum0    = []string{"2023-02-18"}
-	enum1    = []string{"client_credentials", "refresh_token"}
-	enum3    = []string{"link.state_changed", "link.product_refresh", "transactions.updates_available", "product.state_changed"}
-	enum4    = []string{"US", "GB", "CA"}
-	enum5    = []string{"moneykit", "finicity", "plaid", "yodlee", "mx", "akoya"}
-	pattern2 = regexp.MustCompile("^[A-Za-z0-9]")
+	enum0     = []string{"2023-02-18"}
+	enum10    = []string{"link.state_changed", "link.product_refresh", "transactions.updates_available", "product.state_changed"}
+	enum11    = []string{"US", "GB", "CA"}
+	enum14    = []string{"home", "work", "mobile", "other"}
+	enum5     = []string{"credit", "debit"}
+	enum6     = []string{"client_credentials", "refresh_token"}
+	enum8     = []string{"moneykit", "finicity", "plaid", "yodlee", "mx", "akoya"}
+	enum9     = []string{"accounts", "account_numbers", "identity", "transactions", "investments", "enrichment"}
+	number1   = reqcheck.Number{Integer: true, Decimals: -1, Min: 1, HasMin: true, ExclMin: false, MinText: "1", Max: 1000, HasMax: true, ExclMax: false, MaxText: "1000"}
+	number2   = reqcheck.Number{Integer: true, Decimals: -1, Min: 1, HasMin: true, ExclMin: false, MinText: "1"}
+	number3   = reqcheck.Number{Integer: true, Decimals: -1, Min: 500, HasMin: true, ExclMin: false, MinText: "500", Max: 5000, HasMax: true, ExclMax: false, MaxText: "5000"}
+	number4   = reqcheck.Number{Integer: true, Decimals: -1, Min: 1, HasMin: true, ExclMin: false, MinText: "1", Max: 500, HasMax: true, ExclMax: false, MaxText: "500"}
+	pattern12 = regexp.MustCompile("^-?[0-9]+(\\.[0-9]+)?$")
+	pattern13 = regexp.MustCompile("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+	pattern7  = regexp.MustCompile("^[A-Za-z0-9]")
 )
 
 // Validate checks the parameters against api/openapi.yaml. A nil
@@ -79,6 +88,141 @@ func (r *ExchangeTokenParams) Validate() error {
 
 // Validate checks the parameters against api/openapi.yaml. A nil
 // receiver stands for no parameters.
+func (r *GetAccountParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
+func (r *GetAccountNumbersParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
+func (r *GetAccountsParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
+func (r *GetHoldingsParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
+func (r *GetIdentityParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
+func (r *GetInstitutionParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
+func (r *GetInstitutionsParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	if r.Limit != nil {
+		c.Param("query", "limit")
+		c.Float(float64((*r.Limit)), &number1)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
+func (r *GetInvestmentTransactionsParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	if r.Page != nil {
+		c.Param("query", "page")
+		c.Float(float64((*r.Page)), &number2)
+		c.Pop()
+	}
+	if r.Size != nil {
+		c.Param("query", "size")
+		c.Float(float64((*r.Size)), &number1)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
 func (r *GetJWKSParams) Validate() error {
 	var c reqcheck.Checker
 	if r == nil {
@@ -109,6 +253,86 @@ func (r *GetLinkParams) Validate() error {
 
 // Validate checks the parameters against api/openapi.yaml. A nil
 // receiver stands for no parameters.
+func (r *GetLinksParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	if r.Limit != nil {
+		c.Param("query", "limit")
+		c.Float(float64((*r.Limit)), &number3)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
+func (r *GetTransactionsParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	if r.Page != nil {
+		c.Param("query", "page")
+		c.Float(float64((*r.Page)), &number2)
+		c.Pop()
+	}
+	if r.Size != nil {
+		c.Param("query", "size")
+		c.Float(float64((*r.Size)), &number1)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
+func (r *GetTransactionsSyncParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	if r.Size != nil {
+		c.Param("query", "size")
+		c.Float(float64((*r.Size)), &number4)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
+func (r *GetUserAccountsParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
 func (r *GetUserLinksParams) Validate() error {
 	var c reqcheck.Checker
 	if r == nil {
@@ -124,7 +348,131 @@ func (r *GetUserLinksParams) Validate() error {
 
 // Validate checks the parameters against api/openapi.yaml. A nil
 // receiver stands for no parameters.
+func (r *GetUserTransactionsParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	if r.Page != nil {
+		c.Param("query", "page")
+		c.Float(float64((*r.Page)), &number2)
+		c.Pop()
+	}
+	if r.Size != nil {
+		c.Param("query", "size")
+		c.Float(float64((*r.Size)), &number1)
+		c.Pop()
+	}
+	if len(r.TransactionType) > 0 {
+		c.Param("query", "transaction_type")
+		for i11 := range r.TransactionType {
+			c.PushIndex(i11)
+			c.Enum(string(r.TransactionType[i11]), enum5)
+			c.Pop()
+		}
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
+func (r *ImportLinkParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
+func (r *ImportTransactionsParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
+func (r *IntrospectClientParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
+func (r *RefreshProductsParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
+func (r *ResetLinkParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
 func (r *UpdateLinkParams) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		return c.Err()
+	}
+	if r.MoneyKitVersion != nil {
+		c.Param("header", "MoneyKit-Version")
+		c.Enum(string((*r.MoneyKitVersion)), enum0)
+		c.Pop()
+	}
+	return c.Err()
+}
+
+// Validate checks the parameters against api/openapi.yaml. A nil
+// receiver stands for no parameters.
+func (r *UpdateTransactionEnrichmentParams) Validate() error {
 	var c reqcheck.Checker
 	if r == nil {
 		return c.Err()
@@ -169,7 +517,7 @@ func (r *CreateAccessTokenRequest) Validate() error {
 func (r *CreateAccessTokenRequest) validateAt(c *reqcheck.Checker) {
 	if r.GrantType != nil {
 		c.Push("grant_type")
-		c.Enum(string((*r.GrantType)), enum1)
+		c.Enum(string((*r.GrantType)), enum6)
 		c.Pop()
 	}
 }
@@ -204,10 +552,10 @@ func (r *CreateLinkSessionRequest) validateAt(c *reqcheck.Checker) {
 	c.Pop()
 	if len(r.LinkTags) > 0 {
 		c.Push("link_tags")
-		for i1 := range r.LinkTags {
-			c.PushIndex(i1)
-			c.Length(r.LinkTags[i1], 1, 99)
-			c.Pattern(r.LinkTags[i1], pattern2, "^[A-Za-z0-9]")
+		for i12 := range r.LinkTags {
+			c.PushIndex(i12)
+			c.Length(r.LinkTags[i12], 1, 99)
+			c.Pattern(r.LinkTags[i12], pattern7, "^[A-Za-z0-9]")
 			c.Pop()
 		}
 		c.Pop()
@@ -251,6 +599,121 @@ func (r *ExchangeTokenRequest) validateAt(c *reqcheck.Checker) {
 }
 
 // Validate checks r against the constraints api/openapi.yaml states for
+// ImportLinkRequest, as r would be marshalled. It returns nil, or an error
+// (facade.ValidationError) that lists every violation by field and rule,
+// never by value.
+func (r *ImportLinkRequest) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		c.MissingBody()
+		return c.Err()
+	}
+	r.validateAt(&c)
+	return c.Err()
+}
+
+func (r *ImportLinkRequest) validateAt(c *reqcheck.Checker) {
+	if r.Accounts == nil {
+		c.Push("accounts")
+		c.Required()
+		c.Pop()
+	} else {
+		c.Push("accounts")
+		for i13 := range r.Accounts {
+			c.PushIndex(i13)
+			r.Accounts[i13].validateAt(c)
+			c.Pop()
+		}
+		c.Pop()
+	}
+	c.Push("customer_user")
+	r.CustomerUser.validateAt(c)
+	c.Pop()
+	c.Push("institution_id")
+	c.Length(r.InstitutionId, 1, -1)
+	c.Pop()
+	if r.Provider != "" {
+		c.Push("provider")
+		c.Enum(string(r.Provider), enum8)
+		c.Pop()
+	}
+	if r.Transactions == nil {
+		c.Push("transactions")
+		c.Required()
+		c.Pop()
+	} else {
+		c.Push("transactions")
+		for i14 := range r.Transactions {
+			c.PushIndex(i14)
+			r.Transactions[i14].validateAt(c)
+			c.Pop()
+		}
+		c.Pop()
+	}
+}
+
+// Validate checks r against the constraints api/openapi.yaml states for
+// ImportTransactionsRequest, as r would be marshalled. It returns nil, or an error
+// (facade.ValidationError) that lists every violation by field and rule,
+// never by value.
+func (r *ImportTransactionsRequest) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		c.MissingBody()
+		return c.Err()
+	}
+	r.validateAt(&c)
+	return c.Err()
+}
+
+func (r *ImportTransactionsRequest) validateAt(c *reqcheck.Checker) {
+	if r.Transactions == nil {
+		c.Push("transactions")
+		c.Required()
+		c.Pop()
+	} else {
+		c.Push("transactions")
+		for i15 := range r.Transactions {
+			c.PushIndex(i15)
+			r.Transactions[i15].validateAt(c)
+			c.Pop()
+		}
+		c.Pop()
+	}
+}
+
+// Validate checks r against the constraints api/openapi.yaml states for
+// RefreshProductsRequest, as r would be marshalled. It returns nil, or an error
+// (facade.ValidationError) that lists every violation by field and rule,
+// never by value.
+func (r *RefreshProductsRequest) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		c.MissingBody()
+		return c.Err()
+	}
+	r.validateAt(&c)
+	return c.Err()
+}
+
+func (r *RefreshProductsRequest) validateAt(c *reqcheck.Checker) {
+	if r.Products == nil {
+		c.Push("products")
+		c.Required()
+		c.Pop()
+	} else {
+		c.Push("products")
+		c.Items(len(r.Products), 1, -1)
+		for i16 := range r.Products {
+			c.PushIndex(i16)
+			c.Enum(string(r.Products[i16]), enum9)
+			c.Pop()
+		}
+		c.Pop()
+	}
+}
+
+// Validate checks r against the constraints api/openapi.yaml states for
 // UpdateLinkRequest, as r would be marshalled. It returns nil, or an error
 // (facade.ValidationError) that lists every violation by field and rule,
 // never by value.
@@ -267,32 +730,57 @@ func (r *UpdateLinkRequest) Validate() error {
 func (r *UpdateLinkRequest) validateAt(c *reqcheck.Checker) {
 	if r.LinkTags != nil {
 		c.Push("link_tags")
-		for i2 := range *r.LinkTags {
-			c.PushIndex(i2)
-			c.Length((*r.LinkTags)[i2], 1, 99)
-			c.Pattern((*r.LinkTags)[i2], pattern2, "^[A-Za-z0-9]")
+		for i17 := range *r.LinkTags {
+			c.PushIndex(i17)
+			c.Length((*r.LinkTags)[i17], 1, 99)
+			c.Pattern((*r.LinkTags)[i17], pattern7, "^[A-Za-z0-9]")
 			c.Pop()
 		}
 		c.Pop()
 	}
 	if r.Tags != nil {
 		c.Push("tags")
-		for i3 := range *r.Tags {
-			c.PushIndex(i3)
-			c.Length((*r.Tags)[i3], 1, 99)
-			c.Pattern((*r.Tags)[i3], pattern2, "^[A-Za-z0-9]")
+		for i18 := range *r.Tags {
+			c.PushIndex(i18)
+			c.Length((*r.Tags)[i18], 1, 99)
+			c.Pattern((*r.Tags)[i18], pattern7, "^[A-Za-z0-9]")
 			c.Pop()
 		}
 		c.Pop()
 	}
 	if r.Webhook.IsSpecified() {
 		if !r.Webhook.IsNull() {
-			nv4 := r.Webhook[true]
+			nv19 := r.Webhook[true]
 			c.Push("webhook")
-			c.Length(nv4, 1, 65536)
-			c.Format(nv4, reqcheck.FormatURI)
+			c.Length(nv19, 1, 65536)
+			c.Format(nv19, reqcheck.FormatURI)
 			c.Pop()
 		}
+	}
+}
+
+// Validate checks r against the constraints api/openapi.yaml states for
+// BudCategory, as r would be marshalled. It returns nil, or an error
+// (facade.ValidationError) that lists every violation by field and rule,
+// never by value.
+func (r *BudCategory) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		c.MissingBody()
+		return c.Err()
+	}
+	r.validateAt(&c)
+	return c.Err()
+}
+
+func (r *BudCategory) validateAt(c *reqcheck.Checker) {
+	c.Push("category")
+	c.Length(r.Category, 1, -1)
+	c.Pop()
+	if r.Subcategory != "" {
+		c.Push("subcategory")
+		c.Length(r.Subcategory, 1, -1)
+		c.Pop()
 	}
 }
 
@@ -312,7 +800,7 @@ func (r *WebhookTestLinkRequest) Validate() error {
 
 func (r *WebhookTestLinkRequest) validateAt(c *reqcheck.Checker) {
 	c.Push("webhook_event")
-	c.Enum(string(r.WebhookEvent), enum3)
+	c.Enum(string(r.WebhookEvent), enum10)
 	c.Pop()
 	c.Push("webhook_idempotency_key")
 	c.Length(r.WebhookIdempotencyKey, 1, 255)
@@ -358,9 +846,18 @@ func (r *CustomSandboxData) validateAt(c *reqcheck.Checker) {
 		c.Pop()
 	} else {
 		c.Push("accounts")
-		for i5 := range r.Accounts {
-			c.PushIndex(i5)
-			r.Accounts[i5].validateAt(c)
+		for i20 := range r.Accounts {
+			c.PushIndex(i20)
+			r.Accounts[i20].validateAt(c)
+			c.Pop()
+		}
+		c.Pop()
+	}
+	if len(r.Owners) > 0 {
+		c.Push("owners")
+		for i21 := range r.Owners {
+			c.PushIndex(i21)
+			r.Owners[i21].validateAt(c)
 			c.Pop()
 		}
 		c.Pop()
@@ -414,9 +911,9 @@ func (r *LinkSessionSettingOverrides) Validate() error {
 func (r *LinkSessionSettingOverrides) validateAt(c *reqcheck.Checker) {
 	if len(r.Countries) > 0 {
 		c.Push("countries")
-		for i7 := range r.Countries {
-			c.PushIndex(i7)
-			c.Enum(string(r.Countries[i7]), enum4)
+		for i22 := range r.Countries {
+			c.PushIndex(i22)
+			c.Enum(string(r.Countries[i22]), enum11)
 			c.Pop()
 		}
 		c.Pop()
@@ -428,13 +925,62 @@ func (r *LinkSessionSettingOverrides) validateAt(c *reqcheck.Checker) {
 	}
 	if len(r.Providers) > 0 {
 		c.Push("providers")
-		for i8 := range r.Providers {
-			c.PushIndex(i8)
-			c.Enum(string(r.Providers[i8]), enum5)
+		for i23 := range r.Providers {
+			c.PushIndex(i23)
+			c.Enum(string(r.Providers[i23]), enum8)
 			c.Pop()
 		}
 		c.Pop()
 	}
+}
+
+// Validate checks r against the constraints api/openapi.yaml states for
+// ImportLinkRequest/properties/accounts/items, as r would be marshalled. It returns nil, or an error
+// (facade.ValidationError) that lists every violation by field and rule,
+// never by value.
+func (r *AccountImportData) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		c.MissingBody()
+		return c.Err()
+	}
+	r.validateAt(&c)
+	return c.Err()
+}
+
+func (r *AccountImportData) validateAt(c *reqcheck.Checker) {
+	c.Push("account_id")
+	c.Length(r.AccountId, 1, -1)
+	c.Pop()
+	c.Push("balances")
+	r.Balances.validateAt(c)
+	c.Pop()
+}
+
+// Validate checks r against the constraints api/openapi.yaml states for
+// ImportLinkRequest/properties/transactions/items, as r would be marshalled. It returns nil, or an error
+// (facade.ValidationError) that lists every violation by field and rule,
+// never by value.
+func (r *TransactionImportData) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		c.MissingBody()
+		return c.Err()
+	}
+	r.validateAt(&c)
+	return c.Err()
+}
+
+func (r *TransactionImportData) validateAt(c *reqcheck.Checker) {
+	c.Push("account_id")
+	c.Length(r.AccountId, 1, -1)
+	c.Pop()
+	c.Push("amount")
+	c.Pattern(r.Amount, pattern12, "^-?[0-9]+(\\.[0-9]+)?$")
+	c.Pop()
+	c.Push("date")
+	c.Pattern(r.Date, pattern13, "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+	c.Pop()
 }
 
 // Validate checks r against the constraints api/openapi.yaml states for
@@ -453,6 +999,67 @@ func (r *CustomSandboxAccount) Validate() error {
 
 func (r *CustomSandboxAccount) validateAt(c *reqcheck.Checker) {
 	_ = c
+}
+
+// Validate checks r against the constraints api/openapi.yaml states for
+// CreateLinkSessionRequest/properties/custom_sandbox_data/properties/owners/items, as r would be marshalled. It returns nil, or an error
+// (facade.ValidationError) that lists every violation by field and rule,
+// never by value.
+func (r *Owner) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		c.MissingBody()
+		return c.Err()
+	}
+	r.validateAt(&c)
+	return c.Err()
+}
+
+func (r *Owner) validateAt(c *reqcheck.Checker) {
+	if r.Addresses == nil {
+		c.Push("addresses")
+		c.Required()
+		c.Pop()
+	} else {
+		c.Push("addresses")
+		for i24 := range r.Addresses {
+			c.PushIndex(i24)
+			r.Addresses[i24].validateAt(c)
+			c.Pop()
+		}
+		c.Pop()
+	}
+	if r.Emails == nil {
+		c.Push("emails")
+		c.Required()
+		c.Pop()
+	} else {
+		c.Push("emails")
+		for i25 := range r.Emails {
+			c.PushIndex(i25)
+			r.Emails[i25].validateAt(c)
+			c.Pop()
+		}
+		c.Pop()
+	}
+	if r.Names == nil {
+		c.Push("names")
+		c.Required()
+		c.Pop()
+	}
+	if r.PhoneNumbers == nil {
+		c.Push("phone_numbers")
+		c.Required()
+		c.Pop()
+	} else {
+		c.Push("phone_numbers")
+		for i27 := range r.PhoneNumbers {
+			c.PushIndex(i27)
+			r.PhoneNumbers[i27].validateAt(c)
+			c.Pop()
+		}
+		c.Pop()
+	}
 }
 
 // Validate checks r against the constraints api/openapi.yaml states for
@@ -493,7 +1100,7 @@ func (r *CustomerUserPhone) Validate() error {
 func (r *CustomerUserPhone) validateAt(c *reqcheck.Checker) {
 	if r.Country != "" {
 		c.Push("country")
-		c.Enum(string(r.Country), enum4)
+		c.Enum(string(r.Country), enum11)
 		c.Pop()
 	}
 	c.Push("number")
@@ -536,6 +1143,80 @@ func (r *ProductsSettings) validateAt(c *reqcheck.Checker) {
 		(*r.Transactions).validateAt(c)
 		c.Pop()
 	}
+}
+
+// Validate checks r against the constraints api/openapi.yaml states for
+// ImportLinkRequest/properties/accounts/items/properties/balances, as r would be marshalled. It returns nil, or an error
+// (facade.ValidationError) that lists every violation by field and rule,
+// never by value.
+func (r *AccountBalances) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		c.MissingBody()
+		return c.Err()
+	}
+	r.validateAt(&c)
+	return c.Err()
+}
+
+func (r *AccountBalances) validateAt(c *reqcheck.Checker) {
+	_ = c
+}
+
+// Validate checks r against the constraints api/openapi.yaml states for
+// CreateLinkSessionRequest/properties/custom_sandbox_data/properties/owners/items/properties/addresses/items, as r would be marshalled. It returns nil, or an error
+// (facade.ValidationError) that lists every violation by field and rule,
+// never by value.
+func (r *OwnerAddress) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		c.MissingBody()
+		return c.Err()
+	}
+	r.validateAt(&c)
+	return c.Err()
+}
+
+func (r *OwnerAddress) validateAt(c *reqcheck.Checker) {
+	_ = c
+}
+
+// Validate checks r against the constraints api/openapi.yaml states for
+// CreateLinkSessionRequest/properties/custom_sandbox_data/properties/owners/items/properties/emails/items, as r would be marshalled. It returns nil, or an error
+// (facade.ValidationError) that lists every violation by field and rule,
+// never by value.
+func (r *OwnerEmail) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		c.MissingBody()
+		return c.Err()
+	}
+	r.validateAt(&c)
+	return c.Err()
+}
+
+func (r *OwnerEmail) validateAt(c *reqcheck.Checker) {
+	_ = c
+}
+
+// Validate checks r against the constraints api/openapi.yaml states for
+// CreateLinkSessionRequest/properties/custom_sandbox_data/properties/owners/items/properties/phone_numbers/items, as r would be marshalled. It returns nil, or an error
+// (facade.ValidationError) that lists every violation by field and rule,
+// never by value.
+func (r *PhoneNumber) Validate() error {
+	var c reqcheck.Checker
+	if r == nil {
+		c.MissingBody()
+		return c.Err()
+	}
+	r.validateAt(&c)
+	return c.Err()
+}
+
+func (r *PhoneNumber) validateAt(c *reqcheck.Checker) {
+	c.Push("type")
+	c.Enum(string(r.Type), enum14)
+	c.Pop()
 }
 
 // Validate checks r against the constraints api/openapi.yaml states for
@@ -601,9 +1282,47 @@ func (r *ProductsSettings) isZero() bool {
 		r.Transactions == nil
 }
 
+func checkCreateAccessTokenParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkCreateLinkSessionParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
 func checkDeleteLinkParam(name, value string) error {
 	var c reqcheck.Checker
 	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
 	case "id":
 		c.Param("path", "id")
 		if value == "" {
@@ -613,7 +1332,289 @@ func checkDeleteLinkParam(name, value string) error {
 		}
 	default:
 		c.Param("path", name)
-		c.Add("unknown", "the operation has no path parameter "+name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkExchangeTokenParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkGetAccountNumbersParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	case "id":
+		c.Param("path", "id")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 1, -1)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkGetAccountParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	case "account_id":
+		c.Param("path", "account_id")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 1, -1)
+		}
+	case "id":
+		c.Param("path", "id")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 1, -1)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkGetAccountsParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	case "account_ids":
+		c.Param("query", "account_ids")
+		if value == "" {
+		} else {
+		}
+	case "id":
+		c.Param("path", "id")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 1, -1)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkGetHoldingsParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	case "account_ids":
+		c.Param("query", "account_ids")
+		if value == "" {
+		} else {
+		}
+	case "id":
+		c.Param("path", "id")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 1, -1)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkGetIdentityParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	case "account_ids":
+		c.Param("query", "account_ids")
+		if value == "" {
+		} else {
+		}
+	case "id":
+		c.Param("path", "id")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 1, -1)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkGetInstitutionParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	case "institution_id":
+		c.Param("path", "institution_id")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 1, -1)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkGetInstitutionsParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	case "cursor":
+		c.Param("query", "cursor")
+		if value == "" {
+		} else {
+		}
+	case "featured":
+		c.Param("query", "featured")
+		if value == "" {
+		} else {
+			if value != "true" && value != "false" {
+				c.Add("type", c.Field()+" must be a boolean")
+			}
+		}
+	case "limit":
+		c.Param("query", "limit")
+		if value == "" {
+		} else {
+			c.NumberText(value, &number1)
+		}
+	case "name":
+		c.Param("query", "name")
+		if value == "" {
+		} else {
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkGetInvestmentTransactionsParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	case "account_ids":
+		c.Param("query", "account_ids")
+		if value == "" {
+		} else {
+		}
+	case "end_date":
+		c.Param("query", "end_date")
+		if value == "" {
+		} else {
+		}
+	case "id":
+		c.Param("path", "id")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 1, -1)
+		}
+	case "page":
+		c.Param("query", "page")
+		if value == "" {
+		} else {
+			c.NumberText(value, &number2)
+		}
+	case "size":
+		c.Param("query", "size")
+		if value == "" {
+		} else {
+			c.NumberText(value, &number1)
+		}
+	case "start_date":
+		c.Param("query", "start_date")
+		if value == "" {
+		} else {
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkGetJWKSParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
 	}
 	return c.Err()
 }
@@ -621,6 +1622,12 @@ func checkDeleteLinkParam(name, value string) error {
 func checkGetLinkParam(name, value string) error {
 	var c reqcheck.Checker
 	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
 	case "id":
 		c.Param("path", "id")
 		if value == "" {
@@ -630,7 +1637,151 @@ func checkGetLinkParam(name, value string) error {
 		}
 	default:
 		c.Param("path", name)
-		c.Add("unknown", "the operation has no path parameter "+name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkGetLinksParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	case "cursor":
+		c.Param("query", "cursor")
+		if value == "" {
+		} else {
+		}
+	case "limit":
+		c.Param("query", "limit")
+		if value == "" {
+		} else {
+			c.NumberText(value, &number3)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkGetTransactionsParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	case "account_ids":
+		c.Param("query", "account_ids")
+		if value == "" {
+		} else {
+		}
+	case "end_date":
+		c.Param("query", "end_date")
+		if value == "" {
+		} else {
+		}
+	case "id":
+		c.Param("path", "id")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 1, -1)
+		}
+	case "page":
+		c.Param("query", "page")
+		if value == "" {
+		} else {
+			c.NumberText(value, &number2)
+		}
+	case "size":
+		c.Param("query", "size")
+		if value == "" {
+		} else {
+			c.NumberText(value, &number1)
+		}
+	case "start_date":
+		c.Param("query", "start_date")
+		if value == "" {
+		} else {
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkGetTransactionsSyncParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	case "cursor":
+		c.Param("query", "cursor")
+		if value == "" {
+		} else {
+		}
+	case "id":
+		c.Param("path", "id")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 1, -1)
+		}
+	case "size":
+		c.Param("query", "size")
+		if value == "" {
+		} else {
+			c.NumberText(value, &number4)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkGetUserAccountsParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	case "account_ids":
+		c.Param("query", "account_ids")
+		if value == "" {
+		} else {
+		}
+	case "id":
+		c.Param("path", "id")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 4, 150)
+		}
+	case "institution_ids":
+		c.Param("query", "institution_ids")
+		if value == "" {
+		} else {
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
 	}
 	return c.Err()
 }
@@ -638,6 +1789,12 @@ func checkGetLinkParam(name, value string) error {
 func checkGetUserLinksParam(name, value string) error {
 	var c reqcheck.Checker
 	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
 	case "id":
 		c.Param("path", "id")
 		if value == "" {
@@ -647,7 +1804,174 @@ func checkGetUserLinksParam(name, value string) error {
 		}
 	default:
 		c.Param("path", name)
-		c.Add("unknown", "the operation has no path parameter "+name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkGetUserTransactionsParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	case "account_id":
+		c.Param("query", "account_id")
+		if value == "" {
+		} else {
+		}
+	case "category":
+		c.Param("query", "category")
+		if value == "" {
+		} else {
+		}
+	case "end_date":
+		c.Param("query", "end_date")
+		if value == "" {
+		} else {
+		}
+	case "id":
+		c.Param("path", "id")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 4, 150)
+		}
+	case "institution_id":
+		c.Param("query", "institution_id")
+		if value == "" {
+		} else {
+		}
+	case "page":
+		c.Param("query", "page")
+		if value == "" {
+		} else {
+			c.NumberText(value, &number2)
+		}
+	case "size":
+		c.Param("query", "size")
+		if value == "" {
+		} else {
+			c.NumberText(value, &number1)
+		}
+	case "start_date":
+		c.Param("query", "start_date")
+		if value == "" {
+		} else {
+		}
+	case "transaction_type":
+		c.Param("query", "transaction_type")
+		if value == "" {
+		} else {
+			c.Enum(value, enum5)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkImportLinkParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkImportTransactionsParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	case "id":
+		c.Param("path", "id")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 1, -1)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkIntrospectClientParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkRefreshProductsParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	case "id":
+		c.Param("path", "id")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 1, -1)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkResetLinkParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	case "id":
+		c.Param("path", "id")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 1, -1)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
 	}
 	return c.Err()
 }
@@ -655,6 +1979,12 @@ func checkGetUserLinksParam(name, value string) error {
 func checkUpdateLinkParam(name, value string) error {
 	var c reqcheck.Checker
 	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
 	case "id":
 		c.Param("path", "id")
 		if value == "" {
@@ -664,7 +1994,37 @@ func checkUpdateLinkParam(name, value string) error {
 		}
 	default:
 		c.Param("path", name)
-		c.Add("unknown", "the operation has no path parameter "+name)
+		c.Add("unknown", "the operation has no parameter "+name)
+	}
+	return c.Err()
+}
+
+func checkUpdateTransactionEnrichmentParam(name, value string) error {
+	var c reqcheck.Checker
+	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
+	case "id":
+		c.Param("path", "id")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 1, -1)
+		}
+	case "transaction_id":
+		c.Param("path", "transaction_id")
+		if value == "" {
+			c.Required()
+		} else {
+			c.Length(value, 1, -1)
+		}
+	default:
+		c.Param("path", name)
+		c.Add("unknown", "the operation has no parameter "+name)
 	}
 	return c.Err()
 }
@@ -672,6 +2032,12 @@ func checkUpdateLinkParam(name, value string) error {
 func checkWebhookTestLinkParam(name, value string) error {
 	var c reqcheck.Checker
 	switch name {
+	case "MoneyKit-Version":
+		c.Param("header", "MoneyKit-Version")
+		if value == "" {
+		} else {
+			c.Enum(value, enum0)
+		}
 	case "id":
 		c.Param("path", "id")
 		if value == "" {
@@ -681,7 +2047,7 @@ func checkWebhookTestLinkParam(name, value string) error {
 		}
 	default:
 		c.Param("path", name)
-		c.Add("unknown", "the operation has no path parameter "+name)
+		c.Add("unknown", "the operation has no parameter "+name)
 	}
 	return c.Err()
 }
