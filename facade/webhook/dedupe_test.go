@@ -54,3 +54,23 @@ func TestFleetStoreErrorIsNotAClaim(t *testing.T) {
 	require.Error(t, err)
 	assert.False(t, first)
 }
+
+// TestDedupeTTL: a delivery is a duplicate within WithDedupeTTL of its
+// handling and is handled again after it, on the store's clock.
+func TestDedupeTTL(t *testing.T) {
+	for _, pc := range providerCases(t) {
+		t.Run(pc.name, func(t *testing.T) {
+			now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+			store := NewMemoryStore(func() time.Time { return now })
+			calls := 0
+			h := pc.handler(t, func() error { calls++; return nil }, WithStore(store), WithDedupeTTL(time.Hour))
+			require.Equal(t, http.StatusOK, serve(h, pc.signed(t, pc.body)).Code)
+			now = now.Add(time.Hour - time.Second)
+			require.Equal(t, http.StatusOK, serve(h, pc.signed(t, pc.body)).Code)
+			assert.Equal(t, 1, calls, "a duplicate inside the hour")
+			now = now.Add(time.Second)
+			require.Equal(t, http.StatusOK, serve(h, pc.signed(t, pc.body)).Code)
+			assert.Equal(t, 2, calls, "handled again once the hour is over")
+		})
+	}
+}
