@@ -57,6 +57,11 @@ func (c *client) decode(op *operation, resp *http.Response, out any) error {
 	if buf.Len() > maxSuccessBody {
 		return fail("response body larger than 64 MiB", nil)
 	}
+	if buf.Len() == 0 && (resp.StatusCode == http.StatusAccepted || resp.StatusCode == http.StatusNoContent) {
+		// An accepted request may carry no body (MoneyKit's 2023 SDKs read
+		// POST /links/{id}/products that way); out keeps its zero value.
+		return nil
+	}
 	if err := json.Unmarshal(buf.Bytes(), out); err != nil {
 		return fail("decoding "+contentTypeOf(resp.Header)+" response", err)
 	}

@@ -218,6 +218,25 @@
 // attempts and unwraps to the cause (and to the last *Error, if the context
 // ended while waiting to retry).
 //
+// # Lists, pagers and the transactions sync
+//
+// Each paged list has a one-page method (Transactions.List, Links.List,
+// Institutions.List, ...) and a lazy pager: CursorPager for MoneyKit's two
+// cursor styles (next_cursor on GET /links, cursors.next on GET
+// /institutions), PagePager for page/size lists. All(ctx) yields items and
+// fetches a page only when the previous one is used up; breaking out of the
+// loop fetches nothing more, and a later All resumes at the next unyielded
+// item. The first error is yielded once and kept in Err. A cursor the
+// provider repeats stops the pager with ErrRepeatedCursor instead of
+// looping. A page/size pager stops at the reported total or at the first
+// short page. Pagers copy the parameters they are given.
+//
+// Transactions.Sync(linkID, cursor) is the resumable sync loop over GET
+// /links/{id}/transactions/sync: one SyncBatch (created, updated, removed)
+// per call, 500 changes at most (MoneyKit's maximum), until has_more is
+// false. Store each batch's Cursor with its effects; syncing again from the
+// stored cursor has no gap and no duplicate.
+//
 // # Webhooks
 //
 // Verifying and handling webhooks lives in package facade/webhook, so that

@@ -72,6 +72,7 @@ const (
 	CodeInvalidTokenExchange = "link_session_error.invalid_token_exchange"
 	CodeForbiddenConfig      = "link_session_error.forbidden_config"
 	CodeValidationFailed     = "api_error.request.validation_failed"
+	CodeInstitutionNotFound  = "institution_error.not_found"
 
 	CodeDuplicateRequestKey = "DUPLICATE_REQUEST_KEY"
 )
@@ -101,6 +102,7 @@ var codeSentinels = map[string]error{
 	CodeInvalidTokenExchange: ErrInvalidTokenExchange,
 	CodeForbiddenConfig:      ErrForbiddenConfig,
 	CodeValidationFailed:     ErrValidationFailed,
+	CodeInstitutionNotFound:  ErrNotFound,
 	CodeDuplicateRequestKey:  ErrDuplicateRequestKey,
 }
 

@@ -19,6 +19,11 @@ type MoneyKit struct {
 	Users        *UsersService
 	Auth         *MoneyKitAuthService
 	Webhooks     *WebhooksService
+	Accounts     *AccountsService
+	Identity     *IdentityService
+	Transactions *TransactionsService
+	Investments  *InvestmentsService
+	Institutions *InstitutionsService
 
 	c *client
 }
@@ -43,6 +48,11 @@ func NewMoneyKit(opts ...Option) (*MoneyKit, error) {
 		Users:        &UsersService{c},
 		Auth:         &MoneyKitAuthService{c},
 		Webhooks:     &WebhooksService{c},
+		Accounts:     &AccountsService{c},
+		Identity:     &IdentityService{c},
+		Transactions: &TransactionsService{c},
+		Investments:  &InvestmentsService{c},
+		Institutions: &InstitutionsService{c},
 		c:            c,
 	}, nil
 }

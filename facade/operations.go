@@ -103,6 +103,25 @@ const (
 	opDeleteLink
 	opGetUserLinks
 	opGetJWKS
+	opGetLinks
+	opRefreshProducts
+	opResetLink
+	opImportLink
+	opImportTransactions
+	opGetAccounts
+	opGetAccount
+	opGetAccountNumbers
+	opGetIdentity
+	opGetTransactions
+	opGetTransactionsSync
+	opUpdateTransactionEnrichment
+	opGetHoldings
+	opGetInvestmentTransactions
+	opGetUserAccounts
+	opGetUserTransactions
+	opGetInstitutions
+	opGetInstitution
+	opIntrospectClient
 	opWebhookTestLink
 
 	opCreateToken
@@ -111,6 +130,8 @@ const (
 	opGetCustomerAccounts
 	opCreatePayment
 	opCreateRefund
+	opReleasePayment
+	opGetTransaction
 	opSubscribeWebhook
 	opUnsubscribeWebhook
 
@@ -135,12 +156,34 @@ var opSpecs = [numOps]struct {
 	opGetJWKS:           {ProviderMoneyKit, "getJWKS", nil},
 	opWebhookTestLink:   {ProviderMoneyKit, "webhookTestLink", reflect.TypeFor[moneykit.WebhookTestLinkRequest]()},
 
+	opGetLinks:                    {ProviderMoneyKit, "getLinks", nil},
+	opRefreshProducts:             {ProviderMoneyKit, "refreshProducts", nil},
+	opResetLink:                   {ProviderMoneyKit, "resetLink", nil},
+	opImportLink:                  {ProviderMoneyKit, "importLink", nil},
+	opImportTransactions:          {ProviderMoneyKit, "importTransactions", nil},
+	opGetAccounts:                 {ProviderMoneyKit, "getAccounts", nil},
+	opGetAccount:                  {ProviderMoneyKit, "getAccount", nil},
+	opGetAccountNumbers:           {ProviderMoneyKit, "getAccountNumbers", nil},
+	opGetIdentity:                 {ProviderMoneyKit, "getIdentity", nil},
+	opGetTransactions:             {ProviderMoneyKit, "getTransactions", nil},
+	opGetTransactionsSync:         {ProviderMoneyKit, "getTransactionsSync", nil},
+	opUpdateTransactionEnrichment: {ProviderMoneyKit, "updateTransactionEnrichment", nil},
+	opGetHoldings:                 {ProviderMoneyKit, "getHoldings", nil},
+	opGetInvestmentTransactions:   {ProviderMoneyKit, "getInvestmentTransactions", nil},
+	opGetUserAccounts:             {ProviderMoneyKit, "getUserAccounts", nil},
+	opGetUserTransactions:         {ProviderMoneyKit, "getUserTransactions", nil},
+	opGetInstitutions:             {ProviderMoneyKit, "getInstitutions", nil},
+	opGetInstitution:              {ProviderMoneyKit, "getInstitution", nil},
+	opIntrospectClient:            {ProviderMoneyKit, "introspectClient", nil},
+
 	opCreateToken:         {ProviderLinkMoney, "createToken", nil},
 	opCreateSession:       {ProviderLinkMoney, "createSession", nil},
 	opGetCustomer:         {ProviderLinkMoney, "getCustomer", nil},
 	opGetCustomerAccounts: {ProviderLinkMoney, "getCustomerAccounts", nil},
 	opCreatePayment:       {ProviderLinkMoney, "createPayment", reflect.TypeFor[linkmoney.PaymentRequest]()},
 	opCreateRefund:        {ProviderLinkMoney, "createRefund", reflect.TypeFor[linkmoney.RefundRequest]()},
+	opReleasePayment:      {ProviderLinkMoney, "releasePayment", nil},
+	opGetTransaction:      {ProviderLinkMoney, "getTransaction", nil},
 	opSubscribeWebhook:    {ProviderLinkMoney, "subscribeWebhook", nil},
 	opUnsubscribeWebhook:  {ProviderLinkMoney, "unsubscribeWebhook", nil},
 }

@@ -76,6 +76,72 @@ var opCalls = map[opIndex]opCall{
 	opCreateRefund: {"POST /v1/refunds", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Refunds.Create(ctx, NewRefund("p1", USD(100))))
 	}},
+	opReleasePayment: {"POST /v1/payments/p1/release", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+		return drop(lm.Payments.Release(ctx, "p1"))
+	}},
+	opGetTransaction: {"GET /v1/transactions/p1", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+		return drop(lm.Payments.Status(ctx, "p1"))
+	}},
+	opGetLinks: {"GET /links", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Links.List(ctx, LinksParams{}))
+	}},
+	opRefreshProducts: {"POST /links/mk_1/products", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Links.Refresh(ctx, "mk_1", []moneykit.Product{"transactions"}))
+	}},
+	opResetLink: {"POST /links/mk_1/reset", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Links.Reset(ctx, "mk_1"))
+	}},
+	opImportLink: {"POST /links/import", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Links.Import(ctx, &moneykit.ImportLinkRequest{
+			CustomerUser: moneykit.LinkSessionCustomerUser{Id: "user-42"}, InstitutionId: "mx.chase",
+			Accounts: []moneykit.AccountImportData{}, Transactions: []moneykit.TransactionImportData{},
+		}))
+	}},
+	opImportTransactions: {"POST /links/mk_1/import/transactions", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Links.ImportTransactions(ctx, "mk_1", nil))
+	}},
+	opGetAccounts: {"GET /links/mk_1/accounts", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Accounts.List(ctx, "mk_1", nil))
+	}},
+	opGetAccount: {"GET /links/mk_1/accounts/acc_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Accounts.Get(ctx, "mk_1", "acc_1"))
+	}},
+	opGetAccountNumbers: {"GET /links/mk_1/accounts/numbers", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Accounts.Numbers(ctx, "mk_1"))
+	}},
+	opGetIdentity: {"GET /links/mk_1/identity", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Identity.Get(ctx, "mk_1", nil))
+	}},
+	opGetTransactions: {"GET /links/mk_1/transactions", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Transactions.List(ctx, "mk_1", TransactionsParams{}))
+	}},
+	opGetTransactionsSync: {"GET /links/mk_1/transactions/sync", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Transactions.SyncPage(ctx, "mk_1", "", 0))
+	}},
+	opUpdateTransactionEnrichment: {"POST /links/mk_1/transactions/t1/enrichment", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Transactions.UpdateEnrichment(ctx, "mk_1", "t1", "shopping", ""))
+	}},
+	opGetHoldings: {"GET /links/mk_1/investments/holdings", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Investments.Holdings(ctx, "mk_1", nil))
+	}},
+	opGetInvestmentTransactions: {"GET /links/mk_1/investments/transactions", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Investments.Transactions(ctx, "mk_1", TransactionsParams{}))
+	}},
+	opGetUserAccounts: {"GET /users/user-42/accounts", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Users.Accounts(ctx, "user-42", nil))
+	}},
+	opGetUserTransactions: {"GET /users/user-42/transactions", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Users.Transactions(ctx, "user-42", TransactionsParams{}))
+	}},
+	opGetInstitutions: {"GET /institutions", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Institutions.List(ctx, InstitutionsParams{}))
+	}},
+	opGetInstitution: {"GET /institutions/instant_bank", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Institutions.Get(ctx, "instant_bank"))
+	}},
+	opIntrospectClient: {"GET /auth/introspect", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+		return drop(mk.Auth.Introspect(ctx))
+	}},
 }
 
 // specDocs returns each provider's embedded spec, decoded once (read only).
@@ -131,25 +197,45 @@ func TestEverySpecOperationHasAFacadeMethod(t *testing.T) {
 // TestServiceMethodsAreAllExercised reflects over the services' method sets
 // so a new public method without a spec operation (or a test) is noticed.
 func TestServiceMethodsAreAllExercised(t *testing.T) {
-	var names []string
+	var names, helpers []string
 	for _, v := range []any{&LinkSessionsService{}, &LinksService{}, &UsersService{}, &MoneyKitAuthService{}, &WebhooksService{},
+		&AccountsService{}, &IdentityService{}, &TransactionsService{}, &InvestmentsService{}, &InstitutionsService{},
 		&SessionsService{}, &CustomersService{}, &PaymentsService{}, &RefundsService{}, &LinkMoneyAuthService{}, &LinkMoneyWebhooksService{}} {
 		rt := reflect.TypeOf(v)
 		for i := range rt.NumMethod() {
-			names = append(names, rt.Elem().Name()+"."+rt.Method(i).Name)
+			name := rt.Elem().Name() + "." + rt.Method(i).Name
+			// Pagers and the sync loop are built on the operation methods.
+			if strings.HasSuffix(name, "Pager") || name == "TransactionsService.Sync" {
+				helpers = append(helpers, name)
+				continue
+			}
+			names = append(names, name)
 		}
 	}
 	sort.Strings(names)
+	sort.Strings(helpers)
 	assert.Equal(t, []string{
+		"AccountsService.Get", "AccountsService.List", "AccountsService.Numbers",
 		"CustomersService.Accounts", "CustomersService.Get",
+		"IdentityService.Get",
+		"InstitutionsService.Get", "InstitutionsService.List",
+		"InvestmentsService.Holdings", "InvestmentsService.Transactions",
 		"LinkMoneyAuthService.Token", "LinkMoneyWebhooksService.Subscribe", "LinkMoneyWebhooksService.Unsubscribe",
 		"LinkSessionsService.Create", "LinkSessionsService.Exchange",
-		"LinksService.Delete", "LinksService.Get", "LinksService.Update",
-		"MoneyKitAuthService.Token",
-		"PaymentsService.Create", "RefundsService.Create", "SessionsService.Create",
-		"UsersService.Links", "WebhooksService.JWKS", "WebhooksService.TestLink",
+		"LinksService.Delete", "LinksService.Get", "LinksService.Import", "LinksService.ImportTransactions",
+		"LinksService.List", "LinksService.Refresh", "LinksService.Reset", "LinksService.Update",
+		"MoneyKitAuthService.Introspect", "MoneyKitAuthService.Token",
+		"PaymentsService.Create", "PaymentsService.Release", "PaymentsService.Status",
+		"RefundsService.Create", "SessionsService.Create",
+		"TransactionsService.List", "TransactionsService.SyncPage", "TransactionsService.UpdateEnrichment",
+		"UsersService.Accounts", "UsersService.Links", "UsersService.Transactions",
+		"WebhooksService.JWKS", "WebhooksService.TestLink",
 	}, names, "one method per spec operation (update opCalls and this list together)")
 	assert.Len(t, names, int(numOps))
+	assert.Equal(t, []string{
+		"InstitutionsService.Pager", "InvestmentsService.TransactionsPager", "LinksService.Pager",
+		"TransactionsService.Pager", "TransactionsService.Sync", "UsersService.TransactionsPager",
+	}, helpers)
 }
 
 // TestOperationTableMatchesSpec compares the loaded table with the raw extensions.

@@ -111,6 +111,7 @@ func (s *Sandbox) CompleteLinkSession(linkSessionToken string, opt ConnectOption
 		id: newLinkID(), app: sess.app, userID: sess.userID, institutionID: inst.id,
 		state: "awaiting_token_exchange", webhook: sess.webhook, tags: sess.tags,
 		products: granted, accountsDenied: contains(opt.DenyProducts, "accounts"), syncedAt: now,
+		created: now, custom: sess.custom,
 	}
 	if opt.FailWith != "" {
 		l.state, l.errorCode = "error", opt.FailWith

@@ -83,6 +83,45 @@
 //   - GET /.well-known/jwks.json needs X-Client-Id (a bearer token is also
 //     accepted) and publishes the ES256 P-256 webhook signing keys, the
 //     current one first.
+//   - Account data. Every link has data generated from its link id and the
+//     day it was made, so the same link id always gives the same data:
+//     checking and savings accounts (with ACH numbers whose routing numbers
+//     pass the ABA check digit), a credit card (liability, balance
+//     sign-reversed), and at institutions that offer investments
+//     (credentials_bank) a brokerage account with three holdings and a year
+//     of monthly purchases; one owner with a name, address, phone and
+//     example.com email; and 400 days of transactions, those of the last two
+//     days pending. custom_sandbox_data on the link session replaces the
+//     generated accounts and owners (a routing number with a wrong check
+//     digit answers 422 when the session is created; an absent one is
+//     generated for depository accounts).
+//   - Data reads follow GET /links/{id}'s rules (404, 401, 422, 403 when
+//     accounts were denied) and answer 410 link_error.deleted for a deleted
+//     link; a product the user did not grant, or the institution does not
+//     offer, answers 403 link_error.forbidden_action on its endpoints
+//     (account_numbers, identity, transactions, investments).
+//   - POST /links/{id}/products takes effect at once and answers 202 with
+//     the link: with "transactions" it moves the link's data to the sandbox
+//     clock's now: the days since the last refresh get their transactions
+//     (created), pending transactions older than two days post (updated) and
+//     one transaction of the last month that had posted before is removed.
+//     The sandbox does
+//     not apply MoneyKit's hourly and daily refresh throttles.
+//     Sandbox.productsRefreshed is the single place a refresh takes effect.
+//   - GET /links/{id}/transactions/sync replays the link's change log:
+//     cursors are positions in it ("sync_N"), so a sync resumed from a
+//     stored cursor reports exactly the changes after it; a cursor the
+//     sandbox never gave answers 422. Enrichment corrections are logged as
+//     updates.
+//   - GET /institutions pages, in id order, through the three test
+//     institutions (featured) and sixty generated regional banks; each
+//     has the alias "sandbox.<id>". Unknown ids answer 404
+//     institution_error.not_found.
+//   - POST /links/import creates a link in state error (auth_expired) from
+//     the given accounts and transactions; POST
+//     /links/{id}/import/transactions adds to such a link (422 for another
+//     link or an unknown account). POST /links/{id}/reset puts a link into
+//     state error with auth_expired.
 //   - Rate limits are read from the spec's x-banklink-rate-limits and
 //     enforced as sliding windows on the sandbox clock: at most N requests in
 //     any span of the stated length, counted per client, app, user or link.
@@ -107,6 +146,14 @@
 //     Amounts up to 1000.00 are AUTHORIZED, up to 9000.00 PENDING, above
 //     that TERMINAL_FAILED with errorDetails PAYMENT_DECLINED. A requestKey
 //     already used by a payment or refund answers 400 DUPLICATE_REQUEST_KEY.
+//   - Debits move through Link Money's payment cycle on the sandbox clock:
+//     created and pending at once; an authorized debit is SCHEDULED an hour
+//     after authorization, INITIATED a day later and settles two days after
+//     that: SUCCEEDED, or TERMINAL_FAILED with achReturnCode R01 when its
+//     cents are .13 (R02 for .14). PENDING debits are held until POST
+//     /v1/payments/{id}/release authorizes them. GET
+//     /v1/transactions/{id} reads the status; credits and refunds keep the
+//     status they were created with.
 //   - POST /v1/refunds answers 201 PENDING; the payment must exist (404),
 //     be a debit that did not fail, and have at least the refund amount
 //     left to refund (400 otherwise).

@@ -72,7 +72,11 @@ type lmPayment struct {
 	refund     bool
 	amount     *big.Rat
 	refunded   *big.Rat
-	status     string
+	status     string // as recorded at creation, or by a release
+	clientRef  string
+	lastFour   string
+	created    time.Time
+	authorized time.Time // when the payment was authorized; zero while it is not
 }
 
 type lmState struct {
@@ -277,7 +281,10 @@ func (s *Sandbox) createPaymentLocked(customerID string, debit bool, amount json
 	if !ok {
 		return linkmoney.PaymentResponse{}, &lmFailure{400, "BAD_REQUEST", "Invalid request: body.amount.value: Input should be a positive decimal"}
 	}
-	p := &lmPayment{id: newUUID(), customerID: c.id, debit: debit, amount: amt, refunded: new(big.Rat)}
+	p := &lmPayment{id: newUUID(), customerID: c.id, debit: debit, amount: amt, refunded: new(big.Rat), clientRef: clientRef}
+	if len(c.accounts) > 0 {
+		p.lastFour = c.accounts[0].lastFour
+	}
 	resp := linkmoney.PaymentResponse{PaymentId: p.id, ClientReferenceId: clientRef}
 	switch {
 	case amt.Cmp(declineLimit) > 0:
@@ -287,8 +294,10 @@ func (s *Sandbox) createPaymentLocked(customerID string, debit bool, amount json
 		p.status = statusPending
 	default:
 		p.status = statusAuthorized
+		p.authorized = s.Now()
 	}
 	resp.PaymentStatus = linkmoney.PaymentStatus(p.status)
+	p.created = s.Now()
 	s.lm.payments[p.id] = p
 	s.lm.requestKeys[requestKey] = p.id
 	s.lmPaymentEvents(p, clientRef)
@@ -348,6 +357,7 @@ func (h *lmServer) CreateRefund(ctx context.Context, req linkmoney.CreateRefundR
 	}
 	p.refunded.Add(p.refunded, amt)
 	r := &lmPayment{id: newUUID(), customerID: p.customerID, refund: true, amount: amt, refunded: new(big.Rat), status: statusPending}
+	r.created = s.Now()
 	s.lm.payments[r.id] = r
 	s.lm.requestKeys[b.RequestKey] = r.id
 	return linkmoney.CreateRefund201JSONResponse{PaymentId: r.id, PaymentStatus: linkmoney.PaymentStatus(r.status), ClientReferenceId: b.ClientReferenceId}, nil

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sort"
 	"time"
@@ -26,13 +27,15 @@ type mkToken struct {
 type institution struct {
 	id       string
 	name     string
+	country  string
+	featured bool
 	products []string // the products it supports, accounts first
 }
 
 var institutions = map[string]institution{
-	"instant_bank":     {id: "instant_bank", name: "Instant Bank", products: []string{"accounts", "account_numbers", "identity", "transactions"}},
-	"credentials_bank": {id: "credentials_bank", name: "Credentials Bank", products: []string{"accounts", "account_numbers", "identity", "transactions", "investments"}},
-	"oauth_bank":       {id: "oauth_bank", name: "OAuth Bank", products: []string{"accounts", "account_numbers", "identity", "transactions"}},
+	"instant_bank":     {id: "instant_bank", name: "Instant Bank", country: "US", featured: true, products: []string{"accounts", "account_numbers", "identity", "transactions"}},
+	"credentials_bank": {id: "credentials_bank", name: "Credentials Bank", country: "US", featured: true, products: []string{"accounts", "account_numbers", "identity", "transactions", "investments"}},
+	"oauth_bank":       {id: "oauth_bank", name: "OAuth Bank", country: "US", featured: true, products: []string{"accounts", "account_numbers", "identity", "transactions"}},
 }
 
 const defaultInstitution = "instant_bank"
@@ -50,6 +53,7 @@ type linkSession struct {
 	tags           *[]string
 	products       []requestedProduct
 	existingLinkID string
+	custom         *moneykit.CustomSandboxData
 	done           bool
 }
 
@@ -71,6 +75,9 @@ type link struct {
 	products       []string // granted
 	accountsDenied bool
 	syncedAt       time.Time
+	created        time.Time
+	custom         *moneykit.CustomSandboxData // replaces the generated accounts and owners
+	data           *linkData                   // generated on first use
 }
 
 type mkState struct {
@@ -208,6 +215,17 @@ func (m *mkServer) CreateLinkSession(ctx context.Context, req moneykit.CreateLin
 	if b.LinkTags != nil {
 		tags := append([]string{}, b.LinkTags...)
 		sess.tags = &tags
+	}
+	if c := b.CustomSandboxData; len(c.Accounts) > 0 {
+		for i, a := range c.Accounts {
+			if a.RoutingNumber != "" && !validABA(a.RoutingNumber) {
+				return moneykit.CreateLinkSession422JSONResponse{MoneyKitValidationFailedJSONResponse: moneykit.MoneyKitValidationFailedJSONResponse{
+					ErrorCode:    "api_error.request.validation_failed",
+					ErrorMessage: fmt.Sprintf("custom_sandbox_data.accounts[%d].routing_number: the ABA check digit is wrong", i),
+				}}, nil
+			}
+		}
+		sess.custom = &c
 	}
 	{
 		ps := &b.Settings

@@ -40,6 +40,7 @@ type opInfo struct {
 	pattern    string // the ServeMux pattern the generated router registers
 	route      *routers.Route
 	hasBody    bool
+	hasQuery   bool             // the operation takes query parameters, checked like a body
 	bodySchema *openapi3.Schema // JSON body schema, if any
 	security   []string         // schemes of the operation's requirement; nil if none is required
 	scopes     []string         // OAuth scopes the requirement names
@@ -94,6 +95,11 @@ func (cs *compiledSpec) add(doc *openapi3.T, provider, base string) error {
 				path:     path,
 				pattern:  method + " " + base + path,
 				route:    &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op},
+			}
+			for _, p := range op.Parameters {
+				if p.Value != nil && p.Value.In == openapi3.ParameterInQuery {
+					info.hasQuery = true
+				}
 			}
 			if rb := op.RequestBody; rb != nil && rb.Value != nil {
 				info.hasBody = true

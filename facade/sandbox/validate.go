@@ -78,7 +78,7 @@ func (s *Sandbox) validate(r *http.Request, op *opInfo, rs *reqState) []violatio
 			out = append(out, *v)
 		}
 	}
-	if !op.hasBody || len(out) > 0 {
+	if (!op.hasBody && !op.hasQuery) || len(out) > 0 {
 		return out
 	}
 	// MoneyKit's token endpoint answers its own 400/401 (see mkServer).

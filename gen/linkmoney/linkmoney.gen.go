@@ -245,6 +245,45 @@ func (e TokenScope) Valid() bool {
 	}
 }
 
+// Defines values for TransactionStatus.
+const (
+	TransactionStatusAUTHORIZED      TransactionStatus = "AUTHORIZED"
+	TransactionStatusCANCELED        TransactionStatus = "CANCELED"
+	TransactionStatusCREATED         TransactionStatus = "CREATED"
+	TransactionStatusINITIATED       TransactionStatus = "INITIATED"
+	TransactionStatusPENDING         TransactionStatus = "PENDING"
+	TransactionStatusRETRYABLEFAILED TransactionStatus = "RETRYABLE_FAILED"
+	TransactionStatusSCHEDULED       TransactionStatus = "SCHEDULED"
+	TransactionStatusSUCCEEDED       TransactionStatus = "SUCCEEDED"
+	TransactionStatusTERMINALFAILED  TransactionStatus = "TERMINAL_FAILED"
+)
+
+// Valid indicates whether the value is a known member of the TransactionStatus enum.
+func (e TransactionStatus) Valid() bool {
+	switch e {
+	case TransactionStatusAUTHORIZED:
+		return true
+	case TransactionStatusCANCELED:
+		return true
+	case TransactionStatusCREATED:
+		return true
+	case TransactionStatusINITIATED:
+		return true
+	case TransactionStatusPENDING:
+		return true
+	case TransactionStatusRETRYABLEFAILED:
+		return true
+	case TransactionStatusSCHEDULED:
+		return true
+	case TransactionStatusSUCCEEDED:
+		return true
+	case TransactionStatusTERMINALFAILED:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookSubscriptionDetailsType.
 const (
 	WebhookSubscriptionDetailsTypeALL WebhookSubscriptionDetailsType = "ALL"
@@ -803,6 +842,58 @@ type TokenResponse struct {
 // TokenScope What a Link Money token may do.
 type TokenScope string
 
+// Transaction A payment or refund with its current status.
+type Transaction struct {
+	// AccountDetails The customer's bank account the payment uses.
+	AccountDetails TransactionAccountDetails `json:"accountDetails,omitempty,omitzero"`
+
+	// AchReturnCode The ACH return code (such as `R01`) when the payment failed after initiation.
+	//
+	// Example: R01
+	AchReturnCode string `json:"achReturnCode,omitempty,omitzero"`
+
+	// Amount `{ value: (float), currency: USD }`. The value is a decimal with at most two fraction
+	// digits; only USD is accepted. banklink keeps the value as the exact decimal text.
+	// Amounts are positive: a zero discount, shipping or tax amount is expressed by leaving
+	// the field out.
+	Amount Amount `json:"amount,omitempty,omitzero"`
+
+	// ClientReferenceId The clientReferenceId sent when the payment was made.
+	ClientReferenceId string `json:"clientReferenceId,omitempty,omitzero"`
+
+	// CustomerId The customer paying or paid.
+	CustomerId string `json:"customerId,omitempty,omitzero"`
+
+	// TransactionFailureReason Why a payment failed.
+	TransactionFailureReason TransactionFailureReason `json:"transactionFailureReason,omitempty,omitzero"`
+
+	// TransactionId The payment's `paymentId`.
+	TransactionId string `json:"transactionId"`
+
+	// TransactionStatus Where a payment is in its lifecycle. The values are those a third-party client reads;
+	// Link Money documents the lifecycle as events. Clients accept values not listed here.
+	TransactionStatus TransactionStatus `json:"transactionStatus"`
+}
+
+// TransactionAccountDetails The customer's bank account the payment uses.
+type TransactionAccountDetails struct {
+	// AccountLastFourDigits The last four digits of the account number.
+	AccountLastFourDigits string `json:"accountLastFourDigits,omitempty,omitzero"`
+}
+
+// TransactionFailureReason Why a payment failed.
+type TransactionFailureReason struct {
+	// Code The failure code.
+	Code string `json:"code,omitempty,omitzero"`
+
+	// Description What went wrong.
+	Description string `json:"description,omitempty,omitzero"`
+}
+
+// TransactionStatus Where a payment is in its lifecycle. The values are those a third-party client reads;
+// Link Money documents the lifecycle as events. Clients accept values not listed here.
+type TransactionStatus string
+
 // WebhookSubscribeRequest A webhook subscription to create.
 type WebhookSubscribeRequest struct {
 	// SecretKey The shared secret deliveries are signed with. banklink never logs it.
@@ -1008,6 +1099,17 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/payments (the `CreatePayment` operationId).
 	CreatePayment(ctx context.Context, body CreatePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ReleasePayment Release a held payment
+	//
+	// Releases a payment that Link Money held after decisioning, for merchants Link Money has
+	// configured to hold decisioned payments. There is no body. Link Money's page heads the
+	// call PUT while its example sends POST; banklink sends POST, the method the example
+	// shows working. A release acts on one payment and cannot move money twice, so it may
+	// be replayed; a payment that is no longer held answers TERMINAL_FAILED or an error.
+	//
+	// Corresponds with POST /v1/payments/{transactionId}/release (the `ReleasePayment` operationId).
+	ReleasePayment(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateRefundWithBody Refund a payment
 	//
 	// Refunds part or all of a payment. The only Link Money call that answers 201.
@@ -1051,6 +1153,16 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/tokens (the `CreateToken` operationId).
 	CreateTokenWithFormdataBody(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTransaction Get a payment's current status
+	//
+	// Reads a payment or refund by its `paymentId`, with its status in the lifecycle created,
+	// pending, authorized, scheduled, initiated, then succeeded or failed. Link Money's
+	// reference documents no such read; this path and shape are those a third-party client
+	// uses, and webhooks remain the documented way to follow a payment.
+	//
+	// Corresponds with GET /v1/transactions/{transactionId} (the `GetTransaction` operationId).
+	GetTransaction(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SubscribeWebhookWithBody Subscribe a URL to Link Money webhooks
 	//
@@ -1235,6 +1347,27 @@ func (c *Client) CreatePayment(ctx context.Context, body CreatePaymentJSONReques
 	return c.Client.Do(req)
 }
 
+// ReleasePayment Release a held payment
+//
+// Releases a payment that Link Money held after decisioning, for merchants Link Money has
+// configured to hold decisioned payments. There is no body. Link Money's page heads the
+// call PUT while its example sends POST; banklink sends POST, the method the example
+// shows working. A release acts on one payment and cannot move money twice, so it may
+// be replayed; a payment that is no longer held answers TERMINAL_FAILED or an error.
+//
+// Corresponds with POST /v1/payments/{transactionId}/release (the `ReleasePayment` operationId).
+func (c *Client) ReleasePayment(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReleasePaymentRequest(c.Server, transactionId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreateRefundWithBody Refund a payment
 //
 // Refunds part or all of a payment. The only Link Money call that answers 201.
@@ -1309,6 +1442,26 @@ func (c *Client) CreateTokenWithBody(ctx context.Context, contentType string, bo
 // Corresponds with POST /v1/tokens (the `CreateToken` operationId).
 func (c *Client) CreateTokenWithFormdataBody(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateTokenRequestWithFormdataBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTransaction Get a payment's current status
+//
+// Reads a payment or refund by its `paymentId`, with its status in the lifecycle created,
+// pending, authorized, scheduled, initiated, then succeeded or failed. Link Money's
+// reference documents no such read; this path and shape are those a third-party client
+// uses, and webhooks remain the documented way to follow a payment.
+//
+// Corresponds with GET /v1/transactions/{transactionId} (the `GetTransaction` operationId).
+func (c *Client) GetTransaction(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTransactionRequest(c.Server, transactionId)
 	if err != nil {
 		return nil, err
 	}
@@ -1591,6 +1744,40 @@ func NewCreatePaymentRequestWithBody(server string, contentType string, body io.
 	return req, nil
 }
 
+// NewReleasePaymentRequest constructs an http.Request for the ReleasePayment method
+func NewReleasePaymentRequest(server string, transactionId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "transactionId", transactionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/payments/%s/release", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewCreateRefundRequest calls the generic CreateRefund builder with application/json body
 func NewCreateRefundRequest(server string, body CreateRefundJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -1667,6 +1854,40 @@ func NewCreateTokenRequestWithBody(server string, contentType string, body io.Re
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetTransactionRequest constructs an http.Request for the GetTransaction method
+func NewGetTransactionRequest(server string, transactionId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "transactionId", transactionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/transactions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -1877,6 +2098,19 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/payments (the `CreatePayment` operationId).
 	CreatePaymentWithResponse(ctx context.Context, body CreatePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentResult, error)
 
+	// ReleasePaymentWithResponse Release a held payment
+	//
+	// Releases a payment that Link Money held after decisioning, for merchants Link Money has
+	// configured to hold decisioned payments. There is no body. Link Money's page heads the
+	// call PUT while its example sends POST; banklink sends POST, the method the example
+	// shows working. A release acts on one payment and cannot move money twice, so it may
+	// be replayed; a payment that is no longer held answers TERMINAL_FAILED or an error.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/payments/{transactionId}/release (the `ReleasePayment` operationId).
+	ReleasePaymentWithResponse(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*ReleasePaymentResult, error)
+
 	// CreateRefundWithBodyWithResponse Refund a payment
 	//
 	// Refunds part or all of a payment. The only Link Money call that answers 201.
@@ -1920,6 +2154,18 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/tokens (the `CreateToken` operationId).
 	CreateTokenWithFormdataBodyWithResponse(ctx context.Context, body CreateTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateTokenResult, error)
+
+	// GetTransactionWithResponse Get a payment's current status
+	//
+	// Reads a payment or refund by its `paymentId`, with its status in the lifecycle created,
+	// pending, authorized, scheduled, initiated, then succeeded or failed. Link Money's
+	// reference documents no such read; this path and shape are those a third-party client
+	// uses, and webhooks remain the documented way to follow a payment.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/transactions/{transactionId} (the `GetTransaction` operationId).
+	GetTransactionWithResponse(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*GetTransactionResult, error)
 
 	// SubscribeWebhookWithBodyWithResponse Subscribe a URL to Link Money webhooks
 	//
@@ -2226,6 +2472,75 @@ func (r CreatePaymentResult) ContentType() string {
 	return ""
 }
 
+type ReleasePaymentResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PaymentResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *LinkMoneyBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *LinkMoneyUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *LinkMoneyNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *LinkMoneyInternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReleasePaymentResult) GetJSON200() *PaymentResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReleasePaymentResult) GetJSON400() *LinkMoneyBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReleasePaymentResult) GetJSON401() *LinkMoneyUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReleasePaymentResult) GetJSON404() *LinkMoneyNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReleasePaymentResult) GetJSON500() *LinkMoneyInternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReleasePaymentResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReleasePaymentResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReleasePaymentResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReleasePaymentResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type CreateRefundResult struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2351,6 +2666,75 @@ func (r CreateTokenResult) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateTokenResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetTransactionResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Transaction
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *LinkMoneyBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *LinkMoneyUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *LinkMoneyNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *LinkMoneyInternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTransactionResult) GetJSON200() *Transaction {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetTransactionResult) GetJSON400() *LinkMoneyBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTransactionResult) GetJSON401() *LinkMoneyUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTransactionResult) GetJSON404() *LinkMoneyNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetTransactionResult) GetJSON500() *LinkMoneyInternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTransactionResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTransactionResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTransactionResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTransactionResult) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2609,6 +2993,25 @@ func (c *ClientWithResponses) CreatePaymentWithResponse(ctx context.Context, bod
 	return ParseCreatePaymentResult(rsp)
 }
 
+// ReleasePaymentWithResponse Release a held payment
+//
+// Releases a payment that Link Money held after decisioning, for merchants Link Money has
+// configured to hold decisioned payments. There is no body. Link Money's page heads the
+// call PUT while its example sends POST; banklink sends POST, the method the example
+// shows working. A release acts on one payment and cannot move money twice, so it may
+// be replayed; a payment that is no longer held answers TERMINAL_FAILED or an error.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/payments/{transactionId}/release (the `ReleasePayment` operationId).
+func (c *ClientWithResponses) ReleasePaymentWithResponse(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*ReleasePaymentResult, error) {
+	rsp, err := c.ReleasePayment(ctx, transactionId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReleasePaymentResult(rsp)
+}
+
 // CreateRefundWithBodyWithResponse Refund a payment
 //
 // Refunds part or all of a payment. The only Link Money call that answers 201.
@@ -2675,6 +3078,24 @@ func (c *ClientWithResponses) CreateTokenWithFormdataBodyWithResponse(ctx contex
 		return nil, err
 	}
 	return ParseCreateTokenResult(rsp)
+}
+
+// GetTransactionWithResponse Get a payment's current status
+//
+// Reads a payment or refund by its `paymentId`, with its status in the lifecycle created,
+// pending, authorized, scheduled, initiated, then succeeded or failed. Link Money's
+// reference documents no such read; this path and shape are those a third-party client
+// uses, and webhooks remain the documented way to follow a payment.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/transactions/{transactionId} (the `GetTransaction` operationId).
+func (c *ClientWithResponses) GetTransactionWithResponse(ctx context.Context, transactionId string, reqEditors ...RequestEditorFn) (*GetTransactionResult, error) {
+	rsp, err := c.GetTransaction(ctx, transactionId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTransactionResult(rsp)
 }
 
 // SubscribeWebhookWithBodyWithResponse Subscribe a URL to Link Money webhooks
@@ -2972,6 +3393,60 @@ func ParseCreatePaymentResult(rsp *http.Response) (*CreatePaymentResult, error) 
 	return response, nil
 }
 
+// ParseReleasePaymentResult parses an HTTP response from a ReleasePaymentWithResponse call
+func ParseReleasePaymentResult(rsp *http.Response) (*ReleasePaymentResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReleasePaymentResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PaymentResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest LinkMoneyBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest LinkMoneyUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest LinkMoneyNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest LinkMoneyInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseCreateRefundResult parses an HTTP response from a CreateRefundWithResponse call
 func ParseCreateRefundResult(rsp *http.Response) (*CreateRefundResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -3060,6 +3535,60 @@ func ParseCreateTokenResult(rsp *http.Response) (*CreateTokenResult, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest LinkMoneyInternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetTransactionResult parses an HTTP response from a GetTransactionWithResponse call
+func ParseGetTransactionResult(rsp *http.Response) (*GetTransactionResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTransactionResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Transaction
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest LinkMoneyBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest LinkMoneyUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest LinkMoneyNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest LinkMoneyInternalError
@@ -3228,12 +3757,18 @@ type ServerInterface interface {
 	// CreatePayment Make a payment
 	// (POST /v1/payments)
 	CreatePayment(w http.ResponseWriter, r *http.Request)
+	// ReleasePayment Release a held payment
+	// (POST /v1/payments/{transactionId}/release)
+	ReleasePayment(w http.ResponseWriter, r *http.Request, transactionId string)
 	// CreateRefund Refund a payment
 	// (POST /v1/refunds)
 	CreateRefund(w http.ResponseWriter, r *http.Request)
 	// CreateToken Create a client-credentials access token for one scope
 	// (POST /v1/tokens)
 	CreateToken(w http.ResponseWriter, r *http.Request)
+	// GetTransaction Get a payment's current status
+	// (GET /v1/transactions/{transactionId})
+	GetTransaction(w http.ResponseWriter, r *http.Request, transactionId string)
 	// SubscribeWebhook Subscribe a URL to Link Money webhooks
 	// (POST /v1/webhook/subscribe)
 	SubscribeWebhook(w http.ResponseWriter, r *http.Request)
@@ -3320,6 +3855,32 @@ func (siw *ServerInterfaceWrapper) CreatePayment(w http.ResponseWriter, r *http.
 	handler.ServeHTTP(w, r)
 }
 
+// ReleasePayment operation middleware
+func (siw *ServerInterfaceWrapper) ReleasePayment(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "transactionId" -------------
+	var transactionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "transactionId", r.PathValue("transactionId"), &transactionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "transactionId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ReleasePayment(w, r, transactionId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // CreateRefund operation middleware
 func (siw *ServerInterfaceWrapper) CreateRefund(w http.ResponseWriter, r *http.Request) {
 
@@ -3339,6 +3900,32 @@ func (siw *ServerInterfaceWrapper) CreateToken(w http.ResponseWriter, r *http.Re
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.CreateToken(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetTransaction operation middleware
+func (siw *ServerInterfaceWrapper) GetTransaction(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "transactionId" -------------
+	var transactionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "transactionId", r.PathValue("transactionId"), &transactionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "transactionId", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetTransaction(w, r, transactionId)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3518,6 +4105,8 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/refunds", wrapper.CreateRefund)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/webhook/subscribe", wrapper.SubscribeWebhook)
 	m.HandleFunc(http.MethodPut+" "+options.BaseURL+"/v1/webhook/unsubscribe", wrapper.UnsubscribeWebhook)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/v1/payments/{transactionId}/release", wrapper.ReleasePayment)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/v1/transactions/{transactionId}", wrapper.GetTransaction)
 
 	return m
 }
@@ -3768,6 +4357,90 @@ func (response CreatePayment500JSONResponse) VisitCreatePaymentResponse(w http.R
 	return err
 }
 
+type ReleasePaymentRequestObject struct {
+	TransactionId string `json:"transactionId"`
+}
+
+type ReleasePaymentResponseObject interface {
+	VisitReleasePaymentResponse(w http.ResponseWriter) error
+}
+
+type ReleasePayment200JSONResponse PaymentResponse
+
+func (response ReleasePayment200JSONResponse) VisitReleasePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReleasePayment400JSONResponse struct {
+	LinkMoneyBadRequestJSONResponse
+}
+
+func (response ReleasePayment400JSONResponse) VisitReleasePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReleasePayment401JSONResponse struct {
+	LinkMoneyUnauthorizedJSONResponse
+}
+
+func (response ReleasePayment401JSONResponse) VisitReleasePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReleasePayment404JSONResponse struct{ LinkMoneyNotFoundJSONResponse }
+
+func (response ReleasePayment404JSONResponse) VisitReleasePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReleasePayment500JSONResponse struct {
+	LinkMoneyInternalErrorJSONResponse
+}
+
+func (response ReleasePayment500JSONResponse) VisitReleasePaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateRefundRequestObject struct {
 	Body *CreateRefundJSONRequestBody
 }
@@ -3911,6 +4584,90 @@ type CreateToken500JSONResponse struct {
 }
 
 func (response CreateToken500JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionRequestObject struct {
+	TransactionId string `json:"transactionId"`
+}
+
+type GetTransactionResponseObject interface {
+	VisitGetTransactionResponse(w http.ResponseWriter) error
+}
+
+type GetTransaction200JSONResponse Transaction
+
+func (response GetTransaction200JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransaction400JSONResponse struct {
+	LinkMoneyBadRequestJSONResponse
+}
+
+func (response GetTransaction400JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransaction401JSONResponse struct {
+	LinkMoneyUnauthorizedJSONResponse
+}
+
+func (response GetTransaction401JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransaction404JSONResponse struct{ LinkMoneyNotFoundJSONResponse }
+
+func (response GetTransaction404JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransaction500JSONResponse struct {
+	LinkMoneyInternalErrorJSONResponse
+}
+
+func (response GetTransaction500JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -4151,12 +4908,18 @@ type StrictServerInterface interface {
 	// CreatePayment Make a payment
 	// (POST /v1/payments)
 	CreatePayment(ctx context.Context, request CreatePaymentRequestObject) (CreatePaymentResponseObject, error)
+	// ReleasePayment Release a held payment
+	// (POST /v1/payments/{transactionId}/release)
+	ReleasePayment(ctx context.Context, request ReleasePaymentRequestObject) (ReleasePaymentResponseObject, error)
 	// CreateRefund Refund a payment
 	// (POST /v1/refunds)
 	CreateRefund(ctx context.Context, request CreateRefundRequestObject) (CreateRefundResponseObject, error)
 	// CreateToken Create a client-credentials access token for one scope
 	// (POST /v1/tokens)
 	CreateToken(ctx context.Context, request CreateTokenRequestObject) (CreateTokenResponseObject, error)
+	// GetTransaction Get a payment's current status
+	// (GET /v1/transactions/{transactionId})
+	GetTransaction(ctx context.Context, request GetTransactionRequestObject) (GetTransactionResponseObject, error)
 	// SubscribeWebhook Subscribe a URL to Link Money webhooks
 	// (POST /v1/webhook/subscribe)
 	SubscribeWebhook(ctx context.Context, request SubscribeWebhookRequestObject) (SubscribeWebhookResponseObject, error)
@@ -4290,6 +5053,32 @@ func (sh *strictHandler) CreatePayment(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// ReleasePayment operation middleware
+func (sh *strictHandler) ReleasePayment(w http.ResponseWriter, r *http.Request, transactionId string) {
+	var request ReleasePaymentRequestObject
+
+	request.TransactionId = transactionId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ReleasePayment(ctx, request.(ReleasePaymentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReleasePayment")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ReleasePaymentResponseObject); ok {
+		if err := validResponse.VisitReleasePaymentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CreateRefund operation middleware
 func (sh *strictHandler) CreateRefund(w http.ResponseWriter, r *http.Request) {
 	var request CreateRefundRequestObject
@@ -4349,6 +5138,32 @@ func (sh *strictHandler) CreateToken(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(CreateTokenResponseObject); ok {
 		if err := validResponse.VisitCreateTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetTransaction operation middleware
+func (sh *strictHandler) GetTransaction(w http.ResponseWriter, r *http.Request, transactionId string) {
+	var request GetTransactionRequestObject
+
+	request.TransactionId = transactionId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTransaction(ctx, request.(GetTransactionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTransaction")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetTransactionResponseObject); ok {
+		if err := validResponse.VisitGetTransactionResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -4454,164 +5269,181 @@ func (sh *strictHandler) CreateSession(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L17c9s22ij+VTD8vTOx36VkWXbSRJ6d31Fst9XWsX18aU636gkhEpJQUwALgJa1GX/3M3gegBeJkuU2",
-	"zSbdt/80pkBcHjz3Gz8GsZxlUjBhdND7GGRU0RkzTMFfx7k2csbU4MT+lTAdK54ZLkXQC26mjJxxcUfe",
-	"ScEWJHZDCU+IYiZXgiXESGKmjCiWcMViQ26vzggdG6ZIysUdF5N2ZYoXeijmbESuT34giv2Wc8U0oeTg",
-	"VSueUkVj+9rt7eDkiIyouLMTECbGUsVMEynSBTFTagg3hGsipCFslplFeyiCMGAPdJalLOgFr+PD5JvR",
-	"AWsdjl/S1uFoP269Sbqs9Wr8DX09ehN3kn0WhAG3J8yomQZhIOjMvukPOEiCMHD7S4KeUTkLAx1P2Yxa",
-	"IM24OGNiYqZBbz8MzCKz72qjuJgEj49hYM+7Dpy54L/ljAxOyFgqYqZcA5zatRPM7j6w3+7enx8c3p5K",
-	"2j1/WPTPvnudxT82b5v/se3CzfzAzY9Madho0779INK/HJB7HNkmUbfTPWh1uq3915G9E4sJcE/3NM0Z",
-	"oWJRvmjv/E7IuT4aiuJ2NROJthcqBWH3TC1ITNO0TeyS30lSoCrRhi4sqmSSC8NUSLQkVJBcaGb8foYC",
-	"pxOSTBlNmCKKmimzYKbCjgZ0IVIwRBkAJY4sgen32/LgqILyvxQbB73g/9srKWoPf9V713mWSWVY4l98",
-	"DIOH1kS2LMRb+o5nLQkQpWnLnSLojWmqmb0ExXQmhWZAkxaBYB9vaXLFfsuZNvZxLIVhAv5JsyzlMbXT",
-	"7f2q8dK222Yx96lSUgWPdvH6db+lCRAn06YdOHSGNwZ2z4Km+Obn25Bfl2im7pkizA6sb+1cmm9lLpLP",
-	"uKtzacjYrlnfya2guZlKxf/FPuduqsu2gazdu3bqfhzLXJhrQ02uV+m7DyyIJYTiuBfakpthbXKccrsP",
-	"+wPLDFI1ct6Ua8MSMmWKAe8S+Szo/Rz0j28GP54GYTA4L/7Zf9s/P7k4D8Lg+Oq0f3N6EvyywoZCv8cb",
-	"eL7FDu0EZCeVc6ZITDXb/R27jacstiLK0ji952Kim7eWJIrpRsAVIpHimKqwKyWcNoox46YJSczNIkQQ",
-	"X6hLJe+5iC2zTIYCTqcWZD5lArnp6FcrVbm2rNIckUxqQ9NjmTD7zDMUZJj+5bFUM+pl5FAkMs5nTFgA",
-	"7AyuL8jB/qtXhKbZlLa6ROfxlFBNottr4OBzK2Dr7HkXuWWmZMaU4cii7BlWAXLMzcICeKPICQO30Yb3",
-	"8YctpijhsDrLJfxGYpnAba+8uwT51QksoTAiFcnckC02VLvjpintz/aSichnI6aenPKxKtN/Xpo/xAtY",
-	"PUsJ3BKTEYcAk2f2x9XdRR+RWnpkZ5xKanZDEudKMREveuT2+oQ8RohiKNe5lcQJi/mMpmTOzZRQQ2ZS",
-	"G2LmkoytIgfiOOETbvQRqgR2Gu6JkyXtEsvuGMtQd3BqA/7BHmhsimUMezDtocATaEIVs7TADb9nPULJ",
-	"v5iSJOEaTh8SPeVZxsXEXqKhD4TCa3Z99pBZCLKEjBYkZUD2Q2HXG3OWJkTmphHfHTiatSP/61GV/PGk",
-	"ujh9lfPcXgMXLFU++6ABqwAgzWv6IwmSyDSlSoe1W/Bwy1IaM13TL/e77YND+3ec5prfs3dc8JndF2qO",
-	"M/9np9gQomxgFRp/ay23QAsXCHrdiroT9AIr4Nrn+N4yLuOpwhKoTbjqDZMmtttglIQkVowavFd7nVMJ",
-	"PP92UDLTXDuzxOKvPUh75Z6dgDlhhvJUPyWX/R69gM1nM6oWwOLsZrgUJ9Q03N97v6NCfsyp9gcIyeD6",
-	"ovX6VWef3N4cI33NeJpyzWJp9dudOyveqCaKxYzfs2S3bj50O91uq/Oy1f3mZv9N7/BVr3vYfnn4+p9B",
-	"GKBoCHpBQg1rGT5jK1hXv0Y7RBs6y9o3OLhUafnM6rtoUVoWFky4meajdixnex5Lyn9wp8TtFTMCWngA",
-	"lLrJNvB2ox/DgM0oT1cBfGoftxvPViBwxjmi/GMYjLnS5hwsgOWpvrU/EWsdPGM+nqxjFIUJ3SiaUrpu",
-	"G2f0ubtYIjqebCQzh8KrC18I5rUvu4hXwdaSzmDN0d3PhCdkhzohaLlX1TtAHBIDQhe4yoV5dVie2mLS",
-	"xHKV0C9pYfOtzNUJyJvm5S1krb6uCEolIsdAgX5bpVReuRS6rD5vQtG6rl2+7RXbLd6FodvzEH8Cy0Lw",
-	"on4nB/nimMOYCypiTtOB0Iab3J58HXrZuV5oR1dboE7T3M2UV5m9mf4svcdS3Kp089ZiKZqJXk7kUy/b",
-	"MY0vZ4qNmVIsacQQ5/7g2ntnPAN6oUnxZpWk3fwjKVNGwYehZG64mDhR3rjH/ts+ccPW09Hj08zHy8+N",
-	"rLNp56HFZT2Vc0FkXbCuZVOflmeUwne/e3D4n8xEvk415NNygz+ZJregpI3Oihd6yZ2it9GD10p0eJsb",
-	"NnuuuhyUB6FKUdSbSxf871CgNkHmUskxTxtu9LiYUiBecilILNOUxQYDHFxYKtKMeB8bjlHUgNvG3to9",
-	"E8ZavnkSDsWMGz6hwA7hEQya0Qc+4/+yDxXXd2CgaS6FfUDjOFc0XrTJzrEUCXdend0GQ9QB/XgjWd94",
-	"5LYKVkHGzi/E2pM2eQGe+/1u66Bz0/mm1+n0Op1W57DX6byA3Tb93ra8zQ1aIfXmyb5MWlfa3CgqNPop",
-	"vlgQVgZ/iXCc5Eyb4ymL72TeYDdUMXmXLPM9ShSbcG2Y5XVSEZiMxG62Nrmx49Aj4/2Y3piByJljIeRH",
-	"pvjYOdV91EKjA2eJbW4djWm23m4xcPeOqXhKhWklbMwFS6oMiQnDx5ypNtnvviZlRDPlMw6MfEYfCn9f",
-	"93WD4DAlVh43W2OWBzrbySoj5XgL0mIvUwqi5J7LXKcLMqMJQwFuxc3MHcF5IJd9PV5Hfga87uESWHLa",
-	"bIyXd1+TdWC6w1ZHjAniJ2n/oavzs1xOpWBbbyWzoz/tVjaJovWBmMqe/nAIxkdbKsGYpugGhJTWyvn3",
-	"0wWhJKOLGQg4ylOrGYJHzT3Ew1gqvTm9ejc47599+LY/ODs9WVUqIHDX7LO3eG1nzxUrHPclc7zs//Tu",
-	"9Pzmw8np8dng/LTRVQqTv2Na00njxVND5vYMcyXFpD59RRhUPMUTcMe56LFFmIKOt9A6Th8ypjgTMWvK",
-	"BLi4Z0rxhJGEjWmeGp8rQVjxGogQJugoZR7SmmCORbogYyVnsKeKJ/R2EA4FRCwSRn4+G5z/8OFd/7z/",
-	"3enJBwe/X9okujh/e9G/OvnwfnDzvX3+4fzifeSdoiLxKo5m2go+oBPAwKGwv6aM3jPUWj1OxDRNfRZI",
-	"wVqW1jm5OD+NyA54+6kojA0p0sXuUNAsY1TpFWeQNec03BGhWaZDwHouiLXEfFDL8XqP/E2nDsKg6dDL",
-	"j+0eGwnkOymT5rCk5ybU7onNLNKAoUhTCB5NF5rHNK0S58ngu8FN/ywIg8vvf7oeHPfPGpccGDZr9sRJ",
-	"laAPm7mATBeXNoAoXJM4N0SOxyvA9AA7shelXbRDD8VYpqmcw+1ppq1C6p1wgA4QldmvrNEUHKFFWGmj",
-	"YTrzSn/tWI2Uapd1IG20sCaVO9m0ZnF3jUS6FFZvtvVksrCiFrNTKuQG/Ib4vI0QdUJ4OEjIfqfTOQiH",
-	"Ihqc35xeWZ54fXr14+nVh9Orq4urKCTD4DIFk0IxGk+JzI2lIZdDMgxCou2C3CxIhK8sZTnVmGnQuErg",
-	"eKI1pXA/Szxy0xb8y9duG0EvwEkfG5l6kywbUcUclPDiMHtLy1mNbU2oYXO60C6ljHChDaOJ97UgnhI6",
-	"kvfNxvYTQmVG4ykXrKUYTYBGcEerMmYdDJsXbLJPa/Qm8hlTPHbLobVaRuDwOrZwU/4Bqbb5dpuPVV53",
-	"Eyw9ToZl2oBDztrCayDXRIEXlp2tVT7gV+J+bpNjOZvlwir7TJMEn1rEyJFfIGt0/r/bQUho4u2PdLFq",
-	"lIferLdPYilcEllp1W9lsA9FpPORkYamyN8gi6IwVfgYkuDkuIhN46gyQo1/uzh13ysfQ5HJLE+pYYll",
-	"2FIzYqaKMYh7Q0DZx9HtEvUd2A0Ubzex6/pWgIGn6cU46P28HQP/ZTn5aOci83bexXP2Bp5z7zhapiVt",
-	"5RixknB7BxPIzQavUgHsMj1jyyO7F1bPXHiNrn2qgRvbri34JYC4/vun2EzNtH9ruQws4BS0OM0TICoA",
-	"EVULsIUnTFss98in2+TKUclQbEsmYZ1OMAmkgun26v2v/2agf2KIe1jtkhuAtDNTMInY8b72SqJFdRMr",
-	"wd9a2NjnqsEWud3gEpcIAzNlditL2PQYuvFLKP/k+PKi1g795TEMLqkyi3Xqt6zYppkd6PRFr24f317f",
-	"XLw7tcLo3enV8ff985tGffsS51griNwPXifxS9booI04UmX93hyypo1hAj1X3sTXQwGuZW64lThb23iY",
-	"QyYNafKHDUWzQ6zwW2mSUa1JVBqagyQiUZPdFKHLiJtqwrZi49zahlkNYi4JzJIwGETV2T+FwYAm6BUb",
-	"M4WTrvXPeZC3JkwwBflAgxNXNuAddBq9kO4Iztc4gOw0bSQEX1IpJkNRuMz8hfu0aOIZQ83TWOKTG/cD",
-	"a1Ck3q3u0BUF3LFFWRWgMxbbi6zZ2W6vXJNcQ2hiKOi95AlJckwtrpvlmuzwhM0yaZiIF7toMdbsdtBV",
-	"fsVAh2XCQ1EeNZbKQsIqzgvCHrg2hUtAL7Q1zgr4aDpjHjj2GAiWpzIm5dicONCgBbExvb4+epnTUc9K",
-	"KqBvSndxlA5cZY2SK3MVQ/ZnwrThAilJjktWs+rY2iLdB0VXxUdCeEK41rlFN0OkGEmqrNjcItfUbGH5",
-	"lnyzIRHITbEBQJWyg2W7LmEjbshOcTYjizPt2kPGiiV2QHFQIwtA1EPEVUZQJli6XEiX+th9iQ4DfxMe",
-	"3EFB6fslBRZMfokGg29GnfFh0mGtLn35qnUYH45bb5LOqLU/2o+74wN2mLykgUVJe/fFEltWErnFC2Hz",
-	"+Phv5nchYfFUWpIWhYMCvXtzNppKedfsVFmC8mbsqpDR8xlehStZdnFEKMGsAuRKdb5i2WKFT7X/bM5S",
-	"RYPtYbCcro1T1IEaPpdNXbnLayJDz6iprtccWLZtQdzAprZAq5vC4VsZBrUH5a0UxUHrvAhbZs/WIg+W",
-	"ZvBE67blD7wmdbIWjtjy7nyCzeP6K1gXqwFRgXUCVdFAzviYxYs4Zb0ynzdjwnL2kJQ1OiGxW0lyCKd4",
-	"JTAJh0LnccxYwlBgYMDlyElzKvScKbyIy9Pzk8H5dyHp3958f3E1+OfpiX1hOQbj40dDsTmAVPOiu7mD",
-	"MCgnD8Jgae5GTfqKjXORbJAeCgY8IU8/t37ozSjc3Cb0ego5jaxM8gSb+isxzSX2V0Jre57nUWc9y3O4",
-	"8x/D8fC8L/TnZn3XGAi6VDLJY0fFEKfEUGyw7J247P9kec+Pp1eDb38iLcJF4ry082rah48vcQ0Ed0kX",
-	"ZLQgb6m4I6UFC/arNSBOcEltSeqy/9MSh4Jd4IKNfMgdYS0juqnEuwqrLqpbtRF6WieSOQO3bjUPRbPZ",
-	"vBKpGfE0rTsfsXouuM7sdiHCUSncsgpwUK9wC151v+nsN5R79YLBWbBSfBbsk3eUC3Jtqil1lQS4xiSy",
-	"jVlcS8k+kOOAiTIwf2u/c9gNmhJYDlbSQ7DKaClRw+dvuHqO4FcqWDuR7H85OLZjOQOolhcQ9NaFeyvV",
-	"HME/qLBqWFlYEZxI+0AuRR6cf/nnrWySzkr97XueTJhlcmVksgzxPv7S5BFeN/vLRpftxr1sO/blY8kt",
-	"Kmff0gprYKYIRn/7v8/kqoudoH/87pRcXJ2cXhGY1u7Y4ohPQA/+tv8S/uvsA2Zmnks5puA7UUBGfTA1",
-	"JtO9vb0iM8Hh0x5GG1fDmavE+kcjBRUvchE0eIurlDGDtZVEDdS7TYqtH76+RKriUi62VZRNFZFJfLmm",
-	"PBxsV39UT0asyMsaCT8hL6tZNJvLtJqOg6Vb5y5Ne5P+sxb86wuymhaEIq0/tN4yW9oEnVrwtJGwt9AD",
-	"qu9XyezjFlgMvJucr6n4WHvGrNQrNqqYdS3kcYm0N9zH7dVZpbKSpykZlR1qMKUbW9SAsaW1t7RyxUiL",
-	"zHJtyIgNRaZYi2aZkvdYVVoqnSjiCyLJFX9mNXeJyBUUCwtqqx70GXEb9ltO7cWvk4sQd1nCkiL4UqNL",
-	"CL0UOtR6jdypUEtePfcU5QB92X3TTdjh/gFrdV91XyWvu4eH3YM3rdffvKFvWuPxKBlTKz3cW3W+jTKn",
-	"DT1yZhb0/7+Hzd8/Xp2eDK5Oj28+3F6dPQ7zTqf7ygXx/z5no9b9frvT7uDzckd//3h9en09uDj/8MPp",
-	"T4+r/L+697XnBfNqPuXxlDBt6CjlegqdjIxC5DFzxkSlO4RIAHvqeRJbQ2bVVquAasXQvTqrh4aqjtoR",
-	"I1UqsD/71EMoZCgN8nKbn+sqnuyAUN5MDQJNtuT1ijG7dJOi6J1BxooxS8rQYsDlnEPACDiHUfSeVazr",
-	"whQT2qgcc0Yx+3Eork6+HbSJy7sR0jCcB3PeK8UlM7qwLMf+T0iDl6KzlC7KflpFWftQjKhmic9rcaVH",
-	"Mc3oiKfcYi1GBGfMTCX6VZCn7fA2a4fWhOEC3+NiEg4FmBD2CCFhJm7vkhZ53SH9NJtSn7N0XKSun0HK",
-	"a9XcTqTzHmm68ObdUOiMxkxjBxJrn9PKdJVmXorRRJe5tDDS9Sx43SEpM4YpHbpqO8w4xZmXe3wtK4m1",
-	"3PrXHSsL7Vz2qv/vz/3WP2nrX53WG/LLf//XZjGVi1iKMVczi3KBt17d6ahihKapnLOE7BRngidwqNku",
-	"oN5yH6ia+Vw2zFqxovvNTbYqVm/l5Sab90besfUWLzoCW7FiEAelqbWs71hh/oZQ3NJiIpZJrT0HNtWi",
-	"aYqlkJiQ1yYDe0MlEWGanjZ04Xt0QbTwO9nDND5LYDi38lnEMscUYNfFy03c1HwDtv5hXZTN6/aWLmBk",
-	"o5/kGUUEbj3NYsXMtmvi6OZsVUWF+WCaWxulkPwYuTUr1xPVWhWt/NyIAjqWuMh2RgtgzDW8s2q3FIm4",
-	"iCaWWyWyHTyvq1nJvutArQGliYM7ZF6veowYVSDU7pgAXyifCJaQf7y/ITFVaoEJp+VNhYQ9ZFwtgFsC",
-	"nBqrHpnWH2DONenAlVWb3YF2EaY/8IYJrl3lbC4MTyugde/UxO7Bq06nKSG0uOEGf5b9qTKtBQNfmhaS",
-	"VFvHUrGmzcN7axA1egtHX8r1xIdPyu4aYGtAWnv3180HBaykVYm0jJ5FLUDlpPBvZ/E0Es57DIxe5yO7",
-	"2IhtiGC4GCrRODbzKgCGe1aRCjG+UaGEW5tSq6nhKJKwlN9bPRzFjUNqq31UOLJg95aLyokmK4VlL/e7",
-	"T7v6Kzvf0lqsw6f25mMY5Ou6F3x/c3N5TZhIgDegOuTKxXXlrM0K54rPxkev9ywUQAVtsMJKUHQ7h6+f",
-	"Z5bZc4SVC2sGVRPKNsBna9x5Rjyj+l4jRllDEjWs6tAjK2Idalu+WLTdpJpE1YGDJGo/rYgvbWJLeGyo",
-	"MQND6h7r3Oqw8chSwX6KEhPPENmVIxL1z86iVXCVnMzrX/2zsxXFyyIqFnBrlrIYAQYz1nqaVvrogVe0",
-	"VnR3dlbv54XrbJEB7wB1W9wP2xyzWGY6VMQs3Ywon4TE61jSvLloCTMiV/FRwTzfN/jZ7e/qy29LmGAr",
-	"x7niZnFtj4nAKdjHW6p5vKmQg0T9asl/j8AbxFqyB7E1zF4d7nw8Phucnt98GJw89vy/r0+Pr05vHndh",
-	"IItAtybR3n13zxmuLrjU9u1locYUdlOcwbJBaA9T7BZl7cp231Z0EswajS4vrm/I3v3+HjzUkbUDGcms",
-	"LeM1n7E1W0rt+riiWUJfUpmVzWhRjJZJ7zr0nhBNdu73d7FY8Z6phZkWhT6uR3MtzF+Twz2fY6FDF+rU",
-	"ocsew2wlRO4UQK/bhYJS9xDRjFd8EuWZa+RGczOFUAIMuuNmzc0XFlhhSKC6iMKZahBoDgmqltSOU+S8",
-	"oIPKxm0ut9jPc+/WnghPGoUYrba8fBlb8W1EVxjsEPIZCLAe6n7v0Dag3M9mwKMZ2sRBVmEfFokZ/3j/",
-	"Q6lGtNf1bv4/LWfkDpIS0jTjVkhBz1wuxnJd/oZy/X3mksiMiZbzmBBXUausUa4RswtRlCgrm3qF4f5C",
-	"u7aDmDHd8r41C2pX/urpJix0f6vjTFiINbi7ha+wqCTL6KI1WsB+hgJnKieJS4rMlolptz0UQwEZw152",
-	"WaKcUS4MheYFowWZUpG0ybc0Nq7kPPFJvsXBi1rbodgpLimC4DGzO63H2qOw9GMMg++YwdM4Hj0Mlg44",
-	"FDiIEjfNMNgF1RdCySAQE+eUGy3wH21yWrIalmpGYmm1Hp8wX1RBK/2CXJ/8gMzEnwJdcBmdWKXi/ZQp",
-	"RigZU2yyW/H/hDhVBVWIBr1DIkswkOCA2SEU6l0KtDD0DlxWQ/EtbFxPacY02amgifOXuOpb7C015jGn",
-	"KTRKn8mEpToknmpaKh8tsEVw8ShbmClmJr+jC9LtdF9aExeSvObuWCtXiEeAJP051+yIQHGgzuPpUCR8",
-	"7CK7mAkPuODcjrDd3d5QtEjRGEXXsKSCY1STokcJmdJ7RiJU0nvl8wjvhMUyYZDHTgrwvdCkaDQCbZ5D",
-	"52pH7+HVt8fk4ODgDVarpxr9pXI81sy0UqY1+po8rO3Meirn2leOOx1Nk52ye/2rm86b3v5hb38/2g3h",
-	"+kArv705bpO+22VS7srOqZhzlWlsVJti11HwIfuGWG0Lr5qrGdAB54PEFkqylIKbDHXK0ItMdKUcETpC",
-	"3i4SbHFrYYCISSDRC52/rv9t0Z03ZWMD7jVo1KAx/ZDsRHLGjR0ZuVqAMZsXafu+IJyQOdQbVmacMSo0",
-	"FO4ize1EtXSQHgGHTxSSaDn/o0c60S54Be3EhWNwJ3rCh+Sn3AUQRiJPUzpKGSjk0HZsDLXX1Z17pAd3",
-	"Sspjboh9Dbp6UDgCdPolZCe6zRLHuhzPaju7rAevRESxmfR9DtxPu74Os4azxc7a536L7ao0QO5jkXRG",
-	"1R16ugts8KnZ/gB+rqMqNTisp3gYg2fUVbwoPPKwhJmyGQANeGTJisuyZ4AIcJy5IKj8u/odormYpKyF",
-	"tx7BKx/sKxGxhg7yHwJQqRhDvodFbbzdmHsww+rl6IhQctjZx4p6rkEjxYKqGV6LFOxiDAQo04RQK5It",
-	"z6/OC0z1WAprraH2SdOURBUP/n9HhD0YJlA5tYIESGa0IPEs2dMZiydMhMjUaEwTRqTC/s+aimQkH5DL",
-	"VacsWFxk9byMpOyepbtkRjON/LNgs4ZOoF+YZTNY+A7gbS/PqJhRi4jsYFMBa7eBVNr1UsUHHmiB4zO6",
-	"wCA2hol6gHyajllEdhTLGBY2cwOXKyQZ5worscZjFpvdkESV9NHWnbXNdoxvb+Achf5u79gCetsB1Krb",
-	"Xp7iqCHfNHfBKjianZEaw2YZbMGhV67trtGJ5Q9EpJU72IUCPvJgDwyyQzNmGfcu3BMhUS7KY/tX04UL",
-	"6FNy2H1DpCp7PnsAOp+ZZYxlU5Pd1ZuxAgqCUzqCBOm6lLPqWI7h3gRjWJjLSEV5i3g3vvQuAqsrypiK",
-	"rN4WS5GEZMZFblhIpjJXuxg1c9DGm8HdhYRmWQhdq1E7XN1uvQl3REbSKn6I3a4Ne6V3Zdm0HTO+Vqar",
-	"qD8RsBPtdaNlUQ8Mxw0+KiSfPfmE3z+lF9UXFbL1W84sPUhBKCRvoBOgZ/HZ4abFaRhVfhNGkx1hQW9P",
-	"Opk136bLjsCphf+aAt6rylPmFHqdUVQOkBP3SPSRj3ukD3zC2lGPkT0aysG3PkOEZIphnrBFtj7hLhQb",
-	"YR5Gj/wYFXRYfAvirQvD/7iy2YzzEujV5lRMaZAXCTX0aI0XGBrO5Mb+0+6U4/du4EMpWKLITYpmqHu7",
-	"btaUen1dO98NIFMT45gBRPGtMWcNJJrxoBcctDvtgwDirVOwG/fac5amrTsh52Lv1/mdbhefOgHCxkyV",
-	"ZsvPGnb5RjMTE1OqxuannRguwllXf+LUe97qa/1Zh9B7H3nyuPy5rzXhwHLInvt21WP45Mjlz0ZBkuun",
-	"O4TlengIPM8nhtH9/l5hOu99LLuOAsgmGPUtODpkuk6YKT5JED4TqpWPrFkw1T721O10Ptl3gooNNnwh",
-	"6KbWFfkxDA5x4ab5ig3uNX2KCt7df8a7tW8iwduHz3i7+LbTYxi8fNae6x+sqjqD4dJWHKvVmOEvm/G5",
-	"4iJ26YwuVyPf4JwEslo7j9M/10/S8iPcZHaDvmO286HEJYYaOrEbL08Z/LKUOYjFBlabwpyyL/qsG4l2",
-	"j1baHj9FvUWL5C+diouNPkHNL3SlFfP/EPZfmrBXe3f/ZUnd+7NBiZFNAdETNoJQUZniuhNh4XVEfDV+",
-	"SKJKCXZEfIuASqsCdEXsoOeYQgiVKKtca5bstgtTDgKaM2vCoAUJ/TO8RWx6dhtQhwleovKdoZhDQiT2",
-	"0QDzuFqYSXwhce5iXjJxbhFIlfiVubakii1/zW0lrxLj+YedDrpzisZ4JDq5vTwbHPdvTj9cnf7v29Pr",
-	"mw8/nP4UtYfiba65AJ8ppr9rcKWTEY3vwMtEhFTWXgQ3AdbA1YoNo+WCY0zajKpFka4grs6PMVnGRwKL",
-	"0qG3Mll8Mj661MrisR5TdsUIfxoXXy7hX8PEK2X8PvPj38zEPwsrLnKxvjJu/I7esTKkvQXvXfKZBb1q",
-	"lVwjl15+Y0OCctn2p5zUdwnYsYygkfAJ1TqfsWT3qCiAcQxop9vpFL9+PZLCxTvXCwosLdcQ5bV83/Lp",
-	"etuGG5/lU/20HHQ2hnxDAKkm3c5+eygaBAI3FVEAX6MZS1VEZNczQNzYn8T/6r0YtmJ/+5988c3cr6zo",
-	"/0KY3xeuwX6tbPPK3fNnZZxfDf9yCUtr2ddFPzfTrs+LqeQdLdds9OuZ36DXQiJPj0RV/ImGosqftkm/",
-	"Ct0M1oaKgLuxehJGeygwQbEmUVwSWKPWyh4yFhvLVTsYkPPnLOJ7IaqT/kuqVCxI9+FhPTu9cfnl23HT",
-	"h9Z8Pm8BBHOVOiBuz+Fq5TafWbmsV0c0MVfEA+xA9NdRKL8urocpUtYwXK29clV6LrFPqpJWn2vQb9AP",
-	"/xrqncvA2CsypDcpevhRIU2iXKURtmOCZJyi9V1YLaogUZHsH4WELhVjgEegaGMYT6XUTKOu6JRsz2hX",
-	"Mp99zlI9714wBhVu0Ck2akhhblfS2SHXRci5cD6CJsZa/7p7E2clDQwUEwNrRZ0uw48ICeChJlcMsxeg",
-	"dq9aq1EycNfDRYdktBgKlweCrNy9ClnHBf5AG9yJokZWkgp7BNM4NYkeWsXaUTgU1b9bRfJVRHZywR9c",
-	"7yuXMFkbiu1UeWIvgZtpfaKI/J24xO3v3/WPW9ff91/ud3cKNAhdN9ZBQv5GhkF7GJC/VfLRymcjmSx2",
-	"d62EIi9bGNAncy4SOcekkDlduBw3b6VBH1H3JWrsRsad/8cBUmHn9zSfTOBTBZDbBuVOPjfPeMDGVGDu",
-	"RMwIN3CffYKJICypZY3Engm5ZmFVrAvtEtygQ6qaTTGfMjEU3KdNwDcEWLLSAaEugwv6dJUEf5JZs65U",
-	"6zOL4KaKnzVWThXk/wnOna/Sz17gk8tBMbLqC/DS4xnCGROVfq94PlpJDxyxxTL9/sAWR541L1YZ906F",
-	"75EKtyPSErXnc+3yQ4Hg5v16FYRS2KKK0PRZwmMwalZL5CoZb0sFcZgo11zbNBRNxU27bYLLQI8nM+cx",
-	"a87LQ+5fXLTLjByKtSYTOvqBRZsibtDEiyug+CzcuKF+bXt+/ESZG9feFP0f99BfkPEiqRDaWBz7CY2h",
-	"OplBDcdfwDwqKwrXW0VQAlTUpiGXgkrbSjcjLCNwgm/EMFBpNf/rkx8q35HwfvKhmFGRWE1+4eWT/zZA",
-	"vasmRC6hr1VIiq5XmCfpG1+RHVTTK12vdtukX3y9CRIffcJiQsxUyXwyrS3Wvxy4jyXWPk44FONcxDgL",
-	"fLfKfdOJ6XqJFfbSWdij+688VZxj+CXGqUVTjTZhrmsfuWiTfm6m1rKPQf0Gy7JSKRg5g6MoFO3VykR3",
-	"o6OhcKngIByWYxDwxQ1a7z3hy6Xs5bleAVOpTMvqAglm6pfp1u7LD4pL5fvKYIwZWCt+ByKykrSoTl2y",
-	"EF9oIpg1eH/LeXynDVUGyxowlTZa6lLYrtWHRITqKr7MpzzFXG97bcr3kywKGSryDuujdMNgOKFrJMPL",
-	"oor1vkEHrz9JDC71m/3Mtshyp7Z1dojv1vZXNEGwoPfnrzO9p0TOZ1oXX4eUKhp3GKYN5PN+1enJj1tN",
-	"Ra4REijr+L1r9YJcdyo1fooVhG9GuXLNJ5DXMXHPlRS+bP6pLYVfKJo7ZF5b6Y3F0sDuiz6EO37eRMa6",
-	"dk4oqHel3v75E2fHFuMwfzkvu2eplRCVo1enLinvsU56Rf1LrYdE8Q3Ua8eqm1n00rdmKxXxW07ggeYZ",
-	"4eP/CwAA//8=",
+	"7L19c9s21ij+VTD8PTOxn4eSZcdJE3k6v6vYaqutY/vacnu7VW8IkZCEmgJYArSizfi738E5AAlKlCxv",
+	"k2yT3f7TmCLxcnDe3/AhiOU8k4IJrYLuhyCjOZ0zzXL467RQWs5ZPjgzfyVMxTnPNJci6AbDGSPnXNyR",
+	"t1KwJYntq4QnJGe6yAVLiJZEzxjJWcJzFmtye31O6ESznKRc3HExbXtDPFMjsWBjcnP2I8nZHwXPmSKU",
+	"PH/Zimc0p7H57PZ2cHZCxlTcmQEIExOZx0wRKdIl0TOqCdeEKyKkJmye6WV7JIIwYO/pPEtZ0A1excfJ",
+	"N+PnrHU8eUFbx+PDuPU6OWKtl5Nv6Kvx67iTHLIgDLjZYUb1LAgDQefmS7fBQRKEgV1fEnR1XrAwUPGM",
+	"zakB0pyLcyamehZ0D8NALzPzrdI5F9Pg4SEMzH43gbMQ/I+CkcEZmcic6BlXAKd2bQfzu3fsj7ufL54f",
+	"3/YlPbp4v+ydf/8qi39qXjb/c8uFk/mR659YrmChTet2L5He1YDc45ttEh11jp63Oketw1eRORODCXBO",
+	"9zQtGKFiWX1ozvxOyIU6GYnydBUTiTIHKgVh9yxfkpimaZuYKb+XpERVojRdGlTJJBea5SFRklBBCqGY",
+	"dusZCRxOSDJjNGE5yameMQNmKszbgC5ECoYoA6DENytguvW2HDh8UP5XziZBN/j/DiqKOsBf1cFNkWUy",
+	"1yxxHz6EwfvWVLYMxFvqjmctCRClacvuIuhOaKqYOYScqUwKxYAmDQLBOt7Q5Jr9UTClzeNYCs0E/JNm",
+	"WcpjaoY7+F3hoe22zHLsfp7LPHgwk9eP+w1NgDiZ0u3AojN8MTBrFjTFLz/fgty8RLH8nuWEmRfrS7uQ",
+	"+jtZiOQzrupCajIxc9ZXcitooWcy5/9gn3M1/rRtIGv7rRm6F8eyEPpGU12odfruAQtiCaH43jNlyE2z",
+	"NjlNuVmH+YFlGqkaOW/KlWYJmbGcAe8SxTzo/hr0ToeDn/pBGAwuyn/23vQuzi4vgjA4ve73hv2z4Lc1",
+	"NhS6NQ7h+Q4rNAOQvVQuWE5iqtj+P7HaeMZiI6IMjdN7LqaqeWlJkjPVCLhSJFJ8xxd2lYRTOmdM22FC",
+	"EnO9DBHEl/lVLu+5iA2zTEYCdpcvyWLGBHLT8e9GqnJlWKU+IZlUmqanMmHmmWMoyDDdxxOZz6mTkSOR",
+	"yLiYM2EAsDe4uSTPD1++JDTNZrR1RFQRzwhVJLq9AQ6+MAK2zp73kVtmucxYrjmyKLOHdYCccr00AN4q",
+	"csLALrThe/xhhyEqOKyPcgW/kVgmcNpr365Afn0AQyiMyJxk9pUdFlQ746Yhzc/mkIko5mOWPzrkgy/T",
+	"f10ZP8QDWN9LBdwKkxGHAJPn5sf11UUfkFq6ZG+SSqr3QxIXec5EvOyS25sz8hAhiqFc50YSJyzmc5qS",
+	"BdczQjWZS6WJXkgyMYociOOET7lWJ6gSmGG4I06WtCssu2MsQ93Bqg34B3tPY11Oo9l73R4J3IEiNGeG",
+	"Frjm96xLKPkHyyVJuILdh0TNeJZxMTWHqOl7QuEzMz97nxkIsoSMlyRlQPYjYeabcJYmRBa6Ed8tOJq1",
+	"I/friU/+uFNV7t7nPLc3wAUrlc88aMAqAEjznG5LgiQyTWmuwtopOLhlKY2ZqumXh0ft58fm7zgtFL9n",
+	"b7ngc7Mu1Bzn7s9OuSBE2cAoNO7UWnaCFk4QdI88dSfoBkbAtS/wu1Vcxl2FFVCbcNUZJk1st8EoCUmc",
+	"M6rxXM1xziTw/NtBxUwLZc0Sg79mI+21c7YC5oxpylP1mFx2a3QCtpjPab4EFmcWw6U4o7rh/H52Kyrl",
+	"x4Iqt4GQDG4uW69edg7J7fAU6WvO05QrFkuj3+7dGfFGFclZzPg9S/br5sNR5+io1XnROvpmePi6e/yy",
+	"e3TcfnH86u9BGKBoCLpBQjVraT5na1hXP0bzitJ0nrWH+HKl0vK50XfRojQsLJhyPSvG7VjODxyWVP/g",
+	"Vok7KEcEtHAAqHSTXeBt334IAzanPF0HcN88bjfurUTgjHNE+YcwmPBc6QuwAFaH+s78RIx18ITxeLKJ",
+	"UZQmdKNoSummZZzTp65iheh4spXMLAqvT3wpmNO+zCROBdtIOoMNW7c/E56QPWqFoOFevneAWCQGhC5x",
+	"lQv98rjatcGkqeEqoZvSwOY7WeRnIG+apzeQNfp6TlAqETkBCnTLqqTy2qHQVfV5G4rWde3qa6fY7vAt",
+	"vLo7D3E7MCwED+qf5CB/OeYw4YKKmNN0IJTmujA734ReZqxnytLVDqjTNHYz5XmjN9OfofdYits83b60",
+	"WIpmopdT+djH5p3Gj7OcTVies6QRQ6z7gyvnnXEM6Jki5Zc+Sdvxx1KmjIIPI5eF5mJqRXnjGntvesS+",
+	"tpmOHh5nPk5+bmWdTSsPDS6rmVwIIuuCdSOb+rg8oxK+h0fPj/+dmciXqYZ8XG7wiWlyB0ra6qx4plbc",
+	"KWoXPXijRIevuWbzp6rLQbURmucU9ebKBf9PKFDbIHOVywlPG070tBxSIF5yKUgs05TFGgMcXBgqUow4",
+	"Hxu+k1MNbhtzavdMaGP5Fkk4EnOu+ZQCO4RH8NKcvudz/g/zMOfqDgw0xaUwD2gcFzmNl22ydypFwq1X",
+	"Z7/BELVAP91K1kOH3EbBKsnY+oVYe9omz8Bzf3jUet4Zdr7pdjrdTqfVOe52Os9gtU2/tw1vsy+tkXrz",
+	"YH9NWs+VHuZUKPRT/GVB6L38V4TjtGBKn85YfCeLBrvBx+R9ssr3KMnZlCvNDK+TOYHBSGxHa5OheQ89",
+	"Ms6P6YwZiJxZFkJ+YjmfWKe6i1oodOCssM2dozHN1tstBu7esjyeUaFbCZtwwRKfITGh+YSzvE0Oj16R",
+	"KqKZ8jkHRj6n70t/39GrBsGhK6w8bbbGDA+0tpNRRqr3DUjLtcwoiJJ7LguVLsmcJgwFuBE3c7sF64Fc",
+	"9fU4HfkJ8LqHQ2BJv9kYr86+JuvAdIeljhkTxA3S/lNH50a5mknBdl5KZt7+uEvZJoo2B2K8Nf3pEIyL",
+	"tnjBmKboBoSUNsr5n2dLQklGl3MQcJSnRjMEj5p9iJsxVDrsX78dXPTO333XG5z3z9aVCgjcNfvsDV6b",
+	"0YuclY77ijle9X55278Yvjvrn54PLvqNrlIY/C1Tik4bD55qsjB7WORSTOvDe8LA8xRPwR1no8cGYUo6",
+	"3kHr6L/PWM6ZiFlTJsDlPctznjCSsAktUu1yJQgrPwMRwgQdp8xBWhHMsUiXZJLLOazJ84TeDsKRgIhF",
+	"wsiv54OLH9+97V30vu+fvbPw+61NosuLN5e967N3Pw+GP5jn7y4uf46cU1QkTsVRTBnBB3QCGDgS5teU",
+	"0XuGWqvDiZimqcsCKVnLyjxnlxf9iOyBt5+K0tiQIl3ujwTNMkZzteYMMuacgjMiNMtUCFjPBTGWmAtq",
+	"WV7vkL9p10EYNG169bFZYyOBfC9l0hyWdNyEmjWxuUEaMBRpCsGj2VLxmKY+cZ4Nvh8Me+dBGFz98MvN",
+	"4LR33jjlQLN5sydO5gn6sJkNyBzh1BoQhSsSF5rIyWQNmA5gJ+aglI12qJGYyDSVCzg9xZRRSJ0TDtAB",
+	"ojKH3hxNwRFahpW2GqZzp/TXttVIqWZaC9JGC2vqncm2OcuzayTSlbB6s60nk6URtZid4pEb8Bvi8jZC",
+	"1Anh4SAhh51O53k4EtHgYti/Njzxpn/9U//6Xf/6+vI6CskouErBpMgZjWdEFtrQkM0hGQUhUWZCrpck",
+	"wk9WspxqzDRonCWwPNGYUrieFR65bQnu4xu7jKAb4KAPjUy9SZaNac4slPDgMHtLyXmNbU2pZgu6VDal",
+	"jHChNKOJ87UgnhI6lvfNxvYjQmVO4xkXrJUzmgCN4IrWZcwmGDZP2GSf1uhNFHOW89hOh9ZqFYHD49jB",
+	"TfknpNr2023eVnXcTbB0OBlWaQMWOWsTb4BcEwVeGna2UfmAX4n9uU1O5XxeCKPsM0USfGoQo0B+gazR",
+	"+v9uByGhibM/0uW6UR46s948iaWwSWSVVb+TwT4SkSrGWmqaIn+DLIrSVOETSIKTkzI2jW9VEWr828ap",
+	"e075GIlMZkVKNUsMw5aKET3LGYO4NwSUXRzdTFFfgVlA+XUTu64vBRh4ml5Ogu6vuzHw31aTj/YuM2fn",
+	"XT5lbeA5d46jVVpSRo4RIwl3dzCB3GzwKpXArtIzdtyy/WB9z6XX6MalGth327UJ/wogrv/+MRZTM+3f",
+	"GC4DE1gFLU6LBIgKQETzJdjCU6YMljvkU21ybalkJHYlk7BOJ5gE4mG6OXr3678Y6B8Z4g5W+2QIkLZm",
+	"CiYRW97XXku08BexFvythY1drhoskZsFrnCJMNAzZpaygk0PoX1/BeUffb86qI2v/vYQBlc018tN6rf0",
+	"bNPMvGj1Radun97eDC/f9o0wetu/Pv2hdzFs1LevcIyNgsj+4HQSN2WNDtqIIz7rd+aQMW00E+i5cia+",
+	"GglwLXPNjcTZ2cbDHDKpSZM/bCSaHWKl30qRjCpFosrQHCQRiZrspghdRlz7Cds5mxTGNsxqELNJYIaE",
+	"wSDyR/8YBgOaoNdswnIcdKN/zoG8NWWC5ZAPNDizZQPOQafQC2m3YH2NA8hOU1pC8CWVYjoSpcvMHbhL",
+	"iyaOMdQ8jRU+2fd+ZA2K1Nv1FdqigDu2rKoCVMZic5A1O9uulStSKAhNjAS9lzwhSYGpxXWzXJE9nrB5",
+	"JjUT8XIfLcaa3Q66yu8Y6DBMeCSqrcYyN5AwivOSsPdc6dIloJbKGGclfBSdMwccsw0Ey2MZk3Kizyxo",
+	"0ILYml5ff3uV01HHSjzQN6W7WEoHrrJByZVFHkP2Z8KU5gIpSU4qVrPu2Noh3QdFl+cjITwhXKnCoJsm",
+	"UowlzY3Y3CHXVO9g+VZ8syERyA6xBUBe2cGqXZewMddkr9ybluWe9s0m45wl5oVyo1qWgKiHiH1GUCVY",
+	"2lxIm/p49AIdBu4kHLiDktIPKwosmfwKDQbfjDuT46TDWkf0xcvWcXw8ab1OOuPW4fgwPpo8Z8fJCxoY",
+	"lDRnX06xYyWRnbwUNg8P/2J+FxIWz6QhaVE6KNC7t2DjmZR3zU6VFShvxy6PjJ7O8DyuZNjFCaEEswqQ",
+	"K9X5imGLHp9qf2rO4qPB7jBYTdfGIepADZ/Kpq7t4TWRoWPUVNVrDgzbNiBuYFM7oNWwdPh6r0HtQXUq",
+	"ZXHQJi/CjtmztciDoRnc0aZluQ1vSJ2shSN2PDuXYPOw+Qg2xWpAVGCdgC8ayDmfsHgZp6xb5fNmTBjO",
+	"HpKqRickZilJAeEUpwQm4UioIo4ZSxgKDAy4nFhpToVasBwP4qp/cTa4+D4kvdvhD5fXg7/3z8wHqzEY",
+	"Fz8aie0BpJoX3Y4dhEE1eBAGK2M3atLXbFKIZIv0yOGFR+Tp59YPnRmFi9uGXo8hp5beII+wqa+Jaa6w",
+	"vwpau/M8hzqbWZ7FnX8bjof7faY+N+u7wUDQVS6TIrZUDHFKDMUGq96Jq94vhvf81L8efPcLaREuEuul",
+	"XfhpHy6+xBUQ3BVdkvGSvKHijlQWLNivxoA4wymVIamr3i8rHApWgRM28iG7hY2MaOjFu0qrLqpbtRF6",
+	"WqeSWQO3bjWPRLPZvBapGfM0rTsfsXouuMnMciHC4RVuGQU4qFe4BS+PvukcNpR7dYPBebBWfBYckreU",
+	"C3Kj/ZQ6LwGuMYlsaxbXSrIP5DhgogyM3zrsHB8FTQksz9fSQ7DKaCVRw+Vv2HqO4HcqWDuR7H9ZOLZj",
+	"OQeoVgcQdDeFe71qjuBvVBg1rCqsCM6keSBXIg/Wv/zrTjZJZ63+9meeTJlhclVksgrxPvzW5BHeNPqL",
+	"Rpft1rXs+u6Lh4pbeHvf0QprYKYIRnf6/5zJVRc7Qe/0bZ9cXp/1rwkMa1ZscMQloAf/c/gC/uscAmZm",
+	"jktZpuA6UUBGfTDTOlPdg4MyM8Hi0wFGG9fDmevE+mcjBZ4XuQwavMFZqpjBxkqiBurdJcXWvb65RMpz",
+	"KZfLKsumysgkflxTHp7vVn9UT0b05GWNhB+Rl34WzfYyrabtYOnWhU3T3qb/bAT/5oKspgmhSOtPzbfK",
+	"lrZBpxY8bSTsHfQA/3ufzD7sgMXAu8nFhoqPjXvMKr1iq4pZ10IeVkh7y3ncXp97lZU8Tcm46lCDKd3Y",
+	"ogaMLaWcpVXkjLTIvFCajNlIZDlr0SzL5T1WlVZKJ4r4kkiKnD+xmrtCZA/FwpLa/I0+IW7D/iioOfhN",
+	"chHiLitYUgZfanQJoZdSh9qskVsVasWrZ5+iHKAvjl4fJez48DlrHb08epm8Ojo+Pnr+uvXqm9f0dWsy",
+	"GScTaqSH/arOt1HmtKFHztyA/v93sPn2w3X/bHDdPx2+u70+fxgVnc7RSxvE/3bBxq37w3an3cHn1Yq+",
+	"/XDTv7kZXF68+7H/y8M6//fXvnG/YF4tZjyeEaY0HadczaCTkc4RefSCMeF1hxAJYE89T2JnyKzbah6o",
+	"1gzd6/N6aMh31I4Z8anA/OxSD6GQoTLIq2V+rqN4tANCdTI1CDTZkjdrxuzKSYqydwaZ5IwZUoYWAzbn",
+	"HAJGwDl0Tu+ZZ12XpphQOi8wZxSzH0fi+uy7QZvYvBshNcNxMOfdKy6Z06VhOeZ/Qmo8FJWldFn10yrL",
+	"2kdiTBVLXF6LLT2KaUbHPOUGazEiOGd6JtGvgjxtj7dZOzQmDBf4HRfTcCTAhDBbCAnTcXuftMirDuml",
+	"2Yy6nKXTMnX9HFJefXM7kdZ7pOjSmXcjoTIaM4UdSIx9Tr3hvGZeOaOJqnJp4U3bs+BVh6RMa5ar0Fbb",
+	"YcYpjrza42tVSazl1r/qGFloxjJH/X9/7bX+Tlv/6LRek9/++7+2i6lCxFJMeD43KBc469XujuaM0DSV",
+	"C5aQvXJP8AQ2Nd8H1FvtA1Uzn6uGWWtWdK+5yZZn9XofN9m8Q3nHNlu86AhsxTmDOChNjWV9x0rzN4Ti",
+	"lhYTsUxq7TmwqRZNUyyFxIS8NhmYE6qICNP0lKZL16MLooXfyy6m8RkCw7Fzl0UsC0wBtl287MBNzTdg",
+	"6e82Rdmcbm/oAt5s9JM8oYjAzqdYnDO965z4dnO2ak6FfqebWxulkPwY2Tm944lqrYrWfm5EARVLnGQ3",
+	"owUw5ga+WbdbykRcRBPDrRLZDp7W1axi33Wg1oDSxMEtMm9WPcaM5iDU7pgAXyifCpaQv/08JDHN8yUm",
+	"nFYnFRL2PuP5ErglwKmx6pEp9Q7G3JAO7M3a7A40kzD1jjcMcGMrZwuheeqB1n5TE7vPX3Y6TQmh5Qk3",
+	"+LPMT96wBgx8ZVhIUm2dypw1LR6+24Co0RvY+kquJz58VHbXAFsD0sazv2neKGAl9SXSKnqWtQDeTuHf",
+	"1uJp5p2V42pbsA0yvsEJbXNjlO39oyEYVKg/21HGW0ev/iFUgc+uwW2xOd25d/qDS6Q2vJbslZm6153D",
+	"aL/qhVMv6bH2kA1ErWr0wXXnsLGm/eOHabZ541eXvqAKStsa6XDnQuKMLm2jqIxu8K97Xs3v0Ey8ZlQ9",
+	"HiUfbvquPuYjMaVnqnRMD5LosQXuFgQYrn2wljpYW1/TFI2UuxF9H+vp4PeWqZ1yoZj6TF0cdkhYH25B",
+	"hccr5xoCVDtXwzWlazxSRVOvDHja7jbFvX+eMaMGV3aQciVZqYt8e63iUGnGBHZqDKE8aWGiptWawCI4",
+	"GYmahWFLu6yhYEc1TAzK7NWuRZG1iFFVDbkhun1z+kP/7PbcFkwOhgP7+s3t6Wm/fwb/vu4Pr3/pvTnv",
+	"uxD4elA8DE57F6f9TfHxnzEB56YYG6CO2ZZIuc3VIQrfzZypiWkF66iEmlWj4wK0gxnNWWLVVJKwlN8z",
+	"ox7ACVnlyQg1T/MX7N5o63KqyFoB84vDo8dDyt7Kd5R/dfjUvnwIg2JTl5wfhsOrG8JEAjoomt22LYny",
+	"9trs2FiLDbgsqQMDBXB1NHj7KlAcdY5fPc39Z/YRegfWDKomBtsAn51x5wlxc/+7Roy6oHNbB+q/emJM",
+	"OYvaRqiW7Z2NAuK/2CzIVh0+K4vYER5bapnBYXePrKMOG4csHvZTtMxwD5GZOSJR7/w8WgdXpTE7O793",
+	"fr5m4BtExUYhiqUsRoDBiLXe2V6/VmBsteLu8/N630icZwfWbgF1W54P2x4bX2U6VMQs3Y4oH4XE61jS",
+	"vLhoBTMiW1noYZ7rT//kNqv16XclTPDJxkXO9fLGbBOBU7KPN1TxeFvBIIl6fmuZLoEvyKjodJ7HY6rY",
+	"y+O9D6fng/7F8N3g7KHr/n3TP73uDx/24UUWgQ+HRAf3RwfWQWqTGNqujTn0MoDVlHswbBDakJWrRZtu",
+	"bblvPNsXqxOiq8ubITm4PzyAhyoKiRSMZCyvLOxJKheeF+fU82BA/2uZVU3P0VyriqtU6DzuiuzdH+5j",
+	"Ufw9y5d6VhaU2rsAaulkNXuv63L5VGitNxXaLGXMikXkTgH0ql0awvVIBM245/uu9lwjN1roGYSs4aU7",
+	"rjecfOnpKx1W6JZA4UwVCDSLBL7Hbs86DJyggwr6XQ63XM9Tz9bsCHcahWiHGV6+iq34NaIrvGwR8gkI",
+	"sBnqbu3QnqZaz3bAo4rYxEHWYR+WCYB/+/nHSo1ob7oj4P+0rDN1kFSQphk3Qgp6s3MxkZtsutxaIAtJ",
+	"ZMZEy3rmie3ckJPe1UAhZpeiKMmNbOqWDuJnyra3xcqclovhGFDbNguObsLSx2R0nCkLsdfDfhmTKiuW",
+	"M7psjZewnpHAkapB4oois1Vi2m+PxEhAZYqTXYYo55QLTaFJznhJZlQkbfIdjbVtbZK4YpJy46XiPxJ7",
+	"5SFFkKTEzErrOV1RWPnLR8H3TONuLI8eBSsbHAl8iRI7zCjYR+PE2DwgEBMb/Bkv8R9t0q9YDUuVscWM",
+	"1uMKs8puG7l6Rm7OfkRm4naBoZ6MTo1S4aymCcVm7l6cIcShPFQhCvQOiSxBQyIdZiFSqKss0ULTOwiN",
+	"jMR3sHA1oxlTZM9DE+uXt10e0Pqd8JjTFC7kmMuEpSokjmpaeTFeYiv68lG21DOsgHlLl+Soc/QiNNhk",
+	"DK+FMwZXjxC3AMVgC67YCYEidFXEs5FI+MR6drDiCnDBhrdgufvdkWiRsgGXqmGJh2NUkbIXFpnRe0Yi",
+	"VNK71fMIz4SBM0zLkSAl+J4pUja0gusEQhvSxSjV9Xen5Pnz56+xK0qqMC4nJxPFdCtlSmFMw8HajKxm",
+	"clGaw1ZHU2SvuiXl5bDzunt43D08jPZDOD7Qym+Hp23Ss6tMqlWZMXNmQzIKG6Kn2N0aYpWu8WLbwKsW",
+	"0gR0wPEggZKSLKUQjkGdMnQiE132J4SOkbeLBFupGxggYhJIKMYgo+2zXnaBT9lEQxgHfHMK09zJXiTn",
+	"XJs3I1tzNmGLsjzMNR4hZAFuAW/EOaNCQYMIpLm9qJZ22CUQWIhCEq3mGXZJJ9qH6JMZuAxA7UWPxCrc",
+	"kPvQQTSRFQhVTFOakz8KluOY5a1JDk3MMVTZ2VaYLGSRJhXiA0xAYhpG8G0nIkY/i4tcyfzbCM4tEkWa",
+	"0nHKwAqAnpoTcDP74HKUBrGClMdcE/MZtKyiADdoY0/IXnSbJZZfWkbZtsZgFz6JSM7m0jXxsT/tuyYD",
+	"NUIpV9a+cEts+yIIWZ6hjDnN7zCMW8LP1R25DbixTnwStKRGcTMa96h8ZCzDzTCFnrE5AA0Yc8X/q54e",
+	"ABFgcwtB0OKwxalEcTFNWQtRLYJP3plPImKsK2R6BKDiWWCuQVPtfbMw+2COrTmiE0LJcecQ28VwBWow",
+	"+hnneCxSsMsJUL1ME0KNHmAEjT8ucPJTKYyJiCovTVMSeeHp/44Ie6+ZQI3YSC+g0/GSxPPkQGUsnjIR",
+	"IielMU0YkTlebqCoSMbyPbJWf8iSr0ZGucxIyu5Zuk/mNFPItEverukUmmEa3oZdXQC87dURc6bzZUT2",
+	"sGOOMRZBFO47Ueai6rTE8TldYoYW5kB0AfkUnbCI7OUsY9i1g2s4XCHJpMixzHgyYbHeD0nk1Ua07oxB",
+	"uKdd7x4bBXNne8eW0LgVoOYve3WIk4ZiisJmYsDWzIhUazbPYAkWvQplVo2eM7chIo2wwxZLcIOR2TAI",
+	"LMWYkRb7cE6ERIWotu0+TZc2OkPJ8dFrw0DKSIgDoHXUGW5cdezaXz8ZIxUh80JF4Cmti1ajAxaYy5Rg",
+	"ggYm6lNRnSKejasrj8DUizKWR0ZZjKVIQjLnotAsJDNZ5PuYEmKhjSeDqwsJzbIQrmRAlXR9ufUbJiIy",
+	"lkbbROy2d4x4Lv3qRhIMS60N5+lcEbAT5RSyVf0CGI59+aQUt2bnU37/mDJWn1TIFogQY4YTCpmJ6Hno",
+	"Gny2uGlwGt7ypAzZEwb0ZqfTefNp2tQ/HFq4q4LwXPMiZdaKUBlFjQQ5cZdEH/ikS3rAJ4zx9hCZraHw",
+	"fePSH0mWsyrs1iPc5hlFmGTYJT9FJR2WFx29sTlmP60tNuO8ArrfeZHlCuRFQjU92eB6huBcoc0/zUo5",
+	"XuYGt4Bh/T3XKdq+9uu6LVUZE3WTYD+AMgRM0gkgRc1YkMYqoxkPusHzdqf9PIBkohkYqwftBUvT1p2Q",
+	"C3Hw++JOtct7vICwMQ2z2dw01mSx1bbFrEu0cLnQuTQMXX+K0csEh484MK86Z6tPOPTBB++vdzx5+Mhz",
+	"AbZau/cTDn3g7PHWpzgLMPE/xZgHVefgjz70B3uY/v2kG/KXqlcO7GWbD+Gjb67ecwlVOZ9iEwfUa8L+",
+	"9ezmAAPlX9uuPth/vfuz6Lf5ypvBGSRbMx3PVjLA4/jdyyGbHL18/ebl33v5zU/ZL/l7/fubDTe9Vkv9",
+	"Mze+/oVOAXvyYCuWLx+nkDke+F25v5KNiXumNPhmD2YyTeCqzK9uZ1/fudlKq69kN8Yg0V/HVr4+VPN3",
+	"dKCWIv4Kt/XB+8uoCwdM5Dyeze39zh9Rc/Amsm7ymGo2lTk4omKZ52VbjwY1ob7ML1lVKJSZZE2p/jQz",
+	"fAqryRt+leY/4iz3hwdlgPbgQ5X6DArtFJlm6cKDuv0p0+UFq+ETMdd9aLD3t5Wr6486nY9263m5wIb7",
+	"zoe1O94ewuAYJ24ar1zgQdPF+vDt4RO+rd3wDl8fP+Hr8qb6hzB48aQ116/f91OO4NDW0nf8CojfttOl",
+	"l4hkVQZbAlBsSYFpYF3eODbgsHmQlnvDDmYW6O7/s5H6uMJQTY3G+Wu1y+C3lTpobJ2i6IRhhexfeq9b",
+	"ibbG6h6j3vLCt786FZcLfYSanynvYrn/EPZXTdjrNxF+taTusqZAUZRNabdnbAwJiVVp0l6EbSQj4nqL",
+	"hiTyGkpGxDU89RqvYux5D/OTKCTqkpwZCLFkv13G7iBtdk7vbDgLuwG7EKjummVAVzlQPqtvRmIB5d3Y",
+	"FRjioX6bOeLaIhY2s1ImNg4OCfm/M3vJUs7wTrcq0r5WJY5Z48edDsbvy2s+SHR2e3U+OO0N+++u+//7",
+	"tn8zfPdj/5eoPRJvCsUFZOZg7YyChC0ypvEdpBUQIfM5TTEujB29aq3TotX2iViCHvkt3mx7rzo/xpIM",
+	"l29aNkJ6I5PlR+OjK415H+qZy7a1yifj4qsNSTcwca8pqasv+Bcz8c/CisvK0i+MG7+ld14t1w68dyVJ",
+	"Iuj6Pb8aufTqF1vaLVRNzKtBXc/TPcMIGgmfUKWKOUv2T8p2PpYB7R11OuWvX56kqLkbBuD/gs4imyXI",
+	"Nb6gvPI8YLzeqmYsdcW+3n02mABdXVfgf0DVCE9pWuTYn2QmMbkQvmZl1xgF3D9nmJAPTLa9mmE8ZWTm",
+	"eoCMBEiYq9shWcx4yvysSVt1c3V5MzxZ7URhHoa2tB96nph/2u9GAnMwFzK/42LaJj1ioUYg81gKLFBw",
+	"bAqT/yG/TN4zTIMlesFjFhIljQya0+VIeMlJJ6vAxd2mUkxZbsELKLt2HyLBVBovb6EuROxCKymyos+v",
+	"c1uYbWOV8HbH0ODP+IV++wtJmolmrnkvwO8/RsPXKKmuHRXXkP6p1sIW4WN5yR5UvZRXr1i2guxmZlO+",
+	"ILf96nb41UgcW8exTbDAC1C9AmwsTVfang9d9aK3HrwZFPp1WI541Dlsj0SDCcK1Z3xALvYEGjIsvTs+",
+	"m1RuXNgn0rjrvcx3UrgPP/rk27lg1RH7L6Ju/4f9fSL2h+f8WVX1L4Z/2ULMjezrslfo2ZEr0fDqKVd7",
+	"nvXqnZNAV4QCxS6JfPyJRsLnT7uUlYZ2hFOZswi4G6sXl7VHAguvaxLFFrc2+knY+4wZpfao00EB5fZZ",
+	"lhCE6MDANhkKLug6ev9+Mzsd2v5Mu3HT963FYtECCBZ5aoG4O4ertav7zO6MenexJuaKeIA3eHw9Lowv",
+	"i+th6SehlnJrvQttl0tbsCzzilY/olL4dah3G3MY6gHiVZUPK7PWO5+Nl2Cpe9ZmWHVDc2xLrDTvcXfh",
+	"jMTul+FAfQIpL8Sp7sOpuxVGInetwrzeQULiJcU5o3CFLlz4B5cU2jrZRzoTjUShXG9V1w+G5GxO7da8",
+	"GrEFXWIzXaixrZTiBjY7ZdrvNLeDjf+1mff+9reb9v/RZL9GTRYDgBVW19snfkTeDeWtM5myqniN7GG9",
+	"nWik+NBeX1z3WZa85Qti+JZfHZStfrZZ9lOuoN4sKvI0wvuroKq85Hqh3x2MRGXXqigkdKWrGHh1y3sf",
+	"45mUiqFb2PnxnWa91sLHVVXXG0gJxqAlMFytGzX04ml7fZmgflrIhbBhyCZN2g85ek2cPVWaNGjM2OGi",
+	"sUedkTN8KqgucoYVsdDs2G86Vmns9tIbFZLxciRsbTHq7vZT8E6X+AP3Bk9zqqXXHaNLsB+JItH7Vjl3",
+	"FI6E/3er7CIQkb1C8Pf2sjDb+aP2Kt4/y50grw8UkW+J7UD0w9veaevmh96Lw6O9Eg1Ce33tICH/Q0ZB",
+	"exSQ//EaK1TPxjJZ7u8bk4S8aGGRKFlwkcgFFhobMYrNGlwgCC5eRXFrr8jlNsRsAZnjVflpMZ3SccoI",
+	"NGmA/rCuyYR2gI2pQB9+zAjXcJ49gsXFLKlVIsdO67S3q/lY56ICEPP2K3QXMyZGgrtS3NzsiCVrV0bU",
+	"tYGSPm1LrE/kx9rUc/Az21xNres2aAA+yP8d4sdfZCpPiU+2rllL3/nrpMcTJDoWv/+z9tjJWsuJMVuu",
+	"0u+PbHniWPNynXHveXyPeNyOSEPUjs+1S+7WhkySL88idApCJWxRRSia7g0AL9Z6r0evi8JKZ0dsvtDc",
+	"pG8kmrr07bcJTgOXYkH8tbnXA3L/8qBtt42R2Ogjw1wiYNG6TE1q4sUeKD4LN25oxLg7P36kXyNXzvf4",
+	"n3jAV8h4kVQIbezy+hEtqDqZgePkK/CHVa0xN1tF0MuubLKIXApaxnrXP2E/LCv4xgxzIY3mf3P2o9Mn",
+	"VRUYHYk5FYnR5JdOPllP0so1pOCXgovAQlJeE4Z+KHdTGNlDNd27Jmy/TXpJwm3zpYTqsilbQvQsl8V0",
+	"VpusdzUgTBilWfnd1kdiUogYR+F6GZI5fc/n/B9M1a1ivHwI3F4uEciLhkCXTjEzaGozfQplWHh5w1ib",
+	"9Ao9Y0JDupe1LL2Wl5E1OMqOp91av9P96GQkbHshEA6rQecCk6Bql3W4vn/m8GzT65nMdcvoAgl2f6pa",
+	"+OC5ZTmXubuIB9NYgbWmqWGxkZGkZZvVFQvxmSKCGYP3j4LHd0rTXGOrLGzPEq1c69iuNTqLCFU+vmB6",
+	"lDkmc2y+txObY3nyDp2QquFl2KG9eYdXjbo2B4MsvD6RGFy5oPcz2yKrV9ttskPc9XZfowmCnWl//TId",
+	"iBVyPtG6+DKkVNmBXjOloTDxi26P8rDTUOQGIYGyjt/bOwuQ686k0idlB7eM8tx2UUdex8Q9z6Vw/Z8f",
+	"W1L4F0Vzi8wbWxZj11+8LMU1/d1z4yYyVrV9QmdoGxtyzx/ZO97JDuNX47J7lhoJ4W3dH7qivIc66ZU9",
+	"1WrN0M0fkAR7Y1l1M4suGZplZFVr5x0HcEBzjPDh/wUAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

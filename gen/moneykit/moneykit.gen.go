@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // Defines values for APIErrorAuthExpiredAccessTokenResponseErrorCode.
@@ -117,6 +119,21 @@ func (e CreateAccessTokenRequestGrantType) Valid() bool {
 	case CreateAccessTokenRequestGrantTypeClientCredentials:
 		return true
 	case CreateAccessTokenRequestGrantTypeRefreshToken:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InstitutionErrorNotFoundResponseErrorCode.
+const (
+	InstitutionErrorNotFoundResponseErrorCodeInstitutionErrorNotFound InstitutionErrorNotFoundResponseErrorCode = "institution_error.not_found"
+)
+
+// Valid indicates whether the value is a known member of the InstitutionErrorNotFoundResponseErrorCode enum.
+func (e InstitutionErrorNotFoundResponseErrorCode) Valid() bool {
+	switch e {
+	case InstitutionErrorNotFoundResponseErrorCodeInstitutionErrorNotFound:
 		return true
 	default:
 		return false
@@ -279,6 +296,30 @@ func (e LinkSessionErrorInvalidTokenExchangeResponseErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for PhoneNumberType.
+const (
+	PhoneNumberTypeHome   PhoneNumberType = "home"
+	PhoneNumberTypeMobile PhoneNumberType = "mobile"
+	PhoneNumberTypeOther  PhoneNumberType = "other"
+	PhoneNumberTypeWork   PhoneNumberType = "work"
+)
+
+// Valid indicates whether the value is a known member of the PhoneNumberType enum.
+func (e PhoneNumberType) Valid() bool {
+	switch e {
+	case PhoneNumberTypeHome:
+		return true
+	case PhoneNumberTypeMobile:
+		return true
+	case PhoneNumberTypeOther:
+		return true
+	case PhoneNumberTypeWork:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Product.
 const (
 	ProductAccountNumbers Product = "account_numbers"
@@ -426,6 +467,24 @@ func (e SupportedVersion) Valid() bool {
 	}
 }
 
+// Defines values for TransactionType.
+const (
+	TransactionTypeCredit TransactionType = "credit"
+	TransactionTypeDebit  TransactionType = "debit"
+)
+
+// Valid indicates whether the value is a known member of the TransactionType enum.
+func (e TransactionType) Valid() bool {
+	switch e {
+	case TransactionTypeCredit:
+		return true
+	case TransactionTypeDebit:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookLinkTestEvent.
 const (
 	WebhookLinkTestEventLinkProductRefresh           WebhookLinkTestEvent = "link.product_refresh"
@@ -529,6 +588,254 @@ type APIErrorValidationFailedResponse struct {
 
 // APIErrorValidationFailedResponseErrorCode Always `api_error.request.validation_failed`.
 type APIErrorValidationFailedResponseErrorCode string
+
+// AccountBalances An account's balances. Liability balances are reported sign-reversed (an amount owed is
+// positive). The amounts stay pointers in Go: a balance of 0 and an unreported balance differ.
+type AccountBalances struct {
+	// Available The amount of funds available for use, which typically excludes overdraft limits. Not all institutions report it.
+	Available *float64 `json:"available,omitempty"`
+
+	// BalanceDate When the balance was captured; absent when that is unknown.
+	BalanceDate timestamp.Time `json:"balance_date,omitempty,omitzero"`
+
+	// Currency A three-character currency code (ISO-4217 or similar, e.g. `USD`, `CAD`) for the balances.
+	//
+	// Example: USD
+	Currency string `json:"currency,omitempty,omitzero"`
+
+	// Current The total amount of funds in the account. For credit or loan accounts, a positive
+	// number is the amount owed; for depository or investment accounts, the asset value.
+	Current *float64 `json:"current,omitempty"`
+
+	// Limit The credit limit on the account (for depository accounts, sometimes the overdraft limit).
+	Limit *float64 `json:"limit,omitempty"`
+}
+
+// AccountGroup The accounts of one link.
+type AccountGroup struct {
+	// Accounts The link's accounts.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// LastSyncedAt When the link's accounts were last updated.
+	LastSyncedAt timestamp.Time `json:"last_synced_at,omitempty,omitzero"`
+}
+
+// AccountIdentity An account with its owners.
+type AccountIdentity struct {
+	// AccountId MoneyKit's unique ID for the account, distinct from the institution's account number.
+	// MoneyKit tries to keep it constant when an account's number changes.
+	//
+	//
+	// Example: acc_6Tef269B6ZArSVpYrxtjBV
+	AccountId string `json:"account_id"`
+
+	// AccountMask The last four characters (usually digits) of the account number; not necessarily unique.
+	//
+	// Example: 3748
+	AccountMask string `json:"account_mask,omitempty,omitzero"`
+
+	// AccountType The account type, dot-prefixed with one of `depository`, `investment`, `liability`
+	// or `other` (such as `depository.checking`), or `unknown`. Balances of `liability`
+	// accounts are reversed: the amount owed is reported as a positive value.
+	//
+	//
+	// Example: depository.checking
+	AccountType string `json:"account_type"`
+
+	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is
+	// positive). The amounts stay pointers in Go: a balance of 0 and an unreported balance differ.
+	Balances AccountBalances `json:"balances"`
+
+	// Closed True if this account is closed.
+	Closed bool `json:"closed,omitempty,omitzero"`
+
+	// Name The account name, according to the institution (possibly the user's nickname for it).
+	//
+	// Example: Premier Checking
+	Name string `json:"name"`
+
+	// OriginalId The original ID of this account, if you supplied one during an import.
+	OriginalId string `json:"original_id,omitempty,omitzero"`
+
+	// Owners The account's owners.
+	Owners []Owner `json:"owners"`
+
+	// RawProviderData Raw account data from the provider.
+	RawProviderData map[string]interface{} `json:"raw_provider_data,omitempty,omitzero"`
+}
+
+// AccountImportData One account to import.
+type AccountImportData struct {
+	// AccountId Your internal ID for this account. Must be unique within the imported account batch.
+	AccountId string `json:"account_id"`
+
+	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is
+	// positive). The amounts stay pointers in Go: a balance of 0 and an unreported balance differ.
+	Balances AccountBalances `json:"balances"`
+
+	// Mask The last four characters (usually digits) of the account number; strongly
+	// encouraged, as it is the most important factor for connecting later data to this account.
+	Mask string `json:"mask,omitempty,omitzero"`
+
+	// Name The account name. This value may change if synced with a data provider later.
+	Name string `json:"name"`
+
+	// Nickname The account nickname. This value may change if synced with a data provider later.
+	Nickname string `json:"nickname,omitempty,omitzero"`
+
+	// Type The account type. It can have any initial value but it will be converted to a
+	// MoneyKit account type upon output. The account may change types if it is synced
+	// with a data provider later.
+	Type string `json:"type"`
+}
+
+// AccountNumbers An account's transfer numbers, by payment scheme.
+type AccountNumbers struct {
+	// Ach The ACH account and routing numbers.
+	Ach []AchNumber `json:"ach"`
+
+	// Bacs The BACS account number and sort code.
+	Bacs []BacsNumber `json:"bacs"`
+
+	// Eft The EFT transfer numbers.
+	Eft []EftNumber `json:"eft"`
+
+	// International Internationally recognized transfer numbers.
+	International []InternationalNumber `json:"international"`
+}
+
+// AccountResponse An account of a link.
+type AccountResponse struct {
+	// AccountId MoneyKit's unique ID for the account, distinct from the institution's account number.
+	// MoneyKit tries to keep it constant when an account's number changes.
+	//
+	//
+	// Example: acc_6Tef269B6ZArSVpYrxtjBV
+	AccountId string `json:"account_id"`
+
+	// AccountMask The last four characters (usually digits) of the account number; not necessarily unique.
+	//
+	// Example: 3748
+	AccountMask string `json:"account_mask,omitempty,omitzero"`
+
+	// AccountType The account type, dot-prefixed with one of `depository`, `investment`, `liability`
+	// or `other` (such as `depository.checking`), or `unknown`. Balances of `liability`
+	// accounts are reversed: the amount owed is reported as a positive value.
+	//
+	//
+	// Example: depository.checking
+	AccountType string `json:"account_type"`
+
+	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is
+	// positive). The amounts stay pointers in Go: a balance of 0 and an unreported balance differ.
+	Balances AccountBalances `json:"balances"`
+
+	// Closed True if this account is closed.
+	Closed bool `json:"closed,omitempty,omitzero"`
+
+	// Name The account name, according to the institution (possibly the user's nickname for it).
+	//
+	// Example: Premier Checking
+	Name string `json:"name"`
+
+	// OriginalId The original ID of this account, if you supplied one during an import.
+	OriginalId string `json:"original_id,omitempty,omitzero"`
+
+	// RawProviderData Raw account data from the provider.
+	RawProviderData map[string]interface{} `json:"raw_provider_data,omitempty,omitzero"`
+}
+
+// AccountWithAccountNumbers An account with its transfer numbers.
+type AccountWithAccountNumbers struct {
+	// AccountId MoneyKit's unique ID for the account, distinct from the institution's account number.
+	// MoneyKit tries to keep it constant when an account's number changes.
+	//
+	//
+	// Example: acc_6Tef269B6ZArSVpYrxtjBV
+	AccountId string `json:"account_id"`
+
+	// AccountMask The last four characters (usually digits) of the account number; not necessarily unique.
+	//
+	// Example: 3748
+	AccountMask string `json:"account_mask,omitempty,omitzero"`
+
+	// AccountType The account type, dot-prefixed with one of `depository`, `investment`, `liability`
+	// or `other` (such as `depository.checking`), or `unknown`. Balances of `liability`
+	// accounts are reversed: the amount owed is reported as a positive value.
+	//
+	//
+	// Example: depository.checking
+	AccountType string `json:"account_type"`
+
+	// Balances An account's balances. Liability balances are reported sign-reversed (an amount owed is
+	// positive). The amounts stay pointers in Go: a balance of 0 and an unreported balance differ.
+	Balances AccountBalances `json:"balances"`
+
+	// Closed True if this account is closed.
+	Closed bool `json:"closed,omitempty,omitzero"`
+
+	// Name The account name, according to the institution (possibly the user's nickname for it).
+	//
+	// Example: Premier Checking
+	Name string `json:"name"`
+
+	// Numbers An account's transfer numbers, by payment scheme.
+	Numbers AccountNumbers `json:"numbers"`
+
+	// OriginalId The original ID of this account, if you supplied one during an import.
+	OriginalId string `json:"original_id,omitempty,omitzero"`
+
+	// RawProviderData Raw account data from the provider.
+	RawProviderData map[string]interface{} `json:"raw_provider_data,omitempty,omitzero"`
+}
+
+// AchNumber A US ACH account number with its routing number.
+type AchNumber struct {
+	// AccountNumber The account number.
+	AccountNumber string `json:"account_number"`
+
+	// RoutingNumber The nine-digit ABA routing number.
+	//
+	// Example: 011000015
+	RoutingNumber string `json:"routing_number"`
+
+	// WireRoutingNumber The wire routing number.
+	WireRoutingNumber string `json:"wire_routing_number,omitempty,omitzero"`
+}
+
+// BacsNumber A UK BACS account number.
+type BacsNumber struct {
+	// AccountNumber The account number.
+	AccountNumber string `json:"account_number"`
+
+	// SortCode The sort code.
+	SortCode string `json:"sort_code"`
+}
+
+// BasicAccountDetails An account, briefly.
+type BasicAccountDetails struct {
+	// InstitutionId The institution the account is held at.
+	InstitutionId string `json:"institution_id"`
+
+	// LastSyncedAt When the account was last updated.
+	LastSyncedAt timestamp.Time `json:"last_synced_at,omitempty,omitzero"`
+
+	// LinkId The unique ID of the link this account belongs to.
+	LinkId string `json:"link_id"`
+
+	// Name The account name, according to the institution (possibly the user's nickname for it).
+	Name string `json:"name"`
+}
+
+// BudCategory A transaction category chosen by the application.
+type BudCategory struct {
+	// Category The primary category (MoneyKit's `BudPrimaryCategory`, such as `food_and_drinks`).
+	// banklink passes the value through: MoneyKit validates it against its current list.
+	Category string `json:"category"`
+
+	// Subcategory The subcategory within it (MoneyKit's `BudSubcategory`), passed through like the category.
+	Subcategory string `json:"subcategory,omitempty,omitzero"`
+}
 
 // Country A country MoneyKit serves.
 type Country string
@@ -651,6 +958,18 @@ type CreateLinkSessionResponse struct {
 	LinkSessionToken string `json:"link_session_token"`
 }
 
+// CursorPagination Where the next call continues.
+type CursorPagination struct {
+	// Next The cursor to send on the next call; store the last one to resume later.
+	Next string `json:"next,omitempty,omitzero"`
+}
+
+// Cursors Where the next page starts.
+type Cursors struct {
+	// Next The cursor for the next page; absent when there are no more.
+	Next string `json:"next,omitempty,omitzero"`
+}
+
 // CustomSandboxAccount One account of the custom sandbox data.
 type CustomSandboxAccount struct {
 	// AccountNumber Account number used for the sandbox account.
@@ -686,8 +1005,21 @@ type CustomSandboxData struct {
 	// Owners An array of owners to attach to the identity response of every account on
 	// `user_custom`. Owners will otherwise be randomly generated. Each is an identity
 	// owner as MoneyKit's identity product returns it (`names`, `addresses`,
-	// `phone_numbers`, `emails`); banklink passes it through as a JSON object.
-	Owners []map[string]interface{} `json:"owners,omitempty,omitzero"`
+	// `phone_numbers`, `emails`).
+	Owners []Owner `json:"owners,omitempty,omitzero"`
+}
+
+// CustomerApp The application.
+type CustomerApp struct {
+	// AppName The application's name.
+	//
+	// Example: My App
+	AppName string `json:"app_name"`
+
+	// Id The application's ID.
+	//
+	// Example: 3d18cdd1-fa96-4423-b781-bd5be036830e
+	Id string `json:"id"`
 }
 
 // CustomerUserEmail The user's email address; an email or a phone improves conversion (Money ID).
@@ -711,6 +1043,18 @@ type CustomerUserPhone struct {
 	Number string `json:"number"`
 }
 
+// EftNumber A Canadian EFT account number.
+type EftNumber struct {
+	// AccountNumber The account number.
+	AccountNumber string `json:"account_number"`
+
+	// BranchNumber The branch number.
+	BranchNumber string `json:"branch_number"`
+
+	// InstitutionNumber The institution number.
+	InstitutionNumber string `json:"institution_number"`
+}
+
 // ExchangeTokenRequest A token exchange.
 type ExchangeTokenRequest struct {
 	// ExchangeableToken The single-use token Connect returned to the front end on success.
@@ -731,10 +1075,353 @@ type ExchangeTokenResponse struct {
 	LinkId string `json:"link_id"`
 }
 
+// GetAccountNumbersResponse A link's accounts with their account numbers.
+type GetAccountNumbersResponse struct {
+	// Accounts The accounts with their numbers.
+	Accounts []AccountWithAccountNumbers `json:"accounts"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+}
+
+// GetAccountResponse One account of a link.
+type GetAccountResponse struct {
+	// Account An account of a link.
+	Account AccountResponse `json:"account"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+}
+
+// GetAccountsResponse A link's accounts.
+type GetAccountsResponse struct {
+	// Accounts The accounts.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+}
+
+// GetHoldingsResponse The holdings of a link's investment accounts.
+type GetHoldingsResponse struct {
+	// Accounts The investment accounts.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// Holdings The holdings.
+	Holdings []HoldingResponse `json:"holdings"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+
+	// Securities The securities held.
+	Securities []SecurityResponse `json:"securities"`
+}
+
+// GetInstitutionsResponse One page of institutions.
+type GetInstitutionsResponse struct {
+	// Cursors Where the next page starts.
+	Cursors Cursors `json:"cursors"`
+
+	// Institutions The institutions on this page.
+	Institutions []Institution `json:"institutions"`
+}
+
+// GetInvestmentTransactionsResponse One page of a link's investment transactions, newest first.
+type GetInvestmentTransactionsResponse struct {
+	// Accounts The investment accounts.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// InvestmentTransactions The investment transactions on this page.
+	InvestmentTransactions []InvestmentTransactionResponse `json:"investment_transactions"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+
+	// Page The page number of this batch of results.
+	Page int `json:"page"`
+
+	// Securities The securities the transactions involve.
+	Securities []SecurityResponse `json:"securities"`
+
+	// Size The number of results in this batch.
+	Size int `json:"size"`
+
+	// Total The total number of results for this query.
+	Total int `json:"total"`
+}
+
+// GetLinksLink One active link.
+type GetLinksLink struct {
+	// CreatedAt When the link was created.
+	CreatedAt timestamp.Time `json:"created_at"`
+
+	// LinkId The unique ID for this link.
+	//
+	// Example: mk_eqkWN34UEoa2NxyALG8pcV
+	LinkId string `json:"link_id"`
+}
+
+// GetLinksResponse One page of the application's active links.
+type GetLinksResponse struct {
+	// Links The links on this page.
+	Links []GetLinksLink `json:"links,omitempty,omitzero"`
+
+	// NextCursor The cursor for the next page; empty when there are no more links.
+	NextCursor string `json:"next_cursor,omitempty,omitzero"`
+}
+
+// GetTransactionsResponse One page of a link's transactions, newest first.
+type GetTransactionsResponse struct {
+	// Accounts The accounts the transactions belong to.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+
+	// Page The page number of this batch of results.
+	Page int `json:"page"`
+
+	// Size The number of results in this batch.
+	Size int `json:"size"`
+
+	// Total The total number of results for this query.
+	Total int `json:"total"`
+
+	// Transactions The transactions on this page.
+	Transactions []TransactionResponse `json:"transactions"`
+}
+
+// GetUserAccountsResponse A customer user's accounts, grouped by link.
+type GetUserAccountsResponse struct {
+	// Links The accounts of each of the user's links, keyed by link id.
+	Links map[string]AccountGroup `json:"links"`
+}
+
 // GetUserLinksResponse A customer user's links.
 type GetUserLinksResponse struct {
 	// Links The user's links, keyed by link id.
 	Links map[string]LinkCommon `json:"links"`
+}
+
+// GetUserTransactionsResponse One page of a customer user's transactions, newest first.
+type GetUserTransactionsResponse struct {
+	// Accounts The accounts the transactions belong to, keyed by account id.
+	Accounts map[string]BasicAccountDetails `json:"accounts"`
+
+	// Page The page number of this batch of results.
+	Page int `json:"page"`
+
+	// Size The number of results in this batch.
+	Size int `json:"size"`
+
+	// Total The total number of results for this query.
+	Total int `json:"total"`
+
+	// Transactions The transactions on this page.
+	Transactions []TransactionResponse `json:"transactions"`
+}
+
+// HoldingResponse A position in one security in one account.
+type HoldingResponse struct {
+	// AccountId The MoneyKit ID of the account for this holding.
+	AccountId string `json:"account_id"`
+
+	// CostBasis The total purchase cost of the holding as reported by the institution, in account currency.
+	CostBasis string `json:"cost_basis,omitempty,omitzero"`
+
+	// Price The per-share price as reported by the institution, in account currency.
+	//
+	// Example: 98.12
+	Price string `json:"price,omitempty,omitzero"`
+
+	// PriceDatetime The time for which the institution-reported price is valid.
+	PriceDatetime timestamp.Time `json:"price_datetime,omitempty,omitzero"`
+
+	// Quantity The units of this security (shares) held, as a decimal string.
+	//
+	// Example: 10
+	Quantity string `json:"quantity"`
+
+	// SecurityId The MoneyKit ID of the security for this holding.
+	SecurityId string `json:"security_id"`
+
+	// Value The value of this holding as reported by the institution, in account currency.
+	Value string `json:"value,omitempty,omitzero"`
+}
+
+// IdentityResponse A link's accounts with their owners.
+type IdentityResponse struct {
+	// Accounts The accounts with their owners.
+	Accounts []AccountIdentity `json:"accounts"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+}
+
+// ImportLinkRequest A link to create from accounts and transactions held elsewhere (at most 1 MB).
+type ImportLinkRequest struct {
+	// Accounts The link's accounts.
+	Accounts []AccountImportData `json:"accounts"`
+
+	// CustomerUser Your own user, for whom the link is made.
+	CustomerUser LinkSessionCustomerUser `json:"customer_user"`
+
+	// InstitutionId MoneyKit's unique ID for this institution. With a MoneyKit-supported provider, the
+	// provider name and the provider's institution id in dotted notation (such as
+	// `mx.chase` or `yodlee.30188`) are accepted too. If the imported link is synced
+	// with a data provider later, it will be connected to this institution.
+	InstitutionId string `json:"institution_id"`
+
+	// Provider The provider that most recently facilitated the creation of this link. Note that
+	// MoneyKit may switch providers if necessary to provide continuous access to the
+	// institution. Not all providers are automatically available or usable; provider
+	// selection is dynamic and depends on many factors. Clients accept values not listed here.
+	//
+	//
+	// Example: akoya
+	Provider Provider `json:"provider,omitempty,omitzero"`
+
+	// Transactions The accounts' transactions.
+	Transactions []TransactionImportData `json:"transactions"`
+}
+
+// ImportTransactionsRequest Transactions to add to an imported link.
+type ImportTransactionsRequest struct {
+	// Transactions The transactions to add.
+	Transactions []TransactionImportData `json:"transactions"`
+}
+
+// Institution A financial institution.
+type Institution struct {
+	// Color The primary color of this institution, as a hex code.
+	Color string `json:"color,omitempty,omitzero"`
+
+	// ColorDark The dark-mode primary color of this institution, as a hex code.
+	ColorDark string `json:"color_dark,omitempty,omitzero"`
+
+	// Country A country MoneyKit serves.
+	Country Country `json:"country"`
+
+	// Domain The domain of the institution's user-facing website.
+	Domain string `json:"domain,omitempty,omitzero"`
+
+	// InstitutionId MoneyKit's unique ID for this institution.
+	//
+	// Example: chase
+	InstitutionId string `json:"institution_id"`
+
+	// InstitutionIdAliases Alternative institution IDs that point to this institution and can be used for lookup.
+	InstitutionIdAliases []string `json:"institution_id_aliases"`
+
+	// IsFeatured True for institutions that should be visually promoted to the end user.
+	IsFeatured bool `json:"is_featured"`
+
+	// Name The name of the institution.
+	//
+	// Example: Chase
+	Name string `json:"name"`
+}
+
+// InstitutionErrorNotFoundResponse Institution not found.
+type InstitutionErrorNotFoundResponse struct {
+	// DocumentationUrl A page that documents this error.
+	//
+	// Example: https://docs.moneykit.com/api/reference/errors
+	DocumentationUrl string `json:"documentation_url,omitempty,omitzero"`
+
+	// ErrorCode Always `institution_error.not_found`.
+	ErrorCode InstitutionErrorNotFoundResponseErrorCode `json:"error_code,omitempty,omitzero"`
+
+	// ErrorMessage Error message.
+	ErrorMessage string `json:"error_message,omitempty,omitzero"`
+}
+
+// InstitutionErrorNotFoundResponseErrorCode Always `institution_error.not_found`.
+type InstitutionErrorNotFoundResponseErrorCode string
+
+// InternationalNumber An international account number.
+type InternationalNumber struct {
+	// Bic The Bank Identifier Code (BIC).
+	Bic string `json:"bic"`
+
+	// Iban The International Bank Account Number (IBAN).
+	Iban string `json:"iban"`
+}
+
+// IntrospectClientResponse The client an access token belongs to.
+type IntrospectClientResponse struct {
+	// App The application.
+	App CustomerApp `json:"app"`
+
+	// ClientId The application's MoneyKit client ID.
+	//
+	// Example: live_5c739a369515e10fc9e0
+	ClientId string `json:"client_id"`
+
+	// ClientName Friendly API client name for identification.
+	//
+	// Example: My App (Prod)
+	ClientName string `json:"client_name"`
+
+	// DisabledAt When the client was disabled, if it was.
+	DisabledAt timestamp.Time `json:"disabled_at,omitempty,omitzero"`
+
+	// Scope Actions allowed by the client.
+	Scope string `json:"scope"`
+}
+
+// InvestmentTransactionResponse A transaction of an investment account.
+type InvestmentTransactionResponse struct {
+	// AccountId The ID of the account in which this investment transaction occurred.
+	AccountId string `json:"account_id"`
+
+	// Amount The total value in account currency; positive for debits (deposits), negative for
+	// credits (withdrawals). For a `buy`, `-(quantity * price + fees)`.
+	Amount string `json:"amount"`
+
+	// Date The effective (posted) date of the transaction.
+	Date openapi_types.Date `json:"date"`
+
+	// Datetime The full date and time of the transaction, when the institution gives it.
+	Datetime timestamp.Time `json:"datetime,omitempty,omitzero"`
+
+	// Description A normalized, cleaned description for presentation.
+	Description string `json:"description"`
+
+	// Fees The combined value of any fees, positive; refunds of fees are negative.
+	Fees string `json:"fees,omitempty,omitzero"`
+
+	// ForexRate The exchange rate applied, for a security priced in another currency than the account's.
+	ForexRate string `json:"forex_rate,omitempty,omitzero"`
+
+	// Id The unique ID for this investment transaction.
+	Id string `json:"id"`
+
+	// Price The price per share in account currency; absent when no security is involved.
+	Price string `json:"price,omitempty,omitzero"`
+
+	// Quantity The units bought, sold or transferred; positive when shares were added to the account.
+	Quantity string `json:"quantity,omitempty,omitzero"`
+
+	// SecurityId The MoneyKit ID of the security involved, if any.
+	SecurityId string `json:"security_id,omitempty,omitzero"`
+
+	// Type The type (buy, sell, cash, fee, transfer), possibly with a dotted subtype such as `fee.transfer_fee`.
+	Type string `json:"type"`
 }
 
 // JWK One elliptic-curve signing key.
@@ -1145,6 +1832,67 @@ type MoneyKitError struct {
 	ErrorMessage string `json:"error_message,omitempty,omitzero"`
 }
 
+// Owner One owner of an account, as the institution reports them.
+type Owner struct {
+	// Addresses A list of addresses for the account owner. MoneyKit does not verify or normalize
+	// them, so they may be partial or not in a country's canonical format.
+	Addresses []OwnerAddress `json:"addresses"`
+
+	// Emails A list of email addresses for the account owner.
+	Emails []OwnerEmail `json:"emails"`
+
+	// Names A list of names for the account owner.
+	Names []string `json:"names"`
+
+	// PhoneNumbers A list of phone numbers for the account owner.
+	PhoneNumbers []PhoneNumber `json:"phone_numbers"`
+}
+
+// OwnerAddress A postal address of an account owner (MoneyKit's `Address`).
+type OwnerAddress struct {
+	// City The city of the address.
+	City string `json:"city,omitempty,omitzero"`
+
+	// Country The country of the address.
+	Country string `json:"country,omitempty,omitzero"`
+
+	// PostalCode The postal or zip code of the address.
+	PostalCode string `json:"postal_code,omitempty,omitzero"`
+
+	// Primary Whether this is the owner's primary address, as reported by the institution.
+	Primary bool `json:"primary,omitempty,omitzero"`
+
+	// Region The region or state of the address.
+	Region string `json:"region,omitempty,omitzero"`
+
+	// Street The street of the address.
+	Street string `json:"street,omitempty,omitzero"`
+}
+
+// OwnerEmail An email address of an account owner (MoneyKit's `Email`).
+type OwnerEmail struct {
+	// Address An email address for the account owner.
+	Address string `json:"address"`
+
+	// Primary Whether this is the owner's primary email address, as reported by the institution.
+	Primary bool `json:"primary,omitempty,omitzero"`
+}
+
+// PhoneNumber A phone number of an account owner.
+type PhoneNumber struct {
+	// Number The number, in any format, possibly with a country code or an extension.
+	Number string `json:"number"`
+
+	// Primary Whether this is the owner's primary phone number, as reported by the institution.
+	Primary bool `json:"primary,omitempty,omitzero"`
+
+	// Type The kind of phone number. Clients accept values not listed here.
+	Type PhoneNumberType `json:"type"`
+}
+
+// PhoneNumberType The kind of phone number. Clients accept values not listed here.
+type PhoneNumberType string
+
 // Product A MoneyKit data product. Clients accept values not listed here.
 type Product string
 
@@ -1202,8 +1950,217 @@ type PublicLinkError string
 // Example: connected
 type PublicLinkState string
 
+// RefreshProductsRequest The products to refresh.
+type RefreshProductsRequest struct {
+	// Products A list of products to refresh; at least one.
+	Products []Product `json:"products"`
+}
+
+// SecurityResponse A security.
+type SecurityResponse struct {
+	// CloseDate The date for which `close_price` is given.
+	CloseDate openapi_types.Date `json:"close_date,omitempty,omitzero"`
+
+	// ClosePrice The price at the close of the previous trading session, in pricing currency.
+	ClosePrice string `json:"close_price,omitempty,omitzero"`
+
+	// Currency The ISO-4217 code of the currency in which this security is priced.
+	Currency string `json:"currency"`
+
+	// Id A unique MoneyKit ID for this security.
+	//
+	// Example: sec_bb6fi893jxdfNxyAjnb784
+	Id string `json:"id"`
+
+	// Isin The ISO 6166 globally unique ID for this security, if available.
+	Isin string `json:"isin,omitempty,omitzero"`
+
+	// Name A user-facing name for this security.
+	Name string `json:"name"`
+
+	// Sedol The security's SEDOL ID from the London Stock Exchange, if available.
+	Sedol string `json:"sedol,omitempty,omitzero"`
+
+	// Ticker The security's public trading symbol, if available.
+	Ticker string `json:"ticker,omitempty,omitzero"`
+
+	// Type The type: `cash`, `crypto`, `derivative`, `equity`, `etf`, `bond`, `loan`, `fund` or
+	// `unknown`. MoneyKit declares it as a string, so banklink does not enforce the list.
+	Type string `json:"type"`
+}
+
 // SupportedVersion A MoneyKit API version.
 type SupportedVersion string
+
+// TransactionCategoryResponse An inferred category or subcategory.
+type TransactionCategoryResponse struct {
+	// Confidence Estimated accuracy of this data point, as a percentage.
+	Confidence int `json:"confidence,omitempty,omitzero"`
+
+	// Value The category, such as `food_and_drink`.
+	//
+	// Example: food_and_drink
+	Value string `json:"value"`
+}
+
+// TransactionCounterpartyResponse An inferred merchant or payment processor (MoneyKit's `TransactionMerchantResponse`
+// and `TransactionProcessorResponse`, which have the same fields).
+type TransactionCounterpartyResponse struct {
+	// Confidence Estimated accuracy of this data point, as a percentage.
+	Confidence int `json:"confidence,omitempty,omitzero"`
+
+	// Id Unique identifier for the merchant or processor.
+	//
+	// Example: a0822a4f-a59b-4fc9-a768-d880da5bd090
+	Id string `json:"id,omitempty,omitzero"`
+
+	// Logo A URL of the logo.
+	//
+	// Example: https://example.com/starbucks.png
+	Logo string `json:"logo,omitempty,omitzero"`
+
+	// Name The merchant's or processor's name.
+	//
+	// Example: Starbucks
+	Name string `json:"name,omitempty,omitzero"`
+}
+
+// TransactionEnrichmentResponse What MoneyKit inferred about a transaction.
+type TransactionEnrichmentResponse struct {
+	// Category An inferred category or subcategory.
+	Category TransactionCategoryResponse `json:"category"`
+
+	// Merchant An inferred merchant or payment processor (MoneyKit's `TransactionMerchantResponse`
+	// and `TransactionProcessorResponse`, which have the same fields).
+	Merchant TransactionCounterpartyResponse `json:"merchant,omitempty,omitzero"`
+
+	// Processor An inferred merchant or payment processor (MoneyKit's `TransactionMerchantResponse`
+	// and `TransactionProcessorResponse`, which have the same fields).
+	Processor TransactionCounterpartyResponse `json:"processor,omitempty,omitzero"`
+
+	// Recurrence Whether and how often the transaction recurs.
+	Recurrence TransactionRecurrenceResponse `json:"recurrence,omitempty,omitzero"`
+
+	// Subcategory An inferred category or subcategory.
+	Subcategory TransactionCategoryResponse `json:"subcategory,omitempty,omitzero"`
+}
+
+// TransactionImportData One transaction to import.
+type TransactionImportData struct {
+	// AccountId Your internal ID for the account this transaction belongs to; it must match one of the imported accounts.
+	AccountId string `json:"account_id"`
+
+	// Amount The amount in account currency; positive for credits (deposits), negative for debits (withdrawals).
+	//
+	// Example: 384.05
+	Amount string `json:"amount"`
+
+	// Date The date of the transaction, formatted as YYYY-MM-DD.
+	//
+	// Example: 2024-03-01
+	Date string `json:"date"`
+
+	// Description A description of this transaction.
+	Description string `json:"description,omitempty,omitzero"`
+
+	// TransactionId Your internal ID for this transaction, returned later as the transaction's `original_id`.
+	TransactionId string `json:"transaction_id,omitempty,omitzero"`
+
+	// Type A type or category for this transaction; it need not match MoneyKit's categories.
+	Type string `json:"type,omitempty,omitzero"`
+}
+
+// TransactionRecurrenceResponse Whether and how often the transaction recurs.
+type TransactionRecurrenceResponse struct {
+	// Frequency Frequency of the recurring transaction.
+	Frequency string `json:"frequency,omitempty,omitzero"`
+
+	// NextPredictedDate Predicted date of the next transaction.
+	NextPredictedDate openapi_types.Date `json:"next_predicted_date,omitempty,omitzero"`
+}
+
+// TransactionResponse A transaction of an account.
+type TransactionResponse struct {
+	// AccountId The ID of the account in which this transaction occurred.
+	AccountId string `json:"account_id"`
+
+	// Amount The amount in account currency, always non-negative; `type` gives the direction.
+	//
+	// Example: 384.05
+	Amount string `json:"amount"`
+
+	// Category Deprecated; use `enrichment.category`.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	Category string `json:"category,omitempty,omitzero"`
+
+	// Currency The ISO-4217 currency code of the transaction.
+	//
+	// Example: USD
+	Currency string `json:"currency"`
+
+	// Date The effective (posted) date; for a pending transaction, the date it was initiated.
+	Date openapi_types.Date `json:"date"`
+
+	// Datetime The full date and time of the transaction, when the institution gives it (often in the institution's or holder's timezone).
+	Datetime timestamp.Time `json:"datetime,omitempty,omitzero"`
+
+	// Description A normalized, cleaned description for presentation, commonly the merchant or counterparty name.
+	Description string `json:"description,omitempty,omitzero"`
+
+	// Enrichment What MoneyKit inferred about a transaction.
+	Enrichment TransactionEnrichmentResponse `json:"enrichment,omitempty,omitzero"`
+
+	// OriginalId The original ID of this transaction, if you supplied one during an import.
+	OriginalId string `json:"original_id,omitempty,omitzero"`
+
+	// Pending True while the transaction is pending or unsettled and has not yet affected the account.
+	Pending bool `json:"pending"`
+
+	// RawDescription The raw transaction description as provided by the institution, where available.
+	RawDescription string `json:"raw_description,omitempty,omitzero"`
+
+	// TransactionId The unique ID for this transaction.
+	TransactionId string `json:"transaction_id"`
+
+	// Type `debit`: money leaving the account; `credit`: money entering it, whatever the account type.
+	Type TransactionType `json:"type"`
+}
+
+// TransactionSync The changes, by kind; each list is unordered.
+type TransactionSync struct {
+	// Created Transactions new since the cursor, pending ones included.
+	Created []TransactionResponse `json:"created"`
+
+	// Removed IDs of transactions removed since the cursor.
+	Removed []string `json:"removed"`
+
+	// Updated Transactions changed since the cursor.
+	Updated []TransactionResponse `json:"updated"`
+}
+
+// TransactionSyncResponse One batch of changes to a link's transactions.
+type TransactionSyncResponse struct {
+	// Accounts The link's accounts.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// Cursor Where the next call continues.
+	Cursor CursorPagination `json:"cursor"`
+
+	// HasMore True when more changes remain than this batch carries; fetch them by calling again
+	// with `cursor.next`.
+	HasMore bool `json:"has_more"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+
+	// Transactions The changes, by kind; each list is unordered.
+	Transactions TransactionSync `json:"transactions"`
+}
+
+// TransactionType `debit`: money leaving the account; `credit`: money entering it, whatever the account type.
+type TransactionType string
 
 // TransactionsLinkProduct The state of the transactions product: the fields of `LinkProductResponse` and
 // `has_history`, which MoneyKit's SDK models require.
@@ -1254,6 +2211,23 @@ type UpdateLinkRequest struct {
 	Webhook nullable.Nullable[string] `json:"webhook,omitempty,omitzero"`
 }
 
+// UpdateTransactionEnrichmentResponse The corrected transaction, with the link's accounts.
+type UpdateTransactionEnrichmentResponse struct {
+	// Accounts A list of accounts for which transactions are being returned.
+	Accounts []AccountResponse `json:"accounts"`
+
+	// Cursor Where the next call continues.
+	Cursor CursorPagination `json:"cursor"`
+
+	// Link Link details.
+	//
+	// Example: {"available_products":["transactions","identity"],"institution_avatar":"https://example.com/avatar.png","institution_id":"chase","institution_name":"Chase","last_synced_at":"2023-02-16T09:14:11","link_id":"mk_eqkWN34UEoa2NxyALG8pcV","link_tags":["checkout"],"products":{"accounts":{"refreshed_at":"2023-02-16T09:14:11Z"}},"provider":"akoya","state":"connected","webhook":"https://example.com/webhook"}
+	Link LinkCommon `json:"link"`
+
+	// Transactions A list of transactions (the corrected one).
+	Transactions []TransactionResponse `json:"transactions"`
+}
+
 // ValidationError One request-validation violation.
 type ValidationError struct {
 	// Location Where the violation is, as path segments (names or array indexes).
@@ -1290,11 +2264,29 @@ type WebhookTestLinkResponse struct {
 	DeliveryToken string `json:"delivery_token"`
 }
 
+// AccountIDs defines model for AccountIDs.
+type AccountIDs = []string
+
+// EndDate defines model for EndDate.
+type EndDate = openapi_types.Date
+
 // LinkID defines model for LinkID.
 type LinkID = string
 
 // MoneyKitVersion A MoneyKit API version.
 type MoneyKitVersion = SupportedVersion
+
+// Page defines model for Page.
+type Page = int
+
+// PageSize defines model for PageSize.
+type PageSize = int
+
+// StartDate defines model for StartDate.
+type StartDate = openapi_types.Date
+
+// UserID defines model for UserID.
+type UserID = string
 
 // MoneyKitLinkBadState Link error. The link is not usable in its current state.
 type MoneyKitLinkBadState = LinkErrorBadStateResponse
@@ -1334,8 +2326,44 @@ type GetJWKSParams struct {
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
+// IntrospectClientParams defines parameters for IntrospectClient.
+type IntrospectClientParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
 // CreateAccessTokenParams defines parameters for CreateAccessToken.
 type CreateAccessTokenParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetInstitutionsParams defines parameters for GetInstitutions.
+type GetInstitutionsParams struct {
+	// Name If provided, returns only institutions containing this name (wholly or as a prefix).
+	Name *string `form:"name,omitempty" json:"name,omitempty"`
+
+	// Featured If true, returns only featured institutions.
+	Featured *bool `form:"featured,omitempty" json:"featured,omitempty"`
+
+	// Cursor Cursor to fetch the next set of institutions (`cursors.next` of the previous call).
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit A limit on the number of institutions to be returned.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetInstitutionParams defines parameters for GetInstitution.
+type GetInstitutionParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
 	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
 	// sends no header rather than an empty one.
@@ -1352,6 +2380,28 @@ type CreateLinkSessionParams struct {
 
 // ExchangeTokenParams defines parameters for ExchangeToken.
 type ExchangeTokenParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetLinksParams defines parameters for GetLinks.
+type GetLinksParams struct {
+	// Cursor The `next_cursor` of the previous page; omit it for the first page.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Limit How many links to return per page.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// ImportLinkParams defines parameters for ImportLink.
+type ImportLinkParams struct {
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
 	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
 	// sends no header rather than an empty one.
@@ -1382,8 +2432,202 @@ type UpdateLinkParams struct {
 	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
 }
 
+// GetAccountsParams defines parameters for GetAccounts.
+type GetAccountsParams struct {
+	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
+	AccountIds AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty,omitzero"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetAccountNumbersParams defines parameters for GetAccountNumbers.
+type GetAccountNumbersParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetAccountParams defines parameters for GetAccount.
+type GetAccountParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetIdentityParams defines parameters for GetIdentity.
+type GetIdentityParams struct {
+	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
+	AccountIds AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty,omitzero"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// ImportTransactionsParams defines parameters for ImportTransactions.
+type ImportTransactionsParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetHoldingsParams defines parameters for GetHoldings.
+type GetHoldingsParams struct {
+	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
+	AccountIds AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty,omitzero"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetInvestmentTransactionsParams defines parameters for GetInvestmentTransactions.
+type GetInvestmentTransactionsParams struct {
+	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
+	AccountIds AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty,omitzero"`
+
+	// StartDate The earliest date for which data should be returned, formatted as YYYY-MM-DD.
+	StartDate *StartDate `form:"start_date,omitempty" json:"start_date,omitempty"`
+
+	// EndDate The latest date for which data should be returned, formatted as YYYY-MM-DD.
+	EndDate *EndDate `form:"end_date,omitempty" json:"end_date,omitempty"`
+
+	// Page The page number to return, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Size The number of items to return per page.
+	Size *PageSize `form:"size,omitempty" json:"size,omitempty"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// RefreshProductsParams defines parameters for RefreshProducts.
+type RefreshProductsParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// ResetLinkParams defines parameters for ResetLink.
+type ResetLinkParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetTransactionsParams defines parameters for GetTransactions.
+type GetTransactionsParams struct {
+	// AccountIds An optional list of account IDs to filter the results, sent as repeated keys.
+	AccountIds AccountIDs `form:"account_ids,omitempty" json:"account_ids,omitempty,omitzero"`
+
+	// StartDate The earliest date for which data should be returned, formatted as YYYY-MM-DD.
+	StartDate *StartDate `form:"start_date,omitempty" json:"start_date,omitempty"`
+
+	// EndDate The latest date for which data should be returned, formatted as YYYY-MM-DD.
+	EndDate *EndDate `form:"end_date,omitempty" json:"end_date,omitempty"`
+
+	// Page The page number to return, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Size The number of items to return per page.
+	Size *PageSize `form:"size,omitempty" json:"size,omitempty"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetTransactionsSyncParams defines parameters for GetTransactionsSync.
+type GetTransactionsSyncParams struct {
+	// Cursor A cursor value representing the last update requested. If included, the response
+	// will only return changes after this update. If omitted, a complete history of
+	// updates will be returned. This value must be stored by the client as MoneyKit does
+	// not keep track of app cursors.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Size The number of items to return.
+	Size *int `form:"size,omitempty" json:"size,omitempty"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// UpdateTransactionEnrichmentParams defines parameters for UpdateTransactionEnrichment.
+type UpdateTransactionEnrichmentParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetUserAccountsParams defines parameters for GetUserAccounts.
+type GetUserAccountsParams struct {
+	// AccountIds If present, filters results to accounts matching the given IDs.
+	AccountIds []string `form:"account_ids,omitempty" json:"account_ids,omitempty,omitzero"`
+
+	// InstitutionIds If present, filters results to accounts at institutions matching the given IDs. Deprecated.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	InstitutionIds []string `form:"institution_ids,omitempty" json:"institution_ids,omitempty,omitzero"`
+
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
 // GetUserLinksParams defines parameters for GetUserLinks.
 type GetUserLinksParams struct {
+	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
+	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
+	// sends no header rather than an empty one.
+	MoneyKitVersion *MoneyKitVersion `json:"MoneyKit-Version,omitempty"`
+}
+
+// GetUserTransactionsParams defines parameters for GetUserTransactions.
+type GetUserTransactionsParams struct {
+	// TransactionType If present, filters results to transactions of these types. Deprecated.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	TransactionType []TransactionType `form:"transaction_type,omitempty" json:"transaction_type,omitempty,omitzero"`
+
+	// Category If present, filters results to transactions in these categories. Deprecated.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	Category []string `form:"category,omitempty" json:"category,omitempty,omitzero"`
+
+	// AccountId If present, filters results to transactions in accounts matching the given IDs.
+	AccountId []string `form:"account_id,omitempty" json:"account_id,omitempty,omitzero"`
+
+	// InstitutionId If present, filters results to transactions at institutions matching the given IDs. Deprecated.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	InstitutionId []string `form:"institution_id,omitempty" json:"institution_id,omitempty,omitzero"`
+
+	// Page The page number to return, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// Size The number of items to return per page.
+	Size *PageSize `form:"size,omitempty" json:"size,omitempty"`
+
+	// StartDate The earliest date for which data should be returned, formatted as YYYY-MM-DD.
+	StartDate *StartDate `form:"start_date,omitempty" json:"start_date,omitempty"`
+
+	// EndDate The latest date for which data should be returned, formatted as YYYY-MM-DD.
+	EndDate *EndDate `form:"end_date,omitempty" json:"end_date,omitempty"`
+
 	// MoneyKitVersion The MoneyKit API version. `2023-02-18` is the only value any MoneyKit SDK knows;
 	// banklink sends it on every call. The Go parameter stays a pointer, so an unset version
 	// sends no header rather than an empty one.
@@ -1407,8 +2651,20 @@ type CreateLinkSessionJSONRequestBody = CreateLinkSessionRequest
 // ExchangeTokenJSONRequestBody defines body for ExchangeToken for application/json ContentType.
 type ExchangeTokenJSONRequestBody = ExchangeTokenRequest
 
+// ImportLinkJSONRequestBody defines body for ImportLink for application/json ContentType.
+type ImportLinkJSONRequestBody = ImportLinkRequest
+
 // UpdateLinkJSONRequestBody defines body for UpdateLink for application/json ContentType.
 type UpdateLinkJSONRequestBody = UpdateLinkRequest
+
+// ImportTransactionsJSONRequestBody defines body for ImportTransactions for application/json ContentType.
+type ImportTransactionsJSONRequestBody = ImportTransactionsRequest
+
+// RefreshProductsJSONRequestBody defines body for RefreshProducts for application/json ContentType.
+type RefreshProductsJSONRequestBody = RefreshProductsRequest
+
+// UpdateTransactionEnrichmentJSONRequestBody defines body for UpdateTransactionEnrichment for application/json ContentType.
+type UpdateTransactionEnrichmentJSONRequestBody = BudCategory
 
 // WebhookTestLinkJSONRequestBody defines body for WebhookTestLink for application/json ContentType.
 type WebhookTestLinkJSONRequestBody = WebhookTestLinkRequest
@@ -1645,6 +2901,13 @@ type ClientInterface interface {
 	// Corresponds with GET /.well-known/jwks.json (the `GetJWKS` operationId).
 	GetJWKS(ctx context.Context, params *GetJWKSParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// IntrospectClient Describe the client the access token belongs to
+	//
+	// Returns the application and client behind the bearer token, and the actions it may use.
+	//
+	// Corresponds with GET /auth/introspect (the `IntrospectClient` operationId).
+	IntrospectClient(ctx context.Context, params *IntrospectClientParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateAccessTokenWithBody Create a client-credentials access token
 	//
 	// Exchanges the application's client id and secret for a short-lived bearer token.
@@ -1668,6 +2931,22 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /auth/token (the `CreateAccessToken` operationId).
 	CreateAccessTokenWithFormdataBody(ctx context.Context, params *CreateAccessTokenParams, body CreateAccessTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetInstitutions Search the institution catalogue
+	//
+	// Lists institutions, optionally those whose name contains `name` (wholly or as a prefix),
+	// a page at a time. Pass the previous page's `cursors.next` as `cursor` for the next page;
+	// an absent `cursors.next` means there are no more.
+	//
+	// Corresponds with GET /institutions (the `GetInstitutions` operationId).
+	GetInstitutions(ctx context.Context, params *GetInstitutionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetInstitution Get one institution
+	//
+	// Fetches details about a single institution, by its id or one of its aliases.
+	//
+	// Corresponds with GET /institutions/{institution_id} (the `GetInstitution` operationId).
+	GetInstitution(ctx context.Context, institutionId string, params *GetInstitutionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateLinkSessionWithBody Create a link session for MoneyKit Connect
 	//
@@ -1715,6 +2994,41 @@ type ClientInterface interface {
 	// Corresponds with POST /link-session/exchange-token (the `ExchangeToken` operationId).
 	ExchangeToken(ctx context.Context, params *ExchangeTokenParams, body ExchangeTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetLinks List the application's active links
+	//
+	// Returns every active link of the application, oldest first, a page at a time. Pass the
+	// previous page's `next_cursor` as `cursor` to get the next page; an empty or absent
+	// `next_cursor` means there are no more links.
+	//
+	// Corresponds with GET /links (the `GetLinks` operationId).
+	GetLinks(ctx context.Context, params *GetLinksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportLinkWithBody Import a link with its accounts and transactions
+	//
+	// Creates a link from accounts and transactions held elsewhere, for example before moving
+	// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+	// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+	// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+	// idempotency key, so a timed-out import is not replayed: it may have created the link.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /links/import (the `ImportLink` operationId).
+	ImportLinkWithBody(ctx context.Context, params *ImportLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportLink Import a link with its accounts and transactions
+	//
+	// Creates a link from accounts and transactions held elsewhere, for example before moving
+	// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+	// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+	// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+	// idempotency key, so a timed-out import is not replayed: it may have created the link.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /links/import (the `ImportLink` operationId).
+	ImportLink(ctx context.Context, params *ImportLinkParams, body ImportLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DeleteLink Delete (disconnect) a link
 	//
 	// Disables the link. MoneyKit keeps a minimal record for 90 days, during which
@@ -1753,12 +3067,184 @@ type ClientInterface interface {
 	// Corresponds with PATCH /links/{id} (the `UpdateLink` operationId).
 	UpdateLink(ctx context.Context, id LinkID, params *UpdateLinkParams, body UpdateLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetAccounts List a link's accounts
+	//
+	// Returns the open accounts the user permitted, with balances as last fetched. It does
+	// not fetch from the institution; `refreshProducts` does.
+	//
+	// Corresponds with GET /links/{id}/accounts (the `GetAccounts` operationId).
+	GetAccounts(ctx context.Context, id LinkID, params *GetAccountsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAccountNumbers List a link's accounts with account and routing numbers
+	//
+	// Returns the link's open, permitted accounts with full account and routing numbers where
+	// they apply (checking and savings). Needs the `account_numbers` product; 403 when the
+	// user did not grant it. The shape is the one MoneyKit serves for API version 2023-02-18.
+	//
+	// Corresponds with GET /links/{id}/accounts/numbers (the `GetAccountNumbers` operationId).
+	GetAccountNumbers(ctx context.Context, id LinkID, params *GetAccountNumbersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAccount Get one account of a link
+	//
+	// Fetches a single account of the link. An account id the link does not have answers
+	// 404, like an unknown link; the two are told apart by `error_code`.
+	//
+	// Corresponds with GET /links/{id}/accounts/{account_id} (the `GetAccount` operationId).
+	GetAccount(ctx context.Context, id LinkID, accountId string, params *GetAccountParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetIdentity Get the owners of a link's accounts
+	//
+	// Returns the link's accounts with the names, addresses, phone numbers and emails of their
+	// owners as the institution reports them. Needs the `identity` product. The owners are
+	// personal data: banklink never logs them.
+	//
+	// Corresponds with GET /links/{id}/identity (the `GetIdentity` operationId).
+	GetIdentity(ctx context.Context, id LinkID, params *GetIdentityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportTransactionsWithBody Import more transactions into an imported link
+	//
+	// Adds transactions to a link created by `importLink`. Each transaction names one of the
+	// link's imported accounts by the `account_id` given at import. Repeating the call adds
+	// the transactions again, so it is not replayed once the server may have seen it.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+	ImportTransactionsWithBody(ctx context.Context, id LinkID, params *ImportTransactionsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportTransactions Import more transactions into an imported link
+	//
+	// Adds transactions to a link created by `importLink`. Each transaction names one of the
+	// link's imported accounts by the `account_id` given at import. Repeating the call adds
+	// the transactions again, so it is not replayed once the server may have seen it.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+	ImportTransactions(ctx context.Context, id LinkID, params *ImportTransactionsParams, body ImportTransactionsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetHoldings Get the holdings of a link's investment accounts
+	//
+	// Returns the holdings of the link's investment accounts with the securities they hold.
+	// Needs the `investments` product.
+	//
+	// Corresponds with GET /links/{id}/investments/holdings (the `GetHoldings` operationId).
+	GetHoldings(ctx context.Context, id LinkID, params *GetHoldingsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetInvestmentTransactions List the transactions of a link's investment accounts, page by page
+	//
+	// Returns the investment transactions newest first, `size` per page. Needs the `investments` product.
+	//
+	// Corresponds with GET /links/{id}/investments/transactions (the `GetInvestmentTransactions` operationId).
+	GetInvestmentTransactions(ctx context.Context, id LinkID, params *GetInvestmentTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RefreshProductsWithBody Refresh a link's products
+	//
+	// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+	// is asynchronous: it answers 202 at once, the data arrives later (a
+	// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+	// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+	// account numbers and identity at most once a day; a refresh asked for too soon, or
+	// outside the institution's refresh window, answers 429. Asking again converges on the
+	// same data, so the request may be replayed.
+	//
+	// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+	// banklink declares the link and reads an empty body as no link.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+	RefreshProductsWithBody(ctx context.Context, id LinkID, params *RefreshProductsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RefreshProducts Refresh a link's products
+	//
+	// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+	// is asynchronous: it answers 202 at once, the data arrives later (a
+	// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+	// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+	// account numbers and identity at most once a day; a refresh asked for too soon, or
+	// outside the institution's refresh window, answers 429. Asking again converges on the
+	// same data, so the request may be replayed.
+	//
+	// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+	// banklink declares the link and reads an empty body as no link.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+	RefreshProducts(ctx context.Context, id LinkID, params *RefreshProductsParams, body RefreshProductsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ResetLink Force a sandbox link into the disconnected state
+	//
+	// Sandbox only. Puts the link into state `error` with error code `auth_expired`, as if the
+	// user's credentials had expired, so that reconnection can be tested. Resetting twice has
+	// no further effect.
+	//
+	// Corresponds with POST /links/{id}/reset (the `ResetLink` operationId).
+	ResetLink(ctx context.Context, id LinkID, params *ResetLinkParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTransactions List a link's transactions, page by page
+	//
+	// Returns the link's transactions newest first, `size` per page. It does not fetch from
+	// the institution; `refreshProducts` does. For keeping a copy up to date, prefer
+	// `getTransactionsSync`, which reports what changed.
+	//
+	// Corresponds with GET /links/{id}/transactions (the `GetTransactions` operationId).
+	GetTransactions(ctx context.Context, id LinkID, params *GetTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetTransactionsSync Get the changes to a link's transactions since a cursor
+	//
+	// Reports the transactions created, updated and removed since `cursor` (everything, when
+	// no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
+	// while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
+	// for the application. The lists are unordered. Pending transactions are only ever
+	// reported in `created`; when one posts, the posted transaction is reported as updated.
+	//
+	// Corresponds with GET /links/{id}/transactions/sync (the `GetTransactionsSync` operationId).
+	GetTransactionsSync(ctx context.Context, id LinkID, params *GetTransactionsSyncParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTransactionEnrichmentWithBody Correct a transaction's category
+	//
+	// Sets the category (and optionally subcategory) of one transaction, overriding
+	// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+	// effect. The answer carries the corrected transaction with the link's accounts.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+	UpdateTransactionEnrichmentWithBody(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateTransactionEnrichment Correct a transaction's category
+	//
+	// Sets the category (and optionally subcategory) of one transaction, overriding
+	// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+	// effect. The answer carries the corrected transaction with the link's accounts.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+	UpdateTransactionEnrichment(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, body UpdateTransactionEnrichmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUserAccounts List a customer user's accounts across their links
+	//
+	// Returns the accounts of every link of the customer user whose `customer_user.id` is `{id}`, grouped by link id.
+	//
+	// Corresponds with GET /users/{id}/accounts (the `GetUserAccounts` operationId).
+	GetUserAccounts(ctx context.Context, id UserID, params *GetUserAccountsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetUserLinks List a customer user's links
 	//
 	// Returns every link of the customer user whose `customer_user.id` is `{id}`, keyed by link id.
 	//
 	// Corresponds with GET /users/{id}/links (the `GetUserLinks` operationId).
 	GetUserLinks(ctx context.Context, id string, params *GetUserLinksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUserTransactions List a customer user's transactions across their links, page by page
+	//
+	// Returns the transactions of every link of the customer user, newest first, `size` per page.
+	//
+	// Corresponds with GET /users/{id}/transactions (the `GetUserTransactions` operationId).
+	GetUserTransactions(ctx context.Context, id UserID, params *GetUserTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// WebhookTestLinkWithBody Send a test webhook for a sandbox link
 	//
@@ -1805,6 +3291,23 @@ func (c *Client) GetJWKS(ctx context.Context, params *GetJWKSParams, reqEditors 
 	return c.Client.Do(req)
 }
 
+// IntrospectClient Describe the client the access token belongs to
+//
+// Returns the application and client behind the bearer token, and the actions it may use.
+//
+// Corresponds with GET /auth/introspect (the `IntrospectClient` operationId).
+func (c *Client) IntrospectClient(ctx context.Context, params *IntrospectClientParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIntrospectClientRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CreateAccessTokenWithBody Create a client-credentials access token
 //
 // Exchanges the application's client id and secret for a short-lived bearer token.
@@ -1839,6 +3342,42 @@ func (c *Client) CreateAccessTokenWithBody(ctx context.Context, params *CreateAc
 // Corresponds with POST /auth/token (the `CreateAccessToken` operationId).
 func (c *Client) CreateAccessTokenWithFormdataBody(ctx context.Context, params *CreateAccessTokenParams, body CreateAccessTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateAccessTokenRequestWithFormdataBody(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetInstitutions Search the institution catalogue
+//
+// Lists institutions, optionally those whose name contains `name` (wholly or as a prefix),
+// a page at a time. Pass the previous page's `cursors.next` as `cursor` for the next page;
+// an absent `cursors.next` means there are no more.
+//
+// Corresponds with GET /institutions (the `GetInstitutions` operationId).
+func (c *Client) GetInstitutions(ctx context.Context, params *GetInstitutionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetInstitutionsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetInstitution Get one institution
+//
+// Fetches details about a single institution, by its id or one of its aliases.
+//
+// Corresponds with GET /institutions/{institution_id} (the `GetInstitution` operationId).
+func (c *Client) GetInstitution(ctx context.Context, institutionId string, params *GetInstitutionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetInstitutionRequest(c.Server, institutionId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1935,6 +3474,71 @@ func (c *Client) ExchangeToken(ctx context.Context, params *ExchangeTokenParams,
 	return c.Client.Do(req)
 }
 
+// GetLinks List the application's active links
+//
+// Returns every active link of the application, oldest first, a page at a time. Pass the
+// previous page's `next_cursor` as `cursor` to get the next page; an empty or absent
+// `next_cursor` means there are no more links.
+//
+// Corresponds with GET /links (the `GetLinks` operationId).
+func (c *Client) GetLinks(ctx context.Context, params *GetLinksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetLinksRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportLinkWithBody Import a link with its accounts and transactions
+//
+// Creates a link from accounts and transactions held elsewhere, for example before moving
+// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+// idempotency key, so a timed-out import is not replayed: it may have created the link.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /links/import (the `ImportLink` operationId).
+func (c *Client) ImportLinkWithBody(ctx context.Context, params *ImportLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportLinkRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportLink Import a link with its accounts and transactions
+//
+// Creates a link from accounts and transactions held elsewhere, for example before moving
+// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+// idempotency key, so a timed-out import is not replayed: it may have created the link.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /links/import (the `ImportLink` operationId).
+func (c *Client) ImportLink(ctx context.Context, params *ImportLinkParams, body ImportLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportLinkRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // DeleteLink Delete (disconnect) a link
 //
 // Disables the link. MoneyKit keeps a minimal record for 90 days, during which
@@ -2013,6 +3617,331 @@ func (c *Client) UpdateLink(ctx context.Context, id LinkID, params *UpdateLinkPa
 	return c.Client.Do(req)
 }
 
+// GetAccounts List a link's accounts
+//
+// Returns the open accounts the user permitted, with balances as last fetched. It does
+// not fetch from the institution; `refreshProducts` does.
+//
+// Corresponds with GET /links/{id}/accounts (the `GetAccounts` operationId).
+func (c *Client) GetAccounts(ctx context.Context, id LinkID, params *GetAccountsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAccountsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAccountNumbers List a link's accounts with account and routing numbers
+//
+// Returns the link's open, permitted accounts with full account and routing numbers where
+// they apply (checking and savings). Needs the `account_numbers` product; 403 when the
+// user did not grant it. The shape is the one MoneyKit serves for API version 2023-02-18.
+//
+// Corresponds with GET /links/{id}/accounts/numbers (the `GetAccountNumbers` operationId).
+func (c *Client) GetAccountNumbers(ctx context.Context, id LinkID, params *GetAccountNumbersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAccountNumbersRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAccount Get one account of a link
+//
+// Fetches a single account of the link. An account id the link does not have answers
+// 404, like an unknown link; the two are told apart by `error_code`.
+//
+// Corresponds with GET /links/{id}/accounts/{account_id} (the `GetAccount` operationId).
+func (c *Client) GetAccount(ctx context.Context, id LinkID, accountId string, params *GetAccountParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAccountRequest(c.Server, id, accountId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetIdentity Get the owners of a link's accounts
+//
+// Returns the link's accounts with the names, addresses, phone numbers and emails of their
+// owners as the institution reports them. Needs the `identity` product. The owners are
+// personal data: banklink never logs them.
+//
+// Corresponds with GET /links/{id}/identity (the `GetIdentity` operationId).
+func (c *Client) GetIdentity(ctx context.Context, id LinkID, params *GetIdentityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetIdentityRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportTransactionsWithBody Import more transactions into an imported link
+//
+// Adds transactions to a link created by `importLink`. Each transaction names one of the
+// link's imported accounts by the `account_id` given at import. Repeating the call adds
+// the transactions again, so it is not replayed once the server may have seen it.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+func (c *Client) ImportTransactionsWithBody(ctx context.Context, id LinkID, params *ImportTransactionsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportTransactionsRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportTransactions Import more transactions into an imported link
+//
+// Adds transactions to a link created by `importLink`. Each transaction names one of the
+// link's imported accounts by the `account_id` given at import. Repeating the call adds
+// the transactions again, so it is not replayed once the server may have seen it.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+func (c *Client) ImportTransactions(ctx context.Context, id LinkID, params *ImportTransactionsParams, body ImportTransactionsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportTransactionsRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetHoldings Get the holdings of a link's investment accounts
+//
+// Returns the holdings of the link's investment accounts with the securities they hold.
+// Needs the `investments` product.
+//
+// Corresponds with GET /links/{id}/investments/holdings (the `GetHoldings` operationId).
+func (c *Client) GetHoldings(ctx context.Context, id LinkID, params *GetHoldingsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetHoldingsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetInvestmentTransactions List the transactions of a link's investment accounts, page by page
+//
+// Returns the investment transactions newest first, `size` per page. Needs the `investments` product.
+//
+// Corresponds with GET /links/{id}/investments/transactions (the `GetInvestmentTransactions` operationId).
+func (c *Client) GetInvestmentTransactions(ctx context.Context, id LinkID, params *GetInvestmentTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetInvestmentTransactionsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RefreshProductsWithBody Refresh a link's products
+//
+// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+// is asynchronous: it answers 202 at once, the data arrives later (a
+// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+// account numbers and identity at most once a day; a refresh asked for too soon, or
+// outside the institution's refresh window, answers 429. Asking again converges on the
+// same data, so the request may be replayed.
+//
+// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+// banklink declares the link and reads an empty body as no link.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+func (c *Client) RefreshProductsWithBody(ctx context.Context, id LinkID, params *RefreshProductsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefreshProductsRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RefreshProducts Refresh a link's products
+//
+// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+// is asynchronous: it answers 202 at once, the data arrives later (a
+// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+// account numbers and identity at most once a day; a refresh asked for too soon, or
+// outside the institution's refresh window, answers 429. Asking again converges on the
+// same data, so the request may be replayed.
+//
+// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+// banklink declares the link and reads an empty body as no link.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+func (c *Client) RefreshProducts(ctx context.Context, id LinkID, params *RefreshProductsParams, body RefreshProductsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefreshProductsRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ResetLink Force a sandbox link into the disconnected state
+//
+// Sandbox only. Puts the link into state `error` with error code `auth_expired`, as if the
+// user's credentials had expired, so that reconnection can be tested. Resetting twice has
+// no further effect.
+//
+// Corresponds with POST /links/{id}/reset (the `ResetLink` operationId).
+func (c *Client) ResetLink(ctx context.Context, id LinkID, params *ResetLinkParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewResetLinkRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTransactions List a link's transactions, page by page
+//
+// Returns the link's transactions newest first, `size` per page. It does not fetch from
+// the institution; `refreshProducts` does. For keeping a copy up to date, prefer
+// `getTransactionsSync`, which reports what changed.
+//
+// Corresponds with GET /links/{id}/transactions (the `GetTransactions` operationId).
+func (c *Client) GetTransactions(ctx context.Context, id LinkID, params *GetTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTransactionsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetTransactionsSync Get the changes to a link's transactions since a cursor
+//
+// Reports the transactions created, updated and removed since `cursor` (everything, when
+// no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
+// while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
+// for the application. The lists are unordered. Pending transactions are only ever
+// reported in `created`; when one posts, the posted transaction is reported as updated.
+//
+// Corresponds with GET /links/{id}/transactions/sync (the `GetTransactionsSync` operationId).
+func (c *Client) GetTransactionsSync(ctx context.Context, id LinkID, params *GetTransactionsSyncParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetTransactionsSyncRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTransactionEnrichmentWithBody Correct a transaction's category
+//
+// Sets the category (and optionally subcategory) of one transaction, overriding
+// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+// effect. The answer carries the corrected transaction with the link's accounts.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+func (c *Client) UpdateTransactionEnrichmentWithBody(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTransactionEnrichmentRequestWithBody(c.Server, id, transactionId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateTransactionEnrichment Correct a transaction's category
+//
+// Sets the category (and optionally subcategory) of one transaction, overriding
+// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+// effect. The answer carries the corrected transaction with the link's accounts.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+func (c *Client) UpdateTransactionEnrichment(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, body UpdateTransactionEnrichmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateTransactionEnrichmentRequest(c.Server, id, transactionId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUserAccounts List a customer user's accounts across their links
+//
+// Returns the accounts of every link of the customer user whose `customer_user.id` is `{id}`, grouped by link id.
+//
+// Corresponds with GET /users/{id}/accounts (the `GetUserAccounts` operationId).
+func (c *Client) GetUserAccounts(ctx context.Context, id UserID, params *GetUserAccountsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUserAccountsRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetUserLinks List a customer user's links
 //
 // Returns every link of the customer user whose `customer_user.id` is `{id}`, keyed by link id.
@@ -2020,6 +3949,23 @@ func (c *Client) UpdateLink(ctx context.Context, id LinkID, params *UpdateLinkPa
 // Corresponds with GET /users/{id}/links (the `GetUserLinks` operationId).
 func (c *Client) GetUserLinks(ctx context.Context, id string, params *GetUserLinksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetUserLinksRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUserTransactions List a customer user's transactions across their links, page by page
+//
+// Returns the transactions of every link of the customer user, newest first, `size` per page.
+//
+// Corresponds with GET /users/{id}/transactions (the `GetUserTransactions` operationId).
+func (c *Client) GetUserTransactions(ctx context.Context, id UserID, params *GetUserTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUserTransactionsRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2118,6 +4064,48 @@ func NewGetJWKSRequest(server string, params *GetJWKSParams) (*http.Request, err
 	return req, nil
 }
 
+// NewIntrospectClientRequest constructs an http.Request for the IntrospectClient method
+func NewIntrospectClientRequest(server string, params *IntrospectClientParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/auth/introspect")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewCreateAccessTokenRequestWithFormdataBody calls the generic CreateAccessToken builder with application/x-www-form-urlencoded body
 func NewCreateAccessTokenRequestWithFormdataBody(server string, params *CreateAccessTokenParams, body CreateAccessTokenFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -2154,6 +4142,160 @@ func NewCreateAccessTokenRequestWithBody(server string, params *CreateAccessToke
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetInstitutionsRequest constructs an http.Request for the GetInstitutions method
+func NewGetInstitutionsRequest(server string, params *GetInstitutionsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/institutions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Name != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "name", *params.Name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Featured != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "featured", *params.Featured, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetInstitutionRequest constructs an http.Request for the GetInstitution method
+func NewGetInstitutionRequest(server string, institutionId string, params *GetInstitutionParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "institution_id", institutionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/institutions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	if params != nil {
 
@@ -2249,6 +4391,142 @@ func NewExchangeTokenRequestWithBody(server string, params *ExchangeTokenParams,
 	}
 
 	operationPath := fmt.Sprintf("/link-session/exchange-token")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetLinksRequest constructs an http.Request for the GetLinks method
+func NewGetLinksRequest(server string, params *GetLinksParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewImportLinkRequest calls the generic ImportLink builder with application/json body
+func NewImportLinkRequest(server string, params *ImportLinkParams, body ImportLinkJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewImportLinkRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewImportLinkRequestWithBody constructs an http.Request for the ImportLink method, with any body, and a specified content type
+func NewImportLinkRequestWithBody(server string, params *ImportLinkParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/import")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -2443,6 +4721,1005 @@ func NewUpdateLinkRequestWithBody(server string, id LinkID, params *UpdateLinkPa
 	return req, nil
 }
 
+// NewGetAccountsRequest constructs an http.Request for the GetAccounts method
+func NewGetAccountsRequest(server string, id LinkID, params *GetAccountsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/accounts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AccountIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetAccountNumbersRequest constructs an http.Request for the GetAccountNumbers method
+func NewGetAccountNumbersRequest(server string, id LinkID, params *GetAccountNumbersParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/accounts/numbers", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetAccountRequest constructs an http.Request for the GetAccount method
+func NewGetAccountRequest(server string, id LinkID, accountId string, params *GetAccountParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "account_id", accountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/accounts/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetIdentityRequest constructs an http.Request for the GetIdentity method
+func NewGetIdentityRequest(server string, id LinkID, params *GetIdentityParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/identity", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AccountIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewImportTransactionsRequest calls the generic ImportTransactions builder with application/json body
+func NewImportTransactionsRequest(server string, id LinkID, params *ImportTransactionsParams, body ImportTransactionsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewImportTransactionsRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewImportTransactionsRequestWithBody constructs an http.Request for the ImportTransactions method, with any body, and a specified content type
+func NewImportTransactionsRequestWithBody(server string, id LinkID, params *ImportTransactionsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/import/transactions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetHoldingsRequest constructs an http.Request for the GetHoldings method
+func NewGetHoldingsRequest(server string, id LinkID, params *GetHoldingsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/investments/holdings", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AccountIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetInvestmentTransactionsRequest constructs an http.Request for the GetInvestmentTransactions method
+func NewGetInvestmentTransactionsRequest(server string, id LinkID, params *GetInvestmentTransactionsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/investments/transactions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AccountIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "start_date", *params.StartDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EndDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "end_date", *params.EndDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRefreshProductsRequest calls the generic RefreshProducts builder with application/json body
+func NewRefreshProductsRequest(server string, id LinkID, params *RefreshProductsParams, body RefreshProductsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRefreshProductsRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewRefreshProductsRequestWithBody constructs an http.Request for the RefreshProducts method, with any body, and a specified content type
+func NewRefreshProductsRequestWithBody(server string, id LinkID, params *RefreshProductsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/products", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewResetLinkRequest constructs an http.Request for the ResetLink method
+func NewResetLinkRequest(server string, id LinkID, params *ResetLinkParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/reset", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetTransactionsRequest constructs an http.Request for the GetTransactions method
+func NewGetTransactionsRequest(server string, id LinkID, params *GetTransactionsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/transactions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AccountIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "start_date", *params.StartDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EndDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "end_date", *params.EndDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetTransactionsSyncRequest constructs an http.Request for the GetTransactionsSync method
+func NewGetTransactionsSyncRequest(server string, id LinkID, params *GetTransactionsSyncParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/transactions/sync", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpdateTransactionEnrichmentRequest calls the generic UpdateTransactionEnrichment builder with application/json body
+func NewUpdateTransactionEnrichmentRequest(server string, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, body UpdateTransactionEnrichmentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateTransactionEnrichmentRequestWithBody(server, id, transactionId, params, "application/json", bodyReader)
+}
+
+// NewUpdateTransactionEnrichmentRequestWithBody constructs an http.Request for the UpdateTransactionEnrichment method, with any body, and a specified content type
+func NewUpdateTransactionEnrichmentRequestWithBody(server string, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "transaction_id", transactionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/links/%s/transactions/%s/enrichment", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetUserAccountsRequest constructs an http.Request for the GetUserAccounts method
+func NewGetUserAccountsRequest(server string, id UserID, params *GetUserAccountsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/accounts", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AccountIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_ids", params.AccountIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.InstitutionIds != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "institution_ids", params.InstitutionIds, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetUserLinksRequest constructs an http.Request for the GetUserLinks method
 func NewGetUserLinksRequest(server string, id string, params *GetUserLinksParams) (*http.Request, error) {
 	var err error
@@ -2467,6 +5744,166 @@ func NewGetUserLinksRequest(server string, id string, params *GetUserLinksParams
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.MoneyKitVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "MoneyKit-Version", *params.MoneyKitVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("MoneyKit-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetUserTransactionsRequest constructs an http.Request for the GetUserTransactions method
+func NewGetUserTransactionsRequest(server string, id UserID, params *GetUserTransactionsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/users/%s/transactions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.TransactionType != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "transaction_type", params.TransactionType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Category != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "category", params.Category, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AccountId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_id", params.AccountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.InstitutionId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "institution_id", params.InstitutionId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Size != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "size", *params.Size, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "start_date", *params.StartDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EndDate != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "end_date", *params.EndDate, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -2608,6 +6045,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /.well-known/jwks.json (the `GetJWKS` operationId).
 	GetJWKSWithResponse(ctx context.Context, params *GetJWKSParams, reqEditors ...RequestEditorFn) (*GetJWKSResult, error)
 
+	// IntrospectClientWithResponse Describe the client the access token belongs to
+	//
+	// Returns the application and client behind the bearer token, and the actions it may use.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /auth/introspect (the `IntrospectClient` operationId).
+	IntrospectClientWithResponse(ctx context.Context, params *IntrospectClientParams, reqEditors ...RequestEditorFn) (*IntrospectClientResult, error)
+
 	// CreateAccessTokenWithBodyWithResponse Create a client-credentials access token
 	//
 	// Exchanges the application's client id and secret for a short-lived bearer token.
@@ -2631,6 +6077,26 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /auth/token (the `CreateAccessToken` operationId).
 	CreateAccessTokenWithFormdataBodyWithResponse(ctx context.Context, params *CreateAccessTokenParams, body CreateAccessTokenFormdataRequestBody, reqEditors ...RequestEditorFn) (*CreateAccessTokenResult, error)
+
+	// GetInstitutionsWithResponse Search the institution catalogue
+	//
+	// Lists institutions, optionally those whose name contains `name` (wholly or as a prefix),
+	// a page at a time. Pass the previous page's `cursors.next` as `cursor` for the next page;
+	// an absent `cursors.next` means there are no more.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /institutions (the `GetInstitutions` operationId).
+	GetInstitutionsWithResponse(ctx context.Context, params *GetInstitutionsParams, reqEditors ...RequestEditorFn) (*GetInstitutionsResult, error)
+
+	// GetInstitutionWithResponse Get one institution
+	//
+	// Fetches details about a single institution, by its id or one of its aliases.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /institutions/{institution_id} (the `GetInstitution` operationId).
+	GetInstitutionWithResponse(ctx context.Context, institutionId string, params *GetInstitutionParams, reqEditors ...RequestEditorFn) (*GetInstitutionResult, error)
 
 	// CreateLinkSessionWithBodyWithResponse Create a link session for MoneyKit Connect
 	//
@@ -2678,6 +6144,43 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /link-session/exchange-token (the `ExchangeToken` operationId).
 	ExchangeTokenWithResponse(ctx context.Context, params *ExchangeTokenParams, body ExchangeTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ExchangeTokenResult, error)
 
+	// GetLinksWithResponse List the application's active links
+	//
+	// Returns every active link of the application, oldest first, a page at a time. Pass the
+	// previous page's `next_cursor` as `cursor` to get the next page; an empty or absent
+	// `next_cursor` means there are no more links.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links (the `GetLinks` operationId).
+	GetLinksWithResponse(ctx context.Context, params *GetLinksParams, reqEditors ...RequestEditorFn) (*GetLinksResult, error)
+
+	// ImportLinkWithBodyWithResponse Import a link with its accounts and transactions
+	//
+	// Creates a link from accounts and transactions held elsewhere, for example before moving
+	// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+	// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+	// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+	// idempotency key, so a timed-out import is not replayed: it may have created the link.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/import (the `ImportLink` operationId).
+	ImportLinkWithBodyWithResponse(ctx context.Context, params *ImportLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportLinkResult, error)
+
+	// ImportLinkWithResponse Import a link with its accounts and transactions
+	//
+	// Creates a link from accounts and transactions held elsewhere, for example before moving
+	// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+	// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+	// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+	// idempotency key, so a timed-out import is not replayed: it may have created the link.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/import (the `ImportLink` operationId).
+	ImportLinkWithResponse(ctx context.Context, params *ImportLinkParams, body ImportLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportLinkResult, error)
+
 	// DeleteLinkWithResponse Delete (disconnect) a link
 	//
 	// Disables the link. MoneyKit keeps a minimal record for 90 days, during which
@@ -2720,6 +6223,191 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PATCH /links/{id} (the `UpdateLink` operationId).
 	UpdateLinkWithResponse(ctx context.Context, id LinkID, params *UpdateLinkParams, body UpdateLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateLinkResult, error)
 
+	// GetAccountsWithResponse List a link's accounts
+	//
+	// Returns the open accounts the user permitted, with balances as last fetched. It does
+	// not fetch from the institution; `refreshProducts` does.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/accounts (the `GetAccounts` operationId).
+	GetAccountsWithResponse(ctx context.Context, id LinkID, params *GetAccountsParams, reqEditors ...RequestEditorFn) (*GetAccountsResult, error)
+
+	// GetAccountNumbersWithResponse List a link's accounts with account and routing numbers
+	//
+	// Returns the link's open, permitted accounts with full account and routing numbers where
+	// they apply (checking and savings). Needs the `account_numbers` product; 403 when the
+	// user did not grant it. The shape is the one MoneyKit serves for API version 2023-02-18.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/accounts/numbers (the `GetAccountNumbers` operationId).
+	GetAccountNumbersWithResponse(ctx context.Context, id LinkID, params *GetAccountNumbersParams, reqEditors ...RequestEditorFn) (*GetAccountNumbersResult, error)
+
+	// GetAccountWithResponse Get one account of a link
+	//
+	// Fetches a single account of the link. An account id the link does not have answers
+	// 404, like an unknown link; the two are told apart by `error_code`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/accounts/{account_id} (the `GetAccount` operationId).
+	GetAccountWithResponse(ctx context.Context, id LinkID, accountId string, params *GetAccountParams, reqEditors ...RequestEditorFn) (*GetAccountResult, error)
+
+	// GetIdentityWithResponse Get the owners of a link's accounts
+	//
+	// Returns the link's accounts with the names, addresses, phone numbers and emails of their
+	// owners as the institution reports them. Needs the `identity` product. The owners are
+	// personal data: banklink never logs them.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/identity (the `GetIdentity` operationId).
+	GetIdentityWithResponse(ctx context.Context, id LinkID, params *GetIdentityParams, reqEditors ...RequestEditorFn) (*GetIdentityResult, error)
+
+	// ImportTransactionsWithBodyWithResponse Import more transactions into an imported link
+	//
+	// Adds transactions to a link created by `importLink`. Each transaction names one of the
+	// link's imported accounts by the `account_id` given at import. Repeating the call adds
+	// the transactions again, so it is not replayed once the server may have seen it.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+	ImportTransactionsWithBodyWithResponse(ctx context.Context, id LinkID, params *ImportTransactionsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportTransactionsResult, error)
+
+	// ImportTransactionsWithResponse Import more transactions into an imported link
+	//
+	// Adds transactions to a link created by `importLink`. Each transaction names one of the
+	// link's imported accounts by the `account_id` given at import. Repeating the call adds
+	// the transactions again, so it is not replayed once the server may have seen it.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+	ImportTransactionsWithResponse(ctx context.Context, id LinkID, params *ImportTransactionsParams, body ImportTransactionsJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportTransactionsResult, error)
+
+	// GetHoldingsWithResponse Get the holdings of a link's investment accounts
+	//
+	// Returns the holdings of the link's investment accounts with the securities they hold.
+	// Needs the `investments` product.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/investments/holdings (the `GetHoldings` operationId).
+	GetHoldingsWithResponse(ctx context.Context, id LinkID, params *GetHoldingsParams, reqEditors ...RequestEditorFn) (*GetHoldingsResult, error)
+
+	// GetInvestmentTransactionsWithResponse List the transactions of a link's investment accounts, page by page
+	//
+	// Returns the investment transactions newest first, `size` per page. Needs the `investments` product.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/investments/transactions (the `GetInvestmentTransactions` operationId).
+	GetInvestmentTransactionsWithResponse(ctx context.Context, id LinkID, params *GetInvestmentTransactionsParams, reqEditors ...RequestEditorFn) (*GetInvestmentTransactionsResult, error)
+
+	// RefreshProductsWithBodyWithResponse Refresh a link's products
+	//
+	// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+	// is asynchronous: it answers 202 at once, the data arrives later (a
+	// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+	// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+	// account numbers and identity at most once a day; a refresh asked for too soon, or
+	// outside the institution's refresh window, answers 429. Asking again converges on the
+	// same data, so the request may be replayed.
+	//
+	// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+	// banklink declares the link and reads an empty body as no link.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+	RefreshProductsWithBodyWithResponse(ctx context.Context, id LinkID, params *RefreshProductsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshProductsResult, error)
+
+	// RefreshProductsWithResponse Refresh a link's products
+	//
+	// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+	// is asynchronous: it answers 202 at once, the data arrives later (a
+	// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+	// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+	// account numbers and identity at most once a day; a refresh asked for too soon, or
+	// outside the institution's refresh window, answers 429. Asking again converges on the
+	// same data, so the request may be replayed.
+	//
+	// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+	// banklink declares the link and reads an empty body as no link.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+	RefreshProductsWithResponse(ctx context.Context, id LinkID, params *RefreshProductsParams, body RefreshProductsJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshProductsResult, error)
+
+	// ResetLinkWithResponse Force a sandbox link into the disconnected state
+	//
+	// Sandbox only. Puts the link into state `error` with error code `auth_expired`, as if the
+	// user's credentials had expired, so that reconnection can be tested. Resetting twice has
+	// no further effect.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/reset (the `ResetLink` operationId).
+	ResetLinkWithResponse(ctx context.Context, id LinkID, params *ResetLinkParams, reqEditors ...RequestEditorFn) (*ResetLinkResult, error)
+
+	// GetTransactionsWithResponse List a link's transactions, page by page
+	//
+	// Returns the link's transactions newest first, `size` per page. It does not fetch from
+	// the institution; `refreshProducts` does. For keeping a copy up to date, prefer
+	// `getTransactionsSync`, which reports what changed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/transactions (the `GetTransactions` operationId).
+	GetTransactionsWithResponse(ctx context.Context, id LinkID, params *GetTransactionsParams, reqEditors ...RequestEditorFn) (*GetTransactionsResult, error)
+
+	// GetTransactionsSyncWithResponse Get the changes to a link's transactions since a cursor
+	//
+	// Reports the transactions created, updated and removed since `cursor` (everything, when
+	// no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
+	// while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
+	// for the application. The lists are unordered. Pending transactions are only ever
+	// reported in `created`; when one posts, the posted transaction is reported as updated.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /links/{id}/transactions/sync (the `GetTransactionsSync` operationId).
+	GetTransactionsSyncWithResponse(ctx context.Context, id LinkID, params *GetTransactionsSyncParams, reqEditors ...RequestEditorFn) (*GetTransactionsSyncResult, error)
+
+	// UpdateTransactionEnrichmentWithBodyWithResponse Correct a transaction's category
+	//
+	// Sets the category (and optionally subcategory) of one transaction, overriding
+	// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+	// effect. The answer carries the corrected transaction with the link's accounts.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+	UpdateTransactionEnrichmentWithBodyWithResponse(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTransactionEnrichmentResult, error)
+
+	// UpdateTransactionEnrichmentWithResponse Correct a transaction's category
+	//
+	// Sets the category (and optionally subcategory) of one transaction, overriding
+	// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+	// effect. The answer carries the corrected transaction with the link's accounts.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+	UpdateTransactionEnrichmentWithResponse(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, body UpdateTransactionEnrichmentJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTransactionEnrichmentResult, error)
+
+	// GetUserAccountsWithResponse List a customer user's accounts across their links
+	//
+	// Returns the accounts of every link of the customer user whose `customer_user.id` is `{id}`, grouped by link id.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /users/{id}/accounts (the `GetUserAccounts` operationId).
+	GetUserAccountsWithResponse(ctx context.Context, id UserID, params *GetUserAccountsParams, reqEditors ...RequestEditorFn) (*GetUserAccountsResult, error)
+
 	// GetUserLinksWithResponse List a customer user's links
 	//
 	// Returns every link of the customer user whose `customer_user.id` is `{id}`, keyed by link id.
@@ -2728,6 +6416,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /users/{id}/links (the `GetUserLinks` operationId).
 	GetUserLinksWithResponse(ctx context.Context, id string, params *GetUserLinksParams, reqEditors ...RequestEditorFn) (*GetUserLinksResult, error)
+
+	// GetUserTransactionsWithResponse List a customer user's transactions across their links, page by page
+	//
+	// Returns the transactions of every link of the customer user, newest first, `size` per page.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /users/{id}/transactions (the `GetUserTransactions` operationId).
+	GetUserTransactionsWithResponse(ctx context.Context, id UserID, params *GetUserTransactionsParams, reqEditors ...RequestEditorFn) (*GetUserTransactionsResult, error)
 
 	// WebhookTestLinkWithBodyWithResponse Send a test webhook for a sandbox link
 	//
@@ -2797,6 +6494,68 @@ func (r GetJWKSResult) ContentType() string {
 	return ""
 }
 
+// IntrospectClientResult429Headers the declared response headers of an HTTP 429 response for IntrospectClient
+type IntrospectClientResult429Headers struct {
+	RetryAfter string
+}
+
+type IntrospectClientResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IntrospectClientResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *IntrospectClientResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IntrospectClientResult) GetJSON200() *IntrospectClientResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IntrospectClientResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r IntrospectClientResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r IntrospectClientResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IntrospectClientResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IntrospectClientResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IntrospectClientResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // CreateAccessTokenResult429Headers the declared response headers of an HTTP 429 response for CreateAccessToken
 type CreateAccessTokenResult429Headers struct {
 	RetryAfter string
@@ -2860,6 +6619,144 @@ func (r CreateAccessTokenResult) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateAccessTokenResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetInstitutionsResult429Headers the declared response headers of an HTTP 429 response for GetInstitutions
+type GetInstitutionsResult429Headers struct {
+	RetryAfter string
+}
+
+type GetInstitutionsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetInstitutionsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetInstitutionsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetInstitutionsResult) GetJSON200() *GetInstitutionsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetInstitutionsResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetInstitutionsResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetInstitutionsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetInstitutionsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetInstitutionsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetInstitutionsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetInstitutionsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetInstitutionResult429Headers the declared response headers of an HTTP 429 response for GetInstitution
+type GetInstitutionResult429Headers struct {
+	RetryAfter string
+}
+
+type GetInstitutionResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Institution
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *InstitutionErrorNotFoundResponse
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetInstitutionResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetInstitutionResult) GetJSON200() *Institution {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetInstitutionResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetInstitutionResult) GetJSON404() *InstitutionErrorNotFoundResponse {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetInstitutionResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetInstitutionResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetInstitutionResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetInstitutionResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetInstitutionResult) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3005,6 +6902,144 @@ func (r ExchangeTokenResult) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ExchangeTokenResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetLinksResult429Headers the declared response headers of an HTTP 429 response for GetLinks
+type GetLinksResult429Headers struct {
+	RetryAfter string
+}
+
+type GetLinksResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetLinksResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetLinksResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetLinksResult) GetJSON200() *GetLinksResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetLinksResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetLinksResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetLinksResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetLinksResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetLinksResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetLinksResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetLinksResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ImportLinkResult429Headers the declared response headers of an HTTP 429 response for ImportLink
+type ImportLinkResult429Headers struct {
+	RetryAfter string
+}
+
+type ImportLinkResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LinkCommon
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ImportLinkResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportLinkResult) GetJSON200() *LinkCommon {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ImportLinkResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ImportLinkResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ImportLinkResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportLinkResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportLinkResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportLinkResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportLinkResult) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3274,6 +7309,1127 @@ func (r UpdateLinkResult) ContentType() string {
 	return ""
 }
 
+// GetAccountsResult429Headers the declared response headers of an HTTP 429 response for GetAccounts
+type GetAccountsResult429Headers struct {
+	RetryAfter string
+}
+
+type GetAccountsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetAccountsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAccountsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAccountsResult) GetJSON200() *GetAccountsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAccountsResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAccountsResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAccountsResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetAccountsResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetAccountsResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAccountsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAccountsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAccountsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAccountsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAccountsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAccountNumbersResult429Headers the declared response headers of an HTTP 429 response for GetAccountNumbers
+type GetAccountNumbersResult429Headers struct {
+	RetryAfter string
+}
+
+type GetAccountNumbersResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetAccountNumbersResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAccountNumbersResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAccountNumbersResult) GetJSON200() *GetAccountNumbersResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAccountNumbersResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAccountNumbersResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAccountNumbersResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetAccountNumbersResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetAccountNumbersResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAccountNumbersResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAccountNumbersResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAccountNumbersResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAccountNumbersResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAccountNumbersResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetAccountResult429Headers the declared response headers of an HTTP 429 response for GetAccount
+type GetAccountResult429Headers struct {
+	RetryAfter string
+}
+
+type GetAccountResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetAccountResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitError
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAccountResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAccountResult) GetJSON200() *GetAccountResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetAccountResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetAccountResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetAccountResult) GetJSON404() *MoneyKitError {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetAccountResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetAccountResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetAccountResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAccountResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAccountResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAccountResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAccountResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetIdentityResult429Headers the declared response headers of an HTTP 429 response for GetIdentity
+type GetIdentityResult429Headers struct {
+	RetryAfter string
+}
+
+type GetIdentityResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *IdentityResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetIdentityResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetIdentityResult) GetJSON200() *IdentityResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetIdentityResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetIdentityResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetIdentityResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetIdentityResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetIdentityResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetIdentityResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetIdentityResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetIdentityResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetIdentityResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetIdentityResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ImportTransactionsResult429Headers the declared response headers of an HTTP 429 response for ImportTransactions
+type ImportTransactionsResult429Headers struct {
+	RetryAfter string
+}
+
+type ImportTransactionsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LinkCommon
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ImportTransactionsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportTransactionsResult) GetJSON200() *LinkCommon {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ImportTransactionsResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ImportTransactionsResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r ImportTransactionsResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ImportTransactionsResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ImportTransactionsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportTransactionsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportTransactionsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportTransactionsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportTransactionsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetHoldingsResult429Headers the declared response headers of an HTTP 429 response for GetHoldings
+type GetHoldingsResult429Headers struct {
+	RetryAfter string
+}
+
+type GetHoldingsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetHoldingsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetHoldingsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetHoldingsResult) GetJSON200() *GetHoldingsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetHoldingsResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetHoldingsResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetHoldingsResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetHoldingsResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetHoldingsResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetHoldingsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetHoldingsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetHoldingsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetHoldingsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetHoldingsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetInvestmentTransactionsResult429Headers the declared response headers of an HTTP 429 response for GetInvestmentTransactions
+type GetInvestmentTransactionsResult429Headers struct {
+	RetryAfter string
+}
+
+type GetInvestmentTransactionsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetInvestmentTransactionsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetInvestmentTransactionsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON200() *GetInvestmentTransactionsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetInvestmentTransactionsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetInvestmentTransactionsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetInvestmentTransactionsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetInvestmentTransactionsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetInvestmentTransactionsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RefreshProductsResult429Headers the declared response headers of an HTTP 429 response for RefreshProducts
+type RefreshProductsResult429Headers struct {
+	RetryAfter string
+}
+
+type RefreshProductsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *LinkCommon
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RefreshProductsResult429Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r RefreshProductsResult) GetJSON202() *LinkCommon {
+	return r.JSON202
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RefreshProductsResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RefreshProductsResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RefreshProductsResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r RefreshProductsResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RefreshProductsResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r RefreshProductsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r RefreshProductsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RefreshProductsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RefreshProductsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RefreshProductsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ResetLinkResult429Headers the declared response headers of an HTTP 429 response for ResetLink
+type ResetLinkResult429Headers struct {
+	RetryAfter string
+}
+
+type ResetLinkResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LinkCommon
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ResetLinkResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ResetLinkResult) GetJSON200() *LinkCommon {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ResetLinkResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ResetLinkResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r ResetLinkResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r ResetLinkResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r ResetLinkResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ResetLinkResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ResetLinkResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ResetLinkResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetTransactionsResult429Headers the declared response headers of an HTTP 429 response for GetTransactions
+type GetTransactionsResult429Headers struct {
+	RetryAfter string
+}
+
+type GetTransactionsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetTransactionsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetTransactionsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTransactionsResult) GetJSON200() *GetTransactionsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTransactionsResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTransactionsResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTransactionsResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetTransactionsResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetTransactionsResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetTransactionsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTransactionsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTransactionsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTransactionsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTransactionsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetTransactionsSyncResult429Headers the declared response headers of an HTTP 429 response for GetTransactionsSync
+type GetTransactionsSyncResult429Headers struct {
+	RetryAfter string
+}
+
+type GetTransactionsSyncResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TransactionSyncResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitLinkNotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetTransactionsSyncResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON200() *TransactionSyncResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON404() *MoneyKitLinkNotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetTransactionsSyncResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTransactionsSyncResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTransactionsSyncResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTransactionsSyncResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTransactionsSyncResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateTransactionEnrichmentResult429Headers the declared response headers of an HTTP 429 response for UpdateTransactionEnrichment
+type UpdateTransactionEnrichmentResult429Headers struct {
+	RetryAfter string
+}
+
+type UpdateTransactionEnrichmentResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UpdateTransactionEnrichmentResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitLinkUnauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *MoneyKitLinkForbidden
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *MoneyKitError
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitLinkBadState
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateTransactionEnrichmentResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON200() *UpdateTransactionEnrichmentResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON401() *MoneyKitLinkUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON403() *MoneyKitLinkForbidden {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON404() *MoneyKitError {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON410() *MoneyKitLinkDeleted {
+	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON422() *MoneyKitLinkBadState {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r UpdateTransactionEnrichmentResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateTransactionEnrichmentResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateTransactionEnrichmentResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateTransactionEnrichmentResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateTransactionEnrichmentResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetUserAccountsResult429Headers the declared response headers of an HTTP 429 response for GetUserAccounts
+type GetUserAccountsResult429Headers struct {
+	RetryAfter string
+}
+
+type GetUserAccountsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetUserAccountsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetUserAccountsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUserAccountsResult) GetJSON200() *GetUserAccountsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUserAccountsResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetUserAccountsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUserAccountsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUserAccountsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUserAccountsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUserAccountsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetUserLinksResult struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3316,6 +8472,75 @@ func (r GetUserLinksResult) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetUserLinksResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetUserTransactionsResult429Headers the declared response headers of an HTTP 429 response for GetUserTransactions
+type GetUserTransactionsResult429Headers struct {
+	RetryAfter string
+}
+
+type GetUserTransactionsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetUserTransactionsResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *MoneyKitRateLimited
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetUserTransactionsResult429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUserTransactionsResult) GetJSON200() *GetUserTransactionsResponse {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetUserTransactionsResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetUserTransactionsResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetUserTransactionsResult) GetJSON429() *MoneyKitRateLimited {
+	return r.JSON429
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUserTransactionsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUserTransactionsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUserTransactionsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUserTransactionsResult) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3435,6 +8660,21 @@ func (c *ClientWithResponses) GetJWKSWithResponse(ctx context.Context, params *G
 	return ParseGetJWKSResult(rsp)
 }
 
+// IntrospectClientWithResponse Describe the client the access token belongs to
+//
+// Returns the application and client behind the bearer token, and the actions it may use.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /auth/introspect (the `IntrospectClient` operationId).
+func (c *ClientWithResponses) IntrospectClientWithResponse(ctx context.Context, params *IntrospectClientParams, reqEditors ...RequestEditorFn) (*IntrospectClientResult, error) {
+	rsp, err := c.IntrospectClient(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIntrospectClientResult(rsp)
+}
+
 // CreateAccessTokenWithBodyWithResponse Create a client-credentials access token
 //
 // Exchanges the application's client id and secret for a short-lived bearer token.
@@ -3469,6 +8709,38 @@ func (c *ClientWithResponses) CreateAccessTokenWithFormdataBodyWithResponse(ctx 
 		return nil, err
 	}
 	return ParseCreateAccessTokenResult(rsp)
+}
+
+// GetInstitutionsWithResponse Search the institution catalogue
+//
+// Lists institutions, optionally those whose name contains `name` (wholly or as a prefix),
+// a page at a time. Pass the previous page's `cursors.next` as `cursor` for the next page;
+// an absent `cursors.next` means there are no more.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /institutions (the `GetInstitutions` operationId).
+func (c *ClientWithResponses) GetInstitutionsWithResponse(ctx context.Context, params *GetInstitutionsParams, reqEditors ...RequestEditorFn) (*GetInstitutionsResult, error) {
+	rsp, err := c.GetInstitutions(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetInstitutionsResult(rsp)
+}
+
+// GetInstitutionWithResponse Get one institution
+//
+// Fetches details about a single institution, by its id or one of its aliases.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /institutions/{institution_id} (the `GetInstitution` operationId).
+func (c *ClientWithResponses) GetInstitutionWithResponse(ctx context.Context, institutionId string, params *GetInstitutionParams, reqEditors ...RequestEditorFn) (*GetInstitutionResult, error) {
+	rsp, err := c.GetInstitution(ctx, institutionId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetInstitutionResult(rsp)
 }
 
 // CreateLinkSessionWithBodyWithResponse Create a link session for MoneyKit Connect
@@ -3541,6 +8813,61 @@ func (c *ClientWithResponses) ExchangeTokenWithResponse(ctx context.Context, par
 	return ParseExchangeTokenResult(rsp)
 }
 
+// GetLinksWithResponse List the application's active links
+//
+// Returns every active link of the application, oldest first, a page at a time. Pass the
+// previous page's `next_cursor` as `cursor` to get the next page; an empty or absent
+// `next_cursor` means there are no more links.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links (the `GetLinks` operationId).
+func (c *ClientWithResponses) GetLinksWithResponse(ctx context.Context, params *GetLinksParams, reqEditors ...RequestEditorFn) (*GetLinksResult, error) {
+	rsp, err := c.GetLinks(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetLinksResult(rsp)
+}
+
+// ImportLinkWithBodyWithResponse Import a link with its accounts and transactions
+//
+// Creates a link from accounts and transactions held elsewhere, for example before moving
+// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+// idempotency key, so a timed-out import is not replayed: it may have created the link.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/import (the `ImportLink` operationId).
+func (c *ClientWithResponses) ImportLinkWithBodyWithResponse(ctx context.Context, params *ImportLinkParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportLinkResult, error) {
+	rsp, err := c.ImportLinkWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportLinkResult(rsp)
+}
+
+// ImportLinkWithResponse Import a link with its accounts and transactions
+//
+// Creates a link from accounts and transactions held elsewhere, for example before moving
+// to MoneyKit. The link starts disconnected (state `error`, error code `auth_expired`);
+// the user reconnects it through Connect with `existing_link_id`. The body may be up to
+// 1 MB and the call is synchronous (up to about 10 seconds). MoneyKit documents no
+// idempotency key, so a timed-out import is not replayed: it may have created the link.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/import (the `ImportLink` operationId).
+func (c *ClientWithResponses) ImportLinkWithResponse(ctx context.Context, params *ImportLinkParams, body ImportLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportLinkResult, error) {
+	rsp, err := c.ImportLink(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportLinkResult(rsp)
+}
+
 // DeleteLinkWithResponse Delete (disconnect) a link
 //
 // Disables the link. MoneyKit keeps a minimal record for 90 days, during which
@@ -3607,6 +8934,287 @@ func (c *ClientWithResponses) UpdateLinkWithResponse(ctx context.Context, id Lin
 	return ParseUpdateLinkResult(rsp)
 }
 
+// GetAccountsWithResponse List a link's accounts
+//
+// Returns the open accounts the user permitted, with balances as last fetched. It does
+// not fetch from the institution; `refreshProducts` does.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/accounts (the `GetAccounts` operationId).
+func (c *ClientWithResponses) GetAccountsWithResponse(ctx context.Context, id LinkID, params *GetAccountsParams, reqEditors ...RequestEditorFn) (*GetAccountsResult, error) {
+	rsp, err := c.GetAccounts(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAccountsResult(rsp)
+}
+
+// GetAccountNumbersWithResponse List a link's accounts with account and routing numbers
+//
+// Returns the link's open, permitted accounts with full account and routing numbers where
+// they apply (checking and savings). Needs the `account_numbers` product; 403 when the
+// user did not grant it. The shape is the one MoneyKit serves for API version 2023-02-18.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/accounts/numbers (the `GetAccountNumbers` operationId).
+func (c *ClientWithResponses) GetAccountNumbersWithResponse(ctx context.Context, id LinkID, params *GetAccountNumbersParams, reqEditors ...RequestEditorFn) (*GetAccountNumbersResult, error) {
+	rsp, err := c.GetAccountNumbers(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAccountNumbersResult(rsp)
+}
+
+// GetAccountWithResponse Get one account of a link
+//
+// Fetches a single account of the link. An account id the link does not have answers
+// 404, like an unknown link; the two are told apart by `error_code`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/accounts/{account_id} (the `GetAccount` operationId).
+func (c *ClientWithResponses) GetAccountWithResponse(ctx context.Context, id LinkID, accountId string, params *GetAccountParams, reqEditors ...RequestEditorFn) (*GetAccountResult, error) {
+	rsp, err := c.GetAccount(ctx, id, accountId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAccountResult(rsp)
+}
+
+// GetIdentityWithResponse Get the owners of a link's accounts
+//
+// Returns the link's accounts with the names, addresses, phone numbers and emails of their
+// owners as the institution reports them. Needs the `identity` product. The owners are
+// personal data: banklink never logs them.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/identity (the `GetIdentity` operationId).
+func (c *ClientWithResponses) GetIdentityWithResponse(ctx context.Context, id LinkID, params *GetIdentityParams, reqEditors ...RequestEditorFn) (*GetIdentityResult, error) {
+	rsp, err := c.GetIdentity(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetIdentityResult(rsp)
+}
+
+// ImportTransactionsWithBodyWithResponse Import more transactions into an imported link
+//
+// Adds transactions to a link created by `importLink`. Each transaction names one of the
+// link's imported accounts by the `account_id` given at import. Repeating the call adds
+// the transactions again, so it is not replayed once the server may have seen it.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+func (c *ClientWithResponses) ImportTransactionsWithBodyWithResponse(ctx context.Context, id LinkID, params *ImportTransactionsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportTransactionsResult, error) {
+	rsp, err := c.ImportTransactionsWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportTransactionsResult(rsp)
+}
+
+// ImportTransactionsWithResponse Import more transactions into an imported link
+//
+// Adds transactions to a link created by `importLink`. Each transaction names one of the
+// link's imported accounts by the `account_id` given at import. Repeating the call adds
+// the transactions again, so it is not replayed once the server may have seen it.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/import/transactions (the `ImportTransactions` operationId).
+func (c *ClientWithResponses) ImportTransactionsWithResponse(ctx context.Context, id LinkID, params *ImportTransactionsParams, body ImportTransactionsJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportTransactionsResult, error) {
+	rsp, err := c.ImportTransactions(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportTransactionsResult(rsp)
+}
+
+// GetHoldingsWithResponse Get the holdings of a link's investment accounts
+//
+// Returns the holdings of the link's investment accounts with the securities they hold.
+// Needs the `investments` product.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/investments/holdings (the `GetHoldings` operationId).
+func (c *ClientWithResponses) GetHoldingsWithResponse(ctx context.Context, id LinkID, params *GetHoldingsParams, reqEditors ...RequestEditorFn) (*GetHoldingsResult, error) {
+	rsp, err := c.GetHoldings(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetHoldingsResult(rsp)
+}
+
+// GetInvestmentTransactionsWithResponse List the transactions of a link's investment accounts, page by page
+//
+// Returns the investment transactions newest first, `size` per page. Needs the `investments` product.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/investments/transactions (the `GetInvestmentTransactions` operationId).
+func (c *ClientWithResponses) GetInvestmentTransactionsWithResponse(ctx context.Context, id LinkID, params *GetInvestmentTransactionsParams, reqEditors ...RequestEditorFn) (*GetInvestmentTransactionsResult, error) {
+	rsp, err := c.GetInvestmentTransactions(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetInvestmentTransactionsResult(rsp)
+}
+
+// RefreshProductsWithBodyWithResponse Refresh a link's products
+//
+// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+// is asynchronous: it answers 202 at once, the data arrives later (a
+// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+// account numbers and identity at most once a day; a refresh asked for too soon, or
+// outside the institution's refresh window, answers 429. Asking again converges on the
+// same data, so the request may be replayed.
+//
+// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+// banklink declares the link and reads an empty body as no link.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+func (c *ClientWithResponses) RefreshProductsWithBodyWithResponse(ctx context.Context, id LinkID, params *RefreshProductsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshProductsResult, error) {
+	rsp, err := c.RefreshProductsWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRefreshProductsResult(rsp)
+}
+
+// RefreshProductsWithResponse Refresh a link's products
+//
+// Asks MoneyKit to fetch fresh data for the given products from the institution. The call
+// is asynchronous: it answers 202 at once, the data arrives later (a
+// `link.product_refresh` webhook tells when), and the product's `refreshed_at` moves on.
+// MoneyKit throttles refreshes per link: accounts and transactions at most once an hour,
+// account numbers and identity at most once a day; a refresh asked for too soon, or
+// outside the institution's refresh window, answers 429. Asking again converges on the
+// same data, so the request may be replayed.
+//
+// MoneyKit's 2025 SDK declares the link as the 202 body, its 2023 SDKs an empty body;
+// banklink declares the link and reads an empty body as no link.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/products (the `RefreshProducts` operationId).
+func (c *ClientWithResponses) RefreshProductsWithResponse(ctx context.Context, id LinkID, params *RefreshProductsParams, body RefreshProductsJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshProductsResult, error) {
+	rsp, err := c.RefreshProducts(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRefreshProductsResult(rsp)
+}
+
+// ResetLinkWithResponse Force a sandbox link into the disconnected state
+//
+// Sandbox only. Puts the link into state `error` with error code `auth_expired`, as if the
+// user's credentials had expired, so that reconnection can be tested. Resetting twice has
+// no further effect.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/reset (the `ResetLink` operationId).
+func (c *ClientWithResponses) ResetLinkWithResponse(ctx context.Context, id LinkID, params *ResetLinkParams, reqEditors ...RequestEditorFn) (*ResetLinkResult, error) {
+	rsp, err := c.ResetLink(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseResetLinkResult(rsp)
+}
+
+// GetTransactionsWithResponse List a link's transactions, page by page
+//
+// Returns the link's transactions newest first, `size` per page. It does not fetch from
+// the institution; `refreshProducts` does. For keeping a copy up to date, prefer
+// `getTransactionsSync`, which reports what changed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/transactions (the `GetTransactions` operationId).
+func (c *ClientWithResponses) GetTransactionsWithResponse(ctx context.Context, id LinkID, params *GetTransactionsParams, reqEditors ...RequestEditorFn) (*GetTransactionsResult, error) {
+	rsp, err := c.GetTransactions(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTransactionsResult(rsp)
+}
+
+// GetTransactionsSyncWithResponse Get the changes to a link's transactions since a cursor
+//
+// Reports the transactions created, updated and removed since `cursor` (everything, when
+// no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
+// while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
+// for the application. The lists are unordered. Pending transactions are only ever
+// reported in `created`; when one posts, the posted transaction is reported as updated.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /links/{id}/transactions/sync (the `GetTransactionsSync` operationId).
+func (c *ClientWithResponses) GetTransactionsSyncWithResponse(ctx context.Context, id LinkID, params *GetTransactionsSyncParams, reqEditors ...RequestEditorFn) (*GetTransactionsSyncResult, error) {
+	rsp, err := c.GetTransactionsSync(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetTransactionsSyncResult(rsp)
+}
+
+// UpdateTransactionEnrichmentWithBodyWithResponse Correct a transaction's category
+//
+// Sets the category (and optionally subcategory) of one transaction, overriding
+// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+// effect. The answer carries the corrected transaction with the link's accounts.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+func (c *ClientWithResponses) UpdateTransactionEnrichmentWithBodyWithResponse(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateTransactionEnrichmentResult, error) {
+	rsp, err := c.UpdateTransactionEnrichmentWithBody(ctx, id, transactionId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTransactionEnrichmentResult(rsp)
+}
+
+// UpdateTransactionEnrichmentWithResponse Correct a transaction's category
+//
+// Sets the category (and optionally subcategory) of one transaction, overriding
+// MoneyKit's enrichment. The body sets an absolute value, so repeating it has no further
+// effect. The answer carries the corrected transaction with the link's accounts.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /links/{id}/transactions/{transaction_id}/enrichment (the `UpdateTransactionEnrichment` operationId).
+func (c *ClientWithResponses) UpdateTransactionEnrichmentWithResponse(ctx context.Context, id LinkID, transactionId string, params *UpdateTransactionEnrichmentParams, body UpdateTransactionEnrichmentJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateTransactionEnrichmentResult, error) {
+	rsp, err := c.UpdateTransactionEnrichment(ctx, id, transactionId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateTransactionEnrichmentResult(rsp)
+}
+
+// GetUserAccountsWithResponse List a customer user's accounts across their links
+//
+// Returns the accounts of every link of the customer user whose `customer_user.id` is `{id}`, grouped by link id.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /users/{id}/accounts (the `GetUserAccounts` operationId).
+func (c *ClientWithResponses) GetUserAccountsWithResponse(ctx context.Context, id UserID, params *GetUserAccountsParams, reqEditors ...RequestEditorFn) (*GetUserAccountsResult, error) {
+	rsp, err := c.GetUserAccounts(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUserAccountsResult(rsp)
+}
+
 // GetUserLinksWithResponse List a customer user's links
 //
 // Returns every link of the customer user whose `customer_user.id` is `{id}`, keyed by link id.
@@ -3620,6 +9228,21 @@ func (c *ClientWithResponses) GetUserLinksWithResponse(ctx context.Context, id s
 		return nil, err
 	}
 	return ParseGetUserLinksResult(rsp)
+}
+
+// GetUserTransactionsWithResponse List a customer user's transactions across their links, page by page
+//
+// Returns the transactions of every link of the customer user, newest first, `size` per page.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /users/{id}/transactions (the `GetUserTransactions` operationId).
+func (c *ClientWithResponses) GetUserTransactionsWithResponse(ctx context.Context, id UserID, params *GetUserTransactionsParams, reqEditors ...RequestEditorFn) (*GetUserTransactionsResult, error) {
+	rsp, err := c.GetUserTransactions(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUserTransactionsResult(rsp)
 }
 
 // WebhookTestLinkWithBodyWithResponse Send a test webhook for a sandbox link
@@ -3686,6 +9309,59 @@ func ParseGetJWKSResult(rsp *http.Response) (*GetJWKSResult, error) {
 	return response, nil
 }
 
+// ParseIntrospectClientResult parses an HTTP response from a IntrospectClientWithResponse call
+func ParseIntrospectClientResult(rsp *http.Response) (*IntrospectClientResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IntrospectClientResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IntrospectClientResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers IntrospectClientResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseCreateAccessTokenResult parses an HTTP response from a CreateAccessTokenWithResponse call
 func ParseCreateAccessTokenResult(rsp *http.Response) (*CreateAccessTokenResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -3733,6 +9409,126 @@ func ParseCreateAccessTokenResult(rsp *http.Response) (*CreateAccessTokenResult,
 	switch {
 	case rsp.StatusCode == 429:
 		var headers CreateAccessTokenResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetInstitutionsResult parses an HTTP response from a GetInstitutionsWithResponse call
+func ParseGetInstitutionsResult(rsp *http.Response) (*GetInstitutionsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetInstitutionsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetInstitutionsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetInstitutionsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetInstitutionResult parses an HTTP response from a GetInstitutionWithResponse call
+func ParseGetInstitutionResult(rsp *http.Response) (*GetInstitutionResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetInstitutionResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Institution
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest InstitutionErrorNotFoundResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetInstitutionResult429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -3860,6 +9656,126 @@ func ParseExchangeTokenResult(rsp *http.Response) (*ExchangeTokenResult, error) 
 	switch {
 	case rsp.StatusCode == 429:
 		var headers ExchangeTokenResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetLinksResult parses an HTTP response from a GetLinksWithResponse call
+func ParseGetLinksResult(rsp *http.Response) (*GetLinksResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetLinksResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetLinksResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetLinksResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseImportLinkResult parses an HTTP response from a ImportLinkWithResponse call
+func ParseImportLinkResult(rsp *http.Response) (*ImportLinkResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportLinkResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LinkCommon
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ImportLinkResult429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -4112,6 +10028,1010 @@ func ParseUpdateLinkResult(rsp *http.Response) (*UpdateLinkResult, error) {
 	return response, nil
 }
 
+// ParseGetAccountsResult parses an HTTP response from a GetAccountsWithResponse call
+func ParseGetAccountsResult(rsp *http.Response) (*GetAccountsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAccountsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetAccountsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAccountsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAccountNumbersResult parses an HTTP response from a GetAccountNumbersWithResponse call
+func ParseGetAccountNumbersResult(rsp *http.Response) (*GetAccountNumbersResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAccountNumbersResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetAccountNumbersResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAccountNumbersResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAccountResult parses an HTTP response from a GetAccountWithResponse call
+func ParseGetAccountResult(rsp *http.Response) (*GetAccountResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAccountResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetAccountResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAccountResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetIdentityResult parses an HTTP response from a GetIdentityWithResponse call
+func ParseGetIdentityResult(rsp *http.Response) (*GetIdentityResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetIdentityResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest IdentityResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetIdentityResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseImportTransactionsResult parses an HTTP response from a ImportTransactionsWithResponse call
+func ParseImportTransactionsResult(rsp *http.Response) (*ImportTransactionsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportTransactionsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LinkCommon
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ImportTransactionsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetHoldingsResult parses an HTTP response from a GetHoldingsWithResponse call
+func ParseGetHoldingsResult(rsp *http.Response) (*GetHoldingsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetHoldingsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetHoldingsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetHoldingsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetInvestmentTransactionsResult parses an HTTP response from a GetInvestmentTransactionsWithResponse call
+func ParseGetInvestmentTransactionsResult(rsp *http.Response) (*GetInvestmentTransactionsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetInvestmentTransactionsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetInvestmentTransactionsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetInvestmentTransactionsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRefreshProductsResult parses an HTTP response from a RefreshProductsWithResponse call
+func ParseRefreshProductsResult(rsp *http.Response) (*RefreshProductsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RefreshProductsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest LinkCommon
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers RefreshProductsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseResetLinkResult parses an HTTP response from a ResetLinkWithResponse call
+func ParseResetLinkResult(rsp *http.Response) (*ResetLinkResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ResetLinkResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LinkCommon
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers ResetLinkResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetTransactionsResult parses an HTTP response from a GetTransactionsWithResponse call
+func ParseGetTransactionsResult(rsp *http.Response) (*GetTransactionsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTransactionsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetTransactionsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetTransactionsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetTransactionsSyncResult parses an HTTP response from a GetTransactionsSyncWithResponse call
+func ParseGetTransactionsSyncResult(rsp *http.Response) (*GetTransactionsSyncResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTransactionsSyncResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TransactionSyncResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitLinkNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetTransactionsSyncResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateTransactionEnrichmentResult parses an HTTP response from a UpdateTransactionEnrichmentWithResponse call
+func ParseUpdateTransactionEnrichmentResult(rsp *http.Response) (*UpdateTransactionEnrichmentResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateTransactionEnrichmentResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UpdateTransactionEnrichmentResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitLinkUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest MoneyKitLinkForbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest MoneyKitError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest MoneyKitLinkDeleted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitLinkBadState
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers UpdateTransactionEnrichmentResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetUserAccountsResult parses an HTTP response from a GetUserAccountsWithResponse call
+func ParseGetUserAccountsResult(rsp *http.Response) (*GetUserAccountsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUserAccountsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetUserAccountsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetUserAccountsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetUserLinksResult parses an HTTP response from a GetUserLinksWithResponse call
 func ParseGetUserLinksResult(rsp *http.Response) (*GetUserLinksResult, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -4140,6 +11060,66 @@ func ParseGetUserLinksResult(rsp *http.Response) (*GetUserLinksResult, error) {
 		}
 		response.JSON401 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetUserTransactionsResult parses an HTTP response from a GetUserTransactionsWithResponse call
+func ParseGetUserTransactionsResult(rsp *http.Response) (*GetUserTransactionsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUserTransactionsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetUserTransactionsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest MoneyKitRateLimited
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetUserTransactionsResult429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -4238,15 +11218,30 @@ type ServerInterface interface {
 	// GetJWKS Get the keys that sign MoneyKit webhooks
 	// (GET /.well-known/jwks.json)
 	GetJWKS(w http.ResponseWriter, r *http.Request, params GetJWKSParams)
+	// IntrospectClient Describe the client the access token belongs to
+	// (GET /auth/introspect)
+	IntrospectClient(w http.ResponseWriter, r *http.Request, params IntrospectClientParams)
 	// CreateAccessToken Create a client-credentials access token
 	// (POST /auth/token)
 	CreateAccessToken(w http.ResponseWriter, r *http.Request, params CreateAccessTokenParams)
+	// GetInstitutions Search the institution catalogue
+	// (GET /institutions)
+	GetInstitutions(w http.ResponseWriter, r *http.Request, params GetInstitutionsParams)
+	// GetInstitution Get one institution
+	// (GET /institutions/{institution_id})
+	GetInstitution(w http.ResponseWriter, r *http.Request, institutionId string, params GetInstitutionParams)
 	// CreateLinkSession Create a link session for MoneyKit Connect
 	// (POST /link-session)
 	CreateLinkSession(w http.ResponseWriter, r *http.Request, params CreateLinkSessionParams)
 	// ExchangeToken Exchange a Connect token for a link
 	// (POST /link-session/exchange-token)
 	ExchangeToken(w http.ResponseWriter, r *http.Request, params ExchangeTokenParams)
+	// GetLinks List the application's active links
+	// (GET /links)
+	GetLinks(w http.ResponseWriter, r *http.Request, params GetLinksParams)
+	// ImportLink Import a link with its accounts and transactions
+	// (POST /links/import)
+	ImportLink(w http.ResponseWriter, r *http.Request, params ImportLinkParams)
 	// DeleteLink Delete (disconnect) a link
 	// (DELETE /links/{id})
 	DeleteLink(w http.ResponseWriter, r *http.Request, id LinkID, params DeleteLinkParams)
@@ -4256,9 +11251,51 @@ type ServerInterface interface {
 	// UpdateLink Update a link's webhook and tags
 	// (PATCH /links/{id})
 	UpdateLink(w http.ResponseWriter, r *http.Request, id LinkID, params UpdateLinkParams)
+	// GetAccounts List a link's accounts
+	// (GET /links/{id}/accounts)
+	GetAccounts(w http.ResponseWriter, r *http.Request, id LinkID, params GetAccountsParams)
+	// GetAccountNumbers List a link's accounts with account and routing numbers
+	// (GET /links/{id}/accounts/numbers)
+	GetAccountNumbers(w http.ResponseWriter, r *http.Request, id LinkID, params GetAccountNumbersParams)
+	// GetAccount Get one account of a link
+	// (GET /links/{id}/accounts/{account_id})
+	GetAccount(w http.ResponseWriter, r *http.Request, id LinkID, accountId string, params GetAccountParams)
+	// GetIdentity Get the owners of a link's accounts
+	// (GET /links/{id}/identity)
+	GetIdentity(w http.ResponseWriter, r *http.Request, id LinkID, params GetIdentityParams)
+	// ImportTransactions Import more transactions into an imported link
+	// (POST /links/{id}/import/transactions)
+	ImportTransactions(w http.ResponseWriter, r *http.Request, id LinkID, params ImportTransactionsParams)
+	// GetHoldings Get the holdings of a link's investment accounts
+	// (GET /links/{id}/investments/holdings)
+	GetHoldings(w http.ResponseWriter, r *http.Request, id LinkID, params GetHoldingsParams)
+	// GetInvestmentTransactions List the transactions of a link's investment accounts, page by page
+	// (GET /links/{id}/investments/transactions)
+	GetInvestmentTransactions(w http.ResponseWriter, r *http.Request, id LinkID, params GetInvestmentTransactionsParams)
+	// RefreshProducts Refresh a link's products
+	// (POST /links/{id}/products)
+	RefreshProducts(w http.ResponseWriter, r *http.Request, id LinkID, params RefreshProductsParams)
+	// ResetLink Force a sandbox link into the disconnected state
+	// (POST /links/{id}/reset)
+	ResetLink(w http.ResponseWriter, r *http.Request, id LinkID, params ResetLinkParams)
+	// GetTransactions List a link's transactions, page by page
+	// (GET /links/{id}/transactions)
+	GetTransactions(w http.ResponseWriter, r *http.Request, id LinkID, params GetTransactionsParams)
+	// GetTransactionsSync Get the changes to a link's transactions since a cursor
+	// (GET /links/{id}/transactions/sync)
+	GetTransactionsSync(w http.ResponseWriter, r *http.Request, id LinkID, params GetTransactionsSyncParams)
+	// UpdateTransactionEnrichment Correct a transaction's category
+	// (POST /links/{id}/transactions/{transaction_id}/enrichment)
+	UpdateTransactionEnrichment(w http.ResponseWriter, r *http.Request, id LinkID, transactionId string, params UpdateTransactionEnrichmentParams)
+	// GetUserAccounts List a customer user's accounts across their links
+	// (GET /users/{id}/accounts)
+	GetUserAccounts(w http.ResponseWriter, r *http.Request, id UserID, params GetUserAccountsParams)
 	// GetUserLinks List a customer user's links
 	// (GET /users/{id}/links)
 	GetUserLinks(w http.ResponseWriter, r *http.Request, id string, params GetUserLinksParams)
+	// GetUserTransactions List a customer user's transactions across their links, page by page
+	// (GET /users/{id}/transactions)
+	GetUserTransactions(w http.ResponseWriter, r *http.Request, id UserID, params GetUserTransactionsParams)
 	// WebhookTestLink Send a test webhook for a sandbox link
 	// (POST /webhooks/test/link/{id})
 	WebhookTestLink(w http.ResponseWriter, r *http.Request, id LinkID, params WebhookTestLinkParams)
@@ -4314,6 +11351,47 @@ func (siw *ServerInterfaceWrapper) GetJWKS(w http.ResponseWriter, r *http.Reques
 	handler.ServeHTTP(w, r)
 }
 
+// IntrospectClient operation middleware
+func (siw *ServerInterfaceWrapper) IntrospectClient(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params IntrospectClientParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.IntrospectClient(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // CreateAccessToken operation middleware
 func (siw *ServerInterfaceWrapper) CreateAccessToken(w http.ResponseWriter, r *http.Request) {
 
@@ -4346,6 +11424,149 @@ func (siw *ServerInterfaceWrapper) CreateAccessToken(w http.ResponseWriter, r *h
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.CreateAccessToken(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetInstitutions operation middleware
+func (siw *ServerInterfaceWrapper) GetInstitutions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetInstitutionsParams
+
+	// ------------- Optional query parameter "name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "name", r.URL.Query(), &params.Name, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "name"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "featured" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "featured", r.URL.Query(), &params.Featured, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "featured"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "featured", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetInstitutions(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetInstitution operation middleware
+func (siw *ServerInterfaceWrapper) GetInstitution(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "institution_id" -------------
+	var institutionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "institution_id", r.PathValue("institution_id"), &institutionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "institution_id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetInstitutionParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetInstitution(w, r, institutionId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4428,6 +11649,114 @@ func (siw *ServerInterfaceWrapper) ExchangeToken(w http.ResponseWriter, r *http.
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ExchangeToken(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetLinks operation middleware
+func (siw *ServerInterfaceWrapper) GetLinks(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetLinksParams
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetLinks(w, r, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ImportLink operation middleware
+func (siw *ServerInterfaceWrapper) ImportLink(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ImportLinkParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ImportLink(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4587,6 +11916,895 @@ func (siw *ServerInterfaceWrapper) UpdateLink(w http.ResponseWriter, r *http.Req
 	handler.ServeHTTP(w, r)
 }
 
+// GetAccounts operation middleware
+func (siw *ServerInterfaceWrapper) GetAccounts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAccountsParams
+
+	// ------------- Optional query parameter "account_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_ids", r.URL.Query(), &params.AccountIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_ids", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAccounts(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAccountNumbers operation middleware
+func (siw *ServerInterfaceWrapper) GetAccountNumbers(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAccountNumbersParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAccountNumbers(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetAccount operation middleware
+func (siw *ServerInterfaceWrapper) GetAccount(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "account_id" -------------
+	var accountId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "account_id", r.PathValue("account_id"), &accountId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAccountParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetAccount(w, r, id, accountId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetIdentity operation middleware
+func (siw *ServerInterfaceWrapper) GetIdentity(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetIdentityParams
+
+	// ------------- Optional query parameter "account_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_ids", r.URL.Query(), &params.AccountIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_ids", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetIdentity(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ImportTransactions operation middleware
+func (siw *ServerInterfaceWrapper) ImportTransactions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ImportTransactionsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ImportTransactions(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetHoldings operation middleware
+func (siw *ServerInterfaceWrapper) GetHoldings(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetHoldingsParams
+
+	// ------------- Optional query parameter "account_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_ids", r.URL.Query(), &params.AccountIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_ids", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetHoldings(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetInvestmentTransactions operation middleware
+func (siw *ServerInterfaceWrapper) GetInvestmentTransactions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetInvestmentTransactionsParams
+
+	// ------------- Optional query parameter "account_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_ids", r.URL.Query(), &params.AccountIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_ids", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "start_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "start_date", r.URL.Query(), &params.StartDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "start_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "start_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "end_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "end_date", r.URL.Query(), &params.EndDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "end_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "end_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "size", r.URL.Query(), &params.Size, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "size", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetInvestmentTransactions(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RefreshProducts operation middleware
+func (siw *ServerInterfaceWrapper) RefreshProducts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RefreshProductsParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RefreshProducts(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ResetLink operation middleware
+func (siw *ServerInterfaceWrapper) ResetLink(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ResetLinkParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ResetLink(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetTransactions operation middleware
+func (siw *ServerInterfaceWrapper) GetTransactions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetTransactionsParams
+
+	// ------------- Optional query parameter "account_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_ids", r.URL.Query(), &params.AccountIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_ids", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "start_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "start_date", r.URL.Query(), &params.StartDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "start_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "start_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "end_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "end_date", r.URL.Query(), &params.EndDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "end_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "end_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "size", r.URL.Query(), &params.Size, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "size", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetTransactions(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetTransactionsSync operation middleware
+func (siw *ServerInterfaceWrapper) GetTransactionsSync(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetTransactionsSyncParams
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "size", r.URL.Query(), &params.Size, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "size", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetTransactionsSync(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// UpdateTransactionEnrichment operation middleware
+func (siw *ServerInterfaceWrapper) UpdateTransactionEnrichment(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id LinkID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "transaction_id" -------------
+	var transactionId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "transaction_id", r.PathValue("transaction_id"), &transactionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "transaction_id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateTransactionEnrichmentParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.UpdateTransactionEnrichment(w, r, id, transactionId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetUserAccounts operation middleware
+func (siw *ServerInterfaceWrapper) GetUserAccounts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUserAccountsParams
+
+	// ------------- Optional query parameter "account_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_ids", r.URL.Query(), &params.AccountIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_ids", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "institution_ids" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "institution_ids", r.URL.Query(), &params.InstitutionIds, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "institution_ids"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "institution_ids", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetUserAccounts(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetUserLinks operation middleware
 func (siw *ServerInterfaceWrapper) GetUserLinks(w http.ResponseWriter, r *http.Request) {
 
@@ -4628,6 +12846,160 @@ func (siw *ServerInterfaceWrapper) GetUserLinks(w http.ResponseWriter, r *http.R
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetUserLinks(w, r, id, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetUserTransactions operation middleware
+func (siw *ServerInterfaceWrapper) GetUserTransactions(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id UserID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", r.PathValue("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetUserTransactionsParams
+
+	// ------------- Optional query parameter "transaction_type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "transaction_type", r.URL.Query(), &params.TransactionType, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "transaction_type"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "transaction_type", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "category" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "category", r.URL.Query(), &params.Category, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "category"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "category", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "account_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "account_id", r.URL.Query(), &params.AccountId, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "account_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "account_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "institution_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "institution_id", r.URL.Query(), &params.InstitutionId, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "institution_id"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "institution_id", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", r.URL.Query(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "page"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "page", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "size" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "size", r.URL.Query(), &params.Size, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "size"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "size", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "start_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "start_date", r.URL.Query(), &params.StartDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "start_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "start_date", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "end_date" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "end_date", r.URL.Query(), &params.EndDate, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "end_date"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "end_date", Err: err})
+		}
+		return
+	}
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "MoneyKit-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("MoneyKit-Version")]; found {
+		var MoneyKitVersion MoneyKitVersion
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "MoneyKit-Version", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "MoneyKit-Version", valueList[0], &MoneyKitVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "MoneyKit-Version", Err: err})
+			return
+		}
+
+		params.MoneyKitVersion = &MoneyKitVersion
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetUserTransactions(w, r, id, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -4814,6 +13186,25 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}", wrapper.GetLink)
 	m.HandleFunc(http.MethodPatch+" "+options.BaseURL+"/links/{id}", wrapper.UpdateLink)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/users/{id}/links", wrapper.GetUserLinks)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links", wrapper.GetLinks)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/links/import", wrapper.ImportLink)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/links/{id}/import/transactions", wrapper.ImportTransactions)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/links/{id}/products", wrapper.RefreshProducts)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/links/{id}/reset", wrapper.ResetLink)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/accounts", wrapper.GetAccounts)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/accounts/numbers", wrapper.GetAccountNumbers)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/accounts/{account_id}", wrapper.GetAccount)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/identity", wrapper.GetIdentity)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/transactions", wrapper.GetTransactions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/transactions/sync", wrapper.GetTransactionsSync)
+	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/links/{id}/transactions/{transaction_id}/enrichment", wrapper.UpdateTransactionEnrichment)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/investments/holdings", wrapper.GetHoldings)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/links/{id}/investments/transactions", wrapper.GetInvestmentTransactions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/users/{id}/accounts", wrapper.GetUserAccounts)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/users/{id}/transactions", wrapper.GetUserTransactions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/institutions", wrapper.GetInstitutions)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/institutions/{institution_id}", wrapper.GetInstitution)
+	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/auth/introspect", wrapper.IntrospectClient)
 	m.HandleFunc(http.MethodGet+" "+options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS)
 	m.HandleFunc(http.MethodPost+" "+options.BaseURL+"/webhooks/test/link/{id}", wrapper.WebhookTestLink)
 
@@ -4881,6 +13272,61 @@ func (response GetJWKS200JSONResponse) VisitGetJWKSResponse(w http.ResponseWrite
 	return err
 }
 
+type IntrospectClientRequestObject struct {
+	Params IntrospectClientParams
+}
+
+type IntrospectClientResponseObject interface {
+	VisitIntrospectClientResponse(w http.ResponseWriter) error
+}
+
+type IntrospectClient200JSONResponse IntrospectClientResponse
+
+func (response IntrospectClient200JSONResponse) VisitIntrospectClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntrospectClient401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response IntrospectClient401JSONResponse) VisitIntrospectClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntrospectClient429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response IntrospectClient429JSONResponse) VisitIntrospectClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateAccessTokenRequestObject struct {
 	Params CreateAccessTokenParams
 	Body   *CreateAccessTokenFormdataRequestBody
@@ -4937,6 +13383,147 @@ type CreateAccessToken429JSONResponse struct {
 }
 
 func (response CreateAccessToken429JSONResponse) VisitCreateAccessTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitutionsRequestObject struct {
+	Params GetInstitutionsParams
+}
+
+type GetInstitutionsResponseObject interface {
+	VisitGetInstitutionsResponse(w http.ResponseWriter) error
+}
+
+type GetInstitutions200JSONResponse GetInstitutionsResponse
+
+func (response GetInstitutions200JSONResponse) VisitGetInstitutionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitutions401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response GetInstitutions401JSONResponse) VisitGetInstitutionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitutions422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response GetInstitutions422JSONResponse) VisitGetInstitutionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitutions429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetInstitutions429JSONResponse) VisitGetInstitutionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitutionRequestObject struct {
+	InstitutionId string `json:"institution_id"`
+	Params        GetInstitutionParams
+}
+
+type GetInstitutionResponseObject interface {
+	VisitGetInstitutionResponse(w http.ResponseWriter) error
+}
+
+type GetInstitution200JSONResponse Institution
+
+func (response GetInstitution200JSONResponse) VisitGetInstitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitution401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response GetInstitution401JSONResponse) VisitGetInstitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitution404JSONResponse InstitutionErrorNotFoundResponse
+
+func (response GetInstitution404JSONResponse) VisitGetInstitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitution429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetInstitution429JSONResponse) VisitGetInstitutionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -5093,6 +13680,149 @@ type ExchangeToken429JSONResponse struct {
 }
 
 func (response ExchangeToken429JSONResponse) VisitExchangeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLinksRequestObject struct {
+	Params GetLinksParams
+}
+
+type GetLinksResponseObject interface {
+	VisitGetLinksResponse(w http.ResponseWriter) error
+}
+
+type GetLinks200JSONResponse GetLinksResponse
+
+func (response GetLinks200JSONResponse) VisitGetLinksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLinks401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response GetLinks401JSONResponse) VisitGetLinksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLinks422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response GetLinks422JSONResponse) VisitGetLinksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetLinks429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetLinks429JSONResponse) VisitGetLinksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportLinkRequestObject struct {
+	Params ImportLinkParams
+	Body   *ImportLinkJSONRequestBody
+}
+
+type ImportLinkResponseObject interface {
+	VisitImportLinkResponse(w http.ResponseWriter) error
+}
+
+type ImportLink200JSONResponse LinkCommon
+
+func (response ImportLink200JSONResponse) VisitImportLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportLink401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response ImportLink401JSONResponse) VisitImportLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportLink422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response ImportLink422JSONResponse) VisitImportLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportLink429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response ImportLink429JSONResponse) VisitImportLinkResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -5460,6 +14190,1455 @@ func (response UpdateLink429JSONResponse) VisitUpdateLinkResponse(w http.Respons
 	return err
 }
 
+type GetAccountsRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetAccountsParams
+}
+
+type GetAccountsResponseObject interface {
+	VisitGetAccountsResponse(w http.ResponseWriter) error
+}
+
+type GetAccounts200JSONResponse GetAccountsResponse
+
+func (response GetAccounts200JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccounts401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetAccounts401JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccounts403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetAccounts403JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccounts404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetAccounts404JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccounts410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetAccounts410JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccounts422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetAccounts422JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccounts429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetAccounts429JSONResponse) VisitGetAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbersRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetAccountNumbersParams
+}
+
+type GetAccountNumbersResponseObject interface {
+	VisitGetAccountNumbersResponse(w http.ResponseWriter) error
+}
+
+type GetAccountNumbers200JSONResponse GetAccountNumbersResponse
+
+func (response GetAccountNumbers200JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbers401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetAccountNumbers401JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbers403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetAccountNumbers403JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbers404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetAccountNumbers404JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbers410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetAccountNumbers410JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbers422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetAccountNumbers422JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountNumbers429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetAccountNumbers429JSONResponse) VisitGetAccountNumbersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccountRequestObject struct {
+	Id        LinkID `json:"id"`
+	AccountId string `json:"account_id"`
+	Params    GetAccountParams
+}
+
+type GetAccountResponseObject interface {
+	VisitGetAccountResponse(w http.ResponseWriter) error
+}
+
+type GetAccount200JSONResponse GetAccountResponse
+
+func (response GetAccount200JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetAccount401JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetAccount403JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount404JSONResponse MoneyKitError
+
+func (response GetAccount404JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetAccount410JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetAccount422JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAccount429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetAccount429JSONResponse) VisitGetAccountResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentityRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetIdentityParams
+}
+
+type GetIdentityResponseObject interface {
+	VisitGetIdentityResponse(w http.ResponseWriter) error
+}
+
+type GetIdentity200JSONResponse IdentityResponse
+
+func (response GetIdentity200JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentity401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetIdentity401JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentity403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetIdentity403JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentity404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetIdentity404JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentity410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetIdentity410JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentity422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetIdentity422JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIdentity429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetIdentity429JSONResponse) VisitGetIdentityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportTransactionsRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params ImportTransactionsParams
+	Body   *ImportTransactionsJSONRequestBody
+}
+
+type ImportTransactionsResponseObject interface {
+	VisitImportTransactionsResponse(w http.ResponseWriter) error
+}
+
+type ImportTransactions200JSONResponse LinkCommon
+
+func (response ImportTransactions200JSONResponse) VisitImportTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportTransactions401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response ImportTransactions401JSONResponse) VisitImportTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportTransactions404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response ImportTransactions404JSONResponse) VisitImportTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportTransactions410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response ImportTransactions410JSONResponse) VisitImportTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportTransactions422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response ImportTransactions422JSONResponse) VisitImportTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportTransactions429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response ImportTransactions429JSONResponse) VisitImportTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldingsRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetHoldingsParams
+}
+
+type GetHoldingsResponseObject interface {
+	VisitGetHoldingsResponse(w http.ResponseWriter) error
+}
+
+type GetHoldings200JSONResponse GetHoldingsResponse
+
+func (response GetHoldings200JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldings401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetHoldings401JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldings403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetHoldings403JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldings404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetHoldings404JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldings410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetHoldings410JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldings422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetHoldings422JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHoldings429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetHoldings429JSONResponse) VisitGetHoldingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactionsRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetInvestmentTransactionsParams
+}
+
+type GetInvestmentTransactionsResponseObject interface {
+	VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error
+}
+
+type GetInvestmentTransactions200JSONResponse GetInvestmentTransactionsResponse
+
+func (response GetInvestmentTransactions200JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactions401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetInvestmentTransactions401JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactions403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetInvestmentTransactions403JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactions404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetInvestmentTransactions404JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactions410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetInvestmentTransactions410JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactions422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetInvestmentTransactions422JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInvestmentTransactions429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetInvestmentTransactions429JSONResponse) VisitGetInvestmentTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProductsRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params RefreshProductsParams
+	Body   *RefreshProductsJSONRequestBody
+}
+
+type RefreshProductsResponseObject interface {
+	VisitRefreshProductsResponse(w http.ResponseWriter) error
+}
+
+type RefreshProducts202JSONResponse LinkCommon
+
+func (response RefreshProducts202JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProducts401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response RefreshProducts401JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProducts403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response RefreshProducts403JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProducts404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response RefreshProducts404JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProducts410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response RefreshProducts410JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProducts422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response RefreshProducts422JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshProducts429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response RefreshProducts429JSONResponse) VisitRefreshProductsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLinkRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params ResetLinkParams
+}
+
+type ResetLinkResponseObject interface {
+	VisitResetLinkResponse(w http.ResponseWriter) error
+}
+
+type ResetLink200JSONResponse LinkCommon
+
+func (response ResetLink200JSONResponse) VisitResetLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLink401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response ResetLink401JSONResponse) VisitResetLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLink404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response ResetLink404JSONResponse) VisitResetLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLink410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response ResetLink410JSONResponse) VisitResetLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetLink429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response ResetLink429JSONResponse) VisitResetLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetTransactionsParams
+}
+
+type GetTransactionsResponseObject interface {
+	VisitGetTransactionsResponse(w http.ResponseWriter) error
+}
+
+type GetTransactions200JSONResponse GetTransactionsResponse
+
+func (response GetTransactions200JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactions401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetTransactions401JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactions403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetTransactions403JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactions404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetTransactions404JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactions410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetTransactions410JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactions422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetTransactions422JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactions429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetTransactions429JSONResponse) VisitGetTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSyncRequestObject struct {
+	Id     LinkID `json:"id"`
+	Params GetTransactionsSyncParams
+}
+
+type GetTransactionsSyncResponseObject interface {
+	VisitGetTransactionsSyncResponse(w http.ResponseWriter) error
+}
+
+type GetTransactionsSync200JSONResponse TransactionSyncResponse
+
+func (response GetTransactionsSync200JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSync401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response GetTransactionsSync401JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSync403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response GetTransactionsSync403JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSync404JSONResponse struct {
+	MoneyKitLinkNotFoundJSONResponse
+}
+
+func (response GetTransactionsSync404JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSync410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response GetTransactionsSync410JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSync422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response GetTransactionsSync422JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTransactionsSync429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetTransactionsSync429JSONResponse) VisitGetTransactionsSyncResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichmentRequestObject struct {
+	Id            LinkID `json:"id"`
+	TransactionId string `json:"transaction_id"`
+	Params        UpdateTransactionEnrichmentParams
+	Body          *UpdateTransactionEnrichmentJSONRequestBody
+}
+
+type UpdateTransactionEnrichmentResponseObject interface {
+	VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error
+}
+
+type UpdateTransactionEnrichment200JSONResponse UpdateTransactionEnrichmentResponse
+
+func (response UpdateTransactionEnrichment200JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichment401JSONResponse struct {
+	MoneyKitLinkUnauthorizedJSONResponse
+}
+
+func (response UpdateTransactionEnrichment401JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichment403JSONResponse struct {
+	MoneyKitLinkForbiddenJSONResponse
+}
+
+func (response UpdateTransactionEnrichment403JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichment404JSONResponse MoneyKitError
+
+func (response UpdateTransactionEnrichment404JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichment410JSONResponse struct {
+	MoneyKitLinkDeletedJSONResponse
+}
+
+func (response UpdateTransactionEnrichment410JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(410)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichment422JSONResponse struct {
+	MoneyKitLinkBadStateJSONResponse
+}
+
+func (response UpdateTransactionEnrichment422JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTransactionEnrichment429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response UpdateTransactionEnrichment429JSONResponse) VisitUpdateTransactionEnrichmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserAccountsRequestObject struct {
+	Id     UserID `json:"id"`
+	Params GetUserAccountsParams
+}
+
+type GetUserAccountsResponseObject interface {
+	VisitGetUserAccountsResponse(w http.ResponseWriter) error
+}
+
+type GetUserAccounts200JSONResponse GetUserAccountsResponse
+
+func (response GetUserAccounts200JSONResponse) VisitGetUserAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserAccounts401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response GetUserAccounts401JSONResponse) VisitGetUserAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserAccounts429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetUserAccounts429JSONResponse) VisitGetUserAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUserLinksRequestObject struct {
 	Id     string `json:"id"`
 	Params GetUserLinksParams
@@ -5495,6 +15674,78 @@ func (response GetUserLinks401JSONResponse) VisitGetUserLinksResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserTransactionsRequestObject struct {
+	Id     UserID `json:"id"`
+	Params GetUserTransactionsParams
+}
+
+type GetUserTransactionsResponseObject interface {
+	VisitGetUserTransactionsResponse(w http.ResponseWriter) error
+}
+
+type GetUserTransactions200JSONResponse GetUserTransactionsResponse
+
+func (response GetUserTransactions200JSONResponse) VisitGetUserTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserTransactions401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response GetUserTransactions401JSONResponse) VisitGetUserTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserTransactions422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response GetUserTransactions422JSONResponse) VisitGetUserTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserTransactions429JSONResponse struct {
+	MoneyKitRateLimitedJSONResponse
+}
+
+func (response GetUserTransactions429JSONResponse) VisitGetUserTransactionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", fmt.Sprint(response.Headers.RetryAfter))
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5639,15 +15890,30 @@ type StrictServerInterface interface {
 	// GetJWKS Get the keys that sign MoneyKit webhooks
 	// (GET /.well-known/jwks.json)
 	GetJWKS(ctx context.Context, request GetJWKSRequestObject) (GetJWKSResponseObject, error)
+	// IntrospectClient Describe the client the access token belongs to
+	// (GET /auth/introspect)
+	IntrospectClient(ctx context.Context, request IntrospectClientRequestObject) (IntrospectClientResponseObject, error)
 	// CreateAccessToken Create a client-credentials access token
 	// (POST /auth/token)
 	CreateAccessToken(ctx context.Context, request CreateAccessTokenRequestObject) (CreateAccessTokenResponseObject, error)
+	// GetInstitutions Search the institution catalogue
+	// (GET /institutions)
+	GetInstitutions(ctx context.Context, request GetInstitutionsRequestObject) (GetInstitutionsResponseObject, error)
+	// GetInstitution Get one institution
+	// (GET /institutions/{institution_id})
+	GetInstitution(ctx context.Context, request GetInstitutionRequestObject) (GetInstitutionResponseObject, error)
 	// CreateLinkSession Create a link session for MoneyKit Connect
 	// (POST /link-session)
 	CreateLinkSession(ctx context.Context, request CreateLinkSessionRequestObject) (CreateLinkSessionResponseObject, error)
 	// ExchangeToken Exchange a Connect token for a link
 	// (POST /link-session/exchange-token)
 	ExchangeToken(ctx context.Context, request ExchangeTokenRequestObject) (ExchangeTokenResponseObject, error)
+	// GetLinks List the application's active links
+	// (GET /links)
+	GetLinks(ctx context.Context, request GetLinksRequestObject) (GetLinksResponseObject, error)
+	// ImportLink Import a link with its accounts and transactions
+	// (POST /links/import)
+	ImportLink(ctx context.Context, request ImportLinkRequestObject) (ImportLinkResponseObject, error)
 	// DeleteLink Delete (disconnect) a link
 	// (DELETE /links/{id})
 	DeleteLink(ctx context.Context, request DeleteLinkRequestObject) (DeleteLinkResponseObject, error)
@@ -5657,9 +15923,51 @@ type StrictServerInterface interface {
 	// UpdateLink Update a link's webhook and tags
 	// (PATCH /links/{id})
 	UpdateLink(ctx context.Context, request UpdateLinkRequestObject) (UpdateLinkResponseObject, error)
+	// GetAccounts List a link's accounts
+	// (GET /links/{id}/accounts)
+	GetAccounts(ctx context.Context, request GetAccountsRequestObject) (GetAccountsResponseObject, error)
+	// GetAccountNumbers List a link's accounts with account and routing numbers
+	// (GET /links/{id}/accounts/numbers)
+	GetAccountNumbers(ctx context.Context, request GetAccountNumbersRequestObject) (GetAccountNumbersResponseObject, error)
+	// GetAccount Get one account of a link
+	// (GET /links/{id}/accounts/{account_id})
+	GetAccount(ctx context.Context, request GetAccountRequestObject) (GetAccountResponseObject, error)
+	// GetIdentity Get the owners of a link's accounts
+	// (GET /links/{id}/identity)
+	GetIdentity(ctx context.Context, request GetIdentityRequestObject) (GetIdentityResponseObject, error)
+	// ImportTransactions Import more transactions into an imported link
+	// (POST /links/{id}/import/transactions)
+	ImportTransactions(ctx context.Context, request ImportTransactionsRequestObject) (ImportTransactionsResponseObject, error)
+	// GetHoldings Get the holdings of a link's investment accounts
+	// (GET /links/{id}/investments/holdings)
+	GetHoldings(ctx context.Context, request GetHoldingsRequestObject) (GetHoldingsResponseObject, error)
+	// GetInvestmentTransactions List the transactions of a link's investment accounts, page by page
+	// (GET /links/{id}/investments/transactions)
+	GetInvestmentTransactions(ctx context.Context, request GetInvestmentTransactionsRequestObject) (GetInvestmentTransactionsResponseObject, error)
+	// RefreshProducts Refresh a link's products
+	// (POST /links/{id}/products)
+	RefreshProducts(ctx context.Context, request RefreshProductsRequestObject) (RefreshProductsResponseObject, error)
+	// ResetLink Force a sandbox link into the disconnected state
+	// (POST /links/{id}/reset)
+	ResetLink(ctx context.Context, request ResetLinkRequestObject) (ResetLinkResponseObject, error)
+	// GetTransactions List a link's transactions, page by page
+	// (GET /links/{id}/transactions)
+	GetTransactions(ctx context.Context, request GetTransactionsRequestObject) (GetTransactionsResponseObject, error)
+	// GetTransactionsSync Get the changes to a link's transactions since a cursor
+	// (GET /links/{id}/transactions/sync)
+	GetTransactionsSync(ctx context.Context, request GetTransactionsSyncRequestObject) (GetTransactionsSyncResponseObject, error)
+	// UpdateTransactionEnrichment Correct a transaction's category
+	// (POST /links/{id}/transactions/{transaction_id}/enrichment)
+	UpdateTransactionEnrichment(ctx context.Context, request UpdateTransactionEnrichmentRequestObject) (UpdateTransactionEnrichmentResponseObject, error)
+	// GetUserAccounts List a customer user's accounts across their links
+	// (GET /users/{id}/accounts)
+	GetUserAccounts(ctx context.Context, request GetUserAccountsRequestObject) (GetUserAccountsResponseObject, error)
 	// GetUserLinks List a customer user's links
 	// (GET /users/{id}/links)
 	GetUserLinks(ctx context.Context, request GetUserLinksRequestObject) (GetUserLinksResponseObject, error)
+	// GetUserTransactions List a customer user's transactions across their links, page by page
+	// (GET /users/{id}/transactions)
+	GetUserTransactions(ctx context.Context, request GetUserTransactionsRequestObject) (GetUserTransactionsResponseObject, error)
 	// WebhookTestLink Send a test webhook for a sandbox link
 	// (POST /webhooks/test/link/{id})
 	WebhookTestLink(ctx context.Context, request WebhookTestLinkRequestObject) (WebhookTestLinkResponseObject, error)
@@ -5730,6 +16038,32 @@ func (sh *strictHandler) GetJWKS(w http.ResponseWriter, r *http.Request, params 
 	}
 }
 
+// IntrospectClient operation middleware
+func (sh *strictHandler) IntrospectClient(w http.ResponseWriter, r *http.Request, params IntrospectClientParams) {
+	var request IntrospectClientRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.IntrospectClient(ctx, request.(IntrospectClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IntrospectClient")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(IntrospectClientResponseObject); ok {
+		if err := validResponse.VisitIntrospectClientResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CreateAccessToken operation middleware
 func (sh *strictHandler) CreateAccessToken(w http.ResponseWriter, r *http.Request, params CreateAccessTokenParams) {
 	var request CreateAccessTokenRequestObject
@@ -5760,6 +16094,59 @@ func (sh *strictHandler) CreateAccessToken(w http.ResponseWriter, r *http.Reques
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(CreateAccessTokenResponseObject); ok {
 		if err := validResponse.VisitCreateAccessTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetInstitutions operation middleware
+func (sh *strictHandler) GetInstitutions(w http.ResponseWriter, r *http.Request, params GetInstitutionsParams) {
+	var request GetInstitutionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInstitutions(ctx, request.(GetInstitutionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInstitutions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetInstitutionsResponseObject); ok {
+		if err := validResponse.VisitGetInstitutionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetInstitution operation middleware
+func (sh *strictHandler) GetInstitution(w http.ResponseWriter, r *http.Request, institutionId string, params GetInstitutionParams) {
+	var request GetInstitutionRequestObject
+
+	request.InstitutionId = institutionId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInstitution(ctx, request.(GetInstitutionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInstitution")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetInstitutionResponseObject); ok {
+		if err := validResponse.VisitGetInstitutionResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -5826,6 +16213,65 @@ func (sh *strictHandler) ExchangeToken(w http.ResponseWriter, r *http.Request, p
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(ExchangeTokenResponseObject); ok {
 		if err := validResponse.VisitExchangeTokenResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetLinks operation middleware
+func (sh *strictHandler) GetLinks(w http.ResponseWriter, r *http.Request, params GetLinksParams) {
+	var request GetLinksRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetLinks(ctx, request.(GetLinksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetLinks")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetLinksResponseObject); ok {
+		if err := validResponse.VisitGetLinksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ImportLink operation middleware
+func (sh *strictHandler) ImportLink(w http.ResponseWriter, r *http.Request, params ImportLinkParams) {
+	var request ImportLinkRequestObject
+
+	request.Params = params
+
+	var body ImportLinkJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportLink(ctx, request.(ImportLinkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportLink")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ImportLinkResponseObject); ok {
+		if err := validResponse.VisitImportLinkResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -5921,6 +16367,380 @@ func (sh *strictHandler) UpdateLink(w http.ResponseWriter, r *http.Request, id L
 	}
 }
 
+// GetAccounts operation middleware
+func (sh *strictHandler) GetAccounts(w http.ResponseWriter, r *http.Request, id LinkID, params GetAccountsParams) {
+	var request GetAccountsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAccounts(ctx, request.(GetAccountsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAccounts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAccountsResponseObject); ok {
+		if err := validResponse.VisitGetAccountsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAccountNumbers operation middleware
+func (sh *strictHandler) GetAccountNumbers(w http.ResponseWriter, r *http.Request, id LinkID, params GetAccountNumbersParams) {
+	var request GetAccountNumbersRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAccountNumbers(ctx, request.(GetAccountNumbersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAccountNumbers")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAccountNumbersResponseObject); ok {
+		if err := validResponse.VisitGetAccountNumbersResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetAccount operation middleware
+func (sh *strictHandler) GetAccount(w http.ResponseWriter, r *http.Request, id LinkID, accountId string, params GetAccountParams) {
+	var request GetAccountRequestObject
+
+	request.Id = id
+	request.AccountId = accountId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAccount(ctx, request.(GetAccountRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAccount")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetAccountResponseObject); ok {
+		if err := validResponse.VisitGetAccountResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetIdentity operation middleware
+func (sh *strictHandler) GetIdentity(w http.ResponseWriter, r *http.Request, id LinkID, params GetIdentityParams) {
+	var request GetIdentityRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetIdentity(ctx, request.(GetIdentityRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetIdentity")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetIdentityResponseObject); ok {
+		if err := validResponse.VisitGetIdentityResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ImportTransactions operation middleware
+func (sh *strictHandler) ImportTransactions(w http.ResponseWriter, r *http.Request, id LinkID, params ImportTransactionsParams) {
+	var request ImportTransactionsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body ImportTransactionsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportTransactions(ctx, request.(ImportTransactionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportTransactions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ImportTransactionsResponseObject); ok {
+		if err := validResponse.VisitImportTransactionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetHoldings operation middleware
+func (sh *strictHandler) GetHoldings(w http.ResponseWriter, r *http.Request, id LinkID, params GetHoldingsParams) {
+	var request GetHoldingsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetHoldings(ctx, request.(GetHoldingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetHoldings")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetHoldingsResponseObject); ok {
+		if err := validResponse.VisitGetHoldingsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetInvestmentTransactions operation middleware
+func (sh *strictHandler) GetInvestmentTransactions(w http.ResponseWriter, r *http.Request, id LinkID, params GetInvestmentTransactionsParams) {
+	var request GetInvestmentTransactionsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInvestmentTransactions(ctx, request.(GetInvestmentTransactionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInvestmentTransactions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetInvestmentTransactionsResponseObject); ok {
+		if err := validResponse.VisitGetInvestmentTransactionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RefreshProducts operation middleware
+func (sh *strictHandler) RefreshProducts(w http.ResponseWriter, r *http.Request, id LinkID, params RefreshProductsParams) {
+	var request RefreshProductsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body RefreshProductsJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RefreshProducts(ctx, request.(RefreshProductsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RefreshProducts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RefreshProductsResponseObject); ok {
+		if err := validResponse.VisitRefreshProductsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResetLink operation middleware
+func (sh *strictHandler) ResetLink(w http.ResponseWriter, r *http.Request, id LinkID, params ResetLinkParams) {
+	var request ResetLinkRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetLink(ctx, request.(ResetLinkRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetLink")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ResetLinkResponseObject); ok {
+		if err := validResponse.VisitResetLinkResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetTransactions operation middleware
+func (sh *strictHandler) GetTransactions(w http.ResponseWriter, r *http.Request, id LinkID, params GetTransactionsParams) {
+	var request GetTransactionsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTransactions(ctx, request.(GetTransactionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTransactions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetTransactionsResponseObject); ok {
+		if err := validResponse.VisitGetTransactionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetTransactionsSync operation middleware
+func (sh *strictHandler) GetTransactionsSync(w http.ResponseWriter, r *http.Request, id LinkID, params GetTransactionsSyncParams) {
+	var request GetTransactionsSyncRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTransactionsSync(ctx, request.(GetTransactionsSyncRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTransactionsSync")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetTransactionsSyncResponseObject); ok {
+		if err := validResponse.VisitGetTransactionsSyncResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// UpdateTransactionEnrichment operation middleware
+func (sh *strictHandler) UpdateTransactionEnrichment(w http.ResponseWriter, r *http.Request, id LinkID, transactionId string, params UpdateTransactionEnrichmentParams) {
+	var request UpdateTransactionEnrichmentRequestObject
+
+	request.Id = id
+	request.TransactionId = transactionId
+	request.Params = params
+
+	var body UpdateTransactionEnrichmentJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateTransactionEnrichment(ctx, request.(UpdateTransactionEnrichmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateTransactionEnrichment")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(UpdateTransactionEnrichmentResponseObject); ok {
+		if err := validResponse.VisitUpdateTransactionEnrichmentResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetUserAccounts operation middleware
+func (sh *strictHandler) GetUserAccounts(w http.ResponseWriter, r *http.Request, id UserID, params GetUserAccountsParams) {
+	var request GetUserAccountsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUserAccounts(ctx, request.(GetUserAccountsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUserAccounts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetUserAccountsResponseObject); ok {
+		if err := validResponse.VisitGetUserAccountsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetUserLinks operation middleware
 func (sh *strictHandler) GetUserLinks(w http.ResponseWriter, r *http.Request, id string, params GetUserLinksParams) {
 	var request GetUserLinksRequestObject
@@ -5941,6 +16761,33 @@ func (sh *strictHandler) GetUserLinks(w http.ResponseWriter, r *http.Request, id
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetUserLinksResponseObject); ok {
 		if err := validResponse.VisitGetUserLinksResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetUserTransactions operation middleware
+func (sh *strictHandler) GetUserTransactions(w http.ResponseWriter, r *http.Request, id UserID, params GetUserTransactionsParams) {
+	var request GetUserTransactionsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUserTransactions(ctx, request.(GetUserTransactionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUserTransactions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetUserTransactionsResponseObject); ok {
+		if err := validResponse.VisitGetUserTransactionsResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -5987,199 +16834,358 @@ func (sh *strictHandler) WebhookTestLink(w http.ResponseWriter, r *http.Request,
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1tc9u20uhfwfDemdgdSpZfkjb2J9dJ+/g0T5uJk9N7nypXhElIwjEFsABoR83kv9/BLkCCb5LsxunJ",
-	"nH5LLBBYLBb7vouPUSpXhRRMGB2dfowKquiKGabgf6+4uLl8Yf+VMZ0qXhguRXQavV0yUgr+e8nI5Qsy",
-	"l4qYJdck5+JmHMUR+0BXRc6i02h1M2O/3/z68/HJu5eSHv38YX3+6sfvivSfURxxO1NBzTKKI0FXdjjP",
-	"ojhS7PeSK5ZFp0aVLI50umQraoFYcfGKiYVZRqeHcWTWhf1GG8XFIvr0KY7+Wwq2/ombfzKlAdA+uP0g",
-	"cv76ktziyDFJjiZHx6PJ0ejwu4RwTcySESnyNbmleckIFev6w6sXP5EbIe/02VRcU3Fjt000E5km3BAp",
-	"CLtlak1SmudjYpf8UZIKr0QbutaEkkJyYZiKiZaEClIKzYyHZypwOiHJktGMKaKoWTKLZirsaLYqzJpI",
-	"wcZT4VGJI2tkenhHHh0hKv+3YvPoNPpfB/XxH+Cv+uCqLAqpDMv8h5/i6MNoIUcW4yN9w4uRBIzSfOR2",
-	"EZ3Oaa6ZPQTFdCGFZkBAHgZLSN/T7MpQw+zfUykME8b+kxZFzlNq5zv4l8ZT2w1OO+lLpaTyM79xS0ef",
-	"LCDNo7eDCbOj8Uzg0LhFsSGlptc5I1wQbjRJS6WYMPagDBuT71lKSx3QDc21nIpSM01Ojo6A+i3JMm0s",
-	"sfAMthKTNOcWWpKxVGaMUBgsBUkAiJn9YxLD8lIAudn1Sm0PNCBlC/YLljNj78PnxpubeCvaMhw3bgP2",
-	"g1TXPMuY+PygVVOfp3aaTSBWQ8n1Go9V3gnmjrnUTJGMZ4DoBb9lpGBqxbWla2IkoWnKtEb2lVFDyd2S",
-	"CZiFi0Vnwz9L84MsxSMchZ9561nYfcztyA5w7wQtzVIq/sdnppXz0iwByE3AWWR7ZMobJuzd4gIuBJGK",
-	"sA+F5ekxAVnBSAARWdE1bCs8CxQlwQ7fUMNe8RX/nBfh/PUl7svP/fJDyli2+UbYwSS3owlzw8c1c0C+",
-	"nbxhRq1H53PDVBITarlAbuhIs1Ta36WyTPy/3r59bYnOMXHk38A2g8+7QuzKTWIkuaPcVCitpiPUfkju",
-	"ljxd2lHKzjZusP+27Ayl56PQkUe1paX7khFcV7GIe+ipQSL/rLjvD5TnjwB8e4FtG/FiYQ6jA+lQE8wT",
-	"bdUJSx9zLhjS/rXM1uS6NIQaQ9OlVSqMJEJOhSyYcuJFSxBWKDQslkqRSjHnasWyM1KpJYpRVEsoSKuY",
-	"/EC1OX99+USTVIpbJgAcoL8PI//VKJgLqATW8MKOFnyGgtTtb1xvbIZbBW3MYc8iNzz9l3hy53DIb+0Z",
-	"V2i0h5Tnv8yj0982H4jHHkwafYo/RoWyuDEc1Y5axOL1mdMyN9FpVINuSXzsiGiGBDcDgovaB3me31mF",
-	"Ldnh2wSUX1GuotPfdlrrfUeLjR3sK6Y1XbTAPw8vhpuwAy/ghLjvLUBdPdn9RV7/i6Um+vR+6yUMb1vv",
-	"Te4wqXNyMjm0mo3Vgi1Pp4ZQxYDP61QWLAPpC3z+FNhXY6Wp2NsJ4fuWFzgtruZaPV+XAVNL9sfkwmln",
-	"huW5XX5FaEGVsSpEqKDhzZCC7UCUOxK5pdZdpwlZcT3B+9Yp9I760ncpRPCud6hxKBvuTmPuHe/MxitR",
-	"G6iXTqQsFBVmBhP33ZjaJv2ttdj73a4TWgNArSYQbU26bdyvYaXkCx6toobNQNmZeWVnh8Pt+WrgePvm",
-	"vydT7NHHNvPEB7HEPq0vPK1B1eBLHtagON7hyIa+HTq4wbXue3wd0xmt9HvLtTgKYIEpdJcT/CIYYcKo",
-	"tTUDyS2XOepjURxxw1Z6myZYH7M/Jg8GVYquO7yiC9KO/GJQdSR7geqYWJ2/BVOyD4R5IUu7zz7JnOJP",
-	"odGibpkOD/rdVRRHP34fxdHFee+JXihGDWvINwC4ux5K2lGqWGa1TZp79ue2GFulcjViwpJ2NiaXRhPv",
-	"XiJzzvIMtNy1d5hZs5L8KE+nwmoN9luC3yqSM3rLNJGlQd8d+tRwDpTkzSuFTHnGs35PYWAwWHUZOTjP",
-	"mgIk57ds9jT99vg5PX72/OnhU3Y4mafP2aRDoTs70WIPmGapYuYewOEH4z+zdCAIG/fUgRQcY9RHt79Y",
-	"heQIxWnDyhHsjimSyVSDA43QPJd3JFFsrpheOnUuBrNHWJMV/jwVlaRkt0xZS7ZUomHgOIO7C57T3TxF",
-	"98LfWL1L5/dAG+i0TYx18HNV0JSNNCuoFXsZoeDaAkMe8HVG5Iob+4s1cMHDu2JUaOdPxuG93pNSsz9x",
-	"6F3x13u/h1X9a0YVU3itx51b1rB4emlZL6UyI3uTss5cXVkCqrWecTHsGimF4XnHqtCNm3v8bDKpprf4",
-	"WDDk5/aL4AL0yU0EMmlyAvzjVvWxZWwGyzX29n7wUF5xcXPFwIM5yHTPawFiLXbirgp81ID6Y5SW2sgV",
-	"U7NSo7fJssPI/md0coQI59pwsZjZSYBZbgnraMNNCTIPBqffHh9+N59/Ozp6+m06Onk+YaPvjk6ORpNj",
-	"+t3h0+ujo+Prb+EuZlyx1MxKxaPTaGlMoU8PDtayVJlcUS7GqVwdSDAIlmaVR3F0x66XUt4Mj15Z/nPD",
-	"zcyP/NQRAVIIu+icUVMqtlUB8BztAr/7wX9mmTYgcqapyK7lh1lGzVbH0gV8coVfvLAfVPMEB7LNP+uI",
-	"4cJ9904jIXfPrXNdyqLI13BP/GCSuNEJ4XOyliVY7VTf2N+Md6iDU9GhLvDXTsVU/LoE0e5+RLfd3HJ/",
-	"QlNQPDTMmHGdylumWGZnXZM7nufkmpFCMc2EQfeAX28qtBzy27MVSamwnwIPZRnZk4pkTHCW7Y9J5TKx",
-	"M99yWep8PRUwl0Ee7IByxphit/IGokHU7QyYJWzt0u7DTkfVOq61J8uAqTGWYbcRw/z8pNQWgZRkfD5n",
-	"igkzFYWStzzzQT3jY1J3VBOp+IILmudr4iYDPClZLpYY10iXVCwgZFVNw/VULJhgCr7TjK5ypnXgmxZS",
-	"rWjO/2BWhUrlykIEMQ8jyYoLvuJ/sGq6kS5Yyuc8nQoPc8p0TKjISMayEgUQA8FOjKJCO3EGrkmYNpXC",
-	"cFFys7bYrUCbCqp1qawUX8o7K9tiolc0z4EoFCuoSDnTcKzaWLqQaVoqOILzgLTAuSTsoTlkWBQG3CeG",
-	"PzRu05hn+NdCyaxMjY6JVKhIeqV4jr756j4AYVuUa1YHcXVFr5rnTJh8TfhCSEvNfD4VSfvqQUhZ29vG",
-	"WQYbsWeYOK6U9C5KvvkmpeKbb+wquMEMsd+4rm4KgGcqrhn55hvFVvKWZd98Yy+eaaxTR6G59soGnJe9",
-	"6HopyzxDMIEpTEX95bs3rzxDuKPCEzrjt6wCgd2CR23uwhHVQbGs5g5XfMVzqvJ1TGhnRIVUqjVfCJaR",
-	"uyU1oPghVzJ0oRNgHx6XgJGpqNBhR1TTOERYuMPvd9x68EW9a39JjSRLesuAt1GxdqrmTmkPHYWmLTD7",
-	"NKTLF0TO2wTeOA0H1pi8hguM7Jo7ZFj1D7cVfq5Z7u6RNqywRM41WksQvKsImvTTs+MUWXvzO8r7Dh4q",
-	"hO8i897acZ/aWsPHbmiY/GI1Bh/RtWT37s0l4SID/dkJtYzZ7bnICgfEqlDJjsndkimGKAQJ6CjGcgBr",
-	"eGHEza5kjQs38x03y/aZIfdOQrCTqXCzAS+TwlAuIOPk99Lq/TXXwftvRU6pjZOWI1rYg7Cac23RT0VW",
-	"Kr85zwGJZqYs7LFZGdY+tV30LWtsU2vaWGTH0Yp+8Ok4z54+PX4Wb0zQaQSYhBzB5jDHx9pPzFic6Xvo",
-	"O1f4yS+3TCmeoQ5WaYR9lyg4ZeBnRroYqcW1+1K3Tna8C5I6auafRFXbZGhqhC2i39FQGLberABv2wdN",
-	"JRlupvt1kx2Hxha4ZZQUhjCRkYJqzbTX5pzaTK5e/NTErNeaj66P50/TQzZ6Tk++HZ1kk3T0HXt2OJqk",
-	"R9kJfTb/7vrweKuJ1QNvL5ZC7fscFbV+l6HX4hwPxvMgDmZQdnrNXvvNTJSr674wvluQ4O9Wz80q2eln",
-	"dnM0UXV4eHh4dHR0dHx8fDyZTCZ9vNQvPmDGuqXtr8jman27tXRMdGlviCZJxgqpuZFqPU6XLLXstGUB",
-	"94zoAw7z0wbxQVfsHth4ecvUOqNrcrFhRSVLEF9DZ/EGf9/lLMieFfkoGq5ztj8m/12CmQ3+LBAQ2lCR",
-	"UZWR8+/PiVsaVWReHTfyBxQRFN27BHBGMr7gBh1hmWRglUyFYHhCVjkiitEcHGBPdDU9Tttm6pPDw5PJ",
-	"4dPj4128EjXBuCOK2zS89RK9cDZvy8x0GJQiX5+GVpEme1ageb9UvsbMLb1fOfowHauyO3O5APevkVNx",
-	"ETiUv6fiBmjUjprh9Uz6PL5+4R7yEwRc+PaOa0MNT2soEfEVTHMlV8Rv6pbT1rK7xhJ62U8noBBHiJPN",
-	"EOMYMIwxZ8TdZg4oMmviszLtYO9OdDxNTEVzA+QXnA1UR2mWTN1xzQAFVGRyla+dMWdYNiYvIUVFW/vF",
-	"rzYVAI89kcADXMHijC+HUMhO2UssxekkJgnNMsWszEjiqUiKpRTM0R/8zFaU5zrZD1zATsRw401kuzAl",
-	"/7j65WeChOqyZP2pdBl8BRumDkY9hL4xzlPR1fAVQcfMSwv+QEK1ZuqJJrBB4rBwhsm+9i/gxwN0EL4C",
-	"lc+l8ECOrgsLkcsX+z2iCCfrX7ax3jhUXeCXpvJy9PSkobqcbNTyCs59Enflim7w5UqxuWWKzznLZrRH",
-	"AoNLydo6fhTykB6IM2rYyPAV2+QMj04jO0QbuirGb3Fw7Snnq0Iqg6nwdofRgptleQ16nt9Y/Q/wowua",
-	"H1QzYi5YgzYc9reRxmt7thtJA0/fsfpuNKuO+G1kO27Yn0R/DcW/GfbjaEjKW0yGKIzJy/HhsxNrRc2Z",
-	"gvymBrEfTzbTevugN0jJlx/QhbM5VHpehStwdPeM/S9W9dgYUeFikbNRqb1S7hXvSog5AVEr6lJYVS91",
-	"V+o+5kkPUDvgYMggqZLzUzBiwK5Fl9cQUuzoXezGC7laYTVDwyNeKJZSU9ebdMHxFhIIsTF5UX1yZm8m",
-	"OpfG3jUyfqgnqM+IgYIY2F8fRn9kxjIOuze9ycKrPACOj9gJdT8evbzgqJK9bgzYHcGDLAzWiMkNW+PJ",
-	"YhlG1iNxe9DRz0P/8etPA4keeW7/n47SUt3aO7EQVlW+YeseEZkv+sJ9C6m4Wa5ikry8Onr6rHW48Lc+",
-	"eyNVtz2JEBaKmCSvR92Z4G99M930eQR/YmvCs5isqEmXLCN0QbnQ6J78x69vXc1Qb/T0xqz757Mj7TYv",
-	"2nu86Jum7CM0O02p2VmIaU00XZNE87atqHmvpfahnyF8IKmUKuOCGhaTa6rZs5NS5b1bXPdPsd55ihbl",
-	"WZThQQxQ3xXr5eWgf/7KronFyxUzZO/NDxfk26eH3/aoaBZVQ6y8RmYQzFHSQPjFLNkKtESZZ3aMqy8r",
-	"yuuc66WzYym5W/Kc7Wya2Cu1TeUFiPsw0l8yMpwhDKqiywmGbOFTYmW087WYO9nJG/0mwRwxF75BVz3+",
-	"HqaKulThpDYiN1adMB+m+Jpzg+Md643CrxGSZn5xwM47J+dqwow1xFrJBPSW8hz0AB9hs6QShgctCTpj",
-	"y1JPGPygt9RQFbhZ3cSg/eGP4wK0yW6OwZJq1vrBlUFeuJ9yqs1Mr0Xq1Nyoqvh89nby/PTw5PTwMApU",
-	"g42iO4hV/BaB30aWxu6n3nbT2eAyjTas/T9ww3z41V67G7mmUQzlFxBX8cGy3syHEFeD2Q59x9O9lznX",
-	"4Or0YzB7P/VucZplXn/0gX/y2g91sfhqzB7E53wkbq7kar8b6bxeo7KHIXKvbY2cBxeCHhiacyGNOuDn",
-	"A1LekWa/1awBfcv233Q73C76nDDN7NuNk1jOm1YXrR3h80Te582Bnwhf0QWr3I9e7wxCSL0hicG78qB4",
-	"Y7u4uxl3rA6ecB0mKMgmaP5SboSg3xn8trUiOIV3XPZiaNk2B9iu/J8Lcnn1y+i7Z5NDUtmY7eChnRZ+",
-	"xXvSSOQoiwy8ZFMROMLknb0AAC5JqVIcvLzk3dsLIudzzUzs4lJWXzg+Pn5OnNzV7cKuqUDvvK9S1zCJ",
-	"vS+KuYxa8IuxDzQ1+doOcFH7TtS2nxv+29n2g7lMn6UlweaYdIs21DU3iiqrcdnhGsMGRhIcd82aEGzw",
-	"Phq66NVk20woZNrbpLznyFFDqGzlfzjuUyV1duV1WNlvYa6Qtflq9RrRPkNDaMNo9pmwtjEm7JNXSpXX",
-	"aScN2baV29ZB310N+hYH7mGIvTLDH0pwoAFNxH3SfUg/920TLqSY88WXK1YJNPVrms2gynQxWJ7SO7pR",
-	"kNI/3/uHFj06YYvTlFhqW0XhXMo6UAb09mgjs9mD4kvj0tPGTqiEwZswibN9jlq7fp7a3lTT4byupShU",
-	"NmODjji0C5OWnpWgDNR1vNoaODNXNdpyPoQ/3bPerwv/DhU9D20+0qCwdreOL0lgrgPILuTlhg4Rl5/p",
-	"nmVibyvd7w67KTDI3jVEyxUjjKqcMwVa2PgxKqIbbVAIJhMBaH7aumcQHGWg7U2jH5khMMELtJmnEclk",
-	"Wq6YMGdTARtwUTxtqbvdGgC6lkybIEwjLyQxJ6xSCzEPQaOV5FdxPWW2Nlf5khQ19zDM0DGwC2m1vxmi",
-	"sc7cf5aPNZjHeZXHjp4je4mrhPLPXz38yO1thjvQfElqENLMoKvNLmRQDR46/3q2e3KZdoedx+IkzSY+",
-	"uzjlvuRh9PhQdzmWPtfrwAH1rXDPowpxhdeCVsHLx2mIsWvHosD6wkMYVnCoNr7U0XJ+WqXGYNlv3abC",
-	"LlQYr+LYpXOurQRcMsVCJNcF9dYgaKo59lpo39vN4oGvmCztwFLcCHknYMyscls2jRBflS3krOYxvacW",
-	"IGBzmBeUHEhfEnX5jkNBT+x7Zxdc5wS2s3vIhAkJJfbVE3BIjfoePK+gjMQf16DTyX0+kGDxUC+TX91q",
-	"RNUK46/Rq9P0jj8Gfrwj7mvETpgbv5sQcMR/5T9EjrbFIfPy9ZuXF+dvX744BdXCrwpqhfAxNKz7qNDq",
-	"cjTatSP1WqCdtgpygEuWonJXdE/8ct5cKqXiifG2Ub62c7kDjV2tEdXSwrgm3KDJWM0+nop39f/qoAbO",
-	"CVA54sOk28ISktWVfHFPDMVbUIiG/J7jrLtIkgYzHAjwthifJjWwHTfmphTz+7gFg4BhI0z1gM+ZUDxd",
-	"rlyTtQdMUIUDH/i5uGXarNjDd9AIT26Z4m0wNphu+Oz7inM7ZPB/ZakgLGD1eWiIQe6WctXwgqxo1pcQ",
-	"5vNJt2cahwmogPYNcPA6/x1BOrGi7/DphKRLqmhqmNJogWi6YnZ4lbZbZ2tzMRXJgf2nPvjIs08H4/E4",
-	"accdfKF5I/Pu8Om21Ls4Kny65K47x/zKtj02kNYRHF3TZP5LPKa+lqVt3u7iP938bVdD37LWI7gEP0d/",
-	"rUbAuBJdVN8AHWu5YmZZ1UT2qfLQQqPn4F2DMMjT8BmMf+npuyaYmGg581mR96GB/hm2UcLAuo/Tjg2T",
-	"Vu3Recn3CDQT5q12mtbGvhUhJN7nitEMstvCZq/evwbhW3doU+E9gnNo9hYTLaED7Nz1foOCCpe/BGkL",
-	"2K6IxT65yH0PNbZ+j1s6dN4tWT3rLHBJUqQCqFHdC2LHGE4m3Oy3aL5TVNkNvfmfvCe+2YnI+0VdRaG7",
-	"iJUiM1hjiNnrvG/FC/+TFYq6kRiAzSQk9CfIoHRXqowpzP/gUnGzHpMXCFJVhNgEuFB8RdW6agCw9+5q",
-	"f/canjqZ/qHBWq8c1sp6Hd/rQ7/dK7a3auABenhBSm0dJNF1Owc9vkcSTBUE7iQA9srJt3TRH6HFmnS6",
-	"iEkp7KkcTkL9Ibb2v6orpSnJmTF2cwqL4NrZJC7LqqEpPH/ezlUvrCmsLAj/77fz0f/Q0R+T0fP30YCf",
-	"4u2fj+1jBZShCzQ8uhvFHgWwWT201d2TlDzGe0huqDlNz43CaoB3l9hRgrnuCXKxyJnuu5zYJWdFRUnz",
-	"fN0QUtBEKu4lUxxflZpB572AmV9LmTOKCeO+ocgs9Dkp9i/MeNu63hs2LzWDIrRGopJTRT0DtwfWcNRs",
-	"BeGOKmHpZSsEv1Il2uWKXNzoHpjWO8HDBMTyobi8SnnZBMFL+ID4QrD+WbnWJZspBl5AtX3SV8zUG8LP",
-	"YEd2GqyEdMTUvxwGRmaWX83q8uBZsw5z5/ULnt4g76vnqso0twMgBfMrP3hhWZeD9y3YxyObyl+vD8D1",
-	"OcTKzEq/QIcktAPXS6qYdrwG/w7PSiypRq3iThDkEOSa5fIungrHaVwpEGaIhfnLxCp7TqR6qc2rZM+M",
-	"gdbSjGVevfhpKlYyY7k+a87Fg6aNVhVh+K4JAu+1HG6qfDcThFBRWE2Fgz9jaU6Vy1yve5yP+/Sjak3s",
-	"z9GjmdGpaIdqMT8OFSv3Ia+LrfvKhv102MmzVHlf2mxBF875WK8OUgL15948okymeuzbR2DuZsEPoB6N",
-	"iZQduKahgzp2fwKFpagVTZdcsJHlM8AWaqIJavqHo2pBg8veKN1nVPq7Ubcd/Gre8dJzEDUVUFOFVB4Q",
-	"SwkCIW1PW+C1ijvp7YFDquEe6zOV2p7aznb+S94Bz/GuUGcUMO282U1ChVJGky63s7cf7LCGm1zxxdJ3",
-	"snERYp9kAMEpZIdzrrTxgt25Tvs5Lzple9oBLC2zCtq7uTWn0Xg8hiPjlb41jXqDKu72hoGorRu2yxJK",
-	"hBSj6vL7rVMNf/fcZGg/3t7caamuig68wQXgQsxjCseK3jSi9ysqMgq9NKbi3De/xd63wFthtnYbVACn",
-	"6idWccfqiOtXpKYiZ/S26hG0lDxl/lDc7ho+bo+IP9VVtGPr9IRGeboMKg+kp3Zo5Vf3D3SGLRdpXkLb",
-	"4PPeG4IKGTd6Km7YGrtWQYPBGNqVAQ/8+ClxCLUG03DH4Q39JEIP/J+J0DQ1WmzgGXYRdMuEMdKdO9SG",
-	"bvbHgLHd3uF+wDWd+I8CX73Eg0BsRwkeA8ZwjQcAOXDlqtzvnnL4oAelISsJ+QgpBtnmNOU5N9S4in8s",
-	"0ZEC9bXK+v1ZGlR76hoHcKrqO27wKqMDAtuAuvaZ2JATfvFtImWp60dHOs3qYB1C8zyYEPhAaeSKGp5C",
-	"+5g6ciaVS6w8qz6YirrhHdckWwu64qlraFkA/0S2C1s3UulddYZGo2mvzUVxNOeCp6gjFDmFTO+1zHLG",
-	"ojhafbBqBZR4vW+kprqqr66m0Kor6u/AtS6wxYsdUqcwuBASR9sU9ejEP3B3xVio479Ez6TVZqeiakxZ",
-	"5FRUp1+rkg9DkV5rw1ZVRok/oOoPfWkn0KHG/6eT2BImrcBI6HU3q0Q2cBhwXzcbgMNY6HE3w5ax/m9c",
-	"FKWZcZFKpexNshPY652zgbTodilE7/E0sntb9wiq+JsP5ayZqeuc4J0vrAty25qKsBlqXIXZuQgTpa1i",
-	"UxdLwcp6TF7njGpYxdks/tpbcwmTa9F74Qr6QKv0zRi4JvNS4E3aqwL8S3rLrL3p95b4TOD9s6moOr1W",
-	"PMJjM1+7vIA6rRdXfj4hGTyVCdoh/OZfvpI53OfmeADCog1a91nhDh8CuJAY/BBSrfsYW7K7oxyqDjux",
-	"l7A2s86VRnJtXO9wYIeGOg9vNmJB9Qul3WBP/6umwT6Cj/uodyisvTlta0hknTpLATQpSwk9gfcEvaLJ",
-	"kurZkmur6Ca+7q3pcSDocPBU36eGfZ2pYcHWd6mY+tUFeQC3ZZ6HqCduHvAHXVvidxc27FaC+S2eJ55O",
-	"Rdc9A7oz+lzDfqKuaPHqxU+61yj4O8/t7zy3v/Pc/pPy3MLge8jH+nJp3sEWLOcd7Hz1M7vz4rh+sOKJ",
-	"rsozIUpFFwNNi6oK3d2opu4fvakIEPra04VvwVeYtWu36LUV7AyS5+B76HXPTMU0EtJ1b59GZE/wfB/2",
-	"An+3s9u/VvPrnKdsH30P0HLEh/13NVEfqfb2IeHIe4C9c4Guka5Gt1Ghe0YSUeZ5Uh0MN/cp2r1np2a7",
-	"FF5mxOwOrur2o2G9sXLnshoFL301nidrUb3E/IXebn3YqLz+nHANsRzLmolmC/SB7EHHTchuAbLmImMf",
-	"mN7fUHV93pgixnoFC9UaGzTsIRb23fvGwbxkz72wg4+TtQPXg7rXr1bGcU3ulBSbqr37KOeGC3BcN9C4",
-	"pUTbo7UGyX3Sx9d+RRqCG8C0eXnLhNlMxHYKjH0ZcPkovlgwhS9dMPGQeg+wHUEhn7lHIlyF6tgJgJlj",
-	"+604xRjlip7V0qlKWWnN974dDeqs1zkUhxmLlY1s/63HRIUgiYjoELwbMGO3OyQa9x5MzWhmPGOrQhom",
-	"0vXshg30CwsGQV8tdIznHEK0LowZ9OPwHXE1oeTdu8sXqEgIqAd1ukWTKz2bH15/RydsdDx/no5OsiM2",
-	"+o5+ez06TI+yY3Yyf0qfXbebrz69X2PGJtKG97+BuOsj3FTI83vJSoZ5JBWOumfofxlqXHkJjpl5HR7G",
-	"4WdO18GHFvC3xFsmoxdu1AgyNJPh3nct3LSAed/Xf1CztFTcrK8sXdXqBnj4vqeapwO9sTADIzl3BWrA",
-	"Uk4JfEGm5WRynGL7ub2PF68uX/78dnb54tOp//fVy4s3L99+2oeBLMFs8OTg9ujA5c7pBGJL1YPuYIgB",
-	"NNUerMTzpfYILb5N1gH3++C1NczmSF7/cvWWHNweHsAfdYJV9wVT+G4zdHzN5V3wgGLQiRvfVJcFIssi",
-	"Y3QhFXTlcZnYOvY5gJrs3R6iOgR5Dz5BFzk+lNeRgq5X7hUGmOw1/j86jdy/dGz12lJkOrZKesYNpFtZ",
-	"lpqyHPm+Hlfvur1TeaAQ0IJD206MwNd7bohxWpolvIPmHbsDJ187tvxDkdi4Cp5ktHQL7/MjEYSPYe65",
-	"nq8iA8UIznZ/l8Ot4Lnv2dodHfgHF/2t6lArfo3kCoMdQd6DAIax3kx5qODZjHgUjpfZLriPq/qFf/z6",
-	"01WFXVBu7BfIJnyn+9Po/4zcO6WXgUCjBf+JrbGjMxdzORBDgbw+OYdWhbJgArJ0LS1X0ZXz15e6FbDN",
-	"FL9l+jR0sSylFfFTYceMfATeoprshe9z6LjVJjhGByhepZoBPbEa33p0vQZ4pgJnqidJ6xtZtC/Tvnuk",
-	"ytq4LpkFa1A4vE6D3qEltSrLDzR1OTos8xGGauNVJsxUVO/WkmToHcMkcA/3tk1obtCaV3YQJW6aabQP",
-	"vnNQdCBNM3O2+vUa/zEmL2tWw3LNSCqtFgzXA2JOVXjpCXZfgPBQmP4DkRE9JqhoU4gVoSleZWTHrv1C",
-	"TSpEQxq2RJZQde6ELl4WlIosDL1hGpD/AwCul9SqjOGjv86v6l6cgOSv+ZynnOaBtzQm/taMVHm9Rmdr",
-	"9adibZYYyvlvuiZHk6OnMTxrXRiXD0W7R4hbqJ4DOCOMpkvIJApfiEMfAtCCy78EcPdPp2JE3np3j25Q",
-	"SUBjFNoUoDcKAwoJ2men9d8TF7KD/Dcjp4JU6HuiA8cZdrT1EROa6bqfmp0AXqGFlh3Qc22UM63xOeH6",
-	"FSVC9FLead+cxSlvmuwlPS61ZD+G4xOuD9uYnDsosxoqO2fQm803ZkOT4IMJ27ONyLlovYTs5sOHHkiR",
-	"U/A3oJkQe5GJ5vUZodfI20VG/mBKAg6QMAlUbWHaCcUfMT3QWtRsbuAFZdBfrTJu6XMvkStu7MhkH+u+",
-	"5uyufmMUKNLOi9mEwYz4gG1df7OXLOwnFy6Z+5RgxkpMksA6gaz6UzJJ0BdiJ65SMfaSLX4FP+U+oDDx",
-	"9jqkC95YCreCoQm5J3oMdPIUnmmBiJbV5u0WuFhYKPaSji9r7JTqU9J0Qpja7Ns/I8ZlWQY0W0E2/tmD",
-	"OO70fgEiXVF1g7H5ihqq5zzcBvxcZ+FtcFRPcTMG96hDuqhaW8ESZslWgLSXfWmoQ+mmu6WZAv8hqNe7",
-	"y86yKgO0Md4C1kr1PCMUugVDuILrILy5wmOBLrxwAWWeDbbrnYoLKawthNonzXOSBDU13ySEfTBM6Kqw",
-	"BK7M9Zqkq+xAFyxdMPeq5JymNGPV45HujSDkcuGUFYtLrJ5XkJzdsnyfrGihkX/WCRh0YW81sBnAN6J3",
-	"3J5RMaPWCdnDVGFrXoFU2vdSxZcC0YrGV3SN7t8ip2uI+xCSaDpnCdlTrHB9V7mBwxWSzEuFxUTzOUvN",
-	"fkySwF4c3TC7ut00HIYzhP3ZWkPZalSAtRDs9hRn7m2lFX4DcSfI+ZMCrQE7owv2WBDqBw0SsifcY+C4",
-	"ISKt3IHpmLqFqoM1yg6IAnOzD+dESFKKetv+03ztH+8jJ0fPMcbucvg9AnE5YIyQBwOK4n73ZKyAgtYb",
-	"OgF3TVPKPQmbcuOwOk/PnSKejVtXJ2B1JQVTidXbUimymKy4KA2LyVKWah+Llhy28WQQupjQoohd7a6F",
-	"rgtuxlK+smwzpynTCbmWVvFzj0K4qCLUpmhsTeLGE7qC3Pf2dIH6kwA70V43aot6/8yhHXxWST678wW/",
-	"3aYXNRf1zwhaixhednzlCnZOw1xzITsvKZI9AWGGuaLgy+w5TVcjh1ML95CQO1dV5szncxYUlQPkxKck",
-	"+cjnp+Qc+IS1oz4ldmsoB78PX24ELgzEdo4eWuB7v5c016fkn0l1D6tqve/dQ1T/7ABbcF4j3ev1luCY",
-	"0iAvMmpo4KxyFA2vaRlL80Vp7D8tpPD2pMtZx+APN/i+efXeUsOsqfX6pna+H8XRrc9jiA7Hk/EEXrMq",
-	"mKAFj06j4/FkfBxBwdYS7MaD8R3L8xG0ojn4192NHv/LJRAv+jrsv3HPR4GR1+61j4oIPNDgniGAsEHD",
-	"dXTFFwIqpLzXiMj5VHhXpHMQcavr/ywb79KDf4KxjGVntZSk+gYvdBLYkr5JvL/g1ni1u7FGKWzdE+Rg",
-	"0KoeUhUR++yQT+/jyCsCgMCjycRVaxnnJQ1KHQ88MlGw7PAEwBUzaPv2+NbZmmhmxg03Geyha6z/9t4C",
-	"irwZ99lvvFvbvNzoKYAd63K1omodnYLt54SOv4z2kKsT8U96Rj4yFiTnvW9U04JQhVco59AR4jMB+ymO",
-	"QufG6ceokH1ucF9XrnvKU3u9SRgj1UupzMhSadYgzzE+L+2VJWvTOIMjG5Pw2TwrKBfSG+1g+0jVclVZ",
-	"+M/QJxEkmkPsM/gubr31VllKmURzAe9NzufMmkJTwTVJMIFPz7hICIo3TfaOn00mraojP9k+XMQqycbf",
-	"RP+kUd9Vw7h98NTCZ7p0IKC/l9l6w337MLq7uxsB9kuVuwPY/QJetEH3UZTWA2PuAd0WIzj8bIygBw7f",
-	"OqWHN8Ch+GwJe5VOPiNP2v78RRci31EAuuzA85YOrMO/FKy3lSLZcAbfMbA6MAMLAT16PrR+deQVkb4B",
-	"23TFDcs6nPlT/LHtwn40zow0Y3URFIThFqscb7yN2zhzrVQDgBCuc27nCKo7o9MIdeKoupg6Oj2eTD59",
-	"MR4fNh8Z5vKIFO2SW0j4uoUKVJmk+3pxUud6tR9Wnoqel5UHOlS0I5pVU4aU5jkkrUCgbSoeYh4pa866",
-	"SgFE7TA/Djy/X5AfP4TtdX3Ufw377XvKu4ervAoJq8mFD3fnIiEPw4+PP9t2du2rNMAy68KuZo923mrD",
-	"W9N2AKrjp0e7Y6LO3PkB0ng/K0PuBPAenx03GI9FUcUoHPt4KEN2D9MPsuOjiRU/OJYWxaahh0eDrBv9",
-	"N4/IvA98SG10L4096b6A6Vi258pLKrK+RzfrZEentFdabe3wOt3q4Iob/BiM01umaj4ek2uWUuiP4RTt",
-	"KnYI+emuK8k9ekVNBQuSZX1VsBSserUzeE+tIwVY+BLov60E6H2z9Qtz//43UweYI9LOHdXV6aLRaFov",
-	"qn52vfxePdMGgH9gM64/L9y+PnbuUUpoxV/qfmnITe7h8qj4zCPwVez76HK/WF9V3AsOVZrB+4u1TLph",
-	"rIAAHBfgeVYslQp5pqsNi0lWKmggteTpciqSH1++JcHKiYvfYsVSVZCGLomjyYlrLRImAQR+h6PJ0fFU",
-	"XL34Cb3UR5OjpxiVcx1KrE7tnkwGZ4sPNtOFYszxVN/aqckAEZBXeFAt5nGy4Unk4O2L+1O+XW5Atdt9",
-	"gkpfw69P7ve1f2MAPj6c3O9j9/7JvZU4+61/necrvfG4dbKXce0KCPd3v+i9CtsWJezZVvO51yUPTUWg",
-	"kBMydgi9lqXxCg554yvLN1aYWomFyo09sKmobm3ga2+UYASFpP0lowFLobmWU+HuryYnh5Pet2t6TGPa",
-	"gBpUMCr0HVOEcQjT3NH1gLO//55/XvHrn94esAmr11r/Zhr/MUyjnT/3UFbh2MywwfZ0d9tuspWv3M8W",
-	"sPu7fDH47PEWq6GgVaukZmARY+Lh+6udQjRyZe23pJX9A0XAljeF+T9hPEYzAxk4Mi8Nc/UdwF/qTIzQ",
-	"lutNyehjM2WVlxQ9jjXULeLbyRT6UlwOHkPCUsn6JZa/Od1/BqdD2hyuGn0szneyM+N79iXDEUHHfdCw",
-	"tmZQYC4Zvi2GnQ18Dgn2Z8NkisT/cWb/OOYZpFQmYGfF5IatMQ8Jm81ACVdHE3qnmYI+J12nT/c696zX",
-	"KNFmTXdmWKY98MIAZP5DgXqV9w9NeZpMLA4Y0r3eJHigFHo0jvljgPBt7heLpCdYT6v/rFPlL+MDr7g2",
-	"QQJUY1N/aRLI7eFBVW1x8NH/8xJdI8PrBMVkrjTTVbGWG8qYQBkanMdlqg5PMvIj3GSb4T8IG/l+HRvx",
-	"tS5fD8SuJufrAdhV0X018Dp94UCX11g29PWBXoqvDvi6oPUrgdjnEx4Ypg2oVpV7+4tarb0RyXN9U2fg",
-	"4UsFkL9KaKUOO90OlSjoFOjikS21+d2bV+jyElMBbRtckD2lAku8udEQ0cyZGpMrxJRz5kmRr898pNk3",
-	"lqKNqafChSluceXYOdI0OZlMBh99d48uN+vvsZzJqdlPdGWOtyvckw0mNiY00npuNyfUYdXRpoxV7wPo",
-	"07DEpvRvXlXFDL6Ewdcv9Nnrd83y+kcy2gf6MHxhy32olcBQGDPsIgBqPbYXeJSwpX+7f7f0E4yiUiFk",
-	"VanX6F8BdQWW3nVwKaBxo5DhHdj/2z3xH+SeAE8hbTY6cRncAZlsN1BaNVQ1F+k09Oi1a9qff0YTZ7ep",
-	"KlFBRYbsH161wEDLUmpzVtWQFZQrgu16kbkyccuVFL4ZxDaQ4n9LJaI64cH+BdgCAMRL1YN/b/CxCGgT",
-	"4RwZFc1s3jtdk+s1zl/Py25ZbsVTsPVw6qqLSNTyYTWeqapH+YacV44LD3NfAKrqw1ltYbcJWm/qffr0",
-	"/wMAAP//",
+	"7L37chu3sjf6KiieXWUpH0nrZseW66tdsuVkaeXmsuzkZC/mcMAZkMTSEOACMJKZlN/9FLoBDGY4Qw5l",
+	"yZcd/5VYxODSaDQaffn1X71ULpZSMGF07/Sv3pIqumCGKfjXWZrKQpiLc/hXxnSq+NJwKXqnvTNBJPw/",
+	"zUnOtSFySii2JxfnmhhJpjw3TBEzZ0QxXeRG94lmwhCqiWJLRg3LyBVb6WGv32PvlrnMWO/UqIL1e9yO",
+	"8Z+CqVWv3xN0wXqnPdf9mGe61+/pdM4W1E6MG7ZomOEvgoUZ8cyOYVZL2482iotZ7334A1WKruy/tVnl",
+	"9g9TqRb23y9Fdk4NW+/7zZyRnBqmDcmoYWQqFbmZ83Ru/0mJnssiz8jELtwUSrCsb5ssqLFLppr8/vvv",
+	"vw9++mlwfm7n1bRYJrKx7bqyUuyjd9pzv1QX1O+9G8zkwP5xoK/4cuA3aLCUXBimeqdTmmv2/n2/9yMX",
+	"VxfnzQsrBP9PwcjFOSzLzLkmORdXuEt0sQQSLa7G7D9Xv/18fPL2paRHP79bnf34/ZNl+qtfz5Kaebkc",
+	"nvX6PcX+U3DFMr/J5cIWXPzIxMzMe6eHa/v0vt/7SQq2+oGbX5nSMNGmeftG5OzVBbnGlkOSHB0cHQ8O",
+	"jgaHTxLCNbCjFPmKXNO8YISKVfnh5fkP5ErIG/1sJCZUXNllW5bNNOGGSEHYNVMrktI8HxI75PeShCND",
+	"tKErTShx1O4TLQkVpBCaGT+fkcDuhCRzRjOmiKJmDqeECtuaLZZmRaRgw5HwpMSWJTH9fAeeHDEp/0ux",
+	"ae+09/88LE/2Q/xVP7wslkupDMv8h+8780y/94rOWk7Cks4YEcViYtchHc/3yVTJBTlsY3D7UWXiGZvS",
+	"IjfAAQsu+KJYxNxgZzMDKnTncjvlS/5ny7TdjOWUgAQpp06WTMGi2uaubZ+Nc3900O8t6Ds3+YODgztb",
+	"y6WhyrRLI0ZVzu9RHmk7/H1KpLeaqTaJlKSFNnLB1LjQTA15lpAZv2aC3MyZgBNt//4A5RTRTFvm1uSG",
+	"KUZSBRdNVXrZ5oOTo9vJKvouyKpHuL/+3yfrsuu97UovpdAM7ih/dq0Afk6zS+N2NJXCMGHs/9LlMucp",
+	"tet/+G+N0q7b+badvlRKKt/zazc0TqRKWNuYMNsaZRnQjlvRZEih6SRnhAvCjSZpoZS9t7Xtckies5QW",
+	"OpK3NNdyJArNNDk5OgLms+Sz3HhNc57BUvokzbmdLclYKjNGKDSWgiQwibH9Y9KH4SVuqh2v0FYQRleA",
+	"nfY5y5mxe3PXdHMdbyVbhu2G9Yl9J9WEZxkTdz+10PVZarvZNMXQlExWuK3yRjC3zZb1ScYzILQ9RVba",
+	"LTgcGSsCaZoyrfHaB+EBZ8z2wsVsbcE/S/OdLMQ9bIXveete2HVMbcu1yb0VtDBzqfifd8wrZ4WZwyQ3",
+	"Tc4S2xNTXjFhzxYXcCCIVIS9W1r50icSVeRoRmRBV7CseC9QBYtW+Joa9iNf8Ls8CGevLnBdvu+X71LG",
+	"ss0nwjYmuW1NmGs+LIUD6jvJa2bUanA2NUwlfXvlZCw3dKBZKu3vUlnl5x9v3ryCCwyVH9R7QGxGn69f",
+	"EZeuEyPJDeUmkDR0R6j90N2IeM2r1bByka3J7YjS98JHntSWl3ZlIziuYtZv4KcKi/wapO93lOf3MPn6",
+	"ANsW4q+FKbSOboeSYR5oq4Zb/phywZD3JzJbkUlhCDWGpnOrjBtJhBwJuWTKXS9awmWFl4alUiFSKaZc",
+	"LVj2jAR1XjGK6jyF26pPvqPanL26eKBJKsU1EzAd4L93A//VIOoLlSE7hr/s6JKP8SJ16xuWCxvjUuEV",
+	"46gHT+to91/izp3BJr+xexzIaDcpz3+Z9k7/tXlDPPWg0977/l+9pbK0MRzVjvKKrairvXLqlsWHjonG",
+	"yHBjYLhefSPP8hv70Ek6fJuA2iWs9vuvTmP90fBKx7kvmNbhBeKnfxYfDNfh2nyBJsR932AHKA0BcvJv",
+	"lpre+z+2HsL4tDWe5HWDCTk5OLSajX09WplODaGKgZzXqVyyDG5fkPOnIL4qI43EXieC71tZ4LS4Umo1",
+	"fF1EQi3ZH5IXTjszLM/t8AtCl1QZq0LEChqeDClYB6bsyOSWW7t2E4visoM/arvQ2Opjn6WYwF3PUGVT",
+	"NpydSt8dz8zGI1E+jS7clTJTVJgxdNx0Ysr30b9qg/3R7TjhawC41URXW5VvK+erXSn5iFurqGFjUHbG",
+	"XtnpsLkNX7Vsb1P/OwrFBn1ss0y8lUhs0vri3WpVDT7mZrVexx22rO3bto1rHWvX7Vt7OuMrfed7rd+L",
+	"5gJdtFjJmTBqBUavay5z1Md6/dKuvmmTym3221SzqtdkxfqUOsqLVtWR7EWqY2J1/tqckn1kTPQFPKc5",
+	"FSlrdmk4f8EDTSau2ZD8yOmE59yswt/g3lYMTalE85kYKHbNlGYZ2aOC0AU4HeQNywjXI7GUmht+zfbx",
+	"BY4/g6a68sZi+zQk38tTQv0oRE7JAaEiQxtyGM7/nPHplCm8jqvngl5TntNJ3mIp9LObkmlhX02hOeiy",
+	"hWZ9/1BaLblVVlb2gOdFxjSR10xlik4Nnnw9JD9beZ3nhAttuCkMGN5wsoQby0aliVAWdlJhu9H+2tvB",
+	"BO3WjmbItcX95o2BnkQ3VJOULk2h7AuATsD55EyG1OAT4UrIG1GdJjVsYPhiozmzd9qzTbShi+XwDTYu",
+	"l8EXdv3oUDPz3mlvxs28mAxTuXjonxTl/8AiBc0fhh7h1KDVLV01qZJmrhgbpHOqaGpftr4tAcva3sXl",
+	"L4OTo8Nv7e2q+YLnVPUJG86GJHl7eZ70SfLi7DzZd/4dVjJ7RRN4e3neJFScNbCZuYw0NF9jMY774k7X",
+	"kHwnFUkVyzjc/7mk4eTpPjhQ8LyMhDPRO7dNdK6ewdwzBk2lWoEeIa6ZNgvwMIbe4DsNHhiaF86wcIcs",
+	"CeegmRZuhXhHygoJyF5t+uWEtVwwYAT0VFUP3P6dHqj1Wz5Iye+VLJYt8sNN1W6vFCz4BmtCyLVq8Z1y",
+	"cfVAh6463zZudtHTYc2Hm1NtxnolUvsyMhukRG0O6C2wX5NimXmXwWcmFWqXaSDyH+07eZExYbhZdde7",
+	"1olc17zAnKw3sscDjUbn7nv7i22+VX9wQ3dQGsrrnNxwM4dnhp9SRB7YlHNq6OYIAiMJ7l8rq495tt7F",
+	"77Kwggm3suJSD8Lwp0IbMgludztXJy9xQJaFSUyoSed2Ahv95eGe7Hqcgkr0vt9bUH3VFu+gwdCuSLh3",
+	"NNkrdAEqQsZn3Oh9KxRiOYci6RnRRkkxy1cjwUQqC0VnLAMzMDdeui+kNm7JVFg9LzVSAb1SKQRLDRcz",
+	"CLpQ6JcwskpIkOxrpECf3gZGJbaFVcy4diEBC7qySxQzRviUoChBFqI48lLJa54xhbNp1LwFT686DO1a",
+	"3fnw+IdNQ9sWQ3JhSEoFmdNrjITgghtOczeTSWF1OHLD89wyKJhHgR+NJHQkSv9f1CcpllIQWZhlYZy6",
+	"636N1mUbars63H1c40hsWGTT5jYLwzG4b4H27ovoPGyQkz8Dp257FhhFhZ4y5Rhb98lkRZZ0BVoHHCvW",
+	"JCDmzZtx9uIfgTxW01eyAC53ne9wLc5x+k0X4oSmLaL6+dmLy9pJhWloq7xbTbLzBJ7TVLfPgE1bNKSX",
+	"371Zo2jnMV9OTfuQTuSi3rM++EX8c74iiqVyJviflrdvO59Kn20zW+PZeQ/p4/apPvMNDLvB1FzefHLq",
+	"TMq7XVvRi7oeDRYOdJ9kXBsuUoORPnBjla/AUrVylBxGEsMozsBfd8XY0kqBVAoNYh+eZzQ+co4xUXRo",
+	"lATlI4Wm6fjxGzY9evz0+eP/OVOXvy5/V+/Mv5//2iQX/Zrv6ZYT0hDBUqY1VTxfOdpVX1XH35482TS1",
+	"bqK7TzJpBkvFpvydvx6sMi6nJCmfFfalV76K7L9yb8xIRkIqkkgzZyohe7pI5/Y6jj4epnOWXnExS/bB",
+	"o5q4x3IyJF5hgOHiLoMyjRYStImc1h9vVuYHewbV0YsvfqSVJGuYU+9utZ40l5o1nIM3qoBbOFY07Oyx",
+	"fXT1TqTMGRXdNY4+/EtlVtyDJlM5PGRvKbXmk3wVRzd5dQFOonsMllR6pdiCM0VebCCRVHzGBc0bD72d",
+	"om9gz7usrrtvCbGSBdHFcplzlgHDZYXt257YUj1eG1bRm7G/0MdZo679mt4E+oACEGSK/zDq2cvCTRpA",
+	"5TwFhaCLJvAbN/N1peCu3k6i7LJDR34C9aX6Xm75Dlq/5GD5XotosDi9vaxoK04ohw6rmkv7ZSNaBniz",
+	"Jk2HjQ/t4JBfco6heZYwOPjGzgUXbADim5w9P2uYb3mQDg4PDw4ODg4fNbHyDVds3GVA27BhmG46bLDk",
+	"1EZq4tpI92ratx+a1LyPvEFWoYwcNfV+K/rmjgQqu26mjeapO0rnzFCeb1Tw+2SiOJvmq3X6RMK5VXjG",
+	"AjxWD7gmc5ZnhDZLx84Wq3CMqf7cDVX9nv2tlVKlUuk0KQjNqdyyE5ZLMbNK4vD27/q7umU3M6W7W2os",
+	"UpKgkTOL7AU1bCZVs4HfCmgKkZ4kde1IOpcagzprAYPr7Jq29g0B+4ovKCQyuJ4rLrTnRfYKG/gZJn0S",
+	"FMSplNmYimycKS6udLI/jHIlllRrZ7lGE4KZK1nM5qdlPKBz3DGMwZpRS7VKlHHOtTPmbLFy6WKyeZlR",
+	"A29W42ZtrZdlK6vpwhIyP3GS8ysG6/FttprfaswRptjEBS8spzZzQIo/xYGU6tq5aJzz+e1lr9/7/nmv",
+	"33tx1uhlfgGx75WYG3Ciro+H0T+DVDEwF9Pch2Q4tyvmCwyYsKI2G5ILo8v8rylnedbszxwJSzv7LcFv",
+	"FckZvbZPh8JgHg7mx2AfTe5MDBRpFSXRMXigfVQJr8X75/yajR+l3x4/pcePnz46fMQOD6bpU3Zw+5SF",
+	"vp+YZqliZofJ4QfDDxk6Cs6pxA64KUXb2Gvypf9yVpj5EYb4VCIvBbthimQy1RDUT2ieyxuSKDZVTM9d",
+	"iFkfDINCEvfnkQjRO/bFF3JMoqBLFwS8Pj0XT+Y5unH+ldHX+XwHskGcXZVia/S5XNKUDTRbUkXR9o4+",
+	"bSORXs+IXHDIm5HKZWstGBXa5YY5md0U0V1oNvygFJl18bF+vtvDDyeMKkjQumKiUf8rozCbpelcKjOw",
+	"Jylb62s9vgXC/fSYi/Zw7UIYnq9FOlad0MePDw7W0qYsKewXLbYSH8uDk0yqkgD/2EXPjANgo+Eqa/uj",
+	"dVN+5OLqEhORWoXuWRnUIpWz0/nspcqs/+pVEqBAH82iNCYgOBjjZuOgd21J0ayqs7302+PDJ9Ppt4Oj",
+	"R9+mg5OnB2zw5OjkaHBwTJ8cPpocHR1PvoWzmHHFUjMuFO+d9ubGLPXpw4crWahMLigXoCRKCFKcm0Xe",
+	"6/du2GQu5VV764WVP1fcjH3L92tXADqAxlNGTaG2W3i8RHuB333nP4PoBUvIsaYim8h3wRixqbcX8Mkl",
+	"fgGewtBPtCHbckYcM7xw373VyMjr+7Z2XIrl0mmovjFJXOvE22SoYoTqK9BzfZIPJDo40kU5JCMxEvCk",
+	"CD9iKsHUSn9SseBlXKfyminQh9gqeIKWimkmnCfIjzcSWrblErEF+JkmDGUoy8gexD8IzrL9IQlh3Lbn",
+	"ay4Lna9GAvoykf9T+wBRxa7lFYQsUbcyEJawtItpMMGu+qX2ZAUwNcYK7DphyidDocGW5WKrmDAjEfxQ",
+	"kKAbnir2CeZtZfnKeyhLvRFdX96NJ0p3FtcjMWOCKfhOM7rImdZRvoywD7mc/2kVZJHKhZ2R93dCKin/",
+	"s7SJDfSSpXzK05Hwc06Z7oMXJ2NZgRcQg4s9flNAnAl2m0phuCi4WVnqhqmNBNUaA6fm8sbebX2iFzTP",
+	"gSkUW1KRcqZhW7WxfCHTtFCwBWcRa8H7RdhN876/6hsMI3Tq+Z19b/nLitToPpEKFUmvFE8xXyicB2Bs",
+	"S3LNyoRsHfhV85wJk68InwlpuZlPRyKpHz1ID/fGTVgI5J46qZQ0Dkq++Sal4ptvwD8KC8yQ+pXj6rqA",
+	"+YzEhJFvvlFsIa9Z9s03aF6Oxykzyrn2ygbsFxhfMZVXB6EwEuWXb1//6AXCDRWe0Rm/ZmEK7Bqi/L0v",
+	"J2wUy0rpcIkhY/mqT+hai0BUqjWfCZaRmzk1oPihVDJ0phMQH56WQJGRCOSwLUI3jhB23vH3HZcefVGu",
+	"OtgTJHi2QbZRsaq7FTbdj2sKTRf7T2nOiI0M8W64aQ3JKzjAKK65I4ZV/3BZ8eea5e4cacOWLlIAXkuQ",
+	"UBgYmjTzs5MUWX3xHe/7dWOVJ3iXO++Nbfe+rjX8tZ6uSn6xGoPPMrVs9/b1BeEiA/3ZXWoZs8tz2V4c",
+	"CKtiJbtPbuZMMSQh3IBl3jvijkAWoB3JPi5cz2DCru0ZSu8knnYyEq43kGVSGMoFxExAonwkdfD82yvH",
+	"BfYsFRvQpd0IqzmXL/qRcM6TWAISzUyxtNtm77D6rnXRt4Il0BK7H6erP3706PjxZutFxYQr5ABRAIId",
+	"lxlLM72DvnOJn/xyzZTiGepgQSNsOkTRLoM8M9KFI1tauy91bWeHXYi0pmZ+IKnWDD0VjbDG9B0fCu2v",
+	"N3uB198HVSUZTqb7ddM7Dh9bYJZRUhjCRBbsdqjNObWZXJ7/UKWs15qPJsfTR+khGzylJ98OTrKDdPCE",
+	"PT4cHKRH2Ql9PH0yOTze+sRqmG8jlQqlpXpFZ44pGu3jeOqJYO8M5Nd5rQZfkzUHHHvXFrALQ1kqaEsU",
+	"94wPnT4j2kg3EpjfpWB4xepiwVqjsd63LkpvXQsgqwD0xm0W4i/50FU9CN6OhTmIZCEV6zz56D3knCub",
+	"gyfdrYgnhDguAvVzd0fUWdUDWWiWhYX6nn1IYIV5Dw8PD4+Ojo6Oj4+PDw4ODnYPwjiL49yoc4K7M1Mb",
+	"OjKYN0VUDG8T39Ds8jiL3B07UOPlNVOrjK42hgts83O+rrg3N45O9qwShpf1JGf7Lu51KsHCCFe2NlRk",
+	"VGUVBy08WnjYbpTYPhwSMxWBZhiag6bJTDJ4J46EYLhDVl0litEcTJIP1vzVtWv24PDw5ODw0fFxZ39k",
+	"NcqgxsN/bDtEzeHH7kewkp/G71RN9qyK4S2F+crFNe8H02sVGIfkcoZJGHIkXkQm/udUXAGP2lZjPJ5J",
+	"Y0pRazT/mSAQ2mbPuDbU8LScJRI+zAkiOvyirjmtDds1zq5R/DSEALYFqcczxjZgqkBkAe8kdEHzxGP3",
+	"2MbewOtkmhiJ6gLIL9gbKPMQWHXDNQMSUJHJRb5yz2vDsiF5CUAGGiJn3GgjAfOxOxLZ5MNc3HPYERT8",
+	"Z3uJ5Tid9ElCs0wxe4sn/ZFIlnMpmOM/+JktKM/RW3e3AfkbcxC8tetsudzqIGm4CpbL8QY/b8W3AmHU",
+	"lUP804rYYZvecp1cSRfntcC97PBJmmWHgyl9+nhwcnJ0PJh8++RwMMkeTdjB8eMnxwfbU6UxNMmvaxPJ",
+	"3mqmXtpNa/Ggo7MatpW4vX+GAHL2L2BPBiYgfAFPDwdvAbhvzgdKLs73G6iOnbXAjMXjVeIO4JeqEn30",
+	"6GQzPFZzwEg1TiFOPHMK9jVTfMo3RUvYN7dvhZKzYcafZ0qPo/421nhl93Yja+Dut8X7pKXneaOwdc0+",
+	"kPzlLD67OJVNAU8xCfvk5fDw8Yl9zU+ZUhh1EzH78VYouKYIvsZ9LiPbGx6CL6igGacCguc/aVTXRFGR",
+	"zjf2jU3aw9+qdrVNPcUmsVtH0zUMVl9G4368Q9Pu5hCKs+DGxNbru+F/sQrwRk8rF7OcDQrtH+v+QR5U",
+	"KaemlA94KeyDI3UibhezRcOkOtCgzVARgAQd7KIPVmonim3dxZ70Qi4WiFha8ZQtFUupKXEaGyI/neUE",
+	"VKkhOQ+fPLOSEo3OQ28yHd7WQtxk3AhBYI0U/Z6ZapDvJvPPWrKqs1pyVTu/etdU3KYud88/agucbkrQ",
+	"3XHD2/TNTqRtp2nNPrElS+YWicl3s85uy9yFd27LIHeapP1ReOAfMs+4mOnN4mruWpVc8EA3YQnsSreW",
+	"Lu6KhH7amxfVeURHq7vctH5Ps7RQ3JOr4aILv0OAdOfJXuJ3q/bZ1hgmEKsyp35XRrqIwE02SxQw2Mpp",
+	"BQ6lQfkuzb+bLR3YrKom6a0KkkbTNdcliHW3BMbQw1aCVubTDwtqpZ8/Cm+iGIRulGw6ktVIBsFuIIaK",
+	"K20+s0Nadj+O57x1LnHj225mA8nv9nQvOwHC+ywywC6w/3K1ICL1PYrr20FiQOBgTCcurmV+ze5QivQR",
+	"6X0LerxbEKLc+JU2Lw/gcTYh56z3GgAjwBXb1G3taOIY/QCwj1j1bZx4O4FoGUH/6DimSa+CZM5mjcq9",
+	"DLaDsyB+Uwnf/qWmuNyyikbXB0ZEz0271U3amjUzaLSXuvn1tgHj55bCq8JhDadSsHdmjHfOlmjuzd5Q",
+	"DN9udoaWK+7gEv2efcjNdnfXWel6qQtHTKdy2VSfSo2/pzvjC5DR/d72+//DL/1OV32n66J2R3S8Ft5q",
+	"prq8SEOwkzNVl+hnMyWLJZqNmm+PIHBolnH0f76qNOjA0ghu1oa0HsDNGEXmq9UX0X1yxVblHKvFpVpS",
+	"03HaG8i2RUav02ybQL4NfapntdWzcH9UuI0QrRPmttL0NgRryi/ezFftgjkiaGPZspJYX4Xoly1Emw5A",
+	"3f7SIAEQJEUKS38pwlto5f8dxfl0R/qpFE4rA5g9B4ZNcRaURh9OKrUZT6jmetOOLwuVzqlmxDb347hu",
+	"XUlAh3C7Wk8S4CWIhcc6bZzKUvG07WwwNdBzq+FBo9sOWSrvT58MD49aJwEgtfBIaaYJX8RlumqjD8LM",
+	"cK4IDsc/z2fQfwoaECYb30F4nQIbBZ7dg63Q+2D46yMKUMZSvqA5wVXUovca4/V8d7uwdphCJ96GNPbm",
+	"vjHD3a/sbjl5E7JNvOiI+k1SxYN/3tK1VCJ4fqhHaUcs0Dp26adxISA2qO1kg9PXZ5rgMxyD3MokOpFV",
+	"byTAAWG5ZpiqsEcN4l4ekp+e739kFN0I+rSBvneV4LgtcWYD1BwUzIqSMn7DqM9Q/lL7cpYhH66PkaQh",
+	"2w6CYn06lv/rg0q3hGf2TGYSMg2FNA5U3sXvjkSyeDeEiysBFLSVzHLGhscHh0+eJPuYeJmmbInZkHJI",
+	"LqZV8FZfV287ymW/hrbpUwrlOi264GP4zrdt3ivfrpOC5bntQYWxb6NdbeK/LbkVa1Ar0XGuLKH9WFef",
+	"Gi3HO24EUaIZgp+K6vauH9wdFVXs+p6JuJ0wkQOoQdJNuaAi5bQC9t8UWZZLtQV3xjYJN2flegRFYM7e",
+	"teFB9bH/cUZVWwIRVVeDhczubLhdA+Uw56hlcvBbQ5qgFX+aqcGUpi5jVHPDhrdJRewuUasZgVbGbR9v",
+	"THNOdWP9jNwhl15Xw7WgHPicGkzSbhJnIKJdgnhIIsilvCqWlTPR4Gmwk+lU25trDx/QhvMIeE+xFxUm",
+	"XWaaXXOHArpUciGj7HcmMti8XfEg4XZaZ4Xqtrxo3pZ2fywKxJZNCykKnq2rhNkiFZoLc957QZ94LVhs",
+	"R0gzhpqfrYV8NnxTKeCzqe8dC/dcxCGKZVHSeyhH1zISbNY6CHFTBkQFZXhrGOmEpy0I0lRcEdTSp4A9",
+	"CuVHnl+82G+WXBPaIhcr88ZufWITroLsXTw/+3m/c3hq/XzYkfuwkGYeN0rqJUsNAmFtjhhyOE6IUlzW",
+	"BKwi1q2lMnTLa8FciRJdqluuQnjmuqnVcxe641+VIzfLre8UZyLLV1Bk341WouU5TigTOurpGGTvlZLZ",
+	"ftOwGYei01scw27IG6qJ/6DvkORvqP4s7SMR6lQ1cQ9vGcDYKo0FuMDtJoGSP6o75seDNJMWZt8UGrIF",
+	"jFBOQftdC5vZ3eq4bmzkIljDeFu8D8KMqAr4cpS/uWhORi2tkGi0aTDCPCtBqLE2z4QbTfZcbqbe7xPB",
+	"ZtT/PhJY3UeTPfueyxS9obnex9JGlCSTAsC3B3vePEO+caa8/0OmjOn9pKVeRdZe4X86ZeiL31tKbVi2",
+	"j7WNHREjGq2dgraB2s2T0yLPXelk+3rmi6Zx+mWaYazMzfg1oDt+loexstSGNHuPvpP1SWo1OJaRqA2w",
+	"hkM/CjJujbR2g1tuDrmYcIHl69B2SMUKGKIf2O8ZUQzLZskp/IRRCY75mgeUir0bq3bWcdH3RMGOelQW",
+	"RB0L9lDgTzCGUAHpi2VZsQB+FGD5h7sk1jU+Q5pO9842fThSS4D6sFRqPNdxzruQkdskhIw1C5Mudu2J",
+	"LGZz0yda5gAI6IG1ATgpCBQYGg3eWGaKZln5fIgk6N0auP3qAgDObqViIM19b1Ks+kSzPO+TlOp537Jk",
+	"P6xzH/gWMXS9YQstabqYQAclcCxjQ//ZeMpYMuyYLVlBdV+4oHgn1uJZu96arrx//vZDS+nLPLf/Tgdp",
+	"oa4Z1HK0z+8r1gABTfNZ06N3JhU380WfJC8vjx49rqWQwN8atSx13QDDamfRJ8mrwXpP8Lemnq6aeOMH",
+	"tiI865MFNemcZQFp1zLIP397Q7C2fiNHXDWxvO0PC08kL1/U1/iiqZuiSZmw3RSaPYsprYmmK5JoXsdF",
+	"0LwRleBdM7u+I6kEqGdqWJ9MqGaPTwqVNy6x5UyvOndRY1RLMtyIFu67ZI3Og39e/vIz+Y1NiKXLJTNk",
+	"7/V3L8i3jw6/bXAGWFK1JYyVxIyg5JQ0AP5m5mwBucFWSF2xFSD1arIsJjnXc2duoVb3yru7ye2R2mZx",
+	"hBk3UeRHLq6gKjjUdd5eMx0ed65KOtRPP/XVTkAluZFrlbS/SbBqrgOPQ6Aw/D0unu2KpyelJlNHbYWC",
+	"1AHH0IOkfcnV0vvbfTnQQ/w1zqRacT3yrq3tnP2NZBgRU4MyDfVmxx7fb804bTUJFryasYmGXlNDVQTy",
+	"5DoGJRB/HC5BqVxHOHWGtEoSKLxxg42tjsTfOzo4Oh4cHA0OH785eHp6eHJ6eBjhum+O342Q0v7VA4wS",
+	"WUCIbrnsqoPP4RxvGPt/4ISVfp0evZIrap98BnS/XnAaNeKuxrRqxVpt2p4mryfGcPg2aCtNvak00m98",
+	"3DN55Zs6Q29oswfogB4HcKrkYn8dZ3GyQg8rAnT6nM6Bw4/CsmUADOgA1Uq4QQ+H5/UT+61mldnvAIrh",
+	"VtFY5qxivtzYiZW8aThodSO7Z/Im5BL4ifAFnbEQ0RwSZFpMyFvPyq3QDtcLg1XrX7iNh3JJkS/zFk6H",
+	"dgt6JSucLljXYV+0DdtUi2NzivGZIBeXvwyePD44JOGpWYcuBLgweEXDOalkOPgiHmV5NKydStx0SUoV",
+	"lEsTkrx984LI6VQz44t0W33h+Pj4KXH3ro5Q1xWjmR4J1MDdk5Nq6ASqDTKH5w9QMuwdTU2+wvgVwAxd",
+	"w4xsloZ/77SMGiJmjTfUhBtF1cqFNGn0bhnpbAoTVp3BBkeXobNObq5YaG+75b1Evm2wgLt1usq6S2hu",
+	"5xyItfloNabqe3xYoQ2j2R1RbSMipYfOLVRegt5W7rat0raEnOya1bPRoddQcMbdGX5Tog2NeKLfdLu3",
+	"6edwNT2n2Qsppnz28bx9kaY+odk4heFb/XyNrSsevub+/riN3y0KusJuCoUPBY845wpmAGfYd8qwTkw4",
+	"A5+Mlp43OpESGm+iJPbW0Um6iwe0H43UUjbst/mqvEW5JoUowBnUj9+FSU3PSvAO1KVNyj5wxljPoY79",
+	"Ef+09dxWF7w+/w5l+uDFhMQlb6KVWa7CtRGoX1QWSgL6VznsnOXMsOyTMFiGY3dhL9e0jbl8Tzv6398E",
+	"3Q+8g9gJoYZouWCEUZVzpkALuxenvHvywqi4hW5qvltf6BxA2UQM8Tfqfc8MgQ5cFsmoRzKZFgsmzLOR",
+	"gAU47DZwC0TfXp7/oMHlQkbVKYx6/pJEROqgFiLmpsZXkh/F6noxJ30n1YRnGRNna+7Bj8ZRUz+HMRoG",
+	"urBW/Zs2Hlvr+0PlWEV4nIUAYLQc2UMcylnsKE06yI6wWSEbC+KtkQsBATTjCFwOjNJSpINrDEoFU5iD",
+	"Yq+Kl48f+hPt2PaYn6bGbft/6ygfOGP3G95THyLegg1GuY+5GQ021C7b0mR6bdmgphF23KqYVngsaIBI",
+	"u/NNe7PNdhweC2473esLN6FdwaHa+EJrmO/oYWCnlOf2pvGmaIxC9yqOHTrn2t6Ac4bQ3p7Iiho2zvmC",
+	"G/sgqKo59liEsHpLB75gsrANXfVvaDOOwq3XAuiwRSljGnctIsDmWCtQcgCqV5TFgxwJGhD2Opvg1nZg",
+	"u7gHT3rMKH1fuwU2qVJdCPcrKmLjt6vV6OQ+b4l/uq2VyY9uNaIwwvBLtOpUreP3QZ+omu4XR524Mke3",
+	"S8Ax/6X/ECXaFoPMy1evX744e/Py/JQgGg9+DGqF8D40rDoTyOoRXGqVa8qxQDutlQMCKVmIYK5Y3/GL",
+	"aXWolIoHPurD5CsIJccN7btKR1RLO8cV4QafjKH34Ui8Lf9VOjWwT5iVYz4EmF9aRrK6ko+s6EOCD5TB",
+	"QnnPsddu6CEVW1yj2KkJPk3Kya6ZMTchwO5iFoyTn2M31S0+Z0LxdG6fGbfsILgDb/l5CDa67Qrq+Twd",
+	"s3N01F373jdlzq2xwe+ygDRK0Of7LnVYLipWkAXNmmBnPYp4l+jjEna8JZ4rzIOXtR5wSif26jt8dEDS",
+	"OVU0NUxpfIFoumC2eYCoLysTcDESyUP7v/rhXzx7/3A4HCZ1v4Mvc1nBWz58tA1wud9bepDsritHVO2G",
+	"MKQ/Nm9d9cn8SSymvpJO/XnbxX66+dt1DX3LWPdgEvzQF7K3qAWHcbi6qL4CPtZywcw8VGRrUuWhgG/D",
+	"xl8ISM6HOA2Pk/xJd5/jhBDOeeyjP3fhgeYetnFCy7h3wQ+lNHDUdkkXkCnmbr574JkYHZuEMtdunX1X",
+	"shgiP2muGM0gui2LYrC8fQ3ct27TRsJbBCFpAsJHIRUR/6mxeIiLX4KwBSyWzvo+uMh9DxX+/BpRakbJ",
+	"MIWA86gWdv29mzkrex1HJkmKXAAxsnuR7xjdyYSb/RrPr5V0W3e9+Z+aIeW8XdTVM3MHMSgyrRXOMGet",
+	"ERvyhf/JXoq6hoZKlX1BTpmCUFhBpMoQemapuFTcrIbkHKcUSqBVJ1wmkmL50b23l/vd69WUmaG3ddZ6",
+	"5bBU1kv/XhP57VqxuH6FDpopV4KwdJLoMi++exJ3JWO8HgDYeE++obNmDy3CJ9BZnxTC7srhQaw/9LH4",
+	"WajTSEnOjLGLU1jwqR5N4qKsKprC06f1VPmlfQorO4X/719ng/+hgz8PBk//6LXYKd58uG8fq/0YOsOH",
+	"x/pCsUIqVnprW2r3ICVP8QaWayuN3XCisObA2wtMAWGudquczfKmsnq+RveCCsiSrVxSUMK+38im2D6E",
+	"7TN7VpoTaUM543Fsc1Ls3xjxtnW812xaaIbpS3GgklNFvQC3G1Yx1Gydwg1VwvLL1hn8RpWol+YClMz1",
+	"Oa06zYcJ8OVDacsQ8rJpBi/hA+LL/zT3yrUu2Nih2Kjtnf7ITLkg/AxWZLtBQBTHTM3DoWNkbOXVuCyF",
+	"N65in3Qef8nTK5R9ZV8ViJTNE5CCjWlc0/AWA9fAuOoDNsnIqvLXnJLFWZ5pV4Us6BdokJzIbOUSTJys",
+	"wb9bbZHMqUat4kYQlBCQqnrTD1gkruAIRojF8cvEKnvuSvW3Ng/BnhkDraXqy7w8/2EkFjJjuX5W7Yvr",
+	"ULIO4VahsjPFyXsth5sQ72YiFypeViPh5p+xNKfKRa7btWlDTaGHTfpRGBMhdxo0MzoSdVctxsehYuU+",
+	"5GVhwaYSeb470BnGhcobIdzozBkfy9HhlkD9uTGOKJOpHvritRi7ueQPoQoREyl7iGpir1XHbg6gsBy1",
+	"oOmcCzawcgbEQsk0Uf3Kdq9alF7c6KW7Q6V/3evWwa6GBewa1Q4stIfJrKFkJ9VrYawozTCForVUGtsY",
+	"Il1aPby5JJQdQSdtxJHOcQO1s1b25g/5iFD/fgEnBm4H+yadQLF7w2mOTSGDlnot9QHYL6XgKc1d3cxd",
+	"i/+duWJkTcHOUE9w07orpeJaV7/TfIJhag0Qmi42bwI06DCFdU7xhQU7FsVaU/HjQowbI+mjWmMfSiww",
+	"Yzn0h205Oki6fsTL9UmHzf6j7YydtZUMBNBKQwMbVE+cO4V70e2RuK6ShvyntDUX0/4Snpplpb9NWD5N",
+	"ubn4uOvQDy5qg2R1q5aK/MmXeAt36RafmY3oB/B2x8xZF0VkaRe9TV3H/S0AhM0akGKzxoToN+A4mUHe",
+	"vSp9sdsWoo1izLQ5dO1v23tZE+itRy4SDU1+wYoc2s6A0FGyS13MtTFaD29HGfJBfFCZym24YYeClLGc",
+	"aTr7kUhrInxDSfMNFQB9GUbIT1+5G209/dgfYzx0CjOJDBO6Mb38fvagWjfyNgfSZ2V3lPJvbPOWCpMb",
+	"0qLrPTTS/YqLrH5B3SLqZC7B730j1VWv31vICc/tv8HU2Wgh9m6zBsYqNSYHogjRILvPKQpjqftJI5/j",
+	"GpBz7E6sODc3LOMyctBXl/MPeQMvRu/IdiZdpl0sQvWEQPlRk863P06/s80qQQ6Kz+aG0KlxdgcuZj5E",
+	"FI4nPmYBKt2bZZzju+3WoLrp1ric26ems6SibQXGHPWGwyFsGQ/WslGv8QZxfByHEW1dsB2WUCIAPtk9",
+	"3fzSqYa/+7dg23r84ek01LqBFQHjMHwqpjwG4C7oVSX2ckFFRqHq/0icITgeeETJ99Lp+dSUUbuaiUyT",
+	"BKaTYMa2KN+2YYupE05UjETO6LWPfUnnkqfMb4pbXSVCwRMijk3RV3wZiDZwU3Q0aXxyrVmqG+QnT+dR",
+	"3qj03D4kZdSsYt4twUWaFxnLhuSs8YSgOY0bPRJXDDA9HDxLn7BrJuAF+9f7xD+cdLCjaENXnugaqb6h",
+	"8n2swX9IfE3VHglrqKgKXv+PItw67kY1SOI+5lgvRL/b5KohGPcyv3KIW02xHuNxH3OsoL7uPsmWIxcy",
+	"95oQchzCMEgTwJpWLMUQqSlNec4NxGCBjIAEaykCVCr6Ln6WBo1WZYYqmB/0DTd4lNF9RPiUCJYyra0O",
+	"ZKT/haRSGC4KWegSMA/NeRV4558xfyrqEORAYeSCGp4C9GYZ9ySVS4t5Fj4YCc1yhjBhXJNsJeiCpyB7",
+	"M7YE+YliF5ZupNJddQYMSHFag7fF9fq9KRc8RR1hmVPI00N8aKvivLNqBSTo/1FJLHI5++uaQi0rvB2U",
+	"R07RVFcGoLoAII6eBbSCJi5DiFwyFltoX6JfeUlnbCSmXkVe5lSE3S8NgbcjkV5pwxYhHthvUPhDU9Cw",
+	"VRTCP9bCkuOQY2ipmSmW43Blg4SB4INUMRBUNA9tJXSXMcGhJfyNi2VhxlykUil8Xtr/t3vUktRWT2Rt",
+	"NiLEuVm1cwQlfvAcYp0xQ1bMlFnqfRLKQbhljYRi7meEW3NBkq7gh3tDW8WmTHWHkfWQvMoZ1TCKszj7",
+	"Yz8SPjUKfU8OjgG0Sv9C4ZpMC4EnaS+EZ87pNSO0XFvi87j2n43EXN6wa/vcKbEoHTXzlYvqLJOycOSn",
+	"BySzdzxqh/AbLFNLInM4z9X2MAlLtgkjmtnLHT6E6UJa121Y1dMXHoP0hnLAjFiLnImRNcpMN2TXyvGO",
+	"G67x0GtUp72W1I47Pmc1FSmo4fXnwC4YHaGjZ1bZtwwCYSXDW4BfLLi4wE8OtxgYNyYar9XgbFiHxzNr",
+	"sAjmUmOhlTYocBMXWUmwPYDGgWsIwpY7oSVGX25ConNPKGjtj+dSsWtu7z6jKFQIcfEtYMmwn9m/bSxq",
+	"439swdG8/GVwcnT4bcXMGJD7qpiaMfYdwv11xvE789AJMeJcFLNT7lEE4MXS8WTyeMqfPD3+97ts+vO7",
+	"1dm/xeTbJyeNo+o21PSLy1/I48PHj8kslxPQAxpgHPwUMCY7hHY3jdQMKHJWQWAPoLZr62sA6ctkvrFe",
+	"7eqBJpcvz3/5EWasXNjuj1JkUpBLI9Mr4gMHO0zf8PSqTd+LBgR8r7Rku9ViIvMu3W9EBDwlSUr1POmT",
+	"JFWrpZH2/zKm+DXgU9p/2cNvAP+Uman9z0SKzP43l1TY/04LkSWIy+XSipLYDYbOXUAlAXx+nBrcC+E5",
+	"HHxlzKow9mULapA2bVH3a7iCDkQBWkZnrFFK+YyoXzEHtxqAGVJEnqxHWJarOnt14VN4YxNU9HGT0hHF",
+	"kr+ghs2k2iQqBeECwSdJ6lqD3b6Y+H82xu1M7cuuSbC91IYvMEUjTQtF01VQadDyZl8nrojCkimrXzjP",
+	"7YK+4wu7wsMDDNPGfx00FXXbUGLJTztyR0+lzMZUZONMcXFVc0RXf9zKBzhy047HdLdqJ1NLqkxH2i+Y",
+	"smfZWNov6QpATpdK2pePrHkbonF+cl/5MZKRsJpX3OSV7yS08TBAoJoZH2uPJo79JnvGp9/upsvlLYpz",
+	"XiLJex9KhZZ++TWkhoMnR0f0ZDqgj55OBifT9OmAfvv4ySB78uQgo48m2cHTRpzzXM5k0y3w9vWP/hq1",
+	"Tbaju2hD1aRIr3QbnFY7gJVf3gNdWeADHfzO5dCXfphu0Q8R37wMJup2Bv7NvhGCtAq8TCeyMITWQXpr",
+	"TOWO6Q6ZMWvSzOqUjhi7dNN0ODE6Fil5B30p5i4HtlPpSP9R3FUkiT+IVnUseN/nFlEWFQtqhkuKcNaN",
+	"dDWOdkN2h/Qgn6QYg8N5Cye+1qKByrIJz+yNvyjA+wA1S8s3bii3FEfybal/tQkMHn/rgAMfYN5bgOAD",
+	"UHwFBr5ybo+fnAwPHvUqYceD//7XweDpH/9nbzQa4v/t//d/7YYH3wL+3neeUSCWJr///vvvg59+Gpyf",
+	"r+W1ngwOjgcHh9WJwWT+Onk/wP85Kv/nvzY7T31AG8sG1dfUdtD1GGDdXzjbQMGj33fhw2rPfaKYKZRg",
+	"GRZg8xFgURN7SUvFZ1zQfMyzZAeN+cwZ61SpjDVNArheMCw+5zg/UhHct5zpHctEVqGyt0iGBnHV6vm2",
+	"Wgn4v6bGRTLHxxmkZUN8+BRcNo2v2O/8T56dUeKC62oLGwj2zoyX9oymhmUtpoBX/vfKmbGf7lg14f02",
+	"Iu5SQ+PeCmfcSbWMdgHZ9645IcXAi8JnJLHdJ674A/gYuWLpOhhpkIbrZo7oZtwZGrD0wg99P8kHGVO8",
+	"ASW2qtS4pVzU28vzOynm8cxBcS+ZyGrsj1nswMBY64ZwwQ33iAWfQb0PsocSgYuG4nZSQYVcrNDOF+xP",
+	"Kdj+36FCSJ+kgJGdr9beM2mkcLbEme6UPL9Z43/f70UXWTMb+AZBxtTvSz4lK1kg1DJnGahoWQGiOhTF",
+	"bI5tRI5uKb0H0PNrVwnX4SBIRQqhmTG5w4uYUx08KBQOk3Nibki86PcUvRlv3F8IeKQ3lWnEu0u19zY2",
+	"V3fGVIEt9rUtqksLTO1WjahDyFjEIY0hY7WptRXfqNvMQjkOv8tbtI3LlWgpKIc2UN23xL3iIntGGE3n",
+	"6MqA1DnI3WwKjHIwI1tquAL4NxfOXmg1Fan6JZcJFkWc3KIaawUyohYJ7pBNGpBMzjFPNp6nR0Ovz3VD",
+	"sHpVx+BZJ+BbB5GyhWq4K1tm88Ekqj9q3YaWkyxp2IG/2pUx+9Kd4ANz6hkOgPA8tmu9sPFHrMm9iYGQ",
+	"5tvhLGyrV9TKcZjX+35vTvV4IRVrlb5MEPt7oIZiUKbWlX3i2tHLZWY9Q2cx1r2YrADpFm6AGeXCJZUl",
+	"jkOslp00xpndoob7rXFYQOBsrIdcKSHtKB0RbkOV+LpMXaNxAiaC5JRA4AiJo/LcmM9IgnaG0Mg+pOFW",
+	"5YD0Tg27ZjU7ympZiWXFDsADMeFmmzOhAkyzGXitLWzp1EWLQjSdnJKkATonwbzmxNJxzrWxWrk3WVdz",
+	"BgmmDPrIhybT9ZcJ7hYtvcvDpgwvd0p5LNRdP6D8TBgTPmhjSMr3ECJUeT4/HYn1BEuIn8SsaXt8a2UH",
+	"Ls9/0K0H9itS3Vekuq9IdX8XpLr4tozlWNM1+BaWYCVva1TTz+zGh2ShmcMpS77AApge6KxB56rU2OjG",
+	"NQG5YyOMv30P2H6hPJqVOSsC+laIWMPaXnkO8eeNIfojMeoJ6VSnUY/sCZ7vw1rg77Z3+9fQv855yvYx",
+	"/hyKhnngnq5hyvdUPeM2gCI7TLtziQ2riUOVjUqNjWckEUWeJ2Fj6tgvm8tuBDFYKF5Fh3n86NHx47ov",
+	"yQ6Fhxkp28EOjPy/o9MV804hAJVlNVOb1aJN84ui64MkSkL3qRVlNFxFp6OKkQmz14/3iHweL5cPfyG0",
+	"UaSy/D1T2Qhvm7y3t2370yPHuBVHsSZB+yvNeQYEagkTt+9blx8zuA6NyTWXOW323+cSoa4afT4KX/zh",
+	"c8IxrdTqAESzGSZc7GGGvRXrID+5yNg7pvc3GiziLvoIbW1nhcZQsofHbd9lcUb9kj0XT7I/bGK3ViUf",
+	"Yhy4JjdKitmOsW8+DbJCxi3VfDxZyyltSMb8DYUViFqmzctr1uab8dLSduEclpBfovhsxhQEdGsmbgMN",
+	"DoHq8PIbO5uPY8mh0zTGTr+oJUUOUYHR41INCuhmtf7+qAOHrI23timOMpYqG/WLN54SgUASCbHG8K7B",
+	"mF13MKs3bkx5o415xhZLaZhIV+Mr1uJYihpBCVbMwss5oPkEu0oIb5wxwRQUb6Xk7duLc1+9WrBK3HJJ",
+	"ycfTw8kTesAGx9On6eAkO2KDJ/TbyeAwPcqO2cn0EX08qV58R48ebQmhqLFzlWjt69/A3OUWbroR/1Ow",
+	"giHkWKDR+h76XzBWv0Ht9sFkukLsZ06pBrxD5+9P/BN4cO5aDQDMM2kvk1yjTW0y6ySIanlfWr4q9Vow",
+	"+DynmqctZVQRrCs5c7UMQKScEviCjIqDg+MUKxXv/fXix4uXP78ZX5y/P/X/f/nyxeuXb97vQ0OWIHBw",
+	"8vD66KELQ9cJJLLaJQLDw4sfZhPWYFUrfxnjbBlVTQHI+HePzKnkgiSvfrl8Qx5eHz6EP+oECzRBxfZU",
+	"ogVrmssbF85vxdWLKH/n9K8eNIP/s8QYvAAzZs+D9uq+D6fXZO/6EPVugMjyWK4o8aESgw/GtINCZ6/w",
+	"373Tnvs/3ffF9/sh8sf2mFKRshzlvsY7xy7nrcojzZMu+RAEGtCoXHNFX6SFmR/BJeWyyFp2vsyiAaIA",
+	"fLLIiGapYsC3/3jz5pVjgijjiewh8ZnIQAOHvd3vsrlhPrvurV0RrjTph1O1xq34NbIrNHYMuQMDtFO9",
+	"io4V5rOZ8Hg5XmRdaN8PYWz//O2Hy0BdUG7sFygmfFD5ae//HWDvg4voQqNL/gOzuiCkw05lSyIJQEBa",
+	"BfVGErlkAkKsLC+HVM6zVxe6lh2eKX7N9Glsy5tDXMFI2DYDn+5vSU32XEI5npu+21MWEhAg2wqPUimA",
+	"HliNbzWYrGA+I4E9lZ2k5Ylc1g/T/nAkRgKsKj5MDOHKuTCUCzRDzqlVWb6jqYNzY5mPJAgLD6BpIxGi",
+	"qEnyAsw2EUCtUxCSKBetscJWdYH2HW8bUeK6GfX24V0Eig4gembOKDRZ4f8MyctS1LBc2zcE4Ey5DI+R",
+	"CLmsD7BQF+SixkhxkIaphwQVbQqJqWjzCeC9fVepK3JDa0DslSgSQpF3KPhqpxLYwtArpoH438HE9Zxa",
+	"lTEOQXcGfCwKhjiB0ylPOc0js3yf+FMzUMVkhVb98KflyswxrOknuiJHB0eP+pabrMrp/OHrW4hLAPSP",
+	"G66Z8/PqIp2PRManDtwOjVUU32Slv2H/dCQG5I23K+oKl0Q8RiFwHc2eGCKfoCHgtPx74vKDIc7HyJEg",
+	"gXwuVAUttPYQ90N6Js10WXrXdkBzBBhw5XkHuQMCWgQetD3rubzRvo6fU9402UsabLfJfh+2T7iSvUNy",
+	"5maZlbOyfUZlfH0NX3wSvDNxJd8BOYvwIpCPsT/n/FzmFAxb+Ezo+ysT7TjPCJ2gbBcZ+ZMpCTRAxiSQ",
+	"dIAYFxR/RCRJrknOpobIwqD+qp2ffS+RC25sy2QfSwRM2Y1/szqOtP0i8GTU44JRoSOo9r1kZj954XB/",
+	"TwnCY/RJYmpx3afkIEGjm+044D7sJVsMWL7LfXjzZrIkoU5pTpVVVhX2SRVdMEQt9tF4LCjymb9MbqBG",
+	"emB8oAncmFYQ/N+DxL52nfP0/yawb4m3RkHO4pU9VvY2qpLLnzRM5eYpN8R+Bq4iCnTjYmanuZesWWqH",
+	"TpM/JVUTmynfmvvPiHEooNFBCTMb/uynOFyrTQgnY0HVFaIPBPop9wbwC/B9PYuPoDtqFBdjcI06ZsaQ",
+	"CAZDAE6jJdrLJpjUNjjUbjCoIPQIPiZCsHNAKK20h8SdKhTpM0LJycEhOuO4joLbF7gtUrBfpnDqZZ6h",
+	"ZdheNHG/IMlfSGEfYKjy0jwnSRSF/U1Sol2hVQ/O6WRF0kX2UC9ZOmMulHBKUwoQWQAtSTQV2US+Q9Ea",
+	"dxnkamKVyyXJ2TXL98mCLjUK7RJigs4gbcA4PFNH3mG9R8WMWiVkD6Fs7ZsOrsJ9f5V5qHoaeNyhXSq2",
+	"zOkKvJqEJJpOWUL2FFsy9Jxx48LCyLRQCHYPkWH7fZJEj9TBFbOj20XDZrjXt99b+zq3ahxQLZ52vYtn",
+	"ZcKVg55RDFCNpMAniO3RuTLtFBx7FdrOWoBD3y+ISB9YAxjtChYMFxbkuXOzD/tESFKIctn+03zlMuEp",
+	"OTl6iigCLk7TExCHA2mMCcpWFu2v74y9FaE0nE7ARlS9Wn1SqZ5DTr5tViIRuV3EvXHj6gSeesmSqcQq",
+	"i6kUWZ8suCgM65O5LNS+i4JEauPO4Oz6hC6XfVdbxs5ufboZS/nCyuqcpkwnZCKttoncrXz0Hp+hUkMA",
+	"Nti2d8HNa91FOlcC4kR7hayuX4DAcY2fhevWrryMf25VxqqDCjmAK8Q+wwmF5DO0MZzGWMhC4kUT3TJk",
+	"T4ATbaooGFAbdtPVcMCuBUFbhNtXVeTMI1YtKWokKIlPSfIXn56SM5AT9vH2PrFLw8v3OWboTJiPckVm",
+	"O0OzMMi9/xQ016fk1yScw1BN4rkVEBNGfl2b7JLzkuj+MWEZjikN90VGDY0sZI6j5QxCj6Uiy8LY/7Uz",
+	"BYhAh6mMrk1ucnz7uq+rb6nyMVF9Euz3+r1rn/LbOxweDA8gjHbJBF3y3mnveHgwPMYEmjk8Vh8Ob1ie",
+	"DyCn+eG/b6708N8OIm3WBIj5GpwtyC//vPzlZ/Ibm5Af2IpcMuO0n5eXR48eWwGjCTrFKvaqSz4TgODv",
+	"TVVETkfC2z+dVYrbB8bPlu7RE55rSDph2bPylqT6Cg90Ej1gXfRWOOD2xWxXY1/CsHTPkK0u2bJJKHLj",
+	"E6nf/9HveUUACHh0cODSVI0zzUalOB56YuLFss1wa2fIDD64Gwz6bEU0M8OKbQ7WsG4h+NcfdqIom3Gd",
+	"zRaDYa/fKzaaJ2DFulgguCQ8ON2l4w+j3eSwI24nIeUT/L4R/NAflfwruFR7pz17PSAowZ1M9n2/hxYV",
+	"LoySVoEwnbg5rp8EFjTUfidszgUGasfciJIDw9tQs3EYU1Byqc585VRwhz5vLryozTbK4mzkS6QUGBlP",
+	"Dg7beg/TDYuJq93Cx0dPu3/8Gl4EC27st23nwZsG7+00nJeVUzwdfMwjooZZwVXmi376QxFcD0vZ5JDy",
+	"mB66oaZQo10Xw2L0XCozsKI7q5yS4Ui88UorR+uCe/pnQxJZTeHkzKQ3n4EVQqqa0djO/xlaByN8SQh3",
+	"ib6DV2/0ogs2i0ziwx33JOdTSC4aCa5JgrhdesxFQlDn02Tv+PHBQa1UhO9sH26nEFfpr6cQidBw/2Co",
+	"FhbABlfNHckA0Fqfy2y14fi/G9zc3ECS66BQuduA7vLgRX3q3p/5vupUckDENbl0eGdyqWEeGwQTbIoP",
+	"kEPZdHci8uzVBcQynBVmHouxTTPyZeCgNOoYo6FLkfnJplVK8Ipb5obBUxyDbod3Kp7f9/+qO5PuTUAj",
+	"z1gFHbXDeImxkO4gmcuXJkwQHOfOAQSJRKp32sOHYi8cTN07PT44eP/RZHwM7tuq9fwIz6m4aT8YucAW",
+	"a7V41OUhrMWyJuVCk8T+MyF7N3NpG6KEpvZZNeXv9vsjQbFeDAX8DcC3e0W1roKK2RYPtLcYasy3AHsi",
+	"/iUJnivId7bNn40EFd6EVvsQ33jOzgYghZAY0vIEuIjpsyaA16JgfeacT7vXDRDKjjqhDidGAjWTKLjf",
+	"4Glcet8cslN5yFvjnbehrTaF8qqC1RYwxSJqWWUlbZPzjSsTrKNN3x6Sea2MG2yvfXWHnB3kBI1FGCrE",
+	"36txQx3BLqV53kr1kDRzD3Q/Q2uTdwKVJQWq8NsSjYRRAGPDPKGnZupDSeEIyijGMjpcwzLaaT2f04vk",
+	"++rJ3XSd/SIYCqEare/ieXLU/eMy5vE7yLT5Qt83l4wqdwbjBPqUGprLWcFue23S5XLznflprsyHf8U4",
+	"vzx733qHQq0CwIcF33xAnUKTeTXFerICWyWHqrvOiwJxOjmnGlFSNl1U2+6pN7XNuTgPwrNebJRq5mUM",
+	"JMQEEVNddq+u1ceyZ0sA3udmyijJ2KL7ViqbfLCMODi5j7mDUv+zNN/JQmx5Y5R8EBWf+zKFz/cMwH7j",
+	"HboneXPyMXX0uKp7uyUGHy7a5Rz52CdX5rG0WlZLoWNQW5mCN1USKtRmZEm1ZnokXDkNXyv38vyHttLf",
+	"9fjfAOtgdSrIJYKw1JG4jV9PMQrY3aUDsd1mEsVJfUSbyW1ME+sRXZ/GRFKZR7uw+DFmrKql5INE4PGd",
+	"LSdaCIjA76Sa8Cxj4oUUUz7bZtYoa66A53NWKJ8PAsIRq+gaV5QVeDua6vDvqvMFk0lF8FgSBUHhxMdt",
+	"pXGh4THSKo6PDqwe0UlyHx61im4MPLhH4f3QB6AOdrKqJ/4zqIQdi2wvledUZFiZvSrEyxxUZ1gPlucy",
+	"UuN0a2RGvyKPwat6zVQpx/tkwlIKhcedMTxE2gJsgCv3Xr150HXtK1pUixEkI8GiHGZfsMte7U7qhLTB",
+	"plvAd/Oxrea7iaqX8Sw/kfSvzWGzcETeuaE67G4WfJpw8u/Ldl4X6s4uDpP2K9g2+fgIlafAsV+fuDos",
+	"YH5zRekLfSeX25cnzj1JCQ3yxaVEBGmyg1syyJl7kKt6q58e4+8o4hACk3pcyZIb+1CKBcJMlcYkzRab",
+	"9EisGaUBndPboWObtJFk5iIfSrN0mYJvSQnm6ZGo9tFinsaMhRYjNZTd6fLqrw5Vt33iFOWCA4SKN6qj",
+	"7F06GPSPbRb9h7zBclZYHwfAaezWQtDdpkltsIE6s6e3gj6qWkEfHRz8r7KDAnN0NYAil321fN5CbP7I",
+	"faHDShBEJHv0PRkjHn9sY4R+GOHkdDFGQLZQAGgApSHGJpizPIPkIojwx0w0Z4UkEza14m8hryG638jw",
+	"qMDoDHxzGEgpy7guq4TtIbyXKxTXj+Pjk7j2GpT2CmVcQzUyiM8ycyWL2Tzcg6jHsndcQwktUGh5luBM",
+	"IGjFhXEXS8gfOCQ/PQ86UkrzHFTvlUjnSgorcvegoTMGHx74WJL9FhvLSNSMLGBWwWsqGwD2FWyMf7CG",
+	"aHIfbAZqfRcdGvv5Ee/6z1OBvghT3El7vlu91KNytJiKPaY/kPmrWL2FWMVd9oIEDiA3ul2Y3JuM/dhG",
+	"A/3wL+dPwmJ860L2nEN1UF0e5FJqXDG2hLQoq9ZAKlIqFRoEXE3Cvkc1hkyukUi+f/mGRCMnLpXPiVFf",
+	"CBFl3dHBCfxQ6DgfNAp8Ozo4Oh6Jy/MfMHfg6ODoEeZKudJXVq/VBcbTWMHpE8roTDGm/T43SSaciJNM",
+	"tbN90o5YCg9Xt4jdT6IdrsVu2b2DYIyMHD/dv/beHPj48GC3j89dPcddhYj99jnNsBzolxpxa5dO9krl",
+	"YL/7K/Z+1LGdHMR4sF/7isYbK5sibPi1gzYdiXBqowyICuxbVMC0uVRpJFJoruVIhNJ1J4cHzqSHpjw/",
+	"VIPfh1ZmDYoIFfqGKcI4JM/c0NWGp23vk93h4PBwG/JVaPyNhEYdSuG2osKJmXZvxKPujouDrXJlNz3d",
+	"ru/ivHdLk8WSmnTeZHjDTMUY128N/JJcMpGRpJaTDbYdK5virOw4IUAzA3nRMi8Mc1BfIF/K/NjYUdGY",
+	"KNskZoqQLd67n5fKOnDoZ/dScfCst3yofJV0X6ykQ95sR6q9L8l30lnwfQLzln3/PIxBR7cmA8olE+Wj",
+	"NJiTQsSAQzud0JwKKx6pRgTsAG9+YQDnYSQgCgsCmUMV5Sie6RlJVLXCegLftahPZyXs5m6Xg/vw4lzf",
+	"u4Haz3GbC28NJfarlPrbSCkwrtM6C3wJsulj6mT3KwcfYk5CN3nodsqKxX4UNxUkJEhDqP7gq31AoKIs",
+	"QI1zIyHiD1jnV+BWWZG9dM7SKyzGlRENdUYgu5IxB4uR+IJOrpPEQ8g/IycHxyGmZCRAQGcci1JCjh3x",
+	"TgUAESPciXbBykcwkBgRBKJy56Sscb5ZEP/sSPhRJKobbJtcre6JmTOu/AZ8lbF/exnrkKPaD+l9CeHj",
+	"r0K4SQj/Vdar255sEtJL/P75ou9gUzwrK5/yKIwrwI2BJRENdXokTg5O+iTnV4DAVgjAf3F1CwAd6EYi",
+	"lOQmaK8NkvHjiMSOsvAzknt3QgA/iCsV1a5f90mtlrk9/RyDQG9cPcooReSrdN05NyU6iR/mhbhD0+I9",
+	"CtDWI9aedUbTdPz4DZsePX76/PH/nKnLX5e/q3fm389/bU5FqxTw/LhpaPcj6zkADpjVLor2mhIHaeW6",
+	"T2iWKaa1/d/l3DKg160BRnwBria8FbgaWZkOv+m1DE7FllKhaWNRUbf9bIOejSq078nq7xWAs9NGgDOH",
+	"atmY2ejJ8bnaMPwEb6NoI5m+6tl/s5vAlCckXAQfwbDxVaeuyFkILXpYL6f0Ub1ojdGTZ1lWLdFb1u4N",
+	"wXtWuS6D9JIheUmrFa+IK1cUQHhHwnFZiEoLAsnV+U7KqzRxZQSpDykcktcVLxtEM9Is0xg8WS21NaNc",
+	"lBmflVDErdlG7dGIb6phXvcXUxgP9Nl67BBwtU56QGGiGWaD3dW18vVi+JihjpDuUdlULuz5F9Vw0u45",
+	"OPccoviQi2umDcQoP5zLPPO1T7fqrr5xbJZ4AFlZrr8GtdZtjat5tII+hiMRK6TldEqdtFm1/Ief7Wfs",
+	"HvNz3KZdemJ+1SX/hrpkfJLohnO0O57o/wI1LxJPdV1vq4iKaFgRyYLdRCmDieZ/sqTMSSPbxFEzgo9v",
+	"WFN0bi+atm/DpaHKnOMB2Nr4pci6Nn1FZ53bXfI/2UeAA2uibndgsEY2+Cpr/27+sTWFe4vA7SMLTVbw",
+	"37+j+PUF3D+Tp7W+KtGeS8xIxGXOqKEh7xnfv6H8fFMwFlo67UsYUKFplNkHGXfOd0aODo7sQ9q+fBFL",
+	"AwaiCirakZwapsgeHYmkqQ5tUtZ6ZXkOMRFiv0STd60f6BAYxrIxNQnBKH8phiNRrneupDE506GIPlSf",
+	"AP493ZCgSY2rbGTf7lRAWZP+SHhTfmxS9ubg2jcko6tnUO4GSU31lYfRkZJoCWn4aiRkYTTPWJ3SD8KM",
+	"yQ0XmbzpB+KeHD0dkjONMSEzygVJpbhmagarR8MHVLCxRHcl7Vlb2R0oP1RNY4K8JRLSHoKb1NnI7d5i",
+	"AhM3mPbky+C5TH/7Y4xC3tATQHRBEaj4I4Lxy20ZmrUwwHsyiLyujrKTNeToI1pDAndQXwv6a5rX3+p2",
+	"fu0Fi7+Ml+XB2OXOrfwSlUvqnfb8UcfCWnB0XR0BLyb67viWf0ZpsH9/xhfFNL5hPv3deon11bDYMnlV",
+	"mEjGgQmrkpGPJp3WrHwoy8CnZajeA12Bm5/TzKP2OKFOTZm9j5izkBtnANBtSF5bQqH5+oanUCRvJDrl",
+	"hwCJP20iGoo4zcydJmh8MtH0xUmX76QCLcaVEIx4GtS5GHcCmPyT1m2JpMPO9g5fFHYHW4fLXCDVxAV0",
+	"C3XJXCDfSQX56qDBkVQuV4ifARVs+wCFz9RIJDNWebtfrkSalPVqMTzhxooBh07WYvT9al25e+vKbWwq",
+	"Xw0pXwONa6Lmq7UkpsZDvRLpBqkdArKq4tpFCPRDTie+Lxfy2t5O3D7HA0odFqiFStN9sCyASoS/Eq7R",
+	"CLLfD495J/w9Oqm9BFKa50PyA2NL+F9AFAGYJOwF62yMxM2c54wkc6rHC6mw0DMWGjFQN9uA19PeQFSb",
+	"6sendViTMMWR8NaaGIfX4UJpg+WBCyFVxpTVAV+56txV44ZiiEQdUE3RycoFSRwtk2eYNyKt+JLaaDTj",
+	"2P9lFVMJFvXy4RXab0GHm8jeZtsg/M78zmD9ZsVcfVIfkwGkwyFLKOMhuZgSLtK8yFyh/VCXeiRueJ7j",
+	"4h2snt9ZRIEAGAfsELqRPpmRBuQIMud271ZQlRObagLdxoVKyBvbk6tw7oqrwpZnPvbEVZSKarFF+ZB2",
+	"2y2ZU8BvpMsl8VVcgLAfG5TwTbVAi2GLCJmwDZDQnpwONVke3VlJlvu88iPOtYy77cqfUKsWyqlnr6/X",
+	"/d/QRx0grWXz5e/uJkrC0f173/5/Rf8a21+ZUDydL9zhvcOQ/PgCwzJuKTVsZqU61ySVSrmifo3x99Vp",
+	"fvQY/BZbFHOqUVjJnlWDoqp1upj43/ataLJ3e7SUPpHXTCmeAexkXNIz7EIE+4jQJKKGTlIDJ1kr3j8S",
+	"zugEHTlIJF8PHSbvSV/dIh8LVc+Ib8U2icT1y5KJ7sdj8LzIXji6fuygybfti91a0LKJ0l/TwOps9zUV",
+	"7C7qZSCvERqT94EOouqTGg8LbQXt7gAowXkspw51PYZbTwtt5IIpREXBOybxfxzbPw55Bm/CBLAn+2Sm",
+	"ZLHE5wEaW7PGoKm3mqlbg5zYjxsvRajkCU+rPpny3Da2j6YiN6i++LUurF7rX18YMHBxrjGdbZnLjPkr",
+	"sOlBUAbb68q7AN4T68T+JUoeRGLU7s/wB6oUXQFbmBVk1E2lWrhVLhWzbBbu5tutm5pqWcoWOpDzMF5H",
+	"mlTLynWmS5yodlvafGaw7TFjb7u8nHvs9sg4/wuqVjijYkXQxHmRNFUSqzhw1RmN/aOI2V0qWXyYTL1i",
+	"q24StXtBifXx8PiH0j2VmlBWbwhVYuKcX/v14OSopdbklkcFfRceFY/QeOL/ffLZ15v8PiJ4x2N+JzUa",
+	"Prdz+lmdyJ29pvWI0C2Htb/Fpdp2LD/Ic1lRdj5IDaiv1syZZsQetNtc+bH5AA5r453f0Rj5xnbwETSh",
+	"WnqWI4FT4Pmt6BBp/510Ht/+tprgB6z2rvXfL0T9rYfEfgwV+DPSgHcPOvh0ARKf4g6/VQxEea1/WDjE",
+	"11IhrapF9diuPQM+NObgDlWQ68OHfvL64V/+fy8Q6Kt9HAAqh8F80CvYLpsGhehBGLnhFoj6cXFu7Z0M",
+	"fAvX2eb5V0xJX8ZClnQFOXtf3owrjqMLCBHOGdXsy1mJYtNCZF8Q6aE+5pc03zY/4xcla1xe1ENdTGzX",
+	"E/blTb0QX9zkjx46a86Xwu+O1vqhYdqAtS1U1voM8xEzlvNrpggNaX9OTcQ3hVXifZ3vGmL/29c/YrUd",
+	"MRIQLeSK16dUQBIEJKjNqchypobkMopk1xAC9iwusoa1h+KuR8KV/732PsKQgXdQrQQ0odkY6+e7amFu",
+	"TavYtz0Szvn8QIdKIOOouuH4iq2SDdU9NBOZxspC2LfrM2VIPlfFOWNZgXo90xHynGKFdj52yA28Yisi",
+	"hS8XbAxbLBtTQdxE3zBt7rFeyG/VUT4RBNHaLLaUB7e7Enbjhmryn4IV91QOHDzYz2n2AtisS+UAewwQ",
+	"hwo4BKfrRQPZsz9V0zvABy5kfAb2v8at/Y3c9FCkiFYYxZVAj9lk+4MxEmoDxN5rEXe9xndm/fM7fHJ2",
+	"6ypcFVRkKP71HJCe51yTudQGAaCtCF1SrohmOdTPtX9k4porKSBaqsOU+p+lEhF2uI1EQAWWwfUCTGEv",
+	"qz3fbyZTXVnn/rC09gWe2bx2uiKTFfZf9suuWW6vp2jpcdf2r+USIs5aKnnNM1fJoWx1+lcP7u9LJ4Xb",
+	"pS9MygUR9csldOtgLQjp/w8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

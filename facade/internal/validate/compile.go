@@ -51,6 +51,7 @@ const (
 	formatDateTime
 	formatEmail
 	formatURI
+	formatDate
 )
 
 func (f strFormat) String() string {
@@ -61,6 +62,8 @@ func (f strFormat) String() string {
 		return "email"
 	case formatURI:
 		return "uri"
+	case formatDate:
+		return "date"
 	}
 	return ""
 }
@@ -463,6 +466,8 @@ func (c *compiler) format(n *node, s *openapi3.Schema, where string) error {
 			n.format = formatEmail
 		case "uri":
 			n.format = formatURI
+		case "date":
+			n.format = formatDate
 		default:
 			return fmt.Errorf("validate: schema %s: string format %s is not supported", where, s.Format)
 		}

@@ -378,6 +378,12 @@ func (d *driftRunner) params(op string, list []any) {
 			case "schema":
 				schema = p[k].(map[string]any)
 			case "description", "example", "deprecated", "x-go-type-skip-optional-pointer":
+			case "style", "explode":
+				// Exploded form style is how array query parameters are sent
+				// (one key per element); the engine checks each element.
+				if v := p[k]; v != "form" && v != true {
+					d.unknown = append(d.unknown, op+" parameter: "+k)
+				}
 			default:
 				d.unknown = append(d.unknown, op+" parameter: "+k)
 			}
@@ -399,6 +405,10 @@ func (d *driftRunner) paramSchema(op string, info *paramInfo, s map[string]any, 
 		switch {
 		case k == "$ref":
 			d.paramSchema(op, info, d.resolve(s[k].(string)), s[k].(string), depth+1)
+		case k == "items" && s["type"] == "array":
+			// An exploded array parameter: each element is one value.
+			d.paramSchema(op, info, s[k].(map[string]any), where+": items", depth+1)
+		case k == "type" && s[k] == "array":
 		case schemaInformational[k]:
 		case schemaConstraints[k] && k != "required" && k != "nullable" && !strings.HasPrefix(k, "x-banklink-requires"):
 			d.cases = append(d.cases, driftCase{op: op, keyword: k, schema: s, where: where, param: info})
@@ -750,6 +760,8 @@ func badFormat(f string) (string, bool) {
 		return "jane.doe.pii.example.com", false
 	case "uri":
 		return "relative/jane.doe.pii", false
+	case "date":
+		return "2024-02-30", true
 	}
 	return "", false
 }

@@ -101,11 +101,15 @@ func mustJSON(tb testing.TB, s string) string {
 }
 
 var moneyKitTypes = map[string]func() any{
-	"createAccessToken": func() any { return new(moneykit.CreateAccessTokenRequest) },
-	"createLinkSession": func() any { return new(moneykit.CreateLinkSessionRequest) },
-	"exchangeToken":     func() any { return new(moneykit.ExchangeTokenRequest) },
-	"updateLink":        func() any { return new(moneykit.UpdateLinkRequest) },
-	"webhookTestLink":   func() any { return new(moneykit.WebhookTestLinkRequest) },
+	"createAccessToken":           func() any { return new(moneykit.CreateAccessTokenRequest) },
+	"createLinkSession":           func() any { return new(moneykit.CreateLinkSessionRequest) },
+	"exchangeToken":               func() any { return new(moneykit.ExchangeTokenRequest) },
+	"updateLink":                  func() any { return new(moneykit.UpdateLinkRequest) },
+	"importLink":                  func() any { return new(moneykit.ImportLinkRequest) },
+	"importTransactions":          func() any { return new(moneykit.ImportTransactionsRequest) },
+	"refreshProducts":             func() any { return new(moneykit.RefreshProductsRequest) },
+	"updateTransactionEnrichment": func() any { return new(moneykit.BudCategory) },
+	"webhookTestLink":             func() any { return new(moneykit.WebhookTestLinkRequest) },
 }
 
 var linkMoneyTypes = map[string]func() any{
@@ -151,11 +155,23 @@ var moneyKitBodies = map[string]string{
 		},
 		"custom_sandbox_data": {
 			"accounts": [{"account_type": "depository.checking", "name": "Everyday Checking", "account_number": "1111222233330000", "routing_number": "011401533"}],
-			"owners": [{"names": ["Jane Doe"]}]
+			"owners": [{"names": ["Jane Doe"], "addresses": [{"street": "1 Main St", "city": "Springfield", "region": "IL", "postal_code": "62701", "country": "US", "primary": true}],
+				"phone_numbers": [{"number": "+15555550100", "type": "mobile", "primary": true}], "emails": [{"address": "jane@example.com", "primary": true}]}]
 		}
 	}`,
 	"exchangeToken": `{"exchangeable_token": "tok_123"}`,
 	"updateLink":    `{"webhook": "https://example.com/webhook", "link_tags": ["checkout"], "tags": ["legacy"]}`,
+	"importLink": `{
+		"customer_user": {"id": "user-42", "email": {"address": "jane@example.com", "customer_verified_at": "2024-01-02T03:04:05Z"}, "phone": {"number": "+15555550100", "country": "US", "customer_verified_at": "2024-01-02T03:04:05Z"}},
+		"provider": "mx",
+		"institution_id": "mx.chase",
+		"accounts": [{"account_id": "a1", "name": "Checking", "nickname": "Bills", "type": "checking", "mask": "1234",
+			"balances": {"currency": "USD", "available": 10.5, "current": 12, "limit": 100, "balance_date": "2024-01-02T03:04:05Z"}}],
+		"transactions": [{"account_id": "a1", "transaction_id": "t1", "amount": "-12.34", "date": "2024-01-02", "description": "Coffee", "type": "food_and_drinks"}]
+	}`,
+	"importTransactions":          `{"transactions": [{"account_id": "a1", "transaction_id": "t2", "amount": "5", "date": "2024-01-03", "description": "Refund", "type": "income"}]}`,
+	"refreshProducts":             `{"products": ["transactions", "accounts"]}`,
+	"updateTransactionEnrichment": `{"category": "food_and_drinks", "subcategory": "coffee"}`,
 }
 
 const amountJSON = `{"value": 20.00, "currency": "USD"}`

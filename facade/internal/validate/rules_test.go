@@ -2,6 +2,7 @@ package validate
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -32,31 +33,11 @@ func TestValidBodies(t *testing.T) {
 }
 
 func derefAny(v any) any {
-	switch v := v.(type) {
-	case *moneykit.CreateLinkSessionRequest:
-		return *v
-	case *moneykit.CreateAccessTokenRequest:
-		return *v
-	case *moneykit.ExchangeTokenRequest:
-		return *v
-	case *moneykit.UpdateLinkRequest:
-		return *v
-	case *linkmoney.SessionRequest:
-		return *v
-	case *linkmoney.PaymentRequest:
-		return *v
-	case *linkmoney.RefundRequest:
-		return *v
-	case *linkmoney.TokenRequest:
-		return *v
-	case *moneykit.WebhookTestLinkRequest:
-		return *v
-	case *linkmoney.WebhookSubscribeRequest:
-		return *v
-	case *linkmoney.WebhookUnsubscribeRequest:
-		return *v
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer {
+		panic("not a pointer")
 	}
-	panic("unknown type")
+	return rv.Elem().Interface()
 }
 
 func TestCreateLinkSessionRules(t *testing.T) {

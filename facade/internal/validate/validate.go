@@ -237,6 +237,12 @@ func (c *compiler) operation(o *openapi3.Operation, shared openapi3.Parameters) 
 		if err != nil {
 			return nil, err
 		}
+		// An array of scalars in the query is sent exploded, one key per
+		// element; each element is checked against the item schema.
+		if n.kind == kindArray && p.In == openapi3.ParameterInQuery && n.items != nil &&
+			n.items.kind != kindObject && n.items.kind != kindArray && (p.Explode == nil || *p.Explode) {
+			n = n.items
+		}
 		if n.kind == kindObject || n.kind == kindArray {
 			return nil, fmt.Errorf("validate: %s: parameter %s: %s parameters are not supported", where, key, n.kind)
 		}
@@ -294,7 +300,8 @@ func (r *Rules) Body(operationID string, body any) []Violation {
 }
 
 // Param checks one path, query or header parameter value, given as sent. An
-// empty value stands for an absent parameter. name is the parameter's name
+// empty value stands for an absent parameter. For an exploded array query
+// parameter, value is one element. name is the parameter's name
 // or, when several locations share it, "location/name" ("query/id").
 func (r *Rules) Param(operationID, name, value string) []Violation {
 	op := r.op(operationID)

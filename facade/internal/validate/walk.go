@@ -561,6 +561,10 @@ func (w *walker) str(n *node, s string) {
 		if !validAbsoluteURL(s) {
 			w.add("format", w.field()+" must be an absolute URL with a scheme and a host")
 		}
+	case formatDate:
+		if _, err := time.Parse(time.DateOnly, s); err != nil {
+			w.add("format", w.field()+" must be a date formatted as YYYY-MM-DD")
+		}
 	}
 	if n.noQuery && strings.ContainsAny(s, "?#") {
 		w.add("noQuery", w.field()+" must not have query parameters or a fragment")
