@@ -241,35 +241,37 @@ func TestRefundRetriedWithSameRequestKey(t *testing.T) {
 	assert.Equal(t, 2, resp.Attempts)
 }
 
+// TestRetryAfterHonoured runs each case in a synctest bubble, so that an
+// HTTP-date hint 5s ahead is exactly 5s ahead on the client's clock too.
 func TestRetryAfterHonoured(t *testing.T) {
-	date := time.Now().Add(5 * time.Second).UTC().Format(http.TimeFormat)
+	in5s := func() string { return time.Now().Add(5 * time.Second).UTC().Format(http.TimeFormat) }
 	tests := []struct {
 		name    string
-		headers []string
+		headers func() []string
 		want    time.Duration
-		slack   time.Duration
 	}{
-		{"seconds", []string{"Retry-After", "3"}, 3 * time.Second, 0},
-		{"http-date", []string{"Retry-After", date}, 5 * time.Second, 1100 * time.Millisecond},
-		{"ms", []string{"Retry-After-Ms", "1500"}, 1500 * time.Millisecond, 0},
-		{"ms wins over seconds", []string{"Retry-After-Ms", "250", "Retry-After", "9"}, 250 * time.Millisecond, 0},
-		{"zero", []string{"Retry-After", "0"}, 0, 0},
+		{"seconds", func() []string { return []string{"Retry-After", "3"} }, 3 * time.Second},
+		{"http-date", func() []string { return []string{"Retry-After", in5s()} }, 5 * time.Second},
+		{"ms", func() []string { return []string{"Retry-After-Ms", "1500"} }, 1500 * time.Millisecond},
+		{"ms wins over seconds", func() []string { return []string{"Retry-After-Ms", "250", "Retry-After", "9"} }, 250 * time.Millisecond},
+		{"zero", func() []string { return []string{"Retry-After", "0"} }, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeAPI(t)
-			f.handle("GET /links/mk_1", sequence(jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, tc.headers...), jsonReply(200, linkJSON)))
-			w := &waits{}
-			_, err := f.moneyKit(WithWait(w.wait)).Links.Get(context.Background(), "mk_1")
-			require.NoError(t, err)
-			assert.Equal(t, 2, f.hitCount("GET /links/mk_1"))
-			ws := w.all()
-			if tc.want == 0 {
-				assert.Empty(t, ws)
-				return
-			}
-			require.Len(t, ws, 1)
-			assert.InDelta(t, float64(tc.want), float64(ws[0]), float64(tc.slack))
+			synctest.Test(t, func(t *testing.T) {
+				f := newMemFakeAPI(t)
+				f.handle("GET /links/mk_1", sequence(jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, tc.headers()...), jsonReply(200, linkJSON)))
+				w := &waits{}
+				_, err := f.moneyKit(WithWait(w.wait)).Links.Get(t.Context(), "mk_1")
+				require.NoError(t, err)
+				assert.Equal(t, 2, f.hitCount("GET /links/mk_1"))
+				ws := w.all()
+				if tc.want == 0 {
+					assert.Empty(t, ws)
+					return
+				}
+				assert.Equal(t, []time.Duration{tc.want}, ws)
+			})
 		})
 	}
 }
