@@ -136,8 +136,13 @@ func TestServeAndShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- sb.Serve(ctx, ln) }()
-	require.Equal(t, "http://"+ln.Addr().String(), waitURL(t, sb))
-	mkToken(t, mkClient(t, sb), sb.MoneyKit())
+	// The listening socket queues the request until Serve accepts it, and
+	// Serve sets URL before it accepts: no polling needed.
+	url := "http://" + ln.Addr().String()
+	c, err := moneykit.NewClientWithResponses(url + "/moneykit")
+	require.NoError(t, err)
+	mkToken(t, c, sb.MoneyKit())
+	assert.Equal(t, url, sb.URL())
 	cancel()
 	select {
 	case err := <-done:
@@ -154,7 +159,7 @@ func TestServeAndShutdown(t *testing.T) {
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	done2 := make(chan error, 1)
 	go func() { done2 <- sb2.ListenAndServe(ctx2, "127.0.0.1:0") }()
-	waitURL(t, sb2)
+	waitURL(t, sb2) // a readiness poll: the port is known only once it listens
 	cancel2()
 	assert.NoError(t, <-done2)
 }
