@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -202,18 +203,20 @@ func TestDefaultHTTPClient(t *testing.T) {
 }
 
 func TestAttemptTimeoutRetriesSafeCalls(t *testing.T) {
-	f := newFakeAPI(t)
-	block := make(chan struct{})
-	defer close(block)
-	f.handle("GET /links/mk_1", sequence(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-block:
-		case <-r.Context().Done():
-		}
-	}, jsonReply(200, linkJSON)))
-	start := time.Now()
-	_, err := f.moneyKit(WithAttemptTimeout(50*time.Millisecond)).Links.Get(context.Background(), "mk_1")
-	require.NoError(t, err)
-	assert.Equal(t, 2, f.hitCount("GET /links/mk_1"))
-	assert.Less(t, time.Since(start), 2*time.Second)
+	synctest.Test(t, func(t *testing.T) {
+		f := newMemFakeAPI(t)
+		block := make(chan struct{})
+		defer close(block)
+		f.handle("GET /links/mk_1", sequence(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-block:
+			case <-r.Context().Done():
+			}
+		}, jsonReply(200, linkJSON)))
+		start := time.Now()
+		_, err := f.moneyKit(WithAttemptTimeout(50*time.Millisecond)).Links.Get(t.Context(), "mk_1")
+		require.NoError(t, err)
+		assert.Equal(t, 2, f.hitCount("GET /links/mk_1"))
+		assert.Equal(t, 50*time.Millisecond, time.Since(start), "the stalled attempt was given up at its timeout and retried at once")
+	})
 }
