@@ -8,24 +8,32 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/banklink/banklink/gen/linkmoney"
 	"github.com/banklink/banklink/gen/moneykit"
 )
 
-// tokenFetchTimeout bounds a token request made on behalf of waiting callers;
-// each caller still stops waiting when its own context ends.
+// tokenFetchTimeout bounds a token request made on behalf of waiting
+// callers; each caller still stops waiting when its own context ends, and
+// the request stops when the last of them has gone.
 const tokenFetchTimeout = 60 * time.Second
 
 // maxRefreshMargin is the most banklink refreshes a token ahead of its expiry.
 const maxRefreshMargin = 60 * time.Second
 
-// tokenLifetime turns a token response's expires_in into a duration: zero or
-// less means already expired, and values too large for a Duration saturate
-// instead of wrapping round to a past or negative lifetime.
+// defaultTokenLifetime is how long a token whose response names no
+// lifetime (no expires_in, or 0) is kept: MoneyKit documents its access
+// tokens as valid for 60 minutes.
+const defaultTokenLifetime = 60 * time.Minute
+
+// tokenLifetime turns a token response's expires_in into a duration: zero
+// (or absent) means MoneyKit's documented 60 minutes, less than zero that
+// the token is already expired, and values too large for a Duration
+// saturate instead of wrapping round to a past or negative lifetime.
 func tokenLifetime(secs int) time.Duration {
-	if secs <= 0 {
+	if secs == 0 {
+		return defaultTokenLifetime
+	}
+	if secs < 0 {
 		return 0
 	}
 	if int64(secs) > int64(math.MaxInt64/time.Second) {
@@ -34,22 +42,19 @@ func tokenLifetime(secs int) time.Duration {
 	return time.Duration(secs) * time.Second
 }
 
-// bearerToken is one cached access token.
+// bearerToken is a token from the client's TokenStore, with its
+// Authorization header built once.
 type bearerToken struct {
-	header    []string  // {"Bearer <token>"}, ready to set
-	refreshAt time.Time // refresh from this moment on
+	tok    Token
+	header []string // {"Bearer <token>"}, ready to set
 }
 
-// tokenFetcher gets a fresh token: the bearer value and its lifetime.
-type tokenFetcher func(ctx context.Context) (token string, expiresIn time.Duration, err error)
-
-// tokenCache holds one bearer token, refreshed shortly before it expires and
-// fetched once however many callers ask at the same time.
-type tokenCache struct {
-	cur   atomic.Pointer[bearerToken]
-	group singleflight.Group
-	fetch tokenFetcher
-	now   func() time.Time
+// tokenSlot is one OAuth2 scope's token: its key in the TokenStore, how to
+// fetch it, and the header of the token last seen.
+type tokenSlot struct {
+	key   string
+	fetch TokenFetch
+	last  atomic.Pointer[bearerToken]
 }
 
 // refreshMargin is min(60s, lifetime/10).
@@ -57,47 +62,32 @@ func refreshMargin(lifetime time.Duration) time.Duration {
 	return min(maxRefreshMargin, lifetime/10)
 }
 
-// get returns a valid token, fetching one if none is cached or it is due for refresh.
-func (tc *tokenCache) get(ctx context.Context) (*bearerToken, error) {
-	if t := tc.cur.Load(); t != nil && tc.now().Before(t.refreshAt) {
-		return t, nil
+// token returns a valid token for the scope, from the TokenStore (which
+// fetches one, once for everyone sharing the store, when it holds none).
+func (c *client) token(ctx context.Context, idx int) (*bearerToken, error) {
+	s := c.tokenSlots[idx]
+	t, err := c.tokenStore.Get(ctx, s.key, s.fetch)
+	if err != nil {
+		return nil, err
 	}
-	ch := tc.group.DoChan("token", func() (any, error) {
-		// A caller that raced with the previous flight finds the fresh token here.
-		if t := tc.cur.Load(); t != nil && tc.now().Before(t.refreshAt) {
-			return t, nil
-		}
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tokenFetchTimeout)
-		defer cancel()
-		start := tc.now()
-		tok, lifetime, err := tc.fetch(fctx)
-		if err != nil {
-			return nil, err
-		}
-		t := &bearerToken{
-			header:    []string{"Bearer " + tok},
-			refreshAt: start.Add(lifetime - refreshMargin(lifetime)),
-		}
-		tc.cur.Store(t)
-		return t, nil
-	})
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		return r.Val.(*bearerToken), nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if b := s.last.Load(); b != nil && b.tok.Value == t.Value {
+		return b, nil
 	}
+	b := &bearerToken{tok: t, header: []string{"Bearer " + t.Value}}
+	s.last.Store(b)
+	return b, nil
 }
 
-// invalidate drops used if it is still the cached token, so that one rejected
-// token causes one refresh, not one per caller.
-func (tc *tokenCache) invalidate(used *bearerToken) {
-	if used != nil {
-		tc.cur.CompareAndSwap(used, nil)
+// invalidateToken drops used from the store if it is still the cached
+// token, so that one rejected token causes one refresh, not one per caller
+// (or per instance, with a shared store).
+func (c *client) invalidateToken(ctx context.Context, idx int, used *bearerToken) {
+	if used == nil {
+		return
 	}
+	s := c.tokenSlots[idx]
+	s.last.CompareAndSwap(used, nil)
+	_ = c.tokenStore.Invalidate(context.WithoutCancel(ctx), s.key, used.tok)
 }
 
 func basicAuth(id, secret string) []string {
@@ -173,34 +163,45 @@ func (c *client) emptyToken(op *operation) error {
 	return &Error{Provider: op.provider, Operation: op.id, StatusCode: 200, Message: "token response has no access_token", tokenEndpoint: true}
 }
 
-// newTokenCaches builds one cache per OAuth2 scope the spec uses.
-func (c *client) newTokenCaches() {
-	c.tokens = make([]*tokenCache, len(c.spec.scopes))
+// newTokenSlots builds one token slot per OAuth2 scope the spec uses.
+func (c *client) newTokenSlots() {
+	c.tokenSlots = make([]*tokenSlot, len(c.spec.scopes))
 	for i, scope := range c.spec.scopes {
-		var fetch tokenFetcher
+		var fetch func(ctx context.Context) (string, int, error)
 		switch c.provider {
 		case ProviderMoneyKit:
 			auth := &MoneyKitAuthService{c}
-			fetch = func(ctx context.Context) (string, time.Duration, error) {
+			fetch = func(ctx context.Context) (string, int, error) {
 				t, err := auth.Token(ctx)
 				if err != nil {
 					return "", 0, err
 				}
-				return t.AccessToken, tokenLifetime(t.ExpiresIn), nil
+				return t.AccessToken, t.ExpiresIn, nil
 			}
 		case ProviderLinkMoney:
 			auth := &LinkMoneyAuthService{c}
 			s := linkmoney.TokenScope(scope)
-			fetch = func(ctx context.Context) (string, time.Duration, error) {
+			fetch = func(ctx context.Context) (string, int, error) {
 				t, err := auth.Token(ctx, s)
 				if err != nil {
 					return "", 0, err
 				}
-				return t.AccessToken, tokenLifetime(t.ExpiresIn), nil
+				return t.AccessToken, t.ExpiresIn, nil
 			}
 		default:
 			panic(fmt.Sprintf("banklink: unknown provider %q", c.provider))
 		}
-		c.tokens[i] = &tokenCache{fetch: fetch, now: c.now}
+		c.tokenSlots[i] = &tokenSlot{
+			key: TokenKey(c.provider, c.baseURL, c.clientID, scope),
+			fetch: func(ctx context.Context) (Token, error) {
+				start := c.now()
+				tok, secs, err := fetch(ctx)
+				if err != nil {
+					return Token{}, err
+				}
+				lifetime := tokenLifetime(secs)
+				return Token{Value: tok, RefreshAt: start.Add(lifetime - refreshMargin(lifetime))}, nil
+			},
+		}
 	}
 }

@@ -319,7 +319,8 @@ func newBenchRigWith(tb testing.TB, base string, hc *http.Client) *benchRig {
 		linkmoney.WithRequestEditorFn(headers(false, benchBasic)))
 	require.NoError(tb, err)
 
-	opts := []facade.Option{facade.WithCredentials(benchClientID, benchClientSecret), facade.WithBaseURL(base), facade.WithHTTPClient(hc)}
+	opts := []facade.Option{facade.WithCredentials(benchClientID, benchClientSecret), facade.WithBaseURL(base), facade.WithHTTPClient(hc),
+		facade.WithoutDocumentedLimits()}
 	r.mk, err = facade.NewMoneyKit(opts...)
 	require.NoError(tb, err)
 	r.lm, err = facade.NewLinkMoney(opts...)
@@ -660,7 +661,8 @@ func TestConnectionReuse(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv, l := newMemBenchServer(t)
 		hc := memnet.Client(t, facade.DefaultHTTPClient(), l)
-		mk, err := facade.NewMoneyKit(facade.WithCredentials(benchClientID, benchClientSecret), facade.WithBaseURL(srv.URL), facade.WithHTTPClient(hc))
+		mk, err := facade.NewMoneyKit(facade.WithCredentials(benchClientID, benchClientSecret), facade.WithBaseURL(srv.URL), facade.WithHTTPClient(hc),
+			facade.WithoutDocumentedLimits())
 		require.NoError(t, err)
 		require.NoError(t, reuseCalls(mk, benchConcurrency, 50))
 		require.Positive(t, l.Dials())

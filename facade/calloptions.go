@@ -86,9 +86,11 @@ type callConfig struct {
 // call is what a service method hands the transport: the settings in force,
 // where to report what happened, and the idempotency key sent.
 type call struct {
-	set  *callSettings
-	resp *Response
-	key  string
+	set     *callSettings
+	resp    *Response
+	key     string
+	ref     string // clientReferenceId sent with key
+	scopeID string // the user a limit is counted by, when the path does not name it
 }
 
 // newCall applies a call's options. Without options it costs nothing: the
@@ -374,6 +376,9 @@ type keyed interface{ idempotencyKey() string }
 func (e *Error) idempotencyKey() string          { return e.IdempotencyKey }
 func (e *TransportError) idempotencyKey() string { return e.IdempotencyKey }
 func (e *RateLimitError) idempotencyKey() string { return e.IdempotencyKey }
+func (e *AcceptedEarlierError) idempotencyKey() string {
+	return e.IdempotencyKey
+}
 
 // IdempotencyKeyOf returns the requestKey a failed Link Money payment or
 // refund sent, read from the outermost *TransportError, *RateLimitError or

@@ -30,9 +30,19 @@ type client struct {
 	wait          func(context.Context, time.Duration) error
 	now           func() time.Time
 
-	gate   gate
-	tokens []*tokenCache         // indexed by operation.scopeIdx
-	posts  [numOps]*postTemplate // JSON POSTs without parameters, by operation
+	// Fleet state (fleet.go, scopes.go): the documented limits, the 429
+	// cool-downs and the tokens, in memory or shared.
+	limits           Limiter
+	coolDowns        CoolDownStore
+	tokenStore       TokenStore
+	documentedLimits bool
+	jitter           func(time.Duration) time.Duration
+	fingerprint      string
+	scopes           [numOps]opScopes
+	causes           causes
+
+	tokenSlots []*tokenSlot           // indexed by operation.scopeIdx
+	posts      [numOps]*postTemplate // JSON POSTs without parameters, by operation
 
 	// Header values built once and shared by every request (never mutated).
 	hdrUserAgent []string
@@ -75,7 +85,11 @@ func newClient(p Provider, opts []Option) (*client, error) {
 		hdrAccept:     hdrJSON,
 		hdrBasic:      basicAuth(cfg.clientID, cfg.clientSecret),
 		hdrClientID:   []string{cfg.clientID},
+
+		documentedLimits: !cfg.noDocumentedLimits,
+		jitter:           cfg.jitter,
 	}
+	c.limits, c.coolDowns, c.tokenStore = cfg.fleet.stores(c.now)
 	// A call's SharedOptions append to copies of these, never to the client's.
 	c.call.headers = slices.Clip(c.call.headers)
 	c.call.middleware = slices.Clip(c.call.middleware)
@@ -83,7 +97,8 @@ func newClient(p Provider, opts []Option) (*client, error) {
 	if p == ProviderMoneyKit {
 		c.hdrVersion = []string{string(moneykit.SupportedVersionN20230218)}
 	}
-	c.newTokenCaches()
+	c.newTokenSlots()
+	c.buildScopes()
 	return c, nil
 }
 

@@ -3,6 +3,7 @@ package facade
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,6 +52,13 @@ var (
 	// ErrDuplicateRequestKey: Link Money 400 DUPLICATE_REQUEST_KEY, the reading the
 	// spec records for a reused requestKey (unconfirmed by Link Money).
 	ErrDuplicateRequestKey = errors.New("banklink: requestKey already used")
+	// ErrAcceptedEarlier: banklink's own retry of a payment or refund drew
+	// DUPLICATE_REQUEST_KEY, so an earlier attempt with the same requestKey
+	// was accepted. The error is an *AcceptedEarlierError carrying the key
+	// and the clientReferenceId: look the payment up instead of sending it
+	// again. It does not match ErrDuplicateRequestKey, which stays the
+	// answer to a first attempt (a key the caller reused).
+	ErrAcceptedEarlier = errors.New("banklink: an earlier attempt with this requestKey was accepted")
 	// ErrNotFound: any 404 (Link Money customers, payments; MoneyKit links).
 	ErrNotFound = errors.New("banklink: not found")
 	// ErrServer: any 5xx.
@@ -226,12 +234,21 @@ type RateLimitError struct {
 	RetryAfter time.Duration // how long the server asked to wait
 	Err        *Error        // the response that asked; nil if none is known
 	// IdempotencyKey is the requestKey the call sent (Link Money payments
-	// and refunds). Err may be another call's answer, seen through the
-	// client-wide 429 gate, and then carries no key.
+	// and refunds). Err may be a copy of another call's answer, seen through
+	// the cool-down of a scope the two share.
 	IdempotencyKey string
+	// Scope and Limit name the documented limit whose next slot comes after
+	// the context's deadline, when that is why the call did not go (Scope
+	// is ScopeLink, ScopeUser, ScopeApp or ScopeClient); empty otherwise.
+	Scope string
+	Limit Limit
 }
 
 func (e *RateLimitError) Error() string {
+	if e.Scope != "" {
+		return fmt.Sprintf("banklink: %s: rate limited by banklink: the documented limit of %v per %s has its next slot in %v, after the context's deadline",
+			e.Operation, e.Limit, e.Scope, e.RetryAfter.Round(time.Millisecond))
+	}
 	msg := fmt.Sprintf("banklink: %s: rate limited; server asked to retry after %v", e.Operation, e.RetryAfter.Round(time.Millisecond))
 	if e.Err != nil {
 		msg += " (" + e.Err.Error() + ")"
@@ -249,6 +266,34 @@ func (e *RateLimitError) Unwrap() error {
 
 // Is matches ErrRateLimited.
 func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
+
+// AcceptedEarlierError is the outcome of a payment or refund whose first
+// attempt got no clear answer and whose retry, with the same requestKey,
+// drew DUPLICATE_REQUEST_KEY: Link Money had accepted the earlier attempt.
+// It matches ErrAcceptedEarlier (not ErrDuplicateRequestKey). The payment
+// exists; find it by ClientReferenceID (or wait for its webhook) rather
+// than sending it again.
+type AcceptedEarlierError struct {
+	Provider          Provider
+	Operation         string
+	IdempotencyKey    string // the requestKey every attempt sent
+	ClientReferenceID string // the clientReferenceId sent, if any
+	Attempts          int
+	// Answer is the retry's DUPLICATE_REQUEST_KEY answer, kept as a field:
+	// it is not this error's cause.
+	Answer *Error
+}
+
+func (e *AcceptedEarlierError) Error() string {
+	msg := "banklink: " + string(e.Provider) + " " + e.Operation + ": an earlier attempt was accepted (the retry drew " + CodeDuplicateRequestKey + ")"
+	if e.Attempts > 1 {
+		msg += fmt.Sprintf(" after %d attempts", e.Attempts)
+	}
+	return msg
+}
+
+// Is matches ErrAcceptedEarlier.
+func (e *AcceptedEarlierError) Is(target error) bool { return target == ErrAcceptedEarlier }
 
 // TransportError is a failure to get any HTTP answer (connection, TLS, timeout,
 // context), naming the operation and how many attempts were made.
@@ -277,9 +322,12 @@ func (e *TransportError) Error() string {
 	return msg
 }
 
-// Unwrap returns the cause and, if any, the last API error.
+// Unwrap returns the cause and, if any, the last API error. When the cause
+// is the caller's context ending (a cancel or a deadline while waiting to
+// retry), the last answer stays in Last but is not unwrapped: a call
+// cancelled after a 503 does not match ErrServer.
 func (e *TransportError) Unwrap() []error {
-	if e.Last != nil {
+	if e.Last != nil && !errors.Is(e.Err, context.Canceled) && !errors.Is(e.Err, context.DeadlineExceeded) {
 		return []error{e.Err, e.Last}
 	}
 	return []error{e.Err}

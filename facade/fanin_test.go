@@ -118,7 +118,7 @@ func newMemFanInRig(tb testing.TB) *fanInRig {
 func (r *fanInRig) client(tb testing.TB) *MoneyKit {
 	tb.Helper()
 	mk, err := NewMoneyKit(WithCredentials(testClientID, testClientSecret), WithBaseURL(r.srv.srv.URL),
-		WithHTTPClient(r.hc), withClock(r.clock.now))
+		WithHTTPClient(r.hc), withClock(r.clock.now), WithoutDocumentedLimits())
 	require.NoError(tb, err)
 	return mk
 }

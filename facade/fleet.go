@@ -179,17 +179,24 @@ type fleetConfig struct {
 	tokens    TokenStore
 }
 
-// stores returns the configured stores with in-memory defaults filled in.
-func (f fleetConfig) stores() (Limiter, CoolDownStore, TokenStore) {
+// stores returns the configured stores with in-memory defaults, on the
+// client's clock, filled in.
+func (f fleetConfig) stores(now func() time.Time) (Limiter, CoolDownStore, TokenStore) {
 	l, c, t := f.limiter, f.coolDowns, f.tokens
 	if l == nil {
-		l = NewMemoryLimiter()
+		m := NewMemoryLimiter()
+		m.now = now
+		l = m
 	}
 	if c == nil {
-		c = NewMemoryCoolDownStore()
+		m := NewMemoryCoolDownStore()
+		m.now = now
+		c = m
 	}
 	if t == nil {
-		t = NewMemoryTokenStore()
+		m := NewMemoryTokenStore()
+		m.now = now
+		t = m
 	}
 	return l, c, t
 }

@@ -2,12 +2,12 @@ package facade
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sync"
 	"time"
 
-	"golang.org/x/sync/singleflight"
 	"golang.org/x/time/rate"
 )
 
@@ -127,6 +127,15 @@ func (m *MemoryCoolDownStore) Extend(ctx context.Context, key string, d time.Dur
 	return nil
 }
 
+// idle reports that the store holds no window at all, so a call need not
+// resolve its scope keys to ask.
+func (m *MemoryCoolDownStore) idle() bool {
+	m.mu.Lock()
+	n := len(m.until)
+	m.mu.Unlock()
+	return n == 0
+}
+
 // Remaining implements CoolDownStore.
 func (m *MemoryCoolDownStore) Remaining(ctx context.Context, key string) (time.Duration, error) {
 	m.mu.Lock()
@@ -139,10 +148,10 @@ func (m *MemoryCoolDownStore) Remaining(ctx context.Context, key string) (time.D
 }
 
 // MemoryTokenStore is the in-process TokenStore: one token per key, fetched
-// once however many callers ask at the same time (golang.org/x/sync/singleflight).
+// once however many callers ask at the same time (a FetchGroup).
 type MemoryTokenStore struct {
-	now   func() time.Time
-	group singleflight.Group
+	now     func() time.Time
+	flights FetchGroup
 
 	mu     sync.Mutex
 	tokens map[string]Token
@@ -178,7 +187,8 @@ func (m *MemoryTokenStore) Put(key string, t Token) {
 
 // Get implements TokenStore. The fetch runs on a context that does not end
 // with the first caller's (bounded at 60s), so one caller giving up does not
-// fail the others waiting for the same token.
+// fail the others waiting for the same token; it ends when the last of them
+// has gone.
 func (m *MemoryTokenStore) Get(ctx context.Context, key string, fetch TokenFetch) (Token, error) {
 	if t, ok := m.Cached(key); ok {
 		return t, nil
@@ -186,35 +196,91 @@ func (m *MemoryTokenStore) Get(ctx context.Context, key string, fetch TokenFetch
 	if err := CheckKey(key); err != nil {
 		return Token{}, err
 	}
-	if err := ctx.Err(); err != nil {
-		return Token{}, err
-	}
-	ch := m.group.DoChan(key, func() (any, error) {
+	return m.flights.Do(ctx, key, func(fctx context.Context) (Token, error) {
 		// A caller that raced with the previous flight finds its token here.
 		if t, ok := m.Cached(key); ok {
 			return t, nil
 		}
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tokenFetchTimeout)
-		defer cancel()
 		t, err := fetch(fctx)
 		if err != nil {
-			return nil, err
-		}
-		if t.Value == "" {
-			return nil, fmt.Errorf("banklink: token fetch returned an empty token")
+			return Token{}, err
 		}
 		m.Put(key, t)
 		return t, nil
 	})
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return Token{}, r.Err
+}
+
+// FetchGroup runs one token fetch per key for the callers that ask at the
+// same time, for TokenStore implementations. The fetch runs on a context of
+// its own, bounded at 60 seconds, that ends when the last caller waiting
+// for it has gone: one caller giving up does not fail the others, and no
+// fetch runs on behind the retry loop after everyone left. The zero value
+// is ready to use.
+type FetchGroup struct {
+	mu sync.Mutex
+	m  map[string]*flight
+}
+
+type flight struct {
+	done    chan struct{}
+	tok     Token
+	err     error
+	waiters int
+	cancel  context.CancelFunc
+}
+
+// Do returns fn's token for key, running fn once for every caller that asks
+// while it runs. An empty token is an error.
+func (g *FetchGroup) Do(ctx context.Context, key string, fn TokenFetch) (Token, error) {
+	if err := ctx.Err(); err != nil {
+		return Token{}, err
+	}
+	g.mu.Lock()
+	f := g.m[key]
+	if f == nil {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tokenFetchTimeout)
+		f = &flight{done: make(chan struct{}), cancel: cancel}
+		if g.m == nil {
+			g.m = make(map[string]*flight)
 		}
-		return r.Val.(Token), nil
+		g.m[key] = f
+		go g.run(key, f, fctx, fn)
+	}
+	f.waiters++
+	g.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.tok, f.err
 	case <-ctx.Done():
+		g.mu.Lock()
+		f.waiters--
+		if f.waiters == 0 {
+			f.cancel()
+			if g.m[key] == f {
+				delete(g.m, key)
+			}
+		}
+		g.mu.Unlock()
 		return Token{}, ctx.Err()
 	}
+}
+
+func (g *FetchGroup) run(key string, f *flight, ctx context.Context, fn TokenFetch) {
+	t, err := fn(ctx)
+	f.cancel()
+	if err == nil && t.Value == "" {
+		err = errors.New("banklink: token fetch returned an empty token")
+	}
+	if err != nil {
+		t = Token{}
+	}
+	g.mu.Lock()
+	if g.m[key] == f {
+		delete(g.m, key)
+	}
+	f.tok, f.err = t, err
+	g.mu.Unlock()
+	close(f.done)
 }
 
 // Invalidate implements TokenStore.

@@ -486,7 +486,10 @@ func FuzzTokenResponse(f *testing.F) {
 
 		const century = 100 * 365 * 24 * time.Hour
 		switch {
-		case tr.ExpiresIn <= 0:
+		case tr.ExpiresIn == 0:
+			// No lifetime named: MoneyKit's documented 60 minutes.
+			clock.Add(int64(60 * time.Minute))
+		case tr.ExpiresIn < 0:
 			// Already expired: the next call must fetch again.
 		case tr.ExpiresIn < int64(century/time.Second):
 			clock.Add(int64(time.Duration(tr.ExpiresIn) * time.Second))

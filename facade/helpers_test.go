@@ -72,7 +72,10 @@ func blankFakeAPI(t *testing.T) *fakeAPI {
 
 // clientOptions are the options every client of f starts from.
 func (f *fakeAPI) clientOptions() []Option {
-	opts := []Option{WithCredentials(testClientID, testClientSecret), WithBaseURL(f.srv.URL)}
+	// The fake API enforces no rate limits, and its clients' waits return at
+	// once: tests of the documented limits turn them back on with
+	// withDocumentedLimits.
+	opts := []Option{WithCredentials(testClientID, testClientSecret), WithBaseURL(f.srv.URL), WithoutDocumentedLimits()}
 	if f.hc != nil {
 		opts = append(opts, WithHTTPClient(f.hc))
 	}

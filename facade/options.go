@@ -95,6 +95,8 @@ type config struct {
 	now                    func() time.Time
 	getenv                 func(string) string
 	fleet                  fleetConfig // fleet.go
+	noDocumentedLimits     bool
+	jitter                 func(time.Duration) time.Duration
 	errs                   []error
 }
 
@@ -170,6 +172,26 @@ func WithRateLimiter(l *rate.Limiter) Option {
 	return clientOption(func(c *config) { c.limiter = l })
 }
 
+// WithoutDocumentedLimits stops the client pacing calls on the provider's
+// documented rate limits (the spec's x-banklink-rate-limits, such as
+// MoneyKit's 15 requests a minute per link). It is for servers that do not
+// enforce them, such as the sandbox with NoRateLimits, and for benchmarks;
+// against the providers a call the pacing would hold back draws a 429
+// instead. 429 cool-downs and WithRateLimiter still apply.
+func WithoutDocumentedLimits() Option {
+	return clientOption(func(c *config) { c.noDocumentedLimits = true })
+}
+
+// withDocumentedLimits undoes WithoutDocumentedLimits (tests).
+func withDocumentedLimits() Option {
+	return clientOption(func(c *config) { c.noDocumentedLimits = false })
+}
+
+// withJitter replaces the random extra wait after a cool-down (tests).
+func withJitter(j func(time.Duration) time.Duration) Option {
+	return clientOption(func(c *config) { c.jitter = j })
+}
+
 // WithLogger logs each attempt at debug level to l. Without it (or with nil)
 // banklink does not log.
 func WithLogger(l *slog.Logger) Option {
@@ -234,6 +256,7 @@ func newConfig(p Provider, opts []Option) (*config, error) {
 		backoff:       DefaultBackoff(),
 		wait:          waitTimer,
 		now:           time.Now,
+		jitter:        jitter,
 		getenv:        os.Getenv,
 	}
 	for _, o := range opts {

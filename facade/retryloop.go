@@ -31,10 +31,14 @@ type exchange struct {
 	out        any           // where a 2xx body is decoded; nil to discard it
 	set        *callSettings
 	key        string // idempotency key sent, for idempotency-key operations
-	rewindable bool   // the body can be sent again
+	ref        string // clientReferenceId sent with the key, if any
+	scopeID    string // the user or link a limit is counted by, when the path does not name it
+	keys       []string
+	rewindable bool // the body can be sent again
 
 	attempts, retries int
 	refreshed         bool          // the token was refreshed after a 401 once already
+	unclear           bool          // an attempt may have been accepted without its answer arriving
 	delay             time.Duration // wait before the next attempt
 	hinted            bool          // delay was asked for by the server
 	lastAPI           *Error        // last HTTP error answer
@@ -55,7 +59,7 @@ const (
 // 2xx body into out (unless out is nil). req comes from a generated builder;
 // its body, if any, must be rewindable through GetBody for retries to happen.
 func (c *client) do(ctx context.Context, op *operation, req *http.Request, out any, cl call) error {
-	x := exchange{c: c, ctx: ctx, op: op, req: req, out: out, set: cl.set, key: cl.key}
+	x := exchange{c: c, ctx: ctx, op: op, req: req, out: out, set: cl.set, key: cl.key, ref: cl.ref, scopeID: cl.scopeID}
 	x.prepare()
 	if cl.resp == nil {
 		return x.run()
@@ -111,15 +115,20 @@ func (x *exchange) run() error {
 	}
 }
 
-// wait performs the wait before an attempt: the retry delay, or the 429
-// gate's window if that is longer.
+// wait performs the wait before an attempt: the retry delay, or the
+// cool-down of the call's rate-limit scopes if that is longer.
 func (x *exchange) wait() error {
 	c := x.c
 	wait, fromServer, cause := x.delay, x.hinted, x.lastAPI
-	if g, gcause := x.gateWindow(); g > wait {
+	if g, gcause := x.coolDown(); g > wait {
 		wait, fromServer = g, true
 		if gcause != nil {
 			cause = gcause
+		}
+		if g <= c.maxRetryAfter && !exceedsDeadline(x.ctx, g) {
+			// Released with jitter, so that the callers one window held
+			// back do not all go at once.
+			wait += c.jitter(g)
 		}
 	}
 	if wait <= 0 {
@@ -141,49 +150,15 @@ func (x *exchange) wait() error {
 	return nil
 }
 
-// gateWindow is how long the client-wide 429 gate stays closed, and the
-// answer that closed it.
-func (x *exchange) gateWindow() (time.Duration, *Error) {
-	if x.c.gate.until.Load() == 0 {
-		return 0, nil
-	}
-	return x.c.gate.remaining(x.c.now())
-}
-
-// closeGate closes the client-wide gate after apiErr, a 429, for the
-// server's window (or a backoff delay when it named none).
-func (x *exchange) closeGate(apiErr *Error) {
-	c := x.c
-	window := apiErr.RetryAfter
-	if !apiErr.retryAfterSet {
-		window = c.backoff.Delay(x.retries + 1)
-	}
-	// The gate honours the server's window, but a window longer than
-	// maxGateWindow is taken as a broken header: later calls probe again
-	// after maxGateWindow instead of failing fast for years.
-	window = min(window, maxGateWindow)
-	if window <= 0 {
-		return
-	}
-	cause := apiErr
-	if cause.IdempotencyKey != "" {
-		// Other calls see the answer through the gate, but not this call's key.
-		shared := *apiErr
-		shared.IdempotencyKey = ""
-		cause = &shared
-	}
-	c.gate.block(c.now().Add(window), cause)
-}
-
-// limit waits for the client-side rate limiter, if there is one.
+// limit waits for the client-side rate limiter (WithRateLimiter), if there
+// is one, then for the documented limits of the operation's scopes.
 func (x *exchange) limit() error {
-	if x.c.limiter == nil {
-		return nil
+	if x.c.limiter != nil {
+		if err := x.c.waitLimiter(x.ctx); err != nil {
+			return x.transportErr(err)
+		}
 	}
-	if err := x.c.waitLimiter(x.ctx); err != nil {
-		return x.transportErr(err)
-	}
-	return nil
+	return x.limitScopes()
 }
 
 // token returns the bearer token the operation needs (nil if it needs none).
@@ -191,7 +166,7 @@ func (x *exchange) token() (*bearerToken, error) {
 	if x.op.auth != authBearer {
 		return nil, nil
 	}
-	t, err := x.c.tokens[x.op.scopeIdx].get(x.ctx)
+	t, err := x.c.token(x.ctx, x.op.scopeIdx)
 	if err != nil {
 		return nil, x.authFailed(err)
 	}
@@ -311,6 +286,7 @@ func (x *exchange) classify(resp *http.Response, cancel context.CancelFunc, err 
 		}
 		a.Err = err
 		a.ReachedServer = !neverReachedServer(err)
+		x.unclear = x.unclear || a.ReachedServer
 		x.lastErr = err
 		return verdictFailed, a, nil
 	}
@@ -318,24 +294,33 @@ func (x *exchange) classify(resp *http.Response, cancel context.CancelFunc, err 
 	if cancel != nil {
 		cancel()
 	}
-	// Set before the error can be shared through the gate.
 	apiErr.Attempts, apiErr.IdempotencyKey = x.attempts, x.key
 	if resp.StatusCode == http.StatusUnauthorized && !x.refreshed && op.auth == authBearer &&
 		(op.provider == ProviderLinkMoney || apiErr.Code == CodeExpiredAccessToken) {
 		// The server refused before doing anything: refresh once and resend,
 		// whatever the operation's safety. This does not use up a retry.
-		c.tokens[op.scopeIdx].invalidate(used)
+		c.invalidateToken(ctx, op.scopeIdx, used)
 		x.refreshed = true
 		x.delay, x.hinted = 0, false
 		c.logAttempt(ctx, op, x.attempts, resp.StatusCode, time.Since(began), apiErr.RequestID, "retry", "access token rejected; refreshing it", nil)
 		return verdictResend, nil, nil
 	}
+	if x.key != "" && x.unclear && apiErr.Code == CodeDuplicateRequestKey {
+		// banklink sent this key before, in this call: an earlier attempt
+		// was accepted, though its answer never arrived.
+		c.logAttempt(ctx, op, x.attempts, resp.StatusCode, time.Since(began), apiErr.RequestID, "done", "an earlier attempt was accepted", nil)
+		return verdictDone, nil, &AcceptedEarlierError{
+			Provider: op.provider, Operation: op.id, IdempotencyKey: x.key, ClientReferenceID: x.ref,
+			Attempts: x.attempts, Answer: apiErr,
+		}
+	}
 	a.Response = resp
 	a.Err = apiErr
 	a.ReachedServer = true
+	x.unclear = x.unclear || resp.StatusCode >= 500
 	x.lastAPI, x.lastErr = apiErr, apiErr
 	if resp.StatusCode == http.StatusTooManyRequests {
-		x.closeGate(apiErr)
+		x.recordLimited(apiErr)
 	}
 	return verdictFailed, a, nil
 }
@@ -414,10 +399,9 @@ func (x *exchange) authFailed(err error) error {
 			return x.transportErr(err)
 		}
 	}
-	if x.key != "" {
-		return x.transportErr(fmt.Errorf("fetching token: %w", err))
-	}
-	return err
+	// The message names the call that needed the token as well as the
+	// token operation ("getLink: fetching token: ... createAccessToken: ...").
+	return x.transportErr(fmt.Errorf("fetching token: %w", err))
 }
 
 // errLimiterDeadline is returned when the rate limiter's next slot is past the context's deadline.

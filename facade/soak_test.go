@@ -136,7 +136,7 @@ func (s *soak) httpClient() *http.Client {
 func (s *soak) moneyKit() *facade.MoneyKit {
 	creds := s.sb.MoneyKit()
 	mk, err := facade.NewMoneyKit(facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL),
-		facade.WithHTTPClient(s.httpClient()), facade.WithWait(s.waits.wait))
+		facade.WithHTTPClient(s.httpClient()), facade.WithWait(s.waits.wait), facade.WithoutDocumentedLimits())
 	require.NoError(s.t, err)
 	return mk
 }
@@ -144,7 +144,7 @@ func (s *soak) moneyKit() *facade.MoneyKit {
 func (s *soak) linkMoney() *facade.LinkMoney {
 	creds := s.sb.LinkMoney()
 	lm, err := facade.NewLinkMoney(facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL),
-		facade.WithHTTPClient(s.httpClient()), facade.WithWait(s.waits.wait))
+		facade.WithHTTPClient(s.httpClient()), facade.WithWait(s.waits.wait), facade.WithoutDocumentedLimits())
 	require.NoError(s.t, err)
 	return lm
 }
@@ -163,7 +163,7 @@ func (s *soak) call(op string, fn func(ctx context.Context) error) error {
 	assert.Less(s.t, elapsed, soakCallBudget, "%s: outlived its deadline", tag.name)
 	if err != nil {
 		switch err.(type) {
-		case *facade.Error, *facade.RateLimitError, *facade.TransportError:
+		case *facade.Error, *facade.RateLimitError, *facade.TransportError, *facade.AcceptedEarlierError:
 		default:
 			s.t.Errorf("%s: untyped error %T: %v", tag.name, err, err)
 		}
