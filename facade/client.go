@@ -41,7 +41,7 @@ type client struct {
 	scopes           [numOps]opScopes
 	causes           causes
 
-	tokenSlots []*tokenSlot           // indexed by operation.scopeIdx
+	tokenSlots []*tokenSlot          // indexed by operation.scopeIdx
 	posts      [numOps]*postTemplate // JSON POSTs without parameters, by operation
 
 	// Header values built once and shared by every request (never mutated).
