@@ -19,12 +19,20 @@ import (
 // Nothing is sent when an option or req is nil or invalid. key is the
 // idempotency key req carries, for idempotency-key operations.
 func postJSON[Resp, Req any](ctx context.Context, c *client, idx opIndex, req *Req, key string, opts []CallOption) (*Resp, error) {
+	return postJSONAs[Resp](ctx, c, idx, req, call{key: key}, opts)
+}
+
+// postJSONAs is postJSON with what the call's body tells the retry loop:
+// the idempotency key and clientReferenceId (id.key, id.ref) and the user
+// a rate limit is counted by (id.scopeID).
+func postJSONAs[Resp, Req any](ctx context.Context, c *client, idx opIndex, req *Req, id call, opts []CallOption) (*Resp, error) {
 	op := c.op(idx)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
 	}
-	cl.key = key
+	key := id.key
+	cl.key, cl.ref, cl.scopeID = key, id.ref, id.scopeID
 	if req == nil {
 		return nil, invalid(op, Violation{Rule: "required", Message: "request body is required"})
 	}

@@ -65,6 +65,20 @@ func (c *client) decode(op *operation, resp *http.Response, out any) error {
 	if err := json.Unmarshal(buf.Bytes(), out); err != nil {
 		return fail("decoding "+contentTypeOf(resp.Header)+" response", err)
 	}
+	errShape, err := checkResponse(buf.Bytes(), op.required)
+	if errShape {
+		// The provider's error answer with a 2xx status: an error, with
+		// the code errors.Is matches on.
+		e := fail("", nil).(*Error)
+		decodeErrorBody(e, e.Body)
+		if e.Message == "" {
+			e.Message = "error answer with a 2xx status"
+		}
+		return e
+	}
+	if err != nil {
+		return fail(err.Error(), nil)
+	}
 	return nil
 }
 

@@ -266,6 +266,11 @@ func FuzzErrorResponse(f *testing.F) {
 			assert.Equal(t, status, apiErr.StatusCode)
 		}
 		assert.LessOrEqual(t, len(apiErr.Body), maxErrorBody)
+		if apiErr.tokenEndpoint && status >= 200 && status <= 299 {
+			// A token endpoint's refused 2xx is kept with its token redacted.
+			assert.NotContains(t, string(apiErr.Body), tokenValueOf(body))
+			return
+		}
 		assert.True(t, bytes.HasPrefix(body, apiErr.Body), "Body is a prefix of what was sent")
 		if len(body) <= maxErrorBody && apiErr.Response != nil {
 			assert.Equal(t, len(body), len(apiErr.Body), "a body under the cap is kept whole")
@@ -499,4 +504,16 @@ func FuzzTokenResponse(f *testing.F) {
 		require.NoError(t, call())
 		assert.Equal(t, fetches+1, rt.hitCount(tokenPath), "expires_in %d: the cache handed out a token at or past its expiry", tr.ExpiresIn)
 	})
+}
+
+// tokenValueOf is the access_token a token body carries, or a string no
+// body holds.
+func tokenValueOf(body []byte) string {
+	var v struct {
+		AccessToken string `json:"access_token"`
+	}
+	if json.Unmarshal(body, &v) != nil || len(v.AccessToken) < 4 {
+		return "\x00no token\x00"
+	}
+	return v.AccessToken
 }

@@ -109,7 +109,11 @@ type PaymentsService struct{ c *client }
 // result with PaymentStatus TERMINAL_FAILED and ErrorDetails, not an error.
 func (s *PaymentsService) Create(ctx context.Context, req *PaymentRequest, opts ...CallOption) (*Payment, error) {
 	req, key := withRequestKey(s.c.op(linkmoney.OpCreatePayment), req, func(r *PaymentRequest) *string { return &r.RequestKey })
-	return postJSON[Payment](ctx, s.c, linkmoney.OpCreatePayment, req, key, opts)
+	var ref string
+	if req != nil {
+		ref = req.ClientReferenceId
+	}
+	return postJSONAs[Payment](ctx, s.c, linkmoney.OpCreatePayment, req, call{key: key, ref: ref}, opts)
 }
 
 // RefundsService refunds payments.
@@ -119,7 +123,11 @@ type RefundsService struct{ c *client }
 // is handled as in PaymentsService.Create.
 func (s *RefundsService) Create(ctx context.Context, req *RefundRequest, opts ...CallOption) (*Refund, error) {
 	req, key := withRequestKey(s.c.op(linkmoney.OpCreateRefund), req, func(r *RefundRequest) *string { return &r.RequestKey })
-	return postJSON[Refund](ctx, s.c, linkmoney.OpCreateRefund, req, key, opts)
+	var ref string
+	if req != nil {
+		ref = req.ClientReferenceId
+	}
+	return postJSONAs[Refund](ctx, s.c, linkmoney.OpCreateRefund, req, call{key: key, ref: ref}, opts)
 }
 
 // withRequestKey returns the request to send for an idempotency-key

@@ -65,7 +65,11 @@ type LinkSessionsService struct{ c *client }
 // key here, so a failed call is retried only after a 429 or when the request
 // never reached MoneyKit.
 func (s *LinkSessionsService) Create(ctx context.Context, req *LinkSessionRequest, opts ...CallOption) (*LinkSession, error) {
-	return postJSON[LinkSession](ctx, s.c, moneykit.OpCreateLinkSession, req, "", opts)
+	var user string
+	if req != nil {
+		user = req.CustomerUser.Id // MoneyKit's 20 sessions a minute are counted per user
+	}
+	return postJSONAs[LinkSession](ctx, s.c, moneykit.OpCreateLinkSession, req, call{scopeID: user}, opts)
 }
 
 // Exchange trades the exchangeable token Connect gave the front end for the

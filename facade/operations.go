@@ -66,10 +66,11 @@ type operation struct {
 	safety         Safety
 	idempotencyKey string // JSON name of the idempotency key, for SafetyIdempotencyKey
 	auth           authKind
-	authHeader     string // header name for authClientID
-	scope          string // OAuth2 scope for authBearer (Link Money)
-	scopeIdx       int    // index into the provider's token caches
-	tokenEndpoint  bool   // the provider's client-credentials token operation
+	authHeader     string   // header name for authClientID
+	scope          string   // OAuth2 scope for authBearer (Link Money)
+	scopeIdx       int      // index into the provider's token caches
+	tokenEndpoint  bool     // the provider's client-credentials token operation
+	required       *reqNode // required.go: the success body's required fields
 	meta           *opmeta.Operation
 }
 
@@ -128,6 +129,12 @@ func buildSpec(p Provider, table []opmeta.Operation, tokenOp opIndex) (*provider
 				ps.scopes = append(ps.scopes, o.scope)
 			}
 			o.scopeIdx = idx
+		}
+		if o.tokenEndpoint {
+			// An absent expires_in is MoneyKit's documented 60 minutes.
+			o.required = buildRequired(m.ResponseRequired, "/expires_in")
+		} else {
+			o.required = buildRequired(m.ResponseRequired)
 		}
 		if o.safety == SafetyUnknown {
 			return nil, fmt.Errorf("banklink: %s has no retry class", m.ID)
