@@ -1,10 +1,12 @@
 package redisfleet
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,84 +32,131 @@ func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // The sandbox's rate limits stay authoritative and are never hit: N = 1, 4,
-// 16 and 64 instances, each with its own Redis client and limiter (they
-// send through one facade client, which holds no fleet state yet), call GET /links/{id} on one link for 90 seconds, each call paced by the
-// shared limiter on the spec's limits (15/min per link, 1,000/min per app).
-// The sandbox counts with a sliding window, the strictest reading; it draws
-// no 429, and every call the budget allows succeeds: the fleet's throughput
-// is the budget's, whatever N.
+// 16 and 64 instances, each a facade client with its own Redis client
+// (WithFleet), read one link and create link sessions for one user for 90
+// seconds. The clients pace themselves on the spec's limits (15/min per
+// link, 20/min per user, and the app limits) through the shared limiter;
+// the sandbox counts with a sliding window, the strictest reading. It draws
+// no 429, every call the budget allows succeeds, one token serves the
+// fleet, and the fleet's throughput is the budget's, whatever N.
 func TestFleetAgainstSandboxDrawsNo429(t *testing.T) {
 	for _, n := range []int{1, 4, 16, 64} {
-		t.Run(fmt.Sprint(n, "-instances"), func(t *testing.T) { fleetAgainstSandbox(t, n) })
+		t.Run(fmt.Sprint(n, "-instances"), func(t *testing.T) {
+			began := time.Now()
+			res := fleetAgainstSandbox(t, n, 90*time.Second)
+			wall := time.Since(began)
+			// The burst, then one call per interval: for links 8 + 11 in
+			// 90s, for link sessions 11 + 9.
+			_, linkEvery := facade.Limit{Requests: 15, Per: time.Minute}.Pacing()
+			_, userEvery := facade.Limit{Requests: 20, Per: time.Minute}.Pacing()
+			require.Zero(t, res.limited, "the sandbox refused nothing")
+			require.EqualValues(t, 8+int(res.run/linkEvery), res.links)
+			require.EqualValues(t, 11+int(res.run/userEvery), res.sessions)
+			require.EqualValues(t, 1, res.tokens, "one token for the fleet")
+			t.Logf("fleet N=%d: %d link reads + %d link sessions in %v of fake time (%.1f calls/min), %d paced past their deadline, %d tokens fetched, %d 429s drawn; %v wall time",
+				n, res.links, res.sessions, res.run, float64(res.links+res.sessions)/res.run.Minutes(), res.paced, res.tokens, res.limited, wall.Round(time.Millisecond))
+		})
 	}
 }
 
-func fleetAgainstSandbox(t *testing.T, instances int) {
-	synctest.Test(t, func(t *testing.T) {
+// fleetResult is what a fleet run did.
+type fleetResult struct {
+	run                     time.Duration
+	links, sessions, paced  int64 // calls that succeeded; calls the limiter held past their deadline
+	limited, tokens, errors int64 // 429s from the sandbox, token requests, other failures
+}
+
+// fleetAgainstSandbox runs instances facade clients, sharing a miniredis
+// fleet, against the sandbox for run (fake time): each reads one link and
+// creates link sessions for one user, every call with a deadline at the end
+// of the run.
+func fleetAgainstSandbox(t testing.TB, instances int, run time.Duration) (res fleetResult) {
+	test := func(t *testing.T) {
 		sb := sandbox.New(sandbox.Config{})
 		sb.SetURL("http://127.0.0.1:1") // never dialled: inProcess serves it
 		creds := sb.MoneyKit()
-		hc := &http.Client{Transport: inProcess{sb.Handler()}}
-		newClient := func() *facade.MoneyKit {
-			mk, err := facade.NewMoneyKit(facade.WithCredentials(creds.ClientID, creds.ClientSecret),
-				facade.WithBaseURL(creds.BaseURL), facade.WithHTTPClient(hc), facade.WithMaxRetries(0))
-			require.NoError(t, err)
-			return mk
-		}
+		var tokens atomic.Int64
+		hc := &http.Client{Transport: countTokens{inProcess{sb.Handler()}, &tokens}}
+		setup, err := facade.NewMoneyKit(facade.WithCredentials(creds.ClientID, creds.ClientSecret),
+			facade.WithBaseURL(creds.BaseURL), facade.WithHTTPClient(hc))
+		require.NoError(t, err)
 		ctx := t.Context()
-		setup := newClient()
-		ls, err := setup.LinkSessions.Create(ctx, facade.NewLinkSession("user-fleet", "https://app.example/oauth"))
+		ls, err := setup.LinkSessions.Create(ctx, facade.NewLinkSession("user-setup", "https://app.example/oauth"))
 		require.NoError(t, err)
 		exch, err := sb.CompleteLinkSession(ls.LinkSessionToken, sandbox.ConnectOptions{})
 		require.NoError(t, err)
-		res, err := setup.LinkSessions.Exchange(ctx, exch)
+		lk, err := setup.LinkSessions.Exchange(ctx, exch)
 		require.NoError(t, err)
-		linkID := res.Link.LinkId
-
-		fp := facade.Fingerprint(creds.BaseURL, creds.ClientID)
-		linkScope := facade.ScopeKey(facade.ProviderMoneyKit, fp, "getLink", facade.ScopeLink, linkID)
-		appScope := facade.ScopeKey(facade.ProviderMoneyKit, fp, "getLink", facade.ScopeApp, "")
-		perLink := facade.Limit{Requests: 15, Per: time.Minute}
-		perApp := facade.Limit{Requests: 1000, Per: time.Minute}
+		linkID := lk.Link.LinkId
+		time.Sleep(time.Minute) // the setup's calls leave the sandbox's windows
+		tokens.Store(0)
 
 		r := newMini(t)
-		const run = 90 * time.Second
 		start := time.Now()
-		var ok, limited, other atomic.Int64
+		deadline := start.Add(run)
+		var links, sessions, paced, limited, failed atomic.Int64
+		count := func(err error, ok *atomic.Int64) bool {
+			var apiErr *facade.Error
+			var rl *facade.RateLimitError
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case errors.As(err, &rl) && rl.Scope != "":
+				paced.Add(1)
+				return false
+			case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusTooManyRequests:
+				limited.Add(1)
+			default:
+				failed.Add(1)
+				t.Errorf("unexpected error: %v", err)
+				return false
+			}
+			return true
+		}
 		var wg sync.WaitGroup
 		for range instances {
-			mk, lim := setup, r.instance().Limiter()
+			mk, err := facade.NewMoneyKit(facade.WithCredentials(creds.ClientID, creds.ClientSecret),
+				facade.WithBaseURL(creds.BaseURL), facade.WithHTTPClient(hc), facade.WithMaxRetries(0),
+				With(r.client(), "app"))
+			require.NoError(t, err)
 			wg.Go(func() {
-				for time.Since(start) < run {
-					wait, err := lim.Allow(ctx, linkScope, perLink, 1)
-					require.NoError(t, err)
-					if wait > 0 {
-						time.Sleep(wait)
-						continue
-					}
-					wait, err = lim.Allow(ctx, appScope, perApp, 1)
-					require.NoError(t, err)
-					require.Zero(t, wait, "the app budget is far from spent")
-					_, err = mk.Links.Get(ctx, linkID)
-					var apiErr *facade.Error
-					switch {
-					case err == nil:
-						ok.Add(1)
-					case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusTooManyRequests:
-						limited.Add(1)
-					default:
-						other.Add(1)
-						t.Errorf("unexpected error: %v", err)
-					}
+				ctx, cancel := context.WithDeadline(ctx, deadline)
+				defer cancel()
+				for count(func() error { _, err := mk.Links.Get(ctx, linkID); return err }(), &links) {
+				}
+			})
+			wg.Go(func() {
+				ctx, cancel := context.WithDeadline(ctx, deadline)
+				defer cancel()
+				for count(func() error {
+					_, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("user-fleet", "https://app.example/oauth"))
+					return err
+				}(), &sessions) {
 				}
 			})
 		}
 		wg.Wait()
-		require.Zero(t, limited.Load(), "the sandbox refused nothing")
-		require.Zero(t, other.Load())
-		// The burst of 8, then one call per 7.875s: 8 + 11 in 90s.
-		_, interval := perLink.Pacing()
-		require.EqualValues(t, 8+int(run/interval), ok.Load())
-		t.Logf("%d instances: %d calls in %v, 0 refused", instances, ok.Load(), run)
-	})
+		res = fleetResult{run: run, links: links.Load(), sessions: sessions.Load(), paced: paced.Load(),
+			limited: limited.Load(), tokens: tokens.Load(), errors: failed.Load()}
+	}
+	switch tb := t.(type) {
+	case *testing.T:
+		synctest.Test(tb, test)
+	default:
+		tb.Fatalf("fleetAgainstSandbox needs a *testing.T")
+	}
+	return res
+}
+
+// countTokens counts the token requests that pass through it.
+type countTokens struct {
+	next http.RoundTripper
+	n    *atomic.Int64
+}
+
+func (c countTokens) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/auth/token") {
+		c.n.Add(1)
+	}
+	return c.next.RoundTrip(r)
 }

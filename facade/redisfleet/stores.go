@@ -10,7 +10,6 @@ import (
 
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/banklink/banklink/facade"
 )
@@ -104,16 +103,14 @@ func (s *CoolDownStore) Remaining(ctx context.Context, key string) (time.Duratio
 // process takes <prefix>:token:<token key>:lock (SET NX PX) and fetches
 // while the others poll for its result.
 type TokenStore struct {
-	f     *Fleet
-	group singleflight.Group
+	f       *Fleet
+	flights facade.FetchGroup
 }
 
 // Polling for another instance's fetch: from pollMin, doubling, up to pollMax.
 const (
 	pollMin = 10 * time.Millisecond
 	pollMax = 250 * time.Millisecond
-	// fetchTimeout bounds a fetch made on behalf of waiting callers.
-	fetchTimeout = 60 * time.Second
 )
 
 // compareAndDelete deletes KEYS[1] only if it holds ARGV[1].
@@ -136,31 +133,21 @@ func (s *TokenStore) Get(ctx context.Context, key string, fetch facade.TokenFetc
 	if err := ctx.Err(); err != nil {
 		return facade.Token{}, err
 	}
-	ch := s.group.DoChan(key, func() (any, error) {
+	// The fetch (and the wait for another instance's) ends when the last
+	// caller of this process waiting for it has gone, or after 60s.
+	return s.flights.Do(ctx, key, func(fctx context.Context) (facade.Token, error) {
 		if t, ok := f.memTokens.Cached(key); ok {
 			return t, nil
 		}
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
-		defer cancel()
 		t, err := s.shared(fctx, key, fetch)
 		if err != nil {
-			return nil, err
+			return facade.Token{}, err
 		}
-		if t.Value == "" {
-			return nil, errors.New("banklink: token fetch returned an empty token")
+		if t.Value != "" {
+			f.memTokens.Put(key, t)
 		}
-		f.memTokens.Put(key, t)
 		return t, nil
 	})
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return facade.Token{}, r.Err
-		}
-		return r.Val.(facade.Token), nil
-	case <-ctx.Done():
-		return facade.Token{}, ctx.Err()
-	}
 }
 
 // shared reads the fleet's token, or fetches and stores it under the lock,
