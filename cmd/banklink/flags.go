@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,9 +10,11 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/pflag"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/redisfleet"
 	"github.com/banklink/banklink/internal/termsafe"
 )
 
@@ -33,6 +36,7 @@ type globals struct {
 	clientID     string
 	clientSecret string
 	secretStdin  bool
+	redisURL     string
 }
 
 func (g *globals) register(fs *pflag.FlagSet) {
@@ -43,6 +47,7 @@ func (g *globals) register(fs *pflag.FlagSet) {
 	fs.StringVar(&g.clientID, "client-id", "", "override the provider's client id")
 	fs.StringVar(&g.clientSecret, "client-secret", "", "override the provider's client secret (visible to other users; prefer the environment or --client-secret-stdin)")
 	fs.BoolVar(&g.secretStdin, "client-secret-stdin", false, "read the provider's client secret from the first line of standard input")
+	fs.StringVar(&g.redisURL, "redis-url", "", "share tokens, rate budgets and 429 cool-downs with other processes through this Redis (default $BANKLINK_REDIS_URL)")
 }
 
 // options turns the global flags and the provider's environment variables into
@@ -83,10 +88,56 @@ func (a *app) options(prefix string) ([]facade.Option, error) {
 	if base != "" {
 		opts = append(opts, facade.WithBaseURL(base))
 	}
+	fleet, err := a.fleet()
+	if err != nil {
+		return nil, err
+	}
+	if fleet != nil {
+		opts = append(opts, facade.WithFleet(fleet))
+	}
 	if g.verbose {
 		opts = append(opts, facade.WithLogger(slog.New(slog.NewTextHandler(a.err, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: termsafe.ReplaceAttr}))))
 	}
 	return opts, nil
+}
+
+// redisPrefix is the key prefix the CLI's processes share in Redis.
+const redisPrefix = "banklink"
+
+// fleet returns the shared Redis stores named by --redis-url or
+// BANKLINK_REDIS_URL, built once, or nil when neither is set.
+func (a *app) fleet() (*redisfleet.Fleet, error) {
+	if a.redis != nil {
+		return a.redis, nil
+	}
+	u := a.g.redisURL
+	if u == "" {
+		u = a.getenv("BANKLINK_REDIS_URL")
+	}
+	if u == "" {
+		return nil, nil
+	}
+	ro, err := redis.ParseURL(u)
+	if err != nil {
+		// The URL may carry a password: it is not repeated.
+		return nil, usagef("--redis-url / BANKLINK_REDIS_URL: not a Redis URL (redis://[user:password@]host:port[/db] or rediss://...)")
+	}
+	var logger *slog.Logger
+	if a.g.verbose {
+		logger = slog.New(slog.NewTextHandler(a.err, &slog.HandlerOptions{ReplaceAttr: termsafe.ReplaceAttr}))
+	}
+	var fopts []redisfleet.Option
+	if logger != nil {
+		fopts = append(fopts, redisfleet.WithLogger(logger))
+	}
+	rdb := redis.NewClient(ro)
+	f, err := redisfleet.New(rdb, redisPrefix, fopts...)
+	if err != nil {
+		_ = rdb.Close()
+		return nil, err
+	}
+	a.redis, a.rdb = f, rdb
+	return f, nil
 }
 
 // readSecret reads the client secret from the first line of standard input,
@@ -130,10 +181,46 @@ func report(stderr io.Writer, err error) int {
 	if err == nil {
 		return exitOK
 	}
+	code := reportErr(stderr, err)
+	if key := facade.IdempotencyKeyOf(err); key != "" {
+		// A payment or refund: the key it was sent with, so that it can be
+		// retried safely, and whether it may have been executed.
+		fmt.Fprintf(stderr, "request_key=%s\n", termsafe.String(key, 256))
+		fmt.Fprintf(stderr, "outcome=%s\n", outcomeOf(err))
+	}
+	return code
+}
+
+// outcomeOf says what a failed payment or refund did: "accepted-earlier"
+// (an earlier attempt was accepted; look it up), "refused" (the provider
+// refused its only attempt, or nothing was sent), or "unknown" (an attempt
+// may have reached the provider: retry with the same --request-key, which
+// Link Money executes at most once).
+func outcomeOf(err error) string {
+	var ae *facade.Error
+	var ve *facade.ValidationError
+	switch {
+	case errors.Is(err, facade.ErrAcceptedEarlier):
+		return "accepted-earlier (an earlier attempt with this key was accepted; do not send it again)"
+	case errors.As(err, &ve):
+		return "refused (nothing was sent)"
+	case errors.As(err, &ae) && ae.Attempts <= 1 && ae.StatusCode < 500 && ae.StatusCode != 429 && ae.StatusCode != 408:
+		return "refused (the provider refused it)"
+	}
+	return "unknown (it may have been executed; retry with --request-key and the key above)"
+}
+
+// reportErr writes err itself and returns its exit status.
+func reportErr(stderr io.Writer, err error) int {
 	var ue *usageError
 	var ve *facade.ValidationError
 	var ae *facade.Error
+	var te *facade.TransportError
 	switch {
+	case errors.Is(err, context.Canceled) && errors.As(err, &te):
+		// Ctrl-C: not the provider's answer, whatever the last one was.
+		fmt.Fprintf(stderr, "banklink: %s %s: interrupted after %d attempt(s)\n", te.Provider, te.Operation, te.Attempts)
+		return exitAPI
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "banklink: %s\n", unprefixed(ue.msg))
 		return exitUsage

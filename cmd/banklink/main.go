@@ -54,6 +54,11 @@ type env func(string) string
 // run is the whole program, with its inputs and outputs passed in.
 func run(ctx context.Context, args []string, s streams, getenv env) int {
 	a := &app{ctx: ctx, streams: s, getenv: getenv}
+	defer func() {
+		if a.rdb != nil {
+			_ = a.rdb.Close()
+		}
+	}()
 	root := newRoot(a)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)

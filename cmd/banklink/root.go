@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/banklink/banklink/facade/redisfleet"
 )
 
 // streams are the program's standard input, output and error.
@@ -30,6 +32,9 @@ type app struct {
 	started bool
 	// secret caches what --client-secret-stdin read.
 	secret *string
+	// redis is the fleet --redis-url built, shared by the command's clients.
+	redis *redisfleet.Fleet
+	rdb   io.Closer // its Redis client, closed when the command ends
 }
 
 // newRoot builds the command tree. Adding a command is one function that
