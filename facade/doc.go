@@ -158,9 +158,12 @@
 //     (IdempotencyKeyOf(err)); after an unknown outcome (a timeout, a lost
 //     answer, a 5xx), send the payment again with WithRequestKey(key) and
 //     Link Money executes it at most once. A *ValidationError means nothing
-//     was sent and carries no key. A token failure during such a call is
-//     returned inside a *TransportError with the key, since an earlier
-//     attempt may have reached Link Money.
+//     was sent and carries no key. When banklink's own retry, after an
+//     attempt whose answer was lost or a 5xx, draws DUPLICATE_REQUEST_KEY,
+//     the earlier attempt was accepted: the call returns an
+//     *AcceptedEarlierError (errors.Is ErrAcceptedEarlier) with the key and
+//     the clientReferenceId, not ErrDuplicateRequestKey, which stays the
+//     answer to a first attempt.
 //   - unsafe (POST /link-session, POST /v2/sessions): retried only after a 429
 //     or when the request provably never reached the server (the connection
 //     could not be dialled or the host not resolved).
@@ -173,7 +176,7 @@
 // *Attempt with the operation, method, safety class, attempt number,
 // response, error and whether the request reached the server.
 //
-// # Backoff, Retry-After and the 429 gate
+// # Backoff, Retry-After and the 429 cool-downs
 //
 // Without a server hint, retries wait ExponentialBackoff: 500ms, 1s, 2s, …
 // capped at 8s, each shortened by up to 25% at random. A server hint wins:
@@ -184,13 +187,42 @@
 // without waiting. A backoff that would outlast the context returns the
 // last error at once too.
 //
-// A 429 closes a client-wide gate until its Retry-After (or backoff; at most
-// an hour, longer hints being taken as broken) has passed: every other call on that client waits out the same window before
-// its next attempt instead of drawing its own 429, and fails fast with
-// *RateLimitError if the window outlasts its context. WithRateLimiter adds
-// client-side throttling with a golang.org/x/time/rate limiter, waited on
-// before each attempt. Every wait goes through WithWait's function (a timer
-// by default) and ends the moment the context ends.
+// Rate limits are scoped like the provider's. Each operation is counted by
+// the scopes of its documented limits (x-banklink-rate-limits in the
+// generated table): per link (GET /links/{id} and the link's data, 15 a
+// minute for most, 4 for accounts, 3 for account numbers), per user
+// (POST /link-session, 20 a minute, counted by customer_user.id), per app
+// and per client (the token endpoint, 300 a minute). An operation with no
+// documented limit (Link Money's, exchange-token) has a scope of its own
+// per client.
+//
+// A 429 cools down the narrowest scope of the operation that drew it, for
+// its Retry-After (or a backoff; at most an hour, longer hints being taken
+// as broken): getLink("mk_A") drawing a 429 holds back getLink("mk_A"),
+// never getLink("mk_B") or getUserLinks, and a 429 on the token endpoint
+// holds back token requests, never calls that already hold a token. Every
+// other call on that scope waits out the window before its next attempt
+// instead of drawing its own 429, released with jitter (up to a tenth of
+// the window, at most 1s) so they do not all go at once, and fails fast
+// with *RateLimitError if the window outlasts its context. Each caller gets
+// its own error value, a copy of the answer that opened the window without
+// that call's key.
+//
+// Calls are paced on the documented limits before they are sent, so an
+// instance never sends what the provider would refuse: a limit lets half
+// its budget through at once and the rest over the window (Limit.Pacing).
+// A call waits for its slot within its context, or fails fast with a
+// *RateLimitError whose Scope and Limit name the limit when the slot comes
+// after its deadline; nothing is sent. WithoutDocumentedLimits turns the
+// pacing off (for servers that do not enforce the limits).
+// WithRateLimiter adds client-side throttling with a golang.org/x/time/rate
+// limiter, waited on before each attempt. Every wait goes through WithWait's
+// function (a timer by default) and ends the moment the context ends.
+//
+// The budgets, the cool-downs and the tokens live in a Limiter, a
+// CoolDownStore and a TokenStore, in memory by default; WithFleet (for
+// example redisfleet.With) shares them between the instances of an
+// application.
 //
 // # Authentication
 //
@@ -200,12 +232,19 @@
 // uses HTTP Basic; every other Link Money call a bearer token from
 // POST /v1/tokens for the scope its security requirement names (Link-Core or
 // Link-Payment). Tokens are cached per scope until min(60s, lifetime/10)
-// before they expire, and fetched once however many calls ask at the same
-// time. When MoneyKit answers 401 api_error.auth.expired_access_token, or
+// before they expire; a token response without expires_in (or with 0) is
+// taken to live MoneyKit's documented 60 minutes. A token is fetched once
+// however many calls ask at the same time, and the fetch stops when the last
+// call waiting for it has gone (or after 60s). When MoneyKit answers 401 api_error.auth.expired_access_token, or
 // Link Money 401 on a bearer call, the token is dropped, a new one fetched
 // and the call resent once; this does not use up a retry and applies to
-// every safety class, since the server refused before acting. Token
-// endpoint failures are returned as that endpoint's own typed error.
+// every safety class, since the server refused before acting. A token
+// endpoint failure is returned inside a *TransportError naming the call
+// that needed the token ("getLink: fetching token: ...createAccessToken:
+// 401..."), and the endpoint's own typed error is reachable with errors.As
+// and errors.Is. A call cancelled or out of time while waiting to retry is
+// a *TransportError whose Last keeps the previous answer as a field: it
+// does not match ErrServer.
 //
 // # Errors
 //
@@ -223,7 +262,12 @@
 // only that field empty, never the code and message. A 2xx from a token
 // endpoint that cannot be decoded keeps no token: the access_token value in
 // Body (and in the response's body) reads "REDACTED", or the body is
-// dropped when it cannot be rewritten. Sentinels match
+// dropped when it cannot be rewritten. A 2xx whose body lacks a field the
+// success schema marks required, or has the provider's error shape (a
+// top-level error_code or errorCode with a required field missing, or with
+// an error message where nothing is required), is an *Error too, with the
+// provider's code when there is one: an exchange answered
+// 200 {"error_code": ...} is never a success with an empty link_id. Sentinels match
 // with errors.Is: ErrLinkNotFound, ErrLinkDeleted, ErrForbiddenAction,
 // ErrBadState, ErrRateLimited (any 429 and *RateLimitError), ErrAuthExpired,
 // ErrUnauthorized, ErrUnauthorizedLinkAccess, ErrInvalidTokenExchange,

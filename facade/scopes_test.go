@@ -218,4 +218,3 @@ func TestDocumentedLimitPacesPerLink(t *testing.T) {
 		assert.Equal(t, 9, f.hitCount("GET /links/mk_1"))
 	})
 }
-
