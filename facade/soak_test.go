@@ -263,7 +263,12 @@ func (s *soak) resend(op, ref string, requestKey *string, create func(ctx contex
 			assert.Equal(s.t, b.key, facade.IdempotencyKeyOf(b.outcome), "%s: the error carries the key sent: %v", ref, b.outcome)
 		}
 		assert.Empty(s.t, *requestKey, "%s: the caller's request is not written to", ref)
-		if b.outcome == nil || errors.Is(b.outcome, facade.ErrDuplicateRequestKey) {
+		var ae *facade.AcceptedEarlierError
+		if errors.As(b.outcome, &ae) {
+			assert.Equal(s.t, ref, ae.ClientReferenceID, "%s: the accepted-earlier outcome names the reference", ref)
+			assert.NotErrorIs(s.t, b.outcome, facade.ErrDuplicateRequestKey)
+		}
+		if b.outcome == nil || errors.Is(b.outcome, facade.ErrDuplicateRequestKey) || ae != nil {
 			break
 		}
 	}
@@ -574,8 +579,10 @@ func (s *soak) checkCreatedAtMostOnce(log []sandbox.Request, op string, createdS
 		case b.outcome == nil:
 			assert.Equal(t, 1, createdPerRef[b.ref], "%s succeeded, so it exists once", b.ref)
 			created++
-		case errors.Is(b.outcome, facade.ErrDuplicateRequestKey):
-			// An earlier attempt made it and its answer was lost.
+		case errors.Is(b.outcome, facade.ErrDuplicateRequestKey), errors.Is(b.outcome, facade.ErrAcceptedEarlier):
+			// An earlier attempt made it and its answer was lost: recognised
+			// by banklink's own retry (ErrAcceptedEarlier) or by the
+			// caller's resend with the key (ErrDuplicateRequestKey).
 			assert.Equal(t, 1, createdPerRef[b.ref], "%s was refused as a duplicate, so an earlier attempt made it", b.ref)
 			lost++
 		}
