@@ -51,11 +51,14 @@ bench: bench-fleet
 		bash internal/benchtable/bench.sh
 
 # The shared Redis stores against the in-process ones, on a throwaway
-# loopback redis-server; prints each Redis path's cost as a ratio.
+# loopback redis-server; prints each Redis path's cost as a ratio. Then the
+# fleet simulation: N = 1, 4, 16, 64 facade clients sharing a fleet against
+# the sandbox for 90s of synctest time (calls, tokens fetched, 429s drawn).
 bench-fleet:
 	.ci/with-redis bash -c '$(GO) test -run "^$$" -bench . -benchtime $(BENCH_TIME) ./facade/redisfleet/ | tee $(BENCH_OUT).fleet | \
 		awk '\''/^Benchmark/ { split($$1, p, "/"); sub(/-[0-9]+$$/, "", p[2]); ns[p[1] "/" p[2]] = $$3; if (p[2] == "memory") base[p[1]] = $$3; order[++n] = p[1] "/" p[2] } \
 		END { for (i = 1; i <= n; i++) { k = order[i]; split(k, q, "/"); printf "%-40s %12.1f ns/op  %8.1fx memory\n", k, ns[k], ns[k] / base[q[1]] } }'\'''
+	$(GO) test -count=1 -run '^TestFleetAgainstSandboxDrawsNo429$$' -v ./facade/redisfleet/ | grep 'fleet N='
 
 # The standalone sandbox against Stoplight Prism's mock of api/openapi.yaml,
 # under the same load (installs the pinned Prism with npm on first use).
