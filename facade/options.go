@@ -204,8 +204,10 @@ func WithUserAgent(ua string) Option {
 }
 
 // WithWait replaces the function that performs every wait (backoff, Retry-After,
-// the shared 429 gate). It must return when ctx ends. Tests pass a function
-// that returns at once.
+// 429 cool-downs, the documented limits' slots). It must return when ctx
+// ends, and should really wait d: the documented limits ask again after
+// it (a call that finds no slot after 64 waits returns *RateLimitError).
+// Tests pass a function that returns at once, with WithoutDocumentedLimits.
 func WithWait(wait func(ctx context.Context, d time.Duration) error) Option {
 	return clientOption(func(c *config) {
 		if wait == nil {

@@ -12,8 +12,10 @@ import (
 // This file holds the retry loop every call goes through. One pass of the
 // loop is one HTTP attempt, in named stages:
 //
-//	wait      the retry delay decide chose, or the 429 gate's window
-//	limit     the client-side rate limiter (WithRateLimiter)
+//	wait      the retry delay decide chose, or the cool-down of the call's
+//	          rate-limit scopes (scopes.go), with jitter
+//	limit     the client-side rate limiter (WithRateLimiter), then the
+//	          documented limits of the operation's scopes (the Limiter)
 //	token     the bearer token for the operation's scope
 //	attempt   one HTTP request (built by request), through the middleware
 //	classify  success, a failure to judge, a token to refresh, or the end
@@ -387,11 +389,11 @@ func (x *exchange) rateLimited(wait time.Duration, cause *Error) error {
 	return &RateLimitError{Operation: x.op.id, RetryAfter: wait, Err: cause, IdempotencyKey: x.key}
 }
 
-// authFailed returns the token endpoint's failure met while calling op, as
-// its own typed error (*Error for CreateAccessToken/CreateToken,
-// *TransportError, *RateLimitError), unless the caller's context ended. For
-// an idempotency-key operation it is wrapped in a *TransportError carrying
-// the key, since an earlier attempt may have reached the server.
+// authFailed returns the token endpoint's failure met while calling op
+// inside a *TransportError naming op (and carrying the key of an
+// idempotency-key operation); the endpoint's own typed error (*Error,
+// *TransportError, *RateLimitError) is its cause. A caller whose context
+// ended gets that as the cause.
 func (x *exchange) authFailed(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		var te *TransportError
