@@ -159,7 +159,7 @@ INITIATED, then SUCCEEDED, or TERMINAL_FAILED or RETRYABLE_FAILED with an
 achReturnCode (or CANCELED). The read is
 GET /v1/transactions/{id}, which Link Money does not document (unconfirmed);
 webhooks remain the documented way to follow a payment.`,
-		Example: `  banklink linkmoney transactions get "$PAYMENT_ID" | jq -r .status`,
+		Example: `  banklink linkmoney transactions get "$PAYMENT_ID" | jq -r .transactionStatus`,
 		Args:    exactArgs("<payment_id>"),
 		RunE: a.linkMoneyRunArgs(func(ctx context.Context, lm *facade.LinkMoney, args []string) (any, error) {
 			return lm.Payments.Status(ctx, args[0])
