@@ -68,7 +68,7 @@ demo:
 # Longer fuzzing than the seed-corpus pass `make check` runs.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./facade:FuzzErrorResponse ./facade:FuzzRetryAfter ./facade:FuzzTokenResponse \
-	./facade:FuzzRequestValidation ./facade/internal/validate:FuzzBody ./internal/termsafe:FuzzString \
+	./facade:FuzzRequestValidation ./internal/termsafe:FuzzString ./facade/sandbox:FuzzDifferentialValidation \
 	./facade/webhook:FuzzParse ./facade/webhook:FuzzLinkMoneyHeaders
 .PHONY: fuzz
 fuzz:

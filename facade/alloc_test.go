@@ -4,7 +4,9 @@ package facade_test
 
 import (
 	"context"
+	"math"
 	"net/http"
+	"runtime/debug"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -23,9 +25,20 @@ func TestCallOptionsAllocations(t *testing.T) {
 	hc.Transport = cannedTransport{srv: &benchServer{}}
 	r := newBenchRigWith(t, "http://127.0.0.1:9", hc)
 	ctx := context.Background()
+	// Each figure is the least of three rounds, with the collector off: an
+	// allocation from elsewhere in the process during one round (a GC
+	// emptying the sync.Pools net/http draws on, another goroutine) is
+	// noise, while an allocation the call makes shows in every round.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	run := func(call func() error) float64 {
-		require.NoError(t, call())
-		return testing.AllocsPerRun(200, func() { _ = call() })
+		for range 100 { // warm up: pools, caches and the token
+			require.NoError(t, call())
+		}
+		least := math.Inf(1)
+		for range 3 {
+			least = min(least, testing.AllocsPerRun(100, func() { _ = call() }))
+		}
+		return least
 	}
 	raw := run(func() error { _, err := r.raw.getLink(ctx, benchLinkID); return err })
 	none := run(func() error { _, err := r.mk.Links.Get(ctx, benchLinkID); return err })

@@ -112,7 +112,7 @@ type MoneyKitAuthService struct{ c *client }
 // the form body). It does not touch the client's token cache.
 func (s *MoneyKitAuthService) Token(ctx context.Context, opts ...CallOption) (*moneykit.CreateAccessTokenResponse, error) {
 	c := s.c
-	op := c.op(opCreateAccessToken)
+	op := c.op(moneykit.OpCreateAccessToken)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -141,7 +141,7 @@ type LinkMoneyAuthService struct{ c *client }
 // client's token caches.
 func (s *LinkMoneyAuthService) Token(ctx context.Context, scope linkmoney.TokenScope, opts ...CallOption) (*linkmoney.TokenResponse, error) {
 	c := s.c
-	op := c.op(opCreateToken)
+	op := c.op(linkmoney.OpCreateToken)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err

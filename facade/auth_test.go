@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -18,18 +19,21 @@ import (
 // TestTokenSingleFlight: 1,000 concurrent calls on a cold token, on a token
 // past its refresh point, and on a token the server has expired cause
 // exactly one token request, and every call succeeds with the new token.
-// The token endpoint holds its answer until all callers are waiting.
+// The token endpoint holds its answer until every caller is blocked
+// (synctest.Wait), so all of them are waiting on the one flight.
 func TestTokenSingleFlight(t *testing.T) {
 	for _, mode := range fanInModes {
 		t.Run(string(mode), func(t *testing.T) {
-			rig := newFanInRig(t)
-			mk := rig.prepare(t, mode, nil)
-			res, err := rig.wave(mk, fanInCallers, 50*time.Millisecond)
-			require.NoError(t, err)
-			require.Empty(t, checkFanIn(mode, res))
-			if mode == fanInRejected {
-				assert.Positive(t, res.refused, "the server refused the expired token")
-			}
+			synctest.Test(t, func(t *testing.T) {
+				rig := newMemFanInRig(t)
+				mk := rig.prepare(t, mode, nil)
+				res, err := rig.wave(mk, fanInCallers, synctest.Wait)
+				require.NoError(t, err)
+				require.Empty(t, checkFanIn(mode, res))
+				if mode == fanInRejected {
+					assert.Positive(t, res.refused, "the server refused the expired token")
+				}
+			})
 		})
 	}
 }
@@ -190,21 +194,25 @@ func TestLinkMoneyAuthToken(t *testing.T) {
 }
 
 func TestWaitingCallerLeavesWhenItsContextEnds(t *testing.T) {
-	f := newFakeAPI(t)
-	release := make(chan struct{})
-	f.handle("POST /auth/token", func(w http.ResponseWriter, r *http.Request) {
-		<-release
-		jsonReply(201, `{"access_token":"late","token_type":"bearer","expires_in":3600}`)(w, r)
+	synctest.Test(t, func(t *testing.T) {
+		f := newMemFakeAPI(t)
+		release := make(chan struct{})
+		f.handle("POST /auth/token", func(w http.ResponseWriter, r *http.Request) {
+			<-release
+			jsonReply(201, `{"access_token":"late","token_type":"bearer","expires_in":3600}`)(w, r)
+		})
+		f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
+		mk := f.moneyKit()
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := mk.Links.Get(ctx, "mk_1")
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 30*time.Millisecond, time.Since(start), "left at its deadline")
+		close(release)
+		// The flight finished for the others and filled the cache.
+		_, err = mk.Links.Get(t.Context(), "mk_1")
+		require.NoError(t, err)
+		assert.Equal(t, "Bearer late", f.headersOf("GET /links/mk_1")[0].Get("Authorization"))
 	})
-	f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
-	mk := f.moneyKit()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
-	defer cancel()
-	_, err := mk.Links.Get(ctx, "mk_1")
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	close(release)
-	// The flight finished for the others and filled the cache.
-	_, err = mk.Links.Get(context.Background(), "mk_1")
-	require.NoError(t, err)
-	assert.Equal(t, "Bearer late", f.headersOf("GET /links/mk_1")[0].Get("Authorization"))
 }

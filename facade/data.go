@@ -134,7 +134,7 @@ type AccountsService struct{ c *client }
 // ErrForbiddenAction means the user did not share accounts.
 func (s *AccountsService) List(ctx context.Context, linkID string, accountIDs []string, opts ...CallOption) (*moneykit.GetAccountsResponse, error) {
 	c := s.c
-	op := c.op(opGetAccounts)
+	op := c.op(moneykit.OpGetAccounts)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -150,7 +150,7 @@ func (s *AccountsService) List(ctx context.Context, linkID string, accountIDs []
 // An unknown account is ErrNotFound, like an unknown link; Error.Code tells them apart.
 func (s *AccountsService) Get(ctx context.Context, linkID, accountID string, opts ...CallOption) (*moneykit.GetAccountResponse, error) {
 	c := s.c
-	op := c.op(opGetAccount)
+	op := c.op(moneykit.OpGetAccount)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -167,7 +167,7 @@ func (s *AccountsService) Get(ctx context.Context, linkID, accountID string, opt
 // data: banklink never logs them.
 func (s *AccountsService) Numbers(ctx context.Context, linkID string, opts ...CallOption) (*moneykit.GetAccountNumbersResponse, error) {
 	c := s.c
-	op := c.op(opGetAccountNumbers)
+	op := c.op(moneykit.OpGetAccountNumbers)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -185,7 +185,7 @@ type IdentityService struct{ c *client }
 // Get returns the link's accounts with their owners (GET /links/{id}/identity).
 func (s *IdentityService) Get(ctx context.Context, linkID string, accountIDs []string, opts ...CallOption) (*moneykit.IdentityResponse, error) {
 	c := s.c
-	op := c.op(opGetIdentity)
+	op := c.op(moneykit.OpGetIdentity)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -207,7 +207,7 @@ type TransactionsService struct{ c *client }
 // copy up to date.
 func (s *TransactionsService) List(ctx context.Context, linkID string, p TransactionsParams, opts ...CallOption) (*moneykit.GetTransactionsResponse, error) {
 	c := s.c
-	op := c.op(opGetTransactions)
+	op := c.op(moneykit.OpGetTransactions)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -251,7 +251,7 @@ const syncBatchSize = 500
 // Sync runs the loop around it.
 func (s *TransactionsService) SyncPage(ctx context.Context, linkID, cursor string, size int, opts ...CallOption) (*moneykit.TransactionSyncResponse, error) {
 	c := s.c
-	op := c.op(opGetTransactionsSync)
+	op := c.op(moneykit.OpGetTransactionsSync)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -282,7 +282,7 @@ func (s *TransactionsService) Sync(linkID, cursor string, opts ...CallOption) *T
 // "". Sync reports the transaction as updated.
 func (s *TransactionsService) UpdateEnrichment(ctx context.Context, linkID, transactionID, category, subcategory string, opts ...CallOption) (*moneykit.UpdateTransactionEnrichmentResponse, error) {
 	c := s.c
-	op := c.op(opUpdateTransactionEnrichment)
+	op := c.op(moneykit.OpUpdateTransactionEnrichment)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -305,7 +305,7 @@ type InvestmentsService struct{ c *client }
 // securities they hold (GET /links/{id}/investments/holdings).
 func (s *InvestmentsService) Holdings(ctx context.Context, linkID string, accountIDs []string, opts ...CallOption) (*moneykit.GetHoldingsResponse, error) {
 	c := s.c
-	op := c.op(opGetHoldings)
+	op := c.op(moneykit.OpGetHoldings)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -321,7 +321,7 @@ func (s *InvestmentsService) Holdings(ctx context.Context, linkID string, accoun
 // (GET /links/{id}/investments/transactions).
 func (s *InvestmentsService) Transactions(ctx context.Context, linkID string, p TransactionsParams, opts ...CallOption) (*moneykit.GetInvestmentTransactionsResponse, error) {
 	c := s.c
-	op := c.op(opGetInvestmentTransactions)
+	op := c.op(moneykit.OpGetInvestmentTransactions)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -378,7 +378,7 @@ type InstitutionsService struct{ c *client }
 // List returns one page of institutions (GET /institutions).
 func (s *InstitutionsService) List(ctx context.Context, p InstitutionsParams, opts ...CallOption) (*moneykit.GetInstitutionsResponse, error) {
 	c := s.c
-	op := c.op(opGetInstitutions)
+	op := c.op(moneykit.OpGetInstitutions)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -409,7 +409,7 @@ func (s *InstitutionsService) Pager(p InstitutionsParams, opts ...CallOption) *C
 // Get returns one institution by id or alias (GET /institutions/{institution_id}).
 func (s *InstitutionsService) Get(ctx context.Context, institutionID string, opts ...CallOption) (*Institution, error) {
 	c := s.c
-	op := c.op(opGetInstitution)
+	op := c.op(moneykit.OpGetInstitution)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -434,7 +434,7 @@ type LinksParams struct {
 // List returns one page of the application's active links (GET /links).
 func (s *LinksService) List(ctx context.Context, p LinksParams, opts ...CallOption) (*moneykit.GetLinksResponse, error) {
 	c := s.c
-	op := c.op(opGetLinks)
+	op := c.op(moneykit.OpGetLinks)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -470,7 +470,7 @@ func (s *LinksService) Pager(p LinksParams, opts ...CallOption) *CursorPager[Lin
 // ErrRateLimited. The link is returned when MoneyKit sends it, nil otherwise.
 func (s *LinksService) Refresh(ctx context.Context, linkID string, products []moneykit.Product, opts ...CallOption) (*Link, error) {
 	c := s.c
-	op := c.op(opRefreshProducts)
+	op := c.op(moneykit.OpRefreshProducts)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -492,7 +492,7 @@ func (s *LinksService) Refresh(ctx context.Context, linkID string, products []mo
 // /links/{id}/reset), to test reconnection.
 func (s *LinksService) Reset(ctx context.Context, linkID string, opts ...CallOption) (*Link, error) {
 	c := s.c
-	op := c.op(opResetLink)
+	op := c.op(moneykit.OpResetLink)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -510,7 +510,7 @@ func (s *LinksService) Reset(ctx context.Context, linkID string, opts ...CallOpt
 // key, so a failed import is not replayed once MoneyKit may have seen it.
 func (s *LinksService) Import(ctx context.Context, req *moneykit.ImportLinkRequest, opts ...CallOption) (*Link, error) {
 	c := s.c
-	op := c.op(opImportLink)
+	op := c.op(moneykit.OpImportLink)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -527,7 +527,7 @@ func (s *LinksService) Import(ctx context.Context, req *moneykit.ImportLinkReque
 // /links/{id}/import/transactions). Like Import, it is not replayed.
 func (s *LinksService) ImportTransactions(ctx context.Context, linkID string, txns []moneykit.TransactionImportData, opts ...CallOption) (*Link, error) {
 	c := s.c
-	op := c.op(opImportTransactions)
+	op := c.op(moneykit.OpImportTransactions)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -547,7 +547,7 @@ func (s *LinksService) ImportTransactions(ctx context.Context, linkID string, tx
 // keyed by link id (GET /users/{id}/accounts).
 func (s *UsersService) Accounts(ctx context.Context, customerUserID string, accountIDs []string, opts ...CallOption) (map[string]moneykit.AccountGroup, error) {
 	c := s.c
-	op := c.op(opGetUserAccounts)
+	op := c.op(moneykit.OpGetUserAccounts)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -571,7 +571,7 @@ func (s *UsersService) Accounts(ctx context.Context, customerUserID string, acco
 // account_id).
 func (s *UsersService) Transactions(ctx context.Context, customerUserID string, p TransactionsParams, opts ...CallOption) (*moneykit.GetUserTransactionsResponse, error) {
 	c := s.c
-	op := c.op(opGetUserTransactions)
+	op := c.op(moneykit.OpGetUserTransactions)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -613,7 +613,7 @@ func (s *UsersService) TransactionsPager(customerUserID string, p TransactionsPa
 // access token (GET /auth/introspect).
 func (s *MoneyKitAuthService) Introspect(ctx context.Context, opts ...CallOption) (*moneykit.IntrospectClientResponse, error) {
 	c := s.c
-	op := c.op(opIntrospectClient)
+	op := c.op(moneykit.OpIntrospectClient)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -629,7 +629,7 @@ func (s *MoneyKitAuthService) Introspect(ctx context.Context, opts ...CallOption
 // release acts on one payment, so it may be replayed.
 func (s *PaymentsService) Release(ctx context.Context, paymentID string, opts ...CallOption) (*Payment, error) {
 	c := s.c
-	op := c.op(opReleasePayment)
+	op := c.op(linkmoney.OpReleasePayment)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -646,7 +646,7 @@ func (s *PaymentsService) Release(ctx context.Context, paymentID string, opts ..
 // remain the documented way to follow a payment.
 func (s *PaymentsService) Status(ctx context.Context, paymentID string, opts ...CallOption) (*PaymentStatus, error) {
 	c := s.c
-	op := c.op(opGetTransaction)
+	op := c.op(linkmoney.OpGetTransaction)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err

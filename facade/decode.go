@@ -40,7 +40,7 @@ func (c *client) decode(op *operation, resp *http.Response, out any) error {
 			body = body[:maxErrorBody]
 		}
 		body = bytes.Clone(body)
-		tokenEndpoint := op.idx == opCreateAccessToken || op.idx == opCreateToken
+		tokenEndpoint := op.tokenEndpoint
 		if tokenEndpoint {
 			body = redactTokenBody(body)
 		}

@@ -126,10 +126,25 @@
 // LINK_MANAGED_PAYMENT). A failure returns *ValidationError listing every
 // violation (errors.Is(err, ErrInvalidRequest)); nothing is sent.
 //
+// The checks are compiled from the spec at build time: every request type
+// has a generated Validate method, which callers may use themselves, e.g. to
+// check a form before submitting it:
+//
+//	req := facade.NewPayment(customerID, merchantID, facade.USD(1234))
+//	if err := req.Validate(); err != nil {
+//		var ve *facade.ValidationError // Operation is empty outside a call
+//		errors.As(err, &ve)
+//	}
+//
+// Validate reads the request as encoding/json would send it (a nil pointer
+// or an omitempty zero value is absent), reports fields and rules but never
+// values, and allocates nothing for a valid request.
+//
 // # Retries and safety classes
 //
 // Whether a request may be replayed comes from the spec's x-banklink-retry,
-// read once per provider into a table keyed by operation:
+// compiled by cmd/specgen into each provider's generated operation table
+// (moneykit.Operations, linkmoney.Operations); no spec is parsed at run time:
 //
 //   - safe (GET, PATCH /links/{id}, DELETE, token endpoints): retried after
 //     connection errors and 408, 429, 500, 502, 503 and 504.

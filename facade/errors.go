@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/banklink/banklink/internal/reqcheck"
 	"time"
 
 	"github.com/banklink/banklink/gen/moneykit"
@@ -54,7 +56,7 @@ var (
 	// ErrServer: any 5xx.
 	ErrServer = errors.New("banklink: provider server error")
 	// ErrInvalidRequest: banklink refused to send the request (*ValidationError).
-	ErrInvalidRequest = errors.New("banklink: invalid request")
+	ErrInvalidRequest = reqcheck.ErrInvalid
 )
 
 // Error codes that banklink maps to sentinels: MoneyKit error_code values,
@@ -356,7 +358,7 @@ func newAPIError(op *operation, resp *http.Response, now time.Time) *Error {
 		Body:       body,
 		Response:   resp,
 
-		tokenEndpoint: op.idx == opCreateAccessToken || op.idx == opCreateToken,
+		tokenEndpoint: op.tokenEndpoint,
 	}
 	if d, ok := retryAfter(resp.Header, now); ok {
 		e.RetryAfter, e.retryAfterSet = d, true

@@ -68,14 +68,8 @@ func TestErrorMappingForEveryDocumentedStatusAndCode(t *testing.T) {
 	for p, doc := range specDocs(t) {
 		for _, item := range doc.Paths.Map() {
 			for _, op := range item.Operations() {
-				var idx opIndex = -1
-				for i, s := range opSpecs {
-					if s.provider == p && strings.EqualFold(s.operationID, op.OperationID) {
-						idx = opIndex(i)
-					}
-				}
-				require.NotEqual(t, opIndex(-1), idx, op.OperationID)
-				oc := opCalls[idx]
+				oc, ok := opCalls[op.OperationID]
+				require.True(t, ok, "%s %s", p, op.OperationID)
 				for statusText, resp := range op.Responses.Map() {
 					status, err := strconv.Atoi(statusText)
 					require.NoError(t, err)

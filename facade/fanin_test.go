@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/banklink/banklink/internal/memnet"
 )
 
 // Token fan-in: however many calls need a token at the same moment, banklink
@@ -48,14 +50,6 @@ type fanInServer struct {
 	refused atomic.Int64           // GETs answered 401
 	current atomic.Pointer[string] // the Authorization value GET accepts
 	hold    atomic.Pointer[chan struct{}]
-}
-
-func newFanInServer(tb testing.TB) *fanInServer {
-	tb.Helper()
-	f := &fanInServer{}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	tb.Cleanup(f.srv.Close)
-	return f
 }
 
 func (f *fanInServer) serve(w http.ResponseWriter, r *http.Request) {
@@ -101,10 +95,23 @@ type fanInRig struct {
 	clock fakeClock
 }
 
+// newFanInRig serves on loopback TCP (the benchmark).
 func newFanInRig(tb testing.TB) *fanInRig {
 	tb.Helper()
-	r := &fanInRig{srv: newFanInServer(tb), hc: defaultHTTPClient()}
+	r := &fanInRig{srv: &fanInServer{}, hc: defaultHTTPClient()}
+	r.srv.srv = httptest.NewServer(http.HandlerFunc(r.srv.serve))
+	tb.Cleanup(r.srv.srv.Close)
 	tb.Cleanup(r.hc.CloseIdleConnections)
+	return r
+}
+
+// newMemFanInRig serves on an in-memory network, for a synctest bubble.
+func newMemFanInRig(tb testing.TB) *fanInRig {
+	tb.Helper()
+	r := &fanInRig{srv: &fanInServer{}}
+	var l *memnet.Listener
+	r.srv.srv, l = memnet.NewServer(tb, http.HandlerFunc(r.srv.serve))
+	r.hc = memnet.Client(tb, defaultHTTPClient(), l)
 	return r
 }
 
@@ -144,10 +151,11 @@ type fanInResult struct {
 }
 
 // wave makes callers concurrent mk.Links.Get calls. The token endpoint
-// answers only once every caller has started and settle has passed, so the
-// callers pile up behind one token request instead of finding a token
-// already cached.
-func (r *fanInRig) wave(mk *MoneyKit, callers int, settle time.Duration) (fanInResult, error) {
+// answers only once every caller has started and settle has returned, so
+// the callers pile up behind one token request instead of finding a token
+// already cached. In a synctest bubble settle is synctest.Wait: it returns
+// once every caller is blocked, so all of them have joined the flight.
+func (r *fanInRig) wave(mk *MoneyKit, callers int, settle func()) (fanInResult, error) {
 	tokens0, refused0 := r.srv.tokens.Load(), r.srv.refused.Load()
 	release := make(chan struct{})
 	r.srv.hold.Store(&release)
@@ -165,7 +173,7 @@ func (r *fanInRig) wave(mk *MoneyKit, callers int, settle time.Duration) (fanInR
 		}()
 	}
 	started.Wait()
-	time.Sleep(settle)
+	settle()
 	r.srv.hold.Store(nil)
 	close(release)
 	done.Wait()
@@ -188,7 +196,8 @@ func checkFanIn(mode fanInMode, res fanInResult) string {
 // expired (client clock) and a server-rejected token, and fails unless every
 // wave causes exactly one token request. token-reqs/op is per wave; ns/op is
 // the time of a whole wave, including a 20ms pause that lets the callers
-// gather behind the held token request.
+// gather behind the held token request (real time: the benchmark measures
+// loopback TCP, which a synctest bubble cannot use).
 func BenchmarkTokenFanIn(b *testing.B) {
 	for _, mode := range fanInModes {
 		b.Run("mode="+string(mode), func(b *testing.B) {
@@ -199,7 +208,7 @@ func BenchmarkTokenFanIn(b *testing.B) {
 				b.StopTimer()
 				mk = rig.prepare(b, mode, mk)
 				b.StartTimer()
-				res, err := rig.wave(mk, fanInCallers, 20*time.Millisecond)
+				res, err := rig.wave(mk, fanInCallers, func() { time.Sleep(20 * time.Millisecond) })
 				if err != nil {
 					b.Fatal(err)
 				}

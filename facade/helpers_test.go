@@ -17,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
+
+	"github.com/banklink/banklink/internal/memnet"
 )
 
 const (
@@ -29,6 +31,7 @@ const (
 type fakeAPI struct {
 	t   *testing.T
 	srv *httptest.Server
+	hc  *http.Client // in-memory client (newMemFakeAPI), or nil for loopback TCP
 
 	mu       sync.Mutex
 	routes   map[string]http.HandlerFunc // "METHOD /path"
@@ -42,11 +45,38 @@ type fakeAPI struct {
 
 func newFakeAPI(t *testing.T) *fakeAPI {
 	t.Helper()
-	f := &fakeAPI{t: t, routes: map[string]http.HandlerFunc{}, hits: map[string]int{}, bodies: map[string][]string{}, headers: map[string][]http.Header{}}
-	f.tokenTTL.Store(3600)
+	f := blankFakeAPI(t)
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// newMemFakeAPI is newFakeAPI on an in-memory network (internal/memnet), for
+// tests inside a synctest bubble: its clients (moneyKit, linkMoney,
+// realWaitMoneyKit) dial it through memory, so every wait of a call, the
+// server's included, is on the bubble's fake clock. Call it inside the bubble.
+func newMemFakeAPI(t *testing.T) *fakeAPI {
+	t.Helper()
+	f := blankFakeAPI(t)
+	var l *memnet.Listener
+	f.srv, l = memnet.NewServer(t, http.HandlerFunc(f.serve))
+	f.hc = memnet.Client(t, defaultHTTPClient(), l)
+	return f
+}
+
+func blankFakeAPI(t *testing.T) *fakeAPI {
+	f := &fakeAPI{t: t, routes: map[string]http.HandlerFunc{}, hits: map[string]int{}, bodies: map[string][]string{}, headers: map[string][]http.Header{}}
+	f.tokenTTL.Store(3600)
+	return f
+}
+
+// clientOptions are the options every client of f starts from.
+func (f *fakeAPI) clientOptions() []Option {
+	opts := []Option{WithCredentials(testClientID, testClientSecret), WithBaseURL(f.srv.URL)}
+	if f.hc != nil {
+		opts = append(opts, WithHTTPClient(f.hc))
+	}
+	return opts
 }
 
 func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
@@ -131,7 +161,7 @@ func (w *waits) all() []time.Duration {
 
 func (f *fakeAPI) moneyKit(opts ...Option) *MoneyKit {
 	f.t.Helper()
-	base := []Option{WithCredentials(testClientID, testClientSecret), WithBaseURL(f.srv.URL), WithWait((&waits{}).wait)}
+	base := append(f.clientOptions(), WithWait((&waits{}).wait))
 	mk, err := NewMoneyKit(append(base, opts...)...)
 	require.NoError(f.t, err)
 	return mk
@@ -139,7 +169,7 @@ func (f *fakeAPI) moneyKit(opts ...Option) *MoneyKit {
 
 func (f *fakeAPI) linkMoney(opts ...Option) *LinkMoney {
 	f.t.Helper()
-	base := []Option{WithCredentials(testClientID, testClientSecret), WithBaseURL(f.srv.URL), WithWait((&waits{}).wait)}
+	base := append(f.clientOptions(), WithWait((&waits{}).wait))
 	lm, err := NewLinkMoney(append(base, opts...)...)
 	require.NoError(f.t, err)
 	return lm

@@ -31,16 +31,16 @@ func NewLinkMoney(opts ...Option) (*LinkMoney, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.posts[opCreateSession] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+	c.posts[linkmoney.OpCreateSession] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
 		return linkmoney.NewCreateSessionRequestWithBody(c.baseURL, contentJSON, body)
 	})
-	c.posts[opCreatePayment] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+	c.posts[linkmoney.OpCreatePayment] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
 		return linkmoney.NewCreatePaymentRequestWithBody(c.baseURL, contentJSON, body)
 	})
-	c.posts[opCreateRefund] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+	c.posts[linkmoney.OpCreateRefund] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
 		return linkmoney.NewCreateRefundRequestWithBody(c.baseURL, contentJSON, body)
 	})
-	c.posts[opSubscribeWebhook] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+	c.posts[linkmoney.OpSubscribeWebhook] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
 		return linkmoney.NewSubscribeWebhookRequestWithBody(c.baseURL, contentJSON, body)
 	})
 	return &LinkMoney{
@@ -60,7 +60,7 @@ type SessionsService struct{ c *client }
 // Create gets a session key and URL (POST /v2/sessions, HTTP Basic auth). It is
 // retried only after a 429 or when the request never reached Link Money.
 func (s *SessionsService) Create(ctx context.Context, req *SessionRequest, opts ...CallOption) (*Session, error) {
-	return postJSON[Session](ctx, s.c, opCreateSession, req, "", opts)
+	return postJSON[Session](ctx, s.c, linkmoney.OpCreateSession, req, "", opts)
 }
 
 // CustomersService reads customers created by the hosted UI.
@@ -69,7 +69,7 @@ type CustomersService struct{ c *client }
 // Get fetches a customer (GET /v1/customers/{customerId}).
 func (s *CustomersService) Get(ctx context.Context, customerID string, opts ...CallOption) (*Customer, error) {
 	c := s.c
-	op := c.op(opGetCustomer)
+	op := c.op(linkmoney.OpGetCustomer)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func (s *CustomersService) Get(ctx context.Context, customerID string, opts ...C
 // Accounts lists a customer's linked accounts (GET /v1/customers/{customerId}/accounts).
 func (s *CustomersService) Accounts(ctx context.Context, customerID string, opts ...CallOption) (*CustomerAccounts, error) {
 	c := s.c
-	op := c.op(opGetCustomerAccounts)
+	op := c.op(linkmoney.OpGetCustomerAccounts)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -108,8 +108,8 @@ type PaymentsService struct{ c *client }
 // payment again with WithRequestKey(key). A business decline is a normal
 // result with PaymentStatus TERMINAL_FAILED and ErrorDetails, not an error.
 func (s *PaymentsService) Create(ctx context.Context, req *PaymentRequest, opts ...CallOption) (*Payment, error) {
-	req, key := withRequestKey(s.c.op(opCreatePayment), req, func(r *PaymentRequest) *string { return &r.RequestKey })
-	return postJSON[Payment](ctx, s.c, opCreatePayment, req, key, opts)
+	req, key := withRequestKey(s.c.op(linkmoney.OpCreatePayment), req, func(r *PaymentRequest) *string { return &r.RequestKey })
+	return postJSON[Payment](ctx, s.c, linkmoney.OpCreatePayment, req, key, opts)
 }
 
 // RefundsService refunds payments.
@@ -118,8 +118,8 @@ type RefundsService struct{ c *client }
 // Create refunds part or all of a payment (POST /v1/refunds). The RequestKey
 // is handled as in PaymentsService.Create.
 func (s *RefundsService) Create(ctx context.Context, req *RefundRequest, opts ...CallOption) (*Refund, error) {
-	req, key := withRequestKey(s.c.op(opCreateRefund), req, func(r *RefundRequest) *string { return &r.RequestKey })
-	return postJSON[Refund](ctx, s.c, opCreateRefund, req, key, opts)
+	req, key := withRequestKey(s.c.op(linkmoney.OpCreateRefund), req, func(r *RefundRequest) *string { return &r.RequestKey })
+	return postJSON[Refund](ctx, s.c, linkmoney.OpCreateRefund, req, key, opts)
 }
 
 // withRequestKey returns the request to send for an idempotency-key
@@ -152,7 +152,7 @@ type LinkMoneyWebhooksService struct{ c *client }
 // call may create a second subscription, so it is retried only after a 429 or
 // when the request never reached Link Money.
 func (s *LinkMoneyWebhooksService) Subscribe(ctx context.Context, url, secretKey string, opts ...CallOption) (*WebhookSubscription, error) {
-	return postJSON[WebhookSubscription](ctx, s.c, opSubscribeWebhook, &linkmoney.WebhookSubscribeRequest{
+	return postJSON[WebhookSubscription](ctx, s.c, linkmoney.OpSubscribeWebhook, &linkmoney.WebhookSubscribeRequest{
 		Url: url, SecretKey: secretKey,
 		SubscriptionDetails: allEvents(),
 	}, "", opts)
@@ -163,7 +163,7 @@ func (s *LinkMoneyWebhooksService) Subscribe(ctx context.Context, url, secretKey
 // retried like a read.
 func (s *LinkMoneyWebhooksService) Unsubscribe(ctx context.Context, subscriptionKey string, opts ...CallOption) error {
 	c := s.c
-	op := c.op(opUnsubscribeWebhook)
+	op := c.op(linkmoney.OpUnsubscribeWebhook)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return err

@@ -36,10 +36,10 @@ func NewMoneyKit(opts ...Option) (*MoneyKit, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.posts[opCreateLinkSession] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+	c.posts[moneykit.OpCreateLinkSession] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
 		return moneykit.NewCreateLinkSessionRequestWithBody(c.baseURL, nil, contentJSON, body)
 	})
-	c.posts[opExchangeToken] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+	c.posts[moneykit.OpExchangeToken] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
 		return moneykit.NewExchangeTokenRequestWithBody(c.baseURL, nil, contentJSON, body)
 	})
 	return &MoneyKit{
@@ -65,14 +65,14 @@ type LinkSessionsService struct{ c *client }
 // key here, so a failed call is retried only after a 429 or when the request
 // never reached MoneyKit.
 func (s *LinkSessionsService) Create(ctx context.Context, req *LinkSessionRequest, opts ...CallOption) (*LinkSession, error) {
-	return postJSON[LinkSession](ctx, s.c, opCreateLinkSession, req, "", opts)
+	return postJSON[LinkSession](ctx, s.c, moneykit.OpCreateLinkSession, req, "", opts)
 }
 
 // Exchange trades the exchangeable token Connect gave the front end for the
 // new link (POST /link-session/exchange-token). The token is single-use: the
 // call is retried only when the request provably never reached MoneyKit.
 func (s *LinkSessionsService) Exchange(ctx context.Context, exchangeableToken string, opts ...CallOption) (*ExchangeResult, error) {
-	return postJSON[ExchangeResult](ctx, s.c, opExchangeToken, &moneykit.ExchangeTokenRequest{ExchangeableToken: exchangeableToken}, "", opts)
+	return postJSON[ExchangeResult](ctx, s.c, moneykit.OpExchangeToken, &moneykit.ExchangeTokenRequest{ExchangeableToken: exchangeableToken}, "", opts)
 }
 
 // LinksService reads, updates and deletes links.
@@ -82,7 +82,7 @@ type LinksService struct{ c *client }
 // with state "deleted" or as ErrLinkDeleted; LinkDeleted tests for both.
 func (s *LinksService) Get(ctx context.Context, linkID string, opts ...CallOption) (*Link, error) {
 	c := s.c
-	op := c.op(opGetLink)
+	op := c.op(moneykit.OpGetLink)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -119,7 +119,7 @@ func LinkDeleted(link *Link, err error) bool {
 // with NewLinkUpdate. At least one change is required.
 func (s *LinksService) Update(ctx context.Context, linkID string, req *LinkUpdateRequest, opts ...CallOption) (*Link, error) {
 	c := s.c
-	op := c.op(opUpdateLink)
+	op := c.op(moneykit.OpUpdateLink)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -144,7 +144,7 @@ func (s *LinksService) Update(ctx context.Context, linkID string, req *LinkUpdat
 // Delete disconnects a link (DELETE /links/{id}).
 func (s *LinksService) Delete(ctx context.Context, linkID string, opts ...CallOption) error {
 	c := s.c
-	op := c.op(opDeleteLink)
+	op := c.op(moneykit.OpDeleteLink)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return err
@@ -166,7 +166,7 @@ type UsersService struct{ c *client }
 // (GET /users/{id}/links).
 func (s *UsersService) Links(ctx context.Context, customerUserID string, opts ...CallOption) (map[string]Link, error) {
 	c := s.c
-	op := c.op(opGetUserLinks)
+	op := c.op(moneykit.OpGetUserLinks)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -192,7 +192,7 @@ type WebhooksService struct{ c *client }
 // sent with X-Client-Id, no token). Cache the result; refetch on an unknown kid.
 func (s *WebhooksService) JWKS(ctx context.Context, opts ...CallOption) (*JWKSet, error) {
 	c := s.c
-	op := c.op(opGetJWKS)
+	op := c.op(moneykit.OpGetJWKS)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -211,7 +211,7 @@ func (s *WebhooksService) JWKS(ctx context.Context, opts ...CallOption) (*JWKSet
 // by WithResponse and on every error (IdempotencyKeyOf).
 func (s *WebhooksService) TestLink(ctx context.Context, linkID string, event moneykit.WebhookLinkTestEvent, idempotencyKey string, opts ...CallOption) (*WebhookTestResult, error) {
 	c := s.c
-	op := c.op(opWebhookTestLink)
+	op := c.op(moneykit.OpWebhookTestLink)
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err

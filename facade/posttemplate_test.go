@@ -28,19 +28,19 @@ func TestPostTemplateMatchesBuilder(t *testing.T) {
 			op    opIndex
 			build func(server string, body io.Reader) (*http.Request, error)
 		}{
-			{mk.c, opCreateLinkSession, func(s string, b io.Reader) (*http.Request, error) {
+			{mk.c, moneykit.OpCreateLinkSession, func(s string, b io.Reader) (*http.Request, error) {
 				return moneykit.NewCreateLinkSessionRequestWithBody(s, nil, contentJSON, b)
 			}},
-			{mk.c, opExchangeToken, func(s string, b io.Reader) (*http.Request, error) {
+			{mk.c, moneykit.OpExchangeToken, func(s string, b io.Reader) (*http.Request, error) {
 				return moneykit.NewExchangeTokenRequestWithBody(s, nil, contentJSON, b)
 			}},
-			{lm.c, opCreateSession, func(s string, b io.Reader) (*http.Request, error) {
+			{lm.c, linkmoney.OpCreateSession, func(s string, b io.Reader) (*http.Request, error) {
 				return linkmoney.NewCreateSessionRequestWithBody(s, contentJSON, b)
 			}},
-			{lm.c, opCreatePayment, func(s string, b io.Reader) (*http.Request, error) {
+			{lm.c, linkmoney.OpCreatePayment, func(s string, b io.Reader) (*http.Request, error) {
 				return linkmoney.NewCreatePaymentRequestWithBody(s, contentJSON, b)
 			}},
-			{lm.c, opCreateRefund, func(s string, b io.Reader) (*http.Request, error) {
+			{lm.c, linkmoney.OpCreateRefund, func(s string, b io.Reader) (*http.Request, error) {
 				return linkmoney.NewCreateRefundRequestWithBody(s, contentJSON, b)
 			}},
 		} {

@@ -16,7 +16,7 @@ import (
 // Attempt describes one finished HTTP attempt, for a RetryPolicy to judge.
 type Attempt struct {
 	Provider  Provider
-	Operation string // operationId from the spec, e.g. "GetLink"
+	Operation string // operationId as the spec spells it, e.g. "getLink"
 	Method    string
 	Safety    Safety
 	Number    int // 1 for the first attempt

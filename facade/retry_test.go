@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/uuid"
@@ -240,35 +241,37 @@ func TestRefundRetriedWithSameRequestKey(t *testing.T) {
 	assert.Equal(t, 2, resp.Attempts)
 }
 
+// TestRetryAfterHonoured runs each case in a synctest bubble, so that an
+// HTTP-date hint 5s ahead is exactly 5s ahead on the client's clock too.
 func TestRetryAfterHonoured(t *testing.T) {
-	date := time.Now().Add(5 * time.Second).UTC().Format(http.TimeFormat)
+	in5s := func() string { return time.Now().Add(5 * time.Second).UTC().Format(http.TimeFormat) }
 	tests := []struct {
 		name    string
-		headers []string
+		headers func() []string
 		want    time.Duration
-		slack   time.Duration
 	}{
-		{"seconds", []string{"Retry-After", "3"}, 3 * time.Second, 0},
-		{"http-date", []string{"Retry-After", date}, 5 * time.Second, 1100 * time.Millisecond},
-		{"ms", []string{"Retry-After-Ms", "1500"}, 1500 * time.Millisecond, 0},
-		{"ms wins over seconds", []string{"Retry-After-Ms", "250", "Retry-After", "9"}, 250 * time.Millisecond, 0},
-		{"zero", []string{"Retry-After", "0"}, 0, 0},
+		{"seconds", func() []string { return []string{"Retry-After", "3"} }, 3 * time.Second},
+		{"http-date", func() []string { return []string{"Retry-After", in5s()} }, 5 * time.Second},
+		{"ms", func() []string { return []string{"Retry-After-Ms", "1500"} }, 1500 * time.Millisecond},
+		{"ms wins over seconds", func() []string { return []string{"Retry-After-Ms", "250", "Retry-After", "9"} }, 250 * time.Millisecond},
+		{"zero", func() []string { return []string{"Retry-After", "0"} }, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeAPI(t)
-			f.handle("GET /links/mk_1", sequence(jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, tc.headers...), jsonReply(200, linkJSON)))
-			w := &waits{}
-			_, err := f.moneyKit(WithWait(w.wait)).Links.Get(context.Background(), "mk_1")
-			require.NoError(t, err)
-			assert.Equal(t, 2, f.hitCount("GET /links/mk_1"))
-			ws := w.all()
-			if tc.want == 0 {
-				assert.Empty(t, ws)
-				return
-			}
-			require.Len(t, ws, 1)
-			assert.InDelta(t, float64(tc.want), float64(ws[0]), float64(tc.slack))
+			synctest.Test(t, func(t *testing.T) {
+				f := newMemFakeAPI(t)
+				f.handle("GET /links/mk_1", sequence(jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, tc.headers()...), jsonReply(200, linkJSON)))
+				w := &waits{}
+				_, err := f.moneyKit(WithWait(w.wait)).Links.Get(t.Context(), "mk_1")
+				require.NoError(t, err)
+				assert.Equal(t, 2, f.hitCount("GET /links/mk_1"))
+				ws := w.all()
+				if tc.want == 0 {
+					assert.Empty(t, ws)
+					return
+				}
+				assert.Equal(t, []time.Duration{tc.want}, ws)
+			})
 		})
 	}
 }
@@ -295,18 +298,20 @@ func TestRetryAfterOverCapFailsAtOnce(t *testing.T) {
 }
 
 func TestRetryAfterOverDeadlineFailsAtOnce(t *testing.T) {
-	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", jsonReply(429, `{}`, "Retry-After", "5"))
-	w := &waits{}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	start := time.Now()
-	_, err := f.moneyKit(WithWait(w.wait)).Links.Get(ctx, "mk_1")
-	var rl *RateLimitError
-	require.ErrorAs(t, err, &rl)
-	assert.Equal(t, 5*time.Second, rl.RetryAfter)
-	assert.Empty(t, w.all())
-	assert.Less(t, time.Since(start), time.Second)
+	synctest.Test(t, func(t *testing.T) {
+		f := newMemFakeAPI(t)
+		f.handle("GET /links/mk_1", jsonReply(429, `{}`, "Retry-After", "5"))
+		w := &waits{}
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := f.moneyKit(WithWait(w.wait)).Links.Get(ctx, "mk_1")
+		var rl *RateLimitError
+		require.ErrorAs(t, err, &rl)
+		assert.Equal(t, 5*time.Second, rl.RetryAfter)
+		assert.Empty(t, w.all())
+		assert.Zero(t, time.Since(start), "no time passed on the bubble's clock")
+	})
 }
 
 func TestRetryAfterCappedDefault(t *testing.T) {
@@ -318,119 +323,135 @@ func TestRetryAfterCappedDefault(t *testing.T) {
 	assert.Equal(t, 503, rl.Err.StatusCode)
 }
 
+// TestContextCancelledMidWaitReturnsPromptly parks a call in a 10s
+// Retry-After wait on the real timer wait, on synctest's clock, and cancels
+// it 20ms in: the call returns at that instant (cancel_test.go has the other
+// waits).
 func TestContextCancelledMidWaitReturnsPromptly(t *testing.T) {
-	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", jsonReply(503, `{}`, "Retry-After", "10"))
-	mk, err := NewMoneyKit(WithCredentials(testClientID, testClientSecret), WithBaseURL(f.srv.URL)) // real timer wait
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(20*time.Millisecond, cancel)
-	start := time.Now()
-	_, err = mk.Links.Get(ctx, "mk_1")
-	elapsed := time.Since(start)
-	require.ErrorIs(t, err, context.Canceled)
-	var apiErr *Error
-	require.ErrorAs(t, err, &apiErr, "the last answer stays reachable")
-	assert.Equal(t, 503, apiErr.StatusCode)
-	assert.Less(t, elapsed, 70*time.Millisecond, "returned within 50ms of the cancel")
+	synctest.Test(t, func(t *testing.T) {
+		f := newMemFakeAPI(t)
+		f.handle("GET /links/mk_1", jsonReply(503, `{}`, "Retry-After", "10"))
+		mk := realWaitMoneyKit(t, f)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		time.AfterFunc(20*time.Millisecond, cancel)
+		start := time.Now()
+		_, err := mk.Links.Get(ctx, "mk_1")
+		elapsed := time.Since(start)
+		require.ErrorIs(t, err, context.Canceled)
+		var apiErr *Error
+		require.ErrorAs(t, err, &apiErr, "the last answer stays reachable")
+		assert.Equal(t, 503, apiErr.StatusCode)
+		assert.Equal(t, 20*time.Millisecond, elapsed, "returned at the cancel, not at the end of the 10s wait")
+		assert.Equal(t, 1, f.hitCount("GET /links/mk_1"))
+	})
 }
 
 func TestBackoffLongerThanDeadlineReturnsAtOnce(t *testing.T) {
-	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", jsonReply(503, `{}`))
-	w := &waits{}
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	_, err := f.moneyKit(WithWait(w.wait), WithBackoff(ExponentialBackoff{Initial: time.Second})).Links.Get(ctx, "mk_1")
-	require.ErrorIs(t, err, ErrServer)
-	assert.Empty(t, w.all())
+	synctest.Test(t, func(t *testing.T) {
+		f := newMemFakeAPI(t)
+		f.handle("GET /links/mk_1", jsonReply(503, `{}`))
+		w := &waits{}
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := f.moneyKit(WithWait(w.wait), WithBackoff(ExponentialBackoff{Initial: time.Second})).Links.Get(ctx, "mk_1")
+		require.ErrorIs(t, err, ErrServer)
+		assert.Empty(t, w.all())
+		assert.Zero(t, time.Since(start))
+		assert.Equal(t, 1, f.hitCount("GET /links/mk_1"))
+	})
 }
 
+// TestShared429Gate: one 429 with Retry-After-Ms 300 closes the client's
+// gate; eight callers that arrive while it is closed wait it out on the real
+// timer wait (synctest's clock), and every request after the 429, the first
+// caller's retry included, reaches the server exactly when the window ends.
 func TestShared429Gate(t *testing.T) {
-	f := newFakeAPI(t)
-	const window = 300 * time.Millisecond
-	var first atomic.Bool
-	var mu sync.Mutex
-	var hitTimes []time.Time
-	f.handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		hitTimes = append(hitTimes, time.Now())
-		mu.Unlock()
-		if first.CompareAndSwap(false, true) {
-			jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, "Retry-After-Ms", strconv.Itoa(int(window/time.Millisecond)))(w, r)
-			return
-		}
-		jsonReply(200, linkJSON)(w, r)
-	})
-	gateSet := make(chan struct{})
-	var once sync.Once
-	wait := func(ctx context.Context, d time.Duration) error {
-		once.Do(func() { close(gateSet) })
-		return waitTimer(ctx, d)
-	}
-	mk := f.moneyKit(WithWait(wait))
-	start := time.Now()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_, err := mk.Links.Get(context.Background(), "mk_1")
-		assert.NoError(t, err)
-	}()
-	<-gateSet
-	const others = 8
-	var waited atomic.Int64
-	for range others {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w2 := time.Now()
-			_, err := mk.Links.Get(context.Background(), "mk_1")
-			assert.NoError(t, err)
-			if time.Since(w2) > window/2 {
-				waited.Add(1)
+	synctest.Test(t, func(t *testing.T) {
+		f := newMemFakeAPI(t)
+		const window = 300 * time.Millisecond
+		var first atomic.Bool
+		var mu sync.Mutex
+		var hitTimes []time.Time
+		f.handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			hitTimes = append(hitTimes, time.Now())
+			mu.Unlock()
+			if first.CompareAndSwap(false, true) {
+				jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, "Retry-After-Ms", strconv.Itoa(int(window/time.Millisecond)))(w, r)
+				return
 			}
-		}()
-	}
-	wg.Wait()
-	assert.Equal(t, int64(others), waited.Load(), "every concurrent caller waited out the window")
-	mu.Lock()
-	defer mu.Unlock()
-	require.Len(t, hitTimes, 2+others)
-	inWindow := 0
-	for _, ht := range hitTimes {
-		if ht.Sub(start) < window-20*time.Millisecond {
-			inWindow++
+			jsonReply(200, linkJSON)(w, r)
+		})
+		gateSet := make(chan struct{})
+		var once sync.Once
+		wait := func(ctx context.Context, d time.Duration) error {
+			once.Do(func() { close(gateSet) })
+			return waitTimer(ctx, d)
 		}
-	}
-	assert.Equal(t, 1, inWindow, "only the request that drew the 429 hit the server inside the window")
+		mk := f.moneyKit(WithWait(wait))
+		start := time.Now()
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			_, err := mk.Links.Get(t.Context(), "mk_1")
+			assert.NoError(t, err)
+		})
+		<-gateSet
+		const others = 8
+		returned := make(chan time.Time, others)
+		for range others {
+			wg.Go(func() {
+				_, err := mk.Links.Get(t.Context(), "mk_1")
+				assert.NoError(t, err)
+				returned <- time.Now()
+			})
+		}
+		wg.Wait()
+		close(returned)
+		for at := range returned {
+			assert.Equal(t, window, at.Sub(start), "every concurrent caller waited out the window")
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		require.Len(t, hitTimes, 2+others)
+		assert.Equal(t, start, hitTimes[0], "the request that drew the 429")
+		for i, ht := range hitTimes[1:] {
+			assert.Equal(t, window, ht.Sub(start), "request %d reached the server when the window ended", i+1)
+		}
+	})
 }
 
 func TestRateLimiterWaitedBeforeEachAttempt(t *testing.T) {
-	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", sequence(jsonReply(503, `{}`), jsonReply(200, linkJSON)))
-	// One request per 100ms, burst 1: the second attempt waits for a slot.
-	lim := rate.NewLimiter(rate.Every(100*time.Millisecond), 1)
-	w := &waits{}
-	_, err := f.moneyKit(WithRateLimiter(lim), WithWait(w.wait), WithBackoff(ExponentialBackoff{Initial: time.Millisecond})).Links.Get(context.Background(), "mk_1")
-	require.NoError(t, err)
-	// The token request takes the first slot; the waits reserve real time
-	// even though this wait function returns at once.
-	ws := w.all()
-	require.Len(t, ws, 3, "limiter, backoff, limiter")
-	assert.InDelta(t, float64(100*time.Millisecond), float64(ws[0]), float64(20*time.Millisecond))
-	assert.Equal(t, time.Millisecond, ws[1])
-	assert.InDelta(t, float64(200*time.Millisecond), float64(ws[2]), float64(20*time.Millisecond))
+	synctest.Test(t, func(t *testing.T) {
+		f := newMemFakeAPI(t)
+		f.handle("GET /links/mk_1", sequence(jsonReply(503, `{}`), jsonReply(200, linkJSON)))
+		// One request per 100ms, burst 1: the second attempt waits for a slot.
+		lim := rate.NewLimiter(rate.Every(100*time.Millisecond), 1)
+		w := &waits{}
+		_, err := f.moneyKit(WithRateLimiter(lim), WithWait(w.wait), WithBackoff(ExponentialBackoff{Initial: time.Millisecond})).Links.Get(t.Context(), "mk_1")
+		require.NoError(t, err)
+		// The token request takes the first slot; each wait reserves its
+		// slot even though this wait function returns at once, and the
+		// bubble's clock does not move, so the reservations queue up.
+		ws := w.all()
+		require.Len(t, ws, 3, "limiter, backoff, limiter")
+		assert.InDelta(t, float64(100*time.Millisecond), float64(ws[0]), float64(time.Microsecond), "rate's float arithmetic")
+		assert.Equal(t, time.Millisecond, ws[1])
+		assert.InDelta(t, float64(200*time.Millisecond), float64(ws[2]), float64(time.Microsecond), "rate's float arithmetic")
 
-	// A limiter whose next slot is past the deadline fails without sending.
-	f2 := newFakeAPI(t)
-	f2.handle("GET /links/mk_1", jsonReply(200, linkJSON))
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	_, err = f2.moneyKit(WithRateLimiter(newExhaustedLimiter())).Links.Get(ctx, "mk_1")
-	var te *TransportError
-	require.ErrorAs(t, err, &te)
-	assert.Equal(t, 0, f2.hitCount("GET /links/mk_1"))
+		// A limiter whose next slot is past the deadline fails without sending.
+		f2 := newMemFakeAPI(t)
+		f2.handle("GET /links/mk_1", jsonReply(200, linkJSON))
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err = f2.moneyKit(WithRateLimiter(newExhaustedLimiter())).Links.Get(ctx, "mk_1")
+		var te *TransportError
+		require.ErrorAs(t, err, &te)
+		assert.Zero(t, time.Since(start), "failed at once, without waiting for the deadline")
+		assert.Equal(t, 0, f2.hitCount("GET /links/mk_1"))
+	})
 }
 
 func TestResponseBodyCutOff(t *testing.T) {

@@ -282,5 +282,3 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 		}
 	}
 }
-
-func ptr[T any](v T) *T { return &v }

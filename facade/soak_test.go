@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -20,6 +21,7 @@ import (
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/sandbox"
 	"github.com/banklink/banklink/gen/linkmoney"
+	"github.com/banklink/banklink/internal/memnet"
 )
 
 // The fault soak drives every facade operation of both providers against the
@@ -105,6 +107,7 @@ type soakResult struct {
 type soak struct {
 	t     *testing.T
 	sb    *sandbox.Sandbox
+	ln    *memnet.Listener
 	waits *recordedWaits
 	seq   atomic.Int64
 
@@ -112,16 +115,21 @@ type soak struct {
 	results []soakResult
 }
 
+// newSoak serves the sandbox on an in-memory network: the soak runs in a
+// synctest bubble, so each call's deadline is on the bubble's clock and no
+// load on the machine can make a call outlive it.
 func newSoak(t *testing.T, cfg sandbox.Config) *soak {
 	cfg.Seed = soakSeed
 	cfg.NoRateLimits = true // the 429s come from the injected faults
-	return &soak{t: t, sb: sandbox.Start(t, cfg), waits: &recordedWaits{}}
+	sb := sandbox.New(cfg)
+	srv, ln := memnet.NewServer(t, sb.Handler())
+	sb.SetURL(srv.URL)
+	return &soak{t: t, sb: sb, ln: ln, waits: &recordedWaits{}}
 }
 
 func (s *soak) httpClient() *http.Client {
-	hc := facade.DefaultHTTPClient()
+	hc := memnet.Client(s.t, facade.DefaultHTTPClient(), s.ln)
 	hc.Transport = tagTransport{base: hc.Transport}
-	s.t.Cleanup(hc.CloseIdleConnections)
 	return hc
 }
 
@@ -263,136 +271,138 @@ func (s *soak) resend(op, ref string, requestKey *string, create func(ctx contex
 }
 
 func TestFaultSoakEveryOperation(t *testing.T) {
-	const roundsPerPhase = 12
-	rounds := roundsPerPhase * len(faultPhases)
-	s := newSoak(t, sandbox.Config{})
-	mk, lm := s.moneyKit(), s.linkMoney()
-	ctx := context.Background()
+	synctest.Test(t, func(t *testing.T) {
+		const roundsPerPhase = 12
+		rounds := roundsPerPhase * len(faultPhases)
+		s := newSoak(t, sandbox.Config{})
+		mk, lm := s.moneyKit(), s.linkMoney()
+		ctx := context.Background()
 
-	// Setup, before any fault: links to read, update and delete, a customer,
-	// and a payment to refund.
-	var readable, deletable []string
-	for i := range rounds + 3 {
-		ls, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("soak-user-setup", "https://app.example/oauth"))
-		require.NoError(t, err)
-		exch, err := s.sb.CompleteLinkSession(ls.LinkSessionToken, sandbox.ConnectOptions{})
-		require.NoError(t, err)
-		res, err := mk.LinkSessions.Exchange(ctx, exch)
-		require.NoError(t, err)
-		if i < 3 {
-			readable = append(readable, res.Link.LinkId)
-		} else {
-			deletable = append(deletable, res.Link.LinkId)
-		}
-	}
-	sess, err := lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{FirstName: "Soak", LastName: "Customer", Email: "soak@example.com"}, "https://merchant.example/return"))
-	require.NoError(t, err)
-	customer, err := s.sb.CompleteSession(sess.SessionKey)
-	require.NoError(t, err)
-	refundable, err := lm.Payments.Create(ctx, facade.NewPayment(customer, "merchant-soak", facade.USD(90000)))
-	require.NoError(t, err)
-	setupEnd := len(s.sb.Requests())
-
-	var (
-		exchangeTokens []string
-		payments       []*business
-		refunds        []*business
-	)
-	for p, phase := range faultPhases {
-		s.sb.SetFaults(soakFaults(phase.after, phase.retryAfter))
-		var wg sync.WaitGroup
-		wg.Go(func() { // MoneyKit: every operation, every round
-			for r := p * roundsPerPhase; r < (p+1)*roundsPerPhase; r++ {
-				user := "soak-user-" + strconv.Itoa(r%4)
-				link := readable[r%len(readable)]
-				_ = s.call("createAccessToken", func(ctx context.Context) error { _, err := mk.Auth.Token(ctx); return err })
-				var lst string
-				_ = s.call("createLinkSession", func(ctx context.Context) error {
-					ls, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession(user, "https://app.example/oauth"))
-					if err == nil {
-						lst = ls.LinkSessionToken
-					}
-					return err
-				})
-				if lst != "" {
-					exch, err := s.sb.CompleteLinkSession(lst, sandbox.ConnectOptions{})
-					if assert.NoError(t, err) {
-						exchangeTokens = append(exchangeTokens, exch)
-						_ = s.call("exchangeToken", func(ctx context.Context) error { _, err := mk.LinkSessions.Exchange(ctx, exch); return err })
-					}
-				}
-				_ = s.call("getLink", func(ctx context.Context) error { _, err := mk.Links.Get(ctx, link); return err })
-				_ = s.call("updateLink", func(ctx context.Context) error {
-					_, err := mk.Links.Update(ctx, link, facade.NewLinkUpdate(facade.SetLinkTags("round-"+strconv.Itoa(r))))
-					return err
-				})
-				_ = s.call("getUserLinks", func(ctx context.Context) error { _, err := mk.Users.Links(ctx, "soak-user-setup"); return err })
-				_ = s.call("getJWKS", func(ctx context.Context) error { _, err := mk.Webhooks.JWKS(ctx); return err })
-				_ = s.call("deleteLink", func(ctx context.Context) error { return mk.Links.Delete(ctx, deletable[r]) })
+		// Setup, before any fault: links to read, update and delete, a customer,
+		// and a payment to refund.
+		var readable, deletable []string
+		for i := range rounds + 3 {
+			ls, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("soak-user-setup", "https://app.example/oauth"))
+			require.NoError(t, err)
+			exch, err := s.sb.CompleteLinkSession(ls.LinkSessionToken, sandbox.ConnectOptions{})
+			require.NoError(t, err)
+			res, err := mk.LinkSessions.Exchange(ctx, exch)
+			require.NoError(t, err)
+			if i < 3 {
+				readable = append(readable, res.Link.LinkId)
+			} else {
+				deletable = append(deletable, res.Link.LinkId)
 			}
-		})
-		wg.Go(func() { // Link Money: every operation, every round
-			for r := p * roundsPerPhase; r < (p+1)*roundsPerPhase; r++ {
-				scope := linkmoney.TokenScopeLinkCore
-				if r%2 == 1 {
-					scope = linkmoney.TokenScopeLinkPayment
+		}
+		sess, err := lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{FirstName: "Soak", LastName: "Customer", Email: "soak@example.com"}, "https://merchant.example/return"))
+		require.NoError(t, err)
+		customer, err := s.sb.CompleteSession(sess.SessionKey)
+		require.NoError(t, err)
+		refundable, err := lm.Payments.Create(ctx, facade.NewPayment(customer, "merchant-soak", facade.USD(90000)))
+		require.NoError(t, err)
+		setupEnd := len(s.sb.Requests())
+
+		var (
+			exchangeTokens []string
+			payments       []*business
+			refunds        []*business
+		)
+		for p, phase := range faultPhases {
+			s.sb.SetFaults(soakFaults(phase.after, phase.retryAfter))
+			var wg sync.WaitGroup
+			wg.Go(func() { // MoneyKit: every operation, every round
+				for r := p * roundsPerPhase; r < (p+1)*roundsPerPhase; r++ {
+					user := "soak-user-" + strconv.Itoa(r%4)
+					link := readable[r%len(readable)]
+					_ = s.call("createAccessToken", func(ctx context.Context) error { _, err := mk.Auth.Token(ctx); return err })
+					var lst string
+					_ = s.call("createLinkSession", func(ctx context.Context) error {
+						ls, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession(user, "https://app.example/oauth"))
+						if err == nil {
+							lst = ls.LinkSessionToken
+						}
+						return err
+					})
+					if lst != "" {
+						exch, err := s.sb.CompleteLinkSession(lst, sandbox.ConnectOptions{})
+						if assert.NoError(t, err) {
+							exchangeTokens = append(exchangeTokens, exch)
+							_ = s.call("exchangeToken", func(ctx context.Context) error { _, err := mk.LinkSessions.Exchange(ctx, exch); return err })
+						}
+					}
+					_ = s.call("getLink", func(ctx context.Context) error { _, err := mk.Links.Get(ctx, link); return err })
+					_ = s.call("updateLink", func(ctx context.Context) error {
+						_, err := mk.Links.Update(ctx, link, facade.NewLinkUpdate(facade.SetLinkTags("round-"+strconv.Itoa(r))))
+						return err
+					})
+					_ = s.call("getUserLinks", func(ctx context.Context) error { _, err := mk.Users.Links(ctx, "soak-user-setup"); return err })
+					_ = s.call("getJWKS", func(ctx context.Context) error { _, err := mk.Webhooks.JWKS(ctx); return err })
+					_ = s.call("deleteLink", func(ctx context.Context) error { return mk.Links.Delete(ctx, deletable[r]) })
 				}
-				_ = s.call("createToken", func(ctx context.Context) error { _, err := lm.Auth.Token(ctx, scope); return err })
-				_ = s.call("createSession", func(ctx context.Context) error {
-					_, err := lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{FirstName: "Soak", LastName: "Round", Email: "round@example.com"}, "https://merchant.example/return"))
-					return err
-				})
-				_ = s.call("getCustomer", func(ctx context.Context) error { _, err := lm.Customers.Get(ctx, customer); return err })
-				_ = s.call("getCustomerAccounts", func(ctx context.Context) error { _, err := lm.Customers.Accounts(ctx, customer); return err })
-				payments = append(payments, s.pay(lm, customer, "order-"+strconv.Itoa(r), 1000+int64(r)))
-				refunds = append(refunds, s.refund(lm, refundable.PaymentId, "refund-"+strconv.Itoa(r)))
+			})
+			wg.Go(func() { // Link Money: every operation, every round
+				for r := p * roundsPerPhase; r < (p+1)*roundsPerPhase; r++ {
+					scope := linkmoney.TokenScopeLinkCore
+					if r%2 == 1 {
+						scope = linkmoney.TokenScopeLinkPayment
+					}
+					_ = s.call("createToken", func(ctx context.Context) error { _, err := lm.Auth.Token(ctx, scope); return err })
+					_ = s.call("createSession", func(ctx context.Context) error {
+						_, err := lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{FirstName: "Soak", LastName: "Round", Email: "round@example.com"}, "https://merchant.example/return"))
+						return err
+					})
+					_ = s.call("getCustomer", func(ctx context.Context) error { _, err := lm.Customers.Get(ctx, customer); return err })
+					_ = s.call("getCustomerAccounts", func(ctx context.Context) error { _, err := lm.Customers.Accounts(ctx, customer); return err })
+					payments = append(payments, s.pay(lm, customer, "order-"+strconv.Itoa(r), 1000+int64(r)))
+					refunds = append(refunds, s.refund(lm, refundable.PaymentId, "refund-"+strconv.Itoa(r)))
+				}
+			})
+			wg.Wait()
+		}
+		s.sb.SetFaults(nil)
+
+		log := s.sb.Requests()[setupEnd:]
+		s.checkFaultMix(log)
+		s.checkCallsOnTheWire(log)
+		s.checkWaits(true, true)
+		s.checkCreatedAtMostOnce(log, "createPayment", http.StatusOK, payments)
+		s.checkCreatedAtMostOnce(log, "createRefund", http.StatusCreated, refunds)
+		s.checkExchangeTokensSentOnce(log, exchangeTokens)
+
+		// Every operation ran many times, and most calls still succeeded.
+		ops := map[string]int{}
+		okCalls := 0
+		for _, r := range s.results {
+			ops[r.op]++
+			if r.err == nil {
+				okCalls++
 			}
-		})
-		wg.Wait()
-	}
-	s.sb.SetFaults(nil)
-
-	log := s.sb.Requests()[setupEnd:]
-	s.checkFaultMix(log)
-	s.checkCallsOnTheWire(log)
-	s.checkWaits(true, true)
-	s.checkCreatedAtMostOnce(log, "createPayment", http.StatusOK, payments)
-	s.checkCreatedAtMostOnce(log, "createRefund", http.StatusCreated, refunds)
-	s.checkExchangeTokensSentOnce(log, exchangeTokens)
-
-	// Every operation ran many times, and most calls still succeeded.
-	ops := map[string]int{}
-	okCalls := 0
-	for _, r := range s.results {
-		ops[r.op]++
-		if r.err == nil {
-			okCalls++
 		}
-	}
-	for _, op := range []string{"createAccessToken", "createLinkSession", "getLink", "updateLink", "getUserLinks", "getJWKS", "deleteLink",
-		"createToken", "createSession", "getCustomer", "getCustomerAccounts", "createPayment", "createRefund"} {
-		assert.GreaterOrEqual(t, ops[op], rounds, "%s ran every round", op)
-	}
-	assert.Greater(t, ops["exchangeToken"], rounds/2, "most link sessions reached the exchange")
-	t.Logf("%d calls, %d ok, %d waits", len(s.results), okCalls, len(s.waits.all()))
-	assert.Greater(t, okCalls, len(s.results)*3/4, "retries absorb most faults")
-
-	// The sandbox's own accounting agrees: the refundable payment lost
-	// exactly what the created refunds took, so nothing more can be refunded
-	// than 900.00 minus one dollar per created refund.
-	created := 0
-	for _, q := range log {
-		if q.Operation == "createRefund" && q.HandlerStatus == http.StatusCreated {
-			created++
+		for _, op := range []string{"createAccessToken", "createLinkSession", "getLink", "updateLink", "getUserLinks", "getJWKS", "deleteLink",
+			"createToken", "createSession", "getCustomer", "getCustomerAccounts", "createPayment", "createRefund"} {
+			assert.GreaterOrEqual(t, ops[op], rounds, "%s ran every round", op)
 		}
-	}
-	left := int64(90000 - 100*created)
-	_, err = lm.Refunds.Create(ctx, facade.NewRefund(refundable.PaymentId, facade.USD(left+1)))
-	var apiErr *facade.Error
-	require.ErrorAs(t, err, &apiErr, "more than %d cents left to refund", left)
-	assert.Equal(t, "INVALID_REFUND", apiErr.Code)
-	_, err = lm.Refunds.Create(ctx, facade.NewRefund(refundable.PaymentId, facade.USD(left)))
-	require.NoError(t, err, "exactly %d cents were left to refund", left)
+		assert.Greater(t, ops["exchangeToken"], rounds/2, "most link sessions reached the exchange")
+		t.Logf("%d calls, %d ok, %d waits", len(s.results), okCalls, len(s.waits.all()))
+		assert.Greater(t, okCalls, len(s.results)*3/4, "retries absorb most faults")
+
+		// The sandbox's own accounting agrees: the refundable payment lost
+		// exactly what the created refunds took, so nothing more can be refunded
+		// than 900.00 minus one dollar per created refund.
+		created := 0
+		for _, q := range log {
+			if q.Operation == "createRefund" && q.HandlerStatus == http.StatusCreated {
+				created++
+			}
+		}
+		left := int64(90000 - 100*created)
+		_, err = lm.Refunds.Create(ctx, facade.NewRefund(refundable.PaymentId, facade.USD(left+1)))
+		var apiErr *facade.Error
+		require.ErrorAs(t, err, &apiErr, "more than %d cents left to refund", left)
+		assert.Equal(t, "INVALID_REFUND", apiErr.Code)
+		_, err = lm.Refunds.Create(ctx, facade.NewRefund(refundable.PaymentId, facade.USD(left)))
+		require.NoError(t, err, "exactly %d cents were left to refund", left)
+	})
 }
 
 // checkFaultMix proves the soak exercised every kind of fault.
@@ -602,47 +612,49 @@ func (s *soak) checkExchangeTokensSentOnce(log []sandbox.Request, tokens []strin
 // time, under the same faults, so the token cache, the 429 gate and the
 // retry loop run concurrently (and under the race detector in make check).
 func TestFaultSoakConcurrentPayments(t *testing.T) {
-	const workers, perWorker = 4, 8
-	s := newSoak(t, sandbox.Config{})
-	lm := s.linkMoney()
-	ctx := context.Background()
-	sess, err := lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{FirstName: "Soak", LastName: "Concurrent", Email: "concurrent@example.com"}, "https://merchant.example/return"))
-	require.NoError(t, err)
-	customer, err := s.sb.CompleteSession(sess.SessionKey)
-	require.NoError(t, err)
-	refundable, err := lm.Payments.Create(ctx, facade.NewPayment(customer, "merchant-soak", facade.USD(90000)))
-	require.NoError(t, err)
-	setupEnd := len(s.sb.Requests())
+	synctest.Test(t, func(t *testing.T) {
+		const workers, perWorker = 4, 8
+		s := newSoak(t, sandbox.Config{})
+		lm := s.linkMoney()
+		ctx := context.Background()
+		sess, err := lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{FirstName: "Soak", LastName: "Concurrent", Email: "concurrent@example.com"}, "https://merchant.example/return"))
+		require.NoError(t, err)
+		customer, err := s.sb.CompleteSession(sess.SessionKey)
+		require.NoError(t, err)
+		refundable, err := lm.Payments.Create(ctx, facade.NewPayment(customer, "merchant-soak", facade.USD(90000)))
+		require.NoError(t, err)
+		setupEnd := len(s.sb.Requests())
 
-	var (
-		mu                sync.Mutex
-		payments, refunds []*business
-	)
-	for _, p := range []int{1, 2} { // after handling with Retry-After; before handling with backoff
-		phase := faultPhases[p]
-		s.sb.SetFaults(soakFaults(phase.after, phase.retryAfter))
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Go(func() {
-				for i := range perWorker {
-					ref := fmt.Sprintf("p%d-w%d-%d", p, w, i)
-					pb := s.pay(lm, customer, "order-"+ref, 500+int64(i))
-					rb := s.refund(lm, refundable.PaymentId, "refund-"+ref)
-					mu.Lock()
-					payments, refunds = append(payments, pb), append(refunds, rb)
-					mu.Unlock()
-				}
-			})
+		var (
+			mu                sync.Mutex
+			payments, refunds []*business
+		)
+		for _, p := range []int{1, 2} { // after handling with Retry-After; before handling with backoff
+			phase := faultPhases[p]
+			s.sb.SetFaults(soakFaults(phase.after, phase.retryAfter))
+			var wg sync.WaitGroup
+			for w := range workers {
+				wg.Go(func() {
+					for i := range perWorker {
+						ref := fmt.Sprintf("p%d-w%d-%d", p, w, i)
+						pb := s.pay(lm, customer, "order-"+ref, 500+int64(i))
+						rb := s.refund(lm, refundable.PaymentId, "refund-"+ref)
+						mu.Lock()
+						payments, refunds = append(payments, pb), append(refunds, rb)
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
 		}
-		wg.Wait()
-	}
-	s.sb.SetFaults(nil)
+		s.sb.SetFaults(nil)
 
-	log := s.sb.Requests()[setupEnd:]
-	s.checkCallsOnTheWire(log)
-	// Four callers meet a 429 often enough that the shared gate, not each
-	// call's own backoff, decides most waits; only the hint is checked.
-	s.checkWaits(true, false)
-	s.checkCreatedAtMostOnce(log, "createPayment", http.StatusOK, payments)
-	s.checkCreatedAtMostOnce(log, "createRefund", http.StatusCreated, refunds)
+		log := s.sb.Requests()[setupEnd:]
+		s.checkCallsOnTheWire(log)
+		// Four callers meet a 429 often enough that the shared gate, not each
+		// call's own backoff, decides most waits; only the hint is checked.
+		s.checkWaits(true, false)
+		s.checkCreatedAtMostOnce(log, "createPayment", http.StatusOK, payments)
+		s.checkCreatedAtMostOnce(log, "createRefund", http.StatusCreated, refunds)
+	})
 }

@@ -13,7 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/gen/linkmoney"
+	"github.com/banklink/banklink/gen/linkmoney/linkmoneyspec"
 	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/gen/moneykit/moneykitspec"
 )
 
 // opCall drives one operation through the public API.
@@ -24,122 +26,122 @@ type opCall struct {
 
 func drop[T any](_ T, err error) error { return err }
 
-var opCalls = map[opIndex]opCall{
-	opCreateAccessToken: {"POST /auth/token", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+var opCalls = map[string]opCall{
+	"createAccessToken": {"POST /auth/token", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Auth.Token(ctx))
 	}},
-	opCreateLinkSession: {"POST /link-session", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"createLinkSession": {"POST /link-session", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.LinkSessions.Create(ctx, NewLinkSession("user-42", "https://app.example/oauth")))
 	}},
-	opExchangeToken: {"POST /link-session/exchange-token", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"exchangeToken": {"POST /link-session/exchange-token", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.LinkSessions.Exchange(ctx, "ex-tok"))
 	}},
-	opGetLink: {"GET /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"getLink": {"GET /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Links.Get(ctx, "mk_1"))
 	}},
-	opUpdateLink: {"PATCH /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"updateLink": {"PATCH /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Links.Update(ctx, "mk_1", NewLinkUpdate(SetLinkTags("a"))))
 	}},
-	opDeleteLink: {"DELETE /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"deleteLink": {"DELETE /links/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return mk.Links.Delete(ctx, "mk_1")
 	}},
-	opGetUserLinks: {"GET /users/user-42/links", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"getUserLinks": {"GET /users/user-42/links", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Users.Links(ctx, "user-42"))
 	}},
-	opGetJWKS: {"GET /.well-known/jwks.json", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"getJWKS": {"GET /.well-known/jwks.json", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Webhooks.JWKS(ctx))
 	}},
-	opWebhookTestLink: {"POST /webhooks/test/link/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"webhookTestLink": {"POST /webhooks/test/link/mk_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Webhooks.TestLink(ctx, "mk_1", moneykit.WebhookLinkTestEventLinkStateChanged, ""))
 	}},
-	opSubscribeWebhook: {"POST /v1/webhook/subscribe", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+	"subscribeWebhook": {"POST /v1/webhook/subscribe", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Webhooks.Subscribe(ctx, "https://m.example/hook", "s3cret"))
 	}},
-	opUnsubscribeWebhook: {"PUT /v1/webhook/unsubscribe", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+	"unsubscribeWebhook": {"PUT /v1/webhook/unsubscribe", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return lm.Webhooks.Unsubscribe(ctx, "sub_1")
 	}},
-	opCreateToken: {"POST /v1/tokens", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+	"createToken": {"POST /v1/tokens", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Auth.Token(ctx, linkmoney.TokenScopeLinkCore))
 	}},
-	opCreateSession: {"POST /v2/sessions", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+	"createSession": {"POST /v2/sessions", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Sessions.Create(ctx, NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r")))
 	}},
-	opGetCustomer: {"GET /v1/customers/c1", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+	"getCustomer": {"GET /v1/customers/c1", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Customers.Get(ctx, "c1"))
 	}},
-	opGetCustomerAccounts: {"GET /v1/customers/c1/accounts", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+	"getCustomerAccounts": {"GET /v1/customers/c1/accounts", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Customers.Accounts(ctx, "c1"))
 	}},
-	opCreatePayment: {"POST /v1/payments", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+	"createPayment": {"POST /v1/payments", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Payments.Create(ctx, NewPayment("c1", "m1", USD(100))))
 	}},
-	opCreateRefund: {"POST /v1/refunds", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+	"createRefund": {"POST /v1/refunds", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Refunds.Create(ctx, NewRefund("p1", USD(100))))
 	}},
-	opReleasePayment: {"POST /v1/payments/p1/release", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+	"releasePayment": {"POST /v1/payments/p1/release", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Payments.Release(ctx, "p1"))
 	}},
-	opGetTransaction: {"GET /v1/transactions/p1", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
+	"getTransaction": {"GET /v1/transactions/p1", func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) error {
 		return drop(lm.Payments.Status(ctx, "p1"))
 	}},
-	opGetLinks: {"GET /links", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"getLinks": {"GET /links", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Links.List(ctx, LinksParams{}))
 	}},
-	opRefreshProducts: {"POST /links/mk_1/products", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"refreshProducts": {"POST /links/mk_1/products", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Links.Refresh(ctx, "mk_1", []moneykit.Product{"transactions"}))
 	}},
-	opResetLink: {"POST /links/mk_1/reset", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"resetLink": {"POST /links/mk_1/reset", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Links.Reset(ctx, "mk_1"))
 	}},
-	opImportLink: {"POST /links/import", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"importLink": {"POST /links/import", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Links.Import(ctx, &moneykit.ImportLinkRequest{
 			CustomerUser: moneykit.LinkSessionCustomerUser{Id: "user-42"}, InstitutionId: "mx.chase",
 			Accounts: []moneykit.AccountImportData{}, Transactions: []moneykit.TransactionImportData{},
 		}))
 	}},
-	opImportTransactions: {"POST /links/mk_1/import/transactions", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"importTransactions": {"POST /links/mk_1/import/transactions", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Links.ImportTransactions(ctx, "mk_1", nil))
 	}},
-	opGetAccounts: {"GET /links/mk_1/accounts", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"getAccounts": {"GET /links/mk_1/accounts", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Accounts.List(ctx, "mk_1", nil))
 	}},
-	opGetAccount: {"GET /links/mk_1/accounts/acc_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"getAccount": {"GET /links/mk_1/accounts/acc_1", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Accounts.Get(ctx, "mk_1", "acc_1"))
 	}},
-	opGetAccountNumbers: {"GET /links/mk_1/accounts/numbers", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"getAccountNumbers": {"GET /links/mk_1/accounts/numbers", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Accounts.Numbers(ctx, "mk_1"))
 	}},
-	opGetIdentity: {"GET /links/mk_1/identity", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"getIdentity": {"GET /links/mk_1/identity", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Identity.Get(ctx, "mk_1", nil))
 	}},
-	opGetTransactions: {"GET /links/mk_1/transactions", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"getTransactions": {"GET /links/mk_1/transactions", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Transactions.List(ctx, "mk_1", TransactionsParams{}))
 	}},
-	opGetTransactionsSync: {"GET /links/mk_1/transactions/sync", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"getTransactionsSync": {"GET /links/mk_1/transactions/sync", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Transactions.SyncPage(ctx, "mk_1", "", 0))
 	}},
-	opUpdateTransactionEnrichment: {"POST /links/mk_1/transactions/t1/enrichment", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"updateTransactionEnrichment": {"POST /links/mk_1/transactions/t1/enrichment", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Transactions.UpdateEnrichment(ctx, "mk_1", "t1", "shopping", ""))
 	}},
-	opGetHoldings: {"GET /links/mk_1/investments/holdings", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"getHoldings": {"GET /links/mk_1/investments/holdings", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Investments.Holdings(ctx, "mk_1", nil))
 	}},
-	opGetInvestmentTransactions: {"GET /links/mk_1/investments/transactions", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"getInvestmentTransactions": {"GET /links/mk_1/investments/transactions", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Investments.Transactions(ctx, "mk_1", TransactionsParams{}))
 	}},
-	opGetUserAccounts: {"GET /users/user-42/accounts", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"getUserAccounts": {"GET /users/user-42/accounts", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Users.Accounts(ctx, "user-42", nil))
 	}},
-	opGetUserTransactions: {"GET /users/user-42/transactions", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"getUserTransactions": {"GET /users/user-42/transactions", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Users.Transactions(ctx, "user-42", TransactionsParams{}))
 	}},
-	opGetInstitutions: {"GET /institutions", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"getInstitutions": {"GET /institutions", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Institutions.List(ctx, InstitutionsParams{}))
 	}},
-	opGetInstitution: {"GET /institutions/instant_bank", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"getInstitution": {"GET /institutions/instant_bank", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Institutions.Get(ctx, "instant_bank"))
 	}},
-	opIntrospectClient: {"GET /auth/introspect", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
+	"introspectClient": {"GET /auth/introspect", func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) error {
 		return drop(mk.Auth.Introspect(ctx))
 	}},
 }
@@ -153,11 +155,11 @@ func specDocs(t *testing.T) map[Provider]*openapi3.T {
 }
 
 var loadedDocs = sync.OnceValues(func() (map[Provider]*openapi3.T, error) {
-	mk, err := moneykit.GetSwagger()
+	mk, err := moneykitspec.GetSwagger()
 	if err != nil {
 		return nil, err
 	}
-	lm, err := linkmoney.GetSwagger()
+	lm, err := linkmoneyspec.GetSwagger()
 	if err != nil {
 		return nil, err
 	}
@@ -168,10 +170,10 @@ var loadedDocs = sync.OnceValues(func() (map[Provider]*openapi3.T, error) {
 // requires an entry in the table and a call that hits the operation's route.
 func TestEverySpecOperationHasAFacadeMethod(t *testing.T) {
 	covered := map[string]bool{}
-	for i, s := range opSpecs {
-		covered[string(s.provider)+"/"+strings.ToLower(s.operationID)] = true
-		_, ok := opCalls[opIndex(i)]
-		assert.True(t, ok, "no test call for %s", s.operationID)
+	for _, o := range tableOps(t) {
+		covered[string(o.provider)+"/"+strings.ToLower(o.id)] = true
+		_, ok := opCalls[o.id]
+		assert.True(t, ok, "no test call for %s", o.id)
 	}
 	for p, doc := range specDocs(t) {
 		for path, item := range doc.Paths.Map() {
@@ -190,7 +192,7 @@ func TestEverySpecOperationHasAFacadeMethod(t *testing.T) {
 		if path == "/auth/token" || path == "/v1/tokens" {
 			continue // token routes are served by the fake itself
 		}
-		assert.Equal(t, 1, f.hitCount(oc.route), "%v does not reach %s %s", opSpecs[idx].operationID, method, path)
+		assert.Equal(t, 1, f.hitCount(oc.route), "%v does not reach %s %s", idx, method, path)
 	}
 }
 
@@ -231,7 +233,7 @@ func TestServiceMethodsAreAllExercised(t *testing.T) {
 		"UsersService.Accounts", "UsersService.Links", "UsersService.Transactions",
 		"WebhooksService.JWKS", "WebhooksService.TestLink",
 	}, names, "one method per spec operation (update opCalls and this list together)")
-	assert.Len(t, names, int(numOps))
+	assert.Len(t, names, len(moneykit.Operations)+len(linkmoney.Operations))
 	assert.Equal(t, []string{
 		"InstitutionsService.Pager", "InvestmentsService.TransactionsPager", "LinksService.Pager",
 		"TransactionsService.Pager", "TransactionsService.Sync", "UsersService.TransactionsPager",
@@ -241,86 +243,83 @@ func TestServiceMethodsAreAllExercised(t *testing.T) {
 // TestOperationTableMatchesSpec compares the loaded table with the raw extensions.
 func TestOperationTableMatchesSpec(t *testing.T) {
 	docs := specDocs(t)
-	for i, s := range opSpecs {
-		ps, err := specFor(s.provider)
-		require.NoError(t, err)
-		o := ps.ops[i]
-		require.NotNil(t, o, s.operationID)
+	for _, o := range tableOps(t) {
 		var found *openapi3.Operation
 		var foundPath, foundMethod string
-		for path, item := range docs[s.provider].Paths.Map() {
+		for path, item := range docs[o.provider].Paths.Map() {
 			for method, op := range item.Operations() {
-				if strings.EqualFold(op.OperationID, s.operationID) {
+				if strings.EqualFold(op.OperationID, o.id) {
 					found, foundPath, foundMethod = op, path, method
 				}
 			}
 		}
-		require.NotNil(t, found, s.operationID)
+		require.NotNil(t, found, o.id)
 		assert.Equal(t, foundPath, o.path)
 		assert.Equal(t, foundMethod, o.method)
-		assert.Equal(t, found.Extensions["x-banklink-retry"], o.safety.String(), s.operationID)
+		assert.Equal(t, found.Extensions["x-banklink-retry"], o.safety.String(), o.id)
 		if o.safety == SafetyIdempotencyKey {
 			assert.Equal(t, found.Extensions["x-banklink-idempotency-key"], o.idempotencyKey)
 		}
 	}
 	// Spot checks of what the spec says today.
-	want := map[opIndex]struct {
+	want := map[string]struct {
 		safety Safety
 		auth   authKind
 		scope  string
 	}{
-		opCreateAccessToken:   {SafetySafe, authNone, ""},
-		opCreateLinkSession:   {SafetyUnsafe, authBearer, ""},
-		opExchangeToken:       {SafetySingleUse, authBearer, ""},
-		opGetLink:             {SafetySafe, authBearer, ""},
-		opUpdateLink:          {SafetySafe, authBearer, ""},
-		opDeleteLink:          {SafetySafe, authBearer, ""},
-		opGetUserLinks:        {SafetySafe, authBearer, ""},
-		opGetJWKS:             {SafetySafe, authClientID, ""},
-		opCreateToken:         {SafetySafe, authNone, ""},
-		opCreateSession:       {SafetyUnsafe, authBasic, ""},
-		opGetCustomer:         {SafetySafe, authBearer, "Link-Core"},
-		opGetCustomerAccounts: {SafetySafe, authBearer, "Link-Core"},
-		opCreatePayment:       {SafetyIdempotencyKey, authBearer, "Link-Payment"},
-		opCreateRefund:        {SafetyIdempotencyKey, authBearer, "Link-Payment"},
+		"createAccessToken":   {SafetySafe, authNone, ""},
+		"createLinkSession":   {SafetyUnsafe, authBearer, ""},
+		"exchangeToken":       {SafetySingleUse, authBearer, ""},
+		"getLink":             {SafetySafe, authBearer, ""},
+		"updateLink":          {SafetySafe, authBearer, ""},
+		"deleteLink":          {SafetySafe, authBearer, ""},
+		"getUserLinks":        {SafetySafe, authBearer, ""},
+		"getJWKS":             {SafetySafe, authClientID, ""},
+		"createToken":         {SafetySafe, authNone, ""},
+		"createSession":       {SafetyUnsafe, authBasic, ""},
+		"getCustomer":         {SafetySafe, authBearer, "Link-Core"},
+		"getCustomerAccounts": {SafetySafe, authBearer, "Link-Core"},
+		"createPayment":       {SafetyIdempotencyKey, authBearer, "Link-Payment"},
+		"createRefund":        {SafetyIdempotencyKey, authBearer, "Link-Payment"},
 	}
-	for idx, w := range want {
-		ps, _ := specFor(opSpecs[idx].provider)
-		o := ps.ops[idx]
+	byID := map[string]*operation{}
+	for _, o := range tableOps(t) {
+		byID[o.id] = o
+	}
+	for id, w := range want {
+		o := byID[id]
+		require.NotNil(t, o, id)
 		assert.Equal(t, w.safety, o.safety, o.id)
 		assert.Equal(t, w.auth, o.auth, o.id)
 		assert.Equal(t, w.scope, o.scope, o.id)
 	}
 	ps, _ := specFor(ProviderMoneyKit)
-	assert.Equal(t, "X-Client-Id", ps.ops[opGetJWKS].authHeader)
+	assert.Equal(t, "X-Client-Id", ps.ops[moneykit.OpGetJWKS].authHeader)
 }
 
-func TestLoadSpecRejectsBrokenExtensions(t *testing.T) {
-	load := func(mutate func(*openapi3.T)) error {
-		doc, err := moneykit.GetSwagger()
+// tableOps lists the operations of both providers' generated tables.
+func tableOps(t *testing.T) []*operation {
+	t.Helper()
+	var out []*operation
+	for _, p := range []Provider{ProviderMoneyKit, ProviderLinkMoney} {
+		ps, err := specFor(p)
 		require.NoError(t, err)
-		mutate(doc)
-		_, err = loadSpec(ProviderMoneyKit, doc)
-		return err
-	}
-	find := func(doc *openapi3.T, id string) *openapi3.Operation {
-		for _, item := range doc.Paths.Map() {
-			for _, op := range item.Operations() {
-				if strings.EqualFold(op.OperationID, id) {
-					return op
-				}
+		for _, o := range ps.ops {
+			if o != nil {
+				out = append(out, o)
 			}
 		}
-		t.Fatalf("no %s", id)
-		return nil
 	}
-	require.NoError(t, load(func(*openapi3.T) {}))
-	assert.ErrorContains(t, load(func(d *openapi3.T) { delete(find(d, "getLink").Extensions, "x-banklink-retry") }), "x-banklink-retry")
-	assert.ErrorContains(t, load(func(d *openapi3.T) { find(d, "getLink").Extensions["x-banklink-retry"] = "maybe" }), "maybe")
-	assert.ErrorContains(t, load(func(d *openapi3.T) { find(d, "getLink").OperationID = "renamed" }), "getLink")
-	assert.ErrorContains(t, load(func(d *openapi3.T) {
-		op := find(d, "exchangeToken")
-		op.Extensions["x-banklink-retry"] = "idempotency-key"
-		op.Extensions["x-banklink-idempotency-key"] = "requestKey"
-	}), "idempotency key")
+	return out
+}
+
+// opProvider names the provider of operationId id.
+func opProvider(t *testing.T, id string) Provider {
+	for _, o := range tableOps(t) {
+		if o.id == id {
+			return o.provider
+		}
+	}
+	t.Fatalf("no operation %s", id)
+	return ""
 }

@@ -1,67 +1,45 @@
 package facade
 
 import (
-	"strings"
+	"errors"
 
-	"github.com/banklink/banklink/facade/internal/validate"
+	"github.com/banklink/banklink/internal/reqcheck"
 )
 
 // Violation is one broken request rule: the JSON path, the rule, and a message
 // that names the field but never its value.
-type Violation = validate.Violation
+type Violation = reqcheck.Violation
 
 // ValidationError is returned, before anything is sent, when a request breaks
-// the spec's constraints. errors.Is(err, ErrInvalidRequest) matches it.
-type ValidationError struct {
-	Operation  string
-	Violations []Violation
-}
-
-func (e *ValidationError) Error() string {
-	var b strings.Builder
-	b.WriteString("banklink: invalid ")
-	b.WriteString(e.Operation)
-	b.WriteString(" request (nothing was sent): ")
-	for i, v := range e.Violations {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		path := v.Path
-		if path == "" {
-			path = "(request)"
-		}
-		b.WriteString(path)
-		b.WriteString(": ")
-		b.WriteString(v.Rule)
-		if v.Message != "" {
-			b.WriteString(" (")
-			b.WriteString(v.Message)
-			b.WriteByte(')')
-		}
-	}
-	return b.String()
-}
-
-// Is matches ErrInvalidRequest.
-func (e *ValidationError) Is(target error) bool { return target == ErrInvalidRequest }
+// the spec's constraints. errors.Is(err, ErrInvalidRequest) matches it. The
+// generated Validate methods of the request types (PaymentRequest.Validate,
+// ...) return it too, with Operation empty.
+type ValidationError = reqcheck.Error
 
 func invalid(op *operation, vs ...Violation) error {
 	return &ValidationError{Operation: op.id, Violations: vs}
 }
 
-// checkBody validates a request body against the spec. Nil means valid.
+// validator is a generated request type.
+type validator interface{ Validate() error }
+
+// checkBody runs the request's generated Validate. Nil means valid.
 func (c *client) checkBody(op *operation, body any) error {
-	if vs := c.spec.rules.Body(op.id, body); len(vs) > 0 {
-		return invalid(op, vs...)
+	v, ok := body.(validator)
+	if !ok {
+		return invalid(op, Violation{Rule: "type", Message: "request body is not a generated request type"})
 	}
-	return nil
+	return named(op, v.Validate())
 }
 
-// checkParam validates one path parameter, which must become exactly one
-// path segment. Nil means valid.
+// checkParam validates one path parameter with the operation's generated
+// checker; the value must also become exactly one path segment. Nil means
+// valid.
 func (c *client) checkParam(op *operation, name, value string) error {
-	if vs := c.spec.rules.Param(op.id, name, value); len(vs) > 0 {
-		return invalid(op, vs...)
+	if op.meta.CheckParam != nil {
+		if err := op.meta.CheckParam(name, value); err != nil {
+			return named(op, err)
+		}
 	}
 	// Even if the spec forgot minLength or a pattern, an id that is empty or
 	// leaves its path segment would address a different resource.
@@ -69,4 +47,13 @@ func (c *client) checkParam(op *operation, name, value string) error {
 		return invalid(op, Violation{Path: "path/" + name, Rule: rule, Message: "path parameter " + name + " " + msg})
 	}
 	return nil
+}
+
+// named stamps the operationId on a validation error.
+func named(op *operation, err error) error {
+	var ve *ValidationError
+	if errors.As(err, &ve) && ve.Operation == "" {
+		ve.Operation = op.id
+	}
+	return err
 }

@@ -124,6 +124,29 @@ func TestREADMEUnconfirmedTable(t *testing.T) {
 	assert.Less(t, strings.Index(string(raw), "<!-- BEGIN UNCONFIRMED"), 2500, "the table is on the README's first screen")
 }
 
+// TestREADMEFirstCommands holds the README to "two commands on a fresh
+// machine": its first shell command runs the demo and its second the checks.
+func TestREADMEFirstCommands(t *testing.T) {
+	raw, err := os.ReadFile(readmePath)
+	require.NoError(t, err)
+	var cmds []string
+	inShell := false
+	for _, line := range strings.Split(string(raw), "\n") {
+		switch {
+		case line == "```sh":
+			inShell = true
+		case strings.HasPrefix(line, "```"):
+			inShell = false
+		case inShell && len(cmds) < 2:
+			cmd, _, _ := strings.Cut(line, "#")
+			if cmd = strings.TrimSpace(cmd); cmd != "" {
+				cmds = append(cmds, cmd)
+			}
+		}
+	}
+	assert.Equal(t, []string{"go run ./cmd/banklink demo", "make check"}, cmds)
+}
+
 // quickStart is the README's quick-start program.
 func quickStart(t *testing.T) string {
 	t.Helper()

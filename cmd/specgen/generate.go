@@ -91,7 +91,10 @@ func config(provider string) codegen.Configuration {
 			Client:        true,
 			StdHTTPServer: true,
 			Strict:        true,
-			EmbeddedSpec:  true,
+			// The embedded spec goes to gen/<provider>/<provider>spec
+			// (specPackageConfig): it imports kin-openapi, which a client
+			// importing gen/<provider> should not link.
+			EmbeddedSpec: false,
 		},
 		Compatibility: codegen.CompatibilityOptions{
 			AlwaysPrefixEnumValues: true,
@@ -129,6 +132,16 @@ func config(provider string) codegen.Configuration {
 	}
 }
 
+// specPackageConfig is the oapi-codegen configuration of the package that
+// holds only the embedded spec, gen/<provider>/<provider>spec, for the
+// sandbox and tests that validate with kin-openapi.
+func specPackageConfig(provider string) codegen.Configuration {
+	cfg := config(provider)
+	cfg.PackageName = provider + "spec"
+	cfg.Generate = codegen.GenerateOptions{EmbeddedSpec: true}
+	return cfg
+}
+
 // generate renders the Go bindings of every provider. The result maps paths
 // relative to the output directory ("moneykit/moneykit.gen.go") to file
 // contents.
@@ -155,6 +168,31 @@ func generate(data []byte) (map[string][]byte, error) {
 		}
 		code = stampHeader(code, *cfg.NoVCSVersionOverride)
 		files[filepath.Join(p, p+".gen.go")] = []byte(code)
+
+		// The operation table and the request validators, from specgen's
+		// own templates, over a fresh copy of the whole document.
+		full, err := loadDoc(data, "openapi.yaml", true)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		ops, validators, err := generateOperations(p, full, code)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		files[filepath.Join(p, "operations.gen.go")] = ops
+		files[filepath.Join(p, "validate.gen.go")] = validators
+
+		scfg := specPackageConfig(p).UpdateDefaults()
+		sdoc, err := loadDoc(data, "openapi.yaml", true)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		scode, err := codegen.Generate(sdoc, scfg)
+		if err != nil {
+			return nil, fmt.Errorf("%sspec: oapi-codegen: %w", p, err)
+		}
+		scode = stampHeader(scode, *scfg.NoVCSVersionOverride)
+		files[filepath.Join(p, p+"spec", p+"spec.gen.go")] = []byte(scode)
 	}
 	return files, nil
 }
@@ -190,12 +228,17 @@ func sync(outDir string, files map[string][]byte, check bool) ([]string, error) 
 		}
 		report = append(report, "wrote "+path)
 	}
-	// Every *.gen.go one level below outDir belongs to specgen; any that
+	// Every *.gen.go one or two levels below outDir belongs to specgen; any that
 	// is not produced any more is stale.
 	existing, err := filepath.Glob(filepath.Join(outDir, "*", "*.gen.go"))
 	if err != nil {
 		return report, err
 	}
+	nested, err := filepath.Glob(filepath.Join(outDir, "*", "*", "*.gen.go"))
+	if err != nil {
+		return report, err
+	}
+	existing = append(existing, nested...)
 	sort.Strings(existing)
 	for _, path := range existing {
 		rel, err := filepath.Rel(outDir, path)

@@ -18,7 +18,12 @@ func TestGenerateIsDeterministic(t *testing.T) {
 	second, err := generate(data)
 	require.NoError(t, err)
 
-	require.Equal(t, []string{"linkmoney/linkmoney.gen.go", "moneykit/moneykit.gen.go"}, sortedKeys(first))
+	require.Equal(t, []string{
+		"linkmoney/linkmoney.gen.go", "linkmoney/linkmoneyspec/linkmoneyspec.gen.go",
+		"linkmoney/operations.gen.go", "linkmoney/validate.gen.go",
+		"moneykit/moneykit.gen.go", "moneykit/moneykitspec/moneykitspec.gen.go",
+		"moneykit/operations.gen.go", "moneykit/validate.gen.go",
+	}, sortedKeys(first))
 	for name, code := range first {
 		assert.True(t, bytes.Equal(code, second[name]), "%s differs between two runs", name)
 	}
@@ -49,6 +54,16 @@ func TestGeneratedPackages(t *testing.T) {
 	assert.Contains(t, mk, "nullable.Nullable[string]")
 	// The client wrapper types use the Result suffix.
 	assert.Contains(t, mk, "type GetLinkResult struct")
+	// The embedded spec, and with it kin-openapi, lives in its own package.
+	assert.NotContains(t, mk, "kin-openapi")
+	assert.NotContains(t, mk, "GetSwagger")
+	assert.Contains(t, string(files["moneykit/moneykitspec/moneykitspec.gen.go"]), "func GetSwagger()")
+	// The operation table and validators come from specgen's templates.
+	ops := string(files["moneykit/operations.gen.go"])
+	assert.Contains(t, ops, "OpGetLink = 0")
+	assert.Contains(t, ops, `Path:          "/links/{link_id}"`)
+	assert.Contains(t, ops, "CheckParam: checkGetLinkParam")
+	assert.Contains(t, string(files["moneykit/validate.gen.go"]), "func checkGetLinkParam(name, value string) error")
 }
 
 func TestStampHeaderReplacesOnlyTheFirstHeader(t *testing.T) {

@@ -51,6 +51,7 @@ func lint(s *spec) *linter {
 	l.checkRefs(s.root, "", false, map[*yaml.Node]bool{})
 	l.checkOperations()
 	l.checkDescriptions()
+	l.checkExtensionKeys(s.root, "", map[*yaml.Node]bool{})
 	return l
 }
 

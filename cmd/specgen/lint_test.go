@@ -367,3 +367,37 @@ func TestDanglingRefReportedOnce(t *testing.T) {
 	require.Len(t, findings, 1, render(findings))
 	assert.Equal(t, lineOf(t, src, "$ref: '#/components/schemas/Lnik'"), findings[0].Line)
 }
+
+// TestBrokenExtensions: a misspelt or malformed x-banklink-* extension is a
+// finding at its own line and pointer, before anything is generated.
+func TestBrokenExtensions(t *testing.T) {
+	const getLink = "/paths/~1links~1{link_id}/get"
+	cases := []struct {
+		name, marker, ptr, msg string
+		edit                   edit
+	}{
+		{"misspelt key", "x-banklink-rate-limit:", getLink + "/x-banklink-rate-limit", "unknown extension x-banklink-rate-limit",
+			edit{"      x-banklink-retry: safe\n      parameters:\n        - name: link_id", "      x-banklink-retry: safe\n      x-banklink-rate-limit: [{requests: 1, per: minute, key: link}]\n      parameters:\n        - name: link_id"}},
+		{"bad limit key", "key: lnk", getLink + "/x-banklink-rate-limits/0/key", `key "lnk" is not one of`,
+			edit{"      x-banklink-retry: safe\n      parameters:\n        - name: link_id", "      x-banklink-retry: safe\n      x-banklink-rate-limits:\n        - {requests: 1, per: minute, key: lnk}\n      parameters:\n        - name: link_id"}},
+		{"bad limit period", "per: fortnight", getLink + "/x-banklink-rate-limits/0/per", `per "fortnight" is not one of`,
+			edit{"      x-banklink-retry: safe\n      parameters:\n        - name: link_id", "      x-banklink-retry: safe\n      x-banklink-rate-limits:\n        - {requests: 1, per: fortnight, key: link}\n      parameters:\n        - name: link_id"}},
+		{"bad bool", "x-banklink-pii: yes please", getLink + "/parameters/0/schema/x-banklink-pii", "must be true or false",
+			edit{"          schema:\n            type: string\n          example: mk_link_123", "          schema:\n            type: string\n            x-banklink-pii: yes please\n          example: mk_link_123"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			src := apply(t, readFixture(t), tc.edit)
+			findings := checkSpec(fixture, []byte(src))
+			var hit *Finding
+			for i, f := range findings {
+				if f.Pointer == tc.ptr {
+					hit = &findings[i]
+				}
+			}
+			require.NotNil(t, hit, render(findings))
+			assert.Contains(t, hit.Message, tc.msg)
+			assert.Equal(t, lineOf(t, src, tc.marker), hit.Line)
+		})
+	}
+}

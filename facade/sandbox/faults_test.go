@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -90,17 +91,22 @@ func TestFault429WithoutRetryAfter(t *testing.T) {
 	assert.Equal(t, int64(10003), gc.JSON500.ErrorId)
 }
 
+// TestFaultLatency checks on synctest's clock that injected latency delays
+// the answer by exactly its duration.
 func TestFaultLatency(t *testing.T) {
-	sb := sandbox.Start(t, sandbox.Config{Faults: map[string]sandbox.Fault{
-		"createAccessToken": {Rate: 1, Latency: 60 * time.Millisecond},
-	}})
-	c := faultyMK(t, sb)
-	start := time.Now()
-	mkToken(t, c, sb.MoneyKit())
-	assert.GreaterOrEqual(t, time.Since(start), 60*time.Millisecond)
-	r := lastRequest(t, sb, "createAccessToken")
-	assert.Equal(t, "latency=60ms", r.Injected)
-	assert.Equal(t, http.StatusCreated, r.Status)
+	synctest.Test(t, func(t *testing.T) {
+		sb, hc := startMem(t, sandbox.Config{Faults: map[string]sandbox.Fault{
+			"createAccessToken": {Rate: 1, Latency: 60 * time.Millisecond},
+		}})
+		c, err := moneykit.NewClientWithResponses(sb.MoneyKit().BaseURL, moneykit.WithHTTPClient(hc))
+		require.NoError(t, err)
+		start := time.Now()
+		mkToken(t, c, sb.MoneyKit())
+		assert.Equal(t, 60*time.Millisecond, time.Since(start))
+		r := lastRequest(t, sb, "createAccessToken")
+		assert.Equal(t, "latency=60ms", r.Injected)
+		assert.Equal(t, http.StatusCreated, r.Status)
+	})
 }
 
 func TestFaultDropBeforeHandling(t *testing.T) {

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/banklink/banklink/facade/sandbox"
 	"github.com/banklink/banklink/gen/linkmoney"
+	"github.com/banklink/banklink/internal/memnet"
 )
 
 func TestControlEndpointsRefuseWebPages(t *testing.T) {
@@ -82,37 +81,6 @@ func TestAmountDigitsBounded(t *testing.T) {
 	assert.Equal(t, linkmoney.PaymentStatusTERMINALFAILED, res.JSON200.PaymentStatus)
 }
 
-// pipeListener hands out in-memory connections, so that a served sandbox
-// can run inside a synctest bubble where its timeouts use the fake clock.
-type pipeListener struct {
-	conns chan net.Conn
-	done  chan struct{}
-	once  sync.Once
-}
-
-func newPipeListener() *pipeListener {
-	return &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
-}
-
-func (l *pipeListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.conns:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *pipeListener) Close() error { l.once.Do(func() { close(l.done) }); return nil }
-
-func (l *pipeListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 4010} }
-
-func (l *pipeListener) dial() net.Conn {
-	client, server := net.Pipe()
-	l.conns <- server
-	return client
-}
-
 func TestServeDropsStalledClients(t *testing.T) {
 	for _, tc := range []struct {
 		name, sent string
@@ -125,11 +93,12 @@ func TestServeDropsStalledClients(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				ctx, cancel := context.WithCancel(t.Context())
 				sb := sandbox.New(sandbox.Config{})
-				ln := newPipeListener()
+				ln := memnet.Listen()
 				served := make(chan error, 1)
 				go func() { served <- sb.Serve(ctx, ln) }()
 
-				conn := ln.dial()
+				conn, err := ln.DialContext(ctx, "tcp", "sandbox")
+				require.NoError(t, err)
 				start := time.Now()
 				closed := make(chan time.Duration, 1)
 				go func() {
@@ -137,7 +106,7 @@ func TestServeDropsStalledClients(t *testing.T) {
 					_, _ = io.Copy(io.Discard, conn)
 					closed <- time.Since(start)
 				}()
-				_, err := io.WriteString(conn, tc.sent)
+				_, err = io.WriteString(conn, tc.sent)
 				require.NoError(t, err)
 				synctest.Wait()
 				select {

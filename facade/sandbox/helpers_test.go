@@ -16,11 +16,24 @@ import (
 	"github.com/banklink/banklink/facade/sandbox"
 	"github.com/banklink/banklink/gen/linkmoney"
 	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/internal/memnet"
 )
 
 func ptr[T any](v T) *T { return &v }
 
 var mkVersion = ptr(moneykit.SupportedVersionN20230218)
+
+// startMem is sandbox.Start on an in-memory network, for a synctest bubble:
+// the returned client (no keep-alives, like freshConns) is the only way to
+// reach it, and the sandbox's own timers run on the bubble's clock.
+func startMem(t *testing.T, cfg sandbox.Config) (*sandbox.Sandbox, *http.Client) {
+	t.Helper()
+	sb := sandbox.New(cfg)
+	srv, ln := memnet.NewServer(t, sb.Handler())
+	sb.SetURL(srv.URL)
+	hc := memnet.Client(t, &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}, ln)
+	return sb, hc
+}
 
 func mkClient(t testing.TB, sb *sandbox.Sandbox) *moneykit.ClientWithResponses {
 	t.Helper()

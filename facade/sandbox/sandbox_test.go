@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -102,19 +103,30 @@ func TestRequestLogLimit(t *testing.T) {
 	assert.Empty(t, off.Requests())
 }
 
+// TestAdvanceWithoutFakeClock: Advance moves the sandbox's real clock by
+// exactly the duration (checked on synctest's clock, which stands still
+// otherwise), and tokens expire by it.
 func TestAdvanceWithoutFakeClock(t *testing.T) {
-	sb := sandbox.Start(t, sandbox.Config{TokenTTL: time.Hour})
-	c := mkClient(t, sb)
-	tok := mkToken(t, c, sb.MoneyKit())
-	before := sb.Now()
-	sb.Advance(2 * time.Hour)
-	assert.WithinDuration(t, before.Add(2*time.Hour), sb.Now(), time.Minute)
-	assert.Equal(t, http.StatusUnauthorized, getLink(t, c, tok, "mk_x").StatusCode())
+	synctest.Test(t, func(t *testing.T) {
+		sb, hc := startMem(t, sandbox.Config{TokenTTL: time.Hour})
+		c, err := moneykit.NewClientWithResponses(sb.MoneyKit().BaseURL, moneykit.WithHTTPClient(hc))
+		require.NoError(t, err)
+		tok := mkToken(t, c, sb.MoneyKit())
+		before := sb.Now()
+		sb.Advance(2 * time.Hour)
+		assert.Equal(t, before.Add(2*time.Hour), sb.Now())
+		assert.Equal(t, http.StatusUnauthorized, getLink(t, c, tok, "mk_x").StatusCode())
 
-	res, b := postJSON(t, sb.URL()+"/_sandbox/clock/advance", map[string]string{"duration": "90s"})
-	require.Equal(t, http.StatusOK, res.StatusCode, string(b))
-	res, _ = postJSON(t, sb.URL()+"/_sandbox/clock/advance", map[string]string{"duration": "soon"})
-	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+		advance := func(body string) int {
+			res, err := hc.Post(sb.URL()+"/_sandbox/clock/advance", "application/json", strings.NewReader(body))
+			require.NoError(t, err)
+			_ = res.Body.Close()
+			return res.StatusCode
+		}
+		require.Equal(t, http.StatusOK, advance(`{"duration":"90s"}`))
+		assert.Equal(t, before.Add(2*time.Hour+90*time.Second), sb.Now())
+		assert.Equal(t, http.StatusBadRequest, advance(`{"duration":"soon"}`))
+	})
 }
 
 func TestServeAndShutdown(t *testing.T) {
@@ -124,8 +136,13 @@ func TestServeAndShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- sb.Serve(ctx, ln) }()
-	require.Equal(t, "http://"+ln.Addr().String(), waitURL(t, sb))
-	mkToken(t, mkClient(t, sb), sb.MoneyKit())
+	// The listening socket queues the request until Serve accepts it, and
+	// Serve sets URL before it accepts: no polling needed.
+	url := "http://" + ln.Addr().String()
+	c, err := moneykit.NewClientWithResponses(url + "/moneykit")
+	require.NoError(t, err)
+	mkToken(t, c, sb.MoneyKit())
+	assert.Equal(t, url, sb.URL())
 	cancel()
 	select {
 	case err := <-done:
@@ -142,7 +159,7 @@ func TestServeAndShutdown(t *testing.T) {
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	done2 := make(chan error, 1)
 	go func() { done2 <- sb2.ListenAndServe(ctx2, "127.0.0.1:0") }()
-	waitURL(t, sb2)
+	waitURL(t, sb2) // a readiness poll: the port is known only once it listens
 	cancel2()
 	assert.NoError(t, <-done2)
 }

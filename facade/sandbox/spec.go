@@ -11,8 +11,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
 
-	"github.com/banklink/banklink/gen/linkmoney"
-	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/gen/linkmoney/linkmoneyspec"
+	"github.com/banklink/banklink/gen/moneykit/moneykitspec"
 )
 
 const (
@@ -62,11 +62,11 @@ type compiledSpec struct {
 
 // loadSpec compiles the embedded specs once per process: they are immutable.
 var loadSpec = sync.OnceValues(func() (*compiledSpec, error) {
-	mk, err := moneykit.GetSpec()
+	mk, err := moneykitspec.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("moneykit: %w", err)
 	}
-	lm, err := linkmoney.GetSpec()
+	lm, err := linkmoneyspec.GetSpec()
 	if err != nil {
 		return nil, fmt.Errorf("linkmoney: %w", err)
 	}

@@ -62,7 +62,9 @@ func validateDateTime(s string) error {
 
 func validateEmail(s string) error {
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s {
+	// A customer's address needs a dotted domain, as banklink's client-side
+	// check requires (the differential test keeps the two in step).
+	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
 		return errors.New("not an email address")
 	}
 	return nil

@@ -9,10 +9,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/banklink/banklink/internal/memnet"
 )
 
 // hookSink records the bodies and headers it receives.
@@ -63,42 +66,53 @@ func TestRefreshHooksDeliverProductEvents(t *testing.T) {
 	}
 }
 
+// TestWebhookTimeoutIsRetried holds the first delivery attempt past the
+// 20ms attempt timeout and answers the retry at once. It runs in a synctest
+// bubble with the receiver on an in-memory network, so the timeout fires on
+// the bubble's clock: exactly once, however loaded the machine.
 func TestWebhookTimeoutIsRetried(t *testing.T) {
-	s := New(Config{Clock: NewFakeClock(time.Time{})})
-	release := make(chan struct{})
-	calls := 0
-	var mu sync.Mutex
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		calls++
-		first := calls == 1
-		mu.Unlock()
-		if first {
-			select { // hold the first attempt past the client's timeout
-			case <-r.Context().Done():
-			case <-release:
+	synctest.Test(t, func(t *testing.T) {
+		s := New(Config{Clock: NewFakeClock(time.Time{})})
+		release := make(chan struct{})
+		calls := 0
+		var mu sync.Mutex
+		srv, ln := memnet.NewServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			calls++
+			first := calls == 1
+			mu.Unlock()
+			if first {
+				select { // hold the first attempt past the client's timeout
+				case <-r.Context().Done():
+				case <-release:
+				}
 			}
-		}
-	}))
-	defer srv.Close()
-	defer close(release)
-	s.SetWebhookOptions(WebhookOptions{Timeout: 20 * time.Millisecond})
-	url := srv.URL
-	l := &link{id: "mk_1", webhook: &url, state: "connected"}
-	s.mu.Lock()
-	s.mkLinkStateChangedLocked(l)
-	s.mu.Unlock()
-	require.NoError(t, s.WaitWebhooks(context.Background()))
-	d := s.WebhookDeliveries()[0]
-	require.Len(t, d.Attempts, 1)
-	assert.Equal(t, 0, d.Attempts[0].Status)
-	assert.Equal(t, "timeout", d.Attempts[0].Error)
-	s.Advance(DefaultWebhookBackoff)
-	require.NoError(t, s.WaitWebhooks(context.Background()))
-	d = s.WebhookDeliveries()[0]
-	require.Len(t, d.Attempts, 2)
-	assert.Equal(t, 200, d.Attempts[1].Status)
-	assert.Equal(t, DeliveryDelivered, d.State)
+		}))
+		defer close(release)
+		s.SetWebhookOptions(WebhookOptions{Timeout: 20 * time.Millisecond})
+		s.wh.mu.Lock()
+		s.wh.client.Transport.(*http.Transport).DialContext = ln.DialContext
+		s.wh.mu.Unlock()
+		url := srv.URL
+		l := &link{id: "mk_1", webhook: &url, state: "connected"}
+		s.mu.Lock()
+		s.mkLinkStateChangedLocked(l)
+		s.mu.Unlock()
+		start := time.Now()
+		require.NoError(t, s.WaitWebhooks(t.Context()))
+		assert.Equal(t, 20*time.Millisecond, time.Since(start), "the attempt was given up at its timeout")
+		d := s.WebhookDeliveries()[0]
+		require.Len(t, d.Attempts, 1)
+		assert.Equal(t, 0, d.Attempts[0].Status)
+		assert.Equal(t, "timeout", d.Attempts[0].Error)
+		s.Advance(DefaultWebhookBackoff)
+		require.NoError(t, s.WaitWebhooks(t.Context()))
+		d = s.WebhookDeliveries()[0]
+		require.Len(t, d.Attempts, 2)
+		assert.Equal(t, 200, d.Attempts[1].Status)
+		assert.Equal(t, DeliveryDelivered, d.State)
+		assert.Equal(t, 2, calls)
+	})
 }
 
 func TestWebhookControlEndpoints(t *testing.T) {

@@ -73,3 +73,30 @@ func (m *MemoryStore) Len() int {
 	defer m.mu.Unlock()
 	return len(m.keys)
 }
+
+// SeenStore is the method set of facade.DedupeStore (declared here so that
+// this package does not import facade): Seen records a key for ttl and
+// reports whether it was already recorded; Forget drops it.
+type SeenStore interface {
+	Seen(ctx context.Context, key string, ttl time.Duration) (seen bool, err error)
+	Forget(ctx context.Context, key string) error
+}
+
+// FleetStore adapts a fleet's dedupe store, any facade.DedupeStore such as
+// the Redis one of facade/redisfleet (Fleet.Dedupe()), to a Store, so that
+// a delivery the provider sends again, to any instance, reaches one handler:
+//
+//	h := webhook.MoneyKitHandler(v, fn, webhook.WithStore(webhook.FleetStore(fleet.Dedupe())))
+func FleetStore(s SeenStore) Store { return seenStore{s} }
+
+type seenStore struct{ s SeenStore }
+
+func (a seenStore) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	seen, err := a.s.Seen(ctx, key, ttl)
+	if err != nil {
+		return false, err
+	}
+	return !seen, nil
+}
+
+func (a seenStore) Release(ctx context.Context, key string) error { return a.s.Forget(ctx, key) }

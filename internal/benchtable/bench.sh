@@ -27,7 +27,9 @@ trap 'rm -rf "$tmp"' EXIT
 echo "building test binaries" >&2
 "$GO" test -c -o "$tmp/facade.test" ./facade
 "$GO" test -c -o "$tmp/sandbox.test" ./facade/sandbox
-"$GO" test -c -o "$tmp/validate.test" ./facade/internal/validate
+"$GO" build -o "$tmp/coldstart" ./internal/coldstart
+"$GO" build -o "$tmp/facadeget" ./internal/sizecheck/facadeget
+"$GO" build -o "$tmp/rawget" ./internal/sizecheck/rawget
 
 exec 3>&2
 run() { # dir binary args...: run a test binary in its package directory
@@ -51,6 +53,19 @@ run() { # dir binary args...: run a test binary in its package directory
 	run facade facade.test -test.bench '^Benchmark(ConnectionReuse|TokenFanIn)$' -test.count 1 || status=1
 	echo "sandbox and validation benchmarks" >&3
 	run facade/sandbox sandbox.test -test.bench . -test.count "$COUNT" || status=1
-	run facade/internal/validate validate.test -test.bench . -test.count "$COUNT" -test.benchtime 200ms || status=1
+	run facade facade.test -test.bench '^BenchmarkBody(Valid|Invalid)$' -test.count "$COUNT" -test.benchtime 200ms || status=1
 	exit $status
 } 2>&1 | tee "$OUT" | "$GO" run ./internal/benchtable
+
+# Cold start and binary size (BENCHMARKS.md), after the tables: the first
+# facade.NewMoneyKit in $COUNT fresh processes (median; target <= 1 ms), and
+# a minimal Links.Get program through the facade against the same program
+# hand-written with net/http (target <= 1.15x).
+for _ in $(seq 1 "$COUNT"); do "$tmp/coldstart"; done | tee -a "$OUT" |
+	awk '{print $3}' | sort -n | awk '{v[NR]=$1} END {m=v[int((NR+1)/2)];
+		printf "cold start: first NewMoneyKit, median of %d fresh processes: %.1f us (target <= 1000 us)\n", NR, m/1000;
+		if (m > 1000000) exit 1}'
+fsize=$(wc -c <"$tmp/facadeget")
+rsize=$(wc -c <"$tmp/rawget")
+awk -v f="$fsize" -v r="$rsize" 'BEGIN {printf "binary size: facade Links.Get %.2f MB, net/http %.2f MB, ratio %.3f (target <= 1.15)\n", f/1e6, r/1e6, f/r;
+	if (f/r > 1.15) exit 1}' | tee -a "$OUT"

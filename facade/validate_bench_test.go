@@ -1,0 +1,53 @@
+package facade
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/banklink/banklink/gen/linkmoney"
+)
+
+// The generated Validate methods, on bodies the facade builds (BENCHMARKS.md).
+
+func validBenchBodies() []struct {
+	name string
+	body validator
+} {
+	return []struct {
+		name string
+		body validator
+	}{
+		{"linkmoney/SessionRequest", NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r", WithOrder(USD(1100)))},
+		{"linkmoney/PaymentRequest", keyedPayment(NewPayment("c1", "m1", USD(1234)))},
+		{"moneykit/CreateLinkSessionRequest", NewLinkSession("user-42", "https://app.example/oauth", WithLinkTags("a", "b"))},
+	}
+}
+
+func BenchmarkBodyValid(b *testing.B) {
+	for _, bb := range validBenchBodies() {
+		b.Run(bb.name, func(b *testing.B) {
+			require.NoError(b, bb.body.Validate())
+			b.ReportAllocs()
+			for b.Loop() {
+				if bb.body.Validate() != nil {
+					b.Fatal("invalid")
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkBodyInvalid(b *testing.B) {
+	s := NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r", WithOrder(USD(1100), WithTax(USD(100))))
+	s.OrderDetails.SubtotalAmount = linkmoney.Amount{}
+	require.Error(b, s.Validate())
+	b.ReportAllocs()
+	for b.Loop() {
+		if s.Validate() == nil {
+			b.Fatal("valid")
+		}
+	}
+}
+
+func keyedPayment(p *PaymentRequest) *PaymentRequest { p.RequestKey = "k-1"; return p }
