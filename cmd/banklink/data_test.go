@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -496,4 +498,68 @@ func TestLinkMoneyReleaseAndStatusCommands(t *testing.T) {
 	assert.Equal(t, exitAPI, code)
 	assert.Contains(t, errOut, "HTTP 404")
 	requireNoSecrets(t, errOut)
+}
+
+func TestLinksImportCommands(t *testing.T) {
+	sb := sandbox.Start(t)
+	env := sb.Env()
+	dir := t.TempDir()
+	doc := `{"customer_user": {"id": "user-cli-import"}, "institution_id": "instant_bank",
+  "accounts": [{"account_id": "ext-1", "name": "Checking", "type": "checking", "balances": {"current": 10.5}}],
+  "transactions": [{"account_id": "ext-1", "amount": "-9.99", "date": "2025-02-01"}]}`
+	file := filepath.Join(dir, "import.json")
+	require.NoError(t, os.WriteFile(file, []byte(doc), 0o600))
+
+	type linkDoc struct {
+		LinkID    string `json:"link_id"`
+		State     string `json:"state"`
+		ErrorCode string `json:"error_code"`
+	}
+	l := decode[linkDoc](t, runOK(t, env, "moneykit", "links", "import", "--file", file))
+	assert.Equal(t, "error", l.State)
+	assert.Equal(t, "auth_expired", l.ErrorCode)
+
+	code, out, errOut := cliIn(t, env, doc, "moneykit", "links", "import", "--file", "-")
+	require.Equal(t, exitOK, code, errOut)
+	assert.NotEqual(t, l.LinkID, decode[linkDoc](t, out).LinkID, "standard input imports a second link")
+
+	more := filepath.Join(dir, "more.json")
+	require.NoError(t, os.WriteFile(more, []byte(`[{"account_id": "ext-1", "amount": "5.00", "date": "2025-02-02"}]`), 0o600))
+	assert.Equal(t, l.LinkID, decode[linkDoc](t, runOK(t, env, "moneykit", "links", "import-transactions", l.LinkID, "--file", more)).LinkID)
+	assert.Equal(t, 1, count(sb, "importTransactions"))
+
+	// Refused before sending: no file, unknown fields, bad values, over 1 MB,
+	// two readers of standard input.
+	before := len(sb.Requests())
+	bad := filepath.Join(dir, "bad.json")
+	require.NoError(t, os.WriteFile(bad, []byte(`{"customer_user": {"id": "user-cli-import"}, "institution": "x"}`), 0o600))
+	badDate := filepath.Join(dir, "date.json")
+	require.NoError(t, os.WriteFile(badDate, []byte(`[{"account_id": "ext-1", "amount": "5.00", "date": "Feb 2"}]`), 0o600))
+	big := filepath.Join(dir, "big.json")
+	require.NoError(t, os.WriteFile(big, []byte(`[`+strings.Repeat(" ", 1<<20)+`]`), 0o600))
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"", []string{"moneykit", "links", "import"}, "--file is required"},
+		{"", []string{"moneykit", "links", "import", "--file", filepath.Join(dir, "missing.json")}, "--file"},
+		{"", []string{"moneykit", "links", "import", "--file", bad}, `unknown field "institution"`},
+		{"", []string{"moneykit", "links", "import-transactions", l.LinkID, "--file", badDate}, "date"},
+		{"", []string{"moneykit", "links", "import-transactions", l.LinkID, "--file", big}, "1 MB"},
+		{sandbox.MoneyKitClientSecret + "\n", []string{"--client-secret-stdin", "moneykit", "links", "import", "--file", "-"}, "both read standard input"},
+	} {
+		code, out, errOut := cliIn(t, env, tc.stdin, tc.args...)
+		assert.Equal(t, exitUsage, code, "%v: %s", tc.args, errOut)
+		assert.Empty(t, out)
+		assert.Contains(t, errOut, tc.want, tc.args)
+		requireNoSecrets(t, errOut)
+	}
+	assert.Len(t, sb.Requests(), before, "nothing is sent for a refused import")
+
+	// A link that was not imported takes no imported transactions.
+	connected := dataLink(t, sb, "user-cli-import2")
+	code, _, errOut = cli(t, env, "moneykit", "links", "import-transactions", connected, "--file", more)
+	assert.Equal(t, exitAPI, code)
+	assert.Contains(t, errOut, "HTTP 422")
 }
