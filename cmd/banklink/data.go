@@ -5,8 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"os"
 	"iter"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
