@@ -1,0 +1,235 @@
+package sandbox
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+)
+
+// Every sandbox the package's tests create answers through checkResponses:
+// each response to a spec operation is validated against the embedded spec
+// as the providers' SDKs decode it (documented status, content type,
+// required fields, enum values, exact types, RFC 3339 date-times). A
+// response that does not conform is recorded with its operation, status and
+// JSON pointer, and TestMain fails the run with the list. TestMain also
+// requires, when the whole suite ran, that every operation was seen
+// answering its success status and each error status the spec documents.
+func init() { wrapRouted = checkResponses }
+
+// responseOptions are strict where the SDKs are: a status the operation
+// does not document is a failure, and date-times and dates must parse as
+// RFC 3339 exactly (the sandbox always writes an offset).
+var responseOptions = &openapi3filter.Options{
+	MultiError:            true,
+	IncludeResponseStatus: true,
+	AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
+	SchemaValidationOptions: []openapi3.SchemaValidationOption{
+		openapi3.WithStringFormatValidators(map[string]openapi3.StringFormatValidator{
+			"date-time": openapi3.NewCallbackValidator(func(s string) error {
+				_, err := time.Parse(time.RFC3339Nano, s)
+				return err
+			}),
+			"date": openapi3.NewCallbackValidator(func(s string) error {
+				_, err := time.Parse(time.DateOnly, s)
+				return err
+			}),
+		}),
+	},
+}
+
+// conformance is what the suite's responses showed.
+var conformance = struct {
+	mu       sync.Mutex
+	seen     map[string]map[int]int // operationId → status → responses
+	failures map[string]string      // "op status pointer" → first reason
+}{seen: map[string]map[int]int{}, failures: map[string]string{}}
+
+func checkResponses(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tw := &teeWriter{ResponseWriter: w}
+		next.ServeHTTP(tw, r)
+		rs := stateOf(r.Context())
+		if rs == nil || rs.op == nil || tw.cut || r.Context().Err() != nil {
+			return // not a spec operation, or a dropped or truncated response
+		}
+		status := tw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		recordResponse(r, rs.op, injectedStatus(rs), status, w.Header(), tw.body.Bytes())
+	})
+}
+
+// injectedStatus reports whether a fault chose the response's status.
+func injectedStatus(rs *reqState) bool {
+	for _, t := range rs.injected {
+		if strings.HasPrefix(t, "status=") {
+			return true
+		}
+	}
+	return false
+}
+
+// recordResponse validates one response and counts it. A status a test's
+// fault injected is the test's choice: it is validated where the operation
+// documents it, and counts towards coverage only for a 5xx, which no
+// sandbox logic answers by itself.
+func recordResponse(r *http.Request, op *opInfo, injected bool, status int, h http.Header, body []byte) {
+	documented := op.route.Operation.Responses.Status(status) != nil
+	if injected && !documented {
+		return
+	}
+	var problems []string
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: r, Route: op.route, Options: responseOptions},
+		Status:                 status,
+		Header:                 h.Clone(),
+		Options:                responseOptions,
+	}
+	in.SetBodyBytes(body)
+	if err := openapi3filter.ValidateResponse(r.Context(), in); err != nil {
+		problems = append(problems, responseProblems(err)...)
+	}
+	if ref := op.route.Operation.Responses.Status(status); ref != nil && ref.Value != nil && len(ref.Value.Content) == 0 && len(body) > 0 {
+		problems = append(problems, "(body): the spec documents no body for this status")
+	}
+	conformance.mu.Lock()
+	defer conformance.mu.Unlock()
+	if conformance.seen[op.id] == nil {
+		conformance.seen[op.id] = map[int]int{}
+	}
+	if !injected || status >= 500 || status == http.StatusTooManyRequests {
+		conformance.seen[op.id][status]++
+	}
+	for _, p := range problems {
+		key := fmt.Sprintf("%s %s %d %s", op.provider, op.id, status, p)
+		if _, ok := conformance.failures[key]; !ok {
+			conformance.failures[key] = ""
+		}
+	}
+}
+
+// responseProblems lists a validation error as "JSON pointer: reason"
+// lines, from the schema's rule, never the value sent.
+func responseProblems(err error) []string {
+	var out []string
+	var walk func(error)
+	walk = func(err error) {
+		var me openapi3.MultiError
+		if errors.As(err, &me) {
+			for _, e := range me {
+				walk(e)
+			}
+			return
+		}
+		var se *openapi3.SchemaError
+		if errors.As(err, &se) {
+			ptr := "/" + strings.Join(se.JSONPointer(), "/")
+			reason := se.Reason
+			if se.SchemaField != "" {
+				reason = se.SchemaField + ": " + reason
+			}
+			out = append(out, ptr+": "+reason)
+			return
+		}
+		var re *openapi3filter.ResponseError
+		if errors.As(err, &re) && re.Err != nil {
+			before := len(out)
+			walk(re.Err)
+			if len(out) > before {
+				return
+			}
+			out = append(out, "(response): "+re.Reason+": "+re.Err.Error())
+			return
+		}
+		if re != nil {
+			out = append(out, "(response): "+re.Reason)
+			return
+		}
+		out = append(out, "(response): "+err.Error())
+	}
+	walk(err)
+	return out
+}
+
+// ConformanceReport returns the responses that did not conform to the spec
+// and, when full is set (the whole suite ran), every documented
+// (operation, status) no test reached.
+func ConformanceReport(full bool) error {
+	conformance.mu.Lock()
+	defer conformance.mu.Unlock()
+	var lines []string
+	for k := range conformance.failures {
+		lines = append(lines, "nonconforming response: "+k)
+	}
+	if full {
+		lines = append(lines, coverageGaps()...)
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	sort.Strings(lines)
+	return errors.New(strings.Join(lines, "\n"))
+}
+
+func coverageGaps() []string {
+	cs, _ := loadSpec()
+	var out []string
+	for id, op := range cs.byID {
+		for code := range op.route.Operation.Responses.Map() {
+			var status int
+			if _, err := fmt.Sscanf(code, "%d", &status); err != nil {
+				continue // "default" or a range
+			}
+			if conformance.seen[id][status] == 0 {
+				out = append(out, fmt.Sprintf("not covered: %s %s %d", op.provider, id, status))
+			}
+		}
+	}
+	return out
+}
+
+// teeWriter keeps a copy of the response and notes a hijacked connection.
+type teeWriter struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+	cut    bool
+}
+
+func (w *teeWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *teeWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	w.body.Write(b)
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *teeWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+
+func (w *teeWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.cut = true
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+func (w *teeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+var _ io.Writer = (*teeWriter)(nil)
