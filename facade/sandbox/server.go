@@ -199,7 +199,7 @@ func (s *Sandbox) opMiddleware(next http.Handler) http.Handler {
 			s.serveAPI(w, r, op, rs, next)
 		case d.mode == modeStatus && !d.after:
 			rs.inject(fmt.Sprintf("status=%d", d.status))
-			s.writeInjected(w, op.provider, d)
+			s.writeInjected(w, op, d)
 		case d.mode == modeDrop && !d.after:
 			rs.inject("drop")
 			s.drop(w, rs)
@@ -210,7 +210,7 @@ func (s *Sandbox) opMiddleware(next http.Handler) http.Handler {
 			switch d.mode {
 			case modeStatus:
 				rs.inject(fmt.Sprintf("status=%d", d.status), "after-handling")
-				s.writeInjected(w, op.provider, d)
+				s.writeInjected(w, op, d)
 			case modeDrop:
 				rs.inject("drop", "after-handling")
 				s.drop(w, rs)
