@@ -1404,8 +1404,8 @@ type InvestmentTransactionResponse struct {
 	// ForexRate The exchange rate applied, for a security priced in another currency than the account's.
 	ForexRate string `json:"forex_rate,omitempty,omitzero"`
 
-	// Id The unique ID for this investment transaction.
-	Id string `json:"id"`
+	// InvestmentTransactionId The unique ID for this investment transaction.
+	InvestmentTransactionId string `json:"investment_transaction_id"`
 
 	// Price The price per share in account currency; absent when no security is involved.
 	Price string `json:"price,omitempty,omitzero"`
@@ -1971,16 +1971,16 @@ type SecurityResponse struct {
 	// Currency The ISO-4217 code of the currency in which this security is priced.
 	Currency string `json:"currency"`
 
-	// Id A unique MoneyKit ID for this security.
-	//
-	// Example: sec_bb6fi893jxdfNxyAjnb784
-	Id string `json:"id"`
-
 	// Isin The ISO 6166 globally unique ID for this security, if available.
 	Isin string `json:"isin,omitempty,omitzero"`
 
 	// Name A user-facing name for this security.
 	Name string `json:"name"`
+
+	// SecurityId A unique MoneyKit ID for this security.
+	//
+	// Example: sec_bb6fi893jxdfNxyAjnb784
+	SecurityId string `json:"security_id"`
 
 	// Sedol The security's SEDOL ID from the London Stock Exchange, if available.
 	Sedol string `json:"sedol,omitempty,omitzero"`
