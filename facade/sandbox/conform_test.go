@@ -406,3 +406,22 @@ func (f *conformFixture) provoke(t *testing.T, op opmeta.Operation, status int) 
 	t.Fatalf("%s: no way to answer %d", op.ID, status)
 	return 0, ""
 }
+
+// Link Money documents 200, 201 (the Refund API only), 400, 401, 404 and
+// 500, and no 409, 422 or 429: the spec, and so the sandbox, answers no other.
+func TestLinkMoneyStatusesAsDocumented(t *testing.T) {
+	doc, err := linkmoneyspec.GetSpec()
+	require.NoError(t, err)
+	documented := map[int]bool{200: true, 201: true, 400: true, 401: true, 404: true, 500: true}
+	for _, op := range linkmoney.Operations {
+		for code := range doc.Paths.Find(op.Path).GetOperation(op.Method).Responses.Map() {
+			n, err := strconv.Atoi(code)
+			require.NoError(t, err)
+			require.True(t, documented[n], "%s answers %d", op.ID, n)
+			if n == http.StatusCreated {
+				require.Equal(t, "createRefund", op.ID, "only the Refund API answers 201")
+			}
+		}
+	}
+	require.Equal(t, http.StatusCreated, linkmoney.Operations[linkmoney.OpCreateRefund].SuccessStatus)
+}

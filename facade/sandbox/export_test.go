@@ -52,18 +52,29 @@ var responseOptions = &openapi3filter.Options{
 	},
 }
 
-// sdkRequired are fields MoneyKit's SDK models (moneykit-ruby, the
-// Stainless moneykit-python) require where the spec, following MoneyKit's
-// newer models, leaves them optional: banklink's client accepts a body
-// without them, and the sandbox always sends them, so every SDK version
-// decodes its answers. api/sdkfacts_test.go lists the same fields.
-var sdkRequired = map[string][]string{
-	"AccountBalances": {"currency"},
-	"Institution":     {"color"},
+// alwaysSent are fields the spec leaves optional, so that banklink's client
+// accepts a body without them, but that the sandbox always sends:
+//   - MoneyKit: fields older SDK models (moneykit-ruby, the Stainless
+//     moneykit-python) require where MoneyKit's newer models do not, so
+//     every SDK version decodes the sandbox's answers (api/sdkfacts_test.go
+//     lists the same fields);
+//   - Link Money: the fields its documents (shared/reference/linkmoney.md)
+//     show in every such body: the error body's four fields, the token
+//     response's four, a payment's or refund's id and status, a customer's
+//     details.
+var alwaysSent = map[string][]string{
+	"AccountBalances":  {"currency"},
+	"Institution":      {"color"},
+	"LinkMoneyError":   {"errorId", "errorCode", "errorMessage", "errorSeverity"},
+	"TokenResponse":    {"token_type", "scope"},
+	"PaymentResponse":  {"paymentId", "paymentStatus"},
+	"RefundResponse":   {"paymentId", "paymentStatus"},
+	"Customer":         {"firstName", "lastName", "email", "customerStatus", "accountDetails", "creationDate"},
+	"CustomerAccounts": {"customerId", "accountDetails"},
 }
 
 // strictRoutes are the spec's operations, by operationId, in a copy of the
-// spec with sdkRequired applied.
+// spec with alwaysSent applied.
 var strictRoutes = sync.OnceValue(func() map[string]*routers.Route {
 	out := map[string]*routers.Route{}
 	for _, get := range []func() (*openapi3.T, error){moneykitspec.GetSpec, linkmoneyspec.GetSpec} {
@@ -71,8 +82,13 @@ var strictRoutes = sync.OnceValue(func() map[string]*routers.Route {
 		if err != nil {
 			panic(err)
 		}
-		for name, fields := range sdkRequired {
+		for name, fields := range alwaysSent {
 			if ref := doc.Components.Schemas[name]; ref != nil && ref.Value != nil {
+				for _, f := range fields {
+					if ref.Value.Properties[f] == nil {
+						panic("alwaysSent: " + name + " has no property " + f)
+					}
+				}
 				ref.Value.Required = append(ref.Value.Required, fields...)
 			}
 		}
@@ -84,6 +100,24 @@ var strictRoutes = sync.OnceValue(func() map[string]*routers.Route {
 	}
 	return out
 })
+
+// lmResponseOptions are responseOptions with Link Money's documented
+// timestamp form: ISO-8601 UTC with milliseconds ("2022-05-27T19:46:24.548Z").
+var lmResponseOptions = func() *openapi3filter.Options {
+	o := *responseOptions
+	o.SchemaValidationOptions = []openapi3.SchemaValidationOption{
+		openapi3.WithStringFormatValidators(map[string]openapi3.StringFormatValidator{
+			"date-time": openapi3.NewCallbackValidator(func(s string) error {
+				t, err := time.Parse("2006-01-02T15:04:05.000Z", s)
+				if err != nil || t.Format("2006-01-02T15:04:05.000Z") != s {
+					return errors.New("not ISO-8601 UTC with milliseconds")
+				}
+				return nil
+			}),
+		}),
+	}
+	return &o
+}()
 
 // conformance is what the suite's responses showed.
 var conformance = struct {
@@ -126,11 +160,15 @@ func recordResponse(r *http.Request, op *opInfo, injected bool, status int, h ht
 		return
 	}
 	var problems []string
+	opts := responseOptions
+	if op.provider == provLinkMoney {
+		opts = lmResponseOptions
+	}
 	in := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: r, Route: route, Options: responseOptions},
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: r, Route: route, Options: opts},
 		Status:                 status,
 		Header:                 h.Clone(),
-		Options:                responseOptions,
+		Options:                opts,
 	}
 	in.SetBodyBytes(body)
 	if err := openapi3filter.ValidateResponse(r.Context(), in); err != nil {
