@@ -171,10 +171,12 @@ func credsEnv(prefix string, c sandbox.Credentials) env {
 }
 
 // moneyKitStory: token → link session → the user completes it → exchange →
-// link details → update tags and webhook → delete → the link shows as deleted.
+// link details → accounts → transactions synced → a refresh and a sync from
+// the saved cursor → update tags and webhook → delete → the link shows as
+// deleted.
 func moneyKitStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *facade.MoneyKit) error {
 	const p = "moneykit"
-	var sessionToken, exchangeable, linkID string
+	var sessionToken, exchangeable, linkID, cursor string
 	steps := []struct {
 		name string
 		fn   func() (map[string]any, error)
@@ -188,7 +190,7 @@ func moneyKitStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *facad
 		}},
 		{"link session", func() (map[string]any, error) {
 			sess, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("demo-user-0042", "https://app.example/oauth",
-				facade.WithLinkTags("demo")))
+				facade.WithLinkTags("demo"), facade.WithProducts(moneykit.ProductAccounts, moneykit.ProductTransactions)))
 			if err != nil {
 				return nil, err
 			}
@@ -221,6 +223,38 @@ func moneyKitStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *facad
 			}
 			return map[string]any{"state": link.State, "institution": link.InstitutionName}, nil
 		}},
+		{"read accounts", func() (map[string]any, error) {
+			res, err := mk.Accounts.List(ctx, linkID, nil)
+			if err != nil {
+				return nil, err
+			}
+			types := make([]string, len(res.Accounts))
+			for i, acc := range res.Accounts {
+				types[i] = acc.AccountType
+			}
+			return map[string]any{"accounts": len(res.Accounts), "types": types}, nil
+		}},
+		{"sync transactions", func() (map[string]any, error) {
+			n, err := syncAll(ctx, mk, linkID, &cursor)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"created": n[0], "updated": n[1], "removed": n[2], "batches": n[3]}, nil
+		}},
+		{"refresh 3 days on, resync", func() (map[string]any, error) {
+			sb.Advance(72 * time.Hour)
+			if _, err := mk.Links.Refresh(ctx, linkID, []moneykit.Product{moneykit.ProductTransactions}); err != nil {
+				return nil, err
+			}
+			n, err := syncAll(ctx, mk, linkID, &cursor)
+			if err != nil {
+				return nil, err
+			}
+			if n[0]+n[1]+n[2] == 0 {
+				return nil, errors.New("the sync after a refresh reported no change")
+			}
+			return map[string]any{"created": n[0], "updated": n[1], "removed": n[2]}, nil
+		}},
 		{"update tags and webhook", func() (map[string]any, error) {
 			link, err := mk.Links.Update(ctx, linkID, facade.NewLinkUpdate(facade.SetLinkTags("demo", "checkout"), facade.SetWebhook("https://app.example/moneykit/webhook")))
 			if err != nil {
@@ -250,6 +284,24 @@ func moneyKitStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *facad
 		}
 	}
 	return nil
+}
+
+// syncAll syncs the link's transactions after *cursor, as a store would:
+// each batch applied, then its cursor kept. It counts created, updated and
+// removed transactions and the batches.
+func syncAll(ctx context.Context, mk *facade.MoneyKit, linkID string, cursor *string) ([4]int, error) {
+	var n [4]int
+	for batch, err := range mk.Transactions.Sync(linkID, *cursor).All(ctx) {
+		if err != nil {
+			return n, err
+		}
+		n[0] += len(batch.Created)
+		n[1] += len(batch.Updated)
+		n[2] += len(batch.Removed)
+		n[3]++
+		*cursor = batch.Cursor
+	}
+	return n, nil
 }
 
 // linkMoneyStory: a session with order details and a LINK_MANAGED_PAYMENT

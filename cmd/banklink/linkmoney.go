@@ -19,9 +19,13 @@ func linkMoneyCmd(a *app) *cobra.Command {
 		group(a, "sessions", "Create sessions for Link Money's hosted UI",
 			`  banklink linkmoney sessions create --first-name Jane --last-name Doe --email jane@example.com --redirect-url https://merchant.example/return`,
 			sessionsCreateCmd(a)),
-		group(a, "payments", "Make payments",
+		group(a, "payments", "Make and release payments",
 			`  banklink linkmoney payments create --customer-id "$CUSTOMER_ID" --merchant-id "$LINKMONEY_MERCHANT_ID" --amount 12.34`,
-			paymentsCreateCmd(a)),
+			paymentsCreateCmd(a),
+			paymentsReleaseCmd(a)),
+		group(a, "transactions", "Read a payment's status",
+			`  banklink linkmoney transactions get "$PAYMENT_ID"`,
+			transactionsGetCmd(a)),
 		group(a, "refunds", "Refund payments",
 			`  banklink linkmoney refunds create --payment-id "$PAYMENT_ID" --amount 1.00`,
 			refundsCreateCmd(a)),
@@ -35,7 +39,12 @@ func linkMoneyCmd(a *app) *cobra.Command {
 // linkMoneyRun builds a Link Money client from the global flags and the
 // environment, calls fn and prints its result as JSON.
 func (a *app) linkMoneyRun(fn func(ctx context.Context, lm *facade.LinkMoney) (any, error)) func(*cobra.Command, []string) error {
-	return func(c *cobra.Command, _ []string) error {
+	return a.linkMoneyRunArgs(func(ctx context.Context, lm *facade.LinkMoney, _ []string) (any, error) { return fn(ctx, lm) })
+}
+
+// linkMoneyRunArgs is linkMoneyRun for commands with positional arguments.
+func (a *app) linkMoneyRunArgs(fn func(ctx context.Context, lm *facade.LinkMoney, args []string) (any, error)) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, args []string) error {
 		opts, err := a.options("LINKMONEY")
 		if err != nil {
 			return err
@@ -44,7 +53,7 @@ func (a *app) linkMoneyRun(fn func(ctx context.Context, lm *facade.LinkMoney) (a
 		if err != nil {
 			return usagef("%v", err)
 		}
-		out, err := fn(c.Context(), lm)
+		out, err := fn(c.Context(), lm, args)
 		if err != nil {
 			return err
 		}
@@ -124,6 +133,38 @@ func paymentsCreateCmd(a *app) *cobra.Command {
 	f.StringVar(&amount, "amount", "", "amount in dollars, e.g. 12.34")
 	po.register(f)
 	return c
+}
+
+func paymentsReleaseCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "release <payment_id>",
+		Short: "Release a payment Link Money held after decisioning, and print it",
+		Long: `Release a payment Link Money held after decisioning, and print it. Link
+Money's documentation gives the method as both PUT and POST; banklink sends
+POST (unconfirmed).`,
+		Example: `  banklink linkmoney payments release "$PAYMENT_ID"`,
+		Args:    exactArgs("<payment_id>"),
+		RunE: a.linkMoneyRunArgs(func(ctx context.Context, lm *facade.LinkMoney, args []string) (any, error) {
+			return lm.Payments.Release(ctx, args[0])
+		}),
+	}
+}
+
+func transactionsGetCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "get <payment_id>",
+		Short: "Print a payment's current status (and achReturnCode once it failed)",
+		Long: `Print a payment's current status: CREATED, PENDING, AUTHORIZED, SCHEDULED,
+INITIATED, then SUCCEEDED, or TERMINAL_FAILED or RETRYABLE_FAILED with an
+achReturnCode (or CANCELED). The read is
+GET /v1/transactions/{id}, which Link Money does not document (unconfirmed);
+webhooks remain the documented way to follow a payment.`,
+		Example: `  banklink linkmoney transactions get "$PAYMENT_ID" | jq -r .transactionStatus`,
+		Args:    exactArgs("<payment_id>"),
+		RunE: a.linkMoneyRunArgs(func(ctx context.Context, lm *facade.LinkMoney, args []string) (any, error) {
+			return lm.Payments.Status(ctx, args[0])
+		}),
+	}
 }
 
 func refundsCreateCmd(a *app) *cobra.Command {

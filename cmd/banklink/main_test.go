@@ -65,7 +65,7 @@ func TestDemoRunsBothStories(t *testing.T) {
 	code, out, errOut := cli(t, nil, "demo")
 	require.Equal(t, exitOK, code, errOut)
 	for _, step := range []string{"token", "link session", "user completes Connect", "exchange token",
-		"link details", "update tags and webhook", "delete", "link shows as deleted",
+		"link details", "read accounts", "sync transactions", "refresh 3 days on, resync", "update tags and webhook", "delete", "link shows as deleted",
 		"session (order + payment)", "customer pays in the UI", "customer", "payment", "refund"} {
 		assert.Contains(t, out, step)
 	}
@@ -73,7 +73,7 @@ func TestDemoRunsBothStories(t *testing.T) {
 	assert.Contains(t, out, "state=deleted")
 	assert.Contains(t, out, "verified=[moneykit link.state_changed]")
 	assert.Contains(t, out, "verified=[linkmoney payment.created linkmoney payment.authorized]")
-	assert.Contains(t, out, "both stories completed: 18 steps")
+	assert.Contains(t, out, "both stories completed: 21 steps")
 	assert.NotContains(t, out, "ERR")
 	requireNoSecrets(t, out, errOut)
 	assert.NotContains(t, out, "demo.customer@example.com", "customer PII stays out of the demo output")
@@ -93,15 +93,24 @@ func TestDemoJSON(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &doc), out)
 	require.True(t, doc.OK)
-	require.Len(t, doc.Steps, 18)
+	require.Len(t, doc.Steps, 21)
 	providers := map[string]int{}
 	for _, s := range doc.Steps {
 		assert.True(t, s.OK, s.Step)
 		providers[s.Provider]++
 	}
-	assert.Equal(t, map[string]int{"moneykit": 8, "linkmoney": 5, "webhooks": 5}, providers)
+	assert.Equal(t, map[string]int{"moneykit": 11, "linkmoney": 5, "webhooks": 5}, providers)
 	assert.Equal(t, "connected", doc.Steps[4].Detail["state"])
-	assert.Equal(t, "deleted", doc.Steps[7].Detail["state"])
+	assert.Equal(t, "deleted", doc.Steps[10].Detail["state"])
+	assert.EqualValues(t, 3, doc.Steps[5].Detail["accounts"], "the demo reads the link's accounts")
+	assert.Greater(t, doc.Steps[6].Detail["created"], float64(300), "the first sync brings a year of transactions")
+	assert.EqualValues(t, 0, doc.Steps[6].Detail["updated"])
+	resync := doc.Steps[7].Detail
+	assert.Equal(t, "refresh 3 days on, resync", doc.Steps[7].Step)
+	for _, k := range []string{"created", "updated", "removed"} {
+		assert.Greater(t, resync[k], float64(0), "the sync after the refresh reports only what changed, and each kind: %s", k)
+	}
+	assert.Less(t, resync["created"], float64(50), "resumed from the cursor, not from the start")
 	requireNoSecrets(t, out, errOut)
 }
 

@@ -10,18 +10,32 @@ import (
 
 // moneyKitCmd is `banklink moneykit`.
 func moneyKitCmd(a *app) *cobra.Command {
-	return group(a, "moneykit", "MoneyKit: link sessions and links",
+	return group(a, "moneykit", "MoneyKit: link sessions, links and the data they read",
 		`  banklink moneykit link-sessions create --customer-user-id user-42 --redirect-uri https://app.example/oauth
-  banklink moneykit links get mk_eqkWN34UEoa2NxyALG8pcV`,
+  banklink moneykit links get mk_eqkWN34UEoa2NxyALG8pcV
+  banklink moneykit accounts list mk_eqkWN34UEoa2NxyALG8pcV
+  banklink moneykit transactions sync mk_eqkWN34UEoa2NxyALG8pcV --all`,
 		group(a, "link-sessions", "Create link sessions and exchange Connect's token",
 			`  banklink moneykit link-sessions create --customer-user-id user-42 --redirect-uri https://app.example/oauth`,
 			linkSessionsCreateCmd(a),
 			linkSessionsExchangeCmd(a)),
-		group(a, "links", "Read, update and delete links",
+		group(a, "links", "List, read, update, refresh, reset, import and delete links",
 			`  banklink moneykit links get mk_eqkWN34UEoa2NxyALG8pcV`,
 			linksGetCmd(a),
+			linksListCmd(a),
 			linksUpdateCmd(a),
+			linksRefreshCmd(a),
+			linksResetCmd(a),
+			linksImportCmd(a),
+			linksImportTransactionsCmd(a),
 			linksDeleteCmd(a)),
+		accountsGroup(a),
+		identityGroup(a),
+		transactionsGroup(a),
+		investmentsGroup(a),
+		institutionsGroup(a),
+		usersGroup(a),
+		moneyKitAuthGroup(a),
 		group(a, "webhooks", "Send test webhooks",
 			`  banklink moneykit webhooks trigger mk_eqkWN34UEoa2NxyALG8pcV --event link.state_changed`,
 			moneyKitWebhooksTriggerCmd(a)),
@@ -50,12 +64,12 @@ func (a *app) moneyKitRun(fn func(ctx context.Context, mk *facade.MoneyKit, args
 
 func linkSessionsCreateCmd(a *app) *cobra.Command {
 	var userID, redirect, institution, existing, webhook string
-	var tags multi
+	var tags, products multi
 	c := &cobra.Command{
 		Use:   "create --customer-user-id ID --redirect-uri URI",
 		Short: "Start a link session and print its link_session_token for Connect",
 		Example: `  banklink moneykit link-sessions create --customer-user-id user-42 --redirect-uri https://app.example/oauth \
-    --institution-id chase --webhook https://app.example/moneykit/webhook --tag checkout`,
+    --institution-id chase --webhook https://app.example/moneykit/webhook --tag checkout --product transactions`,
 		Args: exactArgs(),
 		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, _ []string) (any, error) {
 			var opts []facade.LinkSessionOption
@@ -71,6 +85,13 @@ func linkSessionsCreateCmd(a *app) *cobra.Command {
 			if len(tags) > 0 {
 				opts = append(opts, facade.WithLinkTags(tags...))
 			}
+			if len(products) > 0 {
+				ps, err := linkProducts(products)
+				if err != nil {
+					return nil, err
+				}
+				opts = append(opts, facade.WithProducts(ps...))
+			}
 			return mk.LinkSessions.Create(ctx, facade.NewLinkSession(userID, redirect, opts...))
 		}),
 	}
@@ -81,6 +102,7 @@ func linkSessionsCreateCmd(a *app) *cobra.Command {
 	f.StringVar(&existing, "existing-link-id", "", "reconnect this link")
 	f.StringVar(&webhook, "webhook", "", "webhook URL for the link")
 	f.Var(&tags, "tag", "link tag (repeatable)")
+	f.Var(&products, "product", "product the user must grant besides accounts: transactions, account_numbers, identity, investments (repeatable)")
 	return c
 }
 
