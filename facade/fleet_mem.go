@@ -138,13 +138,20 @@ func (m *MemoryCoolDownStore) idle() bool {
 
 // Remaining implements CoolDownStore.
 func (m *MemoryCoolDownStore) Remaining(ctx context.Context, key string) (time.Duration, error) {
+	now := m.now()
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	u, ok := m.until[key]
-	m.mu.Unlock()
 	if !ok {
 		return 0, nil
 	}
-	return max(u.Sub(m.now()), 0), nil
+	if !u.After(now) {
+		// A window that has ended is dropped, so the store is idle again
+		// once every window has (and calls skip it).
+		delete(m.until, key)
+		return 0, nil
+	}
+	return u.Sub(now), nil
 }
 
 // MemoryTokenStore is the in-process TokenStore: one token per key, fetched

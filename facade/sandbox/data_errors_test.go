@@ -127,7 +127,7 @@ func TestFacadeEveryDataOperationErrorStatuses(t *testing.T) {
 	require.NoError(t, mk.Links.Delete(ctx, gone))
 	require.NoError(t, mk.Links.Delete(ctx, impGone.LinkId))
 	other, err := facade.NewMoneyKit(facade.WithBaseURL(sb.MoneyKit().BaseURL),
-		facade.WithCredentials(sandbox.MoneyKitOtherClientID, sandbox.MoneyKitOtherClientSecret), facade.WithMaxRetries(0), facade.WithWait(noWait))
+		facade.WithCredentials(sandbox.MoneyKitOtherClientID, sandbox.MoneyKitOtherClientSecret), facade.WithMaxRetries(0), facade.WithWait(noWait), facade.WithoutDocumentedLimits())
 	require.NoError(t, err)
 	t.Cleanup(other.CloseIdleConnections)
 
@@ -239,7 +239,7 @@ func TestFacadeDataRateLimitsPerLink(t *testing.T) {
 		{"getAccount", 15, func(mk *facade.MoneyKit) error { return discard(mk.Accounts.Get(ctx, id, acct)) }},
 	} {
 		// A client of its own: a client holds its calls back after a 429.
-		mk, err := facade.NewMoneyKit(facade.WithMaxRetries(0), facade.WithWait(noWait))
+		mk, err := facade.NewMoneyKit(facade.WithMaxRetries(0), facade.WithWait(noWait), facade.WithoutDocumentedLimits())
 		require.NoError(t, err)
 		t.Cleanup(mk.CloseIdleConnections)
 		for i := range tc.n {

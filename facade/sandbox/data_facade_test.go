@@ -36,7 +36,7 @@ func newFacadeData(t *testing.T, opts ...facade.Option) (*sandbox.Sandbox, *faca
 	cfg, _ := fakeClockConfig()
 	sb := sandbox.Start(t, cfg)
 	sb.Setenv(t)
-	mk, err := facade.NewMoneyKit(append([]facade.Option{facade.WithWait(noWait)}, opts...)...)
+	mk, err := facade.NewMoneyKit(append([]facade.Option{facade.WithWait(noWait), facade.WithoutDocumentedLimits()}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(mk.CloseIdleConnections)
 	return sb, mk
@@ -293,7 +293,7 @@ func TestFacadePaymentStatusAndRelease(t *testing.T) {
 	cfg, _ := fakeClockConfig()
 	sb := sandbox.Start(t, cfg)
 	sb.Setenv(t)
-	lm, err := facade.NewLinkMoney(facade.WithWait(noWait))
+	lm, err := facade.NewLinkMoney(facade.WithWait(noWait), facade.WithoutDocumentedLimits())
 	require.NoError(t, err)
 	t.Cleanup(lm.CloseIdleConnections)
 	ctx := context.Background()

@@ -86,7 +86,7 @@ func TestFacadeMoneyKitRetriesInjectedFaults(t *testing.T) {
 	sb := sandbox.Start(t, sandbox.Config{Seed: 3, NoRateLimits: true})
 	sb.Setenv(t)
 	ctx := context.Background()
-	mk, err := facade.NewMoneyKit(facade.WithWait(noWait), facade.WithMaxRetries(6))
+	mk, err := facade.NewMoneyKit(facade.WithWait(noWait), facade.WithoutDocumentedLimits(), facade.WithMaxRetries(6))
 	require.NoError(t, err)
 	ls, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("user-retry", "https://app.example/oauth"))
 	require.NoError(t, err)
@@ -119,7 +119,7 @@ func TestFacadeMoneyKitTokenRefreshOnExpiry(t *testing.T) {
 	sb := sandbox.Start(t, cfg)
 	sb.Setenv(t)
 	ctx := context.Background()
-	mk, err := facade.NewMoneyKit(facade.WithWait(noWait))
+	mk, err := facade.NewMoneyKit(facade.WithWait(noWait), facade.WithoutDocumentedLimits())
 	require.NoError(t, err)
 	_, err = mk.Users.Links(ctx, "user-ttl")
 	require.NoError(t, err)
@@ -184,7 +184,7 @@ func TestFacadeLinkMoneyPaymentLostAfterHandling(t *testing.T) {
 	sb := sandbox.Start(t, sandbox.Config{Seed: 3})
 	sb.Setenv(t)
 	ctx := context.Background()
-	lm, err := facade.NewLinkMoney(facade.WithWait(noWait))
+	lm, err := facade.NewLinkMoney(facade.WithWait(noWait), facade.WithoutDocumentedLimits())
 	require.NoError(t, err)
 	sess, err := lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{FirstName: "Jane", LastName: "Doe", Email: "jane.doe@example.com"},
 		"https://merchant.example/return"))
@@ -210,5 +210,8 @@ func TestFacadeLinkMoneyPaymentLostAfterHandling(t *testing.T) {
 	for _, a := range attempts {
 		assert.Equal(t, "rk-lost", a.RequestKey, "every attempt reuses the key")
 	}
-	assert.True(t, errors.Is(err, facade.ErrDuplicateRequestKey), "err = %v", err)
+	// banklink's own retry met the recorded payment: the earlier attempt
+	// was accepted, which is not the caller's reused key.
+	assert.True(t, errors.Is(err, facade.ErrAcceptedEarlier), "err = %v", err)
+	assert.False(t, errors.Is(err, facade.ErrDuplicateRequestKey), "err = %v", err)
 }
