@@ -72,7 +72,9 @@ func nested(depth int) string {
 }
 
 var hostileAnswers = []hostileAnswer{
-	{"truncated JSON", func(s int) http.HandlerFunc { return reply(s, contentJSON, `{"link_id":"mk_1","accounts":[{"account_id":`) }, true},
+	{"truncated JSON", func(s int) http.HandlerFunc {
+		return reply(s, contentJSON, `{"link_id":"mk_1","accounts":[{"account_id":`)
+	}, true},
 	{"top-level array", func(s int) http.HandlerFunc { return reply(s, contentJSON, `[]`) }, true},
 	{"top-level string", func(s int) http.HandlerFunc { return reply(s, contentJSON, `"ok"`) }, true},
 	{"top-level number", func(s int) http.HandlerFunc { return reply(s, contentJSON, `42`) }, true},
@@ -107,7 +109,9 @@ var hostileAnswers = []hostileAnswer{
 		}
 	}, false},
 	{"redirect 308 to self", func(int) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, r.URL.Path, http.StatusPermanentRedirect) }
+		return func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, r.URL.Path, http.StatusPermanentRedirect)
+		}
 	}, false},
 	{"304 not modified", func(int) http.HandlerFunc { return reply(304, "", "") }, false},
 	{"101 switching protocols", func(int) http.HandlerFunc {
@@ -145,7 +149,7 @@ var hostileAnswers = []hostileAnswer{
 	}, true},
 	{"huge header", func(s int) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("X-Request-Id", strings.Repeat("r", 11<<20))
+			w.Header().Set("X-Request-Id", strings.Repeat("r", maxResponseHeader))
 			w.WriteHeader(s)
 		}
 	}, false},
