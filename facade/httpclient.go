@@ -28,8 +28,8 @@ const maxResponseHeader = 1 << 20
 // connection it may open stays in the idle pool, so up to 64 concurrent
 // callers reuse theirs and never race each other into extra dials; bounded
 // dial, handshake and header waits; at most 1 MiB of an answer's headers;
-// HTTP/2 when the server offers it; and no redirects (an API answer is never a redirect; following one could carry
-// credentials elsewhere).
+// HTTP/2 when the server offers it; and no redirects (an API answer is never
+// a redirect; following one could carry credentials elsewhere).
 func defaultHTTPClient() *http.Client {
 	t := baseTransport(http.DefaultTransport)
 	t.MaxConnsPerHost = DefaultMaxConnsPerHost
