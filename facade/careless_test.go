@@ -2,8 +2,10 @@ package facade
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -42,7 +44,9 @@ func TestCarelessContextEveryOperation(t *testing.T) {
 // pathCalls calls each operation with path parameters with the values p, in
 // the order of the operation's PathParams.
 var pathCalls = map[string]func(ctx context.Context, mk *MoneyKit, lm *LinkMoney, p []string) error{
-	"deleteLink": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error { return mk.Links.Delete(ctx, p[0]) },
+	"deleteLink": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
+		return mk.Links.Delete(ctx, p[0])
+	},
 	"getAccount": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
 		return drop(mk.Accounts.Get(ctx, p[0], p[1]))
 	},
@@ -64,7 +68,9 @@ var pathCalls = map[string]func(ctx context.Context, mk *MoneyKit, lm *LinkMoney
 	"getInvestmentTransactions": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
 		return drop(mk.Investments.Transactions(ctx, p[0], TransactionsParams{}))
 	},
-	"getLink": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error { return drop(mk.Links.Get(ctx, p[0])) },
+	"getLink": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
+		return drop(mk.Links.Get(ctx, p[0]))
+	},
 	"getTransactions": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
 		return drop(mk.Transactions.List(ctx, p[0], TransactionsParams{}))
 	},
@@ -86,7 +92,9 @@ var pathCalls = map[string]func(ctx context.Context, mk *MoneyKit, lm *LinkMoney
 	"refreshProducts": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
 		return drop(mk.Links.Refresh(ctx, p[0], []moneykit.Product{"transactions"}))
 	},
-	"resetLink": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error { return drop(mk.Links.Reset(ctx, p[0])) },
+	"resetLink": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
+		return drop(mk.Links.Reset(ctx, p[0]))
+	},
 	"updateLink": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
 		return drop(mk.Links.Update(ctx, p[0], NewLinkUpdate(SetLinkTags("a"))))
 	},
@@ -149,4 +157,108 @@ func TestCarelessPathParamsEveryOperation(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestCarelessRequestValues sends nil and zero request values: each is
+// refused naming a field and a rule, before anything is sent.
+func TestCarelessRequestValues(t *testing.T) {
+	ctx := context.Background()
+	for name, call := range map[string]func(mk *MoneyKit, lm *LinkMoney) error{
+		"LinkSessions.Create nil": func(mk *MoneyKit, _ *LinkMoney) error { return drop(mk.LinkSessions.Create(ctx, nil)) },
+		"LinkSessions.Create zero": func(mk *MoneyKit, _ *LinkMoney) error {
+			return drop(mk.LinkSessions.Create(ctx, &LinkSessionRequest{}))
+		},
+		"LinkSessions.Exchange \"\"": func(mk *MoneyKit, _ *LinkMoney) error { return drop(mk.LinkSessions.Exchange(ctx, "")) },
+		"Links.Update nil":           func(mk *MoneyKit, _ *LinkMoney) error { return drop(mk.Links.Update(ctx, "mk_1", nil)) },
+		"Links.Import nil":           func(mk *MoneyKit, _ *LinkMoney) error { return drop(mk.Links.Import(ctx, nil)) },
+		"Links.Import zero": func(mk *MoneyKit, _ *LinkMoney) error {
+			return drop(mk.Links.Import(ctx, &moneykit.ImportLinkRequest{}))
+		},
+		"Links.Refresh no products": func(mk *MoneyKit, _ *LinkMoney) error { return drop(mk.Links.Refresh(ctx, "mk_1", nil)) },
+		"Transactions.UpdateEnrichment zero": func(mk *MoneyKit, _ *LinkMoney) error {
+			return drop(mk.Transactions.UpdateEnrichment(ctx, "mk_1", "t1", "", ""))
+		},
+		"Webhooks.TestLink zero event": func(mk *MoneyKit, _ *LinkMoney) error { return drop(mk.Webhooks.TestLink(ctx, "mk_1", "", "")) },
+		"Sessions.Create nil":          func(_ *MoneyKit, lm *LinkMoney) error { return drop(lm.Sessions.Create(ctx, nil)) },
+		"Sessions.Create zero":         func(_ *MoneyKit, lm *LinkMoney) error { return drop(lm.Sessions.Create(ctx, &SessionRequest{})) },
+		"Payments.Create nil":          func(_ *MoneyKit, lm *LinkMoney) error { return drop(lm.Payments.Create(ctx, nil)) },
+		"Payments.Create zero":         func(_ *MoneyKit, lm *LinkMoney) error { return drop(lm.Payments.Create(ctx, &PaymentRequest{})) },
+		"Refunds.Create nil":           func(_ *MoneyKit, lm *LinkMoney) error { return drop(lm.Refunds.Create(ctx, nil)) },
+		"Refunds.Create zero":          func(_ *MoneyKit, lm *LinkMoney) error { return drop(lm.Refunds.Create(ctx, &RefundRequest{})) },
+		"Webhooks.Subscribe zero":      func(_ *MoneyKit, lm *LinkMoney) error { return drop(lm.Webhooks.Subscribe(ctx, "", "")) },
+		"Webhooks.Unsubscribe zero":    func(_ *MoneyKit, lm *LinkMoney) error { return lm.Webhooks.Unsubscribe(ctx, "") },
+		"Auth.Token zero scope":        func(_ *MoneyKit, lm *LinkMoney) error { return drop(lm.Auth.Token(ctx, "")) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFakeAPI(t)
+			var err error
+			require.NotPanics(t, func() { err = call(f.moneyKit(), f.linkMoney()) })
+			var ve *ValidationError
+			require.ErrorAs(t, err, &ve, "%v", err)
+			require.NotEmpty(t, ve.Violations)
+			for _, v := range ve.Violations {
+				assert.NotEmpty(t, v.Rule, "%+v names its rule", v)
+			}
+			assert.Contains(t, err.Error(), "nothing was sent")
+			assert.Zero(t, f.requestsSeen(), "nothing is sent")
+		})
+	}
+}
+
+// TestCarelessSharedRequestValues sends one request value from many
+// goroutines at once (run with -race): every call is sent, the value is
+// never written to, and a keyless payment gets a key of its own per call.
+func TestCarelessSharedRequestValues(t *testing.T) {
+	const n = 16
+	f := newFakeAPI(t)
+	f.handle("POST /v1/payments", jsonReply(200, `{"paymentId":"p1","paymentStatus":"PENDING"}`))
+	f.handle("POST /v2/sessions", jsonReply(200, `{"sessionKey":"sk","sessionUrl":"https://client.example/s"}`))
+	f.handle("PATCH /links/mk_1", jsonReply(200, linkJSON))
+	f.handle("GET /links/mk_1/transactions", jsonReply(200, txnPage(1, 50, 0, 0)))
+	f.handle("POST /link-session", jsonReply(201, `{"link_session_token":"lst"}`))
+	mk, lm := f.moneyKit(), f.linkMoney()
+	ctx := context.Background()
+
+	pay := NewPayment("c1", "m1", USD(100))
+	sess := NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r")
+	upd := NewLinkUpdate(SetLinkTags("a", "b"))
+	ls := NewLinkSession("user-1234", "https://app.example/oauth")
+	params := TransactionsParams{AccountIDs: []string{"acc_1", "acc_2"}, Size: 50}
+	before := []string{mustMarshal(t, pay), mustMarshal(t, sess), mustMarshal(t, upd), mustMarshal(t, ls), fmt.Sprint(params)}
+
+	errs := make(chan error, 5*n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() { errs <- drop(lm.Payments.Create(ctx, pay)) })
+		wg.Go(func() { errs <- drop(lm.Sessions.Create(ctx, sess)) })
+		wg.Go(func() { errs <- drop(mk.Links.Update(ctx, "mk_1", upd)) })
+		wg.Go(func() { errs <- drop(mk.LinkSessions.Create(ctx, ls)) })
+		wg.Go(func() { errs <- drop(mk.Transactions.List(ctx, "mk_1", params)) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	after := []string{mustMarshal(t, pay), mustMarshal(t, sess), mustMarshal(t, upd), mustMarshal(t, ls), fmt.Sprint(params)}
+	assert.Equal(t, before, after, "the shared values are unchanged")
+	assert.Empty(t, pay.RequestKey)
+	for _, route := range []string{"POST /v1/payments", "POST /v2/sessions", "PATCH /links/mk_1", "POST /link-session", "GET /links/mk_1/transactions"} {
+		assert.Equal(t, n, f.hitCount(route), route)
+	}
+	keys := map[string]bool{}
+	for _, b := range f.bodiesOf("POST /v1/payments") {
+		keys[mustJSON(t, b)["requestKey"].(string)] = true
+	}
+	assert.Len(t, keys, n, "each call of a keyless payment has its own key")
+	for _, b := range f.bodiesOf("PATCH /links/mk_1") {
+		assert.JSONEq(t, f.bodiesOf("PATCH /links/mk_1")[0], b)
+	}
+}
+
+func mustMarshal(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
 }
