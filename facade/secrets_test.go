@@ -124,7 +124,7 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 	newLinkSession := func() *facade.LinkSessionRequest {
 		return facade.NewLinkSession(userID, "https://app.example/oauth", facade.WithCustomerEmail(email), facade.WithCustomerPhone(phone),
 			facade.WithProducts(moneykit.ProductAccountNumbers, moneykit.ProductIdentity, moneykit.ProductTransactions, moneykit.ProductInvestments),
-			facade.WithWebhook("http://127.0.0.1:1/hook")) // loopback, where nothing listens
+			facade.WithWebhook("https://hooks.privacy-check.example/mk")) // the sandbox refuses to deliver off loopback
 	}
 
 	// Every operation, and the data later rounds need.
@@ -195,7 +195,7 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 				keep(err)
 			}
 		}
-		sub, err := lm.Webhooks.Subscribe(ctx, "http://127.0.0.1:1/hook", webhookSecret)
+		sub, err := lm.Webhooks.Subscribe(ctx, "https://hooks.privacy-check.example/lm", webhookSecret)
 		keep(err)
 		if err == nil {
 			keep(lm.Webhooks.Unsubscribe(ctx, sub.SubscriptionKey))
