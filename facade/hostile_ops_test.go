@@ -1,6 +1,7 @@
 package facade
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -229,6 +230,61 @@ func TestHostileServerEveryOperation(t *testing.T) {
 					})
 				})
 			}
+		})
+	}
+}
+
+// endless is a body of JSON whitespace that never ends.
+type endless struct{ n int64 }
+
+var spaces = bytes.Repeat([]byte{' '}, 64<<10)
+
+func (e *endless) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		n += copy(p[n:], spaces)
+	}
+	e.n += int64(n)
+	return n, nil
+}
+
+func (e *endless) Close() error { return nil }
+
+// TestHostileHugeSuccessBody answers with a 2xx body that never ends: the
+// read stops at the 64 MiB cap with an *Error holding 1 MiB of it. Every
+// operation reads its 2xx body through the same capped decode, and a body
+// of 64 MiB costs seconds under the race detector, so this runs one
+// operation of each provider (TestHostileServerEveryOperation puts every
+// operation's decode against the other shapes).
+func TestHostileHugeSuccessBody(t *testing.T) {
+	done := map[Provider]bool{}
+	for _, op := range tableOps(t) {
+		if bodylessOps[op.id] || op.tokenEndpoint || done[op.provider] {
+			continue
+		}
+		done[op.provider] = true
+		t.Run(op.id, func(t *testing.T) {
+			oc := opCalls[op.id]
+			_, path, _ := strings.Cut(oc.route, " ")
+			body := &endless{}
+			rt := &scripted{answer: func(r *http.Request) *http.Response {
+				resp := respond(op.meta.SuccessStatus, http.Header{"Content-Type": {contentJSON}}, nil)
+				resp.Body, resp.ContentLength = body, -1
+				return resp
+			}}
+			opts := []Option{WithCredentials(testClientID, testClientSecret), WithBaseURL("https://api.example"),
+				WithHTTPClient(scriptedClient(rt)), WithMaxRetries(0), WithWait(instantWait)}
+			mk, err := NewMoneyKit(opts...)
+			require.NoError(t, err)
+			lm, err := NewLinkMoney(opts...)
+			require.NoError(t, err)
+			err = oc.call(context.Background(), mk, lm)
+			var apiErr *Error
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, "response body larger than 64 MiB", apiErr.Message)
+			assert.Len(t, apiErr.Body, maxErrorBody)
+			assert.LessOrEqual(t, body.n, int64(maxSuccessBody+maxDrain+64<<10), "reading stops at the cap")
+			assert.Equal(t, 1, rt.hitCount(path))
 		})
 	}
 }
