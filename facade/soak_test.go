@@ -286,7 +286,11 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 		for i := range rounds + 3 {
 			// Readable links have every product and a webhook URL (off
 			// loopback: the sandbox logs such deliveries and sends none).
-			ls, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("soak-user-setup", "https://app.example/oauth",
+			user := "soak-user-setup"
+			if i < 3 {
+				user = "soak-user-readable" // fewer links than the setup user: cheap user-wide reads
+			}
+			ls, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession(user, "https://app.example/oauth",
 				facade.WithProducts(moneykit.ProductAccountNumbers, moneykit.ProductIdentity, moneykit.ProductTransactions, moneykit.ProductInvestments),
 				facade.WithWebhook("https://hooks.soak.example/mk")))
 			require.NoError(t, err)
@@ -475,15 +479,15 @@ func soakImport(user string) *moneykit.ImportLinkRequest {
 // refresh, a test webhook, an import and an import of transactions.
 func (s *soak) dataRound(mk *facade.MoneyKit, r int, link, account, txn, imported string) {
 	_ = s.call("introspectClient", func(ctx context.Context) error { _, err := mk.Auth.Introspect(ctx); return err })
-	_ = s.call("getLinks", func(ctx context.Context) error { _, err := mk.Links.List(ctx, facade.LinksParams{}); return err })
+	_ = s.call("getLinks", func(ctx context.Context) error { _, err := mk.Links.List(ctx, facade.LinksParams{Limit: 500}); return err })
 	_ = s.call("getInstitutions", func(ctx context.Context) error {
 		_, err := mk.Institutions.List(ctx, facade.InstitutionsParams{})
 		return err
 	})
 	_ = s.call("getInstitution", func(ctx context.Context) error { _, err := mk.Institutions.Get(ctx, "credentials_bank"); return err })
-	_ = s.call("getUserAccounts", func(ctx context.Context) error { _, err := mk.Users.Accounts(ctx, "soak-user-setup", nil); return err })
+	_ = s.call("getUserAccounts", func(ctx context.Context) error { _, err := mk.Users.Accounts(ctx, "soak-user-readable", nil); return err })
 	_ = s.call("getUserTransactions", func(ctx context.Context) error {
-		_, err := mk.Users.Transactions(ctx, "soak-user-setup", facade.TransactionsParams{})
+		_, err := mk.Users.Transactions(ctx, "soak-user-readable", facade.TransactionsParams{Size: 5})
 		return err
 	})
 	_ = s.call("getAccounts", func(ctx context.Context) error { _, err := mk.Accounts.List(ctx, link, nil); return err })
@@ -491,17 +495,17 @@ func (s *soak) dataRound(mk *facade.MoneyKit, r int, link, account, txn, importe
 	_ = s.call("getAccountNumbers", func(ctx context.Context) error { _, err := mk.Accounts.Numbers(ctx, link); return err })
 	_ = s.call("getIdentity", func(ctx context.Context) error { _, err := mk.Identity.Get(ctx, link, nil); return err })
 	_ = s.call("getTransactions", func(ctx context.Context) error {
-		_, err := mk.Transactions.List(ctx, link, facade.TransactionsParams{})
+		_, err := mk.Transactions.List(ctx, link, facade.TransactionsParams{Size: 5})
 		return err
 	})
-	_ = s.call("getTransactionsSync", func(ctx context.Context) error { _, err := mk.Transactions.SyncPage(ctx, link, "", 0); return err })
+	_ = s.call("getTransactionsSync", func(ctx context.Context) error { _, err := mk.Transactions.SyncPage(ctx, link, "", 5); return err })
 	_ = s.call("updateTransactionEnrichment", func(ctx context.Context) error {
 		_, err := mk.Transactions.UpdateEnrichment(ctx, link, txn, "shopping", "")
 		return err
 	})
 	_ = s.call("getHoldings", func(ctx context.Context) error { _, err := mk.Investments.Holdings(ctx, link, nil); return err })
 	_ = s.call("getInvestmentTransactions", func(ctx context.Context) error {
-		_, err := mk.Investments.Transactions(ctx, link, facade.TransactionsParams{})
+		_, err := mk.Investments.Transactions(ctx, link, facade.TransactionsParams{Size: 5})
 		return err
 	})
 	_ = s.call("refreshProducts", func(ctx context.Context) error {
