@@ -479,13 +479,19 @@ func soakImport(user string) *moneykit.ImportLinkRequest {
 // refresh, a test webhook, an import and an import of transactions.
 func (s *soak) dataRound(mk *facade.MoneyKit, r int, link, account, txn, imported string) {
 	_ = s.call("introspectClient", func(ctx context.Context) error { _, err := mk.Auth.Introspect(ctx); return err })
-	_ = s.call("getLinks", func(ctx context.Context) error { _, err := mk.Links.List(ctx, facade.LinksParams{Limit: 500}); return err })
+	_ = s.call("getLinks", func(ctx context.Context) error {
+		_, err := mk.Links.List(ctx, facade.LinksParams{Limit: 500})
+		return err
+	})
 	_ = s.call("getInstitutions", func(ctx context.Context) error {
 		_, err := mk.Institutions.List(ctx, facade.InstitutionsParams{})
 		return err
 	})
 	_ = s.call("getInstitution", func(ctx context.Context) error { _, err := mk.Institutions.Get(ctx, "credentials_bank"); return err })
-	_ = s.call("getUserAccounts", func(ctx context.Context) error { _, err := mk.Users.Accounts(ctx, "soak-user-readable", nil); return err })
+	_ = s.call("getUserAccounts", func(ctx context.Context) error {
+		_, err := mk.Users.Accounts(ctx, "soak-user-readable", nil)
+		return err
+	})
 	_ = s.call("getUserTransactions", func(ctx context.Context) error {
 		_, err := mk.Users.Transactions(ctx, "soak-user-readable", facade.TransactionsParams{Size: 5})
 		return err
