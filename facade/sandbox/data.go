@@ -276,9 +276,9 @@ func (d *linkData) refresh(linkID string, now time.Time) {
 func (d *linkData) investments(linkID string, day time.Time) {
 	r := rngOf(linkID, "investments")
 	d.securities = []moneykit.SecurityResponse{
-		{Id: "sec_sandbox_msft", Name: "Microsoft Corporation", Type: "equity", Currency: "USD", Ticker: "MSFT", Isin: "US5949181045", ClosePrice: "415.20", CloseDate: openapi_types.Date{Time: day.AddDate(0, 0, -1)}},
-		{Id: "sec_sandbox_vti", Name: "Vanguard Total Stock Market ETF", Type: "etf", Currency: "USD", Ticker: "VTI", Isin: "US9229087690", ClosePrice: "265.10", CloseDate: openapi_types.Date{Time: day.AddDate(0, 0, -1)}},
-		{Id: "sec_sandbox_cash", Name: "U.S. Dollar", Type: "cash", Currency: "USD", ClosePrice: "1.00", CloseDate: openapi_types.Date{Time: day.AddDate(0, 0, -1)}},
+		{SecurityId: "sec_sandbox_msft", Name: "Microsoft Corporation", Type: "equity", Currency: "USD", Ticker: "MSFT", Isin: "US5949181045", ClosePrice: "415.20", CloseDate: openapi_types.Date{Time: day.AddDate(0, 0, -1)}},
+		{SecurityId: "sec_sandbox_vti", Name: "Vanguard Total Stock Market ETF", Type: "etf", Currency: "USD", Ticker: "VTI", Isin: "US9229087690", ClosePrice: "265.10", CloseDate: openapi_types.Date{Time: day.AddDate(0, 0, -1)}},
+		{SecurityId: "sec_sandbox_cash", Name: "U.S. Dollar", Type: "cash", Currency: "USD", ClosePrice: "1.00", CloseDate: openapi_types.Date{Time: day.AddDate(0, 0, -1)}},
 	}
 	prices := []float64{415.20, 265.10, 1.00}
 	for _, a := range d.accounts {
@@ -294,7 +294,7 @@ func (d *linkData) investments(linkID string, day time.Time) {
 			v := float64(q) * prices[i]
 			total += v
 			d.holdings = append(d.holdings, moneykit.HoldingResponse{
-				AccountId: a.id, SecurityId: sec.Id, Quantity: strconv.Itoa(q),
+				AccountId: a.id, SecurityId: sec.SecurityId, Quantity: strconv.Itoa(q),
 				Price: fmt.Sprintf("%.2f", prices[i]), Value: fmt.Sprintf("%.2f", v),
 				CostBasis: fmt.Sprintf("%.2f", v*0.8), PriceDatetime: timestamp.New(day.Add(-8 * time.Hour)),
 			})
@@ -304,9 +304,9 @@ func (d *linkData) investments(linkID string, day time.Time) {
 			date := day.AddDate(0, -m, 0)
 			q := 1 + r.IntN(3)
 			d.invTxns = append(d.invTxns, moneykit.InvestmentTransactionResponse{
-				Id: fmt.Sprintf("it_%s_%02d", a.id, m), AccountId: a.id, Date: openapi_types.Date{Time: date},
+				InvestmentTransactionId: fmt.Sprintf("it_%s_%02d", a.id, m), AccountId: a.id, Date: openapi_types.Date{Time: date},
 				Amount: fmt.Sprintf("-%.2f", float64(q)*prices[1]+4.95), Description: "Bought VTI", Type: "buy",
-				Fees: "4.95", Price: fmt.Sprintf("%.2f", prices[1]), Quantity: strconv.Itoa(q), SecurityId: d.securities[1].Id,
+				Fees: "4.95", Price: fmt.Sprintf("%.2f", prices[1]), Quantity: strconv.Itoa(q), SecurityId: d.securities[1].SecurityId,
 			})
 		}
 	}

@@ -77,7 +77,7 @@ func TestFacadeAccountData(t *testing.T) {
 	var inv []string
 	for it, err := range mk.Investments.TransactionsPager(id, facade.TransactionsParams{Size: 5}).All(ctx) {
 		require.NoError(t, err)
-		inv = append(inv, it.Id)
+		inv = append(inv, it.InvestmentTransactionId)
 	}
 	assert.Len(t, inv, 12)
 

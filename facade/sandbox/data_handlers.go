@@ -54,8 +54,25 @@ func failMK(status int, code, msg string) *mkFail {
 	return &mkFail{status: status, body: mkErrorBody{ErrorCode: code, ErrorMessage: msg}}
 }
 
-func failValidation(msg string) *mkFail {
-	return failMK(http.StatusUnprocessableEntity, "api_error.request.validation_failed", msg)
+// failValidation is a 422 api_error.request.validation_failed naming the
+// field at loc and the rule it breaks.
+// Its error_message reads "field: rule", the field as a dotted path.
+func failValidation(msg string, loc ...any) *mkFail {
+	body := mkValidation(mkViolation{Location: loc, Message: msg, Type: "value_error"})
+	var field strings.Builder
+	for i, seg := range loc[1:] { // after "body" or "query"
+		switch seg := seg.(type) {
+		case int:
+			fmt.Fprintf(&field, "[%d]", seg)
+		default:
+			if i > 0 {
+				field.WriteByte('.')
+			}
+			fmt.Fprint(&field, seg)
+		}
+	}
+	body.ErrorMessage = field.String() + ": " + msg
+	return &mkFail{status: http.StatusUnprocessableEntity, body: body}
 }
 
 // dataLink resolves a link-scoped data call: the link must exist, belong to
@@ -72,7 +89,7 @@ func (s *Sandbox) dataLink(rs *reqState, id, product string) (*link, *mkFail) {
 		return nil, failMK(410, "link_error.deleted", msgLinkDeleted)
 	case l.state == "error":
 		return nil, &mkFail{status: 422, body: moneykit.LinkErrorBadStateResponse{
-			ErrorCode: "link_error.bad_state", ErrorMessage: "The link is in an error state and must be reconnected.", LinkErrorCode: l.errorCode,
+			ErrorCode: "link_error.bad_state", ErrorMessage: msgLinkBadState, LinkErrorCode: l.errorCode,
 		}}
 	case l.accountsDenied:
 		return nil, failMK(403, "link_error.forbidden_action", "Accounts access not permitted")
@@ -131,7 +148,7 @@ func (m *mkServer) GetLinks(ctx context.Context, req moneykit.GetLinksRequestObj
 	if c := deref(req.Params.Cursor); c != "" {
 		n, err := strconv.Atoi(strings.TrimPrefix(c, "links_"))
 		if err != nil || !strings.HasPrefix(c, "links_") || n < 0 {
-			return failValidation("cursor is not a cursor this endpoint returned."), nil
+			return failValidation("not a cursor this endpoint returned.", "query", "cursor"), nil
 		}
 		start = min(n, len(ls))
 	}
@@ -159,7 +176,7 @@ func (m *mkServer) ImportLink(ctx context.Context, req moneykit.ImportLinkReques
 	byOriginal := map[string]string{}
 	for i, a := range b.Accounts {
 		if _, dup := byOriginal[a.AccountId]; dup {
-			return failValidation(fmt.Sprintf("accounts[%d].account_id: the id is given twice", i)), nil
+			return failValidation("the id is given twice", "body", "accounts", i, "account_id"), nil
 		}
 		acc := &account{id: "acc_" + randBase62(22), typ: a.Type, name: a.Name, originalID: a.AccountId, mask: a.Mask}
 		if a.Balances.Current != nil {
@@ -195,15 +212,15 @@ func importTxns(d *linkData, byOriginal map[string]string, ts []moneykit.Transac
 	for i, t := range ts {
 		acc, ok := byOriginal[t.AccountId]
 		if !ok {
-			return failValidation(fmt.Sprintf("transactions[%d].account_id: not one of the imported accounts", i))
+			return failValidation("not one of the imported accounts", "body", "transactions", i, "account_id")
 		}
 		cents, credit, err := parseCents(t.Amount)
 		if err != nil {
-			return failValidation(fmt.Sprintf("transactions[%d].amount: %v", i, err))
+			return failValidation(err.Error(), "body", "transactions", i, "amount")
 		}
 		date, err := time.Parse(time.DateOnly, t.Date)
 		if err != nil {
-			return failValidation(fmt.Sprintf("transactions[%d].date: not a YYYY-MM-DD date", i))
+			return failValidation("not a YYYY-MM-DD date", "body", "transactions", i, "date")
 		}
 		x := &txn{id: "txn_" + randBase62(22), accountID: acc, cents: cents, credit: credit, date: date,
 			desc: t.Description, category: t.Type, originalID: t.TransactionId}
@@ -416,7 +433,7 @@ func (m *mkServer) GetTransactionsSync(ctx context.Context, req moneykit.GetTran
 	if c := deref(req.Params.Cursor); c != "" {
 		n, ok := parseSyncCursor(c, len(d.changes))
 		if !ok {
-			return failValidation("cursor is not a cursor this link's sync returned."), nil
+			return failValidation("not a cursor this link's sync returned.", "query", "cursor"), nil
 		}
 		from = n
 	}
@@ -644,7 +661,7 @@ func (m *mkServer) GetInstitutions(ctx context.Context, req moneykit.GetInstitut
 	if c := deref(p.Cursor); c != "" {
 		after, ok := strings.CutPrefix(c, "inst_after_")
 		if !ok {
-			return failValidation("cursor is not a cursor this endpoint returned."), nil
+			return failValidation("not a cursor this endpoint returned.", "query", "cursor"), nil
 		}
 		start = sort.Search(len(match), func(i int) bool { return match[i].id > after })
 	}
@@ -653,7 +670,7 @@ func (m *mkServer) GetInstitutions(ctx context.Context, req moneykit.GetInstitut
 		limit = v
 	}
 	if limit < 1 || limit > 1000 {
-		return failValidation("limit must be 1 to 1000."), nil
+		return failValidation("must be 1 to 1000.", "query", "limit"), nil
 	}
 	end := min(start+limit, len(match))
 	out := moneykit.GetInstitutions200JSONResponse{Institutions: []moneykit.Institution{}}

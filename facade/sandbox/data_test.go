@@ -411,7 +411,7 @@ func TestSandboxInvestments(t *testing.T) {
 	assert.Equal(t, "investment.brokerage", h.JSON200.Accounts[0].AccountType)
 	secs := map[string]bool{}
 	for _, s := range h.JSON200.Securities {
-		secs[s.Id] = true
+		secs[s.SecurityId] = true
 	}
 	require.Len(t, h.JSON200.Holdings, 3)
 	for _, x := range h.JSON200.Holdings {

@@ -211,6 +211,25 @@
 // Money's 400 BAD_REQUEST; their messages come from the spec, never from
 // the request's values.
 //
+// # What the answers conform to
+//
+// Every answer decodes strictly with the providers' own SDK models as well
+// as banklink's client: its status is one the operation documents, and its
+// body carries every field the spec or the SDK models require, with known
+// enum values, exact types and parseable timestamps. In particular:
+//   - MoneyKit timestamps are RFC 3339 in UTC ("2023-02-16T09:14:11Z"),
+//     including last_synced_at, whose example in MoneyKit's documents has
+//     no offset (banklink's client reads both forms); dates are YYYY-MM-DD.
+//     Link Money timestamps are UTC with milliseconds, as its documents show.
+//   - A MoneyKit 422 on a link-scoped call is link_error.bad_state (with
+//     link_error_code) or api_error.request.validation_failed (with at least
+//     one validation_errors entry); a wrong MoneyKit-Version header answers
+//     the latter on every operation.
+//   - Fields older MoneyKit SDK models require and newer ones do not
+//     (account balances' currency, an institution's color) are always sent.
+//   - An injected MoneyKit 4xx carries the error code the operation
+//     documents for that status.
+//
 // # Control endpoints
 //
 // Besides the Go methods, the sandbox answers (JSON in, JSON out):

@@ -2,6 +2,8 @@ package sandbox
 
 import (
 	"fmt"
+
+	"github.com/getkin/kin-openapi/openapi3"
 	"hash/fnv"
 	"net/http"
 	"strconv"
@@ -100,8 +102,11 @@ func opHash(id string) uint64 {
 	return h.Sum64()
 }
 
-// writeInjected answers with an injected error status in the provider's shape.
-func (s *Sandbox) writeInjected(w http.ResponseWriter, provider string, d decision) {
+// writeInjected answers with an injected error status in the provider's
+// shape; a MoneyKit 4xx the operation documents carries the error code its
+// spec schema declares, so SDKs decode it as they would the real one.
+func (s *Sandbox) writeInjected(w http.ResponseWriter, op *opInfo, d decision) {
+	provider := op.provider
 	if d.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(d.retryAfter)))
 		w.Header().Set("Retry-After-Ms", strconv.FormatInt(d.retryAfter.Milliseconds(), 10))
@@ -118,6 +123,9 @@ func (s *Sandbox) writeInjected(w http.ResponseWriter, provider string, d decisi
 			504: "api_error.gateway_timeout",
 		}[d.status]
 		if code == "" {
+			code = documentedErrorCode(op, d.status)
+		}
+		if code == "" {
 			code = "api_error.unknown"
 		}
 		s.writeMK(w, d.status, code, statusText(d.status))
@@ -131,6 +139,39 @@ func (s *Sandbox) writeInjected(w http.ResponseWriter, provider string, d decisi
 	default:
 		s.writeLM(w, d.status, "ERROR", statusText(d.status))
 	}
+}
+
+// documentedErrorCode is the error_code default of the schema op documents
+// for status (the first alternative of a oneOf), or "".
+func documentedErrorCode(op *opInfo, status int) string {
+	ref := op.route.Operation.Responses.Status(status)
+	if ref == nil || ref.Value == nil {
+		return ""
+	}
+	mt := ref.Value.Content.Get("application/json")
+	if mt == nil || mt.Schema == nil {
+		return ""
+	}
+	var walk func(*openapi3.Schema, int) string
+	walk = func(sc *openapi3.Schema, depth int) string {
+		if sc == nil || depth > 8 {
+			return ""
+		}
+		if p := sc.Properties["error_code"]; p != nil && p.Value != nil {
+			if code, ok := p.Value.Default.(string); ok {
+				return code
+			}
+		}
+		for _, list := range []openapi3.SchemaRefs{sc.AllOf, sc.OneOf} {
+			for _, r := range list {
+				if code := walk(r.Value, depth+1); code != "" {
+					return code
+				}
+			}
+		}
+		return ""
+	}
+	return walk(mt.Schema.Value, 0)
 }
 
 func statusText(code int) string {

@@ -98,10 +98,11 @@ func (m *mkState) init() {
 // view renders a link as MoneyKit's LinkCommon.
 func (l *link) view() moneykit.LinkCommon {
 	inst := institutions[l.institutionID]
-	// MoneyKit's documented last_synced_at carries no offset; the product
-	// timestamps are sent with one, so clients meet both forms.
-	synced := mustTimestamp(l.syncedAt.UTC().Format("2006-01-02T15:04:05"))
+	// MoneyKit's own example of last_synced_at carries no offset, but the
+	// field is a date-time: the sandbox sends RFC 3339 in UTC, which every
+	// strict decoder reads (banklink reads both forms).
 	refreshed := timestamp.New(l.syncedAt.UTC().Truncate(time.Second))
+	synced := refreshed
 	lc := moneykit.LinkCommon{
 		LinkId:            l.id,
 		InstitutionId:     inst.id,
@@ -222,6 +223,10 @@ func (m *mkServer) CreateLinkSession(ctx context.Context, req moneykit.CreateLin
 				return moneykit.CreateLinkSession422JSONResponse{MoneyKitValidationFailedJSONResponse: moneykit.MoneyKitValidationFailedJSONResponse{
 					ErrorCode:    "api_error.request.validation_failed",
 					ErrorMessage: fmt.Sprintf("custom_sandbox_data.accounts[%d].routing_number: the ABA check digit is wrong", i),
+					ValidationErrors: []moneykit.ValidationError{{
+						Location: []any{"body", "custom_sandbox_data", "accounts", i, "routing_number"},
+						Message:  "the ABA check digit is wrong", Type: "value_error",
+					}},
 				}}, nil
 			}
 		}
@@ -296,6 +301,7 @@ func (s *Sandbox) lookupLink(rs *reqState, id string) (*link, int) {
 
 const (
 	msgLinkNotFound     = "Link not found."
+	msgLinkBadState     = "The link is in an error state and must be reconnected."
 	msgLinkDeleted      = "This link was deleted at some earlier time."
 	msgUnauthorizedLink = "Unauthorized link access."
 )
@@ -316,9 +322,7 @@ func (m *mkServer) GetLink(ctx context.Context, req moneykit.GetLinkRequestObjec
 	switch {
 	case l.state == "deleted":
 	case l.state == "error":
-		return moneykit.GetLink422JSONResponse{MoneyKitLinkBadStateJSONResponse: moneykit.MoneyKitLinkBadStateJSONResponse{
-			ErrorCode: "link_error.bad_state", ErrorMessage: "The link is in an error state and must be reconnected.", LinkErrorCode: l.errorCode,
-		}}, nil
+		return moneykit.GetLink422JSONResponse{MoneyKitLinkBadStateJSONResponse: linkBadState(l.errorCode)}, nil
 	case l.accountsDenied:
 		return moneykit.GetLink403JSONResponse{MoneyKitLinkForbiddenJSONResponse: moneykit.MoneyKitLinkForbiddenJSONResponse{
 			ErrorCode: "link_error.forbidden_action", ErrorMessage: "Accounts access not permitted",
@@ -397,6 +401,18 @@ func (m *mkServer) GetUserLinks(ctx context.Context, req moneykit.GetUserLinksRe
 // GetJWKS publishes the sandbox's webhook signing keys, the current one first.
 func (m *mkServer) GetJWKS(ctx context.Context, req moneykit.GetJWKSRequestObject) (moneykit.GetJWKSResponseObject, error) {
 	return moneykit.GetJWKS200JSONResponse{Keys: m.s.jwks()}, nil
+}
+
+// linkBadState is the 422 a link-scoped call gets for a link in the error
+// state.
+func linkBadState(linkErrorCode string) moneykit.MoneyKitLinkBadStateJSONResponse {
+	var u moneykit.LinkUnprocessableResponse
+	if err := u.FromLinkErrorBadStateResponse(moneykit.LinkErrorBadStateResponse{
+		ErrorCode: "link_error.bad_state", ErrorMessage: msgLinkBadState, LinkErrorCode: linkErrorCode,
+	}); err != nil {
+		panic(err) // a struct of strings always marshals
+	}
+	return moneykit.MoneyKitLinkBadStateJSONResponse(u)
 }
 
 // linkUnauthorized is the 401 a link-scoped call gets for a link of another

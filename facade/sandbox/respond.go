@@ -41,6 +41,29 @@ type mkErrorBody struct {
 	ErrorMessage string `json:"error_message"`
 }
 
+// mkValidationBody is MoneyKit's api_error.request.validation_failed body;
+// validation_errors always holds at least one entry.
+type mkValidationBody struct {
+	ErrorCode        string        `json:"error_code"`
+	ErrorMessage     string        `json:"error_message"`
+	ValidationErrors []mkViolation `json:"validation_errors"`
+}
+
+type mkViolation struct {
+	Location []any  `json:"location"`
+	Message  string `json:"message"`
+	Type     string `json:"type"`
+}
+
+func mkValidation(vs ...mkViolation) mkValidationBody {
+	for i := range vs {
+		if vs[i].Location == nil {
+			vs[i].Location = []any{}
+		}
+	}
+	return mkValidationBody{"api_error.request.validation_failed", "Request validation error", vs}
+}
+
 type lmErrorBody struct {
 	ErrorID       int64  `json:"errorId"`
 	ErrorCode     string `json:"errorCode"`

@@ -102,6 +102,11 @@ func (w *bufferWriter) Write(b []byte) (int, error) {
 	return w.buf.Write(b)
 }
 
+// wrapRouted, when set, wraps the router of every sandbox, inside the
+// request log. It is nil in programs; the package's tests set it to check
+// each response against the spec.
+var wrapRouted func(http.Handler) http.Handler
+
 func (s *Sandbox) buildHandler() http.Handler {
 	mux := http.NewServeMux()
 
@@ -129,6 +134,10 @@ func (s *Sandbox) buildHandler() http.Handler {
 	mux.HandleFunc(mkBase+"/", s.unrouted(provMoneyKit))
 	mux.HandleFunc(lmBase+"/", s.unrouted(provLinkMoney))
 	mux.HandleFunc("/", s.unrouted(""))
+	var routed http.Handler = mux
+	if wrapRouted != nil {
+		routed = wrapRouted(mux)
+	}
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rs := &reqState{arrived: s.Now()}
@@ -153,7 +162,7 @@ func (s *Sandbox) buildHandler() http.Handler {
 		defer s.logFinish(rs, sw)
 		r = r.WithContext(context.WithValue(r.Context(), stateKey{}, rs))
 		rs.req = r
-		mux.ServeHTTP(sw, r)
+		routed.ServeHTTP(sw, r)
 	})
 }
 
@@ -190,7 +199,7 @@ func (s *Sandbox) opMiddleware(next http.Handler) http.Handler {
 			s.serveAPI(w, r, op, rs, next)
 		case d.mode == modeStatus && !d.after:
 			rs.inject(fmt.Sprintf("status=%d", d.status))
-			s.writeInjected(w, op.provider, d)
+			s.writeInjected(w, op, d)
 		case d.mode == modeDrop && !d.after:
 			rs.inject("drop")
 			s.drop(w, rs)
@@ -201,7 +210,7 @@ func (s *Sandbox) opMiddleware(next http.Handler) http.Handler {
 			switch d.mode {
 			case modeStatus:
 				rs.inject(fmt.Sprintf("status=%d", d.status), "after-handling")
-				s.writeInjected(w, op.provider, d)
+				s.writeInjected(w, op, d)
 			case modeDrop:
 				rs.inject("drop", "after-handling")
 				s.drop(w, rs)

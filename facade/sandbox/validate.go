@@ -440,23 +440,11 @@ func (s *Sandbox) writeValidation(w http.ResponseWriter, provider string, vs []v
 		s.writeLM(w, http.StatusBadRequest, "BAD_REQUEST", "Invalid request: "+strings.Join(parts, "; "))
 		return
 	}
-	type verr struct {
-		Location []any  `json:"location"`
-		Message  string `json:"message"`
-		Type     string `json:"type"`
-	}
-	list := make([]verr, len(vs))
+	list := make([]mkViolation, len(vs))
 	for i, v := range vs {
-		list[i] = verr{Location: v.loc, Message: v.msg, Type: v.typ}
-		if list[i].Location == nil {
-			list[i].Location = []any{}
-		}
+		list[i] = mkViolation{Location: v.loc, Message: v.msg, Type: v.typ}
 	}
-	writeJSON(w, http.StatusUnprocessableEntity, struct {
-		ErrorCode        string `json:"error_code"`
-		ErrorMessage     string `json:"error_message"`
-		ValidationErrors []verr `json:"validation_errors"`
-	}{"api_error.request.validation_failed", "Request validation error", list})
+	writeJSON(w, http.StatusUnprocessableEntity, mkValidation(list...))
 }
 
 func locString(loc []any) string {

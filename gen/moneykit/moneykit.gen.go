@@ -1404,8 +1404,8 @@ type InvestmentTransactionResponse struct {
 	// ForexRate The exchange rate applied, for a security priced in another currency than the account's.
 	ForexRate string `json:"forex_rate,omitempty,omitzero"`
 
-	// Id The unique ID for this investment transaction.
-	Id string `json:"id"`
+	// InvestmentTransactionId The unique ID for this investment transaction.
+	InvestmentTransactionId string `json:"investment_transaction_id"`
 
 	// Price The price per share in account currency; absent when no security is involved.
 	Price string `json:"price,omitempty,omitzero"`
@@ -1782,6 +1782,14 @@ type LinkTag = string
 // starts with a letter or digit.
 type LinkTags = []LinkTag
 
+// LinkUnprocessableResponse A 422 on link-scoped calls: the link is not usable in its current state
+// (`link_error.bad_state`), or the request failed validation
+// (`api_error.request.validation_failed`, MoneyKit's `HTTPValidationError`). Clients tell
+// them apart by `error_code`.
+type LinkUnprocessableResponse struct {
+	union json.RawMessage
+}
+
 // MoneyKitConnectFeatures Connect UI and testing toggles.
 type MoneyKitConnectFeatures struct {
 	// ConnectManually Offer manual account entry.
@@ -1963,16 +1971,16 @@ type SecurityResponse struct {
 	// Currency The ISO-4217 code of the currency in which this security is priced.
 	Currency string `json:"currency"`
 
-	// Id A unique MoneyKit ID for this security.
-	//
-	// Example: sec_bb6fi893jxdfNxyAjnb784
-	Id string `json:"id"`
-
 	// Isin The ISO 6166 globally unique ID for this security, if available.
 	Isin string `json:"isin,omitempty,omitzero"`
 
 	// Name A user-facing name for this security.
 	Name string `json:"name"`
+
+	// SecurityId A unique MoneyKit ID for this security.
+	//
+	// Example: sec_bb6fi893jxdfNxyAjnb784
+	SecurityId string `json:"security_id"`
 
 	// Sedol The security's SEDOL ID from the London Stock Exchange, if available.
 	Sedol string `json:"sedol,omitempty,omitzero"`
@@ -2284,8 +2292,11 @@ type StartDate = openapi_types.Date
 // UserID defines model for UserID.
 type UserID = string
 
-// MoneyKitLinkBadState Link error. The link is not usable in its current state.
-type MoneyKitLinkBadState = LinkErrorBadStateResponse
+// MoneyKitLinkBadState A 422 on link-scoped calls: the link is not usable in its current state
+// (`link_error.bad_state`), or the request failed validation
+// (`api_error.request.validation_failed`, MoneyKit's `HTTPValidationError`). Clients tell
+// them apart by `error_code`.
+type MoneyKitLinkBadState = LinkUnprocessableResponse
 
 // MoneyKitLinkDeleted Link deleted. The default message is the one in MoneyKit's "Get Link Details" document;
 // some versions of MoneyKit's SDKs give "Link deleted." instead, and banklink follows the
@@ -2811,6 +2822,68 @@ func (t LinkAuthErrorResponse) MarshalJSON() ([]byte, error) {
 }
 
 func (t *LinkAuthErrorResponse) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsLinkErrorBadStateResponse returns the union data inside the LinkUnprocessableResponse as a LinkErrorBadStateResponse
+func (t LinkUnprocessableResponse) AsLinkErrorBadStateResponse() (LinkErrorBadStateResponse, error) {
+	var body LinkErrorBadStateResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromLinkErrorBadStateResponse overwrites any union data inside the LinkUnprocessableResponse as the provided LinkErrorBadStateResponse
+func (t *LinkUnprocessableResponse) FromLinkErrorBadStateResponse(v LinkErrorBadStateResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeLinkErrorBadStateResponse performs a merge with any union data inside the LinkUnprocessableResponse, using the provided LinkErrorBadStateResponse
+func (t *LinkUnprocessableResponse) MergeLinkErrorBadStateResponse(v LinkErrorBadStateResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAPIErrorValidationFailedResponse returns the union data inside the LinkUnprocessableResponse as a APIErrorValidationFailedResponse
+func (t LinkUnprocessableResponse) AsAPIErrorValidationFailedResponse() (APIErrorValidationFailedResponse, error) {
+	var body APIErrorValidationFailedResponse
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAPIErrorValidationFailedResponse overwrites any union data inside the LinkUnprocessableResponse as the provided APIErrorValidationFailedResponse
+func (t *LinkUnprocessableResponse) FromAPIErrorValidationFailedResponse(v APIErrorValidationFailedResponse) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAPIErrorValidationFailedResponse performs a merge with any union data inside the LinkUnprocessableResponse, using the provided APIErrorValidationFailedResponse
+func (t *LinkUnprocessableResponse) MergeAPIErrorValidationFailedResponse(v APIErrorValidationFailedResponse) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t LinkUnprocessableResponse) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *LinkUnprocessableResponse) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -6454,11 +6527,25 @@ type GetJWKSResult struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *JWKSet
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *MoneyKitUnauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetJWKSResult) GetJSON200() *JWKSet {
 	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetJWKSResult) GetJSON401() *MoneyKitUnauthorized {
+	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetJWKSResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
 }
 
 // GetBody returns the raw response body bytes
@@ -6502,6 +6589,8 @@ type IntrospectClientResult struct {
 	JSON200 *IntrospectClientResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *MoneyKitUnauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *MoneyKitRateLimited
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -6516,6 +6605,11 @@ func (r IntrospectClientResult) GetJSON200() *IntrospectClientResponse {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r IntrospectClientResult) GetJSON401() *MoneyKitUnauthorized {
 	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r IntrospectClientResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -6566,6 +6660,8 @@ type CreateAccessTokenResult struct {
 	JSON400 *APIErrorAuthUnauthorizedResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *APIErrorAuthUnauthorizedResponse
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *MoneyKitRateLimited
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -6585,6 +6681,11 @@ func (r CreateAccessTokenResult) GetJSON400() *APIErrorAuthUnauthorizedResponse 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r CreateAccessTokenResult) GetJSON401() *APIErrorAuthUnauthorizedResponse {
 	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateAccessTokenResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -6704,6 +6805,8 @@ type GetInstitutionResult struct {
 	JSON401 *MoneyKitUnauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *InstitutionErrorNotFoundResponse
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *MoneyKitRateLimited
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -6723,6 +6826,11 @@ func (r GetInstitutionResult) GetJSON401() *MoneyKitUnauthorized {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetInstitutionResult) GetJSON404() *InstitutionErrorNotFoundResponse {
 	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetInstitutionResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -6849,6 +6957,8 @@ type ExchangeTokenResult struct {
 	JSON400 *LinkSessionErrorInvalidTokenExchangeResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *MoneyKitUnauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *MoneyKitRateLimited
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -6868,6 +6978,11 @@ func (r ExchangeTokenResult) GetJSON400() *LinkSessionErrorInvalidTokenExchangeR
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ExchangeTokenResult) GetJSON401() *MoneyKitUnauthorized {
 	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ExchangeTokenResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -8034,6 +8149,8 @@ type ResetLinkResult struct {
 	JSON404 *MoneyKitLinkNotFound
 	// JSON410 the response for an HTTP 410 `application/json` response
 	JSON410 *MoneyKitLinkDeleted
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *MoneyKitRateLimited
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -8058,6 +8175,11 @@ func (r ResetLinkResult) GetJSON404() *MoneyKitLinkNotFound {
 // GetJSON410 returns the response for an HTTP 410 `application/json` response
 func (r ResetLinkResult) GetJSON410() *MoneyKitLinkDeleted {
 	return r.JSON410
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ResetLinkResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -8376,6 +8498,8 @@ type GetUserAccountsResult struct {
 	JSON200 *GetUserAccountsResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *MoneyKitUnauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *MoneyKitRateLimited
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -8390,6 +8514,11 @@ func (r GetUserAccountsResult) GetJSON200() *GetUserAccountsResponse {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetUserAccountsResult) GetJSON401() *MoneyKitUnauthorized {
 	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetUserAccountsResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -8433,6 +8562,8 @@ type GetUserLinksResult struct {
 	JSON200 *GetUserLinksResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *MoneyKitUnauthorized
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *MoneyKitValidationFailed
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -8443,6 +8574,11 @@ func (r GetUserLinksResult) GetJSON200() *GetUserLinksResponse {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetUserLinksResult) GetJSON401() *MoneyKitUnauthorized {
 	return r.JSON401
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetUserLinksResult) GetJSON422() *MoneyKitValidationFailed {
+	return r.JSON422
 }
 
 // GetBody returns the raw response body bytes
@@ -9300,6 +9436,20 @@ func ParseGetJWKSResult(rsp *http.Response) (*GetJWKSResult, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest MoneyKitUnauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
 	}
 
 	return response, nil
@@ -9332,6 +9482,13 @@ func ParseIntrospectClientResult(rsp *http.Response) (*IntrospectClientResult, e
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest MoneyKitRateLimited
@@ -9392,6 +9549,13 @@ func ParseCreateAccessTokenResult(rsp *http.Response) (*CreateAccessTokenResult,
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest MoneyKitRateLimited
@@ -9512,6 +9676,13 @@ func ParseGetInstitutionResult(rsp *http.Response) (*GetInstitutionResult, error
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest MoneyKitRateLimited
@@ -9639,6 +9810,13 @@ func ParseExchangeTokenResult(rsp *http.Response) (*ExchangeTokenResult, error) 
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest MoneyKitRateLimited
@@ -10707,6 +10885,13 @@ func ParseResetLinkResult(rsp *http.Response) (*ResetLinkResult, error) {
 		}
 		response.JSON410 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest MoneyKitRateLimited
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11003,6 +11188,13 @@ func ParseGetUserAccountsResult(rsp *http.Response) (*GetUserAccountsResult, err
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest MoneyKitRateLimited
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11055,6 +11247,13 @@ func ParseGetUserLinksResult(rsp *http.Response) (*GetUserLinksResult, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest MoneyKitValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
 
 	}
 
@@ -13207,7 +13406,15 @@ func HandlerWithOptions(si ServerInterface, options StdHTTPServerOptions) http.H
 	return m
 }
 
-type MoneyKitLinkBadStateJSONResponse LinkErrorBadStateResponse
+type MoneyKitLinkBadStateJSONResponse LinkUnprocessableResponse
+
+func (t MoneyKitLinkBadStateJSONResponse) MarshalJSON() ([]byte, error) {
+	return LinkUnprocessableResponse(t).MarshalJSON()
+}
+
+func (t *MoneyKitLinkBadStateJSONResponse) UnmarshalJSON(b []byte) error {
+	return (*LinkUnprocessableResponse)(t).UnmarshalJSON(b)
+}
 
 type MoneyKitLinkDeletedJSONResponse LinkErrorDeletedResponse
 
@@ -13268,6 +13475,38 @@ func (response GetJWKS200JSONResponse) VisitGetJWKSResponse(w http.ResponseWrite
 	return err
 }
 
+type GetJWKS401JSONResponse struct {
+	MoneyKitUnauthorizedJSONResponse
+}
+
+func (response GetJWKS401JSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJWKS422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response GetJWKS422JSONResponse) VisitGetJWKSResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type IntrospectClientRequestObject struct {
 	Params IntrospectClientParams
 }
@@ -13302,6 +13541,22 @@ func (response IntrospectClient401JSONResponse) VisitIntrospectClientResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IntrospectClient422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response IntrospectClient422JSONResponse) VisitIntrospectClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13370,6 +13625,22 @@ func (response CreateAccessToken401JSONResponse) VisitCreateAccessTokenResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAccessToken422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response CreateAccessToken422JSONResponse) VisitCreateAccessTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13511,6 +13782,22 @@ func (response GetInstitution404JSONResponse) VisitGetInstitutionResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInstitution422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response GetInstitution422JSONResponse) VisitGetInstitutionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13667,6 +13954,22 @@ func (response ExchangeToken401JSONResponse) VisitExchangeTokenResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExchangeToken422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response ExchangeToken422JSONResponse) VisitExchangeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15202,6 +15505,22 @@ func (response ResetLink410JSONResponse) VisitResetLinkResponse(w http.ResponseW
 	return err
 }
 
+type ResetLink422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response ResetLink422JSONResponse) VisitResetLinkResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ResetLink429JSONResponse struct {
 	MoneyKitRateLimitedJSONResponse
 }
@@ -15618,6 +15937,22 @@ func (response GetUserAccounts401JSONResponse) VisitGetUserAccountsResponse(w ht
 	return err
 }
 
+type GetUserAccounts422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response GetUserAccounts422JSONResponse) VisitGetUserAccountsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUserAccounts429JSONResponse struct {
 	MoneyKitRateLimitedJSONResponse
 }
@@ -15670,6 +16005,22 @@ func (response GetUserLinks401JSONResponse) VisitGetUserLinksResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserLinks422JSONResponse struct {
+	MoneyKitValidationFailedJSONResponse
+}
+
+func (response GetUserLinks422JSONResponse) VisitGetUserLinksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
