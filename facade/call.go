@@ -51,6 +51,9 @@ func postJSONAs[Resp, Req any](ctx context.Context, c *client, idx opIndex, req 
 // builder's error, reported without sending), decoding a 2xx answer into a
 // new Resp.
 func send[Resp any](ctx context.Context, c *client, op *operation, hreq *http.Request, buildErr error, cl call) (*Resp, error) {
+	if ctx == nil {
+		return nil, errNilContext(op)
+	}
 	if buildErr != nil {
 		return nil, withKey(c.buildErr(op, buildErr), cl.key)
 	}

@@ -39,8 +39,8 @@
 //
 // The default HTTP client (DefaultHTTPClient) keeps up to 64 connections per
 // host, all of them reusable from the idle pool, bounds dialling and TLS
-// handshakes at 10s, response headers at 30s and each attempt at 30s
-// overall, negotiates HTTP/2, and does not follow redirects. Redirects are
+// handshakes at 10s, response headers at 30s (and at 1 MiB) and each
+// attempt at 30s overall, negotiates HTTP/2, and does not follow redirects. Redirects are
 // not followed through a client given with WithHTTPClient either: banklink
 // sends through a copy of it whose CheckRedirect stops at the first
 // response, so a 3xx comes back as an *Error and the credentials, token and
@@ -111,6 +111,10 @@
 // ids; filter that attribute if your traces must be free of identifiers.
 //
 // # Validation
+//
+// A nil context is refused with a *ValidationError (path "ctx", rule
+// "required") instead of a panic; a cancelled one ends the call with a
+// *TransportError before anything is sent.
 //
 // Every path parameter must become exactly one path segment: the empty
 // string, "." and "..", and any value containing '/', '\\', '?', '#', '%' or a

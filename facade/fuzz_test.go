@@ -122,68 +122,55 @@ func isRedirect(status int) bool {
 
 func instantWait(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 
-// fuzzOps are calls whose answer the error fuzzer controls: both providers,
-// bodies decoded into several types, a call that reads no body, and the
-// token endpoints themselves.
-var fuzzOps = []struct {
+type fuzzOp struct {
 	name, path string
 	call       func(ctx context.Context, opts []Option) error
-}{
-	{"getLink", "/links/mk_1", func(ctx context.Context, opts []Option) error {
-		mk, err := NewMoneyKit(opts...)
+}
+
+// fuzzOps are the calls whose answer the error fuzzer controls: one per
+// operation of both generated tables, in table order (MoneyKit's, then Link
+// Money's), each made through opCalls, so a new operation is fuzzed as soon
+// as it has its call.
+var fuzzOps = sync.OnceValue(func() []fuzzOp {
+	var out []fuzzOp
+	for _, p := range []Provider{ProviderMoneyKit, ProviderLinkMoney} {
+		ps, err := specFor(p)
 		if err != nil {
-			return err
+			panic(err)
 		}
-		_, err = mk.Links.Get(ctx, "mk_1")
-		return err
-	}},
-	{"deleteLink", "/links/mk_1", func(ctx context.Context, opts []Option) error {
-		mk, err := NewMoneyKit(opts...)
-		if err != nil {
-			return err
+		for _, o := range ps.ops {
+			if o == nil {
+				continue
+			}
+			oc, ok := opCalls[o.id]
+			if !ok {
+				panic("no opCalls entry for " + o.id)
+			}
+			_, path, _ := strings.Cut(oc.route, " ")
+			out = append(out, fuzzOp{o.id, path, func(ctx context.Context, opts []Option) error {
+				mk, err := NewMoneyKit(opts...)
+				if err != nil {
+					return err
+				}
+				lm, err := NewLinkMoney(opts...)
+				if err != nil {
+					return err
+				}
+				return oc.call(ctx, mk, lm)
+			}})
 		}
-		return mk.Links.Delete(ctx, "mk_1")
-	}},
-	{"getUserLinks", "/users/user-1/links", func(ctx context.Context, opts []Option) error {
-		mk, err := NewMoneyKit(opts...)
-		if err != nil {
-			return err
+	}
+	return out
+})
+
+// fuzzOpIndex is the index in fuzzOps of operationId id.
+func fuzzOpIndex(id string) uint8 {
+	for i, o := range fuzzOps() {
+		if o.name == id {
+			return uint8(i)
 		}
-		_, err = mk.Users.Links(ctx, "user-1")
-		return err
-	}},
-	{"createAccessToken", "/auth/token", func(ctx context.Context, opts []Option) error {
-		mk, err := NewMoneyKit(opts...)
-		if err != nil {
-			return err
-		}
-		_, err = mk.Auth.Token(ctx)
-		return err
-	}},
-	{"getCustomer", "/v1/customers/c1", func(ctx context.Context, opts []Option) error {
-		lm, err := NewLinkMoney(opts...)
-		if err != nil {
-			return err
-		}
-		_, err = lm.Customers.Get(ctx, "c1")
-		return err
-	}},
-	{"createPayment", "/v1/payments", func(ctx context.Context, opts []Option) error {
-		lm, err := NewLinkMoney(opts...)
-		if err != nil {
-			return err
-		}
-		_, err = lm.Payments.Create(ctx, NewPayment("c1", "m1", USD(100)))
-		return err
-	}},
-	{"createToken", "/v1/tokens", func(ctx context.Context, opts []Option) error {
-		lm, err := NewLinkMoney(opts...)
-		if err != nil {
-			return err
-		}
-		_, err = lm.Auth.Token(ctx, linkmoney.TokenScopeLinkCore)
-		return err
-	}},
+	}
+	panic("no operation " + id)
 }
 
 // FuzzErrorResponse feeds any status, headers and body to the facade's
@@ -192,44 +179,61 @@ var fuzzOps = []struct {
 // Response; a 2xx gives a result or an *Error.
 func FuzzErrorResponse(f *testing.F) {
 	seeds := []struct {
-		op      uint8
+		op      string
 		status  int
 		headers string
 		body    string
 	}{
-		{0, 404, "Content-Type: application/json", `{"error_code":"link_error.not_found","error_message":"Link not found.","documentation_url":"https://docs.moneykit.com"}`},
-		{0, 422, "Content-Type: application/json\nX-Request-Id: r-1", `{"error_code":"api_error.request.validation_failed","validation_errors":[{"loc":["body",0],"msg":"bad","type":"value_error"}]}`},
-		{0, 502, "Content-Type: text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>"},
-		{0, 500, "Content-Type: application/json", `{"error_code":"api_error.internal`},
-		{0, 503, "Content-Type: application/xml", `<?xml version="1.0"?><error><code>503</code></error>`},
-		{0, 410, "Content-Type: text/plain", `{"error_code":"link_error.deleted","error_message":"gone"}`},
-		{0, 429, "Retry-After: 99999999999999999999\nRetry-After-Ms: -1", `{"error_code":"api_error.rate_limit_exceeded"}`},
-		{0, 200, "Content-Type: application/json", `{"link_id":"mk_1","state":"frozen","products":{"x":{}},"extra":[1,{}]}`},
-		{0, 200, "Content-Type: application/json", `{"link_id":`},
-		{0, 200, "Content-Type: text/html", `<html>maintenance</html>`},
-		{1, 204, "", ""},
-		{1, 410, "Content-Type: application/json", `{"error_code":"link_error.deleted"}`},
-		{2, 200, "Content-Type: application/json", `{"links":null}`},
-		{3, 401, "Content-Type: application/json", `{"error_code":"api_error.auth.unauthorized"}`},
-		{3, 201, "Content-Type: application/json", `{"access_token":"","expires_in":-1}`},
-		{4, 404, "Content-Type: application/json", `{"errorId":12,"errorCode":"NOT_FOUND","errorMessage":"customer not found","errorSeverity":"ERROR"}`},
-		{4, 401, "Content-Type: application/json", `{"error":"invalid token"}`},
-		{4, 400, "Content-Type: application/json", `{"errorId":1e999,"errorCode":7}`},
-		{5, 400, "Content-Type: application/json", `{"errorCode":"DUPLICATE_REQUEST_KEY","errorMessage":"A payment with this requestKey already exists."}`},
-		{5, 200, "Content-Type: application/json", `{"paymentId":"p1","paymentStatus":"SOMETHING_NEW","errorDetails":{"errorCode":"X"}}`},
-		{6, 400, "Content-Type: application/json", `{"error":"invalid_client"}`},
-		{6, 200, "", `null`},
-		{0, 301, "Location: https://elsewhere.example/", ""},
-		{0, 100, "", ""},
-		{0, 999, "Content-Type: application/json; charset=\x00", "\xff\xfe{"},
-		{4, 500, "Content-Type: application/json", strings.Repeat(`{"a":`, 300)},
+		{"getLink", 404, "Content-Type: application/json", `{"error_code":"link_error.not_found","error_message":"Link not found.","documentation_url":"https://docs.moneykit.com"}`},
+		{"getLink", 422, "Content-Type: application/json\nX-Request-Id: r-1", `{"error_code":"api_error.request.validation_failed","validation_errors":[{"loc":["body",0],"msg":"bad","type":"value_error"}]}`},
+		{"getLink", 502, "Content-Type: text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>"},
+		{"getLink", 500, "Content-Type: application/json", `{"error_code":"api_error.internal`},
+		{"getLink", 503, "Content-Type: application/xml", `<?xml version="1.0"?><error><code>503</code></error>`},
+		{"getLink", 410, "Content-Type: text/plain", `{"error_code":"link_error.deleted","error_message":"gone"}`},
+		{"getLink", 429, "Retry-After: 99999999999999999999\nRetry-After-Ms: -1", `{"error_code":"api_error.rate_limit_exceeded"}`},
+		{"getLink", 200, "Content-Type: application/json", `{"link_id":"mk_1","state":"frozen","products":{"x":{}},"extra":[1,{}]}`},
+		{"getLink", 200, "Content-Type: application/json", `{"link_id":`},
+		{"getLink", 200, "Content-Type: text/html", `<html>maintenance</html>`},
+		{"deleteLink", 204, "", ""},
+		{"deleteLink", 410, "Content-Type: application/json", `{"error_code":"link_error.deleted"}`},
+		{"getUserLinks", 200, "Content-Type: application/json", `{"links":null}`},
+		{"createAccessToken", 401, "Content-Type: application/json", `{"error_code":"api_error.auth.unauthorized"}`},
+		{"createAccessToken", 201, "Content-Type: application/json", `{"access_token":"","expires_in":-1}`},
+		{"getCustomer", 404, "Content-Type: application/json", `{"errorId":12,"errorCode":"NOT_FOUND","errorMessage":"customer not found","errorSeverity":"ERROR"}`},
+		{"getCustomer", 401, "Content-Type: application/json", `{"error":"invalid token"}`},
+		{"getCustomer", 400, "Content-Type: application/json", `{"errorId":1e999,"errorCode":7}`},
+		{"createPayment", 400, "Content-Type: application/json", `{"errorCode":"DUPLICATE_REQUEST_KEY","errorMessage":"A payment with this requestKey already exists."}`},
+		{"createPayment", 200, "Content-Type: application/json", `{"paymentId":"p1","paymentStatus":"SOMETHING_NEW","errorDetails":{"errorCode":"X"}}`},
+		{"createToken", 400, "Content-Type: application/json", `{"error":"invalid_client"}`},
+		{"createToken", 200, "", `null`},
+		{"getLink", 301, "Location: https://elsewhere.example/", ""},
+		{"getLink", 100, "", ""},
+		{"getLink", 999, "Content-Type: application/json; charset=\x00", "\xff\xfe{"},
+		{"getCustomer", 500, "Content-Type: application/json", strings.Repeat(`{"a":`, 300)},
 	}
 	for _, s := range seeds {
-		f.Add(s.op, s.status, s.headers, []byte(s.body))
+		f.Add(fuzzOpIndex(s.op), s.status, s.headers, []byte(s.body))
+	}
+	// Every operation's answer to the same hostile shapes.
+	for i := range fuzzOps() {
+		for _, s := range []struct {
+			status        int
+			headers, body string
+		}{
+			{200, "Content-Type: application/json", `{"a":`},
+			{200, "Content-Type: application/json", `[]`},
+			{200, "Content-Type: text/html", "<html>maintenance</html>"},
+			{500, "Content-Type: text/html", "<html>oops</html>"},
+			{429, "Retry-After: soon", `{}`},
+			{302, "Location: https://elsewhere.example/", ""},
+		} {
+			f.Add(uint8(i), s.status, s.headers, []byte(s.body))
+		}
 	}
 
 	f.Fuzz(func(t *testing.T, opSel uint8, status int, headers string, body []byte) {
-		op := fuzzOps[int(opSel)%len(fuzzOps)]
+		ops := fuzzOps()
+		op := ops[int(opSel)%len(ops)]
 		status = fuzzStatus(status)
 		rt := &scripted{answer: func(r *http.Request) *http.Response {
 			return respond(status, fuzzHeader(headers), body)

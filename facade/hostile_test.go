@@ -15,12 +15,14 @@ import (
 	"github.com/banklink/banklink/gen/moneykit"
 )
 
-// Hostile answers for every operation (TestHostileErrorBodies and
-// TestHostileSuccessBodies cover GET /links/{id} in more shapes): success
-// bodies with unknown fields and enum values decode with the values kept;
-// truncated JSON, XML and HTML bodies give an *Error carrying the status and
-// the bytes; error answers from proxies, cut short or oversized give an
-// *Error with the status and at most 1 MiB of the body.
+// Hostile answers. TestHostileErrorBodiesEveryOperation: error answers from
+// proxies, cut short or oversized give every operation of the generated
+// tables an *Error with the status and at most 1 MiB of the body.
+// TestHostileSuccessBodiesKeepNovelValues: success bodies with unknown fields
+// and enum values decode with the values kept, for the operations of
+// hostileOps; truncated JSON, XML and HTML bodies give an *Error carrying the
+// status and the bytes. TestHostileServerEveryOperation (hostile_ops_test.go)
+// puts every operation against many more shapes.
 
 const linkWithNovelties = `{"link_id":"mk_1","institution_id":"i","institution_name":"n","institution_avatar":"a",
 	"state":"frozen","error_code":"novel_error","provider":"newco","products":{"brand_new_product":{}},
@@ -159,7 +161,7 @@ func reply(status int, ctype, body string) http.HandlerFunc {
 	}
 }
 
-func TestHostileSuccessBodiesEveryOperation(t *testing.T) {
+func TestHostileSuccessBodiesKeepNovelValues(t *testing.T) {
 	for _, op := range hostileOps {
 		t.Run(op.name, func(t *testing.T) {
 			for _, tc := range []struct {
@@ -207,15 +209,17 @@ func TestHostileSuccessBodiesEveryOperation(t *testing.T) {
 
 func TestHostileErrorBodiesEveryOperation(t *testing.T) {
 	huge := strings.Repeat("<p>upstream overloaded</p>", (3<<20)/26)
-	ops := append([]hostileOp{{"Links.Delete", "DELETE /links/mk_1", 204, "",
-		func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) (any, error) {
-			return nil, mk.Links.Delete(ctx, "mk_1")
-		}, nil}}, hostileOps...)
-	for _, op := range ops {
+	for _, to := range tableOps(t) {
+		oc, ok := opCalls[to.id]
+		require.True(t, ok, "no call for %s", to.id)
+		op := struct {
+			name, route string
+			call        func(ctx context.Context, mk *MoneyKit, lm *LinkMoney) error
+		}{to.id, oc.route, oc.call}
 		t.Run(op.name, func(t *testing.T) {
 			novelCode := `{"error_code":"api_error.brand_new","error_message":"Something new.","retry_hint":1}`
 			wantCode := "api_error.brand_new"
-			if strings.HasPrefix(op.route, "POST /v") || strings.Contains(op.route, " /v1/") {
+			if to.provider == ProviderLinkMoney {
 				novelCode = `{"errorId":77,"errorCode":"BRAND_NEW","errorMessage":"Something new.","errorSeverity":"FATAL","retryHint":1}`
 				wantCode = "BRAND_NEW"
 			}
@@ -236,7 +240,7 @@ func TestHostileErrorBodiesEveryOperation(t *testing.T) {
 				t.Run(tc.name, func(t *testing.T) {
 					f := newFakeAPI(t)
 					f.handle(op.route, reply(tc.status, tc.ctype, tc.body))
-					_, err := op.call(context.Background(), f.moneyKit(WithMaxRetries(0)), f.linkMoney(WithMaxRetries(0)))
+					err := op.call(context.Background(), f.moneyKit(WithMaxRetries(0)), f.linkMoney(WithMaxRetries(0)))
 					apiErr, ok := err.(*Error)
 					require.True(t, ok, "%T %v", err, err)
 					assert.Equal(t, tc.status, apiErr.StatusCode)

@@ -18,12 +18,18 @@ const DefaultMaxConnsPerHost = 64
 // *http.Transport, and a fresh one when a program has wrapped it.
 func DefaultHTTPClient() *http.Client { return defaultHTTPClient() }
 
+// maxResponseHeader bounds the header block of an answer the default client
+// reads (net/http's own bound is 10 MB). Both providers' answers carry a
+// few hundred bytes of headers; a larger block is refused as a transport
+// failure instead of being buffered.
+const maxResponseHeader = 1 << 20
+
 // defaultHTTPClient is tuned for many goroutines calling one host: every
 // connection it may open stays in the idle pool, so up to 64 concurrent
 // callers reuse theirs and never race each other into extra dials; bounded
-// dial, handshake and header waits; HTTP/2 when the server offers it; and no
-// redirects (an API answer is never a redirect; following one could carry
-// credentials elsewhere).
+// dial, handshake and header waits; at most 1 MiB of an answer's headers;
+// HTTP/2 when the server offers it; and no redirects (an API answer is never
+// a redirect; following one could carry credentials elsewhere).
 func defaultHTTPClient() *http.Client {
 	t := baseTransport(http.DefaultTransport)
 	t.MaxConnsPerHost = DefaultMaxConnsPerHost
@@ -32,6 +38,7 @@ func defaultHTTPClient() *http.Client {
 	t.IdleConnTimeout = 90 * time.Second
 	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ResponseHeaderTimeout = 30 * time.Second
+	t.MaxResponseHeaderBytes = maxResponseHeader
 	t.ExpectContinueTimeout = time.Second
 	t.ForceAttemptHTTP2 = true
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext

@@ -61,6 +61,9 @@ const (
 // 2xx body into out (unless out is nil). req comes from a generated builder;
 // its body, if any, must be rewindable through GetBody for retries to happen.
 func (c *client) do(ctx context.Context, op *operation, req *http.Request, out any, cl call) error {
+	if ctx == nil {
+		return errNilContext(op)
+	}
 	x := exchange{c: c, ctx: ctx, op: op, req: req, out: out, set: cl.set, key: cl.key, ref: cl.ref, scopeID: cl.scopeID}
 	x.prepare()
 	if cl.resp == nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/sandbox"
 	"github.com/banklink/banklink/gen/linkmoney"
+	"github.com/banklink/banklink/gen/moneykit"
 )
 
 // lockedBuffer is a log destination safe for concurrent writers.
@@ -89,6 +90,8 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 		postal  = "49007"
 		userID  = "user-" + email
 		badMail = "zebulonia-at-privacy-check"
+		// webhookSecret signs Link Money's deliveries to the subscription.
+		webhookSecret = "whsec-Zebulonia-0123456789"
 	)
 	pii := []string{first, last, email, phone, street, city, badMail}
 
@@ -119,11 +122,14 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 	customer := facade.SessionCustomer{FirstName: first, LastName: last, Email: email, Phone: phone}
 	address := facade.WithBillingAddress(linkmoney.Address{StreetAddress: street, City: city, StateOrProvince: "MI", Country: "US", PostalCode: postal})
 	newLinkSession := func() *facade.LinkSessionRequest {
-		return facade.NewLinkSession(userID, "https://app.example/oauth", facade.WithCustomerEmail(email), facade.WithCustomerPhone(phone))
+		return facade.NewLinkSession(userID, "https://app.example/oauth", facade.WithCustomerEmail(email), facade.WithCustomerPhone(phone),
+			facade.WithProducts(moneykit.ProductAccountNumbers, moneykit.ProductIdentity, moneykit.ProductTransactions, moneykit.ProductInvestments),
+			facade.WithWebhook("https://hooks.privacy-check.example/mk")) // the sandbox refuses to deliver off loopback
 	}
 
 	// Every operation, and the data later rounds need.
 	var linkID, customerID, paymentID string
+	var dataOperations func(round string)
 	everyOperation := func(round string) {
 		if tr, err := mk.Auth.Token(ctx); err == nil {
 			tokens = append(tokens, tr.AccessToken)
@@ -140,7 +146,7 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 		ls, err := mk.LinkSessions.Create(ctx, newLinkSession())
 		keep(err)
 		if err == nil {
-			exch, cerr := sb.CompleteLinkSession(ls.LinkSessionToken, sandbox.ConnectOptions{})
+			exch, cerr := sb.CompleteLinkSession(ls.LinkSessionToken, sandbox.ConnectOptions{InstitutionID: "credentials_bank"})
 			require.NoError(t, cerr)
 			res, err := mk.LinkSessions.Exchange(ctx, exch)
 			keep(err)
@@ -178,7 +184,83 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 		if paymentID != "" {
 			_, err = lm.Refunds.Create(ctx, facade.NewRefund(paymentID, facade.USD(10)))
 			keep(err)
+			_, err = lm.Payments.Status(ctx, paymentID)
+			keep(err)
 		}
+		if customerID != "" {
+			held, err := lm.Payments.Create(ctx, facade.NewPayment(customerID, "merchant-1", facade.USD(500000)))
+			keep(err)
+			if err == nil {
+				_, err = lm.Payments.Release(ctx, held.PaymentId)
+				keep(err)
+			}
+		}
+		sub, err := lm.Webhooks.Subscribe(ctx, "https://hooks.privacy-check.example/lm", webhookSecret)
+		keep(err)
+		if err == nil {
+			keep(lm.Webhooks.Unsubscribe(ctx, sub.SubscriptionKey))
+		}
+		dataOperations(round)
+	}
+	// The data operations, on the link of the first round and on a link
+	// imported each round.
+	dataOperations = func(round string) {
+		_, err := mk.Auth.Introspect(ctx)
+		keep(err)
+		_, err = mk.Links.List(ctx, facade.LinksParams{})
+		keep(err)
+		inst, err := mk.Institutions.List(ctx, facade.InstitutionsParams{})
+		keep(err)
+		if err == nil && len(inst.Institutions) > 0 {
+			_, err = mk.Institutions.Get(ctx, inst.Institutions[0].InstitutionId)
+			keep(err)
+		}
+		_, err = mk.Users.Accounts(ctx, userID, nil)
+		keep(err)
+		_, err = mk.Users.Transactions(ctx, userID, facade.TransactionsParams{})
+		keep(err)
+		imported, err := mk.Links.Import(ctx, &moneykit.ImportLinkRequest{
+			CustomerUser:  moneykit.LinkSessionCustomerUser{Id: userID},
+			InstitutionId: "instant_bank",
+			Accounts:      []moneykit.AccountImportData{{AccountId: "ext-1", Name: "Checking", Type: "checking", Balances: moneykit.AccountBalances{Current: new(10.0)}}},
+			Transactions:  []moneykit.TransactionImportData{{AccountId: "ext-1", Amount: "-9.99", Date: "2025-02-01"}},
+		})
+		keep(err)
+		if err == nil {
+			_, err = mk.Links.ImportTransactions(ctx, imported.LinkId, []moneykit.TransactionImportData{{AccountId: "ext-1", Amount: "5", Date: "2025-02-02"}})
+			keep(err)
+			_, err = mk.Links.Reset(ctx, imported.LinkId)
+			keep(err)
+		}
+		if linkID == "" {
+			return
+		}
+		accts, err := mk.Accounts.List(ctx, linkID, nil)
+		keep(err)
+		if err == nil && len(accts.Accounts) > 0 {
+			_, err = mk.Accounts.Get(ctx, linkID, accts.Accounts[0].AccountId)
+			keep(err)
+		}
+		_, err = mk.Accounts.Numbers(ctx, linkID)
+		keep(err)
+		_, err = mk.Identity.Get(ctx, linkID, nil)
+		keep(err)
+		txns, err := mk.Transactions.List(ctx, linkID, facade.TransactionsParams{})
+		keep(err)
+		if err == nil && len(txns.Transactions) > 0 {
+			_, err = mk.Transactions.UpdateEnrichment(ctx, linkID, txns.Transactions[0].TransactionId, "shopping", "")
+			keep(err)
+		}
+		_, err = mk.Transactions.SyncPage(ctx, linkID, "", 0)
+		keep(err)
+		_, err = mk.Investments.Holdings(ctx, linkID, nil)
+		keep(err)
+		_, err = mk.Investments.Transactions(ctx, linkID, facade.TransactionsParams{})
+		keep(err)
+		_, err = mk.Links.Refresh(ctx, linkID, []moneykit.Product{moneykit.ProductTransactions})
+		keep(err)
+		_, err = mk.Webhooks.TestLink(ctx, linkID, moneykit.WebhookLinkTestEventLinkStateChanged, "")
+		keep(err)
 	}
 	deleteLink := func() {
 		if linkID != "" {
@@ -253,7 +335,8 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 	wire := rec.values()
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(lmc.ClientID+":"+lmc.ClientSecret))
 	require.Contains(t, wire, basic)
-	secrets := []string{mkc.ClientSecret, lmc.ClientSecret, "wrong-" + lmc.ClientSecret, strings.TrimPrefix(basic, "Basic ")}
+	require.Contains(t, sent.String(), webhookSecret)
+	secrets := []string{mkc.ClientSecret, lmc.ClientSecret, "wrong-" + lmc.ClientSecret, strings.TrimPrefix(basic, "Basic "), webhookSecret}
 	bearers := 0
 	for _, v := range wire {
 		if tok, ok := strings.CutPrefix(v, "Bearer "); ok {
@@ -266,9 +349,15 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 	secrets = append(append(secrets, tokens...), pii...)
 
 	out := logs.String()
-	for _, op := range []string{"createAccessToken", "createLinkSession", "exchangeToken", "getLink", "updateLink", "deleteLink", "getUserLinks", "getJWKS",
-		"createToken", "createSession", "getCustomer", "getCustomerAccounts", "createPayment", "createRefund"} {
-		assert.Contains(t, out, `"operation":"`+op+`"`, "every operation was logged")
+	var ids []string
+	for _, op := range moneykit.Operations {
+		ids = append(ids, op.ID)
+	}
+	for _, op := range linkmoney.Operations {
+		ids = append(ids, op.ID)
+	}
+	for _, id := range ids {
+		assert.Contains(t, out, `"operation":"`+id+`"`, "every operation of the generated tables was called and logged")
 	}
 	for _, s := range []string{`"status":503`, `"status":429`, `"status":401`, `"decision":"retry"`, `"attempt":3`} {
 		assert.Contains(t, out, s)

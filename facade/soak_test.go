@@ -21,7 +21,9 @@ import (
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/sandbox"
 	"github.com/banklink/banklink/gen/linkmoney"
+	"github.com/banklink/banklink/gen/moneykit"
 	"github.com/banklink/banklink/internal/memnet"
+	"github.com/banklink/banklink/internal/opmeta"
 )
 
 // The fault soak drives every facade operation of both providers against the
@@ -287,9 +289,17 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 		// and a payment to refund.
 		var readable, deletable []string
 		for i := range rounds + 3 {
-			ls, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("soak-user-setup", "https://app.example/oauth"))
+			// Readable links have every product and a webhook URL (off
+			// loopback: the sandbox logs such deliveries and sends none).
+			user := "soak-user-setup"
+			if i < 3 {
+				user = "soak-user-readable" // fewer links than the setup user: cheap user-wide reads
+			}
+			ls, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession(user, "https://app.example/oauth",
+				facade.WithProducts(moneykit.ProductAccountNumbers, moneykit.ProductIdentity, moneykit.ProductTransactions, moneykit.ProductInvestments),
+				facade.WithWebhook("https://hooks.soak.example/mk")))
 			require.NoError(t, err)
-			exch, err := s.sb.CompleteLinkSession(ls.LinkSessionToken, sandbox.ConnectOptions{})
+			exch, err := s.sb.CompleteLinkSession(ls.LinkSessionToken, sandbox.ConnectOptions{InstitutionID: "credentials_bank"})
 			require.NoError(t, err)
 			res, err := mk.LinkSessions.Exchange(ctx, exch)
 			require.NoError(t, err)
@@ -305,6 +315,25 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 		require.NoError(t, err)
 		refundable, err := lm.Payments.Create(ctx, facade.NewPayment(customer, "merchant-soak", facade.USD(90000)))
 		require.NoError(t, err)
+		accounts, txns := map[string]string{}, map[string]string{}
+		for _, link := range readable {
+			as, err := mk.Accounts.List(ctx, link, nil)
+			require.NoError(t, err)
+			require.NotEmpty(t, as.Accounts)
+			accounts[link] = as.Accounts[0].AccountId
+			ts, err := mk.Transactions.List(ctx, link, facade.TransactionsParams{})
+			require.NoError(t, err)
+			require.NotEmpty(t, ts.Transactions)
+			txns[link] = ts.Transactions[0].TransactionId
+		}
+		imported, err := mk.Links.Import(ctx, soakImport("soak-user-import"))
+		require.NoError(t, err)
+		var held []string // payments awaiting release, one per round
+		for range rounds {
+			p, err := lm.Payments.Create(ctx, facade.NewPayment(customer, "merchant-soak", facade.USD(500000)))
+			require.NoError(t, err)
+			held = append(held, p.PaymentId)
+		}
 		setupEnd := len(s.sb.Requests())
 
 		var (
@@ -342,6 +371,8 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 					})
 					_ = s.call("getUserLinks", func(ctx context.Context) error { _, err := mk.Users.Links(ctx, "soak-user-setup"); return err })
 					_ = s.call("getJWKS", func(ctx context.Context) error { _, err := mk.Webhooks.JWKS(ctx); return err })
+					s.dataRound(mk, r, link, accounts[link], txns[link], imported.LinkId)
+					_ = s.call("resetLink", func(ctx context.Context) error { _, err := mk.Links.Reset(ctx, deletable[r]); return err })
 					_ = s.call("deleteLink", func(ctx context.Context) error { return mk.Links.Delete(ctx, deletable[r]) })
 				}
 			})
@@ -360,6 +391,19 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 					_ = s.call("getCustomerAccounts", func(ctx context.Context) error { _, err := lm.Customers.Accounts(ctx, customer); return err })
 					payments = append(payments, s.pay(lm, customer, "order-"+strconv.Itoa(r), 1000+int64(r)))
 					refunds = append(refunds, s.refund(lm, refundable.PaymentId, "refund-"+strconv.Itoa(r)))
+					_ = s.call("getTransaction", func(ctx context.Context) error { _, err := lm.Payments.Status(ctx, refundable.PaymentId); return err })
+					_ = s.call("releasePayment", func(ctx context.Context) error { _, err := lm.Payments.Release(ctx, held[r]); return err })
+					var subKey string
+					_ = s.call("subscribeWebhook", func(ctx context.Context) error {
+						sub, err := lm.Webhooks.Subscribe(ctx, "https://hooks.soak.example/lm-"+strconv.Itoa(r), "soak-secret-"+strconv.Itoa(r))
+						if err == nil {
+							subKey = sub.SubscriptionKey
+						}
+						return err
+					})
+					if subKey != "" {
+						_ = s.call("unsubscribeWebhook", func(ctx context.Context) error { return lm.Webhooks.Unsubscribe(ctx, subKey) })
+					}
 				}
 			})
 			wg.Wait()
@@ -383,11 +427,14 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 				okCalls++
 			}
 		}
-		for _, op := range []string{"createAccessToken", "createLinkSession", "getLink", "updateLink", "getUserLinks", "getJWKS", "deleteLink",
-			"createToken", "createSession", "getCustomer", "getCustomerAccounts", "createPayment", "createRefund"} {
-			assert.GreaterOrEqual(t, ops[op], rounds, "%s ran every round", op)
+		for id := range soakSafety() {
+			switch id {
+			case "exchangeToken", "unsubscribeWebhook": // after a successful create
+				assert.Greater(t, ops[id], rounds/2, "most creates reached %s", id)
+			default:
+				assert.GreaterOrEqual(t, ops[id], rounds, "%s ran every round", id)
+			}
 		}
-		assert.Greater(t, ops["exchangeToken"], rounds/2, "most link sessions reached the exchange")
 		t.Logf("%d calls, %d ok, %d waits", len(s.results), okCalls, len(s.waits.all()))
 		assert.Greater(t, okCalls, len(s.results)*3/4, "retries absorb most faults")
 
@@ -407,6 +454,86 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 		assert.Equal(t, "INVALID_REFUND", apiErr.Code)
 		_, err = lm.Refunds.Create(ctx, facade.NewRefund(refundable.PaymentId, facade.USD(left)))
 		require.NoError(t, err, "exactly %d cents were left to refund", left)
+	})
+}
+
+// soakSafety is the retry class of every operation of both generated
+// tables: the soak calls each of them every round.
+var soakSafety = sync.OnceValue(func() map[string]opmeta.Retry {
+	m := map[string]opmeta.Retry{}
+	for _, op := range moneykit.Operations {
+		m[op.ID] = op.Retry
+	}
+	for _, op := range linkmoney.Operations {
+		m[op.ID] = op.Retry
+	}
+	return m
+})
+
+func soakImport(user string) *moneykit.ImportLinkRequest {
+	return &moneykit.ImportLinkRequest{
+		CustomerUser:  moneykit.LinkSessionCustomerUser{Id: user},
+		InstitutionId: "instant_bank",
+		Accounts:      []moneykit.AccountImportData{{AccountId: "ext-1", Name: "Checking", Type: "checking", Balances: moneykit.AccountBalances{Current: new(10.0)}}},
+		Transactions:  []moneykit.TransactionImportData{{AccountId: "ext-1", Amount: "-9.99", Date: "2025-02-01"}},
+	}
+}
+
+// dataRound makes one call of each MoneyKit data operation: reads of the
+// readable link, its account and transaction, an enrichment update, a
+// refresh, a test webhook, an import and an import of transactions.
+func (s *soak) dataRound(mk *facade.MoneyKit, r int, link, account, txn, imported string) {
+	_ = s.call("introspectClient", func(ctx context.Context) error { _, err := mk.Auth.Introspect(ctx); return err })
+	_ = s.call("getLinks", func(ctx context.Context) error {
+		_, err := mk.Links.List(ctx, facade.LinksParams{Limit: 500})
+		return err
+	})
+	_ = s.call("getInstitutions", func(ctx context.Context) error {
+		_, err := mk.Institutions.List(ctx, facade.InstitutionsParams{})
+		return err
+	})
+	_ = s.call("getInstitution", func(ctx context.Context) error { _, err := mk.Institutions.Get(ctx, "credentials_bank"); return err })
+	_ = s.call("getUserAccounts", func(ctx context.Context) error {
+		_, err := mk.Users.Accounts(ctx, "soak-user-readable", nil)
+		return err
+	})
+	_ = s.call("getUserTransactions", func(ctx context.Context) error {
+		_, err := mk.Users.Transactions(ctx, "soak-user-readable", facade.TransactionsParams{Size: 5})
+		return err
+	})
+	_ = s.call("getAccounts", func(ctx context.Context) error { _, err := mk.Accounts.List(ctx, link, nil); return err })
+	_ = s.call("getAccount", func(ctx context.Context) error { _, err := mk.Accounts.Get(ctx, link, account); return err })
+	_ = s.call("getAccountNumbers", func(ctx context.Context) error { _, err := mk.Accounts.Numbers(ctx, link); return err })
+	_ = s.call("getIdentity", func(ctx context.Context) error { _, err := mk.Identity.Get(ctx, link, nil); return err })
+	_ = s.call("getTransactions", func(ctx context.Context) error {
+		_, err := mk.Transactions.List(ctx, link, facade.TransactionsParams{Size: 5})
+		return err
+	})
+	_ = s.call("getTransactionsSync", func(ctx context.Context) error { _, err := mk.Transactions.SyncPage(ctx, link, "", 5); return err })
+	_ = s.call("updateTransactionEnrichment", func(ctx context.Context) error {
+		_, err := mk.Transactions.UpdateEnrichment(ctx, link, txn, "shopping", "")
+		return err
+	})
+	_ = s.call("getHoldings", func(ctx context.Context) error { _, err := mk.Investments.Holdings(ctx, link, nil); return err })
+	_ = s.call("getInvestmentTransactions", func(ctx context.Context) error {
+		_, err := mk.Investments.Transactions(ctx, link, facade.TransactionsParams{Size: 5})
+		return err
+	})
+	_ = s.call("refreshProducts", func(ctx context.Context) error {
+		_, err := mk.Links.Refresh(ctx, link, []moneykit.Product{moneykit.ProductTransactions})
+		return err
+	})
+	_ = s.call("webhookTestLink", func(ctx context.Context) error {
+		_, err := mk.Webhooks.TestLink(ctx, link, moneykit.WebhookLinkTestEventLinkStateChanged, "")
+		return err
+	})
+	_ = s.call("importLink", func(ctx context.Context) error {
+		_, err := mk.Links.Import(ctx, soakImport("soak-user-import-"+strconv.Itoa(r)))
+		return err
+	})
+	_ = s.call("importTransactions", func(ctx context.Context) error {
+		_, err := mk.Links.ImportTransactions(ctx, imported, []moneykit.TransactionImportData{{AccountId: "ext-1", Amount: "5", Date: "2025-02-02"}})
+		return err
 	})
 }
 
@@ -476,10 +603,10 @@ func (s *soak) checkCallsOnTheWire(log []sandbox.Request) {
 			}
 			distinct[a.attempt] = true
 			if i < len(sent)-1 {
-				switch r.op {
-				case "exchangeToken":
-					t.Errorf("%s: the single-use exchange was sent again after the sandbox saw it (%q, status %d)", r.name, a.Injected, a.Status)
-				case "createLinkSession", "createSession":
+				switch soakSafety()[r.op] {
+				case opmeta.RetrySingleUse:
+					t.Errorf("%s: the single-use %s was sent again after the sandbox saw it (%q, status %d)", r.name, r.op, a.Injected, a.Status)
+				case opmeta.RetryUnsafe:
 					assert.Equal(t, http.StatusTooManyRequests, a.Status, "%s: an unsafe operation is replayed only after a 429 (%q)", r.name, a.Injected)
 				}
 			}
@@ -492,7 +619,8 @@ func (s *soak) checkCallsOnTheWire(log []sandbox.Request) {
 			if len(sent) > 0 {
 				last := sent[len(sent)-1]
 				assert.Less(t, last.Status, 300, "%s succeeded on a %d answer", r.name, last.Status)
-				if r.op != "deleteLink" || last.Injected != "truncate" { // DELETE's body is not read
+				bodyless := r.op == "deleteLink" || r.op == "unsubscribeWebhook"
+				if !bodyless || last.Injected != "truncate" { // their body is not read
 					assert.Empty(t, last.Injected, "%s succeeded on a faulted answer", r.name)
 				}
 			}

@@ -20,6 +20,12 @@ func invalid(op *operation, vs ...Violation) error {
 	return &ValidationError{Operation: op.id, Violations: vs}
 }
 
+// errNilContext is a call's refusal of a nil context: net/http would panic
+// on it mid-call. Nothing is sent.
+func errNilContext(op *operation) error {
+	return invalid(op, Violation{Path: "ctx", Rule: "required", Message: "context must not be nil (use context.Background())"})
+}
+
 // validator is a generated request type.
 type validator interface{ Validate() error }
 
