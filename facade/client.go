@@ -86,7 +86,7 @@ func newClient(p Provider, opts []Option) (*client, error) {
 		hdrBasic:      basicAuth(cfg.clientID, cfg.clientSecret),
 		hdrClientID:   []string{cfg.clientID},
 
-		documentedLimits: !cfg.noDocumentedLimits,
+		documentedLimits: cfg.documentedLimits > 0 || (cfg.documentedLimits == 0 && cfg.fleet.limiter != nil),
 		jitter:           cfg.jitter,
 	}
 	c.limits, c.coolDowns, c.tokenStore = cfg.fleet.stores(c.now)

@@ -212,13 +212,16 @@
 // its own error value, a copy of the answer that opened the window without
 // that call's key.
 //
-// Calls are paced on the documented limits before they are sent, so an
-// instance never sends what the provider would refuse: a limit lets half
-// its budget through at once and the rest over the window (Limit.Pacing).
-// A call waits for its slot within its context, or fails fast with a
-// *RateLimitError whose Scope and Limit name the limit when the slot comes
-// after its deadline; nothing is sent. WithoutDocumentedLimits turns the
-// pacing off (for servers that do not enforce the limits).
+// With a fleet (WithFleet, WithLimiter) or WithDocumentedLimits, calls are
+// paced on the documented limits before they are sent, so no instance sends
+// what the provider would refuse: a limit lets half its budget through at
+// once and the rest over the window (Limit.Pacing). A call waits for its
+// slot within its context, or fails fast with a *RateLimitError whose Scope
+// and Limit name the limit when the slot comes after its deadline; nothing
+// is sent. A plain client does not pace: it sends at once, as it would
+// without banklink, and honours the 429s it draws (above).
+// WithoutDocumentedLimits turns the pacing off even with a fleet (for
+// servers that do not enforce the limits, and benchmarks).
 // WithRateLimiter adds client-side throttling with a golang.org/x/time/rate
 // limiter, waited on before each attempt. Every wait goes through WithWait's
 // function (a timer by default) and ends the moment the context ends.

@@ -75,7 +75,7 @@ func (f *fakeAPI) clientOptions() []Option {
 	// The fake API enforces no rate limits, and its clients' waits return at
 	// once: tests of the documented limits turn them back on with
 	// withDocumentedLimits.
-	opts := []Option{WithCredentials(testClientID, testClientSecret), WithBaseURL(f.srv.URL), WithoutDocumentedLimits()}
+	opts := []Option{WithCredentials(testClientID, testClientSecret), WithBaseURL(f.srv.URL)}
 	if f.hc != nil {
 		opts = append(opts, WithHTTPClient(f.hc))
 	}

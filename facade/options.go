@@ -95,7 +95,7 @@ type config struct {
 	now                    func() time.Time
 	getenv                 func(string) string
 	fleet                  fleetConfig // fleet.go
-	noDocumentedLimits     bool
+	documentedLimits       int8        // 0: on with a Limiter or fleet; 1 on; -1 off
 	jitter                 func(time.Duration) time.Duration
 	errs                   []error
 }
@@ -172,20 +172,28 @@ func WithRateLimiter(l *rate.Limiter) Option {
 	return clientOption(func(c *config) { c.limiter = l })
 }
 
-// WithoutDocumentedLimits stops the client pacing calls on the provider's
+// WithDocumentedLimits makes the client pace calls on the provider's
 // documented rate limits (the spec's x-banklink-rate-limits, such as
-// MoneyKit's 15 requests a minute per link). It is for servers that do not
-// enforce them, such as the sandbox with NoRateLimits, and for benchmarks;
-// against the providers a call the pacing would hold back draws a 429
-// instead. 429 cool-downs and WithRateLimiter still apply.
-func WithoutDocumentedLimits() Option {
-	return clientOption(func(c *config) { c.noDocumentedLimits = true })
+// MoneyKit's 15 requests a minute per link), so that it never sends what the
+// provider would refuse: a call waits for its slot within its context, or
+// fails fast with *RateLimitError. It is on by default only when the
+// budgets are shared (WithFleet, WithLimiter); a single client without it
+// behaves as a plain client does, sending at once and honouring the 429s it
+// draws.
+func WithDocumentedLimits() Option {
+	return clientOption(func(c *config) { c.documentedLimits = 1 })
 }
 
-// withDocumentedLimits undoes WithoutDocumentedLimits (tests).
-func withDocumentedLimits() Option {
-	return clientOption(func(c *config) { c.noDocumentedLimits = false })
+// WithoutDocumentedLimits turns the pacing of WithDocumentedLimits off, also
+// with a fleet: for servers that do not enforce the limits, such as the
+// sandbox with NoRateLimits, and for benchmarks. 429 cool-downs and
+// WithRateLimiter still apply.
+func WithoutDocumentedLimits() Option {
+	return clientOption(func(c *config) { c.documentedLimits = -1 })
 }
+
+// withDocumentedLimits is WithDocumentedLimits (tests).
+func withDocumentedLimits() Option { return WithDocumentedLimits() }
 
 // withJitter replaces the random extra wait after a cool-down (tests).
 func withJitter(j func(time.Duration) time.Duration) Option {

@@ -218,3 +218,40 @@ func TestDocumentedLimitPacesPerLink(t *testing.T) {
 		assert.Equal(t, 9, f.hitCount("GET /links/mk_1"))
 	})
 }
+
+// Pacing on the documented limits is on where budgets are shared (a Limiter
+// or a fleet is given) or asked for, and off for a plain client, which sends
+// at once as it always did: 20 calls on one link inside a minute reach the
+// server at the same instant, while a client with a Limiter holds the 9th
+// back, and WithoutDocumentedLimits turns it off again.
+func TestDocumentedLimitsDefault(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []Option
+		sent int // calls on mk_1 that reach the server before the clock moves
+	}{
+		{"plain client", nil, 20},
+		{"asked for", []Option{WithDocumentedLimits()}, 8},
+		{"shared limiter", []Option{WithLimiter(NewMemoryLimiter())}, 8},
+		{"shared limiter, turned off", []Option{WithLimiter(NewMemoryLimiter()), WithoutDocumentedLimits()}, 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newMemFakeAPI(t)
+				f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
+				mk := realWaitMoneyKit(t, f, tc.opts...)
+				start := time.Now()
+				ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+				defer cancel()
+				for range 20 {
+					if _, err := mk.Links.Get(ctx, "mk_1"); err != nil {
+						var rl *RateLimitError
+						require.ErrorAs(t, err, &rl)
+					}
+				}
+				assert.Equal(t, start, time.Now(), "no call waited")
+				assert.Equal(t, tc.sent, f.hitCount("GET /links/mk_1"))
+			})
+		})
+	}
+}
