@@ -134,7 +134,7 @@
 // has a generated Validate method, which callers may use themselves, e.g. to
 // check a form before submitting it:
 //
-//	req := facade.NewPayment(customerID, merchantID, facade.USD(1234))
+//	req := facade.NewLinkSession(userID, redirectURI)
 //	if err := req.Validate(); err != nil {
 //		var ve *facade.ValidationError // Operation is empty outside a call
 //		errors.As(err, &ve)
@@ -143,6 +143,9 @@
 // Validate reads the request as encoding/json would send it (a nil pointer
 // or an omitempty zero value is absent), reports fields and rules but never
 // values, and allocates nothing for a valid request.
+// A payment or refund built without WithRequestKey has no requestKey until
+// the call generates one, so its own Validate reports /requestKey; the
+// facade validates the copy it sends, after filling the key in.
 //
 // # Retries and safety classes
 //
