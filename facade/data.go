@@ -71,6 +71,17 @@ func (p TransactionsParams) check(c *client, op *operation, accountKey string) e
 	return nil
 }
 
+// checkFor checks id as the operation's path parameter "id", then p, as a
+// check for sendOp.
+func (p TransactionsParams) checkFor(c *client, id, accountKey string) func(*operation) error {
+	return func(op *operation) error {
+		if err := c.checkParam(op, "id", id); err != nil {
+			return err
+		}
+		return p.check(c, op, accountKey)
+	}
+}
+
 func (p TransactionsParams) dates() (start, end *openapi_types.Date) {
 	if !p.StartDate.IsZero() {
 		start = &openapi_types.Date{Time: p.StartDate}
@@ -111,8 +122,58 @@ func (c *client) checkIDs(op *operation, linkID string, accountKey string, accou
 	return nil
 }
 
-// sendBody validates body, marshals it and sends the request build makes.
-func sendBody[Resp any](ctx context.Context, c *client, op *operation, cl call, body any, build func(io.Reader) (*http.Request, error)) (*Resp, error) {
+// paramCheck checks value as the operation's parameter name, for sendOp.
+func (c *client) paramCheck(name, value string) func(*operation) error {
+	return func(op *operation) error { return c.checkParam(op, name, value) }
+}
+
+// idsCheck is checkIDs as a check for sendOp.
+func (c *client) idsCheck(linkID, accountKey string, accountIDs []string) func(*operation) error {
+	return func(op *operation) error { return c.checkIDs(op, linkID, accountKey, accountIDs) }
+}
+
+// limitCheck checks a page size as the operation's limit parameter, when
+// one is given (0 means the provider's default).
+func (c *client) limitCheck(limit int) func(*operation) error {
+	return func(op *operation) error {
+		if limit == 0 {
+			return nil
+		}
+		return c.checkParam(op, "limit", strconv.Itoa(limit))
+	}
+}
+
+// sendOp is the shape of a call whose request a generated builder makes:
+// it prepares the call from opts, runs check (nil for none) on the
+// operation's parameters and sends what build makes. Nothing is sent when an
+// option or a parameter is invalid.
+func sendOp[Resp any](ctx context.Context, c *client, idx opIndex, opts []CallOption, check func(*operation) error, build func() (*http.Request, error)) (*Resp, error) {
+	op := c.op(idx)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
+	if check != nil {
+		if err := check(op); err != nil {
+			return nil, err
+		}
+	}
+	hreq, err := build()
+	return send[Resp](ctx, c, op, hreq, err, cl)
+}
+
+// sendOpBody is sendOp for a call with a JSON body: after check it
+// validates body, marshals it once and sends the request build makes from
+// those bytes.
+func sendOpBody[Resp any](ctx context.Context, c *client, idx opIndex, opts []CallOption, check func(*operation) error, body any, build func(io.Reader) (*http.Request, error)) (*Resp, error) {
+	op := c.op(idx)
+	cl, err := c.newCall(op, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(op); err != nil {
+		return nil, err
+	}
 	if err := c.checkBody(op, body); err != nil {
 		return nil, err
 	}
@@ -134,32 +195,18 @@ type AccountsService struct{ c *client }
 // ErrForbiddenAction means the user did not share accounts.
 func (s *AccountsService) List(ctx context.Context, linkID string, accountIDs []string, opts ...CallOption) (*moneykit.GetAccountsResponse, error) {
 	c := s.c
-	op := c.op(moneykit.OpGetAccounts)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkIDs(op, linkID, "account_ids", accountIDs); err != nil {
-		return nil, err
-	}
-	hreq, err := moneykit.NewGetAccountsRequest(c.baseURL, linkID, &moneykit.GetAccountsParams{AccountIds: optIDs(accountIDs)})
-	return send[moneykit.GetAccountsResponse](ctx, c, op, hreq, err, cl)
+	return sendOp[moneykit.GetAccountsResponse](ctx, c, moneykit.OpGetAccounts, opts, c.idsCheck(linkID, "account_ids", accountIDs), func() (*http.Request, error) {
+		return moneykit.NewGetAccountsRequest(c.baseURL, linkID, &moneykit.GetAccountsParams{AccountIds: optIDs(accountIDs)})
+	})
 }
 
 // Get returns one account of the link (GET /links/{id}/accounts/{account_id}).
 // An unknown account is ErrNotFound, like an unknown link; Error.Code tells them apart.
 func (s *AccountsService) Get(ctx context.Context, linkID, accountID string, opts ...CallOption) (*moneykit.GetAccountResponse, error) {
 	c := s.c
-	op := c.op(moneykit.OpGetAccount)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkIDs(op, linkID, "account_id", []string{accountID}); err != nil {
-		return nil, err
-	}
-	hreq, err := moneykit.NewGetAccountRequest(c.baseURL, linkID, accountID, nil)
-	return send[moneykit.GetAccountResponse](ctx, c, op, hreq, err, cl)
+	return sendOp[moneykit.GetAccountResponse](ctx, c, moneykit.OpGetAccount, opts, c.idsCheck(linkID, "account_id", []string{accountID}), func() (*http.Request, error) {
+		return moneykit.NewGetAccountRequest(c.baseURL, linkID, accountID, nil)
+	})
 }
 
 // Numbers returns the link's accounts with their account and routing
@@ -167,16 +214,9 @@ func (s *AccountsService) Get(ctx context.Context, linkID, accountID string, opt
 // data: banklink never logs them.
 func (s *AccountsService) Numbers(ctx context.Context, linkID string, opts ...CallOption) (*moneykit.GetAccountNumbersResponse, error) {
 	c := s.c
-	op := c.op(moneykit.OpGetAccountNumbers)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkParam(op, "id", linkID); err != nil {
-		return nil, err
-	}
-	hreq, err := moneykit.NewGetAccountNumbersRequest(c.baseURL, linkID, nil)
-	return send[moneykit.GetAccountNumbersResponse](ctx, c, op, hreq, err, cl)
+	return sendOp[moneykit.GetAccountNumbersResponse](ctx, c, moneykit.OpGetAccountNumbers, opts, c.paramCheck("id", linkID), func() (*http.Request, error) {
+		return moneykit.NewGetAccountNumbersRequest(c.baseURL, linkID, nil)
+	})
 }
 
 // IdentityService reads who owns a link's accounts.
@@ -185,16 +225,9 @@ type IdentityService struct{ c *client }
 // Get returns the link's accounts with their owners (GET /links/{id}/identity).
 func (s *IdentityService) Get(ctx context.Context, linkID string, accountIDs []string, opts ...CallOption) (*moneykit.IdentityResponse, error) {
 	c := s.c
-	op := c.op(moneykit.OpGetIdentity)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkIDs(op, linkID, "account_ids", accountIDs); err != nil {
-		return nil, err
-	}
-	hreq, err := moneykit.NewGetIdentityRequest(c.baseURL, linkID, &moneykit.GetIdentityParams{AccountIds: optIDs(accountIDs)})
-	return send[moneykit.IdentityResponse](ctx, c, op, hreq, err, cl)
+	return sendOp[moneykit.IdentityResponse](ctx, c, moneykit.OpGetIdentity, opts, c.idsCheck(linkID, "account_ids", accountIDs), func() (*http.Request, error) {
+		return moneykit.NewGetIdentityRequest(c.baseURL, linkID, &moneykit.GetIdentityParams{AccountIds: optIDs(accountIDs)})
+	})
 }
 
 // ------------------------------------------------------------ transactions
@@ -207,22 +240,12 @@ type TransactionsService struct{ c *client }
 // copy up to date.
 func (s *TransactionsService) List(ctx context.Context, linkID string, p TransactionsParams, opts ...CallOption) (*moneykit.GetTransactionsResponse, error) {
 	c := s.c
-	op := c.op(moneykit.OpGetTransactions)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkParam(op, "id", linkID); err != nil {
-		return nil, err
-	}
-	if err := p.check(c, op, "account_ids"); err != nil {
-		return nil, err
-	}
-	start, end := p.dates()
-	hreq, err := moneykit.NewGetTransactionsRequest(c.baseURL, linkID, &moneykit.GetTransactionsParams{
-		AccountIds: optIDs(p.AccountIDs), StartDate: start, EndDate: end, Page: opt(p.Page), Size: opt(p.Size),
+	return sendOp[moneykit.GetTransactionsResponse](ctx, c, moneykit.OpGetTransactions, opts, p.checkFor(c, linkID, "account_ids"), func() (*http.Request, error) {
+		start, end := p.dates()
+		return moneykit.NewGetTransactionsRequest(c.baseURL, linkID, &moneykit.GetTransactionsParams{
+			AccountIds: optIDs(p.AccountIDs), StartDate: start, EndDate: end, Page: opt(p.Page), Size: opt(p.Size),
+		})
 	})
-	return send[moneykit.GetTransactionsResponse](ctx, c, op, hreq, err, cl)
 }
 
 // Pager returns a lazy pager over every transaction List selects, from
@@ -251,21 +274,18 @@ const syncBatchSize = 500
 // Sync runs the loop around it.
 func (s *TransactionsService) SyncPage(ctx context.Context, linkID, cursor string, size int, opts ...CallOption) (*moneykit.TransactionSyncResponse, error) {
 	c := s.c
-	op := c.op(moneykit.OpGetTransactionsSync)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkParam(op, "id", linkID); err != nil {
-		return nil, err
-	}
-	if size != 0 {
-		if err := c.checkParam(op, "size", strconv.Itoa(size)); err != nil {
-			return nil, err
+	check := func(op *operation) error {
+		if err := c.checkParam(op, "id", linkID); err != nil {
+			return err
 		}
+		if size != 0 {
+			return c.checkParam(op, "size", strconv.Itoa(size))
+		}
+		return nil
 	}
-	hreq, err := moneykit.NewGetTransactionsSyncRequest(c.baseURL, linkID, &moneykit.GetTransactionsSyncParams{Cursor: opt(cursor), Size: opt(size)})
-	return send[moneykit.TransactionSyncResponse](ctx, c, op, hreq, err, cl)
+	return sendOp[moneykit.TransactionSyncResponse](ctx, c, moneykit.OpGetTransactionsSync, opts, check, func() (*http.Request, error) {
+		return moneykit.NewGetTransactionsSyncRequest(c.baseURL, linkID, &moneykit.GetTransactionsSyncParams{Cursor: opt(cursor), Size: opt(size)})
+	})
 }
 
 // Sync returns the resumable sync loop for the link, starting after cursor
@@ -282,16 +302,8 @@ func (s *TransactionsService) Sync(linkID, cursor string, opts ...CallOption) *T
 // "". Sync reports the transaction as updated.
 func (s *TransactionsService) UpdateEnrichment(ctx context.Context, linkID, transactionID, category, subcategory string, opts ...CallOption) (*moneykit.UpdateTransactionEnrichmentResponse, error) {
 	c := s.c
-	op := c.op(moneykit.OpUpdateTransactionEnrichment)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkIDs(op, linkID, "transaction_id", []string{transactionID}); err != nil {
-		return nil, err
-	}
 	body := moneykit.BudCategory{Category: category, Subcategory: subcategory}
-	return sendBody[moneykit.UpdateTransactionEnrichmentResponse](ctx, c, op, cl, &body, func(r io.Reader) (*http.Request, error) {
+	return sendOpBody[moneykit.UpdateTransactionEnrichmentResponse](ctx, c, moneykit.OpUpdateTransactionEnrichment, opts, c.idsCheck(linkID, "transaction_id", []string{transactionID}), &body, func(r io.Reader) (*http.Request, error) {
 		return moneykit.NewUpdateTransactionEnrichmentRequestWithBody(c.baseURL, linkID, transactionID, nil, contentJSON, r)
 	})
 }
@@ -305,38 +317,21 @@ type InvestmentsService struct{ c *client }
 // securities they hold (GET /links/{id}/investments/holdings).
 func (s *InvestmentsService) Holdings(ctx context.Context, linkID string, accountIDs []string, opts ...CallOption) (*moneykit.GetHoldingsResponse, error) {
 	c := s.c
-	op := c.op(moneykit.OpGetHoldings)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkIDs(op, linkID, "account_ids", accountIDs); err != nil {
-		return nil, err
-	}
-	hreq, err := moneykit.NewGetHoldingsRequest(c.baseURL, linkID, &moneykit.GetHoldingsParams{AccountIds: optIDs(accountIDs)})
-	return send[moneykit.GetHoldingsResponse](ctx, c, op, hreq, err, cl)
+	return sendOp[moneykit.GetHoldingsResponse](ctx, c, moneykit.OpGetHoldings, opts, c.idsCheck(linkID, "account_ids", accountIDs), func() (*http.Request, error) {
+		return moneykit.NewGetHoldingsRequest(c.baseURL, linkID, &moneykit.GetHoldingsParams{AccountIds: optIDs(accountIDs)})
+	})
 }
 
 // Transactions returns one page of investment transactions, newest first
 // (GET /links/{id}/investments/transactions).
 func (s *InvestmentsService) Transactions(ctx context.Context, linkID string, p TransactionsParams, opts ...CallOption) (*moneykit.GetInvestmentTransactionsResponse, error) {
 	c := s.c
-	op := c.op(moneykit.OpGetInvestmentTransactions)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkParam(op, "id", linkID); err != nil {
-		return nil, err
-	}
-	if err := p.check(c, op, "account_ids"); err != nil {
-		return nil, err
-	}
-	start, end := p.dates()
-	hreq, err := moneykit.NewGetInvestmentTransactionsRequest(c.baseURL, linkID, &moneykit.GetInvestmentTransactionsParams{
-		AccountIds: optIDs(p.AccountIDs), StartDate: start, EndDate: end, Page: opt(p.Page), Size: opt(p.Size),
+	return sendOp[moneykit.GetInvestmentTransactionsResponse](ctx, c, moneykit.OpGetInvestmentTransactions, opts, p.checkFor(c, linkID, "account_ids"), func() (*http.Request, error) {
+		start, end := p.dates()
+		return moneykit.NewGetInvestmentTransactionsRequest(c.baseURL, linkID, &moneykit.GetInvestmentTransactionsParams{
+			AccountIds: optIDs(p.AccountIDs), StartDate: start, EndDate: end, Page: opt(p.Page), Size: opt(p.Size),
+		})
 	})
-	return send[moneykit.GetInvestmentTransactionsResponse](ctx, c, op, hreq, err, cl)
 }
 
 // TransactionsPager returns a lazy pager over every investment transaction
@@ -378,19 +373,9 @@ type InstitutionsService struct{ c *client }
 // List returns one page of institutions (GET /institutions).
 func (s *InstitutionsService) List(ctx context.Context, p InstitutionsParams, opts ...CallOption) (*moneykit.GetInstitutionsResponse, error) {
 	c := s.c
-	op := c.op(moneykit.OpGetInstitutions)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	q := &moneykit.GetInstitutionsParams{Name: opt(p.Name), Featured: opt(p.Featured), Cursor: opt(p.Cursor), Limit: opt(p.Limit)}
-	if p.Limit != 0 {
-		if err := c.checkParam(op, "limit", strconv.Itoa(p.Limit)); err != nil {
-			return nil, err
-		}
-	}
-	hreq, err := moneykit.NewGetInstitutionsRequest(c.baseURL, q)
-	return send[moneykit.GetInstitutionsResponse](ctx, c, op, hreq, err, cl)
+	return sendOp[moneykit.GetInstitutionsResponse](ctx, c, moneykit.OpGetInstitutions, opts, c.limitCheck(p.Limit), func() (*http.Request, error) {
+		return moneykit.NewGetInstitutionsRequest(c.baseURL, &moneykit.GetInstitutionsParams{Name: opt(p.Name), Featured: opt(p.Featured), Cursor: opt(p.Cursor), Limit: opt(p.Limit)})
+	})
 }
 
 // Pager returns a lazy pager over every institution List selects.
@@ -409,16 +394,9 @@ func (s *InstitutionsService) Pager(p InstitutionsParams, opts ...CallOption) *C
 // Get returns one institution by id or alias (GET /institutions/{institution_id}).
 func (s *InstitutionsService) Get(ctx context.Context, institutionID string, opts ...CallOption) (*Institution, error) {
 	c := s.c
-	op := c.op(moneykit.OpGetInstitution)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkParam(op, "institution_id", institutionID); err != nil {
-		return nil, err
-	}
-	hreq, err := moneykit.NewGetInstitutionRequest(c.baseURL, institutionID, nil)
-	return send[Institution](ctx, c, op, hreq, err, cl)
+	return sendOp[Institution](ctx, c, moneykit.OpGetInstitution, opts, c.paramCheck("institution_id", institutionID), func() (*http.Request, error) {
+		return moneykit.NewGetInstitutionRequest(c.baseURL, institutionID, nil)
+	})
 }
 
 // ------------------------------------------------------------------- links
@@ -434,19 +412,9 @@ type LinksParams struct {
 // List returns one page of the application's active links (GET /links).
 func (s *LinksService) List(ctx context.Context, p LinksParams, opts ...CallOption) (*moneykit.GetLinksResponse, error) {
 	c := s.c
-	op := c.op(moneykit.OpGetLinks)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	if p.Limit != 0 {
-		if err := c.checkParam(op, "limit", strconv.Itoa(p.Limit)); err != nil {
-			return nil, err
-		}
-	}
-	q := &moneykit.GetLinksParams{Cursor: opt(p.Cursor), Limit: opt(p.Limit)}
-	hreq, err := moneykit.NewGetLinksRequest(c.baseURL, q)
-	return send[moneykit.GetLinksResponse](ctx, c, op, hreq, err, cl)
+	return sendOp[moneykit.GetLinksResponse](ctx, c, moneykit.OpGetLinks, opts, c.limitCheck(p.Limit), func() (*http.Request, error) {
+		return moneykit.NewGetLinksRequest(c.baseURL, &moneykit.GetLinksParams{Cursor: opt(p.Cursor), Limit: opt(p.Limit)})
+	})
 }
 
 // Pager returns a lazy pager over every active link of the application.
@@ -470,16 +438,8 @@ func (s *LinksService) Pager(p LinksParams, opts ...CallOption) *CursorPager[Lin
 // ErrRateLimited. The link is returned when MoneyKit sends it, nil otherwise.
 func (s *LinksService) Refresh(ctx context.Context, linkID string, products []moneykit.Product, opts ...CallOption) (*Link, error) {
 	c := s.c
-	op := c.op(moneykit.OpRefreshProducts)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkParam(op, "id", linkID); err != nil {
-		return nil, err
-	}
 	body := moneykit.RefreshProductsRequest{Products: append([]moneykit.Product{}, products...)}
-	l, err := sendBody[Link](ctx, c, op, cl, &body, func(r io.Reader) (*http.Request, error) {
+	l, err := sendOpBody[Link](ctx, c, moneykit.OpRefreshProducts, opts, c.paramCheck("id", linkID), &body, func(r io.Reader) (*http.Request, error) {
 		return moneykit.NewRefreshProductsRequestWithBody(c.baseURL, linkID, nil, contentJSON, r)
 	})
 	if err != nil || l.LinkId == "" {
@@ -492,16 +452,9 @@ func (s *LinksService) Refresh(ctx context.Context, linkID string, products []mo
 // /links/{id}/reset), to test reconnection.
 func (s *LinksService) Reset(ctx context.Context, linkID string, opts ...CallOption) (*Link, error) {
 	c := s.c
-	op := c.op(moneykit.OpResetLink)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkParam(op, "id", linkID); err != nil {
-		return nil, err
-	}
-	hreq, err := moneykit.NewResetLinkRequest(c.baseURL, linkID, nil)
-	return send[Link](ctx, c, op, hreq, err, cl)
+	return sendOp[Link](ctx, c, moneykit.OpResetLink, opts, c.paramCheck("id", linkID), func() (*http.Request, error) {
+		return moneykit.NewResetLinkRequest(c.baseURL, linkID, nil)
+	})
 }
 
 // Import creates a link from accounts and transactions held elsewhere (POST
@@ -510,15 +463,13 @@ func (s *LinksService) Reset(ctx context.Context, linkID string, opts ...CallOpt
 // key, so a failed import is not replayed once MoneyKit may have seen it.
 func (s *LinksService) Import(ctx context.Context, req *moneykit.ImportLinkRequest, opts ...CallOption) (*Link, error) {
 	c := s.c
-	op := c.op(moneykit.OpImportLink)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
+	check := func(op *operation) error {
+		if req == nil {
+			return invalid(op, Violation{Rule: "required", Message: "request body is required"})
+		}
+		return nil
 	}
-	if req == nil {
-		return nil, invalid(op, Violation{Rule: "required", Message: "request body is required"})
-	}
-	return sendBody[Link](ctx, c, op, cl, req, func(r io.Reader) (*http.Request, error) {
+	return sendOpBody[Link](ctx, c, moneykit.OpImportLink, opts, check, req, func(r io.Reader) (*http.Request, error) {
 		return moneykit.NewImportLinkRequestWithBody(c.baseURL, nil, contentJSON, r)
 	})
 }
@@ -527,16 +478,8 @@ func (s *LinksService) Import(ctx context.Context, req *moneykit.ImportLinkReque
 // /links/{id}/import/transactions). Like Import, it is not replayed.
 func (s *LinksService) ImportTransactions(ctx context.Context, linkID string, txns []moneykit.TransactionImportData, opts ...CallOption) (*Link, error) {
 	c := s.c
-	op := c.op(moneykit.OpImportTransactions)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkParam(op, "id", linkID); err != nil {
-		return nil, err
-	}
 	body := moneykit.ImportTransactionsRequest{Transactions: append([]moneykit.TransactionImportData{}, txns...)}
-	return sendBody[Link](ctx, c, op, cl, &body, func(r io.Reader) (*http.Request, error) {
+	return sendOpBody[Link](ctx, c, moneykit.OpImportTransactions, opts, c.paramCheck("id", linkID), &body, func(r io.Reader) (*http.Request, error) {
 		return moneykit.NewImportTransactionsRequestWithBody(c.baseURL, linkID, nil, contentJSON, r)
 	})
 }
@@ -547,16 +490,9 @@ func (s *LinksService) ImportTransactions(ctx context.Context, linkID string, tx
 // keyed by link id (GET /users/{id}/accounts).
 func (s *UsersService) Accounts(ctx context.Context, customerUserID string, accountIDs []string, opts ...CallOption) (map[string]moneykit.AccountGroup, error) {
 	c := s.c
-	op := c.op(moneykit.OpGetUserAccounts)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkIDs(op, customerUserID, "account_ids", accountIDs); err != nil {
-		return nil, err
-	}
-	hreq, err := moneykit.NewGetUserAccountsRequest(c.baseURL, customerUserID, &moneykit.GetUserAccountsParams{AccountIds: optIDs(accountIDs)})
-	out, err := send[moneykit.GetUserAccountsResponse](ctx, c, op, hreq, err, cl)
+	out, err := sendOp[moneykit.GetUserAccountsResponse](ctx, c, moneykit.OpGetUserAccounts, opts, c.idsCheck(customerUserID, "account_ids", accountIDs), func() (*http.Request, error) {
+		return moneykit.NewGetUserAccountsRequest(c.baseURL, customerUserID, &moneykit.GetUserAccountsParams{AccountIds: optIDs(accountIDs)})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -571,22 +507,12 @@ func (s *UsersService) Accounts(ctx context.Context, customerUserID string, acco
 // account_id).
 func (s *UsersService) Transactions(ctx context.Context, customerUserID string, p TransactionsParams, opts ...CallOption) (*moneykit.GetUserTransactionsResponse, error) {
 	c := s.c
-	op := c.op(moneykit.OpGetUserTransactions)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkParam(op, "id", customerUserID); err != nil {
-		return nil, err
-	}
-	if err := p.check(c, op, "account_id"); err != nil {
-		return nil, err
-	}
-	start, end := p.dates()
-	hreq, err := moneykit.NewGetUserTransactionsRequest(c.baseURL, customerUserID, &moneykit.GetUserTransactionsParams{
-		AccountId: optIDs(p.AccountIDs), StartDate: start, EndDate: end, Page: opt(p.Page), Size: opt(p.Size),
+	return sendOp[moneykit.GetUserTransactionsResponse](ctx, c, moneykit.OpGetUserTransactions, opts, p.checkFor(c, customerUserID, "account_id"), func() (*http.Request, error) {
+		start, end := p.dates()
+		return moneykit.NewGetUserTransactionsRequest(c.baseURL, customerUserID, &moneykit.GetUserTransactionsParams{
+			AccountId: optIDs(p.AccountIDs), StartDate: start, EndDate: end, Page: opt(p.Page), Size: opt(p.Size),
+		})
 	})
-	return send[moneykit.GetUserTransactionsResponse](ctx, c, op, hreq, err, cl)
 }
 
 // TransactionsPager returns a lazy pager over every transaction
@@ -613,13 +539,9 @@ func (s *UsersService) TransactionsPager(customerUserID string, p TransactionsPa
 // access token (GET /auth/introspect).
 func (s *MoneyKitAuthService) Introspect(ctx context.Context, opts ...CallOption) (*moneykit.IntrospectClientResponse, error) {
 	c := s.c
-	op := c.op(moneykit.OpIntrospectClient)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	hreq, err := moneykit.NewIntrospectClientRequest(c.baseURL, nil)
-	return send[moneykit.IntrospectClientResponse](ctx, c, op, hreq, err, cl)
+	return sendOp[moneykit.IntrospectClientResponse](ctx, c, moneykit.OpIntrospectClient, opts, nil, func() (*http.Request, error) {
+		return moneykit.NewIntrospectClientRequest(c.baseURL, nil)
+	})
 }
 
 // -------------------------------------------------------------- Link Money
@@ -629,16 +551,9 @@ func (s *MoneyKitAuthService) Introspect(ctx context.Context, opts ...CallOption
 // release acts on one payment, so it may be replayed.
 func (s *PaymentsService) Release(ctx context.Context, paymentID string, opts ...CallOption) (*Payment, error) {
 	c := s.c
-	op := c.op(linkmoney.OpReleasePayment)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkParam(op, "transactionId", paymentID); err != nil {
-		return nil, err
-	}
-	hreq, err := linkmoney.NewReleasePaymentRequest(c.baseURL, paymentID)
-	return send[Payment](ctx, c, op, hreq, err, cl)
+	return sendOp[Payment](ctx, c, linkmoney.OpReleasePayment, opts, c.paramCheck("transactionId", paymentID), func() (*http.Request, error) {
+		return linkmoney.NewReleasePaymentRequest(c.baseURL, paymentID)
+	})
 }
 
 // Status reads a payment's current lifecycle status (GET
@@ -646,14 +561,7 @@ func (s *PaymentsService) Release(ctx context.Context, paymentID string, opts ..
 // remain the documented way to follow a payment.
 func (s *PaymentsService) Status(ctx context.Context, paymentID string, opts ...CallOption) (*PaymentStatus, error) {
 	c := s.c
-	op := c.op(linkmoney.OpGetTransaction)
-	cl, err := c.newCall(op, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkParam(op, "transactionId", paymentID); err != nil {
-		return nil, err
-	}
-	hreq, err := linkmoney.NewGetTransactionRequest(c.baseURL, paymentID)
-	return send[PaymentStatus](ctx, c, op, hreq, err, cl)
+	return sendOp[PaymentStatus](ctx, c, linkmoney.OpGetTransaction, opts, c.paramCheck("transactionId", paymentID), func() (*http.Request, error) {
+		return linkmoney.NewGetTransactionRequest(c.baseURL, paymentID)
+	})
 }
