@@ -92,6 +92,25 @@ func (p TransactionsParams) dates() (start, end *openapi_types.Date) {
 	return start, end
 }
 
+// transactionsPager pages through what list answers for p, from p.Page on
+// (size 0 means 50); items takes a page's items and total out of an answer.
+func transactionsPager[T, R any](p TransactionsParams, list func(context.Context, TransactionsParams) (*R, error), items func(*R) ([]T, int)) *PagePager[T] {
+	size := p.Size
+	if size == 0 {
+		size = 50
+	}
+	return NewPagePager(p.Page, size, func(ctx context.Context, page, size int) (NumberedPage[T], error) {
+		q := p
+		q.Page, q.Size = page, size
+		r, err := list(ctx, q)
+		if err != nil {
+			return NumberedPage[T]{}, err
+		}
+		got, total := items(r)
+		return NumberedPage[T]{Items: got, Total: total}, nil
+	})
+}
+
 // opt makes an optional query parameter: nil (not sent) for the zero value.
 func opt[T comparable](v T) *T {
 	var zero T
@@ -251,19 +270,9 @@ func (s *TransactionsService) List(ctx context.Context, linkID string, p Transac
 // Pager returns a lazy pager over every transaction List selects, from
 // p.Page on.
 func (s *TransactionsService) Pager(linkID string, p TransactionsParams, opts ...CallOption) *PagePager[Transaction] {
-	size := p.Size
-	if size == 0 {
-		size = 50
-	}
-	return NewPagePager(p.Page, size, func(ctx context.Context, page, size int) (NumberedPage[Transaction], error) {
-		q := p
-		q.Page, q.Size = page, size
-		r, err := s.List(ctx, linkID, q, opts...)
-		if err != nil {
-			return NumberedPage[Transaction]{}, err
-		}
-		return NumberedPage[Transaction]{Items: r.Transactions, Total: r.Total}, nil
-	})
+	return transactionsPager(p, func(ctx context.Context, q TransactionsParams) (*moneykit.GetTransactionsResponse, error) {
+		return s.List(ctx, linkID, q, opts...)
+	}, func(r *moneykit.GetTransactionsResponse) ([]Transaction, int) { return r.Transactions, r.Total })
 }
 
 // syncBatchSize is how many changes Sync asks for per call: MoneyKit's maximum.
@@ -337,18 +346,10 @@ func (s *InvestmentsService) Transactions(ctx context.Context, linkID string, p 
 // TransactionsPager returns a lazy pager over every investment transaction
 // Transactions selects.
 func (s *InvestmentsService) TransactionsPager(linkID string, p TransactionsParams, opts ...CallOption) *PagePager[InvestmentTransaction] {
-	size := p.Size
-	if size == 0 {
-		size = 50
-	}
-	return NewPagePager(p.Page, size, func(ctx context.Context, page, size int) (NumberedPage[InvestmentTransaction], error) {
-		q := p
-		q.Page, q.Size = page, size
-		r, err := s.Transactions(ctx, linkID, q, opts...)
-		if err != nil {
-			return NumberedPage[InvestmentTransaction]{}, err
-		}
-		return NumberedPage[InvestmentTransaction]{Items: r.InvestmentTransactions, Total: r.Total}, nil
+	return transactionsPager(p, func(ctx context.Context, q TransactionsParams) (*moneykit.GetInvestmentTransactionsResponse, error) {
+		return s.Transactions(ctx, linkID, q, opts...)
+	}, func(r *moneykit.GetInvestmentTransactionsResponse) ([]InvestmentTransaction, int) {
+		return r.InvestmentTransactions, r.Total
 	})
 }
 
@@ -518,19 +519,9 @@ func (s *UsersService) Transactions(ctx context.Context, customerUserID string, 
 // TransactionsPager returns a lazy pager over every transaction
 // Transactions selects.
 func (s *UsersService) TransactionsPager(customerUserID string, p TransactionsParams, opts ...CallOption) *PagePager[Transaction] {
-	size := p.Size
-	if size == 0 {
-		size = 50
-	}
-	return NewPagePager(p.Page, size, func(ctx context.Context, page, size int) (NumberedPage[Transaction], error) {
-		q := p
-		q.Page, q.Size = page, size
-		r, err := s.Transactions(ctx, customerUserID, q, opts...)
-		if err != nil {
-			return NumberedPage[Transaction]{}, err
-		}
-		return NumberedPage[Transaction]{Items: r.Transactions, Total: r.Total}, nil
-	})
+	return transactionsPager(p, func(ctx context.Context, q TransactionsParams) (*moneykit.GetUserTransactionsResponse, error) {
+		return s.Transactions(ctx, customerUserID, q, opts...)
+	}, func(r *moneykit.GetUserTransactionsResponse) ([]Transaction, int) { return r.Transactions, r.Total })
 }
 
 // -------------------------------------------------------------------- auth
