@@ -49,13 +49,45 @@ type CursorFetch[T any] func(ctx context.Context, cursor string) (CursorPage[T],
 // CursorPager iterates a cursor-paginated list. It is not safe for
 // concurrent use.
 type CursorPager[T any] struct {
-	fetch   CursorFetch[T]
-	cursor  string          // the cursor of the next page to fetch
-	seen    map[string]bool // every cursor fetched so far
-	pending []T             // fetched items not yet yielded
-	pages   int
+	pageState[T]
+	fetch  CursorFetch[T]
+	cursor string          // the cursor of the next page to fetch
+	seen   map[string]bool // every cursor fetched so far
+	pages  int
+}
+
+// pageState is the iteration both pagers share: the fetched items not yet
+// yielded, and whether the list is exhausted or failed.
+type pageState[T any] struct {
+	pending []T
 	done    bool
 	err     error
+}
+
+// all yields the pending items, then asks next for another page (which sets
+// done on the last one) until the list is exhausted, the loop breaks, or
+// next fails: that error is yielded once with the zero item and kept.
+func (s *pageState[T]) all(yield func(T, error) bool, next func() ([]T, error)) {
+	for {
+		for len(s.pending) > 0 {
+			it := s.pending[0]
+			s.pending = s.pending[1:]
+			if !yield(it, nil) {
+				return
+			}
+		}
+		if s.done || s.err != nil {
+			return
+		}
+		items, err := next()
+		if err != nil {
+			s.err = err
+			var zero T
+			yield(zero, err)
+			return
+		}
+		s.pending = items
+	}
 }
 
 // NewCursorPager returns a pager that starts at cursor ("" for the first
@@ -69,42 +101,22 @@ func NewCursorPager[T any](cursor string, fetch CursorFetch[T]) *CursorPager[T] 
 // error afterwards.
 func (p *CursorPager[T]) All(ctx context.Context) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		for {
-			for len(p.pending) > 0 {
-				it := p.pending[0]
-				p.pending = p.pending[1:]
-				if !yield(it, nil) {
-					return
-				}
-			}
-			if p.done || p.err != nil {
-				return
-			}
+		p.all(yield, func() ([]T, error) {
 			if p.seen[p.cursor] {
-				p.fail(fmt.Errorf("%w: %q", ErrRepeatedCursor, p.cursor))
-				var zero T
-				yield(zero, p.err)
-				return
+				return nil, fmt.Errorf("%w: %q", ErrRepeatedCursor, p.cursor)
 			}
 			p.seen[p.cursor] = true
 			pg, err := p.fetch(ctx, p.cursor)
 			if err != nil {
-				p.fail(err)
-				var zero T
-				yield(zero, err)
-				return
+				return nil, err
 			}
 			p.pages++
-			p.pending = pg.Items
-			if pg.Next == "" {
-				p.done = true
-			}
+			p.done = pg.Next == ""
 			p.cursor = pg.Next
-		}
+			return pg.Items, nil
+		})
 	}
 }
-
-func (p *CursorPager[T]) fail(err error) { p.err = err }
 
 // Err returns the error that stopped iteration, or nil.
 func (p *CursorPager[T]) Err() error { return p.err }
@@ -133,14 +145,12 @@ type PageFetch[T any] func(ctx context.Context, page, size int) (NumberedPage[T]
 // a total that changes while paging cannot make it loop. It is not safe for
 // concurrent use.
 type PagePager[T any] struct {
-	fetch   PageFetch[T]
-	next    int // the next page to fetch
-	size    int
-	seen    int // items fetched so far
-	pending []T
-	last    int // the last page fetched, 0 before the first
-	done    bool
-	err     error
+	pageState[T]
+	fetch PageFetch[T]
+	next  int // the next page to fetch
+	size  int
+	seen  int // items fetched so far
+	last  int // the last page fetched, 0 before the first
 }
 
 // NewPagePager returns a pager that starts at page first (1 when first < 1)
@@ -154,32 +164,17 @@ func NewPagePager[T any](first, size int, fetch PageFetch[T]) *PagePager[T] {
 // error afterwards.
 func (p *PagePager[T]) All(ctx context.Context) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		for {
-			for len(p.pending) > 0 {
-				it := p.pending[0]
-				p.pending = p.pending[1:]
-				if !yield(it, nil) {
-					return
-				}
-			}
-			if p.done || p.err != nil {
-				return
-			}
+		p.all(yield, func() ([]T, error) {
 			pg, err := p.fetch(ctx, p.next, p.size)
 			if err != nil {
-				p.err = err
-				var zero T
-				yield(zero, err)
-				return
+				return nil, err
 			}
 			p.last = p.next
 			p.next++
 			p.seen = (p.last-1)*p.size + len(pg.Items)
-			p.pending = pg.Items
-			if len(pg.Items) == 0 || len(pg.Items) < p.size || p.seen >= pg.Total {
-				p.done = true
-			}
-		}
+			p.done = len(pg.Items) == 0 || len(pg.Items) < p.size || p.seen >= pg.Total
+			return pg.Items, nil
+		})
 	}
 }
 
