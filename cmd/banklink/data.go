@@ -200,23 +200,26 @@ func transactionsGroup(a *app) *cobra.Command {
 		transactionsListCmd(a), transactionsSyncCmd(a), transactionsEnrichCmd(a))
 }
 
-func transactionsListCmd(a *app) *cobra.Command {
+// txnPageCmd is a page-numbered transaction list: one page as a JSON
+// document, or with --all every item as a JSON line.
+func txnPageCmd[T, R any](a *app, use, short, example, arg string,
+	page func(ctx context.Context, mk *facade.MoneyKit, id string, p facade.TransactionsParams) (R, error),
+	pager func(mk *facade.MoneyKit, id string, p facade.TransactionsParams) *facade.PagePager[T]) *cobra.Command {
 	var tf txnFlags
 	c := &cobra.Command{
-		Use:   "list <link_id> [--page N] [--size N] [--all]",
-		Short: "Print a page of a link's transactions, newest first, or every one with --all",
-		Example: `  banklink moneykit transactions list mk_eqkWN34UEoa2NxyALG8pcV --start-date 2026-01-01 --size 100
-  banklink moneykit transactions list mk_eqkWN34UEoa2NxyALG8pcV --all | jq -r .amount`,
-		Args: exactArgs("<link_id>"),
+		Use:     use,
+		Short:   short,
+		Example: example,
+		Args:    exactArgs(arg),
 		RunE: a.moneyKitStream(func(ctx context.Context, mk *facade.MoneyKit, args []string, line func(any) error) error {
 			p, err := tf.params()
 			if err != nil {
 				return err
 			}
 			if tf.all {
-				return printAll(mk.Transactions.Pager(args[0], p).All(ctx), line)
+				return printAll(pager(mk, args[0], p).All(ctx), line)
 			}
-			r, err := mk.Transactions.List(ctx, args[0], p)
+			r, err := page(ctx, mk, args[0], p)
 			if err != nil {
 				return err
 			}
@@ -225,6 +228,20 @@ func transactionsListCmd(a *app) *cobra.Command {
 	}
 	tf.register(c.Flags(), "account-id")
 	return c
+}
+
+func transactionsListCmd(a *app) *cobra.Command {
+	return txnPageCmd(a, "list <link_id> [--page N] [--size N] [--all]",
+		"Print a page of a link's transactions, newest first, or every one with --all",
+		`  banklink moneykit transactions list mk_eqkWN34UEoa2NxyALG8pcV --start-date 2026-01-01 --size 100
+  banklink moneykit transactions list mk_eqkWN34UEoa2NxyALG8pcV --all | jq -r .amount`,
+		"<link_id>",
+		func(ctx context.Context, mk *facade.MoneyKit, id string, p facade.TransactionsParams) (*moneykit.GetTransactionsResponse, error) {
+			return mk.Transactions.List(ctx, id, p)
+		},
+		func(mk *facade.MoneyKit, id string, p facade.TransactionsParams) *facade.PagePager[facade.Transaction] {
+			return mk.Transactions.Pager(id, p)
+		})
 }
 
 func transactionsSyncCmd(a *app) *cobra.Command {
@@ -325,29 +342,16 @@ func investmentsHoldingsCmd(a *app) *cobra.Command {
 }
 
 func investmentsTransactionsCmd(a *app) *cobra.Command {
-	var tf txnFlags
-	c := &cobra.Command{
-		Use:     "transactions <link_id> [--page N] [--size N] [--all]",
-		Short:   "Print a page of a link's investment transactions, or every one with --all",
-		Example: `  banklink moneykit investments transactions mk_eqkWN34UEoa2NxyALG8pcV --all`,
-		Args:    exactArgs("<link_id>"),
-		RunE: a.moneyKitStream(func(ctx context.Context, mk *facade.MoneyKit, args []string, line func(any) error) error {
-			p, err := tf.params()
-			if err != nil {
-				return err
-			}
-			if tf.all {
-				return printAll(mk.Investments.TransactionsPager(args[0], p).All(ctx), line)
-			}
-			r, err := mk.Investments.Transactions(ctx, args[0], p)
-			if err != nil {
-				return err
-			}
-			return printJSON(a.out, r)
-		}),
-	}
-	tf.register(c.Flags(), "account-id")
-	return c
+	return txnPageCmd(a, "transactions <link_id> [--page N] [--size N] [--all]",
+		"Print a page of a link's investment transactions, or every one with --all",
+		`  banklink moneykit investments transactions mk_eqkWN34UEoa2NxyALG8pcV --all`,
+		"<link_id>",
+		func(ctx context.Context, mk *facade.MoneyKit, id string, p facade.TransactionsParams) (*moneykit.GetInvestmentTransactionsResponse, error) {
+			return mk.Investments.Transactions(ctx, id, p)
+		},
+		func(mk *facade.MoneyKit, id string, p facade.TransactionsParams) *facade.PagePager[facade.InvestmentTransaction] {
+			return mk.Investments.TransactionsPager(id, p)
+		})
 }
 
 // ------------------------------------------------------------ institutions
@@ -612,29 +616,16 @@ func usersAccountsCmd(a *app) *cobra.Command {
 }
 
 func usersTransactionsCmd(a *app) *cobra.Command {
-	var tf txnFlags
-	c := &cobra.Command{
-		Use:     "transactions <customer_user_id> [--page N] [--size N] [--all]",
-		Short:   "Print a page of the transactions of every link of a user, or every one with --all",
-		Example: `  banklink moneykit users transactions user-42 --start-date 2026-01-01 --all`,
-		Args:    exactArgs("<customer_user_id>"),
-		RunE: a.moneyKitStream(func(ctx context.Context, mk *facade.MoneyKit, args []string, line func(any) error) error {
-			p, err := tf.params()
-			if err != nil {
-				return err
-			}
-			if tf.all {
-				return printAll(mk.Users.TransactionsPager(args[0], p).All(ctx), line)
-			}
-			r, err := mk.Users.Transactions(ctx, args[0], p)
-			if err != nil {
-				return err
-			}
-			return printJSON(a.out, r)
-		}),
-	}
-	tf.register(c.Flags(), "account-id")
-	return c
+	return txnPageCmd(a, "transactions <customer_user_id> [--page N] [--size N] [--all]",
+		"Print a page of the transactions of every link of a user, or every one with --all",
+		`  banklink moneykit users transactions user-42 --start-date 2026-01-01 --all`,
+		"<customer_user_id>",
+		func(ctx context.Context, mk *facade.MoneyKit, id string, p facade.TransactionsParams) (*moneykit.GetUserTransactionsResponse, error) {
+			return mk.Users.Transactions(ctx, id, p)
+		},
+		func(mk *facade.MoneyKit, id string, p facade.TransactionsParams) *facade.PagePager[facade.Transaction] {
+			return mk.Users.TransactionsPager(id, p)
+		})
 }
 
 // -------------------------------------------------------------------- auth
