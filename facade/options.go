@@ -97,6 +97,7 @@ type config struct {
 	fleet                  fleetConfig // fleet.go
 	documentedLimits       int8        // 0: on with a Limiter or fleet; 1 on; -1 off
 	jitter                 func(time.Duration) time.Duration
+	trace                  *Trace // WithTrace; nil when off
 	errs                   []error
 }
 

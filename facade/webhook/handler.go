@@ -25,6 +25,7 @@ type handlerConfig struct {
 	ttl     time.Duration
 	logger  *slog.Logger
 	maxBody int64
+	trace   *Trace
 }
 
 // WithStore sets the dedupe store (default: a MemoryStore, private to the
@@ -121,10 +122,27 @@ func newHandler(provider string, opts []HandlerOption) *handler {
 }
 
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, verify func([]byte) (delivery, error)) {
+	if h.trace == nil {
+		h.handle(w, r, verify, nil)
+		return
+	}
+	td := TraceDelivery{Provider: h.provider, Method: r.Method, Route: route(r.Pattern)}
+	if h.trace.DeliveryStart != nil {
+		r = r.WithContext(h.trace.DeliveryStart(r.Context(), td))
+	}
+	var res TraceDeliveryResult
+	h.handle(w, r, verify, &res)
+	if h.trace.DeliveryDone != nil {
+		h.trace.DeliveryDone(r.Context(), td, res)
+	}
+}
+
+// handle serves one delivery; res, when not nil, receives what became of it.
+func (h *handler) handle(w http.ResponseWriter, r *http.Request, verify func([]byte) (delivery, error), res *TraceDeliveryResult) {
 	ctx := r.Context()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		h.answer(w, http.StatusMethodNotAllowed)
+		h.answer(w, http.StatusMethodNotAllowed, res, OutcomeRejected, ReasonMethodNotAllowed)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
@@ -132,11 +150,11 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, verify func([]by
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			h.log(ctx, slog.LevelWarn, "webhook rejected", delivery{}, ErrBodyTooLarge.Error())
-			h.answer(w, http.StatusRequestEntityTooLarge)
+			h.answer(w, http.StatusRequestEntityTooLarge, res, OutcomeRejected, rejectReason(ErrBodyTooLarge))
 			return
 		}
 		h.log(ctx, slog.LevelWarn, "webhook rejected", delivery{}, "reading the body failed")
-		h.answer(w, http.StatusBadRequest)
+		h.answer(w, http.StatusBadRequest, res, OutcomeRejected, ReasonUnreadableBody)
 		return
 	}
 	d, err := verify(body)
@@ -146,27 +164,30 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, verify func([]by
 			reason = err.Error()
 		}
 		h.log(ctx, slog.LevelWarn, "webhook rejected", delivery{}, reason)
-		h.answer(w, http.StatusBadRequest)
+		h.answer(w, http.StatusBadRequest, res, OutcomeRejected, rejectReason(err))
 		return
+	}
+	if res != nil {
+		res.EventType, res.DeliveryID = d.typ, d.key
 	}
 	key := h.provider + ":" + d.key
 	first, err := h.store.Claim(ctx, key, h.ttl)
 	if err != nil {
 		h.log(ctx, slog.LevelError, "webhook dedupe store failed", d, "store error")
-		h.answer(w, http.StatusInternalServerError)
+		h.answer(w, http.StatusInternalServerError, res, OutcomeFailed, ReasonStoreError)
 		return
 	}
 	if !first {
 		h.log(ctx, slog.LevelInfo, "webhook duplicate ignored", d, "already handled")
-		h.answer(w, http.StatusOK)
+		h.answer(w, http.StatusOK, res, OutcomeDuplicate, "")
 		return
 	}
 	if err := h.call(ctx, key, d); err != nil {
 		h.log(ctx, slog.LevelError, "webhook handler failed", d, "handler returned an error")
-		h.answer(w, http.StatusInternalServerError)
+		h.answer(w, http.StatusInternalServerError, res, OutcomeFailed, ReasonHandlerError)
 		return
 	}
-	h.answer(w, http.StatusOK)
+	h.answer(w, http.StatusOK, res, OutcomeHandled, "")
 }
 
 // call runs the user's function; on an error or a panic the key is released,
@@ -185,7 +206,10 @@ func (h *handler) call(ctx context.Context, key string, d delivery) (err error) 
 	return err
 }
 
-func (h *handler) answer(w http.ResponseWriter, status int) {
+func (h *handler) answer(w http.ResponseWriter, status int, res *TraceDeliveryResult, outcome, reason string) {
+	if res != nil {
+		res.StatusCode, res.Outcome, res.Reason = status, outcome, reason
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)

@@ -1,0 +1,349 @@
+package otelbanklink
+
+import (
+	"context"
+	"errors"
+	"net"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/semconv/v1.43.0/httpconv"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/banklink/banklink/facade"
+)
+
+// Attribute keys of banklink's own (the HTTP ones are the semantic
+// conventions': http.request.method, url.template, server.address,
+// server.port, http.response.status_code, http.request.resend_count,
+// error.type).
+const (
+	AttrProvider       = attribute.Key("banklink.provider")
+	AttrOperation      = attribute.Key("banklink.operation")
+	AttrAttempts       = attribute.Key("banklink.attempts")
+	AttrIdempotencyKey = attribute.Key("banklink.idempotency_key")
+	AttrRequestID      = attribute.Key("banklink.request_id")
+	AttrOutcomeUnknown = attribute.Key("banklink.outcome_unknown")
+	AttrWaitCause      = attribute.Key("banklink.wait.cause")
+	AttrWaitDuration   = attribute.Key("banklink.wait.duration")
+	AttrTokenScope     = attribute.Key("banklink.token.scope")
+	AttrFleetStore     = attribute.Key("banklink.fleet.store")
+	AttrRejection      = attribute.Key("banklink.rate_limit.reason")
+)
+
+// Names of the spans, events and metrics that are not an operation's or an
+// HTTP request's.
+const (
+	SpanTokenFetch = "banklink.token"
+	EventWait      = "banklink.wait"
+	EventFallback  = "banklink.fleet_fallback"
+
+	MetricRetries        = "banklink.client.retries"
+	MetricRateLimitWaits = "banklink.client.rate_limit.waits"
+	MetricRejections     = "banklink.client.rate_limit.rejections"
+	MetricTokenFetches   = "banklink.client.token.fetches"
+	MetricFleetFallbacks = "banklink.client.fleet.fallbacks"
+)
+
+// maxRequestID bounds the provider's request id recorded: it is the
+// server's header value, and a hostile server could make it long.
+const maxRequestID = 128
+
+// clientTracer turns a client's hooks into spans and metrics.
+type clientTracer struct {
+	tracer         trace.Tracer
+	duration       httpconv.ClientRequestDuration
+	retries        metric.Int64Counter
+	rateLimitWaits metric.Int64Counter
+	rejections     metric.Int64Counter
+	tokenFetches   metric.Int64Counter
+	fallbacks      metric.Int64Counter
+}
+
+func newClientTracer(c *config) *clientTracer {
+	m := c.mp.Meter(ScopeName, metric.WithInstrumentationVersion(facade.Version), metric.WithSchemaURL(semconv.SchemaURL))
+	t := &clientTracer{
+		tracer: c.tp.Tracer(ScopeName, trace.WithInstrumentationVersion(facade.Version), trace.WithSchemaURL(semconv.SchemaURL)),
+	}
+	var err error
+	if t.duration, err = httpconv.NewClientRequestDuration(m); err != nil {
+		otel.Handle(err)
+	}
+	t.retries = counter(m, MetricRetries, "{request}", "HTTP requests sent again within a call: retries, and the resend after a refreshed token.")
+	t.rateLimitWaits = counter(m, MetricRateLimitWaits, "{wait}", "Waits a call made because the server (Retry-After), a 429 cool-down or the documented-limit pacing asked for them.")
+	t.rejections = counter(m, MetricRejections, "{call}", "Calls that ended with a RateLimitError instead of waiting longer than allowed.")
+	t.tokenFetches = counter(m, MetricTokenFetches, "{fetch}", "OAuth token fetches the client made.")
+	t.fallbacks = counter(m, MetricFleetFallbacks, "{fallback}", "Calls served from in-process state after a shared store failed.")
+	return t
+}
+
+func counter(m metric.Meter, name, unit, desc string) metric.Int64Counter {
+	c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
+	if err != nil {
+		otel.Handle(err)
+		return noop.Int64Counter{}
+	}
+	return c
+}
+
+func (t *clientTracer) hooks() *facade.Trace {
+	return &facade.Trace{
+		CallStart:     t.callStart,
+		CallDone:      t.callDone,
+		AttemptStart:  t.attemptStart,
+		AttemptDone:   t.attemptDone,
+		TokenStart:    t.tokenStart,
+		TokenDone:     t.tokenDone,
+		Wait:          t.wait,
+		FleetFallback: t.fleetFallback,
+	}
+}
+
+// callCtx is a call's context: its span is the context's, and it keeps what
+// the call's attempts met, for CallDone.
+type callCtx struct {
+	context.Context
+	span trace.Span
+	// reached: an attempt may have reached the server without a clear
+	// answer (a 5xx, or a connection lost after the request was written).
+	reached bool
+	lastErr error // the last attempt's error
+}
+
+type callKey struct{}
+
+func (c *callCtx) Value(k any) any {
+	if k == (callKey{}) {
+		return c
+	}
+	return c.Context.Value(k)
+}
+
+func callFrom(ctx context.Context) *callCtx {
+	c, _ := ctx.Value(callKey{}).(*callCtx)
+	return c
+}
+
+// attemptCtx is an attempt's context.
+type attemptCtx struct {
+	context.Context
+	span  trace.Span
+	start time.Time
+}
+
+type attemptKey struct{}
+
+func (a *attemptCtx) Value(k any) any {
+	if k == (attemptKey{}) {
+		return a
+	}
+	return a.Context.Value(k)
+}
+
+// tokenCtx is a token fetch's context.
+type tokenCtx struct {
+	context.Context
+	span trace.Span
+}
+
+type tokenKey struct{}
+
+func (t *tokenCtx) Value(k any) any {
+	if k == (tokenKey{}) {
+		return t
+	}
+	return t.Context.Value(k)
+}
+
+func (t *clientTracer) callStart(ctx context.Context, c facade.TraceCall) context.Context {
+	attrs := make([]attribute.KeyValue, 2, 3)
+	attrs[0] = AttrProvider.String(string(c.Provider))
+	attrs[1] = AttrOperation.String(c.Operation)
+	if c.IdempotencyKey != "" {
+		attrs = append(attrs, AttrIdempotencyKey.String(c.IdempotencyKey))
+	}
+	ctx, span := t.tracer.Start(ctx, c.Operation, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
+	return &callCtx{Context: ctx, span: span}
+}
+
+func (t *clientTracer) callDone(ctx context.Context, c facade.TraceCall, r facade.TraceCallResult) {
+	cc := callFrom(ctx)
+	if cc == nil {
+		return
+	}
+	span := cc.span
+	if r.Err != nil {
+		var rle *facade.RateLimitError
+		if errors.As(r.Err, &rle) {
+			t.rejections.Add(ctx, 1, metric.WithAttributes(AttrProvider.String(string(c.Provider)), AttrOperation.String(c.Operation),
+				AttrRejection.String(rejectionReason(rle, cc.lastErr))))
+		}
+	}
+	if span.IsRecording() {
+		attrs := make([]attribute.KeyValue, 1, 4)
+		attrs[0] = AttrAttempts.Int(r.Attempts)
+		if r.RequestID != "" {
+			attrs = append(attrs, AttrRequestID.String(bounded(r.RequestID)))
+		}
+		if r.Err != nil {
+			et := callErrorType(r.Err)
+			attrs = append(attrs, semconv.ErrorTypeKey.String(et))
+			if c.IdempotencyKey != "" && cc.reached && !clearAnswer(r.Err) {
+				attrs = append(attrs, AttrOutcomeUnknown.Bool(true))
+			}
+			span.SetStatus(codes.Error, et)
+		}
+		span.SetAttributes(attrs...)
+	}
+	span.End()
+}
+
+// clearAnswer reports whether err is the provider's definite answer to the
+// call (a 4xx, or ErrAcceptedEarlier), which settles a money operation's
+// outcome even after an attempt whose answer was lost.
+func clearAnswer(err error) bool {
+	if errors.Is(err, facade.ErrAcceptedEarlier) {
+		return true
+	}
+	apiErr, ok := err.(*facade.Error)
+	return ok && apiErr.StatusCode < 500
+}
+
+// rejectionReason tells why a call returned *RateLimitError without
+// waiting: "documented_limit" when the documented limit's next slot was
+// too far, "retry_after" when the call's own last answer asked for too
+// long a wait, else "cool_down" (a 429 window another call opened).
+func rejectionReason(rle *facade.RateLimitError, lastErr error) string {
+	switch {
+	case rle.Scope != "":
+		return "documented_limit"
+	case rle.Err != nil && lastErr != nil && error(rle.Err) == lastErr:
+		return "retry_after"
+	}
+	return "cool_down"
+}
+
+func (t *clientTracer) attemptStart(ctx context.Context, a facade.TraceAttempt) context.Context {
+	attrs := make([]attribute.KeyValue, 5, 6)
+	attrs[0] = semconv.HTTPRequestMethodKey.String(a.Method)
+	attrs[1] = semconv.URLTemplate(a.URLTemplate)
+	attrs[2] = semconv.ServerAddress(a.Host)
+	attrs[3] = semconv.ServerPort(a.Port)
+	attrs[4] = AttrOperation.String(a.Operation)
+	if a.Attempt > 1 {
+		attrs = append(attrs, semconv.HTTPRequestResendCount(a.Attempt-1))
+		t.retries.Add(ctx, 1, metric.WithAttributes(AttrProvider.String(string(a.Provider)), AttrOperation.String(a.Operation)))
+	}
+	ctx, span := t.tracer.Start(ctx, a.Method+" "+a.URLTemplate, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	return &attemptCtx{Context: ctx, span: span, start: time.Now()}
+}
+
+func (t *clientTracer) attemptDone(ctx context.Context, a facade.TraceAttempt, r facade.TraceAttemptResult) {
+	ac, _ := ctx.Value(attemptKey{}).(*attemptCtx)
+	if ac == nil {
+		return
+	}
+	elapsed := time.Since(ac.start)
+	if cc := callFrom(ctx); cc != nil {
+		cc.lastErr = r.Err
+		if r.StatusCode >= 500 || (r.StatusCode == 0 && r.Err != nil && !neverReachedServer(r.Err)) {
+			cc.reached = true
+		}
+	}
+	et := attemptErrorType(r.StatusCode, r.Err)
+	var extra [3]attribute.KeyValue
+	n := 0
+	if r.StatusCode != 0 {
+		extra[n] = semconv.HTTPResponseStatusCode(r.StatusCode)
+		n++
+	}
+	if et != "" {
+		extra[n] = semconv.ErrorTypeKey.String(et)
+		n++
+	}
+	t.duration.Record(ctx, elapsed.Seconds(), httpconv.RequestMethodAttr(a.Method), a.Host, a.Port,
+		append(extra[:n:n], semconv.URLTemplate(a.URLTemplate))...)
+	span := ac.span
+	if span.IsRecording() {
+		if r.RequestID != "" {
+			extra[n] = AttrRequestID.String(bounded(r.RequestID))
+			n++
+		}
+		span.SetAttributes(extra[:n]...)
+		if et != "" {
+			span.SetStatus(codes.Error, et)
+		}
+	}
+	span.End()
+}
+
+func (t *clientTracer) tokenStart(ctx context.Context, tk facade.TraceToken) context.Context {
+	attrs := make([]attribute.KeyValue, 1, 2)
+	attrs[0] = AttrProvider.String(string(tk.Provider))
+	if tk.Scope != "" {
+		attrs = append(attrs, AttrTokenScope.String(tk.Scope))
+	}
+	ctx, span := t.tracer.Start(ctx, SpanTokenFetch, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
+	return &tokenCtx{Context: ctx, span: span}
+}
+
+func (t *clientTracer) tokenDone(ctx context.Context, tk facade.TraceToken, err error) {
+	tc, _ := ctx.Value(tokenKey{}).(*tokenCtx)
+	attrs := []attribute.KeyValue{AttrProvider.String(string(tk.Provider))}
+	if err != nil {
+		attrs = append(attrs, semconv.ErrorTypeKey.String(callErrorType(err)))
+	}
+	t.tokenFetches.Add(ctx, 1, metric.WithAttributes(attrs...))
+	if tc == nil {
+		return
+	}
+	if err != nil {
+		tc.span.SetAttributes(attrs[1])
+		tc.span.SetStatus(codes.Error, attrs[1].Value.AsString())
+	}
+	tc.span.End()
+}
+
+func (t *clientTracer) wait(ctx context.Context, w facade.TraceWait) {
+	if w.Cause != "backoff" {
+		t.rateLimitWaits.Add(ctx, 1, metric.WithAttributes(AttrProvider.String(string(w.Provider)),
+			AttrOperation.String(w.Operation), AttrWaitCause.String(w.Cause)))
+	}
+	span := trace.SpanFromContext(ctx)
+	if span.IsRecording() {
+		span.AddEvent(EventWait, trace.WithAttributes(AttrWaitCause.String(w.Cause), AttrWaitDuration.Float64(w.Duration.Seconds())))
+	}
+}
+
+func (t *clientTracer) fleetFallback(ctx context.Context, store string, _ error) {
+	// The store's error is not recorded: it may quote the store's address,
+	// and a Redis URL may carry a password.
+	t.fallbacks.Add(ctx, 1, metric.WithAttributes(AttrFleetStore.String(store)))
+	span := trace.SpanFromContext(ctx)
+	if span.IsRecording() {
+		span.AddEvent(EventFallback, trace.WithAttributes(AttrFleetStore.String(store)))
+	}
+}
+
+// neverReachedServer reports whether err shows that a request never left:
+// the host did not resolve or the connection was not dialled.
+func neverReachedServer(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+func bounded(s string) string {
+	if len(s) > maxRequestID {
+		return s[:maxRequestID]
+	}
+	return s
+}
