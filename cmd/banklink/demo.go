@@ -108,7 +108,7 @@ func (a *app) demo(ctx context.Context) error {
 	// The demo's clients take only --verbose from the global flags: the
 	// sandbox's credentials and address are its own.
 	mkCreds, lmCreds := sb.MoneyKit(), sb.LinkMoney()
-	demoApp := &app{streams: a.streams, g: globals{verbose: a.g.verbose, maxRetries: 2}}
+	demoApp := &app{streams: a.streams, g: globals{verbose: a.g.verbose, maxRetries: 2}, tel: a.tel}
 	demoApp.getenv = credsEnv("MONEYKIT", mkCreds)
 	mkOpts, err := demoApp.options("MONEYKIT")
 	if err != nil {

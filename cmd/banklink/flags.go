@@ -96,9 +96,9 @@ func (a *app) options(prefix string) ([]facade.Option, error) {
 		opts = append(opts, facade.WithFleet(fleet))
 	}
 	if g.verbose {
-		opts = append(opts, facade.WithLogger(slog.New(slog.NewTextHandler(a.err, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: termsafe.ReplaceAttr}))))
+		opts = append(opts, facade.WithLogger(slog.New(a.tel.logHandler(slog.NewTextHandler(a.err, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: termsafe.ReplaceAttr})))))
 	}
-	return opts, nil
+	return append(opts, a.tel.clientOptions()...), nil
 }
 
 // redisPrefix is the key prefix the CLI's processes share in Redis.

@@ -53,7 +53,18 @@ type env func(string) string
 
 // run is the whole program, with its inputs and outputs passed in.
 func run(ctx context.Context, args []string, s streams, getenv env) int {
-	a := &app{ctx: ctx, streams: s, getenv: getenv}
+	ctx, tel, err := startTelemetry(ctx, getenv, s.err)
+	if err != nil {
+		return report(s.err, err)
+	}
+	a := &app{ctx: ctx, streams: s, getenv: getenv, tel: tel}
+	code := a.execute(args)
+	// The traces and metrics go out before the process exits.
+	tel.end(a.failed, code, s.err)
+	return code
+}
+
+func (a *app) execute(args []string) int {
 	defer func() {
 		if a.rdb != nil {
 			_ = a.rdb.Close()
@@ -61,14 +72,15 @@ func run(ctx context.Context, args []string, s streams, getenv env) int {
 	}()
 	root := newRoot(a)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	err := root.ExecuteContext(a.ctx)
+	a.failed = err
 	if err == nil {
 		return exitOK
 	}
 	if !a.started {
 		// cobra refused the command line (unknown command or flag, wrong
 		// arguments) before any command ran.
-		return report(s.err, asUsage(err))
+		return report(a.err, asUsage(err))
 	}
-	return report(s.err, err)
+	return report(a.err, err)
 }

@@ -35,6 +35,10 @@ type app struct {
 	// redis is the fleet --redis-url built, shared by the command's clients.
 	redis *redisfleet.Fleet
 	rdb   io.Closer // its Redis client, closed when the command ends
+	// tel is the OpenTelemetry export the OTEL_* variables asked for (nil:
+	// none); failed is the command's error, for its span.
+	tel    *telemetry
+	failed error
 }
 
 // newRoot builds the command tree. Adding a command is one function that
@@ -58,7 +62,7 @@ Exit status: 0 ok, 1 API or network error, 2 bad usage or invalid input (nothing
 		SilenceUsage:      true,
 		Args:              subcommandArgs,
 		RunE:              groupRun(a),
-		PersistentPreRunE: func(*cobra.Command, []string) error { a.started = true; return nil },
+		PersistentPreRunE: func(c *cobra.Command, _ []string) error { a.started = true; a.tel.named(c); return nil },
 	}
 	root.SetIn(a.in)
 	root.SetOut(a.out)

@@ -62,7 +62,7 @@ clients accept plain http only to loopback; the warning names the real address.`
 				fmt.Fprintf(a.err, "banklink: WARNING: sandbox listening on %s, reachable beyond this machine; its credentials are public and it speaks plain http\n", ln.Addr())
 			}
 			serveErr := make(chan error, 1)
-			go func() { serveErr <- sb.Serve(ctx, ln) }()
+			go func() { serveErr <- a.serveSandbox(ctx, sb, ln) }()
 			for _, kv := range sandboxEnv(sb) {
 				if export {
 					name, value, _ := strings.Cut(kv, "=")
@@ -163,4 +163,36 @@ customerId, with the paymentId of the payment a LINK_MANAGED_PAYMENT session mak
 			return printJSON(a.out, res)
 		},
 	}
+}
+
+// serveSandbox serves sb on ln until ctx ends, as sandbox.Serve does, with
+// a server span per request when the OTEL_* variables ask for traces.
+func (a *app) serveSandbox(ctx context.Context, sb *sandbox.Sandbox, ln net.Listener) error {
+	if a.tel == nil {
+		return sb.Serve(ctx, ln)
+	}
+	srv := &http.Server{
+		Handler:           a.tel.serverHandler(sb.Handler()),
+		ReadHeaderTimeout: sandbox.ReadHeaderTimeout,
+		ReadTimeout:       sandbox.ReadTimeout,
+		WriteTimeout:      sandbox.WriteTimeout,
+		IdleTimeout:       sandbox.IdleTimeout,
+		MaxHeaderBytes:    sandbox.MaxHeaderBytes,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		_ = srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }

@@ -98,7 +98,8 @@ func (a *app) listenWebhooks(ctx context.Context, lf listenFlags) error {
 	}
 	out, errOut := &lineWriter{w: a.out}, &lineWriter{w: a.err}
 	// Rejections are warnings; duplicates (info) stay off stderr.
-	logger := slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logger := slog.New(a.tel.logHandler(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	hopts := append([]webhook.HandlerOption{webhook.WithLogger(logger)}, a.tel.webhookOptions()...)
 
 	var h http.Handler
 	switch lf.provider {
@@ -120,7 +121,7 @@ func (a *app) listenWebhooks(ctx context.Context, lf listenFlags) error {
 		defer v.Close()
 		h = webhook.MoneyKitHandler(v, func(_ context.Context, ev *webhook.MoneyKitEvent) error {
 			return out.event(eventLine{"moneykit", ev.Type, ev.IdempotencyKey, ev.Raw})
-		}, webhook.WithLogger(logger))
+		}, hopts...)
 	case "linkmoney":
 		secret := lf.secret
 		if secret == "" {
@@ -132,7 +133,7 @@ func (a *app) listenWebhooks(ctx context.Context, lf listenFlags) error {
 		}
 		h = webhook.LinkMoneyHandler(v, func(_ context.Context, ev *webhook.LinkMoneyEvent) error {
 			return out.event(eventLine{"linkmoney", ev.Type, ev.DeliveryID, ev.Raw})
-		}, webhook.WithLogger(logger))
+		}, hopts...)
 	default:
 		return usagef("webhooks listen: --provider must be moneykit or linkmoney")
 	}
