@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -63,6 +65,9 @@ type clientTracer struct {
 	rejections     metric.Int64Counter
 	tokenFetches   metric.Int64Counter
 	fallbacks      metric.Int64Counter
+
+	durationSets     sync.Map // durationKey -> attribute.Set
+	durationSetCount atomic.Int64
 }
 
 func newClientTracer(c *config) *clientTracer {
@@ -256,20 +261,19 @@ func (t *clientTracer) attemptDone(ctx context.Context, a facade.TraceAttempt, r
 		}
 	}
 	et := attemptErrorType(r.StatusCode, r.Err)
-	var extra [3]attribute.KeyValue
-	n := 0
-	if r.StatusCode != 0 {
-		extra[n] = semconv.HTTPResponseStatusCode(r.StatusCode)
-		n++
-	}
-	if et != "" {
-		extra[n] = semconv.ErrorTypeKey.String(et)
-		n++
-	}
-	t.duration.Record(ctx, elapsed.Seconds(), httpconv.RequestMethodAttr(a.Method), a.Host, a.Port,
-		append(extra[:n:n], semconv.URLTemplate(a.URLTemplate))...)
+	t.duration.RecordSet(ctx, elapsed.Seconds(), t.durationAttrs(a, r.StatusCode, et))
 	span := ac.span
 	if span.IsRecording() {
+		var extra [3]attribute.KeyValue
+		n := 0
+		if r.StatusCode != 0 {
+			extra[n] = semconv.HTTPResponseStatusCode(r.StatusCode)
+			n++
+		}
+		if et != "" {
+			extra[n] = semconv.ErrorTypeKey.String(et)
+			n++
+		}
 		if r.RequestID != "" {
 			extra[n] = AttrRequestID.String(bounded(r.RequestID))
 			n++
@@ -281,6 +285,39 @@ func (t *clientTracer) attemptDone(ctx context.Context, a facade.TraceAttempt, r
 	}
 	span.End()
 }
+
+// durationKey identifies one set of http.client.request.duration
+// attributes; there are few (operations × statuses), so each is built once.
+type durationKey struct {
+	method, template, host, errorType string
+	port, status                      int
+}
+
+func (t *clientTracer) durationAttrs(a facade.TraceAttempt, status int, et string) attribute.Set {
+	k := durationKey{method: a.Method, template: a.URLTemplate, host: a.Host, errorType: et, port: a.Port, status: status}
+	if set, ok := t.durationSets.Load(k); ok {
+		return set.(attribute.Set)
+	}
+	kvs := make([]attribute.KeyValue, 0, 6)
+	kvs = append(kvs, semconv.HTTPRequestMethodKey.String(a.Method), semconv.URLTemplate(a.URLTemplate),
+		semconv.ServerAddress(a.Host), semconv.ServerPort(a.Port))
+	if status != 0 {
+		kvs = append(kvs, semconv.HTTPResponseStatusCode(status))
+	}
+	if et != "" {
+		kvs = append(kvs, semconv.ErrorTypeKey.String(et))
+	}
+	set := attribute.NewSet(kvs...)
+	if t.durationSetCount.Add(1) <= maxDurationSets {
+		t.durationSets.Store(k, set)
+	}
+	return set
+}
+
+// maxDurationSets bounds the cache of duration attribute sets (a server
+// answering ever new statuses, or a client of ever new hosts, cannot grow it
+// without bound; past it, sets are built per attempt).
+const maxDurationSets = 1024
 
 func (t *clientTracer) tokenStart(ctx context.Context, tk facade.TraceToken) context.Context {
 	attrs := make([]attribute.KeyValue, 1, 2)
