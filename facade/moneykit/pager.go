@@ -1,18 +1,12 @@
-package facade
+package moneykit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
 
-	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/facade"
 )
-
-// ErrRepeatedCursor is returned by a pager or a transactions sync when the
-// provider hands back a cursor it already returned: following it would loop
-// forever, so iteration stops there and the list may be incomplete.
-var ErrRepeatedCursor = errors.New("banklink: the provider repeated a pagination cursor")
 
 // Pagination. MoneyKit pages its lists in three styles, and banklink has one
 // pager per style rather than one per operation:
@@ -21,8 +15,7 @@ var ErrRepeatedCursor = errors.New("banklink: the provider repeated a pagination
 //     last page. Read it with [CursorPager].
 //   - cursors.next (GET /institutions): the page carries `cursors.next`,
 //     absent on the last page. Also a [CursorPager]: the two differ only in
-//     where the cursor sits, which the fetch function maps (see
-//     linksPage and institutionsPage).
+//     where the cursor sits, which the service method's fetch function maps.
 //   - page and size (GET /links/{id}/transactions, /users/{id}/transactions,
 //     investment transactions): numbered pages with a total. Read them with
 //     [PagePager].
@@ -36,21 +29,21 @@ var ErrRepeatedCursor = errors.New("banklink: the provider repeated a pagination
 // cursor or page on the copy (the caller's value is never changed) and passes
 // the call's per-call options on every page fetch.
 
-// CursorPage is one page of a cursor-paginated list: its items and the
+// cursorPage is one page of a cursor-paginated list: its items and the
 // cursor of the next page, "" on the last page.
-type CursorPage[T any] struct {
+type cursorPage[T any] struct {
 	Items []T
 	Next  string
 }
 
-// CursorFetch fetches the page that starts at cursor ("" for the first page).
-type CursorFetch[T any] func(ctx context.Context, cursor string) (CursorPage[T], error)
+// cursorFetch fetches the page that starts at cursor ("" for the first page).
+type cursorFetch[T any] func(ctx context.Context, cursor string) (cursorPage[T], error)
 
 // CursorPager iterates a cursor-paginated list. It is not safe for
 // concurrent use.
 type CursorPager[T any] struct {
 	pageState[T]
-	fetch  CursorFetch[T]
+	fetch  cursorFetch[T]
 	cursor string          // the cursor of the next page to fetch
 	seen   map[string]bool // every cursor fetched so far
 	pages  int
@@ -90,9 +83,9 @@ func (s *pageState[T]) all(yield func(T, error) bool, next func() ([]T, error)) 
 	}
 }
 
-// NewCursorPager returns a pager that starts at cursor ("" for the first
+// newCursorPager returns a pager that starts at cursor ("" for the first
 // page) and fetches pages with fetch.
-func NewCursorPager[T any](cursor string, fetch CursorFetch[T]) *CursorPager[T] {
+func newCursorPager[T any](cursor string, fetch cursorFetch[T]) *CursorPager[T] {
 	return &CursorPager[T]{fetch: fetch, cursor: cursor, seen: map[string]bool{}}
 }
 
@@ -103,7 +96,7 @@ func (p *CursorPager[T]) All(ctx context.Context) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		p.all(yield, func() ([]T, error) {
 			if p.seen[p.cursor] {
-				return nil, fmt.Errorf("%w: %q", ErrRepeatedCursor, p.cursor)
+				return nil, fmt.Errorf("%w: %q", facade.ErrRepeatedCursor, p.cursor)
 			}
 			p.seen[p.cursor] = true
 			pg, err := p.fetch(ctx, p.cursor)
@@ -129,16 +122,16 @@ func (p *CursorPager[T]) Cursor() string { return p.cursor }
 // Pages returns how many pages were fetched.
 func (p *CursorPager[T]) Pages() int { return p.pages }
 
-// NumberedPage is one page of a page/size list.
-type NumberedPage[T any] struct {
+// numberedPage is one page of a page/size list.
+type numberedPage[T any] struct {
 	Items []T
 	// Total is the number of items in the whole list, as the provider
 	// reports it with each page.
 	Total int
 }
 
-// PageFetch fetches page number page (from 1) of size items.
-type PageFetch[T any] func(ctx context.Context, page, size int) (NumberedPage[T], error)
+// pageFetch fetches page number page (from 1) of size items.
+type pageFetch[T any] func(ctx context.Context, page, size int) (numberedPage[T], error)
 
 // PagePager iterates a page/size list. It stops after the page that reaches
 // the reported total, after a short or empty page, whichever comes first, so
@@ -146,16 +139,16 @@ type PageFetch[T any] func(ctx context.Context, page, size int) (NumberedPage[T]
 // concurrent use.
 type PagePager[T any] struct {
 	pageState[T]
-	fetch PageFetch[T]
+	fetch pageFetch[T]
 	next  int // the next page to fetch
 	size  int
 	seen  int // items fetched so far
 	last  int // the last page fetched, 0 before the first
 }
 
-// NewPagePager returns a pager that starts at page first (1 when first < 1)
+// newPagePager returns a pager that starts at page first (1 when first < 1)
 // and fetches size items per page.
-func NewPagePager[T any](first, size int, fetch PageFetch[T]) *PagePager[T] {
+func newPagePager[T any](first, size int, fetch pageFetch[T]) *PagePager[T] {
 	return &PagePager[T]{fetch: fetch, next: max(first, 1), size: size}
 }
 
@@ -187,22 +180,11 @@ func (p *PagePager[T]) Page() int { return p.last }
 // Done reports whether the last page has been fetched.
 func (p *PagePager[T]) Done() bool { return p.done }
 
-// linksPage maps a GET /links response (next_cursor style) to a CursorPage.
-func linksPage(r *moneykit.GetLinksResponse) CursorPage[moneykit.GetLinksLink] {
-	return CursorPage[moneykit.GetLinksLink]{Items: r.Links, Next: r.NextCursor}
-}
-
-// institutionsPage maps a GET /institutions response (cursors.next style) to
-// a CursorPage.
-func institutionsPage(r *moneykit.GetInstitutionsResponse) CursorPage[moneykit.Institution] {
-	return CursorPage[moneykit.Institution]{Items: r.Institutions, Next: r.Cursors.Next}
-}
-
 // SyncBatch is one response of GET /links/{id}/transactions/sync: what
 // changed, and the cursor to store once the batch is applied.
 type SyncBatch struct {
-	Created []moneykit.TransactionResponse
-	Updated []moneykit.TransactionResponse
+	Created []Transaction
+	Updated []Transaction
 	Removed []string // transaction ids
 	// Cursor is where the next sync starts once this batch is applied.
 	// Store it together with the batch's effects (in the same database
@@ -210,8 +192,8 @@ type SyncBatch struct {
 	Cursor string
 }
 
-// SyncFetch fetches the changes after cursor ("" for the whole history).
-type SyncFetch func(ctx context.Context, cursor string) (*moneykit.TransactionSyncResponse, error)
+// syncFetch fetches the changes after cursor ("" for the whole history).
+type syncFetch func(ctx context.Context, cursor string) (*TransactionSyncResponse, error)
 
 // TransactionSync is the resumable transactions sync loop: it calls the sync
 // endpoint with the cursor of the previous response while has_more is true.
@@ -219,7 +201,7 @@ type SyncFetch func(ctx context.Context, cursor string) (*moneykit.TransactionSy
 //
 // The right use is:
 //
-//	sync := mk.Transactions.Sync(ctx, linkID, savedCursor)
+//	sync := mk.Transactions.Sync(linkID, savedCursor)
 //	for batch, err := range sync.All(ctx) {
 //		if err != nil {
 //			return err // savedCursor, or the last stored batch.Cursor, resumes
@@ -232,15 +214,15 @@ type SyncFetch func(ctx context.Context, cursor string) (*moneykit.TransactionSy
 // wholesale, so a store should drop its pending transactions when a sync
 // reports new ones.
 type TransactionSync struct {
-	fetch  SyncFetch
+	fetch  syncFetch
 	cursor string
 	seen   map[string]bool
 	done   bool
 	err    error
 }
 
-// NewTransactionSync returns a sync that starts after cursor.
-func NewTransactionSync(cursor string, fetch SyncFetch) *TransactionSync {
+// newTransactionSync returns a sync that starts after cursor.
+func newTransactionSync(cursor string, fetch syncFetch) *TransactionSync {
 	return &TransactionSync{fetch: fetch, cursor: cursor, seen: map[string]bool{}}
 }
 
@@ -250,7 +232,7 @@ func (s *TransactionSync) All(ctx context.Context) iter.Seq2[SyncBatch, error] {
 	return func(yield func(SyncBatch, error) bool) {
 		for !s.done && s.err == nil {
 			if s.seen[s.cursor] {
-				s.err = fmt.Errorf("%w: %q", ErrRepeatedCursor, s.cursor)
+				s.err = fmt.Errorf("%w: %q", facade.ErrRepeatedCursor, s.cursor)
 				yield(SyncBatch{Cursor: s.cursor}, s.err)
 				return
 			}

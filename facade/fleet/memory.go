@@ -1,4 +1,4 @@
-package facade
+package fleet
 
 import (
 	"context"
@@ -127,9 +127,9 @@ func (m *MemoryCoolDownStore) Extend(ctx context.Context, key string, d time.Dur
 	return nil
 }
 
-// idle reports that the store holds no window at all, so a call need not
+// Idle reports that the store holds no window at all, so a call need not
 // resolve its scope keys to ask.
-func (m *MemoryCoolDownStore) idle() bool {
+func (m *MemoryCoolDownStore) Idle() bool {
 	m.mu.Lock()
 	n := len(m.until)
 	m.mu.Unlock()
@@ -235,6 +235,11 @@ type flight struct {
 	waiters int
 	cancel  context.CancelFunc
 }
+
+// tokenFetchTimeout bounds a token request made on behalf of waiting
+// callers; each caller still stops waiting when its own context ends, and
+// the request stops when the last of them has gone.
+const tokenFetchTimeout = 60 * time.Second
 
 // Do returns fn's token for key, running fn once for every caller that asks
 // while it runs. An empty token is an error.

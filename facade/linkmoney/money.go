@@ -1,4 +1,4 @@
-package facade
+package linkmoney
 
 import (
 	"encoding/json"
@@ -7,12 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/banklink/banklink/gen/linkmoney"
+	gen "github.com/banklink/banklink/gen/linkmoney"
 )
-
-// Amount is a Link Money amount: a decimal value, kept as its exact text
-// (json.Number, never a float), and a currency (USD).
-type Amount = linkmoney.Amount
 
 // maxIntegerDigits bounds the dollars part so every Amount converts to int64 cents.
 const maxIntegerDigits = 15
@@ -37,7 +33,7 @@ func USD(cents int64) Amount {
 	b.WriteByte('.')
 	b.WriteByte(byte('0' + frac/10))
 	b.WriteByte(byte('0' + frac%10))
-	return Amount{Currency: linkmoney.AmountCurrencyUSD, Value: json.Number(b.String())}
+	return Amount{Currency: gen.AmountCurrencyUSD, Value: json.Number(b.String())}
 }
 
 // ParseUSD parses a positive decimal with at most two fraction digits ("12.34",
@@ -47,7 +43,7 @@ func ParseUSD(decimal string) (Amount, error) {
 	if _, err := centsOf(decimal); err != nil {
 		return Amount{}, err
 	}
-	return Amount{Currency: linkmoney.AmountCurrencyUSD, Value: json.Number(decimal)}, nil
+	return Amount{Currency: gen.AmountCurrencyUSD, Value: json.Number(decimal)}, nil
 }
 
 // Cents converts an amount's value to integer cents, refusing values that are

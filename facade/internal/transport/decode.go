@@ -1,4 +1,4 @@
-package facade
+package transport
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"sync"
+
+	"github.com/banklink/banklink/facade"
 )
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -48,16 +50,20 @@ func (c *client) decode(op *operation, resp *http.Response, out any) error {
 		if resp.Request != nil {
 			resp.Request = redactedRequest(resp.Request)
 		}
-		return &Error{
+		return &facade.Error{
 			Provider: op.provider, Operation: op.id, StatusCode: resp.StatusCode,
 			Message: msg, RequestID: requestID(resp.Header), Body: body, Response: resp, Err: cause,
-			tokenEndpoint: tokenEndpoint,
 		}
 	}
 	if buf.Len() > maxSuccessBody {
 		return fail("response body larger than 64 MiB", nil)
 	}
 	if buf.Len() == 0 && (resp.StatusCode == http.StatusAccepted || resp.StatusCode == http.StatusNoContent) {
+		if op.safety == facade.SafetyIdempotencyKey {
+			// Money may have moved, and there is nothing to record: the
+			// caller gets the key, as after a lost answer.
+			return fail("accepted without a body: the outcome is unknown", nil)
+		}
 		// An accepted request may carry no body (MoneyKit's 2023 SDKs read
 		// POST /links/{id}/products that way); out keeps its zero value.
 		return nil
@@ -69,7 +75,7 @@ func (c *client) decode(op *operation, resp *http.Response, out any) error {
 	if errShape {
 		// The provider's error answer with a 2xx status: an error, with
 		// the code errors.Is matches on.
-		e := fail("", nil).(*Error)
+		e := fail("", nil).(*facade.Error)
 		decodeErrorBody(e, e.Body)
 		if e.Message == "" {
 			e.Message = "error answer with a 2xx status"

@@ -1,38 +1,12 @@
-package facade
+package transport
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
-	"github.com/banklink/banklink/gen/linkmoney"
-	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/internal/opmeta"
-)
-
-// Provider names an upstream API.
-type Provider string
-
-const (
-	ProviderMoneyKit  Provider = "moneykit"
-	ProviderLinkMoney Provider = "linkmoney"
-)
-
-// Safety is an operation's retry class, the spec's x-banklink-retry.
-type Safety = opmeta.Retry
-
-const (
-	// SafetyUnknown is the zero value; no operation in the spec has it.
-	SafetyUnknown = opmeta.RetryUnknown
-	// SafetySafe operations may be repeated with no further effect.
-	SafetySafe = opmeta.RetrySafe
-	// SafetyIdempotencyKey operations carry a key in the body that the server
-	// deduplicates on; banklink reuses the same key on every attempt.
-	SafetyIdempotencyKey = opmeta.RetryIdempotencyKey
-	// SafetySingleUse operations are never replayed once the server may have seen them.
-	SafetySingleUse = opmeta.RetrySingleUse
-	// SafetyUnsafe operations are replayed only after a 429 or when the request
-	// never reached the server.
-	SafetyUnsafe = opmeta.RetryUnsafe
 )
 
 // authKind is how an operation authenticates, derived from its security requirement.
@@ -49,21 +23,16 @@ func (a authKind) String() string {
 	return [...]string{"none", "basic", "bearer", "client-id"}[a]
 }
 
-// opIndex indexes a provider's generated operation table
-// (moneykit.Operations, linkmoney.Operations), e.g. moneykit.OpGetLink.
-type opIndex = int
-
-// numOps bounds the operation indexes of both providers.
-const numOps = max(len(moneykit.Operations), len(linkmoney.Operations))
-
 // operation is one row of the generated table, in the shape the transport uses.
 type operation struct {
-	idx            opIndex
+	idx            int
 	id             string // operationId as api/openapi.yaml spells it
-	provider       Provider
+	provider       facade.Provider
 	method         string
-	path           string // path template, e.g. /links/{id}; the only path banklink logs
-	safety         Safety
+	path           string   // path template, e.g. /links/{id}; the only path banklink logs
+	lits           []string // the template around its parameters: lits[0] {params[0]} lits[1] …
+	params         []string // path parameter names, in order
+	safety         facade.Safety
 	idempotencyKey string // JSON name of the idempotency key, for SafetyIdempotencyKey
 	auth           authKind
 	authHeader     string   // header name for authClientID
@@ -76,23 +45,31 @@ type operation struct {
 
 // providerSpec is what banklink reads from one provider's generated table.
 type providerSpec struct {
-	provider Provider
-	ops      [numOps]*operation
+	provider facade.Provider
+	ops      []*operation
 	scopes   []string // OAuth2 scopes, indexed by operation.scopeIdx
 }
 
-var (
-	moneyKitSpec = sync.OnceValues(func() (*providerSpec, error) {
-		return buildSpec(ProviderMoneyKit, moneykit.Operations[:], moneykit.OpCreateAccessToken)
-	})
-	linkMoneySpec = sync.OnceValues(func() (*providerSpec, error) {
-		return buildSpec(ProviderLinkMoney, linkmoney.Operations[:], linkmoney.OpCreateToken)
-	})
-)
+// specs caches each provider's table in the transport's shape: a table
+// is built once per process, on the first client of its provider.
+var specs sync.Map // *opmeta.Operation (the table's first row) -> *providerSpec
+
+func specFor(p *Provider) (*providerSpec, error) {
+	key := &p.Table[0]
+	if ps, ok := specs.Load(key); ok {
+		return ps.(*providerSpec), nil
+	}
+	ps, err := buildSpec(p.Name, p.Table, p.TokenOp)
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := specs.LoadOrStore(key, ps)
+	return actual.(*providerSpec), nil
+}
 
 // buildSpec turns a generated table into the transport's operations.
-func buildSpec(p Provider, table []opmeta.Operation, tokenOp opIndex) (*providerSpec, error) {
-	ps := &providerSpec{provider: p}
+func buildSpec(p facade.Provider, table []opmeta.Operation, tokenOp int) (*providerSpec, error) {
+	ps := &providerSpec{provider: p, ops: make([]*operation, len(table))}
 	scopeIdx := map[string]int{}
 	for i := range table {
 		m := &table[i]
@@ -107,6 +84,7 @@ func buildSpec(p Provider, table []opmeta.Operation, tokenOp opIndex) (*provider
 			tokenEndpoint:  i == tokenOp,
 			meta:           m,
 		}
+		o.lits, o.params = splitTemplate(m.Path)
 		switch {
 		case m.Auth.Optional || m.Auth.Kind == opmeta.AuthNone:
 			o.auth = authNone
@@ -136,10 +114,26 @@ func buildSpec(p Provider, table []opmeta.Operation, tokenOp opIndex) (*provider
 		} else {
 			o.required = buildRequired(m.ResponseRequired)
 		}
-		if o.safety == SafetyUnknown {
+		if o.safety == facade.SafetyUnknown {
 			return nil, fmt.Errorf("banklink: %s has no retry class", m.ID)
 		}
 		ps.ops[i] = o
 	}
 	return ps, nil
+}
+
+// splitTemplate splits a path template at its parameters:
+// "/links/{id}/accounts/{account_id}" gives lits ["/links/", "/accounts/", ""]
+// and params ["id", "account_id"].
+func splitTemplate(path string) (lits, params []string) {
+	for {
+		i := strings.IndexByte(path, '{')
+		j := strings.IndexByte(path, '}')
+		if i < 0 || j < i {
+			return append(lits, path), params
+		}
+		lits = append(lits, path[:i])
+		params = append(params, path[i+1:j])
+		path = path[j+1:]
+	}
 }

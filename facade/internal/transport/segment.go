@@ -1,10 +1,10 @@
-package facade
+package transport
 
 import "strings"
 
 // segmentViolation reports why value cannot be sent as one path segment, or
-// "" when it can. The generated request builders percent-escape "/", "?" and
-// "#", but a dot segment ("." or "..") survives escaping and URL resolution
+// "" when it can. Path parameters are percent-escaped ("/", "?" and "#"
+// included), but a dot segment ("." or "..") survives escaping and URL resolution
 // folds it away, so "DELETE /links/.." would become "DELETE /". Characters
 // that a proxy or server may decode or normalise into a separator ("%" of an
 // encoded "/" or ".", "\" which some servers read as "/") and control

@@ -1,4 +1,4 @@
-package facade
+package transport
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/internal/redact"
 	"github.com/banklink/banklink/internal/termsafe"
 )
 
@@ -38,12 +40,12 @@ func (c *client) logAttempt(ctx context.Context, op *operation, attempt, status 
 	}
 	if err != nil && status == 0 {
 		// Transport failures only; the message carries no URL.
-		attrs = append(attrs, slog.String("error", redactCredentials(urlErrCause(err).Error())))
+		attrs = append(attrs, slog.String("error", redact.Credentials(urlErrCause(err).Error())))
 	}
 	c.logger.LogAttrs(ctx, slog.LevelDebug, "banklink attempt", attrs...)
 }
 
-func retryReason(a *Attempt, hinted bool, delay time.Duration) string {
+func retryReason(a *facade.Attempt, hinted bool, delay time.Duration) string {
 	var why string
 	switch {
 	case a.Response != nil:
@@ -59,13 +61,13 @@ func retryReason(a *Attempt, hinted bool, delay time.Duration) string {
 	return why + "; backing off " + delay.Round(time.Millisecond).String()
 }
 
-func notRetriedReason(a *Attempt) string {
+func notRetriedReason(a *facade.Attempt) string {
 	switch {
-	case a.Response != nil && retryableStatus(a.Response.StatusCode):
+	case a.Response != nil && facade.RetryableStatus(a.Response.StatusCode):
 		return "status " + strconv.Itoa(a.Response.StatusCode) + " is not retried for " + a.Safety.String() + " operations"
 	case a.Response != nil:
 		return "status " + strconv.Itoa(a.Response.StatusCode) + " is not retryable"
-	case a.ReachedServer && (a.Safety == SafetyUnsafe || a.Safety == SafetySingleUse):
+	case a.ReachedServer && (a.Safety == facade.SafetyUnsafe || a.Safety == facade.SafetySingleUse):
 		return "the request may have reached the server; " + a.Safety.String() + " operations are not replayed"
 	default:
 		return "error is not retryable"

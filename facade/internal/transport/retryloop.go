@@ -1,4 +1,4 @@
-package facade
+package transport
 
 import (
 	"context"
@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/textproto"
+	"strconv"
 	"time"
+
+	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/internal/config"
 )
 
 // This file holds the retry loop every call goes through. One pass of the
@@ -31,7 +35,9 @@ type exchange struct {
 	op         *operation
 	req        *http.Request // from a generated builder; the first attempt sends it
 	out        any           // where a 2xx body is decoded; nil to discard it
-	set        *callSettings
+	set        *config.Call
+	path       []string // the path parameters
+	call       facade.TraceCall
 	key        string // idempotency key sent, for idempotency-key operations
 	ref        string // clientReferenceId sent with the key, if any
 	scopeID    string // the user or link a limit is counted by, when the path does not name it
@@ -43,7 +49,8 @@ type exchange struct {
 	unclear           bool          // an attempt may have been accepted without its answer arriving
 	delay             time.Duration // wait before the next attempt
 	hinted            bool          // delay was asked for by the server
-	lastAPI           *Error        // last HTTP error answer
+	lastHinted        bool          // lastAPI carried a Retry-After hint
+	lastAPI           *facade.Error // last HTTP error answer
 	lastErr           error         // last failure, API or transport
 	answer            *http.Response
 }
@@ -64,14 +71,30 @@ func (c *client) do(ctx context.Context, op *operation, req *http.Request, out a
 	if ctx == nil {
 		return errNilContext(op)
 	}
-	x := exchange{c: c, ctx: ctx, op: op, req: req, out: out, set: cl.set, key: cl.key, ref: cl.ref, scopeID: cl.scopeID}
+	x := exchange{c: c, ctx: ctx, op: op, req: req, out: out, set: cl.set, key: cl.key, ref: cl.ref, scopeID: cl.scopeID, path: cl.path}
 	x.prepare()
-	if cl.resp == nil {
+	tr := c.trace
+	if cl.resp == nil && tr == nil {
 		return x.run()
+	}
+	if tr != nil {
+		x.call = facade.TraceCall{Provider: op.provider, Operation: op.id, Method: op.method, URLTemplate: op.path, IdempotencyKey: x.key}
+		if tr.CallStart != nil {
+			x.ctx = tr.CallStart(x.ctx, x.call)
+		}
 	}
 	began := c.now()
 	err := x.run()
-	x.report(cl.resp, c.now().Sub(began))
+	if cl.resp != nil {
+		x.report(cl.resp, c.now().Sub(began))
+	}
+	if tr != nil && tr.CallDone != nil {
+		r := facade.TraceCallResult{Attempts: x.attempts, Err: err}
+		if x.answer != nil {
+			r.StatusCode, r.RequestID = x.answer.StatusCode, requestID(x.answer.Header)
+		}
+		tr.CallDone(x.ctx, x.call, r)
+	}
 	return err
 }
 
@@ -83,8 +106,8 @@ func (x *exchange) prepare() {
 	if c.hdrVersion != nil {
 		h["Moneykit-Version"] = c.hdrVersion
 	}
-	for _, fh := range x.set.headers {
-		h[fh.name] = fh.value
+	for _, fh := range x.set.Headers {
+		h[fh.Name] = fh.Value
 	}
 	x.rewindable = x.req.Body == nil || x.req.Body == http.NoBody || x.req.GetBody != nil
 }
@@ -108,6 +131,7 @@ func (x *exchange) run() error {
 		began := time.Now()
 		resp, err := x.attempt(areq)
 		v, a, err := x.classify(resp, cancel, err, tok, began)
+		x.traceAttempt(areq, resp, a, err)
 		switch v {
 		case verdictDone:
 			return err
@@ -149,6 +173,14 @@ func (x *exchange) wait() error {
 		// Waiting would outlast the caller; give back the failure now.
 		return x.final(x.lastErr)
 	}
+	switch {
+	case wait > x.delay:
+		x.traceWait(facade.WaitCoolDown, wait)
+	case x.hinted:
+		x.traceWait(facade.WaitRetryAfter, wait)
+	default:
+		x.traceWait(facade.WaitBackoff, wait)
+	}
 	if err := c.wait(x.ctx, wait); err != nil {
 		return x.transportErr(err)
 	}
@@ -183,12 +215,15 @@ func (x *exchange) token() (*bearerToken, error) {
 func (x *exchange) request(tok *bearerToken) (areq *http.Request, cancel context.CancelFunc, err error) {
 	c, op, req := x.c, x.op, x.req
 	actx := x.ctx
-	if d := x.set.attemptTimeout; d > 0 {
+	if d := x.set.AttemptTimeout; d > 0 {
 		actx, cancel = context.WithTimeout(actx, d)
 	}
-	mw := x.set.send != nil
+	if tr := c.trace; tr != nil && tr.AttemptStart != nil {
+		actx = tr.AttemptStart(actx, x.traceAttemptInfo())
+	}
+	mw := x.set.Send != nil
 	if mw {
-		actx = context.WithValue(actx, attemptInfoKey{}, &AttemptInfo{
+		actx = context.WithValue(actx, config.AttemptInfoKey{}, &facade.AttemptInfo{
 			Provider: op.provider, Operation: op.id, Method: op.method, Path: op.path,
 			Attempt: x.attempts + 1, IdempotencyKey: x.key,
 		})
@@ -227,10 +262,10 @@ func (x *exchange) request(tok *bearerToken) (areq *http.Request, cancel context
 // body an empty one.
 func (x *exchange) attempt(areq *http.Request) (*http.Response, error) {
 	x.attempts++
-	if x.set.send == nil {
+	if x.set.Send == nil {
 		return x.c.http.Do(areq)
 	}
-	resp, err := x.set.send(areq)
+	resp, err := x.set.Send(areq)
 	switch {
 	case err != nil && resp != nil:
 		if resp.Body != nil {
@@ -247,7 +282,7 @@ func (x *exchange) attempt(areq *http.Request) (*http.Response, error) {
 
 // classify reads an attempt's outcome: a decoded success, the call's end, a
 // rejected token to refresh, or a failed attempt (returned for decide).
-func (x *exchange) classify(resp *http.Response, cancel context.CancelFunc, err error, used *bearerToken, began time.Time) (verdict, *Attempt, error) {
+func (x *exchange) classify(resp *http.Response, cancel context.CancelFunc, err error, used *bearerToken, began time.Time) (verdict, *facade.Attempt, error) {
 	c, op, ctx := x.c, x.op, x.ctx
 	if err == nil {
 		x.answer = resp
@@ -263,7 +298,7 @@ func (x *exchange) classify(resp *http.Response, cancel context.CancelFunc, err 
 			}
 			return verdictDone, nil, nil
 		}
-		var apiErr *Error
+		var apiErr *facade.Error
 		if errors.As(derr, &apiErr) {
 			apiErr.Attempts, apiErr.IdempotencyKey = x.attempts, x.key
 			c.logAttempt(ctx, op, x.attempts, resp.StatusCode, time.Since(began), apiErr.RequestID, "fail", "undecodable response", nil)
@@ -277,7 +312,7 @@ func (x *exchange) classify(resp *http.Response, cancel context.CancelFunc, err 
 
 	// Failure path: the Attempt is built only here, so a successful call
 	// does not pay for it.
-	a := &Attempt{
+	a := &facade.Attempt{
 		Provider:  op.provider,
 		Operation: op.id,
 		Method:    op.method,
@@ -295,13 +330,13 @@ func (x *exchange) classify(resp *http.Response, cancel context.CancelFunc, err 
 		x.lastErr = err
 		return verdictFailed, a, nil
 	}
-	apiErr := newAPIError(op, resp, c.now())
+	apiErr, hinted := newAPIError(op, resp, c.now())
 	if cancel != nil {
 		cancel()
 	}
 	apiErr.Attempts, apiErr.IdempotencyKey = x.attempts, x.key
 	if resp.StatusCode == http.StatusUnauthorized && !x.refreshed && op.auth == authBearer &&
-		(op.provider == ProviderLinkMoney || apiErr.Code == CodeExpiredAccessToken) {
+		(op.provider == facade.ProviderLinkMoney || apiErr.Code == facade.CodeExpiredAccessToken) {
 		// The server refused before doing anything: refresh once and resend,
 		// whatever the operation's safety. This does not use up a retry.
 		c.invalidateToken(ctx, op.scopeIdx, used)
@@ -310,11 +345,11 @@ func (x *exchange) classify(resp *http.Response, cancel context.CancelFunc, err 
 		c.logAttempt(ctx, op, x.attempts, resp.StatusCode, time.Since(began), apiErr.RequestID, "retry", "access token rejected; refreshing it", nil)
 		return verdictResend, nil, nil
 	}
-	if x.key != "" && x.unclear && apiErr.Code == CodeDuplicateRequestKey {
+	if x.key != "" && x.unclear && apiErr.Code == facade.CodeDuplicateRequestKey {
 		// banklink sent this key before, in this call: an earlier attempt
 		// was accepted, though its answer never arrived.
 		c.logAttempt(ctx, op, x.attempts, resp.StatusCode, time.Since(began), apiErr.RequestID, "done", "an earlier attempt was accepted", nil)
-		return verdictDone, nil, &AcceptedEarlierError{
+		return verdictDone, nil, &facade.AcceptedEarlierError{
 			Provider: op.provider, Operation: op.id, IdempotencyKey: x.key, ClientReferenceID: x.ref,
 			Attempts: x.attempts, Answer: apiErr,
 		}
@@ -323,16 +358,16 @@ func (x *exchange) classify(resp *http.Response, cancel context.CancelFunc, err 
 	a.Err = apiErr
 	a.ReachedServer = true
 	x.unclear = x.unclear || resp.StatusCode >= 500
-	x.lastAPI, x.lastErr = apiErr, apiErr
+	x.lastAPI, x.lastErr, x.lastHinted = apiErr, apiErr, hinted
 	if resp.StatusCode == http.StatusTooManyRequests {
-		x.recordLimited(apiErr)
+		x.recordLimited(apiErr, hinted)
 	}
 	return verdictFailed, a, nil
 }
 
 // decide judges a failed attempt: nil to retry (after x.delay), or the
 // error the call ends with.
-func (x *exchange) decide(a *Attempt, began time.Time) error {
+func (x *exchange) decide(a *facade.Attempt, began time.Time) error {
 	c, op, ctx := x.c, x.op, x.ctx
 	status := a.StatusCode()
 	var reqID string
@@ -344,16 +379,16 @@ func (x *exchange) decide(a *Attempt, began time.Time) error {
 		return x.final(a.Err)
 	}
 	switch {
-	case x.retries >= x.set.maxRetries:
+	case x.retries >= x.set.MaxRetries:
 		return fail("retries exhausted")
 	case !x.rewindable:
 		return fail("request body cannot be replayed")
-	case !x.set.policy.ShouldRetry(a):
+	case !x.policy().ShouldRetry(a):
 		return fail(notRetriedReason(a))
 	}
 	x.retries++
 	x.delay, x.hinted = c.backoff.Delay(x.retries), false
-	if a.Response != nil && x.lastAPI.retryAfterSet {
+	if a.Response != nil && x.lastHinted {
 		x.delay, x.hinted = x.lastAPI.RetryAfter, true
 		if x.delay > c.maxRetryAfter || exceedsDeadline(ctx, x.delay) {
 			c.logAttempt(ctx, op, x.attempts, status, time.Since(began), reqID, "fail", "server asked to wait longer than allowed", a.Err)
@@ -365,7 +400,7 @@ func (x *exchange) decide(a *Attempt, began time.Time) error {
 }
 
 // report fills in a WithResponse target.
-func (x *exchange) report(r *Response, d time.Duration) {
+func (x *exchange) report(r *facade.Response, d time.Duration) {
 	r.Attempts, r.Duration, r.IdempotencyKey = x.attempts, d, x.key
 	if x.answer != nil {
 		r.StatusCode, r.Header, r.RequestID = x.answer.StatusCode, x.answer.Header, requestID(x.answer.Header)
@@ -374,7 +409,7 @@ func (x *exchange) report(r *Response, d time.Duration) {
 
 // final turns the last attempt's failure into the error the caller sees.
 func (x *exchange) final(err error) error {
-	var apiErr *Error
+	var apiErr *facade.Error
 	if errors.As(err, &apiErr) {
 		return apiErr
 	}
@@ -385,11 +420,11 @@ func (x *exchange) final(err error) error {
 }
 
 func (x *exchange) transportErr(err error) error {
-	return &TransportError{Provider: x.op.provider, Operation: x.op.id, Attempts: x.attempts, Err: err, Last: x.lastAPI, IdempotencyKey: x.key}
+	return &facade.TransportError{Provider: x.op.provider, Operation: x.op.id, Attempts: x.attempts, Err: err, Last: x.lastAPI, IdempotencyKey: x.key}
 }
 
-func (x *exchange) rateLimited(wait time.Duration, cause *Error) error {
-	return &RateLimitError{Operation: x.op.id, RetryAfter: wait, Err: cause, IdempotencyKey: x.key}
+func (x *exchange) rateLimited(wait time.Duration, cause *facade.Error) error {
+	return &facade.RateLimitError{Operation: x.op.id, RetryAfter: wait, Err: cause, IdempotencyKey: x.key}
 }
 
 // authFailed returns the token endpoint's failure met while calling op
@@ -399,7 +434,7 @@ func (x *exchange) rateLimited(wait time.Duration, cause *Error) error {
 // ended gets that as the cause.
 func (x *exchange) authFailed(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		var te *TransportError
+		var te *facade.TransportError
 		if !errors.As(err, &te) {
 			return x.transportErr(err)
 		}
@@ -427,11 +462,63 @@ func (c *client) waitLimiter(ctx context.Context) error {
 		r.Cancel()
 		return errLimiterDeadline
 	}
+	if tr := c.trace; tr != nil && tr.Wait != nil {
+		tr.Wait(ctx, facade.TraceWait{Cause: facade.WaitPacing, Duration: d})
+	}
 	if err := c.wait(ctx, d); err != nil {
 		r.Cancel()
 		return err
 	}
 	return nil
+}
+
+// policy is the retry policy in force.
+func (x *exchange) policy() facade.RetryPolicy {
+	if p, ok := x.set.Policy.(facade.RetryPolicy); ok {
+		return p
+	}
+	return facade.DefaultRetryPolicy()
+}
+
+// traceAttemptInfo describes the next attempt for the client's Trace.
+func (x *exchange) traceAttemptInfo() facade.TraceAttempt {
+	u := x.req.URL
+	port, _ := strconv.Atoi(u.Port())
+	if port == 0 {
+		port = 443
+		if u.Scheme == "http" {
+			port = 80
+		}
+	}
+	return facade.TraceAttempt{TraceCall: x.call, Attempt: x.attempts + 1, Host: u.Hostname(), Port: port}
+}
+
+// traceAttempt reports a finished attempt to the client's Trace.
+func (x *exchange) traceAttempt(areq *http.Request, resp *http.Response, a *facade.Attempt, err error) {
+	tr := x.c.trace
+	if tr == nil || tr.AttemptDone == nil {
+		return
+	}
+	info := x.traceAttemptInfo()
+	info.Attempt = x.attempts
+	var r facade.TraceAttemptResult
+	if resp != nil {
+		r.StatusCode, r.RequestID = resp.StatusCode, requestID(resp.Header)
+	}
+	switch {
+	case a != nil:
+		r.Err = a.Err
+	case err != nil:
+		r.Err = err
+	}
+	tr.AttemptDone(areq.Context(), info, r)
+}
+
+// traceWait reports a wait to the client's Trace.
+func (x *exchange) traceWait(cause string, d time.Duration) {
+	if tr := x.c.trace; tr != nil && tr.Wait != nil {
+		tr.Wait(x.ctx, facade.TraceWait{TraceCall: x.call, Cause: cause, Duration: d})
+	}
 }
 
 func exceedsDeadline(ctx context.Context, d time.Duration) bool {

@@ -1,12 +1,14 @@
-package facade
+package transport
 
 import (
 	"context"
 	"math/rand/v2"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/fleet"
 	"github.com/banklink/banklink/internal/opmeta"
 )
 
@@ -36,9 +38,9 @@ const maxGateWindow = time.Hour
 type opScope struct {
 	kind    string
 	key     string // full key for client and app scopes; empty for link and user ones
-	limit   Limit
+	limit   fleet.Limit
 	limited bool // a documented limit to pace; false for an operation's own scope
-	seg     int  // path segment holding the id (link, user), -1 if none
+	seg     int  // path parameter holding the id (link, user), -1 if none
 }
 
 // opScopes are an operation's scopes; cool indexes the one a 429 cools down.
@@ -50,9 +52,9 @@ type opScopes struct {
 // scopeRank orders kinds from narrowest to widest.
 func scopeRank(kind string) int {
 	switch kind {
-	case ScopeLink, ScopeUser:
+	case fleet.ScopeLink, fleet.ScopeUser:
 		return 0
-	case ScopeClient:
+	case fleet.ScopeClient:
 		return 1
 	}
 	return 2
@@ -61,28 +63,19 @@ func scopeRank(kind string) int {
 func limitKind(k opmeta.LimitKey) string {
 	switch k {
 	case opmeta.LimitPerLink:
-		return ScopeLink
+		return fleet.ScopeLink
 	case opmeta.LimitPerUser:
-		return ScopeUser
+		return fleet.ScopeUser
 	case opmeta.LimitPerApp:
-		return ScopeApp
+		return fleet.ScopeApp
 	}
-	return ScopeClient
-}
-
-// idSegment is the index of the "{id}" segment of a path template, or -1.
-func idSegment(path string) int {
-	for i, s := range strings.Split(strings.TrimPrefix(path, "/"), "/") {
-		if s == "{id}" {
-			return i
-		}
-	}
-	return -1
+	return fleet.ScopeClient
 }
 
 // buildScopes resolves every operation's scopes for this client.
 func (c *client) buildScopes() {
-	fp := Fingerprint(c.baseURL, c.clientID)
+	c.scopes = make([]opScopes, len(c.spec.ops))
+	fp := fleet.Fingerprint(c.baseURL, c.clientID)
 	for i, op := range c.spec.ops {
 		if op == nil {
 			continue
@@ -90,17 +83,17 @@ func (c *client) buildScopes() {
 		var s opScopes
 		for _, rl := range op.meta.RateLimits {
 			kind := limitKind(rl.Key)
-			sc := opScope{kind: kind, limit: Limit{Requests: rl.Requests, Per: rl.Per}, limited: true, seg: -1}
+			sc := opScope{kind: kind, limit: fleet.Limit{Requests: rl.Requests, Per: rl.Per}, limited: true, seg: -1}
 			switch kind {
-			case ScopeLink, ScopeUser:
-				sc.seg = idSegment(op.path)
+			case fleet.ScopeLink, fleet.ScopeUser:
+				sc.seg = slices.Index(op.params, "id")
 			default:
-				sc.key = ScopeKey(c.provider, fp, op.id, kind, "")
+				sc.key = fleet.ScopeKey(string(c.provider), fp, op.id, kind, "")
 			}
 			s.list = append(s.list, sc)
 		}
 		if len(s.list) == 0 {
-			s.list = []opScope{{kind: ScopeClient, key: ScopeKey(c.provider, fp, op.id, ScopeClient, ""), seg: -1}}
+			s.list = []opScope{{kind: fleet.ScopeClient, key: fleet.ScopeKey(string(c.provider), fp, op.id, fleet.ScopeClient, ""), seg: -1}}
 		}
 		for j := range s.list {
 			if scopeRank(s.list[j].kind) < scopeRank(s.list[s.cool].kind) {
@@ -110,20 +103,6 @@ func (c *client) buildScopes() {
 		c.scopes[i] = s
 	}
 	c.fingerprint = fp
-}
-
-// pathSegment returns segment i of an escaped path ("/links/mk_1" has "links" at 0).
-func pathSegment(path string, i int) string {
-	path = strings.TrimPrefix(path, "/")
-	for ; i > 0; i-- {
-		_, rest, ok := strings.Cut(path, "/")
-		if !ok {
-			return ""
-		}
-		path = rest
-	}
-	seg, _, _ := strings.Cut(path, "/")
-	return seg
 }
 
 // scopeKeys returns the call's scope keys, resolved once per call.
@@ -139,10 +118,10 @@ func (x *exchange) scopeKeys() []string {
 			continue
 		}
 		id := x.scopeID
-		if s.seg >= 0 {
-			id = pathSegment(x.req.URL.EscapedPath(), s.seg)
+		if s.seg >= 0 && s.seg < len(x.path) {
+			id = x.path[s.seg]
 		}
-		keys[i] = ScopeKey(x.op.provider, x.c.fingerprint, x.op.id, s.kind, id)
+		keys[i] = fleet.ScopeKey(string(x.op.provider), x.c.fingerprint, x.op.id, s.kind, id)
 	}
 	x.keys = keys
 	return keys
@@ -151,9 +130,9 @@ func (x *exchange) scopeKeys() []string {
 // coolDown is how long the call's scopes stay cooled down, and the 429 that
 // opened the longest window if this instance saw it (a copy of its own).
 // A store that fails is skipped: the call goes on as if it held nothing.
-func (x *exchange) coolDown() (time.Duration, *Error) {
+func (x *exchange) coolDown() (time.Duration, *facade.Error) {
 	c := x.c
-	if m, ok := c.coolDowns.(*MemoryCoolDownStore); ok && m.idle() {
+	if c.memCoolDowns != nil && c.memCoolDowns.Idle() {
 		return 0, nil
 	}
 	var longest time.Duration
@@ -183,10 +162,10 @@ func jitter(d time.Duration) time.Duration {
 
 // recordLimited cools down the operation's narrowest scope after apiErr, a
 // 429, for the server's window (or a backoff delay when it named none).
-func (x *exchange) recordLimited(apiErr *Error) {
+func (x *exchange) recordLimited(apiErr *facade.Error, hinted bool) {
 	c := x.c
 	window := apiErr.RetryAfter
-	if !apiErr.retryAfterSet {
+	if !hinted {
 		window = c.backoff.Delay(x.retries + 1)
 	}
 	// A window longer than maxGateWindow is taken as a broken header: later
@@ -229,8 +208,9 @@ func (x *exchange) limitScopes() error {
 				break
 			}
 			if exceedsDeadline(x.ctx, d) || asked >= maxLimitAsks {
-				return &RateLimitError{Operation: x.op.id, RetryAfter: d, IdempotencyKey: x.key, Scope: s.kind, Limit: s.limit}
+				return &facade.RateLimitError{Operation: x.op.id, RetryAfter: d, IdempotencyKey: x.key, Scope: s.kind, Limit: s.limit}
 			}
+			x.traceWait(facade.WaitPacing, d)
 			if err := c.wait(x.ctx, d); err != nil {
 				return x.transportErr(err)
 			}
@@ -252,19 +232,19 @@ const maxCauses = 1024
 // with its own Attempts and IdempotencyKey.
 type causes struct {
 	mu sync.Mutex
-	m  map[string]*Error
+	m  map[string]*facade.Error
 }
 
-func (cs *causes) put(key string, e *Error) {
+func (cs *causes) put(key string, e *facade.Error) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	if cs.m == nil || len(cs.m) >= maxCauses {
-		cs.m = make(map[string]*Error)
+		cs.m = make(map[string]*facade.Error)
 	}
 	cs.m[key] = e
 }
 
-func (cs *causes) get(key string, x *exchange) *Error {
+func (cs *causes) get(key string, x *exchange) *facade.Error {
 	cs.mu.Lock()
 	e := cs.m[key]
 	cs.mu.Unlock()
