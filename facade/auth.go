@@ -102,7 +102,7 @@ type MoneyKitAuthService struct{ c *client }
 // the form body). It does not touch the client's token cache.
 func (s *MoneyKitAuthService) Token(ctx context.Context, opts ...CallOption) (*moneykit.CreateAccessTokenResponse, error) {
 	c := s.c
-	op := c.op(moneykit.OpCreateAccessToken)
+	op := c.op(int(moneykit.OpCreateAccessToken))
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -131,7 +131,7 @@ type LinkMoneyAuthService struct{ c *client }
 // client's token caches.
 func (s *LinkMoneyAuthService) Token(ctx context.Context, scope linkmoney.TokenScope, opts ...CallOption) (*linkmoney.TokenResponse, error) {
 	c := s.c
-	op := c.op(linkmoney.OpCreateToken)
+	op := c.op(int(linkmoney.OpCreateToken))
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err

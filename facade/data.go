@@ -214,7 +214,7 @@ type AccountsService struct{ c *client }
 // ErrForbiddenAction means the user did not share accounts.
 func (s *AccountsService) List(ctx context.Context, linkID string, accountIDs []string, opts ...CallOption) (*moneykit.GetAccountsResponse, error) {
 	c := s.c
-	return sendOp[moneykit.GetAccountsResponse](ctx, c, moneykit.OpGetAccounts, opts, c.idsCheck(linkID, "account_ids", accountIDs), func() (*http.Request, error) {
+	return sendOp[moneykit.GetAccountsResponse](ctx, c, int(moneykit.OpGetAccounts), opts, c.idsCheck(linkID, "account_ids", accountIDs), func() (*http.Request, error) {
 		return moneykit.NewGetAccountsRequest(c.baseURL, linkID, &moneykit.GetAccountsParams{AccountIds: optIDs(accountIDs)})
 	})
 }
@@ -223,7 +223,7 @@ func (s *AccountsService) List(ctx context.Context, linkID string, accountIDs []
 // An unknown account is ErrNotFound, like an unknown link; Error.Code tells them apart.
 func (s *AccountsService) Get(ctx context.Context, linkID, accountID string, opts ...CallOption) (*moneykit.GetAccountResponse, error) {
 	c := s.c
-	return sendOp[moneykit.GetAccountResponse](ctx, c, moneykit.OpGetAccount, opts, c.idsCheck(linkID, "account_id", []string{accountID}), func() (*http.Request, error) {
+	return sendOp[moneykit.GetAccountResponse](ctx, c, int(moneykit.OpGetAccount), opts, c.idsCheck(linkID, "account_id", []string{accountID}), func() (*http.Request, error) {
 		return moneykit.NewGetAccountRequest(c.baseURL, linkID, accountID, nil)
 	})
 }
@@ -233,7 +233,7 @@ func (s *AccountsService) Get(ctx context.Context, linkID, accountID string, opt
 // data: banklink never logs them.
 func (s *AccountsService) Numbers(ctx context.Context, linkID string, opts ...CallOption) (*moneykit.GetAccountNumbersResponse, error) {
 	c := s.c
-	return sendOp[moneykit.GetAccountNumbersResponse](ctx, c, moneykit.OpGetAccountNumbers, opts, c.paramCheck("id", linkID), func() (*http.Request, error) {
+	return sendOp[moneykit.GetAccountNumbersResponse](ctx, c, int(moneykit.OpGetAccountNumbers), opts, c.paramCheck("id", linkID), func() (*http.Request, error) {
 		return moneykit.NewGetAccountNumbersRequest(c.baseURL, linkID, nil)
 	})
 }
@@ -244,7 +244,7 @@ type IdentityService struct{ c *client }
 // Get returns the link's accounts with their owners (GET /links/{id}/identity).
 func (s *IdentityService) Get(ctx context.Context, linkID string, accountIDs []string, opts ...CallOption) (*moneykit.IdentityResponse, error) {
 	c := s.c
-	return sendOp[moneykit.IdentityResponse](ctx, c, moneykit.OpGetIdentity, opts, c.idsCheck(linkID, "account_ids", accountIDs), func() (*http.Request, error) {
+	return sendOp[moneykit.IdentityResponse](ctx, c, int(moneykit.OpGetIdentity), opts, c.idsCheck(linkID, "account_ids", accountIDs), func() (*http.Request, error) {
 		return moneykit.NewGetIdentityRequest(c.baseURL, linkID, &moneykit.GetIdentityParams{AccountIds: optIDs(accountIDs)})
 	})
 }
@@ -259,7 +259,7 @@ type TransactionsService struct{ c *client }
 // copy up to date.
 func (s *TransactionsService) List(ctx context.Context, linkID string, p TransactionsParams, opts ...CallOption) (*moneykit.GetTransactionsResponse, error) {
 	c := s.c
-	return sendOp[moneykit.GetTransactionsResponse](ctx, c, moneykit.OpGetTransactions, opts, p.checkFor(c, linkID, "account_ids"), func() (*http.Request, error) {
+	return sendOp[moneykit.GetTransactionsResponse](ctx, c, int(moneykit.OpGetTransactions), opts, p.checkFor(c, linkID, "account_ids"), func() (*http.Request, error) {
 		start, end := p.dates()
 		return moneykit.NewGetTransactionsRequest(c.baseURL, linkID, &moneykit.GetTransactionsParams{
 			AccountIds: optIDs(p.AccountIDs), StartDate: start, EndDate: end, Page: opt(p.Page), Size: opt(p.Size),
@@ -292,7 +292,7 @@ func (s *TransactionsService) SyncPage(ctx context.Context, linkID, cursor strin
 		}
 		return nil
 	}
-	return sendOp[moneykit.TransactionSyncResponse](ctx, c, moneykit.OpGetTransactionsSync, opts, check, func() (*http.Request, error) {
+	return sendOp[moneykit.TransactionSyncResponse](ctx, c, int(moneykit.OpGetTransactionsSync), opts, check, func() (*http.Request, error) {
 		return moneykit.NewGetTransactionsSyncRequest(c.baseURL, linkID, &moneykit.GetTransactionsSyncParams{Cursor: opt(cursor), Size: opt(size)})
 	})
 }
@@ -312,7 +312,7 @@ func (s *TransactionsService) Sync(linkID, cursor string, opts ...CallOption) *T
 func (s *TransactionsService) UpdateEnrichment(ctx context.Context, linkID, transactionID, category, subcategory string, opts ...CallOption) (*moneykit.UpdateTransactionEnrichmentResponse, error) {
 	c := s.c
 	body := moneykit.BudCategory{Category: category, Subcategory: subcategory}
-	return sendOpBody[moneykit.UpdateTransactionEnrichmentResponse](ctx, c, moneykit.OpUpdateTransactionEnrichment, opts, c.idsCheck(linkID, "transaction_id", []string{transactionID}), &body, func(r io.Reader) (*http.Request, error) {
+	return sendOpBody[moneykit.UpdateTransactionEnrichmentResponse](ctx, c, int(moneykit.OpUpdateTransactionEnrichment), opts, c.idsCheck(linkID, "transaction_id", []string{transactionID}), &body, func(r io.Reader) (*http.Request, error) {
 		return moneykit.NewUpdateTransactionEnrichmentRequestWithBody(c.baseURL, linkID, transactionID, nil, contentJSON, r)
 	})
 }
@@ -326,7 +326,7 @@ type InvestmentsService struct{ c *client }
 // securities they hold (GET /links/{id}/investments/holdings).
 func (s *InvestmentsService) Holdings(ctx context.Context, linkID string, accountIDs []string, opts ...CallOption) (*moneykit.GetHoldingsResponse, error) {
 	c := s.c
-	return sendOp[moneykit.GetHoldingsResponse](ctx, c, moneykit.OpGetHoldings, opts, c.idsCheck(linkID, "account_ids", accountIDs), func() (*http.Request, error) {
+	return sendOp[moneykit.GetHoldingsResponse](ctx, c, int(moneykit.OpGetHoldings), opts, c.idsCheck(linkID, "account_ids", accountIDs), func() (*http.Request, error) {
 		return moneykit.NewGetHoldingsRequest(c.baseURL, linkID, &moneykit.GetHoldingsParams{AccountIds: optIDs(accountIDs)})
 	})
 }
@@ -335,7 +335,7 @@ func (s *InvestmentsService) Holdings(ctx context.Context, linkID string, accoun
 // (GET /links/{id}/investments/transactions).
 func (s *InvestmentsService) Transactions(ctx context.Context, linkID string, p TransactionsParams, opts ...CallOption) (*moneykit.GetInvestmentTransactionsResponse, error) {
 	c := s.c
-	return sendOp[moneykit.GetInvestmentTransactionsResponse](ctx, c, moneykit.OpGetInvestmentTransactions, opts, p.checkFor(c, linkID, "account_ids"), func() (*http.Request, error) {
+	return sendOp[moneykit.GetInvestmentTransactionsResponse](ctx, c, int(moneykit.OpGetInvestmentTransactions), opts, p.checkFor(c, linkID, "account_ids"), func() (*http.Request, error) {
 		start, end := p.dates()
 		return moneykit.NewGetInvestmentTransactionsRequest(c.baseURL, linkID, &moneykit.GetInvestmentTransactionsParams{
 			AccountIds: optIDs(p.AccountIDs), StartDate: start, EndDate: end, Page: opt(p.Page), Size: opt(p.Size),
@@ -374,7 +374,7 @@ type InstitutionsService struct{ c *client }
 // List returns one page of institutions (GET /institutions).
 func (s *InstitutionsService) List(ctx context.Context, p InstitutionsParams, opts ...CallOption) (*moneykit.GetInstitutionsResponse, error) {
 	c := s.c
-	return sendOp[moneykit.GetInstitutionsResponse](ctx, c, moneykit.OpGetInstitutions, opts, c.limitCheck(p.Limit), func() (*http.Request, error) {
+	return sendOp[moneykit.GetInstitutionsResponse](ctx, c, int(moneykit.OpGetInstitutions), opts, c.limitCheck(p.Limit), func() (*http.Request, error) {
 		return moneykit.NewGetInstitutionsRequest(c.baseURL, &moneykit.GetInstitutionsParams{Name: opt(p.Name), Featured: opt(p.Featured), Cursor: opt(p.Cursor), Limit: opt(p.Limit)})
 	})
 }
@@ -395,7 +395,7 @@ func (s *InstitutionsService) Pager(p InstitutionsParams, opts ...CallOption) *C
 // Get returns one institution by id or alias (GET /institutions/{institution_id}).
 func (s *InstitutionsService) Get(ctx context.Context, institutionID string, opts ...CallOption) (*Institution, error) {
 	c := s.c
-	return sendOp[Institution](ctx, c, moneykit.OpGetInstitution, opts, c.paramCheck("institution_id", institutionID), func() (*http.Request, error) {
+	return sendOp[Institution](ctx, c, int(moneykit.OpGetInstitution), opts, c.paramCheck("institution_id", institutionID), func() (*http.Request, error) {
 		return moneykit.NewGetInstitutionRequest(c.baseURL, institutionID, nil)
 	})
 }
@@ -413,7 +413,7 @@ type LinksParams struct {
 // List returns one page of the application's active links (GET /links).
 func (s *LinksService) List(ctx context.Context, p LinksParams, opts ...CallOption) (*moneykit.GetLinksResponse, error) {
 	c := s.c
-	return sendOp[moneykit.GetLinksResponse](ctx, c, moneykit.OpGetLinks, opts, c.limitCheck(p.Limit), func() (*http.Request, error) {
+	return sendOp[moneykit.GetLinksResponse](ctx, c, int(moneykit.OpGetLinks), opts, c.limitCheck(p.Limit), func() (*http.Request, error) {
 		return moneykit.NewGetLinksRequest(c.baseURL, &moneykit.GetLinksParams{Cursor: opt(p.Cursor), Limit: opt(p.Limit)})
 	})
 }
@@ -440,7 +440,7 @@ func (s *LinksService) Pager(p LinksParams, opts ...CallOption) *CursorPager[Lin
 func (s *LinksService) Refresh(ctx context.Context, linkID string, products []moneykit.Product, opts ...CallOption) (*Link, error) {
 	c := s.c
 	body := moneykit.RefreshProductsRequest{Products: append([]moneykit.Product{}, products...)}
-	l, err := sendOpBody[Link](ctx, c, moneykit.OpRefreshProducts, opts, c.paramCheck("id", linkID), &body, func(r io.Reader) (*http.Request, error) {
+	l, err := sendOpBody[Link](ctx, c, int(moneykit.OpRefreshProducts), opts, c.paramCheck("id", linkID), &body, func(r io.Reader) (*http.Request, error) {
 		return moneykit.NewRefreshProductsRequestWithBody(c.baseURL, linkID, nil, contentJSON, r)
 	})
 	if err != nil || l.LinkId == "" {
@@ -453,7 +453,7 @@ func (s *LinksService) Refresh(ctx context.Context, linkID string, products []mo
 // /links/{id}/reset), to test reconnection.
 func (s *LinksService) Reset(ctx context.Context, linkID string, opts ...CallOption) (*Link, error) {
 	c := s.c
-	return sendOp[Link](ctx, c, moneykit.OpResetLink, opts, c.paramCheck("id", linkID), func() (*http.Request, error) {
+	return sendOp[Link](ctx, c, int(moneykit.OpResetLink), opts, c.paramCheck("id", linkID), func() (*http.Request, error) {
 		return moneykit.NewResetLinkRequest(c.baseURL, linkID, nil)
 	})
 }
@@ -470,7 +470,7 @@ func (s *LinksService) Import(ctx context.Context, req *moneykit.ImportLinkReque
 		}
 		return nil
 	}
-	return sendOpBody[Link](ctx, c, moneykit.OpImportLink, opts, check, req, func(r io.Reader) (*http.Request, error) {
+	return sendOpBody[Link](ctx, c, int(moneykit.OpImportLink), opts, check, req, func(r io.Reader) (*http.Request, error) {
 		return moneykit.NewImportLinkRequestWithBody(c.baseURL, nil, contentJSON, r)
 	})
 }
@@ -480,7 +480,7 @@ func (s *LinksService) Import(ctx context.Context, req *moneykit.ImportLinkReque
 func (s *LinksService) ImportTransactions(ctx context.Context, linkID string, txns []moneykit.TransactionImportData, opts ...CallOption) (*Link, error) {
 	c := s.c
 	body := moneykit.ImportTransactionsRequest{Transactions: append([]moneykit.TransactionImportData{}, txns...)}
-	return sendOpBody[Link](ctx, c, moneykit.OpImportTransactions, opts, c.paramCheck("id", linkID), &body, func(r io.Reader) (*http.Request, error) {
+	return sendOpBody[Link](ctx, c, int(moneykit.OpImportTransactions), opts, c.paramCheck("id", linkID), &body, func(r io.Reader) (*http.Request, error) {
 		return moneykit.NewImportTransactionsRequestWithBody(c.baseURL, linkID, nil, contentJSON, r)
 	})
 }
@@ -491,7 +491,7 @@ func (s *LinksService) ImportTransactions(ctx context.Context, linkID string, tx
 // keyed by link id (GET /users/{id}/accounts).
 func (s *UsersService) Accounts(ctx context.Context, customerUserID string, accountIDs []string, opts ...CallOption) (map[string]moneykit.AccountGroup, error) {
 	c := s.c
-	out, err := sendOp[moneykit.GetUserAccountsResponse](ctx, c, moneykit.OpGetUserAccounts, opts, c.idsCheck(customerUserID, "account_ids", accountIDs), func() (*http.Request, error) {
+	out, err := sendOp[moneykit.GetUserAccountsResponse](ctx, c, int(moneykit.OpGetUserAccounts), opts, c.idsCheck(customerUserID, "account_ids", accountIDs), func() (*http.Request, error) {
 		return moneykit.NewGetUserAccountsRequest(c.baseURL, customerUserID, &moneykit.GetUserAccountsParams{AccountIds: optIDs(accountIDs)})
 	})
 	if err != nil {
@@ -508,7 +508,7 @@ func (s *UsersService) Accounts(ctx context.Context, customerUserID string, acco
 // account_id).
 func (s *UsersService) Transactions(ctx context.Context, customerUserID string, p TransactionsParams, opts ...CallOption) (*moneykit.GetUserTransactionsResponse, error) {
 	c := s.c
-	return sendOp[moneykit.GetUserTransactionsResponse](ctx, c, moneykit.OpGetUserTransactions, opts, p.checkFor(c, customerUserID, "account_id"), func() (*http.Request, error) {
+	return sendOp[moneykit.GetUserTransactionsResponse](ctx, c, int(moneykit.OpGetUserTransactions), opts, p.checkFor(c, customerUserID, "account_id"), func() (*http.Request, error) {
 		start, end := p.dates()
 		return moneykit.NewGetUserTransactionsRequest(c.baseURL, customerUserID, &moneykit.GetUserTransactionsParams{
 			AccountId: optIDs(p.AccountIDs), StartDate: start, EndDate: end, Page: opt(p.Page), Size: opt(p.Size),
@@ -530,7 +530,7 @@ func (s *UsersService) TransactionsPager(customerUserID string, p TransactionsPa
 // access token (GET /auth/introspect).
 func (s *MoneyKitAuthService) Introspect(ctx context.Context, opts ...CallOption) (*moneykit.IntrospectClientResponse, error) {
 	c := s.c
-	return sendOp[moneykit.IntrospectClientResponse](ctx, c, moneykit.OpIntrospectClient, opts, nil, func() (*http.Request, error) {
+	return sendOp[moneykit.IntrospectClientResponse](ctx, c, int(moneykit.OpIntrospectClient), opts, nil, func() (*http.Request, error) {
 		return moneykit.NewIntrospectClientRequest(c.baseURL, nil)
 	})
 }
@@ -542,7 +542,7 @@ func (s *MoneyKitAuthService) Introspect(ctx context.Context, opts ...CallOption
 // release acts on one payment, so it may be replayed.
 func (s *PaymentsService) Release(ctx context.Context, paymentID string, opts ...CallOption) (*Payment, error) {
 	c := s.c
-	return sendOp[Payment](ctx, c, linkmoney.OpReleasePayment, opts, c.paramCheck("transactionId", paymentID), func() (*http.Request, error) {
+	return sendOp[Payment](ctx, c, int(linkmoney.OpReleasePayment), opts, c.paramCheck("transactionId", paymentID), func() (*http.Request, error) {
 		return linkmoney.NewReleasePaymentRequest(c.baseURL, paymentID)
 	})
 }
@@ -552,7 +552,7 @@ func (s *PaymentsService) Release(ctx context.Context, paymentID string, opts ..
 // remain the documented way to follow a payment.
 func (s *PaymentsService) Status(ctx context.Context, paymentID string, opts ...CallOption) (*PaymentStatus, error) {
 	c := s.c
-	return sendOp[PaymentStatus](ctx, c, linkmoney.OpGetTransaction, opts, c.paramCheck("transactionId", paymentID), func() (*http.Request, error) {
+	return sendOp[PaymentStatus](ctx, c, int(linkmoney.OpGetTransaction), opts, c.paramCheck("transactionId", paymentID), func() (*http.Request, error) {
 		return linkmoney.NewGetTransactionRequest(c.baseURL, paymentID)
 	})
 }

@@ -31,16 +31,16 @@ func NewLinkMoney(opts ...Option) (*LinkMoney, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.posts[linkmoney.OpCreateSession] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+	c.posts[int(linkmoney.OpCreateSession)] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
 		return linkmoney.NewCreateSessionRequestWithBody(c.baseURL, contentJSON, body)
 	})
-	c.posts[linkmoney.OpCreatePayment] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+	c.posts[int(linkmoney.OpCreatePayment)] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
 		return linkmoney.NewCreatePaymentRequestWithBody(c.baseURL, contentJSON, body)
 	})
-	c.posts[linkmoney.OpCreateRefund] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+	c.posts[int(linkmoney.OpCreateRefund)] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
 		return linkmoney.NewCreateRefundRequestWithBody(c.baseURL, contentJSON, body)
 	})
-	c.posts[linkmoney.OpSubscribeWebhook] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+	c.posts[int(linkmoney.OpSubscribeWebhook)] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
 		return linkmoney.NewSubscribeWebhookRequestWithBody(c.baseURL, contentJSON, body)
 	})
 	return &LinkMoney{
@@ -60,7 +60,7 @@ type SessionsService struct{ c *client }
 // Create gets a session key and URL (POST /v2/sessions, HTTP Basic auth). It is
 // retried only after a 429 or when the request never reached Link Money.
 func (s *SessionsService) Create(ctx context.Context, req *SessionRequest, opts ...CallOption) (*Session, error) {
-	return postJSON[Session](ctx, s.c, linkmoney.OpCreateSession, req, "", opts)
+	return postJSON[Session](ctx, s.c, int(linkmoney.OpCreateSession), req, "", opts)
 }
 
 // CustomersService reads customers created by the hosted UI.
@@ -69,7 +69,7 @@ type CustomersService struct{ c *client }
 // Get fetches a customer (GET /v1/customers/{customerId}).
 func (s *CustomersService) Get(ctx context.Context, customerID string, opts ...CallOption) (*Customer, error) {
 	c := s.c
-	op := c.op(linkmoney.OpGetCustomer)
+	op := c.op(int(linkmoney.OpGetCustomer))
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func (s *CustomersService) Get(ctx context.Context, customerID string, opts ...C
 // Accounts lists a customer's linked accounts (GET /v1/customers/{customerId}/accounts).
 func (s *CustomersService) Accounts(ctx context.Context, customerID string, opts ...CallOption) (*CustomerAccounts, error) {
 	c := s.c
-	op := c.op(linkmoney.OpGetCustomerAccounts)
+	op := c.op(int(linkmoney.OpGetCustomerAccounts))
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -108,12 +108,12 @@ type PaymentsService struct{ c *client }
 // payment again with WithRequestKey(key). A business decline is a normal
 // result with PaymentStatus TERMINAL_FAILED and ErrorDetails, not an error.
 func (s *PaymentsService) Create(ctx context.Context, req *PaymentRequest, opts ...CallOption) (*Payment, error) {
-	req, key := withRequestKey(s.c.op(linkmoney.OpCreatePayment), req, func(r *PaymentRequest) *string { return &r.RequestKey })
+	req, key := withRequestKey(s.c.op(int(linkmoney.OpCreatePayment)), req, func(r *PaymentRequest) *string { return &r.RequestKey })
 	var ref string
 	if req != nil {
 		ref = req.ClientReferenceId
 	}
-	return postJSONAs[Payment](ctx, s.c, linkmoney.OpCreatePayment, req, call{key: key, ref: ref}, opts)
+	return postJSONAs[Payment](ctx, s.c, int(linkmoney.OpCreatePayment), req, call{key: key, ref: ref}, opts)
 }
 
 // RefundsService refunds payments.
@@ -122,12 +122,12 @@ type RefundsService struct{ c *client }
 // Create refunds part or all of a payment (POST /v1/refunds). The RequestKey
 // is handled as in PaymentsService.Create.
 func (s *RefundsService) Create(ctx context.Context, req *RefundRequest, opts ...CallOption) (*Refund, error) {
-	req, key := withRequestKey(s.c.op(linkmoney.OpCreateRefund), req, func(r *RefundRequest) *string { return &r.RequestKey })
+	req, key := withRequestKey(s.c.op(int(linkmoney.OpCreateRefund)), req, func(r *RefundRequest) *string { return &r.RequestKey })
 	var ref string
 	if req != nil {
 		ref = req.ClientReferenceId
 	}
-	return postJSONAs[Refund](ctx, s.c, linkmoney.OpCreateRefund, req, call{key: key, ref: ref}, opts)
+	return postJSONAs[Refund](ctx, s.c, int(linkmoney.OpCreateRefund), req, call{key: key, ref: ref}, opts)
 }
 
 // withRequestKey returns the request to send for an idempotency-key
@@ -160,7 +160,7 @@ type LinkMoneyWebhooksService struct{ c *client }
 // call may create a second subscription, so it is retried only after a 429 or
 // when the request never reached Link Money.
 func (s *LinkMoneyWebhooksService) Subscribe(ctx context.Context, url, secretKey string, opts ...CallOption) (*WebhookSubscription, error) {
-	return postJSON[WebhookSubscription](ctx, s.c, linkmoney.OpSubscribeWebhook, &linkmoney.WebhookSubscribeRequest{
+	return postJSON[WebhookSubscription](ctx, s.c, int(linkmoney.OpSubscribeWebhook), &linkmoney.WebhookSubscribeRequest{
 		Url: url, SecretKey: secretKey,
 		SubscriptionDetails: allEvents(),
 	}, "", opts)
@@ -171,7 +171,7 @@ func (s *LinkMoneyWebhooksService) Subscribe(ctx context.Context, url, secretKey
 // retried like a read.
 func (s *LinkMoneyWebhooksService) Unsubscribe(ctx context.Context, subscriptionKey string, opts ...CallOption) error {
 	c := s.c
-	op := c.op(linkmoney.OpUnsubscribeWebhook)
+	op := c.op(int(linkmoney.OpUnsubscribeWebhook))
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return err

@@ -36,10 +36,10 @@ func NewMoneyKit(opts ...Option) (*MoneyKit, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.posts[moneykit.OpCreateLinkSession] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+	c.posts[int(moneykit.OpCreateLinkSession)] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
 		return moneykit.NewCreateLinkSessionRequestWithBody(c.baseURL, nil, contentJSON, body)
 	})
-	c.posts[moneykit.OpExchangeToken] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
+	c.posts[int(moneykit.OpExchangeToken)] = newPostTemplate(func(body io.Reader) (*http.Request, error) {
 		return moneykit.NewExchangeTokenRequestWithBody(c.baseURL, nil, contentJSON, body)
 	})
 	return &MoneyKit{
@@ -69,14 +69,14 @@ func (s *LinkSessionsService) Create(ctx context.Context, req *LinkSessionReques
 	if req != nil {
 		user = req.CustomerUser.Id // MoneyKit's 20 sessions a minute are counted per user
 	}
-	return postJSONAs[LinkSession](ctx, s.c, moneykit.OpCreateLinkSession, req, call{scopeID: user}, opts)
+	return postJSONAs[LinkSession](ctx, s.c, int(moneykit.OpCreateLinkSession), req, call{scopeID: user}, opts)
 }
 
 // Exchange trades the exchangeable token Connect gave the front end for the
 // new link (POST /link-session/exchange-token). The token is single-use: the
 // call is retried only when the request provably never reached MoneyKit.
 func (s *LinkSessionsService) Exchange(ctx context.Context, exchangeableToken string, opts ...CallOption) (*ExchangeResult, error) {
-	return postJSON[ExchangeResult](ctx, s.c, moneykit.OpExchangeToken, &moneykit.ExchangeTokenRequest{ExchangeableToken: exchangeableToken}, "", opts)
+	return postJSON[ExchangeResult](ctx, s.c, int(moneykit.OpExchangeToken), &moneykit.ExchangeTokenRequest{ExchangeableToken: exchangeableToken}, "", opts)
 }
 
 // LinksService reads, updates and deletes links.
@@ -86,7 +86,7 @@ type LinksService struct{ c *client }
 // with state "deleted" or as ErrLinkDeleted; LinkDeleted tests for both.
 func (s *LinksService) Get(ctx context.Context, linkID string, opts ...CallOption) (*Link, error) {
 	c := s.c
-	op := c.op(moneykit.OpGetLink)
+	op := c.op(int(moneykit.OpGetLink))
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -123,7 +123,7 @@ func LinkDeleted(link *Link, err error) bool {
 // with NewLinkUpdate. At least one change is required.
 func (s *LinksService) Update(ctx context.Context, linkID string, req *LinkUpdateRequest, opts ...CallOption) (*Link, error) {
 	c := s.c
-	op := c.op(moneykit.OpUpdateLink)
+	op := c.op(int(moneykit.OpUpdateLink))
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -148,7 +148,7 @@ func (s *LinksService) Update(ctx context.Context, linkID string, req *LinkUpdat
 // Delete disconnects a link (DELETE /links/{id}).
 func (s *LinksService) Delete(ctx context.Context, linkID string, opts ...CallOption) error {
 	c := s.c
-	op := c.op(moneykit.OpDeleteLink)
+	op := c.op(int(moneykit.OpDeleteLink))
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return err
@@ -170,7 +170,7 @@ type UsersService struct{ c *client }
 // (GET /users/{id}/links).
 func (s *UsersService) Links(ctx context.Context, customerUserID string, opts ...CallOption) (map[string]Link, error) {
 	c := s.c
-	op := c.op(moneykit.OpGetUserLinks)
+	op := c.op(int(moneykit.OpGetUserLinks))
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -196,7 +196,7 @@ type WebhooksService struct{ c *client }
 // sent with X-Client-Id, no token). Cache the result; refetch on an unknown kid.
 func (s *WebhooksService) JWKS(ctx context.Context, opts ...CallOption) (*JWKSet, error) {
 	c := s.c
-	op := c.op(moneykit.OpGetJWKS)
+	op := c.op(int(moneykit.OpGetJWKS))
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err
@@ -215,7 +215,7 @@ func (s *WebhooksService) JWKS(ctx context.Context, opts ...CallOption) (*JWKSet
 // by WithResponse and on every error (IdempotencyKeyOf).
 func (s *WebhooksService) TestLink(ctx context.Context, linkID string, event moneykit.WebhookLinkTestEvent, idempotencyKey string, opts ...CallOption) (*WebhookTestResult, error) {
 	c := s.c
-	op := c.op(moneykit.OpWebhookTestLink)
+	op := c.op(int(moneykit.OpWebhookTestLink))
 	cl, err := c.newCall(op, opts)
 	if err != nil {
 		return nil, err

@@ -83,10 +83,10 @@ type providerSpec struct {
 
 var (
 	moneyKitSpec = sync.OnceValues(func() (*providerSpec, error) {
-		return buildSpec(ProviderMoneyKit, moneykit.Operations[:], moneykit.OpCreateAccessToken)
+		return buildSpec(ProviderMoneyKit, moneykit.Operations[:], int(moneykit.OpCreateAccessToken))
 	})
 	linkMoneySpec = sync.OnceValues(func() (*providerSpec, error) {
-		return buildSpec(ProviderLinkMoney, linkmoney.Operations[:], linkmoney.OpCreateToken)
+		return buildSpec(ProviderLinkMoney, linkmoney.Operations[:], int(linkmoney.OpCreateToken))
 	})
 )
 

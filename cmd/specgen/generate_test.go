@@ -60,7 +60,9 @@ func TestGeneratedPackages(t *testing.T) {
 	assert.Contains(t, string(files["moneykit/moneykitspec/moneykitspec.gen.go"]), "func GetSwagger()")
 	// The operation table and validators come from specgen's templates.
 	ops := string(files["moneykit/operations.gen.go"])
-	assert.Contains(t, ops, "OpGetLink = 0")
+	assert.Contains(t, ops, "OpGetLink Op = 0")
+	assert.Contains(t, ops, "type Op int")
+	assert.Contains(t, ops, "func OperationIndex(id string) (Op, bool)")
 	assert.Contains(t, ops, `Path:          "/links/{link_id}"`)
 	assert.Contains(t, ops, "CheckParam: checkGetLinkParam")
 	assert.Contains(t, string(files["moneykit/validate.gen.go"]), "func checkGetLinkParam(name, value string) error")
