@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/gen/linkmoney"
 	"github.com/banklink/banklink/gen/moneykit"
@@ -34,4 +35,29 @@ func TestOpStringAndIndexRoundTrip(t *testing.T) {
 	}
 	_, ok := moneykit.OperationIndex("createPayment")
 	assert.False(t, ok, "a Link Money operationId is not a MoneyKit operation")
+}
+
+// TestOpTypesAreDistinct compiles a program that hands a Link Money
+// operation to a function taking a MoneyKit Op: the compiler must refuse it.
+func TestOpTypesAreDistinct(t *testing.T) {
+	src := `package opcheck
+
+import (
+	"github.com/banklink/banklink/gen/linkmoney"
+	"github.com/banklink/banklink/gen/moneykit"
+)
+
+func call(op moneykit.Op) string { return op.String() }
+
+var _ = call(moneykit.OpGetLink)
+
+var _ = linkmoney.OpGetTransaction.String()
+`
+	out, err := goBuild(t, map[string]string{"testdata/opcheck/ok.go": src}, "./testdata/opcheck")
+	require.NoError(t, err, "a MoneyKit Op must be accepted:\n%s", out)
+
+	bad := src + "\nvar _ = call(linkmoney.OpGetTransaction)\n"
+	out, err = goBuild(t, map[string]string{"testdata/opcheck/ok.go": bad}, "./testdata/opcheck")
+	require.Error(t, err, "a Link Money Op handed to a MoneyKit parameter compiled")
+	assert.Contains(t, out, "cannot use linkmoney.OpGetTransaction (constant 6 of int type linkmoney.Op) as moneykit.Op value")
 }
