@@ -24,7 +24,7 @@ func TestGoConstWords(t *testing.T) {
 		{"AmountCurrency", "USD", "AmountCurrencyUSD"},
 		{"Country", "CA", "CountryCA"},
 		{"Field", "account_id", "FieldAccountID"},
-		{"Country", "US", "CountryUs"},
+		{"Country", "US", "CountryUS"},
 		{"Kind", "a b/c", "KindABC"},
 		{"Kind", "camelCase", "KindCamelcase"},
 		{"Kind", "--x..y__", "KindXY"},
