@@ -61,12 +61,12 @@ run() { # dir binary args...: run a test binary in its package directory
 } 2>&1 | tee "$OUT" | "$GO" run ./internal/benchtable
 
 # Cold start and binary size (BENCHMARKS.md), after the tables: the first
-# facade.NewMoneyKit in $COUNT fresh processes (median; target <= 1 ms), and
+# moneykit.New in $COUNT fresh processes (median; target <= 1 ms), and
 # a minimal Links.Get program through the facade against the same program
 # hand-written with net/http (target <= 1.15x).
 for _ in $(seq 1 "$COUNT"); do "$tmp/coldstart"; done | tee -a "$OUT" |
 	awk '{print $3}' | sort -n | awk '{v[NR]=$1} END {m=v[int((NR+1)/2)];
-		printf "cold start: first NewMoneyKit, median of %d fresh processes: %.1f us (target <= 1000 us)\n", NR, m/1000;
+		printf "cold start: first moneykit.New, median of %d fresh processes: %.1f us (target <= 1000 us)\n", NR, m/1000;
 		if (m > 1000000) exit 1}'
 fsize=$(wc -c <"$tmp/facadeget")
 rsize=$(wc -c <"$tmp/rawget")
