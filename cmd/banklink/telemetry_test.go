@@ -217,9 +217,13 @@ func TestTelemetryClientCommandsExport(t *testing.T) {
 	attempts := rcv.named("POST /link-session")
 	require.Len(t, attempts, 1)
 	assert.Equal(t, calls[0].SpanId, attempts[0].ParentSpanId)
-	assert.Equal(t, int64(200), attr(attempts[0], "http.response.status_code").GetIntValue())
+	assert.Equal(t, int64(201), attr(attempts[0], "http.response.status_code").GetIntValue())
+	tokens := rcv.named("banklink.token")
+	require.Len(t, tokens, 1, "the token fetch, under the call")
+	assert.Equal(t, calls[0].SpanId, tokens[0].ParentSpanId)
 	_, metrics, _ := rcv.snapshot()
-	assert.Equal(t, 1, metrics["http.client.request.duration"], "one data point: one method, template, server and status")
+	assert.Equal(t, 2, metrics["http.client.request.duration"], "one data point each for the token's POST and the link session's")
+	assert.Equal(t, 1, metrics["banklink.client.token.fetches"])
 	spans, _, _ := rcv.snapshot()
 	for _, s := range spans {
 		for _, secret := range secrets() {
