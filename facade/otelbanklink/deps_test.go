@@ -17,7 +17,10 @@ func TestOnlyThisPackageLinksOpenTelemetry(t *testing.T) {
 	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
 	for _, pkg := range []string{
 		"github.com/banklink/banklink/facade",
+		"github.com/banklink/banklink/facade/moneykit",
+		"github.com/banklink/banklink/facade/linkmoney",
 		"github.com/banklink/banklink/facade/webhook",
+		"github.com/banklink/banklink/internal/sizecheck/facadeget", // a program using facade/moneykit only
 	} {
 		out, err := exec.Command(goBin, "list", "-deps", pkg).CombinedOutput()
 		require.NoError(t, err, string(out))
