@@ -72,3 +72,41 @@ fsize=$(wc -c <"$tmp/facadeget")
 rsize=$(wc -c <"$tmp/rawget")
 awk -v f="$fsize" -v r="$rsize" 'BEGIN {printf "binary size: facade Links.Get %.2f MB, net/http %.2f MB, ratio %.3f (target <= 1.15)\n", f/1e6, r/1e6, f/r;
 	if (f/r > 1.15) exit 1}' | tee -a "$OUT"
+
+# Telemetry (BENCHMARKS.md): Links.Get traced by otelbanklink.WithTelemetry
+# (every span sampled, the SDK's batch span processor, an exporter that
+# discards, metrics aggregated) against untraced, one caller, in $COUNT
+# rounds with the two variants' order alternating; target: the median of
+# the per-round traced/untraced ratios <= 1.10. Then the CLI's size with and
+# without OpenTelemetry (go build -tags nootel).
+"$GO" test -c -o "$tmp/otel.test" ./facade/otelbanklink
+for round in $(seq 1 "$COUNT"); do
+	echo "BenchmarkTelemetryOverhead: round $round of $COUNT" >&2
+	run facade/otelbanklink otel.test -test.bench '^BenchmarkTelemetryOverhead$' -test.count 1 \
+		-test.benchtime "$BENCHTIME" -benchround "$round"
+done | tee -a "$OUT" | awk '
+	function median(a, n,    i, j, x) {
+		for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	function field(unit,    i) { for (i = 3; i <= NF; i++) if ($i == unit) return $(i - 1); return 0 }
+	/^BenchmarkTelemetryOverhead\/untraced/ { u = field("ns/op"); uc = field("cpu-ns/op"); ua = field("allocs/op") }
+	/^BenchmarkTelemetryOverhead\/traced/ { t = field("ns/op"); tc = field("cpu-ns/op"); ta = field("allocs/op") }
+	u && t {
+		n++; r[n] = t / u; us[n] = u; ts[n] = t; da[n] = ta - ua
+		if (uc && tc) { c++; rc[c] = tc / uc; ucs[c] = uc; tcs[c] = tc }
+		u = t = uc = tc = 0
+	}
+	END {
+		if (n == 0) { print "telemetry: no samples"; exit 1 }
+		m = median(r, n)
+		printf "telemetry: Links.Get, 1 caller, %d rounds: untraced %.0f ns/op, traced %.0f ns/op, +%d allocs/op; traced/untraced %.3f (median of the per-round ratios; target <= 1.10)\n",
+			n, median(us, n), median(ts, n), median(da, n), m
+		if (c) printf "telemetry: cpu-ns/op untraced %.0f, traced %.0f; traced/untraced %.3f (median of the per-round ratios)\n", median(ucs, c), median(tcs, c), median(rc, c)
+		if (m > 1.10) exit 1
+	}' | tee -a "$OUT"
+"$GO" build -o "$tmp/banklink" ./cmd/banklink
+"$GO" build -tags nootel -o "$tmp/banklink-nootel" ./cmd/banklink
+with=$(wc -c <"$tmp/banklink")
+without=$(wc -c <"$tmp/banklink-nootel")
+awk -v w="$with" -v o="$without" 'BEGIN {printf "binary size: cmd/banklink %.2f MB, without OpenTelemetry (-tags nootel) %.2f MB, +%.2f MB (%.3fx)\n", w/1e6, o/1e6, (w-o)/1e6, w/o}' | tee -a "$OUT"
