@@ -198,7 +198,7 @@ func (t *clientTracer) callDone(ctx context.Context, c facade.TraceCall, r facad
 		if r.Err != nil {
 			et := callErrorType(r.Err)
 			attrs = append(attrs, semconv.ErrorTypeKey.String(et))
-			if c.IdempotencyKey != "" && cc.reached && !clearAnswer(r.Err) {
+			if c.IdempotencyKey != "" && (cc.reached && !clearAnswer(r.Err) || errors.Is(r.Err, facade.ErrOutcomeUnknown)) {
 				attrs = append(attrs, AttrOutcomeUnknown.Bool(true))
 			}
 			span.SetStatus(codes.Error, et)

@@ -282,3 +282,26 @@ func sandboxCount(sb *sandbox.Sandbox, op string) int {
 	}
 	return n
 }
+
+func TestE2EPaymentAcceptedWithoutAnswer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/tokens" {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"access_token":"tok-lm","token_type":"Bearer","expires_in":3600,"scope":"Link-Payment"}`))
+			return
+		}
+		w.Header().Set("X-Request-Id", "req-202")
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	r := newRig(t)
+	lm, err := linkmoney.New(r.clientOptions(&waits{}, srv.URL)...)
+	require.NoError(t, err)
+	_, err = lm.Payments.Create(context.Background(), linkmoney.NewPayment("cus-1", "merchant-1", linkmoney.USD(1234)))
+	require.ErrorIs(t, err, facade.ErrOutcomeUnknown)
+	a := attrs(r.named("createPayment")[0])
+	assert.Equal(t, "outcome_unknown", a["error.type"].AsString())
+	assert.True(t, a["banklink.outcome_unknown"].AsBool())
+	assert.Equal(t, facade.IdempotencyKeyOf(err), a["banklink.idempotency_key"].AsString())
+	assert.Equal(t, "req-202", a["banklink.request_id"].AsString())
+}

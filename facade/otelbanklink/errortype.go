@@ -18,6 +18,7 @@ var sentinelNames = []struct {
 	name string
 }{
 	{facade.ErrAcceptedEarlier, "accepted_earlier"},
+	{facade.ErrOutcomeUnknown, "outcome_unknown"},
 	{facade.ErrInvalidRequest, "invalid_request"},
 	{facade.ErrRateLimited, "rate_limited"},
 	{facade.ErrLinkNotFound, "link_not_found"},
