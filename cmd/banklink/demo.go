@@ -144,7 +144,7 @@ func (a *app) demo(ctx context.Context) error {
 		if !s.json {
 			fmt.Fprintln(stdout)
 		}
-		err = webhookStory(ctx, s, sb, mk, lm)
+		err = webhookStory(ctx, s, sb, mk, lm, a.tel.webhookOptions()...)
 	}
 	if s.json {
 		if perr := printJSON(stdout, map[string]any{"ok": err == nil, "steps": s.steps}); perr != nil {

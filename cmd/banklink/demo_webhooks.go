@@ -18,7 +18,8 @@ import (
 // webhookStory: a receiver on loopback runs both verifying handlers; a new
 // link's link.state_changed, a test trigger, and a Link Money customer's and
 // payment's events arrive there verified and typed.
-func webhookStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *moneykit.Client, lm *linkmoney.Client) (err error) {
+// hopts are extra handler options (the telemetry the OTEL_* variables ask for).
+func webhookStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *moneykit.Client, lm *linkmoney.Client, hopts ...webhook.HandlerOption) (err error) {
 	const p = "webhooks"
 	const secret = "demo-webhook-secret-0001"
 	var mu sync.Mutex
@@ -50,11 +51,11 @@ func webhookStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *moneyk
 	mux.Handle("POST /moneykit", webhook.MoneyKitHandler(v, func(_ context.Context, ev *webhook.MoneyKitEvent) error {
 		record("moneykit", ev.Type)
 		return nil
-	}))
+	}, hopts...))
 	mux.Handle("POST /linkmoney", webhook.LinkMoneyHandler(hv, func(_ context.Context, ev *webhook.LinkMoneyEvent) error {
 		record("linkmoney", ev.Type)
 		return nil
-	}))
+	}, hopts...))
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {

@@ -340,3 +340,37 @@ func startSandbox(t *testing.T, environ []string) (sandboxEnv []string, stop fun
 	t.Cleanup(func() { stop() })
 	return sandboxEnv, stop
 }
+
+func TestTelemetryDemoExports(t *testing.T) {
+	rcv := newReceiver(t)
+	code, _, errOut := cli(t, []string{"OTEL_EXPORTER_OTLP_ENDPOINT=" + rcv.URL}, "demo")
+	require.Equal(t, exitOK, code, errOut)
+	roots := rcv.named("banklink demo")
+	require.Len(t, roots, 1)
+	for _, name := range []string{"createLinkSession", "getLink", "createPayment"} {
+		spans := rcv.named(name)
+		require.NotEmpty(t, spans, name)
+		assert.Equal(t, roots[0].TraceId, spans[0].TraceId, "%s is in the command's trace", name)
+	}
+	// The sandbox's deliveries carry no traceparent: each is a trace of
+	// its own, rooted at the receiver's server span.
+	for _, s := range append(rcv.named("POST /moneykit"), rcv.named("POST /linkmoney")...) {
+		assert.Empty(t, s.ParentSpanId)
+	}
+	handled := 0
+	for _, s := range append(rcv.named("POST /moneykit"), rcv.named("POST /linkmoney")...) {
+		if attr(s, "banklink.webhook.outcome").GetStringValue() == "handled" {
+			handled++
+		}
+	}
+	assert.GreaterOrEqual(t, handled, 3, "the demo's deliveries were verified and handled")
+	_, metrics, _ := rcv.snapshot()
+	assert.NotZero(t, metrics["banklink.webhook.deliveries"])
+	spans, _, _ := rcv.snapshot()
+	for _, s := range spans {
+		for _, secret := range secrets() {
+			assert.NotContains(t, spanText(s), secret)
+		}
+		assert.NotContains(t, spanText(s), "demo.customer@example.com")
+	}
+}
