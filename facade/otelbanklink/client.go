@@ -68,6 +68,8 @@ type clientTracer struct {
 
 	durationSets     sync.Map // durationKey -> attribute.Set
 	durationSetCount atomic.Int64
+	startSets        sync.Map // startKey -> *startOpts
+	startCount       atomic.Int64
 }
 
 func newClientTracer(c *config) *clientTracer {
@@ -165,14 +167,12 @@ func (t *tokenCtx) Value(k any) any {
 	return t.Context.Value(k)
 }
 
+// A call's span gets its attributes when it ends, in one go: setting some
+// at the start and the rest at the end costs the SDK two more allocations
+// per call, and no sampler needs them (the attempts' spans carry the HTTP
+// attributes from their start, as the conventions ask).
 func (t *clientTracer) callStart(ctx context.Context, c facade.TraceCall) context.Context {
-	attrs := make([]attribute.KeyValue, 2, 3)
-	attrs[0] = AttrProvider.String(string(c.Provider))
-	attrs[1] = AttrOperation.String(c.Operation)
-	if c.IdempotencyKey != "" {
-		attrs = append(attrs, AttrIdempotencyKey.String(c.IdempotencyKey))
-	}
-	ctx, span := t.tracer.Start(ctx, c.Operation, trace.WithSpanKind(trace.SpanKindInternal), trace.WithAttributes(attrs...))
+	ctx, span := t.tracer.Start(ctx, c.Operation, kindInternal)
 	return &callCtx{Context: ctx, span: span}
 }
 
@@ -190,8 +190,13 @@ func (t *clientTracer) callDone(ctx context.Context, c facade.TraceCall, r facad
 		}
 	}
 	if span.IsRecording() {
-		attrs := make([]attribute.KeyValue, 1, 4)
-		attrs[0] = AttrAttempts.Int(r.Attempts)
+		attrs := make([]attribute.KeyValue, 3, 7)
+		attrs[0] = AttrProvider.String(string(c.Provider))
+		attrs[1] = AttrOperation.String(c.Operation)
+		attrs[2] = AttrAttempts.Int(r.Attempts)
+		if c.IdempotencyKey != "" {
+			attrs = append(attrs, AttrIdempotencyKey.String(c.IdempotencyKey))
+		}
 		if r.RequestID != "" {
 			attrs = append(attrs, AttrRequestID.String(bounded(r.RequestID)))
 		}
@@ -234,18 +239,55 @@ func rejectionReason(rle *facade.RateLimitError, lastErr error) string {
 }
 
 func (t *clientTracer) attemptStart(ctx context.Context, a facade.TraceAttempt) context.Context {
-	attrs := make([]attribute.KeyValue, 5, 6)
-	attrs[0] = semconv.HTTPRequestMethodKey.String(a.Method)
-	attrs[1] = semconv.URLTemplate(a.URLTemplate)
-	attrs[2] = semconv.ServerAddress(a.Host)
-	attrs[3] = semconv.ServerPort(a.Port)
-	attrs[4] = AttrOperation.String(a.Operation)
+	st := t.starts(a)
+	opts := st.attempt
 	if a.Attempt > 1 {
-		attrs = append(attrs, semconv.HTTPRequestResendCount(a.Attempt-1))
+		opts = []trace.SpanStartOption{kindClient, trace.WithAttributes(semconv.HTTPRequestMethodKey.String(a.Method),
+			semconv.URLTemplate(a.URLTemplate), semconv.ServerAddress(a.Host), semconv.ServerPort(a.Port),
+			AttrOperation.String(a.Operation), semconv.HTTPRequestResendCount(a.Attempt-1))}
 		t.retries.Add(ctx, 1, metric.WithAttributes(AttrProvider.String(string(a.Provider)), AttrOperation.String(a.Operation)))
 	}
-	ctx, span := t.tracer.Start(ctx, a.Method+" "+a.URLTemplate, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	ctx, span := t.tracer.Start(ctx, st.attemptName, opts...)
 	return &attemptCtx{Context: ctx, span: span, start: time.Now()}
+}
+
+var (
+	kindInternal = trace.WithSpanKind(trace.SpanKindInternal)
+	kindClient   = trace.WithSpanKind(trace.SpanKindClient)
+)
+
+// startKey identifies an operation on a server: the start options of its
+// first attempts' spans are the same every time, so they are built once.
+type startKey struct {
+	provider                          facade.Provider
+	operation, method, template, host string
+	port                              int
+}
+
+type startOpts struct {
+	attempt     []trace.SpanStartOption
+	attemptName string
+}
+
+// maxStarts bounds the cache of start options (as maxDurationSets).
+const maxStarts = 1024
+
+// starts returns the start options for a's first attempts.
+func (t *clientTracer) starts(a facade.TraceAttempt) *startOpts {
+	c := a.TraceCall
+	k := startKey{provider: c.Provider, operation: c.Operation, method: c.Method, template: c.URLTemplate, host: a.Host, port: a.Port}
+	if v, ok := t.startSets.Load(k); ok {
+		return v.(*startOpts)
+	}
+	st := &startOpts{
+		attempt: []trace.SpanStartOption{kindClient, trace.WithAttributes(semconv.HTTPRequestMethodKey.String(c.Method),
+			semconv.URLTemplate(c.URLTemplate), semconv.ServerAddress(a.Host), semconv.ServerPort(a.Port), AttrOperation.String(c.Operation))},
+		attemptName: c.Method + " " + c.URLTemplate,
+	}
+	if t.startCount.Add(1) <= maxStarts {
+		t.startSets.Store(k, st)
+	}
+	return st
 }
 
 func (t *clientTracer) attemptDone(ctx context.Context, a facade.TraceAttempt, r facade.TraceAttemptResult) {
