@@ -88,9 +88,7 @@ func (s *Sandbox) dataLink(rs *reqState, id, product string) (*link, *mkFail) {
 	case l.state == "deleted":
 		return nil, failMK(410, "link_error.deleted", msgLinkDeleted)
 	case l.state == "error":
-		return nil, &mkFail{status: 422, body: moneykit.LinkErrorBadStateResponse{
-			ErrorCode: "link_error.bad_state", ErrorMessage: msgLinkBadState, LinkErrorCode: l.errorCode,
-		}}
+		return nil, badState(l)
 	case l.accountsDenied:
 		return nil, failMK(403, "link_error.forbidden_action", "Accounts access not permitted")
 	case product != "" && !contains(l.products, product):
@@ -98,6 +96,13 @@ func (s *Sandbox) dataLink(rs *reqState, id, product string) (*link, *mkFail) {
 	}
 	s.ensureData(l)
 	return l, nil
+}
+
+// badState is the 422 link_error.bad_state answer for l.
+func badState(l *link) *mkFail {
+	return &mkFail{status: 422, body: moneykit.LinkErrorBadStateResponse{
+		ErrorCode: "link_error.bad_state", ErrorMessage: msgLinkBadState, LinkErrorCode: l.errorCode,
+	}}
 }
 
 // ensureData generates a link's data the first time it is needed.
@@ -178,7 +183,7 @@ func (m *mkServer) ImportLink(ctx context.Context, req moneykit.ImportLinkReques
 		if _, dup := byOriginal[a.AccountId]; dup {
 			return failValidation("the id is given twice", "body", "accounts", i, "account_id"), nil
 		}
-		acc := &account{id: "acc_" + randBase62(22), typ: a.Type, name: a.Name, originalID: a.AccountId, mask: a.Mask}
+		acc := &account{id: "acc_" + s.ids.base62(22), typ: a.Type, name: a.Name, originalID: a.AccountId, mask: a.Mask}
 		if a.Balances.Current != nil {
 			acc.current = *a.Balances.Current
 		}
@@ -189,7 +194,7 @@ func (m *mkServer) ImportLink(ctx context.Context, req moneykit.ImportLinkReques
 		byOriginal[a.AccountId] = acc.id
 		d.accounts = append(d.accounts, acc)
 	}
-	if f := importTxns(d, byOriginal, b.Transactions); f != nil {
+	if f := importTxns(s.ids, d, byOriginal, b.Transactions); f != nil {
 		return f, nil
 	}
 	inst := b.InstitutionId
@@ -197,7 +202,7 @@ func (m *mkServer) ImportLink(ctx context.Context, req moneykit.ImportLinkReques
 		inst = defaultInstitution
 	}
 	l := &link{
-		id: newLinkID(), app: rs.mkApp, userID: b.CustomerUser.Id, institutionID: inst,
+		id: s.ids.linkID(), app: rs.mkApp, userID: b.CustomerUser.Id, institutionID: inst,
 		state: "error", errorCode: "auth_expired", products: []string{"accounts", "transactions"},
 		syncedAt: now, created: now, data: d,
 	}
@@ -207,7 +212,7 @@ func (m *mkServer) ImportLink(ctx context.Context, req moneykit.ImportLinkReques
 	return moneykit.ImportLink200JSONResponse(l.view()), nil
 }
 
-func importTxns(d *linkData, byOriginal map[string]string, ts []moneykit.TransactionImportData) *mkFail {
+func importTxns(ids *idSource, d *linkData, byOriginal map[string]string, ts []moneykit.TransactionImportData) *mkFail {
 	var add []*txn
 	for i, t := range ts {
 		acc, ok := byOriginal[t.AccountId]
@@ -222,7 +227,7 @@ func importTxns(d *linkData, byOriginal map[string]string, ts []moneykit.Transac
 		if err != nil {
 			return failValidation("not a YYYY-MM-DD date", "body", "transactions", i, "date")
 		}
-		x := &txn{id: "txn_" + randBase62(22), accountID: acc, cents: cents, credit: credit, date: date,
+		x := &txn{id: "txn_" + ids.base62(22), accountID: acc, cents: cents, credit: credit, date: date,
 			desc: t.Description, category: t.Type, originalID: t.TransactionId}
 		add = append(add, x)
 	}
@@ -270,7 +275,7 @@ func (m *mkServer) ImportTransactions(ctx context.Context, req moneykit.ImportTr
 	for _, a := range l.data.accounts {
 		byOriginal[a.originalID] = a.id
 	}
-	if f := importTxns(l.data, byOriginal, req.Body.Transactions); f != nil {
+	if f := importTxns(s.ids, l.data, byOriginal, req.Body.Transactions); f != nil {
 		return f, nil
 	}
 	return moneykit.ImportTransactions200JSONResponse(l.view()), nil
