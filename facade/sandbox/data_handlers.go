@@ -76,8 +76,10 @@ func failValidation(msg string, loc ...any) *mkFail {
 }
 
 // dataLink resolves a link-scoped data call: the link must exist, belong to
-// the caller, not be deleted, not be in the error state, and the user must
-// have granted accounts and product (when product is not "").
+// the caller, not be deleted, not be in the error state (an imported link,
+// disconnected with auth_expired, keeps its data readable, as MoneyKit
+// documents), and the user must have granted accounts and product (when
+// product is not "").
 func (s *Sandbox) dataLink(rs *reqState, id, product string) (*link, *mkFail) {
 	l, miss := s.lookupLink(rs, id)
 	switch {
@@ -87,7 +89,7 @@ func (s *Sandbox) dataLink(rs *reqState, id, product string) (*link, *mkFail) {
 		return nil, failMK(401, "link_error.unauthorized_access", msgUnauthorizedLink)
 	case l.state == "deleted":
 		return nil, failMK(410, "link_error.deleted", msgLinkDeleted)
-	case l.state == "error":
+	case l.state == "error" && !l.importedReadable():
 		return nil, badState(l)
 	case l.accountsDenied:
 		return nil, failMK(403, "link_error.forbidden_action", "Accounts access not permitted")
@@ -96,6 +98,13 @@ func (s *Sandbox) dataLink(rs *reqState, id, product string) (*link, *mkFail) {
 	}
 	s.ensureData(l)
 	return l, nil
+}
+
+// importedReadable reports whether l is an imported link in the state
+// MoneyKit gives imported links (error, auth_expired): "all data will be
+// available", so its data reads answer.
+func (l *link) importedReadable() bool {
+	return l.data != nil && l.data.imported && l.state == "error" && l.errorCode == "auth_expired"
 }
 
 // badState is the 422 link_error.bad_state answer for l.
@@ -290,6 +299,11 @@ func (m *mkServer) RefreshProducts(ctx context.Context, req moneykit.RefreshProd
 	l, f := s.dataLink(rs, req.Id, "")
 	if f != nil {
 		return f, nil
+	}
+	if l.state == "error" {
+		// An imported link's data is readable, but there is no
+		// institution connection to refresh it from.
+		return badState(l), nil
 	}
 	var ps []string
 	for _, p := range req.Body.Products {

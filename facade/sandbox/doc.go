@@ -120,8 +120,11 @@
 //   - POST /links/import creates a link in state error (auth_expired) from
 //     the given accounts and transactions; POST
 //     /links/{id}/import/transactions adds to such a link (422 for another
-//     link or an unknown account). POST /links/{id}/reset puts a link into
-//     state error with auth_expired.
+//     link or an unknown account). As MoneyKit documents, all of an imported
+//     link's data stays readable; only a refresh answers 422
+//     link_error.bad_state. POST /links/{id}/reset puts a link into state
+//     error with auth_expired, and then its data reads answer 422 until it
+//     is reconnected.
 //   - Rate limits are read from the spec's x-banklink-rate-limits and
 //     enforced as sliding windows on the sandbox clock: at most N requests in
 //     any span of the stated length, counted per client, app, user or link.

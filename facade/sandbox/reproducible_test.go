@@ -92,7 +92,7 @@ func (s *script) run() {
 	s.json("GET", "/moneykit/users/user-7/accounts", "", mkAuth)
 	s.json("GET", "/moneykit/auth/introspect", "", mkAuth)
 	imported := s.json("POST", "/moneykit/links/import", `{"customer_user":{"id":"user-8"},"institution_id":"instant_bank","accounts":[{"account_id":"a1","name":"Checking","type":"depository.checking","balances":{"current":12.5}}],"transactions":[{"transaction_id":"t1","account_id":"a1","amount":"-3.10","date":"2025-12-30","description":"Coffee","type":"food_and_drinks"}]}`, mkAuth)
-	_ = imported
+	s.json("GET", "/moneykit/links/"+imported["link_id"].(string)+"/transactions", "", mkAuth)
 
 	lmToken := func(scope string) string {
 		return "Bearer " + s.call("POST", "/linkmoney/v1/tokens", "application/x-www-form-urlencoded",
