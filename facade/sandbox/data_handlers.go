@@ -469,6 +469,11 @@ func (m *mkServer) GetTransactionsSync(ctx context.Context, req moneykit.GetTran
 	for _, c := range d.changes[from:to] {
 		switch c.kind {
 		case "created":
+			if d.txns[c.t.id].superseded {
+				// A pending transaction that a refresh replaced is
+				// not reported again, from any cursor.
+				continue
+			}
 			out.Transactions.Created = append(out.Transactions.Created, c.t.view())
 		case "updated":
 			out.Transactions.Updated = append(out.Transactions.Updated, c.t.view())
@@ -489,11 +494,15 @@ func (m *mkServer) UpdateTransactionEnrichment(ctx context.Context, req moneykit
 		return f, nil
 	}
 	t := l.data.txns[req.TransactionId]
-	if t == nil || t.removed {
+	if t == nil || t.removed || t.superseded {
 		return failMK(404, "transaction_error.not_found", "Transaction not found."), nil
 	}
 	t.category, t.subcategory = req.Body.Category, req.Body.Subcategory
-	l.data.changes = append(l.data.changes, change{kind: "updated", t: *t})
+	if !t.pending {
+		// Pending transactions are never reported as updated: the
+		// category shows in this answer and in listings.
+		l.data.changes = append(l.data.changes, change{kind: "updated", t: *t})
+	}
 	var acct []moneykit.AccountResponse
 	for _, a := range l.data.accounts {
 		if a.id == t.accountID {

@@ -101,18 +101,26 @@
 //     offer, answers 403 link_error.forbidden_action on its endpoints
 //     (account_numbers, identity, transactions, investments).
 //   - POST /links/{id}/products takes effect at once and answers 202 with
-//     the link: with "transactions" it moves the link's data to the sandbox
-//     clock's now: the days since the last refresh get their transactions
-//     (created), pending transactions older than two days post (updated) and
-//     one transaction of the last month that had posted before is removed.
-//     The sandbox does
-//     not apply MoneyKit's hourly and daily refresh throttles.
+//     the link. With "transactions" it moves the link's data forward by at
+//     least a day of activity, even when the sandbox clock has not moved:
+//     the days since the last refresh bring their transactions, or, on the
+//     same day, a further slice of the day's activity, as pending
+//     transactions; the previous pending set is replaced wholesale, each of
+//     its transactions posting as a new posted transaction with its own id;
+//     one posted transaction of the last month is corrected (its category
+//     refined with a subcategory) and another one is reversed. The sandbox
+//     does not apply MoneyKit's hourly and daily refresh throttles.
 //     Sandbox.productsRefreshed is the single place a refresh takes effect.
 //   - GET /links/{id}/transactions/sync replays the link's change log:
 //     cursors are positions in it ("sync_N"), so a sync resumed from a
 //     stored cursor reports exactly the changes after it; a cursor the
-//     sandbox never gave answers 422. Enrichment corrections are logged as
-//     updates.
+//     sandbox never gave answers 422. Pending transactions follow
+//     MoneyKit's documented rule: they are reported only in created, never
+//     in updated or removed, and a pending transaction that a refresh
+//     replaced is not reported again, from any cursor. A client that drops
+//     its stored pending transactions before applying each sync keeps an
+//     exact copy. Corrections (the refresh's, and enrichment updates of
+//     posted transactions) are updates; reversals are removals.
 //   - GET /institutions pages, in id order, through the three test
 //     institutions (featured) and sixty generated regional banks; each
 //     has the alias "sandbox.<id>". Unknown ids answer 404

@@ -3266,8 +3266,12 @@ type ClientInterface interface {
 	// Reports the transactions created, updated and removed since `cursor` (everything, when
 	// no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
 	// while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
-	// for the application. The lists are unordered. Pending transactions are only ever
-	// reported in `created`; when one posts, the posted transaction is reported as updated.
+	// for the application. The lists are unordered. Pending transactions are reported only
+	// in `created`, never in `updated` or `removed`: they are removed and replaced wholesale
+	// with each refresh, with no attempt to track their removal or modification. A pending
+	// transaction that posts comes back as a new posted transaction in `created`, with its
+	// own id. A client that stores pending transactions drops them all before applying each
+	// sync, then stores the pending ones it reports.
 	//
 	// Corresponds with GET /links/{id}/transactions/sync (the `GetTransactionsSync` operationId).
 	GetTransactionsSync(ctx context.Context, id LinkID, params *GetTransactionsSyncParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3936,8 +3940,12 @@ func (c *Client) GetTransactions(ctx context.Context, id LinkID, params *GetTran
 // Reports the transactions created, updated and removed since `cursor` (everything, when
 // no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
 // while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
-// for the application. The lists are unordered. Pending transactions are only ever
-// reported in `created`; when one posts, the posted transaction is reported as updated.
+// for the application. The lists are unordered. Pending transactions are reported only
+// in `created`, never in `updated` or `removed`: they are removed and replaced wholesale
+// with each refresh, with no attempt to track their removal or modification. A pending
+// transaction that posts comes back as a new posted transaction in `created`, with its
+// own id. A client that stores pending transactions drops them all before applying each
+// sync, then stores the pending ones it reports.
 //
 // Corresponds with GET /links/{id}/transactions/sync (the `GetTransactionsSync` operationId).
 func (c *Client) GetTransactionsSync(ctx context.Context, id LinkID, params *GetTransactionsSyncParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6438,8 +6446,12 @@ type ClientWithResponsesInterface interface {
 	// Reports the transactions created, updated and removed since `cursor` (everything, when
 	// no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
 	// while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
-	// for the application. The lists are unordered. Pending transactions are only ever
-	// reported in `created`; when one posts, the posted transaction is reported as updated.
+	// for the application. The lists are unordered. Pending transactions are reported only
+	// in `created`, never in `updated` or `removed`: they are removed and replaced wholesale
+	// with each refresh, with no attempt to track their removal or modification. A pending
+	// transaction that posts comes back as a new posted transaction in `created`, with its
+	// own id. A client that stores pending transactions drops them all before applying each
+	// sync, then stores the pending ones it reports.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9284,8 +9296,12 @@ func (c *ClientWithResponses) GetTransactionsWithResponse(ctx context.Context, i
 // Reports the transactions created, updated and removed since `cursor` (everything, when
 // no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
 // while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
-// for the application. The lists are unordered. Pending transactions are only ever
-// reported in `created`; when one posts, the posted transaction is reported as updated.
+// for the application. The lists are unordered. Pending transactions are reported only
+// in `created`, never in `updated` or `removed`: they are removed and replaced wholesale
+// with each refresh, with no attempt to track their removal or modification. A pending
+// transaction that posts comes back as a new posted transaction in `created`, with its
+// own id. A client that stores pending transactions drops them all before applying each
+// sync, then stores the pending ones it reports.
 //
 // Returns a wrapper object for the known response body format(s).
 //
