@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -51,11 +52,13 @@ type linkData struct {
 	imported   bool
 }
 
+// account balances are kept in cents, so that every amount the sandbox hands
+// out is exact to the cent; view turns them into the API's numbers.
 type account struct {
 	id, typ, name, mask string
 	number, routing     string // ACH numbers; empty for accounts without them
-	current, available  float64
-	limit               *float64
+	current, available  int64  // cents
+	limit               *int64 // cents
 	originalID          string
 	investment, credit  bool
 }
@@ -148,7 +151,7 @@ func newLinkData(linkID string, inst institution, created time.Time, custom *mon
 	}
 	if custom != nil {
 		for i, c := range custom.Accounts {
-			a := &account{id: acctID(i), typ: c.AccountType, name: c.Name, number: c.AccountNumber, current: 1000}
+			a := &account{id: acctID(i), typ: c.AccountType, name: c.Name, number: c.AccountNumber, current: 1000_00}
 			if len(c.AccountNumber) >= 4 {
 				a.mask = c.AccountNumber[len(c.AccountNumber)-4:]
 			}
@@ -168,11 +171,11 @@ func newLinkData(linkID string, inst institution, created time.Time, custom *mon
 		routing := func() string { p := "0" + digits(r, 7); return p + string(abaCheckDigit(p)) }
 		chk := &account{id: acctID(0), typ: "depository.checking", name: "Everyday Checking", number: digits(r, 10), routing: routing()}
 		sav := &account{id: acctID(1), typ: "depository.savings", name: "High-Yield Savings", number: digits(r, 10), routing: chk.routing}
-		lim := float64(2000 + 500*r.IntN(10))
+		lim := int64(2000+500*r.IntN(10)) * 100
 		cc := &account{id: acctID(2), typ: "liability.credit_card", name: "Rewards Card", number: digits(r, 16), limit: &lim, credit: true}
-		chk.current = float64(1000+r.IntN(9000)) + float64(r.IntN(100))/100
-		sav.current = float64(5000+r.IntN(45000)) + float64(r.IntN(100))/100
-		cc.current = float64(r.IntN(1500)) + float64(r.IntN(100))/100
+		chk.current = int64(1000+r.IntN(9000))*100 + int64(r.IntN(100))
+		sav.current = int64(5000+r.IntN(45000))*100 + int64(r.IntN(100))
+		cc.current = int64(r.IntN(1500))*100 + int64(r.IntN(100))
 		chk.available, sav.available, cc.available = chk.current, sav.current, lim-cc.current
 		d.accounts = []*account{chk, sav, cc}
 		if contains(inst.products, "investments") {
@@ -368,23 +371,24 @@ func (d *linkData) investments(linkID string, day time.Time) {
 		{SecurityId: "sec_sandbox_vti", Name: "Vanguard Total Stock Market ETF", Type: "etf", Currency: "USD", Ticker: "VTI", Isin: "US9229087690", ClosePrice: "265.10", CloseDate: openapi_types.Date{Time: day.AddDate(0, 0, -1)}},
 		{SecurityId: "sec_sandbox_cash", Name: "U.S. Dollar", Type: "cash", Currency: "USD", ClosePrice: "1.00", CloseDate: openapi_types.Date{Time: day.AddDate(0, 0, -1)}},
 	}
-	prices := []float64{415.20, 265.10, 1.00}
+	prices := []int64{415_20, 265_10, 1_00} // cents
+	const fee = 4_95
 	for _, a := range d.accounts {
 		if !a.investment {
 			continue
 		}
-		total := 0.0
+		var total int64
 		for i, sec := range d.securities {
 			q := 1 + r.IntN(40)
 			if sec.Type == "cash" {
 				q = 100 + r.IntN(5000)
 			}
-			v := float64(q) * prices[i]
+			v := int64(q) * prices[i]
 			total += v
 			d.holdings = append(d.holdings, moneykit.HoldingResponse{
 				AccountId: a.id, SecurityId: sec.SecurityId, Quantity: strconv.Itoa(q),
-				Price: fmt.Sprintf("%.2f", prices[i]), Value: fmt.Sprintf("%.2f", v),
-				CostBasis: fmt.Sprintf("%.2f", v*0.8), PriceDatetime: timestamp.New(day.Add(-8 * time.Hour)),
+				Price: centsString(prices[i]), Value: centsString(v),
+				CostBasis: centsString((v*8 + 5) / 10), PriceDatetime: timestamp.New(day.Add(-8 * time.Hour)),
 			})
 		}
 		a.current, a.available = total, total
@@ -393,18 +397,34 @@ func (d *linkData) investments(linkID string, day time.Time) {
 			q := 1 + r.IntN(3)
 			d.invTxns = append(d.invTxns, moneykit.InvestmentTransactionResponse{
 				InvestmentTransactionId: fmt.Sprintf("it_%s_%02d", a.id, m), AccountId: a.id, Date: openapi_types.Date{Time: date},
-				Amount: fmt.Sprintf("-%.2f", float64(q)*prices[1]+4.95), Description: "Bought VTI", Type: "buy",
-				Fees: "4.95", Price: fmt.Sprintf("%.2f", prices[1]), Quantity: strconv.Itoa(q), SecurityId: d.securities[1].SecurityId,
+				Amount: "-" + centsString(int64(q)*prices[1]+fee), Description: "Bought VTI", Type: "buy",
+				Fees: centsString(fee), Price: centsString(prices[1]), Quantity: strconv.Itoa(q), SecurityId: d.securities[1].SecurityId,
 			})
 		}
 	}
 }
 
+// centsString writes a non-negative amount of cents as a decimal with two
+// fraction digits.
+func centsString(c int64) string { return fmt.Sprintf("%d.%02d", c/100, c%100) }
+
+// centsNumber turns cents into the API's JSON number: the float64 nearest
+// the decimal, which encodes with at most two fraction digits.
+func centsNumber(c int64) float64 { return float64(c) / 100 }
+
+// centsOf rounds an amount to the cent.
+func centsOf(v float64) int64 { return int64(math.Round(v * 100)) }
+
 func (a *account) view() moneykit.AccountResponse {
-	cur, av := a.current, a.available
+	cur, av := centsNumber(a.current), centsNumber(a.available)
+	var lim *float64
+	if a.limit != nil {
+		l := centsNumber(*a.limit)
+		lim = &l
+	}
 	return moneykit.AccountResponse{
 		AccountId: a.id, AccountType: a.typ, Name: a.name, AccountMask: a.mask, OriginalId: a.originalID,
-		Balances: moneykit.AccountBalances{Currency: "USD", Current: &cur, Available: &av, Limit: a.limit},
+		Balances: moneykit.AccountBalances{Currency: "USD", Current: &cur, Available: &av, Limit: lim},
 	}
 }
 
@@ -414,7 +434,7 @@ func (t *txn) view() moneykit.TransactionResponse {
 		typ = "credit"
 	}
 	out := moneykit.TransactionResponse{
-		TransactionId: t.id, AccountId: t.accountID, Amount: fmt.Sprintf("%d.%02d", t.cents/100, t.cents%100),
+		TransactionId: t.id, AccountId: t.accountID, Amount: centsString(t.cents),
 		Type: typ, Currency: "USD", Date: openapi_types.Date{Time: t.date}, Pending: t.pending,
 		Description: t.desc, RawDescription: strings.ToUpper(t.desc), OriginalId: t.originalID,
 	}

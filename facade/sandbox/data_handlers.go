@@ -193,13 +193,17 @@ func (m *mkServer) ImportLink(ctx context.Context, req moneykit.ImportLinkReques
 			return failValidation("the id is given twice", "body", "accounts", i, "account_id"), nil
 		}
 		acc := &account{id: "acc_" + s.ids.base62(22), typ: a.Type, name: a.Name, originalID: a.AccountId, mask: a.Mask}
+		// Balances are kept to the cent, as a bank's are.
 		if a.Balances.Current != nil {
-			acc.current = *a.Balances.Current
+			acc.current = centsOf(*a.Balances.Current)
 		}
 		if a.Balances.Available != nil {
-			acc.available = *a.Balances.Available
+			acc.available = centsOf(*a.Balances.Available)
 		}
-		acc.limit = a.Balances.Limit
+		if a.Balances.Limit != nil {
+			lim := centsOf(*a.Balances.Limit)
+			acc.limit = &lim
+		}
 		byOriginal[a.AccountId] = acc.id
 		d.accounts = append(d.accounts, acc)
 	}

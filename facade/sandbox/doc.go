@@ -91,7 +91,8 @@
 //     (credentials_bank) a brokerage account with three holdings and a year
 //     of monthly purchases; one owner with a name, address, phone and
 //     example.com email; and 400 days of transactions, those of the last two
-//     days pending. custom_sandbox_data on the link session replaces the
+//     days pending. Every amount and balance is exact to the cent (kept in
+//     integer cents; imported balances are rounded to the cent). custom_sandbox_data on the link session replaces the
 //     generated accounts and owners (a routing number with a wrong check
 //     digit answers 422 when the session is created; an absent one is
 //     generated for depository accounts).
