@@ -672,7 +672,7 @@ func (m *mkServer) IntrospectClient(ctx context.Context, req moneykit.Introspect
 	app := stateOf(ctx).mkApp
 	return moneykit.IntrospectClient200JSONResponse{
 		ClientId: app.clientID, ClientName: "banklink sandbox (" + app.id + ")", Scope: "",
-		App: moneykit.CustomerApp{Id: app.id, AppName: "banklink sandbox"},
+		App: moneykit.CustomerApp{AppId: app.id, Name: "banklink sandbox", Id: app.id, AppName: "banklink sandbox"},
 	}, nil
 }
 

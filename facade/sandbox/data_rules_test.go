@@ -223,3 +223,29 @@ func TestRefreshBringsNews(t *testing.T) {
 	assert.Equal(t, 3, totals[1])
 	assert.Equal(t, 3, totals[2])
 }
+
+// TestIntrospectAnswersTheSDKsAppResponse: GET /auth/introspect answers the
+// fields the 2025 MoneyKit SDK's AppClientResponse and AppResponse require,
+// each a non-empty string.
+func TestIntrospectAnswersTheSDKsAppResponse(t *testing.T) {
+	f := newDataFixture(t)
+	for _, creds := range []sandbox.Credentials{f.sb.MoneyKit(), f.sb.MoneyKitOtherApp()} {
+		res, err := f.c.IntrospectClientWithResponse(ctxb, &moneykit.IntrospectClientParams{MoneyKitVersion: mkVersion}, bearer(mkToken(t, f.c, creds)))
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, res.StatusCode(), string(res.Body))
+		var raw map[string]any
+		require.NoError(t, jsonUnmarshal(res.Body, &raw))
+		for _, k := range []string{"client_id", "client_name", "scope"} {
+			assert.IsType(t, "", raw[k], k)
+		}
+		assert.Equal(t, creds.ClientID, raw["client_id"])
+		app, ok := raw["app"].(map[string]any)
+		require.True(t, ok, string(res.Body))
+		for _, k := range []string{"app_id", "name", "id", "app_name"} {
+			v, _ := app[k].(string)
+			assert.NotEmpty(t, v, "app.%s", k)
+		}
+		assert.Equal(t, app["id"], app["app_id"])
+		assert.Equal(t, app["app_name"], app["name"])
+	}
+}

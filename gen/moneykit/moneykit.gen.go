@@ -1005,17 +1005,29 @@ type CustomSandboxData struct {
 	Owners []Owner `json:"owners,omitempty,omitzero"`
 }
 
-// CustomerApp The application.
+// CustomerApp The application (MoneyKit's `AppResponse`). The 2025 SDK requires all four fields,
+// which carry the ID and the name twice: `app_id` and `id`, `name` and `app_name`. The
+// 2023 SDKs' `CustomerApp` had only `id` and `app_name`.
 type CustomerApp struct {
-	// AppName The application's name.
+	// AppId The application's ID.
+	//
+	// Example: 3d18cdd1-fa96-4423-b781-bd5be036830e
+	AppId string `json:"app_id"`
+
+	// AppName The application's name (the same as `name`).
 	//
 	// Example: My App
 	AppName string `json:"app_name"`
 
-	// Id The application's ID.
+	// Id The application's ID (the same as `app_id`).
 	//
 	// Example: 3d18cdd1-fa96-4423-b781-bd5be036830e
 	Id string `json:"id"`
+
+	// Name The application's name.
+	//
+	// Example: My App
+	Name string `json:"name"`
 }
 
 // CustomerUserEmail The user's email address; an email or a phone improves conversion (Money ID).
@@ -1360,7 +1372,9 @@ type InternationalNumber struct {
 
 // IntrospectClientResponse The client an access token belongs to.
 type IntrospectClientResponse struct {
-	// App The application.
+	// App The application (MoneyKit's `AppResponse`). The 2025 SDK requires all four fields,
+	// which carry the ID and the name twice: `app_id` and `id`, `name` and `app_name`. The
+	// 2023 SDKs' `CustomerApp` had only `id` and `app_name`.
 	App CustomerApp `json:"app"`
 
 	// ClientId The application's MoneyKit client ID.
