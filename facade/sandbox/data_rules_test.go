@@ -72,8 +72,10 @@ func TestImportedLinkIsReadable(t *testing.T) {
 }
 
 // syncStore is a client's copy of a link's transactions, kept by the sync
-// loop with MoneyKit's documented rule: each fetch first drops every stored
-// pending transaction, then applies created, updated and removed.
+// loop with MoneyKit's documented rule: pending transactions are replaced
+// wholesale whenever new transactions come, so a fetch that reports created
+// transactions first drops every stored pending transaction, then applies
+// created, updated and removed.
 type syncStore struct {
 	txns   map[string]moneykit.TransactionResponse
 	cursor string
@@ -84,9 +86,11 @@ type syncStore struct {
 func (s *syncStore) fetch(t *testing.T, f *dataFixture, id string) (created, updated map[string]moneykit.TransactionResponse, removed []string) {
 	t.Helper()
 	created, updated, removed, s.cursor, _ = syncAll(t, f, id, s.cursor, 100)
-	for id, tx := range s.txns {
-		if tx.Pending {
-			delete(s.txns, id)
+	if len(created) > 0 {
+		for id, tx := range s.txns {
+			if tx.Pending {
+				delete(s.txns, id)
+			}
 		}
 	}
 	for id, tx := range created {
@@ -130,6 +134,28 @@ func TestPendingReplacedWholesale(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, pending, "a new link has pending transactions")
+	assert.Equal(t, allTransactions(t, f, id), store.txns)
+
+	// Without a refresh, a fetch brings nothing, and an enrichment update
+	// of a posted transaction only an update: the pending ones stay.
+	created, updated, removed := store.fetch(t, f, id)
+	assert.Empty(t, created)
+	assert.Empty(t, updated)
+	assert.Empty(t, removed)
+	var postedID string
+	for pid, tx := range store.txns {
+		if !tx.Pending {
+			postedID = pid
+			break
+		}
+	}
+	er, err := f.c.UpdateTransactionEnrichmentWithResponse(ctxb, id, postedID, &moneykit.UpdateTransactionEnrichmentParams{MoneyKitVersion: mkVersion},
+		moneykit.BudCategory{Category: "shopping", Subcategory: "books"}, bearer(f.tok))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, er.StatusCode(), string(er.Body))
+	created, updated, _ = store.fetch(t, f, id)
+	assert.Empty(t, created)
+	assert.Len(t, updated, 1)
 	assert.Equal(t, allTransactions(t, f, id), store.txns)
 
 	posted := 0

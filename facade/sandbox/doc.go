@@ -118,10 +118,12 @@
 //     sandbox never gave answers 422. Pending transactions follow
 //     MoneyKit's documented rule: they are reported only in created, never
 //     in updated or removed, and a pending transaction that a refresh
-//     replaced is not reported again, from any cursor. A client that drops
-//     its stored pending transactions before applying each sync keeps an
-//     exact copy. Corrections (the refresh's, and enrichment updates of
-//     posted transactions) are updates; reversals are removals.
+//     replaced is not reported again, from any cursor. A client that, when
+//     a sync brings created transactions, first drops its stored pending
+//     ones keeps an exact copy. Corrections (the refresh's, and enrichment updates of
+//     posted transactions) are updates; reversals are removals. An
+//     enrichment update of a pending transaction shows in its answer and in
+//     listings, not in the feed.
 //   - GET /institutions pages, in id order, through the three test
 //     institutions (featured) and sixty generated regional banks; each
 //     has the alias "sandbox.<id>". Unknown ids answer 404

@@ -3284,8 +3284,9 @@ type ClientInterface interface {
 	// in `created`, never in `updated` or `removed`: they are removed and replaced wholesale
 	// with each refresh, with no attempt to track their removal or modification. A pending
 	// transaction that posts comes back as a new posted transaction in `created`, with its
-	// own id. A client that stores pending transactions drops them all before applying each
-	// sync, then stores the pending ones it reports.
+	// own id. When a sync reports created transactions, a client that stores pending
+	// transactions first drops them all: the pending ones the sync reports are the link's
+	// current ones.
 	//
 	// Corresponds with GET /links/{id}/transactions/sync (the `GetTransactionsSync` operationId).
 	GetTransactionsSync(ctx context.Context, id LinkID, params *GetTransactionsSyncParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3958,8 +3959,9 @@ func (c *Client) GetTransactions(ctx context.Context, id LinkID, params *GetTran
 // in `created`, never in `updated` or `removed`: they are removed and replaced wholesale
 // with each refresh, with no attempt to track their removal or modification. A pending
 // transaction that posts comes back as a new posted transaction in `created`, with its
-// own id. A client that stores pending transactions drops them all before applying each
-// sync, then stores the pending ones it reports.
+// own id. When a sync reports created transactions, a client that stores pending
+// transactions first drops them all: the pending ones the sync reports are the link's
+// current ones.
 //
 // Corresponds with GET /links/{id}/transactions/sync (the `GetTransactionsSync` operationId).
 func (c *Client) GetTransactionsSync(ctx context.Context, id LinkID, params *GetTransactionsSyncParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6464,8 +6466,9 @@ type ClientWithResponsesInterface interface {
 	// in `created`, never in `updated` or `removed`: they are removed and replaced wholesale
 	// with each refresh, with no attempt to track their removal or modification. A pending
 	// transaction that posts comes back as a new posted transaction in `created`, with its
-	// own id. A client that stores pending transactions drops them all before applying each
-	// sync, then stores the pending ones it reports.
+	// own id. When a sync reports created transactions, a client that stores pending
+	// transactions first drops them all: the pending ones the sync reports are the link's
+	// current ones.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9314,8 +9317,9 @@ func (c *ClientWithResponses) GetTransactionsWithResponse(ctx context.Context, i
 // in `created`, never in `updated` or `removed`: they are removed and replaced wholesale
 // with each refresh, with no attempt to track their removal or modification. A pending
 // transaction that posts comes back as a new posted transaction in `created`, with its
-// own id. A client that stores pending transactions drops them all before applying each
-// sync, then stores the pending ones it reports.
+// own id. When a sync reports created transactions, a client that stores pending
+// transactions first drops them all: the pending ones the sync reports are the link's
+// current ones.
 //
 // Returns a wrapper object for the known response body format(s).
 //
