@@ -21,6 +21,18 @@
 // Money under URL()+"/linkmoney", and the sandbox's own control endpoints
 // under URL()+"/_sandbox/" (not part of the providers' APIs).
 //
+// # Reproducible runs
+//
+// Config.Seed (banklink sandbox --seed) draws every id, token and signing
+// key from a stream derived from the seed, and Config.ClockStart (--clock-start)
+// starts the sandbox on a FakeClock that moves only through Advance or POST
+// /_sandbox/clock/advance. Two sandboxes with the same seed and clock start,
+// given the same calls in the same order, answer byte for byte the same:
+// the same link, account, transaction, customer, payment and refund ids,
+// with the same data. Without a seed, ids are random. A link's data is a
+// function of its id, the day it was made and the times of its refreshes,
+// so the same link id always gives the same data.
+//
 // # Safety on a laptop
 //
 // The sandbox's credentials are public and it speaks plain http, so it
