@@ -1,4 +1,4 @@
-package facade_test
+package moneykit_test
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
-	"github.com/banklink/banklink/gen/moneykit"
 )
 
 // A deleted link answers Get with 200 and state deleted (seed 002), so the
@@ -19,9 +19,9 @@ func TestLinkDeletedMatchesBothAnswers(t *testing.T) {
 	ctx := context.Background()
 	sb := sandbox.Start(t)
 	creds := sb.MoneyKit()
-	mk, err := facade.NewMoneyKit(facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL))
+	mk, err := moneykit.New(facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL))
 	require.NoError(t, err)
-	sess, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("user-deleted", "https://app.example/oauth"))
+	sess, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("user-deleted", "https://app.example/oauth"))
 	require.NoError(t, err)
 	exch, err := sb.CompleteLinkSession(sess.LinkSessionToken, sandbox.ConnectOptions{})
 	require.NoError(t, err)
@@ -31,20 +31,20 @@ func TestLinkDeletedMatchesBothAnswers(t *testing.T) {
 
 	link, err := mk.Links.Get(ctx, id)
 	require.NoError(t, err)
-	assert.False(t, facade.LinkDeleted(link, err), "a connected link is not deleted")
+	assert.False(t, moneykit.LinkDeleted(link, err), "a connected link is not deleted")
 
 	require.NoError(t, mk.Links.Delete(ctx, id))
 	link, err = mk.Links.Get(ctx, id)
 	require.NoError(t, err, "a recently deleted link answers 200")
 	assert.Equal(t, moneykit.PublicLinkStateDeleted, link.State)
 	assert.False(t, errors.Is(err, facade.ErrLinkDeleted), "the 410 sentinel alone never matches this answer")
-	assert.True(t, facade.LinkDeleted(link, err))
+	assert.True(t, moneykit.LinkDeleted(link, err))
 
-	_, err = mk.Links.Update(ctx, id, facade.NewLinkUpdate(facade.SetWebhook("https://app.example/hook")))
+	_, err = mk.Links.Update(ctx, id, moneykit.NewLinkUpdate(moneykit.SetWebhook("https://app.example/hook")))
 	require.ErrorIs(t, err, facade.ErrLinkDeleted, "updating a deleted link answers 410")
-	assert.True(t, facade.LinkDeleted(nil, err))
+	assert.True(t, moneykit.LinkDeleted(nil, err))
 
 	_, err = mk.Links.Get(ctx, "mk_doesNotExist000000000")
 	require.ErrorIs(t, err, facade.ErrLinkNotFound)
-	assert.False(t, facade.LinkDeleted(nil, err), "404 is not deleted")
+	assert.False(t, moneykit.LinkDeleted(nil, err), "404 is not deleted")
 }

@@ -1,4 +1,4 @@
-package facade
+package moneykit
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/banklink/banklink/facade"
 )
 
 // Pagers and the transactions sync under hostile paging: cursors that
@@ -28,7 +30,7 @@ type cursorServer struct {
 	route string
 	cur   func(r *http.Request) string
 	page  func(next string) string // next "" is the last page
-	drain func(ctx context.Context, mk *MoneyKit) (int, error)
+	drain func(ctx context.Context, mk *Client) (int, error)
 }
 
 var cursorServers = []cursorServer{
@@ -36,7 +38,7 @@ var cursorServers = []cursorServer{
 		func(next string) string {
 			return `{"links":[],"next_cursor":"` + next + `"}`
 		},
-		func(ctx context.Context, mk *MoneyKit) (int, error) {
+		func(ctx context.Context, mk *Client) (int, error) {
 			n := 0
 			for _, err := range mk.Links.Pager(LinksParams{}).All(ctx) {
 				if err != nil {
@@ -53,7 +55,7 @@ var cursorServers = []cursorServer{
 			}
 			return `{"institutions":[],"cursors":{"next":"` + next + `"}}`
 		},
-		func(ctx context.Context, mk *MoneyKit) (int, error) {
+		func(ctx context.Context, mk *Client) (int, error) {
 			n := 0
 			for _, err := range mk.Institutions.Pager(InstitutionsParams{}).All(ctx) {
 				if err != nil {
@@ -68,7 +70,7 @@ var cursorServers = []cursorServer{
 			return `{"accounts":[],"link":` + linkJSON + `,"cursor":{"next":"` + next + `"},"has_more":` +
 				strconv.FormatBool(next != "") + `,"transactions":{"created":[],"updated":[],"removed":[]}}`
 		},
-		func(ctx context.Context, mk *MoneyKit) (int, error) {
+		func(ctx context.Context, mk *Client) (int, error) {
 			n := 0
 			for _, err := range mk.Transactions.Sync("mk_1", "").All(ctx) {
 				if err != nil {
@@ -96,7 +98,7 @@ func TestHostilePagingCursorCycles(t *testing.T) {
 					jsonReply(200, cs.page(next))(w, r)
 				})
 				_, err := cs.drain(context.Background(), f.moneyKit())
-				require.ErrorIs(t, err, ErrRepeatedCursor)
+				require.ErrorIs(t, err, facade.ErrRepeatedCursor)
 				assert.Equal(t, 1+len(cycle), f.hitCount(cs.route), "each cursor is fetched once")
 			})
 		}
@@ -115,7 +117,7 @@ func TestHostilePagingCursorCycles(t *testing.T) {
 			})
 			_, err := cs.drain(ctx, f.moneyKit())
 			require.ErrorIs(t, err, context.Canceled)
-			var te *TransportError
+			var te *facade.TransportError
 			require.ErrorAs(t, err, &te)
 			assert.InDelta(t, pages, f.hitCount(cs.route), 1, "no page is fetched after the cancel")
 		})
@@ -137,7 +139,7 @@ func TestHostilePagingSyncWithoutNextCursor(t *testing.T) {
 		}
 		batches++
 	}
-	require.ErrorIs(t, last, ErrRepeatedCursor)
+	require.ErrorIs(t, last, facade.ErrRepeatedCursor)
 	assert.Equal(t, 1, batches, "the one batch is delivered before the stop")
 	assert.Equal(t, "saved", sync.Cursor(), "the stored cursor stays where it was")
 	assert.Equal(t, 1, f.hitCount("GET /links/mk_1/transactions/sync"))
@@ -210,7 +212,7 @@ func TestHostilePagingNumberedPages(t *testing.T) {
 			items++
 		}
 		assert.Zero(t, items)
-		var ve *ValidationError
+		var ve *facade.ValidationError
 		require.ErrorAs(t, last, &ve, "page %d is past the spec's bound", math.MaxInt)
 		assert.Equal(t, "query/page", ve.Violations[0].Path)
 		assert.Zero(t, f.requestsSeen(), "nothing is sent")

@@ -1,4 +1,4 @@
-package facade_test
+package moneykit_test
 
 import (
 	"context"
@@ -8,20 +8,20 @@ import (
 	"time"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
-	"github.com/banklink/banklink/gen/moneykit"
 )
 
 // store is the application's copy of a link's transactions, with the sync
 // cursor kept next to them.
 type store struct {
-	txns   map[string]facade.Transaction
+	txns   map[string]moneykit.Transaction
 	cursor string
 }
 
 // apply applies one batch and its cursor together, as one database
 // transaction would.
-func (s *store) apply(b facade.SyncBatch) {
+func (s *store) apply(b moneykit.SyncBatch) {
 	for _, t := range b.Created {
 		s.txns[t.TransactionId] = t
 	}
@@ -46,12 +46,12 @@ func ExampleTransactionsService_Sync() {
 	sb.SetURL(srv.URL)
 	ctx := context.Background()
 	creds := sb.MoneyKit()
-	mk, err := facade.NewMoneyKit(facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL))
+	mk, err := moneykit.New(facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL))
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer mk.CloseIdleConnections()
-	sess, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("user-42", "https://app.example/oauth", facade.WithProducts("transactions")))
+	sess, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("user-42", "https://app.example/oauth", moneykit.WithProducts(moneykit.ProductTransactions)))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func ExampleTransactionsService_Sync() {
 	}
 	linkID := res.Link.LinkId
 
-	db := &store{txns: map[string]facade.Transaction{}}
+	db := &store{txns: map[string]moneykit.Transaction{}}
 	var created, updated, removed int
 	sync := func() error {
 		created, updated, removed = 0, 0, 0
@@ -85,7 +85,7 @@ func ExampleTransactionsService_Sync() {
 
 	// Two days later the link is refreshed (a webhook would say so).
 	clock.Advance(48 * time.Hour)
-	if _, err := mk.Links.Refresh(ctx, linkID, []moneykit.Product{"transactions"}); err != nil {
+	if _, err := mk.Links.Refresh(ctx, linkID, []moneykit.Product{moneykit.ProductTransactions}); err != nil {
 		log.Fatal(err)
 	}
 	if err := sync(); err != nil {
@@ -95,7 +95,7 @@ func ExampleTransactionsService_Sync() {
 
 	// The copy now equals the link's transaction list.
 	n := 0
-	for t, err := range mk.Transactions.Pager(linkID, facade.TransactionsParams{Size: 500}).All(ctx) {
+	for t, err := range mk.Transactions.Pager(linkID, moneykit.TransactionsParams{Size: 500}).All(ctx) {
 		if err != nil {
 			log.Fatal(err)
 		}

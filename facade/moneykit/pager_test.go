@@ -1,4 +1,4 @@
-package facade
+package moneykit
 
 import (
 	"context"
@@ -15,7 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/facade"
+	gen "github.com/banklink/banklink/gen/moneykit"
 )
 
 // pageScript is a loopback server answering GET /links from a script keyed by
@@ -83,17 +84,17 @@ func getJSON[T any](ctx context.Context, u string) (*T, error) {
 	return &v, nil
 }
 
-func linksFetch(base string) CursorFetch[moneykit.GetLinksLink] {
-	return func(ctx context.Context, cursor string) (CursorPage[moneykit.GetLinksLink], error) {
+func linksFetch(base string) cursorFetch[GetLinksLink] {
+	return func(ctx context.Context, cursor string) (cursorPage[GetLinksLink], error) {
 		u := base + "/links"
 		if cursor != "" {
 			u += "?cursor=" + url.QueryEscape(cursor)
 		}
-		r, err := getJSON[moneykit.GetLinksResponse](ctx, u)
+		r, err := getJSON[GetLinksResponse](ctx, u)
 		if err != nil {
-			return CursorPage[moneykit.GetLinksLink]{}, err
+			return cursorPage[GetLinksLink]{}, err
 		}
-		return linksPage(r), nil
+		return cursorPage[GetLinksLink]{Items: r.Links, Next: r.NextCursor}, nil
 	}
 }
 
@@ -110,7 +111,7 @@ func linksBody(next string, ids ...string) string {
 	return string(b)
 }
 
-func linkIDs(t *testing.T, seq func(func(moneykit.GetLinksLink, error) bool), stopAfter int) ([]string, error) {
+func linkIDs(t *testing.T, seq func(func(GetLinksLink, error) bool), stopAfter int) ([]string, error) {
 	t.Helper()
 	var ids []string
 	var last error
@@ -134,7 +135,7 @@ func TestCursorPagerFetchesLazily(t *testing.T) {
 		"c2": linksBody("", "e"),
 	})
 	ctx := context.Background()
-	p := NewCursorPager("", linksFetch(s.srv.URL))
+	p := newCursorPager("", linksFetch(s.srv.URL))
 	seq := p.All(ctx)
 	assert.Empty(t, s.requests(), "making the pager and its iterator fetches nothing")
 
@@ -164,7 +165,7 @@ func TestCursorPagerBreakFetchesNothingMoreAndResumes(t *testing.T) {
 		"c1": linksBody("", "d"),
 	})
 	ctx := context.Background()
-	p := NewCursorPager("", linksFetch(s.srv.URL))
+	p := newCursorPager("", linksFetch(s.srv.URL))
 	ids, err := linkIDs(t, p.All(ctx), 1)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a"}, ids)
@@ -183,11 +184,11 @@ func TestCursorPagerStopsOnRepeatedCursor(t *testing.T) {
 		"c1": linksBody("c2", "b"),
 		"c2": linksBody("c1", "c"), // back to c1: following it would loop
 	})
-	p := NewCursorPager("", linksFetch(s.srv.URL))
+	p := newCursorPager("", linksFetch(s.srv.URL))
 	ids, err := linkIDs(t, p.All(context.Background()), 0)
 	assert.Equal(t, []string{"a", "b", "c"}, ids)
-	require.ErrorIs(t, err, ErrRepeatedCursor)
-	require.ErrorIs(t, p.Err(), ErrRepeatedCursor)
+	require.ErrorIs(t, err, facade.ErrRepeatedCursor)
+	require.ErrorIs(t, p.Err(), facade.ErrRepeatedCursor)
 	assert.Equal(t, []string{"", "c1", "c2"}, s.requests(), "c1 is not fetched a second time")
 }
 
@@ -196,7 +197,7 @@ func TestCursorPagerErrorMidway(t *testing.T) {
 		"":   linksBody("c1", "a", "b"),
 		"c1": "500",
 	})
-	p := NewCursorPager("", linksFetch(s.srv.URL))
+	p := newCursorPager("", linksFetch(s.srv.URL))
 	var got []string
 	var errs []error
 	for l, err := range p.All(context.Background()) {
@@ -220,24 +221,24 @@ func TestCursorPagerErrorMidway(t *testing.T) {
 
 func TestCursorPagerInstitutionsStyle(t *testing.T) {
 	inst := func(next string, ids ...string) string {
-		var is []moneykit.Institution
+		var is []Institution
 		for _, id := range ids {
-			is = append(is, moneykit.Institution{InstitutionId: id, Name: id, Country: "US", InstitutionIdAliases: []string{}})
+			is = append(is, Institution{InstitutionId: id, Name: id, Country: "US", InstitutionIdAliases: []string{}})
 		}
-		b, _ := json.Marshal(moneykit.GetInstitutionsResponse{Institutions: is, Cursors: moneykit.Cursors{Next: next}})
+		b, _ := json.Marshal(GetInstitutionsResponse{Institutions: is, Cursors: Cursors{Next: next}})
 		return string(b)
 	}
 	s := newPageScript(t, map[string]string{"": inst("after_b", "a", "b"), "after_b": inst("", "c")})
-	p := NewCursorPager("", func(ctx context.Context, cursor string) (CursorPage[moneykit.Institution], error) {
+	p := newCursorPager("", func(ctx context.Context, cursor string) (cursorPage[Institution], error) {
 		u := s.srv.URL + "/institutions"
 		if cursor != "" {
 			u += "?cursor=" + cursor
 		}
-		r, err := getJSON[moneykit.GetInstitutionsResponse](ctx, u)
+		r, err := getJSON[GetInstitutionsResponse](ctx, u)
 		if err != nil {
-			return CursorPage[moneykit.Institution]{}, err
+			return cursorPage[Institution]{}, err
 		}
-		return institutionsPage(r), nil
+		return cursorPage[Institution]{Items: r.Institutions, Next: r.Cursors.Next}, nil
 	})
 	var ids []string
 	for in, err := range p.All(context.Background()) {
@@ -249,21 +250,21 @@ func TestCursorPagerInstitutionsStyle(t *testing.T) {
 }
 
 func txnsBody(total int, ids ...string) string {
-	var ts []moneykit.TransactionResponse
+	var ts []TransactionResponse
 	for _, id := range ids {
-		ts = append(ts, moneykit.TransactionResponse{TransactionId: id, AccountId: "acc", Amount: "1.00", Type: "debit", Currency: "USD"})
+		ts = append(ts, TransactionResponse{TransactionId: id, AccountId: "acc", Amount: "1.00", Type: "debit", Currency: "USD"})
 	}
 	b, _ := json.Marshal(map[string]any{"total": total, "page": 0, "size": len(ids), "transactions": ts})
 	return string(b)
 }
 
-func pageFetch(base string) PageFetch[moneykit.TransactionResponse] {
-	return func(ctx context.Context, page, size int) (NumberedPage[moneykit.TransactionResponse], error) {
-		r, err := getJSON[moneykit.GetTransactionsResponse](ctx, base+"/t?page="+strconv.Itoa(page)+"&size="+strconv.Itoa(size))
+func pagesFrom(base string) pageFetch[TransactionResponse] {
+	return func(ctx context.Context, page, size int) (numberedPage[TransactionResponse], error) {
+		r, err := getJSON[GetTransactionsResponse](ctx, base+"/t?page="+strconv.Itoa(page)+"&size="+strconv.Itoa(size))
 		if err != nil {
-			return NumberedPage[moneykit.TransactionResponse]{}, err
+			return numberedPage[TransactionResponse]{}, err
 		}
-		return NumberedPage[moneykit.TransactionResponse]{Items: r.Transactions, Total: r.Total}, nil
+		return numberedPage[TransactionResponse]{Items: r.Transactions, Total: r.Total}, nil
 	}
 }
 
@@ -271,7 +272,7 @@ func TestPagePager(t *testing.T) {
 	ctx := context.Background()
 	t.Run("stops at the total, lazily", func(t *testing.T) {
 		s := newPageScript(t, map[string]string{"1": txnsBody(4, "a", "b"), "2": txnsBody(4, "c", "d")})
-		p := NewPagePager(1, 2, pageFetch(s.srv.URL))
+		p := newPagePager(1, 2, pagesFrom(s.srv.URL))
 		seq := p.All(ctx)
 		assert.Empty(t, s.requests())
 		var ids []string
@@ -289,7 +290,7 @@ func TestPagePager(t *testing.T) {
 	})
 	t.Run("a short page ends the list even if the total grew", func(t *testing.T) {
 		s := newPageScript(t, map[string]string{"1": txnsBody(3, "a", "b"), "2": txnsBody(99, "c")})
-		p := NewPagePager(1, 2, pageFetch(s.srv.URL))
+		p := newPagePager(1, 2, pagesFrom(s.srv.URL))
 		n := 0
 		for _, err := range p.All(ctx) {
 			require.NoError(t, err)
@@ -300,7 +301,7 @@ func TestPagePager(t *testing.T) {
 	})
 	t.Run("break, resume, error midway", func(t *testing.T) {
 		s := newPageScript(t, map[string]string{"3": txnsBody(10, "e", "f"), "4": "500"})
-		p := NewPagePager(3, 2, pageFetch(s.srv.URL))
+		p := newPagePager(3, 2, pagesFrom(s.srv.URL))
 		for range p.All(ctx) {
 			break
 		}
@@ -323,30 +324,30 @@ func TestPagePager(t *testing.T) {
 }
 
 func syncBody(next string, hasMore bool, created, updated, removed []string) string {
-	mk := func(ids []string) []moneykit.TransactionResponse {
-		out := []moneykit.TransactionResponse{}
+	mk := func(ids []string) []TransactionResponse {
+		out := []TransactionResponse{}
 		for _, id := range ids {
-			out = append(out, moneykit.TransactionResponse{TransactionId: id, AccountId: "acc", Amount: "1.00", Type: "debit", Currency: "USD"})
+			out = append(out, TransactionResponse{TransactionId: id, AccountId: "acc", Amount: "1.00", Type: "debit", Currency: "USD"})
 		}
 		return out
 	}
 	if removed == nil {
 		removed = []string{}
 	}
-	b, _ := json.Marshal(moneykit.TransactionSyncResponse{
-		Transactions: moneykit.TransactionSync{Created: mk(created), Updated: mk(updated), Removed: removed},
-		Cursor:       moneykit.CursorPagination{Next: next}, HasMore: hasMore, Accounts: []moneykit.AccountResponse{},
+	b, _ := json.Marshal(TransactionSyncResponse{
+		Transactions: gen.TransactionSync{Created: mk(created), Updated: mk(updated), Removed: removed},
+		Cursor:       CursorPagination{Next: next}, HasMore: hasMore, Accounts: []AccountResponse{},
 	})
 	return string(b)
 }
 
-func syncFetch(base string) SyncFetch {
-	return func(ctx context.Context, cursor string) (*moneykit.TransactionSyncResponse, error) {
+func syncFrom(base string) syncFetch {
+	return func(ctx context.Context, cursor string) (*TransactionSyncResponse, error) {
 		u := base + "/sync"
 		if cursor != "" {
 			u += "?cursor=" + cursor
 		}
-		return getJSON[moneykit.TransactionSyncResponse](ctx, u)
+		return getJSON[TransactionSyncResponse](ctx, u)
 	}
 }
 
@@ -356,7 +357,7 @@ func TestTransactionSyncLoop(t *testing.T) {
 		"":   syncBody("s1", true, []string{"a", "b"}, nil, nil),
 		"s1": syncBody("s2", false, []string{"c"}, []string{"a"}, []string{"b"}),
 	})
-	sync := NewTransactionSync("", syncFetch(s.srv.URL))
+	sync := newTransactionSync("", syncFrom(s.srv.URL))
 	var cursors []string
 	var created, updated, removed []string
 	for b, err := range sync.All(ctx) {
@@ -382,7 +383,7 @@ func TestTransactionSyncLoop(t *testing.T) {
 	s.mu.Lock()
 	s.pages["s2"] = syncBody("s2", false, nil, nil, nil)
 	s.mu.Unlock()
-	again := NewTransactionSync(sync.Cursor(), syncFetch(s.srv.URL))
+	again := newTransactionSync(sync.Cursor(), syncFrom(s.srv.URL))
 	n := 0
 	for b, err := range again.All(ctx) {
 		require.NoError(t, err)
@@ -397,18 +398,18 @@ func TestTransactionSyncRepeatedCursorAndError(t *testing.T) {
 	ctx := context.Background()
 	t.Run("has_more with the same cursor", func(t *testing.T) {
 		s := newPageScript(t, map[string]string{"": syncBody("s1", true, []string{"a"}, nil, nil), "s1": syncBody("s1", true, nil, nil, nil)})
-		sync := NewTransactionSync("", syncFetch(s.srv.URL))
+		sync := newTransactionSync("", syncFrom(s.srv.URL))
 		var last error
 		for _, err := range sync.All(ctx) {
 			last = err
 		}
-		require.ErrorIs(t, last, ErrRepeatedCursor)
-		require.ErrorIs(t, sync.Err(), ErrRepeatedCursor)
+		require.ErrorIs(t, last, facade.ErrRepeatedCursor)
+		require.ErrorIs(t, sync.Err(), facade.ErrRepeatedCursor)
 		assert.Equal(t, []string{"", "s1"}, s.requests())
 	})
 	t.Run("error after a batch keeps the cursor of the applied batch", func(t *testing.T) {
 		s := newPageScript(t, map[string]string{"": syncBody("s1", true, []string{"a"}, nil, nil), "s1": "500"})
-		sync := NewTransactionSync("", syncFetch(s.srv.URL))
+		sync := newTransactionSync("", syncFrom(s.srv.URL))
 		var stored string
 		var gotErr error
 		for b, err := range sync.All(ctx) {
