@@ -1,4 +1,4 @@
-package facade
+package linkmoney
 
 import (
 	"encoding/json"
