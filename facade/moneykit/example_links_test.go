@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net/http"
 
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/moneykit"
@@ -29,27 +30,35 @@ func ExampleLinksService_Get() {
 	// Instant Bank connected
 }
 
-// One call can carry its own options: a retry budget, a header, and a
-// Response that reports what happened.
+// One call can carry its own options: a retry budget, a header, a
+// middleware that runs once per attempt, and a Response that reports what
+// happened.
 func ExampleLinksService_Get_callOptions() {
 	sb, mk, stop := startSandbox()
 	defer stop()
 	ctx := context.Background()
 	linkID := connectLink(ctx, sb, mk, "user-42")
 
+	attempts := 0
+	count := func(r *http.Request, next facade.Next) (*http.Response, error) {
+		if info, _ := facade.AttemptInfoFrom(r.Context()); info.Operation == "getLink" {
+			attempts++
+		}
+		return next(r)
+	}
 	var resp facade.Response
-	link, err := mk.Links.Get(ctx, linkID,
-		facade.WithMaxRetries(0), facade.WithHeader("X-Tenant", "eu-1"), facade.WithResponse(&resp))
+	link, err := mk.Links.Get(ctx, linkID, facade.WithMaxRetries(0), facade.WithHeader("X-Tenant", "eu-1"),
+		facade.WithMiddleware(count), facade.WithResponse(&resp))
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(link.State, resp.StatusCode, resp.Attempts)
+	fmt.Println(link.State, resp.StatusCode, resp.Attempts, attempts)
 
 	// Credentials are the client's: a call may not set its own.
 	_, err = mk.Links.Get(ctx, linkID, facade.WithHeader("Authorization", "Bearer other"))
 	fmt.Println(errors.Is(err, facade.ErrInvalidRequest))
 	// Output:
-	// connected 200 1
+	// connected 200 1 1
 	// true
 }
 
