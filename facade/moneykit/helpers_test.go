@@ -18,7 +18,7 @@ import (
 
 // fakeAPI is a loopback MoneyKit: it answers POST /auth/token itself and
 // routes everything else to per-route handlers ("METHOD /path"), counting
-// hits and token requests.
+// hits, bodies and token requests.
 type fakeAPI struct {
 	t   *testing.T
 	srv *httptest.Server
@@ -26,19 +26,20 @@ type fakeAPI struct {
 	mu     sync.Mutex
 	routes map[string]http.HandlerFunc
 	hits   map[string]int
+	bodies map[string][]string
 	tokens atomic.Int64
 }
 
 func newFakeAPI(t *testing.T) *fakeAPI {
 	t.Helper()
-	f := &fakeAPI{t: t, routes: map[string]http.HandlerFunc{}, hits: map[string]int{}}
+	f := &fakeAPI{t: t, routes: map[string]http.HandlerFunc{}, hits: map[string]int{}, bodies: map[string][]string{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
 }
 
 func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
-	_, _ = io.Copy(io.Discard, r.Body)
+	body, _ := io.ReadAll(r.Body)
 	if r.Method == http.MethodPost && r.URL.Path == "/auth/token" {
 		n := f.tokens.Add(1)
 		jsonReply(http.StatusCreated, fmt.Sprintf(`{"access_token":"tok-%d","token_type":"bearer","expires_in":3600}`, n))(w, r)
@@ -47,6 +48,7 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	key := r.Method + " " + r.URL.Path
 	f.mu.Lock()
 	f.hits[key]++
+	f.bodies[key] = append(f.bodies[key], string(body))
 	h, ok := f.routes[key]
 	f.mu.Unlock()
 	if !ok {
@@ -66,6 +68,13 @@ func (f *fakeAPI) hitCount(route string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.hits[route]
+}
+
+// bodiesOf returns the request bodies route received, in order.
+func (f *fakeAPI) bodiesOf(route string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.bodies[route]...)
 }
 
 // requestsSeen counts every request the server received, token requests included.
@@ -103,3 +112,6 @@ func jsonReply(status int, body string) http.HandlerFunc {
 }
 
 const linkJSON = `{"link_id":"mk_1","institution_id":"chase","institution_name":"Chase","institution_avatar":"https://x/a.png","state":"connected","provider":"plaid","products":{},"available_products":["transactions"]}`
+
+// drop keeps only a call's error.
+func drop[T any](_ T, err error) error { return err }

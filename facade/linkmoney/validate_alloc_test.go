@@ -1,6 +1,6 @@
 //go:build !race
 
-package facade
+package linkmoney
 
 import (
 	"testing"
@@ -13,14 +13,14 @@ import (
 // pass (make test-alloc).
 func TestValidateAllocatesNothingForAValidRequest(t *testing.T) {
 	for name, v := range map[string]validator{
-		"link session": NewLinkSession("user-42", "https://app.example/oauth", WithLinkTags("a", "b")),
-		"session":      NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r", WithOrder(USD(1100))),
-		"payment":      keyedPayment(NewPayment("c1", "m1", USD(1234))),
-		"refund":       withRefundKey(NewRefund("p1", USD(100))),
+		"session": NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r", WithOrder(USD(1100))),
+		"payment": keyedPayment(NewPayment("c1", "m1", USD(1234))),
+		"refund":  withRefundKey(NewRefund("p1", USD(100))),
 	} {
 		require.NoError(t, v.Validate(), name)
 		assert.Zero(t, testing.AllocsPerRun(100, func() { _ = v.Validate() }), name)
 	}
 }
 
+// withRefundKey sets the requestKey Refunds.Create would generate.
 func withRefundKey(r *RefundRequest) *RefundRequest { r.RequestKey = "k-1"; return r }
