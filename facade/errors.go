@@ -14,7 +14,6 @@ import (
 	"github.com/banklink/banklink/facade/internal/redact"
 	"github.com/banklink/banklink/internal/reqcheck"
 
-	"github.com/banklink/banklink/gen/moneykit"
 	"github.com/banklink/banklink/internal/termsafe"
 )
 
@@ -127,7 +126,7 @@ type Error struct {
 	DocumentationURL string // MoneyKit documentation_url
 	LinkErrorCode    string // MoneyKit link_error_code, with link_error.bad_state
 	// ValidationErrors are MoneyKit's validation_errors, with api_error.request.validation_failed.
-	ValidationErrors []moneykit.ValidationError
+	ValidationErrors []FieldError
 	ErrorID          int64  // Link Money errorId
 	Severity         string // Link Money errorSeverity
 	RequestID        string // from X-Request-Id or a similar response header
@@ -220,6 +219,17 @@ func (e *Error) Is(target error) bool {
 			(e.StatusCode == http.StatusBadRequest && isTokenOperation(e.Operation))
 	}
 	return false
+}
+
+// FieldError is one of MoneyKit's validation_errors: where the server
+// found a request field invalid, and why.
+type FieldError struct {
+	// Location is where the violation is, as path segments (names or array indexes).
+	Location []any `json:"location"`
+	// Message says what is wrong.
+	Message string `json:"message"`
+	// Type is the kind of violation.
+	Type string `json:"type"`
 }
 
 // RateLimitError is returned, without waiting, when the server asks banklink

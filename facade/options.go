@@ -12,7 +12,7 @@ import (
 )
 
 // Version is the banklink release; it appears in the User-Agent header.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // Default policy values. doc.go explains each.
 const (

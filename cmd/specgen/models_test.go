@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	gosync "sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -20,8 +21,10 @@ func TestGoConstWords(t *testing.T) {
 		{"Product", "account_numbers", "ProductAccountNumbers"},
 		{"TokenScope", "Link-Core", "TokenScopeLinkCore"},
 		{"GoodType", "PHYSICAL", "GoodTypePhysical"},
-		{"AmountCurrency", "USD", "AmountCurrencyUsd"},
-		{"Country", "US", "CountryUs"},
+		{"AmountCurrency", "USD", "AmountCurrencyUSD"},
+		{"Country", "CA", "CountryCA"},
+		{"Field", "account_id", "FieldAccountID"},
+		{"Country", "US", "CountryUS"},
 		{"Kind", "a b/c", "KindABC"},
 		{"Kind", "camelCase", "KindCamelcase"},
 		{"Kind", "--x..y__", "KindXY"},
@@ -118,7 +121,7 @@ func TestHandDeclaredReadsOnlyHandWrittenFiles(t *testing.T) {
 }
 
 // handMoneyKit is a hand-written file of facade/moneykit for
-// TestModelsFromTheSpec: it declares Product, ProductTransactions and
+// specOutput: it declares Product, ProductTransactions and
 // NewLinkSession itself.
 const handMoneyKit = `package moneykit
 
@@ -137,18 +140,44 @@ type Transaction = gen.TransactionResponse
 func NewLinkSession() *CreateLinkSessionRequest { return &CreateLinkSessionRequest{} }
 `
 
-// TestModelsFromTheSpec generates the models of api/openapi.yaml, with a
-// hand-written file in facade/moneykit and none in facade/linkmoney, and
-// compiles both packages.
-func TestModelsFromTheSpec(t *testing.T) {
-	data, err := os.ReadFile("../../api/openapi.yaml")
-	require.NoError(t, err)
-	facade := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(facade, "moneykit"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(facade, "moneykit", "hand.go"), []byte(handMoneyKit), 0o644))
+// specOutput is what specgen generates from api/openapi.yaml, with
+// handMoneyKit in facade/moneykit and no hand-written file in
+// facade/linkmoney; it is generated once for the tests that read it.
+var specOutput = func() func(t *testing.T) generated {
+	var (
+		once gosync.Once
+		out  generated
+		err  error
+	)
+	return func(t *testing.T) generated {
+		t.Helper()
+		once.Do(func() {
+			var data []byte
+			if data, err = os.ReadFile("../../api/openapi.yaml"); err != nil {
+				return
+			}
+			var facade string
+			if facade, err = os.MkdirTemp("", "specgen-facade"); err != nil {
+				return
+			}
+			defer os.RemoveAll(facade)
+			if err = os.MkdirAll(filepath.Join(facade, "moneykit"), 0o755); err != nil {
+				return
+			}
+			if err = os.WriteFile(filepath.Join(facade, "moneykit", "hand.go"), []byte(handMoneyKit), 0o644); err != nil {
+				return
+			}
+			out, err = generate(data, facade)
+		})
+		require.NoError(t, err)
+		return out
+	}
+}()
 
-	out, err := generate(data, facade)
-	require.NoError(t, err)
+// TestModelsFromTheSpec reads the models generated from api/openapi.yaml
+// (specOutput) and compiles both facade packages.
+func TestModelsFromTheSpec(t *testing.T) {
+	out := specOutput(t)
 	mk := string(out.facade["moneykit/models.gen.go"])
 	lm := string(out.facade["linkmoney/models.gen.go"])
 

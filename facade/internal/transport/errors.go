@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/banklink/banklink/facade"
-	"github.com/banklink/banklink/gen/moneykit"
 )
 
 // Bounds on what banklink reads of a response.
@@ -46,7 +45,7 @@ func decodeErrorBody(e *facade.Error, body []byte) (ok bool) {
 	e.LinkErrorCode = str("link_error_code")
 	e.Severity = str("errorSeverity")
 	if raw, ok := fields["validation_errors"]; ok {
-		var ves []moneykit.ValidationError
+		var ves []facade.FieldError
 		if json.Unmarshal(raw, &ves) == nil {
 			e.ValidationErrors = ves
 		}

@@ -1,6 +1,6 @@
 //go:build !race
 
-package facade_test
+package bench_test
 
 import (
 	"context"

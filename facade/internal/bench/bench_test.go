@@ -1,4 +1,4 @@
-package facade_test
+package bench_test
 
 // The benchmarks in this file measure what banklink costs over calling the
 // providers by hand. BenchmarkOverhead makes the same three calls (MoneyKit
@@ -48,8 +48,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/facade"
-	"github.com/banklink/banklink/gen/linkmoney"
-	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
+	genlm "github.com/banklink/banklink/gen/linkmoney"
+	genmk "github.com/banklink/banklink/gen/moneykit"
 	"github.com/banklink/banklink/internal/memnet"
 )
 
@@ -94,7 +96,7 @@ var (
 		`"sessionUrl":"https://client.link.money?redirect=https%3A%2F%2Fmerchant.example%2Freturn&version=web-v1.0.0&sessionKey=a5292de413e-2626d8244239-879a9-ffbdfa2"}`)
 	benchMKTokenJSON = []byte(`{"access_token":"` + benchToken + `","token_type":"bearer","expires_in":3600}`)
 	benchLMTokenJSON = []byte(`{"access_token":"` + benchToken + `","token_type":"Bearer","expires_in":3600,"scope":"Link-Core"}`)
-	benchNotFound    = []byte(`{"error_code":"link_error.not_found","error_message":"Link not found.","documentation_url":"https://docs.moneykit.com"}`)
+	benchNotFound    = []byte(`{"error_code":"link_error.not_found","error_message":"Link not found.","documentation_url":"https://docs.genmk.com"}`)
 	benchUnauthJSON  = []byte(`{"error_code":"api_error.auth.unauthorized","error_message":"Unauthorized."}`)
 	contentTypeJSON  = []string{"application/json"}
 )
@@ -188,15 +190,15 @@ func (s *benchServer) answer(r *http.Request) (int, []byte) {
 }
 
 // benchLinkSession and benchSession are the request bodies every variant sends.
-func benchLinkSession() *facade.LinkSessionRequest {
-	return facade.NewLinkSession("user-4242", "https://app.example/oauth/callback",
-		facade.WithWebhook("https://app.example/moneykit/webhook"),
-		facade.WithLinkTags("checking"),
-		facade.WithProducts(moneykit.ProductAccounts, moneykit.ProductTransactions))
+func benchLinkSession() *moneykit.LinkSessionRequest {
+	return moneykit.NewLinkSession("user-4242", "https://app.example/oauth/callback",
+		moneykit.WithWebhook("https://app.example/moneykit/webhook"),
+		moneykit.WithLinkTags("checking"),
+		moneykit.WithProducts(genmk.ProductAccounts, genmk.ProductTransactions))
 }
 
-func benchSession() *facade.SessionRequest {
-	return facade.NewSession(facade.SessionCustomer{FirstName: "Jane", LastName: "Doe", Email: "jane.doe@example.com"},
+func benchSession() *linkmoney.SessionRequest {
+	return linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "Jane", LastName: "Doe", Email: "jane.doe@example.com"},
 		"https://merchant.example/return")
 }
 
@@ -209,8 +211,8 @@ type rawClient struct {
 	bearer     string
 	basic      string
 	userAgent  string
-	linkSessBd *facade.LinkSessionRequest
-	sessionBd  *facade.SessionRequest
+	linkSessBd *moneykit.LinkSessionRequest
+	sessionBd  *linkmoney.SessionRequest
 }
 
 func (c *rawClient) do(req *http.Request, want int, out any) error {
@@ -230,7 +232,7 @@ func (c *rawClient) do(req *http.Request, want int, out any) error {
 	return nil
 }
 
-func (c *rawClient) getLink(ctx context.Context, id string) (*moneykit.LinkCommon, error) {
+func (c *rawClient) getLink(ctx context.Context, id string) (*genmk.LinkCommon, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/links/"+url.PathEscape(id), nil)
 	if err != nil {
 		return nil, err
@@ -239,7 +241,7 @@ func (c *rawClient) getLink(ctx context.Context, id string) (*moneykit.LinkCommo
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("MoneyKit-Version", moneyKitVersion)
 	req.Header.Set("Authorization", c.bearer)
-	out := new(moneykit.LinkCommon)
+	out := new(genmk.LinkCommon)
 	return out, c.do(req, http.StatusOK, out)
 }
 
@@ -262,13 +264,13 @@ func (c *rawClient) post(ctx context.Context, path string, in any, mk bool, auth
 	return c.do(req, want, out)
 }
 
-func (c *rawClient) createLinkSession(ctx context.Context) (*moneykit.CreateLinkSessionResponse, error) {
-	out := new(moneykit.CreateLinkSessionResponse)
+func (c *rawClient) createLinkSession(ctx context.Context) (*genmk.CreateLinkSessionResponse, error) {
+	out := new(genmk.CreateLinkSessionResponse)
 	return out, c.post(ctx, "/link-session", c.linkSessBd, true, c.bearer, http.StatusCreated, out)
 }
 
-func (c *rawClient) createSession(ctx context.Context) (*linkmoney.SessionResponse, error) {
-	out := new(linkmoney.SessionResponse)
+func (c *rawClient) createSession(ctx context.Context) (*genlm.SessionResponse, error) {
+	out := new(genlm.SessionResponse)
 	return out, c.post(ctx, "/v2/sessions", c.sessionBd, false, c.basic, http.StatusOK, out)
 }
 
@@ -277,13 +279,13 @@ func (c *rawClient) createSession(ctx context.Context) (*linkmoney.SessionRespon
 // benchRig holds the clients of the three variants, all on one *http.Client.
 type benchRig struct {
 	raw   *rawClient
-	genMK *moneykit.ClientWithResponses
-	genLM *linkmoney.ClientWithResponses
-	mk    *facade.MoneyKit
-	lm    *facade.LinkMoney
+	genMK *genmk.ClientWithResponses
+	genLM *genlm.ClientWithResponses
+	mk    *moneykit.Client
+	lm    *linkmoney.Client
 
-	linkSession *facade.LinkSessionRequest
-	session     *facade.SessionRequest
+	linkSession *moneykit.LinkSessionRequest
+	session     *linkmoney.SessionRequest
 }
 
 func newBenchRig(tb testing.TB, srv *benchServer) *benchRig {
@@ -312,18 +314,18 @@ func newBenchRigWith(tb testing.TB, base string, hc *http.Client) *benchRig {
 		}
 	}
 	var err error
-	r.genMK, err = moneykit.NewClientWithResponses(base, moneykit.WithHTTPClient(hc),
-		moneykit.WithRequestEditorFn(headers(true, benchBearer)))
+	r.genMK, err = genmk.NewClientWithResponses(base, genmk.WithHTTPClient(hc),
+		genmk.WithRequestEditorFn(headers(true, benchBearer)))
 	require.NoError(tb, err)
-	r.genLM, err = linkmoney.NewClientWithResponses(base, linkmoney.WithHTTPClient(hc),
-		linkmoney.WithRequestEditorFn(headers(false, benchBasic)))
+	r.genLM, err = genlm.NewClientWithResponses(base, genlm.WithHTTPClient(hc),
+		genlm.WithRequestEditorFn(headers(false, benchBasic)))
 	require.NoError(tb, err)
 
 	opts := []facade.Option{facade.WithCredentials(benchClientID, benchClientSecret), facade.WithBaseURL(base), facade.WithHTTPClient(hc),
 		facade.WithoutDocumentedLimits()}
-	r.mk, err = facade.NewMoneyKit(opts...)
+	r.mk, err = moneykit.New(opts...)
 	require.NoError(tb, err)
-	r.lm, err = facade.NewLinkMoney(opts...)
+	r.lm, err = linkmoney.New(opts...)
 	require.NoError(tb, err)
 	return r
 }
@@ -374,7 +376,7 @@ func (r *benchRig) ops() []benchOp {
 
 // genResult turns a generated *Result into an error unless it decoded a 2xx body.
 func genResult[R interface {
-	*moneykit.GetLinkResult | *moneykit.CreateLinkSessionResult | *linkmoney.CreateSessionResult
+	*genmk.GetLinkResult | *genmk.CreateLinkSessionResult | *genlm.CreateSessionResult
 }](res R, err error) error {
 	if err != nil {
 		return err
@@ -382,11 +384,11 @@ func genResult[R interface {
 	var ok bool
 	var status int
 	switch r := any(res).(type) {
-	case *moneykit.GetLinkResult:
+	case *genmk.GetLinkResult:
 		ok, status = r.JSON200 != nil, r.StatusCode()
-	case *moneykit.CreateLinkSessionResult:
+	case *genmk.CreateLinkSessionResult:
 		ok, status = r.JSON201 != nil, r.StatusCode()
-	case *linkmoney.CreateSessionResult:
+	case *genlm.CreateSessionResult:
 		ok, status = r.JSON200 != nil, r.StatusCode()
 	}
 	if !ok {
@@ -576,7 +578,7 @@ func TestBenchClientsSendSameRequests(t *testing.T) {
 // reuseCalls runs goroutines × calls GET /links/{id} through mk; one call in
 // seven asks for a missing link, so error answers are drained and their
 // connections reused too.
-func reuseCalls(mk *facade.MoneyKit, goroutines, calls int) error {
+func reuseCalls(mk *moneykit.Client, goroutines, calls int) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, goroutines)
 	for g := range goroutines {
@@ -611,9 +613,9 @@ func reuseCalls(mk *facade.MoneyKit, goroutines, calls int) error {
 
 // newReuseClient is a MoneyKit client on banklink's default HTTP client (an
 // empty connection pool) pointed at srv.
-func newReuseClient(tb testing.TB, srv *benchServer) *facade.MoneyKit {
+func newReuseClient(tb testing.TB, srv *benchServer) *moneykit.Client {
 	tb.Helper()
-	mk, err := facade.NewMoneyKit(facade.WithCredentials(benchClientID, benchClientSecret), facade.WithBaseURL(srv.URL))
+	mk, err := moneykit.New(facade.WithCredentials(benchClientID, benchClientSecret), facade.WithBaseURL(srv.URL))
 	require.NoError(tb, err)
 	tb.Cleanup(mk.CloseIdleConnections)
 	return mk
@@ -661,7 +663,7 @@ func TestConnectionReuse(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv, l := newMemBenchServer(t)
 		hc := memnet.Client(t, facade.DefaultHTTPClient(), l)
-		mk, err := facade.NewMoneyKit(facade.WithCredentials(benchClientID, benchClientSecret), facade.WithBaseURL(srv.URL), facade.WithHTTPClient(hc),
+		mk, err := moneykit.New(facade.WithCredentials(benchClientID, benchClientSecret), facade.WithBaseURL(srv.URL), facade.WithHTTPClient(hc),
 			facade.WithoutDocumentedLimits())
 		require.NoError(t, err)
 		require.NoError(t, reuseCalls(mk, benchConcurrency, 50))
@@ -683,7 +685,7 @@ func BenchmarkCallOptions(b *testing.B) {
 	hc.Transport = cannedTransport{srv: &benchServer{}}
 	pass := func(r *http.Request, next facade.Next) (*http.Response, error) { return next(r) }
 	r := newBenchRigWith(b, "http://127.0.0.1:9", hc)
-	mw, err := facade.NewMoneyKit(facade.WithCredentials(benchClientID, benchClientSecret),
+	mw, err := moneykit.New(facade.WithCredentials(benchClientID, benchClientSecret),
 		facade.WithBaseURL("http://127.0.0.1:9"), facade.WithHTTPClient(hc), facade.WithMiddleware(pass))
 	require.NoError(b, err)
 	var resp facade.Response
