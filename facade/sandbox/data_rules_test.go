@@ -195,7 +195,7 @@ func TestPendingReplacedWholesale(t *testing.T) {
 		assert.NotEmpty(t, pending, "refresh %d: new pending activity", i)
 		assert.Equal(t, list, store.txns, "refresh %d: the rule keeps an exact copy", i)
 	}
-	assert.Greater(t, posted, 8)
+	assert.GreaterOrEqual(t, posted, 5, "two days of pending activity, then at least one more per refresh")
 
 	// A full resync reports only the current pending set.
 	fresh := &syncStore{txns: map[string]moneykit.TransactionResponse{}}
