@@ -17,7 +17,6 @@ import (
 	"github.com/banklink/banklink/facade/internal/transport"
 	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/banklink/banklink/facade/moneykit"
-	lmgen "github.com/banklink/banklink/gen/linkmoney"
 )
 
 // TestTokenSingleFlight: 1,000 concurrent calls on a cold token, on a token
@@ -186,7 +185,7 @@ func TestLinkMoneyBasic401NotRefreshed(t *testing.T) {
 
 func TestLinkMoneyAuthToken(t *testing.T) {
 	f := newFakeAPI(t)
-	tok, err := f.linkMoney().Auth.Token(context.Background(), lmgen.TokenScopeLinkPayment)
+	tok, err := f.linkMoney().Auth.Token(context.Background(), linkmoney.TokenScopeLinkPayment)
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(tok.AccessToken, "tok-LinkPayment-"))
 }

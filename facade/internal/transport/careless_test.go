@@ -14,7 +14,6 @@ import (
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/banklink/banklink/facade/moneykit"
-	mkgen "github.com/banklink/banklink/gen/moneykit"
 )
 
 func TestCarelessContextEveryOperation(t *testing.T) {
@@ -93,7 +92,7 @@ var pathCalls = map[string]func(ctx context.Context, mk *moneykit.Client, lm *li
 		return drop(mk.Links.ImportTransactions(ctx, p[0], nil))
 	},
 	"refreshProducts": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Links.Refresh(ctx, p[0], []mkgen.Product{"transactions"}))
+		return drop(mk.Links.Refresh(ctx, p[0], []moneykit.Product{"transactions"}))
 	},
 	"resetLink": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
 		return drop(mk.Links.Reset(ctx, p[0]))
@@ -105,7 +104,7 @@ var pathCalls = map[string]func(ctx context.Context, mk *moneykit.Client, lm *li
 		return drop(mk.Transactions.UpdateEnrichment(ctx, p[0], p[1], "shopping", ""))
 	},
 	"webhookTestLink": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Webhooks.TestLink(ctx, p[0], mkgen.WebhookLinkTestEventLinkStateChanged, ""))
+		return drop(mk.Webhooks.TestLink(ctx, p[0], moneykit.WebhookLinkTestEventLinkStateChanged, ""))
 	},
 	"getCustomer": func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client, p []string) error {
 		return drop(lm.Customers.Get(ctx, p[0]))
@@ -175,7 +174,7 @@ func TestCarelessRequestValues(t *testing.T) {
 		"Links.Update nil":           func(mk *moneykit.Client, _ *linkmoney.Client) error { return drop(mk.Links.Update(ctx, "mk_1", nil)) },
 		"Links.Import nil":           func(mk *moneykit.Client, _ *linkmoney.Client) error { return drop(mk.Links.Import(ctx, nil)) },
 		"Links.Import zero": func(mk *moneykit.Client, _ *linkmoney.Client) error {
-			return drop(mk.Links.Import(ctx, &mkgen.ImportLinkRequest{}))
+			return drop(mk.Links.Import(ctx, &moneykit.ImportLinkRequest{}))
 		},
 		"Links.Refresh no products": func(mk *moneykit.Client, _ *linkmoney.Client) error { return drop(mk.Links.Refresh(ctx, "mk_1", nil)) },
 		"Transactions.UpdateEnrichment zero": func(mk *moneykit.Client, _ *linkmoney.Client) error {

@@ -23,7 +23,6 @@ import (
 	"github.com/banklink/banklink/facade/internal/transport"
 	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/banklink/banklink/facade/moneykit"
-	lmgen "github.com/banklink/banklink/gen/linkmoney"
 )
 
 // Fuzz targets for what banklink reads from the network: error answers,
@@ -433,7 +432,7 @@ func FuzzTokenResponse(f *testing.F) {
 			c, err := linkmoney.New(opts...)
 			require.NoError(t, err)
 			direct = func() (string, error) {
-				tr, err := c.Auth.Token(context.Background(), lmgen.TokenScopeLinkCore)
+				tr, err := c.Auth.Token(context.Background(), linkmoney.TokenScopeLinkCore)
 				if err != nil {
 					return "", err
 				}

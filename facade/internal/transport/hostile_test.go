@@ -15,8 +15,6 @@ import (
 	"github.com/banklink/banklink/facade/internal/transport"
 	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/banklink/banklink/facade/moneykit"
-	lmgen "github.com/banklink/banklink/gen/linkmoney"
-	mkgen "github.com/banklink/banklink/gen/moneykit"
 )
 
 // Hostile answers. TestHostileErrorBodiesEveryOperation: error answers from
@@ -32,13 +30,13 @@ const linkWithNovelties = `{"link_id":"mk_1","institution_id":"i","institution_n
 	"state":"frozen","error_code":"novel_error","provider":"newco","products":{"brand_new_product":{}},
 	"available_products":["teleportation"],"surprise":{"nested":[1,2,3]}}`
 
-func assertNovelLink(t *testing.T, l mkgen.LinkCommon) {
+func assertNovelLink(t *testing.T, l moneykit.LinkCommon) {
 	t.Helper()
 	assert.Equal(t, "mk_1", l.LinkId)
-	assert.Equal(t, mkgen.PublicLinkState("frozen"), l.State)
-	assert.Equal(t, mkgen.PublicLinkError("novel_error"), l.ErrorCode)
-	assert.Equal(t, mkgen.Provider("newco"), l.Provider)
-	assert.Equal(t, []mkgen.Product{"teleportation"}, l.AvailableProducts)
+	assert.Equal(t, moneykit.PublicLinkState("frozen"), l.State)
+	assert.Equal(t, moneykit.PublicLinkError("novel_error"), l.ErrorCode)
+	assert.Equal(t, moneykit.Provider("newco"), l.Provider)
+	assert.Equal(t, []moneykit.Product{"teleportation"}, l.AvailableProducts)
 }
 
 type hostileOp struct {
@@ -57,7 +55,7 @@ var hostileOps = []hostileOp{
 			return mk.Auth.Token(ctx)
 		},
 		func(t *testing.T, v any) {
-			r := v.(*mkgen.CreateAccessTokenResponse)
+			r := v.(*moneykit.CreateAccessTokenResponse)
 			assert.Equal(t, "tok-novel", r.AccessToken)
 			assert.Equal(t, "mac", r.TokenType)
 			assert.Equal(t, 60, r.ExpiresIn)
@@ -110,10 +108,10 @@ var hostileOps = []hostileOp{
 	{"Link Money Auth.Token", "POST /v1/tokens", 200,
 		`{"access_token":"tok-novel","expires_in":60,"scope":"Link-Future","token_type":"DPoP","issued_at":1}`,
 		func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) (any, error) {
-			return lm.Auth.Token(ctx, lmgen.TokenScopeLinkCore)
+			return lm.Auth.Token(ctx, linkmoney.TokenScopeLinkCore)
 		},
 		func(t *testing.T, v any) {
-			r := v.(*lmgen.TokenResponse)
+			r := v.(*linkmoney.TokenResponse)
 			assert.Equal(t, "tok-novel", r.AccessToken)
 			assert.Equal(t, "Link-Future", r.Scope)
 			assert.Equal(t, "DPoP", r.TokenType)
@@ -130,7 +128,7 @@ var hostileOps = []hostileOp{
 		func(t *testing.T, v any) {
 			c := v.(*linkmoney.Customer)
 			assert.Equal(t, "c1", c.Id)
-			assert.Equal(t, lmgen.CustomerStatus("FROZEN"), c.CustomerStatus)
+			assert.Equal(t, linkmoney.CustomerStatus("FROZEN"), c.CustomerStatus)
 		}},
 	{"Customers.Accounts", "GET /v1/customers/c1/accounts", 200,
 		`{"customerId":"c1","accountDetails":[{"accountId":1,"accountStatus":"PAUSED","accountType":"CRYPTO","brandNew":true}]}`,
@@ -140,8 +138,8 @@ var hostileOps = []hostileOp{
 		func(t *testing.T, v any) {
 			as := v.(*linkmoney.CustomerAccounts).AccountDetails
 			require.Len(t, as, 1)
-			assert.Equal(t, lmgen.AccountStatus("PAUSED"), as[0].AccountStatus)
-			assert.Equal(t, lmgen.AccountType("CRYPTO"), as[0].AccountType)
+			assert.Equal(t, linkmoney.AccountStatus("PAUSED"), as[0].AccountStatus)
+			assert.Equal(t, linkmoney.AccountType("CRYPTO"), as[0].AccountType)
 		}},
 	{"Payments.Create", "POST /v1/payments", 200, `{"paymentId":"p1","paymentStatus":"SETTLING","errorDetails":{"errorCode":"NEW","hint":1},"fee":{"value":1}}`,
 		func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) (any, error) {
@@ -150,7 +148,7 @@ var hostileOps = []hostileOp{
 		func(t *testing.T, v any) {
 			p := v.(*linkmoney.Payment)
 			assert.Equal(t, "p1", p.PaymentId)
-			assert.Equal(t, lmgen.PaymentStatus("SETTLING"), p.PaymentStatus)
+			assert.Equal(t, linkmoney.PaymentStatus("SETTLING"), p.PaymentStatus)
 			assert.Equal(t, "NEW", p.ErrorDetails.ErrorCode)
 		}},
 	{"Refunds.Create", "POST /v1/refunds", 201, `{"paymentId":"r1","paymentStatus":"REVERSED","extra":[]}`,
@@ -158,7 +156,7 @@ var hostileOps = []hostileOp{
 			return lm.Refunds.Create(ctx, linkmoney.NewRefund("p1", linkmoney.USD(100)))
 		},
 		func(t *testing.T, v any) {
-			assert.Equal(t, lmgen.PaymentStatus("REVERSED"), v.(*linkmoney.Refund).PaymentStatus)
+			assert.Equal(t, linkmoney.PaymentStatus("REVERSED"), v.(*linkmoney.Refund).PaymentStatus)
 		}},
 }
 

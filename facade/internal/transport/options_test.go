@@ -15,7 +15,6 @@ import (
 	"github.com/banklink/banklink/facade/internal/transport"
 	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/banklink/banklink/facade/moneykit"
-	lmgen "github.com/banklink/banklink/gen/linkmoney"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -87,7 +86,7 @@ func TestEnvironmentVariableDefaults(t *testing.T) {
 		t.Helper()
 		lm, err := linkmoney.New(append([]facade.Option{facade.WithHTTPClient(hc)}, opts...)...)
 		require.NoError(t, err)
-		_, err = lm.Auth.Token(context.Background(), lmgen.TokenScopeLinkCore)
+		_, err = lm.Auth.Token(context.Background(), linkmoney.TokenScopeLinkCore)
 		require.NoError(t, err)
 	}
 

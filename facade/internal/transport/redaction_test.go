@@ -16,7 +16,6 @@ import (
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/banklink/banklink/facade/moneykit"
-	lmgen "github.com/banklink/banklink/gen/linkmoney"
 )
 
 type syncBuffer struct {
@@ -81,7 +80,7 @@ func TestNoSecretsOrPIIInLogsOrErrors(t *testing.T) {
 	_, err = mk.Links.Update(ctx, "mk_1", moneykit.NewLinkUpdate(moneykit.SetWebhook("https://hooks.example/"+email)))
 	require.NoError(t, err)
 	_, err = lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: first, LastName: last, Email: email, Phone: phone}, "https://m.example/r",
-		linkmoney.WithBillingAddress(lmgen.Address{StreetAddress: street, City: "Springfield", StateOrProvince: "IL", Country: "US"})))
+		linkmoney.WithBillingAddress(linkmoney.Address{StreetAddress: street, City: "Springfield", StateOrProvince: "IL", Country: "US"})))
 	require.Error(t, err)
 	keep(err)
 	_, err = lm.Payments.Create(ctx, linkmoney.NewPayment("c1", "m1", linkmoney.USD(100)))

@@ -122,10 +122,10 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 		}
 	}
 	customer := linkmoney.SessionCustomer{FirstName: first, LastName: last, Email: email, Phone: phone}
-	address := linkmoney.WithBillingAddress(lmgen.Address{StreetAddress: street, City: city, StateOrProvince: "MI", Country: "US", PostalCode: postal})
+	address := linkmoney.WithBillingAddress(linkmoney.Address{StreetAddress: street, City: city, StateOrProvince: "MI", Country: "US", PostalCode: postal})
 	newLinkSession := func() *moneykit.LinkSessionRequest {
 		return moneykit.NewLinkSession(userID, "https://app.example/oauth", moneykit.WithCustomerEmail(email), moneykit.WithCustomerPhone(phone),
-			moneykit.WithProducts(mkgen.ProductAccountNumbers, mkgen.ProductIdentity, mkgen.ProductTransactions, mkgen.ProductInvestments),
+			moneykit.WithProducts(moneykit.ProductAccountNumbers, moneykit.ProductIdentity, moneykit.ProductTransactions, moneykit.ProductInvestments),
 			moneykit.WithWebhook("https://hooks.privacy-check.example/mk")) // the sandbox refuses to deliver off loopback
 	}
 
@@ -138,7 +138,7 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 		} else {
 			keep(err)
 		}
-		for _, scope := range []lmgen.TokenScope{lmgen.TokenScopeLinkCore, lmgen.TokenScopeLinkPayment} {
+		for _, scope := range []linkmoney.TokenScope{linkmoney.TokenScopeLinkCore, linkmoney.TokenScopeLinkPayment} {
 			if tr, err := lm.Auth.Token(ctx, scope); err == nil {
 				tokens = append(tokens, tr.AccessToken)
 			} else {
@@ -221,15 +221,15 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 		keep(err)
 		_, err = mk.Users.Transactions(ctx, userID, moneykit.TransactionsParams{})
 		keep(err)
-		imported, err := mk.Links.Import(ctx, &mkgen.ImportLinkRequest{
-			CustomerUser:  mkgen.LinkSessionCustomerUser{Id: userID},
+		imported, err := mk.Links.Import(ctx, &moneykit.ImportLinkRequest{
+			CustomerUser:  moneykit.LinkSessionCustomerUser{Id: userID},
 			InstitutionId: "instant_bank",
-			Accounts:      []mkgen.AccountImportData{{AccountId: "ext-1", Name: "Checking", Type: "checking", Balances: mkgen.AccountBalances{Current: new(10.0)}}},
-			Transactions:  []mkgen.TransactionImportData{{AccountId: "ext-1", Amount: "-9.99", Date: "2025-02-01"}},
+			Accounts:      []moneykit.AccountImportData{{AccountId: "ext-1", Name: "Checking", Type: "checking", Balances: moneykit.AccountBalances{Current: new(10.0)}}},
+			Transactions:  []moneykit.TransactionImportData{{AccountId: "ext-1", Amount: "-9.99", Date: "2025-02-01"}},
 		})
 		keep(err)
 		if err == nil {
-			_, err = mk.Links.ImportTransactions(ctx, imported.LinkId, []mkgen.TransactionImportData{{AccountId: "ext-1", Amount: "5", Date: "2025-02-02"}})
+			_, err = mk.Links.ImportTransactions(ctx, imported.LinkId, []moneykit.TransactionImportData{{AccountId: "ext-1", Amount: "5", Date: "2025-02-02"}})
 			keep(err)
 			_, err = mk.Links.Reset(ctx, imported.LinkId)
 			keep(err)
@@ -259,9 +259,9 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 		keep(err)
 		_, err = mk.Investments.Transactions(ctx, linkID, moneykit.TransactionsParams{})
 		keep(err)
-		_, err = mk.Links.Refresh(ctx, linkID, []mkgen.Product{mkgen.ProductTransactions})
+		_, err = mk.Links.Refresh(ctx, linkID, []moneykit.Product{moneykit.ProductTransactions})
 		keep(err)
-		_, err = mk.Webhooks.TestLink(ctx, linkID, mkgen.WebhookLinkTestEventLinkStateChanged, "")
+		_, err = mk.Webhooks.TestLink(ctx, linkID, moneykit.WebhookLinkTestEventLinkStateChanged, "")
 		keep(err)
 	}
 	deleteLink := func() {

@@ -298,7 +298,7 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 				user = "soak-user-readable" // fewer links than the setup user: cheap user-wide reads
 			}
 			ls, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession(user, "https://app.example/oauth",
-				moneykit.WithProducts(mkgen.ProductAccountNumbers, mkgen.ProductIdentity, mkgen.ProductTransactions, mkgen.ProductInvestments),
+				moneykit.WithProducts(moneykit.ProductAccountNumbers, moneykit.ProductIdentity, moneykit.ProductTransactions, moneykit.ProductInvestments),
 				moneykit.WithWebhook("https://hooks.soak.example/mk")))
 			require.NoError(t, err)
 			exch, err := s.sb.CompleteLinkSession(ls.LinkSessionToken, sandbox.ConnectOptions{InstitutionID: "credentials_bank"})
@@ -380,9 +380,9 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 			})
 			wg.Go(func() { // Link Money: every operation, every round
 				for r := p * roundsPerPhase; r < (p+1)*roundsPerPhase; r++ {
-					scope := lmgen.TokenScopeLinkCore
+					scope := linkmoney.TokenScopeLinkCore
 					if r%2 == 1 {
-						scope = lmgen.TokenScopeLinkPayment
+						scope = linkmoney.TokenScopeLinkPayment
 					}
 					_ = s.call("createToken", func(ctx context.Context) error { _, err := lm.Auth.Token(ctx, scope); return err })
 					_ = s.call("createSession", func(ctx context.Context) error {
@@ -472,12 +472,12 @@ var soakSafety = sync.OnceValue(func() map[string]opmeta.Retry {
 	return m
 })
 
-func soakImport(user string) *mkgen.ImportLinkRequest {
-	return &mkgen.ImportLinkRequest{
-		CustomerUser:  mkgen.LinkSessionCustomerUser{Id: user},
+func soakImport(user string) *moneykit.ImportLinkRequest {
+	return &moneykit.ImportLinkRequest{
+		CustomerUser:  moneykit.LinkSessionCustomerUser{Id: user},
 		InstitutionId: "instant_bank",
-		Accounts:      []mkgen.AccountImportData{{AccountId: "ext-1", Name: "Checking", Type: "checking", Balances: mkgen.AccountBalances{Current: new(10.0)}}},
-		Transactions:  []mkgen.TransactionImportData{{AccountId: "ext-1", Amount: "-9.99", Date: "2025-02-01"}},
+		Accounts:      []moneykit.AccountImportData{{AccountId: "ext-1", Name: "Checking", Type: "checking", Balances: moneykit.AccountBalances{Current: new(10.0)}}},
+		Transactions:  []moneykit.TransactionImportData{{AccountId: "ext-1", Amount: "-9.99", Date: "2025-02-01"}},
 	}
 }
 
@@ -522,11 +522,11 @@ func (s *soak) dataRound(mk *moneykit.Client, r int, link, account, txn, importe
 		return err
 	})
 	_ = s.call("refreshProducts", func(ctx context.Context) error {
-		_, err := mk.Links.Refresh(ctx, link, []mkgen.Product{mkgen.ProductTransactions})
+		_, err := mk.Links.Refresh(ctx, link, []moneykit.Product{moneykit.ProductTransactions})
 		return err
 	})
 	_ = s.call("webhookTestLink", func(ctx context.Context) error {
-		_, err := mk.Webhooks.TestLink(ctx, link, mkgen.WebhookLinkTestEventLinkStateChanged, "")
+		_, err := mk.Webhooks.TestLink(ctx, link, moneykit.WebhookLinkTestEventLinkStateChanged, "")
 		return err
 	})
 	_ = s.call("importLink", func(ctx context.Context) error {
@@ -534,7 +534,7 @@ func (s *soak) dataRound(mk *moneykit.Client, r int, link, account, txn, importe
 		return err
 	})
 	_ = s.call("importTransactions", func(ctx context.Context) error {
-		_, err := mk.Links.ImportTransactions(ctx, imported, []mkgen.TransactionImportData{{AccountId: "ext-1", Amount: "5", Date: "2025-02-02"}})
+		_, err := mk.Links.ImportTransactions(ctx, imported, []moneykit.TransactionImportData{{AccountId: "ext-1", Amount: "5", Date: "2025-02-02"}})
 		return err
 	})
 }

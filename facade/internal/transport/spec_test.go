@@ -59,7 +59,7 @@ var opCalls = map[string]opCall{
 		return drop(mk.Webhooks.JWKS(ctx))
 	}},
 	"webhookTestLink": {"POST /webhooks/test/link/mk_1", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Webhooks.TestLink(ctx, "mk_1", mkgen.WebhookLinkTestEventLinkStateChanged, ""))
+		return drop(mk.Webhooks.TestLink(ctx, "mk_1", moneykit.WebhookLinkTestEventLinkStateChanged, ""))
 	}},
 	"subscribeWebhook": {"POST /v1/webhook/subscribe", func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) error {
 		return drop(lm.Webhooks.Subscribe(ctx, "https://m.example/hook", "s3cret"))
@@ -68,7 +68,7 @@ var opCalls = map[string]opCall{
 		return lm.Webhooks.Unsubscribe(ctx, "sub_1")
 	}},
 	"createToken": {"POST /v1/tokens", func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) error {
-		return drop(lm.Auth.Token(ctx, lmgen.TokenScopeLinkCore))
+		return drop(lm.Auth.Token(ctx, linkmoney.TokenScopeLinkCore))
 	}},
 	"createSession": {"POST /v2/sessions", func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) error {
 		return drop(lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r")))
@@ -95,15 +95,15 @@ var opCalls = map[string]opCall{
 		return drop(mk.Links.List(ctx, moneykit.LinksParams{}))
 	}},
 	"refreshProducts": {"POST /links/mk_1/products", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Links.Refresh(ctx, "mk_1", []mkgen.Product{"transactions"}))
+		return drop(mk.Links.Refresh(ctx, "mk_1", []moneykit.Product{"transactions"}))
 	}},
 	"resetLink": {"POST /links/mk_1/reset", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
 		return drop(mk.Links.Reset(ctx, "mk_1"))
 	}},
 	"importLink": {"POST /links/import", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Links.Import(ctx, &mkgen.ImportLinkRequest{
-			CustomerUser: mkgen.LinkSessionCustomerUser{Id: "user-42"}, InstitutionId: "mx.chase",
-			Accounts: []mkgen.AccountImportData{}, Transactions: []mkgen.TransactionImportData{},
+		return drop(mk.Links.Import(ctx, &moneykit.ImportLinkRequest{
+			CustomerUser: moneykit.LinkSessionCustomerUser{Id: "user-42"}, InstitutionId: "mx.chase",
+			Accounts: []moneykit.AccountImportData{}, Transactions: []moneykit.TransactionImportData{},
 		}))
 	}},
 	"importTransactions": {"POST /links/mk_1/import/transactions", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {

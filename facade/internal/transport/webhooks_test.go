@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/facade"
-	mkgen "github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/facade/moneykit"
 )
 
 func TestWebhookTestLinkReusesOneGeneratedKeyAcrossRetries(t *testing.T) {
@@ -19,7 +19,7 @@ func TestWebhookTestLinkReusesOneGeneratedKeyAcrossRetries(t *testing.T) {
 	route := "POST /webhooks/test/link/mk_1"
 	f.handle(route, sequence(jsonReply(503, `{"error_code":"api_error.internal","error_message":"x"}`),
 		jsonReply(200, `{"delivery_token":"dt-1"}`)))
-	res, err := f.moneyKit().Webhooks.TestLink(context.Background(), "mk_1", mkgen.WebhookLinkTestEventLinkStateChanged, "")
+	res, err := f.moneyKit().Webhooks.TestLink(context.Background(), "mk_1", moneykit.WebhookLinkTestEventLinkStateChanged, "")
 	require.NoError(t, err)
 	assert.Equal(t, "dt-1", res.DeliveryToken)
 	bodies := f.bodiesOf(route)
