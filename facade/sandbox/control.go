@@ -108,7 +108,7 @@ func (s *Sandbox) CompleteLinkSession(linkSessionToken string, opt ConnectOption
 		}
 	}
 	l := &link{
-		id: newLinkID(), app: sess.app, userID: sess.userID, institutionID: inst.id,
+		id: s.ids.linkID(), app: sess.app, userID: sess.userID, institutionID: inst.id,
 		state: "awaiting_token_exchange", webhook: sess.webhook, tags: sess.tags,
 		products: granted, accountsDenied: contains(opt.DenyProducts, "accounts"), syncedAt: now,
 		created: now, custom: sess.custom,
@@ -118,7 +118,7 @@ func (s *Sandbox) CompleteLinkSession(linkSessionToken string, opt ConnectOption
 		s.mkLinkStateChangedLocked(l)
 	}
 	s.mk.links[l.id] = l
-	tok := "sandbox_exchange_" + newUUID()
+	tok := "sandbox_exchange_" + s.ids.uuid()
 	s.mk.exch[tok] = &exchangeable{app: sess.app, linkID: l.id}
 	sess.done = true
 	return tok, nil

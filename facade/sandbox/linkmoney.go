@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"math/rand/v2"
 	"net/url"
 	"time"
 
@@ -139,7 +138,7 @@ func (h *lmServer) CreateToken(ctx context.Context, req linkmoney.CreateTokenReq
 	if b != nil && b.Scope != nil {
 		scope = string(*b.Scope)
 	}
-	tok := "lm_sandbox_" + randBase62(40)
+	tok := "lm_sandbox_" + s.ids.base62(40)
 	now := s.Now()
 	s.mu.Lock()
 	s.lm.tokens[tok] = &lmToken{scope: scope, expires: now.Add(s.cfg.TokenTTL)}
@@ -170,7 +169,7 @@ func (h *lmServer) CreateSession(ctx context.Context, req linkmoney.CreateSessio
 	if sess.experience == string(linkmoney.ExperienceIDLINKMANAGEDPAYMENT) && sess.payment == nil {
 		return bad("BAD_REQUEST", "Invalid request: body.paymentDetails: Field required when experienceId is LINK_MANAGED_PAYMENT")
 	}
-	key := newSessionKey()
+	key := s.ids.sessionKey()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if pd := sess.payment; pd != nil {
@@ -281,7 +280,7 @@ func (s *Sandbox) createPaymentLocked(customerID string, debit bool, amount json
 	if !ok {
 		return linkmoney.PaymentResponse{}, &lmFailure{400, "BAD_REQUEST", "Invalid request: body.amount.value: Input should be a positive decimal"}
 	}
-	p := &lmPayment{id: newUUID(), customerID: c.id, debit: debit, amount: amt, refunded: new(big.Rat), clientRef: clientRef}
+	p := &lmPayment{id: s.ids.uuid(), customerID: c.id, debit: debit, amount: amt, refunded: new(big.Rat), clientRef: clientRef}
 	if len(c.accounts) > 0 {
 		p.lastFour = c.accounts[0].lastFour
 	}
@@ -356,7 +355,7 @@ func (h *lmServer) CreateRefund(ctx context.Context, req linkmoney.CreateRefundR
 		return bad("INVALID_REFUND", "The refund amount exceeds the amount left to refund.")
 	}
 	p.refunded.Add(p.refunded, amt)
-	r := &lmPayment{id: newUUID(), customerID: p.customerID, refund: true, amount: amt, refunded: new(big.Rat), status: statusPending}
+	r := &lmPayment{id: s.ids.uuid(), customerID: p.customerID, refund: true, amount: amt, refunded: new(big.Rat), status: statusPending}
 	r.created = s.Now()
 	s.lm.payments[r.id] = r
 	s.lm.requestKeys[b.RequestKey] = r.id
@@ -368,16 +367,16 @@ func (h *lmServer) CreateRefund(ctx context.Context, req linkmoney.CreateRefundR
 func (s *Sandbox) newCustomerLocked(sess *lmSession) *lmCustomer {
 	now := s.Now()
 	c := &lmCustomer{
-		id: newUUID(), firstName: sess.firstName, lastName: sess.lastName, email: sess.email,
+		id: s.ids.uuid(), firstName: sess.firstName, lastName: sess.lastName, email: sess.email,
 		status: "ACTIVE", created: now,
 	}
-	base := rand.Int64N(900_000_000) + 100_000_000
+	base := int64(s.ids.intN(900_000_000)) + 100_000_000
 	for i, typ := range []string{"checking", "savings"} {
 		c.accounts = append(c.accounts, lmAccount{
 			id:              base + int64(i),
 			institutionID:   5001,
 			institutionName: "FinBank Profiles - A",
-			lastFour:        fmt.Sprintf("%04d", rand.IntN(10000)),
+			lastFour:        fmt.Sprintf("%04d", s.ids.intN(10000)),
 			accountType:     typ,
 			status:          "ACTIVE",
 			preferred:       i == 0,

@@ -25,7 +25,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 echo "building test binaries" >&2
-"$GO" test -c -o "$tmp/facade.test" ./facade
+"$GO" test -c -o "$tmp/moneykit.test" ./facade/moneykit
+"$GO" test -c -o "$tmp/linkmoney.test" ./facade/linkmoney
 "$GO" test -c -o "$tmp/bench.test" ./facade/internal/bench
 "$GO" test -c -o "$tmp/transport.test" ./facade/internal/transport
 "$GO" test -c -o "$tmp/sandbox.test" ./facade/sandbox
@@ -56,7 +57,8 @@ run() { # dir binary args...: run a test binary in its package directory
 	run facade/internal/transport transport.test -test.bench '^BenchmarkTokenFanIn$' -test.count 1 || status=1
 	echo "sandbox and validation benchmarks" >&3
 	run facade/sandbox sandbox.test -test.bench . -test.count "$COUNT" || status=1
-	run facade facade.test -test.bench '^BenchmarkBody(Valid|Invalid)$' -test.count "$COUNT" -test.benchtime 200ms || status=1
+	run facade/moneykit moneykit.test -test.bench '^BenchmarkBody(Valid|Invalid)$' -test.count "$COUNT" -test.benchtime 200ms || status=1
+	run facade/linkmoney linkmoney.test -test.bench '^BenchmarkBody(Valid|Invalid)$' -test.count "$COUNT" -test.benchtime 200ms || status=1
 	exit $status
 } 2>&1 | tee "$OUT" | "$GO" run ./internal/benchtable
 
