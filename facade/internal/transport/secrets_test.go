@@ -13,10 +13,16 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/banklink/banklink/facade/moneykit"
+	"github.com/banklink/banklink/facade/otelbanklink"
 	"github.com/banklink/banklink/facade/sandbox"
 	lmgen "github.com/banklink/banklink/gen/linkmoney"
 	mkgen "github.com/banklink/banklink/gen/moneykit"
@@ -106,7 +112,13 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 	var logs lockedBuffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	instant := func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
-	common := []facade.Option{facade.WithHTTPClient(hc), facade.WithLogger(logger), facade.WithWait(instant)}
+	// Tracing and metrics are on: the spans and metric points are swept too.
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()); _ = mp.Shutdown(context.Background()) })
+	common := []facade.Option{facade.WithHTTPClient(hc), facade.WithLogger(logger), facade.WithWait(instant), otelbanklink.WithTelemetry(otelbanklink.WithTracerProvider(tp), otelbanklink.WithMeterProvider(mp))}
 	mkc, lmc := sb.MoneyKit(), sb.LinkMoney()
 	mk, err := moneykit.New(append(common, facade.WithCredentials(mkc.ClientID, mkc.ClientSecret), facade.WithBaseURL(mkc.BaseURL))...)
 	require.NoError(t, err)
@@ -365,11 +377,67 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 		assert.Contains(t, out, s)
 	}
 	require.Greater(t, len(errs), 40, "the failure rounds produced errors to inspect")
+	telemetry := telemetryTexts(t, spans, reader)
+	require.Greater(t, len(telemetry), 1000, "the sweep recorded spans and metrics to inspect")
+	for _, id := range ids {
+		assert.Contains(t, telemetry, "span "+id, "every operation of the generated tables was traced")
+	}
 	for _, s := range secrets {
 		require.NotEmpty(t, s)
 		assert.NotContains(t, out, s, "a log line leaks %q", s)
 		for _, e := range errs {
 			assert.NotContains(t, e.Error(), s, "error %q leaks %q", e.Error(), s)
 		}
+		for _, text := range telemetry {
+			if strings.Contains(text, s) {
+				t.Errorf("telemetry leaks %q: %s", s, text)
+			}
+		}
 	}
+}
+
+// telemetryTexts renders everything the sweep's spans and metrics carry,
+// one string per name, status, attribute, event, link, resource attribute
+// and metric point attribute.
+func telemetryTexts(t *testing.T, spans *tracetest.SpanRecorder, reader *sdkmetric.ManualReader) []string {
+	t.Helper()
+	var out []string
+	kvs := func(prefix string, list []attribute.KeyValue) {
+		for _, kv := range list {
+			out = append(out, prefix+" "+string(kv.Key)+"="+kv.Value.Emit())
+		}
+	}
+	for _, s := range spans.Ended() {
+		out = append(out, "span "+s.Name(), "status "+s.Status().Description)
+		kvs("attr", s.Attributes())
+		for _, e := range s.Events() {
+			out = append(out, "event "+e.Name)
+			kvs("event", e.Attributes)
+		}
+		for _, l := range s.Links() {
+			kvs("link", l.Attributes)
+		}
+		kvs("resource", s.Resource().Attributes())
+	}
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, reader.Collect(context.Background(), &rm))
+	kvs("resource", rm.Resource.Attributes())
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			out = append(out, "metric "+m.Name)
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				for _, dp := range d.DataPoints {
+					kvs("metric "+m.Name, dp.Attributes.ToSlice())
+				}
+			case metricdata.Histogram[float64]:
+				for _, dp := range d.DataPoints {
+					kvs("metric "+m.Name, dp.Attributes.ToSlice())
+				}
+			default:
+				t.Errorf("metric %s of an unexpected kind %T is not inspected", m.Name, m.Data)
+			}
+		}
+	}
+	return out
 }
