@@ -2,6 +2,8 @@ package otelbanklink_test
 
 import (
 	"context"
+	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -304,4 +306,47 @@ func TestE2EPaymentAcceptedWithoutAnswer(t *testing.T) {
 	assert.True(t, a["banklink.outcome_unknown"].AsBool())
 	assert.Equal(t, facade.IdempotencyKeyOf(err), a["banklink.idempotency_key"].AsString())
 	assert.Equal(t, "req-202", a["banklink.request_id"].AsString())
+}
+
+func TestE2EClientLogsCarryTheCallsSpan(t *testing.T) {
+	srv := exampleServer()
+	defer srv.Close()
+	r := newRig(t)
+	var buf syncBuffer
+	logger := slog.New(otelbanklink.LogHandler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	mk, err := moneykit.New(append(r.clientOptions(&waits{}, srv.URL), facade.WithLogger(logger))...)
+	require.NoError(t, err)
+	_, err = mk.Links.Get(context.Background(), benchLinkID)
+	require.NoError(t, err)
+
+	call := r.named("getLink")[0].SpanContext()
+	var found bool
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec))
+		if rec["operation"] != "getLink" {
+			continue
+		}
+		found = true
+		assert.Equal(t, call.TraceID().String(), rec["trace_id"])
+		assert.Equal(t, call.SpanID().String(), rec["span_id"])
+	}
+	assert.True(t, found, "the call logged its attempt: %s", buf.String())
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
