@@ -66,10 +66,8 @@ type clientTracer struct {
 	tokenFetches   metric.Int64Counter
 	fallbacks      metric.Int64Counter
 
-	durationSets     sync.Map // durationKey -> attribute.Set
-	durationSetCount atomic.Int64
-	startSets        sync.Map // startKey -> *startOpts
-	startCount       atomic.Int64
+	entries    sync.Map // operation id -> *opEntry
+	entryCount atomic.Int64
 }
 
 func newClientTracer(c *config) *clientTracer {
@@ -141,6 +139,7 @@ type attemptCtx struct {
 	context.Context
 	span  trace.Span
 	start time.Time
+	op    *opEntry
 }
 
 type attemptKey struct{}
@@ -239,16 +238,16 @@ func rejectionReason(rle *facade.RateLimitError, lastErr error) string {
 }
 
 func (t *clientTracer) attemptStart(ctx context.Context, a facade.TraceAttempt) context.Context {
-	st := t.starts(a)
-	opts := st.attempt
+	e := t.entry(a)
+	opts := e.attemptOpts
 	if a.Attempt > 1 {
 		opts = []trace.SpanStartOption{kindClient, trace.WithAttributes(semconv.HTTPRequestMethodKey.String(a.Method),
 			semconv.URLTemplate(a.URLTemplate), semconv.ServerAddress(a.Host), semconv.ServerPort(a.Port),
 			AttrOperation.String(a.Operation), semconv.HTTPRequestResendCount(a.Attempt-1))}
 		t.retries.Add(ctx, 1, metric.WithAttributes(AttrProvider.String(string(a.Provider)), AttrOperation.String(a.Operation)))
 	}
-	ctx, span := t.tracer.Start(ctx, st.attemptName, opts...)
-	return &attemptCtx{Context: ctx, span: span, start: time.Now()}
+	ctx, span := t.tracer.Start(ctx, e.attemptName, opts...)
+	return &attemptCtx{Context: ctx, span: span, start: time.Now(), op: e}
 }
 
 var (
@@ -256,38 +255,97 @@ var (
 	kindClient   = trace.WithSpanKind(trace.SpanKindClient)
 )
 
-// startKey identifies an operation on a server: the start options of its
-// first attempts' spans are the same every time, so they are built once.
-type startKey struct {
+// opEntry is what an operation's attempts on one server share, built once:
+// the start options of its first attempts' spans, the span name, and the
+// attribute sets of http.client.request.duration by status and error type.
+type opEntry struct {
 	provider                          facade.Provider
 	operation, method, template, host string
 	port                              int
+	attemptOpts                       []trace.SpanStartOption
+	attemptName                       string
+	sets                              atomic.Pointer[[]durationSet] // copy on write
 }
 
-type startOpts struct {
-	attempt     []trace.SpanStartOption
-	attemptName string
+type durationSet struct {
+	status    int
+	errorType string
+	set       attribute.Set
 }
 
-// maxStarts bounds the cache of start options (as maxDurationSets).
-const maxStarts = 1024
+// Bounds on the caches, so that a client of ever new hosts or a server
+// answering ever new statuses cannot grow them without end: past them,
+// entries and sets are built per attempt.
+const (
+	maxEntries      = 1024
+	maxDurationSets = 32 // per entry
+)
 
-// starts returns the start options for a's first attempts.
-func (t *clientTracer) starts(a facade.TraceAttempt) *startOpts {
-	c := a.TraceCall
-	k := startKey{provider: c.Provider, operation: c.Operation, method: c.Method, template: c.URLTemplate, host: a.Host, port: a.Port}
-	if v, ok := t.startSets.Load(k); ok {
-		return v.(*startOpts)
+func (e *opEntry) matches(a facade.TraceAttempt) bool {
+	return e.operation == a.Operation && e.provider == a.Provider && e.method == a.Method &&
+		e.template == a.URLTemplate && e.host == a.Host && e.port == a.Port
+}
+
+// entry returns a's opEntry. The cache is keyed by operation id: a client
+// calls one server, so an id names one entry; a Trace shared by clients of
+// two servers builds the other server's entries per attempt.
+func (t *clientTracer) entry(a facade.TraceAttempt) *opEntry {
+	if v, ok := t.entries.Load(a.Operation); ok {
+		if e := v.(*opEntry); e.matches(a) {
+			return e
+		}
+		return newEntry(a)
 	}
-	st := &startOpts{
-		attempt: []trace.SpanStartOption{kindClient, trace.WithAttributes(semconv.HTTPRequestMethodKey.String(c.Method),
-			semconv.URLTemplate(c.URLTemplate), semconv.ServerAddress(a.Host), semconv.ServerPort(a.Port), AttrOperation.String(c.Operation))},
-		attemptName: c.Method + " " + c.URLTemplate,
+	e := newEntry(a)
+	if t.entryCount.Add(1) <= maxEntries {
+		if v, loaded := t.entries.LoadOrStore(a.Operation, e); loaded {
+			if old := v.(*opEntry); old.matches(a) {
+				return old
+			}
+		}
 	}
-	if t.startCount.Add(1) <= maxStarts {
-		t.startSets.Store(k, st)
+	return e
+}
+
+func newEntry(a facade.TraceAttempt) *opEntry {
+	return &opEntry{
+		provider: a.Provider, operation: a.Operation, method: a.Method, template: a.URLTemplate, host: a.Host, port: a.Port,
+		attemptOpts: []trace.SpanStartOption{kindClient, trace.WithAttributes(semconv.HTTPRequestMethodKey.String(a.Method),
+			semconv.URLTemplate(a.URLTemplate), semconv.ServerAddress(a.Host), semconv.ServerPort(a.Port), AttrOperation.String(a.Operation))},
+		attemptName: a.Method + " " + a.URLTemplate,
 	}
-	return st
+}
+
+// durationAttrs returns the http.client.request.duration attributes of an
+// attempt of e that ended with status and error type et.
+func (e *opEntry) durationAttrs(status int, et string) attribute.Set {
+	sets := e.sets.Load()
+	if sets != nil {
+		for _, d := range *sets {
+			if d.status == status && d.errorType == et {
+				return d.set
+			}
+		}
+	}
+	kvs := make([]attribute.KeyValue, 0, 6)
+	kvs = append(kvs, semconv.HTTPRequestMethodKey.String(e.method), semconv.URLTemplate(e.template),
+		semconv.ServerAddress(e.host), semconv.ServerPort(e.port))
+	if status != 0 {
+		kvs = append(kvs, semconv.HTTPResponseStatusCode(status))
+	}
+	if et != "" {
+		kvs = append(kvs, semconv.ErrorTypeKey.String(et))
+	}
+	set := attribute.NewSet(kvs...)
+	if sets == nil || len(*sets) < maxDurationSets {
+		var next []durationSet
+		if sets != nil {
+			next = append(next, *sets...)
+		}
+		next = append(next, durationSet{status: status, errorType: et, set: set})
+		e.sets.CompareAndSwap(sets, &next) // a lost race only costs a rebuild later
+	}
+	return set
 }
 
 func (t *clientTracer) attemptDone(ctx context.Context, a facade.TraceAttempt, r facade.TraceAttemptResult) {
@@ -303,7 +361,7 @@ func (t *clientTracer) attemptDone(ctx context.Context, a facade.TraceAttempt, r
 		}
 	}
 	et := attemptErrorType(r.StatusCode, r.Err)
-	t.duration.RecordSet(ctx, elapsed.Seconds(), t.durationAttrs(a, r.StatusCode, et))
+	t.duration.RecordSet(ctx, elapsed.Seconds(), ac.op.durationAttrs(r.StatusCode, et))
 	span := ac.span
 	if span.IsRecording() {
 		var extra [3]attribute.KeyValue
@@ -327,39 +385,6 @@ func (t *clientTracer) attemptDone(ctx context.Context, a facade.TraceAttempt, r
 	}
 	span.End()
 }
-
-// durationKey identifies one set of http.client.request.duration
-// attributes; there are few (operations × statuses), so each is built once.
-type durationKey struct {
-	method, template, host, errorType string
-	port, status                      int
-}
-
-func (t *clientTracer) durationAttrs(a facade.TraceAttempt, status int, et string) attribute.Set {
-	k := durationKey{method: a.Method, template: a.URLTemplate, host: a.Host, errorType: et, port: a.Port, status: status}
-	if set, ok := t.durationSets.Load(k); ok {
-		return set.(attribute.Set)
-	}
-	kvs := make([]attribute.KeyValue, 0, 6)
-	kvs = append(kvs, semconv.HTTPRequestMethodKey.String(a.Method), semconv.URLTemplate(a.URLTemplate),
-		semconv.ServerAddress(a.Host), semconv.ServerPort(a.Port))
-	if status != 0 {
-		kvs = append(kvs, semconv.HTTPResponseStatusCode(status))
-	}
-	if et != "" {
-		kvs = append(kvs, semconv.ErrorTypeKey.String(et))
-	}
-	set := attribute.NewSet(kvs...)
-	if t.durationSetCount.Add(1) <= maxDurationSets {
-		t.durationSets.Store(k, set)
-	}
-	return set
-}
-
-// maxDurationSets bounds the cache of duration attribute sets (a server
-// answering ever new statuses, or a client of ever new hosts, cannot grow it
-// without bound; past it, sets are built per attempt).
-const maxDurationSets = 1024
 
 func (t *clientTracer) tokenStart(ctx context.Context, tk facade.TraceToken) context.Context {
 	attrs := make([]attribute.KeyValue, 1, 2)

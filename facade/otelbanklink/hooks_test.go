@@ -267,3 +267,36 @@ func TestCallErrorTypes(t *testing.T) {
 		assert.Equal(t, tc.want, attrs(spans[len(spans)-1])["error.type"].AsString(), "%T %v", tc.err, tc.err)
 	}
 }
+
+func TestHooksSharedByClientsOfTwoServers(t *testing.T) {
+	r := newRig(t)
+	h := otelbanklink.Trace(r.opts()...)
+	for i := range 4 {
+		a := attempt(getLink, 1)
+		if i%2 == 1 {
+			a.Host, a.Port = "127.0.0.1", 4010
+		}
+		ctx := h.CallStart(context.Background(), getLink)
+		h.AttemptDone(h.AttemptStart(ctx, a), a, facade.TraceAttemptResult{StatusCode: 200 + i%2})
+		h.CallDone(ctx, getLink, facade.TraceCallResult{Attempts: 1})
+	}
+	tries := r.named("GET /links/{id}")
+	require.Len(t, tries, 4)
+	for i, s := range tries {
+		want, port, status := "api.moneykit.com", int64(443), int64(200)
+		if i%2 == 1 {
+			want, port, status = "127.0.0.1", 4010, 201
+		}
+		assert.Equal(t, want, attrs(s)["server.address"].AsString())
+		assert.Equal(t, port, attrs(s)["server.port"].AsInt64())
+		assert.Equal(t, status, attrs(s)["http.response.status_code"].AsInt64())
+	}
+	hist := findMetric(t, r.collect(t), "http.client.request.duration").Data.(metricdata.Histogram[float64])
+	byServer := map[string]uint64{}
+	for _, dp := range hist.DataPoints {
+		v, _ := dp.Attributes.Value("server.address")
+		st, _ := dp.Attributes.Value("http.response.status_code")
+		byServer[v.AsString()+" "+st.Emit()] += dp.Count
+	}
+	assert.Equal(t, map[string]uint64{"api.moneykit.com 200": 2, "127.0.0.1 201": 2}, byServer)
+}
