@@ -38,8 +38,9 @@ check-redis:
 	.ci/with-redis $(MAKE) check
 
 # Benchmarks (BENCHMARKS.md): facade vs generated vs hand-written net/http,
-# connection reuse, token fan-in, in-process sandbox throughput. The client
-# comparison runs in BENCH_COUNT interleaved rounds (like -count 12, without
+# connection reuse, token fan-in, in-process sandbox throughput, tracing
+# overhead (otelbanklink) and the CLI's size with and without OpenTelemetry.
+# The client comparison runs in BENCH_COUNT interleaved rounds (like -count 12, without
 # running one variant's samples back to back). Raw output goes to
 # $(BENCH_OUT); the summary tables are printed. About 3 minutes.
 BENCH_COUNT ?= 12
