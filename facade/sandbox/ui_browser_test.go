@@ -403,6 +403,12 @@ func (tb *tab) axe(src, name string) {
 	if src == "" {
 		return
 	}
+	assert.Empty(tb.t, tb.axeViolations(src), "axe-core on %s", name)
+}
+
+// axeViolations lists axe-core's serious and critical violations on the page.
+func (tb *tab) axeViolations(src string) []string {
+	tb.t.Helper()
 	_, err := chromedp.Run(tb.ctx, chromedp.Evaluate[*runtime.RemoteObject](src))
 	require.NoError(tb.t, err, "injecting axe-core")
 	out, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](`axe.run(document, {resultTypes: ["violations"]}).then(function (r) {
@@ -410,5 +416,5 @@ func (tb *tab) axe(src, name string) {
     .map(function (v) { return v.impact + " " + v.id + ": " + v.nodes.map(function (n) { return n.target.join(" "); }).join(", "); });
 })`, chromedp.EvalAwaitPromise))
 	require.NoError(tb.t, err, "running axe-core")
-	assert.Empty(tb.t, out, "axe-core on %s", name)
+	return out
 }

@@ -30,7 +30,9 @@ func TestBrowserPages(t *testing.T) {
 	sb := sandbox.Start(t, cfg)
 	app := frontEnd(t, sb.URL())
 	mk := mkClient(t, sb)
-	mkTok := mkToken(t, mk, sb.MoneyKit())
+	// A fresh token for each call: some subtests move the sandbox clock on
+	// by days.
+	mkTok := func() string { return mkToken(t, mk, sb.MoneyKit()) }
 	lm := lmClient(t, sb)
 	connectURL := sb.URL() + "/moneykit/connect/"
 
@@ -40,7 +42,7 @@ func TestBrowserPages(t *testing.T) {
 		if edit != nil {
 			edit(&req)
 		}
-		return createSession(t, mk, mkTok, req)
+		return createSession(t, mk, mkTok(), req)
 	}
 	// open starts Connect from the front end and returns the app's tab and
 	// the Connect iframe, at the products step.
@@ -63,7 +65,7 @@ func TestBrowserPages(t *testing.T) {
 		return exch, inst
 	}
 	exchangeLink := func(t *testing.T, exch string) moneykit.LinkCommon {
-		res := exchange(t, mk, mkTok, exch)
+		res := exchange(t, mk, mkTok(), exch)
 		require.Equal(t, http.StatusCreated, res.StatusCode(), string(res.Body))
 		return res.JSON201.Link
 	}
@@ -133,7 +135,7 @@ func TestBrowserPages(t *testing.T) {
 		l := exchangeLink(t, exch)
 		assert.Equal(t, "credentials_bank", l.InstitutionId)
 		// The accounts Connect showed are the link's accounts.
-		acc := getAccounts(t, sb, mkTok, l.LinkId)
+		acc := getAccounts(t, sb, mkTok(), l.LinkId)
 		assert.Contains(t, acc, sel[0].(map[string]any)["account_id"])
 	})
 
@@ -205,7 +207,7 @@ func TestBrowserPages(t *testing.T) {
 		l := exchangeLink(t, exch)
 		assert.NotZero(t, l.Products.Identity.RefreshedAt)
 		assert.Zero(t, l.Products.Transactions.RefreshedAt, "transactions were denied")
-		r, _ := rawDo(t, http.MethodGet, sb.MoneyKit().BaseURL+"/links/"+l.LinkId+"/transactions", "", "", map[string]string{"Authorization": "Bearer " + mkTok})
+		r, _ := rawDo(t, http.MethodGet, sb.MoneyKit().BaseURL+"/links/"+l.LinkId+"/transactions", "", "", map[string]string{"Authorization": "Bearer " + mkTok()})
 		assert.Equal(t, http.StatusForbidden, r.StatusCode)
 	})
 
@@ -219,7 +221,7 @@ func TestBrowserPages(t *testing.T) {
 		form := f.formOf()
 		f.click("Continue")
 		success(t, page)
-		links := userLinks(t, sb, mkTok, "user-reuse")
+		links := userLinks(t, sb, mkTok(), "user-reuse")
 		// The same form posted again: an error page, nothing changes.
 		form.Set("action", "continue")
 		r, body := postForm(t, connectURL+"step", form)
@@ -237,7 +239,7 @@ func TestBrowserPages(t *testing.T) {
 		o := page2.outcome()
 		assert.Equal(t, "exit", o.Kind)
 		assert.Contains(t, string(o.A), `"error_id":"link_session_error.invalid_token"`)
-		assert.Equal(t, links, userLinks(t, sb, mkTok, "user-reuse"))
+		assert.Equal(t, links, userLinks(t, sb, mkTok(), "user-reuse"))
 	})
 
 	t.Run("OtherOriginsIgnored", func(t *testing.T) {
@@ -553,6 +555,56 @@ func TestBrowserPages(t *testing.T) {
 		ok, err := js[bool](tb, "window.pwned === undefined")
 		require.NoError(t, err)
 		assert.True(t, ok, "markup in a name ran")
+	})
+
+	t.Run("LinkMoneyFlowExpires", func(t *testing.T) {
+		s := newLMSession(t, nil)
+		tb := b.newTab(t)
+		tb.navigate(s.SessionUrl)
+		tb.heading("Pay by bank with Link Money")
+		sb.Advance(31 * time.Minute)
+		tb.click("Continue")
+		tb.heading("This page cannot continue")
+		assert.Contains(t, tb.text(), "expired")
+		_, err := sb.CompleteSession(s.SessionKey)
+		assert.NoError(t, err, "an expired page completes nothing")
+	})
+
+	t.Run("Relink", func(t *testing.T) {
+		linkID := newLink(t, sb, mk, mkTok(), sessionRequest("user-relink"), sandbox.ConnectOptions{InstitutionID: "credentials_bank"})
+		r, body := rawDo(t, http.MethodPost, sb.MoneyKit().BaseURL+"/links/"+linkID+"/reset", "", "", map[string]string{"Authorization": "Bearer " + mkTok()})
+		require.Equal(t, http.StatusOK, r.StatusCode, string(body))
+		tok := newSession(t, "user-relink", func(r *moneykit.CreateLinkSessionRequest) { r.ExistingLinkId = linkID })
+		page := b.newTab(t)
+		page.navigate(app + "/")
+		_, err := js[any](page, "startRelink("+jsString(tok)+"), 0")
+		require.NoError(t, err)
+		f := page.frame(connectURL + "relink")
+		f.heading("Share your data")
+		f.click("Continue")
+		f.heading("Log in to Credentials Bank")
+		f.fill("Username", "user_good")
+		f.fill("Password", "pass_good")
+		f.click("Continue")
+		o := page.outcome()
+		require.Equal(t, "success", o.Kind, "%s", o.A)
+		assert.Contains(t, string(o.A), `"id":"credentials_bank"`, "relink's onSuccess gets the institution")
+		assert.Equal(t, moneykit.PublicLinkState("connected"), getLink(t, mk, mkTok(), linkID).JSON200.State)
+	})
+
+	t.Run("AxeFindsViolations", func(t *testing.T) {
+		if axe == "" {
+			t.Skip("axe-core not fetched (make axe)")
+		}
+		// The check can fail: an unlabelled field and an image without
+		// text are violations it reports.
+		bad := httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = io.WriteString(w, `<!doctype html><html lang="en"><title>bad</title><main><h1>Bad</h1><input name="q"><button></button></main></html>`)
+		}))
+		tb := b.newTab(t)
+		tb.navigate(bad)
+		assert.NotEmpty(t, tb.axeViolations(axe))
 	})
 
 	t.Run("LinkMoneyHeaders", func(t *testing.T) {
