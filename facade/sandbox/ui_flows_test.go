@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -605,6 +606,53 @@ func TestBrowserPages(t *testing.T) {
 		tb := b.newTab(t)
 		tb.navigate(bad)
 		assert.NotEmpty(t, tb.axeViolations(axe))
+	})
+
+	t.Run("READMEFrontEnd", func(t *testing.T) {
+		// The README's front end, pointed at this sandbox, links a bank and
+		// pays through the pages.
+		readme, err := os.ReadFile("../../README.md")
+		require.NoError(t, err)
+		html := between(string(readme), "### The same flow in a browser", "```\n\nYour back end")
+		html = between(html, "```html\n", "\n```")
+		require.Contains(t, html, "new MoneyKit()")
+		html = strings.ReplaceAll(html, "http://127.0.0.1:4010", sb.URL())
+		site := strings.Replace(httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = io.WriteString(w, html)
+		})), "127.0.0.1", "localhost", 1)
+		tok := createSession(t, mk, mkTok(), moneykit.CreateLinkSessionRequest{
+			CustomerUser: moneykit.LinkSessionCustomerUser{Id: "user-readme"}, RedirectUri: site + "/",
+		})
+		s := newLMSession(t, func(r *linkmoney.SessionRequest) {
+			managed("25.00", "rk-readme")(r)
+			r.RedirectUrl = site + "/"
+		})
+		tb := b.newTab(t)
+		tb.navigate(site + "/?token=" + url.QueryEscape(tok) + "&sessionUrl=" + url.QueryEscape(s.SessionUrl))
+		tb.click("Link a bank")
+		f := tb.frame(connectURL)
+		f.heading("Share your data")
+		f.click("Continue")
+		f.heading("Select your institution")
+		f.click("Instant Bank")
+		f.heading("Choose accounts to share")
+		f.click("Continue")
+		tb.until("the link", "document.getElementById('out').textContent.indexOf('linked Instant Bank, exchange sandbox_exchange_') === 0")
+		tb.click("Pay by bank")
+		tb.heading("Pay by bank with Link Money")
+		tb.click("Continue")
+		tb.heading("Select your bank")
+		tb.click("FinBank Profiles - A")
+		tb.heading("Log in to FinBank Profiles - A")
+		tb.fill("Username", "profile_522")
+		tb.fill("Password", "profile_522")
+		tb.click("Continue")
+		tb.heading("Choose an account")
+		tb.click("Continue")
+		tb.heading("Review and pay")
+		tb.click("Pay $25.00")
+		tb.until("the payment", "document.getElementById('out').textContent.indexOf('paid: customer ') === 0")
 	})
 
 	t.Run("LinkMoneyHeaders", func(t *testing.T) {
