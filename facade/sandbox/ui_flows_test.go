@@ -99,6 +99,21 @@ func TestBrowserPages(t *testing.T) {
 		assert.Equal(t, "connect.started step_viewed:products step_viewed:institution step_viewed:accounts step_viewed:done", steps)
 	})
 
+	t.Run("InstantBankByKeyboard", func(t *testing.T) {
+		tok := newSession(t, "user-keys", func(r *moneykit.CreateLinkSessionRequest) {
+			r.Settings.Products.Transactions = &moneykit.ProductSettings{Required: ptr(false)}
+		})
+		page, f := open(t, tok)
+		f.key("Continue")
+		f.heading("Select your institution")
+		f.key("Instant Bank")
+		f.heading("Choose accounts to share")
+		f.focus("Continue")
+		f.press(" ")
+		o := page.outcome()
+		require.Equal(t, "success", o.Kind)
+	})
+
 	t.Run("CredentialsBankWrongThenRight", func(t *testing.T) {
 		tok := newSession(t, "user-creds", nil)
 		page, f := open(t, tok)
