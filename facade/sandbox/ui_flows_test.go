@@ -36,6 +36,26 @@ func TestBrowserPages(t *testing.T) {
 	mkTok := func() string { return mkToken(t, mk, sb.MoneyKit()) }
 	lm := lmClient(t, sb)
 	connectURL := sb.URL() + "/moneykit/connect/"
+	// A webhook receiver on loopback, for both providers.
+	hooks := httpServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	sr, err := lm.SubscribeWebhookWithResponse(context.Background(), linkmoney.WebhookSubscribeRequest{
+		Url: hooks + "/linkmoney", SecretKey: "ui-test-secret", SubscriptionDetails: linkmoney.WebhookSubscriptionDetails{Type: "ALL"},
+	}, lmBearer(lmToken(t, lm, linkmoney.TokenScopeLinkCore)))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, sr.StatusCode(), string(sr.Body))
+	// eventsAbout lists the delivered events whose payload names id.
+	eventsAbout := func(t *testing.T, id string) []string {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, sb.WaitWebhooks(ctx))
+		var out []string
+		for _, d := range sb.WebhookDeliveries() {
+			if strings.Contains(string(d.Body), id) {
+				out = append(out, d.Event)
+			}
+		}
+		return out
+	}
 
 	newSession := func(t *testing.T, user string, edit func(*moneykit.CreateLinkSessionRequest)) string {
 		req := sessionRequest(user)
@@ -72,7 +92,7 @@ func TestBrowserPages(t *testing.T) {
 	}
 
 	t.Run("InstantBank", func(t *testing.T) {
-		tok := newSession(t, "user-instant", nil)
+		tok := newSession(t, "user-instant", func(r *moneykit.CreateLinkSessionRequest) { r.Webhook = hooks + "/moneykit" })
 		page, f := open(t, tok)
 		f.axe(axe, "connect-products")
 		page.shot("connect-1-products")
@@ -90,6 +110,7 @@ func TestBrowserPages(t *testing.T) {
 		l := exchangeLink(t, exch)
 		assert.Equal(t, "instant_bank", l.InstitutionId)
 		assert.Equal(t, moneykit.PublicLinkState("connected"), l.State)
+		assert.Equal(t, []string{"link.state_changed"}, eventsAbout(t, l.LinkId))
 		// The overlay is gone, and the front end heard the steps.
 		n, err := js[int](page, "document.querySelectorAll('[data-moneykit-connect]').length")
 		require.NoError(t, err)
@@ -433,6 +454,8 @@ func TestBrowserPages(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, c.StatusCode())
 		assert.Equal(t, "FinBank Profiles - B", c.JSON200.AccountDetails.FinancialInstitutionName)
+		assert.Equal(t, []string{"customer.created", "customer.activated"}, eventsAbout(t, `"`+cust+`"`)[:2])
+		assert.Equal(t, []string{"payment.created", "payment.authorized"}, eventsAbout(t, pay))
 		n, bad := reqs.outside(sb.URL(), app)
 		assert.Empty(t, bad)
 		assert.GreaterOrEqual(t, n, 18, "documents, style sheets and scripts of six pages")
