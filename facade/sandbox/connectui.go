@@ -25,6 +25,7 @@ type connectFlow struct {
 	started     time.Time
 	step        string
 	relink      bool
+	relinkInst  string // the institution of the link a relink reconnects
 	products    []requestedProduct
 	sessionInst string // the session's institution_id ("" lets the user pick)
 	redirectURI string
@@ -107,6 +108,9 @@ func (s *Sandbox) connectOpen(kind string) http.HandlerFunc {
 				step: stepProducts, relink: sess.existingLinkID != "", products: append([]requestedProduct(nil), sess.products...),
 				sessionInst: sess.institutionID, redirectURI: sess.redirectURI, hasCustom: sess.custom != nil,
 			}
+			if l := s.mk.links[sess.existingLinkID]; l != nil {
+				f.relinkInst = l.institutionID
+			}
 		}
 		done := sess != nil && sess.done
 		s.mu.RUnlock()
@@ -187,11 +191,7 @@ func (s *Sandbox) connectStep(w http.ResponseWriter, r *http.Request) {
 		}
 		switch {
 		case f.relink:
-			s.mu.RLock()
-			if l := s.mk.links[s.mk.sessions[f.session].existingLinkID]; l != nil {
-				f.inst = l.institutionID
-			}
-			s.mu.RUnlock()
+			f.inst = f.relinkInst
 			s.connectAfterInstitution(w, f)
 		case f.sessionInst != "":
 			f.inst = f.sessionInst
@@ -221,7 +221,7 @@ func (s *Sandbox) connectStep(w http.ResponseWriter, r *http.Request) {
 			s.connectComplete(w, f, nil)
 			return
 		}
-		s.connectShowAccounts(w, f)
+		s.connectShowAccounts(w, f, nil)
 	case f.step == stepAccounts && action == "continue":
 		chosen := r.PostForm["account"]
 		var picked []*account
@@ -260,13 +260,14 @@ func (s *Sandbox) connectAfterInstitution(w http.ResponseWriter, f *connectFlow)
 			s.connectComplete(w, f, nil)
 			return
 		}
-		s.connectShowAccounts(w, f)
+		s.connectShowAccounts(w, f, nil)
 	}
 }
 
 // connectShowAccounts shows the accounts of the link to be: its id is
-// chosen now, and its data is what the link will hold.
-func (s *Sandbox) connectShowAccounts(w http.ResponseWriter, f *connectFlow) {
+// chosen now, and its data is what the link will hold. msg, when set, is
+// posted to the front end too.
+func (s *Sandbox) connectShowAccounts(w http.ResponseWriter, f *connectFlow, msg map[string]any) {
 	if f.linkID == "" {
 		f.linkID = newLinkID()
 	}
@@ -287,7 +288,7 @@ func (s *Sandbox) connectShowAccounts(w http.ResponseWriter, f *connectFlow) {
 	}
 	f.accounts = d.accounts
 	f.step = stepAccounts
-	s.renderConnect(w, f, "", nil)
+	s.renderConnect(w, f, "", msg)
 }
 
 // connectComplete completes the link session with what the user chose.
@@ -535,26 +536,5 @@ func (s *Sandbox) connectContinue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The front end's onEvent hears connect.started again: a new overlay opened.
-	s.connectShowAccountsStarted(w, f)
-}
-
-// connectShowAccountsStarted is connectShowAccounts for a page that opens
-// a new overlay.
-func (s *Sandbox) connectShowAccountsStarted(w http.ResponseWriter, f *connectFlow) {
-	if f.linkID == "" {
-		f.linkID = newLinkID()
-	}
-	s.mu.RLock()
-	sess := s.mk.sessions[f.session]
-	var d *linkData
-	if sess != nil {
-		d = newLinkData(f.linkID, institutions[f.inst], s.Now(), nil)
-	}
-	s.mu.RUnlock()
-	if d == nil {
-		connectError(w, http.StatusNotFound, f.origin, "This link session does not exist.")
-		return
-	}
-	f.accounts, f.step = d.accounts, stepAccounts
-	s.renderConnect(w, f, "", map[string]any{"type": "connect.started", "mode": "continue"})
+	s.connectShowAccounts(w, f, map[string]any{"type": "connect.started", "mode": "continue"})
 }

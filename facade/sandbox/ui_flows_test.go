@@ -92,7 +92,12 @@ func TestBrowserPages(t *testing.T) {
 	}
 
 	t.Run("InstantBank", func(t *testing.T) {
-		tok := newSession(t, "user-instant", func(r *moneykit.CreateLinkSessionRequest) { r.Webhook = hooks + "/moneykit" })
+		tok := newSession(t, "user-instant", func(r *moneykit.CreateLinkSessionRequest) {
+			r.Webhook = hooks + "/moneykit"
+			r.Settings.Products.AccountNumbers = &moneykit.ProductSettings{Required: ptr(true)}
+			r.Settings.Products.Transactions = &moneykit.ProductSettings{Required: ptr(false)}
+			r.Settings.Products.Identity = &moneykit.ProductSettings{Required: ptr(false)}
+		})
 		page, f := open(t, tok)
 		f.axe(axe, "connect-products")
 		page.shot("connect-1-products")
@@ -110,6 +115,9 @@ func TestBrowserPages(t *testing.T) {
 		l := exchangeLink(t, exch)
 		assert.Equal(t, "instant_bank", l.InstitutionId)
 		assert.Equal(t, moneykit.PublicLinkState("connected"), l.State)
+		assert.NotZero(t, l.Products.Transactions.RefreshedAt, "optional products left checked are granted")
+		assert.NotZero(t, l.Products.Identity.RefreshedAt)
+		assert.NotZero(t, l.Products.AccountNumbers.RefreshedAt)
 		assert.Equal(t, []string{"link.state_changed"}, eventsAbout(t, l.LinkId))
 		// The overlay is gone, and the front end heard the steps.
 		n, err := js[int](page, "document.querySelectorAll('[data-moneykit-connect]').length")
