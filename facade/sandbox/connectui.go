@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/banklink/banklink/gen/moneykit"
 )
 
 // MoneyKit Connect's pages. A front end loads {MONEYKIT_BASE_URL}/connect/connect.js,
@@ -273,19 +275,18 @@ func (s *Sandbox) connectShowAccounts(w http.ResponseWriter, f *connectFlow, msg
 	}
 	s.mu.RLock()
 	sess := s.mk.sessions[f.session]
-	var d *linkData
-	if sess != nil {
-		custom := sess.custom
-		if !f.custom {
-			custom = nil
-		}
-		d = newLinkData(f.linkID, institutions[f.inst], s.Now(), custom)
+	var custom *moneykit.CustomSandboxData
+	if sess != nil && f.custom {
+		custom = sess.custom // never changed after the session is made
 	}
 	s.mu.RUnlock()
-	if d == nil {
+	if sess == nil {
 		connectError(w, http.StatusNotFound, f.origin, "This link session does not exist.")
 		return
 	}
+	// Generated outside the sandbox's lock: a link's data is a function of
+	// its id, institution, day and custom data only.
+	d := newLinkData(f.linkID, institutions[f.inst], s.Now(), custom)
 	f.accounts = d.accounts
 	f.step = stepAccounts
 	s.renderConnect(w, f, "", msg)

@@ -61,7 +61,8 @@
 //     any other institution_id (for example "forbidden") answers 403
 //     link_session_error.forbidden_config, as does an existing_link_id that
 //     does not name a live link of the calling application.
-//   - The end user's part (MoneyKit Connect) is played by
+//   - The end user's part (MoneyKit Connect) is played in a browser by the
+//     sandbox's Connect pages (see Customer pages), by
 //     Sandbox.CompleteLinkSession, or from another process by Connect (POST
 //     /_sandbox/moneykit/connect). A new
 //     link waits in state awaiting_token_exchange until its exchangeable
