@@ -85,8 +85,8 @@ screenshots:
 
 # Longer fuzzing than the seed-corpus pass `make check` runs.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := ./facade:FuzzErrorResponse ./facade:FuzzRetryAfter ./facade:FuzzTokenResponse \
-	./facade:FuzzRequestValidation ./internal/termsafe:FuzzString ./facade/sandbox:FuzzDifferentialValidation \
+FUZZ_TARGETS := ./facade/internal/transport:FuzzErrorResponse ./facade/internal/transport:FuzzRetryAfter ./facade/internal/transport:FuzzTokenResponse \
+	./facade/internal/transport:FuzzRequestValidation ./internal/termsafe:FuzzString ./facade/sandbox:FuzzDifferentialValidation \
 	./facade/webhook:FuzzParse ./facade/webhook:FuzzLinkMoneyHeaders
 .PHONY: fuzz
 fuzz:

@@ -19,6 +19,18 @@ type store struct {
 	cursor string
 }
 
+// dropPending forgets the stored pending transactions. MoneyKit replaces
+// them wholesale whenever new transactions come: a pending transaction is
+// never updated or removed, and one that posts comes back as a new posted
+// transaction with its own id.
+func (s *store) dropPending() {
+	for id, t := range s.txns {
+		if t.Pending {
+			delete(s.txns, id)
+		}
+	}
+}
+
 // apply applies one batch and its cursor together, as one database
 // transaction would.
 func (s *store) apply(b moneykit.SyncBatch) {
@@ -73,6 +85,9 @@ func ExampleTransactionsService_Sync() {
 			if err != nil {
 				return err // db.cursor still names the last applied batch
 			}
+			if len(batch.Created) > 0 && created == 0 {
+				db.dropPending() // new transactions: the pending ones are replaced
+			}
 			db.apply(batch)
 			created, updated, removed = created+len(batch.Created), updated+len(batch.Updated), removed+len(batch.Removed)
 		}
@@ -91,7 +106,7 @@ func ExampleTransactionsService_Sync() {
 	if err := sync(); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("new:", created > 0, "posted:", updated > 0, "removed:", removed)
+	fmt.Println("new:", created > 0, "corrected:", updated > 0, "removed:", removed)
 
 	// The copy now equals the link's transaction list.
 	n := 0
@@ -107,6 +122,6 @@ func ExampleTransactionsService_Sync() {
 	fmt.Println("copy matches:", n == len(db.txns))
 	// Output:
 	// a year of history: true
-	// new: true posted: true removed: 1
+	// new: true corrected: true removed: 1
 	// copy matches: true
 }

@@ -135,7 +135,9 @@ type CustomSandboxAccount = gen.CustomSandboxAccount
 // Credentials Bank as `user_custom`.
 type CustomSandboxData = gen.CustomSandboxData
 
-// CustomerApp The application.
+// CustomerApp The application (MoneyKit's `AppResponse`). The 2025 SDK requires all four fields,
+// which carry the ID and the name twice: `app_id` and `id`, `name` and `app_name`. The
+// 2023 SDKs' `CustomerApp` had only `id` and `app_name`.
 type CustomerApp = gen.CustomerApp
 
 // CustomerUserEmail The user's email address; an email or a phone improves conversion (Money ID).

@@ -271,7 +271,7 @@ func (s *Sandbox) connectAfterInstitution(w http.ResponseWriter, f *connectFlow)
 // posted to the front end too.
 func (s *Sandbox) connectShowAccounts(w http.ResponseWriter, f *connectFlow, msg map[string]any) {
 	if f.linkID == "" {
-		f.linkID = newLinkID()
+		f.linkID = s.ids.linkID()
 	}
 	s.mu.RLock()
 	sess := s.mk.sessions[f.session]

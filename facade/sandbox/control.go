@@ -133,7 +133,7 @@ func (s *Sandbox) completeLinkSession(linkSessionToken string, ch connectChoice)
 	}
 	id := ch.linkID
 	if id == "" {
-		id = newLinkID()
+		id = s.ids.linkID()
 	}
 	if s.mk.links[id] != nil {
 		return connectResult{}, fmt.Errorf("sandbox: link id %q is taken", id)
@@ -152,7 +152,7 @@ func (s *Sandbox) completeLinkSession(linkSessionToken string, ch connectChoice)
 		s.mkLinkStateChangedLocked(l)
 	}
 	s.mk.links[l.id] = l
-	tok := "sandbox_exchange_" + newUUID()
+	tok := "sandbox_exchange_" + s.ids.uuid()
 	s.mk.exch[tok] = &exchangeable{app: sess.app, linkID: l.id}
 	sess.done = true
 	return connectResult{token: tok, linkID: l.id, institutionID: inst.id}, nil

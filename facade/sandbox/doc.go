@@ -21,6 +21,18 @@
 // Money under URL()+"/linkmoney", and the sandbox's own control endpoints
 // under URL()+"/_sandbox/" (not part of the providers' APIs).
 //
+// # Reproducible runs
+//
+// Config.Seed (banklink sandbox --seed) draws every id, token and signing
+// key from a stream derived from the seed, and Config.ClockStart (--clock-start)
+// starts the sandbox on a FakeClock that moves only through Advance or POST
+// /_sandbox/clock/advance. Two sandboxes with the same seed and clock start,
+// given the same calls in the same order, answer byte for byte the same:
+// the same link, account, transaction, customer, payment and refund ids,
+// with the same data. Without a seed, ids are random. A link's data is a
+// function of its id, the day it was made and the times of its refreshes,
+// so the same link id always gives the same data.
+//
 // # Safety on a laptop
 //
 // The sandbox's credentials are public and it speaks plain http, so it
@@ -92,7 +104,8 @@
 //     (credentials_bank) a brokerage account with three holdings and a year
 //     of monthly purchases; one owner with a name, address, phone and
 //     example.com email; and 400 days of transactions, those of the last two
-//     days pending. custom_sandbox_data on the link session replaces the
+//     days pending. Every amount and balance is exact to the cent (kept in
+//     integer cents; imported balances are rounded to the cent). custom_sandbox_data on the link session replaces the
 //     generated accounts and owners (a routing number with a wrong check
 //     digit answers 422 when the session is created; an absent one is
 //     generated for depository accounts).
@@ -102,18 +115,28 @@
 //     offer, answers 403 link_error.forbidden_action on its endpoints
 //     (account_numbers, identity, transactions, investments).
 //   - POST /links/{id}/products takes effect at once and answers 202 with
-//     the link: with "transactions" it moves the link's data to the sandbox
-//     clock's now: the days since the last refresh get their transactions
-//     (created), pending transactions older than two days post (updated) and
-//     one transaction of the last month that had posted before is removed.
-//     The sandbox does
-//     not apply MoneyKit's hourly and daily refresh throttles.
+//     the link. With "transactions" it moves the link's data forward by at
+//     least a day of activity, even when the sandbox clock has not moved:
+//     the days since the last refresh bring their transactions, or, on the
+//     same day, a further slice of the day's activity, as pending
+//     transactions; the previous pending set is replaced wholesale, each of
+//     its transactions posting as a new posted transaction with its own id;
+//     one posted transaction of the last month is corrected (its category
+//     refined with a subcategory) and another one is reversed. The sandbox
+//     does not apply MoneyKit's hourly and daily refresh throttles.
 //     Sandbox.productsRefreshed is the single place a refresh takes effect.
 //   - GET /links/{id}/transactions/sync replays the link's change log:
 //     cursors are positions in it ("sync_N"), so a sync resumed from a
 //     stored cursor reports exactly the changes after it; a cursor the
-//     sandbox never gave answers 422. Enrichment corrections are logged as
-//     updates.
+//     sandbox never gave answers 422. Pending transactions follow
+//     MoneyKit's documented rule: they are reported only in created, never
+//     in updated or removed, and a pending transaction that a refresh
+//     replaced is not reported again, from any cursor. A client that, when
+//     a sync brings created transactions, first drops its stored pending
+//     ones keeps an exact copy. Corrections (the refresh's, and enrichment updates of
+//     posted transactions) are updates; reversals are removals. An
+//     enrichment update of a pending transaction shows in its answer and in
+//     listings, not in the feed.
 //   - GET /institutions pages, in id order, through the three test
 //     institutions (featured) and sixty generated regional banks; each
 //     has the alias "sandbox.<id>". Unknown ids answer 404
@@ -121,8 +144,11 @@
 //   - POST /links/import creates a link in state error (auth_expired) from
 //     the given accounts and transactions; POST
 //     /links/{id}/import/transactions adds to such a link (422 for another
-//     link or an unknown account). POST /links/{id}/reset puts a link into
-//     state error with auth_expired.
+//     link or an unknown account). As MoneyKit documents, all of an imported
+//     link's data stays readable; only a refresh answers 422
+//     link_error.bad_state. POST /links/{id}/reset puts a link into state
+//     error with auth_expired, and then its data reads answer 422 until it
+//     is reconnected.
 //   - Rate limits are read from the spec's x-banklink-rate-limits and
 //     enforced as sliding windows on the sandbox clock: at most N requests in
 //     any span of the stated length, counted per client, app, user or link.

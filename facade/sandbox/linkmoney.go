@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"math/rand/v2"
 	"net/url"
 	"time"
 
@@ -143,7 +142,7 @@ func (h *lmServer) CreateToken(ctx context.Context, req linkmoney.CreateTokenReq
 	if b != nil && b.Scope != nil {
 		scope = string(*b.Scope)
 	}
-	tok := "lm_sandbox_" + randBase62(40)
+	tok := "lm_sandbox_" + s.ids.base62(40)
 	now := s.Now()
 	s.mu.Lock()
 	s.lm.tokens[tok] = &lmToken{scope: scope, expires: now.Add(s.cfg.TokenTTL)}
@@ -175,7 +174,7 @@ func (h *lmServer) CreateSession(ctx context.Context, req linkmoney.CreateSessio
 	if sess.experience == string(linkmoney.ExperienceIDLINKMANAGEDPAYMENT) && sess.payment == nil {
 		return bad("BAD_REQUEST", "Invalid request: body.paymentDetails: Field required when experienceId is LINK_MANAGED_PAYMENT")
 	}
-	key := newSessionKey()
+	key := s.ids.sessionKey()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if pd := sess.payment; pd != nil {
@@ -287,7 +286,7 @@ func (s *Sandbox) createPaymentLocked(customerID string, debit bool, amount json
 	if !ok {
 		return linkmoney.PaymentResponse{}, &lmFailure{400, "BAD_REQUEST", "Invalid request: body.amount.value: Input should be a positive decimal"}
 	}
-	p := &lmPayment{id: newUUID(), customerID: c.id, debit: debit, amount: amt, refunded: new(big.Rat), clientRef: clientRef,
+	p := &lmPayment{id: s.ids.uuid(), customerID: c.id, debit: debit, amount: amt, refunded: new(big.Rat), clientRef: clientRef,
 		nsf: debit && c.profile == lmProfileNSF}
 	if len(c.accounts) > 0 {
 		p.lastFour = c.accounts[0].lastFour
@@ -363,7 +362,7 @@ func (h *lmServer) CreateRefund(ctx context.Context, req linkmoney.CreateRefundR
 		return bad("INVALID_REFUND", "The refund amount exceeds the amount left to refund.")
 	}
 	p.refunded.Add(p.refunded, amt)
-	r := &lmPayment{id: newUUID(), customerID: p.customerID, refund: true, amount: amt, refunded: new(big.Rat), status: statusPending}
+	r := &lmPayment{id: s.ids.uuid(), customerID: p.customerID, refund: true, amount: amt, refunded: new(big.Rat), status: statusPending}
 	r.created = s.Now()
 	s.lm.payments[r.id] = r
 	s.lm.requestKeys[b.RequestKey] = r.id
@@ -376,7 +375,7 @@ func (h *lmServer) CreateRefund(ctx context.Context, req linkmoney.CreateRefundR
 func (s *Sandbox) newCustomerLocked(sess *lmSession, ch lmChoice) *lmCustomer {
 	now := s.Now()
 	c := &lmCustomer{
-		id: newUUID(), firstName: sess.firstName, lastName: sess.lastName, email: sess.email,
+		id: s.ids.uuid(), firstName: sess.firstName, lastName: sess.lastName, email: sess.email,
 		status: "ACTIVE", created: now, profile: ch.profile,
 	}
 	if c.profile == "" {
@@ -384,7 +383,7 @@ func (s *Sandbox) newCustomerLocked(sess *lmSession, ch lmChoice) *lmCustomer {
 	}
 	accts := ch.accounts
 	if accts == nil {
-		accts = newLMAccounts(ch.bank)
+		accts = s.newLMAccounts(ch.bank)
 	}
 	for i, a := range accts {
 		a.preferred = i == ch.account
@@ -400,16 +399,16 @@ func (s *Sandbox) newCustomerLocked(sess *lmSession, ch lmChoice) *lmCustomer {
 
 // newLMAccounts makes a checking and a savings account at one of Link
 // Money's sandbox banks (FinBank Profiles - A when bank is "").
-func newLMAccounts(bank string) []lmAccount {
+func (s *Sandbox) newLMAccounts(bank string) []lmAccount {
 	b := lmBankByName(bank)
-	base := rand.Int64N(900_000_000) + 100_000_000
+	base := int64(s.ids.intN(900_000_000)) + 100_000_000
 	out := make([]lmAccount, 0, 2)
 	for i, typ := range []string{"checking", "savings"} {
 		out = append(out, lmAccount{
 			id:              base + int64(i),
 			institutionID:   b.id,
 			institutionName: b.name,
-			lastFour:        fmt.Sprintf("%04d", rand.IntN(10000)),
+			lastFour:        fmt.Sprintf("%04d", s.ids.intN(10000)),
 			accountType:     typ,
 			status:          "ACTIVE",
 			routingNumber:   "011000015",

@@ -188,7 +188,7 @@ func (s *Sandbox) lmStep(w http.ResponseWriter, r *http.Request) {
 			s.renderLM(w, f, "The username or password is incorrect. Try profile_522 for both.", user)
 			return
 		}
-		f.profile, f.accounts, f.step = user, newLMAccounts(f.bank), stepAccount
+		f.profile, f.accounts, f.step = user, s.newLMAccounts(f.bank), stepAccount
 		s.renderLM(w, f, "", "")
 	case f.step == stepAccount && action == "continue":
 		i, err := strconv.Atoi(formValue(r, "account"))

@@ -177,7 +177,7 @@ func (m *mkServer) CreateAccessToken(ctx context.Context, req moneykit.CreateAcc
 	if b != nil && b.GrantType != nil && *b.GrantType != "client_credentials" {
 		return moneykit.CreateAccessToken400JSONResponse{ErrorCode: "api_error.auth.unauthorized", ErrorMessage: "Invalid grant_type"}, nil
 	}
-	tok := "mk_sandbox_" + randBase62(40)
+	tok := "mk_sandbox_" + s.ids.base62(40)
 	now := s.Now()
 	s.mu.Lock()
 	s.mk.tokens[tok] = &mkToken{app: app, expires: now.Add(s.cfg.TokenTTL)}
@@ -264,7 +264,7 @@ func (m *mkServer) CreateLinkSession(ctx context.Context, req moneykit.CreateLin
 		}
 		sess.institutionID = b.InstitutionId
 	}
-	tok := "sandbox_" + newUUID()
+	tok := "sandbox_" + s.ids.uuid()
 	s.mk.sessions[tok] = sess
 	return moneykit.CreateLinkSession201JSONResponse{LinkSessionToken: tok}, nil
 }

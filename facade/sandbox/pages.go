@@ -198,10 +198,14 @@ func tokenMatches(posted, want string) bool {
 	return want != "" && subtle.ConstantTimeCompare([]byte(posted), []byte(want)) == 1
 }
 
+// flowRand draws the pages' handles from crypto/rand even in a seeded
+// sandbox: a form token must not be guessable from the seed.
+var flowRand = &idSource{}
+
 // newFlowID and newFlowToken make the opaque handles of a flow: its id
 // (in the form and the OAuth state) and the token its forms carry.
-func newFlowID() string    { return "flow_" + randBase62(24) }
-func newFlowToken() string { return randBase62(32) }
+func newFlowID() string    { return "flow_" + flowRand.base62(24) }
+func newFlowToken() string { return flowRand.base62(32) }
 
 // formValue reads a posted field, at most 512 bytes of it.
 func formValue(r *http.Request, name string) string {

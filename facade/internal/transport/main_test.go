@@ -1,4 +1,4 @@
-package facade
+package transport_test
 
 import (
 	"testing"

@@ -1,4 +1,4 @@
-package facade
+package transport_test
 
 import (
 	"context"
@@ -9,6 +9,10 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/fleet"
+	"github.com/banklink/banklink/facade/internal/transport"
+	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -21,15 +25,15 @@ func TestAcceptedEarlierOnOwnRetry(t *testing.T) {
 		jsonReply(503, `{"errorCode":"SERVICE_UNAVAILABLE"}`),
 		jsonReply(400, `{"errorCode":"DUPLICATE_REQUEST_KEY","errorMessage":"duplicate"}`)))
 	lm := f.linkMoney()
-	_, err := lm.Payments.Create(context.Background(), NewPayment("c1", "m1", USD(100), WithRequestKey("key-1"), WithClientReferenceID("order-7")))
-	require.ErrorIs(t, err, ErrAcceptedEarlier)
-	assert.NotErrorIs(t, err, ErrDuplicateRequestKey)
-	var ae *AcceptedEarlierError
+	_, err := lm.Payments.Create(context.Background(), linkmoney.NewPayment("c1", "m1", linkmoney.USD(100), linkmoney.WithRequestKey("key-1"), linkmoney.WithClientReferenceID("order-7")))
+	require.ErrorIs(t, err, facade.ErrAcceptedEarlier)
+	assert.NotErrorIs(t, err, facade.ErrDuplicateRequestKey)
+	var ae *facade.AcceptedEarlierError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "key-1", ae.IdempotencyKey)
 	assert.Equal(t, "order-7", ae.ClientReferenceID)
 	assert.Equal(t, 2, ae.Attempts)
-	assert.Equal(t, "key-1", IdempotencyKeyOf(err))
+	assert.Equal(t, "key-1", facade.IdempotencyKeyOf(err))
 	assert.Equal(t, 2, f.hitCount("POST /v1/payments"))
 }
 
@@ -37,9 +41,9 @@ func TestAcceptedEarlierOnOwnRetry(t *testing.T) {
 func TestDuplicateOnFirstAttemptStaysDuplicate(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("POST /v1/payments", jsonReply(400, `{"errorCode":"DUPLICATE_REQUEST_KEY"}`))
-	_, err := f.linkMoney().Payments.Create(context.Background(), NewPayment("c1", "m1", USD(100), WithRequestKey("key-1")))
-	require.ErrorIs(t, err, ErrDuplicateRequestKey)
-	assert.NotErrorIs(t, err, ErrAcceptedEarlier)
+	_, err := f.linkMoney().Payments.Create(context.Background(), linkmoney.NewPayment("c1", "m1", linkmoney.USD(100), linkmoney.WithRequestKey("key-1")))
+	require.ErrorIs(t, err, facade.ErrDuplicateRequestKey)
+	assert.NotErrorIs(t, err, facade.ErrAcceptedEarlier)
 }
 
 // A 2xx with the provider's error shape is that error, not a success with
@@ -51,8 +55,8 @@ func TestSuccessStatusWithErrorBody(t *testing.T) {
 	mk := f.moneyKit()
 	res, err := mk.LinkSessions.Exchange(context.Background(), "ex_1")
 	require.Nil(t, res)
-	require.ErrorIs(t, err, ErrInvalidTokenExchange)
-	var apiErr *Error
+	require.ErrorIs(t, err, facade.ErrInvalidTokenExchange)
+	var apiErr *facade.Error
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 200, apiErr.StatusCode)
 	assert.Equal(t, "used", apiErr.Message)
@@ -74,7 +78,7 @@ func TestTokenFailureNamesTheCall(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("POST /auth/token", jsonReply(401, `{"error_code":"api_error.auth.unauthorized","error_message":"bad client"}`))
 	_, err := f.moneyKit().Links.Get(context.Background(), "mk_1")
-	require.ErrorIs(t, err, ErrUnauthorized)
+	require.ErrorIs(t, err, facade.ErrUnauthorized)
 	assert.Contains(t, err.Error(), "getLink: fetching token: banklink: moneykit createAccessToken: 401")
 	assert.Zero(t, f.hitCount("GET /links/mk_1"))
 }
@@ -84,19 +88,19 @@ func TestTokenFailureNamesTheCall(t *testing.T) {
 func TestToken429DoesNotStopCallsHoldingAToken(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
-	mk := f.moneyKit(WithMaxRetries(0))
+	mk := f.moneyKit(facade.WithMaxRetries(0))
 	_, err := mk.Links.Get(context.Background(), "mk_1")
 	require.NoError(t, err)
 	f.handle("POST /auth/token", jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, "Retry-After", "20"))
 	_, err = mk.Auth.Token(context.Background())
-	require.ErrorIs(t, err, ErrRateLimited)
+	require.ErrorIs(t, err, facade.ErrRateLimited)
 	_, err = mk.Links.Get(context.Background(), "mk_1")
 	require.NoError(t, err, "the cached token still serves")
 	assert.Equal(t, 2, f.hitCount("GET /links/mk_1"))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_, err = mk.Auth.Token(ctx)
-	var rl *RateLimitError
+	var rl *facade.RateLimitError
 	require.ErrorAs(t, err, &rl, "token requests themselves wait out the window")
 }
 
@@ -104,12 +108,12 @@ func TestToken429DoesNotStopCallsHoldingAToken(t *testing.T) {
 func TestCoolDownCallersGetTheirOwnErrors(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("GET /links/mk_1", jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, "Retry-After", "20"))
-	mk := f.moneyKit(WithMaxRetries(0))
+	mk := f.moneyKit(facade.WithMaxRetries(0))
 	_, err := mk.Links.Get(context.Background(), "mk_1")
 	require.Error(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	errs := make([]*RateLimitError, 8)
+	errs := make([]*facade.RateLimitError, 8)
 	var wg sync.WaitGroup
 	for i := range errs {
 		wg.Go(func() {
@@ -166,7 +170,7 @@ func TestTokenWithoutExpiresInLastsAnHour(t *testing.T) {
 	f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
 	var clock atomic.Int64
 	now := func() time.Time { return time.Unix(1_800_000_000, clock.Load()) }
-	mk := f.moneyKit(withClock(now))
+	mk := f.moneyKit(transport.WithClock(now))
 	for range 3 {
 		_, err := mk.Links.Get(context.Background(), "mk_1")
 		require.NoError(t, err)
@@ -191,7 +195,7 @@ func TestDocumentedLimitPacesPerLink(t *testing.T) {
 		f := newMemFakeAPI(t)
 		f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
 		f.handle("GET /links/mk_2", jsonReply(200, linkJSON))
-		mk := realWaitMoneyKit(t, f, withDocumentedLimits())
+		mk := realWaitMoneyKit(t, f, facade.WithDocumentedLimits())
 		start := time.Now()
 		for range 8 {
 			_, err := mk.Links.Get(t.Context(), "mk_1")
@@ -205,15 +209,15 @@ func TestDocumentedLimitPacesPerLink(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
 		_, err = mk.Links.Get(ctx, "mk_1")
-		var rl *RateLimitError
+		var rl *facade.RateLimitError
 		require.ErrorAs(t, err, &rl)
-		assert.Equal(t, ScopeLink, rl.Scope)
+		assert.Equal(t, fleet.ScopeLink, rl.Scope)
 		assert.Equal(t, 15, rl.Limit.Requests)
 		assert.Equal(t, 8, f.hitCount("GET /links/mk_1"), "nothing sent past the budget")
 
 		_, err = mk.Links.Get(t.Context(), "mk_1")
 		require.NoError(t, err)
-		_, interval := Limit{Requests: 15, Per: time.Minute}.Pacing()
+		_, interval := fleet.Limit{Requests: 15, Per: time.Minute}.Pacing()
 		assert.Equal(t, interval, time.Since(start))
 		assert.Equal(t, 9, f.hitCount("GET /links/mk_1"))
 	})
@@ -227,13 +231,13 @@ func TestDocumentedLimitPacesPerLink(t *testing.T) {
 func TestDocumentedLimitsDefault(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		opts []Option
+		opts []facade.Option
 		sent int // calls on mk_1 that reach the server before the clock moves
 	}{
 		{"plain client", nil, 20},
-		{"asked for", []Option{WithDocumentedLimits()}, 8},
-		{"shared limiter", []Option{WithLimiter(NewMemoryLimiter())}, 8},
-		{"shared limiter, turned off", []Option{WithLimiter(NewMemoryLimiter()), WithoutDocumentedLimits()}, 20},
+		{"asked for", []facade.Option{facade.WithDocumentedLimits()}, 8},
+		{"shared limiter", []facade.Option{facade.WithLimiter(fleet.NewMemoryLimiter())}, 8},
+		{"shared limiter, turned off", []facade.Option{facade.WithLimiter(fleet.NewMemoryLimiter()), facade.WithoutDocumentedLimits()}, 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -245,7 +249,7 @@ func TestDocumentedLimitsDefault(t *testing.T) {
 				defer cancel()
 				for range 20 {
 					if _, err := mk.Links.Get(ctx, "mk_1"); err != nil {
-						var rl *RateLimitError
+						var rl *facade.RateLimitError
 						require.ErrorAs(t, err, &rl)
 					}
 				}

@@ -1,4 +1,4 @@
-package facade
+package fleet
 
 import (
 	"bytes"
@@ -122,7 +122,7 @@ func TestMemoryLimiterBudgetThenWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m := NewMemoryLimiter()
 		l := Limit{Requests: 15, Per: time.Minute}
-		key := ScopeKey(ProviderMoneyKit, Fingerprint("https://api.moneykit.com/", "id"), "getLink", ScopeLink, "mk_1")
+		key := ScopeKey("moneykit", Fingerprint("https://api.moneykit.com/", "id"), "getLink", ScopeLink, "mk_1")
 		for i := range 8 {
 			wait, err := m.Allow(t.Context(), key, l, 1)
 			require.NoError(t, err)
@@ -320,16 +320,16 @@ func TestFleetKeys(t *testing.T) {
 	// The separator keeps ("ab","c") and ("a","bc") apart.
 	require.NotEqual(t, Fingerprint("ab", "c"), Fingerprint("a", "bc"))
 
-	require.Equal(t, "moneykit:"+fp+":getLink:link:mk_123", ScopeKey(ProviderMoneyKit, fp, "getLink", ScopeLink, "mk_123"))
-	require.Equal(t, "moneykit:"+fp+":createAccessToken:client", ScopeKey(ProviderMoneyKit, fp, "createAccessToken", ScopeClient, ""))
-	uk := ScopeKey(ProviderMoneyKit, fp, "createLinkSession", ScopeUser, "jane@example.com")
+	require.Equal(t, "moneykit:"+fp+":getLink:link:mk_123", ScopeKey("moneykit", fp, "getLink", ScopeLink, "mk_123"))
+	require.Equal(t, "moneykit:"+fp+":createAccessToken:client", ScopeKey("moneykit", fp, "createAccessToken", ScopeClient, ""))
+	uk := ScopeKey("moneykit", fp, "createLinkSession", ScopeUser, "jane@example.com")
 	require.NotContains(t, uk, "jane")
 	require.True(t, strings.HasPrefix(uk, "moneykit:"+fp+":createLinkSession:user:"))
 
-	tk := TokenKey(ProviderLinkMoney, base, id, "link:payment")
+	tk := TokenKey("linkmoney", base, id, "link:payment")
 	require.NotContains(t, tk, id)
-	require.NotEqual(t, tk, TokenKey(ProviderLinkMoney, base, id, "link:core"))
-	require.NotEqual(t, tk, TokenKey(ProviderLinkMoney, "https://api.link-sandbox.money/", id, "link:payment"))
+	require.NotEqual(t, tk, TokenKey("linkmoney", base, id, "link:core"))
+	require.NotEqual(t, tk, TokenKey("linkmoney", "https://api.link-sandbox.money/", id, "link:payment"))
 }
 
 func TestTokenNeverPrintsValue(t *testing.T) {
@@ -340,51 +340,4 @@ func TestTokenNeverPrintsValue(t *testing.T) {
 		require.NotContains(t, s, "SECRETTOKEN")
 		require.Contains(t, s, "redacted")
 	}
-}
-
-type errFleet struct{ err error }
-
-func (e errFleet) FleetStores() (Limiter, CoolDownStore, TokenStore, error) {
-	return nil, nil, nil, e.err
-}
-
-type memFleet struct{}
-
-func (memFleet) FleetStores() (Limiter, CoolDownStore, TokenStore, error) {
-	return NewMemoryLimiter(), NewMemoryCoolDownStore(), NewMemoryTokenStore(), nil
-}
-
-func TestFleetOptions(t *testing.T) {
-	creds := WithCredentials(testClientID, testClientSecret)
-	for _, tc := range []struct {
-		opt  Option
-		want string
-	}{
-		{WithLimiter(nil), "WithLimiter(nil)"},
-		{WithCoolDownStore(nil), "WithCoolDownStore(nil)"},
-		{WithTokenStore(nil), "WithTokenStore(nil)"},
-		{WithFleet(nil), "WithFleet(nil)"},
-		{WithFleet(errFleet{errors.New("redis prefix must not be empty")}), "fleet stores: redis prefix must not be empty"},
-	} {
-		_, err := NewMoneyKit(creds, tc.opt)
-		require.ErrorContains(t, err, tc.want)
-	}
-	lim, cds, toks := NewMemoryLimiter(), NewMemoryCoolDownStore(), NewMemoryTokenStore()
-	cfg, err := newConfig(ProviderMoneyKit, []Option{creds, WithLimiter(lim), WithCoolDownStore(cds), WithTokenStore(toks)})
-	require.NoError(t, err)
-	l, c, tk := cfg.fleet.stores(time.Now)
-	require.Same(t, lim, l)
-	require.Same(t, cds, c)
-	require.Same(t, toks, tk)
-
-	cfg, err = newConfig(ProviderMoneyKit, []Option{creds})
-	require.NoError(t, err)
-	l, c, tk = cfg.fleet.stores(time.Now)
-	require.IsType(t, &MemoryLimiter{}, l)
-	require.IsType(t, &MemoryCoolDownStore{}, c)
-	require.IsType(t, &MemoryTokenStore{}, tk)
-
-	cfg, err = newConfig(ProviderMoneyKit, []Option{creds, WithFleet(memFleet{})})
-	require.NoError(t, err)
-	require.NotNil(t, cfg.fleet.limiter)
 }

@@ -1,4 +1,4 @@
-package facade_test
+package transport_test
 
 import (
 	"context"
@@ -19,9 +19,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
-	"github.com/banklink/banklink/gen/linkmoney"
-	"github.com/banklink/banklink/gen/moneykit"
+	lmgen "github.com/banklink/banklink/gen/linkmoney"
+	mkgen "github.com/banklink/banklink/gen/moneykit"
 	"github.com/banklink/banklink/internal/memnet"
 	"github.com/banklink/banklink/internal/opmeta"
 )
@@ -135,17 +137,17 @@ func (s *soak) httpClient() *http.Client {
 	return hc
 }
 
-func (s *soak) moneyKit() *facade.MoneyKit {
+func (s *soak) moneyKit() *moneykit.Client {
 	creds := s.sb.MoneyKit()
-	mk, err := facade.NewMoneyKit(facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL),
+	mk, err := moneykit.New(facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL),
 		facade.WithHTTPClient(s.httpClient()), facade.WithWait(s.waits.wait), facade.WithoutDocumentedLimits())
 	require.NoError(s.t, err)
 	return mk
 }
 
-func (s *soak) linkMoney() *facade.LinkMoney {
+func (s *soak) linkMoney() *linkmoney.Client {
 	creds := s.sb.LinkMoney()
-	lm, err := facade.NewLinkMoney(facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL),
+	lm, err := linkmoney.New(facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL),
 		facade.WithHTTPClient(s.httpClient()), facade.WithWait(s.waits.wait), facade.WithoutDocumentedLimits())
 	require.NoError(s.t, err)
 	return lm
@@ -213,8 +215,8 @@ type business struct {
 
 const soakResends = 3
 
-func (s *soak) pay(lm *facade.LinkMoney, customerID, ref string, cents int64) *business {
-	req := facade.NewPayment(customerID, "merchant-soak", facade.USD(cents), facade.WithClientReferenceID(ref))
+func (s *soak) pay(lm *linkmoney.Client, customerID, ref string, cents int64) *business {
+	req := linkmoney.NewPayment(customerID, "merchant-soak", linkmoney.USD(cents), linkmoney.WithClientReferenceID(ref))
 	return s.resend("createPayment", ref, &req.RequestKey, func(ctx context.Context, key string, r *facade.Response) error {
 		send := req
 		if key != "" {
@@ -227,8 +229,8 @@ func (s *soak) pay(lm *facade.LinkMoney, customerID, ref string, cents int64) *b
 	})
 }
 
-func (s *soak) refund(lm *facade.LinkMoney, paymentID, ref string) *business {
-	req := facade.NewRefund(paymentID, facade.USD(100), facade.WithClientReferenceID(ref))
+func (s *soak) refund(lm *linkmoney.Client, paymentID, ref string) *business {
+	req := linkmoney.NewRefund(paymentID, linkmoney.USD(100), linkmoney.WithClientReferenceID(ref))
 	return s.resend("createRefund", ref, &req.RequestKey, func(ctx context.Context, key string, r *facade.Response) error {
 		send := req
 		if key != "" {
@@ -295,9 +297,9 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 			if i < 3 {
 				user = "soak-user-readable" // fewer links than the setup user: cheap user-wide reads
 			}
-			ls, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession(user, "https://app.example/oauth",
-				facade.WithProducts(moneykit.ProductAccountNumbers, moneykit.ProductIdentity, moneykit.ProductTransactions, moneykit.ProductInvestments),
-				facade.WithWebhook("https://hooks.soak.example/mk")))
+			ls, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession(user, "https://app.example/oauth",
+				moneykit.WithProducts(moneykit.ProductAccountNumbers, moneykit.ProductIdentity, moneykit.ProductTransactions, moneykit.ProductInvestments),
+				moneykit.WithWebhook("https://hooks.soak.example/mk")))
 			require.NoError(t, err)
 			exch, err := s.sb.CompleteLinkSession(ls.LinkSessionToken, sandbox.ConnectOptions{InstitutionID: "credentials_bank"})
 			require.NoError(t, err)
@@ -309,11 +311,11 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 				deletable = append(deletable, res.Link.LinkId)
 			}
 		}
-		sess, err := lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{FirstName: "Soak", LastName: "Customer", Email: "soak@example.com"}, "https://merchant.example/return"))
+		sess, err := lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "Soak", LastName: "Customer", Email: "soak@example.com"}, "https://merchant.example/return"))
 		require.NoError(t, err)
 		customer, err := s.sb.CompleteSession(sess.SessionKey)
 		require.NoError(t, err)
-		refundable, err := lm.Payments.Create(ctx, facade.NewPayment(customer, "merchant-soak", facade.USD(90000)))
+		refundable, err := lm.Payments.Create(ctx, linkmoney.NewPayment(customer, "merchant-soak", linkmoney.USD(90000)))
 		require.NoError(t, err)
 		accounts, txns := map[string]string{}, map[string]string{}
 		for _, link := range readable {
@@ -321,7 +323,7 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 			require.NoError(t, err)
 			require.NotEmpty(t, as.Accounts)
 			accounts[link] = as.Accounts[0].AccountId
-			ts, err := mk.Transactions.List(ctx, link, facade.TransactionsParams{})
+			ts, err := mk.Transactions.List(ctx, link, moneykit.TransactionsParams{})
 			require.NoError(t, err)
 			require.NotEmpty(t, ts.Transactions)
 			txns[link] = ts.Transactions[0].TransactionId
@@ -330,7 +332,7 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 		require.NoError(t, err)
 		var held []string // payments awaiting release, one per round
 		for range rounds {
-			p, err := lm.Payments.Create(ctx, facade.NewPayment(customer, "merchant-soak", facade.USD(500000)))
+			p, err := lm.Payments.Create(ctx, linkmoney.NewPayment(customer, "merchant-soak", linkmoney.USD(500000)))
 			require.NoError(t, err)
 			held = append(held, p.PaymentId)
 		}
@@ -351,7 +353,7 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 					_ = s.call("createAccessToken", func(ctx context.Context) error { _, err := mk.Auth.Token(ctx); return err })
 					var lst string
 					_ = s.call("createLinkSession", func(ctx context.Context) error {
-						ls, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession(user, "https://app.example/oauth"))
+						ls, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession(user, "https://app.example/oauth"))
 						if err == nil {
 							lst = ls.LinkSessionToken
 						}
@@ -366,7 +368,7 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 					}
 					_ = s.call("getLink", func(ctx context.Context) error { _, err := mk.Links.Get(ctx, link); return err })
 					_ = s.call("updateLink", func(ctx context.Context) error {
-						_, err := mk.Links.Update(ctx, link, facade.NewLinkUpdate(facade.SetLinkTags("round-"+strconv.Itoa(r))))
+						_, err := mk.Links.Update(ctx, link, moneykit.NewLinkUpdate(moneykit.SetLinkTags("round-"+strconv.Itoa(r))))
 						return err
 					})
 					_ = s.call("getUserLinks", func(ctx context.Context) error { _, err := mk.Users.Links(ctx, "soak-user-setup"); return err })
@@ -384,7 +386,7 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 					}
 					_ = s.call("createToken", func(ctx context.Context) error { _, err := lm.Auth.Token(ctx, scope); return err })
 					_ = s.call("createSession", func(ctx context.Context) error {
-						_, err := lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{FirstName: "Soak", LastName: "Round", Email: "round@example.com"}, "https://merchant.example/return"))
+						_, err := lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "Soak", LastName: "Round", Email: "round@example.com"}, "https://merchant.example/return"))
 						return err
 					})
 					_ = s.call("getCustomer", func(ctx context.Context) error { _, err := lm.Customers.Get(ctx, customer); return err })
@@ -448,11 +450,11 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 			}
 		}
 		left := int64(90000 - 100*created)
-		_, err = lm.Refunds.Create(ctx, facade.NewRefund(refundable.PaymentId, facade.USD(left+1)))
+		_, err = lm.Refunds.Create(ctx, linkmoney.NewRefund(refundable.PaymentId, linkmoney.USD(left+1)))
 		var apiErr *facade.Error
 		require.ErrorAs(t, err, &apiErr, "more than %d cents left to refund", left)
 		assert.Equal(t, "INVALID_REFUND", apiErr.Code)
-		_, err = lm.Refunds.Create(ctx, facade.NewRefund(refundable.PaymentId, facade.USD(left)))
+		_, err = lm.Refunds.Create(ctx, linkmoney.NewRefund(refundable.PaymentId, linkmoney.USD(left)))
 		require.NoError(t, err, "exactly %d cents were left to refund", left)
 	})
 }
@@ -461,10 +463,10 @@ func TestFaultSoakEveryOperation(t *testing.T) {
 // tables: the soak calls each of them every round.
 var soakSafety = sync.OnceValue(func() map[string]opmeta.Retry {
 	m := map[string]opmeta.Retry{}
-	for _, op := range moneykit.Operations {
+	for _, op := range mkgen.Operations {
 		m[op.ID] = op.Retry
 	}
-	for _, op := range linkmoney.Operations {
+	for _, op := range lmgen.Operations {
 		m[op.ID] = op.Retry
 	}
 	return m
@@ -482,14 +484,14 @@ func soakImport(user string) *moneykit.ImportLinkRequest {
 // dataRound makes one call of each MoneyKit data operation: reads of the
 // readable link, its account and transaction, an enrichment update, a
 // refresh, a test webhook, an import and an import of transactions.
-func (s *soak) dataRound(mk *facade.MoneyKit, r int, link, account, txn, imported string) {
+func (s *soak) dataRound(mk *moneykit.Client, r int, link, account, txn, imported string) {
 	_ = s.call("introspectClient", func(ctx context.Context) error { _, err := mk.Auth.Introspect(ctx); return err })
 	_ = s.call("getLinks", func(ctx context.Context) error {
-		_, err := mk.Links.List(ctx, facade.LinksParams{Limit: 500})
+		_, err := mk.Links.List(ctx, moneykit.LinksParams{Limit: 500})
 		return err
 	})
 	_ = s.call("getInstitutions", func(ctx context.Context) error {
-		_, err := mk.Institutions.List(ctx, facade.InstitutionsParams{})
+		_, err := mk.Institutions.List(ctx, moneykit.InstitutionsParams{})
 		return err
 	})
 	_ = s.call("getInstitution", func(ctx context.Context) error { _, err := mk.Institutions.Get(ctx, "credentials_bank"); return err })
@@ -498,7 +500,7 @@ func (s *soak) dataRound(mk *facade.MoneyKit, r int, link, account, txn, importe
 		return err
 	})
 	_ = s.call("getUserTransactions", func(ctx context.Context) error {
-		_, err := mk.Users.Transactions(ctx, "soak-user-readable", facade.TransactionsParams{Size: 5})
+		_, err := mk.Users.Transactions(ctx, "soak-user-readable", moneykit.TransactionsParams{Size: 5})
 		return err
 	})
 	_ = s.call("getAccounts", func(ctx context.Context) error { _, err := mk.Accounts.List(ctx, link, nil); return err })
@@ -506,7 +508,7 @@ func (s *soak) dataRound(mk *facade.MoneyKit, r int, link, account, txn, importe
 	_ = s.call("getAccountNumbers", func(ctx context.Context) error { _, err := mk.Accounts.Numbers(ctx, link); return err })
 	_ = s.call("getIdentity", func(ctx context.Context) error { _, err := mk.Identity.Get(ctx, link, nil); return err })
 	_ = s.call("getTransactions", func(ctx context.Context) error {
-		_, err := mk.Transactions.List(ctx, link, facade.TransactionsParams{Size: 5})
+		_, err := mk.Transactions.List(ctx, link, moneykit.TransactionsParams{Size: 5})
 		return err
 	})
 	_ = s.call("getTransactionsSync", func(ctx context.Context) error { _, err := mk.Transactions.SyncPage(ctx, link, "", 5); return err })
@@ -516,7 +518,7 @@ func (s *soak) dataRound(mk *facade.MoneyKit, r int, link, account, txn, importe
 	})
 	_ = s.call("getHoldings", func(ctx context.Context) error { _, err := mk.Investments.Holdings(ctx, link, nil); return err })
 	_ = s.call("getInvestmentTransactions", func(ctx context.Context) error {
-		_, err := mk.Investments.Transactions(ctx, link, facade.TransactionsParams{Size: 5})
+		_, err := mk.Investments.Transactions(ctx, link, moneykit.TransactionsParams{Size: 5})
 		return err
 	})
 	_ = s.call("refreshProducts", func(ctx context.Context) error {
@@ -754,11 +756,11 @@ func TestFaultSoakConcurrentPayments(t *testing.T) {
 		s := newSoak(t, sandbox.Config{})
 		lm := s.linkMoney()
 		ctx := context.Background()
-		sess, err := lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{FirstName: "Soak", LastName: "Concurrent", Email: "concurrent@example.com"}, "https://merchant.example/return"))
+		sess, err := lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "Soak", LastName: "Concurrent", Email: "concurrent@example.com"}, "https://merchant.example/return"))
 		require.NoError(t, err)
 		customer, err := s.sb.CompleteSession(sess.SessionKey)
 		require.NoError(t, err)
-		refundable, err := lm.Payments.Create(ctx, facade.NewPayment(customer, "merchant-soak", facade.USD(90000)))
+		refundable, err := lm.Payments.Create(ctx, linkmoney.NewPayment(customer, "merchant-soak", linkmoney.USD(90000)))
 		require.NoError(t, err)
 		setupEnd := len(s.sb.Requests())
 

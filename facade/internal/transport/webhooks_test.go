@@ -1,4 +1,4 @@
-package facade
+package transport_test
 
 import (
 	"bytes"
@@ -10,7 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/moneykit"
 )
 
 func TestWebhookTestLinkReusesOneGeneratedKeyAcrossRetries(t *testing.T) {
@@ -34,7 +35,7 @@ func TestWebhookTestLinkReusesOneGeneratedKeyAcrossRetries(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"webhook_event":"link.product_refresh","webhook_idempotency_key":"mine"}`, f.bodiesOf(route)[2])
 	_, err = f.moneyKit().Webhooks.TestLink(context.Background(), "", "link.state_changed", "")
-	require.ErrorIs(t, err, ErrInvalidRequest)
+	require.ErrorIs(t, err, facade.ErrInvalidRequest)
 	assert.Equal(t, 3, f.hitCount(route))
 }
 
@@ -46,7 +47,7 @@ func TestLinkMoneySubscriptionsOnTheWire(t *testing.T) {
 	ctx := context.Background()
 
 	_, err := lm.Webhooks.Subscribe(ctx, "https://m.example/hook", "s3cret-value")
-	require.ErrorIs(t, err, ErrServer, "a 503 on subscribe is not replayed: it may have created a subscription")
+	require.ErrorIs(t, err, facade.ErrServer, "a 503 on subscribe is not replayed: it may have created a subscription")
 	assert.Equal(t, 1, f.hitCount("POST /v1/webhook/subscribe"))
 	assert.NotContains(t, err.Error(), "s3cret-value")
 	sub, err := lm.Webhooks.Subscribe(ctx, "https://m.example/hook", "s3cret-value")
@@ -65,7 +66,7 @@ func TestLinkMoneySubscriptionsOnTheWire(t *testing.T) {
 		func() error { return lm.Webhooks.Unsubscribe(ctx, "") },
 	} {
 		err := call()
-		require.ErrorIs(t, err, ErrInvalidRequest)
+		require.ErrorIs(t, err, facade.ErrInvalidRequest)
 	}
 	assert.Equal(t, 2, f.hitCount("POST /v1/webhook/subscribe"), "invalid input is not sent")
 }
@@ -74,11 +75,11 @@ func TestSubscribeSecretNeverLogged(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("POST /v1/webhook/subscribe", jsonReply(400, `{"errorCode":"BAD_REQUEST","errorMessage":"bad url"}`))
 	var logs bytes.Buffer
-	lm := f.linkMoney(WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	lm := f.linkMoney(facade.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	_, err := lm.Webhooks.Subscribe(context.Background(), "https://m.example/hook", "whsec-NEVERLOGGED")
 	require.Error(t, err)
 	_, err2 := lm.Webhooks.Subscribe(context.Background(), "https://m.example/hook", string(bytes.Repeat([]byte("x"), 600))+"whsec-NEVERLOGGED")
-	require.ErrorIs(t, err2, ErrInvalidRequest)
+	require.ErrorIs(t, err2, facade.ErrInvalidRequest)
 	assert.NotEmpty(t, logs.String())
 	for _, out := range []string{logs.String(), err.Error(), err2.Error()} {
 		assert.NotContains(t, out, "NEVERLOGGED")

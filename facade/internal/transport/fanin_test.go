@@ -1,4 +1,4 @@
-package facade
+package transport_test
 
 import (
 	"context"
@@ -13,6 +13,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/internal/transport"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/internal/memnet"
 )
 
@@ -98,7 +101,7 @@ type fanInRig struct {
 // newFanInRig serves on loopback TCP (the benchmark).
 func newFanInRig(tb testing.TB) *fanInRig {
 	tb.Helper()
-	r := &fanInRig{srv: &fanInServer{}, hc: defaultHTTPClient()}
+	r := &fanInRig{srv: &fanInServer{}, hc: facade.DefaultHTTPClient()}
 	r.srv.srv = httptest.NewServer(http.HandlerFunc(r.srv.serve))
 	tb.Cleanup(r.srv.srv.Close)
 	tb.Cleanup(r.hc.CloseIdleConnections)
@@ -111,21 +114,21 @@ func newMemFanInRig(tb testing.TB) *fanInRig {
 	r := &fanInRig{srv: &fanInServer{}}
 	var l *memnet.Listener
 	r.srv.srv, l = memnet.NewServer(tb, http.HandlerFunc(r.srv.serve))
-	r.hc = memnet.Client(tb, defaultHTTPClient(), l)
+	r.hc = memnet.Client(tb, facade.DefaultHTTPClient(), l)
 	return r
 }
 
-func (r *fanInRig) client(tb testing.TB) *MoneyKit {
+func (r *fanInRig) client(tb testing.TB) *moneykit.Client {
 	tb.Helper()
-	mk, err := NewMoneyKit(WithCredentials(testClientID, testClientSecret), WithBaseURL(r.srv.srv.URL),
-		WithHTTPClient(r.hc), withClock(r.clock.now), WithoutDocumentedLimits())
+	mk, err := moneykit.New(facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL(r.srv.srv.URL),
+		facade.WithHTTPClient(r.hc), transport.WithClock(r.clock.now), facade.WithoutDocumentedLimits())
 	require.NoError(tb, err)
 	return mk
 }
 
 // prepare brings mk (nil for a new client) into mode's state for the next
 // wave and returns the client to call.
-func (r *fanInRig) prepare(tb testing.TB, mode fanInMode, mk *MoneyKit) *MoneyKit {
+func (r *fanInRig) prepare(tb testing.TB, mode fanInMode, mk *moneykit.Client) *moneykit.Client {
 	tb.Helper()
 	if mode == fanInCold || mk == nil {
 		mk = r.client(tb)
@@ -155,7 +158,7 @@ type fanInResult struct {
 // the callers pile up behind one token request instead of finding a token
 // already cached. In a synctest bubble settle is synctest.Wait: it returns
 // once every caller is blocked, so all of them have joined the flight.
-func (r *fanInRig) wave(mk *MoneyKit, callers int, settle func()) (fanInResult, error) {
+func (r *fanInRig) wave(mk *moneykit.Client, callers int, settle func()) (fanInResult, error) {
 	tokens0, refused0 := r.srv.tokens.Load(), r.srv.refused.Load()
 	release := make(chan struct{})
 	r.srv.hold.Store(&release)
@@ -202,7 +205,7 @@ func BenchmarkTokenFanIn(b *testing.B) {
 	for _, mode := range fanInModes {
 		b.Run("mode="+string(mode), func(b *testing.B) {
 			rig := newFanInRig(b)
-			var mk *MoneyKit
+			var mk *moneykit.Client
 			var waves, tokens int64
 			for b.Loop() {
 				b.StopTimer()

@@ -1,4 +1,4 @@
-package facade
+package transport_test
 
 import (
 	"bytes"
@@ -13,6 +13,10 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/internal/transport"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -182,10 +186,10 @@ func assertTypedFailure(t *testing.T, err error, logs string) {
 	t.Helper()
 	require.Error(t, err, "a hostile answer is never a success")
 	var (
-		apiErr *Error
-		te     *TransportError
-		rl     *RateLimitError
-		ve     *ValidationError
+		apiErr *facade.Error
+		te     *facade.TransportError
+		rl     *facade.RateLimitError
+		ve     *facade.ValidationError
 	)
 	typed := errors.As(err, &apiErr) || errors.As(err, &te) || errors.As(err, &rl) || errors.As(err, &ve)
 	require.True(t, typed, "untyped %T: %v", err, err)
@@ -219,11 +223,11 @@ func TestHostileServerEveryOperation(t *testing.T) {
 						f := newMemFakeAPI(t)
 						f.handle(oc.route, a.answer(status))
 						var logs syncBuffer
-						opts := []Option{WithMaxRetries(1), WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))}
+						opts := []facade.Option{facade.WithMaxRetries(1), facade.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))}
 						began := time.Now()
 						err := oc.call(context.Background(), f.moneyKit(opts...), f.linkMoney(opts...))
 						assertTypedFailure(t, err, logs.String())
-						assert.LessOrEqual(t, time.Since(began), 2*DefaultAttemptTimeout+time.Minute, "the call ends within its attempts' timeouts")
+						assert.LessOrEqual(t, time.Since(began), 2*facade.DefaultAttemptTimeout+time.Minute, "the call ends within its attempts' timeouts")
 						// Two attempts; net/http itself resends a request once
 						// when a reused connection closes before any answer.
 						assert.LessOrEqual(t, f.hitCount(oc.route), 4, "at most one retry")
@@ -257,7 +261,7 @@ func (e *endless) Close() error { return nil }
 // operation of each provider (TestHostileServerEveryOperation puts every
 // operation's decode against the other shapes).
 func TestHostileHugeSuccessBody(t *testing.T) {
-	done := map[Provider]bool{}
+	done := map[facade.Provider]bool{}
 	for _, op := range tableOps(t) {
 		if bodylessOps[op.id] || op.tokenEndpoint || done[op.provider] {
 			continue
@@ -272,18 +276,18 @@ func TestHostileHugeSuccessBody(t *testing.T) {
 				resp.Body, resp.ContentLength = body, -1
 				return resp
 			}}
-			opts := []Option{WithCredentials(testClientID, testClientSecret), WithBaseURL("https://api.example"),
-				WithHTTPClient(scriptedClient(rt)), WithMaxRetries(0), WithWait(instantWait)}
-			mk, err := NewMoneyKit(opts...)
+			opts := []facade.Option{facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL("https://api.example"),
+				facade.WithHTTPClient(scriptedClient(rt)), facade.WithMaxRetries(0), facade.WithWait(instantWait)}
+			mk, err := moneykit.New(opts...)
 			require.NoError(t, err)
-			lm, err := NewLinkMoney(opts...)
+			lm, err := linkmoney.New(opts...)
 			require.NoError(t, err)
 			err = oc.call(context.Background(), mk, lm)
-			var apiErr *Error
+			var apiErr *facade.Error
 			require.ErrorAs(t, err, &apiErr)
 			assert.Equal(t, "response body larger than 64 MiB", apiErr.Message)
-			assert.Len(t, apiErr.Body, maxErrorBody)
-			assert.LessOrEqual(t, body.n, int64(maxSuccessBody+maxDrain+64<<10), "reading stops at the cap")
+			assert.Len(t, apiErr.Body, transport.MaxErrorBody)
+			assert.LessOrEqual(t, body.n, int64(transport.MaxSuccessBody+transport.MaxDrain+64<<10), "reading stops at the cap")
 			assert.Equal(t, 1, rt.hitCount(path))
 		})
 	}

@@ -1,4 +1,4 @@
-package facade
+package transport_test
 
 import (
 	"bytes"
@@ -18,6 +18,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 
+	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/internal/memnet"
 )
 
@@ -60,7 +63,7 @@ func newMemFakeAPI(t *testing.T) *fakeAPI {
 	f := blankFakeAPI(t)
 	var l *memnet.Listener
 	f.srv, l = memnet.NewServer(t, http.HandlerFunc(f.serve))
-	f.hc = memnet.Client(t, defaultHTTPClient(), l)
+	f.hc = memnet.Client(t, facade.DefaultHTTPClient(), l)
 	return f
 }
 
@@ -71,13 +74,13 @@ func blankFakeAPI(t *testing.T) *fakeAPI {
 }
 
 // clientOptions are the options every client of f starts from.
-func (f *fakeAPI) clientOptions() []Option {
+func (f *fakeAPI) clientOptions() []facade.Option {
 	// The fake API enforces no rate limits, and its clients' waits return at
 	// once: tests of the documented limits turn them back on with
-	// withDocumentedLimits.
-	opts := []Option{WithCredentials(testClientID, testClientSecret), WithBaseURL(f.srv.URL)}
+	// facade.WithDocumentedLimits.
+	opts := []facade.Option{facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL(f.srv.URL)}
 	if f.hc != nil {
-		opts = append(opts, WithHTTPClient(f.hc))
+		opts = append(opts, facade.WithHTTPClient(f.hc))
 	}
 	return opts
 }
@@ -162,18 +165,18 @@ func (w *waits) all() []time.Duration {
 	return append([]time.Duration(nil), w.ds...)
 }
 
-func (f *fakeAPI) moneyKit(opts ...Option) *MoneyKit {
+func (f *fakeAPI) moneyKit(opts ...facade.Option) *moneykit.Client {
 	f.t.Helper()
-	base := append(f.clientOptions(), WithWait((&waits{}).wait))
-	mk, err := NewMoneyKit(append(base, opts...)...)
+	base := append(f.clientOptions(), facade.WithWait((&waits{}).wait))
+	mk, err := moneykit.New(append(base, opts...)...)
 	require.NoError(f.t, err)
 	return mk
 }
 
-func (f *fakeAPI) linkMoney(opts ...Option) *LinkMoney {
+func (f *fakeAPI) linkMoney(opts ...facade.Option) *linkmoney.Client {
 	f.t.Helper()
-	base := append(f.clientOptions(), WithWait((&waits{}).wait))
-	lm, err := NewLinkMoney(append(base, opts...)...)
+	base := append(f.clientOptions(), facade.WithWait((&waits{}).wait))
+	lm, err := linkmoney.New(append(base, opts...)...)
 	require.NoError(f.t, err)
 	return lm
 }
@@ -231,4 +234,18 @@ func newExhaustedLimiter() *rate.Limiter {
 	l := rate.NewLimiter(rate.Every(time.Hour), 1)
 	l.Allow()
 	return l
+}
+
+const contentJSON = "application/json"
+
+// maxResponseHeader is the bound facade's default HTTP client puts on an
+// answer's header block.
+var maxResponseHeader = int(facade.DefaultHTTPClient().Transport.(*http.Transport).MaxResponseHeaderBytes)
+
+// txnPage is a page of GET /links/{id}/transactions with items transactions.
+func txnPage(page, size, total, items int) string {
+	const txn = `{"transaction_id":"t","account_id":"a","amount":"1.50","currency":"USD","date":"2024-01-02",` +
+		`"pending":false,"type":"debit","enrichment":{"category":{"value":"shopping"},"subcategory":{"value":"other"}}}`
+	its := strings.TrimSuffix(strings.Repeat(txn+",", items), ",")
+	return fmt.Sprintf(`{"accounts":[],"link":%s,"page":%d,"size":%d,"total":%d,"transactions":[%s]}`, linkJSON, page, size, total, its)
 }

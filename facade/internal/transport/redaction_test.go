@@ -1,4 +1,4 @@
-package facade
+package transport_test
 
 import (
 	"bytes"
@@ -13,7 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banklink/banklink/gen/linkmoney"
+	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 )
 
 type syncBuffer struct {
@@ -58,8 +60,8 @@ func TestNoSecretsOrPIIInLogsOrErrors(t *testing.T) {
 
 	var buf syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	mk := f.moneyKit(WithLogger(logger))
-	lm := f.linkMoney(WithLogger(logger))
+	mk := f.moneyKit(facade.WithLogger(logger))
+	lm := f.linkMoney(facade.WithLogger(logger))
 	ctx := context.Background()
 	var errs []error
 	keep := func(err error) {
@@ -68,31 +70,31 @@ func TestNoSecretsOrPIIInLogsOrErrors(t *testing.T) {
 		}
 	}
 
-	_, err := mk.LinkSessions.Create(ctx, NewLinkSession(userID, "https://app.example/oauth", WithCustomerEmail(email), WithCustomerPhone(phone)))
+	_, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession(userID, "https://app.example/oauth", moneykit.WithCustomerEmail(email), moneykit.WithCustomerPhone(phone)))
 	require.NoError(t, err)
 	_, err = mk.LinkSessions.Exchange(ctx, "exchangeable-"+email)
 	require.Error(t, err)
 	keep(err)
 	_, err = mk.Users.Links(ctx, userID)
 	require.NoError(t, err)
-	_, err = mk.Links.Update(ctx, "mk_1", NewLinkUpdate(SetWebhook("https://hooks.example/"+email)))
+	_, err = mk.Links.Update(ctx, "mk_1", moneykit.NewLinkUpdate(moneykit.SetWebhook("https://hooks.example/"+email)))
 	require.NoError(t, err)
-	_, err = lm.Sessions.Create(ctx, NewSession(SessionCustomer{FirstName: first, LastName: last, Email: email, Phone: phone}, "https://m.example/r",
-		WithBillingAddress(linkmoney.Address{StreetAddress: street, City: "Springfield", StateOrProvince: "IL", Country: "US"})))
+	_, err = lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: first, LastName: last, Email: email, Phone: phone}, "https://m.example/r",
+		linkmoney.WithBillingAddress(linkmoney.Address{StreetAddress: street, City: "Springfield", StateOrProvince: "IL", Country: "US"})))
 	require.Error(t, err)
 	keep(err)
-	_, err = lm.Payments.Create(ctx, NewPayment("c1", "m1", USD(100)))
+	_, err = lm.Payments.Create(ctx, linkmoney.NewPayment("c1", "m1", linkmoney.USD(100)))
 	require.NoError(t, err)
 	_, err = lm.Customers.Get(ctx, "c1")
 	require.NoError(t, err)
 
 	// A transport failure and a validation failure carrying PII.
-	dead, err := NewMoneyKit(WithCredentials(testClientID, testClientSecret), WithBaseURL("http://"+closedAddr(t)), WithLogger(logger), WithWait((&waits{}).wait))
+	dead, err := moneykit.New(facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL("http://"+closedAddr(t)), facade.WithLogger(logger), facade.WithWait((&waits{}).wait))
 	require.NoError(t, err)
 	_, err = dead.Users.Links(ctx, userID)
 	require.Error(t, err)
 	keep(err)
-	_, err = lm.Sessions.Create(ctx, NewSession(SessionCustomer{FirstName: first, LastName: last, Email: "not-an-email " + email}, "relative/"+street))
+	_, err = lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: first, LastName: last, Email: "not-an-email " + email}, "relative/"+street))
 	keep(err)
 
 	logs := buf.String()
@@ -121,7 +123,7 @@ func TestNoLoggingByDefault(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, buf.String())
 	// A logger above debug level costs nothing and writes nothing.
-	_, err = f.moneyKit(WithLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})))).Links.Get(context.Background(), "mk_1")
+	_, err = f.moneyKit(facade.WithLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})))).Links.Get(context.Background(), "mk_1")
 	require.NoError(t, err)
 	assert.Empty(t, buf.String())
 }
@@ -129,8 +131,8 @@ func TestNoLoggingByDefault(t *testing.T) {
 func TestRedactedRequestInError(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("POST /v2/sessions", jsonReply(400, `{"errorCode":"BAD"}`))
-	_, err := f.linkMoney().Sessions.Create(context.Background(), NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"))
-	var apiErr *Error
+	_, err := f.linkMoney().Sessions.Create(context.Background(), linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"))
+	var apiErr *facade.Error
 	require.ErrorAs(t, err, &apiErr)
 	req := apiErr.Response.Request
 	assert.Equal(t, "REDACTED", req.Header.Get("Authorization"))

@@ -1,4 +1,4 @@
-package facade
+package transport_test
 
 import (
 	"context"
@@ -13,6 +13,10 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/internal/transport"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,19 +25,22 @@ import (
 
 func TestAttemptsPerStatusAndSafety(t *testing.T) {
 	ctx := context.Background()
-	type call func(mk *MoneyKit, lm *LinkMoney) error
-	getLink := func(mk *MoneyKit, _ *LinkMoney) error { _, err := mk.Links.Get(ctx, "mk_1"); return err }
-	createSession := func(mk *MoneyKit, _ *LinkMoney) error {
-		_, err := mk.LinkSessions.Create(ctx, NewLinkSession("user-42", "https://app.example/oauth"))
+	type call func(mk *moneykit.Client, lm *linkmoney.Client) error
+	getLink := func(mk *moneykit.Client, _ *linkmoney.Client) error { _, err := mk.Links.Get(ctx, "mk_1"); return err }
+	createSession := func(mk *moneykit.Client, _ *linkmoney.Client) error {
+		_, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("user-42", "https://app.example/oauth"))
 		return err
 	}
-	exchange := func(mk *MoneyKit, _ *LinkMoney) error { _, err := mk.LinkSessions.Exchange(ctx, "ex-tok"); return err }
-	lmSession := func(_ *MoneyKit, lm *LinkMoney) error {
-		_, err := lm.Sessions.Create(ctx, NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"))
+	exchange := func(mk *moneykit.Client, _ *linkmoney.Client) error {
+		_, err := mk.LinkSessions.Exchange(ctx, "ex-tok")
 		return err
 	}
-	payment := func(_ *MoneyKit, lm *LinkMoney) error {
-		_, err := lm.Payments.Create(ctx, NewPayment("cust", "merch", USD(100)))
+	lmSession := func(_ *moneykit.Client, lm *linkmoney.Client) error {
+		_, err := lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"))
+		return err
+	}
+	payment := func(_ *moneykit.Client, lm *linkmoney.Client) error {
+		_, err := lm.Payments.Create(ctx, linkmoney.NewPayment("cust", "merch", linkmoney.USD(100)))
 		return err
 	}
 	tests := []struct {
@@ -67,7 +74,7 @@ func TestAttemptsPerStatusAndSafety(t *testing.T) {
 			f := newFakeAPI(t)
 			f.handle(tc.route, jsonReply(tc.status, `{"error_code":"x","error_message":"y"}`))
 			err := tc.call(f.moneyKit(), f.linkMoney())
-			var apiErr *Error
+			var apiErr *facade.Error
 			require.ErrorAs(t, err, &apiErr)
 			assert.Equal(t, tc.status, apiErr.StatusCode)
 			assert.Equal(t, tc.hits, f.hitCount(tc.route), "server hits")
@@ -81,12 +88,12 @@ func TestMaxRetriesOption(t *testing.T) {
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
 			f := newFakeAPI(t)
 			f.handle("GET /links/mk_1", jsonReply(503, `{}`))
-			_, err := f.moneyKit(WithMaxRetries(n)).Links.Get(context.Background(), "mk_1")
-			require.ErrorIs(t, err, ErrServer)
+			_, err := f.moneyKit(facade.WithMaxRetries(n)).Links.Get(context.Background(), "mk_1")
+			require.ErrorIs(t, err, facade.ErrServer)
 			assert.Equal(t, n+1, f.hitCount("GET /links/mk_1"))
 		})
 	}
-	_, err := NewMoneyKit(WithCredentials("a", "b"), WithMaxRetries(-1))
+	_, err := moneykit.New(facade.WithCredentials("a", "b"), facade.WithMaxRetries(-1))
 	require.Error(t, err)
 }
 
@@ -94,7 +101,7 @@ func TestRetryThenSuccess(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("GET /links/mk_1", sequence(jsonReply(503, `{}`), jsonReply(200, linkJSON)))
 	w := &waits{}
-	link, err := f.moneyKit(WithWait(w.wait)).Links.Get(context.Background(), "mk_1")
+	link, err := f.moneyKit(facade.WithWait(w.wait)).Links.Get(context.Background(), "mk_1")
 	require.NoError(t, err)
 	assert.Equal(t, "mk_1", link.LinkId)
 	assert.Equal(t, 2, f.hitCount("GET /links/mk_1"))
@@ -112,7 +119,7 @@ func TestExchangeNeverReplayedAfterMidRequestReset(t *testing.T) {
 		}
 	})
 	_, err := f.moneyKit().LinkSessions.Exchange(context.Background(), "ex-tok")
-	var te *TransportError
+	var te *facade.TransportError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, 1, te.Attempts)
 	assert.Equal(t, 1, f.hitCount("POST /link-session/exchange-token"))
@@ -124,7 +131,7 @@ func TestLinkSessionNotReplayedAfterReset(t *testing.T) {
 		conn, _, _ := w.(http.Hijacker).Hijack()
 		_ = conn.Close()
 	})
-	_, err := f.moneyKit().LinkSessions.Create(context.Background(), NewLinkSession("user-42", "https://app.example/oauth"))
+	_, err := f.moneyKit().LinkSessions.Create(context.Background(), moneykit.NewLinkSession("user-42", "https://app.example/oauth"))
 	require.Error(t, err)
 	assert.Equal(t, 1, f.hitCount("POST /link-session"))
 }
@@ -169,7 +176,7 @@ func TestExchangeRetriedOnDialFailure(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("POST /link-session/exchange-token", jsonReply(201, `{"link_id":"mk_1","link":`+linkJSON+`}`))
 	hc, dials := dialFailing(t, "/link-session/exchange-token", 2)
-	res, err := f.moneyKit(WithHTTPClient(hc)).LinkSessions.Exchange(context.Background(), "ex-tok")
+	res, err := f.moneyKit(facade.WithHTTPClient(hc)).LinkSessions.Exchange(context.Background(), "ex-tok")
 	require.NoError(t, err)
 	assert.Equal(t, "mk_1", res.Link.LinkId)
 	assert.Equal(t, int64(2), dials.Load())
@@ -179,10 +186,10 @@ func TestExchangeRetriedOnDialFailure(t *testing.T) {
 func TestDialFailureOnClosedPortIsTransportError(t *testing.T) {
 	addr := closedAddr(t)
 	w := &waits{}
-	lm, err := NewLinkMoney(WithCredentials(testClientID, testClientSecret), WithBaseURL("http://"+addr), WithWait(w.wait))
+	lm, err := linkmoney.New(facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL("http://"+addr), facade.WithWait(w.wait))
 	require.NoError(t, err)
-	_, err = lm.Sessions.Create(context.Background(), NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"))
-	var te *TransportError
+	_, err = lm.Sessions.Create(context.Background(), linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"))
+	var te *facade.TransportError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, 3, te.Attempts, "unsafe op retried on dial failure")
 	var op *net.OpError
@@ -197,13 +204,13 @@ func TestPaymentRetriedWithSameRequestKey(t *testing.T) {
 			f := newFakeAPI(t)
 			f.handle("POST /v1/payments", sequence(jsonReply(503, `{}`), jsonReply(502, `{}`),
 				jsonReply(200, `{"paymentId":"p1","paymentStatus":"PENDING"}`)))
-			var opts []PaymentOption
+			var opts []linkmoney.PaymentOption
 			if given != "" {
-				opts = append(opts, WithRequestKey(given))
+				opts = append(opts, linkmoney.WithRequestKey(given))
 			}
-			req := NewPayment("cust", "merch", USD(1234), opts...)
-			var resp Response
-			pay, err := f.linkMoney().Payments.Create(context.Background(), req, WithResponse(&resp))
+			req := linkmoney.NewPayment("cust", "merch", linkmoney.USD(1234), opts...)
+			var resp facade.Response
+			pay, err := f.linkMoney().Payments.Create(context.Background(), req, facade.WithResponse(&resp))
 			require.NoError(t, err)
 			assert.Equal(t, "p1", pay.PaymentId)
 			bodies := f.bodiesOf("POST /v1/payments")
@@ -229,9 +236,9 @@ func TestPaymentRetriedWithSameRequestKey(t *testing.T) {
 func TestRefundRetriedWithSameRequestKey(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("POST /v1/refunds", sequence(jsonReply(500, `{}`), jsonReply(201, `{"paymentId":"r1","paymentStatus":"PENDING"}`)))
-	req := NewRefund("p1", USD(100))
-	var resp Response
-	_, err := f.linkMoney().Refunds.Create(context.Background(), req, WithResponse(&resp))
+	req := linkmoney.NewRefund("p1", linkmoney.USD(100))
+	var resp facade.Response
+	_, err := f.linkMoney().Refunds.Create(context.Background(), req, facade.WithResponse(&resp))
 	require.NoError(t, err)
 	bodies := f.bodiesOf("POST /v1/refunds")
 	require.Len(t, bodies, 2)
@@ -262,7 +269,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 				f := newMemFakeAPI(t)
 				f.handle("GET /links/mk_1", sequence(jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, tc.headers()...), jsonReply(200, linkJSON)))
 				w := &waits{}
-				_, err := f.moneyKit(WithWait(w.wait)).Links.Get(t.Context(), "mk_1")
+				_, err := f.moneyKit(facade.WithWait(w.wait)).Links.Get(t.Context(), "mk_1")
 				require.NoError(t, err)
 				assert.Equal(t, 2, f.hitCount("GET /links/mk_1"))
 				ws := w.all()
@@ -280,14 +287,14 @@ func TestRetryAfterOverCapFailsAtOnce(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("GET /links/mk_1", jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded","error_message":"Rate limit exceeded"}`, "Retry-After", "120"))
 	w := &waits{}
-	mk := f.moneyKit(WithWait(w.wait), WithMaxRetryAfter(10*time.Second))
+	mk := f.moneyKit(facade.WithWait(w.wait), facade.WithMaxRetryAfter(10*time.Second))
 	_, err := mk.Links.Get(context.Background(), "mk_1")
-	var rl *RateLimitError
+	var rl *facade.RateLimitError
 	require.ErrorAs(t, err, &rl)
 	assert.Equal(t, 120*time.Second, rl.RetryAfter)
 	require.NotNil(t, rl.Err)
 	assert.Equal(t, 429, rl.Err.StatusCode)
-	assert.ErrorIs(t, err, ErrRateLimited)
+	assert.ErrorIs(t, err, facade.ErrRateLimited)
 	assert.Empty(t, w.all(), "no wait at all")
 	assert.Equal(t, 1, f.hitCount("GET /links/mk_1"))
 
@@ -305,8 +312,8 @@ func TestRetryAfterOverDeadlineFailsAtOnce(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 		defer cancel()
 		start := time.Now()
-		_, err := f.moneyKit(WithWait(w.wait)).Links.Get(ctx, "mk_1")
-		var rl *RateLimitError
+		_, err := f.moneyKit(facade.WithWait(w.wait)).Links.Get(ctx, "mk_1")
+		var rl *facade.RateLimitError
 		require.ErrorAs(t, err, &rl)
 		assert.Equal(t, 5*time.Second, rl.RetryAfter)
 		assert.Empty(t, w.all())
@@ -318,7 +325,7 @@ func TestRetryAfterCappedDefault(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("GET /links/mk_1", jsonReply(503, `{}`, "Retry-After", "31"))
 	_, err := f.moneyKit().Links.Get(context.Background(), "mk_1")
-	var rl *RateLimitError
+	var rl *facade.RateLimitError
 	require.ErrorAs(t, err, &rl, "31s is over the 30s default cap")
 	assert.Equal(t, 503, rl.Err.StatusCode)
 }
@@ -339,8 +346,8 @@ func TestContextCancelledMidWaitReturnsPromptly(t *testing.T) {
 		_, err := mk.Links.Get(ctx, "mk_1")
 		elapsed := time.Since(start)
 		require.ErrorIs(t, err, context.Canceled)
-		assert.NotErrorIs(t, err, ErrServer, "a cancel is not a server error")
-		var te *TransportError
+		assert.NotErrorIs(t, err, facade.ErrServer, "a cancel is not a server error")
+		var te *facade.TransportError
 		require.ErrorAs(t, err, &te)
 		require.NotNil(t, te.Last, "the last answer stays readable as a field")
 		assert.Equal(t, 503, te.Last.StatusCode)
@@ -357,8 +364,8 @@ func TestBackoffLongerThanDeadlineReturnsAtOnce(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		_, err := f.moneyKit(WithWait(w.wait), WithBackoff(ExponentialBackoff{Initial: time.Second})).Links.Get(ctx, "mk_1")
-		require.ErrorIs(t, err, ErrServer)
+		_, err := f.moneyKit(facade.WithWait(w.wait), facade.WithBackoff(facade.ExponentialBackoff{Initial: time.Second})).Links.Get(ctx, "mk_1")
+		require.ErrorIs(t, err, facade.ErrServer)
 		assert.Empty(t, w.all())
 		assert.Zero(t, time.Since(start))
 		assert.Equal(t, 1, f.hitCount("GET /links/mk_1"))
@@ -395,9 +402,9 @@ func TestScoped429CoolDown(t *testing.T) {
 		var once sync.Once
 		wait := func(ctx context.Context, d time.Duration) error {
 			once.Do(func() { close(gateSet) })
-			return waitTimer(ctx, d)
+			return transport.WaitTimer(ctx, d)
 		}
-		mk := f.moneyKit(WithWait(wait))
+		mk := f.moneyKit(facade.WithWait(wait))
 		start := time.Now()
 		var wg sync.WaitGroup
 		wg.Go(func() {
@@ -446,7 +453,7 @@ func TestRateLimiterWaitedBeforeEachAttempt(t *testing.T) {
 		// One request per 100ms, burst 1: the second attempt waits for a slot.
 		lim := rate.NewLimiter(rate.Every(100*time.Millisecond), 1)
 		w := &waits{}
-		_, err := f.moneyKit(WithRateLimiter(lim), WithWait(w.wait), WithBackoff(ExponentialBackoff{Initial: time.Millisecond})).Links.Get(t.Context(), "mk_1")
+		_, err := f.moneyKit(facade.WithRateLimiter(lim), facade.WithWait(w.wait), facade.WithBackoff(facade.ExponentialBackoff{Initial: time.Millisecond})).Links.Get(t.Context(), "mk_1")
 		require.NoError(t, err)
 		// The token request takes the first slot; each wait reserves its
 		// slot even though this wait function returns at once, and the
@@ -463,8 +470,8 @@ func TestRateLimiterWaitedBeforeEachAttempt(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		_, err = f2.moneyKit(WithRateLimiter(newExhaustedLimiter())).Links.Get(ctx, "mk_1")
-		var te *TransportError
+		_, err = f2.moneyKit(facade.WithRateLimiter(newExhaustedLimiter())).Links.Get(ctx, "mk_1")
+		var te *facade.TransportError
 		require.ErrorAs(t, err, &te)
 		assert.Zero(t, time.Since(start), "failed at once, without waiting for the deadline")
 		assert.Equal(t, 0, f2.hitCount("GET /links/mk_1"))
@@ -486,7 +493,7 @@ func TestResponseBodyCutOff(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("POST /link-session/exchange-token", cut)
 	_, err := f.moneyKit().LinkSessions.Exchange(context.Background(), "ex-tok")
-	var te *TransportError
+	var te *facade.TransportError
 	require.ErrorAs(t, err, &te)
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
 	assert.Equal(t, 1, f.hitCount("POST /link-session/exchange-token"), "single-use: not replayed after a response began")
@@ -500,29 +507,29 @@ func TestResponseBodyCutOff(t *testing.T) {
 func TestCustomPolicyAndBackoff(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("GET /links/mk_1", jsonReply(418, `{}`))
-	var seen []Attempt
-	pol := RetryPolicyFunc(func(a *Attempt) bool {
+	var seen []facade.Attempt
+	pol := facade.RetryPolicyFunc(func(a *facade.Attempt) bool {
 		seen = append(seen, *a)
 		return a.StatusCode() == 418
 	})
 	w := &waits{}
-	_, err := f.moneyKit(WithRetryPolicy(pol), WithBackoff(ExponentialBackoff{Initial: 10 * time.Millisecond, Max: 15 * time.Millisecond}), WithWait(w.wait)).Links.Get(context.Background(), "mk_1")
+	_, err := f.moneyKit(facade.WithRetryPolicy(pol), facade.WithBackoff(facade.ExponentialBackoff{Initial: 10 * time.Millisecond, Max: 15 * time.Millisecond}), facade.WithWait(w.wait)).Links.Get(context.Background(), "mk_1")
 	require.Error(t, err)
 	assert.Equal(t, 3, f.hitCount("GET /links/mk_1"))
 	require.Len(t, seen, 2, "the policy is asked only while the retry budget lasts")
 	assert.Equal(t, "getLink", seen[0].Operation)
 	assert.Equal(t, http.MethodGet, seen[0].Method)
-	assert.Equal(t, SafetySafe, seen[0].Safety)
+	assert.Equal(t, facade.SafetySafe, seen[0].Safety)
 	assert.Equal(t, []int{1, 2}, []int{seen[0].Number, seen[1].Number})
 	assert.True(t, seen[0].ReachedServer)
 	assert.Equal(t, []time.Duration{10 * time.Millisecond, 15 * time.Millisecond}, w.all())
 }
 
 func TestExponentialBackoff(t *testing.T) {
-	b := ExponentialBackoff{Initial: 500 * time.Millisecond, Max: 8 * time.Second}
+	b := facade.ExponentialBackoff{Initial: 500 * time.Millisecond, Max: 8 * time.Second}
 	assert.Equal(t, []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second},
 		[]time.Duration{b.Delay(1), b.Delay(2), b.Delay(3), b.Delay(4), b.Delay(5), b.Delay(6)})
-	d := DefaultBackoff()
+	d := facade.DefaultBackoff()
 	for range 100 {
 		got := d.Delay(2)
 		assert.True(t, got > 750*time.Millisecond-1 && got <= time.Second, got)
@@ -530,39 +537,9 @@ func TestExponentialBackoff(t *testing.T) {
 	assert.Equal(t, 8*time.Second, b.Delay(1000), "no overflow")
 }
 
-func TestRetryAfterParsing(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	h := func(kv ...string) http.Header {
-		out := http.Header{}
-		for i := 0; i < len(kv); i += 2 {
-			out.Set(kv[i], kv[i+1])
-		}
-		return out
-	}
-	tests := []struct {
-		h  http.Header
-		d  time.Duration
-		ok bool
-	}{
-		{h(), 0, false},
-		{h("Retry-After", "7"), 7 * time.Second, true},
-		{h("Retry-After", "-1"), 0, false},
-		{h("Retry-After", "soon"), 0, false},
-		{h("Retry-After", now.Add(90*time.Second).Format(http.TimeFormat)), 90 * time.Second, true},
-		{h("Retry-After", now.Add(-time.Hour).Format(http.TimeFormat)), 0, true},
-		{h("Retry-After-Ms", "12.5"), 12500 * time.Microsecond, true},
-		{h("Retry-After-Ms", "x", "Retry-After", "2"), 2 * time.Second, true},
-	}
-	for _, tc := range tests {
-		d, ok := retryAfter(tc.h, now)
-		assert.Equal(t, tc.ok, ok, tc.h)
-		assert.Equal(t, tc.d, d, tc.h)
-	}
-}
-
 // A 429 asking for longer than the Retry-After cap fails that call at once,
 // and later calls fail fast while the server's window lasts; a window of years
-// is taken as a broken header and closes the gate for at most maxGateWindow.
+// is taken as a broken header and closes the gate for at most transport.MaxGateWindow.
 func TestGateWindowIsBounded(t *testing.T) {
 	f := newFakeAPI(t)
 	var hits atomic.Int32
@@ -577,10 +554,10 @@ func TestGateWindowIsBounded(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	mk := f.moneyKit(withClock(clock), WithMaxRetryAfter(5*time.Second), WithWait(func(context.Context, time.Duration) error { return nil }))
+	mk := f.moneyKit(transport.WithClock(clock), facade.WithMaxRetryAfter(5*time.Second), facade.WithWait(func(context.Context, time.Duration) error { return nil }))
 
 	_, err := mk.Links.Get(context.Background(), "mk_1")
-	var rl *RateLimitError
+	var rl *facade.RateLimitError
 	require.ErrorAs(t, err, &rl)
 	assert.Equal(t, 99999999*time.Second, rl.RetryAfter)
 	require.EqualValues(t, 1, hits.Load())
@@ -588,10 +565,10 @@ func TestGateWindowIsBounded(t *testing.T) {
 	// Well past the cap but inside the window, the gate still fails calls fast.
 	advance(30 * time.Minute)
 	_, err = mk.Links.Get(context.Background(), "mk_1")
-	require.ErrorIs(t, err, ErrRateLimited)
+	require.ErrorIs(t, err, facade.ErrRateLimited)
 	require.EqualValues(t, 1, hits.Load())
 
-	advance(maxGateWindow - 30*time.Minute + time.Millisecond)
+	advance(transport.MaxGateWindow - 30*time.Minute + time.Millisecond)
 	_, err = mk.Links.Get(context.Background(), "mk_1")
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, hits.Load())

@@ -1,4 +1,4 @@
-package facade
+package transport_test
 
 import (
 	"bytes"
@@ -13,6 +13,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -33,8 +36,11 @@ func TestPathParameterOneSegment(t *testing.T) {
 	mk, lm := f.moneyKit(), f.linkMoney()
 	ctx := context.Background()
 	calls := map[string]func(id string) error{
-		"Links.Get":    func(id string) error { _, err := mk.Links.Get(ctx, id); return err },
-		"Links.Update": func(id string) error { _, err := mk.Links.Update(ctx, id, NewLinkUpdate(RemoveWebhook())); return err },
+		"Links.Get": func(id string) error { _, err := mk.Links.Get(ctx, id); return err },
+		"Links.Update": func(id string) error {
+			_, err := mk.Links.Update(ctx, id, moneykit.NewLinkUpdate(moneykit.RemoveWebhook()))
+			return err
+		},
 		"Links.Delete": func(id string) error { return mk.Links.Delete(ctx, id) },
 		"Users.Links":  func(id string) error { _, err := mk.Users.Links(ctx, id); return err },
 		"Customers.Get": func(id string) error {
@@ -50,9 +56,9 @@ func TestPathParameterOneSegment(t *testing.T) {
 	for name, call := range calls {
 		for _, id := range bad {
 			err := call(id)
-			var ve *ValidationError
+			var ve *facade.ValidationError
 			require.ErrorAs(t, err, &ve, "%s(%q)", name, id)
-			assert.ErrorIs(t, err, ErrInvalidRequest)
+			assert.ErrorIs(t, err, facade.ErrInvalidRequest)
 			require.NotEmpty(t, ve.Violations)
 			v := ve.Violations[len(ve.Violations)-1]
 			assert.Contains(t, []string{"path/id", "path/customerId"}, v.Path, "%s(%q) names the parameter", name, id)
@@ -85,11 +91,11 @@ func TestRedirectNeverFollowedOnCallersClient(t *testing.T) {
 		f := newFakeAPI(t)
 		f.handle("GET /links/mk_1", redirect(http.StatusTemporaryRedirect))
 		f.handle("POST /v1/payments", redirect(http.StatusPermanentRedirect))
-		_, err := f.moneyKit(WithHTTPClient(callers), WithMaxRetries(0)).Links.Get(ctx, "mk_1")
-		var apiErr *Error
+		_, err := f.moneyKit(facade.WithHTTPClient(callers), facade.WithMaxRetries(0)).Links.Get(ctx, "mk_1")
+		var apiErr *facade.Error
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, http.StatusTemporaryRedirect, apiErr.StatusCode)
-		_, err = f.linkMoney(WithHTTPClient(callers), WithMaxRetries(0)).Payments.Create(ctx, NewPayment("cus_1", "mer_1", USD(1234), WithClientReferenceID("order-9")))
+		_, err = f.linkMoney(facade.WithHTTPClient(callers), facade.WithMaxRetries(0)).Payments.Create(ctx, linkmoney.NewPayment("cus_1", "mer_1", linkmoney.USD(1234), linkmoney.WithClientReferenceID("order-9")))
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, http.StatusPermanentRedirect, apiErr.StatusCode)
 		assert.Equal(t, 1, f.hitCount("POST /v1/payments"), "the payment was sent once")
@@ -97,8 +103,8 @@ func TestRedirectNeverFollowedOnCallersClient(t *testing.T) {
 	t.Run("token endpoint", func(t *testing.T) {
 		f := newFakeAPI(t)
 		f.handle("POST /auth/token", redirect(http.StatusTemporaryRedirect))
-		_, err := f.moneyKit(WithHTTPClient(callers), WithMaxRetries(0)).Auth.Token(ctx)
-		var apiErr *Error
+		_, err := f.moneyKit(facade.WithHTTPClient(callers), facade.WithMaxRetries(0)).Auth.Token(ctx)
+		var apiErr *facade.Error
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, http.StatusTemporaryRedirect, apiErr.StatusCode)
 	})
@@ -115,20 +121,20 @@ func TestErrorBodyDecodedFieldByField(t *testing.T) {
 		errorID    int64
 	}{
 		{"errorId a string", `{"errorId":"e-17","errorCode":"DUPLICATE_REQUEST_KEY","errorMessage":"requestKey already used","errorSeverity":"ERROR"}`,
-			400, ErrDuplicateRequestKey, CodeDuplicateRequestKey, "requestKey already used", 0},
+			400, facade.ErrDuplicateRequestKey, facade.CodeDuplicateRequestKey, "requestKey already used", 0},
 		{"errorMessage an object", `{"errorId":17,"errorCode":"DUPLICATE_REQUEST_KEY","errorMessage":{"text":"x"}}`,
-			400, ErrDuplicateRequestKey, CodeDuplicateRequestKey, "", 17},
+			400, facade.ErrDuplicateRequestKey, facade.CodeDuplicateRequestKey, "", 17},
 		{"validation_errors an object", `{"error_code":"api_error.request.validation_failed","error_message":"bad amount","validation_errors":{"loc":"amount"}}`,
-			422, ErrValidationFailed, CodeValidationFailed, "bad amount", 0},
+			422, facade.ErrValidationFailed, facade.CodeValidationFailed, "bad amount", 0},
 		{"documentation_url a number", `{"error_code":"link_error.not_found","error_message":"no link","documentation_url":5,"link_error_code":[]}`,
-			404, ErrLinkNotFound, CodeLinkNotFound, "no link", 0},
+			404, facade.ErrLinkNotFound, facade.CodeLinkNotFound, "no link", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeAPI(t)
 			f.handle("POST /v1/payments", jsonReply(tc.status, tc.body))
-			_, err := f.linkMoney(WithMaxRetries(0)).Payments.Create(context.Background(), NewPayment("cus_1", "mer_1", USD(100)))
-			var apiErr *Error
+			_, err := f.linkMoney(facade.WithMaxRetries(0)).Payments.Create(context.Background(), linkmoney.NewPayment("cus_1", "mer_1", linkmoney.USD(100)))
+			var apiErr *facade.Error
 			require.ErrorAs(t, err, &apiErr)
 			assert.ErrorIs(t, err, tc.is)
 			assert.Equal(t, tc.code, apiErr.Code)
@@ -155,8 +161,8 @@ func TestUndecodableTokenResponseKeepsNoToken(t *testing.T) {
 			f.handle("POST /v1/tokens", jsonReply(200, body))
 			var logs bytes.Buffer
 			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			mk := f.moneyKit(WithLogger(logger), WithMaxRetries(0))
-			lm := f.linkMoney(WithLogger(logger), WithMaxRetries(0))
+			mk := f.moneyKit(facade.WithLogger(logger), facade.WithMaxRetries(0))
+			lm := f.linkMoney(facade.WithLogger(logger), facade.WithMaxRetries(0))
 			ctx := context.Background()
 			_, e1 := mk.Auth.Token(ctx)
 			_, e2 := mk.Links.Get(ctx, "mk_1")
@@ -164,7 +170,7 @@ func TestUndecodableTokenResponseKeepsNoToken(t *testing.T) {
 			for _, err := range []error{e1, e2, e3} {
 				require.Error(t, err)
 				assert.NotContains(t, err.Error(), live)
-				var apiErr *Error
+				var apiErr *facade.Error
 				require.ErrorAs(t, err, &apiErr)
 				assert.Contains(t, []int{200, 201}, apiErr.StatusCode, "the token endpoint's 2xx")
 				assert.NotContains(t, string(apiErr.Body), live)
@@ -179,8 +185,8 @@ func TestUndecodableTokenResponseKeepsNoToken(t *testing.T) {
 	t.Run("error answer", func(t *testing.T) {
 		f := newFakeAPI(t)
 		f.handle("POST /v1/tokens", jsonReply(400, `{"errorCode":"INVALID_GRANT","errorMessage":"bad","access_token":"`+live+`"}`))
-		_, err := f.linkMoney(WithMaxRetries(0)).Customers.Get(context.Background(), "cus_1")
-		var apiErr *Error
+		_, err := f.linkMoney(facade.WithMaxRetries(0)).Customers.Get(context.Background(), "cus_1")
+		var apiErr *facade.Error
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, "INVALID_GRANT", apiErr.Code, "the error fields are still decoded")
 		assert.NotContains(t, string(apiErr.Body), live)
@@ -188,8 +194,8 @@ func TestUndecodableTokenResponseKeepsNoToken(t *testing.T) {
 	t.Run("other fields kept", func(t *testing.T) {
 		f := newFakeAPI(t)
 		f.handle("POST /auth/token", jsonReply(201, bodies["wrong type"]))
-		_, err := f.moneyKit(WithMaxRetries(0)).Auth.Token(context.Background())
-		var apiErr *Error
+		_, err := f.moneyKit(facade.WithMaxRetries(0)).Auth.Token(context.Background())
+		var apiErr *facade.Error
 		require.ErrorAs(t, err, &apiErr)
 		assert.JSONEq(t, `{"access_token":"REDACTED","token_type":"bearer","expires_in":"an hour"}`, string(apiErr.Body))
 	})
@@ -204,7 +210,7 @@ func TestNoCredentialInErrorStrings(t *testing.T) {
 		"https://user:" + pw + "@api.example",
 		"http:user:" + pw + "@api.example",
 	} {
-		_, err := NewMoneyKit(WithCredentials("id", "secret"), WithBaseURL(base))
+		_, err := moneykit.New(facade.WithCredentials("id", "secret"), facade.WithBaseURL(base))
 		require.Error(t, err, base)
 		assert.NotContains(t, err.Error(), pw, base)
 	}
@@ -220,8 +226,8 @@ func TestNoCredentialInErrorStrings(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	_, err := f.moneyKit(WithHTTPClient(&http.Client{Transport: tr}), WithLogger(logger)).Links.Get(context.Background(), "mk_1")
-	var te *TransportError
+	_, err := f.moneyKit(facade.WithHTTPClient(&http.Client{Transport: tr}), facade.WithLogger(logger)).Links.Get(context.Background(), "mk_1")
+	var te *facade.TransportError
 	require.ErrorAs(t, err, &te)
 	assert.NotContains(t, err.Error(), pw)
 	assert.Contains(t, err.Error(), "invalid proxy address", "the cause is still named")
@@ -240,8 +246,8 @@ func TestProviderTextBoundedInErrorString(t *testing.T) {
 	})
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	_, err := f.moneyKit(WithLogger(logger), WithMaxRetries(0)).Links.Get(context.Background(), "mk_1")
-	var apiErr *Error
+	_, err := f.moneyKit(facade.WithLogger(logger), facade.WithMaxRetries(0)).Links.Get(context.Background(), "mk_1")
+	var apiErr *facade.Error
 	require.ErrorAs(t, err, &apiErr)
 	msg := err.Error()
 	assert.Less(t, len(msg), 1500, "Error() is bounded")

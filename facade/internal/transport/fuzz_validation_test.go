@@ -1,4 +1,4 @@
-package facade_test
+package transport_test
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
 )
 
@@ -59,20 +61,20 @@ func FuzzRequestValidation(f *testing.F) {
 	tr := &inProcess{h: sb.Handler(), sent: map[string]int{}}
 	hc := &http.Client{Transport: tr}
 	mkCreds, lmCreds := sb.MoneyKit(), sb.LinkMoney()
-	mk, err := facade.NewMoneyKit(facade.WithCredentials(mkCreds.ClientID, mkCreds.ClientSecret), facade.WithBaseURL(mkCreds.BaseURL),
+	mk, err := moneykit.New(facade.WithCredentials(mkCreds.ClientID, mkCreds.ClientSecret), facade.WithBaseURL(mkCreds.BaseURL),
 		facade.WithHTTPClient(hc), facade.WithMaxRetries(0))
 	require.NoError(f, err)
-	lm, err := facade.NewLinkMoney(facade.WithCredentials(lmCreds.ClientID, lmCreds.ClientSecret), facade.WithBaseURL(lmCreds.BaseURL),
+	lm, err := linkmoney.New(facade.WithCredentials(lmCreds.ClientID, lmCreds.ClientSecret), facade.WithBaseURL(lmCreds.BaseURL),
 		facade.WithHTTPClient(hc), facade.WithMaxRetries(0))
 	require.NoError(f, err)
 	ctx := context.Background()
-	sess, err := lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{FirstName: "Fuzz", LastName: "Customer", Email: "fuzz@example.com"}, "https://merchant.example/return"))
+	sess, err := lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "Fuzz", LastName: "Customer", Email: "fuzz@example.com"}, "https://merchant.example/return"))
 	require.NoError(f, err)
 	customer, err := sb.CompleteSession(sess.SessionKey)
 	require.NoError(f, err)
-	paid, err := lm.Payments.Create(ctx, facade.NewPayment(customer, "merchant-1", facade.USD(50000)))
+	paid, err := lm.Payments.Create(ctx, linkmoney.NewPayment(customer, "merchant-1", linkmoney.USD(50000)))
 	require.NoError(f, err)
-	ls, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("fuzz-user", "https://app.example/oauth"))
+	ls, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("fuzz-user", "https://app.example/oauth"))
 	require.NoError(f, err)
 	exch, err := sb.CompleteLinkSession(ls.LinkSessionToken, sandbox.ConnectOptions{})
 	require.NoError(f, err)
@@ -82,32 +84,32 @@ func FuzzRequestValidation(f *testing.F) {
 
 	calls := []func(a, b, c, d, e string, cents int64) error{
 		func(a, b, c, d, e string, _ int64) error {
-			_, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession(a, b, facade.WithCustomerEmail(c), facade.WithCustomerPhone(d), facade.WithLinkTags(e)))
+			_, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession(a, b, moneykit.WithCustomerEmail(c), moneykit.WithCustomerPhone(d), moneykit.WithLinkTags(e)))
 			return err
 		},
 		func(a, b, c, d, e string, _ int64) error {
-			_, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("fuzz-user", "https://app.example/oauth", facade.WithWebhook(a), facade.WithInstitution(b), facade.WithExistingLink(c)))
+			_, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("fuzz-user", "https://app.example/oauth", moneykit.WithWebhook(a), moneykit.WithInstitution(b), moneykit.WithExistingLink(c)))
 			return err
 		},
 		func(a, b, c, d, e string, _ int64) error {
-			_, err := mk.Links.Update(ctx, linkID, facade.NewLinkUpdate(facade.SetWebhook(a), facade.SetLinkTags(b, e)))
+			_, err := mk.Links.Update(ctx, linkID, moneykit.NewLinkUpdate(moneykit.SetWebhook(a), moneykit.SetLinkTags(b, e)))
 			return err
 		},
 		func(a, b, c, d, e string, _ int64) error { _, err := mk.Links.Get(ctx, a); return err },
 		func(a, b, c, d, e string, _ int64) error { _, err := mk.Users.Links(ctx, a); return err },
 		func(a, b, c, d, e string, _ int64) error { _, err := mk.LinkSessions.Exchange(ctx, a); return err },
 		func(a, b, c, d, e string, _ int64) error {
-			_, err := lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{FirstName: a, LastName: b, Email: c, Phone: d}, e))
+			_, err := lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: a, LastName: b, Email: c, Phone: d}, e))
 			return err
 		},
 		func(a, b, c, d, e string, cents int64) error {
-			_, err := lm.Payments.Create(ctx, facade.NewPayment(customer, a, facade.USD(cents),
-				facade.WithRequestKey(b), facade.WithSoftDescriptor(c), facade.WithClientReferenceID(d)))
+			_, err := lm.Payments.Create(ctx, linkmoney.NewPayment(customer, a, linkmoney.USD(cents),
+				linkmoney.WithRequestKey(b), linkmoney.WithSoftDescriptor(c), linkmoney.WithClientReferenceID(d)))
 			return err
 		},
 		func(a, b, c, d, e string, cents int64) error {
-			_, err := lm.Refunds.Create(ctx, facade.NewRefund(paid.PaymentId, facade.USD(cents),
-				facade.WithRequestKey(b), facade.WithSoftDescriptor(c), facade.WithClientReferenceID(d)))
+			_, err := lm.Refunds.Create(ctx, linkmoney.NewRefund(paid.PaymentId, linkmoney.USD(cents),
+				linkmoney.WithRequestKey(b), linkmoney.WithSoftDescriptor(c), linkmoney.WithClientReferenceID(d)))
 			return err
 		},
 		func(a, b, c, d, e string, _ int64) error { _, err := lm.Customers.Get(ctx, a); return err },

@@ -1,4 +1,4 @@
-package facade
+package transport_test
 
 import (
 	"context"
@@ -11,7 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 )
 
 func TestCarelessContextEveryOperation(t *testing.T) {
@@ -25,13 +27,13 @@ func TestCarelessContextEveryOperation(t *testing.T) {
 				var err error
 				require.NotPanics(t, func() { err = oc.call(ctx, f.moneyKit(), f.linkMoney()) })
 				require.Error(t, err)
-				var te *TransportError
-				var ve *ValidationError
+				var te *facade.TransportError
+				var ve *facade.ValidationError
 				assert.True(t, errors.As(err, &te) || errors.As(err, &ve), "%T %v", err, err)
 				assert.Zero(t, f.requestsSeen(), "nothing is sent")
 				if ctx == nil {
 					require.ErrorAs(t, err, &ve)
-					assert.Equal(t, []Violation{{Path: "ctx", Rule: "required", Message: "context must not be nil (use context.Background())"}}, ve.Violations)
+					assert.Equal(t, []facade.Violation{{Path: "ctx", Rule: "required", Message: "context must not be nil (use context.Background())"}}, ve.Violations)
 				} else {
 					require.ErrorAs(t, err, &te)
 					assert.ErrorIs(t, err, context.Canceled)
@@ -43,77 +45,77 @@ func TestCarelessContextEveryOperation(t *testing.T) {
 
 // pathCalls calls each operation with path parameters with the values p, in
 // the order of the operation's PathParams.
-var pathCalls = map[string]func(ctx context.Context, mk *MoneyKit, lm *LinkMoney, p []string) error{
-	"deleteLink": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
+var pathCalls = map[string]func(ctx context.Context, mk *moneykit.Client, lm *linkmoney.Client, p []string) error{
+	"deleteLink": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
 		return mk.Links.Delete(ctx, p[0])
 	},
-	"getAccount": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
+	"getAccount": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
 		return drop(mk.Accounts.Get(ctx, p[0], p[1]))
 	},
-	"getAccountNumbers": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
+	"getAccountNumbers": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
 		return drop(mk.Accounts.Numbers(ctx, p[0]))
 	},
-	"getAccounts": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
+	"getAccounts": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
 		return drop(mk.Accounts.List(ctx, p[0], nil))
 	},
-	"getHoldings": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
+	"getHoldings": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
 		return drop(mk.Investments.Holdings(ctx, p[0], nil))
 	},
-	"getIdentity": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
+	"getIdentity": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
 		return drop(mk.Identity.Get(ctx, p[0], nil))
 	},
-	"getInstitution": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
+	"getInstitution": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
 		return drop(mk.Institutions.Get(ctx, p[0]))
 	},
-	"getInvestmentTransactions": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
-		return drop(mk.Investments.Transactions(ctx, p[0], TransactionsParams{}))
+	"getInvestmentTransactions": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
+		return drop(mk.Investments.Transactions(ctx, p[0], moneykit.TransactionsParams{}))
 	},
-	"getLink": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
+	"getLink": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
 		return drop(mk.Links.Get(ctx, p[0]))
 	},
-	"getTransactions": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
-		return drop(mk.Transactions.List(ctx, p[0], TransactionsParams{}))
+	"getTransactions": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
+		return drop(mk.Transactions.List(ctx, p[0], moneykit.TransactionsParams{}))
 	},
-	"getTransactionsSync": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
+	"getTransactionsSync": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
 		return drop(mk.Transactions.SyncPage(ctx, p[0], "", 0))
 	},
-	"getUserAccounts": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
+	"getUserAccounts": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
 		return drop(mk.Users.Accounts(ctx, p[0], nil))
 	},
-	"getUserLinks": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
+	"getUserLinks": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
 		return drop(mk.Users.Links(ctx, p[0]))
 	},
-	"getUserTransactions": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
-		return drop(mk.Users.Transactions(ctx, p[0], TransactionsParams{}))
+	"getUserTransactions": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
+		return drop(mk.Users.Transactions(ctx, p[0], moneykit.TransactionsParams{}))
 	},
-	"importTransactions": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
+	"importTransactions": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
 		return drop(mk.Links.ImportTransactions(ctx, p[0], nil))
 	},
-	"refreshProducts": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
+	"refreshProducts": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
 		return drop(mk.Links.Refresh(ctx, p[0], []moneykit.Product{"transactions"}))
 	},
-	"resetLink": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
+	"resetLink": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
 		return drop(mk.Links.Reset(ctx, p[0]))
 	},
-	"updateLink": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
-		return drop(mk.Links.Update(ctx, p[0], NewLinkUpdate(SetLinkTags("a"))))
+	"updateLink": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
+		return drop(mk.Links.Update(ctx, p[0], moneykit.NewLinkUpdate(moneykit.SetLinkTags("a"))))
 	},
-	"updateTransactionEnrichment": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
+	"updateTransactionEnrichment": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
 		return drop(mk.Transactions.UpdateEnrichment(ctx, p[0], p[1], "shopping", ""))
 	},
-	"webhookTestLink": func(ctx context.Context, mk *MoneyKit, _ *LinkMoney, p []string) error {
+	"webhookTestLink": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
 		return drop(mk.Webhooks.TestLink(ctx, p[0], moneykit.WebhookLinkTestEventLinkStateChanged, ""))
 	},
-	"getCustomer": func(ctx context.Context, _ *MoneyKit, lm *LinkMoney, p []string) error {
+	"getCustomer": func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client, p []string) error {
 		return drop(lm.Customers.Get(ctx, p[0]))
 	},
-	"getCustomerAccounts": func(ctx context.Context, _ *MoneyKit, lm *LinkMoney, p []string) error {
+	"getCustomerAccounts": func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client, p []string) error {
 		return drop(lm.Customers.Accounts(ctx, p[0]))
 	},
-	"getTransaction": func(ctx context.Context, _ *MoneyKit, lm *LinkMoney, p []string) error {
+	"getTransaction": func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client, p []string) error {
 		return drop(lm.Payments.Status(ctx, p[0]))
 	},
-	"releasePayment": func(ctx context.Context, _ *MoneyKit, lm *LinkMoney, p []string) error {
+	"releasePayment": func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client, p []string) error {
 		return drop(lm.Payments.Release(ctx, p[0]))
 	},
 }
@@ -141,9 +143,9 @@ func TestCarelessPathParamsEveryOperation(t *testing.T) {
 					}
 					p[i] = v
 					err := call(context.Background(), f.moneyKit(), f.linkMoney(), p)
-					var ve *ValidationError
+					var ve *facade.ValidationError
 					require.ErrorAs(t, err, &ve)
-					assert.ErrorIs(t, err, ErrInvalidRequest)
+					assert.ErrorIs(t, err, facade.ErrInvalidRequest)
 					require.NotEmpty(t, ve.Violations)
 					viol := ve.Violations[len(ve.Violations)-1]
 					assert.Equal(t, "path/"+name, viol.Path)
@@ -163,37 +165,45 @@ func TestCarelessPathParamsEveryOperation(t *testing.T) {
 // refused naming a field and a rule, before anything is sent.
 func TestCarelessRequestValues(t *testing.T) {
 	ctx := context.Background()
-	for name, call := range map[string]func(mk *MoneyKit, lm *LinkMoney) error{
-		"LinkSessions.Create nil": func(mk *MoneyKit, _ *LinkMoney) error { return drop(mk.LinkSessions.Create(ctx, nil)) },
-		"LinkSessions.Create zero": func(mk *MoneyKit, _ *LinkMoney) error {
-			return drop(mk.LinkSessions.Create(ctx, &LinkSessionRequest{}))
+	for name, call := range map[string]func(mk *moneykit.Client, lm *linkmoney.Client) error{
+		"LinkSessions.Create nil": func(mk *moneykit.Client, _ *linkmoney.Client) error { return drop(mk.LinkSessions.Create(ctx, nil)) },
+		"LinkSessions.Create zero": func(mk *moneykit.Client, _ *linkmoney.Client) error {
+			return drop(mk.LinkSessions.Create(ctx, &moneykit.LinkSessionRequest{}))
 		},
-		"LinkSessions.Exchange \"\"": func(mk *MoneyKit, _ *LinkMoney) error { return drop(mk.LinkSessions.Exchange(ctx, "")) },
-		"Links.Update nil":           func(mk *MoneyKit, _ *LinkMoney) error { return drop(mk.Links.Update(ctx, "mk_1", nil)) },
-		"Links.Import nil":           func(mk *MoneyKit, _ *LinkMoney) error { return drop(mk.Links.Import(ctx, nil)) },
-		"Links.Import zero": func(mk *MoneyKit, _ *LinkMoney) error {
+		"LinkSessions.Exchange \"\"": func(mk *moneykit.Client, _ *linkmoney.Client) error { return drop(mk.LinkSessions.Exchange(ctx, "")) },
+		"Links.Update nil":           func(mk *moneykit.Client, _ *linkmoney.Client) error { return drop(mk.Links.Update(ctx, "mk_1", nil)) },
+		"Links.Import nil":           func(mk *moneykit.Client, _ *linkmoney.Client) error { return drop(mk.Links.Import(ctx, nil)) },
+		"Links.Import zero": func(mk *moneykit.Client, _ *linkmoney.Client) error {
 			return drop(mk.Links.Import(ctx, &moneykit.ImportLinkRequest{}))
 		},
-		"Links.Refresh no products": func(mk *MoneyKit, _ *LinkMoney) error { return drop(mk.Links.Refresh(ctx, "mk_1", nil)) },
-		"Transactions.UpdateEnrichment zero": func(mk *MoneyKit, _ *LinkMoney) error {
+		"Links.Refresh no products": func(mk *moneykit.Client, _ *linkmoney.Client) error { return drop(mk.Links.Refresh(ctx, "mk_1", nil)) },
+		"Transactions.UpdateEnrichment zero": func(mk *moneykit.Client, _ *linkmoney.Client) error {
 			return drop(mk.Transactions.UpdateEnrichment(ctx, "mk_1", "t1", "", ""))
 		},
-		"Webhooks.TestLink zero event": func(mk *MoneyKit, _ *LinkMoney) error { return drop(mk.Webhooks.TestLink(ctx, "mk_1", "", "")) },
-		"Sessions.Create nil":          func(_ *MoneyKit, lm *LinkMoney) error { return drop(lm.Sessions.Create(ctx, nil)) },
-		"Sessions.Create zero":         func(_ *MoneyKit, lm *LinkMoney) error { return drop(lm.Sessions.Create(ctx, &SessionRequest{})) },
-		"Payments.Create nil":          func(_ *MoneyKit, lm *LinkMoney) error { return drop(lm.Payments.Create(ctx, nil)) },
-		"Payments.Create zero":         func(_ *MoneyKit, lm *LinkMoney) error { return drop(lm.Payments.Create(ctx, &PaymentRequest{})) },
-		"Refunds.Create nil":           func(_ *MoneyKit, lm *LinkMoney) error { return drop(lm.Refunds.Create(ctx, nil)) },
-		"Refunds.Create zero":          func(_ *MoneyKit, lm *LinkMoney) error { return drop(lm.Refunds.Create(ctx, &RefundRequest{})) },
-		"Webhooks.Subscribe zero":      func(_ *MoneyKit, lm *LinkMoney) error { return drop(lm.Webhooks.Subscribe(ctx, "", "")) },
-		"Webhooks.Unsubscribe zero":    func(_ *MoneyKit, lm *LinkMoney) error { return lm.Webhooks.Unsubscribe(ctx, "") },
-		"Auth.Token zero scope":        func(_ *MoneyKit, lm *LinkMoney) error { return drop(lm.Auth.Token(ctx, "")) },
+		"Webhooks.TestLink zero event": func(mk *moneykit.Client, _ *linkmoney.Client) error {
+			return drop(mk.Webhooks.TestLink(ctx, "mk_1", "", ""))
+		},
+		"Sessions.Create nil": func(_ *moneykit.Client, lm *linkmoney.Client) error { return drop(lm.Sessions.Create(ctx, nil)) },
+		"Sessions.Create zero": func(_ *moneykit.Client, lm *linkmoney.Client) error {
+			return drop(lm.Sessions.Create(ctx, &linkmoney.SessionRequest{}))
+		},
+		"Payments.Create nil": func(_ *moneykit.Client, lm *linkmoney.Client) error { return drop(lm.Payments.Create(ctx, nil)) },
+		"Payments.Create zero": func(_ *moneykit.Client, lm *linkmoney.Client) error {
+			return drop(lm.Payments.Create(ctx, &linkmoney.PaymentRequest{}))
+		},
+		"Refunds.Create nil": func(_ *moneykit.Client, lm *linkmoney.Client) error { return drop(lm.Refunds.Create(ctx, nil)) },
+		"Refunds.Create zero": func(_ *moneykit.Client, lm *linkmoney.Client) error {
+			return drop(lm.Refunds.Create(ctx, &linkmoney.RefundRequest{}))
+		},
+		"Webhooks.Subscribe zero":   func(_ *moneykit.Client, lm *linkmoney.Client) error { return drop(lm.Webhooks.Subscribe(ctx, "", "")) },
+		"Webhooks.Unsubscribe zero": func(_ *moneykit.Client, lm *linkmoney.Client) error { return lm.Webhooks.Unsubscribe(ctx, "") },
+		"Auth.Token zero scope":     func(_ *moneykit.Client, lm *linkmoney.Client) error { return drop(lm.Auth.Token(ctx, "")) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFakeAPI(t)
 			var err error
 			require.NotPanics(t, func() { err = call(f.moneyKit(), f.linkMoney()) })
-			var ve *ValidationError
+			var ve *facade.ValidationError
 			require.ErrorAs(t, err, &ve, "%v", err)
 			require.NotEmpty(t, ve.Violations)
 			for _, v := range ve.Violations {
@@ -219,11 +229,11 @@ func TestCarelessSharedRequestValues(t *testing.T) {
 	mk, lm := f.moneyKit(), f.linkMoney()
 	ctx := context.Background()
 
-	pay := NewPayment("c1", "m1", USD(100))
-	sess := NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r")
-	upd := NewLinkUpdate(SetLinkTags("a", "b"))
-	ls := NewLinkSession("user-1234", "https://app.example/oauth")
-	params := TransactionsParams{AccountIDs: []string{"acc_1", "acc_2"}, Size: 50}
+	pay := linkmoney.NewPayment("c1", "m1", linkmoney.USD(100))
+	sess := linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r")
+	upd := moneykit.NewLinkUpdate(moneykit.SetLinkTags("a", "b"))
+	ls := moneykit.NewLinkSession("user-1234", "https://app.example/oauth")
+	params := moneykit.TransactionsParams{AccountIDs: []string{"acc_1", "acc_2"}, Size: 50}
 	before := []string{mustMarshal(t, pay), mustMarshal(t, sess), mustMarshal(t, upd), mustMarshal(t, ls), fmt.Sprint(params)}
 
 	errs := make(chan error, 5*n)

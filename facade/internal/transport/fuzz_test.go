@@ -1,4 +1,4 @@
-package facade
+package transport_test
 
 import (
 	"bytes"
@@ -19,12 +19,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banklink/banklink/gen/linkmoney"
+	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/internal/transport"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 )
 
 // Fuzz targets for what banklink reads from the network: error answers,
 // Retry-After hints and token responses. Their seed corpora run with every
-// `go test`; `go test -run '^$' -fuzz FuzzX ./facade/` explores further.
+// `go test`; `go test -run '^$' -fuzz FuzzX ./facade/internal/transport/` explores further.
 // Responses come from a RoundTripper, so any status, header value and body
 // reaches the facade exactly as given, including ones no well-behaved
 // server would send.
@@ -107,7 +110,7 @@ func respond(status int, h http.Header, body []byte) *http.Response {
 }
 
 func scriptedClient(rt http.RoundTripper) *http.Client {
-	hc := DefaultHTTPClient() // keeps "do not follow redirects"
+	hc := facade.DefaultHTTPClient() // keeps "do not follow redirects"
 	hc.Transport = rt
 	return hc
 }
@@ -124,7 +127,7 @@ func instantWait(ctx context.Context, _ time.Duration) error { return ctx.Err() 
 
 type fuzzOp struct {
 	name, path string
-	call       func(ctx context.Context, opts []Option) error
+	call       func(ctx context.Context, opts []facade.Option) error
 }
 
 // fuzzOps are the calls whose answer the error fuzzer controls: one per
@@ -133,32 +136,23 @@ type fuzzOp struct {
 // as it has its call.
 var fuzzOps = sync.OnceValue(func() []fuzzOp {
 	var out []fuzzOp
-	for _, p := range []Provider{ProviderMoneyKit, ProviderLinkMoney} {
-		ps, err := specFor(p)
-		if err != nil {
-			panic(err)
+	for _, o := range allTableOps() {
+		oc, ok := opCalls[o.id]
+		if !ok {
+			panic("no opCalls entry for " + o.id)
 		}
-		for _, o := range ps.ops {
-			if o == nil {
-				continue
+		_, path, _ := strings.Cut(oc.route, " ")
+		out = append(out, fuzzOp{o.id, path, func(ctx context.Context, opts []facade.Option) error {
+			mk, err := moneykit.New(opts...)
+			if err != nil {
+				return err
 			}
-			oc, ok := opCalls[o.id]
-			if !ok {
-				panic("no opCalls entry for " + o.id)
+			lm, err := linkmoney.New(opts...)
+			if err != nil {
+				return err
 			}
-			_, path, _ := strings.Cut(oc.route, " ")
-			out = append(out, fuzzOp{o.id, path, func(ctx context.Context, opts []Option) error {
-				mk, err := NewMoneyKit(opts...)
-				if err != nil {
-					return err
-				}
-				lm, err := NewLinkMoney(opts...)
-				if err != nil {
-					return err
-				}
-				return oc.call(ctx, mk, lm)
-			}})
-		}
+			return oc.call(ctx, mk, lm)
+		}})
 	}
 	return out
 })
@@ -243,8 +237,8 @@ func FuzzErrorResponse(f *testing.F) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		err := op.call(ctx, []Option{WithCredentials(testClientID, testClientSecret), WithBaseURL("https://api.example"),
-			WithHTTPClient(scriptedClient(rt)), WithMaxRetries(0), WithWait(instantWait)})
+		err := op.call(ctx, []facade.Option{facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL("https://api.example"),
+			facade.WithHTTPClient(scriptedClient(rt)), facade.WithMaxRetries(0), facade.WithWait(instantWait)})
 		if err == nil {
 			require.True(t, status >= 200 && status <= 299, "status %d gave no error", status)
 			return
@@ -254,14 +248,14 @@ func FuzzErrorResponse(f *testing.F) {
 				// net/http's Client fails on a redirect whose Location does
 				// not parse, and closes the answer, before banklink sees it:
 				// banklink can only report a *TransportError for it.
-				te, ok := err.(*TransportError)
+				te, ok := err.(*facade.TransportError)
 				require.True(t, ok, "status %d: %T %v", status, err, err)
 				assert.Equal(t, op.name, te.Operation)
 				assert.Equal(t, 1, te.Attempts)
 				return
 			}
 		}
-		apiErr, ok := err.(*Error)
+		apiErr, ok := err.(*facade.Error)
 		require.True(t, ok, "status %d: %T %v", status, err, err)
 		assert.Equal(t, op.name, apiErr.Operation)
 		if apiErr.Message == "token response has no access_token" {
@@ -269,14 +263,14 @@ func FuzzErrorResponse(f *testing.F) {
 		} else {
 			assert.Equal(t, status, apiErr.StatusCode)
 		}
-		assert.LessOrEqual(t, len(apiErr.Body), maxErrorBody)
-		if apiErr.tokenEndpoint && status >= 200 && status <= 299 {
+		assert.LessOrEqual(t, len(apiErr.Body), transport.MaxErrorBody)
+		if (op.name == "createAccessToken" || op.name == "createToken") && status >= 200 && status <= 299 {
 			// A token endpoint's refused 2xx is kept with its token redacted.
 			assert.NotContains(t, string(apiErr.Body), tokenValueOf(body))
 			return
 		}
 		assert.True(t, bytes.HasPrefix(body, apiErr.Body), "Body is a prefix of what was sent")
-		if len(body) <= maxErrorBody && apiErr.Response != nil {
+		if len(body) <= transport.MaxErrorBody && apiErr.Response != nil {
 			assert.Equal(t, len(body), len(apiErr.Body), "a body under the cap is kept whole")
 		}
 		if apiErr.Response != nil {
@@ -288,8 +282,8 @@ func FuzzErrorResponse(f *testing.F) {
 			}
 		}
 		assert.GreaterOrEqual(t, apiErr.RetryAfter, time.Duration(0))
-		assert.Equal(t, status >= 500 && status <= 599, errors.Is(err, ErrServer))
-		assert.Equal(t, status == 404, errors.Is(err, ErrNotFound))
+		assert.Equal(t, status >= 500 && status <= 599, errors.Is(err, facade.ErrServer))
+		assert.Equal(t, status == 404, errors.Is(err, facade.ErrNotFound))
 		msg := err.Error()
 		assert.True(t, strings.HasPrefix(msg, "banklink: "), msg)
 		assert.Contains(t, msg, strconv.Itoa(apiErr.StatusCode))
@@ -322,7 +316,7 @@ func FuzzRetryAfter(f *testing.F) {
 		if setRA {
 			h["Retry-After"] = []string{ra}
 		}
-		d, ok := retryAfter(h, now)
+		d, ok := transport.RetryAfter(h, now)
 		assert.GreaterOrEqual(t, d, time.Duration(0), "never negative")
 		if !ok {
 			assert.Zero(t, d)
@@ -345,24 +339,24 @@ func FuzzRetryAfter(f *testing.F) {
 				return respond(http.StatusOK, http.Header{"Content-Type": {"application/json"}}, []byte(linkJSON))
 			}}
 			w := &waits{}
-			mk, err := NewMoneyKit(WithCredentials(testClientID, testClientSecret), WithBaseURL("https://api.example"),
-				WithHTTPClient(scriptedClient(rt)), WithWait(w.wait), WithBackoff(ExponentialBackoff{Initial: backoff}))
+			mk, err := moneykit.New(facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL("https://api.example"),
+				facade.WithHTTPClient(scriptedClient(rt)), facade.WithWait(w.wait), facade.WithBackoff(facade.ExponentialBackoff{Initial: backoff}))
 			require.NoError(t, err)
 			ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
 			defer cancel()
 			start := time.Now()
-			d, ok := retryAfter(h, start) // what the client sees, on its own clock
+			d, ok := transport.RetryAfter(h, start) // what the client sees, on its own clock
 			_, err = mk.Links.Get(ctx, "mk_1")
 			for _, wd := range w.all() {
 				assert.GreaterOrEqual(t, wd, time.Duration(0))
-				assert.LessOrEqual(t, wd, DefaultMaxRetryAfter, "no wait above the cap")
+				assert.LessOrEqual(t, wd, facade.DefaultMaxRetryAfter, "no wait above the cap")
 			}
-			var rl *RateLimitError
+			var rl *facade.RateLimitError
 			switch {
-			case ok && d > DefaultMaxRetryAfter:
+			case ok && d > facade.DefaultMaxRetryAfter:
 				require.ErrorAs(t, err, &rl, "a hint over the cap fails at once")
 				assert.Empty(t, w.all(), "without waiting")
-				assert.Greater(t, rl.RetryAfter, DefaultMaxRetryAfter)
+				assert.Greater(t, rl.RetryAfter, facade.DefaultMaxRetryAfter)
 				assert.Equal(t, int64(1), n.Load())
 			case ok:
 				require.NoError(t, err)
@@ -428,14 +422,14 @@ func FuzzTokenResponse(f *testing.F) {
 				return respond(http.StatusOK, http.Header{"Content-Type": {"application/json"}}, []byte(`{"links":{},"id":"c1"}`))
 			},
 		}
-		opts := []Option{WithCredentials(testClientID, testClientSecret), WithBaseURL("https://api.example"),
-			WithHTTPClient(scriptedClient(rt)), WithMaxRetries(0), WithWait(instantWait), withClock(now)}
+		opts := []facade.Option{facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL("https://api.example"),
+			facade.WithHTTPClient(scriptedClient(rt)), facade.WithMaxRetries(0), facade.WithWait(instantWait), transport.WithClock(now)}
 		tokenPath, tokenOp, callOp := "/auth/token", "createAccessToken", "getUserLinks"
 		var direct func() (string, error)
 		var call func() error
 		if lm {
 			tokenPath, tokenOp, callOp = "/v1/tokens", "createToken", "getCustomer"
-			c, err := NewLinkMoney(opts...)
+			c, err := linkmoney.New(opts...)
 			require.NoError(t, err)
 			direct = func() (string, error) {
 				tr, err := c.Auth.Token(context.Background(), linkmoney.TokenScopeLinkCore)
@@ -446,7 +440,7 @@ func FuzzTokenResponse(f *testing.F) {
 			}
 			call = func() error { _, err := c.Customers.Get(context.Background(), "c1"); return err }
 		} else {
-			c, err := NewMoneyKit(opts...)
+			c, err := moneykit.New(opts...)
 			require.NoError(t, err)
 			direct = func() (string, error) {
 				tr, err := c.Auth.Token(context.Background())
@@ -460,11 +454,11 @@ func FuzzTokenResponse(f *testing.F) {
 		typed := func(err error, ops ...string) {
 			t.Helper()
 			switch e := err.(type) {
-			case *Error:
+			case *facade.Error:
 				assert.Contains(t, ops, e.Operation)
-			case *RateLimitError:
+			case *facade.RateLimitError:
 				assert.Contains(t, ops, e.Operation)
-			case *TransportError:
+			case *facade.TransportError:
 				assert.Contains(t, ops, e.Operation)
 			default:
 				t.Fatalf("untyped error %T: %v", err, err)

@@ -1,4 +1,4 @@
-package facade
+package transport_test
 
 import (
 	"bytes"
@@ -14,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/internal/transport"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -24,8 +28,8 @@ func TestPerCallMaxRetriesOverridesClientForOneCall(t *testing.T) {
 	mk := f.moneyKit() // default: 2 retries
 	ctx := context.Background()
 
-	_, err := mk.Links.Get(ctx, "mk_1", WithMaxRetries(0))
-	var apiErr *Error
+	_, err := mk.Links.Get(ctx, "mk_1", facade.WithMaxRetries(0))
+	var apiErr *facade.Error
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 1, apiErr.Attempts)
 	assert.Equal(t, 1, f.hitCount("GET /links/mk_1"), "exactly one attempt")
@@ -36,8 +40,8 @@ func TestPerCallMaxRetriesOverridesClientForOneCall(t *testing.T) {
 	assert.Equal(t, 4, f.hitCount("GET /links/mk_1"))
 
 	// A per-call value can also raise the client's.
-	mk1 := f.moneyKit(WithMaxRetries(1))
-	_, err = mk1.Links.Get(ctx, "mk_1", WithMaxRetries(3))
+	mk1 := f.moneyKit(facade.WithMaxRetries(1))
+	_, err = mk1.Links.Get(ctx, "mk_1", facade.WithMaxRetries(3))
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 4, apiErr.Attempts)
 }
@@ -45,12 +49,12 @@ func TestPerCallMaxRetriesOverridesClientForOneCall(t *testing.T) {
 func TestSharedOptionValueWorksInBothPlaces(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("GET /links/mk_1", jsonReply(503, `{}`))
-	once := WithMaxRetries(0)
+	once := facade.WithMaxRetries(0)
 	mk := f.moneyKit(once)
 	_, err := mk.Links.Get(context.Background(), "mk_1", once)
-	require.ErrorIs(t, err, ErrServer)
+	require.ErrorIs(t, err, facade.ErrServer)
 	_, err = mk.Links.Get(context.Background(), "mk_1")
-	require.ErrorIs(t, err, ErrServer)
+	require.ErrorIs(t, err, facade.ErrServer)
 	assert.Equal(t, 2, f.hitCount("GET /links/mk_1"))
 }
 
@@ -59,13 +63,13 @@ func TestPerCallRetryPolicy(t *testing.T) {
 	f.handle("GET /links/mk_1", jsonReply(503, `{}`))
 	mk := f.moneyKit()
 	var judged []int
-	never := RetryPolicyFunc(func(a *Attempt) bool { judged = append(judged, a.Number); return false })
-	_, err := mk.Links.Get(context.Background(), "mk_1", WithRetryPolicy(never))
-	require.ErrorIs(t, err, ErrServer)
+	never := facade.RetryPolicyFunc(func(a *facade.Attempt) bool { judged = append(judged, a.Number); return false })
+	_, err := mk.Links.Get(context.Background(), "mk_1", facade.WithRetryPolicy(never))
+	require.ErrorIs(t, err, facade.ErrServer)
 	assert.Equal(t, []int{1}, judged)
 	assert.Equal(t, 1, f.hitCount("GET /links/mk_1"))
 	_, err = mk.Links.Get(context.Background(), "mk_1")
-	require.ErrorIs(t, err, ErrServer)
+	require.ErrorIs(t, err, facade.ErrServer)
 	assert.Equal(t, 4, f.hitCount("GET /links/mk_1"), "the default policy retries again on the next call")
 }
 
@@ -84,14 +88,14 @@ func TestPerCallAttemptTimeout(t *testing.T) {
 		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
 			Body: io.NopCloser(strings.NewReader(`{"keys":[]}`)), Request: r}, nil
 	})}
-	mk, err := NewMoneyKit(WithCredentials(testClientID, testClientSecret), WithBaseURL("http://127.0.0.1:9"),
-		WithHTTPClient(hc), WithAttemptTimeout(time.Hour))
+	mk, err := moneykit.New(facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL("http://127.0.0.1:9"),
+		facade.WithHTTPClient(hc), facade.WithAttemptTimeout(time.Hour))
 	require.NoError(t, err)
-	_, err = mk.Webhooks.JWKS(context.Background(), WithAttemptTimeout(7*time.Second))
+	_, err = mk.Webhooks.JWKS(context.Background(), facade.WithAttemptTimeout(7*time.Second))
 	require.NoError(t, err)
 	_, err = mk.Webhooks.JWKS(context.Background())
 	require.NoError(t, err)
-	_, err = mk.Webhooks.JWKS(context.Background(), WithAttemptTimeout(0))
+	_, err = mk.Webhooks.JWKS(context.Background(), facade.WithAttemptTimeout(0))
 	require.NoError(t, err)
 	require.Len(t, left, 3)
 	assert.True(t, left[0] > 6*time.Second && left[0] <= 7*time.Second, "per-call bound, got %v", left[0])
@@ -102,10 +106,10 @@ func TestPerCallAttemptTimeout(t *testing.T) {
 func TestWithHeaderReachesTheWire(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("GET /links/mk_1", sequence(jsonReply(503, `{}`), jsonReply(200, linkJSON)))
-	mk := f.moneyKit(WithHeader("X-Tenant", "client-level"), WithHeader("x-gateway-route", "eu"))
+	mk := f.moneyKit(facade.WithHeader("X-Tenant", "client-level"), facade.WithHeader("x-gateway-route", "eu"))
 	ctx := context.Background()
 
-	_, err := mk.Links.Get(ctx, "mk_1", WithHeader("X-Tenant", "per-call"), WithHeader("X-Trace", "t-1"))
+	_, err := mk.Links.Get(ctx, "mk_1", facade.WithHeader("X-Tenant", "per-call"), facade.WithHeader("X-Trace", "t-1"))
 	require.NoError(t, err)
 	_, err = mk.Links.Get(ctx, "mk_1")
 	require.NoError(t, err)
@@ -140,13 +144,13 @@ func TestWithHeaderRefusesProtectedAndMalformedHeaders(t *testing.T) {
 		{"X-Api-Key", "s3cr3t\r\nX-Injected: 1", `WithHeader("X-Api-Key"): value contains control characters`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := mk.Links.Get(context.Background(), "mk_1", WithHeader(tc.name, tc.value))
-			require.ErrorIs(t, err, ErrInvalidRequest)
+			_, err := mk.Links.Get(context.Background(), "mk_1", facade.WithHeader(tc.name, tc.value))
+			require.ErrorIs(t, err, facade.ErrInvalidRequest)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.Contains(t, err.Error(), "getLink")
 			assert.NotContains(t, err.Error(), tc.value, "the value is never echoed")
 
-			_, err = NewMoneyKit(WithCredentials("a", "b"), WithHeader(tc.name, tc.value))
+			_, err = moneykit.New(facade.WithCredentials("a", "b"), facade.WithHeader(tc.name, tc.value))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 		})
@@ -159,21 +163,21 @@ func TestInvalidCallOptionsSendNothing(t *testing.T) {
 	f.handle("POST /v1/payments", jsonReply(201, `{"paymentId":"p1"}`))
 	lm := f.linkMoney()
 	for _, tc := range []struct {
-		opt  CallOption
+		opt  facade.CallOption
 		want string
 	}{
-		{WithMaxRetries(-1), "WithMaxRetries(-1): must not be negative"},
-		{WithAttemptTimeout(-time.Second), "WithAttemptTimeout(-1s): must not be negative"},
-		{WithRetryPolicy(nil), "WithRetryPolicy(nil)"},
-		{WithMiddleware(nil), "WithMiddleware: middleware 0 is nil"},
+		{facade.WithMaxRetries(-1), "WithMaxRetries(-1): must not be negative"},
+		{facade.WithAttemptTimeout(-time.Second), "WithAttemptTimeout(-1s): must not be negative"},
+		{facade.WithRetryPolicy(nil), "WithRetryPolicy(nil)"},
+		{facade.WithMiddleware(nil), "WithMiddleware: middleware 0 is nil"},
 	} {
-		_, err := lm.Payments.Create(context.Background(), NewPayment("c1", "m1", USD(100)), tc.opt)
-		require.ErrorIs(t, err, ErrInvalidRequest)
+		_, err := lm.Payments.Create(context.Background(), linkmoney.NewPayment("c1", "m1", linkmoney.USD(100)), tc.opt)
+		require.ErrorIs(t, err, facade.ErrInvalidRequest)
 		assert.Contains(t, err.Error(), "linkmoney createPayment: invalid call option, nothing was sent: "+tc.want)
 	}
 	assert.Zero(t, f.hitCount("POST /v1/payments"))
 	// Zero and nil options are ignored.
-	_, err := lm.Payments.Create(context.Background(), NewPayment("c1", "m1", USD(100)), nil, SharedOption{}, WithResponse(nil))
+	_, err := lm.Payments.Create(context.Background(), linkmoney.NewPayment("c1", "m1", linkmoney.USD(100)), nil, facade.SharedOption{}, facade.WithResponse(nil))
 	require.NoError(t, err)
 }
 
@@ -182,9 +186,9 @@ func TestMiddlewareSeesEveryAttemptInOrder(t *testing.T) {
 	f.handle("GET /links/mk_1", sequence(jsonReply(503, `{}`), jsonReply(502, `{}`), jsonReply(200, linkJSON)))
 	var mu sync.Mutex
 	var trail []string
-	record := func(name string) Middleware {
-		return func(r *http.Request, next Next) (*http.Response, error) {
-			info, ok := AttemptInfoFrom(r.Context())
+	record := func(name string) facade.Middleware {
+		return func(r *http.Request, next facade.Next) (*http.Response, error) {
+			info, ok := facade.AttemptInfoFrom(r.Context())
 			require.True(t, ok)
 			if info.Operation != "getLink" {
 				mu.Lock()
@@ -205,8 +209,8 @@ func TestMiddlewareSeesEveryAttemptInOrder(t *testing.T) {
 			return resp, err
 		}
 	}
-	mk := f.moneyKit(WithMiddleware(record("client1"), record("client2")))
-	_, err := mk.Links.Get(context.Background(), "mk_1", WithMiddleware(record("call")))
+	mk := f.moneyKit(facade.WithMiddleware(record("client1"), record("client2")))
+	_, err := mk.Links.Get(context.Background(), "mk_1", facade.WithMiddleware(record("call")))
 	require.NoError(t, err)
 	// The token fetch goes through the client's middleware, not the call's.
 	want := []string{"client1:createAccessToken", "client2:createAccessToken"}
@@ -232,8 +236,8 @@ func TestMiddlewareRunsForTokenRefreshResend(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("GET /links/mk_1", sequence(jsonReply(401, `{"error_code":"api_error.auth.expired_access_token"}`), jsonReply(200, linkJSON)))
 	var n atomic.Int64
-	count := func(r *http.Request, next Next) (*http.Response, error) { n.Add(1); return next(r) }
-	_, err := f.moneyKit().Links.Get(context.Background(), "mk_1", WithMiddleware(count))
+	count := func(r *http.Request, next facade.Next) (*http.Response, error) { n.Add(1); return next(r) }
+	_, err := f.moneyKit().Links.Get(context.Background(), "mk_1", facade.WithMiddleware(count))
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), n.Load(), "the 401 and the resend")
 }
@@ -241,34 +245,34 @@ func TestMiddlewareRunsForTokenRefreshResend(t *testing.T) {
 func TestMiddlewareMisbehaviourIsATypedError(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
-	mk := f.moneyKit(WithMaxRetries(0))
+	mk := f.moneyKit(facade.WithMaxRetries(0))
 	ctx := context.Background()
 
-	nothing := func(*http.Request, Next) (*http.Response, error) { return nil, nil }
-	_, err := mk.Links.Get(ctx, "mk_1", WithMiddleware(nothing))
-	var te *TransportError
+	nothing := func(*http.Request, facade.Next) (*http.Response, error) { return nil, nil }
+	_, err := mk.Links.Get(ctx, "mk_1", facade.WithMiddleware(nothing))
+	var te *facade.TransportError
 	require.ErrorAs(t, err, &te)
 	assert.Contains(t, err.Error(), "middleware returned neither a response nor an error")
 
-	noBody := func(r *http.Request, next Next) (*http.Response, error) {
+	noBody := func(r *http.Request, next facade.Next) (*http.Response, error) {
 		return &http.Response{StatusCode: 503, Header: http.Header{}, Request: r}, nil
 	}
-	_, err = mk.Links.Get(ctx, "mk_1", WithMiddleware(noBody))
-	require.ErrorIs(t, err, ErrServer)
+	_, err = mk.Links.Get(ctx, "mk_1", facade.WithMiddleware(noBody))
+	require.ErrorIs(t, err, facade.ErrServer)
 
-	both := func(r *http.Request, next Next) (*http.Response, error) {
+	both := func(r *http.Request, next facade.Next) (*http.Response, error) {
 		resp, _ := next(r)
 		return resp, errors.New("middleware gave up")
 	}
-	_, err = mk.Links.Get(ctx, "mk_1", WithMiddleware(both))
+	_, err = mk.Links.Get(ctx, "mk_1", facade.WithMiddleware(both))
 	require.ErrorAs(t, err, &te)
 	assert.Contains(t, err.Error(), "middleware gave up")
 
-	short := func(r *http.Request, next Next) (*http.Response, error) {
+	short := func(r *http.Request, next facade.Next) (*http.Response, error) {
 		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
 			Body: io.NopCloser(strings.NewReader(linkJSON)), Request: r}, nil
 	}
-	link, err := mk.Links.Get(ctx, "mk_1", WithMiddleware(short))
+	link, err := mk.Links.Get(ctx, "mk_1", facade.WithMiddleware(short))
 	require.NoError(t, err)
 	assert.Equal(t, "mk_1", link.LinkId, "a middleware may answer itself")
 	assert.Equal(t, 1, f.hitCount("GET /links/mk_1"), "only the call that reached next")
@@ -297,12 +301,12 @@ func TestTransportMiddleware(t *testing.T) {
 	var names []string
 	wrap := func(next http.RoundTripper) http.RoundTripper {
 		return cloningTransport{next: roundTripFunc(func(r *http.Request) (*http.Response, error) {
-			info, _ := AttemptInfoFrom(r.Context())
+			info, _ := facade.AttemptInfoFrom(r.Context())
 			names = append(names, fmt.Sprintf("%s %s %d %v", info.Provider, info.Operation, info.Attempt, r.Context().Value(spanKey{})))
 			return next.RoundTrip(r)
 		}), calls: &calls}
 	}
-	mk := f.moneyKit(WithMiddleware(TransportMiddleware(wrap)))
+	mk := f.moneyKit(facade.WithMiddleware(facade.TransportMiddleware(wrap)))
 	_, err := mk.Links.Get(context.Background(), "mk_1")
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), calls.Load(), "once per attempt: the token, then getLink twice")
@@ -312,13 +316,13 @@ func TestTransportMiddleware(t *testing.T) {
 	}
 
 	// A wrapper that loses the request's context fails the attempt, typed.
-	lossy := TransportMiddleware(func(next http.RoundTripper) http.RoundTripper {
+	lossy := facade.TransportMiddleware(func(next http.RoundTripper) http.RoundTripper {
 		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 			return next.RoundTrip(r.WithContext(context.Background()))
 		})
 	})
-	_, err = mk.Links.Get(context.Background(), "mk_1", WithMiddleware(lossy), WithMaxRetries(0))
-	var te *TransportError
+	_, err = mk.Links.Get(context.Background(), "mk_1", facade.WithMiddleware(lossy), facade.WithMaxRetries(0))
+	var te *facade.TransportError
 	require.ErrorAs(t, err, &te)
 	assert.Contains(t, err.Error(), "dropped the request's context")
 }
@@ -343,10 +347,10 @@ func TestWithResponseAfter503Then200(t *testing.T) {
 		jsonReply(503, `{}`, "X-Request-Id", "req-first"),
 		jsonReply(200, linkJSON, "X-Request-Id", "req-second", "X-Extra", "yes")))
 	clock := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	mk := f.moneyKit(withClock(clock.now), WithWait(clock.wait),
-		WithBackoff(ExponentialBackoff{Initial: 250 * time.Millisecond}))
-	resp := Response{StatusCode: 999, Attempts: 99, IdempotencyKey: "stale"} // reused values are reset
-	link, err := mk.Links.Get(context.Background(), "mk_1", WithResponse(&resp))
+	mk := f.moneyKit(transport.WithClock(clock.now), facade.WithWait(clock.wait),
+		facade.WithBackoff(facade.ExponentialBackoff{Initial: 250 * time.Millisecond}))
+	resp := facade.Response{StatusCode: 999, Attempts: 99, IdempotencyKey: "stale"} // reused values are reset
+	link, err := mk.Links.Get(context.Background(), "mk_1", facade.WithResponse(&resp))
 	require.NoError(t, err)
 	assert.Equal(t, "mk_1", link.LinkId)
 	assert.Equal(t, 2, resp.Attempts)
@@ -360,40 +364,40 @@ func TestWithResponseAfter503Then200(t *testing.T) {
 func TestWithResponseOnFailure(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("POST /v1/payments", jsonReply(503, `{"errorCode":"UNAVAILABLE"}`, "X-Request-Id", "req-503"))
-	var resp Response
-	_, err := f.linkMoney(WithMaxRetries(1)).Payments.Create(context.Background(),
-		NewPayment("c1", "m1", USD(100), WithRequestKey("rk-1")), WithResponse(&resp))
-	require.ErrorIs(t, err, ErrServer)
-	assert.Equal(t, Response{StatusCode: 503, Header: resp.Header, RequestID: "req-503", Attempts: 2, Duration: resp.Duration, IdempotencyKey: "rk-1"}, resp)
+	var resp facade.Response
+	_, err := f.linkMoney(facade.WithMaxRetries(1)).Payments.Create(context.Background(),
+		linkmoney.NewPayment("c1", "m1", linkmoney.USD(100), linkmoney.WithRequestKey("rk-1")), facade.WithResponse(&resp))
+	require.ErrorIs(t, err, facade.ErrServer)
+	assert.Equal(t, facade.Response{StatusCode: 503, Header: resp.Header, RequestID: "req-503", Attempts: 2, Duration: resp.Duration, IdempotencyKey: "rk-1"}, resp)
 	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
 
 	// No answer at all: attempts counted, no status.
-	lm, err := NewLinkMoney(WithCredentials(testClientID, testClientSecret), WithBaseURL("http://"+closedAddr(t)),
-		WithWait((&waits{}).wait))
+	lm, err := linkmoney.New(facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL("http://"+closedAddr(t)),
+		facade.WithWait((&waits{}).wait))
 	require.NoError(t, err)
-	_, err = lm.Sessions.Create(context.Background(), NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"),
-		WithResponse(&resp))
+	_, err = lm.Sessions.Create(context.Background(), linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"),
+		facade.WithResponse(&resp))
 	require.Error(t, err)
 	assert.Equal(t, 3, resp.Attempts, "dial failures are retried")
 	assert.Zero(t, resp.StatusCode)
 	assert.Nil(t, resp.Header)
 
 	// Refused before sending: nothing happened.
-	_, err = f.linkMoney().Payments.Create(context.Background(), NewPayment("", "m1", USD(100)), WithResponse(&resp))
-	require.ErrorIs(t, err, ErrInvalidRequest)
-	assert.Equal(t, Response{}, resp)
+	_, err = f.linkMoney().Payments.Create(context.Background(), linkmoney.NewPayment("", "m1", linkmoney.USD(100)), facade.WithResponse(&resp))
+	require.ErrorIs(t, err, facade.ErrInvalidRequest)
+	assert.Equal(t, facade.Response{}, resp)
 }
 
 func TestCallerPaymentRequestIsNeverModified(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("POST /v1/payments", sequence(jsonReply(503, `{}`), jsonReply(201, `{"paymentId":"p1","paymentStatus":"PENDING"}`)))
 	lm := f.linkMoney()
-	req := NewPayment("cust", "merch", USD(1234), WithClientReferenceID("order-1"), WithSoftDescriptor("ACME"))
+	req := linkmoney.NewPayment("cust", "merch", linkmoney.USD(1234), linkmoney.WithClientReferenceID("order-1"), linkmoney.WithSoftDescriptor("ACME"))
 	before, err := json.Marshal(req)
 	require.NoError(t, err)
 
-	var r1, r2 Response
-	_, err = lm.Payments.Create(context.Background(), req, WithResponse(&r1))
+	var r1, r2 facade.Response
+	_, err = lm.Payments.Create(context.Background(), req, facade.WithResponse(&r1))
 	require.NoError(t, err)
 	after, err := json.Marshal(req)
 	require.NoError(t, err)
@@ -401,7 +405,7 @@ func TestCallerPaymentRequestIsNeverModified(t *testing.T) {
 	assert.Empty(t, req.RequestKey)
 
 	// The same value again is a new payment with a new key, not a duplicate.
-	_, err = lm.Payments.Create(context.Background(), req, WithResponse(&r2))
+	_, err = lm.Payments.Create(context.Background(), req, facade.WithResponse(&r2))
 	require.NoError(t, err)
 	require.NotEmpty(t, r1.IdempotencyKey)
 	require.NotEmpty(t, r2.IdempotencyKey)
@@ -416,7 +420,7 @@ func TestCallerPaymentRequestIsNeverModified(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			_, err := lm.Refunds.Create(context.Background(), NewRefund("p1", USD(1)))
+			_, err := lm.Refunds.Create(context.Background(), linkmoney.NewRefund("p1", linkmoney.USD(1)))
 			assert.Error(t, err) // no route: 418
 			_, err = lm.Payments.Create(context.Background(), req)
 			assert.NoError(t, err)
@@ -437,16 +441,16 @@ func TestWrappedDefaultTransportDoesNotPanic(t *testing.T) {
 		return orig.RoundTrip(r)
 	})
 
-	hc := DefaultHTTPClient()
+	hc := facade.DefaultHTTPClient()
 	tr, ok := hc.Transport.(*http.Transport)
 	require.True(t, ok)
-	assert.Equal(t, DefaultMaxConnsPerHost, tr.MaxConnsPerHost)
+	assert.Equal(t, facade.DefaultMaxConnsPerHost, tr.MaxConnsPerHost)
 	assert.NotNil(t, tr.Proxy, "the fresh transport still honours HTTP_PROXY")
 	assert.True(t, tr.ForceAttemptHTTP2)
 
 	f := newFakeAPI(t)
 	f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
-	mk, err := NewMoneyKit(WithCredentials(testClientID, testClientSecret), WithBaseURL(f.srv.URL))
+	mk, err := moneykit.New(facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL(f.srv.URL))
 	require.NoError(t, err)
 	t.Cleanup(mk.CloseIdleConnections)
 	link, err := mk.Links.Get(context.Background(), "mk_1")
@@ -458,13 +462,13 @@ func TestWrappedDefaultTransportDoesNotPanic(t *testing.T) {
 	custom := orig.(*http.Transport).Clone()
 	custom.DisableCompression = true
 	http.DefaultTransport = custom
-	assert.True(t, DefaultHTTPClient().Transport.(*http.Transport).DisableCompression)
+	assert.True(t, facade.DefaultHTTPClient().Transport.(*http.Transport).DisableCompression)
 }
 
 // keyCase is one way a payment or refund can fail.
 type keyCase struct {
 	name  string
-	setup func(f *fakeAPI, route string) []Option
+	setup func(f *fakeAPI, route string) []facade.Option
 	check func(t *testing.T, err error)
 }
 
@@ -473,78 +477,78 @@ func TestPaymentAndRefundErrorsCarryTheRequestKey(t *testing.T) {
 		return func(t *testing.T, err error) { require.ErrorAs(t, err, target) }
 	}
 	cases := []keyCase{
-		{"5xx until retries run out", func(f *fakeAPI, route string) []Option {
+		{"5xx until retries run out", func(f *fakeAPI, route string) []facade.Option {
 			f.handle(route, jsonReply(503, `{}`))
 			return nil
 		}, func(t *testing.T, err error) {
-			var e *Error
+			var e *facade.Error
 			require.ErrorAs(t, err, &e)
 			assert.Equal(t, 3, e.Attempts)
 		}},
-		{"4xx answer", func(f *fakeAPI, route string) []Option {
+		{"4xx answer", func(f *fakeAPI, route string) []facade.Option {
 			f.handle(route, jsonReply(400, `{"errorCode":"DUPLICATE_REQUEST_KEY"}`))
 			return nil
-		}, func(t *testing.T, err error) { require.ErrorIs(t, err, ErrDuplicateRequestKey) }},
-		{"undecodable 2xx", func(f *fakeAPI, route string) []Option {
+		}, func(t *testing.T, err error) { require.ErrorIs(t, err, facade.ErrDuplicateRequestKey) }},
+		{"undecodable 2xx", func(f *fakeAPI, route string) []facade.Option {
 			f.handle(route, jsonReply(201, `{"paymentId":`))
 			return nil
-		}, isType(new(*Error))},
-		{"connection lost on every attempt", func(f *fakeAPI, route string) []Option {
+		}, isType(new(*facade.Error))},
+		{"connection lost on every attempt", func(f *fakeAPI, route string) []facade.Option {
 			f.handle(route, func(w http.ResponseWriter, r *http.Request) {
 				conn, _, _ := w.(http.Hijacker).Hijack()
 				_ = conn.Close()
 			})
 			return nil
 		}, func(t *testing.T, err error) {
-			var te *TransportError
+			var te *facade.TransportError
 			require.ErrorAs(t, err, &te)
 			assert.Equal(t, 3, te.Attempts)
 		}},
-		{"context cancelled while waiting to retry", func(f *fakeAPI, route string) []Option {
+		{"context cancelled while waiting to retry", func(f *fakeAPI, route string) []facade.Option {
 			f.handle(route, jsonReply(503, `{}`))
-			return []Option{WithWait(func(context.Context, time.Duration) error { return context.Canceled })}
+			return []facade.Option{facade.WithWait(func(context.Context, time.Duration) error { return context.Canceled })}
 		}, func(t *testing.T, err error) {
-			var te *TransportError
+			var te *facade.TransportError
 			require.ErrorAs(t, err, &te)
 			require.NotNil(t, te.Last)
 			assert.Equal(t, te.IdempotencyKey, te.Last.IdempotencyKey)
 		}},
-		{"Retry-After longer than allowed", func(f *fakeAPI, route string) []Option {
+		{"Retry-After longer than allowed", func(f *fakeAPI, route string) []facade.Option {
 			f.handle(route, jsonReply(503, `{}`, "Retry-After", "120"))
 			return nil
-		}, isType(new(*RateLimitError))},
-		{"token endpoint refuses", func(f *fakeAPI, route string) []Option {
+		}, isType(new(*facade.RateLimitError))},
+		{"token endpoint refuses", func(f *fakeAPI, route string) []facade.Option {
 			f.handle("POST /v1/tokens", jsonReply(401, `{"error":"invalid_client"}`))
 			return nil
 		}, func(t *testing.T, err error) {
-			var te *TransportError
+			var te *facade.TransportError
 			require.ErrorAs(t, err, &te)
-			require.ErrorIs(t, err, ErrUnauthorized)
+			require.ErrorIs(t, err, facade.ErrUnauthorized)
 			assert.Contains(t, err.Error(), "fetching token: ")
-			var tokErr *Error
+			var tokErr *facade.Error
 			require.ErrorAs(t, err, &tokErr)
 			assert.Equal(t, "createToken", tokErr.Operation)
 		}},
 	}
 	type op struct {
 		name, route string
-		create      func(lm *LinkMoney, key string) error
+		create      func(lm *linkmoney.Client, key string) error
 	}
 	ops := []op{
-		{"payment", "POST /v1/payments", func(lm *LinkMoney, key string) error {
-			var opts []PaymentOption
+		{"payment", "POST /v1/payments", func(lm *linkmoney.Client, key string) error {
+			var opts []linkmoney.PaymentOption
 			if key != "" {
-				opts = append(opts, WithRequestKey(key))
+				opts = append(opts, linkmoney.WithRequestKey(key))
 			}
-			_, err := lm.Payments.Create(context.Background(), NewPayment("c1", "m1", USD(100), opts...))
+			_, err := lm.Payments.Create(context.Background(), linkmoney.NewPayment("c1", "m1", linkmoney.USD(100), opts...))
 			return err
 		}},
-		{"refund", "POST /v1/refunds", func(lm *LinkMoney, key string) error {
-			var opts []PaymentOption
+		{"refund", "POST /v1/refunds", func(lm *linkmoney.Client, key string) error {
+			var opts []linkmoney.PaymentOption
 			if key != "" {
-				opts = append(opts, WithRequestKey(key))
+				opts = append(opts, linkmoney.WithRequestKey(key))
 			}
-			_, err := lm.Refunds.Create(context.Background(), NewRefund("p1", USD(100), opts...))
+			_, err := lm.Refunds.Create(context.Background(), linkmoney.NewRefund("p1", linkmoney.USD(100), opts...))
 			return err
 		}},
 	}
@@ -557,7 +561,7 @@ func TestPaymentAndRefundErrorsCarryTheRequestKey(t *testing.T) {
 					err := o.create(f.linkMoney(opts...), given)
 					require.Error(t, err)
 					tc.check(t, err)
-					key := IdempotencyKeyOf(err)
+					key := facade.IdempotencyKeyOf(err)
 					require.NotEmpty(t, key, "%v", err)
 					if given != "" {
 						assert.Equal(t, given, key)
@@ -565,9 +569,9 @@ func TestPaymentAndRefundErrorsCarryTheRequestKey(t *testing.T) {
 					for _, b := range f.bodiesOf(o.route) {
 						assert.Equal(t, key, mustJSON(t, b)["requestKey"], "the key reported is the key sent")
 					}
-					var te *TransportError
-					var e *Error
-					var rl *RateLimitError
+					var te *facade.TransportError
+					var e *facade.Error
+					var rl *facade.RateLimitError
 					switch {
 					case errors.As(err, &te):
 						assert.Equal(t, key, te.IdempotencyKey)
@@ -585,20 +589,20 @@ func TestPaymentAndRefundErrorsCarryTheRequestKey(t *testing.T) {
 func TestGateDoesNotLendOneCallsKeyToAnother(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("POST /v1/payments", jsonReply(429, `{"errorCode":"RATE_LIMITED"}`, "Retry-After", "10"))
-	lm := f.linkMoney(WithMaxRetries(0))
-	_, errA := lm.Payments.Create(context.Background(), NewPayment("c1", "m1", USD(100), WithRequestKey("key-A")))
-	var a *Error
+	lm := f.linkMoney(facade.WithMaxRetries(0))
+	_, errA := lm.Payments.Create(context.Background(), linkmoney.NewPayment("c1", "m1", linkmoney.USD(100), linkmoney.WithRequestKey("key-A")))
+	var a *facade.Error
 	require.ErrorAs(t, errA, &a)
 	assert.Equal(t, "key-A", a.IdempotencyKey)
 
 	// B runs into the gate A's 429 closed, and its context cannot wait 10s.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	_, errB := lm.Payments.Create(ctx, NewPayment("c1", "m1", USD(100), WithRequestKey("key-B")))
-	var rl *RateLimitError
+	_, errB := lm.Payments.Create(ctx, linkmoney.NewPayment("c1", "m1", linkmoney.USD(100), linkmoney.WithRequestKey("key-B")))
+	var rl *facade.RateLimitError
 	require.ErrorAs(t, errB, &rl)
 	assert.Equal(t, "key-B", rl.IdempotencyKey)
-	assert.Equal(t, "key-B", IdempotencyKeyOf(errB))
+	assert.Equal(t, "key-B", facade.IdempotencyKeyOf(errB))
 	require.NotNil(t, rl.Err, "A's answer is shown")
 	assert.Empty(t, rl.Err.IdempotencyKey, "but not A's key")
 	assert.Equal(t, "key-A", a.IdempotencyKey, "A's own error keeps its key")
@@ -606,15 +610,15 @@ func TestGateDoesNotLendOneCallsKeyToAnother(t *testing.T) {
 }
 
 func TestIdempotencyKeyOfOtherErrors(t *testing.T) {
-	assert.Empty(t, IdempotencyKeyOf(nil))
-	assert.Empty(t, IdempotencyKeyOf(errors.New("x")))
-	wrapped := fmt.Errorf("order 1042: %w", &TransportError{Err: io.ErrUnexpectedEOF, IdempotencyKey: "k"})
-	assert.Equal(t, "k", IdempotencyKeyOf(wrapped))
+	assert.Empty(t, facade.IdempotencyKeyOf(nil))
+	assert.Empty(t, facade.IdempotencyKeyOf(errors.New("x")))
+	wrapped := fmt.Errorf("order 1042: %w", &facade.TransportError{Err: io.ErrUnexpectedEOF, IdempotencyKey: "k"})
+	assert.Equal(t, "k", facade.IdempotencyKeyOf(wrapped))
 	f := newFakeAPI(t)
 	f.handle("GET /links/mk_1", jsonReply(503, `{}`))
 	_, err := f.moneyKit().Links.Get(context.Background(), "mk_1")
 	require.Error(t, err)
-	assert.Empty(t, IdempotencyKeyOf(err), "operations without an idempotency key carry none")
+	assert.Empty(t, facade.IdempotencyKeyOf(err), "operations without an idempotency key carry none")
 }
 
 // The per-call settings and the response are the call's own: concurrent
@@ -629,9 +633,9 @@ func TestConcurrentCallsKeepTheirOwnOptions(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 16 {
 		wg.Go(func() {
-			var resp Response
+			var resp facade.Response
 			id := fmt.Sprint(i)
-			_, err := mk.Links.Get(context.Background(), "mk_1", WithHeader("X-Call", id), WithResponse(&resp))
+			_, err := mk.Links.Get(context.Background(), "mk_1", facade.WithHeader("X-Call", id), facade.WithResponse(&resp))
 			assert.NoError(t, err)
 			assert.Equal(t, "echo-"+id, resp.RequestID)
 		})

@@ -1,14 +1,20 @@
-package facade
+package transport_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/internal/transport"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -35,8 +41,8 @@ func TestPlainHTTPRefused(t *testing.T) {
 		{"not a url", false},
 		{"https://api.example/x?y=1", false},
 	} {
-		_, err := NewMoneyKit(WithCredentials("id", "secret"), WithBaseURL(tc.url))
-		_, err2 := NewLinkMoney(WithCredentials("id", "secret"), WithBaseURL(tc.url))
+		_, err := moneykit.New(facade.WithCredentials("id", "secret"), facade.WithBaseURL(tc.url))
+		_, err2 := linkmoney.New(facade.WithCredentials("id", "secret"), facade.WithBaseURL(tc.url))
 		if tc.ok {
 			assert.NoError(t, err, tc.url)
 			assert.NoError(t, err2, tc.url)
@@ -48,63 +54,84 @@ func TestPlainHTTPRefused(t *testing.T) {
 			assert.NotContains(t, err.Error(), "secret")
 		}
 	}
-	_, err := NewMoneyKit(WithCredentials("id", "secret"), WithBaseURL("http://api.moneykit.com"))
+	_, err := moneykit.New(facade.WithCredentials("id", "secret"), facade.WithBaseURL("http://api.moneykit.com"))
 	assert.ErrorContains(t, err, "plain-http")
 }
 
 func TestEnvironmentVariableDefaults(t *testing.T) {
 	env := map[string]string{
-		EnvMoneyKitClientID: "mk-id", EnvMoneyKitClientSecret: "mk-secret", EnvMoneyKitBaseURL: "https://mk.example/v",
-		EnvLinkMoneyClientID: "lm-id", EnvLinkMoneyClientSecret: "lm-secret",
+		moneykit.EnvClientID: "mk-id", moneykit.EnvClientSecret: "mk-secret", moneykit.EnvBaseURL: "https://mk.example/v",
+		linkmoney.EnvClientID: "lm-id", linkmoney.EnvClientSecret: "lm-secret",
 	}
 	getenv := func(k string) string { return env[k] }
-	mk, err := NewMoneyKit(withGetenv(getenv))
-	require.NoError(t, err)
-	assert.Equal(t, "mk-id", mk.c.clientID)
-	assert.Equal(t, "mk-secret", mk.c.clientSecret)
-	assert.Equal(t, "https://mk.example/v/", mk.c.baseURL)
+	// The client's id, secret and base URL are read from its token request.
+	var (
+		sentURL  string
+		sentForm url.Values
+	)
+	hc := scriptedClient(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sentURL = r.URL.String()
+		b, _ := io.ReadAll(r.Body)
+		sentForm, _ = url.ParseQuery(string(b))
+		return respond(http.StatusOK, http.Header{"Content-Type": {contentJSON}}, []byte(`{"access_token":"tok","token_type":"bearer","expires_in":3600}`)), nil
+	}))
+	mkToken := func(opts ...facade.Option) {
+		t.Helper()
+		mk, err := moneykit.New(append([]facade.Option{facade.WithHTTPClient(hc)}, opts...)...)
+		require.NoError(t, err)
+		_, err = mk.Auth.Token(context.Background())
+		require.NoError(t, err)
+	}
+	lmToken := func(opts ...facade.Option) {
+		t.Helper()
+		lm, err := linkmoney.New(append([]facade.Option{facade.WithHTTPClient(hc)}, opts...)...)
+		require.NoError(t, err)
+		_, err = lm.Auth.Token(context.Background(), linkmoney.TokenScopeLinkCore)
+		require.NoError(t, err)
+	}
 
-	lm, err := NewLinkMoney(withGetenv(getenv))
-	require.NoError(t, err)
-	assert.Equal(t, "lm-id", lm.c.clientID)
-	assert.Equal(t, LinkMoneyBaseURL+"/", lm.c.baseURL)
+	mkToken(transport.WithGetenv(getenv))
+	assert.Equal(t, "mk-id", sentForm.Get("client_id"))
+	assert.Equal(t, "mk-secret", sentForm.Get("client_secret"))
+	assert.Equal(t, "https://mk.example/v/auth/token", sentURL)
 
-	lm, err = NewLinkMoney(withGetenv(getenv), WithEnvironment(Sandbox))
-	require.NoError(t, err)
-	assert.Equal(t, LinkMoneySandboxBaseURL+"/", lm.c.baseURL)
+	lmToken(transport.WithGetenv(getenv))
+	assert.Equal(t, "lm-id", sentForm.Get("client_id"))
+	assert.Equal(t, "lm-secret", sentForm.Get("client_secret"))
+	assert.Equal(t, linkmoney.BaseURL+"/v1/tokens", sentURL)
 
-	env[EnvLinkMoneyBaseURL] = "https://lm.example"
-	lm, err = NewLinkMoney(withGetenv(getenv), WithEnvironment(Sandbox))
-	require.NoError(t, err)
-	assert.Equal(t, "https://lm.example/", lm.c.baseURL, "the env base URL beats the environment")
+	lmToken(transport.WithGetenv(getenv), facade.WithEnvironment(facade.Sandbox))
+	assert.Equal(t, linkmoney.SandboxBaseURL+"/v1/tokens", sentURL)
+
+	env[linkmoney.EnvBaseURL] = "https://lm.example"
+	lmToken(transport.WithGetenv(getenv), facade.WithEnvironment(facade.Sandbox))
+	assert.Equal(t, "https://lm.example/v1/tokens", sentURL, "the env base URL beats the environment")
 
 	// Options beat the environment.
-	mk, err = NewMoneyKit(withGetenv(getenv), WithCredentials("opt-id", "opt-secret"), WithBaseURL("https://opt.example"))
-	require.NoError(t, err)
-	assert.Equal(t, "opt-id", mk.c.clientID)
-	assert.Equal(t, "https://opt.example/", mk.c.baseURL)
+	mkToken(transport.WithGetenv(getenv), facade.WithCredentials("opt-id", "opt-secret"), facade.WithBaseURL("https://opt.example"))
+	assert.Equal(t, "opt-id", sentForm.Get("client_id"))
+	assert.Equal(t, "https://opt.example/auth/token", sentURL)
 
 	// MoneyKit ignores the environment setting.
-	mk, err = NewMoneyKit(withGetenv(func(string) string { return "" }), WithCredentials("a", "b"), WithEnvironment(Sandbox))
-	require.NoError(t, err)
-	assert.Equal(t, MoneyKitBaseURL+"/", mk.c.baseURL)
+	mkToken(transport.WithGetenv(func(string) string { return "" }), facade.WithCredentials("a", "b"), facade.WithEnvironment(facade.Sandbox))
+	assert.Equal(t, moneykit.BaseURL+"/auth/token", sentURL)
 
-	_, err = NewMoneyKit(withGetenv(func(string) string { return "" }))
-	assert.ErrorContains(t, err, EnvMoneyKitClientID)
+	_, err := moneykit.New(transport.WithGetenv(func(string) string { return "" }))
+	assert.ErrorContains(t, err, moneykit.EnvClientID)
 }
 
 func TestInvalidOptions(t *testing.T) {
-	for name, o := range map[string]Option{
-		"retries":     WithMaxRetries(-1),
-		"timeout":     WithAttemptTimeout(-time.Second),
-		"retry-after": WithMaxRetryAfter(-time.Second),
-		"backoff":     WithBackoff(nil),
-		"policy":      WithRetryPolicy(nil),
-		"wait":        WithWait(nil),
-		"http":        WithHTTPClient(nil),
-		"environment": WithEnvironment(Environment(7)),
+	for name, o := range map[string]facade.Option{
+		"retries":     facade.WithMaxRetries(-1),
+		"timeout":     facade.WithAttemptTimeout(-time.Second),
+		"retry-after": facade.WithMaxRetryAfter(-time.Second),
+		"backoff":     facade.WithBackoff(nil),
+		"policy":      facade.WithRetryPolicy(nil),
+		"wait":        facade.WithWait(nil),
+		"http":        facade.WithHTTPClient(nil),
+		"environment": facade.WithEnvironment(facade.Environment(7)),
 	} {
-		_, err := NewMoneyKit(WithCredentials("a", "b"), o)
+		_, err := moneykit.New(facade.WithCredentials("a", "b"), o)
 		assert.Error(t, err, name)
 	}
 }
@@ -117,7 +144,7 @@ func TestHeadersOnEveryCall(t *testing.T) {
 		}
 	}
 	f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
-	mk := f.moneyKit(WithUserAgent("acme-checkout/2.1"))
+	mk := f.moneyKit(facade.WithUserAgent("acme-checkout/2.1"))
 	lm := f.linkMoney()
 	for idx, oc := range opCalls {
 		if idx == "createAccessToken" || idx == "createToken" {
@@ -128,12 +155,12 @@ func TestHeadersOnEveryCall(t *testing.T) {
 		require.NotEmpty(t, hs, oc.route)
 		h := hs[len(hs)-1]
 		assert.Equal(t, "application/json", h.Get("Accept"), oc.route)
-		if opProvider(t, idx) == ProviderMoneyKit {
+		if opProvider(t, idx) == facade.ProviderMoneyKit {
 			assert.Equal(t, "2023-02-18", h.Get("MoneyKit-Version"), oc.route)
-			assert.Equal(t, "acme-checkout/2.1 banklink-go/"+Version, h.Get("User-Agent"), oc.route)
+			assert.Equal(t, "acme-checkout/2.1 banklink-go/"+facade.Version, h.Get("User-Agent"), oc.route)
 		} else {
 			assert.Empty(t, h.Get("MoneyKit-Version"), oc.route)
-			assert.Equal(t, "banklink-go/"+Version, h.Get("User-Agent"), oc.route)
+			assert.Equal(t, "banklink-go/"+facade.Version, h.Get("User-Agent"), oc.route)
 		}
 	}
 	jwks := f.headersOf("GET /.well-known/jwks.json")[0]
@@ -152,7 +179,7 @@ func TestBaseURLPathPrefixKept(t *testing.T) {
 		jsonReply(200, linkJSON)(w, r)
 	}))
 	defer srv.Close()
-	mk, err := NewMoneyKit(WithCredentials("a", "b"), WithBaseURL(srv.URL+"/proxy/mk"))
+	mk, err := moneykit.New(facade.WithCredentials("a", "b"), facade.WithBaseURL(srv.URL+"/proxy/mk"))
 	require.NoError(t, err)
 	_, err = mk.Links.Get(context.Background(), "mk_1")
 	require.NoError(t, err)
@@ -170,7 +197,7 @@ func TestPathParametersEscaped(t *testing.T) {
 		jsonReply(200, linkJSON)(w, r)
 	}))
 	defer srv.Close()
-	mk, err := NewMoneyKit(WithCredentials("a", "b"), WithBaseURL(srv.URL))
+	mk, err := moneykit.New(facade.WithCredentials("a", "b"), facade.WithBaseURL(srv.URL))
 	require.NoError(t, err)
 	_, err = mk.Links.Get(context.Background(), "a b+c;d=e@f")
 	require.NoError(t, err)
@@ -178,12 +205,12 @@ func TestPathParametersEscaped(t *testing.T) {
 	assert.Equal(t, "/links/a%20b+c%3Bd=e@f", uris[0], "an id is escaped into one segment")
 	// An id that would leave its segment is refused before sending (TestPathParameterOneSegment).
 	_, err = mk.Links.Get(context.Background(), "../users/x?y=1#z")
-	require.ErrorIs(t, err, ErrInvalidRequest)
+	require.ErrorIs(t, err, facade.ErrInvalidRequest)
 	assert.Len(t, uris, 1)
 }
 
 func TestDefaultHTTPClient(t *testing.T) {
-	c := defaultHTTPClient()
+	c := facade.DefaultHTTPClient()
 	require.NotZero(t, c.Timeout)
 	tr := c.Transport.(*http.Transport)
 	assert.GreaterOrEqual(t, tr.MaxIdleConnsPerHost, 64)
@@ -214,7 +241,7 @@ func TestAttemptTimeoutRetriesSafeCalls(t *testing.T) {
 			}
 		}, jsonReply(200, linkJSON)))
 		start := time.Now()
-		_, err := f.moneyKit(WithAttemptTimeout(50*time.Millisecond)).Links.Get(t.Context(), "mk_1")
+		_, err := f.moneyKit(facade.WithAttemptTimeout(50*time.Millisecond)).Links.Get(t.Context(), "mk_1")
 		require.NoError(t, err)
 		assert.Equal(t, 2, f.hitCount("GET /links/mk_1"))
 		assert.Equal(t, 50*time.Millisecond, time.Since(start), "the stalled attempt was given up at its timeout and retried at once")

@@ -1,4 +1,4 @@
-package facade_test
+package transport_test
 
 import (
 	"bytes"
@@ -15,9 +15,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
-	"github.com/banklink/banklink/gen/linkmoney"
-	"github.com/banklink/banklink/gen/moneykit"
+	lmgen "github.com/banklink/banklink/gen/linkmoney"
+	mkgen "github.com/banklink/banklink/gen/moneykit"
 )
 
 // lockedBuffer is a log destination safe for concurrent writers.
@@ -106,9 +108,9 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 	instant := func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	common := []facade.Option{facade.WithHTTPClient(hc), facade.WithLogger(logger), facade.WithWait(instant)}
 	mkc, lmc := sb.MoneyKit(), sb.LinkMoney()
-	mk, err := facade.NewMoneyKit(append(common, facade.WithCredentials(mkc.ClientID, mkc.ClientSecret), facade.WithBaseURL(mkc.BaseURL))...)
+	mk, err := moneykit.New(append(common, facade.WithCredentials(mkc.ClientID, mkc.ClientSecret), facade.WithBaseURL(mkc.BaseURL))...)
 	require.NoError(t, err)
-	lm, err := facade.NewLinkMoney(append(common, facade.WithCredentials(lmc.ClientID, lmc.ClientSecret), facade.WithBaseURL(lmc.BaseURL))...)
+	lm, err := linkmoney.New(append(common, facade.WithCredentials(lmc.ClientID, lmc.ClientSecret), facade.WithBaseURL(lmc.BaseURL))...)
 	require.NoError(t, err)
 
 	ctx := context.Background()
@@ -119,12 +121,12 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 			errs = append(errs, err)
 		}
 	}
-	customer := facade.SessionCustomer{FirstName: first, LastName: last, Email: email, Phone: phone}
-	address := facade.WithBillingAddress(linkmoney.Address{StreetAddress: street, City: city, StateOrProvince: "MI", Country: "US", PostalCode: postal})
-	newLinkSession := func() *facade.LinkSessionRequest {
-		return facade.NewLinkSession(userID, "https://app.example/oauth", facade.WithCustomerEmail(email), facade.WithCustomerPhone(phone),
-			facade.WithProducts(moneykit.ProductAccountNumbers, moneykit.ProductIdentity, moneykit.ProductTransactions, moneykit.ProductInvestments),
-			facade.WithWebhook("https://hooks.privacy-check.example/mk")) // the sandbox refuses to deliver off loopback
+	customer := linkmoney.SessionCustomer{FirstName: first, LastName: last, Email: email, Phone: phone}
+	address := linkmoney.WithBillingAddress(linkmoney.Address{StreetAddress: street, City: city, StateOrProvince: "MI", Country: "US", PostalCode: postal})
+	newLinkSession := func() *moneykit.LinkSessionRequest {
+		return moneykit.NewLinkSession(userID, "https://app.example/oauth", moneykit.WithCustomerEmail(email), moneykit.WithCustomerPhone(phone),
+			moneykit.WithProducts(moneykit.ProductAccountNumbers, moneykit.ProductIdentity, moneykit.ProductTransactions, moneykit.ProductInvestments),
+			moneykit.WithWebhook("https://hooks.privacy-check.example/mk")) // the sandbox refuses to deliver off loopback
 	}
 
 	// Every operation, and the data later rounds need.
@@ -157,14 +159,14 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 		if linkID != "" {
 			_, err = mk.Links.Get(ctx, linkID)
 			keep(err)
-			_, err = mk.Links.Update(ctx, linkID, facade.NewLinkUpdate(facade.SetLinkTags(round)))
+			_, err = mk.Links.Update(ctx, linkID, moneykit.NewLinkUpdate(moneykit.SetLinkTags(round)))
 			keep(err)
 		}
 		_, err = mk.Users.Links(ctx, userID)
 		keep(err)
 		_, err = mk.Webhooks.JWKS(ctx)
 		keep(err)
-		sess, err := lm.Sessions.Create(ctx, facade.NewSession(customer, "https://merchant.example/return", address))
+		sess, err := lm.Sessions.Create(ctx, linkmoney.NewSession(customer, "https://merchant.example/return", address))
 		keep(err)
 		if err == nil && customerID == "" {
 			customerID, err = sb.CompleteSession(sess.SessionKey)
@@ -175,20 +177,20 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 			keep(err)
 			_, err = lm.Customers.Accounts(ctx, customerID)
 			keep(err)
-			p, err := lm.Payments.Create(ctx, facade.NewPayment(customerID, "merchant-1", facade.USD(5000), facade.WithClientReferenceID("order-"+round)))
+			p, err := lm.Payments.Create(ctx, linkmoney.NewPayment(customerID, "merchant-1", linkmoney.USD(5000), linkmoney.WithClientReferenceID("order-"+round)))
 			keep(err)
 			if err == nil && paymentID == "" {
 				paymentID = p.PaymentId
 			}
 		}
 		if paymentID != "" {
-			_, err = lm.Refunds.Create(ctx, facade.NewRefund(paymentID, facade.USD(10)))
+			_, err = lm.Refunds.Create(ctx, linkmoney.NewRefund(paymentID, linkmoney.USD(10)))
 			keep(err)
 			_, err = lm.Payments.Status(ctx, paymentID)
 			keep(err)
 		}
 		if customerID != "" {
-			held, err := lm.Payments.Create(ctx, facade.NewPayment(customerID, "merchant-1", facade.USD(500000)))
+			held, err := lm.Payments.Create(ctx, linkmoney.NewPayment(customerID, "merchant-1", linkmoney.USD(500000)))
 			keep(err)
 			if err == nil {
 				_, err = lm.Payments.Release(ctx, held.PaymentId)
@@ -207,9 +209,9 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 	dataOperations = func(round string) {
 		_, err := mk.Auth.Introspect(ctx)
 		keep(err)
-		_, err = mk.Links.List(ctx, facade.LinksParams{})
+		_, err = mk.Links.List(ctx, moneykit.LinksParams{})
 		keep(err)
-		inst, err := mk.Institutions.List(ctx, facade.InstitutionsParams{})
+		inst, err := mk.Institutions.List(ctx, moneykit.InstitutionsParams{})
 		keep(err)
 		if err == nil && len(inst.Institutions) > 0 {
 			_, err = mk.Institutions.Get(ctx, inst.Institutions[0].InstitutionId)
@@ -217,7 +219,7 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 		}
 		_, err = mk.Users.Accounts(ctx, userID, nil)
 		keep(err)
-		_, err = mk.Users.Transactions(ctx, userID, facade.TransactionsParams{})
+		_, err = mk.Users.Transactions(ctx, userID, moneykit.TransactionsParams{})
 		keep(err)
 		imported, err := mk.Links.Import(ctx, &moneykit.ImportLinkRequest{
 			CustomerUser:  moneykit.LinkSessionCustomerUser{Id: userID},
@@ -245,7 +247,7 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 		keep(err)
 		_, err = mk.Identity.Get(ctx, linkID, nil)
 		keep(err)
-		txns, err := mk.Transactions.List(ctx, linkID, facade.TransactionsParams{})
+		txns, err := mk.Transactions.List(ctx, linkID, moneykit.TransactionsParams{})
 		keep(err)
 		if err == nil && len(txns.Transactions) > 0 {
 			_, err = mk.Transactions.UpdateEnrichment(ctx, linkID, txns.Transactions[0].TransactionId, "shopping", "")
@@ -255,7 +257,7 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 		keep(err)
 		_, err = mk.Investments.Holdings(ctx, linkID, nil)
 		keep(err)
-		_, err = mk.Investments.Transactions(ctx, linkID, facade.TransactionsParams{})
+		_, err = mk.Investments.Transactions(ctx, linkID, moneykit.TransactionsParams{})
 		keep(err)
 		_, err = mk.Links.Refresh(ctx, linkID, []moneykit.Product{moneykit.ProductTransactions})
 		keep(err)
@@ -293,13 +295,13 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 	sb.SetFaults(nil)
 
 	// Validation failures carrying personal data: nothing is sent.
-	_, err = lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{FirstName: first, LastName: last, Email: badMail, Phone: phone + "x" + street}, "relative/"+city))
+	_, err = lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: first, LastName: last, Email: badMail, Phone: phone + "x" + street}, "relative/"+city))
 	require.ErrorIs(t, err, facade.ErrInvalidRequest)
 	keep(err)
-	_, err = mk.LinkSessions.Create(ctx, facade.NewLinkSession(userID, "not a uri "+street, facade.WithCustomerEmail(badMail), facade.WithCustomerPhone(street)))
+	_, err = mk.LinkSessions.Create(ctx, moneykit.NewLinkSession(userID, "not a uri "+street, moneykit.WithCustomerEmail(badMail), moneykit.WithCustomerPhone(street)))
 	require.ErrorIs(t, err, facade.ErrInvalidRequest)
 	keep(err)
-	_, err = lm.Payments.Create(ctx, facade.NewPayment(customerID, "merchant-1", facade.USD(-5), facade.WithSoftDescriptor(email), facade.WithClientReferenceID(street)))
+	_, err = lm.Payments.Create(ctx, linkmoney.NewPayment(customerID, "merchant-1", linkmoney.USD(-5), linkmoney.WithSoftDescriptor(email), linkmoney.WithClientReferenceID(street)))
 	require.ErrorIs(t, err, facade.ErrInvalidRequest)
 	keep(err)
 
@@ -307,17 +309,17 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 	_, err = lm.Customers.Get(ctx, "8c4d7b3e-4f5a-4b1c-9d2e-6f7a8b9c0d1e")
 	require.ErrorIs(t, err, facade.ErrNotFound)
 	keep(err)
-	_, err = mk.LinkSessions.Create(ctx, facade.NewLinkSession(userID, "https://app.example/oauth", facade.WithInstitution("forbidden"), facade.WithCustomerEmail(email)))
+	_, err = mk.LinkSessions.Create(ctx, moneykit.NewLinkSession(userID, "https://app.example/oauth", moneykit.WithInstitution("forbidden"), moneykit.WithCustomerEmail(email)))
 	require.ErrorIs(t, err, facade.ErrForbiddenConfig)
 	keep(err)
-	_, err = lm.Payments.Create(ctx, facade.NewPayment(customerID, "merchant-1", facade.USD(100), facade.WithRequestKey("rk-secrets")))
+	_, err = lm.Payments.Create(ctx, linkmoney.NewPayment(customerID, "merchant-1", linkmoney.USD(100), linkmoney.WithRequestKey("rk-secrets")))
 	require.NoError(t, err)
-	_, err = lm.Payments.Create(ctx, facade.NewPayment(customerID, "merchant-1", facade.USD(100), facade.WithRequestKey("rk-secrets")))
+	_, err = lm.Payments.Create(ctx, linkmoney.NewPayment(customerID, "merchant-1", linkmoney.USD(100), linkmoney.WithRequestKey("rk-secrets")))
 	require.ErrorIs(t, err, facade.ErrDuplicateRequestKey)
 	keep(err)
 	deleteLink()
 	deleteLink() // 410 link_error.deleted
-	wrong, err := facade.NewLinkMoney(append(common, facade.WithCredentials(lmc.ClientID, "wrong-"+lmc.ClientSecret), facade.WithBaseURL(lmc.BaseURL))...)
+	wrong, err := linkmoney.New(append(common, facade.WithCredentials(lmc.ClientID, "wrong-"+lmc.ClientSecret), facade.WithBaseURL(lmc.BaseURL))...)
 	require.NoError(t, err)
 	_, err = wrong.Customers.Get(ctx, customerID)
 	require.ErrorIs(t, err, facade.ErrUnauthorized)
@@ -350,10 +352,10 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 
 	out := logs.String()
 	var ids []string
-	for _, op := range moneykit.Operations {
+	for _, op := range mkgen.Operations {
 		ids = append(ids, op.ID)
 	}
-	for _, op := range linkmoney.Operations {
+	for _, op := range lmgen.Operations {
 		ids = append(ids, op.ID)
 	}
 	for _, id := range ids {

@@ -1,4 +1,4 @@
-package facade
+package transport_test
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
@@ -46,9 +48,9 @@ func cancelMidWait(t *testing.T, call func(ctx context.Context) error) (error, t
 }
 
 // realWaitMoneyKit builds a client on f that waits with real timers.
-func realWaitMoneyKit(t *testing.T, f *fakeAPI, opts ...Option) *MoneyKit {
+func realWaitMoneyKit(t *testing.T, f *fakeAPI, opts ...facade.Option) *moneykit.Client {
 	t.Helper()
-	mk, err := NewMoneyKit(append(f.clientOptions(), opts...)...)
+	mk, err := moneykit.New(append(f.clientOptions(), opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(mk.CloseIdleConnections)
 	return mk
@@ -58,11 +60,11 @@ func TestCancelDuringBackoffReturnsPromptly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newMemFakeAPI(t)
 		f.handle("GET /links/mk_1", jsonReply(503, `{"error_code":"api_error.service_unavailable"}`)) // no Retry-After: backoff
-		mk := realWaitMoneyKit(t, f, WithBackoff(ExponentialBackoff{Initial: 10 * time.Second}))
+		mk := realWaitMoneyKit(t, f, facade.WithBackoff(facade.ExponentialBackoff{Initial: 10 * time.Second}))
 
 		err, after := cancelMidWait(t, func(ctx context.Context) error { _, err := mk.Links.Get(ctx, "mk_1"); return err })
 		assert.Zero(t, after, "returned at the instant of the cancel")
-		var te *TransportError
+		var te *facade.TransportError
 		require.ErrorAs(t, err, &te)
 		assert.ErrorIs(t, err, context.Canceled)
 		require.NotNil(t, te.Last, "the answer that caused the backoff stays reachable")
@@ -76,16 +78,16 @@ func TestCancelDuringSharedGateWaitReturnsPromptly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newMemFakeAPI(t)
 		f.handle("GET /links/mk_1", jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, "Retry-After", "10"))
-		mk := realWaitMoneyKit(t, f, WithMaxRetries(0))
+		mk := realWaitMoneyKit(t, f, facade.WithMaxRetries(0))
 
 		// The first call draws the 429 and returns at once (no retries left),
 		// leaving the client's gate closed for 10s.
 		_, err := mk.Links.Get(t.Context(), "mk_1")
-		require.ErrorIs(t, err, ErrRateLimited)
+		require.ErrorIs(t, err, facade.ErrRateLimited)
 
 		err, after := cancelMidWait(t, func(ctx context.Context) error { _, err := mk.Links.Get(ctx, "mk_1"); return err })
 		assert.Zero(t, after, "returned at the instant of the cancel")
-		var te *TransportError
+		var te *facade.TransportError
 		require.ErrorAs(t, err, &te)
 		assert.ErrorIs(t, err, context.Canceled)
 		assert.Equal(t, 0, te.Attempts)
@@ -98,7 +100,7 @@ func TestCancelDuringRateLimiterWaitReturnsPromptly(t *testing.T) {
 		f := newMemFakeAPI(t)
 		f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
 		lim := rate.NewLimiter(rate.Every(10*time.Second), 2)
-		mk := realWaitMoneyKit(t, f, WithRateLimiter(lim))
+		mk := realWaitMoneyKit(t, f, facade.WithRateLimiter(lim))
 		// The first call spends both slots (its own attempt and the token request).
 		_, err := mk.Links.Get(t.Context(), "mk_1")
 		require.NoError(t, err)
@@ -106,7 +108,7 @@ func TestCancelDuringRateLimiterWaitReturnsPromptly(t *testing.T) {
 		// The next call waits ~10s for a slot.
 		err, after := cancelMidWait(t, func(ctx context.Context) error { _, err := mk.Links.Get(ctx, "mk_1"); return err })
 		assert.Zero(t, after, "returned at the instant of the cancel")
-		var te *TransportError
+		var te *facade.TransportError
 		require.ErrorAs(t, err, &te)
 		assert.ErrorIs(t, err, context.Canceled)
 		assert.Equal(t, 1, f.hitCount("GET /links/mk_1"), "the cancelled call sent nothing")
@@ -134,7 +136,7 @@ func TestCancelDuringTokenFetchReturnsPromptly(t *testing.T) {
 
 		err, after := cancelMidWait(t, func(ctx context.Context) error { _, err := mk.Links.Get(ctx, "mk_1"); return err })
 		assert.Zero(t, after, "returned at the instant of the cancel")
-		var te *TransportError
+		var te *facade.TransportError
 		require.ErrorAs(t, err, &te, "%T %v", err, err)
 		assert.True(t, errors.Is(err, context.Canceled))
 		assert.Equal(t, "getLink", te.Operation)

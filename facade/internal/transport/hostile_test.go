@@ -1,4 +1,4 @@
-package facade
+package transport_test
 
 import (
 	"context"
@@ -11,8 +11,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banklink/banklink/gen/linkmoney"
-	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/internal/transport"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 )
 
 // Hostile answers. TestHostileErrorBodiesEveryOperation: error answers from
@@ -42,14 +44,16 @@ type hostileOp struct {
 	route  string // "METHOD /path" on the fake API
 	status int    // the operation's success status
 	body   string // a success body with unknown fields and enum values
-	call   func(ctx context.Context, mk *MoneyKit, lm *LinkMoney) (any, error)
+	call   func(ctx context.Context, mk *moneykit.Client, lm *linkmoney.Client) (any, error)
 	check  func(t *testing.T, v any) // the values survived decoding
 }
 
 var hostileOps = []hostileOp{
 	{"MoneyKit Auth.Token", "POST /auth/token", 201,
 		`{"access_token":"tok-novel","token_type":"mac","expires_in":60,"refresh_token":"r","scope":["x"]}`,
-		func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) (any, error) { return mk.Auth.Token(ctx) },
+		func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) (any, error) {
+			return mk.Auth.Token(ctx)
+		},
 		func(t *testing.T, v any) {
 			r := v.(*moneykit.CreateAccessTokenResponse)
 			assert.Equal(t, "tok-novel", r.AccessToken)
@@ -57,41 +61,45 @@ var hostileOps = []hostileOp{
 			assert.Equal(t, 60, r.ExpiresIn)
 		}},
 	{"LinkSessions.Create", "POST /link-session", 201, `{"link_session_token":"lst-1","expires_at":"2030-01-01T00:00:00Z"}`,
-		func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) (any, error) {
-			return mk.LinkSessions.Create(ctx, NewLinkSession("user-1234", "https://app.example/oauth"))
+		func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) (any, error) {
+			return mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("user-1234", "https://app.example/oauth"))
 		},
-		func(t *testing.T, v any) { assert.Equal(t, "lst-1", v.(*LinkSession).LinkSessionToken) }},
+		func(t *testing.T, v any) { assert.Equal(t, "lst-1", v.(*moneykit.LinkSession).LinkSessionToken) }},
 	{"LinkSessions.Exchange", "POST /link-session/exchange-token", 201, `{"link_id":"mk_1","link":` + linkWithNovelties + `,"request_id":"x"}`,
-		func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) (any, error) {
+		func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) (any, error) {
 			return mk.LinkSessions.Exchange(ctx, "ex-tok")
 		},
 		func(t *testing.T, v any) {
-			r := v.(*ExchangeResult)
+			r := v.(*moneykit.ExchangeResult)
 			assert.Equal(t, "mk_1", r.LinkId)
 			assertNovelLink(t, r.Link)
 		}},
 	{"Links.Get", "GET /links/mk_1", 200, linkWithNovelties,
-		func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) (any, error) { return mk.Links.Get(ctx, "mk_1") },
-		func(t *testing.T, v any) { assertNovelLink(t, *v.(*Link)) }},
-	{"Links.Update", "PATCH /links/mk_1", 200, linkWithNovelties,
-		func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) (any, error) {
-			return mk.Links.Update(ctx, "mk_1", NewLinkUpdate(SetLinkTags("a")))
+		func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) (any, error) {
+			return mk.Links.Get(ctx, "mk_1")
 		},
-		func(t *testing.T, v any) { assertNovelLink(t, *v.(*Link)) }},
+		func(t *testing.T, v any) { assertNovelLink(t, *v.(*moneykit.Link)) }},
+	{"Links.Update", "PATCH /links/mk_1", 200, linkWithNovelties,
+		func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) (any, error) {
+			return mk.Links.Update(ctx, "mk_1", moneykit.NewLinkUpdate(moneykit.SetLinkTags("a")))
+		},
+		func(t *testing.T, v any) { assertNovelLink(t, *v.(*moneykit.Link)) }},
 	{"Users.Links", "GET /users/user-1234/links", 200, `{"links":{"mk_1":` + linkWithNovelties + `},"cursor":"next"}`,
-		func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) (any, error) {
+		func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) (any, error) {
 			return mk.Users.Links(ctx, "user-1234")
 		},
 		func(t *testing.T, v any) {
-			links := v.(map[string]Link)
+			links := v.(map[string]moneykit.Link)
 			require.Contains(t, links, "mk_1")
 			assertNovelLink(t, links["mk_1"])
 		}},
 	{"Webhooks.JWKS", "GET /.well-known/jwks.json", 200,
 		`{"keys":[{"kty":"OKP","crv":"Ed448","kid":"k1","x":"abc","alg":"EdDSA","use":"sig","extra":true}],"next":1}`,
-		func(ctx context.Context, mk *MoneyKit, _ *LinkMoney) (any, error) { return mk.Webhooks.JWKS(ctx) },
+		func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) (any, error) {
+			return mk.Webhooks.JWKS(ctx)
+		},
 		func(t *testing.T, v any) {
-			ks := v.(*JWKSet).Keys
+			ks := v.(*moneykit.JWKSet).Keys
 			require.Len(t, ks, 1)
 			assert.Equal(t, "OKP", ks[0].Kty)
 			assert.Equal(t, "Ed448", ks[0].Crv)
@@ -99,7 +107,7 @@ var hostileOps = []hostileOp{
 		}},
 	{"Link Money Auth.Token", "POST /v1/tokens", 200,
 		`{"access_token":"tok-novel","expires_in":60,"scope":"Link-Future","token_type":"DPoP","issued_at":1}`,
-		func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) (any, error) {
+		func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) (any, error) {
 			return lm.Auth.Token(ctx, linkmoney.TokenScopeLinkCore)
 		},
 		func(t *testing.T, v any) {
@@ -109,44 +117,46 @@ var hostileOps = []hostileOp{
 			assert.Equal(t, "DPoP", r.TokenType)
 		}},
 	{"Sessions.Create", "POST /v2/sessions", 200, `{"sessionKey":"sk-1","sessionUrl":"https://client.example/?s=1","expiresAt":"later"}`,
-		func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) (any, error) {
-			return lm.Sessions.Create(ctx, NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"))
+		func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) (any, error) {
+			return lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"))
 		},
-		func(t *testing.T, v any) { assert.Equal(t, "sk-1", v.(*Session).SessionKey) }},
+		func(t *testing.T, v any) { assert.Equal(t, "sk-1", v.(*linkmoney.Session).SessionKey) }},
 	{"Customers.Get", "GET /v1/customers/c1", 200, `{"id":"c1","customerStatus":"FROZEN","firstName":"A","loyalty":{"tier":9}}`,
-		func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) (any, error) { return lm.Customers.Get(ctx, "c1") },
+		func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) (any, error) {
+			return lm.Customers.Get(ctx, "c1")
+		},
 		func(t *testing.T, v any) {
-			c := v.(*Customer)
+			c := v.(*linkmoney.Customer)
 			assert.Equal(t, "c1", c.Id)
 			assert.Equal(t, linkmoney.CustomerStatus("FROZEN"), c.CustomerStatus)
 		}},
 	{"Customers.Accounts", "GET /v1/customers/c1/accounts", 200,
 		`{"customerId":"c1","accountDetails":[{"accountId":1,"accountStatus":"PAUSED","accountType":"CRYPTO","brandNew":true}]}`,
-		func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) (any, error) {
+		func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) (any, error) {
 			return lm.Customers.Accounts(ctx, "c1")
 		},
 		func(t *testing.T, v any) {
-			as := v.(*CustomerAccounts).AccountDetails
+			as := v.(*linkmoney.CustomerAccounts).AccountDetails
 			require.Len(t, as, 1)
 			assert.Equal(t, linkmoney.AccountStatus("PAUSED"), as[0].AccountStatus)
 			assert.Equal(t, linkmoney.AccountType("CRYPTO"), as[0].AccountType)
 		}},
 	{"Payments.Create", "POST /v1/payments", 200, `{"paymentId":"p1","paymentStatus":"SETTLING","errorDetails":{"errorCode":"NEW","hint":1},"fee":{"value":1}}`,
-		func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) (any, error) {
-			return lm.Payments.Create(ctx, NewPayment("c1", "m1", USD(100)))
+		func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) (any, error) {
+			return lm.Payments.Create(ctx, linkmoney.NewPayment("c1", "m1", linkmoney.USD(100)))
 		},
 		func(t *testing.T, v any) {
-			p := v.(*Payment)
+			p := v.(*linkmoney.Payment)
 			assert.Equal(t, "p1", p.PaymentId)
 			assert.Equal(t, linkmoney.PaymentStatus("SETTLING"), p.PaymentStatus)
 			assert.Equal(t, "NEW", p.ErrorDetails.ErrorCode)
 		}},
 	{"Refunds.Create", "POST /v1/refunds", 201, `{"paymentId":"r1","paymentStatus":"REVERSED","extra":[]}`,
-		func(ctx context.Context, _ *MoneyKit, lm *LinkMoney) (any, error) {
-			return lm.Refunds.Create(ctx, NewRefund("p1", USD(100)))
+		func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) (any, error) {
+			return lm.Refunds.Create(ctx, linkmoney.NewRefund("p1", linkmoney.USD(100)))
 		},
 		func(t *testing.T, v any) {
-			assert.Equal(t, linkmoney.PaymentStatus("REVERSED"), v.(*Refund).PaymentStatus)
+			assert.Equal(t, linkmoney.PaymentStatus("REVERSED"), v.(*linkmoney.Refund).PaymentStatus)
 		}},
 }
 
@@ -179,13 +189,13 @@ func TestHostileSuccessBodiesKeepNovelValues(t *testing.T) {
 				t.Run(tc.name, func(t *testing.T) {
 					f := newFakeAPI(t)
 					f.handle(op.route, reply(op.status, tc.ctype, tc.body))
-					v, err := op.call(context.Background(), f.moneyKit(WithMaxRetries(0)), f.linkMoney(WithMaxRetries(0)))
+					v, err := op.call(context.Background(), f.moneyKit(facade.WithMaxRetries(0)), f.linkMoney(facade.WithMaxRetries(0)))
 					if tc.ok {
 						require.NoError(t, err)
 						op.check(t, v)
 						return
 					}
-					apiErr, ok := err.(*Error)
+					apiErr, ok := err.(*facade.Error)
 					require.True(t, ok, "%T %v", err, err)
 					assert.Equal(t, op.status, apiErr.StatusCode)
 					want := tc.body
@@ -194,7 +204,7 @@ func TestHostileSuccessBodiesKeepNovelValues(t *testing.T) {
 					}
 					assert.Equal(t, want, string(apiErr.Body))
 					assert.Error(t, apiErr.Err, "the decoding failure is kept")
-					assert.False(t, errors.Is(err, ErrServer))
+					assert.False(t, errors.Is(err, facade.ErrServer))
 					again, rerr := io.ReadAll(apiErr.Response.Body)
 					require.NoError(t, rerr)
 					assert.Equal(t, want, string(again))
@@ -214,12 +224,12 @@ func TestHostileErrorBodiesEveryOperation(t *testing.T) {
 		require.True(t, ok, "no call for %s", to.id)
 		op := struct {
 			name, route string
-			call        func(ctx context.Context, mk *MoneyKit, lm *LinkMoney) error
+			call        func(ctx context.Context, mk *moneykit.Client, lm *linkmoney.Client) error
 		}{to.id, oc.route, oc.call}
 		t.Run(op.name, func(t *testing.T) {
 			novelCode := `{"error_code":"api_error.brand_new","error_message":"Something new.","retry_hint":1}`
 			wantCode := "api_error.brand_new"
-			if to.provider == ProviderLinkMoney {
+			if to.provider == facade.ProviderLinkMoney {
 				novelCode = `{"errorId":77,"errorCode":"BRAND_NEW","errorMessage":"Something new.","errorSeverity":"FATAL","retryHint":1}`
 				wantCode = "BRAND_NEW"
 			}
@@ -233,15 +243,15 @@ func TestHostileErrorBodiesEveryOperation(t *testing.T) {
 					"", "unexpected text/html error body", -1},
 				{"truncated JSON", "application/json", novelCode[:len(novelCode)/2], 500, "", "unexpected application/json error body", -1},
 				{"XML", "application/xml", `<Error><Code>ServiceUnavailable</Code></Error>`, 503, "", "unexpected application/xml error body", -1},
-				{"oversized", "text/html", huge, 503, "", "error body larger than 1 MiB (truncated)", maxErrorBody},
+				{"oversized", "text/html", huge, 503, "", "error body larger than 1 MiB (truncated)", transport.MaxErrorBody},
 				{"unknown code and fields", "application/json", novelCode, 409, wantCode, "Something new.", -1},
 				{"JSON labelled text/plain", "text/plain", novelCode, 409, wantCode, "Something new.", -1},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					f := newFakeAPI(t)
 					f.handle(op.route, reply(tc.status, tc.ctype, tc.body))
-					err := op.call(context.Background(), f.moneyKit(WithMaxRetries(0)), f.linkMoney(WithMaxRetries(0)))
-					apiErr, ok := err.(*Error)
+					err := op.call(context.Background(), f.moneyKit(facade.WithMaxRetries(0)), f.linkMoney(facade.WithMaxRetries(0)))
+					apiErr, ok := err.(*facade.Error)
 					require.True(t, ok, "%T %v", err, err)
 					assert.Equal(t, tc.status, apiErr.StatusCode)
 					assert.Equal(t, tc.code, apiErr.Code)
@@ -252,7 +262,7 @@ func TestHostileErrorBodiesEveryOperation(t *testing.T) {
 					}
 					assert.Equal(t, len(want), len(apiErr.Body), "the stored body is capped at 1 MiB")
 					assert.Equal(t, want, string(apiErr.Body))
-					assert.Equal(t, tc.status >= 500, errors.Is(err, ErrServer))
+					assert.Equal(t, tc.status >= 500, errors.Is(err, facade.ErrServer))
 					assert.Less(t, len(err.Error()), 300, "the message does not embed the body")
 				})
 			}

@@ -1,4 +1,4 @@
-package facade
+package transport_test
 
 import (
 	"context"
@@ -13,7 +13,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banklink/banklink/gen/linkmoney"
+	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/internal/transport"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 )
 
 // TestTokenSingleFlight: 1,000 concurrent calls on a cold token, on a token
@@ -64,7 +67,7 @@ func TestTokenRefreshedBeforeExpiry(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	mk := f.moneyKit(withClock(clock))
+	mk := f.moneyKit(transport.WithClock(clock))
 	get := func() string {
 		_, err := mk.Links.Get(context.Background(), "mk_1")
 		require.NoError(t, err)
@@ -81,19 +84,13 @@ func TestTokenRefreshedBeforeExpiry(t *testing.T) {
 	assert.Equal(t, int64(2), f.tokens.Load())
 }
 
-func TestRefreshMargin(t *testing.T) {
-	assert.Equal(t, 60*time.Second, refreshMargin(time.Hour))
-	assert.Equal(t, 12*time.Second, refreshMargin(2*time.Minute))
-	assert.Equal(t, time.Duration(0), refreshMargin(0))
-}
-
 func TestExpiredAccessTokenRefreshedOnceAndRetried(t *testing.T) {
 	f := newFakeAPI(t)
 	expired := jsonReply(401, `{"error_code":"api_error.auth.expired_access_token","error_message":"Access token expired"}`)
 	// An unsafe POST: the refresh-and-resend applies because the server refused before acting.
 	f.handle("POST /link-session", sequence(expired, jsonReply(201, `{"link_session_token":"lst"}`)))
-	mk := f.moneyKit(WithMaxRetries(0)) // the refresh does not use up a retry
-	sess, err := mk.LinkSessions.Create(context.Background(), NewLinkSession("user-42", "https://app.example/oauth"))
+	mk := f.moneyKit(facade.WithMaxRetries(0)) // the refresh does not use up a retry
+	sess, err := mk.LinkSessions.Create(context.Background(), moneykit.NewLinkSession("user-42", "https://app.example/oauth"))
 	require.NoError(t, err)
 	assert.Equal(t, "lst", sess.LinkSessionToken)
 	assert.Equal(t, int64(2), f.tokens.Load(), "one initial token, one refresh")
@@ -106,7 +103,7 @@ func TestExpiredTwiceGivesErrAuthExpired(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("GET /links/mk_1", jsonReply(401, `{"error_code":"api_error.auth.expired_access_token","error_message":"Access token expired"}`))
 	_, err := f.moneyKit().Links.Get(context.Background(), "mk_1")
-	require.ErrorIs(t, err, ErrAuthExpired)
+	require.ErrorIs(t, err, facade.ErrAuthExpired)
 	assert.Equal(t, 2, f.hitCount("GET /links/mk_1"), "one refresh only")
 	assert.Equal(t, int64(2), f.tokens.Load())
 }
@@ -115,7 +112,7 @@ func TestUnauthorizedNotRefreshedOnMoneyKit(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("GET /links/mk_1", jsonReply(401, `{"error_code":"api_error.auth.unauthorized","error_message":"no"}`))
 	_, err := f.moneyKit().Links.Get(context.Background(), "mk_1")
-	require.ErrorIs(t, err, ErrUnauthorized)
+	require.ErrorIs(t, err, facade.ErrUnauthorized)
 	assert.Equal(t, 1, f.hitCount("GET /links/mk_1"))
 	assert.Equal(t, int64(1), f.tokens.Load())
 }
@@ -124,11 +121,11 @@ func TestTokenEndpointFailureIsTyped(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("POST /auth/token", jsonReply(401, `{"error_code":"api_error.auth.unauthorized","error_message":"bad client"}`))
 	_, err := f.moneyKit().Links.Get(context.Background(), "mk_1")
-	var apiErr *Error
+	var apiErr *facade.Error
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, "createAccessToken", apiErr.Operation)
 	assert.Equal(t, 401, apiErr.StatusCode)
-	assert.ErrorIs(t, err, ErrUnauthorized)
+	assert.ErrorIs(t, err, facade.ErrUnauthorized)
 	assert.Equal(t, 0, f.hitCount("GET /links/mk_1"), "nothing sent without a token")
 }
 
@@ -151,9 +148,9 @@ func TestLinkMoneyScopesAndBasicAuth(t *testing.T) {
 	ctx := context.Background()
 	_, err := lm.Customers.Get(ctx, "c1")
 	require.NoError(t, err)
-	_, err = lm.Payments.Create(ctx, NewPayment("c1", "m1", USD(500)))
+	_, err = lm.Payments.Create(ctx, linkmoney.NewPayment("c1", "m1", linkmoney.USD(500)))
 	require.NoError(t, err)
-	_, err = lm.Sessions.Create(ctx, NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"))
+	_, err = lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"))
 	require.NoError(t, err)
 
 	assert.Equal(t, "Bearer tok-Link-Core", f.headersOf("GET /v1/customers/c1")[0].Get("Authorization"))
@@ -171,7 +168,7 @@ func TestLinkMoneyScopesAndBasicAuth(t *testing.T) {
 func TestLinkMoney401RefreshesOnce(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("GET /v1/customers/c1", sequence(jsonReply(401, `{"errorCode":"UNAUTHORIZED","errorMessage":"expired"}`), jsonReply(200, `{"id":"c1"}`)))
-	c, err := f.linkMoney(WithMaxRetries(0)).Customers.Get(context.Background(), "c1")
+	c, err := f.linkMoney(facade.WithMaxRetries(0)).Customers.Get(context.Background(), "c1")
 	require.NoError(t, err)
 	assert.Equal(t, "c1", c.Id)
 	assert.Equal(t, int64(2), f.tokens.Load())
@@ -180,8 +177,8 @@ func TestLinkMoney401RefreshesOnce(t *testing.T) {
 func TestLinkMoneyBasic401NotRefreshed(t *testing.T) {
 	f := newFakeAPI(t)
 	f.handle("POST /v2/sessions", jsonReply(401, `{"errorCode":"UNAUTHORIZED","errorMessage":"bad"}`))
-	_, err := f.linkMoney().Sessions.Create(context.Background(), NewSession(SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"))
-	require.ErrorIs(t, err, ErrUnauthorized)
+	_, err := f.linkMoney().Sessions.Create(context.Background(), linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"))
+	require.ErrorIs(t, err, facade.ErrUnauthorized)
 	assert.Equal(t, 1, f.hitCount("POST /v2/sessions"))
 	assert.Equal(t, int64(0), f.tokens.Load())
 }
