@@ -73,7 +73,8 @@
 //     any other institution_id (for example "forbidden") answers 403
 //     link_session_error.forbidden_config, as does an existing_link_id that
 //     does not name a live link of the calling application.
-//   - The end user's part (MoneyKit Connect) is played by
+//   - The end user's part (MoneyKit Connect) is played in a browser by the
+//     sandbox's Connect pages (see Customer pages), by
 //     Sandbox.CompleteLinkSession, or from another process by Connect (POST
 //     /_sandbox/moneykit/connect). A new
 //     link waits in state awaiting_token_exchange until its exchangeable
@@ -165,9 +166,15 @@
 //     cross-field rules (paymentDetails only with experienceId
 //     LINK_MANAGED_PAYMENT, which in turn needs paymentDetails; subtotal
 //     before discount, shipping or tax).
-//   - The hosted UI is played by Sandbox.CompleteSession, or from another
-//     process by Pay (POST /_sandbox/linkmoney/complete): it creates an ACTIVE customer with two
+//   - The hosted UI is the sandbox's own page (see Customer pages), whose
+//     URL is the session's sessionUrl; it is also played by
+//     Sandbox.CompleteSession, or from another process by Pay (POST
+//     /_sandbox/linkmoney/complete). Both create an ACTIVE customer with two
 //     accounts and, for LINK_MANAGED_PAYMENT, the payment.
+//   - The sandbox banks' logins decide how payments go, through the pages and
+//     POST /v1/payments alike: profile_522 (the default of CompleteSession)
+//     pays as the rules below say; every debit of a profile_08 customer
+//     settles TERMINAL_FAILED with achReturnCode R01 (insufficient funds).
 //   - POST /v1/payments: the customer must exist and be ACTIVE (else 400).
 //     Amounts up to 1000.00 are AUTHORIZED, up to 9000.00 PENDING, above
 //     that TERMINAL_FAILED with errorDetails PAYMENT_DECLINED. A requestKey
@@ -183,6 +190,52 @@
 //   - POST /v1/refunds answers 201 PENDING; the payment must exist (404),
 //     be a debit that did not fail, and have at least the refund amount
 //     left to refund (400 otherwise).
+//
+// # Customer pages
+//
+// The sandbox serves the pages a provider hosts for the end user, so that a
+// front end runs its whole flow against it, offline (connectui.go, lmui.go;
+// html/template pages and one small script, embedded):
+//
+//   - MoneyKit Connect: {MONEYKIT_BASE_URL}/connect/connect.js defines
+//     window.MoneyKit with the web launcher's interface (new MoneyKit(options),
+//     link, continue, relink), which opens /connect/start in an overlay
+//     iframe and hears connect.started, link.event, link.complete,
+//     relink.complete, link.exit and link.close_oauth from that frame only.
+//     The steps follow the link session: products (required ones listed,
+//     optional ones as choices; turned down means denied), institution
+//     (skipped when the session named one), login, accounts. Instant Bank
+//     needs no login; Credentials Bank takes user_good / pass_good
+//     (user_custom / pass_good gives custom_sandbox_data), anything else
+//     shows an error and lets the user try again; OAuth Bank sends the
+//     browser to its authorize page (/connect/oauth), which returns to the
+//     session's redirect_uri with state (and error=access_denied when the
+//     user closed it), where continue(location.href, …) resumes. The
+//     accounts shown are those of the link to be; onSuccess gets the
+//     exchangeable token and the institution with selectedAccounts.
+//   - Link Money's hosted UI at {sandbox root}/linkmoney/ui/ with the real
+//     sessionUrl's query (redirect, version, sessionKey): consent, bank
+//     (FinBank Profiles - A, FinBank Profiles - B, Finbank OAuth), login
+//     (the password is the username: profile_522 or profile_08), one
+//     account and, for LINK_MANAGED_PAYMENT, the order (items, subtotal,
+//     tax, shipping, discount, total from orderDetails) and a "Pay $25.00"
+//     button. The browser returns to redirectUrl with customerId and
+//     status=200 (as Link Money's own integration reads them) and, after a
+//     payment, paymentId (unconfirmed: seen in a third-party integration
+//     only). Close returns status=204 (unconfirmed, likewise). A payment the
+//     rules decline (over $9,000.00) shows a page saying so before the return.
+//
+// Both complete through the same function as the control endpoints and the
+// Go methods, so webhooks, products granted and denied, the customer and
+// the payment come out the same way. Every page sends a
+// Content-Security-Policy of its own origin only, without inline script or
+// style; Connect's page may be framed only by the origin it was opened for
+// (its origin parameter) and posts its messages to that origin only; the
+// hosted UI and OAuth Bank's page may be framed by nobody. Every form post
+// carries a token bound to its flow; a flow expires 30 minutes after it
+// opened (sandbox clock), and a session completes once: a second
+// completion shows an error page (409) and changes nothing. Closing Connect
+// or the hosted UI completes nothing.
 //
 // # Webhooks
 //

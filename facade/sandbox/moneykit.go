@@ -54,6 +54,7 @@ type linkSession struct {
 	products       []requestedProduct
 	existingLinkID string
 	custom         *moneykit.CustomSandboxData
+	redirectURI    string // where OAuth Bank's authorize page returns
 	done           bool
 }
 
@@ -208,7 +209,7 @@ func (m *mkServer) CreateLinkSession(ctx context.Context, req moneykit.CreateLin
 	forbidden := func(msg string) (moneykit.CreateLinkSessionResponseObject, error) {
 		return moneykit.CreateLinkSession403JSONResponse{ErrorCode: "link_session_error.forbidden_config", ErrorMessage: msg}, nil
 	}
-	sess := &linkSession{app: rs.mkApp, userID: b.CustomerUser.Id}
+	sess := &linkSession{app: rs.mkApp, userID: b.CustomerUser.Id, redirectURI: b.RedirectUri}
 	if b.Webhook != "" {
 		webhook := b.Webhook
 		sess.webhook = &webhook

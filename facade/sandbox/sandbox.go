@@ -124,6 +124,8 @@ type Sandbox struct {
 	lmCreds [2]string
 
 	wh *webhooks // webhook signing keys, subscriptions and deliveries
+
+	pages pagesState // the customer pages' flows (connectui.go, lmui.go)
 }
 
 // New returns a sandbox that is not yet listening; serve Handler yourself, or
