@@ -350,3 +350,38 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestE2EConcurrentCallsShareOneTracer(t *testing.T) {
+	srv := benchServer(t)
+	r := newRig(t)
+	h := otelbanklink.Trace(r.opts()...)
+	// Two clients share the hooks; their first calls race for the token.
+	var clients []*moneykit.Client
+	for range 2 {
+		mk, err := moneykit.New(facade.WithCredentials("bench_client_id", "bench_client_secret"), facade.WithBaseURL(srv.URL), facade.WithTrace(h))
+		require.NoError(t, err)
+		clients = append(clients, mk)
+	}
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			for range 5 {
+				_, err := clients[i%2].Links.Get(context.Background(), benchLinkID)
+				assert.NoError(t, err)
+			}
+		})
+	}
+	wg.Wait()
+	calls := r.named("getLink")
+	require.Len(t, calls, 80)
+	tries := r.named("GET /links/{id}")
+	require.Len(t, tries, 80)
+	parents := map[trace.SpanID]int{}
+	for _, s := range tries {
+		parents[s.Parent().SpanID()]++
+	}
+	for _, c := range calls {
+		assert.Equal(t, 1, parents[c.SpanContext().SpanID()], "each call has its one attempt")
+	}
+	assert.Len(t, r.named("banklink.token"), 2, "one token fetch per client")
+}
