@@ -23,6 +23,11 @@
 // Exit status: 0 on success, 1 on an API or network error, 2 on bad usage or
 // invalid input (rejected before anything is sent).
 //
+// With the standard OpenTelemetry variables set (OTEL_EXPORTER_OTLP_ENDPOINT,
+// OTEL_SERVICE_NAME, ...; telemetry.go lists them), every command exports its
+// traces and metrics by OTLP over HTTP/protobuf and flushes them before it
+// exits; with none set, nothing is exported and no connection opened.
+//
 // The command tree is built on cobra: each command is one function returning
 // a *cobra.Command, added to its parent in newRoot or its group's function.
 package main

@@ -53,6 +53,8 @@ command line, serves a local sandbox of both, and runs a demo of the whole story
 Credentials and base URLs come from MONEYKIT_CLIENT_ID, MONEYKIT_CLIENT_SECRET,
 MONEYKIT_BASE_URL, LINKMONEY_CLIENT_ID, LINKMONEY_CLIENT_SECRET and LINKMONEY_BASE_URL;
 the global flags override them. Results are JSON on stdout, errors go to stderr.
+With OTEL_EXPORTER_OTLP_ENDPOINT (or the other standard OTEL_* variables) set, each
+command exports its traces and metrics by OTLP over HTTP/protobuf.
 Exit status: 0 ok, 1 API or network error, 2 bad usage or invalid input (nothing sent).`,
 		Example: `  banklink demo
   banklink sandbox --export > sandbox.env &      # then source sandbox.env
