@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -445,9 +447,15 @@ func neverReachedServer(err error) bool {
 	return errors.As(err, &op) && op.Op == "dial"
 }
 
+// bounded makes a value from the server (a request id, a delivery id)
+// safe to record: at most maxRequestID bytes, and valid UTF-8, which OTLP's
+// protobuf strings require (an invalid one would fail the whole export).
 func bounded(s string) string {
 	if len(s) > maxRequestID {
-		return s[:maxRequestID]
+		s = s[:maxRequestID]
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	return s
 }

@@ -6,8 +6,10 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -299,4 +301,19 @@ func TestHooksSharedByClientsOfTwoServers(t *testing.T) {
 		byServer[v.AsString()+" "+st.Emit()] += dp.Count
 	}
 	assert.Equal(t, map[string]uint64{"api.moneykit.com 200": 2, "127.0.0.1 201": 2}, byServer)
+}
+
+func TestHooksServerValuesAreBoundedAndValidUTF8(t *testing.T) {
+	r := newRig(t)
+	h := otelbanklink.Trace(r.opts()...)
+	hostile := strings.Repeat("é", 100) + "\xff\xfe" // 202 bytes, invalid UTF-8 at the end
+	ctx := h.CallStart(context.Background(), getLink)
+	a := attempt(getLink, 1)
+	h.AttemptDone(h.AttemptStart(ctx, a), a, facade.TraceAttemptResult{StatusCode: 200, RequestID: hostile})
+	h.CallDone(ctx, getLink, facade.TraceCallResult{Attempts: 1, StatusCode: 200, RequestID: "req-\xff"})
+	got := attrs(r.named("GET /links/{id}")[0])["banklink.request_id"].AsString()
+	assert.True(t, utf8.ValidString(got))
+	assert.LessOrEqual(t, len(got), 130)
+	assert.True(t, strings.HasPrefix(got, "éé"))
+	assert.Equal(t, "req-\uFFFD", attrs(r.named("getLink")[0])["banklink.request_id"].AsString())
 }

@@ -73,7 +73,7 @@ func (w *webhookTracer) done(ctx context.Context, d webhook.TraceDelivery, r web
 	}
 	attrs = append(attrs, semconv.HTTPResponseStatusCode(r.StatusCode))
 	if r.EventType != "" {
-		attrs = append(attrs, AttrWebhookEventType.String(r.EventType))
+		attrs = append(attrs, AttrWebhookEventType.String(bounded(r.EventType)))
 	}
 	if r.DeliveryID != "" {
 		attrs = append(attrs, AttrWebhookDeliveryID.String(bounded(r.DeliveryID)))
