@@ -294,20 +294,29 @@ func (t *telemetry) logHandler(h slog.Handler) slog.Handler {
 
 // serverHandler opens a server span per request h serves (the sandbox's),
 // named by the method; it records the method, the address and the status,
-// never the path, the query, a header or a body.
+// never the path (the route is the sandbox's own), the query, a header or a
+// body.
 func (t *telemetry) serverHandler(h http.Handler) http.Handler {
 	if t == nil || t.tp == nil {
 		return h
 	}
 	tracer := t.tp.Tracer(otelbanklink.ScopeName)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		attrs := []attribute.KeyValue{semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLScheme("http")}
+		method, name := r.Method, r.Method
+		switch method {
+		case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+			http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		default:
+			// A made-up method: the conventions' "_OTHER", span "HTTP".
+			method, name = "_OTHER", "HTTP"
+		}
+		attrs := []attribute.KeyValue{semconv.HTTPRequestMethodKey.String(method), semconv.URLScheme("http")}
 		if host, port, err := net.SplitHostPort(r.Host); err == nil {
 			if p, err := strconv.Atoi(port); err == nil {
 				attrs = append(attrs, semconv.ServerAddress(host), semconv.ServerPort(p))
 			}
 		}
-		ctx, span := tracer.Start(r.Context(), r.Method, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
+		ctx, span := tracer.Start(r.Context(), name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r.WithContext(ctx))
 		status := sw.status

@@ -2,6 +2,7 @@ package otelbanklink
 
 import (
 	"context"
+	"net/http"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -50,8 +51,14 @@ type webhookTracer struct {
 }
 
 func (w *webhookTracer) start(ctx context.Context, d webhook.TraceDelivery) context.Context {
-	name := d.Method
-	attrs := []attribute.KeyValue{AttrProvider.String(d.Provider), semconv.HTTPRequestMethodKey.String(d.Method)}
+	method, known := knownMethod(d.Method)
+	name := method
+	attrs := []attribute.KeyValue{AttrProvider.String(d.Provider), semconv.HTTPRequestMethodKey.String(method)}
+	if !known {
+		// The conventions' answer to a method a client made up: "_OTHER",
+		// and a span named "HTTP", so that names and values stay few.
+		name = "HTTP"
+	}
 	if d.Route != "" {
 		attrs = append(attrs, semconv.HTTPRoute(d.Route))
 		name += " " + d.Route
@@ -88,4 +95,14 @@ func (w *webhookTracer) done(ctx context.Context, d webhook.TraceDelivery, r web
 		span.SetStatus(codes.Error, r.Reason)
 	}
 	span.End()
+}
+
+// knownMethod returns m if it is one of HTTP's methods, else "_OTHER".
+func knownMethod(m string) (string, bool) {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return m, true
+	}
+	return "_OTHER", false
 }

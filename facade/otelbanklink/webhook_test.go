@@ -117,6 +117,7 @@ func TestWebhookRejectReasons(t *testing.T) {
 		reason string
 	}{
 		{http.MethodGet, nil, nil, "method_not_allowed"},
+		{"BREW", nil, nil, "method_not_allowed"},
 		{http.MethodPost, nil, body, "missing_signature"},
 		{http.MethodPost, old, body, "too_old"},
 		{http.MethodPost, nil, bytes.Repeat([]byte("x"), 65), "body_too_large"},
@@ -131,6 +132,11 @@ func TestWebhookRejectReasons(t *testing.T) {
 		last := attrs(spans[len(spans)-1])
 		assert.Equal(t, "rejected", last["banklink.webhook.outcome"].AsString(), tc.reason)
 		assert.Equal(t, tc.reason, last["banklink.webhook.reason"].AsString())
-		assert.Equal(t, tc.method, spans[len(spans)-1].Name(), "without a route the span is named by the method")
+		if tc.method == "BREW" {
+			assert.Equal(t, "HTTP", spans[len(spans)-1].Name(), "a made-up method does not name the span")
+			assert.Equal(t, "_OTHER", last["http.request.method"].AsString())
+		} else {
+			assert.Equal(t, tc.method, spans[len(spans)-1].Name(), "without a route the span is named by the method")
+		}
 	}
 }
