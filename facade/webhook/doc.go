@@ -77,6 +77,17 @@
 // "forget"); MemoryStore, the default, keeps keys in memory with expiry on an
 // injectable clock. Receivers behind a load balancer need a shared Store.
 //
+// # Tracing
+//
+// WithTrace reports each delivery a handler serves to stdlib-only hooks:
+// when it arrives (the context the hook returns is the one the function
+// receives) and what became of it: handled, duplicate, rejected or failed,
+// with a short reason (invalid_signature, too_old, handler_error, ...), the
+// event type and the delivery id once verified. facade/otelbanklink turns
+// them into a server span per delivery and a counter by outcome and reason
+// (otelbanklink.WithWebhookTelemetry); this package imports no telemetry
+// library.
+//
 // # Testing
 //
 // The sandbox (facade/sandbox) signs deliveries exactly as described here,
