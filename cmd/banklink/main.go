@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, s streams, getenv env) int {
 	a := &app{ctx: ctx, streams: s, getenv: getenv, tel: tel}
 	code := a.execute(args)
 	// The traces and metrics go out before the process exits.
-	tel.end(a.failed, code, s.err)
+	tel.end(code, s.err)
 	return code
 }
 
@@ -78,7 +78,6 @@ func (a *app) execute(args []string) int {
 	root := newRoot(a)
 	root.SetArgs(args)
 	err := root.ExecuteContext(a.ctx)
-	a.failed = err
 	if err == nil {
 		return exitOK
 	}

@@ -36,9 +36,8 @@ type app struct {
 	redis *redisfleet.Fleet
 	rdb   io.Closer // its Redis client, closed when the command ends
 	// tel is the OpenTelemetry export the OTEL_* variables asked for (nil:
-	// none); failed is the command's error, for its span.
-	tel    *telemetry
-	failed error
+	// none).
+	tel *telemetry
 }
 
 // newRoot builds the command tree. Adding a command is one function that

@@ -226,15 +226,15 @@ func (t *telemetry) named(c *cobra.Command) {
 	t.root.SetName(c.CommandPath())
 }
 
-// end closes the command's span with its outcome and exports what is left,
+// end closes the command's span with its exit status and exports what is left,
 // within flushTimeout; a failure to export is a warning, not the command's.
-func (t *telemetry) end(err error, exit int, errOut io.Writer) {
+func (t *telemetry) end(exit int, errOut io.Writer) {
 	if t == nil {
 		return
 	}
 	if t.root != nil {
 		t.root.SetAttributes(attribute.Int("process.exit.code", exit))
-		if err != nil {
+		if exit != exitOK {
 			t.root.SetStatus(codes.Error, "exit status "+strconv.Itoa(exit))
 		}
 		t.root.End()

@@ -31,7 +31,7 @@ func startTelemetry(ctx context.Context, getenv env, errOut io.Writer) (context.
 }
 
 func (*telemetry) named(*cobra.Command)                      {}
-func (*telemetry) end(error, int, io.Writer)                 {}
+func (*telemetry) end(int, io.Writer)                        {}
 func (*telemetry) clientOptions() []facade.Option            { return nil }
 func (*telemetry) webhookOptions() []webhook.HandlerOption   { return nil }
 func (*telemetry) logHandler(h slog.Handler) slog.Handler    { return h }
