@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/internal/testkit"
 )
 
 func TestValidationRefusesBeforeSending(t *testing.T) {
@@ -22,56 +22,43 @@ func TestValidationRefusesBeforeSending(t *testing.T) {
 		rules []string // paths and rules the message must name
 	}{
 		{"session: missing names", func(lm *Client) error {
-			return drop(lm.Sessions.Create(ctx, NewSession(SessionCustomer{Email: "a@example.com"}, "https://m.example/r")))
+			return testkit.Drop(lm.Sessions.Create(ctx, NewSession(SessionCustomer{Email: "a@example.com"}, "https://m.example/r")))
 		}, []string{"firstName", "lastName"}},
 		{"session: tax without subtotal", func(lm *Client) error {
-			return drop(lm.Sessions.Create(ctx, NewSession(jane, "https://m.example/r", WithOrder(USD(1100), WithTax(USD(100))))))
+			return testkit.Drop(lm.Sessions.Create(ctx, NewSession(jane, "https://m.example/r", WithOrder(USD(1100), WithTax(USD(100))))))
 		}, []string{"subtotalAmount"}},
 		{"session: payment with another experience", func(lm *Client) error {
-			return drop(lm.Sessions.Create(ctx, NewSession(jane, "https://m.example/r",
+			return testkit.Drop(lm.Sessions.Create(ctx, NewSession(jane, "https://m.example/r",
 				WithPayment(USD(100)), WithExperience(ExperienceIDOnboardWithDone))))
 		}, []string{"experienceId"}},
 		{"payment: three decimals and long descriptor", func(lm *Client) error {
 			req := NewPayment("c1", "m1", Amount{Currency: "USD", Value: json.Number("1.234")}, WithSoftDescriptor(longDescriptor))
-			return drop(lm.Payments.Create(ctx, req))
+			return testkit.Drop(lm.Payments.Create(ctx, req))
 		}, []string{"amount", "softDescriptor"}},
 		{"payment: negative", func(lm *Client) error {
-			return drop(lm.Payments.Create(ctx, NewPayment("c1", "m1", USD(-100))))
+			return testkit.Drop(lm.Payments.Create(ctx, NewPayment("c1", "m1", USD(-100))))
 		}, []string{"amount"}},
 		{"payment: euro", func(lm *Client) error {
-			return drop(lm.Payments.Create(ctx, NewPayment("c1", "m1", Amount{Currency: "EUR", Value: "1.00"})))
+			return testkit.Drop(lm.Payments.Create(ctx, NewPayment("c1", "m1", Amount{Currency: "EUR", Value: "1.00"})))
 		}, []string{"currency"}},
 		{"refund: empty payment id", func(lm *Client) error {
-			return drop(lm.Refunds.Create(ctx, NewRefund("", USD(100))))
+			return testkit.Drop(lm.Refunds.Create(ctx, NewRefund("", USD(100))))
 		}, []string{"paymentId"}},
-		{"customer: empty id", func(lm *Client) error { return drop(lm.Customers.Get(ctx, "")) }, []string{"customerId"}},
-		{"accounts: empty id", func(lm *Client) error { return drop(lm.Customers.Accounts(ctx, "")) }, []string{"customerId"}},
-		{"token: unknown scope", func(lm *Client) error { return drop(lm.Auth.Token(ctx, "Link-Everything")) }, []string{"scope"}},
+		{"customer: empty id", func(lm *Client) error { return testkit.Drop(lm.Customers.Get(ctx, "")) }, []string{"customerId"}},
+		{"accounts: empty id", func(lm *Client) error { return testkit.Drop(lm.Customers.Accounts(ctx, "")) }, []string{"customerId"}},
+		{"token: unknown scope", func(lm *Client) error { return testkit.Drop(lm.Auth.Token(ctx, "Link-Everything")) }, []string{"scope"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeAPI(t)
-			err := tc.call(f.linkMoney())
-			require.ErrorIs(t, err, facade.ErrInvalidRequest)
-			var ve *facade.ValidationError
-			require.ErrorAs(t, err, &ve)
-			require.NotEmpty(t, ve.Violations)
-			msg := err.Error()
-			assert.Contains(t, msg, "nothing was sent")
-			for _, want := range tc.rules {
-				assert.Contains(t, msg, want)
-			}
-			for _, v := range ve.Violations {
-				assert.Contains(t, msg, v.Rule)
-			}
-			assert.Zero(t, f.requestsSeen(), "nothing sent, not even a token request")
+			testkit.CheckRefusedBeforeSending(t, f.FakeAPI, tc.call(f.linkMoney()), tc.rules...)
 		})
 	}
 }
 
 func TestValidSessionOnTheWire(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("POST /v2/sessions", jsonReply(200, `{"sessionKey":"k","sessionUrl":"u"}`))
+	f.Handle("POST /v2/sessions", testkit.JSONReply(200, `{"sessionKey":"k","sessionUrl":"u"}`))
 	addr := Address{StreetAddress: "1 Main", City: "X", StateOrProvince: "IL", Country: "US"}
 	_, err := f.linkMoney().Sessions.Create(context.Background(), NewSession(
 		SessionCustomer{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com", Phone: "+15555550100"}, "https://m.example/r",
@@ -82,9 +69,9 @@ func TestValidSessionOnTheWire(t *testing.T) {
 		WithBillingAddress(addr),
 		WithCustomerProfile(CustomerProfile{})))
 	require.NoError(t, err)
-	sent := f.bodiesOf("POST /v2/sessions")
+	sent := f.BodiesOf("POST /v2/sessions")
 	require.Len(t, sent, 1)
-	body := mustJSON(t, sent[0])
+	body := testkit.MustJSON(t, sent[0])
 	assert.Equal(t, "LINK_MANAGED_PAYMENT", body["experienceId"])
 	pd := body["paymentDetails"].(map[string]any)
 	assert.NotEmpty(t, pd["requestKey"])
