@@ -20,25 +20,8 @@ import (
 	"github.com/banklink/banklink/facade/sandbox"
 	lmgen "github.com/banklink/banklink/gen/linkmoney"
 	mkgen "github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/internal/testkit"
 )
-
-// lockedBuffer is a log destination safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // authRecorder notes every Authorization header banklink puts on the wire:
 // the Basic value and every bearer token the sandbox issued and banklink used.
@@ -103,7 +86,7 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 	t.Cleanup(rec.CloseIdleConnections)
 	hc := facade.DefaultHTTPClient()
 	hc.Transport = rec
-	var logs lockedBuffer
+	var logs testkit.SyncBuffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	instant := func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	common := []facade.Option{facade.WithHTTPClient(hc), facade.WithLogger(logger), facade.WithWait(instant)}
@@ -365,11 +348,5 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 		assert.Contains(t, out, s)
 	}
 	require.Greater(t, len(errs), 40, "the failure rounds produced errors to inspect")
-	for _, s := range secrets {
-		require.NotEmpty(t, s)
-		assert.NotContains(t, out, s, "a log line leaks %q", s)
-		for _, e := range errs {
-			assert.NotContains(t, e.Error(), s, "error %q leaks %q", e.Error(), s)
-		}
-	}
+	testkit.AssertNoLeaks(t, secrets, out, errs)
 }
