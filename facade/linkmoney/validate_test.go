@@ -51,7 +51,7 @@ func TestValidationRefusesBeforeSending(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeAPI(t)
-			testkit.CheckRefusedBeforeSending(t, f.FakeAPI, tc.call(f.linkMoney()), tc.rules...)
+			testkit.CheckRefusedBeforeSending(t, f.FakeAPI, tc.call(f.Client()), tc.rules...)
 		})
 	}
 }
@@ -60,7 +60,7 @@ func TestValidSessionOnTheWire(t *testing.T) {
 	f := newFakeAPI(t)
 	f.Handle("POST /v2/sessions", testkit.JSONReply(200, `{"sessionKey":"k","sessionUrl":"u"}`))
 	addr := Address{StreetAddress: "1 Main", City: "X", StateOrProvince: "IL", Country: "US"}
-	_, err := f.linkMoney().Sessions.Create(context.Background(), NewSession(
+	_, err := f.Client().Sessions.Create(context.Background(), NewSession(
 		SessionCustomer{FirstName: "Jane", LastName: "Doe", Email: "jane@example.com", Phone: "+15555550100"}, "https://m.example/r",
 		WithOrder(USD(2500), WithItem("Widget", GoodTypePhysical, USD(2000)), WithSubtotal(USD(2000)), WithShipping(USD(500)),
 			WithTax(USD(0+1)), WithDiscount(USD(1)), WithShippingAddress(addr)),

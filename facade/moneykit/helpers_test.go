@@ -3,22 +3,10 @@ package moneykit
 import (
 	"testing"
 
-	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/internal/testkit"
 )
 
-// fakeAPI is a loopback MoneyKit (testkit.FakeAPI): it answers POST
-// /auth/token itself and routes everything else to per-route handlers,
-// counting hits, bodies and token requests.
-type fakeAPI struct {
-	*testkit.FakeAPI
-	t *testing.T
-}
-
-func newFakeAPI(t *testing.T) fakeAPI { return fakeAPI{testkit.NewFakeAPI(t), t} }
-
-// moneyKit is a client of f whose retry waits return at once.
-func (f fakeAPI) moneyKit(opts ...facade.Option) *Client {
-	f.t.Helper()
-	return testkit.NewClient(f.t, New, f.Options(opts...)...)
-}
+// newFakeAPI starts a loopback MoneyKit: it answers POST /auth/token itself
+// and routes everything else to per-route handlers, counting hits, bodies
+// and token requests. Its Client's retry waits return at once.
+func newFakeAPI(t *testing.T) *testkit.ProviderAPI[*Client] { return testkit.NewProviderAPI(t, New) }

@@ -98,7 +98,7 @@ func TestHostilePagingCursorCycles(t *testing.T) {
 					}
 					testkit.JSONReply(200, cs.page(next))(w, r)
 				})
-				_, err := cs.drain(context.Background(), f.moneyKit())
+				_, err := cs.drain(context.Background(), f.Client())
 				require.ErrorIs(t, err, facade.ErrRepeatedCursor)
 				assert.Equal(t, 1+len(cycle), f.HitCount(cs.route), "each cursor is fetched once")
 			})
@@ -116,7 +116,7 @@ func TestHostilePagingCursorCycles(t *testing.T) {
 				}
 				testkit.JSONReply(200, cs.page("c"+strconv.FormatInt(n.Load(), 10)+strings.Repeat("x", 64)))(w, r)
 			})
-			_, err := cs.drain(ctx, f.moneyKit())
+			_, err := cs.drain(ctx, f.Client())
 			require.ErrorIs(t, err, context.Canceled)
 			var te *facade.TransportError
 			require.ErrorAs(t, err, &te)
@@ -130,7 +130,7 @@ func TestHostilePagingSyncWithoutNextCursor(t *testing.T) {
 	// has_more true with no cursor to follow.
 	f.Handle("GET /links/mk_1/transactions/sync", testkit.JSONReply(200, `{"accounts":[],"link":`+testkit.LinkJSON+
 		`,"cursor":{},"has_more":true,"transactions":{"created":[],"updated":[],"removed":["t1"]}}`))
-	sync := f.moneyKit().Transactions.Sync("mk_1", "saved")
+	sync := f.Client().Transactions.Sync("mk_1", "saved")
 	var batches int
 	var last error
 	for _, err := range sync.All(context.Background()) {
@@ -166,7 +166,7 @@ func TestHostilePagingNumberedPages(t *testing.T) {
 		})
 		items := 0
 		var last error
-		for _, err := range f.moneyKit().Transactions.Pager("mk_1", TransactionsParams{Size: 2}).All(ctx) {
+		for _, err := range f.Client().Transactions.Pager("mk_1", TransactionsParams{Size: 2}).All(ctx) {
 			if err != nil {
 				last = err
 				break
@@ -182,7 +182,7 @@ func TestHostilePagingNumberedPages(t *testing.T) {
 		f := newFakeAPI(t)
 		f.Handle(route, testkit.JSONReply(200, txnPage(1, 50, 1000, 0)))
 		items := 0
-		for _, err := range f.moneyKit().Transactions.Pager("mk_1", TransactionsParams{}).All(context.Background()) {
+		for _, err := range f.Client().Transactions.Pager("mk_1", TransactionsParams{}).All(context.Background()) {
 			require.NoError(t, err)
 			items++
 		}
@@ -193,7 +193,7 @@ func TestHostilePagingNumberedPages(t *testing.T) {
 		f := newFakeAPI(t)
 		f.Handle(route, testkit.JSONReply(200, txnPage(1, 2, 3, 3)))
 		items := 0
-		for _, err := range f.moneyKit().Transactions.Pager("mk_1", TransactionsParams{Size: 2}).All(context.Background()) {
+		for _, err := range f.Client().Transactions.Pager("mk_1", TransactionsParams{Size: 2}).All(context.Background()) {
 			require.NoError(t, err)
 			items++
 		}
@@ -205,7 +205,7 @@ func TestHostilePagingNumberedPages(t *testing.T) {
 		f.Handle(route, testkit.JSONReply(200, txnPage(math.MaxInt, 1, math.MaxInt, 1)))
 		var last error
 		items := 0
-		for _, err := range f.moneyKit().Transactions.Pager("mk_1", TransactionsParams{Page: math.MaxInt, Size: 1}).All(context.Background()) {
+		for _, err := range f.Client().Transactions.Pager("mk_1", TransactionsParams{Page: math.MaxInt, Size: 1}).All(context.Background()) {
 			if err != nil {
 				last = err
 				break

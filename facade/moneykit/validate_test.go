@@ -33,7 +33,7 @@ func TestValidationRefusesBeforeSending(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeAPI(t)
-			testkit.CheckRefusedBeforeSending(t, f.FakeAPI, tc.call(f.moneyKit()), tc.rules...)
+			testkit.CheckRefusedBeforeSending(t, f.FakeAPI, tc.call(f.Client()), tc.rules...)
 		})
 	}
 }
@@ -41,7 +41,7 @@ func TestValidationRefusesBeforeSending(t *testing.T) {
 func TestValidLinkSessionOnTheWire(t *testing.T) {
 	f := newFakeAPI(t)
 	f.Handle("POST /link-session", testkit.JSONReply(201, `{"link_session_token":"t"}`))
-	_, err := f.moneyKit().LinkSessions.Create(context.Background(), NewLinkSession("user-42", "https://app.example/oauth",
+	_, err := f.Client().LinkSessions.Create(context.Background(), NewLinkSession("user-42", "https://app.example/oauth",
 		WithInstitution("chase"), WithExistingLink("mk_1"), WithWebhook("https://hooks.example/mk"), WithLinkTags("checkout"),
 		WithProducts(ProductAccountNumbers, ProductTransactions), WithOptionalProducts(ProductIdentity),
 		WithCustomerEmail("jane@example.com"), WithCustomerPhone("+15555550100")))
@@ -57,7 +57,7 @@ func TestValidLinkSessionOnTheWire(t *testing.T) {
 func TestLinkUpdatesOnTheWire(t *testing.T) {
 	f := newFakeAPI(t)
 	f.Handle("PATCH /links/mk_1", testkit.JSONReply(200, testkit.LinkJSON))
-	mk := f.moneyKit()
+	mk := f.Client()
 	for _, tc := range []struct {
 		updates []LinkUpdate
 		want    string

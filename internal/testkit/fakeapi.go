@@ -212,3 +212,24 @@ func MustJSON(t testing.TB, s string) map[string]any {
 	}
 	return m
 }
+
+// ProviderAPI is a FakeAPI for the tests of one provider's package: Client
+// builds that provider's clients of it.
+type ProviderAPI[C interface{ CloseIdleConnections() }] struct {
+	*FakeAPI
+	t         testing.TB
+	newClient func(...facade.Option) (C, error)
+}
+
+// NewProviderAPI starts a FakeAPI on loopback TCP for the clients newClient
+// (moneykit.New, linkmoney.New) builds.
+func NewProviderAPI[C interface{ CloseIdleConnections() }](t testing.TB, newClient func(...facade.Option) (C, error)) *ProviderAPI[C] {
+	t.Helper()
+	return &ProviderAPI[C]{NewFakeAPI(t), t, newClient}
+}
+
+// Client is a client of f whose retry waits return at once, with opts.
+func (f *ProviderAPI[C]) Client(opts ...facade.Option) C {
+	f.t.Helper()
+	return NewClient(f.t, f.newClient, f.Options(opts...)...)
+}

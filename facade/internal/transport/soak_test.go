@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,25 +79,6 @@ func (t tagTransport) CloseIdleConnections() {
 	}
 }
 
-// recordedWaits is the WithWait seam: it records every wait and returns at once.
-type recordedWaits struct {
-	mu sync.Mutex
-	ds []time.Duration
-}
-
-func (w *recordedWaits) wait(ctx context.Context, d time.Duration) error {
-	w.mu.Lock()
-	w.ds = append(w.ds, d)
-	w.mu.Unlock()
-	return ctx.Err()
-}
-
-func (w *recordedWaits) all() []time.Duration {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return slices.Clone(w.ds)
-}
-
 // soakResult is the outcome of one facade call.
 type soakResult struct {
 	name    string
@@ -112,7 +92,7 @@ type soak struct {
 	t     *testing.T
 	sb    *sandbox.Sandbox
 	ln    *memnet.Listener
-	waits *recordedWaits
+	waits *waits
 	seq   atomic.Int64
 
 	mu      sync.Mutex
@@ -128,7 +108,7 @@ func newSoak(t *testing.T, cfg sandbox.Config) *soak {
 	sb := sandbox.New(cfg)
 	srv, ln := memnet.NewServer(t, sb.Handler())
 	sb.SetURL(srv.URL)
-	return &soak{t: t, sb: sb, ln: ln, waits: &recordedWaits{}}
+	return &soak{t: t, sb: sb, ln: ln, waits: &waits{}}
 }
 
 func (s *soak) httpClient() *http.Client {
