@@ -20,12 +20,7 @@ import (
 // startSandbox serves a fresh sandbox and returns it with a client of it;
 // stop closes both.
 func startSandbox() (sb *sandbox.Sandbox, lm *linkmoney.Client, stop func()) {
-	return startSandboxWith(sandbox.Config{})
-}
-
-// startSandboxWith is startSandbox for a sandbox made with cfg.
-func startSandboxWith(cfg sandbox.Config) (sb *sandbox.Sandbox, lm *linkmoney.Client, stop func()) {
-	return testkit.StartSandbox(cfg, (*sandbox.Sandbox).LinkMoney, linkmoney.New)
+	return testkit.StartSandbox(sandbox.Config{}, (*sandbox.Sandbox).LinkMoney, linkmoney.New)
 }
 
 // onboard makes a customer the way a checkout does: a session, the hosted

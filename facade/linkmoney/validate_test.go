@@ -16,44 +16,34 @@ func TestValidationRefusesBeforeSending(t *testing.T) {
 	ctx := context.Background()
 	longDescriptor := strings.Repeat("A", 81)
 	jane := SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}
-	tests := []struct {
-		name  string
-		call  func(lm *Client) error
-		rules []string // paths and rules the message must name
-	}{
-		{"session: missing names", func(lm *Client) error {
+	testkit.CheckRefusals(t, New, []testkit.Refusal[*Client]{
+		{Name: "session: missing names", Call: func(lm *Client) error {
 			return testkit.Drop(lm.Sessions.Create(ctx, NewSession(SessionCustomer{Email: "a@example.com"}, "https://m.example/r")))
-		}, []string{"firstName", "lastName"}},
-		{"session: tax without subtotal", func(lm *Client) error {
+		}, Rules: []string{"firstName", "lastName"}},
+		{Name: "session: tax without subtotal", Call: func(lm *Client) error {
 			return testkit.Drop(lm.Sessions.Create(ctx, NewSession(jane, "https://m.example/r", WithOrder(USD(1100), WithTax(USD(100))))))
-		}, []string{"subtotalAmount"}},
-		{"session: payment with another experience", func(lm *Client) error {
+		}, Rules: []string{"subtotalAmount"}},
+		{Name: "session: payment with another experience", Call: func(lm *Client) error {
 			return testkit.Drop(lm.Sessions.Create(ctx, NewSession(jane, "https://m.example/r",
 				WithPayment(USD(100)), WithExperience(ExperienceIDOnboardWithDone))))
-		}, []string{"experienceId"}},
-		{"payment: three decimals and long descriptor", func(lm *Client) error {
+		}, Rules: []string{"experienceId"}},
+		{Name: "payment: three decimals and long descriptor", Call: func(lm *Client) error {
 			req := NewPayment("c1", "m1", Amount{Currency: "USD", Value: json.Number("1.234")}, WithSoftDescriptor(longDescriptor))
 			return testkit.Drop(lm.Payments.Create(ctx, req))
-		}, []string{"amount", "softDescriptor"}},
-		{"payment: negative", func(lm *Client) error {
+		}, Rules: []string{"amount", "softDescriptor"}},
+		{Name: "payment: negative", Call: func(lm *Client) error {
 			return testkit.Drop(lm.Payments.Create(ctx, NewPayment("c1", "m1", USD(-100))))
-		}, []string{"amount"}},
-		{"payment: euro", func(lm *Client) error {
+		}, Rules: []string{"amount"}},
+		{Name: "payment: euro", Call: func(lm *Client) error {
 			return testkit.Drop(lm.Payments.Create(ctx, NewPayment("c1", "m1", Amount{Currency: "EUR", Value: "1.00"})))
-		}, []string{"currency"}},
-		{"refund: empty payment id", func(lm *Client) error {
+		}, Rules: []string{"currency"}},
+		{Name: "refund: empty payment id", Call: func(lm *Client) error {
 			return testkit.Drop(lm.Refunds.Create(ctx, NewRefund("", USD(100))))
-		}, []string{"paymentId"}},
-		{"customer: empty id", func(lm *Client) error { return testkit.Drop(lm.Customers.Get(ctx, "")) }, []string{"customerId"}},
-		{"accounts: empty id", func(lm *Client) error { return testkit.Drop(lm.Customers.Accounts(ctx, "")) }, []string{"customerId"}},
-		{"token: unknown scope", func(lm *Client) error { return testkit.Drop(lm.Auth.Token(ctx, "Link-Everything")) }, []string{"scope"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeAPI(t)
-			testkit.CheckRefusedBeforeSending(t, f.FakeAPI, tc.call(f.Client()), tc.rules...)
-		})
-	}
+		}, Rules: []string{"paymentId"}},
+		{Name: "customer: empty id", Call: func(lm *Client) error { return testkit.Drop(lm.Customers.Get(ctx, "")) }, Rules: []string{"customerId"}},
+		{Name: "accounts: empty id", Call: func(lm *Client) error { return testkit.Drop(lm.Customers.Accounts(ctx, "")) }, Rules: []string{"customerId"}},
+		{Name: "token: unknown scope", Call: func(lm *Client) error { return testkit.Drop(lm.Auth.Token(ctx, "Link-Everything")) }, Rules: []string{"scope"}},
+	})
 }
 
 func TestValidSessionOnTheWire(t *testing.T) {

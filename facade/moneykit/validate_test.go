@@ -12,30 +12,20 @@ import (
 
 func TestValidationRefusesBeforeSending(t *testing.T) {
 	ctx := context.Background()
-	tests := []struct {
-		name  string
-		call  func(mk *Client) error
-		rules []string // paths and rules the message must name
-	}{
-		{"link session: short user id and query in redirect", func(mk *Client) error {
+	testkit.CheckRefusals(t, New, []testkit.Refusal[*Client]{
+		{Name: "link session: short user id and query in redirect", Call: func(mk *Client) error {
 			return testkit.Drop(mk.LinkSessions.Create(ctx, NewLinkSession("abc", "https://app.example/oauth?x=1")))
-		}, []string{"customer_user", "redirect_uri"}},
-		{"link session: nil", func(mk *Client) error { return testkit.Drop(mk.LinkSessions.Create(ctx, nil)) }, []string{"required"}},
-		{"link session: bad tag", func(mk *Client) error {
+		}, Rules: []string{"customer_user", "redirect_uri"}},
+		{Name: "link session: nil", Call: func(mk *Client) error { return testkit.Drop(mk.LinkSessions.Create(ctx, nil)) }, Rules: []string{"required"}},
+		{Name: "link session: bad tag", Call: func(mk *Client) error {
 			return testkit.Drop(mk.LinkSessions.Create(ctx, NewLinkSession("user-42", "https://app.example/oauth", WithLinkTags("-starts-with-dash"))))
-		}, []string{"link_tags"}},
-		{"get link: empty id", func(mk *Client) error { return testkit.Drop(mk.Links.Get(ctx, "")) }, []string{"id", "required"}},
-		{"delete link: empty id", func(mk *Client) error { return mk.Links.Delete(ctx, "") }, []string{"id"}},
-		{"update link: no changes", func(mk *Client) error { return testkit.Drop(mk.Links.Update(ctx, "mk_1", NewLinkUpdate())) }, []string{"required"}},
-		{"user links: short id", func(mk *Client) error { return testkit.Drop(mk.Users.Links(ctx, "ab")) }, []string{"id"}},
-		{"exchange: empty token", func(mk *Client) error { return testkit.Drop(mk.LinkSessions.Exchange(ctx, "")) }, []string{"exchangeable_token"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeAPI(t)
-			testkit.CheckRefusedBeforeSending(t, f.FakeAPI, tc.call(f.Client()), tc.rules...)
-		})
-	}
+		}, Rules: []string{"link_tags"}},
+		{Name: "get link: empty id", Call: func(mk *Client) error { return testkit.Drop(mk.Links.Get(ctx, "")) }, Rules: []string{"id", "required"}},
+		{Name: "delete link: empty id", Call: func(mk *Client) error { return mk.Links.Delete(ctx, "") }, Rules: []string{"id"}},
+		{Name: "update link: no changes", Call: func(mk *Client) error { return testkit.Drop(mk.Links.Update(ctx, "mk_1", NewLinkUpdate())) }, Rules: []string{"required"}},
+		{Name: "user links: short id", Call: func(mk *Client) error { return testkit.Drop(mk.Users.Links(ctx, "ab")) }, Rules: []string{"id"}},
+		{Name: "exchange: empty token", Call: func(mk *Client) error { return testkit.Drop(mk.LinkSessions.Exchange(ctx, "")) }, Rules: []string{"exchangeable_token"}},
+	})
 }
 
 func TestValidLinkSessionOnTheWire(t *testing.T) {

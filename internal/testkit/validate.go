@@ -30,3 +30,24 @@ func CheckRefusedBeforeSending(t testing.TB, f *FakeAPI, err error, want ...stri
 	}
 	assert.Zero(t, f.RequestsSeen(), "nothing sent, not even a token request")
 }
+
+// Refusal is a call that breaks the spec, and the paths and rules its
+// error must name.
+type Refusal[C any] struct {
+	Name  string
+	Call  func(c C) error
+	Rules []string
+}
+
+// CheckRefusals runs each refusal, as a subtest of its name, with a client
+// (built by newClient) of a fresh FakeAPI, and checks it with
+// CheckRefusedBeforeSending.
+func CheckRefusals[C interface{ CloseIdleConnections() }](t *testing.T, newClient func(...facade.Option) (C, error), refusals []Refusal[C]) {
+	t.Helper()
+	for _, r := range refusals {
+		t.Run(r.Name, func(t *testing.T) {
+			f := NewProviderAPI(t, newClient)
+			CheckRefusedBeforeSending(t, f.FakeAPI, r.Call(f.Client()), r.Rules...)
+		})
+	}
+}
