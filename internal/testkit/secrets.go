@@ -54,3 +54,23 @@ func (s *SyncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// Customer holds a customer's personal data, as tests plant it.
+type Customer struct {
+	FirstName, LastName, Email, Phone, Street, City, Postal string
+	UserID                                                  string // MoneyKit's customer_user id
+}
+
+// PlantedCustomer is a customer whose every value is distinctive enough
+// that finding it in a log line, an error or output can only be a leak. The
+// sandbox accepts each value (a Michigan address).
+var PlantedCustomer = Customer{
+	FirstName: "Zebulonia",
+	LastName:  "Quickfeatherstone",
+	Email:     "zebulonia.qf@privacy-check.example",
+	Phone:     "+15555550199",
+	Street:    "742 Evergreenwood Terrace",
+	City:      "Shelbyvillezz",
+	Postal:    "49007",
+	UserID:    "user-zebulonia.qf@privacy-check.example",
+}

@@ -18,26 +18,19 @@ import (
 )
 
 func TestNoSecretsOrPIIInLogsOrErrors(t *testing.T) {
-	const (
-		email  = "jane.private@example.com"
-		phone  = "+15555550123"
-		first  = "Janeprivate"
-		last   = "Doeprivate"
-		street = "1 Secret Street"
-		userID = "user-jane.private@example.com"
-	)
-	secrets := append(testkit.PlantedCredentials(), email, phone, first, last, street, userID, "Authorization", "Bearer", "Basic ")
+	cust := testkit.PlantedCustomer
+	secrets := append(testkit.PlantedCredentials(), cust.Email, cust.Phone, cust.FirstName, cust.LastName, cust.Street, cust.UserID, "Authorization", "Bearer", "Basic ")
 
 	f := newFakeAPI(t)
 	f.Handle("POST /link-session", sequence(
 		testkit.JSONReply(401, `{"error_code":"api_error.auth.expired_access_token","error_message":"Access token expired"}`),
 		testkit.JSONReply(201, `{"link_session_token":"lst"}`)))
 	f.Handle("POST /link-session/exchange-token", testkit.JSONReply(400, `{"error_code":"link_session_error.invalid_token_exchange","error_message":"Invalid token for link."}`))
-	f.Handle("GET /users/"+userID+"/links", sequence(testkit.JSONReply(503, `{}`), testkit.JSONReply(200, `{"links":{}}`)))
+	f.Handle("GET /users/"+cust.UserID+"/links", sequence(testkit.JSONReply(503, `{}`), testkit.JSONReply(200, `{"links":{}}`)))
 	f.Handle("PATCH /links/mk_1", testkit.JSONReply(200, testkit.LinkJSON))
 	f.Handle("POST /v2/sessions", sequence(testkit.JSONReply(500, `{"errorCode":"INTERNAL_SERVER_ERROR","errorMessage":"Please reach out to Support"}`)))
 	f.Handle("POST /v1/payments", sequence(testkit.JSONReply(503, `{}`), testkit.JSONReply(200, `{"paymentId":"p1","paymentStatus":"PENDING"}`)))
-	f.Handle("GET /v1/customers/c1", testkit.JSONReply(200, `{"id":"c1","firstName":"`+first+`","email":"`+email+`"}`))
+	f.Handle("GET /v1/customers/c1", testkit.JSONReply(200, `{"id":"c1","firstName":"`+cust.FirstName+`","email":"`+cust.Email+`"}`))
 
 	var buf testkit.SyncBuffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -51,17 +44,17 @@ func TestNoSecretsOrPIIInLogsOrErrors(t *testing.T) {
 		}
 	}
 
-	_, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession(userID, "https://app.example/oauth", moneykit.WithCustomerEmail(email), moneykit.WithCustomerPhone(phone)))
+	_, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession(cust.UserID, "https://app.example/oauth", moneykit.WithCustomerEmail(cust.Email), moneykit.WithCustomerPhone(cust.Phone)))
 	require.NoError(t, err)
-	_, err = mk.LinkSessions.Exchange(ctx, "exchangeable-"+email)
+	_, err = mk.LinkSessions.Exchange(ctx, "exchangeable-"+cust.Email)
 	require.Error(t, err)
 	keep(err)
-	_, err = mk.Users.Links(ctx, userID)
+	_, err = mk.Users.Links(ctx, cust.UserID)
 	require.NoError(t, err)
-	_, err = mk.Links.Update(ctx, "mk_1", moneykit.NewLinkUpdate(moneykit.SetWebhook("https://hooks.example/"+email)))
+	_, err = mk.Links.Update(ctx, "mk_1", moneykit.NewLinkUpdate(moneykit.SetWebhook("https://hooks.example/"+cust.Email)))
 	require.NoError(t, err)
-	_, err = lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: first, LastName: last, Email: email, Phone: phone}, "https://m.example/r",
-		linkmoney.WithBillingAddress(linkmoney.Address{StreetAddress: street, City: "Springfield", StateOrProvince: "IL", Country: "US"})))
+	_, err = lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: cust.FirstName, LastName: cust.LastName, Email: cust.Email, Phone: cust.Phone}, "https://m.example/r",
+		linkmoney.WithBillingAddress(linkmoney.Address{StreetAddress: cust.Street, City: "Springfield", StateOrProvince: "IL", Country: "US"})))
 	require.Error(t, err)
 	keep(err)
 	_, err = lm.Payments.Create(ctx, linkmoney.NewPayment("c1", "m1", linkmoney.USD(100)))
@@ -72,10 +65,10 @@ func TestNoSecretsOrPIIInLogsOrErrors(t *testing.T) {
 	// A transport failure and a validation failure carrying PII.
 	dead, err := moneykit.New(facade.WithCredentials(testkit.ClientID, testkit.ClientSecret), facade.WithBaseURL("http://"+closedAddr(t)), facade.WithLogger(logger), facade.WithWait((&waits{}).wait))
 	require.NoError(t, err)
-	_, err = dead.Users.Links(ctx, userID)
+	_, err = dead.Users.Links(ctx, cust.UserID)
 	require.Error(t, err)
 	keep(err)
-	_, err = lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: first, LastName: last, Email: "not-an-email " + email}, "relative/"+street))
+	_, err = lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: cust.FirstName, LastName: cust.LastName, Email: "not-an-email " + cust.Email}, "relative/"+cust.Street))
 	keep(err)
 
 	logs := buf.String()

@@ -25,6 +25,7 @@ import (
 	mkgen "github.com/banklink/banklink/gen/moneykit"
 	"github.com/banklink/banklink/internal/memnet"
 	"github.com/banklink/banklink/internal/opmeta"
+	"github.com/banklink/banklink/internal/testkit"
 )
 
 // The fault soak drives every facade operation of both providers against the
@@ -117,20 +118,18 @@ func (s *soak) httpClient() *http.Client {
 	return hc
 }
 
+// options are the options of a client of the sandbox with creds.
+func (s *soak) options(creds sandbox.Credentials) []facade.Option {
+	return []facade.Option{facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL),
+		facade.WithHTTPClient(s.httpClient()), facade.WithWait(s.waits.wait), facade.WithoutDocumentedLimits()}
+}
+
 func (s *soak) moneyKit() *moneykit.Client {
-	creds := s.sb.MoneyKit()
-	mk, err := moneykit.New(facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL),
-		facade.WithHTTPClient(s.httpClient()), facade.WithWait(s.waits.wait), facade.WithoutDocumentedLimits())
-	require.NoError(s.t, err)
-	return mk
+	return testkit.NewClient(s.t, moneykit.New, s.options(s.sb.MoneyKit())...)
 }
 
 func (s *soak) linkMoney() *linkmoney.Client {
-	creds := s.sb.LinkMoney()
-	lm, err := linkmoney.New(facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL),
-		facade.WithHTTPClient(s.httpClient()), facade.WithWait(s.waits.wait), facade.WithoutDocumentedLimits())
-	require.NoError(s.t, err)
-	return lm
+	return testkit.NewClient(s.t, linkmoney.New, s.options(s.sb.LinkMoney())...)
 }
 
 // call runs fn as one tagged facade call of the sandbox operation op and
