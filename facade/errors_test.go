@@ -21,134 +21,9 @@ import (
 	"github.com/banklink/banklink/gen/linkmoney/linkmoneyspec"
 	genmk "github.com/banklink/banklink/gen/moneykit"
 	"github.com/banklink/banklink/gen/moneykit/moneykitspec"
+	"github.com/banklink/banklink/internal/testkit"
+	"github.com/banklink/banklink/internal/testkit/opcalls"
 )
-
-// opCall drives one operation through a provider client.
-type opCall struct {
-	route string // METHOD and concrete path the call hits
-	call  func(ctx context.Context, mk *moneykit.Client, lm *linkmoney.Client) error
-}
-
-// errorCalls holds one call per operation of both generated tables.
-var errorCalls = map[string]opCall{
-	"createAccessToken": {"POST /auth/token", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Auth.Token(ctx))
-	}},
-	"createLinkSession": {"POST /link-session", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("user-42", "https://app.example/oauth")))
-	}},
-	"exchangeToken": {"POST /link-session/exchange-token", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.LinkSessions.Exchange(ctx, "ex-tok"))
-	}},
-	"getLink": {"GET /links/mk_1", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Links.Get(ctx, "mk_1"))
-	}},
-	"updateLink": {"PATCH /links/mk_1", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Links.Update(ctx, "mk_1", moneykit.NewLinkUpdate(moneykit.SetLinkTags("a"))))
-	}},
-	"deleteLink": {"DELETE /links/mk_1", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return mk.Links.Delete(ctx, "mk_1")
-	}},
-	"getUserLinks": {"GET /users/user-42/links", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Users.Links(ctx, "user-42"))
-	}},
-	"getJWKS": {"GET /.well-known/jwks.json", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Webhooks.JWKS(ctx))
-	}},
-	"webhookTestLink": {"POST /webhooks/test/link/mk_1", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Webhooks.TestLink(ctx, "mk_1", moneykit.WebhookLinkTestEventLinkStateChanged, ""))
-	}},
-	"subscribeWebhook": {"POST /v1/webhook/subscribe", func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) error {
-		return drop(lm.Webhooks.Subscribe(ctx, "https://m.example/hook", "s3cret"))
-	}},
-	"unsubscribeWebhook": {"PUT /v1/webhook/unsubscribe", func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) error {
-		return lm.Webhooks.Unsubscribe(ctx, "sub_1")
-	}},
-	"createToken": {"POST /v1/tokens", func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) error {
-		return drop(lm.Auth.Token(ctx, linkmoney.TokenScopeLinkCore))
-	}},
-	"createSession": {"POST /v2/sessions", func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) error {
-		return drop(lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r")))
-	}},
-	"getCustomer": {"GET /v1/customers/c1", func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) error {
-		return drop(lm.Customers.Get(ctx, "c1"))
-	}},
-	"getCustomerAccounts": {"GET /v1/customers/c1/accounts", func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) error {
-		return drop(lm.Customers.Accounts(ctx, "c1"))
-	}},
-	"createPayment": {"POST /v1/payments", func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) error {
-		return drop(lm.Payments.Create(ctx, linkmoney.NewPayment("c1", "m1", linkmoney.USD(100))))
-	}},
-	"createRefund": {"POST /v1/refunds", func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) error {
-		return drop(lm.Refunds.Create(ctx, linkmoney.NewRefund("p1", linkmoney.USD(100))))
-	}},
-	"releasePayment": {"POST /v1/payments/p1/release", func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) error {
-		return drop(lm.Payments.Release(ctx, "p1"))
-	}},
-	"getTransaction": {"GET /v1/transactions/p1", func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client) error {
-		return drop(lm.Payments.Status(ctx, "p1"))
-	}},
-	"getLinks": {"GET /links", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Links.List(ctx, moneykit.LinksParams{}))
-	}},
-	"refreshProducts": {"POST /links/mk_1/products", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Links.Refresh(ctx, "mk_1", []moneykit.Product{moneykit.ProductTransactions}))
-	}},
-	"resetLink": {"POST /links/mk_1/reset", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Links.Reset(ctx, "mk_1"))
-	}},
-	"importLink": {"POST /links/import", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Links.Import(ctx, &moneykit.ImportLinkRequest{
-			CustomerUser: moneykit.LinkSessionCustomerUser{Id: "user-42"}, InstitutionId: "mx.chase",
-			Accounts: []moneykit.AccountImportData{}, Transactions: []moneykit.TransactionImportData{},
-		}))
-	}},
-	"importTransactions": {"POST /links/mk_1/import/transactions", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Links.ImportTransactions(ctx, "mk_1", nil))
-	}},
-	"getAccounts": {"GET /links/mk_1/accounts", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Accounts.List(ctx, "mk_1", nil))
-	}},
-	"getAccount": {"GET /links/mk_1/accounts/acc_1", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Accounts.Get(ctx, "mk_1", "acc_1"))
-	}},
-	"getAccountNumbers": {"GET /links/mk_1/accounts/numbers", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Accounts.Numbers(ctx, "mk_1"))
-	}},
-	"getIdentity": {"GET /links/mk_1/identity", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Identity.Get(ctx, "mk_1", nil))
-	}},
-	"getTransactions": {"GET /links/mk_1/transactions", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Transactions.List(ctx, "mk_1", moneykit.TransactionsParams{}))
-	}},
-	"getTransactionsSync": {"GET /links/mk_1/transactions/sync", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Transactions.SyncPage(ctx, "mk_1", "", 0))
-	}},
-	"updateTransactionEnrichment": {"POST /links/mk_1/transactions/t1/enrichment", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Transactions.UpdateEnrichment(ctx, "mk_1", "t1", "shopping", ""))
-	}},
-	"getHoldings": {"GET /links/mk_1/investments/holdings", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Investments.Holdings(ctx, "mk_1", nil))
-	}},
-	"getInvestmentTransactions": {"GET /links/mk_1/investments/transactions", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Investments.Transactions(ctx, "mk_1", moneykit.TransactionsParams{}))
-	}},
-	"getUserAccounts": {"GET /users/user-42/accounts", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Users.Accounts(ctx, "user-42", nil))
-	}},
-	"getUserTransactions": {"GET /users/user-42/transactions", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Users.Transactions(ctx, "user-42", moneykit.TransactionsParams{}))
-	}},
-	"getInstitutions": {"GET /institutions", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Institutions.List(ctx, moneykit.InstitutionsParams{}))
-	}},
-	"getInstitution": {"GET /institutions/instant_bank", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Institutions.Get(ctx, "instant_bank"))
-	}},
-	"introspectClient": {"GET /auth/introspect", func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client) error {
-		return drop(mk.Auth.Introspect(ctx))
-	}},
-}
 
 // specDocs returns each provider's embedded spec.
 func specDocs(t *testing.T) map[facade.Provider]*openapi3.T {
@@ -187,9 +62,9 @@ func TestErrorCallsCoverEveryOperation(t *testing.T) {
 	for _, op := range genlm.Operations {
 		ids = append(ids, op.ID)
 	}
-	assert.Len(t, errorCalls, len(ids))
+	assert.Len(t, opcalls.ByOperation, len(ids))
 	for _, id := range ids {
-		assert.Contains(t, errorCalls, id)
+		assert.Contains(t, opcalls.ByOperation, id)
 	}
 }
 
@@ -244,7 +119,7 @@ func TestErrorMappingForEveryDocumentedStatusAndCode(t *testing.T) {
 	for p, doc := range specDocs(t) {
 		for _, item := range doc.Paths.Map() {
 			for _, op := range item.Operations() {
-				oc, ok := errorCalls[op.OperationID]
+				oc, ok := opcalls.ByOperation[op.OperationID]
 				require.True(t, ok, "%s %s", p, op.OperationID)
 				for statusText, resp := range op.Responses.Map() {
 					status, err := strconv.Atoi(statusText)
@@ -271,8 +146,8 @@ func TestErrorMappingForEveryDocumentedStatusAndCode(t *testing.T) {
 							if p == facade.ProviderLinkMoney {
 								body = `{"errorId":10003,"errorCode":"` + code + `","errorMessage":"provider says no","errorSeverity":"ERROR"}`
 							}
-							f.handle(oc.route, jsonReply(status, body, "X-Request-Id", "req-123"))
-							err := oc.call(context.Background(), f.moneyKit(facade.WithMaxRetries(0)), f.linkMoney(facade.WithMaxRetries(0)))
+							f.Handle(oc.Route, testkit.JSONReply(status, body, "X-Request-Id", "req-123"))
+							err := oc.Call(context.Background(), f.moneyKit(facade.WithMaxRetries(0)), f.linkMoney(facade.WithMaxRetries(0)))
 							var apiErr *facade.Error
 							require.ErrorAs(t, err, &apiErr)
 							assert.Equal(t, status, apiErr.StatusCode)
@@ -318,8 +193,8 @@ func TestErrorMappingForEveryDocumentedStatusAndCode(t *testing.T) {
 
 func TestMoneyKit422DecodedOnCode(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("POST /link-session", jsonReply(422, `{"error_code":"api_error.request.validation_failed","error_message":"Request validation error","validation_errors":[{"location":["body","redirect_uri"],"message":"bad uri","type":"value_error"}]}`))
-	f.handle("GET /links/mk_1", jsonReply(422, `{"error_code":"link_error.bad_state","error_message":"Link error","link_error_code":"auth_expired"}`))
+	f.Handle("POST /link-session", testkit.JSONReply(422, `{"error_code":"api_error.request.validation_failed","error_message":"Request validation error","validation_errors":[{"location":["body","redirect_uri"],"message":"bad uri","type":"value_error"}]}`))
+	f.Handle("GET /links/mk_1", testkit.JSONReply(422, `{"error_code":"link_error.bad_state","error_message":"Link error","link_error_code":"auth_expired"}`))
 	mk := f.moneyKit()
 	_, err := mk.LinkSessions.Create(context.Background(), moneykit.NewLinkSession("user-42", "https://app.example/oauth"))
 	require.ErrorIs(t, err, facade.ErrValidationFailed)
@@ -339,15 +214,15 @@ func TestMoneyKit422DecodedOnCode(t *testing.T) {
 
 func TestDuplicateRequestKey(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("POST /v1/payments", jsonReply(400, `{"errorId":4001,"errorCode":"DUPLICATE_REQUEST_KEY","errorMessage":"duplicate","errorSeverity":"ERROR"}`))
+	f.Handle("POST /v1/payments", testkit.JSONReply(400, `{"errorId":4001,"errorCode":"DUPLICATE_REQUEST_KEY","errorMessage":"duplicate","errorSeverity":"ERROR"}`))
 	_, err := f.linkMoney().Payments.Create(context.Background(), linkmoney.NewPayment("c1", "m1", linkmoney.USD(100), linkmoney.WithRequestKey("k1")))
 	require.ErrorIs(t, err, facade.ErrDuplicateRequestKey)
-	assert.Equal(t, 1, f.hitCount("POST /v1/payments"))
+	assert.Equal(t, 1, f.HitCount("POST /v1/payments"))
 }
 
 func TestLinkMoneyBareErrorString(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /v1/customers/c1", jsonReply(404, `{"error":"customer not found"}`))
+	f.Handle("GET /v1/customers/c1", testkit.JSONReply(404, `{"error":"customer not found"}`))
 	_, err := f.linkMoney().Customers.Get(context.Background(), "c1")
 	require.ErrorIs(t, err, facade.ErrNotFound)
 	var apiErr *facade.Error
@@ -375,7 +250,7 @@ func TestHostileErrorBodies(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeAPI(t)
-			f.handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
+			f.Handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
 				if tc.ctype != "" {
 					w.Header().Set("Content-Type", tc.ctype)
 				}
@@ -412,7 +287,7 @@ func TestHostileSuccessBodies(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeAPI(t)
-			f.handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
+			f.Handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", tc.ctype)
 				_, _ = io.WriteString(w, tc.body)
 			})
@@ -422,14 +297,14 @@ func TestHostileSuccessBodies(t *testing.T) {
 			assert.Equal(t, 200, apiErr.StatusCode)
 			assert.Equal(t, tc.body, string(apiErr.Body))
 			assert.Error(t, apiErr.Err, "decoding cause kept")
-			assert.Equal(t, 1, f.hitCount("GET /links/mk_1"), "a 2xx is not retried")
+			assert.Equal(t, 1, f.HitCount("GET /links/mk_1"), "a 2xx is not retried")
 		})
 	}
 }
 
 func TestUnknownFieldsAndEnumValuesDecode(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", jsonReply(200, `{"link_id":"mk_1","institution_id":"i","institution_name":"n","institution_avatar":"a",
+	f.Handle("GET /links/mk_1", testkit.JSONReply(200, `{"link_id":"mk_1","institution_id":"i","institution_name":"n","institution_avatar":"a",
 		"state":"frozen","error_code":"brand_new_error","provider":"newco","products":{"accounts":{"error_code":"novel"},"brand_new_product":{}},
 		"available_products":["teleportation"],"surprise":{"nested":[1,2,3]}}`))
 	link, err := f.moneyKit().Links.Get(context.Background(), "mk_1")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/internal/testkit"
 )
 
 const timestampLink = `{"link_id":"mk_1","institution_id":"chase","institution_name":"Chase","institution_avatar":"a",
@@ -20,7 +21,7 @@ const timestampLink = `{"link_id":"mk_1","institution_id":"chase","institution_n
 
 func TestLinkTimestampsAreTimes(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", jsonReply(200, timestampLink))
+	f.Handle("GET /links/mk_1", testkit.JSONReply(200, timestampLink))
 	l, err := f.moneyKit(facade.WithMaxRetries(0)).Links.Get(context.Background(), "mk_1")
 	require.NoError(t, err)
 
@@ -45,7 +46,7 @@ func TestHostileTimestampIsATypedError(t *testing.T) {
 		f := newFakeAPI(t)
 		body := `{"link_id":"mk_1","institution_id":"i","institution_name":"n","institution_avatar":"a","state":"connected",
 "provider":"plaid","available_products":[],"products":{},"last_synced_at":` + bad + `}`
-		f.handle("GET /links/mk_1", jsonReply(200, body))
+		f.Handle("GET /links/mk_1", testkit.JSONReply(200, body))
 		_, err := f.moneyKit(facade.WithMaxRetries(0)).Links.Get(context.Background(), "mk_1")
 		var apiErr *facade.Error
 		require.ErrorAs(t, err, &apiErr, bad)

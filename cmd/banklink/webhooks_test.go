@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,29 +14,12 @@ import (
 	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
+	"github.com/banklink/banklink/internal/testkit"
 )
-
-// syncBuffer is a bytes.Buffer safe for the listener's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // listen runs `banklink webhooks listen` until the returned stop is called,
 // and returns the URL deliveries go to.
-func listen(t *testing.T, environ []string, args ...string) (url string, stdout, stderr *syncBuffer, stop func() int) {
+func listen(t *testing.T, environ []string, args ...string) (url string, stdout, stderr *testkit.SyncBuffer, stop func() int) {
 	t.Helper()
 	envMap := map[string]string{}
 	for _, kv := range environ {
@@ -49,7 +30,7 @@ func listen(t *testing.T, environ []string, args ...string) (url string, stdout,
 	webhookListening = func(a net.Addr) { addrs <- a }
 	t.Cleanup(func() { webhookListening = func(net.Addr) {} })
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+	stdout, stderr = &testkit.SyncBuffer{}, &testkit.SyncBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, append([]string{"webhooks", "listen", "--addr", "127.0.0.1:0"}, args...), streams{in: strings.NewReader(""), out: stdout, err: stderr}, func(k string) string { return envMap[k] })

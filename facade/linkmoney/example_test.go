@@ -10,6 +10,7 @@ import (
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/banklink/banklink/facade/sandbox"
+	"github.com/banklink/banklink/internal/testkit"
 )
 
 // The examples run against banklink's embedded sandbox on a loopback port;
@@ -19,15 +20,7 @@ import (
 // startSandbox serves a fresh sandbox and returns it with a client of it;
 // stop closes both.
 func startSandbox() (sb *sandbox.Sandbox, lm *linkmoney.Client, stop func()) {
-	sb = sandbox.New(sandbox.Config{})
-	srv := httptest.NewServer(sb.Handler())
-	sb.SetURL(srv.URL)
-	creds := sb.LinkMoney()
-	lm, err := linkmoney.New(facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL))
-	if err != nil {
-		log.Fatal(err)
-	}
-	return sb, lm, func() { lm.CloseIdleConnections(); srv.Close() }
+	return testkit.StartSandbox(sandbox.Config{}, (*sandbox.Sandbox).LinkMoney, linkmoney.New)
 }
 
 // onboard makes a customer the way a checkout does: a session, the hosted

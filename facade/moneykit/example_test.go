@@ -9,6 +9,7 @@ import (
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
+	"github.com/banklink/banklink/internal/testkit"
 )
 
 // The examples run against banklink's embedded sandbox on a loopback port;
@@ -17,15 +18,12 @@ import (
 // startSandbox serves a fresh sandbox and returns it with a client of it;
 // stop closes both.
 func startSandbox() (sb *sandbox.Sandbox, mk *moneykit.Client, stop func()) {
-	sb = sandbox.New(sandbox.Config{})
-	srv := httptest.NewServer(sb.Handler())
-	sb.SetURL(srv.URL)
-	creds := sb.MoneyKit()
-	mk, err := moneykit.New(facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL))
-	if err != nil {
-		log.Fatal(err)
-	}
-	return sb, mk, func() { mk.CloseIdleConnections(); srv.Close() }
+	return startSandboxWith(sandbox.Config{})
+}
+
+// startSandboxWith is startSandbox for a sandbox made with cfg.
+func startSandboxWith(cfg sandbox.Config) (sb *sandbox.Sandbox, mk *moneykit.Client, stop func()) {
+	return testkit.StartSandbox(cfg, (*sandbox.Sandbox).MoneyKit, moneykit.New)
 }
 
 // connectLink links a bank for user the way an application does: a link

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"net/http/httptest"
 	"time"
 
-	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
 )
@@ -52,30 +50,10 @@ func (s *store) apply(b moneykit.SyncBatch) {
 // Links.Pager) are read the same way, with All.
 func ExampleTransactionsService_Sync() {
 	clock := sandbox.NewFakeClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
-	sb := sandbox.New(sandbox.Config{Clock: clock})
-	srv := httptest.NewServer(sb.Handler())
-	defer srv.Close()
-	sb.SetURL(srv.URL)
+	sb, mk, stop := startSandboxWith(sandbox.Config{Clock: clock})
+	defer stop()
 	ctx := context.Background()
-	creds := sb.MoneyKit()
-	mk, err := moneykit.New(facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer mk.CloseIdleConnections()
-	sess, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("user-42", "https://app.example/oauth", moneykit.WithProducts(moneykit.ProductTransactions)))
-	if err != nil {
-		log.Fatal(err)
-	}
-	exch, err := sb.CompleteLinkSession(sess.LinkSessionToken, sandbox.ConnectOptions{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	res, err := mk.LinkSessions.Exchange(ctx, exch)
-	if err != nil {
-		log.Fatal(err)
-	}
-	linkID := res.Link.LinkId
+	linkID := connectLink(ctx, sb, mk, "user-42", moneykit.WithProducts(moneykit.ProductTransactions))
 
 	db := &store{txns: map[string]moneykit.Transaction{}}
 	var created, updated, removed int

@@ -18,13 +18,14 @@ import (
 	"github.com/banklink/banklink/facade/internal/transport"
 	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/banklink/banklink/facade/moneykit"
+	"github.com/banklink/banklink/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestPerCallMaxRetriesOverridesClientForOneCall(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", jsonReply(503, `{}`))
+	f.Handle("GET /links/mk_1", testkit.JSONReply(503, `{}`))
 	mk := f.moneyKit() // default: 2 retries
 	ctx := context.Background()
 
@@ -32,12 +33,12 @@ func TestPerCallMaxRetriesOverridesClientForOneCall(t *testing.T) {
 	var apiErr *facade.Error
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 1, apiErr.Attempts)
-	assert.Equal(t, 1, f.hitCount("GET /links/mk_1"), "exactly one attempt")
+	assert.Equal(t, 1, f.HitCount("GET /links/mk_1"), "exactly one attempt")
 
 	_, err = mk.Links.Get(ctx, "mk_1")
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 3, apiErr.Attempts, "the client's default is untouched")
-	assert.Equal(t, 4, f.hitCount("GET /links/mk_1"))
+	assert.Equal(t, 4, f.HitCount("GET /links/mk_1"))
 
 	// A per-call value can also raise the client's.
 	mk1 := f.moneyKit(facade.WithMaxRetries(1))
@@ -48,29 +49,29 @@ func TestPerCallMaxRetriesOverridesClientForOneCall(t *testing.T) {
 
 func TestSharedOptionValueWorksInBothPlaces(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", jsonReply(503, `{}`))
+	f.Handle("GET /links/mk_1", testkit.JSONReply(503, `{}`))
 	once := facade.WithMaxRetries(0)
 	mk := f.moneyKit(once)
 	_, err := mk.Links.Get(context.Background(), "mk_1", once)
 	require.ErrorIs(t, err, facade.ErrServer)
 	_, err = mk.Links.Get(context.Background(), "mk_1")
 	require.ErrorIs(t, err, facade.ErrServer)
-	assert.Equal(t, 2, f.hitCount("GET /links/mk_1"))
+	assert.Equal(t, 2, f.HitCount("GET /links/mk_1"))
 }
 
 func TestPerCallRetryPolicy(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", jsonReply(503, `{}`))
+	f.Handle("GET /links/mk_1", testkit.JSONReply(503, `{}`))
 	mk := f.moneyKit()
 	var judged []int
 	never := facade.RetryPolicyFunc(func(a *facade.Attempt) bool { judged = append(judged, a.Number); return false })
 	_, err := mk.Links.Get(context.Background(), "mk_1", facade.WithRetryPolicy(never))
 	require.ErrorIs(t, err, facade.ErrServer)
 	assert.Equal(t, []int{1}, judged)
-	assert.Equal(t, 1, f.hitCount("GET /links/mk_1"))
+	assert.Equal(t, 1, f.HitCount("GET /links/mk_1"))
 	_, err = mk.Links.Get(context.Background(), "mk_1")
 	require.ErrorIs(t, err, facade.ErrServer)
-	assert.Equal(t, 4, f.hitCount("GET /links/mk_1"), "the default policy retries again on the next call")
+	assert.Equal(t, 4, f.HitCount("GET /links/mk_1"), "the default policy retries again on the next call")
 }
 
 func TestPerCallAttemptTimeout(t *testing.T) {
@@ -88,7 +89,7 @@ func TestPerCallAttemptTimeout(t *testing.T) {
 		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
 			Body: io.NopCloser(strings.NewReader(`{"keys":[]}`)), Request: r}, nil
 	})}
-	mk, err := moneykit.New(facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL("http://127.0.0.1:9"),
+	mk, err := moneykit.New(facade.WithCredentials(testkit.ClientID, testkit.ClientSecret), facade.WithBaseURL("http://127.0.0.1:9"),
 		facade.WithHTTPClient(hc), facade.WithAttemptTimeout(time.Hour))
 	require.NoError(t, err)
 	_, err = mk.Webhooks.JWKS(context.Background(), facade.WithAttemptTimeout(7*time.Second))
@@ -105,7 +106,7 @@ func TestPerCallAttemptTimeout(t *testing.T) {
 
 func TestWithHeaderReachesTheWire(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", sequence(jsonReply(503, `{}`), jsonReply(200, linkJSON)))
+	f.Handle("GET /links/mk_1", sequence(testkit.JSONReply(503, `{}`), testkit.JSONReply(200, testkit.LinkJSON)))
 	mk := f.moneyKit(facade.WithHeader("X-Tenant", "client-level"), facade.WithHeader("x-gateway-route", "eu"))
 	ctx := context.Background()
 
@@ -114,7 +115,7 @@ func TestWithHeaderReachesTheWire(t *testing.T) {
 	_, err = mk.Links.Get(ctx, "mk_1")
 	require.NoError(t, err)
 
-	hs := f.headersOf("GET /links/mk_1")
+	hs := f.HeadersOf("GET /links/mk_1")
 	require.Len(t, hs, 3, "503 and retry, then the second call")
 	for _, h := range hs[:2] {
 		assert.Equal(t, []string{"per-call"}, h.Values("X-Tenant"), "every attempt; the call's value replaces the client's")
@@ -129,7 +130,7 @@ func TestWithHeaderReachesTheWire(t *testing.T) {
 
 func TestWithHeaderRefusesProtectedAndMalformedHeaders(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
+	f.Handle("GET /links/mk_1", testkit.JSONReply(200, testkit.LinkJSON))
 	mk := f.moneyKit()
 	for _, tc := range []struct{ name, value, want string }{
 		{"Authorization", "Bearer stolen", `WithHeader("Authorization"): header is not settable: banklink sets it from the credentials`},
@@ -155,12 +156,12 @@ func TestWithHeaderRefusesProtectedAndMalformedHeaders(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
-	assert.Zero(t, f.hitCount("GET /links/mk_1"), "nothing was sent")
+	assert.Zero(t, f.HitCount("GET /links/mk_1"), "nothing was sent")
 }
 
 func TestInvalidCallOptionsSendNothing(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("POST /v1/payments", jsonReply(201, `{"paymentId":"p1"}`))
+	f.Handle("POST /v1/payments", testkit.JSONReply(201, `{"paymentId":"p1"}`))
 	lm := f.linkMoney()
 	for _, tc := range []struct {
 		opt  facade.CallOption
@@ -175,7 +176,7 @@ func TestInvalidCallOptionsSendNothing(t *testing.T) {
 		require.ErrorIs(t, err, facade.ErrInvalidRequest)
 		assert.Contains(t, err.Error(), "linkmoney createPayment: invalid call option, nothing was sent: "+tc.want)
 	}
-	assert.Zero(t, f.hitCount("POST /v1/payments"))
+	assert.Zero(t, f.HitCount("POST /v1/payments"))
 	// Zero and nil options are ignored.
 	_, err := lm.Payments.Create(context.Background(), linkmoney.NewPayment("c1", "m1", linkmoney.USD(100)), nil, facade.SharedOption{}, facade.WithResponse(nil))
 	require.NoError(t, err)
@@ -183,7 +184,7 @@ func TestInvalidCallOptionsSendNothing(t *testing.T) {
 
 func TestMiddlewareSeesEveryAttemptInOrder(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", sequence(jsonReply(503, `{}`), jsonReply(502, `{}`), jsonReply(200, linkJSON)))
+	f.Handle("GET /links/mk_1", sequence(testkit.JSONReply(503, `{}`), testkit.JSONReply(502, `{}`), testkit.JSONReply(200, testkit.LinkJSON)))
 	var mu sync.Mutex
 	var trail []string
 	record := func(name string) facade.Middleware {
@@ -221,7 +222,7 @@ func TestMiddlewareSeesEveryAttemptInOrder(t *testing.T) {
 			fmt.Sprintf("<call:%d", status), fmt.Sprintf("<client2:%d", status), fmt.Sprintf("<client1:%d", status))
 	}
 	assert.Equal(t, want, trail)
-	for _, h := range f.headersOf("GET /links/mk_1") {
+	for _, h := range f.HeadersOf("GET /links/mk_1") {
 		assert.Equal(t, []string{"client1", "client2", "call"}, h.Values("X-Seen-By"))
 	}
 
@@ -234,7 +235,7 @@ func TestMiddlewareSeesEveryAttemptInOrder(t *testing.T) {
 
 func TestMiddlewareRunsForTokenRefreshResend(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", sequence(jsonReply(401, `{"error_code":"api_error.auth.expired_access_token"}`), jsonReply(200, linkJSON)))
+	f.Handle("GET /links/mk_1", sequence(testkit.JSONReply(401, `{"error_code":"api_error.auth.expired_access_token"}`), testkit.JSONReply(200, testkit.LinkJSON)))
 	var n atomic.Int64
 	count := func(r *http.Request, next facade.Next) (*http.Response, error) { n.Add(1); return next(r) }
 	_, err := f.moneyKit().Links.Get(context.Background(), "mk_1", facade.WithMiddleware(count))
@@ -244,7 +245,7 @@ func TestMiddlewareRunsForTokenRefreshResend(t *testing.T) {
 
 func TestMiddlewareMisbehaviourIsATypedError(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
+	f.Handle("GET /links/mk_1", testkit.JSONReply(200, testkit.LinkJSON))
 	mk := f.moneyKit(facade.WithMaxRetries(0))
 	ctx := context.Background()
 
@@ -270,12 +271,12 @@ func TestMiddlewareMisbehaviourIsATypedError(t *testing.T) {
 
 	short := func(r *http.Request, next facade.Next) (*http.Response, error) {
 		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
-			Body: io.NopCloser(strings.NewReader(linkJSON)), Request: r}, nil
+			Body: io.NopCloser(strings.NewReader(testkit.LinkJSON)), Request: r}, nil
 	}
 	link, err := mk.Links.Get(ctx, "mk_1", facade.WithMiddleware(short))
 	require.NoError(t, err)
 	assert.Equal(t, "mk_1", link.LinkId, "a middleware may answer itself")
-	assert.Equal(t, 1, f.hitCount("GET /links/mk_1"), "only the call that reached next")
+	assert.Equal(t, 1, f.HitCount("GET /links/mk_1"), "only the call that reached next")
 }
 
 // cloningTransport behaves like otelhttp.Transport: it copies the request
@@ -296,7 +297,7 @@ func (t cloningTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func TestTransportMiddleware(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", sequence(jsonReply(503, `{}`), jsonReply(200, linkJSON)))
+	f.Handle("GET /links/mk_1", sequence(testkit.JSONReply(503, `{}`), testkit.JSONReply(200, testkit.LinkJSON)))
 	var calls atomic.Int64
 	var names []string
 	wrap := func(next http.RoundTripper) http.RoundTripper {
@@ -311,7 +312,7 @@ func TestTransportMiddleware(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), calls.Load(), "once per attempt: the token, then getLink twice")
 	assert.Equal(t, []string{"moneykit createAccessToken 1 span", "moneykit getLink 1 span", "moneykit getLink 2 span"}, names)
-	for _, h := range f.headersOf("GET /links/mk_1") {
+	for _, h := range f.HeadersOf("GET /links/mk_1") {
 		assert.NotEmpty(t, h.Get("Traceparent"))
 	}
 
@@ -343,9 +344,9 @@ func (c *stepClock) wait(ctx context.Context, d time.Duration) error {
 
 func TestWithResponseAfter503Then200(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", sequence(
-		jsonReply(503, `{}`, "X-Request-Id", "req-first"),
-		jsonReply(200, linkJSON, "X-Request-Id", "req-second", "X-Extra", "yes")))
+	f.Handle("GET /links/mk_1", sequence(
+		testkit.JSONReply(503, `{}`, "X-Request-Id", "req-first"),
+		testkit.JSONReply(200, testkit.LinkJSON, "X-Request-Id", "req-second", "X-Extra", "yes")))
 	clock := &stepClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 	mk := f.moneyKit(transport.WithClock(clock.now), facade.WithWait(clock.wait),
 		facade.WithBackoff(facade.ExponentialBackoff{Initial: 250 * time.Millisecond}))
@@ -363,7 +364,7 @@ func TestWithResponseAfter503Then200(t *testing.T) {
 
 func TestWithResponseOnFailure(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("POST /v1/payments", jsonReply(503, `{"errorCode":"UNAVAILABLE"}`, "X-Request-Id", "req-503"))
+	f.Handle("POST /v1/payments", testkit.JSONReply(503, `{"errorCode":"UNAVAILABLE"}`, "X-Request-Id", "req-503"))
 	var resp facade.Response
 	_, err := f.linkMoney(facade.WithMaxRetries(1)).Payments.Create(context.Background(),
 		linkmoney.NewPayment("c1", "m1", linkmoney.USD(100), linkmoney.WithRequestKey("rk-1")), facade.WithResponse(&resp))
@@ -372,7 +373,7 @@ func TestWithResponseOnFailure(t *testing.T) {
 	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
 
 	// No answer at all: attempts counted, no status.
-	lm, err := linkmoney.New(facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL("http://"+closedAddr(t)),
+	lm, err := linkmoney.New(facade.WithCredentials(testkit.ClientID, testkit.ClientSecret), facade.WithBaseURL("http://"+closedAddr(t)),
 		facade.WithWait((&waits{}).wait))
 	require.NoError(t, err)
 	_, err = lm.Sessions.Create(context.Background(), linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"),
@@ -390,7 +391,7 @@ func TestWithResponseOnFailure(t *testing.T) {
 
 func TestCallerPaymentRequestIsNeverModified(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("POST /v1/payments", sequence(jsonReply(503, `{}`), jsonReply(201, `{"paymentId":"p1","paymentStatus":"PENDING"}`)))
+	f.Handle("POST /v1/payments", sequence(testkit.JSONReply(503, `{}`), testkit.JSONReply(201, `{"paymentId":"p1","paymentStatus":"PENDING"}`)))
 	lm := f.linkMoney()
 	req := linkmoney.NewPayment("cust", "merch", linkmoney.USD(1234), linkmoney.WithClientReferenceID("order-1"), linkmoney.WithSoftDescriptor("ACME"))
 	before, err := json.Marshal(req)
@@ -410,11 +411,11 @@ func TestCallerPaymentRequestIsNeverModified(t *testing.T) {
 	require.NotEmpty(t, r1.IdempotencyKey)
 	require.NotEmpty(t, r2.IdempotencyKey)
 	assert.NotEqual(t, r1.IdempotencyKey, r2.IdempotencyKey)
-	bodies := f.bodiesOf("POST /v1/payments")
+	bodies := f.BodiesOf("POST /v1/payments")
 	require.Len(t, bodies, 3)
-	assert.Equal(t, r1.IdempotencyKey, mustJSON(t, bodies[0])["requestKey"])
-	assert.Equal(t, r1.IdempotencyKey, mustJSON(t, bodies[1])["requestKey"], "the retry reuses the call's key")
-	assert.Equal(t, r2.IdempotencyKey, mustJSON(t, bodies[2])["requestKey"])
+	assert.Equal(t, r1.IdempotencyKey, testkit.MustJSON(t, bodies[0])["requestKey"])
+	assert.Equal(t, r1.IdempotencyKey, testkit.MustJSON(t, bodies[1])["requestKey"], "the retry reuses the call's key")
+	assert.Equal(t, r2.IdempotencyKey, testkit.MustJSON(t, bodies[2])["requestKey"])
 
 	// Shared between goroutines, the value is only read (the race detector checks).
 	var wg sync.WaitGroup
@@ -449,8 +450,8 @@ func TestWrappedDefaultTransportDoesNotPanic(t *testing.T) {
 	assert.True(t, tr.ForceAttemptHTTP2)
 
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
-	mk, err := moneykit.New(facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL(f.srv.URL))
+	f.Handle("GET /links/mk_1", testkit.JSONReply(200, testkit.LinkJSON))
+	mk, err := moneykit.New(facade.WithCredentials(testkit.ClientID, testkit.ClientSecret), facade.WithBaseURL(f.URL()))
 	require.NoError(t, err)
 	t.Cleanup(mk.CloseIdleConnections)
 	link, err := mk.Links.Get(context.Background(), "mk_1")
@@ -478,7 +479,7 @@ func TestPaymentAndRefundErrorsCarryTheRequestKey(t *testing.T) {
 	}
 	cases := []keyCase{
 		{"5xx until retries run out", func(f *fakeAPI, route string) []facade.Option {
-			f.handle(route, jsonReply(503, `{}`))
+			f.Handle(route, testkit.JSONReply(503, `{}`))
 			return nil
 		}, func(t *testing.T, err error) {
 			var e *facade.Error
@@ -486,15 +487,15 @@ func TestPaymentAndRefundErrorsCarryTheRequestKey(t *testing.T) {
 			assert.Equal(t, 3, e.Attempts)
 		}},
 		{"4xx answer", func(f *fakeAPI, route string) []facade.Option {
-			f.handle(route, jsonReply(400, `{"errorCode":"DUPLICATE_REQUEST_KEY"}`))
+			f.Handle(route, testkit.JSONReply(400, `{"errorCode":"DUPLICATE_REQUEST_KEY"}`))
 			return nil
 		}, func(t *testing.T, err error) { require.ErrorIs(t, err, facade.ErrDuplicateRequestKey) }},
 		{"undecodable 2xx", func(f *fakeAPI, route string) []facade.Option {
-			f.handle(route, jsonReply(201, `{"paymentId":`))
+			f.Handle(route, testkit.JSONReply(201, `{"paymentId":`))
 			return nil
 		}, isType(new(*facade.Error))},
 		{"connection lost on every attempt", func(f *fakeAPI, route string) []facade.Option {
-			f.handle(route, func(w http.ResponseWriter, r *http.Request) {
+			f.Handle(route, func(w http.ResponseWriter, r *http.Request) {
 				conn, _, _ := w.(http.Hijacker).Hijack()
 				_ = conn.Close()
 			})
@@ -505,7 +506,7 @@ func TestPaymentAndRefundErrorsCarryTheRequestKey(t *testing.T) {
 			assert.Equal(t, 3, te.Attempts)
 		}},
 		{"context cancelled while waiting to retry", func(f *fakeAPI, route string) []facade.Option {
-			f.handle(route, jsonReply(503, `{}`))
+			f.Handle(route, testkit.JSONReply(503, `{}`))
 			return []facade.Option{facade.WithWait(func(context.Context, time.Duration) error { return context.Canceled })}
 		}, func(t *testing.T, err error) {
 			var te *facade.TransportError
@@ -514,11 +515,11 @@ func TestPaymentAndRefundErrorsCarryTheRequestKey(t *testing.T) {
 			assert.Equal(t, te.IdempotencyKey, te.Last.IdempotencyKey)
 		}},
 		{"Retry-After longer than allowed", func(f *fakeAPI, route string) []facade.Option {
-			f.handle(route, jsonReply(503, `{}`, "Retry-After", "120"))
+			f.Handle(route, testkit.JSONReply(503, `{}`, "Retry-After", "120"))
 			return nil
 		}, isType(new(*facade.RateLimitError))},
 		{"token endpoint refuses", func(f *fakeAPI, route string) []facade.Option {
-			f.handle("POST /v1/tokens", jsonReply(401, `{"error":"invalid_client"}`))
+			f.Handle("POST /v1/tokens", testkit.JSONReply(401, `{"error":"invalid_client"}`))
 			return nil
 		}, func(t *testing.T, err error) {
 			var te *facade.TransportError
@@ -566,8 +567,8 @@ func TestPaymentAndRefundErrorsCarryTheRequestKey(t *testing.T) {
 					if given != "" {
 						assert.Equal(t, given, key)
 					}
-					for _, b := range f.bodiesOf(o.route) {
-						assert.Equal(t, key, mustJSON(t, b)["requestKey"], "the key reported is the key sent")
+					for _, b := range f.BodiesOf(o.route) {
+						assert.Equal(t, key, testkit.MustJSON(t, b)["requestKey"], "the key reported is the key sent")
 					}
 					var te *facade.TransportError
 					var e *facade.Error
@@ -588,7 +589,7 @@ func TestPaymentAndRefundErrorsCarryTheRequestKey(t *testing.T) {
 
 func TestGateDoesNotLendOneCallsKeyToAnother(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("POST /v1/payments", jsonReply(429, `{"errorCode":"RATE_LIMITED"}`, "Retry-After", "10"))
+	f.Handle("POST /v1/payments", testkit.JSONReply(429, `{"errorCode":"RATE_LIMITED"}`, "Retry-After", "10"))
 	lm := f.linkMoney(facade.WithMaxRetries(0))
 	_, errA := lm.Payments.Create(context.Background(), linkmoney.NewPayment("c1", "m1", linkmoney.USD(100), linkmoney.WithRequestKey("key-A")))
 	var a *facade.Error
@@ -606,7 +607,7 @@ func TestGateDoesNotLendOneCallsKeyToAnother(t *testing.T) {
 	require.NotNil(t, rl.Err, "A's answer is shown")
 	assert.Empty(t, rl.Err.IdempotencyKey, "but not A's key")
 	assert.Equal(t, "key-A", a.IdempotencyKey, "A's own error keeps its key")
-	assert.Equal(t, 1, f.hitCount("POST /v1/payments"))
+	assert.Equal(t, 1, f.HitCount("POST /v1/payments"))
 }
 
 func TestIdempotencyKeyOfOtherErrors(t *testing.T) {
@@ -615,7 +616,7 @@ func TestIdempotencyKeyOfOtherErrors(t *testing.T) {
 	wrapped := fmt.Errorf("order 1042: %w", &facade.TransportError{Err: io.ErrUnexpectedEOF, IdempotencyKey: "k"})
 	assert.Equal(t, "k", facade.IdempotencyKeyOf(wrapped))
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", jsonReply(503, `{}`))
+	f.Handle("GET /links/mk_1", testkit.JSONReply(503, `{}`))
 	_, err := f.moneyKit().Links.Get(context.Background(), "mk_1")
 	require.Error(t, err)
 	assert.Empty(t, facade.IdempotencyKeyOf(err), "operations without an idempotency key carry none")
@@ -625,9 +626,9 @@ func TestIdempotencyKeyOfOtherErrors(t *testing.T) {
 // calls with different options on one client do not see each other's.
 func TestConcurrentCallsKeepTheirOwnOptions(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Request-Id", "echo-"+r.Header.Get("X-Call"))
-		jsonReply(200, linkJSON)(w, r)
+		testkit.JSONReply(200, testkit.LinkJSON)(w, r)
 	})
 	mk := f.moneyKit()
 	var wg sync.WaitGroup
@@ -642,8 +643,8 @@ func TestConcurrentCallsKeepTheirOwnOptions(t *testing.T) {
 	}
 	wg.Wait()
 	var buf bytes.Buffer
-	for _, h := range f.headersOf("GET /links/mk_1") {
+	for _, h := range f.HeadersOf("GET /links/mk_1") {
 		buf.WriteString(h.Get("X-Call"))
 	}
-	assert.Len(t, f.headersOf("GET /links/mk_1"), 16, buf.String())
+	assert.Len(t, f.HeadersOf("GET /links/mk_1"), 16, buf.String())
 }

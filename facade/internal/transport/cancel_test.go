@@ -10,6 +10,7 @@ import (
 
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/moneykit"
+	"github.com/banklink/banklink/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
@@ -50,7 +51,7 @@ func cancelMidWait(t *testing.T, call func(ctx context.Context) error) (error, t
 // realWaitMoneyKit builds a client on f that waits with real timers.
 func realWaitMoneyKit(t *testing.T, f *fakeAPI, opts ...facade.Option) *moneykit.Client {
 	t.Helper()
-	mk, err := moneykit.New(append(f.clientOptions(), opts...)...)
+	mk, err := moneykit.New(append(f.ClientOptions(), opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(mk.CloseIdleConnections)
 	return mk
@@ -59,7 +60,7 @@ func realWaitMoneyKit(t *testing.T, f *fakeAPI, opts ...facade.Option) *moneykit
 func TestCancelDuringBackoffReturnsPromptly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newMemFakeAPI(t)
-		f.handle("GET /links/mk_1", jsonReply(503, `{"error_code":"api_error.service_unavailable"}`)) // no Retry-After: backoff
+		f.Handle("GET /links/mk_1", testkit.JSONReply(503, `{"error_code":"api_error.service_unavailable"}`)) // no Retry-After: backoff
 		mk := realWaitMoneyKit(t, f, facade.WithBackoff(facade.ExponentialBackoff{Initial: 10 * time.Second}))
 
 		err, after := cancelMidWait(t, func(ctx context.Context) error { _, err := mk.Links.Get(ctx, "mk_1"); return err })
@@ -70,14 +71,14 @@ func TestCancelDuringBackoffReturnsPromptly(t *testing.T) {
 		require.NotNil(t, te.Last, "the answer that caused the backoff stays reachable")
 		assert.Equal(t, 503, te.Last.StatusCode)
 		assert.Equal(t, 1, te.Attempts)
-		assert.Equal(t, 1, f.hitCount("GET /links/mk_1"), "nothing was sent after the cancel")
+		assert.Equal(t, 1, f.HitCount("GET /links/mk_1"), "nothing was sent after the cancel")
 	})
 }
 
 func TestCancelDuringSharedGateWaitReturnsPromptly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newMemFakeAPI(t)
-		f.handle("GET /links/mk_1", jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, "Retry-After", "10"))
+		f.Handle("GET /links/mk_1", testkit.JSONReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, "Retry-After", "10"))
 		mk := realWaitMoneyKit(t, f, facade.WithMaxRetries(0))
 
 		// The first call draws the 429 and returns at once (no retries left),
@@ -91,14 +92,14 @@ func TestCancelDuringSharedGateWaitReturnsPromptly(t *testing.T) {
 		require.ErrorAs(t, err, &te)
 		assert.ErrorIs(t, err, context.Canceled)
 		assert.Equal(t, 0, te.Attempts)
-		assert.Equal(t, 1, f.hitCount("GET /links/mk_1"), "the second call never reached the server")
+		assert.Equal(t, 1, f.HitCount("GET /links/mk_1"), "the second call never reached the server")
 	})
 }
 
 func TestCancelDuringRateLimiterWaitReturnsPromptly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newMemFakeAPI(t)
-		f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
+		f.Handle("GET /links/mk_1", testkit.JSONReply(200, testkit.LinkJSON))
 		lim := rate.NewLimiter(rate.Every(10*time.Second), 2)
 		mk := realWaitMoneyKit(t, f, facade.WithRateLimiter(lim))
 		// The first call spends both slots (its own attempt and the token request).
@@ -111,7 +112,7 @@ func TestCancelDuringRateLimiterWaitReturnsPromptly(t *testing.T) {
 		var te *facade.TransportError
 		require.ErrorAs(t, err, &te)
 		assert.ErrorIs(t, err, context.Canceled)
-		assert.Equal(t, 1, f.hitCount("GET /links/mk_1"), "the cancelled call sent nothing")
+		assert.Equal(t, 1, f.HitCount("GET /links/mk_1"), "the cancelled call sent nothing")
 		// The cancelled wait gave its slot back: the next one is 10s after the
 		// first call (9.97s from the cancel), not 20s.
 		r := lim.Reserve()
@@ -125,12 +126,12 @@ func TestCancelDuringTokenFetchReturnsPromptly(t *testing.T) {
 		f := newMemFakeAPI(t)
 		release := make(chan struct{})
 		t.Cleanup(func() { close(release) })
-		f.handle("POST /auth/token", func(w http.ResponseWriter, r *http.Request) {
+		f.Handle("POST /auth/token", func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-release:
 			case <-r.Context().Done():
 			}
-			jsonReply(201, `{"access_token":"slow","token_type":"bearer","expires_in":3600}`)(w, r)
+			testkit.JSONReply(201, `{"access_token":"slow","token_type":"bearer","expires_in":3600}`)(w, r)
 		})
 		mk := realWaitMoneyKit(t, f)
 

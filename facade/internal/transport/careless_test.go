@@ -14,23 +14,25 @@ import (
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/banklink/banklink/facade/moneykit"
+	"github.com/banklink/banklink/internal/testkit"
+	"github.com/banklink/banklink/internal/testkit/opcalls"
 )
 
 func TestCarelessContextEveryOperation(t *testing.T) {
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, op := range tableOps(t) {
-		oc := opCalls[op.id]
+		oc := opcalls.ByOperation[op.id]
 		for name, ctx := range map[string]context.Context{"cancelled": cancelled, "nil": nil} {
 			t.Run(op.id+"/"+name, func(t *testing.T) {
 				f := newFakeAPI(t)
 				var err error
-				require.NotPanics(t, func() { err = oc.call(ctx, f.moneyKit(), f.linkMoney()) })
+				require.NotPanics(t, func() { err = oc.Call(ctx, f.moneyKit(), f.linkMoney()) })
 				require.Error(t, err)
 				var te *facade.TransportError
 				var ve *facade.ValidationError
 				assert.True(t, errors.As(err, &te) || errors.As(err, &ve), "%T %v", err, err)
-				assert.Zero(t, f.requestsSeen(), "nothing is sent")
+				assert.Zero(t, f.RequestsSeen(), "nothing is sent")
 				if ctx == nil {
 					require.ErrorAs(t, err, &ve)
 					assert.Equal(t, []facade.Violation{{Path: "ctx", Rule: "required", Message: "context must not be nil (use context.Background())"}}, ve.Violations)
@@ -50,73 +52,73 @@ var pathCalls = map[string]func(ctx context.Context, mk *moneykit.Client, lm *li
 		return mk.Links.Delete(ctx, p[0])
 	},
 	"getAccount": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Accounts.Get(ctx, p[0], p[1]))
+		return testkit.Drop(mk.Accounts.Get(ctx, p[0], p[1]))
 	},
 	"getAccountNumbers": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Accounts.Numbers(ctx, p[0]))
+		return testkit.Drop(mk.Accounts.Numbers(ctx, p[0]))
 	},
 	"getAccounts": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Accounts.List(ctx, p[0], nil))
+		return testkit.Drop(mk.Accounts.List(ctx, p[0], nil))
 	},
 	"getHoldings": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Investments.Holdings(ctx, p[0], nil))
+		return testkit.Drop(mk.Investments.Holdings(ctx, p[0], nil))
 	},
 	"getIdentity": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Identity.Get(ctx, p[0], nil))
+		return testkit.Drop(mk.Identity.Get(ctx, p[0], nil))
 	},
 	"getInstitution": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Institutions.Get(ctx, p[0]))
+		return testkit.Drop(mk.Institutions.Get(ctx, p[0]))
 	},
 	"getInvestmentTransactions": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Investments.Transactions(ctx, p[0], moneykit.TransactionsParams{}))
+		return testkit.Drop(mk.Investments.Transactions(ctx, p[0], moneykit.TransactionsParams{}))
 	},
 	"getLink": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Links.Get(ctx, p[0]))
+		return testkit.Drop(mk.Links.Get(ctx, p[0]))
 	},
 	"getTransactions": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Transactions.List(ctx, p[0], moneykit.TransactionsParams{}))
+		return testkit.Drop(mk.Transactions.List(ctx, p[0], moneykit.TransactionsParams{}))
 	},
 	"getTransactionsSync": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Transactions.SyncPage(ctx, p[0], "", 0))
+		return testkit.Drop(mk.Transactions.SyncPage(ctx, p[0], "", 0))
 	},
 	"getUserAccounts": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Users.Accounts(ctx, p[0], nil))
+		return testkit.Drop(mk.Users.Accounts(ctx, p[0], nil))
 	},
 	"getUserLinks": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Users.Links(ctx, p[0]))
+		return testkit.Drop(mk.Users.Links(ctx, p[0]))
 	},
 	"getUserTransactions": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Users.Transactions(ctx, p[0], moneykit.TransactionsParams{}))
+		return testkit.Drop(mk.Users.Transactions(ctx, p[0], moneykit.TransactionsParams{}))
 	},
 	"importTransactions": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Links.ImportTransactions(ctx, p[0], nil))
+		return testkit.Drop(mk.Links.ImportTransactions(ctx, p[0], nil))
 	},
 	"refreshProducts": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Links.Refresh(ctx, p[0], []moneykit.Product{"transactions"}))
+		return testkit.Drop(mk.Links.Refresh(ctx, p[0], []moneykit.Product{"transactions"}))
 	},
 	"resetLink": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Links.Reset(ctx, p[0]))
+		return testkit.Drop(mk.Links.Reset(ctx, p[0]))
 	},
 	"updateLink": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Links.Update(ctx, p[0], moneykit.NewLinkUpdate(moneykit.SetLinkTags("a"))))
+		return testkit.Drop(mk.Links.Update(ctx, p[0], moneykit.NewLinkUpdate(moneykit.SetLinkTags("a"))))
 	},
 	"updateTransactionEnrichment": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Transactions.UpdateEnrichment(ctx, p[0], p[1], "shopping", ""))
+		return testkit.Drop(mk.Transactions.UpdateEnrichment(ctx, p[0], p[1], "shopping", ""))
 	},
 	"webhookTestLink": func(ctx context.Context, mk *moneykit.Client, _ *linkmoney.Client, p []string) error {
-		return drop(mk.Webhooks.TestLink(ctx, p[0], moneykit.WebhookLinkTestEventLinkStateChanged, ""))
+		return testkit.Drop(mk.Webhooks.TestLink(ctx, p[0], moneykit.WebhookLinkTestEventLinkStateChanged, ""))
 	},
 	"getCustomer": func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client, p []string) error {
-		return drop(lm.Customers.Get(ctx, p[0]))
+		return testkit.Drop(lm.Customers.Get(ctx, p[0]))
 	},
 	"getCustomerAccounts": func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client, p []string) error {
-		return drop(lm.Customers.Accounts(ctx, p[0]))
+		return testkit.Drop(lm.Customers.Accounts(ctx, p[0]))
 	},
 	"getTransaction": func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client, p []string) error {
-		return drop(lm.Payments.Status(ctx, p[0]))
+		return testkit.Drop(lm.Payments.Status(ctx, p[0]))
 	},
 	"releasePayment": func(ctx context.Context, _ *moneykit.Client, lm *linkmoney.Client, p []string) error {
-		return drop(lm.Payments.Release(ctx, p[0]))
+		return testkit.Drop(lm.Payments.Release(ctx, p[0]))
 	},
 }
 
@@ -154,7 +156,7 @@ func TestCarelessPathParamsEveryOperation(t *testing.T) {
 					if len(v) > 2 { // "." and ".." are quoted by the rule itself
 						assert.NotContains(t, err.Error(), v, "the refused value is not echoed")
 					}
-					assert.Zero(t, f.requestsSeen(), "nothing is sent, not even a token request")
+					assert.Zero(t, f.RequestsSeen(), "nothing is sent, not even a token request")
 				})
 			}
 		}
@@ -166,38 +168,52 @@ func TestCarelessPathParamsEveryOperation(t *testing.T) {
 func TestCarelessRequestValues(t *testing.T) {
 	ctx := context.Background()
 	for name, call := range map[string]func(mk *moneykit.Client, lm *linkmoney.Client) error{
-		"LinkSessions.Create nil": func(mk *moneykit.Client, _ *linkmoney.Client) error { return drop(mk.LinkSessions.Create(ctx, nil)) },
+		"LinkSessions.Create nil": func(mk *moneykit.Client, _ *linkmoney.Client) error {
+			return testkit.Drop(mk.LinkSessions.Create(ctx, nil))
+		},
 		"LinkSessions.Create zero": func(mk *moneykit.Client, _ *linkmoney.Client) error {
-			return drop(mk.LinkSessions.Create(ctx, &moneykit.LinkSessionRequest{}))
+			return testkit.Drop(mk.LinkSessions.Create(ctx, &moneykit.LinkSessionRequest{}))
 		},
-		"LinkSessions.Exchange \"\"": func(mk *moneykit.Client, _ *linkmoney.Client) error { return drop(mk.LinkSessions.Exchange(ctx, "")) },
-		"Links.Update nil":           func(mk *moneykit.Client, _ *linkmoney.Client) error { return drop(mk.Links.Update(ctx, "mk_1", nil)) },
-		"Links.Import nil":           func(mk *moneykit.Client, _ *linkmoney.Client) error { return drop(mk.Links.Import(ctx, nil)) },
+		"LinkSessions.Exchange \"\"": func(mk *moneykit.Client, _ *linkmoney.Client) error {
+			return testkit.Drop(mk.LinkSessions.Exchange(ctx, ""))
+		},
+		"Links.Update nil": func(mk *moneykit.Client, _ *linkmoney.Client) error {
+			return testkit.Drop(mk.Links.Update(ctx, "mk_1", nil))
+		},
+		"Links.Import nil": func(mk *moneykit.Client, _ *linkmoney.Client) error { return testkit.Drop(mk.Links.Import(ctx, nil)) },
 		"Links.Import zero": func(mk *moneykit.Client, _ *linkmoney.Client) error {
-			return drop(mk.Links.Import(ctx, &moneykit.ImportLinkRequest{}))
+			return testkit.Drop(mk.Links.Import(ctx, &moneykit.ImportLinkRequest{}))
 		},
-		"Links.Refresh no products": func(mk *moneykit.Client, _ *linkmoney.Client) error { return drop(mk.Links.Refresh(ctx, "mk_1", nil)) },
+		"Links.Refresh no products": func(mk *moneykit.Client, _ *linkmoney.Client) error {
+			return testkit.Drop(mk.Links.Refresh(ctx, "mk_1", nil))
+		},
 		"Transactions.UpdateEnrichment zero": func(mk *moneykit.Client, _ *linkmoney.Client) error {
-			return drop(mk.Transactions.UpdateEnrichment(ctx, "mk_1", "t1", "", ""))
+			return testkit.Drop(mk.Transactions.UpdateEnrichment(ctx, "mk_1", "t1", "", ""))
 		},
 		"Webhooks.TestLink zero event": func(mk *moneykit.Client, _ *linkmoney.Client) error {
-			return drop(mk.Webhooks.TestLink(ctx, "mk_1", "", ""))
+			return testkit.Drop(mk.Webhooks.TestLink(ctx, "mk_1", "", ""))
 		},
-		"Sessions.Create nil": func(_ *moneykit.Client, lm *linkmoney.Client) error { return drop(lm.Sessions.Create(ctx, nil)) },
+		"Sessions.Create nil": func(_ *moneykit.Client, lm *linkmoney.Client) error {
+			return testkit.Drop(lm.Sessions.Create(ctx, nil))
+		},
 		"Sessions.Create zero": func(_ *moneykit.Client, lm *linkmoney.Client) error {
-			return drop(lm.Sessions.Create(ctx, &linkmoney.SessionRequest{}))
+			return testkit.Drop(lm.Sessions.Create(ctx, &linkmoney.SessionRequest{}))
 		},
-		"Payments.Create nil": func(_ *moneykit.Client, lm *linkmoney.Client) error { return drop(lm.Payments.Create(ctx, nil)) },
+		"Payments.Create nil": func(_ *moneykit.Client, lm *linkmoney.Client) error {
+			return testkit.Drop(lm.Payments.Create(ctx, nil))
+		},
 		"Payments.Create zero": func(_ *moneykit.Client, lm *linkmoney.Client) error {
-			return drop(lm.Payments.Create(ctx, &linkmoney.PaymentRequest{}))
+			return testkit.Drop(lm.Payments.Create(ctx, &linkmoney.PaymentRequest{}))
 		},
-		"Refunds.Create nil": func(_ *moneykit.Client, lm *linkmoney.Client) error { return drop(lm.Refunds.Create(ctx, nil)) },
+		"Refunds.Create nil": func(_ *moneykit.Client, lm *linkmoney.Client) error { return testkit.Drop(lm.Refunds.Create(ctx, nil)) },
 		"Refunds.Create zero": func(_ *moneykit.Client, lm *linkmoney.Client) error {
-			return drop(lm.Refunds.Create(ctx, &linkmoney.RefundRequest{}))
+			return testkit.Drop(lm.Refunds.Create(ctx, &linkmoney.RefundRequest{}))
 		},
-		"Webhooks.Subscribe zero":   func(_ *moneykit.Client, lm *linkmoney.Client) error { return drop(lm.Webhooks.Subscribe(ctx, "", "")) },
+		"Webhooks.Subscribe zero": func(_ *moneykit.Client, lm *linkmoney.Client) error {
+			return testkit.Drop(lm.Webhooks.Subscribe(ctx, "", ""))
+		},
 		"Webhooks.Unsubscribe zero": func(_ *moneykit.Client, lm *linkmoney.Client) error { return lm.Webhooks.Unsubscribe(ctx, "") },
-		"Auth.Token zero scope":     func(_ *moneykit.Client, lm *linkmoney.Client) error { return drop(lm.Auth.Token(ctx, "")) },
+		"Auth.Token zero scope":     func(_ *moneykit.Client, lm *linkmoney.Client) error { return testkit.Drop(lm.Auth.Token(ctx, "")) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFakeAPI(t)
@@ -210,7 +226,7 @@ func TestCarelessRequestValues(t *testing.T) {
 				assert.NotEmpty(t, v.Rule, "%+v names its rule", v)
 			}
 			assert.Contains(t, err.Error(), "nothing was sent")
-			assert.Zero(t, f.requestsSeen(), "nothing is sent")
+			assert.Zero(t, f.RequestsSeen(), "nothing is sent")
 		})
 	}
 }
@@ -221,11 +237,11 @@ func TestCarelessRequestValues(t *testing.T) {
 func TestCarelessSharedRequestValues(t *testing.T) {
 	const n = 16
 	f := newFakeAPI(t)
-	f.handle("POST /v1/payments", jsonReply(200, `{"paymentId":"p1","paymentStatus":"PENDING"}`))
-	f.handle("POST /v2/sessions", jsonReply(200, `{"sessionKey":"sk","sessionUrl":"https://client.example/s"}`))
-	f.handle("PATCH /links/mk_1", jsonReply(200, linkJSON))
-	f.handle("GET /links/mk_1/transactions", jsonReply(200, txnPage(1, 50, 0, 0)))
-	f.handle("POST /link-session", jsonReply(201, `{"link_session_token":"lst"}`))
+	f.Handle("POST /v1/payments", testkit.JSONReply(200, `{"paymentId":"p1","paymentStatus":"PENDING"}`))
+	f.Handle("POST /v2/sessions", testkit.JSONReply(200, `{"sessionKey":"sk","sessionUrl":"https://client.example/s"}`))
+	f.Handle("PATCH /links/mk_1", testkit.JSONReply(200, testkit.LinkJSON))
+	f.Handle("GET /links/mk_1/transactions", testkit.JSONReply(200, txnPage(1, 50, 0, 0)))
+	f.Handle("POST /link-session", testkit.JSONReply(201, `{"link_session_token":"lst"}`))
 	mk, lm := f.moneyKit(), f.linkMoney()
 	ctx := context.Background()
 
@@ -239,11 +255,11 @@ func TestCarelessSharedRequestValues(t *testing.T) {
 	errs := make(chan error, 5*n)
 	var wg sync.WaitGroup
 	for range n {
-		wg.Go(func() { errs <- drop(lm.Payments.Create(ctx, pay)) })
-		wg.Go(func() { errs <- drop(lm.Sessions.Create(ctx, sess)) })
-		wg.Go(func() { errs <- drop(mk.Links.Update(ctx, "mk_1", upd)) })
-		wg.Go(func() { errs <- drop(mk.LinkSessions.Create(ctx, ls)) })
-		wg.Go(func() { errs <- drop(mk.Transactions.List(ctx, "mk_1", params)) })
+		wg.Go(func() { errs <- testkit.Drop(lm.Payments.Create(ctx, pay)) })
+		wg.Go(func() { errs <- testkit.Drop(lm.Sessions.Create(ctx, sess)) })
+		wg.Go(func() { errs <- testkit.Drop(mk.Links.Update(ctx, "mk_1", upd)) })
+		wg.Go(func() { errs <- testkit.Drop(mk.LinkSessions.Create(ctx, ls)) })
+		wg.Go(func() { errs <- testkit.Drop(mk.Transactions.List(ctx, "mk_1", params)) })
 	}
 	wg.Wait()
 	close(errs)
@@ -254,15 +270,15 @@ func TestCarelessSharedRequestValues(t *testing.T) {
 	assert.Equal(t, before, after, "the shared values are unchanged")
 	assert.Empty(t, pay.RequestKey)
 	for _, route := range []string{"POST /v1/payments", "POST /v2/sessions", "PATCH /links/mk_1", "POST /link-session", "GET /links/mk_1/transactions"} {
-		assert.Equal(t, n, f.hitCount(route), route)
+		assert.Equal(t, n, f.HitCount(route), route)
 	}
 	keys := map[string]bool{}
-	for _, b := range f.bodiesOf("POST /v1/payments") {
-		keys[mustJSON(t, b)["requestKey"].(string)] = true
+	for _, b := range f.BodiesOf("POST /v1/payments") {
+		keys[testkit.MustJSON(t, b)["requestKey"].(string)] = true
 	}
 	assert.Len(t, keys, n, "each call of a keyless payment has its own key")
-	for _, b := range f.bodiesOf("PATCH /links/mk_1") {
-		assert.JSONEq(t, f.bodiesOf("PATCH /links/mk_1")[0], b)
+	for _, b := range f.BodiesOf("PATCH /links/mk_1") {
+		assert.JSONEq(t, f.BodiesOf("PATCH /links/mk_1")[0], b)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/banklink/banklink/facade/internal/transport"
 	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/internal/memnet"
+	"github.com/banklink/banklink/internal/testkit"
 )
 
 // Token fan-in: however many calls need a token at the same moment, banklink
@@ -75,7 +76,7 @@ func (f *fanInServer) serve(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.WriteString(w, `{"error_code":"api_error.auth.expired_access_token","error_message":"Access token expired"}`)
 			return
 		}
-		_, _ = io.WriteString(w, linkJSON)
+		_, _ = io.WriteString(w, testkit.LinkJSON)
 	default:
 		w.WriteHeader(http.StatusNotFound)
 	}
@@ -120,7 +121,7 @@ func newMemFanInRig(tb testing.TB) *fanInRig {
 
 func (r *fanInRig) client(tb testing.TB) *moneykit.Client {
 	tb.Helper()
-	mk, err := moneykit.New(facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL(r.srv.srv.URL),
+	mk, err := moneykit.New(facade.WithCredentials(testkit.ClientID, testkit.ClientSecret), facade.WithBaseURL(r.srv.srv.URL),
 		facade.WithHTTPClient(r.hc), transport.WithClock(r.clock.now), facade.WithoutDocumentedLimits())
 	require.NoError(tb, err)
 	return mk

@@ -7,6 +7,7 @@ import (
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/fleet"
 	"github.com/banklink/banklink/facade/moneykit"
+	"github.com/banklink/banklink/internal/testkit"
 	"github.com/stretchr/testify/require"
 )
 
@@ -17,7 +18,7 @@ func (e errFleet) FleetStores() (fleet.Limiter, fleet.CoolDownStore, fleet.Token
 }
 
 func TestFleetOptions(t *testing.T) {
-	creds := facade.WithCredentials(testClientID, testClientSecret)
+	creds := facade.WithCredentials(testkit.ClientID, testkit.ClientSecret)
 	for _, tc := range []struct {
 		opt  facade.Option
 		want string

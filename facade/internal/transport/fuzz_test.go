@@ -23,6 +23,8 @@ import (
 	"github.com/banklink/banklink/facade/internal/transport"
 	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/banklink/banklink/facade/moneykit"
+	"github.com/banklink/banklink/internal/testkit"
+	"github.com/banklink/banklink/internal/testkit/opcalls"
 )
 
 // Fuzz targets for what banklink reads from the network: error answers,
@@ -132,16 +134,16 @@ type fuzzOp struct {
 
 // fuzzOps are the calls whose answer the error fuzzer controls: one per
 // operation of both generated tables, in table order (MoneyKit's, then Link
-// Money's), each made through opCalls, so a new operation is fuzzed as soon
+// Money's), each made through opcalls.ByOperation, so a new operation is fuzzed as soon
 // as it has its call.
 var fuzzOps = sync.OnceValue(func() []fuzzOp {
 	var out []fuzzOp
 	for _, o := range allTableOps() {
-		oc, ok := opCalls[o.id]
+		oc, ok := opcalls.ByOperation[o.id]
 		if !ok {
-			panic("no opCalls entry for " + o.id)
+			panic("no opcalls.ByOperation entry for " + o.id)
 		}
-		_, path, _ := strings.Cut(oc.route, " ")
+		_, path, _ := strings.Cut(oc.Route, " ")
 		out = append(out, fuzzOp{o.id, path, func(ctx context.Context, opts []facade.Option) error {
 			mk, err := moneykit.New(opts...)
 			if err != nil {
@@ -151,7 +153,7 @@ var fuzzOps = sync.OnceValue(func() []fuzzOp {
 			if err != nil {
 				return err
 			}
-			return oc.call(ctx, mk, lm)
+			return oc.Call(ctx, mk, lm)
 		}})
 	}
 	return out
@@ -237,7 +239,7 @@ func FuzzErrorResponse(f *testing.F) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		err := op.call(ctx, []facade.Option{facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL("https://api.example"),
+		err := op.call(ctx, []facade.Option{facade.WithCredentials(testkit.ClientID, testkit.ClientSecret), facade.WithBaseURL("https://api.example"),
 			facade.WithHTTPClient(scriptedClient(rt)), facade.WithMaxRetries(0), facade.WithWait(instantWait)})
 		if err == nil {
 			require.True(t, status >= 200 && status <= 299, "status %d gave no error", status)
@@ -287,7 +289,7 @@ func FuzzErrorResponse(f *testing.F) {
 		msg := err.Error()
 		assert.True(t, strings.HasPrefix(msg, "banklink: "), msg)
 		assert.Contains(t, msg, strconv.Itoa(apiErr.StatusCode))
-		assert.NotContains(t, msg, testClientSecret)
+		assert.NotContains(t, msg, testkit.ClientSecret)
 	})
 }
 
@@ -336,10 +338,10 @@ func FuzzRetryAfter(f *testing.F) {
 				if n.Add(1) == 1 {
 					return respond(status, h.Clone(), []byte(`{}`))
 				}
-				return respond(http.StatusOK, http.Header{"Content-Type": {"application/json"}}, []byte(linkJSON))
+				return respond(http.StatusOK, http.Header{"Content-Type": {"application/json"}}, []byte(testkit.LinkJSON))
 			}}
 			w := &waits{}
-			mk, err := moneykit.New(facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL("https://api.example"),
+			mk, err := moneykit.New(facade.WithCredentials(testkit.ClientID, testkit.ClientSecret), facade.WithBaseURL("https://api.example"),
 				facade.WithHTTPClient(scriptedClient(rt)), facade.WithWait(w.wait), facade.WithBackoff(facade.ExponentialBackoff{Initial: backoff}))
 			require.NoError(t, err)
 			ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
@@ -422,7 +424,7 @@ func FuzzTokenResponse(f *testing.F) {
 				return respond(http.StatusOK, http.Header{"Content-Type": {"application/json"}}, []byte(`{"links":{},"id":"c1"}`))
 			},
 		}
-		opts := []facade.Option{facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL("https://api.example"),
+		opts := []facade.Option{facade.WithCredentials(testkit.ClientID, testkit.ClientSecret), facade.WithBaseURL("https://api.example"),
 			facade.WithHTTPClient(scriptedClient(rt)), facade.WithMaxRetries(0), facade.WithWait(instantWait), transport.WithClock(now)}
 		tokenPath, tokenOp, callOp := "/auth/token", "createAccessToken", "getUserLinks"
 		var direct func() (string, error)

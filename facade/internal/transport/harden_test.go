@@ -16,20 +16,10 @@ import (
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/banklink/banklink/facade/moneykit"
+	"github.com/banklink/banklink/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// requestsSeen is every request the fake saw, token requests included.
-func (f *fakeAPI) requestsSeen() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := int(f.tokens.Load())
-	for _, h := range f.hits {
-		n += h
-	}
-	return n
-}
 
 func TestPathParameterOneSegment(t *testing.T) {
 	f := newFakeAPI(t)
@@ -66,7 +56,7 @@ func TestPathParameterOneSegment(t *testing.T) {
 			assert.Contains(t, err.Error(), "nothing was sent")
 		}
 	}
-	assert.Zero(t, f.requestsSeen(), "no request, not even for a token, reached the server")
+	assert.Zero(t, f.RequestsSeen(), "no request, not even for a token, reached the server")
 }
 
 func TestRedirectNeverFollowedOnCallersClient(t *testing.T) {
@@ -76,7 +66,7 @@ func TestRedirectNeverFollowedOnCallersClient(t *testing.T) {
 		stolen.Add(1)
 		b, _ := io.ReadAll(r.Body)
 		stolenBodies.Store(string(b) + r.Header.Get("Authorization"))
-		jsonReply(200, linkJSON)(w, r)
+		testkit.JSONReply(200, testkit.LinkJSON)(w, r)
 	}))
 	t.Cleanup(target.Close)
 	redirect := func(code int) http.HandlerFunc {
@@ -89,8 +79,8 @@ func TestRedirectNeverFollowedOnCallersClient(t *testing.T) {
 
 	t.Run("api call", func(t *testing.T) {
 		f := newFakeAPI(t)
-		f.handle("GET /links/mk_1", redirect(http.StatusTemporaryRedirect))
-		f.handle("POST /v1/payments", redirect(http.StatusPermanentRedirect))
+		f.Handle("GET /links/mk_1", redirect(http.StatusTemporaryRedirect))
+		f.Handle("POST /v1/payments", redirect(http.StatusPermanentRedirect))
 		_, err := f.moneyKit(facade.WithHTTPClient(callers), facade.WithMaxRetries(0)).Links.Get(ctx, "mk_1")
 		var apiErr *facade.Error
 		require.ErrorAs(t, err, &apiErr)
@@ -98,11 +88,11 @@ func TestRedirectNeverFollowedOnCallersClient(t *testing.T) {
 		_, err = f.linkMoney(facade.WithHTTPClient(callers), facade.WithMaxRetries(0)).Payments.Create(ctx, linkmoney.NewPayment("cus_1", "mer_1", linkmoney.USD(1234), linkmoney.WithClientReferenceID("order-9")))
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, http.StatusPermanentRedirect, apiErr.StatusCode)
-		assert.Equal(t, 1, f.hitCount("POST /v1/payments"), "the payment was sent once")
+		assert.Equal(t, 1, f.HitCount("POST /v1/payments"), "the payment was sent once")
 	})
 	t.Run("token endpoint", func(t *testing.T) {
 		f := newFakeAPI(t)
-		f.handle("POST /auth/token", redirect(http.StatusTemporaryRedirect))
+		f.Handle("POST /auth/token", redirect(http.StatusTemporaryRedirect))
 		_, err := f.moneyKit(facade.WithHTTPClient(callers), facade.WithMaxRetries(0)).Auth.Token(ctx)
 		var apiErr *facade.Error
 		require.ErrorAs(t, err, &apiErr)
@@ -132,7 +122,7 @@ func TestErrorBodyDecodedFieldByField(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeAPI(t)
-			f.handle("POST /v1/payments", jsonReply(tc.status, tc.body))
+			f.Handle("POST /v1/payments", testkit.JSONReply(tc.status, tc.body))
 			_, err := f.linkMoney(facade.WithMaxRetries(0)).Payments.Create(context.Background(), linkmoney.NewPayment("cus_1", "mer_1", linkmoney.USD(100)))
 			var apiErr *facade.Error
 			require.ErrorAs(t, err, &apiErr)
@@ -157,8 +147,8 @@ func TestUndecodableTokenResponseKeepsNoToken(t *testing.T) {
 	for name, body := range bodies {
 		t.Run(name, func(t *testing.T) {
 			f := newFakeAPI(t)
-			f.handle("POST /auth/token", jsonReply(201, body))
-			f.handle("POST /v1/tokens", jsonReply(200, body))
+			f.Handle("POST /auth/token", testkit.JSONReply(201, body))
+			f.Handle("POST /v1/tokens", testkit.JSONReply(200, body))
 			var logs bytes.Buffer
 			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			mk := f.moneyKit(facade.WithLogger(logger), facade.WithMaxRetries(0))
@@ -184,7 +174,7 @@ func TestUndecodableTokenResponseKeepsNoToken(t *testing.T) {
 	}
 	t.Run("error answer", func(t *testing.T) {
 		f := newFakeAPI(t)
-		f.handle("POST /v1/tokens", jsonReply(400, `{"errorCode":"INVALID_GRANT","errorMessage":"bad","access_token":"`+live+`"}`))
+		f.Handle("POST /v1/tokens", testkit.JSONReply(400, `{"errorCode":"INVALID_GRANT","errorMessage":"bad","access_token":"`+live+`"}`))
 		_, err := f.linkMoney(facade.WithMaxRetries(0)).Customers.Get(context.Background(), "cus_1")
 		var apiErr *facade.Error
 		require.ErrorAs(t, err, &apiErr)
@@ -193,7 +183,7 @@ func TestUndecodableTokenResponseKeepsNoToken(t *testing.T) {
 	})
 	t.Run("other fields kept", func(t *testing.T) {
 		f := newFakeAPI(t)
-		f.handle("POST /auth/token", jsonReply(201, bodies["wrong type"]))
+		f.Handle("POST /auth/token", testkit.JSONReply(201, bodies["wrong type"]))
 		_, err := f.moneyKit(facade.WithMaxRetries(0)).Auth.Token(context.Background())
 		var apiErr *facade.Error
 		require.ErrorAs(t, err, &apiErr)
@@ -239,10 +229,10 @@ func TestProviderTextBoundedInErrorString(t *testing.T) {
 	hugeMsg := "\x1b]0;owned\x07\x1b[2J\x1b[31m" + strings.Repeat("A", 1_000_000) + "\r\n"
 	hugeID := strings.Repeat("r", 512<<10) // under the default client's 1 MiB header bound
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Request-Id", hugeID)
 		body := `{"error_code":"link_error.not_found\u001b[5m","error_message":` + jsonString(hugeMsg) + `}`
-		jsonReply(404, body)(w, r)
+		testkit.JSONReply(404, body)(w, r)
 	})
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

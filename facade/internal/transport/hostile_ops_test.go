@@ -17,11 +17,13 @@ import (
 	"github.com/banklink/banklink/facade/internal/transport"
 	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/banklink/banklink/facade/moneykit"
+	"github.com/banklink/banklink/internal/testkit"
+	"github.com/banklink/banklink/internal/testkit/opcalls"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// Hostile answers to every operation of both generated tables (opCalls holds
+// Hostile answers to every operation of both generated tables (opcalls.ByOperation holds
 // one call per operationId, and TestEverySpecOperationHasAFacadeMethod fails
 // when an operation has none). Each answer runs in a synctest bubble against
 // the fake API on an in-memory network, so a body that stalls for an hour
@@ -127,14 +129,14 @@ var hostileAnswers = []hostileAnswer{
 	{"status 999", func(int) http.HandlerFunc { return rawReply("HTTP/1.1 999 Odd\r\nContent-Length: 2\r\n\r\n{}") }, false},
 	{"status 1000", func(int) http.HandlerFunc { return rawReply("HTTP/1.1 1000 Odd\r\nContent-Length: 2\r\n\r\n{}") }, false},
 	{"429 with garbage Retry-After", func(int) http.HandlerFunc {
-		return jsonReply(429, `{}`, "Retry-After", "soon, maybe")
+		return testkit.JSONReply(429, `{}`, "Retry-After", "soon, maybe")
 	}, false},
-	{"429 with negative Retry-After", func(int) http.HandlerFunc { return jsonReply(429, `{}`, "Retry-After", "-30") }, false},
+	{"429 with negative Retry-After", func(int) http.HandlerFunc { return testkit.JSONReply(429, `{}`, "Retry-After", "-30") }, false},
 	{"429 with overflowing Retry-After", func(int) http.HandlerFunc {
-		return jsonReply(429, `{}`, "Retry-After", "99999999999999999999999")
+		return testkit.JSONReply(429, `{}`, "Retry-After", "99999999999999999999999")
 	}, false},
 	{"503 with far HTTP-date Retry-After", func(int) http.HandlerFunc {
-		return jsonReply(503, `{}`, "Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT")
+		return testkit.JSONReply(503, `{}`, "Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT")
 	}, false},
 	{"duplicate Retry-After", func(int) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -193,7 +195,7 @@ func assertTypedFailure(t *testing.T, err error, logs string) {
 	)
 	typed := errors.As(err, &apiErr) || errors.As(err, &te) || errors.As(err, &rl) || errors.As(err, &ve)
 	require.True(t, typed, "untyped %T: %v", err, err)
-	for _, s := range []string{testClientSecret, "tok-", "Bearer ", "Basic "} {
+	for _, s := range []string{testkit.ClientSecret, "tok-", "Bearer ", "Basic "} {
 		assert.NotContains(t, err.Error(), s)
 		assert.NotContains(t, logs, s)
 	}
@@ -201,9 +203,9 @@ func assertTypedFailure(t *testing.T, err error, logs string) {
 }
 
 func TestHostileServerEveryOperation(t *testing.T) {
-	require.Len(t, opCalls, len(tableOps(t)), "one call per generated operation")
+	require.Len(t, opcalls.ByOperation, len(tableOps(t)), "one call per generated operation")
 	for _, op := range tableOps(t) {
-		oc, ok := opCalls[op.id]
+		oc, ok := opcalls.ByOperation[op.id]
 		require.True(t, ok, "no call for %s", op.id)
 		status := op.meta.SuccessStatus
 		answers := hostileAnswers
@@ -221,16 +223,16 @@ func TestHostileServerEveryOperation(t *testing.T) {
 				t.Run(a.name, func(t *testing.T) {
 					synctest.Test(t, func(t *testing.T) {
 						f := newMemFakeAPI(t)
-						f.handle(oc.route, a.answer(status))
-						var logs syncBuffer
+						f.Handle(oc.Route, a.answer(status))
+						var logs testkit.SyncBuffer
 						opts := []facade.Option{facade.WithMaxRetries(1), facade.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))}
 						began := time.Now()
-						err := oc.call(context.Background(), f.moneyKit(opts...), f.linkMoney(opts...))
+						err := oc.Call(context.Background(), f.moneyKit(opts...), f.linkMoney(opts...))
 						assertTypedFailure(t, err, logs.String())
 						assert.LessOrEqual(t, time.Since(began), 2*facade.DefaultAttemptTimeout+time.Minute, "the call ends within its attempts' timeouts")
 						// Two attempts; net/http itself resends a request once
 						// when a reused connection closes before any answer.
-						assert.LessOrEqual(t, f.hitCount(oc.route), 4, "at most one retry")
+						assert.LessOrEqual(t, f.HitCount(oc.Route), 4, "at most one retry")
 					})
 				})
 			}
@@ -268,21 +270,21 @@ func TestHostileHugeSuccessBody(t *testing.T) {
 		}
 		done[op.provider] = true
 		t.Run(op.id, func(t *testing.T) {
-			oc := opCalls[op.id]
-			_, path, _ := strings.Cut(oc.route, " ")
+			oc := opcalls.ByOperation[op.id]
+			_, path, _ := strings.Cut(oc.Route, " ")
 			body := &endless{}
 			rt := &scripted{answer: func(r *http.Request) *http.Response {
 				resp := respond(op.meta.SuccessStatus, http.Header{"Content-Type": {contentJSON}}, nil)
 				resp.Body, resp.ContentLength = body, -1
 				return resp
 			}}
-			opts := []facade.Option{facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL("https://api.example"),
+			opts := []facade.Option{facade.WithCredentials(testkit.ClientID, testkit.ClientSecret), facade.WithBaseURL("https://api.example"),
 				facade.WithHTTPClient(scriptedClient(rt)), facade.WithMaxRetries(0), facade.WithWait(instantWait)}
 			mk, err := moneykit.New(opts...)
 			require.NoError(t, err)
 			lm, err := linkmoney.New(opts...)
 			require.NoError(t, err)
-			err = oc.call(context.Background(), mk, lm)
+			err = oc.Call(context.Background(), mk, lm)
 			var apiErr *facade.Error
 			require.ErrorAs(t, err, &apiErr)
 			assert.Equal(t, "response body larger than 64 MiB", apiErr.Message)

@@ -15,6 +15,7 @@ import (
 	"github.com/banklink/banklink/facade/internal/transport"
 	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/banklink/banklink/facade/moneykit"
+	"github.com/banklink/banklink/internal/testkit/opcalls"
 )
 
 // Hostile answers. TestHostileErrorBodiesEveryOperation: error answers from
@@ -188,7 +189,7 @@ func TestHostileSuccessBodiesKeepNovelValues(t *testing.T) {
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					f := newFakeAPI(t)
-					f.handle(op.route, reply(op.status, tc.ctype, tc.body))
+					f.Handle(op.route, reply(op.status, tc.ctype, tc.body))
 					v, err := op.call(context.Background(), f.moneyKit(facade.WithMaxRetries(0)), f.linkMoney(facade.WithMaxRetries(0)))
 					if tc.ok {
 						require.NoError(t, err)
@@ -209,7 +210,7 @@ func TestHostileSuccessBodiesKeepNovelValues(t *testing.T) {
 					require.NoError(t, rerr)
 					assert.Equal(t, want, string(again))
 					if !strings.HasSuffix(op.route, "/token") && !strings.HasSuffix(op.route, "/tokens") {
-						assert.Equal(t, 1, f.hitCount(op.route), "a 2xx is never retried")
+						assert.Equal(t, 1, f.HitCount(op.route), "a 2xx is never retried")
 					}
 				})
 			}
@@ -220,12 +221,12 @@ func TestHostileSuccessBodiesKeepNovelValues(t *testing.T) {
 func TestHostileErrorBodiesEveryOperation(t *testing.T) {
 	huge := strings.Repeat("<p>upstream overloaded</p>", (3<<20)/26)
 	for _, to := range tableOps(t) {
-		oc, ok := opCalls[to.id]
+		oc, ok := opcalls.ByOperation[to.id]
 		require.True(t, ok, "no call for %s", to.id)
 		op := struct {
 			name, route string
 			call        func(ctx context.Context, mk *moneykit.Client, lm *linkmoney.Client) error
-		}{to.id, oc.route, oc.call}
+		}{to.id, oc.Route, oc.Call}
 		t.Run(op.name, func(t *testing.T) {
 			novelCode := `{"error_code":"api_error.brand_new","error_message":"Something new.","retry_hint":1}`
 			wantCode := "api_error.brand_new"
@@ -249,7 +250,7 @@ func TestHostileErrorBodiesEveryOperation(t *testing.T) {
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					f := newFakeAPI(t)
-					f.handle(op.route, reply(tc.status, tc.ctype, tc.body))
+					f.Handle(op.route, reply(tc.status, tc.ctype, tc.body))
 					err := op.call(context.Background(), f.moneyKit(facade.WithMaxRetries(0)), f.linkMoney(facade.WithMaxRetries(0)))
 					apiErr, ok := err.(*facade.Error)
 					require.True(t, ok, "%T %v", err, err)

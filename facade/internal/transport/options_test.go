@@ -15,6 +15,8 @@ import (
 	"github.com/banklink/banklink/facade/internal/transport"
 	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/banklink/banklink/facade/moneykit"
+	"github.com/banklink/banklink/internal/testkit"
+	"github.com/banklink/banklink/internal/testkit/opcalls"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -138,33 +140,33 @@ func TestInvalidOptions(t *testing.T) {
 
 func TestHeadersOnEveryCall(t *testing.T) {
 	f := newFakeAPI(t)
-	for idx, oc := range opCalls {
+	for idx, oc := range opcalls.ByOperation {
 		if idx != "createAccessToken" && idx != "createToken" {
-			f.handle(oc.route, jsonReply(200, `{}`))
+			f.Handle(oc.Route, testkit.JSONReply(200, `{}`))
 		}
 	}
-	f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
+	f.Handle("GET /links/mk_1", testkit.JSONReply(200, testkit.LinkJSON))
 	mk := f.moneyKit(facade.WithUserAgent("acme-checkout/2.1"))
 	lm := f.linkMoney()
-	for idx, oc := range opCalls {
+	for idx, oc := range opcalls.ByOperation {
 		if idx == "createAccessToken" || idx == "createToken" {
 			continue
 		}
-		_ = oc.call(context.Background(), mk, lm)
-		hs := f.headersOf(oc.route)
-		require.NotEmpty(t, hs, oc.route)
+		_ = oc.Call(context.Background(), mk, lm)
+		hs := f.HeadersOf(oc.Route)
+		require.NotEmpty(t, hs, oc.Route)
 		h := hs[len(hs)-1]
-		assert.Equal(t, "application/json", h.Get("Accept"), oc.route)
+		assert.Equal(t, "application/json", h.Get("Accept"), oc.Route)
 		if opProvider(t, idx) == facade.ProviderMoneyKit {
-			assert.Equal(t, "2023-02-18", h.Get("MoneyKit-Version"), oc.route)
-			assert.Equal(t, "acme-checkout/2.1 banklink-go/"+facade.Version, h.Get("User-Agent"), oc.route)
+			assert.Equal(t, "2023-02-18", h.Get("MoneyKit-Version"), oc.Route)
+			assert.Equal(t, "acme-checkout/2.1 banklink-go/"+facade.Version, h.Get("User-Agent"), oc.Route)
 		} else {
-			assert.Empty(t, h.Get("MoneyKit-Version"), oc.route)
-			assert.Equal(t, "banklink-go/"+facade.Version, h.Get("User-Agent"), oc.route)
+			assert.Empty(t, h.Get("MoneyKit-Version"), oc.Route)
+			assert.Equal(t, "banklink-go/"+facade.Version, h.Get("User-Agent"), oc.Route)
 		}
 	}
-	jwks := f.headersOf("GET /.well-known/jwks.json")[0]
-	assert.Equal(t, testClientID, jwks.Get("X-Client-Id"))
+	jwks := f.HeadersOf("GET /.well-known/jwks.json")[0]
+	assert.Equal(t, testkit.ClientID, jwks.Get("X-Client-Id"))
 	assert.Empty(t, jwks.Get("Authorization"))
 }
 
@@ -172,11 +174,11 @@ func TestBaseURLPathPrefixKept(t *testing.T) {
 	var got string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/auth/token") {
-			jsonReply(201, `{"access_token":"a","token_type":"bearer","expires_in":3600}`)(w, r)
+			testkit.JSONReply(201, `{"access_token":"a","token_type":"bearer","expires_in":3600}`)(w, r)
 			return
 		}
 		got = r.URL.Path
-		jsonReply(200, linkJSON)(w, r)
+		testkit.JSONReply(200, testkit.LinkJSON)(w, r)
 	}))
 	defer srv.Close()
 	mk, err := moneykit.New(facade.WithCredentials("a", "b"), facade.WithBaseURL(srv.URL+"/proxy/mk"))
@@ -190,11 +192,11 @@ func TestPathParametersEscaped(t *testing.T) {
 	var uris []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/auth/token" {
-			jsonReply(201, `{"access_token":"a","token_type":"bearer","expires_in":3600}`)(w, r)
+			testkit.JSONReply(201, `{"access_token":"a","token_type":"bearer","expires_in":3600}`)(w, r)
 			return
 		}
 		uris = append(uris, r.RequestURI)
-		jsonReply(200, linkJSON)(w, r)
+		testkit.JSONReply(200, testkit.LinkJSON)(w, r)
 	}))
 	defer srv.Close()
 	mk, err := moneykit.New(facade.WithCredentials("a", "b"), facade.WithBaseURL(srv.URL))
@@ -234,16 +236,16 @@ func TestAttemptTimeoutRetriesSafeCalls(t *testing.T) {
 		f := newMemFakeAPI(t)
 		block := make(chan struct{})
 		defer close(block)
-		f.handle("GET /links/mk_1", sequence(func(w http.ResponseWriter, r *http.Request) {
+		f.Handle("GET /links/mk_1", sequence(func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-block:
 			case <-r.Context().Done():
 			}
-		}, jsonReply(200, linkJSON)))
+		}, testkit.JSONReply(200, testkit.LinkJSON)))
 		start := time.Now()
 		_, err := f.moneyKit(facade.WithAttemptTimeout(50*time.Millisecond)).Links.Get(t.Context(), "mk_1")
 		require.NoError(t, err)
-		assert.Equal(t, 2, f.hitCount("GET /links/mk_1"))
+		assert.Equal(t, 2, f.HitCount("GET /links/mk_1"))
 		assert.Equal(t, 50*time.Millisecond, time.Since(start), "the stalled attempt was given up at its timeout and retried at once")
 	})
 }

@@ -3,11 +3,9 @@ package transport_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,49 +14,25 @@ import (
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/banklink/banklink/facade/moneykit"
+	"github.com/banklink/banklink/internal/testkit"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestNoSecretsOrPIIInLogsOrErrors(t *testing.T) {
-	const (
-		email  = "jane.private@example.com"
-		phone  = "+15555550123"
-		first  = "Janeprivate"
-		last   = "Doeprivate"
-		street = "1 Secret Street"
-		userID = "user-jane.private@example.com"
-	)
-	secrets := []string{testClientSecret, "tok-", base64.StdEncoding.EncodeToString([]byte(testClientID + ":" + testClientSecret)),
-		email, phone, first, last, street, userID, "Authorization", "Bearer", "Basic "}
+	cust := testkit.PlantedCustomer
+	secrets := append(testkit.PlantedCredentials(), cust.Email, cust.Phone, cust.FirstName, cust.LastName, cust.Street, cust.UserID, "Authorization", "Bearer", "Basic ")
 
 	f := newFakeAPI(t)
-	f.handle("POST /link-session", sequence(
-		jsonReply(401, `{"error_code":"api_error.auth.expired_access_token","error_message":"Access token expired"}`),
-		jsonReply(201, `{"link_session_token":"lst"}`)))
-	f.handle("POST /link-session/exchange-token", jsonReply(400, `{"error_code":"link_session_error.invalid_token_exchange","error_message":"Invalid token for link."}`))
-	f.handle("GET /users/"+userID+"/links", sequence(jsonReply(503, `{}`), jsonReply(200, `{"links":{}}`)))
-	f.handle("PATCH /links/mk_1", jsonReply(200, linkJSON))
-	f.handle("POST /v2/sessions", sequence(jsonReply(500, `{"errorCode":"INTERNAL_SERVER_ERROR","errorMessage":"Please reach out to Support"}`)))
-	f.handle("POST /v1/payments", sequence(jsonReply(503, `{}`), jsonReply(200, `{"paymentId":"p1","paymentStatus":"PENDING"}`)))
-	f.handle("GET /v1/customers/c1", jsonReply(200, `{"id":"c1","firstName":"`+first+`","email":"`+email+`"}`))
+	f.Handle("POST /link-session", sequence(
+		testkit.JSONReply(401, `{"error_code":"api_error.auth.expired_access_token","error_message":"Access token expired"}`),
+		testkit.JSONReply(201, `{"link_session_token":"lst"}`)))
+	f.Handle("POST /link-session/exchange-token", testkit.JSONReply(400, `{"error_code":"link_session_error.invalid_token_exchange","error_message":"Invalid token for link."}`))
+	f.Handle("GET /users/"+cust.UserID+"/links", sequence(testkit.JSONReply(503, `{}`), testkit.JSONReply(200, `{"links":{}}`)))
+	f.Handle("PATCH /links/mk_1", testkit.JSONReply(200, testkit.LinkJSON))
+	f.Handle("POST /v2/sessions", sequence(testkit.JSONReply(500, `{"errorCode":"INTERNAL_SERVER_ERROR","errorMessage":"Please reach out to Support"}`)))
+	f.Handle("POST /v1/payments", sequence(testkit.JSONReply(503, `{}`), testkit.JSONReply(200, `{"paymentId":"p1","paymentStatus":"PENDING"}`)))
+	f.Handle("GET /v1/customers/c1", testkit.JSONReply(200, `{"id":"c1","firstName":"`+cust.FirstName+`","email":"`+cust.Email+`"}`))
 
-	var buf syncBuffer
+	var buf testkit.SyncBuffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	mk := f.moneyKit(facade.WithLogger(logger))
 	lm := f.linkMoney(facade.WithLogger(logger))
@@ -70,17 +44,17 @@ func TestNoSecretsOrPIIInLogsOrErrors(t *testing.T) {
 		}
 	}
 
-	_, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession(userID, "https://app.example/oauth", moneykit.WithCustomerEmail(email), moneykit.WithCustomerPhone(phone)))
+	_, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession(cust.UserID, "https://app.example/oauth", moneykit.WithCustomerEmail(cust.Email), moneykit.WithCustomerPhone(cust.Phone)))
 	require.NoError(t, err)
-	_, err = mk.LinkSessions.Exchange(ctx, "exchangeable-"+email)
+	_, err = mk.LinkSessions.Exchange(ctx, "exchangeable-"+cust.Email)
 	require.Error(t, err)
 	keep(err)
-	_, err = mk.Users.Links(ctx, userID)
+	_, err = mk.Users.Links(ctx, cust.UserID)
 	require.NoError(t, err)
-	_, err = mk.Links.Update(ctx, "mk_1", moneykit.NewLinkUpdate(moneykit.SetWebhook("https://hooks.example/"+email)))
+	_, err = mk.Links.Update(ctx, "mk_1", moneykit.NewLinkUpdate(moneykit.SetWebhook("https://hooks.example/"+cust.Email)))
 	require.NoError(t, err)
-	_, err = lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: first, LastName: last, Email: email, Phone: phone}, "https://m.example/r",
-		linkmoney.WithBillingAddress(linkmoney.Address{StreetAddress: street, City: "Springfield", StateOrProvince: "IL", Country: "US"})))
+	_, err = lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: cust.FirstName, LastName: cust.LastName, Email: cust.Email, Phone: cust.Phone}, "https://m.example/r",
+		linkmoney.WithBillingAddress(linkmoney.Address{StreetAddress: cust.Street, City: "Springfield", StateOrProvince: "IL", Country: "US"})))
 	require.Error(t, err)
 	keep(err)
 	_, err = lm.Payments.Create(ctx, linkmoney.NewPayment("c1", "m1", linkmoney.USD(100)))
@@ -89,12 +63,12 @@ func TestNoSecretsOrPIIInLogsOrErrors(t *testing.T) {
 	require.NoError(t, err)
 
 	// A transport failure and a validation failure carrying PII.
-	dead, err := moneykit.New(facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL("http://"+closedAddr(t)), facade.WithLogger(logger), facade.WithWait((&waits{}).wait))
+	dead, err := moneykit.New(facade.WithCredentials(testkit.ClientID, testkit.ClientSecret), facade.WithBaseURL("http://"+closedAddr(t)), facade.WithLogger(logger), facade.WithWait((&waits{}).wait))
 	require.NoError(t, err)
-	_, err = dead.Users.Links(ctx, userID)
+	_, err = dead.Users.Links(ctx, cust.UserID)
 	require.Error(t, err)
 	keep(err)
-	_, err = lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: first, LastName: last, Email: "not-an-email " + email}, "relative/"+street))
+	_, err = lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: cust.FirstName, LastName: cust.LastName, Email: "not-an-email " + cust.Email}, "relative/"+cust.Street))
 	keep(err)
 
 	logs := buf.String()
@@ -104,19 +78,14 @@ func TestNoSecretsOrPIIInLogsOrErrors(t *testing.T) {
 	require.Contains(t, logs, `"decision":"retry"`)
 	require.Contains(t, logs, `"attempt":2`)
 	require.Contains(t, logs, "refreshing")
-	for _, s := range secrets {
-		assert.NotContains(t, logs, s, "log leaks %q", s)
-		for _, e := range errs {
-			assert.NotContains(t, e.Error(), s, "error %q leaks %q", e.Error(), s)
-		}
-	}
+	testkit.AssertNoLeaks(t, secrets, logs, errs)
 	assert.Len(t, errs, 4)
 }
 
 func TestNoLoggingByDefault(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
-	var buf syncBuffer
+	f.Handle("GET /links/mk_1", testkit.JSONReply(200, testkit.LinkJSON))
+	var buf testkit.SyncBuffer
 	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	defer slog.SetDefault(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)))
 	_, err := f.moneyKit().Links.Get(context.Background(), "mk_1")
@@ -130,7 +99,7 @@ func TestNoLoggingByDefault(t *testing.T) {
 
 func TestRedactedRequestInError(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("POST /v2/sessions", jsonReply(400, `{"errorCode":"BAD"}`))
+	f.Handle("POST /v2/sessions", testkit.JSONReply(400, `{"errorCode":"BAD"}`))
 	_, err := f.linkMoney().Sessions.Create(context.Background(), linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"))
 	var apiErr *facade.Error
 	require.ErrorAs(t, err, &apiErr)

@@ -17,6 +17,7 @@ import (
 	"github.com/banklink/banklink/facade/internal/transport"
 	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/banklink/banklink/facade/moneykit"
+	"github.com/banklink/banklink/internal/testkit"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -72,12 +73,12 @@ func TestAttemptsPerStatusAndSafety(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFakeAPI(t)
-			f.handle(tc.route, jsonReply(tc.status, `{"error_code":"x","error_message":"y"}`))
+			f.Handle(tc.route, testkit.JSONReply(tc.status, `{"error_code":"x","error_message":"y"}`))
 			err := tc.call(f.moneyKit(), f.linkMoney())
 			var apiErr *facade.Error
 			require.ErrorAs(t, err, &apiErr)
 			assert.Equal(t, tc.status, apiErr.StatusCode)
-			assert.Equal(t, tc.hits, f.hitCount(tc.route), "server hits")
+			assert.Equal(t, tc.hits, f.HitCount(tc.route), "server hits")
 			assert.Equal(t, tc.hits, apiErr.Attempts)
 		})
 	}
@@ -87,10 +88,10 @@ func TestMaxRetriesOption(t *testing.T) {
 	for _, n := range []int{0, 1, 4} {
 		t.Run(strconv.Itoa(n), func(t *testing.T) {
 			f := newFakeAPI(t)
-			f.handle("GET /links/mk_1", jsonReply(503, `{}`))
+			f.Handle("GET /links/mk_1", testkit.JSONReply(503, `{}`))
 			_, err := f.moneyKit(facade.WithMaxRetries(n)).Links.Get(context.Background(), "mk_1")
 			require.ErrorIs(t, err, facade.ErrServer)
-			assert.Equal(t, n+1, f.hitCount("GET /links/mk_1"))
+			assert.Equal(t, n+1, f.HitCount("GET /links/mk_1"))
 		})
 	}
 	_, err := moneykit.New(facade.WithCredentials("a", "b"), facade.WithMaxRetries(-1))
@@ -99,19 +100,19 @@ func TestMaxRetriesOption(t *testing.T) {
 
 func TestRetryThenSuccess(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", sequence(jsonReply(503, `{}`), jsonReply(200, linkJSON)))
+	f.Handle("GET /links/mk_1", sequence(testkit.JSONReply(503, `{}`), testkit.JSONReply(200, testkit.LinkJSON)))
 	w := &waits{}
 	link, err := f.moneyKit(facade.WithWait(w.wait)).Links.Get(context.Background(), "mk_1")
 	require.NoError(t, err)
 	assert.Equal(t, "mk_1", link.LinkId)
-	assert.Equal(t, 2, f.hitCount("GET /links/mk_1"))
+	assert.Equal(t, 2, f.HitCount("GET /links/mk_1"))
 	require.Len(t, w.all(), 1)
 	assert.InDelta(t, 500*time.Millisecond, w.all()[0], float64(125*time.Millisecond), "first backoff is 500ms minus jitter")
 }
 
 func TestExchangeNeverReplayedAfterMidRequestReset(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("POST /link-session/exchange-token", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("POST /link-session/exchange-token", func(w http.ResponseWriter, r *http.Request) {
 		conn, _, err := w.(http.Hijacker).Hijack()
 		if err == nil {
 			_ = conn.(*net.TCPConn).SetLinger(0) // RST, not FIN
@@ -122,34 +123,34 @@ func TestExchangeNeverReplayedAfterMidRequestReset(t *testing.T) {
 	var te *facade.TransportError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, 1, te.Attempts)
-	assert.Equal(t, 1, f.hitCount("POST /link-session/exchange-token"))
+	assert.Equal(t, 1, f.HitCount("POST /link-session/exchange-token"))
 }
 
 func TestLinkSessionNotReplayedAfterReset(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("POST /link-session", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("POST /link-session", func(w http.ResponseWriter, r *http.Request) {
 		conn, _, _ := w.(http.Hijacker).Hijack()
 		_ = conn.Close()
 	})
 	_, err := f.moneyKit().LinkSessions.Create(context.Background(), moneykit.NewLinkSession("user-42", "https://app.example/oauth"))
 	require.Error(t, err)
-	assert.Equal(t, 1, f.hitCount("POST /link-session"))
+	assert.Equal(t, 1, f.HitCount("POST /link-session"))
 }
 
 func TestGetRetriedAfterReset(t *testing.T) {
 	f := newFakeAPI(t)
 	var n atomic.Int64
-	f.handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) == 1 {
 			conn, _, _ := w.(http.Hijacker).Hijack()
 			_ = conn.Close()
 			return
 		}
-		jsonReply(200, linkJSON)(w, r)
+		testkit.JSONReply(200, testkit.LinkJSON)(w, r)
 	})
 	_, err := f.moneyKit().Links.Get(context.Background(), "mk_1")
 	require.NoError(t, err)
-	assert.GreaterOrEqual(t, f.hitCount("GET /links/mk_1"), 2)
+	assert.GreaterOrEqual(t, f.HitCount("GET /links/mk_1"), 2)
 }
 
 // dialFailing routes the first n requests for path to a closed port (a real
@@ -174,19 +175,19 @@ func dialFailing(t *testing.T, path string, n int) (*http.Client, *atomic.Int64)
 
 func TestExchangeRetriedOnDialFailure(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("POST /link-session/exchange-token", jsonReply(201, `{"link_id":"mk_1","link":`+linkJSON+`}`))
+	f.Handle("POST /link-session/exchange-token", testkit.JSONReply(201, `{"link_id":"mk_1","link":`+testkit.LinkJSON+`}`))
 	hc, dials := dialFailing(t, "/link-session/exchange-token", 2)
 	res, err := f.moneyKit(facade.WithHTTPClient(hc)).LinkSessions.Exchange(context.Background(), "ex-tok")
 	require.NoError(t, err)
 	assert.Equal(t, "mk_1", res.Link.LinkId)
 	assert.Equal(t, int64(2), dials.Load())
-	assert.Equal(t, 1, f.hitCount("POST /link-session/exchange-token"))
+	assert.Equal(t, 1, f.HitCount("POST /link-session/exchange-token"))
 }
 
 func TestDialFailureOnClosedPortIsTransportError(t *testing.T) {
 	addr := closedAddr(t)
 	w := &waits{}
-	lm, err := linkmoney.New(facade.WithCredentials(testClientID, testClientSecret), facade.WithBaseURL("http://"+addr), facade.WithWait(w.wait))
+	lm, err := linkmoney.New(facade.WithCredentials(testkit.ClientID, testkit.ClientSecret), facade.WithBaseURL("http://"+addr), facade.WithWait(w.wait))
 	require.NoError(t, err)
 	_, err = lm.Sessions.Create(context.Background(), linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"))
 	var te *facade.TransportError
@@ -202,8 +203,8 @@ func TestPaymentRetriedWithSameRequestKey(t *testing.T) {
 	for _, given := range []string{"", "merchant-key-1"} {
 		t.Run("given="+given, func(t *testing.T) {
 			f := newFakeAPI(t)
-			f.handle("POST /v1/payments", sequence(jsonReply(503, `{}`), jsonReply(502, `{}`),
-				jsonReply(200, `{"paymentId":"p1","paymentStatus":"PENDING"}`)))
+			f.Handle("POST /v1/payments", sequence(testkit.JSONReply(503, `{}`), testkit.JSONReply(502, `{}`),
+				testkit.JSONReply(200, `{"paymentId":"p1","paymentStatus":"PENDING"}`)))
 			var opts []linkmoney.PaymentOption
 			if given != "" {
 				opts = append(opts, linkmoney.WithRequestKey(given))
@@ -213,11 +214,11 @@ func TestPaymentRetriedWithSameRequestKey(t *testing.T) {
 			pay, err := f.linkMoney().Payments.Create(context.Background(), req, facade.WithResponse(&resp))
 			require.NoError(t, err)
 			assert.Equal(t, "p1", pay.PaymentId)
-			bodies := f.bodiesOf("POST /v1/payments")
+			bodies := f.BodiesOf("POST /v1/payments")
 			require.Len(t, bodies, 3)
-			key := mustJSON(t, bodies[0])["requestKey"]
+			key := testkit.MustJSON(t, bodies[0])["requestKey"]
 			for _, b := range bodies {
-				assert.Equal(t, key, mustJSON(t, b)["requestKey"])
+				assert.Equal(t, key, testkit.MustJSON(t, b)["requestKey"])
 				assert.JSONEq(t, bodies[0], b, "identical bytes on every attempt")
 			}
 			assert.Equal(t, resp.IdempotencyKey, key, "the key on the wire is reported")
@@ -235,16 +236,16 @@ func TestPaymentRetriedWithSameRequestKey(t *testing.T) {
 
 func TestRefundRetriedWithSameRequestKey(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("POST /v1/refunds", sequence(jsonReply(500, `{}`), jsonReply(201, `{"paymentId":"r1","paymentStatus":"PENDING"}`)))
+	f.Handle("POST /v1/refunds", sequence(testkit.JSONReply(500, `{}`), testkit.JSONReply(201, `{"paymentId":"r1","paymentStatus":"PENDING"}`)))
 	req := linkmoney.NewRefund("p1", linkmoney.USD(100))
 	var resp facade.Response
 	_, err := f.linkMoney().Refunds.Create(context.Background(), req, facade.WithResponse(&resp))
 	require.NoError(t, err)
-	bodies := f.bodiesOf("POST /v1/refunds")
+	bodies := f.BodiesOf("POST /v1/refunds")
 	require.Len(t, bodies, 2)
 	assert.Equal(t, bodies[0], bodies[1])
 	assert.Empty(t, req.RequestKey, "the caller's request is left as it was")
-	assert.Equal(t, resp.IdempotencyKey, mustJSON(t, bodies[0])["requestKey"])
+	assert.Equal(t, resp.IdempotencyKey, testkit.MustJSON(t, bodies[0])["requestKey"])
 	assert.Equal(t, 2, resp.Attempts)
 }
 
@@ -267,11 +268,11 @@ func TestRetryAfterHonoured(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				f := newMemFakeAPI(t)
-				f.handle("GET /links/mk_1", sequence(jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, tc.headers()...), jsonReply(200, linkJSON)))
+				f.Handle("GET /links/mk_1", sequence(testkit.JSONReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, tc.headers()...), testkit.JSONReply(200, testkit.LinkJSON)))
 				w := &waits{}
 				_, err := f.moneyKit(facade.WithWait(w.wait)).Links.Get(t.Context(), "mk_1")
 				require.NoError(t, err)
-				assert.Equal(t, 2, f.hitCount("GET /links/mk_1"))
+				assert.Equal(t, 2, f.HitCount("GET /links/mk_1"))
 				ws := w.all()
 				if tc.want == 0 {
 					assert.Empty(t, ws)
@@ -285,7 +286,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 
 func TestRetryAfterOverCapFailsAtOnce(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded","error_message":"Rate limit exceeded"}`, "Retry-After", "120"))
+	f.Handle("GET /links/mk_1", testkit.JSONReply(429, `{"error_code":"api_error.rate_limit_exceeded","error_message":"Rate limit exceeded"}`, "Retry-After", "120"))
 	w := &waits{}
 	mk := f.moneyKit(facade.WithWait(w.wait), facade.WithMaxRetryAfter(10*time.Second))
 	_, err := mk.Links.Get(context.Background(), "mk_1")
@@ -296,18 +297,18 @@ func TestRetryAfterOverCapFailsAtOnce(t *testing.T) {
 	assert.Equal(t, 429, rl.Err.StatusCode)
 	assert.ErrorIs(t, err, facade.ErrRateLimited)
 	assert.Empty(t, w.all(), "no wait at all")
-	assert.Equal(t, 1, f.hitCount("GET /links/mk_1"))
+	assert.Equal(t, 1, f.HitCount("GET /links/mk_1"))
 
 	// The client now knows it is throttled: the next call fails fast without a request.
 	_, err = mk.Links.Get(context.Background(), "mk_1")
 	require.ErrorAs(t, err, &rl)
-	assert.Equal(t, 1, f.hitCount("GET /links/mk_1"))
+	assert.Equal(t, 1, f.HitCount("GET /links/mk_1"))
 }
 
 func TestRetryAfterOverDeadlineFailsAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newMemFakeAPI(t)
-		f.handle("GET /links/mk_1", jsonReply(429, `{}`, "Retry-After", "5"))
+		f.Handle("GET /links/mk_1", testkit.JSONReply(429, `{}`, "Retry-After", "5"))
 		w := &waits{}
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 		defer cancel()
@@ -323,7 +324,7 @@ func TestRetryAfterOverDeadlineFailsAtOnce(t *testing.T) {
 
 func TestRetryAfterCappedDefault(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", jsonReply(503, `{}`, "Retry-After", "31"))
+	f.Handle("GET /links/mk_1", testkit.JSONReply(503, `{}`, "Retry-After", "31"))
 	_, err := f.moneyKit().Links.Get(context.Background(), "mk_1")
 	var rl *facade.RateLimitError
 	require.ErrorAs(t, err, &rl, "31s is over the 30s default cap")
@@ -337,7 +338,7 @@ func TestRetryAfterCappedDefault(t *testing.T) {
 func TestContextCancelledMidWaitReturnsPromptly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newMemFakeAPI(t)
-		f.handle("GET /links/mk_1", jsonReply(503, `{}`, "Retry-After", "10"))
+		f.Handle("GET /links/mk_1", testkit.JSONReply(503, `{}`, "Retry-After", "10"))
 		mk := realWaitMoneyKit(t, f)
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
@@ -352,14 +353,14 @@ func TestContextCancelledMidWaitReturnsPromptly(t *testing.T) {
 		require.NotNil(t, te.Last, "the last answer stays readable as a field")
 		assert.Equal(t, 503, te.Last.StatusCode)
 		assert.Equal(t, 20*time.Millisecond, elapsed, "returned at the cancel, not at the end of the 10s wait")
-		assert.Equal(t, 1, f.hitCount("GET /links/mk_1"))
+		assert.Equal(t, 1, f.HitCount("GET /links/mk_1"))
 	})
 }
 
 func TestBackoffLongerThanDeadlineReturnsAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newMemFakeAPI(t)
-		f.handle("GET /links/mk_1", jsonReply(503, `{}`))
+		f.Handle("GET /links/mk_1", testkit.JSONReply(503, `{}`))
 		w := &waits{}
 		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 		defer cancel()
@@ -368,7 +369,7 @@ func TestBackoffLongerThanDeadlineReturnsAtOnce(t *testing.T) {
 		require.ErrorIs(t, err, facade.ErrServer)
 		assert.Empty(t, w.all())
 		assert.Zero(t, time.Since(start))
-		assert.Equal(t, 1, f.hitCount("GET /links/mk_1"))
+		assert.Equal(t, 1, f.HitCount("GET /links/mk_1"))
 	})
 }
 
@@ -386,18 +387,18 @@ func TestScoped429CoolDown(t *testing.T) {
 		var first atomic.Bool
 		var mu sync.Mutex
 		var hitTimes []time.Time
-		f.handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
+		f.Handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			hitTimes = append(hitTimes, time.Now())
 			mu.Unlock()
 			if first.CompareAndSwap(false, true) {
-				jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, "Retry-After-Ms", strconv.Itoa(int(window/time.Millisecond)))(w, r)
+				testkit.JSONReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, "Retry-After-Ms", strconv.Itoa(int(window/time.Millisecond)))(w, r)
 				return
 			}
-			jsonReply(200, linkJSON)(w, r)
+			testkit.JSONReply(200, testkit.LinkJSON)(w, r)
 		})
-		f.handle("GET /links/mk_2", jsonReply(200, linkJSON))
-		f.handle("GET /users/user-1/links", jsonReply(200, `{"links":{}}`))
+		f.Handle("GET /links/mk_2", testkit.JSONReply(200, testkit.LinkJSON))
+		f.Handle("GET /users/user-1/links", testkit.JSONReply(200, `{"links":{}}`))
 		gateSet := make(chan struct{})
 		var once sync.Once
 		wait := func(ctx context.Context, d time.Duration) error {
@@ -449,7 +450,7 @@ func TestScoped429CoolDown(t *testing.T) {
 func TestRateLimiterWaitedBeforeEachAttempt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newMemFakeAPI(t)
-		f.handle("GET /links/mk_1", sequence(jsonReply(503, `{}`), jsonReply(200, linkJSON)))
+		f.Handle("GET /links/mk_1", sequence(testkit.JSONReply(503, `{}`), testkit.JSONReply(200, testkit.LinkJSON)))
 		// One request per 100ms, burst 1: the second attempt waits for a slot.
 		lim := rate.NewLimiter(rate.Every(100*time.Millisecond), 1)
 		w := &waits{}
@@ -466,7 +467,7 @@ func TestRateLimiterWaitedBeforeEachAttempt(t *testing.T) {
 
 		// A limiter whose next slot is past the deadline fails without sending.
 		f2 := newMemFakeAPI(t)
-		f2.handle("GET /links/mk_1", jsonReply(200, linkJSON))
+		f2.Handle("GET /links/mk_1", testkit.JSONReply(200, testkit.LinkJSON))
 		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 		defer cancel()
 		start := time.Now()
@@ -474,7 +475,7 @@ func TestRateLimiterWaitedBeforeEachAttempt(t *testing.T) {
 		var te *facade.TransportError
 		require.ErrorAs(t, err, &te)
 		assert.Zero(t, time.Since(start), "failed at once, without waiting for the deadline")
-		assert.Equal(t, 0, f2.hitCount("GET /links/mk_1"))
+		assert.Equal(t, 0, f2.HitCount("GET /links/mk_1"))
 	})
 }
 
@@ -491,22 +492,22 @@ func TestResponseBodyCutOff(t *testing.T) {
 		}
 	}
 	f := newFakeAPI(t)
-	f.handle("POST /link-session/exchange-token", cut)
+	f.Handle("POST /link-session/exchange-token", cut)
 	_, err := f.moneyKit().LinkSessions.Exchange(context.Background(), "ex-tok")
 	var te *facade.TransportError
 	require.ErrorAs(t, err, &te)
 	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
-	assert.Equal(t, 1, f.hitCount("POST /link-session/exchange-token"), "single-use: not replayed after a response began")
+	assert.Equal(t, 1, f.HitCount("POST /link-session/exchange-token"), "single-use: not replayed after a response began")
 
-	f.handle("GET /links/mk_1", sequence(cut, jsonReply(200, linkJSON)))
+	f.Handle("GET /links/mk_1", sequence(cut, testkit.JSONReply(200, testkit.LinkJSON)))
 	_, err = f.moneyKit().Links.Get(context.Background(), "mk_1")
 	require.NoError(t, err)
-	assert.Equal(t, 2, f.hitCount("GET /links/mk_1"), "safe: retried")
+	assert.Equal(t, 2, f.HitCount("GET /links/mk_1"), "safe: retried")
 }
 
 func TestCustomPolicyAndBackoff(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", jsonReply(418, `{}`))
+	f.Handle("GET /links/mk_1", testkit.JSONReply(418, `{}`))
 	var seen []facade.Attempt
 	pol := facade.RetryPolicyFunc(func(a *facade.Attempt) bool {
 		seen = append(seen, *a)
@@ -515,7 +516,7 @@ func TestCustomPolicyAndBackoff(t *testing.T) {
 	w := &waits{}
 	_, err := f.moneyKit(facade.WithRetryPolicy(pol), facade.WithBackoff(facade.ExponentialBackoff{Initial: 10 * time.Millisecond, Max: 15 * time.Millisecond}), facade.WithWait(w.wait)).Links.Get(context.Background(), "mk_1")
 	require.Error(t, err)
-	assert.Equal(t, 3, f.hitCount("GET /links/mk_1"))
+	assert.Equal(t, 3, f.HitCount("GET /links/mk_1"))
 	require.Len(t, seen, 2, "the policy is asked only while the retry budget lasts")
 	assert.Equal(t, "getLink", seen[0].Operation)
 	assert.Equal(t, http.MethodGet, seen[0].Method)
@@ -543,12 +544,12 @@ func TestExponentialBackoff(t *testing.T) {
 func TestGateWindowIsBounded(t *testing.T) {
 	f := newFakeAPI(t)
 	var hits atomic.Int32
-	f.handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
+	f.Handle("GET /links/mk_1", func(w http.ResponseWriter, r *http.Request) {
 		if hits.Add(1) == 1 {
-			jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, "Retry-After", "99999999")(w, r)
+			testkit.JSONReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, "Retry-After", "99999999")(w, r)
 			return
 		}
-		jsonReply(200, linkJSON)(w, r)
+		testkit.JSONReply(200, testkit.LinkJSON)(w, r)
 	})
 	var mu sync.Mutex
 	now := time.Unix(1_700_000_000, 0)

@@ -13,6 +13,7 @@ import (
 	"github.com/banklink/banklink/facade/fleet"
 	"github.com/banklink/banklink/facade/internal/transport"
 	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/internal/testkit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -21,9 +22,9 @@ import (
 // unclear first attempt: the earlier attempt was accepted.
 func TestAcceptedEarlierOnOwnRetry(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("POST /v1/payments", sequence(
-		jsonReply(503, `{"errorCode":"SERVICE_UNAVAILABLE"}`),
-		jsonReply(400, `{"errorCode":"DUPLICATE_REQUEST_KEY","errorMessage":"duplicate"}`)))
+	f.Handle("POST /v1/payments", sequence(
+		testkit.JSONReply(503, `{"errorCode":"SERVICE_UNAVAILABLE"}`),
+		testkit.JSONReply(400, `{"errorCode":"DUPLICATE_REQUEST_KEY","errorMessage":"duplicate"}`)))
 	lm := f.linkMoney()
 	_, err := lm.Payments.Create(context.Background(), linkmoney.NewPayment("c1", "m1", linkmoney.USD(100), linkmoney.WithRequestKey("key-1"), linkmoney.WithClientReferenceID("order-7")))
 	require.ErrorIs(t, err, facade.ErrAcceptedEarlier)
@@ -34,13 +35,13 @@ func TestAcceptedEarlierOnOwnRetry(t *testing.T) {
 	assert.Equal(t, "order-7", ae.ClientReferenceID)
 	assert.Equal(t, 2, ae.Attempts)
 	assert.Equal(t, "key-1", facade.IdempotencyKeyOf(err))
-	assert.Equal(t, 2, f.hitCount("POST /v1/payments"))
+	assert.Equal(t, 2, f.HitCount("POST /v1/payments"))
 }
 
 // The same answer to a first attempt is the caller's reused key.
 func TestDuplicateOnFirstAttemptStaysDuplicate(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("POST /v1/payments", jsonReply(400, `{"errorCode":"DUPLICATE_REQUEST_KEY"}`))
+	f.Handle("POST /v1/payments", testkit.JSONReply(400, `{"errorCode":"DUPLICATE_REQUEST_KEY"}`))
 	_, err := f.linkMoney().Payments.Create(context.Background(), linkmoney.NewPayment("c1", "m1", linkmoney.USD(100), linkmoney.WithRequestKey("key-1")))
 	require.ErrorIs(t, err, facade.ErrDuplicateRequestKey)
 	assert.NotErrorIs(t, err, facade.ErrAcceptedEarlier)
@@ -50,7 +51,7 @@ func TestDuplicateOnFirstAttemptStaysDuplicate(t *testing.T) {
 // an empty link_id; one lacking a required field names it.
 func TestSuccessStatusWithErrorBody(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("POST /link-session/exchange-token", jsonReply(200,
+	f.Handle("POST /link-session/exchange-token", testkit.JSONReply(200,
 		`{"error_code":"link_session_error.invalid_token_exchange","error_message":"used"}`))
 	mk := f.moneyKit()
 	res, err := mk.LinkSessions.Exchange(context.Background(), "ex_1")
@@ -60,14 +61,14 @@ func TestSuccessStatusWithErrorBody(t *testing.T) {
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 200, apiErr.StatusCode)
 	assert.Equal(t, "used", apiErr.Message)
-	assert.Equal(t, 1, f.hitCount("POST /link-session/exchange-token"), "never retried")
+	assert.Equal(t, 1, f.HitCount("POST /link-session/exchange-token"), "never retried")
 
-	f.handle("POST /link-session/exchange-token", jsonReply(201, `{"link":`+linkJSON+`}`))
+	f.Handle("POST /link-session/exchange-token", testkit.JSONReply(201, `{"link":`+testkit.LinkJSON+`}`))
 	_, err = mk.LinkSessions.Exchange(context.Background(), "ex_2")
 	require.ErrorAs(t, err, &apiErr)
 	assert.Contains(t, apiErr.Error(), "response lacks required field /link_id")
 
-	f.handle("GET /links/mk_1", jsonReply(200, `{"link_id":"mk_1","state":"connected"}`))
+	f.Handle("GET /links/mk_1", testkit.JSONReply(200, `{"link_id":"mk_1","state":"connected"}`))
 	_, err = mk.Links.Get(context.Background(), "mk_1")
 	require.ErrorAs(t, err, &apiErr)
 	assert.Contains(t, apiErr.Error(), "response lacks required field /")
@@ -76,27 +77,27 @@ func TestSuccessStatusWithErrorBody(t *testing.T) {
 // A token failure names the call that needed the token and the token call.
 func TestTokenFailureNamesTheCall(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("POST /auth/token", jsonReply(401, `{"error_code":"api_error.auth.unauthorized","error_message":"bad client"}`))
+	f.Handle("POST /auth/token", testkit.JSONReply(401, `{"error_code":"api_error.auth.unauthorized","error_message":"bad client"}`))
 	_, err := f.moneyKit().Links.Get(context.Background(), "mk_1")
 	require.ErrorIs(t, err, facade.ErrUnauthorized)
 	assert.Contains(t, err.Error(), "getLink: fetching token: banklink: moneykit createAccessToken: 401")
-	assert.Zero(t, f.hitCount("GET /links/mk_1"))
+	assert.Zero(t, f.HitCount("GET /links/mk_1"))
 }
 
 // A 429 on the token endpoint cools down token requests, not calls that
 // already hold a token.
 func TestToken429DoesNotStopCallsHoldingAToken(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
+	f.Handle("GET /links/mk_1", testkit.JSONReply(200, testkit.LinkJSON))
 	mk := f.moneyKit(facade.WithMaxRetries(0))
 	_, err := mk.Links.Get(context.Background(), "mk_1")
 	require.NoError(t, err)
-	f.handle("POST /auth/token", jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, "Retry-After", "20"))
+	f.Handle("POST /auth/token", testkit.JSONReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, "Retry-After", "20"))
 	_, err = mk.Auth.Token(context.Background())
 	require.ErrorIs(t, err, facade.ErrRateLimited)
 	_, err = mk.Links.Get(context.Background(), "mk_1")
 	require.NoError(t, err, "the cached token still serves")
-	assert.Equal(t, 2, f.hitCount("GET /links/mk_1"))
+	assert.Equal(t, 2, f.HitCount("GET /links/mk_1"))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_, err = mk.Auth.Token(ctx)
@@ -107,7 +108,7 @@ func TestToken429DoesNotStopCallsHoldingAToken(t *testing.T) {
 // Callers one cool-down holds back each get an error value of their own.
 func TestCoolDownCallersGetTheirOwnErrors(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("GET /links/mk_1", jsonReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, "Retry-After", "20"))
+	f.Handle("GET /links/mk_1", testkit.JSONReply(429, `{"error_code":"api_error.rate_limit_exceeded"}`, "Retry-After", "20"))
 	mk := f.moneyKit(facade.WithMaxRetries(0))
 	_, err := mk.Links.Get(context.Background(), "mk_1")
 	require.Error(t, err)
@@ -130,7 +131,7 @@ func TestCoolDownCallersGetTheirOwnErrors(t *testing.T) {
 			assert.NotSame(t, o.Err, e.Err, "no *Error is shared between callers")
 		}
 	}
-	assert.Equal(t, 1, f.hitCount("GET /links/mk_1"))
+	assert.Equal(t, 1, f.HitCount("GET /links/mk_1"))
 }
 
 // A token fetch stops when the last caller waiting for it has gone.
@@ -139,7 +140,7 @@ func TestTokenFetchEndsWithItsLastCaller(t *testing.T) {
 		f := newMemFakeAPI(t)
 		var ended atomic.Int64 // fake-clock offset at which the server saw the request end
 		start := time.Now()
-		f.handle("POST /auth/token", func(w http.ResponseWriter, r *http.Request) {
+		f.Handle("POST /auth/token", func(w http.ResponseWriter, r *http.Request) {
 			<-r.Context().Done()
 			ended.Store(int64(time.Since(start)))
 		})
@@ -163,11 +164,11 @@ func TestTokenFetchEndsWithItsLastCaller(t *testing.T) {
 // (refreshed a minute ahead).
 func TestTokenWithoutExpiresInLastsAnHour(t *testing.T) {
 	f := newFakeAPI(t)
-	f.handle("POST /auth/token", func(w http.ResponseWriter, r *http.Request) {
-		f.tokens.Add(1)
-		jsonReply(201, `{"access_token":"tok","token_type":"bearer"}`)(w, r)
+	f.Handle("POST /auth/token", func(w http.ResponseWriter, r *http.Request) {
+		f.Tokens.Add(1)
+		testkit.JSONReply(201, `{"access_token":"tok","token_type":"bearer"}`)(w, r)
 	})
-	f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
+	f.Handle("GET /links/mk_1", testkit.JSONReply(200, testkit.LinkJSON))
 	var clock atomic.Int64
 	now := func() time.Time { return time.Unix(1_800_000_000, clock.Load()) }
 	mk := f.moneyKit(transport.WithClock(now))
@@ -175,15 +176,15 @@ func TestTokenWithoutExpiresInLastsAnHour(t *testing.T) {
 		_, err := mk.Links.Get(context.Background(), "mk_1")
 		require.NoError(t, err)
 	}
-	require.EqualValues(t, 1, f.tokens.Load())
+	require.EqualValues(t, 1, f.Tokens.Load())
 	clock.Store(int64(59*time.Minute - time.Second))
 	_, err := mk.Links.Get(context.Background(), "mk_1")
 	require.NoError(t, err)
-	require.EqualValues(t, 1, f.tokens.Load(), "still fresh at 58m59s")
+	require.EqualValues(t, 1, f.Tokens.Load(), "still fresh at 58m59s")
 	clock.Store(int64(59 * time.Minute))
 	_, err = mk.Links.Get(context.Background(), "mk_1")
 	require.NoError(t, err)
-	require.EqualValues(t, 2, f.tokens.Load(), "refreshed from 59m on")
+	require.EqualValues(t, 2, f.Tokens.Load(), "refreshed from 59m on")
 }
 
 // The documented per-link limit paces a client: the burst of 8 of 15 goes
@@ -193,8 +194,8 @@ func TestTokenWithoutExpiresInLastsAnHour(t *testing.T) {
 func TestDocumentedLimitPacesPerLink(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newMemFakeAPI(t)
-		f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
-		f.handle("GET /links/mk_2", jsonReply(200, linkJSON))
+		f.Handle("GET /links/mk_1", testkit.JSONReply(200, testkit.LinkJSON))
+		f.Handle("GET /links/mk_2", testkit.JSONReply(200, testkit.LinkJSON))
 		mk := realWaitMoneyKit(t, f, facade.WithDocumentedLimits())
 		start := time.Now()
 		for range 8 {
@@ -213,13 +214,13 @@ func TestDocumentedLimitPacesPerLink(t *testing.T) {
 		require.ErrorAs(t, err, &rl)
 		assert.Equal(t, fleet.ScopeLink, rl.Scope)
 		assert.Equal(t, 15, rl.Limit.Requests)
-		assert.Equal(t, 8, f.hitCount("GET /links/mk_1"), "nothing sent past the budget")
+		assert.Equal(t, 8, f.HitCount("GET /links/mk_1"), "nothing sent past the budget")
 
 		_, err = mk.Links.Get(t.Context(), "mk_1")
 		require.NoError(t, err)
 		_, interval := fleet.Limit{Requests: 15, Per: time.Minute}.Pacing()
 		assert.Equal(t, interval, time.Since(start))
-		assert.Equal(t, 9, f.hitCount("GET /links/mk_1"))
+		assert.Equal(t, 9, f.HitCount("GET /links/mk_1"))
 	})
 }
 
@@ -242,7 +243,7 @@ func TestDocumentedLimitsDefault(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				f := newMemFakeAPI(t)
-				f.handle("GET /links/mk_1", jsonReply(200, linkJSON))
+				f.Handle("GET /links/mk_1", testkit.JSONReply(200, testkit.LinkJSON))
 				mk := realWaitMoneyKit(t, f, tc.opts...)
 				start := time.Now()
 				ctx, cancel := context.WithTimeout(t.Context(), time.Second)
@@ -254,7 +255,7 @@ func TestDocumentedLimitsDefault(t *testing.T) {
 					}
 				}
 				assert.Equal(t, start, time.Now(), "no call waited")
-				assert.Equal(t, tc.sent, f.hitCount("GET /links/mk_1"))
+				assert.Equal(t, tc.sent, f.HitCount("GET /links/mk_1"))
 			})
 		})
 	}

@@ -26,25 +26,8 @@ import (
 	"github.com/banklink/banklink/facade/sandbox"
 	lmgen "github.com/banklink/banklink/gen/linkmoney"
 	mkgen "github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/internal/testkit"
 )
-
-// lockedBuffer is a log destination safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // authRecorder notes every Authorization header banklink puts on the wire:
 // the Basic value and every bearer token the sandbox issued and banklink used.
@@ -88,20 +71,13 @@ func (a *authRecorder) values() []string {
 // log line or an error message. TestNoSecretsOrPIIInLogsOrErrors covers the
 // same against a scripted server.
 func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
+	cust := testkit.PlantedCustomer
 	const (
-		first   = "Zebulonia"
-		last    = "Quickfeatherstone"
-		email   = "zebulonia.qf@privacy-check.example"
-		phone   = "+15555550199"
-		street  = "742 Evergreenwood Terrace"
-		city    = "Shelbyvillezz"
-		postal  = "49007"
-		userID  = "user-" + email
 		badMail = "zebulonia-at-privacy-check"
 		// webhookSecret signs Link Money's deliveries to the subscription.
 		webhookSecret = "whsec-Zebulonia-0123456789"
 	)
-	pii := []string{first, last, email, phone, street, city, badMail}
+	pii := []string{cust.FirstName, cust.LastName, cust.Email, cust.Phone, cust.Street, cust.City, badMail}
 
 	clock := sandbox.NewFakeClock(time.Time{})
 	sb := sandbox.Start(t, sandbox.Config{Seed: 11, Clock: clock, NoRateLimits: true})
@@ -109,7 +85,7 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 	t.Cleanup(rec.CloseIdleConnections)
 	hc := facade.DefaultHTTPClient()
 	hc.Transport = rec
-	var logs lockedBuffer
+	var logs testkit.SyncBuffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	instant := func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	// Tracing and metrics are on: the spans and metric points are swept too.
@@ -133,10 +109,10 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 			errs = append(errs, err)
 		}
 	}
-	customer := linkmoney.SessionCustomer{FirstName: first, LastName: last, Email: email, Phone: phone}
-	address := linkmoney.WithBillingAddress(linkmoney.Address{StreetAddress: street, City: city, StateOrProvince: "MI", Country: "US", PostalCode: postal})
+	customer := linkmoney.SessionCustomer{FirstName: cust.FirstName, LastName: cust.LastName, Email: cust.Email, Phone: cust.Phone}
+	address := linkmoney.WithBillingAddress(linkmoney.Address{StreetAddress: cust.Street, City: cust.City, StateOrProvince: "MI", Country: "US", PostalCode: cust.Postal})
 	newLinkSession := func() *moneykit.LinkSessionRequest {
-		return moneykit.NewLinkSession(userID, "https://app.example/oauth", moneykit.WithCustomerEmail(email), moneykit.WithCustomerPhone(phone),
+		return moneykit.NewLinkSession(cust.UserID, "https://app.example/oauth", moneykit.WithCustomerEmail(cust.Email), moneykit.WithCustomerPhone(cust.Phone),
 			moneykit.WithProducts(moneykit.ProductAccountNumbers, moneykit.ProductIdentity, moneykit.ProductTransactions, moneykit.ProductInvestments),
 			moneykit.WithWebhook("https://hooks.privacy-check.example/mk")) // the sandbox refuses to deliver off loopback
 	}
@@ -174,7 +150,7 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 			_, err = mk.Links.Update(ctx, linkID, moneykit.NewLinkUpdate(moneykit.SetLinkTags(round)))
 			keep(err)
 		}
-		_, err = mk.Users.Links(ctx, userID)
+		_, err = mk.Users.Links(ctx, cust.UserID)
 		keep(err)
 		_, err = mk.Webhooks.JWKS(ctx)
 		keep(err)
@@ -229,12 +205,12 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 			_, err = mk.Institutions.Get(ctx, inst.Institutions[0].InstitutionId)
 			keep(err)
 		}
-		_, err = mk.Users.Accounts(ctx, userID, nil)
+		_, err = mk.Users.Accounts(ctx, cust.UserID, nil)
 		keep(err)
-		_, err = mk.Users.Transactions(ctx, userID, moneykit.TransactionsParams{})
+		_, err = mk.Users.Transactions(ctx, cust.UserID, moneykit.TransactionsParams{})
 		keep(err)
 		imported, err := mk.Links.Import(ctx, &moneykit.ImportLinkRequest{
-			CustomerUser:  moneykit.LinkSessionCustomerUser{Id: userID},
+			CustomerUser:  moneykit.LinkSessionCustomerUser{Id: cust.UserID},
 			InstitutionId: "instant_bank",
 			Accounts:      []moneykit.AccountImportData{{AccountId: "ext-1", Name: "Checking", Type: "checking", Balances: moneykit.AccountBalances{Current: new(10.0)}}},
 			Transactions:  []moneykit.TransactionImportData{{AccountId: "ext-1", Amount: "-9.99", Date: "2025-02-01"}},
@@ -307,13 +283,13 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 	sb.SetFaults(nil)
 
 	// Validation failures carrying personal data: nothing is sent.
-	_, err = lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: first, LastName: last, Email: badMail, Phone: phone + "x" + street}, "relative/"+city))
+	_, err = lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: cust.FirstName, LastName: cust.LastName, Email: badMail, Phone: cust.Phone + "x" + cust.Street}, "relative/"+cust.City))
 	require.ErrorIs(t, err, facade.ErrInvalidRequest)
 	keep(err)
-	_, err = mk.LinkSessions.Create(ctx, moneykit.NewLinkSession(userID, "not a uri "+street, moneykit.WithCustomerEmail(badMail), moneykit.WithCustomerPhone(street)))
+	_, err = mk.LinkSessions.Create(ctx, moneykit.NewLinkSession(cust.UserID, "not a uri "+cust.Street, moneykit.WithCustomerEmail(badMail), moneykit.WithCustomerPhone(cust.Street)))
 	require.ErrorIs(t, err, facade.ErrInvalidRequest)
 	keep(err)
-	_, err = lm.Payments.Create(ctx, linkmoney.NewPayment(customerID, "merchant-1", linkmoney.USD(-5), linkmoney.WithSoftDescriptor(email), linkmoney.WithClientReferenceID(street)))
+	_, err = lm.Payments.Create(ctx, linkmoney.NewPayment(customerID, "merchant-1", linkmoney.USD(-5), linkmoney.WithSoftDescriptor(cust.Email), linkmoney.WithClientReferenceID(cust.Street)))
 	require.ErrorIs(t, err, facade.ErrInvalidRequest)
 	keep(err)
 
@@ -321,7 +297,7 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 	_, err = lm.Customers.Get(ctx, "8c4d7b3e-4f5a-4b1c-9d2e-6f7a8b9c0d1e")
 	require.ErrorIs(t, err, facade.ErrNotFound)
 	keep(err)
-	_, err = mk.LinkSessions.Create(ctx, moneykit.NewLinkSession(userID, "https://app.example/oauth", moneykit.WithInstitution("forbidden"), moneykit.WithCustomerEmail(email)))
+	_, err = mk.LinkSessions.Create(ctx, moneykit.NewLinkSession(cust.UserID, "https://app.example/oauth", moneykit.WithInstitution("forbidden"), moneykit.WithCustomerEmail(cust.Email)))
 	require.ErrorIs(t, err, facade.ErrForbiddenConfig)
 	keep(err)
 	_, err = lm.Payments.Create(ctx, linkmoney.NewPayment(customerID, "merchant-1", linkmoney.USD(100), linkmoney.WithRequestKey("rk-secrets")))
@@ -343,7 +319,7 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 		sent.Write(q.Body)
 		sent.WriteByte('\n')
 	}
-	for _, v := range append([]string{mkc.ClientSecret, lmc.ClientSecret, postal}, pii[:6]...) {
+	for _, v := range append([]string{mkc.ClientSecret, lmc.ClientSecret, cust.Postal}, pii[:6]...) {
 		require.Contains(t, sent.String(), v, "%q was sent, so a leak of it would be seen", v)
 	}
 	wire := rec.values()
@@ -377,17 +353,13 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 		assert.Contains(t, out, s)
 	}
 	require.Greater(t, len(errs), 40, "the failure rounds produced errors to inspect")
+	testkit.AssertNoLeaks(t, secrets, out, errs)
 	telemetry := telemetryTexts(t, spans, reader)
 	require.Greater(t, len(telemetry), 1000, "the sweep recorded spans and metrics to inspect")
 	for _, id := range ids {
 		assert.Contains(t, telemetry, "span "+id, "every operation of the generated tables was traced")
 	}
 	for _, s := range secrets {
-		require.NotEmpty(t, s)
-		assert.NotContains(t, out, s, "a log line leaks %q", s)
-		for _, e := range errs {
-			assert.NotContains(t, e.Error(), s, "error %q leaks %q", e.Error(), s)
-		}
 		for _, text := range telemetry {
 			if strings.Contains(text, s) {
 				t.Errorf("telemetry leaks %q: %s", s, text)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +25,7 @@ import (
 	mkgen "github.com/banklink/banklink/gen/moneykit"
 	"github.com/banklink/banklink/internal/memnet"
 	"github.com/banklink/banklink/internal/opmeta"
+	"github.com/banklink/banklink/internal/testkit"
 )
 
 // The fault soak drives every facade operation of both providers against the
@@ -80,25 +80,6 @@ func (t tagTransport) CloseIdleConnections() {
 	}
 }
 
-// recordedWaits is the WithWait seam: it records every wait and returns at once.
-type recordedWaits struct {
-	mu sync.Mutex
-	ds []time.Duration
-}
-
-func (w *recordedWaits) wait(ctx context.Context, d time.Duration) error {
-	w.mu.Lock()
-	w.ds = append(w.ds, d)
-	w.mu.Unlock()
-	return ctx.Err()
-}
-
-func (w *recordedWaits) all() []time.Duration {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return slices.Clone(w.ds)
-}
-
 // soakResult is the outcome of one facade call.
 type soakResult struct {
 	name    string
@@ -112,7 +93,7 @@ type soak struct {
 	t     *testing.T
 	sb    *sandbox.Sandbox
 	ln    *memnet.Listener
-	waits *recordedWaits
+	waits *waits
 	seq   atomic.Int64
 
 	mu      sync.Mutex
@@ -128,7 +109,7 @@ func newSoak(t *testing.T, cfg sandbox.Config) *soak {
 	sb := sandbox.New(cfg)
 	srv, ln := memnet.NewServer(t, sb.Handler())
 	sb.SetURL(srv.URL)
-	return &soak{t: t, sb: sb, ln: ln, waits: &recordedWaits{}}
+	return &soak{t: t, sb: sb, ln: ln, waits: &waits{}}
 }
 
 func (s *soak) httpClient() *http.Client {
@@ -137,20 +118,18 @@ func (s *soak) httpClient() *http.Client {
 	return hc
 }
 
+// options are the options of a client of the sandbox with creds.
+func (s *soak) options(creds sandbox.Credentials) []facade.Option {
+	return []facade.Option{facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL),
+		facade.WithHTTPClient(s.httpClient()), facade.WithWait(s.waits.wait), facade.WithoutDocumentedLimits()}
+}
+
 func (s *soak) moneyKit() *moneykit.Client {
-	creds := s.sb.MoneyKit()
-	mk, err := moneykit.New(facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL),
-		facade.WithHTTPClient(s.httpClient()), facade.WithWait(s.waits.wait), facade.WithoutDocumentedLimits())
-	require.NoError(s.t, err)
-	return mk
+	return testkit.NewClient(s.t, moneykit.New, s.options(s.sb.MoneyKit())...)
 }
 
 func (s *soak) linkMoney() *linkmoney.Client {
-	creds := s.sb.LinkMoney()
-	lm, err := linkmoney.New(facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL),
-		facade.WithHTTPClient(s.httpClient()), facade.WithWait(s.waits.wait), facade.WithoutDocumentedLimits())
-	require.NoError(s.t, err)
-	return lm
+	return testkit.NewClient(s.t, linkmoney.New, s.options(s.sb.LinkMoney())...)
 }
 
 // call runs fn as one tagged facade call of the sandbox operation op and
