@@ -26,6 +26,7 @@ import (
 
 	"github.com/banklink/banklink/facade/sandbox"
 	"github.com/banklink/banklink/facade/webhook"
+	"github.com/banklink/banklink/internal/testkit"
 )
 
 // receiver is an OTLP/HTTP collector on loopback: it decodes what banklink
@@ -317,7 +318,7 @@ func startSandbox(t *testing.T, environ []string) (sandboxEnv []string, stop fun
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
-	stderr := &syncBuffer{}
+	stderr := &testkit.SyncBuffer{}
 	go func() {
 		done <- run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0"}, streams{in: strings.NewReader(""), out: pw, err: stderr}, envOf(environ))
 		pw.Close()
