@@ -287,3 +287,23 @@ func MemoryStores(now func() time.Time) (*MemoryLimiter, *MemoryCoolDownStore, *
 	l.now, c.now, t.now = now, now, now
 	return l, c, t
 }
+
+type fallbackKey struct{}
+
+// WithFallbackReport returns a context carrying report, which a store calls
+// (through ReportFallback) when it served a call from in-process state
+// because its shared backend failed. The clients set it when a
+// facade.Trace asks for FleetFallback; store names are "limiter",
+// "cooldown", "tokens" and "dedupe".
+func WithFallbackReport(ctx context.Context, report func(store string, err error)) context.Context {
+	return context.WithValue(ctx, fallbackKey{}, report)
+}
+
+// ReportFallback tells whoever made ctx that store answered from
+// in-process state after err. Store implementations call it; it does
+// nothing when ctx carries no report.
+func ReportFallback(ctx context.Context, store string, err error) {
+	if report, ok := ctx.Value(fallbackKey{}).(func(string, error)); ok && report != nil {
+		report(store, err)
+	}
+}

@@ -308,7 +308,9 @@ func TestE2EPaymentAcceptedWithoutAnswer(t *testing.T) {
 	assert.Equal(t, "req-202", a["banklink.request_id"].AsString())
 }
 
-func TestE2EClientLogsCarryTheCallsSpan(t *testing.T) {
+// TestE2EClientLogsCarryTheAttemptsSpan: an attempt's log record carries
+// the trace and the attempt's own span, a child of the call's.
+func TestE2EClientLogsCarryTheAttemptsSpan(t *testing.T) {
 	srv := exampleServer()
 	defer srv.Close()
 	r := newRig(t)
@@ -320,6 +322,8 @@ func TestE2EClientLogsCarryTheCallsSpan(t *testing.T) {
 	require.NoError(t, err)
 
 	call := r.named("getLink")[0].SpanContext()
+	attempt := r.named("GET /links/{id}")[0]
+	require.Equal(t, call.SpanID(), attempt.Parent().SpanID(), "the attempt span is the call's child")
 	var found bool
 	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
 		var rec map[string]any
@@ -329,7 +333,7 @@ func TestE2EClientLogsCarryTheCallsSpan(t *testing.T) {
 		}
 		found = true
 		assert.Equal(t, call.TraceID().String(), rec["trace_id"])
-		assert.Equal(t, call.SpanID().String(), rec["span_id"])
+		assert.Equal(t, attempt.SpanContext().SpanID().String(), rec["span_id"])
 	}
 	assert.True(t, found, "the call logged its attempt: %s", buf.String())
 }

@@ -242,7 +242,22 @@ func (f *Fleet) down(ctx context.Context, store string, err error) error {
 		return cerr
 	}
 	f.health.failed(store, err)
+	fleet.ReportFallback(ctx, store, err)
 	return nil
+}
+
+// errSkipped is the cause reported for a call served from memory because
+// Redis failed moments ago and is not probed again yet.
+var errSkipped = errors.New("redis marked unavailable; not probed again yet")
+
+// usable reports whether a call of store should try Redis; when it should
+// not, the call is served from memory and reported as a fallback.
+func (f *Fleet) usable(ctx context.Context, store string) bool {
+	if f.health.usable() {
+		return true
+	}
+	fleet.ReportFallback(ctx, store, errSkipped)
+	return false
 }
 
 // health tracks whether Redis answers: after a failure, calls skip Redis

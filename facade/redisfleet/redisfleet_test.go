@@ -371,6 +371,13 @@ func TestRedisDownFallsBackAndRecovers(t *testing.T) {
 		require.Equal(t, "tok-1", tok.Value)
 
 		r.stop()
+		// Every call served from memory is reported to whoever asked (a
+		// client's facade.Trace), store by store.
+		reported := map[string]int{}
+		ctx = fleet.WithFallbackReport(ctx, func(store string, err error) {
+			require.Error(t, err)
+			reported[store]++
+		})
 		const outage = "redis unavailable"
 		allowed := 0
 		var first, last time.Time
@@ -393,6 +400,8 @@ func TestRedisDownFallsBackAndRecovers(t *testing.T) {
 			require.False(t, seen)
 			time.Sleep(100 * time.Millisecond)
 		}
+		require.Equal(t, map[string]int{"limiter": 200, "cooldown": 400, "dedupe": 200}, reported,
+			"each of the 200 rounds: one limiter, two cool-down and one dedupe call, all from memory")
 		// The in-process budget: the burst of 8, then one per 7.875s.
 		_, interval := perLink.Pacing()
 		require.Equal(t, 8+int(last.Sub(first)/interval), allowed)

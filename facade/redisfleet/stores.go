@@ -27,7 +27,7 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit fleet.Limit, n in
 		return 0, err
 	}
 	f := l.f
-	if !f.health.usable() {
+	if !f.usable(ctx, "limiter") {
 		return f.memLimiter.Allow(ctx, key, limit, n)
 	}
 	burst, interval := limit.Pacing()
@@ -67,7 +67,7 @@ func (s *CoolDownStore) Extend(ctx context.Context, key string, d time.Duration)
 	if err := f.memCool.Extend(ctx, key, d); err != nil || d <= 0 {
 		return err
 	}
-	if !f.health.usable() {
+	if !f.usable(ctx, "cooldown") {
 		return nil
 	}
 	ms := max(d.Milliseconds(), 1)
@@ -83,7 +83,7 @@ func (s *CoolDownStore) Extend(ctx context.Context, key string, d time.Duration)
 func (s *CoolDownStore) Remaining(ctx context.Context, key string) (time.Duration, error) {
 	f := s.f
 	local, err := f.memCool.Remaining(ctx, key)
-	if err != nil || !f.health.usable() {
+	if err != nil || !f.usable(ctx, "cooldown") {
 		return local, err
 	}
 	d, err := f.rdb.PTTL(ctx, f.key("cooldown", key)).Result()
@@ -154,7 +154,7 @@ func (s *TokenStore) Get(ctx context.Context, key string, fetch fleet.TokenFetch
 // process fetch its own token.
 func (s *TokenStore) shared(ctx context.Context, key string, fetch fleet.TokenFetch) (fleet.Token, error) {
 	f := s.f
-	if !f.health.usable() {
+	if !f.usable(ctx, "tokens") {
 		return fetch(ctx)
 	}
 	tokKey, lockKey := f.key("token", key), f.key("token", key)+":lock"
@@ -255,7 +255,7 @@ func (s *TokenStore) fetchLocked(ctx context.Context, tokKey, lockKey, owner str
 func (s *TokenStore) Invalidate(ctx context.Context, key string, failed fleet.Token) error {
 	f := s.f
 	_ = f.memTokens.Invalidate(ctx, key, failed)
-	if failed.Value == "" || !f.health.usable() {
+	if failed.Value == "" || !f.usable(ctx, "tokens") {
 		return nil
 	}
 	if err := compareAndDelete.Run(ctx, f.rdb, []string{f.key("token", key)}, failed.Value).Err(); err != nil {
@@ -284,7 +284,7 @@ func (s *DedupeStore) Seen(ctx context.Context, key string, ttl time.Duration) (
 		return false, fmt.Errorf("banklink: dedupe ttl must be positive, got %v", ttl)
 	}
 	f := s.f
-	if !f.health.usable() {
+	if !f.usable(ctx, "dedupe") {
 		return f.memDedupe.Seen(ctx, key, ttl)
 	}
 	set, err := f.rdb.SetNX(ctx, f.key("dedupe", key), "1", ttl).Result()
@@ -302,7 +302,7 @@ func (s *DedupeStore) Seen(ctx context.Context, key string, ttl time.Duration) (
 func (s *DedupeStore) Forget(ctx context.Context, key string) error {
 	f := s.f
 	_ = f.memDedupe.Forget(ctx, key)
-	if !f.health.usable() {
+	if !f.usable(ctx, "dedupe") {
 		return nil
 	}
 	if err := f.rdb.Del(ctx, f.key("dedupe", key)).Err(); err != nil {

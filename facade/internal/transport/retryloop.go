@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/fleet"
 	"github.com/banklink/banklink/facade/internal/config"
 )
 
@@ -53,6 +54,7 @@ type exchange struct {
 	lastAPI           *facade.Error // last HTTP error answer
 	lastErr           error         // last failure, API or transport
 	answer            *http.Response
+	actx              context.Context // the current attempt's context, for its log records
 }
 
 // verdict is classify's reading of an attempt.
@@ -81,6 +83,10 @@ func (c *client) do(ctx context.Context, op *operation, req *http.Request, out a
 		x.call = facade.TraceCall{Provider: op.provider, Operation: op.id, Method: op.method, URLTemplate: op.path, IdempotencyKey: x.key}
 		if tr.CallStart != nil {
 			x.ctx = tr.CallStart(x.ctx, x.call)
+		}
+		if tr.FleetFallback != nil {
+			callCtx := x.ctx
+			x.ctx = fleet.WithFallbackReport(x.ctx, func(store string, err error) { tr.FleetFallback(callCtx, store, err) })
 		}
 	}
 	began := c.now()
@@ -128,6 +134,7 @@ func (x *exchange) run() error {
 		if err != nil {
 			return x.transportErr(err)
 		}
+		x.actx = areq.Context()
 		began := time.Now()
 		resp, err := x.attempt(areq)
 		v, a, err := x.classify(resp, cancel, err, tok, began)
@@ -294,14 +301,14 @@ func (x *exchange) classify(resp *http.Response, cancel context.CancelFunc, err 
 		}
 		if derr == nil {
 			if c.logger != nil {
-				c.logAttempt(ctx, op, x.attempts, resp.StatusCode, time.Since(began), requestID(resp.Header), "done", "", nil)
+				c.logAttempt(x.actx, op, x.attempts, resp.StatusCode, time.Since(began), requestID(resp.Header), "done", "", nil)
 			}
 			return verdictDone, nil, nil
 		}
 		var apiErr *facade.Error
 		if errors.As(derr, &apiErr) {
 			apiErr.Attempts, apiErr.IdempotencyKey = x.attempts, x.key
-			c.logAttempt(ctx, op, x.attempts, resp.StatusCode, time.Since(began), apiErr.RequestID, "fail", "undecodable response", nil)
+			c.logAttempt(x.actx, op, x.attempts, resp.StatusCode, time.Since(began), apiErr.RequestID, "fail", "undecodable response", nil)
 			return verdictDone, nil, apiErr
 		}
 		// The body broke off mid-read: the server answered, so it saw the request.
@@ -321,7 +328,7 @@ func (x *exchange) classify(resp *http.Response, cancel context.CancelFunc, err 
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			c.logAttempt(ctx, op, x.attempts, 0, time.Since(began), "", "fail", "context ended", err)
+			c.logAttempt(x.actx, op, x.attempts, 0, time.Since(began), "", "fail", "context ended", err)
 			return verdictDone, nil, x.transportErr(err)
 		}
 		a.Err = err
@@ -342,13 +349,13 @@ func (x *exchange) classify(resp *http.Response, cancel context.CancelFunc, err 
 		c.invalidateToken(ctx, op.scopeIdx, used)
 		x.refreshed = true
 		x.delay, x.hinted = 0, false
-		c.logAttempt(ctx, op, x.attempts, resp.StatusCode, time.Since(began), apiErr.RequestID, "retry", "access token rejected; refreshing it", nil)
+		c.logAttempt(x.actx, op, x.attempts, resp.StatusCode, time.Since(began), apiErr.RequestID, "retry", "access token rejected; refreshing it", nil)
 		return verdictResend, nil, nil
 	}
 	if x.key != "" && x.unclear && apiErr.Code == facade.CodeDuplicateRequestKey {
 		// banklink sent this key before, in this call: an earlier attempt
 		// was accepted, though its answer never arrived.
-		c.logAttempt(ctx, op, x.attempts, resp.StatusCode, time.Since(began), apiErr.RequestID, "done", "an earlier attempt was accepted", nil)
+		c.logAttempt(x.actx, op, x.attempts, resp.StatusCode, time.Since(began), apiErr.RequestID, "done", "an earlier attempt was accepted", nil)
 		return verdictDone, nil, &facade.AcceptedEarlierError{
 			Provider: op.provider, Operation: op.id, IdempotencyKey: x.key, ClientReferenceID: x.ref,
 			Attempts: x.attempts, Answer: apiErr,
@@ -375,7 +382,7 @@ func (x *exchange) decide(a *facade.Attempt, began time.Time) error {
 		reqID = x.lastAPI.RequestID
 	}
 	fail := func(reason string) error {
-		c.logAttempt(ctx, op, x.attempts, status, time.Since(began), reqID, "fail", reason, a.Err)
+		c.logAttempt(x.actx, op, x.attempts, status, time.Since(began), reqID, "fail", reason, a.Err)
 		return x.final(a.Err)
 	}
 	switch {
@@ -391,11 +398,11 @@ func (x *exchange) decide(a *facade.Attempt, began time.Time) error {
 	if a.Response != nil && x.lastHinted {
 		x.delay, x.hinted = x.lastAPI.RetryAfter, true
 		if x.delay > c.maxRetryAfter || exceedsDeadline(ctx, x.delay) {
-			c.logAttempt(ctx, op, x.attempts, status, time.Since(began), reqID, "fail", "server asked to wait longer than allowed", a.Err)
+			c.logAttempt(x.actx, op, x.attempts, status, time.Since(began), reqID, "fail", "server asked to wait longer than allowed", a.Err)
 			return x.rateLimited(x.delay, x.lastAPI)
 		}
 	}
-	c.logAttempt(ctx, op, x.attempts, status, time.Since(began), reqID, "retry", retryReason(a, x.hinted, x.delay), a.Err)
+	c.logAttempt(x.actx, op, x.attempts, status, time.Since(began), reqID, "retry", retryReason(a, x.hinted, x.delay), a.Err)
 	return nil
 }
 
