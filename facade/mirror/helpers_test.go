@@ -14,6 +14,7 @@ import (
 
 	"github.com/banklink/banklink/facade/mirror"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // envPostgres names the Postgres the tests use (.ci/with-postgres sets it).
@@ -172,7 +173,7 @@ func count(t testing.TB, db *sql.DB, q string, args ...any) int {
 }
 
 // rebind writes ? placeholders as $N for Postgres.
-func rebind(m *mirror.Mirror, q string) string {
+func rebind(m dbHolder, q string) string {
 	if m.Dialect() != "postgres" {
 		return q
 	}
@@ -189,7 +190,7 @@ func rebind(m *mirror.Mirror, q string) string {
 	return b.String()
 }
 
-func countM(t testing.TB, m *mirror.Mirror, q string, args ...any) int {
+func countM(t testing.TB, m dbHolder, q string, args ...any) int {
 	t.Helper()
 	return count(t, m.DB(), rebind(m, q), args...)
 }
@@ -203,3 +204,40 @@ func emptyTables(t testing.TB, m *mirror.Mirror) {
 		}
 	}
 }
+
+// openRaw opens the test database with database/sql only, bypassing
+// Open's migrations, for inspecting a database Open refused.
+func (d testDB) openRaw(t testing.TB) *rawMirror {
+	t.Helper()
+	var db *sql.DB
+	var err error
+	if d.dialect == "sqlite" {
+		db, err = sql.Open("sqlite", strings.TrimPrefix(d.dsn, "sqlite:"))
+	} else {
+		cc, perr := pgx.ParseConfig(d.dsn)
+		if perr != nil {
+			t.Fatal(perr)
+		}
+		cc.RuntimeParams["search_path"] = d.schema
+		db = stdlib.OpenDB(*cc)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return &rawMirror{db: db, dialect: d.dialect}
+}
+
+// dbHolder is a *mirror.Mirror or a rawMirror.
+type dbHolder interface {
+	DB() *sql.DB
+	Dialect() string
+}
+
+type rawMirror struct {
+	db      *sql.DB
+	dialect string
+}
+
+func (r *rawMirror) DB() *sql.DB     { return r.db }
+func (r *rawMirror) Dialect() string { return r.dialect }

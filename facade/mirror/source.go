@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 
-	gen "github.com/banklink/banklink/gen/moneykit"
 	lmgen "github.com/banklink/banklink/gen/linkmoney"
+	gen "github.com/banklink/banklink/gen/moneykit"
 )
 
 // MoneyKit is what the mirror reads from MoneyKit: the four calls a sync
