@@ -9,139 +9,50 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/banklink/banklink/facade/internal/config"
 )
 
 // CallOption shapes one call of a service method. Every method takes
 // trailing CallOptions; a SharedOption given there overrides the client's
 // setting for that call only.
-type CallOption interface{ applyCall(*callConfig) }
+type CallOption interface{ ApplyCall(*config.CallConfig) }
 
-// SharedOption is accepted both by NewMoneyKit and NewLinkMoney, where it
+// SharedOption is accepted both by moneykit.New and linkmoney.New, where it
 // sets the client's default, and by every service method, where it
 // overrides that default for the one call. The same value may be used in
 // both places and by any number of calls.
-type SharedOption struct{ set func(*callSettings) error }
+type SharedOption struct{ set func(*config.Call) error }
 
-func (o SharedOption) applyClient(c *config) {
+// ApplyClient sets the client's default.
+func (o SharedOption) ApplyClient(c *config.Client) {
 	if o.set == nil {
 		return
 	}
-	if err := o.set(&c.call); err != nil {
-		c.errs = append(c.errs, fmt.Errorf("banklink: %w", err))
+	if err := o.set(&c.Call); err != nil {
+		c.Errs = append(c.Errs, fmt.Errorf("banklink: %w", err))
 	}
 }
 
-func (o SharedOption) applyCall(cc *callConfig) {
+// ApplyCall overrides the client's setting for one call.
+func (o SharedOption) ApplyCall(cc *config.CallConfig) {
 	if o.set == nil {
 		return
 	}
-	if err := o.set(&cc.settings); err != nil {
-		cc.errs = append(cc.errs, err)
+	if err := o.set(&cc.Settings); err != nil {
+		cc.Errs = append(cc.Errs, err)
 	}
-	cc.changed = true
+	cc.Changed = true
 }
-
-// callSettings are the settings a call may override: the client holds the
-// defaults, and a call with SharedOptions works on its own copy.
-type callSettings struct {
-	maxRetries     int
-	attemptTimeout time.Duration
-	policy         RetryPolicy
-	headers        []fixedHeader
-	middleware     []Middleware
-	// send is the middleware chain around the HTTP client, built by finish;
-	// nil when there is no middleware.
-	send Next
-}
-
-// fixedHeader is one WithHeader value, ready to set (never mutated).
-type fixedHeader struct {
-	name  string // canonical
-	value []string
-}
-
-// finish builds the middleware chain for hc: the first middleware given is
-// the outermost, the HTTP client the innermost.
-func (s *callSettings) finish(hc *http.Client) {
-	s.send = nil
-	if len(s.middleware) == 0 {
-		return
-	}
-	next := Next(hc.Do)
-	for _, m := range slices.Backward(s.middleware) {
-		inner := next
-		next = func(r *http.Request) (*http.Response, error) { return m(r, inner) }
-	}
-	s.send = next
-}
-
-// callConfig collects one call's options.
-type callConfig struct {
-	settings callSettings
-	changed  bool // a SharedOption was given: settings differ from the client's
-	resp     *Response
-	errs     []error
-}
-
-// call is what a service method hands the transport: the settings in force,
-// where to report what happened, and the idempotency key sent.
-type call struct {
-	set     *callSettings
-	resp    *Response
-	key     string
-	ref     string // clientReferenceId sent with key
-	scopeID string // the user a limit is counted by, when the path does not name it
-}
-
-// newCall applies a call's options. Without options it costs nothing: the
-// call uses the client's settings as they are.
-func (c *client) newCall(op *operation, opts []CallOption) (call, error) {
-	if len(opts) == 0 {
-		return call{set: &c.call}, nil
-	}
-	return c.newCallWith(op, opts)
-}
-
-func (c *client) newCallWith(op *operation, opts []CallOption) (call, error) {
-	cc := &callConfig{settings: c.call}
-	for _, o := range opts {
-		if o != nil {
-			o.applyCall(cc)
-		}
-	}
-	if len(cc.errs) > 0 {
-		return call{}, &callOptionError{provider: op.provider, operation: op.id, err: errors.Join(cc.errs...)}
-	}
-	if !cc.changed {
-		return call{set: &c.call, resp: cc.resp}, nil
-	}
-	cc.settings.finish(c.http)
-	return call{set: &cc.settings, resp: cc.resp}, nil
-}
-
-// callOptionError reports invalid CallOptions; nothing was sent. It matches
-// ErrInvalidRequest.
-type callOptionError struct {
-	provider  Provider
-	operation string
-	err       error
-}
-
-func (e *callOptionError) Error() string {
-	return "banklink: " + string(e.provider) + " " + e.operation + ": invalid call option, nothing was sent: " +
-		strings.ReplaceAll(e.err.Error(), "\n", "; ")
-}
-func (e *callOptionError) Unwrap() error        { return e.err }
-func (e *callOptionError) Is(target error) bool { return target == ErrInvalidRequest }
 
 // WithMaxRetries sets how many times a failed attempt may be retried: 2 by
 // default (3 attempts), 0 for a single attempt. Negative values are an error.
 func WithMaxRetries(n int) SharedOption {
-	return SharedOption{func(s *callSettings) error {
+	return SharedOption{func(s *config.Call) error {
 		if n < 0 {
 			return fmt.Errorf("WithMaxRetries(%d): must not be negative", n)
 		}
-		s.maxRetries = n
+		s.MaxRetries = n
 		return nil
 	}}
 }
@@ -150,11 +61,11 @@ func WithMaxRetries(n int) SharedOption {
 // whole call, retries and waits included. Zero means no per-attempt bound beyond
 // the HTTP client's own timeout. Negative values are an error.
 func WithAttemptTimeout(d time.Duration) SharedOption {
-	return SharedOption{func(s *callSettings) error {
+	return SharedOption{func(s *config.Call) error {
 		if d < 0 {
 			return fmt.Errorf("WithAttemptTimeout(%v): must not be negative", d)
 		}
-		s.attemptTimeout = d
+		s.AttemptTimeout = d
 		return nil
 	}}
 }
@@ -162,11 +73,11 @@ func WithAttemptTimeout(d time.Duration) SharedOption {
 // WithRetryPolicy replaces the decision whether a failed attempt is retried.
 // The retry budget (WithMaxRetries) and context still apply. nil is an error.
 func WithRetryPolicy(p RetryPolicy) SharedOption {
-	return SharedOption{func(s *callSettings) error {
+	return SharedOption{func(s *config.Call) error {
 		if p == nil {
 			return errors.New("WithRetryPolicy(nil): a policy is required")
 		}
-		s.policy = p
+		s.Policy = p
 		return nil
 	}}
 }
@@ -205,7 +116,7 @@ var protectedHeaders = map[string]string{
 // characters is an error too. Use WithMiddleware to change any header on
 // purpose.
 func WithHeader(name, value string) SharedOption {
-	return SharedOption{func(s *callSettings) error {
+	return SharedOption{func(s *config.Call) error {
 		if !validHeaderName(name) {
 			return fmt.Errorf("WithHeader(%q): not a valid header name (an HTTP token)", name)
 		}
@@ -217,16 +128,16 @@ func WithHeader(name, value string) SharedOption {
 			// The value is not echoed: it may be a credential.
 			return fmt.Errorf("WithHeader(%q): value contains control characters", key)
 		}
-		h := fixedHeader{name: key, value: []string{value}}
-		for i, old := range s.headers {
-			if old.name == key {
-				hs := slices.Clone(s.headers)
+		h := config.Header{Name: key, Value: []string{value}}
+		for i, old := range s.Headers {
+			if old.Name == key {
+				hs := slices.Clone(s.Headers)
 				hs[i] = h
-				s.headers = hs
+				s.Headers = hs
 				return nil
 			}
 		}
-		s.headers = append(slices.Clip(s.headers), h)
+		s.Headers = append(slices.Clip(s.Headers), h)
 		return nil
 	}}
 }
@@ -259,7 +170,7 @@ func validHeaderValue(v string) bool {
 }
 
 // Next sends a request on: to the next middleware, or to the HTTP client.
-type Next func(*http.Request) (*http.Response, error)
+type Next = func(*http.Request) (*http.Response, error)
 
 // Middleware wraps every HTTP attempt. It may read or change the request
 // (each attempt's request is its own copy, with its headers, credentials
@@ -267,7 +178,7 @@ type Next func(*http.Request) (*http.Response, error)
 // middleware that returns without calling next answers the attempt itself.
 // Its result is judged like the HTTP client's: errors and statuses go
 // through the retry policy as usual.
-type Middleware func(req *http.Request, next Next) (*http.Response, error)
+type Middleware = func(req *http.Request, next Next) (*http.Response, error)
 
 // WithMiddleware adds middleware around every HTTP attempt, inside the
 // retry loop: it runs once per attempt (retries and the resend after a
@@ -277,13 +188,13 @@ type Middleware func(req *http.Request, next Next) (*http.Response, error)
 // middleware is an error.
 func WithMiddleware(mw ...Middleware) SharedOption {
 	mw = slices.Clone(mw)
-	return SharedOption{func(s *callSettings) error {
+	return SharedOption{func(s *config.Call) error {
 		for i, m := range mw {
 			if m == nil {
 				return fmt.Errorf("WithMiddleware: middleware %d is nil", i)
 			}
 		}
-		s.middleware = slices.Concat(s.middleware, mw)
+		s.Middleware = slices.Concat(s.Middleware, mw)
 		return nil
 	}}
 }
@@ -299,12 +210,10 @@ type AttemptInfo struct {
 	IdempotencyKey string
 }
 
-type attemptInfoKey struct{}
-
 // AttemptInfoFrom returns the attempt a request's context belongs to. It is
 // set only on requests that pass through middleware.
 func AttemptInfoFrom(ctx context.Context) (AttemptInfo, bool) {
-	ai, ok := ctx.Value(attemptInfoKey{}).(*AttemptInfo)
+	ai, ok := ctx.Value(config.AttemptInfoKey{}).(*AttemptInfo)
 	if !ok {
 		return AttemptInfo{}, false
 	}
@@ -358,11 +267,14 @@ type Response struct {
 
 type responseOption struct{ r *Response }
 
-func (o responseOption) applyCall(cc *callConfig) {
+// ApplyCall makes the call fill in o.r.
+func (o responseOption) ApplyCall(cc *config.CallConfig) {
 	if o.r != nil {
 		*o.r = Response{}
+		cc.Response = o.r
+		return
 	}
-	cc.resp = o.r
+	cc.Response = nil
 }
 
 // WithResponse makes the call fill in *r with what happened (status,

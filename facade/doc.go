@@ -1,15 +1,22 @@
-// Package facade is the banklink client a backend uses to drive MoneyKit's
-// hosted bank linking and Link Money's pay by bank.
+// Package facade is what banklink's two clients share: a backend drives
+// MoneyKit's hosted bank linking with package facade/moneykit and Link
+// Money's pay by bank with package facade/linkmoney, and configures both
+// with this package's options. It also holds the errors both return, the
+// per-call Response, middleware, the Trace hooks and Timestamp. The
+// policies below (retries, rate limits, tokens, validation, errors,
+// logging) are written once, here; the provider packages link to them.
 //
-//	mk, err := facade.NewMoneyKit(facade.WithCredentials(id, secret))
-//	sess, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("user-42", "https://app.example/oauth"))
-//	link, err := mk.Links.Get(ctx, linkID) // facade.LinkDeleted(link, err): state deleted or 410
+//	mk, err := moneykit.New(facade.WithCredentials(id, secret))
+//	sess, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("user-42", "https://app.example/oauth"))
+//	link, err := mk.Links.Get(ctx, linkID) // moneykit.LinkDeleted(link, err): state deleted or 410
 //
-//	lm, err := facade.NewLinkMoney(facade.WithEnvironment(facade.Sandbox))
-//	pay, err := lm.Payments.Create(ctx, facade.NewPayment(customerID, merchantID, facade.USD(1234)))
+//	lm, err := linkmoney.New(facade.WithEnvironment(facade.Sandbox))
+//	pay, err := lm.Payments.Create(ctx, linkmoney.NewPayment(customerID, merchantID, linkmoney.USD(1234)))
 //
-// Requests and responses are the generated types of gen/moneykit and
-// gen/linkmoney, named here by aliases (Link, Session, Payment, …). Clients
+// Requests and responses are the types generated from api/openapi.yaml,
+// which the provider packages hand through as aliases (moneykit.Link,
+// linkmoney.Payment, …) with Go-style enum constants
+// (moneykit.ProductTransactions); a program never imports gen/. Clients
 // are safe for concurrent use; build one per application and share it.
 //
 // Optional fields are plain values, not pointers, in both providers' types
@@ -65,8 +72,8 @@
 //	log.Print(resp.StatusCode, resp.RequestID, resp.Attempts, resp.Duration)
 //
 // WithMaxRetries, WithAttemptTimeout, WithRetryPolicy, WithHeader and
-// WithMiddleware return a SharedOption: given to NewMoneyKit or
-// NewLinkMoney it sets the client's default, given to a method it
+// WithMiddleware return a SharedOption: given to moneykit.New or
+// linkmoney.New it sets the client's default, given to a method it
 // overrides that default for the one call (middleware is added after the
 // client's). One value may be used in both places. An invalid option is an
 // error matching ErrInvalidRequest, before anything is sent; a call without
@@ -105,7 +112,7 @@
 //				return string(info.Provider) + " " + info.Operation // "moneykit getLink"
 //			}))
 //	})
-//	mk, err := facade.NewMoneyKit(facade.WithMiddleware(tracing))
+//	mk, err := moneykit.New(facade.WithMiddleware(tracing))
 //
 // otelhttp records the full URL, whose path can carry link and customer
 // ids; filter that attribute if your traces must be free of identifiers.
@@ -134,7 +141,7 @@
 // has a generated Validate method, which callers may use themselves, e.g. to
 // check a form before submitting it:
 //
-//	req := facade.NewLinkSession(userID, redirectURI)
+//	req := moneykit.NewLinkSession(userID, redirectURI)
 //	if err := req.Validate(); err != nil {
 //		var ve *facade.ValidationError // Operation is empty outside a call
 //		errors.As(err, &ve)
@@ -229,10 +236,10 @@
 // limiter, waited on before each attempt. Every wait goes through WithWait's
 // function (a timer by default) and ends the moment the context ends.
 //
-// The budgets, the cool-downs and the tokens live in a Limiter, a
-// CoolDownStore and a TokenStore, in memory by default; WithFleet (for
-// example redisfleet.With) shares them between the instances of an
-// application.
+// The budgets, the cool-downs and the tokens live in a fleet.Limiter, a
+// fleet.CoolDownStore and a fleet.TokenStore, in memory by default;
+// WithFleet (for example redisfleet.With) shares them between the
+// instances of an application.
 //
 // # Authentication
 //
@@ -282,41 +289,34 @@
 // ErrBadState, ErrRateLimited (any 429 and *RateLimitError), ErrAuthExpired,
 // ErrUnauthorized, ErrUnauthorizedLinkAccess, ErrInvalidTokenExchange,
 // ErrForbiddenConfig, ErrBadConfig, ErrValidationFailed, ErrDuplicateRequestKey,
-// ErrNotFound (any 404), ErrServer (any 5xx) and ErrInvalidRequest. Failures
+// ErrAcceptedEarlier, ErrOutcomeUnknown (a payment or refund answered 202
+// or 204 without a body: it may have been accepted, and its requestKey is
+// on the error), ErrNotFound (any 404), ErrServer (any 5xx) and
+// ErrInvalidRequest. Failures
 // without an answer are *TransportError, which names the operation and the
 // attempts and unwraps to the cause (and to the last *Error, if the context
 // ended while waiting to retry).
 //
-// # Lists, pagers and the transactions sync
-//
-// Each paged list has a one-page method (Transactions.List, Links.List,
-// Institutions.List, ...) and a lazy pager: CursorPager for MoneyKit's two
-// cursor styles (next_cursor on GET /links, cursors.next on GET
-// /institutions), PagePager for page/size lists. All(ctx) yields items and
-// fetches a page only when the previous one is used up; breaking out of the
-// loop fetches nothing more, and a later All resumes at the next unyielded
-// item. The first error is yielded once and kept in Err. A cursor the
-// provider repeats stops the pager with ErrRepeatedCursor instead of
-// looping. A page/size pager stops at the reported total or at the first
-// short page. Pagers copy the parameters they are given.
-//
-// Transactions.Sync(linkID, cursor) is the resumable sync loop over GET
-// /links/{id}/transactions/sync: one SyncBatch (created, updated, removed)
-// per call, 500 changes at most (MoneyKit's maximum), until has_more is
-// false. Store each batch's Cursor with its effects; syncing again from the
-// stored cursor has no gap and no duplicate.
-//
 // # Webhooks
 //
 // Verifying and handling webhooks lives in package facade/webhook, so that
-// importing facade does not link the JWT libraries. The facade has the
-// calls around them: MoneyKit.Webhooks.JWKS, MoneyKit.Webhooks.TestLink
-// (the test trigger, sandbox links only; the idempotency key is generated
-// when empty and reused on retries), LinkMoney.Webhooks.Subscribe (retried
+// importing a client does not link the JWT libraries. The clients have the
+// calls around them: moneykit's Webhooks.JWKS and Webhooks.TestLink (the
+// test trigger, sandbox links only; the idempotency key is generated when
+// empty and reused on retries), linkmoney's Webhooks.Subscribe (retried
 // only when the request never reached Link Money, since a repeat may create
-// a second subscription) and LinkMoney.Webhooks.Unsubscribe. Link Money's
+// a second subscription) and Webhooks.Unsubscribe. Link Money's
 // delivery signature scheme is unconfirmed (x-banklink-unconfirmed in the
 // spec); see package webhook for the scheme banklink assumes.
+//
+// # Tracing and metrics
+//
+// WithTrace(t) reports every call to the hooks of a Trace: the call, each
+// HTTP attempt, each token fetch and each wait, with the operation id, the
+// path template, statuses and request ids, never a credential or a body.
+// Package facade/otelbanklink turns them into OpenTelemetry spans and
+// metrics; a program that does not import it links no OpenTelemetry
+// package. Without WithTrace nothing is reported and nothing is paid.
 //
 // # Logging and redaction
 //

@@ -28,19 +28,19 @@ func TestPostTemplateMatchesBuilder(t *testing.T) {
 			op    opIndex
 			build func(server string, body io.Reader) (*http.Request, error)
 		}{
-			{mk.c, moneykit.OpCreateLinkSession, func(s string, b io.Reader) (*http.Request, error) {
+			{mk.c, int(moneykit.OpCreateLinkSession), func(s string, b io.Reader) (*http.Request, error) {
 				return moneykit.NewCreateLinkSessionRequestWithBody(s, nil, contentJSON, b)
 			}},
-			{mk.c, moneykit.OpExchangeToken, func(s string, b io.Reader) (*http.Request, error) {
+			{mk.c, int(moneykit.OpExchangeToken), func(s string, b io.Reader) (*http.Request, error) {
 				return moneykit.NewExchangeTokenRequestWithBody(s, nil, contentJSON, b)
 			}},
-			{lm.c, linkmoney.OpCreateSession, func(s string, b io.Reader) (*http.Request, error) {
+			{lm.c, int(linkmoney.OpCreateSession), func(s string, b io.Reader) (*http.Request, error) {
 				return linkmoney.NewCreateSessionRequestWithBody(s, contentJSON, b)
 			}},
-			{lm.c, linkmoney.OpCreatePayment, func(s string, b io.Reader) (*http.Request, error) {
+			{lm.c, int(linkmoney.OpCreatePayment), func(s string, b io.Reader) (*http.Request, error) {
 				return linkmoney.NewCreatePaymentRequestWithBody(s, contentJSON, b)
 			}},
-			{lm.c, linkmoney.OpCreateRefund, func(s string, b io.Reader) (*http.Request, error) {
+			{lm.c, int(linkmoney.OpCreateRefund), func(s string, b io.Reader) (*http.Request, error) {
 				return linkmoney.NewCreateRefundRequestWithBody(s, contentJSON, b)
 			}},
 		} {

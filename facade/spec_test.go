@@ -294,7 +294,7 @@ func TestOperationTableMatchesSpec(t *testing.T) {
 		assert.Equal(t, w.scope, o.scope, o.id)
 	}
 	ps, _ := specFor(ProviderMoneyKit)
-	assert.Equal(t, "X-Client-Id", ps.ops[moneykit.OpGetJWKS].authHeader)
+	assert.Equal(t, "X-Client-Id", ps.ops[int(moneykit.OpGetJWKS)].authHeader)
 }
 
 // tableOps lists the operations of both providers' generated tables.

@@ -20,6 +20,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
 )
 
@@ -441,7 +443,7 @@ func TestHelpForAnUnknownCommandSuggests(t *testing.T) {
 }
 
 func TestReshapedResultsKeepFieldOrder(t *testing.T) {
-	var link facade.Link
+	var link moneykit.Link
 	require.NoError(t, json.Unmarshal([]byte(`{"link_id":"mk_1","link_tags":["a"],"tags":["a"],"webhook":"https://h.example/?a=1&b=2"}`), &link))
 	o, err := linkView(&link)
 	require.NoError(t, err)
@@ -460,7 +462,7 @@ func TestReshapedResultsKeepFieldOrder(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(raw), `"tags":["legacy"]`, "tags that differ from link_tags are shown")
 
-	var refund facade.Refund
+	var refund linkmoney.Refund
 	require.NoError(t, json.Unmarshal([]byte(`{"paymentId":"r-1","clientReferenceId":"ref"}`), &refund))
 	o, err = refundView(&refund)
 	require.NoError(t, err)

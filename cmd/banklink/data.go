@@ -12,8 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/banklink/banklink/facade"
-	"github.com/banklink/banklink/gen/moneykit"
+	"github.com/banklink/banklink/facade/moneykit"
 )
 
 // The data commands: accounts, identity, transactions, investments,
@@ -27,13 +26,13 @@ import (
 
 // moneyKitStream builds a MoneyKit client like moneyKitRun and gives fn a
 // printer of JSON lines.
-func (a *app) moneyKitStream(fn func(ctx context.Context, mk *facade.MoneyKit, args []string, line func(any) error) error) func(*cobra.Command, []string) error {
+func (a *app) moneyKitStream(fn func(ctx context.Context, mk *moneykit.Client, args []string, line func(any) error) error) func(*cobra.Command, []string) error {
 	return func(c *cobra.Command, args []string) error {
 		opts, err := a.options("MONEYKIT")
 		if err != nil {
 			return err
 		}
-		mk, err := facade.NewMoneyKit(opts...)
+		mk, err := moneykit.New(opts...)
 		if err != nil {
 			return usagef("%v", err)
 		}
@@ -82,8 +81,8 @@ func (t *txnFlags) register(fs *pflag.FlagSet, accountFlag string) {
 	fs.BoolVar(&t.all, "all", false, "print every transaction from --page on, one JSON line each")
 }
 
-func (t *txnFlags) params() (facade.TransactionsParams, error) {
-	p := facade.TransactionsParams{AccountIDs: t.accountIDs, Page: t.page, Size: t.size}
+func (t *txnFlags) params() (moneykit.TransactionsParams, error) {
+	p := moneykit.TransactionsParams{AccountIDs: t.accountIDs, Page: t.page, Size: t.size}
 	var err error
 	if p.StartDate, err = parseDate("--start-date", t.start); err != nil {
 		return p, err
@@ -137,7 +136,7 @@ func accountsListCmd(a *app) *cobra.Command {
 		Example: `  banklink moneykit accounts list mk_eqkWN34UEoa2NxyALG8pcV
   banklink moneykit accounts list mk_eqkWN34UEoa2NxyALG8pcV --account-id acc_1 --account-id acc_2`,
 		Args: exactArgs("<link_id>"),
-		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, args []string) (any, error) {
 			return mk.Accounts.List(ctx, args[0], ids)
 		}),
 	}
@@ -151,7 +150,7 @@ func accountsGetCmd(a *app) *cobra.Command {
 		Short:   "Print one account of a link",
 		Example: `  banklink moneykit accounts get mk_eqkWN34UEoa2NxyALG8pcV acc_6Tef269vT7zSNHgvAUnqFT`,
 		Args:    exactArgs("<link_id>", "<account_id>"),
-		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, args []string) (any, error) {
 			return mk.Accounts.Get(ctx, args[0], args[1])
 		}),
 	}
@@ -163,7 +162,7 @@ func accountsNumbersCmd(a *app) *cobra.Command {
 		Short:   "Print a link's accounts with their ACH, EFT, BACS and international numbers",
 		Example: `  banklink moneykit accounts numbers mk_eqkWN34UEoa2NxyALG8pcV`,
 		Args:    exactArgs("<link_id>"),
-		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, args []string) (any, error) {
 			return mk.Accounts.Numbers(ctx, args[0])
 		}),
 	}
@@ -184,7 +183,7 @@ func identityGetCmd(a *app) *cobra.Command {
 		Short:   "Print a link's accounts with their owners' names, addresses, phones and emails",
 		Example: `  banklink moneykit identity get mk_eqkWN34UEoa2NxyALG8pcV > owners.json   # personal data: keep it out of logs`,
 		Args:    exactArgs("<link_id>"),
-		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, args []string) (any, error) {
 			return mk.Identity.Get(ctx, args[0], ids)
 		}),
 	}
@@ -203,15 +202,15 @@ func transactionsGroup(a *app) *cobra.Command {
 // txnPageCmd is a page-numbered transaction list: one page as a JSON
 // document, or with --all every item as a JSON line.
 func txnPageCmd[T, R any](a *app, use, short, example, arg string,
-	page func(ctx context.Context, mk *facade.MoneyKit, id string, p facade.TransactionsParams) (R, error),
-	pager func(mk *facade.MoneyKit, id string, p facade.TransactionsParams) *facade.PagePager[T]) *cobra.Command {
+	page func(ctx context.Context, mk *moneykit.Client, id string, p moneykit.TransactionsParams) (R, error),
+	pager func(mk *moneykit.Client, id string, p moneykit.TransactionsParams) *moneykit.PagePager[T]) *cobra.Command {
 	var tf txnFlags
 	c := &cobra.Command{
 		Use:     use,
 		Short:   short,
 		Example: example,
 		Args:    exactArgs(arg),
-		RunE: a.moneyKitStream(func(ctx context.Context, mk *facade.MoneyKit, args []string, line func(any) error) error {
+		RunE: a.moneyKitStream(func(ctx context.Context, mk *moneykit.Client, args []string, line func(any) error) error {
 			p, err := tf.params()
 			if err != nil {
 				return err
@@ -236,10 +235,10 @@ func transactionsListCmd(a *app) *cobra.Command {
 		`  banklink moneykit transactions list mk_eqkWN34UEoa2NxyALG8pcV --start-date 2026-01-01 --size 100
   banklink moneykit transactions list mk_eqkWN34UEoa2NxyALG8pcV --all | jq -r .amount`,
 		"<link_id>",
-		func(ctx context.Context, mk *facade.MoneyKit, id string, p facade.TransactionsParams) (*moneykit.GetTransactionsResponse, error) {
+		func(ctx context.Context, mk *moneykit.Client, id string, p moneykit.TransactionsParams) (*moneykit.GetTransactionsResponse, error) {
 			return mk.Transactions.List(ctx, id, p)
 		},
-		func(mk *facade.MoneyKit, id string, p facade.TransactionsParams) *facade.PagePager[facade.Transaction] {
+		func(mk *moneykit.Client, id string, p moneykit.TransactionsParams) *moneykit.PagePager[moneykit.Transaction] {
 			return mk.Transactions.Pager(id, p)
 		})
 }
@@ -259,13 +258,13 @@ false and prints each batch as one JSON line {"created", "updated", "removed",
 		Example: `  banklink moneykit transactions sync mk_eqkWN34UEoa2NxyALG8pcV --all > changes.jsonl
   banklink moneykit transactions sync mk_eqkWN34UEoa2NxyALG8pcV --all --cursor "$(tail -1 changes.jsonl | jq -r .cursor)"`,
 		Args: exactArgs("<link_id>"),
-		RunE: a.moneyKitStream(func(ctx context.Context, mk *facade.MoneyKit, args []string, line func(any) error) error {
+		RunE: a.moneyKitStream(func(ctx context.Context, mk *moneykit.Client, args []string, line func(any) error) error {
 			if all {
 				if size != 0 {
 					return usagef("--size goes without --all: the sync loop asks for the largest batches")
 				}
 				return printAll(mk.Transactions.Sync(args[0], cursor).All(ctx), func(v any) error {
-					b := v.(facade.SyncBatch)
+					b := v.(moneykit.SyncBatch)
 					return line(syncLine{Created: nonNil(b.Created), Updated: nonNil(b.Updated), Removed: nonNil(b.Removed), Cursor: b.Cursor})
 				})
 			}
@@ -306,7 +305,7 @@ func transactionsEnrichCmd(a *app) *cobra.Command {
 		Short:   "Correct a transaction's category; the next sync reports it as updated",
 		Example: `  banklink moneykit transactions enrich mk_eqkWN34UEoa2NxyALG8pcV txn_5e1uyZmbHWPNqA3gBSCDP3 --category food_and_drink --subcategory groceries`,
 		Args:    exactArgs("<link_id>", "<transaction_id>"),
-		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, args []string) (any, error) {
 			if category == "" {
 				return nil, usagef("moneykit transactions enrich: --category is required")
 			}
@@ -333,7 +332,7 @@ func investmentsHoldingsCmd(a *app) *cobra.Command {
 		Short:   "Print the holdings and securities of a link's investment accounts",
 		Example: `  banklink moneykit investments holdings mk_eqkWN34UEoa2NxyALG8pcV`,
 		Args:    exactArgs("<link_id>"),
-		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, args []string) (any, error) {
 			return mk.Investments.Holdings(ctx, args[0], ids)
 		}),
 	}
@@ -346,10 +345,10 @@ func investmentsTransactionsCmd(a *app) *cobra.Command {
 		"Print a page of a link's investment transactions, or every one with --all",
 		`  banklink moneykit investments transactions mk_eqkWN34UEoa2NxyALG8pcV --all`,
 		"<link_id>",
-		func(ctx context.Context, mk *facade.MoneyKit, id string, p facade.TransactionsParams) (*moneykit.GetInvestmentTransactionsResponse, error) {
+		func(ctx context.Context, mk *moneykit.Client, id string, p moneykit.TransactionsParams) (*moneykit.GetInvestmentTransactionsResponse, error) {
 			return mk.Investments.Transactions(ctx, id, p)
 		},
-		func(mk *facade.MoneyKit, id string, p facade.TransactionsParams) *facade.PagePager[facade.InvestmentTransaction] {
+		func(mk *moneykit.Client, id string, p moneykit.TransactionsParams) *moneykit.PagePager[moneykit.InvestmentTransaction] {
 			return mk.Investments.TransactionsPager(id, p)
 		})
 }
@@ -363,7 +362,7 @@ func institutionsGroup(a *app) *cobra.Command {
 }
 
 func institutionsListCmd(a *app) *cobra.Command {
-	var p facade.InstitutionsParams
+	var p moneykit.InstitutionsParams
 	var all bool
 	c := &cobra.Command{
 		Use:   "list [--name N] [--featured] [--cursor C] [--all]",
@@ -371,7 +370,7 @@ func institutionsListCmd(a *app) *cobra.Command {
 		Example: `  banklink moneykit institutions list --featured
   banklink moneykit institutions list --name bank --all | jq -r .name`,
 		Args: exactArgs(),
-		RunE: a.moneyKitStream(func(ctx context.Context, mk *facade.MoneyKit, _ []string, line func(any) error) error {
+		RunE: a.moneyKitStream(func(ctx context.Context, mk *moneykit.Client, _ []string, line func(any) error) error {
 			if all {
 				return printAll(mk.Institutions.Pager(p).All(ctx), line)
 			}
@@ -397,7 +396,7 @@ func institutionsGetCmd(a *app) *cobra.Command {
 		Short:   "Print one institution, by id or alias",
 		Example: `  banklink moneykit institutions get chase`,
 		Args:    exactArgs("<institution_id>"),
-		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, args []string) (any, error) {
 			return mk.Institutions.Get(ctx, args[0])
 		}),
 	}
@@ -406,7 +405,7 @@ func institutionsGetCmd(a *app) *cobra.Command {
 // ------------------------------------------------------------------- links
 
 func linksListCmd(a *app) *cobra.Command {
-	var p facade.LinksParams
+	var p moneykit.LinksParams
 	var all bool
 	c := &cobra.Command{
 		Use:   "list [--cursor C] [--limit N] [--all]",
@@ -414,7 +413,7 @@ func linksListCmd(a *app) *cobra.Command {
 		Example: `  banklink moneykit links list
   banklink moneykit links list --all | jq -r .link_id`,
 		Args: exactArgs(),
-		RunE: a.moneyKitStream(func(ctx context.Context, mk *facade.MoneyKit, _ []string, line func(any) error) error {
+		RunE: a.moneyKitStream(func(ctx context.Context, mk *moneykit.Client, _ []string, line func(any) error) error {
 			if all {
 				return printAll(mk.Links.Pager(p).All(ctx), line)
 			}
@@ -445,7 +444,7 @@ too soon). Prints the link when MoneyKit returns it, else {"link_id",
 "accepted": true}.`,
 		Example: `  banklink moneykit links refresh mk_eqkWN34UEoa2NxyALG8pcV --product transactions --product accounts`,
 		Args:    exactArgs("<link_id>"),
-		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, args []string) (any, error) {
 			if len(products) == 0 {
 				return nil, usagef("moneykit links refresh: give at least one --product")
 			}
@@ -473,7 +472,7 @@ func linksResetCmd(a *app) *cobra.Command {
 		Short:   "Force a sandbox link into error auth_expired, to test reconnecting",
 		Example: `  banklink moneykit links reset mk_eqkWN34UEoa2NxyALG8pcV`,
 		Args:    exactArgs("<link_id>"),
-		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, args []string) (any, error) {
 			link, err := mk.Links.Reset(ctx, args[0])
 			if err != nil {
 				return nil, err
@@ -538,7 +537,7 @@ seen it.`,
 		Example: `  banklink moneykit links import --file import.json
   jq -c . import.json | banklink moneykit links import --file -`,
 		Args: exactArgs(),
-		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, _ []string) (any, error) {
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, _ []string) (any, error) {
 			var req moneykit.ImportLinkRequest
 			if err := a.readImport(file, &req); err != nil {
 				return nil, err
@@ -564,7 +563,7 @@ func linksImportTransactionsCmd(a *app) *cobra.Command {
 import is not retried once MoneyKit may have seen it.`,
 		Example: `  banklink moneykit links import-transactions mk_eqkWN34UEoa2NxyALG8pcV --file more.json`,
 		Args:    exactArgs("<link_id>"),
-		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, args []string) (any, error) {
 			var txns []moneykit.TransactionImportData
 			if err := a.readImport(file, &txns); err != nil {
 				return nil, err
@@ -594,7 +593,7 @@ func usersLinksCmd(a *app) *cobra.Command {
 		Short:   "Print a user's links, keyed by link id",
 		Example: `  banklink moneykit users links user-42`,
 		Args:    exactArgs("<customer_user_id>"),
-		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, args []string) (any, error) {
 			return mk.Users.Links(ctx, args[0])
 		}),
 	}
@@ -607,7 +606,7 @@ func usersAccountsCmd(a *app) *cobra.Command {
 		Short:   "Print the accounts of every link of a user, keyed by link id",
 		Example: `  banklink moneykit users accounts user-42`,
 		Args:    exactArgs("<customer_user_id>"),
-		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, args []string) (any, error) {
 			return mk.Users.Accounts(ctx, args[0], ids)
 		}),
 	}
@@ -620,10 +619,10 @@ func usersTransactionsCmd(a *app) *cobra.Command {
 		"Print a page of the transactions of every link of a user, or every one with --all",
 		`  banklink moneykit users transactions user-42 --start-date 2026-01-01 --all`,
 		"<customer_user_id>",
-		func(ctx context.Context, mk *facade.MoneyKit, id string, p facade.TransactionsParams) (*moneykit.GetUserTransactionsResponse, error) {
+		func(ctx context.Context, mk *moneykit.Client, id string, p moneykit.TransactionsParams) (*moneykit.GetUserTransactionsResponse, error) {
 			return mk.Users.Transactions(ctx, id, p)
 		},
-		func(mk *facade.MoneyKit, id string, p facade.TransactionsParams) *facade.PagePager[facade.Transaction] {
+		func(mk *moneykit.Client, id string, p moneykit.TransactionsParams) *moneykit.PagePager[moneykit.Transaction] {
 			return mk.Users.TransactionsPager(id, p)
 		})
 }
@@ -638,7 +637,7 @@ func moneyKitAuthGroup(a *app) *cobra.Command {
 			Short:   "Print the application and client behind the credentials, and their scope",
 			Example: `  banklink moneykit auth introspect`,
 			Args:    exactArgs(),
-			RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, _ []string) (any, error) {
+			RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, _ []string) (any, error) {
 				return mk.Auth.Introspect(ctx)
 			}),
 		})

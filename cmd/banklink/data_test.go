@@ -18,8 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
-	"github.com/banklink/banklink/gen/moneykit"
 )
 
 // dataLink connects a Credentials Bank link of user with every product, and
@@ -27,12 +27,12 @@ import (
 func dataLink(t *testing.T, sb *sandbox.Sandbox, user string) string {
 	t.Helper()
 	creds := sb.MoneyKit()
-	mk, err := facade.NewMoneyKit(facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL))
+	mk, err := moneykit.New(facade.WithCredentials(creds.ClientID, creds.ClientSecret), facade.WithBaseURL(creds.BaseURL))
 	require.NoError(t, err)
 	ctx := context.Background()
-	sess, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession(user, "https://app.example/oauth",
-		facade.WithInstitution("credentials_bank"),
-		facade.WithProducts(moneykit.ProductTransactions, moneykit.ProductAccountNumbers, moneykit.ProductIdentity, moneykit.ProductInvestments)))
+	sess, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession(user, "https://app.example/oauth",
+		moneykit.WithInstitution("credentials_bank"),
+		moneykit.WithProducts(moneykit.ProductTransactions, moneykit.ProductAccountNumbers, moneykit.ProductIdentity, moneykit.ProductInvestments)))
 	require.NoError(t, err)
 	tok, err := sb.CompleteLinkSession(sess.LinkSessionToken, sandbox.ConnectOptions{})
 	require.NoError(t, err)

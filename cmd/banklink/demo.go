@@ -11,8 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
-	"github.com/banklink/banklink/gen/moneykit"
 )
 
 // step is one line of the demo story.
@@ -119,11 +120,11 @@ func (a *app) demo(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	mk, err := facade.NewMoneyKit(mkOpts...)
+	mk, err := moneykit.New(mkOpts...)
 	if err != nil {
 		return err
 	}
-	lm, err := facade.NewLinkMoney(lmOpts...)
+	lm, err := linkmoney.New(lmOpts...)
 	if err != nil {
 		return err
 	}
@@ -174,7 +175,7 @@ func credsEnv(prefix string, c sandbox.Credentials) env {
 // link details → accounts → transactions synced → a refresh and a sync from
 // the saved cursor → update tags and webhook → delete → the link shows as
 // deleted.
-func moneyKitStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *facade.MoneyKit) error {
+func moneyKitStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *moneykit.Client) error {
 	const p = "moneykit"
 	var sessionToken, exchangeable, linkID, cursor string
 	steps := []struct {
@@ -189,8 +190,8 @@ func moneyKitStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *facad
 			return map[string]any{"token_type": tok.TokenType, "expires_in": tok.ExpiresIn}, nil
 		}},
 		{"link session", func() (map[string]any, error) {
-			sess, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("demo-user-0042", "https://app.example/oauth",
-				facade.WithLinkTags("demo"), facade.WithProducts(moneykit.ProductAccounts, moneykit.ProductTransactions)))
+			sess, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("demo-user-0042", "https://app.example/oauth",
+				moneykit.WithLinkTags("demo"), moneykit.WithProducts(moneykit.ProductAccounts, moneykit.ProductTransactions)))
 			if err != nil {
 				return nil, err
 			}
@@ -256,7 +257,7 @@ func moneyKitStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *facad
 			return map[string]any{"created": n[0], "updated": n[1], "removed": n[2]}, nil
 		}},
 		{"update tags and webhook", func() (map[string]any, error) {
-			link, err := mk.Links.Update(ctx, linkID, facade.NewLinkUpdate(facade.SetLinkTags("demo", "checkout"), facade.SetWebhook("https://app.example/moneykit/webhook")))
+			link, err := mk.Links.Update(ctx, linkID, moneykit.NewLinkUpdate(moneykit.SetLinkTags("demo", "checkout"), moneykit.SetWebhook("https://app.example/moneykit/webhook")))
 			if err != nil {
 				return nil, err
 			}
@@ -289,7 +290,7 @@ func moneyKitStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *facad
 // syncAll syncs the link's transactions after *cursor, as a store would:
 // each batch applied, then its cursor kept. It counts created, updated and
 // removed transactions and the batches.
-func syncAll(ctx context.Context, mk *facade.MoneyKit, linkID string, cursor *string) ([4]int, error) {
+func syncAll(ctx context.Context, mk *moneykit.Client, linkID string, cursor *string) ([4]int, error) {
 	var n [4]int
 	for batch, err := range mk.Transactions.Sync(linkID, *cursor).All(ctx) {
 		if err != nil {
@@ -306,22 +307,22 @@ func syncAll(ctx context.Context, mk *facade.MoneyKit, linkID string, cursor *st
 
 // linkMoneyStory: a session with order details and a LINK_MANAGED_PAYMENT
 // payment → the customer completes it → a payment → a refund.
-func linkMoneyStory(ctx context.Context, s *story, sb *sandbox.Sandbox, lm *facade.LinkMoney) error {
+func linkMoneyStory(ctx context.Context, s *story, sb *sandbox.Sandbox, lm *linkmoney.Client) error {
 	const p = "linkmoney"
 	var sessionKey, customerID, paymentID string
-	total := facade.USD(2500)
+	total := linkmoney.USD(2500)
 	steps := []struct {
 		name string
 		fn   func() (map[string]any, error)
 	}{
 		{"session (order + payment)", func() (map[string]any, error) {
-			req := facade.NewSession(facade.SessionCustomer{FirstName: "Demo", LastName: "Customer", Email: "demo.customer@example.com"},
+			req := linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "Demo", LastName: "Customer", Email: "demo.customer@example.com"},
 				"https://merchant.example/return",
-				facade.WithOrder(total,
-					facade.WithItem("Widget", "PHYSICAL", facade.USD(2000)),
-					facade.WithSubtotal(facade.USD(2000)),
-					facade.WithShipping(facade.USD(500))),
-				facade.WithPayment(total, facade.WithClientReferenceID("demo-order-1042")))
+				linkmoney.WithOrder(total,
+					linkmoney.WithItem("Widget", "PHYSICAL", linkmoney.USD(2000)),
+					linkmoney.WithSubtotal(linkmoney.USD(2000)),
+					linkmoney.WithShipping(linkmoney.USD(500))),
+				linkmoney.WithPayment(total, linkmoney.WithClientReferenceID("demo-order-1042")))
 			sess, err := lm.Sessions.Create(ctx, req)
 			if err != nil {
 				return nil, err
@@ -345,8 +346,8 @@ func linkMoneyStory(ctx context.Context, s *story, sb *sandbox.Sandbox, lm *faca
 			return map[string]any{"status": c.CustomerStatus}, nil
 		}},
 		{"payment", func() (map[string]any, error) {
-			pay, err := lm.Payments.Create(ctx, facade.NewPayment(customerID, "demo-merchant", facade.USD(1234),
-				facade.WithSoftDescriptor("BANKLINK DEMO")))
+			pay, err := lm.Payments.Create(ctx, linkmoney.NewPayment(customerID, "demo-merchant", linkmoney.USD(1234),
+				linkmoney.WithSoftDescriptor("BANKLINK DEMO")))
 			if err != nil {
 				return nil, err
 			}
@@ -354,7 +355,7 @@ func linkMoneyStory(ctx context.Context, s *story, sb *sandbox.Sandbox, lm *faca
 			return map[string]any{"payment_id": paymentID, "status": pay.PaymentStatus, "amount": "12.34"}, nil
 		}},
 		{"refund", func() (map[string]any, error) {
-			ref, err := lm.Refunds.Create(ctx, facade.NewRefund(paymentID, facade.USD(234)))
+			ref, err := lm.Refunds.Create(ctx, linkmoney.NewRefund(paymentID, linkmoney.USD(234)))
 			if err != nil {
 				return nil, err
 			}

@@ -9,16 +9,16 @@ import (
 	"sync"
 	"time"
 
-	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
 	"github.com/banklink/banklink/facade/webhook"
-	"github.com/banklink/banklink/gen/moneykit"
 )
 
 // webhookStory: a receiver on loopback runs both verifying handlers; a new
 // link's link.state_changed, a test trigger, and a Link Money customer's and
 // payment's events arrive there verified and typed.
-func webhookStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *facade.MoneyKit, lm *facade.LinkMoney) (err error) {
+func webhookStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *moneykit.Client, lm *linkmoney.Client) (err error) {
 	const p = "webhooks"
 	const secret = "demo-webhook-secret-0001"
 	var mu sync.Mutex
@@ -87,8 +87,8 @@ func webhookStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *facade
 		fn   func() (map[string]any, error)
 	}{
 		{"moneykit link connects", func() (map[string]any, error) {
-			sess, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("demo-user-0042", "https://app.example/oauth",
-				facade.WithWebhook(base+"/moneykit")))
+			sess, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("demo-user-0042", "https://app.example/oauth",
+				moneykit.WithWebhook(base+"/moneykit")))
 			if err != nil {
 				return nil, err
 			}
@@ -117,7 +117,7 @@ func webhookStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *facade
 			return map[string]any{"subscription_key": short(sub.SubscriptionKey)}, nil
 		}},
 		{"linkmoney customer links", func() (map[string]any, error) {
-			sess, err := lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{FirstName: "Demo", LastName: "Customer", Email: "demo.customer@example.com"},
+			sess, err := lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "Demo", LastName: "Customer", Email: "demo.customer@example.com"},
 				"https://merchant.example/return"))
 			if err != nil {
 				return nil, err
@@ -128,7 +128,7 @@ func webhookStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *facade
 			return wait("linkmoney customer.created", "linkmoney customer.activated")
 		}},
 		{"linkmoney payment", func() (map[string]any, error) {
-			if _, err := lm.Payments.Create(ctx, facade.NewPayment(customerID, "demo-merchant", facade.USD(1234))); err != nil {
+			if _, err := lm.Payments.Create(ctx, linkmoney.NewPayment(customerID, "demo-merchant", linkmoney.USD(1234))); err != nil {
 				return nil, err
 			}
 			return wait("linkmoney payment.created", "linkmoney payment.authorized")

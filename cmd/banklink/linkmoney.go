@@ -6,8 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/banklink/banklink/facade"
-	"github.com/banklink/banklink/gen/linkmoney"
+	"github.com/banklink/banklink/facade/linkmoney"
 )
 
 // linkMoneyCmd is `banklink linkmoney`.
@@ -38,18 +37,18 @@ func linkMoneyCmd(a *app) *cobra.Command {
 
 // linkMoneyRun builds a Link Money client from the global flags and the
 // environment, calls fn and prints its result as JSON.
-func (a *app) linkMoneyRun(fn func(ctx context.Context, lm *facade.LinkMoney) (any, error)) func(*cobra.Command, []string) error {
-	return a.linkMoneyRunArgs(func(ctx context.Context, lm *facade.LinkMoney, _ []string) (any, error) { return fn(ctx, lm) })
+func (a *app) linkMoneyRun(fn func(ctx context.Context, lm *linkmoney.Client) (any, error)) func(*cobra.Command, []string) error {
+	return a.linkMoneyRunArgs(func(ctx context.Context, lm *linkmoney.Client, _ []string) (any, error) { return fn(ctx, lm) })
 }
 
 // linkMoneyRunArgs is linkMoneyRun for commands with positional arguments.
-func (a *app) linkMoneyRunArgs(fn func(ctx context.Context, lm *facade.LinkMoney, args []string) (any, error)) func(*cobra.Command, []string) error {
+func (a *app) linkMoneyRunArgs(fn func(ctx context.Context, lm *linkmoney.Client, args []string) (any, error)) func(*cobra.Command, []string) error {
 	return func(c *cobra.Command, args []string) error {
 		opts, err := a.options("LINKMONEY")
 		if err != nil {
 			return err
 		}
-		lm, err := facade.NewLinkMoney(opts...)
+		lm, err := linkmoney.New(opts...)
 		if err != nil {
 			return usagef("%v", err)
 		}
@@ -71,25 +70,25 @@ func sessionsCreateCmd(a *app) *cobra.Command {
   banklink linkmoney sessions create --first-name Jane --last-name Doe --email jane@example.com \
     --redirect-url https://merchant.example/return --amount 25.00   # LINK_MANAGED_PAYMENT`,
 		Args: exactArgs(),
-		RunE: a.linkMoneyRun(func(ctx context.Context, lm *facade.LinkMoney) (any, error) {
-			var opts []facade.SessionOption
+		RunE: a.linkMoneyRun(func(ctx context.Context, lm *linkmoney.Client) (any, error) {
+			var opts []linkmoney.SessionOption
 			if product != "" {
-				opts = append(opts, facade.WithProduct(linkmoney.SessionProduct(product)))
+				opts = append(opts, linkmoney.WithProduct(linkmoney.SessionProduct(product)))
 			}
 			if amount != "" {
-				amt, err := facade.ParseUSD(amount)
+				amt, err := linkmoney.ParseUSD(amount)
 				if err != nil {
 					return nil, usagef("--amount: %v", err)
 				}
-				var popts []facade.PaymentOption
+				var popts []linkmoney.PaymentOption
 				if requestKey != "" {
-					popts = append(popts, facade.WithRequestKey(requestKey))
+					popts = append(popts, linkmoney.WithRequestKey(requestKey))
 				}
-				opts = append(opts, facade.WithOrder(amt), facade.WithPayment(amt, popts...))
+				opts = append(opts, linkmoney.WithOrder(amt), linkmoney.WithPayment(amt, popts...))
 			} else if requestKey != "" {
 				return nil, usagef("--request-key goes with --amount")
 			}
-			return lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{
+			return lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{
 				FirstName: first, LastName: last, Email: email, Phone: phone,
 			}, redirect, opts...))
 		}),
@@ -115,8 +114,8 @@ func paymentsCreateCmd(a *app) *cobra.Command {
 		Example: `  banklink linkmoney payments create --customer-id "$CUSTOMER_ID" --merchant-id "$LINKMONEY_MERCHANT_ID" --amount 12.34 \
     --request-key order-1042 --soft-descriptor "ORDER 1042"`,
 		Args: exactArgs(),
-		RunE: a.linkMoneyRun(func(ctx context.Context, lm *facade.LinkMoney) (any, error) {
-			amt, err := facade.ParseUSD(amount)
+		RunE: a.linkMoneyRun(func(ctx context.Context, lm *linkmoney.Client) (any, error) {
+			amt, err := linkmoney.ParseUSD(amount)
 			if err != nil {
 				return nil, usagef("--amount: %v", err)
 			}
@@ -124,7 +123,7 @@ func paymentsCreateCmd(a *app) *cobra.Command {
 			if merchant == "" {
 				merchant = a.getenv("LINKMONEY_MERCHANT_ID")
 			}
-			return lm.Payments.Create(ctx, facade.NewPayment(customerID, merchant, amt, po.options()...))
+			return lm.Payments.Create(ctx, linkmoney.NewPayment(customerID, merchant, amt, po.options()...))
 		}),
 	}
 	f := c.Flags()
@@ -144,7 +143,7 @@ Money's documentation gives the method as both PUT and POST; banklink sends
 POST (unconfirmed).`,
 		Example: `  banklink linkmoney payments release "$PAYMENT_ID"`,
 		Args:    exactArgs("<payment_id>"),
-		RunE: a.linkMoneyRunArgs(func(ctx context.Context, lm *facade.LinkMoney, args []string) (any, error) {
+		RunE: a.linkMoneyRunArgs(func(ctx context.Context, lm *linkmoney.Client, args []string) (any, error) {
 			return lm.Payments.Release(ctx, args[0])
 		}),
 	}
@@ -161,7 +160,7 @@ GET /v1/transactions/{id}, which Link Money does not document (unconfirmed);
 webhooks remain the documented way to follow a payment.`,
 		Example: `  banklink linkmoney transactions get "$PAYMENT_ID" | jq -r .transactionStatus`,
 		Args:    exactArgs("<payment_id>"),
-		RunE: a.linkMoneyRunArgs(func(ctx context.Context, lm *facade.LinkMoney, args []string) (any, error) {
+		RunE: a.linkMoneyRunArgs(func(ctx context.Context, lm *linkmoney.Client, args []string) (any, error) {
 			return lm.Payments.Status(ctx, args[0])
 		}),
 	}
@@ -175,12 +174,12 @@ func refundsCreateCmd(a *app) *cobra.Command {
 		Short:   "Refund part or all of a payment and print the refund, its id as refundId",
 		Example: `  banklink linkmoney refunds create --payment-id "$PAYMENT_ID" --amount 1.00 --request-key refund-1042`,
 		Args:    exactArgs(),
-		RunE: a.linkMoneyRun(func(ctx context.Context, lm *facade.LinkMoney) (any, error) {
-			amt, err := facade.ParseUSD(amount)
+		RunE: a.linkMoneyRun(func(ctx context.Context, lm *linkmoney.Client) (any, error) {
+			amt, err := linkmoney.ParseUSD(amount)
 			if err != nil {
 				return nil, usagef("--amount: %v", err)
 			}
-			ref, err := lm.Refunds.Create(ctx, facade.NewRefund(paymentID, amt, po.options()...))
+			ref, err := lm.Refunds.Create(ctx, linkmoney.NewRefund(paymentID, amt, po.options()...))
 			if err != nil {
 				return nil, err
 			}
@@ -205,16 +204,16 @@ func (p *paymentFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&p.clientReferenceID, "client-reference-id", "", "your own id for this payment")
 }
 
-func (p *paymentFlags) options() []facade.PaymentOption {
-	var opts []facade.PaymentOption
+func (p *paymentFlags) options() []linkmoney.PaymentOption {
+	var opts []linkmoney.PaymentOption
 	if p.requestKey != "" {
-		opts = append(opts, facade.WithRequestKey(p.requestKey))
+		opts = append(opts, linkmoney.WithRequestKey(p.requestKey))
 	}
 	if p.softDescriptor != "" {
-		opts = append(opts, facade.WithSoftDescriptor(p.softDescriptor))
+		opts = append(opts, linkmoney.WithSoftDescriptor(p.softDescriptor))
 	}
 	if p.clientReferenceID != "" {
-		opts = append(opts, facade.WithClientReferenceID(p.clientReferenceID))
+		opts = append(opts, linkmoney.WithClientReferenceID(p.clientReferenceID))
 	}
 	return opts
 }

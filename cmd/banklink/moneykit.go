@@ -3,9 +3,8 @@ package main
 import (
 	"context"
 
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/spf13/cobra"
-
-	"github.com/banklink/banklink/facade"
 )
 
 // moneyKitCmd is `banklink moneykit`.
@@ -44,13 +43,13 @@ func moneyKitCmd(a *app) *cobra.Command {
 
 // moneyKitRun builds a MoneyKit client from the global flags and the
 // environment, calls fn and prints its result as JSON.
-func (a *app) moneyKitRun(fn func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error)) func(*cobra.Command, []string) error {
+func (a *app) moneyKitRun(fn func(ctx context.Context, mk *moneykit.Client, args []string) (any, error)) func(*cobra.Command, []string) error {
 	return func(c *cobra.Command, args []string) error {
 		opts, err := a.options("MONEYKIT")
 		if err != nil {
 			return err
 		}
-		mk, err := facade.NewMoneyKit(opts...)
+		mk, err := moneykit.New(opts...)
 		if err != nil {
 			return usagef("%v", err)
 		}
@@ -71,28 +70,28 @@ func linkSessionsCreateCmd(a *app) *cobra.Command {
 		Example: `  banklink moneykit link-sessions create --customer-user-id user-42 --redirect-uri https://app.example/oauth \
     --institution-id chase --webhook https://app.example/moneykit/webhook --tag checkout --product transactions`,
 		Args: exactArgs(),
-		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, _ []string) (any, error) {
-			var opts []facade.LinkSessionOption
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, _ []string) (any, error) {
+			var opts []moneykit.LinkSessionOption
 			if institution != "" {
-				opts = append(opts, facade.WithInstitution(institution))
+				opts = append(opts, moneykit.WithInstitution(institution))
 			}
 			if existing != "" {
-				opts = append(opts, facade.WithExistingLink(existing))
+				opts = append(opts, moneykit.WithExistingLink(existing))
 			}
 			if webhook != "" {
-				opts = append(opts, facade.WithWebhook(webhook))
+				opts = append(opts, moneykit.WithWebhook(webhook))
 			}
 			if len(tags) > 0 {
-				opts = append(opts, facade.WithLinkTags(tags...))
+				opts = append(opts, moneykit.WithLinkTags(tags...))
 			}
 			if len(products) > 0 {
 				ps, err := linkProducts(products)
 				if err != nil {
 					return nil, err
 				}
-				opts = append(opts, facade.WithProducts(ps...))
+				opts = append(opts, moneykit.WithProducts(ps...))
 			}
-			return mk.LinkSessions.Create(ctx, facade.NewLinkSession(userID, redirect, opts...))
+			return mk.LinkSessions.Create(ctx, moneykit.NewLinkSession(userID, redirect, opts...))
 		}),
 	}
 	f := c.Flags()
@@ -112,7 +111,7 @@ func linkSessionsExchangeCmd(a *app) *cobra.Command {
 		Short:   "Trade Connect's single-use exchangeable token for the new link",
 		Example: `  banklink moneykit link-sessions exchange "$(banklink sandbox connect "$LINK_SESSION_TOKEN")"`,
 		Args:    exactArgs("<exchangeable_token>"),
-		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, args []string) (any, error) {
 			res, err := mk.LinkSessions.Exchange(ctx, args[0])
 			if err != nil {
 				return nil, err
@@ -141,7 +140,7 @@ func linksGetCmd(a *app) *cobra.Command {
 		Example: `  banklink moneykit links get mk_eqkWN34UEoa2NxyALG8pcV
   banklink --verbose moneykit links get mk_eqkWN34UEoa2NxyALG8pcV   # log each attempt to stderr`,
 		Args: exactArgs("<link_id>"),
-		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, args []string) (any, error) {
 			link, err := mk.Links.Get(ctx, args[0])
 			if err != nil {
 				return nil, err
@@ -161,23 +160,23 @@ func linksUpdateCmd(a *app) *cobra.Command {
 		Example: `  banklink moneykit links update mk_eqkWN34UEoa2NxyALG8pcV --tag checkout --tag vip
   banklink moneykit links update mk_eqkWN34UEoa2NxyALG8pcV --remove-webhook`,
 		Args: exactArgs("<link_id>"),
-		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
-			var updates []facade.LinkUpdate
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, args []string) (any, error) {
+			var updates []moneykit.LinkUpdate
 			switch {
 			case webhook != "" && removeWebhook:
 				return nil, usagef("--webhook and --remove-webhook exclude each other")
 			case webhook != "":
-				updates = append(updates, facade.SetWebhook(webhook))
+				updates = append(updates, moneykit.SetWebhook(webhook))
 			case removeWebhook:
-				updates = append(updates, facade.RemoveWebhook())
+				updates = append(updates, moneykit.RemoveWebhook())
 			}
 			if len(tags) > 0 {
-				updates = append(updates, facade.SetLinkTags(tags...))
+				updates = append(updates, moneykit.SetLinkTags(tags...))
 			}
 			if len(updates) == 0 {
 				return nil, usagef("moneykit links update: nothing to update: give --webhook, --remove-webhook or --tag")
 			}
-			link, err := mk.Links.Update(ctx, args[0], facade.NewLinkUpdate(updates...))
+			link, err := mk.Links.Update(ctx, args[0], moneykit.NewLinkUpdate(updates...))
 			if err != nil {
 				return nil, err
 			}
@@ -197,7 +196,7 @@ func linksDeleteCmd(a *app) *cobra.Command {
 		Short:   "Disconnect a link; it stays readable in state \"deleted\" for 90 days",
 		Example: `  banklink moneykit links delete mk_eqkWN34UEoa2NxyALG8pcV`,
 		Args:    exactArgs("<link_id>"),
-		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, args []string) (any, error) {
 			if err := mk.Links.Delete(ctx, args[0]); err != nil {
 				return nil, err
 			}

@@ -15,9 +15,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/webhook"
-	"github.com/banklink/banklink/gen/moneykit"
 )
 
 // webhookListening is called with the listener's address once
@@ -174,7 +174,7 @@ func moneyKitWebhooksTriggerCmd(a *app) *cobra.Command {
 		Example: `  banklink moneykit webhooks trigger mk_eqkWN34UEoa2NxyALG8pcV --event link.state_changed
   banklink moneykit webhooks trigger mk_eqkWN34UEoa2NxyALG8pcV --event transactions.updates_available --idempotency-key test-1`,
 		Args: exactArgs("<link_id>"),
-		RunE: a.moneyKitRun(func(ctx context.Context, mk *facade.MoneyKit, args []string) (any, error) {
+		RunE: a.moneyKitRun(func(ctx context.Context, mk *moneykit.Client, args []string) (any, error) {
 			res, err := mk.Webhooks.TestLink(ctx, args[0], moneykit.WebhookLinkTestEvent(event), key)
 			if err != nil {
 				return nil, err
@@ -196,7 +196,7 @@ func linkMoneyWebhooksSubscribeCmd(a *app) *cobra.Command {
 		Short:   "Subscribe a URL to every Link Money event, signed with a secret you choose",
 		Example: `  banklink linkmoney webhooks subscribe --url https://merchant.example/webhooks/linkmoney --secret "$LINKMONEY_WEBHOOK_SECRET"`,
 		Args:    exactArgs(),
-		RunE: a.linkMoneyRun(func(ctx context.Context, lm *facade.LinkMoney) (any, error) {
+		RunE: a.linkMoneyRun(func(ctx context.Context, lm *linkmoney.Client) (any, error) {
 			if secret == "" {
 				secret = a.getenv("LINKMONEY_WEBHOOK_SECRET")
 			}
@@ -223,7 +223,7 @@ func linkMoneyWebhooksUnsubscribeCmd(a *app) *cobra.Command {
 			key = args[0]
 			return nil
 		},
-		RunE: a.linkMoneyRun(func(ctx context.Context, lm *facade.LinkMoney) (any, error) {
+		RunE: a.linkMoneyRun(func(ctx context.Context, lm *linkmoney.Client) (any, error) {
 			if err := lm.Webhooks.Unsubscribe(ctx, key); err != nil {
 				return nil, err
 			}

@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
 )
 
@@ -93,10 +95,10 @@ func TestWebhooksListenMoneyKit(t *testing.T) {
 	url, stdout, stderr, stop := listen(t, sb.Env(), "--provider", "moneykit")
 
 	creds := sb.MoneyKit()
-	mk, err := facade.NewMoneyKit(facade.WithBaseURL(creds.BaseURL), facade.WithCredentials(creds.ClientID, creds.ClientSecret))
+	mk, err := moneykit.New(facade.WithBaseURL(creds.BaseURL), facade.WithCredentials(creds.ClientID, creds.ClientSecret))
 	require.NoError(t, err)
 	defer mk.CloseIdleConnections()
-	sess, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("user-42", "https://app.example/oauth", facade.WithWebhook(url)))
+	sess, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("user-42", "https://app.example/oauth", moneykit.WithWebhook(url)))
 	require.NoError(t, err)
 	tok, err := sb.CompleteLinkSession(sess.LinkSessionToken, sandbox.ConnectOptions{})
 	require.NoError(t, err)
@@ -150,10 +152,10 @@ func TestWebhooksListenLinkMoney(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &sub))
 
 	creds := sb.LinkMoney()
-	lm, err := facade.NewLinkMoney(facade.WithBaseURL(creds.BaseURL), facade.WithCredentials(creds.ClientID, creds.ClientSecret))
+	lm, err := linkmoney.New(facade.WithBaseURL(creds.BaseURL), facade.WithCredentials(creds.ClientID, creds.ClientSecret))
 	require.NoError(t, err)
 	defer lm.CloseIdleConnections()
-	sess, err := lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"))
+	sess, err := lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "A", LastName: "B", Email: "a@example.com"}, "https://m.example/r"))
 	require.NoError(t, err)
 	sb.SetWebhookFaults(sandbox.WebhookFaults{Duplicate: true})
 	_, err = sb.CompleteSession(sess.SessionKey)

@@ -142,66 +142,97 @@ func specPackageConfig(provider string) codegen.Configuration {
 	return cfg
 }
 
-// generate renders the Go bindings of every provider. The result maps paths
-// relative to the output directory ("moneykit/moneykit.gen.go") to file
-// contents.
-func generate(data []byte) (map[string][]byte, error) {
+// generated is what specgen writes: the provider packages under the output
+// directory (gen/) and the model aliases under the facade directory, each
+// mapping paths relative to its directory ("moneykit/moneykit.gen.go") to
+// file contents.
+type generated struct {
+	gen, facade map[string][]byte
+}
+
+// generate renders the Go bindings of every provider, and the model aliases
+// of each provider's facade package facadeDir/<provider>, leaving out the
+// names that package's hand-written files declare.
+func generate(data []byte, facadeDir string) (generated, error) {
 	providers, err := providerPackages(data)
 	if err != nil {
-		return nil, err
+		return generated{}, err
 	}
-	files := make(map[string][]byte, len(providers))
+	out := generated{gen: map[string][]byte{}, facade: map[string][]byte{}}
 	for _, p := range providers {
-		cfg := config(p).UpdateDefaults()
-		if err := cfg.Validate(); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
+		if err := generateProvider(data, p, facadeDir, out); err != nil {
+			return generated{}, fmt.Errorf("%s: %w", p, err)
 		}
-		// Generate filters and prunes the document in place, so every
-		// package gets a freshly loaded copy.
-		doc, err := loadDoc(data, "openapi.yaml", true)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		code, err := codegen.Generate(doc, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("%s: oapi-codegen: %w", p, err)
-		}
-		code = stampHeader(code, *cfg.NoVCSVersionOverride)
-		files[filepath.Join(p, p+".gen.go")] = []byte(code)
-
-		// The operation table and the request validators, from specgen's
-		// own templates, over a fresh copy of the whole document.
-		full, err := loadDoc(data, "openapi.yaml", true)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		ops, validators, err := generateOperations(p, full, code)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		files[filepath.Join(p, "operations.gen.go")] = ops
-		files[filepath.Join(p, "validate.gen.go")] = validators
-
-		scfg := specPackageConfig(p).UpdateDefaults()
-		sdoc, err := loadDoc(data, "openapi.yaml", true)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		scode, err := codegen.Generate(sdoc, scfg)
-		if err != nil {
-			return nil, fmt.Errorf("%sspec: oapi-codegen: %w", p, err)
-		}
-		scode = stampHeader(scode, *scfg.NoVCSVersionOverride)
-		files[filepath.Join(p, p+"spec", p+"spec.gen.go")] = []byte(scode)
 	}
-	return files, nil
+	return out, nil
+}
+
+// generateProvider adds the files of one provider to out.
+func generateProvider(data []byte, p, facadeDir string, out generated) error {
+	cfg := config(p).UpdateDefaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	// Generate filters and prunes the document in place, so every
+	// package gets a freshly loaded copy.
+	doc, err := loadDoc(data, "openapi.yaml", true)
+	if err != nil {
+		return err
+	}
+	code, err := codegen.Generate(doc, cfg)
+	if err != nil {
+		return fmt.Errorf("oapi-codegen: %w", err)
+	}
+	code = stampHeader(code, *cfg.NoVCSVersionOverride)
+	out.gen[filepath.Join(p, p+".gen.go")] = []byte(code)
+
+	// The model aliases of facade/<p>, read back from oapi-codegen's
+	// output; doc is now the provider's part of the spec.
+	models, err := modelAliases(code, operationGoNames(doc), notModels(doc))
+	if err != nil {
+		return err
+	}
+	hand, err := handDeclared(filepath.Join(facadeDir, p))
+	if err != nil {
+		return err
+	}
+	if out.facade[filepath.Join(p, "models.gen.go")], err = generateModels(p, models, hand); err != nil {
+		return err
+	}
+
+	// The operation table and the request validators, from specgen's
+	// own templates, over a fresh copy of the whole document.
+	full, err := loadDoc(data, "openapi.yaml", true)
+	if err != nil {
+		return err
+	}
+	ops, validators, err := generateOperations(p, full, code)
+	if err != nil {
+		return err
+	}
+	out.gen[filepath.Join(p, "operations.gen.go")] = ops
+	out.gen[filepath.Join(p, "validate.gen.go")] = validators
+
+	scfg := specPackageConfig(p).UpdateDefaults()
+	sdoc, err := loadDoc(data, "openapi.yaml", true)
+	if err != nil {
+		return err
+	}
+	scode, err := codegen.Generate(sdoc, scfg)
+	if err != nil {
+		return fmt.Errorf("%sspec: oapi-codegen: %w", p, err)
+	}
+	scode = stampHeader(scode, *scfg.NoVCSVersionOverride)
+	out.gen[filepath.Join(p, p+"spec", p+"spec.gen.go")] = []byte(scode)
+	return nil
 }
 
 // sync brings outDir in line with files. In check mode nothing is written
 // and every difference is returned as a problem; otherwise changed files
-// are written, stale *.gen.go files are removed, and the list of changes is
-// returned.
-func sync(outDir string, files map[string][]byte, check bool) ([]string, error) {
+// are written, files matching one of the glob patterns owned (relative to
+// outDir) that are no longer generated are removed, and the list of changes
+// is returned.
+func sync(outDir string, files map[string][]byte, owned []string, check bool) ([]string, error) {
 	var report []string
 	for _, rel := range sortedKeys(files) {
 		path := filepath.Join(outDir, rel)
@@ -228,17 +259,16 @@ func sync(outDir string, files map[string][]byte, check bool) ([]string, error) 
 		}
 		report = append(report, "wrote "+path)
 	}
-	// Every *.gen.go one or two levels below outDir belongs to specgen; any that
-	// is not produced any more is stale.
-	existing, err := filepath.Glob(filepath.Join(outDir, "*", "*.gen.go"))
-	if err != nil {
-		return report, err
+	// Every file matching owned belongs to specgen; any that is not
+	// produced any more is stale.
+	var existing []string
+	for _, pattern := range owned {
+		matches, err := filepath.Glob(filepath.Join(outDir, pattern))
+		if err != nil {
+			return report, err
+		}
+		existing = append(existing, matches...)
 	}
-	nested, err := filepath.Glob(filepath.Join(outDir, "*", "*", "*.gen.go"))
-	if err != nil {
-		return report, err
-	}
-	existing = append(existing, nested...)
 	sort.Strings(existing)
 	for _, path := range existing {
 		rel, err := filepath.Rel(outDir, path)

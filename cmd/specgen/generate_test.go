@@ -13,9 +13,9 @@ import (
 
 func TestGenerateIsDeterministic(t *testing.T) {
 	data := []byte(readFixture(t))
-	first, err := generate(data)
+	first, err := generate(data, t.TempDir())
 	require.NoError(t, err)
-	second, err := generate(data)
+	second, err := generate(data, t.TempDir())
 	require.NoError(t, err)
 
 	require.Equal(t, []string{
@@ -23,15 +23,20 @@ func TestGenerateIsDeterministic(t *testing.T) {
 		"linkmoney/operations.gen.go", "linkmoney/validate.gen.go",
 		"moneykit/moneykit.gen.go", "moneykit/moneykitspec/moneykitspec.gen.go",
 		"moneykit/operations.gen.go", "moneykit/validate.gen.go",
-	}, sortedKeys(first))
-	for name, code := range first {
-		assert.True(t, bytes.Equal(code, second[name]), "%s differs between two runs", name)
+	}, sortedKeys(first.gen))
+	require.Equal(t, []string{"linkmoney/models.gen.go", "moneykit/models.gen.go"}, sortedKeys(first.facade))
+	for name, code := range first.gen {
+		assert.True(t, bytes.Equal(code, second.gen[name]), "%s differs between two runs", name)
+	}
+	for name, code := range first.facade {
+		assert.True(t, bytes.Equal(code, second.facade[name]), "%s differs between two runs", name)
 	}
 }
 
 func TestGeneratedPackages(t *testing.T) {
-	files, err := generate([]byte(readFixture(t)))
+	out, err := generate([]byte(readFixture(t)), t.TempDir())
 	require.NoError(t, err)
+	files := out.gen
 	mk := string(files["moneykit/moneykit.gen.go"])
 	lm := string(files["linkmoney/linkmoney.gen.go"])
 
@@ -60,7 +65,9 @@ func TestGeneratedPackages(t *testing.T) {
 	assert.Contains(t, string(files["moneykit/moneykitspec/moneykitspec.gen.go"]), "func GetSwagger()")
 	// The operation table and validators come from specgen's templates.
 	ops := string(files["moneykit/operations.gen.go"])
-	assert.Contains(t, ops, "OpGetLink = 0")
+	assert.Contains(t, ops, "OpGetLink Op = 0")
+	assert.Contains(t, ops, "type Op int")
+	assert.Contains(t, ops, "func OperationIndex(id string) (Op, bool)")
 	assert.Contains(t, ops, `Path:          "/links/{link_id}"`)
 	assert.Contains(t, ops, "CheckParam: checkGetLinkParam")
 	assert.Contains(t, string(files["moneykit/validate.gen.go"]), "func checkGetLinkParam(name, value string) error")
@@ -84,49 +91,75 @@ func specgen(t *testing.T, args ...string) (int, string, string) {
 
 func TestCheckMode(t *testing.T) {
 	out := t.TempDir()
+	facade := t.TempDir()
 	mk := filepath.Join(out, "moneykit", "moneykit.gen.go")
 	lm := filepath.Join(out, "linkmoney", "linkmoney.gen.go")
 	extra := filepath.Join(out, "moneykit", "old.gen.go")
+	models := filepath.Join(facade, "moneykit", "models.gen.go")
+	extraModels := filepath.Join(facade, "oldprovider", "models.gen.go")
+	// Only models.gen.go belongs to specgen in the facade directory.
+	handGen := filepath.Join(facade, "moneykit", "other.gen.go")
+	hand := filepath.Join(facade, "moneykit", "client.go")
+	for _, path := range []string{handGen, hand} {
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte("package moneykit\n"), 0o644))
+	}
+	args := []string{"-spec", fixture, "-out", out, "-facade", facade}
 
-	code, stdout, stderr := specgen(t, "-spec", fixture, "-out", out, "-check")
+	code, stdout, stderr := specgen(t, append(args, "-check")...)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, mk+": missing (run go generate ./...)")
 	assert.Contains(t, stderr, lm+": missing (run go generate ./...)")
+	assert.Contains(t, stderr, models+": missing (run go generate ./...)")
 	assert.NoFileExists(t, mk, "check mode must not write")
+	assert.NoFileExists(t, models, "check mode must not write")
 
-	code, stdout, stderr = specgen(t, "-spec", fixture, "-out", out)
+	code, stdout, stderr = specgen(t, args...)
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "wrote "+mk)
-	code, _, stderr = specgen(t, "-spec", fixture, "-out", out, "-check")
+	assert.Contains(t, stdout, "wrote "+models)
+	code, _, stderr = specgen(t, append(args, "-check")...)
 	require.Equal(t, 0, code, stderr)
 
 	// Tamper with one file, delete another, add a stale one.
 	require.NoError(t, os.WriteFile(mk, []byte("package moneykit\n"), 0o644))
 	require.NoError(t, os.Remove(lm))
 	require.NoError(t, os.WriteFile(extra, []byte("package moneykit\n"), 0o644))
+	require.NoError(t, os.WriteFile(models, []byte("package moneykit\n"), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Dir(extraModels), 0o755))
+	require.NoError(t, os.WriteFile(extraModels, []byte("package oldprovider\n"), 0o644))
 
-	code, _, stderr = specgen(t, "-spec", fixture, "-out", out, "-check")
+	code, _, stderr = specgen(t, append(args, "-check")...)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, mk+": stale (run go generate ./...)")
 	assert.Contains(t, stderr, lm+": missing (run go generate ./...)")
 	assert.Contains(t, stderr, extra+": extra, no longer generated")
+	assert.Contains(t, stderr, models+": stale (run go generate ./...)")
+	assert.Contains(t, stderr, extraModels+": extra, no longer generated")
+	assert.Contains(t, stderr, "specgen: 5 generated file(s) out of date")
+	assert.NotContains(t, stderr, handGen)
+	assert.NotContains(t, stderr, hand)
 	tampered, err := os.ReadFile(mk)
 	require.NoError(t, err)
 	assert.Equal(t, "package moneykit\n", string(tampered), "check mode must not write")
 	assert.FileExists(t, extra, "check mode must not delete")
 
-	// A normal run repairs everything and removes the stale file ...
-	code, stdout, stderr = specgen(t, "-spec", fixture, "-out", out)
+	// A normal run repairs everything and removes the stale files ...
+	code, stdout, stderr = specgen(t, args...)
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "removed "+extra)
+	assert.Contains(t, stdout, "removed "+extraModels)
 	assert.NoFileExists(t, extra)
-	code, _, stderr = specgen(t, "-spec", fixture, "-out", out, "-check")
+	assert.NoFileExists(t, extraModels)
+	assert.FileExists(t, handGen, "a facade file specgen does not write must stay")
+	assert.FileExists(t, hand)
+	code, _, stderr = specgen(t, append(args, "-check")...)
 	assert.Equal(t, 0, code, stderr)
 
 	// ... and a run with nothing to do writes nothing.
 	before, err := os.Stat(mk)
 	require.NoError(t, err)
-	code, stdout, _ = specgen(t, "-spec", fixture, "-out", out)
+	code, stdout, _ = specgen(t, args...)
 	assert.Equal(t, 0, code)
 	assert.Empty(t, stdout)
 	after, err := os.Stat(mk)
@@ -141,10 +174,11 @@ func TestRunReportsFindingsAndWritesNothing(t *testing.T) {
 	require.NoError(t, os.WriteFile(spec, []byte(src), 0o644))
 	out := filepath.Join(dir, "gen")
 
-	code, _, stderr := specgen(t, "-spec", spec, "-out", out)
+	code, _, stderr := specgen(t, "-spec", spec, "-out", out, "-facade", filepath.Join(dir, "facade"))
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, spec+":20: /paths/~1links~1{link_id}/get: operation has no operationId\n")
 	assert.Contains(t, stderr, "/components/schemas/Amount/properties/value/example: example does not match its schema")
 	assert.Contains(t, stderr, "specgen: 2 finding(s)")
 	assert.NoDirExists(t, out)
+	assert.NoDirExists(t, filepath.Join(dir, "facade"))
 }

@@ -4,11 +4,16 @@
 // rules (operation ids, summaries, provider tags, security, error schemas,
 // property descriptions, retry classes, references and examples), and then
 // generates one Go package per provider with oapi-codegen:
-// gen/moneykit/moneykit.gen.go and gen/linkmoney/linkmoney.gen.go.
+// gen/moneykit/moneykit.gen.go and gen/linkmoney/linkmoney.gen.go, with the
+// operation table and request validators beside them. For each provider's
+// facade package it writes facade/<provider>/models.gen.go: a type alias of
+// every model and enum of gen/<provider> and a Go-style constant for every
+// enum value (moneykit.ProductTransactions), except the names the package's
+// hand-written files declare.
 //
 // Usage:
 //
-//	go run ./cmd/specgen [-spec api/openapi.yaml] [-out gen] [-check]
+//	go run ./cmd/specgen [-spec api/openapi.yaml] [-out gen] [-facade facade] [-check]
 //
 // Every finding is printed as "file:line: /json/pointer: message" and makes
 // specgen exit with status 1. With -check nothing is written: the generated
@@ -16,7 +21,7 @@
 // file is reported instead.
 package main
 
-//go:generate go run . -spec ../../api/openapi.yaml -out ../../gen
+//go:generate go run . -spec ../../api/openapi.yaml -out ../../gen -facade ../../facade
 
 import (
 	"flag"
@@ -35,6 +40,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	flags.SetOutput(stderr)
 	specPath := flags.String("spec", "api/openapi.yaml", "path of the OpenAPI spec")
 	outDir := flags.String("out", "gen", "directory that holds the generated provider packages")
+	facadeDir := flags.String("facade", "facade", "directory that holds the provider facade packages, for their models.gen.go")
 	check := flags.Bool("check", false, "validate and compare the generated code with the files on disk; write nothing")
 	if err := flags.Parse(args); err != nil {
 		return 2
@@ -57,13 +63,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	files, err := generate(data)
+	files, err := generate(data, *facadeDir)
 	if err != nil {
 		// Generation errors carry no position; pin them to the document.
 		fmt.Fprintln(stderr, Finding{File: *specPath, Line: 1, Message: "generate: " + err.Error()})
 		return 1
 	}
-	report, err := sync(*outDir, files, *check)
+	report, err := sync(*outDir, files.gen, []string{"*/*.gen.go", "*/*/*.gen.go"}, *check)
+	if err == nil {
+		var more []string
+		more, err = sync(*facadeDir, files.facade, []string{"*/models.gen.go"}, *check)
+		report = append(report, more...)
+	}
 	for _, line := range report {
 		if *check {
 			fmt.Fprintln(stderr, line)
@@ -76,7 +87,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *check && len(report) > 0 {
-		fmt.Fprintf(stderr, "specgen: %d generated file(s) out of date in %s\n", len(report), *outDir)
+		fmt.Fprintf(stderr, "specgen: %d generated file(s) out of date in %s and %s\n", len(report), *outDir, *facadeDir)
 		return 1
 	}
 	return 0

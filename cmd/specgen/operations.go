@@ -69,7 +69,7 @@ func generateOperations(provider string, doc *openapi3.T, code string) (ops, val
 	}
 	g := newValidatorGen(pkg)
 	var rows []tableOp
-	var paramFuncs []string
+	var paramFuncs []paramFunc
 	type specOp struct {
 		path, method string
 		item         *openapi3.PathItem
@@ -91,12 +91,12 @@ func generateOperations(provider string, doc *openapi3.T, code string) (ops, val
 			return nil, nil, fmt.Errorf("operation %s: %w", so.op.OperationID, err)
 		}
 		rows = append(rows, row)
-		if fn != "" {
+		if fn.Name != "" {
 			paramFuncs = append(paramFuncs, fn)
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
-	sort.Strings(paramFuncs)
+	sort.Slice(paramFuncs, func(i, j int) bool { return paramFuncs[i].Name < paramFuncs[j].Name })
 	if err := g.drain(); err != nil {
 		return nil, nil, err
 	}
@@ -108,10 +108,10 @@ func generateOperations(provider string, doc *openapi3.T, code string) (ops, val
 	if ops, err = renderTemplate(operationsTemplate, data); err != nil {
 		return nil, nil, err
 	}
-	sort.Strings(g.vars)
+	sort.Slice(g.vars, func(i, j int) bool { return g.vars[i].Name < g.vars[j].Name })
 	usesRegexp := false
 	for _, v := range g.vars {
-		usesRegexp = usesRegexp || strings.Contains(v, "regexp.")
+		usesRegexp = usesRegexp || v.Pattern != ""
 	}
 	data = map[string]any{"Package": provider, "Vars": g.vars, "Methods": g.methods, "ParamFuncs": paramFuncs, "UsesRegexp": usesRegexp}
 	if validators, err = renderTemplate(validateTemplate, data); err != nil {
@@ -132,18 +132,18 @@ func renderTemplate(t *template.Template, data any) ([]byte, error) {
 	return out, nil
 }
 
-func tableRow(doc *openapi3.T, g *validatorGen, path, method string, item *openapi3.PathItem, op *openapi3.Operation) (tableOp, string, error) {
+func tableRow(doc *openapi3.T, g *validatorGen, path, method string, item *openapi3.PathItem, op *openapi3.Operation) (tableOp, paramFunc, error) {
 	goName := codegen.ToCamelCase(op.OperationID)
 	row := tableOp{ID: op.OperationID, GoName: goName, Method: strings.ToUpper(method), Path: path}
 
 	retry, err := extString(op.Extensions["x-banklink-retry"])
 	if err != nil || retryConsts[retry] == "" {
-		return row, "", fmt.Errorf("x-banklink-retry %q is not a retry class", retry)
+		return row, paramFunc{}, fmt.Errorf("x-banklink-retry %q is not a retry class", retry)
 	}
 	row.Retry = retryConsts[retry]
 	if raw, ok := op.Extensions["x-banklink-idempotency-key"]; ok {
 		if row.IdempotencyKey, err = extString(raw); err != nil {
-			return row, "", fmt.Errorf("x-banklink-idempotency-key: %w", err)
+			return row, paramFunc{}, fmt.Errorf("x-banklink-idempotency-key: %w", err)
 		}
 	}
 
@@ -155,7 +155,7 @@ func tableRow(doc *openapi3.T, g *validatorGen, path, method string, item *opena
 	}
 	sort.Strings(codes)
 	if len(codes) == 0 {
-		return row, "", fmt.Errorf("no 2xx response")
+		return row, paramFunc{}, fmt.Errorf("no 2xx response")
 	}
 	row.Status, _ = strconv.Atoi(codes[0])
 	if resp := op.Responses.Value(codes[0]); resp != nil && resp.Value != nil {
@@ -165,7 +165,7 @@ func tableRow(doc *openapi3.T, g *validatorGen, path, method string, item *opena
 	}
 
 	if row.Auth, err = authLiteral(doc, op); err != nil {
-		return row, "", err
+		return row, paramFunc{}, err
 	}
 
 	if raw, ok := op.Extensions["x-banklink-rate-limits"]; ok {
@@ -175,11 +175,11 @@ func tableRow(doc *openapi3.T, g *validatorGen, path, method string, item *opena
 			Key      string `json:"key"`
 		}
 		if err := extDecode(raw, &limits); err != nil {
-			return row, "", fmt.Errorf("x-banklink-rate-limits: %w", err)
+			return row, paramFunc{}, fmt.Errorf("x-banklink-rate-limits: %w", err)
 		}
 		for _, l := range limits {
 			if l.Requests <= 0 || limitPeriods[l.Per] == "" || limitKeys[l.Key] == "" {
-				return row, "", fmt.Errorf("x-banklink-rate-limits: bad entry %+v", l)
+				return row, paramFunc{}, fmt.Errorf("x-banklink-rate-limits: bad entry %+v", l)
 			}
 			row.RateLimits = append(row.RateLimits, fmt.Sprintf("{Requests: %d, Per: %s, Key: %s}", l.Requests, limitPeriods[l.Per], limitKeys[l.Key]))
 		}
@@ -190,7 +190,7 @@ func tableRow(doc *openapi3.T, g *validatorGen, path, method string, item *opena
 	for _, list := range []openapi3.Parameters{item.Parameters, op.Parameters} {
 		for _, p := range list {
 			if p == nil || p.Value == nil {
-				return row, "", fmt.Errorf("unresolved parameter")
+				return row, paramFunc{}, fmt.Errorf("unresolved parameter")
 			}
 			byKey[p.Value.In+"/"+p.Value.Name] = p.Value
 		}
@@ -203,7 +203,7 @@ func tableRow(doc *openapi3.T, g *validatorGen, path, method string, item *opena
 		case openapi3.ParameterInQuery, openapi3.ParameterInHeader:
 			other = append(other, p)
 		default:
-			return row, "", fmt.Errorf("parameter %s: %s parameters are not supported", p.Name, p.In)
+			return row, paramFunc{}, fmt.Errorf("parameter %s: %s parameters are not supported", p.Name, p.In)
 		}
 	}
 	for _, seg := range strings.Split(path, "/") {
@@ -211,17 +211,17 @@ func tableRow(doc *openapi3.T, g *validatorGen, path, method string, item *opena
 			row.PathParams = append(row.PathParams, strings.Trim(seg, "{}"))
 		}
 	}
-	fn := ""
+	var fn paramFunc
 	if len(pathParams)+len(other) > 0 {
 		row.CheckParam = "check" + goName + "Param"
 		all := append(append([]*openapi3.Parameter{}, pathParams...), other...)
 		if fn, err = g.paramFunc(row.CheckParam, all); err != nil {
-			return row, "", err
+			return row, paramFunc{}, err
 		}
 	}
 	if len(other) > 0 {
 		if err := g.paramsMethod(goName+"Params", other); err != nil {
-			return row, "", err
+			return row, paramFunc{}, err
 		}
 	}
 
@@ -236,14 +236,14 @@ func tableRow(doc *openapi3.T, g *validatorGen, path, method string, item *opena
 			}
 			ts := g.pkg.types[goName+media.suffix]
 			if ts == nil {
-				return row, "", fmt.Errorf("oapi-codegen generated no %s%s", goName, media.suffix)
+				return row, paramFunc{}, fmt.Errorf("oapi-codegen generated no %s%s", goName, media.suffix)
 			}
 			gt, err := g.pkg.resolve(ts.Type)
 			if err != nil {
-				return row, "", err
+				return row, paramFunc{}, err
 			}
 			if gt.shape != shapeStruct {
-				return row, "", fmt.Errorf("request body %s is not a struct", goName+media.suffix)
+				return row, paramFunc{}, fmt.Errorf("request body %s is not a struct", goName+media.suffix)
 			}
 			where := "#/paths/" + path + "/" + method + "/requestBody"
 			if mt.Schema != nil && mt.Schema.Ref != "" {
@@ -253,7 +253,7 @@ func tableRow(doc *openapi3.T, g *validatorGen, path, method string, item *opena
 		}
 	}
 	if row.IdempotencyKey != "" && op.RequestBody == nil {
-		return row, "", fmt.Errorf("x-banklink-idempotency-key without a request body")
+		return row, paramFunc{}, fmt.Errorf("x-banklink-idempotency-key without a request body")
 	}
 	return row, fn, nil
 }

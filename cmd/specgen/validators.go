@@ -10,18 +10,20 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// validatorGen compiles request schemas into Go validation code over the
-// types oapi-codegen generated for them.
+// validatorGen compiles request schemas into the validators of
+// validate.gen.go over the types oapi-codegen generated for them. It builds
+// the functions as data (validatorMethod, paramFunc, stmt);
+// templates/validate.go.tmpl writes the Go code.
 type validatorGen struct {
 	pkg     *goPackage
-	vars    []string          // package-level declarations (patterns, enums, number rules)
-	varByID map[string]string // declaration text -> variable name
+	vars    []validatorVar    // package-level variables: enums, patterns, number rules
+	varByID map[string]string // a variable's key -> its name
 	done    map[string]bool   // struct types with a generated method
 	queue   []pendingType
 	// zeroQueue holds struct types that need an isZero method.
 	zeroQueue []string
 	zeroDone  map[string]bool
-	methods   []string // rendered methods, in generation order
+	methods   []validatorMethod // in generation order
 	tmp       int
 }
 
@@ -30,6 +32,101 @@ type pendingType struct {
 	ref   *openapi3.SchemaRef
 	where string
 }
+
+// validatorVar is one package-level variable of validate.gen.go; exactly
+// one of Enum, Pattern and Number is set.
+type validatorVar struct {
+	Name    string
+	Enum    []string      // []string{...} of the allowed values
+	Pattern string        // regexp.MustCompile(Pattern)
+	Number  *numberLimits // reqcheck.Number{...}
+}
+
+// numberLimits is a reqcheck.Number literal.
+type numberLimits struct {
+	Integer  bool
+	Decimals int
+	HasMin   bool
+	Min      string
+	ExclMin  bool
+	HasMax   bool
+	Max      string
+	ExclMax  bool
+}
+
+// validatorMethod is one method of validate.gen.go, by Kind:
+//   - "struct": Validate and validateAt of request body type Type (Schema
+//     names its schema), Body the checks of validateAt;
+//   - "params": Validate of an operation's parameter struct Type,
+//     NilRequired the parameters a nil receiver lacks, Body the checks;
+//   - "zero": isZero of struct type Type, true when every Zero term is.
+type validatorMethod struct {
+	Kind        string
+	Type        string
+	Schema      string
+	Body        []stmt
+	NilRequired []paramRef
+	Zero        []string
+}
+
+// paramRef names one parameter: its location and name.
+type paramRef struct{ In, Name string }
+
+// paramFunc is the check function of one operation's parameters, taking a
+// parameter's name and one value.
+type paramFunc struct {
+	Name  string
+	Cases []paramCase
+}
+
+// paramCase is the case of one parameter name: c.Param(In, Name), then
+// Body.
+type paramCase struct {
+	In, Name string
+	Body     []stmt
+}
+
+// stmt is one statement of a generated function, by Kind:
+//   - "call": c.Fn(Args...)
+//   - "let": Name := Expr
+//   - "validate": Expr.validateAt(c)
+//   - "if": if Expr { Body } else { Else }, Body never empty
+//   - "for": for Expr { Body }
+//   - "jsonNumber": the number text of json.Number Expr, in local Name,
+//     checked against variable Var
+//   - "boolText": Expr must read true or false
+type stmt struct {
+	Kind, Fn, Name, Expr, Var string
+	Args                      []string
+	Body, Else                []stmt
+}
+
+func call(fn string, args ...string) stmt { return stmt{Kind: "call", Fn: fn, Args: args} }
+
+// ifElse is "if cond { then } else { els }" without empty branches: the
+// negation neg of cond when then is empty, nothing when both are.
+func ifElse(cond, neg string, then, els []stmt) []stmt {
+	switch {
+	case len(then) == 0 && len(els) == 0:
+		return nil
+	case len(then) == 0:
+		return []stmt{{Kind: "if", Expr: neg, Body: els}}
+	default:
+		return []stmt{{Kind: "if", Expr: cond, Body: then, Else: els}}
+	}
+}
+
+// scoped runs body with enter's path element on the checker: enter, body,
+// c.Pop(). An empty body needs no scope.
+func scoped(enter stmt, body []stmt) []stmt {
+	if len(body) == 0 {
+		return nil
+	}
+	return append(append([]stmt{enter}, body...), call("Pop"))
+}
+
+// report enters the path element, records one violation, and leaves.
+func report(enter stmt, fn string) []stmt { return []stmt{enter, call(fn), call("Pop")} }
 
 func newValidatorGen(pkg *goPackage) *validatorGen {
 	return &validatorGen{pkg: pkg, varByID: map[string]string{}, done: map[string]bool{}}
@@ -56,30 +153,21 @@ func (g *validatorGen) drain() error {
 	return g.zeroMethods()
 }
 
-func (g *validatorGen) decl(prefix, text string) string {
-	if name, ok := g.varByID[text]; ok {
+// decl returns the name of the package-level variable v, declaring it
+// (as prefix<n>) on first use; key identifies its value.
+func (g *validatorGen) decl(prefix, key string, v validatorVar) string {
+	if name, ok := g.varByID[key]; ok {
 		return name
 	}
-	name := fmt.Sprintf("%s%d", prefix, len(g.vars))
-	g.vars = append(g.vars, fmt.Sprintf("\t%s = %s", name, text))
-	g.varByID[text] = name
-	return name
+	v.Name = fmt.Sprintf("%s%d", prefix, len(g.vars))
+	g.vars = append(g.vars, v)
+	g.varByID[key] = v.Name
+	return v.Name
 }
 
 func (g *validatorGen) local(prefix string) string {
 	g.tmp++
 	return fmt.Sprintf("%s%d", prefix, g.tmp)
-}
-
-type writer struct {
-	b      strings.Builder
-	indent int
-}
-
-func (w *writer) line(format string, args ...any) {
-	w.b.WriteString(strings.Repeat("\t", w.indent))
-	fmt.Fprintf(&w.b, format, args...)
-	w.b.WriteByte('\n')
 }
 
 func (g *validatorGen) structMethod(p pendingType) error {
@@ -91,7 +179,7 @@ func (g *validatorGen) structMethod(p pendingType) error {
 	if !ok {
 		return fmt.Errorf("%s: Go type %s is not a struct", p.where, p.name)
 	}
-	w := &writer{indent: 1}
+	var body []stmt
 	for _, name := range v.propNames() {
 		f, ok := fields[name]
 		if !ok {
@@ -101,15 +189,17 @@ func (g *validatorGen) structMethod(p pendingType) error {
 		if err != nil {
 			return err
 		}
+		enter := call("Push", strconv.Quote(name))
+		var checks []stmt
 		if f.omitZero && !f.omitEmpty || f.omitZero && isStructish(g.pkg, f.typ) {
-			if err := g.omitZeroProperty(w, pv, "r."+f.name, f.typ, v.required[name], fmt.Sprintf("c.Push(%q)", name)); err != nil {
-				return err
-			}
-			continue
+			checks, err = g.omitZeroProperty(pv, "r."+f.name, f.typ, v.required[name], enter)
+		} else {
+			checks, err = g.property(pv, "r."+f.name, f.typ, f.omitEmpty, v.required[name], enter)
 		}
-		if err := g.property(w, pv, "r."+f.name, f.typ, hasOmitEmpty(f), v.required[name], fmt.Sprintf("c.Push(%q)", name)); err != nil {
+		if err != nil {
 			return err
 		}
+		body = append(body, checks...)
 	}
 	for _, r := range v.requires {
 		ifF, thenF := fields[r.ifProp], fields[r.thenProp]
@@ -128,29 +218,21 @@ func (g *validatorGen) structMethod(p pendingType) error {
 			}
 			thenOK = thenOK + " && " + eq
 		}
-		w.line("if %s && !(%s) {", ifPresent, thenOK)
-		w.line("\tc.Requires(%q, %q, %q)", r.ifProp, r.thenProp, r.equals)
-		w.line("}")
+		body = append(body, stmt{Kind: "if", Expr: ifPresent + " && !(" + thenOK + ")", Body: []stmt{
+			call("Requires", strconv.Quote(r.ifProp), strconv.Quote(r.thenProp), strconv.Quote(r.equals)),
+		}})
 	}
 	if v.hasAdditional && len(v.props) > 0 {
 		return fmt.Errorf("%s: additionalProperties next to properties is not supported in request schemas", p.where)
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "// Validate checks r against the constraints api/openapi.yaml states for\n")
-	fmt.Fprintf(&b, "// %s, as r would be marshalled. It returns nil, or an error\n", strings.TrimPrefix(p.where, "#/components/schemas/"))
-	fmt.Fprintf(&b, "// (facade.ValidationError) that lists every violation by field and rule,\n// never by value.\n")
-	fmt.Fprintf(&b, "func (r *%s) Validate() error {\n\tvar c reqcheck.Checker\n\tif r == nil {\n\t\tc.MissingBody()\n\t\treturn c.Err()\n\t}\n\tr.validateAt(&c)\n\treturn c.Err()\n}\n\n", p.name)
-	fmt.Fprintf(&b, "func (r *%s) validateAt(c *reqcheck.Checker) {\n", p.name)
-	if w.b.Len() == 0 {
-		b.WriteString("\t_ = c\n")
-	}
-	b.WriteString(w.b.String())
-	b.WriteString("}\n")
-	g.methods = append(g.methods, b.String())
+	g.methods = append(g.methods, validatorMethod{
+		Kind:   "struct",
+		Type:   p.name,
+		Schema: strings.TrimPrefix(p.where, "#/components/schemas/"),
+		Body:   body,
+	})
 	return nil
 }
-
-func hasOmitEmpty(f goField) bool { return f.omitEmpty }
 
 // zeroExpr is a Go expression that is true when expr holds its type's zero
 // value, as encoding/json's omitzero decides it (IsZero where the type has
@@ -189,7 +271,7 @@ func (g *validatorGen) wantZero(name string) {
 	}
 }
 
-// zeroMethods renders isZero for every struct type an omitzero field needs.
+// zeroMethods adds isZero for every struct type an omitzero field needs.
 func (g *validatorGen) zeroMethods() error {
 	for len(g.zeroQueue) > 0 {
 		name := g.zeroQueue[0]
@@ -198,137 +280,73 @@ func (g *validatorGen) zeroMethods() error {
 		if !ok {
 			return fmt.Errorf("Go type %s is not a struct", name)
 		}
-		var parts []string
+		var terms []string
 		for _, f := range fields {
 			z, err := g.zeroExpr("r."+f.name, f.typ)
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
-			parts = append(parts, z)
+			terms = append(terms, z)
 		}
-		if len(parts) == 0 {
-			parts = []string{"true"}
+		if len(terms) == 0 {
+			terms = []string{"true"}
 		}
-		g.methods = append(g.methods, fmt.Sprintf("// isZero reports whether encoding/json's omitzero leaves r out.\nfunc (r *%s) isZero() bool {\n\treturn %s\n}\n", name, strings.Join(parts, " &&\n\t\t")))
+		g.methods = append(g.methods, validatorMethod{Kind: "zero", Type: name, Zero: terms})
 	}
 	return nil
 }
 
-// property emits the presence handling of one field and, when present,
-// the checks of its value. push enters the field on the checker's path.
-func (g *validatorGen) property(w *writer, v *view, expr string, t ast.Expr, omitEmpty, required bool, push string) error {
+// property checks one field of Go type t held in expr: its presence
+// (absent, null) and, when present, its value. enter puts the field on the
+// checker's path. omitEmpty tells whether encoding/json leaves an empty
+// value out.
+func (g *validatorGen) property(v *view, expr string, t ast.Expr, omitEmpty, required bool, enter stmt) ([]stmt, error) {
 	gt, err := g.pkg.resolve(t)
 	if err != nil {
-		return fmt.Errorf("%s: %w", v.where, err)
+		return nil, fmt.Errorf("%s: %w", v.where, err)
 	}
-	sub := func() *writer { return &writer{indent: w.indent + 1} }
-	absent := func() *writer {
-		a := sub()
-		if required {
-			a.line("%s", push)
-			a.line("c.Required()")
-			a.line("c.Pop()")
-		}
-		return a
+	var absent, null []stmt
+	if required {
+		absent = report(enter, "Required")
 	}
-	null := func() *writer {
-		a := sub()
-		switch {
-		case v.nullable:
-		case required:
-			a.line("%s", push)
-			a.line("c.Required()")
-			a.line("c.Pop()")
-		default:
-			a.line("%s", push)
-			a.line("c.Null()")
-			a.line("c.Pop()")
-		}
-		return a
+	switch {
+	case v.nullable:
+	case required:
+		null = report(enter, "Required")
+	default:
+		null = report(enter, "Null")
 	}
-	present := func(e string, et ast.Expr, prelude ...string) (*writer, error) {
-		inner := &writer{indent: w.indent + 2}
-		if err := g.value(inner, v, e, et); err != nil {
+	// present checks the value e of Go type et, after prelude.
+	present := func(e string, et ast.Expr, prelude ...stmt) ([]stmt, error) {
+		checks, err := g.value(v, e, et)
+		if err != nil || len(checks) == 0 {
 			return nil, err
 		}
-		a := sub()
-		if inner.b.Len() == 0 {
-			return a, nil
-		}
-		for _, l := range prelude {
-			a.line("%s", l)
-		}
-		a.line("%s", push)
-		a.b.WriteString(strings.Replace(inner.b.String(), "\n\t", "\n", -1)[0:0])
-		for _, l := range strings.SplitAfter(inner.b.String(), "\n") {
-			if l != "" {
-				a.b.WriteString(strings.TrimPrefix(l, "\t"))
-			}
-		}
-		a.line("c.Pop()")
-		return a, nil
-	}
-	// branch writes "if cond {a} else {b}", dropping empty branches.
-	branch := func(cond, neg string, a, b *writer) {
-		switch {
-		case a.b.Len() == 0 && b.b.Len() == 0:
-		case b.b.Len() == 0:
-			w.line("if %s {", cond)
-			w.b.WriteString(a.b.String())
-			w.line("}")
-		case a.b.Len() == 0:
-			w.line("if %s {", neg)
-			w.b.WriteString(b.b.String())
-			w.line("}")
-		default:
-			w.line("if %s {", cond)
-			w.b.WriteString(a.b.String())
-			w.line("} else {")
-			w.b.WriteString(b.b.String())
-			w.line("}")
-		}
+		return append(prelude, scoped(enter, checks)...), nil
 	}
 	switch gt.shape {
 	case shapePointer:
-		miss := absent()
+		miss := absent
 		if !omitEmpty {
-			miss = null()
+			miss = null
 		}
 		p, err := present("(*"+expr+")", gt.elem)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		branch(expr+" == nil", expr+" != nil", miss, p)
+		return ifElse(expr+" == nil", expr+" != nil", miss, p), nil
 	case shapeNullable:
 		nv := g.local("nv")
-		p, err := present(nv, gt.elem, nv+" := "+expr+"[true]")
+		p, err := present(nv, gt.elem, stmt{Kind: "let", Name: nv, Expr: expr + "[true]"})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		inner := &writer{indent: w.indent}
-		branchInner := *w
-		_ = branchInner
-		set := &writer{indent: w.indent + 1}
-		saved := w.b.String()
-		w.b.Reset()
-		w.indent = set.indent - 1
-		branch(expr+".IsNull()", "!"+expr+".IsNull()", null(), p)
-		body := w.b.String()
-		w.b.Reset()
-		w.b.WriteString(saved)
-		_ = inner
-		a := absent()
-		bw := sub()
-		for _, l := range strings.SplitAfter(body, "\n") {
-			if l != "" {
-				bw.b.WriteString("\t" + l)
-			}
-		}
-		branch("!"+expr+".IsSpecified()", expr+".IsSpecified()", a, bw)
+		specified := ifElse(expr+".IsNull()", "!"+expr+".IsNull()", null, p)
+		return ifElse("!"+expr+".IsSpecified()", expr+".IsSpecified()", absent, specified), nil
 	case shapeSlice, shapeMap:
-		miss := absent()
+		miss := absent
 		if !omitEmpty {
-			miss = null()
+			miss = null
 		}
 		cond, neg := expr+" == nil", expr+" != nil"
 		if gt.shape == shapeSlice && omitEmpty {
@@ -337,17 +355,13 @@ func (g *validatorGen) property(w *writer, v *view, expr string, t ast.Expr, omi
 		}
 		p, err := present(expr, t)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		branch(cond, neg, miss, p)
+		return ifElse(cond, neg, miss, p), nil
 	case shapeString, shapeNumber, shapeInt, shapeFloat, shapeBool:
 		p, err := present(expr, t)
-		if err != nil {
-			return err
-		}
-		if !omitEmpty {
-			w.b.WriteString(dedent(p.b.String()))
-			return nil
+		if err != nil || !omitEmpty {
+			return p, err
 		}
 		zero := `""`
 		switch gt.shape {
@@ -356,185 +370,145 @@ func (g *validatorGen) property(w *writer, v *view, expr string, t ast.Expr, omi
 		case shapeBool:
 			zero = "false"
 		}
-		branch(expr+" == "+zero, expr+" != "+zero, absent(), p)
+		return ifElse(expr+" == "+zero, expr+" != "+zero, absent, p), nil
 	default:
-		p, err := present(expr, t)
-		if err != nil {
-			return err
-		}
-		w.b.WriteString(dedent(p.b.String()))
+		return present(expr, t)
 	}
-	return nil
 }
 
-func dedent(s string) string {
-	var b strings.Builder
-	for _, l := range strings.SplitAfter(s, "\n") {
-		b.WriteString(strings.TrimPrefix(l, "\t"))
-	}
-	return b.String()
-}
-
-// value emits the checks of a present, non-null value expr of Go type t.
-func (g *validatorGen) value(w *writer, v *view, expr string, t ast.Expr) error {
+// value checks a present, non-null value expr of Go type t.
+func (g *validatorGen) value(v *view, expr string, t ast.Expr) ([]stmt, error) {
 	gt, err := g.pkg.resolve(t)
 	if err != nil {
-		return fmt.Errorf("%s: %w", v.where, err)
+		return nil, fmt.Errorf("%s: %w", v.where, err)
 	}
 	switch gt.shape {
 	case shapePointer, shapeNullable:
 		// A pointer inside an array or map: nil marshals as null.
-		if gt.shape == shapePointer {
-			w.line("if %s == nil {", expr)
-		} else {
-			w.line("if %s.IsNull() || !%s.IsSpecified() {", expr, expr)
+		cond, neg, inner := expr+" == nil", expr+" != nil", "(*"+expr+")"
+		if gt.shape == shapeNullable {
+			cond, neg, inner = expr+".IsNull() || !"+expr+".IsSpecified()", expr+".IsSpecified() && !"+expr+".IsNull()", expr+"[true]"
 		}
+		var null []stmt
 		if !v.nullable {
-			w.line("\tc.Null()")
+			null = []stmt{call("Null")}
 		}
-		w.line("} else {")
-		w.indent++
-		inner := expr
-		if gt.shape == shapePointer {
-			inner = "(*" + expr + ")"
-		} else {
-			inner = expr + "[true]"
+		checks, err := g.value(v, inner, gt.elem)
+		if err != nil {
+			return nil, err
 		}
-		if err := g.value(w, v, inner, gt.elem); err != nil {
-			return err
-		}
-		w.indent--
-		w.line("}")
+		return ifElse(cond, neg, null, checks), nil
 	case shapeStruct:
 		if v.kind != "" && v.kind != openapi3.TypeObject {
-			return fmt.Errorf("%s: Go type %s is a struct but the schema is %s", v.where, gt.name, v.kind)
+			return nil, fmt.Errorf("%s: Go type %s is a struct but the schema is %s", v.where, gt.name, v.kind)
 		}
-		g.want(gt.name, schemaRefOf(v), v.where)
+		g.want(gt.name, v.self, v.where)
 		if strings.HasSuffix(expr, "[true]") {
+			// A map index expression is not addressable: copy it first.
 			tv := g.local("sv")
-			w.line("%s := %s", tv, expr)
-			w.line("%s.validateAt(c)", tv)
-		} else {
-			w.line("%s.validateAt(c)", expr)
+			return []stmt{{Kind: "let", Name: tv, Expr: expr}, {Kind: "validate", Expr: tv}}, nil
 		}
+		return []stmt{{Kind: "validate", Expr: expr}}, nil
 	case shapeString:
 		if v.kind != "" && v.kind != openapi3.TypeString {
-			return fmt.Errorf("%s: Go string for a %s schema", v.where, v.kind)
+			return nil, fmt.Errorf("%s: Go string for a %s schema", v.where, v.kind)
 		}
 		s := expr
 		if gt.conv != "" {
 			s = gt.conv + "(" + expr + ")"
 		}
-		g.stringChecks(w, v, s)
+		return g.stringChecks(v, s), nil
 	case shapeNumber:
-		w.line("{")
-		n := g.local("s")
-		w.line("\t%s := string(%s)", n, expr)
-		w.line("\tif %s == \"\" {", n)
-		w.line("\t\t%s = \"0\" // encoding/json sends an empty json.Number as 0", n)
-		w.line("\t}")
-		w.line("\tc.NumberText(%s, &%s)", n, g.numberVar(v))
-		w.line("}")
+		return []stmt{{Kind: "jsonNumber", Name: g.local("s"), Expr: expr, Var: g.numberVar(v)}}, nil
 	case shapeInt, shapeFloat:
 		if v.hasNumberRules() {
-			w.line("c.Float(float64(%s), &%s)", expr, g.numberVar(v))
+			return []stmt{call("Float", "float64("+expr+")", "&"+g.numberVar(v))}, nil
 		}
-	case shapeBool, shapeAny:
 	case shapeSlice:
+		var checks []stmt
 		if v.minItems > 0 || v.maxItems >= 0 {
-			w.line("c.Items(len(%s), %d, %d)", expr, v.minItems, v.maxItems)
+			checks = append(checks, call("Items", "len("+expr+")", strconv.Itoa(v.minItems), strconv.Itoa(v.maxItems)))
 		}
 		if v.items == nil {
-			return nil
+			return checks, nil
 		}
 		iv, err := buildView(v.items, v.where+"/items")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		i := g.local("i")
-		inner := &writer{indent: w.indent + 1}
-		if err := g.value(inner, iv, expr+"["+i+"]", gt.elem); err != nil {
-			return err
+		items, err := g.value(iv, expr+"["+i+"]", gt.elem)
+		if err != nil {
+			return nil, err
 		}
-		if inner.b.Len() > 0 {
-			w.line("for %s := range %s {", i, expr)
-			w.line("\tc.PushIndex(%s)", i)
-			w.b.WriteString(inner.b.String())
-			w.line("\tc.Pop()")
-			w.line("}")
+		if len(items) > 0 {
+			checks = append(checks, stmt{Kind: "for", Expr: i + " := range " + expr, Body: scoped(call("PushIndex", i), items)})
 		}
+		return checks, nil
 	case shapeMap:
 		if v.additional == nil {
-			return nil
+			return nil, nil
 		}
 		av, err := buildView(v.additional, v.where+"/additionalProperties")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		k, mv := g.local("k"), g.local("mv")
-		inner := &writer{indent: w.indent + 1}
-		if err := g.value(inner, av, mv, gt.elem); err != nil {
-			return err
+		values, err := g.value(av, mv, gt.elem)
+		if err != nil || len(values) == 0 {
+			return nil, err
 		}
-		if inner.b.Len() > 0 {
-			w.line("for %s, %s := range %s {", k, mv, expr)
-			w.line("\tc.Push(%s)", k)
-			w.b.WriteString(inner.b.String())
-			w.line("\tc.Pop()")
-			w.line("}")
-		}
+		return []stmt{{Kind: "for", Expr: k + ", " + mv + " := range " + expr, Body: scoped(call("Push", k), values)}}, nil
 	case shapeOpaque:
 		// The Go type guarantees its own encoding (time values, UUIDs); a
 		// format on it needs no check, other string rules cannot be applied.
 		if v.minLen > 0 || v.maxLen >= 0 || len(v.patterns) > 0 || len(v.enums) > 0 || v.noQuery {
-			return fmt.Errorf("%s: string rules on Go type %s, which the validators cannot read", v.where, exprString(t))
+			return nil, fmt.Errorf("%s: string rules on Go type %s, which the validators cannot read", v.where, exprString(t))
 		}
 	}
-	return nil
+	// shapeBool, shapeAny and unconstrained numbers need no check.
+	return nil, nil
 }
 
-func schemaRefOf(v *view) *openapi3.SchemaRef { return v.self }
+// stringFormats maps the enforced string formats to reqcheck's.
+var stringFormats = map[string]string{
+	"date-time": "reqcheck.FormatDateTime",
+	"email":     "reqcheck.FormatEmail",
+	"uri":       "reqcheck.FormatURI",
+}
 
-func (g *validatorGen) stringChecks(w *writer, v *view, s string) {
+// stringChecks checks the string expression s against v's string rules.
+func (g *validatorGen) stringChecks(v *view, s string) []stmt {
+	var checks []stmt
 	for _, set := range v.enums {
-		quoted := make([]string, len(set))
-		for i, e := range set {
-			quoted[i] = strconv.Quote(e)
-		}
-		w.line("c.Enum(%s, %s)", s, g.decl("enum", "[]string{"+strings.Join(quoted, ", ")+"}"))
+		name := g.decl("enum", fmt.Sprintf("enum %q", set), validatorVar{Enum: set})
+		checks = append(checks, call("Enum", s, name))
 	}
 	if v.minLen > 0 || v.maxLen >= 0 {
-		w.line("c.Length(%s, %d, %d)", s, v.minLen, v.maxLen)
+		checks = append(checks, call("Length", s, strconv.Itoa(v.minLen), strconv.Itoa(v.maxLen)))
 	}
 	for _, p := range v.patterns {
-		w.line("c.Pattern(%s, %s, %s)", s, g.decl("pattern", "regexp.MustCompile("+strconv.Quote(p)+")"), strconv.Quote(p))
+		name := g.decl("pattern", "pattern "+strconv.Quote(p), validatorVar{Pattern: p})
+		checks = append(checks, call("Pattern", s, name, strconv.Quote(p)))
 	}
-	switch v.format {
-	case "date-time":
-		w.line("c.Format(%s, reqcheck.FormatDateTime)", s)
-	case "email":
-		w.line("c.Format(%s, reqcheck.FormatEmail)", s)
-	case "uri":
-		w.line("c.Format(%s, reqcheck.FormatURI)", s)
+	if f := stringFormats[v.format]; f != "" {
+		checks = append(checks, call("Format", s, f))
 	}
 	if v.noQuery {
-		w.line("c.NoQuery(%s)", s)
+		checks = append(checks, call("NoQuery", s))
 	}
+	return checks
 }
 
 func (g *validatorGen) numberVar(v *view) string {
-	var parts []string
-	if v.kind == openapi3.TypeInteger {
-		parts = append(parts, "Integer: true")
-	}
-	parts = append(parts, fmt.Sprintf("Decimals: %d", v.decimals))
+	n := numberLimits{Integer: v.kind == openapi3.TypeInteger, Decimals: v.decimals}
 	if v.min != nil {
-		parts = append(parts, fmt.Sprintf("Min: %s, HasMin: true, ExclMin: %t, MinText: %q", formatNumber(*v.min), v.exclMin, formatNumber(*v.min)))
+		n.HasMin, n.Min, n.ExclMin = true, formatNumber(*v.min), v.exclMin
 	}
 	if v.max != nil {
-		parts = append(parts, fmt.Sprintf("Max: %s, HasMax: true, ExclMax: %t, MaxText: %q", formatNumber(*v.max), v.exclMax, formatNumber(*v.max)))
+		n.HasMax, n.Max, n.ExclMax = true, formatNumber(*v.max), v.exclMax
 	}
-	return g.decl("number", "reqcheck.Number{"+strings.Join(parts, ", ")+"}")
+	return g.decl("number", fmt.Sprintf("number %+v", n), validatorVar{Number: &n})
 }
 
 // presentExpr is a Go expression that is true when the field is sent with
@@ -612,11 +586,10 @@ func convOr(conv string) string {
 	return conv
 }
 
-// paramChecks emits the validation of path parameters of one operation.
-func (g *validatorGen) paramFunc(fn string, params []*openapi3.Parameter) (string, error) {
-	w := &writer{indent: 1}
-	w.line("var c reqcheck.Checker")
-	w.line("switch name {")
+// paramFunc builds fn, the check of one value of any parameter of one
+// operation, selected by name.
+func (g *validatorGen) paramFunc(fn string, params []*openapi3.Parameter) (paramFunc, error) {
+	f := paramFunc{Name: fn}
 	order := map[string]int{openapi3.ParameterInPath: 0, openapi3.ParameterInQuery: 1, openapi3.ParameterInHeader: 2}
 	sort.Slice(params, func(i, j int) bool {
 		if params[i].Name != params[j].Name {
@@ -632,55 +605,42 @@ func (g *validatorGen) paramFunc(fn string, params []*openapi3.Parameter) (strin
 		seen[p.Name] = true
 		v, err := buildView(p.Schema, "parameter "+p.Name)
 		if err != nil {
-			return "", err
+			return f, err
 		}
 		if v.kind == openapi3.TypeArray && v.items != nil {
 			// One value of an array parameter is checked against its items.
 			if v, err = buildView(v.items, "parameter "+p.Name+"/items"); err != nil {
-				return "", err
+				return f, err
 			}
 		}
 		if v.kind == openapi3.TypeObject || v.kind == openapi3.TypeArray {
-			return "", fmt.Errorf("parameter %s: %s parameters are not supported", p.Name, v.kind)
+			return f, fmt.Errorf("parameter %s: %s parameters are not supported", p.Name, v.kind)
 		}
-		w.line("case %q:", p.Name)
-		w.indent++
-		w.line("c.Param(%q, %q)", p.In, p.Name)
-		w.line("if value == \"\" {")
+		var missing, checks []stmt
 		if p.Required || p.In == openapi3.ParameterInPath {
-			w.line("\tc.Required()")
+			missing = []stmt{call("Required")}
 		}
-		w.line("} else {")
-		w.indent++
 		switch v.kind {
 		case openapi3.TypeNumber, openapi3.TypeInteger:
-			w.line("c.NumberText(value, &%s)", g.numberVar(v))
+			checks = []stmt{call("NumberText", "value", "&"+g.numberVar(v))}
 		case openapi3.TypeBoolean:
-			w.line("if value != \"true\" && value != \"false\" {")
-			w.line("\tc.Add(\"type\", c.Field()+\" must be a boolean\")")
-			w.line("}")
+			checks = []stmt{{Kind: "boolText", Expr: "value"}}
 		default:
-			g.stringChecks(w, v, "value")
+			checks = g.stringChecks(v, "value")
 		}
-		w.indent--
-		w.line("}")
-		w.indent--
+		f.Cases = append(f.Cases, paramCase{In: p.In, Name: p.Name, Body: ifElse(`value == ""`, `value != ""`, missing, checks)})
 	}
-	w.line("default:")
-	w.line("\tc.Param(\"path\", name)")
-	w.line("\tc.Add(\"unknown\", \"the operation has no parameter \"+name)")
-	w.line("}")
-	w.line("return c.Err()")
-	return fmt.Sprintf("func %s(name, value string) error {\n%s}\n", fn, w.b.String()), nil
+	return f, nil
 }
 
-// paramsMethod emits Validate on an operation's query/header parameter struct.
+// paramsMethod adds Validate on an operation's query/header parameter
+// struct.
 func (g *validatorGen) paramsMethod(typeName string, params []*openapi3.Parameter) error {
 	fields, ok := g.pkg.fields(typeName)
 	if !ok {
 		return nil
 	}
-	w := &writer{indent: 1}
+	m := validatorMethod{Kind: "params", Type: typeName}
 	sort.Slice(params, func(i, j int) bool { return params[i].In+params[i].Name < params[j].In+params[j].Name })
 	for _, p := range params {
 		f, ok := fields[p.Name]
@@ -691,20 +651,17 @@ func (g *validatorGen) paramsMethod(typeName string, params []*openapi3.Paramete
 		if err != nil {
 			return err
 		}
-		if err := g.property(w, v, "r."+f.name, f.typ, true, p.Required, fmt.Sprintf("c.Param(%q, %q)", p.In, p.Name)); err != nil {
+		enter := call("Param", strconv.Quote(p.In), strconv.Quote(p.Name))
+		checks, err := g.property(v, "r."+f.name, f.typ, true, p.Required, enter)
+		if err != nil {
 			return err
 		}
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "// Validate checks the parameters against api/openapi.yaml. A nil\n// receiver stands for no parameters.\n")
-	fmt.Fprintf(&b, "func (r *%s) Validate() error {\n\tvar c reqcheck.Checker\n\tif r == nil {\n", typeName)
-	for _, p := range params {
+		m.Body = append(m.Body, checks...)
 		if p.Required {
-			fmt.Fprintf(&b, "\t\tc.Param(%q, %q)\n\t\tc.Required()\n", p.In, p.Name)
+			m.NilRequired = append(m.NilRequired, paramRef{In: p.In, Name: p.Name})
 		}
 	}
-	fmt.Fprintf(&b, "\t\treturn c.Err()\n\t}\n%s\treturn c.Err()\n}\n", w.b.String())
-	g.methods = append(g.methods, b.String())
+	g.methods = append(g.methods, m)
 	return nil
 }
 
@@ -715,41 +672,21 @@ func isStructish(p *goPackage, t ast.Expr) bool {
 	return err == nil && (gt.shape == shapeStruct || gt.shape == shapeOpaque)
 }
 
-// omitZeroProperty handles a field tagged omitzero: absent when zero.
-func (g *validatorGen) omitZeroProperty(w *writer, v *view, expr string, t ast.Expr, required bool, push string) error {
+// omitZeroProperty checks a field tagged omitzero: absent when zero.
+func (g *validatorGen) omitZeroProperty(v *view, expr string, t ast.Expr, required bool, enter stmt) ([]stmt, error) {
 	z, err := g.zeroExpr(expr, t)
 	if err != nil {
-		return fmt.Errorf("%s: %w", v.where, err)
+		return nil, fmt.Errorf("%s: %w", v.where, err)
 	}
-	inner := &writer{indent: w.indent + 1}
-	if err := g.value(inner, v, expr, t); err != nil {
-		return err
+	checks, err := g.value(v, expr, t)
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case inner.b.Len() == 0 && !required:
-		return nil
-	case inner.b.Len() == 0:
-		w.line("if %s {", z)
-		w.line("\t%s", push)
-		w.line("\tc.Required()")
-		w.line("\tc.Pop()")
-		w.line("}")
-	default:
-		if required {
-			w.line("if %s {", z)
-			w.line("\t%s", push)
-			w.line("\tc.Required()")
-			w.line("\tc.Pop()")
-			w.line("} else {")
-		} else {
-			w.line("if !(%s) {", z)
-		}
-		w.line("\t%s", push)
-		w.b.WriteString(inner.b.String())
-		w.line("\tc.Pop()")
-		w.line("}")
+	var absent []stmt
+	if required {
+		absent = report(enter, "Required")
 	}
-	return nil
+	return ifElse(z, "!("+z+")", absent, scoped(enter, checks)), nil
 }
 
 // presentField is a Go expression that is true when field f is sent.

@@ -5,18 +5,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/fleet"
 )
 
 // Cost per call of the shared stores against a loopback redis-server, next
 // to the in-process path (make bench-fleet prints the ratios). The limit is
 // generous enough that every call is allowed, so each measures one decision.
-var benchLimit = facade.Limit{Requests: 1 << 30, Per: time.Second, Burst: 1 << 29}
+var benchLimit = fleet.Limit{Requests: 1 << 30, Per: time.Second, Burst: 1 << 29}
 
 func BenchmarkLimiter(b *testing.B) {
 	key := linkKey("mk_bench")
 	b.Run("memory", func(b *testing.B) {
-		l := facade.NewMemoryLimiter()
+		l := fleet.NewMemoryLimiter()
 		ctx := context.Background()
 		for b.Loop() {
 			if _, err := l.Allow(ctx, key, benchLimit, 1); err != nil {
@@ -37,11 +37,11 @@ func BenchmarkLimiter(b *testing.B) {
 }
 
 func BenchmarkTokenStore(b *testing.B) {
-	fetch := func(context.Context) (facade.Token, error) {
-		return facade.Token{Value: "tok", RefreshAt: time.Now().Add(time.Hour)}, nil
+	fetch := func(context.Context) (fleet.Token, error) {
+		return fleet.Token{Value: "tok", RefreshAt: time.Now().Add(time.Hour)}, nil
 	}
 	b.Run("memory", func(b *testing.B) {
-		s := facade.NewMemoryTokenStore()
+		s := fleet.NewMemoryTokenStore()
 		ctx := context.Background()
 		for b.Loop() {
 			if _, err := s.Get(ctx, tokKey, fetch); err != nil {
@@ -79,7 +79,7 @@ func BenchmarkTokenStore(b *testing.B) {
 func BenchmarkCoolDownRemaining(b *testing.B) {
 	key := linkKey("mk_bench")
 	b.Run("memory", func(b *testing.B) {
-		s := facade.NewMemoryCoolDownStore()
+		s := fleet.NewMemoryCoolDownStore()
 		ctx := context.Background()
 		for b.Loop() {
 			if _, err := s.Remaining(ctx, key); err != nil {

@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/fleet"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/internal/memnet"
 )
 
@@ -87,10 +89,10 @@ func (f *fleetAPI) getTimes(id string) []time.Time {
 func (f *fleetAPI) revoke() { f.current.Store(nil) }
 
 // instance is one backend instance: its own Redis client and facade client.
-func (f *fleetAPI) instance(t *testing.T, r *mini, opts ...facade.Option) *facade.MoneyKit {
+func (f *fleetAPI) instance(t *testing.T, r *mini, opts ...facade.Option) *moneykit.Client {
 	base := []facade.Option{facade.WithCredentials("client_id_TESTID", "secret"), facade.WithBaseURL(f.srvURL),
 		facade.WithHTTPClient(f.hc), With(r.client(), "app")}
-	mk, err := facade.NewMoneyKit(append(base, opts...)...)
+	mk, err := moneykit.New(append(base, opts...)...)
 	require.NoError(t, err)
 	return mk
 }
@@ -136,7 +138,7 @@ func TestClientsShareTheBudget(t *testing.T) {
 					}
 					var rl *facade.RateLimitError
 					require.ErrorAs(t, err, &rl)
-					require.Equal(t, facade.ScopeLink, rl.Scope)
+					require.Equal(t, fleet.ScopeLink, rl.Scope)
 					require.Positive(t, rl.RetryAfter)
 					refused.Add(1)
 				}
@@ -201,7 +203,7 @@ func TestClientsShareTheCoolDown(t *testing.T) {
 func TestClientsOneRefetchAfter401(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f, r := newFleetAPI(t), newMini(t)
-		fleet := make([]*facade.MoneyKit, 4)
+		fleet := make([]*moneykit.Client, 4)
 		for i := range fleet {
 			fleet[i] = f.instance(t, r)
 			_, err := fleet[i].Links.Get(t.Context(), fmt.Sprint("mk_", i))

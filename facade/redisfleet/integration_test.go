@@ -12,10 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/banklink/banklink/facade/fleet"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
-
-	"github.com/banklink/banklink/facade"
 )
 
 // EnvRedisURL names the Redis the integration tests use (.ci/with-redis
@@ -56,7 +55,7 @@ func TestIntegrationBudgetAndColdStart(t *testing.T) {
 	prefix := uniquePrefix(t)
 	ctx := t.Context()
 	// A limit whose steady rate cannot refill within the test.
-	l := facade.Limit{Requests: 15, Per: time.Hour}
+	l := fleet.Limit{Requests: 15, Per: time.Hour}
 	var allowed atomic.Int64
 	var wg sync.WaitGroup
 	srv := &realTokenServer{}
@@ -96,9 +95,9 @@ func TestIntegrationBudgetAndColdStart(t *testing.T) {
 
 type realTokenServer struct{ n atomic.Int64 }
 
-func (s *realTokenServer) fetch(ctx context.Context) (facade.Token, error) {
+func (s *realTokenServer) fetch(ctx context.Context) (fleet.Token, error) {
 	n := s.n.Add(1)
-	return facade.Token{Value: fmt.Sprint("tok-", n), RefreshAt: time.Now().Add(time.Hour)}, nil
+	return fleet.Token{Value: fmt.Sprint("tok-", n), RefreshAt: time.Now().Add(time.Hour)}, nil
 }
 
 // A redis-server of the test's own, stopped mid-run and restarted on the

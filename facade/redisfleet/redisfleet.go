@@ -13,7 +13,7 @@
 // # Keys and TTLs
 //
 // Every key carries the application's prefix; the scope and token keys carry
-// a fingerprint of the base URL and client id (facade.ScopeKey, facade.TokenKey):
+// a fingerprint of the base URL and client id (fleet.ScopeKey, fleet.TokenKey):
 //
 //	rate:<prefix>:<scope>            GCRA state; expires when the budget has refilled (at most Limit.Per + 5%)
 //	<prefix>:cooldown:<scope>        "1"; expires when the 429 window ends (PX; only ever extended)
@@ -60,6 +60,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/fleet"
 )
 
 // Defaults for the settings below.
@@ -139,10 +140,10 @@ type Fleet struct {
 
 	// In-process state: the fallback during an outage, and the local
 	// copy of the shared token.
-	memLimiter *facade.MemoryLimiter
-	memCool    *facade.MemoryCoolDownStore
-	memTokens  *facade.MemoryTokenStore
-	memDedupe  *facade.MemoryDedupeStore
+	memLimiter *fleet.MemoryLimiter
+	memCool    *fleet.MemoryCoolDownStore
+	memTokens  *fleet.MemoryTokenStore
+	memDedupe  *fleet.MemoryDedupeStore
 
 	limiter *Limiter
 	cool    *CoolDownStore
@@ -172,10 +173,10 @@ func New(rdb redis.UniversalClient, prefix string, opts ...Option) (*Fleet, erro
 			probeInterval: DefaultProbeInterval,
 			logInterval:   DefaultLogInterval,
 		},
-		memLimiter: facade.NewMemoryLimiter(),
-		memCool:    facade.NewMemoryCoolDownStore(),
-		memTokens:  facade.NewMemoryTokenStore(),
-		memDedupe:  facade.NewMemoryDedupeStore(),
+		memLimiter: fleet.NewMemoryLimiter(),
+		memCool:    fleet.NewMemoryCoolDownStore(),
+		memTokens:  fleet.NewMemoryTokenStore(),
+		memDedupe:  fleet.NewMemoryDedupeStore(),
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -210,12 +211,12 @@ func With(rdb redis.UniversalClient, prefix string, opts ...Option) facade.Optio
 
 type failed struct{ err error }
 
-func (e failed) FleetStores() (facade.Limiter, facade.CoolDownStore, facade.TokenStore, error) {
+func (e failed) FleetStores() (fleet.Limiter, fleet.CoolDownStore, fleet.TokenStore, error) {
 	return nil, nil, nil, e.err
 }
 
-// FleetStores implements facade.Fleet.
-func (f *Fleet) FleetStores() (facade.Limiter, facade.CoolDownStore, facade.TokenStore, error) {
+// FleetStores implements fleet.Fleet.
+func (f *Fleet) FleetStores() (fleet.Limiter, fleet.CoolDownStore, fleet.TokenStore, error) {
 	return f.limiter, f.cool, f.tokens, nil
 }
 

@@ -19,6 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/fleet"
+	"github.com/banklink/banklink/facade/moneykit"
 )
 
 // mini is a miniredis inside a synctest bubble: expiry, TIME and the GCRA
@@ -80,10 +82,10 @@ func (r *mini) instance(opts ...Option) *Fleet {
 	return f
 }
 
-var perLink = facade.Limit{Requests: 15, Per: time.Minute}
+var perLink = fleet.Limit{Requests: 15, Per: time.Minute}
 
 func linkKey(id string) string {
-	return facade.ScopeKey(facade.ProviderMoneyKit, facade.Fingerprint("https://api.moneykit.com/", "client_id_TESTID"), "getLink", facade.ScopeLink, id)
+	return fleet.ScopeKey(string(facade.ProviderMoneyKit), fleet.Fingerprint("https://api.moneykit.com/", "client_id_TESTID"), "getLink", fleet.ScopeLink, id)
 }
 
 func TestNewRejectsBadSettings(t *testing.T) {
@@ -103,12 +105,12 @@ func TestNewRejectsBadSettings(t *testing.T) {
 	} {
 		_, err := New(c, tc.prefix, tc.opts...)
 		require.ErrorContains(t, err, tc.want)
-		_, err = facade.NewMoneyKit(facade.WithCredentials("id", "secret"), With(c, tc.prefix, tc.opts...))
+		_, err = moneykit.New(facade.WithCredentials("id", "secret"), With(c, tc.prefix, tc.opts...))
 		require.ErrorContains(t, err, tc.want)
 	}
 	_, err := New(nil, "app")
 	require.ErrorContains(t, err, "nil Redis client")
-	_, err = facade.NewMoneyKit(facade.WithCredentials("id", "secret"), With(c, "app"))
+	_, err = moneykit.New(facade.WithCredentials("id", "secret"), With(c, "app"))
 	require.NoError(t, err)
 }
 
@@ -209,14 +211,14 @@ type tokenServer struct {
 	lifetime time.Duration
 }
 
-func (s *tokenServer) fetch(ctx context.Context) (facade.Token, error) {
+func (s *tokenServer) fetch(ctx context.Context) (fleet.Token, error) {
 	n := s.n.Add(1)
 	select {
 	case <-time.After(200 * time.Millisecond):
 	case <-ctx.Done():
-		return facade.Token{}, ctx.Err()
+		return fleet.Token{}, ctx.Err()
 	}
-	return facade.Token{Value: fmt.Sprint("tok-", n), RefreshAt: time.Now().Add(s.lifetime)}, nil
+	return fleet.Token{Value: fmt.Sprint("tok-", n), RefreshAt: time.Now().Add(s.lifetime)}, nil
 }
 
 const tokKey = "moneykit:token:0123456789abcdef"
@@ -281,18 +283,18 @@ func TestTokenInvalidationOneRefetch(t *testing.T) {
 		r := newMini(t)
 		srv := &tokenServer{lifetime: time.Hour}
 		ctx := t.Context()
-		fleet := make([]*Fleet, 4)
-		held := make([]facade.Token, 4)
-		for i := range fleet {
-			fleet[i] = r.instance()
-			tok, err := fleet[i].Tokens().Get(ctx, tokKey, srv.fetch)
+		inst := make([]*Fleet, 4)
+		held := make([]fleet.Token, 4)
+		for i := range inst {
+			inst[i] = r.instance()
+			tok, err := inst[i].Tokens().Get(ctx, tokKey, srv.fetch)
 			require.NoError(t, err)
 			held[i] = tok
 		}
 		require.EqualValues(t, 1, srv.n.Load())
 		// The provider rejects tok-1; every instance sees a 401 on it, one
 		// after another, and refreshes.
-		for i, f := range fleet {
+		for i, f := range inst {
 			require.NoError(t, f.Tokens().Invalidate(ctx, tokKey, held[i]))
 			tok, err := f.Tokens().Get(ctx, tokKey, srv.fetch)
 			require.NoError(t, err)
@@ -442,7 +444,7 @@ func TestCallerContextEnds(t *testing.T) {
 		require.ErrorIs(t, err, context.Canceled)
 		_, err = f.Tokens().Get(ctx, tokKey, (&tokenServer{lifetime: time.Hour}).fetch)
 		require.ErrorIs(t, err, context.Canceled)
-		_, err = f.Limiter().Allow(t.Context(), linkKey("mk_1"), facade.Limit{Requests: 15}, 1)
+		_, err = f.Limiter().Allow(t.Context(), linkKey("mk_1"), fleet.Limit{Requests: 15}, 1)
 		require.ErrorContains(t, err, "Limit.Per must be positive")
 	})
 }

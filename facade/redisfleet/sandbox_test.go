@@ -16,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/fleet"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
 )
 
@@ -47,8 +49,8 @@ func TestFleetAgainstSandboxDrawsNo429(t *testing.T) {
 			wall := time.Since(began)
 			// The burst, then one call per interval: for links 8 + 11 in
 			// 90s, for link sessions 11 + 9.
-			_, linkEvery := facade.Limit{Requests: 15, Per: time.Minute}.Pacing()
-			_, userEvery := facade.Limit{Requests: 20, Per: time.Minute}.Pacing()
+			_, linkEvery := fleet.Limit{Requests: 15, Per: time.Minute}.Pacing()
+			_, userEvery := fleet.Limit{Requests: 20, Per: time.Minute}.Pacing()
 			require.Zero(t, res.limited, "the sandbox refused nothing")
 			require.EqualValues(t, 8+int(res.run/linkEvery), res.links)
 			require.EqualValues(t, 11+int(res.run/userEvery), res.sessions)
@@ -77,11 +79,11 @@ func fleetAgainstSandbox(t testing.TB, instances int, run time.Duration) (res fl
 		creds := sb.MoneyKit()
 		var tokens atomic.Int64
 		hc := &http.Client{Transport: countTokens{inProcess{sb.Handler()}, &tokens}}
-		setup, err := facade.NewMoneyKit(facade.WithCredentials(creds.ClientID, creds.ClientSecret),
+		setup, err := moneykit.New(facade.WithCredentials(creds.ClientID, creds.ClientSecret),
 			facade.WithBaseURL(creds.BaseURL), facade.WithHTTPClient(hc))
 		require.NoError(t, err)
 		ctx := t.Context()
-		ls, err := setup.LinkSessions.Create(ctx, facade.NewLinkSession("user-setup", "https://app.example/oauth"))
+		ls, err := setup.LinkSessions.Create(ctx, moneykit.NewLinkSession("user-setup", "https://app.example/oauth"))
 		require.NoError(t, err)
 		exch, err := sb.CompleteLinkSession(ls.LinkSessionToken, sandbox.ConnectOptions{})
 		require.NoError(t, err)
@@ -115,7 +117,7 @@ func fleetAgainstSandbox(t testing.TB, instances int, run time.Duration) (res fl
 		}
 		var wg sync.WaitGroup
 		for range instances {
-			mk, err := facade.NewMoneyKit(facade.WithCredentials(creds.ClientID, creds.ClientSecret),
+			mk, err := moneykit.New(facade.WithCredentials(creds.ClientID, creds.ClientSecret),
 				facade.WithBaseURL(creds.BaseURL), facade.WithHTTPClient(hc), facade.WithMaxRetries(0),
 				With(r.client(), "app"))
 			require.NoError(t, err)
@@ -129,7 +131,7 @@ func fleetAgainstSandbox(t testing.TB, instances int, run time.Duration) (res fl
 				ctx, cancel := context.WithDeadline(ctx, deadline)
 				defer cancel()
 				for count(func() error {
-					_, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("user-fleet", "https://app.example/oauth"))
+					_, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("user-fleet", "https://app.example/oauth"))
 					return err
 				}(), &sessions) {
 				}

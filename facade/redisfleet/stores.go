@@ -8,23 +8,22 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/banklink/banklink/facade/fleet"
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/banklink/banklink/facade"
 )
 
-// Limiter is the shared facade.Limiter: GCRA on the Redis server's clock
-// (redis_rate), paced as facade.Limit.Pacing describes, so clock skew
+// Limiter is the shared fleet.Limiter: GCRA on the Redis server's clock
+// (redis_rate), paced as fleet.Limit.Pacing describes, so clock skew
 // between instances does not matter. Key: rate:<prefix>:<scope>.
 type Limiter struct{ f *Fleet }
 
-// Allow implements facade.Limiter.
-func (l *Limiter) Allow(ctx context.Context, key string, limit facade.Limit, n int) (time.Duration, error) {
-	if err := facade.CheckAllow(limit, n); err != nil {
+// Allow implements fleet.Limiter.
+func (l *Limiter) Allow(ctx context.Context, key string, limit fleet.Limit, n int) (time.Duration, error) {
+	if err := fleet.CheckAllow(limit, n); err != nil {
 		return 0, err
 	}
-	if err := facade.CheckKey(key); err != nil {
+	if err := fleet.CheckKey(key); err != nil {
 		return 0, err
 	}
 	f := l.f
@@ -47,7 +46,7 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit facade.Limit, n i
 	return max(res.RetryAfter, time.Millisecond), nil
 }
 
-// CoolDownStore is the shared facade.CoolDownStore. Windows are TTLs on the
+// CoolDownStore is the shared fleet.CoolDownStore. Windows are TTLs on the
 // Redis server's clock. Key: <prefix>:cooldown:<scope>. Each window is also
 // kept in process, so an instance honours its own 429s through an outage.
 type CoolDownStore struct{ f *Fleet }
@@ -62,7 +61,7 @@ end
 return 0
 `)
 
-// Extend implements facade.CoolDownStore.
+// Extend implements fleet.CoolDownStore.
 func (s *CoolDownStore) Extend(ctx context.Context, key string, d time.Duration) error {
 	f := s.f
 	if err := f.memCool.Extend(ctx, key, d); err != nil || d <= 0 {
@@ -79,7 +78,7 @@ func (s *CoolDownStore) Extend(ctx context.Context, key string, d time.Duration)
 	return nil
 }
 
-// Remaining implements facade.CoolDownStore: the longer of the shared
+// Remaining implements fleet.CoolDownStore: the longer of the shared
 // window and this process's own.
 func (s *CoolDownStore) Remaining(ctx context.Context, key string) (time.Duration, error) {
 	f := s.f
@@ -95,7 +94,7 @@ func (s *CoolDownStore) Remaining(ctx context.Context, key string) (time.Duratio
 	return max(d, local, 0), nil
 }
 
-// TokenStore is the shared facade.TokenStore. The token lives in Redis
+// TokenStore is the shared fleet.TokenStore. The token lives in Redis
 // under <prefix>:token:<token key> with a TTL that ends when it is due for
 // refresh; each process also keeps the copy it last read, until that
 // moment or until Invalidate drops it, so a warm call costs no Redis round
@@ -104,7 +103,7 @@ func (s *CoolDownStore) Remaining(ctx context.Context, key string) (time.Duratio
 // while the others poll for its result.
 type TokenStore struct {
 	f       *Fleet
-	flights facade.FetchGroup
+	flights fleet.FetchGroup
 }
 
 // Polling for another instance's fetch: from pollMin, doubling, up to pollMax.
@@ -121,27 +120,27 @@ end
 return 0
 `)
 
-// Get implements facade.TokenStore.
-func (s *TokenStore) Get(ctx context.Context, key string, fetch facade.TokenFetch) (facade.Token, error) {
+// Get implements fleet.TokenStore.
+func (s *TokenStore) Get(ctx context.Context, key string, fetch fleet.TokenFetch) (fleet.Token, error) {
 	f := s.f
 	if t, ok := f.memTokens.Cached(key); ok {
 		return t, nil
 	}
-	if err := facade.CheckKey(key); err != nil {
-		return facade.Token{}, err
+	if err := fleet.CheckKey(key); err != nil {
+		return fleet.Token{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return facade.Token{}, err
+		return fleet.Token{}, err
 	}
 	// The fetch (and the wait for another instance's) ends when the last
 	// caller of this process waiting for it has gone, or after 60s.
-	return s.flights.Do(ctx, key, func(fctx context.Context) (facade.Token, error) {
+	return s.flights.Do(ctx, key, func(fctx context.Context) (fleet.Token, error) {
 		if t, ok := f.memTokens.Cached(key); ok {
 			return t, nil
 		}
 		t, err := s.shared(fctx, key, fetch)
 		if err != nil {
-			return facade.Token{}, err
+			return fleet.Token{}, err
 		}
 		if t.Value != "" {
 			f.memTokens.Put(key, t)
@@ -153,7 +152,7 @@ func (s *TokenStore) Get(ctx context.Context, key string, fetch facade.TokenFetc
 // shared reads the fleet's token, or fetches and stores it under the lock,
 // or waits for whoever holds the lock. Redis failing at any step makes this
 // process fetch its own token.
-func (s *TokenStore) shared(ctx context.Context, key string, fetch facade.TokenFetch) (facade.Token, error) {
+func (s *TokenStore) shared(ctx context.Context, key string, fetch fleet.TokenFetch) (fleet.Token, error) {
 	f := s.f
 	if !f.health.usable() {
 		return fetch(ctx)
@@ -165,7 +164,7 @@ func (s *TokenStore) shared(ctx context.Context, key string, fetch facade.TokenF
 		t, ok, err := s.read(ctx, tokKey)
 		if err != nil {
 			if cerr := ctx.Err(); cerr != nil {
-				return facade.Token{}, cerr
+				return fleet.Token{}, cerr
 			}
 			return fetch(ctx)
 		}
@@ -175,7 +174,7 @@ func (s *TokenStore) shared(ctx context.Context, key string, fetch facade.TokenF
 		got, err := f.rdb.SetNX(ctx, lockKey, owner, f.set.lockTTL).Result()
 		if err != nil {
 			if cerr := f.down(ctx, "tokens", err); cerr != nil {
-				return facade.Token{}, cerr
+				return fleet.Token{}, cerr
 			}
 			return fetch(ctx)
 		}
@@ -189,7 +188,7 @@ func (s *TokenStore) shared(ctx context.Context, key string, fetch facade.TokenF
 		case <-timer.C:
 		case <-ctx.Done():
 			timer.Stop()
-			return facade.Token{}, ctx.Err()
+			return fleet.Token{}, ctx.Err()
 		}
 		poll = min(2*poll, pollMax)
 	}
@@ -197,7 +196,7 @@ func (s *TokenStore) shared(ctx context.Context, key string, fetch facade.TokenF
 
 // read returns the fleet's token if one is stored, with its refresh time on
 // this process's clock.
-func (s *TokenStore) read(ctx context.Context, tokKey string) (facade.Token, bool, error) {
+func (s *TokenStore) read(ctx context.Context, tokKey string) (fleet.Token, bool, error) {
 	f := s.f
 	var get *redis.StringCmd
 	var ttl *redis.DurationCmd
@@ -208,23 +207,23 @@ func (s *TokenStore) read(ctx context.Context, tokKey string) (facade.Token, boo
 	})
 	if errors.Is(err, redis.Nil) {
 		f.health.ok()
-		return facade.Token{}, false, nil
+		return fleet.Token{}, false, nil
 	}
 	if err != nil {
 		if cerr := f.down(ctx, "tokens", err); cerr != nil {
-			return facade.Token{}, false, cerr
+			return fleet.Token{}, false, cerr
 		}
-		return facade.Token{}, false, err
+		return fleet.Token{}, false, err
 	}
 	f.health.ok()
 	d := ttl.Val()
 	if d <= 0 || get.Val() == "" {
-		return facade.Token{}, false, nil
+		return fleet.Token{}, false, nil
 	}
-	return facade.Token{Value: get.Val(), RefreshAt: time.Now().Add(d)}, true, nil
+	return fleet.Token{Value: get.Val(), RefreshAt: time.Now().Add(d)}, true, nil
 }
 
-func (s *TokenStore) fetchLocked(ctx context.Context, tokKey, lockKey, owner string, fetch facade.TokenFetch) (facade.Token, error) {
+func (s *TokenStore) fetchLocked(ctx context.Context, tokKey, lockKey, owner string, fetch fleet.TokenFetch) (fleet.Token, error) {
 	f := s.f
 	defer func() {
 		// Release only our own lock; a lapsed one may be someone else's now.
@@ -239,7 +238,7 @@ func (s *TokenStore) fetchLocked(ctx context.Context, tokKey, lockKey, owner str
 	}
 	t, err := fetch(ctx)
 	if err != nil {
-		return facade.Token{}, err
+		return fleet.Token{}, err
 	}
 	if d := time.Until(t.RefreshAt); d >= time.Millisecond && t.Value != "" {
 		if err := f.rdb.Set(ctx, tokKey, t.Value, d).Err(); err != nil {
@@ -251,9 +250,9 @@ func (s *TokenStore) fetchLocked(ctx context.Context, tokKey, lockKey, owner str
 	return t, nil
 }
 
-// Invalidate implements facade.TokenStore: compare-and-delete in this
+// Invalidate implements fleet.TokenStore: compare-and-delete in this
 // process and in Redis.
-func (s *TokenStore) Invalidate(ctx context.Context, key string, failed facade.Token) error {
+func (s *TokenStore) Invalidate(ctx context.Context, key string, failed fleet.Token) error {
 	f := s.f
 	_ = f.memTokens.Invalidate(ctx, key, failed)
 	if failed.Value == "" || !f.health.usable() {
@@ -272,13 +271,13 @@ func lockOwner() string {
 	return hex.EncodeToString(b[:])
 }
 
-// DedupeStore is the shared facade.DedupeStore: SET NX PX on
+// DedupeStore is the shared fleet.DedupeStore: SET NX PX on
 // <prefix>:dedupe:<key>.
 type DedupeStore struct{ f *Fleet }
 
-// Seen implements facade.DedupeStore.
+// Seen implements fleet.DedupeStore.
 func (s *DedupeStore) Seen(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	if err := facade.CheckKey(key); err != nil {
+	if err := fleet.CheckKey(key); err != nil {
 		return false, err
 	}
 	if ttl <= 0 {
@@ -299,7 +298,7 @@ func (s *DedupeStore) Seen(ctx context.Context, key string, ttl time.Duration) (
 	return !set, nil
 }
 
-// Forget implements facade.DedupeStore.
+// Forget implements fleet.DedupeStore.
 func (s *DedupeStore) Forget(ctx context.Context, key string) error {
 	f := s.f
 	_ = f.memDedupe.Forget(ctx, key)
@@ -314,9 +313,9 @@ func (s *DedupeStore) Forget(ctx context.Context, key string) error {
 }
 
 var (
-	_ facade.Limiter       = (*Limiter)(nil)
-	_ facade.CoolDownStore = (*CoolDownStore)(nil)
-	_ facade.TokenStore    = (*TokenStore)(nil)
-	_ facade.DedupeStore   = (*DedupeStore)(nil)
-	_ facade.Fleet         = (*Fleet)(nil)
+	_ fleet.Limiter       = (*Limiter)(nil)
+	_ fleet.CoolDownStore = (*CoolDownStore)(nil)
+	_ fleet.TokenStore    = (*TokenStore)(nil)
+	_ fleet.DedupeStore   = (*DedupeStore)(nil)
+	_ fleet.Fleet         = (*Fleet)(nil)
 )

@@ -11,79 +11,79 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
-	"github.com/banklink/banklink/gen/moneykit"
 )
 
 // dataCall calls one data operation with the link (or user) id.
 type dataCall struct {
 	op   string
-	call func(ctx context.Context, mk *facade.MoneyKit, id string, opts ...facade.CallOption) error
+	call func(ctx context.Context, mk *moneykit.Client, id string, opts ...facade.CallOption) error
 }
 
 func discard[T any](_ T, err error) error { return err }
 
 // linkCalls are the data operations on one link.
 var linkCalls = []dataCall{
-	{"getAccounts", func(ctx context.Context, mk *facade.MoneyKit, id string, o ...facade.CallOption) error {
+	{"getAccounts", func(ctx context.Context, mk *moneykit.Client, id string, o ...facade.CallOption) error {
 		return discard(mk.Accounts.List(ctx, id, nil, o...))
 	}},
-	{"getAccount", func(ctx context.Context, mk *facade.MoneyKit, id string, o ...facade.CallOption) error {
+	{"getAccount", func(ctx context.Context, mk *moneykit.Client, id string, o ...facade.CallOption) error {
 		return discard(mk.Accounts.Get(ctx, id, "acc_0", o...))
 	}},
-	{"getAccountNumbers", func(ctx context.Context, mk *facade.MoneyKit, id string, o ...facade.CallOption) error {
+	{"getAccountNumbers", func(ctx context.Context, mk *moneykit.Client, id string, o ...facade.CallOption) error {
 		return discard(mk.Accounts.Numbers(ctx, id, o...))
 	}},
-	{"getIdentity", func(ctx context.Context, mk *facade.MoneyKit, id string, o ...facade.CallOption) error {
+	{"getIdentity", func(ctx context.Context, mk *moneykit.Client, id string, o ...facade.CallOption) error {
 		return discard(mk.Identity.Get(ctx, id, nil, o...))
 	}},
-	{"getTransactions", func(ctx context.Context, mk *facade.MoneyKit, id string, o ...facade.CallOption) error {
-		return discard(mk.Transactions.List(ctx, id, facade.TransactionsParams{}, o...))
+	{"getTransactions", func(ctx context.Context, mk *moneykit.Client, id string, o ...facade.CallOption) error {
+		return discard(mk.Transactions.List(ctx, id, moneykit.TransactionsParams{}, o...))
 	}},
-	{"getTransactionsSync", func(ctx context.Context, mk *facade.MoneyKit, id string, o ...facade.CallOption) error {
+	{"getTransactionsSync", func(ctx context.Context, mk *moneykit.Client, id string, o ...facade.CallOption) error {
 		return discard(mk.Transactions.SyncPage(ctx, id, "", 0, o...))
 	}},
-	{"updateTransactionEnrichment", func(ctx context.Context, mk *facade.MoneyKit, id string, o ...facade.CallOption) error {
+	{"updateTransactionEnrichment", func(ctx context.Context, mk *moneykit.Client, id string, o ...facade.CallOption) error {
 		return discard(mk.Transactions.UpdateEnrichment(ctx, id, "txn_x", "food_and_drink", "", o...))
 	}},
-	{"getHoldings", func(ctx context.Context, mk *facade.MoneyKit, id string, o ...facade.CallOption) error {
+	{"getHoldings", func(ctx context.Context, mk *moneykit.Client, id string, o ...facade.CallOption) error {
 		return discard(mk.Investments.Holdings(ctx, id, nil, o...))
 	}},
-	{"getInvestmentTransactions", func(ctx context.Context, mk *facade.MoneyKit, id string, o ...facade.CallOption) error {
-		return discard(mk.Investments.Transactions(ctx, id, facade.TransactionsParams{}, o...))
+	{"getInvestmentTransactions", func(ctx context.Context, mk *moneykit.Client, id string, o ...facade.CallOption) error {
+		return discard(mk.Investments.Transactions(ctx, id, moneykit.TransactionsParams{}, o...))
 	}},
-	{"refreshProducts", func(ctx context.Context, mk *facade.MoneyKit, id string, o ...facade.CallOption) error {
+	{"refreshProducts", func(ctx context.Context, mk *moneykit.Client, id string, o ...facade.CallOption) error {
 		return discard(mk.Links.Refresh(ctx, id, []moneykit.Product{moneykit.ProductTransactions}, o...))
 	}},
-	{"resetLink", func(ctx context.Context, mk *facade.MoneyKit, id string, o ...facade.CallOption) error {
+	{"resetLink", func(ctx context.Context, mk *moneykit.Client, id string, o ...facade.CallOption) error {
 		return discard(mk.Links.Reset(ctx, id, o...))
 	}},
-	{"importTransactions", func(ctx context.Context, mk *facade.MoneyKit, id string, o ...facade.CallOption) error {
+	{"importTransactions", func(ctx context.Context, mk *moneykit.Client, id string, o ...facade.CallOption) error {
 		return discard(mk.Links.ImportTransactions(ctx, id, []moneykit.TransactionImportData{{AccountId: "ext-1", Amount: "1.00", Date: "2025-02-01"}}, o...))
 	}},
 }
 
 // appCalls are the data operations outside one link; id is the user's.
 var appCalls = []dataCall{
-	{"getLinks", func(ctx context.Context, mk *facade.MoneyKit, _ string, o ...facade.CallOption) error {
-		return discard(mk.Links.List(ctx, facade.LinksParams{}, o...))
+	{"getLinks", func(ctx context.Context, mk *moneykit.Client, _ string, o ...facade.CallOption) error {
+		return discard(mk.Links.List(ctx, moneykit.LinksParams{}, o...))
 	}},
-	{"importLink", func(ctx context.Context, mk *facade.MoneyKit, id string, o ...facade.CallOption) error {
+	{"importLink", func(ctx context.Context, mk *moneykit.Client, id string, o ...facade.CallOption) error {
 		return discard(mk.Links.Import(ctx, importRequest(id), o...))
 	}},
-	{"getUserAccounts", func(ctx context.Context, mk *facade.MoneyKit, id string, o ...facade.CallOption) error {
+	{"getUserAccounts", func(ctx context.Context, mk *moneykit.Client, id string, o ...facade.CallOption) error {
 		return discard(mk.Users.Accounts(ctx, id, nil, o...))
 	}},
-	{"getUserTransactions", func(ctx context.Context, mk *facade.MoneyKit, id string, o ...facade.CallOption) error {
-		return discard(mk.Users.Transactions(ctx, id, facade.TransactionsParams{}, o...))
+	{"getUserTransactions", func(ctx context.Context, mk *moneykit.Client, id string, o ...facade.CallOption) error {
+		return discard(mk.Users.Transactions(ctx, id, moneykit.TransactionsParams{}, o...))
 	}},
-	{"getInstitutions", func(ctx context.Context, mk *facade.MoneyKit, _ string, o ...facade.CallOption) error {
-		return discard(mk.Institutions.List(ctx, facade.InstitutionsParams{}, o...))
+	{"getInstitutions", func(ctx context.Context, mk *moneykit.Client, _ string, o ...facade.CallOption) error {
+		return discard(mk.Institutions.List(ctx, moneykit.InstitutionsParams{}, o...))
 	}},
-	{"getInstitution", func(ctx context.Context, mk *facade.MoneyKit, _ string, o ...facade.CallOption) error {
+	{"getInstitution", func(ctx context.Context, mk *moneykit.Client, _ string, o ...facade.CallOption) error {
 		return discard(mk.Institutions.Get(ctx, "instant_bank", o...))
 	}},
-	{"introspectClient", func(ctx context.Context, mk *facade.MoneyKit, _ string, o ...facade.CallOption) error {
+	{"introspectClient", func(ctx context.Context, mk *moneykit.Client, _ string, o ...facade.CallOption) error {
 		return discard(mk.Auth.Introspect(ctx, o...))
 	}},
 }
@@ -126,7 +126,7 @@ func TestFacadeEveryDataOperationErrorStatuses(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, mk.Links.Delete(ctx, gone))
 	require.NoError(t, mk.Links.Delete(ctx, impGone.LinkId))
-	other, err := facade.NewMoneyKit(facade.WithBaseURL(sb.MoneyKit().BaseURL),
+	other, err := moneykit.New(facade.WithBaseURL(sb.MoneyKit().BaseURL),
 		facade.WithCredentials(sandbox.MoneyKitOtherClientID, sandbox.MoneyKitOtherClientSecret), facade.WithMaxRetries(0), facade.WithWait(noWait), facade.WithoutDocumentedLimits())
 	require.NoError(t, err)
 	t.Cleanup(other.CloseIdleConnections)
@@ -231,15 +231,15 @@ func TestFacadeDataRateLimitsPerLink(t *testing.T) {
 	for _, tc := range []struct {
 		op   string
 		n    int
-		call func(mk *facade.MoneyKit) error
+		call func(mk *moneykit.Client) error
 	}{
-		{"getAccounts", 4, func(mk *facade.MoneyKit) error { return discard(mk.Accounts.List(ctx, id, nil)) }},
-		{"getAccountNumbers", 3, func(mk *facade.MoneyKit) error { return discard(mk.Accounts.Numbers(ctx, id)) }},
-		{"getIdentity", 3, func(mk *facade.MoneyKit) error { return discard(mk.Identity.Get(ctx, id, nil)) }},
-		{"getAccount", 15, func(mk *facade.MoneyKit) error { return discard(mk.Accounts.Get(ctx, id, acct)) }},
+		{"getAccounts", 4, func(mk *moneykit.Client) error { return discard(mk.Accounts.List(ctx, id, nil)) }},
+		{"getAccountNumbers", 3, func(mk *moneykit.Client) error { return discard(mk.Accounts.Numbers(ctx, id)) }},
+		{"getIdentity", 3, func(mk *moneykit.Client) error { return discard(mk.Identity.Get(ctx, id, nil)) }},
+		{"getAccount", 15, func(mk *moneykit.Client) error { return discard(mk.Accounts.Get(ctx, id, acct)) }},
 	} {
 		// A client of its own: a client holds its calls back after a 429.
-		mk, err := facade.NewMoneyKit(facade.WithMaxRetries(0), facade.WithWait(noWait), facade.WithoutDocumentedLimits())
+		mk, err := moneykit.New(facade.WithMaxRetries(0), facade.WithWait(noWait), facade.WithoutDocumentedLimits())
 		require.NoError(t, err)
 		t.Cleanup(mk.CloseIdleConnections)
 		for i := range tc.n {

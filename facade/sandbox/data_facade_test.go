@@ -10,17 +10,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
-	"github.com/banklink/banklink/gen/moneykit"
 )
 
 // facadeLink links institution inst for user through the facade, with every
 // product requested, and returns the link id.
-func facadeLink(t *testing.T, sb *sandbox.Sandbox, mk *facade.MoneyKit, user, inst string, opt sandbox.ConnectOptions) string {
+func facadeLink(t *testing.T, sb *sandbox.Sandbox, mk *moneykit.Client, user, inst string, opt sandbox.ConnectOptions) string {
 	t.Helper()
 	ctx := context.Background()
 	p := &moneykit.ProductSettings{}
-	req := facade.NewLinkSession(user, "https://app.example/oauth", facade.WithInstitution(inst))
+	req := moneykit.NewLinkSession(user, "https://app.example/oauth", moneykit.WithInstitution(inst))
 	req.Settings = moneykit.LinkSessionSettingOverrides{Products: moneykit.ProductsSettings{AccountNumbers: p, Identity: p, Transactions: p, Investments: p}}
 	ls, err := mk.LinkSessions.Create(ctx, req)
 	require.NoError(t, err)
@@ -31,12 +32,12 @@ func facadeLink(t *testing.T, sb *sandbox.Sandbox, mk *facade.MoneyKit, user, in
 	return res.Link.LinkId
 }
 
-func newFacadeData(t *testing.T, opts ...facade.Option) (*sandbox.Sandbox, *facade.MoneyKit) {
+func newFacadeData(t *testing.T, opts ...facade.Option) (*sandbox.Sandbox, *moneykit.Client) {
 	t.Helper()
 	cfg, _ := fakeClockConfig()
 	sb := sandbox.Start(t, cfg)
 	sb.Setenv(t)
-	mk, err := facade.NewMoneyKit(append([]facade.Option{facade.WithWait(noWait), facade.WithoutDocumentedLimits()}, opts...)...)
+	mk, err := moneykit.New(append([]facade.Option{facade.WithWait(noWait), facade.WithoutDocumentedLimits()}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(mk.CloseIdleConnections)
 	return sb, mk
@@ -75,7 +76,7 @@ func TestFacadeAccountData(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, h.Holdings, 3)
 	var inv []string
-	for it, err := range mk.Investments.TransactionsPager(id, facade.TransactionsParams{Size: 5}).All(ctx) {
+	for it, err := range mk.Investments.TransactionsPager(id, moneykit.TransactionsParams{Size: 5}).All(ctx) {
 		require.NoError(t, err)
 		inv = append(inv, it.InvestmentTransactionId)
 	}
@@ -84,11 +85,11 @@ func TestFacadeAccountData(t *testing.T) {
 	byUser, err := mk.Users.Accounts(ctx, "user-fdata", nil)
 	require.NoError(t, err)
 	assert.Len(t, byUser[id].Accounts, 4)
-	ut, err := mk.Users.Transactions(ctx, "user-fdata", facade.TransactionsParams{Size: 3})
+	ut, err := mk.Users.Transactions(ctx, "user-fdata", moneykit.TransactionsParams{Size: 3})
 	require.NoError(t, err)
 	assert.Len(t, ut.Transactions, 3)
 
-	links := mk.Links.Pager(facade.LinksParams{})
+	links := mk.Links.Pager(moneykit.LinksParams{})
 	var ids []string
 	for l, err := range links.All(ctx) {
 		require.NoError(t, err)
@@ -117,14 +118,14 @@ func TestFacadeDataErrors(t *testing.T) {
 	denied := facadeLink(t, sb, mk, "user-fdenied", "instant_bank", sandbox.ConnectOptions{DenyProducts: []string{"accounts"}})
 	_, err = mk.Accounts.List(ctx, denied, nil)
 	assert.ErrorIs(t, err, facade.ErrForbiddenAction, "reading accounts the user denied is 403")
-	_, err = mk.Transactions.List(ctx, denied, facade.TransactionsParams{})
+	_, err = mk.Transactions.List(ctx, denied, moneykit.TransactionsParams{})
 	assert.ErrorIs(t, err, facade.ErrForbiddenAction)
 
 	id := facadeLink(t, sb, mk, "user-ferr", "instant_bank", sandbox.ConnectOptions{})
 	_, err = mk.Investments.Holdings(ctx, id, nil)
 	assert.ErrorIs(t, err, facade.ErrForbiddenAction, "Instant Bank has no investments")
 
-	other, err := facade.NewMoneyKit(facade.WithCredentials(sandbox.MoneyKitOtherClientID, sandbox.MoneyKitOtherClientSecret), facade.WithMaxRetries(0))
+	other, err := moneykit.New(facade.WithCredentials(sandbox.MoneyKitOtherClientID, sandbox.MoneyKitOtherClientSecret), facade.WithMaxRetries(0))
 	require.NoError(t, err)
 	t.Cleanup(other.CloseIdleConnections)
 	_, err = other.Identity.Get(ctx, id, nil)
@@ -132,20 +133,20 @@ func TestFacadeDataErrors(t *testing.T) {
 
 	// Bad input is refused before anything is sent.
 	before := len(sb.Requests())
-	_, err = mk.Transactions.List(ctx, id, facade.TransactionsParams{Size: 1001})
+	_, err = mk.Transactions.List(ctx, id, moneykit.TransactionsParams{Size: 1001})
 	require.ErrorIs(t, err, facade.ErrInvalidRequest)
 	assert.Contains(t, err.Error(), "size")
 	_, err = mk.Transactions.SyncPage(ctx, id, "", 501)
 	require.ErrorIs(t, err, facade.ErrInvalidRequest)
-	_, err = mk.Links.List(ctx, facade.LinksParams{Limit: 10})
+	_, err = mk.Links.List(ctx, moneykit.LinksParams{Limit: 10})
 	require.ErrorIs(t, err, facade.ErrInvalidRequest)
-	_, err = mk.Institutions.List(ctx, facade.InstitutionsParams{Limit: 1001})
+	_, err = mk.Institutions.List(ctx, moneykit.InstitutionsParams{Limit: 1001})
 	require.ErrorIs(t, err, facade.ErrInvalidRequest)
 	_, err = mk.Links.Refresh(ctx, id, nil)
 	require.ErrorIs(t, err, facade.ErrInvalidRequest, "at least one product")
 	_, err = mk.Accounts.Get(ctx, id, "")
 	require.ErrorIs(t, err, facade.ErrInvalidRequest)
-	_, err = mk.Transactions.List(ctx, id, facade.TransactionsParams{StartDate: time.Now(), EndDate: time.Now().AddDate(0, 0, -1)})
+	_, err = mk.Transactions.List(ctx, id, moneykit.TransactionsParams{StartDate: time.Now(), EndDate: time.Now().AddDate(0, 0, -1)})
 	require.ErrorIs(t, err, facade.ErrInvalidRequest)
 	assert.Len(t, sb.Requests(), before, "nothing was sent")
 
@@ -168,18 +169,18 @@ func TestFacadeTransactionsPagerAndSyncResume(t *testing.T) {
 	ctx := context.Background()
 	id := facadeLink(t, sb, mk, "user-fsync", "oauth_bank", sandbox.ConnectOptions{})
 
-	list := func() map[string]facade.Transaction {
+	list := func() map[string]moneykit.Transaction {
 		t.Helper()
-		params := facade.TransactionsParams{Size: 200, AccountIDs: nil}
+		params := moneykit.TransactionsParams{Size: 200, AccountIDs: nil}
 		p := mk.Transactions.Pager(id, params)
-		out := map[string]facade.Transaction{}
+		out := map[string]moneykit.Transaction{}
 		for tx, err := range p.All(ctx) {
 			require.NoError(t, err)
 			_, dup := out[tx.TransactionId]
 			require.False(t, dup, "a pager yields each transaction once")
 			out[tx.TransactionId] = tx
 		}
-		assert.Equal(t, facade.TransactionsParams{Size: 200}, params, "the caller's parameters are not changed")
+		assert.Equal(t, moneykit.TransactionsParams{Size: 200}, params, "the caller's parameters are not changed")
 		assert.True(t, p.Done())
 		assert.Greater(t, p.Page(), 1)
 		return out
@@ -212,7 +213,7 @@ func TestFacadeTransactionsPagerAndSyncResume(t *testing.T) {
 	after := list()
 
 	var gotNew, gotRemoved []string
-	updated := map[string]facade.Transaction{}
+	updated := map[string]moneykit.Transaction{}
 	for b, err := range mk.Transactions.Sync(id, stored).All(ctx) {
 		require.NoError(t, err)
 		for _, tx := range b.Created {
@@ -252,7 +253,7 @@ func TestFacadeTransactionsPagerAndSyncResume(t *testing.T) {
 func TestFacadeInstitutionsPager(t *testing.T) {
 	_, mk := newFacadeData(t)
 	ctx := context.Background()
-	params := facade.InstitutionsParams{Limit: 10}
+	params := moneykit.InstitutionsParams{Limit: 10}
 	p := mk.Institutions.Pager(params)
 	var names []string
 	for in, err := range p.All(ctx) {
@@ -262,7 +263,7 @@ func TestFacadeInstitutionsPager(t *testing.T) {
 	assert.Greater(t, p.Pages(), 5)
 	assert.Equal(t, "", p.Cursor())
 	assert.Subset(t, names, []string{"Instant Bank", "Credentials Bank", "OAuth Bank"})
-	assert.Equal(t, facade.InstitutionsParams{Limit: 10}, params)
+	assert.Equal(t, moneykit.InstitutionsParams{Limit: 10}, params)
 
 	in, err := mk.Institutions.Get(ctx, "oauth_bank")
 	require.NoError(t, err)
@@ -293,13 +294,13 @@ func TestFacadePaymentStatusAndRelease(t *testing.T) {
 	cfg, _ := fakeClockConfig()
 	sb := sandbox.Start(t, cfg)
 	sb.Setenv(t)
-	lm, err := facade.NewLinkMoney(facade.WithWait(noWait), facade.WithoutDocumentedLimits())
+	lm, err := linkmoney.New(facade.WithWait(noWait), facade.WithoutDocumentedLimits())
 	require.NoError(t, err)
 	t.Cleanup(lm.CloseIdleConnections)
 	ctx := context.Background()
 	cust := newCustomer(t, sb, lmClient(t, sb))
 
-	held, err := lm.Payments.Create(ctx, facade.NewPayment(cust, "m1", facade.USD(500000)))
+	held, err := lm.Payments.Create(ctx, linkmoney.NewPayment(cust, "m1", linkmoney.USD(500000)))
 	require.NoError(t, err)
 	st, err := lm.Payments.Status(ctx, held.PaymentId)
 	require.NoError(t, err)
@@ -322,7 +323,7 @@ func TestFacadePagersHonourCallOptionsOnEveryPage(t *testing.T) {
 	id := facadeLink(t, sb, mk, "user-fopts", "instant_bank", sandbox.ConnectOptions{})
 	before := len(sb.Requests())
 	n := 0
-	for _, err := range mk.Transactions.Pager(id, facade.TransactionsParams{Size: 100}, facade.WithHeader("X-Trace", "pager-1")).All(ctx) {
+	for _, err := range mk.Transactions.Pager(id, moneykit.TransactionsParams{Size: 100}, facade.WithHeader("X-Trace", "pager-1")).All(ctx) {
 		require.NoError(t, err)
 		n++
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
 )
 
@@ -37,10 +38,10 @@ func TestFacadeEveryPagerHonoursCallOptionsAndLeavesParams(t *testing.T) {
 	}
 	want := append([]string(nil), ids...)
 
-	txp := facade.TransactionsParams{AccountIDs: ids, Size: 5}
-	inp := facade.InstitutionsParams{Limit: 5}
-	lkp := facade.LinksParams{}
-	usp := facade.TransactionsParams{AccountIDs: ids, Size: 200}
+	txp := moneykit.TransactionsParams{AccountIDs: ids, Size: 5}
+	inp := moneykit.InstitutionsParams{Limit: 5}
+	lkp := moneykit.LinksParams{}
+	usp := moneykit.TransactionsParams{AccountIDs: ids, Size: 200}
 	for _, tc := range []struct {
 		op       string
 		pageSize int
@@ -69,9 +70,9 @@ func TestFacadeEveryPagerHonoursCallOptionsAndLeavesParams(t *testing.T) {
 		// A last page that is exactly full is followed by an empty one.
 		assert.Contains(t, []int{(n + tc.pageSize - 1) / tc.pageSize, n/tc.pageSize + 1}, pages, "%s: one request per page", tc.op)
 	}
-	assert.Equal(t, facade.TransactionsParams{AccountIDs: want, Size: 5}, txp)
-	assert.Equal(t, facade.TransactionsParams{AccountIDs: want, Size: 200}, usp)
-	assert.Equal(t, facade.InstitutionsParams{Limit: 5}, inp)
-	assert.Equal(t, facade.LinksParams{}, lkp)
+	assert.Equal(t, moneykit.TransactionsParams{AccountIDs: want, Size: 5}, txp)
+	assert.Equal(t, moneykit.TransactionsParams{AccountIDs: want, Size: 200}, usp)
+	assert.Equal(t, moneykit.InstitutionsParams{Limit: 5}, inp)
+	assert.Equal(t, moneykit.LinksParams{}, lkp)
 	assert.Equal(t, want, ids, "the caller's account ids are untouched")
 }

@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
-	"github.com/banklink/banklink/gen/linkmoney"
-	"github.com/banklink/banklink/gen/moneykit"
 )
 
 // noWait makes the facade's retry back-off instant.
@@ -23,11 +23,11 @@ func TestFacadeMoneyKitFlow(t *testing.T) {
 	sb := sandbox.Start(t)
 	sb.Setenv(t)
 	ctx := context.Background()
-	mk, err := facade.NewMoneyKit()
+	mk, err := moneykit.New()
 	require.NoError(t, err)
 
-	ls, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("user-facade", "https://app.example/oauth",
-		facade.WithWebhook("https://app.example/hooks"), facade.WithLinkTags("checkout"), facade.WithInstitution("oauth_bank")))
+	ls, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("user-facade", "https://app.example/oauth",
+		moneykit.WithWebhook("https://app.example/hooks"), moneykit.WithLinkTags("checkout"), moneykit.WithInstitution("oauth_bank")))
 	require.NoError(t, err)
 	exch, err := sb.CompleteLinkSession(ls.LinkSessionToken, sandbox.ConnectOptions{})
 	require.NoError(t, err)
@@ -44,7 +44,7 @@ func TestFacadeMoneyKitFlow(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "https://app.example/hooks", l.Webhook)
 
-	l, err = mk.Links.Update(ctx, id, facade.NewLinkUpdate(facade.RemoveWebhook(), facade.SetLinkTags("a", "b")))
+	l, err = mk.Links.Update(ctx, id, moneykit.NewLinkUpdate(moneykit.RemoveWebhook(), moneykit.SetLinkTags("a", "b")))
 	require.NoError(t, err)
 	assert.Zero(t, l.Webhook)
 	assert.Equal(t, []string{"a", "b"}, l.LinkTags)
@@ -71,7 +71,7 @@ func TestFacadeMoneyKitFlow(t *testing.T) {
 	_, err = mk.Links.Get(ctx, "mk_doesnotexist")
 	assert.ErrorIs(t, err, facade.ErrLinkNotFound)
 
-	_, err = mk.LinkSessions.Create(ctx, facade.NewLinkSession("user-facade", "https://app.example/oauth", facade.WithInstitution("forbidden")))
+	_, err = mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("user-facade", "https://app.example/oauth", moneykit.WithInstitution("forbidden")))
 	assert.ErrorIs(t, err, facade.ErrForbiddenConfig)
 
 	// Every request the facade sent carried the version header.
@@ -86,9 +86,9 @@ func TestFacadeMoneyKitRetriesInjectedFaults(t *testing.T) {
 	sb := sandbox.Start(t, sandbox.Config{Seed: 3, NoRateLimits: true})
 	sb.Setenv(t)
 	ctx := context.Background()
-	mk, err := facade.NewMoneyKit(facade.WithWait(noWait), facade.WithoutDocumentedLimits(), facade.WithMaxRetries(6))
+	mk, err := moneykit.New(facade.WithWait(noWait), facade.WithoutDocumentedLimits(), facade.WithMaxRetries(6))
 	require.NoError(t, err)
-	ls, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("user-retry", "https://app.example/oauth"))
+	ls, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("user-retry", "https://app.example/oauth"))
 	require.NoError(t, err)
 	exch, err := sb.CompleteLinkSession(ls.LinkSessionToken, sandbox.ConnectOptions{})
 	require.NoError(t, err)
@@ -119,7 +119,7 @@ func TestFacadeMoneyKitTokenRefreshOnExpiry(t *testing.T) {
 	sb := sandbox.Start(t, cfg)
 	sb.Setenv(t)
 	ctx := context.Background()
-	mk, err := facade.NewMoneyKit(facade.WithWait(noWait), facade.WithoutDocumentedLimits())
+	mk, err := moneykit.New(facade.WithWait(noWait), facade.WithoutDocumentedLimits())
 	require.NoError(t, err)
 	_, err = mk.Users.Links(ctx, "user-ttl")
 	require.NoError(t, err)
@@ -132,10 +132,10 @@ func TestFacadeLinkMoneyFlow(t *testing.T) {
 	sb := sandbox.Start(t)
 	sb.Setenv(t)
 	ctx := context.Background()
-	lm, err := facade.NewLinkMoney()
+	lm, err := linkmoney.New()
 	require.NoError(t, err)
 
-	sess, err := lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{FirstName: "Jane", LastName: "Doe", Email: "jane.doe@example.com"},
+	sess, err := lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "Jane", LastName: "Doe", Email: "jane.doe@example.com"},
 		"https://merchant.example/return"))
 	require.NoError(t, err)
 	cust, err := sb.CompleteSession(sess.SessionKey)
@@ -143,29 +143,29 @@ func TestFacadeLinkMoneyFlow(t *testing.T) {
 
 	c, err := lm.Customers.Get(ctx, cust)
 	require.NoError(t, err)
-	assert.Equal(t, linkmoney.CustomerStatusACTIVE, c.CustomerStatus)
+	assert.Equal(t, linkmoney.CustomerStatusActive, c.CustomerStatus)
 	accts, err := lm.Customers.Accounts(ctx, cust)
 	require.NoError(t, err)
 	assert.Len(t, accts.AccountDetails, 2)
 
-	p, err := lm.Payments.Create(ctx, facade.NewPayment(cust, "merchant-1", facade.USD(2500), facade.WithClientReferenceID("order-1")))
+	p, err := lm.Payments.Create(ctx, linkmoney.NewPayment(cust, "merchant-1", linkmoney.USD(2500), linkmoney.WithClientReferenceID("order-1")))
 	require.NoError(t, err)
-	assert.Equal(t, linkmoney.PaymentStatusAUTHORIZED, p.PaymentStatus)
+	assert.Equal(t, linkmoney.PaymentStatusAuthorized, p.PaymentStatus)
 	assert.Equal(t, "order-1", p.ClientReferenceId)
 
-	r, err := lm.Refunds.Create(ctx, facade.NewRefund(p.PaymentId, facade.USD(1000)))
+	r, err := lm.Refunds.Create(ctx, linkmoney.NewRefund(p.PaymentId, linkmoney.USD(1000)))
 	require.NoError(t, err)
-	assert.Equal(t, linkmoney.PaymentStatusPENDING, r.PaymentStatus)
-	_, err = lm.Refunds.Create(ctx, facade.NewRefund(p.PaymentId, facade.USD(1501)))
+	assert.Equal(t, linkmoney.PaymentStatusPending, r.PaymentStatus)
+	_, err = lm.Refunds.Create(ctx, linkmoney.NewRefund(p.PaymentId, linkmoney.USD(1501)))
 	assert.Error(t, err)
 
-	big, err := lm.Payments.Create(ctx, facade.NewPayment(cust, "merchant-1", facade.USD(900001)))
+	big, err := lm.Payments.Create(ctx, linkmoney.NewPayment(cust, "merchant-1", linkmoney.USD(900001)))
 	require.NoError(t, err)
-	assert.Equal(t, linkmoney.PaymentStatusTERMINALFAILED, big.PaymentStatus)
+	assert.Equal(t, linkmoney.PaymentStatusTerminalFailed, big.PaymentStatus)
 
-	_, err = lm.Payments.Create(ctx, facade.NewPayment(cust, "merchant-1", facade.USD(100), facade.WithRequestKey("rk-facade")))
+	_, err = lm.Payments.Create(ctx, linkmoney.NewPayment(cust, "merchant-1", linkmoney.USD(100), linkmoney.WithRequestKey("rk-facade")))
 	require.NoError(t, err)
-	_, err = lm.Payments.Create(ctx, facade.NewPayment(cust, "merchant-1", facade.USD(100), facade.WithRequestKey("rk-facade")))
+	_, err = lm.Payments.Create(ctx, linkmoney.NewPayment(cust, "merchant-1", linkmoney.USD(100), linkmoney.WithRequestKey("rk-facade")))
 	assert.ErrorIs(t, err, facade.ErrDuplicateRequestKey)
 
 	_, err = lm.Customers.Get(ctx, "8c4d7b3e-4f5a-4b1c-9d2e-6f7a8b9c0d1e")
@@ -184,9 +184,9 @@ func TestFacadeLinkMoneyPaymentLostAfterHandling(t *testing.T) {
 	sb := sandbox.Start(t, sandbox.Config{Seed: 3})
 	sb.Setenv(t)
 	ctx := context.Background()
-	lm, err := facade.NewLinkMoney(facade.WithWait(noWait), facade.WithoutDocumentedLimits())
+	lm, err := linkmoney.New(facade.WithWait(noWait), facade.WithoutDocumentedLimits())
 	require.NoError(t, err)
-	sess, err := lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{FirstName: "Jane", LastName: "Doe", Email: "jane.doe@example.com"},
+	sess, err := lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "Jane", LastName: "Doe", Email: "jane.doe@example.com"},
 		"https://merchant.example/return"))
 	require.NoError(t, err)
 	cust, err := sb.CompleteSession(sess.SessionKey)
@@ -196,7 +196,7 @@ func TestFacadeLinkMoneyPaymentLostAfterHandling(t *testing.T) {
 	// first attempt makes the payment but its response is lost; the retry
 	// reuses the requestKey and meets the recorded payment.
 	sb.SetFaults(map[string]sandbox.Fault{"createPayment": {Rate: 0.5, Statuses: []int{503}, AfterHandling: true}})
-	_, err = lm.Payments.Create(ctx, facade.NewPayment(cust, "merchant-1", facade.USD(700), facade.WithRequestKey("rk-lost")))
+	_, err = lm.Payments.Create(ctx, linkmoney.NewPayment(cust, "merchant-1", linkmoney.USD(700), linkmoney.WithRequestKey("rk-lost")))
 	var attempts []sandbox.Request
 	for _, q := range sb.Requests() {
 		if q.Operation == "createPayment" {

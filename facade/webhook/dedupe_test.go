@@ -7,21 +7,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/banklink/banklink/facade/fleet"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/banklink/banklink/facade"
 )
 
-var _ SeenStore = facade.DedupeStore(nil)
+var _ SeenStore = fleet.DedupeStore(nil)
 
 // TestFleetStoreSharedAcrossHandlers: two receivers (two instances of a
-// fleet) on one facade.DedupeStore handle a delivery once between them; a
+// fleet) on one fleet.DedupeStore handle a delivery once between them; a
 // failed handling releases the key so the redelivery is handled.
 func TestFleetStoreSharedAcrossHandlers(t *testing.T) {
 	for _, pc := range providerCases(t) {
 		t.Run(pc.name, func(t *testing.T) {
-			shared := facade.NewMemoryDedupeStore()
+			shared := fleet.NewMemoryDedupeStore()
 			calls := 0
 			fail := true
 			fn := func() error {

@@ -12,9 +12,10 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
 	"github.com/banklink/banklink/facade/webhook"
-	"github.com/banklink/banklink/gen/moneykit"
 )
 
 // recorder collects the events a handler was called with.
@@ -51,7 +52,7 @@ func statuses(d sandbox.WebhookDelivery) []int {
 
 type mkEnv struct {
 	sb    *sandbox.Sandbox
-	mk    *facade.MoneyKit
+	mk    *moneykit.Client
 	v     *webhook.MoneyKitVerifier
 	rec   *recorder[*webhook.MoneyKitEvent]
 	hook  string
@@ -63,7 +64,7 @@ func newMKEnv(t *testing.T) *mkEnv {
 	clock := sandbox.NewFakeClock(time.Time{})
 	sb := sandbox.Start(t, sandbox.Config{Clock: clock})
 	creds := sb.MoneyKit()
-	mk, err := facade.NewMoneyKit(facade.WithBaseURL(creds.BaseURL), facade.WithCredentials(creds.ClientID, creds.ClientSecret))
+	mk, err := moneykit.New(facade.WithBaseURL(creds.BaseURL), facade.WithCredentials(creds.ClientID, creds.ClientSecret))
 	require.NoError(t, err)
 	v, err := webhook.NewMoneyKitVerifier(webhook.MoneyKitOptions{BaseURL: creds.BaseURL, ClientID: creds.ClientID, Now: sb.Now})
 	require.NoError(t, err)
@@ -78,7 +79,7 @@ func newMKEnv(t *testing.T) *mkEnv {
 // connect runs the link flow with the env's webhook and returns the link id.
 func (e *mkEnv) connect(t *testing.T, ctx context.Context) string {
 	t.Helper()
-	sess, err := e.mk.LinkSessions.Create(ctx, facade.NewLinkSession("user-42", "https://app.example/oauth", facade.WithWebhook(e.hook), facade.WithLinkTags("checkout")))
+	sess, err := e.mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("user-42", "https://app.example/oauth", moneykit.WithWebhook(e.hook), moneykit.WithLinkTags("checkout")))
 	require.NoError(t, err)
 	tok, err := e.sb.CompleteLinkSession(sess.LinkSessionToken, sandbox.ConnectOptions{})
 	require.NoError(t, err)
@@ -162,7 +163,7 @@ func TestEndToEndMoneyKitTestTriggerAndKeyRotation(t *testing.T) {
 	assert.Len(t, e.rec.got(), 2)
 
 	// A link without a webhook URL cannot be triggered.
-	_, err = e.mk.Links.Update(ctx, linkID, facade.NewLinkUpdate(facade.RemoveWebhook()))
+	_, err = e.mk.Links.Update(ctx, linkID, moneykit.NewLinkUpdate(moneykit.RemoveWebhook()))
 	require.NoError(t, err)
 	_, err = e.mk.Webhooks.TestLink(ctx, linkID, moneykit.WebhookLinkTestEventLinkStateChanged, "")
 	require.ErrorIs(t, err, facade.ErrBadConfig)
@@ -252,7 +253,7 @@ func TestEndToEndLinkMoneyPaymentEvents(t *testing.T) {
 	clock := sandbox.NewFakeClock(time.Time{})
 	sb := sandbox.Start(t, sandbox.Config{Clock: clock})
 	creds := sb.LinkMoney()
-	lm, err := facade.NewLinkMoney(facade.WithBaseURL(creds.BaseURL), facade.WithCredentials(creds.ClientID, creds.ClientSecret))
+	lm, err := linkmoney.New(facade.WithBaseURL(creds.BaseURL), facade.WithCredentials(creds.ClientID, creds.ClientSecret))
 	require.NoError(t, err)
 	t.Cleanup(lm.CloseIdleConnections)
 
@@ -266,11 +267,11 @@ func TestEndToEndLinkMoneyPaymentEvents(t *testing.T) {
 	sub, err := lm.Webhooks.Subscribe(ctx, srv.URL+"/webhooks/linkmoney", secret)
 	require.NoError(t, err)
 
-	sess, err := lm.Sessions.Create(ctx, facade.NewSession(facade.SessionCustomer{FirstName: "Ada", LastName: "L", Email: "ada@example.com"}, "https://m.example/r"))
+	sess, err := lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "Ada", LastName: "L", Email: "ada@example.com"}, "https://m.example/r"))
 	require.NoError(t, err)
 	customerID, err := sb.CompleteSession(sess.SessionKey)
 	require.NoError(t, err)
-	pay, err := lm.Payments.Create(ctx, facade.NewPayment(customerID, sandbox.LinkMoneyMerchantID, facade.USD(1234), facade.WithClientReferenceID("order-7")))
+	pay, err := lm.Payments.Create(ctx, linkmoney.NewPayment(customerID, sandbox.LinkMoneyMerchantID, linkmoney.USD(1234), linkmoney.WithClientReferenceID("order-7")))
 	require.NoError(t, err)
 	require.NoError(t, sb.WaitWebhooks(ctx))
 
@@ -293,7 +294,7 @@ func TestEndToEndLinkMoneyPaymentEvents(t *testing.T) {
 	// The nested shape, a duplicate and a reordering, handled once each.
 	sb.SetWebhookOptions(sandbox.WebhookOptions{LinkMoneyNested: true})
 	sb.SetWebhookFaults(sandbox.WebhookFaults{Duplicate: true, OutOfOrder: true})
-	pay2, err := lm.Payments.Create(ctx, facade.NewPayment(customerID, sandbox.LinkMoneyMerchantID, facade.USD(9999_00)))
+	pay2, err := lm.Payments.Create(ctx, linkmoney.NewPayment(customerID, sandbox.LinkMoneyMerchantID, linkmoney.USD(9999_00)))
 	require.NoError(t, err)
 	require.NoError(t, sb.WaitWebhooks(ctx))
 	sb.SetWebhookFaults(sandbox.WebhookFaults{})
@@ -313,7 +314,7 @@ func TestEndToEndLinkMoneyPaymentEvents(t *testing.T) {
 	// Unsubscribed: no more deliveries.
 	n := len(sb.WebhookDeliveries())
 	require.NoError(t, lm.Webhooks.Unsubscribe(ctx, sub.SubscriptionKey))
-	_, err = lm.Payments.Create(ctx, facade.NewPayment(customerID, sandbox.LinkMoneyMerchantID, facade.USD(100)))
+	_, err = lm.Payments.Create(ctx, linkmoney.NewPayment(customerID, sandbox.LinkMoneyMerchantID, linkmoney.USD(100)))
 	require.NoError(t, err)
 	assert.Len(t, sb.WebhookDeliveries(), n)
 	require.ErrorIs(t, lm.Webhooks.Unsubscribe(ctx, sub.SubscriptionKey), facade.ErrNotFound)
@@ -332,10 +333,10 @@ func TestEndToEndNoGoroutinesLeftAfterClose(t *testing.T) {
 		require.NoError(t, err)
 		recv := httptest.NewServer(webhook.MoneyKitHandler(v, func(context.Context, *webhook.MoneyKitEvent) error { return nil }))
 		defer recv.Close()
-		mk, err := facade.NewMoneyKit(facade.WithBaseURL(creds.BaseURL), facade.WithCredentials(creds.ClientID, creds.ClientSecret))
+		mk, err := moneykit.New(facade.WithBaseURL(creds.BaseURL), facade.WithCredentials(creds.ClientID, creds.ClientSecret))
 		require.NoError(t, err)
 		defer mk.CloseIdleConnections()
-		sess, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("user-42", "https://app.example/oauth", facade.WithWebhook(recv.URL)))
+		sess, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("user-42", "https://app.example/oauth", moneykit.WithWebhook(recv.URL)))
 		require.NoError(t, err)
 		tok, err := sb.CompleteLinkSession(sess.LinkSessionToken, sandbox.ConnectOptions{})
 		require.NoError(t, err)

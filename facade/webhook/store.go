@@ -74,7 +74,7 @@ func (m *MemoryStore) Len() int {
 	return len(m.keys)
 }
 
-// SeenStore is the method set of facade.DedupeStore (declared here so that
+// SeenStore is the method set of fleet.DedupeStore (declared here so that
 // this package does not import facade): Seen records a key for ttl and
 // reports whether it was already recorded; Forget drops it.
 type SeenStore interface {
@@ -82,7 +82,7 @@ type SeenStore interface {
 	Forget(ctx context.Context, key string) error
 }
 
-// FleetStore adapts a fleet's dedupe store, any facade.DedupeStore such as
+// FleetStore adapts a fleet's dedupe store, any fleet.DedupeStore such as
 // the Redis one of facade/redisfleet (Fleet.Dedupe()), to a Store, so that
 // a delivery the provider sends again, to any instance, reaches one handler:
 //

@@ -3,22 +3,38 @@
 package linkmoney
 
 import (
+	"strconv"
+
 	"github.com/banklink/banklink/internal/opmeta"
 )
 
+// Op is the index in Operations of one linkmoney operation. Each provider
+// package declares its own Op, so an operation of one provider cannot be
+// handed where another provider's operation is expected.
+type Op int
+
 // Indexes into Operations, one per operationId.
 const (
-	OpCreatePayment       = 0 // POST /v1/payments
-	OpCreateRefund        = 1 // POST /v1/refunds
-	OpCreateSession       = 2 // POST /v2/sessions
-	OpCreateToken         = 3 // POST /v1/tokens
-	OpGetCustomer         = 4 // GET /v1/customers/{customerId}
-	OpGetCustomerAccounts = 5 // GET /v1/customers/{customerId}/accounts
-	OpGetTransaction      = 6 // GET /v1/transactions/{transactionId}
-	OpReleasePayment      = 7 // POST /v1/payments/{transactionId}/release
-	OpSubscribeWebhook    = 8 // POST /v1/webhook/subscribe
-	OpUnsubscribeWebhook  = 9 // PUT /v1/webhook/unsubscribe
+	OpCreatePayment       Op = 0 // POST /v1/payments
+	OpCreateRefund        Op = 1 // POST /v1/refunds
+	OpCreateSession       Op = 2 // POST /v2/sessions
+	OpCreateToken         Op = 3 // POST /v1/tokens
+	OpGetCustomer         Op = 4 // GET /v1/customers/{customerId}
+	OpGetCustomerAccounts Op = 5 // GET /v1/customers/{customerId}/accounts
+	OpGetTransaction      Op = 6 // GET /v1/transactions/{transactionId}
+	OpReleasePayment      Op = 7 // POST /v1/payments/{transactionId}/release
+	OpSubscribeWebhook    Op = 8 // POST /v1/webhook/subscribe
+	OpUnsubscribeWebhook  Op = 9 // PUT /v1/webhook/unsubscribe
 )
+
+// String returns the operationId of op as api/openapi.yaml spells it
+// ("createPayment"), or "Op(n)" for an index outside Operations.
+func (op Op) String() string {
+	if op >= 0 && int(op) < len(Operations) {
+		return Operations[op].ID
+	}
+	return "Op(" + strconv.Itoa(int(op)) + ")"
+}
 
 // Operations is the operation table of api/openapi.yaml for this provider,
 // in operationId order: what a client needs to call each operation, with no
@@ -137,7 +153,7 @@ var Operations = [...]opmeta.Operation{
 }
 
 // OperationIndex returns the index in Operations of operationId id.
-func OperationIndex(id string) (int, bool) {
+func OperationIndex(id string) (Op, bool) {
 	switch id {
 	case "createPayment":
 		return OpCreatePayment, true

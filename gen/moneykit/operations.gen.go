@@ -3,42 +3,57 @@
 package moneykit
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/banklink/banklink/internal/opmeta"
 )
 
+// Op is the index in Operations of one moneykit operation. Each provider
+// package declares its own Op, so an operation of one provider cannot be
+// handed where another provider's operation is expected.
+type Op int
+
 // Indexes into Operations, one per operationId.
 const (
-	OpCreateAccessToken           = 0  // POST /auth/token
-	OpCreateLinkSession           = 1  // POST /link-session
-	OpDeleteLink                  = 2  // DELETE /links/{id}
-	OpExchangeToken               = 3  // POST /link-session/exchange-token
-	OpGetAccount                  = 4  // GET /links/{id}/accounts/{account_id}
-	OpGetAccountNumbers           = 5  // GET /links/{id}/accounts/numbers
-	OpGetAccounts                 = 6  // GET /links/{id}/accounts
-	OpGetHoldings                 = 7  // GET /links/{id}/investments/holdings
-	OpGetIdentity                 = 8  // GET /links/{id}/identity
-	OpGetInstitution              = 9  // GET /institutions/{institution_id}
-	OpGetInstitutions             = 10 // GET /institutions
-	OpGetInvestmentTransactions   = 11 // GET /links/{id}/investments/transactions
-	OpGetJWKS                     = 12 // GET /.well-known/jwks.json
-	OpGetLink                     = 13 // GET /links/{id}
-	OpGetLinks                    = 14 // GET /links
-	OpGetTransactions             = 15 // GET /links/{id}/transactions
-	OpGetTransactionsSync         = 16 // GET /links/{id}/transactions/sync
-	OpGetUserAccounts             = 17 // GET /users/{id}/accounts
-	OpGetUserLinks                = 18 // GET /users/{id}/links
-	OpGetUserTransactions         = 19 // GET /users/{id}/transactions
-	OpImportLink                  = 20 // POST /links/import
-	OpImportTransactions          = 21 // POST /links/{id}/import/transactions
-	OpIntrospectClient            = 22 // GET /auth/introspect
-	OpRefreshProducts             = 23 // POST /links/{id}/products
-	OpResetLink                   = 24 // POST /links/{id}/reset
-	OpUpdateLink                  = 25 // PATCH /links/{id}
-	OpUpdateTransactionEnrichment = 26 // POST /links/{id}/transactions/{transaction_id}/enrichment
-	OpWebhookTestLink             = 27 // POST /webhooks/test/link/{id}
+	OpCreateAccessToken           Op = 0  // POST /auth/token
+	OpCreateLinkSession           Op = 1  // POST /link-session
+	OpDeleteLink                  Op = 2  // DELETE /links/{id}
+	OpExchangeToken               Op = 3  // POST /link-session/exchange-token
+	OpGetAccount                  Op = 4  // GET /links/{id}/accounts/{account_id}
+	OpGetAccountNumbers           Op = 5  // GET /links/{id}/accounts/numbers
+	OpGetAccounts                 Op = 6  // GET /links/{id}/accounts
+	OpGetHoldings                 Op = 7  // GET /links/{id}/investments/holdings
+	OpGetIdentity                 Op = 8  // GET /links/{id}/identity
+	OpGetInstitution              Op = 9  // GET /institutions/{institution_id}
+	OpGetInstitutions             Op = 10 // GET /institutions
+	OpGetInvestmentTransactions   Op = 11 // GET /links/{id}/investments/transactions
+	OpGetJWKS                     Op = 12 // GET /.well-known/jwks.json
+	OpGetLink                     Op = 13 // GET /links/{id}
+	OpGetLinks                    Op = 14 // GET /links
+	OpGetTransactions             Op = 15 // GET /links/{id}/transactions
+	OpGetTransactionsSync         Op = 16 // GET /links/{id}/transactions/sync
+	OpGetUserAccounts             Op = 17 // GET /users/{id}/accounts
+	OpGetUserLinks                Op = 18 // GET /users/{id}/links
+	OpGetUserTransactions         Op = 19 // GET /users/{id}/transactions
+	OpImportLink                  Op = 20 // POST /links/import
+	OpImportTransactions          Op = 21 // POST /links/{id}/import/transactions
+	OpIntrospectClient            Op = 22 // GET /auth/introspect
+	OpRefreshProducts             Op = 23 // POST /links/{id}/products
+	OpResetLink                   Op = 24 // POST /links/{id}/reset
+	OpUpdateLink                  Op = 25 // PATCH /links/{id}
+	OpUpdateTransactionEnrichment Op = 26 // POST /links/{id}/transactions/{transaction_id}/enrichment
+	OpWebhookTestLink             Op = 27 // POST /webhooks/test/link/{id}
 )
+
+// String returns the operationId of op as api/openapi.yaml spells it
+// ("createAccessToken"), or "Op(n)" for an index outside Operations.
+func (op Op) String() string {
+	if op >= 0 && int(op) < len(Operations) {
+		return Operations[op].ID
+	}
+	return "Op(" + strconv.Itoa(int(op)) + ")"
+}
 
 // Operations is the operation table of api/openapi.yaml for this provider,
 // in operationId order: what a client needs to call each operation, with no
@@ -780,7 +795,7 @@ var Operations = [...]opmeta.Operation{
 }
 
 // OperationIndex returns the index in Operations of operationId id.
-func OperationIndex(id string) (int, bool) {
+func OperationIndex(id string) (Op, bool) {
 	switch id {
 	case "createAccessToken":
 		return OpCreateAccessToken, true

@@ -821,9 +821,9 @@ func (r *MoneyKitConnectFeatures) Validate() error {
 	return c.Err()
 }
 
-func (r *MoneyKitConnectFeatures) validateAt(c *reqcheck.Checker) {
-	_ = c
-}
+// validateAt has nothing to check: the schema of MoneyKitConnectFeatures states no
+// constraints.
+func (r *MoneyKitConnectFeatures) validateAt(*reqcheck.Checker) {}
 
 // Validate checks r against the constraints api/openapi.yaml states for
 // CreateLinkSessionRequest/properties/custom_sandbox_data, as r would be marshalled. It returns nil, or an error
@@ -997,9 +997,9 @@ func (r *CustomSandboxAccount) Validate() error {
 	return c.Err()
 }
 
-func (r *CustomSandboxAccount) validateAt(c *reqcheck.Checker) {
-	_ = c
-}
+// validateAt has nothing to check: the schema of CustomSandboxAccount states no
+// constraints.
+func (r *CustomSandboxAccount) validateAt(*reqcheck.Checker) {}
 
 // Validate checks r against the constraints api/openapi.yaml states for
 // CreateLinkSessionRequest/properties/custom_sandbox_data/properties/owners/items, as r would be marshalled. It returns nil, or an error
@@ -1159,9 +1159,9 @@ func (r *AccountBalances) Validate() error {
 	return c.Err()
 }
 
-func (r *AccountBalances) validateAt(c *reqcheck.Checker) {
-	_ = c
-}
+// validateAt has nothing to check: the schema of AccountBalances states no
+// constraints.
+func (r *AccountBalances) validateAt(*reqcheck.Checker) {}
 
 // Validate checks r against the constraints api/openapi.yaml states for
 // CreateLinkSessionRequest/properties/custom_sandbox_data/properties/owners/items/properties/addresses/items, as r would be marshalled. It returns nil, or an error
@@ -1177,9 +1177,9 @@ func (r *OwnerAddress) Validate() error {
 	return c.Err()
 }
 
-func (r *OwnerAddress) validateAt(c *reqcheck.Checker) {
-	_ = c
-}
+// validateAt has nothing to check: the schema of OwnerAddress states no
+// constraints.
+func (r *OwnerAddress) validateAt(*reqcheck.Checker) {}
 
 // Validate checks r against the constraints api/openapi.yaml states for
 // CreateLinkSessionRequest/properties/custom_sandbox_data/properties/owners/items/properties/emails/items, as r would be marshalled. It returns nil, or an error
@@ -1195,9 +1195,9 @@ func (r *OwnerEmail) Validate() error {
 	return c.Err()
 }
 
-func (r *OwnerEmail) validateAt(c *reqcheck.Checker) {
-	_ = c
-}
+// validateAt has nothing to check: the schema of OwnerEmail states no
+// constraints.
+func (r *OwnerEmail) validateAt(*reqcheck.Checker) {}
 
 // Validate checks r against the constraints api/openapi.yaml states for
 // CreateLinkSessionRequest/properties/custom_sandbox_data/properties/owners/items/properties/phone_numbers/items, as r would be marshalled. It returns nil, or an error
@@ -1233,9 +1233,9 @@ func (r *ProductSettings) Validate() error {
 	return c.Err()
 }
 
-func (r *ProductSettings) validateAt(c *reqcheck.Checker) {
-	_ = c
-}
+// validateAt has nothing to check: the schema of ProductSettings states no
+// constraints.
+func (r *ProductSettings) validateAt(*reqcheck.Checker) {}
 
 // isZero reports whether encoding/json's omitzero leaves r out.
 func (r *MoneyKitConnectFeatures) isZero() bool {
@@ -1287,8 +1287,7 @@ func checkCreateAccessTokenParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	default:
@@ -1303,8 +1302,7 @@ func checkCreateLinkSessionParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	default:
@@ -1319,8 +1317,7 @@ func checkDeleteLinkParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "id":
@@ -1342,8 +1339,7 @@ func checkExchangeTokenParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	default:
@@ -1358,8 +1354,7 @@ func checkGetAccountNumbersParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "id":
@@ -1381,8 +1376,7 @@ func checkGetAccountParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "account_id":
@@ -1411,15 +1405,11 @@ func checkGetAccountsParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "account_ids":
 		c.Param("query", "account_ids")
-		if value == "" {
-		} else {
-		}
 	case "id":
 		c.Param("path", "id")
 		if value == "" {
@@ -1439,15 +1429,11 @@ func checkGetHoldingsParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "account_ids":
 		c.Param("query", "account_ids")
-		if value == "" {
-		} else {
-		}
 	case "id":
 		c.Param("path", "id")
 		if value == "" {
@@ -1467,15 +1453,11 @@ func checkGetIdentityParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "account_ids":
 		c.Param("query", "account_ids")
-		if value == "" {
-		} else {
-		}
 	case "id":
 		c.Param("path", "id")
 		if value == "" {
@@ -1495,8 +1477,7 @@ func checkGetInstitutionParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "institution_id":
@@ -1518,34 +1499,25 @@ func checkGetInstitutionsParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "cursor":
 		c.Param("query", "cursor")
-		if value == "" {
-		} else {
-		}
 	case "featured":
 		c.Param("query", "featured")
-		if value == "" {
-		} else {
+		if value != "" {
 			if value != "true" && value != "false" {
 				c.Add("type", c.Field()+" must be a boolean")
 			}
 		}
 	case "limit":
 		c.Param("query", "limit")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.NumberText(value, &number1)
 		}
 	case "name":
 		c.Param("query", "name")
-		if value == "" {
-		} else {
-		}
 	default:
 		c.Param("path", name)
 		c.Add("unknown", "the operation has no parameter "+name)
@@ -1558,20 +1530,13 @@ func checkGetInvestmentTransactionsParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "account_ids":
 		c.Param("query", "account_ids")
-		if value == "" {
-		} else {
-		}
 	case "end_date":
 		c.Param("query", "end_date")
-		if value == "" {
-		} else {
-		}
 	case "id":
 		c.Param("path", "id")
 		if value == "" {
@@ -1581,21 +1546,16 @@ func checkGetInvestmentTransactionsParam(name, value string) error {
 		}
 	case "page":
 		c.Param("query", "page")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.NumberText(value, &number2)
 		}
 	case "size":
 		c.Param("query", "size")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.NumberText(value, &number1)
 		}
 	case "start_date":
 		c.Param("query", "start_date")
-		if value == "" {
-		} else {
-		}
 	default:
 		c.Param("path", name)
 		c.Add("unknown", "the operation has no parameter "+name)
@@ -1608,8 +1568,7 @@ func checkGetJWKSParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	default:
@@ -1624,8 +1583,7 @@ func checkGetLinkParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "id":
@@ -1647,19 +1605,14 @@ func checkGetLinksParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "cursor":
 		c.Param("query", "cursor")
-		if value == "" {
-		} else {
-		}
 	case "limit":
 		c.Param("query", "limit")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.NumberText(value, &number3)
 		}
 	default:
@@ -1674,20 +1627,13 @@ func checkGetTransactionsParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "account_ids":
 		c.Param("query", "account_ids")
-		if value == "" {
-		} else {
-		}
 	case "end_date":
 		c.Param("query", "end_date")
-		if value == "" {
-		} else {
-		}
 	case "id":
 		c.Param("path", "id")
 		if value == "" {
@@ -1697,21 +1643,16 @@ func checkGetTransactionsParam(name, value string) error {
 		}
 	case "page":
 		c.Param("query", "page")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.NumberText(value, &number2)
 		}
 	case "size":
 		c.Param("query", "size")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.NumberText(value, &number1)
 		}
 	case "start_date":
 		c.Param("query", "start_date")
-		if value == "" {
-		} else {
-		}
 	default:
 		c.Param("path", name)
 		c.Add("unknown", "the operation has no parameter "+name)
@@ -1724,15 +1665,11 @@ func checkGetTransactionsSyncParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "cursor":
 		c.Param("query", "cursor")
-		if value == "" {
-		} else {
-		}
 	case "id":
 		c.Param("path", "id")
 		if value == "" {
@@ -1742,8 +1679,7 @@ func checkGetTransactionsSyncParam(name, value string) error {
 		}
 	case "size":
 		c.Param("query", "size")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.NumberText(value, &number4)
 		}
 	default:
@@ -1758,15 +1694,11 @@ func checkGetUserAccountsParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "account_ids":
 		c.Param("query", "account_ids")
-		if value == "" {
-		} else {
-		}
 	case "id":
 		c.Param("path", "id")
 		if value == "" {
@@ -1776,9 +1708,6 @@ func checkGetUserAccountsParam(name, value string) error {
 		}
 	case "institution_ids":
 		c.Param("query", "institution_ids")
-		if value == "" {
-		} else {
-		}
 	default:
 		c.Param("path", name)
 		c.Add("unknown", "the operation has no parameter "+name)
@@ -1791,8 +1720,7 @@ func checkGetUserLinksParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "id":
@@ -1814,25 +1742,15 @@ func checkGetUserTransactionsParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "account_id":
 		c.Param("query", "account_id")
-		if value == "" {
-		} else {
-		}
 	case "category":
 		c.Param("query", "category")
-		if value == "" {
-		} else {
-		}
 	case "end_date":
 		c.Param("query", "end_date")
-		if value == "" {
-		} else {
-		}
 	case "id":
 		c.Param("path", "id")
 		if value == "" {
@@ -1842,30 +1760,21 @@ func checkGetUserTransactionsParam(name, value string) error {
 		}
 	case "institution_id":
 		c.Param("query", "institution_id")
-		if value == "" {
-		} else {
-		}
 	case "page":
 		c.Param("query", "page")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.NumberText(value, &number2)
 		}
 	case "size":
 		c.Param("query", "size")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.NumberText(value, &number1)
 		}
 	case "start_date":
 		c.Param("query", "start_date")
-		if value == "" {
-		} else {
-		}
 	case "transaction_type":
 		c.Param("query", "transaction_type")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum5)
 		}
 	default:
@@ -1880,8 +1789,7 @@ func checkImportLinkParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	default:
@@ -1896,8 +1804,7 @@ func checkImportTransactionsParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "id":
@@ -1919,8 +1826,7 @@ func checkIntrospectClientParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	default:
@@ -1935,8 +1841,7 @@ func checkRefreshProductsParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "id":
@@ -1958,8 +1863,7 @@ func checkResetLinkParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "id":
@@ -1981,8 +1885,7 @@ func checkUpdateLinkParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "id":
@@ -2004,8 +1907,7 @@ func checkUpdateTransactionEnrichmentParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "id":
@@ -2034,8 +1936,7 @@ func checkWebhookTestLinkParam(name, value string) error {
 	switch name {
 	case "MoneyKit-Version":
 		c.Param("header", "MoneyKit-Version")
-		if value == "" {
-		} else {
+		if value != "" {
 			c.Enum(value, enum0)
 		}
 	case "id":

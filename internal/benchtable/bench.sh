@@ -26,6 +26,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 echo "building test binaries" >&2
 "$GO" test -c -o "$tmp/facade.test" ./facade
+"$GO" test -c -o "$tmp/bench.test" ./facade/internal/bench
+"$GO" test -c -o "$tmp/transport.test" ./facade/internal/transport
 "$GO" test -c -o "$tmp/sandbox.test" ./facade/sandbox
 "$GO" build -o "$tmp/coldstart" ./internal/coldstart
 "$GO" build -o "$tmp/facadeget" ./internal/sizecheck/facadeget
@@ -42,15 +44,16 @@ run() { # dir binary args...: run a test binary in its package directory
 	status=0
 	for round in $(seq 1 "$COUNT"); do
 		echo "BenchmarkOverhead, BenchmarkClientOnly: round $round of $COUNT" >&3
-		run facade facade.test -test.bench '^BenchmarkOverhead$' -test.count 1 \
+		run facade/internal/bench bench.test -test.bench '^BenchmarkOverhead$' -test.count 1 \
 			-test.benchtime "$BENCHTIME" -benchround "$round" || status=1
-		run facade facade.test -test.bench '^BenchmarkClientOnly$' -test.count 1 \
+		run facade/internal/bench bench.test -test.bench '^BenchmarkClientOnly$' -test.count 1 \
 			-test.benchtime 200ms -benchround "$round" || status=1
 	done
 	echo "BenchmarkCallOptions" >&3
-	run facade facade.test -test.bench '^BenchmarkCallOptions$' -test.count "$COUNT" -test.benchtime 200ms || status=1
+	run facade/internal/bench bench.test -test.bench '^BenchmarkCallOptions$' -test.count "$COUNT" -test.benchtime 200ms || status=1
 	echo "BenchmarkConnectionReuse, BenchmarkTokenFanIn" >&3
-	run facade facade.test -test.bench '^Benchmark(ConnectionReuse|TokenFanIn)$' -test.count 1 || status=1
+	run facade/internal/bench bench.test -test.bench '^BenchmarkConnectionReuse$' -test.count 1 || status=1
+	run facade/internal/transport transport.test -test.bench '^BenchmarkTokenFanIn$' -test.count 1 || status=1
 	echo "sandbox and validation benchmarks" >&3
 	run facade/sandbox sandbox.test -test.bench . -test.count "$COUNT" || status=1
 	run facade facade.test -test.bench '^BenchmarkBody(Valid|Invalid)$' -test.count "$COUNT" -test.benchtime 200ms || status=1

@@ -1,5 +1,5 @@
 // Command coldstart measures banklink's cold start for make bench: the time
-// the first facade.NewMoneyKit takes in a fresh process. It prints one line
+// the first moneykit.New takes in a fresh process. It prints one line
 // in go test's benchmark format,
 //
 //	BenchmarkColdStartNewMoneyKit 1 <ns> ns/op
@@ -16,11 +16,12 @@ import (
 	"time"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/moneykit"
 )
 
 func main() {
 	start := time.Now()
-	_, err := facade.NewMoneyKit(facade.WithCredentials("id", "secret"), facade.WithBaseURL("http://127.0.0.1:1"))
+	_, err := moneykit.New(facade.WithCredentials("id", "secret"), facade.WithBaseURL("http://127.0.0.1:1"))
 	elapsed := time.Since(start)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
 )
 
@@ -191,12 +192,12 @@ func newHTTPClient(conns int) *http.Client {
 func setUpSandbox(ctx context.Context, base, clientID, clientSecret string) (linkID, token string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	mk, err := facade.NewMoneyKit(facade.WithCredentials(clientID, clientSecret), facade.WithBaseURL(base))
+	mk, err := moneykit.New(facade.WithCredentials(clientID, clientSecret), facade.WithBaseURL(base))
 	if err != nil {
 		return "", "", err
 	}
 	defer mk.CloseIdleConnections()
-	sess, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("loadgen-user", "https://app.example/oauth"))
+	sess, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("loadgen-user", "https://app.example/oauth"))
 	if err != nil {
 		return "", "", err
 	}

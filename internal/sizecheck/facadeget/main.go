@@ -1,6 +1,6 @@
 // Command facadeget is the facade half of banklink's binary-size benchmark
 // (make bench, BENCHMARKS.md): the smallest useful program that fetches one
-// MoneyKit link through facade.MoneyKit. internal/sizecheck/rawget is the
+// MoneyKit link through moneykit.Client. internal/sizecheck/rawget is the
 // same program written against net/http.
 //
 // Usage: facadeget BASE_URL LINK_ID (credentials from MONEYKIT_CLIENT_ID and
@@ -14,6 +14,7 @@ import (
 	"os"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/moneykit"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -24,7 +25,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: facadeget BASE_URL LINK_ID")
 		return 2
 	}
-	mk, err := facade.NewMoneyKit(facade.WithBaseURL(args[0]))
+	mk, err := moneykit.New(facade.WithBaseURL(args[0]))
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

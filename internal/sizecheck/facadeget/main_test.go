@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
 )
 
@@ -17,11 +17,11 @@ import (
 func TestFetchesALinkFromTheSandbox(t *testing.T) {
 	sb := sandbox.Start(t)
 	sb.Setenv(t)
-	mk, err := facade.NewMoneyKit()
+	mk, err := moneykit.New()
 	require.NoError(t, err)
 	defer mk.CloseIdleConnections()
 	ctx := context.Background()
-	ls, err := mk.LinkSessions.Create(ctx, facade.NewLinkSession("user-42", "https://app.example/oauth"))
+	ls, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession("user-42", "https://app.example/oauth"))
 	require.NoError(t, err)
 	tok, err := sb.CompleteLinkSession(ls.LinkSessionToken, sandbox.ConnectOptions{})
 	require.NoError(t, err)
