@@ -199,6 +199,7 @@ func (f *fakeMK) ListLinks(_ context.Context, cursor string, limit int) (*gen.Ge
 		start, _ = strconv.Atoi(cursor)
 	}
 	out := &gen.GetLinksResponse{}
+	limit = min(limit, 100) // the fake pages by 100, to exercise paging
 	for i := start; i < len(ids) && i < start+limit; i++ {
 		out.Links = append(out.Links, gen.GetLinksLink{LinkId: ids[i]})
 	}

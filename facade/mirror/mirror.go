@@ -44,15 +44,20 @@ var (
 type Option func(*config)
 
 type config struct {
+	pageSize    int
 	schema      string
 	logger      *slog.Logger
 	now         func() time.Time
-	lockTimeout time.Duration
 }
 
 // WithSchema sets the Postgres schema the tables live in (default
 // "banklink"). It must be a plain lower-case identifier. SQLite ignores it.
 func WithSchema(name string) Option { return func(c *config) { c.schema = name } }
+
+// WithPageSize sets how many changes a sync asks MoneyKit for per page,
+// 1 to 500 (default 500, MoneyKit's maximum). Smaller pages mean smaller
+// transactions and more calls.
+func WithPageSize(n int) Option { return func(c *config) { c.pageSize = n } }
 
 // WithLogger sends the mirror's log (link ids, counts, skipped products,
 // errors; never a secret or a customer's data) to l. The default discards.
@@ -93,11 +98,14 @@ var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 // reported (ErrUnknownScheme, ErrUnreachable, ErrReadOnly, ErrNewerSchema)
 // before or instead of any write; a migration runs in one transaction.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Mirror, error) {
-	cfg := config{schema: DefaultSchema, now: time.Now, lockTimeout: 30 * time.Second}
+	cfg := config{schema: DefaultSchema, now: time.Now, pageSize: PageSize}
 	for _, o := range opts {
 		if o != nil {
 			o(&cfg)
 		}
+	}
+	if cfg.pageSize < 1 || cfg.pageSize > PageSize {
+		return nil, fmt.Errorf("mirror: page size %d: must be 1 to %d", cfg.pageSize, PageSize)
 	}
 	if !schemaName.MatchString(cfg.schema) {
 		return nil, fmt.Errorf("mirror: schema %q: must be a lower-case identifier (letters, digits, _)", cfg.schema)
@@ -106,7 +114,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Mirror, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	m := &Mirror{cfg: cfg, log: log, links: map[string]*linkGate{}, pageSize: PageSize}
+	m := &Mirror{cfg: cfg, log: log, links: map[string]*linkGate{}, pageSize: cfg.pageSize}
 
 	scheme, rest, _ := strings.Cut(dsn, ":")
 	switch strings.ToLower(scheme) {

@@ -25,7 +25,7 @@ func (m *Mirror) LinkIDs(ctx context.Context, mk MoneyKit) ([]string, error) {
 		if pages > 100000 {
 			return nil, errors.New("mirror: GET /links did not end")
 		}
-		page, err := mk.ListLinks(ctx, cursor, 100)
+		page, err := mk.ListLinks(ctx, cursor, 1000)
 		if err != nil {
 			return nil, fmt.Errorf("mirror: listing links: %w", err)
 		}

@@ -24,7 +24,12 @@ type LinkStatus struct {
 
 // Counts are the row counts of the mirror's tables.
 type Counts struct {
-	Links, Accounts, Transactions, Payments, Refunds, WebhookEvents int
+	Links         int `json:"links"`
+	Accounts      int `json:"accounts"`
+	Transactions  int `json:"transactions"`
+	Payments      int `json:"payments"`
+	Refunds       int `json:"refunds"`
+	WebhookEvents int `json:"webhook_events"`
 }
 
 // Status reports every link the mirror holds, in link id order.

@@ -18,27 +18,29 @@ const PageSize = 500
 
 // SyncResult is what one sync of a link did.
 type SyncResult struct {
-	LinkID string
+	LinkID string `json:"link_id"`
 	// State is the link's state as last read ("deleted" for a deleted link).
-	State string
+	State string `json:"state"`
 	// Pages is how many sync pages were committed.
-	Pages int
+	Pages int `json:"pages"`
 	// Created, Updated and Removed count the changes applied (pending
 	// transactions included in Created).
-	Created, Updated, Removed int
+	Created int `json:"created"`
+	Updated int `json:"updated"`
+	Removed int `json:"removed"`
 	// PendingReplaced is true when the run replaced the link's stored
 	// pending set; Pending is then its new size.
-	PendingReplaced bool
-	Pending         int
+	PendingReplaced bool `json:"pending_replaced"`
+	Pending         int  `json:"pending"`
 	// Skipped lists the products the link was not granted (MoneyKit 403),
 	// which the sync left alone.
-	Skipped []string
+	Skipped []string `json:"skipped_products,omitempty"`
 	// Deleted is true when MoneyKit says the link was deleted; its rows are
 	// kept and its state set to "deleted".
-	Deleted bool
+	Deleted bool `json:"deleted,omitempty"`
 	// Busy is true when another instance was syncing the link and this one
 	// skipped it (reconcile only; SyncLink waits).
-	Busy bool
+	Busy bool `json:"busy,omitempty"`
 }
 
 // errCursorMoved: another process committed a page of this link between
