@@ -44,10 +44,10 @@ var (
 type Option func(*config)
 
 type config struct {
-	pageSize    int
-	schema      string
-	logger      *slog.Logger
-	now         func() time.Time
+	pageSize int
+	schema   string
+	logger   *slog.Logger
+	now      func() time.Time
 }
 
 // WithSchema sets the Postgres schema the tables live in (default
