@@ -291,60 +291,59 @@ func (m *Mirror) applyPage(ctx context.Context, tx *sql.Tx, linkID, from, next s
 	if err := m.upsertAccounts(ctx, tx, linkID, page.Accounts); err != nil {
 		return st, err
 	}
-	upsert, err := tx.PrepareContext(ctx, m.dialect.rebind(upsertTxnSQL))
-	if err != nil {
-		return st, m.dbErr(err)
-	}
-	defer upsert.Close()
-	stage, err := tx.PrepareContext(ctx, m.dialect.rebind(stageTxnSQL))
-	if err != nil {
-		return st, m.dbErr(err)
-	}
-	defer stage.Close()
-	unstage, err := tx.PrepareContext(ctx, m.dialect.rebind(`DELETE FROM pending_staged WHERE transaction_id = ?`))
-	if err != nil {
-		return st, m.dbErr(err)
-	}
-	defer unstage.Close()
-
-	apply := func(t *gen.TransactionResponse) error {
-		args := txnArgs(m.dialect, linkID, t)
-		if t.Pending {
-			_, err := stage.ExecContext(ctx, args...)
-			return err
+	// Each id's last report in the page wins (created, then updated; the
+	// lists are unordered, so removed is applied after them). Posted rows
+	// are upserted, pending ones staged, both in multi-row statements.
+	final := map[string]*gen.TransactionResponse{}
+	var order []string
+	note := func(t *gen.TransactionResponse) {
+		if _, ok := final[t.TransactionId]; !ok {
+			order = append(order, t.TransactionId)
 		}
-		if _, err := upsert.ExecContext(ctx, append(args, false)...); err != nil {
-			return err
-		}
-		// A pending transaction that posts under the same id (as some
-		// feeds report it) leaves the staged set.
-		_, err := unstage.ExecContext(ctx, t.TransactionId)
-		return err
+		final[t.TransactionId] = t
 	}
 	for i := range page.Transactions.Created {
-		if err := apply(&page.Transactions.Created[i]); err != nil {
-			return st, m.dbErr(err)
-		}
+		note(&page.Transactions.Created[i])
 	}
 	for i := range page.Transactions.Updated {
-		if err := apply(&page.Transactions.Updated[i]); err != nil {
-			return st, m.dbErr(err)
-		}
+		note(&page.Transactions.Updated[i])
 	}
-	if len(page.Transactions.Removed) > 0 {
-		del, err := tx.PrepareContext(ctx, m.dialect.rebind(`DELETE FROM transactions WHERE transaction_id = ? AND link_id = ?`))
-		if err != nil {
-			return st, m.dbErr(err)
+	removed := map[string]bool{}
+	for _, id := range page.Transactions.Removed {
+		removed[id] = true
+	}
+	var posted, pending [][]any
+	var unstage []any
+	for _, id := range order {
+		t := final[id]
+		if removed[id] {
+			continue
 		}
-		defer del.Close()
-		for _, id := range page.Transactions.Removed {
-			if _, err := del.ExecContext(ctx, id, linkID); err != nil {
-				return st, m.dbErr(err)
-			}
-			if _, err := unstage.ExecContext(ctx, id); err != nil {
-				return st, m.dbErr(err)
-			}
+		args := txnArgs(m.dialect, linkID, t)
+		if t.Pending {
+			pending = append(pending, args)
+			continue
 		}
+		posted = append(posted, append(args, false))
+		// A pending transaction that posts under the same id (as some
+		// feeds report it) leaves the staged set.
+		unstage = append(unstage, id)
+	}
+	var gone []any
+	for _, id := range page.Transactions.Removed {
+		gone = append(gone, id)
+	}
+	if err := m.execRows(ctx, tx, upsertTxnHead, upsertTxnTail, posted); err != nil {
+		return st, err
+	}
+	if err := m.execRows(ctx, tx, stageTxnHead, stageTxnTail, pending); err != nil {
+		return st, err
+	}
+	if err := m.execIn(ctx, tx, `DELETE FROM pending_staged WHERE transaction_id IN `, "", append(unstage, gone...)); err != nil {
+		return st, err
+	}
+	if err := m.execIn(ctx, tx, `DELETE FROM transactions WHERE link_id = ? AND transaction_id IN `, "", gone, linkID); err != nil {
+		return st, err
 	}
 	if err := m.fail("page-applied"); err != nil {
 		return st, err
@@ -389,20 +388,64 @@ func (m *Mirror) applyPage(ctx context.Context, tx *sql.Tx, linkID, from, next s
 
 const txnCols = `transaction_id, link_id, account_id, amount, type, currency, date, datetime, description, raw_description, category`
 
-const upsertTxnSQL = `INSERT INTO transactions (` + txnCols + `, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (transaction_id) DO UPDATE SET link_id = excluded.link_id, account_id = excluded.account_id, amount = excluded.amount,
-type = excluded.type, currency = excluded.currency, date = excluded.date, datetime = excluded.datetime,
-description = excluded.description, raw_description = excluded.raw_description, category = excluded.category, pending = excluded.pending`
-
-const stageTxnSQL = `INSERT INTO pending_staged (` + txnCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (transaction_id) DO UPDATE SET link_id = excluded.link_id, account_id = excluded.account_id, amount = excluded.amount,
+const txnSet = `link_id = excluded.link_id, account_id = excluded.account_id, amount = excluded.amount,
 type = excluded.type, currency = excluded.currency, date = excluded.date, datetime = excluded.datetime,
 description = excluded.description, raw_description = excluded.raw_description, category = excluded.category`
 
+const (
+	upsertTxnHead = `INSERT INTO transactions (` + txnCols + `, pending) VALUES `
+	upsertTxnTail = ` ON CONFLICT (transaction_id) DO UPDATE SET ` + txnSet + `, pending = excluded.pending`
+	stageTxnHead  = `INSERT INTO pending_staged (` + txnCols + `) VALUES `
+	stageTxnTail  = ` ON CONFLICT (transaction_id) DO UPDATE SET ` + txnSet
+)
+
+// rowsPerStatement bounds a multi-row statement (12 columns: 1,200
+// parameters, well under SQLite's and Postgres's limits).
+const rowsPerStatement = 100
+
+// execRows runs head + "(?, …), (?, …)" + tail over rows, rowsPerStatement
+// rows at a time. The rows of one call must have distinct keys.
+func (m *Mirror) execRows(ctx context.Context, tx *sql.Tx, head, tail string, rows [][]any) error {
+	for len(rows) > 0 {
+		n := min(len(rows), rowsPerStatement)
+		var b strings.Builder
+		b.WriteString(head)
+		args := make([]any, 0, n*len(rows[0]))
+		for i, r := range rows[:n] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(")
+			b.WriteString(strings.TrimSuffix(strings.Repeat("?, ", len(r)), ", "))
+			b.WriteString(")")
+			args = append(args, r...)
+		}
+		b.WriteString(tail)
+		if _, err := tx.ExecContext(ctx, m.dialect.rebind(b.String()), args...); err != nil {
+			return m.dbErr(err)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// execIn runs head + "(?, …)" + tail with ids in the list, after the fixed
+// leading arguments, rowsPerStatement ids at a time.
+func (m *Mirror) execIn(ctx context.Context, tx *sql.Tx, head, tail string, ids []any, leading ...any) error {
+	for len(ids) > 0 {
+		n := min(len(ids), rowsPerStatement)
+		q := head + "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")" + tail
+		args := append(append([]any{}, leading...), ids[:n]...)
+		if _, err := tx.ExecContext(ctx, m.dialect.rebind(q), args...); err != nil {
+			return m.dbErr(err)
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
 const promoteStagedSQL = `INSERT INTO transactions (` + txnCols + `, pending) SELECT ` + txnCols + `, true FROM pending_staged WHERE link_id = ?
-ON CONFLICT (transaction_id) DO UPDATE SET link_id = excluded.link_id, account_id = excluded.account_id, amount = excluded.amount,
-type = excluded.type, currency = excluded.currency, date = excluded.date, datetime = excluded.datetime,
-description = excluded.description, raw_description = excluded.raw_description, category = excluded.category, pending = true`
+ON CONFLICT (transaction_id) DO UPDATE SET ` + txnSet + `, pending = true`
 
 func txnArgs(d dialect, linkID string, t *gen.TransactionResponse) []any {
 	var dt any
