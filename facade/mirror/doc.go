@@ -51,7 +51,10 @@
 //     and are replaced wholesale with each refresh. The mirror stages a
 //     run's pending transactions and, when the run's last page commits,
 //     replaces the link's stored pending set with them, provided the run
-//     reported any change (a run with nothing new leaves the set alone).
+//     created anything: a refresh that fetched transactions reports them in
+//     created (new posted ones, and the pending set again), so a pending
+//     transaction that posted or vanished goes; a run of only corrections
+//     (updated) and reversals (removed) leaves the pending set alone.
 //     Readers never see the old and the new pending sets together. A run
 //     that crashed keeps its staged rows and finishes them when resumed.
 //   - A deleted link (410 link_error.deleted, or 200 with state deleted) is

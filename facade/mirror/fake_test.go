@@ -289,3 +289,24 @@ type txnRow struct {
 	LinkID, AccountID, Amount, Type, Currency, Date, Datetime, Description, RawDescription, Category string
 	Pending                                                                                          bool
 }
+
+// correctLink logs a correction (updated) and a reversal (removed) of
+// posted transactions, without a refresh: the pending set stays.
+func (f *fakeMK) correctLink(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := f.links[id]
+	var ids []string
+	for tid, t := range l.current {
+		if !t.Pending {
+			ids = append(ids, tid)
+		}
+	}
+	sort.Strings(ids)
+	t := l.current[ids[0]]
+	t.Description = "Corrected merchant"
+	l.current[t.TransactionId] = t
+	l.log = append(l.log, entry{kind: "updated", txn: t})
+	delete(l.current, ids[1])
+	l.log = append(l.log, entry{kind: "removed", txn: gen.TransactionResponse{TransactionId: ids[1]}})
+}

@@ -274,7 +274,10 @@ type pageStats struct {
 // each refresh replaces the whole set. A run's pending transactions are
 // staged in pending_staged as its pages commit; the page that ends the run
 // (has_more false) replaces the link's stored pending set with the staged
-// one, if the run reported any change at all. A run that crashes keeps its
+// one, if the run created anything (a refresh that fetched transactions
+// reports them in created: new posted ones, and the pending set again); a
+// run of only corrections and removals leaves the set alone. A run that
+// crashes keeps its
 // staged rows and its sync_open mark, and the restarted run, resuming from
 // the stored cursor, completes them.
 func (m *Mirror) applyPage(ctx context.Context, tx *sql.Tx, linkID, from, next string, page *gen.TransactionSyncResponse, ev *eventRef) (pageStats, error) {
@@ -348,8 +351,7 @@ func (m *Mirror) applyPage(ctx context.Context, tx *sql.Tx, linkID, from, next s
 	if err := m.fail("page-applied"); err != nil {
 		return st, err
 	}
-	changed := len(page.Transactions.Created)+len(page.Transactions.Updated)+len(page.Transactions.Removed) > 0
-	open = open || changed
+	open = open || len(page.Transactions.Created) > 0
 	var syncedAt any
 	if !page.HasMore {
 		if open {
@@ -406,22 +408,47 @@ const rowsPerStatement = 100
 // execRows runs head + "(?, …), (?, …)" + tail over rows, rowsPerStatement
 // rows at a time. The rows of one call must have distinct keys.
 func (m *Mirror) execRows(ctx context.Context, tx *sql.Tx, head, tail string, rows [][]any) error {
-	for len(rows) > 0 {
-		n := min(len(rows), rowsPerStatement)
+	if len(rows) == 0 {
+		return nil
+	}
+	query := func(n int) string {
 		var b strings.Builder
 		b.WriteString(head)
-		args := make([]any, 0, n*len(rows[0]))
-		for i, r := range rows[:n] {
+		one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(rows[0])), ", ") + ")"
+		for i := range n {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("(")
-			b.WriteString(strings.TrimSuffix(strings.Repeat("?, ", len(r)), ", "))
-			b.WriteString(")")
-			args = append(args, r...)
+			b.WriteString(one)
 		}
 		b.WriteString(tail)
-		if _, err := tx.ExecContext(ctx, m.dialect.rebind(b.String()), args...); err != nil {
+		return m.dialect.rebind(b.String())
+	}
+	flat := func(rs [][]any) []any {
+		args := make([]any, 0, len(rs)*len(rs[0]))
+		for _, r := range rs {
+			args = append(args, r...)
+		}
+		return args
+	}
+	// Full chunks share one prepared statement: preparing a long upsert
+	// costs about as much as running it.
+	if len(rows) >= 2*rowsPerStatement {
+		stmt, err := tx.PrepareContext(ctx, query(rowsPerStatement))
+		if err != nil {
+			return m.dbErr(err)
+		}
+		defer stmt.Close()
+		for len(rows) >= rowsPerStatement {
+			if _, err := stmt.ExecContext(ctx, flat(rows[:rowsPerStatement])...); err != nil {
+				return m.dbErr(err)
+			}
+			rows = rows[rowsPerStatement:]
+		}
+	}
+	for len(rows) > 0 {
+		n := min(len(rows), rowsPerStatement)
+		if _, err := tx.ExecContext(ctx, query(n), flat(rows[:n])...); err != nil {
 			return m.dbErr(err)
 		}
 		rows = rows[n:]

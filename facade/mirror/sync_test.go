@@ -331,3 +331,36 @@ func TestSyncAllVisitsEveryListedLink(t *testing.T) {
 		t.Fatalf("%d transactions; want 1000", n)
 	}
 }
+
+// Corrections and reversals alone keep the pending set; a refresh whose
+// pending all posted empties it (no pending that never goes away).
+func TestPendingSetKeptByCorrectionsEmptiedByARefreshWithoutPending(t *testing.T) {
+	ctx := context.Background()
+	mk := newFakeMK()
+	mk.addLink("mk_k", 9, 20, 4)
+	m := newSQLite(t).open(t)
+	if _, err := m.SyncLink(ctx, mk, "mk_k"); err != nil {
+		t.Fatal(err)
+	}
+	mk.correctLink("mk_k")
+	res, err := m.SyncLink(ctx, mk, "mk_k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.PendingReplaced || countM(t, m, `SELECT count(*) FROM transactions WHERE pending`) != 4 {
+		t.Fatalf("a run of corrections touched the pending set: %+v", res)
+	}
+	if d := diffTxns(mk.view("mk_k"), storedTxns(t, m, "mk_k")); d != "" {
+		t.Fatal(d)
+	}
+	mk.refreshLink("mk_k", 5, 0)
+	if _, err := m.SyncLink(ctx, mk, "mk_k"); err != nil {
+		t.Fatal(err)
+	}
+	if n := countM(t, m, `SELECT count(*) FROM transactions WHERE pending`); n != 0 {
+		t.Fatalf("%d stale pending transactions stayed after a refresh reported none", n)
+	}
+	if d := diffTxns(mk.view("mk_k"), storedTxns(t, m, "mk_k")); d != "" {
+		t.Fatal(d)
+	}
+}
