@@ -342,8 +342,12 @@ func (m *Mirror) applyPage(ctx context.Context, tx *sql.Tx, linkID, from, next s
 	if err := m.execRows(ctx, tx, stageTxnHead, stageTxnTail, pending); err != nil {
 		return st, err
 	}
-	if err := m.execIn(ctx, tx, `DELETE FROM pending_staged WHERE transaction_id IN `, "", append(unstage, gone...)); err != nil {
-		return st, err
+	// Only a run that staged pending rows in an earlier page (open) can
+	// have staged rows to drop.
+	if open {
+		if err := m.execIn(ctx, tx, `DELETE FROM pending_staged WHERE transaction_id IN `, "", append(unstage, gone...)); err != nil {
+			return st, err
+		}
 	}
 	if err := m.execIn(ctx, tx, `DELETE FROM transactions WHERE link_id = ? AND transaction_id IN `, "", gone, linkID); err != nil {
 		return st, err
