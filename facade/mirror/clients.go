@@ -15,7 +15,8 @@ import (
 // MoneyKitClient is the MoneyKit a sync reads from, over a banklink
 // client. Its errors keep the client's (errors.As a *facade.Error), and
 // wrap ErrLinkDeleted for 410 link_error.deleted and ErrNotGranted for 403
-// link_error.forbidden_action.
+// link_error.forbidden_action; a 422 link_error.bad_state is a
+// *LinkStateError.
 func MoneyKitClient(c *moneykit.Client) MoneyKit { return mkClient{c} }
 
 type mkClient struct{ c *moneykit.Client }
@@ -28,6 +29,10 @@ func mkErr(err error) error {
 		return fmt.Errorf("%w: %w", ErrLinkDeleted, err)
 	case errors.Is(err, facade.ErrForbiddenAction):
 		return fmt.Errorf("%w: %w", ErrNotGranted, err)
+	}
+	var fe *facade.Error
+	if errors.As(err, &fe) && errors.Is(err, facade.ErrBadState) {
+		return &LinkStateError{ErrorCode: fe.LinkErrorCode, Err: err}
 	}
 	return err
 }

@@ -2,6 +2,7 @@ package mirror_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -112,5 +113,35 @@ func TestSandboxProductDeniedIsSkipped(t *testing.T) {
 	}
 	if n := countM(t, m, `SELECT count(*) FROM accounts WHERE link_id = ?`, linkID); n == 0 {
 		t.Fatal("no accounts stored")
+	}
+}
+
+// A link in state error (422 link_error.bad_state) is recorded as such,
+// with its error code and the sync's error, and its rows stay.
+func TestSandboxLinkInErrorIsRecorded(t *testing.T) {
+	ctx := context.Background()
+	sb := sandbox.Start(t, sandbox.Config{NoRateLimits: true})
+	mk, linkID := sandboxLink(t, sb, sandbox.ConnectOptions{})
+	m := newSQLite(t).open(t)
+	if _, err := m.SyncLink(ctx, mirror.MoneyKitClient(mk), linkID); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.SetLinkState(linkID, "error", "auth_expired"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := m.SyncLink(ctx, mirror.MoneyKitClient(mk), linkID)
+	var lse *mirror.LinkStateError
+	if !errors.As(err, &lse) || lse.ErrorCode != "auth_expired" {
+		t.Fatalf("err = %v; want a *LinkStateError with auth_expired", err)
+	}
+	st, err := m.Status(ctx)
+	if err != nil || len(st) != 1 {
+		t.Fatal(st, err)
+	}
+	if st[0].State != "error" || st[0].LastError == "" || st[0].Transactions < 500 {
+		t.Fatalf("status = %+v; want state error, the last error, the transactions kept", st[0])
+	}
+	if n := countM(t, m, `SELECT count(*) FROM links WHERE error_code = 'auth_expired'`); n != 1 {
+		t.Fatal("error_code not recorded")
 	}
 }

@@ -3,6 +3,7 @@ package mirror
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	lmgen "github.com/banklink/banklink/gen/linkmoney"
 	gen "github.com/banklink/banklink/gen/moneykit"
@@ -32,6 +33,20 @@ type MoneyKit interface {
 type LinkMoney interface {
 	PaymentStatus(ctx context.Context, paymentID string) (*lmgen.Transaction, error)
 }
+
+// LinkStateError is a MoneyKit answer saying the link cannot be read in
+// its current state (422 link_error.bad_state), with the link's error code
+// (auth_expired, …). A sync that meets it records state "error" and the
+// code on the link, and fails.
+type LinkStateError struct {
+	ErrorCode string
+	Err       error
+}
+
+func (e *LinkStateError) Error() string {
+	return fmt.Sprintf("mirror: link is in state error (%s): %v", e.ErrorCode, e.Err)
+}
+func (e *LinkStateError) Unwrap() error { return e.Err }
 
 var (
 	// ErrLinkDeleted marks a MoneyKit answer saying the link was deleted.

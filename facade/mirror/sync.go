@@ -116,6 +116,14 @@ func (m *Mirror) syncLocked(ctx context.Context, lk *linkLock, mk MoneyKit, res 
 		return m.finishDeleted(ctx, lk, ev)
 	case errors.Is(err, ErrNotGranted):
 		res.Skipped = append(res.Skipped, "accounts")
+	case errors.As(err, new(*LinkStateError)):
+		var lse *LinkStateError
+		errors.As(err, &lse)
+		res.State = string(gen.PublicLinkStateError)
+		if _, uerr := m.exec(ctx, lk.db, `UPDATE links SET state = 'error', error_code = ? WHERE link_id = ?`, lse.ErrorCode, linkID); uerr != nil {
+			return uerr
+		}
+		return fmt.Errorf("mirror: link %s: %w", linkID, err)
 	case err != nil:
 		return fmt.Errorf("mirror: link %s: %w", linkID, err)
 	default:
