@@ -146,6 +146,8 @@ func TestMirrorSyncKilledAtRandomPointsConverges(t *testing.T) {
 		killAt := start + 1 + rnd.Int64N(12)
 		afterResponse := round%2 == 1
 		cmd, stderr := childCmd(t, env, args...)
+		// The handler learns the process only once Start has returned.
+		started := make(chan *os.Process, 1)
 		fn := func(n int64, w http.ResponseWriter, r *http.Request, next http.Handler) {
 			if n != killAt {
 				next.ServeHTTP(w, r)
@@ -155,10 +157,11 @@ func TestMirrorSyncKilledAtRandomPointsConverges(t *testing.T) {
 				next.ServeHTTP(w, r)
 				w.(http.Flusher).Flush()
 			}
-			_ = cmd.Process.Kill()
+			_ = (<-started).Kill()
 		}
 		ms.onSync.Store(&fn)
 		require.NoError(t, cmd.Start())
+		started <- cmd.Process
 		err := cmd.Wait()
 		ms.onSync.Store(nil)
 		if err == nil {
