@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: generate spec lint-spec check check-redis fmt-check vet test test-alloc bench bench-fleet bench-mirror bench-sandbox demo
+.PHONY: generate spec lint-spec check check-redis fmt-check vet test test-alloc bench bench-fleet bench-mirror bench-sandbox demo axe screenshots
 
 # Regenerate gen/ from api/openapi.yaml through cmd/specgen.
 generate:
@@ -75,10 +75,25 @@ bench-sandbox:
 demo:
 	$(GO) run ./cmd/banklink demo
 
+# axe-core (pinned, integrity-checked, through npm) for the browser tests'
+# accessibility checks: facade/sandbox/testdata/axe.min.js.
+axe:
+	@bash internal/axe/fetch.sh
+
+# A PNG of each step of MoneyKit Connect and Link Money's hosted UI, taken
+# by the browser tests in Chromium (Debian package chromium), into
+# $(SCREENSHOTS). The README shows them.
+SCREENSHOTS ?= docs/screenshots
+screenshots:
+	rm -f $(SCREENSHOTS)/*.png
+	BANKLINK_SCREENSHOTS="$(abspath $(SCREENSHOTS))" $(GO) test -count=1 \
+		-run '^TestBrowserPages$$/^(InstantBank|CredentialsBankWrongThenRight|OAuthBankWithContinue|LinkMoneyPayByKeyboard)$$' ./facade/sandbox/
+	@ls -l $(SCREENSHOTS)
+
 # Longer fuzzing than the seed-corpus pass `make check` runs.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := ./facade:FuzzErrorResponse ./facade:FuzzRetryAfter ./facade:FuzzTokenResponse \
-	./facade:FuzzRequestValidation ./internal/termsafe:FuzzString ./facade/sandbox:FuzzDifferentialValidation \
+FUZZ_TARGETS := ./facade/internal/transport:FuzzErrorResponse ./facade/internal/transport:FuzzRetryAfter ./facade/internal/transport:FuzzTokenResponse \
+	./facade/internal/transport:FuzzRequestValidation ./internal/termsafe:FuzzString ./facade/sandbox:FuzzDifferentialValidation \
 	./facade/webhook:FuzzParse ./facade/webhook:FuzzLinkMoneyHeaders
 .PHONY: fuzz
 fuzz:

@@ -188,7 +188,7 @@ var sdkSchemas = map[string]map[string]sdkField{
 	"TransactionSync":  {"created": req("array"), "updated": req("array"), "removed": req("array")},
 	"Cursors":          {"next": opt("string")},
 	"CursorPagination": {"next": opt("string")},
-	"CustomerApp":      {"id": req("string"), "app_name": req("string")},
+	"CustomerApp":      {"app_id": req("string"), "name": req("string"), "id": req("string"), "app_name": req("string")}, // the 2025 SDK's AppResponse
 	"GetHoldingsResponse": {
 		"holdings": req("array"), "securities": req("array"), "accounts": req("array"), "link": req("ref:LinkCommon"),
 	},

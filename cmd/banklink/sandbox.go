@@ -19,10 +19,11 @@ import (
 func sandboxCmd(a *app) *cobra.Command {
 	var addr string
 	var seed int64
+	var clockStart string
 	var noLimits, export, public bool
 	var logLimit int
 	c := &cobra.Command{
-		Use:   "sandbox [--addr 127.0.0.1:4010] [--public] [--export]",
+		Use:   "sandbox [--addr 127.0.0.1:4010] [--public] [--export] [--seed N] [--clock-start T]",
 		Short: "Serve both providers' sandbox until interrupted, printing its environment",
 		Long: `Serve a stateful sandbox of MoneyKit and Link Money until interrupted. It first prints
 MONEYKIT_BASE_URL, MONEYKIT_CLIENT_ID, MONEYKIT_CLIENT_SECRET, LINKMONEY_BASE_URL,
@@ -33,7 +34,12 @@ The sandbox's credentials are public and it speaks plain http, so it listens on
 loopback only: an --addr that is not a loopback IP or "localhost" is refused
 unless --public is given, and then a warning is printed. The printed base URLs
 name 127.0.0.1 when the sandbox listens on all interfaces, since banklink's
-clients accept plain http only to loopback; the warning names the real address.`,
+clients accept plain http only to loopback; the warning names the real address.
+
+With --seed N (not 0) the sandbox is reproducible: two sandboxes started with the
+same seed, given the same calls in the same order, hand out the same ids, tokens
+and data. --clock-start pins the sandbox clock: it starts at the given time and
+moves only through POST /_sandbox/clock/advance, so timestamps repeat as well.`,
 		Example: `  banklink sandbox --export > sandbox.env &
   until grep -q LINKMONEY_MERCHANT_ID sandbox.env 2>/dev/null; do sleep 0.1; done
   . ./sandbox.env
@@ -48,7 +54,15 @@ clients accept plain http only to loopback; the warning names the real address.`
 			if !loopback && !public {
 				return usagef("sandbox: --addr %s is not a loopback address; the sandbox has fixed, published credentials and no TLS, so anyone who can reach it can use it. Pass --public to serve it there anyway", addr)
 			}
-			sb := sandbox.New(sandbox.Config{Seed: seed, NoRateLimits: noLimits, RequestLogLimit: logLimit})
+			cfg := sandbox.Config{Seed: seed, NoRateLimits: noLimits, RequestLogLimit: logLimit}
+			if clockStart != "" {
+				start, err := time.Parse(time.RFC3339, clockStart)
+				if err != nil {
+					return usagef("sandbox: --clock-start %q is not an RFC 3339 time such as 2026-01-02T00:00:00Z", clockStart)
+				}
+				cfg.ClockStart = start
+			}
+			sb := sandbox.New(cfg)
 			ln, err := sb.Listen(ctx, addr)
 			if err != nil {
 				return fmt.Errorf("sandbox: %w", err)
@@ -79,7 +93,8 @@ clients accept plain http only to loopback; the warning names the real address.`
 	}
 	f := c.Flags()
 	f.StringVar(&addr, "addr", "127.0.0.1:4010", "address to listen on")
-	f.Int64Var(&seed, "seed", 1, "seed for fault injection")
+	f.Int64Var(&seed, "seed", 0, "make ids, tokens and data repeat: the same seed and the same calls give the same answers (0: random ids)")
+	f.StringVar(&clockStart, "clock-start", "", "start the sandbox clock at this RFC 3339 time and move it only through POST /_sandbox/clock/advance")
 	f.BoolVar(&noLimits, "no-rate-limits", false, "do not enforce the providers' published rate limits (for load tests)")
 	f.IntVar(&logLimit, "request-log-limit", 10000, "keep only the newest N requests in the request log (0 keeps all, -1 none)")
 	f.BoolVar(&export, "export", false, "print the environment as shell export lines")

@@ -69,13 +69,20 @@ type enumConst struct {
 // goConstWords turns an enum value into the CamelCase part of a Go
 // constant name: the value is split into words at every character that is
 // neither a letter nor a digit ("_", ".", "-", " ", "/", ...), and each word
-// is written with its first letter upper-case and the rest lower-case.
+// is written with its first letter upper-case and the rest lower-case,
+// except initialisms, which Go style keeps upper-case (see initialisms).
 // TERMINAL_FAILED → TerminalFailed, link.state_changed → LinkStateChanged,
-// 2023-02-18 → 20230218. A value with no letter or digit gives "Empty".
+// 2023-02-18 → 20230218, USD → USD, account_id → AccountID. A value with no
+// letter or digit gives "Empty".
 func goConstWords(value string) string {
 	var b strings.Builder
 	words := strings.FieldsFunc(value, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	for _, w := range words {
+		if up := strings.ToUpper(w); initialisms[up] || (len(words) == 1 && len(w) == 2 && up == w) {
+			// A lone two-letter upper-case value is a code (a country: CA, GB, US).
+			b.WriteString(up)
+			continue
+		}
 		rs := []rune(strings.ToLower(w))
 		rs[0] = unicode.ToUpper(rs[0])
 		b.WriteString(string(rs))
@@ -84,6 +91,17 @@ func goConstWords(value string) string {
 		return "Empty"
 	}
 	return b.String()
+}
+
+// initialisms are the words Go style writes upper-case in names (the list
+// of golint and staticcheck's ST1003, with the currency code the providers use).
+var initialisms = map[string]bool{
+	"ACL": true, "API": true, "ASCII": true, "CPU": true, "CSS": true, "DNS": true, "EOF": true,
+	"GUID": true, "HTML": true, "HTTP": true, "HTTPS": true, "ID": true, "IP": true, "JSON": true,
+	"JWT": true, "QPS": true, "RAM": true, "RPC": true, "SLA": true, "SMTP": true,
+	"SQL": true, "SSH": true, "TCP": true, "TLS": true, "TTL": true, "UDP": true, "UI": true,
+	"UID": true, "UUID": true, "URI": true, "URL": true, "UTF8": true, "VM": true, "XML": true,
+	"XSRF": true, "XSS": true, "USD": true,
 }
 
 // handDeclared returns the package-level identifiers that the hand-written

@@ -42,7 +42,7 @@ type AmountCurrency = gen.AmountCurrency
 
 // Values of AmountCurrency.
 const (
-	AmountCurrencyUsd AmountCurrency = gen.AmountCurrencyUSD
+	AmountCurrencyUSD AmountCurrency = gen.AmountCurrencyUSD
 )
 
 // Customer A Link Money customer, created by the hosted UI when the user links a bank.

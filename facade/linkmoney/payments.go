@@ -24,16 +24,26 @@ type PaymentsService struct{ t *transport.Client[gen.Op] }
 // A 202 or 204 answer without a body is not a success: the payment may
 // exist, so it is an error carrying the key (facade.ErrOutcomeUnknown).
 func (s *PaymentsService) Create(ctx context.Context, req *PaymentRequest, opts ...facade.CallOption) (*Payment, error) {
-	r := transport.Call{Body: req}
-	if req != nil {
-		if req.RequestKey == "" {
-			cp := *req
-			cp.RequestKey = uuid.NewString()
-			req = &cp
-		}
-		r = transport.Call{Body: req, Key: req.RequestKey, Ref: req.ClientReferenceId}
-	}
+	r := keyed(req, func(r *PaymentRequest) (*string, string) { return &r.RequestKey, r.ClientReferenceId })
 	return transport.Do[Payment](ctx, s.t, gen.OpCreatePayment, r, opts)
+}
+
+// keyed is the call of a money operation: req with its requestKey, or,
+// when it has none, a copy of req with a new UUID v4, so the caller's value
+// is never written to. fields points at req's requestKey and gives its
+// clientReferenceId.
+func keyed[R any](req *R, fields func(*R) (key *string, ref string)) transport.Call {
+	if req == nil {
+		return transport.Call{Body: req}
+	}
+	if key, _ := fields(req); *key == "" {
+		cp := *req
+		key, _ := fields(&cp)
+		*key = uuid.NewString()
+		req = &cp
+	}
+	key, ref := fields(req)
+	return transport.Call{Body: req, Key: *key, Ref: ref}
 }
 
 // Release releases a payment Link Money held after decisioning (POST

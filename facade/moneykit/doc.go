@@ -41,12 +41,13 @@
 // false. Store each batch's Cursor with its effects; syncing again from the
 // stored cursor has no gap and no duplicate.
 //
-// MoneyKit reports pending transactions only as Created, never in Updated
-// or Removed, and replaces them wholesale with each refresh: a pending
-// transaction that posts comes back as a new posted transaction under a
-// new id, and its pending predecessor is simply not reported again. A copy
-// therefore keeps its pending set per link apart from its posted
-// transactions, and replaces that whole set whenever a sync reports
-// pending transactions; posted transactions are upserted from Created and
-// Updated and deleted by Removed.
+// Pending transactions come only in Created, never in Updated or Removed.
+// Each refresh replaces a link's pending transactions wholesale: a pending
+// transaction that posts comes back as a new posted transaction in Created,
+// with its own id, and the pending one is simply never reported again. So
+// when a sync brings any created transactions, first delete every pending
+// transaction you stored, then apply the batches: the pending transactions
+// that sync reports are the link's current ones. A sync that brings no
+// created transactions (nothing new, or only updates) leaves your stored
+// pending transactions as they are.
 package moneykit

@@ -12,7 +12,7 @@ type APIErrorAuthExpiredAccessTokenResponseErrorCode = gen.APIErrorAuthExpiredAc
 
 // Values of APIErrorAuthExpiredAccessTokenResponseErrorCode.
 const (
-	APIErrorAuthExpiredAccessTokenResponseErrorCodeApiErrorAuthExpiredAccessToken APIErrorAuthExpiredAccessTokenResponseErrorCode = gen.APIErrorAuthExpiredAccessTokenResponseErrorCodeApiErrorAuthExpiredAccessToken
+	APIErrorAuthExpiredAccessTokenResponseErrorCodeAPIErrorAuthExpiredAccessToken APIErrorAuthExpiredAccessTokenResponseErrorCode = gen.APIErrorAuthExpiredAccessTokenResponseErrorCodeApiErrorAuthExpiredAccessToken
 )
 
 // APIErrorAuthResponse A 401 on calls that are not scoped to a link: the token expired
@@ -28,7 +28,7 @@ type APIErrorAuthUnauthorizedResponseErrorCode = gen.APIErrorAuthUnauthorizedRes
 
 // Values of APIErrorAuthUnauthorizedResponseErrorCode.
 const (
-	APIErrorAuthUnauthorizedResponseErrorCodeApiErrorAuthUnauthorized APIErrorAuthUnauthorizedResponseErrorCode = gen.APIErrorAuthUnauthorizedResponseErrorCodeApiErrorAuthUnauthorized
+	APIErrorAuthUnauthorizedResponseErrorCodeAPIErrorAuthUnauthorized APIErrorAuthUnauthorizedResponseErrorCode = gen.APIErrorAuthUnauthorizedResponseErrorCodeApiErrorAuthUnauthorized
 )
 
 // APIErrorRateLimitExceededResponse Rate limit exceeded.
@@ -39,7 +39,7 @@ type APIErrorRateLimitExceededResponseErrorCode = gen.APIErrorRateLimitExceededR
 
 // Values of APIErrorRateLimitExceededResponseErrorCode.
 const (
-	APIErrorRateLimitExceededResponseErrorCodeApiErrorRateLimitExceeded APIErrorRateLimitExceededResponseErrorCode = gen.APIErrorRateLimitExceededResponseErrorCodeApiErrorRateLimitExceeded
+	APIErrorRateLimitExceededResponseErrorCodeAPIErrorRateLimitExceeded APIErrorRateLimitExceededResponseErrorCode = gen.APIErrorRateLimitExceededResponseErrorCodeApiErrorRateLimitExceeded
 )
 
 // APIErrorValidationFailedResponse The request failed validation (MoneyKit's `HTTPValidationError`).
@@ -50,7 +50,7 @@ type APIErrorValidationFailedResponseErrorCode = gen.APIErrorValidationFailedRes
 
 // Values of APIErrorValidationFailedResponseErrorCode.
 const (
-	APIErrorValidationFailedResponseErrorCodeApiErrorRequestValidationFailed APIErrorValidationFailedResponseErrorCode = gen.APIErrorValidationFailedResponseErrorCodeApiErrorRequestValidationFailed
+	APIErrorValidationFailedResponseErrorCodeAPIErrorRequestValidationFailed APIErrorValidationFailedResponseErrorCode = gen.APIErrorValidationFailedResponseErrorCodeApiErrorRequestValidationFailed
 )
 
 // AccountBalances An account's balances. Liability balances are reported sign-reversed (an amount owed is
@@ -92,9 +92,9 @@ type Country = gen.Country
 
 // Values of Country.
 const (
-	CountryCa Country = gen.CountryCA
-	CountryGb Country = gen.CountryGB
-	CountryUs Country = gen.CountryUS
+	CountryCA Country = gen.CountryCA
+	CountryGB Country = gen.CountryGB
+	CountryUS Country = gen.CountryUS
 )
 
 // CreateAccessTokenRequest Client-credentials token request, form-encoded. Its optional fields stay pointers in Go:
@@ -135,7 +135,9 @@ type CustomSandboxAccount = gen.CustomSandboxAccount
 // Credentials Bank as `user_custom`.
 type CustomSandboxData = gen.CustomSandboxData
 
-// CustomerApp The application.
+// CustomerApp The application (MoneyKit's `AppResponse`). The 2025 SDK requires all four fields,
+// which carry the ID and the name twice: `app_id` and `id`, `name` and `app_name`. The
+// 2023 SDKs' `CustomerApp` had only `id` and `app_name`.
 type CustomerApp = gen.CustomerApp
 
 // CustomerUserEmail The user's email address; an email or a phone improves conversion (Money ID).

@@ -206,13 +206,19 @@ type syncFetch func(ctx context.Context, cursor string) (*TransactionSyncRespons
 //		if err != nil {
 //			return err // savedCursor, or the last stored batch.Cursor, resumes
 //		}
+//		if len(batch.Created) > 0 && !dropped {
+//			dropPending(linkID) // MoneyKit's pending rule, below
+//			dropped = true
+//		}
 //		apply(batch.Created, batch.Updated, batch.Removed)
 //		store(batch.Cursor) // with the changes, atomically
 //	}
 //
-// Pending transactions only ever come as Created; MoneyKit replaces them
-// wholesale, so a store should drop its pending transactions when a sync
-// reports new ones.
+// Pending transactions come only in Created and are replaced wholesale by
+// each refresh (the package documentation states the rule): when a sync
+// brings created transactions, the stored pending ones are dropped before
+// the batches are applied, and the pending transactions the sync reports
+// are the link's current ones.
 type TransactionSync struct {
 	fetch  syncFetch
 	cursor string

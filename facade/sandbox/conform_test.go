@@ -125,11 +125,18 @@ func newConformFixture(t *testing.T) *conformFixture {
 	var txns struct {
 		Transactions []struct {
 			TransactionID string `json:"transaction_id"`
+			Pending       bool   `json:"pending"`
 		} `json:"transactions"`
 	}
 	f.getJSON("/moneykit/links/"+f.ids.link+"/transactions", &txns)
-	require.NotEmpty(t, txns.Transactions)
-	f.ids.txn = txns.Transactions[0].TransactionID
+	// A posted transaction: a refresh replaces the pending ones.
+	for _, tx := range txns.Transactions {
+		if !tx.Pending {
+			f.ids.txn = tx.TransactionID
+			break
+		}
+	}
+	require.NotEmpty(t, f.ids.txn)
 
 	f.imported = f.importLink()
 	f.gone = newLink(t, sb, f.mk, f.mkTok, fullSession("user-conform-gone"), sandbox.ConnectOptions{})

@@ -41,12 +41,36 @@ type ConnectOptions struct {
 // error, with FailWith). A session made with existing_link_id reconnects
 // that link in place and returns "" (Connect's relink returns no token).
 func (s *Sandbox) CompleteLinkSession(linkSessionToken string, opt ConnectOptions) (string, error) {
+	r, err := s.completeLinkSession(linkSessionToken, connectChoice{ConnectOptions: opt, custom: true})
+	return r.token, err
+}
+
+// connectChoice is what the end user chose in Connect: the options of
+// ConnectOptions, and what only Connect's pages choose.
+type connectChoice struct {
+	ConnectOptions
+	linkID string // the new link's id, chosen when the accounts were shown; "" picks one
+	custom bool   // the session's custom_sandbox_data applies (Credentials Bank's user_custom)
+}
+
+// connectResult is what a completed link session made.
+type connectResult struct {
+	token         string // the exchangeable token; "" for a relink
+	linkID        string
+	institutionID string
+}
+
+// completeLinkSession is the one place a link session completes, for both
+// front doors: CompleteLinkSession (and the control endpoint) and Connect's
+// pages. Nothing changes when it fails.
+func (s *Sandbox) completeLinkSession(linkSessionToken string, ch connectChoice) (connectResult, error) {
+	opt := ch.ConnectOptions
 	if opt.FailWith != "" && !moneykit.PublicLinkError(opt.FailWith).Valid() {
-		return "", fmt.Errorf("sandbox: FailWith %q is not a PublicLinkError", opt.FailWith)
+		return connectResult{}, fmt.Errorf("sandbox: FailWith %q is not a PublicLinkError", opt.FailWith)
 	}
 	for _, p := range opt.DenyProducts {
 		if !moneykit.Product(p).Valid() {
-			return "", fmt.Errorf("sandbox: DenyProducts: %q is not a product", p)
+			return connectResult{}, fmt.Errorf("sandbox: DenyProducts: %q is not a product", p)
 		}
 	}
 	s.mu.Lock()
@@ -54,15 +78,15 @@ func (s *Sandbox) CompleteLinkSession(linkSessionToken string, opt ConnectOption
 	sess := s.mk.sessions[linkSessionToken]
 	switch {
 	case sess == nil:
-		return "", ErrUnknownSession
+		return connectResult{}, ErrUnknownSession
 	case sess.done:
-		return "", ErrSessionCompleted
+		return connectResult{}, ErrSessionCompleted
 	}
 	now := s.Now()
 	if sess.existingLinkID != "" {
 		l := s.mk.links[sess.existingLinkID]
 		if l == nil || l.state == "deleted" {
-			return "", ErrUnknownLink
+			return connectResult{}, ErrUnknownLink
 		}
 		inst := institutions[l.institutionID]
 		for _, p := range sess.products {
@@ -78,12 +102,12 @@ func (s *Sandbox) CompleteLinkSession(linkSessionToken string, opt ConnectOption
 		l.syncedAt = now
 		sess.done = true
 		s.mkLinkStateChangedLocked(l)
-		return "", nil
+		return connectResult{linkID: l.id, institutionID: l.institutionID}, nil
 	}
 	instID := sess.institutionID
 	if opt.InstitutionID != "" {
 		if instID != "" && instID != opt.InstitutionID {
-			return "", fmt.Errorf("sandbox: the session was created for institution %q", instID)
+			return connectResult{}, fmt.Errorf("sandbox: the session was created for institution %q", instID)
 		}
 		instID = opt.InstitutionID
 	}
@@ -92,7 +116,7 @@ func (s *Sandbox) CompleteLinkSession(linkSessionToken string, opt ConnectOption
 	}
 	inst, ok := institutions[instID]
 	if !ok {
-		return "", fmt.Errorf("sandbox: unknown institution %q", instID)
+		return connectResult{}, fmt.Errorf("sandbox: unknown institution %q", instID)
 	}
 	granted := []string{}
 	if !contains(opt.DenyProducts, "accounts") {
@@ -101,27 +125,37 @@ func (s *Sandbox) CompleteLinkSession(linkSessionToken string, opt ConnectOption
 	for _, p := range sess.products {
 		supported, denied := contains(inst.products, p.name), contains(opt.DenyProducts, p.name)
 		if p.required && (!supported || denied) {
-			return "", fmt.Errorf("sandbox: required product %q is not available", p.name)
+			return connectResult{}, fmt.Errorf("sandbox: required product %q is not available", p.name)
 		}
 		if supported && !denied {
 			granted = append(granted, p.name)
 		}
 	}
+	id := ch.linkID
+	if id == "" {
+		id = s.ids.linkID()
+	}
+	if s.mk.links[id] != nil {
+		return connectResult{}, fmt.Errorf("sandbox: link id %q is taken", id)
+	}
 	l := &link{
-		id: newLinkID(), app: sess.app, userID: sess.userID, institutionID: inst.id,
+		id: id, app: sess.app, userID: sess.userID, institutionID: inst.id,
 		state: "awaiting_token_exchange", webhook: sess.webhook, tags: sess.tags,
 		products: granted, accountsDenied: contains(opt.DenyProducts, "accounts"), syncedAt: now,
-		created: now, custom: sess.custom,
+		created: now,
+	}
+	if ch.custom {
+		l.custom = sess.custom
 	}
 	if opt.FailWith != "" {
 		l.state, l.errorCode = "error", opt.FailWith
 		s.mkLinkStateChangedLocked(l)
 	}
 	s.mk.links[l.id] = l
-	tok := "sandbox_exchange_" + newUUID()
+	tok := "sandbox_exchange_" + s.ids.uuid()
 	s.mk.exch[tok] = &exchangeable{app: sess.app, linkID: l.id}
 	sess.done = true
-	return tok, nil
+	return connectResult{token: tok, linkID: l.id, institutionID: inst.id}, nil
 }
 
 // SetLinkState forces a link into a PublicLinkState; errorCode (a
@@ -161,32 +195,58 @@ func (s *Sandbox) CompleteSession(sessionKey string) (customerID string, err err
 // returns the id of the payment that a LINK_MANAGED_PAYMENT session makes from
 // its paymentDetails ("" for other sessions). A session is single-use.
 func (s *Sandbox) CompleteSessionPayment(sessionKey string) (customerID, paymentID string, err error) {
+	r, err := s.completeSession(sessionKey, lmChoice{})
+	return r.customerID, r.paymentID, err
+}
+
+// lmChoice is what the customer chose in Link Money's hosted UI. The zero
+// value is what CompleteSession plays: FinBank Profiles - A, profile_522,
+// the first of two new accounts.
+type lmChoice struct {
+	bank     string      // a sandbox bank's name
+	profile  string      // the login, which decides how payments go
+	accounts []lmAccount // the accounts shown; nil makes new ones
+	account  int         // the index of the chosen (preferred) account
+}
+
+// lmResult is what a completed session made.
+type lmResult struct {
+	customerID, paymentID string
+	paymentStatus         string // AUTHORIZED, PENDING or TERMINAL_FAILED; "" without a payment
+}
+
+// completeSession is the one place a Link Money session completes, for both
+// front doors: CompleteSessionPayment (and the control endpoint) and the
+// hosted UI's pages. Nothing changes when it fails.
+func (s *Sandbox) completeSession(sessionKey string, ch lmChoice) (lmResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sess := s.lm.sessions[sessionKey]
 	switch {
 	case sess == nil:
-		return "", "", ErrUnknownSession
+		return lmResult{}, ErrUnknownSession
 	case sess.done:
-		return "", "", ErrSessionCompleted
+		return lmResult{}, ErrSessionCompleted
 	}
 	if pd := sess.payment; pd != nil {
 		if _, dup := s.lm.requestKeys[pd.RequestKey]; dup {
-			return "", "", ErrDuplicateRequestKey
+			return lmResult{}, ErrDuplicateRequestKey
 		}
 	}
-	c := s.newCustomerLocked(sess)
+	c := s.newCustomerLocked(sess, ch)
 	sess.done, sess.customerID = true, c.id
 	s.lmEvent("customer.created", "Customer", c.id, "", "")
 	s.lmEvent("customer.activated", "Customer", c.id, "", "")
+	out := lmResult{customerID: c.id}
 	if pd := sess.payment; pd != nil {
 		resp, fail := s.createPaymentLocked(c.id, true, pd.Amount.Value, pd.ClientReferenceId, pd.RequestKey)
 		if fail != nil {
-			return c.id, "", fmt.Errorf("sandbox: the session's payment failed: %s", fail.msg)
+			return out, fmt.Errorf("sandbox: the session's payment failed: %s", fail.msg)
 		}
 		sess.paymentID = resp.PaymentId
+		out.paymentID, out.paymentStatus = resp.PaymentId, string(resp.PaymentStatus)
 	}
-	return c.id, sess.paymentID, nil
+	return out, nil
 }
 
 // SetCustomerStatus sets a Link Money customer's status (ACTIVE, CREATED or

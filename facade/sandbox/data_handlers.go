@@ -76,8 +76,10 @@ func failValidation(msg string, loc ...any) *mkFail {
 }
 
 // dataLink resolves a link-scoped data call: the link must exist, belong to
-// the caller, not be deleted, not be in the error state, and the user must
-// have granted accounts and product (when product is not "").
+// the caller, not be deleted, not be in the error state (an imported link,
+// disconnected with auth_expired, keeps its data readable, as MoneyKit
+// documents), and the user must have granted accounts and product (when
+// product is not "").
 func (s *Sandbox) dataLink(rs *reqState, id, product string) (*link, *mkFail) {
 	l, miss := s.lookupLink(rs, id)
 	switch {
@@ -87,10 +89,8 @@ func (s *Sandbox) dataLink(rs *reqState, id, product string) (*link, *mkFail) {
 		return nil, failMK(401, "link_error.unauthorized_access", msgUnauthorizedLink)
 	case l.state == "deleted":
 		return nil, failMK(410, "link_error.deleted", msgLinkDeleted)
-	case l.state == "error":
-		return nil, &mkFail{status: 422, body: moneykit.LinkErrorBadStateResponse{
-			ErrorCode: "link_error.bad_state", ErrorMessage: msgLinkBadState, LinkErrorCode: l.errorCode,
-		}}
+	case l.state == "error" && !l.importedReadable():
+		return nil, badState(l)
 	case l.accountsDenied:
 		return nil, failMK(403, "link_error.forbidden_action", "Accounts access not permitted")
 	case product != "" && !contains(l.products, product):
@@ -98,6 +98,20 @@ func (s *Sandbox) dataLink(rs *reqState, id, product string) (*link, *mkFail) {
 	}
 	s.ensureData(l)
 	return l, nil
+}
+
+// importedReadable reports whether l is an imported link in the state
+// MoneyKit gives imported links (error, auth_expired): "all data will be
+// available", so its data reads answer.
+func (l *link) importedReadable() bool {
+	return l.data != nil && l.data.imported && l.state == "error" && l.errorCode == "auth_expired"
+}
+
+// badState is the 422 link_error.bad_state answer for l.
+func badState(l *link) *mkFail {
+	return &mkFail{status: 422, body: moneykit.LinkErrorBadStateResponse{
+		ErrorCode: "link_error.bad_state", ErrorMessage: msgLinkBadState, LinkErrorCode: l.errorCode,
+	}}
 }
 
 // ensureData generates a link's data the first time it is needed.
@@ -178,18 +192,22 @@ func (m *mkServer) ImportLink(ctx context.Context, req moneykit.ImportLinkReques
 		if _, dup := byOriginal[a.AccountId]; dup {
 			return failValidation("the id is given twice", "body", "accounts", i, "account_id"), nil
 		}
-		acc := &account{id: "acc_" + randBase62(22), typ: a.Type, name: a.Name, originalID: a.AccountId, mask: a.Mask}
+		acc := &account{id: "acc_" + s.ids.base62(22), typ: a.Type, name: a.Name, originalID: a.AccountId, mask: a.Mask}
+		// Balances are kept to the cent, as a bank's are.
 		if a.Balances.Current != nil {
-			acc.current = *a.Balances.Current
+			acc.current = centsOf(*a.Balances.Current)
 		}
 		if a.Balances.Available != nil {
-			acc.available = *a.Balances.Available
+			acc.available = centsOf(*a.Balances.Available)
 		}
-		acc.limit = a.Balances.Limit
+		if a.Balances.Limit != nil {
+			lim := centsOf(*a.Balances.Limit)
+			acc.limit = &lim
+		}
 		byOriginal[a.AccountId] = acc.id
 		d.accounts = append(d.accounts, acc)
 	}
-	if f := importTxns(d, byOriginal, b.Transactions); f != nil {
+	if f := importTxns(s.ids, d, byOriginal, b.Transactions); f != nil {
 		return f, nil
 	}
 	inst := b.InstitutionId
@@ -197,7 +215,7 @@ func (m *mkServer) ImportLink(ctx context.Context, req moneykit.ImportLinkReques
 		inst = defaultInstitution
 	}
 	l := &link{
-		id: newLinkID(), app: rs.mkApp, userID: b.CustomerUser.Id, institutionID: inst,
+		id: s.ids.linkID(), app: rs.mkApp, userID: b.CustomerUser.Id, institutionID: inst,
 		state: "error", errorCode: "auth_expired", products: []string{"accounts", "transactions"},
 		syncedAt: now, created: now, data: d,
 	}
@@ -207,7 +225,7 @@ func (m *mkServer) ImportLink(ctx context.Context, req moneykit.ImportLinkReques
 	return moneykit.ImportLink200JSONResponse(l.view()), nil
 }
 
-func importTxns(d *linkData, byOriginal map[string]string, ts []moneykit.TransactionImportData) *mkFail {
+func importTxns(ids *idSource, d *linkData, byOriginal map[string]string, ts []moneykit.TransactionImportData) *mkFail {
 	var add []*txn
 	for i, t := range ts {
 		acc, ok := byOriginal[t.AccountId]
@@ -222,7 +240,7 @@ func importTxns(d *linkData, byOriginal map[string]string, ts []moneykit.Transac
 		if err != nil {
 			return failValidation("not a YYYY-MM-DD date", "body", "transactions", i, "date")
 		}
-		x := &txn{id: "txn_" + randBase62(22), accountID: acc, cents: cents, credit: credit, date: date,
+		x := &txn{id: "txn_" + ids.base62(22), accountID: acc, cents: cents, credit: credit, date: date,
 			desc: t.Description, category: t.Type, originalID: t.TransactionId}
 		add = append(add, x)
 	}
@@ -270,7 +288,7 @@ func (m *mkServer) ImportTransactions(ctx context.Context, req moneykit.ImportTr
 	for _, a := range l.data.accounts {
 		byOriginal[a.originalID] = a.id
 	}
-	if f := importTxns(l.data, byOriginal, req.Body.Transactions); f != nil {
+	if f := importTxns(s.ids, l.data, byOriginal, req.Body.Transactions); f != nil {
 		return f, nil
 	}
 	return moneykit.ImportTransactions200JSONResponse(l.view()), nil
@@ -285,6 +303,11 @@ func (m *mkServer) RefreshProducts(ctx context.Context, req moneykit.RefreshProd
 	l, f := s.dataLink(rs, req.Id, "")
 	if f != nil {
 		return f, nil
+	}
+	if l.state == "error" {
+		// An imported link's data is readable, but there is no
+		// institution connection to refresh it from.
+		return badState(l), nil
 	}
 	var ps []string
 	for _, p := range req.Body.Products {
@@ -450,6 +473,11 @@ func (m *mkServer) GetTransactionsSync(ctx context.Context, req moneykit.GetTran
 	for _, c := range d.changes[from:to] {
 		switch c.kind {
 		case "created":
+			if d.txns[c.t.id].superseded {
+				// A pending transaction that a refresh replaced is
+				// not reported again, from any cursor.
+				continue
+			}
 			out.Transactions.Created = append(out.Transactions.Created, c.t.view())
 		case "updated":
 			out.Transactions.Updated = append(out.Transactions.Updated, c.t.view())
@@ -470,11 +498,15 @@ func (m *mkServer) UpdateTransactionEnrichment(ctx context.Context, req moneykit
 		return f, nil
 	}
 	t := l.data.txns[req.TransactionId]
-	if t == nil || t.removed {
+	if t == nil || t.removed || t.superseded {
 		return failMK(404, "transaction_error.not_found", "Transaction not found."), nil
 	}
 	t.category, t.subcategory = req.Body.Category, req.Body.Subcategory
-	l.data.changes = append(l.data.changes, change{kind: "updated", t: *t})
+	if !t.pending {
+		// Pending transactions are never reported as updated: the
+		// category shows in this answer and in listings.
+		l.data.changes = append(l.data.changes, change{kind: "updated", t: *t})
+	}
 	var acct []moneykit.AccountResponse
 	for _, a := range l.data.accounts {
 		if a.id == t.accountID {
@@ -640,7 +672,7 @@ func (m *mkServer) IntrospectClient(ctx context.Context, req moneykit.Introspect
 	app := stateOf(ctx).mkApp
 	return moneykit.IntrospectClient200JSONResponse{
 		ClientId: app.clientID, ClientName: "banklink sandbox (" + app.id + ")", Scope: "",
-		App: moneykit.CustomerApp{Id: app.id, AppName: "banklink sandbox"},
+		App: moneykit.CustomerApp{AppId: app.id, Name: "banklink sandbox", Id: app.id, AppName: "banklink sandbox"},
 	}, nil
 }
 

@@ -290,8 +290,10 @@ func TestSandboxTransactionsPagedAndSynced(t *testing.T) {
 		assert.Contains(t, before, id)
 	}
 
-	// Three days on, a refresh brings new transactions, posts pending ones
-	// and removes one; the sync from the stored cursor reports exactly that.
+	// Three days on, a refresh brings new transactions, replaces the pending
+	// ones (those that post come back as new posted transactions), corrects
+	// one and removes one; the sync from the stored cursor reports exactly
+	// that.
 	f.sb.Advance(72 * time.Hour)
 	f.tok = mkToken(t, f.c, f.sb.MoneyKit())
 	rr, err := f.c.RefreshProductsWithResponse(ctxb, id, &moneykit.RefreshProductsParams{MoneyKitVersion: mkVersion},
@@ -316,22 +318,19 @@ func TestSandboxTransactionsPagedAndSynced(t *testing.T) {
 	assert.Equal(t, wantNew, gotNew, "created: exactly the new transactions")
 	require.Len(t, removed2, 1)
 	assert.Contains(t, before, removed2[0])
+	assert.False(t, before[removed2[0]].Pending, "only posted transactions are removed")
 	assert.NotContains(t, after, removed2[0], "removed transactions are gone from the list")
-	var posted int
+	require.Len(t, updated2, 1)
 	for id, tx := range updated2 {
-		if b, ok := before[id]; ok && b.Pending {
-			posted++
-			assert.False(t, tx.Pending, "an update posts a pending transaction")
-			assert.Equal(t, after[id], tx)
-		}
+		assert.False(t, before[id].Pending, "only posted transactions are updated")
+		assert.Equal(t, after[id], tx)
+		assert.NotEmpty(t, tx.Enrichment.Subcategory.Value, "the correction refines the category")
 	}
-	assert.Positive(t, posted)
 	for id, tx := range before {
-		if a, ok := after[id]; ok && tx.Pending && !a.Pending {
-			assert.Contains(t, updated2, id, "every posted transaction is reported")
+		if tx.Pending {
+			assert.NotContains(t, after, id, "the pending set is replaced wholesale")
 		}
 	}
-
 	// Resuming again from the end reports nothing: no duplicate.
 	_, _, _, end, _ := syncAll(t, f, id, cursor, 50)
 	c3, u3, r3, _, calls3 := syncAll(t, f, id, end, 50)

@@ -21,6 +21,18 @@
 // Money under URL()+"/linkmoney", and the sandbox's own control endpoints
 // under URL()+"/_sandbox/" (not part of the providers' APIs).
 //
+// # Reproducible runs
+//
+// Config.Seed (banklink sandbox --seed) draws every id, token and signing
+// key from a stream derived from the seed, and Config.ClockStart (--clock-start)
+// starts the sandbox on a FakeClock that moves only through Advance or POST
+// /_sandbox/clock/advance. Two sandboxes with the same seed and clock start,
+// given the same calls in the same order, answer byte for byte the same:
+// the same link, account, transaction, customer, payment and refund ids,
+// with the same data. Without a seed, ids are random. A link's data is a
+// function of its id, the day it was made and the times of its refreshes,
+// so the same link id always gives the same data.
+//
 // # Safety on a laptop
 //
 // The sandbox's credentials are public and it speaks plain http, so it
@@ -61,7 +73,8 @@
 //     any other institution_id (for example "forbidden") answers 403
 //     link_session_error.forbidden_config, as does an existing_link_id that
 //     does not name a live link of the calling application.
-//   - The end user's part (MoneyKit Connect) is played by
+//   - The end user's part (MoneyKit Connect) is played in a browser by the
+//     sandbox's Connect pages (see Customer pages), by
 //     Sandbox.CompleteLinkSession, or from another process by Connect (POST
 //     /_sandbox/moneykit/connect). A new
 //     link waits in state awaiting_token_exchange until its exchangeable
@@ -91,7 +104,8 @@
 //     (credentials_bank) a brokerage account with three holdings and a year
 //     of monthly purchases; one owner with a name, address, phone and
 //     example.com email; and 400 days of transactions, those of the last two
-//     days pending. custom_sandbox_data on the link session replaces the
+//     days pending. Every amount and balance is exact to the cent (kept in
+//     integer cents; imported balances are rounded to the cent). custom_sandbox_data on the link session replaces the
 //     generated accounts and owners (a routing number with a wrong check
 //     digit answers 422 when the session is created; an absent one is
 //     generated for depository accounts).
@@ -101,18 +115,28 @@
 //     offer, answers 403 link_error.forbidden_action on its endpoints
 //     (account_numbers, identity, transactions, investments).
 //   - POST /links/{id}/products takes effect at once and answers 202 with
-//     the link: with "transactions" it moves the link's data to the sandbox
-//     clock's now: the days since the last refresh get their transactions
-//     (created), pending transactions older than two days post (updated) and
-//     one transaction of the last month that had posted before is removed.
-//     The sandbox does
-//     not apply MoneyKit's hourly and daily refresh throttles.
+//     the link. With "transactions" it moves the link's data forward by at
+//     least a day of activity, even when the sandbox clock has not moved:
+//     the days since the last refresh bring their transactions, or, on the
+//     same day, a further slice of the day's activity, as pending
+//     transactions; the previous pending set is replaced wholesale, each of
+//     its transactions posting as a new posted transaction with its own id;
+//     one posted transaction of the last month is corrected (its category
+//     refined with a subcategory) and another one is reversed. The sandbox
+//     does not apply MoneyKit's hourly and daily refresh throttles.
 //     Sandbox.productsRefreshed is the single place a refresh takes effect.
 //   - GET /links/{id}/transactions/sync replays the link's change log:
 //     cursors are positions in it ("sync_N"), so a sync resumed from a
 //     stored cursor reports exactly the changes after it; a cursor the
-//     sandbox never gave answers 422. Enrichment corrections are logged as
-//     updates.
+//     sandbox never gave answers 422. Pending transactions follow
+//     MoneyKit's documented rule: they are reported only in created, never
+//     in updated or removed, and a pending transaction that a refresh
+//     replaced is not reported again, from any cursor. A client that, when
+//     a sync brings created transactions, first drops its stored pending
+//     ones keeps an exact copy. Corrections (the refresh's, and enrichment updates of
+//     posted transactions) are updates; reversals are removals. An
+//     enrichment update of a pending transaction shows in its answer and in
+//     listings, not in the feed.
 //   - GET /institutions pages, in id order, through the three test
 //     institutions (featured) and sixty generated regional banks; each
 //     has the alias "sandbox.<id>". Unknown ids answer 404
@@ -120,8 +144,11 @@
 //   - POST /links/import creates a link in state error (auth_expired) from
 //     the given accounts and transactions; POST
 //     /links/{id}/import/transactions adds to such a link (422 for another
-//     link or an unknown account). POST /links/{id}/reset puts a link into
-//     state error with auth_expired.
+//     link or an unknown account). As MoneyKit documents, all of an imported
+//     link's data stays readable; only a refresh answers 422
+//     link_error.bad_state. POST /links/{id}/reset puts a link into state
+//     error with auth_expired, and then its data reads answer 422 until it
+//     is reconnected.
 //   - Rate limits are read from the spec's x-banklink-rate-limits and
 //     enforced as sliding windows on the sandbox clock: at most N requests in
 //     any span of the stated length, counted per client, app, user or link.
@@ -139,9 +166,15 @@
 //     cross-field rules (paymentDetails only with experienceId
 //     LINK_MANAGED_PAYMENT, which in turn needs paymentDetails; subtotal
 //     before discount, shipping or tax).
-//   - The hosted UI is played by Sandbox.CompleteSession, or from another
-//     process by Pay (POST /_sandbox/linkmoney/complete): it creates an ACTIVE customer with two
+//   - The hosted UI is the sandbox's own page (see Customer pages), whose
+//     URL is the session's sessionUrl; it is also played by
+//     Sandbox.CompleteSession, or from another process by Pay (POST
+//     /_sandbox/linkmoney/complete). Both create an ACTIVE customer with two
 //     accounts and, for LINK_MANAGED_PAYMENT, the payment.
+//   - The sandbox banks' logins decide how payments go, through the pages and
+//     POST /v1/payments alike: profile_522 (the default of CompleteSession)
+//     pays as the rules below say; every debit of a profile_08 customer
+//     settles TERMINAL_FAILED with achReturnCode R01 (insufficient funds).
 //   - POST /v1/payments: the customer must exist and be ACTIVE (else 400).
 //     Amounts up to 1000.00 are AUTHORIZED, up to 9000.00 PENDING, above
 //     that TERMINAL_FAILED with errorDetails PAYMENT_DECLINED. A requestKey
@@ -157,6 +190,52 @@
 //   - POST /v1/refunds answers 201 PENDING; the payment must exist (404),
 //     be a debit that did not fail, and have at least the refund amount
 //     left to refund (400 otherwise).
+//
+// # Customer pages
+//
+// The sandbox serves the pages a provider hosts for the end user, so that a
+// front end runs its whole flow against it, offline (connectui.go, lmui.go;
+// html/template pages and one small script, embedded):
+//
+//   - MoneyKit Connect: {MONEYKIT_BASE_URL}/connect/connect.js defines
+//     window.MoneyKit with the web launcher's interface (new MoneyKit(options),
+//     link, continue, relink), which opens /connect/start in an overlay
+//     iframe and hears connect.started, link.event, link.complete,
+//     relink.complete, link.exit and link.close_oauth from that frame only.
+//     The steps follow the link session: products (required ones listed,
+//     optional ones as choices; turned down means denied), institution
+//     (skipped when the session named one), login, accounts. Instant Bank
+//     needs no login; Credentials Bank takes user_good / pass_good
+//     (user_custom / pass_good gives custom_sandbox_data), anything else
+//     shows an error and lets the user try again; OAuth Bank sends the
+//     browser to its authorize page (/connect/oauth), which returns to the
+//     session's redirect_uri with state (and error=access_denied when the
+//     user closed it), where continue(location.href, …) resumes. The
+//     accounts shown are those of the link to be; onSuccess gets the
+//     exchangeable token and the institution with selectedAccounts.
+//   - Link Money's hosted UI at {sandbox root}/linkmoney/ui/ with the real
+//     sessionUrl's query (redirect, version, sessionKey): consent, bank
+//     (FinBank Profiles - A, FinBank Profiles - B, Finbank OAuth), login
+//     (the password is the username: profile_522 or profile_08), one
+//     account and, for LINK_MANAGED_PAYMENT, the order (items, subtotal,
+//     tax, shipping, discount, total from orderDetails) and a "Pay $25.00"
+//     button. The browser returns to redirectUrl with customerId and
+//     status=200 (as Link Money's own integration reads them) and, after a
+//     payment, paymentId (unconfirmed: seen in a third-party integration
+//     only). Close returns status=204 (unconfirmed, likewise). A payment the
+//     rules decline (over $9,000.00) shows a page saying so before the return.
+//
+// Both complete through the same function as the control endpoints and the
+// Go methods, so webhooks, products granted and denied, the customer and
+// the payment come out the same way. Every page sends a
+// Content-Security-Policy of its own origin only, without inline script or
+// style; Connect's page may be framed only by the origin it was opened for
+// (its origin parameter) and posts its messages to that origin only; the
+// hosted UI and OAuth Bank's page may be framed by nobody. Every form post
+// carries a token bound to its flow; a flow expires 30 minutes after it
+// opened (sandbox clock), and a session completes once: a second
+// completion shows an error page (409) and changes nothing. Closing Connect
+// or the hosted UI completes nothing.
 //
 // # Webhooks
 //

@@ -46,6 +46,15 @@ func achReturnCode(amt *big.Rat) string {
 	return ""
 }
 
+// achReturn gives the return code p fails with, or "": R01 for every debit
+// of a profile_08 customer, else by its cents (achReturnCode).
+func (p *lmPayment) achReturn() string {
+	if p.nsf {
+		return "R01"
+	}
+	return achReturnCode(p.amount)
+}
+
 // paymentTransitions lists the steps of p's lifecycle that happen at or
 // before now, oldest first. Webhook delivery reads the same list.
 func paymentTransitions(p *lmPayment, now time.Time) []paymentTransition {
@@ -67,7 +76,7 @@ func paymentTransitions(p *lmPayment, now time.Time) []paymentTransition {
 		{At: p.authorized.Add(schedulingDelay + initiationDelay), Status: "INITIATED"},
 	}
 	end := paymentTransition{At: p.authorized.Add(schedulingDelay + initiationDelay + settlementDelay), Status: "SUCCEEDED"}
-	if code := achReturnCode(p.amount); code != "" {
+	if code := p.achReturn(); code != "" {
 		end.Status, end.ACHReturnCode = "TERMINAL_FAILED", code
 	}
 	for _, st := range append(steps, end) {

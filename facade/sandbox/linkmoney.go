@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"math/rand/v2"
 	"net/url"
 	"time"
 
@@ -45,6 +44,8 @@ type lmSession struct {
 	payment                    *linkmoney.PaymentDetails
 	done                       bool
 	customerID, paymentID      string
+	redirect                   string                 // redirectUrl, where the hosted UI returns
+	order                      linkmoney.OrderDetails // shown by the hosted UI
 }
 
 type lmCustomer struct {
@@ -53,6 +54,7 @@ type lmCustomer struct {
 	status                     string
 	created                    time.Time
 	accounts                   []lmAccount
+	profile                    string // the sandbox login (profile_522, profile_08)
 }
 
 type lmAccount struct {
@@ -77,6 +79,7 @@ type lmPayment struct {
 	lastFour   string
 	created    time.Time
 	authorized time.Time // when the payment was authorized; zero while it is not
+	nsf        bool      // the customer's bank returns it for insufficient funds (profile_08)
 }
 
 type lmState struct {
@@ -139,7 +142,7 @@ func (h *lmServer) CreateToken(ctx context.Context, req linkmoney.CreateTokenReq
 	if b != nil && b.Scope != nil {
 		scope = string(*b.Scope)
 	}
-	tok := "lm_sandbox_" + randBase62(40)
+	tok := "lm_sandbox_" + s.ids.base62(40)
 	now := s.Now()
 	s.mu.Lock()
 	s.lm.tokens[tok] = &lmToken{scope: scope, expires: now.Add(s.cfg.TokenTTL)}
@@ -162,7 +165,8 @@ func (h *lmServer) CreateSession(ctx context.Context, req linkmoney.CreateSessio
 	bad := func(code, msg string) (linkmoney.CreateSessionResponseObject, error) {
 		return linkmoney.CreateSession400JSONResponse{LinkMoneyBadRequestJSONResponse: linkmoney.LinkMoneyBadRequestJSONResponse(lmGenErr(code, msg))}, nil
 	}
-	sess := &lmSession{firstName: b.FirstName, lastName: b.LastName, email: b.Email, experience: string(b.ExperienceId)}
+	sess := &lmSession{firstName: b.FirstName, lastName: b.LastName, email: b.Email, experience: string(b.ExperienceId),
+		redirect: b.RedirectUrl, order: b.OrderDetails}
 	if b.PaymentDetails != (linkmoney.PaymentDetails{}) {
 		pd := b.PaymentDetails
 		sess.payment = &pd
@@ -170,7 +174,7 @@ func (h *lmServer) CreateSession(ctx context.Context, req linkmoney.CreateSessio
 	if sess.experience == string(linkmoney.ExperienceIDLINKMANAGEDPAYMENT) && sess.payment == nil {
 		return bad("BAD_REQUEST", "Invalid request: body.paymentDetails: Field required when experienceId is LINK_MANAGED_PAYMENT")
 	}
-	key := newSessionKey()
+	key := s.ids.sessionKey()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if pd := sess.payment; pd != nil {
@@ -179,7 +183,8 @@ func (h *lmServer) CreateSession(ctx context.Context, req linkmoney.CreateSessio
 		}
 	}
 	s.lm.sessions[key] = sess
-	u := "https://client.link-sandbox.money?redirect=" + url.QueryEscape(b.RedirectUrl) + "&version=web-v1.0.0&sessionKey=" + key
+	// The hosted UI is the sandbox's own page, with the real sessionUrl's query.
+	u := s.pagesRoot(stateOf(ctx).req) + lmUIPath + "?redirect=" + url.QueryEscape(b.RedirectUrl) + "&version=web-v1.0.0&sessionKey=" + key
 	return linkmoney.CreateSession200JSONResponse{SessionKey: key, SessionUrl: u}, nil
 }
 
@@ -281,7 +286,8 @@ func (s *Sandbox) createPaymentLocked(customerID string, debit bool, amount json
 	if !ok {
 		return linkmoney.PaymentResponse{}, &lmFailure{400, "BAD_REQUEST", "Invalid request: body.amount.value: Input should be a positive decimal"}
 	}
-	p := &lmPayment{id: newUUID(), customerID: c.id, debit: debit, amount: amt, refunded: new(big.Rat), clientRef: clientRef}
+	p := &lmPayment{id: s.ids.uuid(), customerID: c.id, debit: debit, amount: amt, refunded: new(big.Rat), clientRef: clientRef,
+		nsf: debit && c.profile == lmProfileNSF}
 	if len(c.accounts) > 0 {
 		p.lastFour = c.accounts[0].lastFour
 	}
@@ -356,34 +362,57 @@ func (h *lmServer) CreateRefund(ctx context.Context, req linkmoney.CreateRefundR
 		return bad("INVALID_REFUND", "The refund amount exceeds the amount left to refund.")
 	}
 	p.refunded.Add(p.refunded, amt)
-	r := &lmPayment{id: newUUID(), customerID: p.customerID, refund: true, amount: amt, refunded: new(big.Rat), status: statusPending}
+	r := &lmPayment{id: s.ids.uuid(), customerID: p.customerID, refund: true, amount: amt, refunded: new(big.Rat), status: statusPending}
 	r.created = s.Now()
 	s.lm.payments[r.id] = r
 	s.lm.requestKeys[b.RequestKey] = r.id
 	return linkmoney.CreateRefund201JSONResponse{PaymentId: r.id, PaymentStatus: linkmoney.PaymentStatus(r.status), ClientReferenceId: b.ClientReferenceId}, nil
 }
 
-// newCustomerLocked creates an ACTIVE customer with a preferred checking and
-// a savings account at the sandbox bank.
-func (s *Sandbox) newCustomerLocked(sess *lmSession) *lmCustomer {
+// newCustomerLocked creates an ACTIVE customer with the accounts the
+// customer was shown (by default a checking and a savings account at
+// FinBank Profiles - A), the chosen one preferred and first.
+func (s *Sandbox) newCustomerLocked(sess *lmSession, ch lmChoice) *lmCustomer {
 	now := s.Now()
 	c := &lmCustomer{
-		id: newUUID(), firstName: sess.firstName, lastName: sess.lastName, email: sess.email,
-		status: "ACTIVE", created: now,
+		id: s.ids.uuid(), firstName: sess.firstName, lastName: sess.lastName, email: sess.email,
+		status: "ACTIVE", created: now, profile: ch.profile,
 	}
-	base := rand.Int64N(900_000_000) + 100_000_000
-	for i, typ := range []string{"checking", "savings"} {
-		c.accounts = append(c.accounts, lmAccount{
-			id:              base + int64(i),
-			institutionID:   5001,
-			institutionName: "FinBank Profiles - A",
-			lastFour:        fmt.Sprintf("%04d", rand.IntN(10000)),
-			accountType:     typ,
-			status:          "ACTIVE",
-			preferred:       i == 0,
-			routingNumber:   "011000015",
-		})
+	if c.profile == "" {
+		c.profile = lmProfileGood
+	}
+	accts := ch.accounts
+	if accts == nil {
+		accts = s.newLMAccounts(ch.bank)
+	}
+	for i, a := range accts {
+		a.preferred = i == ch.account
+		if a.preferred {
+			c.accounts = append([]lmAccount{a}, c.accounts...)
+		} else {
+			c.accounts = append(c.accounts, a)
+		}
 	}
 	s.lm.customers[c.id] = c
 	return c
+}
+
+// newLMAccounts makes a checking and a savings account at one of Link
+// Money's sandbox banks (FinBank Profiles - A when bank is "").
+func (s *Sandbox) newLMAccounts(bank string) []lmAccount {
+	b := lmBankByName(bank)
+	base := int64(s.ids.intN(900_000_000)) + 100_000_000
+	out := make([]lmAccount, 0, 2)
+	for i, typ := range []string{"checking", "savings"} {
+		out = append(out, lmAccount{
+			id:              base + int64(i),
+			institutionID:   b.id,
+			institutionName: b.name,
+			lastFour:        fmt.Sprintf("%04d", s.ids.intN(10000)),
+			accountType:     typ,
+			status:          "ACTIVE",
+			routingNumber:   "011000015",
+		})
+	}
+	return out
 }

@@ -141,7 +141,8 @@ func TestLinkMoneySessionBasicAuth(t *testing.T) {
 	assert.Regexp(t, regexp.MustCompile(`^[0-9a-f]{11}-[0-9a-f]{12}-[0-9a-f]{5}-[0-9a-f]{7}$`), key)
 	u, err := url.Parse(res.JSON200.SessionUrl)
 	require.NoError(t, err)
-	assert.Equal(t, "client.link-sandbox.money", u.Host)
+	// The sessionUrl is the sandbox's own hosted UI, with the real one's query.
+	assert.Equal(t, sb.URL()+"/linkmoney/ui/", u.Scheme+"://"+u.Host+u.Path)
 	assert.Equal(t, "https://merchant.example/return?order=1", u.Query().Get("redirect"))
 	assert.Equal(t, "web-v1.0.0", u.Query().Get("version"))
 	assert.Equal(t, key, u.Query().Get("sessionKey"))

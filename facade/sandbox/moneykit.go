@@ -54,6 +54,7 @@ type linkSession struct {
 	products       []requestedProduct
 	existingLinkID string
 	custom         *moneykit.CustomSandboxData
+	redirectURI    string // where OAuth Bank's authorize page returns
 	done           bool
 }
 
@@ -176,7 +177,7 @@ func (m *mkServer) CreateAccessToken(ctx context.Context, req moneykit.CreateAcc
 	if b != nil && b.GrantType != nil && *b.GrantType != "client_credentials" {
 		return moneykit.CreateAccessToken400JSONResponse{ErrorCode: "api_error.auth.unauthorized", ErrorMessage: "Invalid grant_type"}, nil
 	}
-	tok := "mk_sandbox_" + randBase62(40)
+	tok := "mk_sandbox_" + s.ids.base62(40)
 	now := s.Now()
 	s.mu.Lock()
 	s.mk.tokens[tok] = &mkToken{app: app, expires: now.Add(s.cfg.TokenTTL)}
@@ -208,7 +209,7 @@ func (m *mkServer) CreateLinkSession(ctx context.Context, req moneykit.CreateLin
 	forbidden := func(msg string) (moneykit.CreateLinkSessionResponseObject, error) {
 		return moneykit.CreateLinkSession403JSONResponse{ErrorCode: "link_session_error.forbidden_config", ErrorMessage: msg}, nil
 	}
-	sess := &linkSession{app: rs.mkApp, userID: b.CustomerUser.Id}
+	sess := &linkSession{app: rs.mkApp, userID: b.CustomerUser.Id, redirectURI: b.RedirectUri}
 	if b.Webhook != "" {
 		webhook := b.Webhook
 		sess.webhook = &webhook
@@ -263,7 +264,7 @@ func (m *mkServer) CreateLinkSession(ctx context.Context, req moneykit.CreateLin
 		}
 		sess.institutionID = b.InstitutionId
 	}
-	tok := "sandbox_" + newUUID()
+	tok := "sandbox_" + s.ids.uuid()
 	s.mk.sessions[tok] = sess
 	return moneykit.CreateLinkSession201JSONResponse{LinkSessionToken: tok}, nil
 }

@@ -3,8 +3,6 @@ package sandbox
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -34,8 +32,13 @@ const DefaultTokenTTL = time.Hour
 
 // Config configures a Sandbox. The zero value is a working sandbox.
 type Config struct {
-	// Seed makes fault injection deterministic: the same seed gives the same
-	// fault sequence per operation.
+	// Seed makes the sandbox reproducible. A non-zero seed draws every id,
+	// token and signing key from a stream derived from it: two sandboxes with
+	// the same seed, given the same calls in the same order (and the same
+	// clock, see ClockStart), hand out the same link, account, transaction,
+	// customer, payment and refund ids with the same data. Zero draws them
+	// from crypto/rand. Fault injection follows the seed in both cases: the
+	// same seed gives the same fault sequence per operation.
 	Seed int64
 	// TokenTTL is the lifetime of issued access tokens (default 1h). It is
 	// reported in whole seconds, at least one.
@@ -44,6 +47,10 @@ type Config struct {
 	// expiry and rate-limit windows follow it; use NewFakeClock and
 	// Sandbox.Advance to move time on in tests.
 	Clock Clock
+	// ClockStart, when Clock is nil and ClockStart is not zero, runs the
+	// sandbox on a FakeClock set to ClockStart: time then moves only through
+	// Advance (or POST /_sandbox/clock/advance), so that timestamps repeat.
+	ClockStart time.Time
 	// Faults injects faults per operationId ("getLink", "createPayment", ...;
 	// "*" for every operation without its own entry).
 	Faults map[string]Fault
@@ -104,6 +111,7 @@ type Sandbox struct {
 	faults   atomic.Pointer[map[string]Fault]
 	counters map[string]*atomic.Uint64 // per operationId, for fault decisions
 	lim      *limiter
+	ids      *idSource // ids, tokens and keys: random, or repeatable with Config.Seed
 
 	mu sync.RWMutex // guards the provider state below
 	mk mkState
@@ -116,6 +124,8 @@ type Sandbox struct {
 	lmCreds [2]string
 
 	wh *webhooks // webhook signing keys, subscriptions and deliveries
+
+	pages pagesState // the customer pages' flows (connectui.go, lmui.go)
 }
 
 // New returns a sandbox that is not yet listening; serve Handler yourself, or
@@ -123,6 +133,9 @@ type Sandbox struct {
 func New(cfg Config) *Sandbox {
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = DefaultTokenTTL
+	}
+	if cfg.Clock == nil && !cfg.ClockStart.IsZero() {
+		cfg.Clock = NewFakeClock(cfg.ClockStart)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = realClock{}
@@ -138,6 +151,7 @@ func New(cfg Config) *Sandbox {
 		spec:     spec,
 		counters: make(map[string]*atomic.Uint64, len(spec.byID)),
 		lim:      newLimiter(),
+		ids:      newIDSource(cfg.Seed),
 		mkApps: []*mkApp{
 			{id: "app_sandbox", clientID: MoneyKitClientID, clientSecret: MoneyKitClientSecret},
 			{id: "app_sandbox_other", clientID: MoneyKitOtherClientID, clientSecret: MoneyKitOtherClientSecret},
@@ -151,7 +165,7 @@ func New(cfg Config) *Sandbox {
 	s.mk.init()
 	s.lm.init()
 
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, err := s.ids.signingKey()
 	if err != nil {
 		panic(fmt.Sprintf("sandbox: generating the webhook signing key: %v", err))
 	}

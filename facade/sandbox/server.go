@@ -131,6 +131,7 @@ func (s *Sandbox) buildHandler() http.Handler {
 		ErrorHandlerFunc: s.paramErrorHandler(provLinkMoney),
 	})
 	s.registerControl(mux)
+	s.registerPages(mux)
 	mux.HandleFunc(mkBase+"/", s.unrouted(provMoneyKit))
 	mux.HandleFunc(lmBase+"/", s.unrouted(provLinkMoney))
 	mux.HandleFunc("/", s.unrouted(""))

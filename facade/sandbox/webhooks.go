@@ -258,7 +258,7 @@ func (s *Sandbox) WaitWebhooks(ctx context.Context) error {
 // kid. The JWKS keeps publishing the previous keys (up to three in all), as
 // MoneyKit does while a rotation settles.
 func (s *Sandbox) RotateWebhookKey() string {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, err := s.ids.signingKey()
 	if err != nil {
 		panic(fmt.Sprintf("sandbox: generating a webhook signing key: %v", err))
 	}
@@ -297,7 +297,7 @@ func (s *Sandbox) mkEventLocked(l *link, event string, fields map[string]any, id
 		return ""
 	}
 	if idemKey == "" {
-		idemKey = newUUID()
+		idemKey = s.ids.uuid()
 	}
 	body := map[string]any{
 		"webhook_event":           event,
@@ -315,7 +315,7 @@ func (s *Sandbox) mkEventLocked(l *link, event string, fields map[string]any, id
 		body[k] = v
 	}
 	raw, _ := json.Marshal(body)
-	token := "sandbox_delivery_" + randBase62(24)
+	token := "sandbox_delivery_" + s.ids.base62(24)
 	s.wh.enqueue(&delivery{WebhookDelivery: WebhookDelivery{
 		Provider: "moneykit", Event: event, URL: *l.webhook, IdempotencyKey: idemKey, DeliveryToken: token, Body: raw,
 	}})
@@ -375,7 +375,7 @@ func (s *Sandbox) lmEvent(event, resourceType, resourceID, paymentType, clientRe
 		fields["clientReferenceId"] = clientRef
 	}
 	for _, sub := range subs {
-		id := newUUID()
+		id := s.ids.uuid()
 		body := map[string]any{"id": id, "creationTime": lmTime(s.Now()), "eventType": event}
 		if nested {
 			body["metadata"] = fields
@@ -439,7 +439,7 @@ func (w *webhooks) enqueue(d *delivery) {
 		dup := *d
 		dup.Faults = append(slices.Clone(d.Faults), "duplicate")
 		if dup.DeliveryToken != "" {
-			dup.DeliveryToken = "sandbox_delivery_" + randBase62(24)
+			dup.DeliveryToken = "sandbox_delivery_" + w.s.ids.base62(24)
 		}
 		list = append(list, &dup)
 	}
@@ -687,7 +687,7 @@ func (m *mkServer) WebhookTestLink(ctx context.Context, req moneykit.WebhookTest
 // SubscribeWebhook registers a Link Money webhook subscription.
 func (h *lmServer) SubscribeWebhook(ctx context.Context, req linkmoney.SubscribeWebhookRequestObject) (linkmoney.SubscribeWebhookResponseObject, error) {
 	w := h.s.wh
-	sub := &lmSubscription{key: "sub_" + randBase62(20), url: req.Body.Url, secret: req.Body.SecretKey}
+	sub := &lmSubscription{key: "sub_" + h.s.ids.base62(20), url: req.Body.Url, secret: req.Body.SecretKey}
 	w.mu.Lock()
 	w.subs[sub.key] = sub
 	w.mu.Unlock()

@@ -1005,17 +1005,29 @@ type CustomSandboxData struct {
 	Owners []Owner `json:"owners,omitempty,omitzero"`
 }
 
-// CustomerApp The application.
+// CustomerApp The application (MoneyKit's `AppResponse`). The 2025 SDK requires all four fields,
+// which carry the ID and the name twice: `app_id` and `id`, `name` and `app_name`. The
+// 2023 SDKs' `CustomerApp` had only `id` and `app_name`.
 type CustomerApp struct {
-	// AppName The application's name.
+	// AppId The application's ID.
+	//
+	// Example: 3d18cdd1-fa96-4423-b781-bd5be036830e
+	AppId string `json:"app_id"`
+
+	// AppName The application's name (the same as `name`).
 	//
 	// Example: My App
 	AppName string `json:"app_name"`
 
-	// Id The application's ID.
+	// Id The application's ID (the same as `app_id`).
 	//
 	// Example: 3d18cdd1-fa96-4423-b781-bd5be036830e
 	Id string `json:"id"`
+
+	// Name The application's name.
+	//
+	// Example: My App
+	Name string `json:"name"`
 }
 
 // CustomerUserEmail The user's email address; an email or a phone improves conversion (Money ID).
@@ -1360,7 +1372,9 @@ type InternationalNumber struct {
 
 // IntrospectClientResponse The client an access token belongs to.
 type IntrospectClientResponse struct {
-	// App The application.
+	// App The application (MoneyKit's `AppResponse`). The 2025 SDK requires all four fields,
+	// which carry the ID and the name twice: `app_id` and `id`, `name` and `app_name`. The
+	// 2023 SDKs' `CustomerApp` had only `id` and `app_name`.
 	App CustomerApp `json:"app"`
 
 	// ClientId The application's MoneyKit client ID.
@@ -3266,8 +3280,13 @@ type ClientInterface interface {
 	// Reports the transactions created, updated and removed since `cursor` (everything, when
 	// no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
 	// while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
-	// for the application. The lists are unordered. Pending transactions are only ever
-	// reported in `created`; when one posts, the posted transaction is reported as updated.
+	// for the application. The lists are unordered. Pending transactions are reported only
+	// in `created`, never in `updated` or `removed`: they are removed and replaced wholesale
+	// with each refresh, with no attempt to track their removal or modification. A pending
+	// transaction that posts comes back as a new posted transaction in `created`, with its
+	// own id. When a sync reports created transactions, a client that stores pending
+	// transactions first drops them all: the pending ones the sync reports are the link's
+	// current ones.
 	//
 	// Corresponds with GET /links/{id}/transactions/sync (the `GetTransactionsSync` operationId).
 	GetTransactionsSync(ctx context.Context, id LinkID, params *GetTransactionsSyncParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3936,8 +3955,13 @@ func (c *Client) GetTransactions(ctx context.Context, id LinkID, params *GetTran
 // Reports the transactions created, updated and removed since `cursor` (everything, when
 // no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
 // while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
-// for the application. The lists are unordered. Pending transactions are only ever
-// reported in `created`; when one posts, the posted transaction is reported as updated.
+// for the application. The lists are unordered. Pending transactions are reported only
+// in `created`, never in `updated` or `removed`: they are removed and replaced wholesale
+// with each refresh, with no attempt to track their removal or modification. A pending
+// transaction that posts comes back as a new posted transaction in `created`, with its
+// own id. When a sync reports created transactions, a client that stores pending
+// transactions first drops them all: the pending ones the sync reports are the link's
+// current ones.
 //
 // Corresponds with GET /links/{id}/transactions/sync (the `GetTransactionsSync` operationId).
 func (c *Client) GetTransactionsSync(ctx context.Context, id LinkID, params *GetTransactionsSyncParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6438,8 +6462,13 @@ type ClientWithResponsesInterface interface {
 	// Reports the transactions created, updated and removed since `cursor` (everything, when
 	// no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
 	// while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
-	// for the application. The lists are unordered. Pending transactions are only ever
-	// reported in `created`; when one posts, the posted transaction is reported as updated.
+	// for the application. The lists are unordered. Pending transactions are reported only
+	// in `created`, never in `updated` or `removed`: they are removed and replaced wholesale
+	// with each refresh, with no attempt to track their removal or modification. A pending
+	// transaction that posts comes back as a new posted transaction in `created`, with its
+	// own id. When a sync reports created transactions, a client that stores pending
+	// transactions first drops them all: the pending ones the sync reports are the link's
+	// current ones.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9284,8 +9313,13 @@ func (c *ClientWithResponses) GetTransactionsWithResponse(ctx context.Context, i
 // Reports the transactions created, updated and removed since `cursor` (everything, when
 // no cursor is given), at most `size` changes per call. Keep calling with `cursor.next`
 // while `has_more` is true, then store the last `cursor.next`: MoneyKit keeps no cursor
-// for the application. The lists are unordered. Pending transactions are only ever
-// reported in `created`; when one posts, the posted transaction is reported as updated.
+// for the application. The lists are unordered. Pending transactions are reported only
+// in `created`, never in `updated` or `removed`: they are removed and replaced wholesale
+// with each refresh, with no attempt to track their removal or modification. A pending
+// transaction that posts comes back as a new posted transaction in `created`, with its
+// own id. When a sync reports created transactions, a client that stores pending
+// transactions first drops them all: the pending ones the sync reports are the link's
+// current ones.
 //
 // Returns a wrapper object for the known response body format(s).
 //

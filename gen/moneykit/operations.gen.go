@@ -664,8 +664,10 @@ var Operations = [...]opmeta.Operation{
 		Auth:          opmeta.Auth{Kind: opmeta.AuthBearer, Scheme: "moneykitBearer"},
 		ResponseRequired: []string{
 			"/app",
+			"/app/app_id",
 			"/app/app_name",
 			"/app/id",
+			"/app/name",
 			"/client_id",
 			"/client_name",
 			"/scope",

@@ -25,7 +25,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 echo "building test binaries" >&2
-"$GO" test -c -o "$tmp/facade.test" ./facade
+"$GO" test -c -o "$tmp/moneykit.test" ./facade/moneykit
+"$GO" test -c -o "$tmp/linkmoney.test" ./facade/linkmoney
 "$GO" test -c -o "$tmp/bench.test" ./facade/internal/bench
 "$GO" test -c -o "$tmp/transport.test" ./facade/internal/transport
 "$GO" test -c -o "$tmp/sandbox.test" ./facade/sandbox
@@ -56,17 +57,18 @@ run() { # dir binary args...: run a test binary in its package directory
 	run facade/internal/transport transport.test -test.bench '^BenchmarkTokenFanIn$' -test.count 1 || status=1
 	echo "sandbox and validation benchmarks" >&3
 	run facade/sandbox sandbox.test -test.bench . -test.count "$COUNT" || status=1
-	run facade facade.test -test.bench '^BenchmarkBody(Valid|Invalid)$' -test.count "$COUNT" -test.benchtime 200ms || status=1
+	run facade/moneykit moneykit.test -test.bench '^BenchmarkBody(Valid|Invalid)$' -test.count "$COUNT" -test.benchtime 200ms || status=1
+	run facade/linkmoney linkmoney.test -test.bench '^BenchmarkBody(Valid|Invalid)$' -test.count "$COUNT" -test.benchtime 200ms || status=1
 	exit $status
 } 2>&1 | tee "$OUT" | "$GO" run ./internal/benchtable
 
 # Cold start and binary size (BENCHMARKS.md), after the tables: the first
-# facade.NewMoneyKit in $COUNT fresh processes (median; target <= 1 ms), and
+# moneykit.New in $COUNT fresh processes (median; target <= 1 ms), and
 # a minimal Links.Get program through the facade against the same program
 # hand-written with net/http (target <= 1.15x).
 for _ in $(seq 1 "$COUNT"); do "$tmp/coldstart"; done | tee -a "$OUT" |
 	awk '{print $3}' | sort -n | awk '{v[NR]=$1} END {m=v[int((NR+1)/2)];
-		printf "cold start: first NewMoneyKit, median of %d fresh processes: %.1f us (target <= 1000 us)\n", NR, m/1000;
+		printf "cold start: first moneykit.New, median of %d fresh processes: %.1f us (target <= 1000 us)\n", NR, m/1000;
 		if (m > 1000000) exit 1}'
 fsize=$(wc -c <"$tmp/facadeget")
 rsize=$(wc -c <"$tmp/rawget")

@@ -3,6 +3,7 @@ package transport
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 )
 
@@ -32,7 +33,7 @@ const maxRequiredNames = 64
 func buildRequired(ptrs []string, skip ...string) *reqNode {
 	var root *reqNode
 	for _, p := range ptrs {
-		if p == "" || p[0] != '/' || contains(skip, p) {
+		if p == "" || p[0] != '/' || slices.Contains(skip, p) {
 			continue
 		}
 		if root == nil {
@@ -49,7 +50,7 @@ func buildRequired(ptrs []string, skip ...string) *reqNode {
 				n = n.star
 				continue
 			}
-			i := indexOf(n.names, part)
+			i := slices.Index(n.names, part)
 			if i < 0 {
 				if len(n.names) >= maxRequiredNames {
 					break
@@ -70,17 +71,6 @@ func buildRequired(ptrs []string, skip ...string) *reqNode {
 		}
 	}
 	return root
-}
-
-func contains(list []string, s string) bool { return indexOf(list, s) >= 0 }
-
-func indexOf(list []string, s string) int {
-	for i, v := range list {
-		if v == s {
-			return i
-		}
-	}
-	return -1
 }
 
 // errMalformed is returned by the walker on bytes that are not JSON.

@@ -1,0 +1,115 @@
+package sandbox_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/banklink/banklink/facade/sandbox"
+	"github.com/banklink/banklink/gen/linkmoney"
+)
+
+// The pages' rules that need no browser: what they refuse, and the headers
+// they send.
+
+func TestConnectPageRefusesBadOrigins(t *testing.T) {
+	sb := sandbox.Start(t)
+	mk := mkClient(t, sb)
+	tok := createSession(t, mk, mkToken(t, mk, sb.MoneyKit()), sessionRequest("user-origins"))
+	start := sb.MoneyKit().BaseURL + "/connect/start?linkSessionToken=" + url.QueryEscape(tok) + "&origin="
+	for _, origin := range []string{"", "javascript:alert(1)", "https://app.example/path", "https://app.example/?q=1", "https://user@app.example", "*"} {
+		r, body := rawDo(t, http.MethodGet, start+url.QueryEscape(origin), "", "", nil)
+		assert.Equal(t, http.StatusBadRequest, r.StatusCode, origin)
+		assert.Contains(t, string(body), "origin parameter", origin)
+		assert.Contains(t, r.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'", origin)
+	}
+	r, body := rawDo(t, http.MethodGet, start+url.QueryEscape("http://localhost:8000"), "", "", nil)
+	require.Equal(t, http.StatusOK, r.StatusCode, string(body))
+	csp := r.Header.Get("Content-Security-Policy")
+	assert.Equal(t, "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors http://localhost:8000", csp)
+	assert.NotContains(t, string(body), "<script>", "no inline script")
+	assert.NotContains(t, string(body), "style=", "no inline style")
+	assert.Contains(t, string(body), `data-origin="http://localhost:8000"`)
+
+	r, _ = rawDo(t, http.MethodGet, sb.MoneyKit().BaseURL+"/connect/start?linkSessionToken=nope&origin=http%3A%2F%2Flocalhost%3A8000", "", "", nil)
+	assert.Equal(t, http.StatusNotFound, r.StatusCode)
+
+	r, body = rawDo(t, http.MethodGet, sb.MoneyKit().BaseURL+"/connect/connect.js", "", "", nil)
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	assert.Equal(t, "text/javascript; charset=utf-8", r.Header.Get("Content-Type"))
+	assert.Contains(t, string(body), "window.MoneyKit = MoneyKit")
+	assert.NotContains(t, string(body), `"*"`, "no message goes to any origin")
+}
+
+func TestLinkMoneyPageRefusesScriptRedirects(t *testing.T) {
+	sb := sandbox.Start(t)
+	lm := lmClient(t, sb)
+	req := lmSessionRequest()
+	req.RedirectUrl = "javascript:alert(1)"
+	res, err := lm.CreateSessionWithResponse(context.Background(), req, basicOK())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode(), "the spec takes any URI: the page is what refuses it")
+	r, body := rawDo(t, http.MethodGet, res.JSON200.SessionUrl, "", "", nil)
+	assert.Equal(t, http.StatusBadRequest, r.StatusCode)
+	assert.Contains(t, string(body), "http or https")
+}
+
+func TestLinkMoneyPageRefusesForeignForms(t *testing.T) {
+	sb := sandbox.Start(t)
+	lm := lmClient(t, sb)
+	res, err := lm.CreateSessionWithResponse(context.Background(), lmSessionRequest(), basicOK())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode())
+	r, body := rawDo(t, http.MethodGet, res.JSON200.SessionUrl, "", "", nil)
+	require.Equal(t, http.StatusOK, r.StatusCode, string(body))
+	assert.Equal(t, "DENY", r.Header.Get("X-Frame-Options"))
+	flow := between(string(body), `name="flow" value="`, `"`)
+	require.NotEmpty(t, flow)
+	for _, tc := range []struct {
+		form   url.Values
+		status int
+	}{
+		{url.Values{"flow": {flow}, "token": {"forged"}, "action": {"continue"}}, http.StatusForbidden},
+		{url.Values{"flow": {flow}, "action": {"continue"}}, http.StatusForbidden},
+		{url.Values{"flow": {"flow_unknown"}, "token": {"x"}, "action": {"continue"}}, http.StatusNotFound},
+	} {
+		r, _ := postForm(t, sb.URL()+"/linkmoney/ui/", tc.form)
+		assert.Equal(t, tc.status, r.StatusCode, "%v", tc.form)
+	}
+	// Nothing was completed by those posts.
+	_, err = sb.CompleteSession(res.JSON200.SessionKey)
+	assert.NoError(t, err)
+}
+
+func TestControlAndPagesShareRules(t *testing.T) {
+	// A session completed through the control endpoint cannot be completed
+	// again through the page, and the page says so.
+	sb := sandbox.Start(t)
+	lm := lmClient(t, sb)
+	req := lmSessionRequest()
+	req.ExperienceId = linkmoney.ExperienceIDLINKMANAGEDPAYMENT
+	req.PaymentDetails = linkmoney.PaymentDetails{Amount: amount("25.00"), RequestKey: "rk-shared"}
+	res, err := lm.CreateSessionWithResponse(context.Background(), req, basicOK())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode())
+	paid, err := sandbox.Pay(context.Background(), nil, sb.LinkMoney().BaseURL, res.JSON200.SessionKey)
+	require.NoError(t, err)
+	assert.NotEmpty(t, paid.PaymentID)
+	r, body := rawDo(t, http.MethodGet, res.JSON200.SessionUrl, "", "", nil)
+	assert.Equal(t, http.StatusConflict, r.StatusCode)
+	assert.Contains(t, string(body), "already completed")
+}
+
+func between(s, from, to string) string {
+	_, after, ok := strings.Cut(s, from)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(after, to)
+	return v
+}
