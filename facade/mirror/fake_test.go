@@ -27,6 +27,10 @@ type fakeMK struct {
 
 	syncCalls atomic.Int64
 	getCalls  atomic.Int64
+
+	// hold, when set, is called by SyncTransactions before it answers
+	// (outside the lock), to keep a sync in flight.
+	hold func(linkID string)
 }
 
 type fakeLink struct {
@@ -224,6 +228,9 @@ func (f *fakeMK) ListAccounts(_ context.Context, id string) (*gen.GetAccountsRes
 
 func (f *fakeMK) SyncTransactions(_ context.Context, id, cursor string, size int) (*gen.TransactionSyncResponse, error) {
 	f.syncCalls.Add(1)
+	if f.hold != nil {
+		f.hold(id)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	l, err := f.link(id)
