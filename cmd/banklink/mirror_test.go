@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/facade"
+	"github.com/banklink/banklink/facade/linkmoney"
 	"github.com/banklink/banklink/facade/mirror"
 	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
@@ -303,6 +304,9 @@ func TestMirrorServeAppliesSandboxWebhooks(t *testing.T) {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
+	lm := ms.sb.LinkMoney()
+	env["LINKMONEY_CLIENT_ID"], env["LINKMONEY_CLIENT_SECRET"], env["LINKMONEY_BASE_URL"] = lm.ClientID, lm.ClientSecret, lm.BaseURL
+	env["LINKMONEY_WEBHOOK_SECRET"] = "whsec-mirror-test"
 	var stdout, stderr bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
@@ -321,6 +325,21 @@ func TestMirrorServeAppliesSandboxWebhooks(t *testing.T) {
 	mk := ms.client(t)
 	_, err := mk.Webhooks.TestLink(context.Background(), linkID, moneykit.WebhookLinkTestEventTransactionsUpdatesAvailable, "evt-1")
 	require.NoError(t, err)
+
+	// Link Money: a subscription to the mirror, a customer and a payment;
+	// payment.created and payment.authorized arrive (twice each).
+	lmc, err := linkmoney.New(facade.WithCredentials(lm.ClientID, lm.ClientSecret), facade.WithBaseURL(lm.BaseURL))
+	require.NoError(t, err)
+	bg := context.Background()
+	_, err = lmc.Webhooks.Subscribe(bg, fmt.Sprintf("http://%s/webhooks/linkmoney", addr), "whsec-mirror-test")
+	require.NoError(t, err)
+	sess, err := lmc.Sessions.Create(bg, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: "Mirror", LastName: "Test", Email: "mirror@example.com"},
+		"https://merchant.example/return"))
+	require.NoError(t, err)
+	customerID, err := ms.sb.CompleteSession(sess.SessionKey)
+	require.NoError(t, err)
+	pay, err := lmc.Payments.Create(bg, linkmoney.NewPayment(customerID, sandbox.LinkMoneyMerchantID, linkmoney.USD(4321)))
+	require.NoError(t, err)
 	require.NoError(t, ms.sb.WaitWebhooks(context.Background()))
 	cancel()
 	require.Equal(t, 0, <-done, stderr.String())
@@ -333,6 +352,13 @@ func TestMirrorServeAppliesSandboxWebhooks(t *testing.T) {
 	var events, syncs int
 	require.NoError(t, m.DB().QueryRow(`SELECT count(*) FROM webhook_events WHERE provider = 'moneykit'`).Scan(&events))
 	require.Equal(t, 2, events, "link.state_changed and transactions.updates_available, each once")
+	var status, amount, customer string
+	require.NoError(t, m.DB().QueryRow(`SELECT status, amount, customer_id FROM payments WHERE payment_id = ?`, pay.PaymentId).Scan(&status, &amount, &customer))
+	require.Equal(t, "AUTHORIZED", status)
+	require.Equal(t, "43.21", amount, "the amount read from Link Money, exact")
+	require.Equal(t, customerID, customer)
+	require.NoError(t, m.DB().QueryRow(`SELECT count(*) FROM webhook_events WHERE provider = 'linkmoney' AND type LIKE 'payment.%'`).Scan(&events))
+	require.Equal(t, 2, events, "payment.created and payment.authorized, each once")
 	for _, d := range ms.sb.WebhookDeliveries() {
 		require.Equal(t, "delivered", d.State, "delivery %+v", d)
 	}
