@@ -58,6 +58,9 @@ func (a *app) openMirror(ctx context.Context, mf *mirrorFlags, logger *slog.Logg
 	if errors.Is(err, mirror.ErrUnknownScheme) {
 		return nil, usagef("--db: %s", unprefixed(err.Error()))
 	}
+	if errors.Is(err, mirror.ErrInvalidOption) {
+		return nil, usagef("--schema: %s", unprefixed(err.Error()))
+	}
 	return m, err
 }
 

@@ -285,6 +285,11 @@ func TestMirrorBadDatabaseIsAClearErrorAndChangesNothing(t *testing.T) {
 	code, _, errOut = cli(t, ms.env("sqlite:"+filepath.Join(dir, "x.db")), "mirror", "sync", "--page-size", "501")
 	require.Equal(t, exitUsage, code)
 	require.Contains(t, errOut, "--page-size")
+	code, _, errOut = cli(t, ms.env("sqlite:"+filepath.Join(dir, "x.db")), "mirror", "status", "--schema", "Bank-Link")
+	require.Equal(t, exitUsage, code)
+	require.Contains(t, errOut, "lower-case identifier")
+	_, err = os.Stat(filepath.Join(dir, "x.db"))
+	require.ErrorIs(t, err, os.ErrNotExist, "a refused option created the database")
 }
 
 // TestMirrorServeAppliesSandboxWebhooks: the sandbox delivers signed

@@ -38,6 +38,9 @@ var (
 	ErrReadOnly = errors.New("mirror: database is read-only")
 	// ErrNewerSchema: the database was migrated by a newer banklink.
 	ErrNewerSchema = errors.New("mirror: database schema is newer than this banklink")
+	// ErrInvalidOption: an Option's value breaks its rule (WithSchema,
+	// WithPageSize).
+	ErrInvalidOption = errors.New("mirror: invalid option")
 )
 
 // Option configures Open.
@@ -105,10 +108,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Mirror, error) {
 		}
 	}
 	if cfg.pageSize < 1 || cfg.pageSize > PageSize {
-		return nil, fmt.Errorf("mirror: page size %d: must be 1 to %d", cfg.pageSize, PageSize)
+		return nil, fmt.Errorf("%w: page size %d: must be 1 to %d", ErrInvalidOption, cfg.pageSize, PageSize)
 	}
 	if !schemaName.MatchString(cfg.schema) {
-		return nil, fmt.Errorf("mirror: schema %q: must be a lower-case identifier (letters, digits, _)", cfg.schema)
+		return nil, fmt.Errorf("%w: schema %q: must be a lower-case identifier (a-z, 0-9, _; at most 63)", ErrInvalidOption, cfg.schema)
 	}
 	log := cfg.logger
 	if log == nil {

@@ -36,8 +36,11 @@ func TestOpenRefusesBadInputAndChangesNothing(t *testing.T) {
 			t.Fatalf("Open(%q): the error repeats the password: %v", tc.dsn, err)
 		}
 	}
-	if _, err := mirror.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "m.db"), mirror.WithSchema("Bad-Name")); err == nil || !strings.Contains(err.Error(), "schema") {
-		t.Fatalf("a bad schema name gave %v; want an error naming the schema rule", err)
+	if _, err := mirror.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "m.db"), mirror.WithSchema("Bad-Name")); !errors.Is(err, mirror.ErrInvalidOption) || !strings.Contains(err.Error(), "schema") {
+		t.Fatalf("a bad schema name gave %v; want ErrInvalidOption naming the schema rule", err)
+	}
+	if _, err := mirror.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "m.db"), mirror.WithPageSize(0)); !errors.Is(err, mirror.ErrInvalidOption) || !strings.Contains(err.Error(), "page size") {
+		t.Fatalf("a page size of 0 gave %v; want ErrInvalidOption naming the page size", err)
 	}
 }
 
