@@ -443,9 +443,10 @@ func (m *Mirror) execRows(ctx context.Context, tx *sql.Tx, head, tail string, ro
 		}
 		return args
 	}
-	// Full chunks share one prepared statement: preparing a long upsert
-	// costs about as much as running it.
-	if len(rows) >= 2*rowsPerStatement {
+	// On SQLite, full chunks share one prepared statement: preparing a
+	// long upsert costs about as much as running it. (pgx caches prepared
+	// statements per connection by their text already.)
+	if _, lite := m.dialect.(sqliteDialect); lite && len(rows) >= 2*rowsPerStatement {
 		stmt, err := tx.PrepareContext(ctx, query(rowsPerStatement))
 		if err != nil {
 			return m.dbErr(err)
@@ -499,30 +500,27 @@ func txnArgs(d dialect, linkID string, t *gen.TransactionResponse) []any {
 		t.Date.Format("2006-01-02"), dt, t.Description, t.RawDescription, cat}
 }
 
-const upsertAccountSQL = `INSERT INTO accounts (account_id, link_id, name, account_type, account_mask, currency,
-balance_current, balance_available, balance_limit, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (account_id) DO UPDATE SET link_id = excluded.link_id, name = excluded.name, account_type = excluded.account_type,
+const (
+	upsertAccountHead = `INSERT INTO accounts (account_id, link_id, name, account_type, account_mask, currency,
+balance_current, balance_available, balance_limit, updated_at) VALUES `
+	upsertAccountTail = ` ON CONFLICT (account_id) DO UPDATE SET link_id = excluded.link_id, name = excluded.name, account_type = excluded.account_type,
 account_mask = excluded.account_mask, currency = excluded.currency, balance_current = excluded.balance_current,
 balance_available = excluded.balance_available, balance_limit = excluded.balance_limit, updated_at = excluded.updated_at`
+)
 
 func (m *Mirror) upsertAccounts(ctx context.Context, tx *sql.Tx, linkID string, accts []gen.AccountResponse) error {
-	if len(accts) == 0 {
-		return nil
-	}
-	stmt, err := tx.PrepareContext(ctx, m.dialect.rebind(upsertAccountSQL))
-	if err != nil {
-		return m.dbErr(err)
-	}
-	defer stmt.Close()
 	now := m.dialect.ts(m.now())
+	rows := make([][]any, 0, len(accts))
+	seen := map[string]bool{}
 	for _, a := range accts {
-		_, err := stmt.ExecContext(ctx, a.AccountId, linkID, a.Name, a.AccountType, a.AccountMask, a.Balances.Currency,
-			decimal(a.Balances.Current), decimal(a.Balances.Available), decimal(a.Balances.Limit), now)
-		if err != nil {
-			return m.dbErr(err)
+		if seen[a.AccountId] {
+			continue // one row per key in a multi-row upsert
 		}
+		seen[a.AccountId] = true
+		rows = append(rows, []any{a.AccountId, linkID, a.Name, a.AccountType, a.AccountMask, a.Balances.Currency,
+			decimal(a.Balances.Current), decimal(a.Balances.Available), decimal(a.Balances.Limit), now})
 	}
-	return nil
+	return m.execRows(ctx, tx, upsertAccountHead, upsertAccountTail, rows)
 }
 
 // decimal writes a balance as the shortest decimal that reads back as the
