@@ -178,17 +178,22 @@ func (m *Mirror) syncLocked(ctx context.Context, lk *linkLock, mk MoneyKit, res 
 	for _, p := range res.Skipped {
 		m.log.InfoContext(ctx, "mirror: product not granted to the link; skipped", "link_id", linkID, "product", p)
 	}
+	const done = `UPDATE links SET last_error = '', skipped_products = ? WHERE link_id = ?`
+	if ev == nil || ev.recorded {
+		if res.Deleted {
+			return nil
+		}
+		_, err := m.exec(ctx, lk.db, done, strings.Join(res.Skipped, ","), linkID)
+		return err
+	}
 	return m.inTx(ctx, lk.db, func(tx *sql.Tx) error {
-		if ev != nil && !ev.recorded {
-			if _, err := m.recordEvent(ctx, tx, ev); err != nil {
-				return err
-			}
+		if _, err := m.recordEvent(ctx, tx, ev); err != nil {
+			return err
 		}
 		if res.Deleted {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, m.dialect.rebind(`UPDATE links SET last_error = '', skipped_products = ? WHERE link_id = ?`),
-			strings.Join(res.Skipped, ","), linkID)
+		_, err := tx.ExecContext(ctx, m.dialect.rebind(done), strings.Join(res.Skipped, ","), linkID)
 		return m.dbErr(err)
 	})
 }
