@@ -2,7 +2,7 @@
 
 GO ?= go
 
-.PHONY: generate spec lint-spec check check-redis fmt-check vet test test-alloc bench bench-fleet bench-sandbox demo axe screenshots
+.PHONY: generate spec lint-spec check check-redis fmt-check vet test test-alloc bench bench-fleet bench-mirror bench-sandbox demo axe screenshots
 
 # Regenerate gen/ from api/openapi.yaml through cmd/specgen.
 generate:
@@ -47,7 +47,7 @@ BENCH_COUNT ?= 12
 BENCH_TIME ?= 300ms
 BENCH_OUT ?= bench.out
 
-bench: bench-fleet
+bench: bench-fleet bench-mirror
 	GO="$(GO)" BENCH_COUNT="$(BENCH_COUNT)" BENCH_TIME="$(BENCH_TIME)" BENCH_OUT="$(BENCH_OUT)" \
 		bash internal/benchtable/bench.sh
 
@@ -60,6 +60,13 @@ bench-fleet:
 		awk '\''/^Benchmark/ { split($$1, p, "/"); sub(/-[0-9]+$$/, "", p[2]); ns[p[1] "/" p[2]] = $$3; if (p[2] == "memory") base[p[1]] = $$3; order[++n] = p[1] "/" p[2] } \
 		END { for (i = 1; i <= n; i++) { k = order[i]; split(k, q, "/"); printf "%-40s %12.1f ns/op  %8.1fx memory\n", k, ns[k], ns[k] / base[q[1]] } }'\'''
 	$(GO) test -count=1 -run '^TestFleetAgainstSandboxDrawsNo429$$' -v ./facade/redisfleet/ | grep 'fleet N='
+
+# The mirror on SQLite and on a throwaway loopback postgres: one link's
+# history as a ratio to the same sync to /dev/null, 100 links' transactions
+# per second, 4 instances under a webhook storm (internal/benchtable/mirror.sh).
+BENCH_MIRROR_COUNT ?= 20
+bench-mirror:
+	GO="$(GO)" BENCH_OUT="$(BENCH_OUT)" BENCH_MIRROR_COUNT="$(BENCH_MIRROR_COUNT)" .ci/with-postgres bash internal/benchtable/mirror.sh
 
 # The standalone sandbox against Stoplight Prism's mock of api/openapi.yaml,
 # under the same load (installs the pinned Prism with npm on first use).

@@ -8,10 +8,12 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/linkmoney"
+	"github.com/banklink/banklink/facade/mirror"
 	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/sandbox"
 )
@@ -133,12 +135,17 @@ func (a *app) demo(ctx context.Context) error {
 	if !s.json {
 		fmt.Fprintf(stdout, "banklink demo on an embedded sandbox at %s\n\n", sb.URL())
 	}
-	err = moneyKitStory(ctx, s, sb, mk)
+	dm, err := openDemoMirror(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer dm.close()
+	err = moneyKitStory(ctx, s, sb, mk, dm)
 	if err == nil {
 		if !s.json {
 			fmt.Fprintln(stdout)
 		}
-		err = linkMoneyStory(ctx, s, sb, lm)
+		err = linkMoneyStory(ctx, s, sb, lm, dm)
 	}
 	if err == nil {
 		if !s.json {
@@ -146,12 +153,18 @@ func (a *app) demo(ctx context.Context) error {
 		}
 		err = webhookStory(ctx, s, sb, mk, lm, a.tel.webhookOptions()...)
 	}
+	if err == nil {
+		if !s.json {
+			fmt.Fprintln(stdout)
+		}
+		err = mirrorStory(ctx, s, dm, mk, lm)
+	}
 	if s.json {
 		if perr := printJSON(stdout, map[string]any{"ok": err == nil, "steps": s.steps}); perr != nil {
 			return perr
 		}
 	} else if err == nil {
-		fmt.Fprintf(stdout, "\nboth stories completed: %d steps\n", len(s.steps))
+		fmt.Fprintf(stdout, "\nevery story completed: %d steps\n", len(s.steps))
 	}
 	return err
 }
@@ -175,7 +188,7 @@ func credsEnv(prefix string, c sandbox.Credentials) env {
 // link details → accounts → transactions synced → a refresh and a sync from
 // the saved cursor → update tags and webhook → delete → the link shows as
 // deleted.
-func moneyKitStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *moneykit.Client) error {
+func moneyKitStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *moneykit.Client, dm *demoMirror) error {
 	const p = "moneykit"
 	var sessionToken, exchangeable, linkID, cursor string
 	steps := []struct {
@@ -212,6 +225,7 @@ func moneyKitStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *money
 				return nil, err
 			}
 			linkID = res.Link.LinkId
+			dm.linkID = linkID
 			return map[string]any{"link_id": linkID, "state": res.Link.State}, nil
 		}},
 		{"link details", func() (map[string]any, error) {
@@ -263,6 +277,9 @@ func moneyKitStory(ctx context.Context, s *story, sb *sandbox.Sandbox, mk *money
 			}
 			return map[string]any{"link_tags": link.LinkTags, "webhook": link.Webhook}, nil
 		}},
+		{"mirror the link", func() (map[string]any, error) {
+			return dm.syncLink(ctx, mk)
+		}},
 		{"delete", func() (map[string]any, error) {
 			return map[string]any{"link_id": linkID}, mk.Links.Delete(ctx, linkID)
 		}},
@@ -307,7 +324,7 @@ func syncAll(ctx context.Context, mk *moneykit.Client, linkID string, cursor *st
 
 // linkMoneyStory: a session with order details and a LINK_MANAGED_PAYMENT
 // payment → the customer completes it → a payment → a refund.
-func linkMoneyStory(ctx context.Context, s *story, sb *sandbox.Sandbox, lm *linkmoney.Client) error {
+func linkMoneyStory(ctx context.Context, s *story, sb *sandbox.Sandbox, lm *linkmoney.Client, dm *demoMirror) error {
 	const p = "linkmoney"
 	var sessionKey, customerID, paymentID string
 	total := linkmoney.USD(2500)
@@ -346,19 +363,25 @@ func linkMoneyStory(ctx context.Context, s *story, sb *sandbox.Sandbox, lm *link
 			return map[string]any{"status": c.CustomerStatus}, nil
 		}},
 		{"payment", func() (map[string]any, error) {
+			key := uuid.NewString()
 			pay, err := lm.Payments.Create(ctx, linkmoney.NewPayment(customerID, "demo-merchant", linkmoney.USD(1234),
-				linkmoney.WithSoftDescriptor("BANKLINK DEMO")))
+				linkmoney.WithSoftDescriptor("BANKLINK DEMO"), linkmoney.WithRequestKey(key)))
 			if err != nil {
 				return nil, err
 			}
 			paymentID = pay.PaymentId
+			dm.payment = mirror.Payment{PaymentID: paymentID, CustomerID: customerID, Amount: "12.34", Currency: "USD",
+				Status: string(pay.PaymentStatus), RequestKey: key}
 			return map[string]any{"payment_id": paymentID, "status": pay.PaymentStatus, "amount": "12.34"}, nil
 		}},
 		{"refund", func() (map[string]any, error) {
-			ref, err := lm.Refunds.Create(ctx, linkmoney.NewRefund(paymentID, linkmoney.USD(234)))
+			key := uuid.NewString()
+			ref, err := lm.Refunds.Create(ctx, linkmoney.NewRefund(paymentID, linkmoney.USD(234), linkmoney.WithRequestKey(key)))
 			if err != nil {
 				return nil, err
 			}
+			dm.refund = mirror.Refund{RefundID: ref.PaymentId, PaymentID: paymentID, Amount: "2.34", Currency: "USD",
+				Status: string(ref.PaymentStatus), RequestKey: key}
 			return map[string]any{"refund_id": ref.PaymentId, "status": ref.PaymentStatus, "amount": "2.34"}, nil
 		}},
 	}

@@ -12,6 +12,9 @@
 //	banklink linkmoney sessions create --first-name F --last-name L --email E --redirect-url U [...]
 //	banklink linkmoney payments create --customer-id ID --merchant-id ID --amount 12.34 [...]
 //	banklink linkmoney refunds create --payment-id ID --amount 1.00 [...]
+//	banklink mirror sync [--db sqlite:PATH|postgres://…] [link_id...]
+//	banklink mirror serve [--db DSN] [--listen ADDR] [--reconcile 15m]
+//	banklink mirror status [--db DSN]
 //	banklink version | completion bash|zsh|fish|powershell | help [command]
 //
 // Credentials and base URLs come from MONEYKIT_CLIENT_ID, MONEYKIT_CLIENT_SECRET,

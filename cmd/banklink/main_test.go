@@ -66,14 +66,16 @@ func TestDemoRunsBothStories(t *testing.T) {
 	require.Equal(t, exitOK, code, errOut)
 	for _, step := range []string{"token", "link session", "user completes Connect", "exchange token",
 		"link details", "read accounts", "sync transactions", "refresh 3 days on, resync", "update tags and webhook", "delete", "link shows as deleted",
-		"session (order + payment)", "customer pays in the UI", "customer", "payment", "refund"} {
+		"mirror the link", "session (order + payment)", "customer pays in the UI", "customer", "payment", "refund",
+		"sync the deleted link", "payment and refund", "row counts"} {
 		assert.Contains(t, out, step)
 	}
 	assert.Contains(t, out, "state=connected")
 	assert.Contains(t, out, "state=deleted")
 	assert.Contains(t, out, "verified=[moneykit link.state_changed]")
 	assert.Contains(t, out, "verified=[linkmoney payment.created linkmoney payment.authorized]")
-	assert.Contains(t, out, "both stories completed: 21 steps")
+	assert.Contains(t, out, "every story completed: 25 steps")
+	assert.Regexp(t, `row counts +accounts=3 +database=sqlite \(temporary file\) +links=1 +payments=1 +refunds=1 +transactions=[1-9][0-9]{2}\n`, out)
 	assert.NotContains(t, out, "ERR")
 	requireNoSecrets(t, out, errOut)
 	assert.NotContains(t, out, "demo.customer@example.com", "customer PII stays out of the demo output")
@@ -93,15 +95,24 @@ func TestDemoJSON(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &doc), out)
 	require.True(t, doc.OK)
-	require.Len(t, doc.Steps, 21)
+	require.Len(t, doc.Steps, 25)
 	providers := map[string]int{}
 	for _, s := range doc.Steps {
 		assert.True(t, s.OK, s.Step)
 		providers[s.Provider]++
 	}
-	assert.Equal(t, map[string]int{"moneykit": 11, "linkmoney": 5, "webhooks": 5}, providers)
+	assert.Equal(t, map[string]int{"moneykit": 12, "linkmoney": 5, "webhooks": 5, "mirror": 3}, providers)
 	assert.Equal(t, "connected", doc.Steps[4].Detail["state"])
-	assert.Equal(t, "deleted", doc.Steps[10].Detail["state"])
+	assert.Equal(t, "deleted", doc.Steps[11].Detail["state"])
+	// The mirror keeps the deleted link's history: what it copied before
+	// the deletion is still there at the end.
+	mirrored, last := doc.Steps[9].Detail, doc.Steps[24].Detail
+	assert.Equal(t, "mirror the link", doc.Steps[9].Step)
+	assert.Greater(t, mirrored["transactions"], float64(300))
+	assert.Equal(t, mirrored["transactions"], last["transactions"])
+	assert.Equal(t, "deleted", doc.Steps[22].Detail["state"])
+	assert.EqualValues(t, 1, last["payments"])
+	assert.EqualValues(t, 1, last["refunds"])
 	assert.EqualValues(t, 3, doc.Steps[5].Detail["accounts"], "the demo reads the link's accounts")
 	assert.Greater(t, doc.Steps[6].Detail["created"], float64(300), "the first sync brings a year of transactions")
 	assert.EqualValues(t, 0, doc.Steps[6].Detail["updated"])

@@ -79,6 +79,7 @@ Exit status: 0 ok, 1 API or network error, 2 bad usage or invalid input (nothing
 		moneyKitCmd(a),
 		linkMoneyCmd(a),
 		webhooksCmd(a),
+		mirrorCmd(a),
 		versionCmd(a),
 	)
 	root.SetHelpCommand(helpCmd(a))
