@@ -69,7 +69,7 @@ func (a *app) mirrorLogger() *slog.Logger {
 	if a.g.verbose {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(a.err, &slog.HandlerOptions{Level: level, ReplaceAttr: termsafe.ReplaceAttr}))
+	return slog.New(a.tel.logHandler(slog.NewTextHandler(a.err, &slog.HandlerOptions{Level: level, ReplaceAttr: termsafe.ReplaceAttr})))
 }
 
 func (a *app) mirrorMoneyKit() (*moneykit.Client, error) {
@@ -91,7 +91,7 @@ func (a *app) mirrorLinkMoney() (*linkmoney.Client, error) {
 	if a.getenv("LINKMONEY_CLIENT_ID") == "" || a.getenv("LINKMONEY_CLIENT_SECRET") == "" {
 		return nil, nil
 	}
-	lmApp := &app{ctx: a.ctx, streams: a.streams, getenv: a.getenv, g: globals{verbose: a.g.verbose, maxRetries: a.g.maxRetries}, redis: a.redis}
+	lmApp := &app{ctx: a.ctx, streams: a.streams, getenv: a.getenv, tel: a.tel, g: globals{verbose: a.g.verbose, maxRetries: a.g.maxRetries}, redis: a.redis}
 	opts, err := lmApp.options("LINKMONEY")
 	if err != nil {
 		return nil, err
@@ -218,7 +218,7 @@ func (a *app) serveMirror(ctx context.Context, mf *mirrorFlags, listen, secret s
 		return usagef("%v", err)
 	}
 	defer v.Close()
-	cfg := mirror.HandlerConfig{MoneyKitVerifier: v, MoneyKit: mirror.MoneyKitClient(mk), Options: []webhook.HandlerOption{webhook.WithLogger(logger)}}
+	cfg := mirror.HandlerConfig{MoneyKitVerifier: v, MoneyKit: mirror.MoneyKitClient(mk), Options: append([]webhook.HandlerOption{webhook.WithLogger(logger)}, a.tel.webhookOptions()...)}
 	if secret != "" {
 		hv, err := webhook.NewHMACVerifier(secret)
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/banklink/banklink/facade"
@@ -312,6 +313,8 @@ func TestMirrorServeAppliesSandboxWebhooks(t *testing.T) {
 	lm := ms.sb.LinkMoney()
 	env["LINKMONEY_CLIENT_ID"], env["LINKMONEY_CLIENT_SECRET"], env["LINKMONEY_BASE_URL"] = lm.ClientID, lm.ClientSecret, lm.BaseURL
 	env["LINKMONEY_WEBHOOK_SECRET"] = "whsec-mirror-test"
+	rcv := newReceiver(t) // mirror serve exports its traces, like every command
+	env["OTEL_EXPORTER_OTLP_ENDPOINT"] = rcv.URL
 	var stdout, stderr bytes.Buffer
 	done := make(chan int, 1)
 	go func() {
@@ -369,4 +372,20 @@ func TestMirrorServeAppliesSandboxWebhooks(t *testing.T) {
 	}
 	syncs = int(ms.syncs.Load())
 	require.Equal(t, 2, syncs, "one sync (two pages of 500) for an event delivered twice")
+
+	// The export: the command's span, a server span per delivery (the
+	// repeats as duplicates) and the clients' calls.
+	require.Len(t, rcv.named("banklink mirror serve"), 1)
+	outcomes := func(route string) map[string]int {
+		n := map[string]int{}
+		for _, d := range rcv.named(route) {
+			n[attr(d, "banklink.webhook.outcome").GetStringValue()]++
+		}
+		return n
+	}
+	assert.Equal(t, map[string]int{"handled": 2, "duplicate": 2}, outcomes("POST /webhooks/moneykit"),
+		"link.state_changed and transactions.updates_available, each delivered twice")
+	assert.Equal(t, map[string]int{"handled": 4, "duplicate": 4}, outcomes("POST /webhooks/linkmoney"),
+		"customer.created, customer.activated, payment.created and payment.authorized, each delivered twice")
+	assert.NotEmpty(t, rcv.named("getTransactionsSync"), "the sync's calls are traced")
 }
