@@ -2,6 +2,7 @@ package facade
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/banklink/banklink/facade/internal/config"
@@ -39,8 +40,12 @@ type Trace struct {
 	Wait func(ctx context.Context, w TraceWait)
 	// FleetFallback runs when a shared store failed and the call was
 	// served from in-process state instead; store names it ("limiter",
-	// "cool-down", "token").
+	// "cooldown", "tokens").
 	FleetFallback func(ctx context.Context, store string, err error)
+	// LogHandler, when set, wraps the handler of the client's logger
+	// (WithLogger), for example to add the active span's ids to each
+	// record; the records are logged with the attempt's context.
+	LogHandler func(slog.Handler) slog.Handler
 }
 
 // TraceCall identifies a call.
@@ -73,6 +78,9 @@ type TraceAttemptResult struct {
 	StatusCode int // 0 when no response came
 	RequestID  string
 	Err        error // the transport failure, or the *Error a failed status became
+	// ReachedServer is false only when the request provably never left
+	// the client (the connection could not be dialled), as in Attempt.
+	ReachedServer bool
 }
 
 // TraceToken identifies a token fetch.

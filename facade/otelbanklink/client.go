@@ -3,7 +3,6 @@ package otelbanklink
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -108,6 +107,7 @@ func (t *clientTracer) hooks() *facade.Trace {
 		TokenDone:     t.tokenDone,
 		Wait:          t.wait,
 		FleetFallback: t.fleetFallback,
+		LogHandler:    LogHandler,
 	}
 }
 
@@ -358,7 +358,7 @@ func (t *clientTracer) attemptDone(ctx context.Context, a facade.TraceAttempt, r
 	elapsed := time.Since(ac.start)
 	if cc := callFrom(ctx); cc != nil {
 		cc.lastErr = r.Err
-		if r.StatusCode >= 500 || (r.StatusCode == 0 && r.Err != nil && !neverReachedServer(r.Err)) {
+		if r.StatusCode >= 500 || (r.StatusCode == 0 && r.Err != nil && r.ReachedServer) {
 			cc.reached = true
 		}
 	}
@@ -434,17 +434,6 @@ func (t *clientTracer) fleetFallback(ctx context.Context, store string, _ error)
 	if span.IsRecording() {
 		span.AddEvent(EventFallback, trace.WithAttributes(AttrFleetStore.String(store)))
 	}
-}
-
-// neverReachedServer reports whether err shows that a request never left:
-// the host did not resolve or the connection was not dialled.
-func neverReachedServer(err error) bool {
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return true
-	}
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // bounded makes a value from the server (a request id, a delivery id)

@@ -73,7 +73,8 @@
 //
 // banklink sends no traceparent: neither provider asks for it. Propagate
 // is the middleware that sends it, for a client or a single call that opts
-// in. LogHandler wraps a slog.Handler so that records logged inside a span
-// (banklink's debug records included, given to facade.WithLogger) carry
-// trace_id and span_id.
+// in. A client with WithTelemetry and a logger (facade.WithLogger) logs
+// each attempt's record with trace_id and span_id (the attempt's span);
+// LogHandler does the same for any other slog.Handler, such as the one
+// given to webhook.WithLogger.
 package otelbanklink

@@ -315,7 +315,8 @@ func TestE2EClientLogsCarryTheAttemptsSpan(t *testing.T) {
 	defer srv.Close()
 	r := newRig(t)
 	var buf syncBuffer
-	logger := slog.New(otelbanklink.LogHandler(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	// A plain handler: WithTelemetry wraps the client's logger itself.
+	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	mk, err := moneykit.New(append(r.clientOptions(&waits{}, srv.URL), facade.WithLogger(logger))...)
 	require.NoError(t, err)
 	_, err = mk.Links.Get(context.Background(), benchLinkID)
@@ -332,6 +333,7 @@ func TestE2EClientLogsCarryTheAttemptsSpan(t *testing.T) {
 			continue
 		}
 		found = true
+		assert.NotContains(t, line, `"trace_id":"`+call.TraceID().String()+`","span_id":"`+attempt.SpanContext().SpanID().String()+`","trace_id"`, "the ids are added once")
 		assert.Equal(t, call.TraceID().String(), rec["trace_id"])
 		assert.Equal(t, attempt.SpanContext().SpanID().String(), rec["span_id"])
 	}

@@ -169,7 +169,7 @@ func TestHooksMoneyOperationOutcome(t *testing.T) {
 		unknown  bool
 		errType  string
 	}{
-		{"lost answer", []facade.TraceAttemptResult{{Err: lostAnswer}, {Err: lostAnswer}},
+		{"lost answer", []facade.TraceAttemptResult{{Err: lostAnswer, ReachedServer: true}, {Err: lostAnswer, ReachedServer: true}},
 			&facade.TransportError{Err: lostAnswer, IdempotencyKey: "key-0042"}, true, "transport_error"},
 		{"5xx then deadline", []facade.TraceAttemptResult{{StatusCode: 502, Err: &facade.Error{StatusCode: 502}}},
 			&facade.TransportError{Err: context.DeadlineExceeded, IdempotencyKey: "key-0042"}, true, "timeout"},
@@ -177,7 +177,7 @@ func TestHooksMoneyOperationOutcome(t *testing.T) {
 			&facade.TransportError{Err: dial, IdempotencyKey: "key-0042"}, false, "transport_error"},
 		{"refused", []facade.TraceAttemptResult{{StatusCode: 400, Err: &facade.Error{StatusCode: 400}}},
 			&facade.Error{StatusCode: 400}, false, "400"},
-		{"lost, then accepted earlier", []facade.TraceAttemptResult{{Err: lostAnswer}, {StatusCode: 400}},
+		{"lost, then accepted earlier", []facade.TraceAttemptResult{{Err: lostAnswer, ReachedServer: true}, {StatusCode: 400, ReachedServer: true}},
 			&facade.AcceptedEarlierError{IdempotencyKey: "key-0042"}, false, "accepted_earlier"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,7 +11,13 @@ import (
 // valid span carries trace_id and span_id: pass
 // slog.New(otelbanklink.LogHandler(h)) to facade.WithLogger (or
 // webhook.WithLogger) to tie banklink's debug records to its spans.
-func LogHandler(h slog.Handler) slog.Handler { return logHandler{h} }
+// A handler LogHandler already wrapped is returned as it is.
+func LogHandler(h slog.Handler) slog.Handler {
+	if l, ok := h.(logHandler); ok {
+		return l
+	}
+	return logHandler{h}
+}
 
 type logHandler struct{ slog.Handler }
 

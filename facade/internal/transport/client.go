@@ -153,6 +153,9 @@ func newClient(p *Provider, opts []facade.Option, fetch FetchToken) (*client, er
 	}
 	if t, ok := cfg.Trace.(*facade.Trace); ok {
 		c.trace = t
+		if t.LogHandler != nil && c.logger != nil {
+			c.logger = slog.New(t.LogHandler(c.logger.Handler()))
+		}
 	}
 	c.limits, c.coolDowns, c.tokenStore = cfg.Fleet.Limiter, cfg.Fleet.CoolDowns, cfg.Fleet.Tokens
 	ml, mc, mt := fleet.MemoryStores(c.now)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/fleet"
@@ -62,4 +63,36 @@ func TestTraceSeesFleetFallbacks(t *testing.T) {
 	_, err := plain.Links.Get(context.Background(), "mk_1")
 	require.NoError(t, err)
 	assert.Len(t, stores, want)
+}
+
+// TestTraceSeesRateLimiterWaits: a wait for WithRateLimiter's slot is a
+// pacing wait of the call that waits, named like every other wait.
+func TestTraceSeesRateLimiterWaits(t *testing.T) {
+	f := newFakeAPI(t)
+	f.Handle("GET /links/mk_1", testkit.JSONReply(200, testkit.LinkJSON))
+	var waits []facade.TraceWait
+	tr := &facade.Trace{Wait: func(_ context.Context, w facade.TraceWait) { waits = append(waits, w) }}
+	var waited []time.Duration
+	instant := facade.WithWait(func(_ context.Context, d time.Duration) error { waited = append(waited, d); return nil })
+	mk := f.moneyKit(facade.WithRateLimiter(rate.NewLimiter(rate.Every(time.Second), 1)), instant, facade.WithTrace(tr))
+	for range 2 {
+		_, err := mk.Links.Get(context.Background(), "mk_1")
+		require.NoError(t, err)
+	}
+	var paced []facade.TraceWait
+	for _, w := range waits {
+		if w.Operation == "getLink" {
+			paced = append(paced, w)
+		}
+	}
+	require.NotEmpty(t, paced, "the second getLink waited for the limiter: %+v", waits)
+	for _, w := range paced {
+		assert.Equal(t, facade.WaitPacing, w.Cause)
+		assert.Equal(t, facade.ProviderMoneyKit, w.Provider)
+		assert.Equal(t, "/links/{id}", w.URLTemplate)
+		assert.Positive(t, w.Duration)
+	}
+	for _, w := range waits {
+		assert.NotEmpty(t, w.Operation, "every wait names its call: %+v", w)
+	}
 }

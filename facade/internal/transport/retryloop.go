@@ -198,7 +198,7 @@ func (x *exchange) wait() error {
 // is one, then for the documented limits of the operation's scopes.
 func (x *exchange) limit() error {
 	if x.c.limiter != nil {
-		if err := x.c.waitLimiter(x.ctx); err != nil {
+		if err := x.waitLimiter(); err != nil {
 			return x.transportErr(err)
 		}
 	}
@@ -456,7 +456,8 @@ var errLimiterDeadline = errors.New("rate limiter wait would exceed the context 
 
 // waitLimiter reserves a slot on the client-side rate limiter and waits for
 // it through the wait function, giving the slot back if the wait is cut short.
-func (c *client) waitLimiter(ctx context.Context) error {
+func (x *exchange) waitLimiter() error {
+	c, ctx := x.c, x.ctx
 	r := c.limiter.Reserve()
 	if !r.OK() {
 		return errors.New("rate limiter allows no requests")
@@ -469,9 +470,7 @@ func (c *client) waitLimiter(ctx context.Context) error {
 		r.Cancel()
 		return errLimiterDeadline
 	}
-	if tr := c.trace; tr != nil && tr.Wait != nil {
-		tr.Wait(ctx, facade.TraceWait{Cause: facade.WaitPacing, Duration: d})
-	}
+	x.traceWait(facade.WaitPacing, d)
 	if err := c.wait(ctx, d); err != nil {
 		r.Cancel()
 		return err
@@ -514,9 +513,11 @@ func (x *exchange) traceAttempt(areq *http.Request, resp *http.Response, a *faca
 	}
 	switch {
 	case a != nil:
-		r.Err = a.Err
+		r.Err, r.ReachedServer = a.Err, a.ReachedServer
 	case err != nil:
-		r.Err = err
+		r.Err, r.ReachedServer = err, !neverReachedServer(err)
+	default:
+		r.ReachedServer = true
 	}
 	tr.AttemptDone(areq.Context(), info, r)
 }
