@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -187,7 +188,7 @@ func (s *Sandbox) connectStep(w http.ResponseWriter, r *http.Request) {
 		chosen := r.PostForm["product"]
 		f.deny = nil
 		for _, p := range f.products {
-			if !p.required && !contains(chosen, p.name) {
+			if !p.required && !slices.Contains(chosen, p.name) {
 				f.deny = append(f.deny, p.name)
 			}
 		}
@@ -228,7 +229,7 @@ func (s *Sandbox) connectStep(w http.ResponseWriter, r *http.Request) {
 		chosen := r.PostForm["account"]
 		var picked []*account
 		for _, a := range f.accounts {
-			if contains(chosen, a.id) {
+			if slices.Contains(chosen, a.id) {
 				picked = append(picked, a)
 			}
 		}

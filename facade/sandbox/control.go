@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/banklink/banklink/gen/linkmoney"
@@ -90,7 +91,7 @@ func (s *Sandbox) completeLinkSession(linkSessionToken string, ch connectChoice)
 		}
 		inst := institutions[l.institutionID]
 		for _, p := range sess.products {
-			if contains(inst.products, p.name) && !contains(opt.DenyProducts, p.name) && !contains(l.products, p.name) {
+			if slices.Contains(inst.products, p.name) && !slices.Contains(opt.DenyProducts, p.name) && !slices.Contains(l.products, p.name) {
 				l.products = append(l.products, p.name)
 			}
 		}
@@ -119,11 +120,11 @@ func (s *Sandbox) completeLinkSession(linkSessionToken string, ch connectChoice)
 		return connectResult{}, fmt.Errorf("sandbox: unknown institution %q", instID)
 	}
 	granted := []string{}
-	if !contains(opt.DenyProducts, "accounts") {
+	if !slices.Contains(opt.DenyProducts, "accounts") {
 		granted = append(granted, "accounts")
 	}
 	for _, p := range sess.products {
-		supported, denied := contains(inst.products, p.name), contains(opt.DenyProducts, p.name)
+		supported, denied := slices.Contains(inst.products, p.name), slices.Contains(opt.DenyProducts, p.name)
 		if p.required && (!supported || denied) {
 			return connectResult{}, fmt.Errorf("sandbox: required product %q is not available", p.name)
 		}
@@ -141,7 +142,7 @@ func (s *Sandbox) completeLinkSession(linkSessionToken string, ch connectChoice)
 	l := &link{
 		id: id, app: sess.app, userID: sess.userID, institutionID: inst.id,
 		state: "awaiting_token_exchange", webhook: sess.webhook, tags: sess.tags,
-		products: granted, accountsDenied: contains(opt.DenyProducts, "accounts"), syncedAt: now,
+		products: granted, accountsDenied: slices.Contains(opt.DenyProducts, "accounts"), syncedAt: now,
 		created: now,
 	}
 	if ch.custom {

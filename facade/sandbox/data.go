@@ -178,7 +178,7 @@ func newLinkData(linkID string, inst institution, created time.Time, custom *mon
 		cc.current = int64(r.IntN(1500))*100 + int64(r.IntN(100))
 		chk.available, sav.available, cc.available = chk.current, sav.current, lim-cc.current
 		d.accounts = []*account{chk, sav, cc}
-		if contains(inst.products, "investments") {
+		if slices.Contains(inst.products, "investments") {
 			d.accounts = append(d.accounts, &account{id: acctID(3), typ: "investment.brokerage", name: "Brokerage", number: digits(r, 9), investment: true})
 		}
 		for _, a := range d.accounts {
@@ -451,7 +451,7 @@ func (t *txn) view() moneykit.TransactionResponse {
 func (d *linkData) accountViews(ids []string) []moneykit.AccountResponse {
 	out := []moneykit.AccountResponse{}
 	for _, a := range d.accounts {
-		if len(ids) == 0 || contains(ids, a.id) {
+		if len(ids) == 0 || slices.Contains(ids, a.id) {
 			out = append(out, a.view())
 		}
 	}
@@ -465,7 +465,7 @@ func (d *linkData) current(ids []string, from, to openapi_types.Date) []*txn {
 	for _, id := range d.order {
 		t := d.txns[id]
 		switch {
-		case t.removed, t.superseded, len(ids) > 0 && !contains(ids, t.accountID),
+		case t.removed, t.superseded, len(ids) > 0 && !slices.Contains(ids, t.accountID),
 			!from.IsZero() && t.date.Before(from.Time), !to.IsZero() && t.date.After(to.Time):
 			continue
 		}

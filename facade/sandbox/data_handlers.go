@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,7 +94,7 @@ func (s *Sandbox) dataLink(rs *reqState, id, product string) (*link, *mkFail) {
 		return nil, badState(l)
 	case l.accountsDenied:
 		return nil, failMK(403, "link_error.forbidden_action", "Accounts access not permitted")
-	case product != "" && !contains(l.products, product):
+	case product != "" && !slices.Contains(l.products, product):
 		return nil, failMK(403, "link_error.forbidden_action", fmt.Sprintf("The %s product was not granted for this link.", strings.ReplaceAll(product, "_", " ")))
 	}
 	s.ensureData(l)
@@ -129,14 +130,14 @@ func (s *Sandbox) ensureData(l *link) {
 func (s *Sandbox) productsRefreshed(l *link, products []string) {
 	s.ensureData(l)
 	now := s.Now()
-	if contains(products, "transactions") {
+	if slices.Contains(products, "transactions") {
 		l.data.refresh(l.id, now)
 	}
 	l.syncedAt = now
 	for _, p := range products {
 		s.mkProductRefreshLocked(l, p, "refreshed", "")
 	}
-	if contains(products, "transactions") {
+	if slices.Contains(products, "transactions") {
 		s.mkTransactionsUpdatesLocked(l, true)
 	}
 }
@@ -311,7 +312,7 @@ func (m *mkServer) RefreshProducts(ctx context.Context, req moneykit.RefreshProd
 	}
 	var ps []string
 	for _, p := range req.Body.Products {
-		if !contains(l.products, string(p)) {
+		if !slices.Contains(l.products, string(p)) {
 			return failMK(403, "link_error.forbidden_action", fmt.Sprintf("The %s product was not granted for this link.", p)), nil
 		}
 		ps = append(ps, string(p))
@@ -522,7 +523,7 @@ func (m *mkServer) UpdateTransactionEnrichment(ctx context.Context, req moneykit
 func (d *linkData) investmentAccounts(ids []string) []moneykit.AccountResponse {
 	out := []moneykit.AccountResponse{}
 	for _, a := range d.accounts {
-		if a.investment && (len(ids) == 0 || contains(ids, a.id)) {
+		if a.investment && (len(ids) == 0 || slices.Contains(ids, a.id)) {
 			out = append(out, a.view())
 		}
 	}
@@ -541,7 +542,7 @@ func (m *mkServer) GetHoldings(ctx context.Context, req moneykit.GetHoldingsRequ
 	ids := req.Params.AccountIds
 	out := moneykit.GetHoldings200JSONResponse{Holdings: []moneykit.HoldingResponse{}, Securities: l.data.securities, Accounts: l.data.investmentAccounts(ids), Link: l.view()}
 	for _, h := range l.data.holdings {
-		if len(ids) == 0 || contains(ids, h.AccountId) {
+		if len(ids) == 0 || slices.Contains(ids, h.AccountId) {
 			out.Holdings = append(out.Holdings, h)
 		}
 	}
@@ -561,7 +562,7 @@ func (m *mkServer) GetInvestmentTransactions(ctx context.Context, req moneykit.G
 	var all []moneykit.InvestmentTransactionResponse
 	for _, t := range l.data.invTxns {
 		switch {
-		case len(p.AccountIds) > 0 && !contains(p.AccountIds, t.AccountId),
+		case len(p.AccountIds) > 0 && !slices.Contains(p.AccountIds, t.AccountId),
 			p.StartDate != nil && t.Date.Before(p.StartDate.Time), p.EndDate != nil && t.Date.After(p.EndDate.Time):
 			continue
 		}
@@ -595,7 +596,7 @@ func (m *mkServer) GetUserAccounts(ctx context.Context, req moneykit.GetUserAcco
 	defer s.mu.Unlock()
 	out := moneykit.GetUserAccounts200JSONResponse{Links: map[string]moneykit.AccountGroup{}}
 	for _, l := range s.userLinks(rs, req.Id) {
-		if ids := req.Params.InstitutionIds; len(ids) > 0 && !contains(ids, l.institutionID) {
+		if ids := req.Params.InstitutionIds; len(ids) > 0 && !slices.Contains(ids, l.institutionID) {
 			continue
 		}
 		accts := l.data.accountViews(req.Params.AccountIds)
@@ -620,14 +621,14 @@ func (m *mkServer) GetUserTransactions(ctx context.Context, req moneykit.GetUser
 	var all []item
 	accounts := map[string]moneykit.BasicAccountDetails{}
 	for _, l := range s.userLinks(rs, req.Id) {
-		if !contains(l.products, "transactions") || (len(p.InstitutionId) > 0 && !contains(p.InstitutionId, l.institutionID)) {
+		if !slices.Contains(l.products, "transactions") || (len(p.InstitutionId) > 0 && !slices.Contains(p.InstitutionId, l.institutionID)) {
 			continue
 		}
 		for _, t := range l.data.current(p.AccountId, deref(p.StartDate), deref(p.EndDate)) {
 			if len(p.TransactionType) > 0 && !containsType(p.TransactionType, t.credit) {
 				continue
 			}
-			if len(p.Category) > 0 && !contains(p.Category, t.category) {
+			if len(p.Category) > 0 && !slices.Contains(p.Category, t.category) {
 				continue
 			}
 			all = append(all, item{t, l})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"time"
 
@@ -143,7 +144,7 @@ func (l *link) view() moneykit.LinkCommon {
 		}
 	}
 	for _, p := range inst.products {
-		if !contains(l.products, p) {
+		if !slices.Contains(l.products, p) {
 			lc.AvailableProducts = append(lc.AvailableProducts, moneykit.Product(p))
 		}
 	}

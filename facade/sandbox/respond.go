@@ -93,12 +93,3 @@ func (s *Sandbox) writeRateLimited(w http.ResponseWriter, provider string) {
 	}
 	s.writeLM(w, http.StatusTooManyRequests, "TOO_MANY_REQUESTS", "Too many requests.")
 }
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}

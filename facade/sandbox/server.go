@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -338,7 +339,7 @@ func (s *Sandbox) authenticate(w http.ResponseWriter, r *http.Request, op *opInf
 			}
 		case "linkmoneyBearer":
 			scope, code, msg := s.lmBearer(r)
-			if code == "" && len(op.scopes) > 0 && !contains(op.scopes, scope) {
+			if code == "" && len(op.scopes) > 0 && !slices.Contains(op.scopes, scope) {
 				code, msg = "INVALID_SCOPE", fmt.Sprintf("This operation needs a %s token.", strings.Join(op.scopes, " or "))
 			}
 			if code != "" {

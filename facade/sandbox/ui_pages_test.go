@@ -113,3 +113,15 @@ func between(s, from, to string) string {
 	v, _, _ := strings.Cut(after, to)
 	return v
 }
+
+func TestPagesScriptTakesNoMessages(t *testing.T) {
+	// The pages post to the front end's origin; they read no message from
+	// any window, so the script registers no message listener at all.
+	sb := sandbox.Start(t)
+	for _, u := range []string{sb.MoneyKit().BaseURL + "/connect/static/pages.js", sb.URL() + "/linkmoney/ui/static/pages.js"} {
+		r, body := rawDo(t, http.MethodGet, u, "", "", nil)
+		require.Equal(t, http.StatusOK, r.StatusCode, u)
+		assert.Contains(t, string(body), "postMessage(msg, origin)", u)
+		assert.NotContains(t, string(body), `addEventListener("message"`, u)
+	}
+}

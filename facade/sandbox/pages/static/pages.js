@@ -1,6 +1,6 @@
 // banklink sandbox pages: posts Connect's messages to the front end's
-// origin (never "*"), listens only to that origin, and follows the return
-// to the application. Everything else is plain HTML forms.
+// origin (never "*"), takes no messages from any window, and follows the
+// return to the application. Everything else is plain HTML forms.
 (function () {
   "use strict";
   var body = document.body;
@@ -19,12 +19,6 @@
       post(msgs[i]);
     }
   }
-  window.addEventListener("message", function (e) {
-    // Only the front end that opened Connect may talk to it.
-    if (!origin || e.origin !== origin || e.source !== window.parent) {
-      return;
-    }
-  });
   var oauth = document.getElementById("oauth-continue");
   if (oauth) {
     oauth.addEventListener("click", function () {
