@@ -224,6 +224,10 @@
 //     payment, paymentId (unconfirmed: seen in a third-party integration
 //     only). Close returns status=204 (unconfirmed, likewise). A payment the
 //     rules decline (over $9,000.00) shows a page saying so before the return.
+//     A LINK_MANAGED_PAYMENT session whose payment could not be made at all
+//     (its customer is linked) shows the error and returns customerId with
+//     status=204, not 200 (unconfirmed: no document says what Link Money
+//     returns then).
 //
 // Both complete through the same function as the control endpoints and the
 // Go methods, so webhooks, products granted and denied, the customer and

@@ -51,8 +51,11 @@ const (
 	// lmReturnPaymentID carries the payment the page made (unconfirmed: a
 	// third-party integration reads it; no Link Money document names it).
 	lmReturnPaymentID = "paymentId"
-	// lmExitStatus is the status of a customer who closed the page
-	// (unconfirmed: 204, as a third-party integration reads it).
+	// lmExitStatus is the status of a customer who closed the page, and of
+	// a return after the customer was linked but the payment the session
+	// asked for could not be made (unconfirmed: 204, as a third-party
+	// integration reads a close; no document says what Link Money returns
+	// for a payment it could not make).
 	lmExitStatus = "204"
 )
 
@@ -81,6 +84,8 @@ const (
 	stepAccount  = "account"
 	stepOrder    = "order"
 	stepDeclined = "declined"
+	// stepPayFailed: the customer was linked, the payment was not made.
+	stepPayFailed = "payfailed"
 )
 
 func lmPage(f *lmFlow, heading, step string) uiPage {
@@ -226,6 +231,16 @@ func (s *Sandbox) lmComplete(w http.ResponseWriter, f *lmFlow) {
 		return
 	}
 	f.done = true
+	if err != nil {
+		// The customer was made but the payment the session asked for was
+		// not: the merchant hears the exit status, not a success.
+		f.returnedTo = withQuery(f.redirect, "customerId", res.customerID, "status", lmExitStatus)
+		p := lmPage(nil, "Payment not made", stepPayFailed)
+		p.Error = "The payment could not be made: " + strings.TrimPrefix(err.Error(), "sandbox: ") + "."
+		p.Data = map[string]any{"Return": f.returnedTo}
+		renderPage(w, http.StatusBadRequest, "linkmoney", "'none'", p)
+		return
+	}
 	kv := []string{"customerId", res.customerID, "status", "200"}
 	if res.paymentID != "" {
 		kv = append(kv, lmReturnPaymentID, res.paymentID)
