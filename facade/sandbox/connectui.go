@@ -85,20 +85,34 @@ func frameFor(origin string) string {
 	return origin
 }
 
-// connectError renders an error page; a front end that opened it hears
-// link.exit with the error when the user closes it.
-func connectError(w http.ResponseWriter, status int, origin, msg string) {
+// connectError renders an error page; the caller holds pages.mu. A page
+// opened for a front end's origin gets a flow of its own that only its
+// Close button can use, bound to that origin: closing it tells that front
+// end link.exit with the error. Without an origin the page may be framed
+// by nobody.
+func (s *Sandbox) connectError(w http.ResponseWriter, status int, origin, msg string) {
 	p := connectPage(nil, "Connect cannot continue", stepError)
-	p.Origin, p.Error, p.ExitError = origin, msg, exitInvalidSession
+	p.Error, p.ExitError = msg, exitInvalidSession
+	if origin != "" {
+		f := &connectFlow{id: newFlowID(), token: newFlowToken(), origin: origin, started: s.Now(), step: stepError}
+		if s.pages.connect == nil {
+			s.pages.connect = map[string]*connectFlow{}
+		}
+		s.pages.connect[f.id] = f
+		p.Flow, p.Token, p.Origin = f.id, f.token, origin
+	}
 	renderPage(w, status, "connect", frameFor(origin), p)
 }
 
 // connectOpen serves /connect/start and /connect/relink.
 func (s *Sandbox) connectOpen(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		s.pages.mu.Lock()
+		defer s.pages.mu.Unlock()
+		s.pruneFlowsLocked()
 		origin, ok := webOrigin(r.URL.Query().Get("origin"))
 		if !ok {
-			connectError(w, http.StatusBadRequest, "", "The origin parameter must be the front end's origin, such as https://app.example.")
+			s.connectError(w, http.StatusBadRequest, "", "The origin parameter must be the front end's origin, such as https://app.example.")
 			return
 		}
 		tok := r.URL.Query().Get("linkSessionToken")
@@ -119,15 +133,12 @@ func (s *Sandbox) connectOpen(kind string) http.HandlerFunc {
 		s.mu.RUnlock()
 		switch {
 		case sess == nil:
-			connectError(w, http.StatusNotFound, origin, "This link session does not exist.")
+			s.connectError(w, http.StatusNotFound, origin, "This link session does not exist.")
 			return
 		case done:
-			connectError(w, http.StatusConflict, origin, "This link session was already completed.")
+			s.connectError(w, http.StatusConflict, origin, "This link session was already completed.")
 			return
 		}
-		s.pages.mu.Lock()
-		defer s.pages.mu.Unlock()
-		s.pruneFlowsLocked()
 		if s.pages.connect == nil {
 			s.pages.connect = map[string]*connectFlow{}
 		}
@@ -156,14 +167,14 @@ func (s *Sandbox) pruneFlowsLocked() {
 func (s *Sandbox) connectFlowOf(w http.ResponseWriter, r *http.Request) *connectFlow {
 	f := s.pages.connect[formValue(r, "flow")]
 	switch {
-	case f == nil:
-		connectError(w, http.StatusNotFound, "", "This Connect page is no longer valid. Close it and start again.")
+	case f == nil || f.step == stepError:
+		s.connectError(w, http.StatusNotFound, "", "This Connect page is no longer valid. Close it and start again.")
 	case !tokenMatches(formValue(r, "token"), f.token):
-		connectError(w, http.StatusForbidden, f.origin, "This form does not belong to this link session.")
+		s.connectError(w, http.StatusForbidden, f.origin, "This form does not belong to this link session.")
 	case f.done:
-		connectError(w, http.StatusConflict, f.origin, "This link session was already completed.")
+		s.connectError(w, http.StatusConflict, f.origin, "This link session was already completed.")
 	case s.Now().Sub(f.started) > flowTTL:
-		connectError(w, http.StatusGone, f.origin, "This link session expired. Close Connect and start again.")
+		s.connectError(w, http.StatusGone, f.origin, "This link session expired. Close Connect and start again.")
 	default:
 		return f
 	}
@@ -253,7 +264,7 @@ func (s *Sandbox) connectAfterInstitution(w http.ResponseWriter, f *connectFlow)
 		s.renderConnect(w, f, "", nil)
 	case "oauth_bank":
 		if _, ok := webURL(f.redirectURI); !ok {
-			connectError(w, http.StatusBadRequest, f.origin, "OAuth Bank needs the link session's redirect_uri, an http or https URL.")
+			s.connectError(w, http.StatusBadRequest, f.origin, "OAuth Bank needs the link session's redirect_uri, an http or https URL.")
 			return
 		}
 		f.step = stepOAuth
@@ -282,7 +293,7 @@ func (s *Sandbox) connectShowAccounts(w http.ResponseWriter, f *connectFlow, msg
 	}
 	s.mu.RUnlock()
 	if sess == nil {
-		connectError(w, http.StatusNotFound, f.origin, "This link session does not exist.")
+		s.connectError(w, http.StatusNotFound, f.origin, "This link session does not exist.")
 		return
 	}
 	// Generated outside the sandbox's lock: a link's data is a function of
@@ -307,7 +318,7 @@ func (s *Sandbox) connectComplete(w http.ResponseWriter, f *connectFlow, picked 
 		case errors.Is(err, ErrUnknownSession), errors.Is(err, ErrUnknownLink):
 			status, msg = http.StatusNotFound, "This link session does not exist."
 		}
-		connectError(w, status, f.origin, msg)
+		s.connectError(w, status, f.origin, msg)
 		return
 	}
 	f.done, f.step = true, stepDone
@@ -329,27 +340,29 @@ func (s *Sandbox) connectComplete(w http.ResponseWriter, f *connectFlow, picked 
 
 // connectExit answers the Close button: the front end hears link.exit,
 // with the error the page showed (if any), and the link session stays
-// open for another try.
+// open for another try. The origin it is told at, and that may frame the
+// answer, is only ever the flow's: a post without a valid flow and token
+// gets a page framed by nobody that tells nobody anything.
 func (s *Sandbox) connectExit(w http.ResponseWriter, r *http.Request) {
 	f := s.pages.connect[formValue(r, "flow")]
 	if f != nil && !tokenMatches(formValue(r, "token"), f.token) {
 		f = nil
 	}
+	p := connectPage(f, "Connect closed", stepExit)
+	p.Flow, p.Token = "", ""
+	if f == nil {
+		renderPage(w, http.StatusOK, "connect", "'none'", p)
+		return
+	}
+	if !f.done {
+		delete(s.pages.connect, f.id)
+	}
 	var exitErr any
 	if code := formValue(r, "error"); code == exitInvalidSession || code == exitOAuthDenied {
 		exitErr = connectExitError(code)
 	}
-	p := connectPage(f, "Connect closed", stepExit)
-	if f == nil {
-		// A page without a flow (an error page) names its origin in the form.
-		p.Origin, _ = webOrigin(formValue(r, "origin"))
-	}
-	if f != nil && !f.done {
-		delete(s.pages.connect, f.id)
-	}
-	p.Flow, p.Token = "", ""
 	p.Messages = messagesJSON(map[string]any{"type": "link.exit", "error": exitErr})
-	renderPage(w, http.StatusOK, "connect", frameFor(p.Origin), p)
+	renderPage(w, http.StatusOK, "connect", frameFor(f.origin), p)
 }
 
 func connectExitError(code string) map[string]any {
@@ -499,29 +512,29 @@ func (s *Sandbox) oauthDecide(w http.ResponseWriter, r *http.Request) {
 // connectContinue serves /connect/continue, which the launcher's
 // continue(redirectURL) opens after OAuth Bank returned to redirect_uri.
 func (s *Sandbox) connectContinue(w http.ResponseWriter, r *http.Request) {
+	s.pages.mu.Lock()
+	defer s.pages.mu.Unlock()
 	q := r.URL.Query()
 	origin, ok := webOrigin(q.Get("origin"))
 	if !ok {
-		connectError(w, http.StatusBadRequest, "", "The origin parameter must be the front end's origin, such as https://app.example.")
+		s.connectError(w, http.StatusBadRequest, "", "The origin parameter must be the front end's origin, such as https://app.example.")
 		return
 	}
 	back, err := url.Parse(q.Get("redirectURL"))
 	if err != nil {
-		connectError(w, http.StatusBadRequest, origin, "The redirect URL cannot be read.")
+		s.connectError(w, http.StatusBadRequest, origin, "The redirect URL cannot be read.")
 		return
 	}
-	s.pages.mu.Lock()
-	defer s.pages.mu.Unlock()
 	f := s.pages.connect[back.Query().Get("state")]
 	switch {
-	case f == nil || f.session != q.Get("linkSessionToken") || f.origin != origin:
-		connectError(w, http.StatusNotFound, origin, "There is no OAuth login to continue for this link session.")
+	case f == nil || f.step == stepError || f.session != q.Get("linkSessionToken") || f.origin != origin:
+		s.connectError(w, http.StatusNotFound, origin, "There is no OAuth login to continue for this link session.")
 		return
 	case f.done:
-		connectError(w, http.StatusConflict, origin, "This link session was already completed.")
+		s.connectError(w, http.StatusConflict, origin, "This link session was already completed.")
 		return
 	case f.step != stepOAuthDone || s.Now().Sub(f.started) > flowTTL:
-		connectError(w, http.StatusGone, origin, "This OAuth login is no longer valid. Close Connect and start again.")
+		s.connectError(w, http.StatusGone, origin, "This OAuth login is no longer valid. Close Connect and start again.")
 		return
 	}
 	if !f.oauthOK || back.Query().Get("error") != "" {

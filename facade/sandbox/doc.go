@@ -234,7 +234,10 @@
 // the payment come out the same way. Every page sends a
 // Content-Security-Policy of its own origin only, without inline script or
 // style; Connect's page may be framed only by the origin it was opened for
-// (its origin parameter) and posts its messages to that origin only; the
+// (its origin parameter) and posts its messages to that origin only (an
+// error page's Close tells it link.exit through a flow bound to that
+// origin; a Close without a valid flow is framed by nobody and posts
+// nothing); the
 // hosted UI and OAuth Bank's page may be framed by nobody. Every form post
 // carries a token bound to its flow; a flow expires 30 minutes after it
 // opened (sandbox clock), and a session completes once: a second

@@ -125,3 +125,43 @@ func TestPagesScriptTakesNoMessages(t *testing.T) {
 		assert.NotContains(t, string(body), `addEventListener("message"`, u)
 	}
 }
+
+func TestConnectExitTakesNoOriginFromTheForm(t *testing.T) {
+	// Close without a valid flow: whatever origin the post names, the
+	// answer may be framed by nobody and tells nobody anything.
+	sb := sandbox.Start(t)
+	step := sb.MoneyKit().BaseURL + "/connect/step"
+	for _, form := range []url.Values{
+		{"action": {"exit"}, "origin": {"https://evil.example"}, "error": {"link_session_error.invalid_token"}},
+		{"action": {"exit"}, "flow": {"flow_unknown"}, "token": {"x"}, "origin": {"https://evil.example"}},
+	} {
+		r, body := postForm(t, step, form)
+		assert.Equal(t, http.StatusOK, r.StatusCode)
+		assert.Contains(t, r.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'")
+		assert.NotContains(t, body, "evil.example")
+		assert.Contains(t, body, `data-messages=""`)
+	}
+
+	// An error page opened for a front end carries a flow bound to that
+	// origin: its Close tells that origin, and only it, link.exit.
+	r, page := rawDo(t, http.MethodGet, sb.MoneyKit().BaseURL+"/connect/start?linkSessionToken=nope&origin=http%3A%2F%2Flocalhost%3A8000", "", "", nil)
+	require.Equal(t, http.StatusNotFound, r.StatusCode)
+	assert.Contains(t, r.Header.Get("Content-Security-Policy"), "frame-ancestors http://localhost:8000")
+	flow, token := between(string(page), `name="flow" value="`, `"`), between(string(page), `name="token" value="`, `"`)
+	require.NotEmpty(t, flow)
+	require.NotEmpty(t, token)
+	// The flow completes nothing: a step posted with it is refused.
+	r, _ = postForm(t, step, url.Values{"action": {"continue"}, "flow": {flow}, "token": {token}})
+	assert.Equal(t, http.StatusNotFound, r.StatusCode)
+	r, body := postForm(t, step, url.Values{"action": {"exit"}, "flow": {flow}, "token": {token},
+		"origin": {"https://evil.example"}, "error": {"link_session_error.invalid_token"}})
+	assert.Equal(t, http.StatusOK, r.StatusCode)
+	assert.Contains(t, r.Header.Get("Content-Security-Policy"), "frame-ancestors http://localhost:8000")
+	assert.Contains(t, body, `data-origin="http://localhost:8000"`)
+	assert.Contains(t, body, "link_session_error.invalid_token")
+	assert.NotContains(t, body, "evil.example")
+	// Once closed, the flow is gone.
+	r, body = postForm(t, step, url.Values{"action": {"exit"}, "flow": {flow}, "token": {token}})
+	assert.Contains(t, r.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'")
+	assert.Contains(t, body, `data-messages=""`)
+}
