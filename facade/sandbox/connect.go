@@ -16,7 +16,7 @@ import (
 // completes the link session and returns the exchangeable token. A nil client
 // means one that gives up after DefaultConnectTimeout; ctx bounds the call in
 // any case. The sandbox's refusals unwrap to the control
-// API's errors (ErrUnknownSession, ErrSessionCompleted).
+// API's errors (ErrUnknownSession, ErrSessionCompleted, ErrSessionExpired).
 func Connect(ctx context.Context, client *http.Client, moneyKitBaseURL, linkSessionToken string, opt ConnectOptions) (string, error) {
 	var out struct {
 		ExchangeableToken string `json:"exchangeable_token"`
@@ -44,7 +44,7 @@ type PayResult struct {
 // linkMoneyBaseURL is the sandbox's LINKMONEY_BASE_URL. A session completes
 // once. A nil client means one that gives up after DefaultConnectTimeout. The sandbox's refusals unwrap
 // to the control API's errors (ErrUnknownSession, ErrSessionCompleted,
-// ErrDuplicateRequestKey).
+// ErrSessionExpired, ErrDuplicateRequestKey).
 func Pay(ctx context.Context, client *http.Client, linkMoneyBaseURL, sessionKey string) (PayResult, error) {
 	var out PayResult
 	err := control(ctx, client, "pay", linkMoneyBaseURL, "/linkmoney", "/_sandbox/linkmoney/complete",
@@ -73,7 +73,7 @@ func (e *ControlError) Error() string {
 func (e *ControlError) Unwrap() error { return e.err }
 
 // controlErrors are the control API's errors a ControlError can unwrap to.
-var controlErrors = []error{ErrUnknownSession, ErrSessionCompleted, ErrUnknownLink, ErrUnknownCustomer, ErrDuplicateRequestKey}
+var controlErrors = []error{ErrUnknownSession, ErrSessionCompleted, ErrSessionExpired, ErrUnknownLink, ErrUnknownCustomer, ErrDuplicateRequestKey}
 
 // DefaultConnectTimeout bounds Connect and Pay when they are given no HTTP
 // client: a sandbox answers at once, so a silent server is a wrong address.

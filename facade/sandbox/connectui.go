@@ -119,7 +119,8 @@ func (s *Sandbox) connectOpen(kind string) http.HandlerFunc {
 		s.mu.RLock()
 		sess := s.mk.sessions[tok]
 		var f *connectFlow
-		if sess != nil && !sess.done {
+		expired := sess != nil && s.Now().Sub(sess.created) > sessionTTL
+		if sess != nil && !sess.done && !expired {
 			f = &connectFlow{
 				id: newFlowID(), token: newFlowToken(), session: tok, origin: origin, started: s.Now(),
 				step: stepProducts, relink: sess.existingLinkID != "", products: append([]requestedProduct(nil), sess.products...),
@@ -137,6 +138,9 @@ func (s *Sandbox) connectOpen(kind string) http.HandlerFunc {
 			return
 		case done:
 			s.connectError(w, http.StatusConflict, origin, "This link session was already completed.")
+			return
+		case expired:
+			s.connectError(w, http.StatusGone, origin, "This link session expired. Ask the application for a new one.")
 			return
 		}
 		if s.pages.connect == nil {
@@ -315,6 +319,8 @@ func (s *Sandbox) connectComplete(w http.ResponseWriter, f *connectFlow, picked 
 		switch {
 		case errors.Is(err, ErrSessionCompleted):
 			status, msg = http.StatusConflict, "This link session was already completed."
+		case errors.Is(err, ErrSessionExpired):
+			status, msg = http.StatusGone, "This link session expired. Close Connect and start again."
 		case errors.Is(err, ErrUnknownSession), errors.Is(err, ErrUnknownLink):
 			status, msg = http.StatusNotFound, "This link session does not exist."
 		}

@@ -17,6 +17,7 @@ import (
 var (
 	ErrUnknownSession      = errors.New("sandbox: unknown session")
 	ErrSessionCompleted    = errors.New("sandbox: session already completed")
+	ErrSessionExpired      = errors.New("sandbox: session expired")
 	ErrUnknownLink         = errors.New("sandbox: unknown link")
 	ErrUnknownCustomer     = errors.New("sandbox: unknown customer")
 	ErrDuplicateRequestKey = errors.New("sandbox: requestKey already used")
@@ -82,6 +83,8 @@ func (s *Sandbox) completeLinkSession(linkSessionToken string, ch connectChoice)
 		return connectResult{}, ErrUnknownSession
 	case sess.done:
 		return connectResult{}, ErrSessionCompleted
+	case s.Now().Sub(sess.created) > sessionTTL:
+		return connectResult{}, ErrSessionExpired
 	}
 	now := s.Now()
 	if sess.existingLinkID != "" {
@@ -228,6 +231,8 @@ func (s *Sandbox) completeSession(sessionKey string, ch lmChoice) (lmResult, err
 		return lmResult{}, ErrUnknownSession
 	case sess.done:
 		return lmResult{}, ErrSessionCompleted
+	case s.Now().Sub(sess.created) > sessionTTL:
+		return lmResult{}, ErrSessionExpired
 	}
 	if pd := sess.payment; pd != nil {
 		if _, dup := s.lm.requestKeys[pd.RequestKey]; dup {
@@ -397,6 +402,8 @@ func controlError(err error) (int, any) {
 		status = http.StatusNotFound
 	case errors.Is(err, ErrSessionCompleted), errors.Is(err, ErrDuplicateRequestKey):
 		status = http.StatusConflict
+	case errors.Is(err, ErrSessionExpired):
+		status = http.StatusGone
 	}
 	return status, map[string]string{"error": err.Error()}
 }

@@ -241,8 +241,13 @@
 // hosted UI and OAuth Bank's page may be framed by nobody. Every form post
 // carries a token bound to its flow; a flow expires 30 minutes after it
 // opened (sandbox clock), and a session completes once: a second
-// completion shows an error page (409) and changes nothing. Closing Connect
-// or the hosted UI completes nothing.
+// completion shows an error page (409) and changes nothing. A link session
+// or Link Money session expires 30 minutes after it was made (sandbox
+// clock; unconfirmed: neither provider documents a lifetime, Link Money
+// calls its session keys short-lived): opening or completing it then shows
+// an error page (410), and the control endpoints, Connect and Pay answer
+// 410 (ErrSessionExpired). Closing Connect or the hosted UI completes
+// nothing.
 //
 // # Webhooks
 //

@@ -42,6 +42,7 @@ type lmSession struct {
 	firstName, lastName, email string
 	experience                 string
 	payment                    *linkmoney.PaymentDetails
+	created                    time.Time
 	done                       bool
 	customerID, paymentID      string
 	redirect                   string                 // redirectUrl, where the hosted UI returns
@@ -166,7 +167,7 @@ func (h *lmServer) CreateSession(ctx context.Context, req linkmoney.CreateSessio
 		return linkmoney.CreateSession400JSONResponse{LinkMoneyBadRequestJSONResponse: linkmoney.LinkMoneyBadRequestJSONResponse(lmGenErr(code, msg))}, nil
 	}
 	sess := &lmSession{firstName: b.FirstName, lastName: b.LastName, email: b.Email, experience: string(b.ExperienceId),
-		redirect: b.RedirectUrl, order: b.OrderDetails}
+		redirect: b.RedirectUrl, order: b.OrderDetails, created: s.Now()}
 	if b.PaymentDetails != (linkmoney.PaymentDetails{}) {
 		pd := b.PaymentDetails
 		sess.payment = &pd

@@ -109,7 +109,8 @@ func (s *Sandbox) lmOpen(w http.ResponseWriter, r *http.Request) {
 	sess := s.lm.sessions[key]
 	var f *lmFlow
 	var redirectOK bool
-	if sess != nil && !sess.done {
+	expired := sess != nil && s.Now().Sub(sess.created) > sessionTTL
+	if sess != nil && !sess.done && !expired {
 		f = &lmFlow{
 			id: newFlowID(), token: newFlowToken(), key: key, started: s.Now(), step: stepConsent,
 			firstName: sess.firstName, order: sess.order,
@@ -128,6 +129,9 @@ func (s *Sandbox) lmOpen(w http.ResponseWriter, r *http.Request) {
 		return
 	case done:
 		lmPageError(w, http.StatusConflict, "This session was already completed. Ask the merchant for a new one.")
+		return
+	case expired:
+		lmPageError(w, http.StatusGone, "This session expired. Ask the merchant for a new one.")
 		return
 	case !redirectOK:
 		lmPageError(w, http.StatusBadRequest, "The session's redirectUrl must be an http or https URL.")
@@ -224,6 +228,8 @@ func (s *Sandbox) lmComplete(w http.ResponseWriter, f *lmFlow) {
 		switch {
 		case errors.Is(err, ErrSessionCompleted):
 			status, msg = http.StatusConflict, "This session was already completed. Nothing was changed."
+		case errors.Is(err, ErrSessionExpired):
+			status, msg = http.StatusGone, "This session expired. Go back to the merchant and start again."
 		case errors.Is(err, ErrUnknownSession):
 			status, msg = http.StatusNotFound, "This session does not exist."
 		}

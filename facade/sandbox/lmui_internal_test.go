@@ -55,7 +55,7 @@ func TestLinkMoneyPageReportsAPaymentItCouldNotMake(t *testing.T) {
 	key := s.ids.sessionKey()
 	s.mu.Lock()
 	s.lm.sessions[key] = &lmSession{
-		firstName: "Ada", experience: string(linkmoney.ExperienceIDLINKMANAGEDPAYMENT), redirect: "https://shop.example/back",
+		firstName: "Ada", created: s.Now(), experience: string(linkmoney.ExperienceIDLINKMANAGEDPAYMENT), redirect: "https://shop.example/back",
 		payment: &linkmoney.PaymentDetails{Amount: linkmoney.Amount{Value: "0", Currency: linkmoney.AmountCurrencyUSD}, RequestKey: "rk-unpaid"},
 	}
 	s.mu.Unlock()

@@ -56,6 +56,7 @@ type linkSession struct {
 	existingLinkID string
 	custom         *moneykit.CustomSandboxData
 	redirectURI    string // where OAuth Bank's authorize page returns
+	created        time.Time
 	done           bool
 }
 
@@ -210,7 +211,7 @@ func (m *mkServer) CreateLinkSession(ctx context.Context, req moneykit.CreateLin
 	forbidden := func(msg string) (moneykit.CreateLinkSessionResponseObject, error) {
 		return moneykit.CreateLinkSession403JSONResponse{ErrorCode: "link_session_error.forbidden_config", ErrorMessage: msg}, nil
 	}
-	sess := &linkSession{app: rs.mkApp, userID: b.CustomerUser.Id, redirectURI: b.RedirectUri}
+	sess := &linkSession{app: rs.mkApp, userID: b.CustomerUser.Id, redirectURI: b.RedirectUri, created: s.Now()}
 	if b.Webhook != "" {
 		webhook := b.Webhook
 		sess.webhook = &webhook

@@ -32,6 +32,12 @@ const (
 	// flowTTL is how long a page flow (and the token its forms carry)
 	// stays usable after it was opened, on the sandbox clock.
 	flowTTL = 30 * time.Minute
+
+	// sessionTTL is how long a MoneyKit link session or a Link Money
+	// session can be completed after it was made, on the sandbox clock.
+	// Neither provider documents a lifetime (Link Money calls its session
+	// keys short-lived): unconfirmed, the page flow's 30 minutes.
+	sessionTTL = 30 * time.Minute
 )
 
 // pageTemplates are the two providers' pages, each with the shared layout.

@@ -613,8 +613,10 @@ func TestBrowserPages(t *testing.T) {
 		tb.click("Continue")
 		tb.heading("This page cannot continue")
 		assert.Contains(t, tb.text(), "expired")
+		// The session outlived its 30 minutes too; had the expired page
+		// completed it, it would say so first.
 		_, err := sb.CompleteSession(s.SessionKey)
-		assert.NoError(t, err, "an expired page completes nothing")
+		assert.ErrorIs(t, err, sandbox.ErrSessionExpired, "an expired page completes nothing")
 	})
 
 	t.Run("Relink", func(t *testing.T) {

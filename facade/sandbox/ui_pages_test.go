@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -164,4 +165,75 @@ func TestConnectExitTakesNoOriginFromTheForm(t *testing.T) {
 	r, body = postForm(t, step, url.Values{"action": {"exit"}, "flow": {flow}, "token": {token}})
 	assert.Contains(t, r.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'")
 	assert.Contains(t, body, `data-messages=""`)
+}
+
+func TestSessionsExpire(t *testing.T) {
+	// A link session and a Link Money session can be completed for 30
+	// minutes of sandbox time after they were made, through every front
+	// door: the pages, the Go methods and the control endpoints.
+	cfg, _ := fakeClockConfig()
+	sb := sandbox.Start(t, cfg)
+	mk := mkClient(t, sb)
+	mkTok := mkToken(t, mk, sb.MoneyKit())
+	lm := lmClient(t, sb)
+	newLM := func() *linkmoney.SessionResponse {
+		res, err := lm.CreateSessionWithResponse(context.Background(), lmSessionRequest(), basicOK())
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, res.StatusCode())
+		return res.JSON200
+	}
+	mkOld, mkEdge := createSession(t, mk, mkTok, sessionRequest("user-old")), createSession(t, mk, mkTok, sessionRequest("user-edge"))
+	lmOld, lmEdge, lmLate := newLM(), newLM(), newLM()
+
+	sb.Advance(29 * time.Minute)
+	// A page opened in time, whose flow is still young when the session ends.
+	r, page := rawDo(t, http.MethodGet, lmLate.SessionUrl, "", "", nil)
+	require.Equal(t, http.StatusOK, r.StatusCode, string(page))
+	flow, token := between(string(page), `name="flow" value="`, `"`), between(string(page), `name="token" value="`, `"`)
+	require.NotEmpty(t, token)
+	sb.Advance(time.Minute)
+	// Exactly 30 minutes old: still open.
+	_, err := sb.CompleteLinkSession(mkEdge, sandbox.ConnectOptions{})
+	require.NoError(t, err)
+	_, err = sb.CompleteSession(lmEdge.SessionKey)
+	require.NoError(t, err)
+	sb.Advance(time.Second)
+
+	start := sb.MoneyKit().BaseURL + "/connect/start?origin=http%3A%2F%2Flocalhost%3A8000&linkSessionToken=" + url.QueryEscape(mkOld)
+	r, body := rawDo(t, http.MethodGet, start, "", "", nil)
+	assert.Equal(t, http.StatusGone, r.StatusCode)
+	assert.Contains(t, string(body), "expired")
+	r, body = rawDo(t, http.MethodGet, lmOld.SessionUrl, "", "", nil)
+	assert.Equal(t, http.StatusGone, r.StatusCode)
+	assert.Contains(t, string(body), "expired")
+
+	_, err = sb.CompleteLinkSession(mkOld, sandbox.ConnectOptions{})
+	assert.ErrorIs(t, err, sandbox.ErrSessionExpired)
+	_, err = sandbox.Connect(context.Background(), nil, sb.MoneyKit().BaseURL, mkOld, sandbox.ConnectOptions{})
+	assert.ErrorIs(t, err, sandbox.ErrSessionExpired)
+	r, _ = postJSON(t, sb.URL()+"/_sandbox/moneykit/connect", map[string]string{"link_session_token": mkOld})
+	assert.Equal(t, http.StatusGone, r.StatusCode)
+	_, err = sb.CompleteSession(lmOld.SessionKey)
+	assert.ErrorIs(t, err, sandbox.ErrSessionExpired)
+	_, err = sandbox.Pay(context.Background(), nil, sb.LinkMoney().BaseURL, lmOld.SessionKey)
+	assert.ErrorIs(t, err, sandbox.ErrSessionExpired)
+
+	// The young flow of an expired session completes nothing.
+	lmUI := sb.URL() + "/linkmoney/ui/"
+	for _, step := range []url.Values{
+		{"action": {"continue"}},
+		{"action": {"bank"}, "bank": {"FinBank Profiles - A"}},
+		{"action": {"continue"}, "username": {"profile_522"}, "password": {"profile_522"}},
+	} {
+		step.Set("flow", flow)
+		step.Set("token", token)
+		r, body := postForm(t, lmUI, step)
+		require.Equal(t, http.StatusOK, r.StatusCode, body)
+	}
+	r, last := postForm(t, lmUI, url.Values{"flow": {flow}, "token": {token}, "action": {"continue"}, "account": {"0"}})
+	assert.Equal(t, http.StatusGone, r.StatusCode)
+	assert.Contains(t, last, "expired")
+	assert.NotContains(t, last, "customerId=")
+	// Nothing was made from the expired sessions.
+	assert.Zero(t, userLinks(t, sb, mkTok, "user-old"))
 }
