@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/banklink/banklink/facade/mirror"
+	"github.com/banklink/banklink/internal/testkit"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -26,7 +27,7 @@ func postgresDSN(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv(envPostgres)
 	if dsn == "" {
-		if os.Getenv("CI") == "true" {
+		if testkit.UnderCI() {
 			t.Fatalf("%s is not set: run the tests under .ci/with-postgres (CI=true requires Postgres)", envPostgres)
 		}
 		t.Skipf("%s is not set: install the Debian package postgresql and run under .ci/with-postgres", envPostgres)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/banklink/banklink/facade/fleet"
+	"github.com/banklink/banklink/internal/testkit"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
@@ -26,7 +27,7 @@ func realRedis(t testing.TB) *redis.Options {
 	t.Helper()
 	u := os.Getenv(EnvRedisURL)
 	if u == "" {
-		if os.Getenv("CI") == "true" {
+		if testkit.UnderCI() {
 			t.Fatalf("%s is not set: CI must run the Redis integration tests (.ci/with-redis)", EnvRedisURL)
 		}
 		t.Skipf("%s is not set; run through .ci/with-redis to include the Redis integration tests", EnvRedisURL)
@@ -106,7 +107,7 @@ func TestIntegrationRedisDown(t *testing.T) {
 	realRedis(t) // runs where Redis integration runs
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		if os.Getenv("CI") == "true" {
+		if testkit.UnderCI() {
 			t.Fatal("redis-server is not installed")
 		}
 		t.Skip("redis-server is not installed")

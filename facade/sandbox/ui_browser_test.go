@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/banklink/banklink/internal/testkit"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -41,7 +42,7 @@ func chromiumPath(t *testing.T) string {
 		}
 	}
 	msg := "the browser tests need Chromium: install the Debian package chromium (apt-get install chromium) or set BANKLINK_CHROMIUM"
-	if os.Getenv("CI") == "true" {
+	if testkit.UnderCI() {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
@@ -387,7 +388,7 @@ func loadAxe(t *testing.T) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		msg := fmt.Sprintf("axe-core not found at %s: run make axe (npm pack axe-core) to check the pages' accessibility", path)
-		if os.Getenv("CI") == "true" {
+		if testkit.UnderCI() {
 			t.Fatal(msg)
 		}
 		t.Log(msg)

@@ -27,3 +27,13 @@ func TestTestkitLinksNoDriver(t *testing.T) {
 		testkit.CheckDeps(t, testkit.Module+"/"+pkg, []string{testkit.Module + "/facade"}, "chromedp", "sqlite", "pgx", "otel", "opentelemetry")
 	}
 }
+
+func TestUnderCI(t *testing.T) {
+	for v, want := range map[string]bool{
+		"true": true, "1": true, "TRUE": true, "True": true, "t": true,
+		"false": false, "0": false, "": false, "no": false, "anything": false,
+	} {
+		t.Setenv("CI", v)
+		assert.Equal(t, want, testkit.UnderCI(), "CI=%q", v)
+	}
+}
