@@ -70,13 +70,17 @@
 // Handler serves both providers, verified by package facade/webhook.
 // Each event's key goes into webhook_events in the same transaction as the
 // change it causes, so a repeat, or the same delivery reaching two
-// instances, is acknowledged and applied once:
+// instances, is acknowledged and applied once. A Link Money event's key is
+// its own id (the delivery id only for an event without one), so a
+// redelivery under a new x-signature-uniqueid is applied once too:
 //
 //   - transactions.updates_available syncs the link; the event is recorded
 //     with the sync's last page;
 //   - link.state_changed sets the link's state and error code, unless a
 //     state change with a later webhook_timestamp was applied already;
-//   - Link Money payment and refund events upsert their row. A payment's
+//   - Link Money payment and refund events upsert their row, with the
+//     amount and currency (and a payment's customer) read from Link Money
+//     when the Handler has a LinkMoney. A payment's
 //     status only moves forward, in this order: CREATED < PENDING <
 //     AUTHORIZED < SCHEDULED < INITIATED = RETRYABLE_FAILED < SUCCEEDED =
 //     TERMINAL_FAILED = CANCELED. The last three are final and never

@@ -115,13 +115,16 @@ deleted_at = COALESCE(deleted_at, ?) WHERE link_id = ? AND (state_changed_at IS 
 
 // ApplyLinkMoneyEvent applies one verified Link Money webhook event.
 // Payment and refund events upsert their row (never moving a payment back
-// in the payment order) in the transaction that records the event's key;
-// with lm set, a payment's amount, currency and customer are read from Link
-// Money first. Other events are recorded and acknowledged.
+// in the payment order) in the transaction that records the event's key:
+// the event's own id, or the delivery id for an event without one, so a
+// redelivery under a new delivery id is applied once. With lm set, a
+// payment's amount, currency and customer, and a refund's amount and
+// currency, are read from Link Money first (GET /v1/transactions/{id}
+// answers for both). Other events are recorded and acknowledged.
 func (m *Mirror) ApplyLinkMoneyEvent(ctx context.Context, lm LinkMoney, ev *webhook.LinkMoneyEvent) error {
-	key := ev.DeliveryID
+	key := ev.ID
 	if key == "" {
-		key = ev.ID
+		key = ev.DeliveryID
 	}
 	if key == "" {
 		return errors.New("mirror: Link Money event without an id")
@@ -133,18 +136,25 @@ func (m *Mirror) ApplyLinkMoneyEvent(ctx context.Context, lm LinkMoney, ev *webh
 	status, isMoney := eventStatus[ev.Type]
 	refund := ev.ResourceType == "Refund" || (len(ev.Type) > 7 && ev.Type[:7] == "refund.")
 	var p Payment
-	if isMoney && !refund && ev.ResourceID != "" {
+	var rf Refund
+	if isMoney && ev.ResourceID != "" {
 		p = Payment{PaymentID: ev.ResourceID, Status: status, ClientReferenceID: ev.ClientReferenceID, ACHReturnCode: ev.ACHReturnCode}
 		if lm != nil {
+			what := "payment"
+			if refund {
+				what = "refund"
+			}
 			t, err := lm.PaymentStatus(ctx, ev.ResourceID)
 			if err != nil {
-				return fmt.Errorf("mirror: payment %s: %w", ev.ResourceID, err)
+				return fmt.Errorf("mirror: %s %s: %w", what, ev.ResourceID, err)
 			}
 			p.CustomerID, p.Amount, p.Currency = t.CustomerId, t.Amount.Value.String(), string(t.Amount.Currency)
 			if p.ClientReferenceID == "" {
 				p.ClientReferenceID = t.ClientReferenceId
 			}
 		}
+		rf = Refund{RefundID: p.PaymentID, Amount: p.Amount, Currency: p.Currency, Status: p.Status,
+			ClientReferenceID: p.ClientReferenceID, ACHReturnCode: p.ACHReturnCode}
 	}
 	return m.inTx(ctx, m.db, func(tx *sql.Tx) error {
 		fresh, err := m.recordEvent(ctx, tx, ref)
@@ -152,8 +162,7 @@ func (m *Mirror) ApplyLinkMoneyEvent(ctx context.Context, lm LinkMoney, ev *webh
 			return err
 		}
 		if refund {
-			return m.recordRefund(ctx, tx, Refund{RefundID: ev.ResourceID, Status: status,
-				ClientReferenceID: ev.ClientReferenceID, ACHReturnCode: ev.ACHReturnCode})
+			return m.recordRefund(ctx, tx, rf)
 		}
 		return m.recordPayment(ctx, tx, p)
 	})

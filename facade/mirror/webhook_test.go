@@ -238,3 +238,98 @@ func TestFleetAppliesEachWebhookOnce(t *testing.T) {
 		t.Fatalf("%d events recorded; want %d", n, links)
 	}
 }
+
+// countingLM answers every read with its transaction and counts the reads.
+type countingLM struct {
+	mu    sync.Mutex
+	txn   map[string]lmgen.Transaction
+	reads map[string]int
+}
+
+func (c *countingLM) PaymentStatus(_ context.Context, id string) (*lmgen.Transaction, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reads[id]++
+	t := c.txn[id]
+	t.TransactionId = id
+	return &t, nil
+}
+
+func TestLinkMoneyEventRedeliveredUnderANewDeliveryIDIsAppliedOnce(t *testing.T) {
+	bothDBs(t, func(t *testing.T, db testDB) {
+		m := db.open(t)
+		hv, err := webhook.NewHMACVerifier(lmSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lm := &countingLM{reads: map[string]int{}, txn: map[string]lmgen.Transaction{
+			"pay_re": {CustomerId: "cus_re", Amount: lmgen.Amount{Value: "3.00", Currency: "USD"}},
+		}}
+		h := m.Handler(mirror.HandlerConfig{LinkMoneyVerifier: hv, LinkMoney: lm})
+		body := lmBody("evt_re", "payment.authorized", "pay_re", "")
+		// The same event, delivered three times, each under its own
+		// x-signature-uniqueid.
+		for _, uid := range []string{"uid-1", "uid-2", "uid-3"} {
+			if code := postLM(t, h, uid, body); code != http.StatusOK {
+				t.Fatalf("delivery %s answered %d", uid, code)
+			}
+		}
+		if n := countM(t, m, `SELECT count(*) FROM webhook_events WHERE provider = 'linkmoney'`); n != 1 {
+			t.Fatalf("%d Link Money events recorded; want 1", n)
+		}
+		if n := countM(t, m, `SELECT count(*) FROM webhook_events WHERE provider = 'linkmoney' AND event_key = ?`, "evt_re"); n != 1 {
+			t.Fatalf("the event is not recorded under its own id")
+		}
+		if lm.reads["pay_re"] != 1 {
+			t.Fatalf("the payment was read %d times; want once", lm.reads["pay_re"])
+		}
+		if s, amount, _, customer := paymentRow(t, m, "pay_re"); s != "AUTHORIZED" || amount != "3.00" || customer != "cus_re" {
+			t.Fatalf("payment = %s %s %s; want AUTHORIZED 3.00 cus_re", s, amount, customer)
+		}
+		// An event without an id is keyed on its delivery id.
+		noID := fmt.Appendf(nil, `{"eventType":"payment.succeeded","resourceId":"pay_re","resourceType":"Payment"}`)
+		for range 2 {
+			if code := postLM(t, h, "uid-noid", noID); code != http.StatusOK {
+				t.Fatalf("event without an id answered %d", code)
+			}
+		}
+		if n := countM(t, m, `SELECT count(*) FROM webhook_events WHERE provider = 'linkmoney' AND event_key = ?`, "uid-noid"); n != 1 {
+			t.Fatalf("the event without an id is not recorded once under its delivery id")
+		}
+	})
+}
+
+func TestLinkMoneyRefundEventsReadAmountAndCurrency(t *testing.T) {
+	bothDBs(t, func(t *testing.T, db testDB) {
+		m := db.open(t)
+		hv, err := webhook.NewHMACVerifier(lmSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lm := &countingLM{reads: map[string]int{}, txn: map[string]lmgen.Transaction{
+			"ref_1": {TransactionStatus: "PENDING", ClientReferenceId: "refund-ref", Amount: lmgen.Amount{Value: "4.25", Currency: "USD"}},
+		}}
+		h := m.Handler(mirror.HandlerConfig{LinkMoneyVerifier: hv, LinkMoney: lm})
+		body := fmt.Appendf(nil, `{"id":"evt_ref","eventType":"refund.pending","creationTime":"2026-01-02T03:04:05.000Z","resourceId":"ref_1","resourceType":"Refund"}`)
+		if code := postLM(t, h, "uid-ref", body); code != http.StatusOK {
+			t.Fatalf("refund event answered %d", code)
+		}
+		q := `SELECT COALESCE(amount, ''), currency, status, client_reference_id FROM refunds WHERE refund_id = ?`
+		if m.Dialect() == "postgres" {
+			q = `SELECT COALESCE(amount::text, ''), currency, status, client_reference_id FROM refunds WHERE refund_id = $1`
+		}
+		var amount, currency, status, ref string
+		if err := m.DB().QueryRow(q, "ref_1").Scan(&amount, &currency, &status, &ref); err != nil {
+			t.Fatal(err)
+		}
+		if amount != "4.25" || currency != "USD" || status != "PENDING" || ref != "refund-ref" {
+			t.Fatalf("refund = %q %q %q %q; want 4.25 USD PENDING refund-ref", amount, currency, status, ref)
+		}
+		if lm.reads["ref_1"] != 1 {
+			t.Fatalf("the refund was read %d times; want once", lm.reads["ref_1"])
+		}
+		if n := countM(t, m, `SELECT count(*) FROM payments`); n != 0 {
+			t.Fatalf("a refund event made %d payment rows", n)
+		}
+	})
+}
