@@ -191,9 +191,11 @@ func (tb *tab) until(what, cond string) {
 }
 
 // heading waits for the page's h1 to read want.
+// The page must have loaded too: its deferred script posts the page's
+// messages, and a click before it ran would lose them.
 func (tb *tab) heading(want string) {
 	tb.t.Helper()
-	tb.until("heading "+want, "(function(){var h=document.querySelector('h1');return h&&norm(h.textContent)==="+jsString(want)+";})()")
+	tb.until("heading "+want, "(function(){var h=document.querySelector('h1');return document.readyState==='complete'&&!!h&&norm(h.textContent)==="+jsString(want)+";})()")
 }
 
 // click clicks the one visible button or link named name.
