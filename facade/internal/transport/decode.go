@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"reflect"
 	"sync"
 
 	"github.com/banklink/banklink/facade"
@@ -70,6 +71,11 @@ func (c *client) decode(op *operation, resp *http.Response, out any) error {
 	}
 	if err := json.Unmarshal(buf.Bytes(), out); err != nil {
 		return fail("decoding "+contentTypeOf(resp.Header)+" response", err)
+	}
+	if op.required != nil && present(reflect.ValueOf(out), op.required) {
+		// Every required field decoded to a value: the body had it, and
+		// a body with every required field is not the error shape.
+		return nil
 	}
 	errShape, err := checkResponse(buf.Bytes(), op.required)
 	if errShape {

@@ -13,8 +13,9 @@ import (
 // error_code or errorCode with a body that lacks a required field, or, for
 // an operation whose answer requires nothing, with an error message beside
 // it: a MoneyKit link carries an error_code of its own, so a code alone
-// does not make an error. The check walks the body's bytes after decoding,
-// without building a value: a call that succeeds pays no allocation for it.
+// does not make an error. The decoded value settles most answers
+// (present.go); the rest are decided by walking the body's bytes, without
+// building a value: a call that succeeds pays no allocation for it.
 
 // reqNode is one object level of an operation's required fields.
 type reqNode struct {
