@@ -37,9 +37,9 @@ func TestPresentAgreesWithTheBytes(t *testing.T) {
 	}{
 		{`{"name":"a","count":2,"items":[{"id":"i1"}],"by_key":{"k":{"id":"m1"}},"inner":{"id":"x"}}`, true, false},
 		{`{"name":"a","count":2,"items":[],"by_key":{}}`, true, false}, // no inner: nothing to require below it
-		{`{"count":2,"items":[]}`, false, true},                         // name absent
-		{`{"name":"","count":2}`, false, false},                         // name present but empty: the bytes decide
-		{`{"name":"a","count":0}`, false, false},                        // a zero count is still a count
+		{`{"count":2,"items":[]}`, false, true},                        // name absent
+		{`{"name":"","count":2}`, false, false},                        // name present but empty: the bytes decide
+		{`{"name":"a","count":0}`, false, false},                       // a zero count is still a count
 		{`{"name":"a","count":1,"items":[{"note":"no id"}]}`, false, true},
 		{`{"name":"a","count":1,"by_key":{"k":{}}}`, false, true},
 		{`{"name":"a","count":1,"inner":{}}`, false, true},
