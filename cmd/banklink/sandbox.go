@@ -186,28 +186,5 @@ func (a *app) serveSandbox(ctx context.Context, sb *sandbox.Sandbox, ln net.List
 	if a.tel == nil {
 		return sb.Serve(ctx, ln)
 	}
-	srv := &http.Server{
-		Handler:           a.tel.serverHandler(sb.Handler()),
-		ReadHeaderTimeout: sandbox.ReadHeaderTimeout,
-		ReadTimeout:       sandbox.ReadTimeout,
-		WriteTimeout:      sandbox.WriteTimeout,
-		IdleTimeout:       sandbox.IdleTimeout,
-		MaxHeaderBytes:    sandbox.MaxHeaderBytes,
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		_ = srv.Close()
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return sb.ServeWrapped(ctx, ln, a.tel.serverHandler)
 }

@@ -246,9 +246,19 @@ const (
 // gracefully and returns nil. URL reflects ln's address (an unspecified host
 // is reported as 127.0.0.1).
 func (s *Sandbox) Serve(ctx context.Context, ln net.Listener) error {
+	return s.ServeWrapped(ctx, ln, nil)
+}
+
+// ServeWrapped is Serve with the sandbox's handler wrapped by wrap (nil:
+// not wrapped), for a server span or request log around every request.
+func (s *Sandbox) ServeWrapped(ctx context.Context, ln net.Listener, wrap func(http.Handler) http.Handler) error {
 	s.SetURL("http://" + urlHost(ln.Addr()))
+	h := s.handler
+	if wrap != nil {
+		h = wrap(h)
+	}
 	srv := &http.Server{
-		Handler:           s.handler,
+		Handler:           h,
 		ReadHeaderTimeout: ReadHeaderTimeout,
 		ReadTimeout:       ReadTimeout,
 		WriteTimeout:      WriteTimeout,
