@@ -65,14 +65,20 @@ func TestBrowserPages(t *testing.T) {
 		}
 		return createSession(t, mk, mkTok(), req)
 	}
+	// launch calls the front end's start (startLink or startRelink) with
+	// tok and returns the app's tab and the Connect iframe whose URL starts
+	// with prefix.
+	launch := func(t *testing.T, start, tok, prefix string) (*tab, *tab) {
+		page := b.newTab(t)
+		page.navigate(app + "/")
+		_, err := js[any](page, start+"("+jsString(tok)+"), 0")
+		require.NoError(t, err)
+		return page, page.frame(prefix)
+	}
 	// open starts Connect from the front end and returns the app's tab and
 	// the Connect iframe, at the products step.
 	open := func(t *testing.T, tok string) (*tab, *tab) {
-		page := b.newTab(t)
-		page.navigate(app + "/")
-		_, err := js[any](page, "startLink("+jsString(tok)+"), 0")
-		require.NoError(t, err)
-		f := page.frame(connectURL)
+		page, f := launch(t, "startLink", tok, connectURL)
 		f.heading("Share your data")
 		return page, f
 	}
@@ -101,12 +107,10 @@ func TestBrowserPages(t *testing.T) {
 		page, f := open(t, tok)
 		f.axe(axe, "connect-products")
 		page.shot("connect-1-products")
-		f.click("Continue")
-		f.heading("Select your institution")
+		f.toInstitutions()
 		f.axe(axe, "connect-institution")
 		page.shot("connect-2-institution")
-		f.click("Instant Bank")
-		f.heading("Choose accounts to share")
+		f.pickInstantBank()
 		f.axe(axe, "connect-accounts")
 		f.click("Continue")
 		exch, inst := success(t, page)
@@ -146,8 +150,7 @@ func TestBrowserPages(t *testing.T) {
 	t.Run("CredentialsBankWrongThenRight", func(t *testing.T) {
 		tok := newSession(t, "user-creds", nil)
 		page, f := open(t, tok)
-		f.click("Continue")
-		f.heading("Select your institution")
+		f.toInstitutions()
 		f.fill("Search institutions", "cred")
 		f.click("Search")
 		f.until("the search result", "named('Credentials Bank').length === 1 && named('Instant Bank').length === 0")
@@ -187,8 +190,7 @@ func TestBrowserPages(t *testing.T) {
 	t.Run("OAuthBankWithContinue", func(t *testing.T) {
 		tok := newSession(t, "user-oauth", nil)
 		page, f := open(t, tok)
-		f.click("Continue")
-		f.heading("Select your institution")
+		f.toInstitutions()
 		f.click("OAuth Bank")
 		f.heading("Continue to OAuth Bank")
 		f.axe(axe, "connect-oauth")
@@ -209,8 +211,7 @@ func TestBrowserPages(t *testing.T) {
 	t.Run("OAuthBankDenied", func(t *testing.T) {
 		tok := newSession(t, "user-oauth-no", nil)
 		page, f := open(t, tok)
-		f.click("Continue")
-		f.heading("Select your institution")
+		f.toInstitutions()
 		f.click("OAuth Bank")
 		f.heading("Continue to OAuth Bank")
 		f.click("Continue")
@@ -225,8 +226,7 @@ func TestBrowserPages(t *testing.T) {
 	t.Run("ExitLeavesTheSessionOpen", func(t *testing.T) {
 		tok := newSession(t, "user-exit", nil)
 		page, f := open(t, tok)
-		f.click("Continue")
-		f.heading("Select your institution")
+		f.toInstitutions()
 		f.click("Close")
 		o := page.outcome()
 		assert.Equal(t, "exit", o.Kind)
@@ -259,10 +259,8 @@ func TestBrowserPages(t *testing.T) {
 	t.Run("ReusedLinkSession", func(t *testing.T) {
 		tok := newSession(t, "user-reuse", nil)
 		page, f := open(t, tok)
-		f.click("Continue")
-		f.heading("Select your institution")
-		f.click("Instant Bank")
-		f.heading("Choose accounts to share")
+		f.toInstitutions()
+		f.pickInstantBank()
 		form := f.formOf()
 		f.click("Continue")
 		success(t, page)
@@ -273,11 +271,7 @@ func TestBrowserPages(t *testing.T) {
 		assert.Equal(t, http.StatusConflict, r.StatusCode)
 		assert.Contains(t, body, "already completed")
 		// Opening the token again: the error page, and onExit with an error.
-		page2, f2 := b.newTab(t), (*tab)(nil)
-		page2.navigate(app + "/")
-		_, err := js[any](page2, "startLink("+jsString(tok)+"), 0")
-		require.NoError(t, err)
-		f2 = page2.frame(connectURL)
+		page2, f2 := launch(t, "startLink", tok, connectURL)
 		f2.heading("Connect cannot continue")
 		f2.axe(axe, "connect-error")
 		f2.click("Close")
@@ -294,8 +288,7 @@ func TestBrowserPages(t *testing.T) {
 		// pretends to complete the link is ignored.
 		_, err := js[any](page, `window.postMessage({type: "link.complete", exchangeableToken: "forged", institution: {}}, "*"), 0`)
 		require.NoError(t, err)
-		f.click("Continue")
-		f.heading("Select your institution")
+		f.toInstitutions()
 		st, err := js[bool](page, "window.outcome === null")
 		require.NoError(t, err)
 		assert.True(t, st, "a message from another origin reached onSuccess")
@@ -312,33 +305,17 @@ func TestBrowserPages(t *testing.T) {
 			}}}
 		})
 		page, f := open(t, tok)
-		f.click("Continue")
-		f.heading("Select your institution")
-		f.fill("Search institutions", `"><script>window.pwned=1</script>`)
-		f.click("Search")
-		f.until("the search echo", "document.body.innerText.indexOf('<script>window.pwned=1</script>') >= 0")
-		f.fill("Search institutions", "")
-		f.click("Search")
-		f.until("the full list", "named('Credentials Bank').length === 1")
+		f.toInstitutions()
+		f.searchThenClear(`"><script>window.pwned=1</script>`, "<script>window.pwned=1</script>", "Credentials Bank")
 		f.click("Credentials Bank")
-		f.heading("Log in to Credentials Bank")
-		f.fill("Username", "user_custom")
-		f.fill("Password", "pass_good")
-		f.click("Continue")
+		f.logInCredentialsBank("user_custom", "pass_good")
 		f.heading("Choose accounts to share")
 		assert.Contains(t, f.text(), hostile+" ••7890")
-		imgs, err := js[int](f, "document.querySelectorAll('img').length")
-		require.NoError(t, err)
-		assert.Zero(t, imgs)
-		notRun, err := js[bool](f, "window.pwned === undefined")
-		require.NoError(t, err)
-		assert.True(t, notRun, "markup in a name ran in Connect")
+		f.assertInert("markup in a name ran in Connect")
 		f.click("Continue")
 		_, inst := success(t, page)
 		assert.Equal(t, hostile, inst["selectedAccounts"].([]any)[0].(map[string]any)["name"])
-		notRun, err = js[bool](page, "window.pwned === undefined")
-		require.NoError(t, err)
-		assert.True(t, notRun, "markup in a name ran in the front end")
+		page.assertNotPwned("markup in a name ran in the front end")
 	})
 
 	t.Run("ConnectRequestsStayOnOrigin", func(t *testing.T) {
@@ -350,13 +327,9 @@ func TestBrowserPages(t *testing.T) {
 		// is this tab's.
 		page.navigate(connectURL + "start?linkSessionToken=" + url.QueryEscape(tok) + "&origin=" + url.QueryEscape(app))
 		page.heading("Share your data")
-		page.click("Continue")
-		page.heading("Select your institution")
+		page.toInstitutions()
 		page.click("Credentials Bank")
-		page.heading("Log in to Credentials Bank")
-		page.fill("Username", "user_good")
-		page.fill("Password", "pass_good")
-		page.click("Continue")
+		page.logInCredentialsBank("user_good", "pass_good")
 		page.heading("Choose accounts to share")
 		page.click("Continue")
 		page.heading("Account linked")
@@ -396,19 +369,6 @@ func TestBrowserPages(t *testing.T) {
 		require.NoError(t, err)
 		return u.Query()
 	}
-	// lmLogin walks consent, bank and login with the mouse.
-	lmLogin := func(t *testing.T, tb *tab, sessionURL, bank, user string) {
-		tb.navigate(sessionURL)
-		tb.heading("Pay by bank with Link Money")
-		tb.click("Continue")
-		tb.heading("Select your bank")
-		tb.click(bank)
-		tb.heading("Log in to " + bank)
-		tb.fill("Username", user)
-		tb.fill("Password", user)
-		tb.click("Continue")
-		tb.heading("Choose an account")
-	}
 	txStatus := func(t *testing.T, id string) linkmoney.Transaction {
 		res, err := lm.GetTransactionWithResponse(context.Background(), id, lmBearer(lmToken(t, lm, linkmoney.TokenScopeLinkPayment)))
 		require.NoError(t, err)
@@ -421,8 +381,7 @@ func TestBrowserPages(t *testing.T) {
 		tb := b.newTab(t)
 		var reqs requests
 		reqs.listen(t, tb.ctx)
-		tb.navigate(s.SessionUrl)
-		tb.heading("Pay by bank with Link Money")
+		tb.lmOpen(s.SessionUrl)
 		tb.axe(axe, "lm-consent")
 		tb.shot("linkmoney-1-consent")
 		tb.key("Continue")
@@ -472,10 +431,8 @@ func TestBrowserPages(t *testing.T) {
 	t.Run("LinkMoneyWrongCredentials", func(t *testing.T) {
 		s := newLMSession(t, nil)
 		tb := b.newTab(t)
-		tb.navigate(s.SessionUrl)
-		tb.heading("Pay by bank with Link Money")
-		tb.click("Continue")
-		tb.heading("Select your bank")
+		tb.lmOpen(s.SessionUrl)
+		tb.lmToBanks()
 		tb.click("Finbank OAuth")
 		tb.heading("Log in to Finbank OAuth")
 		tb.fill("Username", "profile_522")
@@ -496,9 +453,8 @@ func TestBrowserPages(t *testing.T) {
 	t.Run("LinkMoneyProfile08", func(t *testing.T) {
 		s := newLMSession(t, managed("25.00", "rk-ui-08"))
 		tb := b.newTab(t)
-		lmLogin(t, tb, s.SessionUrl, "FinBank Profiles - A", "profile_08")
-		tb.click("Continue")
-		tb.heading("Review and pay")
+		tb.lmLogin(s.SessionUrl, "FinBank Profiles - A", "profile_08")
+		tb.lmToReview()
 		tb.click("Pay $25.00")
 		q := returned(t, tb)
 		pay, cust := q.Get("paymentId"), q.Get("customerId")
@@ -517,9 +473,8 @@ func TestBrowserPages(t *testing.T) {
 	t.Run("LinkMoneyOver9000", func(t *testing.T) {
 		s := newLMSession(t, managed("9000.01", "rk-ui-9001"))
 		tb := b.newTab(t)
-		lmLogin(t, tb, s.SessionUrl, "FinBank Profiles - A", "profile_522")
-		tb.click("Continue")
-		tb.heading("Review and pay")
+		tb.lmLogin(s.SessionUrl, "FinBank Profiles - A", "profile_522")
+		tb.lmToReview()
 		tb.click("Pay $9,000.01")
 		tb.heading("Payment declined")
 		tb.axe(axe, "lm-declined")
@@ -532,10 +487,8 @@ func TestBrowserPages(t *testing.T) {
 	t.Run("LinkMoneyExit", func(t *testing.T) {
 		s := newLMSession(t, nil)
 		tb := b.newTab(t)
-		tb.navigate(s.SessionUrl)
-		tb.heading("Pay by bank with Link Money")
-		tb.click("Continue")
-		tb.heading("Select your bank")
+		tb.lmOpen(s.SessionUrl)
+		tb.lmToBanks()
 		tb.click("Close")
 		q := returned(t, tb)
 		assert.Equal(t, "204", q.Get("status"))
@@ -547,9 +500,8 @@ func TestBrowserPages(t *testing.T) {
 	t.Run("LinkMoneyReusedSession", func(t *testing.T) {
 		s := newLMSession(t, managed("12.00", "rk-ui-reuse"))
 		tb := b.newTab(t)
-		lmLogin(t, tb, s.SessionUrl, "FinBank Profiles - A", "profile_522")
-		tb.click("Continue")
-		tb.heading("Review and pay")
+		tb.lmLogin(s.SessionUrl, "FinBank Profiles - A", "profile_522")
+		tb.lmToReview()
 		form := tb.formOf()
 		tb.click("Pay $12.00")
 		q := returned(t, tb)
@@ -576,39 +528,20 @@ func TestBrowserPages(t *testing.T) {
 			r.OrderDetails.Items[0].Description = "Widget" + hostile
 		})
 		tb := b.newTab(t)
-		tb.navigate(s.SessionUrl)
-		tb.heading("Pay by bank with Link Money")
+		tb.lmOpen(s.SessionUrl)
 		assert.Contains(t, tb.text(), "Jane"+hostile)
-		tb.click("Continue")
-		tb.heading("Select your bank")
-		tb.fill("Search institutions", hostile)
-		tb.click("Search")
-		tb.until("the search echo", "document.body.innerText.indexOf('window.pwned') >= 0")
-		tb.fill("Search institutions", "")
-		tb.click("Search")
-		tb.until("the banks", "named('FinBank Profiles - A').length === 1")
-		tb.click("FinBank Profiles - A")
-		tb.heading("Log in to FinBank Profiles - A")
-		tb.fill("Username", "profile_522")
-		tb.fill("Password", "profile_522")
-		tb.click("Continue")
-		tb.heading("Choose an account")
-		tb.click("Continue")
-		tb.heading("Review and pay")
+		tb.lmToBanks()
+		tb.searchThenClear(hostile, "window.pwned", "FinBank Profiles - A")
+		tb.lmLogIn("FinBank Profiles - A", "profile_522")
+		tb.lmToReview()
 		assert.Contains(t, tb.text(), "Widget"+hostile)
-		imgs, err := js[int](tb, "document.querySelectorAll('img').length")
-		require.NoError(t, err)
-		assert.Zero(t, imgs)
-		ok, err := js[bool](tb, "window.pwned === undefined")
-		require.NoError(t, err)
-		assert.True(t, ok, "markup in a name ran")
+		tb.assertInert("markup in a name ran")
 	})
 
 	t.Run("LinkMoneyFlowExpires", func(t *testing.T) {
 		s := newLMSession(t, nil)
 		tb := b.newTab(t)
-		tb.navigate(s.SessionUrl)
-		tb.heading("Pay by bank with Link Money")
+		tb.lmOpen(s.SessionUrl)
 		sb.Advance(31 * time.Minute)
 		tb.click("Continue")
 		tb.heading("This page cannot continue")
@@ -624,17 +557,10 @@ func TestBrowserPages(t *testing.T) {
 		r, body := rawDo(t, http.MethodPost, sb.MoneyKit().BaseURL+"/links/"+linkID+"/reset", "", "", map[string]string{"Authorization": "Bearer " + mkTok()})
 		require.Equal(t, http.StatusOK, r.StatusCode, string(body))
 		tok := newSession(t, "user-relink", func(r *moneykit.CreateLinkSessionRequest) { r.ExistingLinkId = linkID })
-		page := b.newTab(t)
-		page.navigate(app + "/")
-		_, err := js[any](page, "startRelink("+jsString(tok)+"), 0")
-		require.NoError(t, err)
-		f := page.frame(connectURL + "relink")
+		page, f := launch(t, "startRelink", tok, connectURL+"relink")
 		f.heading("Share your data")
 		f.click("Continue")
-		f.heading("Log in to Credentials Bank")
-		f.fill("Username", "user_good")
-		f.fill("Password", "pass_good")
-		f.click("Continue")
+		f.logInCredentialsBank("user_good", "pass_good")
 		o := page.outcome()
 		require.Equal(t, "success", o.Kind, "%s", o.A)
 		assert.Contains(t, string(o.A), `"id":"credentials_bank"`, "relink's onSuccess gets the institution")
@@ -681,24 +607,15 @@ func TestBrowserPages(t *testing.T) {
 		tb.click("Link a bank")
 		f := tb.frame(connectURL)
 		f.heading("Share your data")
-		f.click("Continue")
-		f.heading("Select your institution")
-		f.click("Instant Bank")
-		f.heading("Choose accounts to share")
+		f.toInstitutions()
+		f.pickInstantBank()
 		f.click("Continue")
 		tb.until("the link", "document.getElementById('out').textContent.indexOf('linked Instant Bank, exchange sandbox_exchange_') === 0")
 		tb.click("Pay by bank")
 		tb.heading("Pay by bank with Link Money")
-		tb.click("Continue")
-		tb.heading("Select your bank")
-		tb.click("FinBank Profiles - A")
-		tb.heading("Log in to FinBank Profiles - A")
-		tb.fill("Username", "profile_522")
-		tb.fill("Password", "profile_522")
-		tb.click("Continue")
-		tb.heading("Choose an account")
-		tb.click("Continue")
-		tb.heading("Review and pay")
+		tb.lmToBanks()
+		tb.lmLogIn("FinBank Profiles - A", "profile_522")
+		tb.lmToReview()
 		tb.click("Pay $25.00")
 		tb.until("the payment", "document.getElementById('out').textContent.indexOf('paid: customer ') === 0")
 	})
@@ -756,4 +673,98 @@ func userLinks(t *testing.T, sb *sandbox.Sandbox, tok, user string) int {
 	}
 	require.NoError(t, json.Unmarshal(b, &out))
 	return len(out.Links)
+}
+
+// toInstitutions leaves Connect's products step for the institution list.
+func (tb *tab) toInstitutions() {
+	tb.t.Helper()
+	tb.click("Continue")
+	tb.heading("Select your institution")
+}
+
+// pickInstantBank picks Instant Bank, which asks for no login.
+func (tb *tab) pickInstantBank() {
+	tb.t.Helper()
+	tb.click("Instant Bank")
+	tb.heading("Choose accounts to share")
+}
+
+// logInCredentialsBank submits Credentials Bank's login form.
+func (tb *tab) logInCredentialsBank(user, password string) {
+	tb.t.Helper()
+	tb.heading("Log in to Credentials Bank")
+	tb.fill("Username", user)
+	tb.fill("Password", password)
+	tb.click("Continue")
+}
+
+// searchThenClear searches the institutions for query, waits for the page
+// to echo echoed, then clears the search and waits for bank to be listed.
+func (tb *tab) searchThenClear(query, echoed, bank string) {
+	tb.t.Helper()
+	tb.fill("Search institutions", query)
+	tb.click("Search")
+	tb.until("the search echo", "document.body.innerText.indexOf("+jsString(echoed)+") >= 0")
+	tb.fill("Search institutions", "")
+	tb.click("Search")
+	tb.until("the full list", "named("+jsString(bank)+").length === 1")
+}
+
+// lmOpen opens a Link Money session's page at its consent step.
+func (tb *tab) lmOpen(sessionURL string) {
+	tb.t.Helper()
+	tb.navigate(sessionURL)
+	tb.heading("Pay by bank with Link Money")
+}
+
+// lmToBanks leaves Link Money's consent step for the bank list.
+func (tb *tab) lmToBanks() {
+	tb.t.Helper()
+	tb.click("Continue")
+	tb.heading("Select your bank")
+}
+
+// lmLogIn picks bank and logs in as user (whose password is its name),
+// up to the account step.
+func (tb *tab) lmLogIn(bank, user string) {
+	tb.t.Helper()
+	tb.click(bank)
+	tb.heading("Log in to " + bank)
+	tb.fill("Username", user)
+	tb.fill("Password", user)
+	tb.click("Continue")
+	tb.heading("Choose an account")
+}
+
+// lmLogin walks consent, bank and login with the mouse.
+func (tb *tab) lmLogin(sessionURL, bank, user string) {
+	tb.t.Helper()
+	tb.lmOpen(sessionURL)
+	tb.lmToBanks()
+	tb.lmLogIn(bank, user)
+}
+
+// lmToReview leaves Link Money's account step for the order review.
+func (tb *tab) lmToReview() {
+	tb.t.Helper()
+	tb.click("Continue")
+	tb.heading("Review and pay")
+}
+
+// assertInert checks that markup in the page's text made no image and ran
+// no script.
+func (tb *tab) assertInert(msg string) {
+	tb.t.Helper()
+	imgs, err := js[int](tb, "document.querySelectorAll('img').length")
+	require.NoError(tb.t, err)
+	assert.Zero(tb.t, imgs)
+	tb.assertNotPwned(msg)
+}
+
+// assertNotPwned checks that no injected script set window.pwned.
+func (tb *tab) assertNotPwned(msg string) {
+	tb.t.Helper()
+	notRun, err := js[bool](tb, "window.pwned === undefined")
+	require.NoError(tb.t, err)
+	assert.True(tb.t, notRun, msg)
 }
