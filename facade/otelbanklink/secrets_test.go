@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,23 +18,8 @@ import (
 	"github.com/banklink/banklink/facade/moneykit"
 	"github.com/banklink/banklink/facade/otelbanklink"
 	"github.com/banklink/banklink/facade/sandbox"
+	"github.com/banklink/banklink/internal/testkit"
 )
-
-// authRecorder notes every Authorization header put on the wire.
-type authRecorder struct {
-	base http.RoundTripper
-	mu   sync.Mutex
-	seen map[string]bool
-}
-
-func (a *authRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
-	if v := r.Header.Get("Authorization"); v != "" {
-		a.mu.Lock()
-		a.seen[v] = true
-		a.mu.Unlock()
-	}
-	return a.base.RoundTrip(r)
-}
 
 // TestNoSecretsInTelemetryAgainstSandbox runs the operations that carry
 // credentials, tokens and customers' personal data against the sandbox
@@ -46,22 +29,16 @@ func (a *authRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
 // and fails if any planted value appears in any span's name, status,
 // attributes, events, links or resource, or in any metric's attributes.
 func TestNoSecretsInTelemetryAgainstSandbox(t *testing.T) {
+	cust := testkit.PlantedCustomer
 	const (
-		first         = "Zebulonia"
-		last          = "Quickfeatherstone"
-		email         = "zebulonia.qf@privacy-check.example"
-		phone         = "+15555550199"
-		street        = "742 Evergreenwood Terrace"
-		city          = "Shelbyvillezz"
-		userID        = "user-" + email
-		badMail       = "zebulonia-at-privacy-check"
-		webhookSecret = "whsec-Zebulonia-0123456789"
+		badMail       = testkit.PlantedBadEmail
+		webhookSecret = testkit.PlantedWebhookSecret
 	)
-	pii := []string{first, last, email, phone, street, city, badMail}
+	pii := []string{cust.FirstName, cust.LastName, cust.Email, cust.Phone, cust.Street, cust.City, badMail}
 
 	clock := sandbox.NewFakeClock(time.Time{})
 	sb := sandbox.Start(t, sandbox.Config{Seed: 19, Clock: clock, NoRateLimits: true})
-	rec := &authRecorder{base: facade.DefaultHTTPClient().Transport, seen: map[string]bool{}}
+	rec := testkit.NewAuthRecorder(facade.DefaultHTTPClient().Transport)
 	hc := facade.DefaultHTTPClient()
 	hc.Transport = rec
 	r := newRig(t)
@@ -86,8 +63,8 @@ func TestNoSecretsInTelemetryAgainstSandbox(t *testing.T) {
 				tokens = append(tokens, tr.AccessToken)
 			}
 		}
-		ls, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession(userID, "https://app.example/oauth",
-			moneykit.WithCustomerEmail(email), moneykit.WithCustomerPhone(phone), moneykit.WithProducts(moneykit.ProductIdentity, moneykit.ProductTransactions)))
+		ls, err := mk.LinkSessions.Create(ctx, moneykit.NewLinkSession(cust.UserID, "https://app.example/oauth",
+			moneykit.WithCustomerEmail(cust.Email), moneykit.WithCustomerPhone(cust.Phone), moneykit.WithProducts(moneykit.ProductIdentity, moneykit.ProductTransactions)))
 		if err == nil {
 			if exch, err := sb.CompleteLinkSession(ls.LinkSessionToken, sandbox.ConnectOptions{InstitutionID: "credentials_bank"}); err == nil {
 				if res, err := mk.LinkSessions.Exchange(ctx, exch); err == nil && linkID == "" {
@@ -101,9 +78,9 @@ func TestNoSecretsInTelemetryAgainstSandbox(t *testing.T) {
 			_, _ = mk.Accounts.Numbers(ctx, linkID)
 			_, _ = mk.Transactions.List(ctx, linkID, moneykit.TransactionsParams{})
 		}
-		_, _ = mk.Users.Links(ctx, userID)
-		sess, err := lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: first, LastName: last, Email: email, Phone: phone},
-			"https://merchant.example/return", linkmoney.WithBillingAddress(linkmoney.Address{StreetAddress: street, City: city, StateOrProvince: "MI", Country: "US", PostalCode: "49007"})))
+		_, _ = mk.Users.Links(ctx, cust.UserID)
+		sess, err := lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: cust.FirstName, LastName: cust.LastName, Email: cust.Email, Phone: cust.Phone},
+			"https://merchant.example/return", linkmoney.WithBillingAddress(linkmoney.Address{StreetAddress: cust.Street, City: cust.City, StateOrProvince: "MI", Country: "US", PostalCode: cust.Postal})))
 		if err == nil && customerID == "" {
 			customerID, _ = sb.CompleteSession(sess.SessionKey)
 		}
@@ -129,17 +106,12 @@ func TestNoSecretsInTelemetryAgainstSandbox(t *testing.T) {
 	require.NotEmpty(t, paymentID)
 	sb.Advance(2 * time.Hour) // both providers answer 401; banklink refreshes
 	round()
-	for _, fault := range []sandbox.Fault{
-		{Rate: 1, Statuses: []int{500, 502, 503}},
-		{Rate: 1, Statuses: []int{429}, RetryAfter: time.Second},
-		{Rate: 1, Drop: true},
-		{Rate: 0.5, Statuses: []int{503}, Drop: true, Truncate: true, AfterHandling: true},
-	} {
+	for _, fault := range testkit.FaultRounds() {
 		sb.SetFaults(map[string]sandbox.Fault{"*": fault})
 		round()
 	}
 	sb.SetFaults(nil)
-	_, err = lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: first, LastName: last, Email: badMail, Phone: phone + "x" + street}, "relative/"+city))
+	_, err = lm.Sessions.Create(ctx, linkmoney.NewSession(linkmoney.SessionCustomer{FirstName: cust.FirstName, LastName: cust.LastName, Email: badMail, Phone: cust.Phone + "x" + cust.Street}, "relative/"+cust.City))
 	require.ErrorIs(t, err, facade.ErrInvalidRequest)
 	wrong, err := linkmoney.New(append(common, facade.WithCredentials(lmc.ClientID, "wrong-"+lmc.ClientSecret), facade.WithBaseURL(lmc.BaseURL))...)
 	require.NoError(t, err)
@@ -156,16 +128,9 @@ func TestNoSecretsInTelemetryAgainstSandbox(t *testing.T) {
 	}
 	secrets := append([]string{mkc.ClientSecret, lmc.ClientSecret, "wrong-" + lmc.ClientSecret, webhookSecret,
 		base64.StdEncoding.EncodeToString([]byte(lmc.ClientID + ":" + lmc.ClientSecret))}, pii...)
-	rec.mu.Lock()
-	bearers := 0
-	for v := range rec.seen {
-		if tok, ok := strings.CutPrefix(v, "Bearer "); ok {
-			secrets = append(secrets, tok)
-			bearers++
-		}
-	}
-	rec.mu.Unlock()
-	require.GreaterOrEqual(t, bearers, 6, "MoneyKit and both Link Money scopes, before and after expiry")
+	bearers := rec.Bearers()
+	require.GreaterOrEqual(t, len(bearers), 6, "MoneyKit and both Link Money scopes, before and after expiry")
+	secrets = append(secrets, bearers...)
 	secrets = append(secrets, tokens...)
 
 	// The sweep saw the failure paths too.

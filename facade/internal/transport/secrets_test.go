@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"log/slog"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,40 +27,6 @@ import (
 	"github.com/banklink/banklink/internal/testkit"
 )
 
-// authRecorder notes every Authorization header banklink puts on the wire:
-// the Basic value and every bearer token the sandbox issued and banklink used.
-type authRecorder struct {
-	base http.RoundTripper
-
-	mu   sync.Mutex
-	seen map[string]bool
-}
-
-func (a *authRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
-	if v := r.Header.Get("Authorization"); v != "" {
-		a.mu.Lock()
-		a.seen[v] = true
-		a.mu.Unlock()
-	}
-	return a.base.RoundTrip(r)
-}
-
-func (a *authRecorder) CloseIdleConnections() {
-	if c, ok := a.base.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
-	}
-}
-
-func (a *authRecorder) values() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	var out []string
-	for v := range a.seen {
-		out = append(out, v)
-	}
-	return out
-}
-
 // TestNoSecretsInLogsOrErrorsAgainstSandbox runs every operation of both
 // providers against the sandbox with debug logging: successes, validation
 // failures, expired tokens refreshed, 429s, 5xx retried until the budget is
@@ -73,15 +37,15 @@ func (a *authRecorder) values() []string {
 func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 	cust := testkit.PlantedCustomer
 	const (
-		badMail = "zebulonia-at-privacy-check"
+		badMail = testkit.PlantedBadEmail
 		// webhookSecret signs Link Money's deliveries to the subscription.
-		webhookSecret = "whsec-Zebulonia-0123456789"
+		webhookSecret = testkit.PlantedWebhookSecret
 	)
 	pii := []string{cust.FirstName, cust.LastName, cust.Email, cust.Phone, cust.Street, cust.City, badMail}
 
 	clock := sandbox.NewFakeClock(time.Time{})
 	sb := sandbox.Start(t, sandbox.Config{Seed: 11, Clock: clock, NoRateLimits: true})
-	rec := &authRecorder{base: facade.DefaultHTTPClient().Transport, seen: map[string]bool{}}
+	rec := testkit.NewAuthRecorder(facade.DefaultHTTPClient().Transport)
 	t.Cleanup(rec.CloseIdleConnections)
 	hc := facade.DefaultHTTPClient()
 	hc.Transport = rec
@@ -271,12 +235,7 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 
 	// 5xx on every request until the retry budget is spent, 429s with a
 	// Retry-After, dropped connections, and answers lost after the write.
-	for _, fault := range []sandbox.Fault{
-		{Rate: 1, Statuses: []int{500, 502, 503}},
-		{Rate: 1, Statuses: []int{429}, RetryAfter: time.Second},
-		{Rate: 1, Drop: true},
-		{Rate: 0.5, Statuses: []int{503}, Drop: true, Truncate: true, AfterHandling: true},
-	} {
+	for _, fault := range testkit.FaultRounds() {
 		sb.SetFaults(map[string]sandbox.Fault{"*": fault})
 		everyOperation("faults")
 	}
@@ -322,19 +281,14 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 	for _, v := range append([]string{mkc.ClientSecret, lmc.ClientSecret, cust.Postal}, pii[:6]...) {
 		require.Contains(t, sent.String(), v, "%q was sent, so a leak of it would be seen", v)
 	}
-	wire := rec.values()
+	wire := rec.Values()
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(lmc.ClientID+":"+lmc.ClientSecret))
 	require.Contains(t, wire, basic)
 	require.Contains(t, sent.String(), webhookSecret)
 	secrets := []string{mkc.ClientSecret, lmc.ClientSecret, "wrong-" + lmc.ClientSecret, strings.TrimPrefix(basic, "Basic "), webhookSecret}
-	bearers := 0
-	for _, v := range wire {
-		if tok, ok := strings.CutPrefix(v, "Bearer "); ok {
-			secrets = append(secrets, tok)
-			bearers++
-		}
-	}
-	require.GreaterOrEqual(t, bearers, 6, "MoneyKit and both Link Money scopes, before and after expiry")
+	bearers := rec.Bearers()
+	require.GreaterOrEqual(t, len(bearers), 6, "MoneyKit and both Link Money scopes, before and after expiry")
+	secrets = append(secrets, bearers...)
 	require.GreaterOrEqual(t, len(tokens), 3)
 	secrets = append(append(secrets, tokens...), pii...)
 
