@@ -107,10 +107,10 @@ func TestBrowserPages(t *testing.T) {
 		page, f := open(t, tok)
 		f.axe(axe, "connect-products")
 		page.shot("connect-1-products")
-		f.toInstitutions()
+		f.clickTo("Continue", "Select your institution")
 		f.axe(axe, "connect-institution")
 		page.shot("connect-2-institution")
-		f.pickInstantBank()
+		f.clickTo("Instant Bank", "Choose accounts to share")
 		f.axe(axe, "connect-accounts")
 		f.click("Continue")
 		exch, inst := success(t, page)
@@ -150,12 +150,11 @@ func TestBrowserPages(t *testing.T) {
 	t.Run("CredentialsBankWrongThenRight", func(t *testing.T) {
 		tok := newSession(t, "user-creds", nil)
 		page, f := open(t, tok)
-		f.toInstitutions()
+		f.clickTo("Continue", "Select your institution")
 		f.fill("Search institutions", "cred")
 		f.click("Search")
 		f.until("the search result", "named('Credentials Bank').length === 1 && named('Instant Bank').length === 0")
-		f.click("Credentials Bank")
-		f.heading("Log in to Credentials Bank")
+		f.clickTo("Credentials Bank", "Log in to Credentials Bank")
 		f.fill("Username", "user_good")
 		f.fill("Password", "wrong")
 		f.axe(axe, "connect-login")
@@ -165,8 +164,7 @@ func TestBrowserPages(t *testing.T) {
 		assert.Contains(t, f.text(), "The username or password is incorrect.")
 		f.heading("Log in to Credentials Bank")
 		f.fill("Password", "pass_good")
-		f.click("Continue")
-		f.heading("Choose accounts to share")
+		f.clickTo("Continue", "Choose accounts to share")
 		page.shot("connect-4-accounts")
 		names, err := js[[]string](f, "Array.prototype.map.call(document.querySelectorAll('label'), function(l){return norm(l.textContent)})")
 		require.NoError(t, err)
@@ -190,9 +188,8 @@ func TestBrowserPages(t *testing.T) {
 	t.Run("OAuthBankWithContinue", func(t *testing.T) {
 		tok := newSession(t, "user-oauth", nil)
 		page, f := open(t, tok)
-		f.toInstitutions()
-		f.click("OAuth Bank")
-		f.heading("Continue to OAuth Bank")
+		f.clickTo("Continue", "Select your institution")
+		f.clickTo("OAuth Bank", "Continue to OAuth Bank")
 		f.axe(axe, "connect-oauth")
 		f.click("Continue")
 		page.heading("OAuth Bank: allow access")
@@ -211,9 +208,8 @@ func TestBrowserPages(t *testing.T) {
 	t.Run("OAuthBankDenied", func(t *testing.T) {
 		tok := newSession(t, "user-oauth-no", nil)
 		page, f := open(t, tok)
-		f.toInstitutions()
-		f.click("OAuth Bank")
-		f.heading("Continue to OAuth Bank")
+		f.clickTo("Continue", "Select your institution")
+		f.clickTo("OAuth Bank", "Continue to OAuth Bank")
 		f.click("Continue")
 		page.heading("OAuth Bank: allow access")
 		page.click("Close")
@@ -226,7 +222,7 @@ func TestBrowserPages(t *testing.T) {
 	t.Run("ExitLeavesTheSessionOpen", func(t *testing.T) {
 		tok := newSession(t, "user-exit", nil)
 		page, f := open(t, tok)
-		f.toInstitutions()
+		f.clickTo("Continue", "Select your institution")
 		f.click("Close")
 		o := page.outcome()
 		assert.Equal(t, "exit", o.Kind)
@@ -259,8 +255,8 @@ func TestBrowserPages(t *testing.T) {
 	t.Run("ReusedLinkSession", func(t *testing.T) {
 		tok := newSession(t, "user-reuse", nil)
 		page, f := open(t, tok)
-		f.toInstitutions()
-		f.pickInstantBank()
+		f.clickTo("Continue", "Select your institution")
+		f.clickTo("Instant Bank", "Choose accounts to share")
 		form := f.formOf()
 		f.click("Continue")
 		success(t, page)
@@ -288,7 +284,7 @@ func TestBrowserPages(t *testing.T) {
 		// pretends to complete the link is ignored.
 		_, err := js[any](page, `window.postMessage({type: "link.complete", exchangeableToken: "forged", institution: {}}, "*"), 0`)
 		require.NoError(t, err)
-		f.toInstitutions()
+		f.clickTo("Continue", "Select your institution")
 		st, err := js[bool](page, "window.outcome === null")
 		require.NoError(t, err)
 		assert.True(t, st, "a message from another origin reached onSuccess")
@@ -305,10 +301,10 @@ func TestBrowserPages(t *testing.T) {
 			}}}
 		})
 		page, f := open(t, tok)
-		f.toInstitutions()
+		f.clickTo("Continue", "Select your institution")
 		f.searchThenClear(`"><script>window.pwned=1</script>`, "<script>window.pwned=1</script>", "Credentials Bank")
 		f.click("Credentials Bank")
-		f.logInCredentialsBank("user_custom", "pass_good")
+		f.logIn("Credentials Bank", "user_custom", "pass_good")
 		f.heading("Choose accounts to share")
 		assert.Contains(t, f.text(), hostile+" ••7890")
 		f.assertInert("markup in a name ran in Connect")
@@ -327,12 +323,11 @@ func TestBrowserPages(t *testing.T) {
 		// is this tab's.
 		page.navigate(connectURL + "start?linkSessionToken=" + url.QueryEscape(tok) + "&origin=" + url.QueryEscape(app))
 		page.heading("Share your data")
-		page.toInstitutions()
+		page.clickTo("Continue", "Select your institution")
 		page.click("Credentials Bank")
-		page.logInCredentialsBank("user_good", "pass_good")
+		page.logIn("Credentials Bank", "user_good", "pass_good")
 		page.heading("Choose accounts to share")
-		page.click("Continue")
-		page.heading("Account linked")
+		page.clickTo("Continue", "Account linked")
 		n, bad := reqs.outside(sb.URL())
 		assert.Empty(t, bad)
 		assert.GreaterOrEqual(t, n, 12, "documents, style sheets and scripts of four pages")
@@ -432,17 +427,13 @@ func TestBrowserPages(t *testing.T) {
 		s := newLMSession(t, nil)
 		tb := b.newTab(t)
 		tb.lmOpen(s.SessionUrl)
-		tb.lmToBanks()
+		tb.clickTo("Continue", "Select your bank")
 		tb.click("Finbank OAuth")
-		tb.heading("Log in to Finbank OAuth")
-		tb.fill("Username", "profile_522")
-		tb.fill("Password", "profile_08")
-		tb.click("Continue")
+		tb.logIn("Finbank OAuth", "profile_522", "profile_08")
 		tb.until("the error", "document.querySelector('[role=alert]')")
 		tb.axe(axe, "lm-login-error")
 		tb.fill("Password", "profile_522")
-		tb.click("Continue")
-		tb.heading("Choose an account")
+		tb.clickTo("Continue", "Choose an account")
 		tb.click("Continue")
 		q := returned(t, tb)
 		assert.Equal(t, "200", q.Get("status"))
@@ -454,7 +445,7 @@ func TestBrowserPages(t *testing.T) {
 		s := newLMSession(t, managed("25.00", "rk-ui-08"))
 		tb := b.newTab(t)
 		tb.lmLogin(s.SessionUrl, "FinBank Profiles - A", "profile_08")
-		tb.lmToReview()
+		tb.clickTo("Continue", "Review and pay")
 		tb.click("Pay $25.00")
 		q := returned(t, tb)
 		pay, cust := q.Get("paymentId"), q.Get("customerId")
@@ -474,9 +465,8 @@ func TestBrowserPages(t *testing.T) {
 		s := newLMSession(t, managed("9000.01", "rk-ui-9001"))
 		tb := b.newTab(t)
 		tb.lmLogin(s.SessionUrl, "FinBank Profiles - A", "profile_522")
-		tb.lmToReview()
-		tb.click("Pay $9,000.01")
-		tb.heading("Payment declined")
+		tb.clickTo("Continue", "Review and pay")
+		tb.clickTo("Pay $9,000.01", "Payment declined")
 		tb.axe(axe, "lm-declined")
 		tb.click("Continue")
 		q := returned(t, tb)
@@ -488,7 +478,7 @@ func TestBrowserPages(t *testing.T) {
 		s := newLMSession(t, nil)
 		tb := b.newTab(t)
 		tb.lmOpen(s.SessionUrl)
-		tb.lmToBanks()
+		tb.clickTo("Continue", "Select your bank")
 		tb.click("Close")
 		q := returned(t, tb)
 		assert.Equal(t, "204", q.Get("status"))
@@ -501,7 +491,7 @@ func TestBrowserPages(t *testing.T) {
 		s := newLMSession(t, managed("12.00", "rk-ui-reuse"))
 		tb := b.newTab(t)
 		tb.lmLogin(s.SessionUrl, "FinBank Profiles - A", "profile_522")
-		tb.lmToReview()
+		tb.clickTo("Continue", "Review and pay")
 		form := tb.formOf()
 		tb.click("Pay $12.00")
 		q := returned(t, tb)
@@ -530,10 +520,10 @@ func TestBrowserPages(t *testing.T) {
 		tb := b.newTab(t)
 		tb.lmOpen(s.SessionUrl)
 		assert.Contains(t, tb.text(), "Jane"+hostile)
-		tb.lmToBanks()
+		tb.clickTo("Continue", "Select your bank")
 		tb.searchThenClear(hostile, "window.pwned", "FinBank Profiles - A")
-		tb.lmLogIn("FinBank Profiles - A", "profile_522")
-		tb.lmToReview()
+		tb.lmChooseBank("FinBank Profiles - A", "profile_522")
+		tb.clickTo("Continue", "Review and pay")
 		assert.Contains(t, tb.text(), "Widget"+hostile)
 		tb.assertInert("markup in a name ran")
 	})
@@ -543,8 +533,7 @@ func TestBrowserPages(t *testing.T) {
 		tb := b.newTab(t)
 		tb.lmOpen(s.SessionUrl)
 		sb.Advance(31 * time.Minute)
-		tb.click("Continue")
-		tb.heading("This page cannot continue")
+		tb.clickTo("Continue", "This page cannot continue")
 		assert.Contains(t, tb.text(), "expired")
 		// The session outlived its 30 minutes too; had the expired page
 		// completed it, it would say so first.
@@ -560,7 +549,7 @@ func TestBrowserPages(t *testing.T) {
 		page, f := launch(t, "startRelink", tok, connectURL+"relink")
 		f.heading("Share your data")
 		f.click("Continue")
-		f.logInCredentialsBank("user_good", "pass_good")
+		f.logIn("Credentials Bank", "user_good", "pass_good")
 		o := page.outcome()
 		require.Equal(t, "success", o.Kind, "%s", o.A)
 		assert.Contains(t, string(o.A), `"id":"credentials_bank"`, "relink's onSuccess gets the institution")
@@ -607,15 +596,14 @@ func TestBrowserPages(t *testing.T) {
 		tb.click("Link a bank")
 		f := tb.frame(connectURL)
 		f.heading("Share your data")
-		f.toInstitutions()
-		f.pickInstantBank()
+		f.clickTo("Continue", "Select your institution")
+		f.clickTo("Instant Bank", "Choose accounts to share")
 		f.click("Continue")
 		tb.until("the link", "document.getElementById('out').textContent.indexOf('linked Instant Bank, exchange sandbox_exchange_') === 0")
-		tb.click("Pay by bank")
-		tb.heading("Pay by bank with Link Money")
-		tb.lmToBanks()
-		tb.lmLogIn("FinBank Profiles - A", "profile_522")
-		tb.lmToReview()
+		tb.clickTo("Pay by bank", "Pay by bank with Link Money")
+		tb.clickTo("Continue", "Select your bank")
+		tb.lmChooseBank("FinBank Profiles - A", "profile_522")
+		tb.clickTo("Continue", "Review and pay")
 		tb.click("Pay $25.00")
 		tb.until("the payment", "document.getElementById('out').textContent.indexOf('paid: customer ') === 0")
 	})
@@ -675,24 +663,18 @@ func userLinks(t *testing.T, sb *sandbox.Sandbox, tok, user string) int {
 	return len(out.Links)
 }
 
-// toInstitutions leaves Connect's products step for the institution list.
-func (tb *tab) toInstitutions() {
+// clickTo clicks the button or link named name and waits for the page
+// whose heading reads heading.
+func (tb *tab) clickTo(name, heading string) {
 	tb.t.Helper()
-	tb.click("Continue")
-	tb.heading("Select your institution")
+	tb.click(name)
+	tb.heading(heading)
 }
 
-// pickInstantBank picks Instant Bank, which asks for no login.
-func (tb *tab) pickInstantBank() {
+// logIn submits bank's login form, whose heading names bank.
+func (tb *tab) logIn(bank, user, password string) {
 	tb.t.Helper()
-	tb.click("Instant Bank")
-	tb.heading("Choose accounts to share")
-}
-
-// logInCredentialsBank submits Credentials Bank's login form.
-func (tb *tab) logInCredentialsBank(user, password string) {
-	tb.t.Helper()
-	tb.heading("Log in to Credentials Bank")
+	tb.heading("Log in to " + bank)
 	tb.fill("Username", user)
 	tb.fill("Password", password)
 	tb.click("Continue")
@@ -717,22 +699,12 @@ func (tb *tab) lmOpen(sessionURL string) {
 	tb.heading("Pay by bank with Link Money")
 }
 
-// lmToBanks leaves Link Money's consent step for the bank list.
-func (tb *tab) lmToBanks() {
-	tb.t.Helper()
-	tb.click("Continue")
-	tb.heading("Select your bank")
-}
-
-// lmLogIn picks bank and logs in as user (whose password is its name),
+// lmChooseBank picks bank and logs in as user (whose password is its name),
 // up to the account step.
-func (tb *tab) lmLogIn(bank, user string) {
+func (tb *tab) lmChooseBank(bank, user string) {
 	tb.t.Helper()
 	tb.click(bank)
-	tb.heading("Log in to " + bank)
-	tb.fill("Username", user)
-	tb.fill("Password", user)
-	tb.click("Continue")
+	tb.logIn(bank, user, user)
 	tb.heading("Choose an account")
 }
 
@@ -740,15 +712,8 @@ func (tb *tab) lmLogIn(bank, user string) {
 func (tb *tab) lmLogin(sessionURL, bank, user string) {
 	tb.t.Helper()
 	tb.lmOpen(sessionURL)
-	tb.lmToBanks()
-	tb.lmLogIn(bank, user)
-}
-
-// lmToReview leaves Link Money's account step for the order review.
-func (tb *tab) lmToReview() {
-	tb.t.Helper()
-	tb.click("Continue")
-	tb.heading("Review and pay")
+	tb.clickTo("Continue", "Select your bank")
+	tb.lmChooseBank(bank, user)
 }
 
 // assertInert checks that markup in the page's text made no image and ran
