@@ -34,16 +34,13 @@ func TestNoSecretsInTelemetryAgainstSandbox(t *testing.T) {
 		badMail       = testkit.PlantedBadEmail
 		webhookSecret = testkit.PlantedWebhookSecret
 	)
-	pii := []string{cust.FirstName, cust.LastName, cust.Email, cust.Phone, cust.Street, cust.City, badMail}
+	pii := append(cust.Personal(), badMail)
 
 	clock := sandbox.NewFakeClock(time.Time{})
 	sb := sandbox.Start(t, sandbox.Config{Seed: 19, Clock: clock, NoRateLimits: true})
 	rec := testkit.NewAuthRecorder(facade.DefaultHTTPClient().Transport)
-	hc := facade.DefaultHTTPClient()
-	hc.Transport = rec
 	r := newRig(t)
-	instant := func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
-	common := []facade.Option{facade.WithHTTPClient(hc), facade.WithWait(instant), otelbanklink.WithTelemetry(r.opts()...),
+	common := []facade.Option{facade.WithHTTPClient(rec.Client()), facade.WithWait(testkit.NoWait), otelbanklink.WithTelemetry(r.opts()...),
 		facade.WithMiddleware(otelbanklink.Propagate())}
 	mkc, lmc := sb.MoneyKit(), sb.LinkMoney()
 	mk, err := moneykit.New(append(common, facade.WithCredentials(mkc.ClientID, mkc.ClientSecret), facade.WithBaseURL(mkc.BaseURL))...)

@@ -61,6 +61,12 @@ type Customer struct {
 	UserID                                                  string // MoneyKit's customer_user id
 }
 
+// Personal lists the customer's name, email, phone, street and city, in
+// that order.
+func (c Customer) Personal() []string {
+	return []string{c.FirstName, c.LastName, c.Email, c.Phone, c.Street, c.City}
+}
+
 // PlantedCustomer is a customer whose every value is distinctive enough
 // that finding it in a log line, an error or output can only be a leak. The
 // sandbox accepts each value (a Michigan address).

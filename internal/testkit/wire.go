@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/sandbox"
 )
 
@@ -39,6 +40,14 @@ func (a *AuthRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
 		a.mu.Unlock()
 	}
 	return a.base.RoundTrip(r)
+}
+
+// Client is an HTTP client with the facade's defaults whose requests a
+// records.
+func (a *AuthRecorder) Client() *http.Client {
+	hc := facade.DefaultHTTPClient()
+	hc.Transport = a
+	return hc
 }
 
 // CloseIdleConnections closes base's idle connections, if it keeps any.

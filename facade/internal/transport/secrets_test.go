@@ -41,24 +41,21 @@ func TestNoSecretsInLogsOrErrorsAgainstSandbox(t *testing.T) {
 		// webhookSecret signs Link Money's deliveries to the subscription.
 		webhookSecret = testkit.PlantedWebhookSecret
 	)
-	pii := []string{cust.FirstName, cust.LastName, cust.Email, cust.Phone, cust.Street, cust.City, badMail}
+	pii := append(cust.Personal(), badMail)
 
 	clock := sandbox.NewFakeClock(time.Time{})
 	sb := sandbox.Start(t, sandbox.Config{Seed: 11, Clock: clock, NoRateLimits: true})
 	rec := testkit.NewAuthRecorder(facade.DefaultHTTPClient().Transport)
 	t.Cleanup(rec.CloseIdleConnections)
-	hc := facade.DefaultHTTPClient()
-	hc.Transport = rec
 	var logs testkit.SyncBuffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	instant := func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	// Tracing and metrics are on: the spans and metric points are swept too.
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()); _ = mp.Shutdown(context.Background()) })
-	common := []facade.Option{facade.WithHTTPClient(hc), facade.WithLogger(logger), facade.WithWait(instant), otelbanklink.WithTelemetry(otelbanklink.WithTracerProvider(tp), otelbanklink.WithMeterProvider(mp))}
+	common := []facade.Option{facade.WithHTTPClient(rec.Client()), facade.WithLogger(logger), facade.WithWait(testkit.NoWait), otelbanklink.WithTelemetry(otelbanklink.WithTracerProvider(tp), otelbanklink.WithMeterProvider(mp))}
 	mkc, lmc := sb.MoneyKit(), sb.LinkMoney()
 	mk, err := moneykit.New(append(common, facade.WithCredentials(mkc.ClientID, mkc.ClientSecret), facade.WithBaseURL(mkc.BaseURL))...)
 	require.NoError(t, err)
