@@ -2,7 +2,6 @@ package linkmoney
 
 import (
 	"context"
-	"net/url"
 
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/internal/transport"
@@ -92,12 +91,8 @@ type AuthService struct{ t *transport.Client[gen.Op] }
 // client's token caches.
 func (s *AuthService) Token(ctx context.Context, scope TokenScope, opts ...facade.CallOption) (*TokenResponse, error) {
 	id, secret := s.t.Credentials()
-	form := gen.TokenRequest{ClientId: &id, ClientSecret: secret, GrantType: gen.TokenRequestGrantTypeClientCredentials, Scope: &scope}
-	if err := form.Validate(); err != nil {
-		return nil, transport.Named(s.t, gen.OpCreateToken, err)
-	}
-	values := url.Values{"client_id": {id}, "client_secret": {secret}, "grant_type": {string(form.GrantType)}, "scope": {string(scope)}}
-	out, err := transport.Do[TokenResponse](ctx, s.t, gen.OpCreateToken, transport.Call{Form: values}, opts)
+	form := &gen.TokenRequest{ClientId: &id, ClientSecret: secret, GrantType: gen.TokenRequestGrantTypeClientCredentials, Scope: &scope}
+	out, err := transport.Do[TokenResponse](ctx, s.t, gen.OpCreateToken, transport.Call{Form: form}, opts)
 	if err == nil && out.AccessToken == "" {
 		return nil, transport.EmptyToken(s.t, gen.OpCreateToken)
 	}

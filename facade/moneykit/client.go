@@ -2,7 +2,6 @@ package moneykit
 
 import (
 	"context"
-	"net/url"
 
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/internal/transport"
@@ -93,7 +92,8 @@ type AuthService struct{ t *transport.Client[gen.Op] }
 // credentials in the form body). It does not touch the client's token cache.
 func (s *AuthService) Token(ctx context.Context, opts ...facade.CallOption) (*AccessToken, error) {
 	id, secret := s.t.Credentials()
-	form := url.Values{"grant_type": {string(gen.CreateAccessTokenRequestGrantTypeClientCredentials)}, "client_id": {id}, "client_secret": {secret}}
+	grant := gen.CreateAccessTokenRequestGrantTypeClientCredentials
+	form := &gen.CreateAccessTokenRequest{GrantType: &grant, ClientId: &id, ClientSecret: &secret}
 	out, err := transport.Do[AccessToken](ctx, s.t, gen.OpCreateAccessToken, transport.Call{Form: form}, opts)
 	if err == nil && out.AccessToken == "" {
 		return nil, transport.EmptyToken(s.t, gen.OpCreateAccessToken)

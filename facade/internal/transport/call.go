@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oapi-codegen/runtime"
+
 	"github.com/banklink/banklink/facade"
 	"github.com/banklink/banklink/facade/internal/config"
 )
@@ -29,8 +31,9 @@ type Call struct {
 	// Body is a generated request type, validated and sent as JSON; nil
 	// when the operation takes none.
 	Body any
-	// Form is a form-encoded body (the token operations), sent instead of Body.
-	Form url.Values
+	// Form is a generated request type sent form-encoded (the token
+	// operations) instead of Body; it is validated like Body.
+	Form any
 	// Key is the idempotency key Body carries, and Ref the
 	// clientReferenceId sent with it; ScopeID is the user a rate limit is
 	// counted by when the path does not name it.
@@ -91,21 +94,22 @@ func (c *client) newRequest(ctx context.Context, op *operation, r *Call) (*http.
 		body        *bytes.Reader
 		contentType []string
 	)
-	switch {
-	case r.Form != nil:
-		body, contentType = bytes.NewReader([]byte(r.Form.Encode())), hdrForm
-	case r.Body != nil:
-		if v := reflect.ValueOf(r.Body); v.Kind() == reflect.Pointer && v.IsNil() {
+	in := r.Body
+	if r.Form != nil {
+		in = r.Form
+	}
+	if in != nil {
+		if v := reflect.ValueOf(in); v.Kind() == reflect.Pointer && v.IsNil() {
 			return nil, invalid(op, facade.Violation{Rule: "required", Message: "request body is required"})
 		}
-		if err := c.checkBody(op, r.Body); err != nil {
+		if err := c.checkBody(op, in); err != nil {
 			return nil, err
 		}
-		b, err := json.Marshal(r.Body)
+		b, ct, err := encodeBody(r)
 		if err != nil {
 			return nil, &facade.TransportError{Provider: op.provider, Operation: op.id, Err: err}
 		}
-		body, contentType = bytes.NewReader(b), hdrJSON
+		body, contentType = bytes.NewReader(b), ct
 	}
 	u := c.url(op, r)
 	var req *http.Request
@@ -122,6 +126,17 @@ func (c *client) newRequest(ctx context.Context, op *operation, r *Call) (*http.
 		req.Header["Content-Type"] = contentType
 	}
 	return req, nil
+}
+
+// encodeBody encodes r's body: Form with the generated types' form
+// encoding (the same as their request builders use), Body as JSON.
+func encodeBody(r *Call) ([]byte, []string, error) {
+	if r.Form != nil {
+		vs, err := runtime.MarshalForm(r.Form, nil)
+		return []byte(vs.Encode()), hdrForm, err
+	}
+	b, err := json.Marshal(r.Body)
+	return b, hdrJSON, err
 }
 
 // url is the request URL: the base URL, the path template with r's

@@ -67,8 +67,3 @@ func named(op *operation, err error) error {
 	}
 	return err
 }
-
-// Named stamps op's operationId on a validation error made outside Do.
-func Named[O ~int](t *Client[O], op O, err error) error {
-	return named(t.c.op(int(op)), err)
-}
